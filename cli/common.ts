@@ -1,0 +1,76 @@
+// What every command shares: flag validation at the edge, the disco address, and how to stop.
+
+import { consola } from 'consola';
+import * as v from 'valibot';
+import { parseHostPort, type HostPort } from '../src/address.ts';
+import { DiscoClient } from '../src/client/client.ts';
+import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
+
+export const DEFAULT_DISCO = '127.0.0.1:9640';
+
+/** An error whose message is for the user as it stands: one sentence, no stack. */
+export class UserError extends Error {
+  override readonly name = 'UserError';
+}
+
+export interface GlobalFlags {
+  disco?: string;
+  debug?: boolean;
+}
+
+/** Wraps a parse so that its failure reads `--flag: what was wrong`. */
+export function flag<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UserError(`--${name}: ${(error as Error).message}`);
+  }
+}
+
+export function discoAddress(flags: GlobalFlags): HostPort {
+  const text = flags.disco ?? process.env.SCS_DISCO ?? DEFAULT_DISCO;
+  return flag('disco', () => parseHostPort(String(text)));
+}
+
+/** `--attr k=v` given any number of times (cac gives a string for one, an array for several). */
+export function parseAttributes(value: unknown, name = 'attr'): Record<string, string> {
+  const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const attributes: Record<string, string> = {};
+  for (const item of items) {
+    const text = String(item);
+    const at = text.indexOf('=');
+    if (at <= 0) throw new UserError(`--${name}: "${text}" is not key=value`);
+    attributes[text.slice(0, at)] = text.slice(at + 1);
+  }
+  const parsed = v.safeParse(AttributesSchema, attributes);
+  if (!parsed.success) throw new UserError(`--${name}: ${describeIssues(parsed.issues)}`);
+  return parsed.output;
+}
+
+export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, value);
+  if (!parsed.success) throw new UserError(`${what}: ${describeIssues(parsed.issues)}`);
+  return parsed.output;
+}
+
+export async function connectDisco(flags: GlobalFlags, name: string): Promise<DiscoClient> {
+  const { host, port } = discoAddress(flags);
+  try {
+    return await DiscoClient.connect({ host, port, name, logger: consola.withTag('disco') });
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

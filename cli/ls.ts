@@ -1,0 +1,28 @@
+import type { CAC } from 'cac';
+import { formatHostPort } from '../src/address.ts';
+import { NameSchema } from '../src/protocol/fields.ts';
+import { connectDisco, parseWith, type GlobalFlags } from './common.ts';
+import { formatAttributes, printTable } from './output.ts';
+
+export function registerLs(cli: CAC): void {
+  cli
+    .command('ls [name]', 'List registered endpoints')
+    .option('--json', 'Print JSON')
+    .action(async (nameText: string | undefined, flags: GlobalFlags & { json?: boolean }) => {
+      const name = nameText === undefined ? undefined : parseWith(NameSchema, nameText, 'name');
+      const client = await connectDisco(flags, 'scs ls');
+      try {
+        const endpoints = await client.list(name);
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(endpoints, null, 2)}\n`);
+          return;
+        }
+        printTable(
+          ['NAME', 'ADDRESS', 'PROTOCOL', 'ATTRIBUTES'],
+          endpoints.map((e) => [e.name, formatHostPort(e.host, e.port), e.protocol, formatAttributes(e.attrs)]),
+        );
+      } finally {
+        await client.close();
+      }
+    });
+}

@@ -1,0 +1,37 @@
+// The `scs` entry point: global flags, one module per command, one-sentence errors.
+
+import { cac } from 'cac';
+import { consola } from 'consola';
+import { registerDisco } from './disco.ts';
+import { registerLs } from './ls.ts';
+import { registerProvide } from './provide.ts';
+import { registerRequire } from './require.ts';
+
+const cli = cac('scs');
+cli.option('--disco <host:port>', 'Disco server address (env SCS_DISCO)', { default: undefined });
+cli.option('--debug', 'Verbose logs and stack traces');
+
+registerDisco(cli);
+registerProvide(cli);
+registerRequire(cli);
+registerLs(cli);
+
+cli.help();
+cli.version('0.1.0');
+
+const debug = process.argv.includes('--debug');
+if (debug) consola.level = 5;
+
+try {
+  cli.parse(process.argv, { run: false });
+  if (!cli.matchedCommand && cli.args.length > 0) {
+    throw new Error(`unknown command "${cli.args[0]}"; see scs --help`);
+  }
+  if (!cli.matchedCommand && !cli.options.help && !cli.options.version) cli.outputHelp();
+  await cli.runMatchedCommand();
+  // Commands that hold sockets close them themselves; nothing else should keep us alive.
+} catch (error) {
+  if (debug) consola.error(error);
+  else consola.error((error as Error).message);
+  process.exitCode = 1;
+}

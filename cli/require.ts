@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import type { CAC } from 'cac';
+import { consola } from 'consola';
+import { CoalescingRunner } from '../src/agent/coalesce.ts';
+import { requireEnv } from '../src/agent/env.ts';
+import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
+import { parseName } from '../src/names.ts';
+import { NameSchema } from '../src/protocol/fields.ts';
+import { connectDisco, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
+import { describeEndpoint } from './output.ts';
+
+interface RequireFlags extends GlobalFlags {
+  attr?: unknown;
+  json?: boolean;
+  exec?: string;
+}
+
+export function registerRequire(cli: CAC): void {
+  cli
+    .command('require <name>', 'Watch the endpoints of a name')
+    .option('--attr <key=value>', 'Only endpoints with this attribute; the value may use * (repeatable)')
+    .option('--json', 'Print one JSON object per line')
+    .option('--exec <command>', 'Run a shell command on start and on every change, with SCS_REQUIRE_* set')
+    .example('scs require mysql.db.blog.prod --attr az=us-east-1a --exec ./reconfigure.sh')
+    .action(async (nameText: string, flags: RequireFlags) => {
+      const name = parseWith(NameSchema, nameText, 'name');
+      const attrs = parseAttributes(flags.attr);
+      const client = await connectDisco(flags, `scs require ${name}`);
+      let watch: Watch | undefined;
+      const exec = flags.exec === undefined ? undefined : execRunner(flags.exec, parseName(name).endpoint, () => watch?.endpoints ?? []);
+      const print = (event: WatchEvent) => {
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify({ event: 'changed', name, ...event })}\n`);
+          return;
+        }
+        for (const endpoint of event.drop) process.stdout.write(`- ${describeEndpoint(endpoint)}\n`);
+        for (const endpoint of event.add) process.stdout.write(`+ ${describeEndpoint(endpoint)}\n`);
+      };
+      watch = await client.require({ name, attrs }, (event) => {
+        print(event);
+        exec?.trigger();
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ event: 'initial', name, endpoints: watch.endpoints })}\n`);
+      } else {
+        consola.info(`${name}: ${watch.endpoints.length} endpoint(s)`);
+        for (const endpoint of watch.endpoints) process.stdout.write(`  ${describeEndpoint(endpoint)}\n`);
+      }
+      exec?.trigger();
+      client.on('disconnected', (reason) => consola.warn(`lost disco (${reason}); reconnecting`));
+      await untilSignal();
+      exec?.cancel();
+      await exec?.idle();
+      await client.close();
+    });
+}
+
+function execRunner(command: string, endpoint: string, current: () => Endpoint[]): CoalescingRunner {
+  return new CoalescingRunner(async () => {
+    const env = { ...process.env, ...requireEnv(endpoint, current()) };
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', command], { env, stdio: 'inherit' });
+      child.on('error', (error) => {
+        consola.error(`--exec: ${error.message}`);
+        resolve(null);
+      });
+      child.on('exit', (status) => resolve(status));
+    });
+    if (code !== 0 && code !== null) consola.warn(`--exec command exited with status ${code}`);
+  });
+}

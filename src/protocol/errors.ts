@@ -1,0 +1,26 @@
+/** Error codes a reply can carry; docs/protocol.md lists when each is sent. */
+export const ErrorCode = {
+  parseError: 'parse_error',
+  badRequest: 'bad_request',
+  unknownOp: 'unknown_op',
+  invalidName: 'invalid_name',
+  notFound: 'not_found',
+  noSession: 'no_session',
+  unsupportedVersion: 'unsupported_version',
+  lineTooLong: 'line_too_long',
+  tooManyErrors: 'too_many_errors',
+  overloaded: 'overloaded',
+  shuttingDown: 'shutting_down',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

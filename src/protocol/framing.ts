@@ -1,0 +1,47 @@
+// Newline-delimited framing with a hard bound on line length, so a peer that never sends a
+// newline cannot make us buffer without limit.
+
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export class LineTooLongError extends Error {
+  override readonly name = 'LineTooLongError';
+  constructor(readonly limit: number) {
+    super(`line longer than ${limit} bytes`);
+  }
+}
+
+export class LineSplitter {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
+
+  /** Returns the complete lines in `chunk` (without "\n" or a trailing "\r"). Throws LineTooLongError. */
+  push(chunk: Buffer): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    for (let end = chunk.indexOf(10, start); end !== -1; end = chunk.indexOf(10, start)) {
+      const bytes = this.pendingBytes + (end - start);
+      if (bytes > this.maxLineBytes) throw new LineTooLongError(this.maxLineBytes);
+      let line: Buffer = chunk.subarray(start, end);
+      if (this.pendingBytes > 0) {
+        line = Buffer.concat([...this.pending, line], bytes);
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      const text = line.toString('utf8');
+      lines.push(text.endsWith('\r') ? text.slice(0, -1) : text);
+      start = end + 1;
+    }
+    if (start < chunk.length) {
+      this.pendingBytes += chunk.length - start;
+      if (this.pendingBytes > this.maxLineBytes) throw new LineTooLongError(this.maxLineBytes);
+      this.pending.push(chunk.subarray(start));
+    }
+    return lines;
+  }
+}
+
+export function encodeLine(message: unknown): string {
+  return `${JSON.stringify(message)}\n`;
+}

@@ -1,0 +1,102 @@
+// Every message of the disco wire protocol, as valibot schemas. docs/protocol.md is the prose
+// form of this file; keep them in step.
+
+import * as v from 'valibot';
+import { AttributesSchema, HostSchema, NameSchema, PortSchema, ProtocolSchema } from './fields.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+const RequestId = v.pipe(
+  v.number('expected "id" to be a number'),
+  v.safeInteger('expected "id" to be a whole number'),
+  v.minValue(0, 'expected "id" to be 0 or more'),
+);
+const Ident = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an identifier'));
+const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+export const requestSchemas = {
+  hello: v.strictObject({
+    op: v.literal('hello'),
+    id: RequestId,
+    version: v.pipe(v.number(), v.safeInteger()),
+    session: v.optional(Ident),
+    client: v.optional(v.pipe(v.string(), v.maxLength(128))),
+  }),
+  provide: v.strictObject({
+    op: v.literal('provide'),
+    id: RequestId,
+    name: NameSchema,
+    host: HostSchema,
+    port: PortSchema,
+    protocol: v.optional(ProtocolSchema, 'tcp'),
+    attrs: v.optional(AttributesSchema, {}),
+    key: v.optional(Ident),
+  }),
+  unprovide: v.pipe(
+    v.strictObject({ op: v.literal('unprovide'), id: RequestId, provision: v.optional(Ident), key: v.optional(Ident) }),
+    v.check((input) => (input.provision === undefined) !== (input.key === undefined), 'expected exactly one of "provision" and "key"'),
+  ),
+  require: v.strictObject({
+    op: v.literal('require'),
+    id: RequestId,
+    name: NameSchema,
+    attrs: v.optional(AttributesSchema, {}),
+    key: v.optional(Ident),
+  }),
+  unrequire: v.pipe(
+    v.strictObject({ op: v.literal('unrequire'), id: RequestId, sub: v.optional(Ident), key: v.optional(Ident) }),
+    v.check((input) => (input.sub === undefined) !== (input.key === undefined), 'expected exactly one of "sub" and "key"'),
+  ),
+  list: v.strictObject({ op: v.literal('list'), id: RequestId, name: v.optional(NameSchema) }),
+  bye: v.strictObject({ op: v.literal('bye'), id: RequestId }),
+  ping: v.strictObject({ op: v.literal('ping') }),
+  pong: v.strictObject({ op: v.literal('pong') }),
+  ack: v.strictObject({ op: v.literal('ack'), sub: Ident, seq: Seq }),
+} as const;
+
+export type RequestOp = keyof typeof requestSchemas;
+export type Request = { [K in RequestOp]: v.InferOutput<(typeof requestSchemas)[K]> }[RequestOp];
+
+export function isRequestOp(op: unknown): op is RequestOp {
+  return typeof op === 'string' && Object.hasOwn(requestSchemas, op);
+}
+
+// Server → client.
+
+export const EndpointSchema = v.object({
+  id: v.string(),
+  name: v.string(),
+  host: v.string(),
+  port: v.number(),
+  protocol: ProtocolSchema,
+  attrs: v.record(v.string(), v.string()),
+});
+export type WireEndpoint = v.InferOutput<typeof EndpointSchema>;
+
+const ErrorBody = v.object({ code: v.string(), message: v.string() });
+
+export const serverMessageSchema = v.union([
+  v.object({ re: v.nullable(v.number()), ok: v.literal(true) }),
+  v.object({ re: v.nullable(v.number()), ok: v.literal(false), error: ErrorBody }),
+  v.object({
+    op: v.literal('changed'),
+    sub: v.string(),
+    seq: Seq,
+    add: v.array(EndpointSchema),
+    drop: v.array(EndpointSchema),
+  }),
+  v.object({ op: v.literal('ping') }),
+  v.object({ op: v.literal('pong') }),
+  v.object({ op: v.literal('shutdown'), reason: v.string() }),
+]);
+
+export const welcomeSchema = v.object({
+  session: v.string(),
+  resumed: v.boolean(),
+  version: v.number(),
+  heartbeat: v.object({ interval: v.number(), timeout: v.number() }),
+  grace: v.number(),
+});
+export const provideReplySchema = v.object({ provision: v.string() });
+export const requireReplySchema = v.object({ sub: v.string(), seq: Seq, endpoints: v.array(EndpointSchema) });
+export const listReplySchema = v.object({ endpoints: v.array(EndpointSchema) });
