@@ -18,7 +18,7 @@ import {
 } from '../protocol/messages.ts';
 import type { Protocol } from '../registry/types.ts';
 import { Backoff } from './backoff.ts';
-import { applyChange, reconcile, sortEndpoints, type Endpoint } from './view.ts';
+import { applyChange, identity, reconcile, sortEndpoints, type Endpoint } from './view.ts';
 
 export type { Endpoint } from './view.ts';
 
@@ -105,6 +105,10 @@ interface WatchState {
   seq: number;
   /** Has had its first snapshot: later snapshots are told to onChange as differences. */
   synced: boolean;
+  /** Set by a session reset: the next snapshot may lack providers that have not re-registered yet. */
+  settling: boolean;
+  /** Endpoints missing since a server restart, by identity, each until its grace runs out. */
+  readonly limbo: Map<string, { endpoint: Endpoint; timer: NodeJS.Timeout }>;
   busy: boolean;
 }
 
@@ -129,6 +133,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   private readonly watches = new Map<string, WatchState>();
   private readonly subs = new Map<string, WatchState>();
   private heartbeat = { interval: 5000, timeout: 15000 };
+  private grace = 10000;
   private lastHeard = 0;
   private lastSent = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -196,6 +201,8 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       sub: undefined,
       seq: 0,
       synced: false,
+      settling: false,
+      limbo: new Map(),
       busy: false,
     };
     this.watches.set(state.key, state);
@@ -204,10 +211,11 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       key: state.key,
       spec: state.spec,
       get endpoints() {
-        return sortEndpoints(state.view.values());
+        return currentEndpoints(state);
       },
       close: async () => {
         if (!this.watches.delete(state.key)) return;
+        for (const { timer } of state.limbo.values()) clearTimeout(timer);
         if (state.sub !== undefined) this.subs.delete(state.sub);
         await this.forget({ op: 'unrequire', key: state.key });
       },
@@ -280,8 +288,10 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         state.sub = reply.sub;
         this.subs.set(reply.sub, state);
         const change = reconcile(state.view, reply.endpoints);
-        if (state.synced) this.notify(state, change.add, change.drop);
+        if (state.settling) this.settle(state, change.add, change.drop);
+        else if (state.synced) this.notify(state, change.add, change.drop);
         state.synced = true;
+        state.settling = false;
         return;
       }
     } finally {
@@ -417,7 +427,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         if (!state || message.seq <= state.seq) return; // Unknown, or replayed and seen already.
         state.seq = message.seq;
         const change = applyChange(state.view, message.add, message.drop);
-        this.notify(state, change.add, change.drop);
+        this.notify(state, this.unlimbo(state, change.add), change.drop);
         return;
       }
     }
@@ -433,6 +443,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     const resumed = welcome.resumed && welcome.session === this.session;
     this.session = welcome.session;
     this.heartbeat = welcome.heartbeat;
+    this.grace = welcome.grace;
     this.ready = true;
     this.backoff.reset();
     this.startHeartbeat();
@@ -456,6 +467,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       }
       for (const state of this.watches.values()) {
         state.sub = undefined;
+        state.settling = state.synced;
         if (state.busy) continue;
         this.subscribe(state).catch((error: Error) => this.options.logger.warn(`could not require ${state.spec.name} again: ${error.message}`));
       }
@@ -489,14 +501,49 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     this.heartbeatTimer.unref();
   }
 
+  /**
+   * After a server restart, providers re-register over a moment. An endpoint missing from the
+   * first snapshot gets the server's grace to come back before its drop is told, as it would
+   * have had if only its provider's connection had failed; one that comes back was never gone.
+   */
+  private settle(state: WatchState, add: Endpoint[], drop: Endpoint[]): void {
+    for (const endpoint of drop) {
+      const key = identity(endpoint);
+      const timer = setTimeout(() => {
+        if (state.limbo.get(key)?.timer !== timer) return;
+        state.limbo.delete(key);
+        this.notify(state, [], [endpoint]);
+      }, this.grace);
+      timer.unref();
+      state.limbo.set(key, { endpoint, timer });
+    }
+    this.notify(state, this.unlimbo(state, add), []);
+  }
+
+  /** Returns the adds that are news: those back from limbo were never reported gone. */
+  private unlimbo(state: WatchState, add: Endpoint[]): Endpoint[] {
+    if (state.limbo.size === 0) return add;
+    return add.filter((endpoint) => {
+      const held = state.limbo.get(identity(endpoint));
+      if (!held) return true;
+      clearTimeout(held.timer);
+      state.limbo.delete(identity(endpoint));
+      return false;
+    });
+  }
+
   private notify(state: WatchState, add: Endpoint[], drop: Endpoint[]): void {
     if (add.length === 0 && drop.length === 0) return;
     try {
-      state.onChange({ add, drop, endpoints: sortEndpoints(state.view.values()) });
+      state.onChange({ add, drop, endpoints: currentEndpoints(state) });
     } catch (error) {
       this.options.logger.error(error);
     }
   }
+}
+
+function currentEndpoints(state: WatchState): Endpoint[] {
+  return sortEndpoints([...state.view.values(), ...[...state.limbo.values()].map((held) => held.endpoint)]);
 }
 
 function parseReply<S extends v.GenericSchema>(schema: S, reply: unknown): v.InferOutput<S> {

@@ -11,7 +11,8 @@ export interface ViewChange {
   readonly drop: Endpoint[];
 }
 
-function identity(endpoint: Endpoint): string {
+/** What an endpoint is, regardless of the id a server gave it. */
+export function identity(endpoint: Endpoint): string {
   const attrs = Object.keys(endpoint.attrs).sort().map((key) => [key, endpoint.attrs[key]]);
   return JSON.stringify([endpoint.name, endpoint.host, endpoint.port, endpoint.protocol, attrs]);
 }

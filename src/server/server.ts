@@ -63,6 +63,7 @@ export class DiscoServer {
   private readonly server: Server;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private afterReply: Change[] = [];
 
   constructor(options: Partial<DiscoServerOptions> = {}, registry = new Registry()) {
     this.options = { ...defaultServerOptions, ...options };
@@ -159,6 +160,10 @@ export class DiscoServer {
       }
       const reply = this.handle(peer, parsed.output as Request);
       if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
+      // A client that provides and requires the same name hears the reply before the push.
+      const changes = this.afterReply;
+      this.afterReply = [];
+      this.publish(changes);
     } catch (error) {
       if (!(error instanceof ProtocolError)) {
         this.options.logger.error(error);
@@ -196,7 +201,7 @@ export class DiscoServer {
         });
         session.provisions.add(provision.id);
         if (request.key !== undefined) session.provisionKeys.set(request.key, provision.id);
-        this.publish(changes);
+        this.afterReply = changes;
         return { provision: provision.id };
       }
       case 'unprovide': {
@@ -205,7 +210,7 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         deleteValue(session.provisionKeys, id);
-        this.publish(this.registry.drop(id));
+        this.afterReply = this.registry.drop(id);
         return {};
       }
       case 'require': {

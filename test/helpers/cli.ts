@@ -1,0 +1,25 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const SCS = fileURLToPath(new URL('../../bin/scs.js', import.meta.url));
+
+export interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout: string;
+  stderr: string;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts `scs ARGS...` and collects its output. */
+export function scs(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [SCS, ...args], { env: { ...process.env, ...env } });
+  const running: Running = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (running.stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (running.stderr += text));
+  return running;
+}

@@ -1,0 +1,45 @@
+// A TCP proxy on loopback whose connections a test can cut, to play a network failure.
+
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export class CuttableProxy {
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private constructor(private readonly server: Server) {}
+
+  static async start(targetPort: number): Promise<CuttableProxy> {
+    const server = createServer();
+    const proxy = new CuttableProxy(server);
+    server.on('connection', (inbound) => {
+      const outbound = connect({ host: '127.0.0.1', port: targetPort });
+      const pair: [Socket, Socket] = [inbound, outbound];
+      proxy.pairs.add(pair);
+      inbound.pipe(outbound).pipe(inbound);
+      const end = () => {
+        inbound.destroy();
+        outbound.destroy();
+        proxy.pairs.delete(pair);
+      };
+      inbound.on('error', end).on('close', end);
+      outbound.on('error', end).on('close', end);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  cut(): void {
+    for (const [inbound, outbound] of this.pairs) {
+      inbound.destroy();
+      outbound.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { parseHostPort } from '../../src/address.ts';
+import { CoalescingRunner } from '../../src/agent/coalesce.ts';
+import { requireEnv } from '../../src/agent/env.ts';
+import { Backoff } from '../../src/client/backoff.ts';
+import { applyChange, reconcile, type Endpoint } from '../../src/client/view.ts';
+import { parseDuration } from '../../src/duration.ts';
+import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
+
+const endpoint = (id: string, host: string, attrs: Record<string, string> = {}): Endpoint => ({
+  id,
+  name: 'mysql.db.blog.prod',
+  host,
+  port: 3306,
+  protocol: 'tcp',
+  attrs,
+});
+
+describe('line framing', () => {
+  it('splits lines across chunks and strips CR', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.push(Buffer.from('{"a":1}\r\n{"b"'))).toEqual(['{"a":1}']);
+    expect(splitter.push(Buffer.from(':2}\n\n'))).toEqual(['{"b":2}', '']);
+  });
+
+  it('refuses a line over the limit even before its newline arrives', () => {
+    const splitter = new LineSplitter(10);
+    expect(() => splitter.push(Buffer.from('x'.repeat(11)))).toThrow(LineTooLongError);
+    expect(() => new LineSplitter(10).push(Buffer.from(`${'x'.repeat(11)}\n`))).toThrow(LineTooLongError);
+    expect(new LineSplitter(10).push(Buffer.from(`${'x'.repeat(10)}\n`))).toEqual(['x'.repeat(10)]);
+  });
+
+  it('keeps multi-byte characters split across chunks whole', () => {
+    const bytes = Buffer.from('"é"\n');
+    const splitter = new LineSplitter();
+    expect(splitter.push(bytes.subarray(0, 2))).toEqual([]);
+    expect(splitter.push(bytes.subarray(2))).toEqual(['"é"']);
+  });
+});
+
+describe('views', () => {
+  it('reconciles by what endpoints are, not by their ids', () => {
+    const view = new Map([['p1', endpoint('p1', '10.0.0.5')], ['p2', endpoint('p2', '10.0.0.6')]]);
+    const change = reconcile(view, [endpoint('p9', '10.0.0.5'), endpoint('p10', '10.0.0.7')]);
+    expect(change.add.map((e) => e.host)).toEqual(['10.0.0.7']);
+    expect(change.drop.map((e) => e.host)).toEqual(['10.0.0.6']);
+    expect([...view.keys()].sort()).toEqual(['p10', 'p9']);
+  });
+
+  it('tells endpoints apart by their attributes', () => {
+    const view = new Map([['p1', endpoint('p1', '10.0.0.5', { az: 'a' })]]);
+    const change = reconcile(view, [endpoint('p2', '10.0.0.5', { az: 'b' })]);
+    expect(change.add).toHaveLength(1);
+    expect(change.drop).toHaveLength(1);
+  });
+
+  it('ignores replayed adds and drops of unknown ids', () => {
+    const view = new Map([['p1', endpoint('p1', '10.0.0.5')]]);
+    expect(applyChange(view, [endpoint('p1', '10.0.0.5')], [endpoint('p7', 'x')])).toEqual({ add: [], drop: [] });
+  });
+});
+
+describe('require environment', () => {
+  it('lists endpoints in order and names the first', () => {
+    expect(requireEnv('mysql-main', [{ host: '10.0.0.5', port: 3306 }, { host: '::1', port: 3307 }])).toEqual({
+      SCS_REQUIRE_MYSQL_MAIN: '10.0.0.5:3306;[::1]:3307',
+      SCS_REQUIRE_MYSQL_MAIN_HOST: '10.0.0.5',
+      SCS_REQUIRE_MYSQL_MAIN_PORT: '3306',
+    });
+  });
+
+  it('is empty, not missing, when there is no endpoint', () => {
+    expect(requireEnv('web', [])).toEqual({ SCS_REQUIRE_WEB: '', SCS_REQUIRE_WEB_HOST: '', SCS_REQUIRE_WEB_PORT: '' });
+  });
+});
+
+describe('flags', () => {
+  it('parses addresses, IPv6 in brackets', () => {
+    expect(parseHostPort('[::1]:9640')).toEqual({ host: '::1', port: 9640 });
+    expect(parseHostPort('db.local:5')).toEqual({ host: 'db.local', port: 5 });
+    expect(() => parseHostPort('db.local')).toThrow(/not an address/);
+    expect(() => parseHostPort('h:70000')).toThrow(/not an address/);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('2m')).toBe(120_000);
+    expect(parseDuration('40')).toBe(40);
+    expect(() => parseDuration('soon')).toThrow(/not a duration/);
+  });
+});
+
+describe('backoff', () => {
+  it('grows to its cap, with jitter, and starts over on reset', () => {
+    const backoff = new Backoff(100, 1000, () => 0.5);
+    expect([backoff.next(), backoff.next(), backoff.next(), backoff.next(), backoff.next()]).toEqual([100, 200, 400, 800, 1000]);
+    backoff.reset();
+    expect(backoff.next()).toBe(100);
+  });
+});
+
+describe('coalescing runner', () => {
+  it('folds a burst of triggers into one run after the one under way', async () => {
+    let runs = 0;
+    let release!: () => void;
+    const runner = new CoalescingRunner(async () => {
+      runs++;
+      if (runs === 1) await new Promise<void>((resolve) => (release = resolve));
+    }, 5);
+    runner.trigger();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 10; i++) runner.trigger();
+    release();
+    await runner.idle();
+    expect(runs).toBe(2);
+  });
+});
