@@ -69,6 +69,8 @@ class SessionReset extends Error {}
 
 interface Pending {
   readonly message: Record<string, unknown>;
+  /** Runs as the reply is read, before any later line: a push right behind a snapshot must see it applied. */
+  readonly onReply?: (reply: Record<string, unknown>) => void;
   resolve(reply: Record<string, unknown>): void;
   reject(error: Error): void;
 }
@@ -273,30 +275,33 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     state.busy = true;
     try {
       for (;;) {
-        let reply;
         try {
-          reply = parseReply(requireReplySchema, await this.request({ op: 'require', key: state.key, name, attrs }));
+          await this.request({ op: 'require', key: state.key, name, attrs }, (reply) => this.applySnapshot(state, reply));
+          return;
         } catch (error) {
           if (error instanceof SessionReset) continue;
           this.watches.delete(state.key);
           throw error;
         }
-        if (!this.watches.has(state.key)) return;
-        // A resumed subscription may have seen replayed pushes newer than this snapshot.
-        state.seq = state.sub === reply.sub ? Math.max(state.seq, reply.seq) : reply.seq;
-        if (state.sub !== undefined && state.sub !== reply.sub) this.subs.delete(state.sub);
-        state.sub = reply.sub;
-        this.subs.set(reply.sub, state);
-        const change = reconcile(state.view, reply.endpoints);
-        if (state.settling) this.settle(state, change.add, change.drop);
-        else if (state.synced) this.notify(state, change.add, change.drop);
-        state.synced = true;
-        state.settling = false;
-        return;
       }
     } finally {
       state.busy = false;
     }
+  }
+
+  private applySnapshot(state: WatchState, fields: Record<string, unknown>): void {
+    const reply = parseReply(requireReplySchema, fields);
+    if (!this.watches.has(state.key)) return;
+    // A resumed subscription may have seen replayed pushes newer than this snapshot.
+    state.seq = state.sub === reply.sub ? Math.max(state.seq, reply.seq) : reply.seq;
+    if (state.sub !== undefined && state.sub !== reply.sub) this.subs.delete(state.sub);
+    state.sub = reply.sub;
+    this.subs.set(reply.sub, state);
+    const change = reconcile(state.view, reply.endpoints);
+    if (state.settling) this.settle(state, change.add, change.drop);
+    else if (state.synced) this.notify(state, change.add, change.drop);
+    state.synced = true;
+    state.settling = false;
   }
 
   private async forget(message: Record<string, unknown>): Promise<void> {
@@ -310,12 +315,15 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     }
   }
 
-  private request(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private request(
+    message: Record<string, unknown>,
+    onReply?: (reply: Record<string, unknown>) => void,
+  ): Promise<Record<string, unknown>> {
     if (this.closing && message.op !== 'bye') {
       return Promise.reject(new DiscoError('closed', 'the disco client was closed'));
     }
     return new Promise((resolve, reject) => {
-      const pending: Pending = { message, resolve, reject };
+      const pending: Pending = { message, onReply, resolve, reject };
       if (this.ready) this.transmit(pending);
       else this.queued.push(pending);
     });
@@ -407,8 +415,13 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         return;
       }
       this.inflight.delete(message.re!);
-      if (message.ok) pending.resolve(fields);
-      else pending.reject(new DiscoError(message.error.code, message.error.message));
+      if (!message.ok) return pending.reject(new DiscoError(message.error.code, message.error.message));
+      try {
+        pending.onReply?.(fields);
+      } catch (error) {
+        return pending.reject(error as Error);
+      }
+      pending.resolve(fields);
       return;
     }
     switch (message.op) {
