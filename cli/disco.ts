@@ -13,7 +13,7 @@ export function registerDisco(cli: CAC): void {
     .option('--heartbeat-timeout <duration>', 'Silence after which a peer is dead', { default: '15s' })
     .option('--grace <duration>', 'How long a lost session waits to be resumed', { default: '10s' })
     .action(async (flags: Record<string, unknown>) => {
-      const listen = flag('listen', () => parseHostPort(String(flags.listen)));
+      const listen = flag('listen', () => parseHostPort(String(flags.listen), { anyPort: true }));
       const heartbeatInterval = flag('heartbeat-interval', () => parseDuration(String(flags.heartbeatInterval)));
       const heartbeatTimeout = flag('heartbeat-timeout', () => parseDuration(String(flags.heartbeatTimeout)));
       const grace = flag('grace', () => parseDuration(String(flags.grace)));

@@ -7,10 +7,11 @@ export interface HostPort {
   readonly port: number;
 }
 
-export function parseHostPort(text: string): HostPort {
+/** `anyPort` accepts port 0, which a listener reads as "any free port". */
+export function parseHostPort(text: string, { anyPort = false } = {}): HostPort {
   const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port < 1 || port > 65535) {
+  if (!match || port < (anyPort ? 0 : 1) || port > 65535) {
     throw new Error(`"${text}" is not an address like 127.0.0.1:9640 or [::1]:9640`);
   }
   return { host: (match[1] ?? match[2])!, port };

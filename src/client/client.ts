@@ -13,7 +13,8 @@ import {
   PROTOCOL_VERSION,
   provideReplySchema,
   requireReplySchema,
-  serverMessageSchema,
+  pushSchema,
+  replySchema,
   welcomeSchema,
 } from '../protocol/messages.ts';
 import type { Protocol } from '../registry/types.ts';
@@ -140,6 +141,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   private lastSent = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private corked = false;
   private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
 
   private constructor(options: DiscoClientOptions) {
@@ -336,8 +338,18 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   }
 
   private write(message: unknown): void {
-    if (!this.socket || this.socket.destroyed) return;
-    this.socket.write(encodeLine(message));
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    // Requests and acks made in one turn of the event loop leave in one write.
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(encodeLine(message));
     this.lastSent = Date.now();
   }
 
@@ -400,7 +412,8 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       this.options.logger.warn('disco sent a line that is not JSON; ignoring it');
       return;
     }
-    const parsed = v.safeParse(serverMessageSchema, raw);
+    const isReply = typeof raw === 'object' && raw !== null && 're' in raw;
+    const parsed = isReply ? v.safeParse(replySchema, raw) : v.safeParse(pushSchema, raw);
     if (!parsed.success) {
       this.options.logger.warn(`disco sent an unexpected message (${describeIssues(parsed.issues)}); ignoring it`);
       return;

@@ -75,9 +75,13 @@ export type WireEndpoint = v.InferOutput<typeof EndpointSchema>;
 
 const ErrorBody = v.object({ code: v.string(), message: v.string() });
 
-export const serverMessageSchema = v.union([
+export const replySchema = v.variant('ok', [
   v.object({ re: v.nullable(v.number()), ok: v.literal(true) }),
   v.object({ re: v.nullable(v.number()), ok: v.literal(false), error: ErrorBody }),
+]);
+
+/** Server pushes, told apart by `op` so that a push is checked against its own schema only. */
+export const pushSchema = v.variant('op', [
   v.object({
     op: v.literal('changed'),
     sub: v.string(),

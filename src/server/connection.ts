@@ -49,6 +49,11 @@ export class Connection {
   }
 
   send(message: unknown): void {
+    this.sendLine(encodeLine(message));
+  }
+
+  /** Sends a line already encoded, newline included. */
+  sendLine(line: string): void {
     if (!this.isOpen) return;
     if (this.socket.writableLength > this.limits.maxQueueBytes) {
       this.violate('overloaded', 'send queue overflowed: the client reads too slowly');
@@ -63,7 +68,7 @@ export class Connection {
         this.socket.uncork();
       });
     }
-    this.socket.write(encodeLine(message));
+    this.socket.write(line);
     this.lastSent = Date.now();
   }
 

@@ -2,14 +2,11 @@
 // resumes loses nothing: its provisions stay registered and the pushes it missed are replayed.
 
 import type { Connection } from './connection.ts';
-import type { WireEndpoint } from '../protocol/messages.ts';
 
+/** A `changed` push, kept encoded: it is written once and replayed as it was. */
 export interface ChangedPush {
-  readonly op: 'changed';
-  readonly sub: string;
   readonly seq: number;
-  readonly add: WireEndpoint[];
-  readonly drop: WireEndpoint[];
+  readonly line: string;
 }
 
 export interface Subscription {
@@ -23,8 +20,8 @@ export class Session {
   readonly provisions = new Set<string>();
   readonly subscriptions = new Map<string, Subscription>();
   /** Client-chosen keys, which make provide and require idempotent across a resume. */
-  readonly provisionKeys = new Map<string, string>();
-  readonly subscriptionKeys = new Map<string, string>();
+  readonly provisionKeys = new KeyIndex();
+  readonly subscriptionKeys = new KeyIndex();
   connection: Connection | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   unackedCount = 0;
@@ -51,5 +48,27 @@ export class Session {
   /** Every unacknowledged push, in the order each subscription produced them. */
   pending(): ChangedPush[] {
     return [...this.subscriptions.values()].flatMap((subscription) => subscription.unacked);
+  }
+}
+
+/** Client key ↔ server id, both ways, so that forgetting either costs no scan. */
+export class KeyIndex {
+  private readonly idByKey = new Map<string, string>();
+  private readonly keyById = new Map<string, string>();
+
+  get(key: string): string | undefined {
+    return this.idByKey.get(key);
+  }
+
+  set(key: string, id: string): void {
+    this.idByKey.set(key, id);
+    this.keyById.set(id, key);
+  }
+
+  deleteId(id: string): void {
+    const key = this.keyById.get(id);
+    if (key === undefined) return;
+    this.keyById.delete(id);
+    this.idByKey.delete(key);
   }
 }

@@ -1,0 +1,167 @@
+// npm run bench:disco — registrations per second, fan-out latency, memory per registration, and
+// the same fan-out through etcd watches when etcd is installed. disco runs as its own process
+// (`scs disco`), as in production; load and subscribers run here.
+
+import { fileURLToPath } from 'node:url';
+import { consola } from 'consola';
+import { DiscoClient } from '../src/client/client.ts';
+import { Etcd } from './lib/etcd.ts';
+import { rssBytes, startProcess, which } from './lib/processes.ts';
+import { ms, printTable, summarize } from './lib/stats.ts';
+
+const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 100_000);
+const WINDOW = 2000; // Requests in flight on the one connection.
+const WIDTHS = [1, 100, 1000];
+const ROUNDS: Record<number, number> = { 1: 300, 100: 300, 1000: 300 };
+const CONNECTIONS = 10; // Subscribers are spread over this many connections (fewer when W is smaller).
+
+const logger = consola.create({ level: 1 });
+const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
+
+async function startDisco() {
+  const { child, match } = await startProcess(process.execPath, [scs, 'disco', '--listen', '127.0.0.1:0', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s'], /listening on tcp 127\.0\.0\.1:(\d+)/);
+  return { child, port: Number(match[1]) };
+}
+
+const connect = (port: number, name: string) => DiscoClient.connect({ host: '127.0.0.1', port, name, logger });
+
+async function registrations(port: number, pid: number) {
+  const client = await connect(port, 'bench-registrations');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rssBefore = rssBytes(pid);
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < REGISTRATIONS) {
+      const i = next++;
+      await client.provide({ name: `svc${i % 1000}.db.blog.prod`, host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 3306, attrs: { az: 'us-east-1a' } });
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const rssAfter = rssBytes(pid);
+  await client.close();
+  return { perSecond: REGISTRATIONS / seconds, bytesPer: (rssAfter - rssBefore) / REGISTRATIONS, rssAfter };
+}
+
+const WARMUP = 20; // Rounds run first and not counted, so JIT and buffers settle.
+
+/** Counts events and resolves a waiter the moment the count reaches its target: no polling. */
+class Counter {
+  private count = 0;
+  private waiter: { target: number; resolve(): void } | undefined;
+
+  add(n: number): void {
+    this.count += n;
+    if (this.waiter && this.count >= this.waiter.target) {
+      this.waiter.resolve();
+      this.waiter = undefined;
+    }
+  }
+
+  reset(): void {
+    this.count = 0;
+  }
+
+  reach(target: number, timeoutMs = 10_000): Promise<void> {
+    if (this.count >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out at ${this.count} of ${target}`)), timeoutMs);
+      this.waiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+    });
+  }
+}
+
+async function discoFanout(port: number, width: number): Promise<number[]> {
+  const name = `fan${width}.db.blog.prod`;
+  const connections = await Promise.all(Array.from({ length: Math.min(width, CONNECTIONS) }, (_, i) => connect(port, `bench-sub-${i}`)));
+  const adds = new Counter();
+  const drops = new Counter();
+  await Promise.all(
+    Array.from({ length: width }, (_, i) =>
+      connections[i % connections.length]!.require({ name }, (event) => {
+        adds.add(event.add.length);
+        drops.add(event.drop.length);
+      }),
+    ),
+  );
+  const provider = await connect(port, 'bench-provider');
+  const samples: number[] = [];
+  for (let round = 0; round < WARMUP + ROUNDS[width]!; round++) {
+    adds.reset();
+    drops.reset();
+    const handle = await provider.provide({ name, host: '10.0.0.5', port: 3306 });
+    await adds.reach(width);
+    const started = performance.now();
+    void handle.drop();
+    await drops.reach(width);
+    if (round >= WARMUP) samples.push(performance.now() - started);
+  }
+  await provider.close();
+  await Promise.all(connections.map((c) => c.close()));
+  return samples;
+}
+
+async function etcdFanout(etcd: Etcd, width: number): Promise<number[]> {
+  const prefix = `/scs/fan${width}/`;
+  const puts = new Counter();
+  const deletes = new Counter();
+  const cancels = await Promise.all(
+    Array.from({ length: width }, () => etcd.watch(prefix, (type) => (type === 'PUT' ? puts : deletes).add(1))),
+  );
+  const samples: number[] = [];
+  for (let round = 0; round < WARMUP + ROUNDS[width]!; round++) {
+    puts.reset();
+    deletes.reset();
+    await etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}');
+    await puts.reach(width);
+    const started = performance.now();
+    void etcd.delete(`${prefix}10.0.0.5:3306`);
+    await deletes.reach(width);
+    if (round >= WARMUP) samples.push(performance.now() - started);
+  }
+  for (const cancel of cancels) cancel();
+  return samples;
+}
+
+async function main() {
+  console.log(`disco benchmark: ${REGISTRATIONS} registrations over one connection (${WINDOW} in flight); fan-out W = ${WIDTHS.join(', ')} subscribers over up to ${CONNECTIONS} connections`);
+  const disco = await startDisco();
+  const etcd = which('etcd') ? await Etcd.start() : undefined;
+  if (!etcd) console.log('etcd is not installed (apt-get install etcd-server): the etcd column stays empty');
+  try {
+    const reg = await registrations(disco.port, disco.child.pid!);
+    printTable('Registrations (one connection, pipelined)', ['metric', 'disco', 'target'], [
+      ['registrations/s', Math.round(reg.perSecond), '>= 20000'],
+      ['RSS per registration (bytes)', Math.round(reg.bytesPer), '< 2048'],
+      [`server RSS at ${REGISTRATIONS} (MiB)`, (reg.rssAfter / 2 ** 20).toFixed(1), ''],
+    ]);
+    const rows: Array<Array<string | number>> = [];
+    for (const width of WIDTHS) {
+      const ours = summarize(await discoFanout(disco.port, width));
+      const theirs = etcd ? summarize(await etcdFanout(etcd, width)) : undefined;
+      rows.push([
+        width,
+        ms(ours.p50),
+        ms(ours.p99),
+        theirs ? ms(theirs.p50) : '-',
+        theirs ? ms(theirs.p99) : '-',
+        theirs ? `${(theirs.p50 / ours.p50).toFixed(1)}x / ${(theirs.p99 / ours.p99).toFixed(1)}x` : '-',
+      ]);
+    }
+    printTable('Fan-out: a provider drops, until all W subscribers have the drop (ms)', ['W', 'disco p50', 'disco p99', 'etcd p50', 'etcd p99', 'etcd/disco p50 / p99'], rows);
+    console.log('\ntarget: disco p99 < 10 ms at W = 1000, and faster than etcd at every W');
+  } finally {
+    disco.child.kill('SIGTERM');
+    etcd?.stop();
+  }
+}
+
+await main();
