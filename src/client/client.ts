@@ -65,6 +65,8 @@ export class DiscoError extends Error {
   }
 }
 
+const ACK_DELAY_MS = 50;
+
 /** Rejects requests made obsolete by a new session; what they did is redone from the client's intent. */
 class SessionReset extends Error {}
 
@@ -142,6 +144,8 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private corked = false;
+  private readonly pendingAcks = new Map<string, number>();
+  private ackTimer: NodeJS.Timeout | undefined;
   private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
 
   private constructor(options: DiscoClientOptions) {
@@ -448,7 +452,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         this.emit('shutdown', message.reason);
         return;
       case 'changed': {
-        this.write({ op: 'ack', sub: message.sub, seq: message.seq });
+        this.acknowledge(message.sub, message.seq);
         const state = this.subs.get(message.sub);
         if (!state || message.seq <= state.seq) return; // Unknown, or replayed and seen already.
         state.seq = message.seq;
@@ -486,6 +490,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       }
       // Those in flight retry by themselves once their rejection lands; the rest are sent now.
       this.subs.clear();
+      this.pendingAcks.clear();
       for (const state of this.provisions.values()) {
         state.id = undefined;
         if (state.busy) continue;
@@ -514,6 +519,21 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     } else {
       this.options.logger.error(error.message);
     }
+  }
+
+  /**
+   * Acks are cumulative, so one per subscription every ACK_DELAY_MS covers a burst: the server
+   * parses one line where it would have parsed hundreds, on the path of the next change.
+   */
+  private acknowledge(sub: string, seq: number): void {
+    this.pendingAcks.set(sub, seq);
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      for (const [pendingSub, pendingSeq] of this.pendingAcks) this.write({ op: 'ack', sub: pendingSub, seq: pendingSeq });
+      this.pendingAcks.clear();
+    }, ACK_DELAY_MS);
+    this.ackTimer.unref();
   }
 
   private startHeartbeat(): void {
