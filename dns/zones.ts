@@ -1,0 +1,41 @@
+// Zones disco is authoritative for, each optionally showing only endpoints whose attributes match.
+
+import { compileFilter, type AttributeMatcher } from '../src/registry/filter.ts';
+import type { AttributeFilter } from '../src/registry/types.ts';
+
+export interface ZoneConfig {
+  /** e.g. `disco` or `east.disco` (a trailing dot is allowed). */
+  readonly name: string;
+  readonly filter?: AttributeFilter;
+}
+
+export interface Zone {
+  /** Lower-case labels, e.g. ['east', 'disco']. */
+  readonly labels: readonly string[];
+  /** Absolute, with the trailing dot: `east.disco.`. */
+  readonly origin: string;
+  readonly matches: AttributeMatcher;
+}
+
+export function makeZone(config: ZoneConfig): Zone {
+  const labels = config.name.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean);
+  return { labels, origin: `${labels.join('.')}.`, matches: compileFilter(config.filter ?? {}) };
+}
+
+/** The most specific zone that holds `labels`, and the labels below its apex. */
+export function findZone(zones: readonly Zone[], labels: readonly string[]): { zone: Zone; relative: string[] } | undefined {
+  let best: Zone | undefined;
+  for (const zone of zones) {
+    const n = zone.labels.length;
+    if (n > labels.length || (best && best.labels.length >= n)) continue;
+    let inside = true;
+    for (let i = 1; i <= n; i++) {
+      if (labels[labels.length - i] !== zone.labels[n - i]) {
+        inside = false;
+        break;
+      }
+    }
+    if (inside) best = zone;
+  }
+  return best && { zone: best, relative: labels.slice(0, labels.length - best.labels.length) };
+}
