@@ -1,44 +1,91 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { parseHostPort } from '../src/address.ts';
+import { dnsName } from '../dns/zones.ts';
+import { DnsServer, defaultDnsOptions } from '../dns/server.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../src/address.ts';
+import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
+import { DiscoConfigSchema, type DiscoConfig } from '../src/server/config.ts';
 import { DiscoServer, defaultServerOptions } from '../src/server/server.ts';
 import { flag, untilSignal, UserError } from './common.ts';
 
+interface DiscoFlags {
+  config?: string;
+  listen?: string;
+  dns?: string;
+  dnsTtl?: string;
+  recursor?: string | string[];
+  heartbeatInterval?: string;
+  heartbeatTimeout?: string;
+  grace?: string;
+}
+
 export function registerDisco(cli: CAC): void {
   cli
-    .command('disco', 'Run a discovery server')
-    .option('--listen <host:port>', 'TCP address for the disco protocol', { default: '127.0.0.1:9640' })
-    .option('--heartbeat-interval <duration>', 'Heartbeat interval', { default: '5s' })
-    .option('--heartbeat-timeout <duration>', 'Silence after which a peer is dead', { default: '15s' })
-    .option('--grace <duration>', 'How long a lost session waits to be resumed', { default: '10s' })
-    .action(async (flags: Record<string, unknown>) => {
-      const listen = flag('listen', () => parseHostPort(String(flags.listen), { anyPort: true }));
-      const heartbeatInterval = flag('heartbeat-interval', () => parseDuration(String(flags.heartbeatInterval)));
-      const heartbeatTimeout = flag('heartbeat-timeout', () => parseDuration(String(flags.heartbeatTimeout)));
-      const grace = flag('grace', () => parseDuration(String(flags.grace)));
-      if (heartbeatTimeout <= heartbeatInterval) {
-        throw new UserError('--heartbeat-timeout must be longer than --heartbeat-interval');
-      }
+    .command('disco', 'Run a discovery server (TCP protocol and DNS)')
+    .option('--config <file>', 'YAML settings (see docs/dns.md); flags override it')
+    .option('--listen <host:port>', 'TCP address for the disco protocol (default 127.0.0.1:9640)')
+    .option('--dns <host:port|off>', 'DNS address, UDP and TCP (default 127.0.0.1:8600)')
+    .option('--dns-ttl <duration>', 'TTL of DNS answers (default 5s)')
+    .option('--recursor <host:port>', 'Upstream resolver for names outside the zones (repeatable)')
+    .option('--heartbeat-interval <duration>', 'Heartbeat interval (default 5s)')
+    .option('--heartbeat-timeout <duration>', 'Silence after which a peer is dead (default 15s)')
+    .option('--grace <duration>', 'How long a lost session waits to be resumed (default 10s)')
+    .action(async (flags: DiscoFlags) => {
+      const config: DiscoConfig = flags.config ? readConfig(flags.config) : {};
+      const listen = flags.listen ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true })) : (config.listen ?? { host: '127.0.0.1', port: 9640 });
+      const duration = (name: string, text: string | undefined, fallback: number) => (text ? flag(name, () => parseDuration(text)) : fallback);
+      const heartbeatInterval = duration('heartbeat-interval', flags.heartbeatInterval, config.heartbeat?.interval ?? defaultServerOptions.heartbeatInterval);
+      const heartbeatTimeout = duration('heartbeat-timeout', flags.heartbeatTimeout, config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout);
+      const grace = duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace);
+      if (heartbeatTimeout <= heartbeatInterval) throw new UserError('--heartbeat-timeout must be longer than --heartbeat-interval');
+
       const logger = consola.withTag('disco');
-      const server = new DiscoServer({
-        ...defaultServerOptions,
-        host: listen.host,
-        port: listen.port,
-        heartbeatInterval,
-        heartbeatTimeout,
-        grace,
-        logger,
-      });
+      const server = new DiscoServer({ ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, logger });
       try {
         await server.listen();
       } catch (error) {
-        throw new UserError(`cannot listen on ${String(flags.listen)}: ${(error as Error).message}`);
+        throw new UserError(`cannot listen on ${formatHostPort(listen.host, listen.port)}: ${(error as Error).message}`);
       }
       const { address, port } = server.address();
-      logger.info(`listening on tcp ${address}:${port}`);
+      logger.info(`listening on tcp ${formatHostPort(address, port)}`);
+
+      const dnsListen = flags.dns === 'off' ? 'off' : flags.dns ? flag('dns', () => parseHostPort(flags.dns!, { anyPort: true })) : (config.dns?.listen ?? { host: '127.0.0.1', port: 8600 });
+      let dns: DnsServer | undefined;
+      if (dnsListen !== 'off') {
+        const recursorFlags = flags.recursor === undefined ? [] : Array.isArray(flags.recursor) ? flags.recursor : [flags.recursor];
+        const recursors: HostPort[] = recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r)))) : (config.dns?.recursors ?? []);
+        const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? defaultDnsOptions.ttl * 1000);
+        dns = new DnsServer(server.registry, {
+          host: dnsListen.host,
+          port: dnsListen.port,
+          ttl: Math.round(ttlMs / 1000),
+          recursors,
+          zones: config.dns?.zones ?? defaultDnsOptions.zones,
+          logger: consola.withTag('dns'),
+        });
+        try {
+          const { udp } = await dns.listen();
+          const zones = (config.dns?.zones ?? defaultDnsOptions.zones).map((zone) => dnsName(zone.name)).join(', ');
+          logger.info(`dns on udp+tcp ${formatHostPort(udp.address, udp.port)}, zones ${zones}${recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : ''}`);
+        } catch (error) {
+          await server.close();
+          throw new UserError(`cannot serve DNS on ${formatHostPort(dnsListen.host, dnsListen.port)}: ${(error as Error).message}`);
+        }
+      }
+
       const signal = await untilSignal();
       logger.info(`${signal}: telling clients and shutting down`);
+      await dns?.close();
       await server.close();
     });
+}
+
+function readConfig(file: string): DiscoConfig {
+  try {
+    return loadYamlFile(file, DiscoConfigSchema);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UserError(error.message);
+    throw error;
+  }
 }

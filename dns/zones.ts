@@ -18,8 +18,8 @@ export interface Zone {
 }
 
 export function makeZone(config: ZoneConfig): Zone {
-  const labels = config.name.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean);
-  return { labels, origin: `${labels.join('.')}.`, matches: compileFilter(config.filter ?? {}) };
+  const origin = dnsName(config.name);
+  return { labels: origin.split('.').filter(Boolean), origin, matches: compileFilter(config.filter ?? {}) };
 }
 
 /** The most specific zone that holds `labels`, and the labels below its apex. */
@@ -38,4 +38,9 @@ export function findZone(zones: readonly Zone[], labels: readonly string[]): { z
     if (inside) best = zone;
   }
   return best && { zone: best, relative: labels.slice(0, labels.length - best.labels.length) };
+}
+
+/** A zone name as DNS prints it: lower-case, with the trailing dot. */
+export function dnsName(name: string): string {
+  return `${name.toLowerCase().replace(/\.$/, '')}.`;
 }

@@ -1,0 +1,58 @@
+// `scs disco --config disco.yaml`: the server's settings, validated at the edge.
+
+import * as v from 'valibot';
+import { parseHostPort } from '../address.ts';
+import { parseDuration } from '../duration.ts';
+import { AttributesSchema } from '../protocol/fields.ts';
+
+const Address = (anyPort: boolean) =>
+  v.pipe(
+    v.string('expected an address like 127.0.0.1:8600'),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return parseHostPort(dataset.value, { anyPort });
+      } catch (error) {
+        addIssue({ message: (error as Error).message });
+        return NEVER;
+      }
+    }),
+  );
+
+const Duration = v.pipe(
+  v.string('expected a duration like "5s"'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return parseDuration(dataset.value);
+    } catch (error) {
+      addIssue({ message: (error as Error).message });
+      return NEVER;
+    }
+  }),
+);
+
+const ZoneName = v.pipe(
+  v.string('expected a zone name like "disco"'),
+  v.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i, 'expected a zone name like "disco" or "east.disco"'),
+);
+
+export const DiscoConfigSchema = v.strictObject({
+  listen: v.optional(Address(true)),
+  heartbeat: v.optional(v.strictObject({ interval: v.optional(Duration), timeout: v.optional(Duration) })),
+  grace: v.optional(Duration),
+  dns: v.optional(
+    v.strictObject({
+      /** An address, or "off". */
+      listen: v.optional(v.union([v.literal('off'), Address(true)], 'expected an address like 127.0.0.1:8600, or "off"')),
+      ttl: v.optional(Duration),
+      recursors: v.optional(v.array(Address(false), 'expected a list of addresses like ["127.0.0.1:53"]')),
+      zones: v.optional(
+        v.pipe(
+          v.array(v.strictObject({ name: ZoneName, filter: v.optional(AttributesSchema) }), 'expected a list of zones'),
+          v.minLength(1, 'expected at least one zone'),
+        ),
+      ),
+    }),
+  ),
+});
+
+export type DiscoConfig = v.InferOutput<typeof DiscoConfigSchema>;
