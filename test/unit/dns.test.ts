@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { answer, TYPE } from '../../dns/answer.ts';
+import { encodeAnswer } from '../../dns/encode.ts';
+import { parseQuery, RCODE, Rejection, type Query } from '../../dns/query.ts';
+import { addressLabel, buildZoneView } from '../../dns/view.ts';
+import { findZone, makeZone } from '../../dns/zones.ts';
+import { Registry } from '../../src/registry/registry.ts';
+
+/** A query in wire form, built by hand so tests control every byte. */
+function wireQuery(name: string, type: number, { id = 0x1234, edns = undefined as number | undefined, flags = 0x0100 } = {}): Buffer {
+  const labels = name.split('.').filter(Boolean).map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'latin1')]));
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(id, 0);
+  header.writeUInt16BE(flags, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(edns === undefined ? 0 : 1, 10);
+  const tail = Buffer.alloc(4);
+  tail.writeUInt16BE(type, 0);
+  tail.writeUInt16BE(1, 2);
+  const opt = edns === undefined ? Buffer.alloc(0) : Buffer.from([0, 0, 41, edns >> 8, edns & 255, 0, 0, 0, 0, 0, 0]);
+  return Buffer.concat([header, ...labels, Buffer.from([0]), tail, opt]);
+}
+
+function registry() {
+  const r = new Registry();
+  const add = (name: string, host: string, port: number, attributes: Record<string, string> = {}) =>
+    r.provide({ name, address: { host, port, protocol: 'tcp' }, attributes, owner: 's' });
+  add('mysql.db.blog.prod', '10.0.0.5', 3306, { az: 'us-east-1a' });
+  add('mysql.db.blog.prod', '10.0.0.6', 3306, { az: 'us-east-1b' });
+  add('mysql.db.blog.prod', 'fd00::6', 3306);
+  add('http.web.blog.prod', 'web.example.com', 80);
+  return r;
+}
+
+describe('the query guard', () => {
+  it('reads a query with EDNS, folding case', () => {
+    const query = parseQuery(wireQuery('DB.Blog.prod.disco', TYPE.A, { edns: 4096 })) as Query;
+    expect(query).toMatchObject({ id: 0x1234, labels: ['db', 'blog', 'prod', 'disco'], plain: true, type: 1, recursionDesired: true, edns: { udpSize: 4096, version: 0 } });
+  });
+
+  it('ignores responses and packets shorter than a header', () => {
+    expect(parseQuery(Buffer.alloc(5))).toEqual(new Rejection(undefined, 'shorter than a header'));
+    const response = wireQuery('a.disco', 1, { flags: 0x8000 });
+    expect((parseQuery(response) as Rejection).rcode).toBeUndefined();
+  });
+
+  it.each([
+    ['two questions', (q: Buffer) => q.writeUInt16BE(2, 4), RCODE.formErr],
+    ['no question', (q: Buffer) => q.writeUInt16BE(0, 4), RCODE.formErr],
+    ['answer records in a query', (q: Buffer) => q.writeUInt16BE(1, 6), RCODE.formErr],
+    ['65,535 additional records claimed', (q: Buffer) => q.writeUInt16BE(0xffff, 10), RCODE.formErr],
+    ['an opcode other than QUERY', (q: Buffer) => q.writeUInt16BE(0x2800, 2), RCODE.notImp],
+  ])('answers %s with an error code', (_, mutate, rcode) => {
+    const query = wireQuery('a.disco', 1);
+    mutate(query);
+    expect((parseQuery(query) as Rejection).rcode).toBe(rcode);
+  });
+
+  it('refuses a compression pointer or a loop in the question name', () => {
+    const looped = Buffer.concat([wireQuery('a.disco', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+    expect((parseQuery(looped) as Rejection).reason).toMatch(/compression/);
+  });
+
+  it('refuses names running past the end and names over 255 bytes', () => {
+    expect((parseQuery(wireQuery('a.disco', 1).subarray(0, 16)) as Rejection).rcode).toBe(RCODE.formErr);
+    const long = wireQuery(Array.from({ length: 5 }, () => 'x'.repeat(60)).join('.'), 1);
+    expect((parseQuery(long) as Rejection).reason).toMatch(/255/);
+  });
+
+  it('rejects the 21-byte packet that claims 65,535 records per section at once', () => {
+    const hostile = Buffer.alloc(21);
+    hostile.writeUInt16BE(0xffff, 4);
+    hostile.writeUInt16BE(0xffff, 6);
+    hostile.writeUInt16BE(0xffff, 8);
+    hostile.writeUInt16BE(0xffff, 10);
+    expect((parseQuery(hostile) as Rejection).rcode).toBe(RCODE.formErr);
+  });
+
+  it('marks names with characters ours never have as not plain', () => {
+    expect((parseQuery(wireQuery('a b.disco', 1)) as Query).plain).toBe(false);
+  });
+});
+
+describe('zones', () => {
+  it('picks the most specific zone', () => {
+    const zones = [makeZone({ name: 'disco' }), makeZone({ name: 'east.disco.' })];
+    expect(findZone(zones, ['x', 'east', 'disco'])).toMatchObject({ zone: { origin: 'east.disco.' }, relative: ['x'] });
+    expect(findZone(zones, ['x', 'disco'])).toMatchObject({ zone: { origin: 'disco.' }, relative: ['x'] });
+    expect(findZone(zones, ['example', 'com'])).toBeUndefined();
+  });
+});
+
+describe('zone views', () => {
+  it('names addresses with labels that are valid host names', () => {
+    expect(addressLabel('10.0.0.5')).toBe('10-0-0-5');
+    expect(addressLabel('fd00::6')).toBe('fd00-0-0-0-0-0-0-6');
+    expect(addressLabel('::1')).toBe('0-0-0-0-0-0-0-1');
+    expect(addressLabel('::ffff:10.0.0.1')).toBe('0-0-0-0-0-ffff-a00-1');
+    expect(addressLabel('Web.Example.com')).toBe('web-example-com');
+  });
+
+  it('builds the grammar, with empty non-terminals existing', () => {
+    const view = buildZoneView(makeZone({ name: 'disco' }), registry().list(), { nameServerAddresses: ['127.0.0.1'] });
+    const srv = view.nodes.get('_mysql._tcp.db.blog.prod')!;
+    expect(srv.srv.map((s) => s.target)).toEqual(['10-0-0-5.addr.disco.', '10-0-0-6.addr.disco.', 'fd00-0-0-0-0-0-0-6.addr.disco.']);
+    expect(srv.txt).toEqual([['az=us-east-1a'], ['az=us-east-1b'], []]);
+    expect(view.nodes.get('db.blog.prod')).toMatchObject({ a: ['10.0.0.5', '10.0.0.6'], aaaa: ['fd00::6'] });
+    expect(view.nodes.get('_http._tcp.web.blog.prod')!.srv).toEqual([{ port: 80, target: 'web.example.com.' }]);
+    expect(view.nodes.has('web.blog.prod')).toBe(false); // A host name is no A record.
+    expect(view.names.has('blog.prod')).toBe(true);
+    expect(view.names.has('prod')).toBe(true);
+    expect(view.nodes.get('_services._dns-sd._udp')!.ptr).toEqual(['_http._tcp.web.blog.prod.disco.', '_mysql._tcp.db.blog.prod.disco.']);
+  });
+
+  it('shows only what a tag-filtered zone lets through', () => {
+    const view = buildZoneView(makeZone({ name: 'east.disco', filter: { az: 'us-east-1a' } }), registry().list(), { nameServerAddresses: [] });
+    expect(view.nodes.get('db.blog.prod')).toMatchObject({ a: ['10.0.0.5'], aaaa: [] });
+  });
+});
+
+describe('answers', () => {
+  const view = buildZoneView(makeZone({ name: 'disco' }), registry().list(), { nameServerAddresses: ['127.0.0.1'] });
+  const ask = (name: string, type: number) => answer({ view, relative: name ? name.split('.') : [], type, ttl: 5, serial: 7 });
+
+  it('tells NXDOMAIN from NODATA, both with the SOA', () => {
+    expect(ask('nothing.blog.prod', TYPE.A)).toMatchObject({ rcode: RCODE.nxDomain, answers: [], authorities: [{ type: TYPE.SOA, serial: 7, minimum: 5 }] });
+    expect(ask('blog.prod', TYPE.A)).toMatchObject({ rcode: RCODE.noError, answers: [], authorities: [{ type: TYPE.SOA }] });
+    expect(ask('db.blog.prod', TYPE.TXT)).toMatchObject({ rcode: RCODE.noError, answers: [] });
+  });
+
+  it('puts the SRV targets addresses in the additional section', () => {
+    const result = ask('_mysql._tcp.db.blog.prod', TYPE.SRV);
+    expect(result.answers).toHaveLength(3);
+    expect(result.additionals.map((r) => r.address)).toEqual(['10.0.0.5', '10.0.0.6', 'fd00::6']);
+  });
+
+  it('answers ANY minimally', () => {
+    expect(ask('db.blog.prod', TYPE.ANY).answers).toMatchObject([{ type: TYPE.HINFO }]);
+  });
+
+  it('never compresses an SRV target (RFC 2782)', () => {
+    const query = parseQuery(wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV)) as Query;
+    const bytes = encodeAnswer(query, ask('_mysql._tcp.db.blog.prod', TYPE.SRV), { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 }, 65535);
+    const target = Buffer.from('\u000810-0-0-5\u0004addr\u0005disco\u0000', 'latin1');
+    expect(bytes.indexOf(target)).toBeGreaterThan(0);
+  });
+
+  it('keeps a UDP answer within the limit, setting TC when the answers do not fit', () => {
+    const query = parseQuery(wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV)) as Query;
+    const options = { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 };
+    const small = encodeAnswer(query, ask('_mysql._tcp.db.blog.prod', TYPE.SRV), options, 100);
+    expect(small.length).toBeLessThanOrEqual(100);
+    expect(small[2]! & 0x02).toBe(0x02);
+  });
+});
