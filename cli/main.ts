@@ -20,7 +20,8 @@ cli.help();
 cli.version('0.1.0');
 
 const debug = process.argv.includes('--debug');
-if (debug) consola.level = 5;
+// Explicit, so that output does not change with the environment (consola goes quiet under test runners).
+consola.level = debug ? 5 : 3;
 
 try {
   cli.parse(process.argv, { run: false });
