@@ -32,3 +32,14 @@ export async function eventually<T>(check: () => T | undefined | false, timeoutM
     await sleep(10);
   }
 }
+
+/** Like `eventually`, for checks that must await (a DNS query, say). */
+export async function eventuallyAsync<T>(check: () => Promise<T | undefined | false>, timeoutMs = 3000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scs, type Running } from '../helpers/cli.ts';
-import { eventually } from '../helpers/disco.ts';
+import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
 
 const running: Running[] = [];
@@ -29,16 +29,16 @@ describe('scs disco', () => {
     const disco = start(['disco', '--config', config, '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0']);
     const output = () => disco.stdout + disco.stderr;
     const tcpPort = Number(await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, 'disco to listen'));
-    const dnsPort = Number(await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 5000, 'dns to listen'));
+    const dnsPort = Number(await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, `dns to listen; disco said: ${output()}`));
 
     const east = start(['provide', 'mysql.db.blog.prod', '10.0.0.5:3306', '--attr', 'az=us-east-1a', '--disco', `127.0.0.1:${tcpPort}`]);
     start(['provide', 'mysql.db.blog.prod', '10.0.0.6:3306', '--attr', 'az=eu-west-1a', '--disco', `127.0.0.1:${tcpPort}`]);
     await eventually(() => east.stdout.includes('providing'), 15_000, 'the provider');
 
-    const all = await eventually(async () => {
+    const all = await eventuallyAsync(async () => {
       const r = await dig(dnsPort, 'db.blog.prod.disco', 'A');
       return r.answer.length === 2 ? r : undefined;
-    }, 15_000, 'both addresses').then((p) => p);
+    }, 15_000, 'both addresses');
     expect(all.answer).toEqual(['db.blog.prod.disco. 30 IN A 10.0.0.5', 'db.blog.prod.disco. 30 IN A 10.0.0.6']);
     expect((await dig(dnsPort, 'db.blog.prod.east.disco', 'A')).answer).toEqual(['db.blog.prod.east.disco. 30 IN A 10.0.0.5']);
 
