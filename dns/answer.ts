@@ -30,7 +30,10 @@ export interface AnswerContext {
   readonly relative: readonly string[];
   readonly type: number;
   readonly ttl: number;
-  /** The SOA serial: the registry version, so it moves whenever an answer could change. */
+  /**
+   * The SOA serial. There are no zone transfers, so nothing reads it for changes; it is fixed at
+   * start-up, which keeps negative answers (which carry the SOA) cacheable across changes.
+   */
   readonly serial: number;
 }
 

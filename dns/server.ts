@@ -12,13 +12,14 @@ import { answer } from './answer.ts';
 import { encodeAnswer, type EncodeOptions } from './encode.ts';
 import { forward } from './forward.ts';
 import { BADVERS, echoReply, errorReply, parseQuery, RCODE, Rejection, type Query } from './query.ts';
-import { buildZoneView, type ZoneView } from './view.ts';
+import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
 import { findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
 
 /** What DNS needs of the registry: read-only, so DNS can never change it. */
 export interface RegistryReader {
   readonly version: number;
   list(): Provision[];
+  addListener(listener: (kind: 'add' | 'drop', provision: Provision) => void): void;
 }
 
 export interface DnsServerOptions {
@@ -54,15 +55,22 @@ const CLASS_ANY = 255;
 const MIN_UDP = 512;
 
 interface Cached {
-  readonly version: number;
+  /** The change count when it was encoded: it stays good until its name is touched after that. */
+  readonly stamp: number;
   readonly reply: Buffer;
 }
+
+/** Names touched in one zone, each with the change count that last touched it. */
+const MAX_STAMPS = 200_000;
 
 export class DnsServer {
   readonly options: DnsServerOptions;
   private readonly zones: Zone[];
   private readonly views = new Map<Zone, ZoneView & { version: number }>();
   private readonly cache = new Map<string, Cached>();
+  private readonly stamps = new Map<Zone, Map<string, number>>();
+  private changes = 0;
+  private readonly serial = Math.floor(Date.now() / 1000);
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly connections = new Set<Socket>();
@@ -73,6 +81,27 @@ export class DnsServer {
   ) {
     this.options = { ...defaultDnsOptions, ...options };
     this.zones = this.options.zones.map(makeZone);
+    for (const zone of this.zones) this.stamps.set(zone, new Map());
+    registry.addListener((_, provision) => this.touch(provision));
+  }
+
+  /**
+   * A change invalidates only the answers at the names it touches, so a registry that changes
+   * often does not turn every cached answer into a fresh encoding.
+   */
+  private touch(provision: Provision): void {
+    const stamp = ++this.changes;
+    const touched = namesTouchedBy(provision);
+    for (const zone of this.zones) {
+      if (!zone.matches(provision.attributes)) continue;
+      const stamps = this.stamps.get(zone)!;
+      if (stamps.size > MAX_STAMPS) {
+        // Forgetting stamps would revive stale answers: forget the answers with them.
+        stamps.clear();
+        this.cache.clear();
+      }
+      for (const name of touched) stamps.set(name, stamp);
+    }
   }
 
   async listen(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
@@ -149,13 +178,13 @@ export class DnsServer {
       return;
     }
 
-    const version = this.registry.version;
     const key = `${query.wireName}\u0000${query.type}\u0000${query.class}\u0000${query.edns ? 1 : 0}\u0000${limit}`;
     let cached = this.cache.get(key);
-    if (!cached || cached.version !== version) {
-      const view = this.viewOf(found.zone, version);
-      const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial: version });
-      cached = { version, reply: encodeAnswer(query, result, encodeOptions, limit) };
+    const touched = this.stamps.get(found.zone)!.get(found.relative.join('.')) ?? 0;
+    if (!cached || touched > cached.stamp) {
+      const view = this.viewOf(found.zone, this.registry.version);
+      const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial: this.serial });
+      cached = { stamp: this.changes, reply: encodeAnswer(query, result, encodeOptions, limit) };
       if (this.cache.size >= this.options.cacheEntries) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(key, cached);
     }

@@ -63,6 +63,38 @@ function expandIPv6(address: string): string[] {
   return all.map((group) => (parseInt(group, 16) || 0).toString(16));
 }
 
+/** The owner names, relative to a zone, that one provision puts records at. */
+export function ownersOf(provision: Provision) {
+  const { endpoint, role, service, environment } = parseName(provision.name);
+  const { host, port, protocol } = provision.address;
+  const base = `${role}.${service}.${environment}`;
+  const type = `_${endpoint}._${protocol}.${base}`;
+  const txt = Object.keys(provision.attributes)
+    .sort()
+    .map((key) => `${key}=${provision.attributes[key]}`);
+  return {
+    type,
+    instance: `${addressLabel(host)}-${port}.${type}`,
+    base,
+    /** The address name for an IP host; host names are targets as they are. */
+    address: isIP(host) ? `${addressLabel(host)}.${ADDR_LABEL}` : undefined,
+    host,
+    port,
+    txt,
+  };
+}
+
+/** Every name whose answer a provision can change: its owners, `_services`, and their ancestors. */
+export function namesTouchedBy(provision: Provision): Set<string> {
+  const { instance, base, address } = ownersOf(provision);
+  const touched = new Set<string>();
+  for (const name of [instance, base, SERVICES_NAME, ...(address ? [address] : [])]) {
+    const labels = name.split('.');
+    for (let i = 0; i <= labels.length; i++) touched.add(labels.slice(i).join('.'));
+  }
+  return touched; // The instance's ancestors include its type.
+}
+
 export interface ViewOptions {
   /** Addresses for `ns.<zone>`, the name server the SOA and NS records name. */
   readonly nameServerAddresses: readonly string[];
@@ -88,17 +120,8 @@ export function buildZoneView(zone: Zone, provisions: Iterable<Provision>, optio
 
   for (const provision of provisions) {
     if (!zone.matches(provision.attributes)) continue;
-    const { endpoint, role, service, environment } = parseName(provision.name);
-    const { host, port, protocol } = provision.address;
-    const base = `${role}.${service}.${environment}`;
-    const type = `_${endpoint}._${protocol}.${base}`;
-    const instance = `${addressLabel(host)}-${port}.${type}`;
-    const family = isIP(host);
-    const target = family ? absolute(`${addressLabel(host)}.${ADDR_LABEL}`) : `${host.toLowerCase().replace(/\.$/, '')}.`;
-    const txt = Object.keys(provision.attributes)
-      .sort()
-      .map((key) => `${key}=${provision.attributes[key]}`);
-
+    const { type, instance, base, address, port, host, txt } = ownersOf(provision);
+    const target = address ? absolute(address) : `${host.toLowerCase().replace(/\.$/, '')}.`;
     if (once(`${type}|srv|${target}|${port}`)) {
       node(type).srv.push({ port, target });
       node(type).ptr.push(absolute(instance));
@@ -108,9 +131,9 @@ export function buildZoneView(zone: Zone, provisions: Iterable<Provision>, optio
     // Two provisions at one address are one instance; its TXT is the first one's.
     if (once(`${instance}|txt`)) node(instance).txt.push(txt);
     if (once(`${SERVICES_NAME}|ptr|${type}`)) node(SERVICES_NAME).ptr.push(absolute(type));
-    if (family) {
+    if (address) {
       addAddress(base, host);
-      addAddress(`${addressLabel(host)}.${ADDR_LABEL}`, host);
+      addAddress(address, host);
     }
   }
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Starts a process and resolves once a line of its output matches `ready`. */
-export function startProcess(command: string, args: string[], ready: RegExp, timeoutMs = 20_000): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
+export function startProcess(command: string, args: string[], ready: RegExp, timeoutMs = 20_000): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -12,7 +12,7 @@ export function startProcess(command: string, args: string[], ready: RegExp, tim
       const match = output.match(ready);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, match });
+        resolve({ child, match, output });
       }
     };
     child.stdout!.on('data', onData);

@@ -28,7 +28,11 @@ export function sortProvisions(provisions: Iterable<Provision>): Provision[] {
   return [...provisions].sort((a, b) => compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Told of every provision added or dropped, after the registry has changed. */
+export type ProvisionListener = (kind: 'add' | 'drop', provision: Provision) => void;
+
 export class Registry {
+  private readonly listeners: ProvisionListener[] = [];
   private readonly provisions = new Map<string, Provision>();
   private readonly provisionsByName = new Map<string, Map<string, Provision>>();
   private readonly requirements = new Map<string, IndexedRequirement>();
@@ -50,6 +54,11 @@ export class Registry {
     return this.requirements.size;
   }
 
+  /** For readers that keep derived state (DNS caches) and must know exactly what changed. */
+  addListener(listener: ProvisionListener): void {
+    this.listeners.push(listener);
+  }
+
   provide(input: ProvideInput): { provision: Provision; changes: Change[] } {
     const provision: Provision = { id: `p${this.nextProvision++}`, ...input };
     this.provisions.set(provision.id, provision);
@@ -57,6 +66,7 @@ export class Registry {
     if (!named) this.provisionsByName.set(provision.name, (named = new Map()));
     named.set(provision.id, provision);
     this.generation++;
+    for (const listener of this.listeners) listener('add', provision);
     return { provision, changes: this.changesFor(provision, 'add') };
   }
 
@@ -69,6 +79,7 @@ export class Registry {
     named?.delete(id);
     if (named?.size === 0) this.provisionsByName.delete(provision.name);
     this.generation++;
+    for (const listener of this.listeners) listener('drop', provision);
     return this.changesFor(provision, 'drop');
   }
 

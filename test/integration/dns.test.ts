@@ -135,6 +135,26 @@ describe('dig, DNS behaviour', () => {
     expect((await dig(port, 'redis.blog.prod.disco', 'A')).status).toBe('NXDOMAIN');
   });
 
+  it('shows a change at every name it affects, and leaves other names as they were', async () => {
+    const owner = 'churn';
+    const first = registry.provide({ name: 'api.svc.shop.prod', address: { host: '10.0.3.1', port: 80, protocol: 'tcp' }, attributes: { v: '1' }, owner });
+    const type = '_api._tcp.svc.shop.prod.disco';
+    // Warm every name up, then change the endpoint's attributes behind the cached answers.
+    expect((await dig(port, type, 'TXT')).answer).toEqual([`${type}. 5 IN TXT "v=1"`]);
+    expect((await dig(port, `10-0-3-1-80.${type}`, 'TXT')).answer).toEqual([`10-0-3-1-80.${type}. 5 IN TXT "v=1"`]);
+    expect((await dig(port, type, 'PTR')).additional).toContain(`10-0-3-1-80.${type}. 5 IN TXT "v=1"`);
+    const before = (await dig(port, SRV, 'SRV')).answer;
+    registry.drop(first.provision.id);
+    const second = registry.provide({ name: 'api.svc.shop.prod', address: { host: '10.0.3.1', port: 80, protocol: 'tcp' }, attributes: { v: '2' }, owner });
+    expect((await dig(port, type, 'TXT')).answer).toEqual([`${type}. 5 IN TXT "v=2"`]);
+    expect((await dig(port, `10-0-3-1-80.${type}`, 'TXT')).answer).toEqual([`10-0-3-1-80.${type}. 5 IN TXT "v=2"`]);
+    expect((await dig(port, type, 'PTR')).additional).toContain(`10-0-3-1-80.${type}. 5 IN TXT "v=2"`);
+    expect((await dig(port, SRV, 'SRV')).answer).toEqual(before);
+    registry.drop(second.provision.id);
+    expect((await dig(port, 'svc.shop.prod.disco', 'A')).status).toBe('NXDOMAIN');
+    expect((await dig(port, '_services._dns-sd._udp.disco', 'PTR')).answer.join()).not.toMatch(/_api/);
+  });
+
   it('answers FORMERR to two questions in one message', async () => {
     const reply = await rawUdp(port, twoQuestions());
     expect(reply[3]! & 0x0f).toBe(1);

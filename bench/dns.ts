@@ -1,0 +1,166 @@
+// npm run bench:dns — dnsperf against disco's DNS with 1,000 registered endpoints, and in the same
+// run against Knot serving an equivalent static zone. Each server is pinned to core 0 and dnsperf
+// to core 1. A third run measures disco while its registry changes ten times a second, so the
+// cached answers are shown to stay live at that rate.
+
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { consola } from 'consola';
+import { DiscoClient } from '../src/client/client.ts';
+import { startProcess, which } from './lib/processes.ts';
+import { printTable } from './lib/stats.ts';
+
+const ENDPOINTS = 1000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const KNOT_PORT = 18653;
+const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
+const logger = consola.create({ level: 1 });
+
+interface Result {
+  qps: number;
+  avgMs: number;
+  maxMs: number;
+  lost: number;
+}
+
+const hostOf = (i: number) => `10.1.${i >> 8}.${i & 255}`;
+const azOf = (i: number) => `us-east-1${'abc'[i % 3]}`;
+
+function queryFile(dir: string): string {
+  const lines: string[] = [];
+  for (let i = 0; i < ENDPOINTS; i++) {
+    lines.push(`_http._tcp.api${i}.bench.prod.disco SRV`, `api${i}.bench.prod.disco A`, `_http._tcp.api${i}.bench.prod.disco TXT`);
+  }
+  // A fixed shuffle, so both servers get the same sequence.
+  let seed = 42;
+  for (let i = lines.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const j = seed % (i + 1);
+    [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+  }
+  const file = join(dir, 'queries.txt');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** The zone Knot serves: the same names, records and TTL that disco answers with. */
+function knotZone(dir: string): string {
+  const records = [
+    '$ORIGIN disco.',
+    '$TTL 5',
+    '@ SOA ns.disco. hostmaster.disco. 1 3600 600 86400 5',
+    '@ NS ns.disco.',
+    'ns A 127.0.0.1',
+  ];
+  for (let i = 0; i < ENDPOINTS; i++) {
+    const label = hostOf(i).replaceAll('.', '-');
+    records.push(
+      `_http._tcp.api${i}.bench.prod SRV 1 1 8080 ${label}.addr.disco.`,
+      `_http._tcp.api${i}.bench.prod TXT "az=${azOf(i)}"`,
+      `api${i}.bench.prod A ${hostOf(i)}`,
+      `${label}.addr A ${hostOf(i)}`,
+    );
+  }
+  const zone = join(dir, 'disco.zone');
+  writeFileSync(zone, `${records.join('\n')}\n`);
+  const conf = join(dir, 'knot.conf');
+  writeFileSync(
+    conf,
+    [
+      'server:',
+      `  rundir: "${dir}"`,
+      `  listen: 127.0.0.1@${KNOT_PORT}`,
+      '  udp-workers: 1',
+      '  tcp-workers: 1',
+      '  background-workers: 1',
+      'database:',
+      `  storage: "${dir}"`,
+      'zone:',
+      '  - domain: disco',
+      `    file: "${zone}"`,
+      '    journal-content: none',
+      '',
+    ].join('\n'),
+  );
+  return conf;
+}
+
+const run = promisify(execFile);
+
+async function dnsperf(port: number, file: string): Promise<Result> {
+  const { stdout: output } = await run('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '200', '-t', '2']);
+  const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? NaN);
+  return {
+    qps: number(/Queries per second:\s+([\d.]+)/),
+    avgMs: number(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    maxMs: number(/Average Latency \(s\):.*max ([\d.]+)/) * 1000,
+    lost: number(/Queries lost:\s+(\d+)/),
+  };
+}
+
+async function main() {
+  for (const tool of ['dnsperf', 'taskset']) {
+    if (!which(tool)) throw new Error(`${tool} is not installed (apt-get install dnsperf util-linux)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'scs-bench-dns-'));
+  const queries = queryFile(dir);
+  console.log(`dns benchmark: ${ENDPOINTS} endpoints, SRV/A/TXT mix over ${ENDPOINTS * 3} names, ${SECONDS} s per run; servers on core 0, dnsperf on core 1`);
+
+  const disco = await startProcess('taskset', ['-c', '0', process.execPath, scs, 'disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0'], /dns on udp\+tcp 127\.0\.0\.1:(\d+)/);
+  const tcpPort = /listening on tcp 127\.0\.0\.1:(\d+)/.exec(disco.output)?.[1];
+  const dnsPort = Number(disco.match[1]);
+  const client = await DiscoClient.connect({ host: '127.0.0.1', port: Number(tcpPort), logger });
+  await Promise.all(Array.from({ length: ENDPOINTS }, (_, i) => client.provide({ name: `http.api${i}.bench.prod`, host: hostOf(i), port: 8080, attrs: { az: azOf(i) } })));
+
+  const rows: Array<Array<string | number>> = [];
+  const row = (name: string, r: Result, reference?: Result) =>
+    rows.push([name, Math.round(r.qps), r.avgMs.toFixed(3), r.maxMs.toFixed(2), r.lost, reference ? `${((r.qps / reference.qps) * 100).toFixed(0)}%` : '']);
+  try {
+    await dnsperf(dnsPort, queries); // Warm-up: JIT and the answer cache.
+    const ours = await dnsperf(dnsPort, queries);
+
+    // Churn: an endpoint comes and goes ten times a second while dnsperf runs.
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        const handle = await client.provide({ name: 'http.churn.bench.prod', host: '10.9.9.9', port: 8080 });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await handle.drop();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const churned = await dnsperf(dnsPort, queries);
+    churning = false;
+    await churn;
+
+    let knot: Result | undefined;
+    if (which('knotd')) {
+      const conf = knotZone(dir);
+      const knotd = spawn('taskset', ['-c', '0', 'knotd', '-c', conf], { stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      try {
+        await dnsperf(KNOT_PORT, queries);
+        knot = await dnsperf(KNOT_PORT, queries);
+      } finally {
+        knotd.kill('SIGTERM');
+      }
+    } else {
+      console.log('knotd is not installed (apt-get install knot): no reference row');
+    }
+    row('disco', ours, knot);
+    row('disco, 10 registry changes/s', churned, knot);
+    if (knot) row('Knot 3 (static zone)', knot);
+    printTable('DNS, one core each (dnsperf -c 4 -q 200)', ['server', 'queries/s', 'avg ms', 'max ms', 'lost', 'of Knot'], rows);
+    console.log('\ntarget: disco >= 50,000 queries/s on one core, and >= 40% of Knot');
+  } finally {
+    await client.close();
+    disco.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
