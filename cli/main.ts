@@ -2,6 +2,8 @@
 
 import { cac } from 'cac';
 import { consola } from 'consola';
+import { registerBuild } from './build.ts';
+import { registerCompile } from './compile.ts';
 import { registerDisco } from './disco.ts';
 import { registerLs } from './ls.ts';
 import { registerProvide } from './provide.ts';
@@ -15,6 +17,8 @@ registerDisco(cli);
 registerProvide(cli);
 registerRequire(cli);
 registerLs(cli);
+registerCompile(cli);
+registerBuild(cli);
 
 cli.help();
 cli.version('0.1.0');

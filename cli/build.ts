@@ -1,0 +1,17 @@
+import type { CAC } from 'cac';
+import { consola } from 'consola';
+import { buildImages } from '../src/agent/build.ts';
+import { Engine } from '../src/docker/engine.ts';
+import { loadPlan, selectServices, type StackFlags } from './stack.ts';
+
+export function registerBuild(cli: CAC): void {
+  cli
+    .command('build [...services]', 'Build the images of a stack (cached by content hash)')
+    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+    .action(async (roles: string[], flags: StackFlags) => {
+      const plan = selectServices(loadPlan(flags), roles);
+      const engine = new Engine();
+      await engine.ping();
+      await buildImages(engine, plan, consola.withTag('build'));
+    });
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Fetches the page of the first http endpoint every second; SIGHUP makes it re-read where that is.
+echo "$SCS_REQUIRE_HTTP" > /state/upstream
+upstream="$SCS_REQUIRE_HTTP"
+trap 'upstream=$(cat /state/upstream); echo "reconfigured: ${upstream:-nothing}"' HUP
+echo "client started, upstream: ${upstream:-nothing}"
+while true; do
+  first=${upstream%%;*}
+  if [ -n "$first" ] && wget -q -T 2 -O /state/last "http://$first/" 2>/dev/null; then
+    echo "$(date +%T) $(cat /state/last)"
+  fi
+  sleep 1 & wait $!
+done

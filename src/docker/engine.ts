@@ -1,0 +1,285 @@
+// Everything scs asks of the Docker Engine, through dockerode. No other module imports dockerode.
+
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { contextFiles } from '../manifest/compile.ts';
+
+export const LABEL = {
+  stack: 'scs.stack',
+  environment: 'scs.environment',
+  role: 'scs.role',
+  config: 'scs.config-hash',
+  image: 'scs.image-hash',
+} as const;
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
+  publish: Record<string, string>;
+  network: 'bridge' | 'host';
+  restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  mounts: Array<{ type: 'volume' | 'bind'; source: string; target: string }>;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  running: boolean;
+  status: string;
+  health: string | undefined;
+  labels: Record<string, string>;
+  ip: string | undefined;
+  /** `8080/tcp` → published host port. */
+  ports: Record<string, number>;
+  exitCode: number;
+}
+
+export interface ContainerEvent {
+  id: string;
+  action: string;
+  labels: Record<string, string>;
+}
+
+export class DockerError extends Error {
+  override readonly name = 'DockerError';
+}
+
+export class Engine {
+  readonly docker: Docker;
+
+  constructor(docker = new Docker()) {
+    this.docker = docker;
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (error) {
+      throw new DockerError(`cannot reach the Docker Engine (${(error as Error).message}); is dockerd running? (scripts/start-docker)`);
+    }
+  }
+
+  async imageExists(tag: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(tag).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Builds from a copy of the context (so a generated Dockerfile never lands in the user's folder). */
+  async build(
+    image: { tag: string; context: string; dockerfile: string | undefined; dockerfilePath: string; hash: string },
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const staging = mkdtempSync(join(tmpdir(), 'scs-build-'));
+    try {
+      cpSync(image.context, staging, { recursive: true, filter: (source) => !/[/\\](\.scs|\.git)$/.test(source) });
+      if (image.dockerfile !== undefined) writeFileSync(join(staging, image.dockerfilePath), image.dockerfile);
+      const stream = await this.docker.buildImage(
+        { context: staging, src: contextFiles(staging) },
+        { t: image.tag, dockerfile: image.dockerfilePath, labels: { [LABEL.image]: image.hash }, rm: true, forcerm: true },
+      );
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (error: Error | null, output: Array<{ error?: string }>) => {
+            const failed = error?.message ?? output.find((item) => item.error)?.error;
+            if (failed) reject(new DockerError(`building ${image.tag} failed: ${failed.trim()}`));
+            else resolve();
+          },
+          (event: { stream?: string; status?: string }) => {
+            const text = (event.stream ?? event.status ?? '').trim();
+            if (text) onLine(text);
+          },
+        );
+      });
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.docker.getVolume(name).inspect();
+    } catch {
+      await this.docker.createVolume({ Name: name, Labels: labels });
+    }
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.docker.getVolume(name).remove();
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+    for (const [port, host] of Object.entries(spec.publish)) {
+      exposed[port] = {};
+      if (spec.network === 'bridge') bindings[port] = [{ HostIp: '', HostPort: host }];
+    }
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+      Labels: spec.labels,
+      ExposedPorts: exposed,
+      HostConfig: {
+        NetworkMode: spec.network,
+        PortBindings: bindings,
+        RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
+        Mounts: spec.mounts.map((mount) => ({ Type: mount.type, Source: mount.source, Target: mount.target })),
+      },
+    });
+    return container.id;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | undefined> {
+    let data: Docker.ContainerInspectInfo;
+    try {
+      data = await this.docker.getContainer(id).inspect();
+    } catch {
+      return undefined;
+    }
+    const ports: Record<string, number> = {};
+    for (const [port, bindings] of Object.entries(data.NetworkSettings.Ports ?? {})) {
+      const host = bindings?.find((binding) => binding.HostPort)?.HostPort;
+      if (host) ports[port] = Number(host);
+    }
+    const network = Object.values(data.NetworkSettings.Networks ?? {})[0];
+    return {
+      id: data.Id,
+      name: data.Name.replace(/^\//, ''),
+      running: data.State.Running,
+      status: data.State.Status,
+      health: (data.State as { Health?: { Status: string } }).Health?.Status,
+      labels: data.Config.Labels ?? {},
+      ip: network?.IPAddress || undefined,
+      ports,
+      exitCode: data.State.ExitCode,
+    };
+  }
+
+  async list(labels: Record<string, string>): Promise<Array<{ id: string; name: string; state: string; labels: Record<string, string> }>> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, value]) => `${k}=${value}`) } });
+    return containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels }));
+  }
+
+  async stop(id: string, seconds = 10): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: seconds });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 304 && (error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: false });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
+  /** Runs a command in a running container; resolves with its exit code and (bounded) output. */
+  async exec(id: string, command: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: command,
+      Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    let output = '';
+    const sink = new PassThrough();
+    sink.on('data', (chunk: Buffer) => {
+      if (output.length < 4096) output += chunk.toString('utf8');
+    });
+    this.docker.modem.demuxStream(stream, sink, sink);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        reject(new DockerError(`${command.join(' ')} did not finish within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    const { ExitCode } = await exec.inspect();
+    return { exitCode: ExitCode ?? -1, output: output.slice(0, 4096) };
+  }
+
+  /** Streams container events for one label; returns a function that stops the stream. */
+  async events(label: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'], label: Object.entries(label).map(([k, value]) => `${k}=${value}`) },
+    })) as unknown as Readable;
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let at: number;
+      while ((at = buffered.indexOf('\n')) !== -1) {
+        const line = buffered.slice(0, at);
+        buffered = buffered.slice(at + 1);
+        try {
+          const event = JSON.parse(line) as { id?: string; Action?: string; Actor?: { ID: string; Attributes?: Record<string, string> } };
+          const id = event.Actor?.ID ?? event.id;
+          if (id && event.Action) onEvent({ id, action: event.Action, labels: event.Actor?.Attributes ?? {} });
+        } catch {
+          // A partial or foreign line: the next ones still parse.
+        }
+      }
+    });
+    stream.on('error', () => {});
+    return () => stream.destroy();
+  }
+
+  async logs(id: string, follow: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+    const container = this.docker.getContainer(id);
+    if (!follow) {
+      const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      const stream = new PassThrough();
+      this.docker.modem.demuxStream(stream, out, err);
+      stream.end(buffer);
+      await new Promise((resolve) => stream.on('end', resolve));
+      return;
+    }
+    const stream = (await container.logs({ stdout: true, stderr: true, follow: true })) as unknown as Readable;
+    this.docker.modem.demuxStream(stream, out, err);
+    await new Promise((resolve) => stream.on('end', resolve));
+  }
+
+  async bridgeGateway(): Promise<string | undefined> {
+    try {
+      const network = await this.docker.getNetwork('bridge').inspect();
+      return (network as { IPAM?: { Config?: Array<{ Gateway?: string }> } }).IPAM?.Config?.[0]?.Gateway;
+    } catch {
+      return undefined;
+    }
+  }
+}

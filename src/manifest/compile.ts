@@ -1,0 +1,239 @@
+// Stack + image manifests → one static plan: everything resolved and defaulted, services in the
+// order they must start, and each image tagged by a hash of everything that shapes it, so an
+// unchanged image is never rebuilt and a changed one always is.
+
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ConfigError } from '../config/yaml.ts';
+import { formatName } from '../names.ts';
+import type { Attributes, AttributeFilter, Protocol } from '../registry/types.ts';
+import { loadImageManifest, type LoadedStack } from './load.ts';
+import type { ImageManifest, StackService } from './schema.ts';
+
+export interface PlanVolume {
+  readonly name: string;
+  readonly target: string;
+  readonly method: 'named' | 'local';
+  /** The docker volume name, or the absolute host path. */
+  readonly source: string;
+}
+
+export interface PlanProvide {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly publish: number | undefined;
+  readonly attributes: Attributes;
+}
+
+export interface PlanRequire {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly filter: AttributeFilter;
+  /** Run inside the container when the endpoints change; absent: restart with the new environment. */
+  readonly liveupdate: string[] | undefined;
+}
+
+export interface ServicePlan {
+  readonly role: string;
+  readonly image: {
+    readonly tag: string;
+    readonly hash: string;
+    readonly context: string;
+    /** The generated Dockerfile, or undefined when the folder's own is used. */
+    readonly dockerfile: string | undefined;
+    readonly dockerfilePath: string;
+  };
+  readonly container: {
+    readonly name: string;
+    readonly env: Record<string, string>;
+    readonly network: 'bridge' | 'host';
+    readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+    readonly volumes: PlanVolume[];
+    readonly healthcheck: boolean;
+  };
+  readonly provides: PlanProvide[];
+  readonly requires: PlanRequire[];
+  /** Roles of this stack it requires, which must be up first. */
+  readonly dependsOn: string[];
+}
+
+export interface Plan {
+  readonly stack: string;
+  readonly environment: string;
+  readonly directory: string;
+  readonly files: readonly string[];
+  readonly disco: string | undefined;
+  readonly advertise: string | undefined;
+  /** In start order. */
+  readonly services: ServicePlan[];
+}
+
+const asArgs = (command: string | string[]) => (typeof command === 'string' ? ['/bin/sh', '-c', command] : command);
+
+export function compile(loaded: LoadedStack): Plan {
+  const { stack, directory, locate } = loaded;
+  const fail = (path: Array<string | number>, message: string): never => {
+    throw new ConfigError(`${locate(path)} ${path.join('.')}: ${message}`);
+  };
+  const services: ServicePlan[] = [];
+  for (const [role, service] of Object.entries(stack.services)) {
+    const context = resolve(directory, service.image);
+    let manifest: ImageManifest;
+    try {
+      manifest = loadImageManifest(context);
+    } catch (error) {
+      if (error instanceof ConfigError && error.message.startsWith('no scs.yaml')) fail(['services', role, 'image'], `no scs.yaml in ${service.image}`);
+      throw error;
+    }
+    services.push(compileService(stack.name, stack.environment, role, service, manifest, context, directory, fail));
+  }
+  return {
+    stack: stack.name,
+    environment: stack.environment,
+    directory,
+    files: loaded.files,
+    disco: stack.disco,
+    advertise: stack.advertise,
+    services: startOrder(services, fail),
+  };
+}
+
+function compileService(
+  stackName: string,
+  environment: string,
+  role: string,
+  service: StackService,
+  manifest: ImageManifest,
+  context: string,
+  directory: string,
+  fail: (path: Array<string | number>, message: string) => never,
+): ServicePlan {
+  const at = (...path: Array<string | number>) => ['services', role, ...path];
+  if (!manifest.from && !manifest.dockerfile) fail(at('image'), `${service.image}/scs.yaml needs "from" (with "build" steps) or "dockerfile"`);
+
+  for (const endpoint of Object.keys(service.provides)) {
+    if (!manifest.provides[endpoint]) fail(at('provides', endpoint), `the image ${service.image} does not provide "${endpoint}" (it provides: ${Object.keys(manifest.provides).join(', ') || 'nothing'})`);
+  }
+  for (const endpoint of Object.keys(service.requires)) {
+    if (!(endpoint in manifest.requires)) fail(at('requires', endpoint), `the image ${service.image} does not require "${endpoint}" (it requires: ${Object.keys(manifest.requires).join(', ') || 'nothing'})`);
+  }
+  for (const endpoint of Object.keys(manifest.requires)) {
+    if (!service.requires[endpoint]) fail(at('requires'), `the image requires "${endpoint}": say which role provides it, e.g. requires: { ${endpoint}: { role: db } }`);
+  }
+  for (const name of Object.keys(service.volumes)) {
+    if (!manifest.volumes[name]) fail(at('volumes', name), `the image ${service.image} has no volume "${name}"`);
+  }
+
+  const dockerfile = manifest.dockerfile ? undefined : generateDockerfile(manifest, service.config);
+  const dockerfilePath = manifest.dockerfile ?? 'Dockerfile.scs';
+  const hash = imageHash(context, manifest, service.config, dockerfile);
+  const provides: PlanProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => ({
+    endpoint,
+    name: formatName({ endpoint, role, service: stackName, environment }),
+    port: spec.port,
+    protocol: spec.protocol,
+    publish: service.provides[endpoint]?.publish,
+    attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
+  }));
+  const requires: PlanRequire[] = Object.entries(manifest.requires).map(([endpoint, spec]) => {
+    const wiring = service.requires[endpoint]!;
+    return {
+      endpoint,
+      name: formatName({
+        endpoint: wiring.endpoint ?? endpoint,
+        role: wiring.role,
+        service: wiring.service ?? stackName,
+        environment: wiring.environment ?? environment,
+      }),
+      filter: wiring.filter,
+      liveupdate: spec?.liveupdate === undefined ? undefined : asArgs(spec.liveupdate),
+    };
+  });
+  const volumes: PlanVolume[] = Object.entries(service.volumes).map(([name, volume]) => ({
+    name,
+    target: manifest.volumes[name]!,
+    method: volume.method,
+    source: volume.method === 'named' ? (volume.name ?? `${stackName}-${environment}-${role}-${name}`) : resolve(directory, volume.path),
+  }));
+  return {
+    role,
+    image: { tag: `scs/${stackName}-${role}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath },
+    container: {
+      name: `scs-${stackName}-${environment}-${role}`,
+      env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_SERVICE: stackName, SCS_ROLE: role },
+      network: service.network.method,
+      restart: service.restart,
+      volumes,
+      healthcheck: manifest.healthcheck !== undefined,
+    },
+    provides,
+    requires,
+    dependsOn: requires.filter((r) => r.name.split('.')[2] === stackName && r.name.split('.')[3] === environment).map((r) => r.name.split('.')[1]!),
+  };
+}
+
+export function generateDockerfile(manifest: ImageManifest, config: Record<string, string>): string {
+  const lines = [`FROM ${manifest.from}`];
+  for (const [key, value] of Object.entries(config)) lines.push(`ENV ${key}=${JSON.stringify(value)}`);
+  for (const step of manifest.build) {
+    if ('run' in step) lines.push(`RUN ${step.run}`);
+    else if ('copy' in step) lines.push(`COPY ${step.copy}`);
+    else lines.push(`WORKDIR ${step.workdir}`);
+  }
+  for (const [key, value] of Object.entries(manifest.env)) lines.push(`ENV ${key}=${JSON.stringify(value)}`);
+  for (const spec of Object.values(manifest.provides)) lines.push(`EXPOSE ${spec.port}/${spec.protocol}`);
+  for (const path of Object.values(manifest.volumes)) lines.push(`VOLUME ${JSON.stringify([path])}`);
+  if (manifest.healthcheck) {
+    const { test, interval, timeout, retries } = manifest.healthcheck;
+    lines.push(`HEALTHCHECK --interval=${interval} --timeout=${timeout} --retries=${retries} CMD ${JSON.stringify(asArgs(test))}`);
+  }
+  if (manifest.command) lines.push(`CMD ${JSON.stringify(asArgs(manifest.command))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every file of the build context, sorted, with the manifest and the generated Dockerfile. */
+export function imageHash(context: string, manifest: ImageManifest, config: Record<string, string>, dockerfile: string | undefined): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ version: 1, manifest, config, dockerfile }));
+  for (const file of contextFiles(context)) {
+    hash.update(`\u0000${file}\u0000`);
+    hash.update(readFileSync(join(context, file)));
+  }
+  return hash.digest('hex');
+}
+
+export function contextFiles(context: string): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === '.scs' || entry.name === '.git') continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() || statSync(path).isFile()) files.push(relative(context, path));
+    }
+  };
+  walk(context);
+  return files.sort();
+}
+
+function startOrder(services: ServicePlan[], fail: (path: Array<string | number>, message: string) => never): ServicePlan[] {
+  const byRole = new Map(services.map((s) => [s.role, s]));
+  const ordered: ServicePlan[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (service: ServicePlan, chain: string[]) => {
+    if (state.get(service.role) === 'done') return;
+    if (state.get(service.role) === 'visiting') fail(['services', service.role, 'requires'], `dependency cycle: ${[...chain, service.role].join(' → ')}`);
+    state.set(service.role, 'visiting');
+    for (const role of service.dependsOn) {
+      const dependency = byRole.get(role);
+      if (dependency) visit(dependency, [...chain, service.role]);
+    }
+    state.set(service.role, 'done');
+    ordered.push(service);
+  };
+  for (const service of services) visit(service, []);
+  return ordered;
+}

@@ -1,0 +1,111 @@
+// The two manifests, as valibot schemas. The image manifest (`scs.yaml`) says how an image works;
+// the stack file (`scs-stack.yaml`) says how its services connect. docs/manifest.md explains each key.
+
+import * as v from 'valibot';
+import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
+import { isLabel } from '../names.ts';
+
+const Label = (example: string) =>
+  v.pipe(
+    v.string(`expected a name like "${example}"`),
+    v.check((text) => isLabel(text.toLowerCase()), `expected a name like "${example}" (letters, digits, inner hyphens)`),
+    v.transform((text) => text.toLowerCase()),
+  );
+
+const Duration = v.pipe(v.string('expected a duration like "5s"'), v.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like "500ms", "5s" or "2m"'));
+const Command = v.union([v.string(), v.array(v.string())], 'expected a command: a string for the shell, or a list of arguments');
+const EnvMap = v.record(
+  v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')),
+  v.pipe(
+    v.union([v.string(), v.number(), v.boolean()], 'expected a string, number or boolean'),
+    v.transform(String),
+  ),
+  'expected a map of variable names to values',
+);
+
+const BuildStep = v.union(
+  [
+    v.strictObject({ run: v.string('expected a shell command') }),
+    v.strictObject({ copy: v.pipe(v.string(), v.regex(/^\S+\s+\S+$/, 'expected "SOURCE DESTINATION"')) }),
+    v.strictObject({ workdir: v.string() }),
+  ],
+  'expected a build step: {run: "..."}, {copy: "SRC DEST"} or {workdir: "/path"}',
+);
+
+export const ImageManifestSchema = v.strictObject({
+  /** Base image, e.g. scs-base:busybox. Either this (with `build`) or `dockerfile`. */
+  from: v.optional(v.pipe(v.string('expected an image like "scs-base:busybox"'), v.minLength(1))),
+  build: v.optional(v.array(BuildStep, 'expected a list of build steps'), []),
+  /** The folder's own Dockerfile, used as it is. */
+  dockerfile: v.optional(v.string()),
+  provides: v.optional(v.record(Label('http'), v.strictObject({ port: PortSchema, protocol: v.optional(ProtocolSchema, 'tcp') })), {}),
+  requires: v.optional(
+    v.record(
+      Label('mysql'),
+      v.nullish(v.strictObject({ liveupdate: v.optional(Command) }), {}),
+    ),
+    {},
+  ),
+  volumes: v.optional(v.record(Label('data'), v.pipe(v.string(), v.startsWith('/', 'expected an absolute path in the container'))), {}),
+  command: v.optional(Command),
+  env: v.optional(EnvMap, {}),
+  healthcheck: v.optional(
+    v.strictObject({
+      test: Command,
+      interval: v.optional(Duration, '2s'),
+      timeout: v.optional(Duration, '2s'),
+      retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1)), 3),
+    }),
+  ),
+});
+export type ImageManifest = v.InferOutput<typeof ImageManifestSchema>;
+
+const Volume = v.variant('method', [
+  v.strictObject({ method: v.literal('named'), name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))) }),
+  v.strictObject({ method: v.literal('local'), path: v.string('expected a host path') }),
+]);
+
+const ServiceSchema = v.strictObject({
+  /** A folder holding scs.yaml, relative to the stack file. */
+  image: v.pipe(v.string('expected a folder like "./web"'), v.minLength(1)),
+  /** Build-time values: they become ENV in the image, so they are part of its hash. */
+  config: v.optional(EnvMap, {}),
+  /** Run-time environment: not part of the image. */
+  env: v.optional(EnvMap, {}),
+  attributes: v.optional(AttributesSchema, {}),
+  provides: v.optional(
+    v.record(
+      Label('http'),
+      v.nullish(v.strictObject({ attributes: v.optional(AttributesSchema, {}), publish: v.optional(PortSchema) }), {}),
+    ),
+    {},
+  ),
+  requires: v.optional(
+    v.record(
+      Label('mysql'),
+      v.strictObject({
+        role: Label('db'),
+        service: v.optional(Label('blog')),
+        environment: v.optional(Label('prod')),
+        endpoint: v.optional(Label('mysql')),
+        filter: v.optional(AttributesSchema, {}),
+      }),
+    ),
+    {},
+  ),
+  volumes: v.optional(v.record(Label('data'), Volume), {}),
+  network: v.optional(v.strictObject({ method: v.picklist(['bridge', 'host'], 'expected "bridge" or "host"') }), { method: 'bridge' as const }),
+  restart: v.optional(v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'), 'on-failure'),
+});
+
+export const StackSchema = v.strictObject({
+  name: Label('blog'),
+  environment: v.optional(Label('prod'), 'default'),
+  /** An external disco (HOST:PORT); without it `scs up` runs one embedded. */
+  disco: v.optional(v.string()),
+  /** The address other hosts and containers reach published ports at. */
+  advertise: v.optional(v.string()),
+  services: v.record(Label('web'), ServiceSchema, 'expected a map of roles to services'),
+});
+export type Stack = v.InferOutput<typeof StackSchema>;
+export type StackService = Stack['services'][string];
