@@ -1,7 +1,7 @@
 // Everything scs asks of the Docker Engine, through dockerode. No other module imports dockerode.
 
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -274,10 +274,25 @@ export class Engine {
     await new Promise((resolve) => stream.on('end', resolve));
   }
 
+  /** The host's address on the default bridge: where containers reach ports published on this host. */
   async bridgeGateway(): Promise<string | undefined> {
     try {
-      const network = await this.docker.getNetwork('bridge').inspect();
-      return (network as { IPAM?: { Config?: Array<{ Gateway?: string }> } }).IPAM?.Config?.[0]?.Gateway;
+      const network = (await this.docker.getNetwork('bridge').inspect()) as {
+        IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
+        Options?: Record<string, string>;
+      };
+      const gateway = network.IPAM?.Config?.find((config) => config.Gateway)?.Gateway;
+      if (gateway) return gateway;
+      // The default bridge often leaves Gateway out; it is the bridge interface's own address,
+      // which Node lists only while a container is attached, and otherwise the subnet's first host.
+      const name = network.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
+      const onInterface = networkInterfaces()[name]?.find((address) => address.family === 'IPv4')?.address;
+      if (onInterface) return onInterface;
+      const subnet = network.IPAM?.Config?.map((config) => config.Subnet).find((cidr) => cidr && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(cidr));
+      if (!subnet) return undefined;
+      const octets = subnet.split('/')[0]!.split('.').map(Number);
+      const value = (((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0) + 1;
+      return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
     } catch {
       return undefined;
     }

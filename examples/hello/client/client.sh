@@ -6,7 +6,8 @@ trap 'upstream=$(cat /state/upstream); echo "reconfigured: ${upstream:-nothing}"
 echo "client started, upstream: ${upstream:-nothing}"
 while true; do
   first=${upstream%%;*}
-  if [ -n "$first" ] && wget -q -T 2 -O /state/last "http://$first/" 2>/dev/null; then
+  # busybox-static's own wget -T crashes; the timeout applet bounds it instead.
+  if [ -n "$first" ] && timeout 3 wget -q -O /state/last "http://$first/" 2>/dev/null; then
     echo "$(date +%T) $(cat /state/last)"
   fi
   sleep 1 & wait $!

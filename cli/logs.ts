@@ -1,0 +1,21 @@
+import type { CAC } from 'cac';
+import { Engine } from '../src/docker/engine.ts';
+import { UserError } from './common.ts';
+import { loadPlan, type StackFlags } from './stack.ts';
+
+export function registerLogs(cli: CAC): void {
+  cli
+    .command('logs <service>', 'Show the output of a service container')
+    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+    .option('--follow', 'Keep printing new output')
+    .action(async (role: string, flags: StackFlags & { follow?: boolean }) => {
+      const plan = loadPlan(flags);
+      const service = plan.services.find((s) => s.role === role.toLowerCase());
+      if (!service) throw new UserError(`no service "${role}" in the stack (it has: ${plan.services.map((s) => s.role).join(', ')})`);
+      const engine = new Engine();
+      await engine.ping();
+      const [container] = await engine.list({ 'scs.stack': plan.stack, 'scs.environment': plan.environment, 'scs.role': service.role });
+      if (!container) throw new UserError(`${role} has no container; scs up first`);
+      await engine.logs(container.id, flags.follow === true, process.stdout, process.stderr);
+    });
+}

@@ -1,0 +1,49 @@
+import type { CAC } from 'cac';
+import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
+import { Engine } from '../src/docker/engine.ts';
+import { printTable } from './output.ts';
+import { loadPlan, type StackFlags } from './stack.ts';
+
+export function registerPs(cli: CAC): void {
+  cli
+    .command('ps', 'Show the services of a stack: containers, what they provide, what they point at')
+    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+    .option('--json', 'Print JSON')
+    .action(async (flags: StackFlags & { json?: boolean }) => {
+      const plan = loadPlan(flags);
+      const state = readState(plan.directory);
+      const agentUp = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped';
+      const engine = new Engine();
+      await engine.ping();
+      const services = await Promise.all(
+        plan.services.map(async (service) => {
+          const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.role === service.role) : undefined;
+          const info = record?.container ? await engine.inspect(record.container) : (await engine.list({ 'scs.stack': plan.stack, 'scs.role': service.role }))[0];
+          const status = info ? ('status' in info ? info.status : info.state) + ('health' in info && info.health ? ` (${info.health})` : '') : 'not created';
+          return { role: service.role, container: service.container.name, state: status, provides: record?.provides ?? [], requires: record?.requires ?? [] };
+        }),
+      );
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ stack: plan.stack, environment: plan.environment, agent: agentUp ? { pid: state.pid, phase: state.phase, disco: state.disco, dns: state.dns } : null, services }, null, 2)}\n`);
+        return;
+      }
+      printTable(
+        ['SERVICE', 'CONTAINER', 'STATE', 'PROVIDES', 'REQUIRES'],
+        services.map((s) => [
+          s.role,
+          s.container,
+          s.state,
+          s.provides.map((p) => `${p.name} ${p.address}`).join(', ') || '-',
+          s.requires
+            .map((r) => {
+              const now = r.current.join(';') || 'nothing';
+              const lagging = r.applied.join(';') !== r.current.join(';');
+              const last = r.lastUpdate ? ` [${r.lastUpdate.action} ${r.lastUpdate.ok ? 'ok' : 'failed'} ${r.lastUpdate.at.slice(11, 19)}]` : '';
+              return `${r.endpoint} → ${now}${lagging ? ` (still at ${r.applied.join(';') || 'nothing'})` : ''}${last}`;
+            })
+            .join(', ') || '-',
+        ]),
+      );
+      if (!agentUp) process.stdout.write('(no agent is running for this stack: scs up -d)\n');
+    });
+}

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CAC } from 'cac';
+import { consola } from 'consola';
+import { DnsServer } from '../dns/server.ts';
+import { formatHostPort, parseHostPort } from '../src/address.ts';
+import { Agent } from '../src/agent/agent.ts';
+import { buildImages } from '../src/agent/build.ts';
+import { isAlive, readState, stateDirectory } from '../src/agent/state.ts';
+import { DiscoClient } from '../src/client/client.ts';
+import { Engine } from '../src/docker/engine.ts';
+import { parseDuration } from '../src/duration.ts';
+import { DiscoServer } from '../src/server/server.ts';
+import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
+import { loadPlan, selectServices, stackFiles, type StackFlags } from './stack.ts';
+
+interface UpFlags extends GlobalFlags, StackFlags {
+  detach?: boolean;
+  waitTimeout?: string;
+  debounce?: string;
+  advertise?: string;
+  /** Internal: this process is the background agent of `scs up -d`. */
+  agent?: boolean;
+}
+
+export function registerUp(cli: CAC): void {
+  cli
+    .command('up [...services]', 'Build, start and connect the services of a stack')
+    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+    .option('-d, --detach', 'Leave the stack running under a background agent')
+    .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
+    .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
+    .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
+    .option('--agent', 'internal: run as the background agent of up -d')
+    .action(async (roles: string[], flags: UpFlags) => {
+      const plan = selectServices(loadPlan(flags), roles);
+      const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
+      const debounceMs = flag('debounce', () => parseDuration(String(flags.debounce)));
+      const previous = readState(plan.directory);
+      if (previous && isAlive(previous.pid) && previous.pid !== process.pid && previous.phase !== 'stopped' && !flags.agent) {
+        throw new UserError(`the stack ${plan.stack} is already up (agent pid ${previous.pid}); scs down first`);
+      }
+      if (flags.detach && !flags.agent) return detach(plan.directory, roles, flags);
+
+      const engine = new Engine();
+      await engine.ping();
+      await buildImages(engine, plan, consola.withTag('build'));
+
+      // Without a disco to join, the stack brings its own: a single host needs nothing else.
+      const logger = consola.withTag('up');
+      const external = flags.disco ?? process.env.SCS_DISCO ?? plan.disco;
+      let server: DiscoServer | undefined;
+      let dns: DnsServer | undefined;
+      let discoAddress = external;
+      let dnsAddress: string | undefined;
+      if (!external) {
+        server = new DiscoServer({ host: '127.0.0.1', port: 0, logger: consola.withTag('disco') });
+        const { port } = await server.listen();
+        discoAddress = `127.0.0.1:${port}`;
+        dns = new DnsServer(server.registry, { host: '127.0.0.1', port: 0, logger: consola.withTag('dns') });
+        const { udp } = await dns.listen();
+        dnsAddress = formatHostPort(udp.address, udp.port);
+        logger.info(`embedded disco on ${discoAddress}, DNS on ${dnsAddress}`);
+      }
+      const { host, port } = flag('disco', () => parseHostPort(discoAddress!));
+      const client = await DiscoClient.connect({ host, port, name: `scs up ${plan.stack}`, waitForServer: true, logger: consola.withTag('disco') });
+      const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
+      const agent = new Agent(plan, { engine, client, advertise, waitTimeoutMs, debounceMs, logger, disco: discoAddress!, ...(dnsAddress ? { dns: dnsAddress } : {}) });
+
+      const stop = async () => {
+        await agent.down();
+        await client.close();
+        await dns?.close();
+        await server?.close();
+      };
+      const interrupted = untilSignal();
+      try {
+        await Promise.race([agent.up(), interrupted.then(() => Promise.reject(new UserError('interrupted')))]);
+      } catch (error) {
+        logger.error(`${(error as Error).message}; stopping what was started`);
+        await stop();
+        throw new UserError(`scs up failed: ${(error as Error).message}`);
+      }
+      logger.success(`${plan.stack} is up: ${plan.services.map((s) => s.role).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`);
+      await interrupted;
+      logger.info('stopping');
+      await stop();
+    });
+}
+
+/** Starts the agent in the background and returns once the stack is up, or says why it is not. */
+async function detach(directory: string, roles: string[], flags: UpFlags): Promise<void> {
+  const dir = stateDirectory(directory);
+  mkdirSync(dir, { recursive: true });
+  const log = openSync(join(dir, 'agent.log'), 'a');
+  const args = [process.argv[1]!, 'up', ...roles, '--agent', ...stackFiles(flags).flatMap((file) => ['-f', file])];
+  for (const [name, value] of [['--wait-timeout', flags.waitTimeout], ['--debounce', flags.debounce], ['--advertise', flags.advertise], ['--disco', flags.disco]] as const) {
+    if (value !== undefined) args.push(name, String(value));
+  }
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
+  child.unref();
+  const pid = child.pid!;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const state = readState(directory);
+    if (state?.pid === pid && state.phase === 'running') {
+      consola.success(`${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`);
+      return;
+    }
+    if (state?.pid === pid && state.phase === 'failed') throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`);
+    if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${join(dir, 'agent.log')}`);
+  }
+}
