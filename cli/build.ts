@@ -1,7 +1,5 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { buildImages } from '../src/agent/build.ts';
-import { Engine } from '../src/docker/engine.ts';
 import { loadPlan, selectServices, type StackFlags } from './stack.ts';
 
 export function registerBuild(cli: CAC): void {
@@ -10,8 +8,10 @@ export function registerBuild(cli: CAC): void {
     .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
     .action(async (roles: string[], flags: StackFlags) => {
       const plan = selectServices(loadPlan(flags), roles);
+      const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
+      const { buildImages } = await import('../src/agent/build.ts');
       await buildImages(engine, plan, consola.withTag('build'));
     });
 }

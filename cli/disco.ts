@@ -1,7 +1,7 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { dnsName } from '../dns/zones.ts';
-import { DnsServer, defaultDnsOptions } from '../dns/server.ts';
+import type { DnsServer } from '../dns/server.ts';
 import { formatHostPort, parseHostPort, type HostPort } from '../src/address.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
@@ -35,6 +35,7 @@ export function registerDisco(cli: CAC): void {
       const config: DiscoConfig = flags.config ? readConfig(flags.config) : {};
       const listen = flags.listen ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true })) : (config.listen ?? { host: '127.0.0.1', port: 9640 });
       const duration = (name: string, text: string | undefined, fallback: number) => (text ? flag(name, () => parseDuration(text)) : fallback);
+      const defaultZones = [{ name: 'disco' }];
       const heartbeatInterval = duration('heartbeat-interval', flags.heartbeatInterval, config.heartbeat?.interval ?? defaultServerOptions.heartbeatInterval);
       const heartbeatTimeout = duration('heartbeat-timeout', flags.heartbeatTimeout, config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout);
       const grace = duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace);
@@ -53,6 +54,7 @@ export function registerDisco(cli: CAC): void {
       const dnsListen = flags.dns === 'off' ? 'off' : flags.dns ? flag('dns', () => parseHostPort(flags.dns!, { anyPort: true })) : (config.dns?.listen ?? { host: '127.0.0.1', port: 8600 });
       let dns: DnsServer | undefined;
       if (dnsListen !== 'off') {
+        const { DnsServer, defaultDnsOptions } = await import('../dns/server.ts');
         const recursorFlags = flags.recursor === undefined ? [] : Array.isArray(flags.recursor) ? flags.recursor : [flags.recursor];
         const recursors: HostPort[] = recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r)))) : (config.dns?.recursors ?? []);
         const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? defaultDnsOptions.ttl * 1000);
@@ -61,12 +63,12 @@ export function registerDisco(cli: CAC): void {
           port: dnsListen.port,
           ttl: Math.round(ttlMs / 1000),
           recursors,
-          zones: config.dns?.zones ?? defaultDnsOptions.zones,
+          zones: config.dns?.zones ?? defaultZones,
           logger: consola.withTag('dns'),
         });
         try {
           const { udp } = await dns.listen();
-          const zones = (config.dns?.zones ?? defaultDnsOptions.zones).map((zone) => dnsName(zone.name)).join(', ');
+          const zones = (config.dns?.zones ?? defaultZones).map((zone) => dnsName(zone.name)).join(', ');
           logger.info(`dns on udp+tcp ${formatHostPort(udp.address, udp.port)}, zones ${zones}${recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : ''}`);
         } catch (error) {
           await server.close();

@@ -1,7 +1,7 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { isAlive, readState } from '../src/agent/state.ts';
-import { Engine, LABEL } from '../src/docker/engine.ts';
+import { LABEL } from '../src/docker/labels.ts';
 import { loadPlan, type StackFlags } from './stack.ts';
 
 export function registerDown(cli: CAC): void {
@@ -19,6 +19,7 @@ export function registerDown(cli: CAC): void {
         while (isAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       // Whatever is left (an agent that died, a foreground run killed hard) goes too.
+      const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
       for (const container of await engine.list({ [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment })) {

@@ -1,5 +1,4 @@
 import type { CAC } from 'cac';
-import { Engine } from '../src/docker/engine.ts';
 import { UserError } from './common.ts';
 import { loadPlan, type StackFlags } from './stack.ts';
 
@@ -12,6 +11,7 @@ export function registerLogs(cli: CAC): void {
       const plan = loadPlan(flags);
       const service = plan.services.find((s) => s.role === role.toLowerCase());
       if (!service) throw new UserError(`no service "${role}" in the stack (it has: ${plan.services.map((s) => s.role).join(', ')})`);
+      const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
       const [container] = await engine.list({ 'scs.stack': plan.stack, 'scs.environment': plan.environment, 'scs.role': service.role });

@@ -1,6 +1,5 @@
 import type { CAC } from 'cac';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
-import { Engine } from '../src/docker/engine.ts';
 import { printTable } from './output.ts';
 import { loadPlan, type StackFlags } from './stack.ts';
 
@@ -13,6 +12,7 @@ export function registerPs(cli: CAC): void {
       const plan = loadPlan(flags);
       const state = readState(plan.directory);
       const agentUp = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped';
+      const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
       const services = await Promise.all(

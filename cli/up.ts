@@ -1,18 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { DnsServer } from '../dns/server.ts';
+import type { DnsServer } from '../dns/server.ts';
 import { formatHostPort, parseHostPort } from '../src/address.ts';
-import { Agent } from '../src/agent/agent.ts';
-import { buildImages } from '../src/agent/build.ts';
 import { isAlive, readState, stateDirectory } from '../src/agent/state.ts';
-import { DiscoClient } from '../src/client/client.ts';
-import { Engine } from '../src/docker/engine.ts';
 import { parseDuration } from '../src/duration.ts';
-import { DiscoServer } from '../src/server/server.ts';
+import type { DiscoServer } from '../src/server/server.ts';
 import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
+import { STACK_FILE } from '../src/manifest/load.ts';
 import { loadPlan, selectServices, stackFiles, type StackFlags } from './stack.ts';
 
 interface UpFlags extends GlobalFlags, StackFlags {
@@ -34,6 +31,7 @@ export function registerUp(cli: CAC): void {
     .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
     .option('--agent', 'internal: run as the background agent of up -d')
     .action(async (roles: string[], flags: UpFlags) => {
+      if (flags.detach && !flags.agent) return detach(roles, flags);
       const plan = selectServices(loadPlan(flags), roles);
       const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
       const debounceMs = flag('debounce', () => parseDuration(String(flags.debounce)));
@@ -41,8 +39,16 @@ export function registerUp(cli: CAC): void {
       if (previous && isAlive(previous.pid) && previous.pid !== process.pid && previous.phase !== 'stopped' && !flags.agent) {
         throw new UserError(`the stack ${plan.stack} is already up (agent pid ${previous.pid}); scs down first`);
       }
-      if (flags.detach && !flags.agent) return detach(plan.directory, roles, flags);
 
+      // Loaded here, not at the top: `scs up -d` itself never needs Docker or DNS, its agent does.
+      const [{ Engine }, { buildImages }, { Agent }, { DiscoClient }, { DiscoServer }, { DnsServer }] = await Promise.all([
+        import('../src/docker/engine.ts'),
+        import('../src/agent/build.ts'),
+        import('../src/agent/agent.ts'),
+        import('../src/client/client.ts'),
+        import('../src/server/server.ts'),
+        import('../dns/server.ts'),
+      ]);
       const engine = new Engine();
       await engine.ping();
       await buildImages(engine, plan, consola.withTag('build'));
@@ -83,14 +89,28 @@ export function registerUp(cli: CAC): void {
         throw new UserError(`scs up failed: ${(error as Error).message}`);
       }
       logger.success(`${plan.stack} is up: ${plan.services.map((s) => s.role).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`);
+      if (process.send) {
+        // Tell `scs up -d` at once, then stand alone.
+        process.send({ phase: 'running' });
+        process.disconnect();
+      }
       await interrupted;
       logger.info('stopping');
       await stop();
     });
 }
 
-/** Starts the agent in the background and returns once the stack is up, or says why it is not. */
-async function detach(directory: string, roles: string[], flags: UpFlags): Promise<void> {
+/**
+ * Starts the agent in the background and returns once the stack is up, or says why it is not.
+ * The agent is started first and the stack checked here meanwhile: a mistake is still reported
+ * at once, and a good stack does not wait for two start-ups in a row.
+ */
+async function detach(roles: string[], flags: UpFlags): Promise<void> {
+  const directory = dirname(resolve(stackFiles(flags)[0] ?? STACK_FILE));
+  const previous = readState(directory);
+  if (previous && isAlive(previous.pid) && previous.phase !== 'stopped') {
+    throw new UserError(`the stack in ${directory} is already up (agent pid ${previous.pid}); scs down first`);
+  }
   const dir = stateDirectory(directory);
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, 'agent.log'), 'a');
@@ -98,11 +118,23 @@ async function detach(directory: string, roles: string[], flags: UpFlags): Promi
   for (const [name, value] of [['--wait-timeout', flags.waitTimeout], ['--debounce', flags.debounce], ['--advertise', flags.advertise], ['--disco', flags.disco]] as const) {
     if (value !== undefined) args.push(name, String(value));
   }
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
-  child.unref();
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
   const pid = child.pid!;
+  try {
+    selectServices(loadPlan(flags), roles);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  // The agent says when it is up over IPC; the state file tells what happened when it is not.
+  await new Promise<void>((resolve) => {
+    child.once('message', () => resolve());
+    child.once('exit', () => resolve());
+    child.once('disconnect', () => resolve());
+  });
+  child.unref();
+  child.channel?.unref();
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const state = readState(directory);
     if (state?.pid === pid && state.phase === 'running') {
       consola.success(`${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`);
@@ -110,5 +142,6 @@ async function detach(directory: string, roles: string[], flags: UpFlags): Promi
     }
     if (state?.pid === pid && state.phase === 'failed') throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`);
     if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${join(dir, 'agent.log')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -213,17 +213,26 @@ export class Agent {
     return id;
   }
 
-  /** Running, and healthy when the image declares a healthcheck. */
+  /**
+   * Running, and healthy when the image declares a healthcheck. Docker runs the first check only
+   * one interval after start, so the agent also runs the image's own check itself meanwhile: a
+   * service is provided as soon as it is ready, not up to an interval later.
+   */
   private async whenReady(runtime: ServiceRuntime): Promise<void> {
     const { engine, waitTimeoutMs } = this.options;
     const deadline = Date.now() + waitTimeoutMs;
+    const probe = runtime.plan.container.healthcheck;
     for (;;) {
       const info = runtime.container ? await engine.inspect(runtime.container) : undefined;
       if (!info) throw new Error(`${runtime.plan.role}: its container is gone`);
-      if (info.running && (!runtime.plan.container.healthcheck || info.health === 'healthy')) return;
+      if (info.running && (!probe || info.health === 'healthy')) return;
+      if (info.running && probe && info.health === 'starting') {
+        const check = await engine.exec(info.id, probe, {}, 5000).catch(() => undefined);
+        if (check?.exitCode === 0) return;
+      }
       if (!info.running && runtime.plan.container.restart === 'no') throw new Error(`${runtime.plan.role}: its container exited with status ${info.exitCode}; see scs logs ${runtime.plan.role}`);
       if (Date.now() > deadline) throw new Error(`${runtime.plan.role}: not ${runtime.plan.container.healthcheck ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s; see scs logs ${runtime.plan.role}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, probe ? 100 : 25));
     }
   }
 
@@ -261,9 +270,13 @@ export class Agent {
         await this.unprovide(runtime);
         break;
       case 'start':
+        // Docker restarted it (its restart policy, or a user): provide it again once it is ready.
         runtime.status = 'running';
-        if (!runtime.plan.container.healthcheck) await this.provide(runtime);
         this.save();
+        await this.whenReady(runtime).then(
+          () => this.provide(runtime),
+          (error: Error) => this.options.logger.warn(error.message),
+        );
         break;
       case 'health_status: healthy':
         await this.provide(runtime);

@@ -7,13 +7,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { contextFiles } from '../manifest/compile.ts';
 
-export const LABEL = {
-  stack: 'scs.stack',
-  environment: 'scs.environment',
-  role: 'scs.role',
-  config: 'scs.config-hash',
-  image: 'scs.image-hash',
-} as const;
+import { LABEL } from './labels.ts';
+
+export { LABEL };
 
 export interface ContainerSpec {
   name: string;

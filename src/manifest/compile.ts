@@ -52,7 +52,8 @@ export interface ServicePlan {
     readonly network: 'bridge' | 'host';
     readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
     readonly volumes: PlanVolume[];
-    readonly healthcheck: boolean;
+    /** The image's healthcheck command, which scs also runs itself to notice readiness early. */
+    readonly healthcheck: string[] | undefined;
   };
   readonly provides: PlanProvide[];
   readonly requires: PlanRequire[];
@@ -167,7 +168,7 @@ function compileService(
       network: service.network.method,
       restart: service.restart,
       volumes,
-      healthcheck: manifest.healthcheck !== undefined,
+      healthcheck: manifest.healthcheck ? asArgs(manifest.healthcheck.test) : undefined,
     },
     provides,
     requires,
