@@ -137,6 +137,9 @@ export class Engine {
       Labels: spec.labels,
       ExposedPorts: exposed,
       HostConfig: {
+        // docker-init as PID 1 forwards signals and reaps zombies: programs that ignore SIGTERM as
+        // PID 1 (shells, busybox httpd) still stop at once, and `kill -HUP 1` still reaches them.
+        Init: true,
         NetworkMode: spec.network,
         PortBindings: bindings,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
