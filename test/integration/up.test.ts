@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,38 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
     expect(await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'test' })).toEqual([]);
     expect(await engine.volumeExists('hello-test-client-state')).toBe(true);
   }, 180_000);
+
+  it('recreates a container with the new environment when its image declares no live update', async () => {
+    mkdirSync(join(dir, 'plain'));
+    writeFileSync(join(dir, 'plain/scs.yaml'), 'from: scs-base:busybox\nrequires:\n  http: {}\ncommand: [sleep, "3600"]\n');
+    writeFileSync(join(dir, 'plain.yaml'), 'services:\n  plain:\n    image: ./plain\n    requires:\n      http: { role: web }\n');
+    const plainFiles = [...files(), '-f', join(dir, 'plain.yaml')];
+    const up = scs(['up', '-d', '--debounce', '100ms', ...plainFiles]);
+    expect(await up.exited, up.stderr).toBe(0);
+    try {
+      const labels = { [LABEL.stack]: 'hello', [LABEL.environment]: 'test' };
+      const container = async (role: string) => (await engine.list({ ...labels, [LABEL.role]: role }))[0]!;
+      const envOf = async (id: string) => (await engine.docker.getContainer(id).inspect()).Config.Env;
+      const first = await container('plain');
+      const web = await container('web');
+      expect((await envOf(first.id)).some((line) => /^SCS_REQUIRE_HTTP=\S+:\d+$/.test(line))).toBe(true);
+
+      await engine.docker.getContainer(web.id).kill();
+      // A new container, with the requirement now empty.
+      const second = await eventuallyAsync(async () => {
+        const current = await container('plain');
+        return current && current.id !== first.id && current.state === 'running' ? current : undefined;
+      }, 20_000, 'plain to be recreated');
+      expect(await envOf(second.id)).toContain('SCS_REQUIRE_HTTP=');
+      const ps = scs(['ps', '--json', ...plainFiles]);
+      expect(await ps.exited).toBe(0);
+      const row = JSON.parse(ps.stdout).services.find((s: { role: string }) => s.role === 'plain');
+      expect(row.requires[0]).toMatchObject({ current: [], applied: [], lastUpdate: { action: 'restart', ok: true } });
+    } finally {
+      const down = scs(['down', ...plainFiles]);
+      expect(await down.exited, down.stderr).toBe(0);
+    }
+  }, 120_000);
 
   it('refuses a bad manifest, naming the file, the line and the key', async () => {
     writeFileSync(join(dir, 'bad.yaml'), ['services:', '  client:', '    requires:', '      http: { role: "Web Server" }', ''].join('\n'));
