@@ -255,38 +255,34 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     this.queued = [];
   }
 
-  /** Registers one provision; a session reset while in flight sends it again in the new session. */
-  private async register(state: ProvisionState): Promise<void> {
+  private register(state: ProvisionState): Promise<void> {
     const { name, host, port, protocol = 'tcp', attrs = {} } = state.spec;
-    state.busy = true;
-    try {
-      for (;;) {
-        try {
-          const reply = await this.request({ op: 'provide', key: state.key, name, host, port, protocol, attrs });
-          state.id = parseReply(provideReplySchema, reply).provision;
-          return;
-        } catch (error) {
-          if (error instanceof SessionReset) continue;
-          this.provisions.delete(state.key);
-          throw error;
-        }
-      }
-    } finally {
-      state.busy = false;
-    }
+    return this.send(state, () => this.provisions.delete(state.key), async () => {
+      const reply = await this.request({ op: 'provide', key: state.key, name, host, port, protocol, attrs });
+      state.id = parseReply(provideReplySchema, reply).provision;
+    });
   }
 
-  private async subscribe(state: WatchState): Promise<void> {
+  private subscribe(state: WatchState): Promise<void> {
     const { name, attrs = {} } = state.spec;
+    return this.send(state, () => this.watches.delete(state.key), async () => {
+      await this.request({ op: 'require', key: state.key, name, attrs }, (reply) => this.applySnapshot(state, reply));
+    });
+  }
+
+  /**
+   * Sends one piece of intent. A session reset while it is in flight sends it again in the new
+   * session; any other failure means the server refused it, so the intent is forgotten.
+   */
+  private async send(state: { busy: boolean }, forget: () => void, attempt: () => Promise<void>): Promise<void> {
     state.busy = true;
     try {
       for (;;) {
         try {
-          await this.request({ op: 'require', key: state.key, name, attrs }, (reply) => this.applySnapshot(state, reply));
-          return;
+          return await attempt();
         } catch (error) {
           if (error instanceof SessionReset) continue;
-          this.watches.delete(state.key);
+          forget();
           throw error;
         }
       }
