@@ -1,4 +1,5 @@
 import type { CAC } from 'cac';
+import { LABEL } from '../src/docker/labels.ts';
 import { UserError } from './common.ts';
 import { loadPlan, type StackFlags } from './stack.ts';
 
@@ -14,7 +15,7 @@ export function registerLogs(cli: CAC): void {
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
-      const [container] = await engine.list({ 'scs.stack': plan.stack, 'scs.environment': plan.environment, 'scs.role': service.role });
+      const [container] = await engine.list({ [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment, [LABEL.role]: service.role });
       if (!container) throw new UserError(`${role} has no container; scs up first`);
       await engine.logs(container.id, flags.follow === true, process.stdout, process.stderr);
     });

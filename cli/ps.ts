@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
+import { LABEL } from '../src/docker/labels.ts';
 import { printTable } from './output.ts';
 import { loadPlan, type StackFlags } from './stack.ts';
 
@@ -18,7 +19,8 @@ export function registerPs(cli: CAC): void {
       const services = await Promise.all(
         plan.services.map(async (service) => {
           const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.role === service.role) : undefined;
-          const info = record?.container ? await engine.inspect(record.container) : (await engine.list({ 'scs.stack': plan.stack, 'scs.role': service.role }))[0];
+          const labels = { [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment, [LABEL.role]: service.role };
+          const info = record?.container ? await engine.inspect(record.container) : (await engine.list(labels))[0];
           const status = info ? ('status' in info ? info.status : info.state) + ('health' in info && info.health ? ` (${info.health})` : '') : 'not created';
           return { role: service.role, container: service.container.name, state: status, provides: record?.provides ?? [], requires: record?.requires ?? [] };
         }),

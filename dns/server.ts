@@ -109,7 +109,12 @@ export class DnsServer {
     const udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     this.udp = udp;
     udp.on('message', (message, from) => {
-      this.handle(message, 'udp', (reply) => udp.send(reply, from.port, from.address));
+      this.handle(message, 'udp', (reply) => {
+        // A forwarded answer may come back after close(): there is no one left to send it to.
+        try {
+          udp.send(reply, from.port, from.address);
+        } catch {}
+      });
     });
     udp.on('error', (error) => this.options.logger.warn(`udp: ${error.message}`));
     await new Promise<void>((resolve, reject) => {

@@ -160,10 +160,6 @@ export class DiscoServer {
       }
       const reply = this.handle(peer, parsed.output as Request);
       if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
-      // A client that provides and requires the same name hears the reply before the push.
-      const changes = this.afterReply;
-      this.afterReply = [];
-      this.publish(changes);
     } catch (error) {
       if (!(error instanceof ProtocolError)) {
         this.options.logger.error(error);
@@ -172,6 +168,11 @@ export class DiscoServer {
       const { code, message } = error as ProtocolError;
       peer.connection.send({ re: id, ok: false, error: { code, message } });
       peer.connection.chargeError();
+    } finally {
+      // A client that provides and requires the same name hears the reply before the push.
+      const changes = this.afterReply;
+      this.afterReply = [];
+      this.publish(changes);
     }
   }
 
