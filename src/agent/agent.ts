@@ -78,7 +78,9 @@ export class Agent {
 
   /** Stops in reverse order, each service's provisions dropped before its container stops. */
   async down({ volumes = false } = {}): Promise<void> {
-    this.phase = 'stopping';
+    // A failed start stays on record as failed, with its reason, for `scs up -d` to report.
+    const failed = this.phase === 'failed';
+    if (!failed) this.phase = 'stopping';
     this.save();
     const { engine, logger } = this.options;
     for (const runtime of [...this.services].reverse()) {
@@ -106,7 +108,7 @@ export class Agent {
       }
     }
     this.stopEvents?.();
-    this.phase = 'stopped';
+    if (!failed) this.phase = 'stopped';
     this.save();
   }
 
@@ -230,10 +232,20 @@ export class Agent {
         const check = await engine.exec(info.id, probe, {}, 5000).catch(() => undefined);
         if (check?.exitCode === 0) return;
       }
-      if (!info.running && runtime.plan.container.restart === 'no') throw new Error(`${runtime.plan.role}: its container exited with status ${info.exitCode}; see scs logs ${runtime.plan.role}`);
-      if (Date.now() > deadline) throw new Error(`${runtime.plan.role}: not ${runtime.plan.container.healthcheck ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s; see scs logs ${runtime.plan.role}`);
+      if (!info.running && runtime.plan.container.restart === 'no') {
+        throw new Error(`${runtime.plan.role}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${runtime.plan.role}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, probe ? 100 : 25));
     }
+  }
+
+  /** The container is removed when a start fails, so what it said goes into the error. */
+  private async lastWords(id: string): Promise<string> {
+    const text = await this.options.engine.tail(id);
+    return text ? `; it printed:\n${text}` : '; it printed nothing';
   }
 
   private async provide(runtime: ServiceRuntime): Promise<void> {

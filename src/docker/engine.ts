@@ -258,6 +258,22 @@ export class Engine {
     return () => stream.destroy();
   }
 
+  /** The last lines a container printed, for error messages about it. */
+  async tail(id: string, lines = 5): Promise<string> {
+    try {
+      const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown as Buffer;
+      let text = '';
+      const sink = new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      const source = new PassThrough();
+      this.docker.modem.demuxStream(source, sink, sink);
+      source.end(buffer);
+      await new Promise((resolve) => source.on('end', resolve));
+      return text.trim();
+    } catch {
+      return '';
+    }
+  }
+
   async logs(id: string, follow: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
     const container = this.docker.getContainer(id);
     if (!follow) {
