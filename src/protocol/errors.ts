@@ -10,7 +10,6 @@ export const ErrorCode = {
   lineTooLong: 'line_too_long',
   tooManyErrors: 'too_many_errors',
   overloaded: 'overloaded',
-  shuttingDown: 'shutting_down',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

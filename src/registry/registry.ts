@@ -103,14 +103,6 @@ export class Registry {
     return true;
   }
 
-  getProvision(id: string): Provision | undefined {
-    return this.provisions.get(id);
-  }
-
-  getRequirement(id: string): Requirement | undefined {
-    return this.requirements.get(id)?.requirement;
-  }
-
   /** The current endpoints of a requirement, in stable order. */
   endpointsOf(requirementId: string): Provision[] {
     const indexed = this.requirements.get(requirementId);
@@ -126,11 +118,6 @@ export class Registry {
   list(accept?: (name: string) => boolean): Provision[] {
     const names = [...this.provisionsByName.keys()].filter((name) => !accept || accept(name)).sort();
     return names.flatMap((name) => sortProvisions(this.provisionsByName.get(name)!.values()));
-  }
-
-  /** The names that have at least one provision. */
-  names(): IterableIterator<string> {
-    return this.provisionsByName.keys();
   }
 
   private match(name: string, matches: AttributeMatcher): Provision[] {

@@ -230,7 +230,7 @@ function twoQuestions(): Buffer {
   return Buffer.concat([header, question, question]);
 }
 
-export function rawUdp(port: number, message: Buffer, timeoutMs = 2000): Promise<Buffer> {
+function rawUdp(port: number, message: Buffer, timeoutMs = 2000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
     const timer = setTimeout(() => {
