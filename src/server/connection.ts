@@ -2,7 +2,11 @@
 // It knows nothing of sessions; the server decides what lines mean.
 
 import type { Socket } from 'node:net';
+import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+
+/** The limits a peer can break; each closes its connection. */
+export type Violation = typeof ErrorCode.lineTooLong | typeof ErrorCode.overloaded | typeof ErrorCode.tooManyErrors;
 
 export interface ConnectionLimits {
   /** Bytes that may wait in the socket's send buffer before the peer is cut as too slow. */
@@ -16,7 +20,7 @@ export interface ConnectionLimits {
 export interface ConnectionEvents {
   line(line: string): void;
   /** The peer broke a limit; the connection sends `reason` and closes itself. */
-  violation(code: 'line_too_long' | 'overloaded' | 'too_many_errors', message: string): void;
+  violation(code: Violation, message: string): void;
   closed(): void;
 }
 
@@ -56,7 +60,7 @@ export class Connection {
   sendLine(line: string): void {
     if (!this.isOpen) return;
     if (this.socket.writableLength > this.limits.maxQueueBytes) {
-      this.violate('overloaded', 'send queue overflowed: the client reads too slowly');
+      this.violate(ErrorCode.overloaded, 'send queue overflowed: the client reads too slowly');
       return;
     }
     // Replies and pushes produced in one turn of the event loop leave in one write.
@@ -80,7 +84,7 @@ export class Connection {
     this.errorRefilledAt = now;
     this.errorTokens -= 1;
     if (this.errorTokens >= 0) return true;
-    this.violate('too_many_errors', 'too many bad lines');
+    this.violate(ErrorCode.tooManyErrors, 'too many bad lines');
     return false;
   }
 
@@ -99,10 +103,10 @@ export class Connection {
     this.socket.destroy();
   }
 
-  private violate(code: 'line_too_long' | 'overloaded' | 'too_many_errors', message: string): void {
+  private violate(code: Violation, message: string): void {
     if (this.closing) return;
     this.events.violation(code, message);
-    if (code === 'overloaded') this.destroy(); // Its buffer is full: a goodbye would not get through.
+    if (code === ErrorCode.overloaded) this.destroy(); // Its buffer is full: a goodbye would not get through.
     else this.close({ re: null, ok: false, error: { code, message } });
   }
 
@@ -114,7 +118,7 @@ export class Connection {
       lines = this.splitter.push(chunk);
     } catch (error) {
       if (!(error instanceof LineTooLongError)) throw error;
-      this.violate('line_too_long', `line longer than ${error.limit} bytes`);
+      this.violate(ErrorCode.lineTooLong, `line longer than ${error.limit} bytes`);
       return;
     }
     for (const line of lines) {

@@ -113,7 +113,7 @@ export class DiscoServer {
       line: (line) => this.onLine(peer, line),
       violation: (code, message) => {
         this.options.logger.warn(`closing ${connection.remote}: ${message}`);
-        if (code === 'overloaded' && peer.session) this.endSession(peer.session, 'too slow');
+        if (code === ErrorCode.overloaded && peer.session) this.endSession(peer.session, 'too slow');
       },
       closed: () => this.onClosed(peer),
     });
