@@ -1,11 +1,9 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { loadPlan, selectServices, type StackFlags } from './stack.ts';
+import { loadPlan, selectServices, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerBuild(cli: CAC): void {
-  cli
-    .command('build [...services]', 'Build the images of a stack (cached by content hash)')
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+  withStackFile(cli.command('build [...services]', 'Build the images of a stack (cached by content hash)'))
     .action(async (roles: string[], flags: StackFlags) => {
       const plan = selectServices(loadPlan(flags), roles);
       const { Engine } = await import('../src/docker/engine.ts');

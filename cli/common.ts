@@ -32,11 +32,15 @@ export function discoAddress(flags: GlobalFlags): HostPort {
   return flag('disco', () => parseHostPort(String(text)));
 }
 
-/** `--attr k=v` given any number of times (cac gives a string for one, an array for several). */
+/** A flag given any number of times: cac gives nothing for none, a string for one, an array for several. */
+export function repeated(value: unknown): string[] {
+  return value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** `--attr k=v` given any number of times. */
 export function parseAttributes(value: unknown, name = 'attr'): Record<string, string> {
-  const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
   const attributes: Record<string, string> = {};
-  for (const item of items) {
+  for (const item of repeated(value)) {
     const text = String(item);
     const at = text.indexOf('=');
     if (at <= 0) throw new UserError(`--${name}: "${text}" is not key=value`);

@@ -7,7 +7,7 @@ import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
 import { DiscoConfigSchema, type DiscoConfig } from '../src/server/config.ts';
 import { DiscoServer, defaultServerOptions } from '../src/server/server.ts';
-import { flag, untilSignal, UserError } from './common.ts';
+import { flag, repeated, untilSignal, UserError } from './common.ts';
 
 interface DiscoFlags {
   config?: string;
@@ -55,7 +55,7 @@ export function registerDisco(cli: CAC): void {
       let dns: DnsServer | undefined;
       if (dnsListen !== 'off') {
         const { DnsServer, defaultDnsOptions } = await import('../dns/server.ts');
-        const recursorFlags = flags.recursor === undefined ? [] : Array.isArray(flags.recursor) ? flags.recursor : [flags.recursor];
+        const recursorFlags = repeated(flags.recursor);
         const recursors: HostPort[] = recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r)))) : (config.dns?.recursors ?? []);
         const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? defaultDnsOptions.ttl * 1000);
         dns = new DnsServer(server.registry, {

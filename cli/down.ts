@@ -2,12 +2,10 @@ import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { isAlive, readState } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
-import { loadPlan, type StackFlags } from './stack.ts';
+import { loadPlan, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerDown(cli: CAC): void {
-  cli
-    .command('down', 'Stop and remove the containers of a stack; keeps volumes unless --volumes')
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+  withStackFile(cli.command('down', 'Stop and remove the containers of a stack; keeps volumes unless --volumes'))
     .option('--volumes', 'Also remove the named volumes of the stack (their data is lost)')
     .action(async (flags: StackFlags & { volumes?: boolean }) => {
       const plan = loadPlan(flags);

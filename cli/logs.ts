@@ -1,12 +1,10 @@
 import type { CAC } from 'cac';
 import { LABEL } from '../src/docker/labels.ts';
 import { UserError } from './common.ts';
-import { loadPlan, type StackFlags } from './stack.ts';
+import { loadPlan, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerLogs(cli: CAC): void {
-  cli
-    .command('logs <service>', 'Show the output of a service container')
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+  withStackFile(cli.command('logs <service>', 'Show the output of a service container'))
     .option('--follow', 'Keep printing new output')
     .action(async (role: string, flags: StackFlags & { follow?: boolean }) => {
       const plan = loadPlan(flags);

@@ -2,12 +2,10 @@ import type { CAC } from 'cac';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
 import { printTable } from './output.ts';
-import { loadPlan, type StackFlags } from './stack.ts';
+import { loadPlan, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerPs(cli: CAC): void {
-  cli
-    .command('ps', 'Show the services of a stack: containers, what they provide, what they point at')
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+  withStackFile(cli.command('ps', 'Show the services of a stack: containers, what they provide, what they point at'))
     .option('--json', 'Print JSON')
     .action(async (flags: StackFlags & { json?: boolean }) => {
       const plan = loadPlan(flags);

@@ -1,16 +1,31 @@
 // Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order) → a plan.
 
+import type { Command } from 'cac';
+import { isAlive, readState } from '../src/agent/state.ts';
 import { ConfigError } from '../src/config/yaml.ts';
 import { compile, type Plan } from '../src/manifest/compile.ts';
 import { loadStack } from '../src/manifest/load.ts';
-import { UserError } from './common.ts';
+import { repeated, UserError } from './common.ts';
 
 export interface StackFlags {
   file?: string | string[];
 }
 
 export function stackFiles(flags: StackFlags): string[] {
-  return flags.file === undefined ? [] : (Array.isArray(flags.file) ? flags.file : [flags.file]).map(String);
+  return repeated(flags.file);
+}
+
+/** The `-f` option every deploy command takes. */
+export function withStackFile(command: Command): Command {
+  return command.option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)');
+}
+
+/** Refuses to start a stack whose agent is still running. */
+export function refuseIfUp(directory: string): void {
+  const previous = readState(directory);
+  if (previous && isAlive(previous.pid) && previous.pid !== process.pid && previous.phase !== 'stopped') {
+    throw new UserError(`the stack in ${directory} is already up (agent pid ${previous.pid}); scs down first`);
+  }
 }
 
 export function loadPlan(flags: StackFlags): Plan {

@@ -10,7 +10,7 @@ import { parseDuration } from '../src/duration.ts';
 import type { DiscoServer } from '../src/server/server.ts';
 import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
 import { STACK_FILE } from '../src/manifest/load.ts';
-import { loadPlan, selectServices, stackFiles, type StackFlags } from './stack.ts';
+import { loadPlan, refuseIfUp, selectServices, stackFiles, withStackFile, type StackFlags } from './stack.ts';
 
 interface UpFlags extends GlobalFlags, StackFlags {
   detach?: boolean;
@@ -22,9 +22,7 @@ interface UpFlags extends GlobalFlags, StackFlags {
 }
 
 export function registerUp(cli: CAC): void {
-  cli
-    .command('up [...services]', 'Build, start and connect the services of a stack')
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml)')
+  withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack'))
     .option('-d, --detach', 'Leave the stack running under a background agent')
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
     .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
@@ -35,10 +33,7 @@ export function registerUp(cli: CAC): void {
       const plan = selectServices(loadPlan(flags), roles);
       const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
       const debounceMs = flag('debounce', () => parseDuration(String(flags.debounce)));
-      const previous = readState(plan.directory);
-      if (previous && isAlive(previous.pid) && previous.pid !== process.pid && previous.phase !== 'stopped' && !flags.agent) {
-        throw new UserError(`the stack ${plan.stack} is already up (agent pid ${previous.pid}); scs down first`);
-      }
+      if (!flags.agent) refuseIfUp(plan.directory);
 
       // Loaded here, not at the top: `scs up -d` itself never needs Docker or DNS, its agent does.
       const [{ Engine }, { buildImages }, { Agent }, { DiscoClient }, { DiscoServer }, { DnsServer }] = await Promise.all([
@@ -107,10 +102,7 @@ export function registerUp(cli: CAC): void {
  */
 async function detach(roles: string[], flags: UpFlags): Promise<void> {
   const directory = dirname(resolve(stackFiles(flags)[0] ?? STACK_FILE));
-  const previous = readState(directory);
-  if (previous && isAlive(previous.pid) && previous.phase !== 'stopped') {
-    throw new UserError(`the stack in ${directory} is already up (agent pid ${previous.pid}); scs down first`);
-  }
+  refuseIfUp(directory);
   const dir = stateDirectory(directory);
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, 'agent.log'), 'a');
