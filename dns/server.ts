@@ -104,7 +104,24 @@ export class DnsServer {
     }
   }
 
+  /**
+   * UDP and TCP on one port, as resolvers expect. With port 0 the kernel picks a port free for
+   * UDP, which TCP may not have free: then both let go and another port is tried.
+   */
   async listen(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
+    const attempts = this.options.port === 0 ? 10 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bind();
+      } catch (error) {
+        this.udp?.close();
+        this.udp = undefined;
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw error;
+      }
+    }
+  }
+
+  private async bind(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
     const { host, port } = this.options;
     const udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     this.udp = udp;
@@ -124,10 +141,8 @@ export class DnsServer {
         resolve();
       });
     });
-    // TCP on the same port as UDP, as resolvers expect.
     const udpAddress = udp.address();
     const tcp = createServer((socket) => this.acceptTcp(socket));
-    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(udpAddress.port, host, () => {
@@ -135,6 +150,7 @@ export class DnsServer {
         resolve();
       });
     });
+    this.tcp = tcp;
     return { udp: udpAddress, tcp: tcp.address() as AddressInfo };
   }
 

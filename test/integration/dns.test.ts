@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,6 +165,27 @@ describe('dig, DNS behaviour', () => {
     const r = await dig(port, 'example.com', 'A');
     expect(r.status).toBe('REFUSED');
   });
+});
+
+describe('listening', () => {
+  it('finds a port free for both UDP and TCP when asked for any port', async () => {
+    // Hold TCP on 2,000 ports of the ephemeral range, where the kernel picks UDP ports from.
+    const held = [];
+    for (let port = 40000; port < 42000; port++) {
+      const tcp = createServer();
+      await new Promise<void>((resolve) => tcp.once('error', () => resolve()).listen(port, '127.0.0.1', () => resolve()));
+      held.push(tcp);
+    }
+    try {
+      for (let i = 0; i < 60; i++) {
+        const { server: each, port: bound } = await startDns(new Registry());
+        expect((await dig(bound, '+tcp', 'disco', 'SOA')).status).toBe('NOERROR'); // TCP answers on the UDP port.
+        await each.close();
+      }
+    } finally {
+      for (const tcp of held) tcp.close();
+    }
+  }, 60_000);
 });
 
 describe("Node's resolver", () => {
