@@ -1,7 +1,13 @@
 // Newline-delimited framing with a hard bound on line length, so a peer that never sends a
 // newline cannot make us buffer without limit.
 
+/** The longest line a client may send. */
 export const MAX_LINE_BYTES = 64 * 1024;
+/**
+ * The longest line a server may send. The server splits long messages into parts well under
+ * this; a client accepts lines up to it, so a future server can send somewhat longer parts.
+ */
+export const MAX_SERVER_LINE_BYTES = 1024 * 1024;
 
 export class LineTooLongError extends Error {
   override readonly name = 'LineTooLongError';

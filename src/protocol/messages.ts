@@ -13,6 +13,10 @@ const RequestId = v.pipe(
 );
 const Ident = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an identifier'));
 const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const Cursor = v.pipe(v.string(), v.maxLength(512, 'expected a cursor from a "next" field'));
+
+/** A `list` page holds at most this many endpoints (and is cut sooner to keep its line short). */
+export const MAX_PAGE_ENDPOINTS = 1000;
 
 export const requestSchemas = {
   hello: v.strictObject({
@@ -47,7 +51,14 @@ export const requestSchemas = {
     v.strictObject({ op: v.literal('unrequire'), id: RequestId, sub: v.optional(Ident), key: v.optional(Ident) }),
     v.check((input) => (input.sub === undefined) !== (input.key === undefined), 'expected exactly one of "sub" and "key"'),
   ),
-  list: v.strictObject({ op: v.literal('list'), id: RequestId, name: v.optional(NameSchema) }),
+  list: v.strictObject({
+    op: v.literal('list'),
+    id: RequestId,
+    name: v.optional(NameSchema),
+    /** The `next` cursor of the previous page; opaque to clients. */
+    after: v.optional(Cursor),
+    limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_PAGE_ENDPOINTS))),
+  }),
   bye: v.strictObject({ op: v.literal('bye'), id: RequestId }),
   ping: v.strictObject({ op: v.literal('ping') }),
   pong: v.strictObject({ op: v.literal('pong') }),
@@ -80,6 +91,13 @@ export const replySchema = v.variant('ok', [
   v.object({ re: v.nullable(v.number()), ok: v.literal(false), error: ErrorBody }),
 ]);
 
+/**
+ * A message too long for one line comes in parts: every part but the last says `more: true`.
+ * Parts of a reply share its `re`; parts of a push share its `sub` and `seq`. The receiver
+ * joins the lists of all parts and acts once, on the last.
+ */
+const More = v.optional(v.boolean());
+
 /** Server pushes, told apart by `op` so that a push is checked against its own schema only. */
 export const pushSchema = v.variant('op', [
   v.object({
@@ -88,7 +106,10 @@ export const pushSchema = v.variant('op', [
     seq: Seq,
     add: v.array(EndpointSchema),
     drop: v.array(EndpointSchema),
+    more: More,
   }),
+  /** Sent instead of the pushes a slow reader fell behind on: the subscription's whole current list. */
+  v.object({ op: v.literal('resync'), sub: v.string(), seq: Seq, endpoints: v.array(EndpointSchema), more: More }),
   v.object({ op: v.literal('ping') }),
   v.object({ op: v.literal('pong') }),
   v.object({ op: v.literal('shutdown'), reason: v.string() }),
@@ -102,5 +123,9 @@ export const welcomeSchema = v.object({
   grace: v.number(),
 });
 export const provideReplySchema = v.object({ provision: v.string() });
-export const requireReplySchema = v.object({ sub: v.string(), seq: Seq, endpoints: v.array(EndpointSchema) });
-export const listReplySchema = v.object({ endpoints: v.array(EndpointSchema) });
+/** The first part of a `require` reply; later parts are `replyPartSchema`. */
+export const requireReplySchema = v.object({ sub: v.string(), seq: Seq, endpoints: v.array(EndpointSchema), more: More });
+/** A later part of a reply that came in parts. */
+export const replyPartSchema = v.object({ endpoints: v.array(EndpointSchema), more: More });
+/** One page; `next`, when present, is the `after` of the next page. */
+export const listReplySchema = v.object({ endpoints: v.array(EndpointSchema), next: v.optional(v.string()) });
