@@ -32,6 +32,8 @@ export interface ServiceRecord {
   readonly status: string;
   readonly provides: Array<{ name: string; address: string }>;
   readonly requires: RequireRecord[];
+  /** The last step the agent took on it, and why: "replace: liveupdate of mysql failed (exit 1)". */
+  readonly lastStep?: { readonly at: string; readonly step: string; readonly cause: string; readonly ok: boolean; readonly error?: string };
 }
 
 export interface AgentState {

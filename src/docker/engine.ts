@@ -5,48 +5,18 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { contextFiles } from '../manifest/compile.ts';
-
+import type { ContainerEngine, ContainerEvent, ContainerInfo, ContainerSpec, ContainerSummary, ExecResult } from '../agent/container-engine.ts';
+import { contextFiles } from '../build-context.ts';
 import { LABEL } from './labels.ts';
 
 export { LABEL };
-
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  env: Record<string, string>;
-  labels: Record<string, string>;
-  /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
-  publish: Record<string, string>;
-  network: 'bridge' | 'host';
-  restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
-  mounts: Array<{ type: 'volume' | 'bind'; source: string; target: string }>;
-}
-
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  running: boolean;
-  status: string;
-  health: string | undefined;
-  labels: Record<string, string>;
-  ip: string | undefined;
-  /** `8080/tcp` → published host port. */
-  ports: Record<string, number>;
-  exitCode: number;
-}
-
-export interface ContainerEvent {
-  id: string;
-  action: string;
-  labels: Record<string, string>;
-}
+export type { ContainerEvent, ContainerInfo, ContainerSpec };
 
 export class DockerError extends Error {
   override readonly name = 'DockerError';
 }
 
-export class Engine {
+export class Engine implements ContainerEngine {
   readonly docker: Docker;
 
   constructor(docker = new Docker()) {
@@ -170,16 +140,18 @@ export class Engine {
       id: data.Id,
       name: data.Name.replace(/^\//, ''),
       running: data.State.Running,
+      startedAt: data.State.StartedAt,
       status: data.State.Status,
       health: (data.State as { Health?: { Status: string } }).Health?.Status,
       labels: data.Config.Labels ?? {},
+      env: Object.fromEntries((data.Config.Env ?? []).map(splitEnvLine)),
       ip: network?.IPAddress || undefined,
       ports,
       exitCode: data.State.ExitCode,
     };
   }
 
-  async list(labels: Record<string, string>): Promise<Array<{ id: string; name: string; state: string; labels: Record<string, string> }>> {
+  async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, value]) => `${k}=${value}`) } });
     return containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels }));
   }
@@ -201,7 +173,7 @@ export class Engine {
   }
 
   /** Runs a command in a running container; resolves with its exit code and (bounded) output. */
-  async exec(id: string, command: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<{ exitCode: number; output: string }> {
+  async exec(id: string, command: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ExecResult> {
     const exec = await this.docker.getContainer(id).exec({
       Cmd: command,
       Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
@@ -312,4 +284,9 @@ export class Engine {
       return undefined;
     }
   }
+}
+
+function splitEnvLine(line: string): [string, string] {
+  const at = line.indexOf('=');
+  return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
 }

@@ -3,8 +3,9 @@
 // unchanged image is never rebuilt and a changed one always is.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { contextFiles } from '../build-context.ts';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../config/yaml.ts';
 import { formatName } from '../names.ts';
 import type { Attributes, AttributeFilter, Protocol } from '../registry/types.ts';
@@ -204,20 +205,6 @@ export function imageHash(context: string, manifest: ImageManifest, config: Reco
     hash.update(readFileSync(join(context, file)));
   }
   return hash.digest('hex');
-}
-
-export function contextFiles(context: string): string[] {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === '.scs' || entry.name === '.git') continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() || statSync(path).isFile()) files.push(relative(context, path));
-    }
-  };
-  walk(context);
-  return files.sort();
 }
 
 function startOrder(services: ServicePlan[], fail: (path: Array<string | number>, message: string) => never): ServicePlan[] {

@@ -1,0 +1,68 @@
+// What the agent needs of a container engine, and nothing more. src/docker/ implements it on the
+// Docker Engine; tests implement it in memory, so the planner and the runners are checked in
+// milliseconds while the real-daemon tests keep checking the real thing.
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
+  publish: Record<string, string>;
+  network: 'bridge' | 'host';
+  restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  mounts: Array<{ type: 'volume' | 'bind'; source: string; target: string }>;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  running: boolean;
+  /** When it last started: with the id, this tells one run of a container from the next. */
+  startedAt: string;
+  status: string;
+  health: string | undefined;
+  labels: Record<string, string>;
+  /** The environment it was created with (a live update changes what runs, not this). */
+  env: Record<string, string>;
+  ip: string | undefined;
+  /** `8080/tcp` → published host port. */
+  ports: Record<string, number>;
+  exitCode: number;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerEvent {
+  id: string;
+  action: string;
+  labels: Record<string, string>;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  output: string;
+}
+
+export interface ContainerEngine {
+  list(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  inspect(id: string): Promise<ContainerInfo | undefined>;
+  create(spec: ContainerSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  stop(id: string, seconds?: number): Promise<void>;
+  /** Removes a container, running or not; a missing one is no error. Never removes volumes. */
+  remove(id: string): Promise<void>;
+  exec(id: string, command: string[], env: Record<string, string>, timeoutMs?: number): Promise<ExecResult>;
+  /** Streams container events of the containers with these labels; returns a function that stops it. */
+  events(labels: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void>;
+  /** The last lines a container printed, for error messages about it. */
+  tail(id: string, lines?: number): Promise<string>;
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+  removeVolume(name: string): Promise<void>;
+}

@@ -1,0 +1,117 @@
+// Deciding, and only deciding: what must happen to one service so that what runs matches what is
+// wanted. Pure: the runner observes, this plans, the executor acts, and the runner asks again until
+// nothing is left to do. Every rule of the agent is here, with a cause for each step.
+
+import { step, type Step } from './plan.ts';
+
+/** What is wanted of a service now: its container's configuration, and what it requires. */
+export interface DesiredService {
+  /** The config hash of the container it would create now (see config-hash.ts). */
+  readonly configHash: string;
+  /** Whether it has endpoints to provide. */
+  readonly provides: boolean;
+  readonly requires: readonly DesiredRequirement[];
+}
+
+export interface DesiredRequirement {
+  readonly endpoint: string;
+  /** What disco says now, as `host:port` in stable order. */
+  readonly current: readonly string[];
+  readonly liveupdate: boolean;
+}
+
+export interface ObservedContainer {
+  readonly id: string;
+  /** This run of the container: its id and when it last started. A restart makes a new run. */
+  readonly run: string;
+  readonly configHash: string | undefined;
+  readonly running: boolean;
+  readonly health: string | undefined;
+  readonly exitCode: number;
+}
+
+export interface ObservedService {
+  readonly container: ObservedContainer | undefined;
+  /** The agent has seen this run ready (running, and healthy if the image has a healthcheck). */
+  readonly ready: boolean;
+  /** Endpoints registered with disco: for this run, for an earlier one (stale), or none. */
+  readonly provisions: 'none' | 'current' | 'stale';
+  readonly requires: readonly ObservedRequirement[];
+}
+
+export interface ObservedRequirement {
+  readonly endpoint: string;
+  /** What this run of the container was last configured with. */
+  readonly applied: readonly string[];
+  /** The last live update that failed, and for which endpoints. */
+  readonly failed: { readonly endpoints: readonly string[]; readonly reason: string } | undefined;
+}
+
+/**
+ * `start`: `scs up` is bringing the service up, and a container not running as wanted is replaced.
+ * `supervise`: it is up; a container that dies has its endpoints dropped but is not resurrected:
+ * its restart policy says whether Docker brings it back.
+ */
+export type Mode = 'start' | 'supervise';
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item, i) => item === b[i]);
+const shown = (endpoints: readonly string[]) => endpoints.join(';') || 'nothing';
+
+export function converge(desired: DesiredService, observed: ObservedService, mode: Mode): Step[] {
+  const { container, provisions } = observed;
+  const drop = (cause: string) => (provisions === 'none' ? [] : [step('drop', cause)]);
+  if (!container) {
+    if (mode === 'supervise') return drop('its container is gone');
+    const cause = 'no container yet';
+    return [step('create', cause), step('start', cause), ...announce(desired, false, 'none', cause)];
+  }
+  if (container.configHash !== desired.configHash) return replace(desired, observed, 'its configuration changed');
+  if (!container.running) {
+    if (mode === 'supervise') return drop(`its container exited with status ${container.exitCode}`);
+    return replace(desired, observed, `its container is not running (exited with status ${container.exitCode})`);
+  }
+
+  const stale = desired.requires.filter((wanted) => {
+    const has = observed.requires.find((r) => r.endpoint === wanted.endpoint);
+    return !has || !sameList(has.applied, wanted.current);
+  });
+  const unfixable = stale.flatMap((wanted) => {
+    const failed = observed.requires.find((r) => r.endpoint === wanted.endpoint)?.failed;
+    if (!wanted.liveupdate) return [`${wanted.endpoint} changed and the image has no live update`];
+    if (failed && sameList(failed.endpoints, wanted.current)) return [`liveupdate of ${wanted.endpoint} failed (${failed.reason})`];
+    return [];
+  });
+  if (unfixable.length > 0) return replace(desired, observed, unfixable.join('; '));
+
+  const steps: Step[] = provisions === 'stale' ? [step('drop', 'its container restarted')] : [];
+  if (container.health === 'unhealthy') return provisions === 'none' ? [] : [step('drop', 'its container is unhealthy')];
+  for (const wanted of stale) steps.push(step('liveupdate', `${wanted.endpoint} → ${shown(wanted.current)}`, wanted.endpoint));
+  const cause = provisions === 'stale' ? 'its container restarted' : mode === 'start' ? 'running, and up to date' : 'running again';
+  return [...steps, ...announce(desired, observed.ready, provisions, cause)];
+}
+
+/** Everything `scs down` does to a service: endpoints dropped first, so nobody is sent to a stopping container. */
+export function teardown(observed: ObservedService, cause = 'scs down'): Step[] {
+  return [
+    ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
+    ...(observed.container ? [step('stop', cause), step('remove', cause)] : []),
+  ];
+}
+
+/** A new container in place of the old one, with what is current: the old one's endpoints go first. */
+function replace(desired: DesiredService, observed: ObservedService, why: string): Step[] {
+  const cause = `replace: ${why}`;
+  return [
+    ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
+    step('stop', cause),
+    step('remove', cause),
+    step('create', cause),
+    step('start', cause),
+    ...announce(desired, false, 'none', cause),
+  ];
+}
+
+/** Waits until it is ready, then tells disco what it provides. */
+function announce(desired: DesiredService, ready: boolean, provisions: ObservedService['provisions'], cause: string): Step[] {
+  return [...(ready ? [] : [step('ready', cause)]), ...(desired.provides && provisions !== 'current' ? [step('provide', cause)] : [])];
+}

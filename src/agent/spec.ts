@@ -1,0 +1,39 @@
+// A service's container as the engine creates it: the plan's settings, the stack's labels, and
+// the environment of what it requires as disco says now.
+
+import { formatHostPort } from '../address.ts';
+import type { Endpoint } from '../client/client.ts';
+import { LABEL } from '../docker/labels.ts';
+import type { ServicePlan } from '../manifest/compile.ts';
+import { envKey } from '../names.ts';
+import { configHash, REQUIRE_ENV_PREFIX } from './config-hash.ts';
+import type { ContainerSpec } from './container-engine.ts';
+import { requireEnv } from './env.ts';
+
+export const addresses = (endpoints: readonly Endpoint[]) => endpoints.map((e) => formatHostPort(e.host, e.port));
+
+/** `requires`: endpoint → its current endpoints, for every requirement of the plan. */
+export function containerSpec(plan: ServicePlan, stackLabels: Record<string, string>, requires: ReadonlyMap<string, readonly Endpoint[]>): ContainerSpec {
+  const env = { ...plan.container.env };
+  for (const requirement of plan.requires) Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
+  const publish: Record<string, string> = {};
+  for (const provide of plan.provides) publish[`${provide.port}/${provide.protocol}`] = provide.publish ? String(provide.publish) : '';
+  const spec: ContainerSpec = {
+    name: plan.container.name,
+    image: plan.image.tag,
+    env,
+    labels: { ...stackLabels, [LABEL.role]: plan.role },
+    publish,
+    network: plan.container.network,
+    restart: plan.container.restart,
+    mounts: plan.container.volumes.map((volume) => ({ type: volume.method === 'named' ? 'volume' : 'bind', source: volume.source, target: volume.target })),
+  };
+  spec.labels[LABEL.config] = configHash(spec);
+  return spec;
+}
+
+/** What a container was created with for one requirement, read back from its environment. */
+export function appliedFromEnv(env: Record<string, string>, endpoint: string): string[] {
+  const value = env[`${REQUIRE_ENV_PREFIX}${envKey(endpoint)}`];
+  return value ? value.split(';') : [];
+}

@@ -1,0 +1,176 @@
+// An in-memory container engine for the agent's fast tests. It keeps containers as Docker would
+// (names unique, ids new on every create) and writes each change it is asked for into `calls`,
+// so a test reads what the agent did as one line of text.
+
+import type { ContainerEngine, ContainerEvent, ContainerInfo, ContainerSpec, ContainerSummary, ExecResult } from '../../src/agent/container-engine.ts';
+
+interface FakeContainer {
+  readonly id: string;
+  readonly spec: ContainerSpec;
+  running: boolean;
+  starts: number;
+  health: string | undefined;
+  exitCode: number;
+  readonly ports: Record<string, number>;
+}
+
+type ExecHandler = (container: string, command: string[], env: Record<string, string>) => ExecResult | Promise<ExecResult>;
+
+export class FakeEngine implements ContainerEngine {
+  readonly calls: string[] = [];
+  readonly containers = new Map<string, FakeContainer>();
+  readonly volumes = new Set<string>();
+  /** What `exec` answers; by default every command succeeds. */
+  onExec: ExecHandler = () => ({ exitCode: 0, output: '' });
+  /** Health a container of an image with a healthcheck starts in. */
+  healthOnStart: string | undefined = undefined;
+  private nextId = 1;
+  private nextPort = 32768;
+  private readonly listeners = new Set<{ labels: Record<string, string>; onEvent: (event: ContainerEvent) => void }>();
+
+  /** The calls so far, as the text a test compares: `create c1, start c1, exec c1`. */
+  trace(): string {
+    return this.calls.join(', ');
+  }
+
+  async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    return [...this.containers.values()]
+      .filter((c) => matches(c.spec.labels, labels))
+      .map((c) => ({ id: c.id, name: c.spec.name, state: c.running ? 'running' : 'exited', labels: c.spec.labels }));
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | undefined> {
+    const c = this.containers.get(id);
+    if (!c) return undefined;
+    return {
+      id: c.id,
+      name: c.spec.name,
+      running: c.running,
+      startedAt: `start ${c.starts}`,
+      status: c.running ? 'running' : 'exited',
+      health: c.running ? c.health : undefined,
+      labels: { ...c.spec.labels },
+      env: { ...c.spec.env },
+      ip: c.running ? '172.30.0.2' : undefined,
+      ports: c.running ? { ...c.ports } : {},
+      exitCode: c.exitCode,
+    };
+  }
+
+  async create(spec: ContainerSpec): Promise<string> {
+    const id = `c${this.nextId++}`;
+    this.calls.push(`create ${id}`);
+    for (const other of this.containers.values()) {
+      if (other.spec.name === spec.name) throw new Error(`Conflict. The container name "/${spec.name}" is already in use by container "${other.id}"`);
+    }
+    const ports: Record<string, number> = {};
+    for (const [port, host] of Object.entries(spec.publish)) ports[port] = host ? Number(host) : this.nextPort++;
+    this.containers.set(id, { id, spec: structuredClone(spec), running: false, starts: 0, health: undefined, exitCode: 0, ports });
+    return id;
+  }
+
+  async start(id: string): Promise<void> {
+    this.calls.push(`start ${id}`);
+    const c = this.must(id);
+    c.running = true;
+    c.starts++;
+    c.health = this.healthOnStart;
+    this.emit(c, 'start');
+  }
+
+  async stop(id: string): Promise<void> {
+    this.calls.push(`stop ${id}`);
+    const c = this.containers.get(id);
+    if (!c?.running) return;
+    c.running = false;
+    c.exitCode = 143;
+    this.emit(c, 'die');
+  }
+
+  async remove(id: string): Promise<void> {
+    this.calls.push(`remove ${id}`);
+    const c = this.containers.get(id);
+    if (!c) return;
+    if (c.running) {
+      c.running = false;
+      this.emit(c, 'die');
+    }
+    this.containers.delete(id);
+  }
+
+  async exec(id: string, command: string[], env: Record<string, string>): Promise<ExecResult> {
+    this.calls.push(`exec ${id}`);
+    if (!this.must(id).running) throw new Error(`container ${id} is not running`);
+    return this.onExec(id, command, env);
+  }
+
+  async events(labels: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void> {
+    const listener = { labels, onEvent };
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async tail(): Promise<string> {
+    return '';
+  }
+
+  async ensureVolume(name: string): Promise<void> {
+    this.volumes.add(name);
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    return this.volumes.has(name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.calls.push(`remove-volume ${name}`);
+    this.volumes.delete(name);
+  }
+
+  /** What a crash looks like from outside: the process exits, Docker says `die`. */
+  kill(id: string, exitCode = 137): void {
+    this.calls.push(`kill ${id}`);
+    const c = this.must(id);
+    c.running = false;
+    c.exitCode = exitCode;
+    this.emit(c, 'die');
+  }
+
+  /** Docker restarting a container by its restart policy, or a user's `docker start`. */
+  restart(id: string): void {
+    const c = this.must(id);
+    c.running = true;
+    c.starts++;
+    c.health = this.healthOnStart;
+    this.emit(c, 'start');
+  }
+
+  setHealth(id: string, health: 'healthy' | 'unhealthy'): void {
+    const c = this.must(id);
+    c.health = health;
+    this.emit(c, `health_status: ${health}`);
+  }
+
+  /** The one container of a role, by its labels. */
+  byRole(role: string): FakeContainer | undefined {
+    return [...this.containers.values()].find((c) => c.spec.labels['scs.role'] === role);
+  }
+
+  private must(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no such container: ${id}`);
+    return c;
+  }
+
+  private emit(c: FakeContainer, action: string): void {
+    // Docker delivers events asynchronously, after the call that caused them has returned.
+    const event = { id: c.id, action, labels: { ...c.spec.labels } };
+    setImmediate(() => {
+      for (const listener of this.listeners) if (matches(event.labels, listener.labels)) listener.onEvent(event);
+    });
+  }
+}
+
+function matches(labels: Record<string, string>, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([key, value]) => labels[key] === value);
+}
