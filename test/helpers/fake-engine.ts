@@ -136,9 +136,10 @@ export class FakeEngine implements ContainerEngine {
     this.emit(c, 'die');
   }
 
-  /** Docker restarting a container by its restart policy, or a user's `docker start`. */
-  restart(id: string): void {
+  /** Docker restarting a container by its restart policy, or a user's `docker start`: published ports may change. */
+  restart(id: string, { newPorts = false } = {}): void {
     const c = this.must(id);
+    if (newPorts) for (const port of Object.keys(c.ports)) if (!c.spec.publish[port]) c.ports[port] = this.nextPort++;
     c.running = true;
     c.starts++;
     c.health = this.healthOnStart;

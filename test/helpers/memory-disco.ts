@@ -18,6 +18,9 @@ export class MemoryDisco implements Discovery {
   private readonly watchers = new Map<string, Watcher>();
   private nextKey = 1;
 
+  /** `log`, when given, gets a line for each provide and drop: pass a FakeEngine's calls to see one sequence. */
+  constructor(private readonly log?: string[]) {}
+
   async provide(spec: ProvideSpec): Promise<ProvisionHandle> {
     const { provision, changes } = this.registry.provide({
       name: spec.name,
@@ -25,12 +28,16 @@ export class MemoryDisco implements Discovery {
       attributes: spec.attrs ?? {},
       owner: 'memory',
     });
+    this.log?.push(`provide ${spec.name} ${spec.host}:${spec.port}`);
     this.deliver(changes);
     return {
       key: `p${this.nextKey++}`,
       spec,
       id: provision.id,
-      drop: async () => this.deliver(this.registry.drop(provision.id)),
+      drop: async () => {
+        this.log?.push(`drop ${spec.name}`);
+        this.deliver(this.registry.drop(provision.id));
+      },
     };
   }
 

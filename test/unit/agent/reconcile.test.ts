@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { formatPlan } from '../../../src/agent/plan.ts';
+import { converge, teardown, type DesiredService, type Mode, type ObservedContainer, type ObservedService } from '../../../src/agent/reconcile.ts';
+
+const desired = (over: Partial<DesiredService> = {}): DesiredService => ({ configHash: 'h1', provides: true, requires: [], ...over });
+const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
+  id: 'c1',
+  run: 'c1@1',
+  configHash: 'h1',
+  running: true,
+  health: undefined,
+  exitCode: 0,
+  ...over,
+});
+const observed = (over: Partial<ObservedService> = {}): ObservedService => ({ container: container(), ready: true, provisions: 'current', requires: [], ...over });
+const plan = (d: DesiredService, o: ObservedService, mode: Mode = 'supervise') => formatPlan('web', converge(d, o, mode));
+
+const requiring = (current: Record<string, string[]>, liveupdate = true) =>
+  desired({ requires: Object.entries(current).map(([endpoint, endpoints]) => ({ endpoint, current: endpoints, liveupdate })) });
+const configured = (applied: Record<string, string[]>, failed: Record<string, { endpoints: string[]; reason: string }> = {}) =>
+  Object.entries(applied).map(([endpoint, endpoints]) => ({ endpoint, applied: endpoints, failed: failed[endpoint] }));
+
+describe('converge', () => {
+  it('creates, starts, waits for and provides a service that has no container yet', () => {
+    expect(plan(desired(), observed({ container: undefined, ready: false, provisions: 'none' }), 'start')).toBe(
+      ['web: create (no container yet)', 'web: start (no container yet)', 'web: ready (no container yet)', 'web: provide (no container yet)'].join('\n'),
+    );
+  });
+
+  it('provides nothing for a service with nothing to provide', () => {
+    expect(plan(desired({ provides: false }), observed({ container: undefined, ready: false, provisions: 'none' }), 'start')).toBe(
+      ['web: create (no container yet)', 'web: start (no container yet)', 'web: ready (no container yet)'].join('\n'),
+    );
+  });
+
+  it('takes over a running container that is up to date, once it is ready', () => {
+    expect(plan(desired(), observed({ ready: false, provisions: 'none' }), 'start')).toBe(
+      ['web: ready (running, and up to date)', 'web: provide (running, and up to date)'].join('\n'),
+    );
+  });
+
+  it('replaces a container whose configuration changed, dropping its endpoints first', () => {
+    expect(plan(desired({ configHash: 'h2' }), observed())).toBe(
+      [
+        'web: drop (replace: its configuration changed)',
+        'web: stop (replace: its configuration changed)',
+        'web: remove (replace: its configuration changed)',
+        'web: create (replace: its configuration changed)',
+        'web: start (replace: its configuration changed)',
+        'web: ready (replace: its configuration changed)',
+        'web: provide (replace: its configuration changed)',
+      ].join('\n'),
+    );
+  });
+
+  it('replaces a stopped container when starting, but only drops a dead one when supervising', () => {
+    const dead = observed({ container: container({ running: false, exitCode: 137 }) });
+    expect(plan(desired(), dead, 'start')).toMatch(/^web: drop \(replace: its container is not running \(exited with status 137\)\)\nweb: stop/);
+    expect(plan(desired(), dead, 'supervise')).toBe('web: drop (its container exited with status 137)');
+    expect(plan(desired(), { ...dead, provisions: 'none' }, 'supervise')).toBe('');
+  });
+
+  it('drops the endpoints of a container that is gone, and does not bring it back while supervising', () => {
+    expect(plan(desired(), observed({ container: undefined }))).toBe('web: drop (its container is gone)');
+    expect(plan(desired(), observed({ container: undefined, provisions: 'none' }))).toBe('');
+  });
+
+  it('drops and provides again a container that restarted (its published ports may have changed)', () => {
+    expect(plan(desired(), observed({ container: container({ run: 'c1@2' }), ready: false, provisions: 'stale' }))).toBe(
+      ['web: drop (its container restarted)', 'web: ready (its container restarted)', 'web: provide (its container restarted)'].join('\n'),
+    );
+  });
+
+  it('runs the live update of each requirement that moved, and nothing for one that did not', () => {
+    const d = requiring({ a: ['10.0.0.3:1'], b: ['10.0.0.4:2'], c: ['10.0.0.5:3'] });
+    const o = observed({ requires: configured({ a: ['10.0.0.1:1'], b: ['10.0.0.2:2'], c: ['10.0.0.5:3'] }) });
+    expect(plan(d, o)).toBe(['web: liveupdate a (a → 10.0.0.3:1)', 'web: liveupdate b (b → 10.0.0.4:2)'].join('\n'));
+    expect(plan(requiring({ a: [] }), observed({ requires: configured({ a: ['10.0.0.1:1'] }) }))).toBe('web: liveupdate a (a → nothing)');
+  });
+
+  it('replaces once, for every reason, when live updates failed for what is current', () => {
+    const d = requiring({ a: ['10.0.0.3:1'], b: ['10.0.0.4:2'] });
+    const o = observed({
+      requires: configured(
+        { a: ['10.0.0.1:1'], b: ['10.0.0.2:2'] },
+        { a: { endpoints: ['10.0.0.3:1'], reason: 'exit 1' }, b: { endpoints: ['10.0.0.4:2'], reason: 'exit 2' } },
+      ),
+    });
+    const steps = converge(d, o, 'supervise');
+    expect(steps.map((s) => s.kind)).toEqual(['drop', 'stop', 'remove', 'create', 'start', 'ready', 'provide']);
+    expect(new Set(steps.map((s) => s.cause))).toEqual(new Set(['replace: liveupdate of a failed (exit 1); liveupdate of b failed (exit 2)']));
+  });
+
+  it('tries the live update again when the endpoints moved on since it failed', () => {
+    const d = requiring({ a: ['10.0.0.9:1'] });
+    const o = observed({ requires: configured({ a: ['10.0.0.1:1'] }, { a: { endpoints: ['10.0.0.3:1'], reason: 'exit 1' } }) });
+    expect(plan(d, o)).toBe('web: liveupdate a (a → 10.0.0.9:1)');
+  });
+
+  it('replaces a container whose image has no live update when what it requires changes', () => {
+    const steps = converge(requiring({ http: ['10.0.0.3:80'] }, false), observed({ requires: configured({ http: ['10.0.0.1:80'] }) }), 'supervise');
+    expect(steps[0]).toEqual({ kind: 'drop', cause: 'replace: http changed and the image has no live update' });
+    expect(steps.map((s) => s.kind)).toContain('create');
+  });
+
+  it('drops an unhealthy container, and provides it again once it is healthy', () => {
+    expect(plan(desired(), observed({ container: container({ health: 'unhealthy' }) }))).toBe('web: drop (its container is unhealthy)');
+    expect(plan(desired(), observed({ container: container({ health: 'unhealthy' }), provisions: 'none' }))).toBe('');
+    expect(plan(desired(), observed({ container: container({ health: 'healthy' }), provisions: 'none' }))).toBe(
+      ['web: provide (running again)'].join('\n'),
+    );
+    expect(plan(desired(), observed({ container: container({ health: 'starting' }), ready: false, provisions: 'none' }))).toBe(
+      ['web: ready (running again)', 'web: provide (running again)'].join('\n'),
+    );
+  });
+
+  it('has nothing to do once what runs matches the plan', () => {
+    const d = requiring({ a: ['10.0.0.1:1'] });
+    const o = observed({ requires: configured({ a: ['10.0.0.1:1'] }) });
+    expect(converge(d, o, 'supervise')).toEqual([]);
+    expect(converge(d, o, 'start')).toEqual([]);
+  });
+});
+
+describe('teardown', () => {
+  it('drops what a service provides before its container stops', () => {
+    expect(formatPlan('web', teardown(observed()))).toBe(['web: drop (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'));
+    expect(formatPlan('web', teardown(observed({ provisions: 'none' })))).toBe(['web: stop (scs down)', 'web: remove (scs down)'].join('\n'));
+    expect(teardown(observed({ container: undefined, provisions: 'none' }))).toEqual([]);
+  });
+});
