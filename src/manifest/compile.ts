@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { contextFiles } from '../build-context.ts';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../config/yaml.ts';
-import { formatName } from '../names.ts';
+import { formatName, parseName } from '../names.ts';
 import type { Attributes, AttributeFilter, Protocol } from '../registry/types.ts';
 import { loadImageManifest, type LoadedStack } from './load.ts';
 import type { ImageManifest, StackService } from './schema.ts';
@@ -173,7 +173,7 @@ function compileService(
     },
     provides,
     requires,
-    dependsOn: requires.filter((r) => r.name.split('.')[2] === stackName && r.name.split('.')[3] === environment).map((r) => r.name.split('.')[1]!),
+    dependsOn: requires.map((r) => parseName(r.name)).filter((name) => name.service === stackName && name.environment === environment).map((name) => name.role),
   };
 }
 
