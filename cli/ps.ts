@@ -20,7 +20,14 @@ export function registerPs(cli: CAC): void {
           const labels = { [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment, [LABEL.role]: service.role };
           const info = record?.container ? await engine.inspect(record.container) : (await engine.list(labels))[0];
           const status = info ? ('status' in info ? info.status : info.state) + ('health' in info && info.health ? ` (${info.health})` : '') : 'not created';
-          return { role: service.role, container: service.container.name, state: status, provides: record?.provides ?? [], requires: record?.requires ?? [] };
+          return {
+            role: service.role,
+            container: service.container.name,
+            state: status,
+            provides: record?.provides ?? [],
+            requires: record?.requires ?? [],
+            lastStep: record?.lastStep,
+          };
         }),
       );
       if (flags.json) {
@@ -28,7 +35,7 @@ export function registerPs(cli: CAC): void {
         return;
       }
       printTable(
-        ['SERVICE', 'CONTAINER', 'STATE', 'PROVIDES', 'REQUIRES'],
+        ['SERVICE', 'CONTAINER', 'STATE', 'PROVIDES', 'REQUIRES', 'LAST STEP'],
         services.map((s) => [
           s.role,
           s.container,
@@ -42,6 +49,7 @@ export function registerPs(cli: CAC): void {
               return `${r.endpoint} → ${now}${lagging ? ` (still at ${r.applied.join(';') || 'nothing'})` : ''}${last}`;
             })
             .join(', ') || '-',
+          s.lastStep ? `${s.lastStep.step} ${s.lastStep.ok ? 'ok' : 'failed'} ${s.lastStep.at.slice(11, 19)} (${s.lastStep.cause})` : '-',
         ]),
       );
       if (!agentUp) process.stdout.write('(no agent is running for this stack: scs up -d)\n');

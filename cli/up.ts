@@ -9,11 +9,13 @@ import { isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { DiscoServer } from '../src/server/server.ts';
 import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
+import type { Plan } from '../src/manifest/compile.ts';
 import { STACK_FILE } from '../src/manifest/load.ts';
 import { loadPlan, refuseIfUp, selectServices, stackFiles, withStackFile, type StackFlags } from './stack.ts';
 
 interface UpFlags extends GlobalFlags, StackFlags {
   detach?: boolean;
+  dryRun?: boolean;
   waitTimeout?: string;
   debounce?: string;
   advertise?: string;
@@ -24,11 +26,13 @@ interface UpFlags extends GlobalFlags, StackFlags {
 export function registerUp(cli: CAC): void {
   withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack'))
     .option('-d, --detach', 'Leave the stack running under a background agent')
+    .option('--dry-run', 'Print the plan: what up would do to each service, and why; do nothing')
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
     .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
     .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
     .option('--agent', 'internal: run as the background agent of up -d')
     .action(async (roles: string[], flags: UpFlags) => {
+      if (flags.dryRun) return dryRun(selectServices(loadPlan(flags), roles));
       if (flags.detach && !flags.agent) return detach(roles, flags);
       const plan = selectServices(loadPlan(flags), roles);
       const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
@@ -93,6 +97,13 @@ export function registerUp(cli: CAC): void {
       logger.info('stopping');
       await stop();
     });
+}
+
+async function dryRun(plan: Plan): Promise<void> {
+  const [{ Engine }, { previewUp }] = await Promise.all([import('../src/docker/engine.ts'), import('../src/agent/preview.ts')]);
+  const engine = new Engine();
+  await engine.ping();
+  process.stdout.write(`${await previewUp(plan, engine, (tag) => engine.imageExists(tag))}\n`);
 }
 
 /**

@@ -3,13 +3,12 @@
 // two replacements in flight. Triggers that come while a pass is queued fold into it.
 
 import type { ConsolaInstance } from 'consola';
-import { LABEL } from '../docker/labels.ts';
-import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
+import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
-import { currentEndpoints, runOf, type ServiceFacts } from './facts.ts';
+import type { ServiceFacts } from './facts.ts';
+import { desiredService, observeService } from './observed.ts';
 import { formatStep, type Step } from './plan.ts';
-import { converge, teardown, type DesiredService, type Mode, type ObservedService } from './reconcile.ts';
-import { addresses, appliedFromEnv, containerSpec } from './spec.ts';
+import { converge, teardown, type Mode } from './reconcile.ts';
 
 /** A plan that still has steps after this many passes is not converging: stop and say so. */
 const MAX_PASSES = 8;
@@ -61,7 +60,7 @@ export class ServiceRunner {
   /** Drops what it provides, then stops and removes its container. */
   async teardown(): Promise<void> {
     await this.stop();
-    await this.runSteps(teardown(await this.observe('supervise')), 'start');
+    await this.runSteps(teardown(await observeService(this.options.engine, this.options.labels, this.facts, 'supervise')), 'start');
     this.facts.status = 'removed';
     this.options.changed();
   }
@@ -84,7 +83,7 @@ export class ServiceRunner {
   private async converge(mode: Mode): Promise<void> {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       if (this.stopped) return;
-      const steps = converge(this.desired(), await this.observe(mode), mode);
+      const steps = converge(desiredService(this.facts, this.options.labels), await observeService(this.options.engine, this.options.labels, this.facts, mode), mode);
       if (steps.length === 0) return this.options.changed(); // What it observed goes on record.
       if (!(await this.runSteps(steps, mode))) return;
     }
@@ -111,46 +110,5 @@ export class ServiceRunner {
       changed();
     }
     return true;
-  }
-
-  private desired(): DesiredService {
-    const { plan } = this.facts;
-    const endpoints = currentEndpoints(this.facts);
-    const spec = containerSpec(plan, this.options.labels, endpoints);
-    return {
-      configHash: spec.labels[LABEL.config]!,
-      provides: plan.provides.length > 0,
-      requires: plan.requires.map((r) => ({ endpoint: r.endpoint, current: addresses(endpoints.get(r.endpoint) ?? []), liveupdate: r.liveupdate !== undefined })),
-    };
-  }
-
-  /** Docker's view of the container, joined with what the agent itself knows of it. */
-  private async observe(mode: Mode): Promise<ObservedService> {
-    const { engine, labels } = this.options;
-    const facts = this.facts;
-    let info: ContainerInfo | undefined;
-    if (facts.container) info = await engine.inspect(facts.container);
-    else if (mode === 'start') {
-      // A container left by an earlier agent of this stack is taken over, or replaced.
-      const [found] = await engine.list({ ...labels, [LABEL.role]: facts.plan.role });
-      if (found) info = await engine.inspect(found.id);
-    }
-    facts.container = info?.id;
-    const run = info ? runOf(info) : undefined;
-    if (info && run !== facts.run) {
-      // A new run starts from the environment it was created with, whatever live updates did before.
-      facts.run = run;
-      for (const requirement of facts.requires) {
-        requirement.applied = appliedFromEnv(info.env, requirement.plan.endpoint);
-        requirement.failed = undefined;
-      }
-    }
-    facts.status = info ? `${info.status}${info.health ? ` (${info.health})` : ''}` : facts.status === 'waiting' ? 'waiting' : 'gone';
-    return {
-      container: info && { id: info.id, run: run!, configHash: info.labels[LABEL.config], running: info.running, health: info.health, exitCode: info.exitCode },
-      ready: run !== undefined && facts.readyRun === run,
-      provisions: facts.providedRun === undefined ? 'none' : facts.providedRun === run ? 'current' : 'stale',
-      requires: facts.requires.map((r) => ({ endpoint: r.plan.endpoint, applied: r.applied, failed: r.failed })),
-    };
   }
 }
