@@ -11,7 +11,7 @@ export interface ContainerSpec {
   publish: Record<string, string>;
   network: 'bridge' | 'host';
   restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
-  mounts: Array<{ type: 'volume' | 'bind'; source: string; target: string }>;
+  mounts: Array<{ type: 'volume' | 'bind'; source: string; target: string; readOnly?: boolean }>;
 }
 
 export interface ContainerInfo {

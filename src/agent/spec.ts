@@ -26,7 +26,11 @@ export function containerSpec(plan: ServicePlan, stackLabels: Record<string, str
     publish,
     network: plan.container.network,
     restart: plan.container.restart,
-    mounts: plan.container.volumes.map((volume) => ({ type: volume.method === 'named' ? 'volume' : 'bind', source: volume.source, target: volume.target })),
+    mounts: [
+      ...plan.container.volumes.map((volume) => ({ type: volume.method === 'named' ? ('volume' as const) : ('bind' as const), source: volume.source, target: volume.target })),
+      // A secret is the host's file itself, read-only: never copied into an image or the environment.
+      ...(plan.container.secrets ?? []).map((secret) => ({ type: 'bind' as const, source: secret.source, target: secret.target, readOnly: true })),
+    ],
   };
   spec.labels[LABEL.config] = configHash(spec);
   return spec;

@@ -2,7 +2,7 @@
 // `disco.yaml:7 dns.zones.1.filtr: unknown key (did you mean "filter"?)`.
 
 import { readFileSync } from 'node:fs';
-import { EVENT_ID, getScalarValue, load, parseEvents, YAMLException } from 'js-yaml';
+import { CORE_SCHEMA, EVENT_ID, getScalarValue, load, mergeTag, parseEvents, YAMLException } from 'js-yaml';
 import * as v from 'valibot';
 
 export class ConfigError extends Error {
@@ -112,7 +112,8 @@ function allowedKeys(schema: v.GenericSchema, path: Path): string[] {
 
 export function describeIssue(schema: v.GenericSchema, issue: v.BaseIssue<unknown>): { path: Path; message: string } {
   const path = (issue.path ?? []).map((item) => item.key as string | number);
-  if (issue.kind === 'schema' && issue.type === 'strict_object' && path.length > 0) {
+  // A strict object reports an unknown key as expecting "never"; a value of the wrong type is another issue.
+  if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.expected === 'never' && path.length > 0) {
     const key = String(path[path.length - 1]);
     const hint = suggest(key, allowedKeys(schema, path.slice(0, -1)));
     return { path, message: hint ? `unknown key (did you mean "${hint}"?)` : 'unknown key' };
@@ -131,10 +132,13 @@ export function loadYamlFile<S extends v.GenericSchema>(file: string, schema: S)
   return parseYaml(source, file, schema);
 }
 
+// Merge keys (`<<: *defaults`) as Compose files use them with anchors.
+const YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+
 export function parseYaml<S extends v.GenericSchema>(source: string, file: string, schema: S): v.InferOutput<S> {
   let document: unknown;
   try {
-    document = source.trim() === '' ? {} : load(source, { filename: file });
+    document = source.trim() === '' ? {} : load(source, { filename: file, schema: YAML_SCHEMA });
   } catch (error) {
     if (error instanceof YAMLException) {
       const line = error.mark ? `:${(error.mark as { line: number }).line + 1}` : '';

@@ -113,7 +113,7 @@ export class Engine implements ContainerEngine {
         NetworkMode: spec.network,
         PortBindings: bindings,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
-        Mounts: spec.mounts.map((mount) => ({ Type: mount.type, Source: mount.source, Target: mount.target })),
+        Mounts: spec.mounts.map((mount) => ({ Type: mount.type, Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly === true })),
       },
     });
     return container.id;

@@ -3,14 +3,14 @@
 // unchanged image is never rebuilt and a changed one always is.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { contextFiles } from '../build-context.ts';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../config/yaml.ts';
 import { formatName, parseName } from '../names.ts';
 import type { Attributes, AttributeFilter, Protocol } from '../registry/types.ts';
 import { loadImageManifest, type LoadedStack } from './load.ts';
-import type { ImageManifest, StackService } from './schema.ts';
+import type { ImageManifest, Stack, StackService } from './schema.ts';
 
 export interface PlanVolume {
   readonly name: string;
@@ -18,6 +18,13 @@ export interface PlanVolume {
   readonly method: 'named' | 'local';
   /** The docker volume name, or the absolute host path. */
   readonly source: string;
+}
+
+/** A host file mounted read-only at `target`; only its path is in the plan, never its content. */
+export interface PlanSecret {
+  readonly name: string;
+  readonly source: string;
+  readonly target: string;
 }
 
 export interface PlanProvide {
@@ -53,6 +60,8 @@ export interface ServicePlan {
     readonly network: 'bridge' | 'host';
     readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
     readonly volumes: PlanVolume[];
+    /** Absent in plans made before secrets existed (e.g. hand-written test plans): none. */
+    readonly secrets?: PlanSecret[];
     /** The image's healthcheck command, which scs also runs itself to notice readiness early. */
     readonly healthcheck: string[] | undefined;
   };
@@ -90,7 +99,10 @@ export function compile(loaded: LoadedStack): Plan {
       if (error instanceof ConfigError && error.message.startsWith('no scs.yaml')) fail(['services', role, 'image'], `no scs.yaml in ${service.image}`);
       throw error;
     }
-    services.push(compileService(stack.name, stack.environment, role, service, manifest, context, directory, fail));
+    const compiled = compileService(stack.name, stack.environment, role, service, manifest, context, directory, fail);
+    const env = { ...stack.env, ...compiled.container.env };
+    const secrets = compileSecrets(stack, role, service, directory, fail);
+    services.push({ ...compiled, container: { ...compiled.container, env, secrets } });
   }
   return {
     stack: stack.name,
@@ -169,6 +181,7 @@ function compileService(
       network: service.network.method,
       restart: service.restart,
       volumes,
+      secrets: [],
       healthcheck: manifest.healthcheck ? asArgs(manifest.healthcheck.test) : undefined,
     },
     provides,
@@ -205,6 +218,24 @@ export function imageHash(context: string, manifest: ImageManifest, config: Reco
     hash.update(readFileSync(join(context, file)));
   }
   return hash.digest('hex');
+}
+
+/** The stack's secrets and the service's own (which win by name), each checked to be a readable file now. */
+function compileSecrets(stack: Stack, role: string, service: StackService, directory: string, fail: (path: Array<string | number>, message: string) => never): PlanSecret[] {
+  const declared = new Map<string, { file: string; at: Array<string | number> }>();
+  for (const [name, secret] of Object.entries(stack.secrets)) declared.set(name, { file: secret.file, at: ['secrets', name, 'file'] });
+  for (const [name, secret] of Object.entries(service.secrets)) declared.set(name, { file: secret.file, at: ['services', role, 'secrets', name, 'file'] });
+  return [...declared].map(([name, { file, at }]) => {
+    const source = resolve(directory, file);
+    let isFile = false;
+    try {
+      isFile = statSync(source).isFile();
+    } catch {
+      fail(at, `no such file ${file} (${source})`);
+    }
+    if (!isFile) fail(at, `expected a file, but ${file} (${source}) is not one`);
+    return { name, source, target: `/run/secrets/${name}` };
+  });
 }
 
 function startOrder(services: ServicePlan[], fail: (path: Array<string | number>, message: string) => never): ServicePlan[] {

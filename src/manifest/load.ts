@@ -50,12 +50,18 @@ export function loadStack(files: readonly string[]): LoadedStack {
     }
     return lines[lines.length - 1]!.file;
   };
-  const parsed = v.safeParse(StackSchema, merged ?? {});
+  const parsed = v.safeParse(StackSchema, withoutExtensions(merged ?? {}));
   if (!parsed.success) {
     const { path, message } = describeIssue(StackSchema, parsed.issues[0]!);
     throw new ConfigError(`${locate(path)} ${path.length ? `${path.join('.')}: ` : ''}${message}`);
   }
   return { stack: parsed.output, files: paths, directory: dirname(paths[0]!), locate };
+}
+
+/** Top-level `x-` keys are the user's own (anchors to reuse, as Compose allows): not validated, not kept. */
+export function withoutExtensions(document: Yaml): Yaml {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return document;
+  return Object.fromEntries(Object.entries(document).filter(([key]) => !key.startsWith('x-')));
 }
 
 export function loadImageManifest(folder: string): ImageManifest {

@@ -65,6 +65,13 @@ const Volume = v.variant('method', [
   v.strictObject({ method: v.literal('local'), path: v.string('expected a host path') }),
 ]);
 
+/** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
+const Secrets = v.record(
+  v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a secret name like "db-password" (letters, digits, ".", "_", "-")')),
+  v.strictObject({ file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')) }, 'expected {file: PATH}'),
+  'expected a map of secret names to {file: PATH}',
+);
+
 const ServiceSchema = v.strictObject({
   /** A folder holding scs.yaml, relative to the stack file. */
   image: v.pipe(v.string('expected a folder like "./web"'), v.minLength(1)),
@@ -72,6 +79,8 @@ const ServiceSchema = v.strictObject({
   config: v.optional(EnvMap, {}),
   /** Run-time environment: not part of the image. */
   env: v.optional(EnvMap, {}),
+  /** Files mounted read-only at /run/secrets/NAME, for this service only. */
+  secrets: v.optional(Secrets, {}),
   attributes: v.optional(AttributesSchema, {}),
   provides: v.optional(
     v.record(
@@ -105,6 +114,10 @@ export const StackSchema = v.strictObject({
   disco: v.optional(v.string()),
   /** The address other hosts and containers reach published ports at. */
   advertise: v.optional(v.string()),
+  /** Run-time environment of every service; a service's own `env` wins. */
+  env: v.optional(EnvMap, {}),
+  /** Files mounted read-only at /run/secrets/NAME in every service. */
+  secrets: v.optional(Secrets, {}),
   services: v.record(Label('web'), ServiceSchema, 'expected a map of roles to services'),
 });
 export type Stack = v.InferOutput<typeof StackSchema>;

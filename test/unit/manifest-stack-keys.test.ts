@@ -1,0 +1,144 @@
+// The stack file's shared keys: top-level `x-` extensions with anchors, a stack-level `env`, and
+// secrets from files (mounted read-only, never in the plan beyond their host path).
+
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { containerSpec } from '../../src/agent/spec.ts';
+import { compile } from '../../src/manifest/compile.ts';
+import { loadStack } from '../../src/manifest/load.ts';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scs-manifest-keys-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+const image = 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n';
+const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+const SECRET = 'correct horse battery staple';
+
+describe('top-level x- keys', () => {
+  it('hold anchors that services merge in, and are not part of the plan', () => {
+    const dir = project({
+      'scs-stack.yaml': [
+        'name: shop',
+        'x-defaults: &defaults',
+        '  restart: always',
+        '  env: { LOG_LEVEL: debug }',
+        'x-note: anything at all',
+        'services:',
+        '  a:',
+        '    <<: *defaults',
+        '    image: ./img',
+        '  b:',
+        '    <<: *defaults',
+        '    image: ./img',
+        '    restart: "no"',
+        '',
+      ].join('\n'),
+      'img/scs.yaml': image,
+    });
+    const plan = compileAt(dir);
+    const byRole = Object.fromEntries(plan.services.map((s) => [s.role, s.container]));
+    expect(byRole.a).toMatchObject({ restart: 'always', env: { LOG_LEVEL: 'debug' } });
+    expect(byRole.b).toMatchObject({ restart: 'no', env: { LOG_LEVEL: 'debug' } });
+    expect(JSON.stringify(plan)).not.toContain('anything at all');
+  });
+
+  it('are the only unknown top-level keys allowed', () => {
+    const dir = project({ 'scs-stack.yaml': 'name: shop\nxdefaults: 1\nservices:\n  a:\n    image: ./img\n', 'img/scs.yaml': image });
+    expect(() => compileAt(dir)).toThrow(/scs-stack\.yaml:2 xdefaults: unknown key/);
+  });
+});
+
+describe('stack-level env', () => {
+  it('reaches every service, a service’s own env wins, and an overlay can change it', () => {
+    const dir = project({
+      'scs-stack.yaml': 'name: shop\nenv: { TZ: UTC, LOG_LEVEL: info }\nservices:\n  a:\n    image: ./img\n  b:\n    image: ./img\n    env: { LOG_LEVEL: debug }\n',
+      'prod.yaml': 'env: { TZ: Europe/Paris }\n',
+      'img/scs.yaml': image,
+    });
+    const env = (plan: ReturnType<typeof compileAt>) => Object.fromEntries(plan.services.map((s) => [s.role, s.container.env]));
+    expect(env(compileAt(dir))).toMatchObject({ a: { TZ: 'UTC', LOG_LEVEL: 'info' }, b: { TZ: 'UTC', LOG_LEVEL: 'debug' } });
+    expect(env(compileAt(dir, 'scs-stack.yaml', 'prod.yaml'))).toMatchObject({ a: { TZ: 'Europe/Paris', LOG_LEVEL: 'info' }, b: { TZ: 'Europe/Paris', LOG_LEVEL: 'debug' } });
+  });
+
+  it('cannot override where a service runs', () => {
+    const dir = project({ 'scs-stack.yaml': 'name: shop\nenv: { SCS_ROLE: evil }\nservices:\n  a:\n    image: ./img\n', 'img/scs.yaml': image });
+    expect(compileAt(dir).services[0]!.container.env.SCS_ROLE).toBe('a');
+  });
+
+  it('is validated like a service’s env', () => {
+    const dir = project({ 'scs-stack.yaml': 'name: shop\nenv:\n  9LIVES: x\nservices:\n  a:\n    image: ./img\n', 'img/scs.yaml': image });
+    expect(() => compileAt(dir)).toThrow(/scs-stack\.yaml:3 env\.9LIVES: expected an environment variable name/);
+  });
+});
+
+describe('secrets', () => {
+  const stack = [
+    'name: shop',
+    'secrets:',
+    '  db-password: { file: ./secrets/db }',
+    'services:',
+    '  a:',
+    '    image: ./img',
+    '  b:',
+    '    image: ./img',
+    '    secrets:',
+    '      api-key: { file: ./secrets/api }',
+    '',
+  ].join('\n');
+  const files = { 'scs-stack.yaml': stack, 'img/scs.yaml': image, 'secrets/db': SECRET, 'secrets/api': 'api-key-value' };
+
+  it('are mounted read-only at /run/secrets/NAME: the stack’s in every service, a service’s own in it alone', () => {
+    const dir = project(files);
+    const plan = compileAt(dir);
+    const secrets = Object.fromEntries(plan.services.map((s) => [s.role, s.container.secrets]));
+    expect(secrets.a).toEqual([{ name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' }]);
+    expect(secrets.b).toEqual([
+      { name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' },
+      { name: 'api-key', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key' },
+    ]);
+    const spec = containerSpec(plan.services.find((s) => s.role === 'b')!, {}, new Map());
+    expect(spec.mounts).toEqual([
+      { type: 'bind', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password', readOnly: true },
+      { type: 'bind', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key', readOnly: true },
+    ]);
+    expect(JSON.stringify(spec.env)).not.toContain(SECRET);
+  });
+
+  it('never put their content in the plan, its image hashes or the container’s config hash', () => {
+    const dir = project(files);
+    const before = compileAt(dir);
+    expect(JSON.stringify(before)).not.toContain(SECRET);
+    expect(JSON.stringify(before)).not.toContain('api-key-value');
+    writeFileSync(join(dir, 'secrets/db'), 'another password');
+    const after = compileAt(dir);
+    expect(after.services.map((s) => s.image.tag)).toEqual(before.services.map((s) => s.image.tag));
+    const hashes = (plan: typeof before) => plan.services.map((s) => containerSpec(s, {}, new Map()).labels['scs.config-hash']);
+    expect(hashes(after)).toEqual(hashes(before));
+  });
+
+  it('leave image tags as they were without secrets', () => {
+    const withSecrets = compileAt(project(files));
+    const without = compileAt(project({ 'scs-stack.yaml': 'name: shop\nservices:\n  a:\n    image: ./img\n  b:\n    image: ./img\n', 'img/scs.yaml': image }));
+    expect(withSecrets.services.map((s) => s.image.tag)).toEqual(without.services.map((s) => s.image.tag));
+  });
+
+  it.each([
+    ['secrets:\n  db-password: ./secrets/db\n', /over\.yaml:2 secrets\.db-password: expected \{file: PATH\}/],
+    ['secrets:\n  db-password: { path: ./secrets/db }\n', /over\.yaml:2 secrets\.db-password\.path: unknown key/],
+    ['secrets:\n  db-password: { file: ./secrets/nothing }\n', /over\.yaml:2 secrets\.db-password\.file: no such file \.\/secrets\/nothing/],
+    ['secrets:\n  db-password: { file: ./secrets }\n', /over\.yaml:2 secrets\.db-password\.file: expected a file, but \.\/secrets .* is not one/],
+    ['services:\n  b:\n    secrets:\n      api-key: { file: ./none }\n', /over\.yaml:4 services\.b\.secrets\.api-key\.file: no such file \.\/none/],
+    ['secrets:\n  "../escape": { file: ./secrets/db }\n', /over\.yaml:2 secrets\.\.\.\/escape: expected a secret name like "db-password"/],
+  ])('explain a mistake: %j', (overlay, message) => {
+    const dir = project({ ...files, 'over.yaml': overlay });
+    expect(() => compileAt(dir, 'scs-stack.yaml', 'over.yaml')).toThrow(message);
+  });
+});
