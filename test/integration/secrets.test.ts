@@ -1,0 +1,65 @@
+// Secrets on the real daemon: the container reads the file at /run/secrets/NAME, cannot write it,
+// and neither its environment, its image nor `scs compile` holds the content.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { scs } from '../helpers/cli.ts';
+
+const engine = new Engine();
+const dockerProblem = await engine.ping().then(
+  () => undefined,
+  (error: Error) => error.message,
+);
+const SECRET = `s3cret-${process.pid}-${Date.now()}`;
+const ENVIRONMENT = `secrets${process.pid}`;
+
+describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
+  let dir: string;
+  const files = () => ['-f', join(dir, 'scs-stack.yaml')];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scs-secrets-'));
+    mkdirSync(join(dir, 'app'));
+    mkdirSync(join(dir, 'secrets'));
+    writeFileSync(join(dir, 'app/scs.yaml'), 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n');
+    writeFileSync(join(dir, 'secrets/db'), SECRET);
+    writeFileSync(
+      join(dir, 'scs-stack.yaml'),
+      `name: secretive\nenvironment: ${ENVIRONMENT}\nsecrets:\n  db-password: { file: ./secrets/db }\nservices:\n  app:\n    image: ./app\n    restart: "no"\n`,
+    );
+  });
+
+  afterAll(async () => {
+    if (!dir) return;
+    await scs(['down', ...files()]).exited;
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('mounts the file read-only at /run/secrets/NAME and leaves no trace of it in the environment, the image or compile', async () => {
+    const compiled = scs(['compile', ...files()]);
+    expect(await compiled.exited, compiled.stderr).toBe(0);
+    expect(compiled.stdout).toContain(join(dir, 'secrets/db'));
+    expect(compiled.stdout).not.toContain(SECRET);
+
+    const up = scs(['up', '-d', ...files()]);
+    expect(await up.exited, up.stderr).toBe(0);
+    const [app] = await engine.list({ [LABEL.stack]: 'secretive', [LABEL.environment]: ENVIRONMENT, [LABEL.role]: 'app' });
+    expect(app).toBeDefined();
+
+    const read = await engine.exec(app!.id, ['cat', '/run/secrets/db-password'], {});
+    expect(read).toEqual({ exitCode: 0, output: SECRET });
+    const write = await engine.exec(app!.id, ['sh', '-c', 'echo changed > /run/secrets/db-password'], {});
+    expect(write.exitCode).not.toBe(0);
+    expect(write.output).toMatch(/read-only/i);
+
+    const inspected = await engine.docker.getContainer(app!.id).inspect();
+    expect(JSON.stringify(inspected.Config)).not.toContain(SECRET);
+    expect(inspected.Mounts).toContainEqual(expect.objectContaining({ Destination: '/run/secrets/db-password', RW: false }));
+    const image = engine.docker.getImage(inspected.Config.Image);
+    expect(JSON.stringify(await image.inspect())).not.toContain(SECRET);
+    expect(JSON.stringify(await image.history())).not.toContain(SECRET);
+  }, 120_000);
+});
