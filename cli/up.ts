@@ -34,6 +34,7 @@ export function registerUp(cli: CAC): void {
     .action(async (roles: string[], flags: UpFlags) => {
       if (flags.dryRun) return dryRun(selectServices(loadPlan(flags), roles));
       if (flags.detach && !flags.agent) return detach(roles, flags);
+      if (flags.agent) (await import('../src/agent/timestamped-log.ts')).useTimestampedLog(consola);
       const plan = selectServices(loadPlan(flags), roles);
       const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
       const debounceMs = flag('debounce', () => parseDuration(String(flags.debounce)));

@@ -1,9 +1,52 @@
+import { stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance } from 'consola';
 import type { Engine } from '../docker/engine.ts';
 import type { Plan } from '../manifest/compile.ts';
 
+/** How many lines of a failed step's output the error shows: the end is where the cause is. */
+const FAILED_STEP_LINES = 40;
+
+/**
+ * Follows one image's build output: which step runs now, and what that step printed, so a
+ * failure can show the failing step's own output without --debug.
+ */
+export class BuildProgress {
+  step: string | undefined;
+  private output: string[] = [];
+
+  /** `plain`: strip ANSI escapes (for files such as agent.log, which no terminal colours). */
+  constructor(private readonly plain: boolean) {}
+
+  /** Takes one event's text; returns the new step when this text starts one. */
+  feed(text: string): string | undefined {
+    let started: string | undefined;
+    for (const raw of text.split(/\r?\n/)) {
+      const line = this.plain ? stripVTControlCharacters(raw) : raw;
+      // The classic builder says `Step 2/5 : RUN make`; its own bookkeeping lines are not output.
+      const step = /^Step (\d+\/\d+) : (.*)$/.exec(line.trim());
+      if (step) {
+        this.step = `step ${step[1]}: ${step[2]}`;
+        this.output = [];
+        started = this.step;
+      } else if (line.trim() && !/^ ---> |^Removing intermediate container |^Successfully (built|tagged) /.test(line.trim())) {
+        this.output.push(line.trimEnd());
+        if (this.output.length > FAILED_STEP_LINES) this.output.shift();
+      }
+    }
+    return started;
+  }
+
+  /** The error for a failed build: the step, Docker's reason, and the step's last lines. */
+  failure(tag: string, reason: string): string {
+    const why = this.plain ? stripVTControlCharacters(reason) : reason;
+    const output = this.output;
+    const at = this.step ? ` at ${this.step}` : '';
+    return `building ${tag} failed${at}: ${why.replace(/^building \S+ failed: /, '')}${output.length ? `\n${output.map((line) => `  | ${line}`).join('\n')}` : ''}`;
+  }
+}
+
 /** Builds every image of the plan that is not there yet; the tag is the content hash, so "there" means "current". */
-export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaInstance): Promise<void> {
+export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaInstance, plain = !process.stderr.isTTY): Promise<void> {
   for (const service of plan.services) {
     const { tag } = service.image;
     if (await engine.imageExists(tag)) {
@@ -11,7 +54,16 @@ export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaIns
       continue;
     }
     logger.start(`${service.role}: building ${tag}`);
-    await engine.build(service.image, (line) => logger.debug(`${service.role}: ${line}`));
+    const progress = new BuildProgress(plain);
+    try {
+      await engine.build(service.image, (line) => {
+        const step = progress.feed(line);
+        if (step) logger.info(`${service.role}: ${step}`);
+        else logger.debug(`${service.role}: ${line}`);
+      });
+    } catch (error) {
+      throw new Error(`${service.role}: ${progress.failure(tag, (error as Error).message)}`);
+    }
     logger.success(`${service.role}: built ${tag}`);
   }
 }
