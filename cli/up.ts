@@ -19,6 +19,10 @@ interface UpFlags extends GlobalFlags, StackFlags {
   waitTimeout?: string;
   debounce?: string;
   advertise?: string;
+  /** `--no-logs`: false. */
+  logs?: boolean;
+  /** `--no-log-prefix`: false. */
+  logPrefix?: boolean;
   /** Internal: this process is the background agent of `scs up -d`. */
   agent?: boolean;
 }
@@ -30,6 +34,8 @@ export function registerUp(cli: CAC): void {
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
     .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
     .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
+    .option('--no-logs', 'In the foreground, do not print what the containers print')
+    .option('--no-log-prefix', 'Print container output without the "service | " prefix')
     .option('--agent', 'internal: run as the background agent of up -d')
     .action(async (roles: string[], flags: UpFlags) => {
       if (flags.dryRun) return dryRun(selectServices(loadPlan(flags), roles));
@@ -74,8 +80,22 @@ export function registerUp(cli: CAC): void {
       const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
       const agent = new Agent(plan, { engine, client, advertise, waitTimeoutMs, debounceMs, logger, disco: discoAddress!, ...(dnsAddress ? { dns: dnsAddress } : {}) });
 
+      // The foreground shows what the containers print, as they start; the background agent does not.
+      let logs: import('../src/agent/log-stream.ts').LogStream | undefined;
+      if (!flags.agent && flags.logs !== false) {
+        const { LogStream } = await import('../src/agent/log-stream.ts');
+        const { LABEL } = await import('../src/docker/labels.ts');
+        logs = new LogStream(engine, { [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment }, {
+          prefix: flags.logPrefix !== false,
+          roles: plan.services.map((s) => s.role),
+          write: (line) => void process.stdout.write(`${line}\n`),
+        });
+        await logs.start();
+      }
+
       const stop = async () => {
         await agent.down();
+        logs?.stop();
         await client.close();
         await dns?.close();
         await server?.close();

@@ -261,6 +261,33 @@ export class Engine implements ContainerEngine {
     await new Promise((resolve) => stream.on('end', resolve));
   }
 
+  /**
+   * Follows what a container prints from `since` (an ISO time, e.g. its start) until it stops or
+   * the returned function is called; `onEnd` runs once either way.
+   */
+  async followLogs(id: string, since: string, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void> {
+    const seconds = Date.parse(since) / 1000;
+    const stream = (await this.docker.getContainer(id).logs({
+      stdout: true,
+      stderr: true,
+      follow: true,
+      // Docker takes fractional seconds as "seconds.nanoseconds".
+      since: (Number.isFinite(seconds) ? seconds.toFixed(3) : '0') as unknown as number,
+    })) as unknown as Readable;
+    // Decoded per stream, so a character split between two frames stays whole.
+    const out = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stdout'));
+    const err = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stderr'));
+    this.docker.modem.demuxStream(stream, out, err);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      onEnd();
+    };
+    stream.on('end', end).on('close', end).on('error', end);
+    return () => stream.destroy();
+  }
+
   /** The host's address on the default bridge: where containers reach ports published on this host. */
   async bridgeGateway(): Promise<string | undefined> {
     try {
