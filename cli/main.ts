@@ -6,6 +6,7 @@ import { registerBuild } from './build.ts';
 import { registerCompile } from './compile.ts';
 import { registerDisco } from './disco.ts';
 import { registerDown } from './down.ts';
+import { registerImages } from './images.ts';
 import { registerLogs } from './logs.ts';
 import { registerPs } from './ps.ts';
 import { registerUp } from './up.ts';
@@ -27,6 +28,7 @@ registerUp(cli);
 registerDown(cli);
 registerPs(cli);
 registerLogs(cli);
+registerImages(cli);
 
 cli.help();
 cli.version('0.1.0');

@@ -1,6 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance } from 'consola';
 import type { Engine } from '../docker/engine.ts';
+import { LABEL } from '../docker/labels.ts';
 import type { Plan } from '../manifest/compile.ts';
 
 /** How many lines of a failed step's output the error shows: the end is where the cause is. */
@@ -60,7 +61,7 @@ export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaIns
         const step = progress.feed(line);
         if (step) logger.info(`${service.role}: ${step}`);
         else logger.debug(`${service.role}: ${line}`);
-      });
+      }, { [LABEL.stack]: plan.stack });
     } catch (error) {
       throw new Error(`${service.role}: ${progress.failure(tag, (error as Error).message)}`);
     }

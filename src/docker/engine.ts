@@ -44,6 +44,7 @@ export class Engine implements ContainerEngine {
   async build(
     image: { tag: string; context: string; dockerfile: string | undefined; dockerfilePath: string; hash: string },
     onLine: (line: string) => void,
+    labels: Record<string, string> = {},
   ): Promise<void> {
     const staging = mkdtempSync(join(tmpdir(), 'scs-build-'));
     try {
@@ -51,7 +52,7 @@ export class Engine implements ContainerEngine {
       if (image.dockerfile !== undefined) writeFileSync(join(staging, image.dockerfilePath), image.dockerfile);
       const stream = await this.docker.buildImage(
         { context: staging, src: contextFiles(staging) },
-        { t: image.tag, dockerfile: image.dockerfilePath, labels: { [LABEL.image]: image.hash }, rm: true, forcerm: true },
+        { t: image.tag, dockerfile: image.dockerfilePath, labels: { ...labels, [LABEL.image]: image.hash }, rm: true, forcerm: true },
       );
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(
@@ -69,6 +70,28 @@ export class Engine implements ContainerEngine {
       });
     } finally {
       rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** Images carrying all these labels, with their tags. */
+  async listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string> }>> {
+    const images = await this.docker.listImages({ filters: { label: Object.entries(labels).map(([k, value]) => (value ? `${k}=${value}` : k)) } });
+    return images.map((image) => ({ id: image.Id, tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'), labels: image.Labels ?? {} }));
+  }
+
+  /** The ids of the images that containers, running or not, were created from. */
+  async imagesInUse(): Promise<Set<string>> {
+    return new Set((await this.docker.listContainers({ all: true })).map((container) => container.ImageID));
+  }
+
+  /** Removes one tag; the image goes with its last tag. Never forced: Docker keeps an image a container uses. */
+  async removeImageTag(tag: string): Promise<'removed' | 'in use'> {
+    try {
+      await this.docker.getImage(tag).remove();
+      return 'removed';
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 409) return 'in use';
+      throw error;
     }
   }
 
