@@ -47,7 +47,7 @@ export class BuildProgress {
 }
 
 /** Builds every image of the plan that is not there yet; the tag is the content hash, so "there" means "current". */
-export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaInstance, plain = !process.stderr.isTTY): Promise<void> {
+export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaInstance, plain = !(process.stdout.isTTY && process.stderr.isTTY)): Promise<void> {
   for (const service of plan.services) {
     const { tag } = service.image;
     if (await engine.imageExists(tag)) {

@@ -7,7 +7,8 @@ import { LABEL } from '../docker/labels.ts';
 
 /** What the stream needs of an engine: src/docker/engine.ts has all of it. */
 export interface LogEngine extends Pick<ContainerEngine, 'list' | 'inspect' | 'events'> {
-  followLogs(id: string, since: string, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void>;
+  /** Lines come led by Docker's RFC 3339 timestamp and a space. */
+  followLogs(id: string, sinceNs: bigint, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void>;
 }
 
 export interface LogStreamOptions {
@@ -39,8 +40,19 @@ export class LineSplitter {
   }
 }
 
+/** `2026-11-25T01:02:03.123456789Z text` → its time in nanoseconds, and the text. */
+export function splitTimestamp(line: string): { ns: bigint | undefined; text: string } {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z ?/.exec(line);
+  if (!match) return { ns: undefined, text: line };
+  const seconds = BigInt(Date.parse(`${match[1]}Z`) / 1000);
+  return { ns: seconds * 1_000_000_000n + BigInt((match[2] ?? '').padEnd(9, '0')), text: line.slice(match[0].length) };
+}
+
 export class LogStream {
-  private readonly following = new Map<string, () => void>();
+  /** Per container, the run followed now. */
+  private readonly following = new Map<string, { startedAt: string; stop: () => void }>();
+  /** Per container, the time of the last line shown: a later run of it starts after that. */
+  private readonly shownUntil = new Map<string, bigint>();
   private stopEvents: (() => void) | undefined;
   private stopped = false;
   private width: number;
@@ -53,52 +65,70 @@ export class LogStream {
     this.width = Math.max(0, ...(options.roles ?? []).map((role) => role.length));
   }
 
-  /** Follows the containers running now and every one that starts from now on. */
+  /**
+   * Follows every container that runs from now on, and what it prints from now: a container
+   * taken over does not replay its past, one that starts later is shown from its first line.
+   */
   async start(): Promise<void> {
+    const now = BigInt(Date.now()) * 1_000_000n;
     // Events first, so a container that starts while the list is read is not missed.
     this.stopEvents = await this.engine.events(this.labels, (event) => {
-      if (event.action === 'start') void this.follow(event.id);
+      if (event.action === 'start') void this.follow(event.id, now);
     });
     for (const container of await this.engine.list(this.labels)) {
-      if (container.state === 'running') await this.follow(container.id);
+      if (container.state === 'running') await this.follow(container.id, now);
     }
   }
 
   stop(): void {
     this.stopped = true;
     this.stopEvents?.();
-    for (const stop of this.following.values()) stop();
+    for (const run of this.following.values()) run.stop();
     this.following.clear();
   }
 
-  /** One run of one container: a restart is a new run, from its own start time. */
-  private async follow(id: string): Promise<void> {
+  /**
+   * One run of one container (a restart is a new run). Docker records a start a moment after the
+   * program may have printed, so a run is read from just after the last line shown of the
+   * container, not from its start time; the previous run's stream, which may still be reading its
+   * last lines, is closed so that none is shown twice.
+   */
+  private async follow(id: string, notBefore: bigint): Promise<void> {
     const info = await this.engine.inspect(id).catch(() => undefined);
     if (!info || this.stopped) return;
-    const run = `${id}@${info.startedAt}`;
-    if (this.following.has(run)) return;
+    const previous = this.following.get(id);
+    if (previous?.startedAt === info.startedAt) return;
+    previous?.stop();
+    const run = { startedAt: info.startedAt, stop: () => {} };
+    this.following.set(id, run);
     const role = info.labels[LABEL.role] ?? info.name;
     this.width = Math.max(this.width, role.length);
     const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
     const print = (lines: string[]) => {
-      for (const line of lines) this.options.write(this.options.prefix ? prefixed(role, this.width, line) : line);
+      if (this.following.get(id) !== run) return;
+      for (const line of lines) {
+        const { ns, text } = splitTimestamp(line);
+        const shown = this.shownUntil.get(id);
+        if (ns !== undefined && (shown === undefined || ns > shown)) this.shownUntil.set(id, ns);
+        this.options.write(this.options.prefix ? prefixed(role, this.width, text) : text);
+      }
     };
-    this.following.set(run, () => {});
+    const shown = this.shownUntil.get(id);
     try {
       const stop = await this.engine.followLogs(
         id,
-        info.startedAt,
+        shown !== undefined && shown + 1n > notBefore ? shown + 1n : notBefore,
         (text, stream) => print(splitters[stream].push(text)),
         () => {
           print([...splitters.stdout.flush(), ...splitters.stderr.flush()]);
-          this.following.delete(run);
+          if (this.following.get(id) === run) this.following.delete(id);
         },
       );
-      if (this.stopped) stop();
-      else if (this.following.has(run)) this.following.set(run, stop);
+      if (this.stopped || this.following.get(id) !== run) stop();
+      else run.stop = stop;
     } catch {
       // The container went away before its logs could be read: nothing to show.
-      this.following.delete(run);
+      if (this.following.get(id) === run) this.following.delete(id);
     }
   }
 }

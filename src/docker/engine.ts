@@ -285,17 +285,19 @@ export class Engine implements ContainerEngine {
   }
 
   /**
-   * Follows what a container prints from `since` (an ISO time, e.g. its start) until it stops or
-   * the returned function is called; `onEnd` runs once either way.
+   * Follows what a container prints from `sinceNs` (nanoseconds since the epoch), each line led by
+   * Docker's RFC 3339 timestamp, until it stops or the returned function is called; `onEnd` runs
+   * once either way.
    */
-  async followLogs(id: string, since: string, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void> {
-    const seconds = Date.parse(since) / 1000;
+  async followLogs(id: string, sinceNs: bigint, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void> {
+    const billion = 1_000_000_000n;
     const stream = (await this.docker.getContainer(id).logs({
       stdout: true,
       stderr: true,
       follow: true,
-      // Docker takes fractional seconds as "seconds.nanoseconds".
-      since: (Number.isFinite(seconds) ? seconds.toFixed(3) : '0') as unknown as number,
+      timestamps: true,
+      // Docker takes "seconds.nanoseconds".
+      since: `${sinceNs / billion}.${String(sinceNs % billion).padStart(9, '0')}` as unknown as number,
     })) as unknown as Readable;
     // Decoded per stream, so a character split between two frames stays whole.
     const out = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stdout'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, prefixed } from '../../src/agent/log-stream.ts';
+import { LineSplitter, prefixed, splitTimestamp } from '../../src/agent/log-stream.ts';
 
 describe('container output lines', () => {
   it('are prefixed by the service, padded to the longest', () => {
@@ -13,5 +13,14 @@ describe('container output lines', () => {
     expect(splitter.push('')).toEqual([]);
     expect(splitter.flush()).toEqual(['three']);
     expect(splitter.flush()).toEqual([]);
+  });
+
+  it('lose Docker’s timestamp, which orders them to the nanosecond', () => {
+    const a = splitTimestamp('2026-11-25T01:02:03.123456789Z hello | world');
+    expect(a).toEqual({ ns: 1795568523123456789n, text: 'hello | world' });
+    // Docker trims trailing zeros: .1Z is 100 ms.
+    expect(splitTimestamp('2026-11-25T01:02:03.1Z x').ns).toBe(1795568523100000000n);
+    expect(splitTimestamp('2026-11-25T01:02:03Z ').ns).toBe(1795568523000000000n);
+    expect(splitTimestamp('no time here')).toEqual({ ns: undefined, text: 'no time here' });
   });
 });
