@@ -6,6 +6,7 @@ import { registerBuild } from './build.ts';
 import { registerCompile } from './compile.ts';
 import { registerDisco } from './disco.ts';
 import { registerDown } from './down.ts';
+import { registerLifecycle } from './lifecycle.ts';
 import { registerLogs } from './logs.ts';
 import { registerPs } from './ps.ts';
 import { registerUp } from './up.ts';
@@ -25,6 +26,7 @@ registerCompile(cli);
 registerBuild(cli);
 registerUp(cli);
 registerDown(cli);
+registerLifecycle(cli);
 registerPs(cli);
 registerLogs(cli);
 

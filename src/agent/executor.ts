@@ -6,7 +6,8 @@ import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
-import { currentEndpoints, runOf, type ServiceFacts } from './facts.ts';
+import { provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
+import { ownerLabels, type AgentIdentity } from './identity.ts';
 import type { Step } from './plan.ts';
 import { addresses, containerSpec } from './spec.ts';
 
@@ -16,7 +17,9 @@ export interface ExecutorOptions {
   /** The address provided for published ports: the host as other containers and hosts reach it. */
   readonly advertise: string;
   readonly waitTimeoutMs: number;
-  readonly labels: Record<string, string>;
+  /** How long an empty set is held back (see urgency.ts): a new container keeps what it holds. */
+  readonly holdMs: number;
+  readonly identity: AgentIdentity;
   readonly logger: ConsolaInstance;
 }
 
@@ -31,12 +34,13 @@ export class Executor {
     switch (step.kind) {
       case 'create': {
         await this.ensureVolumes(facts);
-        const spec = containerSpec(facts.plan, this.options.labels, currentEndpoints(facts));
+        const endpointsNow = wantedEndpoints(facts, this.options.holdMs);
+        const spec = containerSpec(facts.plan, this.options.identity, endpointsNow);
         facts.container = await engine.create(spec);
         facts.readyRun = undefined;
         const at = new Date().toISOString();
         for (const requirement of facts.requires) {
-          const endpoints = addresses(requirement.watch?.endpoints ?? []);
+          const endpoints = addresses(endpointsNow.get(requirement.plan.endpoint) ?? []);
           // A replacement is how a requirement without a working live update takes its new value.
           if (step.cause.startsWith('replace') && endpoints.join(';') !== requirement.applied.join(';')) {
             requirement.lastUpdate = { at, action: 'restart', ok: true, endpoints };
@@ -60,7 +64,7 @@ export class Executor {
       case 'drop': {
         const provisions = facts.provisions;
         facts.provisions = [];
-        facts.providedRun = undefined;
+        facts.providedFor = undefined;
         await Promise.all(provisions.map((handle) => handle.drop()));
         if (provisions.length > 0) logger.info(`${role}: dropped ${provisions.map((p) => p.spec.name).join(', ')} ${because}`);
         return;
@@ -88,7 +92,7 @@ export class Executor {
 
   private async ensureVolumes(facts: ServiceFacts): Promise<void> {
     for (const volume of facts.plan.container.volumes) {
-      if (volume.method === 'named') await this.options.engine.ensureVolume(volume.source, this.options.labels);
+      if (volume.method === 'named') await this.options.engine.ensureVolume(volume.source, ownerLabels(this.options.identity));
       else mkdirSync(volume.source, { recursive: true });
     }
   }
@@ -144,15 +148,16 @@ export class Executor {
       facts.provisions.push(await discovery.provide({ name: provide.name, host: advertise, port, protocol: provide.protocol, attrs: { ...provide.attributes } }));
       logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(advertise, port)} ${because}`);
     }
-    facts.providedRun = runOf(info);
+    facts.providedFor = provisionKey(runOf(info), plan);
   }
 
   private async liveupdate(facts: ServiceFacts, endpoint: string, because: string): Promise<void> {
     const { engine, logger } = this.options;
     const requirement = facts.requires.find((r) => r.plan.endpoint === endpoint)!;
-    const endpoints = addresses(requirement.watch?.endpoints ?? []);
+    const wanted = wantedEndpoints(facts, this.options.holdMs);
+    const endpoints = addresses(wanted.get(endpoint) ?? []);
     const at = new Date().toISOString();
-    const env = containerSpec(facts.plan, this.options.labels, currentEndpoints(facts)).env;
+    const env = containerSpec(facts.plan, this.options.identity, wanted).env;
     let exitCode: number | undefined;
     let output: string;
     try {

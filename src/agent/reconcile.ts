@@ -6,6 +6,8 @@ import { step, type Step } from './plan.ts';
 
 /** What is wanted of a service now: its container's configuration, and what it requires. */
 export interface DesiredService {
+  /** False after `scs stop`: its endpoints dropped and its container stopped, but kept. */
+  readonly running: boolean;
   /** The config hash of the container it would create now (see config-hash.ts). */
   readonly configHash: string;
   /** Whether it has endpoints to provide. */
@@ -18,6 +20,11 @@ export interface DesiredRequirement {
   /** What disco says now, as `host:port` in stable order. */
   readonly current: readonly string[];
   readonly liveupdate: boolean;
+  /**
+   * Every endpoint went away a moment ago: the empty set is held back (see urgency.ts), so a
+   * provider that comes straight back costs one update, to its new address, not two.
+   */
+  readonly holdingEmpty: boolean;
 }
 
 export interface ObservedContainer {
@@ -60,6 +67,7 @@ const shown = (endpoints: readonly string[]) => endpoints.join(';') || 'nothing'
 export function converge(desired: DesiredService, observed: ObservedService, mode: Mode): Step[] {
   const { container, provisions } = observed;
   const drop = (cause: string) => (provisions === 'none' ? [] : [step('drop', cause)]);
+  if (!desired.running) return [...drop('scs stop'), ...(container?.running ? [step('stop', 'scs stop')] : [])];
   if (!container) {
     if (mode === 'supervise') return drop('its container is gone');
     const cause = 'no container yet';
@@ -68,12 +76,14 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   if (container.configHash !== desired.configHash) return replace(desired, observed, 'its configuration changed');
   if (!container.running) {
     if (mode === 'supervise') return drop(`its container exited with status ${container.exitCode}`);
-    return replace(desired, observed, `its container is not running (exited with status ${container.exitCode})`);
+    // As Compose does: a stopped container whose configuration is current is started again, not replaced.
+    const cause = `its container had stopped (status ${container.exitCode})`;
+    return [...drop(cause), step('start', cause), ...announce(desired, false, 'none', cause)];
   }
 
   const stale = desired.requires.filter((wanted) => {
     const has = observed.requires.find((r) => r.endpoint === wanted.endpoint);
-    return !has || !sameList(has.applied, wanted.current);
+    return !wanted.holdingEmpty && (!has || !sameList(has.applied, wanted.current));
   });
   const unfixable = stale.flatMap((wanted) => {
     const failed = observed.requires.find((r) => r.endpoint === wanted.endpoint)?.failed;
@@ -95,6 +105,18 @@ export function teardown(observed: ObservedService, cause = 'scs down'): Step[] 
   return [
     ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
     ...(observed.container ? [step('stop', cause), step('remove', cause)] : []),
+  ];
+}
+
+/** `scs restart`: the same container, stopped and started, its endpoints dropped meanwhile. */
+export function restart(desired: DesiredService, observed: ObservedService): Step[] {
+  if (!observed.container) return [];
+  const cause = 'scs restart';
+  return [
+    ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
+    ...(observed.container.running ? [step('stop', cause)] : []),
+    step('start', cause),
+    ...announce(desired, false, 'none', cause),
   ];
 }
 
