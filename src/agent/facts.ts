@@ -43,8 +43,20 @@ export interface ServiceFacts {
   provisions: ProvisionHandle[];
   status: string;
   requires: RequirementFacts[];
+  /** The container a start-first replacement brings up beside the current one, until it is promoted. */
+  next: NextContainer | undefined;
   lastStep: StepRecord | undefined;
 }
+
+export interface NextContainer {
+  readonly id: string;
+  readyRun: string | undefined;
+  providedFor: string | undefined;
+  provisions: ProvisionHandle[];
+}
+
+/** The name a next container has until it is promoted. */
+export const nextName = (name: string) => `${name}-next`;
 
 export function newFacts(plan: ServicePlan): ServiceFacts {
   return {
@@ -57,6 +69,7 @@ export function newFacts(plan: ServicePlan): ServiceFacts {
     provisions: [],
     status: 'waiting',
     requires: plan.requires.map(newRequirement),
+    next: undefined,
     lastStep: undefined,
   };
 }

@@ -4,7 +4,7 @@
 
 import { LABEL } from '../docker/labels.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
-import { provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
+import { nextName, provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
 import { ownerLabels, type AgentIdentity } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
 import { addresses, appliedFromEnv, containerSpec } from './spec.ts';
@@ -16,10 +16,15 @@ export async function observeService(engine: ContainerEngine, identity: AgentIde
   if (known) info = await engine.inspect(known);
   else if (mode === 'start') {
     // A container left by an earlier run of this agent is taken over, or replaced; another agent's never.
-    const [found] = await engine.list({ ...ownerLabels(identity), [LABEL.role]: facts.plan.role });
-    if (found) info = await engine.inspect(found.id);
+    const found = await engine.list({ ...ownerLabels(identity), [LABEL.role]: facts.plan.role });
+    const current = found.find((c) => c.name === facts.plan.container.name);
+    const next = found.find((c) => c.name === nextName(facts.plan.container.name));
+    if (current) info = await engine.inspect(current.id);
+    if (next && !facts.next) facts.next = { id: next.id, readyRun: undefined, providedFor: undefined, provisions: [] };
   }
   facts.container = info?.id;
+  const next = facts.next && (await engine.inspect(facts.next.id));
+  if (facts.next && !next && facts.next.provisions.length === 0) facts.next = undefined;
   const run = info ? runOf(info) : undefined;
   if (info && run !== facts.run) {
     // A new run starts from the environment it was created with, whatever live updates did before.
@@ -36,6 +41,7 @@ export async function observeService(engine: ContainerEngine, identity: AgentIde
     ready: run !== undefined && facts.readyRun === run,
     provisions: facts.providedFor === undefined ? 'none' : run !== undefined && facts.providedFor === provisionKey(run, facts.plan) ? 'current' : 'stale',
     requires: facts.requires.map((r) => ({ endpoint: r.plan.endpoint, applied: r.applied, failed: r.failed })),
+    next: facts.next && { provided: facts.next.provisions.length > 0, running: next?.running ?? false },
   };
 }
 
@@ -46,6 +52,7 @@ export function desiredService(facts: ServiceFacts, identity: AgentIdentity, hol
     running: facts.wanted === 'running',
     configHash: spec.labels[LABEL.config]!,
     provides: plan.provides.length > 0,
+    replace: { order: plan.replace.order, drainMs: plan.replace.drainMs },
     requires: facts.requires.map((r) => {
       const current = addresses(r.watch?.endpoints ?? []);
       return {

@@ -2,7 +2,7 @@
 // wanted. Pure: the runner observes, this plans, the executor acts, and the runner asks again until
 // nothing is left to do. Every rule of the agent is here, with a cause for each step.
 
-import { step, type Step } from './plan.ts';
+import { nextStep, step, type Step } from './plan.ts';
 
 /** What is wanted of a service now: its container's configuration, and what it requires. */
 export interface DesiredService {
@@ -13,6 +13,8 @@ export interface DesiredService {
   /** Whether it has endpoints to provide. */
   readonly provides: boolean;
   readonly requires: readonly DesiredRequirement[];
+  /** Replace start-first (make-before-break), draining the old container this long; or stop-first. */
+  readonly replace: { readonly order: 'start-first' | 'stop-first'; readonly drainMs: number };
 }
 
 export interface DesiredRequirement {
@@ -44,6 +46,8 @@ export interface ObservedService {
   /** Endpoints registered with disco: for this run, for an earlier one (stale), or none. */
   readonly provisions: 'none' | 'current' | 'stale';
   readonly requires: readonly ObservedRequirement[];
+  /** A next container left by a start-first replacement that did not finish. */
+  readonly next: { readonly provided: boolean; readonly running: boolean } | undefined;
 }
 
 export interface ObservedRequirement {
@@ -67,6 +71,14 @@ const shown = (endpoints: readonly string[]) => endpoints.join(';') || 'nothing'
 export function converge(desired: DesiredService, observed: ObservedService, mode: Mode): Step[] {
   const { container, provisions } = observed;
   const drop = (cause: string) => (provisions === 'none' ? [] : [step('drop', cause)]);
+  if (observed.next) {
+    const cause = 'an earlier replacement did not finish';
+    return [
+      ...(observed.next.provided ? [nextStep('drop', cause)] : []),
+      ...(observed.next.running ? [nextStep('stop', cause)] : []),
+      nextStep('remove', cause),
+    ];
+  }
   if (!desired.running) return [...drop('scs stop'), ...(container?.running ? [step('stop', 'scs stop')] : [])];
   if (!container) {
     if (mode === 'supervise') return drop('its container is gone');
@@ -120,9 +132,28 @@ export function restart(desired: DesiredService, observed: ObservedService): Ste
   ];
 }
 
-/** A new container in place of the old one, with what is current: the old one's endpoints go first. */
+/**
+ * A new container in place of the old one, with what is current. Start-first when the plan allows
+ * it and the old one still serves: the new one is up and provided before the old one's endpoints are
+ * dropped (dependents move over), and the old one keeps serving while it drains. Otherwise stop-first:
+ * the old one's endpoints go first, then the old container, then the new one comes up.
+ */
 function replace(desired: DesiredService, observed: ObservedService, why: string): Step[] {
   const cause = `replace: ${why}`;
+  if (desired.replace.order === 'start-first' && observed.container?.running) {
+    const provided = observed.provisions !== 'none';
+    return [
+      nextStep('create', cause),
+      nextStep('start', cause),
+      nextStep('ready', cause),
+      ...(desired.provides ? [nextStep('provide', cause)] : []),
+      ...(provided ? [step('drop', cause)] : []),
+      ...(provided && desired.replace.drainMs > 0 ? [{ kind: 'drain' as const, cause, ms: desired.replace.drainMs }] : []),
+      step('stop', cause),
+      step('remove', cause),
+      step('promote', cause),
+    ];
+  }
   return [
     ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
     step('stop', cause),

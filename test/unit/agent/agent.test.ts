@@ -80,9 +80,10 @@ describe('the agent', () => {
     engine.kill('c1');
     await eventually(() => engine.calls.includes('start c3'), 2000, 'the replacement');
     await sleep(100);
-    expect(engine.trace()).toBe('kill c1, drop http.web.shop.test, exec c2, stop c2, remove c2, create c3, start c3');
+    // client has no volume: its replacement starts first, and the old one goes once the new one is up.
+    expect(engine.trace()).toBe('kill c1, drop http.web.shop.test, exec c2, create c3, start c3, stop c2, remove c2, rename c3 scs-shop-test-client');
     expect(envOf(engine, 'client').SCS_REQUIRE_HTTP).toBe('');
-    await eventually(() => state(directory).services[1]!.lastStep?.step === 'ready', 2000, 'the state file');
+    await eventually(() => state(directory).services[1]!.lastStep?.step === 'promote', 2000, 'the state file');
     expect(state(directory).services[1]!.lastStep).toMatchObject({ ok: true, cause: 'replace: liveupdate of http failed (exit 3)' });
   });
 
@@ -112,7 +113,7 @@ describe('the agent', () => {
     const second = rig([web({ env: { GREETING: 'changed' } }), client()], { engine, disco: new MemoryDisco(engine.calls) });
     await second.agent.up();
     expect(engine.trace()).toBe(
-      'stop c1, remove c1, create c3, start c3, provide http.web.shop.test 192.0.2.1:32769, exec c2',
+      'create c3, start c3, provide http.web.shop.test 192.0.2.1:32769, stop c1, remove c1, rename c3 scs-shop-test-web, exec c2',
     );
   });
 
@@ -204,7 +205,8 @@ describe('the agent, running', () => {
     expect(engine.trace()).toBe(
       [
         'stop c3, remove c3', // cron, gone from the stack
-        'drop http.web.shop.test, stop c1, remove c1, create c4, start c4, provide http.web.shop.test 192.0.2.1:32769', // web, changed
+        // web, changed: start-first, the new one provided before the old one is dropped
+        'create c4, start c4, provide http.web.shop.test 192.0.2.1:32769, drop http.web.shop.test, stop c1, remove c1, rename c4 scs-shop-test-web',
         'create c5, start c5', // worker, new
       ].join(', '),
     );
@@ -251,5 +253,45 @@ describe('the agent, running', () => {
     engine.calls.length = 0;
     await agent.apply(stackPlan([web()]));
     expect(engine.trace()).toBe('create c2, start c2, provide http.web.shop.test 192.0.2.1:32769');
+  });
+});
+
+describe('the agent, replacing a service', () => {
+  it('replaces a stateless provider make-before-break: its dependent moves over in one update, before the old one stops', async () => {
+    const { engine, agent } = rig([web({ drainMs: 150 }), client()], { debounceMs: 50 });
+    await agent.up();
+    const updates: Array<{ env: string; oldRunning: boolean }> = [];
+    engine.onExec = (_id, _command, env) => {
+      updates.push({ env: env.SCS_REQUIRE_HTTP!, oldRunning: engine.containers.get('c1')?.running === true });
+      return { exitCode: 0, output: '' };
+    };
+    engine.calls.length = 0;
+    await agent.apply(stackPlan([web({ drainMs: 150, env: { GREETING: 'new' } }), client()]));
+    expect(engine.trace()).toMatch(
+      /^create c3, start c3, provide http\.web\.shop\.test 192\.0\.2\.1:32769, drop http\.web\.shop\.test, (exec c2, )?stop c1, remove c1, rename c3 scs-shop-test-web/,
+    );
+    await eventually(() => updates.length > 0, 2000, 'the update');
+    await sleep(100);
+    expect(updates).toEqual([{ env: '192.0.2.1:32769', oldRunning: true }]);
+  });
+
+  it('replaces a service with a volume it may not share stop-first', async () => {
+    const { engine, agent } = rig([web({ volumes: [{ name: 'data', target: '/data' }] })]);
+    await agent.up();
+    engine.calls.length = 0;
+    await agent.apply(stackPlan([web({ volumes: [{ name: 'data', target: '/data' }], env: { GREETING: 'new' } })]));
+    expect(engine.trace()).toBe('drop http.web.shop.test, stop c1, remove c1, create c2, start c2, provide http.web.shop.test 192.0.2.1:32769');
+  });
+
+  it('clears away the next container of a replacement an earlier agent did not finish', async () => {
+    const first = rig([web()]);
+    await first.agent.up();
+    agents.pop(); // It "died".
+    const engine = first.engine;
+    await engine.create({ ...engine.containers.get('c1')!.spec, name: 'scs-shop-test-web-next' });
+    engine.calls.length = 0;
+    const second = rig([web()], { engine, disco: new MemoryDisco(engine.calls), directory: first.directory });
+    await second.agent.up();
+    expect(engine.trace()).toBe('remove c2, provide http.web.shop.test 192.0.2.1:32768');
   });
 });

@@ -30,7 +30,9 @@ describe('the agent, when two requirements of one service move at once', () => {
     await disco.place('b.beta.shop.test', '10.0.0.6', 2000);
     const dropA = await disco.place('a.alpha.shop.test', '10.0.0.1', 1000);
     const dropB = await disco.place('b.beta.shop.test', '10.0.0.2', 2000);
+    // With a volume it may not share, app is replaced stop-first: the trace the issue reported.
     const app = service('app', {
+      volumes: [{ name: 'data', target: '/data' }],
       requires: [
         { endpoint: 'a', role: 'alpha', liveupdate: ['update-a'] },
         { endpoint: 'b', role: 'beta', liveupdate: ['update-b'] },

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../src/agent/plan.ts';
 import { converge, restart, teardown, type DesiredService, type Mode, type ObservedContainer, type ObservedService } from '../../../src/agent/reconcile.ts';
 
-const desired = (over: Partial<DesiredService> = {}): DesiredService => ({ running: true, configHash: 'h1', provides: true, requires: [], ...over });
+const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
+  running: true,
+  configHash: 'h1',
+  provides: true,
+  requires: [],
+  replace: { order: 'stop-first', drainMs: 0 },
+  ...over,
+});
 const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
   id: 'c1',
   run: 'c1@1',
@@ -12,7 +19,14 @@ const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => 
   exitCode: 0,
   ...over,
 });
-const observed = (over: Partial<ObservedService> = {}): ObservedService => ({ container: container(), ready: true, provisions: 'current', requires: [], ...over });
+const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
+  container: container(),
+  ready: true,
+  provisions: 'current',
+  requires: [],
+  next: undefined,
+  ...over,
+});
 const plan = (d: DesiredService, o: ObservedService, mode: Mode = 'supervise') => formatPlan('web', converge(d, o, mode));
 
 const requiring = (current: Record<string, string[]>, liveupdate = true) =>
@@ -49,6 +63,35 @@ describe('converge', () => {
         'web: start (replace: its configuration changed)',
         'web: ready (replace: its configuration changed)',
         'web: provide (replace: its configuration changed)',
+      ].join('\n'),
+    );
+  });
+
+  it('replaces start-first when it may: the new container is provided before the old one is dropped, drained and stopped', () => {
+    const startFirst = desired({ configHash: 'h2', replace: { order: 'start-first', drainMs: 2000 } });
+    expect(plan(startFirst, observed())).toBe(
+      [
+        'web: create next (replace: its configuration changed)',
+        'web: start next (replace: its configuration changed)',
+        'web: ready next (replace: its configuration changed)',
+        'web: provide next (replace: its configuration changed)',
+        'web: drop (replace: its configuration changed)',
+        'web: drain 2000 ms (replace: its configuration changed)',
+        'web: stop (replace: its configuration changed)',
+        'web: remove (replace: its configuration changed)',
+        'web: promote (replace: its configuration changed)',
+      ].join('\n'),
+    );
+    // Nothing to keep serving: stop-first, as for a container that is not running.
+    expect(plan(startFirst, observed({ container: container({ running: false }), provisions: 'none' }), 'start')).toMatch(/^web: stop \(replace/);
+  });
+
+  it('clears away a next container left by a replacement that did not finish, before anything else', () => {
+    expect(plan(desired({ configHash: 'h2' }), observed({ next: { provided: true, running: true } }))).toBe(
+      [
+        'web: drop next (an earlier replacement did not finish)',
+        'web: stop next (an earlier replacement did not finish)',
+        'web: remove next (an earlier replacement did not finish)',
       ].join('\n'),
     );
   });
