@@ -3,8 +3,7 @@
 // count and length against the bytes actually present, and never follows a pointer. Hostile
 // input costs a few comparisons, not a parse of 65,535 claimed records.
 
-export const RCODE = { noError: 0, formErr: 1, servFail: 2, nxDomain: 3, notImp: 4, refused: 5 } as const;
-export const BADVERS = 16;
+import { FLAG, HEADER_BYTES, RCODE, TYPE } from './constants.ts';
 
 export interface Edns {
   /** The client's UDP payload size, as advertised (RFC 6891 §6.2.3). */
@@ -13,7 +12,13 @@ export interface Edns {
   readonly dnssecOk: boolean;
 }
 
-export interface Query {
+/** Where the question sits in the message, so a reply can echo it byte for byte. */
+export interface QuestionSpan {
+  readonly questionStart: number;
+  readonly questionEnd: number;
+}
+
+export interface Query extends QuestionSpan {
   readonly id: number;
   readonly opcode: number;
   readonly recursionDesired: boolean;
@@ -24,53 +29,82 @@ export interface Query {
   readonly plain: boolean;
   readonly type: number;
   readonly class: number;
-  /** Offsets of the question section, so an answer can echo it byte for byte. */
-  readonly questionStart: number;
-  readonly questionEnd: number;
   /** The question name in wire form, lower-cased: an unambiguous cache key. */
   readonly wireName: string;
   readonly edns: Edns | undefined;
 }
 
-/** A packet we answer with an error code (header only), or ignore when `rcode` is undefined. */
+/**
+ * A packet we answer with an error code, or ignore when `rcode` is undefined. It keeps what could
+ * be read of the question and the OPT record, which the error reply echoes (RFC 6891 §7).
+ */
 export class Rejection {
   constructor(
     readonly rcode: number | undefined,
     readonly reason: string,
+    readonly question?: QuestionSpan,
+    readonly edns?: Edns,
   ) {}
 }
 
-const HEADER = 12;
 const MIN_QUESTION = 5; // root name (1) + type (2) + class (2)
 const MIN_RECORD = 11; // root name (1) + type, class (4) + ttl (4) + rdlength (2)
 const MAX_NAME = 255;
 const MAX_ADDITIONALS = 4;
-const TYPE_OPT = 41;
-const MIN_ADVERTISED_UDP = 1232;
 const PLAIN_LABEL = /^[a-z0-9_-]+$/;
 
+interface Question extends QuestionSpan {
+  readonly labels: string[];
+  readonly plain: boolean;
+  readonly type: number;
+  readonly class: number;
+  readonly wireName: string;
+}
+
 export function parseQuery(message: Buffer): Query | Rejection {
-  if (message.length < HEADER) return new Rejection(undefined, 'shorter than a header');
-  const id = message.readUInt16BE(0);
+  if (message.length < HEADER_BYTES) return new Rejection(undefined, 'shorter than a header');
   const flags = message.readUInt16BE(2);
-  if (flags & 0x8000) return new Rejection(undefined, 'a response, not a query'); // Never answer answers: no loops.
+  if (flags & FLAG.QR) return new Rejection(undefined, 'a response, not a query'); // Never answer answers: no loops.
   const opcode = (flags >> 11) & 0xf;
   const qdcount = message.readUInt16BE(4);
   const ancount = message.readUInt16BE(6);
   const nscount = message.readUInt16BE(8);
   const arcount = message.readUInt16BE(10);
-  if (opcode !== 0) return new Rejection(RCODE.notImp, `opcode ${opcode} is not supported`);
-  if (qdcount !== 1) return new Rejection(RCODE.formErr, `${qdcount} questions; exactly one is allowed`);
-  if (ancount !== 0 || nscount !== 0) return new Rejection(RCODE.formErr, 'a query carries no answer or authority records');
-  if (arcount > MAX_ADDITIONALS) return new Rejection(RCODE.formErr, `${arcount} additional records`);
-  if (HEADER + MIN_QUESTION + arcount * MIN_RECORD > message.length) {
-    return new Rejection(RCODE.formErr, 'header counts claim more than the message holds');
-  }
 
+  // Read what can be read before judging, so that even an error reply can echo it.
+  const question = qdcount === 1 ? readQuestion(message) : undefined;
+  const readable = question instanceof Rejection ? undefined : question;
+  const additionalStart = qdcount === 0 ? HEADER_BYTES : readable?.questionEnd;
+  const additionals: EdnsFound =
+    additionalStart !== undefined && ancount === 0 && nscount === 0 && arcount <= MAX_ADDITIONALS
+      ? readEdns(message, additionalStart, arcount)
+      : {};
+  const echoedEdns = additionals.edns;
+
+  const reject = (rcode: number, reason: string) => new Rejection(rcode, reason, readable, echoedEdns);
+  if (opcode !== 0) return reject(RCODE.notImp, `opcode ${opcode} is not supported`);
+  if (qdcount !== 1) return reject(RCODE.formErr, `${qdcount} questions; exactly one is allowed`);
+  if (question instanceof Rejection) return new Rejection(RCODE.formErr, question.reason);
+  if (ancount !== 0 || nscount !== 0) return reject(RCODE.formErr, 'a query carries no answer or authority records');
+  if (arcount > MAX_ADDITIONALS) return reject(RCODE.formErr, `${arcount} additional records`);
+  if (additionals.error) return reject(RCODE.formErr, additionals.error);
+
+  return {
+    id: message.readUInt16BE(0),
+    opcode,
+    recursionDesired: (flags & FLAG.RD) !== 0,
+    checkingDisabled: (flags & FLAG.CD) !== 0,
+    ...question!,
+    edns: echoedEdns,
+  };
+}
+
+function readQuestion(message: Buffer): Question | Rejection {
   const labels: string[] = [];
   let plain = true;
-  let offset = HEADER;
+  let offset = HEADER_BYTES;
   let nameBytes = 1;
+  if (HEADER_BYTES + MIN_QUESTION > message.length) return new Rejection(RCODE.formErr, 'the question is missing');
   for (;;) {
     if (offset >= message.length) return new Rejection(RCODE.formErr, 'question name runs past the end');
     const length = message[offset]!;
@@ -86,23 +120,40 @@ export function parseQuery(message: Buffer): Query | Rejection {
   }
   const nameEnd = offset + 1;
   if (nameEnd + 4 > message.length) return new Rejection(RCODE.formErr, 'question type and class missing');
-  const type = message.readUInt16BE(nameEnd);
-  const klass = message.readUInt16BE(nameEnd + 2);
-  const questionEnd = nameEnd + 4;
+  return {
+    labels,
+    plain,
+    type: message.readUInt16BE(nameEnd),
+    class: message.readUInt16BE(nameEnd + 2),
+    questionStart: HEADER_BYTES,
+    questionEnd: nameEnd + 4,
+    wireName: asciiLower(message, HEADER_BYTES, nameEnd - HEADER_BYTES),
+  };
+}
 
+interface EdnsFound {
+  /** The first OPT record, if one was read before anything went wrong. */
+  readonly edns?: Edns;
+  /** Why the additional section is malformed, if it is. */
+  readonly error?: string;
+}
+
+/** Steps over at most MAX_ADDITIONALS records to find the OPT record, checking every length. */
+function readEdns(message: Buffer, start: number, arcount: number): EdnsFound {
+  if (start + arcount * MIN_RECORD > message.length) return { error: 'header counts claim more than the message holds' };
   let edns: Edns | undefined;
-  offset = questionEnd;
+  let offset = start;
   for (let i = 0; i < arcount; i++) {
     // Additional records may use compression in their names; we only need to step over them.
     const afterName = skipName(message, offset);
-    if (afterName < 0 || afterName + 10 > message.length) return new Rejection(RCODE.formErr, 'additional record runs past the end');
+    if (afterName < 0 || afterName + 10 > message.length) return { edns, error: 'additional record runs past the end' };
     const rrType = message.readUInt16BE(afterName);
     const rdLength = message.readUInt16BE(afterName + 8);
     const end = afterName + 10 + rdLength;
-    if (end > message.length) return new Rejection(RCODE.formErr, 'additional record data runs past the end');
-    if (rrType === TYPE_OPT) {
-      if (edns) return new Rejection(RCODE.formErr, 'more than one OPT record');
-      if (message[offset] !== 0) return new Rejection(RCODE.formErr, 'OPT record not owned by the root');
+    if (end > message.length) return { edns, error: 'additional record data runs past the end' };
+    if (rrType === TYPE.OPT) {
+      if (edns) return { edns, error: 'more than one OPT record' };
+      if (message[offset] !== 0) return { error: 'OPT record not owned by the root' };
       edns = {
         udpSize: message.readUInt16BE(afterName + 2),
         version: message[afterName + 5]!,
@@ -111,21 +162,7 @@ export function parseQuery(message: Buffer): Query | Rejection {
     }
     offset = end;
   }
-
-  return {
-    id,
-    opcode,
-    recursionDesired: (flags & 0x0100) !== 0,
-    checkingDisabled: (flags & 0x0010) !== 0,
-    labels,
-    plain,
-    type,
-    class: klass,
-    questionStart: HEADER,
-    questionEnd,
-    wireName: asciiLower(message, HEADER, nameEnd - HEADER),
-    edns,
-  };
+  return { edns };
 }
 
 /** Returns the offset after a (possibly compressed) name, or -1. Bounded: one pointer ends it. */
@@ -148,39 +185,4 @@ function asciiLower(message: Buffer, start: number, length: number): string {
     text += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte + 32 : byte);
   }
   return text;
-}
-
-/**
- * A header-only reply with an error code, for packets we will not parse further: FORMERR,
- * NOTIMP. It carries no question, so it can never be larger than what was sent.
- */
-export function errorReply(message: Buffer, rcode: number): Buffer {
-  const reply = Buffer.alloc(HEADER);
-  message.copy(reply, 0, 0, 2); // id
-  const opcode = (message.readUInt16BE(2) >> 11) & 0xf;
-  const rd = message.readUInt16BE(2) & 0x0100;
-  reply.writeUInt16BE(0x8000 | (opcode << 11) | rd | (rcode & 0xf), 2);
-  return reply;
-}
-
-/** A reply that echoes the question as sent, with no records: for names we can only refuse or deny. */
-export function echoReply(message: Buffer, query: Query, rcode: number, authoritative: boolean, recursionAvailable: boolean): Buffer {
-  const question = message.subarray(query.questionStart, query.questionEnd);
-  // A query with EDNS gets an OPT record back (RFC 6891 §7): root, type 41, our size, no options.
-  const opt = query.edns ? 11 : 0;
-  const reply = Buffer.alloc(HEADER + question.length + opt);
-  reply.writeUInt16BE(query.id, 0);
-  reply.writeUInt16BE(
-    0x8000 | (authoritative ? 0x0400 : 0) | (query.recursionDesired ? 0x0100 : 0) | (recursionAvailable ? 0x0080 : 0) | (rcode & 0xf),
-    2,
-  );
-  reply.writeUInt16BE(1, 4);
-  question.copy(reply, HEADER);
-  if (opt) {
-    reply.writeUInt16BE(1, 10);
-    const at = HEADER + question.length;
-    reply.writeUInt16BE(41, at + 1);
-    reply.writeUInt16BE(MIN_ADVERTISED_UDP, at + 3);
-  }
-  return reply;
 }

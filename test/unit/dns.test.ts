@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { answer, TYPE } from '../../dns/answer.ts';
 import { encodeAnswer } from '../../dns/encode.ts';
-import { parseQuery, RCODE, Rejection, type Query } from '../../dns/query.ts';
+import { RCODE } from '../../dns/constants.ts';
+import { parseQuery, Rejection, type Query } from '../../dns/query.ts';
 import { addressLabel, buildZoneView } from '../../dns/view.ts';
 import { findZone, makeZone } from '../../dns/zones.ts';
 import { Registry } from '../../src/registry/registry.ts';
