@@ -12,14 +12,16 @@ interface Entry {
 }
 
 export interface ReplyCacheOptions {
-  /** The most replies kept; the oldest encoded goes first. */
+  /** The most replies kept; the name cached longest ago goes first, with all its replies. */
   readonly capacity: number;
   /** The most stamped names remembered; past it, stamps and replies are forgotten together. */
   readonly maxStamps?: number;
 }
 
 export class ReplyCache {
-  private readonly entries = new Map<string, Entry>();
+  /** By name (the guard's wire-form key), then by what else shapes the reply (type, class, size...). */
+  private readonly entries = new Map<string, Map<number, Entry>>();
+  private count = 0;
   /** Absolute names (labels joined by dots, no trailing dot), each with the change that last touched it. */
   private readonly stamps = new Map<string, number>();
   private changes = 0;
@@ -32,7 +34,7 @@ export class ReplyCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** One registry change: every reply at these names, encoded before now, is stale. */
@@ -42,29 +44,39 @@ export class ReplyCache {
       if (this.stamps.size >= this.maxStamps && !this.stamps.has(name)) {
         // Forgetting stamps would revive stale replies: forget the replies with them.
         this.stamps.clear();
-        this.entries.clear();
+        this.clear();
       }
       this.stamps.set(name, stamp);
     }
   }
 
-  /** The reply cached under `key` for `name`, if no change has touched `name` since, and its serial is current. */
-  get(key: string, name: string, serial: number): Buffer | undefined {
-    const entry = this.entries.get(key);
+  /** The reply cached for `name` and `variant`, if no change has touched `name` since, and its serial is current. */
+  get(name: string, variant: number, serial: number): Buffer | undefined {
+    const entry = this.entries.get(name)?.get(variant);
     if (!entry) return undefined;
     if ((this.stamps.get(name) ?? 0) > entry.stamp) return undefined;
     if (entry.serial !== undefined && entry.serial !== serial) return undefined;
     return entry.reply;
   }
 
-  set(key: string, reply: Buffer, serial: number | undefined): void {
-    if (!this.entries.delete(key) && this.entries.size >= this.capacity) {
-      this.entries.delete(this.entries.keys().next().value!);
-    }
-    this.entries.set(key, { stamp: this.changes, serial, reply });
+  set(name: string, variant: number, reply: Buffer, serial: number | undefined): void {
+    let variants = this.entries.get(name);
+    if (variants?.delete(variant)) this.count--;
+    while (this.count >= this.capacity) this.evictOldestName();
+    if (!variants || !this.entries.has(name)) this.entries.set(name, (variants = new Map()));
+    variants.set(variant, { stamp: this.changes, serial, reply });
+    this.count++;
   }
 
   clear(): void {
     this.entries.clear();
+    this.count = 0;
+  }
+
+  /** Names are evicted whole, oldest first: the variants of one name come and go together. */
+  private evictOldestName(): void {
+    const [name, variants] = this.entries.entries().next().value!;
+    this.entries.delete(name);
+    this.count -= variants.size;
   }
 }

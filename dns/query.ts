@@ -51,7 +51,11 @@ const MIN_QUESTION = 5; // root name (1) + type (2) + class (2)
 const MIN_RECORD = 11; // root name (1) + type, class (4) + ttl (4) + rdlength (2)
 const MAX_NAME = 255;
 const MAX_ADDITIONALS = 4;
-const PLAIN_LABEL = /^[a-z0-9_-]+$/;
+const HAS_UPPER = /[A-Z]/;
+const HAS_HIGH = /[\u0080-\u00ff]/;
+/** 1 for the bytes our names are made of: letters (either case), digits, `-` and `_`. */
+const PLAIN_BYTE = new Uint8Array(256);
+for (const char of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_') PLAIN_BYTE[char.charCodeAt(0)] = 1;
 
 interface Question extends QuestionSpan {
   readonly labels: string[];
@@ -81,13 +85,14 @@ export function parseQuery(message: Buffer): Query | Rejection {
       : {};
   const echoedEdns = additionals.edns;
 
-  const reject = (rcode: number, reason: string) => new Rejection(rcode, reason, readable, echoedEdns);
-  if (opcode !== 0) return reject(RCODE.notImp, `opcode ${opcode} is not supported`);
-  if (qdcount !== 1) return reject(RCODE.formErr, `${qdcount} questions; exactly one is allowed`);
+  if (opcode !== 0) return new Rejection(RCODE.notImp, `opcode ${opcode} is not supported`, readable, echoedEdns);
+  if (qdcount !== 1) return new Rejection(RCODE.formErr, `${qdcount} questions; exactly one is allowed`, readable, echoedEdns);
   if (question instanceof Rejection) return new Rejection(RCODE.formErr, question.reason);
-  if (ancount !== 0 || nscount !== 0) return reject(RCODE.formErr, 'a query carries no answer or authority records');
-  if (arcount > MAX_ADDITIONALS) return reject(RCODE.formErr, `${arcount} additional records`);
-  if (additionals.error) return reject(RCODE.formErr, additionals.error);
+  if (ancount !== 0 || nscount !== 0) {
+    return new Rejection(RCODE.formErr, 'a query carries no answer or authority records', readable, echoedEdns);
+  }
+  if (arcount > MAX_ADDITIONALS) return new Rejection(RCODE.formErr, `${arcount} additional records`, readable, echoedEdns);
+  if (additionals.error) return new Rejection(RCODE.formErr, additionals.error, readable, echoedEdns);
 
   return {
     id: message.readUInt16BE(0),
@@ -100,26 +105,27 @@ export function parseQuery(message: Buffer): Query | Rejection {
 }
 
 function readQuestion(message: Buffer): Question | Rejection {
-  const labels: string[] = [];
+  if (HEADER_BYTES + MIN_QUESTION > message.length) return new Rejection(RCODE.formErr, 'the question is missing');
+  const starts: number[] = [];
   let plain = true;
   let offset = HEADER_BYTES;
-  let nameBytes = 1;
-  if (HEADER_BYTES + MIN_QUESTION > message.length) return new Rejection(RCODE.formErr, 'the question is missing');
   for (;;) {
     if (offset >= message.length) return new Rejection(RCODE.formErr, 'question name runs past the end');
     const length = message[offset]!;
     if (length === 0) break;
     if (length & 0xc0) return new Rejection(RCODE.formErr, 'compression or extended label in the question name');
-    nameBytes += length + 1;
-    if (nameBytes > MAX_NAME) return new Rejection(RCODE.formErr, 'question name longer than 255 bytes');
+    if (offset + 1 + length - HEADER_BYTES + 1 > MAX_NAME) return new Rejection(RCODE.formErr, 'question name longer than 255 bytes');
     if (offset + 1 + length > message.length) return new Rejection(RCODE.formErr, 'label runs past the end');
-    const label = asciiLower(message, offset + 1, length);
-    if (plain && !PLAIN_LABEL.test(label)) plain = false;
-    labels.push(label);
+    for (let i = offset + 1; plain && i <= offset + length; i++) plain = PLAIN_BYTE[message[i]!] === 1;
+    starts.push(offset - HEADER_BYTES);
     offset += 1 + length;
   }
   const nameEnd = offset + 1;
   if (nameEnd + 4 > message.length) return new Rejection(RCODE.formErr, 'question type and class missing');
+  // One string for the whole name; the labels are slices of it.
+  const wireName = asciiLower(message, HEADER_BYTES, nameEnd);
+  const labels: string[] = [];
+  for (const at of starts) labels.push(wireName.slice(at + 1, at + 1 + wireName.charCodeAt(at)));
   return {
     labels,
     plain,
@@ -127,7 +133,7 @@ function readQuestion(message: Buffer): Question | Rejection {
     class: message.readUInt16BE(nameEnd + 2),
     questionStart: HEADER_BYTES,
     questionEnd: nameEnd + 4,
-    wireName: asciiLower(message, HEADER_BYTES, nameEnd - HEADER_BYTES),
+    wireName,
   };
 }
 
@@ -178,11 +184,15 @@ function skipName(message: Buffer, offset: number): number {
   return -1;
 }
 
-function asciiLower(message: Buffer, start: number, length: number): string {
-  let text = '';
-  for (let i = start; i < start + length; i++) {
-    const byte = message[i]!;
-    text += String.fromCharCode(byte >= 0x41 && byte <= 0x5a ? byte + 32 : byte);
+/** The bytes as a latin1 string with ASCII letters lower-cased: DNS folds no other case (RFC 4343). */
+function asciiLower(message: Buffer, start: number, end: number): string {
+  const text = message.toString('latin1', start, end);
+  if (!HAS_UPPER.test(text)) return text;
+  if (!HAS_HIGH.test(text)) return text.toLowerCase();
+  let folded = '';
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    folded += String.fromCharCode(code >= 0x41 && code <= 0x5a ? code + 32 : code);
   }
-  return text;
+  return folded;
 }

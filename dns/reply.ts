@@ -76,10 +76,10 @@ function writeOpt(out: Buffer, at: number, rcode: number, dnssecOk: boolean): vo
  * the case it was asked. Cached replies to EDNS queries end with our OPT record, with no options.
  */
 export function personalize(cached: Buffer, message: Buffer, query: Query): Buffer {
+  // Replies are small: a byte loop beats a native copy call for the question.
   const out = Buffer.allocUnsafe(cached.length);
-  cached.copy(out, 0, 0, query.questionStart);
-  message.copy(out, query.questionStart, query.questionStart, query.questionEnd);
-  cached.copy(out, query.questionEnd, query.questionEnd);
+  out.set(cached);
+  for (let i = query.questionStart; i < query.questionEnd; i++) out[i] = message[i]!;
   out[0] = message[0]!;
   out[1] = message[1]!;
   out[2] = (cached[2]! & ~0x01) | (message[2]! & 0x01); // RD

@@ -3,8 +3,9 @@
 // invalidates at the names it touches, so a change shows in the very next answer; other names
 // are forwarded or refused.
 
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import { createServer, isIP, isIPv6, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { consola, type ConsolaInstance } from 'consola';
 import type { HostPort } from '../src/address.ts';
 import type { Provision } from '../src/registry/types.ts';
@@ -59,8 +60,8 @@ export const defaultDnsOptions: DnsServerOptions = {
  */
 const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
-type Transport = 'udp' | 'tcp';
-type Send = (message: Buffer) => void;
+/** Where a query came from, and so where a reply that comes later goes. */
+type Peer = { readonly udp: UdpSocket; readonly to: RemoteInfo } | { readonly tcp: Socket };
 
 export class DnsServer {
   readonly options: DnsServerOptions;
@@ -126,15 +127,11 @@ export class DnsServer {
 
   private async bind(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
     const { host, port } = this.options;
-    const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER });
+    const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER, lookup: literalLookup });
     this.udp = udp;
     udp.on('message', (message, from) => {
-      this.handle(message, 'udp', (reply) => {
-        // A forwarded answer may come back after close(): there is no one left to send it to.
-        try {
-          udp.send(reply, from.port, from.address);
-        } catch {}
-      });
+      const reply = this.handle(message, { udp, to: from });
+      if (reply) udp.send(reply, from.port, from.address);
     });
     udp.on('error', (error) => this.options.logger.warn(`udp: ${error.message}`));
     await new Promise<void>((resolve, reject) => {
@@ -163,58 +160,49 @@ export class DnsServer {
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }
 
-  /** Answers one message; `reply` is not called for packets that deserve no answer. */
-  handle(message: Buffer, transport: Transport, reply: Send): void {
+  /**
+   * Answers one message: the reply, or undefined when there is none now. Forwarded queries are
+   * answered later, straight to the peer; packets that deserve no answer get none at all.
+   */
+  handle(message: Buffer, peer: Peer): Buffer | undefined {
     try {
       const query = parseQuery(message);
-      if (query instanceof Rejection) {
-        if (query.rcode !== undefined) reply(errorReply(message, query));
-        return;
-      }
-      this.answerQuery(message, query, transport, reply);
+      if (query instanceof Rejection) return query.rcode === undefined ? undefined : errorReply(message, query);
+      return this.answerQuery(message, query, peer);
     } catch (error) {
       // A bug must cost one answer, not the server.
       this.options.logger.error(error);
-      if (message.length >= 12) reply(bareReply(message, RCODE.servFail));
+      return message.length >= 12 ? bareReply(message, RCODE.servFail) : undefined;
     }
   }
 
-  private answerQuery(message: Buffer, query: Query, transport: Transport, reply: Send): void {
+  private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
     const found = findZone(this.zones, query.labels);
-    if (!found) {
-      this.forward(message, query, transport, reply);
-      return;
-    }
+    if (!found) return this.forward(message, query, peer);
     const recursionAvailable = this.options.recursors.length > 0;
-    if (query.edns && query.edns.version > 0) {
-      reply(echoReply(message, query, BADVERS, { recursionAvailable }));
-      return;
-    }
-    if (query.class !== CLASS.IN && query.class !== CLASS.ANY) {
-      reply(echoReply(message, query, RCODE.refused, { recursionAvailable }));
-      return;
-    }
+    if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
+    if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
     const serial = this.serials.get(found.zone)!;
     if (!query.plain) {
       // No name of ours has such labels; encoding them back through dns2 could alter them.
       const authority = encodeSoa(soaRecord(found.zone.origin, this.options.ttl, serial));
-      reply(echoReply(message, query, RCODE.nxDomain, { authoritative: true, recursionAvailable, authority }));
-      return;
+      return echoReply(message, query, RCODE.nxDomain, { authoritative: true, recursionAvailable, authority });
     }
 
     const limit =
-      transport === 'tcp' ? MAX_TCP_MESSAGE : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
-    const key = `${query.wireName}\u0000${query.type}\u0000${query.class}\u0000${query.edns ? 1 : 0}\u0000${limit}`;
-    let cached = this.cache.get(key, query.wireName, serial);
+      'tcp' in peer ? MAX_TCP_MESSAGE : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
+    // Everything but the name that shapes a reply, packed in one number (50 bits: exact in a double).
+    const variant = ((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit;
+    let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, this.registry.version);
       const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
       cached = encodeAnswer(query, result, encodeOptions, limit);
       const showsSerial = result.authorities.length > 0 || query.type === TYPE.SOA;
-      this.cache.set(key, cached, showsSerial ? serial : undefined);
+      this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
     }
-    reply(personalize(cached, message, query));
+    return personalize(cached, message, query);
   }
 
   private viewOf(zone: Zone, version: number): ZoneView {
@@ -226,15 +214,20 @@ export class DnsServer {
     return view;
   }
 
-  private forward(message: Buffer, query: Query, transport: Transport, reply: Send): void {
+  private forward(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
     const { recursors, forwardTimeoutMs } = this.options;
-    if (recursors.length === 0) {
-      reply(echoReply(message, query, RCODE.refused));
-      return;
-    }
-    void forward(message, recursors, transport, forwardTimeoutMs).then((upstream) => {
-      reply(upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true }));
+    if (recursors.length === 0) return echoReply(message, query, RCODE.refused);
+    void forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then((upstream) => {
+      const reply = upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
+      if ('tcp' in peer) sendFramed(peer.tcp, reply);
+      else {
+        // The answer may come back after close(): there is no one left to send it to.
+        try {
+          peer.udp.send(reply, peer.to.port, peer.to.address);
+        } catch {}
+      }
     });
+    return undefined;
   }
 
   private acceptTcp(socket: Socket): void {
@@ -251,16 +244,30 @@ export class DnsServer {
         if (buffered.length < 2 + length) break;
         const message = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        this.handle(message, 'tcp', (reply) => {
-          if (socket.destroyed) return;
-          const framed = Buffer.allocUnsafe(2 + reply.length);
-          framed.writeUInt16BE(reply.length, 0);
-          reply.copy(framed, 2);
-          socket.write(framed);
-        });
+        const reply = this.handle(message, { tcp: socket });
+        if (reply) sendFramed(socket, reply);
       }
     });
   }
+}
+
+/** RFC 7766: over TCP, each message goes with its length in two bytes. */
+function sendFramed(socket: Socket, reply: Buffer): void {
+  if (socket.destroyed) return;
+  const framed = Buffer.allocUnsafe(2 + reply.length);
+  framed.writeUInt16BE(reply.length, 0);
+  framed.set(reply, 2);
+  socket.write(framed);
+}
+
+/**
+ * Replies go to the address a query came from, always an IP: no need for dgram's default
+ * dns.lookup, which costs a deferred callback on every send.
+ */
+function literalLookup(address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  const version = isIP(address);
+  if (version) callback(null, address, version);
+  else lookup(address, family as number, callback);
 }
 
 /** A name in the form the query guard keys it by: wire form, lower-case, as a latin1 string. */
