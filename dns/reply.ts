@@ -13,6 +13,8 @@ interface EchoOptions {
   readonly recursionAvailable?: boolean;
   /** One encoded record for the authority section: the zone's SOA on a negative answer. */
   readonly authority?: Buffer;
+  /** TC: the reply left out what did not fit; the client should ask again over TCP. */
+  readonly truncated?: boolean;
 }
 
 /** A reply to a packet the guard rejected: FORMERR, NOTIMP. It never outgrows the query. */
@@ -41,6 +43,7 @@ function reply(message: Buffer, rcode: number, question: QuestionSpan | undefine
       (queryFlags & (0x7800 | FLAG.RD | FLAG.CD)) | // opcode, RD and CD, as asked
       (options.authoritative ? FLAG.AA : 0) |
       (options.recursionAvailable ? FLAG.RA : 0) |
+      (options.truncated ? FLAG.TC : 0) |
       (rcode & 0xf),
     2,
   );

@@ -183,14 +183,17 @@ export class DnsServer {
     if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
     if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
     const serial = this.serials.get(found.zone)!;
+    const limit =
+      'tcp' in peer ? MAX_TCP_MESSAGE : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     if (!query.plain) {
       // No name of ours has such labels; encoding them back through dns2 could alter them.
       const authority = encodeSoa(soaRecord(found.zone.origin, this.options.ttl, serial));
-      return echoReply(message, query, RCODE.nxDomain, { authoritative: true, recursionAvailable, authority });
+      const options = { authoritative: true, recursionAvailable, authority };
+      const reply = echoReply(message, query, RCODE.nxDomain, options);
+      // Only a long zone name with a long question can outgrow 512 bytes: then TC, as for any answer.
+      return reply.length <= limit ? reply : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
     }
 
-    const limit =
-      'tcp' in peer ? MAX_TCP_MESSAGE : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     // Everything but the name that shapes a reply, packed in one number (50 bits: exact in a double).
     const variant = ((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit;
     let cached = this.cache.get(query.wireName, variant, serial);

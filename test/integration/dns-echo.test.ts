@@ -113,3 +113,22 @@ describe('NOTIMP and FORMERR carry the OPT record and the question where they ca
     expect(reply.question).toEqual(query.subarray(12, query.length - 12));
   });
 });
+
+describe('an NXDOMAIN with its SOA that does not fit', () => {
+  it('is truncated over UDP, never larger than the client allows, and whole over TCP', async () => {
+    const zone = ['a', 'b', 'c'].map((letter) => letter.repeat(60)).join('.') + '.disco';
+    const long = await startDns(sampleRegistry(), { zones: [{ name: zone }] });
+    try {
+      const udp = await dig(long.port, '+ignore', '+noedns', `a*b.${zone}`, 'A');
+      expect(udp.status).toBe('NXDOMAIN');
+      expect(udp.flags).toContain('tc');
+      expect(udp.size).toBeLessThanOrEqual(512);
+      const tcp = await dig(long.port, '+tcp', `a*b.${zone}`, 'A');
+      expect(tcp.status).toBe('NXDOMAIN');
+      expect(tcp.flags).not.toContain('tc');
+      expect(tcp.authority[0]).toMatch(/ IN SOA ns\.a{60}\./);
+    } finally {
+      await long.server.close();
+    }
+  });
+});
