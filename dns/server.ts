@@ -17,7 +17,7 @@ import { forward } from './forward.ts';
 import { parseQuery, Rejection, type Query } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
-import { findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
+import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
 
 /** What DNS needs of the registry: read-only, so DNS can never change it. */
 export interface RegistryReader {
@@ -88,7 +88,7 @@ export class DnsServer {
 
   /** The SOA serial a zone shows now. */
   serialOf(zoneName: string): number | undefined {
-    const zone = this.zones.find((each) => each.origin === makeZone({ name: zoneName }).origin);
+    const zone = this.zones.find((each) => each.origin === dnsName(zoneName));
     return zone && this.serials.get(zone)! >>> 0;
   }
 
