@@ -12,6 +12,7 @@ import { Engine, LABEL } from '../src/docker/engine.ts';
 import { compile } from '../src/manifest/compile.ts';
 import { loadStack } from '../src/manifest/load.ts';
 import { which } from './lib/processes.ts';
+import { benchOperate } from './operate.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
 
 const run = promisify(execFile);
@@ -88,7 +89,10 @@ async function main() {
     ...(theirs ? [['docker-compose up -d (until healthy dependency, client started)', ms(theirs.p50), ms(theirs.max), '1.00x']] : []),
   ]);
   const lu = summarize(liveupdates);
-  printTable('Provider killed until the dependent\'s live update has run (ms)', ['samples', 'median', 'max', 'target'], [[liveupdates.length, ms(lu.p50), ms(lu.max), '< 1000']]);
+  printTable("Provider stopped for good (docker kill) until the dependent's live update to nothing has run (ms)", ['samples', 'median', 'max', 'expected'], [
+    [liveupdates.length, ms(lu.p50), ms(lu.max), 'the hold (1 s) plus a few ms'],
+  ]);
+  await benchOperate(engine);
 }
 
 /** Kills web and waits for the client's live update to append to /state/updates, read on the host. */

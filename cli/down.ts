@@ -1,37 +1,40 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
+import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
-import { LABEL } from '../src/docker/labels.ts';
-import { loadPlan, withStackFile, type StackFlags } from './stack.ts';
+import { loadPlan, project, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerDown(cli: CAC): void {
-  withStackFile(cli.command('down', 'Stop and remove the containers of a stack; keeps volumes unless --volumes'))
-    .option('--volumes', 'Also remove the named volumes of the stack (their data is lost)')
+  withStackFile(cli.command('down', "Stop and remove this agent's containers of a stack; keeps volumes unless --volumes"))
+    .option('--volumes', 'Also remove the named volumes of its services (their data is lost)')
     .action(async (flags: StackFlags & { volumes?: boolean }) => {
       const plan = loadPlan(flags);
-      const state = readState(plan.directory);
+      const projectName = project(flags);
+      const state = readState(plan.directory, projectName);
       if (state && isAlive(state.pid) && state.phase !== 'stopped') {
         // The agent drains: provisions dropped before each container stops, in reverse order.
         process.kill(state.pid, 'SIGTERM');
         const deadline = Date.now() + 120_000;
         while (isAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      // Whatever is left (an agent that died, a foreground run killed hard) goes too.
+      // What is left of this agent's (one that died, a foreground run killed hard) goes too; other agents' stay.
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
-      for (const container of await engine.list({ [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment })) {
+      const identity = { stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() };
+      for (const container of await engine.list(ownerLabels(identity))) {
         await engine.remove(container.id);
         consola.info(`removed ${container.name}`);
       }
       if (flags.volumes) {
-        for (const volume of plan.services.flatMap((s) => s.container.volumes)) {
+        const roles = state?.roles.length ? new Set(state.roles) : undefined;
+        for (const volume of plan.services.filter((s) => !roles || roles.has(s.role)).flatMap((s) => s.container.volumes)) {
           if (volume.method === 'named' && (await engine.volumeExists(volume.source))) {
             await engine.removeVolume(volume.source);
             consola.info(`removed volume ${volume.source}`);
           }
         }
       }
-      consola.success(`${plan.stack} is down`);
+      consola.success(`${plan.stack} is down${projectName === hostLabel() ? '' : ` (project ${projectName})`}`);
     });
 }

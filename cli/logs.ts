@@ -1,7 +1,8 @@
 import type { CAC } from 'cac';
+import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { LABEL } from '../src/docker/labels.ts';
 import { UserError } from './common.ts';
-import { loadPlan, withStackFile, type StackFlags } from './stack.ts';
+import { loadPlan, project, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerLogs(cli: CAC): void {
   withStackFile(cli.command('logs <service>', 'Show the output of a service container'))
@@ -13,7 +14,8 @@ export function registerLogs(cli: CAC): void {
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
-      const [container] = await engine.list({ [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment, [LABEL.role]: service.role });
+      const identity = { stack: plan.stack, environment: plan.environment, project: project(flags), host: hostLabel() };
+      const [container] = await engine.list({ ...ownerLabels(identity), [LABEL.role]: service.role });
       if (!container) throw new UserError(`${role} has no container; scs up first`);
       await engine.logs(container.id, flags.follow === true, process.stdout, process.stderr);
     });

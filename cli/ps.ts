@@ -1,44 +1,57 @@
 import type { CAC } from 'cac';
+import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
 import { printTable } from './output.ts';
-import { loadPlan, withStackFile, type StackFlags } from './stack.ts';
+import { loadPlan, project, withStackFile, type StackFlags } from './stack.ts';
 
 export function registerPs(cli: CAC): void {
-  withStackFile(cli.command('ps', 'Show the services of a stack: containers, what they provide, what they point at'))
+  withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at"))
     .option('--json', 'Print JSON')
     .action(async (flags: StackFlags & { json?: boolean }) => {
       const plan = loadPlan(flags);
-      const state = readState(plan.directory);
+      const projectName = project(flags);
+      const state = readState(plan.directory, projectName);
       const agentUp = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped';
+      const roles = agentUp && state.roles.length > 0 ? new Set(state.roles) : undefined;
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
+      const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
       const services = await Promise.all(
-        plan.services.map(async (service) => {
-          const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.role === service.role) : undefined;
-          const labels = { [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment, [LABEL.role]: service.role };
-          const info = record?.container ? await engine.inspect(record.container) : (await engine.list(labels))[0];
-          const status = info ? ('status' in info ? info.status : info.state) + ('health' in info && info.health ? ` (${info.health})` : '') : 'not created';
-          return {
-            role: service.role,
-            container: service.container.name,
-            state: status,
-            provides: record?.provides ?? [],
-            requires: record?.requires ?? [],
-            lastStep: record?.lastStep,
-          };
-        }),
+        plan.services
+          .filter((service) => !roles || roles.has(service.role))
+          .map(async (service) => {
+            const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.role === service.role) : undefined;
+            const info = record?.container ? await engine.inspect(record.container) : undefined;
+            const found = info ?? (await engine.list({ ...owner, [LABEL.role]: service.role }))[0];
+            const docker = found ? ('running' in found ? `${found.status}${found.health ? ` (${found.health})` : ''}` : found.state) : undefined;
+            return {
+              role: service.role,
+              container: service.container.name,
+              host: found?.labels[LABEL.host] ?? '-',
+              // The agent's word first: it knows a container it stopped from one that was lost.
+              state: record?.status.startsWith('lost') || record?.status.startsWith('stopped') ? record.status : (docker ?? 'not created'),
+              provides: record?.provides ?? [],
+              requires: record?.requires ?? [],
+              lastStep: record?.lastStep,
+            };
+          }),
       );
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ stack: plan.stack, environment: plan.environment, agent: agentUp ? { pid: state.pid, phase: state.phase, disco: state.disco, dns: state.dns } : null, services }, null, 2)}\n`);
+        const agent = agentUp ? { pid: state.pid, project: state.project, host: state.host, phase: state.phase, disco: state.disco, dns: state.dns, files: state.files } : null;
+        process.stdout.write(`${JSON.stringify({ stack: plan.stack, environment: plan.environment, agent, services }, null, 2)}\n`);
         return;
       }
+      if (agentUp) {
+        process.stdout.write(`${plan.stack} (${plan.environment}), project ${state.project} on ${state.host}: disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}\n`);
+      }
       printTable(
-        ['SERVICE', 'CONTAINER', 'STATE', 'PROVIDES', 'REQUIRES', 'LAST STEP'],
+        ['SERVICE', 'CONTAINER', 'HOST', 'STATE', 'PROVIDES', 'REQUIRES', 'LAST STEP'],
         services.map((s) => [
           s.role,
           s.container,
+          s.host,
           s.state,
           s.provides.map((p) => `${p.name} ${p.address}`).join(', ') || '-',
           s.requires
@@ -52,6 +65,6 @@ export function registerPs(cli: CAC): void {
           s.lastStep ? `${s.lastStep.step} ${s.lastStep.ok ? 'ok' : 'failed'} ${s.lastStep.at.slice(11, 19)} (${s.lastStep.cause})` : '-',
         ]),
       );
-      if (!agentUp) process.stdout.write('(no agent is running for this stack: scs up -d)\n');
+      if (!agentUp) process.stdout.write(`(no agent of project ${projectName} is running for this stack: scs up -d)\n`);
     });
 }

@@ -1,23 +1,22 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { format } from 'node:util';
 import type { CAC } from 'cac';
-import { consola } from 'consola';
-import type { DnsServer } from '../dns/server.ts';
+import { consola, type ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../src/address.ts';
-import { isAlive, readState, stateDirectory } from '../src/agent/state.ts';
+import { isAlive, readState, stateDirectory, type AgentState } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
-import type { DiscoServer } from '../src/server/server.ts';
-import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
 import type { Plan } from '../src/manifest/compile.ts';
-import { STACK_FILE } from '../src/manifest/load.ts';
-import { loadPlan, refuseIfUp, selectServices, stackFiles, withStackFile, type StackFlags } from './stack.ts';
+import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
+import { checkRoles, loadPlan, planFiles, project, runningAgent, selectServices, stackDirectory, withStackFile, type StackFlags } from './stack.ts';
 
 interface UpFlags extends GlobalFlags, StackFlags {
   detach?: boolean;
   dryRun?: boolean;
   waitTimeout?: string;
   debounce?: string;
+  hold?: string;
   advertise?: string;
   /** `--no-logs`: false. */
   logs?: boolean;
@@ -28,64 +27,82 @@ interface UpFlags extends GlobalFlags, StackFlags {
 }
 
 export function registerUp(cli: CAC): void {
-  withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack'))
+  withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack; against a running agent, converge'))
     .option('-d, --detach', 'Leave the stack running under a background agent')
     .option('--dry-run', 'Print the plan: what up would do to each service, and why; do nothing')
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
     .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
+    .option('--hold <duration>', 'How long an empty set of endpoints is held back, for a provider that comes straight back', { default: '1s' })
     .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
     .option('--no-logs', 'In the foreground, do not print what the containers print')
     .option('--no-log-prefix', 'Print container output without the "service | " prefix')
     .option('--agent', 'internal: run as the background agent of up -d')
     .action(async (roles: string[], flags: UpFlags) => {
-      if (flags.dryRun) return dryRun(selectServices(loadPlan(flags), roles));
+      if (flags.dryRun) return dryRun(selectServices(loadPlan(flags), roles), project(flags));
+      if (!flags.agent) {
+        const running = runningAgent(flags);
+        if (running) return converge(running, roles, flags);
+      }
       if (flags.detach && !flags.agent) return detach(roles, flags);
       if (flags.agent) (await import('../src/agent/timestamped-log.ts')).useTimestampedLog(consola);
-      const plan = selectServices(loadPlan(flags), roles);
+      const plan = loadPlan(flags);
+      const selected = selectServices(plan, roles);
       const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
       const debounceMs = flag('debounce', () => parseDuration(String(flags.debounce)));
-      if (!flags.agent) refuseIfUp(plan.directory);
+      const holdMs = flag('hold', () => parseDuration(String(flags.hold)));
+      const projectName = project(flags);
 
       // Loaded here, not at the top: `scs up -d` itself never needs Docker or DNS, its agent does.
-      const [{ Engine }, { buildImages }, { Agent }, { DiscoClient }, { DiscoServer }, { DnsServer }] = await Promise.all([
+      const [{ Engine }, { buildImages }, { Agent }, { DiscoClient }, { serveControl, controlPath }] = await Promise.all([
         import('../src/docker/engine.ts'),
         import('../src/agent/build.ts'),
         import('../src/agent/agent.ts'),
         import('../src/client/client.ts'),
-        import('../src/server/server.ts'),
-        import('../dns/server.ts'),
+        import('../src/agent/control.ts'),
       ]);
       const engine = new Engine();
       await engine.ping();
-      await buildImages(engine, plan, consola.withTag('build'));
+      await buildImages(engine, selected, consola.withTag('build'));
 
       // Without a disco to join, the stack brings its own: a single host needs nothing else.
       const logger = consola.withTag('up');
       const external = flags.disco ?? process.env.SCS_DISCO ?? plan.disco;
-      let server: DiscoServer | undefined;
-      let dns: DnsServer | undefined;
-      let discoAddress = external;
-      let dnsAddress: string | undefined;
-      if (!external) {
-        server = new DiscoServer({ host: '127.0.0.1', port: 0, logger: consola.withTag('disco') });
-        const { port } = await server.listen();
-        discoAddress = `127.0.0.1:${port}`;
-        dns = new DnsServer(server.registry, { host: '127.0.0.1', port: 0, logger: consola.withTag('dns') });
-        const { udp } = await dns.listen();
-        dnsAddress = formatHostPort(udp.address, udp.port);
-        logger.info(`embedded disco on ${discoAddress}, DNS on ${dnsAddress}`);
-      }
-      const { host, port } = flag('disco', () => parseHostPort(discoAddress!));
+      const embedded = external ? undefined : await startEmbeddedDisco(logger);
+      const discoAddress = external ?? embedded!.disco;
+      const { host, port } = flag('disco', () => parseHostPort(discoAddress));
       const client = await DiscoClient.connect({ host, port, name: `scs up ${plan.stack}`, waitForServer: true, logger: consola.withTag('disco') });
       const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
-      const agent = new Agent(plan, { engine, client, advertise, waitTimeoutMs, debounceMs, logger, disco: discoAddress!, ...(dnsAddress ? { dns: dnsAddress } : {}) });
+      const control = controlPath(stateDirectory(plan.directory, projectName));
+      const agent = new Agent(plan, {
+        engine,
+        client,
+        advertise,
+        waitTimeoutMs,
+        debounceMs,
+        holdMs,
+        logger,
+        disco: discoAddress,
+        project: projectName,
+        roles: selected.services.length === plan.services.length && roles.length === 0 ? [] : selected.services.map((s) => s.role),
+        control,
+        ...(embedded ? { dns: embedded.dns } : {}),
+      });
+      const controlServer = await serveControl(control, async (request, log) =>
+        withLogsTo(log, async () => {
+          if (request.op !== 'up') return agent.control(request.op, request.roles);
+          const next = loadPlan({ file: request.files });
+          checkRoles(next, request.roles);
+          await buildImages(engine, next, consola.withTag('build'));
+          await agent.apply(next, request.roles);
+        }),
+      );
 
       // The foreground shows what the containers print, as they start; the background agent does not.
       let logs: import('../src/agent/log-stream.ts').LogStream | undefined;
       if (!flags.agent && flags.logs !== false) {
-        const { LogStream } = await import('../src/agent/log-stream.ts');
-        const { LABEL } = await import('../src/docker/labels.ts');
-        logs = new LogStream(engine, { [LABEL.stack]: plan.stack, [LABEL.environment]: plan.environment }, {
+        const [{ LogStream }, { hostLabel, ownerLabels }] = await Promise.all([import('../src/agent/log-stream.ts'), import('../src/agent/identity.ts')]);
+        const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
+        logs = new LogStream(engine, owner, {
           prefix: flags.logPrefix !== false,
           roles: plan.services.map((s) => s.role),
           write: (line) => void process.stdout.write(`${line}\n`),
@@ -94,11 +111,11 @@ export function registerUp(cli: CAC): void {
       }
 
       const stop = async () => {
+        controlServer.close();
         await agent.down();
         logs?.stop();
         await client.close();
-        await dns?.close();
-        await server?.close();
+        await embedded?.close();
       };
       const interrupted = untilSignal();
       try {
@@ -108,7 +125,7 @@ export function registerUp(cli: CAC): void {
         await stop();
         throw new UserError(`scs up failed: ${(error as Error).message}`);
       }
-      logger.success(`${plan.stack} is up: ${plan.services.map((s) => s.role).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`);
+      logger.success(`${plan.stack} is up: ${selected.services.map((s) => s.role).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`);
       if (process.send) {
         // Tell `scs up -d` at once, then stand alone.
         process.send({ phase: 'running' });
@@ -120,11 +137,67 @@ export function registerUp(cli: CAC): void {
     });
 }
 
-async function dryRun(plan: Plan): Promise<void> {
+/** `scs up` when this project's agent is running: build here (the user sees it), converge there. */
+async function converge(running: AgentState, roles: string[], flags: UpFlags): Promise<void> {
+  const plan = loadPlan(flags);
+  checkRoles(plan, roles);
+  const runs = roles.length > 0 || running.roles.length === 0 ? roles : running.roles;
+  const [{ Engine }, { buildImages }, { callAgent }] = await Promise.all([
+    import('../src/docker/engine.ts'),
+    import('../src/agent/build.ts'),
+    import('../src/agent/control.ts'),
+  ]);
+  const engine = new Engine();
+  await engine.ping();
+  await buildImages(engine, selectServices(plan, [...new Set([...runs, ...roles])]), consola.withTag('build'));
+  if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
+  try {
+    await callAgent(running.control, { op: 'up', files: [...plan.files], roles: roles.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`));
+  } catch (error) {
+    throw new UserError(`scs up failed: ${(error as Error).message}`);
+  }
+  consola.success(`${plan.stack} is up to date (agent pid ${running.pid})`);
+}
+
+/** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */
+async function withLogsTo(log: (line: string) => void, task: () => Promise<void>): Promise<void> {
+  const reporter = {
+    log: (entry: { level: number; tag?: string; args: unknown[] }) => {
+      if (entry.level <= 3) log(`${entry.tag ? `[${entry.tag}] ` : ''}${format(...entry.args)}`);
+    },
+  };
+  consola.addReporter(reporter);
+  try {
+    await task();
+  } finally {
+    consola.removeReporter(reporter);
+  }
+}
+
+async function startEmbeddedDisco(logger: ConsolaInstance): Promise<{ disco: string; dns: string; close(): Promise<void> }> {
+  const [{ DiscoServer }, { DnsServer }] = await Promise.all([import('../src/server/server.ts'), import('../dns/server.ts')]);
+  const server = new DiscoServer({ host: '127.0.0.1', port: 0, logger: consola.withTag('disco') });
+  const { port } = await server.listen();
+  const dns = new DnsServer(server.registry, { host: '127.0.0.1', port: 0, logger: consola.withTag('dns') });
+  const { udp } = await dns.listen();
+  const disco = `127.0.0.1:${port}`;
+  const dnsAddress = formatHostPort(udp.address, udp.port);
+  logger.info(`embedded disco on ${disco}, DNS on ${dnsAddress}`);
+  return {
+    disco,
+    dns: dnsAddress,
+    close: async () => {
+      await dns.close();
+      await server.close();
+    },
+  };
+}
+
+async function dryRun(plan: Plan, projectName: string): Promise<void> {
   const [{ Engine }, { previewUp }] = await Promise.all([import('../src/docker/engine.ts'), import('../src/agent/preview.ts')]);
   const engine = new Engine();
   await engine.ping();
-  process.stdout.write(`${await previewUp(plan, engine, (tag) => engine.imageExists(tag))}\n`);
+  process.stdout.write(`${await previewUp(plan, projectName, engine, (tag) => engine.imageExists(tag))}\n`);
 }
 
 /**
@@ -133,13 +206,13 @@ async function dryRun(plan: Plan): Promise<void> {
  * at once, and a good stack does not wait for two start-ups in a row.
  */
 async function detach(roles: string[], flags: UpFlags): Promise<void> {
-  const directory = dirname(resolve(stackFiles(flags)[0] ?? STACK_FILE));
-  refuseIfUp(directory);
-  const dir = stateDirectory(directory);
+  const directory = stackDirectory(flags);
+  const projectName = project(flags);
+  const dir = stateDirectory(directory, projectName);
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, 'agent.log'), 'a');
-  const args = [process.argv[1]!, 'up', ...roles, '--agent', ...stackFiles(flags).flatMap((file) => ['-f', file])];
-  for (const [name, value] of [['--wait-timeout', flags.waitTimeout], ['--debounce', flags.debounce], ['--advertise', flags.advertise], ['--disco', flags.disco]] as const) {
+  const args = [process.argv[1]!, 'up', ...roles, '--agent', '--project-name', projectName, ...planFiles(flags).flatMap((file) => ['-f', file])];
+  for (const [name, value] of [['--wait-timeout', flags.waitTimeout], ['--debounce', flags.debounce], ['--hold', flags.hold], ['--advertise', flags.advertise], ['--disco', flags.disco]] as const) {
     if (value !== undefined) args.push(name, String(value));
   }
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
@@ -159,7 +232,7 @@ async function detach(roles: string[], flags: UpFlags): Promise<void> {
   child.unref();
   child.channel?.unref();
   for (;;) {
-    const state = readState(directory);
+    const state = readState(directory, projectName);
     if (state?.pid === pid && state.phase === 'running') {
       consola.success(`${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`);
       return;

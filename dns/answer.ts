@@ -1,15 +1,15 @@
 // Turns a question about a name inside a zone into records. Like CoreDNS's handlers it tells
 // NXDOMAIN (the name does not exist) from NODATA (it exists, without that type) by asking the
-// view whether the name exists at all, empty non-terminals included (RFC 8020).
+// view whether the name exists at all, empty non-terminals included (RFC 8020). Each record type
+// has its own builder over the read-only view; `answer` only picks the builders for a question.
 
-import { RCODE } from './query.ts';
+import { CLASS, RCODE, TYPE } from './constants.ts';
 import { NS_LABEL, SERVICES_NAME, type Node, type ZoneView } from './view.ts';
 
-export const TYPE = { A: 1, NS: 2, SOA: 6, PTR: 12, HINFO: 13, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
-const CLASS_IN = 1;
+export { TYPE } from './constants.ts';
 
 /** A resource record in the shape dns2's encoder takes. */
-export interface Record {
+export interface ResourceRecord {
   name: string;
   type: number;
   class: number;
@@ -19,9 +19,9 @@ export interface Record {
 
 export interface Answer {
   rcode: number;
-  answers: Record[];
-  authorities: Record[];
-  additionals: Record[];
+  answers: ResourceRecord[];
+  authorities: ResourceRecord[];
+  additionals: ResourceRecord[];
 }
 
 export interface AnswerContext {
@@ -30,11 +30,65 @@ export interface AnswerContext {
   readonly relative: readonly string[];
   readonly type: number;
   readonly ttl: number;
-  /**
-   * The SOA serial. There are no zone transfers, so nothing reads it for changes; it is fixed at
-   * start-up, which keeps negative answers (which carry the SOA) cacheable across changes.
-   */
+  /** The zone's SOA serial: it moves with every change to what the zone shows (docs/dns.md). */
   readonly serial: number;
+}
+
+const record = (name: string, type: number, ttl: number, fields: object): ResourceRecord => ({ name, type, class: CLASS.IN, ttl, ...fields });
+
+/** The zone's SOA; its minimum is the negative-caching TTL (RFC 2308), the same as every answer's. */
+export function soaRecord(origin: string, ttl: number, serial: number) {
+  return {
+    ...record(origin, TYPE.SOA, ttl, {}),
+    origin,
+    primary: `${NS_LABEL}.${origin}`,
+    admin: `hostmaster.${origin}`,
+    serial: serial >>> 0,
+    refresh: 3600,
+    retry: 600,
+    expiration: 86400,
+    minimum: ttl,
+  };
+}
+
+/** The A and AAAA records of an SRV, PTR or NS target, when it is a name in this zone. */
+export function addressRecords(view: ZoneView, target: string, ttl: number): ResourceRecord[] {
+  const node = nodeAt(view, target);
+  if (!node) return [];
+  return [
+    ...node.a.map((address) => record(target, TYPE.A, ttl, { address })),
+    ...node.aaaa.map((address) => record(target, TYPE.AAAA, ttl, { address })),
+  ];
+}
+
+export function srvRecords(owner: string, node: Node, ttl: number): ResourceRecord[] {
+  return node.srv.map((srv) => record(owner, TYPE.SRV, ttl, { priority: 1, weight: 1, port: srv.port, target: srv.target }));
+}
+
+/** An endpoint without attributes still has a TXT record: one empty string (RFC 6763 §6). */
+export function txtRecords(owner: string, node: Node, ttl: number): ResourceRecord[] {
+  return node.txt.map((strings) => record(owner, TYPE.TXT, ttl, { data: strings.length ? strings : [''] }));
+}
+
+export function ptrRecords(owner: string, node: Node, ttl: number): ResourceRecord[] {
+  return node.ptr.map((domain) => record(owner, TYPE.PTR, ttl, { domain }));
+}
+
+/** DNS-SD browsing: each instance's SRV, TXT and addresses save three round trips (RFC 6763 §12.1). */
+export function browseAdditionals(view: ZoneView, node: Node, ttl: number): ResourceRecord[] {
+  const additionals: ResourceRecord[] = [];
+  for (const instance of node.ptr) {
+    const instanceNode = nodeAt(view, instance);
+    if (!instanceNode || instanceNode.srv.length === 0) continue;
+    additionals.push(...srvRecords(instance, instanceNode, ttl), ...txtRecords(instance, instanceNode, ttl));
+    for (const srv of instanceNode.srv) additionals.push(...addressRecords(view, srv.target, ttl));
+  }
+  return unique(additionals);
+}
+
+/** RFC 8482: a minimal answer to ANY instead of everything, so ANY is no amplifier. */
+export function anyRecords(owner: string, ttl: number): ResourceRecord[] {
+  return [record(owner, TYPE.HINFO, ttl, { data: Buffer.from('\u0007RFC8482\u0000', 'latin1') })];
 }
 
 export function answer(context: AnswerContext): Answer {
@@ -42,90 +96,65 @@ export function answer(context: AnswerContext): Answer {
   const origin = view.zone.origin;
   const key = relative.join('.');
   const owner = key ? `${key}.${origin}` : origin;
-  const rr = (name: string, rrType: number, fields: object): Record => ({ name, type: rrType, class: CLASS_IN, ttl, ...fields });
-  const soa = rr(origin, TYPE.SOA, {
-    primary: `${NS_LABEL}.${origin}`,
-    admin: `hostmaster.${origin}`,
-    serial: context.serial >>> 0,
-    refresh: 3600,
-    retry: 600,
-    expiration: 86400,
-    minimum: ttl, // The negative-caching TTL (RFC 2308).
-  });
+  const soa = soaRecord(origin, ttl, context.serial);
   const negative = (rcode: number): Answer => ({ rcode, answers: [], authorities: [soa], additionals: [] });
 
   if (!view.names.has(key)) return negative(RCODE.nxDomain);
   const node = view.nodes.get(key);
-  const addressesOf = (target: string): Record[] => {
-    const targetNode = target.endsWith(`.${origin}`) ? view.nodes.get(target.slice(0, -origin.length - 1)) : undefined;
-    if (!targetNode) return [];
-    return [
-      ...targetNode.a.map((address) => rr(target, TYPE.A, { address })),
-      ...targetNode.aaaa.map((address) => rr(target, TYPE.AAAA, { address })),
-    ];
-  };
-  const srvRecords = (name: string, of: Node) =>
-    of.srv.map((srv) => rr(name, TYPE.SRV, { priority: 1, weight: 1, port: srv.port, target: srv.target }));
-  const txtRecords = (name: string, of: Node) => of.txt.map((strings) => rr(name, TYPE.TXT, { data: strings.length ? strings : [''] }));
-  const unique = (records: Record[]) => {
-    const seen = new Set<string>();
-    return records.filter((record) => {
-      const id = JSON.stringify(record);
-      return !seen.has(id) && seen.add(id) !== undefined;
-    });
-  };
-
-  let answers: Record[] = [];
-  let additionals: Record[] = [];
   const isApex = key === '';
+  let answers: ResourceRecord[] = [];
+  let additionals: ResourceRecord[] = [];
   switch (type) {
     case TYPE.SOA:
       if (isApex) answers = [soa];
       break;
     case TYPE.NS:
       if (isApex) {
-        answers = [rr(origin, TYPE.NS, { ns: `${NS_LABEL}.${origin}` })];
-        additionals = addressesOf(`${NS_LABEL}.${origin}`);
+        answers = [record(origin, TYPE.NS, ttl, { ns: `${NS_LABEL}.${origin}` })];
+        additionals = addressRecords(view, `${NS_LABEL}.${origin}`, ttl);
       }
       break;
     case TYPE.A:
-      answers = (node?.a ?? []).map((address) => rr(owner, TYPE.A, { address }));
+      answers = (node?.a ?? []).map((address) => record(owner, TYPE.A, ttl, { address }));
       break;
     case TYPE.AAAA:
-      answers = (node?.aaaa ?? []).map((address) => rr(owner, TYPE.AAAA, { address }));
+      answers = (node?.aaaa ?? []).map((address) => record(owner, TYPE.AAAA, ttl, { address }));
       break;
     case TYPE.SRV:
       if (node) {
-        answers = srvRecords(owner, node);
-        additionals = unique(node.srv.flatMap((srv) => addressesOf(srv.target)));
+        answers = srvRecords(owner, node, ttl);
+        additionals = unique(node.srv.flatMap((srv) => addressRecords(view, srv.target, ttl)));
       }
       break;
     case TYPE.TXT:
-      if (node) answers = txtRecords(owner, node);
+      if (node) answers = txtRecords(owner, node, ttl);
       break;
     case TYPE.PTR:
       if (node) {
-        answers = node.ptr.map((domain) => rr(owner, TYPE.PTR, { domain }));
-        // DNS-SD browsing: the instances' SRV, TXT and addresses save three round trips (RFC 6763 §12.1).
-        // The service-type enumeration points at types, not instances: it gets none.
-        for (const instance of key === SERVICES_NAME ? [] : node.ptr) {
-          const instanceNode = instance.endsWith(`.${origin}`) ? view.nodes.get(instance.slice(0, -origin.length - 1)) : undefined;
-          if (!instanceNode || instanceNode.srv.length === 0) continue;
-          additionals.push(...srvRecords(instance, instanceNode), ...txtRecords(instance, instanceNode));
-          additionals.push(...instanceNode.srv.flatMap((srv) => addressesOf(srv.target)));
-        }
-        additionals = unique(additionals);
+        answers = ptrRecords(owner, node, ttl);
+        // The service-type enumeration points at types, not instances: it gets no additionals.
+        if (key !== SERVICES_NAME) additionals = browseAdditionals(view, node, ttl);
       }
       break;
     case TYPE.ANY:
-      // RFC 8482: a minimal answer instead of everything, so ANY is no amplifier.
-      if (node && (isApex || hasRecords(node))) {
-        answers = [rr(owner, TYPE.HINFO, { data: Buffer.from('\u0007RFC8482\u0000', 'latin1') })];
-      }
+      if (node && (isApex || hasRecords(node))) answers = anyRecords(owner, ttl);
       break;
   }
   if (answers.length === 0) return negative(RCODE.noError);
   return { rcode: RCODE.noError, answers, authorities: [], additionals };
+}
+
+function nodeAt(view: ZoneView, name: string): Node | undefined {
+  const origin = view.zone.origin;
+  return name.endsWith(`.${origin}`) ? view.nodes.get(name.slice(0, -origin.length - 1)) : undefined;
+}
+
+function unique(records: ResourceRecord[]): ResourceRecord[] {
+  const seen = new Set<string>();
+  return records.filter((rr) => {
+    const id = JSON.stringify(rr);
+    return !seen.has(id) && seen.add(id) !== undefined;
+  });
 }
 
 function hasRecords(node: Node): boolean {

@@ -4,7 +4,7 @@
 
 import dns2 from 'dns2';
 import type { Answer } from './answer.ts';
-import { TYPE } from './answer.ts';
+import { TYPE } from './constants.ts';
 import type { Query } from './query.ts';
 
 const { Packet } = dns2;

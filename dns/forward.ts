@@ -24,9 +24,9 @@ function viaUdp(message: Buffer, recursor: HostPort, timeoutMs: number): Promise
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
     socket.on('error', () => done(undefined));
-    socket.on('message', (reply, from) => {
-      const sameId = reply.length >= 12 && reply.readUInt16BE(0) === message.readUInt16BE(0);
-      if (sameId && from.port === recursor.port) done(reply);
+    // The socket is connected, so only the recursor's datagrams arrive; a wrong id is a stray or a spoof.
+    socket.on('message', (reply) => {
+      if (answers(message, reply)) done(reply);
     });
     socket.connect(recursor.port, recursor.host, () => socket.send(message));
   });
@@ -50,8 +50,18 @@ function viaTcp(message: Buffer, recursor: HostPort, timeoutMs: number): Promise
     });
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) done(received.subarray(2, 2 + received.readUInt16BE(0)));
+      // A reply that answers another query is no answer to this one: skip it, keep reading.
+      while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        const reply = received.subarray(2, 2 + received.readUInt16BE(0));
+        received = received.subarray(2 + reply.length);
+        if (answers(message, reply)) return done(reply);
+      }
     });
     socket.on('end', () => done(undefined));
   });
+}
+
+/** A reply answers a query when it is a response with the query's id. */
+function answers(query: Buffer, reply: Buffer): boolean {
+  return reply.length >= 12 && (reply[2]! & 0x80) !== 0 && reply.readUInt16BE(0) === query.readUInt16BE(0);
 }

@@ -1,19 +1,23 @@
 // The DNS front end of disco: UDP and TCP sockets over the live registry. Every packet passes the
-// query guard first; answers inside our zones come from a cache of encoded replies that is
-// checked against the registry version on every hit, so a change shows in the very next answer;
-// other names are forwarded or refused.
+// query guard first; answers inside our zones come from a cache of encoded replies that a change
+// invalidates at the names it touches, so a change shows in the very next answer; other names
+// are forwarded or refused.
 
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, isIPv6, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import { createServer, isIP, isIPv6, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { consola, type ConsolaInstance } from 'consola';
 import type { HostPort } from '../src/address.ts';
 import type { Provision } from '../src/registry/types.ts';
-import { answer } from './answer.ts';
+import { answer, soaRecord } from './answer.ts';
+import { ReplyCache } from './cache.ts';
+import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
 import { encodeAnswer, type EncodeOptions } from './encode.ts';
 import { forward } from './forward.ts';
-import { BADVERS, echoReply, errorReply, parseQuery, RCODE, Rejection, type Query } from './query.ts';
+import { parseQuery, Rejection, type Query } from './query.ts';
+import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
-import { findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
+import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
 
 /** What DNS needs of the registry: read-only, so DNS can never change it. */
 export interface RegistryReader {
@@ -44,33 +48,28 @@ export const defaultDnsOptions: DnsServerOptions = {
   ttl: 5,
   recursors: [],
   forwardTimeoutMs: 2000,
-  maxUdpPayload: 1232, // The DNS Flag Day 2020 size: no IP fragmentation on common paths.
+  maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
   tcpIdleMs: 10_000,
   logger: consola.withTag('dns'),
 };
 
-const CLASS_IN = 1;
-const CLASS_ANY = 255;
-const MIN_UDP = 512;
+/**
+ * Bursts of queries wait in the kernel while one answer is made; the default buffer (about
+ * 200 KiB) overflows and loses queries under load. The kernel caps this at net.core.rmem_max.
+ */
+const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
-interface Cached {
-  /** The change count when it was encoded: it stays good until its name is touched after that. */
-  readonly stamp: number;
-  readonly reply: Buffer;
-}
-
-/** Names touched in one zone, each with the change count that last touched it. */
-const MAX_STAMPS = 200_000;
+/** Where a query came from, and so where a reply that comes later goes. */
+type Peer = { readonly udp: UdpSocket; readonly to: RemoteInfo } | { readonly tcp: Socket };
 
 export class DnsServer {
   readonly options: DnsServerOptions;
+  readonly cache: ReplyCache;
   private readonly zones: Zone[];
   private readonly views = new Map<Zone, ZoneView & { version: number }>();
-  private readonly cache = new Map<string, Cached>();
-  private readonly stamps = new Map<Zone, Map<string, number>>();
-  private changes = 0;
-  private readonly serial = Math.floor(Date.now() / 1000);
+  /** Each zone's SOA serial: start time in seconds, plus one for every change the zone shows. */
+  private readonly serials = new Map<Zone, number>();
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly connections = new Set<Socket>();
@@ -81,27 +80,32 @@ export class DnsServer {
   ) {
     this.options = { ...defaultDnsOptions, ...options };
     this.zones = this.options.zones.map(makeZone);
-    for (const zone of this.zones) this.stamps.set(zone, new Map());
+    this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
+    const start = Math.floor(Date.now() / 1000);
+    for (const zone of this.zones) this.serials.set(zone, start);
     registry.addListener((_, provision) => this.touch(provision));
+  }
+
+  /** The SOA serial a zone shows now. */
+  serialOf(zoneName: string): number | undefined {
+    const zone = this.zones.find((each) => each.origin === dnsName(zoneName));
+    return zone && this.serials.get(zone)! >>> 0;
   }
 
   /**
    * A change invalidates only the answers at the names it touches, so a registry that changes
-   * often does not turn every cached answer into a fresh encoding.
+   * often does not turn every cached answer into a fresh encoding. Zones whose filter hides the
+   * provision are untouched, their serial included.
    */
   private touch(provision: Provision): void {
-    const stamp = ++this.changes;
     const touched = namesTouchedBy(provision);
+    const names: string[] = [];
     for (const zone of this.zones) {
       if (!zone.matches(provision.attributes)) continue;
-      const stamps = this.stamps.get(zone)!;
-      if (stamps.size > MAX_STAMPS) {
-        // Forgetting stamps would revive stale answers: forget the answers with them.
-        stamps.clear();
-        this.cache.clear();
-      }
-      for (const name of touched) stamps.set(name, stamp);
+      this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
+      for (const name of touched) names.push(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
     }
+    this.cache.touch(names);
   }
 
   /**
@@ -123,15 +127,11 @@ export class DnsServer {
 
   private async bind(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
     const { host, port } = this.options;
-    const udp = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER, lookup: literalLookup });
     this.udp = udp;
     udp.on('message', (message, from) => {
-      this.handle(message, 'udp', (reply) => {
-        // A forwarded answer may come back after close(): there is no one left to send it to.
-        try {
-          udp.send(reply, from.port, from.address);
-        } catch {}
-      });
+      const reply = this.handle(message, { udp, to: from });
+      if (reply) udp.send(reply, from.port, from.address);
     });
     udp.on('error', (error) => this.options.logger.warn(`udp: ${error.message}`));
     await new Promise<void>((resolve, reject) => {
@@ -160,56 +160,52 @@ export class DnsServer {
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
   }
 
-  /** Answers one message; `reply` is not called for packets that deserve no answer. */
-  handle(message: Buffer, transport: 'udp' | 'tcp', reply: (message: Buffer) => void): void {
+  /**
+   * Answers one message: the reply, or undefined when there is none now. Forwarded queries are
+   * answered later, straight to the peer; packets that deserve no answer get none at all.
+   */
+  handle(message: Buffer, peer: Peer): Buffer | undefined {
     try {
       const query = parseQuery(message);
-      if (query instanceof Rejection) {
-        if (query.rcode !== undefined) reply(errorReply(message, query.rcode));
-        return;
-      }
-      this.answerQuery(message, query, transport, reply);
+      if (query instanceof Rejection) return query.rcode === undefined ? undefined : errorReply(message, query);
+      return this.answerQuery(message, query, peer);
     } catch (error) {
       // A bug must cost one answer, not the server.
       this.options.logger.error(error);
-      if (message.length >= 12) reply(errorReply(message, RCODE.servFail));
+      return message.length >= 12 ? bareReply(message, RCODE.servFail) : undefined;
     }
   }
 
-  private answerQuery(message: Buffer, query: Query, transport: 'udp' | 'tcp', reply: (message: Buffer) => void): void {
-    const limit = transport === 'tcp' ? 65535 : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP, MIN_UDP), this.options.maxUdpPayload);
-    const recursionAvailable = this.options.recursors.length > 0;
+  private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
     const found = findZone(this.zones, query.labels);
-    if (!found) {
-      this.forward(message, query, transport, reply);
-      return;
-    }
-    const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
-    if (query.edns && query.edns.version > 0) {
-      reply(encodeAnswer(query, { rcode: BADVERS, answers: [], authorities: [], additionals: [] }, { ...encodeOptions, authoritative: false }, limit));
-      return;
-    }
-    if (query.class !== CLASS_IN && query.class !== CLASS_ANY) {
-      reply(echoReply(message, query, RCODE.refused, false, recursionAvailable));
-      return;
-    }
+    if (!found) return this.forward(message, query, peer);
+    const recursionAvailable = this.options.recursors.length > 0;
+    if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
+    if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
+    const serial = this.serials.get(found.zone)!;
+    const limit =
+      'tcp' in peer ? MAX_TCP_MESSAGE : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     if (!query.plain) {
       // No name of ours has such labels; encoding them back through dns2 could alter them.
-      reply(echoReply(message, query, RCODE.nxDomain, true, recursionAvailable));
-      return;
+      const authority = encodeSoa(soaRecord(found.zone.origin, this.options.ttl, serial));
+      const options = { authoritative: true, recursionAvailable, authority };
+      const reply = echoReply(message, query, RCODE.nxDomain, options);
+      // Only a long zone name with a long question can outgrow 512 bytes: then TC, as for any answer.
+      return reply.length <= limit ? reply : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
     }
 
-    const key = `${query.wireName}\u0000${query.type}\u0000${query.class}\u0000${query.edns ? 1 : 0}\u0000${limit}`;
-    let cached = this.cache.get(key);
-    const touched = this.stamps.get(found.zone)!.get(found.relative.join('.')) ?? 0;
-    if (!cached || touched > cached.stamp) {
+    // Everything but the name that shapes a reply, packed in one number (50 bits: exact in a double).
+    const variant = ((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit;
+    let cached = this.cache.get(query.wireName, variant, serial);
+    if (!cached) {
       const view = this.viewOf(found.zone, this.registry.version);
-      const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial: this.serial });
-      cached = { stamp: this.changes, reply: encodeAnswer(query, result, encodeOptions, limit) };
-      if (this.cache.size >= this.options.cacheEntries) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, cached);
+      const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial });
+      const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
+      cached = encodeAnswer(query, result, encodeOptions, limit);
+      const showsSerial = result.authorities.length > 0 || query.type === TYPE.SOA;
+      this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
     }
-    reply(personalize(cached.reply, message, query));
+    return personalize(cached, message, query);
   }
 
   private viewOf(zone: Zone, version: number): ZoneView {
@@ -221,15 +217,20 @@ export class DnsServer {
     return view;
   }
 
-  private forward(message: Buffer, query: Query, transport: 'udp' | 'tcp', reply: (message: Buffer) => void): void {
+  private forward(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
     const { recursors, forwardTimeoutMs } = this.options;
-    if (recursors.length === 0) {
-      reply(echoReply(message, query, RCODE.refused, false, false));
-      return;
-    }
-    void forward(message, recursors, transport, forwardTimeoutMs).then((upstream) => {
-      reply(upstream ?? echoReply(message, query, RCODE.servFail, false, true));
+    if (recursors.length === 0) return echoReply(message, query, RCODE.refused);
+    void forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then((upstream) => {
+      const reply = upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
+      if ('tcp' in peer) sendFramed(peer.tcp, reply);
+      else {
+        // The answer may come back after close(): there is no one left to send it to.
+        try {
+          peer.udp.send(reply, peer.to.port, peer.to.address);
+        } catch {}
+      }
     });
+    return undefined;
   }
 
   private acceptTcp(socket: Socket): void {
@@ -246,22 +247,35 @@ export class DnsServer {
         if (buffered.length < 2 + length) break;
         const message = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
-        this.handle(message, 'tcp', (reply) => {
-          if (socket.destroyed) return;
-          const prefix = Buffer.alloc(2);
-          prefix.writeUInt16BE(reply.length);
-          socket.write(Buffer.concat([prefix, reply]));
-        });
+        const reply = this.handle(message, { tcp: socket });
+        if (reply) sendFramed(socket, reply);
       }
     });
   }
 }
 
-/** A cached reply made this query's own: its id, its RD bit, its question in the case it was asked. */
-function personalize(cached: Buffer, message: Buffer, query: Query): Buffer {
-  const reply = Buffer.from(cached);
-  reply.writeUInt16BE(query.id, 0);
-  reply[2] = (reply[2]! & 0xfe) | (query.recursionDesired ? 1 : 0);
-  message.copy(reply, query.questionStart, query.questionStart, query.questionEnd);
-  return reply;
+/** RFC 7766: over TCP, each message goes with its length in two bytes. */
+function sendFramed(socket: Socket, reply: Buffer): void {
+  if (socket.destroyed) return;
+  const framed = Buffer.allocUnsafe(2 + reply.length);
+  framed.writeUInt16BE(reply.length, 0);
+  framed.set(reply, 2);
+  socket.write(framed);
+}
+
+/**
+ * Replies go to the address a query came from, always an IP: no need for dgram's default
+ * dns.lookup, which costs a deferred callback on every send.
+ */
+function literalLookup(address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
+  const version = isIP(address);
+  if (version) callback(null, address, version);
+  else lookup(address, family as number, callback);
+}
+
+/** A name in the form the query guard keys it by: wire form, lower-case, as a latin1 string. */
+function wireName(labels: readonly string[]): string {
+  let name = '';
+  for (const label of labels) name += String.fromCharCode(label.length) + label;
+  return `${name}\u0000`;
 }

@@ -2,15 +2,17 @@
 // what it requires is there. Then every change (a required endpoint moves, Docker reports a
 // container died, restarted or changed health) asks that service's runner for a pass, which
 // observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches the plan.
+// A running agent also takes new plans (`scs up` again) and `stop`, `start` and `restart`.
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import { LABEL } from '../docker/labels.ts';
-import type { Plan } from '../manifest/compile.ts';
+import type { Plan, ServicePlan } from '../manifest/compile.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts } from './facts.ts';
+import { hostLabel, ownerLabels, projectName, type AgentIdentity } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses } from './spec.ts';
 import { writeState, type AgentState, type RequireRecord } from './state.ts';
@@ -23,33 +25,45 @@ export interface AgentOptions {
   readonly waitTimeoutMs: number;
   /** Quiet time that folds a burst of endpoint changes into one pass. */
   readonly debounceMs: number;
+  /** How long an empty set of endpoints is held back before it is applied (see urgency.ts). */
+  readonly holdMs?: number;
   readonly logger: ConsolaInstance;
   readonly disco: string;
   readonly dns?: string;
+  /** This agent's part of the stack; by default the host's name. */
+  readonly project?: string;
+  /** The services it runs; all of the plan's when empty. */
+  readonly roles?: readonly string[];
+  /** Where `scs up`, `stop`, `start` and `restart` reach it, for the state file. */
+  readonly control?: string;
 }
+
+export const DEFAULT_HOLD_MS = 1000;
 
 export class Agent {
   private readonly runners: ServiceRunner[] = [];
   private readonly executor: Executor;
+  private readonly identity: AgentIdentity;
+  private roles: string[];
   private stopEvents: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
+  /** Requests from the CLI (a new plan, stop, start, restart) are taken one at a time. */
+  private requests: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly plan: Plan,
+    private plan: Plan,
     private readonly options: AgentOptions,
   ) {
-    this.executor = new Executor({ ...options, discovery: options.client, labels: this.labels });
-  }
-
-  private get labels() {
-    return { [LABEL.stack]: this.plan.stack, [LABEL.environment]: this.plan.environment };
+    this.identity = { stack: plan.stack, environment: plan.environment, project: options.project ?? projectName(), host: hostLabel() };
+    this.roles = [...(options.roles ?? [])];
+    this.executor = new Executor({ ...options, holdMs: options.holdMs ?? DEFAULT_HOLD_MS, discovery: options.client, identity: this.identity });
   }
 
   async up(): Promise<void> {
-    this.stopEvents = await this.options.engine.events(this.labels, (event) => this.onEvent(event));
+    this.stopEvents = await this.options.engine.events(ownerLabels(this.identity), (event) => this.onEvent(event));
     try {
-      for (const plan of this.plan.services) await this.start(this.addRunner(plan));
+      for (const plan of this.selected(this.plan)) await this.start(this.addRunner(plan));
       this.phase = 'running';
       this.save();
     } catch (error) {
@@ -60,6 +74,49 @@ export class Agent {
     }
   }
 
+  /**
+   * `scs up` against a running agent: services new to the stack start, services gone from it are
+   * dropped and removed, changed ones are replaced, the others are left alone. Naming services adds
+   * them to what this agent runs.
+   */
+  apply(plan: Plan, roles: readonly string[] = []): Promise<void> {
+    return this.oneAtATime(async () => {
+      if (this.roles.length > 0 && roles.length > 0) this.roles = [...new Set([...this.roles, ...roles])];
+      this.plan = plan;
+      const wanted = this.selected(plan);
+      for (const runner of [...this.runners].reverse()) {
+        if (wanted.some((service) => service.role === runner.role)) continue;
+        await this.retire(runner, 'removed from the stack');
+      }
+      for (const service of wanted) {
+        const runner = this.runners.find((r) => r.role === service.role);
+        if (!runner) {
+          await this.start(this.addRunner(service));
+          continue;
+        }
+        for (const gone of runner.update(service)) await gone.watch?.close();
+        await this.start(runner);
+      }
+      this.save();
+    });
+  }
+
+  /** `scs stop`, `scs start`, `scs restart` of some of its services, in order. */
+  control(verb: 'stop' | 'start' | 'restart', roles: readonly string[]): Promise<void> {
+    return this.oneAtATime(async () => {
+      const runners = roles.map((role) => {
+        const runner = this.runners.find((r) => r.role === role);
+        if (!runner) throw new Error(`this agent does not run "${role}" (it runs: ${this.runners.map((r) => r.role).join(', ') || 'nothing'})`);
+        return runner;
+      });
+      for (const runner of verb === 'stop' ? [...runners].reverse() : runners) {
+        if (verb === 'stop') await runner.pause();
+        else if (verb === 'start') await runner.start();
+        else await runner.restart();
+      }
+    });
+  }
+
   /** Stops in reverse order, each service's provisions dropped before its container stops. */
   async down({ volumes = false } = {}): Promise<void> {
     // A failed start stays on record as failed, with its reason, for `scs up -d` to report.
@@ -68,9 +125,7 @@ export class Agent {
     this.save();
     const { engine, logger } = this.options;
     for (const runner of [...this.runners].reverse()) {
-      await runner.stop();
-      for (const requirement of runner.facts.requires) await requirement.watch?.close();
-      await runner.teardown();
+      await this.retire(runner);
       if (!volumes) continue;
       for (const volume of runner.facts.plan.container.volumes) {
         if (volume.method === 'named' && (await engine.volumeExists(volume.source))) {
@@ -84,12 +139,26 @@ export class Agent {
     this.save();
   }
 
-  private addRunner(plan: Plan['services'][number]): ServiceRunner {
+  /** The services this agent runs, in start order. */
+  private selected(plan: Plan): ServicePlan[] {
+    return this.roles.length === 0 ? plan.services : plan.services.filter((service) => this.roles.includes(service.role));
+  }
+
+  private oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.requests.then(task);
+    this.requests = run.catch(() => {});
+    return run;
+  }
+
+  private addRunner(plan: ServicePlan): ServiceRunner {
+    const { engine, logger, debounceMs, holdMs = DEFAULT_HOLD_MS } = this.options;
     const runner = new ServiceRunner(newFacts(plan), {
-      engine: this.options.engine,
+      engine,
       executor: this.executor,
-      labels: this.labels,
-      logger: this.options.logger,
+      identity: this.identity,
+      logger,
+      debounceMs,
+      holdMs,
       changed: () => this.save(),
     });
     this.runners.push(runner);
@@ -97,21 +166,31 @@ export class Agent {
     return runner;
   }
 
+  private async retire(runner: ServiceRunner, cause?: string): Promise<void> {
+    await runner.stop();
+    for (const requirement of runner.facts.requires) await requirement.watch?.close();
+    await runner.teardown(cause);
+    if (cause) this.runners.splice(this.runners.indexOf(runner), 1);
+  }
+
+  /** Watches what it requires (waiting for at least one endpoint of each), then brings it up. */
   private async start(runner: ServiceRunner): Promise<void> {
-    const { client, logger, waitTimeoutMs, debounceMs } = this.options;
+    const { client, logger, waitTimeoutMs } = this.options;
     for (const requirement of runner.facts.requires) {
+      if (requirement.watch) continue;
       requirement.watch = await client.require({ name: requirement.plan.name, attrs: requirement.plan.filter }, () => {
         this.save();
-        runner.trigger(debounceMs);
+        runner.requirementsChanged();
       });
       if (requirement.watch.endpoints.length === 0) {
         logger.info(`${runner.role}: waiting for ${requirement.plan.name}`);
         await this.waitForEndpoint(requirement, waitTimeoutMs);
       }
+      requirement.lastSeen = requirement.watch.endpoints;
     }
     await runner.start();
     // What changed while it started is planned for now.
-    runner.trigger();
+    runner.requirementsChanged();
   }
 
   private waitForEndpoint(requirement: RequirementFacts, timeoutMs: number): Promise<void> {
@@ -129,15 +208,20 @@ export class Agent {
     });
   }
 
-  /** Docker's news about a container is a reason to look again, at once: a death is dropped without delay. */
+  /** Docker's news about one of its containers is a reason for that service to look again. */
   private onEvent(event: ContainerEvent): void {
-    if (!/^(die|start|health_status)/.test(event.action)) return;
-    this.runners.find((runner) => runner.role === event.labels[LABEL.role])?.trigger();
+    if (!/^(die|start|destroy|health_status)/.test(event.action)) return;
+    this.runners.find((runner) => runner.role === event.labels[LABEL.role])?.containerChanged();
   }
 
   state(): AgentState {
     return {
       pid: process.pid,
+      project: this.identity.project,
+      host: this.identity.host,
+      files: this.plan.files,
+      roles: this.roles,
+      ...(this.options.control ? { control: this.options.control } : {}),
       phase: this.phase,
       ...(this.error ? { error: this.error } : {}),
       stack: this.plan.stack,
@@ -149,7 +233,7 @@ export class Agent {
         container: facts.container,
         containerName: facts.plan.container.name,
         image: facts.plan.image.tag,
-        status: facts.status,
+        status: facts.wanted === 'stopped' && facts.status.startsWith('exited') ? `stopped (scs stop)` : facts.status,
         provides: facts.provisions.map((handle) => ({ name: handle.spec.name, address: formatHostPort(handle.spec.host, handle.spec.port) })),
         requires: facts.requires.map(
           (requirement): RequireRecord => ({

@@ -55,6 +55,7 @@ export interface ContainerEngine {
   create(spec: ContainerSpec): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, seconds?: number): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
   /** Removes a container, running or not; a missing one is no error. Never removes volumes. */
   remove(id: string): Promise<void>;
   exec(id: string, command: string[], env: Record<string, string>, timeoutMs?: number): Promise<ExecResult>;

@@ -6,7 +6,9 @@ import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
-import { currentEndpoints, runOf, type ServiceFacts } from './facts.ts';
+import type { ProvisionHandle } from '../client/client.ts';
+import { nextName, provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
+import { ownerLabels, type AgentIdentity } from './identity.ts';
 import type { Step } from './plan.ts';
 import { addresses, containerSpec } from './spec.ts';
 
@@ -16,7 +18,9 @@ export interface ExecutorOptions {
   /** The address provided for published ports: the host as other containers and hosts reach it. */
   readonly advertise: string;
   readonly waitTimeoutMs: number;
-  readonly labels: Record<string, string>;
+  /** How long an empty set is held back (see urgency.ts): a new container keeps what it holds. */
+  readonly holdMs: number;
+  readonly identity: AgentIdentity;
   readonly logger: ConsolaInstance;
 }
 
@@ -25,46 +29,39 @@ export class Executor {
 
   /** Throws when the step could not be done; a live update that fails is recorded, not thrown. */
   async execute(facts: ServiceFacts, step: Step): Promise<void> {
+    if (step.next) return this.executeOnNext(facts, step);
     const { engine, logger } = this.options;
     const role = facts.plan.role;
     const because = `(${step.cause})`;
     switch (step.kind) {
-      case 'create': {
-        await this.ensureVolumes(facts);
-        const spec = containerSpec(facts.plan, this.options.labels, currentEndpoints(facts));
-        facts.container = await engine.create(spec);
+      case 'create':
+        facts.container = await this.create(facts, step, facts.plan.container.name);
         facts.readyRun = undefined;
-        const at = new Date().toISOString();
-        for (const requirement of facts.requires) {
-          const endpoints = addresses(requirement.watch?.endpoints ?? []);
-          // A replacement is how a requirement without a working live update takes its new value.
-          if (step.cause.startsWith('replace') && endpoints.join(';') !== requirement.applied.join(';')) {
-            requirement.lastUpdate = { at, action: 'restart', ok: true, endpoints };
-          }
-          requirement.applied = endpoints;
-          requirement.failed = undefined;
-        }
-        logger.debug(`${role}: created ${spec.name} ${because}`);
         return;
-      }
       case 'start':
         await engine.start(this.container(facts));
         logger.success(`${role}: started ${facts.plan.container.name} ${because}`);
         return;
       case 'ready':
-        await this.whenReady(facts);
+        facts.readyRun = await this.whenReady(facts, this.container(facts));
         return;
-      case 'provide':
-        await this.provide(facts, because);
+      case 'provide': {
+        const { provisions, key } = await this.provide(facts, this.container(facts), because);
+        facts.provisions = provisions;
+        facts.providedFor = key;
         return;
+      }
       case 'drop': {
         const provisions = facts.provisions;
         facts.provisions = [];
-        facts.providedRun = undefined;
-        await Promise.all(provisions.map((handle) => handle.drop()));
-        if (provisions.length > 0) logger.info(`${role}: dropped ${provisions.map((p) => p.spec.name).join(', ')} ${because}`);
+        facts.providedFor = undefined;
+        await this.drop(role, provisions, because);
         return;
       }
+      case 'drain':
+        logger.info(`${role}: draining ${facts.plan.container.name} for ${step.ms} ms ${because}`);
+        await new Promise((resolve) => setTimeout(resolve, step.ms));
+        return;
       case 'liveupdate':
         await this.liveupdate(facts, step.endpoint!, because);
         return;
@@ -78,7 +75,85 @@ export class Executor {
         facts.readyRun = undefined;
         logger.info(`${role}: removed ${facts.plan.container.name} ${because}`);
         return;
+      case 'promote': {
+        const next = facts.next;
+        if (!next) throw new Error(`${role}: there is no next container to promote`);
+        if (facts.container) throw new Error(`${role}: the old container is still there`);
+        await engine.rename(next.id, facts.plan.container.name);
+        Object.assign(facts, { container: next.id, run: undefined, readyRun: next.readyRun, providedFor: next.providedFor, provisions: next.provisions, next: undefined });
+        logger.success(`${role}: replaced, with ${facts.plan.container.name} serving ${because}`);
+        return;
+      }
     }
+  }
+
+  /** The steps of a start-first replacement that act on the new container, beside the current one. */
+  private async executeOnNext(facts: ServiceFacts, step: Step): Promise<void> {
+    const { engine } = this.options;
+    const because = `(${step.cause})`;
+    if (step.kind === 'create') {
+      const id = await this.create(facts, step, nextName(facts.plan.container.name));
+      facts.next = { id, readyRun: undefined, providedFor: undefined, provisions: [] };
+      return;
+    }
+    const next = facts.next;
+    if (!next) throw new Error(`${facts.plan.role}: there is no next container`);
+    switch (step.kind) {
+      case 'start':
+        await engine.start(next.id);
+        this.options.logger.info(`${facts.plan.role}: started ${nextName(facts.plan.container.name)} beside the current one ${because}`);
+        return;
+      case 'ready':
+        next.readyRun = await this.whenReady(facts, next.id);
+        return;
+      case 'provide': {
+        const { provisions, key } = await this.provide(facts, next.id, because);
+        next.provisions = provisions;
+        next.providedFor = key;
+        return;
+      }
+      case 'drop': {
+        const provisions = next.provisions;
+        next.provisions = [];
+        next.providedFor = undefined;
+        await this.drop(facts.plan.role, provisions, because);
+        return;
+      }
+      case 'stop':
+        await engine.stop(next.id);
+        return;
+      case 'remove':
+        await engine.remove(next.id);
+        facts.next = undefined;
+        return;
+      default:
+        throw new Error(`${facts.plan.role}: cannot ${step.kind} the next container`);
+    }
+  }
+
+  /** A container with what is wanted now; records what each requirement is configured with. */
+  private async create(facts: ServiceFacts, step: Step, name: string): Promise<string> {
+    await this.ensureVolumes(facts);
+    const wanted = wantedEndpoints(facts, this.options.holdMs);
+    const spec = { ...containerSpec(facts.plan, this.options.identity, wanted), name };
+    const id = await this.options.engine.create(spec);
+    const at = new Date().toISOString();
+    for (const requirement of facts.requires) {
+      const endpoints = addresses(wanted.get(requirement.plan.endpoint) ?? []);
+      // A replacement is how a requirement without a working live update takes its new value.
+      if (step.cause.startsWith('replace') && endpoints.join(';') !== requirement.applied.join(';')) {
+        requirement.lastUpdate = { at, action: 'restart', ok: true, endpoints };
+      }
+      requirement.applied = endpoints;
+      requirement.failed = undefined;
+    }
+    this.options.logger.debug(`${facts.plan.role}: created ${name} (${step.cause})`);
+    return id;
+  }
+
+  private async drop(role: string, provisions: readonly ProvisionHandle[], because: string): Promise<void> {
+    await Promise.all(provisions.map((handle) => handle.drop()));
+    if (provisions.length > 0) this.options.logger.info(`${role}: dropped ${provisions.map((p) => `${p.spec.name} at ${formatHostPort(p.spec.host, p.spec.port)}`).join(', ')} ${because}`);
   }
 
   private container(facts: ServiceFacts): string {
@@ -88,7 +163,7 @@ export class Executor {
 
   private async ensureVolumes(facts: ServiceFacts): Promise<void> {
     for (const volume of facts.plan.container.volumes) {
-      if (volume.method === 'named') await this.options.engine.ensureVolume(volume.source, this.options.labels);
+      if (volume.method === 'named') await this.options.engine.ensureVolume(volume.source, ownerLabels(this.options.identity));
       else mkdirSync(volume.source, { recursive: true });
     }
   }
@@ -98,22 +173,19 @@ export class Executor {
    * one interval after start, so the image's own check is also run here meanwhile: a service is
    * provided as soon as it is ready, not up to an interval later.
    */
-  private async whenReady(facts: ServiceFacts): Promise<void> {
+  private async whenReady(facts: ServiceFacts, id: string): Promise<string> {
     const { engine, waitTimeoutMs } = this.options;
     const { role, container } = facts.plan;
     const deadline = Date.now() + waitTimeoutMs;
     const probe = container.healthcheck;
     for (;;) {
-      const info = await engine.inspect(this.container(facts));
+      const info = await engine.inspect(id);
       if (!info) throw new Error(`${role}: its container is gone`);
       let ready = info.running && (!probe || info.health === 'healthy');
       if (!ready && info.running && probe && info.health === 'starting') {
         ready = (await engine.exec(info.id, probe, {}, 5000).catch(() => undefined))?.exitCode === 0;
       }
-      if (ready) {
-        facts.readyRun = runOf(info);
-        return;
-      }
+      if (ready) return runOf(info);
       if (!info.running && container.restart === 'no') {
         throw new Error(`${role}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
       }
@@ -130,29 +202,31 @@ export class Executor {
     return text ? `; it printed:\n${text}` : '; it printed nothing';
   }
 
-  private async provide(facts: ServiceFacts, because: string): Promise<void> {
+  private async provide(facts: ServiceFacts, id: string, because: string): Promise<{ provisions: ProvisionHandle[]; key: string }> {
     const { engine, discovery, advertise, logger } = this.options;
     const { plan } = facts;
-    const info = await engine.inspect(this.container(facts));
+    const info = await engine.inspect(id);
     if (!info?.running) throw new Error(`${plan.role}: its container stopped before it could be provided`);
+    const provisions: ProvisionHandle[] = [];
     for (const provide of plan.provides) {
       const port = plan.container.network === 'host' ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
       if (!port) {
         logger.warn(`${plan.role}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
-      facts.provisions.push(await discovery.provide({ name: provide.name, host: advertise, port, protocol: provide.protocol, attrs: { ...provide.attributes } }));
+      provisions.push(await discovery.provide({ name: provide.name, host: advertise, port, protocol: provide.protocol, attrs: { ...provide.attributes } }));
       logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(advertise, port)} ${because}`);
     }
-    facts.providedRun = runOf(info);
+    return { provisions, key: provisionKey(runOf(info), plan) };
   }
 
   private async liveupdate(facts: ServiceFacts, endpoint: string, because: string): Promise<void> {
     const { engine, logger } = this.options;
     const requirement = facts.requires.find((r) => r.plan.endpoint === endpoint)!;
-    const endpoints = addresses(requirement.watch?.endpoints ?? []);
+    const wanted = wantedEndpoints(facts, this.options.holdMs);
+    const endpoints = addresses(wanted.get(endpoint) ?? []);
     const at = new Date().toISOString();
-    const env = containerSpec(facts.plan, this.options.labels, currentEndpoints(facts)).env;
+    const env = containerSpec(facts.plan, this.options.identity, wanted).env;
     let exitCode: number | undefined;
     let output: string;
     try {

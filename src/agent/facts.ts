@@ -2,17 +2,23 @@
 // which run of the container it saw ready, and what each requirement was last configured with.
 // The runner turns these and Docker's view into an ObservedService for the planner.
 
-import type { ProvisionHandle, Watch } from '../client/client.ts';
+import type { Endpoint, ProvisionHandle, Watch } from '../client/client.ts';
 import type { PlanRequire, ServicePlan } from '../manifest/compile.ts';
+import { addresses } from './spec.ts';
 import type { UpdateRecord } from './state.ts';
+import { holdingEmpty } from './urgency.ts';
 
 export interface RequirementFacts {
-  readonly plan: PlanRequire;
+  plan: PlanRequire;
   watch: Watch | undefined;
   /** What the current run of the container was configured with. */
   applied: string[];
   failed: { endpoints: string[]; reason: string } | undefined;
   lastUpdate: UpdateRecord | undefined;
+  /** When disco's set for it became empty, while it is (see urgency.ts). */
+  emptiedAt: number | undefined;
+  /** The last endpoints disco had for it before they went away: what a hold keeps in place. */
+  lastSeen: readonly Endpoint[];
 }
 
 export interface StepRecord {
@@ -24,35 +30,78 @@ export interface StepRecord {
 }
 
 export interface ServiceFacts {
-  readonly plan: ServicePlan;
+  /** Replaced when `scs up` brings a new plan to a running agent. */
+  plan: ServicePlan;
+  /** `stopped` after `scs stop`, until `scs start` or `scs up`. */
+  wanted: 'running' | 'stopped';
   container: string | undefined;
   /** The run (`id@startedAt`) that `applied` belongs to. */
   run: string | undefined;
   readyRun: string | undefined;
-  /** The run whose endpoints are registered; undefined when nothing is. */
-  providedRun: string | undefined;
+  /** What is registered (see provisionKey); undefined when nothing is. */
+  providedFor: string | undefined;
   provisions: ProvisionHandle[];
   status: string;
-  readonly requires: RequirementFacts[];
+  requires: RequirementFacts[];
+  /** The container a start-first replacement brings up beside the current one, until it is promoted. */
+  next: NextContainer | undefined;
   lastStep: StepRecord | undefined;
 }
+
+export interface NextContainer {
+  readonly id: string;
+  readyRun: string | undefined;
+  providedFor: string | undefined;
+  provisions: ProvisionHandle[];
+}
+
+/** The name a next container has until it is promoted. */
+export const nextName = (name: string) => `${name}-next`;
 
 export function newFacts(plan: ServicePlan): ServiceFacts {
   return {
     plan,
+    wanted: 'running',
     container: undefined,
     run: undefined,
     readyRun: undefined,
-    providedRun: undefined,
+    providedFor: undefined,
     provisions: [],
     status: 'waiting',
-    requires: plan.requires.map((requirement) => ({ plan: requirement, watch: undefined, applied: [], failed: undefined, lastUpdate: undefined })),
+    requires: plan.requires.map(newRequirement),
+    next: undefined,
     lastStep: undefined,
   };
 }
 
+export const newRequirement = (plan: PlanRequire): RequirementFacts => ({
+  plan,
+  watch: undefined,
+  applied: [],
+  failed: undefined,
+  lastUpdate: undefined,
+  emptiedAt: undefined,
+  lastSeen: [],
+});
+
 export const runOf = (container: { id: string; startedAt: string }) => `${container.id}@${container.startedAt}`;
 
-export function currentEndpoints(facts: ServiceFacts) {
-  return new Map(facts.requires.map((r) => [r.plan.endpoint, r.watch?.endpoints ?? []] as const));
+/**
+ * What registered endpoints stand for: one run of the container, with the plan's endpoints and
+ * attributes then. A restart, or new attributes, make them stale: they are dropped and provided again.
+ */
+export const provisionKey = (run: string, plan: ServicePlan) => `${run} ${JSON.stringify(plan.provides)}`;
+
+/**
+ * What each requirement should be configured with now: what disco says, except that an empty set
+ * still held back (see urgency.ts) keeps the last endpoints seen, in a new container as in a live update.
+ */
+export function wantedEndpoints(facts: ServiceFacts, holdMs: number, nowMs = Date.now()): Map<string, readonly Endpoint[]> {
+  return new Map(
+    facts.requires.map((r) => {
+      const current = r.watch?.endpoints ?? [];
+      const held = holdingEmpty({ applied: r.applied, current: addresses(current), emptiedAt: r.emptiedAt }, holdMs, nowMs);
+      return [r.plan.endpoint, held ? r.lastSeen : current] as const;
+    }),
+  );
 }

@@ -4,19 +4,27 @@
 
 import { LABEL } from '../docker/labels.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
-import { currentEndpoints, runOf, type ServiceFacts } from './facts.ts';
+import { nextName, provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
+import { ownerLabels, type AgentIdentity } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
 import { addresses, appliedFromEnv, containerSpec } from './spec.ts';
+import { holdingEmpty } from './urgency.ts';
 
-export async function observeService(engine: ContainerEngine, labels: Record<string, string>, facts: ServiceFacts, mode: Mode): Promise<ObservedService> {
+export async function observeService(engine: ContainerEngine, identity: AgentIdentity, facts: ServiceFacts, mode: Mode): Promise<ObservedService> {
   let info: ContainerInfo | undefined;
-  if (facts.container) info = await engine.inspect(facts.container);
+  const known = facts.container;
+  if (known) info = await engine.inspect(known);
   else if (mode === 'start') {
-    // A container left by an earlier agent of this stack is taken over, or replaced.
-    const [found] = await engine.list({ ...labels, [LABEL.role]: facts.plan.role });
-    if (found) info = await engine.inspect(found.id);
+    // A container left by an earlier run of this agent is taken over, or replaced; another agent's never.
+    const found = await engine.list({ ...ownerLabels(identity), [LABEL.role]: facts.plan.role });
+    const current = found.find((c) => c.name === facts.plan.container.name);
+    const next = found.find((c) => c.name === nextName(facts.plan.container.name));
+    if (current) info = await engine.inspect(current.id);
+    if (next && !facts.next) facts.next = { id: next.id, readyRun: undefined, providedFor: undefined, provisions: [] };
   }
   facts.container = info?.id;
+  const next = facts.next && (await engine.inspect(facts.next.id));
+  if (facts.next && !next && facts.next.provisions.length === 0) facts.next = undefined;
   const run = info ? runOf(info) : undefined;
   if (info && run !== facts.run) {
     // A new run starts from the environment it was created with, whatever live updates did before.
@@ -26,22 +34,33 @@ export async function observeService(engine: ContainerEngine, labels: Record<str
       requirement.failed = undefined;
     }
   }
-  facts.status = info ? `${info.status}${info.health ? ` (${info.health})` : ''}` : facts.status === 'waiting' ? 'waiting' : 'gone';
+  if (info) facts.status = `${info.status}${info.health ? ` (${info.health})` : ''}`;
+  else if (known) facts.status = 'lost: removed outside scs';
   return {
     container: info && { id: info.id, run: run!, configHash: info.labels[LABEL.config], running: info.running, health: info.health, exitCode: info.exitCode },
     ready: run !== undefined && facts.readyRun === run,
-    provisions: facts.providedRun === undefined ? 'none' : facts.providedRun === run ? 'current' : 'stale',
+    provisions: facts.providedFor === undefined ? 'none' : run !== undefined && facts.providedFor === provisionKey(run, facts.plan) ? 'current' : 'stale',
     requires: facts.requires.map((r) => ({ endpoint: r.plan.endpoint, applied: r.applied, failed: r.failed })),
+    next: facts.next && { provided: facts.next.provisions.length > 0, running: next?.running ?? false },
   };
 }
 
-export function desiredService(facts: ServiceFacts, labels: Record<string, string>): DesiredService {
+export function desiredService(facts: ServiceFacts, identity: AgentIdentity, holdMs = 0, nowMs = Date.now()): DesiredService {
   const { plan } = facts;
-  const endpoints = currentEndpoints(facts);
-  const spec = containerSpec(plan, labels, endpoints);
+  const spec = containerSpec(plan, identity, wantedEndpoints(facts, holdMs, nowMs));
   return {
+    running: facts.wanted === 'running',
     configHash: spec.labels[LABEL.config]!,
     provides: plan.provides.length > 0,
-    requires: plan.requires.map((r) => ({ endpoint: r.endpoint, current: addresses(endpoints.get(r.endpoint) ?? []), liveupdate: r.liveupdate !== undefined })),
+    replace: { order: plan.replace.order, drainMs: plan.replace.drainMs },
+    requires: facts.requires.map((r) => {
+      const current = addresses(r.watch?.endpoints ?? []);
+      return {
+        endpoint: r.plan.endpoint,
+        current,
+        liveupdate: r.plan.liveupdate !== undefined,
+        holdingEmpty: holdingEmpty({ applied: r.applied, current, emptiedAt: r.emptiedAt }, holdMs, nowMs),
+      };
+    }),
   };
 }

@@ -1,7 +1,7 @@
 // The steps the agent takes on a service, each with its cause, and their text form: the plan is
 // what the log and `scs ps` show, and what the tests compare against expected text.
 
-export type StepKind = 'create' | 'start' | 'ready' | 'provide' | 'liveupdate' | 'drop' | 'stop' | 'remove';
+export type StepKind = 'create' | 'start' | 'ready' | 'provide' | 'liveupdate' | 'drop' | 'drain' | 'stop' | 'remove' | 'promote';
 
 export interface Step {
   readonly kind: StepKind;
@@ -9,13 +9,19 @@ export interface Step {
   readonly cause: string;
   /** For `liveupdate`: the required endpoint whose update runs. */
   readonly endpoint?: string;
+  /** Acts on the next container, which a start-first replacement brings up beside the current one. */
+  readonly next?: true;
+  /** For `drain`: how long the old container keeps serving after its endpoints are dropped. */
+  readonly ms?: number;
 }
 
 export const step = (kind: StepKind, cause: string, endpoint?: string): Step => (endpoint === undefined ? { kind, cause } : { kind, cause, endpoint });
+export const nextStep = (kind: StepKind, cause: string): Step => ({ kind, cause, next: true });
 
-/** One step as a line: `web: liveupdate http (http → 10.0.0.5:8080)`. */
-export function formatStep(role: string, { kind, cause, endpoint }: Step): string {
-  return `${role}: ${kind}${endpoint === undefined ? '' : ` ${endpoint}`} (${cause})`;
+/** One step as a line: `web: liveupdate http (http → 10.0.0.5:8080)`, `web: create next (...)`. */
+export function formatStep(role: string, { kind, cause, endpoint, next, ms }: Step): string {
+  const detail = `${next ? ' next' : ''}${endpoint === undefined ? '' : ` ${endpoint}`}${ms === undefined ? '' : ` ${ms} ms`}`;
+  return `${role}: ${kind}${detail} (${cause})`;
 }
 
 export function formatPlan(role: string, steps: readonly Step[]): string {

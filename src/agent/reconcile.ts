@@ -2,15 +2,19 @@
 // wanted. Pure: the runner observes, this plans, the executor acts, and the runner asks again until
 // nothing is left to do. Every rule of the agent is here, with a cause for each step.
 
-import { step, type Step } from './plan.ts';
+import { nextStep, step, type Step } from './plan.ts';
 
 /** What is wanted of a service now: its container's configuration, and what it requires. */
 export interface DesiredService {
+  /** False after `scs stop`: its endpoints dropped and its container stopped, but kept. */
+  readonly running: boolean;
   /** The config hash of the container it would create now (see config-hash.ts). */
   readonly configHash: string;
   /** Whether it has endpoints to provide. */
   readonly provides: boolean;
   readonly requires: readonly DesiredRequirement[];
+  /** Replace start-first (make-before-break), draining the old container this long; or stop-first. */
+  readonly replace: { readonly order: 'start-first' | 'stop-first'; readonly drainMs: number };
 }
 
 export interface DesiredRequirement {
@@ -18,6 +22,11 @@ export interface DesiredRequirement {
   /** What disco says now, as `host:port` in stable order. */
   readonly current: readonly string[];
   readonly liveupdate: boolean;
+  /**
+   * Every endpoint went away a moment ago: the empty set is held back (see urgency.ts), so a
+   * provider that comes straight back costs one update, to its new address, not two.
+   */
+  readonly holdingEmpty: boolean;
 }
 
 export interface ObservedContainer {
@@ -37,6 +46,8 @@ export interface ObservedService {
   /** Endpoints registered with disco: for this run, for an earlier one (stale), or none. */
   readonly provisions: 'none' | 'current' | 'stale';
   readonly requires: readonly ObservedRequirement[];
+  /** A next container left by a start-first replacement that did not finish. */
+  readonly next: { readonly provided: boolean; readonly running: boolean } | undefined;
 }
 
 export interface ObservedRequirement {
@@ -60,6 +71,15 @@ const shown = (endpoints: readonly string[]) => endpoints.join(';') || 'nothing'
 export function converge(desired: DesiredService, observed: ObservedService, mode: Mode): Step[] {
   const { container, provisions } = observed;
   const drop = (cause: string) => (provisions === 'none' ? [] : [step('drop', cause)]);
+  if (observed.next) {
+    const cause = 'an earlier replacement did not finish';
+    return [
+      ...(observed.next.provided ? [nextStep('drop', cause)] : []),
+      ...(observed.next.running ? [nextStep('stop', cause)] : []),
+      nextStep('remove', cause),
+    ];
+  }
+  if (!desired.running) return [...drop('scs stop'), ...(container?.running ? [step('stop', 'scs stop')] : [])];
   if (!container) {
     if (mode === 'supervise') return drop('its container is gone');
     const cause = 'no container yet';
@@ -68,12 +88,14 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   if (container.configHash !== desired.configHash) return replace(desired, observed, 'its configuration changed');
   if (!container.running) {
     if (mode === 'supervise') return drop(`its container exited with status ${container.exitCode}`);
-    return replace(desired, observed, `its container is not running (exited with status ${container.exitCode})`);
+    // As Compose does: a stopped container whose configuration is current is started again, not replaced.
+    const cause = `its container had stopped (status ${container.exitCode})`;
+    return [...drop(cause), step('start', cause), ...announce(desired, false, 'none', cause)];
   }
 
   const stale = desired.requires.filter((wanted) => {
     const has = observed.requires.find((r) => r.endpoint === wanted.endpoint);
-    return !has || !sameList(has.applied, wanted.current);
+    return !wanted.holdingEmpty && (!has || !sameList(has.applied, wanted.current));
   });
   const unfixable = stale.flatMap((wanted) => {
     const failed = observed.requires.find((r) => r.endpoint === wanted.endpoint)?.failed;
@@ -98,9 +120,40 @@ export function teardown(observed: ObservedService, cause = 'scs down'): Step[] 
   ];
 }
 
-/** A new container in place of the old one, with what is current: the old one's endpoints go first. */
+/** `scs restart`: the same container, stopped and started, its endpoints dropped meanwhile. */
+export function restart(desired: DesiredService, observed: ObservedService): Step[] {
+  if (!observed.container) return [];
+  const cause = 'scs restart';
+  return [
+    ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
+    ...(observed.container.running ? [step('stop', cause)] : []),
+    step('start', cause),
+    ...announce(desired, false, 'none', cause),
+  ];
+}
+
+/**
+ * A new container in place of the old one, with what is current. Start-first when the plan allows
+ * it and the old one still serves: the new one is up and provided before the old one's endpoints are
+ * dropped (dependents move over), and the old one keeps serving while it drains. Otherwise stop-first:
+ * the old one's endpoints go first, then the old container, then the new one comes up.
+ */
 function replace(desired: DesiredService, observed: ObservedService, why: string): Step[] {
   const cause = `replace: ${why}`;
+  if (desired.replace.order === 'start-first' && observed.container?.running) {
+    const provided = observed.provisions !== 'none';
+    return [
+      nextStep('create', cause),
+      nextStep('start', cause),
+      nextStep('ready', cause),
+      ...(desired.provides ? [nextStep('provide', cause)] : []),
+      ...(provided ? [step('drop', cause)] : []),
+      ...(provided && desired.replace.drainMs > 0 ? [{ kind: 'drain' as const, cause, ms: desired.replace.drainMs }] : []),
+      step('stop', cause),
+      step('remove', cause),
+      step('promote', cause),
+    ];
+  }
   return [
     ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
     step('stop', cause),

@@ -3,12 +3,16 @@
 // two replacements in flight. Triggers that come while a pass is queued fold into it.
 
 import type { ConsolaInstance } from 'consola';
+import type { ServicePlan } from '../manifest/compile.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
-import type { ServiceFacts } from './facts.ts';
+import { newRequirement, type RequirementFacts, type ServiceFacts } from './facts.ts';
+import type { AgentIdentity } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatStep, type Step } from './plan.ts';
-import { converge, teardown, type Mode } from './reconcile.ts';
+import { converge, restart, teardown, type Mode } from './reconcile.ts';
+import { addresses } from './spec.ts';
+import { urgency } from './urgency.ts';
 
 /** A plan that still has steps after this many passes is not converging: stop and say so. */
 const MAX_PASSES = 8;
@@ -16,8 +20,12 @@ const MAX_PASSES = 8;
 export interface RunnerOptions {
   readonly engine: ContainerEngine;
   readonly executor: Executor;
-  readonly labels: Record<string, string>;
+  readonly identity: AgentIdentity;
   readonly logger: ConsolaInstance;
+  /** Quiet time that folds a burst of changes into one pass, when the service still works meanwhile. */
+  readonly debounceMs: number;
+  /** How long an empty set is held back, for a provider that comes straight back. */
+  readonly holdMs: number;
   /** Called after every step, so the state file follows. */
   readonly changed: () => void;
 }
@@ -25,7 +33,8 @@ export interface RunnerOptions {
 export class ServiceRunner {
   private chain: Promise<void> = Promise.resolve();
   private queued = false;
-  private timer: NodeJS.Timeout | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
@@ -37,32 +46,95 @@ export class ServiceRunner {
     return this.facts.plan.role;
   }
 
-  /** Brings the service up; rejects with the reason when it cannot. */
+  /** Brings the service to what its plan says (`scs up`); rejects with the reason when it cannot. */
   start(): Promise<void> {
+    this.facts.wanted = 'running';
     return this.serially(() => this.converge('start'));
   }
 
-  /** Asks for a supervising pass, now or after `debounceMs` of quiet (a burst folds into one pass). */
-  trigger(debounceMs = 0): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    if (debounceMs <= 0) return this.enqueue();
-    this.timer = setTimeout(() => this.enqueue(), debounceMs);
+  /** `scs stop`: drops its endpoints and stops its container, which is kept. */
+  pause(): Promise<void> {
+    this.facts.wanted = 'stopped';
+    return this.serially(() => this.converge('start'));
+  }
+
+  /** `scs restart`: the same container, stopped and started. */
+  restart(): Promise<void> {
+    this.facts.wanted = 'running';
+    return this.serially(async () => {
+      const observed = await this.observe('start');
+      await this.runSteps(restart(this.desired(), observed), 'start');
+      await this.converge('start');
+    });
+  }
+
+  /**
+   * Takes a new plan for the service; requirements whose name and filter are unchanged keep their
+   * watch. Returns the watches no longer needed, for the caller to close.
+   */
+  update(plan: ServicePlan): RequirementFacts[] {
+    const old = this.facts.requires;
+    const same = (a: RequirementFacts['plan'], b: RequirementFacts['plan']) => a.name === b.name && JSON.stringify(a.filter) === JSON.stringify(b.filter);
+    this.facts.requires = plan.requires.map((requirement) => {
+      const kept = old.find((r) => r.plan.endpoint === requirement.endpoint && same(r.plan, requirement));
+      if (!kept) return newRequirement(requirement);
+      kept.plan = requirement;
+      return kept;
+    });
+    this.facts.plan = plan;
+    return old.filter((r) => !this.facts.requires.includes(r));
+  }
+
+  /** Docker said something about its container: look again at once (a death is dropped without delay). */
+  containerChanged(): void {
+    this.trigger(0);
+  }
+
+  /** Disco changed what it requires: when to look again is urgency.ts's rule. */
+  requirementsChanged(): void {
+    const now = Date.now();
+    let soonest: 'now' | 'debounce' | undefined;
+    let holdUntil = Infinity;
+    for (const requirement of this.facts.requires) {
+      const current = addresses(requirement.watch?.endpoints ?? []);
+      if (current.length === 0) requirement.emptiedAt ??= now;
+      else {
+        requirement.emptiedAt = undefined;
+        requirement.lastSeen = requirement.watch!.endpoints;
+      }
+      if (current.join(';') === requirement.applied.join(';')) continue;
+      const u = urgency({ applied: requirement.applied, current, emptiedAt: requirement.emptiedAt }, this.options.holdMs);
+      if (u.kind === 'hold') holdUntil = Math.min(holdUntil, u.untilMs);
+      else if (u.kind === 'now' || !soonest) soonest = u.kind;
+    }
+    if (soonest) this.trigger(soonest === 'now' ? 0 : this.options.debounceMs);
+    if (holdUntil !== Infinity && !this.stopped) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = setTimeout(() => this.trigger(0), Math.max(0, holdUntil - now) + 1);
+    }
   }
 
   /** No more passes; resolves once the one in flight, if any, is done. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    clearTimeout(this.debounceTimer);
+    clearTimeout(this.holdTimer);
     await this.chain;
   }
 
   /** Drops what it provides, then stops and removes its container. */
-  async teardown(): Promise<void> {
+  async teardown(cause?: string): Promise<void> {
     await this.stop();
-    await this.runSteps(teardown(await observeService(this.options.engine, this.options.labels, this.facts, 'supervise')), 'start');
+    await this.runSteps(teardown(await this.observe('supervise'), cause), 'start');
     this.facts.status = 'removed';
     this.options.changed();
+  }
+
+  private trigger(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.debounceTimer);
+    if (delayMs <= 0) return this.enqueue();
+    this.debounceTimer = setTimeout(() => this.enqueue(), delayMs);
   }
 
   private enqueue(): void {
@@ -80,10 +152,19 @@ export class ServiceRunner {
     return run;
   }
 
+  private desired() {
+    return desiredService(this.facts, this.options.identity, this.options.holdMs);
+  }
+
+  private observe(mode: Mode) {
+    return observeService(this.options.engine, this.options.identity, this.facts, mode);
+  }
+
   private async converge(mode: Mode): Promise<void> {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       if (this.stopped) return;
-      const steps = converge(desiredService(this.facts, this.options.labels), await observeService(this.options.engine, this.options.labels, this.facts, mode), mode);
+      const observed = await this.observe(mode);
+      const steps = converge(this.desired(), observed, mode);
       if (steps.length === 0) return this.options.changed(); // What it observed goes on record.
       if (!(await this.runSteps(steps, mode))) return;
     }

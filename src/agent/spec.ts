@@ -9,11 +9,12 @@ import { envKey } from '../names.ts';
 import { configHash, REQUIRE_ENV_PREFIX } from './config-hash.ts';
 import type { ContainerSpec } from './container-engine.ts';
 import { requireEnv } from './env.ts';
+import { containerLabels, type AgentIdentity } from './identity.ts';
 
 export const addresses = (endpoints: readonly Endpoint[]) => endpoints.map((e) => formatHostPort(e.host, e.port));
 
 /** `requires`: endpoint → its current endpoints, for every requirement of the plan. */
-export function containerSpec(plan: ServicePlan, stackLabels: Record<string, string>, requires: ReadonlyMap<string, readonly Endpoint[]>): ContainerSpec {
+export function containerSpec(plan: ServicePlan, identity: AgentIdentity, requires: ReadonlyMap<string, readonly Endpoint[]>): ContainerSpec {
   const env = { ...plan.container.env };
   for (const requirement of plan.requires) Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
   const publish: Record<string, string> = {};
@@ -22,7 +23,7 @@ export function containerSpec(plan: ServicePlan, stackLabels: Record<string, str
     name: plan.container.name,
     image: plan.image.tag,
     env,
-    labels: { ...stackLabels, [LABEL.role]: plan.role },
+    labels: containerLabels(identity, plan.role),
     publish,
     network: plan.container.network,
     restart: plan.container.restart,

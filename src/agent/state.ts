@@ -1,8 +1,10 @@
-// What a running agent tells `scs ps` and `scs down`: written to .scs/state.json beside the stack
-// file, replaced atomically so a reader never sees half of it.
+// What a running agent tells `scs ps` and `scs down`: written to .scs/<project>/state.json beside
+// the stack file (each agent of a stack has its own), replaced atomically so a reader never sees
+// half of it.
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectName } from './identity.ts';
 
 export interface UpdateRecord {
   readonly at: string;
@@ -38,6 +40,14 @@ export interface ServiceRecord {
 
 export interface AgentState {
   readonly pid: number;
+  /** This agent's part of the stack, and the host it runs on. */
+  readonly project: string;
+  readonly host: string;
+  /** The stack files it was started with, and the services it runs (all when empty). */
+  readonly files: readonly string[];
+  readonly roles: readonly string[];
+  /** Where `scs up`, `stop`, `start` and `restart` reach the running agent. */
+  readonly control?: string;
   readonly phase: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
   readonly error?: string;
   readonly stack: string;
@@ -47,19 +57,20 @@ export interface AgentState {
   readonly services: ServiceRecord[];
 }
 
-export const stateDirectory = (stackDirectory: string) => join(stackDirectory, '.scs');
-const stateFile = (stackDirectory: string) => join(stateDirectory(stackDirectory), 'state.json');
+/** The folder of one agent's state, log and control socket. */
+export const stateDirectory = (stackDirectory: string, project = projectName()) => join(stackDirectory, '.scs', project);
+const stateFile = (stackDirectory: string, project?: string) => join(stateDirectory(stackDirectory, project), 'state.json');
 
 export function writeState(stackDirectory: string, state: AgentState): void {
-  mkdirSync(stateDirectory(stackDirectory), { recursive: true });
-  const file = stateFile(stackDirectory);
+  mkdirSync(stateDirectory(stackDirectory, state.project), { recursive: true });
+  const file = stateFile(stackDirectory, state.project);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
 }
 
-export function readState(stackDirectory: string): AgentState | undefined {
+export function readState(stackDirectory: string, project?: string): AgentState | undefined {
   try {
-    return JSON.parse(readFileSync(stateFile(stackDirectory), 'utf8')) as AgentState;
+    return JSON.parse(readFileSync(stateFile(stackDirectory, project), 'utf8')) as AgentState;
   } catch {
     return undefined;
   }

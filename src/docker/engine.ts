@@ -187,6 +187,10 @@ export class Engine implements ContainerEngine {
     }
   }
 
+  async rename(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: false });

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { contextFiles } from '../build-context.ts';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../config/yaml.ts';
+import { parseDuration } from '../duration.ts';
 import { formatName, parseName } from '../names.ts';
 import type { Attributes, AttributeFilter, Protocol } from '../registry/types.ts';
 import { loadImageManifest, type LoadedStack } from './load.ts';
@@ -16,6 +17,8 @@ export interface PlanVolume {
   readonly name: string;
   readonly target: string;
   readonly method: 'named' | 'local';
+  /** Usable by two containers at once: no obstacle to a make-before-break replacement. */
+  readonly shareable: boolean;
   /** The docker volume name, or the absolute host path. */
   readonly source: string;
 }
@@ -65,6 +68,11 @@ export interface ServicePlan {
     /** The image's healthcheck command, which scs also runs itself to notice readiness early. */
     readonly healthcheck: string[] | undefined;
   };
+  /**
+   * How a replacement goes: `start-first` (the new container is up and provided before the old one
+   * is dropped, drained and stopped) when two can run at once; else `stop-first`, with the reason.
+   */
+  readonly replace: { readonly order: 'start-first' | 'stop-first'; readonly why?: string; readonly drainMs: number };
   readonly provides: PlanProvide[];
   readonly requires: PlanRequire[];
   /** Roles of this stack it requires, which must be up first. */
@@ -170,6 +178,7 @@ function compileService(
     name,
     target: manifest.volumes[name]!,
     method: volume.method,
+    shareable: volume.shareable,
     source: volume.method === 'named' ? (volume.name ?? `${stackName}-${environment}-${role}-${name}`) : resolve(directory, volume.path),
   }));
   return {
@@ -186,9 +195,21 @@ function compileService(
     },
     provides,
     requires,
+    replace: { ...replaceOrder(volumes, provides, service.network.method), drainMs: parseDuration(service.drain) },
     dependsOn: requires.map((r) => parseName(r.name)).filter((name) => name.service === stackName && name.environment === environment).map((name) => name.role),
   };
 }
+
+/** Two containers of a service can run side by side unless they would share what only one may hold. */
+function replaceOrder(volumes: PlanVolume[], provides: PlanProvide[], network: 'bridge' | 'host'): { order: 'start-first' | 'stop-first'; why?: string } {
+  const exclusive = volumes.find((volume) => !volume.shareable);
+  if (exclusive) return { order: 'stop-first', why: `volume ${exclusive.name} is not shareable` };
+  const fixed = provides.find((provide) => provide.publish !== undefined);
+  if (fixed) return { order: 'stop-first', why: `${fixed.endpoint} is published on fixed port ${fixed.publish}` };
+  if (network === 'host') return { order: 'stop-first', why: 'it uses the host network' };
+  return { order: 'start-first' };
+}
+
 
 export function generateDockerfile(manifest: ImageManifest, config: Record<string, string>): string {
   const lines = [`FROM ${manifest.from}`];

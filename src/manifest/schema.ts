@@ -60,9 +60,15 @@ export const ImageManifestSchema = v.strictObject({
 });
 export type ImageManifest = v.InferOutput<typeof ImageManifestSchema>;
 
+/** A shareable volume may be used by two containers at once, so it does not stop a make-before-break replacement. */
+const Shareable = v.optional(v.boolean('expected true or false'), false);
 const Volume = v.variant('method', [
-  v.strictObject({ method: v.literal('named'), name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))) }),
-  v.strictObject({ method: v.literal('local'), path: v.string('expected a host path') }),
+  v.strictObject({
+    method: v.literal('named'),
+    name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))),
+    shareable: Shareable,
+  }),
+  v.strictObject({ method: v.literal('local'), path: v.string('expected a host path'), shareable: Shareable }),
 ]);
 
 /** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
@@ -105,6 +111,8 @@ const ServiceSchema = v.strictObject({
   volumes: v.optional(v.record(Label('data'), Volume), {}),
   network: v.optional(v.strictObject({ method: v.picklist(['bridge', 'host'], 'expected "bridge" or "host"') }), { method: 'bridge' as const }),
   restart: v.optional(v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'), 'on-failure'),
+  /** How long a replaced container keeps serving after its endpoints are dropped. */
+  drain: v.optional(Duration, '2s'),
 });
 
 export const StackSchema = v.strictObject({

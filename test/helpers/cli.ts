@@ -10,9 +10,9 @@ export interface Running {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `scs ARGS...` and collects its output. */
-export function scs(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [SCS, ...args], { env: { ...process.env, ...env } });
+/** Starts `scs ARGS...` (in `cwd`, by default this process's) and collects its output. */
+export function scs(args: string[], env: Record<string, string> = {}, cwd?: string): Running {
+  const child = spawn(process.execPath, [SCS, ...args], { env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
   const running: Running = {
     child,
     stdout: '',

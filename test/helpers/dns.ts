@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { DnsServer, type DnsServerOptions } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -49,4 +51,153 @@ export function sampleRegistry(): Registry {
   add('mysql.db.blog.prod', 'fd00::6', 3306, { az: 'us-east-1b' });
   add('http.web.blog.prod', '10.0.0.9', 8080);
   return registry;
+}
+
+export interface WireQueryOptions {
+  id?: number;
+  /** The header's flags word; 0x0100 (RD) unless told. */
+  flags?: number;
+  qclass?: number;
+  /** An OPT record: the advertised UDP size, the EDNS version, the DO bit. */
+  edns?: { size?: number; version?: number; dnssecOk?: boolean };
+  /** Raw bytes appended to the additional section, counted in ARCOUNT as `extraRecords`. */
+  extra?: Buffer;
+  extraRecords?: number;
+}
+
+/** A query in wire form, built by hand so tests control every byte. Labels are written as given (latin1). */
+export function wireQuery(name: string, type: number, options: WireQueryOptions = {}): Buffer {
+  const labels = name
+    .split('.')
+    .filter(Boolean)
+    .map((label) => Buffer.concat([Buffer.from([Buffer.byteLength(label, 'latin1')]), Buffer.from(label, 'latin1')]));
+  const opt = options.edns ? optRecord(options.edns) : Buffer.alloc(0);
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(options.id ?? 0x1234, 0);
+  header.writeUInt16BE(options.flags ?? 0x0100, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE((options.edns ? 1 : 0) + (options.extraRecords ?? 0), 10);
+  const tail = Buffer.alloc(4);
+  tail.writeUInt16BE(type, 0);
+  tail.writeUInt16BE(options.qclass ?? 1, 2);
+  return Buffer.concat([header, ...labels, Buffer.from([0]), tail, opt, options.extra ?? Buffer.alloc(0)]);
+}
+
+export function optRecord({ size = 1232, version = 0, dnssecOk = false }: NonNullable<WireQueryOptions['edns']>): Buffer {
+  const opt = Buffer.alloc(11);
+  opt.writeUInt16BE(41, 1);
+  opt.writeUInt16BE(size, 3);
+  opt[6] = version;
+  opt.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
+  return opt;
+}
+
+export interface WireRecord {
+  section: 'answer' | 'authority' | 'additional';
+  /** The owner name's offset in the message. */
+  nameAt: number;
+  type: number;
+  class: number;
+  ttl: number;
+  rdataAt: number;
+  rdlength: number;
+}
+
+export interface WireReply {
+  id: number;
+  flags: number;
+  rcode: number;
+  counts: [number, number, number, number];
+  /** The question section's bytes, exactly as sent back. */
+  question: Buffer;
+  records: WireRecord[];
+  opt: WireRecord | undefined;
+}
+
+/** Reads a reply's header and record boundaries (no names decoded): enough to check what the wire holds. */
+export function readReply(message: Buffer): WireReply {
+  const counts = [4, 6, 8, 10].map((at) => message.readUInt16BE(at)) as WireReply['counts'];
+  let offset = 12;
+  for (let i = 0; i < counts[0]; i++) offset = skipName(message, offset) + 4;
+  const question = message.subarray(12, offset);
+  const records: WireRecord[] = [];
+  const sections = ['answer', 'authority', 'additional'] as const;
+  sections.forEach((section, s) => {
+    for (let i = 0; i < counts[s + 1]!; i++) {
+      const nameAt = offset;
+      const after = skipName(message, offset);
+      const rdlength = message.readUInt16BE(after + 8);
+      records.push({
+        section,
+        nameAt,
+        type: message.readUInt16BE(after),
+        class: message.readUInt16BE(after + 2),
+        ttl: message.readUInt32BE(after + 4),
+        rdataAt: after + 10,
+        rdlength,
+      });
+      offset = after + 10 + rdlength;
+    }
+  });
+  if (offset !== message.length) throw new Error(`reply has ${message.length - offset} bytes after its last record`);
+  const flags = message.readUInt16BE(2);
+  const opt = records.find((record) => record.type === 41);
+  return { id: message.readUInt16BE(0), flags, rcode: (flags & 0xf) | (opt ? message[opt.rdataAt - 6]! << 4 : 0), counts, question, records, opt };
+}
+
+export function skipName(message: Buffer, offset: number): number {
+  for (;;) {
+    const length = message[offset]!;
+    if (length === 0) return offset + 1;
+    if ((length & 0xc0) === 0xc0) return offset + 2;
+    offset += 1 + length;
+  }
+}
+
+/** One datagram to the server on 127.0.0.1, and its reply. */
+export function rawUdp(port: number, message: Buffer, timeoutMs = 2000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no reply'));
+    }, timeoutMs);
+    socket.on('message', (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    });
+    socket.send(message, port, '127.0.0.1');
+  });
+}
+
+/** Sends messages over one TCP connection in a single write, and collects `expected` replies. */
+export function rawTcp(port: number, messages: Buffer[], expected = messages.length, timeoutMs = 5000): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const replies: Buffer[] = [];
+    let received = Buffer.alloc(0);
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.write(Buffer.concat(messages.flatMap((message) => [Buffer.from([message.length >> 8, message.length & 255]), message])));
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${replies.length} of ${expected} replies within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      while (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) {
+        replies.push(received.subarray(2, 2 + received.readUInt16BE(0)));
+        received = received.subarray(2 + received.readUInt16BE(0));
+      }
+      if (replies.length >= expected) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(replies);
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }

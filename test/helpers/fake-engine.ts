@@ -87,6 +87,15 @@ export class FakeEngine implements ContainerEngine {
     this.emit(c, 'die');
   }
 
+  async rename(id: string, name: string): Promise<void> {
+    this.calls.push(`rename ${id} ${name}`);
+    const c = this.must(id);
+    for (const other of this.containers.values()) {
+      if (other !== c && other.spec.name === name) throw new Error(`Conflict. The container name "/${name}" is already in use by container "${other.id}"`);
+    }
+    c.spec.name = name;
+  }
+
   async remove(id: string): Promise<void> {
     this.calls.push(`remove ${id}`);
     const c = this.containers.get(id);

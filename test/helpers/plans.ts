@@ -12,7 +12,9 @@ export interface ServiceSketch {
   restart?: ServicePlan['container']['restart'];
   env?: Record<string, string>;
   image?: string;
-  volumes?: Array<{ name: string; target: string }>;
+  volumes?: Array<{ name: string; target: string; shareable?: boolean }>;
+  publish?: number;
+  drainMs?: number;
 }
 
 export const STACK = 'shop';
@@ -24,7 +26,7 @@ export function service(role: string, sketch: ServiceSketch = {}): ServicePlan {
     name: `${endpoint}.${role}.${STACK}.${ENVIRONMENT}`,
     port,
     protocol: 'tcp',
-    publish: undefined,
+    publish: sketch.publish,
     attributes: {},
   }));
   const requires: PlanRequire[] = (sketch.requires ?? []).map(({ endpoint, role: provider, liveupdate }) => ({
@@ -41,11 +43,15 @@ export function service(role: string, sketch: ServiceSketch = {}): ServicePlan {
       env: { ...sketch.env, SCS_ENVIRONMENT: ENVIRONMENT, SCS_SERVICE: STACK, SCS_ROLE: role },
       network: 'bridge',
       restart: sketch.restart ?? 'no',
-      volumes: (sketch.volumes ?? []).map(({ name, target }) => ({ name, target, method: 'named', source: `${STACK}-${ENVIRONMENT}-${role}-${name}` })),
+      volumes: (sketch.volumes ?? []).map(({ name, target, shareable = false }) => ({ name, target, method: 'named', shareable, source: `${STACK}-${ENVIRONMENT}-${role}-${name}` })),
       healthcheck: sketch.healthcheck,
     },
     provides,
     requires,
+    replace:
+      (sketch.volumes ?? []).some((v) => !v.shareable) || sketch.publish !== undefined
+        ? { order: 'stop-first', why: 'exclusive', drainMs: sketch.drainMs ?? 0 }
+        : { order: 'start-first', drainMs: sketch.drainMs ?? 0 },
     dependsOn: (sketch.requires ?? []).map((r) => r.role),
   };
 }

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { dig, sampleRegistry, startDns } from '../helpers/dns.ts';
+import { dig, rawUdp, sampleRegistry, startDns } from '../helpers/dns.ts';
 
 const run = promisify(execFile);
 const SRV = '_mysql._tcp.db.blog.prod.disco';
@@ -250,20 +250,4 @@ function twoQuestions(): Buffer {
   const question = Buffer.from([2, 100, 98, 5, 100, 105, 115, 99, 111, 0, 0, 1, 0, 1]); // db.disco A IN
   const header = Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 2, 0, 0, 0, 0, 0, 0]);
   return Buffer.concat([header, question, question]);
-}
-
-function rawUdp(port: number, message: Buffer, timeoutMs = 2000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error('no reply'));
-    }, timeoutMs);
-    socket.on('message', (reply) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(reply);
-    });
-    socket.send(message, port, '127.0.0.1');
-  });
 }

@@ -51,7 +51,9 @@ describe.skipIf(dockerProblem !== undefined)(`scs up takes over what it finds${d
     const web = (await container('web'))!;
     const client = (await container('client'))!;
 
-    writeFileSync(join(dir, 'greeting.yaml'), 'services:\n  web:\n    config:\n      GREETING: hello again\n');
+    // A greeting of this run's own: its image cannot have been built before.
+    const greeting = `hello again ${process.pid}-${Date.now()}`;
+    writeFileSync(join(dir, 'greeting.yaml'), `services:\n  web:\n    config:\n      GREETING: ${greeting}\n`);
     const changed = [...files(), '-f', join(dir, 'greeting.yaml')];
     const dry = scs(['up', '--dry-run', ...changed]);
     expect(await dry.exited, dry.stderr).toBe(0);
@@ -69,6 +71,6 @@ describe.skipIf(dockerProblem !== undefined)(`scs up takes over what it finds${d
     const state = readState(dir)!;
     const address = state.services.find((s) => s.role === 'web')!.provides[0]!.address;
     await eventuallyAsync(async () => (await engine.exec(client.id, ['cat', '/state/upstream'], {})).output.trim() === address, 15_000, `the client to follow web to ${address}`);
-    await eventuallyAsync(async () => (await engine.exec(client.id, ['cat', '/state/last'], {})).output.includes('hello again'), 15_000, 'the client to fetch the new page');
+    await eventuallyAsync(async () => (await engine.exec(client.id, ['cat', '/state/last'], {})).output.includes(greeting), 15_000, 'the client to fetch the new page');
   }, 180_000);
 });

@@ -1,24 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { answer, TYPE } from '../../dns/answer.ts';
 import { encodeAnswer } from '../../dns/encode.ts';
-import { parseQuery, RCODE, Rejection, type Query } from '../../dns/query.ts';
+import { RCODE } from '../../dns/constants.ts';
+import { parseQuery, Rejection, type Query } from '../../dns/query.ts';
+import { errorReply } from '../../dns/reply.ts';
 import { addressLabel, buildZoneView } from '../../dns/view.ts';
 import { findZone, makeZone } from '../../dns/zones.ts';
 import { Registry } from '../../src/registry/registry.ts';
+import { readReply, wireQuery } from '../helpers/dns.ts';
 
-/** A query in wire form, built by hand so tests control every byte. */
-function wireQuery(name: string, type: number, { id = 0x1234, edns = undefined as number | undefined, flags = 0x0100 } = {}): Buffer {
-  const labels = name.split('.').filter(Boolean).map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'latin1')]));
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(flags, 2);
-  header.writeUInt16BE(1, 4);
-  header.writeUInt16BE(edns === undefined ? 0 : 1, 10);
-  const tail = Buffer.alloc(4);
-  tail.writeUInt16BE(type, 0);
-  tail.writeUInt16BE(1, 2);
-  const opt = edns === undefined ? Buffer.alloc(0) : Buffer.from([0, 0, 41, edns >> 8, edns & 255, 0, 0, 0, 0, 0, 0]);
-  return Buffer.concat([header, ...labels, Buffer.from([0]), tail, opt]);
+/** The name at `start`, which must end exactly at `end` without a compression pointer; '' if it does not. */
+function uncompressedName(message: Buffer, start: number, end: number): string {
+  const labels: string[] = [];
+  let at = start;
+  while (at < end) {
+    const length = message[at]!;
+    if (length & 0xc0) return ''; // a pointer
+    if (length === 0) return at + 1 === end ? `${labels.join('.')}.` : '';
+    labels.push(message.toString('latin1', at + 1, at + 1 + length));
+    at += 1 + length;
+  }
+  return '';
 }
 
 function registry() {
@@ -34,7 +36,7 @@ function registry() {
 
 describe('the query guard', () => {
   it('reads a query with EDNS, folding case', () => {
-    const query = parseQuery(wireQuery('DB.Blog.prod.disco', TYPE.A, { edns: 4096 })) as Query;
+    const query = parseQuery(wireQuery('DB.Blog.prod.disco', TYPE.A, { edns: { size: 4096 } })) as Query;
     expect(query).toMatchObject({ id: 0x1234, labels: ['db', 'blog', 'prod', 'disco'], plain: true, type: 1, recursionDesired: true, edns: { udpSize: 4096, version: 0 } });
   });
 
@@ -74,6 +76,29 @@ describe('the query guard', () => {
     hostile.writeUInt16BE(0xffff, 8);
     hostile.writeUInt16BE(0xffff, 10);
     expect((parseQuery(hostile) as Rejection).rcode).toBe(RCODE.formErr);
+  });
+
+  it('keeps the question and the OPT record of a packet it rejects, for the error reply to echo', () => {
+    const notify = parseQuery(wireQuery('a.disco', 6, { flags: 0x2110, edns: { dnssecOk: true } })) as Rejection;
+    expect(notify).toMatchObject({ rcode: RCODE.notImp, question: { questionStart: 12, questionEnd: 25 }, edns: { dnssecOk: true, version: 0 } });
+    const reply = errorReply(wireQuery('a.disco', 6, { flags: 0x2110, edns: { dnssecOk: true } }), notify);
+    expect(readReply(reply)).toMatchObject({ rcode: RCODE.notImp, counts: [1, 0, 0, 1], flags: 0xa110 | RCODE.notImp });
+    const garbled = parseQuery(Buffer.concat([wireQuery('a.disco', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])])) as Rejection;
+    expect(garbled.question).toBeUndefined();
+    expect(readReply(errorReply(Buffer.concat([wireQuery('a.disco', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]), garbled)).counts).toEqual([0, 0, 0, 0]);
+  });
+
+  it('never makes an error reply larger than the query: no amplification', () => {
+    for (const query of [
+      wireQuery('a.disco', 1, { flags: 0x2800 }),
+      wireQuery('a.disco', 1, { flags: 0x2800, edns: {} }),
+      wireQuery('a.disco', 1, { edns: {}, extra: Buffer.from([0, 0, 1]), extraRecords: 1 }),
+      Buffer.concat([Buffer.from([1, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), Buffer.from([0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0])]),
+    ]) {
+      const rejection = parseQuery(query) as Rejection;
+      expect(rejection.rcode).toBeDefined();
+      expect(errorReply(query, rejection).length).toBeLessThanOrEqual(query.length);
+    }
   });
 
   it('marks names with characters ours never have as not plain', () => {
@@ -138,11 +163,23 @@ describe('answers', () => {
     expect(ask('db.blog.prod', TYPE.ANY).answers).toMatchObject([{ type: TYPE.HINFO }]);
   });
 
-  it('never compresses an SRV target (RFC 2782)', () => {
-    const query = parseQuery(wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV)) as Query;
-    const bytes = encodeAnswer(query, ask('_mysql._tcp.db.blog.prod', TYPE.SRV), { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 }, 65535);
-    const target = Buffer.from('\u000810-0-0-5\u0004addr\u0005disco\u0000', 'latin1');
-    expect(bytes.indexOf(target)).toBeGreaterThan(0);
+  it('never compresses an SRV target (RFC 2782): every one, in the answer and in the additional section', () => {
+    const options = { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 };
+    const cases = [
+      ['_mysql._tcp.db.blog.prod', TYPE.SRV, 3],
+      ['_mysql._tcp.db.blog.prod', TYPE.PTR, 3], // DNS-SD browse: the instances' SRVs ride in the additional section.
+      ['10-0-0-6-3306._mysql._tcp.db.blog.prod', TYPE.SRV, 1],
+      ['_http._tcp.web.blog.prod', TYPE.SRV, 1],
+    ] as const;
+    for (const [name, type, count] of cases) {
+      const query = parseQuery(wireQuery(`${name}.disco`, type)) as Query;
+      const bytes = encodeAnswer(query, ask(name, type), options, 65535);
+      const targets = readReply(bytes)
+        .records.filter((record) => record.type === TYPE.SRV)
+        .map((record) => uncompressedName(bytes, record.rdataAt + 6, record.rdataAt + record.rdlength));
+      expect(targets, `${name} ${type}`).toHaveLength(count);
+      expect(targets.every((target) => target.endsWith('.')), `${name} ${type}: ${targets.join(' ')}`).toBe(true);
+    }
   });
 
   it('keeps a UDP answer within the limit, setting TC when the answers do not fit', () => {

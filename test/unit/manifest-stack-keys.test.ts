@@ -21,6 +21,7 @@ function project(files: Record<string, string>): string {
 const image = 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n';
 const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 const SECRET = 'correct horse battery staple';
+const IDENTITY = { stack: 'shop', environment: 'default', project: 'host-1', host: 'host-1' };
 
 describe('top-level x- keys', () => {
   it('hold anchors that services merge in, and are not part of the plan', () => {
@@ -104,7 +105,7 @@ describe('secrets', () => {
       { name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' },
       { name: 'api-key', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key' },
     ]);
-    const spec = containerSpec(plan.services.find((s) => s.role === 'b')!, {}, new Map());
+    const spec = containerSpec(plan.services.find((s) => s.role === 'b')!, IDENTITY, new Map());
     expect(spec.mounts).toEqual([
       { type: 'bind', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password', readOnly: true },
       { type: 'bind', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key', readOnly: true },
@@ -120,7 +121,7 @@ describe('secrets', () => {
     writeFileSync(join(dir, 'secrets/db'), 'another password');
     const after = compileAt(dir);
     expect(after.services.map((s) => s.image.tag)).toEqual(before.services.map((s) => s.image.tag));
-    const hashes = (plan: typeof before) => plan.services.map((s) => containerSpec(s, {}, new Map()).labels['scs.config-hash']);
+    const hashes = (plan: typeof before) => plan.services.map((s) => containerSpec(s, IDENTITY, new Map()).labels['scs.config-hash']);
     expect(hashes(after)).toEqual(hashes(before));
   });
 

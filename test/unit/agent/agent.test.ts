@@ -1,11 +1,9 @@
 // The agent against an in-memory engine and the real registry: each rule of its life, in milliseconds.
 // test/integration/up.test.ts checks the same life on the real Docker Engine.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
-import type { AgentState } from '../../../src/agent/state.ts';
+import { readState } from '../../../src/agent/state.ts';
 import type { ServicePlan } from '../../../src/manifest/compile.ts';
 import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
@@ -27,14 +25,17 @@ afterEach(async () => {
   for (const agent of agents.splice(0)) await agent.down();
 });
 
-function rig(services: ServicePlan[], { engine = new FakeEngine(), disco = new MemoryDisco(engine.calls), debounceMs = 20, waitTimeoutMs = 2000 } = {}): Rig {
-  const plan = stackPlan(services);
-  const agent = new Agent(plan, { engine, client: disco, advertise: '192.0.2.1', waitTimeoutMs, debounceMs, logger: quietLogger, disco: 'memory' });
+function rig(
+  services: ServicePlan[],
+  { engine = new FakeEngine(), disco = new MemoryDisco(engine.calls), debounceMs = 20, waitTimeoutMs = 2000, holdMs = 300, project = 'one', directory = undefined as string | undefined } = {},
+): Rig {
+  const plan = { ...stackPlan(services), ...(directory ? { directory } : {}) };
+  const agent = new Agent(plan, { engine, client: disco, advertise: '192.0.2.1', waitTimeoutMs, debounceMs, holdMs, logger: quietLogger, disco: 'memory', project });
   agents.push(agent);
   return { engine, disco, agent, directory: plan.directory };
 }
 
-const state = (directory: string) => JSON.parse(readFileSync(join(directory, '.scs/state.json'), 'utf8')) as AgentState;
+const state = (directory: string, project = 'one') => readState(directory, project)!;
 const envOf = (engine: FakeEngine, role: string) => engine.byRole(role)!.spec.env;
 
 describe('the agent', () => {
@@ -79,9 +80,10 @@ describe('the agent', () => {
     engine.kill('c1');
     await eventually(() => engine.calls.includes('start c3'), 2000, 'the replacement');
     await sleep(100);
-    expect(engine.trace()).toBe('kill c1, drop http.web.shop.test, exec c2, stop c2, remove c2, create c3, start c3');
+    // client has no volume: its replacement starts first, and the old one goes once the new one is up.
+    expect(engine.trace()).toBe('kill c1, drop http.web.shop.test, exec c2, create c3, start c3, stop c2, remove c2, rename c3 scs-shop-test-client');
     expect(envOf(engine, 'client').SCS_REQUIRE_HTTP).toBe('');
-    await eventually(() => state(directory).services[1]!.lastStep?.step === 'ready', 2000, 'the state file');
+    await eventually(() => state(directory).services[1]!.lastStep?.step === 'promote', 2000, 'the state file');
     expect(state(directory).services[1]!.lastStep).toMatchObject({ ok: true, cause: 'replace: liveupdate of http failed (exit 3)' });
   });
 
@@ -111,7 +113,7 @@ describe('the agent', () => {
     const second = rig([web({ env: { GREETING: 'changed' } }), client()], { engine, disco: new MemoryDisco(engine.calls) });
     await second.agent.up();
     expect(engine.trace()).toBe(
-      'stop c1, remove c1, create c3, start c3, provide http.web.shop.test 192.0.2.1:32769, exec c2',
+      'create c3, start c3, provide http.web.shop.test 192.0.2.1:32769, stop c1, remove c1, rename c3 scs-shop-test-web, exec c2',
     );
   });
 
@@ -140,5 +142,156 @@ describe('the agent', () => {
   it('waits for what a service requires, and gives up after the wait timeout', async () => {
     const { agent } = rig([client()], { waitTimeoutMs: 100 });
     await expect(agent.up()).rejects.toThrow('timed out after 0 s waiting for http.web.shop.test (--wait-timeout)');
+  });
+});
+
+describe('the agent, on one live update per move', () => {
+  it('holds an empty set back, so a provider that comes straight back costs one update, to its new address', async () => {
+    const { engine, agent } = rig([web(), client()], { holdMs: 1000 });
+    await agent.up();
+    const updates: string[] = [];
+    engine.onExec = (_id, _command, env) => (updates.push(env.SCS_REQUIRE_HTTP!), { exitCode: 0, output: '' });
+    engine.kill('c1');
+    await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop');
+    engine.restart('c1', { newPorts: true });
+    await eventually(() => updates.length > 0, 2000, 'the update');
+    await sleep(1200); // Past the hold: no update to nothing comes after.
+    expect(updates).toEqual(['192.0.2.1:32769']);
+  });
+
+  it('keeps holding while another requirement moves: only that one is updated', async () => {
+    const db = service('db', { provides: [{ endpoint: 'sql', port: 3306 }], restart: 'always' });
+    const app = service('app', {
+      requires: [
+        { endpoint: 'http', role: 'web', liveupdate: ['/update.sh'] },
+        { endpoint: 'sql', role: 'db', liveupdate: ['/update.sh'] },
+      ],
+    });
+    const { engine, agent } = rig([web(), db, app], { holdMs: 60_000 });
+    await agent.up();
+    const updates: string[] = [];
+    engine.onExec = (_id, _command, env) => (updates.push(`http=${env.SCS_REQUIRE_HTTP} sql=${env.SCS_REQUIRE_SQL}`), { exitCode: 0, output: '' });
+    engine.kill('c1'); // web: held empty for a minute.
+    await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop of web');
+    engine.kill('c2');
+    engine.restart('c2', { newPorts: true }); // db moves: that one is applied, web's old address kept.
+    await eventually(() => updates.length > 0, 2000, 'the update');
+    await sleep(100);
+    expect(updates).toEqual(['http=192.0.2.1:32768 sql=192.0.2.1:32770']);
+  });
+
+  it('keeps the held endpoints in a container it replaces meanwhile', async () => {
+    const db = service('db', { provides: [{ endpoint: 'sql', port: 3306 }] });
+    const plain = service('plain', { requires: [{ endpoint: 'http', role: 'web' }, { endpoint: 'sql', role: 'db' }] });
+    const { engine, agent } = rig([web(), db, plain], { holdMs: 60_000 });
+    await agent.up();
+    engine.kill('c1');
+    await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop of web');
+    engine.kill('c2');
+    engine.restart('c2', { newPorts: true });
+    await eventually(() => engine.calls.includes('start c4'), 2000, 'plain to be replaced, having no live update');
+    expect(envOf(engine, 'plain').SCS_REQUIRE_HTTP).toBe('192.0.2.1:32768');
+    expect(envOf(engine, 'plain').SCS_REQUIRE_SQL).toBe('192.0.2.1:32770');
+  });
+});
+
+describe('the agent, running', () => {
+  it('converges to a new plan: adds, replaces what changed, leaves the rest, removes what is gone', async () => {
+    const { engine, agent } = rig([web(), client(), service('cron')]);
+    await agent.up();
+    engine.calls.length = 0;
+    const next = stackPlan([web({ env: { GREETING: 'changed' } }), client(), service('worker')]);
+    await agent.apply(next);
+    expect(engine.trace()).toBe(
+      [
+        'stop c3, remove c3', // cron, gone from the stack
+        // web, changed: start-first, the new one provided before the old one is dropped
+        'create c4, start c4, provide http.web.shop.test 192.0.2.1:32769, drop http.web.shop.test, stop c1, remove c1, rename c4 scs-shop-test-web',
+        'create c5, start c5', // worker, new
+      ].join(', '),
+    );
+    await eventually(() => engine.calls.includes('exec c2'), 2000, 'the client to follow web');
+  });
+
+  it('stops, starts and restarts services on request, keeping their containers', async () => {
+    const { engine, agent, directory } = rig([web(), client()]);
+    await agent.up();
+    engine.calls.length = 0;
+    await agent.control('stop', ['web']);
+    expect(engine.trace()).toBe('drop http.web.shop.test, stop c1');
+    expect(state(directory).services[0]!.status).toBe('stopped (scs stop)');
+    engine.calls.length = 0;
+    await agent.control('start', ['web']);
+    expect(engine.trace()).toBe('start c1, provide http.web.shop.test 192.0.2.1:32768');
+    engine.calls.length = 0;
+    await agent.control('restart', ['web']);
+    expect(engine.trace()).toBe('drop http.web.shop.test, stop c1, start c1, provide http.web.shop.test 192.0.2.1:32768');
+    await expect(agent.control('stop', ['db'])).rejects.toThrow('this agent does not run "db" (it runs: web, client)');
+  });
+
+  it('touches only its own containers: two agents on one engine, and one comes down', async () => {
+    const engine = new FakeEngine();
+    const disco = new MemoryDisco(engine.calls);
+    const first = rig([web()], { engine, disco, project: 'east' });
+    const second = rig([service('db', { provides: [{ endpoint: 'sql', port: 3306 }] })], { engine, disco, project: 'west', directory: first.directory });
+    await first.agent.up();
+    await second.agent.up();
+    agents.splice(agents.indexOf(first.agent), 1);
+    await first.agent.down();
+    expect([...engine.containers.values()].map((c) => `${c.spec.name} ${c.spec.labels['scs.agent']}`)).toEqual(['scs-shop-test-db west']);
+    expect(state(first.directory, 'west').services[0]!.status).toBe('running');
+    expect(state(first.directory, 'east').phase).toBe('stopped');
+  });
+
+  it('reports a container removed behind its back as lost, and drops what it provided', async () => {
+    const { engine, agent, directory } = rig([web()]);
+    await agent.up();
+    engine.calls.length = 0;
+    await engine.remove('c1');
+    await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop');
+    await eventually(() => state(directory).services[0]!.status === 'lost: removed outside scs', 2000, 'the state file');
+    engine.calls.length = 0;
+    await agent.apply(stackPlan([web()]));
+    expect(engine.trace()).toBe('create c2, start c2, provide http.web.shop.test 192.0.2.1:32769');
+  });
+});
+
+describe('the agent, replacing a service', () => {
+  it('replaces a stateless provider make-before-break: its dependent moves over in one update, before the old one stops', async () => {
+    const { engine, agent } = rig([web({ drainMs: 150 }), client()], { debounceMs: 50 });
+    await agent.up();
+    const updates: Array<{ env: string; oldRunning: boolean }> = [];
+    engine.onExec = (_id, _command, env) => {
+      updates.push({ env: env.SCS_REQUIRE_HTTP!, oldRunning: engine.containers.get('c1')?.running === true });
+      return { exitCode: 0, output: '' };
+    };
+    engine.calls.length = 0;
+    await agent.apply(stackPlan([web({ drainMs: 150, env: { GREETING: 'new' } }), client()]));
+    expect(engine.trace()).toMatch(
+      /^create c3, start c3, provide http\.web\.shop\.test 192\.0\.2\.1:32769, drop http\.web\.shop\.test, (exec c2, )?stop c1, remove c1, rename c3 scs-shop-test-web/,
+    );
+    await eventually(() => updates.length > 0, 2000, 'the update');
+    await sleep(100);
+    expect(updates).toEqual([{ env: '192.0.2.1:32769', oldRunning: true }]);
+  });
+
+  it('replaces a service with a volume it may not share stop-first', async () => {
+    const { engine, agent } = rig([web({ volumes: [{ name: 'data', target: '/data' }] })]);
+    await agent.up();
+    engine.calls.length = 0;
+    await agent.apply(stackPlan([web({ volumes: [{ name: 'data', target: '/data' }], env: { GREETING: 'new' } })]));
+    expect(engine.trace()).toBe('drop http.web.shop.test, stop c1, remove c1, create c2, start c2, provide http.web.shop.test 192.0.2.1:32769');
+  });
+
+  it('clears away the next container of a replacement an earlier agent did not finish', async () => {
+    const first = rig([web()]);
+    await first.agent.up();
+    agents.pop(); // It "died".
+    const engine = first.engine;
+    await engine.create({ ...engine.containers.get('c1')!.spec, name: 'scs-shop-test-web-next' });
+    engine.calls.length = 0;
+    const second = rig([web()], { engine, disco: new MemoryDisco(engine.calls), directory: first.directory });
+    await second.agent.up();
+    expect(engine.trace()).toBe('remove c2, provide http.web.shop.test 192.0.2.1:32768');
   });
 });

@@ -24,9 +24,15 @@ describe('the agent, when two requirements of one service move at once', () => {
   it('replaces the container once when both live updates fail', async () => {
     const engine = new FakeEngine();
     const disco = new MemoryDisco();
+    // Each requirement keeps one endpoint while the other moves: both changes are of the kind that
+    // waits for the debounce (see urgency.ts), so they reach the agent together, as one move.
+    await disco.place('a.alpha.shop.test', '10.0.0.5', 1000);
+    await disco.place('b.beta.shop.test', '10.0.0.6', 2000);
     const dropA = await disco.place('a.alpha.shop.test', '10.0.0.1', 1000);
     const dropB = await disco.place('b.beta.shop.test', '10.0.0.2', 2000);
+    // With a volume it may not share, app is replaced stop-first: the trace the issue reported.
     const app = service('app', {
+      volumes: [{ name: 'data', target: '/data' }],
       requires: [
         { endpoint: 'a', role: 'alpha', liveupdate: ['update-a'] },
         { endpoint: 'b', role: 'beta', liveupdate: ['update-b'] },
@@ -53,7 +59,7 @@ describe('the agent, when two requirements of one service move at once', () => {
 
     expect(engine.trace()).toBe('exec c1, exec c1, stop c1, remove c1, create c2, start c2');
     const env = engine.byRole('app')!.spec.env;
-    expect(env.SCS_REQUIRE_A).toBe('10.0.0.3:1000');
-    expect(env.SCS_REQUIRE_B).toBe('10.0.0.4:2000');
+    expect(env.SCS_REQUIRE_A).toBe('10.0.0.3:1000;10.0.0.5:1000');
+    expect(env.SCS_REQUIRE_B).toBe('10.0.0.4:2000;10.0.0.6:2000');
   });
 });

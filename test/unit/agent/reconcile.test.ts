@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../src/agent/plan.ts';
-import { converge, teardown, type DesiredService, type Mode, type ObservedContainer, type ObservedService } from '../../../src/agent/reconcile.ts';
+import { converge, restart, teardown, type DesiredService, type Mode, type ObservedContainer, type ObservedService } from '../../../src/agent/reconcile.ts';
 
-const desired = (over: Partial<DesiredService> = {}): DesiredService => ({ configHash: 'h1', provides: true, requires: [], ...over });
+const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
+  running: true,
+  configHash: 'h1',
+  provides: true,
+  requires: [],
+  replace: { order: 'stop-first', drainMs: 0 },
+  ...over,
+});
 const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
   id: 'c1',
   run: 'c1@1',
@@ -12,11 +19,18 @@ const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => 
   exitCode: 0,
   ...over,
 });
-const observed = (over: Partial<ObservedService> = {}): ObservedService => ({ container: container(), ready: true, provisions: 'current', requires: [], ...over });
+const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
+  container: container(),
+  ready: true,
+  provisions: 'current',
+  requires: [],
+  next: undefined,
+  ...over,
+});
 const plan = (d: DesiredService, o: ObservedService, mode: Mode = 'supervise') => formatPlan('web', converge(d, o, mode));
 
 const requiring = (current: Record<string, string[]>, liveupdate = true) =>
-  desired({ requires: Object.entries(current).map(([endpoint, endpoints]) => ({ endpoint, current: endpoints, liveupdate })) });
+  desired({ requires: Object.entries(current).map(([endpoint, endpoints]) => ({ endpoint, current: endpoints, liveupdate, holdingEmpty: false })) });
 const configured = (applied: Record<string, string[]>, failed: Record<string, { endpoints: string[]; reason: string }> = {}) =>
   Object.entries(applied).map(([endpoint, endpoints]) => ({ endpoint, applied: endpoints, failed: failed[endpoint] }));
 
@@ -53,9 +67,44 @@ describe('converge', () => {
     );
   });
 
-  it('replaces a stopped container when starting, but only drops a dead one when supervising', () => {
+  it('replaces start-first when it may: the new container is provided before the old one is dropped, drained and stopped', () => {
+    const startFirst = desired({ configHash: 'h2', replace: { order: 'start-first', drainMs: 2000 } });
+    expect(plan(startFirst, observed())).toBe(
+      [
+        'web: create next (replace: its configuration changed)',
+        'web: start next (replace: its configuration changed)',
+        'web: ready next (replace: its configuration changed)',
+        'web: provide next (replace: its configuration changed)',
+        'web: drop (replace: its configuration changed)',
+        'web: drain 2000 ms (replace: its configuration changed)',
+        'web: stop (replace: its configuration changed)',
+        'web: remove (replace: its configuration changed)',
+        'web: promote (replace: its configuration changed)',
+      ].join('\n'),
+    );
+    // Nothing to keep serving: stop-first, as for a container that is not running.
+    expect(plan(startFirst, observed({ container: container({ running: false }), provisions: 'none' }), 'start')).toMatch(/^web: stop \(replace/);
+  });
+
+  it('clears away a next container left by a replacement that did not finish, before anything else', () => {
+    expect(plan(desired({ configHash: 'h2' }), observed({ next: { provided: true, running: true } }))).toBe(
+      [
+        'web: drop next (an earlier replacement did not finish)',
+        'web: stop next (an earlier replacement did not finish)',
+        'web: remove next (an earlier replacement did not finish)',
+      ].join('\n'),
+    );
+  });
+
+  it('starts a stopped container again when starting, but only drops a dead one when supervising', () => {
     const dead = observed({ container: container({ running: false, exitCode: 137 }) });
-    expect(plan(desired(), dead, 'start')).toMatch(/^web: drop \(replace: its container is not running \(exited with status 137\)\)\nweb: stop/);
+    expect(plan(desired(), { ...dead, provisions: 'none', ready: false }, 'start')).toBe(
+      [
+        'web: start (its container had stopped (status 137))',
+        'web: ready (its container had stopped (status 137))',
+        'web: provide (its container had stopped (status 137))',
+      ].join('\n'),
+    );
     expect(plan(desired(), dead, 'supervise')).toBe('web: drop (its container exited with status 137)');
     expect(plan(desired(), { ...dead, provisions: 'none' }, 'supervise')).toBe('');
   });
@@ -76,6 +125,13 @@ describe('converge', () => {
     const o = observed({ requires: configured({ a: ['10.0.0.1:1'], b: ['10.0.0.2:2'], c: ['10.0.0.5:3'] }) });
     expect(plan(d, o)).toBe(['web: liveupdate a (a → 10.0.0.3:1)', 'web: liveupdate b (b → 10.0.0.4:2)'].join('\n'));
     expect(plan(requiring({ a: [] }), observed({ requires: configured({ a: ['10.0.0.1:1'] }) }))).toBe('web: liveupdate a (a → nothing)');
+  });
+
+  it('holds back an empty set while it is held, and applies it once the hold is over', () => {
+    const o = observed({ requires: configured({ a: ['10.0.0.1:1'] }) });
+    const held = desired({ requires: [{ endpoint: 'a', current: [], liveupdate: true, holdingEmpty: true }] });
+    expect(plan(held, o)).toBe('');
+    expect(plan(requiring({ a: [] }), o)).toBe('web: liveupdate a (a → nothing)');
   });
 
   it('replaces once, for every reason, when live updates failed for what is current', () => {
@@ -127,5 +183,19 @@ describe('teardown', () => {
     expect(formatPlan('web', teardown(observed()))).toBe(['web: drop (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'));
     expect(formatPlan('web', teardown(observed({ provisions: 'none' })))).toBe(['web: stop (scs down)', 'web: remove (scs down)'].join('\n'));
     expect(teardown(observed({ container: undefined, provisions: 'none' }))).toEqual([]);
+  });
+});
+
+describe('stop and restart', () => {
+  it('drops and stops a service that is not wanted running, keeping its container', () => {
+    expect(plan(desired({ running: false }), observed())).toBe(['web: drop (scs stop)', 'web: stop (scs stop)'].join('\n'));
+    expect(plan(desired({ running: false }), observed({ container: container({ running: false }), provisions: 'none' }))).toBe('');
+  });
+
+  it('restarts the same container, its endpoints dropped meanwhile', () => {
+    expect(formatPlan('web', restart(desired(), observed()))).toBe(
+      ['web: drop (scs restart)', 'web: stop (scs restart)', 'web: start (scs restart)', 'web: ready (scs restart)', 'web: provide (scs restart)'].join('\n'),
+    );
+    expect(restart(desired(), observed({ container: undefined }))).toEqual([]);
   });
 });

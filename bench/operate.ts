@@ -1,0 +1,176 @@
+// The running-stack half of bench:up. A relay service requires web and serves its page; a client
+// on the host asks the relay every 50 ms while web is replaced or crashes, and counts what failed.
+//  - replacement: web's config changes and `scs up web` rolls it out, start-first (web is stateless)
+//    and stop-first (web published on a fixed port); docker-compose recreating web, for reference;
+//  - crash: web's process is killed and Docker restarts it; time until the relay answers again.
+
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Engine, LABEL } from '../src/docker/engine.ts';
+import { which } from './lib/processes.ts';
+import { ms, printTable, summarize } from './lib/stats.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const scs = join(root, 'bin/scs.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** Asks `url` every 50 ms until stopped; a request fails on an error, a timeout or a page without `expect`. */
+function hammer(url: string, expect: string) {
+  let stopped = false;
+  const outcome = { ok: 0, failed: 0 };
+  const loop = (async () => {
+    while (!stopped) {
+      const started = performance.now();
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        const body = await response.text();
+        if (response.ok && body.includes(expect)) outcome.ok++;
+        else outcome.failed++;
+      } catch {
+        outcome.failed++;
+      }
+      await sleep(Math.max(0, 50 - (performance.now() - started)));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return outcome;
+    },
+  };
+}
+
+async function untilServed(url: string, expect: string, timeoutMs = 30_000): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.ok && (await response.text()).includes(expect)) return performance.now() - started;
+    } catch {
+      // Not yet.
+    }
+    if (performance.now() - started > timeoutMs) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+export async function benchOperate(engine: Engine): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'scs-bench-operate-'));
+  cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
+  cpSync(join(root, 'bench/stacks/relay'), join(dir, 'relay'), { recursive: true });
+  cpSync(join(root, 'bench/stacks/relay/stack.yaml'), join(dir, 'relay.yaml'));
+  writeFileSync(join(dir, 'env.yaml'), 'environment: benchop\n');
+  const base = ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'relay.yaml'), '-f', join(dir, 'env.yaml')];
+  const scsIn = (...args: string[]) => run(process.execPath, [scs, ...args], { cwd: dir });
+  const rows: Array<Array<string | number>> = [];
+  const crashes: number[] = [];
+  try {
+    await scsIn('up', '-d', '--debounce', '100ms', ...base, 'web', 'relay');
+    const [relay] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.role]: 'relay' });
+    const url = `http://127.0.0.1:${(await engine.inspect(relay!.id))!.ports['8081/tcp']}/cgi-bin/relay`;
+    await untilServed(url, 'hello from scs');
+
+    for (const [order, extra] of [['start-first', []], ['stop-first', ['publish']]] as const) {
+      let files: string[] = [...base];
+      if (extra.length > 0) {
+        writeFileSync(join(dir, 'fixed.yaml'), 'services:\n  web:\n    provides:\n      http: { publish: 18080 }\n');
+        files = [...files, '-f', join(dir, 'fixed.yaml')];
+        await scsIn('up', ...files, 'web');
+        await untilServed(url, 'hello from scs');
+      }
+      const outcome = { ok: 0, failed: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        const greeting = `round ${order} ${round} ${Date.now()}`;
+        writeFileSync(join(dir, 'greeting.yaml'), `services:\n  web:\n    config:\n      GREETING: ${greeting}\n`);
+        await scsIn('build', ...files, '-f', join(dir, 'greeting.yaml')); // The image is built before the clock starts.
+        const client = hammer(url, 'round');
+        await sleep(300);
+        await scsIn('up', ...files, '-f', join(dir, 'greeting.yaml'), 'web');
+        await untilServed(url, greeting);
+        await sleep(1000);
+        const got = await client.stop();
+        outcome.ok += got.ok;
+        outcome.failed += got.failed;
+      }
+      rows.push([`scs up web, ${order}`, ROUNDS, outcome.ok + outcome.failed, outcome.failed, order === 'start-first' ? '0' : '-']);
+    }
+
+    // Crashes: web's process is killed; Docker restarts web (restart: always), and the relay follows.
+    await scsIn('up', ...base, 'web');
+    await untilServed(url, 'hello from scs');
+    for (let i = 0; i < ROUNDS; i++) {
+      const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.role]: 'web' });
+      await untilServed(url, 'hello from scs');
+      // Docker backs off restarts of a container that ran less than 10 s: wait that out between crashes.
+      await sleep(10_500);
+      const killed = performance.now();
+      await engine.exec(web!.id, ['sh', '-c', 'kill -9 $(pidof httpd)'], {}).catch(() => undefined);
+      await untilServed(url, 'hello from scs', 30_000);
+      crashes.push(performance.now() - killed);
+    }
+  } finally {
+    await scsIn('down', '--volumes', ...base).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  if (which('docker-compose')) rows.push(await composeReplacement(engine));
+  else console.log('docker-compose is not installed (apt-get install docker-compose): no reference row');
+  printTable(`Replacing web while a client asks the relay every 50 ms (${ROUNDS} rounds each)`, ['how', 'rounds', 'requests', 'failed', 'target'], rows);
+  const crash = summarize(crashes);
+  printTable("web's process killed until the relay answers again, Docker restarting web (ms)", ['samples', 'median', 'max', 'target'], [
+    [crashes.length, ms(crash.p50), ms(crash.max), 'median <= 400'],
+  ]);
+}
+
+/** The same replacement with docker-compose: web's environment changes and `up -d web` recreates it. */
+async function composeReplacement(engine: Engine): Promise<Array<string | number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'scs-bench-compose-'));
+  const tags = { web: '', relay: '' };
+  for (const role of ['web', 'relay'] as const) {
+    const [image] = (await engine.docker.listImages({ filters: { reference: [`scs/hello-${role}`] } })).sort((a, b) => b.Created - a.Created);
+    tags[role] = image!.RepoTags!.find((tag) => tag.startsWith(`scs/hello-${role}`))!;
+  }
+  const file = (greeting: string) => `version: "2.4"
+services:
+  web:
+    image: ${tags.web}
+    environment: { GREETING: "${greeting}" }
+  relay:
+    image: ${tags.relay}
+    environment: { SCS_REQUIRE_HTTP: "web:8080" }
+    ports: ["8081"]
+`;
+  const compose = (...args: string[]) => run('docker-compose', ['-p', 'scsbenchop', ...args], { cwd: dir });
+  mkdirSync(dir, { recursive: true });
+  const outcome = { ok: 0, failed: 0 };
+  try {
+    writeFileSync(join(dir, 'docker-compose.yml'), file('round start'));
+    await compose('up', '-d');
+    const port = (await compose('port', 'relay', '8081')).stdout.trim().split(':').pop();
+    const url = `http://127.0.0.1:${port}/cgi-bin/relay`;
+    await untilServed(url, 'round');
+    for (let round = 0; round < ROUNDS; round++) {
+      const greeting = `round compose ${round} ${Date.now()}`;
+      writeFileSync(join(dir, 'docker-compose.yml'), file(greeting));
+      const client = hammer(url, 'round');
+      await sleep(300);
+      await compose('up', '-d', 'web');
+      await untilServed(url, greeting);
+      await sleep(1000);
+      const got = await client.stop();
+      outcome.ok += got.ok;
+      outcome.failed += got.failed;
+    }
+  } finally {
+    await compose('down', '-v').catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return ['docker-compose up -d web (recreates)', ROUNDS, outcome.ok + outcome.failed, outcome.failed, '-'];
+}

@@ -1,0 +1,28 @@
+// `scs stop`, `scs start` and `scs restart`: requests to this project's running agent.
+
+import type { CAC } from 'cac';
+import { consola } from 'consola';
+import { UserError } from './common.ts';
+import { project, runningAgent, withStackFile, type StackFlags } from './stack.ts';
+
+const VERBS = {
+  stop: 'Drop what services provide and stop their containers (kept; scs start starts them again)',
+  start: 'Start stopped services again',
+  restart: 'Restart the containers of services, their endpoints dropped meanwhile',
+} as const;
+
+export function registerLifecycle(cli: CAC): void {
+  for (const [verb, description] of Object.entries(VERBS) as Array<[keyof typeof VERBS, string]>) {
+    withStackFile(cli.command(`${verb} <...services>`, description)).action(async (roles: string[], flags: StackFlags) => {
+      const running = runningAgent(flags);
+      if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
+      const { callAgent } = await import('../src/agent/control.ts');
+      try {
+        await callAgent(running.control, { op: verb, roles: roles.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`));
+      } catch (error) {
+        throw new UserError(`scs ${verb} failed: ${(error as Error).message}`);
+      }
+      consola.success(`${verb}: ${roles.join(', ')}`);
+    });
+  }
+}

@@ -1,0 +1,82 @@
+// Encoded replies, kept so that a query costs a lookup and a copy instead of an encoding (dns2's
+// writer is slow). A registry change stamps the names whose answers it can change; a reply is
+// good until its name is stamped after it was encoded. Replies that carry the zone's SOA are
+// also tied to the serial they show, so no answer ever shows an old serial.
+
+interface Entry {
+  /** The change count when it was encoded. */
+  readonly stamp: number;
+  /** The SOA serial it shows, if it shows one. */
+  readonly serial: number | undefined;
+  readonly reply: Buffer;
+}
+
+export interface ReplyCacheOptions {
+  /** The most replies kept; the name cached longest ago goes first, with all its replies. */
+  readonly capacity: number;
+  /** The most stamped names remembered; past it, stamps and replies are forgotten together. */
+  readonly maxStamps?: number;
+}
+
+export class ReplyCache {
+  /** By name (the guard's wire-form key), then by what else shapes the reply (type, class, size...). */
+  private readonly entries = new Map<string, Map<number, Entry>>();
+  private count = 0;
+  /** Absolute names (labels joined by dots, no trailing dot), each with the change that last touched it. */
+  private readonly stamps = new Map<string, number>();
+  private changes = 0;
+  private readonly capacity: number;
+  private readonly maxStamps: number;
+
+  constructor(options: ReplyCacheOptions) {
+    this.capacity = Math.max(1, options.capacity);
+    this.maxStamps = options.maxStamps ?? 200_000;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** One registry change: every reply at these names, encoded before now, is stale. */
+  touch(names: Iterable<string>): void {
+    const stamp = ++this.changes;
+    for (const name of names) {
+      if (this.stamps.size >= this.maxStamps && !this.stamps.has(name)) {
+        // Forgetting stamps would revive stale replies: forget the replies with them.
+        this.stamps.clear();
+        this.clear();
+      }
+      this.stamps.set(name, stamp);
+    }
+  }
+
+  /** The reply cached for `name` and `variant`, if no change has touched `name` since, and its serial is current. */
+  get(name: string, variant: number, serial: number): Buffer | undefined {
+    const entry = this.entries.get(name)?.get(variant);
+    if (!entry) return undefined;
+    if ((this.stamps.get(name) ?? 0) > entry.stamp) return undefined;
+    if (entry.serial !== undefined && entry.serial !== serial) return undefined;
+    return entry.reply;
+  }
+
+  set(name: string, variant: number, reply: Buffer, serial: number | undefined): void {
+    let variants = this.entries.get(name);
+    if (variants?.delete(variant)) this.count--;
+    while (this.count >= this.capacity) this.evictOldestName();
+    if (!variants || !this.entries.has(name)) this.entries.set(name, (variants = new Map()));
+    variants.set(variant, { stamp: this.changes, serial, reply });
+    this.count++;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.count = 0;
+  }
+
+  /** Names are evicted whole, oldest first: the variants of one name come and go together. */
+  private evictOldestName(): void {
+    const [name, variants] = this.entries.entries().next().value!;
+    this.entries.delete(name);
+    this.count -= variants.size;
+  }
+}

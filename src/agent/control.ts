@@ -1,0 +1,129 @@
+// How the CLI reaches a running agent: a Unix socket beside its state. One request a connection,
+// as one JSON line; the agent answers with the log lines of what it does, then one result line.
+// Both sides check what they read: the socket is a file any local user of the folder can open.
+
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as v from 'valibot';
+import { describeIssues } from '../protocol/fields.ts';
+import { encodeLine, LineSplitter } from '../protocol/framing.ts';
+
+const Roles = v.array(v.pipe(v.string(), v.maxLength(63)), 'expected a list of services');
+
+export const ControlRequestSchema = v.variant('op', [
+  v.strictObject({ op: v.literal('up'), files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'), roles: Roles }),
+  v.strictObject({ op: v.picklist(['stop', 'start', 'restart']), roles: v.pipe(Roles, v.minLength(1, 'expected at least one service')) }),
+]);
+export type ControlRequest = v.InferOutput<typeof ControlRequestSchema>;
+
+const ControlMessageSchema = v.union([
+  v.strictObject({ log: v.string() }),
+  v.strictObject({ ok: v.literal(true) }),
+  v.strictObject({ ok: v.literal(false), error: v.string() }),
+]);
+type ControlMessage = v.InferOutput<typeof ControlMessageSchema>;
+
+/** Unix socket paths are short (108 bytes on Linux): a deep stack folder gets one in the temporary folder. */
+export function controlPath(stateDirectory: string): string {
+  const path = join(stateDirectory, 'agent.sock');
+  if (Buffer.byteLength(path) < 100) return path;
+  return join(tmpdir(), `scs-${createHash('sha256').update(path).digest('hex').slice(0, 16)}.sock`);
+}
+
+export type ControlHandler = (request: ControlRequest, log: (line: string) => void) => Promise<void>;
+
+export async function serveControl(path: string, handle: ControlHandler): Promise<Server> {
+  rmSync(path, { force: true }); // Left by an agent that was killed: its process is gone.
+  const server = createServer((socket) => {
+    const splitter = new LineSplitter();
+    const send = (message: ControlMessage) => {
+      if (!socket.destroyed) socket.write(encodeLine(message));
+    };
+    let answered = false;
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      if (answered) return;
+      let lines: string[];
+      try {
+        lines = splitter.push(chunk);
+      } catch (error) {
+        answered = true;
+        send({ ok: false, error: (error as Error).message });
+        socket.end();
+        return;
+      }
+      const [line] = lines;
+      if (line === undefined) return;
+      answered = true;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        send({ ok: false, error: 'the request is not JSON' });
+        socket.end();
+        return;
+      }
+      const parsed = v.safeParse(ControlRequestSchema, raw);
+      if (!parsed.success) {
+        send({ ok: false, error: describeIssues(parsed.issues) });
+        socket.end();
+        return;
+      }
+      handle(parsed.output, (text) => send({ log: text })).then(
+        () => send({ ok: true }),
+        (error: Error) => send({ ok: false, error: error.message }),
+      ).finally(() => socket.end());
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.unref();
+  return server;
+}
+
+/** Sends one request to the agent at `path`; `onLog` gets its log lines; rejects with its error. */
+export function callAgent(path: string, request: ControlRequest, onLog: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    const splitter = new LineSplitter();
+    let settled = false;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    socket.on('connect', () => socket.write(encodeLine(request)));
+    socket.on('error', (error) => settle(new Error(`cannot reach the agent at ${path}: ${error.message}`)));
+    socket.on('close', () => settle(new Error('the agent closed the connection without an answer')));
+    socket.on('data', (chunk: Buffer) => {
+      let lines: string[];
+      try {
+        lines = splitter.push(chunk);
+      } catch (error) {
+        return settle(error as Error);
+      }
+      for (const line of lines) {
+        let parsed: v.SafeParseResult<typeof ControlMessageSchema>;
+        try {
+          parsed = v.safeParse(ControlMessageSchema, JSON.parse(line));
+        } catch {
+          return settle(new Error('the agent sent a line that is not JSON'));
+        }
+        if (!parsed.success) return settle(new Error(`the agent sent an unexpected message: ${describeIssues(parsed.issues)}`));
+        const message = parsed.output;
+        if ('log' in message) onLog(message.log);
+        else return settle(message.ok ? undefined : new Error(message.error));
+      }
+    });
+  });
+}

@@ -1,0 +1,39 @@
+// Who owns a container: the agent of one part of one stack, named by its project (by default the
+// host's name). Every container carries its owner's labels, and an agent lists, reuses, replaces
+// and removes only containers with its own: several agents can share a daemon and a disco.
+
+import { hostname } from 'node:os';
+import { LABEL } from '../docker/labels.ts';
+import { isLabel } from '../names.ts';
+
+export interface AgentIdentity {
+  readonly stack: string;
+  readonly environment: string;
+  /** This agent's part of the stack: `--project-name`, or the host's name. */
+  readonly project: string;
+  /** The host it runs on, shown by `scs ps`. */
+  readonly host: string;
+}
+
+/** The host's name as a DNS label: `My_Laptop.local` → `my-laptop`. */
+export function hostLabel(name = hostname()): string {
+  const label = name.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return label || 'localhost';
+}
+
+/** `--project-name`, else SCS_PROJECT_NAME, else the host's name. */
+export function projectName(given?: string): string {
+  const name = (given ?? process.env.SCS_PROJECT_NAME ?? hostLabel()).toLowerCase();
+  if (!isLabel(name)) throw new Error(`"${given ?? process.env.SCS_PROJECT_NAME}" is not a project name like "host-1" (letters, digits, inner hyphens)`);
+  return name;
+}
+
+/** The labels that select this agent's containers. */
+export function ownerLabels(identity: AgentIdentity): Record<string, string> {
+  return { [LABEL.stack]: identity.stack, [LABEL.environment]: identity.environment, [LABEL.agent]: identity.project };
+}
+
+/** The labels put on a container it creates: its owner's, its host, and its role. */
+export function containerLabels(identity: AgentIdentity, role: string): Record<string, string> {
+  return { ...ownerLabels(identity), [LABEL.host]: identity.host, [LABEL.role]: role };
+}
