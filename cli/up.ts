@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import type { CAC } from 'cac';
 import { consola, type ConsolaInstance } from 'consola';
@@ -73,6 +73,8 @@ export function registerUp(cli: CAC): void {
       const client = await DiscoClient.connect({ host, port, name: `scs up ${plan.stack}`, waitForServer: true, logger: consola.withTag('disco') });
       const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
       const control = controlPath(stateDirectory(plan.directory, projectName));
+      // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
+      mkdirSync(dirname(control), { recursive: true });
       const agent = new Agent(plan, {
         engine,
         client,
