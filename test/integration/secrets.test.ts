@@ -1,5 +1,6 @@
 // Secrets on the real daemon: the container reads the file at /run/secrets/NAME, cannot write it,
-// and neither its environment, its image nor `scs compile` holds the content.
+// and neither its environment, its image nor `scs compile` holds the content. The same stack uses
+// an `x-` anchor and a stack-level env, which reach the container as well.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,21 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
     writeFileSync(join(dir, 'secrets/db'), SECRET);
     writeFileSync(
       join(dir, 'scs-stack.yaml'),
-      `name: secretive\nenvironment: ${ENVIRONMENT}\nsecrets:\n  db-password: { file: ./secrets/db }\nservices:\n  app:\n    image: ./app\n    restart: "no"\n`,
+      [
+        'name: secretive',
+        `environment: ${ENVIRONMENT}`,
+        'x-common: &common',
+        '  restart: "no"',
+        '  env: { FROM_ANCHOR: "yes" }',
+        'env: { SHARED: everywhere }',
+        'secrets:',
+        '  db-password: { file: ./secrets/db }',
+        'services:',
+        '  app:',
+        '    <<: *common',
+        '    image: ./app',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -56,6 +71,9 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
     expect(write.output).toMatch(/read-only/i);
 
     const inspected = await engine.docker.getContainer(app!.id).inspect();
+    // The stack-level env and an x- anchor merged into the service reach the container too.
+    expect(inspected.Config.Env).toEqual(expect.arrayContaining(['SHARED=everywhere', 'FROM_ANCHOR=yes']));
+    expect(inspected.HostConfig.RestartPolicy?.Name ?? '').toBe('');
     expect(JSON.stringify(inspected.Config)).not.toContain(SECRET);
     expect(inspected.Mounts).toContainEqual(expect.objectContaining({ Destination: '/run/secrets/db-password', RW: false }));
     const image = engine.docker.getImage(inspected.Config.Image);
