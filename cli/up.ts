@@ -64,63 +64,66 @@ export function registerUp(cli: CAC): void {
       await engine.ping();
       await buildImages(engine, selected, consola.withTag('build'));
 
-      // Without a disco to join, the stack brings its own: a single host needs nothing else.
+      // Whatever is opened from here on is closed, last first, however `up` ends: a failure must not
+      // leave an embedded disco or a client holding the process open.
       const logger = consola.withTag('up');
-      const external = flags.disco ?? process.env.SCS_DISCO ?? plan.disco;
-      const embedded = external ? undefined : await startEmbeddedDisco(logger);
-      const discoAddress = external ?? embedded!.disco;
-      const { host, port } = flag('disco', () => parseHostPort(discoAddress));
-      const client = await DiscoClient.connect({ host, port, name: `scs up ${plan.stack}`, waitForServer: true, logger: consola.withTag('disco') });
-      const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
-      const control = controlPath(stateDirectory(plan.directory, projectName));
-      // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
-      mkdirSync(dirname(control), { recursive: true });
-      const agent = new Agent(plan, {
-        engine,
-        client,
-        advertise,
-        waitTimeoutMs,
-        debounceMs,
-        holdMs,
-        logger,
-        disco: discoAddress,
-        project: projectName,
-        roles: selected.services.length === plan.services.length && roles.length === 0 ? [] : selected.services.map((s) => s.role),
-        control,
-        ...(embedded ? { dns: embedded.dns } : {}),
-      });
-      const controlServer = await serveControl(control, async (request, log) =>
-        withLogsTo(log, async () => {
-          if (request.op !== 'up') return agent.control(request.op, request.roles);
-          const next = loadPlan({ file: request.files });
-          checkRoles(next, request.roles);
-          await buildImages(engine, next, consola.withTag('build'));
-          await agent.apply(next, request.roles);
-        }),
-      );
-
-      // The foreground shows what the containers print, as they start; the background agent does not.
-      let logs: import('../src/agent/log-stream.ts').LogStream | undefined;
-      if (!flags.agent && flags.logs !== false) {
-        const [{ LogStream }, { hostLabel, ownerLabels }] = await Promise.all([import('../src/agent/log-stream.ts'), import('../src/agent/identity.ts')]);
-        const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
-        logs = new LogStream(engine, owner, {
-          prefix: flags.logPrefix !== false,
-          roles: plan.services.map((s) => s.role),
-          write: (line) => void process.stdout.write(`${line}\n`),
-        });
-        await logs.start();
-      }
-
+      const closers: Array<() => unknown> = [];
       const stop = async () => {
-        controlServer.close();
-        await agent.down();
-        logs?.stop();
-        await client.close();
-        await embedded?.close();
+        for (const close of closers.splice(0).reverse()) await close();
       };
       const interrupted = untilSignal();
       try {
+        // Without a disco to join, the stack brings its own: a single host needs nothing else.
+        const external = flags.disco ?? process.env.SCS_DISCO ?? plan.disco;
+        const embedded = external ? undefined : await startEmbeddedDisco(logger);
+        if (embedded) closers.push(() => embedded.close());
+        const discoAddress = external ?? embedded!.disco;
+        const { host, port } = flag('disco', () => parseHostPort(discoAddress));
+        const client = await DiscoClient.connect({ host, port, name: `scs up ${plan.stack}`, waitForServer: true, logger: consola.withTag('disco') });
+        closers.push(() => client.close());
+        const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
+        const control = controlPath(stateDirectory(plan.directory, projectName));
+        // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
+        mkdirSync(dirname(control), { recursive: true });
+        const agent = new Agent(plan, {
+          engine,
+          client,
+          advertise,
+          waitTimeoutMs,
+          debounceMs,
+          holdMs,
+          logger,
+          disco: discoAddress,
+          project: projectName,
+          roles: selected.services.length === plan.services.length && roles.length === 0 ? [] : selected.services.map((s) => s.role),
+          control,
+          ...(embedded ? { dns: embedded.dns } : {}),
+        });
+        const controlServer = await serveControl(control, async (request, log) =>
+          withLogsTo(log, async () => {
+            if (request.op !== 'up') return agent.control(request.op, request.roles);
+            const next = loadPlan({ file: request.files });
+            checkRoles(next, request.roles);
+            await buildImages(engine, next, consola.withTag('build'));
+            await agent.apply(next, request.roles);
+          }),
+        );
+        closers.push(() => controlServer.close());
+
+        // The foreground shows what the containers print, as they start; the background agent does not.
+        if (!flags.agent && flags.logs !== false) {
+          const [{ LogStream }, { hostLabel, ownerLabels }] = await Promise.all([import('../src/agent/log-stream.ts'), import('../src/agent/identity.ts')]);
+          const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
+          const logs = new LogStream(engine, owner, {
+            prefix: flags.logPrefix !== false,
+            roles: plan.services.map((s) => s.role),
+            write: (line) => void process.stdout.write(`${line}\n`),
+          });
+          await logs.start();
+          closers.push(() => logs.stop());
+        }
+        // Down goes first when stopping: its containers' endpoints are dropped while disco still listens.
+        closers.push(() => agent.down());
         await Promise.race([agent.up(), interrupted.then(() => Promise.reject(new UserError('interrupted')))]);
       } catch (error) {
         logger.error(`${(error as Error).message}; stopping what was started`);
