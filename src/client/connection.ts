@@ -42,6 +42,7 @@ export class ServerConnection {
   /** The server's grace, in ms, from its welcome. */
   grace = 10000;
   private livenessTimer: NodeJS.Timeout | undefined;
+  private livenessDueAt = Infinity;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
   /** Why the connection is closing: what `start` and waiting requests are rejected with. */
@@ -86,7 +87,10 @@ export class ServerConnection {
   request(message: Outgoing, onReply?: (reply: ReplyFields) => void): Promise<ReplyFields> {
     const state = this.machine.state;
     if (state === 'closing' || state === 'closed') return Promise.reject(this.closeError);
-    return this.requests.request(message, onReply);
+    const reply = this.requests.request(message, onReply);
+    // Sent now: its deadline may come before the next check.
+    if (state === 'ready' && Date.now() + this.settings.requestTimeoutMs < this.livenessDueAt) this.scheduleLiveness();
+    return reply;
   }
 
   /** Sends a message that expects no reply, if connected; dropped otherwise. */
@@ -172,11 +176,11 @@ export class ServerConnection {
   private lost(transport: LineTransport | undefined, error: Error | undefined): void {
     if (transport !== this.transport) return; // An old stream, already given up.
     const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
-    if (this.machine.state === 'closing') this.machine.transition('closed', `connection lost: ${reason}`);
+    if (this.machine.state === 'closing') this.machine.transition('closed', reason);
     else if (this.firstConnect && !this.settings.waitForServer) {
       this.closeError = new DiscoError('unreachable', `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`);
-      this.machine.transition('closed', `connection lost: ${reason}`);
-    } else this.machine.transition('backing-off', `connection lost: ${reason}`);
+      this.machine.transition('closed', reason);
+    } else this.machine.transition('backing-off', reason);
   }
 
   /** One timer serves the heartbeat and the requests' deadlines, set to whichever is due first. */
@@ -193,6 +197,7 @@ export class ServerConnection {
     if (check.ping) transport.send({ op: 'ping' });
     const requestDue = this.requests.expire(this.settings.requestTimeoutMs);
     const delay = Math.min(check.nextCheckIn, requestDue === undefined ? Infinity : Math.max(1, requestDue - Date.now()));
+    this.livenessDueAt = Date.now() + delay;
     this.livenessTimer = setTimeout(() => this.scheduleLiveness(), delay);
     this.livenessTimer.unref();
   }
