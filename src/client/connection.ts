@@ -135,7 +135,9 @@ export class ServerConnection {
       case 'closing': {
         const goodbye = this.requests.request({ op: 'bye' }).catch(() => undefined);
         const waited = new Promise((resolve) => setTimeout(resolve, BYE_WAIT_MS).unref());
-        void Promise.race([goodbye, waited]).then(() => this.machine.transition('closed', 'said goodbye'));
+        void Promise.race([goodbye, waited]).then(() => {
+          if (this.machine.state === 'closing') this.machine.transition('closed', 'said goodbye');
+        });
         return;
       }
       case 'closed':
