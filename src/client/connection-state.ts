@@ -9,7 +9,7 @@ export const TRANSITIONS: { readonly [From in ConnectionState]: readonly Connect
   idle: ['connecting', 'closed'],
   connecting: ['handshaking', 'backing-off', 'closed'],
   handshaking: ['ready', 'backing-off', 'closed'],
-  ready: ['backing-off', 'closing', 'closed'],
+  ready: ['backing-off', 'closing'],
   'backing-off': ['connecting', 'closed'],
   /** Saying goodbye: no new requests, and closed once the server answers `bye` or stops waiting. */
   closing: ['closed'],

@@ -32,7 +32,7 @@ describe('the connection state machine', () => {
         'idle → connecting, closed',
         'connecting → handshaking, backing-off, closed',
         'handshaking → ready, backing-off, closed',
-        'ready → backing-off, closing, closed',
+        'ready → backing-off, closing',
         'backing-off → connecting, closed',
         'closing → closed',
         'closed → (final)',
