@@ -1,6 +1,7 @@
 // The whole client against a scripted server on loopback (fake-disco.ts), which can send what
 // the real server rarely does on cue: replies and pushes in parts, resync, silence, drops.
 
+import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import { eventually, quietLogger, sleep } from '../helpers/disco.ts';
@@ -300,5 +301,63 @@ describe('the connection state', () => {
     await fake.close();
     const failing = DiscoClient.connect({ host: '127.0.0.1', port, logger: quietLogger });
     await expect(failing).rejects.toThrow(`cannot reach disco at 127.0.0.1:${port}: connection refused (is \`scs disco\` running there?)`);
+  });
+});
+
+/** Two in-memory streams, each reading what the other writes. */
+function memoryPair(): [Duplex, Duplex] {
+  const ends: Duplex[] = [];
+  for (const at of [0, 1]) {
+    ends.push(
+      new Duplex({
+        read() {},
+        write(chunk, _encoding, done) {
+          ends[1 - at]!.push(chunk);
+          done();
+        },
+        final(done) {
+          ends[1 - at]!.push(null);
+          done();
+        },
+      }),
+    );
+  }
+  return [ends[0]!, ends[1]!];
+}
+
+describe('the dial option', () => {
+  it('runs the whole client over an in-memory stream it hands in', async () => {
+    const [clientEnd, serverEnd] = memoryPair();
+    const heard: Message[] = [];
+    let buffer = '';
+    const reply = (message: Message) => serverEnd.write(`${JSON.stringify(message)}\n`);
+    serverEnd.setEncoding('utf8').on('data', (text: string) => {
+      buffer += text;
+      for (let at = buffer.indexOf('\n'); at !== -1; at = buffer.indexOf('\n')) {
+        const message = JSON.parse(buffer.slice(0, at));
+        buffer = buffer.slice(at + 1);
+        heard.push(message);
+        if (message.op === 'hello') reply({ re: 0, ok: true, session: 'm1', resumed: false, version: 1, heartbeat: { interval: 5000, timeout: 15000 }, grace: 10000 });
+        if (message.op === 'require') reply({ re: message.id, ok: true, sub: 'r1', seq: 0, endpoints: [ep('p1', '10.0.0.5')] });
+        if (message.op === 'bye') reply({ re: message.id, ok: true });
+      }
+    });
+    const targets: unknown[] = [];
+    const client = await DiscoClient.connect({
+      host: 'disco.test',
+      port: 9640,
+      logger: quietLogger,
+      dial: async (target) => (targets.push(target), clientEnd),
+    });
+    const events: WatchEvent[] = [];
+    const watch = await client.require({ name: NAME }, (event) => events.push(event));
+    expect(hosts(watch.endpoints)).toEqual(['10.0.0.5']);
+    serverEnd.write(`${JSON.stringify({ op: 'changed', sub: 'r1', seq: 1, add: [ep('p2', '10.0.0.6')], drop: [] })}\n`);
+    await eventually(() => events.length === 1, 3000, 'the push');
+    await eventually(() => heard.some((m) => m.op === 'ack'), 3000, 'the ack');
+    await client.close();
+    expect(targets).toEqual([{ host: 'disco.test', port: 9640 }]);
+    expect(heard.map((m) => m.op)).toEqual(['hello', 'require', 'ack', 'bye']);
+    expect(client.state).toBe('closed');
   });
 });
