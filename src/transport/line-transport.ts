@@ -15,7 +15,7 @@ export interface LineTransportOptions {
 
 export interface LineTransportEvents {
   line(line: string): void;
-  /** The peer sent a line over the limit; no more lines are read. The owner decides what to say. */
+  /** The peer sent a line over the limit; no more lines are read. The owner may still send, then close. */
   tooLong(error: LineTooLongError): void;
   /** Once, when the stream is gone; `error` is why, if it failed. */
   closed(error: Error | undefined): void;
@@ -28,6 +28,8 @@ export class LineTransport {
   private readonly now: () => number;
   private corked = false;
   private closing = false;
+  /** Off after a line over the limit: what follows it cannot be framed. */
+  private reading = true;
   private failure: Error | undefined;
 
   constructor(
@@ -89,19 +91,19 @@ export class LineTransport {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closing) return;
+    if (this.closing || !this.reading) return;
     this.lastHeard = this.now();
     let lines: string[];
     try {
       lines = this.splitter.push(chunk);
     } catch (error) {
       if (!(error instanceof LineTooLongError)) throw error;
-      this.closing = true;
+      this.reading = false;
       this.events.tooLong(error);
       return;
     }
     for (const line of lines) {
-      if (this.closing) return;
+      if (this.closing) return; // The owner closed on an earlier line.
       this.events.line(line);
     }
   }

@@ -101,6 +101,17 @@ describe('the line transport', () => {
     expect(tooLong.map((error) => error.limit)).toEqual([8]);
   });
 
+  it('still lets its owner say why and close after a line over the limit', async () => {
+    const { stream, transport, lines } = open(8);
+    stream.push('123456789');
+    await tick();
+    transport.close('{"error":"line_too_long"}\n');
+    stream.push(null);
+    await new Promise((resolve) => stream.once('close', resolve));
+    expect(lines).toEqual([]);
+    expect(stream.batches.flat()).toEqual(['{"error":"line_too_long"}\n']);
+  });
+
   it('sends a last line, then ends, and tells why it closed', async () => {
     const { stream, transport, closed } = open();
     transport.close('{"bye":1}\n');
