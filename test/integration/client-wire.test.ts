@@ -232,6 +232,29 @@ describe('large replies', () => {
     expect(pages.map((p) => [p.name, p.after])).toEqual([[NAME, undefined], [NAME, 'c1'], [NAME, 'c2']]);
     expect((await within(listing, 'the list')).map((e) => e.id)).toEqual(all.map((e) => e.id));
   });
+
+  it('fetches a 100,000-endpoint registry page by page, each line well under 64 KiB', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const all = many(100_000);
+    const PAGE = 400;
+    let longest = 0;
+    first.socket.on('data', () => {
+      for (const request of first.received.filter((m) => m.op === 'list' && !m.answered)) {
+        request.answered = true;
+        const at = request.after === undefined ? 0 : Number(request.after);
+        const page = { re: request.id, ok: true, endpoints: all.slice(at, at + PAGE), ...(at + PAGE < all.length ? { next: String(at + PAGE) } : {}) };
+        const line = `${JSON.stringify(page)}\n`;
+        longest = Math.max(longest, Buffer.byteLength(line));
+        first.send(line);
+      }
+    });
+    const listed = await within(client.list(), 'the list', 60_000);
+    expect(listed).toHaveLength(100_000);
+    expect(listed[99_999]!.id).toBe('p99999');
+    expect(first.received.filter((m) => m.op === 'list')).toHaveLength(100_000 / PAGE);
+    expect(longest).toBeLessThan(64 * 1024);
+  }, 90_000);
 });
 
 describe('after a server restart', () => {
