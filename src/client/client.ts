@@ -5,19 +5,20 @@
 
 import { EventEmitter } from 'node:events';
 import { consola, type ConsolaInstance } from 'consola';
+import { ErrorCode } from '../protocol/errors.ts';
 import { listReplySchema, provideReplySchema, requireReplySchema } from '../protocol/messages.ts';
 import { AckBatcher } from './acks.ts';
 import type { ConnectionState } from './connection-state.ts';
 import { ServerConnection } from './connection.ts';
 import { parseReply, type Push } from './inbound.ts';
 import { SessionReset, type Outgoing, type ReplyFields } from './requests.ts';
-import { DiscoError, type DiscoClientOptions, type Endpoint, type ProvideSpec, type ProvisionHandle, type RequireSpec, type Watch, type WatchEvent } from './types.ts';
+import { ClientErrorCode, DiscoError, type DiscoClientOptions, type Endpoint, type ProvideSpec, type ProvisionHandle, type RequireSpec, type Watch, type WatchEvent } from './types.ts';
 import type { ViewChange } from './view.ts';
 import { WatchView } from './watch-view.ts';
 
 export type { ConnectionState } from './connection-state.ts';
-export { DiscoError } from './types.ts';
-export type { DiscoClientOptions, Endpoint, ProvideSpec, ProvisionHandle, RequireSpec, Watch, WatchEvent } from './types.ts';
+export { ClientErrorCode, DiscoError } from './types.ts';
+export type { DiscoClientOptions, DiscoErrorCode, Endpoint, ProvideSpec, ProvisionHandle, RequireSpec, Watch, WatchEvent } from './types.ts';
 
 /** At most one ack per subscription this often (acks are cumulative). */
 const ACK_DELAY_MS = 50;
@@ -221,7 +222,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     } catch (error) {
       // Gone already is what we wanted: the session was reset, the server lost it, or we closed.
       if (error instanceof SessionReset) return;
-      if (error instanceof DiscoError && (error.code === 'not_found' || error.code === 'closed')) return;
+      if (error instanceof DiscoError && (error.code === ErrorCode.notFound || error.code === ClientErrorCode.closed)) return;
       throw error;
     }
   }

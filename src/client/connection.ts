@@ -12,7 +12,7 @@ import { ConnectionStateMachine, type ConnectionState } from './connection-state
 import { describeSocketError, dialTcp } from './dial.ts';
 import { parseReply, readServerLine, type Push } from './inbound.ts';
 import { RequestTracker, type Outgoing, type ReplyFields } from './requests.ts';
-import { DiscoError, type DiscoClientOptions } from './types.ts';
+import { ClientErrorCode, DiscoError, type DiscoClientOptions } from './types.ts';
 
 /** How long `close` waits for the server to answer `bye`. */
 const BYE_WAIT_MS = 1000;
@@ -46,7 +46,7 @@ export class ServerConnection {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
   /** Why the connection is closing: what `start` and waiting requests are rejected with. */
-  private closeError = new DiscoError('closed', 'the disco client was closed');
+  private closeError = new DiscoError(ClientErrorCode.closed, 'the disco client was closed');
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
 
@@ -180,7 +180,7 @@ export class ServerConnection {
     const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
     if (this.machine.state === 'closing') this.machine.transition('closed', reason);
     else if (this.firstConnect && !this.settings.waitForServer) {
-      this.closeError = new DiscoError('unreachable', `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`);
+      this.closeError = new DiscoError(ClientErrorCode.unreachable, `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`);
       this.machine.transition('closed', reason);
     } else this.machine.transition('backing-off', reason);
   }

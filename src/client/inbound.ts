@@ -4,7 +4,7 @@
 import * as v from 'valibot';
 import { describeIssues } from '../protocol/fields.ts';
 import { pushSchema, replySchema } from '../protocol/messages.ts';
-import { DiscoError } from './types.ts';
+import { ClientErrorCode, DiscoError } from './types.ts';
 
 export type Push = v.InferOutput<typeof pushSchema>;
 
@@ -30,6 +30,6 @@ export function readServerLine(line: string): Inbound {
 
 export function parseReply<S extends v.GenericSchema>(schema: S, reply: unknown): v.InferOutput<S> {
   const parsed = v.safeParse(schema, reply);
-  if (!parsed.success) throw new DiscoError('bad_reply', `disco sent an unexpected reply: ${describeIssues(parsed.issues)}`);
+  if (!parsed.success) throw new DiscoError(ClientErrorCode.badReply, `disco sent an unexpected reply: ${describeIssues(parsed.issues)}`);
   return parsed.output;
 }

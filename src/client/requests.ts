@@ -7,7 +7,7 @@
 import * as v from 'valibot';
 import { describeIssues } from '../protocol/fields.ts';
 import { replyPartSchema, type Request, type WireEndpoint } from '../protocol/messages.ts';
-import { DiscoError } from './types.ts';
+import { ClientErrorCode, DiscoError } from './types.ts';
 
 /** A request as the client makes it; the tracker gives it its id. */
 export type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -18,7 +18,7 @@ export class SessionReset extends Error {
   override readonly name = 'SessionReset';
 }
 
-const SESSION_OPS: ReadonlySet<string> = new Set(['provide', 'require', 'unprovide', 'unrequire']);
+const SESSION_OPS: ReadonlySet<Outgoing['op']> = new Set(['provide', 'require', 'unprovide', 'unrequire']);
 
 interface Pending {
   readonly body: Outgoing;
@@ -88,7 +88,7 @@ export class RequestTracker {
       const due = pending.sentAt + timeoutMs;
       if (due <= now) {
         this.inflight.delete(id);
-        pending.reject(new DiscoError('timeout', `disco did not answer a ${pending.body.op} request within ${timeoutMs} ms`));
+        pending.reject(new DiscoError(ClientErrorCode.timeout, `disco did not answer a ${pending.body.op} request within ${timeoutMs} ms`));
       } else if (next === undefined || due < next) next = due;
     }
     return next;
@@ -111,7 +111,7 @@ export class RequestTracker {
       const part = v.safeParse(replyPartSchema, fields);
       if (!part.success) {
         this.inflight.delete(re);
-        pending.reject(new DiscoError('bad_reply', `disco sent an unexpected reply part: ${describeIssues(part.issues)}`));
+        pending.reject(new DiscoError(ClientErrorCode.badReply, `disco sent an unexpected reply part: ${describeIssues(part.issues)}`));
         return true;
       }
       if (!pending.partial) pending.partial = { first: fields, endpoints: [] };

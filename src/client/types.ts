@@ -2,6 +2,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { ConsolaInstance } from 'consola';
+import type { ErrorCode } from '../protocol/errors.ts';
 import type { Protocol } from '../registry/types.ts';
 import type { Endpoint } from './view.ts';
 
@@ -61,10 +62,21 @@ export interface Watch {
   close(): Promise<void>;
 }
 
+/** Codes of the errors the client raises itself; the server's are the protocol's `ErrorCode`. */
+export const ClientErrorCode = {
+  closed: 'closed',
+  unreachable: 'unreachable',
+  timeout: 'timeout',
+  badReply: 'bad_reply',
+} as const;
+
+export type DiscoErrorCode = ErrorCode | (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
 export class DiscoError extends Error {
   override readonly name = 'DiscoError';
   constructor(
-    readonly code: string,
+    /** A `DiscoErrorCode`, or a code from a newer server that this client does not know. */
+    readonly code: DiscoErrorCode | (string & {}),
     message: string,
   ) {
     super(message);
