@@ -170,7 +170,9 @@ export class ServerConnection {
         this.transport = transport;
         this.machine.transition('handshaking', 'stream open');
       },
-      (error: Error) => this.lost(undefined, error),
+      (error: Error) => {
+        if (this.machine.state === 'connecting') this.lost(undefined, error);
+      },
     );
   }
 

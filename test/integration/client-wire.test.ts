@@ -318,6 +318,35 @@ describe('the connection state', () => {
     );
   });
 
+  it('keeps dialling a server that is not up yet when told to wait for it', async () => {
+    const fake = await fakeDisco();
+    let attempts = 0;
+    const connecting = DiscoClient.connect({
+      host: '127.0.0.1',
+      port: fake.port,
+      logger: quietLogger,
+      waitForServer: true,
+      backoffMinMs: 10,
+      backoffMaxMs: 20,
+      dial: async (target) => {
+        if (++attempts <= 2) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        const { connect } = await import('node:net');
+        return connect(target);
+      },
+    });
+    await (await fake.connection(0)).welcome();
+    const client = await connecting;
+    cleanup.push(() => client.close());
+    expect(client.transitions.slice(0, 6)).toEqual([
+      'idle → connecting: connect',
+      'connecting → backing-off: connection refused (is `scs disco` running there?)',
+      'backing-off → connecting: backoff over',
+      'connecting → backing-off: connection refused (is `scs disco` running there?)',
+      'backing-off → connecting: backoff over',
+      'connecting → handshaking: stream open',
+    ]);
+  });
+
   it('fails a first connect that cannot reach the server, in one sentence', async () => {
     const fake = await fakeDisco();
     const port = fake.port;
