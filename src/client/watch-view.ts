@@ -80,21 +80,21 @@ export class WatchView {
 
   /** Takes one line of a push. Parts are joined; the whole push is applied once, if newer than what was applied. */
   push(part: PushPart): PushOutcome {
-    let joining = this.joining;
-    if (!joining || joining.op !== part.op || joining.seq !== part.seq) {
-      joining = { op: part.op, seq: part.seq, add: [], drop: [] };
+    let add = part.op === 'changed' ? part.add : part.endpoints;
+    let drop = part.op === 'changed' ? part.drop : [];
+    if (this.joining && (this.joining.op !== part.op || this.joining.seq !== part.seq)) this.joining = undefined;
+    // Most pushes come whole: they are applied from the line itself, without copying.
+    if (part.more === true || this.joining) {
+      const joining = (this.joining ??= { op: part.op, seq: part.seq, add: [], drop: [] });
+      for (const endpoint of add) joining.add.push(endpoint);
+      for (const endpoint of drop) joining.drop.push(endpoint);
+      if (part.more === true) return { ack: undefined, change: NOTHING };
+      this.joining = undefined;
+      ({ add, drop } = joining);
     }
-    const add = part.op === 'changed' ? part.add : part.endpoints;
-    for (const endpoint of add) joining.add.push(endpoint);
-    if (part.op === 'changed') for (const endpoint of part.drop) joining.drop.push(endpoint);
-    if (part.more === true) {
-      this.joining = joining;
-      return { ack: undefined, change: NOTHING };
-    }
-    this.joining = undefined;
     if (part.seq <= this.seq) return { ack: part.seq, change: NOTHING }; // Replayed, and seen already.
     this.seq = part.seq;
-    const change = joining.op === 'changed' ? applyChange(this.view, joining.add, joining.drop) : this.resync(joining.add);
+    const change = part.op === 'changed' ? applyChange(this.view, add, drop) : this.resync(add);
     return { ack: part.seq, change: { add: this.unlimbo(change.add), drop: change.drop } };
   }
 
@@ -127,8 +127,8 @@ export class WatchView {
   }
 
   /** Returns the adds that are news: those back from limbo were never told gone. */
-  private unlimbo(add: readonly Endpoint[]): Endpoint[] {
-    if (this.limbo.size === 0) return [...add];
+  private unlimbo(add: Endpoint[]): Endpoint[] {
+    if (this.limbo.size === 0) return add;
     return add.filter((endpoint) => !this.limbo.delete(identity(endpoint)));
   }
 }
