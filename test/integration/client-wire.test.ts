@@ -1,51 +1,12 @@
-// The whole client against a scripted server on loopback (fake-disco.ts), which can send what
-// the real server rarely does on cue: replies and pushes in parts, resync, silence, drops.
+// The whole client against a scripted server on loopback (fake-disco.ts), which can do on cue
+// what the real server rarely does: fall silent, drop, refuse, send pushes in parts or a resync.
 
 import { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
+import { describe, expect, it } from 'vitest';
+import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import { eventually, quietLogger, sleep } from '../helpers/disco.ts';
-import { FakeDisco, type FakeConnection, type Message } from './fake-disco.ts';
-
-const NAME = 'mysql.db.blog.prod';
-const cleanup: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
-const ep = (id: string, host: string, port = 3306) => ({ id, name: NAME, host, port, protocol: 'tcp', attrs: {} });
-const many = (count: number, prefix = 'p') => Array.from({ length: count }, (_, i) => ep(`${prefix}${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
-const hosts = (endpoints: ReadonlyArray<{ host: string }>) => endpoints.map((e) => e.host);
-
-async function fakeDisco(): Promise<FakeDisco> {
-  const fake = await FakeDisco.start();
-  cleanup.push(() => fake.close());
-  return fake;
-}
-
-/** A client connected to `fake`, whose first connection is welcomed with `welcome`. */
-async function connected(fake: FakeDisco, welcome: Message = {}, options: Partial<DiscoClientOptions> = {}) {
-  const connecting = DiscoClient.connect({ host: '127.0.0.1', port: fake.port, name: 'test', logger: quietLogger, backoffMinMs: 20, backoffMaxMs: 50, ...options });
-  const first = await fake.connection(fake.connections.length);
-  await first.welcome(welcome);
-  const client = await connecting;
-  cleanup.push(() => client.close());
-  return { client, first };
-}
-
-/** A watch whose snapshot `connection` answers with `endpoints`. */
-async function watching(client: DiscoClient, connection: FakeConnection, sub: string, endpoints: Message[]) {
-  const events: Array<WatchEvent & { at: number }> = [];
-  const watch = client.require({ name: NAME }, (event) => events.push({ ...event, at: Date.now() }));
-  await connection.answer('require', { sub, seq: 0, endpoints });
-  return { watch: await watch, events };
-}
-
-/** Fails with `what` instead of hanging when `promise` does not settle in time. */
-function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`${what} did not settle in ${ms} ms`)))]);
-}
+import { cleanup, connected, ep, fakeDisco, hosts, NAME, watching, within } from './client-fixture.ts';
+import type { Message } from './fake-disco.ts';
 
 describe('heartbeats', () => {
   it('notices a silent server after the heartbeat timeout, and dials again to resume', async () => {
@@ -200,97 +161,35 @@ describe('requests in flight when the connection drops', () => {
   });
 });
 
-describe('large replies', () => {
-  it('takes a require reply in parts, and a single server line far over 64 KiB', async () => {
+describe('sessions', () => {
+  it('registers again when a welcome says resumed but names another session', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake);
-    const endpoints = many(2000);
-    const requiring = client.require({ name: NAME });
-    const request = await first.op('require');
-    const parts = [0, 500, 1000, 1500].map((at, i) => ({ re: request.id, ok: true, ...(i === 0 ? { sub: 'r2', seq: 0 } : {}), endpoints: endpoints.slice(at, at + 500), more: i < 3 }));
-    first.send(...parts);
-    expect((await within(requiring, 'the require')).endpoints).toHaveLength(2000);
-
-    const listing = client.list();
-    const oneLine = many(6000, 'q');
-    const list = await first.op('list');
-    const reply = `${JSON.stringify({ re: list.id, ok: true, endpoints: oneLine })}\n`;
-    expect(Buffer.byteLength(reply)).toBeGreaterThan(512 * 1024);
-    first.send(reply);
-    expect(await within(listing, 'the list')).toHaveLength(6000);
-  });
-
-  it('fetches every page of a list, following the cursor', async () => {
-    const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
-    const all = many(2500);
-    const listing = client.list(NAME);
-    const pages: Message[] = [];
-    pages.push(await first.answer('list', { endpoints: all.slice(0, 1000), next: 'c1' }));
-    pages.push(await first.answer('list', { endpoints: all.slice(1000, 2000), next: 'c2' }));
-    pages.push(await first.answer('list', { endpoints: all.slice(2000) }));
-    expect(pages.map((p) => [p.name, p.after])).toEqual([[NAME, undefined], [NAME, 'c1'], [NAME, 'c2']]);
-    expect((await within(listing, 'the list')).map((e) => e.id)).toEqual(all.map((e) => e.id));
-  });
-
-  it('fetches a 100,000-endpoint registry page by page, each line well under 64 KiB', async () => {
-    const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
-    const all = many(100_000);
-    const PAGE = 400;
-    let longest = 0;
-    first.socket.on('data', () => {
-      for (const request of first.received.filter((m) => m.op === 'list' && !m.answered)) {
-        request.answered = true;
-        const at = request.after === undefined ? 0 : Number(request.after);
-        const page = { re: request.id, ok: true, endpoints: all.slice(at, at + PAGE), ...(at + PAGE < all.length ? { next: String(at + PAGE) } : {}) };
-        const line = `${JSON.stringify(page)}\n`;
-        longest = Math.max(longest, Buffer.byteLength(line));
-        first.send(line);
-      }
-    });
-    const listed = await within(client.list(), 'the list', 60_000);
-    expect(listed).toHaveLength(100_000);
-    expect(listed[99_999]!.id).toBe('p99999');
-    expect(first.received.filter((m) => m.op === 'list')).toHaveLength(100_000 / PAGE);
-    expect(longest).toBeLessThan(64 * 1024);
-  }, 90_000);
-});
-
-describe('after a server restart', () => {
-  /** A watch of [A, B] on a server that then restarts; returns the new session's connection. */
-  async function restarted(grace: number) {
-    const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
-    const watch = await watching(client, first, 'r2', [ep('p1', '10.0.0.5'), ep('p2', '10.0.0.6')]);
+    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    await first.answer('provide', { provision: 'p1' });
+    await providing;
+    const connectedAgain = new Promise((resolve) => client.once('connected', resolve));
     first.destroy();
     const second = await fake.connection(1);
-    await second.welcome({ session: 's2', resumed: false, grace });
-    return { client, second, ...watch };
-  }
-
-  it('holds an endpoint missing from the first snapshot, and tells nothing if it comes back in the grace', async () => {
-    const { second, watch, events } = await restarted(5000);
-    await second.answer('require', { sub: 'r9', seq: 0, endpoints: [ep('q1', '10.0.0.5')] });
-    await sleep(100);
-    expect(events).toEqual([]);
-    expect(hosts(watch.endpoints)).toEqual(['10.0.0.5', '10.0.0.6']);
-    second.send({ op: 'changed', sub: 'r9', seq: 1, add: [ep('q2', '10.0.0.6')], drop: [] });
-    await second.op('ack');
-    expect(events).toEqual([]);
-    expect(watch.endpoints.map((e) => e.id)).toEqual(['q1', 'q2']);
+    await second.welcome({ session: 's9', resumed: true });
+    expect(await connectedAgain).toEqual({ session: 's9', resumed: false });
+    await second.answer('provide', { provision: 'p4' });
+    expect(client.sessionId).toBe('s9');
   });
 
-  it('tells the drop of an endpoint that does not come back, once the grace has run out', async () => {
-    const grace = 400;
-    const { second, watch, events } = await restarted(grace);
-    await second.answer('require', { sub: 'r9', seq: 0, endpoints: [ep('q1', '10.0.0.5')] });
-    const snapshotAt = Date.now();
-    const drop = await eventually(() => events.find((e) => e.drop.length > 0), 5000, 'the drop');
-    expect(drop.at - snapshotAt).toBeGreaterThanOrEqual(grace - 10);
-    expect(hosts(drop.drop)).toEqual(['10.0.0.6']);
-    expect(events.flatMap((e) => e.add)).toEqual([]);
-    expect(hosts(watch.endpoints)).toEqual(['10.0.0.5']);
+  it('tells its application when the server says it is shutting down', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const shutdown = new Promise((resolve) => client.once('shutdown', resolve));
+    first.send({ op: 'shutdown', reason: 'disco is restarting' });
+    expect(await within(shutdown, 'the shutdown event')).toBe('disco is restarting');
+  });
+
+  it('acks pushes for a subscription it no longer has, so the server can forget them', async () => {
+    const fake = await fakeDisco();
+    const { first } = await connected(fake);
+    first.send({ op: 'changed', sub: 'r77', seq: 4, add: [ep('p1', '10.0.0.5')], drop: [] });
+    expect(await first.op('ack')).toEqual({ op: 'ack', sub: 'r77', seq: 4 });
   });
 });
 
