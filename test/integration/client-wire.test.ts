@@ -246,6 +246,34 @@ describe('the connection state', () => {
     ]);
   });
 
+  it('starts its backoff afresh after a connection succeeds', async () => {
+    const fake = await fakeDisco();
+    let failures = 7; // 10 ms doubling: the eighth wait would be about 1.3 s.
+    const dialedAt: number[] = [];
+    const connecting = DiscoClient.connect({
+      host: '127.0.0.1',
+      port: fake.port,
+      logger: quietLogger,
+      waitForServer: true,
+      backoffMinMs: 10,
+      backoffMaxMs: 60_000,
+      dial: async (target) => {
+        dialedAt.push(Date.now());
+        if (failures-- > 0) throw new Error('not yet');
+        const { connect } = await import('node:net');
+        return connect(target);
+      },
+    });
+    await (await fake.connection(0)).welcome();
+    const client = await connecting;
+    cleanup.push(() => client.close());
+    const lostAt = Date.now();
+    fake.connections[0]!.destroy();
+    await (await fake.connection(1)).welcome({ resumed: true });
+    // Far below the 1 s or more it would wait had the backoff kept growing, even on a loaded machine.
+    expect(dialedAt.at(-1)! - lostAt).toBeLessThan(900);
+  });
+
   it('fails a first connect that cannot reach the server, in one sentence', async () => {
     const fake = await fakeDisco();
     const port = fake.port;
