@@ -100,8 +100,9 @@ export class ServerConnection {
 
   /** Says goodbye if connected, and stops for good. */
   async close(): Promise<void> {
-    if (this.machine.state === 'ready') this.machine.transition('closing', 'close()');
-    else this.machine.transition('closed', 'close()');
+    const state = this.machine.state;
+    if (state === 'ready') this.machine.transition('closing', 'close()');
+    else if (state !== 'closing' && state !== 'closed') this.machine.transition('closed', 'close()');
     await this.closedPromise;
   }
 

@@ -246,6 +246,15 @@ describe('the connection state', () => {
     ]);
   });
 
+  it('says goodbye once however often it is closed, and waits for the answer', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    await Promise.all([client.close(), client.close(), client.close()]);
+    await client.close();
+    expect(first.received.filter((m) => m.op === 'bye')).toHaveLength(1);
+    expect(client.transitions.slice(-2)).toEqual(['ready → closing: close()', 'closing → closed: said goodbye']);
+  });
+
   it('starts its backoff afresh after a connection succeeds', async () => {
     const fake = await fakeDisco();
     let failures = 7; // 10 ms doubling: the eighth wait would be about 1.3 s.
