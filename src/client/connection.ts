@@ -3,6 +3,7 @@
 // What the session holds (provisions, watches) is the client's business, told through `hooks`.
 
 import type { ConsolaInstance } from 'consola';
+import { ErrorCode } from '../protocol/errors.ts';
 import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, welcomeSchema, type Request } from '../protocol/messages.ts';
 import { LineTransport } from '../transport/line-transport.ts';
@@ -163,6 +164,10 @@ export class ServerConnection {
         const transport: LineTransport = new LineTransport(stream, { maxLineBytes: MAX_SERVER_LINE_BYTES }, {
           line: (line) => this.onLine(line),
           tooLong: (error) => {
+            // Sent again, the same request would get the same line: fail it rather than loop.
+            const message = `disco sent a line longer than ${error.limit} bytes`;
+            this.logger.warn(`${message}; reconnecting`);
+            this.requests.rejectSent(new DiscoError(ErrorCode.lineTooLong, message));
             transport.destroy();
             this.lost(transport, error);
           },

@@ -73,6 +73,13 @@ export class RequestTracker {
     this.queued = [...unanswered, ...this.queued];
   }
 
+  /** Rejects the requests sent and not yet answered; those still waiting to be sent stay. */
+  rejectSent(error: Error): void {
+    const sent = [...this.inflight.values()];
+    this.inflight.clear();
+    for (const pending of sent) pending.reject(error);
+  }
+
   rejectAll(error: Error): void {
     const all = [...this.inflight.values(), ...this.queued];
     this.inflight.clear();

@@ -26,6 +26,23 @@ describe('large replies', () => {
     expect(await within(listing, 'the list')).toHaveLength(6000);
   });
 
+  it('fails a request whose reply line passes 1 MiB, instead of asking again forever, and carries on', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const listing = client.list();
+    const list = await first.op('list');
+    const reply = `${JSON.stringify({ re: list.id, ok: true, endpoints: many(11_000) })}\n`;
+    expect(Buffer.byteLength(reply)).toBeGreaterThan(1024 * 1024);
+    first.send(reply);
+    await expect(within(listing, 'the list')).rejects.toMatchObject({ code: 'line_too_long', message: 'disco sent a line longer than 1048576 bytes' });
+    const second = await fake.connection(1);
+    await second.welcome({ resumed: true });
+    const again = client.list();
+    await second.answer('list', { endpoints: [ep('p1', '10.0.0.5')] });
+    expect(hosts(await within(again, 'the second list'))).toEqual(['10.0.0.5']);
+    expect(second.received.filter((m) => m.op === 'list')).toHaveLength(1);
+  });
+
   it('fetches every page of a list, following the cursor', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake);

@@ -131,6 +131,29 @@ describe('requests', () => {
     expect(requests.size).toBe(0);
   });
 
+  it('can reject the requests sent while keeping those not sent yet', async () => {
+    const { requests, sent, write } = tracker();
+    requests.attach(write, true);
+    const sentOne = requests.request({ op: 'list' });
+    requests.detach();
+    const waiting = requests.request({ op: 'list', name: 'a.b' });
+    requests.attach(write, true); // Both in flight now, as ids 2 and 3.
+    requests.detach();
+    requests.attach(write, true);
+    requests.rejectSent(new DiscoError('line_too_long', 'too long'));
+    await expect(sentOne).rejects.toMatchObject({ code: 'line_too_long' });
+    await expect(waiting).rejects.toMatchObject({ code: 'line_too_long' });
+    requests.detach();
+    const later = requests.request({ op: 'list' });
+    requests.rejectSent(new DiscoError('line_too_long', 'too long'));
+    expect(requests.size).toBe(1);
+    sent.length = 0;
+    requests.attach(write, true);
+    expect(sent).toEqual([{ op: 'list', id: 6 }]);
+    requests.onReply(6, { re: 6, ok: true, endpoints: [] }, undefined);
+    await expect(later).resolves.toMatchObject({ re: 6 });
+  });
+
   it('rejects a request unanswered past its deadline, and says when the next is due', async () => {
     const { requests, write, advance } = tracker(1000);
     requests.attach(write, true);
