@@ -1,0 +1,250 @@
+// The client's connection to one server, as an explicit state machine: it dials, says hello,
+// keeps the heartbeat, carries requests, and backs off and dials again when the stream is lost.
+// What the session holds (provisions, watches) is the client's business, told through `hooks`.
+
+import type { ConsolaInstance } from 'consola';
+import { ErrorCode } from '../protocol/errors.ts';
+import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
+import { PROTOCOL_VERSION, welcomeSchema, type Request } from '../protocol/messages.ts';
+import { LineTransport } from '../transport/line-transport.ts';
+import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
+import { Backoff } from './backoff.ts';
+import { ConnectionStateMachine, type ConnectionState } from './connection-state.ts';
+import { describeSocketError, dialTcp } from './dial.ts';
+import { parseReply, readServerLine, type Push } from './inbound.ts';
+import { RequestTracker, type Outgoing, type ReplyFields } from './requests.ts';
+import { ClientErrorCode, DiscoError, type DiscoClientOptions } from './types.ts';
+
+/** How long `close` waits for the server to answer `bye`. */
+const BYE_WAIT_MS = 1000;
+/** Until the server's welcome says otherwise. */
+const DEFAULT_HEARTBEAT: HeartbeatTimes = { interval: 5000, timeout: 15000 };
+
+export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger'>> & Pick<DiscoClientOptions, 'dial'>;
+
+export interface ConnectionHooks {
+  /** A session is open; when not `resumed` the server knows nothing of what came before. */
+  ready(session: string, resumed: boolean): void;
+  /** A ready connection was lost; the connection is backing off to dial again. */
+  disconnected(reason: string): void;
+  push(push: Push): void;
+  /** Final: nothing more will be sent or received. */
+  closed(): void;
+}
+
+export class ServerConnection {
+  private readonly machine: ConnectionStateMachine;
+  private readonly requests = new RequestTracker();
+  private readonly backoff: Backoff;
+  private transport: LineTransport | undefined;
+  private session: string | undefined;
+  private resumed = false;
+  private heartbeat = DEFAULT_HEARTBEAT;
+  /** The server's grace, in ms, from its welcome. */
+  grace = 10000;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private livenessDueAt = Infinity;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
+  /** Why the connection is closing: what `start` and waiting requests are rejected with. */
+  private closeError = new DiscoError(ClientErrorCode.closed, 'the disco client was closed');
+  private readonly closedPromise: Promise<void>;
+  private markClosed!: () => void;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly logger: ConsolaInstance,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.backoff = new Backoff(settings.backoffMinMs, settings.backoffMaxMs);
+    this.machine = new ConnectionStateMachine(
+      (to, from, reason) => this.enter(to, from, reason),
+      (line) => logger.debug(`connection: ${line}`),
+    );
+    this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
+  }
+
+  get state(): ConnectionState {
+    return this.machine.state;
+  }
+
+  get transitions(): readonly string[] {
+    return this.machine.history;
+  }
+
+  get sessionId(): string | undefined {
+    return this.session;
+  }
+
+  /** Dials; resolves once the first session is open (or rejects, unless told to wait for the server). */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.firstConnect = { resolve, reject };
+      this.machine.transition('connecting', 'connect');
+    });
+  }
+
+  /** Sends a request now or once connected; rejected at once while closing. */
+  request(message: Outgoing, onReply?: (reply: ReplyFields) => void): Promise<ReplyFields> {
+    const state = this.machine.state;
+    if (state === 'closing' || state === 'closed') return Promise.reject(this.closeError);
+    const reply = this.requests.request(message, onReply);
+    // Sent now: its deadline may come before the next check.
+    if (state === 'ready' && Date.now() + this.settings.requestTimeoutMs < this.livenessDueAt) this.scheduleLiveness();
+    return reply;
+  }
+
+  /** Sends a message that expects no reply, if connected; dropped otherwise. */
+  send(message: Request): void {
+    this.transport?.send(message);
+  }
+
+  /** Says goodbye if connected, and stops for good. */
+  async close(): Promise<void> {
+    const state = this.machine.state;
+    if (state === 'ready') this.machine.transition('closing', 'close()');
+    else if (state !== 'closing' && state !== 'closed') this.machine.transition('closed', 'close()');
+    await this.closedPromise;
+  }
+
+  /** The entry actions of every state, in one place. */
+  private enter(to: ConnectionState, from: ConnectionState, reason: string): void {
+    switch (to) {
+      case 'idle':
+        return;
+      case 'connecting':
+        this.dial();
+        return;
+      case 'handshaking':
+        this.send({ op: 'hello', id: 0, version: PROTOCOL_VERSION, client: this.settings.name, ...(this.session ? { session: this.session } : {}) });
+        this.scheduleLiveness();
+        return;
+      case 'ready':
+        this.backoff.reset();
+        this.requests.attach((message) => this.send(message), this.resumed);
+        this.hooks.ready(this.session!, this.resumed);
+        this.firstConnect?.resolve();
+        this.firstConnect = undefined;
+        this.scheduleLiveness();
+        return;
+      case 'backing-off':
+        clearTimeout(this.livenessTimer);
+        this.transport = undefined;
+        this.requests.detach();
+        if (from === 'ready') this.hooks.disconnected(reason);
+        this.reconnectTimer = setTimeout(() => this.machine.transition('connecting', 'backoff over'), this.backoff.next());
+        return;
+      case 'closing': {
+        const goodbye = this.requests.request({ op: 'bye' }).catch(() => undefined);
+        const waited = new Promise((resolve) => setTimeout(resolve, BYE_WAIT_MS).unref());
+        void Promise.race([goodbye, waited]).then(() => {
+          if (this.machine.state === 'closing') this.machine.transition('closed', 'said goodbye');
+        });
+        return;
+      }
+      case 'closed':
+        clearTimeout(this.livenessTimer);
+        clearTimeout(this.reconnectTimer);
+        this.transport?.destroy();
+        this.transport = undefined;
+        this.requests.rejectAll(this.closeError);
+        this.firstConnect?.reject(this.closeError);
+        this.firstConnect = undefined;
+        this.hooks.closed();
+        this.markClosed();
+        return;
+    }
+  }
+
+  private dial(): void {
+    const target = { host: this.settings.host, port: this.settings.port };
+    (this.settings.dial ?? dialTcp)(target).then(
+      (stream) => {
+        if (this.machine.state !== 'connecting') return void stream.destroy(); // Closed while dialling.
+        const transport: LineTransport = new LineTransport(stream, { maxLineBytes: MAX_SERVER_LINE_BYTES }, {
+          line: (line) => this.onLine(line),
+          tooLong: (error) => {
+            // Sent again, the same request would get the same line: fail it rather than loop.
+            const message = `disco sent a line longer than ${error.limit} bytes`;
+            this.logger.warn(`${message}; reconnecting`);
+            this.requests.rejectSent(new DiscoError(ErrorCode.lineTooLong, message));
+            transport.destroy();
+            this.lost(transport, error);
+          },
+          closed: (error) => this.lost(transport, error),
+        });
+        this.transport = transport;
+        this.machine.transition('handshaking', 'stream open');
+      },
+      (error: Error) => {
+        if (this.machine.state === 'connecting') this.lost(undefined, error);
+      },
+    );
+  }
+
+  /** The stream, or the attempt to open one, failed. */
+  private lost(transport: LineTransport | undefined, error: Error | undefined): void {
+    if (transport !== this.transport) return; // An old stream, already given up.
+    const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
+    if (this.machine.state === 'closing') this.machine.transition('closed', reason);
+    else if (this.firstConnect && !this.settings.waitForServer) {
+      this.closeError = new DiscoError(ClientErrorCode.unreachable, `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`);
+      this.machine.transition('closed', reason);
+    } else this.machine.transition('backing-off', reason);
+  }
+
+  /** One timer serves the heartbeat and the requests' deadlines, set to whichever is due first. */
+  private scheduleLiveness(): void {
+    clearTimeout(this.livenessTimer);
+    const transport = this.transport;
+    if (!transport) return;
+    const check = checkLiveness(Date.now(), transport.lastHeard, transport.lastSent, this.heartbeat);
+    if (check.dead) {
+      transport.destroy();
+      this.lost(transport, new Error(`heard nothing from disco for ${this.heartbeat.timeout} ms`));
+      return;
+    }
+    if (check.ping) transport.send({ op: 'ping' });
+    const requestDue = this.requests.expire(this.settings.requestTimeoutMs);
+    const delay = Math.min(check.nextCheckIn, requestDue === undefined ? Infinity : Math.max(1, requestDue - Date.now()));
+    this.livenessDueAt = Date.now() + delay;
+    this.livenessTimer = setTimeout(() => this.scheduleLiveness(), delay);
+    this.livenessTimer.unref();
+  }
+
+  private onLine(line: string): void {
+    const inbound = readServerLine(line);
+    if (inbound.kind === 'unreadable') return void this.logger.warn(inbound.warning);
+    if (inbound.kind === 'push') {
+      if (inbound.push.op === 'ping') this.send({ op: 'pong' });
+      else if (inbound.push.op !== 'pong') this.hooks.push(inbound.push);
+      return;
+    }
+    const { re, fields, error } = inbound;
+    if (re === 0 && this.machine.state === 'handshaking') return this.onWelcome(fields, error);
+    const known = re !== null && this.requests.onReply(re, fields, error);
+    if (!known && error) this.logger.warn(`disco: ${error.message}`);
+  }
+
+  private onWelcome(fields: ReplyFields, error: { code: string; message: string } | undefined): void {
+    if (error) return this.refused(new DiscoError(error.code, `disco refused the session: ${error.message}`));
+    let welcome: ReturnType<typeof parseReply<typeof welcomeSchema>>;
+    try {
+      welcome = parseReply(welcomeSchema, fields);
+    } catch (failure) {
+      return this.refused(failure as DiscoError);
+    }
+    this.resumed = welcome.resumed && welcome.session === this.session;
+    this.session = welcome.session;
+    this.heartbeat = welcome.heartbeat;
+    this.grace = welcome.grace;
+    this.machine.transition('ready', this.resumed ? 'welcomed back (resumed)' : 'welcomed (new session)');
+  }
+
+  /** The server will not have us: nothing a retry would change. */
+  private refused(error: DiscoError): void {
+    this.closeError = error;
+    if (!this.firstConnect) this.logger.error(error.message);
+    this.machine.transition('closed', `refused: ${error.code}`);
+  }
+}

@@ -1,0 +1,84 @@
+// The client's public types; client.ts re-exports them.
+
+import type { Duplex } from 'node:stream';
+import type { ConsolaInstance } from 'consola';
+import type { ErrorCode } from '../protocol/errors.ts';
+import type { Protocol } from '../registry/types.ts';
+import type { Endpoint } from './view.ts';
+
+export type { Endpoint } from './view.ts';
+
+export interface DiscoClientOptions {
+  host: string;
+  port: number;
+  /** Shown in the server's logs. */
+  name?: string;
+  /** Keep trying when the first connection fails, instead of rejecting `connect`. */
+  waitForServer?: boolean;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** A request the server has not answered this long after it was sent is rejected (default 30 s). */
+  requestTimeoutMs?: number;
+  logger?: ConsolaInstance;
+  /**
+   * Opens the stream to the server, resolving once it is connected. Defaults to TCP to
+   * `host:port`; tests hand in a socket pair or an in-memory duplex.
+   */
+  dial?: (target: { host: string; port: number }) => Promise<Duplex>;
+}
+
+export interface ProvideSpec {
+  name: string;
+  host: string;
+  port: number;
+  protocol?: Protocol;
+  attrs?: Record<string, string>;
+}
+
+export interface RequireSpec {
+  name: string;
+  attrs?: Record<string, string>;
+}
+
+export interface WatchEvent {
+  add: Endpoint[];
+  drop: Endpoint[];
+  /** Every endpoint after the change, in stable order. */
+  endpoints: Endpoint[];
+}
+
+export interface ProvisionHandle {
+  readonly key: string;
+  readonly spec: Readonly<ProvideSpec>;
+  /** The server's id for it, once registered. */
+  readonly id: string | undefined;
+  drop(): Promise<void>;
+}
+
+export interface Watch {
+  readonly key: string;
+  readonly spec: Readonly<RequireSpec>;
+  readonly endpoints: Endpoint[];
+  close(): Promise<void>;
+}
+
+/** Codes of the errors the client raises itself; the server's are the protocol's `ErrorCode`. */
+export const ClientErrorCode = {
+  closed: 'closed',
+  unreachable: 'unreachable',
+  timeout: 'timeout',
+  badReply: 'bad_reply',
+} as const;
+
+export type DiscoErrorCode = ErrorCode | (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+export class DiscoError extends Error {
+  override readonly name = 'DiscoError';
+  constructor(
+    /** A `DiscoErrorCode`, or a code from a newer server that this client does not know. */
+    readonly code: DiscoErrorCode | (string & {}),
+    message: string,
+  ) {
+    super(message);
+  }
+}
