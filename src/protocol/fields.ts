@@ -7,8 +7,8 @@ import { canonicalName, nameProblem } from '../names.ts';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const ATTRIBUTE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-// Attribute values become DNS TXT strings of `key=value`, which hold at most 255 bytes.
-const MAX_ATTRIBUTE_VALUE = 190;
+// Attributes become DNS TXT strings of `key=value`, which hold at most 255 bytes (not characters).
+const MAX_TXT_STRING_BYTES = 255;
 export const MAX_ATTRIBUTES = 32;
 
 export const NameSchema = v.pipe(
@@ -43,17 +43,36 @@ const AttributeKeySchema = v.pipe(
   v.regex(ATTRIBUTE_KEY, 'expected an attribute key of letters, digits, ".", "_" or "-" (at most 63)'),
 );
 
+/** Keys that name an object's prototype machinery: valibot's record would skip them silently. */
+const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+
+function reservedKey(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  return RESERVED_KEYS.find((key) => Object.hasOwn(input, key));
+}
+
 export const AttributesSchema = v.pipe(
+  v.unknown(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    const key = reservedKey(dataset.value);
+    if (key !== undefined) addIssue({ message: `attribute key "${key}" is reserved; choose another name` });
+  }),
   v.record(
     AttributeKeySchema,
-    v.pipe(
-      v.string('expected a string value'),
-      v.maxLength(MAX_ATTRIBUTE_VALUE, `expected at most ${MAX_ATTRIBUTE_VALUE} characters`),
-      v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters'),
-    ),
+    v.pipe(v.string('expected a string value'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters')),
     'expected an object of attribute strings like {"az": "us-east-1a"}',
   ),
   v.maxEntries(MAX_ATTRIBUTES, `expected at most ${MAX_ATTRIBUTES} attributes`),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const [key, value] of Object.entries(dataset.value)) {
+      const bytes = Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
+      if (bytes > MAX_TXT_STRING_BYTES) {
+        addIssue({ message: `attribute "${key}" is ${bytes} bytes as "key=value" in UTF-8; a DNS TXT string holds at most ${MAX_TXT_STRING_BYTES}` });
+        return;
+      }
+    }
+  }),
 );
 
 /** Formats the first issue of a failed parse as `path: message`, for error replies and CLI errors. */
