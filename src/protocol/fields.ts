@@ -54,6 +54,8 @@ function reservedKey(input: unknown): string | undefined {
 export const AttributesSchema = v.pipe(
   v.unknown(),
   v.rawCheck(({ dataset, addIssue }) => {
+    // valibot's record takes an array for an empty object.
+    if (Array.isArray(dataset.value)) addIssue({ message: 'expected an object of attribute strings like {"az": "us-east-1a"}' });
     const key = reservedKey(dataset.value);
     if (key !== undefined) addIssue({ message: `attribute key "${key}" is reserved; choose another name` });
   }),
