@@ -50,3 +50,15 @@ export async function requireAll(peer: WirePeer, id: number, name: string, attrs
   for (const part of parts) for (const endpoint of part.endpoints) view.endpoints.set(endpoint.id, endpoint);
   return { view, parts };
 }
+
+/** Provides `count` endpoints of one name from one session, pipelined, and waits for every reply. */
+export async function provideMany(peer: WirePeer, name: string, count: number, attrs: Record<string, string> = {}, firstId = 1000) {
+  let batch = '';
+  for (let i = 0; i < count; i++) {
+    const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    batch += `${JSON.stringify({ op: 'provide', id: firstId + i, name, host, port: 1 + (i % 60000), attrs })}\n`;
+  }
+  peer.send(batch);
+  await peer.reply(firstId + count - 1, 30000);
+  peer.messages.length = 0;
+}

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
-import { requireAll, WireView } from '../helpers/view.ts';
+import { provideMany, requireAll, WireView } from '../helpers/view.ts';
 import { WirePeer, type Message } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;
@@ -42,18 +42,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** Provides `count` endpoints of one name from one session, pipelined, and waits for every reply. */
-async function provideMany(peer: WirePeer, name: string, count: number, attrs: Record<string, string> = {}, firstId = 1000) {
-  let batch = '';
-  for (let i = 0; i < count; i++) {
-    const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-    batch += `${JSON.stringify({ op: 'provide', id: firstId + i, name, host, port: 1 + (i % 60000), attrs })}\n`;
-  }
-  peer.send(batch);
-  await peer.reply(firstId + count - 1, 30000);
-  peer.messages.length = 0;
-}
 
 describe('large replies (item 1, server side)', () => {
   it('sends a require reply of 2,000 endpoints in parts, each line under 64 KiB', async () => {
