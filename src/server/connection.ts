@@ -101,6 +101,12 @@ export class Connection {
   stalledFor(now: number): number {
     if (!this.backlog) return 0;
     const unsent = this.socket.writableLength;
+    // 'drain' comes only after a write was refused: a backlog under the socket's high-water mark
+    // (a small maxQueueBytes) can empty without one.
+    if (unsent === 0) {
+      this.onDrain();
+      return 0;
+    }
     if (unsent < this.backlog.unsent) this.backlog = { since: now, unsent };
     return now - this.backlog.since;
   }
