@@ -43,30 +43,47 @@ const AttributeKeySchema = v.pipe(
   v.regex(ATTRIBUTE_KEY, 'expected an attribute key of letters, digits, ".", "_" or "-" (at most 63)'),
 );
 
-/** Keys that name an object's prototype machinery: valibot's record would skip them silently. */
-const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+const ATTRIBUTES_EXPECTED = 'expected an object of attribute strings like {"az": "us-east-1a"}';
 
-function reservedKey(input: unknown): string | undefined {
-  if (typeof input !== 'object' || input === null) return undefined;
-  return RESERVED_KEYS.find((key) => Object.hasOwn(input, key));
+/** Always fails with `message`: what strictRecord answers in the record's stead. */
+const refusal = (message: string) => v.pipe(v.unknown(), v.check(() => false, message));
+const RESERVED_KEYS = new Map(
+  ['__proto__', 'constructor', 'prototype'].map((key) => [key, refusal(`attribute key "${key}" is reserved; choose another name`)]),
+);
+const NOT_AN_OBJECT = refusal(ATTRIBUTES_EXPECTED);
+
+/**
+ * valibot's record, except that it refuses what the record lets through without a word: the keys
+ * `__proto__`, `constructor` and `prototype` (skipped, so a filter on them vanished) and arrays
+ * (taken for an empty object). It stays a record to everything that reads schemas, such as the
+ * JSON Schema of the manifests.
+ */
+function strictRecord<R extends v.GenericSchema>(record: R): R {
+  return {
+    ...record,
+    '~run'(dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+      const input = dataset.value;
+      if (Array.isArray(input)) return NOT_AN_OBJECT['~run'](dataset, config);
+      if (typeof input === 'object' && input !== null) {
+        for (const [key, refused] of RESERVED_KEYS) if (Object.hasOwn(input, key)) return refused['~run'](dataset, config);
+      }
+      return record['~run'](dataset, config);
+    },
+  } as R;
 }
 
 export const AttributesSchema = v.pipe(
-  v.unknown(),
-  v.rawCheck(({ dataset, addIssue }) => {
-    // valibot's record takes an array for an empty object.
-    if (Array.isArray(dataset.value)) addIssue({ message: 'expected an object of attribute strings like {"az": "us-east-1a"}' });
-    const key = reservedKey(dataset.value);
-    if (key !== undefined) addIssue({ message: `attribute key "${key}" is reserved; choose another name` });
-  }),
-  v.record(
-    AttributeKeySchema,
-    v.pipe(v.string('expected a string value'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters')),
-    'expected an object of attribute strings like {"az": "us-east-1a"}',
+  strictRecord(
+    v.record(
+      AttributeKeySchema,
+      v.pipe(v.string('expected a string value'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters')),
+      ATTRIBUTES_EXPECTED,
+    ),
   ),
   v.maxEntries(MAX_ATTRIBUTES, `expected at most ${MAX_ATTRIBUTES} attributes`),
   v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
+    // A refusal by strictRecord leaves the input as it came: nothing here is known to be a string.
+    if (!dataset.typed || dataset.issues) return;
     for (const [key, value] of Object.entries(dataset.value)) {
       const bytes = Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
       if (bytes > MAX_TXT_STRING_BYTES) {
