@@ -52,15 +52,15 @@ export interface PageRequest {
 }
 
 export class Listing {
-  /** The whole sorted registry, kept while the registry is unchanged: paging must not re-sort it per page. */
-  private everything: { version: number; provisions: Provision[] } | undefined;
+  /** The last listing made, kept while the registry is unchanged: paging must not re-sort it per page. */
+  private last: { version: number; name: string | undefined; provisions: Provision[] } | undefined;
 
   constructor(private readonly registry: Registry) {}
 
   /** One page as a reply line, newline included. */
   pageLine(re: number, request: PageRequest): string {
     const key = request.after === undefined ? undefined : decodeCursor(request.after);
-    const sorted = request.name === undefined ? this.all() : this.registry.lookup(request.name);
+    const sorted = this.sorted(request.name);
     let start = 0;
     if (key) {
       // The first endpoint after the cursor, by binary search over the sorted list.
@@ -86,9 +86,12 @@ export class Listing {
     return `{"re":${re},"ok":true,"endpoints":[${endpoints.join(',')}]${next}}\n`;
   }
 
-  private all(): Provision[] {
+  private sorted(name: string | undefined): Provision[] {
     const version = this.registry.version;
-    if (this.everything?.version !== version) this.everything = { version, provisions: this.registry.list() };
-    return this.everything.provisions;
+    if (this.last?.version !== version || this.last.name !== name) {
+      const provisions = name === undefined ? this.registry.list() : this.registry.lookup(name);
+      this.last = { version, name, provisions };
+    }
+    return this.last.provisions;
   }
 }

@@ -78,6 +78,7 @@ export class DiscoServer {
   private readonly sessions = new Map<string, Session>();
   private readonly peers = new Set<Peer>();
   private readonly perSource = new Map<string, number>();
+  private refused = { count: 0, loggedAt: 0 };
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
@@ -142,7 +143,7 @@ export class DiscoServer {
     }
     const refusal = this.refusal(socket.remoteAddress ?? '');
     if (refusal) {
-      this.options.logger.warn(`refusing ${socket.remoteAddress}:${socket.remotePort}: ${refusal}`);
+      this.logRefusal(refusal);
       socket.on('error', () => {});
       socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tooManyConnections, message: refusal } }));
       setTimeout(() => socket.destroy(), 1000).unref();
@@ -160,6 +161,15 @@ export class DiscoServer {
     peer = { connection, session: undefined };
     this.peers.add(peer);
     this.perSource.set(connection.source, (this.perSource.get(connection.source) ?? 0) + 1);
+  }
+
+  /** At most one line every 10 s, however fast connections are refused. */
+  private logRefusal(why: string): void {
+    this.refused.count++;
+    const now = Date.now();
+    if (now - this.refused.loggedAt < 10_000) return;
+    this.options.logger.warn(`refused ${this.refused.count} connection(s); the last because ${why}`);
+    this.refused = { count: 0, loggedAt: now };
   }
 
   /** Why a new connection from `source` is refused, if it is. */
