@@ -134,6 +134,10 @@ describe('attributes (items 2 and 3)', () => {
       expect(answer.status).toBe('NOERROR');
       expect(answer.raw).not.toMatch(/malformed/);
       expect(answer.answer.join(' ')).toContain(`${key}=${'\\226\\152\\131'.repeat(63)}`);
+      const browse = await dig(dns.port, '_a._tcp.b.c.default.disco', 'PTR');
+      expect(browse.status).toBe('NOERROR');
+      expect(browse.raw).not.toMatch(/malformed/);
+      expect(browse.answer).toHaveLength(1);
     } finally {
       await dns.server.close();
     }
