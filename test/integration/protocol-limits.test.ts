@@ -1,7 +1,6 @@
 // Issue 7 items 1 to 6 and 8 at the wire: large replies in parts, paged lists, prototype keys,
 // byte limits, slow readers, deadlines and caps, goodbye lines, and the spec's finer points.
 
-import { connect, type Socket } from 'node:net';
 import { consola, type LogObject } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
@@ -12,7 +11,6 @@ import { WirePeer, type Message } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;
 const peers: WirePeer[] = [];
-const sockets: Socket[] = [];
 let logs: LogObject[] = [];
 
 async function start(options: Partial<DiscoServerOptions> = {}): Promise<number> {
@@ -38,7 +36,6 @@ const logged = (pattern: RegExp) => logs.some((entry) => pattern.test(entry.args
 
 afterEach(async () => {
   for (const peer of peers.splice(0)) peer.destroy();
-  for (const socket of sockets.splice(0)) socket.destroy();
   await server?.close();
   server = undefined;
 });
@@ -243,18 +240,10 @@ describe('deadlines and caps (item 5)', () => {
 
   /** Connects from a chosen loopback address, so that tests can play several hosts. */
   async function from(port: number, localAddress: string): Promise<WirePeer> {
-    const peer = await new Promise<WirePeer>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, localAddress }, () => {
-        socket.off('error', reject);
-        resolve(wrap(socket));
-      });
-      socket.once('error', reject);
-    });
+    const peer = await WirePeer.open(port, '127.0.0.1', localAddress);
     peers.push(peer);
     return peer;
   }
-  // WirePeer's constructor is private to its own helpers; this is one more.
-  const wrap = (socket: Socket) => new (WirePeer as unknown as new (socket: Socket) => WirePeer)(socket);
 
   it('caps connections per source address, with too_many_connections, and takes new ones once some close', async () => {
     const port = await start({ maxConnectionsPerSource: 3 });
