@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
-import { provideMany, requireAll, WireView } from '../helpers/view.ts';
+import { provideMany, requireAll } from '../helpers/view.ts';
 import { WirePeer, type Message } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;
