@@ -51,7 +51,8 @@ describe('waiting for disco (item 7)', () => {
     server = await startDisco({ port });
     await eventually(() => ready.test(output()), 15_000, `the command to connect; it said: ${output()}`);
     command.child.kill('SIGINT');
-    expect(await command.exited).toBe(0);
+    const code = await command.exited;
+    expect(code, `exit ${code} (${command.child.signalCode}); it said: ${output()}`).toBe(0);
   });
 
   it('scs ls still fails at once', async () => {
