@@ -2,7 +2,7 @@
 
 import { consola } from 'consola';
 import * as v from 'valibot';
-import { parseHostPort, type HostPort } from '../src/address.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../src/address.ts';
 import { DiscoClient } from '../src/client/client.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
 
@@ -39,7 +39,8 @@ export function repeated(value: unknown): string[] {
 
 /** `--attr k=v` given any number of times. */
 export function parseAttributes(value: unknown, name = 'attr'): Record<string, string> {
-  const attributes: Record<string, string> = {};
+  // No prototype, so that `--attr __proto__=x` is kept as a key (and refused by the schema), not swallowed.
+  const attributes: Record<string, string> = Object.create(null);
   for (const item of repeated(value)) {
     const text = String(item);
     const at = text.indexOf('=');
@@ -64,6 +65,19 @@ export async function connectDisco(flags: GlobalFlags, name: string): Promise<Di
   } catch (error) {
     throw new UserError((error as Error).message);
   }
+}
+
+/** For commands that run until stopped: a disco that is not up yet is waited for, said once. */
+export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Promise<DiscoClient> {
+  const { host, port } = discoAddress(flags);
+  const logger = consola.withTag('disco');
+  try {
+    return await DiscoClient.connect({ host, port, name, logger });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'unreachable') throw new UserError((error as Error).message);
+  }
+  consola.info(`disco at ${formatHostPort(host, port)} is not up yet; waiting for it`);
+  return await DiscoClient.connect({ host, port, name, logger, waitForServer: true });
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */

@@ -18,6 +18,10 @@ interface DiscoFlags {
   heartbeatInterval?: string;
   heartbeatTimeout?: string;
   grace?: string;
+  maxConnections?: string;
+  maxConnectionsPerSource?: string;
+  helloTimeout?: string;
+  lineTimeout?: string;
 }
 
 export function registerDisco(cli: CAC): void {
@@ -31,6 +35,10 @@ export function registerDisco(cli: CAC): void {
     .option('--heartbeat-interval <duration>', 'Heartbeat interval (default 5s)')
     .option('--heartbeat-timeout <duration>', 'Silence after which a peer is dead (default 15s)')
     .option('--grace <duration>', 'How long a lost session waits to be resumed (default 10s)')
+    .option('--max-connections <n>', 'Open connections allowed in total (default 20000)')
+    .option('--max-connections-per-source <n>', 'Open connections allowed from one address (default 1000)')
+    .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
+    .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
     .action(async (flags: DiscoFlags) => {
       const config: DiscoConfig = flags.config ? readConfig(flags.config) : {};
       const listen = flags.listen ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true })) : (config.listen ?? { host: '127.0.0.1', port: 9640 });
@@ -40,9 +48,15 @@ export function registerDisco(cli: CAC): void {
       const heartbeatTimeout = duration('heartbeat-timeout', flags.heartbeatTimeout, config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout);
       const grace = duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace);
       if (heartbeatTimeout <= heartbeatInterval) throw new UserError('--heartbeat-timeout must be longer than --heartbeat-interval');
+      const limits = {
+        maxConnections: count('max-connections', flags.maxConnections, config.limits?.connections ?? defaultServerOptions.maxConnections),
+        maxConnectionsPerSource: count('max-connections-per-source', flags.maxConnectionsPerSource, config.limits?.connectionsPerSource ?? defaultServerOptions.maxConnectionsPerSource),
+        helloTimeout: duration('hello-timeout', flags.helloTimeout, config.limits?.helloTimeout ?? defaultServerOptions.helloTimeout),
+        lineTimeout: duration('line-timeout', flags.lineTimeout, config.limits?.lineTimeout ?? defaultServerOptions.lineTimeout),
+      };
 
       const logger = consola.withTag('disco');
-      const server = new DiscoServer({ ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, logger });
+      const server = new DiscoServer({ ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger });
       try {
         await server.listen();
       } catch (error) {
@@ -81,6 +95,14 @@ export function registerDisco(cli: CAC): void {
       await dns?.close();
       await server.close();
     });
+}
+
+/** A whole-number flag of 1 or more. */
+function count(name: string, text: string | number | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UserError(`--${name}: expected a whole number of 1 or more, not "${text}"`);
+  return value;
 }
 
 function readConfig(file: string): DiscoConfig {

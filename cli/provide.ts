@@ -3,7 +3,7 @@ import { consola } from 'consola';
 import * as v from 'valibot';
 import { formatHostPort, parseHostPort } from '../src/address.ts';
 import { NameSchema, ProtocolSchema } from '../src/protocol/fields.ts';
-import { connectDisco, flag, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
+import { connectDiscoWaiting, flag, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
 
 export function registerProvide(cli: CAC): void {
   cli
@@ -16,7 +16,7 @@ export function registerProvide(cli: CAC): void {
       const address = flag('address', () => parseHostPort(addressText));
       const protocol = parseWith(ProtocolSchema, flags.protocol, '--protocol') as v.InferOutput<typeof ProtocolSchema>;
       const attrs = parseAttributes(flags.attr);
-      const client = await connectDisco(flags, `scs provide ${name}`);
+      const client = await connectDiscoWaiting(flags, `scs provide ${name}`);
       await client.provide({ name, host: address.host, port: address.port, protocol, attrs });
       consola.success(`providing ${name} at ${formatHostPort(address.host, address.port)}/${protocol}`);
       client.on('disconnected', (reason) => consola.warn(`lost disco (${reason}); reconnecting`));

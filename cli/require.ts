@@ -6,7 +6,7 @@ import { requireEnv } from '../src/agent/env.ts';
 import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
 import { parseName } from '../src/names.ts';
 import { NameSchema } from '../src/protocol/fields.ts';
-import { connectDisco, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
+import { connectDiscoWaiting, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
 import { describeEndpoint } from './output.ts';
 
 interface RequireFlags extends GlobalFlags {
@@ -25,7 +25,7 @@ export function registerRequire(cli: CAC): void {
     .action(async (nameText: string, flags: RequireFlags) => {
       const name = parseWith(NameSchema, nameText, 'name');
       const attrs = parseAttributes(flags.attr);
-      const client = await connectDisco(flags, `scs require ${name}`);
+      const client = await connectDiscoWaiting(flags, `scs require ${name}`);
       let watch: Watch | undefined;
       const exec = flags.exec === undefined ? undefined : execRunner(flags.exec, parseName(name).endpoint, () => watch?.endpoints ?? []);
       const print = (event: WatchEvent) => {

@@ -10,6 +10,10 @@ export const ErrorCode = {
   lineTooLong: 'line_too_long',
   tooManyErrors: 'too_many_errors',
   overloaded: 'overloaded',
+  replaced: 'replaced',
+  helloTimeout: 'hello_timeout',
+  lineTimeout: 'line_timeout',
+  tooManyConnections: 'too_many_connections',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -7,8 +7,8 @@ import { canonicalName, nameProblem } from '../names.ts';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const ATTRIBUTE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-// Attribute values become DNS TXT strings of `key=value`, which hold at most 255 bytes.
-const MAX_ATTRIBUTE_VALUE = 190;
+// Attributes become DNS TXT strings of `key=value`, which hold at most 255 bytes (not characters).
+const MAX_TXT_STRING_BYTES = 255;
 export const MAX_ATTRIBUTES = 32;
 
 export const NameSchema = v.pipe(
@@ -43,17 +43,55 @@ const AttributeKeySchema = v.pipe(
   v.regex(ATTRIBUTE_KEY, 'expected an attribute key of letters, digits, ".", "_" or "-" (at most 63)'),
 );
 
+const ATTRIBUTES_EXPECTED = 'expected an object of attribute strings like {"az": "us-east-1a"}';
+
+/** Always fails with `message`: what strictRecord answers in the record's stead. */
+const refusal = (message: string) => v.pipe(v.unknown(), v.check(() => false, message));
+const RESERVED_KEYS = new Map(
+  ['__proto__', 'constructor', 'prototype'].map((key) => [key, refusal(`attribute key "${key}" is reserved; choose another name`)]),
+);
+const NOT_AN_OBJECT = refusal(ATTRIBUTES_EXPECTED);
+
+/**
+ * valibot's record, except that it refuses what the record lets through without a word: the keys
+ * `__proto__`, `constructor` and `prototype` (skipped, so a filter on them vanished) and arrays
+ * (taken for an empty object). It stays a record to everything that reads schemas, such as the
+ * JSON Schema of the manifests.
+ */
+function strictRecord<R extends v.GenericSchema>(record: R): R {
+  return {
+    ...record,
+    '~run'(dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+      const input = dataset.value;
+      if (Array.isArray(input)) return NOT_AN_OBJECT['~run'](dataset, config);
+      if (typeof input === 'object' && input !== null) {
+        for (const [key, refused] of RESERVED_KEYS) if (Object.hasOwn(input, key)) return refused['~run'](dataset, config);
+      }
+      return record['~run'](dataset, config);
+    },
+  } as R;
+}
+
 export const AttributesSchema = v.pipe(
-  v.record(
-    AttributeKeySchema,
-    v.pipe(
-      v.string('expected a string value'),
-      v.maxLength(MAX_ATTRIBUTE_VALUE, `expected at most ${MAX_ATTRIBUTE_VALUE} characters`),
-      v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters'),
+  strictRecord(
+    v.record(
+      AttributeKeySchema,
+      v.pipe(v.string('expected a string value'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters')),
+      ATTRIBUTES_EXPECTED,
     ),
-    'expected an object of attribute strings like {"az": "us-east-1a"}',
   ),
   v.maxEntries(MAX_ATTRIBUTES, `expected at most ${MAX_ATTRIBUTES} attributes`),
+  v.rawCheck(({ dataset, addIssue }) => {
+    // A refusal by strictRecord leaves the input as it came: nothing here is known to be a string.
+    if (!dataset.typed || dataset.issues) return;
+    for (const [key, value] of Object.entries(dataset.value)) {
+      const bytes = Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
+      if (bytes > MAX_TXT_STRING_BYTES) {
+        addIssue({ message: `attribute "${key}" is ${bytes} bytes as "key=value" in UTF-8; a DNS TXT string holds at most ${MAX_TXT_STRING_BYTES}` });
+        return;
+      }
+    }
+  }),
 );
 
 /** Formats the first issue of a failed parse as `path: message`, for error replies and CLI errors. */

@@ -22,7 +22,15 @@ export class LineSplitter {
 
   constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
 
-  /** Returns the complete lines in `chunk` (without "\n" or a trailing "\r"). Throws LineTooLongError. */
+  /** True while part of a line has arrived without its newline. */
+  get hasPartialLine(): boolean {
+    return this.pendingBytes > 0;
+  }
+
+  /**
+   * Returns the complete lines in `chunk` (without "\n" or a trailing "\r"). A "\r" counts
+   * toward the limit, the "\n" does not. Throws LineTooLongError.
+   */
   push(chunk: Buffer): string[] {
     const lines: string[] = [];
     let start = 0;

@@ -18,15 +18,22 @@ const Cursor = v.pipe(v.string(), v.maxLength(512, 'expected a cursor from a "ne
 /** A `list` page holds at most this many endpoints (and is cut sooner to keep its line short). */
 export const MAX_PAGE_ENDPOINTS = 1000;
 
+/** valibot's words for a key too many or missing ("Invalid key: Expected never..."), made plain. */
+const fieldMessage = (issue: v.BaseIssue<unknown>) =>
+  issue.expected === 'never' ? 'unknown field' : issue.input === undefined ? 'missing field' : 'expected a JSON object';
+
+/** A request: exactly these fields, so that `colour: unknown field` says what is wrong. */
+const request = <const E extends v.ObjectEntries>(entries: E) => v.strictObject(entries, fieldMessage);
+
 export const requestSchemas = {
-  hello: v.strictObject({
+  hello: request({
     op: v.literal('hello'),
     id: RequestId,
     version: v.pipe(v.number(), v.safeInteger()),
     session: v.optional(Ident),
     client: v.optional(v.pipe(v.string(), v.maxLength(128))),
   }),
-  provide: v.strictObject({
+  provide: request({
     op: v.literal('provide'),
     id: RequestId,
     name: NameSchema,
@@ -37,10 +44,10 @@ export const requestSchemas = {
     key: v.optional(Ident),
   }),
   unprovide: v.pipe(
-    v.strictObject({ op: v.literal('unprovide'), id: RequestId, provision: v.optional(Ident), key: v.optional(Ident) }),
+    request({ op: v.literal('unprovide'), id: RequestId, provision: v.optional(Ident), key: v.optional(Ident) }),
     v.check((input) => (input.provision === undefined) !== (input.key === undefined), 'expected exactly one of "provision" and "key"'),
   ),
-  require: v.strictObject({
+  require: request({
     op: v.literal('require'),
     id: RequestId,
     name: NameSchema,
@@ -48,10 +55,10 @@ export const requestSchemas = {
     key: v.optional(Ident),
   }),
   unrequire: v.pipe(
-    v.strictObject({ op: v.literal('unrequire'), id: RequestId, sub: v.optional(Ident), key: v.optional(Ident) }),
+    request({ op: v.literal('unrequire'), id: RequestId, sub: v.optional(Ident), key: v.optional(Ident) }),
     v.check((input) => (input.sub === undefined) !== (input.key === undefined), 'expected exactly one of "sub" and "key"'),
   ),
-  list: v.strictObject({
+  list: request({
     op: v.literal('list'),
     id: RequestId,
     name: v.optional(NameSchema),
@@ -59,10 +66,10 @@ export const requestSchemas = {
     after: v.optional(Cursor),
     limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_PAGE_ENDPOINTS))),
   }),
-  bye: v.strictObject({ op: v.literal('bye'), id: RequestId }),
-  ping: v.strictObject({ op: v.literal('ping') }),
-  pong: v.strictObject({ op: v.literal('pong') }),
-  ack: v.strictObject({ op: v.literal('ack'), sub: Ident, seq: Seq }),
+  bye: request({ op: v.literal('bye'), id: RequestId }),
+  ping: request({ op: v.literal('ping') }),
+  pong: request({ op: v.literal('pong') }),
+  ack: request({ op: v.literal('ack'), sub: Ident, seq: Seq }),
 } as const;
 
 export type RequestOp = keyof typeof requestSchemas;

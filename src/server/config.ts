@@ -30,6 +30,8 @@ const Duration = v.pipe(
   }),
 );
 
+const Count = v.pipe(v.number('expected a number'), v.safeInteger('expected a whole number'), v.minValue(1, 'expected 1 or more'));
+
 const ZoneName = v.pipe(
   v.string('expected a zone name like "disco"'),
   v.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i, 'expected a zone name like "disco" or "east.disco"'),
@@ -39,6 +41,16 @@ export const DiscoConfigSchema = v.strictObject({
   listen: v.optional(Address(true)),
   heartbeat: v.optional(v.strictObject({ interval: v.optional(Duration), timeout: v.optional(Duration) })),
   grace: v.optional(Duration),
+  limits: v.optional(
+    v.strictObject({
+      /** Open connections in total, and from one source address. */
+      connections: v.optional(Count),
+      connectionsPerSource: v.optional(Count),
+      /** Time to say `hello`, and to finish a line once begun. */
+      helloTimeout: v.optional(Duration),
+      lineTimeout: v.optional(Duration),
+    }),
+  ),
   dns: v.optional(
     v.strictObject({
       /** An address, or "off". */

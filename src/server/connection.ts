@@ -1,15 +1,18 @@
-// One client socket: framing, a budget for bad lines, a bounded send queue and liveness times.
+// One client socket: framing, a budget for bad lines, backpressure and liveness times.
 // It knows nothing of sessions; the server decides what lines mean.
 
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
 
-/** The limits a peer can break; each closes its connection. */
-export type Violation = typeof ErrorCode.lineTooLong | typeof ErrorCode.overloaded | typeof ErrorCode.tooManyErrors;
+/** The limits a peer can break by what it sends; each closes its connection. */
+export type Violation = typeof ErrorCode.lineTooLong | typeof ErrorCode.tooManyErrors;
 
 export interface ConnectionLimits {
-  /** Bytes that may wait in the socket's send buffer before the peer is cut as too slow. */
+  /**
+   * Unsent bytes past which the connection is backlogged: pushes to it are skipped (the server
+   * owes it resyncs instead) and its requests wait unread until the socket drains.
+   */
   readonly maxQueueBytes: number;
   /** Bad lines allowed in a burst, then refilled at `errorRefillPerSecond`. */
   readonly errorBurst: number;
@@ -19,13 +22,17 @@ export interface ConnectionLimits {
 
 export interface ConnectionEvents {
   line(line: string): void;
-  /** The peer broke a limit; the connection sends `reason` and closes itself. */
+  /** The peer broke a limit; the connection sends an error line and closes itself. */
   violation(code: Violation, message: string): void;
+  /** A backlog has been read by the peer: pushes may flow again. */
+  drained(): void;
   closed(): void;
 }
 
 export class Connection {
   readonly remote: string;
+  readonly source: string;
+  readonly openedAt = Date.now();
   lastHeard = Date.now();
   lastSent = Date.now();
   private readonly splitter: LineSplitter;
@@ -33,17 +40,23 @@ export class Connection {
   private errorRefilledAt = Date.now();
   private corked = false;
   private closing = false;
+  private backlog: { since: number; unsent: number } | undefined;
+  /** Lines read but not yet handled: handling waits while the connection is backlogged. */
+  private waiting: string[] = [];
+  private partialSince: number | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly limits: ConnectionLimits,
     private readonly events: ConnectionEvents,
   ) {
+    this.source = socket.remoteAddress ?? '';
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.splitter = new LineSplitter(limits.maxLineBytes);
     this.errorTokens = limits.errorBurst;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
     socket.on('error', () => {}); // 'close' follows; the reason does not change what we do.
     socket.on('close', () => events.closed());
   }
@@ -52,17 +65,18 @@ export class Connection {
     return !this.closing && !this.socket.destroyed;
   }
 
+  /** More than `maxQueueBytes` wait to be sent, and the peer has not read them all yet. */
+  get backlogged(): boolean {
+    return this.backlog !== undefined;
+  }
+
   send(message: unknown): void {
     this.sendLine(encodeLine(message));
   }
 
-  /** Sends a line already encoded, newline included. */
-  sendLine(line: string): void {
+  /** Sends lines already encoded, newlines included. */
+  sendLine(lines: string): void {
     if (!this.isOpen) return;
-    if (this.socket.writableLength > this.limits.maxQueueBytes) {
-      this.violate(ErrorCode.overloaded, 'send queue overflowed: the client reads too slowly');
-      return;
-    }
     // Replies and pushes produced in one turn of the event loop leave in one write.
     if (!this.corked) {
       this.corked = true;
@@ -72,8 +86,34 @@ export class Connection {
         this.socket.uncork();
       });
     }
-    this.socket.write(line);
+    this.socket.write(lines);
     this.lastSent = Date.now();
+    if (!this.backlog && this.socket.writableLength > this.limits.maxQueueBytes) {
+      this.backlog = { since: Date.now(), unsent: this.socket.writableLength };
+      this.socket.pause();
+    }
+  }
+
+  /**
+   * Milliseconds since a backlogged peer last read anything (0 when not backlogged). Called
+   * periodically: progress is seen as the unsent bytes shrinking.
+   */
+  stalledFor(now: number): number {
+    if (!this.backlog) return 0;
+    const unsent = this.socket.writableLength;
+    // 'drain' comes only after a write was refused: a backlog under the socket's high-water mark
+    // (a small maxQueueBytes) can empty without one.
+    if (unsent === 0) {
+      this.onDrain();
+      return 0;
+    }
+    if (unsent < this.backlog.unsent) this.backlog = { since: now, unsent };
+    return now - this.backlog.since;
+  }
+
+  /** Milliseconds the current line has been arriving without its newline (0 when none is). */
+  partialLineAge(now: number): number {
+    return this.partialSince === undefined || this.backlog ? 0 : now - this.partialSince;
   }
 
   /** Counts one bad line against the budget; returns false once the budget is spent. */
@@ -88,11 +128,17 @@ export class Connection {
     return false;
   }
 
+  /** Sends an error line (`re: null`) and closes. */
+  fail(code: string, message: string): void {
+    this.close({ re: null, ok: false, error: { code, message } });
+  }
+
   /** Sends a last message, if any, and closes once it is flushed. */
   close(last?: unknown): void {
     if (!this.isOpen) return;
     if (last !== undefined) this.socket.write(encodeLine(last));
     this.closing = true;
+    this.waiting = [];
     this.socket.end();
     // A peer that never reads would hold the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -106,13 +152,13 @@ export class Connection {
   private violate(code: Violation, message: string): void {
     if (this.closing) return;
     this.events.violation(code, message);
-    if (code === ErrorCode.overloaded) this.destroy(); // Its buffer is full: a goodbye would not get through.
-    else this.close({ re: null, ok: false, error: { code, message } });
+    this.fail(code, message);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    this.lastHeard = Date.now();
+    const now = Date.now();
+    this.lastHeard = now;
     let lines: string[];
     try {
       lines = this.splitter.push(chunk);
@@ -121,9 +167,28 @@ export class Connection {
       this.violate(ErrorCode.lineTooLong, `line longer than ${error.limit} bytes`);
       return;
     }
-    for (const line of lines) {
-      if (this.closing) return;
-      this.events.line(line);
-    }
+    // A line's deadline runs from its first byte to its newline.
+    if (!this.splitter.hasPartialLine) this.partialSince = undefined;
+    else if (lines.length > 0 || this.partialSince === undefined) this.partialSince = now;
+    for (const line of lines) this.waiting.push(line);
+    this.handleWaiting();
+  }
+
+  private handleWaiting(): void {
+    let handled = 0;
+    while (handled < this.waiting.length && !this.closing && !this.backlog) this.events.line(this.waiting[handled++]!);
+    this.waiting = handled === this.waiting.length ? [] : this.waiting.slice(handled);
+  }
+
+  private onDrain(): void {
+    if (!this.backlog || this.closing) return;
+    this.backlog = undefined;
+    // We stopped reading it, so its silence meanwhile was ours.
+    const now = Date.now();
+    this.lastHeard = now;
+    if (this.partialSince !== undefined) this.partialSince = now;
+    this.events.drained();
+    this.handleWaiting();
+    if (!this.backlog) this.socket.resume();
   }
 }

@@ -3,17 +3,24 @@
 
 import type { Connection } from './connection.ts';
 
-/** A `changed` push, kept encoded: it is written once and replayed as it was. */
-export interface ChangedPush {
+/** A `changed` or `resync` push, kept encoded (all its parts): written once, replayed as it was. */
+export interface SentPush {
   readonly seq: number;
-  readonly line: string;
+  readonly lines: string;
+  /** A resync is bounded by the subscription's own size, so it does not count toward the backlog. */
+  readonly resync: boolean;
 }
 
 export interface Subscription {
   readonly id: string;
   seq: number;
   /** Pushes sent but not yet acknowledged, oldest first; replayed on resume. */
-  readonly unacked: ChangedPush[];
+  readonly unacked: SentPush[];
+  /**
+   * Pushes were skipped (the reader fell behind): its next push is a resync with its current
+   * endpoints, which replaces whatever it missed. Nothing is kept for it meanwhile.
+   */
+  owesResync: boolean;
 }
 
 export class Session {
@@ -24,7 +31,9 @@ export class Session {
   readonly subscriptionKeys = new KeyIndex();
   connection: Connection | undefined;
   graceTimer: NodeJS.Timeout | undefined;
+  /** `changed` pushes owed an ack, and their bytes: what a reader that falls behind costs. */
   unackedCount = 0;
+  unackedBytes = 0;
   ended = false;
 
   constructor(
@@ -38,16 +47,38 @@ export class Session {
     if (!subscription) return;
     const unacked = subscription.unacked;
     let done = 0;
-    while (done < unacked.length && unacked[done]!.seq <= seq) done++;
-    if (done > 0) {
-      unacked.splice(0, done);
-      this.unackedCount -= done;
-    }
+    while (done < unacked.length && unacked[done]!.seq <= seq) this.forget(unacked[done++]!);
+    if (done > 0) unacked.splice(0, done);
   }
 
-  /** Every unacknowledged push, in the order each subscription produced them. */
-  pending(): ChangedPush[] {
-    return [...this.subscriptions.values()].flatMap((subscription) => subscription.unacked);
+  /** Keeps a push sent on one subscription until it is acknowledged. */
+  remember(subscription: Subscription, push: SentPush): void {
+    subscription.unacked.push(push);
+    if (push.resync) return;
+    this.unackedCount++;
+    this.unackedBytes += push.lines.length;
+  }
+
+  /** Drops what a subscription is owed; it will get a resync instead. */
+  owe(subscription: Subscription): void {
+    for (const push of subscription.unacked) this.forget(push);
+    subscription.unacked.length = 0;
+    subscription.owesResync = true;
+  }
+
+  removeSubscription(id: string): Subscription | undefined {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) return undefined;
+    for (const push of subscription.unacked) this.forget(push);
+    this.subscriptions.delete(id);
+    this.subscriptionKeys.deleteId(id);
+    return subscription;
+  }
+
+  private forget(push: SentPush): void {
+    if (push.resync) return;
+    this.unackedCount--;
+    this.unackedBytes -= push.lines.length;
   }
 }
 

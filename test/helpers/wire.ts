@@ -29,9 +29,10 @@ export class WirePeer {
     });
   }
 
-  static open(port: number, host = '127.0.0.1'): Promise<WirePeer> {
+  /** `localAddress` (another loopback address, say) lets a test play several hosts. */
+  static open(port: number, host = '127.0.0.1', localAddress?: string): Promise<WirePeer> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => resolve(new WirePeer(socket)));
+      const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) }, () => resolve(new WirePeer(socket)));
       socket.once('error', reject);
     });
   }

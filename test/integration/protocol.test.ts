@@ -127,7 +127,8 @@ describe('bad input', () => {
     ['[1,2]', 'bad_request', /JSON object/],
     ['{"id":1}', 'unknown_op', /missing "op"/],
     ['{"op":"frob","id":1}', 'unknown_op', /unknown op "frob"/],
-    ['{"op":"provide","id":1,"name":"a.b.c","host":"h","port":1,"colour":"red"}', 'bad_request', /colour/],
+    ['{"op":"provide","id":1,"name":"a.b.c","host":"h","port":1,"colour":"red"}', 'bad_request', /^colour: unknown field$/],
+    ['{"op":"provide","id":1,"name":"a.b.c","host":"h"}', 'bad_request', /^port: missing field$/],
     ['{"op":"provide","id":1,"name":"a.b.c","host":"h","port":70000}', 'bad_request', /port: expected a port from 1 to 65535/],
     ['{"op":"provide","id":1,"name":"a.b.c","host":"h h","port":1}', 'bad_request', /host/],
     ['{"op":"provide","id":1,"name":"my_sql.b.c","host":"h","port":1}', 'invalid_name', /name: endpoint "my_sql"/],
@@ -185,50 +186,5 @@ describe('bad input', () => {
     const cut = await peer.next((m) => m.ok === false && m.error.code === 'too_many_errors');
     expect(cut.error.message).toMatch(/too many bad lines/);
     await peer.waitClosed();
-  });
-});
-
-describe('slow subscribers', () => {
-  it('cuts only the subscriber that does not read, and the others keep up', async () => {
-    await server.close();
-    server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, maxQueueBytes: 64 * 1024, maxUnacked: 1_000_000 });
-    port = server.address().port;
-    const slow = await session();
-    const fast = await session();
-    await slow.request({ op: 'require', id: 1, name: 'web.front.shop' });
-    const fastSub = await fast.request({ op: 'require', id: 1, name: 'web.front.shop' });
-    slow.socket.pause(); // Stops reading: the kernel buffers fill, then the server's queue.
-    const provider = await session();
-    const big = Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`k${k}`, 'x'.repeat(180)]));
-    let closedAt = -1;
-    for (let i = 0; i < 3000 && closedAt < 0; i++) {
-      const reply = await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i, attrs: big });
-      expect(reply.ok).toBe(true);
-      if (server.sessionCount === 2) closedAt = i;
-    }
-    expect(closedAt).toBeGreaterThan(0);
-    // The fast subscriber gets every push, in order.
-    await fast.next((m) => m.op === 'changed' && m.seq === closedAt + 1);
-    const pushes = fast.messages.filter((m) => m.op === 'changed' && m.sub === fastSub.sub);
-    expect(pushes.map((m) => m.seq)).toEqual(pushes.map((_, i) => i + 1));
-    expect(pushes).toHaveLength(closedAt);
-  });
-
-  it('ends a session that never acknowledges', async () => {
-    await server.close();
-    server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, maxUnacked: 50 });
-    port = server.address().port;
-    const lazy = await session();
-    await lazy.request({ op: 'require', id: 1, name: 'web.front.shop' });
-    const acker = await session();
-    const ackerSub = await acker.request({ op: 'require', id: 1, name: 'web.front.shop' });
-    const provider = await session();
-    for (let i = 0; i < 60; i++) {
-      await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
-      const push = await acker.next((m) => m.op === 'changed');
-      acker.send({ op: 'ack', sub: ackerSub.sub, seq: push.seq });
-    }
-    await lazy.waitClosed();
-    expect(acker.closed).toBe(false);
   });
 });

@@ -188,7 +188,7 @@ describe('scs CLI', () => {
     [['provide', 'my_sql.db.blog', '10.0.0.5:3306'], /name: endpoint "my_sql" must be letters/],
     [['provide', 'mysql.db.blog', '10.0.0.5'], /--address: "10.0.0.5" is not an address/],
     [['provide', 'mysql.db.blog', '10.0.0.5:1', '--attr', 'az'], /--attr: "az" is not key=value/],
-    [['require', 'mysql.db.blog', '--disco', '127.0.0.1:1'], /cannot reach disco at 127.0.0.1:1: connection refused/],
+    [['ls', '--disco', '127.0.0.1:1'], /cannot reach disco at 127.0.0.1:1: connection refused/],
     [['ls', '--colour'], /Unknown option `--colour`/],
   ])('scs %j fails with one clear sentence', async (args, message) => {
     const run = scs(args);

@@ -1,0 +1,110 @@
+// Registry changes, fanned out to the subscriptions they concern as acknowledged pushes, with
+// the slow-reader rule: what a reader that fell behind is owed collapses into one resync per
+// subscription, so its memory stays bounded and it is never cut for being briefly slow.
+
+import type { ConsolaInstance } from 'consola';
+import type { Registry } from '../registry/registry.ts';
+import type { Change } from '../registry/types.ts';
+import { toWireEndpoint } from './endpoint.ts';
+import { changedLines, resyncLines } from './parts.ts';
+import type { Session, Subscription } from './session.ts';
+
+export interface FanOutLimits {
+  /** `changed` pushes a session may owe acks for before they collapse into resyncs. */
+  readonly maxUnacked: number;
+  /** The same, in bytes. */
+  readonly maxUnackedBytes: number;
+  readonly logger: ConsolaInstance;
+}
+
+export class FanOut {
+  private readonly subscribers = new Map<string, Session>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly limits: FanOutLimits,
+  ) {}
+
+  subscribe(session: Session, subscriptionId: string): Subscription {
+    const subscription: Subscription = { id: subscriptionId, seq: 0, unacked: [], owesResync: false };
+    session.subscriptions.set(subscriptionId, subscription);
+    this.subscribers.set(subscriptionId, session);
+    return subscription;
+  }
+
+  unsubscribe(session: Session, subscriptionId: string): void {
+    session.removeSubscription(subscriptionId);
+    this.subscribers.delete(subscriptionId);
+    this.registry.unrequire(subscriptionId);
+  }
+
+  /**
+   * One push per concerned subscription, adds and drops batched together. Each endpoint is
+   * encoded once however many subscribers it reaches: at a thousand subscribers, encoding is
+   * most of the cost of a change.
+   */
+  publish(changes: readonly Change[]): void {
+    if (changes.length === 0) return;
+    const encoded = new Map<string, string>();
+    const batches = new Map<string, { add: string[]; drop: string[] }>();
+    for (const change of changes) {
+      let json = encoded.get(change.provision.id);
+      if (json === undefined) encoded.set(change.provision.id, (json = JSON.stringify(toWireEndpoint(change.provision))));
+      let batch = batches.get(change.requirement.id);
+      if (!batch) batches.set(change.requirement.id, (batch = { add: [], drop: [] }));
+      batch[change.kind].push(json);
+    }
+    const behind = new Set<Session>();
+    for (const [subId, batch] of batches) {
+      const session = this.subscribers.get(subId);
+      const subscription = session?.subscriptions.get(subId);
+      // Owing a resync already: the resync, built when sent, will carry this change too.
+      if (!session || !subscription || session.ended || subscription.owesResync) continue;
+      const connection = session.connection;
+      if (connection?.backlogged) {
+        session.owe(subscription);
+        continue;
+      }
+      const seq = ++subscription.seq;
+      const lines = changedLines(subId, seq, batch.add, batch.drop);
+      session.remember(subscription, { seq, lines, resync: false });
+      if (session.unackedCount > this.limits.maxUnacked || session.unackedBytes > this.limits.maxUnackedBytes) {
+        this.limits.logger.debug(`session ${session.id} (${session.client}) owes too many acks; collapsing into resyncs`);
+        for (const owing of session.subscriptions.values()) session.owe(owing);
+        behind.add(session);
+        continue;
+      }
+      connection?.sendLine(lines);
+    }
+    for (const session of behind) this.flush(session);
+  }
+
+  /** Sends the resyncs a session is owed, as far as its connection takes them without backing up. */
+  flush(session: Session): void {
+    const connection = session.connection;
+    if (!connection?.isOpen || session.ended) return;
+    for (const subscription of session.subscriptions.values()) {
+      if (connection.backlogged) return;
+      if (subscription.owesResync) this.resync(session, subscription);
+    }
+  }
+
+  /** After a resume: every unacknowledged push in order, or a resync where they were collapsed. */
+  replay(session: Session): void {
+    const connection = session.connection;
+    if (!connection) return;
+    for (const subscription of session.subscriptions.values()) {
+      if (subscription.owesResync) this.resync(session, subscription);
+      else for (const push of subscription.unacked) connection.sendLine(push.lines);
+    }
+  }
+
+  private resync(session: Session, subscription: Subscription): void {
+    subscription.owesResync = false;
+    const seq = ++subscription.seq;
+    const endpoints = this.registry.endpointsOf(subscription.id).map((provision) => JSON.stringify(toWireEndpoint(provision)));
+    const lines = resyncLines(subscription.id, seq, endpoints);
+    session.remember(subscription, { seq, lines, resync: true });
+    session.connection?.sendLine(lines);
+  }
+}

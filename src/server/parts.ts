@@ -1,0 +1,65 @@
+// Messages too long for one line go out in parts (docs/protocol.md, "Messages in parts"). Pure:
+// endpoints come in already encoded, lines go out encoded, newline included.
+
+/** Bytes of encoded endpoints per part: with the largest endpoint added, a line stays under 64 KiB. */
+export const PART_BYTES = 32 * 1024;
+
+/**
+ * Cuts a list of encoded items into consecutive runs of at most `budget` bytes each, as
+ * [start, end) index pairs. A run holds at least one item, so an item larger than the budget
+ * travels alone; an empty list gives one empty run, as a message with no items is still sent.
+ */
+export function partRanges(items: readonly string[], budget = PART_BYTES): Array<[number, number]> {
+  let total = 0;
+  for (const item of items) total += item.length;
+  // A UTF-8 byte is at most three per UTF-16 unit: most messages need no byte count at all.
+  if (total * 3 + items.length <= budget) return [[0, items.length]];
+  const ranges: Array<[number, number]> = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < items.length; i++) {
+    const size = Buffer.byteLength(items[i]!) + 1;
+    if (i > start && bytes + size > budget) {
+      ranges.push([start, i]);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  ranges.push([start, items.length]);
+  return ranges;
+}
+
+const more = (last: boolean) => (last ? '' : ',"more":true');
+
+/** A `require` reply: the first part carries `sub` and `seq`, later ones only the endpoints. */
+export function requireReplyLines(re: number, sub: string, seq: number, endpoints: readonly string[]): string {
+  const ranges = partRanges(endpoints);
+  return ranges
+    .map(([start, end], i) => {
+      const head = i === 0 ? `"sub":${JSON.stringify(sub)},"seq":${seq},` : '';
+      return `{"re":${re},"ok":true,${head}"endpoints":[${endpoints.slice(start, end).join(',')}]${more(i === ranges.length - 1)}}\n`;
+    })
+    .join('');
+}
+
+/** A `resync` push: every part carries `sub` and `seq`, each a slice of the whole list. */
+export function resyncLines(sub: string, seq: number, endpoints: readonly string[]): string {
+  const ranges = partRanges(endpoints);
+  const head = `{"op":"resync","sub":${JSON.stringify(sub)},"seq":${seq},"endpoints":[`;
+  return ranges.map(([start, end], i) => `${head}${endpoints.slice(start, end).join(',')}]${more(i === ranges.length - 1)}}\n`).join('');
+}
+
+/** A `changed` push: the adds come first, then the drops, cut wherever a part fills up. */
+export function changedLines(sub: string, seq: number, add: readonly string[], drop: readonly string[]): string {
+  const all = add.length === 0 ? drop : drop.length === 0 ? add : [...add, ...drop];
+  const ranges = partRanges(all);
+  const head = `{"op":"changed","sub":${JSON.stringify(sub)},"seq":${seq},"add":[`;
+  return ranges
+    .map(([start, end], i) => {
+      const adds = add.slice(Math.min(start, add.length), Math.min(end, add.length));
+      const drops = drop.slice(Math.max(start - add.length, 0), Math.max(end - add.length, 0));
+      return `${head}${adds.join(',')}],"drop":[${drops.join(',')}]${more(i === ranges.length - 1)}}\n`;
+    })
+    .join('');
+}

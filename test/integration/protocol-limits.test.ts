@@ -1,0 +1,339 @@
+// Issue 7 items 1 to 6 and 8 at the wire: large replies in parts, paged lists, prototype keys,
+// byte limits, slow readers, deadlines and caps, goodbye lines, and the spec's finer points.
+
+import { consola, type LogObject } from 'consola';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
+import { eventually, sleep, startDisco } from '../helpers/disco.ts';
+import { dig, startDns } from '../helpers/dns.ts';
+import { provideMany, requireAll } from '../helpers/view.ts';
+import { WirePeer, type Message } from '../helpers/wire.ts';
+
+let server: DiscoServer | undefined;
+const peers: WirePeer[] = [];
+let logs: LogObject[] = [];
+
+async function start(options: Partial<DiscoServerOptions> = {}): Promise<number> {
+  logs = [];
+  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, logger, ...options });
+  return server.address().port;
+}
+
+async function session(port: number): Promise<WirePeer> {
+  const peer = await WirePeer.session(port);
+  peers.push(peer);
+  return peer;
+}
+
+async function raw(port: number): Promise<WirePeer> {
+  const peer = await WirePeer.open(port);
+  peers.push(peer);
+  return peer;
+}
+
+const logged = (pattern: RegExp) => logs.some((entry) => pattern.test(entry.args.map(String).join(' ')));
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.destroy();
+  await server?.close();
+  server = undefined;
+});
+
+describe('large replies (item 1, server side)', () => {
+  it('sends a require reply of 2,000 endpoints in parts, each line under 64 KiB', async () => {
+    const port = await start();
+    const provider = await session(port);
+    await provideMany(provider, 'web.front.shop', 2000, { az: 'us-east-1a', rack: 'r'.repeat(40) });
+    const subscriber = await session(port);
+    const lines: string[] = [];
+    subscriber.socket.on('data', (text: string) => lines.push(...text.split('\n').filter(Boolean)));
+    const { view, parts } = await requireAll(subscriber, 1, 'web.front.shop');
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts[0]).toMatchObject({ re: 1, ok: true, seq: 0, more: true });
+    expect(parts.slice(1).every((part) => part.sub === undefined && part.seq === undefined)).toBe(true);
+    expect(parts.at(-1)!.more).toBeUndefined();
+    expect(view.endpoints.size).toBe(2000);
+    expect(Math.max(...lines.map((line) => Buffer.byteLength(line)))).toBeLessThan(64 * 1024);
+  });
+
+  it('sends a push of 2,000 drops in parts that share its seq', async () => {
+    const port = await start();
+    const provider = await session(port);
+    await provideMany(provider, 'web.front.shop', 2000);
+    const subscriber = await session(port);
+    const { view } = await requireAll(subscriber, 1, 'web.front.shop');
+    const lines: string[] = [];
+    subscriber.socket.on('data', (text: string) => lines.push(...text.split('\n').filter(Boolean)));
+    provider.send({ op: 'bye', id: 1 });
+    await view.until(subscriber, (v) => v.endpoints.size === 0);
+    expect(view.applied).toEqual([1]);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(Math.max(...lines.map((line) => Buffer.byteLength(line)))).toBeLessThan(64 * 1024);
+  });
+
+  it('lists 100,000 endpoints in pages of at most 1,000, in order, every one once', async () => {
+    const port = await start();
+    const provider = await session(port);
+    for (let round = 0; round < 10; round++) await provideMany(provider, `svc${round}.db.blog.prod`, 10_000, {}, 100_000 * (round + 1));
+    const reader = await session(port);
+    const seen: Message[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await reader.request({ op: 'list', id: 10 + pages, ...(after ? { after } : {}) });
+      expect(page.ok).toBe(true);
+      expect(page.endpoints.length).toBeLessThanOrEqual(1000);
+      seen.push(...page.endpoints);
+      after = page.next;
+      pages++;
+    } while (after !== undefined);
+    expect(seen).toHaveLength(100_000);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(100_000);
+    const names = seen.map((e) => e.name);
+    expect(names).toEqual([...names].sort());
+    const small = await reader.request({ op: 'list', id: 1, name: 'svc3.db.blog.prod', limit: 7 });
+    expect(small.endpoints).toHaveLength(7);
+    expect(small.next).toBeTypeOf('string');
+  });
+
+  it('answers a cursor it did not make with bad_request', async () => {
+    const port = await start();
+    const peer = await session(port);
+    const reply = await peer.request({ op: 'list', id: 1, after: 'bm90IGEgY3Vyc29y' });
+    expect(reply.error).toMatchObject({ code: 'bad_request', message: 'after: expected a cursor from a "next" field' });
+  });
+});
+
+describe('attributes (items 2 and 3)', () => {
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses the attribute key %s with a clear error, as attribute and as filter', async (key) => {
+    const port = await start();
+    const peer = await session(port);
+    const provide = `{"op":"provide","id":1,"name":"a.b.c","host":"10.0.0.1","port":1,"attrs":{"${key}":"x"}}\n`;
+    peer.send(provide);
+    expect((await peer.reply(1)).error).toMatchObject({ code: 'bad_request', message: `attrs: attribute key "${key}" is reserved; choose another name` });
+    peer.send(`{"op":"require","id":2,"name":"a.b.c","attrs":{"${key}":"nomatch"}}\n`);
+    expect((await peer.reply(2)).error).toMatchObject({ code: 'bad_request' });
+  });
+
+  it('limits a key=value to 255 bytes of UTF-8, and dig reads the longest one whole', async () => {
+    const port = await start();
+    const peer = await session(port);
+    const key = 'k'.repeat(63);
+    const tooLong = await peer.request({ op: 'provide', id: 1, name: 'a.b.c', host: '10.0.0.1', port: 1, attrs: { [key]: '☃'.repeat(64) } });
+    expect(tooLong.error).toMatchObject({ code: 'bad_request' });
+    expect(tooLong.error.message).toMatch(/256 bytes/);
+    const longest = await peer.request({ op: 'provide', id: 2, name: 'a.b.c', host: '10.0.0.1', port: 1, attrs: { [key]: '☃'.repeat(63), z: 'é' } });
+    expect(longest.ok).toBe(true);
+    const dns = await startDns(server!.registry);
+    try {
+      const answer = await dig(dns.port, '_a._tcp.b.c.default.disco', 'TXT');
+      expect(answer.status).toBe('NOERROR');
+      expect(answer.raw).not.toMatch(/malformed/);
+      expect(answer.answer.join(' ')).toContain(`${key}=${'\\226\\152\\131'.repeat(63)}`);
+      const browse = await dig(dns.port, '_a._tcp.b.c.default.disco', 'PTR');
+      expect(browse.status).toBe('NOERROR');
+      expect(browse.raw).not.toMatch(/malformed/);
+      expect(browse.answer).toHaveLength(1);
+    } finally {
+      await dns.server.close();
+    }
+  });
+});
+
+describe('slow readers (item 4)', () => {
+  const big = Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`k${k}`, 'x'.repeat(180)]));
+
+  // 4 KiB is under the socket's own high-water mark, where no 'drain' event comes.
+  it.each([64 * 1024, 4 * 1024])('never cuts a subscriber that keeps reading, and brings it up to date with resyncs (queue %i bytes)', async (maxQueueBytes) => {
+    const port = await start({ maxQueueBytes });
+    const reader = await session(port);
+    const { view } = await requireAll(reader, 1, 'web.front.shop');
+    const provider = await session(port);
+    await provideMany(provider, 'web.front.shop', 2000, big);
+    await view.until(reader, (v) => v.endpoints.size === 2000, 20000);
+    expect(reader.closed).toBe(false);
+    expect(view.resyncs).toBeGreaterThan(0); // It did fall behind.
+    expect(view.applied).toEqual([...view.applied].sort((a, b) => a - b));
+    expect(logged(/overflow|too slow|read nothing/)).toBe(false);
+  });
+
+  it('cuts a peer that reads nothing for the heartbeat timeout, with an overloaded line, and keeps its session', async () => {
+    const port = await start({ maxQueueBytes: 64 * 1024, heartbeatInterval: 300, heartbeatTimeout: 1000 });
+    const slow = await session(port);
+    const fast = await session(port);
+    await slow.request({ op: 'require', id: 1, name: 'web.front.shop' });
+    const { view } = await requireAll(fast, 1, 'web.front.shop');
+    slow.socket.pause();
+    const provider = await session(port);
+    const keepAlive = setInterval(() => {
+      provider.send({ op: 'ping' });
+      fast.send({ op: 'ping' });
+    }, 100);
+    try {
+      await provideMany(provider, 'web.front.shop', 500, big);
+      await view.until(fast, (v) => v.endpoints.size === 500, 20000);
+      await eventually(() => logged(/read nothing/), 5000, 'the slow peer to be cut');
+      slow.socket.resume();
+      await slow.waitClosed(5000);
+      expect(slow.messages.at(-1)).toMatchObject({ re: null, ok: false, error: { code: 'overloaded' } });
+      expect(fast.closed).toBe(false);
+      expect(server!.sessionCount).toBe(3); // The slow one waits in its grace, like any lost connection.
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+
+  it('collapses a backlog of unacknowledged pushes into a resync instead of ending the session, and replays it on resume', async () => {
+    const port = await start({ maxUnacked: 50, grace: 5000 });
+    const lazy = await raw(port);
+    lazy.send({ op: 'hello', id: 0, version: 1 });
+    const { session: sessionId } = await lazy.reply(0);
+    const { view } = await requireAll(lazy, 1, 'web.front.shop');
+    const provider = await session(port);
+    for (let i = 0; i < 60; i++) await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
+    await view.until(lazy, (v) => v.endpoints.size === 60);
+    expect(view.resyncs).toBeGreaterThan(0);
+    expect(lazy.closed).toBe(false);
+
+    // Gone without a single ack: on resume it is owed everything since its require.
+    lazy.destroy();
+    await eventually(() => server!.connectionCount === 1, 3000, 'the lost connection to be noticed');
+    for (let i = 60; i < 120; i++) await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
+    const back = await raw(port);
+    back.send({ op: 'hello', id: 0, version: 1, session: sessionId });
+    expect(await back.reply(0)).toMatchObject({ ok: true, resumed: true });
+    await view.until(back, (v) => v.endpoints.size === 120);
+    expect(view.applied).toEqual([...view.applied].sort((a, b) => a - b));
+  });
+});
+
+describe('deadlines and caps (item 5)', () => {
+  it('closes a connection that only pings and never says hello, with hello_timeout', async () => {
+    const port = await start({ helloTimeout: 300, heartbeatInterval: 100, heartbeatTimeout: 1000 });
+    const peer = await raw(port);
+    const pinger = setInterval(() => peer.send({ op: 'ping' }), 50);
+    try {
+      const cut = await peer.next((m) => m.ok === false, 3000);
+      expect(cut).toMatchObject({ re: null, error: { code: 'hello_timeout' } });
+      await peer.waitClosed();
+    } finally {
+      clearInterval(pinger);
+    }
+  });
+
+  it('closes a connection whose line trickles in, with line_timeout, and serves the others', async () => {
+    const port = await start({ lineTimeout: 400, heartbeatInterval: 100, heartbeatTimeout: 2000 });
+    const bystander = await session(port);
+    const loris = await session(port);
+    loris.send(`{"op":"list","id":1,"name":"${'a'.repeat(60_000)}`);
+    const trickle = setInterval(() => loris.send('a'), 50);
+    try {
+      const cut = await loris.next((m) => m.ok === false, 3000);
+      expect(cut).toMatchObject({ re: null, error: { code: 'line_timeout' } });
+      await loris.waitClosed();
+      expect(await bystander.request({ op: 'list', id: 2 })).toMatchObject({ ok: true });
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
+  /** Connects from a chosen loopback address, so that tests can play several hosts. */
+  async function from(port: number, localAddress: string): Promise<WirePeer> {
+    const peer = await WirePeer.open(port, '127.0.0.1', localAddress);
+    peers.push(peer);
+    return peer;
+  }
+
+  it('caps connections per source address, with too_many_connections, and takes new ones once some close', async () => {
+    const port = await start({ maxConnectionsPerSource: 3 });
+    const held = await Promise.all([1, 2, 3].map(() => from(port, '127.0.0.2')));
+    const refused = await from(port, '127.0.0.2');
+    expect(await refused.next((m) => m.ok === false)).toMatchObject({ re: null, error: { code: 'too_many_connections' } });
+    await refused.waitClosed();
+    const other = await from(port, '127.0.0.3');
+    other.send({ op: 'hello', id: 0, version: 1 });
+    expect(await other.reply(0)).toMatchObject({ ok: true });
+    held[0]!.destroy();
+    await eventually(() => server!.connectionCount === 3, 3000, 'the closed connection to be counted out');
+    const again = await from(port, '127.0.0.2');
+    again.send({ op: 'hello', id: 0, version: 1 });
+    expect(await again.reply(0)).toMatchObject({ ok: true });
+  });
+
+  it('caps connections in total', async () => {
+    const port = await start({ maxConnections: 2 });
+    await from(port, '127.0.0.2');
+    await from(port, '127.0.0.3');
+    const refused = await from(port, '127.0.0.4');
+    expect(await refused.next((m) => m.ok === false)).toMatchObject({ error: { code: 'too_many_connections', message: expect.stringMatching(/maximum of 2 connections/) } });
+  });
+});
+
+describe('goodbye lines (item 6)', () => {
+  it('tells a connection replaced by a resumed session why it is closed', async () => {
+    const port = await start();
+    const first = await raw(port);
+    first.send({ op: 'hello', id: 0, version: 1 });
+    const welcome = await first.reply(0);
+    const second = await raw(port);
+    second.send({ op: 'hello', id: 0, version: 1, session: welcome.session });
+    expect(await second.reply(0)).toMatchObject({ ok: true, resumed: true });
+    expect(await first.next((m) => m.ok === false)).toMatchObject({ re: null, error: { code: 'replaced' } });
+    await first.waitClosed();
+  });
+});
+
+describe('the spec, exactly (item 8)', () => {
+  it.each([
+    ['{"op":"provide","id":-1,"name":"a.b.c","host":"h","port":1}', null],
+    ['{"op":"provide","id":1.5,"name":"a.b.c","host":"h","port":1}', null],
+    ['{"op":"provide","id":"7","name":"a.b.c","host":"h","port":1}', null],
+    ['{"op":"provide","id":7,"name":"a.b.c","host":"h","port":"x"}', 7],
+    ['{"op":"ack","sub":"r1","seq":-1}', null],
+    ['{"op":"ack","id":3,"sub":"r1","seq":1}', 3],
+  ])('answers %s with re %s', async (line, re) => {
+    const port = await start();
+    const peer = await session(port);
+    peer.send(`${line}\n`);
+    const reply = await peer.next((m) => m.ok === false);
+    expect(reply.re).toBe(re);
+    expect(reply.error.code).toBe('bad_request');
+  });
+
+  it('counts a \\r toward the 64 KiB line limit', async () => {
+    const port = await start();
+    const fits = await session(port);
+    fits.send(`${' '.repeat(64 * 1024 - 1)}\r\n{"op":"list","id":1}\n`);
+    expect(await fits.reply(1)).toMatchObject({ ok: true });
+    const over = await session(port);
+    over.send(`${' '.repeat(64 * 1024)}\r\n`);
+    expect(await over.next((m) => m.ok === false)).toMatchObject({ error: { code: 'line_too_long' } });
+  });
+
+  it('drops a silent peer within 10% after the heartbeat timeout, and pings an idle one within 10% of the interval', async () => {
+    // Long enough that 10% is more than a loaded machine's scheduling delays.
+    const interval = 1000;
+    const timeout = 2000;
+    const port = await start({ heartbeatInterval: interval, heartbeatTimeout: timeout });
+    const watched = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        await sleep(i * 170);
+        const peer = await raw(port);
+        peer.send({ op: 'hello', id: 0, version: 1 });
+        await peer.reply(0);
+        const lastSent = Date.now();
+        const ping = peer.next((m) => m.op === 'ping', 5000).then(() => Date.now() - lastSent);
+        await peer.waitClosed(5000);
+        return { ping: await ping, closed: Date.now() - lastSent };
+      }),
+    );
+    const figures = `ms after the last line: ${JSON.stringify(watched)}`;
+    for (const { ping, closed } of watched) {
+      expect(ping, figures).toBeGreaterThanOrEqual(interval * 0.9);
+      expect(ping, figures).toBeLessThanOrEqual(interval * 1.1);
+      expect(closed, figures).toBeGreaterThanOrEqual(timeout * 0.9);
+      expect(closed, figures).toBeLessThanOrEqual(timeout * 1.1);
+    }
+  });
+});
