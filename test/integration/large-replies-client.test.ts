@@ -1,6 +1,5 @@
-// Issue 7 item 1 end to end: the CLI on large replies. These need the rewritten client (src/client/),
-// which follows the wire additions of docs/protocol.md (messages in parts, paged `list`); until it
-// lands they fail, so they are marked `it.fails`. Once it has landed, drop `.fails`.
+// The CLI on large replies, end to end: the server sends them in parts and pages (docs/protocol.md),
+// and the client joins the parts and follows the pages, so nothing is cut and nothing loops.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
@@ -27,7 +26,7 @@ async function provider(port: number): Promise<WirePeer> {
 }
 
 describe('large replies through the CLI (needs the new client)', () => {
-  it.fails('scs require --json prints all 2,000 endpoints of one name', async () => {
+  it('scs require --json prints all 2,000 endpoints of one name', async () => {
     server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
     const port = server.address().port;
     await provideMany(await provider(port), 'web.front.shop', 2000, { az: 'us-east-1a' });
@@ -39,7 +38,7 @@ describe('large replies through the CLI (needs the new client)', () => {
     expect(initial.endpoints).toHaveLength(2000);
   }, 30_000);
 
-  it.fails('scs ls --json prints all 100,000 entries of the registry', async () => {
+  it('scs ls --json prints all 100,000 entries of the registry', async () => {
     server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
     const port = server.address().port;
     const peer = await provider(port);
