@@ -1,9 +1,11 @@
-// One client socket: framing, a budget for bad lines, backpressure and liveness times.
-// It knows nothing of sessions; the server decides what lines mean.
+// One client socket, as the server sees it: framing and corked writes (shared with the client's
+// transport), a budget for bad lines, backpressure and liveness times. It knows nothing of
+// sessions; the server decides what lines mean.
 
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+import { TickCork } from '../transport/tick-cork.ts';
 
 /** The limits a peer can break by what it sends; each closes its connection. */
 export type Violation = typeof ErrorCode.lineTooLong | typeof ErrorCode.tooManyErrors;
@@ -38,7 +40,7 @@ export class Connection {
   private readonly splitter: LineSplitter;
   private errorTokens: number;
   private errorRefilledAt = Date.now();
-  private corked = false;
+  private readonly cork: TickCork;
   private closing = false;
   private backlog: { since: number; unsent: number } | undefined;
   /** Lines read but not yet handled: handling waits while the connection is backlogged. */
@@ -53,6 +55,7 @@ export class Connection {
     this.source = socket.remoteAddress ?? '';
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.splitter = new LineSplitter(limits.maxLineBytes);
+    this.cork = new TickCork(socket);
     this.errorTokens = limits.errorBurst;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -77,15 +80,7 @@ export class Connection {
   /** Sends lines already encoded, newlines included. */
   sendLine(lines: string): void {
     if (!this.isOpen) return;
-    // Replies and pushes produced in one turn of the event loop leave in one write.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    this.cork.hold();
     this.socket.write(lines);
     this.lastSent = Date.now();
     if (!this.backlog && this.socket.writableLength > this.limits.maxQueueBytes) {

@@ -11,6 +11,7 @@ import { encodeLine, MAX_LINE_BYTES } from '../protocol/framing.ts';
 import { isRequestOp, PROTOCOL_VERSION, requestSchemas, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
+import { checkLiveness } from '../transport/liveness.ts';
 import { Connection } from './connection.ts';
 import { toWireEndpoint } from './endpoint.ts';
 import { FanOut } from './fanout.ts';
@@ -378,14 +379,18 @@ export class DiscoServer {
           this.options.logger.warn(`closing ${connection.remote}: it read nothing for ${stalled} ms`);
           connection.fail(ErrorCode.overloaded, `the client read nothing for ${heartbeatTimeout} ms while the server had lines for it`);
         }
-      } else if (now - connection.lastHeard > heartbeatTimeout) {
+        continue;
+      }
+      // The same rule as the client's, from the same times: dead after `timeout` of silence, a ping after `interval` of ours.
+      const liveness = checkLiveness(now, connection.lastHeard, connection.lastSent, { interval: heartbeatInterval, timeout: heartbeatTimeout });
+      if (liveness.dead) {
         this.options.logger.debug(`${connection.remote} missed its heartbeats`);
         connection.destroy();
       } else if (!peer.session && now - connection.openedAt > helloTimeout) {
         connection.fail(ErrorCode.helloTimeout, `no "hello" within ${helloTimeout} ms of connecting`);
       } else if (connection.partialLineAge(now) > lineTimeout) {
         connection.fail(ErrorCode.lineTimeout, `a line took more than ${lineTimeout} ms to arrive`);
-      } else if (now - connection.lastSent >= heartbeatInterval) {
+      } else if (liveness.ping) {
         connection.send({ op: 'ping' });
       }
     }

@@ -4,6 +4,7 @@
 
 import type { Duplex } from 'node:stream';
 import { encodeLine, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+import { TickCork } from './tick-cork.ts';
 
 export interface LineTransportOptions {
   /** The longest line accepted from the peer. */
@@ -26,7 +27,7 @@ export class LineTransport {
   lastSent: number;
   private readonly splitter: LineSplitter;
   private readonly now: () => number;
-  private corked = false;
+  private readonly cork: TickCork;
   private closing = false;
   /** Off after a line over the limit: what follows it cannot be framed. */
   private reading = true;
@@ -40,6 +41,7 @@ export class LineTransport {
     this.now = options.now ?? Date.now;
     this.lastHeard = this.lastSent = this.now();
     this.splitter = new LineSplitter(options.maxLineBytes);
+    this.cork = new TickCork(stream);
     // Small request/reply lines must not wait for Nagle; only sockets have the knob.
     if ('setNoDelay' in stream && typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
     stream.on('data', (chunk: Buffer | string) => this.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
@@ -63,14 +65,7 @@ export class LineTransport {
   /** Sends a line already encoded, newline included. Lines sent in one tick leave in one write. */
   sendLine(line: string): void {
     if (!this.isOpen) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.stream.uncork();
-      });
-    }
+    this.cork.hold();
     this.stream.write(line);
     this.lastSent = this.now();
   }
