@@ -1,13 +1,13 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { dnsName } from '../dns/zones.ts';
-import type { DnsServer } from '../dns/server.ts';
 import { formatHostPort, parseHostPort, type HostPort } from '../src/address.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
 import { DiscoConfigSchema, type DiscoConfig } from '../src/server/config.ts';
-import { DiscoServer, defaultServerOptions } from '../src/server/server.ts';
+import { defaultServerOptions } from '../src/server/server.ts';
 import { flag, repeated, untilSignal, UserError } from './common.ts';
+import { runDisco } from './run-disco.ts';
 
 interface DiscoFlags {
   config?: string;
@@ -56,44 +56,26 @@ export function registerDisco(cli: CAC): void {
       };
 
       const logger = consola.withTag('disco');
-      const server = new DiscoServer({ ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger });
-      try {
-        await server.listen();
-      } catch (error) {
-        throw new UserError(`cannot listen on ${formatHostPort(listen.host, listen.port)}: ${(error as Error).message}`);
-      }
-      const { address, port } = server.address();
-      logger.info(`listening on tcp ${formatHostPort(address, port)}`);
-
       const dnsListen = flags.dns === 'off' ? 'off' : flags.dns ? flag('dns', () => parseHostPort(flags.dns!, { anyPort: true })) : (config.dns?.listen ?? { host: '127.0.0.1', port: 8600 });
-      let dns: DnsServer | undefined;
-      if (dnsListen !== 'off') {
-        const { DnsServer, defaultDnsOptions } = await import('../dns/server.ts');
-        const recursorFlags = repeated(flags.recursor);
-        const recursors: HostPort[] = recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r)))) : (config.dns?.recursors ?? []);
-        const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? defaultDnsOptions.ttl * 1000);
-        dns = new DnsServer(server.registry, {
-          host: dnsListen.host,
-          port: dnsListen.port,
-          ttl: Math.round(ttlMs / 1000),
-          recursors,
-          zones: config.dns?.zones ?? defaultZones,
-          logger: consola.withTag('dns'),
-        });
-        try {
-          const { udp } = await dns.listen();
-          const zones = (config.dns?.zones ?? defaultZones).map((zone) => dnsName(zone.name)).join(', ');
-          logger.info(`dns on udp+tcp ${formatHostPort(udp.address, udp.port)}, zones ${zones}${recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : ''}`);
-        } catch (error) {
-          await server.close();
-          throw new UserError(`cannot serve DNS on ${formatHostPort(dnsListen.host, dnsListen.port)}: ${(error as Error).message}`);
-        }
+      const recursorFlags = repeated(flags.recursor);
+      const recursors: HostPort[] = recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r)))) : (config.dns?.recursors ?? []);
+      const zones = config.dns?.zones ?? defaultZones;
+      // The DNS defaults are loaded only when DNS runs: `--dns off` never loads the DNS code.
+      const dnsTtl = dnsListen === 'off' ? undefined : (await import('../dns/server.ts')).defaultDnsOptions.ttl;
+      const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? (dnsTtl ?? 0) * 1000);
+      const running = await runDisco(
+        { ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger },
+        dnsListen === 'off' ? 'off' : { host: dnsListen.host, port: dnsListen.port, ttl: Math.round(ttlMs / 1000), recursors, zones },
+      );
+      logger.info(`listening on tcp ${running.disco}`);
+      if (running.dnsAddress) {
+        const forwarding = recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : '';
+        logger.info(`dns on udp+tcp ${running.dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
       }
 
       const signal = await untilSignal();
       logger.info(`${signal}: telling clients and shutting down`);
-      await dns?.close();
-      await server.close();
+      await running.close();
     });
 }
 

@@ -180,22 +180,10 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 }
 
 async function startEmbeddedDisco(logger: ConsolaInstance): Promise<{ disco: string; dns: string; close(): Promise<void> }> {
-  const [{ DiscoServer }, { DnsServer }] = await Promise.all([import('../src/server/server.ts'), import('../dns/server.ts')]);
-  const server = new DiscoServer({ host: '127.0.0.1', port: 0, logger: consola.withTag('disco') });
-  const { port } = await server.listen();
-  const dns = new DnsServer(server.registry, { host: '127.0.0.1', port: 0, logger: consola.withTag('dns') });
-  const { udp } = await dns.listen();
-  const disco = `127.0.0.1:${port}`;
-  const dnsAddress = formatHostPort(udp.address, udp.port);
-  logger.info(`embedded disco on ${disco}, DNS on ${dnsAddress}`);
-  return {
-    disco,
-    dns: dnsAddress,
-    close: async () => {
-      await dns.close();
-      await server.close();
-    },
-  };
+  const { runDisco } = await import('./run-disco.ts');
+  const running = await runDisco({ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0 });
+  logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}`);
+  return { disco: running.disco, dns: running.dnsAddress!, close: () => running.close() };
 }
 
 async function dryRun(plan: Plan, projectName: string): Promise<void> {
