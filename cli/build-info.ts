@@ -17,7 +17,10 @@ const PackageSchema = v.object({ version: v.string() });
 
 /** Reads the version from `root`'s package.json and the commit from git, if `root` is a checkout. */
 export function readBuildInfo(root: string): BuildInfo {
-  const { version } = v.parse(PackageSchema, JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
+  const file = join(root, 'package.json');
+  const parsed = v.safeParse(PackageSchema, JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file} has no version`);
+  const { version } = parsed.output;
   const commit = gitCommit(root);
   return commit === undefined ? { version } : { version, commit };
 }
