@@ -2,10 +2,10 @@
 // `docker ps`: `scs --help`; `scs ls` against a disco this bench starts on loopback (with one
 // registration); and `scs ps` in a folder with no stack file, which measures start-up, the stack-file
 // lookup and the error path (it prints one sentence and exits 1, without touching Docker).
-// Each command runs BENCH_ROUNDS times (default 20) after two warm-up runs; the table shows the
-// median, the fastest and the slowest. The bundle (bin/scs.js, what `npm ci` and a global install
-// run) is measured next to the sources run through tsx (bin/scs-dev.js), which is how every command
-// started before the bundle existed.
+// Each command runs BENCH_ROUNDS times (default 20) after two warm-up runs, the commands taking
+// turns round by round; the table shows the median, the fastest and the slowest. The bundle
+// (bin/scs.js, what `npm ci` and a global install run) is measured next to the sources run through
+// tsx (bin/scs-dev.js), which is how every command started before the bundle existed.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -48,16 +48,19 @@ function runOnce(item: Case): Promise<Outcome> {
   });
 }
 
-async function measure(item: Case): Promise<number[]> {
-  const samples: number[] = [];
+/** Runs every case once a round, so that a change in the machine's load falls on all of them alike. */
+async function measure(cases: readonly Case[]): Promise<number[][]> {
+  const samples: number[][] = cases.map(() => []);
   for (let round = -2; round < ROUNDS; round++) {
-    const outcome = await runOnce(item);
-    if (outcome.status !== item.status) {
-      throw new Error(`${item.label} exited with ${outcome.status}, not ${item.status}:\n${outcome.output}`);
+    for (const [index, item] of cases.entries()) {
+      const outcome = await runOnce(item);
+      if (outcome.status !== item.status) {
+        throw new Error(`${item.label} exited with ${outcome.status}, not ${item.status}:\n${outcome.output}`);
+      }
+      if (round >= 0) samples[index]!.push(outcome.ms);
     }
-    if (round >= 0) samples.push(outcome.ms);
   }
-  return samples.sort((a, b) => a - b);
+  return samples.map((times) => times.sort((a, b) => a - b));
 }
 
 function median(sorted: number[]): number {
@@ -82,12 +85,8 @@ async function main() {
       );
     }
     if (!built) console.log('dist/ is not built (npm run build): only the sources are measured');
-    console.log(`cli benchmark: start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, on ${process.version}`);
-    const rows: Array<Array<string | number>> = [];
-    for (const item of cases) {
-      const samples = await measure(item);
-      rows.push([item.label, ms(median(samples)), ms(samples[0]!), ms(samples[samples.length - 1]!)]);
-    }
+    console.log(`cli benchmark: start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, in turns, on ${process.version}`);
+    const rows = (await measure(cases)).map((samples, index) => [cases[index]!.label, ms(median(samples)), ms(samples[0]!), ms(samples[samples.length - 1]!)]);
     printTable('start-up (ms)', ['command', 'median', 'min', 'max'], rows);
   } finally {
     provider.child.kill('SIGINT');
