@@ -2,7 +2,7 @@
 // tarball into a scratch prefix, then its `scs` run from there: no sources, no tsx, no checkout.
 
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,5 +144,20 @@ export async function resolve(specifier, context, next) {
       const ps = await resolvedBy(['ps'], stack);
       expect(ps.urls.some((url) => /\/node_modules\/dockerode\//.test(url)), ps.stderr).toBe(true);
     });
+  });
+});
+
+describe('bin/scs.js where no bundle was built', () => {
+  it('says how to build it, in one sentence, and exits 1', async () => {
+    const checkout = mkdtempSync(join(tmpdir(), 'scs-unbuilt-'));
+    try {
+      mkdirSync(join(checkout, 'bin'));
+      cpSync(join(root, 'bin', 'scs.js'), join(checkout, 'bin', 'scs.js'));
+      const result = await runToEnd(process.execPath, [join(checkout, 'bin', 'scs.js'), '--help'], { cwd: checkout });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe('scs is not built: run `npm run build` in its checkout (or `npm run scs -- ARGS` to run the sources)\n');
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
   });
 });
