@@ -28,20 +28,32 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   version: async () => (await import('./version.ts')).registerVersion,
 };
 
-/** Registers these commands; for every command, only what lists them when the bundle recorded it. */
-export async function registerCommands(cli: CAC, names: readonly string[]): Promise<void> {
-  if (names.length > 1 && typeof SCS_COMMAND_SUMMARIES !== 'undefined') {
-    for (const { usage, description } of SCS_COMMAND_SUMMARIES) cli.command(usage, description);
+/** Registers one command, loading only its module. */
+export async function registerCommand(cli: CAC, name: string): Promise<void> {
+  (await COMMANDS[name]!())(cli);
+}
+
+/**
+ * Registers every command so that cac can list them, or refuse an unknown one: from what the bundle
+ * recorded when there is a record (nothing loads), else by loading each.
+ */
+export async function registerEveryCommand(cli: CAC): Promise<void> {
+  if (typeof SCS_COMMAND_SUMMARIES === 'undefined') {
+    await loadEveryCommand(cli);
     return;
   }
-  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const { usage, description } of SCS_COMMAND_SUMMARIES) cli.command(usage, description);
+}
+
+async function loadEveryCommand(cli: CAC): Promise<void> {
+  const registers = await Promise.all(Object.values(COMMANDS).map((load) => load()));
   for (const register of registers) register(cli);
 }
 
 /** The usage and description of every command, as they register themselves. */
 export async function summarizeCommands(): Promise<CommandSummary[]> {
   const cli = cac('scs');
-  await registerCommands(cli, Object.keys(COMMANDS));
+  await loadEveryCommand(cli);
   return cli.commands.map((command) => ({ usage: command.rawName, description: command.description }));
 }
 
@@ -49,15 +61,15 @@ export async function summarizeCommands(): Promise<CommandSummary[]> {
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--disco']);
 
 /**
- * The commands to load for these arguments (what follows `scs`): the one they name, `version` for a
- * bare `--version`, or every command when they name none they know (help, or an unknown word that
- * cac then reports with the full list at hand).
+ * The one command to load for these arguments (what follows `scs`): the one they name, or `version`
+ * for a bare `--version`. None when they name no command we know: help lists them all, and cac
+ * refuses an unknown word with all of them at hand.
  */
-export function commandsFor(args: readonly string[]): string[] {
+export function commandFor(args: readonly string[]): string | undefined {
   const word = commandWord(args);
-  if (word !== undefined && Object.hasOwn(COMMANDS, word)) return [word];
-  if (word === undefined && (args.includes('--version') || args.includes('-v')) && !args.includes('--help') && !args.includes('-h')) return ['version'];
-  return Object.keys(COMMANDS);
+  if (word !== undefined) return Object.hasOwn(COMMANDS, word) ? word : undefined;
+  const help = args.includes('--help') || args.includes('-h');
+  return !help && (args.includes('--version') || args.includes('-v')) ? 'version' : undefined;
 }
 
 /** The first argument that is neither an option nor a global option's value. */

@@ -1,7 +1,7 @@
 // The `scs` entry point: global flags, only the command named loaded (cli/commands.ts), one-sentence errors.
 
 import { cac } from 'cac';
-import { commandsFor, registerCommands } from './commands.ts';
+import { commandFor, registerCommand, registerEveryCommand } from './commands.ts';
 
 const cli = cac('scs');
 cli.option('--disco <host:port>', 'Disco server address (env SCS_DISCO)', { default: undefined });
@@ -19,7 +19,8 @@ async function logger() {
 }
 
 try {
-  await registerCommands(cli, commandsFor(process.argv.slice(2)));
+  const command = commandFor(process.argv.slice(2));
+  await (command === undefined ? registerEveryCommand(cli) : registerCommand(cli, command));
   cli.help();
   cli.parse(process.argv, { run: false });
   if (!cli.matchedCommand && cli.args.length > 0) {
