@@ -20,15 +20,18 @@ await build({
   entryPoints: { scs: 'cli/main.ts' },
   outdir,
   bundle: true,
+  // In one file, esbuild would hoist dockerode's import (an external) to the top, loaded by every
+  // command; as chunks, it loads with the command that imports src/docker/ lazily.
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Native add-ons and SDKs with their own lazy loading: installed as dependencies, never bundled.
+  // dockerode (through ssh2, optional native add-ons) and the AWS SDK (large, lazily loaded) are
+  // installed as dependencies; everything else is bundled, so package.json lists it under devDependencies.
   external: ['dockerode', '@aws-sdk/*'],
   // `scs --help` lists the commands from this record instead of loading every one of them.
   define: { SCS_BUILD_INFO: JSON.stringify(info), SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()) },
-  // Bundled CommonJS packages (dns2, js-yaml's helpers) call require() for Node's modules; ESM has none.
+  // Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its own.
   banner: { js: "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
