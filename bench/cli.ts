@@ -3,12 +3,13 @@
 // registration); and `scs ps` in a folder with no stack file, which measures start-up, the stack-file
 // lookup and the error path (it prints one sentence and exits 1, without touching Docker).
 // Each command runs BENCH_ROUNDS times (default 20) after two warm-up runs, the commands taking
-// turns round by round; the table shows the median, the fastest and the slowest. The bundle
+// turns round by round; the table shows the median wall time, the fastest and the slowest, and (with
+// GNU time) the median CPU time and peak memory, which a busy machine disturbs much less. The bundle
 // (bin/scs.js, what `npm ci` and a global install run) is measured next to the sources run through
 // tsx (bin/scs-dev.js), which is how every command started before the bundle existed.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,36 +35,61 @@ interface Outcome {
   readonly status: number | null;
   readonly output: string;
   readonly ms: number;
+  /** User plus system CPU time, and peak resident memory, from GNU time when it is installed. */
+  readonly cpuMs?: number;
+  readonly rssMb?: number;
 }
 
+// Wall time moves with whatever else the machine runs; CPU time much less, so the table shows both.
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const usageFile = join(tmpdir(), `scs-bench-cli-${process.pid}.usage`);
+
 function runOnce(item: Case): Promise<Outcome> {
+  const [command, args] = gnuTime ? [gnuTime, ['-f', '%U %S %M', '-o', usageFile, item.command, ...item.args]] : [item.command, item.args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(item.command, item.args, { cwd: item.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: item.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output, ms: performance.now() - started }));
+    child.on('close', (status) => {
+      const ms = performance.now() - started;
+      if (!gnuTime) return resolve({ status, output, ms });
+      // GNU time reports a non-zero exit on the file's first line; the figures are on the last.
+      const [user, system, rssKb] = readFileSync(usageFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      resolve({ status, output, ms, cpuMs: (user! + system!) * 1000, rssMb: rssKb! / 1024 });
+    });
   });
 }
 
+interface Samples {
+  readonly wall: number[];
+  readonly cpu: number[];
+  readonly rss: number[];
+}
+
 /** Runs every case once a round, so that a change in the machine's load falls on all of them alike. */
-async function measure(cases: readonly Case[]): Promise<number[][]> {
-  const samples: number[][] = cases.map(() => []);
+async function measure(cases: readonly Case[]): Promise<Samples[]> {
+  const samples: Samples[] = cases.map(() => ({ wall: [], cpu: [], rss: [] }));
   for (let round = -2; round < ROUNDS; round++) {
     for (const [index, item] of cases.entries()) {
       const outcome = await runOnce(item);
       if (outcome.status !== item.status) {
         throw new Error(`${item.label} exited with ${outcome.status}, not ${item.status}:\n${outcome.output}`);
       }
-      if (round >= 0) samples[index]!.push(outcome.ms);
+      if (round < 0) continue;
+      samples[index]!.wall.push(outcome.ms);
+      if (outcome.cpuMs !== undefined) samples[index]!.cpu.push(outcome.cpuMs);
+      if (outcome.rssMb !== undefined) samples[index]!.rss.push(outcome.rssMb);
     }
   }
-  return samples.map((times) => times.sort((a, b) => a - b));
+  for (const { wall, cpu, rss } of samples) for (const list of [wall, cpu, rss]) list.sort((a, b) => a - b);
+  return samples;
 }
 
 function median(sorted: number[]): number {
+  if (sorted.length === 0) return NaN;
   const middle = sorted.length / 2;
   return Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
 }
@@ -86,12 +112,21 @@ async function main() {
     }
     if (!built) console.log('dist/ is not built (npm run build): only the sources are measured');
     console.log(`cli benchmark: start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, in turns, on ${process.version}`);
-    const rows = (await measure(cases)).map((samples, index) => [cases[index]!.label, ms(median(samples)), ms(samples[0]!), ms(samples[samples.length - 1]!)]);
-    printTable('start-up (ms)', ['command', 'median', 'min', 'max'], rows);
+    const rows = (await measure(cases)).map(({ wall, cpu, rss }, index) => [
+      cases[index]!.label,
+      ms(median(wall)),
+      ms(wall[0]!),
+      ms(wall[wall.length - 1]!),
+      Number.isNaN(median(cpu)) ? '-' : median(cpu).toFixed(0),
+      Number.isNaN(median(rss)) ? '-' : median(rss).toFixed(0),
+    ]);
+    printTable('start-up to exit', ['command', 'median ms', 'min ms', 'max ms', 'cpu ms (median)', 'peak RSS MB (median)'], rows);
+    if (!gnuTime) console.log('(cpu and memory need GNU time: apt-get install time)');
   } finally {
     provider.child.kill('SIGINT');
     disco.child.kill('SIGINT');
     rmSync(emptyDir, { recursive: true, force: true });
+    rmSync(usageFile, { force: true });
   }
 }
 
