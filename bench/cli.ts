@@ -6,7 +6,8 @@
 // turns round by round; the table shows the median wall time, the fastest and the slowest, and (with
 // GNU time) the median CPU time and peak memory, which a busy machine disturbs much less. The bundle
 // (bin/scs.js, what `npm ci` and a global install run) is measured next to the sources run through
-// tsx (bin/scs-dev.js), which is how every command started before the bundle existed.
+// tsx (bin/scs-dev.js), as bin/scs.js ran them before there was a bundle (which then also loaded
+// every command's module, not only the one named).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
