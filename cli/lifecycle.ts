@@ -11,18 +11,20 @@ const VERBS = {
   restart: 'Restart the containers of services, their endpoints dropped meanwhile',
 } as const;
 
-export function registerLifecycle(cli: CAC): void {
-  for (const [verb, description] of Object.entries(VERBS) as Array<[keyof typeof VERBS, string]>) {
-    withStackFile(cli.command(`${verb} <...services>`, description)).action(async (roles: string[], flags: StackFlags) => {
-      const running = runningAgent(flags);
-      if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
-      const { callAgent } = await import('../src/agent/control.ts');
-      try {
-        await callAgent(running.control, { op: verb, roles: roles.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`));
-      } catch (error) {
-        throw new UserError(`scs ${verb} failed: ${(error as Error).message}`);
-      }
-      consola.success(`${verb}: ${roles.join(', ')}`);
-    });
-  }
+function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
+  withStackFile(cli.command(`${verb} <...services>`, VERBS[verb])).action(async (roles: string[], flags: StackFlags) => {
+    const running = runningAgent(flags);
+    if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
+    const { callAgent } = await import('../src/agent/control.ts');
+    try {
+      await callAgent(running.control, { op: verb, roles: roles.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`));
+    } catch (error) {
+      throw new UserError(`scs ${verb} failed: ${(error as Error).message}`);
+    }
+    consola.success(`${verb}: ${roles.join(', ')}`);
+  });
 }
+
+export const registerStop = (cli: CAC) => registerVerb(cli, 'stop');
+export const registerStart = (cli: CAC) => registerVerb(cli, 'start');
+export const registerRestart = (cli: CAC) => registerVerb(cli, 'restart');

@@ -1,53 +1,42 @@
-// The `scs` entry point: global flags, one module per command, one-sentence errors.
+// The `scs` entry point: global flags, only the command named loaded (cli/commands.ts), one-sentence errors.
 
 import { cac } from 'cac';
-import { consola } from 'consola';
-import { registerBuild } from './build.ts';
-import { registerCompile } from './compile.ts';
-import { registerDisco } from './disco.ts';
-import { registerDown } from './down.ts';
-import { registerImages } from './images.ts';
-import { registerLifecycle } from './lifecycle.ts';
-import { registerLogs } from './logs.ts';
-import { registerPs } from './ps.ts';
-import { registerUp } from './up.ts';
-import { registerLs } from './ls.ts';
-import { registerProvide } from './provide.ts';
-import { registerRequire } from './require.ts';
+import { commandFor, registerCommand, registerEveryCommand } from './commands.ts';
 
 const cli = cac('scs');
 cli.option('--disco <host:port>', 'Disco server address (env SCS_DISCO)', { default: undefined });
 cli.option('--debug', 'Verbose logs and stack traces');
-
-registerDisco(cli);
-registerProvide(cli);
-registerRequire(cli);
-registerLs(cli);
-registerCompile(cli);
-registerBuild(cli);
-registerUp(cli);
-registerDown(cli);
-registerLifecycle(cli);
-registerPs(cli);
-registerLogs(cli);
-registerImages(cli);
-
-cli.help();
-cli.version('0.1.0');
+cli.option('-v, --version', 'Print the version, and the git commit scs was built from');
 
 const debug = process.argv.includes('--debug');
-// Explicit, so that output does not change with the environment (consola goes quiet under test runners).
-consola.level = debug ? 5 : 3;
+
+/** consola, loaded once something may log: help and the version print without it, sooner. */
+async function logger() {
+  const { consola } = await import('consola');
+  // Explicit, so that output does not change with the environment (consola goes quiet under test runners).
+  consola.level = debug ? 5 : 3;
+  return consola;
+}
 
 try {
+  const command = commandFor(process.argv.slice(2));
+  await (command === undefined ? registerEveryCommand(cli) : registerCommand(cli, command));
+  cli.help();
   cli.parse(process.argv, { run: false });
   if (!cli.matchedCommand && cli.args.length > 0) {
     throw new Error(`unknown command "${cli.args[0]}"; see scs --help`);
   }
-  if (!cli.matchedCommand && !cli.options.help && !cli.options.version) cli.outputHelp();
-  await cli.runMatchedCommand();
-  // Commands that hold sockets close them themselves; nothing else should keep us alive.
+  if (cli.matchedCommand) {
+    await logger();
+    await cli.runMatchedCommand();
+    // Commands that hold sockets close them themselves; nothing else should keep us alive.
+  } else if (cli.options.version && !cli.options.help) {
+    (await import('./version.ts')).printVersion();
+  } else if (!cli.options.help) {
+    cli.outputHelp();
+  }
 } catch (error) {
+  const consola = await logger();
   if (debug) consola.error(error);
   else consola.error((error as Error).message);
   process.exitCode = 1;

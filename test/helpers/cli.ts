@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const SCS = fileURLToPath(new URL('../../bin/scs.js', import.meta.url));
+export const SCS = fileURLToPath(new URL('../../bin/scs-dev.js', import.meta.url));
 
 export interface Running {
   readonly child: ChildProcessWithoutNullStreams;

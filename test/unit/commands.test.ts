@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { formatVersion, readBuildInfo } from '../../cli/build-info.ts';
+import { COMMANDS, commandFor, commandWord, summarizeCommands } from '../../cli/commands.ts';
+
+const ALL = Object.keys(COMMANDS);
+
+describe('which commands scs loads', () => {
+  it('finds the command word past options and the value of --disco', () => {
+    expect(commandWord(['ls'])).toBe('ls');
+    expect(commandWord(['--debug', 'ls', 'mysql.db.blog.prod'])).toBe('ls');
+    expect(commandWord(['--disco', '127.0.0.1:9640', 'ps', '--json'])).toBe('ps');
+    expect(commandWord(['--disco=127.0.0.1:9640', 'ps'])).toBe('ps');
+    expect(commandWord(['--json', 'ls'])).toBe('ls');
+    expect(commandWord(['--help'])).toBeUndefined();
+    expect(commandWord(['--', 'ls'])).toBeUndefined();
+    expect(commandWord([])).toBeUndefined();
+  });
+
+  it('loads only the command named, even with its --help', () => {
+    expect(commandFor(['ls', '--disco', '127.0.0.1:1'])).toBe('ls');
+    expect(commandFor(['up', '-d', '-f', 'a.yaml'])).toBe('up');
+    expect(commandFor(['ps', '--help'])).toBe('ps');
+    expect(commandFor(['version'])).toBe('version');
+  });
+
+  it('loads version alone for a bare --version or -v, and none (so every one is listed) for help or an unknown word', () => {
+    expect(commandFor(['--version'])).toBe('version');
+    expect(commandFor(['-v'])).toBe('version');
+    expect(commandFor(['--version', '--help'])).toBeUndefined();
+    expect(commandFor([])).toBeUndefined();
+    expect(commandFor(['--help'])).toBeUndefined();
+    expect(commandFor(['frobnicate'])).toBeUndefined();
+    expect(commandFor(['frobnicate', '--version'])).toBeUndefined();
+    // A name that every object has is still not a command.
+    expect(commandFor(['constructor'])).toBeUndefined();
+  });
+
+  it('every entry of the table registers the command of its name', async () => {
+    const summaries = await summarizeCommands();
+    expect(summaries.map((summary) => summary.usage.split(' ')[0])).toEqual(ALL);
+    for (const summary of summaries) expect(summary.description, summary.usage).not.toBe('');
+  });
+});
+
+describe('what scs says it is', () => {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function packageFolder(version: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'scs-build-info-'));
+    made.push(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'x', version }));
+    return dir;
+  }
+
+  const git = (dir: string, ...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { encoding: 'utf8' }).trim();
+
+  it('is the version alone outside a checkout', () => {
+    const info = readBuildInfo(packageFolder('1.2.3'));
+    expect(info).toEqual({ version: '1.2.3' });
+    expect(formatVersion(info)).toBe('scs 1.2.3');
+  });
+
+  it('adds the commit in a checkout, marked -dirty while a tracked file has changes', () => {
+    const dir = packageFolder('1.2.3');
+    git(dir, 'init', '-q');
+    git(dir, 'add', 'package.json');
+    git(dir, 'commit', '-q', '-m', 'first');
+    const head = git(dir, 'rev-parse', '--short=12', 'HEAD');
+    expect(readBuildInfo(dir)).toEqual({ version: '1.2.3', commit: head });
+    expect(formatVersion(readBuildInfo(dir))).toBe(`scs 1.2.3 (commit ${head})`);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'x', version: '1.2.4' }));
+    expect(readBuildInfo(dir)).toEqual({ version: '1.2.4', commit: `${head}-dirty` });
+  });
+
+  it('does not take the commit of a repository the package merely sits in', () => {
+    const outer = packageFolder('0.0.1');
+    git(outer, 'init', '-q');
+    git(outer, 'add', 'package.json');
+    git(outer, 'commit', '-q', '-m', 'outer');
+    const inner = join(outer, 'vendor', 'scs');
+    mkdirSync(inner, { recursive: true });
+    writeFileSync(join(inner, 'package.json'), JSON.stringify({ version: '1.2.3' }));
+    expect(readBuildInfo(inner)).toEqual({ version: '1.2.3' });
+  });
+
+  it('refuses a package.json without a version, saying so', () => {
+    const dir = packageFolder('1.2.3');
+    writeFileSync(join(dir, 'package.json'), '{"name":"x"}');
+    expect(() => readBuildInfo(dir)).toThrow(/version/);
+  });
+});
