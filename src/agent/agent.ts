@@ -76,19 +76,23 @@ export class Agent {
 
   /**
    * `scs up` against a running agent: services new to the stack start, services gone from it are
-   * dropped and removed, changed ones are replaced, the others are left alone. Naming services adds
-   * them to what this agent runs.
+   * dropped and removed, changed ones are replaced, the others are left alone. Naming services
+   * converges those alone, and adds them to what this agent runs.
    */
   apply(plan: Plan, roles: readonly string[] = []): Promise<void> {
     return this.oneAtATime(async () => {
       if (this.roles.length > 0 && roles.length > 0) this.roles = [...new Set([...this.roles, ...roles])];
       this.plan = plan;
       const wanted = this.selected(plan);
-      for (const runner of [...this.runners].reverse()) {
-        if (wanted.some((service) => service.role === runner.role)) continue;
-        await this.retire(runner, 'removed from the stack');
+      // Naming services touches those alone, as Compose's `up web` does; naming none converges all.
+      const targets = roles.length > 0 ? wanted.filter((service) => roles.includes(service.role)) : wanted;
+      if (roles.length === 0) {
+        for (const runner of [...this.runners].reverse()) {
+          if (wanted.some((service) => service.role === runner.role)) continue;
+          await this.retire(runner, 'removed from the stack');
+        }
       }
-      for (const service of wanted) {
+      for (const service of targets) {
         const runner = this.runners.find((r) => r.role === service.role);
         if (!runner) {
           await this.start(this.addRunner(service));

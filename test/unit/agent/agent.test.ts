@@ -213,6 +213,16 @@ describe('the agent, running', () => {
     await eventually(() => engine.calls.includes('exec c2'), 2000, 'the client to follow web');
   });
 
+  it('converges only the services named, when some are', async () => {
+    const { engine, agent } = rig([web(), service('cron')]);
+    await agent.up();
+    engine.calls.length = 0;
+    await agent.apply(stackPlan([web(), service('cron', { env: { SCHEDULE: 'hourly' } })]), ['web']);
+    expect(engine.trace()).toBe('');
+    await agent.apply(stackPlan([web(), service('cron', { env: { SCHEDULE: 'hourly' } })]), ['cron']);
+    expect(engine.trace()).toBe('create c3, start c3, stop c2, remove c2, rename c3 scs-shop-test-cron');
+  });
+
   it('stops, starts and restarts services on request, keeping their containers', async () => {
     const { engine, agent, directory } = rig([web(), client()]);
     await agent.up();
