@@ -162,7 +162,8 @@ export class Engine implements ContainerEngine {
     return {
       id: data.Id,
       name: data.Name.replace(/^\//, ''),
-      running: data.State.Running,
+      // While Docker waits to restart a container by its policy, it says Running and Restarting: it is not running.
+      running: data.State.Running && !data.State.Restarting,
       startedAt: data.State.StartedAt,
       status: data.State.Status,
       health: (data.State as { Health?: { Status: string } }).Health?.Status,
