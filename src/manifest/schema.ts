@@ -8,6 +8,8 @@ import { isLabel } from '../names.ts';
 const Label = (example: string) =>
   v.pipe(
     v.string(`expected a name like "${example}"`),
+    // Also a maxLength in the published JSON Schema, which cannot express the check below.
+    v.maxLength(63, `expected a name like "${example}" of at most 63 characters`),
     v.check((text) => isLabel(text.toLowerCase()), `expected a name like "${example}" (letters, digits, inner hyphens)`),
     v.transform((text) => text.toLowerCase()),
   );
