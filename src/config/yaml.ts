@@ -150,7 +150,6 @@ export function parseYaml<S extends v.GenericSchema>(source: string, file: strin
     }
     throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
   }
-  document ??= {}; // Only comments: as empty as an empty file.
   // valibot reads a list as an object with keys 0, 1...: say plainly what the top level must be.
   const wantsMap = schema.type === 'strict_object' || schema.type === 'object';
   if (wantsMap && !isMap(document)) throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);

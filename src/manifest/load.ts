@@ -35,7 +35,7 @@ export function loadStack(files: readonly string[]): LoadedStack {
   let merged: Yaml | undefined;
   for (const { file, text } of sources) {
     // Each file must be valid YAML by itself; parseYaml reports where it is not.
-    const document = (text.trim() === '' ? {} : (parseYaml(text, file, v.unknown()) as Yaml)) ?? {};
+    const document = text.trim() === '' ? {} : (parseYaml(text, file, v.unknown()) as Yaml);
     if (!isMap(document)) throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);
     merged = deepMerge(merged, document);
   }
