@@ -78,9 +78,12 @@ describe('registry', () => {
       registry.provide({ name: `e${i % 1000}.db.blog.prod`, address: at(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`), attributes: { n: String(i) }, owner: 'p' });
     }
     for (let i = 0; i < 10_000; i++) registry.require({ name: `e${i % 1000}.db.blog.prod`, filter: {}, owner: 's' });
-    const { provision, changes } = registry.provide({ name: 'e7.db.blog.prod', address: at('192.0.2.1'), attributes: {}, owner: 'p' });
+    const { result, steps } = mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('192.0.2.1'), attributes: {}, owner: 'p' }));
+    const { provision, changes } = result;
     expect(changes).toHaveLength(10);
     expect(changes.every((c) => c.requirement.name === 'e7.db.blog.prod' && c.provision === provision)).toBe(true);
+    // The cost, counted: about the ten requirements of that name, where a scan would step 10,000 times.
+    expect(steps).toBeLessThanOrEqual(2 * 10 + 2);
     expect(registry.lookup('e7.db.blog.prod')).toHaveLength(101);
     expect(registry.size).toBe(100_001);
   });
@@ -92,5 +95,102 @@ describe('registry', () => {
     registry.provide({ name: 'b.x.y.z', address: at('h1'), attributes: {}, owner: 'p' });
     expect(registry.list().map((p) => `${p.name}@${p.address.host}`)).toEqual(['a.x.y.z@h1', 'b.x.y.z@h1', 'b.x.y.z@h2']);
     expect(registry.list((name) => name === 'a.x.y.z')).toHaveLength(1);
+  });
+});
+
+/**
+ * Runs `work` and counts the steps taken by every Map iterator meanwhile (for-of, spread,
+ * keys/values/entries) and every Map forEach callback: a cost measure that any scan of the
+ * registry's maps shows, however the code is written, and that no machine load can change.
+ */
+function mapSteps<T>(work: () => T): { result: T; steps: number } {
+  const iteratorPrototype = Object.getPrototypeOf(new Map().values()) as { next: (...args: unknown[]) => unknown };
+  const next = iteratorPrototype.next;
+  const forEach = Map.prototype.forEach;
+  let steps = 0;
+  iteratorPrototype.next = function (this: unknown, ...args: unknown[]) {
+    steps++;
+    return next.apply(this, args);
+  };
+  Map.prototype.forEach = function (this: Map<unknown, unknown>, callback, thisArg) {
+    return forEach.call(this, (...args: [unknown, unknown, Map<unknown, unknown>]) => {
+      steps++;
+      callback.apply(thisArg, args);
+    });
+  };
+  try {
+    return { result: work(), steps };
+  } finally {
+    iteratorPrototype.next = next;
+    Map.prototype.forEach = forEach;
+  }
+}
+
+describe('registry cost, counted not timed', () => {
+  const NAMES = 500;
+  /** Every name has `perName` provisions and as many requirements, each with a filter that reads `n`. */
+  function crowded(perName: number) {
+    const registry = new Registry();
+    for (let i = 0; i < NAMES * perName; i++) {
+      registry.provide({ name: `e${i % NAMES}.db.blog.prod`, address: at(`h${i}`), attributes: { n: String(i) }, owner: 'p' });
+      registry.require({ name: `e${i % NAMES}.db.blog.prod`, filter: { n: '*' }, owner: 's' });
+    }
+    return registry;
+  }
+
+  /** Attributes that count how often a filter reads them. */
+  function counted(attributes: Record<string, string>) {
+    const reads = { count: 0 };
+    const proxy = new Proxy(attributes, {
+      getOwnPropertyDescriptor(target, key) {
+        reads.count++;
+        return Reflect.getOwnPropertyDescriptor(target, key);
+      },
+      get(target, key, receiver) {
+        if (typeof key === 'string') reads.count++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    return { proxy, reads };
+  }
+
+  // Bounds of 2 steps per entry of the name, plus a few: a scan of the other names' 500 × perName would break them.
+  const bound = (perName: number) => 2 * perName + 4;
+
+  it.each([2, 20])("a provide or drop steps through only its name's requirements (%i per name)", (perName) => {
+    const registry = crowded(perName);
+    const { proxy, reads } = counted({ n: 'new' });
+    const provided = mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('h-new'), attributes: proxy, owner: 'p' }));
+    expect(provided.result.changes).toHaveLength(perName);
+    expect(provided.steps).toBeLessThanOrEqual(bound(perName));
+    const readsForProvide = reads.count;
+    expect(readsForProvide).toBeGreaterThanOrEqual(perName); // Each filter of the name reads `n`...
+    expect(readsForProvide).toBeLessThanOrEqual(3 * perName); // ...and no other name's filter reads anything.
+    const dropped = mapSteps(() => registry.drop(provided.result.provision.id));
+    expect(dropped.result).toHaveLength(perName);
+    expect(dropped.steps).toBeLessThanOrEqual(bound(perName));
+    expect(reads.count - readsForProvide).toBe(readsForProvide);
+  });
+
+  it.each([2, 20])("lookups, requires and endpointsOf step through only their name's provisions (%i per name)", (perName) => {
+    const registry = crowded(perName);
+    const lookup = mapSteps(() => registry.lookup('e7.db.blog.prod'));
+    expect(lookup.result).toHaveLength(perName);
+    expect(lookup.steps).toBeLessThanOrEqual(bound(perName));
+    const required = mapSteps(() => registry.require({ name: 'e7.db.blog.prod', filter: { n: '7' }, owner: 's' }));
+    expect(required.result.endpoints).toHaveLength(1);
+    expect(required.steps).toBeLessThanOrEqual(bound(perName));
+    const endpoints = mapSteps(() => registry.endpointsOf(required.result.requirement.id));
+    expect(endpoints.result).toHaveLength(1);
+    expect(endpoints.steps).toBeLessThanOrEqual(bound(perName));
+    const withdrawn = mapSteps(() => registry.unrequire(required.result.requirement.id));
+    expect(withdrawn.result).toBe(true);
+    expect(withdrawn.steps).toBeLessThanOrEqual(bound(perName));
+  });
+
+  it('counts a scan when there is one: list() steps through every name', () => {
+    // The measure itself must bite: list() is meant to visit everything.
+    const registry = crowded(2);
+    expect(mapSteps(() => registry.list()).steps).toBeGreaterThanOrEqual(NAMES * 2);
   });
 });
