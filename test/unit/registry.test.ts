@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../../src/registry/filter.ts';
-import { Registry } from '../../src/registry/registry.ts';
-import type { Address } from '../../src/registry/types.ts';
+import { compareAddresses } from '../../src/registry/order.ts';
+import { Registry, sortProvisions } from '../../src/registry/registry.ts';
+import type { Address, Provision } from '../../src/registry/types.ts';
 
 const at = (host: string, port = 3306): Address => ({ host, port, protocol: 'tcp' });
 const MYSQL = 'mysql.db.blog.prod';
@@ -21,12 +22,81 @@ describe('attribute filters', () => {
     expect(matches({ az: 'us-east-1a', version: '102' })).toBe(false);
   });
 
+  it('lets * match any character, newlines included', () => {
+    expect(compileFilter({ note: 'a*z' })({ note: 'a\nb\nz' })).toBe(true);
+  });
+
   it('never reads inherited properties as attributes', () => {
     expect(compileFilter({ toString: '*' })({})).toBe(false);
   });
 });
 
+describe('stable order', () => {
+  const p = (id: string, host: string, port: number, protocol: 'tcp' | 'udp' = 'tcp'): Provision => ({ id, name: 'x.y.z.w', address: { host, port, protocol }, attributes: {}, owner: 'o' });
+
+  it('orders by host, then port as a number, then protocol, then id', () => {
+    const sorted = [p('p1', 'h', 443), p('p2', 'h', 80, 'udp'), p('p3', 'h', 80), p('p4', 'g', 9000), p('p6', 'h', 80), p('p5', 'h', 80)];
+    const expected = ['p4', 'p3', 'p5', 'p6', 'p2', 'p1'];
+    // Every rotation of the input: a comparator that is not a true order shows up in some of them.
+    for (let shift = 0; shift < sorted.length; shift++) {
+      const input = [...sorted.slice(shift), ...sorted.slice(0, shift)];
+      expect(sortProvisions(input).map((x) => x.id), `rotation ${shift}`).toEqual(expected);
+      expect(sortProvisions([...input].reverse()).map((x) => x.id), `reversed rotation ${shift}`).toEqual(expected);
+    }
+  });
+
+  it('compares addresses as a total order', () => {
+    const a = { host: 'h', port: 80, protocol: 'tcp' as const };
+    expect(compareAddresses(a, { ...a })).toBe(0);
+    for (const b of [{ ...a, host: 'i' }, { ...a, port: 81 }, { ...a, protocol: 'udp' as const }]) {
+      expect(compareAddresses(a, b)).toBeLessThan(0);
+      expect(compareAddresses(b, a)).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('registry', () => {
+  it('lists provisions at one address in the order they came', () => {
+    const registry = new Registry();
+    const first = registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'a' }).provision;
+    const second = registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'b' }).provision;
+    expect(first.id).not.toBe(second.id);
+    expect(registry.lookup(MYSQL).map((x) => x.id)).toEqual([first.id, second.id]);
+  });
+
+  it('tells listeners of each add and drop, after the change', () => {
+    const registry = new Registry();
+    const heard: string[] = [];
+    registry.addListener((kind, provision) => heard.push(`${kind} ${provision.id} size=${registry.size}`));
+    const { provision } = registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'a' });
+    registry.drop(provision.id);
+    registry.drop(provision.id);
+    expect(heard).toEqual([`add ${provision.id} size=1`, `drop ${provision.id} size=0`]);
+  });
+
+  it('keeps the other provisions of a name when one is dropped, and forgets a name once empty', () => {
+    const registry = new Registry();
+    const a = registry.provide({ name: MYSQL, address: at('h1'), attributes: {}, owner: 'a' }).provision;
+    const b = registry.provide({ name: MYSQL, address: at('h2'), attributes: {}, owner: 'a' }).provision;
+    registry.drop(a.id);
+    expect(registry.lookup(MYSQL).map((x) => x.id)).toEqual([b.id]);
+    registry.drop(b.id);
+    expect(registry.list()).toEqual([]);
+  });
+
+  it('keeps the other requirements of a name when one is withdrawn', () => {
+    const registry = new Registry();
+    const a = registry.require({ name: MYSQL, filter: {}, owner: 'a' }).requirement;
+    const b = registry.require({ name: MYSQL, filter: {}, owner: 'b' }).requirement;
+    expect(registry.unrequire(a.id)).toBe(true);
+    expect(registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'p' }).changes.map((c) => c.requirement.id)).toEqual([b.id]);
+    expect(registry.requirementCount).toBe(1);
+  });
+
+  it('has no endpoints for a requirement it does not know', () => {
+    expect(new Registry().endpointsOf('r404')).toEqual([]);
+  });
+
   it('answers a requirement at once with matching provisions in stable order', () => {
     const registry = new Registry();
     registry.provide({ name: MYSQL, address: at('10.0.0.6'), attributes: { az: 'a' }, owner: 's1' });
@@ -186,6 +256,19 @@ describe('registry cost, counted not timed', () => {
     const withdrawn = mapSteps(() => registry.unrequire(required.result.requirement.id));
     expect(withdrawn.result).toBe(true);
     expect(withdrawn.steps).toBeLessThanOrEqual(bound(perName));
+  });
+
+  it('forgets names emptied by drops and withdrawals: later changes and lists step through nothing', () => {
+    const registry = new Registry();
+    for (let i = 0; i < 100; i++) {
+      const name = `e${i}.db.blog.prod`;
+      const { requirement } = registry.require({ name, filter: {}, owner: 's' });
+      registry.drop(registry.provide({ name, address: at('h'), attributes: {}, owner: 'p' }).provision.id);
+      registry.unrequire(requirement.id);
+    }
+    expect(mapSteps(() => registry.list()).steps).toBeLessThanOrEqual(1); // the one step that finds no names
+    // Nobody requires the name any more: a change to it has nothing to step through.
+    expect(mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('h'), attributes: {}, owner: 'p' })).steps).toBe(0);
   });
 
   it('counts a scan when there is one: list() steps through every name', () => {
