@@ -4,9 +4,20 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/protocol/errors.ts';
+import { ErrorCode, ProtocolError } from '../../src/protocol/errors.ts';
+import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
 import { describeIssues } from '../../src/protocol/fields.ts';
-import { isRequestOp, pushSchema, replySchema, requestSchemas, type RequestOp } from '../../src/protocol/messages.ts';
+import {
+  isRequestOp,
+  listReplySchema,
+  provideReplySchema,
+  pushSchema,
+  replyPartSchema,
+  replySchema,
+  requestSchemas,
+  welcomeSchema,
+  type RequestOp,
+} from '../../src/protocol/messages.ts';
 
 /** The reply text for a request, or its parsed form when it is accepted. */
 function check(op: RequestOp, fields: Record<string, unknown>): { ok: true; output: unknown } | { ok: false; message: string } {
@@ -114,7 +125,9 @@ describe('requests refused, with the reason', () => {
 describe('ops', () => {
   it('knows exactly the request ops, and no inherited names', () => {
     for (const op of ['hello', 'provide', 'unprovide', 'require', 'unrequire', 'list', 'bye', 'ping', 'pong', 'ack']) expect(isRequestOp(op), op).toBe(true);
-    for (const op of ['toString', 'constructor', 'changed', 'shutdown', 'HELLO', '', 7, undefined]) expect(isRequestOp(op), String(op)).toBe(false);
+    for (const op of ['toString', 'constructor', 'changed', 'shutdown', 'HELLO', '', 7, undefined, ['hello'], { toString: () => 'ping' }]) {
+      expect(isRequestOp(op), JSON.stringify(op)).toBe(false);
+    }
   });
 });
 
@@ -125,6 +138,9 @@ describe('server messages', () => {
     expect(v.is(pushSchema, { op: 'changed', sub: 'r1', seq: 1, add: [endpoint], drop: [], more: true })).toBe(true);
     expect(v.is(pushSchema, { op: 'resync', sub: 'r1', seq: 2, endpoints: [endpoint] })).toBe(true);
     expect(v.is(pushSchema, { op: 'shutdown', reason: 'bye' })).toBe(true);
+    expect(v.is(pushSchema, { op: 'ping' })).toBe(true);
+    expect(v.is(pushSchema, { op: 'pong' })).toBe(true);
+    expect(v.is(pushSchema, { op: 'resync', sub: 'r1', seq: 2 })).toBe(false);
     expect(v.is(pushSchema, { op: 'changed', sub: 'r1', seq: 1, add: [{ ...endpoint, protocol: 'sctp' }], drop: [] })).toBe(false);
     expect(v.is(pushSchema, { op: 'changed', sub: 'r1', seq: -1, add: [], drop: [] })).toBe(false);
     expect(v.is(pushSchema, { op: 'shutdown' })).toBe(false);
@@ -135,6 +151,46 @@ describe('server messages', () => {
     expect(v.is(replySchema, { re: 1, ok: true })).toBe(true);
     expect(v.is(replySchema, { re: null, ok: false, error: { code: 'parse_error', message: 'm' } })).toBe(true);
     expect(v.is(replySchema, { re: 1, ok: false })).toBe(false);
+    expect(v.is(replySchema, { re: 1, ok: false, error: {} })).toBe(false);
+    expect(v.is(replySchema, { re: 1, ok: false, error: { code: 'x' } })).toBe(false);
+  });
+
+  it('reads the fields of each reply', () => {
+    const welcome = { session: 's', resumed: false, version: 1, heartbeat: { interval: 1, timeout: 2 }, grace: 3 };
+    expect(v.is(welcomeSchema, welcome)).toBe(true);
+    expect(v.is(welcomeSchema, { ...welcome, heartbeat: { interval: 1 } })).toBe(false);
+    expect(v.is(provideReplySchema, { provision: 'p1' })).toBe(true);
+    expect(v.is(provideReplySchema, {})).toBe(false);
+    expect(v.is(replyPartSchema, { endpoints: [endpoint], more: true })).toBe(true);
+    expect(v.is(replyPartSchema, {})).toBe(false);
+    expect(v.is(listReplySchema, { endpoints: [], next: 'c' })).toBe(true);
+    expect(v.is(listReplySchema, { next: 'c' })).toBe(false);
+    expect(v.is(listReplySchema, { endpoints: [], next: 7 })).toBe(false);
+  });
+});
+
+describe('framing', () => {
+  it('splits many short lines in one chunk, however long the chunk', () => {
+    const splitter = new LineSplitter(100);
+    const lines = Array.from({ length: 50 }, (_, i) => `line ${String(i).padStart(3, '0')}`);
+    expect(splitter.push(Buffer.from(lines.map((line) => `${line}\n`).join('')))).toEqual(lines);
+  });
+
+  it('joins a line that comes in several chunks, twice in a row', () => {
+    const splitter = new LineSplitter(100);
+    expect(splitter.push(Buffer.from('ab'))).toEqual([]);
+    expect(splitter.push(Buffer.from('c\nde'))).toEqual(['abc']);
+    expect(splitter.push(Buffer.from('f'))).toEqual([]);
+    expect(splitter.push(Buffer.from('g\r\nh\n'))).toEqual(['defg', 'h']);
+  });
+});
+
+describe('errors', () => {
+  it('are named, with their limit or code', () => {
+    const long = new LineTooLongError(10);
+    expect([long.name, long.message, long.limit]).toEqual(['LineTooLongError', 'line longer than 10 bytes', 10]);
+    const protocol = new ProtocolError(ErrorCode.notFound, 'no such thing');
+    expect([protocol.name, protocol.code, protocol.message]).toEqual(['ProtocolError', 'not_found', 'no such thing']);
   });
 });
 
