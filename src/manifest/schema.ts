@@ -65,7 +65,7 @@ export type ImageManifest = v.InferOutput<typeof ImageManifestSchema>;
 const Volume = v.variant('method', [
   v.strictObject({ method: v.literal('named'), name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))) }),
   v.strictObject({ method: v.literal('local'), path: v.string('expected a host path') }),
-]);
+], 'expected a volume like {method: named} or {method: local, path: ./data}');
 
 const ServiceSchema = v.strictObject({
   /** A folder holding scs.yaml, relative to the stack file. */

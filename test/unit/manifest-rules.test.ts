@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import * as v from 'valibot';
+import { describeIssue } from '../../src/config/yaml.ts';
 import { compile } from '../../src/manifest/compile.ts';
 import { manifestJsonSchemas } from '../../src/manifest/json-schema.ts';
 import { loadStack } from '../../src/manifest/load.ts';
+import { ImageManifestSchema, StackSchema } from '../../src/manifest/schema.ts';
 import { schemaProblems } from '../helpers/json-schema.ts';
 
 function project(files: Record<string, string>): string {
@@ -108,6 +111,68 @@ describe('documents refused, naming file, line, key path and what was expected',
   ])('scs-stack.yaml with %s', (_, text, message) => {
     const dir = project({ 'scs-stack.yaml': text, 'web/scs.yaml': web });
     expect(() => compileAt(dir)).toThrow(message);
+  });
+});
+
+describe('the words of each refusal', () => {
+  const img = { from: 'x' };
+  const st = (service: object, top: object = {}) => ({ name: 'shop', services: { web: { image: './web', ...service } }, ...top });
+  const NAME = '(letters, digits, inner hyphens)';
+  it.each([
+    [ImageManifestSchema, { from: 7 }, 'from: expected an image like "scs-base:busybox"'],
+    [ImageManifestSchema, { ...img, build: 'x' }, 'build: expected a list of build steps'],
+    [ImageManifestSchema, { ...img, build: [{ copy: 'onlyone' }] }, 'build.0.copy: expected "SOURCE DESTINATION"'],
+    [ImageManifestSchema, { ...img, provides: { Bad_: { port: 1 } } }, `provides.Bad_: expected a name like "http" ${NAME}`],
+    [ImageManifestSchema, { ...img, requires: { Bad_: {} } }, `requires.Bad_: expected a name like "mysql" ${NAME}`],
+    [ImageManifestSchema, { ...img, volumes: { Bad_: '/x' } }, `volumes.Bad_: expected a name like "data" ${NAME}`],
+    [ImageManifestSchema, { ...img, volumes: { data: 'rel' } }, 'volumes.data: expected an absolute path in the container'],
+    [ImageManifestSchema, { ...img, env: { '1X': 'a' } }, 'env.1X: expected an environment variable name'],
+    [ImageManifestSchema, { ...img, env: { X: [1] } }, 'env.X: expected a string, number or boolean'],
+    [ImageManifestSchema, { ...img, env: 'X=1' }, 'env: expected a map of variable names to values'],
+    [ImageManifestSchema, { ...img, healthcheck: { test: 'x', interval: 5 } }, 'healthcheck.interval: expected a duration like "5s"'],
+    [ImageManifestSchema, { ...img, healthcheck: { test: 'x', timeout: '5 s' } }, 'healthcheck.timeout: expected a duration like "500ms", "5s" or "2m"'],
+    [StackSchema, st({ image: 7 }), 'services.web.image: expected a folder like "./web"'],
+    [StackSchema, st({ provides: { Bad_: {} } }), `services.web.provides.Bad_: expected a name like "http" ${NAME}`],
+    [StackSchema, st({ requires: { Bad_: { role: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
+    [StackSchema, st({ requires: { db: { role: 7 } } }), 'services.web.requires.db.role: expected a name like "db"'],
+    [StackSchema, st({ requires: { db: { role: 'db', service: 'Bad_' } } }), `services.web.requires.db.service: expected a name like "blog" ${NAME}`],
+    [StackSchema, st({ requires: { db: { role: 'db', environment: 'Bad_' } } }), `services.web.requires.db.environment: expected a name like "prod" ${NAME}`],
+    [StackSchema, st({ requires: { db: { role: 'db', endpoint: 'Bad_' } } }), `services.web.requires.db.endpoint: expected a name like "mysql" ${NAME}`],
+    [StackSchema, st({ volumes: { Bad_: { method: 'named' } } }), `services.web.volumes.Bad_: expected a name like "data" ${NAME}`],
+    [StackSchema, st({ volumes: { data: { method: 'named', name: '-x' } } }), 'services.web.volumes.data.name: expected a volume name'],
+    [StackSchema, st({ volumes: { data: { method: 'local', path: 7 } } }), 'services.web.volumes.data.path: expected a host path'],
+    [StackSchema, st({ volumes: { data: { method: 'nfs' } } }), 'services.web.volumes.data.method: expected a volume like {method: named} or {method: local, path: ./data}'],
+    [StackSchema, st({ network: { method: 'overlay' } }), 'services.web.network.method: expected "bridge" or "host"'],
+    [StackSchema, st({ restart: 'never' }), 'services.web.restart: expected no, on-failure, always or unless-stopped'],
+    [StackSchema, st({}, { name: 'Bad_' }), `name: expected a name like "blog" ${NAME}`],
+    [StackSchema, st({}, { environment: 'Bad_' }), `environment: expected a name like "prod" ${NAME}`],
+    [StackSchema, { name: 'shop', services: { Bad_: { image: './x' } } }, `services.Bad_: expected a name like "web" ${NAME}`],
+    [StackSchema, { name: 'shop', services: 'x' }, 'services: expected a map of roles to services'],
+  ] as const)('%#: %s', (schema, document, message) => {
+    const parsed = v.safeParse(schema as v.GenericSchema, document);
+    expect(parsed.success).toBe(false);
+    const { path, message: text } = describeIssue(schema as v.GenericSchema, parsed.issues![0]!);
+    expect(`${path.join('.')}: ${text}`).toBe(message);
+  });
+
+  it('lower-cases names and fills in defaults', () => {
+    const parsed = v.parse(StackSchema, { name: 'Shop', services: { Web: { image: './web', requires: { DB: { role: 'Db' } } } } });
+    expect(parsed).toEqual({
+      name: 'shop',
+      environment: 'default',
+      services: {
+        web: { image: './web', config: {}, env: {}, attributes: {}, provides: {}, requires: { db: { role: 'db', filter: {} } }, volumes: {}, network: { method: 'bridge' }, restart: 'on-failure' },
+      },
+    });
+    expect(v.parse(ImageManifestSchema, { from: 'x', provides: { http: { port: 1 } }, requires: { db: null }, env: { N: 1, B: true }, healthcheck: { test: 'x' } })).toEqual({
+      from: 'x',
+      build: [],
+      provides: { http: { port: 1, protocol: 'tcp' } },
+      requires: { db: {} },
+      volumes: {},
+      env: { N: '1', B: 'true' },
+      healthcheck: { test: 'x', interval: '2s', timeout: '2s', retries: 3 },
+    });
   });
 });
 
