@@ -69,13 +69,15 @@ const stack = [
 
 describe('the plan of a stack that uses everything', () => {
   const dir = project({ 'scs-stack.yaml': stack, 'api/scs.yaml': api, 'api/api.sh': 'echo\n', 'db/scs.yaml': db, 'db/Dockerfile': 'FROM scs-base:busybox\n' });
-  const plan = compileAt(dir);
-  const byRole = (role: string) => plan.services.find((s) => s.role === role)!;
+  // Compiled inside each test, so that a compile that throws fails the tests rather than the file.
+  let compiled: ReturnType<typeof compile> | undefined;
+  const planned = () => (compiled ??= compileAt(dir));
+  const byRole = (role: string) => planned().services.find((s) => s.role === role)!;
 
   it('starts what is required first, and only waits for roles of its own stack and environment', () => {
-    expect(plan.services.map((s) => s.role)).toEqual(['db', 'api', 'billing']);
+    expect(planned().services.map((s) => s.role)).toEqual(['db', 'api', 'billing']);
     expect(byRole('api').dependsOn).toEqual(['db']);
-    expect(plan).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
+    expect(planned()).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
   });
 
   it('generates the Dockerfile, line by line', () => {
@@ -137,9 +139,10 @@ describe('the plan of a stack that uses everything', () => {
 });
 
 describe('the build context', () => {
-  it('is every file, sorted, in subfolders and through links, but not .scs or .git', () => {
+  it('is every file, sorted, in subfolders and through links to files, but not .scs, .git or links to folders', () => {
     const dir = project({ 'scs.yaml': '', 'b/z.txt': '', 'b/a.txt': '', 'a.txt': '', '.scs/state.json': '', '.git/HEAD': '', 'sub/.scs/x': '' });
     symlinkSync(join(dir, 'a.txt'), join(dir, 'link.txt'));
+    symlinkSync(join(dir, 'b'), join(dir, 'linked-dir'));
     expect(contextFiles(dir)).toEqual(['a.txt', 'b/a.txt', 'b/z.txt', 'link.txt', 'scs.yaml']);
   });
 
@@ -173,8 +176,19 @@ describe('mistakes found after validation', () => {
     expect(() => compileAt(dir)).toThrow(/scs-stack\.yaml:5 services\.a\.requires: dependency cycle: a → b → a$/);
   });
 
-  it('names a stack file it cannot read', () => {
+  it('names a stack file it cannot read, and why', () => {
     expect(() => loadStack([join(tmpdir(), 'no-such-dir-scs', 'scs-stack.yaml')])).toThrow(/cannot read .*no-such-dir-scs\/scs-stack\.yaml: no such file$/);
+    const dir = project({});
+    expect(() => loadStack([dir])).toThrow(/cannot read .*: EISDIR: illegal operation on a directory, read$/);
+  });
+
+  it('waits for a role of its own stack only when the stack runs it', () => {
+    const dir = project({
+      'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n    requires:\n      db: { role: elsewhere }\n',
+      'web/scs.yaml': 'from: x\nrequires:\n  db:\n',
+    });
+    const plan = compileAt(dir);
+    expect(plan.services.map((s) => [s.role, s.dependsOn])).toEqual([['web', ['elsewhere']]]);
   });
 
   it('takes an empty or blank overlay as no change', () => {
