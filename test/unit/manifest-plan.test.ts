@@ -69,9 +69,9 @@ const stack = [
 
 describe('the plan of a stack that uses everything', () => {
   const dir = project({ 'scs-stack.yaml': stack, 'api/scs.yaml': api, 'api/api.sh': 'echo\n', 'db/scs.yaml': db, 'db/Dockerfile': 'FROM scs-base:busybox\n' });
-  // Compiled inside each test, so that a compile that throws fails the tests rather than the file.
-  let compiled: ReturnType<typeof compile> | undefined;
-  const planned = () => (compiled ??= compileAt(dir));
+  // Compiled afresh inside each test: a compile that throws then fails the tests rather than the
+  // file, and each test reaches the code it checks (mutation testing runs only those tests).
+  const planned = () => compileAt(dir);
   const byRole = (role: string) => planned().services.find((s) => s.role === role)!;
 
   it('starts what is required first, and only waits for roles of its own stack and environment', () => {
