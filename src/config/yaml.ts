@@ -121,6 +121,14 @@ export function describeIssue(schema: v.GenericSchema, issue: v.BaseIssue<unknow
   return { path, message: issue.message };
 }
 
+export const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What a YAML document is, for errors: "a list", "the text \"listen 1\"". */
+export function describeShape(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'string' ? `the text ${JSON.stringify(value.slice(0, 40))}` : `the value ${String(value)}`;
+}
+
 /** Reads and validates a YAML file; throws ConfigError naming the file, line, key path and problem. */
 export function loadYamlFile<S extends v.GenericSchema>(file: string, schema: S): v.InferOutput<S> {
   let source: string;
@@ -146,6 +154,9 @@ export function parseYaml<S extends v.GenericSchema>(source: string, file: strin
     }
     throw new ConfigError(`${file}: not valid YAML: ${(error as Error).message}`);
   }
+  // valibot reads a list as an object with keys 0, 1...: say plainly what the top level must be.
+  const wantsMap = schema.type === 'strict_object' || schema.type === 'object';
+  if (wantsMap && !isMap(document)) throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);
   const parsed = v.safeParse(schema, document);
   if (parsed.success) return parsed.output;
   const { path, message } = describeIssue(schema, parsed.issues[0]!);

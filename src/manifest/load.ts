@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import * as v from 'valibot';
-import { ConfigError, describeIssue, keyLines, parseYaml } from '../config/yaml.ts';
+import { ConfigError, describeIssue, describeShape, isMap, keyLines, parseYaml } from '../config/yaml.ts';
 import { deepMerge, type Yaml } from './merge.ts';
 import { ImageManifestSchema, StackSchema, type ImageManifest, type Stack } from './schema.ts';
 
@@ -36,6 +36,7 @@ export function loadStack(files: readonly string[]): LoadedStack {
   for (const { file, text } of sources) {
     // Each file must be valid YAML by itself; parseYaml reports where it is not.
     const document = text.trim() === '' ? {} : (parseYaml(text, file, v.unknown()) as Yaml);
+    if (!isMap(document)) throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);
     merged = deepMerge(merged, document);
   }
   const lines = sources.map(({ file, text }) => ({ file, lines: keyLines(text) }));

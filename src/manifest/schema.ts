@@ -8,6 +8,8 @@ import { isLabel } from '../names.ts';
 const Label = (example: string) =>
   v.pipe(
     v.string(`expected a name like "${example}"`),
+    // Also a maxLength in the published JSON Schema, which cannot express the check below.
+    v.maxLength(63, `expected a name like "${example}" of at most 63 characters`),
     v.check((text) => isLabel(text.toLowerCase()), `expected a name like "${example}" (letters, digits, inner hyphens)`),
     v.transform((text) => text.toLowerCase()),
   );
@@ -69,7 +71,7 @@ const Volume = v.variant('method', [
     shareable: Shareable,
   }),
   v.strictObject({ method: v.literal('local'), path: v.string('expected a host path'), shareable: Shareable }),
-]);
+], 'expected a volume like {method: named} or {method: local, path: ./data}');
 
 /** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
 const Secrets = v.record(

@@ -126,11 +126,4 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
       expect(await down.exited, down.stderr).toBe(0);
     }
   }, 120_000);
-
-  it('refuses a bad manifest, naming the file, the line and the key', async () => {
-    writeFileSync(join(dir, 'bad.yaml'), ['services:', '  client:', '    requires:', '      http: { role: "Web Server" }', ''].join('\n'));
-    const bad = scs(['compile', '-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'bad.yaml')]);
-    expect(await bad.exited).toBe(1);
-    expect(bad.stderr).toMatch(/bad\.yaml:4 services\.client\.requires\.http\.role: expected a name like "db"/);
-  });
 });

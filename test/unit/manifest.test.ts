@@ -86,15 +86,3 @@ describe('compile', () => {
     expect(() => compileAt(dir)).toThrow(/dependency cycle: a → b → a/);
   });
 });
-
-describe('published JSON Schemas', () => {
-  it('match the valibot schemas (run npm run schemas after changing them)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { manifestJsonSchemas } = await import('../../src/manifest/json-schema.ts');
-    for (const [file, schema] of Object.entries(manifestJsonSchemas())) {
-      const published = JSON.parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8'));
-      expect(published, file).toEqual(JSON.parse(JSON.stringify(schema)));
-    }
-    expect(manifestJsonSchemas()['scs-stack.schema.json']).toMatchObject({ properties: { services: { type: 'object' } } });
-  });
-});

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../../src/registry/filter.ts';
-import { Registry } from '../../src/registry/registry.ts';
-import type { Address } from '../../src/registry/types.ts';
+import { compareAddresses } from '../../src/registry/order.ts';
+import { Registry, sortProvisions } from '../../src/registry/registry.ts';
+import type { Address, Provision } from '../../src/registry/types.ts';
 
 const at = (host: string, port = 3306): Address => ({ host, port, protocol: 'tcp' });
 const MYSQL = 'mysql.db.blog.prod';
@@ -21,12 +22,81 @@ describe('attribute filters', () => {
     expect(matches({ az: 'us-east-1a', version: '102' })).toBe(false);
   });
 
+  it('lets * match any character, newlines included', () => {
+    expect(compileFilter({ note: 'a*z' })({ note: 'a\nb\nz' })).toBe(true);
+  });
+
   it('never reads inherited properties as attributes', () => {
     expect(compileFilter({ toString: '*' })({})).toBe(false);
   });
 });
 
+describe('stable order', () => {
+  const p = (id: string, host: string, port: number, protocol: 'tcp' | 'udp' = 'tcp'): Provision => ({ id, name: 'x.y.z.w', address: { host, port, protocol }, attributes: {}, owner: 'o' });
+
+  it('orders by host, then port as a number, then protocol, then id', () => {
+    const sorted = [p('p1', 'h', 443), p('p2', 'h', 80, 'udp'), p('p3', 'h', 80), p('p4', 'g', 9000), p('p6', 'h', 80), p('p5', 'h', 80)];
+    const expected = ['p4', 'p3', 'p5', 'p6', 'p2', 'p1'];
+    // Every rotation of the input: a comparator that is not a true order shows up in some of them.
+    for (let shift = 0; shift < sorted.length; shift++) {
+      const input = [...sorted.slice(shift), ...sorted.slice(0, shift)];
+      expect(sortProvisions(input).map((x) => x.id), `rotation ${shift}`).toEqual(expected);
+      expect(sortProvisions([...input].reverse()).map((x) => x.id), `reversed rotation ${shift}`).toEqual(expected);
+    }
+  });
+
+  it('compares addresses as a total order', () => {
+    const a = { host: 'h', port: 80, protocol: 'tcp' as const };
+    expect(compareAddresses(a, { ...a })).toBe(0);
+    for (const b of [{ ...a, host: 'i' }, { ...a, port: 81 }, { ...a, protocol: 'udp' as const }]) {
+      expect(compareAddresses(a, b)).toBeLessThan(0);
+      expect(compareAddresses(b, a)).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('registry', () => {
+  it('lists provisions at one address in the order they came', () => {
+    const registry = new Registry();
+    const first = registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'a' }).provision;
+    const second = registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'b' }).provision;
+    expect(first.id).not.toBe(second.id);
+    expect(registry.lookup(MYSQL).map((x) => x.id)).toEqual([first.id, second.id]);
+  });
+
+  it('tells listeners of each add and drop, after the change', () => {
+    const registry = new Registry();
+    const heard: string[] = [];
+    registry.addListener((kind, provision) => heard.push(`${kind} ${provision.id} size=${registry.size}`));
+    const { provision } = registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'a' });
+    registry.drop(provision.id);
+    registry.drop(provision.id);
+    expect(heard).toEqual([`add ${provision.id} size=1`, `drop ${provision.id} size=0`]);
+  });
+
+  it('keeps the other provisions of a name when one is dropped, and forgets a name once empty', () => {
+    const registry = new Registry();
+    const a = registry.provide({ name: MYSQL, address: at('h1'), attributes: {}, owner: 'a' }).provision;
+    const b = registry.provide({ name: MYSQL, address: at('h2'), attributes: {}, owner: 'a' }).provision;
+    registry.drop(a.id);
+    expect(registry.lookup(MYSQL).map((x) => x.id)).toEqual([b.id]);
+    registry.drop(b.id);
+    expect(registry.list()).toEqual([]);
+  });
+
+  it('keeps the other requirements of a name when one is withdrawn', () => {
+    const registry = new Registry();
+    const a = registry.require({ name: MYSQL, filter: {}, owner: 'a' }).requirement;
+    const b = registry.require({ name: MYSQL, filter: {}, owner: 'b' }).requirement;
+    expect(registry.unrequire(a.id)).toBe(true);
+    expect(registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'p' }).changes.map((c) => c.requirement.id)).toEqual([b.id]);
+    expect(registry.requirementCount).toBe(1);
+  });
+
+  it('has no endpoints for a requirement it does not know', () => {
+    expect(new Registry().endpointsOf('r404')).toEqual([]);
+  });
+
   it('answers a requirement at once with matching provisions in stable order', () => {
     const registry = new Registry();
     registry.provide({ name: MYSQL, address: at('10.0.0.6'), attributes: { az: 'a' }, owner: 's1' });
@@ -78,9 +148,12 @@ describe('registry', () => {
       registry.provide({ name: `e${i % 1000}.db.blog.prod`, address: at(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`), attributes: { n: String(i) }, owner: 'p' });
     }
     for (let i = 0; i < 10_000; i++) registry.require({ name: `e${i % 1000}.db.blog.prod`, filter: {}, owner: 's' });
-    const { provision, changes } = registry.provide({ name: 'e7.db.blog.prod', address: at('192.0.2.1'), attributes: {}, owner: 'p' });
+    const { result, steps } = mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('192.0.2.1'), attributes: {}, owner: 'p' }));
+    const { provision, changes } = result;
     expect(changes).toHaveLength(10);
     expect(changes.every((c) => c.requirement.name === 'e7.db.blog.prod' && c.provision === provision)).toBe(true);
+    // The cost, counted: about the ten requirements of that name, where a scan would step 10,000 times.
+    expect(steps).toBeLessThanOrEqual(2 * 10 + 2);
     expect(registry.lookup('e7.db.blog.prod')).toHaveLength(101);
     expect(registry.size).toBe(100_001);
   });
@@ -92,5 +165,115 @@ describe('registry', () => {
     registry.provide({ name: 'b.x.y.z', address: at('h1'), attributes: {}, owner: 'p' });
     expect(registry.list().map((p) => `${p.name}@${p.address.host}`)).toEqual(['a.x.y.z@h1', 'b.x.y.z@h1', 'b.x.y.z@h2']);
     expect(registry.list((name) => name === 'a.x.y.z')).toHaveLength(1);
+  });
+});
+
+/**
+ * Runs `work` and counts the steps taken by every Map iterator meanwhile (for-of, spread,
+ * keys/values/entries) and every Map forEach callback: a cost measure that any scan of the
+ * registry's maps shows, however the code is written, and that no machine load can change.
+ */
+function mapSteps<T>(work: () => T): { result: T; steps: number } {
+  const iteratorPrototype = Object.getPrototypeOf(new Map().values()) as { next: (...args: unknown[]) => unknown };
+  const next = iteratorPrototype.next;
+  const forEach = Map.prototype.forEach;
+  let steps = 0;
+  iteratorPrototype.next = function (this: unknown, ...args: unknown[]) {
+    steps++;
+    return next.apply(this, args);
+  };
+  Map.prototype.forEach = function (this: Map<unknown, unknown>, callback, thisArg) {
+    return forEach.call(this, (...args: [unknown, unknown, Map<unknown, unknown>]) => {
+      steps++;
+      callback.apply(thisArg, args);
+    });
+  };
+  try {
+    return { result: work(), steps };
+  } finally {
+    iteratorPrototype.next = next;
+    Map.prototype.forEach = forEach;
+  }
+}
+
+describe('registry cost, counted not timed', () => {
+  const NAMES = 500;
+  /** Every name has `perName` provisions and as many requirements, each with a filter that reads `n`. */
+  function crowded(perName: number) {
+    const registry = new Registry();
+    for (let i = 0; i < NAMES * perName; i++) {
+      registry.provide({ name: `e${i % NAMES}.db.blog.prod`, address: at(`h${i}`), attributes: { n: String(i) }, owner: 'p' });
+      registry.require({ name: `e${i % NAMES}.db.blog.prod`, filter: { n: '*' }, owner: 's' });
+    }
+    return registry;
+  }
+
+  /** Attributes that count how often a filter reads them. */
+  function counted(attributes: Record<string, string>) {
+    const reads = { count: 0 };
+    const proxy = new Proxy(attributes, {
+      getOwnPropertyDescriptor(target, key) {
+        reads.count++;
+        return Reflect.getOwnPropertyDescriptor(target, key);
+      },
+      get(target, key, receiver) {
+        if (typeof key === 'string') reads.count++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    return { proxy, reads };
+  }
+
+  // Bounds of 2 steps per entry of the name, plus a few: a scan of the other names' 500 × perName would break them.
+  const bound = (perName: number) => 2 * perName + 4;
+
+  it.each([2, 20])("a provide or drop steps through only its name's requirements (%i per name)", (perName) => {
+    const registry = crowded(perName);
+    const { proxy, reads } = counted({ n: 'new' });
+    const provided = mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('h-new'), attributes: proxy, owner: 'p' }));
+    expect(provided.result.changes).toHaveLength(perName);
+    expect(provided.steps).toBeLessThanOrEqual(bound(perName));
+    const readsForProvide = reads.count;
+    expect(readsForProvide).toBeGreaterThanOrEqual(perName); // Each filter of the name reads `n`...
+    expect(readsForProvide).toBeLessThanOrEqual(3 * perName); // ...and no other name's filter reads anything.
+    const dropped = mapSteps(() => registry.drop(provided.result.provision.id));
+    expect(dropped.result).toHaveLength(perName);
+    expect(dropped.steps).toBeLessThanOrEqual(bound(perName));
+    expect(reads.count - readsForProvide).toBe(readsForProvide);
+  });
+
+  it.each([2, 20])("lookups, requires and endpointsOf step through only their name's provisions (%i per name)", (perName) => {
+    const registry = crowded(perName);
+    const lookup = mapSteps(() => registry.lookup('e7.db.blog.prod'));
+    expect(lookup.result).toHaveLength(perName);
+    expect(lookup.steps).toBeLessThanOrEqual(bound(perName));
+    const required = mapSteps(() => registry.require({ name: 'e7.db.blog.prod', filter: { n: '7' }, owner: 's' }));
+    expect(required.result.endpoints).toHaveLength(1);
+    expect(required.steps).toBeLessThanOrEqual(bound(perName));
+    const endpoints = mapSteps(() => registry.endpointsOf(required.result.requirement.id));
+    expect(endpoints.result).toHaveLength(1);
+    expect(endpoints.steps).toBeLessThanOrEqual(bound(perName));
+    const withdrawn = mapSteps(() => registry.unrequire(required.result.requirement.id));
+    expect(withdrawn.result).toBe(true);
+    expect(withdrawn.steps).toBeLessThanOrEqual(bound(perName));
+  });
+
+  it('forgets names emptied by drops and withdrawals: later changes and lists step through nothing', () => {
+    const registry = new Registry();
+    for (let i = 0; i < 100; i++) {
+      const name = `e${i}.db.blog.prod`;
+      const { requirement } = registry.require({ name, filter: {}, owner: 's' });
+      registry.drop(registry.provide({ name, address: at('h'), attributes: {}, owner: 'p' }).provision.id);
+      registry.unrequire(requirement.id);
+    }
+    expect(mapSteps(() => registry.list()).steps).toBeLessThanOrEqual(1); // the one step that finds no names
+    // Nobody requires the name any more: a change to it has nothing to step through.
+    expect(mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('h'), attributes: {}, owner: 'p' })).steps).toBe(0);
+  });
+
+  it('counts a scan when there is one: list() steps through every name', () => {
+    // The measure itself must bite: list() is meant to visit everything.
+    const registry = crowded(2);
+    expect(mapSteps(() => registry.list()).steps).toBeGreaterThanOrEqual(NAMES * 2);
   });
 });

@@ -1,0 +1,42 @@
+// npm run mutation: StrykerJS plants small bugs (mutants) in the source and runs the tests that
+// cover each one; a mutant that no test notices marks a gap. A report, not part of CI.
+//
+// MUTATE=registry,names npm run mutation   limits the run to some folders (each keeps its own
+// incremental file, so a re-run only retries mutants whose code or tests changed).
+
+const FOLDERS = {
+  names: ['src/names.ts'],
+  registry: ['src/registry/**/*.ts'],
+  protocol: ['src/protocol/**/*.ts'],
+  server: ['src/server/**/*.ts'],
+  client: ['src/client/**/*.ts'],
+  manifest: ['src/manifest/**/*.ts'],
+  dns: ['dns/**/*.ts'],
+};
+
+const chosen = (process.env.MUTATE ?? Object.keys(FOLDERS).join(',')).split(',').filter(Boolean);
+for (const name of chosen) {
+  if (!FOLDERS[name]) throw new Error(`MUTATE: unknown folder "${name}" (known: ${Object.keys(FOLDERS).join(', ')})`);
+}
+const scope = chosen.join('-');
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'stryker.vitest.config.ts', related: true },
+  // perTest: each mutant runs only the tests that reach it.
+  coverageAnalysis: 'perTest',
+  mutate: chosen.flatMap((name) => FOLDERS[name]),
+  // The machine has 2 cores; the integration tests start servers and want one each.
+  concurrency: 2,
+  // Integration tests wait on heartbeats and grace periods; a mutant that breaks them must time out, not hang.
+  timeoutMS: 20_000,
+  incremental: true,
+  incrementalFile: `reports/mutation/${scope}.incremental.json`,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: `reports/mutation/${scope}.html` },
+  jsonReporter: { fileName: `reports/mutation/${scope}.json` },
+  thresholds: { high: 90, low: 80, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};

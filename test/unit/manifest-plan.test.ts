@@ -1,0 +1,222 @@
+// The plan compiled from a stack that uses every feature, read as expected text: what each
+// service's container, image and wiring become. Also the build context's files and where a
+// late error points.
+
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contextFiles } from '../../src/build-context.ts';
+import { compile } from '../../src/manifest/compile.ts';
+import { loadStack } from '../../src/manifest/load.ts';
+import { deepMerge } from '../../src/manifest/merge.ts';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scs-manifest-plan-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+
+const api = [
+  'from: scs-base:busybox',
+  'build:',
+  '  - run: mkdir -p /srv',
+  '  - copy: api.sh /srv/api.sh',
+  '  - workdir: /srv',
+  'env: { LANG: C.UTF-8 }',
+  'provides:',
+  '  http: { port: 8080 }',
+  '  stats: { port: 8125, protocol: udp }',
+  'requires:',
+  '  db: { liveupdate: [sh, /srv/reload.sh] }',
+  '  auth: { liveupdate: sh /srv/reload.sh }',
+  '  billing:',
+  'volumes: { data: /var/lib/api, cache: /cache, logs: /logs }',
+  'healthcheck: { test: wget -q -O- localhost:8080, interval: 5s }',
+  'command: sh /srv/api.sh',
+  '',
+].join('\n');
+const db = 'dockerfile: Dockerfile\nprovides:\n  mysql: { port: 3306 }\n';
+const stack = [
+  'name: shop',
+  'environment: prod',
+  'services:',
+  '  api:',
+  '    image: ./api',
+  '    config: { MODE: fast }',
+  '    env: { LOG: debug }',
+  '    network: { method: host }',
+  '    restart: always',
+  '    provides:',
+  '      http: { publish: 80 }',
+  '    requires:',
+  '      db: { role: db, endpoint: mysql }',
+  '      auth: { role: login, service: sso, environment: prod }',
+  '      billing: { role: billing, environment: staging }',
+  '    volumes:',
+  '      data: { method: named }',
+  '      cache: { method: named, name: shared-cache }',
+  '      logs: { method: local, path: ./logs }',
+  '  db:',
+  '    image: ./db',
+  '  billing:',
+  '    image: ./db',
+  '',
+].join('\n');
+
+describe('the plan of a stack that uses everything', () => {
+  const dir = project({ 'scs-stack.yaml': stack, 'api/scs.yaml': api, 'api/api.sh': 'echo\n', 'db/scs.yaml': db, 'db/Dockerfile': 'FROM scs-base:busybox\n' });
+  // Compiled afresh inside each test: a compile that throws then fails the tests rather than the
+  // file, and each test reaches the code it checks (mutation testing runs only those tests).
+  const planned = () => compileAt(dir);
+  const byRole = (role: string) => planned().services.find((s) => s.role === role)!;
+
+  it('starts what is required first, and only waits for roles of its own stack and environment', () => {
+    expect(planned().services.map((s) => s.role)).toEqual(['db', 'api', 'billing']);
+    expect(byRole('api').dependsOn).toEqual(['db']);
+    expect(planned()).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
+  });
+
+  it('generates the Dockerfile, line by line', () => {
+    expect(byRole('api').image.dockerfile).toBe(
+      [
+        'FROM scs-base:busybox',
+        'ENV MODE="fast"',
+        'RUN mkdir -p /srv',
+        'COPY api.sh /srv/api.sh',
+        'WORKDIR /srv',
+        'ENV LANG="C.UTF-8"',
+        'EXPOSE 8080/tcp',
+        'EXPOSE 8125/udp',
+        'VOLUME ["/var/lib/api"]',
+        'VOLUME ["/cache"]',
+        'VOLUME ["/logs"]',
+        'HEALTHCHECK --interval=5s --timeout=2s --retries=3 CMD ["/bin/sh","-c","wget -q -O- localhost:8080"]',
+        'CMD ["/bin/sh","-c","sh /srv/api.sh"]',
+        '',
+      ].join('\n'),
+    );
+    expect(byRole('api').image.dockerfilePath).toBe('Dockerfile.scs');
+    expect(byRole('db').image).toMatchObject({ dockerfile: undefined, dockerfilePath: 'Dockerfile', context: join(dir, 'db') });
+  });
+
+  it('runs the container as the stack says', () => {
+    expect(byRole('api').container).toEqual({
+      name: 'scs-shop-prod-api',
+      env: { LOG: 'debug', SCS_ENVIRONMENT: 'prod', SCS_SERVICE: 'shop', SCS_ROLE: 'api' },
+      network: 'host',
+      restart: 'always',
+      secrets: [],
+      volumes: [
+        { name: 'data', target: '/var/lib/api', method: 'named', shareable: false, source: 'shop-prod-api-data' },
+        { name: 'cache', target: '/cache', method: 'named', shareable: false, source: 'shared-cache' },
+        { name: 'logs', target: '/logs', method: 'local', shareable: false, source: join(dir, 'logs') },
+      ],
+      healthcheck: ['/bin/sh', '-c', 'wget -q -O- localhost:8080'],
+    });
+    expect(byRole('db').container).toMatchObject({ network: 'bridge', restart: 'on-failure', volumes: [], healthcheck: undefined });
+  });
+
+  it('names what it provides and requires in full', () => {
+    expect(byRole('api').provides).toEqual([
+      { endpoint: 'http', name: 'http.api.shop.prod', port: 8080, protocol: 'tcp', publish: 80, attributes: {} },
+      { endpoint: 'stats', name: 'stats.api.shop.prod', port: 8125, protocol: 'udp', publish: undefined, attributes: {} },
+    ]);
+    expect(byRole('api').requires).toEqual([
+      { endpoint: 'db', name: 'mysql.db.shop.prod', filter: {}, liveupdate: ['sh', '/srv/reload.sh'] },
+      { endpoint: 'auth', name: 'auth.login.sso.prod', filter: {}, liveupdate: ['/bin/sh', '-c', 'sh /srv/reload.sh'] },
+      { endpoint: 'billing', name: 'billing.billing.shop.staging', filter: {}, liveupdate: undefined },
+    ]);
+  });
+
+  it('tags each image by its stack, role and hash', () => {
+    expect(byRole('api').image.tag).toBe(`scs/shop-api:${byRole('api').image.hash.slice(0, 16)}`);
+    expect(byRole('api').image.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(byRole('billing').image.hash).toBe(byRole('db').image.hash);
+  });
+});
+
+describe('the build context', () => {
+  it('is every file, sorted, in subfolders and through links to files, but not .scs, .git or links to folders', () => {
+    const dir = project({ 'scs.yaml': '', 'b/z.txt': '', 'b/a.txt': '', 'a.txt': '', '.scs/state.json': '', '.git/HEAD': '', 'sub/.scs/x': '' });
+    symlinkSync(join(dir, 'a.txt'), join(dir, 'link.txt'));
+    symlinkSync(join(dir, 'b'), join(dir, 'linked-dir'));
+    expect(contextFiles(dir)).toEqual(['a.txt', 'b/a.txt', 'b/z.txt', 'link.txt', 'scs.yaml']);
+  });
+
+  it('shapes the hash: a file moved changes it, .scs and .git do not', () => {
+    const files = { 'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n', 'web/scs.yaml': 'from: scs-base:busybox\n', 'web/a': 'x' };
+    const tag = (dir: string) => compileAt(dir).services[0]!.image.tag;
+    const base = tag(project(files));
+    expect(tag(project({ ...files, 'web/.scs/state': 'y', 'web/.git/HEAD': 'z' }))).toBe(base);
+    expect(tag(project({ ...files, 'web/a': '', 'web/b': 'x' }))).not.toBe(base);
+    expect(tag(project({ ...files, 'web/a': 'xy' }))).not.toBe(base);
+  });
+});
+
+describe('mistakes found after validation', () => {
+  const base = { 'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n' };
+  it.each([
+    [{ 'web/scs.yaml': 'build: []\n' }, /scs-stack\.yaml:4 services\.web\.image: \.\/web\/scs\.yaml needs "from" \(with "build" steps\) or "dockerfile"$/],
+    [{ 'web/scs.yaml': 'from: x\n', 'over.yaml': 'services:\n  web:\n    provides:\n      http: {}\n' }, /over\.yaml:4 services\.web\.provides\.http: the image \.\/web does not provide "http" \(it provides: nothing\)$/],
+    [{ 'web/scs.yaml': 'from: x\nrequires:\n  a:\n  b:\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n' }, /over\.yaml:4 services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: a, b\)$/],
+    [{ 'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n' }, /services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: nothing\)$/],
+    [{ 'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n', 'over.yaml': 'services:\n  web:\n    provides:\n      c: {}\n' }, /the image \.\/web does not provide "c" \(it provides: a, b\)$/],
+    [{ 'web/scs.yaml': 'from: x\nvolumes: { data: /d }\n', 'over.yaml': 'services:\n  web:\n    volumes:\n      dta: { method: named }\n' }, /over\.yaml:4 services\.web\.volumes\.dta: the image \.\/web has no volume "dta"$/],
+  ])('%#: names the file, line and key', (files, message) => {
+    const dir = project({ ...base, 'over.yaml': '', ...files });
+    expect(() => compileAt(dir, 'scs-stack.yaml', 'over.yaml')).toThrow(message);
+  });
+
+  it('points a cycle at the requires of the role that closes it', () => {
+    const image = 'from: x\nprovides:\n  http: { port: 80 }\nrequires:\n  http: {}\n';
+    const dir = project({ 'scs-stack.yaml': 'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n', 'x/scs.yaml': image });
+    expect(() => compileAt(dir)).toThrow(/scs-stack\.yaml:5 services\.a\.requires: dependency cycle: a → b → a$/);
+  });
+
+  it('names a stack file it cannot read, and why', () => {
+    expect(() => loadStack([join(tmpdir(), 'no-such-dir-scs', 'scs-stack.yaml')])).toThrow(/cannot read .*no-such-dir-scs\/scs-stack\.yaml: no such file$/);
+    const dir = project({});
+    expect(() => loadStack([dir])).toThrow(/cannot read .*: EISDIR: illegal operation on a directory, read$/);
+  });
+
+  it('waits for a role of its own stack only when the stack runs it', () => {
+    const dir = project({
+      'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n    requires:\n      db: { role: elsewhere }\n',
+      'web/scs.yaml': 'from: x\nrequires:\n  db:\n',
+    });
+    const plan = compileAt(dir);
+    expect(plan.services.map((s) => [s.role, s.dependsOn])).toEqual([['web', ['elsewhere']]]);
+  });
+
+  it('takes an empty or blank overlay as no change', () => {
+    const dir = project({ ...base, 'web/scs.yaml': 'from: x\n', 'blank.yaml': '  \n\n' });
+    expect(compileAt(dir, 'scs-stack.yaml', 'blank.yaml').services.map((s) => s.role)).toEqual(['web']);
+  });
+
+  it('points at the last file that set a key, or the nearest key it set', () => {
+    const dir = project({ ...base, 'web/scs.yaml': 'from: x\n', 'a.yaml': 'services:\n  web:\n    restart: never\n', 'b.yaml': '\n\nservices:\n  web:\n    restart: no-way\n' });
+    expect(() => compileAt(dir, 'scs-stack.yaml', 'a.yaml', 'b.yaml')).toThrow(/b\.yaml:5 services\.web\.restart: expected no, on-failure, always or unless-stopped$/);
+    const only = project({ ...base, 'web/scs.yaml': 'from: x\n', 'a.yaml': 'services:\n  web:\n    provides:\n      http: {}\n' });
+    // The endpoint was set in a.yaml only; the error is about it, and a.yaml is where to fix it.
+    expect(() => compileAt(only, 'scs-stack.yaml', 'a.yaml')).toThrow(/a\.yaml:4 services\.web\.provides\.http: /);
+    // A key set nowhere (a missing one): the nearest enclosing key that is set.
+    const missing = project({ 'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    env: {}\n', 'web/scs.yaml': 'from: x\n' });
+    expect(() => compileAt(missing)).toThrow(/scs-stack\.yaml:3 services\.web\.image: /);
+  });
+});
+
+describe('overlays', () => {
+  it('leave the base as it is when absent, and replace a map with a scalar or a scalar with a map', () => {
+    expect(deepMerge({ a: 1 }, undefined)).toEqual({ a: 1 });
+    expect(deepMerge({ a: { b: 1 } }, { a: 'x' })).toEqual({ a: 'x' });
+    expect(deepMerge({ a: 'x' }, { a: { b: 1 } })).toEqual({ a: { b: 1 } });
+    expect(deepMerge({ a: { b: 1, c: 2 } }, { a: { c: null, d: 3 } })).toEqual({ a: { b: 1, d: 3 } });
+    expect(deepMerge({ a: [1] }, { a: { b: 1 } })).toEqual({ a: { b: 1 } });
+    expect(deepMerge(undefined, { a: 1 })).toEqual({ a: 1 });
+  });
+});

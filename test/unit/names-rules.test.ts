@@ -1,0 +1,27 @@
+// Each part of a name is named in its own error, and the error is a NameError callers can tell apart.
+
+import { describe, expect, it } from 'vitest';
+import { NameError, parseName } from '../../src/names.ts';
+
+describe('name errors', () => {
+  it.each([
+    ['my_sql.db.blog.prod', 'endpoint "my_sql"'],
+    ['mysql.d_b.blog.prod', 'role "d_b"'],
+    ['mysql.db.bl_og.prod', 'service "bl_og"'],
+    ['mysql.db.blog.pr_od', 'environment "pr_od"'],
+  ])('%s: names the %s', (input, part) => {
+    expect(() => parseName(input)).toThrow(`${part} must be letters, digits and inner hyphens`);
+  });
+
+  it('are NameErrors, named so in logs', () => {
+    let caught: unknown;
+    try {
+      parseName('mysql.db');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(NameError);
+    expect((caught as Error).name).toBe('NameError');
+    expect(String(caught)).toMatch(/^NameError: "mysql\.db" is not a name/);
+  });
+});
