@@ -97,13 +97,26 @@ function median(sorted: number[]): number {
 
 async function main() {
   const emptyDir = mkdtempSync(join(tmpdir(), 'scs-bench-cli-'));
-  const disco = await startProcess(process.execPath, [built ? bundle : sources, 'disco', '--listen', '127.0.0.1:0', '--dns', 'off'], /listening on tcp 127\.0\.0\.1:(\d+)/);
+  const disco = await startProcess(
+    process.execPath,
+    [built ? bundle : sources, 'disco', '--listen', '127.0.0.1:0', '--dns', 'off'],
+    /listening on tcp 127\.0\.0\.1:(\d+)/,
+  );
   const address = `127.0.0.1:${disco.match[1]}`;
-  const provider = await startProcess(process.execPath, [built ? bundle : sources, 'provide', 'mysql.db.blog.prod', '10.0.0.5:3306', '--disco', address, '--attr', 'az=us-east-1a'], /providing mysql/);
+  const provider = await startProcess(
+    process.execPath,
+    [built ? bundle : sources, 'provide', 'mysql.db.blog.prod', '10.0.0.5:3306', '--disco', address, '--attr', 'az=us-east-1a'],
+    /providing mysql/,
+  );
   try {
     const cases: Case[] = [{ label: 'node -e 0', command: process.execPath, args: ['-e', '0'], status: 0 }];
     if (which('docker')) cases.push({ label: 'docker ps', command: 'docker', args: ['ps'], status: 0 });
-    const entries = built ? [['bundle', bundle], ['sources (tsx)', sources]] : [['sources (tsx)', sources]];
+    const entries = built
+      ? [
+          ['bundle', bundle],
+          ['sources (tsx)', sources],
+        ]
+      : [['sources (tsx)', sources]];
     for (const [kind, entry] of entries) {
       cases.push(
         { label: `scs --help, ${kind}`, command: process.execPath, args: [entry!, '--help'], status: 0 },

@@ -19,7 +19,11 @@ const logger = consola.create({ level: 1 });
 const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
 
 async function startDisco() {
-  const { child, match } = await startProcess(process.execPath, [scs, 'disco', '--listen', '127.0.0.1:0', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s'], /listening on tcp 127\.0\.0\.1:(\d+)/);
+  const { child, match } = await startProcess(
+    process.execPath,
+    [scs, 'disco', '--listen', '127.0.0.1:0', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s'],
+    /listening on tcp 127\.0\.0\.1:(\d+)/,
+  );
   return { child, port: Number(match[1]) };
 }
 
@@ -34,7 +38,12 @@ async function registrations(port: number, pid: number) {
   const lane = async () => {
     while (next < REGISTRATIONS) {
       const i = next++;
-      await client.provide({ name: `svc${i % 1000}.db.blog.prod`, host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 3306, attrs: { az: 'us-east-1a' } });
+      await client.provide({
+        name: `svc${i % 1000}.db.blog.prod`,
+        host: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        port: 3306,
+        attrs: { az: 'us-east-1a' },
+      });
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, lane));
@@ -132,7 +141,9 @@ async function etcdFanout(etcd: Etcd, width: number): Promise<number[]> {
 }
 
 async function main() {
-  console.log(`disco benchmark: ${REGISTRATIONS} registrations over one connection (${WINDOW} in flight); fan-out W = ${WIDTHS.join(', ')} subscribers over up to ${CONNECTIONS} connections`);
+  console.log(
+    `disco benchmark: ${REGISTRATIONS} registrations over one connection (${WINDOW} in flight); fan-out W = ${WIDTHS.join(', ')} subscribers over up to ${CONNECTIONS} connections`,
+  );
   const disco = await startDisco();
   const etcd = which('etcd') ? await Etcd.start() : undefined;
   if (!etcd) console.log('etcd is not installed (apt-get install etcd-server): the etcd column stays empty');
@@ -151,13 +162,21 @@ async function main() {
         theirs ? `${(theirs.p50 / ours.p50).toFixed(1)}x / ${(theirs.p99 / ours.p99).toFixed(1)}x` : '-',
       ]);
     }
-    printTable('Fan-out: a provider drops, until all W subscribers have the drop (ms)', ['W', 'disco p50', 'disco p99', 'etcd p50', 'etcd p99', 'etcd/disco p50 / p99'], rows);
+    printTable(
+      'Fan-out: a provider drops, until all W subscribers have the drop (ms)',
+      ['W', 'disco p50', 'disco p99', 'etcd p50', 'etcd p99', 'etcd/disco p50 / p99'],
+      rows,
+    );
     const reg = await registrations(disco.port, disco.child.pid!);
-    printTable('Registrations (one connection, pipelined)', ['metric', 'disco', 'target'], [
-      ['registrations/s', Math.round(reg.perSecond), '>= 20000'],
-      ['RSS per registration (bytes)', Math.round(reg.bytesPer), '< 2048'],
-      [`server RSS at ${REGISTRATIONS} (MiB)`, (reg.rssAfter / 2 ** 20).toFixed(1), ''],
-    ]);
+    printTable(
+      'Registrations (one connection, pipelined)',
+      ['metric', 'disco', 'target'],
+      [
+        ['registrations/s', Math.round(reg.perSecond), '>= 20000'],
+        ['RSS per registration (bytes)', Math.round(reg.bytesPer), '< 2048'],
+        [`server RSS at ${REGISTRATIONS} (MiB)`, (reg.rssAfter / 2 ** 20).toFixed(1), ''],
+      ],
+    );
     console.log('\ntarget: disco p99 < 10 ms at W = 1000, and faster than etcd at every W');
   } finally {
     disco.child.kill('SIGTERM');

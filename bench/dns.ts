@@ -4,11 +4,11 @@
 // cached answers are shown to stay live at that rate.
 
 import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
 import { startProcess, which } from './lib/processes.ts';
@@ -34,7 +34,9 @@ interface Result {
  * follows whatever else runs on the core; CPU time per query does not, so both are shown.
  */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;
@@ -61,13 +63,7 @@ function queryFile(dir: string): string {
 
 /** The zone Knot serves: the same names, records and TTL that disco answers with. */
 function knotZone(dir: string): string {
-  const records = [
-    '$ORIGIN disco.',
-    '$TTL 5',
-    '@ SOA ns.disco. hostmaster.disco. 1 3600 600 86400 5',
-    '@ NS ns.disco.',
-    'ns A 127.0.0.1',
-  ];
+  const records = ['$ORIGIN disco.', '$TTL 5', '@ SOA ns.disco. hostmaster.disco. 1 3600 600 86400 5', '@ NS ns.disco.', 'ns A 127.0.0.1'];
   for (let i = 0; i < ENDPOINTS; i++) {
     const label = hostOf(i).replaceAll('.', '-');
     records.push(
@@ -105,7 +101,25 @@ const run = promisify(execFile);
 
 async function dnsperf(port: number, file: string, serverPid: number): Promise<Result> {
   const cpuBefore = cpuSeconds(serverPid);
-  const { stdout: output } = await run('taskset', ['-c', '1', 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '200', '-t', '2']);
+  const { stdout: output } = await run('taskset', [
+    '-c',
+    '1',
+    'dnsperf',
+    '-s',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-d',
+    file,
+    '-l',
+    String(SECONDS),
+    '-c',
+    '4',
+    '-q',
+    '200',
+    '-t',
+    '2',
+  ]);
   const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? NaN);
   const cpu = cpuSeconds(serverPid) - cpuBefore;
   return {
@@ -123,13 +137,23 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'scs-bench-dns-'));
   const queries = queryFile(dir);
-  console.log(`dns benchmark: ${ENDPOINTS} endpoints, SRV/A/TXT mix over ${ENDPOINTS * 3} names, ${SECONDS} s per run; servers on core 0, dnsperf on core 1`);
+  console.log(
+    `dns benchmark: ${ENDPOINTS} endpoints, SRV/A/TXT mix over ${ENDPOINTS * 3} names, ${SECONDS} s per run; servers on core 0, dnsperf on core 1`,
+  );
 
-  const disco = await startProcess('taskset', ['-c', '0', process.execPath, scs, 'disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0'], /dns on udp\+tcp 127\.0\.0\.1:(\d+)/);
+  const disco = await startProcess(
+    'taskset',
+    ['-c', '0', process.execPath, scs, 'disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0'],
+    /dns on udp\+tcp 127\.0\.0\.1:(\d+)/,
+  );
   const tcpPort = /listening on tcp 127\.0\.0\.1:(\d+)/.exec(disco.output)?.[1];
   const dnsPort = Number(disco.match[1]);
   const client = await DiscoClient.connect({ host: '127.0.0.1', port: Number(tcpPort), logger });
-  await Promise.all(Array.from({ length: ENDPOINTS }, (_, i) => client.provide({ name: `http.api${i}.bench.prod`, host: hostOf(i), port: 8080, attrs: { az: azOf(i) } })));
+  await Promise.all(
+    Array.from({ length: ENDPOINTS }, (_, i) =>
+      client.provide({ name: `http.api${i}.bench.prod`, host: hostOf(i), port: 8080, attrs: { az: azOf(i) } }),
+    ),
+  );
 
   const rows: Array<Array<string | number>> = [];
   const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;

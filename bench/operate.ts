@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Engine, LABEL } from '../src/docker/engine.ts';
+import { type Engine, LABEL } from '../src/docker/engine.ts';
 import { which } from './lib/processes.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
 
@@ -80,7 +80,10 @@ export async function benchOperate(engine: Engine): Promise<void> {
     const url = `http://127.0.0.1:${(await engine.inspect(relay!.id))!.ports['8081/tcp']}/cgi-bin/relay`;
     await untilServed(url, 'hello from scs');
 
-    for (const [order, extra] of [['start-first', []], ['stop-first', ['publish']]] as const) {
+    for (const [order, extra] of [
+      ['start-first', []],
+      ['stop-first', ['publish']],
+    ] as const) {
       let files: string[] = [...base];
       if (extra.length > 0) {
         writeFileSync(join(dir, 'fixed.yaml'), 'services:\n  web:\n    provides:\n      http: { publish: 18080 }\n');
@@ -125,11 +128,17 @@ export async function benchOperate(engine: Engine): Promise<void> {
 
   if (which('docker-compose')) rows.push(await composeReplacement(engine));
   else console.log('docker-compose is not installed (apt-get install docker-compose): no reference row');
-  printTable(`Replacing web while a client asks the relay every 50 ms (${ROUNDS} rounds each)`, ['how', 'rounds', 'requests', 'failed', 'target'], rows);
+  printTable(
+    `Replacing web while a client asks the relay every 50 ms (${ROUNDS} rounds each)`,
+    ['how', 'rounds', 'requests', 'failed', 'target'],
+    rows,
+  );
   const crash = summarize(crashes);
-  printTable("web's process killed until the relay answers again, Docker restarting web (ms)", ['samples', 'median', 'max', 'target'], [
-    [crashes.length, ms(crash.p50), ms(crash.max), 'median <= 400'],
-  ]);
+  printTable(
+    "web's process killed until the relay answers again, Docker restarting web (ms)",
+    ['samples', 'median', 'max', 'target'],
+    [[crashes.length, ms(crash.p50), ms(crash.max), 'median <= 400']],
+  );
 }
 
 /** The same replacement with docker-compose: web's environment changes and `up -d web` recreates it. */
@@ -137,7 +146,9 @@ async function composeReplacement(engine: Engine): Promise<Array<string | number
   const dir = mkdtempSync(join(tmpdir(), 'scs-bench-compose-'));
   const tags = { web: '', relay: '' };
   for (const role of ['web', 'relay'] as const) {
-    const [image] = (await engine.docker.listImages({ filters: { reference: [`scs/hello-${role}`] } })).sort((a, b) => b.Created - a.Created);
+    const [image] = (await engine.docker.listImages({ filters: { reference: [`scs/hello-${role}`] } })).sort(
+      (a, b) => b.Created - a.Created,
+    );
     tags[role] = image!.RepoTags!.find((tag) => tag.startsWith(`scs/hello-${role}`))!;
   }
   const file = (greeting: string) => `version: "2.4"

@@ -12,8 +12,8 @@ import { Engine, LABEL } from '../src/docker/engine.ts';
 import { compile } from '../src/manifest/compile.ts';
 import { loadStack } from '../src/manifest/load.ts';
 import { which } from './lib/processes.ts';
-import { benchOperate } from './operate.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
+import { benchOperate } from './operate.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -63,13 +63,19 @@ async function main() {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       scsTimes.push(await timed(process.execPath, [scs, 'up', '-d', '--debounce', '100ms', ...files], dir));
-      if (round === 0) liveupdates.push(...(await deathToLiveupdate(engine, plan.services.find((s) => s.role === 'client')!.container.volumes[0]!.source)));
+      if (round === 0)
+        liveupdates.push(
+          ...(await deathToLiveupdate(engine, plan.services.find((s) => s.role === 'client')!.container.volumes[0]!.source)),
+        );
       await run(process.execPath, [scs, 'down', ...files]);
     }
     if (which('docker-compose')) {
       const compose = join(dir, 'compose');
       mkdirSync(compose);
-      writeFileSync(join(compose, 'docker-compose.yml'), composeFile(plan.services.find((s) => s.role === 'web')!.image.tag, plan.services.find((s) => s.role === 'client')!.image.tag));
+      writeFileSync(
+        join(compose, 'docker-compose.yml'),
+        composeFile(plan.services.find((s) => s.role === 'web')!.image.tag, plan.services.find((s) => s.role === 'client')!.image.tag),
+      );
       for (let round = 0; round < ROUNDS; round++) {
         composeTimes.push(await timed('docker-compose', ['-p', 'scsbench', 'up', '-d'], compose));
         await run('docker-compose', ['-p', 'scsbench', 'down', '-v'], { cwd: compose });
@@ -84,14 +90,20 @@ async function main() {
 
   const ours = summarize(scsTimes);
   const theirs = composeTimes.length ? summarize(composeTimes) : undefined;
-  printTable('Bringing the stack up until every service is ready (ms)', ['tool', 'median', 'max', 'vs docker-compose'], [
-    ['scs up -d (until all provided)', ms(ours.p50), ms(ours.max), theirs ? `${(ours.p50 / theirs.p50).toFixed(2)}x` : '-'],
-    ...(theirs ? [['docker-compose up -d (until healthy dependency, client started)', ms(theirs.p50), ms(theirs.max), '1.00x']] : []),
-  ]);
+  printTable(
+    'Bringing the stack up until every service is ready (ms)',
+    ['tool', 'median', 'max', 'vs docker-compose'],
+    [
+      ['scs up -d (until all provided)', ms(ours.p50), ms(ours.max), theirs ? `${(ours.p50 / theirs.p50).toFixed(2)}x` : '-'],
+      ...(theirs ? [['docker-compose up -d (until healthy dependency, client started)', ms(theirs.p50), ms(theirs.max), '1.00x']] : []),
+    ],
+  );
   const lu = summarize(liveupdates);
-  printTable("Provider stopped for good (docker kill) until the dependent's live update to nothing has run (ms)", ['samples', 'median', 'max', 'expected'], [
-    [liveupdates.length, ms(lu.p50), ms(lu.max), 'the hold (1 s) plus a few ms'],
-  ]);
+  printTable(
+    "Provider stopped for good (docker kill) until the dependent's live update to nothing has run (ms)",
+    ['samples', 'median', 'max', 'expected'],
+    [[liveupdates.length, ms(lu.p50), ms(lu.max), 'the hold (1 s) plus a few ms']],
+  );
   await benchOperate(engine);
 }
 

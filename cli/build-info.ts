@@ -26,7 +26,8 @@ export function readBuildInfo(root: string): BuildInfo {
 }
 
 function gitCommit(root: string): string | undefined {
-  const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
     // Only a checkout whose top is `root` counts: a package unpacked inside some other repository is not ours.
     if (git('rev-parse', '--show-toplevel') !== realpathSync(root)) return undefined;

@@ -2,7 +2,7 @@
 // and in the bundle each command is its own chunk. The list of commands (`scs --help`) needs only
 // their usage and description: the bundle carries those, recorded at build time, and loads none.
 
-import { cac, type CAC } from 'cac';
+import { type CAC, cac } from 'cac';
 
 type Register = (cli: CAC) => void;
 

@@ -2,7 +2,7 @@
 
 import { consola } from 'consola';
 import * as v from 'valibot';
-import { formatHostPort, parseHostPort, type HostPort } from '../src/address.ts';
+import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
 import { DiscoClient } from '../src/client/client.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
 

@@ -1,12 +1,12 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { dnsName } from '../dns/zones.ts';
-import { formatHostPort, parseHostPort, type HostPort } from '../src/address.ts';
+import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
-import { DiscoConfigSchema, type DiscoConfig } from '../src/server/config.ts';
+import { type DiscoConfig, DiscoConfigSchema } from '../src/server/config.ts';
 import { defaultServerOptions } from '../src/server/server.ts';
-import { flag, repeated, untilSignal, UserError } from './common.ts';
+import { flag, repeated, UserError, untilSignal } from './common.ts';
 import { runDisco } from './run-disco.ts';
 
 interface DiscoFlags {
@@ -41,24 +41,46 @@ export function registerDisco(cli: CAC): void {
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
     .action(async (flags: DiscoFlags) => {
       const config: DiscoConfig = flags.config ? readConfig(flags.config) : {};
-      const listen = flags.listen ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true })) : (config.listen ?? { host: '127.0.0.1', port: 9640 });
-      const duration = (name: string, text: string | undefined, fallback: number) => (text ? flag(name, () => parseDuration(text)) : fallback);
+      const listen = flags.listen
+        ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true }))
+        : (config.listen ?? { host: '127.0.0.1', port: 9640 });
+      const duration = (name: string, text: string | undefined, fallback: number) =>
+        text ? flag(name, () => parseDuration(text)) : fallback;
       const defaultZones = [{ name: 'disco' }];
-      const heartbeatInterval = duration('heartbeat-interval', flags.heartbeatInterval, config.heartbeat?.interval ?? defaultServerOptions.heartbeatInterval);
-      const heartbeatTimeout = duration('heartbeat-timeout', flags.heartbeatTimeout, config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout);
+      const heartbeatInterval = duration(
+        'heartbeat-interval',
+        flags.heartbeatInterval,
+        config.heartbeat?.interval ?? defaultServerOptions.heartbeatInterval,
+      );
+      const heartbeatTimeout = duration(
+        'heartbeat-timeout',
+        flags.heartbeatTimeout,
+        config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout,
+      );
       const grace = duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace);
       if (heartbeatTimeout <= heartbeatInterval) throw new UserError('--heartbeat-timeout must be longer than --heartbeat-interval');
       const limits = {
         maxConnections: count('max-connections', flags.maxConnections, config.limits?.connections ?? defaultServerOptions.maxConnections),
-        maxConnectionsPerSource: count('max-connections-per-source', flags.maxConnectionsPerSource, config.limits?.connectionsPerSource ?? defaultServerOptions.maxConnectionsPerSource),
+        maxConnectionsPerSource: count(
+          'max-connections-per-source',
+          flags.maxConnectionsPerSource,
+          config.limits?.connectionsPerSource ?? defaultServerOptions.maxConnectionsPerSource,
+        ),
         helloTimeout: duration('hello-timeout', flags.helloTimeout, config.limits?.helloTimeout ?? defaultServerOptions.helloTimeout),
         lineTimeout: duration('line-timeout', flags.lineTimeout, config.limits?.lineTimeout ?? defaultServerOptions.lineTimeout),
       };
 
       const logger = consola.withTag('disco');
-      const dnsListen = flags.dns === 'off' ? 'off' : flags.dns ? flag('dns', () => parseHostPort(flags.dns!, { anyPort: true })) : (config.dns?.listen ?? { host: '127.0.0.1', port: 8600 });
+      const dnsListen =
+        flags.dns === 'off'
+          ? 'off'
+          : flags.dns
+            ? flag('dns', () => parseHostPort(flags.dns!, { anyPort: true }))
+            : (config.dns?.listen ?? { host: '127.0.0.1', port: 8600 });
       const recursorFlags = repeated(flags.recursor);
-      const recursors: HostPort[] = recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r)))) : (config.dns?.recursors ?? []);
+      const recursors: HostPort[] = recursorFlags.length
+        ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r))))
+        : (config.dns?.recursors ?? []);
       const zones = config.dns?.zones ?? defaultZones;
       // The DNS defaults are loaded only when DNS runs: `--dns off` never loads the DNS code.
       const dnsTtl = dnsListen === 'off' ? undefined : (await import('../dns/server.ts')).defaultDnsOptions.ttl;

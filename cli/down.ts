@@ -2,7 +2,7 @@ import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
-import { loadPlan, project, withStackFile, type StackFlags } from './stack.ts';
+import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerDown(cli: CAC): void {
   withStackFile(cli.command('down', "Stop and remove this agent's containers of a stack; keeps volumes unless --volumes"))

@@ -3,7 +3,7 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { UserError } from './common.ts';
-import { project, runningAgent, withStackFile, type StackFlags } from './stack.ts';
+import { project, runningAgent, type StackFlags, withStackFile } from './stack.ts';
 
 const VERBS = {
   stop: 'Drop what services provide and stop their containers (kept; scs start starts them again)',

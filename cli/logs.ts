@@ -2,7 +2,7 @@ import type { CAC } from 'cac';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { LABEL } from '../src/docker/labels.ts';
 import { UserError } from './common.ts';
-import { loadPlan, project, withStackFile, type StackFlags } from './stack.ts';
+import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerLogs(cli: CAC): void {
   withStackFile(cli.command('logs <service>', 'Show the output of a service container'))

@@ -1,7 +1,7 @@
 import type { CAC } from 'cac';
 import { formatHostPort } from '../src/address.ts';
 import { NameSchema } from '../src/protocol/fields.ts';
-import { connectDisco, parseWith, type GlobalFlags } from './common.ts';
+import { connectDisco, type GlobalFlags, parseWith } from './common.ts';
 import { formatAttributes, printTable } from './output.ts';
 
 export function registerLs(cli: CAC): void {

@@ -1,9 +1,9 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import { formatHostPort, parseHostPort } from '../src/address.ts';
 import { NameSchema, ProtocolSchema } from '../src/protocol/fields.ts';
-import { connectDiscoWaiting, flag, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
+import { connectDiscoWaiting, flag, type GlobalFlags, parseAttributes, parseWith, untilSignal } from './common.ts';
 
 export function registerProvide(cli: CAC): void {
   cli

@@ -3,7 +3,7 @@ import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
 import { printTable } from './output.ts';
-import { loadPlan, project, withStackFile, type StackFlags } from './stack.ts';
+import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerPs(cli: CAC): void {
   withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at"))
@@ -25,7 +25,11 @@ export function registerPs(cli: CAC): void {
             const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.role === service.role) : undefined;
             const info = record?.container ? await engine.inspect(record.container) : undefined;
             const found = info ?? (await engine.list({ ...owner, [LABEL.role]: service.role }))[0];
-            const docker = found ? ('running' in found ? `${found.status}${found.health ? ` (${found.health})` : ''}` : found.state) : undefined;
+            const docker = found
+              ? 'running' in found
+                ? `${found.status}${found.health ? ` (${found.health})` : ''}`
+                : found.state
+              : undefined;
             return {
               role: service.role,
               container: service.container.name,
@@ -39,12 +43,24 @@ export function registerPs(cli: CAC): void {
           }),
       );
       if (flags.json) {
-        const agent = agentUp ? { pid: state.pid, project: state.project, host: state.host, phase: state.phase, disco: state.disco, dns: state.dns, files: state.files } : null;
+        const agent = agentUp
+          ? {
+              pid: state.pid,
+              project: state.project,
+              host: state.host,
+              phase: state.phase,
+              disco: state.disco,
+              dns: state.dns,
+              files: state.files,
+            }
+          : null;
         process.stdout.write(`${JSON.stringify({ stack: plan.stack, environment: plan.environment, agent, services }, null, 2)}\n`);
         return;
       }
       if (agentUp) {
-        process.stdout.write(`${plan.stack} (${plan.environment}), project ${state.project} on ${state.host}: disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}\n`);
+        process.stdout.write(
+          `${plan.stack} (${plan.environment}), project ${state.project} on ${state.host}: disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}\n`,
+        );
       }
       printTable(
         ['SERVICE', 'CONTAINER', 'HOST', 'STATE', 'PROVIDES', 'REQUIRES', 'LAST STEP'],
@@ -58,7 +74,9 @@ export function registerPs(cli: CAC): void {
             .map((r) => {
               const now = r.current.join(';') || 'nothing';
               const lagging = r.applied.join(';') !== r.current.join(';');
-              const last = r.lastUpdate ? ` [${r.lastUpdate.action} ${r.lastUpdate.ok ? 'ok' : 'failed'} ${r.lastUpdate.at.slice(11, 19)}]` : '';
+              const last = r.lastUpdate
+                ? ` [${r.lastUpdate.action} ${r.lastUpdate.ok ? 'ok' : 'failed'} ${r.lastUpdate.at.slice(11, 19)}]`
+                : '';
               return `${r.endpoint} → ${now}${lagging ? ` (still at ${r.applied.join(';') || 'nothing'})` : ''}${last}`;
             })
             .join(', ') || '-',

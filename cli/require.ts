@@ -6,7 +6,7 @@ import { requireEnv } from '../src/agent/env.ts';
 import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
 import { parseName } from '../src/names.ts';
 import { NameSchema } from '../src/protocol/fields.ts';
-import { connectDiscoWaiting, parseAttributes, parseWith, untilSignal, type GlobalFlags } from './common.ts';
+import { connectDiscoWaiting, type GlobalFlags, parseAttributes, parseWith, untilSignal } from './common.ts';
 import { describeEndpoint } from './output.ts';
 
 interface RequireFlags extends GlobalFlags {

@@ -38,7 +38,9 @@ export async function runDisco(options: Partial<DiscoServerOptions>, dnsOptions:
       dnsAddress = formatHostPort(udp.address, udp.port);
     } catch (error) {
       await server.close();
-      throw new UserError(`cannot serve DNS on ${formatHostPort(dnsOptions.host ?? '127.0.0.1', dnsOptions.port ?? 8600)}: ${(error as Error).message}`);
+      throw new UserError(
+        `cannot serve DNS on ${formatHostPort(dnsOptions.host ?? '127.0.0.1', dnsOptions.port ?? 8600)}: ${(error as Error).message}`,
+      );
     }
   }
   return {

@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'cac';
 import { projectName } from '../src/agent/identity.ts';
-import { isAlive, readState, type AgentState } from '../src/agent/state.ts';
+import { type AgentState, isAlive, readState } from '../src/agent/state.ts';
 import { ConfigError } from '../src/config/yaml.ts';
 import { compile, type Plan } from '../src/manifest/compile.ts';
 import { loadStack, STACK_FILE } from '../src/manifest/load.ts';

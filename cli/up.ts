@@ -3,13 +3,23 @@ import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import type { CAC } from 'cac';
-import { consola, type ConsolaInstance } from 'consola';
-import { formatHostPort, parseHostPort } from '../src/address.ts';
-import { isAlive, readState, stateDirectory, type AgentState } from '../src/agent/state.ts';
+import { type ConsolaInstance, consola } from 'consola';
+import { parseHostPort } from '../src/address.ts';
+import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { Plan } from '../src/manifest/compile.ts';
-import { flag, untilSignal, UserError, type GlobalFlags } from './common.ts';
-import { checkRoles, loadPlan, planFiles, project, runningAgent, selectServices, stackDirectory, withStackFile, type StackFlags } from './stack.ts';
+import { flag, type GlobalFlags, UserError, untilSignal } from './common.ts';
+import {
+  checkRoles,
+  loadPlan,
+  planFiles,
+  project,
+  runningAgent,
+  type StackFlags,
+  selectServices,
+  stackDirectory,
+  withStackFile,
+} from './stack.ts';
 
 interface UpFlags extends GlobalFlags, StackFlags {
   detach?: boolean;
@@ -32,7 +42,9 @@ export function registerUp(cli: CAC): void {
     .option('--dry-run', 'Print the plan: what up would do to each service, and why; do nothing')
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
     .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
-    .option('--hold <duration>', 'How long an empty set of endpoints is held back, for a provider that comes straight back', { default: '1s' })
+    .option('--hold <duration>', 'How long an empty set of endpoints is held back, for a provider that comes straight back', {
+      default: '1s',
+    })
     .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
     .option('--no-logs', 'In the foreground, do not print what the containers print')
     .option('--no-log-prefix', 'Print container output without the "service | " prefix')
@@ -79,7 +91,13 @@ export function registerUp(cli: CAC): void {
         if (embedded) closers.push(() => embedded.close());
         const discoAddress = external ?? embedded!.disco;
         const { host, port } = flag('disco', () => parseHostPort(discoAddress));
-        const client = await DiscoClient.connect({ host, port, name: `scs up ${plan.stack}`, waitForServer: true, logger: consola.withTag('disco') });
+        const client = await DiscoClient.connect({
+          host,
+          port,
+          name: `scs up ${plan.stack}`,
+          waitForServer: true,
+          logger: consola.withTag('disco'),
+        });
         closers.push(() => client.close());
         const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
         const control = controlPath(stateDirectory(plan.directory, projectName));
@@ -112,7 +130,10 @@ export function registerUp(cli: CAC): void {
 
         // The foreground shows what the containers print, as they start; the background agent does not.
         if (!flags.agent && flags.logs !== false) {
-          const [{ LogStream }, { hostLabel, ownerLabels }] = await Promise.all([import('../src/agent/log-stream.ts'), import('../src/agent/identity.ts')]);
+          const [{ LogStream }, { hostLabel, ownerLabels }] = await Promise.all([
+            import('../src/agent/log-stream.ts'),
+            import('../src/agent/identity.ts'),
+          ]);
           const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
           const logs = new LogStream(engine, owner, {
             prefix: flags.logPrefix !== false,
@@ -157,7 +178,9 @@ async function converge(running: AgentState, roles: string[], flags: UpFlags): P
   await buildImages(engine, selectServices(plan, [...new Set([...runs, ...roles])]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
   try {
-    await callAgent(running.control, { op: 'up', files: [...plan.files], roles: roles.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`));
+    await callAgent(running.control, { op: 'up', files: [...plan.files], roles: roles.map((r) => r.toLowerCase()) }, (line) =>
+      process.stderr.write(`${line}\n`),
+    );
   } catch (error) {
     throw new UserError(`scs up failed: ${(error as Error).message}`);
   }
@@ -204,8 +227,22 @@ async function detach(roles: string[], flags: UpFlags): Promise<void> {
   const dir = stateDirectory(directory, projectName);
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, 'agent.log'), 'a');
-  const args = [process.argv[1]!, 'up', ...roles, '--agent', '--project-name', projectName, ...planFiles(flags).flatMap((file) => ['-f', file])];
-  for (const [name, value] of [['--wait-timeout', flags.waitTimeout], ['--debounce', flags.debounce], ['--hold', flags.hold], ['--advertise', flags.advertise], ['--disco', flags.disco]] as const) {
+  const args = [
+    process.argv[1]!,
+    'up',
+    ...roles,
+    '--agent',
+    '--project-name',
+    projectName,
+    ...planFiles(flags).flatMap((file) => ['-f', file]),
+  ];
+  for (const [name, value] of [
+    ['--wait-timeout', flags.waitTimeout],
+    ['--debounce', flags.debounce],
+    ['--hold', flags.hold],
+    ['--advertise', flags.advertise],
+    ['--disco', flags.disco],
+  ] as const) {
     if (value !== undefined) args.push(name, String(value));
   }
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
@@ -227,7 +264,9 @@ async function detach(roles: string[], flags: UpFlags): Promise<void> {
   for (;;) {
     const state = readState(directory, projectName);
     if (state?.pid === pid && state.phase === 'running') {
-      consola.success(`${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`);
+      consola.success(
+        `${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`,
+      );
       return;
     }
     if (state?.pid === pid && state.phase === 'failed') throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`);

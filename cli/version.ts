@@ -1,6 +1,6 @@
-import type { CAC } from 'cac';
 import { fileURLToPath } from 'node:url';
-import { formatVersion, readBuildInfo, type BuildInfo } from './build-info.ts';
+import type { CAC } from 'cac';
+import { type BuildInfo, formatVersion, readBuildInfo } from './build-info.ts';
 
 /** Set by scripts/bundle.ts (esbuild `define`) in the bundle; not defined when the sources run. */
 declare const SCS_BUILD_INFO: BuildInfo | undefined;

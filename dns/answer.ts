@@ -4,7 +4,7 @@
 // has its own builder over the read-only view; `answer` only picks the builders for a question.
 
 import { CLASS, RCODE, TYPE } from './constants.ts';
-import { NS_LABEL, SERVICES_NAME, type Node, type ZoneView } from './view.ts';
+import { type Node, NS_LABEL, SERVICES_NAME, type ZoneView } from './view.ts';
 
 export { TYPE } from './constants.ts';
 
@@ -34,7 +34,13 @@ export interface AnswerContext {
   readonly serial: number;
 }
 
-const record = (name: string, type: number, ttl: number, fields: object): ResourceRecord => ({ name, type, class: CLASS.IN, ttl, ...fields });
+const record = (name: string, type: number, ttl: number, fields: object): ResourceRecord => ({
+  name,
+  type,
+  class: CLASS.IN,
+  ttl,
+  ...fields,
+});
 
 /** The zone's SOA; its minimum is the negative-caching TTL (RFC 2308), the same as every answer's. */
 export function soaRecord(origin: string, ttl: number, serial: number) {

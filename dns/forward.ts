@@ -5,7 +5,12 @@ import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
 import type { HostPort } from '../src/address.ts';
 
-export async function forward(message: Buffer, recursors: readonly HostPort[], transport: 'udp' | 'tcp', timeoutMs: number): Promise<Buffer | undefined> {
+export async function forward(
+  message: Buffer,
+  recursors: readonly HostPort[],
+  transport: 'udp' | 'tcp',
+  timeoutMs: number,
+): Promise<Buffer | undefined> {
   for (const recursor of recursors) {
     const reply = await (transport === 'udp' ? viaUdp : viaTcp)(message, recursor, timeoutMs).catch(() => undefined);
     if (reply) return reply;

@@ -119,7 +119,9 @@ export interface SoaFields {
 export function encodeSoa(soa: SoaFields): Buffer {
   const owner = encodeName(soa.origin);
   const rdata = Buffer.concat([encodeName(soa.primary), encodeName(soa.admin), Buffer.alloc(20)]);
-  [soa.serial, soa.refresh, soa.retry, soa.expiration, soa.minimum].forEach((value, i) => rdata.writeUInt32BE(value >>> 0, rdata.length - 20 + i * 4));
+  [soa.serial, soa.refresh, soa.retry, soa.expiration, soa.minimum].forEach((value, i) => {
+    rdata.writeUInt32BE(value >>> 0, rdata.length - 20 + i * 4);
+  });
   const fixed = Buffer.alloc(10);
   fixed.writeUInt16BE(TYPE.SOA, 0);
   fixed.writeUInt16BE(1, 2); // IN

@@ -5,16 +5,16 @@
 
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { lookup } from 'node:dns';
-import { createServer, isIP, isIPv6, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
-import { consola, type ConsolaInstance } from 'consola';
+import { type AddressInfo, createServer, isIP, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
+import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../src/address.ts';
 import type { Provision } from '../src/registry/types.ts';
 import { answer, soaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
-import { encodeAnswer, type EncodeOptions } from './encode.ts';
+import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { forward } from './forward.ts';
-import { parseQuery, Rejection, type Query } from './query.ts';
+import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
 import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
@@ -184,14 +184,18 @@ export class DnsServer {
     if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
     const serial = this.serials.get(found.zone)!;
     const limit =
-      'tcp' in peer ? MAX_TCP_MESSAGE : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
+      'tcp' in peer
+        ? MAX_TCP_MESSAGE
+        : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     if (!query.plain) {
       // No name of ours has such labels; encoding them back through dns2 could alter them.
       const authority = encodeSoa(soaRecord(found.zone.origin, this.options.ttl, serial));
       const options = { authoritative: true, recursionAvailable, authority };
       const reply = echoReply(message, query, RCODE.nxDomain, options);
       // Only a long zone name with a long question can outgrow 512 bytes: then TC, as for any answer.
-      return reply.length <= limit ? reply : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
+      return reply.length <= limit
+        ? reply
+        : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
     }
 
     // Everything but the name that shapes a reply, packed in one number (50 bits: exact in a double).

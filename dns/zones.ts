@@ -1,6 +1,6 @@
 // Zones disco is authoritative for, each optionally showing only endpoints whose attributes match.
 
-import { compileFilter, type AttributeMatcher } from '../src/registry/filter.ts';
+import { type AttributeMatcher, compileFilter } from '../src/registry/filter.ts';
 import type { AttributeFilter } from '../src/registry/types.ts';
 
 export interface ZoneConfig {

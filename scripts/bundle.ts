@@ -32,7 +32,9 @@ await build({
   // `scs --help` lists the commands from this record instead of loading every one of them.
   define: { SCS_BUILD_INFO: JSON.stringify(info), SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()) },
   // Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its own.
-  banner: { js: "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);",
+  },
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });

@@ -26,9 +26,7 @@ export function checkLabel(label: string, what: string): string {
   if (lower.length === 0) throw new NameError(`${what} is empty`);
   if (lower.length > 63) throw new NameError(`${what} "${label}" is longer than 63 characters`);
   if (!LABEL.test(lower)) {
-    throw new NameError(
-      `${what} "${label}" must be letters, digits and inner hyphens (like "db" or "us-east-1")`,
-    );
+    throw new NameError(`${what} "${label}" must be letters, digits and inner hyphens (like "db" or "us-east-1")`);
   }
   return lower;
 }
@@ -41,9 +39,7 @@ export function parseName(input: string): EndpointName {
   const text = input.endsWith('.') ? input.slice(0, -1) : input;
   const labels = text.split('.');
   if (labels.length < 3 || labels.length > 4) {
-    throw new NameError(
-      `"${input}" is not a name like "mysql.db.blog.prod" (endpoint.role.service[.environment])`,
-    );
+    throw new NameError(`"${input}" is not a name like "mysql.db.blog.prod" (endpoint.role.service[.environment])`);
   }
   const [endpoint, role, service, environment] = labels as [string, string, string, string?];
   return {

@@ -1,8 +1,8 @@
 // etcd as a peer for the fan-out measurement: its v3 JSON gateway, prefix watches over HTTP streams.
 
-import { request, Agent } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { startProcess } from './processes.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -19,14 +19,24 @@ export class Etcd {
   static async start(port = 23790): Promise<Etcd> {
     const dataDir = mkdtempSync('/dev/shm/scs-bench-etcd-');
     const peer = port + 10;
-    const { child } = await startProcess('etcd', [
-      '--data-dir', dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${port}`,
-      '--advertise-client-urls', `http://127.0.0.1:${port}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `default=http://127.0.0.1:${peer}`,
-    ], /ready to serve client requests/);
+    const { child } = await startProcess(
+      'etcd',
+      [
+        '--data-dir',
+        dataDir,
+        '--listen-client-urls',
+        `http://127.0.0.1:${port}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${port}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peer}`,
+        '--initial-cluster',
+        `default=http://127.0.0.1:${peer}`,
+      ],
+      /ready to serve client requests/,
+    );
     return new Etcd(child, dataDir, port);
   }
 
@@ -34,7 +44,10 @@ export class Etcd {
     const text = await new Promise<string>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: this.port, path, method: 'POST', agent: this.agent }, (res) => {
         let data = '';
-        res.setEncoding('utf8').on('data', (chunk) => (data += chunk)).on('end', () => resolve(data));
+        res
+          .setEncoding('utf8')
+          .on('data', (chunk) => (data += chunk))
+          .on('end', () => resolve(data));
       });
       req.on('error', reject);
       req.end(JSON.stringify(body));

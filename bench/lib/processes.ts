@@ -1,8 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Starts a process and resolves once a line of its output matches `ready`. */
-export function startProcess(command: string, args: string[], ready: RegExp, timeoutMs = 20_000): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string }> {
+export function startProcess(
+  command: string,
+  args: string[],
+  ready: RegExp,
+  timeoutMs = 20_000,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

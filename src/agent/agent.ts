@@ -12,10 +12,10 @@ import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts } from './facts.ts';
-import { hostLabel, ownerLabels, projectName, type AgentIdentity } from './identity.ts';
+import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses } from './spec.ts';
-import { writeState, type AgentState, type RequireRecord } from './state.ts';
+import { type AgentState, type RequireRecord, writeState } from './state.ts';
 
 export interface AgentOptions {
   readonly engine: ContainerEngine;
@@ -57,7 +57,12 @@ export class Agent {
   ) {
     this.identity = { stack: plan.stack, environment: plan.environment, project: options.project ?? projectName(), host: hostLabel() };
     this.roles = [...(options.roles ?? [])];
-    this.executor = new Executor({ ...options, holdMs: options.holdMs ?? DEFAULT_HOLD_MS, discovery: options.client, identity: this.identity });
+    this.executor = new Executor({
+      ...options,
+      holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
+      discovery: options.client,
+      identity: this.identity,
+    });
   }
 
   async up(): Promise<void> {
@@ -110,7 +115,8 @@ export class Agent {
     return this.oneAtATime(async () => {
       const runners = roles.map((role) => {
         const runner = this.runners.find((r) => r.role === role);
-        if (!runner) throw new Error(`this agent does not run "${role}" (it runs: ${this.runners.map((r) => r.role).join(', ') || 'nothing'})`);
+        if (!runner)
+          throw new Error(`this agent does not run "${role}" (it runs: ${this.runners.map((r) => r.role).join(', ') || 'nothing'})`);
         return runner;
       });
       for (const runner of verb === 'stop' ? [...runners].reverse() : runners) {
@@ -238,7 +244,10 @@ export class Agent {
         containerName: facts.plan.container.name,
         image: facts.plan.image.tag,
         status: facts.wanted === 'stopped' && facts.status.startsWith('exited') ? `stopped (scs stop)` : facts.status,
-        provides: facts.provisions.map((handle) => ({ name: handle.spec.name, address: formatHostPort(handle.spec.host, handle.spec.port) })),
+        provides: facts.provisions.map((handle) => ({
+          name: handle.spec.name,
+          address: formatHostPort(handle.spec.host, handle.spec.port),
+        })),
         requires: facts.requires.map(
           (requirement): RequireRecord => ({
             endpoint: requirement.plan.endpoint,

@@ -47,7 +47,12 @@ export class BuildProgress {
 }
 
 /** Builds every image of the plan that is not there yet; the tag is the content hash, so "there" means "current". */
-export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaInstance, plain = !(process.stdout.isTTY && process.stderr.isTTY)): Promise<void> {
+export async function buildImages(
+  engine: Engine,
+  plan: Plan,
+  logger: ConsolaInstance,
+  plain = !(process.stdout.isTTY && process.stderr.isTTY),
+): Promise<void> {
   for (const service of plan.services) {
     const { tag } = service.image;
     if (await engine.imageExists(tag)) {
@@ -57,11 +62,15 @@ export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaIns
     logger.start(`${service.role}: building ${tag}`);
     const progress = new BuildProgress(plain);
     try {
-      await engine.build(service.image, (line) => {
-        const step = progress.feed(line);
-        if (step) logger.info(`${service.role}: ${step}`);
-        else logger.debug(`${service.role}: ${line}`);
-      }, { [LABEL.stack]: plan.stack });
+      await engine.build(
+        service.image,
+        (line) => {
+          const step = progress.feed(line);
+          if (step) logger.info(`${service.role}: ${step}`);
+          else logger.debug(`${service.role}: ${line}`);
+        },
+        { [LABEL.stack]: plan.stack },
+      );
     } catch (error) {
       throw new Error(`${service.role}: ${progress.failure(tag, (error as Error).message)}`);
     }

@@ -9,7 +9,8 @@ import type { ContainerSpec } from './container-engine.ts';
 
 export const REQUIRE_ENV_PREFIX = 'SCS_REQUIRE_';
 
-const sorted = (record: Record<string, string>) => Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const sorted = (record: Record<string, string>) =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function configHash(spec: ContainerSpec): string {
   const env = Object.fromEntries(Object.entries(spec.env).filter(([key]) => !key.startsWith(REQUIRE_ENV_PREFIX)));

@@ -14,7 +14,11 @@ import { encodeLine, LineSplitter } from '../protocol/framing.ts';
 const Roles = v.array(v.pipe(v.string(), v.maxLength(63)), 'expected a list of services');
 
 export const ControlRequestSchema = v.variant('op', [
-  v.strictObject({ op: v.literal('up'), files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'), roles: Roles }),
+  v.strictObject({
+    op: v.literal('up'),
+    files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'),
+    roles: Roles,
+  }),
   v.strictObject({ op: v.picklist(['stop', 'start', 'restart']), roles: v.pipe(Roles, v.minLength(1, 'expected at least one service')) }),
 ]);
 export type ControlRequest = v.InferOutput<typeof ControlRequestSchema>;
@@ -72,10 +76,12 @@ export async function serveControl(path: string, handle: ControlHandler): Promis
         socket.end();
         return;
       }
-      handle(parsed.output, (text) => send({ log: text })).then(
-        () => send({ ok: true }),
-        (error: Error) => send({ ok: false, error: error.message }),
-      ).finally(() => socket.end());
+      handle(parsed.output, (text) => send({ log: text }))
+        .then(
+          () => send({ ok: true }),
+          (error: Error) => send({ ok: false, error: error.message }),
+        )
+        .finally(() => socket.end());
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -4,11 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
+import type { ProvisionHandle } from '../client/client.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
-import type { ProvisionHandle } from '../client/client.ts';
-import { nextName, provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
-import { ownerLabels, type AgentIdentity } from './identity.ts';
+import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
+import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
 import { addresses, containerSpec } from './spec.ts';
 
@@ -80,7 +80,14 @@ export class Executor {
         if (!next) throw new Error(`${role}: there is no next container to promote`);
         if (facts.container) throw new Error(`${role}: the old container is still there`);
         await engine.rename(next.id, facts.plan.container.name);
-        Object.assign(facts, { container: next.id, run: undefined, readyRun: next.readyRun, providedFor: next.providedFor, provisions: next.provisions, next: undefined });
+        Object.assign(facts, {
+          container: next.id,
+          run: undefined,
+          readyRun: next.readyRun,
+          providedFor: next.providedFor,
+          provisions: next.provisions,
+          next: undefined,
+        });
         logger.success(`${role}: replaced, with ${facts.plan.container.name} serving ${because}`);
         return;
       }
@@ -153,7 +160,10 @@ export class Executor {
 
   private async drop(role: string, provisions: readonly ProvisionHandle[], because: string): Promise<void> {
     await Promise.all(provisions.map((handle) => handle.drop()));
-    if (provisions.length > 0) this.options.logger.info(`${role}: dropped ${provisions.map((p) => `${p.spec.name} at ${formatHostPort(p.spec.host, p.spec.port)}`).join(', ')} ${because}`);
+    if (provisions.length > 0)
+      this.options.logger.info(
+        `${role}: dropped ${provisions.map((p) => `${p.spec.name} at ${formatHostPort(p.spec.host, p.spec.port)}`).join(', ')} ${because}`,
+      );
   }
 
   private container(facts: ServiceFacts): string {
@@ -190,7 +200,9 @@ export class Executor {
         throw new Error(`${role}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
       }
       if (Date.now() > deadline) {
-        throw new Error(`${role}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`);
+        throw new Error(
+          `${role}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, probe ? 100 : 25));
     }
@@ -214,7 +226,15 @@ export class Executor {
         logger.warn(`${plan.role}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
-      provisions.push(await discovery.provide({ name: provide.name, host: advertise, port, protocol: provide.protocol, attrs: { ...provide.attributes } }));
+      provisions.push(
+        await discovery.provide({
+          name: provide.name,
+          host: advertise,
+          port,
+          protocol: provide.protocol,
+          attrs: { ...provide.attributes },
+        }),
+      );
       logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(advertise, port)} ${because}`);
     }
     return { provisions, key: provisionKey(runOf(info), plan) };

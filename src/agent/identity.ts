@@ -17,14 +17,21 @@ export interface AgentIdentity {
 
 /** The host's name as a DNS label: `My_Laptop.local` → `my-laptop`. */
 export function hostLabel(name = hostname()): string {
-  const label = name.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  const label = name
+    .split('.')[0]!
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
   return label || 'localhost';
 }
 
 /** `--project-name`, else SCS_PROJECT_NAME, else the host's name. */
 export function projectName(given?: string): string {
   const name = (given ?? process.env.SCS_PROJECT_NAME ?? hostLabel()).toLowerCase();
-  if (!isLabel(name)) throw new Error(`"${given ?? process.env.SCS_PROJECT_NAME}" is not a project name like "host-1" (letters, digits, inner hyphens)`);
+  if (!isLabel(name))
+    throw new Error(`"${given ?? process.env.SCS_PROJECT_NAME}" is not a project name like "host-1" (letters, digits, inner hyphens)`);
   return name;
 }
 

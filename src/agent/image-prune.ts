@@ -12,7 +12,11 @@ export interface PruneChoice {
   inUse: string[];
 }
 
-export function chooseTagsToPrune(images: readonly ImageSummary[], planTags: ReadonlySet<string>, imagesInUse: ReadonlySet<string>): PruneChoice {
+export function chooseTagsToPrune(
+  images: readonly ImageSummary[],
+  planTags: ReadonlySet<string>,
+  imagesInUse: ReadonlySet<string>,
+): PruneChoice {
   const remove: PruneChoice['remove'] = [];
   const inUse: string[] = [];
   for (const image of images) {

@@ -2,13 +2,18 @@
 // Containers are found by their labels and followed from each start (Docker's events), so the
 // stream keeps following a service whose container Docker restarted or scs replaced.
 
-import type { ContainerEngine } from './container-engine.ts';
 import { LABEL } from '../docker/labels.ts';
+import type { ContainerEngine } from './container-engine.ts';
 
 /** What the stream needs of an engine: src/docker/engine.ts has all of it. */
 export interface LogEngine extends Pick<ContainerEngine, 'list' | 'inspect' | 'events'> {
   /** Lines come led by Docker's RFC 3339 timestamp and a space. */
-  followLogs(id: string, sinceNs: bigint, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void>;
+  followLogs(
+    id: string,
+    sinceNs: bigint,
+    onText: (text: string, stream: 'stdout' | 'stderr') => void,
+    onEnd: () => void,
+  ): Promise<() => void>;
 }
 
 export interface LogStreamOptions {

@@ -4,13 +4,18 @@
 
 import { LABEL } from '../docker/labels.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
-import { nextName, provisionKey, runOf, wantedEndpoints, type ServiceFacts } from './facts.ts';
-import { ownerLabels, type AgentIdentity } from './identity.ts';
+import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
+import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
 import { addresses, appliedFromEnv, containerSpec } from './spec.ts';
 import { holdingEmpty } from './urgency.ts';
 
-export async function observeService(engine: ContainerEngine, identity: AgentIdentity, facts: ServiceFacts, mode: Mode): Promise<ObservedService> {
+export async function observeService(
+  engine: ContainerEngine,
+  identity: AgentIdentity,
+  facts: ServiceFacts,
+  mode: Mode,
+): Promise<ObservedService> {
   let info: ContainerInfo | undefined;
   const known = facts.container;
   if (known) info = await engine.inspect(known);
@@ -37,9 +42,21 @@ export async function observeService(engine: ContainerEngine, identity: AgentIde
   if (info) facts.status = `${info.status}${info.health ? ` (${info.health})` : ''}`;
   else if (known) facts.status = 'lost: removed outside scs';
   return {
-    container: info && { id: info.id, run: run!, configHash: info.labels[LABEL.config], running: info.running, health: info.health, exitCode: info.exitCode },
+    container: info && {
+      id: info.id,
+      run: run!,
+      configHash: info.labels[LABEL.config],
+      running: info.running,
+      health: info.health,
+      exitCode: info.exitCode,
+    },
     ready: run !== undefined && facts.readyRun === run,
-    provisions: facts.providedFor === undefined ? 'none' : run !== undefined && facts.providedFor === provisionKey(run, facts.plan) ? 'current' : 'stale',
+    provisions:
+      facts.providedFor === undefined
+        ? 'none'
+        : run !== undefined && facts.providedFor === provisionKey(run, facts.plan)
+          ? 'current'
+          : 'stale',
     requires: facts.requires.map((r) => ({ endpoint: r.plan.endpoint, applied: r.applied, failed: r.failed })),
     next: facts.next && { provided: facts.next.provisions.length > 0, running: next?.running ?? false },
   };

@@ -15,7 +15,8 @@ export interface Step {
   readonly ms?: number;
 }
 
-export const step = (kind: StepKind, cause: string, endpoint?: string): Step => (endpoint === undefined ? { kind, cause } : { kind, cause, endpoint });
+export const step = (kind: StepKind, cause: string, endpoint?: string): Step =>
+  endpoint === undefined ? { kind, cause } : { kind, cause, endpoint };
 export const nextStep = (kind: StepKind, cause: string): Step => ({ kind, cause, next: true });
 
 /** One step as a line: `web: liveupdate http (http → 10.0.0.5:8080)`, `web: create next (...)`. */

@@ -4,12 +4,17 @@
 import type { Plan } from '../manifest/compile.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { newFacts } from './facts.ts';
-import { hostLabel, type AgentIdentity } from './identity.ts';
+import { type AgentIdentity, hostLabel } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatPlan } from './plan.ts';
 import { converge } from './reconcile.ts';
 
-export async function previewUp(plan: Plan, project: string, engine: ContainerEngine, imageExists: (tag: string) => Promise<boolean>): Promise<string> {
+export async function previewUp(
+  plan: Plan,
+  project: string,
+  engine: ContainerEngine,
+  imageExists: (tag: string) => Promise<boolean>,
+): Promise<string> {
   const identity: AgentIdentity = { stack: plan.stack, environment: plan.environment, project, host: hostLabel() };
   const lines: string[] = [];
   for (const service of plan.services) {

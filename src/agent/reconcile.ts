@@ -2,7 +2,7 @@
 // wanted. Pure: the runner observes, this plans, the executor acts, and the runner asks again until
 // nothing is left to do. Every rule of the agent is here, with a cause for each step.
 
-import { nextStep, step, type Step } from './plan.ts';
+import { nextStep, type Step, step } from './plan.ts';
 
 /** What is wanted of a service now: its container's configuration, and what it requires. */
 export interface DesiredService {

@@ -10,7 +10,7 @@ import { newRequirement, type RequirementFacts, type ServiceFacts } from './fact
 import type { AgentIdentity } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatStep, type Step } from './plan.ts';
-import { converge, restart, teardown, type Mode } from './reconcile.ts';
+import { converge, type Mode, restart, teardown } from './reconcile.ts';
 import { addresses } from './spec.ts';
 import { urgency } from './urgency.ts';
 
@@ -74,7 +74,8 @@ export class ServiceRunner {
    */
   update(plan: ServicePlan): RequirementFacts[] {
     const old = this.facts.requires;
-    const same = (a: RequirementFacts['plan'], b: RequirementFacts['plan']) => a.name === b.name && JSON.stringify(a.filter) === JSON.stringify(b.filter);
+    const same = (a: RequirementFacts['plan'], b: RequirementFacts['plan']) =>
+      a.name === b.name && JSON.stringify(a.filter) === JSON.stringify(b.filter);
     this.facts.requires = plan.requires.map((requirement) => {
       const kept = old.find((r) => r.plan.endpoint === requirement.endpoint && same(r.plan, requirement));
       if (!kept) return newRequirement(requirement);
@@ -133,8 +134,8 @@ export class ServiceRunner {
   private trigger(delayMs: number): void {
     if (this.stopped) return;
     clearTimeout(this.debounceTimer);
-    if (delayMs <= 0) return this.enqueue();
-    this.debounceTimer = setTimeout(() => this.enqueue(), delayMs);
+    if (delayMs <= 0) this.enqueue();
+    else this.debounceTimer = setTimeout(() => this.enqueue(), delayMs);
   }
 
   private enqueue(): void {

@@ -9,12 +9,16 @@ import { envKey } from '../names.ts';
 import { configHash, REQUIRE_ENV_PREFIX } from './config-hash.ts';
 import type { ContainerSpec } from './container-engine.ts';
 import { requireEnv } from './env.ts';
-import { containerLabels, type AgentIdentity } from './identity.ts';
+import { type AgentIdentity, containerLabels } from './identity.ts';
 
 export const addresses = (endpoints: readonly Endpoint[]) => endpoints.map((e) => formatHostPort(e.host, e.port));
 
 /** `requires`: endpoint → its current endpoints, for every requirement of the plan. */
-export function containerSpec(plan: ServicePlan, identity: AgentIdentity, requires: ReadonlyMap<string, readonly Endpoint[]>): ContainerSpec {
+export function containerSpec(
+  plan: ServicePlan,
+  identity: AgentIdentity,
+  requires: ReadonlyMap<string, readonly Endpoint[]>,
+): ContainerSpec {
   const env = { ...plan.container.env };
   for (const requirement of plan.requires) Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
   const publish: Record<string, string> = {};
@@ -28,9 +32,18 @@ export function containerSpec(plan: ServicePlan, identity: AgentIdentity, requir
     network: plan.container.network,
     restart: plan.container.restart,
     mounts: [
-      ...plan.container.volumes.map((volume) => ({ type: volume.method === 'named' ? ('volume' as const) : ('bind' as const), source: volume.source, target: volume.target })),
+      ...plan.container.volumes.map((volume) => ({
+        type: volume.method === 'named' ? ('volume' as const) : ('bind' as const),
+        source: volume.source,
+        target: volume.target,
+      })),
       // A secret is the host's file itself, read-only: never copied into an image or the environment.
-      ...(plan.container.secrets ?? []).map((secret) => ({ type: 'bind' as const, source: secret.source, target: secret.target, readOnly: true })),
+      ...(plan.container.secrets ?? []).map((secret) => ({
+        type: 'bind' as const,
+        source: secret.source,
+        target: secret.target,
+        readOnly: true,
+      })),
     ],
   };
   spec.labels[LABEL.config] = configHash(spec);

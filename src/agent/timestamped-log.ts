@@ -8,7 +8,10 @@ export function formatLogLine(log: Pick<LogObject, 'date' | 'type' | 'tag' | 'ar
   const message = stripVTControlCharacters(formatWithOptions({ colors: false }, ...(log.args as unknown[])));
   const prefix = `${log.date.toISOString()} ${log.type.padEnd(7)}${log.tag ? ` [${log.tag}]` : ''}`;
   // A message of several lines (a failed build step's output) keeps the time on each of them.
-  return message.split('\n').map((line) => `${prefix} ${line}`).join('\n');
+  return message
+    .split('\n')
+    .map((line) => `${prefix} ${line}`)
+    .join('\n');
 }
 
 /** Makes `logger`, and every logger derived from it afterwards (withTag copies the reporters), write timestamped lines to `out`. */

@@ -4,21 +4,40 @@
 // again and reconciles each watch's view (watch-view.ts) with the new snapshot.
 
 import { EventEmitter } from 'node:events';
-import { consola, type ConsolaInstance } from 'consola';
+import { type ConsolaInstance, consola } from 'consola';
 import { ErrorCode } from '../protocol/errors.ts';
 import { listReplySchema, provideReplySchema, requireReplySchema } from '../protocol/messages.ts';
 import { AckBatcher } from './acks.ts';
-import type { ConnectionState } from './connection-state.ts';
 import { ServerConnection } from './connection.ts';
-import { parseReply, type Push } from './inbound.ts';
-import { SessionReset, type Outgoing, type ReplyFields } from './requests.ts';
-import { ClientErrorCode, DiscoError, type DiscoClientOptions, type Endpoint, type ProvideSpec, type ProvisionHandle, type RequireSpec, type Watch, type WatchEvent } from './types.ts';
+import type { ConnectionState } from './connection-state.ts';
+import { type Push, parseReply } from './inbound.ts';
+import { type Outgoing, type ReplyFields, SessionReset } from './requests.ts';
+import {
+  ClientErrorCode,
+  type DiscoClientOptions,
+  DiscoError,
+  type Endpoint,
+  type ProvideSpec,
+  type ProvisionHandle,
+  type RequireSpec,
+  type Watch,
+  type WatchEvent,
+} from './types.ts';
 import type { ViewChange } from './view.ts';
 import { WatchView } from './watch-view.ts';
 
 export type { ConnectionState } from './connection-state.ts';
+export type {
+  DiscoClientOptions,
+  DiscoErrorCode,
+  Endpoint,
+  ProvideSpec,
+  ProvisionHandle,
+  RequireSpec,
+  Watch,
+  WatchEvent,
+} from './types.ts';
 export { ClientErrorCode, DiscoError } from './types.ts';
-export type { DiscoClientOptions, DiscoErrorCode, Endpoint, ProvideSpec, ProvisionHandle, RequireSpec, Watch, WatchEvent } from './types.ts';
 
 /** At most one ack per subscription this often (acks are cumulative). */
 const ACK_DELAY_MS = 50;
@@ -150,7 +169,11 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     const endpoints: Endpoint[] = [];
     let after: string | undefined;
     do {
-      const reply = await this.connection.request({ op: 'list', ...(name === undefined ? {} : { name }), ...(after === undefined ? {} : { after }) });
+      const reply = await this.connection.request({
+        op: 'list',
+        ...(name === undefined ? {} : { name }),
+        ...(after === undefined ? {} : { after }),
+      });
       const page = parseReply(listReplySchema, reply);
       for (const endpoint of page.endpoints) endpoints.push(endpoint);
       after = page.next;
@@ -165,17 +188,25 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
 
   private register(state: ProvisionState): Promise<void> {
     const { name, host, port, protocol = 'tcp', attrs = {} } = state.spec;
-    return this.send(state, () => this.provisions.delete(state.key), async () => {
-      const reply = await this.connection.request({ op: 'provide', key: state.key, name, host, port, protocol, attrs });
-      state.id = parseReply(provideReplySchema, reply).provision;
-    });
+    return this.send(
+      state,
+      () => this.provisions.delete(state.key),
+      async () => {
+        const reply = await this.connection.request({ op: 'provide', key: state.key, name, host, port, protocol, attrs });
+        state.id = parseReply(provideReplySchema, reply).provision;
+      },
+    );
   }
 
   private subscribe(state: WatchState): Promise<void> {
     const { name, attrs = {} } = state.spec;
-    return this.send(state, () => this.watches.delete(state.key), async () => {
-      await this.connection.request({ op: 'require', key: state.key, name, attrs }, (reply) => this.applySnapshot(state, reply));
-    });
+    return this.send(
+      state,
+      () => this.watches.delete(state.key),
+      async () => {
+        await this.connection.request({ op: 'require', key: state.key, name, attrs }, (reply) => this.applySnapshot(state, reply));
+      },
+    );
   }
 
   /** The server does not know us: what we had is registered again, from our own intent. */
@@ -267,11 +298,14 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       if (due !== undefined && (next === undefined || due < next)) next = due;
     }
     if (next === undefined) return;
-    this.settleTimer = setTimeout(() => {
-      const now = Date.now();
-      for (const state of this.watches.values()) this.notify(state, state.view.expire(now));
-      this.scheduleSettle();
-    }, Math.max(1, next - Date.now()));
+    this.settleTimer = setTimeout(
+      () => {
+        const now = Date.now();
+        for (const state of this.watches.values()) this.notify(state, state.view.expire(now));
+        this.scheduleSettle();
+      },
+      Math.max(1, next - Date.now()),
+    );
     this.settleTimer.unref();
   }
 

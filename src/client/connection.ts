@@ -5,15 +5,15 @@
 import type { ConsolaInstance } from 'consola';
 import { ErrorCode } from '../protocol/errors.ts';
 import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
-import { PROTOCOL_VERSION, welcomeSchema, type Request } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
 import { LineTransport } from '../transport/line-transport.ts';
 import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
 import { Backoff } from './backoff.ts';
-import { ConnectionStateMachine, type ConnectionState } from './connection-state.ts';
+import { type ConnectionState, ConnectionStateMachine } from './connection-state.ts';
 import { describeSocketError, dialTcp } from './dial.ts';
-import { parseReply, readServerLine, type Push } from './inbound.ts';
-import { RequestTracker, type Outgoing, type ReplyFields } from './requests.ts';
-import { ClientErrorCode, DiscoError, type DiscoClientOptions } from './types.ts';
+import { type Push, parseReply, readServerLine } from './inbound.ts';
+import { type Outgoing, type ReplyFields, RequestTracker } from './requests.ts';
+import { ClientErrorCode, type DiscoClientOptions, DiscoError } from './types.ts';
 
 /** How long `close` waits for the server to answer `bye`. */
 const BYE_WAIT_MS = 1000;
@@ -116,7 +116,13 @@ export class ServerConnection {
         this.dial();
         return;
       case 'handshaking':
-        this.send({ op: 'hello', id: 0, version: PROTOCOL_VERSION, client: this.settings.name, ...(this.session ? { session: this.session } : {}) });
+        this.send({
+          op: 'hello',
+          id: 0,
+          version: PROTOCOL_VERSION,
+          client: this.settings.name,
+          ...(this.session ? { session: this.session } : {}),
+        });
         this.scheduleLiveness();
         return;
       case 'ready':
@@ -161,18 +167,22 @@ export class ServerConnection {
     (this.settings.dial ?? dialTcp)(target).then(
       (stream) => {
         if (this.machine.state !== 'connecting') return void stream.destroy(); // Closed while dialling.
-        const transport: LineTransport = new LineTransport(stream, { maxLineBytes: MAX_SERVER_LINE_BYTES }, {
-          line: (line) => this.onLine(line),
-          tooLong: (error) => {
-            // Sent again, the same request would get the same line: fail it rather than loop.
-            const message = `disco sent a line longer than ${error.limit} bytes`;
-            this.logger.warn(`${message}; reconnecting`);
-            this.requests.rejectSent(new DiscoError(ErrorCode.lineTooLong, message));
-            transport.destroy();
-            this.lost(transport, error);
+        const transport: LineTransport = new LineTransport(
+          stream,
+          { maxLineBytes: MAX_SERVER_LINE_BYTES },
+          {
+            line: (line) => this.onLine(line),
+            tooLong: (error) => {
+              // Sent again, the same request would get the same line: fail it rather than loop.
+              const message = `disco sent a line longer than ${error.limit} bytes`;
+              this.logger.warn(`${message}; reconnecting`);
+              this.requests.rejectSent(new DiscoError(ErrorCode.lineTooLong, message));
+              transport.destroy();
+              this.lost(transport, error);
+            },
+            closed: (error) => this.lost(transport, error),
           },
-          closed: (error) => this.lost(transport, error),
-        });
+        );
         this.transport = transport;
         this.machine.transition('handshaking', 'stream open');
       },
@@ -188,7 +198,10 @@ export class ServerConnection {
     const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
     if (this.machine.state === 'closing') this.machine.transition('closed', reason);
     else if (this.firstConnect && !this.settings.waitForServer) {
-      this.closeError = new DiscoError(ClientErrorCode.unreachable, `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`);
+      this.closeError = new DiscoError(
+        ClientErrorCode.unreachable,
+        `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`,
+      );
       this.machine.transition('closed', reason);
     } else this.machine.transition('backing-off', reason);
   }
@@ -221,18 +234,25 @@ export class ServerConnection {
       return;
     }
     const { re, fields, error } = inbound;
-    if (re === 0 && this.machine.state === 'handshaking') return this.onWelcome(fields, error);
+    if (re === 0 && this.machine.state === 'handshaking') {
+      this.onWelcome(fields, error);
+      return;
+    }
     const known = re !== null && this.requests.onReply(re, fields, error);
     if (!known && error) this.logger.warn(`disco: ${error.message}`);
   }
 
   private onWelcome(fields: ReplyFields, error: { code: string; message: string } | undefined): void {
-    if (error) return this.refused(new DiscoError(error.code, `disco refused the session: ${error.message}`));
+    if (error) {
+      this.refused(new DiscoError(error.code, `disco refused the session: ${error.message}`));
+      return;
+    }
     let welcome: ReturnType<typeof parseReply<typeof welcomeSchema>>;
     try {
       welcome = parseReply(welcomeSchema, fields);
     } catch (failure) {
-      return this.refused(failure as DiscoError);
+      this.refused(failure as DiscoError);
+      return;
     }
     this.resumed = welcome.resumed && welcome.session === this.session;
     this.session = welcome.session;

@@ -22,9 +22,11 @@ export function readServerLine(line: string): Inbound {
   }
   const isReply = typeof raw === 'object' && raw !== null && 're' in raw;
   const parsed = isReply ? v.safeParse(replySchema, raw) : v.safeParse(pushSchema, raw);
-  if (!parsed.success) return { kind: 'unreadable', warning: `disco sent an unexpected message (${describeIssues(parsed.issues)}); ignoring it` };
+  if (!parsed.success)
+    return { kind: 'unreadable', warning: `disco sent an unexpected message (${describeIssues(parsed.issues)}); ignoring it` };
   const message = parsed.output;
-  if ('re' in message) return { kind: 'reply', re: message.re, fields: raw as Record<string, unknown>, error: message.ok ? undefined : message.error };
+  if ('re' in message)
+    return { kind: 'reply', re: message.re, fields: raw as Record<string, unknown>, error: message.ok ? undefined : message.error };
   return { kind: 'push', push: message };
 }
 

@@ -6,7 +6,7 @@
 
 import * as v from 'valibot';
 import { describeIssues } from '../protocol/fields.ts';
-import { replyPartSchema, type Request, type WireEndpoint } from '../protocol/messages.ts';
+import { type Request, replyPartSchema, type WireEndpoint } from '../protocol/messages.ts';
 import { ClientErrorCode, DiscoError } from './types.ts';
 
 /** A request as the client makes it; the tracker gives it its id. */

@@ -13,7 +13,9 @@ export interface ViewChange {
 
 /** What an endpoint is, regardless of the id a server gave it. */
 export function identity(endpoint: Endpoint): string {
-  const attrs = Object.keys(endpoint.attrs).sort().map((key) => [key, endpoint.attrs[key]]);
+  const attrs = Object.keys(endpoint.attrs)
+    .sort()
+    .map((key) => [key, endpoint.attrs[key]]);
   return JSON.stringify([endpoint.name, endpoint.host, endpoint.port, endpoint.protocol, attrs]);
 }
 

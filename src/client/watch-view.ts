@@ -8,7 +8,7 @@
 //   snapshot of a new session is held in limbo for the server's grace before its drop is told; one
 //   that comes back in time was never gone.
 
-import { applyChange, identity, reconcile, sortEndpoints, type Endpoint, type ViewChange } from './view.ts';
+import { applyChange, type Endpoint, identity, reconcile, sortEndpoints, type ViewChange } from './view.ts';
 
 export type { ViewChange } from './view.ts';
 

@@ -121,7 +121,8 @@ export function describeIssue(schema: v.GenericSchema, issue: v.BaseIssue<unknow
   return { path, message: issue.message };
 }
 
-export const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What a YAML document is, for errors: "a list", "the text \"listen 1\"". */
 export function describeShape(value: unknown): string {
@@ -135,7 +136,9 @@ export function loadYamlFile<S extends v.GenericSchema>(file: string, schema: S)
   try {
     source = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new ConfigError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   return parseYaml(source, file, schema);
 }
@@ -156,7 +159,8 @@ export function parseYaml<S extends v.GenericSchema>(source: string, file: strin
   }
   // valibot reads a list as an object with keys 0, 1...: say plainly what the top level must be.
   const wantsMap = schema.type === 'strict_object' || schema.type === 'object';
-  if (wantsMap && !isMap(document)) throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);
+  if (wantsMap && !isMap(document))
+    throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);
   const parsed = v.safeParse(schema, document);
   if (parsed.success) return parsed.output;
   const { path, message } = describeIssue(schema, parsed.issues[0]!);

@@ -5,12 +5,19 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type { ContainerEngine, ContainerEvent, ContainerInfo, ContainerSpec, ContainerSummary, ExecResult } from '../agent/container-engine.ts';
+import type {
+  ContainerEngine,
+  ContainerEvent,
+  ContainerInfo,
+  ContainerSpec,
+  ContainerSummary,
+  ExecResult,
+} from '../agent/container-engine.ts';
 import { contextFiles } from '../build-context.ts';
 import { LABEL } from './labels.ts';
 
-export { LABEL };
 export type { ContainerEvent, ContainerInfo, ContainerSpec };
+export { LABEL };
 
 export class DockerError extends Error {
   override readonly name = 'DockerError';
@@ -75,8 +82,14 @@ export class Engine implements ContainerEngine {
 
   /** Images carrying all these labels, with their tags. */
   async listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string> }>> {
-    const images = await this.docker.listImages({ filters: { label: Object.entries(labels).map(([k, value]) => (value ? `${k}=${value}` : k)) } });
-    return images.map((image) => ({ id: image.Id, tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'), labels: image.Labels ?? {} }));
+    const images = await this.docker.listImages({
+      filters: { label: Object.entries(labels).map(([k, value]) => (value ? `${k}=${value}` : k)) },
+    });
+    return images.map((image) => ({
+      id: image.Id,
+      tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
+      labels: image.Labels ?? {},
+    }));
   }
 
   /** The ids of the images that containers, running or not, were created from. */
@@ -136,7 +149,12 @@ export class Engine implements ContainerEngine {
         NetworkMode: spec.network,
         PortBindings: bindings,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
-        Mounts: spec.mounts.map((mount) => ({ Type: mount.type, Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly === true })),
+        Mounts: spec.mounts.map((mount) => ({
+          Type: mount.type,
+          Source: mount.source,
+          Target: mount.target,
+          ReadOnly: mount.readOnly === true,
+        })),
       },
     });
     return container.id;
@@ -176,7 +194,10 @@ export class Engine implements ContainerEngine {
   }
 
   async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, value]) => `${k}=${value}`) } });
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: Object.entries(labels).map(([k, value]) => `${k}=${value}`) },
+    });
     return containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels }));
   }
 
@@ -261,7 +282,9 @@ export class Engine implements ContainerEngine {
   /** The last lines a container printed, for error messages about it. */
   async tail(id: string, lines = 5): Promise<string> {
     try {
-      const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown as Buffer;
+      const buffer = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown as Buffer;
       let text = '';
       const sink = new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
       const source = new PassThrough();
@@ -294,7 +317,12 @@ export class Engine implements ContainerEngine {
    * Docker's RFC 3339 timestamp, until it stops or the returned function is called; `onEnd` runs
    * once either way.
    */
-  async followLogs(id: string, sinceNs: bigint, onText: (text: string, stream: 'stdout' | 'stderr') => void, onEnd: () => void): Promise<() => void> {
+  async followLogs(
+    id: string,
+    sinceNs: bigint,
+    onText: (text: string, stream: 'stdout' | 'stderr') => void,
+    onEnd: () => void,
+  ): Promise<() => void> {
     const billion = 1_000_000_000n;
     const stream = (await this.docker.getContainer(id).logs({
       stdout: true,

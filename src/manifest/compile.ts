@@ -4,13 +4,13 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { contextFiles } from '../build-context.ts';
 import { join, resolve } from 'node:path';
+import { contextFiles } from '../build-context.ts';
 import { ConfigError } from '../config/yaml.ts';
 import { parseDuration } from '../duration.ts';
 import { formatName, parseName } from '../names.ts';
-import type { Attributes, AttributeFilter, Protocol } from '../registry/types.ts';
-import { loadImageManifest, type LoadedStack } from './load.ts';
+import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts';
+import { type LoadedStack, loadImageManifest } from './load.ts';
 import type { ImageManifest, Stack, StackService } from './schema.ts';
 
 export interface PlanVolume {
@@ -104,7 +104,8 @@ export function compile(loaded: LoadedStack): Plan {
     try {
       manifest = loadImageManifest(context);
     } catch (error) {
-      if (error instanceof ConfigError && error.message.startsWith('no scs.yaml')) fail(['services', role, 'image'], `no scs.yaml in ${service.image}`);
+      if (error instanceof ConfigError && error.message.startsWith('no scs.yaml'))
+        fail(['services', role, 'image'], `no scs.yaml in ${service.image}`);
       throw error;
     }
     const compiled = compileService(stack.name, stack.environment, role, service, manifest, context, directory, fail);
@@ -134,16 +135,26 @@ function compileService(
   fail: (path: Array<string | number>, message: string) => never,
 ): ServicePlan {
   const at = (...path: Array<string | number>) => ['services', role, ...path];
-  if (!manifest.from && !manifest.dockerfile) fail(at('image'), `${service.image}/scs.yaml needs "from" (with "build" steps) or "dockerfile"`);
+  if (!manifest.from && !manifest.dockerfile)
+    fail(at('image'), `${service.image}/scs.yaml needs "from" (with "build" steps) or "dockerfile"`);
 
   for (const endpoint of Object.keys(service.provides)) {
-    if (!manifest.provides[endpoint]) fail(at('provides', endpoint), `the image ${service.image} does not provide "${endpoint}" (it provides: ${Object.keys(manifest.provides).join(', ') || 'nothing'})`);
+    if (!manifest.provides[endpoint])
+      fail(
+        at('provides', endpoint),
+        `the image ${service.image} does not provide "${endpoint}" (it provides: ${Object.keys(manifest.provides).join(', ') || 'nothing'})`,
+      );
   }
   for (const endpoint of Object.keys(service.requires)) {
-    if (!(endpoint in manifest.requires)) fail(at('requires', endpoint), `the image ${service.image} does not require "${endpoint}" (it requires: ${Object.keys(manifest.requires).join(', ') || 'nothing'})`);
+    if (!(endpoint in manifest.requires))
+      fail(
+        at('requires', endpoint),
+        `the image ${service.image} does not require "${endpoint}" (it requires: ${Object.keys(manifest.requires).join(', ') || 'nothing'})`,
+      );
   }
   for (const endpoint of Object.keys(manifest.requires)) {
-    if (!service.requires[endpoint]) fail(at('requires'), `the image requires "${endpoint}": say which role provides it, e.g. requires: { ${endpoint}: { role: db } }`);
+    if (!service.requires[endpoint])
+      fail(at('requires'), `the image requires "${endpoint}": say which role provides it, e.g. requires: { ${endpoint}: { role: db } }`);
   }
   for (const name of Object.keys(service.volumes)) {
     if (!manifest.volumes[name]) fail(at('volumes', name), `the image ${service.image} has no volume "${name}"`);
@@ -196,12 +207,19 @@ function compileService(
     provides,
     requires,
     replace: { ...replaceOrder(volumes, provides, service.network.method), drainMs: parseDuration(service.drain) },
-    dependsOn: requires.map((r) => parseName(r.name)).filter((name) => name.service === stackName && name.environment === environment).map((name) => name.role),
+    dependsOn: requires
+      .map((r) => parseName(r.name))
+      .filter((name) => name.service === stackName && name.environment === environment)
+      .map((name) => name.role),
   };
 }
 
 /** Two containers of a service can run side by side unless they would share what only one may hold. */
-function replaceOrder(volumes: PlanVolume[], provides: PlanProvide[], network: 'bridge' | 'host'): { order: 'start-first' | 'stop-first'; why?: string } {
+function replaceOrder(
+  volumes: PlanVolume[],
+  provides: PlanProvide[],
+  network: 'bridge' | 'host',
+): { order: 'start-first' | 'stop-first'; why?: string } {
   const exclusive = volumes.find((volume) => !volume.shareable);
   if (exclusive) return { order: 'stop-first', why: `volume ${exclusive.name} is not shareable` };
   const fixed = provides.find((provide) => provide.publish !== undefined);
@@ -209,7 +227,6 @@ function replaceOrder(volumes: PlanVolume[], provides: PlanProvide[], network: '
   if (network === 'host') return { order: 'stop-first', why: 'it uses the host network' };
   return { order: 'start-first' };
 }
-
 
 export function generateDockerfile(manifest: ImageManifest, config: Record<string, string>): string {
   const lines = [`FROM ${manifest.from}`];
@@ -231,7 +248,12 @@ export function generateDockerfile(manifest: ImageManifest, config: Record<strin
 }
 
 /** Every file of the build context, sorted, with the manifest and the generated Dockerfile. */
-export function imageHash(context: string, manifest: ImageManifest, config: Record<string, string>, dockerfile: string | undefined): string {
+export function imageHash(
+  context: string,
+  manifest: ImageManifest,
+  config: Record<string, string>,
+  dockerfile: string | undefined,
+): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ version: 1, manifest, config, dockerfile }));
   for (const file of contextFiles(context)) {
@@ -242,10 +264,17 @@ export function imageHash(context: string, manifest: ImageManifest, config: Reco
 }
 
 /** The stack's secrets and the service's own (which win by name), each checked to be a readable file now. */
-function compileSecrets(stack: Stack, role: string, service: StackService, directory: string, fail: (path: Array<string | number>, message: string) => never): PlanSecret[] {
+function compileSecrets(
+  stack: Stack,
+  role: string,
+  service: StackService,
+  directory: string,
+  fail: (path: Array<string | number>, message: string) => never,
+): PlanSecret[] {
   const declared = new Map<string, { file: string; at: Array<string | number> }>();
   for (const [name, secret] of Object.entries(stack.secrets)) declared.set(name, { file: secret.file, at: ['secrets', name, 'file'] });
-  for (const [name, secret] of Object.entries(service.secrets)) declared.set(name, { file: secret.file, at: ['services', role, 'secrets', name, 'file'] });
+  for (const [name, secret] of Object.entries(service.secrets))
+    declared.set(name, { file: secret.file, at: ['services', role, 'secrets', name, 'file'] });
   return [...declared].map(([name, { file, at }]) => {
     const source = resolve(directory, file);
     let isFile = false;
@@ -265,7 +294,8 @@ function startOrder(services: ServicePlan[], fail: (path: Array<string | number>
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (service: ServicePlan, chain: string[]) => {
     if (state.get(service.role) === 'done') return;
-    if (state.get(service.role) === 'visiting') fail(['services', service.role, 'requires'], `dependency cycle: ${[...chain, service.role].join(' → ')}`);
+    if (state.get(service.role) === 'visiting')
+      fail(['services', service.role, 'requires'], `dependency cycle: ${[...chain, service.role].join(' → ')}`);
     state.set(service.role, 'visiting');
     for (const role of service.dependsOn) {
       const dependency = byRole.get(role);

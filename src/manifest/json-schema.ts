@@ -12,9 +12,17 @@ export function manifestJsonSchemas(): Record<string, object> {
     description,
   });
   return {
-    'scs.schema.json': convert(ImageManifestSchema, 'scs image manifest (scs.yaml)', 'How an image works: base, build steps, what it provides and requires, volumes, command. See docs/manifest.md.'),
+    'scs.schema.json': convert(
+      ImageManifestSchema,
+      'scs image manifest (scs.yaml)',
+      'How an image works: base, build steps, what it provides and requires, volumes, command. See docs/manifest.md.',
+    ),
     'scs-stack.schema.json': {
-      ...convert(StackSchema, 'scs stack file (scs-stack.yaml)', 'How services connect: roles, images, requires wiring, attributes, volumes, network. See docs/manifest.md.'),
+      ...convert(
+        StackSchema,
+        'scs stack file (scs-stack.yaml)',
+        'How services connect: roles, images, requires wiring, attributes, volumes, network. See docs/manifest.md.',
+      ),
       // Top-level `x-` keys are the user's own (anchors to reuse); the loader drops them before validating.
       patternProperties: { '^x-': {} },
     },

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
 import { ConfigError, describeIssue, describeShape, isMap, keyLines, parseYaml } from '../config/yaml.ts';
 import { deepMerge, type Yaml } from './merge.ts';
-import { ImageManifestSchema, StackSchema, type ImageManifest, type Stack } from './schema.ts';
+import { type ImageManifest, ImageManifestSchema, type Stack, StackSchema } from './schema.ts';
 
 export const STACK_FILE = 'scs-stack.yaml';
 export const IMAGE_FILE = 'scs.yaml';
@@ -25,7 +25,9 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new ConfigError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
 }
 
@@ -70,4 +72,3 @@ export function loadImageManifest(folder: string): ImageManifest {
   if (!existsSync(file)) throw new ConfigError(`no ${IMAGE_FILE} in ${folder}`);
   return parseYaml(readText(file), file, ImageManifestSchema);
 }
-

@@ -2,8 +2,8 @@
 // the stack file (`scs-stack.yaml`) says how its services connect. docs/manifest.md explains each key.
 
 import * as v from 'valibot';
-import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
 import { isLabel } from '../names.ts';
+import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
 
 const Label = (example: string) =>
   v.pipe(
@@ -14,14 +14,14 @@ const Label = (example: string) =>
     v.transform((text) => text.toLowerCase()),
   );
 
-const Duration = v.pipe(v.string('expected a duration like "5s"'), v.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like "500ms", "5s" or "2m"'));
+const Duration = v.pipe(
+  v.string('expected a duration like "5s"'),
+  v.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like "500ms", "5s" or "2m"'),
+);
 const Command = v.union([v.string(), v.array(v.string())], 'expected a command: a string for the shell, or a list of arguments');
 const EnvMap = v.record(
   v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')),
-  v.pipe(
-    v.union([v.string(), v.number(), v.boolean()], 'expected a string, number or boolean'),
-    v.transform(String),
-  ),
+  v.pipe(v.union([v.string(), v.number(), v.boolean()], 'expected a string, number or boolean'), v.transform(String)),
   'expected a map of variable names to values',
 );
 
@@ -41,13 +41,7 @@ export const ImageManifestSchema = v.strictObject({
   /** The folder's own Dockerfile, used as it is. */
   dockerfile: v.optional(v.string()),
   provides: v.optional(v.record(Label('http'), v.strictObject({ port: PortSchema, protocol: v.optional(ProtocolSchema, 'tcp') })), {}),
-  requires: v.optional(
-    v.record(
-      Label('mysql'),
-      v.nullish(v.strictObject({ liveupdate: v.optional(Command) }), {}),
-    ),
-    {},
-  ),
+  requires: v.optional(v.record(Label('mysql'), v.nullish(v.strictObject({ liveupdate: v.optional(Command) }), {})), {}),
   volumes: v.optional(v.record(Label('data'), v.pipe(v.string(), v.startsWith('/', 'expected an absolute path in the container'))), {}),
   command: v.optional(Command),
   env: v.optional(EnvMap, {}),
@@ -64,19 +58,26 @@ export type ImageManifest = v.InferOutput<typeof ImageManifestSchema>;
 
 /** A shareable volume may be used by two containers at once, so it does not stop a make-before-break replacement. */
 const Shareable = v.optional(v.boolean('expected true or false'), false);
-const Volume = v.variant('method', [
-  v.strictObject({
-    method: v.literal('named'),
-    name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))),
-    shareable: Shareable,
-  }),
-  v.strictObject({ method: v.literal('local'), path: v.string('expected a host path'), shareable: Shareable }),
-], 'expected a volume like {method: named} or {method: local, path: ./data}');
+const Volume = v.variant(
+  'method',
+  [
+    v.strictObject({
+      method: v.literal('named'),
+      name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))),
+      shareable: Shareable,
+    }),
+    v.strictObject({ method: v.literal('local'), path: v.string('expected a host path'), shareable: Shareable }),
+  ],
+  'expected a volume like {method: named} or {method: local, path: ./data}',
+);
 
 /** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
 const Secrets = v.record(
   v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a secret name like "db-password" (letters, digits, ".", "_", "-")')),
-  v.strictObject({ file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')) }, 'expected {file: PATH}'),
+  v.strictObject(
+    { file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')) },
+    'expected {file: PATH}',
+  ),
   'expected a map of secret names to {file: PATH}',
 );
 
@@ -111,8 +112,13 @@ const ServiceSchema = v.strictObject({
     {},
   ),
   volumes: v.optional(v.record(Label('data'), Volume), {}),
-  network: v.optional(v.strictObject({ method: v.picklist(['bridge', 'host'], 'expected "bridge" or "host"') }), { method: 'bridge' as const }),
-  restart: v.optional(v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'), 'on-failure'),
+  network: v.optional(v.strictObject({ method: v.picklist(['bridge', 'host'], 'expected "bridge" or "host"') }), {
+    method: 'bridge' as const,
+  }),
+  restart: v.optional(
+    v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'),
+    'on-failure',
+  ),
   /** How long a replaced container keeps serving after its endpoints are dropped. */
   drain: v.optional(Duration, '2s'),
 });

@@ -23,10 +23,7 @@ export const NameSchema = v.pipe(
 
 export const HostSchema = v.pipe(
   v.string('expected a host name or IP address'),
-  v.check(
-    (host) => isIP(host) !== 0 || HOSTNAME.test(host),
-    'expected a host name or IP address like "10.0.0.5"',
-  ),
+  v.check((host) => isIP(host) !== 0 || HOSTNAME.test(host), 'expected a host name or IP address like "10.0.0.5"'),
 );
 
 export const PortSchema = v.pipe(
@@ -46,7 +43,11 @@ const AttributeKeySchema = v.pipe(
 const ATTRIBUTES_EXPECTED = 'expected an object of attribute strings like {"az": "us-east-1a"}';
 
 /** Always fails with `message`: what strictRecord answers in the record's stead. */
-const refusal = (message: string) => v.pipe(v.unknown(), v.check(() => false, message));
+const refusal = (message: string) =>
+  v.pipe(
+    v.unknown(),
+    v.check(() => false, message),
+  );
 const RESERVED_KEYS = new Map(
   ['__proto__', 'constructor', 'prototype'].map((key) => [key, refusal(`attribute key "${key}" is reserved; choose another name`)]),
 );
@@ -76,6 +77,7 @@ export const AttributesSchema = v.pipe(
   strictRecord(
     v.record(
       AttributeKeySchema,
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters
       v.pipe(v.string('expected a string value'), v.regex(/^[^\u0000-\u001f\u007f]*$/, 'expected no control characters')),
       ATTRIBUTES_EXPECTED,
     ),
@@ -87,7 +89,9 @@ export const AttributesSchema = v.pipe(
     for (const [key, value] of Object.entries(dataset.value)) {
       const bytes = Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
       if (bytes > MAX_TXT_STRING_BYTES) {
-        addIssue({ message: `attribute "${key}" is ${bytes} bytes as "key=value" in UTF-8; a DNS TXT string holds at most ${MAX_TXT_STRING_BYTES}` });
+        addIssue({
+          message: `attribute "${key}" is ${bytes} bytes as "key=value" in UTF-8; a DNS TXT string holds at most ${MAX_TXT_STRING_BYTES}`,
+        });
         return;
       }
     }

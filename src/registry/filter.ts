@@ -6,7 +6,10 @@ const matchAll: AttributeMatcher = () => true;
 
 function valueMatcher(pattern: string): (value: string) => boolean {
   if (!pattern.includes('*')) return (value) => value === pattern;
-  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   const regex = new RegExp(`^${source}$`, 's');
   return (value) => regex.test(value);
 }

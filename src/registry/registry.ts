@@ -2,7 +2,7 @@
 // Pure and synchronous: callers (the server, DNS) own all I/O. Both sides are indexed by name,
 // so a change costs work proportional to the requirements of that one name, never a full scan.
 
-import { compileFilter, type AttributeMatcher } from './filter.ts';
+import { type AttributeMatcher, compileFilter } from './filter.ts';
 import { compareAddresses } from './order.ts';
 import type { Address, AttributeFilter, Attributes, Change, Provision, Requirement } from './types.ts';
 

@@ -34,7 +34,10 @@ const Count = v.pipe(v.number('expected a number'), v.safeInteger('expected a wh
 
 const ZoneName = v.pipe(
   v.string('expected a zone name like "disco"'),
-  v.regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i, 'expected a zone name like "disco" or "east.disco"'),
+  v.regex(
+    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i,
+    'expected a zone name like "disco" or "east.disco"',
+  ),
 );
 
 export const DiscoConfigSchema = v.strictObject({

@@ -2,13 +2,13 @@
 // every registry change is fanned out to the subscriptions it concerns, as acknowledged pushes.
 
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { consola, type ConsolaInstance } from 'consola';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { type ConsolaInstance, consola } from 'consola';
 import * as v from 'valibot';
-import { describeIssues } from '../protocol/fields.ts';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
+import { describeIssues } from '../protocol/fields.ts';
 import { encodeLine, MAX_LINE_BYTES } from '../protocol/framing.ts';
-import { isRequestOp, PROTOCOL_VERSION, requestSchemas, type Request } from '../protocol/messages.ts';
+import { isRequestOp, PROTOCOL_VERSION, type Request, requestSchemas } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
 import { checkLiveness } from '../transport/liveness.ts';
@@ -228,12 +228,11 @@ export class DiscoServer {
       const reply = this.handle(peer, parsed.output as Request);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
       else if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) {
-        this.options.logger.error(error);
-        error = new ProtocolError(ErrorCode.badRequest, 'request could not be handled');
-      }
-      const { code, message } = error as ProtocolError;
+    } catch (thrown) {
+      // Anything but a ProtocolError is our bug: logged, and the peer hears only that its request failed.
+      if (!(thrown instanceof ProtocolError)) this.options.logger.error(thrown);
+      const { code, message } =
+        thrown instanceof ProtocolError ? thrown : new ProtocolError(ErrorCode.badRequest, 'request could not be handled');
       peer.connection.send({ re: id, ok: false, error: { code, message } });
       peer.connection.chargeError();
     } finally {
@@ -382,7 +381,10 @@ export class DiscoServer {
         continue;
       }
       // The same rule as the client's, from the same times: dead after `timeout` of silence, a ping after `interval` of ours.
-      const liveness = checkLiveness(now, connection.lastHeard, connection.lastSent, { interval: heartbeatInterval, timeout: heartbeatTimeout });
+      const liveness = checkLiveness(now, connection.lastHeard, connection.lastSent, {
+        interval: heartbeatInterval,
+        timeout: heartbeatTimeout,
+      });
       if (liveness.dead) {
         this.options.logger.debug(`${connection.remote} missed its heartbeats`);
         connection.destroy();

@@ -29,7 +29,12 @@ export async function dig(port: number, ...args: string[]): Promise<Dig> {
   const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+norec', '+time=2', '+tries=1', ...args]);
   const section = (title: string) => {
     const match = new RegExp(`;; ${title} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(stdout);
-    return match ? match[1]!.split('\n').filter(Boolean).map((line) => line.replace(/\s+/g, ' ').trim()) : [];
+    return match
+      ? match[1]!
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.replace(/\s+/g, ' ').trim())
+      : [];
   };
   return {
     status: /status: (\w+)/.exec(stdout)?.[1] ?? '',
@@ -142,7 +147,15 @@ export function readReply(message: Buffer): WireReply {
   if (offset !== message.length) throw new Error(`reply has ${message.length - offset} bytes after its last record`);
   const flags = message.readUInt16BE(2);
   const opt = records.find((record) => record.type === 41);
-  return { id: message.readUInt16BE(0), flags, rcode: (flags & 0xf) | (opt ? message[opt.rdataAt - 6]! << 4 : 0), counts, question, records, opt };
+  return {
+    id: message.readUInt16BE(0),
+    flags,
+    rcode: (flags & 0xf) | (opt ? message[opt.rdataAt - 6]! << 4 : 0),
+    counts,
+    question,
+    records,
+    opt,
+  };
 }
 
 export function skipName(message: Buffer, offset: number): number {

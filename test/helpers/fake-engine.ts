@@ -2,7 +2,14 @@
 // (names unique, ids new on every create) and writes each change it is asked for into `calls`,
 // so a test reads what the agent did as one line of text.
 
-import type { ContainerEngine, ContainerEvent, ContainerInfo, ContainerSpec, ContainerSummary, ExecResult } from '../../src/agent/container-engine.ts';
+import type {
+  ContainerEngine,
+  ContainerEvent,
+  ContainerInfo,
+  ContainerSpec,
+  ContainerSummary,
+  ExecResult,
+} from '../../src/agent/container-engine.ts';
 
 interface FakeContainer {
   readonly id: string;
@@ -61,7 +68,8 @@ export class FakeEngine implements ContainerEngine {
     const id = `c${this.nextId++}`;
     this.calls.push(`create ${id}`);
     for (const other of this.containers.values()) {
-      if (other.spec.name === spec.name) throw new Error(`Conflict. The container name "/${spec.name}" is already in use by container "${other.id}"`);
+      if (other.spec.name === spec.name)
+        throw new Error(`Conflict. The container name "/${spec.name}" is already in use by container "${other.id}"`);
     }
     const ports: Record<string, number> = {};
     for (const [port, host] of Object.entries(spec.publish)) ports[port] = host ? Number(host) : this.nextPort++;
@@ -91,7 +99,8 @@ export class FakeEngine implements ContainerEngine {
     this.calls.push(`rename ${id} ${name}`);
     const c = this.must(id);
     for (const other of this.containers.values()) {
-      if (other !== c && other.spec.name === name) throw new Error(`Conflict. The container name "/${name}" is already in use by container "${other.id}"`);
+      if (other !== c && other.spec.name === name)
+        throw new Error(`Conflict. The container name "/${name}" is already in use by container "${other.id}"`);
     }
     c.spec.name = name;
   }

@@ -8,7 +8,8 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const pathOf = (error: ErrorObject) => `$${error.instancePath.replaceAll('/', '.')}`;
 
 function describe(error: ErrorObject): string {
-  if (error.keyword === 'additionalProperties') return `${pathOf(error)}.${(error.params as { additionalProperty: string }).additionalProperty}: unknown key`;
+  if (error.keyword === 'additionalProperties')
+    return `${pathOf(error)}.${(error.params as { additionalProperty: string }).additionalProperty}: unknown key`;
   if (error.keyword === 'maxLength') return `${pathOf(error)}: longer than ${(error.params as { limit: number }).limit}`;
   return `${pathOf(error)}: ${error.message}`;
 }

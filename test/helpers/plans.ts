@@ -37,13 +37,25 @@ export function service(role: string, sketch: ServiceSketch = {}): ServicePlan {
   }));
   return {
     role,
-    image: { tag: sketch.image ?? `scs/${STACK}-${role}:0123456789abcdef`, hash: '0123456789abcdef', context: '/nowhere', dockerfile: undefined, dockerfilePath: 'Dockerfile' },
+    image: {
+      tag: sketch.image ?? `scs/${STACK}-${role}:0123456789abcdef`,
+      hash: '0123456789abcdef',
+      context: '/nowhere',
+      dockerfile: undefined,
+      dockerfilePath: 'Dockerfile',
+    },
     container: {
       name: `scs-${STACK}-${ENVIRONMENT}-${role}`,
       env: { ...sketch.env, SCS_ENVIRONMENT: ENVIRONMENT, SCS_SERVICE: STACK, SCS_ROLE: role },
       network: 'bridge',
       restart: sketch.restart ?? 'no',
-      volumes: (sketch.volumes ?? []).map(({ name, target, shareable = false }) => ({ name, target, method: 'named', shareable, source: `${STACK}-${ENVIRONMENT}-${role}-${name}` })),
+      volumes: (sketch.volumes ?? []).map(({ name, target, shareable = false }) => ({
+        name,
+        target,
+        method: 'named',
+        shareable,
+        source: `${STACK}-${ENVIRONMENT}-${role}-${name}`,
+      })),
       healthcheck: sketch.healthcheck,
     },
     provides,

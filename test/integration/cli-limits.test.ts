@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { scs, type Running } from '../helpers/cli.ts';
+import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
@@ -67,7 +67,9 @@ describe('scs disco limits (item 5)', () => {
   async function startCli(args: string[]): Promise<number> {
     const disco = start(['disco', '--listen', '127.0.0.1:0', '--dns', 'off', ...args]);
     const output = () => disco.stdout + disco.stderr;
-    return Number(await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, `disco to listen; it said: ${output()}`));
+    return Number(
+      await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, `disco to listen; it said: ${output()}`),
+    );
   }
 
   async function open(port: number): Promise<WirePeer> {
@@ -82,7 +84,9 @@ describe('scs disco limits (item 5)', () => {
     await open(port);
     const third = await open(port);
     expect(await third.next((m) => m.ok === false)).toMatchObject({ error: { code: 'too_many_connections' } });
-    expect(await idle.next((m) => m.ok === false, 5000)).toMatchObject({ error: { code: 'hello_timeout', message: expect.stringMatching(/500 ms/) } });
+    expect(await idle.next((m) => m.ok === false, 5000)).toMatchObject({
+      error: { code: 'hello_timeout', message: expect.stringMatching(/500 ms/) },
+    });
   });
 
   it('takes the limits from disco.yaml', async () => {

@@ -4,12 +4,13 @@
 import { afterEach } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import { quietLogger, sleep } from '../helpers/disco.ts';
-import { FakeDisco, type FakeConnection, type Message } from './fake-disco.ts';
+import { type FakeConnection, FakeDisco, type Message } from './fake-disco.ts';
 
 export const NAME = 'mysql.db.blog.prod';
 
 export const ep = (id: string, host: string, port = 3306) => ({ id, name: NAME, host, port, protocol: 'tcp', attrs: {} });
-export const many = (count: number, prefix = 'p') => Array.from({ length: count }, (_, i) => ep(`${prefix}${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
+export const many = (count: number, prefix = 'p') =>
+  Array.from({ length: count }, (_, i) => ep(`${prefix}${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
 export const hosts = (endpoints: ReadonlyArray<{ host: string }>) => endpoints.map((e) => e.host);
 
 /** Steps run after each test, last first. */
@@ -27,7 +28,15 @@ export async function fakeDisco(): Promise<FakeDisco> {
 
 /** A client connected to `fake`, whose first connection is welcomed with `welcome`. */
 export async function connected(fake: FakeDisco, welcome: Message = {}, options: Partial<DiscoClientOptions> = {}) {
-  const connecting = DiscoClient.connect({ host: '127.0.0.1', port: fake.port, name: 'test', logger: quietLogger, backoffMinMs: 20, backoffMaxMs: 50, ...options });
+  const connecting = DiscoClient.connect({
+    host: '127.0.0.1',
+    port: fake.port,
+    name: 'test',
+    logger: quietLogger,
+    backoffMinMs: 20,
+    backoffMaxMs: 50,
+    ...options,
+  });
   const first = await fake.connection(fake.connections.length);
   await first.welcome(welcome);
   const client = await connecting;

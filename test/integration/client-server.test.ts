@@ -43,7 +43,11 @@ describe('the client against the real server', () => {
     cleanup.push(() => server.close());
     const { port } = server.address();
     const provider = await client(port);
-    await Promise.all(Array.from({ length: 2000 }, (_, i) => provider.provide({ name: NAME, host: `10.0.${i >> 8}.${i & 255}`, port: 3306, attrs: { n: String(i) } })));
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, i) =>
+        provider.provide({ name: NAME, host: `10.0.${i >> 8}.${i & 255}`, port: 3306, attrs: { n: String(i) } }),
+      ),
+    );
     const subscriber = await client(port);
     const watch = await subscriber.require({ name: NAME });
     expect(watch.endpoints).toHaveLength(2000);
@@ -61,7 +65,13 @@ describe('the client against the real server', () => {
     // The provider dials through a gate the test opens, so it comes back last, every time.
     let gate: Promise<void> = Promise.resolve();
     let openGate = () => {};
-    const provider = await client(port, { dial: async (target) => (await gate, tcp(target)), backoffMaxMs: 200 });
+    const provider = await client(port, {
+      dial: async (target) => {
+        await gate;
+        return tcp(target);
+      },
+      backoffMaxMs: 200,
+    });
     await provider.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
     const subscriber = await client(port, { backoffMaxMs: 200 });
     const events: WatchEvent[] = [];
@@ -88,7 +98,19 @@ describe('the client against the real server', () => {
 
   it('notices a disco process that stops answering, and resumes its session once it runs again', async () => {
     const port = await freePort();
-    const disco = scs(['disco', '--listen', `127.0.0.1:${port}`, '--dns', 'off', '--heartbeat-interval', '200ms', '--heartbeat-timeout', '1s', '--grace', '10s']);
+    const disco = scs([
+      'disco',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--dns',
+      'off',
+      '--heartbeat-interval',
+      '200ms',
+      '--heartbeat-timeout',
+      '1s',
+      '--grace',
+      '10s',
+    ]);
     cleanup.push(() => disco.child.kill('SIGKILL'));
     const c = await client(port, { waitForServer: true, backoffMaxMs: 200 });
     await c.provide({ name: NAME, host: '10.0.0.5', port: 3306 });

@@ -13,7 +13,13 @@ describe('large replies', () => {
     const endpoints = many(2000);
     const requiring = client.require({ name: NAME });
     const request = await first.op('require');
-    const parts = [0, 500, 1000, 1500].map((at, i) => ({ re: request.id, ok: true, ...(i === 0 ? { sub: 'r2', seq: 0 } : {}), endpoints: endpoints.slice(at, at + 500), more: i < 3 }));
+    const parts = [0, 500, 1000, 1500].map((at, i) => ({
+      re: request.id,
+      ok: true,
+      ...(i === 0 ? { sub: 'r2', seq: 0 } : {}),
+      endpoints: endpoints.slice(at, at + 500),
+      more: i < 3,
+    }));
     first.send(...parts);
     expect((await within(requiring, 'the require')).endpoints).toHaveLength(2000);
 
@@ -34,7 +40,10 @@ describe('large replies', () => {
     const reply = `${JSON.stringify({ re: list.id, ok: true, endpoints: many(11_000) })}\n`;
     expect(Buffer.byteLength(reply)).toBeGreaterThan(1024 * 1024);
     first.send(reply);
-    await expect(within(listing, 'the list')).rejects.toMatchObject({ code: 'line_too_long', message: 'disco sent a line longer than 1048576 bytes' });
+    await expect(within(listing, 'the list')).rejects.toMatchObject({
+      code: 'line_too_long',
+      message: 'disco sent a line longer than 1048576 bytes',
+    });
     const second = await fake.connection(1);
     await second.welcome({ resumed: true });
     const again = client.list();
@@ -52,7 +61,11 @@ describe('large replies', () => {
     pages.push(await first.answer('list', { endpoints: all.slice(0, 1000), next: 'c1' }));
     pages.push(await first.answer('list', { endpoints: all.slice(1000, 2000), next: 'c2' }));
     pages.push(await first.answer('list', { endpoints: all.slice(2000) }));
-    expect(pages.map((p) => [p.name, p.after])).toEqual([[NAME, undefined], [NAME, 'c1'], [NAME, 'c2']]);
+    expect(pages.map((p) => [p.name, p.after])).toEqual([
+      [NAME, undefined],
+      [NAME, 'c1'],
+      [NAME, 'c2'],
+    ]);
     expect((await within(listing, 'the list')).map((e) => e.id)).toEqual(all.map((e) => e.id));
   });
 
@@ -66,7 +79,12 @@ describe('large replies', () => {
       for (const request of first.received.filter((m) => m.op === 'list' && !m.answered)) {
         request.answered = true;
         const at = request.after === undefined ? 0 : Number(request.after);
-        const page = { re: request.id, ok: true, endpoints: all.slice(at, at + PAGE), ...(at + PAGE < all.length ? { next: String(at + PAGE) } : {}) };
+        const page = {
+          re: request.id,
+          ok: true,
+          endpoints: all.slice(at, at + PAGE),
+          ...(at + PAGE < all.length ? { next: String(at + PAGE) } : {}),
+        };
         const line = `${JSON.stringify(page)}\n`;
         longest = Math.max(longest, Buffer.byteLength(line));
         first.send(line);

@@ -14,7 +14,9 @@ describe('heartbeats', () => {
     const timeout = 1000;
     const welcomedAt = Date.now();
     const { client, first } = await connected(fake, { heartbeat: { interval: 200, timeout } });
-    const disconnected = new Promise<{ reason: string; at: number }>((resolve) => client.once('disconnected', (reason) => resolve({ reason, at: Date.now() })));
+    const disconnected = new Promise<{ reason: string; at: number }>((resolve) =>
+      client.once('disconnected', (reason) => resolve({ reason, at: Date.now() })),
+    );
     // The server says nothing more, and answers no ping.
     const { reason, at } = await within(disconnected, 'the disconnect', 10_000);
     expect(reason).toBe(`heard nothing from disco for ${timeout} ms`);
@@ -325,7 +327,16 @@ describe('the dial option', () => {
         const message = JSON.parse(buffer.slice(0, at));
         buffer = buffer.slice(at + 1);
         heard.push(message);
-        if (message.op === 'hello') reply({ re: 0, ok: true, session: 'm1', resumed: false, version: 1, heartbeat: { interval: 5000, timeout: 15000 }, grace: 10000 });
+        if (message.op === 'hello')
+          reply({
+            re: 0,
+            ok: true,
+            session: 'm1',
+            resumed: false,
+            version: 1,
+            heartbeat: { interval: 5000, timeout: 15000 },
+            grace: 10000,
+          });
         if (message.op === 'require') reply({ re: message.id, ok: true, sub: 'r1', seq: 0, endpoints: [ep('p1', '10.0.0.5')] });
         if (message.op === 'bye') reply({ re: message.id, ok: true });
       }
@@ -335,7 +346,10 @@ describe('the dial option', () => {
       host: 'disco.test',
       port: 9640,
       logger: quietLogger,
-      dial: async (target) => (targets.push(target), clientEnd),
+      dial: async (target) => {
+        targets.push(target);
+        return clientEnd;
+      },
     });
     const events: WatchEvent[] = [];
     const watch = await client.require({ name: NAME }, (event) => events.push(event));

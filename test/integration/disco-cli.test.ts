@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { scs, type Running } from '../helpers/cli.ts';
+import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
 
@@ -25,20 +25,28 @@ function configFile(text: string): string {
 
 describe('scs disco', () => {
   it('serves the registry over DNS, from a config file with a tag-filtered zone', async () => {
-    const config = configFile(['dns:', '  ttl: 30s', '  zones:', '    - name: disco', '    - name: east.disco', '      filter: { az: "us-east-*" }', ''].join('\n'));
+    const config = configFile(
+      ['dns:', '  ttl: 30s', '  zones:', '    - name: disco', '    - name: east.disco', '      filter: { az: "us-east-*" }', ''].join('\n'),
+    );
     const disco = start(['disco', '--config', config, '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0']);
     const output = () => disco.stdout + disco.stderr;
     const tcpPort = Number(await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, 'disco to listen'));
-    const dnsPort = Number(await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, `dns to listen; disco said: ${output()}`));
+    const dnsPort = Number(
+      await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, `dns to listen; disco said: ${output()}`),
+    );
 
     const east = start(['provide', 'mysql.db.blog.prod', '10.0.0.5:3306', '--attr', 'az=us-east-1a', '--disco', `127.0.0.1:${tcpPort}`]);
     start(['provide', 'mysql.db.blog.prod', '10.0.0.6:3306', '--attr', 'az=eu-west-1a', '--disco', `127.0.0.1:${tcpPort}`]);
     await eventually(() => east.stdout.includes('providing'), 15_000, 'the provider');
 
-    const all = await eventuallyAsync(async () => {
-      const r = await dig(dnsPort, 'db.blog.prod.disco', 'A');
-      return r.answer.length === 2 ? r : undefined;
-    }, 15_000, 'both addresses');
+    const all = await eventuallyAsync(
+      async () => {
+        const r = await dig(dnsPort, 'db.blog.prod.disco', 'A');
+        return r.answer.length === 2 ? r : undefined;
+      },
+      15_000,
+      'both addresses',
+    );
     expect(all.answer).toEqual(['db.blog.prod.disco. 30 IN A 10.0.0.5', 'db.blog.prod.disco. 30 IN A 10.0.0.6']);
     expect((await dig(dnsPort, 'db.blog.prod.east.disco', 'A')).answer).toEqual(['db.blog.prod.east.disco. 30 IN A 10.0.0.5']);
 
@@ -51,7 +59,10 @@ describe('scs disco', () => {
   });
 
   it.each([
-    ['dns:\n  zones:\n    - name: disco\n      filtr: { az: x }\n', /disco\.yaml:4 dns\.zones\.0\.filtr: unknown key \(did you mean "filter"\?\)/],
+    [
+      'dns:\n  zones:\n    - name: disco\n      filtr: { az: x }\n',
+      /disco\.yaml:4 dns\.zones\.0\.filtr: unknown key \(did you mean "filter"\?\)/,
+    ],
     ['dns:\n  ttl: soon\n', /disco\.yaml:2 dns\.ttl: "soon" is not a duration/],
     ['dns:\n  recursors: ["8.8.8.8"]\n', /disco\.yaml:2 dns\.recursors\.0: "8\.8\.8\.8" is not an address/],
     ['listen: [1, 2\n', /disco\.yaml:\d+: not valid YAML/],

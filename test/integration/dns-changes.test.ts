@@ -95,7 +95,11 @@ describe('the reply cache', () => {
 
 describe('classes', () => {
   it.each(['CH', 'HS', 'CLASS42'])('refuses class %s inside the zones', async (klass) => {
-    for (const [name, type] of [['disco', 'SOA'], ['db.blog.prod.disco', 'A'], ['nothing.disco', 'A']] as const) {
+    for (const [name, type] of [
+      ['disco', 'SOA'],
+      ['db.blog.prod.disco', 'A'],
+      ['nothing.disco', 'A'],
+    ] as const) {
       const r = await dig(port, '-c', klass, name, type);
       expect(r.status, `${name} ${type}`).toBe('REFUSED');
       expect(r.answer).toEqual([]);

@@ -116,7 +116,7 @@ describe('NOTIMP and FORMERR carry the OPT record and the question where they ca
 
 describe('an NXDOMAIN with its SOA that does not fit', () => {
   it('is truncated over UDP, never larger than the client allows, and whole over TCP', async () => {
-    const zone = ['a', 'b', 'c'].map((letter) => letter.repeat(60)).join('.') + '.disco';
+    const zone = `${['a', 'b', 'c'].map((letter) => letter.repeat(60)).join('.')}.disco`;
     const long = await startDns(sampleRegistry(), { zones: [{ name: zone }] });
     try {
       const udp = await dig(long.port, '+ignore', '+noedns', `a*b.${zone}`, 'A');

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
 import { Resolver } from 'node:dns/promises';
+import { connect } from 'node:net';
 import { consola, type LogObject } from 'consola';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
@@ -33,7 +33,7 @@ const seeds = [
 ];
 
 function mutate(random: () => number): Buffer {
-  const pick = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const base = Buffer.from(pick(seeds));
   switch (Math.floor(random() * 8)) {
     case 0: // Pure noise.
@@ -49,7 +49,11 @@ function mutate(random: () => number): Buffer {
     case 4: // A compression pointer loop where the name should be.
       return Buffer.concat([base.subarray(0, 12), Buffer.from([0xc0, 12, 0xc0, 14]), base.subarray(12)]);
     case 5: // An oversized name of maximal labels.
-      return Buffer.concat([base.subarray(0, 12), ...Array.from({ length: 6 }, () => Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 97)])), Buffer.from([0, 0, 1, 0, 1])]);
+      return Buffer.concat([
+        base.subarray(0, 12),
+        ...Array.from({ length: 6 }, () => Buffer.concat([Buffer.from([63]), Buffer.alloc(63, 97)])),
+        Buffer.from([0, 0, 1, 0, 1]),
+      ]);
     case 6: // Garbage appended.
       return Buffer.concat([base, Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)))]);
     default: // A response instead of a query, or another opcode.
@@ -131,7 +135,7 @@ describe('DNS under hostile input', () => {
       for (let i = 0; i < 100; i++) noise.send(mutate(random), port, '127.0.0.1');
       const picks = Array.from({ length: 3 }, () => Math.floor(random() * wellFormed.length));
       const replies = await Promise.all(picks.map((pick) => ask(wellFormed[pick]!.query)));
-      replies.forEach((reply, i) => expect(withoutId(reply), `seed ${seed}, query ${picks[i]}`).toBe(expected[picks[i]!]));
+      for (const [i, reply] of replies.entries()) expect(withoutId(reply), `seed ${seed}, query ${picks[i]}`).toBe(expected[picks[i]!]);
       checked += replies.length;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -140,17 +144,24 @@ describe('DNS under hostile input', () => {
     expect(checked).toBe(3000);
     expect(noiseReplies, `seed ${seed}`).toBeGreaterThan(0);
     expect(malformedReplies.slice(0, 5), `seed ${seed}`).toEqual([]);
-    expect(internalErrors.map((entry) => entry.args), `seed ${seed}`).toEqual([]);
+    expect(
+      internalErrors.map((entry) => entry.args),
+      `seed ${seed}`,
+    ).toEqual([]);
 
     // Garbage over TCP too: bad lengths, partial frames, abrupt closes.
     await Promise.all(
-      Array.from({ length: 100 }, (_, i) => new Promise<void>((resolve) => {
-        const tcp = connect({ host: '127.0.0.1', port }, () => {
-          tcp.end(i % 2 ? Buffer.from([0xff, 0xff, 1, 2, 3]) : Buffer.concat([Buffer.from([0, 30]), mutate(random).subarray(0, 30)]));
-        });
-        tcp.on('error', () => resolve()).on('close', () => resolve());
-        tcp.setTimeout(1000, () => tcp.destroy());
-      })),
+      Array.from(
+        { length: 100 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const tcp = connect({ host: '127.0.0.1', port }, () => {
+              tcp.end(i % 2 ? Buffer.from([0xff, 0xff, 1, 2, 3]) : Buffer.concat([Buffer.from([0, 30]), mutate(random).subarray(0, 30)]));
+            });
+            tcp.on('error', () => resolve()).on('close', () => resolve());
+            tcp.setTimeout(1000, () => tcp.destroy());
+          }),
+      ),
     );
 
     // dig's own one-try, one-second budget is the bound on "promptly".

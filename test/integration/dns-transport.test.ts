@@ -14,7 +14,12 @@ const NAME = '_mysql._tcp.db.big.prod.disco';
 function endpoints(count: number): Registry {
   const registry = new Registry();
   for (let i = 0; i < count; i++) {
-    registry.provide({ name: 'mysql.db.big.prod', address: { host: `10.0.1.${i}`, port: 3306, protocol: 'tcp' }, attributes: {}, owner: 't' });
+    registry.provide({
+      name: 'mysql.db.big.prod',
+      address: { host: `10.0.1.${i}`, port: 3306, protocol: 'tcp' },
+      attributes: {},
+      owner: 't',
+    });
   }
   return registry;
 }
@@ -118,7 +123,7 @@ describe('forwarding', () => {
     reply[3] = 0x80; // RA
     reply.writeUInt16BE(1, 6);
     reply.writeUInt16BE(0, 10);
-    const questionEnd = 12 + (readReply(query).question.length);
+    const questionEnd = 12 + readReply(query).question.length;
     const record = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, ...address.split('.').map(Number)]);
     return Buffer.concat([reply.subarray(0, questionEnd), record]);
   }

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,12 +49,17 @@ describe('dig, every row of the grammar', () => {
     const r = await dig(port, SRV, 'PTR');
     expect(r.answer).toContain(`${SRV}. 5 IN PTR 10-0-0-5-3306.${SRV}.`);
     expect(r.additional).toContain(`10-0-0-5-3306.${SRV}. 5 IN SRV 1 1 3306 10-0-0-5.addr.disco.`);
-    expect((await dig(port, `10-0-0-6-3306.${SRV}`, 'SRV')).answer).toEqual([`10-0-0-6-3306.${SRV}. 5 IN SRV 1 1 3306 10-0-0-6.addr.disco.`]);
+    expect((await dig(port, `10-0-0-6-3306.${SRV}`, 'SRV')).answer).toEqual([
+      `10-0-0-6-3306.${SRV}. 5 IN SRV 1 1 3306 10-0-0-6.addr.disco.`,
+    ]);
     expect((await dig(port, `10-0-0-6-3306.${SRV}`, 'TXT')).answer).toEqual([`10-0-0-6-3306.${SRV}. 5 IN TXT "az=us-east-1b"`]);
   });
 
   it('A and AAAA at role.service.environment, for legacy apps', async () => {
-    expect((await dig(port, 'db.blog.prod.disco', 'A')).answer).toEqual(['db.blog.prod.disco. 5 IN A 10.0.0.5', 'db.blog.prod.disco. 5 IN A 10.0.0.6']);
+    expect((await dig(port, 'db.blog.prod.disco', 'A')).answer).toEqual([
+      'db.blog.prod.disco. 5 IN A 10.0.0.5',
+      'db.blog.prod.disco. 5 IN A 10.0.0.6',
+    ]);
     expect((await dig(port, 'db.blog.prod.disco', 'AAAA')).answer).toEqual(['db.blog.prod.disco. 5 IN AAAA fd00::6']);
   });
 
@@ -105,7 +110,8 @@ describe('dig, DNS behaviour', () => {
 
   it('sets TC when the answer does not fit the client size, and serves it whole over TCP', async () => {
     const big = new Registry();
-    for (let i = 0; i < 60; i++) big.provide({ name: 'mysql.db.big.prod', address: { host: `10.0.1.${i}`, port: 3306, protocol: 'tcp' }, attributes: {}, owner: 't' });
+    for (let i = 0; i < 60; i++)
+      big.provide({ name: 'mysql.db.big.prod', address: { host: `10.0.1.${i}`, port: 3306, protocol: 'tcp' }, attributes: {}, owner: 't' });
     const { server: bigServer, port: bigPort } = await startDns(big);
     try {
       const udp = await dig(bigPort, '+ignore', '+noedns', '_mysql._tcp.db.big.prod.disco', 'SRV');
@@ -130,7 +136,12 @@ describe('dig, DNS behaviour', () => {
   });
 
   it('answers from the registry as it is now: a drop is gone from the next answer', async () => {
-    const { provision } = registry.provide({ name: 'cache.redis.blog.prod', address: { host: '10.0.0.77', port: 6379, protocol: 'tcp' }, attributes: {}, owner: 't' });
+    const { provision } = registry.provide({
+      name: 'cache.redis.blog.prod',
+      address: { host: '10.0.0.77', port: 6379, protocol: 'tcp' },
+      attributes: {},
+      owner: 't',
+    });
     expect((await dig(port, 'redis.blog.prod.disco', 'A')).answer).toEqual(['redis.blog.prod.disco. 5 IN A 10.0.0.77']);
     registry.drop(provision.id);
     expect((await dig(port, 'redis.blog.prod.disco', 'A')).status).toBe('NXDOMAIN');
@@ -138,7 +149,12 @@ describe('dig, DNS behaviour', () => {
 
   it('shows a change at every name it affects, and leaves other names as they were', async () => {
     const owner = 'churn';
-    const first = registry.provide({ name: 'api.svc.shop.prod', address: { host: '10.0.3.1', port: 80, protocol: 'tcp' }, attributes: { v: '1' }, owner });
+    const first = registry.provide({
+      name: 'api.svc.shop.prod',
+      address: { host: '10.0.3.1', port: 80, protocol: 'tcp' },
+      attributes: { v: '1' },
+      owner,
+    });
     const type = '_api._tcp.svc.shop.prod.disco';
     // Warm every name up, then change the endpoint's attributes behind the cached answers.
     expect((await dig(port, type, 'TXT')).answer).toEqual([`${type}. 5 IN TXT "v=1"`]);
@@ -146,7 +162,12 @@ describe('dig, DNS behaviour', () => {
     expect((await dig(port, type, 'PTR')).additional).toContain(`10-0-3-1-80.${type}. 5 IN TXT "v=1"`);
     const before = (await dig(port, SRV, 'SRV')).answer;
     registry.drop(first.provision.id);
-    const second = registry.provide({ name: 'api.svc.shop.prod', address: { host: '10.0.3.1', port: 80, protocol: 'tcp' }, attributes: { v: '2' }, owner });
+    const second = registry.provide({
+      name: 'api.svc.shop.prod',
+      address: { host: '10.0.3.1', port: 80, protocol: 'tcp' },
+      attributes: { v: '2' },
+      owner,
+    });
     expect((await dig(port, type, 'TXT')).answer).toEqual([`${type}. 5 IN TXT "v=2"`]);
     expect((await dig(port, `10-0-3-1-80.${type}`, 'TXT')).answer).toEqual([`10-0-3-1-80.${type}. 5 IN TXT "v=2"`]);
     expect((await dig(port, type, 'PTR')).additional).toContain(`10-0-3-1-80.${type}. 5 IN TXT "v=2"`);
@@ -193,7 +214,11 @@ describe("Node's resolver", () => {
     const resolver = new Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([`127.0.0.1:${port}`]);
     const srv = await resolver.resolveSrv(SRV);
-    expect(srv.map((r) => `${r.name}:${r.port}`).sort()).toEqual(['10-0-0-5.addr.disco:3306', '10-0-0-6.addr.disco:3306', 'fd00-0-0-0-0-0-0-6.addr.disco:3306']);
+    expect(srv.map((r) => `${r.name}:${r.port}`).sort()).toEqual([
+      '10-0-0-5.addr.disco:3306',
+      '10-0-0-6.addr.disco:3306',
+      'fd00-0-0-0-0-0-0-6.addr.disco:3306',
+    ]);
     expect(await resolver.resolveTxt(SRV)).toEqual(expect.arrayContaining([['az=us-east-1a', 'role=primary'], ['az=us-east-1b']]));
     expect((await resolver.resolve4('db.blog.prod.disco')).sort()).toEqual(['10.0.0.5', '10.0.0.6']);
     await expect(resolver.resolve4('cache.blog.prod.disco')).rejects.toMatchObject({ code: 'ENOTFOUND' });
@@ -203,13 +228,21 @@ describe("Node's resolver", () => {
 describe('forwarding', () => {
   it('sends names outside the zones to the recursors, over UDP and TCP, and SERVFAILs when none answers', async () => {
     const upstreamRegistry = new Registry();
-    upstreamRegistry.provide({ name: 'www.web.shop.prod', address: { host: '192.0.2.10', port: 80, protocol: 'tcp' }, attributes: {}, owner: 'u' });
+    upstreamRegistry.provide({
+      name: 'www.web.shop.prod',
+      address: { host: '192.0.2.10', port: 80, protocol: 'tcp' },
+      attributes: {},
+      owner: 'u',
+    });
     const upstream = await startDns(upstreamRegistry, { zones: [{ name: 'example.test' }] });
     const dead = createSocket('udp4'); // Bound but silent: a resolver that never answers.
     await new Promise<void>((resolve) => dead.bind(0, '127.0.0.1', resolve));
     const deadPort = dead.address().port;
     const forwarding = await startDns(new Registry(), {
-      recursors: [{ host: '127.0.0.1', port: deadPort }, { host: '127.0.0.1', port: upstream.port }],
+      recursors: [
+        { host: '127.0.0.1', port: deadPort },
+        { host: '127.0.0.1', port: upstream.port },
+      ],
       forwardTimeoutMs: 300,
     });
     const failing = await startDns(new Registry(), { recursors: [{ host: '127.0.0.1', port: deadPort }], forwardTimeoutMs: 300 });
@@ -237,8 +270,18 @@ describe.skipIf(!isRoot)('glibc (getent) through a private resolv.conf', () => {
     writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.53\noptions timeout:2 attempts:1\n');
     try {
       // A private mount namespace: the bind mount is seen by getent only, not by the machine.
-      const { stdout } = await run('unshare', ['-m', 'sh', '-c', `mount --bind ${dir}/resolv.conf /etc/resolv.conf && getent ahosts db.blog.prod.disco`]);
-      const addresses = new Set(stdout.split('\n').filter(Boolean).map((line) => line.split(/\s+/)[0]));
+      const { stdout } = await run('unshare', [
+        '-m',
+        'sh',
+        '-c',
+        `mount --bind ${dir}/resolv.conf /etc/resolv.conf && getent ahosts db.blog.prod.disco`,
+      ]);
+      const addresses = new Set(
+        stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split(/\s+/)[0]),
+      );
       expect(addresses).toEqual(new Set(['10.0.0.5', '10.0.0.6', 'fd00::6']));
     } finally {
       await glibc.server.close();

@@ -3,9 +3,18 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read any field of a wire message they just received
 export type Message = Record<string, any>;
 
-export const WELCOME = { re: 0, ok: true, session: 's1', resumed: false, version: 1, heartbeat: { interval: 5000, timeout: 15000 }, grace: 10000 };
+export const WELCOME = {
+  re: 0,
+  ok: true,
+  session: 's1',
+  resumed: false,
+  version: 1,
+  heartbeat: { interval: 5000, timeout: 15000 },
+  grace: 10000,
+};
 
 export class FakeConnection {
   readonly received: Message[] = [];

@@ -1,8 +1,8 @@
 // The package as a user gets it: `npm pack` (which builds the bundle), then a global install of the
 // tarball into a scratch prefix, then its `scs` run from there: no sources, no tsx, no checkout.
 
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +107,9 @@ describe('the installed package', () => {
 
       const listed = await runToEnd(scs, ['ls', '--disco', `127.0.0.1:${port}`, '--json']);
       expect(listed.code).toBe(0);
-      expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'mysql.db.blog.prod', host: '10.0.0.5', port: 3306, attrs: { az: 'us-east-1a' } }]);
+      expect(JSON.parse(listed.stdout)).toMatchObject([
+        { name: 'mysql.db.blog.prod', host: '10.0.0.5', port: 3306, attrs: { az: 'us-east-1a' } },
+      ]);
       const srv = await dig(dnsPort, '_mysql._tcp.db.blog.prod.disco', 'SRV');
       expect(srv.answer.join('\n')).toMatch(/SRV \d+ \d+ 3306 /);
     });
@@ -118,17 +120,23 @@ describe('the installed package', () => {
     async function resolvedBy(args: string[], cwd: string) {
       const log = join(scratch, `resolved-${args[0]}.txt`);
       const hooks = join(scratch, 'record-hooks.mjs');
-      writeFileSync(hooks, `import { appendFileSync } from 'node:fs';
+      writeFileSync(
+        hooks,
+        `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
   appendFileSync(process.env.SCS_TEST_RESOLVED_LOG, result.url + '\\n');
   return result;
 }
-`);
+`,
+      );
       const register = join(scratch, 'record.mjs');
       writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
       writeFileSync(log, '');
-      const result = await runToEnd(process.execPath, ['--import', register, scs, ...args], { cwd, env: { ...process.env, SCS_TEST_RESOLVED_LOG: log } });
+      const result = await runToEnd(process.execPath, ['--import', register, scs, ...args], {
+        cwd,
+        env: { ...process.env, SCS_TEST_RESOLVED_LOG: log },
+      });
       return { ...result, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
     }
 
@@ -142,7 +150,10 @@ export async function resolve(specifier, context, next) {
       const stack = join(scratch, 'hello');
       cpSync(join(root, 'examples', 'hello'), stack, { recursive: true, filter: (source) => !source.includes('.scs') });
       const ps = await resolvedBy(['ps'], stack);
-      expect(ps.urls.some((url) => /\/node_modules\/dockerode\//.test(url)), ps.stderr).toBe(true);
+      expect(
+        ps.urls.some((url) => /\/node_modules\/dockerode\//.test(url)),
+        ps.stderr,
+      ).toBe(true);
     });
   });
 });

@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { scs, type Running } from '../helpers/cli.ts';
+import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, startDisco } from '../helpers/disco.ts';
 import { provideMany } from '../helpers/view.ts';
 import { WirePeer } from '../helpers/wire.ts';

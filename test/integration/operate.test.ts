@@ -26,7 +26,8 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
   const labels = { [LABEL.stack]: 'hello', [LABEL.environment]: 'operate' };
   const containers = async (role: string) => engine.list({ ...labels, [LABEL.role]: role });
   // Run in the stack's folder, as a user would: there, the agent's remembered files stand in for -f.
-  const as = (project: string, ...args: string[]) => scs([...args, '--project-name', project], { SCS_DISCO: `127.0.0.1:${disco.address().port}` }, dir);
+  const as = (project: string, ...args: string[]) =>
+    scs([...args, '--project-name', project], { SCS_DISCO: `127.0.0.1:${disco.address().port}` }, dir);
   const run = async (project: string, ...args: string[]) => {
     const command = as(project, ...args);
     const code = await command.exited;
@@ -43,7 +44,8 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
 
   afterAll(async () => {
     if (!dir) return;
-    for (const project of ['east', 'west']) await as(project, 'down', '--volumes', '-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'operate.yaml')).exited;
+    for (const project of ['east', 'west'])
+      await as(project, 'down', '--volumes', '-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'operate.yaml')).exited;
     await disco?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);

@@ -7,7 +7,7 @@ import { consola, type LogObject } from 'consola';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
-import { WirePeer } from '../helpers/wire.ts';
+import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const LINES = 100_000;
 const CONNECTIONS = 10;
@@ -31,20 +31,56 @@ type Expected = { re: number | null; code: string | 'ok' } | 'pong' | 'nothing';
 
 /** Requests that are valid as they stand, field by field (in JSON order), with each field's kind. */
 const TEMPLATES: Record<string, Array<[string, unknown, Kind, 'required' | 'optional']>> = {
-  hello: [['op', 'hello', 'string', 'required'], ['id', 1, 'number', 'required'], ['version', 1, 'number', 'required'], ['client', 'fuzz', 'string', 'optional']],
-  provide: [
-    ['op', 'provide', 'string', 'required'], ['id', 1, 'number', 'required'], ['name', 'web.front.fuzz', 'string', 'required'],
-    ['host', '10.0.0.1', 'string', 'required'], ['port', 80, 'number', 'required'], ['protocol', 'tcp', 'string', 'optional'],
-    ['attrs', { az: 'a' }, 'object', 'optional'], ['key', 'k1', 'string', 'optional'],
+  hello: [
+    ['op', 'hello', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+    ['version', 1, 'number', 'required'],
+    ['client', 'fuzz', 'string', 'optional'],
   ],
-  unprovide: [['op', 'unprovide', 'string', 'required'], ['id', 1, 'number', 'required'], ['provision', 'p999999', 'string', 'required']],
-  require: [['op', 'require', 'string', 'required'], ['id', 1, 'number', 'required'], ['name', 'web.front.fuzz', 'string', 'required'], ['attrs', { az: 'a*' }, 'object', 'optional'], ['key', 'fz', 'string', 'optional']],
-  unrequire: [['op', 'unrequire', 'string', 'required'], ['id', 1, 'number', 'required'], ['sub', 'r999999', 'string', 'required']],
-  list: [['op', 'list', 'string', 'required'], ['id', 1, 'number', 'required'], ['name', 'web.front.fuzz', 'string', 'optional'], ['limit', 5, 'number', 'optional']],
-  bye: [['op', 'bye', 'string', 'required'], ['id', 1, 'number', 'required']],
+  provide: [
+    ['op', 'provide', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+    ['name', 'web.front.fuzz', 'string', 'required'],
+    ['host', '10.0.0.1', 'string', 'required'],
+    ['port', 80, 'number', 'required'],
+    ['protocol', 'tcp', 'string', 'optional'],
+    ['attrs', { az: 'a' }, 'object', 'optional'],
+    ['key', 'k1', 'string', 'optional'],
+  ],
+  unprovide: [
+    ['op', 'unprovide', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+    ['provision', 'p999999', 'string', 'required'],
+  ],
+  require: [
+    ['op', 'require', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+    ['name', 'web.front.fuzz', 'string', 'required'],
+    ['attrs', { az: 'a*' }, 'object', 'optional'],
+    ['key', 'fz', 'string', 'optional'],
+  ],
+  unrequire: [
+    ['op', 'unrequire', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+    ['sub', 'r999999', 'string', 'required'],
+  ],
+  list: [
+    ['op', 'list', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+    ['name', 'web.front.fuzz', 'string', 'optional'],
+    ['limit', 5, 'number', 'optional'],
+  ],
+  bye: [
+    ['op', 'bye', 'string', 'required'],
+    ['id', 1, 'number', 'required'],
+  ],
   ping: [['op', 'ping', 'string', 'required']],
   pong: [['op', 'pong', 'string', 'required']],
-  ack: [['op', 'ack', 'string', 'required'], ['sub', 'r999999', 'string', 'required'], ['seq', 1, 'number', 'required']],
+  ack: [
+    ['op', 'ack', 'string', 'required'],
+    ['sub', 'r999999', 'string', 'required'],
+    ['seq', 1, 'number', 'required'],
+  ],
 };
 /** Numbers of the right kind that each numeric field still refuses. */
 const BAD_NUMBERS: Record<string, number[]> = {
@@ -87,7 +123,9 @@ class Fuzzer {
       case 'array':
         return depth > 1 ? [] : Array.from({ length: this.int(3) }, () => this.value(this.pick(KINDS), depth + 1));
       case 'object':
-        return depth > 1 ? {} : Object.fromEntries(Array.from({ length: this.int(3) }, () => [this.text(), this.value(this.pick(KINDS), depth + 1)]));
+        return depth > 1
+          ? {}
+          : Object.fromEntries(Array.from({ length: this.int(3) }, () => [this.text(), this.value(this.pick(KINDS), depth + 1)]));
     }
   }
 
@@ -96,7 +134,10 @@ class Fuzzer {
     const roll = this.int(20);
     if (roll === 0) {
       // Not JSON, or JSON that is not an object.
-      const line = this.random() < 0.5 ? `{${this.text()}` : JSON.stringify(this.value(this.pick(['null', 'boolean', 'number', 'string', 'array'] as Kind[])));
+      const line =
+        this.random() < 0.5
+          ? `{${this.text()}`
+          : JSON.stringify(this.value(this.pick(['null', 'boolean', 'number', 'string', 'array'] as Kind[])));
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
@@ -200,11 +241,11 @@ afterAll(async () => {
 let lastActivity = Date.now();
 
 /** Sends lines on one connection and collects every line that comes back, until `count` replies are in. */
-function run(port: number, lines: string[], replies: number): Promise<Array<Record<string, any>>> {
+function run(port: number, lines: string[], replies: number): Promise<Message[]> {
   lastActivity = Date.now();
   return new Promise((resolve, reject) => {
     const socket: Socket = connect({ host: '127.0.0.1', port });
-    const received: Array<Record<string, any>> = [];
+    const received: Message[] = [];
     let seen = 0;
     let buffer = '';
     // Fewer replies than lines asked for: do not wait for the heartbeat timeout to find out.
@@ -257,7 +298,9 @@ it(`answers 100,000 fuzzed lines each as predicted, then serves a well-formed cl
     }
     return { lines, expected };
   });
-  const results = await Promise.all(work.map(({ lines, expected }) => run(port, lines, expected.filter((e) => typeof e === 'object').length)));
+  const results = await Promise.all(
+    work.map(({ lines, expected }) => run(port, lines, expected.filter((e) => typeof e === 'object').length)),
+  );
   for (const [c, received] of results.entries()) {
     const { lines, expected } = work[c]!;
     const replies = received.filter((m) => 're' in m);
@@ -271,16 +314,28 @@ it(`answers 100,000 fuzzed lines each as predicted, then serves a well-formed cl
     expect(replies.length, `connection ${c}: replies; first lines back: ${JSON.stringify(received.slice(0, 3))}`).toBe(wanted.length);
     expect(received.filter((m) => m.op === 'pong')).toHaveLength(expected.filter((e) => e === 'pong').length);
   }
-  expect(logs.filter((entry) => entry.type === 'error' || entry.type === 'fatal').map((entry) => entry.args.map(String).join(" "))).toEqual([]);
+  expect(logs.filter((entry) => entry.type === 'error' || entry.type === 'fatal').map((entry) => entry.args.map(String).join(' '))).toEqual(
+    [],
+  );
 
   const subscriber = await WirePeer.session(port);
   const provider = await WirePeer.session(port);
   try {
     const sub = await subscriber.request({ op: 'require', id: 1, name: 'db.after.fuzz' });
     expect(sub).toMatchObject({ ok: true, endpoints: [] });
-    expect(await provider.request({ op: 'provide', id: 1, name: 'db.after.fuzz', host: '10.9.9.9', port: 5432 })).toMatchObject({ ok: true });
-    expect(await subscriber.next((m) => m.op === 'changed')).toMatchObject({ sub: sub.sub, seq: 1, add: [{ host: '10.9.9.9', port: 5432 }], drop: [] });
-    expect(await provider.request({ op: 'list', id: 2, name: 'db.after.fuzz' })).toMatchObject({ ok: true, endpoints: [{ host: '10.9.9.9' }] });
+    expect(await provider.request({ op: 'provide', id: 1, name: 'db.after.fuzz', host: '10.9.9.9', port: 5432 })).toMatchObject({
+      ok: true,
+    });
+    expect(await subscriber.next((m) => m.op === 'changed')).toMatchObject({
+      sub: sub.sub,
+      seq: 1,
+      add: [{ host: '10.9.9.9', port: 5432 }],
+      drop: [],
+    });
+    expect(await provider.request({ op: 'list', id: 2, name: 'db.after.fuzz' })).toMatchObject({
+      ok: true,
+      endpoints: [{ host: '10.9.9.9' }],
+    });
   } finally {
     subscriber.destroy();
     provider.destroy();

@@ -7,7 +7,7 @@ import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { provideMany, requireAll } from '../helpers/view.ts';
-import { WirePeer, type Message } from '../helpers/wire.ts';
+import { type Message, WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;
 const peers: WirePeer[] = [];
@@ -106,24 +106,44 @@ describe('large replies (item 1, server side)', () => {
 });
 
 describe('attributes (items 2 and 3)', () => {
-  it.each(['__proto__', 'constructor', 'prototype'])('refuses the attribute key %s with a clear error, as attribute and as filter', async (key) => {
-    const port = await start();
-    const peer = await session(port);
-    const provide = `{"op":"provide","id":1,"name":"a.b.c","host":"10.0.0.1","port":1,"attrs":{"${key}":"x"}}\n`;
-    peer.send(provide);
-    expect((await peer.reply(1)).error).toMatchObject({ code: 'bad_request', message: `attrs: attribute key "${key}" is reserved; choose another name` });
-    peer.send(`{"op":"require","id":2,"name":"a.b.c","attrs":{"${key}":"nomatch"}}\n`);
-    expect((await peer.reply(2)).error).toMatchObject({ code: 'bad_request' });
-  });
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'refuses the attribute key %s with a clear error, as attribute and as filter',
+    async (key) => {
+      const port = await start();
+      const peer = await session(port);
+      const provide = `{"op":"provide","id":1,"name":"a.b.c","host":"10.0.0.1","port":1,"attrs":{"${key}":"x"}}\n`;
+      peer.send(provide);
+      expect((await peer.reply(1)).error).toMatchObject({
+        code: 'bad_request',
+        message: `attrs: attribute key "${key}" is reserved; choose another name`,
+      });
+      peer.send(`{"op":"require","id":2,"name":"a.b.c","attrs":{"${key}":"nomatch"}}\n`);
+      expect((await peer.reply(2)).error).toMatchObject({ code: 'bad_request' });
+    },
+  );
 
   it('limits a key=value to 255 bytes of UTF-8, and dig reads the longest one whole', async () => {
     const port = await start();
     const peer = await session(port);
     const key = 'k'.repeat(63);
-    const tooLong = await peer.request({ op: 'provide', id: 1, name: 'a.b.c', host: '10.0.0.1', port: 1, attrs: { [key]: '☃'.repeat(64) } });
+    const tooLong = await peer.request({
+      op: 'provide',
+      id: 1,
+      name: 'a.b.c',
+      host: '10.0.0.1',
+      port: 1,
+      attrs: { [key]: '☃'.repeat(64) },
+    });
     expect(tooLong.error).toMatchObject({ code: 'bad_request' });
     expect(tooLong.error.message).toMatch(/256 bytes/);
-    const longest = await peer.request({ op: 'provide', id: 2, name: 'a.b.c', host: '10.0.0.1', port: 1, attrs: { [key]: '☃'.repeat(63), z: 'é' } });
+    const longest = await peer.request({
+      op: 'provide',
+      id: 2,
+      name: 'a.b.c',
+      host: '10.0.0.1',
+      port: 1,
+      attrs: { [key]: '☃'.repeat(63), z: 'é' },
+    });
     expect(longest.ok).toBe(true);
     const dns = await startDns(server!.registry);
     try {
@@ -145,18 +165,21 @@ describe('slow readers (item 4)', () => {
   const big = Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`k${k}`, 'x'.repeat(180)]));
 
   // 4 KiB is under the socket's own high-water mark, where no 'drain' event comes.
-  it.each([64 * 1024, 4 * 1024])('never cuts a subscriber that keeps reading, and brings it up to date with resyncs (queue %i bytes)', async (maxQueueBytes) => {
-    const port = await start({ maxQueueBytes });
-    const reader = await session(port);
-    const { view } = await requireAll(reader, 1, 'web.front.shop');
-    const provider = await session(port);
-    await provideMany(provider, 'web.front.shop', 2000, big);
-    await view.until(reader, (v) => v.endpoints.size === 2000, 20000);
-    expect(reader.closed).toBe(false);
-    expect(view.resyncs).toBeGreaterThan(0); // It did fall behind.
-    expect(view.applied).toEqual([...view.applied].sort((a, b) => a - b));
-    expect(logged(/overflow|too slow|read nothing/)).toBe(false);
-  });
+  it.each([64 * 1024, 4 * 1024])(
+    'never cuts a subscriber that keeps reading, and brings it up to date with resyncs (queue %i bytes)',
+    async (maxQueueBytes) => {
+      const port = await start({ maxQueueBytes });
+      const reader = await session(port);
+      const { view } = await requireAll(reader, 1, 'web.front.shop');
+      const provider = await session(port);
+      await provideMany(provider, 'web.front.shop', 2000, big);
+      await view.until(reader, (v) => v.endpoints.size === 2000, 20000);
+      expect(reader.closed).toBe(false);
+      expect(view.resyncs).toBeGreaterThan(0); // It did fall behind.
+      expect(view.applied).toEqual([...view.applied].sort((a, b) => a - b));
+      expect(logged(/overflow|too slow|read nothing/)).toBe(false);
+    },
+  );
 
   it('cuts a peer that reads nothing for the heartbeat timeout, with an overloaded line, and keeps its session', async () => {
     const port = await start({ maxQueueBytes: 64 * 1024, heartbeatInterval: 300, heartbeatTimeout: 1000 });
@@ -191,7 +214,8 @@ describe('slow readers (item 4)', () => {
     const { session: sessionId } = await lazy.reply(0);
     const { view } = await requireAll(lazy, 1, 'web.front.shop');
     const provider = await session(port);
-    for (let i = 0; i < 60; i++) await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
+    for (let i = 0; i < 60; i++)
+      await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
     await view.until(lazy, (v) => v.endpoints.size === 60);
     expect(view.resyncs).toBeGreaterThan(0);
     expect(lazy.closed).toBe(false);
@@ -199,7 +223,8 @@ describe('slow readers (item 4)', () => {
     // Gone without a single ack: on resume it is owed everything since its require.
     lazy.destroy();
     await eventually(() => server!.connectionCount === 1, 3000, 'the lost connection to be noticed');
-    for (let i = 60; i < 120; i++) await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
+    for (let i = 60; i < 120; i++)
+      await provider.request({ op: 'provide', id: i + 1, name: 'web.front.shop', host: '10.0.0.1', port: 1 + i });
     const back = await raw(port);
     back.send({ op: 'hello', id: 0, version: 1, session: sessionId });
     expect(await back.reply(0)).toMatchObject({ ok: true, resumed: true });
@@ -266,7 +291,9 @@ describe('deadlines and caps (item 5)', () => {
     await from(port, '127.0.0.2');
     await from(port, '127.0.0.3');
     const refused = await from(port, '127.0.0.4');
-    expect(await refused.next((m) => m.ok === false)).toMatchObject({ error: { code: 'too_many_connections', message: expect.stringMatching(/maximum of 2 connections/) } });
+    expect(await refused.next((m) => m.ok === false)).toMatchObject({
+      error: { code: 'too_many_connections', message: expect.stringMatching(/maximum of 2 connections/) },
+    });
   });
 });
 

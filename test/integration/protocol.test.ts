@@ -34,7 +34,14 @@ describe('session', () => {
   it('welcomes with a session id, the heartbeat and the grace', async () => {
     const peer = await raw();
     const welcome = await peer.request({ op: 'hello', id: 7, version: 1, client: 'test' });
-    expect(welcome).toMatchObject({ re: 7, ok: true, resumed: false, version: 1, heartbeat: { interval: 1000, timeout: 5000 }, grace: 300 });
+    expect(welcome).toMatchObject({
+      re: 7,
+      ok: true,
+      resumed: false,
+      version: 1,
+      heartbeat: { interval: 1000, timeout: 5000 },
+      grace: 300,
+    });
     expect(welcome.session).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
@@ -60,9 +67,20 @@ describe('provide and require', () => {
     const subscriber = await session();
     await provider.request({ op: 'provide', id: 1, name: 'mysql.db.blog.prod', host: '10.0.0.5', port: 3306, attrs: { az: 'us-east-1a' } });
     const required = await subscriber.request({ op: 'require', id: 1, name: 'MySQL.db.blog.prod' });
-    expect(required).toMatchObject({ ok: true, seq: 0, endpoints: [{ name: 'mysql.db.blog.prod', host: '10.0.0.5', port: 3306, protocol: 'tcp', attrs: { az: 'us-east-1a' } }] });
+    expect(required).toMatchObject({
+      ok: true,
+      seq: 0,
+      endpoints: [{ name: 'mysql.db.blog.prod', host: '10.0.0.5', port: 3306, protocol: 'tcp', attrs: { az: 'us-east-1a' } }],
+    });
 
-    const second = await provider.request({ op: 'provide', id: 2, name: 'mysql.db.blog.prod', host: '10.0.0.6', port: 3306, protocol: 'tcp' });
+    const second = await provider.request({
+      op: 'provide',
+      id: 2,
+      name: 'mysql.db.blog.prod',
+      host: '10.0.0.6',
+      port: 3306,
+      protocol: 'tcp',
+    });
     const added = await subscriber.next((m) => m.op === 'changed');
     expect(added).toMatchObject({ sub: required.sub, seq: 1, add: [{ id: second.provision, host: '10.0.0.6' }], drop: [] });
     subscriber.send({ op: 'ack', sub: required.sub, seq: 1 });
@@ -157,8 +175,11 @@ describe('bad input', () => {
     const subscriber = await session();
     const sub = await subscriber.request({ op: 'require', id: 1, name: 'web.front.shop' });
     const samples = [
-      () => randomBytes(1 + Math.floor(Math.random() * 200)).toString('latin1').replaceAll('\n', ' '),
-      () => '{"op":"provide","id":1,"name":' + JSON.stringify(randomBytes(8).toString('hex')) + '}',
+      () =>
+        randomBytes(1 + Math.floor(Math.random() * 200))
+          .toString('latin1')
+          .replaceAll('\n', ' '),
+      () => `{"op":"provide","id":1,"name":${JSON.stringify(randomBytes(8).toString('hex'))}}`,
       () => JSON.stringify({ op: 'require', id: -1, name: 42 }),
       () => '{"op":"hello","id":1,"version":1,'.repeat(3),
       () => JSON.stringify({ op: 'ack', sub: 'r1', seq: 'x' }),

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { scs, type Running } from '../helpers/cli.ts';
+import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
 import { WirePeer } from '../helpers/wire.ts';
@@ -154,9 +154,12 @@ describe('scs CLI', () => {
   it('require --json --exec prints every change and runs the command with SCS_REQUIRE_*', async () => {
     const server = await disco();
     const { port } = server.address();
-    const watcher = scs(['require', NAME, '--json', '--exec', 'echo "EXEC[$SCS_REQUIRE_MYSQL|$SCS_REQUIRE_MYSQL_HOST|$SCS_REQUIRE_MYSQL_PORT]"'], {
-      SCS_DISCO: `127.0.0.1:${port}`,
-    });
+    const watcher = scs(
+      ['require', NAME, '--json', '--exec', 'echo "EXEC[$SCS_REQUIRE_MYSQL|$SCS_REQUIRE_MYSQL_HOST|$SCS_REQUIRE_MYSQL_PORT]"'],
+      {
+        SCS_DISCO: `127.0.0.1:${port}`,
+      },
+    );
     cleanup.push(() => watcher.child.kill('SIGKILL'));
     await eventually(() => watcher.stdout.includes('EXEC[||]'), 15_000, 'the first run');
     const provider = await client(port);

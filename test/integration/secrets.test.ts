@@ -51,7 +51,11 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
     if (!dir) return;
     await scs(['down', ...files()]).exited;
     const compiled = scs(['compile', ...files()]);
-    if ((await compiled.exited) === 0) await engine.docker.getImage(JSON.parse(compiled.stdout).services[0].image.tag).remove().catch(() => undefined);
+    if ((await compiled.exited) === 0)
+      await engine.docker
+        .getImage(JSON.parse(compiled.stdout).services[0].image.tag)
+        .remove()
+        .catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 

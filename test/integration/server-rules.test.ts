@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { sleep, startDisco } from '../helpers/disco.ts';
-import { WirePeer, type Message } from '../helpers/wire.ts';
+import { type Message, WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer;
 let port: number;
@@ -123,7 +123,10 @@ describe('hello', () => {
   it('is refused a second time on one connection, which keeps its session', async () => {
     const { peer, id } = await session();
     expect(await peer.request({ op: 'hello', id: 1, version: 1 })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
-    expect(await peer.request({ op: 'hello', id: 2, version: 1, session: id })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await peer.request({ op: 'hello', id: 2, version: 1, session: id })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
     expect(server.sessionCount).toBe(1);
     const { provision } = await peer.request({ op: 'provide', id: 3, name: 'web.front.shop', host: '10.0.0.1', port: 80 });
     expect(server.registry.lookup('web.front.shop.default')).toMatchObject([{ id: provision, owner: id }]);
@@ -141,7 +144,11 @@ describe('a resume while the old connection is still open', () => {
     await watcher.peer.next((m) => m.op === 'changed' && m.seq === 1);
 
     const fresh = await open();
-    expect(await fresh.request({ op: 'hello', id: 0, version: 1, session: old.id })).toMatchObject({ ok: true, resumed: true, session: old.id });
+    expect(await fresh.request({ op: 'hello', id: 0, version: 1, session: old.id })).toMatchObject({
+      ok: true,
+      resumed: true,
+      session: old.id,
+    });
     await old.peer.waitClosed();
 
     // Well past the grace: the old connection's end must not have started it.

@@ -19,7 +19,6 @@ const dockerProblem = await engine.ping().then(
   (error: Error) => error.message,
 );
 
-
 describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
   let dir: string;
   const files = () => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'test.yaml')];
@@ -57,7 +56,11 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
     expect(env).toContain(`SCS_REQUIRE_HTTP_PORT=${webAddress.split(':')[1]}`);
     expect(env).toContain('SCS_ROLE=client');
     // And it really talks to it, through the published port.
-    await eventuallyAsync(async () => (await engine.exec(client!.id, ['cat', '/state/last'], {})).output.includes('hello from scs'), 15_000, 'the client to fetch the page');
+    await eventuallyAsync(
+      async () => (await engine.exec(client!.id, ['cat', '/state/last'], {})).output.includes('hello from scs'),
+      15_000,
+      'the client to fetch the page',
+    );
 
     // Watch the provision from outside, through the stack's disco.
     const [host, port] = state.disco.split(':');
@@ -86,7 +89,12 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
     const ps = scs(['ps', '--json', ...files()]);
     expect(await ps.exited).toBe(0);
     const clientRow = JSON.parse(ps.stdout).services.find((s: { role: string }) => s.role === 'client');
-    expect(clientRow.requires[0]).toMatchObject({ endpoint: 'http', current: [movedTo], applied: [movedTo], lastUpdate: { action: 'liveupdate', ok: true } });
+    expect(clientRow.requires[0]).toMatchObject({
+      endpoint: 'http',
+      current: [movedTo],
+      applied: [movedTo],
+      lastUpdate: { action: 'liveupdate', ok: true },
+    });
 
     // Down: nothing left running, and the named volume kept.
     const down = scs(['down', ...files()]);
@@ -112,10 +120,14 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
 
       await engine.docker.getContainer(web.id).kill();
       // A new container, with the requirement now empty.
-      const second = await eventuallyAsync(async () => {
-        const current = await container('plain');
-        return current && current.id !== first.id && current.state === 'running' ? current : undefined;
-      }, 20_000, 'plain to be recreated');
+      const second = await eventuallyAsync(
+        async () => {
+          const current = await container('plain');
+          return current && current.id !== first.id && current.state === 'running' ? current : undefined;
+        },
+        20_000,
+        'plain to be recreated',
+      );
       expect(await envOf(second.id)).toContain('SCS_REQUIRE_HTTP=');
       const ps = scs(['ps', '--json', ...plainFiles]);
       expect(await ps.exited).toBe(0);

@@ -17,6 +17,7 @@ describe('build progress', () => {
     const progress = new BuildProgress(true);
     expect(events.map((text) => progress.feed(text)).filter(Boolean)).toEqual([
       'step 1/3: FROM scs-base:busybox',
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
       'step 2/3: RUN echo compiling && echo -e "\u001b[31mfatal: no such thing\u001b[0m" && false'.replace(/\u001b\[\d+m/g, ''),
     ]);
   });

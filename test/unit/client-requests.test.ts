@@ -19,7 +19,10 @@ describe('requests', () => {
     requests.attach(write, true);
     const first = requests.request({ op: 'list' });
     const second = requests.request({ op: 'list', name: 'a.b' });
-    expect(sent).toEqual([{ op: 'list', id: 1 }, { op: 'list', name: 'a.b', id: 2 }]);
+    expect(sent).toEqual([
+      { op: 'list', id: 1 },
+      { op: 'list', name: 'a.b', id: 2 },
+    ]);
     expect(requests.onReply(2, { re: 2, ok: true, endpoints: [ep('p2')] }, undefined)).toBe(true);
     expect(requests.onReply(1, { re: 1, ok: true, endpoints: [] }, undefined)).toBe(true);
     expect(await first).toMatchObject({ re: 1, endpoints: [] });
@@ -89,7 +92,11 @@ describe('requests', () => {
     const c = requests.request({ op: 'list', name: 'c.d' });
     sent.length = 0;
     requests.attach(write, true);
-    expect(sent.map((m) => [m.op, 'id' in m ? m.id : undefined])).toEqual([['provide', 3], ['list', 4], ['list', 5]]);
+    expect(sent.map((m) => [m.op, 'id' in m ? m.id : undefined])).toEqual([
+      ['provide', 3],
+      ['list', 4],
+      ['list', 5],
+    ]);
     requests.onReply(3, { re: 3, ok: true, provision: 'p1' }, undefined);
     requests.onReply(4, { re: 4, ok: true, endpoints: [ep('p9')] }, undefined); // The half reply was forgotten.
     requests.onReply(5, { re: 5, ok: true, endpoints: [] }, undefined);
@@ -183,10 +190,17 @@ describe('acks', () => {
     vi.advanceTimersByTime(49);
     expect(sent).toEqual([]);
     vi.advanceTimersByTime(1);
-    expect(sent).toEqual([['r1', 100], ['r2', 7]]);
+    expect(sent).toEqual([
+      ['r1', 100],
+      ['r2', 7],
+    ]);
     acks.add('r1', 101);
     vi.advanceTimersByTime(50);
-    expect(sent).toEqual([['r1', 100], ['r2', 7], ['r1', 101]]);
+    expect(sent).toEqual([
+      ['r1', 100],
+      ['r2', 7],
+      ['r1', 101],
+    ]);
   });
 
   it('forgets what is due when cleared', () => {

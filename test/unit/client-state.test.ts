@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionStateMachine, TRANSITIONS, type ConnectionState } from '../../src/client/connection-state.ts';
+import { type ConnectionState, ConnectionStateMachine, TRANSITIONS } from '../../src/client/connection-state.ts';
 
 const STATES = Object.keys(TRANSITIONS) as ConnectionState[];
 
@@ -7,7 +7,10 @@ const STATES = Object.keys(TRANSITIONS) as ConnectionState[];
 function machineIn(state: ConnectionState) {
   const entered: string[] = [];
   const traced: string[] = [];
-  const machine = new ConnectionStateMachine((to, from, reason) => entered.push(`${from}>${to}:${reason}`), (line) => traced.push(line));
+  const machine = new ConnectionStateMachine(
+    (to, from, reason) => entered.push(`${from}>${to}:${reason}`),
+    (line) => traced.push(line),
+  );
   const path: Record<ConnectionState, ConnectionState[]> = {
     idle: [],
     connecting: ['connecting'],

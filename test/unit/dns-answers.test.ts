@@ -1,7 +1,7 @@
 // Golden answers: what each question gets, as zone-file text, so the behaviour reads at a glance.
 
 import { describe, expect, it } from 'vitest';
-import { answer, type Answer, type ResourceRecord } from '../../dns/answer.ts';
+import { type Answer, answer, type ResourceRecord } from '../../dns/answer.ts';
 import { RCODE, TYPE } from '../../dns/constants.ts';
 import { buildZoneView } from '../../dns/view.ts';
 import { makeZone } from '../../dns/zones.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { answer, TYPE } from '../../dns/answer.ts';
-import { encodeAnswer } from '../../dns/encode.ts';
 import { RCODE } from '../../dns/constants.ts';
-import { parseQuery, Rejection, type Query } from '../../dns/query.ts';
+import { encodeAnswer } from '../../dns/encode.ts';
+import { parseQuery, type Query, Rejection } from '../../dns/query.ts';
 import { errorReply } from '../../dns/reply.ts';
 import { addressLabel, buildZoneView } from '../../dns/view.ts';
 import { findZone, makeZone } from '../../dns/zones.ts';
@@ -37,7 +37,14 @@ function registry() {
 describe('the query guard', () => {
   it('reads a query with EDNS, folding case', () => {
     const query = parseQuery(wireQuery('DB.Blog.prod.disco', TYPE.A, { edns: { size: 4096 } })) as Query;
-    expect(query).toMatchObject({ id: 0x1234, labels: ['db', 'blog', 'prod', 'disco'], plain: true, type: 1, recursionDesired: true, edns: { udpSize: 4096, version: 0 } });
+    expect(query).toMatchObject({
+      id: 0x1234,
+      labels: ['db', 'blog', 'prod', 'disco'],
+      plain: true,
+      type: 1,
+      recursionDesired: true,
+      edns: { udpSize: 4096, version: 0 },
+    });
   });
 
   it('ignores responses and packets shorter than a header', () => {
@@ -80,12 +87,18 @@ describe('the query guard', () => {
 
   it('keeps the question and the OPT record of a packet it rejects, for the error reply to echo', () => {
     const notify = parseQuery(wireQuery('a.disco', 6, { flags: 0x2110, edns: { dnssecOk: true } })) as Rejection;
-    expect(notify).toMatchObject({ rcode: RCODE.notImp, question: { questionStart: 12, questionEnd: 25 }, edns: { dnssecOk: true, version: 0 } });
+    expect(notify).toMatchObject({
+      rcode: RCODE.notImp,
+      question: { questionStart: 12, questionEnd: 25 },
+      edns: { dnssecOk: true, version: 0 },
+    });
     const reply = errorReply(wireQuery('a.disco', 6, { flags: 0x2110, edns: { dnssecOk: true } }), notify);
     expect(readReply(reply)).toMatchObject({ rcode: RCODE.notImp, counts: [1, 0, 0, 1], flags: 0xa110 | RCODE.notImp });
     const garbled = parseQuery(Buffer.concat([wireQuery('a.disco', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])])) as Rejection;
     expect(garbled.question).toBeUndefined();
-    expect(readReply(errorReply(Buffer.concat([wireQuery('a.disco', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]), garbled)).counts).toEqual([0, 0, 0, 0]);
+    expect(
+      readReply(errorReply(Buffer.concat([wireQuery('a.disco', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]), garbled)).counts,
+    ).toEqual([0, 0, 0, 0]);
   });
 
   it('never makes an error reply larger than the query: no amplification', () => {
@@ -138,7 +151,9 @@ describe('zone views', () => {
   });
 
   it('shows only what a tag-filtered zone lets through', () => {
-    const view = buildZoneView(makeZone({ name: 'east.disco', filter: { az: 'us-east-1a' } }), registry().list(), { nameServerAddresses: [] });
+    const view = buildZoneView(makeZone({ name: 'east.disco', filter: { az: 'us-east-1a' } }), registry().list(), {
+      nameServerAddresses: [],
+    });
     expect(view.nodes.get('db.blog.prod')).toMatchObject({ a: ['10.0.0.5'], aaaa: [] });
   });
 });
@@ -148,7 +163,11 @@ describe('answers', () => {
   const ask = (name: string, type: number) => answer({ view, relative: name ? name.split('.') : [], type, ttl: 5, serial: 7 });
 
   it('tells NXDOMAIN from NODATA, both with the SOA', () => {
-    expect(ask('nothing.blog.prod', TYPE.A)).toMatchObject({ rcode: RCODE.nxDomain, answers: [], authorities: [{ type: TYPE.SOA, serial: 7, minimum: 5 }] });
+    expect(ask('nothing.blog.prod', TYPE.A)).toMatchObject({
+      rcode: RCODE.nxDomain,
+      answers: [],
+      authorities: [{ type: TYPE.SOA, serial: 7, minimum: 5 }],
+    });
     expect(ask('blog.prod', TYPE.A)).toMatchObject({ rcode: RCODE.noError, answers: [], authorities: [{ type: TYPE.SOA }] });
     expect(ask('db.blog.prod', TYPE.TXT)).toMatchObject({ rcode: RCODE.noError, answers: [] });
   });
@@ -178,7 +197,10 @@ describe('answers', () => {
         .records.filter((record) => record.type === TYPE.SRV)
         .map((record) => uncompressedName(bytes, record.rdataAt + 6, record.rdataAt + record.rdlength));
       expect(targets, `${name} ${type}`).toHaveLength(count);
-      expect(targets.every((target) => target.endsWith('.')), `${name} ${type}: ${targets.join(' ')}`).toBe(true);
+      expect(
+        targets.every((target) => target.endsWith('.')),
+        `${name} ${type}: ${targets.join(' ')}`,
+      ).toBe(true);
     }
   });
 

@@ -14,7 +14,12 @@ function setUp(maxUnacked: number, maxUnackedBytes = 1 << 30) {
   const { requirement } = registry.require({ name: 'web.front.shop', filter: {}, owner: session.id });
   const subscription = fanOut.subscribe(session, requirement.id);
   const provide = (port: number) => {
-    const { provision, changes } = registry.provide({ name: 'web.front.shop', address: { host: '10.0.0.1', port, protocol: 'tcp' }, attributes: {}, owner: 'p' });
+    const { provision, changes } = registry.provide({
+      name: 'web.front.shop',
+      address: { host: '10.0.0.1', port, protocol: 'tcp' },
+      attributes: {},
+      owner: 'p',
+    });
     fanOut.publish(changes);
     return provision;
   };

@@ -28,8 +28,14 @@ describe('messages in parts', () => {
   });
 
   it('cuts by UTF-8 bytes, not characters, and sends an item over the budget alone', () => {
-    expect(partRanges(['☃☃', '☃☃', 'a'], 9)).toEqual([[0, 1], [1, 3]]);
-    expect(partRanges(['x'.repeat(20), 'y'], 8)).toEqual([[0, 1], [1, 2]]);
+    expect(partRanges(['☃☃', '☃☃', 'a'], 9)).toEqual([
+      [0, 1],
+      [1, 3],
+    ]);
+    expect(partRanges(['x'.repeat(20), 'y'], 8)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
   });
 
   it('writes a require reply whose later parts carry only endpoints, every line under 64 KiB', () => {
@@ -48,7 +54,10 @@ describe('messages in parts', () => {
   it('cuts a changed push across its adds and drops, each part with the same sub and seq', () => {
     const add = Array.from({ length: 300 }, (_, i) => endpoint(i, 200));
     const drop = Array.from({ length: 300 }, (_, i) => endpoint(1000 + i, 200));
-    const parts = changedLines('r1', 9, add, drop).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const parts = changedLines('r1', 9, add, drop)
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(parts.length).toBeGreaterThan(2);
     expect(parts.every((part) => part.op === 'changed' && part.sub === 'r1' && part.seq === 9)).toBe(true);
     expect(parts.flatMap((part) => part.add.map((e: { id: string }) => e.id))).toEqual(add.map((_, i) => `p${i}`));

@@ -2,7 +2,7 @@
 // service's container, image and wiring become. Also the build context's files and where a
 // late error points.
 
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ function project(files: Record<string, string>): string {
   }
   return dir;
 }
-const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+const compileAt = (dir: string, ...files: string[]) =>
+  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 
 const api = [
   'from: scs-base:busybox',
@@ -69,7 +70,13 @@ const stack = [
 ].join('\n');
 
 describe('the plan of a stack that uses everything', () => {
-  const dir = project({ 'scs-stack.yaml': stack, 'api/scs.yaml': api, 'api/api.sh': 'echo\n', 'db/scs.yaml': db, 'db/Dockerfile': 'FROM scs-base:busybox\n' });
+  const dir = project({
+    'scs-stack.yaml': stack,
+    'api/scs.yaml': api,
+    'api/api.sh': 'echo\n',
+    'db/scs.yaml': db,
+    'db/Dockerfile': 'FROM scs-base:busybox\n',
+  });
   // Compiled afresh inside each test: a compile that throws then fails the tests rather than the
   // file, and each test reaches the code it checks (mutation testing runs only those tests).
   const planned = () => compileAt(dir);
@@ -142,14 +149,26 @@ describe('the plan of a stack that uses everything', () => {
 
 describe('the build context', () => {
   it('is every file, sorted, in subfolders and through links to files, but not .scs, .git or links to folders', () => {
-    const dir = project({ 'scs.yaml': '', 'b/z.txt': '', 'b/a.txt': '', 'a.txt': '', '.scs/state.json': '', '.git/HEAD': '', 'sub/.scs/x': '' });
+    const dir = project({
+      'scs.yaml': '',
+      'b/z.txt': '',
+      'b/a.txt': '',
+      'a.txt': '',
+      '.scs/state.json': '',
+      '.git/HEAD': '',
+      'sub/.scs/x': '',
+    });
     symlinkSync(join(dir, 'a.txt'), join(dir, 'link.txt'));
     symlinkSync(join(dir, 'b'), join(dir, 'linked-dir'));
     expect(contextFiles(dir)).toEqual(['a.txt', 'b/a.txt', 'b/z.txt', 'link.txt', 'scs.yaml']);
   });
 
   it('shapes the hash: a file moved changes it, .scs and .git do not', () => {
-    const files = { 'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n', 'web/scs.yaml': 'from: scs-base:busybox\n', 'web/a': 'x' };
+    const files = {
+      'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n',
+      'web/scs.yaml': 'from: scs-base:busybox\n',
+      'web/a': 'x',
+    };
     const tag = (dir: string) => compileAt(dir).services[0]!.image.tag;
     const base = tag(project(files));
     expect(tag(project({ ...files, 'web/.scs/state': 'y', 'web/.git/HEAD': 'z' }))).toBe(base);
@@ -161,12 +180,39 @@ describe('the build context', () => {
 describe('mistakes found after validation', () => {
   const base = { 'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n' };
   it.each([
-    [{ 'web/scs.yaml': 'build: []\n' }, /scs-stack\.yaml:4 services\.web\.image: \.\/web\/scs\.yaml needs "from" \(with "build" steps\) or "dockerfile"$/],
-    [{ 'web/scs.yaml': 'from: x\n', 'over.yaml': 'services:\n  web:\n    provides:\n      http: {}\n' }, /over\.yaml:4 services\.web\.provides\.http: the image \.\/web does not provide "http" \(it provides: nothing\)$/],
-    [{ 'web/scs.yaml': 'from: x\nrequires:\n  a:\n  b:\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n' }, /over\.yaml:4 services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: a, b\)$/],
-    [{ 'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n' }, /services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: nothing\)$/],
-    [{ 'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n', 'over.yaml': 'services:\n  web:\n    provides:\n      c: {}\n' }, /the image \.\/web does not provide "c" \(it provides: a, b\)$/],
-    [{ 'web/scs.yaml': 'from: x\nvolumes: { data: /d }\n', 'over.yaml': 'services:\n  web:\n    volumes:\n      dta: { method: named }\n' }, /over\.yaml:4 services\.web\.volumes\.dta: the image \.\/web has no volume "dta"$/],
+    [
+      { 'web/scs.yaml': 'build: []\n' },
+      /scs-stack\.yaml:4 services\.web\.image: \.\/web\/scs\.yaml needs "from" \(with "build" steps\) or "dockerfile"$/,
+    ],
+    [
+      { 'web/scs.yaml': 'from: x\n', 'over.yaml': 'services:\n  web:\n    provides:\n      http: {}\n' },
+      /over\.yaml:4 services\.web\.provides\.http: the image \.\/web does not provide "http" \(it provides: nothing\)$/,
+    ],
+    [
+      { 'web/scs.yaml': 'from: x\nrequires:\n  a:\n  b:\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n' },
+      /over\.yaml:4 services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: a, b\)$/,
+    ],
+    [
+      {
+        'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n',
+        'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n',
+      },
+      /services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: nothing\)$/,
+    ],
+    [
+      {
+        'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n',
+        'over.yaml': 'services:\n  web:\n    provides:\n      c: {}\n',
+      },
+      /the image \.\/web does not provide "c" \(it provides: a, b\)$/,
+    ],
+    [
+      {
+        'web/scs.yaml': 'from: x\nvolumes: { data: /d }\n',
+        'over.yaml': 'services:\n  web:\n    volumes:\n      dta: { method: named }\n',
+      },
+      /over\.yaml:4 services\.web\.volumes\.dta: the image \.\/web has no volume "dta"$/,
+    ],
   ])('%#: names the file, line and key', (files, message) => {
     const dir = project({ ...base, 'over.yaml': '', ...files });
     expect(() => compileAt(dir, 'scs-stack.yaml', 'over.yaml')).toThrow(message);
@@ -174,12 +220,18 @@ describe('mistakes found after validation', () => {
 
   it('points a cycle at the requires of the role that closes it', () => {
     const image = 'from: x\nprovides:\n  http: { port: 80 }\nrequires:\n  http: {}\n';
-    const dir = project({ 'scs-stack.yaml': 'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n', 'x/scs.yaml': image });
+    const dir = project({
+      'scs-stack.yaml':
+        'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n',
+      'x/scs.yaml': image,
+    });
     expect(() => compileAt(dir)).toThrow(/scs-stack\.yaml:5 services\.a\.requires: dependency cycle: a → b → a$/);
   });
 
   it('names a stack file it cannot read, and why', () => {
-    expect(() => loadStack([join(tmpdir(), 'no-such-dir-scs', 'scs-stack.yaml')])).toThrow(/cannot read .*no-such-dir-scs\/scs-stack\.yaml: no such file$/);
+    expect(() => loadStack([join(tmpdir(), 'no-such-dir-scs', 'scs-stack.yaml')])).toThrow(
+      /cannot read .*no-such-dir-scs\/scs-stack\.yaml: no such file$/,
+    );
     const dir = project({});
     expect(() => loadStack([dir])).toThrow(/cannot read .*: EISDIR: illegal operation on a directory, read$/);
   });
@@ -199,8 +251,15 @@ describe('mistakes found after validation', () => {
   });
 
   it('points at the last file that set a key, or the nearest key it set', () => {
-    const dir = project({ ...base, 'web/scs.yaml': 'from: x\n', 'a.yaml': 'services:\n  web:\n    restart: never\n', 'b.yaml': '\n\nservices:\n  web:\n    restart: no-way\n' });
-    expect(() => compileAt(dir, 'scs-stack.yaml', 'a.yaml', 'b.yaml')).toThrow(/b\.yaml:5 services\.web\.restart: expected no, on-failure, always or unless-stopped$/);
+    const dir = project({
+      ...base,
+      'web/scs.yaml': 'from: x\n',
+      'a.yaml': 'services:\n  web:\n    restart: never\n',
+      'b.yaml': '\n\nservices:\n  web:\n    restart: no-way\n',
+    });
+    expect(() => compileAt(dir, 'scs-stack.yaml', 'a.yaml', 'b.yaml')).toThrow(
+      /b\.yaml:5 services\.web\.restart: expected no, on-failure, always or unless-stopped$/,
+    );
     const only = project({ ...base, 'web/scs.yaml': 'from: x\n', 'a.yaml': 'services:\n  web:\n    provides:\n      http: {}\n' });
     // The endpoint was set in a.yaml only; the error is about it, and a.yaml is where to fix it.
     expect(() => compileAt(only, 'scs-stack.yaml', 'a.yaml')).toThrow(/a\.yaml:4 services\.web\.provides\.http: /);

@@ -2,12 +2,12 @@
 // test noticing: what goes into an image's hash, what a stack's wiring carries into the plan,
 // and which documents are refused, and how.
 
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { describe, expect, it } from 'vitest';
 import * as v from 'valibot';
+import { describe, expect, it } from 'vitest';
 import { describeIssue } from '../../src/config/yaml.ts';
 import { compile } from '../../src/manifest/compile.ts';
 import { manifestJsonSchemas } from '../../src/manifest/json-schema.ts';
@@ -24,7 +24,8 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
-const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+const compileAt = (dir: string, ...files: string[]) =>
+  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 const tagOf = (dir: string, role: string, ...files: string[]) => compileAt(dir, ...files).services.find((s) => s.role === role)!.image.tag;
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: httpd -f -p 8080\n';
@@ -77,7 +78,9 @@ describe('wiring carried into the plan', () => {
 
   it('keeps the filter of each requirement', () => {
     const app = compileAt(project(files)).services.find((s) => s.role === 'app')!;
-    expect(app.requires).toEqual([{ endpoint: 'mysql', name: 'mysql.db.shop.default', filter: { az: 'us-east-*', tier: 'gold' }, liveupdate: undefined }]);
+    expect(app.requires).toEqual([
+      { endpoint: 'mysql', name: 'mysql.db.shop.default', filter: { az: 'us-east-*', tier: 'gold' }, liveupdate: undefined },
+    ]);
   });
 
   it("lets an endpoint's attributes override its service's, key by key", () => {
@@ -91,24 +94,56 @@ describe('documents refused, naming file, line, key path and what was expected',
 
   it.each([
     ['an unknown top-level key', `${web}comand: true\n`, /web\/scs\.yaml:5 comand: unknown key \(did you mean "command"\?\)/],
-    ['an unknown key in an endpoint', 'from: scs-base:busybox\nprovides:\n  http: { port: 8080, protocl: tcp }\n', /web\/scs\.yaml:3 provides\.http\.protocl: unknown key \(did you mean "protocol"\?\)/],
-    ['an unknown key in the healthcheck', `${web}healthcheck:\n  test: "true"\n  intervall: 5s\n`, /web\/scs\.yaml:7 healthcheck\.intervall: unknown key \(did you mean "interval"\?\)/],
-    ['an unknown key in a build step', 'from: scs-base:busybox\nbuild:\n  - { run: "true", user: root }\n', /web\/scs\.yaml:3 build\.0: expected a build step/],
+    [
+      'an unknown key in an endpoint',
+      'from: scs-base:busybox\nprovides:\n  http: { port: 8080, protocl: tcp }\n',
+      /web\/scs\.yaml:3 provides\.http\.protocl: unknown key \(did you mean "protocol"\?\)/,
+    ],
+    [
+      'an unknown key in the healthcheck',
+      `${web}healthcheck:\n  test: "true"\n  intervall: 5s\n`,
+      /web\/scs\.yaml:7 healthcheck\.intervall: unknown key \(did you mean "interval"\?\)/,
+    ],
+    [
+      'an unknown key in a build step',
+      'from: scs-base:busybox\nbuild:\n  - { run: "true", user: root }\n',
+      /web\/scs\.yaml:3 build\.0: expected a build step/,
+    ],
     ['a list at the top level', '- from: scs-base:busybox\n', /web\/scs\.yaml: expected keys and values at the top level, found a list$/],
-    ['an endpoint name over 63 characters', `from: scs-base:busybox\nprovides:\n  ${'h'.repeat(64)}: { port: 1 }\n`, /web\/scs\.yaml:3 provides\.h{64}: expected a name like "http" of at most 63 characters/],
+    [
+      'an endpoint name over 63 characters',
+      `from: scs-base:busybox\nprovides:\n  ${'h'.repeat(64)}: { port: 1 }\n`,
+      /web\/scs\.yaml:3 provides\.h{64}: expected a name like "http" of at most 63 characters/,
+    ],
   ])('scs.yaml with %s', (_, manifest, message) => {
     const dir = project({ 'scs-stack.yaml': stack, 'web/scs.yaml': manifest });
     expect(() => compileAt(dir)).toThrow(message);
   });
 
   it.each([
-    ['an unknown top-level key', `${stack}enviroment: prod\n`, /scs-stack\.yaml:5 enviroment: unknown key \(did you mean "environment"\?\)/],
-    ['an unknown key in a wiring', `${stack}    requires:\n      http: { role: db, filtr: {} }\n`, /scs-stack\.yaml:6 services\.web\.requires\.http\.filtr: unknown key \(did you mean "filter"\?\)/],
+    [
+      'an unknown top-level key',
+      `${stack}enviroment: prod\n`,
+      /scs-stack\.yaml:5 enviroment: unknown key \(did you mean "environment"\?\)/,
+    ],
+    [
+      'an unknown key in a wiring',
+      `${stack}    requires:\n      http: { role: db, filtr: {} }\n`,
+      /scs-stack\.yaml:6 services\.web\.requires\.http\.filtr: unknown key \(did you mean "filter"\?\)/,
+    ],
     ['a list at the top level', '- name: shop\n', /scs-stack\.yaml: expected keys and values at the top level, found a list$/],
     ['text at the top level', 'name shop\n', /scs-stack\.yaml: expected keys and values at the top level, found the text "name shop"$/],
-    ['a role over 63 characters', `name: shop\nservices:\n  ${'w'.repeat(64)}:\n    image: ./web\n`, /scs-stack\.yaml:3 services\.w{64}: expected a name like "web" of at most 63 characters/],
+    [
+      'a role over 63 characters',
+      `name: shop\nservices:\n  ${'w'.repeat(64)}:\n    image: ./web\n`,
+      /scs-stack\.yaml:3 services\.w{64}: expected a name like "web" of at most 63 characters/,
+    ],
     // A DNS TXT string holds at most 255 bytes: "az=" and 253 more is one too many.
-    ['an attribute over 255 bytes as key=value', `${stack}    attributes: { az: ${'a'.repeat(253)} }\n`, /scs-stack\.yaml:5 services\.web\.attributes: attribute "az" is 256 bytes as "key=value" in UTF-8; a DNS TXT string holds at most 255$/],
+    [
+      'an attribute over 255 bytes as key=value',
+      `${stack}    attributes: { az: ${'a'.repeat(253)} }\n`,
+      /scs-stack\.yaml:5 services\.web\.attributes: attribute "az" is 256 bytes as "key=value" in UTF-8; a DNS TXT string holds at most 255$/,
+    ],
   ])('scs-stack.yaml with %s', (_, text, message) => {
     const dir = project({ 'scs-stack.yaml': text, 'web/scs.yaml': web });
     expect(() => compileAt(dir)).toThrow(message);
@@ -131,18 +166,38 @@ describe('the words of each refusal', () => {
     [ImageManifestSchema, { ...img, env: { X: [1] } }, 'env.X: expected a string, number or boolean'],
     [ImageManifestSchema, { ...img, env: 'X=1' }, 'env: expected a map of variable names to values'],
     [ImageManifestSchema, { ...img, healthcheck: { test: 'x', interval: 5 } }, 'healthcheck.interval: expected a duration like "5s"'],
-    [ImageManifestSchema, { ...img, healthcheck: { test: 'x', timeout: '5 s' } }, 'healthcheck.timeout: expected a duration like "500ms", "5s" or "2m"'],
+    [
+      ImageManifestSchema,
+      { ...img, healthcheck: { test: 'x', timeout: '5 s' } },
+      'healthcheck.timeout: expected a duration like "500ms", "5s" or "2m"',
+    ],
     [StackSchema, st({ image: 7 }), 'services.web.image: expected a folder like "./web"'],
     [StackSchema, st({ provides: { Bad_: {} } }), `services.web.provides.Bad_: expected a name like "http" ${NAME}`],
     [StackSchema, st({ requires: { Bad_: { role: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
     [StackSchema, st({ requires: { db: { role: 7 } } }), 'services.web.requires.db.role: expected a name like "db"'],
-    [StackSchema, st({ requires: { db: { role: 'db', service: 'Bad_' } } }), `services.web.requires.db.service: expected a name like "blog" ${NAME}`],
-    [StackSchema, st({ requires: { db: { role: 'db', environment: 'Bad_' } } }), `services.web.requires.db.environment: expected a name like "prod" ${NAME}`],
-    [StackSchema, st({ requires: { db: { role: 'db', endpoint: 'Bad_' } } }), `services.web.requires.db.endpoint: expected a name like "mysql" ${NAME}`],
+    [
+      StackSchema,
+      st({ requires: { db: { role: 'db', service: 'Bad_' } } }),
+      `services.web.requires.db.service: expected a name like "blog" ${NAME}`,
+    ],
+    [
+      StackSchema,
+      st({ requires: { db: { role: 'db', environment: 'Bad_' } } }),
+      `services.web.requires.db.environment: expected a name like "prod" ${NAME}`,
+    ],
+    [
+      StackSchema,
+      st({ requires: { db: { role: 'db', endpoint: 'Bad_' } } }),
+      `services.web.requires.db.endpoint: expected a name like "mysql" ${NAME}`,
+    ],
     [StackSchema, st({ volumes: { Bad_: { method: 'named' } } }), `services.web.volumes.Bad_: expected a name like "data" ${NAME}`],
     [StackSchema, st({ volumes: { data: { method: 'named', name: '-x' } } }), 'services.web.volumes.data.name: expected a volume name'],
     [StackSchema, st({ volumes: { data: { method: 'local', path: 7 } } }), 'services.web.volumes.data.path: expected a host path'],
-    [StackSchema, st({ volumes: { data: { method: 'nfs' } } }), 'services.web.volumes.data.method: expected a volume like {method: named} or {method: local, path: ./data}'],
+    [
+      StackSchema,
+      st({ volumes: { data: { method: 'nfs' } } }),
+      'services.web.volumes.data.method: expected a volume like {method: named} or {method: local, path: ./data}',
+    ],
     [StackSchema, st({ network: { method: 'overlay' } }), 'services.web.network.method: expected "bridge" or "host"'],
     [StackSchema, st({ restart: 'never' }), 'services.web.restart: expected no, on-failure, always or unless-stopped'],
     [StackSchema, st({}, { name: 'Bad_' }), `name: expected a name like "blog" ${NAME}`],
@@ -179,7 +234,15 @@ describe('the words of each refusal', () => {
         },
       },
     });
-    expect(v.parse(ImageManifestSchema, { from: 'x', provides: { http: { port: 1 } }, requires: { db: null }, env: { N: 1, B: true }, healthcheck: { test: 'x' } })).toEqual({
+    expect(
+      v.parse(ImageManifestSchema, {
+        from: 'x',
+        provides: { http: { port: 1 } },
+        requires: { db: null },
+        env: { N: 1, B: true },
+        healthcheck: { test: 'x' },
+      }),
+    ).toEqual({
       from: 'x',
       build: [],
       provides: { http: { port: 1, protocol: 'tcp' } },
@@ -193,7 +256,12 @@ describe('the words of each refusal', () => {
 
 describe('published JSON Schemas', () => {
   const published = (file: string) => JSON.parse(readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8'));
-  const image = { from: 'scs-base:busybox', provides: { http: { port: 8080 } }, requires: { db: null }, healthcheck: { test: ['true'], retries: 2 } };
+  const image = {
+    from: 'scs-base:busybox',
+    provides: { http: { port: 8080 } },
+    requires: { db: null },
+    healthcheck: { test: ['true'], retries: 2 },
+  };
   const stack = {
     name: 'shop',
     services: {
@@ -208,7 +276,8 @@ describe('published JSON Schemas', () => {
   };
 
   it('match the valibot schemas (run npm run schemas after changing them)', () => {
-    for (const [file, schema] of Object.entries(manifestJsonSchemas())) expect(published(file), file).toEqual(JSON.parse(JSON.stringify(schema)));
+    for (const [file, schema] of Object.entries(manifestJsonSchemas()))
+      expect(published(file), file).toEqual(JSON.parse(JSON.stringify(schema)));
   });
 
   it('accept well-formed manifests, including the example stack', () => {
@@ -216,7 +285,8 @@ describe('published JSON Schemas', () => {
     expect(schemaProblems(published('scs-stack.schema.json'), stack)).toEqual([]);
     const example = (path: string) => load(readFileSync(new URL(`../../examples/hello/${path}`, import.meta.url), 'utf8'));
     expect(schemaProblems(published('scs-stack.schema.json'), example('scs-stack.yaml'))).toEqual([]);
-    for (const role of ['web', 'client']) expect(schemaProblems(published('scs.schema.json'), example(`${role}/scs.yaml`)), role).toEqual([]);
+    for (const role of ['web', 'client'])
+      expect(schemaProblems(published('scs.schema.json'), example(`${role}/scs.yaml`)), role).toEqual([]);
   });
 
   // Regenerating the files cannot make these pass: they fail if the valibot schemas stop refusing.
@@ -226,10 +296,22 @@ describe('published JSON Schemas', () => {
     ['scs.schema.json', '$.healthcheck.intervall: unknown key', { ...image, healthcheck: { test: 'true', intervall: '1s' } }],
     ['scs-stack.schema.json', '$.enviroment: unknown key', { ...stack, enviroment: 'prod' }],
     ['scs-stack.schema.json', '$.services.web.imag: unknown key', { ...stack, services: { web: { ...stack.services.web, imag: './x' } } }],
-    ['scs-stack.schema.json', '$.services.web.requires.db.filtr: unknown key', { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'db', filtr: {} } } } } }],
-    ['scs-stack.schema.json', '$.services.web.network.mode: unknown key', { ...stack, services: { web: { ...stack.services.web, network: { method: 'host', mode: 'x' } } } }],
+    [
+      'scs-stack.schema.json',
+      '$.services.web.requires.db.filtr: unknown key',
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'db', filtr: {} } } } } },
+    ],
+    [
+      'scs-stack.schema.json',
+      '$.services.web.network.mode: unknown key',
+      { ...stack, services: { web: { ...stack.services.web, network: { method: 'host', mode: 'x' } } } },
+    ],
     ['scs-stack.schema.json', '$.name: longer than 63', { ...stack, name: 'n'.repeat(64) }],
-    ['scs-stack.schema.json', '$.services.web.requires.db.role: longer than 63', { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'r'.repeat(64) } } } } }],
+    [
+      'scs-stack.schema.json',
+      '$.services.web.requires.db.role: longer than 63',
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'r'.repeat(64) } } } } },
+    ],
   ])('%s finds "%s"', (file, problem, document) => {
     expect(schemaProblems(published(file), document)).toContain(problem);
   });

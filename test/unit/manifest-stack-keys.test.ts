@@ -1,7 +1,7 @@
 // The stack file's shared keys: top-level `x-` extensions with anchors, a stack-level `env`, and
 // secrets from files (mounted read-only, never in the plan beyond their host path).
 
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ function project(files: Record<string, string>): string {
 }
 
 const image = 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n';
-const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+const compileAt = (dir: string, ...files: string[]) =>
+  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 const SECRET = 'correct horse battery staple';
 const IDENTITY = { stack: 'shop', environment: 'default', project: 'host-1', host: 'host-1' };
 
@@ -60,17 +61,24 @@ describe('top-level x- keys', () => {
 describe('stack-level env', () => {
   it('reaches every service, a service’s own env wins, and an overlay can change it', () => {
     const dir = project({
-      'scs-stack.yaml': 'name: shop\nenv: { TZ: UTC, LOG_LEVEL: info }\nservices:\n  a:\n    image: ./img\n  b:\n    image: ./img\n    env: { LOG_LEVEL: debug }\n',
+      'scs-stack.yaml':
+        'name: shop\nenv: { TZ: UTC, LOG_LEVEL: info }\nservices:\n  a:\n    image: ./img\n  b:\n    image: ./img\n    env: { LOG_LEVEL: debug }\n',
       'prod.yaml': 'env: { TZ: Europe/Paris }\n',
       'img/scs.yaml': image,
     });
     const env = (plan: ReturnType<typeof compileAt>) => Object.fromEntries(plan.services.map((s) => [s.role, s.container.env]));
     expect(env(compileAt(dir))).toMatchObject({ a: { TZ: 'UTC', LOG_LEVEL: 'info' }, b: { TZ: 'UTC', LOG_LEVEL: 'debug' } });
-    expect(env(compileAt(dir, 'scs-stack.yaml', 'prod.yaml'))).toMatchObject({ a: { TZ: 'Europe/Paris', LOG_LEVEL: 'info' }, b: { TZ: 'Europe/Paris', LOG_LEVEL: 'debug' } });
+    expect(env(compileAt(dir, 'scs-stack.yaml', 'prod.yaml'))).toMatchObject({
+      a: { TZ: 'Europe/Paris', LOG_LEVEL: 'info' },
+      b: { TZ: 'Europe/Paris', LOG_LEVEL: 'debug' },
+    });
   });
 
   it('cannot override where a service runs', () => {
-    const dir = project({ 'scs-stack.yaml': 'name: shop\nenv: { SCS_ROLE: evil }\nservices:\n  a:\n    image: ./img\n', 'img/scs.yaml': image });
+    const dir = project({
+      'scs-stack.yaml': 'name: shop\nenv: { SCS_ROLE: evil }\nservices:\n  a:\n    image: ./img\n',
+      'img/scs.yaml': image,
+    });
     expect(compileAt(dir).services[0]!.container.env.SCS_ROLE).toBe('a');
   });
 
@@ -127,16 +135,27 @@ describe('secrets', () => {
 
   it('leave image tags as they were without secrets', () => {
     const withSecrets = compileAt(project(files));
-    const without = compileAt(project({ 'scs-stack.yaml': 'name: shop\nservices:\n  a:\n    image: ./img\n  b:\n    image: ./img\n', 'img/scs.yaml': image }));
+    const without = compileAt(
+      project({ 'scs-stack.yaml': 'name: shop\nservices:\n  a:\n    image: ./img\n  b:\n    image: ./img\n', 'img/scs.yaml': image }),
+    );
     expect(withSecrets.services.map((s) => s.image.tag)).toEqual(without.services.map((s) => s.image.tag));
   });
 
   it.each([
     ['secrets:\n  db-password: ./secrets/db\n', /over\.yaml:2 secrets\.db-password: expected \{file: PATH\}/],
     ['secrets:\n  db-password: { path: ./secrets/db }\n', /over\.yaml:2 secrets\.db-password\.path: unknown key/],
-    ['secrets:\n  db-password: { file: ./secrets/nothing }\n', /over\.yaml:2 secrets\.db-password\.file: no such file \.\/secrets\/nothing/],
-    ['secrets:\n  db-password: { file: ./secrets }\n', /over\.yaml:2 secrets\.db-password\.file: expected a file, but \.\/secrets .* is not one/],
-    ['services:\n  b:\n    secrets:\n      api-key: { file: ./none }\n', /over\.yaml:4 services\.b\.secrets\.api-key\.file: no such file \.\/none/],
+    [
+      'secrets:\n  db-password: { file: ./secrets/nothing }\n',
+      /over\.yaml:2 secrets\.db-password\.file: no such file \.\/secrets\/nothing/,
+    ],
+    [
+      'secrets:\n  db-password: { file: ./secrets }\n',
+      /over\.yaml:2 secrets\.db-password\.file: expected a file, but \.\/secrets .* is not one/,
+    ],
+    [
+      'services:\n  b:\n    secrets:\n      api-key: { file: ./none }\n',
+      /over\.yaml:4 services\.b\.secrets\.api-key\.file: no such file \.\/none/,
+    ],
     ['secrets:\n  "../escape": { file: ./secrets/db }\n', /over\.yaml:2 secrets\.\.\.\/escape: expected a secret name like "db-password"/],
   ])('explain a mistake: %j', (overlay, message) => {
     const dir = project({ ...files, 'over.yaml': overlay });

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,13 +17,19 @@ function project(files: Record<string, string>): string {
 }
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: httpd -f -p 8080\n';
-const app = 'from: scs-base:busybox\nbuild:\n  - copy: app.sh /app.sh\nrequires:\n  http: { liveupdate: sh /reload.sh }\ncommand: [sh, /app.sh]\n';
-const stack = 'name: shop\nenvironment: prod\nservices:\n  app:\n    image: ./app\n    requires:\n      http: { role: web }\n  web:\n    image: ./web\n';
-const compileAt = (dir: string, ...files: string[]) => compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+const app =
+  'from: scs-base:busybox\nbuild:\n  - copy: app.sh /app.sh\nrequires:\n  http: { liveupdate: sh /reload.sh }\ncommand: [sh, /app.sh]\n';
+const stack =
+  'name: shop\nenvironment: prod\nservices:\n  app:\n    image: ./app\n    requires:\n      http: { role: web }\n  web:\n    image: ./web\n';
+const compileAt = (dir: string, ...files: string[]) =>
+  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 
 describe('overlays', () => {
   it('merge maps, replace lists and scalars, and delete on null', () => {
-    expect(deepMerge({ a: { b: 1, c: [1, 2] }, d: 'x', e: 1 }, { a: { c: [3] }, d: 'y', e: null })).toEqual({ a: { b: 1, c: [3] }, d: 'y' });
+    expect(deepMerge({ a: { b: 1, c: [1, 2] }, d: 'x', e: 1 }, { a: { c: [3] }, d: 'y', e: null })).toEqual({
+      a: { b: 1, c: [3] },
+      d: 'y',
+    });
   });
 });
 
@@ -33,7 +39,9 @@ describe('compile', () => {
     const plan = compileAt(dir);
     expect(plan.services.map((s) => s.role)).toEqual(['web', 'app']);
     expect(plan.services[0]!.provides).toMatchObject([{ name: 'http.web.shop.prod', port: 8080 }]);
-    expect(plan.services[1]!.requires).toMatchObject([{ endpoint: 'http', name: 'http.web.shop.prod', liveupdate: ['/bin/sh', '-c', 'sh /reload.sh'] }]);
+    expect(plan.services[1]!.requires).toMatchObject([
+      { endpoint: 'http', name: 'http.web.shop.prod', liveupdate: ['/bin/sh', '-c', 'sh /reload.sh'] },
+    ]);
     expect(plan.services[1]!.image.dockerfile).toContain('COPY app.sh /app.sh');
   });
 
@@ -62,24 +70,39 @@ describe('compile', () => {
 
   it.each([
     [{ 'over.yaml': 'services:\n  web:\n    imag: ./web\n' }, /over\.yaml:3 services\.web\.imag: unknown key \(did you mean "image"\?\)/],
-    [{ 'over.yaml': 'services:\n  app:\n    requires:\n      http: { role: Web_Server }\n' }, /over\.yaml:4 services\.app\.requires\.http\.role: expected a name like "db"/],
-    [{ 'over.yaml': 'services:\n  app:\n    requires: null\n' }, /services\.app\.requires: the image requires "http": say which role provides it/],
+    [
+      { 'over.yaml': 'services:\n  app:\n    requires:\n      http: { role: Web_Server }\n' },
+      /over\.yaml:4 services\.app\.requires\.http\.role: expected a name like "db"/,
+    ],
+    [
+      { 'over.yaml': 'services:\n  app:\n    requires: null\n' },
+      /services\.app\.requires: the image requires "http": say which role provides it/,
+    ],
     [{ 'over.yaml': 'services:\n  web:\n    image: ./nowhere\n' }, /over\.yaml:3 services\.web\.image: no scs\.yaml in \.\/nowhere/],
-    [{ 'over.yaml': 'services:\n  web:\n    provides:\n      https: {}\n' }, /services\.web\.provides\.https: the image \.\/web does not provide "https" \(it provides: http\)/],
+    [
+      { 'over.yaml': 'services:\n  web:\n    provides:\n      https: {}\n' },
+      /services\.web\.provides\.https: the image \.\/web does not provide "https" \(it provides: http\)/,
+    ],
   ])('explains a mistake: %j', (extra, message) => {
     const dir = project({ 'scs-stack.yaml': stack, 'web/scs.yaml': web, 'app/scs.yaml': app, 'app/app.sh': '', ...extra });
     expect(() => compileAt(dir, 'scs-stack.yaml', 'over.yaml')).toThrow(message);
   });
 
   it('names the image manifest, line and key when it is wrong', () => {
-    const dir = project({ 'scs-stack.yaml': stack, 'web/scs.yaml': `${web}healthcheck:\n  test: true\n  retries: 0\n`, 'app/scs.yaml': app, 'app/app.sh': '' });
+    const dir = project({
+      'scs-stack.yaml': stack,
+      'web/scs.yaml': `${web}healthcheck:\n  test: true\n  retries: 0\n`,
+      'app/scs.yaml': app,
+      'app/app.sh': '',
+    });
     expect(() => compileAt(dir)).toThrow(/web\/scs\.yaml:6 healthcheck\.test: expected a command/);
   });
 
   it('finds a dependency cycle', () => {
     const both = 'from: scs-base:busybox\nprovides:\n  http: { port: 80 }\nrequires:\n  http: {}\n';
     const dir = project({
-      'scs-stack.yaml': 'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n',
+      'scs-stack.yaml':
+        'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n',
       'x/scs.yaml': both,
     });
     expect(() => compileAt(dir)).toThrow(ConfigError);

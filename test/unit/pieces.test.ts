@@ -3,7 +3,7 @@ import { parseHostPort } from '../../src/address.ts';
 import { CoalescingRunner } from '../../src/agent/coalesce.ts';
 import { requireEnv } from '../../src/agent/env.ts';
 import { Backoff } from '../../src/client/backoff.ts';
-import { applyChange, reconcile, type Endpoint } from '../../src/client/view.ts';
+import { applyChange, type Endpoint, reconcile } from '../../src/client/view.ts';
 import { parseDuration } from '../../src/duration.ts';
 import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
 
@@ -40,7 +40,10 @@ describe('line framing', () => {
 
 describe('views', () => {
   it('reconciles by what endpoints are, not by their ids', () => {
-    const view = new Map([['p1', endpoint('p1', '10.0.0.5')], ['p2', endpoint('p2', '10.0.0.6')]]);
+    const view = new Map([
+      ['p1', endpoint('p1', '10.0.0.5')],
+      ['p2', endpoint('p2', '10.0.0.6')],
+    ]);
     const change = reconcile(view, [endpoint('p9', '10.0.0.5'), endpoint('p10', '10.0.0.7')]);
     expect(change.add.map((e) => e.host)).toEqual(['10.0.0.7']);
     expect(change.drop.map((e) => e.host)).toEqual(['10.0.0.6']);
@@ -62,7 +65,12 @@ describe('views', () => {
 
 describe('require environment', () => {
   it('lists endpoints in order and names the first', () => {
-    expect(requireEnv('mysql-main', [{ host: '10.0.0.5', port: 3306 }, { host: '::1', port: 3307 }])).toEqual({
+    expect(
+      requireEnv('mysql-main', [
+        { host: '10.0.0.5', port: 3306 },
+        { host: '::1', port: 3307 },
+      ]),
+    ).toEqual({
       SCS_REQUIRE_MYSQL_MAIN: '10.0.0.5:3306;[::1]:3307',
       SCS_REQUIRE_MYSQL_MAIN_HOST: '10.0.0.5',
       SCS_REQUIRE_MYSQL_MAIN_PORT: '3306',

@@ -5,18 +5,18 @@ import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, ProtocolError } from '../../src/protocol/errors.ts';
-import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
 import { describeIssues } from '../../src/protocol/fields.ts';
+import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
 import {
   isRequestOp,
   listReplySchema,
   provideReplySchema,
   pushSchema,
+  type RequestOp,
   replyPartSchema,
   replySchema,
   requestSchemas,
   welcomeSchema,
-  type RequestOp,
 } from '../../src/protocol/messages.ts';
 
 /** The reply text for a request, or its parsed form when it is accepted. */
@@ -34,7 +34,10 @@ describe('requests accepted', () => {
       ok: true,
       output: { op: 'provide', id: 1, name: 'mysql.db.blog.default', host: '10.0.0.5', port: 3306, protocol: 'tcp', attrs: {} },
     });
-    expect(check('require', { id: 1, name: 'a.b.c' })).toEqual({ ok: true, output: { op: 'require', id: 1, name: 'a.b.c.default', attrs: {} } });
+    expect(check('require', { id: 1, name: 'a.b.c' })).toEqual({
+      ok: true,
+      output: { op: 'require', id: 1, name: 'a.b.c.default', attrs: {} },
+    });
   });
 
   it.each([
@@ -87,9 +90,17 @@ describe('requests refused, with the reason', () => {
     ['provide', { ...provide, protocol: 'sctp' }, 'protocol: expected "tcp" or "udp"'],
     ['provide', { ...provide, attrs: 'az=a' }, 'attrs: expected an object of attribute strings like {"az": "us-east-1a"}'],
     ['provide', { ...provide, attrs: { az: 1 } }, 'attrs.az: expected a string value'],
-    ['provide', { ...provide, attrs: { '-az': 'a' } }, 'attrs.-az: expected an attribute key of letters, digits, ".", "_" or "-" (at most 63)'],
+    [
+      'provide',
+      { ...provide, attrs: { '-az': 'a' } },
+      'attrs.-az: expected an attribute key of letters, digits, ".", "_" or "-" (at most 63)',
+    ],
     ['provide', { ...provide, attrs: { [`a${'b'.repeat(63)}`]: 'a' } }, `attrs.a${'b'.repeat(63)}: expected an attribute key of letters`],
-    ['provide', { ...provide, attrs: { az: 'x'.repeat(253) } }, 'attrs: attribute "az" is 256 bytes as "key=value" in UTF-8; a DNS TXT string holds at most 255'],
+    [
+      'provide',
+      { ...provide, attrs: { az: 'x'.repeat(253) } },
+      'attrs: attribute "az" is 256 bytes as "key=value" in UTF-8; a DNS TXT string holds at most 255',
+    ],
     ['provide', { ...provide, attrs: { az: 'a\nb' } }, 'attrs.az: expected no control characters'],
     ['provide', { ...provide, attrs: { az: 'a\u007f' } }, 'attrs.az: expected no control characters'],
     ['provide', { ...provide, attrs: { az: '\u0000' } }, 'attrs.az: expected no control characters'],
@@ -124,7 +135,8 @@ describe('requests refused, with the reason', () => {
 
 describe('ops', () => {
   it('knows exactly the request ops, and no inherited names', () => {
-    for (const op of ['hello', 'provide', 'unprovide', 'require', 'unrequire', 'list', 'bye', 'ping', 'pong', 'ack']) expect(isRequestOp(op), op).toBe(true);
+    for (const op of ['hello', 'provide', 'unprovide', 'require', 'unrequire', 'list', 'bye', 'ping', 'pong', 'ack'])
+      expect(isRequestOp(op), op).toBe(true);
     for (const op of ['toString', 'constructor', 'changed', 'shutdown', 'HELLO', '', 7, undefined, ['hello'], { toString: () => 'ping' }]) {
       expect(isRequestOp(op), JSON.stringify(op)).toBe(false);
     }

@@ -32,7 +32,13 @@ describe('attribute filters', () => {
 });
 
 describe('stable order', () => {
-  const p = (id: string, host: string, port: number, protocol: 'tcp' | 'udp' = 'tcp'): Provision => ({ id, name: 'x.y.z.w', address: { host, port, protocol }, attributes: {}, owner: 'o' });
+  const p = (id: string, host: string, port: number, protocol: 'tcp' | 'udp' = 'tcp'): Provision => ({
+    id,
+    name: 'x.y.z.w',
+    address: { host, port, protocol },
+    attributes: {},
+    owner: 'o',
+  });
 
   it('orders by host, then port as a number, then protocol, then id', () => {
     const sorted = [p('p1', 'h', 443), p('p2', 'h', 80, 'udp'), p('p3', 'h', 80), p('p4', 'g', 9000), p('p6', 'h', 80), p('p5', 'h', 80)];
@@ -40,15 +46,25 @@ describe('stable order', () => {
     // Every rotation of the input: a comparator that is not a true order shows up in some of them.
     for (let shift = 0; shift < sorted.length; shift++) {
       const input = [...sorted.slice(shift), ...sorted.slice(0, shift)];
-      expect(sortProvisions(input).map((x) => x.id), `rotation ${shift}`).toEqual(expected);
-      expect(sortProvisions([...input].reverse()).map((x) => x.id), `reversed rotation ${shift}`).toEqual(expected);
+      expect(
+        sortProvisions(input).map((x) => x.id),
+        `rotation ${shift}`,
+      ).toEqual(expected);
+      expect(
+        sortProvisions([...input].reverse()).map((x) => x.id),
+        `reversed rotation ${shift}`,
+      ).toEqual(expected);
     }
   });
 
   it('compares addresses as a total order', () => {
     const a = { host: 'h', port: 80, protocol: 'tcp' as const };
     expect(compareAddresses(a, { ...a })).toBe(0);
-    for (const b of [{ ...a, host: 'i' }, { ...a, port: 81 }, { ...a, protocol: 'udp' as const }]) {
+    for (const b of [
+      { ...a, host: 'i' },
+      { ...a, port: 81 },
+      { ...a, protocol: 'udp' as const },
+    ]) {
       expect(compareAddresses(a, b)).toBeLessThan(0);
       expect(compareAddresses(b, a)).toBeGreaterThan(0);
     }
@@ -89,7 +105,9 @@ describe('registry', () => {
     const a = registry.require({ name: MYSQL, filter: {}, owner: 'a' }).requirement;
     const b = registry.require({ name: MYSQL, filter: {}, owner: 'b' }).requirement;
     expect(registry.unrequire(a.id)).toBe(true);
-    expect(registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'p' }).changes.map((c) => c.requirement.id)).toEqual([b.id]);
+    expect(registry.provide({ name: MYSQL, address: at('h'), attributes: {}, owner: 'p' }).changes.map((c) => c.requirement.id)).toEqual([
+      b.id,
+    ]);
     expect(registry.requirementCount).toBe(1);
   });
 
@@ -145,10 +163,17 @@ describe('registry', () => {
   it('keeps changes local to one name with 100,000 provisions and 10,000 requirements', () => {
     const registry = new Registry();
     for (let i = 0; i < 100_000; i++) {
-      registry.provide({ name: `e${i % 1000}.db.blog.prod`, address: at(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`), attributes: { n: String(i) }, owner: 'p' });
+      registry.provide({
+        name: `e${i % 1000}.db.blog.prod`,
+        address: at(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`),
+        attributes: { n: String(i) },
+        owner: 'p',
+      });
     }
     for (let i = 0; i < 10_000; i++) registry.require({ name: `e${i % 1000}.db.blog.prod`, filter: {}, owner: 's' });
-    const { result, steps } = mapSteps(() => registry.provide({ name: 'e7.db.blog.prod', address: at('192.0.2.1'), attributes: {}, owner: 'p' }));
+    const { result, steps } = mapSteps(() =>
+      registry.provide({ name: 'e7.db.blog.prod', address: at('192.0.2.1'), attributes: {}, owner: 'p' }),
+    );
     const { provision, changes } = result;
     expect(changes).toHaveLength(10);
     expect(changes.every((c) => c.requirement.name === 'e7.db.blog.prod' && c.provision === provision)).toBe(true);

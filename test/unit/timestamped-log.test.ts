@@ -8,7 +8,9 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 describe('agent.log lines', () => {
   it('carry the time, level and tag, without ANSI escapes, on every line of a message', () => {
     const date = new Date('2026-11-25T01:02:03.456Z');
-    expect(formatLogLine({ date, type: 'info', tag: 'up', args: ['web is \u001b[32mready\u001b[39m'] })).toBe('2026-11-25T01:02:03.456Z info    [up] web is ready');
+    expect(formatLogLine({ date, type: 'info', tag: 'up', args: ['web is \u001b[32mready\u001b[39m'] })).toBe(
+      '2026-11-25T01:02:03.456Z info    [up] web is ready',
+    );
     expect(formatLogLine({ date, type: 'error', tag: '', args: ['failed:\n  | boom', 2] }).split('\n')).toEqual([
       '2026-11-25T01:02:03.456Z error   failed:',
       '2026-11-25T01:02:03.456Z error     | boom 2',

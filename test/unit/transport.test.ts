@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LineTooLongError } from '../../src/protocol/framing.ts';
+import type { LineTooLongError } from '../../src/protocol/framing.ts';
 import { LineTransport } from '../../src/transport/line-transport.ts';
 import { checkLiveness } from '../../src/transport/liveness.ts';
 
@@ -23,11 +23,15 @@ function open(maxLineBytes = 64, now = () => 0) {
   const lines: string[] = [];
   const tooLong: LineTooLongError[] = [];
   const closed: Array<Error | undefined> = [];
-  const transport = new LineTransport(stream, { maxLineBytes, now, lingerMs: 10 }, {
-    line: (line) => lines.push(line),
-    tooLong: (error) => tooLong.push(error),
-    closed: (error) => closed.push(error),
-  });
+  const transport = new LineTransport(
+    stream,
+    { maxLineBytes, now, lingerMs: 10 },
+    {
+      line: (line) => lines.push(line),
+      tooLong: (error) => tooLong.push(error),
+      closed: (error) => closed.push(error),
+    },
+  );
   return { stream, transport, lines, tooLong, closed };
 }
 

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../src/client/view.ts';
-import { WatchView, type PushPart } from '../../src/client/watch-view.ts';
+import { type PushPart, WatchView } from '../../src/client/watch-view.ts';
 
 const NAME = 'mysql.db.blog.prod';
 const ep = (id: string, host: string): Endpoint => ({ id, name: NAME, host, port: 3306, protocol: 'tcp', attrs: {} });
 const hosts = (endpoints: readonly Endpoint[]) => endpoints.map((e) => e.host);
-const changed = (seq: number, add: Endpoint[], drop: Endpoint[] = [], more?: boolean): PushPart => ({ op: 'changed', sub: 'r1', seq, add, drop, more });
+const changed = (seq: number, add: Endpoint[], drop: Endpoint[] = [], more?: boolean): PushPart => ({
+  op: 'changed',
+  sub: 'r1',
+  seq,
+  add,
+  drop,
+  more,
+});
 const resync = (seq: number, endpoints: Endpoint[], more?: boolean): PushPart => ({ op: 'resync', sub: 'r1', seq, endpoints, more });
 
 /** A view synced on its first snapshot of `endpoints`. */
@@ -18,7 +25,10 @@ function synced(...endpoints: Endpoint[]): WatchView {
 describe('a watch view: snapshots', () => {
   it('tells nothing of the first snapshot; the caller hands it over whole', () => {
     const view = new WatchView();
-    expect(view.snapshot({ sub: 'r1', seq: 3, endpoints: [ep('p2', '10.0.0.6'), ep('p1', '10.0.0.5')] }, 0, 1000)).toEqual({ add: [], drop: [] });
+    expect(view.snapshot({ sub: 'r1', seq: 3, endpoints: [ep('p2', '10.0.0.6'), ep('p1', '10.0.0.5')] }, 0, 1000)).toEqual({
+      add: [],
+      drop: [],
+    });
     expect(hosts(view.endpoints)).toEqual(['10.0.0.5', '10.0.0.6']);
     expect(view.sub).toBe('r1');
     expect(view.seq).toBe(3);

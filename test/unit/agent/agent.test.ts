@@ -27,10 +27,28 @@ afterEach(async () => {
 
 function rig(
   services: ServicePlan[],
-  { engine = new FakeEngine(), disco = new MemoryDisco(engine.calls), debounceMs = 20, waitTimeoutMs = 2000, holdMs = 300, project = 'one', directory = undefined as string | undefined } = {},
+  {
+    engine = new FakeEngine(),
+    disco = new MemoryDisco(engine.calls),
+    debounceMs = 20,
+    waitTimeoutMs = 2000,
+    holdMs = 300,
+    project = 'one',
+    directory = undefined as string | undefined,
+  } = {},
 ): Rig {
   const plan = { ...stackPlan(services), ...(directory ? { directory } : {}) };
-  const agent = new Agent(plan, { engine, client: disco, advertise: '192.0.2.1', waitTimeoutMs, debounceMs, holdMs, logger: quietLogger, disco: 'memory', project });
+  const agent = new Agent(plan, {
+    engine,
+    client: disco,
+    advertise: '192.0.2.1',
+    waitTimeoutMs,
+    debounceMs,
+    holdMs,
+    logger: quietLogger,
+    disco: 'memory',
+    project,
+  });
   agents.push(agent);
   return { engine, disco, agent, directory: plan.directory };
 }
@@ -50,7 +68,10 @@ describe('the agent', () => {
     const { engine, agent } = rig([web(), client()], { debounceMs: 1500 });
     await agent.up();
     const updates: string[] = [];
-    engine.onExec = (_id, _command, env) => (updates.push(env.SCS_REQUIRE_HTTP!), { exitCode: 0, output: '' });
+    engine.onExec = (_id, _command, env) => {
+      updates.push(env.SCS_REQUIRE_HTTP!);
+      return { exitCode: 0, output: '' };
+    };
     engine.calls.length = 0;
     engine.kill('c1');
     await eventually(() => engine.calls.includes('drop http.web.shop.test'), 1000, 'the drop, before the debounce could pass');
@@ -69,7 +90,10 @@ describe('the agent', () => {
     await eventually(() => engine.calls.includes('exec c2'), 2000, 'the update to the new port');
     expect(engine.trace()).toBe('provide http.web.shop.test 192.0.2.1:32769, exec c2');
     await eventually(() => state(directory).services[1]!.requires[0]!.applied[0] === '192.0.2.1:32769', 2000, 'the state file');
-    expect(state(directory).services[1]!.requires[0]).toMatchObject({ current: ['192.0.2.1:32769'], lastUpdate: { action: 'liveupdate', ok: true } });
+    expect(state(directory).services[1]!.requires[0]).toMatchObject({
+      current: ['192.0.2.1:32769'],
+      lastUpdate: { action: 'liveupdate', ok: true },
+    });
   });
 
   it('replaces a dependent whose live update fails, and says why', async () => {
@@ -81,7 +105,9 @@ describe('the agent', () => {
     await eventually(() => engine.calls.includes('start c3'), 2000, 'the replacement');
     await sleep(100);
     // client has no volume: its replacement starts first, and the old one goes once the new one is up.
-    expect(engine.trace()).toBe('kill c1, drop http.web.shop.test, exec c2, create c3, start c3, stop c2, remove c2, rename c3 scs-shop-test-client');
+    expect(engine.trace()).toBe(
+      'kill c1, drop http.web.shop.test, exec c2, create c3, start c3, stop c2, remove c2, rename c3 scs-shop-test-client',
+    );
     expect(envOf(engine, 'client').SCS_REQUIRE_HTTP).toBe('');
     await eventually(() => state(directory).services[1]!.lastStep?.step === 'promote', 2000, 'the state file');
     expect(state(directory).services[1]!.lastStep).toMatchObject({ ok: true, cause: 'replace: liveupdate of http failed (exit 3)' });
@@ -150,7 +176,10 @@ describe('the agent, on one live update per move', () => {
     const { engine, agent } = rig([web(), client()], { holdMs: 1000 });
     await agent.up();
     const updates: string[] = [];
-    engine.onExec = (_id, _command, env) => (updates.push(env.SCS_REQUIRE_HTTP!), { exitCode: 0, output: '' });
+    engine.onExec = (_id, _command, env) => {
+      updates.push(env.SCS_REQUIRE_HTTP!);
+      return { exitCode: 0, output: '' };
+    };
     engine.kill('c1');
     await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop');
     engine.restart('c1', { newPorts: true });
@@ -170,7 +199,10 @@ describe('the agent, on one live update per move', () => {
     const { engine, agent } = rig([web(), db, app], { holdMs: 60_000 });
     await agent.up();
     const updates: string[] = [];
-    engine.onExec = (_id, _command, env) => (updates.push(`http=${env.SCS_REQUIRE_HTTP} sql=${env.SCS_REQUIRE_SQL}`), { exitCode: 0, output: '' });
+    engine.onExec = (_id, _command, env) => {
+      updates.push(`http=${env.SCS_REQUIRE_HTTP} sql=${env.SCS_REQUIRE_SQL}`);
+      return { exitCode: 0, output: '' };
+    };
     engine.kill('c1'); // web: held empty for a minute.
     await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop of web');
     engine.kill('c2');
@@ -182,7 +214,12 @@ describe('the agent, on one live update per move', () => {
 
   it('keeps the held endpoints in a container it replaces meanwhile', async () => {
     const db = service('db', { provides: [{ endpoint: 'sql', port: 3306 }] });
-    const plain = service('plain', { requires: [{ endpoint: 'http', role: 'web' }, { endpoint: 'sql', role: 'db' }] });
+    const plain = service('plain', {
+      requires: [
+        { endpoint: 'http', role: 'web' },
+        { endpoint: 'sql', role: 'db' },
+      ],
+    });
     const { engine, agent } = rig([web(), db, plain], { holdMs: 60_000 });
     await agent.up();
     engine.kill('c1');
@@ -243,7 +280,12 @@ describe('the agent, running', () => {
     const engine = new FakeEngine();
     const disco = new MemoryDisco(engine.calls);
     const first = rig([web()], { engine, disco, project: 'east' });
-    const second = rig([service('db', { provides: [{ endpoint: 'sql', port: 3306 }] })], { engine, disco, project: 'west', directory: first.directory });
+    const second = rig([service('db', { provides: [{ endpoint: 'sql', port: 3306 }] })], {
+      engine,
+      disco,
+      project: 'west',
+      directory: first.directory,
+    });
     await first.agent.up();
     await second.agent.up();
     agents.splice(agents.indexOf(first.agent), 1);
@@ -290,7 +332,9 @@ describe('the agent, replacing a service', () => {
     await agent.up();
     engine.calls.length = 0;
     await agent.apply(stackPlan([web({ volumes: [{ name: 'data', target: '/data' }], env: { GREETING: 'new' } })]));
-    expect(engine.trace()).toBe('drop http.web.shop.test, stop c1, remove c1, create c2, start c2, provide http.web.shop.test 192.0.2.1:32769');
+    expect(engine.trace()).toBe(
+      'drop http.web.shop.test, stop c1, remove c1, create c2, start c2, provide http.web.shop.test 192.0.2.1:32769',
+    );
   });
 
   it('clears away the next container of a replacement an earlier agent did not finish', async () => {

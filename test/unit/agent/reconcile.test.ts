@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../src/agent/plan.ts';
-import { converge, restart, teardown, type DesiredService, type Mode, type ObservedContainer, type ObservedService } from '../../../src/agent/reconcile.ts';
+import {
+  converge,
+  type DesiredService,
+  type Mode,
+  type ObservedContainer,
+  type ObservedService,
+  restart,
+  teardown,
+} from '../../../src/agent/reconcile.ts';
 
 const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
   running: true,
@@ -30,14 +38,21 @@ const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
 const plan = (d: DesiredService, o: ObservedService, mode: Mode = 'supervise') => formatPlan('web', converge(d, o, mode));
 
 const requiring = (current: Record<string, string[]>, liveupdate = true) =>
-  desired({ requires: Object.entries(current).map(([endpoint, endpoints]) => ({ endpoint, current: endpoints, liveupdate, holdingEmpty: false })) });
+  desired({
+    requires: Object.entries(current).map(([endpoint, endpoints]) => ({ endpoint, current: endpoints, liveupdate, holdingEmpty: false })),
+  });
 const configured = (applied: Record<string, string[]>, failed: Record<string, { endpoints: string[]; reason: string }> = {}) =>
   Object.entries(applied).map(([endpoint, endpoints]) => ({ endpoint, applied: endpoints, failed: failed[endpoint] }));
 
 describe('converge', () => {
   it('creates, starts, waits for and provides a service that has no container yet', () => {
     expect(plan(desired(), observed({ container: undefined, ready: false, provisions: 'none' }), 'start')).toBe(
-      ['web: create (no container yet)', 'web: start (no container yet)', 'web: ready (no container yet)', 'web: provide (no container yet)'].join('\n'),
+      [
+        'web: create (no container yet)',
+        'web: start (no container yet)',
+        'web: ready (no container yet)',
+        'web: provide (no container yet)',
+      ].join('\n'),
     );
   });
 
@@ -83,7 +98,9 @@ describe('converge', () => {
       ].join('\n'),
     );
     // Nothing to keep serving: stop-first, as for a container that is not running.
-    expect(plan(startFirst, observed({ container: container({ running: false }), provisions: 'none' }), 'start')).toMatch(/^web: stop \(replace/);
+    expect(plan(startFirst, observed({ container: container({ running: false }), provisions: 'none' }), 'start')).toMatch(
+      /^web: stop \(replace/,
+    );
   });
 
   it('clears away a next container left by a replacement that did not finish, before anything else', () => {
@@ -144,7 +161,9 @@ describe('converge', () => {
     });
     const steps = converge(d, o, 'supervise');
     expect(steps.map((s) => s.kind)).toEqual(['drop', 'stop', 'remove', 'create', 'start', 'ready', 'provide']);
-    expect(new Set(steps.map((s) => s.cause))).toEqual(new Set(['replace: liveupdate of a failed (exit 1); liveupdate of b failed (exit 2)']));
+    expect(new Set(steps.map((s) => s.cause))).toEqual(
+      new Set(['replace: liveupdate of a failed (exit 1); liveupdate of b failed (exit 2)']),
+    );
   });
 
   it('tries the live update again when the endpoints moved on since it failed', () => {
@@ -154,7 +173,11 @@ describe('converge', () => {
   });
 
   it('replaces a container whose image has no live update when what it requires changes', () => {
-    const steps = converge(requiring({ http: ['10.0.0.3:80'] }, false), observed({ requires: configured({ http: ['10.0.0.1:80'] }) }), 'supervise');
+    const steps = converge(
+      requiring({ http: ['10.0.0.3:80'] }, false),
+      observed({ requires: configured({ http: ['10.0.0.1:80'] }) }),
+      'supervise',
+    );
     expect(steps[0]).toEqual({ kind: 'drop', cause: 'replace: http changed and the image has no live update' });
     expect(steps.map((s) => s.kind)).toContain('create');
   });
@@ -180,8 +203,12 @@ describe('converge', () => {
 
 describe('teardown', () => {
   it('drops what a service provides before its container stops', () => {
-    expect(formatPlan('web', teardown(observed()))).toBe(['web: drop (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'));
-    expect(formatPlan('web', teardown(observed({ provisions: 'none' })))).toBe(['web: stop (scs down)', 'web: remove (scs down)'].join('\n'));
+    expect(formatPlan('web', teardown(observed()))).toBe(
+      ['web: drop (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'),
+    );
+    expect(formatPlan('web', teardown(observed({ provisions: 'none' })))).toBe(
+      ['web: stop (scs down)', 'web: remove (scs down)'].join('\n'),
+    );
     expect(teardown(observed({ container: undefined, provisions: 'none' }))).toEqual([]);
   });
 });
@@ -194,7 +221,13 @@ describe('stop and restart', () => {
 
   it('restarts the same container, its endpoints dropped meanwhile', () => {
     expect(formatPlan('web', restart(desired(), observed()))).toBe(
-      ['web: drop (scs restart)', 'web: stop (scs restart)', 'web: start (scs restart)', 'web: ready (scs restart)', 'web: provide (scs restart)'].join('\n'),
+      [
+        'web: drop (scs restart)',
+        'web: stop (scs restart)',
+        'web: start (scs restart)',
+        'web: ready (scs restart)',
+        'web: provide (scs restart)',
+      ].join('\n'),
     );
     expect(restart(desired(), observed({ container: undefined }))).toEqual([]);
   });
