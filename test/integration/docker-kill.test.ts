@@ -47,8 +47,9 @@ describe.skipIf(dockerProblem !== undefined)(
       // The README's way to see a restart: kill the process inside (docker-init passes SIGTERM on).
       await engine.start(id);
       await eventuallyAsync(async () => (await state()).Running, 10_000, 'the container to run again');
-      const result = await engine.exec(id, ['kill', '1'], {});
-      expect(result.exitCode).toBe(0);
+      // The exec's own exit status is a race: it can end with the container it stopped (137).
+      // What matters is what Docker does next.
+      await engine.exec(id, ['kill', '1'], {}).catch(() => undefined);
       await eventuallyAsync(async () => (await restarts()) === 1 && (await state()).Running, 20_000, 'the restart policy to bring it back');
     }, 60_000);
   },

@@ -209,10 +209,11 @@ describe('errors', () => {
 describe('error codes', () => {
   it('are distinct, and every code docs/protocol.md lists is one', () => {
     const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
-    const documented = [...doc.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]!);
+    const documented = [...doc.matchAll(/^\| `([a-z_]+)` +\|/gm)].map((m) => m[1]!);
     const codes: string[] = Object.values(ErrorCode);
     expect(documented.length).toBeGreaterThan(5);
     for (const code of documented) expect(codes).toContain(code);
+    for (const code of codes) expect(documented, `${code} is not in docs/protocol.md`).toContain(code);
     expect(new Set(codes).size).toBe(codes.length);
     for (const code of codes) expect(code).toMatch(/^[a-z]+(_[a-z]+)*$/);
   });
