@@ -2,13 +2,13 @@
 // and `scs disco` takes the new limits from flags and from disco.yaml (item 5).
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
+import { freePort } from '../helpers/ports.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const running: Running[] = [];
@@ -29,14 +29,6 @@ function start(args: string[]): Running {
 }
 
 /** A loopback port that nothing listens on (for now). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 describe('waiting for disco (item 7)', () => {
   it.each([
     ['provide', ['provide', 'mysql.db.blog.prod', '10.0.0.5:3306'], /providing mysql\.db\.blog\.prod/],

@@ -1,13 +1,14 @@
 // The whole client against the real disco server: large replies, settling after a restart in a
 // reconnect order the test controls (through the `dial` option), and a server process that stops.
 
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const NAME = 'mysql.db.blog.prod';
 const cleanup: Array<() => unknown> = [];
@@ -27,14 +28,6 @@ function tcp(target: { host: string; port: number }): Promise<Duplex> {
     const socket = connect(target);
     socket.once('error', reject).once('connect', () => resolve(socket));
   });
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 describe('the client against the real server', () => {

@@ -2,25 +2,14 @@
 // service's container, image and wiring become. Also the build context's files and where a
 // late error points.
 
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextFiles } from '../../src/build-context.ts';
-import { compile } from '../../src/manifest/compile.ts';
 import { loadStack } from '../../src/manifest/load.ts';
 import { deepMerge } from '../../src/manifest/merge.ts';
-
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scs-manifest-plan-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
-const compileAt = (dir: string, ...files: string[]) =>
-  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
+import { compileAt, project } from '../helpers/project.ts';
 
 const api = [
   'from: scs-base:busybox',

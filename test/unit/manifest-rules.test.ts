@@ -2,30 +2,16 @@
 // test noticing: what goes into an image's hash, what a stack's wiring carries into the plan,
 // and which documents are refused, and how.
 
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { load } from 'js-yaml';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { describeIssue } from '../../src/config/yaml.ts';
-import { compile } from '../../src/manifest/compile.ts';
 import { manifestJsonSchemas } from '../../src/manifest/json-schema.ts';
-import { loadStack } from '../../src/manifest/load.ts';
 import { ImageManifestSchema, StackSchema } from '../../src/manifest/schema.ts';
 import { schemaProblems } from '../helpers/json-schema.ts';
+import { compileAt, project } from '../helpers/project.ts';
 
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scs-manifest-rules-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
-
-const compileAt = (dir: string, ...files: string[]) =>
-  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 const tagOf = (dir: string, role: string, ...files: string[]) => compileAt(dir, ...files).services.find((s) => s.role === role)!.image.tag;
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: httpd -f -p 8080\n';

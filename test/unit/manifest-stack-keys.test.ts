@@ -1,26 +1,13 @@
 // The stack file's shared keys: top-level `x-` extensions with anchors, a stack-level `env`, and
 // secrets from files (mounted read-only, never in the plan beyond their host path).
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { containerSpec } from '../../src/agent/spec.ts';
-import { compile } from '../../src/manifest/compile.ts';
-import { loadStack } from '../../src/manifest/load.ts';
-
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scs-manifest-keys-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+import { compileAt, project } from '../helpers/project.ts';
 
 const image = 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n';
-const compileAt = (dir: string, ...files: string[]) =>
-  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 const SECRET = 'correct horse battery staple';
 const IDENTITY = { stack: 'shop', environment: 'default', project: 'host-1', host: 'host-1' };
 

@@ -1,28 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/yaml.ts';
-import { compile } from '../../src/manifest/compile.ts';
-import { loadStack } from '../../src/manifest/load.ts';
 import { deepMerge } from '../../src/manifest/merge.ts';
-
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scs-manifest-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+import { compileAt, project } from '../helpers/project.ts';
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: httpd -f -p 8080\n';
 const app =
   'from: scs-base:busybox\nbuild:\n  - copy: app.sh /app.sh\nrequires:\n  http: { liveupdate: sh /reload.sh }\ncommand: [sh, /app.sh]\n';
 const stack =
   'name: shop\nenvironment: prod\nservices:\n  app:\n    image: ./app\n    requires:\n      http: { role: web }\n  web:\n    image: ./web\n';
-const compileAt = (dir: string, ...files: string[]) =>
-  compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));
 
 describe('overlays', () => {
   it('merge maps, replace lists and scalars, and delete on null', () => {
