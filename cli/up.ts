@@ -113,7 +113,7 @@ export function registerUp(cli: CAC): void {
           logger,
           disco: discoAddress,
           project: projectName,
-          roles: selected.services.length === plan.services.length && roles.length === 0 ? [] : selected.services.map((s) => s.role),
+          roles: roles.length === 0 ? [] : selected.services.map((s) => s.role),
           control,
           ...(embedded ? { dns: embedded.dns } : {}),
         });
