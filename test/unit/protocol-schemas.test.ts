@@ -48,6 +48,9 @@ describe('requests accepted', () => {
     ['provide', { ...provide, port: 1, protocol: 'udp' }],
     ['provide', { ...provide, port: 65535, key: 'k_1-A' }],
     ['provide', { ...provide, attrs: attrs(32, 'x'.repeat(190)) }],
+    // "az=" and 252 bytes: 255, what a DNS TXT string holds, exactly.
+    ['provide', { ...provide, attrs: { az: 'x'.repeat(252) } }],
+    ['provide', { ...provide, attrs: { az: '☃'.repeat(84) } }],
     ['provide', { ...provide, attrs: { [`a${'b'.repeat(62)}`]: 'line one; tab-free' } }],
     ['unprovide', { id: 1, provision: 'p1' }],
     ['unprovide', { id: 1, key: 'k' }],
@@ -130,6 +133,16 @@ describe('requests refused, with the reason', () => {
     expect(parsed.success).toBe(false);
     expect(describeIssues(parsed.issues!)).not.toMatch(/^[^ ]*: /);
     expect(describeIssues([])).toBe('invalid input');
+  });
+});
+
+describe('a request that is not an object', () => {
+  it('is refused as such, by every request schema', () => {
+    for (const [op, schema] of Object.entries(requestSchemas)) {
+      const parsed = v.safeParse(schema, 'provide mysql');
+      expect(parsed.success, op).toBe(false);
+      expect(describeIssues(parsed.issues!), op).toBe('expected a JSON object');
+    }
   });
 });
 
