@@ -122,7 +122,8 @@ export function registerUp(cli: CAC): void {
             if (request.op !== 'up') return agent.control(request.op, request.roles);
             const next = loadPlan({ file: request.files });
             checkRoles(next, request.roles);
-            await buildImages(engine, next, consola.withTag('build'));
+            // Only what this agent will run: the other services may be another host's to build.
+            await buildImages(engine, { ...next, services: agent.targets(next, request.roles) }, consola.withTag('build'));
             await agent.apply(next, request.roles);
           }),
         );
@@ -175,7 +176,7 @@ async function converge(running: AgentState, roles: string[], flags: UpFlags): P
   ]);
   const engine = new Engine();
   await engine.ping();
-  await buildImages(engine, selectServices(plan, [...new Set([...runs, ...roles])]), consola.withTag('build'));
+  await buildImages(engine, selectServices(plan, [...runs]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
   try {
     await callAgent(running.control, { op: 'up', files: [...plan.files], roles: roles.map((r) => r.toLowerCase()) }, (line) =>

@@ -89,15 +89,14 @@ export class Agent {
       if (this.roles.length > 0 && roles.length > 0) this.roles = [...new Set([...this.roles, ...roles])];
       this.plan = plan;
       const wanted = this.selected(plan);
-      // Naming services touches those alone, as Compose's `up web` does; naming none converges all.
-      const targets = roles.length > 0 ? wanted.filter((service) => roles.includes(service.role)) : wanted;
       if (roles.length === 0) {
         for (const runner of [...this.runners].reverse()) {
           if (wanted.some((service) => service.role === runner.role)) continue;
           await this.retire(runner, 'removed from the stack');
+          this.runners.splice(this.runners.indexOf(runner), 1);
         }
       }
-      for (const service of targets) {
+      for (const service of this.targets(plan, roles)) {
         const runner = this.runners.find((r) => r.role === service.role);
         if (!runner) {
           await this.start(this.addRunner(service));
@@ -149,6 +148,14 @@ export class Agent {
     this.save();
   }
 
+  /**
+   * The services `apply(plan, roles)` brings up or replaces, in start order: naming services touches
+   * those alone, as Compose's `up web` does; naming none converges all that this agent runs.
+   */
+  targets(plan: Plan, roles: readonly string[]): ServicePlan[] {
+    return roles.length > 0 ? plan.services.filter((service) => roles.includes(service.role)) : this.selected(plan);
+  }
+
   /** The services this agent runs, in start order. */
   private selected(plan: Plan): ServicePlan[] {
     return this.roles.length === 0 ? plan.services : plan.services.filter((service) => this.roles.includes(service.role));
@@ -180,7 +187,6 @@ export class Agent {
     await runner.stop();
     for (const requirement of runner.facts.requires) await requirement.watch?.close();
     await runner.teardown(cause);
-    if (cause) this.runners.splice(this.runners.indexOf(runner), 1);
   }
 
   /** Watches what it requires (waiting for at least one endpoint of each), then brings it up. */

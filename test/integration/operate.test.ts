@@ -2,7 +2,7 @@
 // one disco, convergence against a running agent, stop, start, restart, and a container lost
 // behind an agent's back.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,15 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
     expect(replaced!.id).not.toBe(client!.id);
     expect((await engine.docker.getContainer(replaced!.id).inspect()).Config.Env).toContain('MODE=changed');
     expect((await containers('web'))[0]!.id).toBe(web!.id);
+
+    // The agent builds only what it runs: a service of the stack that another agent runs, whose
+    // image would not even build here, does not stop `scs up client`.
+    mkdirSync(join(dir, 'broken'), { recursive: true });
+    writeFileSync(join(dir, 'broken/scs.yaml'), 'from: scs-base:busybox\nbuild:\n  - run: exit 3\ncommand: [sleep, "3600"]\n');
+    writeFileSync(join(dir, 'broken.yaml'), 'services:\n  broken:\n    image: ./broken\n');
+    await run('west', 'up', 'client', ...files, '-f', join(dir, 'env.yaml'), '-f', join(dir, 'broken.yaml'));
+    expect((await containers('client'))[0]!.id).toBe(replaced!.id);
+    expect(await containers('broken')).toEqual([]);
 
     // stop keeps the container; start starts the same one; restart keeps it too.
     await run('west', 'stop', 'client');
