@@ -28,7 +28,6 @@ function start(args: string[]): Running {
   return process;
 }
 
-/** A loopback port that nothing listens on (for now). */
 describe('waiting for disco (item 7)', () => {
   it.each([
     ['provide', ['provide', 'mysql.db.blog.prod', '10.0.0.5:3306'], /providing mysql\.db\.blog\.prod/],

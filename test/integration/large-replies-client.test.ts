@@ -32,7 +32,12 @@ describe('large replies through the CLI (needs the new client)', () => {
     await provideMany(await provider(port), 'web.front.shop', 2000, { az: 'us-east-1a' });
     const command = scs(['require', 'web.front.shop', '--json', '--disco', `127.0.0.1:${port}`]);
     running.push(command);
-    const first = await eventually(() => command.stdout.split('\n')[0] || undefined, 15_000, 'the initial snapshot');
+    // The snapshot is one long line: read it once its newline is in, not while it is still arriving.
+    const first = await eventually(
+      () => (command.stdout.includes('\n') ? command.stdout.split('\n')[0] : undefined),
+      15_000,
+      'the initial snapshot',
+    );
     const initial = JSON.parse(first);
     expect(initial.event).toBe('initial');
     expect(initial.endpoints).toHaveLength(2000);
