@@ -89,13 +89,14 @@ export function registerDisco(cli: CAC): void {
         { ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger },
         dnsListen === 'off' ? 'off' : { host: dnsListen.host, port: dnsListen.port, ttl: Math.round(ttlMs / 1000), recursors, zones },
       );
+      const stopped = untilSignal(); // Before the first output, as in `scs provide`.
       logger.info(`listening on tcp ${running.disco}`);
       if (running.dnsAddress) {
         const forwarding = recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : '';
         logger.info(`dns on udp+tcp ${running.dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
       }
 
-      const signal = await untilSignal();
+      const signal = await stopped;
       logger.info(`${signal}: telling clients and shutting down`);
       await running.close();
     });

@@ -18,10 +18,13 @@ export function registerProvide(cli: CAC): void {
       const attrs = parseAttributes(flags.attr);
       const client = await connectDiscoWaiting(flags, `scs provide ${name}`);
       await client.provide({ name, host: address.host, port: address.port, protocol, attrs });
+      // Listening before the line that says we are ready: a script that waits for it and then interrupts
+      // must reach the goodbye, not Node's default SIGINT death.
+      const stopped = untilSignal();
       consola.success(`providing ${name} at ${formatHostPort(address.host, address.port)}/${protocol}`);
       client.on('disconnected', (reason) => consola.warn(`lost disco (${reason}); reconnecting`));
       client.on('connected', ({ resumed }) => consola.info(resumed ? 'disco session resumed' : 'registered again with disco'));
-      await untilSignal();
+      await stopped;
       await client.close();
     });
 }

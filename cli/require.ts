@@ -40,6 +40,7 @@ export function registerRequire(cli: CAC): void {
         print(event);
         exec?.trigger();
       });
+      const stopped = untilSignal(); // Before the first output, as in `scs provide`.
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ event: 'initial', name, endpoints: watch.endpoints })}\n`);
       } else {
@@ -48,7 +49,7 @@ export function registerRequire(cli: CAC): void {
       }
       exec?.trigger();
       client.on('disconnected', (reason) => consola.warn(`lost disco (${reason}); reconnecting`));
-      await untilSignal();
+      await stopped;
       exec?.cancel();
       await exec?.idle();
       await client.close();
