@@ -1,6 +1,7 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
+import { stackNetworkName } from '../src/agent/stack-network.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
@@ -26,6 +27,8 @@ export function registerDown(cli: CAC): void {
         await engine.remove(container.id);
         consola.info(`removed ${container.name}`);
       }
+      const network = stackNetworkName(identity);
+      if (await engine.removeNetwork(network)) consola.info(`removed network ${network}`);
       if (flags.volumes) {
         const roles = state?.roles.length ? new Set(state.roles) : undefined;
         for (const volume of plan.services.filter((s) => !roles || roles.has(s.role)).flatMap((s) => s.container.volumes)) {

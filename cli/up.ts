@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import type { CAC } from 'cac';
 import { type ConsolaInstance, consola } from 'consola';
-import { parseHostPort } from '../src/address.ts';
+import { formatHostPort, parseHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { Plan } from '../src/manifest/compile.ts';
@@ -103,7 +103,18 @@ export function registerUp(cli: CAC): void {
         const control = controlPath(stateDirectory(plan.directory, projectName));
         // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
         mkdirSync(dirname(control), { recursive: true });
-        const agent = new Agent(plan, {
+        // The stack network and the DNS on its gateway come first: containers are created with them.
+        const { placeStack } = await import('../src/agent/placement.ts');
+        const { hostLabel } = await import('../src/agent/identity.ts');
+        const identity = { stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() };
+        let agent: InstanceType<typeof Agent> | undefined;
+        const placed = plan.services.some((service) => service.container.network === 'bridge')
+          ? await placeStack({ engine, plan, identity, discovery: client, localEndpoints: () => agent?.localEndpoints() ?? [], logger })
+          : undefined;
+        const hostDns = placed?.dns;
+        if (hostDns) closers.push(() => hostDns.close());
+        const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
+        agent = new Agent(plan, {
           engine,
           client,
           advertise,
@@ -115,7 +126,9 @@ export function registerUp(cli: CAC): void {
           project: projectName,
           roles: roles.length === 0 ? [] : selected.services.map((s) => s.role),
           control,
-          ...(embedded ? { dns: embedded.dns } : {}),
+          ...(dns ? { dns } : {}),
+          ...(placed ? { placement: placed.placement } : {}),
+          ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
         });
         const controlServer = await serveControl(control, async (request, log) =>
           withLogsTo(log, async () => {

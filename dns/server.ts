@@ -39,6 +39,11 @@ export interface DnsServerOptions {
   cacheEntries: number;
   tcpIdleMs: number;
   logger: ConsolaInstance;
+  /**
+   * Split horizon: queries from addresses that `serves` accepts are answered from `registry` instead
+   * (the host's DNS: its own containers' endpoints at their container addresses, docs/dns.md).
+   */
+  localView?: { registry: RegistryReader; serves(address: string): boolean };
 }
 
 export const defaultDnsOptions: DnsServerOptions = {
@@ -67,7 +72,7 @@ export class DnsServer {
   readonly options: DnsServerOptions;
   readonly cache: ReplyCache;
   private readonly zones: Zone[];
-  private readonly views = new Map<Zone, ZoneView & { version: number }>();
+  private readonly views = new Map<RegistryReader, Map<Zone, ZoneView & { version: number }>>();
   /** Each zone's SOA serial: start time in seconds, plus one for every change the zone shows. */
   private readonly serials = new Map<Zone, number>();
   private udp: UdpSocket | undefined;
@@ -84,6 +89,7 @@ export class DnsServer {
     const start = Math.floor(Date.now() / 1000);
     for (const zone of this.zones) this.serials.set(zone, start);
     registry.addListener((_, provision) => this.touch(provision));
+    this.options.localView?.registry.addListener((_, provision) => this.touch(provision));
   }
 
   /** The SOA serial a zone shows now. */
@@ -198,11 +204,13 @@ export class DnsServer {
         : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
     }
 
-    // Everything but the name that shapes a reply, packed in one number (50 bits: exact in a double).
-    const variant = ((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit;
+    const registry = this.registryFor(peer);
+    const local = registry === this.registry ? 0 : 1;
+    // Everything but the name that shapes a reply, packed in one number (51 bits: exact in a double).
+    const variant = (((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit) * 2 + local;
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
-      const view = this.viewOf(found.zone, this.registry.version);
+      const view = this.viewOf(found.zone, registry);
       const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
       cached = encodeAnswer(query, result, encodeOptions, limit);
@@ -212,12 +220,21 @@ export class DnsServer {
     return personalize(cached, message, query);
   }
 
-  private viewOf(zone: Zone, version: number): ZoneView {
-    const known = this.views.get(zone);
-    if (known && known.version === version) return known;
+  private registryFor(peer: Peer): RegistryReader {
+    const { localView } = this.options;
+    if (!localView) return this.registry;
+    const address = 'tcp' in peer ? peer.tcp.remoteAddress : peer.to.address;
+    return address !== undefined && localView.serves(address) ? localView.registry : this.registry;
+  }
+
+  private viewOf(zone: Zone, registry: RegistryReader): ZoneView {
+    let views = this.views.get(registry);
+    if (!views) this.views.set(registry, (views = new Map()));
+    const known = views.get(zone);
+    if (known && known.version === registry.version) return known;
     const nameServerAddresses = this.options.host === '0.0.0.0' || this.options.host === '::' ? [] : [this.options.host];
-    const view = { ...buildZoneView(zone, this.registry.list(), { nameServerAddresses }), version };
-    this.views.set(zone, view);
+    const view = { ...buildZoneView(zone, registry.list(), { nameServerAddresses }), version: registry.version };
+    views.set(zone, view);
     return view;
   }
 

@@ -7,6 +7,7 @@
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import { LABEL } from '../docker/labels.ts';
+import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { Plan, ServicePlan } from '../manifest/compile.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
@@ -14,7 +15,7 @@ import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
-import { addresses } from './spec.ts';
+import { addresses, type Placement } from './spec.ts';
 import { type AgentState, type RequireRecord, writeState } from './state.ts';
 
 export interface AgentOptions {
@@ -36,6 +37,10 @@ export interface AgentOptions {
   readonly roles?: readonly string[];
   /** Where `scs up`, `stop`, `start` and `restart` reach it, for the state file. */
   readonly control?: string;
+  /** The stack network and the resolver served on it; Docker's default bridge without. */
+  readonly placement?: Placement;
+  /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
+  readonly onChange?: () => void;
 }
 
 export const DEFAULT_HOLD_MS = 1000;
@@ -144,6 +149,9 @@ export class Agent {
       }
     }
     this.stopEvents?.();
+    // A network holds no data: like Compose, down removes it, unless containers still use it.
+    const network = this.options.placement?.network;
+    if (network && (await engine.removeNetwork(network))) logger.info(`removed network ${network}`);
     if (!failed) this.phase = 'stopped';
     this.save();
   }
@@ -173,6 +181,7 @@ export class Agent {
       engine,
       executor: this.executor,
       identity: this.identity,
+      ...(this.options.placement ? { placement: this.options.placement } : {}),
       logger,
       debounceMs,
       holdMs,
@@ -268,7 +277,22 @@ export class Agent {
     };
   }
 
+  /** The endpoints its containers provide, with where each is on the stack network. */
+  localEndpoints(): LocalEndpoint[] {
+    const found: LocalEndpoint[] = [];
+    for (const { facts } of this.runners) {
+      for (const handle of [...facts.provisions, ...(facts.next?.provisions ?? [])]) {
+        const container = this.executor.containerAddressOf(handle);
+        if (!container) continue;
+        const { name, host, port, protocol = 'tcp' } = handle.spec;
+        found.push({ name, advertised: { host, port, protocol }, container });
+      }
+    }
+    return found;
+  }
+
   private save(): void {
     writeState(this.plan.directory, this.state());
+    this.options.onChange?.();
   }
 }

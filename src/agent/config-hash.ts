@@ -22,6 +22,9 @@ export function configHash(spec: ContainerSpec): string {
     labels: sorted(labels),
     publish: sorted(spec.publish),
     network: spec.network,
+    // Only when set, so that containers made before stack networks keep their hash.
+    ...(spec.networkName ? { networkName: spec.networkName } : {}),
+    ...(spec.dns ? { dns: spec.dns } : {}),
     restart: spec.restart,
     mounts: spec.mounts,
   };

@@ -10,8 +10,25 @@ export interface ContainerSpec {
   /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
   publish: Record<string, string>;
   network: 'bridge' | 'host';
+  /** The user-defined network a bridge container joins (the stack network); Docker's default bridge when absent. */
+  networkName?: string;
+  /** The resolver it is created with (docs/dns.md); Docker's own when absent. */
+  dns?: ContainerDns;
   restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
   mounts: Array<{ type: 'volume' | 'bind'; source: string; target: string; readOnly?: boolean }>;
+}
+
+export interface ContainerDns {
+  servers: string[];
+  search: string[];
+  options: string[];
+}
+
+/** A network as containers see it: their gateway is the host. */
+export interface NetworkInfo {
+  gateway: string;
+  /** CIDR, e.g. 172.18.0.0/16. */
+  subnet: string;
 }
 
 export interface ContainerInfo {
@@ -66,4 +83,8 @@ export interface ContainerEngine {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
+  /** Creates the bridge network when it is missing; either way says where its gateway is. */
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo>;
+  /** Removes a network; false when containers still use it (or it is gone already). */
+  removeNetwork(name: string): Promise<boolean>;
 }

@@ -5,12 +5,13 @@ import { mkdirSync } from 'node:fs';
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
+import type { Address } from '../registry/types.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
-import { addresses, containerSpec } from './spec.ts';
+import { addresses, containerSpec, type Placement } from './spec.ts';
 
 export interface ExecutorOptions {
   readonly engine: ContainerEngine;
@@ -21,11 +22,19 @@ export interface ExecutorOptions {
   /** How long an empty set is held back (see urgency.ts): a new container keeps what it holds. */
   readonly holdMs: number;
   readonly identity: AgentIdentity;
+  readonly placement?: Placement;
   readonly logger: ConsolaInstance;
 }
 
 export class Executor {
+  /** Where each endpoint it provided is on the stack network: the host's DNS answers it there to its neighbours. */
+  private readonly containerAddresses = new WeakMap<ProvisionHandle, Address>();
+
   constructor(private readonly options: ExecutorOptions) {}
+
+  containerAddressOf(handle: ProvisionHandle): Address | undefined {
+    return this.containerAddresses.get(handle);
+  }
 
   /** Throws when the step could not be done; a live update that fails is recorded, not thrown. */
   async execute(facts: ServiceFacts, step: Step): Promise<void> {
@@ -142,7 +151,7 @@ export class Executor {
   private async create(facts: ServiceFacts, step: Step, name: string): Promise<string> {
     await this.ensureVolumes(facts);
     const wanted = wantedEndpoints(facts, this.options.holdMs);
-    const spec = { ...containerSpec(facts.plan, this.options.identity, wanted), name };
+    const spec = { ...containerSpec(facts.plan, this.options.identity, wanted, this.options.placement), name };
     const id = await this.options.engine.create(spec);
     const at = new Date().toISOString();
     for (const requirement of facts.requires) {
@@ -226,15 +235,15 @@ export class Executor {
         logger.warn(`${plan.role}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
-      provisions.push(
-        await discovery.provide({
-          name: provide.name,
-          host: advertise,
-          port,
-          protocol: provide.protocol,
-          attrs: { ...provide.attributes },
-        }),
-      );
+      const handle = await discovery.provide({
+        name: provide.name,
+        host: advertise,
+        port,
+        protocol: provide.protocol,
+        attrs: { ...provide.attributes },
+      });
+      if (info.ip) this.containerAddresses.set(handle, { host: info.ip, port: provide.port, protocol: provide.protocol });
+      provisions.push(handle);
       logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(advertise, port)} ${because}`);
     }
     return { provisions, key: provisionKey(runOf(info), plan) };
@@ -246,7 +255,7 @@ export class Executor {
     const wanted = wantedEndpoints(facts, this.options.holdMs);
     const endpoints = addresses(wanted.get(endpoint) ?? []);
     const at = new Date().toISOString();
-    const env = containerSpec(facts.plan, this.options.identity, wanted).env;
+    const env = containerSpec(facts.plan, this.options.identity, wanted, this.options.placement).env;
     let exitCode: number | undefined;
     let output: string;
     try {

@@ -7,7 +7,7 @@ import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
-import { addresses, appliedFromEnv, containerSpec } from './spec.ts';
+import { addresses, appliedFromEnv, containerSpec, type Placement } from './spec.ts';
 import { holdingEmpty } from './urgency.ts';
 
 export async function observeService(
@@ -62,9 +62,15 @@ export async function observeService(
   };
 }
 
-export function desiredService(facts: ServiceFacts, identity: AgentIdentity, holdMs = 0, nowMs = Date.now()): DesiredService {
+export function desiredService(
+  facts: ServiceFacts,
+  identity: AgentIdentity,
+  holdMs = 0,
+  nowMs = Date.now(),
+  placement?: Placement,
+): DesiredService {
   const { plan } = facts;
-  const spec = containerSpec(plan, identity, wantedEndpoints(facts, holdMs, nowMs));
+  const spec = containerSpec(plan, identity, wantedEndpoints(facts, holdMs, nowMs), placement);
   return {
     running: facts.wanted === 'running',
     configHash: spec.labels[LABEL.config]!,

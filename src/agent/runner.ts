@@ -11,7 +11,7 @@ import type { AgentIdentity } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatStep, type Step } from './plan.ts';
 import { converge, type Mode, restart, teardown } from './reconcile.ts';
-import { addresses } from './spec.ts';
+import { addresses, type Placement } from './spec.ts';
 import { urgency } from './urgency.ts';
 
 /** A plan that still has steps after this many passes is not converging: stop and say so. */
@@ -21,6 +21,7 @@ export interface RunnerOptions {
   readonly engine: ContainerEngine;
   readonly executor: Executor;
   readonly identity: AgentIdentity;
+  readonly placement?: Placement;
   readonly logger: ConsolaInstance;
   /** Quiet time that folds a burst of changes into one pass, when the service still works meanwhile. */
   readonly debounceMs: number;
@@ -154,7 +155,7 @@ export class ServiceRunner {
   }
 
   private desired() {
-    return desiredService(this.facts, this.options.identity, this.options.holdMs);
+    return desiredService(this.facts, this.options.identity, this.options.holdMs, Date.now(), this.options.placement);
   }
 
   private observe(mode: Mode) {

@@ -11,6 +11,16 @@ import type { ContainerSpec } from './container-engine.ts';
 import { requireEnv } from './env.ts';
 import { type AgentIdentity, containerLabels } from './identity.ts';
 
+/**
+ * Where the agent puts its bridge containers: the stack network, and the resolver it serves on the
+ * network's gateway (docs/dns.md). Without one, containers join Docker's default bridge, as before.
+ */
+export interface Placement {
+  readonly network: string;
+  /** Absent with `dns: none`, or when the agent could not serve DNS there. */
+  readonly dns?: { readonly address: string; readonly search: readonly string[]; readonly options: readonly string[] };
+}
+
 export const addresses = (endpoints: readonly Endpoint[]) => endpoints.map((e) => formatHostPort(e.host, e.port));
 
 /** `requires`: endpoint → its current endpoints, for every requirement of the plan. */
@@ -18,8 +28,10 @@ export function containerSpec(
   plan: ServicePlan,
   identity: AgentIdentity,
   requires: ReadonlyMap<string, readonly Endpoint[]>,
+  placement?: Placement,
 ): ContainerSpec {
   const env = { ...plan.container.env };
+  if (placement?.dns) env.SCS_DNS = formatHostPort(placement.dns.address, 53);
   for (const requirement of plan.requires) Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
   const publish: Record<string, string> = {};
   for (const provide of plan.provides) publish[`${provide.port}/${provide.protocol}`] = provide.publish ? String(provide.publish) : '';
@@ -30,6 +42,11 @@ export function containerSpec(
     labels: containerLabels(identity, plan.role),
     publish,
     network: plan.container.network,
+    ...(placement && plan.container.network === 'bridge' ? { networkName: placement.network } : {}),
+    // Docker refuses a resolver for a container on the host's network: it has the host's.
+    ...(placement?.dns && plan.container.network === 'bridge'
+      ? { dns: { servers: [placement.dns.address], search: [...placement.dns.search], options: [...placement.dns.options] } }
+      : {}),
     restart: plan.container.restart,
     mounts: [
       ...plan.container.volumes.map((volume) => ({

@@ -12,6 +12,7 @@ import type {
   ContainerSpec,
   ContainerSummary,
   ExecResult,
+  NetworkInfo,
 } from '../agent/container-engine.ts';
 import { contextFiles } from '../build-context.ts';
 import { LABEL } from './labels.ts';
@@ -146,7 +147,8 @@ export class Engine implements ContainerEngine {
         // docker-init as PID 1 forwards signals and reaps zombies: programs that ignore SIGTERM as
         // PID 1 (shells, busybox httpd) still stop at once, and `kill -HUP 1` still reaches them.
         Init: true,
-        NetworkMode: spec.network,
+        NetworkMode: spec.network === 'host' ? 'host' : (spec.networkName ?? 'bridge'),
+        ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options } : {}),
         PortBindings: bindings,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
         Mounts: spec.mounts.map((mount) => ({
@@ -344,6 +346,40 @@ export class Engine implements ContainerEngine {
     };
     stream.on('end', end).on('close', end).on('error', end);
     return () => stream.destroy();
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo> {
+    const read = async () => {
+      const network = (await this.docker.getNetwork(name).inspect()) as {
+        IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
+      };
+      const config = network.IPAM?.Config?.find((each) => each.Gateway && each.Subnet && !each.Subnet.includes(':'));
+      if (!config) throw new Error(`network ${name} has no IPv4 gateway`);
+      return { gateway: config.Gateway!, subnet: config.Subnet! };
+    };
+    try {
+      return await read();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+    } catch (error) {
+      // Another agent of this stack on the same daemon made it first: use theirs.
+      if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    }
+    return await read();
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).remove();
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 403 || status === 409) return false;
+      throw error;
+    }
   }
 
   /** The host's address on the default bridge: where containers reach ports published on this host. */

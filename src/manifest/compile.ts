@@ -86,9 +86,14 @@ export interface Plan {
   readonly files: readonly string[];
   readonly disco: string | undefined;
   readonly advertise: string | undefined;
+  /** DNS for the containers: `none`, or where names outside scs's zones go (the host's resolvers when absent). */
+  readonly dns?: 'none' | { readonly upstreams: readonly string[] | undefined };
   /** In start order. */
   readonly services: ServicePlan[];
 }
+
+/** `same` publishes the container's port as the host port: A records then work with the image's port. */
+const publishedPort = (publish: number | 'same' | undefined, port: number) => (publish === 'same' ? port : publish);
 
 const asArgs = (command: string | string[]) => (typeof command === 'string' ? ['/bin/sh', '-c', command] : command);
 
@@ -120,6 +125,7 @@ export function compile(loaded: LoadedStack): Plan {
     files: loaded.files,
     disco: stack.disco,
     advertise: stack.advertise,
+    dns: stack.dns === 'none' ? 'none' : { upstreams: stack.dns?.upstreams },
     services: startOrder(services, fail),
   };
 }
@@ -168,7 +174,7 @@ function compileService(
     name: formatName({ endpoint, role, service: stackName, environment }),
     port: spec.port,
     protocol: spec.protocol,
-    publish: service.provides[endpoint]?.publish,
+    publish: publishedPort(service.provides[endpoint]?.publish, spec.port),
     attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
   }));
   const requires: PlanRequire[] = Object.entries(manifest.requires).map(([endpoint, spec]) => {

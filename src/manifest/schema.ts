@@ -2,6 +2,7 @@
 // the stack file (`scs-stack.yaml`) says how its services connect. docs/manifest.md explains each key.
 
 import * as v from 'valibot';
+import { parseHostPort } from '../address.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
 
@@ -94,7 +95,14 @@ const ServiceSchema = v.strictObject({
   provides: v.optional(
     v.record(
       Label('http'),
-      v.nullish(v.strictObject({ attributes: v.optional(AttributesSchema, {}), publish: v.optional(PortSchema) }), {}),
+      v.nullish(
+        v.strictObject({
+          attributes: v.optional(AttributesSchema, {}),
+          /** A fixed host port, or `same`: the container's own port, so a fixed-port client works at the host's address too. */
+          publish: v.optional(v.union([PortSchema, v.literal('same')], 'expected a port number or "same"')),
+        }),
+        {},
+      ),
     ),
     {},
   ),
@@ -130,6 +138,23 @@ export const StackSchema = v.strictObject({
   disco: v.optional(v.string()),
   /** The address other hosts and containers reach published ports at. */
   advertise: v.optional(v.string()),
+  /**
+   * DNS for the containers (docs/dns.md): served by the agent on the stack network's gateway, port 53.
+   * `none` leaves containers with Docker's own; `upstreams` replaces the host's resolvers for other names.
+   */
+  dns: v.optional(
+    v.union(
+      [
+        v.literal('none'),
+        v.strictObject({
+          upstreams: v.optional(
+            v.pipe(v.array(v.pipe(v.string(), v.check(isHostPort, 'expected HOST:PORT like 10.0.0.2:53'))), v.minLength(1)),
+          ),
+        }),
+      ],
+      'expected "none" or { upstreams: [HOST:PORT, ...] }',
+    ),
+  ),
   /** Run-time environment of every service; a service's own `env` wins. */
   env: v.optional(EnvMap, {}),
   /** Files mounted read-only at /run/secrets/NAME in every service. */
@@ -138,3 +163,12 @@ export const StackSchema = v.strictObject({
 });
 export type Stack = v.InferOutput<typeof StackSchema>;
 export type StackService = Stack['services'][string];
+
+function isHostPort(text: string): boolean {
+  try {
+    parseHostPort(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,6 +9,7 @@ import type {
   ContainerSpec,
   ContainerSummary,
   ExecResult,
+  NetworkInfo,
 } from '../../src/agent/container-engine.ts';
 
 interface FakeContainer {
@@ -143,6 +144,20 @@ export class FakeEngine implements ContainerEngine {
   async removeVolume(name: string): Promise<void> {
     this.calls.push(`remove-volume ${name}`);
     this.volumes.delete(name);
+  }
+
+  readonly networks = new Set<string>();
+
+  async ensureNetwork(name: string): Promise<NetworkInfo> {
+    this.networks.add(name);
+    return { gateway: '172.30.0.1', subnet: '172.30.0.0/16' };
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    const inUse = [...this.containers.values()].some((c) => c.spec.networkName === name);
+    if (inUse || !this.networks.has(name)) return false;
+    this.calls.push(`remove-network ${name}`);
+    return this.networks.delete(name);
   }
 
   /** What a crash looks like from outside: the process exits, Docker says `die`. */

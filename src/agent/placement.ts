@@ -1,0 +1,61 @@
+// Where an agent's bridge containers go, and the resolver they get (docs/dns.md): the stack network,
+// one per agent so that each has its own gateway to serve DNS on, and the host's DNS on port 53 there.
+// When that DNS cannot be served (not root, port taken), containers keep Docker's resolver: say so once.
+
+import type { ConsolaInstance } from 'consola';
+import { formatHostPort, parseHostPort } from '../address.ts';
+import { DNS_PORT, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
+import type { LocalEndpoint } from '../hostdns/local-view.ts';
+import type { Plan } from '../manifest/compile.ts';
+import type { ContainerEngine } from './container-engine.ts';
+import type { Discovery } from './discovery.ts';
+import { type AgentIdentity, ownerLabels } from './identity.ts';
+import type { Placement } from './spec.ts';
+import { DNS_OPTIONS, DNS_ZONE, searchDomains, stackNetworkName } from './stack-network.ts';
+
+export interface PlacedStack {
+  readonly placement: Placement;
+  readonly dns: HostDns | undefined;
+}
+
+export async function placeStack(options: {
+  engine: ContainerEngine;
+  plan: Plan;
+  identity: AgentIdentity;
+  discovery: Pick<Discovery, 'require'>;
+  localEndpoints: () => readonly LocalEndpoint[];
+  logger: ConsolaInstance;
+  /** Tests serve on another port; containers can only use 53. */
+  dnsPort?: number;
+}): Promise<PlacedStack> {
+  const { engine, plan, identity, logger } = options;
+  const network = stackNetworkName(identity);
+  const info = await engine.ensureNetwork(network, ownerLabels(identity));
+  if (plan.dns === 'none') return { placement: { network }, dns: undefined };
+  const upstreams = plan.dns?.upstreams ? plan.dns.upstreams.map((text) => parseHostPort(text)) : readHostUpstreams();
+  let dns: HostDns;
+  try {
+    dns = await HostDns.start({
+      network: info,
+      port: options.dnsPort ?? DNS_PORT,
+      discovery: options.discovery,
+      zone: DNS_ZONE,
+      upstreams,
+      localEndpoints: options.localEndpoints,
+      logger: logger.withTag('dns'),
+    });
+  } catch (error) {
+    const at = formatHostPort(info.gateway, options.dnsPort ?? DNS_PORT);
+    logger.warn(
+      `containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ` +
+        'run scs as root or let it bind port 53, or say dns: none in the stack file',
+    );
+    return { placement: { network }, dns: undefined };
+  }
+  const upstreamText = upstreams.length ? upstreams.map((u) => formatHostPort(u.host, u.port)).join(', ') : 'none';
+  logger.info(`DNS for containers on ${formatHostPort(dns.address, dns.port)} (network ${network}; other names to ${upstreamText})`);
+  return {
+    placement: { network, dns: { address: dns.address, search: searchDomains(plan.stack, plan.environment), options: DNS_OPTIONS } },
+    dns,
+  };
+}

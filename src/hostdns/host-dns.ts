@@ -1,0 +1,93 @@
+// The DNS a host serves to its containers (docs/dns.md): on the stack network's gateway, port 53, from
+// a mirror of disco's registry that a wildcard watch keeps current, with this host's own containers at
+// their container addresses for queries from the stack network, and other names sent to the host's
+// upstreams. It answers from its last known state while disco is away.
+
+import { readFileSync } from 'node:fs';
+import { BlockList, isIPv6 } from 'node:net';
+import type { ConsolaInstance } from 'consola';
+import { DnsServer } from '../../dns/server.ts';
+import type { HostPort } from '../address.ts';
+import type { NetworkInfo } from '../agent/container-engine.ts';
+import type { Discovery } from '../agent/discovery.ts';
+import type { Watch } from '../client/client.ts';
+import { type LocalEndpoint, LocalView } from './local-view.ts';
+import { RegistryMirror } from './mirror.ts';
+import { hostUpstreams } from './resolv-conf.ts';
+
+/** Every endpoint of every stack: a container may name another stack's service. */
+export const EVERYTHING = '*.*.*.*';
+export const DNS_PORT = 53;
+
+export interface HostDnsOptions {
+  readonly network: NetworkInfo;
+  /** 53 unless a test says otherwise: resolv.conf has no port. */
+  readonly port?: number;
+  readonly discovery: Pick<Discovery, 'require'>;
+  readonly zone: string;
+  readonly upstreams: readonly HostPort[];
+  readonly localEndpoints: () => readonly LocalEndpoint[];
+  readonly logger: ConsolaInstance;
+}
+
+export class HostDns {
+  private constructor(
+    readonly address: string,
+    readonly port: number,
+    private readonly server: DnsServer,
+    private readonly watch: Watch,
+    private readonly local: LocalView,
+  ) {}
+
+  static async start(options: HostDnsOptions): Promise<HostDns> {
+    const mirror = new RegistryMirror();
+    const watch = await options.discovery.require({ name: EVERYTHING }, (event) => mirror.apply(event));
+    mirror.apply({ add: watch.endpoints, drop: [] });
+    const local = new LocalView(mirror, options.localEndpoints);
+    const subnet = parseCidr(options.network.subnet);
+    const onNetwork = new BlockList();
+    onNetwork.addSubnet(subnet.address, subnet.prefix, subnet.family);
+    const server = new DnsServer(mirror, {
+      host: options.network.gateway,
+      port: options.port ?? DNS_PORT,
+      zones: [{ name: options.zone }],
+      recursors: [...options.upstreams],
+      logger: options.logger,
+      localView: { registry: local, serves: (address) => onNetwork.check(address, isIPv6(address) ? 'ipv6' : 'ipv4') },
+    });
+    try {
+      const { udp } = await server.listen();
+      return new HostDns(options.network.gateway, udp.port, server, watch, local);
+    } catch (error) {
+      await watch.close();
+      throw error;
+    }
+  }
+
+  /** The agent's containers may have changed: their endpoints' container addresses are read again. */
+  refresh(): void {
+    this.local.refresh();
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+    await this.watch.close();
+  }
+}
+
+/** The host's resolvers, read as Docker reads them (src/hostdns/resolv-conf.ts). */
+export function readHostUpstreams(): HostPort[] {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return hostUpstreams(read('/etc/resolv.conf') ?? '', read('/run/systemd/resolve/resolv.conf'));
+}
+
+function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
+  const [address, prefix] = cidr.split('/') as [string, string?];
+  return { address, prefix: Number(prefix ?? (isIPv6(address) ? 128 : 32)), family: isIPv6(address) ? 'ipv6' : 'ipv4' };
+}
