@@ -22,7 +22,12 @@ let view: LocalView;
 
 beforeAll(async () => {
   const registry = new Registry();
-  registry.provide({ name: 'http.web.hello.dev', address: { host: '172.17.0.1', port: 32768, protocol: 'tcp' }, attributes: {}, owner: 'a' });
+  registry.provide({
+    name: 'http.web.hello.dev',
+    address: { host: '172.17.0.1', port: 32768, protocol: 'tcp' },
+    attributes: {},
+    owner: 'a',
+  });
   registry.provide({ name: 'http.web.hello.dev', address: { host: '10.0.0.7', port: 31000, protocol: 'tcp' }, attributes: {}, owner: 'b' });
   view = new LocalView(registry, () => table.local);
   ({ server, port } = await startDns(registry, { localView: { registry: view, serves: (address) => address === '127.0.0.2' } }));

@@ -22,6 +22,8 @@ describe('configHash decides which changes need a new container', () => {
     ['a label', (s) => (s.labels['scs.role'] = 'api')],
     ['a published port', (s) => (s.publish['8080/tcp'] = '8080')],
     ['the network', (s) => (s.network = 'host')],
+    ['the stack network', (s) => (s.networkName = 'scs-shop-test-host-1')],
+    ['the resolver', (s) => (s.dns = { servers: ['172.18.0.1'], search: ['shop.test.disco'], options: ['ndots:2'] })],
     ['the restart policy', (s) => (s.restart = 'always')],
     ['a mount', (s) => (s.mounts[0]!.target = '/var/data')],
   ];

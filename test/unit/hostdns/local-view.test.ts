@@ -27,7 +27,11 @@ describe('the mirror of disco', () => {
     expect(mirror.version).toBe(before + 1);
     expect(mirror.list().map((p) => p.name)).toEqual(['mysql.db.blog.prod']);
     expect(mirror.list()[0]!.attributes).toEqual({});
-    expect(heard).toEqual(['add http.web.hello.dev 172.17.0.1:32768', 'add mysql.db.blog.prod 10.0.0.5:3306', 'drop http.web.hello.dev 172.17.0.1:32768']);
+    expect(heard).toEqual([
+      'add http.web.hello.dev 172.17.0.1:32768',
+      'add mysql.db.blog.prod 10.0.0.5:3306',
+      'drop http.web.hello.dev 172.17.0.1:32768',
+    ]);
   });
 });
 

@@ -3,7 +3,8 @@ import { hostUpstreams, nameservers } from '../../../src/hostdns/resolv-conf.ts'
 
 describe('the host resolvers the host DNS forwards to', () => {
   it('reads nameserver lines in order, and nothing else', () => {
-    const text = '# generated\nsearch example.com\nnameserver 10.0.0.2\noptions ndots:1\nnameserver  fd00::53 \nnameserver bogus\nnameserver fe80::1%eth0\n';
+    const text =
+      '# generated\nsearch example.com\nnameserver 10.0.0.2\noptions ndots:1\nnameserver  fd00::53 \nnameserver bogus\nnameserver fe80::1%eth0\n';
     expect(nameservers(text)).toEqual(['10.0.0.2', 'fd00::53', 'fe80::1%eth0']);
   });
 

@@ -1,0 +1,89 @@
+// The stack file's DNS keys (`dns: none`, `dns.upstreams`), `publish: same`, and what a container is
+// created with on a stack network: resolver, search list, ndots and SCS_DNS.
+
+import { describe, expect, it } from 'vitest';
+import { containerSpec, type Placement } from '../../src/agent/spec.ts';
+import { searchDomains, stackNetworkName } from '../../src/agent/stack-network.ts';
+import { compileAt, project } from '../helpers/project.ts';
+
+const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: [sleep, "3600"]\n';
+const IDENTITY = { stack: 'hello', environment: 'dev', project: 'host-1', host: 'host-1' };
+const stack = (extra: string, service = '') =>
+  compileAt(
+    project({
+      'scs-stack.yaml': `name: hello\nenvironment: dev\n${extra}services:\n  web:\n    image: ./web\n${service}`,
+      'web/scs.yaml': web,
+    }),
+  );
+
+describe('the dns key of a stack', () => {
+  it('is absent by default: the host resolvers serve other names', () => {
+    expect(stack('').dns).toEqual({ upstreams: undefined });
+  });
+
+  it('takes none, or upstreams as HOST:PORT', () => {
+    expect(stack('dns: none\n').dns).toBe('none');
+    expect(stack('dns: { upstreams: ["10.0.0.2:53", "[fd00::53]:5353"] }\n').dns).toEqual({
+      upstreams: ['10.0.0.2:53', '[fd00::53]:5353'],
+    });
+  });
+
+  it('refuses anything else, naming the file, the key and what was expected', () => {
+    expect(() => stack('dns: off\n')).toThrow(/scs-stack\.yaml:3 dns: expected "none" or \{ upstreams: \[HOST:PORT, \.\.\.\] \}/);
+    expect(() => stack('dns: { upstreams: ["10.0.0.2"] }\n')).toThrow(
+      /scs-stack\.yaml:3 dns\.upstreams\.0: expected HOST:PORT like 10\.0\.0\.2:53/,
+    );
+  });
+});
+
+describe('publish: same', () => {
+  it("publishes the container's own port on the host, so an A record works with the image's port", () => {
+    const plan = stack('', '    provides:\n      http: { publish: same }\n');
+    expect(plan.services[0]!.provides[0]!.publish).toBe(8080);
+    expect(containerSpec(plan.services[0]!, IDENTITY, new Map()).publish).toEqual({ '8080/tcp': '8080' });
+    expect(plan.services[0]!.replace.order).toBe('stop-first');
+  });
+
+  it('is the only word publish takes', () => {
+    expect(() => stack('', '    provides:\n      http: { publish: any }\n')).toThrow(
+      /provides\.http\.publish: expected a port number or "same"/,
+    );
+  });
+});
+
+describe('a container on the stack network', () => {
+  const placement: Placement = {
+    network: stackNetworkName(IDENTITY),
+    dns: { address: '172.18.0.1', search: searchDomains('hello', 'dev'), options: ['ndots:2'] },
+  };
+
+  it('joins the network of its agent, with the host DNS as its resolver, and SCS_DNS says where that is', () => {
+    const spec = containerSpec(stack('').services[0]!, IDENTITY, new Map(), placement);
+    expect(spec.networkName).toBe('scs-hello-dev-host-1');
+    expect(spec.dns).toEqual({ servers: ['172.18.0.1'], search: ['hello.dev.disco', 'dev.disco', 'disco'], options: ['ndots:2'] });
+    expect(spec.env.SCS_DNS).toBe('172.18.0.1:53');
+  });
+
+  it('with dns: none, joins the network and keeps Docker’s resolver', () => {
+    const spec = containerSpec(stack('dns: none\n').services[0]!, IDENTITY, new Map(), { network: placement.network });
+    expect(spec.networkName).toBe('scs-hello-dev-host-1');
+    expect(spec.dns).toBeUndefined();
+    expect(spec.env.SCS_DNS).toBeUndefined();
+  });
+
+  it("on the host's network: no resolver (Docker refuses one there), but SCS_DNS still says where it is", () => {
+    const plan = stack('', '    network: { method: host }\n');
+    const spec = containerSpec(plan.services[0]!, IDENTITY, new Map(), placement);
+    expect(spec.networkName).toBeUndefined();
+    expect(spec.dns).toBeUndefined();
+    expect(spec.env.SCS_DNS).toBe('172.18.0.1:53');
+  });
+
+  it('a resolver that moves makes a new container (the config hash changes)', () => {
+    const plan = stack('').services[0]!;
+    const moved: Placement = { ...placement, dns: { ...placement.dns!, address: '172.19.0.1' } };
+    expect(containerSpec(plan, IDENTITY, new Map(), moved).labels['scs.config-hash']).not.toBe(
+      containerSpec(plan, IDENTITY, new Map(), placement).labels['scs.config-hash'],
+    );
+  });
+});
