@@ -1,15 +1,15 @@
 import type { CAC } from 'cac';
 import { formatHostPort } from '../src/address.ts';
-import { NameSchema } from '../src/protocol/fields.ts';
+import { PatternSchema } from '../src/protocol/fields.ts';
 import { connectDisco, type GlobalFlags, parseWith } from './common.ts';
 import { formatAttributes, printTable } from './output.ts';
 
 export function registerLs(cli: CAC): void {
   cli
-    .command('ls [name]', 'List registered endpoints')
+    .command('ls [name]', 'List registered endpoints (of a name, or of a pattern such as "*.*.blog.prod")')
     .option('--json', 'Print JSON')
     .action(async (nameText: string | undefined, flags: GlobalFlags & { json?: boolean }) => {
-      const name = nameText === undefined ? undefined : parseWith(NameSchema, nameText, 'name');
+      const name = nameText === undefined ? undefined : parseWith(PatternSchema, nameText, 'name');
       const client = await connectDisco(flags, 'scs ls');
       try {
         const endpoints = await client.list(name);

@@ -4,8 +4,8 @@ import { consola } from 'consola';
 import { CoalescingRunner } from '../src/agent/coalesce.ts';
 import { requireEnv } from '../src/agent/env.ts';
 import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
-import { parseName } from '../src/names.ts';
-import { NameSchema } from '../src/protocol/fields.ts';
+import { hasWildcard, type NamePattern, parseName, parsePattern, WILDCARD } from '../src/names.ts';
+import { PatternSchema } from '../src/protocol/fields.ts';
 import { connectDiscoWaiting, type GlobalFlags, parseAttributes, parseWith, untilSignal } from './common.ts';
 import { describeEndpoint } from './output.ts';
 
@@ -17,24 +17,27 @@ interface RequireFlags extends GlobalFlags {
 
 export function registerRequire(cli: CAC): void {
   cli
-    .command('require <name>', 'Watch the endpoints of a name')
+    .command('require <name>', 'Watch the endpoints of a name, or of a pattern such as "*.*.blog.prod"')
     .option('--attr <key=value>', 'Only endpoints with this attribute; the value may use * (repeatable)')
     .option('--json', 'Print one JSON object per line')
     .option('--exec <command>', 'Run a shell command on start and on every change, with SCS_REQUIRE_* set')
     .example('scs require mysql.db.blog.prod --attr az=us-east-1a --exec ./reconfigure.sh')
+    .example("scs require '*.*.blog.prod' --json")
     .action(async (nameText: string, flags: RequireFlags) => {
-      const name = parseWith(NameSchema, nameText, 'name');
+      const name = parseWith(PatternSchema, nameText, 'name');
+      // A pattern's endpoints have several names: each line says whose it is.
+      const describe = hasWildcard(name) ? (e: Endpoint) => `${e.name} ${describeEndpoint(e)}` : describeEndpoint;
       const attrs = parseAttributes(flags.attr);
       const client = await connectDiscoWaiting(flags, `scs require ${name}`);
       let watch: Watch | undefined;
-      const exec = flags.exec === undefined ? undefined : execRunner(flags.exec, parseName(name).endpoint, () => watch?.endpoints ?? []);
+      const exec = flags.exec === undefined ? undefined : execRunner(flags.exec, parsePattern(name), () => watch?.endpoints ?? []);
       const print = (event: WatchEvent) => {
         if (flags.json) {
           process.stdout.write(`${JSON.stringify({ event: 'changed', name, ...event })}\n`);
           return;
         }
-        for (const endpoint of event.drop) process.stdout.write(`- ${describeEndpoint(endpoint)}\n`);
-        for (const endpoint of event.add) process.stdout.write(`+ ${describeEndpoint(endpoint)}\n`);
+        for (const endpoint of event.drop) process.stdout.write(`- ${describe(endpoint)}\n`);
+        for (const endpoint of event.add) process.stdout.write(`+ ${describe(endpoint)}\n`);
       };
       watch = await client.require({ name, attrs }, (event) => {
         print(event);
@@ -45,7 +48,7 @@ export function registerRequire(cli: CAC): void {
         process.stdout.write(`${JSON.stringify({ event: 'initial', name, endpoints: watch.endpoints })}\n`);
       } else {
         consola.info(`${name}: ${watch.endpoints.length} endpoint(s)`);
-        for (const endpoint of watch.endpoints) process.stdout.write(`  ${describeEndpoint(endpoint)}\n`);
+        for (const endpoint of watch.endpoints) process.stdout.write(`  ${describe(endpoint)}\n`);
       }
       exec?.trigger();
       client.on('disconnected', (reason) => consola.warn(`lost disco (${reason}); reconnecting`));
@@ -56,9 +59,25 @@ export function registerRequire(cli: CAC): void {
     });
 }
 
-function execRunner(command: string, endpoint: string, current: () => Endpoint[]): CoalescingRunner {
+/**
+ * `SCS_REQUIRE_<ENDPOINT>` for the endpoint label of the pattern; when that label is `*`, one set
+ * for each endpoint label among the current endpoints (none for a label that has none left).
+ */
+function execEnv(pattern: NamePattern, endpoints: readonly Endpoint[]): Record<string, string> {
+  if (pattern.endpoint !== WILDCARD) return requireEnv(pattern.endpoint, endpoints);
+  const byLabel = new Map<string, Endpoint[]>();
+  for (const endpoint of endpoints) {
+    const label = parseName(endpoint.name).endpoint;
+    const same = byLabel.get(label);
+    if (same) same.push(endpoint);
+    else byLabel.set(label, [endpoint]);
+  }
+  return Object.assign({}, ...[...byLabel].map(([label, same]) => requireEnv(label, same)));
+}
+
+function execRunner(command: string, pattern: NamePattern, current: () => Endpoint[]): CoalescingRunner {
   return new CoalescingRunner(async () => {
-    const env = { ...process.env, ...requireEnv(endpoint, current()) };
+    const env = { ...process.env, ...execEnv(pattern, current()) };
     const code = await new Promise<number | null>((resolve) => {
       const child = spawn('/bin/sh', ['-c', command], { env, stdio: 'inherit' });
       child.on('error', (error) => {

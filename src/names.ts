@@ -10,6 +10,9 @@ export interface EndpointName {
 
 export const DEFAULT_ENVIRONMENT = 'default';
 
+/** In a pattern, a whole label that matches any label. */
+export const WILDCARD = '*';
+
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export class NameError extends Error {
@@ -31,36 +34,42 @@ export function checkLabel(label: string, what: string): string {
   return lower;
 }
 
+/** Splits a name or pattern into its four labels, the environment defaulting; a trailing dot is allowed. */
+function splitLabels(input: string, example: string): [string, string, string, string?] {
+  const text = input.endsWith('.') ? input.slice(0, -1) : input;
+  const labels = text.split('.');
+  if (labels.length < 3 || labels.length > 4) {
+    throw new NameError(`"${input}" is not a name like "${example}" (endpoint.role.service[.environment])`);
+  }
+  return labels as [string, string, string, string?];
+}
+
+/** A label that must name one thing: a wildcard here gets its own message, not the label rule's. */
+function checkExactLabel(label: string, what: string): string {
+  if (label === WILDCARD) throw new NameError(`${what} "*" is a wildcard, which only a requirement may use; this needs an exact name`);
+  return checkLabel(label, what);
+}
+
 /**
  * Parses `endpoint.role.service[.environment]`, case-insensitively; a trailing dot is allowed
  * so that names copied from DNS work too.
  */
 export function parseName(input: string): EndpointName {
-  const text = input.endsWith('.') ? input.slice(0, -1) : input;
-  const labels = text.split('.');
-  if (labels.length < 3 || labels.length > 4) {
-    throw new NameError(`"${input}" is not a name like "mysql.db.blog.prod" (endpoint.role.service[.environment])`);
-  }
-  const [endpoint, role, service, environment] = labels as [string, string, string, string?];
+  const [endpoint, role, service, environment] = splitLabels(input, 'mysql.db.blog.prod');
   return {
-    endpoint: checkLabel(endpoint, 'endpoint'),
-    role: checkLabel(role, 'role'),
-    service: checkLabel(service, 'service'),
-    environment: environment === undefined ? DEFAULT_ENVIRONMENT : checkLabel(environment, 'environment'),
+    endpoint: checkExactLabel(endpoint, 'endpoint'),
+    role: checkExactLabel(role, 'role'),
+    service: checkExactLabel(service, 'service'),
+    environment: environment === undefined ? DEFAULT_ENVIRONMENT : checkExactLabel(environment, 'environment'),
   };
 }
 
 /** Returns an error message, or undefined when the name is valid: for validators. */
 export function nameProblem(input: string): string | undefined {
-  try {
-    parseName(input);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
+  return problemOf(() => parseName(input));
 }
 
-export function formatName(name: EndpointName): string {
+export function formatName(name: EndpointName | NamePattern): string {
   return `${name.endpoint}.${name.role}.${name.service}.${name.environment}`;
 }
 
@@ -72,4 +81,67 @@ export function canonicalName(input: string): string {
 /** `mysql-main` → `MYSQL_MAIN`, the form used in `SCS_REQUIRE_<ENDPOINT>`. */
 export function envKey(endpoint: string): string {
   return endpoint.toUpperCase().replaceAll('-', '_');
+}
+
+// Patterns: what a requirement (and `list`) may name. Any whole label may be `*`, which matches
+// every value of that label: `*.web.hello.dev`, `*.*.hello.dev`, `*.*.*.*`. A `*` inside a label
+// (`my*`) is refused, so that a pattern is answered by exact lookups of its literal labels.
+
+/** Four labels, each a label or `*`. An `EndpointName` is a pattern without wildcards. */
+export type NamePattern = EndpointName;
+
+function checkPatternLabel(label: string, what: string): string {
+  if (label === WILDCARD) return WILDCARD;
+  if (label.includes(WILDCARD)) {
+    throw new NameError(`${what} "${label}" mixes "*" with other characters; a "*" must stand alone for a whole label`);
+  }
+  return checkLabel(label, what);
+}
+
+/** Parses a name in which any whole label may be `*`; a missing environment is still `default`. */
+export function parsePattern(input: string): NamePattern {
+  const [endpoint, role, service, environment] = splitLabels(input, '*.web.hello.dev');
+  return {
+    endpoint: checkPatternLabel(endpoint, 'endpoint'),
+    role: checkPatternLabel(role, 'role'),
+    service: checkPatternLabel(service, 'service'),
+    environment: environment === undefined ? DEFAULT_ENVIRONMENT : checkPatternLabel(environment, 'environment'),
+  };
+}
+
+/** Returns an error message, or undefined when the pattern is valid: for validators. */
+export function patternProblem(input: string): string | undefined {
+  return problemOf(() => parsePattern(input));
+}
+
+/** The canonical, fully qualified form of a pattern given as text. */
+export function canonicalPattern(input: string): string {
+  return formatName(parsePattern(input));
+}
+
+/** Whether a canonical name or pattern (as text) has a wildcard label. */
+export function hasWildcard(text: string): boolean {
+  return text.split('.').includes(WILDCARD);
+}
+
+/**
+ * Every pattern with a wildcard that matches a canonical name: each of its four labels kept or
+ * made `*`, not all kept (15 in all). A registry looks these up instead of testing every pattern.
+ */
+export function wildcardsMatching(name: string): string[] {
+  const labels = name.split('.');
+  const patterns: string[] = [];
+  for (let mask = 1; mask < 1 << labels.length; mask++) {
+    patterns.push(labels.map((label, at) => (mask & (1 << at) ? WILDCARD : label)).join('.'));
+  }
+  return patterns;
+}
+
+function problemOf(parse: () => unknown): string | undefined {
+  try {
+    parse();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

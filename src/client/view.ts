@@ -19,8 +19,11 @@ export function identity(endpoint: Endpoint): string {
   return JSON.stringify([endpoint.name, endpoint.host, endpoint.port, endpoint.protocol, attrs]);
 }
 
+/** The registry's stable order: name (a watch of a pattern sees several), then address, then id. */
 export function sortEndpoints(endpoints: Iterable<Endpoint>): Endpoint[] {
-  return [...endpoints].sort((a, b) => compareAddresses(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...endpoints].sort(
+    (a, b) => (a.name !== b.name ? (a.name < b.name ? -1 : 1) : 0) || compareAddresses(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import { isIP } from 'node:net';
 import * as v from 'valibot';
-import { canonicalName, nameProblem } from '../names.ts';
+import { canonicalName, canonicalPattern, nameProblem, patternProblem } from '../names.ts';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const ATTRIBUTE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -19,6 +19,17 @@ export const NameSchema = v.pipe(
     if (problem) addIssue({ message: problem });
   }),
   v.transform(canonicalName),
+);
+
+/** A name in which any whole label may be `*` (`*.*.hello.dev`): what `require` and `list` take. */
+export const PatternSchema = v.pipe(
+  v.string('expected a name like "mysql.db.blog.prod" or a pattern like "*.*.blog.prod"'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = patternProblem(dataset.value);
+    if (problem) addIssue({ message: problem });
+  }),
+  v.transform(canonicalPattern),
 );
 
 export const HostSchema = v.pipe(

@@ -2,7 +2,7 @@
 // form of this file; keep them in step.
 
 import * as v from 'valibot';
-import { AttributesSchema, HostSchema, NameSchema, PortSchema, ProtocolSchema } from './fields.ts';
+import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema } from './fields.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -50,7 +50,8 @@ export const requestSchemas = {
   require: request({
     op: v.literal('require'),
     id: RequestId,
-    name: NameSchema,
+    /** A name, or a pattern whose `*` labels match any label. */
+    name: PatternSchema,
     attrs: v.optional(AttributesSchema, {}),
     key: v.optional(Ident),
   }),
@@ -61,7 +62,7 @@ export const requestSchemas = {
   list: request({
     op: v.literal('list'),
     id: RequestId,
-    name: v.optional(NameSchema),
+    name: v.optional(PatternSchema),
     /** The `next` cursor of the previous page; opaque to clients. */
     after: v.optional(Cursor),
     limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_PAGE_ENDPOINTS))),

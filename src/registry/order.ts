@@ -1,4 +1,4 @@
-import type { Address } from './types.ts';
+import type { Address, Provision } from './types.ts';
 
 /** The stable order endpoints are listed in everywhere: host, then port, then protocol. */
 export function compareAddresses(a: Address, b: Address): number {
@@ -6,4 +6,10 @@ export function compareAddresses(a: Address, b: Address): number {
   if (a.port !== b.port) return a.port - b.port;
   if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;
   return 0;
+}
+
+/** The stable order of provisions: name, then address, then id (the order they came in). */
+export function compareProvisions(a: Provision, b: Provision): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  return compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

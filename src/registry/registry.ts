@@ -1,9 +1,13 @@
 // The registry: who provides what, who requires what, and which requirements a change concerns.
 // Pure and synchronous: callers (the server, DNS) own all I/O. Both sides are indexed by name,
 // so a change costs work proportional to the requirements of that one name, never a full scan.
+// A requirement may name a pattern (`*.*.hello.dev`, see src/names.ts): those are indexed apart,
+// by pattern, and a change looks up the 15 patterns that match its name rather than testing each.
 
+import { hasWildcard, wildcardsMatching } from '../names.ts';
 import { type AttributeMatcher, compileFilter } from './filter.ts';
-import { compareAddresses } from './order.ts';
+import { NameTree } from './name-tree.ts';
+import { compareProvisions } from './order.ts';
 import type { Address, AttributeFilter, Attributes, Change, Provision, Requirement } from './types.ts';
 
 export interface ProvideInput {
@@ -14,6 +18,7 @@ export interface ProvideInput {
 }
 
 export interface RequireInput {
+  /** A canonical name, or a canonical pattern. */
   readonly name: string;
   readonly filter: AttributeFilter;
   readonly owner: string;
@@ -25,7 +30,7 @@ interface IndexedRequirement {
 }
 
 export function sortProvisions(provisions: Iterable<Provision>): Provision[] {
-  return [...provisions].sort((a, b) => compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...provisions].sort(compareProvisions);
 }
 
 /** Told of every provision added or dropped, after the registry has changed. */
@@ -36,7 +41,12 @@ export class Registry {
   private readonly provisions = new Map<string, Provision>();
   private readonly provisionsByName = new Map<string, Map<string, Provision>>();
   private readonly requirements = new Map<string, IndexedRequirement>();
+  /** Requirements of one exact name, by name. */
   private readonly requirementsByName = new Map<string, Map<string, IndexedRequirement>>();
+  /** Requirements of a pattern with a wildcard, by pattern. */
+  private readonly requirementsByPattern = new Map<string, Map<string, IndexedRequirement>>();
+  /** The names that have provisions, for patterns to find theirs. */
+  private readonly names = new NameTree();
   private nextProvision = 1;
   private nextRequirement = 1;
   private generation = 0;
@@ -63,7 +73,10 @@ export class Registry {
     const provision: Provision = { id: `p${this.nextProvision++}`, ...input };
     this.provisions.set(provision.id, provision);
     let named = this.provisionsByName.get(provision.name);
-    if (!named) this.provisionsByName.set(provision.name, (named = new Map()));
+    if (!named) {
+      this.provisionsByName.set(provision.name, (named = new Map()));
+      this.names.add(provision.name);
+    }
     named.set(provision.id, provision);
     this.generation++;
     for (const listener of this.listeners) listener('add', provision);
@@ -77,7 +90,10 @@ export class Registry {
     this.provisions.delete(id);
     const named = this.provisionsByName.get(provision.name);
     named?.delete(id);
-    if (named?.size === 0) this.provisionsByName.delete(provision.name);
+    if (named?.size === 0) {
+      this.provisionsByName.delete(provision.name);
+      this.names.delete(provision.name);
+    }
     this.generation++;
     for (const listener of this.listeners) listener('drop', provision);
     return this.changesFor(provision, 'drop');
@@ -87,8 +103,9 @@ export class Registry {
     const requirement: Requirement = { id: `r${this.nextRequirement++}`, ...input };
     const indexed = { requirement, matches: compileFilter(input.filter) };
     this.requirements.set(requirement.id, indexed);
-    let named = this.requirementsByName.get(requirement.name);
-    if (!named) this.requirementsByName.set(requirement.name, (named = new Map()));
+    const index = this.indexOf(requirement.name);
+    let named = index.get(requirement.name);
+    if (!named) index.set(requirement.name, (named = new Map()));
     named.set(requirement.id, indexed);
     return { requirement, endpoints: this.match(requirement.name, indexed.matches) };
   }
@@ -97,9 +114,10 @@ export class Registry {
     const indexed = this.requirements.get(id);
     if (!indexed) return false;
     this.requirements.delete(id);
-    const named = this.requirementsByName.get(indexed.requirement.name);
+    const index = this.indexOf(indexed.requirement.name);
+    const named = index.get(indexed.requirement.name);
     named?.delete(id);
-    if (named?.size === 0) this.requirementsByName.delete(indexed.requirement.name);
+    if (named?.size === 0) index.delete(indexed.requirement.name);
     return true;
   }
 
@@ -109,7 +127,7 @@ export class Registry {
     return indexed ? this.match(indexed.requirement.name, indexed.matches) : [];
   }
 
-  /** Every provision of one name whose attributes pass the filter, in stable order. */
+  /** Every provision of one name (or pattern) whose attributes pass the filter, in stable order. */
   lookup(name: string, filter: AttributeFilter = {}): Provision[] {
     return this.match(name, compileFilter(filter));
   }
@@ -120,20 +138,33 @@ export class Registry {
     return names.flatMap((name) => sortProvisions(this.provisionsByName.get(name)!.values()));
   }
 
+  private indexOf(name: string): Map<string, Map<string, IndexedRequirement>> {
+    return hasWildcard(name) ? this.requirementsByPattern : this.requirementsByName;
+  }
+
+  /** The provisions of a name or pattern that pass `matches`, in stable order (name, address, id). */
   private match(name: string, matches: AttributeMatcher): Provision[] {
-    const named = this.provisionsByName.get(name);
-    if (!named) return [];
+    const names = hasWildcard(name) ? this.names.match(name) : [name];
     const found: Provision[] = [];
-    for (const provision of named.values()) if (matches(provision.attributes)) found.push(provision);
+    for (const one of names) {
+      const named = this.provisionsByName.get(one);
+      if (named) for (const provision of named.values()) if (matches(provision.attributes)) found.push(provision);
+    }
     return sortProvisions(found);
   }
 
+  /** The requirements of the provision's own name, then those of each pattern that matches it. */
   private changesFor(provision: Provision, kind: Change['kind']): Change[] {
-    const named = this.requirementsByName.get(provision.name);
-    if (!named) return [];
     const changes: Change[] = [];
-    for (const { requirement, matches } of named.values()) {
-      if (matches(provision.attributes)) changes.push({ requirement, kind, provision });
+    const collect = (named: Map<string, IndexedRequirement> | undefined) => {
+      if (!named) return;
+      for (const { requirement, matches } of named.values()) {
+        if (matches(provision.attributes)) changes.push({ requirement, kind, provision });
+      }
+    };
+    collect(this.requirementsByName.get(provision.name));
+    if (this.requirementsByPattern.size > 0) {
+      for (const pattern of wildcardsMatching(provision.name)) collect(this.requirementsByPattern.get(pattern));
     }
     return changes;
   }
