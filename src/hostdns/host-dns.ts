@@ -53,7 +53,11 @@ export class HostDns {
       zones: [{ name: options.zone }],
       recursors: [...options.upstreams],
       logger: options.logger,
-      localView: { registry: local, serves: (address) => onNetwork.check(address, isIPv6(address) ? 'ipv6' : 'ipv4') },
+      // The host itself asks from the gateway address: it gets what every other host gets.
+      localView: {
+        registry: local,
+        serves: (address) => address !== options.network.gateway && onNetwork.check(address, isIPv6(address) ? 'ipv6' : 'ipv4'),
+      },
     });
     try {
       const { udp } = await server.listen();
