@@ -210,6 +210,17 @@ describe('a pattern through the client', () => {
     expect(events.flatMap((e) => where(e.add))).toEqual(['cache.db.hello.dev@10.0.0.4:6379']);
   }, 20_000);
 
+  it("rejects a partial glob with the server's invalid_name, and keeps no watch for it", async () => {
+    const server = await disco();
+    const subscriber = await client(server.address().port);
+    await expect(subscriber.require({ name: 'web*.web.hello.dev' })).rejects.toMatchObject({
+      code: 'invalid_name',
+      message: 'name: endpoint "web*" mixes "*" with other characters; a "*" must stand alone for a whole label',
+    });
+    await expect(subscriber.list('*.*')).rejects.toMatchObject({ code: 'invalid_name' });
+    expect(server.registry.requirementCount).toBe(0);
+  });
+
   it('takes 5,000 endpoints over 50 names whole, and a list of the pattern agrees', async () => {
     const server = await disco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
     const { port } = server.address();
