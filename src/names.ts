@@ -124,17 +124,26 @@ export function hasWildcard(text: string): boolean {
   return text.split('.').includes(WILDCARD);
 }
 
+/** A pattern's shape: which of its labels are `*`, as bits, the endpoint label first (`*.*.hello.dev` is 0b0011). */
+export function patternShape(pattern: string): number {
+  let shape = 0;
+  pattern.split('.').forEach((label, at) => {
+    if (label === WILDCARD) shape |= 1 << at;
+  });
+  return shape;
+}
+
 /**
- * Every pattern with a wildcard that matches a canonical name: each of its four labels kept or
- * made `*`, not all kept (15 in all). A registry looks these up instead of testing every pattern.
+ * The one pattern of a given shape that matches a name, from the name's labels. A registry builds
+ * these for the shapes its requirements use, and looks them up, rather than testing every pattern.
  */
-export function wildcardsMatching(name: string): string[] {
-  const labels = name.split('.');
-  const patterns: string[] = [];
-  for (let mask = 1; mask < 1 << labels.length; mask++) {
-    patterns.push(labels.map((label, at) => (mask & (1 << at) ? WILDCARD : label)).join('.'));
+export function patternFor(labels: readonly string[], shape: number): string {
+  let pattern = '';
+  for (let at = 0; at < labels.length; at++) {
+    if (at > 0) pattern += '.';
+    pattern += shape & (1 << at) ? WILDCARD : labels[at];
   }
-  return patterns;
+  return pattern;
 }
 
 function problemOf(parse: () => unknown): string | undefined {

@@ -36,6 +36,7 @@ export interface ProvideSpec {
 }
 
 export interface RequireSpec {
+  /** A name, or a pattern whose `*` labels match any label (`*.*.hello.dev`): docs/protocol.md#patterns. */
   name: string;
   attrs?: Record<string, string>;
 }

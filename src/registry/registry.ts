@@ -2,9 +2,10 @@
 // Pure and synchronous: callers (the server, DNS) own all I/O. Both sides are indexed by name,
 // so a change costs work proportional to the requirements of that one name, never a full scan.
 // A requirement may name a pattern (`*.*.hello.dev`, see src/names.ts): those are indexed apart,
-// by pattern, and a change looks up the 15 patterns that match its name rather than testing each.
+// by pattern, and a change looks up the patterns that match its name (one per shape in use, at
+// most 15) rather than testing each.
 
-import { hasWildcard, wildcardsMatching } from '../names.ts';
+import { hasWildcard, patternFor, patternShape } from '../names.ts';
 import { type AttributeMatcher, compileFilter } from './filter.ts';
 import { NameTree } from './name-tree.ts';
 import { compareProvisions } from './order.ts';
@@ -45,6 +46,8 @@ export class Registry {
   private readonly requirementsByName = new Map<string, Map<string, IndexedRequirement>>();
   /** Requirements of a pattern with a wildcard, by pattern. */
   private readonly requirementsByPattern = new Map<string, Map<string, IndexedRequirement>>();
+  /** Requirements of a pattern, counted by the pattern's shape (which labels are `*`). */
+  private readonly shapes = new Map<number, number>();
   /** The names that have provisions, for patterns to find theirs. */
   private readonly names = new NameTree();
   private nextProvision = 1;
@@ -107,6 +110,10 @@ export class Registry {
     let named = index.get(requirement.name);
     if (!named) index.set(requirement.name, (named = new Map()));
     named.set(requirement.id, indexed);
+    if (index === this.requirementsByPattern) {
+      const shape = patternShape(requirement.name);
+      this.shapes.set(shape, (this.shapes.get(shape) ?? 0) + 1);
+    }
     return { requirement, endpoints: this.match(requirement.name, indexed.matches) };
   }
 
@@ -118,6 +125,12 @@ export class Registry {
     const named = index.get(indexed.requirement.name);
     named?.delete(id);
     if (named?.size === 0) index.delete(indexed.requirement.name);
+    if (index === this.requirementsByPattern) {
+      const shape = patternShape(indexed.requirement.name);
+      const left = (this.shapes.get(shape) ?? 1) - 1;
+      if (left > 0) this.shapes.set(shape, left);
+      else this.shapes.delete(shape);
+    }
     return true;
   }
 
@@ -153,7 +166,7 @@ export class Registry {
     return sortProvisions(found);
   }
 
-  /** The requirements of the provision's own name, then those of each pattern that matches it. */
+  /** The requirements of the provision's own name, then those of the patterns that match it, shape by shape. */
   private changesFor(provision: Provision, kind: Change['kind']): Change[] {
     const changes: Change[] = [];
     const collect = (named: Map<string, IndexedRequirement> | undefined) => {
@@ -163,8 +176,9 @@ export class Registry {
       }
     };
     collect(this.requirementsByName.get(provision.name));
-    if (this.requirementsByPattern.size > 0) {
-      for (const pattern of wildcardsMatching(provision.name)) collect(this.requirementsByPattern.get(pattern));
+    if (this.shapes.size > 0) {
+      const labels = provision.name.split('.');
+      for (const shape of this.shapes.keys()) collect(this.requirementsByPattern.get(patternFor(labels, shape)));
     }
     return changes;
   }

@@ -3,7 +3,7 @@
 
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { canonicalPattern, hasWildcard, parseName, parsePattern, patternProblem, wildcardsMatching } from '../../src/names.ts';
+import { canonicalPattern, hasWildcard, parseName, parsePattern, patternFor, patternProblem, patternShape } from '../../src/names.ts';
 import { describeIssues } from '../../src/protocol/fields.ts';
 import { requestSchemas } from '../../src/protocol/messages.ts';
 import { NameTree } from '../../src/registry/name-tree.ts';
@@ -51,16 +51,17 @@ describe('the pattern grammar', () => {
     expect(hasWildcard('web.web.hello.dev')).toBe(false);
   });
 
-  it('lists the 15 wildcard patterns that match a name, each once, and not the name itself', () => {
-    const patterns = wildcardsMatching('web.front.hello.dev');
-    expect(patterns).toHaveLength(15);
+  it('gives each of the 15 shapes of pattern one that matches a name, and reads the shape back', () => {
+    const labels = ['web', 'front', 'hello', 'dev'];
+    const patterns = Array.from({ length: 15 }, (_, i) => patternFor(labels, i + 1));
     expect(new Set(patterns).size).toBe(15);
-    expect(patterns).not.toContain('web.front.hello.dev');
     expect(patterns).toEqual(expect.arrayContaining(['*.front.hello.dev', '*.*.hello.dev', 'web.*.*.*', '*.*.*.*', 'web.front.hello.*']));
-    for (const pattern of patterns) {
-      const labels = pattern.split('.');
-      expect(labels.every((label, i) => label === '*' || label === 'web.front.hello.dev'.split('.')[i])).toBe(true);
-    }
+    patterns.forEach((pattern, i) => {
+      expect(patternShape(pattern)).toBe(i + 1);
+      expect(pattern.split('.').every((label, at) => label === '*' || label === labels[at])).toBe(true);
+    });
+    expect(patternFor(labels, 0)).toBe('web.front.hello.dev');
+    expect(patternShape('*.*.hello.dev')).toBe(0b0011);
   });
 });
 
@@ -184,6 +185,23 @@ describe('wildcard requirements in the registry', () => {
     expect(registry.unrequire(requirement.id)).toBe(false);
     expect(registry.drop(added.id)).toEqual([]);
     expect(registry.requirementCount).toBe(0);
+  });
+
+  it('withdrawing one of two requirements of a pattern leaves the other told', () => {
+    const registry = stacks();
+    const first = registry.require({ name: '*.*.hello.dev', filter: {}, owner: 'a' }).requirement;
+    const second = registry.require({ name: '*.*.hello.dev', filter: {}, owner: 'b' }).requirement;
+    const shaped = registry.require({ name: '*.*.shop.dev', filter: {}, owner: 'c' }).requirement;
+    registry.unrequire(first.id);
+    const told = (name: string) =>
+      registry.provide({ name, address: at('10.9.9.9'), attributes: {}, owner: 'p' }).changes.map((c) => c.requirement.id);
+    expect(told('x.web.hello.dev')).toEqual([second.id]);
+    registry.unrequire(second.id);
+    expect(told('y.web.hello.dev')).toEqual([]);
+    expect(told('y.web.shop.dev')).toEqual([shaped.id]);
+    registry.unrequire(shaped.id);
+    // No pattern left: a change steps through nothing at all.
+    expect(mapSteps(() => registry.provide({ name: 'z.web.shop.dev', address: at('h'), attributes: {}, owner: 'p' })).steps).toBe(0);
   });
 
   it('a pattern and a name that look alike are indexed apart', () => {
