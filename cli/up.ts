@@ -109,7 +109,15 @@ export function registerUp(cli: CAC): void {
         const identity = { stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() };
         let agent: InstanceType<typeof Agent> | undefined;
         const placed = plan.services.some((service) => service.container.network === 'bridge')
-          ? await placeStack({ engine, plan, identity, discovery: client, localEndpoints: () => agent?.localEndpoints() ?? [], logger })
+          ? await placeStack({
+              engine,
+              plan,
+              identity,
+              discovery: client,
+              localEndpoints: () => agent?.localEndpoints() ?? [],
+              holdMs,
+              logger,
+            })
           : undefined;
         const hostDns = placed?.dns;
         if (hostDns) closers.push(() => hostDns.close());

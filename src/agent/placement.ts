@@ -25,6 +25,8 @@ export async function placeStack(options: {
   discovery: Pick<Discovery, 'require'>;
   localEndpoints: () => readonly LocalEndpoint[];
   logger: ConsolaInstance;
+  /** `scs up --hold`: what the host DNS holds the last endpoints of a name for, too. */
+  holdMs: number;
   /** Tests serve on another port; containers can only use 53. */
   dnsPort?: number;
 }): Promise<PlacedStack> {
@@ -42,6 +44,7 @@ export async function placeStack(options: {
       zone: DNS_ZONE,
       upstreams,
       localEndpoints: options.localEndpoints,
+      holdMs: options.holdMs,
       logger: logger.withTag('dns'),
     });
   } catch (error) {

@@ -27,6 +27,8 @@ export interface HostDnsOptions {
   readonly zone: string;
   readonly upstreams: readonly HostPort[];
   readonly localEndpoints: () => readonly LocalEndpoint[];
+  /** How long the last endpoints of a name outlive their drop (src/hostdns/mirror.ts). */
+  readonly holdMs: number;
   readonly logger: ConsolaInstance;
 }
 
@@ -40,7 +42,7 @@ export class HostDns {
   ) {}
 
   static async start(options: HostDnsOptions): Promise<HostDns> {
-    const mirror = new RegistryMirror();
+    const mirror = new RegistryMirror([], { holdMs: options.holdMs });
     const watch = await options.discovery.require({ name: EVERYTHING }, (event) => mirror.apply(event));
     mirror.apply({ add: watch.endpoints, drop: [] });
     const local = new LocalView(mirror, options.localEndpoints);

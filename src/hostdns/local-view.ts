@@ -50,6 +50,10 @@ export class LocalView implements RegistryReader {
   /** Reads the table again; the names of endpoints whose local address changed answer afresh. */
   refresh(): void {
     const next = this.read();
+    // The agent forgets an endpoint as soon as its container dies; while the mirror still holds it
+    // (a restart in place), it is still that container's, at the same address.
+    const still = new Set(this.registry.list().map((provision) => keyOf(provision.name, provision.address)));
+    for (const [key, address] of this.table) if (!next.has(key) && still.has(key)) next.set(key, address);
     const changed = new Set<string>();
     for (const [key, address] of next) if (!sameAddress(this.table.get(key), address)) changed.add(key);
     for (const key of this.table.keys()) if (!next.has(key)) changed.add(key);

@@ -1,6 +1,12 @@
 // What the host's DNS answers from: disco's registry as a wildcard watch delivers it. A watch keeps its
 // endpoints while disco is away and reconciles them when it is back, so the mirror, and every answer
 // made from it, keeps the last known state through a disco restart instead of emptying.
+//
+// One policy on top, the agent's own `--hold` rule (src/agent/urgency.ts): when a drop would leave a
+// name with no endpoint at all, the dropped endpoints stay a short, bounded time. A provider that
+// restarts in place keeps its container address, so a fixed-port client that resolves it during the
+// restart connects as soon as the process listens again, instead of finding no address until scs has
+// seen it healthy and provided it again. Any endpoint of that name arriving ends the hold at once.
 
 import type { RegistryReader } from '../../dns/server.ts';
 import type { Endpoint, WatchEvent } from '../client/client.ts';
@@ -18,13 +24,32 @@ export function provisionOf(endpoint: Endpoint): Provision {
   };
 }
 
+export interface MirrorOptions {
+  /** How long the last endpoints of a name outlive their drop; 0 drops at once. */
+  readonly holdMs?: number;
+  /** Injected by tests. */
+  readonly setTimer?: (run: () => void, ms: number) => { cancel(): void };
+}
+
+const realTimer = (run: () => void, ms: number) => {
+  const timer = setTimeout(run, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
 export class RegistryMirror implements RegistryReader {
   private readonly provisions = new Map<string, Provision>();
+  /** Dropped by disco, still answered: name → the held provisions and the timer that ends them. */
+  private readonly held = new Map<string, { ids: string[]; timer: { cancel(): void } }>();
   private readonly listeners: Listener[] = [];
   private generation = 0;
+  private readonly holdMs: number;
+  private readonly setTimer: NonNullable<MirrorOptions['setTimer']>;
 
-  constructor(initial: readonly Endpoint[] = []) {
+  constructor(initial: readonly Endpoint[] = [], options: MirrorOptions = {}) {
     for (const endpoint of initial) this.provisions.set(endpoint.id, provisionOf(endpoint));
+    this.holdMs = options.holdMs ?? 0;
+    this.setTimer = options.setTimer ?? realTimer;
   }
 
   get version(): number {
@@ -45,18 +70,56 @@ export class RegistryMirror implements RegistryReader {
 
   /** One `changed` of the watch. */
   apply(event: Pick<WatchEvent, 'add' | 'drop'>): void {
+    const emptied = new Map<string, string[]>();
     for (const endpoint of event.drop) {
       const provision = this.provisions.get(endpoint.id);
-      if (!provision) continue;
-      this.provisions.delete(endpoint.id);
-      this.generation++;
-      for (const listener of this.listeners) listener('drop', provision);
+      if (!provision || this.isHeld(provision)) continue;
+      const others = [...this.provisions.values()].some(
+        (other) => other.name === provision.name && other.id !== provision.id && !event.drop.some((d) => d.id === other.id),
+      );
+      if (this.holdMs > 0 && !others) {
+        emptied.set(provision.name, [...(emptied.get(provision.name) ?? []), provision.id]);
+        continue;
+      }
+      this.remove(provision.id);
     }
     for (const endpoint of event.add) {
+      this.release(endpoint.name);
       const provision = provisionOf(endpoint);
       this.provisions.set(endpoint.id, provision);
-      this.generation++;
-      for (const listener of this.listeners) listener('add', provision);
+      this.changed('add', provision);
     }
+    for (const [name, ids] of emptied) {
+      if (event.add.some((endpoint) => endpoint.name === name)) {
+        for (const id of ids) this.remove(id);
+        continue;
+      }
+      this.held.set(name, { ids, timer: this.setTimer(() => this.release(name), this.holdMs) });
+    }
+  }
+
+  /** Ends the hold of a name: its held provisions go now. */
+  private release(name: string): void {
+    const hold = this.held.get(name);
+    if (!hold) return;
+    this.held.delete(name);
+    hold.timer.cancel();
+    for (const id of hold.ids) this.remove(id);
+  }
+
+  private isHeld(provision: Provision): boolean {
+    return this.held.get(provision.name)?.ids.includes(provision.id) ?? false;
+  }
+
+  private remove(id: string): void {
+    const provision = this.provisions.get(id);
+    if (!provision) return;
+    this.provisions.delete(id);
+    this.changed('drop', provision);
+  }
+
+  private changed(kind: 'add' | 'drop', provision: Provision): void {
+    this.generation++;
+    for (const listener of this.listeners) listener(kind, provision);
   }
 }

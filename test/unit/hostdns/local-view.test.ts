@@ -76,9 +76,11 @@ describe('the local view (split horizon)', () => {
     view.refresh();
     expect(view.version).toBeGreaterThan(before);
     expect(heard).toEqual(['add http.web.hello.dev 172.18.0.3:8080']);
+    // Forgotten by the agent while disco still has it: a restart in place, still at the container's address.
     table.local = [];
     view.refresh();
-    expect(heard.at(-1)).toBe('add http.web.hello.dev 172.17.0.1:32768');
+    expect(heard).toEqual(['add http.web.hello.dev 172.18.0.3:8080']);
+    expect(view.list()[0]!.address.host).toBe('172.18.0.3');
   });
 
   it('a change of the mirror reads the table again, so an endpoint provided just now is local at once', () => {
@@ -88,5 +90,99 @@ describe('the local view (split horizon)', () => {
     mirror.apply({ add: [moved], drop: [WEB] });
     expect(view.list().find((p) => p.id === 'p3')!.address).toEqual({ host: '172.18.0.3', port: 8080, protocol: 'tcp' });
     expect(heard).toContain('add http.web.hello.dev 172.18.0.3:8080');
+  });
+});
+
+describe('the mirror holds the last endpoints of a name for a moment', () => {
+  function held(holdMs = 1000) {
+    const timers: Array<{ run: () => void; ms: number; cancelled: boolean }> = [];
+    const mirror = new RegistryMirror([], {
+      holdMs,
+      setTimer: (run, ms) => {
+        const timer = { run, ms, cancelled: false };
+        timers.push(timer);
+        return { cancel: () => (timer.cancelled = true) };
+      },
+    });
+    const heard: string[] = [];
+    mirror.addListener((kind, provision) => heard.push(`${kind} ${provision.id}`));
+    const fire = () => {
+      for (const timer of timers.splice(0)) if (!timer.cancelled) timer.run();
+    };
+    return { mirror, heard, timers, fire };
+  }
+  const ids = (mirror: RegistryMirror) => mirror.list().map((p) => p.id);
+
+  it('keeps a dropped endpoint that leaves its name empty, until the hold ends', () => {
+    const { mirror, heard, timers, fire } = held();
+    mirror.apply({ add: [WEB], drop: [] });
+    mirror.apply({ add: [], drop: [WEB] });
+    expect(ids(mirror)).toEqual(['p1']);
+    expect(timers.map((t) => t.ms)).toEqual([1000]);
+    fire();
+    expect(ids(mirror)).toEqual([]);
+    expect(heard).toEqual(['add p1', 'drop p1']);
+  });
+
+  it('ends the hold at once when the name comes back, at its new address', () => {
+    const { mirror, heard, timers } = held();
+    mirror.apply({ add: [WEB], drop: [] });
+    mirror.apply({ add: [], drop: [WEB] });
+    const back = endpoint('p9', 'http.web.hello.dev', '172.17.0.1', 32999);
+    mirror.apply({ add: [back], drop: [] });
+    expect(ids(mirror)).toEqual(['p9']);
+    expect(timers[0]!.cancelled).toBe(true);
+    expect(heard).toEqual(['add p1', 'drop p1', 'add p9']);
+  });
+
+  it('drops at once when other endpoints of the name remain, or when moved in one change', () => {
+    const { mirror, timers } = held();
+    const other = endpoint('p5', 'http.web.hello.dev', '10.0.0.9', 8080);
+    mirror.apply({ add: [WEB, other], drop: [] });
+    mirror.apply({ add: [], drop: [WEB] });
+    expect(ids(mirror)).toEqual(['p5']);
+    const moved = endpoint('p6', 'http.web.hello.dev', '10.0.0.10', 8080);
+    mirror.apply({ add: [moved], drop: [other] });
+    expect(ids(mirror)).toEqual(['p6']);
+    expect(timers).toEqual([]);
+  });
+
+  it('with no hold, drops at once', () => {
+    const { mirror, timers } = held(0);
+    mirror.apply({ add: [WEB], drop: [] });
+    mirror.apply({ add: [], drop: [WEB] });
+    expect(ids(mirror)).toEqual([]);
+    expect(timers).toEqual([]);
+  });
+});
+
+describe('the local view of a held endpoint', () => {
+  it('keeps its container address after the agent forgot it, for as long as the mirror holds it', () => {
+    let release = () => {};
+    const mirror = new RegistryMirror([], {
+      holdMs: 1000,
+      setTimer: (run) => {
+        release = run;
+        return { cancel: () => {} };
+      },
+    });
+    mirror.apply({ add: [WEB], drop: [] });
+    const table = {
+      local: [
+        {
+          name: 'http.web.hello.dev',
+          advertised: { host: '172.17.0.1', port: 32768, protocol: 'tcp' as const },
+          container: { host: '172.18.0.3', port: 8080, protocol: 'tcp' as const },
+        },
+      ],
+    };
+    const view = new LocalView(mirror, () => table.local);
+    table.local = []; // The container died: the agent dropped it.
+    mirror.apply({ add: [], drop: [WEB] });
+    view.refresh();
+    expect(view.list().map((p) => p.address.host)).toEqual(['172.18.0.3']);
+    release();
+    view.refresh();
+    expect(view.list()).toEqual([]);
   });
 });
