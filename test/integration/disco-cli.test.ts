@@ -26,7 +26,17 @@ function configFile(text: string): string {
 describe('scs disco', () => {
   it('serves the registry over DNS, from a config file with a tag-filtered zone', async () => {
     const config = configFile(
-      ['dns:', '  ttl: 30s', '  zones:', '    - name: disco', '    - name: east.disco', '      filter: { az: "us-east-*" }', ''].join('\n'),
+      [
+        'dns:',
+        '  ttl: 30s',
+        '  negativeTtl: 2s',
+        '  tombstone: 0s',
+        '  zones:',
+        '    - name: disco',
+        '    - name: east.disco',
+        '      filter: { az: "us-east-*" }',
+        '',
+      ].join('\n'),
     );
     const disco = start(['disco', '--config', config, '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0']);
     const output = () => disco.stdout + disco.stderr;
@@ -50,9 +60,12 @@ describe('scs disco', () => {
     expect(all.answer).toEqual(['db.blog.prod.disco. 30 IN A 10.0.0.5', 'db.blog.prod.disco. 30 IN A 10.0.0.6']);
     expect((await dig(dnsPort, 'db.blog.prod.east.disco', 'A')).answer).toEqual(['db.blog.prod.east.disco. 30 IN A 10.0.0.5']);
 
-    east.child.kill('SIGINT'); // A clean goodbye: gone from the very next answer once disco has it.
+    // A clean goodbye: gone from the very next answer once disco has it; with no tombstone, the name too.
+    east.child.kill('SIGINT');
     expect(await east.exited).toBe(0);
-    expect((await dig(dnsPort, 'db.blog.prod.east.disco', 'A')).status).toBe('NXDOMAIN');
+    const gone = await dig(dnsPort, 'db.blog.prod.east.disco', 'A');
+    expect(gone.status).toBe('NXDOMAIN');
+    expect(gone.authority[0]).toMatch(/^east\.disco\. 2 IN SOA .* 2$/);
 
     disco.child.kill('SIGTERM');
     expect(await disco.exited).toBe(0);
