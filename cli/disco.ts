@@ -48,8 +48,9 @@ export function registerDisco(cli: CAC): void {
       const listen = flags.listen
         ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true }))
         : (config.listen ?? { host: '127.0.0.1', port: 9640 });
-      const duration = (name: string, text: string | undefined, fallback: number) =>
-        text ? flag(name, () => parseDuration(text)) : fallback;
+      // cac hands a bare number such as `--dns-tombstone 0` over as a number: 0 is a value, not "unset".
+      const duration = (name: string, text: string | number | undefined, fallback: number) =>
+        text === undefined || text === '' ? fallback : flag(name, () => parseDuration(String(text)));
       const defaultZones = [{ name: 'disco' }];
       const heartbeatInterval = duration(
         'heartbeat-interval',
