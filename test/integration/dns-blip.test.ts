@@ -97,6 +97,26 @@ describe('a provider restarting in place, asked with dig', () => {
   });
 });
 
+describe('a provider back within the bound', () => {
+  it('keeps answering after the bound, and the end of a hold it no longer needs does not move the serial', async () => {
+    const registry = new Registry();
+    let now = 0;
+    const { server, port } = await startDns(registry, { clock: () => now, tombstoneMs: 30_000 });
+    try {
+      registry.drop(provide(registry, 8080).id);
+      now = 500;
+      provide(registry, 8080); // Every name of it is back.
+      const serial = server.serialOf('disco')!;
+      now = 60_000;
+      expect((await dig(port, 'web.blip.test.disco', 'A')).answer).toEqual(['web.blip.test.disco. 5 IN A 10.9.0.1']);
+      expect(Number((await dig(port, 'disco', 'SOA')).answer[0]!.split(' ')[6])).toBe(serial);
+      expect((await dig(port, 'never.blip.test.disco', 'A')).status).toBe('NXDOMAIN');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((path) => existsSync(path));
 
 describe.skipIf(!DNSMASQ)('the same restart through dnsmasq, a caching resolver', () => {
