@@ -90,7 +90,9 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
     expect(info.HostConfig.Dns).toEqual([gateway]);
     expect(info.HostConfig.DnsSearch).toEqual(['hello.dnstest.disco', 'dnstest.disco', 'disco']);
     expect(info.Config.Env).toContain(`SCS_DNS=${gateway}:53`);
-    expect((await engine.exec(client, ['cat', '/etc/resolv.conf'], {})).output).toMatch(/search hello\.dnstest\.disco dnstest\.disco disco/);
+    expect((await engine.exec(client, ['cat', '/etc/resolv.conf'], {})).output).toMatch(
+      /search hello\.dnstest\.disco dnstest\.disco disco/,
+    );
     expect(readState(dir)!.dns).toBe(`${gateway}:53`);
     const ps = scs(['ps', ...files()]);
     await ps.exited;
