@@ -14,6 +14,8 @@ interface DiscoFlags {
   listen?: string;
   dns?: string;
   dnsTtl?: string;
+  dnsNegativeTtl?: string;
+  dnsTombstone?: string;
   recursor?: string | string[];
   heartbeatInterval?: string;
   heartbeatTimeout?: string;
@@ -31,6 +33,8 @@ export function registerDisco(cli: CAC): void {
     .option('--listen <host:port>', 'TCP address for the disco protocol (default 127.0.0.1:9640)')
     .option('--dns <host:port|off>', 'DNS address, UDP and TCP (default 127.0.0.1:8600)')
     .option('--dns-ttl <duration>', 'TTL of DNS answers (default 5s)')
+    .option('--dns-negative-ttl <duration>', 'TTL of NXDOMAIN and NODATA answers (default 1s)')
+    .option('--dns-tombstone <duration>', 'How long a name whose endpoints all went answers NODATA, not NXDOMAIN (default 30s)')
     .option('--recursor <host:port>', 'Upstream resolver for names outside the zones (repeatable)')
     .option('--heartbeat-interval <duration>', 'Heartbeat interval (default 5s)')
     .option('--heartbeat-timeout <duration>', 'Silence after which a peer is dead (default 15s)')
@@ -44,8 +48,9 @@ export function registerDisco(cli: CAC): void {
       const listen = flags.listen
         ? flag('listen', () => parseHostPort(flags.listen!, { anyPort: true }))
         : (config.listen ?? { host: '127.0.0.1', port: 9640 });
-      const duration = (name: string, text: string | undefined, fallback: number) =>
-        text ? flag(name, () => parseDuration(text)) : fallback;
+      // cac hands a bare number such as `--dns-tombstone 0` over as a number: 0 is a value, not "unset".
+      const duration = (name: string, text: string | number | undefined, fallback: number) =>
+        text === undefined || text === '' ? fallback : flag(name, () => parseDuration(String(text)));
       const defaultZones = [{ name: 'disco' }];
       const heartbeatInterval = duration(
         'heartbeat-interval',
@@ -83,11 +88,27 @@ export function registerDisco(cli: CAC): void {
         : (config.dns?.recursors ?? []);
       const zones = config.dns?.zones ?? defaultZones;
       // The DNS defaults are loaded only when DNS runs: `--dns off` never loads the DNS code.
-      const dnsTtl = dnsListen === 'off' ? undefined : (await import('../dns/server.ts')).defaultDnsOptions.ttl;
-      const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? (dnsTtl ?? 0) * 1000);
+      const dnsDefaults = dnsListen === 'off' ? undefined : (await import('../dns/server.ts')).defaultDnsOptions;
+      const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? (dnsDefaults?.ttl ?? 0) * 1000);
+      const negativeTtlMs = duration(
+        'dns-negative-ttl',
+        flags.dnsNegativeTtl,
+        config.dns?.negativeTtl ?? (dnsDefaults?.negativeTtl ?? 0) * 1000,
+      );
+      const tombstoneMs = duration('dns-tombstone', flags.dnsTombstone, config.dns?.tombstone ?? dnsDefaults?.tombstoneMs ?? 0);
       const running = await runDisco(
         { ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger },
-        dnsListen === 'off' ? 'off' : { host: dnsListen.host, port: dnsListen.port, ttl: Math.round(ttlMs / 1000), recursors, zones },
+        dnsListen === 'off'
+          ? 'off'
+          : {
+              host: dnsListen.host,
+              port: dnsListen.port,
+              ttl: Math.round(ttlMs / 1000),
+              negativeTtl: Math.round(negativeTtlMs / 1000),
+              tombstoneMs,
+              recursors,
+              zones,
+            },
       );
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
       logger.info(`listening on tcp ${running.disco}`);

@@ -1,7 +1,8 @@
 // Turns a question about a name inside a zone into records. Like CoreDNS's handlers it tells
 // NXDOMAIN (the name does not exist) from NODATA (it exists, without that type) by asking the
-// view whether the name exists at all, empty non-terminals included (RFC 8020). Each record type
-// has its own builder over the read-only view; `answer` only picks the builders for a question.
+// view whether the name exists at all, empty non-terminals included (RFC 8020), or lost its last
+// record only a moment ago (dns/tombstones.ts). Each record type has its own builder over the
+// read-only view; `answer` only picks the builders for a question.
 
 import { CLASS, RCODE, TYPE } from './constants.ts';
 import { type Node, NS_LABEL, SERVICES_NAME, type ZoneView } from './view.ts';
@@ -32,6 +33,10 @@ export interface AnswerContext {
   readonly ttl: number;
   /** The zone's SOA serial: it moves with every change to what the zone shows (docs/dns.md). */
   readonly serial: number;
+  /** Seconds a resolver may remember that a name or type is missing (the SOA minimum); `ttl` unless told. */
+  readonly negativeTtl?: number;
+  /** Names (relative, like the view's) that lost their last record a moment ago: NODATA, not NXDOMAIN. */
+  readonly recentlyGone?: (name: string) => boolean;
 }
 
 const record = (name: string, type: number, ttl: number, fields: object): ResourceRecord => ({
@@ -42,8 +47,8 @@ const record = (name: string, type: number, ttl: number, fields: object): Resour
   ...fields,
 });
 
-/** The zone's SOA; its minimum is the negative-caching TTL (RFC 2308), the same as every answer's. */
-export function soaRecord(origin: string, ttl: number, serial: number) {
+/** The zone's SOA; its minimum is the negative-caching TTL (RFC 2308). */
+export function soaRecord(origin: string, ttl: number, serial: number, negativeTtl = ttl) {
   return {
     ...record(origin, TYPE.SOA, ttl, {}),
     origin,
@@ -53,8 +58,16 @@ export function soaRecord(origin: string, ttl: number, serial: number) {
     refresh: 3600,
     retry: 600,
     expiration: 86400,
-    minimum: ttl,
+    minimum: negativeTtl,
   };
+}
+
+/**
+ * The SOA in the authority section of NXDOMAIN and NODATA. A resolver caches a negative answer for
+ * the smaller of this record's TTL and its minimum (RFC 2308 §5), so both are the negative TTL.
+ */
+export function negativeSoaRecord(origin: string, ttl: number, serial: number, negativeTtl = ttl) {
+  return { ...soaRecord(origin, ttl, serial, negativeTtl), ttl: Math.min(ttl, negativeTtl) };
 }
 
 /** The A and AAAA records of an SRV, PTR or NS target, when it is a name in this zone. */
@@ -102,10 +115,11 @@ export function answer(context: AnswerContext): Answer {
   const origin = view.zone.origin;
   const key = relative.join('.');
   const owner = key ? `${key}.${origin}` : origin;
-  const soa = soaRecord(origin, ttl, context.serial);
-  const negative = (rcode: number): Answer => ({ rcode, answers: [], authorities: [soa], additionals: [] });
+  const soa = soaRecord(origin, ttl, context.serial, context.negativeTtl);
+  const negativeSoa = negativeSoaRecord(origin, ttl, context.serial, context.negativeTtl);
+  const negative = (rcode: number): Answer => ({ rcode, answers: [], authorities: [negativeSoa], additionals: [] });
 
-  if (!view.names.has(key)) return negative(RCODE.nxDomain);
+  if (!view.names.has(key)) return negative(context.recentlyGone?.(key) ? RCODE.noError : RCODE.nxDomain);
   const node = view.nodes.get(key);
   const isApex = key === '';
   let answers: ResourceRecord[] = [];

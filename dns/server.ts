@@ -9,13 +9,14 @@ import { type AddressInfo, createServer, isIP, isIPv6, type Socket, type Server 
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../src/address.ts';
 import type { Provision } from '../src/registry/types.ts';
-import { answer, soaRecord } from './answer.ts';
+import { answer, negativeSoaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { forward } from './forward.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
+import { Tombstones } from './tombstones.ts';
 import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
 import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
 
@@ -32,6 +33,12 @@ export interface DnsServerOptions {
   zones: ZoneConfig[];
   /** Seconds; see docs/dns.md for why the default is short. */
   ttl: number;
+  /** Seconds a resolver may cache NXDOMAIN and NODATA (the SOA minimum), at most `ttl`. */
+  negativeTtl: number;
+  /** Milliseconds a name keeps answering NODATA, not NXDOMAIN, after its last record went; 0 for never. */
+  tombstoneMs: number;
+  /** Milliseconds on a clock that only goes forward; tests bring their own. */
+  clock: () => number;
   recursors: HostPort[];
   forwardTimeoutMs: number;
   /** The most we send over UDP, whatever larger size a client advertises. */
@@ -51,6 +58,9 @@ export const defaultDnsOptions: DnsServerOptions = {
   port: 8600,
   zones: [{ name: 'disco' }],
   ttl: 5,
+  negativeTtl: 1,
+  tombstoneMs: 30_000,
+  clock: () => performance.now(),
   recursors: [],
   forwardTimeoutMs: 2000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
@@ -75,6 +85,8 @@ export class DnsServer {
   private readonly views = new Map<RegistryReader, Map<Zone, ZoneView & { version: number }>>();
   /** Each zone's SOA serial: start time in seconds, plus one for every change the zone shows. */
   private readonly serials = new Map<Zone, number>();
+  /** Each zone's names that lost their last record a moment ago (docs/dns.md, "Restarts"). */
+  private readonly tombstones = new Map<Zone, Tombstones>();
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly connections = new Set<Socket>();
@@ -87,14 +99,18 @@ export class DnsServer {
     this.zones = this.options.zones.map(makeZone);
     this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
     const start = Math.floor(Date.now() / 1000);
-    for (const zone of this.zones) this.serials.set(zone, start);
-    registry.addListener((_, provision) => this.touch(provision));
-    this.options.localView?.registry.addListener((_, provision) => this.touch(provision));
+    for (const zone of this.zones) {
+      this.serials.set(zone, start);
+      this.tombstones.set(zone, new Tombstones({ holdMs: this.options.tombstoneMs }));
+    }
+    registry.addListener((kind, provision) => this.touch(kind, provision));
+    this.options.localView?.registry.addListener((kind, provision) => this.touch(kind, provision));
   }
 
   /** The SOA serial a zone shows now. */
   serialOf(zoneName: string): number | undefined {
     const zone = this.zones.find((each) => each.origin === dnsName(zoneName));
+    if (zone) this.expireTombstones(zone, this.options.clock());
     return zone && this.serials.get(zone)! >>> 0;
   }
 
@@ -103,15 +119,27 @@ export class DnsServer {
    * often does not turn every cached answer into a fresh encoding. Zones whose filter hides the
    * provision are untouched, their serial included.
    */
-  private touch(provision: Provision): void {
+  private touch(kind: 'add' | 'drop', provision: Provision): void {
     const touched = namesTouchedBy(provision);
     const names: string[] = [];
     for (const zone of this.zones) {
       if (!zone.matches(provision.attributes)) continue;
       this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
+      if (kind === 'drop') this.tombstones.get(zone)!.bury(touched, this.options.clock());
       for (const name of touched) names.push(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
     }
     this.cache.touch(names);
+  }
+
+  /**
+   * A name whose hold is over and that has not come back stops existing: NODATA turns NXDOMAIN, a
+   * change the zone shows, so its serial moves, and with it every cached negative answer goes.
+   */
+  private expireTombstones(zone: Zone, now: number): void {
+    const tombstones = this.tombstones.get(zone)!;
+    if (now < tombstones.nextExpiry) return;
+    const view = this.viewOf(zone, this.registry);
+    if (tombstones.sweep(now).some((name) => !view.names.has(name))) this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
   }
 
   /**
@@ -188,14 +216,17 @@ export class DnsServer {
     const recursionAvailable = this.options.recursors.length > 0;
     if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
     if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
+    const now = this.options.clock();
+    this.expireTombstones(found.zone, now);
     const serial = this.serials.get(found.zone)!;
+    const { ttl, negativeTtl } = this.options;
     const limit =
       'tcp' in peer
         ? MAX_TCP_MESSAGE
         : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     if (!query.plain) {
       // No name of ours has such labels; encoding them back through dns2 could alter them.
-      const authority = encodeSoa(soaRecord(found.zone.origin, this.options.ttl, serial));
+      const authority = encodeSoa(negativeSoaRecord(found.zone.origin, ttl, serial, negativeTtl));
       const options = { authoritative: true, recursionAvailable, authority };
       const reply = echoReply(message, query, RCODE.nxDomain, options);
       // Only a long zone name with a long question can outgrow 512 bytes: then TC, as for any answer.
@@ -211,7 +242,9 @@ export class DnsServer {
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, registry);
-      const result = answer({ view, relative: found.relative, type: query.type, ttl: this.options.ttl, serial });
+      const tombstones = this.tombstones.get(found.zone)!;
+      const recentlyGone = (name: string) => tombstones.holds(name, now);
+      const result = answer({ view, relative: found.relative, type: query.type, ttl, negativeTtl, serial, recentlyGone });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
       cached = encodeAnswer(query, result, encodeOptions, limit);
       const showsSerial = result.authorities.length > 0 || query.type === TYPE.SOA;

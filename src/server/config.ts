@@ -59,6 +59,9 @@ export const DiscoConfigSchema = v.strictObject({
       /** An address, or "off". */
       listen: v.optional(v.union([v.literal('off'), Address(true)], 'expected an address like 127.0.0.1:8600, or "off"')),
       ttl: v.optional(Duration),
+      /** The TTL of NXDOMAIN and NODATA; and how long a name that lost its last record answers NODATA. */
+      negativeTtl: v.optional(Duration),
+      tombstone: v.optional(Duration),
       recursors: v.optional(v.array(Address(false), 'expected a list of addresses like ["127.0.0.1:53"]')),
       zones: v.optional(
         v.pipe(

@@ -26,9 +26,19 @@ function configFile(text: string): string {
 describe('scs disco', () => {
   it('serves the registry over DNS, from a config file with a tag-filtered zone', async () => {
     const config = configFile(
-      ['dns:', '  ttl: 30s', '  zones:', '    - name: disco', '    - name: east.disco', '      filter: { az: "us-east-*" }', ''].join('\n'),
+      [
+        'dns:',
+        '  ttl: 30s',
+        '  negativeTtl: 2s',
+        '  tombstone: 30s',
+        '  zones:',
+        '    - name: disco',
+        '    - name: east.disco',
+        '      filter: { az: "us-east-*" }',
+        '',
+      ].join('\n'),
     );
-    const disco = start(['disco', '--config', config, '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0']);
+    const disco = start(['disco', '--config', config, '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--dns-tombstone', '0']);
     const output = () => disco.stdout + disco.stderr;
     const tcpPort = Number(await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, 'disco to listen'));
     const dnsPort = Number(
@@ -50,9 +60,13 @@ describe('scs disco', () => {
     expect(all.answer).toEqual(['db.blog.prod.disco. 30 IN A 10.0.0.5', 'db.blog.prod.disco. 30 IN A 10.0.0.6']);
     expect((await dig(dnsPort, 'db.blog.prod.east.disco', 'A')).answer).toEqual(['db.blog.prod.east.disco. 30 IN A 10.0.0.5']);
 
-    east.child.kill('SIGINT'); // A clean goodbye: gone from the very next answer once disco has it.
+    // A clean goodbye: gone from the very next answer once disco has it; the name too, as the flag turned
+    // the file's tombstone off.
+    east.child.kill('SIGINT');
     expect(await east.exited).toBe(0);
-    expect((await dig(dnsPort, 'db.blog.prod.east.disco', 'A')).status).toBe('NXDOMAIN');
+    const gone = await dig(dnsPort, 'db.blog.prod.east.disco', 'A');
+    expect(gone.status).toBe('NXDOMAIN');
+    expect(gone.authority[0]).toMatch(/^east\.disco\. 2 IN SOA .* 2$/);
 
     disco.child.kill('SIGTERM');
     expect(await disco.exited).toBe(0);
@@ -64,6 +78,7 @@ describe('scs disco', () => {
       /disco\.yaml:4 dns\.zones\.0\.filtr: unknown key \(did you mean "filter"\?\)/,
     ],
     ['dns:\n  ttl: soon\n', /disco\.yaml:2 dns\.ttl: "soon" is not a duration/],
+    ['dns:\n  tombstone: soon\n', /disco\.yaml:2 dns\.tombstone: "soon" is not a duration/],
     ['dns:\n  recursors: ["8.8.8.8"]\n', /disco\.yaml:2 dns\.recursors\.0: "8\.8\.8\.8" is not an address/],
     ['listen: [1, 2\n', /disco\.yaml:\d+: not valid YAML/],
   ])('refuses a bad config with the file, line and key: %j', async (text, message) => {

@@ -17,13 +17,13 @@ function load(text: string) {
 describe('disco.yaml', () => {
   it('reads a full config', () => {
     const config = load(
-      'listen: 127.0.0.1:9640\nheartbeat: { interval: 1s, timeout: 3s }\ngrace: 10s\ndns:\n  listen: "off"\n  zones:\n    - name: disco\n',
+      'listen: 127.0.0.1:9640\nheartbeat: { interval: 1s, timeout: 3s }\ngrace: 10s\ndns:\n  listen: "off"\n  negativeTtl: 1s\n  tombstone: 30s\n  zones:\n    - name: disco\n',
     )();
     expect(config).toEqual({
       listen: { host: '127.0.0.1', port: 9640 },
       heartbeat: { interval: 1000, timeout: 3000 },
       grace: 10_000,
-      dns: { listen: 'off', zones: [{ name: 'disco' }] },
+      dns: { listen: 'off', negativeTtl: 1000, tombstone: 30_000, zones: [{ name: 'disco' }] },
     });
   });
 
