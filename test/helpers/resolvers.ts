@@ -20,7 +20,7 @@ export function resolverProblem(): string | undefined {
     ['dnsmasq', '/usr/sbin/dnsmasq'],
     ['unshare', '/usr/bin/unshare'],
     ['dig', '/usr/bin/dig'],
-    ['dns-root-data', '/usr/share/dns/root.key'],
+    ['ldnsutils', '/usr/bin/ldns-signzone'],
   ]) {
     if (!existsSync(path!)) return `${program} is not installed (scripts/install-deps installs it)`;
   }
@@ -48,15 +48,20 @@ export interface Resolver {
   stop(): Promise<void>;
 }
 
+/** Where startUnbound's config and `files` are, as unbound sees them. */
+export const UNBOUND_DIR = '/var/lib/unbound';
+
 /**
- * unbound -d with `config`. It runs in a private mount namespace where the config is bind-mounted
- * over /etc/unbound/unbound.conf: where AppArmor confines unbound (Debian's profile), that is a path
- * it may read, and the machine's own file is untouched.
+ * unbound -d with `config`, and `files` (name → text) beside it. It runs in a private mount
+ * namespace where a directory of its own is bind-mounted over /var/lib/unbound: where AppArmor
+ * confines unbound (Debian's profile), that is a path it may read, and the machine's own files there
+ * are untouched.
  */
-export function startUnbound(address: string, config: string): Promise<Resolver> {
+export function startUnbound(address: string, config: string, files: Record<string, string> = {}): Promise<Resolver> {
   const dir = mkdtempSync(join(tmpdir(), 'scs-unbound-'));
   writeFileSync(join(dir, 'unbound.conf'), config);
-  const script = `mount --bind ${dir}/unbound.conf /etc/unbound/unbound.conf && exec unbound -d -c /etc/unbound/unbound.conf`;
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const script = `mount --bind ${dir} ${UNBOUND_DIR} && exec unbound -d -c ${UNBOUND_DIR}/unbound.conf`;
   return started(spawn('unshare', ['-m', 'sh', '-c', script]), address, dir);
 }
 
@@ -102,6 +107,8 @@ async function started(child: ChildProcess, address: string, dir: string): Promi
 
 export interface Answer {
   status: string;
+  /** The header's flags (`qr`, `aa`, `ad`...). */
+  flags: string[];
   /** Answer records as `name type data` (lower-case names), without TTL and class. */
   records: string[];
   /** The TTL of each answer record, in order. */
@@ -131,6 +138,7 @@ export async function query(address: string, name: string, type: string, port = 
     .map((line) => line.trim().split(/\s+/));
   return {
     status: /status: (\w+)/.exec(stdout)?.[1] ?? '',
+    flags: (/;; flags: ([^;]*);/.exec(stdout)?.[1] ?? '').trim().split(' ').filter(Boolean),
     records: rows.map(([owner, , , rrtype, ...data]) => [owner!.toLowerCase(), rrtype, ...data].join(' ')).sort(),
     ttls: rows.map((row) => Number(row[1])),
     ede: /; EDE: (.*)/.exec(stdout)?.[1],

@@ -9,7 +9,8 @@ import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';
-import { getent, query, type Resolver, recipe, resolverProblem, startDnsmasq, startUnbound } from '../helpers/resolvers.ts';
+import { getent, query, type Resolver, recipe, resolverProblem, startDnsmasq, startUnbound, UNBOUND_DIR } from '../helpers/resolvers.ts';
+import { signedRoot } from '../helpers/signed-root.ts';
 
 const problem = resolverProblem();
 const TTL = 5; // disco's default, and what the recipes are written for
@@ -24,7 +25,7 @@ const provide = (name: string, host: string, port: number, attributes: Record<st
   registry.provide({ name, address: { host, port, protocol: 'tcp' }, attributes, owner: 'recipes' }).provision;
 
 /** Only what running it in a test needs, around the recipe itself: where to listen, no daemon habits. */
-function unboundConfig(address: string, recipeText: string, extra = ''): string {
+function unboundConfig(address: string, recipeText: string, extra = '', root = `127.0.0.1@${discoPort}`): string {
   return [
     'server:',
     `    interface: ${address}`,
@@ -40,7 +41,29 @@ function unboundConfig(address: string, recipeText: string, extra = ''): string 
     recipeText,
     'stub-zone:',
     '    name: "."',
-    `    stub-addr: 127.0.0.1@${discoPort}`,
+    `    stub-addr: ${root}`,
+    '',
+  ].join('\n');
+}
+
+/** An unbound that serves only the signed root, and asks nobody anything. */
+function rootServerConfig(address: string): string {
+  return [
+    'server:',
+    `    interface: ${address}`,
+    '    port: 53',
+    '    username: ""',
+    '    chroot: ""',
+    '    pidfile: ""',
+    '    use-syslog: no',
+    '    logfile: ""',
+    '    do-not-query-address: 0.0.0.0/0',
+    '    do-not-query-address: ::/0',
+    'auth-zone:',
+    '    name: "."',
+    `    zonefile: "${UNBOUND_DIR}/root.zone"`,
+    '    for-downstream: yes',
+    '    for-upstream: no',
     '',
   ].join('\n');
 }
@@ -181,26 +204,34 @@ describe.skipIf(problem !== undefined)(`the resolver recipes of docs/dns.md${pro
       return text.replace(`${line}\n`, '');
     };
 
-    // This unbound has no trust anchor of its own, so it validates only when given one: here the
-    // root's (Debian's dns-root-data, the anchor Debian's unbound.conf turns on). The root stub is
-    // disco, which refuses, so no chain of trust can be built to `disco.`, as in the world, where
-    // the root proves there is no such zone.
-    const ROOT_ANCHOR = '    trust-anchor-file: "/usr/share/dns/root.key"';
+    // unbound validates only with a trust anchor, which Debian's unbound.conf sets (the root's). Here
+    // the root is one of our own, signed, on ROOT: like the real one, it proves that there is no
+    // `disco.`, so there is no chain of trust to disco's answers.
+    const ROOT = '127.0.0.76';
 
-    it('unbound that validates, without domain-insecure: SERVFAIL; with it: the answer', async () => {
+    it('unbound that validates, without domain-insecure: SERVFAIL, as the root proves there is no disco; with it: the answer', async () => {
       const text = recipe('unbound', discoPort);
-      const bare = await startUnbound(ADDRESS, unboundConfig(ADDRESS, without(text, '    domain-insecure: "disco"'), ROOT_ANCHOR));
+      const root = signedRoot(ROOT);
+      const rootServer = await startUnbound(ROOT, rootServerConfig(ROOT), { 'root.zone': root.zone });
+      const anchor = `    trust-anchor: ". DS ${root.ds}"`;
       try {
-        expect((await query(ADDRESS, 'web.hello.dev.disco', 'A')).status).toBe('SERVFAIL');
-        expect(bare.log()).toContain('validation failure <web.hello.dev.disco. A IN>');
+        const bare = await startUnbound(ADDRESS, unboundConfig(ADDRESS, without(text, '    domain-insecure: "disco"'), anchor, ROOT));
+        try {
+          expect((await query(ADDRESS, 'web.hello.dev.disco', 'A')).status).toBe('SERVFAIL');
+          expect(bare.log()).toMatch(/validation failure <web\.hello\.dev\.disco\. A IN>: .* for DS disco\. while building chain of trust/);
+        } finally {
+          await bare.stop();
+        }
+        const insecure = await startUnbound(ADDRESS, unboundConfig(ADDRESS, text, anchor, ROOT));
+        try {
+          expect((await query(ADDRESS, 'web.hello.dev.disco', 'A')).records).toEqual(['web.hello.dev.disco. A 10.0.0.7']);
+          // It does validate: what the root signs comes back authenticated.
+          expect((await query(ADDRESS, 'a.root', 'A')).flags).toContain('ad');
+        } finally {
+          await insecure.stop();
+        }
       } finally {
-        await bare.stop();
-      }
-      const insecure = await startUnbound(ADDRESS, unboundConfig(ADDRESS, text, ROOT_ANCHOR));
-      try {
-        expect((await query(ADDRESS, 'web.hello.dev.disco', 'A')).records).toEqual(['web.hello.dev.disco. A 10.0.0.7']);
-      } finally {
-        await insecure.stop();
+        await rootServer.stop();
       }
     });
 
