@@ -65,7 +65,7 @@ export function startUnbound(address: string, config: string, files: Record<stri
   return started(spawn('unshare', ['-m', 'sh', '-c', script]), address, dir);
 }
 
-/** dnsmasq -k (the foreground) with `config` and nothing else: no /etc/dnsmasq.conf, no /etc/resolv.conf. */
+/** dnsmasq -k (the foreground) with `config` as its only configuration file (not /etc/dnsmasq.conf). */
 export function startDnsmasq(address: string, config: string): Promise<Resolver> {
   const dir = mkdtempSync(join(tmpdir(), 'scs-dnsmasq-'));
   writeFileSync(join(dir, 'dnsmasq.conf'), config);

@@ -1,8 +1,8 @@
 // The host-resolver recipes of docs/dns.md, run as written there: Debian's unbound and dnsmasq in
 // front of disco's DNS, on port 53 of their own loopback addresses. Through them, dig gets disco's
 // answers with disco's TTLs counting down, a change shows once the TTL has run out, and glibc
-// resolves scs names. Each resolver also gets a stub for the root pointing at disco, which refuses
-// it, so that nothing any test asks ever leaves loopback.
+// resolves scs names. So that nothing any test asks leaves loopback, unbound gets a stub for the
+// root pointing at disco (which refuses it) and dnsmasq no upstream but disco (no-resolv).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
