@@ -83,6 +83,8 @@ export interface ContainerEngine {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
+  /** Where a network's gateway is; undefined when there is no such network. */
+  networkInfo(name: string): Promise<NetworkInfo | undefined>;
   /** Creates the bridge network when it is missing; either way says where its gateway is. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo>;
   /** Removes a network; false when containers still use it (or it is gone already). */

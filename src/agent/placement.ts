@@ -11,7 +11,7 @@ import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Placement } from './spec.ts';
-import { DNS_OPTIONS, DNS_ZONE, searchDomains, stackNetworkName } from './stack-network.ts';
+import { DNS_ZONE, placementAt, stackNetworkName } from './stack-network.ts';
 
 export interface PlacedStack {
   readonly placement: Placement;
@@ -57,8 +57,5 @@ export async function placeStack(options: {
   }
   const upstreamText = upstreams.length ? upstreams.map((u) => formatHostPort(u.host, u.port)).join(', ') : 'none';
   logger.info(`DNS for containers on ${formatHostPort(dns.address, dns.port)} (network ${network}; other names to ${upstreamText})`);
-  return {
-    placement: { network, dns: { address: dns.address, search: searchDomains(plan.stack, plan.environment), options: DNS_OPTIONS } },
-    dns,
-  };
+  return { placement: placementAt(plan, identity, dns.address), dns };
 }

@@ -8,6 +8,7 @@ import { type AgentIdentity, hostLabel } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatPlan } from './plan.ts';
 import { converge } from './reconcile.ts';
+import { placementAt, stackNetworkName } from './stack-network.ts';
 
 export async function previewUp(
   plan: Plan,
@@ -16,12 +17,17 @@ export async function previewUp(
   imageExists: (tag: string) => Promise<boolean>,
 ): Promise<string> {
   const identity: AgentIdentity = { stack: plan.stack, environment: plan.environment, project, host: hostLabel() };
+  // Where `up` would put containers: the stack network as it is now, its DNS assumed served. Without the
+  // network yet, no container can be on it: the gateway then does not matter.
+  const bridged = plan.services.some((service) => service.container.network === 'bridge');
+  const gateway = bridged ? ((await engine.networkInfo(stackNetworkName(identity)))?.gateway ?? '0.0.0.0') : undefined;
+  const placement = bridged ? placementAt(plan, identity, gateway) : undefined;
   const lines: string[] = [];
   for (const service of plan.services) {
     const facts = newFacts(service);
     if (!(await imageExists(service.image.tag))) lines.push(`${service.role}: build ${service.image.tag} (not built yet)`);
     const observed = await observeService(engine, identity, facts, 'start');
-    const steps = converge({ ...desiredService(facts, identity), requires: [] }, observed, 'start');
+    const steps = converge({ ...desiredService(facts, identity, 0, Date.now(), placement), requires: [] }, observed, 'start');
     lines.push(steps.length > 0 ? formatPlan(service.role, steps) : `${service.role}: nothing to do`);
   }
   return lines.join('\n');

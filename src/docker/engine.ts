@@ -348,27 +348,31 @@ export class Engine implements ContainerEngine {
     return () => stream.destroy();
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo> {
-    const read = async () => {
-      const network = (await this.docker.getNetwork(name).inspect()) as {
-        IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> };
-      };
-      const config = network.IPAM?.Config?.find((each) => each.Gateway && each.Subnet && !each.Subnet.includes(':'));
-      if (!config) throw new Error(`network ${name} has no IPv4 gateway`);
-      return { gateway: config.Gateway!, subnet: config.Subnet! };
-    };
+  async networkInfo(name: string): Promise<NetworkInfo | undefined> {
+    let network: { IPAM?: { Config?: Array<{ Gateway?: string; Subnet?: string }> } };
     try {
-      return await read();
+      network = await this.docker.getNetwork(name).inspect();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
     }
+    const config = network.IPAM?.Config?.find((each) => each.Gateway && each.Subnet && !each.Subnet.includes(':'));
+    if (!config) throw new Error(`network ${name} has no IPv4 gateway`);
+    return { gateway: config.Gateway!, subnet: config.Subnet! };
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo> {
+    const known = await this.networkInfo(name);
+    if (known) return known;
     try {
       await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
     } catch (error) {
       // Another agent of this stack on the same daemon made it first: use theirs.
       if ((error as { statusCode?: number }).statusCode !== 409) throw error;
     }
-    return await read();
+    const made = await this.networkInfo(name);
+    if (!made) throw new Error(`network ${name} is gone as soon as it was made`);
+    return made;
   }
 
   async removeNetwork(name: string): Promise<boolean> {

@@ -148,6 +148,10 @@ export class FakeEngine implements ContainerEngine {
 
   readonly networks = new Set<string>();
 
+  async networkInfo(name: string): Promise<NetworkInfo | undefined> {
+    return this.networks.has(name) ? { gateway: '172.30.0.1', subnet: '172.30.0.0/16' } : undefined;
+  }
+
   async ensureNetwork(name: string): Promise<NetworkInfo> {
     this.networks.add(name);
     return { gateway: '172.30.0.1', subnet: '172.30.0.0/16' };

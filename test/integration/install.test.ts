@@ -63,7 +63,7 @@ describe('the installed package', () => {
     const fromInstall = await runToEnd(scs, ['--help']);
     const fromSources = await runToEnd(process.execPath, [SCS_FROM_SOURCES, '--help']);
     expect(fromInstall.code).toBe(0);
-    expect(fromInstall.stdout).toMatch(/^\s+ls \[name\]\s+List registered endpoints$/m);
+    expect(fromInstall.stdout).toMatch(/^\s+ls \[name\]\s+List registered endpoints/m);
     expect(fromInstall.stdout).toMatch(/^\s+version\s+Print the version/m);
     expect(fromInstall.stdout).toBe(fromSources.stdout);
   });
