@@ -16,6 +16,7 @@ import { newFacts, type RequirementFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type Placement } from './spec.ts';
+import { settlesWithin } from './within.ts';
 import { type AgentState, type RequireRecord, writeState } from './state.ts';
 
 export interface AgentOptions {
@@ -194,7 +195,7 @@ export class Agent {
 
   private async retire(runner: ServiceRunner, cause?: string): Promise<void> {
     await runner.stop();
-    for (const requirement of runner.facts.requires) await requirement.watch?.close();
+    for (const requirement of runner.facts.requires) if (requirement.watch) await settlesWithin(requirement.watch.close());
     await runner.teardown(cause);
   }
 

@@ -12,6 +12,7 @@ import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } fro
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
 import { addresses, containerSpec, type Placement } from './spec.ts';
+import { settlesWithin } from './within.ts';
 
 export interface ExecutorOptions {
   readonly engine: ContainerEngine;
@@ -168,7 +169,8 @@ export class Executor {
   }
 
   private async drop(role: string, provisions: readonly ProvisionHandle[], because: string): Promise<void> {
-    await Promise.all(provisions.map((handle) => handle.drop()));
+    if (!(await settlesWithin(Promise.all(provisions.map((handle) => handle.drop())))))
+      this.options.logger.warn(`${role}: disco has not confirmed the drop yet; it is told again when it is back`);
     if (provisions.length > 0)
       this.options.logger.info(
         `${role}: dropped ${provisions.map((p) => `${p.spec.name} at ${formatHostPort(p.spec.host, p.spec.port)}`).join(', ')} ${because}`,
