@@ -16,8 +16,8 @@ import { newFacts, type RequirementFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type Placement } from './spec.ts';
-import { settlesWithin } from './within.ts';
 import { type AgentState, type RequireRecord, writeState } from './state.ts';
+import { settlesWithin } from './within.ts';
 
 export interface AgentOptions {
   readonly engine: ContainerEngine;
