@@ -10,14 +10,17 @@ function blog_scs_env($file) {
     }
     return $values;
 }
-$blog_env = blog_scs_env('/run/scs/env');
-$blog_mysql = explode(';', $blog_env['SCS_REQUIRE_MYSQL'] ?? '')[0];
+/** The first endpoint of db, as the live update last wrote it. */
+function blog_db_host() {
+    $first = explode(';', blog_scs_env('/run/scs/env')['SCS_REQUIRE_MYSQL'] ?? '')[0];
+    // No endpoint at all (db never came up): a closed port, so WordPress says it cannot connect.
+    return $first !== '' ? $first : '127.0.0.1:1';
+}
 
 define('DB_NAME', 'wordpress');
 define('DB_USER', 'wordpress');
 define('DB_PASSWORD', trim((string) @file_get_contents('/run/secrets/db-password')));
-// No endpoint at all (db never came up): a closed port, so WordPress says it cannot connect.
-define('DB_HOST', $blog_mysql !== '' ? $blog_mysql : '127.0.0.1:1');
+define('DB_HOST', blog_db_host()); // wp-content/db.php reads it again when a connection fails.
 
 // The site is wherever it is reached: the published port changes between hosts and runs.
 $blog_host = preg_replace('/[^A-Za-z0-9.:\[\]-]/', '', $_SERVER['HTTP_HOST'] ?? 'localhost');
