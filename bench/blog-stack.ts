@@ -28,15 +28,27 @@ export class BlogStack {
 
   /**
    * A copy of examples/blog in `environment`, so its containers and volumes are its own; web's port
-   * is any free one (the example publishes 8080), and backup dumps every `dumpEvery` seconds.
+   * is any free one (the example publishes 8080). `dumpEvery` is backup's DUMP_EVERY (seconds),
+   * `dbWait` web's BLOG_DB_WAIT (seconds).
    */
-  constructor(environment: string, dumpEvery = 3600) {
+  constructor(environment: string, options: { dumpEvery?: number; dbWait?: number } = {}) {
+    const { dumpEvery = 3600, dbWait = 5 } = options;
     this.environment = environment;
     this.dir = mkdtempSync(join(tmpdir(), `scs-blog-${environment}-`));
     cpSync(join(root, 'examples/blog'), this.dir, { recursive: true, filter: (source) => !source.includes('.scs') });
     writeFileSync(
       join(this.dir, 'overlay.yaml'),
-      `environment: ${environment}\nservices:\n  web:\n    provides:\n      http: { publish: null }\n  backup:\n    env: { DUMP_EVERY: ${dumpEvery} }\n`,
+      [
+        `environment: ${environment}`,
+        'services:',
+        '  web:',
+        '    provides:',
+        '      http: { publish: null }',
+        `    env: { BLOG_DB_WAIT: ${dbWait} }`,
+        '  backup:',
+        `    env: { DUMP_EVERY: ${dumpEvery} }`,
+        '',
+      ].join('\n'),
     );
   }
 

@@ -39,7 +39,7 @@ describe.skipIf(dockerProblem !== undefined)(`the blog example${dockerProblem ? 
 
   beforeAll(async () => {
     await baseImages();
-    blog = new BlogStack('e2e', 2);
+    blog = new BlogStack('e2e', { dumpEvery: 2 });
     await blog.scs('build'); // Debian packages: about a minute the first time, cached after.
   }, 600_000);
 

@@ -3,8 +3,9 @@
  * for a database which is away for a moment. When db crashes, Docker restarts it (often on a new
  * port) and the live update rewrites /run/scs/env within about a second; a request that arrives
  * meanwhile re-reads the address and tries again for up to BLOG_DB_WAIT seconds, instead of
- * answering "Error establishing a database connection" at once. */
-if (!defined('BLOG_DB_WAIT')) define('BLOG_DB_WAIT', 5);
+ * answering "Error establishing a database connection" at once. With 0 it tries once, as stock. */
+$blog_wait = getenv('BLOG_DB_WAIT'); // From the scs.yaml's env, through php-fpm's env[].
+define('BLOG_DB_WAIT', is_numeric($blog_wait) ? max(0.0, (float) $blog_wait) : 5.0);
 
 class Blog_Wpdb extends wpdb {
     public function db_connect($allow_bail = true) {
