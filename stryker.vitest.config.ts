@@ -7,4 +7,4 @@ const outOfScope = ['up', 'up-takeover', 'operate', 'build-output', 'log-stream'
   (name) => `test/integration/${name}.test.ts`,
 );
 
-export default mergeConfig(base, defineConfig({ test: { exclude: [...outOfScope, '**/node_modules/**', '**/.git/**'] } }));
+export default mergeConfig(base, defineConfig({ test: { exclude: [...outOfScope, 'test/e2e/**', '**/node_modules/**', '**/.git/**'] } }));

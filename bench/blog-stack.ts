@@ -1,0 +1,154 @@
+// The blog example (examples/blog) as the end-to-end test and `npm run bench:blog` drive it: a copy
+// in its own environment, brought up with scs, WordPress installed and posted to over HTTP, and its
+// containers and databases read through the Docker Engine. Traffic from here goes to 127.0.0.1 only.
+
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Engine, LABEL } from '../src/docker/engine.ts';
+
+const run = promisify(execFile);
+export const root = fileURLToPath(new URL('..', import.meta.url));
+const scsDev = join(root, 'bin/scs-dev.js');
+
+export const ADMIN = { user: 'admin', password: 'e2e-admin-password' };
+
+/** Makes the base images the blog builds on, when they are missing (the first time: about 30 s). */
+export async function baseImages(): Promise<void> {
+  await run(join(root, 'scripts/base-image'), ['debian'], { timeout: 600_000 });
+}
+
+export class BlogStack {
+  readonly engine = new Engine();
+  readonly dir: string;
+  readonly environment: string;
+
+  /**
+   * A copy of examples/blog in `environment`, so its containers and volumes are its own; web's port
+   * is any free one (the example publishes 8080). `dumpEvery` is backup's DUMP_EVERY (seconds),
+   * `dbWait` web's BLOG_DB_WAIT (seconds).
+   */
+  constructor(environment: string, options: { dumpEvery?: number; dbWait?: number } = {}) {
+    const { dumpEvery = 3600, dbWait = 5 } = options;
+    this.environment = environment;
+    this.dir = mkdtempSync(join(tmpdir(), `scs-blog-${environment}-`));
+    cpSync(join(root, 'examples/blog'), this.dir, { recursive: true, filter: (source) => !source.includes('.scs') });
+    writeFileSync(
+      join(this.dir, 'overlay.yaml'),
+      [
+        `environment: ${environment}`,
+        'services:',
+        '  web:',
+        '    provides:',
+        '      http: { publish: null }',
+        `    env: { BLOG_DB_WAIT: ${dbWait} }`,
+        '  backup:',
+        `    env: { DUMP_EVERY: ${dumpEvery} }`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  get files(): string[] {
+    return ['-f', join(this.dir, 'scs-stack.yaml'), '-f', join(this.dir, 'overlay.yaml')];
+  }
+
+  /** Runs `scs ARGS` on this stack; rejects with its output when it fails. */
+  async scs(...args: string[]): Promise<string> {
+    const { stdout, stderr } = await run(process.execPath, [scsDev, ...args, ...this.files], {
+      cwd: this.dir,
+      timeout: 600_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return stdout + stderr;
+  }
+
+  async remove(): Promise<void> {
+    await this.scs('down', '--volumes').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  volume(role: string, label: string): string {
+    return `blog-${this.environment}-${role}-${label}`;
+  }
+
+  async container(role: string): Promise<string> {
+    const [found] = await this.engine.list({ [LABEL.stack]: 'blog', [LABEL.environment]: this.environment, [LABEL.role]: role });
+    if (!found) throw new Error(`no ${role} container`);
+    return found.id;
+  }
+
+  /** The host port a role's container port is published at now. */
+  async port(role: string, containerPort: string): Promise<number> {
+    const info = await this.engine.inspect(await this.container(role));
+    const port = info?.ports[containerPort];
+    if (!port) throw new Error(`${role}'s ${containerPort} is not published`);
+    return port;
+  }
+
+  async url(path = '/'): Promise<string> {
+    return `http://127.0.0.1:${await this.port('web', '80/tcp')}${path}`;
+  }
+
+  /** Runs a command in a role's container; rejects with its output when it fails. */
+  async exec(role: string, command: string[]): Promise<string> {
+    const result = await this.engine.exec(await this.container(role), command, {});
+    if (result.exitCode !== 0) throw new Error(`${command.join(' ')} in ${role} exited ${result.exitCode}: ${result.output}`);
+    return result.output;
+  }
+
+  /** One SQL statement's result, tab-separated, through the server's socket as root. */
+  async sql(role: 'db' | 'backup', statement: string): Promise<string> {
+    return (await this.exec(role, ['mariadb', '--protocol=socket', '-N', '-B', '-e', statement])).trim();
+  }
+
+  /** backup's replication status: the fields of SHOW SLAVE STATUS by name. */
+  async replication(): Promise<Record<string, string>> {
+    const text = await this.exec('backup', ['mariadb', '--protocol=socket', '-e', 'SHOW SLAVE STATUS\\G']);
+    const fields: Record<string, string> = {};
+    for (const match of text.matchAll(/^\s*(\w+): ?(.*)$/gm)) fields[match[1]!] = match[2]!;
+    return fields;
+  }
+
+  /** Kills db's mariadbd, as a crash would: the container exits and Docker restarts it. */
+  async crashDb(): Promise<void> {
+    await this.exec('db', ['bash', '-c', 'kill -KILL "$(pidof mariadbd)"']);
+  }
+
+  /** WordPress's web installer, as a browser fills it in. */
+  async installWordPress(title: string): Promise<void> {
+    const form = new URLSearchParams({
+      weblog_title: title,
+      user_name: ADMIN.user,
+      admin_password: ADMIN.password,
+      admin_password2: ADMIN.password,
+      pw_weak: '1',
+      admin_email: 'admin@example.com',
+      blog_public: '0',
+      Submit: 'Install WordPress',
+    });
+    const response = await fetch(await this.url('/wp-admin/install.php?step=2'), { method: 'POST', body: form });
+    const page = await response.text();
+    if (response.status !== 200 || !page.includes('<h1>Success!</h1>')) {
+      throw new Error(`the WordPress installer answered ${response.status}: ${page.replace(/<[^>]+>/g, ' ').slice(0, 300)}`);
+    }
+  }
+
+  /** Publishes a post through XML-RPC (wp.newPost, the admin's password): returns its id. */
+  async post(title: string, content: string): Promise<number> {
+    const value = (text: string) => `<value><string>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</string></value>`;
+    const member = (name: string, text: string) => `<member><name>${name}</name>${value(text)}</member>`;
+    const body = `<?xml version="1.0"?><methodCall><methodName>wp.newPost</methodName><params>
+<param><value><int>1</int></value></param><param>${value(ADMIN.user)}</param><param>${value(ADMIN.password)}</param>
+<param><value><struct>${member('post_title', title)}${member('post_content', content)}${member('post_status', 'publish')}</struct></value></param>
+</params></methodCall>`;
+    const response = await fetch(await this.url('/xmlrpc.php'), { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+    const answer = await response.text();
+    const id = /<string>(\d+)<\/string>/.exec(answer)?.[1];
+    if (!id) throw new Error(`wp.newPost answered ${response.status}: ${answer.slice(0, 300)}`);
+    return Number(id);
+  }
+}
