@@ -49,10 +49,14 @@ export async function placeStack(options: {
     });
   } catch (error) {
     const at = formatHostPort(info.gateway, options.dnsPort ?? DNS_PORT);
-    logger.warn(
-      `containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ` +
-        'run scs as root or let it bind port 53, or say dns: none in the stack file',
-    );
+    const code = (error as NodeJS.ErrnoException).code;
+    const remedy =
+      code === 'EACCES'
+        ? 'run scs as root, or let it bind port 53 (sysctl net.ipv4.ip_unprivileged_port_start=53)'
+        : code === 'EADDRINUSE'
+          ? 'something else serves DNS there: another agent of this stack and project?'
+          : 'see scs up --debug';
+    logger.warn(`containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ${remedy}, or say dns: none`);
     return { placement: { network }, dns: undefined };
   }
   const upstreamText = upstreams.length ? upstreams.map((u) => formatHostPort(u.host, u.port)).join(', ') : 'none';

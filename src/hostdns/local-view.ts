@@ -29,9 +29,11 @@ export class LocalView implements RegistryReader {
     this.table = this.read();
     registry.addListener((kind, provision) => {
       this.generation++;
-      // The provider may have been provided just now: its container address comes with it.
+      // A drop is told at the address it was answered at; an add may have been provided just now, and
+      // its container address is read first.
+      const dropped = kind === 'drop' ? this.localize(provision) : undefined;
       this.refresh();
-      for (const listener of this.listeners) listener(kind, this.localize(provision));
+      for (const listener of this.listeners) listener(kind, dropped ?? this.localize(provision));
     });
   }
 

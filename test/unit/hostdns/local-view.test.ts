@@ -186,3 +186,24 @@ describe('the local view of a held endpoint', () => {
     expect(view.list()).toEqual([]);
   });
 });
+
+describe('what the local view tells of a drop', () => {
+  it('names the address it answered with, so the container address names are invalidated too', () => {
+    const mirror = new RegistryMirror([WEB]);
+    const table = {
+      local: [
+        {
+          name: 'http.web.hello.dev',
+          advertised: { host: '172.17.0.1', port: 32768, protocol: 'tcp' as const },
+          container: { host: '172.18.0.3', port: 8080, protocol: 'tcp' as const },
+        },
+      ],
+    };
+    const view = new LocalView(mirror, () => table.local);
+    const heard: string[] = [];
+    view.addListener((kind, provision) => heard.push(`${kind} ${provision.address.host}`));
+    table.local = [];
+    mirror.apply({ add: [], drop: [WEB] });
+    expect(heard).toEqual(['drop 172.18.0.3']);
+  });
+});
