@@ -45,7 +45,10 @@ export function registerUp(cli: CAC): void {
     .option('--hold <duration>', 'How long an empty set of endpoints is held back, for a provider that comes straight back', {
       default: '1s',
     })
-    .option('--advertise <host>', 'Address provided for published ports (default: the Docker bridge gateway)')
+    .option(
+      '--advertise <host>',
+      "Address provided for published ports (default: this host's address on the route to a remote disco, else the Docker bridge gateway)",
+    )
     .option('--no-logs', 'In the foreground, do not print what the containers print')
     .option('--no-log-prefix', 'Print container output without the "service | " prefix')
     .option('--agent', 'internal: run as the background agent of up -d')
@@ -99,7 +102,8 @@ export function registerUp(cli: CAC): void {
           logger: consola.withTag('disco'),
         });
         closers.push(() => client.close());
-        const advertise = flags.advertise ?? plan.advertise ?? (await engine.bridgeGateway()) ?? '127.0.0.1';
+        const { defaultAdvertise } = await import('../src/agent/advertise.ts');
+        const advertise = flags.advertise ?? plan.advertise ?? (await defaultAdvertise({ host, port }, () => engine.bridgeGateway()));
         const control = controlPath(stateDirectory(plan.directory, projectName));
         // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
         mkdirSync(dirname(control), { recursive: true });
