@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { type ConsolaInstance, consola } from 'consola';
 import * as v from 'valibot';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
@@ -17,7 +18,19 @@ import { toWireEndpoint } from './endpoint.ts';
 import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
+import { type Scope, type TokenGrant, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
+
+/** PEM text of the server's certificate chain and key, and of the CA that client certificates must chain to. */
+export interface ServerTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** When given, clients must present a certificate signed by it. */
+  ca?: string | Buffer;
+}
+
+/** The first byte of every TLS connection: a handshake record. No JSON line starts with it. */
+const TLS_HANDSHAKE = 0x16;
 
 export interface DiscoServerOptions {
   host: string;
@@ -45,6 +58,10 @@ export interface DiscoServerOptions {
   /** Open connections, in total and from one source address; more are refused. */
   maxConnections: number;
   maxConnectionsPerSource: number;
+  /** TLS on the listener; plain TCP when unset. */
+  tls?: ServerTls;
+  /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
+  tokens?: readonly TokenGrant[];
   logger: ConsolaInstance;
 }
 
@@ -83,6 +100,8 @@ export class DiscoServer {
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
+  private readonly tlsServer: TlsServer | undefined;
+  private readonly tokens: TokenTable | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private afterReply: Change[] = [];
@@ -96,7 +115,32 @@ export class DiscoServer {
       logger: this.options.logger,
     });
     this.listing = new Listing(registry);
+    this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
     this.server = createServer((socket) => this.accept(socket));
+    const tls = this.options.tls;
+    if (tls) {
+      this.tlsServer = createTlsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          // Checked after the handshake, not in it: under TLS 1.3 a client learns of a refused
+          // certificate only as a closed connection, where a line can tell it why.
+          ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
+          handshakeTimeout: this.options.helloTimeout,
+        },
+        (socket) => {
+          const refusal = tls.ca ? certificateRefusal(socket) : undefined;
+          if (refusal === undefined) return void this.admit(socket);
+          this.options.logger.debug(`refused ${socket.remoteAddress}:${socket.remotePort}: ${refusal}`);
+          socket.on('error', () => {});
+          socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.certificateRequired, message: refusal } }));
+          setTimeout(() => socket.destroy(), 1000).unref();
+        },
+      );
+      this.tlsServer.on('tlsClientError', (error, socket) =>
+        this.options.logger.debug(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`),
+      );
+    }
   }
 
   async listen(): Promise<AddressInfo> {
@@ -150,6 +194,33 @@ export class DiscoServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
+    if (this.tlsServer) this.sniffTls(socket, this.tlsServer);
+    else this.admit(socket).onFirstBytes(socket);
+  }
+
+  /**
+   * A TLS listener reads the first bytes itself: a TLS handshake goes on to TLS, and a client that
+   * speaks plain text hears why it is refused, in a line it can read.
+   */
+  private sniffTls(socket: Socket, tlsServer: TlsServer): void {
+    socket.on('error', () => {});
+    const silent = setTimeout(() => socket.destroy(), this.options.helloTimeout);
+    silent.unref();
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(silent);
+      socket.pause();
+      socket.unshift(chunk);
+      if (chunk[0] === TLS_HANDSHAKE) {
+        tlsServer.emit('connection', socket);
+        return;
+      }
+      const message = 'this disco server speaks only TLS; connect with TLS (scs: --tls-ca, or SCS_TLS_CA)';
+      socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tlsRequired, message } }));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
+  }
+
+  private admit(socket: Socket): { onFirstBytes(socket: Socket): void } {
     let peer: Peer;
     const connection = new Connection(socket, this.options, {
       line: (line) => this.onLine(peer, line),
@@ -162,6 +233,15 @@ export class DiscoServer {
     peer = { connection, session: undefined };
     this.peers.add(peer);
     this.perSource.set(connection.source, (this.perSource.get(connection.source) ?? 0) + 1);
+    return {
+      // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
+      onFirstBytes: (plain) =>
+        plain.once('data', (chunk: Buffer) => {
+          if (chunk[0] !== TLS_HANDSHAKE) return;
+          this.options.logger.debug(`closing ${connection.remote}: it began a TLS handshake, and this listener is plain TCP`);
+          connection.destroy();
+        }),
+    };
   }
 
   /** At most one line every 10 s, however fast connections are refused. */
@@ -259,6 +339,7 @@ export class DiscoServer {
     if (!session) throw new ProtocolError(ErrorCode.noSession, `send "hello" before "${request.op}"`);
     switch (request.op) {
       case 'provide': {
+        if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.provisionKeys.get(request.key);
         if (known !== undefined) return { provision: known };
         const { provision, changes } = this.registry.provide({
@@ -282,6 +363,7 @@ export class DiscoServer {
         return {};
       }
       case 'require': {
+        if (session.scope && !session.scope.mayRequire(request.name)) throw forbidden('require', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.subscriptionKeys.get(request.key);
         const subscription = known === undefined ? undefined : session.subscriptions.get(known);
         const encode = (endpoints: Provision[]) => endpoints.map((endpoint) => JSON.stringify(toWireEndpoint(endpoint)));
@@ -308,6 +390,9 @@ export class DiscoServer {
         return {};
       }
       case 'list':
+        if (session.scope && !session.scope.mayRequire(request.name ?? EVERY_NAME)) {
+          throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
+        }
         return this.listing.pageLine(request.id, request);
       case 'ack':
         session.acknowledge(request.sub, request.seq);
@@ -328,7 +413,10 @@ export class DiscoServer {
         `protocol version ${request.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     }
+    const scope = this.scopeOf(request.token);
     let session = request.session === undefined ? undefined : this.sessions.get(request.session);
+    // A session is resumed only with the token that opened it; with another, it is a new one.
+    if (session && session.scope !== scope) session = undefined;
     const resumed = session !== undefined;
     if (session) {
       clearTimeout(session.graceTimer);
@@ -337,6 +425,7 @@ export class DiscoServer {
       session.connection?.fail(ErrorCode.replaced, 'another connection resumed this session');
     } else {
       session = new Session(randomBytes(16).toString('base64url'), request.client ?? peer.connection.remote);
+      session.scope = scope;
       this.sessions.set(session.id, session);
     }
     session.connection = peer.connection;
@@ -352,6 +441,15 @@ export class DiscoServer {
       grace,
     });
     this.fanOut.replay(session);
+  }
+
+  /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
+  private scopeOf(token: string | undefined): Scope | undefined {
+    if (!this.tokens) return undefined;
+    if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
+    const scope = this.tokens.scopeOf(token);
+    if (!scope) throw new ProtocolError(ErrorCode.forbidden, 'the token in "hello" is not one this disco server knows');
+    return scope;
   }
 
   private endSession(session: Session, why: string): void {
@@ -397,4 +495,25 @@ export class DiscoServer {
       }
     }
   }
+}
+
+/** Why a client's certificate is refused, if it is. */
+function certificateRefusal(socket: TLSSocket): string | undefined {
+  if (socket.authorized) return undefined;
+  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+  return presented
+    ? `this disco server does not trust the client certificate (${socket.authorizationError})`
+    : 'this disco server requires a client certificate';
+}
+
+/** What a `list` without a name covers. */
+const EVERY_NAME = '*.*.*.*';
+
+function forbidden(op: string, name: string, scope: Scope): ProtocolError {
+  const granted = op === 'provide' ? scope.provide : scope.require;
+  const allowed = granted.length ? granted.join(', ') : 'nothing';
+  return new ProtocolError(
+    ErrorCode.forbidden,
+    `this session's token may not ${op} ${name} (it may ${op === 'list' ? 'require' : op} ${allowed})`,
+  );
 }

@@ -1,0 +1,121 @@
+// TLS on the protocol listener, with certificates the test makes with openssl: the client verifies
+// the server, the server verifies client certificates when it has a CA, and a client that
+// expects TLS at a plain server (or the reverse) fails with one sentence, at once.
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/client/client.ts';
+import type { DiscoServer } from '../../src/server/server.ts';
+import { type Certificates, makeCertificates } from '../helpers/certs.ts';
+import { quietLogger, startDisco } from '../helpers/disco.ts';
+
+const NAME = 'mysql.db.blog.prod';
+let certs: Certificates;
+const cleanup: Array<() => unknown> = [];
+
+beforeAll(() => {
+  certs = makeCertificates();
+});
+afterAll(() => certs.remove());
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function server(options: { clientCa?: boolean; plain?: boolean } = {}): Promise<DiscoServer> {
+  const { pem } = certs;
+  const tls = options.plain ? undefined : { cert: pem.serverCert, key: pem.serverKey, ...(options.clientCa ? { ca: pem.ca } : {}) };
+  const started = await startDisco(tls ? { tls } : {});
+  cleanup.push(() => started.close());
+  return started;
+}
+
+async function connect(port: number, options: Partial<DiscoClientOptions> = {}): Promise<DiscoClient> {
+  const client = await DiscoClient.connect({ host: '127.0.0.1', port, name: 'tls-test', logger: quietLogger, ...options });
+  cleanup.push(() => client.close());
+  return client;
+}
+
+/** The error `connect` fails with. */
+async function refusal(port: number, options: Partial<DiscoClientOptions>): Promise<DiscoError> {
+  const error = await connect(port, options).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(DiscoError);
+  return error as DiscoError;
+}
+
+describe('TLS', () => {
+  it('carries provide and require over TLS, the client verifying the server against its CA', async () => {
+    const { port } = (await server()).address();
+    const provider = await connect(port, { tls: { ca: certs.pem.ca } });
+    const subscriber = await connect(port, { tls: { ca: certs.pem.ca } });
+    const events: string[] = [];
+    const watch = await subscriber.require({ name: NAME }, (event) => events.push(...event.add.map((e) => `${e.host}:${e.port}`)));
+    expect(watch.endpoints).toEqual([]);
+    await provider.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    await expect.poll(() => events).toEqual(['10.0.0.5:3306']);
+    expect((await subscriber.list()).map((e) => e.name)).toEqual([NAME]);
+  });
+
+  it('refuses a server whose certificate another CA signed, saying so, even when told to wait for the server', async () => {
+    const { port } = (await server()).address();
+    const error = await refusal(port, { tls: { ca: certs.pem.otherCa }, waitForServer: true });
+    expect(error.code).toBe('tls');
+    expect(error.message).toMatch(/^cannot connect to disco at 127\.0\.0\.1:\d+: its certificate is not trusted \(.+\); check --tls-ca$/);
+  });
+
+  it('with a client CA, admits a client with a certificate it signed', async () => {
+    const { port } = (await server({ clientCa: true })).address();
+    const { pem } = certs;
+    const client = await connect(port, { tls: { ca: pem.ca, cert: pem.clientCert, key: pem.clientKey } });
+    await client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    expect((await client.list()).map((e) => e.host)).toEqual(['10.0.0.5']);
+  });
+
+  it('with a client CA, refuses a client without a certificate, and keeps serving the others', async () => {
+    const disco = await server({ clientCa: true });
+    const { port } = disco.address();
+    const { pem } = certs;
+    const error = await refusal(port, { tls: { ca: pem.ca } });
+    expect(error.code).toBe('tls');
+    expect(error.message).toBe(
+      `disco at 127.0.0.1:${port} refused the connection: it requires a client certificate; ` +
+        'give --tls-cert and --tls-key (or SCS_TLS_CERT and SCS_TLS_KEY) with a certificate its CA signed',
+    );
+    expect(disco.sessionCount).toBe(0);
+    const admitted = await connect(port, { tls: { ca: pem.ca, cert: pem.clientCert, key: pem.clientKey } });
+    expect(admitted.connected).toBe(true);
+  });
+
+  it('with a client CA, refuses a client whose certificate another CA signed', async () => {
+    const disco = await server({ clientCa: true });
+    const { port } = disco.address();
+    const { pem } = certs;
+    const error = await refusal(port, { tls: { ca: pem.ca, cert: pem.strangerCert, key: pem.strangerKey } });
+    expect(error.code).toBe('tls');
+    expect(error.message).toMatch(
+      /^disco at 127\.0\.0\.1:\d+ refused the connection: it does not trust the client certificate \(.+\); give --tls-cert/,
+    );
+    expect(disco.sessionCount).toBe(0);
+  });
+
+  it('tells a plain client that the server speaks only TLS', async () => {
+    const { port } = (await server()).address();
+    const error = await refusal(port, { waitForServer: true });
+    expect(error.code).toBe('tls');
+    expect(error.message).toBe(
+      `disco at 127.0.0.1:${port} speaks only TLS; give --tls-ca (or SCS_TLS_CA) with the CA that signed its certificate`,
+    );
+  });
+
+  it('tells a TLS client that the server speaks no TLS, and the plain server keeps serving', async () => {
+    const disco = await server({ plain: true });
+    const { port } = disco.address();
+    const error = await refusal(port, { tls: { ca: certs.pem.ca }, waitForServer: true });
+    expect(error.code).toBe('tls');
+    expect(error.message).toBe(
+      `cannot connect to disco at 127.0.0.1:${port}: it did not answer a TLS handshake (is it running without --tls-cert? then leave out --tls-ca)`,
+    );
+    expect((await connect(port)).connected).toBe(true);
+  });
+});
