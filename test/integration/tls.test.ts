@@ -2,13 +2,18 @@
 // the server, the server verifies client certificates when it has a CA, and a client that
 // expects TLS at a plain server (or the reverse) fails with one sentence, at once.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
-import { quietLogger, startDisco } from '../helpers/disco.ts';
+import { type Running, scs } from '../helpers/cli.ts';
+import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
 
 const NAME = 'mysql.db.blog.prod';
+const DB_TOKEN = 'db-token-0123456789abcdef';
+const READER_TOKEN = 'reader-token-0123456789abcdef';
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];
 
@@ -117,5 +122,81 @@ describe('TLS', () => {
       `cannot connect to disco at 127.0.0.1:${port}: it did not answer a TLS handshake (is it running without --tls-cert? then leave out --tls-ca)`,
     );
     expect((await connect(port)).connected).toBe(true);
+  });
+});
+
+describe('scs disco with TLS and tokens, and the commands that talk to it', () => {
+  const running: Running[] = [];
+  afterEach(() => {
+    for (const process of running.splice(0)) process.child.kill('SIGKILL');
+  });
+  const start = (args: string[], env: Record<string, string> = {}) => {
+    const process = scs(args, env);
+    running.push(process);
+    return process;
+  };
+
+  it('serves provide and ls over TLS with client certificates, to the tokens of disco.yaml', async () => {
+    const { files } = certs;
+    writeFileSync(join(certs.dir, 'db.token'), `${DB_TOKEN}\n`);
+    // Paths in disco.yaml are relative to it: the token file and the certificates sit beside it.
+    const config = join(certs.dir, 'disco.yaml');
+    writeFileSync(
+      config,
+      [
+        'tls: { cert: server.pem, key: server.key, ca: ca.pem }',
+        'tokens:',
+        '  - tokenFile: db.token',
+        '    provide: ["*.db.blog.prod"]',
+        `  - token: ${READER_TOKEN}`,
+        '    require: ["*.*.blog.prod"]',
+        '',
+      ].join('\n'),
+    );
+    const disco = start(['disco', '--config', config, '--listen', '127.0.0.1:0', '--dns', 'off']);
+    const output = () => disco.stdout + disco.stderr;
+    const port = await eventually(
+      () => /listening on tcp 127\.0\.0\.1:(\d+) \(TLS, client certificates required, 2 token\(s\)\)/.exec(output())?.[1],
+      15_000,
+      'disco to listen',
+    );
+    const address = `127.0.0.1:${port}`;
+    const client = ['--tls-ca', files.ca, '--tls-cert', files.clientCert, '--tls-key', files.clientKey];
+
+    const provider = start([
+      'provide',
+      'mysql.db.blog.prod',
+      '10.0.0.5:3306',
+      '--disco',
+      address,
+      ...client,
+      '--token-file',
+      join(certs.dir, 'db.token'),
+    ]);
+    await eventually(() => provider.stdout.includes('providing'), 15_000, `the provider; it said ${provider.stderr}`);
+
+    // The same settings from the environment; the token itself in SCS_TOKEN.
+    const env = { SCS_DISCO: address, SCS_TLS_CA: files.ca, SCS_TLS_CERT: files.clientCert, SCS_TLS_KEY: files.clientKey };
+    const listed = start(['ls', '*.*.blog.prod', '--json'], { ...env, SCS_TOKEN: READER_TOKEN });
+    expect(await listed.exited).toBe(0);
+    expect(JSON.parse(listed.stdout).map((e: { host: string }) => e.host)).toEqual(['10.0.0.5']);
+
+    const everything = start(['ls'], { ...env, SCS_TOKEN: READER_TOKEN });
+    expect(await everything.exited).toBe(1);
+    expect(everything.stderr).toContain("this session's token may not list *.*.*.* (it may require *.*.blog.prod)");
+
+    const unknown = start(['ls'], { ...env, SCS_TOKEN: 'guess-0123456789abcdef' });
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.stderr).toContain('disco refused the session: the token in "hello" is not one this disco server knows');
+
+    const plain = start(['ls', '--disco', address]);
+    expect(await plain.exited).toBe(1);
+    expect(plain.stderr.trim()).toMatch(
+      new RegExp(`disco at ${address} speaks only TLS; give --tls-ca \\(or SCS_TLS_CA\\) with the CA that signed its certificate$`),
+    );
+
+    const noCertificate = start(['ls', '--disco', address, '--tls-ca', files.ca], { SCS_TOKEN: READER_TOKEN });
+    expect(await noCertificate.exited).toBe(1);
+    expect(noCertificate.stderr).toContain('refused the connection: it requires a client certificate');
   });
 });
