@@ -4,9 +4,10 @@
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
-import { DNS_PORT, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
+import { DNS_PORT, EVERYTHING, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { Plan } from '../manifest/compile.ts';
+import { ErrorCode } from '../protocol/errors.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
@@ -49,9 +50,14 @@ export async function placeStack(options: {
     });
   } catch (error) {
     const at = formatHostPort(info.gateway, options.dnsPort ?? DNS_PORT);
+    // A token whose scope leaves out some names: the stack runs, its containers without the host DNS.
+    const forbidden = (error as { code?: unknown }).code === ErrorCode.forbidden;
     logger.warn(
-      `containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ` +
-        'run scs as root or let it bind port 53, or say dns: none in the stack file',
+      forbidden
+        ? `containers keep Docker's resolver: the host DNS watches ${EVERYTHING}, and ${(error as Error).message}; ` +
+            `give the agent a token that may require ${EVERYTHING}, or say dns: none in the stack file`
+        : `containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ` +
+            'run scs as root or let it bind port 53, or say dns: none in the stack file',
     );
     return { placement: { network }, dns: undefined };
   }

@@ -2,10 +2,14 @@
 // A request outside the scope gets `forbidden` and changes nothing; an unknown token gets no
 // session; without tokens configured, everything is allowed as before.
 
+import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
+import { placeStack } from '../../src/agent/placement.ts';
 import { DiscoClient, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { quietLogger, startDisco } from '../helpers/disco.ts';
+import { FakeEngine } from '../helpers/fake-engine.ts';
+import { ENVIRONMENT, STACK, service, stackPlan } from '../helpers/plans.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const DB_TOKEN = 'db-token-0123456789abcdef';
@@ -174,5 +178,34 @@ describe('tokens', () => {
     const error = await db.require({ name: '*.*.blog.prod' }).catch((thrown: unknown) => thrown);
     expect((error as DiscoError).code).toBe('forbidden');
     expect(disco.registry.list().map((p) => p.name)).toEqual(['mysql.db.blog.prod']);
+  });
+});
+
+describe('an agent whose token may not require every name', () => {
+  it('runs its stack without the host DNS, and says so once', async () => {
+    const disco = await server();
+    const client = await DiscoClient.connect({ host: '127.0.0.1', port: disco.address().port, token: WEB_TOKEN, logger: quietLogger });
+    cleanup.push(() => client.close());
+    const warnings: string[] = [];
+    const logger = consola.create({
+      level: 3,
+      reporters: [{ log: (entry) => void (entry.type === 'warn' && warnings.push(entry.args.join(' '))) }],
+    });
+    const placed = await placeStack({
+      engine: new FakeEngine(),
+      plan: stackPlan([service('web')]),
+      identity: { stack: STACK, environment: ENVIRONMENT, project: 'p', host: 'h' },
+      discovery: client,
+      localEndpoints: () => [],
+      logger,
+      holdMs: 0,
+    });
+    expect(placed.dns).toBeUndefined();
+    expect(placed.placement.dns).toBeUndefined();
+    expect(warnings).toEqual([
+      "containers keep Docker's resolver: the host DNS watches *.*.*.*, and this session's token may not require *.*.*.* " +
+        '(it may require *.*.blog.prod); give the agent a token that may require *.*.*.*, or say dns: none in the stack file',
+    ]);
+    expect(client.connected).toBe(true);
   });
 });
