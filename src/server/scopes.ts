@@ -4,6 +4,10 @@
 
 import { createHash } from 'node:crypto';
 import { WILDCARD } from '../names.ts';
+import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
+
+/** What a `list` without a name covers. */
+export const EVERY_NAME = '*.*.*.*';
 
 /** One entry of the config's `tokens`, its patterns already canonical. */
 export interface TokenGrant {
@@ -55,4 +59,14 @@ export class TokenTable {
 
 function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** The `forbidden` error for a request outside the scope, which says what the scope allows. */
+export function forbidden(op: 'provide' | 'require' | 'list', name: string, scope: Scope): ProtocolError {
+  const granted = op === 'provide' ? scope.provide : scope.require;
+  const allowed = granted.length ? granted.join(', ') : 'nothing';
+  return new ProtocolError(
+    ErrorCode.forbidden,
+    `this session's token may not ${op} ${name} (it may ${op === 'list' ? 'require' : op} ${allowed})`,
+  );
 }

@@ -18,19 +18,11 @@ import { toWireEndpoint } from './endpoint.ts';
 import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
-import { type Scope, type TokenGrant, TokenTable } from './scopes.ts';
+import { EVERY_NAME, forbidden, type TokenGrant, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
+import { onTlsHandshake, type ServerTls, TlsGate } from './tls-gate.ts';
 
-/** PEM text of the server's certificate chain and key, and of the CA that client certificates must chain to. */
-export interface ServerTls {
-  cert: string | Buffer;
-  key: string | Buffer;
-  /** When given, clients must present a certificate signed by it. */
-  ca?: string | Buffer;
-}
-
-/** The first byte of every TLS connection: a handshake record. No JSON line starts with it. */
-const TLS_HANDSHAKE = 0x16;
+export type { ServerTls } from './tls-gate.ts';
 
 export interface DiscoServerOptions {
   host: string;
@@ -100,7 +92,7 @@ export class DiscoServer {
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
-  private readonly tlsServer: TlsServer | undefined;
+  private readonly tlsGate: TlsGate | undefined;
   private readonly tokens: TokenTable | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -117,30 +109,7 @@ export class DiscoServer {
     this.listing = new Listing(registry);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
     this.server = createServer((socket) => this.accept(socket));
-    const tls = this.options.tls;
-    if (tls) {
-      this.tlsServer = createTlsServer(
-        {
-          cert: tls.cert,
-          key: tls.key,
-          // Checked after the handshake, not in it: under TLS 1.3 a client learns of a refused
-          // certificate only as a closed connection, where a line can tell it why.
-          ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
-          handshakeTimeout: this.options.helloTimeout,
-        },
-        (socket) => {
-          const refusal = tls.ca ? certificateRefusal(socket) : undefined;
-          if (refusal === undefined) return void this.admit(socket);
-          this.options.logger.debug(`refused ${socket.remoteAddress}:${socket.remotePort}: ${refusal}`);
-          socket.on('error', () => {});
-          socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.certificateRequired, message: refusal } }));
-          setTimeout(() => socket.destroy(), 1000).unref();
-        },
-      );
-      this.tlsServer.on('tlsClientError', (error, socket) =>
-        this.options.logger.debug(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`),
-      );
-    }
+    if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
 
   async listen(): Promise<AddressInfo> {
@@ -194,33 +163,16 @@ export class DiscoServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    if (this.tlsServer) this.sniffTls(socket, this.tlsServer);
-    else this.admit(socket).onFirstBytes(socket);
-  }
-
-  /**
-   * A TLS listener reads the first bytes itself: a TLS handshake goes on to TLS, and a client that
-   * speaks plain text hears why it is refused, in a line it can read.
-   */
-  private sniffTls(socket: Socket, tlsServer: TlsServer): void {
-    socket.on('error', () => {});
-    const silent = setTimeout(() => socket.destroy(), this.options.helloTimeout);
-    silent.unref();
-    socket.once('data', (chunk: Buffer) => {
-      clearTimeout(silent);
-      socket.pause();
-      socket.unshift(chunk);
-      if (chunk[0] === TLS_HANDSHAKE) {
-        tlsServer.emit('connection', socket);
-        return;
-      }
-      const message = 'this disco server speaks only TLS; connect with TLS (scs: --tls-ca, or SCS_TLS_CA)';
-      socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tlsRequired, message } }));
-      setTimeout(() => socket.destroy(), 1000).unref();
+    if (this.tlsGate) return this.tlsGate.take(socket);
+    const connection = this.admit(socket);
+    // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
+    onTlsHandshake(socket, () => {
+      this.options.logger.debug(`closing ${connection.remote}: it began a TLS handshake, and this listener is plain TCP`);
+      connection.destroy();
     });
   }
 
-  private admit(socket: Socket): { onFirstBytes(socket: Socket): void } {
+  private admit(socket: Socket): Connection {
     let peer: Peer;
     const connection = new Connection(socket, this.options, {
       line: (line) => this.onLine(peer, line),
@@ -233,15 +185,7 @@ export class DiscoServer {
     peer = { connection, session: undefined };
     this.peers.add(peer);
     this.perSource.set(connection.source, (this.perSource.get(connection.source) ?? 0) + 1);
-    return {
-      // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
-      onFirstBytes: (plain) =>
-        plain.once('data', (chunk: Buffer) => {
-          if (chunk[0] !== TLS_HANDSHAKE) return;
-          this.options.logger.debug(`closing ${connection.remote}: it began a TLS handshake, and this listener is plain TCP`);
-          connection.destroy();
-        }),
-    };
+    return connection;
   }
 
   /** At most one line every 10 s, however fast connections are refused. */
@@ -390,9 +334,8 @@ export class DiscoServer {
         return {};
       }
       case 'list':
-        if (session.scope && !session.scope.mayRequire(request.name ?? EVERY_NAME)) {
+        if (session.scope && !session.scope.mayRequire(request.name ?? EVERY_NAME))
           throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
-        }
         return this.listing.pageLine(request.id, request);
       case 'ack':
         session.acknowledge(request.sub, request.seq);
@@ -444,7 +387,7 @@ export class DiscoServer {
   }
 
   /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
-  private scopeOf(token: string | undefined): Scope | undefined {
+  private scopeOf(token: string | undefined): Session['scope'] {
     if (!this.tokens) return undefined;
     if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
     const scope = this.tokens.scopeOf(token);
@@ -495,25 +438,4 @@ export class DiscoServer {
       }
     }
   }
-}
-
-/** Why a client's certificate is refused, if it is. */
-function certificateRefusal(socket: TLSSocket): string | undefined {
-  if (socket.authorized) return undefined;
-  const presented = Object.keys(socket.getPeerCertificate()).length > 0;
-  return presented
-    ? `this disco server does not trust the client certificate (${socket.authorizationError})`
-    : 'this disco server requires a client certificate';
-}
-
-/** What a `list` without a name covers. */
-const EVERY_NAME = '*.*.*.*';
-
-function forbidden(op: string, name: string, scope: Scope): ProtocolError {
-  const granted = op === 'provide' ? scope.provide : scope.require;
-  const allowed = granted.length ? granted.join(', ') : 'nothing';
-  return new ProtocolError(
-    ErrorCode.forbidden,
-    `this session's token may not ${op} ${name} (it may ${op === 'list' ? 'require' : op} ${allowed})`,
-  );
 }
