@@ -3,7 +3,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { type ConsolaInstance, consola } from 'consola';
 import * as v from 'valibot';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
@@ -163,7 +162,10 @@ export class DiscoServer {
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
-    if (this.tlsGate) return this.tlsGate.take(socket);
+    if (this.tlsGate) {
+      this.tlsGate.take(socket);
+      return;
+    }
     const connection = this.admit(socket);
     // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
     onTlsHandshake(socket, () => {
