@@ -3,6 +3,7 @@
 // What the session holds (provisions, watches) is the client's business, told through `hooks`.
 
 import type { ConsolaInstance } from 'consola';
+import { formatHostPort } from '../address.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
@@ -272,8 +273,7 @@ export class ServerConnection {
   }
 
   private where(): string {
-    const { host, port } = this.settings;
-    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return formatHostPort(this.settings.host, this.settings.port);
   }
 
   /** The server will not have us: nothing a retry would change. */

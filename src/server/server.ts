@@ -146,6 +146,7 @@ export class DiscoServer {
     clearInterval(this.sweepTimer);
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
+    this.tlsGate?.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

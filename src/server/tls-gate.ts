@@ -22,6 +22,8 @@ const TLS_HANDSHAKE = 0x16;
 
 export class TlsGate {
   private readonly server: Server;
+  /** Every socket taken and not yet closed, the TLS of each included: what `close` must not wait for. */
+  private readonly sockets = new Set<Socket>();
 
   constructor(
     private readonly tls: ServerTls,
@@ -52,6 +54,8 @@ export class TlsGate {
 
   /** Takes a new socket from the listener. */
   take(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
     const silent = setTimeout(() => socket.destroy(), this.options.helloTimeout);
     silent.unref();
@@ -62,6 +66,16 @@ export class TlsGate {
       if (chunk[0] === TLS_HANDSHAKE) this.server.emit('connection', socket);
       else refuse(socket, ErrorCode.tlsRequired, 'this disco server speaks only TLS; connect with TLS (scs: --tls-ca, or SCS_TLS_CA)');
     });
+  }
+
+  /**
+   * Ends what is still in a handshake, or refused and not yet gone, after the second that admitted
+   * connections get to take their `shutdown` line: the server's close waits for every socket.
+   */
+  close(): void {
+    setTimeout(() => {
+      for (const socket of this.sockets) socket.destroy();
+    }, 1000).unref();
   }
 }
 

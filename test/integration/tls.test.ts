@@ -3,6 +3,7 @@
 // expects TLS at a plain server (or the reverse) fails with one sentence, at once.
 
 import { writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/client/client.ts';
@@ -122,6 +123,24 @@ describe('TLS', () => {
       `cannot connect to disco at 127.0.0.1:${port}: it did not answer a TLS handshake (is it running without --tls-cert? then leave out --tls-ca)`,
     );
     expect((await connect(port)).connected).toBe(true);
+  });
+});
+
+describe('closing a TLS server', () => {
+  it('does not wait for a client stuck in its handshake, whose hello timeout is a minute away', async () => {
+    const { pem } = certs;
+    const disco = await startDisco({ tls: { cert: pem.serverCert, key: pem.serverKey }, helloTimeout: 60_000 });
+    const stuck = connectTcp({ host: '127.0.0.1', port: disco.address().port });
+    stuck.on('error', () => {});
+    await new Promise<void>((resolve) => stuck.once('connect', () => resolve()));
+    stuck.write(Buffer.from([0x16, 0x03, 0x01])); // The start of a ClientHello, and no more.
+    const closedSocket = new Promise<void>((resolve) => stuck.once('close', () => resolve()));
+    const outcome = await Promise.race([
+      disco.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000).unref()),
+    ]);
+    expect(outcome).toBe('closed');
+    await closedSocket;
   });
 });
 
