@@ -14,7 +14,7 @@ import { Engine, LABEL } from '../../src/docker/engine.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { eventually, startDisco } from '../helpers/disco.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
