@@ -158,6 +158,10 @@ export class DiscoServer {
     const refusal = this.refusal(socket.remoteAddress ?? '');
     if (refusal) {
       this.logRefusal(refusal);
+      if (this.tlsGate) {
+        this.tlsGate.take(socket, refusal);
+        return;
+      }
       socket.on('error', () => {});
       socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tooManyConnections, message: refusal } }));
       setTimeout(() => socket.destroy(), 1000).unref();

@@ -24,6 +24,8 @@ export class TlsGate {
   private readonly server: Server;
   /** Every socket taken and not yet closed, the TLS of each included: what `close` must not wait for. */
   private readonly sockets = new Set<Socket>();
+  /** Why sockets taken to be refused are, by `address:port`: the refusal goes over TLS, after the handshake. */
+  private readonly refusals = new Map<string, string>();
 
   constructor(
     private readonly tls: ServerTls,
@@ -41,6 +43,8 @@ export class TlsGate {
         handshakeTimeout: options.helloTimeout,
       },
       (socket) => {
+        const full = this.refusals.get(`${socket.remoteAddress}:${socket.remotePort}`);
+        if (full !== undefined) return void refuse(socket, ErrorCode.tooManyConnections, full);
         const refusal = this.tls.ca ? certificateRefusal(socket) : undefined;
         if (refusal === undefined) return void admit(socket);
         options.logger.debug(`refused ${socket.remoteAddress}:${socket.remotePort}: ${refusal}`);
@@ -52,10 +56,18 @@ export class TlsGate {
     );
   }
 
-  /** Takes a new socket from the listener. */
-  take(socket: Socket): void {
+  /**
+   * Takes a new socket from the listener. One given a `refusal` (the server is full) hears it over TLS,
+   * which is all a TLS client can read, and is closed.
+   */
+  take(socket: Socket, refusal?: string): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (refusal !== undefined) this.refusals.set(key, refusal);
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.refusals.delete(key);
+    });
     socket.on('error', () => {});
     const silent = setTimeout(() => socket.destroy(), this.options.helloTimeout);
     silent.unref();

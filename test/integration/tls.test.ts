@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
@@ -123,6 +124,30 @@ describe('TLS', () => {
       `cannot connect to disco at 127.0.0.1:${port}: it did not answer a TLS handshake (is it running without --tls-cert? then leave out --tls-ca)`,
     );
     expect((await connect(port)).connected).toBe(true);
+  });
+});
+
+describe('a TLS server at its connection limit', () => {
+  it('tells a TLS client why it is refused, over TLS, and keeps its connected client', async () => {
+    const { pem } = certs;
+    const disco = await startDisco({ tls: { cert: pem.serverCert, key: pem.serverKey }, maxConnections: 1 });
+    cleanup.push(() => disco.close());
+    const { port } = disco.address();
+    const first = await connect(port, { tls: { ca: pem.ca } });
+    const refused = connectTls({ host: '127.0.0.1', port, ca: pem.ca });
+    refused.on('error', () => {});
+    const line = await new Promise<string>((resolve) => {
+      let text = '';
+      refused.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      refused.on('close', () => resolve(text));
+    });
+    expect(JSON.parse(line)).toEqual({
+      re: null,
+      ok: false,
+      error: { code: 'too_many_connections', message: 'the server holds its maximum of 1 connections' },
+    });
+    await first.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    expect(first.connected).toBe(true);
   });
 });
 
