@@ -1,9 +1,11 @@
 // What every command shares: flag validation at the edge, the disco address, and how to stop.
 
+import { readFileSync } from 'node:fs';
+import type { Command } from 'cac';
 import { consola } from 'consola';
 import * as v from 'valibot';
 import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
-import { DiscoClient } from '../src/client/client.ts';
+import { DiscoClient, type DiscoClientOptions } from '../src/client/client.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
 
 export const DEFAULT_DISCO = '127.0.0.1:9640';
@@ -16,6 +18,46 @@ export class UserError extends Error {
 export interface GlobalFlags {
   disco?: string;
   debug?: boolean;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tokenFile?: string;
+}
+
+/** The flags of every command that talks to disco: how to reach a disco that has TLS or tokens. */
+export function withDiscoAccess(command: Command): Command {
+  return command
+    .option('--tls-ca <file>', 'Connect to disco with TLS, trusting this CA (env SCS_TLS_CA)')
+    .option('--tls-cert <file>', 'Client certificate, for a disco that asks for one (env SCS_TLS_CERT)')
+    .option('--tls-key <file>', 'Key of the client certificate (env SCS_TLS_KEY)')
+    .option('--token-file <file>', "File holding this client's disco token (env SCS_TOKEN_FILE, or the token itself in SCS_TOKEN)");
+}
+
+/**
+ * TLS and the token, from the flags or else the environment: what `DiscoClient` needs on top of
+ * the address. Files are read here, so that a missing one is named in one sentence.
+ */
+export function discoAccess(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Pick<DiscoClientOptions, 'tls' | 'token'> {
+  const file = (name: string, path: string | undefined) => (path ? flag(name, () => readText(path)) : undefined);
+  const ca = file('tls-ca', flags.tlsCa ?? env.SCS_TLS_CA);
+  const cert = file('tls-cert', flags.tlsCert ?? env.SCS_TLS_CERT);
+  const key = file('tls-key', flags.tlsKey ?? env.SCS_TLS_KEY);
+  if ((cert === undefined) !== (key === undefined)) throw new UserError('--tls-cert and --tls-key go together: give both, or neither');
+  const tokenFile = flags.tokenFile ?? env.SCS_TOKEN_FILE;
+  const token = tokenFile ? file('token-file', tokenFile)!.trim() : env.SCS_TOKEN?.trim() || undefined;
+  if (token === '') throw new UserError(`--token-file: ${tokenFile} is empty`);
+  // A client certificate alone means TLS too, verified against the system's CAs.
+  const tls = ca !== undefined || cert !== undefined ? { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) } : undefined;
+  return { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** Wraps a parse so that its failure reads `--flag: what was wrong`. */
@@ -60,8 +102,9 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
 
 export async function connectDisco(flags: GlobalFlags, name: string): Promise<DiscoClient> {
   const { host, port } = discoAddress(flags);
+  const access = discoAccess(flags);
   try {
-    return await DiscoClient.connect({ host, port, name, logger: consola.withTag('disco') });
+    return await DiscoClient.connect({ host, port, name, ...access, logger: consola.withTag('disco') });
   } catch (error) {
     throw new UserError((error as Error).message);
   }
@@ -70,14 +113,19 @@ export async function connectDisco(flags: GlobalFlags, name: string): Promise<Di
 /** For commands that run until stopped: a disco that is not up yet is waited for, said once. */
 export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Promise<DiscoClient> {
   const { host, port } = discoAddress(flags);
+  const access = discoAccess(flags);
   const logger = consola.withTag('disco');
   try {
-    return await DiscoClient.connect({ host, port, name, logger });
+    return await DiscoClient.connect({ host, port, name, ...access, logger });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'unreachable') throw new UserError((error as Error).message);
   }
   consola.info(`disco at ${formatHostPort(host, port)} is not up yet; waiting for it`);
-  return await DiscoClient.connect({ host, port, name, logger, waitForServer: true });
+  try {
+    return await DiscoClient.connect({ host, port, name, ...access, logger, waitForServer: true });
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */

@@ -2,14 +2,16 @@ import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { dnsName } from '../dns/zones.ts';
 import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
+import { formatCidr, parseCidr } from '../src/cidr.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
 import { type DiscoConfig, DiscoConfigSchema } from '../src/server/config.ts';
 import { defaultServerOptions } from '../src/server/server.ts';
 import { flag, repeated, UserError, untilSignal } from './common.ts';
+import { serverTls, serverTokens, type TlsFlags } from './disco-access.ts';
 import { runDisco } from './run-disco.ts';
 
-interface DiscoFlags {
+interface DiscoFlags extends TlsFlags {
   config?: string;
   listen?: string;
   dns?: string;
@@ -17,6 +19,7 @@ interface DiscoFlags {
   dnsNegativeTtl?: string;
   dnsTombstone?: string;
   recursor?: string | string[];
+  dnsRecursionAllow?: string | string[];
   heartbeatInterval?: string;
   heartbeatTimeout?: string;
   grace?: string;
@@ -36,6 +39,13 @@ export function registerDisco(cli: CAC): void {
     .option('--dns-negative-ttl <duration>', 'TTL of NXDOMAIN and NODATA answers (default 1s)')
     .option('--dns-tombstone <duration>', 'How long a name whose endpoints all went answers NODATA, not NXDOMAIN (default 30s)')
     .option('--recursor <host:port>', 'Upstream resolver for names outside the zones (repeatable)')
+    .option(
+      '--dns-recursion-allow <network>',
+      'Network whose queries for other names are forwarded, like 10.0.0.0/8 (repeatable; default loopback and private networks)',
+    )
+    .option('--tls-cert <file>', 'Serve the protocol over TLS with this certificate (PEM)')
+    .option('--tls-key <file>', 'Key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'Require client certificates signed by this CA (PEM)')
     .option('--heartbeat-interval <duration>', 'Heartbeat interval (default 5s)')
     .option('--heartbeat-timeout <duration>', 'Silence after which a peer is dead (default 15s)')
     .option('--grace <duration>', 'How long a lost session waits to be resumed (default 10s)')
@@ -87,6 +97,12 @@ export function registerDisco(cli: CAC): void {
         ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(String(r))))
         : (config.dns?.recursors ?? []);
       const zones = config.dns?.zones ?? defaultZones;
+      const allowFlags = repeated(flags.dnsRecursionAllow);
+      const recursionAllow = allowFlags.length
+        ? allowFlags.map((network) => flag('dns-recursion-allow', () => parseCidr(network)))
+        : config.dns?.recursion?.allow;
+      const tls = serverTls(flags, config, flags.config);
+      const tokens = serverTokens(config, flags.config);
       // The DNS defaults are loaded only when DNS runs: `--dns off` never loads the DNS code.
       const dnsDefaults = dnsListen === 'off' ? undefined : (await import('../dns/server.ts')).defaultDnsOptions;
       const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? (dnsDefaults?.ttl ?? 0) * 1000);
@@ -97,7 +113,18 @@ export function registerDisco(cli: CAC): void {
       );
       const tombstoneMs = duration('dns-tombstone', flags.dnsTombstone, config.dns?.tombstone ?? dnsDefaults?.tombstoneMs ?? 0);
       const running = await runDisco(
-        { ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger },
+        {
+          ...defaultServerOptions,
+          host: listen.host,
+          port: listen.port,
+          heartbeatInterval,
+          heartbeatTimeout,
+          grace,
+          ...limits,
+          ...(tls ? { tls } : {}),
+          ...(tokens ? { tokens } : {}),
+          logger,
+        },
         dnsListen === 'off'
           ? 'off'
           : {
@@ -107,13 +134,18 @@ export function registerDisco(cli: CAC): void {
               negativeTtl: Math.round(negativeTtlMs / 1000),
               tombstoneMs,
               recursors,
+              ...(recursionAllow ? { recursionAllow } : {}),
               zones,
             },
       );
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
-      logger.info(`listening on tcp ${running.disco}`);
+      const security = [tls && (tls.ca ? 'TLS, client certificates required' : 'TLS'), tokens && `${tokens.length} token(s)`];
+      logger.info(`listening on tcp ${running.disco}${security.some(Boolean) ? ` (${security.filter(Boolean).join(', ')})` : ''}`);
       if (running.dnsAddress) {
-        const forwarding = recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : '';
+        const allowed = (recursionAllow ?? running.dns!.options.recursionAllow).map(formatCidr).join(', ');
+        const forwarding = recursors.length
+          ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')} for ${allowed}`
+          : '';
         logger.info(`dns on udp+tcp ${running.dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
       }
 

@@ -1,12 +1,11 @@
 import type { CAC } from 'cac';
 import { formatHostPort } from '../src/address.ts';
 import { PatternSchema } from '../src/protocol/fields.ts';
-import { connectDisco, type GlobalFlags, parseWith } from './common.ts';
+import { connectDisco, type GlobalFlags, parseWith, withDiscoAccess } from './common.ts';
 import { formatAttributes, printTable } from './output.ts';
 
 export function registerLs(cli: CAC): void {
-  cli
-    .command('ls [name]', 'List registered endpoints (of a name, or of a pattern such as "*.*.blog.prod")')
+  withDiscoAccess(cli.command('ls [name]', 'List registered endpoints (of a name, or of a pattern such as "*.*.blog.prod")'))
     .option('--json', 'Print JSON')
     .action(async (nameText: string | undefined, flags: GlobalFlags & { json?: boolean }) => {
       const name = nameText === undefined ? undefined : parseWith(PatternSchema, nameText, 'name');

@@ -3,11 +3,10 @@ import { consola } from 'consola';
 import type * as v from 'valibot';
 import { formatHostPort, parseHostPort } from '../src/address.ts';
 import { NameSchema, ProtocolSchema } from '../src/protocol/fields.ts';
-import { connectDiscoWaiting, flag, type GlobalFlags, parseAttributes, parseWith, untilSignal } from './common.ts';
+import { connectDiscoWaiting, flag, type GlobalFlags, parseAttributes, parseWith, untilSignal, withDiscoAccess } from './common.ts';
 
 export function registerProvide(cli: CAC): void {
-  cli
-    .command('provide <name> <address>', 'Register an endpoint until interrupted')
+  withDiscoAccess(cli.command('provide <name> <address>', 'Register an endpoint until interrupted'))
     .option('--attr <key=value>', 'Attribute of the endpoint (repeatable)')
     .option('--protocol <tcp|udp>', 'Transport protocol', { default: 'tcp' })
     .example('scs provide mysql.db.blog.prod 10.0.0.5:3306 --attr az=us-east-1a')

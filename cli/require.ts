@@ -6,7 +6,7 @@ import { requireEnv } from '../src/agent/env.ts';
 import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
 import { hasWildcard, type NamePattern, parseName, parsePattern, WILDCARD } from '../src/names.ts';
 import { PatternSchema } from '../src/protocol/fields.ts';
-import { connectDiscoWaiting, type GlobalFlags, parseAttributes, parseWith, untilSignal } from './common.ts';
+import { connectDiscoWaiting, type GlobalFlags, parseAttributes, parseWith, untilSignal, withDiscoAccess } from './common.ts';
 import { describeEndpoint } from './output.ts';
 
 interface RequireFlags extends GlobalFlags {
@@ -16,8 +16,7 @@ interface RequireFlags extends GlobalFlags {
 }
 
 export function registerRequire(cli: CAC): void {
-  cli
-    .command('require <name>', 'Watch the endpoints of a name, or of a pattern such as "*.*.blog.prod"')
+  withDiscoAccess(cli.command('require <name>', 'Watch the endpoints of a name, or of a pattern such as "*.*.blog.prod"'))
     .option('--attr <key=value>', 'Only endpoints with this attribute; the value may use * (repeatable)')
     .option('--json', 'Print one JSON object per line')
     .option('--exec <command>', 'Run a shell command on start and on every change, with SCS_REQUIRE_* set')

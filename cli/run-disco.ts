@@ -19,7 +19,13 @@ export interface RunningDisco {
 
 export async function runDisco(options: Partial<DiscoServerOptions>, dnsOptions: Partial<DnsServerOptions> | 'off'): Promise<RunningDisco> {
   const { DiscoServer } = await import('../src/server/server.ts');
-  const server = new DiscoServer({ logger: consola.withTag('disco'), ...options });
+  let server: DiscoServer;
+  try {
+    server = new DiscoServer({ logger: consola.withTag('disco'), ...options });
+  } catch (error) {
+    // Only TLS can fail here: a certificate or key that is not PEM, or a key that is not the certificate's.
+    throw new UserError(`cannot use the TLS certificate and key: ${(error as Error).message}`);
+  }
   const listen = formatHostPort(server.options.host, server.options.port);
   try {
     await server.listen();

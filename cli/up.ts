@@ -8,7 +8,7 @@ import { formatHostPort, parseHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { Plan } from '../src/manifest/compile.ts';
-import { flag, type GlobalFlags, UserError, untilSignal } from './common.ts';
+import { discoAccess, flag, type GlobalFlags, UserError, untilSignal, withDiscoAccess } from './common.ts';
 import {
   checkRoles,
   loadPlan,
@@ -37,7 +37,9 @@ interface UpFlags extends GlobalFlags, StackFlags {
 }
 
 export function registerUp(cli: CAC): void {
-  withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack; against a running agent, converge'))
+  withDiscoAccess(
+    withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack; against a running agent, converge')),
+  )
     .option('-d, --detach', 'Leave the stack running under a background agent')
     .option('--dry-run', 'Print the plan: what up would do to each service, and why; do nothing')
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
@@ -97,6 +99,8 @@ export function registerUp(cli: CAC): void {
         const client = await DiscoClient.connect({
           host,
           port,
+          // The embedded disco has neither TLS nor tokens.
+          ...(external ? discoAccess(flags) : {}),
           name: `scs up ${plan.stack}`,
           waitForServer: true,
           logger: consola.withTag('disco'),
@@ -268,6 +272,10 @@ async function detach(roles: string[], flags: UpFlags): Promise<void> {
     ['--hold', flags.hold],
     ['--advertise', flags.advertise],
     ['--disco', flags.disco],
+    ['--tls-ca', flags.tlsCa],
+    ['--tls-cert', flags.tlsCert],
+    ['--tls-key', flags.tlsKey],
+    ['--token-file', flags.tokenFile],
   ] as const) {
     if (value !== undefined) args.push(name, String(value));
   }

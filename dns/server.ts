@@ -8,6 +8,7 @@ import { lookup } from 'node:dns';
 import { type AddressInfo, createServer, isIP, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../src/address.ts';
+import { type Cidr, CidrSet, parseCidr } from '../src/cidr.ts';
 import type { Provision } from '../src/registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
@@ -40,6 +41,12 @@ export interface DnsServerOptions {
   /** Milliseconds on a clock that only goes forward; tests bring their own. */
   clock: () => number;
   recursors: HostPort[];
+  /**
+   * The networks whose queries for names outside the zones are forwarded to `recursors`; others
+   * get REFUSED for them (answers inside the zones go to everyone). docs/dns.md says why the
+   * default is loopback and the private networks.
+   */
+  recursionAllow: readonly Cidr[];
   forwardTimeoutMs: number;
   /** The most we send over UDP, whatever larger size a client advertises. */
   maxUdpPayload: number;
@@ -53,6 +60,16 @@ export interface DnsServerOptions {
   localView?: { registry: RegistryReader; serves(address: string): boolean };
 }
 
+/** Loopback and the private networks (RFC 1918, RFC 4193): nothing the Internet can reach. */
+export const DEFAULT_RECURSION_ALLOW: readonly Cidr[] = [
+  '127.0.0.0/8',
+  '::1/128',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  'fc00::/7',
+].map(parseCidr);
+
 export const defaultDnsOptions: DnsServerOptions = {
   host: '127.0.0.1',
   port: 8600,
@@ -62,6 +79,7 @@ export const defaultDnsOptions: DnsServerOptions = {
   tombstoneMs: 30_000,
   clock: () => performance.now(),
   recursors: [],
+  recursionAllow: DEFAULT_RECURSION_ALLOW,
   forwardTimeoutMs: 2000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
@@ -90,6 +108,7 @@ export class DnsServer {
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly connections = new Set<Socket>();
+  private readonly recursionAllowed: CidrSet;
 
   constructor(
     private readonly registry: RegistryReader,
@@ -98,6 +117,7 @@ export class DnsServer {
     this.options = { ...defaultDnsOptions, ...options };
     this.zones = this.options.zones.map(makeZone);
     this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
+    this.recursionAllowed = new CidrSet(this.options.recursionAllow);
     const start = Math.floor(Date.now() / 1000);
     for (const zone of this.zones) {
       this.serials.set(zone, start);
@@ -212,8 +232,8 @@ export class DnsServer {
 
   private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
     const found = findZone(this.zones, query.labels);
-    if (!found) return this.forward(message, query, peer);
-    const recursionAvailable = this.options.recursors.length > 0;
+    const recursionAvailable = this.options.recursors.length > 0 && this.recursionAllowed.has(sourceOf(peer));
+    if (!found) return recursionAvailable ? this.forward(message, query, peer) : echoReply(message, query, RCODE.refused);
     if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
     if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
     const now = this.options.clock();
@@ -237,8 +257,9 @@ export class DnsServer {
 
     const registry = this.registryFor(peer);
     const local = registry === this.registry ? 0 : 1;
-    // Everything but the name that shapes a reply, packed in one number (51 bits: exact in a double).
-    const variant = (((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit) * 2 + local;
+    // Everything but the name that shapes a reply, packed in one number (52 bits: exact in a double).
+    const variant =
+      ((((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit) * 2 + local) * 2 + (recursionAvailable ? 1 : 0);
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, registry);
@@ -256,8 +277,8 @@ export class DnsServer {
   private registryFor(peer: Peer): RegistryReader {
     const { localView } = this.options;
     if (!localView) return this.registry;
-    const address = 'tcp' in peer ? peer.tcp.remoteAddress : peer.to.address;
-    return address !== undefined && localView.serves(address) ? localView.registry : this.registry;
+    const address = sourceOf(peer);
+    return address !== '' && localView.serves(address) ? localView.registry : this.registry;
   }
 
   private viewOf(zone: Zone, registry: RegistryReader): ZoneView {
@@ -271,9 +292,8 @@ export class DnsServer {
     return view;
   }
 
-  private forward(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
+  private forward(message: Buffer, query: Query, peer: Peer): undefined {
     const { recursors, forwardTimeoutMs } = this.options;
-    if (recursors.length === 0) return echoReply(message, query, RCODE.refused);
     void forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then((upstream) => {
       const reply = upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
       if ('tcp' in peer) sendFramed(peer.tcp, reply);
@@ -306,6 +326,10 @@ export class DnsServer {
       }
     });
   }
+}
+
+function sourceOf(peer: Peer): string {
+  return ('tcp' in peer ? peer.tcp.remoteAddress : peer.to.address) ?? '';
 }
 
 /** RFC 7766: over TCP, each message goes with its length in two bytes. */

@@ -4,9 +4,10 @@
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
-import { DNS_PORT, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
+import { DNS_PORT, EVERYTHING, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { Plan } from '../manifest/compile.ts';
+import { ErrorCode } from '../protocol/errors.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
@@ -49,14 +50,24 @@ export async function placeStack(options: {
     });
   } catch (error) {
     const at = formatHostPort(info.gateway, options.dnsPort ?? DNS_PORT);
-    const code = (error as NodeJS.ErrnoException).code;
-    const remedy =
-      code === 'EACCES'
-        ? 'run scs as root, or let it bind port 53 (sysctl net.ipv4.ip_unprivileged_port_start=53)'
-        : code === 'EADDRINUSE'
-          ? 'something else serves DNS there: another agent of this stack and project?'
-          : 'see scs up --debug';
-    logger.warn(`containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ${remedy}, or say dns: none`);
+    const code = (error as { code?: unknown }).code;
+    // A token whose scope leaves out some names: the stack runs, its containers without the host DNS.
+    if (code === ErrorCode.forbidden) {
+      logger.warn(
+        `containers keep Docker's resolver: the host DNS watches ${EVERYTHING}, and ${(error as Error).message}; ` +
+          `give the agent a token that may require ${EVERYTHING}, or say dns: none in the stack file`,
+      );
+    } else {
+      const remedy =
+        code === 'EACCES'
+          ? 'run scs as root, or let it bind port 53 (sysctl net.ipv4.ip_unprivileged_port_start=53)'
+          : code === 'EADDRINUSE'
+            ? 'something else serves DNS there: another agent of this stack and project?'
+            : 'see scs up --debug';
+      logger.warn(
+        `containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ${remedy}, or say dns: none`,
+      );
+    }
     return { placement: { network }, dns: undefined };
   }
   const upstreamText = upstreams.length ? upstreams.map((u) => formatHostPort(u.host, u.port)).join(', ') : 'none';

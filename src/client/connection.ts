@@ -3,6 +3,7 @@
 // What the session holds (provisions, watches) is the client's business, told through `hooks`.
 
 import type { ConsolaInstance } from 'consola';
+import { formatHostPort } from '../address.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
@@ -10,7 +11,7 @@ import { LineTransport } from '../transport/line-transport.ts';
 import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
 import { Backoff } from './backoff.ts';
 import { type ConnectionState, ConnectionStateMachine } from './connection-state.ts';
-import { describeSocketError, dialTcp } from './dial.ts';
+import { describeSocketError, dialTcp, dialTls, tlsProblem } from './dial.ts';
 import { type Push, parseReply, readServerLine } from './inbound.ts';
 import { type Outgoing, type ReplyFields, RequestTracker } from './requests.ts';
 import { ClientErrorCode, type DiscoClientOptions, DiscoError } from './types.ts';
@@ -20,7 +21,8 @@ const BYE_WAIT_MS = 1000;
 /** Until the server's welcome says otherwise. */
 const DEFAULT_HEARTBEAT: HeartbeatTimes = { interval: 5000, timeout: 15000 };
 
-export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger'>> & Pick<DiscoClientOptions, 'dial'>;
+export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger' | 'tls' | 'token'>> &
+  Pick<DiscoClientOptions, 'dial' | 'tls' | 'token'>;
 
 export interface ConnectionHooks {
   /** A session is open; when not `resumed` the server knows nothing of what came before. */
@@ -121,6 +123,7 @@ export class ServerConnection {
           id: 0,
           version: PROTOCOL_VERSION,
           client: this.settings.name,
+          ...(this.settings.token === undefined ? {} : { token: this.settings.token }),
           ...(this.session ? { session: this.session } : {}),
         });
         this.scheduleLiveness();
@@ -164,7 +167,9 @@ export class ServerConnection {
 
   private dial(): void {
     const target = { host: this.settings.host, port: this.settings.port };
-    (this.settings.dial ?? dialTcp)(target).then(
+    const tls = this.settings.tls;
+    const dial = this.settings.dial ?? (tls ? (to: typeof target) => dialTls(to, tls) : dialTcp);
+    dial(target).then(
       (stream) => {
         if (this.machine.state !== 'connecting') return void stream.destroy(); // Closed while dialling.
         const transport: LineTransport = new LineTransport(
@@ -197,7 +202,11 @@ export class ServerConnection {
     if (transport !== this.transport) return; // An old stream, already given up.
     const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
     if (this.machine.state === 'closing') this.machine.transition('closed', reason);
-    else if (this.firstConnect && !this.settings.waitForServer) {
+    else if (this.firstConnect && tlsProblem(error)) {
+      // Waiting would not help: the certificates or the TLS settings must change.
+      this.closeError = new DiscoError(ClientErrorCode.tls, `cannot connect to disco at ${this.where()}: ${reason}`);
+      this.machine.transition('closed', reason);
+    } else if (this.firstConnect && !this.settings.waitForServer) {
       this.closeError = new DiscoError(
         ClientErrorCode.unreachable,
         `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`,
@@ -234,6 +243,8 @@ export class ServerConnection {
       return;
     }
     const { re, fields, error } = inbound;
+    const tlsRefusal = re === null && this.machine.state === 'handshaking' ? refusedTls(error, this.where()) : undefined;
+    if (tlsRefusal) return void this.refused(new DiscoError(ClientErrorCode.tls, tlsRefusal));
     if (re === 0 && this.machine.state === 'handshaking') {
       this.onWelcome(fields, error);
       return;
@@ -261,10 +272,26 @@ export class ServerConnection {
     this.machine.transition('ready', this.resumed ? 'welcomed back (resumed)' : 'welcomed (new session)');
   }
 
+  private where(): string {
+    return formatHostPort(this.settings.host, this.settings.port);
+  }
+
   /** The server will not have us: nothing a retry would change. */
   private refused(error: DiscoError): void {
     this.closeError = error;
     if (!this.firstConnect) this.logger.error(error.message);
     this.machine.transition('closed', `refused: ${error.code}`);
   }
+}
+
+/** The sentence for a server's refusal of our TLS settings, if that is what `error` is. */
+function refusedTls(error: { code: string; message: string } | undefined, where: string): string | undefined {
+  if (error?.code === ErrorCode.tlsRequired) {
+    return `disco at ${where} speaks only TLS; give --tls-ca (or SCS_TLS_CA) with the CA that signed its certificate`;
+  }
+  if (error?.code === ErrorCode.certificateRequired) {
+    const advice = 'give --tls-cert and --tls-key (or SCS_TLS_CERT and SCS_TLS_KEY) with a certificate its CA signed';
+    return `disco at ${where} refused the connection: ${error.message.replace(/^this disco server /, 'it ')}; ${advice}`;
+  }
+  return undefined;
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { ConsolaInstance } from 'consola';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { Protocol } from '../registry/types.ts';
+import type { ClientTls } from './dial.ts';
 import type { Endpoint } from './view.ts';
 
 export type { Endpoint } from './view.ts';
@@ -13,6 +14,10 @@ export interface DiscoClientOptions {
   port: number;
   /** Shown in the server's logs. */
   name?: string;
+  /** Connect with TLS, verifying the server's certificate against `ca` (the system's CAs when unset). */
+  tls?: ClientTls;
+  /** Sent in `hello`: what the server's config lets this token do (docs/protocol.md, "Tokens"). */
+  token?: string;
   /** Keep trying when the first connection fails, instead of rejecting `connect`. */
   waitForServer?: boolean;
   backoffMinMs?: number;
@@ -69,6 +74,8 @@ export const ClientErrorCode = {
   unreachable: 'unreachable',
   timeout: 'timeout',
   badReply: 'bad_reply',
+  /** TLS failed: a certificate was refused, or one side speaks TLS and the other does not. */
+  tls: 'tls',
 } as const;
 
 export type DiscoErrorCode = ErrorCode | (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

@@ -54,6 +54,7 @@ export class HostDns {
       port: options.port ?? DNS_PORT,
       zones: [{ name: options.zone }],
       recursors: [...options.upstreams],
+      recursionAllow: [subnet],
       logger: options.logger,
       // The host itself asks from the gateway address: it gets what every other host gets.
       localView: {

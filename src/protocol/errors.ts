@@ -14,6 +14,12 @@ export const ErrorCode = {
   helloTimeout: 'hello_timeout',
   lineTimeout: 'line_timeout',
   tooManyConnections: 'too_many_connections',
+  /** The session's token does not allow this request, or the hello's token is missing or unknown. */
+  forbidden: 'forbidden',
+  /** A plain-text client reached a server that speaks only TLS. */
+  tlsRequired: 'tls_required',
+  /** The server checks client certificates, and this client presented none it trusts. */
+  certificateRequired: 'certificate_required',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

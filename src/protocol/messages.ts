@@ -32,6 +32,8 @@ export const requestSchemas = {
     version: v.pipe(v.number(), v.safeInteger()),
     session: v.optional(Ident),
     client: v.optional(v.pipe(v.string(), v.maxLength(128))),
+    /** Needed when the server's config lists tokens: it decides what the session may do. */
+    token: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
   }),
   provide: request({
     op: v.literal('provide'),

@@ -2,8 +2,9 @@
 
 import * as v from 'valibot';
 import { parseHostPort } from '../address.ts';
+import { parseCidr } from '../cidr.ts';
 import { parseDuration } from '../duration.ts';
-import { AttributesSchema } from '../protocol/fields.ts';
+import { AttributesSchema, PatternSchema } from '../protocol/fields.ts';
 
 const Address = (anyPort: boolean) =>
   v.pipe(
@@ -40,8 +41,40 @@ const ZoneName = v.pipe(
   ),
 );
 
+const Network = v.pipe(
+  v.string('expected a network like "10.0.0.0/8"'),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    try {
+      return parseCidr(dataset.value);
+    } catch (error) {
+      addIssue({ message: (error as Error).message });
+      return NEVER;
+    }
+  }),
+);
+
+const FilePath = v.pipe(v.string('expected a file path'), v.minLength(1, 'expected a file path'));
+
+/** Short tokens can be guessed; 16 characters is what `openssl rand -hex 8` gives. */
+export const MIN_TOKEN_LENGTH = 16;
+const TokenText = v.pipe(
+  v.string('expected a token'),
+  v.minLength(MIN_TOKEN_LENGTH, `expected a token of at least ${MIN_TOKEN_LENGTH} characters (openssl rand -hex 16 makes one)`),
+);
+
+const Patterns = v.optional(v.array(PatternSchema, 'expected a list of names or patterns like ["*.db.blog.prod"]'), []);
+
+const TokenEntry = v.pipe(
+  v.strictObject({ token: v.optional(TokenText), tokenFile: v.optional(FilePath), provide: Patterns, require: Patterns }),
+  v.check((entry) => (entry.token === undefined) !== (entry.tokenFile === undefined), 'expected exactly one of "token" and "tokenFile"'),
+);
+
 export const DiscoConfigSchema = v.strictObject({
   listen: v.optional(Address(true)),
+  /** PEM files; with `ca`, clients must present a certificate it signed. */
+  tls: v.optional(v.strictObject({ cert: FilePath, key: FilePath, ca: v.optional(FilePath) })),
+  /** Who may provide and require what; without it, every client may do everything. */
+  tokens: v.optional(v.array(TokenEntry, 'expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...] }]')),
   heartbeat: v.optional(v.strictObject({ interval: v.optional(Duration), timeout: v.optional(Duration) })),
   grace: v.optional(Duration),
   limits: v.optional(
@@ -63,6 +96,8 @@ export const DiscoConfigSchema = v.strictObject({
       negativeTtl: v.optional(Duration),
       tombstone: v.optional(Duration),
       recursors: v.optional(v.array(Address(false), 'expected a list of addresses like ["127.0.0.1:53"]')),
+      /** Who may have names outside the zones forwarded to the recursors. */
+      recursion: v.optional(v.strictObject({ allow: v.array(Network, 'expected a list of networks like ["10.0.0.0/8", "127.0.0.0/8"]') })),
       zones: v.optional(
         v.pipe(
           v.array(v.strictObject({ name: ZoneName, filter: v.optional(AttributesSchema) }), 'expected a list of zones'),

@@ -17,7 +17,11 @@ import { toWireEndpoint } from './endpoint.ts';
 import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
+import { EVERY_NAME, forbidden, type TokenGrant, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
+import { onTlsHandshake, type ServerTls, TlsGate } from './tls-gate.ts';
+
+export type { ServerTls } from './tls-gate.ts';
 
 export interface DiscoServerOptions {
   host: string;
@@ -45,6 +49,10 @@ export interface DiscoServerOptions {
   /** Open connections, in total and from one source address; more are refused. */
   maxConnections: number;
   maxConnectionsPerSource: number;
+  /** TLS on the listener; plain TCP when unset. */
+  tls?: ServerTls;
+  /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
+  tokens?: readonly TokenGrant[];
   logger: ConsolaInstance;
 }
 
@@ -83,6 +91,8 @@ export class DiscoServer {
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
+  private readonly tlsGate: TlsGate | undefined;
+  private readonly tokens: TokenTable | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private afterReply: Change[] = [];
@@ -96,7 +106,9 @@ export class DiscoServer {
       logger: this.options.logger,
     });
     this.listing = new Listing(registry);
+    this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
     this.server = createServer((socket) => this.accept(socket));
+    if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
 
   async listen(): Promise<AddressInfo> {
@@ -134,6 +146,7 @@ export class DiscoServer {
     clearInterval(this.sweepTimer);
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
+    this.tlsGate?.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -145,11 +158,28 @@ export class DiscoServer {
     const refusal = this.refusal(socket.remoteAddress ?? '');
     if (refusal) {
       this.logRefusal(refusal);
+      if (this.tlsGate) {
+        this.tlsGate.take(socket, refusal);
+        return;
+      }
       socket.on('error', () => {});
       socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tooManyConnections, message: refusal } }));
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
+    if (this.tlsGate) {
+      this.tlsGate.take(socket);
+      return;
+    }
+    const connection = this.admit(socket);
+    // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
+    onTlsHandshake(socket, () => {
+      this.options.logger.debug(`closing ${connection.remote}: it began a TLS handshake, and this listener is plain TCP`);
+      connection.destroy();
+    });
+  }
+
+  private admit(socket: Socket): Connection {
     let peer: Peer;
     const connection = new Connection(socket, this.options, {
       line: (line) => this.onLine(peer, line),
@@ -162,6 +192,7 @@ export class DiscoServer {
     peer = { connection, session: undefined };
     this.peers.add(peer);
     this.perSource.set(connection.source, (this.perSource.get(connection.source) ?? 0) + 1);
+    return connection;
   }
 
   /** At most one line every 10 s, however fast connections are refused. */
@@ -259,6 +290,7 @@ export class DiscoServer {
     if (!session) throw new ProtocolError(ErrorCode.noSession, `send "hello" before "${request.op}"`);
     switch (request.op) {
       case 'provide': {
+        if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.provisionKeys.get(request.key);
         if (known !== undefined) return { provision: known };
         const { provision, changes } = this.registry.provide({
@@ -282,6 +314,7 @@ export class DiscoServer {
         return {};
       }
       case 'require': {
+        if (session.scope && !session.scope.mayRequire(request.name)) throw forbidden('require', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.subscriptionKeys.get(request.key);
         const subscription = known === undefined ? undefined : session.subscriptions.get(known);
         const encode = (endpoints: Provision[]) => endpoints.map((endpoint) => JSON.stringify(toWireEndpoint(endpoint)));
@@ -308,6 +341,8 @@ export class DiscoServer {
         return {};
       }
       case 'list':
+        if (session.scope && !session.scope.mayRequire(request.name ?? EVERY_NAME))
+          throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
         return this.listing.pageLine(request.id, request);
       case 'ack':
         session.acknowledge(request.sub, request.seq);
@@ -328,7 +363,10 @@ export class DiscoServer {
         `protocol version ${request.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     }
+    const scope = this.scopeOf(request.token);
     let session = request.session === undefined ? undefined : this.sessions.get(request.session);
+    // A session is resumed only with the token that opened it; with another, it is a new one.
+    if (session && session.scope !== scope) session = undefined;
     const resumed = session !== undefined;
     if (session) {
       clearTimeout(session.graceTimer);
@@ -337,6 +375,7 @@ export class DiscoServer {
       session.connection?.fail(ErrorCode.replaced, 'another connection resumed this session');
     } else {
       session = new Session(randomBytes(16).toString('base64url'), request.client ?? peer.connection.remote);
+      session.scope = scope;
       this.sessions.set(session.id, session);
     }
     session.connection = peer.connection;
@@ -352,6 +391,15 @@ export class DiscoServer {
       grace,
     });
     this.fanOut.replay(session);
+  }
+
+  /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
+  private scopeOf(token: string | undefined): Session['scope'] {
+    if (!this.tokens) return undefined;
+    if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
+    const scope = this.tokens.scopeOf(token);
+    if (!scope) throw new ProtocolError(ErrorCode.forbidden, 'the token in "hello" is not one this disco server knows');
+    return scope;
   }
 
   private endSession(session: Session, why: string): void {

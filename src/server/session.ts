@@ -2,6 +2,7 @@
 // resumes loses nothing: its provisions stay registered and the pushes it missed are replayed.
 
 import type { Connection } from './connection.ts';
+import type { Scope } from './scopes.ts';
 
 /** A `changed` or `resync` push, kept encoded (all its parts): written once, replayed as it was. */
 export interface SentPush {
@@ -30,6 +31,8 @@ export class Session {
   readonly provisionKeys = new KeyIndex();
   readonly subscriptionKeys = new KeyIndex();
   connection: Connection | undefined;
+  /** What the session's token allows; undefined when the server has no tokens (everything). */
+  scope: Scope | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   /** `changed` pushes owed an ack, and their bytes: what a reader that falls behind costs. */
   unackedCount = 0;

@@ -1,0 +1,72 @@
+// Who may do what: each token of the server's config grants the names it may provide and those it
+// may require (and list), as patterns whose `*` labels match any label. Pure: the server asks,
+// this answers.
+
+import { createHash } from 'node:crypto';
+import { WILDCARD } from '../names.ts';
+import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
+
+/** What a `list` without a name covers. */
+export const EVERY_NAME = '*.*.*.*';
+
+/** One entry of the config's `tokens`, its patterns already canonical. */
+export interface TokenGrant {
+  readonly token: string;
+  readonly provide: readonly string[];
+  readonly require: readonly string[];
+}
+
+/** Whether canonical pattern `scope` matches every name that canonical name or pattern `target` can. */
+export function covers(scope: string, target: string): boolean {
+  const allowed = scope.split('.');
+  const wanted = target.split('.');
+  if (allowed.length !== wanted.length) return false;
+  return allowed.every((label, at) => label === WILDCARD || label === wanted[at]);
+}
+
+export class Scope {
+  constructor(
+    readonly provide: readonly string[],
+    readonly require: readonly string[],
+  ) {}
+
+  /** `name` is canonical (NameSchema's output). */
+  mayProvide(name: string): boolean {
+    return this.provide.some((pattern) => covers(pattern, name));
+  }
+
+  /** `pattern` is canonical (PatternSchema's output): every name it can match must be granted. */
+  mayRequire(pattern: string): boolean {
+    return this.require.some((granted) => covers(granted, pattern));
+  }
+}
+
+/**
+ * Tokens are looked up by their SHA-256, so that finding one takes the same time whatever prefix
+ * a guess shares with a real token.
+ */
+export class TokenTable {
+  private readonly scopes = new Map<string, Scope>();
+
+  constructor(grants: readonly TokenGrant[]) {
+    for (const grant of grants) this.scopes.set(digest(grant.token), new Scope(grant.provide, grant.require));
+  }
+
+  scopeOf(token: string): Scope | undefined {
+    return this.scopes.get(digest(token));
+  }
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** The `forbidden` error for a request outside the scope, which says what the scope allows. */
+export function forbidden(op: 'provide' | 'require' | 'list', name: string, scope: Scope): ProtocolError {
+  const granted = op === 'provide' ? scope.provide : scope.require;
+  const allowed = granted.length ? granted.join(', ') : 'nothing';
+  return new ProtocolError(
+    ErrorCode.forbidden,
+    `this session's token may not ${op} ${name} (it may ${op === 'list' ? 'require' : op} ${allowed})`,
+  );
+}

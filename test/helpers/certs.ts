@@ -1,0 +1,107 @@
+// Certificates made with Debian's openssl for the TLS tests: a CA, a server certificate for
+// 127.0.0.1 (as an IP SAN), a client certificate, and a second CA with a client certificate of its own.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Certificates {
+  readonly dir: string;
+  /** File paths, for the CLI. */
+  readonly files: {
+    ca: string;
+    otherCa: string;
+    serverCert: string;
+    serverKey: string;
+    clientCert: string;
+    clientKey: string;
+    strangerCert: string;
+    strangerKey: string;
+  };
+  /** The same, as PEM text, for the classes. */
+  readonly pem: {
+    ca: string;
+    otherCa: string;
+    serverCert: string;
+    serverKey: string;
+    clientCert: string;
+    clientKey: string;
+    strangerCert: string;
+    strangerKey: string;
+  };
+  remove(): void;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function makeCa(dir: string, name: string): void {
+  openssl(
+    dir,
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      `/CN=${name}`,
+    ]),
+  );
+}
+
+function makeSigned(dir: string, name: string, subject: string, extensions: string, ca = 'ca'): void {
+  writeFileSync(join(dir, `${name}.ext`), extensions);
+  openssl(
+    dir,
+    ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subject,
+    ]),
+  );
+  openssl(
+    dir,
+    ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2'].concat([
+      '-out',
+      `${name}.pem`,
+      '-extfile',
+      `${name}.ext`,
+    ]),
+  );
+}
+
+export function makeCertificates(): Certificates {
+  const dir = mkdtempSync(join(tmpdir(), 'scs-tls-'));
+  makeCa(dir, 'ca');
+  makeCa(dir, 'other-ca');
+  makeSigned(dir, 'server', '/CN=disco', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  makeSigned(dir, 'client', '/CN=agent', 'extendedKeyUsage=clientAuth\n');
+  makeSigned(dir, 'stranger', '/CN=stranger', 'extendedKeyUsage=clientAuth\n', 'other-ca');
+  const files = {
+    ca: join(dir, 'ca.pem'),
+    otherCa: join(dir, 'other-ca.pem'),
+    serverCert: join(dir, 'server.pem'),
+    serverKey: join(dir, 'server.key'),
+    clientCert: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+    strangerCert: join(dir, 'stranger.pem'),
+    strangerKey: join(dir, 'stranger.key'),
+  };
+  const read = (path: string) => readFileSync(path, 'utf8');
+  const pem = {
+    ca: read(files.ca),
+    otherCa: read(files.otherCa),
+    serverCert: read(files.serverCert),
+    serverKey: read(files.serverKey),
+    clientCert: read(files.clientCert),
+    clientKey: read(files.clientKey),
+    strangerCert: read(files.strangerCert),
+    strangerKey: read(files.strangerKey),
+  };
+  return { dir, files, pem, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
