@@ -27,9 +27,17 @@ export function flag<T>(name: string, parse: () => T): T {
   }
 }
 
-export function discoAddress(flags: GlobalFlags): HostPort {
-  const text = flags.disco ?? process.env.SCS_DISCO ?? DEFAULT_DISCO;
-  return flag('disco', () => parseHostPort(String(text)));
+/** `HOST:PORT[,HOST:PORT...]`: disco servers sharing one registry, tried in order (docs/ha.md). */
+export function parseDiscoList(text: string): HostPort[] {
+  return flag('disco', () =>
+    String(text)
+      .split(',')
+      .map((one) => parseHostPort(one)),
+  );
+}
+
+export function discoAddresses(flags: GlobalFlags): HostPort[] {
+  return parseDiscoList(flags.disco ?? process.env.SCS_DISCO ?? DEFAULT_DISCO);
 }
 
 /** A flag given any number of times: cac gives nothing for none, a string for one, an array for several. */
@@ -59,9 +67,9 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
 }
 
 export async function connectDisco(flags: GlobalFlags, name: string): Promise<DiscoClient> {
-  const { host, port } = discoAddress(flags);
+  const addresses = discoAddresses(flags);
   try {
-    return await DiscoClient.connect({ host, port, name, logger: consola.withTag('disco') });
+    return await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger: consola.withTag('disco') });
   } catch (error) {
     throw new UserError((error as Error).message);
   }
@@ -69,15 +77,15 @@ export async function connectDisco(flags: GlobalFlags, name: string): Promise<Di
 
 /** For commands that run until stopped: a disco that is not up yet is waited for, said once. */
 export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Promise<DiscoClient> {
-  const { host, port } = discoAddress(flags);
-  const logger = consola.withTag('disco');
+  const addresses = discoAddresses(flags);
+  const options = { ...addresses[0]!, addresses, name, logger: consola.withTag('disco') };
   try {
-    return await DiscoClient.connect({ host, port, name, logger });
+    return await DiscoClient.connect(options);
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'unreachable') throw new UserError((error as Error).message);
   }
-  consola.info(`disco at ${formatHostPort(host, port)} is not up yet; waiting for it`);
-  return await DiscoClient.connect({ host, port, name, logger, waitForServer: true });
+  consola.info(`disco at ${addresses.map((a) => formatHostPort(a.host, a.port)).join(', ')} is not up yet; waiting for it`);
+  return await DiscoClient.connect({ ...options, waitForServer: true });
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */

@@ -1,12 +1,13 @@
 import type { CAC } from 'cac';
-import { consola } from 'consola';
+import { type ConsolaInstance, consola } from 'consola';
+import * as v from 'valibot';
 import { dnsName } from '../dns/zones.ts';
 import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
-import { type DiscoConfig, DiscoConfigSchema } from '../src/server/config.ts';
+import { type DiscoConfig, DiscoConfigSchema, EtcdUrl } from '../src/server/config.ts';
 import { defaultServerOptions } from '../src/server/server.ts';
-import { flag, repeated, UserError, untilSignal } from './common.ts';
+import { flag, parseWith, repeated, UserError, untilSignal } from './common.ts';
 import { runDisco } from './run-disco.ts';
 
 interface DiscoFlags {
@@ -24,6 +25,7 @@ interface DiscoFlags {
   maxConnectionsPerSource?: string;
   helloTimeout?: string;
   lineTimeout?: string;
+  etcd?: string;
 }
 
 export function registerDisco(cli: CAC): void {
@@ -43,6 +45,7 @@ export function registerDisco(cli: CAC): void {
     .option('--max-connections-per-source <n>', 'Open connections allowed from one address (default 1000)')
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
+    .option('--etcd <url,...>', 'Keep the registry in etcd, shared with every disco server given it (see docs/ha.md)')
     .action(async (flags: DiscoFlags) => {
       const config: DiscoConfig = flags.config ? readConfig(flags.config) : {};
       const listen = flags.listen
@@ -96,8 +99,20 @@ export function registerDisco(cli: CAC): void {
         config.dns?.negativeTtl ?? (dnsDefaults?.negativeTtl ?? 0) * 1000,
       );
       const tombstoneMs = duration('dns-tombstone', flags.dnsTombstone, config.dns?.tombstone ?? dnsDefaults?.tombstoneMs ?? 0);
+      const etcdUrls = flags.etcd ? parseWith(v.array(EtcdUrl), String(flags.etcd).split(','), '--etcd') : config.etcd;
+      const shared = etcdUrls ? await sharedRegistry(etcdUrls, heartbeatTimeout + grace, logger) : undefined;
       const running = await runDisco(
-        { ...defaultServerOptions, host: listen.host, port: listen.port, heartbeatInterval, heartbeatTimeout, grace, ...limits, logger },
+        {
+          ...defaultServerOptions,
+          host: listen.host,
+          port: listen.port,
+          heartbeatInterval,
+          heartbeatTimeout,
+          grace,
+          ...limits,
+          logger,
+          ...(shared ? { shared } : {}),
+        },
         dnsListen === 'off'
           ? 'off'
           : {
@@ -111,7 +126,7 @@ export function registerDisco(cli: CAC): void {
             },
       );
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
-      logger.info(`listening on tcp ${running.disco}`);
+      logger.info(`listening on tcp ${running.disco}${etcdUrls ? `, registry in etcd at ${etcdUrls.join(', ')}` : ''}`);
       if (running.dnsAddress) {
         const forwarding = recursors.length ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')}` : '';
         logger.info(`dns on udp+tcp ${running.dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
@@ -121,6 +136,15 @@ export function registerDisco(cli: CAC): void {
       logger.info(`${signal}: telling clients and shutting down`);
       await running.close();
     });
+}
+
+/** The registry in etcd: a session's lease lasts its heartbeat timeout and grace. Loaded only when asked for. */
+async function sharedRegistry(urls: string[], ttlMs: number, logger: ConsolaInstance) {
+  const [{ EtcdClient }, { EtcdRegistry }] = await Promise.all([
+    import('../src/server/etcd-client.ts'),
+    import('../src/server/etcd-registry.ts'),
+  ]);
+  return new EtcdRegistry(new EtcdClient(urls), { prefix: '/scs/', ttlMs, logger });
 }
 
 /** A whole-number flag of 1 or more. */

@@ -4,11 +4,11 @@ import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import type { CAC } from 'cac';
 import { type ConsolaInstance, consola } from 'consola';
-import { formatHostPort, parseHostPort } from '../src/address.ts';
+import { formatHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { Plan } from '../src/manifest/compile.ts';
-import { flag, type GlobalFlags, UserError, untilSignal } from './common.ts';
+import { flag, type GlobalFlags, parseDiscoList, UserError, untilSignal } from './common.ts';
 import {
   checkRoles,
   loadPlan,
@@ -90,10 +90,10 @@ export function registerUp(cli: CAC): void {
         const embedded = external ? undefined : await startEmbeddedDisco(logger);
         if (embedded) closers.push(() => embedded.close());
         const discoAddress = external ?? embedded!.disco;
-        const { host, port } = flag('disco', () => parseHostPort(discoAddress));
+        const addresses = parseDiscoList(discoAddress);
         const client = await DiscoClient.connect({
-          host,
-          port,
+          ...addresses[0]!,
+          addresses,
           name: `scs up ${plan.stack}`,
           waitForServer: true,
           logger: consola.withTag('disco'),

@@ -8,6 +8,7 @@ import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
 import { LineTransport } from '../transport/line-transport.ts';
 import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
+import { AddressRing } from './addresses.ts';
 import { Backoff } from './backoff.ts';
 import { type ConnectionState, ConnectionStateMachine } from './connection-state.ts';
 import { describeSocketError, dialTcp } from './dial.ts';
@@ -20,7 +21,8 @@ const BYE_WAIT_MS = 1000;
 /** Until the server's welcome says otherwise. */
 const DEFAULT_HEARTBEAT: HeartbeatTimes = { interval: 5000, timeout: 15000 };
 
-export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger'>> & Pick<DiscoClientOptions, 'dial'>;
+export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger' | 'addresses'>> &
+  Pick<DiscoClientOptions, 'dial' | 'addresses'>;
 
 export interface ConnectionHooks {
   /** A session is open; when not `resumed` the server knows nothing of what came before. */
@@ -36,6 +38,7 @@ export class ServerConnection {
   private readonly machine: ConnectionStateMachine;
   private readonly requests = new RequestTracker();
   private readonly backoff: Backoff;
+  private readonly ring: AddressRing;
   private transport: LineTransport | undefined;
   private session: string | undefined;
   private resumed = false;
@@ -57,6 +60,7 @@ export class ServerConnection {
     private readonly hooks: ConnectionHooks,
   ) {
     this.backoff = new Backoff(settings.backoffMinMs, settings.backoffMaxMs);
+    this.ring = new AddressRing(settings.addresses?.length ? settings.addresses : [{ host: settings.host, port: settings.port }]);
     this.machine = new ConnectionStateMachine(
       (to, from, reason) => this.enter(to, from, reason),
       (line) => logger.debug(`connection: ${line}`),
@@ -127,6 +131,7 @@ export class ServerConnection {
         return;
       case 'ready':
         this.backoff.reset();
+        this.ring.worked();
         this.requests.attach((message) => this.send(message), this.resumed);
         this.hooks.ready(this.session!, this.resumed);
         this.firstConnect?.resolve();
@@ -163,7 +168,7 @@ export class ServerConnection {
   }
 
   private dial(): void {
-    const target = { host: this.settings.host, port: this.settings.port };
+    const target = this.ring.current;
     (this.settings.dial ?? dialTcp)(target).then(
       (stream) => {
         if (this.machine.state !== 'connecting') return void stream.destroy(); // Closed while dialling.
@@ -195,13 +200,13 @@ export class ServerConnection {
   /** The stream, or the attempt to open one, failed. */
   private lost(transport: LineTransport | undefined, error: Error | undefined): void {
     if (transport !== this.transport) return; // An old stream, already given up.
-    const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
+    const where = this.ring.current;
+    const reason = error ? describeSocketError(error, where) : 'connection closed';
+    const triedAll = this.machine.state === 'closing' ? false : this.ring.failed();
     if (this.machine.state === 'closing') this.machine.transition('closed', reason);
-    else if (this.firstConnect && !this.settings.waitForServer) {
-      this.closeError = new DiscoError(
-        ClientErrorCode.unreachable,
-        `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`,
-      );
+    else if (this.firstConnect && !this.settings.waitForServer && triedAll) {
+      const at = this.ring.addresses.map((address) => `${address.host}:${address.port}`).join(' nor at ');
+      this.closeError = new DiscoError(ClientErrorCode.unreachable, `cannot reach disco at ${at}: ${reason}`);
       this.machine.transition('closed', reason);
     } else this.machine.transition('backing-off', reason);
   }

@@ -11,6 +11,11 @@ export type { Endpoint } from './view.ts';
 export interface DiscoClientOptions {
   host: string;
   port: number;
+  /**
+   * Servers sharing one registry (docs/ha.md), tried in order: the client moves to the next when
+   * its connection is lost. When given, `host` and `port` are only its first.
+   */
+  addresses?: ReadonlyArray<{ host: string; port: number }>;
   /** Shown in the server's logs. */
   name?: string;
   /** Keep trying when the first connection fails, instead of rejecting `connect`. */

@@ -14,6 +14,8 @@ export const ErrorCode = {
   helloTimeout: 'hello_timeout',
   lineTimeout: 'line_timeout',
   tooManyConnections: 'too_many_connections',
+  /** The shared registry (etcd) could not be reached in time; the request may be sent again. */
+  unavailable: 'unavailable',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -40,8 +40,16 @@ const ZoneName = v.pipe(
   ),
 );
 
+/** An etcd member's client URL, as etcd's `--advertise-client-urls` gives it. */
+export const EtcdUrl = v.pipe(
+  v.string('expected a URL like http://127.0.0.1:2379'),
+  v.regex(/^https?:\/\/[^/\s]+$/, 'expected a URL like http://127.0.0.1:2379 (scheme, host and port, no path)'),
+);
+
 export const DiscoConfigSchema = v.strictObject({
   listen: v.optional(Address(true)),
+  /** Keep the registry in this etcd cluster, shared by every disco server given the same (docs/ha.md). */
+  etcd: v.optional(v.pipe(v.array(EtcdUrl, 'expected a list of etcd URLs'), v.minLength(1, 'expected at least one etcd URL'))),
   heartbeat: v.optional(v.strictObject({ interval: v.optional(Duration), timeout: v.optional(Duration) })),
   grace: v.optional(Duration),
   limits: v.optional(

@@ -9,11 +9,12 @@ import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { describeIssues } from '../protocol/fields.ts';
 import { encodeLine, MAX_LINE_BYTES } from '../protocol/framing.ts';
 import { isRequestOp, PROTOCOL_VERSION, type Request, requestSchemas } from '../protocol/messages.ts';
-import { Registry } from '../registry/registry.ts';
+import { type ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
 import { checkLiveness } from '../transport/liveness.ts';
 import { Connection } from './connection.ts';
 import { toWireEndpoint } from './endpoint.ts';
+import type { EtcdRegistry } from './etcd-registry.ts';
 import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
@@ -46,6 +47,8 @@ export interface DiscoServerOptions {
   maxConnections: number;
   maxConnectionsPerSource: number;
   logger: ConsolaInstance;
+  /** Keep the registry in etcd, shared with other servers (docs/ha.md); in memory when absent. */
+  shared?: EtcdRegistry;
 }
 
 export const defaultServerOptions: DiscoServerOptions = {
@@ -69,9 +72,13 @@ export const defaultServerOptions: DiscoServerOptions = {
 interface Peer {
   readonly connection: Connection;
   session: Session | undefined;
+  /** A `hello` waits on etcd. */
+  greeting?: boolean;
 }
 
 type Reply = Record<string, unknown>;
+/** A reply that waits on etcd, and the changes to fan out once it is sent. */
+type LaterReply = Promise<{ reply: Reply; changes: Change[] }>;
 
 export class DiscoServer {
   readonly registry: Registry;
@@ -100,6 +107,10 @@ export class DiscoServer {
   }
 
   async listen(): Promise<AddressInfo> {
+    await this.options.shared?.start(this.registry, {
+      changes: (changes) => this.fanOut.publish(changes),
+      sessionGone: (id, why) => this.sessionGone(id, why),
+    });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => {
@@ -132,6 +143,7 @@ export class DiscoServer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.options.shared?.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -193,6 +205,11 @@ export class DiscoServer {
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
     if (this.closed) return;
+    this.options.shared?.detached(session.id);
+    this.startGrace(session);
+  }
+
+  private startGrace(session: Session): void {
     this.options.logger.debug(`session ${session.id} lost its connection; grace ${this.options.grace} ms`);
     session.graceTimer = setTimeout(() => this.endSession(session, 'grace expired'), this.options.grace);
     session.graceTimer.unref();
@@ -226,6 +243,7 @@ export class DiscoServer {
         throw new ProtocolError(onName ? ErrorCode.invalidName : ErrorCode.badRequest, describeIssues(parsed.issues));
       }
       const reply = this.handle(peer, parsed.output as Request);
+      if (reply instanceof Promise) return void this.replyLater(peer, id, reply);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
       else if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
     } catch (thrown) {
@@ -243,8 +261,23 @@ export class DiscoServer {
     }
   }
 
+  /** Sends a reply that had to wait on etcd, then fans out what it changed. */
+  private replyLater(peer: Peer, id: number | null, later: LaterReply): void {
+    later.then(
+      ({ reply, changes }) => {
+        if (id !== null) peer.connection.send({ re: id, ok: true, ...reply });
+        this.fanOut.publish(changes);
+      },
+      (thrown: Error) => {
+        const failure = thrown instanceof ProtocolError ? thrown : new ProtocolError(ErrorCode.unavailable, thrown.message);
+        if (!(thrown instanceof ProtocolError)) this.options.logger.warn(thrown.message);
+        peer.connection.send({ re: id, ok: false, error: { code: failure.code, message: failure.message } });
+      },
+    );
+  }
+
   /** Returns the reply's fields, its lines already encoded, or undefined for messages that get no reply. */
-  private handle(peer: Peer, request: Request): Reply | string | undefined {
+  private handle(peer: Peer, request: Request): Reply | string | LaterReply | undefined {
     switch (request.op) {
       case 'ping':
         peer.connection.send({ op: 'pong' });
@@ -252,6 +285,7 @@ export class DiscoServer {
       case 'pong':
         return undefined;
       case 'hello':
+        if (this.options.shared) return this.helloShared(this.options.shared, peer, request);
         this.hello(peer, request);
         return undefined;
     }
@@ -261,12 +295,14 @@ export class DiscoServer {
       case 'provide': {
         const known = request.key === undefined ? undefined : session.provisionKeys.get(request.key);
         if (known !== undefined) return { provision: known };
-        const { provision, changes } = this.registry.provide({
+        const input = {
           name: request.name,
           address: { host: request.host, port: request.port, protocol: request.protocol },
           attributes: request.attrs,
           owner: session.id,
-        });
+        };
+        if (this.options.shared) return this.provideShared(this.options.shared, session, input, request.key);
+        const { provision, changes } = this.registry.provide(input);
         session.provisions.add(provision.id);
         if (request.key !== undefined) session.provisionKeys.set(request.key, provision.id);
         this.afterReply = changes;
@@ -278,6 +314,7 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
+        if (this.options.shared) return this.options.shared.drop(id).then((changes) => ({ reply: {}, changes }));
         this.afterReply = this.registry.drop(id);
         return {};
       }
@@ -341,17 +378,14 @@ export class DiscoServer {
     }
     session.connection = peer.connection;
     peer.session = session;
-    const { heartbeatInterval: interval, heartbeatTimeout: timeout, grace } = this.options;
-    peer.connection.send({
-      re: request.id,
-      ok: true,
-      session: session.id,
-      resumed,
-      version: PROTOCOL_VERSION,
-      heartbeat: { interval, timeout },
-      grace,
-    });
+    if (resumed) this.options.shared?.attached(session.id);
+    peer.connection.send({ re: request.id, ok: true, ...this.welcome(session, resumed) });
     this.fanOut.replay(session);
+  }
+
+  private welcome(session: Session, resumed: boolean): Reply {
+    const { heartbeatInterval: interval, heartbeatTimeout: timeout, grace } = this.options;
+    return { session: session.id, resumed, version: PROTOCOL_VERSION, heartbeat: { interval, timeout }, grace };
   }
 
   private endSession(session: Session, why: string): void {
@@ -360,9 +394,74 @@ export class DiscoServer {
     clearTimeout(session.graceTimer);
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
+    // Shared: its keys go with its lease, and every server (this one too) hears of it from etcd.
+    if (this.options.shared) {
+      this.endShared(this.options.shared, session, why);
+      return;
+    }
     const changes = [...session.provisions].flatMap((id) => this.registry.drop(id));
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
     this.fanOut.publish(changes);
+  }
+
+  /**
+   * `hello` with the registry in etcd. A session this server does not hold is adopted from etcd
+   * while its lease lives: the client's provisions are kept, and its provides with the same keys
+   * find them; it is not `resumed`, since its subscriptions were on the server it lost.
+   */
+  private helloShared(shared: EtcdRegistry, peer: Peer, request: Extract<Request, { op: 'hello' }>): LaterReply | undefined {
+    const local = request.session !== undefined && this.sessions.has(request.session);
+    if (peer.greeting) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
+    if (local || peer.session || request.version !== PROTOCOL_VERSION) return void this.hello(peer, request);
+    peer.greeting = true;
+    const client = request.client ?? peer.connection.remote;
+    return (async () => {
+      const adopted = request.session === undefined ? undefined : await shared.adopt(request.session);
+      const session = new Session(adopted ? request.session! : randomBytes(16).toString('base64url'), client);
+      if (adopted) {
+        for (const { id, key } of adopted) {
+          session.provisions.add(id);
+          if (key !== undefined) session.provisionKeys.set(key, id);
+        }
+      } else await shared.open(session.id, client);
+      this.sessions.set(session.id, session);
+      peer.session = session;
+      if (peer.connection.isOpen) session.connection = peer.connection;
+      else {
+        shared.detached(session.id);
+        this.startGrace(session);
+      }
+      this.options.logger.debug(`session ${session.id} ${adopted ? 'adopted from etcd' : 'opened'}`);
+      return { reply: this.welcome(session, false), changes: [] };
+    })().finally(() => {
+      peer.greeting = false;
+    });
+  }
+
+  private async provideShared(shared: EtcdRegistry, session: Session, input: ProvideInput, key: string | undefined): LaterReply {
+    const { id, changes } = await shared.provide({ ...input, key });
+    session.provisions.add(id);
+    if (key !== undefined) session.provisionKeys.set(key, id);
+    return { reply: { provision: id }, changes };
+  }
+
+  private endShared(shared: EtcdRegistry, session: Session, why: string): void {
+    this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
+    shared
+      .end(session.id)
+      .catch((error: Error) => this.options.logger.warn(`could not end session ${session.id} in etcd: ${error.message}`));
+  }
+
+  /** etcd ended a session this server holds, or another server took it over: it is let go here, and its client told. */
+  private sessionGone(id: string, why: string): void {
+    const session = this.sessions.get(id);
+    if (!session || session.ended) return;
+    session.ended = true;
+    clearTimeout(session.graceTimer);
+    this.sessions.delete(id);
+    for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
+    this.options.logger.debug(`session ${id} let go: ${why}`);
+    session.connection?.fail(ErrorCode.replaced, `the session ended: ${why}`);
   }
 
   private sweep(): void {

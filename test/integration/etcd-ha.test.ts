@@ -1,0 +1,131 @@
+// disco highly available on a real three-member etcd cluster on loopback: losing a disco server or
+// an etcd member loses nothing, and after etcd's leader is killed mid-churn every server converges.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { DiscoClient, type Watch } from '../../src/client/client.ts';
+import { EtcdClient } from '../../src/server/etcd-client.ts';
+import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
+import type { DiscoServer } from '../../src/server/server.ts';
+import { eventually, eventuallyAsync, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { EtcdCluster } from '../helpers/etcd-cluster.ts';
+
+const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
+const TTL_MS = timers.heartbeatTimeout + timers.grace;
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of cleanup.reverse()) await close();
+  cleanup = [];
+});
+
+async function cluster(): Promise<EtcdCluster> {
+  const started = await EtcdCluster.start();
+  cleanup.push(() => started.stop());
+  return started;
+}
+
+/** A disco server on etcd, reaching the members in the order given. */
+async function sharedDisco(urls: string[]): Promise<DiscoServer> {
+  const shared = new EtcdRegistry(new EtcdClient(urls), { prefix: '/scs/', ttlMs: TTL_MS, logger: quietLogger });
+  const server = await startDisco({ ...timers, shared });
+  cleanup.push(() => server.close());
+  return server;
+}
+
+async function client(servers: DiscoServer[], name: string): Promise<DiscoClient> {
+  const addresses = servers.map((server) => ({ host: '127.0.0.1', port: server.address().port }));
+  const connected = await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger: quietLogger, backoffMaxMs: 200 });
+  cleanup.push(() => connected.close());
+  return connected;
+}
+
+/** Every provision in etcd, as `name host:port`, sorted. */
+async function inEtcd(urls: string[]): Promise<string[]> {
+  const { kvs } = await new EtcdClient(urls).range('/scs/p/');
+  return kvs
+    .map((kv) => {
+      const value = JSON.parse(kv.value) as { host: string; port: number };
+      return `${kv.key.split('/')[3]} ${value.host}:${value.port}`;
+    })
+    .sort();
+}
+
+const inRegistry = (server: DiscoServer) =>
+  server.registry
+    .list()
+    .map((p) => `${p.name} ${p.address.host}:${p.address.port}`)
+    .sort();
+
+describe('disco on etcd', { timeout: 90_000 }, () => {
+  it('keeps every provision and tells no drop when an etcd member is killed', async () => {
+    const etcd = await cluster();
+    // Server a reaches the member about to die first, so its calls and its watch must move on.
+    const a = await sharedDisco(etcd.urls);
+    const b = await sharedDisco([...etcd.urls].reverse());
+    const drops: string[] = [];
+    const watches: Watch[] = [];
+    for (let i = 0; i < 10; i++) {
+      const subscriber = await client([b, a], `sub${i}`);
+      watches.push(await subscriber.require({ name: '*.web.ha.test' }, (event) => drops.push(...event.drop.map((e) => e.name))));
+    }
+    for (let i = 0; i < 20; i++)
+      await (await client([a, b], `prov${i}`)).provide({ name: `s${i}.web.ha.test`, host: '10.0.0.1', port: 1000 + i });
+    await eventually(() => watches.every((watch) => watch.endpoints.length === 20), 10_000, 'every subscriber to see 20');
+
+    etcd.kill(0);
+    for (let i = 20; i < 30; i++)
+      await (await client([a, b], `prov${i}`)).provide({ name: `s${i}.web.ha.test`, host: '10.0.0.1', port: 1000 + i });
+    await eventually(() => watches.every((watch) => watch.endpoints.length === 30), 15_000, 'every subscriber to see 30');
+    // Past a lease's whole TTL: the leases were renewed through the members left.
+    await sleep(TTL_MS + 1000);
+    expect(drops).toEqual([]);
+    expect(watches.map((watch) => watch.endpoints.length)).toEqual(Array(10).fill(30));
+    expect(inRegistry(a)).toHaveLength(30);
+    expect(inRegistry(b)).toEqual(inRegistry(a));
+  });
+
+  it("converges to etcd's contents after etcd's leader is killed during churn", async () => {
+    const etcd = await cluster();
+    const a = await sharedDisco(etcd.urls);
+    const b = await sharedDisco([...etcd.urls].reverse());
+    const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => client(i % 2 ? [a, b] : [b, a], `churn${i}`)));
+    let churning = true;
+    let operations = 0;
+    const churn = async (one: DiscoClient, lane: number) => {
+      const held = [];
+      for (let round = 0; churning; round++) {
+        try {
+          if (held.length > 3 || (held.length > 0 && round % 3 === 2)) await held.shift()!.drop();
+          else held.push(await one.provide({ name: `c${lane}.churn.ha.test`, host: '10.0.1.1', port: 2000 + round }));
+          operations++;
+        } catch {
+          // A request etcd could not take during the election: the churn goes on.
+        }
+      }
+    };
+    const lanes = clients.map((one, lane) => churn(one, lane));
+    await eventually(() => operations > 200, 30_000, 'churn to begin');
+    const leader = await eventuallyAsync(async () => ((await etcd.leader()) >= 0 ? etcd.leader() : undefined), 10_000, 'a leader');
+    etcd.kill(leader);
+    const before = operations;
+    await eventually(() => operations > before + 200, 30_000, 'churn to go on under a new leader');
+    churning = false;
+    await Promise.all(lanes);
+
+    const alive = etcd.urls.filter((_, i) => i !== leader);
+    const truth = await eventuallyAsync(
+      async () => {
+        const stored = await inEtcd(alive);
+        return JSON.stringify(inRegistry(a)) === JSON.stringify(stored) && JSON.stringify(inRegistry(b)) === JSON.stringify(stored)
+          ? stored
+          : undefined;
+      },
+      15_000,
+      "both servers' registries to match etcd",
+    );
+    expect(truth.length).toBeGreaterThan(0);
+    // What the clients still hold is what etcd holds: listed by either server, the same.
+    const listed = (await clients[0]!.list()).map((e) => `${e.name} ${e.host}:${e.port}`).sort();
+    expect(listed).toEqual(truth);
+  });
+});
