@@ -144,7 +144,13 @@ async function sharedRegistry(urls: string[], ttlMs: number, logger: ConsolaInst
     import('../src/server/etcd-client.ts'),
     import('../src/server/etcd-registry.ts'),
   ]);
-  return new EtcdRegistry(new EtcdClient(urls), { prefix: '/scs/', ttlMs, logger });
+  const etcd = new EtcdClient(urls);
+  try {
+    await etcd.range('/scs/s/');
+  } catch (error) {
+    throw new UserError(`cannot use etcd: ${(error as Error).message}`);
+  }
+  return new EtcdRegistry(etcd, { prefix: '/scs/', ttlMs, logger });
 }
 
 /** A whole-number flag of 1 or more. */

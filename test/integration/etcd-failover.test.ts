@@ -68,7 +68,7 @@ describe('disco servers on etcd', { timeout: 120_000 }, () => {
     for (const one of cut) one.once('connected', () => back.add(one));
     const killedAt = performance.now();
     a!.process.child.kill('SIGKILL');
-    await eventually(() => back.size === cut.length, 20_000, "every client of the killed server to be back");
+    await eventually(() => back.size === cut.length, 20_000, 'every client of the killed server to be back');
     const servedAfter = performance.now() - killedAt;
     const listed = await eventuallyAsync(
       async () => {
