@@ -73,8 +73,18 @@ export class EtcdRefusal extends Error {
   override readonly name = 'EtcdRefusal';
 }
 
+interface PendingPut {
+  readonly put: { key: string; value: string; lease: string };
+  resolve(revision: number): void;
+  reject(error: Error): void;
+}
+
+/** etcd's default `--max-txn-ops`. */
+const MAX_TXN_OPS = 128;
+
 export class EtcdClient {
   private current = 0;
+  private batch: PendingPut[] = [];
 
   constructor(
     readonly urls: readonly string[],
@@ -100,10 +110,32 @@ export class EtcdClient {
     }
   }
 
-  /** Writes a key under a lease; resolves with the revision of the write. */
-  async put(key: string, value: string, lease: string): Promise<number> {
-    const reply = await this.call('/v3/kv/put', { key: b64(key), value: b64(value), lease });
-    return Number(v.parse(WriteReply, reply).header.revision);
+  /**
+   * Writes a key under a lease; resolves with the revision of the write. Puts made in the same turn
+   * of the event loop go in one transaction (up to etcd's 128 operations): one raft entry, not many.
+   */
+  put(key: string, value: string, lease: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.batch.push({ put: { key: b64(key), value: b64(value), lease }, resolve, reject });
+      if (this.batch.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const puts = this.batch.splice(0);
+    for (let at = 0; at < puts.length; at += MAX_TXN_OPS) void this.commit(puts.slice(at, at + MAX_TXN_OPS));
+  }
+
+  private async commit(puts: PendingPut[]): Promise<void> {
+    try {
+      const body = puts.length === 1 ? puts[0]!.put : { success: puts.map(({ put }) => ({ request_put: put })) };
+      const revision = Number(v.parse(WriteReply, await this.call(puts.length === 1 ? '/v3/kv/put' : '/v3/kv/txn', body)).header.revision);
+      for (const put of puts) put.resolve(revision);
+    } catch (error) {
+      // One put under a lease etcd lost fails its whole transaction: the others are tried one by one.
+      if (error instanceof EtcdRefusal && puts.length > 1) for (const put of puts) void this.commit([put]);
+      else for (const put of puts) put.reject(error as Error);
+    }
   }
 
   async delete(key: string): Promise<number> {
