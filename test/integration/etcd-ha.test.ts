@@ -84,6 +84,46 @@ describe('disco on etcd', { timeout: 90_000 }, () => {
     expect(inRegistry(b)).toEqual(inRegistry(a));
   });
 
+  it('drops at once on goodbye, and registers again when etcd loses a session it holds', async () => {
+    const etcd = await cluster();
+    const a = await sharedDisco(etcd.urls);
+    const b = await sharedDisco(etcd.urls);
+    const events: string[] = [];
+    const watcher = await client([b], 'watcher');
+    const watch = await watcher.require({ name: '*.web.ha.test' }, (event) => {
+      for (const e of event.add) events.push(`+${e.name}`);
+      for (const e of event.drop) events.push(`-${e.name}`);
+    });
+    const leaving = await client([a], 'leaving');
+    await leaving.provide({ name: 'bye.web.ha.test', host: '10.0.0.1', port: 1 });
+    const staying = await client([a], 'staying');
+    await staying.provide({ name: 'kept.web.ha.test', host: '10.0.0.1', port: 2 });
+    await eventually(() => watch.endpoints.length === 2, 10_000, 'both provisions');
+    await leaving.close();
+    // Well within a lease's TTL: the goodbye revoked the lease rather than letting it run out.
+    await eventually(() => watch.endpoints.length === 1, TTL_MS / 2, 'the drop of the one that left');
+
+    // etcd loses the lease of a session that is still connected: the server lets the session go, the
+    // client opens another and provides again.
+    const session = staying.sessionId!;
+    const { kvs } = await new EtcdClient(etcd.urls).range(`/scs/s/${session}`);
+    await new EtcdClient(etcd.urls).revoke((JSON.parse(kvs[0]!.value) as { lease: string }).lease);
+    await eventually(() => staying.sessionId !== session && watch.endpoints.length === 1, 10_000, 'a new session');
+    await eventually(() => inRegistry(a).length === 1 && inRegistry(b).length === 1, 10_000, 'the provision again');
+    expect(events).toEqual(['+bye.web.ha.test', '+kept.web.ha.test', '-bye.web.ha.test', '-kept.web.ha.test', '+kept.web.ha.test']);
+  });
+
+  it('a put under a lease etcd lost fails alone, not the puts sent with it', async () => {
+    const etcd = await cluster();
+    const client = new EtcdClient(etcd.urls);
+    const [live, lost] = await Promise.all([client.grant(10), client.grant(10)]);
+    await client.revoke(lost);
+    const [ok, refused] = await Promise.allSettled([client.put('/t/a', 'a', live), client.put('/t/b', 'b', lost)]);
+    expect(ok.status).toBe('fulfilled');
+    expect(refused).toMatchObject({ status: 'rejected', reason: { name: 'EtcdRefusal' } });
+    expect((await client.range('/t/')).kvs.map((kv) => kv.key)).toEqual(['/t/a']);
+  });
+
   it("converges to etcd's contents after etcd's leader is killed during churn", async () => {
     const etcd = await cluster();
     const a = await sharedDisco(etcd.urls);
