@@ -9,7 +9,7 @@ import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { describeIssues } from '../protocol/fields.ts';
 import { encodeLine, MAX_LINE_BYTES } from '../protocol/framing.ts';
 import { isRequestOp, PROTOCOL_VERSION, type Request, requestSchemas } from '../protocol/messages.ts';
-import { type ProvideInput, Registry } from '../registry/registry.ts';
+import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
 import { checkLiveness } from '../transport/liveness.ts';
 import { Connection } from './connection.ts';
@@ -19,6 +19,7 @@ import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
 import { Session } from './session.ts';
+import { endSharedSession, openSharedSession, provideShared } from './shared-session.ts';
 
 export interface DiscoServerOptions {
   host: string;
@@ -301,7 +302,10 @@ export class DiscoServer {
           attributes: request.attrs,
           owner: session.id,
         };
-        if (this.options.shared) return this.provideShared(this.options.shared, session, input, request.key);
+        if (this.options.shared) {
+          const provided = provideShared(this.options.shared, session, input, request.key);
+          return provided.then(({ id, changes }) => ({ reply: { provision: id }, changes }));
+        }
         const { provision, changes } = this.registry.provide(input);
         session.provisions.add(provision.id);
         if (request.key !== undefined) session.provisionKeys.set(request.key, provision.id);
@@ -394,13 +398,9 @@ export class DiscoServer {
     clearTimeout(session.graceTimer);
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
-    // Shared: its keys go with its lease, and every server (this one too) hears of it from etcd.
-    if (this.options.shared) {
-      this.endShared(this.options.shared, session, why);
-      return;
-    }
-    const changes = [...session.provisions].flatMap((id) => this.registry.drop(id));
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
+    if (this.options.shared) return void endSharedSession(this.options.shared, session, this.options.logger);
+    const changes = [...session.provisions].flatMap((id) => this.registry.drop(id));
     this.fanOut.publish(changes);
   }
 
@@ -414,54 +414,31 @@ export class DiscoServer {
     if (peer.greeting) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
     if (local || peer.session || request.version !== PROTOCOL_VERSION) return void this.hello(peer, request);
     peer.greeting = true;
-    const client = request.client ?? peer.connection.remote;
-    return (async () => {
-      const adopted = request.session === undefined ? undefined : await shared.adopt(request.session);
-      const session = new Session(adopted ? request.session! : randomBytes(16).toString('base64url'), client);
-      if (adopted) {
-        for (const { id, key } of adopted) {
-          session.provisions.add(id);
-          if (key !== undefined) session.provisionKeys.set(key, id);
+    return openSharedSession(shared, request.session, request.client ?? peer.connection.remote)
+      .then(({ session, adopted }) => {
+        this.sessions.set(session.id, session);
+        peer.session = session;
+        if (peer.connection.isOpen) session.connection = peer.connection;
+        else {
+          shared.detached(session.id);
+          this.startGrace(session);
         }
-      } else await shared.open(session.id, client);
-      this.sessions.set(session.id, session);
-      peer.session = session;
-      if (peer.connection.isOpen) session.connection = peer.connection;
-      else {
-        shared.detached(session.id);
-        this.startGrace(session);
-      }
-      this.options.logger.debug(`session ${session.id} ${adopted ? 'adopted from etcd' : 'opened'}`);
-      return { reply: this.welcome(session, false), changes: [] };
-    })().finally(() => {
-      peer.greeting = false;
-    });
-  }
-
-  private async provideShared(shared: EtcdRegistry, session: Session, input: ProvideInput, key: string | undefined): LaterReply {
-    const { id, changes } = await shared.provide({ ...input, key });
-    session.provisions.add(id);
-    if (key !== undefined) session.provisionKeys.set(key, id);
-    return { reply: { provision: id }, changes };
-  }
-
-  private endShared(shared: EtcdRegistry, session: Session, why: string): void {
-    this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
-    shared
-      .end(session.id)
-      .catch((error: Error) => this.options.logger.warn(`could not end session ${session.id} in etcd: ${error.message}`));
+        this.options.logger.debug(`session ${session.id} ${adopted ? 'adopted from etcd' : 'opened'}`);
+        // Not `resumed` even when adopted: its subscriptions were on the server it lost.
+        return { reply: this.welcome(session, false), changes: [] };
+      })
+      .finally(() => {
+        peer.greeting = false;
+      });
   }
 
   /** etcd ended a session this server holds, or another server took it over: it is let go here, and its client told. */
   private sessionGone(id: string, why: string): void {
     const session = this.sessions.get(id);
-    if (!session || session.ended) return;
-    session.ended = true;
-    clearTimeout(session.graceTimer);
-    this.sessions.delete(id);
-    for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
-    this.options.logger.debug(`session ${id} let go: ${why}`);
-    session.connection?.fail(ErrorCode.replaced, `the session ended: ${why}`);
+    if (!session) return;
+    const connection = session.connection;
+    this.endSession(session, why);
+    connection?.fail(ErrorCode.replaced, `the session ended: ${why}`);
   }
 
   private sweep(): void {
