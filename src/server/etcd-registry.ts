@@ -13,7 +13,7 @@ import * as v from 'valibot';
 import { AttributesSchema } from '../protocol/fields.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
-import type { EtcdClient, KeyValue, WatchEvent, Watching } from './etcd-client.ts';
+import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
 
 const SessionValue = v.object({ lease: v.string(), server: v.string(), client: v.optional(v.string(), '') });
 const ProvisionValue = v.object({
@@ -57,6 +57,15 @@ export class EtcdRegistry {
   /** Keys this server is writing: their watch events are applied when the write answers, so the reply comes first. */
   private readonly pending = new Set<string>();
   private readonly kept = new Set<string>();
+  /** The revision each mirrored key was last written at. */
+  private readonly modRevisions = new Map<string, number>();
+  /**
+   * Keys deleted, and when: so that an older put still on its way (the watch lagging behind a
+   * server's own delete, or a full read racing the watch) is not taken for new. Kept until the
+   * watch has passed them and no full read is running.
+   */
+  private readonly tombstones = new Map<string, number>();
+  private reading = 0;
   private revision = 0;
   private watching: Watching | undefined;
   private keepTimer: NodeJS.Timeout | undefined;
@@ -134,6 +143,10 @@ export class EtcdRegistry {
     try {
       const modRevision = await this.etcd.put(etcdKey, value, known.lease);
       return { id, changes: this.apply({ type: 'put', kv: { key: etcdKey, value, modRevision, lease: known.lease } }) };
+    } catch (error) {
+      // A put that timed out may have been written all the same, and its watch event was skipped: read again.
+      if (!(error instanceof EtcdRefusal)) void this.resync().catch(() => {});
+      throw error;
     } finally {
       this.pending.delete(etcdKey);
     }
@@ -149,10 +162,12 @@ export class EtcdRegistry {
   /** Follows the prefix from the last revision seen, from member to member, reading it whole again when etcd has compacted past it. */
   private async follow(): Promise<void> {
     while (!this.stopped) {
-      this.watching = this.etcd.watch(this.options.prefix, this.revision + 1, (events, revision) => {
+      this.watching = this.etcd.watch(this.options.prefix, this.revision + 1, (events) => {
         const changes = events.flatMap((event) => (this.pending.has(event.kv.key) && event.type === 'put' ? [] : this.apply(event)));
-        this.revision = Math.max(this.revision, revision);
+        // From the events only: a header may be ahead of events still on their way, which a new watch must not skip.
+        for (const event of events) this.revision = Math.max(this.revision, event.kv.modRevision);
         this.publish(changes);
+        if (this.reading === 0) for (const [key, at] of this.tombstones) if (at <= this.revision) this.tombstones.delete(key);
       });
       const why = await this.watching.ended;
       if (this.stopped) return;
@@ -164,10 +179,21 @@ export class EtcdRegistry {
 
   /** Makes the mirror match a full read of the prefix. */
   private async resync(): Promise<void> {
+    this.reading++;
+    try {
+      await this.readWhole();
+    } finally {
+      this.reading--;
+    }
+  }
+
+  private async readWhole(): Promise<void> {
     const { kvs, revision } = await this.etcd.range(this.options.prefix);
     const present = new Map(kvs.map((kv) => [kv.key, kv]));
     const changes: Change[] = [];
     for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id))]) {
+      // Written after the read (the watch ran meanwhile): newer than what the read can say.
+      if ((this.modRevisions.get(key) ?? 0) > revision) continue;
       if (!present.has(key) && !this.pending.has(key))
         changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }));
     }
@@ -198,6 +224,16 @@ export class EtcdRegistry {
 
   /** One etcd event, applied to the mirror; returns the registry's changes. Unreadable keys are skipped. */
   private apply(event: WatchEvent): Change[] {
+    // Each key moves forward only: an event older than what the mirror has (a read that raced the watch) is stale.
+    const seen = this.modRevisions.get(event.kv.key) ?? this.tombstones.get(event.kv.key) ?? 0;
+    if (event.type === 'put' ? seen >= event.kv.modRevision : seen > event.kv.modRevision) return [];
+    if (event.type === 'put') {
+      this.modRevisions.set(event.kv.key, event.kv.modRevision);
+      this.tombstones.delete(event.kv.key);
+    } else {
+      this.modRevisions.delete(event.kv.key);
+      this.tombstones.set(event.kv.key, event.kv.modRevision);
+    }
     const rest = event.kv.key.slice(this.options.prefix.length);
     if (rest.startsWith('s/')) {
       this.applySession(rest.slice(2), event);
@@ -206,7 +242,6 @@ export class EtcdRegistry {
     if (!rest.startsWith('p/')) return [];
     const changes: Change[] = [];
     const old = this.provisions.get(event.kv.key);
-    if (old && old.modRevision >= event.kv.modRevision && event.type === 'put') return [];
     if (old) {
       this.provisions.delete(event.kv.key);
       const info = this.provisionInfo.get(old.id);
