@@ -248,6 +248,13 @@ export class ServerConnection {
   }
 
   private onWelcome(fields: ReplyFields, error: { code: string; message: string } | undefined): void {
+    if (error?.code === ErrorCode.unavailable) {
+      // That server cannot reach its etcd now: another (or it, later) may.
+      const transport = this.transport;
+      transport?.destroy();
+      this.lost(transport, new Error(error.message));
+      return;
+    }
     if (error) {
       this.refused(new DiscoError(error.code, `disco refused the session: ${error.message}`));
       return;

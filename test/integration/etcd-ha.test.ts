@@ -25,8 +25,8 @@ async function cluster(): Promise<EtcdCluster> {
 }
 
 /** A disco server on etcd, reaching the members in the order given. */
-async function sharedDisco(urls: string[]): Promise<DiscoServer> {
-  const shared = new EtcdRegistry(new EtcdClient(urls), { prefix: '/scs/', ttlMs: TTL_MS, logger: quietLogger });
+async function sharedDisco(urls: string[], retryMs?: number): Promise<DiscoServer> {
+  const shared = new EtcdRegistry(new EtcdClient(urls, retryMs), { prefix: '/scs/', ttlMs: TTL_MS, logger: quietLogger });
   const server = await startDisco({ ...timers, shared });
   cleanup.push(() => server.close());
   return server;
@@ -111,6 +111,17 @@ describe('disco on etcd', { timeout: 90_000 }, () => {
     await eventually(() => staying.sessionId !== session && watch.endpoints.length === 1, 10_000, 'a new session');
     await eventually(() => inRegistry(a).length === 1 && inRegistry(b).length === 1, 10_000, 'the provision again');
     expect(events).toEqual(['+bye.web.ha.test', '+kept.web.ha.test', '-bye.web.ha.test', '-kept.web.ha.test', '+kept.web.ha.test']);
+  });
+
+  it('a client that a server cannot open a session for, for want of etcd, moves on to the next server', async () => {
+    const etcd = await cluster();
+    const cut = await sharedDisco(etcd.urls, 500);
+    etcd.stop();
+    const fallback = await startDisco();
+    cleanup.push(() => fallback.close());
+    const moved = await client([cut, fallback], 'mover');
+    expect(moved.connected).toBe(true);
+    expect(fallback.sessionCount).toBe(1);
   });
 
   it('a put under a lease etcd lost fails alone, not the puts sent with it', async () => {
