@@ -158,7 +158,9 @@ export class EtcdClient {
     const body = { create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: String(fromRevision) } };
     const ended = (async () => {
       try {
-        const response = await fetch(`${url}/v3/watch`, { method: 'POST', body: JSON.stringify(body), signal: abort.signal });
+        // `hasleader`: a member cut off from the others cancels the watch rather than going quiet.
+        const headers = { 'Grpc-Metadata-Hasleader': 'true' };
+        const response = await fetch(`${url}/v3/watch`, { method: 'POST', headers, body: JSON.stringify(body), signal: abort.signal });
         if (!response.ok || !response.body) return `watch refused: HTTP ${response.status}`;
         let buffer = '';
         for await (const chunk of response.body.pipeThrough(new TextDecoderStream())) {

@@ -124,6 +124,16 @@ describe('disco on etcd', { timeout: 90_000 }, () => {
     expect(fallback.sessionCount).toBe(1);
   });
 
+  it('a watch on a member cut off from its leader ends, rather than going quiet', async () => {
+    const etcd = await cluster();
+    const watching = new EtcdClient([etcd.urls[2]!]).watch('/scs/', 1, () => {});
+    await sleep(300);
+    etcd.kill(0);
+    etcd.kill(1);
+    const quiet = sleep(15_000).then(() => 'still open');
+    expect(await Promise.race([watching.ended, quiet])).not.toBe('still open');
+  });
+
   it('a put under a lease etcd lost fails alone, not the puts sent with it', async () => {
     const etcd = await cluster();
     const client = new EtcdClient(etcd.urls);
