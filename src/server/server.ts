@@ -318,7 +318,18 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
-        if (this.options.shared) return this.options.shared.drop(id).then((changes) => ({ reply: {}, changes }));
+        if (this.options.shared) {
+          const key = request.key;
+          return this.options.shared.drop(id).then(
+            (changes) => ({ reply: {}, changes }),
+            (error: Error) => {
+              // Still in etcd: still this session's, so that the client may try again.
+              session.provisions.add(id);
+              if (key !== undefined) session.provisionKeys.set(key, id);
+              throw error;
+            },
+          );
+        }
         this.afterReply = this.registry.drop(id);
         return {};
       }

@@ -9,6 +9,7 @@ import { freePort } from './ports.ts';
 export interface EtcdMember {
   readonly name: string;
   readonly clientUrl: string;
+  readonly args: string[];
   child: ChildProcess;
 }
 
@@ -30,19 +31,15 @@ export class EtcdCluster {
     const members = ports.map((port, i): EtcdMember => {
       const clientUrl = `http://127.0.0.1:${port.client}`;
       const peerUrl = `http://127.0.0.1:${port.peer}`;
-      const child = spawn(
-        'etcd',
-        [
-          ...['--name', `m${i}`, '--data-dir', join(dataDir, `m${i}`)],
-          ...['--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl],
-          ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
-          ...['--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', dataDir],
-          // Quick elections, so that a killed leader is replaced within a test's patience.
-          ...['--heartbeat-interval', '50', '--election-timeout', '500'],
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      return { name: `m${i}`, clientUrl, child };
+      const args = [
+        ...['--name', `m${i}`, '--data-dir', join(dataDir, `m${i}`)],
+        ...['--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl],
+        ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
+        ...['--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', dataDir],
+        // Quick elections, so that a killed leader is replaced within a test's patience.
+        ...['--heartbeat-interval', '50', '--election-timeout', '500'],
+      ];
+      return { name: `m${i}`, clientUrl, args, child: spawnMember(args) };
     });
     const cluster = new EtcdCluster(members, dataDir);
     try {
@@ -67,6 +64,13 @@ export class EtcdCluster {
     return -1;
   }
 
+  /** Starts a killed member again, on its data: it rejoins the cluster. */
+  async restart(index: number): Promise<void> {
+    const member = this.members[index]!;
+    member.child = spawnMember(member.args);
+    await ready(member.child);
+  }
+
   kill(index: number): void {
     this.members[index]!.child.kill('SIGKILL');
   }
@@ -77,12 +81,16 @@ export class EtcdCluster {
   }
 }
 
+function spawnMember(args: string[]): ChildProcess {
+  return spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
 function ready(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let log = '';
     const timer = setTimeout(() => reject(new Error(`etcd did not start: ${log.slice(-500)}`)), 30_000);
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      log += text;
+      log = (log + text).slice(-20_000);
       if (log.includes('ready to serve client requests')) {
         clearTimeout(timer);
         resolve();

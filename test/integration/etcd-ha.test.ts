@@ -8,6 +8,7 @@ import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { eventually, eventuallyAsync, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
 const TTL_MS = timers.heartbeatTimeout + timers.grace;
@@ -132,6 +133,33 @@ describe('disco on etcd', { timeout: 90_000 }, () => {
     etcd.kill(1);
     const quiet = sleep(15_000).then(() => 'still open');
     expect(await Promise.race([watching.ended, quiet])).not.toBe('still open');
+  });
+
+  it('an unprovide etcd cannot take is refused as unavailable, changes nothing, and can be sent again', async () => {
+    const etcd = await cluster();
+    const shared = new EtcdRegistry(new EtcdClient(etcd.urls, 1000), { prefix: '/scs/', ttlMs: 60_000, logger: quietLogger });
+    const server = await startDisco({ heartbeatInterval: 10_000, heartbeatTimeout: 30_000, grace: 2000, shared });
+    cleanup.push(() => server.close());
+    const peer = await WirePeer.session(server.address().port);
+    cleanup.push(() => peer.destroy());
+    const provide = { op: 'provide', id: 1, key: 'k1', name: 'web.hello.dev', host: '10.0.0.1', port: 80 };
+    expect(await peer.request(provide)).toMatchObject({ ok: true });
+    etcd.kill(1);
+    etcd.kill(2);
+    peer.send({ op: 'unprovide', id: 2, key: 'k1' });
+    expect(await peer.reply(2, 20_000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(server.registry.size).toBe(1);
+    await Promise.all([etcd.restart(1), etcd.restart(2)]);
+    let id = 3;
+    await eventuallyAsync(
+      async () => {
+        peer.send({ op: 'unprovide', id, key: 'k1' });
+        return (await peer.reply(id++, 20_000)).ok === true;
+      },
+      30_000,
+      'the unprovide to go through',
+    );
+    await eventually(() => server.registry.size === 0, 5000, 'the drop');
   });
 
   it('a put under a lease etcd lost fails alone, not the puts sent with it', async () => {
