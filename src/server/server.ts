@@ -19,7 +19,7 @@ import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
 import { Session } from './session.ts';
-import { endSharedSession, openSharedSession, provideShared } from './shared-session.ts';
+import { endSharedSession, type LaterReply, openSharedSession, provideShared, replyLater, unprovideShared } from './shared-session.ts';
 
 export interface DiscoServerOptions {
   host: string;
@@ -78,8 +78,6 @@ interface Peer {
 }
 
 type Reply = Record<string, unknown>;
-/** A reply that waits on etcd, and the changes to fan out once it is sent. */
-type LaterReply = Promise<{ reply: Reply; changes: Change[] }>;
 
 export class DiscoServer {
   readonly registry: Registry;
@@ -244,7 +242,7 @@ export class DiscoServer {
         throw new ProtocolError(onName ? ErrorCode.invalidName : ErrorCode.badRequest, describeIssues(parsed.issues));
       }
       const reply = this.handle(peer, parsed.output as Request);
-      if (reply instanceof Promise) return void this.replyLater(peer, id, reply);
+      if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options.logger);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
       else if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
     } catch (thrown) {
@@ -260,21 +258,6 @@ export class DiscoServer {
       this.afterReply = [];
       this.fanOut.publish(changes);
     }
-  }
-
-  /** Sends a reply that had to wait on etcd, then fans out what it changed. */
-  private replyLater(peer: Peer, id: number | null, later: LaterReply): void {
-    later.then(
-      ({ reply, changes }) => {
-        if (id !== null) peer.connection.send({ re: id, ok: true, ...reply });
-        this.fanOut.publish(changes);
-      },
-      (thrown: Error) => {
-        const failure = thrown instanceof ProtocolError ? thrown : new ProtocolError(ErrorCode.unavailable, thrown.message);
-        if (!(thrown instanceof ProtocolError)) this.options.logger.warn(thrown.message);
-        peer.connection.send({ re: id, ok: false, error: { code: failure.code, message: failure.message } });
-      },
-    );
   }
 
   /** Returns the reply's fields, its lines already encoded, or undefined for messages that get no reply. */
@@ -302,10 +285,7 @@ export class DiscoServer {
           attributes: request.attrs,
           owner: session.id,
         };
-        if (this.options.shared) {
-          const provided = provideShared(this.options.shared, session, input, request.key);
-          return provided.then(({ id, changes }) => ({ reply: { provision: id }, changes }));
-        }
+        if (this.options.shared) return provideShared(this.options.shared, session, input, request.key);
         const { provision, changes } = this.registry.provide(input);
         session.provisions.add(provision.id);
         if (request.key !== undefined) session.provisionKeys.set(request.key, provision.id);
@@ -318,18 +298,7 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
-        if (this.options.shared) {
-          const key = request.key;
-          return this.options.shared.drop(id).then(
-            (changes) => ({ reply: {}, changes }),
-            (error: Error) => {
-              // Still in etcd: still this session's, so that the client may try again.
-              session.provisions.add(id);
-              if (key !== undefined) session.provisionKeys.set(key, id);
-              throw error;
-            },
-          );
-        }
+        if (this.options.shared) return unprovideShared(this.options.shared, session, id, request.key);
         this.afterReply = this.registry.drop(id);
         return {};
       }
