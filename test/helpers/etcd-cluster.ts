@@ -1,10 +1,13 @@
 // A real etcd cluster of three members on loopback (Debian's etcd-server), data in a temporary folder.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+
+/** Debian's etcd-server; the etcd tests are skipped, and say so, without it. */
+export const ETCD = existsSync('/usr/bin/etcd');
 
 export interface EtcdMember {
   readonly name: string;

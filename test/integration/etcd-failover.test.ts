@@ -7,7 +7,7 @@ import { DiscoClient, type Watch } from '../../src/client/client.ts';
 import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync, quietLogger, sleep } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
-import { EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
 
 const PROVIDERS = 100;
 const SUBSCRIBERS = 100;
@@ -42,7 +42,7 @@ async function client(servers: Disco[], name: string): Promise<DiscoClient> {
   return connected;
 }
 
-describe('disco servers on etcd', { timeout: 120_000 }, () => {
+describe.skipIf(!ETCD)(`disco servers on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 120_000 }, () => {
   it('lose nothing when one is killed under 100 providers and 100 subscribers', async () => {
     const etcd = await EtcdCluster.start();
     cleanup.push(() => etcd.stop());

@@ -7,7 +7,7 @@ import { EtcdClient } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { eventually, eventuallyAsync, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
-import { EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
@@ -57,7 +57,7 @@ const inRegistry = (server: DiscoServer) =>
     .map((p) => `${p.name} ${p.address.host}:${p.address.port}`)
     .sort();
 
-describe('disco on etcd', { timeout: 90_000 }, () => {
+describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 90_000 }, () => {
   it('keeps every provision and tells no drop when an etcd member is killed', async () => {
     const etcd = await cluster();
     // Server a reaches the member about to die first, so its calls and its watch must move on.
