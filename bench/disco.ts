@@ -1,6 +1,7 @@
 // npm run bench:disco — registrations per second, fan-out latency, memory per registration, and
-// the same fan-out through etcd watches when etcd is installed. disco runs as its own process
-// (`scs disco`), as in production; load and subscribers run here.
+// when etcd is installed: the same through two disco servers sharing their registry in etcd (HA:
+// the provider on one, the subscribers on the other), and the fan-out of bare etcd watches. disco
+// runs as its own process (`scs disco`), as in production; load and subscribers run here.
 
 import { fileURLToPath } from 'node:url';
 import { consola } from 'consola';
@@ -10,6 +11,8 @@ import { rssBytes, startProcess, which } from './lib/processes.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
 
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 100_000);
+/** Fewer through etcd: each is a write to its raft log. */
+const HA_REGISTRATIONS = Number(process.env.BENCH_HA_REGISTRATIONS ?? 20_000);
 const WINDOW = 2000; // Requests in flight on the one connection.
 const WIDTHS = [1, 100, 1000];
 const ROUNDS: Record<number, number> = { 1: 1000, 100: 300, 1000: 300 };
@@ -18,10 +21,10 @@ const CONNECTIONS = 10; // Subscribers are spread over this many connections (fe
 const logger = consola.create({ level: 1 });
 const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
 
-async function startDisco() {
+async function startDisco(extra: string[] = []) {
   const { child, match } = await startProcess(
     process.execPath,
-    [scs, 'disco', '--listen', '127.0.0.1:0', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s'],
+    [scs, 'disco', '--listen', '127.0.0.1:0', '--dns', 'off', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s', ...extra],
     /listening on tcp 127\.0\.0\.1:(\d+)/,
   );
   return { child, port: Number(match[1]) };
@@ -29,14 +32,14 @@ async function startDisco() {
 
 const connect = (port: number, name: string) => DiscoClient.connect({ host: '127.0.0.1', port, name, logger });
 
-async function registrations(port: number, pid: number) {
+async function registrations(port: number, pid: number, count = REGISTRATIONS) {
   const client = await connect(port, 'bench-registrations');
   await new Promise((resolve) => setTimeout(resolve, 500));
   const rssBefore = rssBytes(pid);
   const started = performance.now();
   let next = 0;
   const lane = async () => {
-    while (next < REGISTRATIONS) {
+    while (next < count) {
       const i = next++;
       await client.provide({
         name: `svc${i % 1000}.db.blog.prod`,
@@ -51,7 +54,7 @@ async function registrations(port: number, pid: number) {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const rssAfter = rssBytes(pid);
   await client.close();
-  return { perSecond: REGISTRATIONS / seconds, bytesPer: (rssAfter - rssBefore) / REGISTRATIONS, rssAfter };
+  return { perSecond: count / seconds, bytesPer: (rssAfter - rssBefore) / count, rssAfter };
 }
 
 const WARMUP = 20; // Rounds run first and not counted, so JIT and buffers settle.
@@ -88,7 +91,8 @@ class Counter {
   }
 }
 
-async function discoFanout(port: number, width: number): Promise<number[]> {
+/** Subscribers on `port`, the provider on `providerPort` (another server sharing the registry, for HA). */
+async function discoFanout(port: number, width: number, providerPort = port): Promise<number[]> {
   const name = `fan${width}.db.blog.prod`;
   const connections = await Promise.all(Array.from({ length: Math.min(width, CONNECTIONS) }, (_, i) => connect(port, `bench-sub-${i}`)));
   const adds = new Counter();
@@ -101,7 +105,7 @@ async function discoFanout(port: number, width: number): Promise<number[]> {
       }),
     ),
   );
-  const provider = await connect(port, 'bench-provider');
+  const provider = await connect(providerPort, 'bench-provider');
   const samples: number[] = [];
   for (let round = 0; round < WARMUP + ROUNDS[width]!; round++) {
     adds.reset();
@@ -146,17 +150,24 @@ async function main() {
   );
   const disco = await startDisco();
   const etcd = which('etcd') ? await Etcd.start() : undefined;
-  if (!etcd) console.log('etcd is not installed (apt-get install etcd-server): the etcd column stays empty');
+  if (!etcd) console.log('etcd is not installed (apt-get install etcd-server): the HA and etcd columns stay empty');
+  const ha = etcd
+    ? await Promise.all([0, 1].map(() => startDisco(['--etcd', `http://127.0.0.1:${etcd.port}`, '--grace', '60s'])))
+    : undefined;
   try {
     // Fan-out first: the registration phase leaves 100,000 dropped registrations for the collector.
     const rows: Array<Array<string | number>> = [];
     for (const width of WIDTHS) {
       const ours = summarize(await discoFanout(disco.port, width));
+      const shared = ha ? summarize(await discoFanout(ha[1]!.port, width, ha[0]!.port)) : undefined;
       const theirs = etcd ? summarize(await etcdFanout(etcd, width)) : undefined;
       rows.push([
         width,
         ms(ours.p50),
         ms(ours.p99),
+        shared ? ms(shared.p50) : '-',
+        shared ? ms(shared.p99) : '-',
+        shared ? `${(shared.p99 / ours.p99).toFixed(1)}x` : '-',
         theirs ? ms(theirs.p50) : '-',
         theirs ? ms(theirs.p99) : '-',
         theirs ? `${(theirs.p50 / ours.p50).toFixed(1)}x / ${(theirs.p99 / ours.p99).toFixed(1)}x` : '-',
@@ -164,22 +175,37 @@ async function main() {
     }
     printTable(
       'Fan-out: a provider drops, until all W subscribers have the drop (ms)',
-      ['W', 'disco p50', 'disco p99', 'etcd p50', 'etcd p99', 'etcd/disco p50 / p99'],
+      ['W', 'disco p50', 'disco p99', 'HA p50', 'HA p99', 'HA/disco p99', 'etcd p50', 'etcd p99', 'etcd/disco p50 / p99'],
       rows,
     );
     const reg = await registrations(disco.port, disco.child.pid!);
+    const haReg = ha ? await registrations(ha[0]!.port, ha[0]!.child.pid!, HA_REGISTRATIONS) : undefined;
+    const ratio = (of: number | undefined, to: number) => (of === undefined ? '-' : `${(of / to).toFixed(2)}x`);
     printTable(
-      'Registrations (one connection, pipelined)',
-      ['metric', 'disco', 'target'],
+      `Registrations (one connection, pipelined; HA: ${HA_REGISTRATIONS} through etcd)`,
+      ['metric', 'disco', 'HA', 'HA/disco', 'target'],
       [
-        ['registrations/s', Math.round(reg.perSecond), '>= 20000'],
-        ['RSS per registration (bytes)', Math.round(reg.bytesPer), '< 2048'],
-        [`server RSS at ${REGISTRATIONS} (MiB)`, (reg.rssAfter / 2 ** 20).toFixed(1), ''],
+        [
+          'registrations/s',
+          Math.round(reg.perSecond),
+          haReg ? Math.round(haReg.perSecond) : '-',
+          ratio(haReg?.perSecond, reg.perSecond),
+          '>= 20000',
+        ],
+        [
+          'RSS per registration (bytes)',
+          Math.round(reg.bytesPer),
+          haReg ? Math.round(haReg.bytesPer) : '-',
+          ratio(haReg?.bytesPer, reg.bytesPer),
+          '< 2048',
+        ],
+        [`server RSS at ${REGISTRATIONS} (MiB)`, (reg.rssAfter / 2 ** 20).toFixed(1), '', '', ''],
       ],
     );
     console.log('\ntarget: disco p99 < 10 ms at W = 1000, and faster than etcd at every W');
   } finally {
     disco.child.kill('SIGTERM');
+    for (const server of ha ?? []) server.child.kill('SIGTERM');
     etcd?.stop();
   }
 }

@@ -69,9 +69,17 @@ export function flag<T>(name: string, parse: () => T): T {
   }
 }
 
-export function discoAddress(flags: GlobalFlags): HostPort {
-  const text = flags.disco ?? process.env.SCS_DISCO ?? DEFAULT_DISCO;
-  return flag('disco', () => parseHostPort(String(text)));
+/** `HOST:PORT[,HOST:PORT...]`: disco servers sharing one registry, tried in order (docs/ha.md). */
+export function parseDiscoList(text: string): HostPort[] {
+  return flag('disco', () =>
+    String(text)
+      .split(',')
+      .map((one) => parseHostPort(one)),
+  );
+}
+
+export function discoAddresses(flags: GlobalFlags): HostPort[] {
+  return parseDiscoList(flags.disco ?? process.env.SCS_DISCO ?? DEFAULT_DISCO);
 }
 
 /** A flag given any number of times: cac gives nothing for none, a string for one, an array for several. */
@@ -101,10 +109,10 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
 }
 
 export async function connectDisco(flags: GlobalFlags, name: string): Promise<DiscoClient> {
-  const { host, port } = discoAddress(flags);
+  const addresses = discoAddresses(flags);
   const access = discoAccess(flags);
   try {
-    return await DiscoClient.connect({ host, port, name, ...access, logger: consola.withTag('disco') });
+    return await DiscoClient.connect({ ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') });
   } catch (error) {
     throw new UserError((error as Error).message);
   }
@@ -112,17 +120,17 @@ export async function connectDisco(flags: GlobalFlags, name: string): Promise<Di
 
 /** For commands that run until stopped: a disco that is not up yet is waited for, said once. */
 export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Promise<DiscoClient> {
-  const { host, port } = discoAddress(flags);
+  const addresses = discoAddresses(flags);
   const access = discoAccess(flags);
-  const logger = consola.withTag('disco');
+  const options = { ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') };
   try {
-    return await DiscoClient.connect({ host, port, name, ...access, logger });
+    return await DiscoClient.connect(options);
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'unreachable') throw new UserError((error as Error).message);
   }
-  consola.info(`disco at ${formatHostPort(host, port)} is not up yet; waiting for it`);
+  consola.info(`disco at ${addresses.map((a) => formatHostPort(a.host, a.port)).join(', ')} is not up yet; waiting for it`);
   try {
-    return await DiscoClient.connect({ host, port, name, ...access, logger, waitForServer: true });
+    return await DiscoClient.connect({ ...options, waitForServer: true });
   } catch (error) {
     throw new UserError((error as Error).message);
   }

@@ -1,13 +1,14 @@
 import type { CAC } from 'cac';
-import { consola } from 'consola';
+import { type ConsolaInstance, consola } from 'consola';
+import * as v from 'valibot';
 import { dnsName } from '../dns/zones.ts';
 import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
 import { formatCidr, parseCidr } from '../src/cidr.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
 import { parseDuration } from '../src/duration.ts';
-import { type DiscoConfig, DiscoConfigSchema } from '../src/server/config.ts';
+import { type DiscoConfig, DiscoConfigSchema, EtcdUrl } from '../src/server/config.ts';
 import { defaultServerOptions } from '../src/server/server.ts';
-import { flag, repeated, UserError, untilSignal } from './common.ts';
+import { flag, parseWith, repeated, UserError, untilSignal } from './common.ts';
 import { serverTls, serverTokens, type TlsFlags } from './disco-access.ts';
 import { runDisco } from './run-disco.ts';
 
@@ -27,6 +28,7 @@ interface DiscoFlags extends TlsFlags {
   maxConnectionsPerSource?: string;
   helloTimeout?: string;
   lineTimeout?: string;
+  etcd?: string;
 }
 
 export function registerDisco(cli: CAC): void {
@@ -53,6 +55,7 @@ export function registerDisco(cli: CAC): void {
     .option('--max-connections-per-source <n>', 'Open connections allowed from one address (default 1000)')
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
+    .option('--etcd <url,...>', 'Keep the registry in etcd, shared with every disco server given it (see docs/ha.md)')
     .action(async (flags: DiscoFlags) => {
       const config: DiscoConfig = flags.config ? readConfig(flags.config) : {};
       const listen = flags.listen
@@ -112,6 +115,8 @@ export function registerDisco(cli: CAC): void {
         config.dns?.negativeTtl ?? (dnsDefaults?.negativeTtl ?? 0) * 1000,
       );
       const tombstoneMs = duration('dns-tombstone', flags.dnsTombstone, config.dns?.tombstone ?? dnsDefaults?.tombstoneMs ?? 0);
+      const etcdUrls = flags.etcd ? parseWith(v.array(EtcdUrl), String(flags.etcd).split(','), '--etcd') : config.etcd;
+      const shared = etcdUrls ? await sharedRegistry(etcdUrls, heartbeatTimeout + grace, logger) : undefined;
       const running = await runDisco(
         {
           ...defaultServerOptions,
@@ -124,6 +129,7 @@ export function registerDisco(cli: CAC): void {
           ...(tls ? { tls } : {}),
           ...(tokens ? { tokens } : {}),
           logger,
+          ...(shared ? { shared } : {}),
         },
         dnsListen === 'off'
           ? 'off'
@@ -140,7 +146,10 @@ export function registerDisco(cli: CAC): void {
       );
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
       const security = [tls && (tls.ca ? 'TLS, client certificates required' : 'TLS'), tokens && `${tokens.length} token(s)`];
-      logger.info(`listening on tcp ${running.disco}${security.some(Boolean) ? ` (${security.filter(Boolean).join(', ')})` : ''}`);
+      const registry = etcdUrls ? `, registry in etcd at ${etcdUrls.join(', ')}` : '';
+      logger.info(
+        `listening on tcp ${running.disco}${registry}${security.some(Boolean) ? ` (${security.filter(Boolean).join(', ')})` : ''}`,
+      );
       if (running.dnsAddress) {
         const allowed = (recursionAllow ?? running.dns!.options.recursionAllow).map(formatCidr).join(', ');
         const forwarding = recursors.length
@@ -153,6 +162,21 @@ export function registerDisco(cli: CAC): void {
       logger.info(`${signal}: telling clients and shutting down`);
       await running.close();
     });
+}
+
+/** The registry in etcd: a session's lease lasts its heartbeat timeout and grace. Loaded only when asked for. */
+async function sharedRegistry(urls: string[], ttlMs: number, logger: ConsolaInstance) {
+  const [{ EtcdClient }, { EtcdRegistry }] = await Promise.all([
+    import('../src/server/etcd-client.ts'),
+    import('../src/server/etcd-registry.ts'),
+  ]);
+  const etcd = new EtcdClient(urls);
+  try {
+    await etcd.range('/scs/s/');
+  } catch (error) {
+    throw new UserError(`cannot use etcd: ${(error as Error).message}`);
+  }
+  return new EtcdRegistry(etcd, { prefix: '/scs/', ttlMs, logger });
 }
 
 /** A whole-number flag of 1 or more. */

@@ -4,7 +4,7 @@ import { cac } from 'cac';
 import { commandFor, registerCommand, registerEveryCommand } from './commands.ts';
 
 const cli = cac('scs');
-cli.option('--disco <host:port>', 'Disco server address (env SCS_DISCO)', { default: undefined });
+cli.option('--disco <host:port,...>', 'Disco server address, or several sharing one registry (env SCS_DISCO)', { default: undefined });
 cli.option('--debug', 'Verbose logs and stack traces');
 cli.option('-v, --version', 'Print the version, and the git commit scs was built from');
 

@@ -4,11 +4,11 @@ import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import type { CAC } from 'cac';
 import { type ConsolaInstance, consola } from 'consola';
-import { formatHostPort, parseHostPort } from '../src/address.ts';
+import { formatHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { Plan } from '../src/manifest/compile.ts';
-import { discoAccess, flag, type GlobalFlags, UserError, untilSignal, withDiscoAccess } from './common.ts';
+import { discoAccess, flag, type GlobalFlags, parseDiscoList, UserError, untilSignal, withDiscoAccess } from './common.ts';
 import {
   checkRoles,
   loadPlan,
@@ -95,10 +95,10 @@ export function registerUp(cli: CAC): void {
         const embedded = external ? undefined : await startEmbeddedDisco(logger);
         if (embedded) closers.push(() => embedded.close());
         const discoAddress = external ?? embedded!.disco;
-        const { host, port } = flag('disco', () => parseHostPort(discoAddress));
+        const addresses = parseDiscoList(discoAddress);
         const client = await DiscoClient.connect({
-          host,
-          port,
+          ...addresses[0]!,
+          addresses,
           // The embedded disco has neither TLS nor tokens.
           ...(external ? discoAccess(flags) : {}),
           name: `scs up ${plan.stack}`,
@@ -107,7 +107,7 @@ export function registerUp(cli: CAC): void {
         });
         closers.push(() => client.close());
         const { defaultAdvertise } = await import('../src/agent/advertise.ts');
-        const advertise = flags.advertise ?? plan.advertise ?? (await defaultAdvertise({ host, port }, () => engine.bridgeGateway()));
+        const advertise = flags.advertise ?? plan.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
         const control = controlPath(stateDirectory(plan.directory, projectName));
         // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
         mkdirSync(dirname(control), { recursive: true });

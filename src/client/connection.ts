@@ -9,6 +9,7 @@ import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
 import { LineTransport } from '../transport/line-transport.ts';
 import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
+import { AddressRing } from './addresses.ts';
 import { Backoff } from './backoff.ts';
 import { type ConnectionState, ConnectionStateMachine } from './connection-state.ts';
 import { describeSocketError, dialTcp, dialTls, tlsProblem } from './dial.ts';
@@ -21,8 +22,8 @@ const BYE_WAIT_MS = 1000;
 /** Until the server's welcome says otherwise. */
 const DEFAULT_HEARTBEAT: HeartbeatTimes = { interval: 5000, timeout: 15000 };
 
-export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger' | 'tls' | 'token'>> &
-  Pick<DiscoClientOptions, 'dial' | 'tls' | 'token'>;
+export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger' | 'tls' | 'token' | 'addresses'>> &
+  Pick<DiscoClientOptions, 'dial' | 'tls' | 'token' | 'addresses'>;
 
 export interface ConnectionHooks {
   /** A session is open; when not `resumed` the server knows nothing of what came before. */
@@ -38,6 +39,7 @@ export class ServerConnection {
   private readonly machine: ConnectionStateMachine;
   private readonly requests = new RequestTracker();
   private readonly backoff: Backoff;
+  private readonly ring: AddressRing;
   private transport: LineTransport | undefined;
   private session: string | undefined;
   private resumed = false;
@@ -59,6 +61,7 @@ export class ServerConnection {
     private readonly hooks: ConnectionHooks,
   ) {
     this.backoff = new Backoff(settings.backoffMinMs, settings.backoffMaxMs);
+    this.ring = new AddressRing(settings.addresses?.length ? settings.addresses : [{ host: settings.host, port: settings.port }]);
     this.machine = new ConnectionStateMachine(
       (to, from, reason) => this.enter(to, from, reason),
       (line) => logger.debug(`connection: ${line}`),
@@ -130,6 +133,7 @@ export class ServerConnection {
         return;
       case 'ready':
         this.backoff.reset();
+        this.ring.worked();
         this.requests.attach((message) => this.send(message), this.resumed);
         this.hooks.ready(this.session!, this.resumed);
         this.firstConnect?.resolve();
@@ -166,7 +170,7 @@ export class ServerConnection {
   }
 
   private dial(): void {
-    const target = { host: this.settings.host, port: this.settings.port };
+    const target = this.ring.current;
     const tls = this.settings.tls;
     const dial = this.settings.dial ?? (tls ? (to: typeof target) => dialTls(to, tls) : dialTcp);
     dial(target).then(
@@ -200,17 +204,17 @@ export class ServerConnection {
   /** The stream, or the attempt to open one, failed. */
   private lost(transport: LineTransport | undefined, error: Error | undefined): void {
     if (transport !== this.transport) return; // An old stream, already given up.
-    const reason = error ? describeSocketError(error, this.settings) : 'connection closed';
+    const where = this.ring.current;
+    const reason = error ? describeSocketError(error, where) : 'connection closed';
+    const triedAll = this.machine.state === 'closing' ? false : this.ring.failed();
     if (this.machine.state === 'closing') this.machine.transition('closed', reason);
     else if (this.firstConnect && tlsProblem(error)) {
       // Waiting would not help: the certificates or the TLS settings must change.
       this.closeError = new DiscoError(ClientErrorCode.tls, `cannot connect to disco at ${this.where()}: ${reason}`);
       this.machine.transition('closed', reason);
-    } else if (this.firstConnect && !this.settings.waitForServer) {
-      this.closeError = new DiscoError(
-        ClientErrorCode.unreachable,
-        `cannot reach disco at ${this.settings.host}:${this.settings.port}: ${reason}`,
-      );
+    } else if (this.firstConnect && !this.settings.waitForServer && triedAll) {
+      const at = this.ring.addresses.map((address) => `${address.host}:${address.port}`).join(' nor at ');
+      this.closeError = new DiscoError(ClientErrorCode.unreachable, `cannot reach disco at ${at}: ${reason}`);
       this.machine.transition('closed', reason);
     } else this.machine.transition('backing-off', reason);
   }
@@ -254,6 +258,13 @@ export class ServerConnection {
   }
 
   private onWelcome(fields: ReplyFields, error: { code: string; message: string } | undefined): void {
+    if (error?.code === ErrorCode.unavailable) {
+      // That server cannot reach its etcd now: another (or it, later) may.
+      const transport = this.transport;
+      transport?.destroy();
+      this.lost(transport, new Error(error.message));
+      return;
+    }
     if (error) {
       this.refused(new DiscoError(error.code, `disco refused the session: ${error.message}`));
       return;
@@ -273,7 +284,8 @@ export class ServerConnection {
   }
 
   private where(): string {
-    return formatHostPort(this.settings.host, this.settings.port);
+    const { host, port } = this.ring.current;
+    return formatHostPort(host, port);
   }
 
   /** The server will not have us: nothing a retry would change. */

@@ -12,6 +12,11 @@ export type { Endpoint } from './view.ts';
 export interface DiscoClientOptions {
   host: string;
   port: number;
+  /**
+   * Servers sharing one registry (docs/ha.md), tried in order: the client moves to the next when
+   * its connection is lost. When given, `host` and `port` are only its first.
+   */
+  addresses?: ReadonlyArray<{ host: string; port: number }>;
   /** Shown in the server's logs. */
   name?: string;
   /** Connect with TLS, verifying the server's certificate against `ca` (the system's CAs when unset). */

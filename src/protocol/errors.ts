@@ -20,6 +20,8 @@ export const ErrorCode = {
   tlsRequired: 'tls_required',
   /** The server checks client certificates, and this client presented none it trusts. */
   certificateRequired: 'certificate_required',
+  /** The shared registry (etcd) could not be reached in time; the request may be sent again. */
+  unavailable: 'unavailable',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -12,6 +12,8 @@ import { compareProvisions } from './order.ts';
 import type { Address, AttributeFilter, Attributes, Change, Provision, Requirement } from './types.ts';
 
 export interface ProvideInput {
+  /** Given when the provision was named elsewhere (a registry mirrored from etcd); made up otherwise. */
+  readonly id?: string;
   readonly name: string;
   readonly address: Address;
   readonly attributes: Attributes;
@@ -73,7 +75,7 @@ export class Registry {
   }
 
   provide(input: ProvideInput): { provision: Provision; changes: Change[] } {
-    const provision: Provision = { id: `p${this.nextProvision++}`, ...input };
+    const provision: Provision = { ...input, id: input.id ?? `p${this.nextProvision++}` };
     this.provisions.set(provision.id, provision);
     let named = this.provisionsByName.get(provision.name);
     if (!named) {

@@ -14,11 +14,13 @@ import type { Change, Provision } from '../registry/types.ts';
 import { checkLiveness } from '../transport/liveness.ts';
 import { Connection } from './connection.ts';
 import { toWireEndpoint } from './endpoint.ts';
+import type { EtcdRegistry } from './etcd-registry.ts';
 import { FanOut } from './fanout.ts';
 import { Listing } from './listing.ts';
 import { requireReplyLines } from './parts.ts';
 import { EVERY_NAME, forbidden, type TokenGrant, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
+import { endSharedSession, type LaterReply, openSharedSession, provideShared, replyLater, unprovideShared } from './shared-session.ts';
 import { onTlsHandshake, type ServerTls, TlsGate } from './tls-gate.ts';
 
 export type { ServerTls } from './tls-gate.ts';
@@ -54,6 +56,8 @@ export interface DiscoServerOptions {
   /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
   tokens?: readonly TokenGrant[];
   logger: ConsolaInstance;
+  /** Keep the registry in etcd, shared with other servers (docs/ha.md); in memory when absent. */
+  shared?: EtcdRegistry;
 }
 
 export const defaultServerOptions: DiscoServerOptions = {
@@ -77,6 +81,8 @@ export const defaultServerOptions: DiscoServerOptions = {
 interface Peer {
   readonly connection: Connection;
   session: Session | undefined;
+  /** A `hello` waits on etcd. */
+  greeting?: boolean;
 }
 
 type Reply = Record<string, unknown>;
@@ -112,6 +118,10 @@ export class DiscoServer {
   }
 
   async listen(): Promise<AddressInfo> {
+    await this.options.shared?.start(this.registry, {
+      changes: (changes) => this.fanOut.publish(changes),
+      sessionGone: (id, why) => this.sessionGone(id, why),
+    });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => {
@@ -144,6 +154,7 @@ export class DiscoServer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.options.shared?.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
     this.tlsGate?.close();
@@ -224,6 +235,11 @@ export class DiscoServer {
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
     if (this.closed) return;
+    this.options.shared?.detached(session.id);
+    this.startGrace(session);
+  }
+
+  private startGrace(session: Session): void {
     this.options.logger.debug(`session ${session.id} lost its connection; grace ${this.options.grace} ms`);
     session.graceTimer = setTimeout(() => this.endSession(session, 'grace expired'), this.options.grace);
     session.graceTimer.unref();
@@ -257,6 +273,7 @@ export class DiscoServer {
         throw new ProtocolError(onName ? ErrorCode.invalidName : ErrorCode.badRequest, describeIssues(parsed.issues));
       }
       const reply = this.handle(peer, parsed.output as Request);
+      if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options.logger);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
       else if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
     } catch (thrown) {
@@ -275,7 +292,7 @@ export class DiscoServer {
   }
 
   /** Returns the reply's fields, its lines already encoded, or undefined for messages that get no reply. */
-  private handle(peer: Peer, request: Request): Reply | string | undefined {
+  private handle(peer: Peer, request: Request): Reply | string | LaterReply | undefined {
     switch (request.op) {
       case 'ping':
         peer.connection.send({ op: 'pong' });
@@ -283,6 +300,7 @@ export class DiscoServer {
       case 'pong':
         return undefined;
       case 'hello':
+        if (this.options.shared) return this.helloShared(this.options.shared, peer, request);
         this.hello(peer, request);
         return undefined;
     }
@@ -293,12 +311,14 @@ export class DiscoServer {
         if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.provisionKeys.get(request.key);
         if (known !== undefined) return { provision: known };
-        const { provision, changes } = this.registry.provide({
+        const input = {
           name: request.name,
           address: { host: request.host, port: request.port, protocol: request.protocol },
           attributes: request.attrs,
           owner: session.id,
-        });
+        };
+        if (this.options.shared) return provideShared(this.options.shared, session, input, request.key);
+        const { provision, changes } = this.registry.provide(input);
         session.provisions.add(provision.id);
         if (request.key !== undefined) session.provisionKeys.set(request.key, provision.id);
         this.afterReply = changes;
@@ -310,6 +330,7 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
+        if (this.options.shared) return unprovideShared(this.options.shared, session, id, request.key);
         this.afterReply = this.registry.drop(id);
         return {};
       }
@@ -380,17 +401,14 @@ export class DiscoServer {
     }
     session.connection = peer.connection;
     peer.session = session;
-    const { heartbeatInterval: interval, heartbeatTimeout: timeout, grace } = this.options;
-    peer.connection.send({
-      re: request.id,
-      ok: true,
-      session: session.id,
-      resumed,
-      version: PROTOCOL_VERSION,
-      heartbeat: { interval, timeout },
-      grace,
-    });
+    if (resumed) this.options.shared?.attached(session.id);
+    peer.connection.send({ re: request.id, ok: true, ...this.welcome(session, resumed) });
     this.fanOut.replay(session);
+  }
+
+  private welcome(session: Session, resumed: boolean): Reply {
+    const { heartbeatInterval: interval, heartbeatTimeout: timeout, grace } = this.options;
+    return { session: session.id, resumed, version: PROTOCOL_VERSION, heartbeat: { interval, timeout }, grace };
   }
 
   /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
@@ -408,9 +426,50 @@ export class DiscoServer {
     clearTimeout(session.graceTimer);
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
-    const changes = [...session.provisions].flatMap((id) => this.registry.drop(id));
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
+    if (this.options.shared) return void endSharedSession(this.options.shared, session, this.options.logger);
+    const changes = [...session.provisions].flatMap((id) => this.registry.drop(id));
     this.fanOut.publish(changes);
+  }
+
+  /**
+   * `hello` with the registry in etcd. A session this server does not hold is adopted from etcd
+   * while its lease lives: the client's provisions are kept, and its provides with the same keys
+   * find them; it is not `resumed`, since its subscriptions were on the server it lost.
+   */
+  private helloShared(shared: EtcdRegistry, peer: Peer, request: Extract<Request, { op: 'hello' }>): LaterReply | undefined {
+    const local = request.session !== undefined && this.sessions.has(request.session);
+    if (peer.greeting) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
+    if (local || peer.session || request.version !== PROTOCOL_VERSION) return void this.hello(peer, request);
+    // The token decides here as on one server; a session adopted from etcd takes the scope of the token it comes back with.
+    const scope = this.scopeOf(request.token);
+    peer.greeting = true;
+    return openSharedSession(shared, request.session, request.client ?? peer.connection.remote)
+      .then(({ session, adopted }) => {
+        session.scope = scope;
+        this.sessions.set(session.id, session);
+        peer.session = session;
+        if (peer.connection.isOpen) session.connection = peer.connection;
+        else {
+          shared.detached(session.id);
+          this.startGrace(session);
+        }
+        this.options.logger.debug(`session ${session.id} ${adopted ? 'adopted from etcd' : 'opened'}`);
+        // Not `resumed` even when adopted: its subscriptions were on the server it lost.
+        return { reply: this.welcome(session, false), changes: [] };
+      })
+      .finally(() => {
+        peer.greeting = false;
+      });
+  }
+
+  /** etcd ended a session this server holds, or another server took it over: it is let go here, and its client told. */
+  private sessionGone(id: string, why: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    const connection = session.connection;
+    this.endSession(session, why);
+    connection?.fail(ErrorCode.replaced, `the session ended: ${why}`);
   }
 
   private sweep(): void {

@@ -1,0 +1,314 @@
+// The registry kept in etcd, for several disco servers at once. A session is an etcd lease whose TTL
+// is the heartbeat timeout plus the grace; each provision is a key under its session's lease:
+//   <prefix>s/<session>           {"lease", "server", "client"}
+//   <prefix>p/<name>/<provision>  {"session", "key", "host", "port", "protocol", "attrs"}
+// Every server watches the prefix and keeps its in-memory Registry as a mirror of it, so fan-out,
+// acks, resync, patterns and DNS work unchanged on every server. The server holding a session's
+// connection keeps its lease alive; when a server dies, its leases run out unless the clients
+// resume their sessions on another server, which adopts the lease.
+
+import { randomBytes } from 'node:crypto';
+import type { ConsolaInstance } from 'consola';
+import * as v from 'valibot';
+import { AttributesSchema } from '../protocol/fields.ts';
+import type { ProvideInput, Registry } from '../registry/registry.ts';
+import type { Change } from '../registry/types.ts';
+import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
+
+const SessionValue = v.object({ lease: v.string(), server: v.string(), client: v.optional(v.string(), '') });
+const ProvisionValue = v.object({
+  session: v.string(),
+  key: v.optional(v.string()),
+  host: v.string(),
+  port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+  protocol: v.picklist(['tcp', 'udp']),
+  attrs: AttributesSchema,
+});
+
+export interface SharedRegistryHooks {
+  /** The mirror changed: fan these out. */
+  changes(changes: Change[]): void;
+  /** A session this server holds ended in etcd, or was resumed on another server. */
+  sessionGone(session: string, why: string): void;
+}
+
+export interface EtcdRegistryOptions {
+  /** Keys live under it; servers sharing one prefix share one registry. */
+  prefix: string;
+  /** A session's lease TTL: the heartbeat timeout plus the grace. */
+  ttlMs: number;
+  logger: ConsolaInstance;
+}
+
+interface Mirrored {
+  readonly modRevision: number;
+  readonly id: string;
+}
+
+export class EtcdRegistry {
+  /** Names this server in the session keys it holds. */
+  readonly serverId = randomBytes(6).toString('base64url');
+  private registry: Registry | undefined;
+  private hooks: SharedRegistryHooks | undefined;
+  private readonly provisions = new Map<string, Mirrored>();
+  private readonly provisionInfo = new Map<string, { session: string; key: string | undefined; etcdKey: string }>();
+  private readonly bySession = new Map<string, Set<string>>();
+  private readonly sessions = new Map<string, v.InferOutput<typeof SessionValue>>();
+  /** Keys this server is writing: their watch events are applied when the write answers, so the reply comes first. */
+  private readonly pending = new Set<string>();
+  private readonly kept = new Set<string>();
+  /** The revision each mirrored key was last written at. */
+  private readonly modRevisions = new Map<string, number>();
+  /**
+   * Keys deleted, and when: so that an older put still on its way (the watch lagging behind a
+   * server's own delete, or a full read racing the watch) is not taken for new. Kept until the
+   * watch has passed them and no full read is running.
+   */
+  private readonly tombstones = new Map<string, number>();
+  private reading = 0;
+  private revision = 0;
+  private watching: Watching | undefined;
+  private keepTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private nextId = 1;
+
+  constructor(
+    private readonly etcd: EtcdClient,
+    private readonly options: EtcdRegistryOptions,
+  ) {}
+
+  private get ttlSeconds(): number {
+    return Math.max(1, Math.ceil(this.options.ttlMs / 1000));
+  }
+
+  /** Reads the prefix into `registry`, then follows it. */
+  async start(registry: Registry, hooks: SharedRegistryHooks): Promise<void> {
+    this.registry = registry;
+    this.hooks = hooks;
+    await this.resync();
+    void this.follow();
+    this.keepTimer = setInterval(() => this.keepAlive(), Math.max(100, (this.ttlSeconds * 1000) / 3));
+    this.keepTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.keepTimer);
+    this.watching?.cancel();
+  }
+
+  /** Grants a new session its lease. */
+  async open(session: string, client: string): Promise<void> {
+    const lease = await this.etcd.grant(this.ttlSeconds);
+    await this.writeSession(session, { lease, server: this.serverId, client });
+    this.kept.add(session);
+  }
+
+  /** Takes over a session another server held, if its lease is still alive: the provisions it had, with their keys. */
+  async adopt(session: string): Promise<Array<{ id: string; key: string | undefined }> | undefined> {
+    const known = this.sessions.get(session);
+    if (!known || !(await this.etcd.keepAlive(known.lease))) return undefined;
+    await this.writeSession(session, { ...known, server: this.serverId });
+    this.kept.add(session);
+    return [...(this.bySession.get(session) ?? [])].map((id) => ({ id, key: this.provisionInfo.get(id)?.key }));
+  }
+
+  /** The session's connection is back: its lease is kept alive again. */
+  attached(session: string): void {
+    if (this.sessions.get(session)?.server === this.serverId) this.kept.add(session);
+  }
+
+  /** The session lost its connection: one last renewal, so the lease outlives the grace, and no more. */
+  detached(session: string): void {
+    if (!this.kept.delete(session)) return;
+    const lease = this.sessions.get(session)?.lease;
+    if (lease) this.etcd.keepAlive(lease).catch((error: Error) => this.options.logger.warn(`lease renewal failed: ${error.message}`));
+  }
+
+  /** Ends a session: its lease is revoked (so its keys go at once), unless another server holds it now. */
+  async end(session: string): Promise<void> {
+    this.kept.delete(session);
+    const known = this.sessions.get(session);
+    if (known?.server === this.serverId) await this.etcd.revoke(known.lease);
+  }
+
+  async provide(input: ProvideInput & { key: string | undefined }): Promise<{ id: string; changes: Change[] }> {
+    const known = this.sessions.get(input.owner);
+    if (!known) throw new Error(`session ${input.owner} has no lease`);
+    const id = `${this.serverId}${(this.nextId++).toString(36)}`;
+    const etcdKey = `${this.options.prefix}p/${input.name}/${id}`;
+    const { host, port, protocol } = input.address;
+    const value = JSON.stringify({ session: input.owner, key: input.key, host, port, protocol, attrs: input.attributes });
+    this.pending.add(etcdKey);
+    try {
+      const modRevision = await this.etcd.put(etcdKey, value, known.lease);
+      return { id, changes: this.apply({ type: 'put', kv: { key: etcdKey, value, modRevision, lease: known.lease } }) };
+    } catch (error) {
+      // A put that timed out may have been written all the same, and its watch event was skipped: read again.
+      if (!(error instanceof EtcdRefusal)) void this.resync().catch(() => {});
+      throw error;
+    } finally {
+      this.pending.delete(etcdKey);
+    }
+  }
+
+  async drop(id: string): Promise<Change[]> {
+    const info = this.provisionInfo.get(id);
+    if (!info) return [];
+    const modRevision = await this.etcd.delete(info.etcdKey);
+    return this.apply({ type: 'delete', kv: { key: info.etcdKey, value: '', modRevision, lease: '0' } });
+  }
+
+  /** Follows the prefix from the last revision seen, from member to member, reading it whole again when etcd has compacted past it. */
+  private async follow(): Promise<void> {
+    while (!this.stopped) {
+      this.watching = this.etcd.watch(this.options.prefix, this.revision + 1, (events) => {
+        const changes = events.flatMap((event) => (this.pending.has(event.kv.key) && event.type === 'put' ? [] : this.apply(event)));
+        // From the events only: a header may be ahead of events still on their way, which a new watch must not skip.
+        for (const event of events) this.revision = Math.max(this.revision, event.kv.modRevision);
+        this.publish(changes);
+        if (this.reading === 0) for (const [key, at] of this.tombstones) if (at <= this.revision) this.tombstones.delete(key);
+      });
+      const why = await this.watching.ended;
+      if (this.stopped) return;
+      this.options.logger.debug(`etcd ${why}; watching again`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (why === 'compacted') await this.resync().catch((error: Error) => this.options.logger.warn(`etcd: ${error.message}`));
+    }
+  }
+
+  /** Makes the mirror match a full read of the prefix. */
+  private async resync(): Promise<void> {
+    this.reading++;
+    try {
+      await this.readWhole();
+    } finally {
+      this.reading--;
+    }
+  }
+
+  private async readWhole(): Promise<void> {
+    const { kvs, revision } = await this.etcd.range(this.options.prefix);
+    const present = new Map(kvs.map((kv) => [kv.key, kv]));
+    const changes: Change[] = [];
+    for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id))]) {
+      // Written after the read (the watch ran meanwhile): newer than what the read can say.
+      if ((this.modRevisions.get(key) ?? 0) > revision) continue;
+      if (!present.has(key) && !this.pending.has(key))
+        changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }));
+    }
+    for (const kv of kvs) if (this.provisions.get(kv.key)?.modRevision !== kv.modRevision) changes.push(...this.apply({ type: 'put', kv }));
+    this.revision = Math.max(this.revision, revision);
+    this.publish(changes);
+  }
+
+  private publish(changes: Change[]): void {
+    if (changes.length > 0) this.hooks?.changes(changes);
+  }
+
+  private sessionKey(session: string): string {
+    return `${this.options.prefix}s/${session}`;
+  }
+
+  private async writeSession(session: string, value: v.InferOutput<typeof SessionValue>): Promise<void> {
+    const key = this.sessionKey(session);
+    const text = JSON.stringify(value);
+    this.pending.add(key);
+    try {
+      const modRevision = await this.etcd.put(key, text, value.lease);
+      this.apply({ type: 'put', kv: { key, value: text, modRevision, lease: value.lease } });
+    } finally {
+      this.pending.delete(key);
+    }
+  }
+
+  /** One etcd event, applied to the mirror; returns the registry's changes. Unreadable keys are skipped. */
+  private apply(event: WatchEvent): Change[] {
+    // Each key moves forward only: an event older than what the mirror has (a read that raced the watch) is stale.
+    const seen = this.modRevisions.get(event.kv.key) ?? this.tombstones.get(event.kv.key) ?? 0;
+    if (event.type === 'put' ? seen >= event.kv.modRevision : seen > event.kv.modRevision) return [];
+    if (event.type === 'put') {
+      this.modRevisions.set(event.kv.key, event.kv.modRevision);
+      this.tombstones.delete(event.kv.key);
+    } else {
+      this.modRevisions.delete(event.kv.key);
+      this.tombstones.set(event.kv.key, event.kv.modRevision);
+    }
+    const rest = event.kv.key.slice(this.options.prefix.length);
+    if (rest.startsWith('s/')) {
+      this.applySession(rest.slice(2), event);
+      return [];
+    }
+    if (!rest.startsWith('p/')) return [];
+    const changes: Change[] = [];
+    const old = this.provisions.get(event.kv.key);
+    if (old) {
+      this.provisions.delete(event.kv.key);
+      const info = this.provisionInfo.get(old.id);
+      this.provisionInfo.delete(old.id);
+      if (info) this.bySession.get(info.session)?.delete(old.id);
+      changes.push(...this.registry!.drop(old.id));
+    }
+    if (event.type === 'put') changes.push(...this.addProvision(event.kv));
+    return changes;
+  }
+
+  private addProvision(kv: KeyValue): Change[] {
+    const [name, id] = kv.key.slice(this.options.prefix.length + 2).split('/');
+    let parsed: v.InferOutput<typeof ProvisionValue>;
+    try {
+      parsed = v.parse(ProvisionValue, JSON.parse(kv.value));
+    } catch {
+      this.options.logger.warn(`etcd: skipping unreadable provision ${kv.key}`);
+      return [];
+    }
+    if (!name || !id) return [];
+    this.provisions.set(kv.key, { modRevision: kv.modRevision, id });
+    this.provisionInfo.set(id, { session: parsed.session, key: parsed.key, etcdKey: kv.key });
+    let owned = this.bySession.get(parsed.session);
+    if (!owned) this.bySession.set(parsed.session, (owned = new Set()));
+    owned.add(id);
+    const address = { host: parsed.host, port: parsed.port, protocol: parsed.protocol };
+    return this.registry!.provide({ id, name, address, attributes: parsed.attrs, owner: parsed.session }).changes;
+  }
+
+  private applySession(session: string, event: WatchEvent): void {
+    const held = this.sessions.get(session)?.server === this.serverId;
+    if (event.type === 'delete') {
+      this.sessions.delete(session);
+      this.bySession.delete(session);
+      if (held) this.hooks?.sessionGone(session, 'its lease ended');
+      return;
+    }
+    const parsed = v.safeParse(SessionValue, safeJson(event.kv.value));
+    if (!parsed.success) return void this.options.logger.warn(`etcd: skipping unreadable session ${event.kv.key}`);
+    this.sessions.set(session, parsed.output);
+    if (held && parsed.output.server !== this.serverId) {
+      this.kept.delete(session);
+      this.hooks?.sessionGone(session, 'it was resumed on another server');
+    }
+  }
+
+  /** Renews the lease of every session whose connection this server holds; a lease etcd lost ends its session. */
+  private keepAlive(): void {
+    for (const session of this.kept) {
+      const lease = this.sessions.get(session)?.lease;
+      if (!lease) continue;
+      this.etcd.keepAlive(lease).then(
+        (alive) => {
+          if (alive || !this.kept.delete(session)) return;
+          this.hooks?.sessionGone(session, 'etcd lost its lease');
+        },
+        (error: Error) => this.options.logger.warn(`lease renewal failed: ${error.message}`),
+      );
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

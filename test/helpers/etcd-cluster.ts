@@ -1,0 +1,104 @@
+// A real etcd cluster of three members on loopback (Debian's etcd-server), data in a temporary folder.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.ts';
+
+/** Debian's etcd-server; the etcd tests are skipped, and say so, without it. */
+export const ETCD = existsSync('/usr/bin/etcd');
+
+export interface EtcdMember {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly args: string[];
+  child: ChildProcess;
+}
+
+export class EtcdCluster {
+  private constructor(
+    readonly members: EtcdMember[],
+    private readonly dataDir: string,
+  ) {}
+
+  get urls(): string[] {
+    return this.members.map((member) => member.clientUrl);
+  }
+
+  static async start(size = 3): Promise<EtcdCluster> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'scs-etcd-'));
+    const ports = [];
+    for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
+    const initial = ports.map((port, i) => `m${i}=http://127.0.0.1:${port.peer}`).join(',');
+    const members = ports.map((port, i): EtcdMember => {
+      const clientUrl = `http://127.0.0.1:${port.client}`;
+      const peerUrl = `http://127.0.0.1:${port.peer}`;
+      const args = [
+        ...['--name', `m${i}`, '--data-dir', join(dataDir, `m${i}`)],
+        ...['--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl],
+        ...['--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl],
+        ...['--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', dataDir],
+        // Quick elections, so that a killed leader is replaced within a test's patience.
+        ...['--heartbeat-interval', '50', '--election-timeout', '500'],
+      ];
+      return { name: `m${i}`, clientUrl, args, child: spawnMember(args) };
+    });
+    const cluster = new EtcdCluster(members, dataDir);
+    try {
+      await Promise.all(members.map((member) => ready(member.child)));
+    } catch (error) {
+      cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The index of the member that leads now, as the members themselves say. */
+  async leader(): Promise<number> {
+    for (const member of this.members) {
+      if (member.child.exitCode !== null || member.child.signalCode !== null) continue;
+      try {
+        const response = await fetch(`${member.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+        const status = (await response.json()) as { header: { member_id: string }; leader: string };
+        if (status.leader === status.header.member_id) return this.members.indexOf(member);
+      } catch {}
+    }
+    return -1;
+  }
+
+  /** Starts a killed member again, on its data: it rejoins the cluster. */
+  async restart(index: number): Promise<void> {
+    const member = this.members[index]!;
+    member.child = spawnMember(member.args);
+    await ready(member.child);
+  }
+
+  kill(index: number): void {
+    this.members[index]!.child.kill('SIGKILL');
+  }
+
+  stop(): void {
+    for (const member of this.members) member.child.kill('SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function spawnMember(args: string[]): ChildProcess {
+  return spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function ready(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => reject(new Error(`etcd did not start: ${log.slice(-500)}`)), 30_000);
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      log = (log + text).slice(-20_000);
+      if (log.includes('ready to serve client requests')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`etcd exited (${code}): ${log.slice(-500)}`)));
+  });
+}
