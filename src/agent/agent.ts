@@ -9,6 +9,7 @@ import { formatHostPort } from '../address.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { Plan, ServicePlan } from '../manifest/compile.ts';
+import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
@@ -139,14 +140,13 @@ export class Agent {
     if (!failed) this.phase = 'stopping';
     this.save();
     const { engine, logger } = this.options;
+    const context = { engine, labels: ownerLabels(this.identity), logger };
     for (const runner of [...this.runners].reverse()) {
       await this.retire(runner);
-      if (!volumes) continue;
+      // Its container is gone: what it held is let go of here (an EBS volume unmounted and detached), or deleted.
       for (const volume of runner.facts.plan.container.volumes) {
-        if (volume.method === 'named' && (await engine.volumeExists(volume.source))) {
-          await engine.removeVolume(volume.source);
-          logger.info(`${runner.role}: removed volume ${volume.source}`);
-        }
+        const provisioner = volumeProvisioner(volume, context);
+        await (volumes ? provisioner.deprovision() : provisioner.detach());
       }
     }
     this.stopEvents?.();

@@ -80,7 +80,7 @@ export interface ContainerEngine {
   events(labels: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void>;
   /** The last lines a container printed, for error messages about it. */
   tail(id: string, lines?: number): Promise<string>;
-  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  ensureVolume(name: string, labels: Record<string, string>, driver?: { driver: string; options: Record<string, string> }): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
   /** Where a network's gateway is; undefined when there is no such network. */

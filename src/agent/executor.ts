@@ -1,11 +1,11 @@
 // Carries out one step of a plan on a service, and records what it did in the service's facts.
 // It decides nothing: which step, and why, is the planner's (reconcile.ts).
 
-import { mkdirSync } from 'node:fs';
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
 import type { Address } from '../registry/types.ts';
+import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
@@ -182,10 +182,13 @@ export class Executor {
     return facts.container;
   }
 
+  /** Each volume found or made, and made usable here (an EBS volume attached and mounted), before the container. */
   private async ensureVolumes(facts: ServiceFacts): Promise<void> {
+    const context = { engine: this.options.engine, labels: ownerLabels(this.options.identity), logger: this.options.logger };
     for (const volume of facts.plan.container.volumes) {
-      if (volume.method === 'named') await this.options.engine.ensureVolume(volume.source, ownerLabels(this.options.identity));
-      else mkdirSync(volume.source, { recursive: true });
+      const provisioner = volumeProvisioner(volume, context);
+      await provisioner.provision();
+      await provisioner.attach();
     }
   }
 

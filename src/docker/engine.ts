@@ -109,11 +109,29 @@ export class Engine implements ContainerEngine {
     }
   }
 
-  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+  /** Creates the volume when missing, on a driver with options (e.g. the local driver mounting NFS) when given. */
+  async ensureVolume(
+    name: string,
+    labels: Record<string, string>,
+    driver?: { driver: string; options: Record<string, string> },
+  ): Promise<void> {
     try {
       await this.docker.getVolume(name).inspect();
     } catch {
-      await this.docker.createVolume({ Name: name, Labels: labels });
+      await this.docker.createVolume({
+        Name: name,
+        Labels: labels,
+        ...(driver ? { Driver: driver.driver, DriverOpts: driver.options } : {}),
+      });
+    }
+  }
+
+  /** The driver options a volume was created with; undefined when there is no such volume. */
+  async volumeOptions(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.docker.getVolume(name).inspect()).Options ?? {};
+    } catch {
+      return undefined;
     }
   }
 

@@ -13,15 +13,41 @@ import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts
 import { type LoadedStack, loadImageManifest } from './load.ts';
 import type { ImageManifest, Stack, StackService } from './schema.ts';
 
-export interface PlanVolume {
+interface PlanVolumeBase {
   readonly name: string;
   readonly target: string;
-  readonly method: 'named' | 'local';
   /** Usable by two containers at once: no obstacle to a make-before-break replacement. */
   readonly shareable: boolean;
-  /** The docker volume name, or the absolute host path. */
+  /** What the container mounts: the Docker volume's name (named, nfs), or an absolute host path (local, aws-ec2-ebs). */
   readonly source: string;
 }
+
+export interface NfsOptions {
+  readonly server: string;
+  readonly path: string;
+  readonly version: string;
+  readonly options: string | undefined;
+}
+
+export interface EbsOptions {
+  /** GiB. */
+  readonly size: number;
+  readonly type: string;
+  readonly iops: number | undefined;
+  readonly encrypted: boolean;
+  readonly device: string;
+  readonly filesystem: 'ext4' | 'xfs';
+  /** The tags it is found by: stack, environment, role and label. */
+  readonly tags: Record<string, string>;
+}
+
+/** A volume of a service; `method` says which provisioner (src/volumes/) makes it. */
+export type PlanVolume = PlanVolumeBase &
+  (
+    | { readonly method: 'named' | 'local' }
+    | { readonly method: 'nfs'; readonly nfs: NfsOptions }
+    | { readonly method: 'aws-ec2-ebs'; readonly ebs: EbsOptions }
+  );
 
 /** A host file mounted read-only at `target`; only its path is in the plan, never its content. */
 export interface PlanSecret {
@@ -191,13 +217,11 @@ function compileService(
       liveupdate: spec?.liveupdate === undefined ? undefined : asArgs(spec.liveupdate),
     };
   });
-  const volumes: PlanVolume[] = Object.entries(service.volumes).map(([name, volume]) => ({
-    name,
-    target: manifest.volumes[name]!,
-    method: volume.method,
-    shareable: volume.shareable,
-    source: volume.method === 'named' ? (volume.name ?? `${stackName}-${environment}-${role}-${name}`) : resolve(directory, volume.path),
-  }));
+  const volumes = Object.entries(service.volumes).map(([name, volume]) =>
+    compileVolume({ stack: stackName, environment, role, name }, manifest.volumes[name]!, volume, directory, (path, message) =>
+      fail(at('volumes', name, ...path), message),
+    ),
+  );
   return {
     role,
     image: { tag: `scs/${stackName}-${role}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath },
@@ -218,6 +242,46 @@ function compileService(
       .filter((name) => name.service === stackName && name.environment === environment)
       .map((name) => name.role),
   };
+}
+
+/** One volume as its provisioner needs it: where it comes from, with its method's settings. */
+function compileVolume(
+  owner: { stack: string; environment: string; role: string; name: string },
+  target: string,
+  volume: StackService['volumes'][string],
+  directory: string,
+  fail: (path: Array<string | number>, message: string) => never,
+): PlanVolume {
+  const { name } = owner;
+  const defaultName = `${owner.stack}-${owner.environment}-${owner.role}-${name}`;
+  switch (volume.method) {
+    case 'named':
+      return { name, target, method: 'named', shareable: volume.shareable, source: volume.name ?? defaultName };
+    case 'local':
+      return { name, target, method: 'local', shareable: volume.shareable, source: resolve(directory, volume.path) };
+    case 'nfs': {
+      const nfs = { server: volume.server, path: volume.path, version: volume.version, options: volume.options };
+      return { name, target, method: 'nfs', shareable: volume.shareable, source: volume.name ?? defaultName, nfs };
+    }
+    case 'aws-ec2-ebs': {
+      if (volume.iops !== undefined && !['io1', 'io2', 'gp3'].includes(volume.type))
+        fail(['iops'], `a ${volume.type} volume has no settable IOPS (only gp3, io1 and io2 do)`);
+      if (volume.iops === undefined && (volume.type === 'io1' || volume.type === 'io2'))
+        fail(['iops'], `an ${volume.type} volume needs iops, e.g. iops: 3000`);
+      const tags = { 'scs:stack': owner.stack, 'scs:environment': owner.environment, 'scs:role': owner.role, 'scs:volume': name };
+      const ebs = {
+        size: volume.size,
+        type: volume.type,
+        iops: volume.iops,
+        encrypted: volume.encrypted,
+        device: volume.device,
+        filesystem: volume.filesystem,
+        tags,
+      };
+      // One instance at a time: an EBS volume is never shared, so its service is replaced stop-first.
+      return { name, target, method: 'aws-ec2-ebs', shareable: false, source: volume.mountpoint ?? `/var/lib/scs/ebs/${defaultName}`, ebs };
+    }
+  }
 }
 
 /** Two containers of a service can run side by side unless they would share what only one may hold. */
