@@ -1,7 +1,10 @@
 import type { CAC } from 'cac';
+import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
+import type { PlanVolume } from '../src/manifest/compile.ts';
+import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { printTable } from './output.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
@@ -39,6 +42,7 @@ export function registerPs(cli: CAC): void {
               provides: record?.provides ?? [],
               requires: record?.requires ?? [],
               lastStep: record?.lastStep,
+              volumes: await volumeStates(service.container.volumes, engine),
             };
           }),
       );
@@ -83,6 +87,25 @@ export function registerPs(cli: CAC): void {
           s.lastStep ? `${s.lastStep.step} ${s.lastStep.ok ? 'ok' : 'failed'} ${s.lastStep.at.slice(11, 19)} (${s.lastStep.cause})` : '-',
         ]),
       );
+      const volumes = services.flatMap((s) => s.volumes.map((volume) => [s.role, volume.name, volume.method, volume.state]));
+      if (volumes.length > 0) {
+        process.stdout.write('\n');
+        printTable(['SERVICE', 'VOLUME', 'METHOD', 'STATE'], volumes);
+      }
       if (!agentUp) process.stdout.write(`(no agent of project ${projectName} is running for this stack: scs up -d)\n`);
     });
+}
+
+/** Each volume's method and state as its provisioner sees it now; a lookup that fails says why instead. */
+async function volumeStates(volumes: readonly PlanVolume[], engine: VolumeEngine) {
+  const context = { engine, labels: {}, logger: consola };
+  return Promise.all(
+    volumes.map(async (volume) => ({
+      name: volume.name,
+      method: volume.method,
+      state: await volumeProvisioner(volume, context)
+        .status()
+        .catch((error: Error) => `unknown: ${error.message}`),
+    })),
+  );
 }
