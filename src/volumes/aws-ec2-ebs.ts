@@ -65,7 +65,10 @@ export class EbsProvisioner implements VolumeProvisioner {
           TagSpecifications: [
             {
               ResourceType: 'volume',
-              Tags: [...Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), { Key: 'Name', Value: this.volume.source }],
+              Tags: [
+                ...Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+                { Key: 'Name', Value: Object.values(tags).join('-') },
+              ],
             },
           ],
         }),

@@ -114,6 +114,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
     const made = (await moto.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:scs:volume', Values: ['data'] }] }))).Volumes!;
     expect(made).toHaveLength(1);
     expect(made[0]).toMatchObject({ Size: 1, VolumeType: 'gp3', AvailabilityZone: ZONE });
+    expect(made[0]!.Tags).toContainEqual({ Key: 'Name', Value: `ebs${process.pid}-test-db-data` });
 
     expect(await a.attach()).toEqual({ type: 'bind', source: join(dir, 'mnt-a') });
     expect(mountedAt(join(dir, 'mnt-a'))).toBe(loop);
