@@ -3,6 +3,7 @@ import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { stackNetworkName } from '../src/agent/stack-network.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
+import { networkProvisioner } from '../src/networks/provisioner.ts';
 import { volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
@@ -38,9 +39,13 @@ export function registerDown(cli: CAC): void {
       // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
       const roles = state?.roles.length ? new Set(state.roles) : undefined;
       const context = { engine, labels: ownerLabels(identity), logger: consola };
-      for (const volume of plan.services.filter((s) => !roles || roles.has(s.role)).flatMap((s) => s.container.volumes)) {
-        const provisioner = volumeProvisioner(volume, context);
-        await (flags.volumes ? provisioner.deprovision() : provisioner.detach());
+      for (const service of plan.services.filter((s) => !roles || roles.has(s.role))) {
+        for (const volume of service.container.volumes) {
+          const provisioner = volumeProvisioner(volume, context);
+          await (flags.volumes ? provisioner.deprovision() : provisioner.detach());
+        }
+        const network = networkProvisioner(service, context);
+        if (network) await (flags.volumes ? network.deprovision() : network.detach());
       }
       consola.success(`${plan.stack} is down${projectName === hostLabel() ? '' : ` (project ${projectName})`}`);
     });

@@ -3,7 +3,8 @@ import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
-import type { PlanVolume } from '../src/manifest/compile.ts';
+import type { ServicePlan } from '../src/manifest/compile.ts';
+import { networkProvisioner } from '../src/networks/provisioner.ts';
 import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { printTable } from './output.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
@@ -42,7 +43,7 @@ export function registerPs(cli: CAC): void {
               provides: record?.provides ?? [],
               requires: record?.requires ?? [],
               lastStep: record?.lastStep,
-              volumes: await volumeStates(service.container.volumes, engine),
+              volumes: await volumeStates(service, engine),
             };
           }),
       );
@@ -96,16 +97,16 @@ export function registerPs(cli: CAC): void {
     });
 }
 
-/** Each volume's method and state as its provisioner sees it now; a lookup that fails says why instead. */
-async function volumeStates(volumes: readonly PlanVolume[], engine: VolumeEngine) {
+/** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */
+async function volumeStates(service: ServicePlan, engine: VolumeEngine) {
   const context = { engine, labels: {}, logger: consola };
-  return Promise.all(
-    volumes.map(async (volume) => ({
-      name: volume.name,
-      method: volume.method,
-      state: await volumeProvisioner(volume, context)
-        .status()
-        .catch((error: Error) => `unknown: ${error.message}`),
-    })),
-  );
+  const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);
+  const network = networkProvisioner(service, context);
+  return Promise.all([
+    ...service.container.volumes.map(async (volume) => {
+      const provisioner = volumeProvisioner(volume, context);
+      return { name: volume.name, method: volume.method, state: await state(() => provisioner.status()) };
+    }),
+    ...(network ? [state(() => network.status()).then((text) => ({ name: '(network)', method: network.method, state: text }))] : []),
+  ]);
 }

@@ -9,6 +9,7 @@ import { formatHostPort } from '../address.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { Plan, ServicePlan } from '../manifest/compile.ts';
+import { networkProvisioner } from '../networks/provisioner.ts';
 import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
@@ -148,6 +149,8 @@ export class Agent {
         const provisioner = volumeProvisioner(volume, context);
         await (volumes ? provisioner.deprovision() : provisioner.detach());
       }
+      const network = networkProvisioner(runner.facts.plan, { logger });
+      if (network) await (volumes ? network.deprovision() : network.detach());
     }
     this.stopEvents?.();
     // A network holds no data: like Compose, down removes it, unless containers still use it.

@@ -165,7 +165,7 @@ export class Engine implements ContainerEngine {
         // docker-init as PID 1 forwards signals and reaps zombies: programs that ignore SIGTERM as
         // PID 1 (shells, busybox httpd) still stop at once, and `kill -HUP 1` still reaches them.
         Init: true,
-        NetworkMode: spec.network === 'host' ? 'host' : (spec.networkName ?? 'bridge'),
+        NetworkMode: spec.network === 'bridge' ? (spec.networkName ?? 'bridge') : spec.network,
         ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options } : {}),
         PortBindings: bindings,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
@@ -210,6 +210,7 @@ export class Engine implements ContainerEngine {
       ip: network?.IPAddress || undefined,
       ports,
       exitCode: data.State.ExitCode,
+      ...(data.State.Pid ? { pid: data.State.Pid } : {}),
     };
   }
 

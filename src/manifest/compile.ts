@@ -41,6 +41,14 @@ export interface EbsOptions {
   readonly tags: Record<string, string>;
 }
 
+export interface EniOptions {
+  readonly subnet: string;
+  readonly securityGroups: string[];
+  readonly deviceIndex: number;
+  /** The tags it is found by: stack, environment and role. */
+  readonly tags: Record<string, string>;
+}
+
 /** A volume of a service; `method` says which provisioner (src/volumes/) makes it. */
 export type PlanVolume = PlanVolumeBase &
   (
@@ -86,7 +94,10 @@ export interface ServicePlan {
   readonly container: {
     readonly name: string;
     readonly env: Record<string, string>;
-    readonly network: 'bridge' | 'host';
+    /** `none` for a container whose only interface is an ENI, moved in by the agent once it runs. */
+    readonly network: 'bridge' | 'host' | 'none';
+    /** The ENI it gets: `network: {method: aws-ec2-eni}`. */
+    readonly eni?: EniOptions;
     readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
     readonly volumes: PlanVolume[];
     /** Absent in plans made before secrets existed (e.g. hand-written test plans): none. */
@@ -228,7 +239,7 @@ function compileService(
     container: {
       name: `scs-${stackName}-${environment}-${role}`,
       env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_SERVICE: stackName, SCS_ROLE: role },
-      network: service.network.method,
+      ...containerNetwork(stackName, environment, role, service.network),
       restart: service.restart,
       volumes,
       secrets: [],
@@ -241,6 +252,20 @@ function compileService(
       .map((r) => parseName(r.name))
       .filter((name) => name.service === stackName && name.environment === environment)
       .map((name) => name.role),
+  };
+}
+
+function containerNetwork(
+  stack: string,
+  environment: string,
+  role: string,
+  network: StackService['network'],
+): { network: 'bridge' | 'host' | 'none'; eni?: EniOptions } {
+  if (network.method !== 'aws-ec2-eni') return { network: network.method };
+  const tags = { 'scs:stack': stack, 'scs:environment': environment, 'scs:role': role };
+  return {
+    network: 'none',
+    eni: { subnet: network.subnet, securityGroups: network['security-groups'], deviceIndex: network['device-index'], tags },
   };
 }
 
@@ -288,13 +313,14 @@ function compileVolume(
 function replaceOrder(
   volumes: PlanVolume[],
   provides: PlanProvide[],
-  network: 'bridge' | 'host',
+  network: StackService['network']['method'],
 ): { order: 'start-first' | 'stop-first'; why?: string } {
   const exclusive = volumes.find((volume) => !volume.shareable);
   if (exclusive) return { order: 'stop-first', why: `volume ${exclusive.name} is not shareable` };
   const fixed = provides.find((provide) => provide.publish !== undefined);
   if (fixed) return { order: 'stop-first', why: `${fixed.endpoint} is published on fixed port ${fixed.publish}` };
   if (network === 'host') return { order: 'stop-first', why: 'it uses the host network' };
+  if (network === 'aws-ec2-eni') return { order: 'stop-first', why: 'its ENI is in one container at a time' };
   return { order: 'start-first' };
 }
 

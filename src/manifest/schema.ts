@@ -129,6 +129,34 @@ const Volume = v.variant(
   'expected a volume like {method: named}, {method: local, path: ./data}, {method: nfs, server: ..., path: ...} or {method: aws-ec2-ebs, size: 10}',
 );
 
+const Network = v.variant(
+  'method',
+  [
+    v.strictObject({ method: v.picklist(['bridge', 'host']) }),
+    /** An ENI of this instance's zone, attached and moved into the container as its only interface (docs/volumes.md). */
+    v.strictObject(
+      {
+        method: v.literal('aws-ec2-eni'),
+        subnet: v.pipe(
+          v.string('expected a subnet id like "subnet-0abc"'),
+          v.regex(/^subnet-[0-9a-z]+$/, 'expected a subnet id like "subnet-0abc"'),
+        ),
+        'security-groups': v.optional(
+          v.array(
+            v.pipe(v.string(), v.regex(/^sg-[0-9a-z]+$/, 'expected a security group id like "sg-0abc"')),
+            'expected a list of security group ids',
+          ),
+          [],
+        ),
+        /** The attachment's device index on the instance (0 is the instance's own interface). */
+        'device-index': v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'expected a device index of at least 1')), 1),
+      },
+      'expected an ENI network like {method: aws-ec2-eni, subnet: subnet-0abc}',
+    ),
+  ],
+  'expected "bridge", "host" or "aws-ec2-eni"',
+);
+
 /** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
 const Secrets = v.record(
   v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a secret name like "db-password" (letters, digits, ".", "_", "-")')),
@@ -177,9 +205,7 @@ const ServiceSchema = v.strictObject({
     {},
   ),
   volumes: v.optional(v.record(Label('data'), Volume), {}),
-  network: v.optional(v.strictObject({ method: v.picklist(['bridge', 'host'], 'expected "bridge" or "host"') }), {
-    method: 'bridge' as const,
-  }),
+  network: v.optional(Network, { method: 'bridge' as const }),
   restart: v.optional(
     v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'),
     'on-failure',

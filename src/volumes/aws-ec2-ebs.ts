@@ -22,7 +22,13 @@ import type { VolumeContext, VolumeMount, VolumeProvisioner } from './provisione
 type EbsVolume = Extract<PlanVolume, { method: 'aws-ec2-ebs' }>;
 
 /** The AWS error codes of a reached limit, said plainly. */
-const QUOTA = new Set(['VolumeLimitExceeded', 'MaxIOPSLimitExceeded', 'InsufficientVolumeCapacity', 'AttachmentLimitExceeded']);
+const QUOTA = new Set([
+  'VolumeLimitExceeded',
+  'MaxIOPSLimitExceeded',
+  'InsufficientVolumeCapacity',
+  'AttachmentLimitExceeded',
+  'NetworkInterfaceLimitExceeded',
+]);
 
 export class EbsProvisioner implements VolumeProvisioner {
   readonly method = 'aws-ec2-ebs' as const;
@@ -207,6 +213,6 @@ export class EbsProvisioner implements VolumeProvisioner {
 /** An EC2 API failure as one sentence: what could not be done, and why, with a reached quota said plainly. */
 export function explainEc2Error(error: Error, what: string): VolumeError {
   const firstLine = error.message.split('\n')[0];
-  if (QUOTA.has(error.name)) return new VolumeError(`cannot ${what}: the account's EBS quota is reached (${error.name}: ${firstLine})`);
+  if (QUOTA.has(error.name)) return new VolumeError(`cannot ${what}: the account's quota is reached (${error.name}: ${firstLine})`);
   return new VolumeError(`cannot ${what}: ${error.name}: ${firstLine}`);
 }

@@ -184,7 +184,7 @@ describe('the words of each refusal', () => {
       st({ volumes: { data: { method: 'ceph' } } }),
       'services.web.volumes.data.method: expected a volume like {method: named}, {method: local, path: ./data}, {method: nfs, server: ..., path: ...} or {method: aws-ec2-ebs, size: 10}',
     ],
-    [StackSchema, st({ network: { method: 'overlay' } }), 'services.web.network.method: expected "bridge" or "host"'],
+    [StackSchema, st({ network: { method: 'overlay' } }), 'services.web.network.method: expected "bridge", "host" or "aws-ec2-eni"'],
     [StackSchema, st({ restart: 'never' }), 'services.web.restart: expected no, on-failure, always or unless-stopped'],
     [StackSchema, st({}, { name: 'Bad_' }), `name: expected a name like "blog" ${NAME}`],
     [StackSchema, st({}, { environment: 'Bad_' }), `environment: expected a name like "prod" ${NAME}`],

@@ -115,7 +115,7 @@ describe('EBS on the host', () => {
   it('says a reached quota plainly, and any other EC2 error with its code', () => {
     const quota = Object.assign(new Error('You have exceeded your maximum gp3 storage limit\nmore'), { name: 'VolumeLimitExceeded' });
     expect(explainEc2Error(quota, 'create the 10 GiB gp3 EBS volume data (db)').message).toBe(
-      "cannot create the 10 GiB gp3 EBS volume data (db): the account's EBS quota is reached (VolumeLimitExceeded: You have exceeded your maximum gp3 storage limit)",
+      "cannot create the 10 GiB gp3 EBS volume data (db): the account's quota is reached (VolumeLimitExceeded: You have exceeded your maximum gp3 storage limit)",
     );
     const denied = Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation' });
     expect(explainEc2Error(denied, 'attach x').message).toBe('cannot attach x: UnauthorizedOperation: not authorized');
