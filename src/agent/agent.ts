@@ -145,12 +145,21 @@ export class Agent {
     for (const runner of [...this.runners].reverse()) {
       await this.retire(runner);
       // Its container is gone: what it held is let go of here (an EBS volume unmounted and detached), or deleted.
+      // One that cannot be let go of (EC2 unreachable) is said, and the rest still goes down: scs down tries it again.
+      const release = (what: string, task: () => Promise<void> | undefined) =>
+        Promise.resolve()
+          .then(task)
+          .catch((error: Error) => logger.error(`${runner.role}: could not release ${what}: ${error.message}`));
       for (const volume of runner.facts.plan.container.volumes) {
-        const provisioner = volumeProvisioner(volume, context);
-        await (volumes ? provisioner.deprovision() : provisioner.detach());
+        await release(`volume ${volume.name}`, () => {
+          const provisioner = volumeProvisioner(volume, context);
+          return volumes ? provisioner.deprovision() : provisioner.detach();
+        });
       }
-      const network = networkProvisioner(runner.facts.plan, { logger });
-      if (network) await (volumes ? network.deprovision() : network.detach());
+      await release('its network', () => {
+        const network = networkProvisioner(runner.facts.plan, { logger });
+        return volumes ? network?.deprovision() : network?.detach();
+      });
     }
     this.stopEvents?.();
     // A network holds no data: like Compose, down removes it, unless containers still use it.

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, LABEL } from '../../src/docker/engine.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
@@ -125,4 +125,22 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
     expect(mountedAt(mountpoint())).toBeUndefined();
     expect(await stackVolumes()).toEqual([]);
   }, 240_000);
+
+  it('refuses, in one sentence, a volume that is in another zone, and leaves it alone', async () => {
+    const tags = { 'scs:stack': STACK, 'scs:environment': 'test', 'scs:role': 'db', 'scs:volume': 'data' };
+    const made = await moto.ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: 'us-east-1b',
+        Size: 1,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const up = scs(['up', '-d', ...files(), '--project-name', 'host-a'], envOf('a'));
+    expect(await up.exited).not.toBe(0);
+    expect(up.stderr).toContain(
+      `scs up failed: volume data (db) is ${made.VolumeId} in us-east-1b, but this instance is in us-east-1a: an EBS volume attaches only in its own zone`,
+    );
+    expect(await stackVolumes()).toEqual([expect.objectContaining({ VolumeId: made.VolumeId, State: 'available' })]);
+    expect(mountedAt(mountpoint())).toBeUndefined();
+  }, 120_000);
 });
