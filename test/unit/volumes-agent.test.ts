@@ -10,7 +10,9 @@ import { service, stackPlan } from '../helpers/plans.ts';
 
 function agentWith(engine: FakeEngine, errors: string[]) {
   const logger = consola.create({ level: 0 });
-  logger.error = ((message: string) => errors.push(message)) as typeof logger.error;
+  logger.error = ((message: string) => {
+    errors.push(message);
+  }) as typeof logger.error;
   const plan = stackPlan([
     service('db', { volumes: [{ name: 'data', target: '/data' }] }),
     service('web', { volumes: [{ name: 'cache', target: '/cache' }] }),
