@@ -3,11 +3,18 @@ import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { stackNetworkName } from '../src/agent/stack-network.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
+import { networkProvisioner } from '../src/networks/provisioner.ts';
+import { volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerDown(cli: CAC): void {
-  withStackFile(cli.command('down', "Stop and remove this agent's containers of a stack; keeps volumes unless --volumes"))
-    .option('--volumes', 'Also remove the named volumes of its services (their data is lost)')
+  withStackFile(
+    cli.command('down', "Stop and remove this agent's containers of a stack; keeps volumes (an EBS volume is detached) unless --volumes"),
+  )
+    .option(
+      '--volumes',
+      'Also delete the volumes of its services: named, nfs (the Docker volume, not the export) and aws-ec2-ebs (their data is lost)',
+    )
     .action(async (flags: StackFlags & { volumes?: boolean }) => {
       const plan = loadPlan(flags);
       const projectName = project(flags);
@@ -29,14 +36,16 @@ export function registerDown(cli: CAC): void {
       }
       const network = stackNetworkName(identity);
       if (await engine.removeNetwork(network)) consola.info(`removed network ${network}`);
-      if (flags.volumes) {
-        const roles = state?.roles.length ? new Set(state.roles) : undefined;
-        for (const volume of plan.services.filter((s) => !roles || roles.has(s.role)).flatMap((s) => s.container.volumes)) {
-          if (volume.method === 'named' && (await engine.volumeExists(volume.source))) {
-            await engine.removeVolume(volume.source);
-            consola.info(`removed volume ${volume.source}`);
-          }
+      // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
+      const roles = state?.roles.length ? new Set(state.roles) : undefined;
+      const context = { engine, labels: ownerLabels(identity), logger: consola };
+      for (const service of plan.services.filter((s) => !roles || roles.has(s.role))) {
+        for (const volume of service.container.volumes) {
+          const provisioner = volumeProvisioner(volume, context);
+          await (flags.volumes ? provisioner.deprovision() : provisioner.detach());
         }
+        const network = networkProvisioner(service, context);
+        if (network) await (flags.volumes ? network.deprovision() : network.detach());
       }
       consola.success(`${plan.stack} is down${projectName === hostLabel() ? '' : ` (project ${projectName})`}`);
     });

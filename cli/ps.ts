@@ -1,7 +1,11 @@
 import type { CAC } from 'cac';
+import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
+import type { ServicePlan } from '../src/manifest/compile.ts';
+import { networkProvisioner } from '../src/networks/provisioner.ts';
+import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { printTable } from './output.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
@@ -39,6 +43,7 @@ export function registerPs(cli: CAC): void {
               provides: record?.provides ?? [],
               requires: record?.requires ?? [],
               lastStep: record?.lastStep,
+              volumes: await volumeStates(service, engine),
             };
           }),
       );
@@ -83,6 +88,25 @@ export function registerPs(cli: CAC): void {
           s.lastStep ? `${s.lastStep.step} ${s.lastStep.ok ? 'ok' : 'failed'} ${s.lastStep.at.slice(11, 19)} (${s.lastStep.cause})` : '-',
         ]),
       );
+      const volumes = services.flatMap((s) => s.volumes.map((volume) => [s.role, volume.name, volume.method, volume.state]));
+      if (volumes.length > 0) {
+        process.stdout.write('\n');
+        printTable(['SERVICE', 'VOLUME', 'METHOD', 'STATE'], volumes);
+      }
       if (!agentUp) process.stdout.write(`(no agent of project ${projectName} is running for this stack: scs up -d)\n`);
     });
+}
+
+/** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */
+async function volumeStates(service: ServicePlan, engine: VolumeEngine) {
+  const context = { engine, labels: {}, logger: consola };
+  const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);
+  const network = networkProvisioner(service, context);
+  return Promise.all([
+    ...service.container.volumes.map(async (volume) => {
+      const provisioner = volumeProvisioner(volume, context);
+      return { name: volume.name, method: volume.method, state: await state(() => provisioner.status()) };
+    }),
+    ...(network ? [state(() => network.status()).then((text) => ({ name: '(network)', method: network.method, state: text }))] : []),
+  ]);
 }

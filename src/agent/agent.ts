@@ -9,6 +9,8 @@ import { formatHostPort } from '../address.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { Plan, ServicePlan } from '../manifest/compile.ts';
+import { networkProvisioner } from '../networks/provisioner.ts';
+import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
@@ -139,15 +141,25 @@ export class Agent {
     if (!failed) this.phase = 'stopping';
     this.save();
     const { engine, logger } = this.options;
+    const context = { engine, labels: ownerLabels(this.identity), logger };
     for (const runner of [...this.runners].reverse()) {
       await this.retire(runner);
-      if (!volumes) continue;
+      // Its container is gone: what it held is let go of here (an EBS volume unmounted and detached), or deleted.
+      // One that cannot be let go of (EC2 unreachable) is said, and the rest still goes down: scs down tries it again.
+      const release = (what: string, task: () => Promise<void> | undefined) =>
+        Promise.resolve()
+          .then(task)
+          .catch((error: Error) => logger.error(`${runner.role}: could not release ${what}: ${error.message}`));
       for (const volume of runner.facts.plan.container.volumes) {
-        if (volume.method === 'named' && (await engine.volumeExists(volume.source))) {
-          await engine.removeVolume(volume.source);
-          logger.info(`${runner.role}: removed volume ${volume.source}`);
-        }
+        await release(`volume ${volume.name}`, () => {
+          const provisioner = volumeProvisioner(volume, context);
+          return volumes ? provisioner.deprovision() : provisioner.detach();
+        });
       }
+      await release('its network', () => {
+        const network = networkProvisioner(runner.facts.plan, { logger });
+        return volumes ? network?.deprovision() : network?.detach();
+      });
     }
     this.stopEvents?.();
     // A network holds no data: like Compose, down removes it, unless containers still use it.

@@ -9,7 +9,7 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
   publish: Record<string, string>;
-  network: 'bridge' | 'host';
+  network: 'bridge' | 'host' | 'none';
   /** The user-defined network a bridge container joins (the stack network); Docker's default bridge when absent. */
   networkName?: string;
   /** The resolver it is created with (docs/dns.md); Docker's own when absent. */
@@ -46,6 +46,8 @@ export interface ContainerInfo {
   /** `8080/tcp` → published host port. */
   ports: Record<string, number>;
   exitCode: number;
+  /** Its main process on the host, while it runs: a way into its network namespace. */
+  pid?: number;
 }
 
 export interface ContainerSummary {
@@ -80,7 +82,7 @@ export interface ContainerEngine {
   events(labels: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void>;
   /** The last lines a container printed, for error messages about it. */
   tail(id: string, lines?: number): Promise<string>;
-  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  ensureVolume(name: string, labels: Record<string, string>, driver?: { driver: string; options: Record<string, string> }): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
   /** Where a network's gateway is; undefined when there is no such network. */

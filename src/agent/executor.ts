@@ -1,11 +1,12 @@
 // Carries out one step of a plan on a service, and records what it did in the service's facts.
 // It decides nothing: which step, and why, is the planner's (reconcile.ts).
 
-import { mkdirSync } from 'node:fs';
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
+import { networkProvisioner } from '../networks/provisioner.ts';
 import type { Address } from '../registry/types.ts';
+import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
@@ -30,6 +31,8 @@ export interface ExecutorOptions {
 export class Executor {
   /** Where each endpoint it provided is on the stack network: the host's DNS answers it there to its neighbours. */
   private readonly containerAddresses = new WeakMap<ProvisionHandle, Address>();
+  /** The address of each service's own interface (an ENI): it is provided there, at the container's ports. */
+  private readonly interfaceAddresses = new Map<string, string>();
 
   constructor(private readonly options: ExecutorOptions) {}
 
@@ -50,6 +53,7 @@ export class Executor {
         return;
       case 'start':
         await engine.start(this.container(facts));
+        await this.enterNetwork(facts, this.container(facts));
         logger.success(`${role}: started ${facts.plan.container.name} ${because}`);
         return;
       case 'ready':
@@ -151,6 +155,11 @@ export class Executor {
   /** A container with what is wanted now; records what each requirement is configured with. */
   private async create(facts: ServiceFacts, step: Step, name: string): Promise<string> {
     await this.ensureVolumes(facts);
+    const network = networkProvisioner(facts.plan, { logger: this.options.logger });
+    if (network) {
+      await network.provision();
+      await network.attach();
+    }
     const wanted = wantedEndpoints(facts, this.options.holdMs);
     const spec = { ...containerSpec(facts.plan, this.options.identity, wanted, this.options.placement), name };
     const id = await this.options.engine.create(spec);
@@ -182,11 +191,23 @@ export class Executor {
     return facts.container;
   }
 
+  /** Each volume found or made, and made usable here (an EBS volume attached and mounted), before the container. */
   private async ensureVolumes(facts: ServiceFacts): Promise<void> {
+    const context = { engine: this.options.engine, labels: ownerLabels(this.options.identity), logger: this.options.logger };
     for (const volume of facts.plan.container.volumes) {
-      if (volume.method === 'named') await this.options.engine.ensureVolume(volume.source, ownerLabels(this.options.identity));
-      else mkdirSync(volume.source, { recursive: true });
+      const provisioner = volumeProvisioner(volume, context);
+      await provisioner.provision();
+      await provisioner.attach();
     }
+  }
+
+  /** An ENI goes into the container's network namespace once it runs: it is its address from then on. */
+  private async enterNetwork(facts: ServiceFacts, id: string): Promise<void> {
+    const network = networkProvisioner(facts.plan, { logger: this.options.logger });
+    if (!network) return;
+    const pid = (await this.options.engine.inspect(id))?.pid;
+    if (!pid) throw new Error(`${facts.plan.role}: its container is not running, so its ENI cannot go into it`);
+    this.interfaceAddresses.set(facts.plan.role, (await network.enter(pid)).address);
   }
 
   /**
@@ -232,21 +253,22 @@ export class Executor {
     if (!info?.running) throw new Error(`${plan.role}: its container stopped before it could be provided`);
     const provisions: ProvisionHandle[] = [];
     for (const provide of plan.provides) {
-      const port = plan.container.network === 'host' ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
+      const own = this.interfaceAddresses.get(plan.role);
+      const port = plan.container.network === 'host' || own ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
       if (!port) {
         logger.warn(`${plan.role}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
       const handle = await discovery.provide({
         name: provide.name,
-        host: advertise,
+        host: own ?? advertise,
         port,
         protocol: provide.protocol,
         attrs: { ...provide.attributes },
       });
       if (info.ip) this.containerAddresses.set(handle, { host: info.ip, port: provide.port, protocol: provide.protocol });
       provisions.push(handle);
-      logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(advertise, port)} ${because}`);
+      logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(own ?? advertise, port)} ${because}`);
     }
     return { provisions, key: provisionKey(runOf(info), plan) };
   }

@@ -50,7 +50,8 @@ export function containerSpec(
     restart: plan.container.restart,
     mounts: [
       ...plan.container.volumes.map((volume) => ({
-        type: volume.method === 'named' ? ('volume' as const) : ('bind' as const),
+        // Docker volumes by name (named, nfs); host paths bound in (local, and the mount point of an EBS volume).
+        type: volume.method === 'named' || volume.method === 'nfs' ? ('volume' as const) : ('bind' as const),
         source: volume.source,
         target: volume.target,
       })),

@@ -109,11 +109,29 @@ export class Engine implements ContainerEngine {
     }
   }
 
-  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+  /** Creates the volume when missing, on a driver with options (e.g. the local driver mounting NFS) when given. */
+  async ensureVolume(
+    name: string,
+    labels: Record<string, string>,
+    driver?: { driver: string; options: Record<string, string> },
+  ): Promise<void> {
     try {
       await this.docker.getVolume(name).inspect();
     } catch {
-      await this.docker.createVolume({ Name: name, Labels: labels });
+      await this.docker.createVolume({
+        Name: name,
+        Labels: labels,
+        ...(driver ? { Driver: driver.driver, DriverOpts: driver.options } : {}),
+      });
+    }
+  }
+
+  /** The driver options a volume was created with; undefined when there is no such volume. */
+  async volumeOptions(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.docker.getVolume(name).inspect()).Options ?? {};
+    } catch {
+      return undefined;
     }
   }
 
@@ -147,7 +165,7 @@ export class Engine implements ContainerEngine {
         // docker-init as PID 1 forwards signals and reaps zombies: programs that ignore SIGTERM as
         // PID 1 (shells, busybox httpd) still stop at once, and `kill -HUP 1` still reaches them.
         Init: true,
-        NetworkMode: spec.network === 'host' ? 'host' : (spec.networkName ?? 'bridge'),
+        NetworkMode: spec.network === 'bridge' ? (spec.networkName ?? 'bridge') : spec.network,
         ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options } : {}),
         PortBindings: bindings,
         RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
@@ -192,6 +210,7 @@ export class Engine implements ContainerEngine {
       ip: network?.IPAddress || undefined,
       ports,
       exitCode: data.State.ExitCode,
+      ...(data.State.Pid ? { pid: data.State.Pid } : {}),
     };
   }
 

@@ -13,15 +13,49 @@ import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts
 import { type LoadedStack, loadImageManifest } from './load.ts';
 import type { ImageManifest, Stack, StackService } from './schema.ts';
 
-export interface PlanVolume {
+interface PlanVolumeBase {
   readonly name: string;
   readonly target: string;
-  readonly method: 'named' | 'local';
   /** Usable by two containers at once: no obstacle to a make-before-break replacement. */
   readonly shareable: boolean;
-  /** The docker volume name, or the absolute host path. */
+  /** What the container mounts: the Docker volume's name (named, nfs), or an absolute host path (local, aws-ec2-ebs). */
   readonly source: string;
 }
+
+export interface NfsOptions {
+  readonly server: string;
+  readonly path: string;
+  readonly version: string;
+  readonly options: string | undefined;
+}
+
+export interface EbsOptions {
+  /** GiB. */
+  readonly size: number;
+  readonly type: string;
+  readonly iops: number | undefined;
+  readonly encrypted: boolean;
+  readonly device: string;
+  readonly filesystem: 'ext4' | 'xfs';
+  /** The tags it is found by: stack, environment, role and label. */
+  readonly tags: Record<string, string>;
+}
+
+export interface EniOptions {
+  readonly subnet: string;
+  readonly securityGroups: string[];
+  readonly deviceIndex: number;
+  /** The tags it is found by: stack, environment and role. */
+  readonly tags: Record<string, string>;
+}
+
+/** A volume of a service; `method` says which provisioner (src/volumes/) makes it. */
+export type PlanVolume = PlanVolumeBase &
+  (
+    | { readonly method: 'named' | 'local' }
+    | { readonly method: 'nfs'; readonly nfs: NfsOptions }
+    | { readonly method: 'aws-ec2-ebs'; readonly ebs: EbsOptions }
+  );
 
 /** A host file mounted read-only at `target`; only its path is in the plan, never its content. */
 export interface PlanSecret {
@@ -60,7 +94,10 @@ export interface ServicePlan {
   readonly container: {
     readonly name: string;
     readonly env: Record<string, string>;
-    readonly network: 'bridge' | 'host';
+    /** `none` for a container whose only interface is an ENI, moved in by the agent once it runs. */
+    readonly network: 'bridge' | 'host' | 'none';
+    /** The ENI it gets: `network: {method: aws-ec2-eni}`. */
+    readonly eni?: EniOptions;
     readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
     readonly volumes: PlanVolume[];
     /** Absent in plans made before secrets existed (e.g. hand-written test plans): none. */
@@ -191,20 +228,18 @@ function compileService(
       liveupdate: spec?.liveupdate === undefined ? undefined : asArgs(spec.liveupdate),
     };
   });
-  const volumes: PlanVolume[] = Object.entries(service.volumes).map(([name, volume]) => ({
-    name,
-    target: manifest.volumes[name]!,
-    method: volume.method,
-    shareable: volume.shareable,
-    source: volume.method === 'named' ? (volume.name ?? `${stackName}-${environment}-${role}-${name}`) : resolve(directory, volume.path),
-  }));
+  const volumes = Object.entries(service.volumes).map(([name, volume]) =>
+    compileVolume({ stack: stackName, environment, role, name }, manifest.volumes[name]!, volume, directory, (path, message) =>
+      fail(at('volumes', name, ...path), message),
+    ),
+  );
   return {
     role,
     image: { tag: `scs/${stackName}-${role}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath },
     container: {
       name: `scs-${stackName}-${environment}-${role}`,
       env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_SERVICE: stackName, SCS_ROLE: role },
-      network: service.network.method,
+      ...containerNetwork(stackName, environment, role, service.network),
       restart: service.restart,
       volumes,
       secrets: [],
@@ -220,17 +255,72 @@ function compileService(
   };
 }
 
+function containerNetwork(
+  stack: string,
+  environment: string,
+  role: string,
+  network: StackService['network'],
+): { network: 'bridge' | 'host' | 'none'; eni?: EniOptions } {
+  if (network.method !== 'aws-ec2-eni') return { network: network.method };
+  const tags = { 'scs:stack': stack, 'scs:environment': environment, 'scs:role': role };
+  return {
+    network: 'none',
+    eni: { subnet: network.subnet, securityGroups: network['security-groups'], deviceIndex: network['device-index'], tags },
+  };
+}
+
+/** One volume as its provisioner needs it: where it comes from, with its method's settings. */
+function compileVolume(
+  owner: { stack: string; environment: string; role: string; name: string },
+  target: string,
+  volume: StackService['volumes'][string],
+  directory: string,
+  fail: (path: Array<string | number>, message: string) => never,
+): PlanVolume {
+  const { name } = owner;
+  const defaultName = `${owner.stack}-${owner.environment}-${owner.role}-${name}`;
+  switch (volume.method) {
+    case 'named':
+      return { name, target, method: 'named', shareable: volume.shareable, source: volume.name ?? defaultName };
+    case 'local':
+      return { name, target, method: 'local', shareable: volume.shareable, source: resolve(directory, volume.path) };
+    case 'nfs': {
+      const nfs = { server: volume.server, path: volume.path, version: volume.version, options: volume.options };
+      return { name, target, method: 'nfs', shareable: volume.shareable, source: volume.name ?? defaultName, nfs };
+    }
+    case 'aws-ec2-ebs': {
+      if (volume.iops !== undefined && !['io1', 'io2', 'gp3'].includes(volume.type))
+        fail(['iops'], `a ${volume.type} volume has no settable IOPS (only gp3, io1 and io2 do)`);
+      if (volume.iops === undefined && (volume.type === 'io1' || volume.type === 'io2'))
+        fail(['iops'], `an ${volume.type} volume needs iops, e.g. iops: 3000`);
+      const tags = { 'scs:stack': owner.stack, 'scs:environment': owner.environment, 'scs:role': owner.role, 'scs:volume': name };
+      const ebs = {
+        size: volume.size,
+        type: volume.type,
+        iops: volume.iops,
+        encrypted: volume.encrypted,
+        device: volume.device,
+        filesystem: volume.filesystem,
+        tags,
+      };
+      // One instance at a time: an EBS volume is never shared, so its service is replaced stop-first.
+      return { name, target, method: 'aws-ec2-ebs', shareable: false, source: volume.mountpoint ?? `/var/lib/scs/ebs/${defaultName}`, ebs };
+    }
+  }
+}
+
 /** Two containers of a service can run side by side unless they would share what only one may hold. */
 function replaceOrder(
   volumes: PlanVolume[],
   provides: PlanProvide[],
-  network: 'bridge' | 'host',
+  network: StackService['network']['method'],
 ): { order: 'start-first' | 'stop-first'; why?: string } {
   const exclusive = volumes.find((volume) => !volume.shareable);
   if (exclusive) return { order: 'stop-first', why: `volume ${exclusive.name} is not shareable` };
   const fixed = provides.find((provide) => provide.publish !== undefined);
   if (fixed) return { order: 'stop-first', why: `${fixed.endpoint} is published on fixed port ${fixed.publish}` };
   if (network === 'host') return { order: 'stop-first', why: 'it uses the host network' };
+  if (network === 'aws-ec2-eni') return { order: 'stop-first', why: 'its ENI is in one container at a time' };
   return { order: 'start-first' };
 }
 

@@ -59,17 +59,102 @@ export type ImageManifest = v.InferOutput<typeof ImageManifestSchema>;
 
 /** A shareable volume may be used by two containers at once, so it does not stop a make-before-break replacement. */
 const Shareable = v.optional(v.boolean('expected true or false'), false);
+const VolumeName = v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'));
+const HostPath = v.pipe(v.string('expected an absolute host path'), v.startsWith('/', 'expected an absolute host path'));
 const Volume = v.variant(
   'method',
   [
-    v.strictObject({
-      method: v.literal('named'),
-      name: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'expected a volume name'))),
-      shareable: Shareable,
-    }),
+    v.strictObject({ method: v.literal('named'), name: v.optional(VolumeName), shareable: Shareable }),
     v.strictObject({ method: v.literal('local'), path: v.string('expected a host path'), shareable: Shareable }),
+    /** A Docker volume on the local driver that mounts an NFS export (docs/volumes.md). */
+    v.strictObject(
+      {
+        method: v.literal('nfs'),
+        server: v.pipe(
+          v.string('expected an NFS server like "nfs.internal"'),
+          v.regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected an NFS server like "nfs.internal"'),
+        ),
+        path: v.pipe(
+          v.string('expected an export path like "/exports/data"'),
+          v.startsWith('/', 'expected an export path like "/exports/data"'),
+        ),
+        version: v.optional(
+          v.pipe(
+            v.union([v.string(), v.number()]),
+            v.transform(String),
+            v.picklist(['3', '4', '4.0', '4.1', '4.2'], 'expected 3, 4, 4.1 or 4.2'),
+          ),
+          '4',
+        ),
+        /** Extra mount options, comma-separated, e.g. "soft,timeo=50". */
+        options: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_=.,-]+$/, 'expected mount options like "soft,timeo=50"'))),
+        name: v.optional(VolumeName),
+        shareable: Shareable,
+      },
+      'expected an NFS volume like {method: nfs, server: nfs.internal, path: /exports/data}',
+    ),
+    /** An EBS volume of this instance's availability zone, attached, mounted on the host and bound in (docs/volumes.md). */
+    v.strictObject(
+      {
+        method: v.literal('aws-ec2-ebs'),
+        size: v.pipe(
+          v.number('expected a size in GiB'),
+          v.integer('expected a whole number of GiB'),
+          v.minValue(1, 'expected at least 1 GiB'),
+        ),
+        type: v.optional(
+          v.picklist(['gp2', 'gp3', 'io1', 'io2', 'st1', 'sc1', 'standard'], 'expected gp2, gp3, io1, io2, st1, sc1 or standard'),
+          'gp3',
+        ),
+        iops: v.optional(
+          v.pipe(
+            v.number('expected IOPS as a number'),
+            v.integer('expected a whole number of IOPS'),
+            v.minValue(100, 'expected at least 100 IOPS'),
+          ),
+        ),
+        encrypted: v.optional(v.boolean('expected true or false'), false),
+        /** The device name asked for when attaching: where it appears on Xen instances. */
+        device: v.optional(
+          v.pipe(v.string(), v.regex(/^\/dev\/(sd|xvd)[f-p]$/, 'expected a device name from /dev/xvdf to /dev/xvdp')),
+          '/dev/xvdf',
+        ),
+        filesystem: v.optional(v.picklist(['ext4', 'xfs'], 'expected ext4 or xfs'), 'ext4'),
+        /** Where the host mounts it; by default /var/lib/scs/ebs/<stack>-<env>-<role>-<label>. */
+        mountpoint: v.optional(HostPath),
+      },
+      'expected an EBS volume like {method: aws-ec2-ebs, size: 10}',
+    ),
   ],
-  'expected a volume like {method: named} or {method: local, path: ./data}',
+  'expected a volume like {method: named}, {method: local, path: ./data}, {method: nfs, server: ..., path: ...} or {method: aws-ec2-ebs, size: 10}',
+);
+
+const Network = v.variant(
+  'method',
+  [
+    v.strictObject({ method: v.picklist(['bridge', 'host']) }),
+    /** An ENI of this instance's zone, attached and moved into the container as its only interface (docs/volumes.md). */
+    v.strictObject(
+      {
+        method: v.literal('aws-ec2-eni'),
+        subnet: v.pipe(
+          v.string('expected a subnet id like "subnet-0abc"'),
+          v.regex(/^subnet-[0-9a-z]+$/, 'expected a subnet id like "subnet-0abc"'),
+        ),
+        'security-groups': v.optional(
+          v.array(
+            v.pipe(v.string(), v.regex(/^sg-[0-9a-z]+$/, 'expected a security group id like "sg-0abc"')),
+            'expected a list of security group ids',
+          ),
+          [],
+        ),
+        /** The attachment's device index on the instance (0 is the instance's own interface). */
+        'device-index': v.optional(v.pipe(v.number(), v.integer(), v.minValue(1, 'expected a device index of at least 1')), 1),
+      },
+      'expected an ENI network like {method: aws-ec2-eni, subnet: subnet-0abc}',
+    ),
+  ],
+  'expected "bridge", "host" or "aws-ec2-eni"',
 );
 
 /** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
@@ -120,9 +205,7 @@ const ServiceSchema = v.strictObject({
     {},
   ),
   volumes: v.optional(v.record(Label('data'), Volume), {}),
-  network: v.optional(v.strictObject({ method: v.picklist(['bridge', 'host'], 'expected "bridge" or "host"') }), {
-    method: 'bridge' as const,
-  }),
+  network: v.optional(Network, { method: 'bridge' as const }),
   restart: v.optional(
     v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'),
     'on-failure',

@@ -181,10 +181,10 @@ describe('the words of each refusal', () => {
     [StackSchema, st({ volumes: { data: { method: 'local', path: 7 } } }), 'services.web.volumes.data.path: expected a host path'],
     [
       StackSchema,
-      st({ volumes: { data: { method: 'nfs' } } }),
-      'services.web.volumes.data.method: expected a volume like {method: named} or {method: local, path: ./data}',
+      st({ volumes: { data: { method: 'ceph' } } }),
+      'services.web.volumes.data.method: expected a volume like {method: named}, {method: local, path: ./data}, {method: nfs, server: ..., path: ...} or {method: aws-ec2-ebs, size: 10}',
     ],
-    [StackSchema, st({ network: { method: 'overlay' } }), 'services.web.network.method: expected "bridge" or "host"'],
+    [StackSchema, st({ network: { method: 'overlay' } }), 'services.web.network.method: expected "bridge", "host" or "aws-ec2-eni"'],
     [StackSchema, st({ restart: 'never' }), 'services.web.restart: expected no, on-failure, always or unless-stopped'],
     [StackSchema, st({}, { name: 'Bad_' }), `name: expected a name like "blog" ${NAME}`],
     [StackSchema, st({}, { environment: 'Bad_' }), `environment: expected a name like "prod" ${NAME}`],

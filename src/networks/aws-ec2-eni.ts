@@ -1,0 +1,195 @@
+// `aws-ec2-eni`: an elastic network interface found by its tags (stack, environment, role) or
+// created in the service's subnet with its security groups, attached to this instance, found on
+// the host by its MAC address and moved into the container's network namespace with the ENI's
+// private address and a default route through the subnet's router. `down` detaches it (it keeps
+// its address for the next attach); `down --volumes` deletes it.
+
+import {
+  AttachNetworkInterfaceCommand,
+  CreateNetworkInterfaceCommand,
+  DeleteNetworkInterfaceCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSubnetsCommand,
+  DetachNetworkInterfaceCommand,
+  type EC2Client,
+  type NetworkInterface,
+} from '@aws-sdk/client-ec2';
+import type { EniOptions } from '../manifest/compile.ts';
+import { explainEc2Error } from '../volumes/aws-ec2-ebs.ts';
+import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../volumes/ec2-settings.ts';
+import { VolumeError } from '../volumes/errors.ts';
+import { moveIntoNetns } from './netns.ts';
+import type { NetnsSetup, NetworkContext, NetworkProvisioner } from './provisioner.ts';
+
+/** The VPC router of a subnet: its first address (AWS reserves it). */
+export function subnetRouter(cidr: string): { gateway: string; prefixLength: number } {
+  const [base, bits] = cidr.split('/') as [string, string];
+  const value = base.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0) + 1;
+  const gateway = [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+  return { gateway, prefixLength: Number(bits) };
+}
+
+export class EniProvisioner implements NetworkProvisioner {
+  readonly method = 'aws-ec2-eni' as const;
+  private instance: Ec2Instance | undefined;
+  private client: EC2Client | undefined;
+
+  constructor(
+    private readonly role: string,
+    private readonly options: EniOptions,
+    private readonly settings: Ec2Settings,
+    private readonly context: NetworkContext,
+  ) {}
+
+  private get label(): string {
+    return `the ENI of ${this.role}`;
+  }
+
+  async provision(): Promise<void> {
+    const { ec2 } = await this.connect();
+    const found = await this.find();
+    if (found) {
+      if (found.SubnetId !== this.options.subnet)
+        throw new VolumeError(
+          `${this.label} is ${found.NetworkInterfaceId} in ${found.SubnetId}, not in ${this.options.subnet}; delete it with scs down --volumes to make it anew`,
+        );
+      return;
+    }
+    try {
+      const created = await ec2.send(
+        new CreateNetworkInterfaceCommand({
+          SubnetId: this.options.subnet,
+          ...(this.options.securityGroups.length > 0 ? { Groups: this.options.securityGroups } : {}),
+          Description: `scs ${Object.values(this.options.tags).join('-')}`,
+          TagSpecifications: [
+            { ResourceType: 'network-interface', Tags: Object.entries(this.options.tags).map(([Key, Value]) => ({ Key, Value })) },
+          ],
+        }),
+      );
+      this.context.logger.info(`created ${created.NetworkInterface?.NetworkInterfaceId} for ${this.role} in ${this.options.subnet}`);
+    } catch (error) {
+      throw explain(error, `create ${this.label} in ${this.options.subnet}`);
+    }
+  }
+
+  async attach(): Promise<NetnsSetup> {
+    const { ec2, instance } = await this.connect();
+    const found = await this.require();
+    const attachment = found.Attachment;
+    if (attachment?.InstanceId && attachment.InstanceId !== instance.id)
+      throw new VolumeError(
+        `${this.label} (${found.NetworkInterfaceId}) is attached to ${attachment.InstanceId}; run scs down there first, then try again`,
+      );
+    if (!attachment?.InstanceId) {
+      try {
+        await ec2.send(
+          new AttachNetworkInterfaceCommand({
+            NetworkInterfaceId: found.NetworkInterfaceId,
+            InstanceId: instance.id,
+            DeviceIndex: this.options.deviceIndex,
+          }),
+        );
+      } catch (error) {
+        throw explain(error, `attach ${this.label} (${found.NetworkInterfaceId}) to ${instance.id}`);
+      }
+    }
+    await this.waitFor((eni) => eni.Attachment?.InstanceId === instance.id && eni.Attachment.Status === 'attached', 'to attach');
+    return this.setup(found);
+  }
+
+  async enter(pid: number): Promise<NetnsSetup> {
+    const setup = await this.setup(await this.require());
+    await moveIntoNetns(pid, setup, this.settings.waitMs, `${this.label}`);
+    this.context.logger.info(`${this.role}: ${setup.address}/${setup.prefixLength} on its ENI, default route via ${setup.gateway}`);
+    return setup;
+  }
+
+  async detach(): Promise<void> {
+    const { ec2, instance } = await this.connect();
+    const found = await this.find();
+    const attachment = found?.Attachment;
+    if (!found || attachment?.InstanceId !== instance.id || !attachment.AttachmentId) return;
+    try {
+      await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachment.AttachmentId }));
+    } catch (error) {
+      throw explain(error, `detach ${this.label} (${found.NetworkInterfaceId})`);
+    }
+    await this.waitFor((eni) => eni.Attachment?.InstanceId !== instance.id, 'to detach');
+    this.context.logger.info(`${this.role}: detached ${found.NetworkInterfaceId}; it keeps ${found.PrivateIpAddress}`);
+  }
+
+  async deprovision(): Promise<void> {
+    await this.detach();
+    const found = await this.find();
+    if (!found) return;
+    const { ec2 } = await this.connect();
+    try {
+      await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: found.NetworkInterfaceId }));
+    } catch (error) {
+      throw explain(error, `delete ${this.label} (${found.NetworkInterfaceId})`);
+    }
+    this.context.logger.info(`${this.role}: deleted ${found.NetworkInterfaceId}`);
+  }
+
+  async status(): Promise<string> {
+    const found = await this.find();
+    if (!found) return 'not created';
+    const attachment = found.Attachment;
+    const where = attachment?.InstanceId
+      ? attachment.InstanceId === (await this.connect()).instance.id
+        ? `${attachment.Status}`
+        : `${attachment.Status} to ${attachment.InstanceId}`
+      : 'available';
+    return `${found.NetworkInterfaceId} ${where} ${found.PrivateIpAddress} (${found.MacAddress})`;
+  }
+
+  private async setup(eni: NetworkInterface): Promise<NetnsSetup> {
+    const { ec2 } = await this.connect();
+    const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [eni.SubnetId!] }))).Subnets?.[0];
+    if (!subnet?.CidrBlock) throw new VolumeError(`${this.label}: its subnet ${eni.SubnetId} has no IPv4 range`);
+    return { mac: eni.MacAddress!, address: eni.PrivateIpAddress!, ...subnetRouter(subnet.CidrBlock) };
+  }
+
+  private async find(): Promise<NetworkInterface | undefined> {
+    const { ec2 } = await this.connect();
+    const filters = Object.entries(this.options.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
+    let found: NetworkInterface[];
+    try {
+      found = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? [];
+    } catch (error) {
+      throw explain(error, `look up ${this.label}`);
+    }
+    if (found.length > 1)
+      throw new VolumeError(
+        `${this.label} matches ${found.length} ENIs (${found.map((e) => e.NetworkInterfaceId).join(', ')}); delete or retag all but one`,
+      );
+    return found[0];
+  }
+
+  private async require(): Promise<NetworkInterface> {
+    const found = await this.find();
+    if (!found) throw new VolumeError(`${this.label} does not exist yet (it is made on scs up)`);
+    return found;
+  }
+
+  private async waitFor(done: (eni: NetworkInterface) => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + this.settings.waitMs;
+    for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+      const eni = await this.require();
+      if (done(eni)) return;
+      if (Date.now() > deadline)
+        throw new VolumeError(
+          `${this.label} (${eni.NetworkInterfaceId}) did not get ${what} within ${Math.round(this.settings.waitMs / 1000)} s`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  private async connect(): Promise<{ ec2: EC2Client; instance: Ec2Instance }> {
+    this.instance ??= await thisInstance(this.settings);
+    this.client ??= ec2Client(this.settings, this.instance);
+    return { ec2: this.client, instance: this.instance };
+  }
+}
+
+const explain = (error: unknown, what: string) => (error instanceof VolumeError ? error : explainEc2Error(error as Error, what));

@@ -1,0 +1,44 @@
+// One interface for a network a container gets from outside Docker: provision it (find or create),
+// attach it to this host, put it into the container once it runs, detach it (down), deprovision it
+// (down --volumes). The `stack` bridge network is Docker's own and stays in src/agent/stack-network.ts.
+
+import type { ConsolaInstance } from 'consola';
+import type { ServicePlan } from '../manifest/compile.ts';
+import { ec2Settings } from '../volumes/ec2-settings.ts';
+import { EniProvisioner } from './aws-ec2-eni.ts';
+
+/** What the container's network namespace gets: an interface, its address and a default route. */
+export interface NetnsSetup {
+  /** The interface's MAC address, by which it is found on the host. */
+  readonly mac: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly gateway: string;
+}
+
+export interface NetworkProvisioner {
+  readonly method: 'aws-ec2-eni';
+  /** Finds the network interface by its tags, or creates it. */
+  provision(): Promise<void>;
+  /** Attaches it to this host; says what the container gets. */
+  attach(): Promise<NetnsSetup>;
+  /** Moves the attached interface into the network namespace of the process `pid`, with its address and route. */
+  enter(pid: number): Promise<NetnsSetup>;
+  /** Detaches it from this host; it stays, with its address. */
+  detach(): Promise<void>;
+  /** Deletes it: `down --volumes`. Detaches first. */
+  deprovision(): Promise<void>;
+  /** One line for `scs ps`, e.g. "eni-0abc attached 10.0.1.20". */
+  status(): Promise<string>;
+}
+
+export interface NetworkContext {
+  readonly logger: ConsolaInstance;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The provisioner of a service's network, or undefined when Docker's own networks serve it. */
+export function networkProvisioner(plan: ServicePlan, context: NetworkContext): NetworkProvisioner | undefined {
+  const eni = plan.container.eni;
+  return eni ? new EniProvisioner(plan.role, eni, ec2Settings(context.env ?? process.env), context) : undefined;
+}

@@ -1,0 +1,62 @@
+// The two methods without outside parts: `named`, a plain Docker volume, and `local`, a host folder.
+
+import { mkdirSync, statSync } from 'node:fs';
+import type { DockerVolumeDriver, VolumeContext, VolumeMount, VolumeProvisioner } from './provisioner.ts';
+
+export class DockerVolumeProvisioner implements VolumeProvisioner {
+  readonly method: 'named' | 'nfs' = 'named';
+
+  constructor(
+    protected readonly name: string,
+    protected readonly context: VolumeContext,
+    private readonly driver?: DockerVolumeDriver,
+  ) {}
+
+  async provision(): Promise<void> {
+    await this.context.engine.ensureVolume(this.name, this.context.labels, this.driver);
+  }
+
+  async attach(): Promise<VolumeMount> {
+    // Docker mounts it when the container starts.
+    return { type: 'volume', source: this.name };
+  }
+
+  async detach(): Promise<void> {}
+
+  async deprovision(): Promise<void> {
+    if (!(await this.context.engine.volumeExists(this.name))) return;
+    await this.context.engine.removeVolume(this.name);
+    this.context.logger.info(`removed volume ${this.name}`);
+  }
+
+  async status(): Promise<string> {
+    return (await this.context.engine.volumeExists(this.name)) ? `${this.name} created` : `${this.name} not created`;
+  }
+}
+
+export class LocalPathProvisioner implements VolumeProvisioner {
+  readonly method = 'local' as const;
+
+  constructor(private readonly path: string) {}
+
+  async provision(): Promise<void> {
+    mkdirSync(this.path, { recursive: true });
+  }
+
+  async attach(): Promise<VolumeMount> {
+    return { type: 'bind', source: this.path };
+  }
+
+  async detach(): Promise<void> {}
+
+  /** The host's folder is the user's: `down --volumes` leaves it. */
+  async deprovision(): Promise<void> {}
+
+  async status(): Promise<string> {
+    try {
+      return statSync(this.path).isDirectory() ? `${this.path} present` : `${this.path} is not a folder`;
+    } catch {
+      return `${this.path} missing`;
+    }
+  }
+}

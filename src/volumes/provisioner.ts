@@ -1,0 +1,69 @@
+// One interface for every volume method: the agent provisions and attaches a service's volumes
+// before it creates the container, and detaches (down) or deprovisions (down --volumes) them after.
+// Each method is its own file; `volumeProvisioner` picks one for a plan's volume.
+
+import type { ConsolaInstance } from 'consola';
+import type { PlanVolume } from '../manifest/compile.ts';
+import { EbsProvisioner } from './aws-ec2-ebs.ts';
+import { ec2Settings } from './ec2-settings.ts';
+import { DockerVolumeProvisioner, LocalPathProvisioner } from './local.ts';
+import { NfsProvisioner } from './nfs.ts';
+
+/** What a container mounts: a Docker volume by name, or a host path bound in. */
+export interface VolumeMount {
+  readonly type: 'volume' | 'bind';
+  readonly source: string;
+}
+
+export interface VolumeProvisioner {
+  readonly method: PlanVolume['method'];
+  /** Finds the volume, or creates it; changes nothing when it is there already. */
+  provision(): Promise<void>;
+  /** Makes it usable on this host (attach, mount); says what the container mounts. */
+  attach(): Promise<VolumeMount>;
+  /** Lets go of it on this host (unmount, detach); its data stays. */
+  detach(): Promise<void>;
+  /** Deletes it, data and all: `down --volumes`. Detaches first. */
+  deprovision(): Promise<void>;
+  /** One line for `scs ps`, e.g. "vol-0abc attached /dev/xvdf at /var/lib/scs/ebs/...". */
+  status(): Promise<string>;
+}
+
+/** What the Docker-backed methods need of the engine. */
+export interface VolumeEngine {
+  ensureVolume(name: string, labels: Record<string, string>, driver?: DockerVolumeDriver): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+  removeVolume(name: string): Promise<void>;
+  /** The driver options a volume was created with; undefined when there is no such volume. */
+  volumeOptions?(name: string): Promise<Record<string, string> | undefined>;
+}
+
+/** A Docker volume driver and its options, e.g. the local driver mounting NFS. */
+export interface DockerVolumeDriver {
+  readonly driver: string;
+  readonly options: Record<string, string>;
+}
+
+export interface VolumeContext {
+  readonly engine: VolumeEngine;
+  /** The labels of what this agent owns, put on the Docker volumes it creates. */
+  readonly labels: Record<string, string>;
+  readonly logger: ConsolaInstance;
+  /** Where the AWS methods' settings come from: the process environment unless a test says otherwise. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export { VolumeError } from './errors.ts';
+
+export function volumeProvisioner(volume: PlanVolume, context: VolumeContext): VolumeProvisioner {
+  switch (volume.method) {
+    case 'named':
+      return new DockerVolumeProvisioner(volume.source, context);
+    case 'local':
+      return new LocalPathProvisioner(volume.source);
+    case 'nfs':
+      return new NfsProvisioner(volume.source, volume.nfs, context);
+    case 'aws-ec2-ebs':
+      return new EbsProvisioner(volume, ec2Settings(context.env ?? process.env), context);
+  }
+}

@@ -1,0 +1,146 @@
+// aws-ec2-ebs through `scs up` and `scs down` on the real Docker daemon, with moto's EC2 server and
+// a loop device standing in for the disk: a database-like container writes on its EBS volume, goes
+// down (unmounted, detached), comes back up (attached again, not reformatted) and reads its data;
+// then a second agent (another project, another instance) attaches it after the first let go.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { mountedAt } from '../../src/volumes/block-device.ts';
+import { scs } from '../helpers/cli.ts';
+import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
+
+const engine = new Engine();
+const dockerProblem = await engine.ping().then(
+  () => undefined,
+  (error: Error) => error.message,
+);
+function loopProblem(): string | undefined {
+  try {
+    execFileSync('losetup', ['--find'], { stdio: 'pipe' });
+    return process.getuid?.() === 0 ? undefined : 'mounting needs root';
+  } catch {
+    return 'no free loop device (losetup --find failed)';
+  }
+}
+const problem = dockerProblem ?? motoProblem() ?? loopProblem();
+const STACK = `ebsup${process.pid}`;
+const ZONE = 'us-east-1a';
+
+describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${problem ? ` (skipped: ${problem})` : ''}`, () => {
+  let moto: Moto;
+  let dir: string;
+  let loop: string;
+  const hosts: Record<'a' | 'b', string> = { a: '', b: '' };
+  const files = () => ['-f', join(dir, 'scs-stack.yaml')];
+  const mountpoint = () => join(dir, 'mnt');
+  const envOf = (host: 'a' | 'b') => ({
+    ...MOTO_CREDENTIALS,
+    SCS_EC2_ENDPOINT: moto.endpoint,
+    SCS_EC2_IMDS_ENDPOINT: moto.endpoint,
+    SCS_EC2_INSTANCE_ID: hosts[host],
+    SCS_EC2_AZ: ZONE,
+    SCS_EBS_DEVICE_ROOT: join(dir, host, 'dev'),
+    SCS_EC2_WAIT_SECONDS: '20',
+  });
+  const run = async (host: 'a' | 'b', ...args: string[]) => {
+    const done = scs([...args, ...files(), '--project-name', `host-${host}`], envOf(host));
+    const code = await done.exited;
+    expect(code, `scs ${args.join(' ')}: ${done.stderr}`).toBe(0);
+    return done.stdout;
+  };
+  const container = async () => {
+    const [db] = await engine.list({ [LABEL.stack]: STACK, [LABEL.role]: 'db' });
+    expect(db).toBeDefined();
+    return db!.id;
+  };
+  const stackVolumes = async () =>
+    (await moto.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:scs:stack', Values: [STACK] }] }))).Volumes ?? [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    hosts.a = await moto.runInstance(ZONE);
+    hosts.b = await moto.runInstance(ZONE);
+    dir = mkdtempSync(join(tmpdir(), 'scs-ebs-up-'));
+    execFileSync('truncate', ['-s', '64M', join(dir, 'disk.img')]);
+    loop = execFileSync('losetup', ['--find', '--show', join(dir, 'disk.img')], { encoding: 'utf8' }).trim();
+    for (const host of ['a', 'b']) {
+      mkdirSync(join(dir, host, 'dev'), { recursive: true });
+      symlinkSync(loop, join(dir, host, 'dev', 'xvdf'));
+    }
+    mkdirSync(join(dir, 'db'));
+    writeFileSync(join(dir, 'db/scs.yaml'), 'from: scs-base:busybox\nvolumes:\n  data: /var/lib/db\ncommand: [sleep, "3600"]\n');
+    writeFileSync(
+      join(dir, 'scs-stack.yaml'),
+      [
+        `name: ${STACK}`,
+        'environment: test',
+        'dns: none',
+        'services:',
+        '  db:',
+        '    image: ./db',
+        '    restart: "no"',
+        '    volumes:',
+        `      data: { method: aws-ec2-ebs, size: 1, type: gp3, mountpoint: ${mountpoint()} }`,
+        '',
+      ].join('\n'),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const host of ['a', 'b'] as const) await scs(['down', ...files(), '--project-name', `host-${host}`], envOf(host)).exited;
+    if (mountedAt(mountpoint())) execFileSync('umount', [mountpoint()]);
+    if (loop) execFileSync('losetup', ['-d', loop]);
+    await moto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('keeps the data across down and up, and hands the volume to another host after down', async () => {
+    await run('a', 'up', '-d');
+    const [volume] = await stackVolumes();
+    expect(volume?.Attachments?.[0]).toMatchObject({ InstanceId: hosts.a, State: 'attached' });
+    expect(mountedAt(mountpoint())).toBe(loop);
+    expect(await engine.exec(await container(), ['sh', '-c', 'echo row-1 >> /var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: '' });
+    const ps = await run('a', 'ps');
+    expect(ps).toMatch(new RegExp(`db\\s+data\\s+aws-ec2-ebs\\s+${volume!.VolumeId} attached ${loop} at ${mountpoint()}`));
+
+    await run('a', 'down');
+    expect(mountedAt(mountpoint())).toBeUndefined();
+    expect((await stackVolumes())[0]).toMatchObject({ VolumeId: volume!.VolumeId, State: 'available' });
+
+    await run('a', 'up', '-d');
+    expect(await engine.exec(await container(), ['cat', '/var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: 'row-1\n' });
+    await run('a', 'down');
+
+    // Another host of the zone: its agent attaches the same volume, with the same data on it.
+    await run('b', 'up', '-d');
+    expect((await stackVolumes())[0]?.Attachments?.[0]).toMatchObject({ InstanceId: hosts.b, State: 'attached' });
+    expect(await engine.exec(await container(), ['cat', '/var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: 'row-1\n' });
+
+    await run('b', 'down', '--volumes');
+    expect(mountedAt(mountpoint())).toBeUndefined();
+    expect(await stackVolumes()).toEqual([]);
+  }, 240_000);
+
+  it('refuses, in one sentence, a volume that is in another zone, and leaves it alone', async () => {
+    const tags = { 'scs:stack': STACK, 'scs:environment': 'test', 'scs:role': 'db', 'scs:volume': 'data' };
+    const made = await moto.ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: 'us-east-1b',
+        Size: 1,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const up = scs(['up', '-d', ...files(), '--project-name', 'host-a'], envOf('a'));
+    expect(await up.exited).not.toBe(0);
+    expect(up.stderr).toContain(
+      `scs up failed: volume data (db) is ${made.VolumeId} in us-east-1b, but this instance is in us-east-1a: an EBS volume attaches only in its own zone`,
+    );
+    expect(await stackVolumes()).toEqual([expect.objectContaining({ VolumeId: made.VolumeId, State: 'available' })]);
+    expect(mountedAt(mountpoint())).toBeUndefined();
+  }, 120_000);
+});

@@ -1,0 +1,58 @@
+// The agent's down lets go of every volume through its provisioner, and one that cannot be let go
+// of is said without stopping the rest from coming down.
+
+import { consola } from 'consola';
+import { describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/agent.ts';
+import { FakeEngine } from '../helpers/fake-engine.ts';
+import { MemoryDisco } from '../helpers/memory-disco.ts';
+import { service, stackPlan } from '../helpers/plans.ts';
+
+function agentWith(engine: FakeEngine, errors: string[]) {
+  const logger = consola.create({ level: 0 });
+  logger.error = ((message: string) => {
+    errors.push(message);
+  }) as typeof logger.error;
+  const plan = stackPlan([
+    service('db', { volumes: [{ name: 'data', target: '/data' }] }),
+    service('web', { volumes: [{ name: 'cache', target: '/cache' }] }),
+  ]);
+  return new Agent(plan, {
+    engine,
+    client: new MemoryDisco(engine.calls),
+    advertise: '192.0.2.1',
+    waitTimeoutMs: 2000,
+    debounceMs: 20,
+    holdMs: 300,
+    logger,
+    disco: 'memory',
+    project: 'one',
+  });
+}
+
+describe('down and the volumes', () => {
+  it('deletes each service volume with --volumes', async () => {
+    const engine = new FakeEngine();
+    const agent = agentWith(engine, []);
+    await agent.up();
+    expect([...engine.volumes].sort()).toEqual(['shop-test-db-data', 'shop-test-web-cache']);
+    await agent.down({ volumes: true });
+    expect([...engine.volumes]).toEqual([]);
+  });
+
+  it('says which volume it could not delete, and still takes every other service down', async () => {
+    const engine = new FakeEngine();
+    const errors: string[] = [];
+    const agent = agentWith(engine, errors);
+    await agent.up();
+    const remove = engine.removeVolume.bind(engine);
+    engine.removeVolume = async (name) => {
+      if (name === 'shop-test-web-cache') throw new Error('it is in use by another container');
+      await remove(name);
+    };
+    await agent.down({ volumes: true });
+    expect(errors).toEqual(['web: could not release volume cache: it is in use by another container']);
+    expect([...engine.volumes]).toEqual(['shop-test-web-cache']);
+    expect(await engine.list({})).toEqual([]);
+  });
+});
