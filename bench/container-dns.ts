@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { readState } from '../src/agent/state.ts';
 import { Engine, LABEL } from '../src/docker/engine.ts';
+import { dnsperf } from './lib/dnsperf.ts';
 import { which } from './lib/processes.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
 
@@ -82,31 +83,6 @@ async function restarts(
   };
 }
 
-async function dnsperf(server: string, port: number, file: string) {
-  const { stdout } = await run('dnsperf', [
-    '-s',
-    server,
-    '-p',
-    String(port),
-    '-d',
-    file,
-    '-l',
-    String(SECONDS),
-    '-c',
-    '4',
-    '-q',
-    '200',
-    '-t',
-    '2',
-  ]);
-  const number = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? NaN);
-  return {
-    qps: number(/Queries per second:\s+([\d.]+)/),
-    avgMs: number(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
-    lost: number(/Queries lost:\s+(\d+)/),
-  };
-}
-
 async function main() {
   const engine = new Engine();
   await engine.ping();
@@ -144,8 +120,8 @@ async function main() {
       ['host DNS on the stack network gateway', hostDnsAddress, Number(hostDnsPort)],
       ['embedded disco DNS (loopback)', '127.0.0.1', Number(discoDns)],
     ] as const) {
-      await dnsperf(server, port, queries); // warm-up
-      const r = await dnsperf(server, port, queries);
+      await dnsperf(server, port, queries, SECONDS); // warm-up
+      const r = await dnsperf(server, port, queries, SECONDS);
       answered.push([name, Math.round(r.qps), r.avgMs.toFixed(3), r.lost]);
     }
     printTable('DNS answers per second (dnsperf from the host, same questions)', ['server', 'queries/s', 'avg ms', 'lost'], answered);

@@ -3,14 +3,14 @@
 // to core 1. A third run measures disco while its registry changes ten times a second, so the
 // cached answers are shown to stay live at that rate.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
+import { dnsperf } from './lib/dnsperf.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';
 
@@ -97,38 +97,11 @@ function knotZone(dir: string): string {
   return conf;
 }
 
-const run = promisify(execFile);
-
-async function dnsperf(port: number, file: string, serverPid: number): Promise<Result> {
+async function measure(port: number, file: string, serverPid: number): Promise<Result> {
   const cpuBefore = cpuSeconds(serverPid);
-  const { stdout: output } = await run('taskset', [
-    '-c',
-    '1',
-    'dnsperf',
-    '-s',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    '-d',
-    file,
-    '-l',
-    String(SECONDS),
-    '-c',
-    '4',
-    '-q',
-    '200',
-    '-t',
-    '2',
-  ]);
-  const number = (pattern: RegExp) => Number(pattern.exec(output)?.[1] ?? NaN);
+  const r = await dnsperf('127.0.0.1', port, file, SECONDS, 1);
   const cpu = cpuSeconds(serverPid) - cpuBefore;
-  return {
-    cpuUs: (cpu / number(/Queries completed:\s+(\d+)/)) * 1e6,
-    qps: number(/Queries per second:\s+([\d.]+)/),
-    avgMs: number(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
-    maxMs: number(/Average Latency \(s\):.*max ([\d.]+)/) * 1000,
-    lost: number(/Queries lost:\s+(\d+)/),
-  };
+  return { cpuUs: (cpu / r.completed) * 1e6, qps: r.qps, avgMs: r.avgMs, maxMs: r.maxMs, lost: r.lost };
 }
 
 async function main() {
@@ -171,8 +144,8 @@ async function main() {
     ]);
   try {
     const pid = disco.child.pid!;
-    await dnsperf(dnsPort, queries, pid); // Warm-up: JIT and the answer cache.
-    const ours = await dnsperf(dnsPort, queries, pid);
+    await measure(dnsPort, queries, pid); // Warm-up: JIT and the answer cache.
+    const ours = await measure(dnsPort, queries, pid);
 
     // Churn: an endpoint comes and goes ten times a second while dnsperf runs.
     let churning = true;
@@ -184,7 +157,7 @@ async function main() {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
-    const churned = await dnsperf(dnsPort, queries, pid);
+    const churned = await measure(dnsPort, queries, pid);
     churning = false;
     await churn;
 
@@ -194,8 +167,8 @@ async function main() {
       const knotd = spawn('taskset', ['-c', '0', 'knotd', '-c', conf], { stdio: 'ignore' });
       await new Promise((resolve) => setTimeout(resolve, 1500));
       try {
-        await dnsperf(KNOT_PORT, queries, knotd.pid!);
-        knot = await dnsperf(KNOT_PORT, queries, knotd.pid!);
+        await measure(KNOT_PORT, queries, knotd.pid!);
+        knot = await measure(KNOT_PORT, queries, knotd.pid!);
       } finally {
         knotd.kill('SIGTERM');
       }
