@@ -6,14 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateDirectory } from '../../src/agent/state.ts';
-import { Engine } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const ENVIRONMENT = `build${process.pid}`;
 const ESC = '\u001b';
 

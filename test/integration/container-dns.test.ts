@@ -11,21 +11,17 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { readState } from '../../src/agent/state.ts';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { type DiscoServer, defaultServerOptions } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventuallyAsync, quietLogger, startDisco } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 import { freePort } from '../helpers/ports.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const notRoot = process.getuid?.() !== 0 ? 'the host DNS binds port 53, which needs root' : undefined;
 const skip = dockerProblem ?? notRoot;
 

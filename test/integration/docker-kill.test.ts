@@ -4,14 +4,9 @@
 // the restart policy brings it back.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/docker/engine.ts';
 import { eventuallyAsync, sleep } from '../helpers/disco.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const NAME = `scs-docker-kill-test-${process.pid}`;
 
 describe.skipIf(dockerProblem !== undefined)(

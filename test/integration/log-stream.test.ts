@@ -7,16 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogStream } from '../../src/agent/log-stream.ts';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync, sleep } from '../helpers/disco.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const TEST_LABEL = { 'scs.test': `log-stream-${process.pid}` };
 
 describe.skipIf(dockerProblem !== undefined)(

@@ -14,16 +14,12 @@ import {
   DescribeNetworkInterfacesCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { interfaceByMac } from '../../src/networks/netns.ts';
 import { scs } from '../helpers/cli.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 function vethProblem(): string | undefined {
   if (process.getuid?.() !== 0) return 'moving interfaces between namespaces needs root';
   try {

@@ -8,17 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '../../src/agent/state.ts';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync, startDisco } from '../helpers/disco.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 
 describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
   let dir: string;

@@ -6,14 +6,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const SECRET = `s3cret-${process.pid}-${Date.now()}`;
 const ENVIRONMENT = `secrets${process.pid}`;
 

@@ -7,16 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, readState } from '../../src/agent/state.ts';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync } from '../helpers/disco.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 
 describe.skipIf(dockerProblem !== undefined)(
   `scs up takes over what it finds${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,

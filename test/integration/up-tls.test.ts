@@ -10,19 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, startDisco } from '../helpers/disco.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const TOKEN = 'agent-token-0123456789abcdef';
 
 describe.skipIf(dockerProblem !== undefined)(

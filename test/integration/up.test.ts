@@ -7,17 +7,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '../../src/agent/state.ts';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync, quietLogger } from '../helpers/disco.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 
 describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
   let dir: string;

@@ -9,16 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, LABEL } from '../../src/docker/engine.ts';
+import { LABEL } from '../../src/docker/engine.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
 import { scs } from '../helpers/cli.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 function loopProblem(): string | undefined {
   try {
     execFileSync('losetup', ['--find'], { stdio: 'pipe' });

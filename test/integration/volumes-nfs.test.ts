@@ -5,14 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { consola } from 'consola';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/docker/engine.ts';
 import { NfsProvisioner } from '../../src/volumes/nfs.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
 
-const engine = new Engine();
-const dockerProblem = await engine.ping().then(
-  () => undefined,
-  (error: Error) => error.message,
-);
 const kernelHasNfs = /\tnfs4?\n/.test(readFileSync('/proc/filesystems', 'utf8'));
 const mountProblem = !kernelHasNfs
   ? 'this kernel has no NFS client (no nfs in /proc/filesystems)'
