@@ -13,6 +13,7 @@ import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
 import { checkLiveness } from '../transport/liveness.ts';
 import { Connection } from './connection.ts';
+import { ConnectionLimits } from './connection-limits.ts';
 import { toWireEndpoint } from './endpoint.ts';
 import type { EtcdRegistry } from './etcd-registry.ts';
 import { FanOut } from './fanout.ts';
@@ -92,8 +93,7 @@ export class DiscoServer {
   readonly options: DiscoServerOptions;
   private readonly sessions = new Map<string, Session>();
   private readonly peers = new Set<Peer>();
-  private readonly perSource = new Map<string, number>();
-  private refused = { count: 0, loggedAt: 0 };
+  private readonly limits: ConnectionLimits;
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
@@ -112,6 +112,7 @@ export class DiscoServer {
       logger: this.options.logger,
     });
     this.listing = new Listing(registry);
+    this.limits = new ConnectionLimits(this.options, this.options.logger);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
@@ -166,9 +167,8 @@ export class DiscoServer {
       socket.destroy();
       return;
     }
-    const refusal = this.refusal(socket.remoteAddress ?? '');
+    const refusal = this.limits.refusal(socket.remoteAddress ?? '');
     if (refusal) {
-      this.logRefusal(refusal);
       if (this.tlsGate) {
         this.tlsGate.take(socket, refusal);
         return;
@@ -202,35 +202,13 @@ export class DiscoServer {
     });
     peer = { connection, session: undefined };
     this.peers.add(peer);
-    this.perSource.set(connection.source, (this.perSource.get(connection.source) ?? 0) + 1);
+    this.limits.opened(connection.source);
     return connection;
-  }
-
-  /** At most one line every 10 s, however fast connections are refused. */
-  private logRefusal(why: string): void {
-    this.refused.count++;
-    const now = Date.now();
-    if (now - this.refused.loggedAt < 10_000) return;
-    this.options.logger.warn(`refused ${this.refused.count} connection(s); the last because ${why}`);
-    this.refused = { count: 0, loggedAt: now };
-  }
-
-  /** Why a new connection from `source` is refused, if it is. */
-  private refusal(source: string): string | undefined {
-    const { maxConnections, maxConnectionsPerSource } = this.options;
-    if (this.peers.size >= maxConnections) return `the server holds its maximum of ${maxConnections} connections`;
-    if ((this.perSource.get(source) ?? 0) >= maxConnectionsPerSource) {
-      return `the server holds its maximum of ${maxConnectionsPerSource} connections from ${source}`;
-    }
-    return undefined;
   }
 
   private onClosed(peer: Peer): void {
     this.peers.delete(peer);
-    const source = peer.connection.source;
-    const left = (this.perSource.get(source) ?? 1) - 1;
-    if (left > 0) this.perSource.set(source, left);
-    else this.perSource.delete(source);
+    this.limits.closed(peer.connection.source);
     const session = peer.session;
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
