@@ -2,6 +2,7 @@
 // namespaces, each with its own dockerd. disco runs on h1, web on h3 (DC A), the client on h2 (DC B).
 // Relocation, a cut link and its healing, and a disco restart, each measured and printed.
 
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,4 +172,13 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     expect(readUpstream(upstreamFile)).toBe(before);
     expect(readUpstream(volumeFile('h2', 'hello-dev-client-state', 'updates'))).toBe(updatesBefore);
   }, 60_000);
+});
+
+// The Vagrantfile brings up the same layout on VMs; here, at least its Ruby must parse.
+const ruby = spawnSync('ruby', ['--version']).status === 0;
+describe.skipIf(!ruby)(`the Vagrantfile${ruby ? '' : ' (skipped: ruby is not installed)'}`, () => {
+  it('is valid Ruby (ruby -c)', () => {
+    const check = spawnSync('ruby', ['-c', join(root, 'Vagrantfile')], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+  });
 });
