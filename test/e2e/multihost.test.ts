@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually } from '../helpers/disco.ts';
+import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import {
   ADDRESS,
   engineOn,
@@ -171,6 +171,24 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     // The client kept its upstream: a restarted disco that gets everything back costs it no update.
     expect(readUpstream(upstreamFile)).toBe(before);
     expect(readUpstream(volumeFile('h2', 'hello-dev-client-state', 'updates'))).toBe(updatesBefore);
+  }, 60_000);
+
+  it("keeps watching a host's containers after that host's dockerd is killed and started again", async () => {
+    // h1 runs no container now (web left it), so its daemon restarts at once.
+    const h1 = engineOn('h1');
+    const labels = { [LABEL.stack]: 'multihost-events' };
+    const events: string[] = [];
+    const stop = await h1.events(labels, (event) => events.push(event.action));
+    await harness('kill-docker', 'h1');
+    await harness('start-docker', 'h1');
+    const container = await h1.docker.createContainer({ Image: 'scs-base:busybox', Cmd: ['sleep', '60'], Labels: labels });
+    await container.start();
+    try {
+      await eventually(() => events.includes('start'), 15_000, 'the start event from the restarted daemon');
+    } finally {
+      stop();
+      await container.remove({ force: true });
+    }
   }, 60_000);
 });
 
