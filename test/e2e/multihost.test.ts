@@ -40,7 +40,8 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
   let disco: ReturnType<typeof scsOn> | undefined;
   const files = (host: Host) => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, `${host}.yaml`)];
   const run = async (host: Host, ...args: string[]) => {
-    const command = scsOn(host, [...args, '--project-name', host], dir);
+    // No --project-name: on the harness each host has its own host name, the default project.
+    const command = scsOn(host, args, dir);
     const code = await command.exited;
     expect(code, `scs ${args.join(' ')} on ${host}\n${command.stderr}`).toBe(0);
     return command;
@@ -86,6 +87,8 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     expect(await ls.exited, ls.stderr).toBe(0);
     const [endpoint] = JSON.parse(ls.stdout) as { host: string; port: number; attrs: Record<string, string> }[];
     expect(endpoint).toMatchObject({ host: ADDRESS.h3, attrs: { az: 'dc-a' } });
+    const ps = JSON.parse((await run('h2', 'ps', '--json')).stdout);
+    expect(ps.agent).toMatchObject({ project: 'h2', host: 'h2' });
     expect(await webOn('h3')).toBe(1);
     expect(await webOn('h1')).toBe(0);
     await eventually(() => readUpstream(upstreamFile) === `${ADDRESS.h3}:${endpoint!.port}`, 20_000, 'the client to use web on h3');

@@ -42,12 +42,9 @@ export async function harness(...args: string[]): Promise<string> {
   return stdout;
 }
 
-/** `scs ARGS...` on a host: in its namespace, against its dockerd. */
+/** `scs ARGS...` on a host (`harness run`): in its namespace, with its host name, against its dockerd. */
 export function scsOn(host: Host, args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  const child = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, SCS, ...args], {
-    cwd,
-    env: { ...process.env, DOCKER_HOST: `unix://${dockerSocket(host)}`, ...env },
-  });
+  const child = spawn(HARNESS, ['run', host, process.execPath, SCS, ...args], { cwd, env: { ...process.env, ...env } });
   const running: Running = {
     child,
     stdout: '',
