@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync } from '../helpers/disco.ts';
+import { eventually } from '../helpers/disco.ts';
 import {
   ADDRESS,
   engineOn,
