@@ -20,6 +20,9 @@ import { LABEL } from './labels.ts';
 export type { ContainerEvent, ContainerInfo, ContainerSpec };
 export { LABEL };
 
+/** How often a lost event stream is tried again while the daemon does not answer. */
+const EVENTS_RETRY_MS = 1000;
+
 export class DockerError extends Error {
   override readonly name = 'DockerError';
 }
@@ -275,29 +278,60 @@ export class Engine implements ContainerEngine {
     return { exitCode: ExitCode ?? -1, output: output.slice(0, 4096) };
   }
 
-  /** Streams container events for one label; returns a function that stops the stream. */
+  /**
+   * Streams container events for one label; returns a function that stops the stream. A daemon that
+   * goes away (killed, restarted) ends the stream: it is opened again once the daemon answers, and
+   * each container is then reported as it is (`start` when running, else `die`), since what happened
+   * meanwhile was never told.
+   */
   async events(label: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void> {
-    const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], label: Object.entries(label).map(([k, value]) => `${k}=${value}`) },
-    })) as unknown as Readable;
-    let buffered = '';
-    stream.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let at: number;
-      while ((at = buffered.indexOf('\n')) !== -1) {
-        const line = buffered.slice(0, at);
-        buffered = buffered.slice(at + 1);
-        try {
-          const event = JSON.parse(line) as { id?: string; Action?: string; Actor?: { ID: string; Attributes?: Record<string, string> } };
-          const id = event.Actor?.ID ?? event.id;
-          if (id && event.Action) onEvent({ id, action: event.Action, labels: event.Actor?.Attributes ?? {} });
-        } catch {
-          // A partial or foreign line: the next ones still parse.
+    const labels = Object.entries(label).map(([k, value]) => `${k}=${value}`);
+    let stream: Readable | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const open = async () => {
+      const opened = (await this.docker.getEvents({ filters: { type: ['container'], label: labels } })) as unknown as Readable;
+      stream = opened;
+      let buffered = '';
+      opened.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let at: number;
+        while ((at = buffered.indexOf('\n')) !== -1) {
+          const line = buffered.slice(0, at);
+          buffered = buffered.slice(at + 1);
+          try {
+            const event = JSON.parse(line) as { id?: string; Action?: string; Actor?: { ID: string; Attributes?: Record<string, string> } };
+            const id = event.Actor?.ID ?? event.id;
+            if (id && event.Action) onEvent({ id, action: event.Action, labels: event.Actor?.Attributes ?? {} });
+          } catch {
+            // A partial or foreign line: the next ones still parse.
+          }
         }
+      });
+      const lost = () => {
+        if (stopped || opened !== stream || retry) return;
+        opened.destroy();
+        retry = setTimeout(reopen, EVENTS_RETRY_MS);
+      };
+      opened.on('error', lost).on('end', lost).on('close', lost);
+    };
+    const reopen = async () => {
+      retry = undefined;
+      if (stopped) return;
+      try {
+        await open();
+        for (const container of await this.list(label))
+          onEvent({ id: container.id, action: container.state === 'running' ? 'start' : 'die', labels: container.labels });
+      } catch {
+        if (!stopped && !retry) retry = setTimeout(reopen, EVENTS_RETRY_MS);
       }
-    });
-    stream.on('error', () => {});
-    return () => stream.destroy();
+    };
+    await open();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      stream?.destroy();
+    };
   }
 
   /** The last lines a container printed, for error messages about it. */

@@ -1,0 +1,205 @@
+// One stack across three hosts in two data centers, on the harness (scripts/harness): network
+// namespaces, each with its own dockerd. disco runs on h1, web on h3 (DC A), the client on h2 (DC B).
+// Relocation, a cut link and its healing, and a disco restart, each measured and printed.
+
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABEL } from '../../src/docker/engine.ts';
+import { scs } from '../helpers/cli.ts';
+import { eventually } from '../helpers/disco.ts';
+import {
+  ADDRESS,
+  engineOn,
+  failedWindow,
+  type Host,
+  harness,
+  harnessProblem,
+  listFrom,
+  probeFrom,
+  readUpstream,
+  scsOn,
+  volumeFile,
+} from '../helpers/harness.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const problem = harnessProblem();
+const DISCO = `${ADDRESS.h1}:9640`;
+// Short heartbeats, so a silent partition is noticed in seconds: timeout 3 s, grace 2 s.
+const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
+const WEB = 'http.web.hello.dev';
+const upstreamFile = volumeFile('h2', 'hello-dev-client-state', 'upstream');
+
+const figure = (text: string) => console.info(`[multihost] ${text}`);
+
+describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (skipped: ${problem})` : ''}`, () => {
+  let dir: string;
+  let disco: ReturnType<typeof scsOn> | undefined;
+  const files = (host: Host) => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, `${host}.yaml`)];
+  const run = async (host: Host, ...args: string[]) => {
+    // No --project-name: on the harness each host has its own host name, the default project.
+    const command = scsOn(host, args, dir);
+    const code = await command.exited;
+    expect(code, `scs ${args.join(' ')} on ${host}\n${command.stderr}`).toBe(0);
+    return command;
+  };
+  const startDisco = async () => {
+    disco = scsOn('h1', ['disco', ...DISCO_FLAGS], dir);
+    await eventually(() => `${disco!.stdout}${disco!.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
+    return Date.now();
+  };
+  const webOn = async (host: Host) => (await engineOn(host).list({ [LABEL.stack]: 'hello', [LABEL.role]: 'web' })).length;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'scs-multihost-'));
+    cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
+    // The same stack file on every host, plus a host overlay naming the shared disco and the host's DC.
+    for (const [host, dc] of [
+      ['h1', 'dc-a'],
+      ['h2', 'dc-b'],
+      ['h3', 'dc-a'],
+    ])
+      writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\nservices:\n  web:\n    attributes:\n      az: ${dc}\n`);
+    // Images are built once, here, and loaded into each host's daemon with the base image.
+    const build = scs(['build', '-f', join(dir, 'scs-stack.yaml')], {}, dir);
+    expect(await build.exited, build.stderr).toBe(0);
+    const images = [...new Set(`${build.stdout}${build.stderr}`.match(/scs\/hello-[a-z]+:[0-9a-f]+/g) ?? [])];
+    expect(images).toHaveLength(2);
+    await harness('up', ...images);
+    await startDisco();
+  }, 180_000);
+
+  afterAll(async () => {
+    disco?.child.kill('SIGKILL');
+    // The harness takes every agent, container and daemon with it.
+    await harness('down');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('runs web on h3 and the client on h2, in the other data center, against disco on h1', async () => {
+    await run('h3', 'up', '-d', 'web', ...files('h3'));
+    await run('h2', 'up', '-d', '--debounce', '100ms', 'client', ...files('h2'));
+    // web is provided at h3's own address (the route to disco), not at a Docker bridge's.
+    const ls = scsOn('h2', ['ls', WEB, '--json', '--disco', DISCO], dir);
+    expect(await ls.exited, ls.stderr).toBe(0);
+    const [endpoint] = JSON.parse(ls.stdout) as { host: string; port: number; attrs: Record<string, string> }[];
+    expect(endpoint).toMatchObject({ host: ADDRESS.h3, attrs: { az: 'dc-a' } });
+    const ps = JSON.parse((await run('h2', 'ps', '--json')).stdout);
+    expect(ps.agent).toMatchObject({ project: 'h2', host: 'h2' });
+    expect(await webOn('h3')).toBe(1);
+    expect(await webOn('h1')).toBe(0);
+    await eventually(() => readUpstream(upstreamFile) === `${ADDRESS.h3}:${endpoint!.port}`, 20_000, 'the client to use web on h3');
+    // The client on h2 reaches web on h3, across the router.
+    const probe = probeFrom('h2', upstreamFile);
+    await eventually(() => probe.results.filter((result) => result.ok).length >= 3, 10_000, 'requests from h2 to web on h3');
+    await probe.stop();
+  }, 120_000);
+
+  it('moves web from h3 to h1 (down, then up) and back (up, then down); the client follows each time', async () => {
+    const probe = probeFrom('h2', upstreamFile);
+    await eventually(() => probe.results.some((result) => result.ok), 10_000, 'a first request');
+    await run('h3', 'down');
+    await run('h1', 'up', '-d', 'web', ...files('h1'));
+    await eventually(() => readUpstream(upstreamFile).startsWith(`${ADDRESS.h1}:`), 20_000, 'the client to follow web to h1');
+    await eventually(() => probe.results.at(-1)?.ok === true, 10_000, 'requests to web on h1');
+    const breakFirst = failedWindow(probe.results);
+    probe.results.length = 0;
+    expect(await webOn('h3')).toBe(0);
+
+    await run('h3', 'up', '-d', 'web', ...files('h3'));
+    await run('h1', 'down');
+    await eventually(() => readUpstream(upstreamFile).startsWith(`${ADDRESS.h3}:`), 20_000, 'the client to follow web back to h3');
+    await eventually(() => probe.results.at(-1)?.ok === true, 10_000, 'requests to web on h3');
+    await probe.stop();
+    const makeFirst = failedWindow(probe.results);
+    figure(`relocation, down on h3 then up on h1: ${breakFirst.failures} failed requests (every 50 ms) over ${breakFirst.windowMs} ms`);
+    figure(`relocation, up on h3 then down on h1: ${makeFirst.failures} failed requests over ${makeFirst.windowMs} ms`);
+    // Make-before-break leaves a far shorter window than break-before-make, which waits for a new
+    // container to start and pass its healthcheck.
+    expect(makeFirst.windowMs).toBeLessThan(breakFirst.windowMs);
+    expect(await webOn('h1')).toBe(0);
+  }, 180_000);
+
+  it('drops web when h3 is cut off, after heartbeat timeout and grace, and takes it back once, when healed', async () => {
+    const list = listFrom('h2', DISCO, WEB);
+    await eventually(() => list.results.at(-1)?.endpoints?.length === 1, 10_000, 'web listed');
+    const [before] = list.results.at(-1)!.endpoints!;
+    const cutAt = Date.now();
+    await harness('cut', 'h3');
+    await eventually(() => list.results.at(-1)?.endpoints?.length === 0, 20_000, 'web to be dropped');
+    const droppedMs = list.results.find((result) => result.at > cutAt && result.endpoints?.length === 0)!.at - cutAt;
+    await eventually(() => readUpstream(upstreamFile) === '', 10_000, 'the client to be told');
+    const toldMs = Date.now() - cutAt;
+
+    const healAt = Date.now();
+    await harness('heal', 'h3');
+    await eventually(() => list.results.at(-1)?.endpoints?.length === 1, 20_000, 'web back');
+    const backMs = list.results.find((result) => result.at > healAt && result.endpoints?.length === 1)!.at - healAt;
+    await eventually(() => readUpstream(upstreamFile) === before, 10_000, 'the client to follow web back');
+    // No duplicates and no flapping: for five seconds after, exactly the one endpoint, every time.
+    const settled = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await list.stop();
+    const after = list.results.filter((result) => result.at > settled);
+    expect(after.length).toBeGreaterThan(10);
+    expect(after.every((result) => result.endpoints?.length === 1 && result.endpoints[0] === before)).toBe(true);
+    figure(`cut h3: web dropped from disco after ${droppedMs} ms (heartbeat timeout 3 s + grace 2 s), client told after ${toldMs} ms`);
+    figure(`heal h3: web back in disco after ${backMs} ms, at the same address; one endpoint for 5 s after, no flap`);
+    expect(droppedMs).toBeGreaterThanOrEqual(3000);
+  }, 120_000);
+
+  it('converges within 2 s of disco being back on h1 after it is killed', async () => {
+    const list = listFrom('h2', DISCO, WEB);
+    await eventually(() => list.results.at(-1)?.endpoints?.length === 1, 10_000, 'web listed');
+    const [before] = list.results.at(-1)!.endpoints!;
+    const updatesBefore = readUpstream(volumeFile('h2', 'hello-dev-client-state', 'updates'));
+    disco!.child.kill('SIGKILL');
+    await disco!.exited;
+    await eventually(() => list.results.at(-1)?.error !== undefined, 5000, 'disco to be gone');
+    const backAt = await startDisco();
+    await eventually(
+      () => list.results.some((result) => result.at > backAt && result.endpoints?.length === 1),
+      10_000,
+      'web registered again',
+    );
+    const convergedMs = list.results.find((result) => result.at > backAt && result.endpoints?.length === 1)!.at - backAt;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await list.stop();
+    figure(`disco killed and restarted on h1: web registered again ${convergedMs} ms after disco was back`);
+    expect(convergedMs).toBeLessThan(2000);
+    expect(list.results.filter((result) => result.at > backAt + convergedMs).every((r) => r.endpoints?.[0] === before)).toBe(true);
+    // The client kept its upstream: a restarted disco that gets everything back costs it no update.
+    expect(readUpstream(upstreamFile)).toBe(before);
+    expect(readUpstream(volumeFile('h2', 'hello-dev-client-state', 'updates'))).toBe(updatesBefore);
+  }, 60_000);
+
+  it("keeps watching a host's containers after that host's dockerd is killed and started again", async () => {
+    // h1 runs no container now (web left it), so its daemon restarts at once.
+    const h1 = engineOn('h1');
+    const labels = { [LABEL.stack]: 'multihost-events' };
+    const events: string[] = [];
+    const stop = await h1.events(labels, (event) => events.push(event.action));
+    await harness('kill-docker', 'h1');
+    await harness('start-docker', 'h1');
+    const container = await h1.docker.createContainer({ Image: 'scs-base:busybox', Cmd: ['sleep', '60'], Labels: labels });
+    await container.start();
+    try {
+      await eventually(() => events.includes('start'), 15_000, 'the start event from the restarted daemon');
+    } finally {
+      stop();
+      await container.remove({ force: true });
+    }
+  }, 60_000);
+});
+
+// The Vagrantfile brings up the same layout on VMs; here, at least its Ruby must parse.
+const ruby = spawnSync('ruby', ['--version']).status === 0;
+describe.skipIf(!ruby)(`the Vagrantfile${ruby ? '' : ' (skipped: ruby is not installed)'}`, () => {
+  it('is valid Ruby (ruby -c)', () => {
+    const check = spawnSync('ruby', ['-c', join(root, 'Vagrantfile')], { encoding: 'utf8' });
+    expect(check.status, check.stderr).toBe(0);
+  });
+});

@@ -1,0 +1,110 @@
+// The multi-host harness (scripts/harness) for tests: three hosts as network namespaces, each with
+// its own dockerd, and ways to run scs on a host, read a host's Docker, cut a host's link, and
+// probe a service from a host the way a dependent sees it.
+
+import { type ChildProcessWithoutNullStreams, execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { Engine } from '../../src/docker/engine.ts';
+import { type Running, SCS } from './cli.ts';
+
+const run = promisify(execFile);
+export const HARNESS = fileURLToPath(new URL('../../scripts/harness', import.meta.url));
+export const PROBE = fileURLToPath(new URL('./probe.mjs', import.meta.url));
+export const LISTER = fileURLToPath(new URL('./lister.mjs', import.meta.url));
+
+export type Host = 'h1' | 'h2' | 'h3';
+export const ADDRESS: Record<Host, string> = { h1: '10.201.1.11', h2: '10.201.2.12', h3: '10.201.1.13' };
+export const namespace = (host: Host) => `scsmh-${host}`;
+export const dockerSocket = (host: Host) => `/run/scsmh/${host}/docker.sock`;
+/** The host's own Docker Engine, reached from this process through its socket. */
+export const engineOn = (host: Host) => new Engine(new Docker({ socketPath: dockerSocket(host) }));
+/** Where a named volume's files are on the host's daemon (its data-root is a plain folder). */
+export const volumeFile = (host: Host, volume: string, file: string) => `/var/lib/scsmh/${host}/docker/volumes/${volume}/_data/${file}`;
+
+/** Why the harness cannot run here, or undefined when it can. */
+export function harnessProblem(): string | undefined {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (process.getuid?.() !== 0) return 'the harness needs root (network namespaces, dockerd)';
+  for (const tool of ['ip', 'dockerd', 'docker']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  const probe = spawnSync('sh', ['-c', 'ip netns add scsmh-probe && ip netns del scsmh-probe'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `network namespaces cannot be made here (${probe.stderr.trim()})`;
+  if (spawnSync('docker', ['image', 'inspect', 'scs-base:busybox']).status !== 0) return 'scs-base:busybox is missing (scripts/base-image)';
+  return undefined;
+}
+
+export async function harness(...args: string[]): Promise<string> {
+  const { stdout } = await run(HARNESS, args, { maxBuffer: 1 << 20 });
+  return stdout;
+}
+
+/** `scs ARGS...` on a host (`harness run`): in its namespace, with its host name, against its dockerd. */
+export function scsOn(host: Host, args: string[], cwd: string, env: Record<string, string> = {}): Running {
+  const child = spawn(HARNESS, ['run', host, process.execPath, SCS, ...args], { cwd, env: { ...process.env, ...env } });
+  const running: Running = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (running.stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (running.stderr += text));
+  return running;
+}
+
+export interface ProbeResult {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly upstream: string;
+}
+
+export interface ListResult {
+  readonly at: number;
+  readonly endpoints?: string[];
+  readonly error?: string;
+}
+
+/** Runs a helper script in a host's namespace and gathers the JSON lines it prints. */
+function sampler<T>(host: Host, script: string, args: string[]) {
+  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, script, ...args]);
+  const results: T[] = [];
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line) results.push(JSON.parse(line) as T);
+  });
+  return {
+    results,
+    stop: async () => {
+      if (child.exitCode === null) child.kill();
+      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+    },
+  };
+}
+
+/**
+ * Fetches, from a host, every `everyMs`, the address written in `upstreamFile` (what a dependent's
+ * live update last wrote there), and records each request's outcome.
+ */
+export const probeFrom = (host: Host, upstreamFile: string, everyMs = 50) =>
+  sampler<ProbeResult>(host, PROBE, [upstreamFile, String(everyMs)]);
+
+/** Asks disco, from a host, every `everyMs`, for the endpoints of `name`. */
+export const listFrom = (host: Host, disco: string, name: string, everyMs = 100) =>
+  sampler<ListResult>(host, LISTER, [...disco.split(':'), name, String(everyMs)]);
+
+/** The failed requests among `results`, and how long they lasted from the first to the next success. */
+export function failedWindow(results: readonly ProbeResult[]): { failures: number; windowMs: number } {
+  const failures = results.filter((result) => !result.ok);
+  if (failures.length === 0) return { failures: 0, windowMs: 0 };
+  const first = failures[0]!.at;
+  const recovered = results.find((result) => result.ok && result.at > failures.at(-1)!.at)?.at ?? results.at(-1)!.at;
+  return { failures: failures.length, windowMs: recovered - first };
+}
+
+export const readUpstream = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : '');
