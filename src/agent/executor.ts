@@ -40,6 +40,16 @@ export class Executor {
     return this.containerAddresses.get(handle);
   }
 
+  /** Whether another provider has an endpoint of a name this service provides (disco away: no). */
+  async othersProvide(facts: ServiceFacts): Promise<boolean> {
+    const ours = new Set(facts.provisions.map((handle) => handle.id));
+    const names = [...new Set(facts.provisions.map((handle) => handle.spec.name))];
+    const found = Promise.all(names.map((name) => this.options.discovery.list(name)));
+    let lists: Awaited<typeof found> | undefined;
+    await settlesWithin(found.then((result) => (lists = result)));
+    return lists?.some((endpoints) => endpoints.some((endpoint) => !ours.has(endpoint.id))) ?? false;
+  }
+
   /** Throws when the step could not be done; a live update that fails is recorded, not thrown. */
   async execute(facts: ServiceFacts, step: Step): Promise<void> {
     if (step.next) return this.executeOnNext(facts, step);

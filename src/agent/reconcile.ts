@@ -113,9 +113,16 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
 }
 
 /** Everything `scs down` does to a service: endpoints dropped first, so nobody is sent to a stopping container. */
-export function teardown(observed: ObservedService, cause = 'scs down'): Step[] {
+/**
+ * `scs down` of a service, or one gone from the stack. With `drainMs`, given when another provider
+ * of its endpoints is there to move to (a relocation), the container keeps serving that long after its
+ * endpoints are dropped, as in a start-first replacement.
+ */
+export function teardown(observed: ObservedService, cause = 'scs down', drainMs = 0): Step[] {
+  const drain = drainMs > 0 && observed.provisions !== 'none' && observed.container?.running;
   return [
     ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
+    ...(drain ? [{ kind: 'drain' as const, cause, ms: drainMs }] : []),
     ...(observed.container ? [step('stop', cause), step('remove', cause)] : []),
   ];
 }

@@ -127,7 +127,9 @@ export class ServiceRunner {
   /** Drops what it provides, then stops and removes its container. */
   async teardown(cause?: string): Promise<void> {
     await this.stop();
-    await this.runSteps(teardown(await this.observe('supervise'), cause), 'start');
+    // Draining helps only when dependents have another provider to move to: a relocation, not a plain down.
+    const drainMs = (await this.options.executor.othersProvide(this.facts)) ? this.facts.plan.replace.drainMs : 0;
+    await this.runSteps(teardown(await this.observe('supervise'), cause, drainMs), 'start');
     this.facts.status = 'removed';
     this.options.changed();
   }

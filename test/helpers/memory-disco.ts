@@ -41,6 +41,10 @@ export class MemoryDisco implements Discovery {
     };
   }
 
+  async list(name: string): Promise<Endpoint[]> {
+    return this.registry.lookup(name).map(toWireEndpoint);
+  }
+
   async require(spec: RequireSpec, onChange: (event: WatchEvent) => void = () => {}): Promise<Watch> {
     const { requirement, endpoints } = this.registry.require({ name: spec.name, filter: spec.attrs ?? {}, owner: 'memory' });
     const watcher: Watcher = { view: new Map(endpoints.map((p) => [p.id, toWireEndpoint(p)])), onChange };

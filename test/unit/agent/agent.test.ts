@@ -1,6 +1,7 @@
 // The agent against an in-memory engine and the real registry: each rule of its life, in milliseconds.
 // test/integration/up.test.ts checks the same life on the real Docker Engine.
 
+import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
 import { readState } from '../../../src/agent/state.ts';
@@ -35,6 +36,7 @@ function rig(
     holdMs = 300,
     project = 'one',
     directory = undefined as string | undefined,
+    logger = quietLogger,
   } = {},
 ): Rig {
   const plan = { ...stackPlan(services), ...(directory ? { directory } : {}) };
@@ -45,7 +47,7 @@ function rig(
     waitTimeoutMs,
     debounceMs,
     holdMs,
-    logger: quietLogger,
+    logger,
     disco: 'memory',
     project,
   });
@@ -55,6 +57,22 @@ function rig(
 
 const state = (directory: string, project = 'one') => readState(directory, project)!;
 const envOf = (engine: FakeEngine, role: string) => engine.byRole(role)!.spec.env;
+
+describe('going down while another provider of its endpoints is up (a relocation)', () => {
+  it('keeps serving for its drain after the drop, and not when it is the last provider', async () => {
+    const down = async (others: boolean) => {
+      const lines: string[] = [];
+      const logger = consola.create({ level: 3, reporters: [{ log: (entry) => lines.push(entry.args.join(' ')) }] });
+      const { disco, agent } = rig([web({ drainMs: 300 })], { logger });
+      await agent.up();
+      if (others) await disco.provide({ name: 'http.web.shop.test', host: '192.0.2.9', port: 8080 });
+      await agent.down();
+      return lines.filter((line) => /draining/.test(line));
+    };
+    expect(await down(true)).toEqual([expect.stringMatching(/^web: draining scs-shop-test-web for 300 ms \(scs down\)$/)]);
+    expect(await down(false)).toEqual([]);
+  });
+});
 
 describe('the agent', () => {
   it('starts services in order, each provided before what requires it is created', async () => {

@@ -211,6 +211,14 @@ describe('teardown', () => {
     );
     expect(teardown(observed({ container: undefined, provisions: 'none' }))).toEqual([]);
   });
+
+  it('drains between the drop and the stop when told to (another provider is there to move to)', () => {
+    expect(formatPlan('web', teardown(observed(), 'scs down', 2000))).toBe(
+      ['web: drop (scs down)', 'web: drain 2000 ms (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'),
+    );
+    // Nothing to drain without endpoints, or without a running container.
+    expect(formatPlan('web', teardown(observed({ provisions: 'none' }), 'scs down', 2000))).not.toContain('drain');
+  });
 });
 
 describe('stop and restart', () => {
