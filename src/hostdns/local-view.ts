@@ -53,9 +53,13 @@ export class LocalView implements RegistryReader {
   refresh(): void {
     const next = this.read();
     // The agent forgets an endpoint as soon as its container dies; while the mirror still holds it
-    // (a restart in place), it is still that container's, at the same address.
-    const still = new Set(this.registry.list().map((provision) => keyOf(provision.name, provision.address)));
-    for (const [key, address] of this.table) if (!next.has(key) && still.has(key)) next.set(key, address);
+    // (a restart in place), it is still that container's, at the same address. The registry is read
+    // only when the table lost an entry, not on every change.
+    const forgotten = [...this.table.keys()].filter((key) => !next.has(key));
+    if (forgotten.length > 0) {
+      const still = new Set(this.registry.list().map((provision) => keyOf(provision.name, provision.address)));
+      for (const key of forgotten) if (still.has(key)) next.set(key, this.table.get(key)!);
+    }
     const changed = new Set<string>();
     for (const [key, address] of next) if (!sameAddress(this.table.get(key), address)) changed.add(key);
     for (const key of this.table.keys()) if (!next.has(key)) changed.add(key);

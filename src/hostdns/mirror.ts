@@ -39,6 +39,8 @@ const realTimer = (run: () => void, ms: number) => {
 
 export class RegistryMirror implements RegistryReader {
   private readonly provisions = new Map<string, Provision>();
+  /** How many provisions each name has: whether a drop empties it, without a scan of the registry. */
+  private readonly perName = new Map<string, number>();
   /** Dropped by disco, still answered: name → the held provisions and the timer that ends them. */
   private readonly held = new Map<string, { ids: string[]; timer: { cancel(): void } }>();
   private readonly listeners: Listener[] = [];
@@ -47,7 +49,7 @@ export class RegistryMirror implements RegistryReader {
   private readonly setTimer: NonNullable<MirrorOptions['setTimer']>;
 
   constructor(initial: readonly Endpoint[] = [], options: MirrorOptions = {}) {
-    for (const endpoint of initial) this.provisions.set(endpoint.id, provisionOf(endpoint));
+    for (const endpoint of initial) this.put(provisionOf(endpoint));
     this.holdMs = options.holdMs ?? 0;
     this.setTimer = options.setTimer ?? realTimer;
   }
@@ -70,13 +72,16 @@ export class RegistryMirror implements RegistryReader {
 
   /** One `changed` of the watch. */
   apply(event: Pick<WatchEvent, 'add' | 'drop'>): void {
+    const dropping = new Map<string, number>();
+    for (const endpoint of event.drop) {
+      const provision = this.provisions.get(endpoint.id);
+      if (provision) dropping.set(provision.name, (dropping.get(provision.name) ?? 0) + 1);
+    }
     const emptied = new Map<string, string[]>();
     for (const endpoint of event.drop) {
       const provision = this.provisions.get(endpoint.id);
       if (!provision || this.isHeld(provision)) continue;
-      const others = [...this.provisions.values()].some(
-        (other) => other.name === provision.name && other.id !== provision.id && !event.drop.some((d) => d.id === other.id),
-      );
+      const others = (this.perName.get(provision.name) ?? 0) > dropping.get(provision.name)!;
       if (this.holdMs > 0 && !others) {
         emptied.set(provision.name, [...(emptied.get(provision.name) ?? []), provision.id]);
         continue;
@@ -86,7 +91,7 @@ export class RegistryMirror implements RegistryReader {
     for (const endpoint of event.add) {
       this.release(endpoint.name);
       const provision = provisionOf(endpoint);
-      this.provisions.set(endpoint.id, provision);
+      this.put(provision);
       this.changed('add', provision);
     }
     for (const [name, ids] of emptied) {
@@ -111,10 +116,18 @@ export class RegistryMirror implements RegistryReader {
     return this.held.get(provision.name)?.ids.includes(provision.id) ?? false;
   }
 
+  private put(provision: Provision): void {
+    if (!this.provisions.has(provision.id)) this.perName.set(provision.name, (this.perName.get(provision.name) ?? 0) + 1);
+    this.provisions.set(provision.id, provision);
+  }
+
   private remove(id: string): void {
     const provision = this.provisions.get(id);
     if (!provision) return;
     this.provisions.delete(id);
+    const left = this.perName.get(provision.name)! - 1;
+    if (left > 0) this.perName.set(provision.name, left);
+    else this.perName.delete(provision.name);
     this.changed('drop', provision);
   }
 
