@@ -6,30 +6,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The files the tests use: a CA, another CA, and a key pair each for the server, a client and a stranger. */
+type CertificateName = 'ca' | 'otherCa' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey';
+
 export interface Certificates {
   readonly dir: string;
   /** File paths, for the CLI. */
-  readonly files: {
-    ca: string;
-    otherCa: string;
-    serverCert: string;
-    serverKey: string;
-    clientCert: string;
-    clientKey: string;
-    strangerCert: string;
-    strangerKey: string;
-  };
+  readonly files: Record<CertificateName, string>;
   /** The same, as PEM text, for the classes. */
-  readonly pem: {
-    ca: string;
-    otherCa: string;
-    serverCert: string;
-    serverKey: string;
-    clientCert: string;
-    clientKey: string;
-    strangerCert: string;
-    strangerKey: string;
-  };
+  readonly pem: Record<CertificateName, string>;
   remove(): void;
 }
 
