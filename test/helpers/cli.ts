@@ -12,7 +12,11 @@ export interface Running {
 
 /** Starts `scs ARGS...` (in `cwd`, by default this process's) and collects its output. */
 export function scs(args: string[], env: Record<string, string> = {}, cwd?: string): Running {
-  const child = spawn(process.execPath, [SCS, ...args], { env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
+  return collect(spawn(process.execPath, [SCS, ...args], { env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) }));
+}
+
+/** A started process whose output is collected as it comes, and whose exit can be awaited. */
+export function collect(child: ChildProcessWithoutNullStreams): Running {
   const running: Running = {
     child,
     stdout: '',

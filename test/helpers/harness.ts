@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { Engine } from '../../src/docker/engine.ts';
-import { type Running, SCS } from './cli.ts';
+import { collect, type Running, SCS } from './cli.ts';
 
 const run = promisify(execFile);
 export const HARNESS = fileURLToPath(new URL('../../scripts/harness', import.meta.url));
@@ -44,16 +44,7 @@ export async function harness(...args: string[]): Promise<string> {
 
 /** `scs ARGS...` on a host (`harness run`): in its namespace, with its host name, against its dockerd. */
 export function scsOn(host: Host, args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  const child = spawn(HARNESS, ['run', host, process.execPath, SCS, ...args], { cwd, env: { ...process.env, ...env } });
-  const running: Running = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (running.stdout += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (running.stderr += text));
-  return running;
+  return collect(spawn(HARNESS, ['run', host, process.execPath, SCS, ...args], { cwd, env: { ...process.env, ...env } }));
 }
 
 export interface ProbeResult {
