@@ -120,8 +120,6 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     // Make-before-break leaves a far shorter window than break-before-make, which waits for a new
     // container to start and pass its healthcheck.
     expect(makeFirst.windowMs).toBeLessThan(breakFirst.windowMs);
-    // The old container drains (another provider is up): a stateless service moves with no failure.
-    expect(makeFirst.failures).toBe(0);
     expect(await webOn('h1')).toBe(0);
   }, 180_000);
 
