@@ -13,6 +13,7 @@ import { scs } from '../helpers/cli.ts';
 import { eventually } from '../helpers/disco.ts';
 import {
   ADDRESS,
+  connectTimes,
   engineOn,
   failedWindow,
   type Host,
@@ -79,6 +80,15 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
+  it('joins the data centers by a link that adds 10 ms each way, and the hosts of one data center directly', async () => {
+    const across = await connectTimes('h2', ADDRESS.h1, 9640);
+    const within = await connectTimes('h3', ADDRESS.h1, 9640);
+    figure(`TCP connect to disco on h1: from h2 (DC B) ${across.map((ms) => ms.toFixed(1)).join(', ')} ms; from h3 (DC A) ${within.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    // A round trip crosses the link twice; load can only add to that.
+    expect(Math.min(...across)).toBeGreaterThanOrEqual(20);
+    expect(Math.min(...within)).toBeLessThan(Math.min(...across));
+  });
+
   it('runs web on h3 and the client on h2, in the other data center, against disco on h1', async () => {
     await run('h3', 'up', '-d', 'web', ...files('h3'));
     await run('h2', 'up', '-d', '--debounce', '100ms', 'client', ...files('h2'));
@@ -115,8 +125,9 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     await eventually(() => probe.results.at(-1)?.ok === true, 10_000, 'requests to web on h3');
     await probe.stop();
     const makeFirst = failedWindow(probe.results);
+    const failed = probe.results.filter((result) => !result.ok).map((result) => `${result.at} ${result.upstream || '(none)'}`);
     figure(`relocation, down on h3 then up on h1: ${breakFirst.failures} failed requests (every 50 ms) over ${breakFirst.windowMs} ms`);
-    figure(`relocation, up on h3 then down on h1: ${makeFirst.failures} failed requests over ${makeFirst.windowMs} ms`);
+    figure(`relocation, up on h3 then down on h1: ${makeFirst.failures} failed requests over ${makeFirst.windowMs} ms ${failed.join('; ')}`);
     // Make-before-break leaves a far shorter window than break-before-make, which waits for a new
     // container to start and pass its healthcheck.
     expect(makeFirst.windowMs).toBeLessThan(breakFirst.windowMs);

@@ -89,6 +89,24 @@ export const probeFrom = (host: Host, upstreamFile: string, everyMs = 50) =>
 export const listFrom = (host: Host, disco: string, name: string, everyMs = 100) =>
   sampler<ListResult>(host, LISTER, [...disco.split(':'), name, String(everyMs)]);
 
+/**
+ * The times, in ms, that `count` TCP connections from a host to ADDRESS:PORT each took to open: one
+ * round trip, SYN to SYN-ACK.
+ */
+export async function connectTimes(host: Host, address: string, port: number, count = 5): Promise<number[]> {
+  const script = `
+    const { connect } = require('node:net');
+    (async () => {
+      for (let i = 0; i < ${count}; i++) {
+        const start = performance.now();
+        await new Promise((resolve, reject) => connect(${port}, '${address}').on('connect', function () { this.destroy(); resolve(); }).on('error', reject));
+        console.log(performance.now() - start);
+      }
+    })().catch((error) => { console.error(error.message); process.exit(1); });`;
+  const { stdout } = await run('ip', ['netns', 'exec', namespace(host), process.execPath, '-e', script]);
+  return stdout.trim().split('\n').map(Number);
+}
+
 /** The failed requests among `results`, and how long they lasted from the first to the next success. */
 export function failedWindow(results: readonly ProbeResult[]): { failures: number; windowMs: number } {
   const failures = results.filter((result) => !result.ok);
