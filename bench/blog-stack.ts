@@ -21,6 +21,27 @@ export async function baseImages(): Promise<void> {
   await run(join(root, 'scripts/base-image'), ['debian'], { timeout: 600_000 });
 }
 
+/** Where WordPress's installer takes its form, and the form as a browser fills it in. */
+export const INSTALLER = '/wp-admin/install.php?step=2';
+export const installerForm = (title: string) =>
+  new URLSearchParams({
+    weblog_title: title,
+    user_name: ADMIN.user,
+    admin_password: ADMIN.password,
+    admin_password2: ADMIN.password,
+    pw_weak: '1',
+    admin_email: 'admin@example.com',
+    blog_public: '0',
+    Submit: 'Install WordPress',
+  });
+
+/** Throws with what the installer said unless it said it succeeded. */
+export function checkInstalled(status: number, page: string): void {
+  if (status !== 200 || !page.includes('<h1>Success!</h1>')) {
+    throw new Error(`the WordPress installer answered ${status}: ${page.replace(/<[^>]+>/g, ' ').slice(0, 300)}`);
+  }
+}
+
 export class BlogStack {
   readonly engine = new Engine();
   readonly dir: string;
@@ -120,21 +141,8 @@ export class BlogStack {
 
   /** WordPress's web installer, as a browser fills it in. */
   async installWordPress(title: string): Promise<void> {
-    const form = new URLSearchParams({
-      weblog_title: title,
-      user_name: ADMIN.user,
-      admin_password: ADMIN.password,
-      admin_password2: ADMIN.password,
-      pw_weak: '1',
-      admin_email: 'admin@example.com',
-      blog_public: '0',
-      Submit: 'Install WordPress',
-    });
-    const response = await fetch(await this.url('/wp-admin/install.php?step=2'), { method: 'POST', body: form });
-    const page = await response.text();
-    if (response.status !== 200 || !page.includes('<h1>Success!</h1>')) {
-      throw new Error(`the WordPress installer answered ${response.status}: ${page.replace(/<[^>]+>/g, ' ').slice(0, 300)}`);
-    }
+    const response = await fetch(await this.url(INSTALLER), { method: 'POST', body: installerForm(title) });
+    checkInstalled(response.status, await response.text());
   }
 
   /** Publishes a post through XML-RPC (wp.newPost, the admin's password): returns its id. */

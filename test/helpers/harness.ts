@@ -49,6 +49,8 @@ export function scsOn(host: Host, args: string[], cwd: string, env: Record<strin
 
 export interface ProbeResult {
   readonly at: number;
+  /** How long the request took, to its answer, its error or its timeout. */
+  readonly ms: number;
   readonly ok: boolean;
   readonly upstream: string;
 }
@@ -82,8 +84,8 @@ function sampler<T>(host: Host, script: string, args: string[]) {
  * Fetches, from a host, every `everyMs`, the address written in `upstreamFile` (what a dependent's
  * live update last wrote there), and records each request's outcome.
  */
-export const probeFrom = (host: Host, upstreamFile: string, everyMs = 50) =>
-  sampler<ProbeResult>(host, PROBE, [upstreamFile, String(everyMs)]);
+export const probeFrom = (host: Host, upstreamFile: string, everyMs = 50, timeoutMs = 1000) =>
+  sampler<ProbeResult>(host, PROBE, [upstreamFile, String(everyMs), String(timeoutMs)]);
 
 /** Asks disco, from a host, every `everyMs`, for the endpoints of `name`. */
 export const listFrom = (host: Host, disco: string, name: string, everyMs = 100) =>
@@ -105,6 +107,17 @@ export async function connectTimes(host: Host, address: string, port: number, co
     })().catch((error) => { console.error(error.message); process.exit(1); });`;
   const { stdout } = await run('ip', ['netns', 'exec', namespace(host), process.execPath, '-e', script]);
   return stdout.trim().split('\n').map(Number);
+}
+
+/** An HTTP request made from a host (fetch, in its namespace): the status and the body's text. */
+export async function fetchFrom(host: Host, url: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}) {
+  const script = `fetch(process.argv[1], JSON.parse(process.argv[2]))
+    .then(async (response) => console.log(JSON.stringify({ status: response.status, text: await response.text() })))
+    .catch((error) => { console.error(error.message); process.exit(1); });`;
+  const { stdout } = await run('ip', ['netns', 'exec', namespace(host), process.execPath, '-e', script, url, JSON.stringify(init)], {
+    maxBuffer: 16 << 20,
+  });
+  return JSON.parse(stdout) as { status: number; text: string };
 }
 
 /** The failed requests among `results`, and how long they lasted from the first to the next success. */
