@@ -2,8 +2,8 @@
 // namespaces, each with its own dockerd. disco runs on h1, web on h3 (DC A), the client on h2 (DC B).
 // Relocation, a cut link and its healing, and a disco restart, each measured and printed.
 
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,10 @@ import {
   connectTimes,
   engineOn,
   failedWindow,
+  HARNESS,
   type Host,
   harness,
+  harnessLeftovers,
   harnessProblem,
   listFrom,
   probeFrom,
@@ -248,6 +250,21 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     expect(listedWhileDown.every((result) => result.endpoints?.length === 1)).toBe(true);
     expect(await webOn('h3')).toBe(1);
   }, 90_000);
+});
+
+describe.skipIf(problem !== undefined)(`the harness's teardown${problem ? ` (skipped: ${problem})` : ''}`, () => {
+  it('leaves nothing behind, also after an up that was killed half-way', async () => {
+    // A whole run's teardown (the describe above) left nothing.
+    expect(harnessLeftovers()).toEqual([]);
+    // An up killed once its daemons are starting: they die with it, with their mounts and namespaces.
+    const up = spawn(HARNESS, ['up'], { detached: true, stdio: 'ignore' });
+    await eventually(() => existsSync('/run/scsmh/h3/docker.sock'), 60_000, 'the daemons to start');
+    process.kill(-up.pid!, 'SIGKILL');
+    await new Promise((resolve) => up.once('exit', resolve));
+    expect(harnessLeftovers().length).toBeGreaterThan(0);
+    await harness('down');
+    expect(harnessLeftovers()).toEqual([]);
+  }, 120_000);
 });
 
 // The Vagrantfile brings up the same layout on VMs; here, at least its Ruby must parse.

@@ -28,13 +28,26 @@ export const volumeFile = (host: Host, volume: string, file: string) => `/var/li
 export function harnessProblem(): string | undefined {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'the harness needs root (network namespaces, dockerd)';
-  for (const tool of ['ip', 'dockerd', 'docker']) {
+  if (!existsSync('/dev/net/tun')) return 'there is no TUN device (/dev/net/tun) for the WAN link';
+  for (const tool of ['ip', 'python3', 'dockerd', 'docker']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
   }
   const probe = spawnSync('sh', ['-c', 'ip netns add scsmh-probe && ip netns del scsmh-probe'], { encoding: 'utf8' });
   if (probe.status !== 0) return `network namespaces cannot be made here (${probe.stderr.trim()})`;
   if (spawnSync('docker', ['image', 'inspect', 'scs-base:busybox']).status !== 0) return 'scs-base:busybox is missing (scripts/base-image)';
   return undefined;
+}
+
+/** What the harness has left on this machine: namespaces, links, processes, mounts and folders. */
+export function harnessLeftovers(): string[] {
+  const lines = (command: string) => spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return [
+    ...lines('ip netns list | grep "^scsmh-"').map((line) => `namespace ${line}`),
+    ...lines('ip -o link | grep scsmh-').map((line) => `link ${line}`),
+    ...lines('pgrep -fa "wan-link scsmh-|/var/lib/scsmh/|/run/scsmh/" | grep -v pgrep').map((line) => `process ${line}`),
+    ...lines('grep -E " /(run|var/lib)/scsmh" /proc/self/mounts').map((line) => `mount ${line}`),
+    ...['/run/scsmh', '/var/lib/scsmh'].filter((dir) => existsSync(dir)).map((dir) => `folder ${dir}`),
+  ];
 }
 
 export async function harness(...args: string[]): Promise<string> {
