@@ -5,9 +5,9 @@
 // the bound runs on a clock the test moves. Then the same restart seen through dnsmasq, a real
 // caching resolver, on the real clock.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { eventuallyAsync, sleep } from '../helpers/disco.ts';
@@ -35,23 +35,30 @@ const namesOfWeb = (port: number) =>
 const NEGATIVE_SOA = /^disco\. 1 IN SOA ns\.disco\. hostmaster\.disco\. \d+ 3600 600 86400 1$/;
 
 describe('a provider restarting in place, asked with dig', () => {
-  const registry = new Registry();
-  let now = 0;
+  // A fresh registry, clock and server for every test, so that each sets up the restart it checks.
+  let registry: Registry;
+  let now: number;
   let server: DnsServer;
   let port: number;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    registry = new Registry();
+    now = 0;
     ({ server, port } = await startDns(registry, { clock: () => now, tombstoneMs: 30_000 }));
   });
-  afterAll(() => server.close());
+  afterEach(() => server.close());
 
-  it('drops: every name of the provider answers NODATA with the 1 s negative TTL, from the cache or not', async () => {
+  /** The provider on port 8080 answers, every name of it is cached, and at 1 s its container dies. */
+  async function answeredThenDropped(): Promise<void> {
     const first = provide(registry, 8080);
     for (const [name, type] of namesOfWeb(8080)) await dig(port, name, type); // Cached from here on.
     expect((await dig(port, 'web.blip.test.disco', 'A')).answer).toEqual(['web.blip.test.disco. 5 IN A 10.9.0.1']);
-
     now = 1000;
     registry.drop(first.id);
+  }
+
+  it('drops: every name of the provider answers NODATA with the 1 s negative TTL, from the cache or not', async () => {
+    await answeredThenDropped();
     for (const [name, type] of namesOfWeb(8080)) {
       const r = await dig(port, name, type);
       expect({ name, type, status: r.status, answer: r.answer }).toEqual({ name, type, status: 'NOERROR', answer: [] });
@@ -64,6 +71,7 @@ describe('a provider restarting in place, asked with dig', () => {
   });
 
   it('is back: the names answer at once, with the new port', async () => {
+    await answeredThenDropped();
     now = 1500;
     provide(registry, 8081);
     expect((await dig(port, 'web.blip.test.disco', 'A')).answer).toEqual(['web.blip.test.disco. 5 IN A 10.9.0.1']);
@@ -77,6 +85,9 @@ describe('a provider restarting in place, asked with dig', () => {
   });
 
   it('stays down past the bound: NXDOMAIN, and the serial moves by one as the names go', async () => {
+    await answeredThenDropped();
+    now = 1500;
+    provide(registry, 8081); // Back once, and then down for good.
     registry.drop(registry.list().find((provision) => provision.name === NAME)!.id);
     const heldUntil = now + 30_000;
     now = heldUntil - 1;
@@ -120,19 +131,14 @@ describe('a provider back within the bound', () => {
 const DNSMASQ = ['/usr/sbin/dnsmasq', '/usr/bin/dnsmasq'].find((path) => existsSync(path));
 
 describe.skipIf(!DNSMASQ)('the same restart through dnsmasq, a caching resolver', () => {
-  const registry = new Registry();
-  let server: DnsServer;
-  let dnsmasq: ChildProcess | undefined;
-  let resolverPort: number;
-  /** dig through the resolver, which recurses (here: forwards the zone to disco) and caches. */
-  const viaResolver = (name: string, type: string) => dig(resolverPort, '+rec', name, type);
-
-  beforeAll(async () => {
-    let port: number;
-    ({ server, port } = await startDns(registry)); // The real clock, the defaults: 5 s TTL, 1 s negative TTL, 30 s bound.
-    resolverPort = await freePort();
+  // Everything is started inside the test, which is the only one here: no DNS code runs in a hook
+  // (docs/testing.md, "Static mutants").
+  it('answers again within about the negative TTL after the provider returns, not the 5 s it used to', async () => {
+    const registry = new Registry();
+    const { server, port } = await startDns(registry); // The real clock, the defaults: 5 s TTL, 1 s negative TTL, 30 s bound.
+    const resolverPort = await freePort();
     // In the foreground, on loopback only, reading no config file and no resolv.conf: disco is its only upstream.
-    dnsmasq = spawn(
+    const dnsmasq = spawn(
       DNSMASQ!,
       [
         '--keep-in-foreground',
@@ -152,35 +158,36 @@ describe.skipIf(!DNSMASQ)('the same restart through dnsmasq, a caching resolver'
     dnsmasq.stderr!.on('data', (chunk) => {
       stderr += chunk;
     });
-    await eventuallyAsync(
-      async () => (await viaResolver('disco', 'SOA').catch(() => undefined))?.status === 'NOERROR',
-      10_000,
-      `dnsmasq to answer; it said: ${stderr}`,
-    );
-  });
-  afterAll(async () => {
-    dnsmasq?.kill();
-    await server.close();
-  });
-  afterEach(() => expect(dnsmasq?.exitCode).toBe(null));
+    /** dig through the resolver, which recurses (here: forwards the zone to disco) and caches. */
+    const viaResolver = (name: string, type: string) => dig(resolverPort, '+rec', name, type);
+    try {
+      await eventuallyAsync(
+        async () => (await viaResolver('disco', 'SOA').catch(() => undefined))?.status === 'NOERROR',
+        10_000,
+        `dnsmasq to answer; it said: ${stderr}`,
+      );
 
-  it('answers again within about the negative TTL after the provider returns, not the 5 s it used to', async () => {
-    const first = provide(registry, 8080);
-    registry.drop(first.id); // The container died...
-    const during = await viaResolver('web.blip.test.disco', 'A');
-    const cachedAt = Date.now(); // ...and the resolver now holds this negative answer.
-    expect(during.status).toBe('NOERROR');
-    expect(during.answer).toEqual([]);
-    expect(during.authority[0]).toMatch(/^disco\. [01] IN SOA /);
-    provide(registry, 8081); // ...and is back, on a new host port.
+      const first = provide(registry, 8080);
+      registry.drop(first.id); // The container died...
+      const during = await viaResolver('web.blip.test.disco', 'A');
+      const cachedAt = Date.now(); // ...and the resolver now holds this negative answer.
+      expect(during.status).toBe('NOERROR');
+      expect(during.answer).toEqual([]);
+      expect(during.authority[0]).toMatch(/^disco\. [01] IN SOA /);
+      provide(registry, 8081); // ...and is back, on a new host port.
 
-    // After the 1 s negative TTL, and well before the 5 s that NXDOMAIN was cached for.
-    await sleep(Math.max(0, cachedAt + 2500 - Date.now()));
-    expect((await viaResolver('web.blip.test.disco', 'A')).answer).toEqual([
-      expect.stringMatching(/^web\.blip\.test\.disco\. [1-5] IN A 10\.9\.0\.1$/),
-    ]);
-    expect((await viaResolver('_http._tcp.web.blip.test.disco', 'SRV')).answer).toEqual([
-      expect.stringMatching(/^_http\._tcp\.web\.blip\.test\.disco\. [1-5] IN SRV 1 1 8081 10-9-0-1\.addr\.disco\.$/),
-    ]);
+      // After the 1 s negative TTL, and well before the 5 s that NXDOMAIN was cached for.
+      await sleep(Math.max(0, cachedAt + 2500 - Date.now()));
+      expect((await viaResolver('web.blip.test.disco', 'A')).answer).toEqual([
+        expect.stringMatching(/^web\.blip\.test\.disco\. [1-5] IN A 10\.9\.0\.1$/),
+      ]);
+      expect((await viaResolver('_http._tcp.web.blip.test.disco', 'SRV')).answer).toEqual([
+        expect.stringMatching(/^_http\._tcp\.web\.blip\.test\.disco\. [1-5] IN SRV 1 1 8081 10-9-0-1\.addr\.disco\.$/),
+      ]);
+      expect(dnsmasq.exitCode, `dnsmasq exited; it said: ${stderr}`).toBe(null);
+    } finally {
+      dnsmasq.kill();
+      await server.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
 // with it (and only in the zones that show it), the cache stays within its size, and classes
 // other than IN and ANY are refused whatever the registry holds.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { dig, sampleRegistry, startDns } from '../helpers/dns.ts';
@@ -11,11 +11,11 @@ let registry: Registry;
 let server: DnsServer;
 let port: number;
 
-beforeAll(async () => {
+beforeEach(async () => {
   registry = sampleRegistry();
   ({ server, port } = await startDns(registry, { zones: [{ name: 'disco' }, { name: 'east.disco', filter: { az: 'us-east-1a' } }] }));
 });
-afterAll(() => server.close());
+afterEach(() => server.close());
 
 const provide = (name: string, host: string, attributes: Record<string, string> = {}) =>
   registry.provide({ name, address: { host, port: 80, protocol: 'tcp' }, attributes, owner: 'changes' }).provision;

@@ -2,17 +2,17 @@
 // the SOA whatever the name, and the DO and CD bits, the OPT record and the question come back on
 // error replies too. Through dig where dig can ask, raw packets where it cannot.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { dig, optRecord, rawTcp, rawUdp, readReply, sampleRegistry, startDns, wireQuery } from '../helpers/dns.ts';
 
 let server: DnsServer;
 let port: number;
 
-beforeAll(async () => {
+beforeEach(async () => {
   ({ server, port } = await startDns(sampleRegistry()));
 });
-afterAll(() => server.close());
+afterEach(() => server.close());
 
 const SOA_LINE = /^disco\. 1 IN SOA ns\.disco\. hostmaster\.disco\. \d+ 3600 600 86400 1$/;
 

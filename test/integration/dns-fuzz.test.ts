@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { consola, type LogObject } from 'consola';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { dig, readReply, sampleRegistry, startDns } from '../helpers/dns.ts';
 
@@ -67,10 +67,10 @@ let port: number;
 // The server's last line of defence logs what it catches: a fuzzer must find nothing there.
 const internalErrors: LogObject[] = [];
 const logger = consola.create({ reporters: [{ log: (entry) => void (entry.type === 'error' && internalErrors.push(entry)) }] });
-beforeAll(async () => {
+beforeEach(async () => {
   ({ server, port } = await startDns(sampleRegistry(), { logger }));
 });
-afterAll(() => server.close());
+afterEach(() => server.close());
 
 /** Well-formed queries mixed into the fuzz, each with what its answer must hold. */
 const wellFormed = [

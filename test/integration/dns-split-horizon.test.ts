@@ -1,7 +1,7 @@
 // Split horizon over real sockets: the same question from the stack network (here 127.0.0.2) and from
 // anywhere else (127.0.0.1) gets the container's address and port, or the advertised ones.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { LocalView } from '../../src/hostdns/local-view.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -9,18 +9,17 @@ import { dig, startDns } from '../helpers/dns.ts';
 
 let server: DnsServer;
 let port: number;
-const table = {
-  local: [
-    {
-      name: 'http.web.hello.dev',
-      advertised: { host: '172.17.0.1', port: 32768, protocol: 'tcp' as const },
-      container: { host: '172.18.0.3', port: 8080, protocol: 'tcp' as const },
-    },
-  ],
+const localWeb = {
+  name: 'http.web.hello.dev',
+  advertised: { host: '172.17.0.1', port: 32768, protocol: 'tcp' as const },
+  container: { host: '172.18.0.3', port: 8080, protocol: 'tcp' as const },
 };
+const table = { local: [localWeb] };
 let view: LocalView;
 
-beforeAll(async () => {
+// A fresh registry, table and server for every test: one test moves the container.
+beforeEach(async () => {
+  table.local = [localWeb];
   const registry = new Registry();
   registry.provide({
     name: 'http.web.hello.dev',
@@ -32,7 +31,7 @@ beforeAll(async () => {
   view = new LocalView(registry, () => table.local);
   ({ server, port } = await startDns(registry, { localView: { registry: view, serves: (address) => address === '127.0.0.2' } }));
 });
-afterAll(() => server.close());
+afterEach(() => server.close());
 
 const SRV = '_http._tcp.web.hello.dev.disco';
 

@@ -3,7 +3,7 @@
 
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { dig, rawTcp, readReply, startDns, wireQuery } from '../helpers/dns.ts';
@@ -27,10 +27,10 @@ function endpoints(count: number): Registry {
 describe('UDP size', () => {
   let server: DnsServer;
   let port: number;
-  beforeAll(async () => {
+  beforeEach(async () => {
     ({ server, port } = await startDns(endpoints(25)));
   });
-  afterAll(() => server.close());
+  afterEach(() => server.close());
 
   it('caps UDP replies at 1,232 bytes, whatever larger size the client advertises', async () => {
     const tcp = await dig(port, '+tcp', NAME, 'SRV');
@@ -60,10 +60,10 @@ describe('UDP size', () => {
 describe('TCP', () => {
   let server: DnsServer;
   let port: number;
-  beforeAll(async () => {
+  beforeEach(async () => {
     ({ server, port } = await startDns(endpoints(3), { tcpIdleMs: 300 }));
   });
-  afterAll(() => server.close());
+  afterEach(() => server.close());
 
   it('answers every query pipelined on one connection, in one write', async () => {
     const questions = [

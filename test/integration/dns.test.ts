@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { dig, rawUdp, sampleRegistry, startDns } from '../helpers/dns.ts';
@@ -18,11 +18,11 @@ let registry: Registry;
 let server: DnsServer;
 let port: number;
 
-beforeAll(async () => {
+beforeEach(async () => {
   registry = sampleRegistry();
   ({ server, port } = await startDns(registry, { zones: [{ name: 'disco' }, { name: 'east.disco', filter: { az: 'us-east-1a' } }] }));
 });
-afterAll(() => server.close());
+afterEach(() => server.close());
 
 describe('dig, every row of the grammar', () => {
   it('SRV: one per endpoint, targets resolvable, their addresses in the additional section', async () => {

@@ -58,16 +58,23 @@ describe('Tombstones', () => {
 });
 
 describe('answers for names that lost their last record', () => {
-  const zone = makeZone({ name: 'disco' });
-  const registry = sampleRegistry();
-  const web = registry.list().find((provision) => provision.name === 'http.web.blog.prod')!;
-  const buried = namesTouchedBy(web);
-  registry.drop(web.id);
-  const view = buildZoneView(zone, registry.list(), { nameServerAddresses: [] });
-  const ask = (name: string, type: number, gone: (name: string) => boolean = (n) => buried.has(n)) =>
-    answer({ view, relative: name ? name.split('.') : [], type, ttl: 5, negativeTtl: 1, serial: 7, recentlyGone: gone });
+  // The zone is set up inside each test, not once for the file: mutation testing then knows which
+  // test reaches the code that builds it (docs/testing.md, "Static mutants").
+  const afterWebDropped = () => {
+    const registry = sampleRegistry();
+    const web = registry.list().find((provision) => provision.name === 'http.web.blog.prod')!;
+    const buried = namesTouchedBy(web);
+    registry.drop(web.id);
+    return { buried, view: buildZoneView(makeZone({ name: 'disco' }), registry.list(), { nameServerAddresses: [] }) };
+  };
+  const ask = (name: string, type: number, gone?: (name: string) => boolean) => {
+    const { buried, view } = afterWebDropped();
+    const recentlyGone = gone ?? ((n: string) => buried.has(n));
+    return answer({ view, relative: name ? name.split('.') : [], type, ttl: 5, negativeTtl: 1, serial: 7, recentlyGone });
+  };
 
   it('buries every name the provision had records at, and the empty non-terminals above them', () => {
+    const { buried } = afterWebDropped();
     expect([...buried].sort()).toEqual(
       [
         '',
@@ -122,9 +129,10 @@ describe('answers for names that lost their last record', () => {
 });
 
 describe('the negative TTL', () => {
-  const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: [] });
-  const ask = (name: string, type: number, ttl: number, negativeTtl?: number) =>
-    answer({ view, relative: name ? name.split('.') : [], type, ttl, negativeTtl, serial: 7 });
+  const ask = (name: string, type: number, ttl: number, negativeTtl?: number) => {
+    const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: [] });
+    return answer({ view, relative: name ? name.split('.') : [], type, ttl, negativeTtl, serial: 7 });
+  };
 
   it('is the SOA minimum and the TTL of the SOA in NXDOMAIN and NODATA', () => {
     expect(ask('nothing', TYPE.A, 5, 1).authorities).toMatchObject([{ ttl: 1, minimum: 1 }]);
