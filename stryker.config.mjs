@@ -1,18 +1,11 @@
-// npm run mutation: StrykerJS plants small bugs (mutants) in the source and runs the tests that
-// cover each one; a mutant that no test notices marks a gap. A report, not part of CI.
-//
-// MUTATE=registry,names npm run mutation   limits the run to some folders (each keeps its own
-// incremental file, so a re-run only retries mutants whose code or tests changed).
+// StrykerJS plants small bugs (mutants) in the source and runs the tests that cover each one; a
+// mutant that no test notices marks a gap. A report, not part of CI. `npm run mutation`
+// (bench/mutation.ts) runs this once per folder; by hand, MUTATE=registry npx stryker run does one
+// folder (each choice of folders keeps its own incremental file, so a re-run only retries mutants
+// whose code or tests changed).
 
-const FOLDERS = {
-  names: ['src/names.ts'],
-  registry: ['src/registry/**/*.ts'],
-  protocol: ['src/protocol/**/*.ts'],
-  server: ['src/server/**/*.ts'],
-  client: ['src/client/**/*.ts'],
-  manifest: ['src/manifest/**/*.ts'],
-  dns: ['dns/**/*.ts'],
-};
+// The folders, by name: stryker.folders.json, shared with bench/mutation.ts.
+import FOLDERS from './stryker.folders.json' with { type: 'json' };
 
 const chosen = (process.env.MUTATE ?? Object.keys(FOLDERS).join(',')).split(',').filter(Boolean);
 for (const name of chosen) {
