@@ -9,26 +9,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseImages, checkInstalled, INSTALLER, installerForm, root } from '../../bench/blog-stack.ts';
 import { LABEL } from '../../src/docker/engine.ts';
-import { scs } from '../helpers/cli.ts';
 import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import {
   ADDRESS,
+  DISCO,
   engineOn,
   failedWindow,
   fetchFrom,
   type Host,
-  harness,
+  harnessDown,
   harnessProblem,
+  harnessUpWith,
   listFrom,
   probeFrom,
   readUpstream,
-  scsOn,
+  scsOkOn,
+  type scsOn,
+  startDisco,
   volumeFile,
 } from '../helpers/harness.ts';
 
 const problem = harnessProblem();
-const DISCO = `${ADDRESS.h1}:9640`;
-const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
 const TITLE = 'A blog on three hosts';
 const upstreamFile = volumeFile('h2', 'blog-dev-follower-state', 'upstream');
 // WordPress's first page from a new container compiles its PHP: give a request the 5 s that
@@ -41,12 +42,7 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
   let dir: string;
   let disco: ReturnType<typeof scsOn> | undefined;
   const files = (host: Host) => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'harness.yaml'), '-f', join(dir, `${host}.yaml`)];
-  const run = async (host: Host, ...args: string[]) => {
-    const command = scsOn(host, args, dir);
-    const code = await command.exited;
-    expect(code, `scs ${args.join(' ')} on ${host}\n${command.stderr}`).toBe(0);
-    return command;
-  };
+  const run = (host: Host, ...args: string[]) => scsOkOn(host, args, dir);
   const containerOf = async (host: Host, role: string) => {
     const [found] = await engineOn(host).list({ [LABEL.stack]: 'blog', [LABEL.role]: role });
     return found?.id;
@@ -80,18 +76,12 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
     for (const host of ['h1', 'h2', 'h3']) writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\n`);
     // Built once here (Debian packages: a minute or two the first time, cached after), then loaded
     // into each host's daemon.
-    const build = scs(['build', '-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'harness.yaml')], {}, dir);
-    expect(await build.exited, build.stderr).toBe(0);
-    const images = [...new Set(`${build.stdout}${build.stderr}`.match(/scs\/blog-[a-z]+:[0-9a-f]+/g) ?? [])];
-    expect(images).toHaveLength(4);
-    await harness('up', ...images);
-    disco = scsOn('h1', ['disco', ...DISCO_FLAGS], dir);
-    await eventually(() => `${disco!.stdout}${disco!.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
+    expect(await harnessUpWith(dir, 'blog', ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'harness.yaml')])).toHaveLength(4);
+    disco = await startDisco(dir);
   }, 900_000);
 
   afterAll(async () => {
-    disco?.child.kill('SIGKILL');
-    await harness('down');
+    await harnessDown(disco);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 

@@ -9,30 +9,31 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/engine.ts';
-import { scs } from '../helpers/cli.ts';
 import { eventually } from '../helpers/disco.ts';
 import {
   ADDRESS,
   connectTimes,
+  DISCO,
   engineOn,
   failedWindow,
   HARNESS,
   type Host,
   harness,
+  harnessDown,
   harnessLeftovers,
   harnessProblem,
+  harnessUpWith,
   listFrom,
   probeFrom,
   readUpstream,
+  scsOkOn,
   scsOn,
+  startDisco,
   volumeFile,
 } from '../helpers/harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const problem = harnessProblem();
-const DISCO = `${ADDRESS.h1}:9640`;
-// Short heartbeats, so a silent partition is noticed in seconds: timeout 3 s, grace 2 s.
-const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
 const WEB = 'http.web.hello.dev';
 const upstreamFile = volumeFile('h2', 'hello-dev-client-state', 'upstream');
 
@@ -42,16 +43,10 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
   let dir: string;
   let disco: ReturnType<typeof scsOn> | undefined;
   const files = (host: Host) => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, `${host}.yaml`)];
-  const run = async (host: Host, ...args: string[]) => {
-    // No --project-name: on the harness each host has its own host name, the default project.
-    const command = scsOn(host, args, dir);
-    const code = await command.exited;
-    expect(code, `scs ${args.join(' ')} on ${host}\n${command.stderr}`).toBe(0);
-    return command;
-  };
-  const startDisco = async () => {
-    disco = scsOn('h1', ['disco', ...DISCO_FLAGS], dir);
-    await eventually(() => `${disco!.stdout}${disco!.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
+  // No --project-name: on the harness each host has its own host name, the default project.
+  const run = (host: Host, ...args: string[]) => scsOkOn(host, args, dir);
+  const restartDisco = async () => {
+    disco = await startDisco(dir);
     return Date.now();
   };
   const webOn = async (host: Host) => (await engineOn(host).list({ [LABEL.stack]: 'hello', [LABEL.role]: 'web' })).length;
@@ -67,18 +62,12 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     ])
       writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\nservices:\n  web:\n    attributes:\n      az: ${dc}\n`);
     // Images are built once, here, and loaded into each host's daemon with the base image.
-    const build = scs(['build', '-f', join(dir, 'scs-stack.yaml')], {}, dir);
-    expect(await build.exited, build.stderr).toBe(0);
-    const images = [...new Set(`${build.stdout}${build.stderr}`.match(/scs\/hello-[a-z]+:[0-9a-f]+/g) ?? [])];
-    expect(images).toHaveLength(2);
-    await harness('up', ...images);
-    await startDisco();
+    expect(await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')])).toHaveLength(2);
+    disco = await startDisco(dir);
   }, 180_000);
 
   afterAll(async () => {
-    disco?.child.kill('SIGKILL');
-    // The harness takes every agent, container and daemon with it.
-    await harness('down');
+    await harnessDown(disco);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
@@ -178,7 +167,7 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     disco!.child.kill('SIGKILL');
     await disco!.exited;
     await eventually(() => list.results.at(-1)?.error !== undefined, 5000, 'disco to be gone');
-    const backAt = await startDisco();
+    const backAt = await restartDisco();
     await eventually(
       () => list.results.some((result) => result.at > backAt && result.endpoints?.length === 1),
       10_000,

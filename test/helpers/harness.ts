@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { Engine } from '../../src/docker/engine.ts';
-import { collect, type Running, SCS } from './cli.ts';
+import { collect, type Running, SCS, scs } from './cli.ts';
+import { eventually } from './disco.ts';
 
 const run = promisify(execFile);
 export const HARNESS = fileURLToPath(new URL('../../scripts/harness', import.meta.url));
@@ -53,6 +54,44 @@ export function harnessLeftovers(): string[] {
 export async function harness(...args: string[]): Promise<string> {
   const { stdout } = await run(HARNESS, args, { maxBuffer: 1 << 20 });
   return stdout;
+}
+
+/** Where the tests run disco: on h1, port 9640, every host's agent pointing at it. */
+export const DISCO = `${ADDRESS.h1}:9640`;
+// Short heartbeats, so a silent partition is noticed in seconds: timeout 3 s, grace 2 s.
+const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
+
+/** `scs disco` on h1, once it listens. */
+export async function startDisco(cwd: string): Promise<Running> {
+  const disco = scsOn('h1', ['disco', ...DISCO_FLAGS], cwd);
+  await eventually(() => `${disco.stdout}${disco.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
+  return disco;
+}
+
+/**
+ * Builds a stack's images here, once, and brings the harness up with them loaded into every host's
+ * daemon. Returns the images' names.
+ */
+export async function harnessUpWith(cwd: string, stack: string, files: string[]): Promise<string[]> {
+  const build = scs(['build', ...files], {}, cwd);
+  if ((await build.exited) !== 0) throw new Error(`scs build failed:\n${build.stderr}`);
+  const images = [...new Set(`${build.stdout}${build.stderr}`.match(new RegExp(`scs/${stack}-[a-z]+:[0-9a-f]+`, 'g')) ?? [])];
+  await harness('up', ...images);
+  return images;
+}
+
+/** Ends disco and takes the harness down, with every agent, container and daemon on it. */
+export async function harnessDown(disco: Running | undefined): Promise<void> {
+  disco?.child.kill('SIGKILL');
+  await harness('down');
+}
+
+/** `scs ARGS...` on a host that must succeed: rejects with its output when it fails. */
+export async function scsOkOn(host: Host, args: string[], cwd: string): Promise<Running> {
+  const command = scsOn(host, args, cwd);
+  const code = await command.exited;
+  if (code !== 0) throw new Error(`scs ${args.join(' ')} on ${host} exited ${code}:\n${command.stderr}`);
+  return command;
 }
 
 /** `scs ARGS...` on a host (`harness run`): in its namespace, with its host name, against its dockerd. */
