@@ -8,8 +8,10 @@ export function compareAddresses(a: Address, b: Address): number {
   return 0;
 }
 
-/** The stable order of provisions: name, then address, then id (the order they came in). */
+/**
+ * The stable order of one name's provisions: address, then id (the order they came in). Names are
+ * ordered apart, before their provisions are (the registry walks them sorted).
+ */
 export function compareProvisions(a: Provision, b: Provision): number {
-  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   return compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -159,13 +159,11 @@ export class Registry {
 
   /** The provisions of a name or pattern that pass `matches`, in stable order (name, address, id). */
   private match(name: string, matches: AttributeMatcher): Provision[] {
+    // The name tree gives a pattern's names sorted: only each name's own provisions need sorting.
     const names = hasWildcard(name) ? this.names.match(name) : [name];
-    const found: Provision[] = [];
-    for (const one of names) {
-      const named = this.provisionsByName.get(one);
-      if (named) for (const provision of named.values()) if (matches(provision.attributes)) found.push(provision);
-    }
-    return sortProvisions(found);
+    return names.flatMap((one) =>
+      sortProvisions([...(this.provisionsByName.get(one)?.values() ?? [])].filter((p) => matches(p.attributes))),
+    );
   }
 
   /** The requirements of the provision's own name, then those of the patterns that match it, shape by shape. */
