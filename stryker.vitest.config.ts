@@ -21,4 +21,11 @@ const outOfScope = [
   'container-dns',
 ].map((name) => `test/integration/${name}.test.ts`);
 
-export default mergeConfig(base, defineConfig({ test: { exclude: [...outOfScope, 'test/e2e/**', '**/node_modules/**', '**/.git/**'] } }));
+// The DNS fuzz runs for every mutant it reaches, most of dns/: 10,000 packets instead of 100,000
+// still mix every kind of malformed packet with the well-formed queries, in a tenth of the time.
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: { exclude: [...outOfScope, 'test/e2e/**', '**/node_modules/**', '**/.git/**'], env: { FUZZ_PACKETS: '10000' } },
+  }),
+);

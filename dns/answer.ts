@@ -97,8 +97,8 @@ export function ptrRecords(owner: string, node: Node, ttl: number): ResourceReco
 export function browseAdditionals(view: ZoneView, node: Node, ttl: number): ResourceRecord[] {
   const additionals: ResourceRecord[] = [];
   for (const instance of node.ptr) {
-    const instanceNode = nodeAt(view, instance);
-    if (!instanceNode || instanceNode.srv.length === 0) continue;
+    // A type's PTRs name its instances, each made with its SRV by buildZoneView.
+    const instanceNode = nodeAt(view, instance)!;
     additionals.push(...srvRecords(instance, instanceNode, ttl), ...txtRecords(instance, instanceNode, ttl));
     for (const srv of instanceNode.srv) additionals.push(...addressRecords(view, srv.target, ttl));
   }
@@ -157,7 +157,8 @@ export function answer(context: AnswerContext): Answer {
       }
       break;
     case TYPE.ANY:
-      if (node && (isApex || hasRecords(node))) answers = anyRecords(owner, ttl);
+      // Only names with records have a node (the apex always has its SOA and NS).
+      if (node) answers = anyRecords(owner, ttl);
       break;
   }
   if (answers.length === 0) return negative(RCODE.noError);
@@ -175,8 +176,4 @@ function unique(records: ResourceRecord[]): ResourceRecord[] {
     const id = JSON.stringify(rr);
     return !seen.has(id) && seen.add(id) !== undefined;
   });
-}
-
-function hasRecords(node: Node): boolean {
-  return node.srv.length + node.txt.length + node.ptr.length + node.a.length + node.aaaa.length > 0;
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { DnsServer, type DnsServerOptions } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -213,4 +213,66 @@ export function rawTcp(port: number, messages: Buffer[], expected = messages.len
       reject(error);
     });
   });
+}
+
+/** An upstream's reply to `query`: one A record, 192.0.2.LAST. */
+export function replyWith(query: Buffer, last: number): Buffer {
+  const reply = Buffer.from(query);
+  reply[2] = 0x81; // QR, RD
+  reply[3] = 0x80; // RA
+  reply.writeUInt16BE(1, 6);
+  reply.writeUInt16BE(0, 10);
+  const end = 12 + readReply(query).question.length;
+  return Buffer.concat([reply.subarray(0, end), Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 192, 0, 2, last])]);
+}
+
+/** A DNS message with its two-byte length, as it goes over TCP. */
+export function framed(message: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([message.length >> 8, message.length & 255]), message]);
+}
+
+export interface Upstream {
+  readonly port: number;
+  close(): void;
+}
+
+/**
+ * A stand-in upstream resolver on 127.0.0.1: UDP and TCP on one port, each side answering as told.
+ * With port 0 the kernel picks a port free for UDP, which TCP may not have free: then both let go
+ * and another port is tried.
+ */
+export async function startUpstream(
+  onUdp: (query: Buffer, reply: (message: Buffer) => void) => void,
+  onTcp: (query: Buffer, socket: Socket) => void,
+): Promise<Upstream> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = createSocket('udp4');
+    udp.on('message', (query, from) => onUdp(query, (message) => udp.send(message, from.port, from.address)));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const port = udp.address().port;
+    const sockets = new Set<Socket>();
+    const tcp = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => onTcp(chunk.subarray(2), socket));
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, '127.0.0.1', resolve);
+      });
+    } catch (error) {
+      udp.close();
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 10) throw error;
+      continue;
+    }
+    return {
+      port,
+      close: () => {
+        udp.close();
+        for (const socket of sockets) socket.destroy();
+        tcp.close();
+      },
+    };
+  }
 }

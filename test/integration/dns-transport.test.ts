@@ -1,8 +1,7 @@
 // How replies travel: the UDP size cap, what is dropped before TC is set, several queries on one
-// TCP connection, the TCP idle timeout, and a forwarder that only passes on its own query's reply.
+// TCP connection, and the TCP idle timeout. Forwarding has its own file (dns-forward.test.ts).
 
-import { createSocket } from 'node:dgram';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -111,54 +110,5 @@ describe('TCP', () => {
     });
     expect(closed).not.toBe('still open');
     expect((closed as number) - opened).toBeGreaterThanOrEqual(250);
-  });
-});
-
-describe('forwarding', () => {
-  /** A reply to `query` with one A record, under the given id. */
-  function fakeReply(query: Buffer, id: number, address: string): Buffer {
-    const reply = Buffer.from(query);
-    reply.writeUInt16BE(id, 0);
-    reply[2] = 0x81; // QR, RD
-    reply[3] = 0x80; // RA
-    reply.writeUInt16BE(1, 6);
-    reply.writeUInt16BE(0, 10);
-    const questionEnd = 12 + readReply(query).question.length;
-    const record = Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, ...address.split('.').map(Number)]);
-    return Buffer.concat([reply.subarray(0, questionEnd), record]);
-  }
-
-  it('passes on only the upstream reply with the query id, over UDP and TCP', async () => {
-    // An upstream that first answers with a wrong id, then with the right one.
-    const udpUpstream = createSocket('udp4');
-    udpUpstream.on('message', (query, from) => {
-      udpUpstream.send(fakeReply(query, query.readUInt16BE(0) ^ 0xffff, '192.0.2.66'), from.port, from.address);
-      setTimeout(() => udpUpstream.send(fakeReply(query, query.readUInt16BE(0), '192.0.2.10'), from.port, from.address), 50);
-    });
-    await new Promise<void>((resolve) => udpUpstream.bind(0, '127.0.0.1', resolve));
-    const upstreamPort = udpUpstream.address().port;
-    const sockets = new Set<Socket>();
-    const tcpUpstream = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('data', (chunk) => {
-        const query = chunk.subarray(2);
-        const frame = (message: Buffer) => Buffer.concat([Buffer.from([message.length >> 8, message.length & 255]), message]);
-        socket.write(frame(fakeReply(query, query.readUInt16BE(0) ^ 0xffff, '192.0.2.66')));
-        setTimeout(() => socket.write(frame(fakeReply(query, query.readUInt16BE(0), '192.0.2.10'))), 50);
-      });
-    });
-    await new Promise<void>((resolve) => tcpUpstream.listen(upstreamPort, '127.0.0.1', resolve));
-    const forwarding = await startDns(new Registry(), { recursors: [{ host: '127.0.0.1', port: upstreamPort }], forwardTimeoutMs: 5000 });
-    try {
-      const viaUdp = await dig(forwarding.port, '+rec', '+time=6', 'www.example.test', 'A');
-      expect(viaUdp.answer).toEqual(['www.example.test. 5 IN A 192.0.2.10']);
-      const viaTcp = await dig(forwarding.port, '+rec', '+tcp', '+time=6', 'www.example.test', 'A');
-      expect(viaTcp.answer).toEqual(['www.example.test. 5 IN A 192.0.2.10']);
-    } finally {
-      udpUpstream.close();
-      for (const socket of sockets) socket.destroy();
-      tcpUpstream.close();
-      await forwarding.server.close();
-    }
   });
 });

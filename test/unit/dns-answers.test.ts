@@ -3,9 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { type Answer, answer, type ResourceRecord } from '../../dns/answer.ts';
 import { RCODE, TYPE } from '../../dns/constants.ts';
+import { encodeAnswer } from '../../dns/encode.ts';
+import { parseQuery, type Query } from '../../dns/query.ts';
 import { buildZoneView } from '../../dns/view.ts';
 import { makeZone } from '../../dns/zones.ts';
-import { sampleRegistry } from '../helpers/dns.ts';
+import { Registry } from '../../src/registry/registry.ts';
+import { readReply, sampleRegistry, wireQuery } from '../helpers/dns.ts';
 
 const TYPE_NAMES = Object.fromEntries(Object.entries(TYPE).map(([name, value]) => [value, name]));
 const RCODE_NAMES = Object.fromEntries(Object.entries(RCODE).map(([name, value]) => [value, name.toUpperCase()]));
@@ -100,5 +103,151 @@ disco. 5 IN SOA ns.disco. hostmaster.disco. 42 3600 600 86400 5`);
     expect(ask('blog.prod', 'A')).toBe(`;; NOERROR\n${soa}`);
     expect(ask('db.blog.prod', 'SRV')).toBe(`;; NOERROR\n${soa}`);
     expect(ask('db.blog.prod', 'ANY')).toBe(';; NOERROR\n;; ANSWER\ndb.blog.prod.disco. 5 IN HINFO "RFC8482" ""');
+  });
+});
+
+describe('every type at every kind of name', () => {
+  // One line per question: the rcode (NODATA for NOERROR with no answer), then the answer's types
+  // and the additional section's. Apex, empty non-terminal, role, service type, instance, address
+  // name and the service list each own some types and must say NODATA for the rest.
+  const names = ['', 'blog.prod', 'db.blog.prod', '_mysql._tcp.db.blog.prod', '10-0-0-5-3306._mysql._tcp.db.blog.prod', '10-0-0-5.addr'];
+  const types = ['SOA', 'NS', 'A', 'AAAA', 'SRV', 'TXT', 'PTR', 'ANY'] as const;
+  const summary = (name: string, type: (typeof types)[number]) => {
+    const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: ['127.0.0.1'] });
+    const result = answer({ view, relative: name ? name.split('.') : [], type: TYPE[type], ttl: 5, serial: 42 });
+    const rcode = result.rcode === RCODE.noError && result.answers.length === 0 ? 'NODATA' : RCODE_NAMES[result.rcode];
+    const list = (records: ResourceRecord[]) => records.map((rr) => TYPE_NAMES[rr.type]).join(',') || '-';
+    return `${name || '@'} ${type}: ${rcode} ${list(result.answers)} ${list(result.additionals)}`;
+  };
+
+  it('answers what the name holds and NODATA for the rest', () => {
+    expect(names.flatMap((name) => types.map((type) => summary(name, type)))).toEqual([
+      '@ SOA: NOERROR SOA -',
+      '@ NS: NOERROR NS A',
+      '@ A: NODATA - -',
+      '@ AAAA: NODATA - -',
+      '@ SRV: NODATA - -',
+      '@ TXT: NODATA - -',
+      '@ PTR: NODATA - -',
+      '@ ANY: NOERROR HINFO -',
+      'blog.prod SOA: NODATA - -',
+      'blog.prod NS: NODATA - -',
+      'blog.prod A: NODATA - -',
+      'blog.prod AAAA: NODATA - -',
+      'blog.prod SRV: NODATA - -',
+      'blog.prod TXT: NODATA - -',
+      'blog.prod PTR: NODATA - -',
+      'blog.prod ANY: NODATA - -',
+      'db.blog.prod SOA: NODATA - -',
+      'db.blog.prod NS: NODATA - -',
+      'db.blog.prod A: NOERROR A,A -',
+      'db.blog.prod AAAA: NOERROR AAAA -',
+      'db.blog.prod SRV: NODATA - -',
+      'db.blog.prod TXT: NODATA - -',
+      'db.blog.prod PTR: NODATA - -',
+      'db.blog.prod ANY: NOERROR HINFO -',
+      '_mysql._tcp.db.blog.prod SOA: NODATA - -',
+      '_mysql._tcp.db.blog.prod NS: NODATA - -',
+      '_mysql._tcp.db.blog.prod A: NODATA - -',
+      '_mysql._tcp.db.blog.prod AAAA: NODATA - -',
+      '_mysql._tcp.db.blog.prod SRV: NOERROR SRV,SRV,SRV A,A,AAAA',
+      '_mysql._tcp.db.blog.prod TXT: NOERROR TXT,TXT -',
+      '_mysql._tcp.db.blog.prod PTR: NOERROR PTR,PTR,PTR SRV,TXT,A,SRV,TXT,A,SRV,TXT,AAAA',
+      '_mysql._tcp.db.blog.prod ANY: NOERROR HINFO -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod SOA: NODATA - -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod NS: NODATA - -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod A: NODATA - -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod AAAA: NODATA - -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod SRV: NOERROR SRV A',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod TXT: NOERROR TXT -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod PTR: NODATA - -',
+      '10-0-0-5-3306._mysql._tcp.db.blog.prod ANY: NOERROR HINFO -',
+      '10-0-0-5.addr SOA: NODATA - -',
+      '10-0-0-5.addr NS: NODATA - -',
+      '10-0-0-5.addr A: NOERROR A -',
+      '10-0-0-5.addr AAAA: NODATA - -',
+      '10-0-0-5.addr SRV: NODATA - -',
+      '10-0-0-5.addr TXT: NODATA - -',
+      '10-0-0-5.addr PTR: NODATA - -',
+      '10-0-0-5.addr ANY: NOERROR HINFO -',
+    ]);
+  });
+});
+
+describe('the additional section', () => {
+  const askOf = (registry: Registry, name: string, type: keyof typeof TYPE) => {
+    const view = buildZoneView(makeZone({ name: 'disco' }), registry.list(), { nameServerAddresses: [] });
+    return zoneText(answer({ view, relative: name.split('.'), type: TYPE[type], ttl: 5, serial: 42 }));
+  };
+  const provide = (registry: Registry, host: string, port: number) =>
+    registry.provide({ name: 'http.web.shop.prod', address: { host, port, protocol: 'tcp' }, attributes: {}, owner: 'test' });
+
+  it('holds each address once when several endpoints share a host', () => {
+    const registry = new Registry();
+    provide(registry, '10.0.0.7', 8080);
+    provide(registry, '10.0.0.7', 8081);
+    expect(askOf(registry, '_http._tcp.web.shop.prod', 'SRV')).toBe(`;; NOERROR
+;; ANSWER
+_http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8080 10-0-0-7.addr.disco.
+_http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8081 10-0-0-7.addr.disco.
+;; ADDITIONAL
+10-0-0-7.addr.disco. 5 IN A 10.0.0.7`);
+    expect(askOf(registry, '_http._tcp.web.shop.prod', 'PTR')).toBe(`;; NOERROR
+;; ANSWER
+_http._tcp.web.shop.prod.disco. 5 IN PTR 10-0-0-7-8080._http._tcp.web.shop.prod.disco.
+_http._tcp.web.shop.prod.disco. 5 IN PTR 10-0-0-7-8081._http._tcp.web.shop.prod.disco.
+;; ADDITIONAL
+10-0-0-7-8080._http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8080 10-0-0-7.addr.disco.
+10-0-0-7-8080._http._tcp.web.shop.prod.disco. 5 IN TXT ""
+10-0-0-7.addr.disco. 5 IN A 10.0.0.7
+10-0-0-7-8081._http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8081 10-0-0-7.addr.disco.
+10-0-0-7-8081._http._tcp.web.shop.prod.disco. 5 IN TXT ""`);
+  });
+
+  it('holds no address for a target outside the zone, even one that ends like the zone without its dot', () => {
+    const registry = new Registry();
+    provide(registry, '10.0.0.7', 8080);
+    provide(registry, '10-0-0-7.addr-disco', 8080);
+    expect(askOf(registry, '_http._tcp.web.shop.prod', 'SRV')).toBe(`;; NOERROR
+;; ANSWER
+_http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8080 10-0-0-7.addr-disco.
+_http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8080 10-0-0-7.addr.disco.
+;; ADDITIONAL
+10-0-0-7.addr.disco. 5 IN A 10.0.0.7`);
+  });
+});
+
+describe('the minimal answer to ANY (RFC 8482)', () => {
+  it('is one HINFO record whose CPU string is "RFC8482" and whose OS string is empty', () => {
+    const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: [] });
+    const query = parseQuery(wireQuery('db.blog.prod.disco', TYPE.ANY)) as Query;
+    const options = { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 };
+    const bytes = encodeAnswer(
+      query,
+      answer({ view, relative: query.labels.slice(0, -1), type: TYPE.ANY, ttl: 5, serial: 1 }),
+      options,
+      512,
+    );
+    const [hinfo] = readReply(bytes).records;
+    expect(hinfo?.type).toBe(TYPE.HINFO);
+    expect(bytes.subarray(hinfo!.rdataAt, hinfo!.rdataAt + hinfo!.rdlength).toString('latin1')).toBe('\u0007RFC8482\u0000');
+  });
+});
+
+describe('fitting a reply to the size limit', () => {
+  it('sends it whole at exactly its size, without the additional section a byte below, and truncated below that', () => {
+    const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: [] });
+    const query = parseQuery(wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV)) as Query;
+    const result = answer({ view, relative: query.labels.slice(0, -1), type: TYPE.SRV, ttl: 5, serial: 1 });
+    const options = { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 };
+    const full = encodeAnswer(query, result, options, 65535);
+    const lean = encodeAnswer(query, { ...result, additionals: [] }, options, 65535);
+    expect(readReply(full).counts).toEqual([1, 3, 0, 3]);
+    expect(readReply(lean).counts).toEqual([1, 3, 0, 0]);
+    expect(encodeAnswer(query, result, options, full.length)).toEqual(full);
+    expect(encodeAnswer(query, result, options, full.length - 1)).toEqual(lean);
+    expect(encodeAnswer(query, result, options, lean.length)).toEqual(lean);
+    const truncated = readReply(encodeAnswer(query, result, options, lean.length - 1));
+    expect([truncated.flags & 0x0200, truncated.counts]).toEqual([0x0200, [1, 0, 0, 0]]);
   });
 });

@@ -67,4 +67,23 @@ describe('the reply cache', () => {
     cache.touch(['x']);
     expect(cache.get('x', A, 0)).toBeUndefined();
   });
+
+  it('counts a replaced reply once, however often it is replaced', () => {
+    const cache = new ReplyCache({ capacity: 3 });
+    cache.set('a', A, bytes('a'), undefined);
+    cache.set('b', A, bytes('b'), undefined);
+    for (let i = 0; i < 5; i++) cache.set('a', A, bytes(`a${i}`), undefined);
+    expect(cache.size).toBe(2);
+    expect([cache.get('a', A, 0), cache.get('b', A, 0)]).toEqual([bytes('a4'), bytes('b')]);
+  });
+
+  it('keeps a reply of a name whose other replies were just evicted to make room for it', () => {
+    const cache = new ReplyCache({ capacity: 2 });
+    cache.set('a', A, bytes('a'), undefined);
+    cache.set('b', A, bytes('b'), undefined);
+    cache.set('a', TXT, bytes('a-txt'), undefined); // Full: 'a', cached first, goes whole, then comes back.
+    expect(cache.get('a', TXT, 0)).toEqual(bytes('a-txt'));
+    expect(cache.get('a', A, 0)).toBeUndefined();
+    expect(cache.size).toBe(2);
+  });
 });

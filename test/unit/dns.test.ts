@@ -7,7 +7,7 @@ import { errorReply } from '../../dns/reply.ts';
 import { addressLabel, buildZoneView } from '../../dns/view.ts';
 import { findZone, makeZone } from '../../dns/zones.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { readReply, wireQuery } from '../helpers/dns.ts';
+import { optRecord, readReply, wireQuery } from '../helpers/dns.ts';
 
 /** The name at `start`, which must end exactly at `end` without a compression pointer; '' if it does not. */
 function uncompressedName(message: Buffer, start: number, end: number): string {
@@ -50,19 +50,85 @@ describe('the query guard', () => {
   it('ignores responses and packets shorter than a header', () => {
     expect(parseQuery(Buffer.alloc(5))).toEqual(new Rejection(undefined, 'shorter than a header'));
     const response = wireQuery('a.disco', 1, { flags: 0x8000 });
-    expect((parseQuery(response) as Rejection).rcode).toBeUndefined();
+    expect(parseQuery(response)).toEqual(new Rejection(undefined, 'a response, not a query'));
+    // A bare header is long enough to judge: no question, so FORMERR.
+    const header = wireQuery('a.disco', 1).subarray(0, 12);
+    header.writeUInt16BE(0, 4);
+    expect(parseQuery(header)).toMatchObject({ rcode: RCODE.formErr, reason: '0 questions; exactly one is allowed' });
   });
 
-  it.each([
-    ['two questions', (q: Buffer) => q.writeUInt16BE(2, 4), RCODE.formErr],
-    ['no question', (q: Buffer) => q.writeUInt16BE(0, 4), RCODE.formErr],
-    ['answer records in a query', (q: Buffer) => q.writeUInt16BE(1, 6), RCODE.formErr],
-    ['65,535 additional records claimed', (q: Buffer) => q.writeUInt16BE(0xffff, 10), RCODE.formErr],
-    ['an opcode other than QUERY', (q: Buffer) => q.writeUInt16BE(0x2800, 2), RCODE.notImp],
-  ])('answers %s with an error code', (_, mutate, rcode) => {
+  it('reads the OPT record only where the additional section is known to start', () => {
+    // An OPT record right after the question, counted as an answer or authority record, or as one
+    // of more additional records than a query may have: the error reply must not echo it.
+    const opt = optRecord({ dnssecOk: true });
+    const asAnswer = wireQuery('a.disco', 1, { extra: opt, extraRecords: 1 });
+    asAnswer.writeUInt16BE(1, 6);
+    const asAuthority = wireQuery('a.disco', 1, { extra: opt, extraRecords: 1 });
+    asAuthority.writeUInt16BE(1, 8);
+    const tooMany = wireQuery('a.disco', 1, {
+      edns: { dnssecOk: true },
+      extra: Buffer.concat(Array.from({ length: 4 }, () => opt)),
+      extraRecords: 4,
+    });
+    for (const query of [asAnswer, asAuthority, tooMany]) {
+      const rejection = parseQuery(query) as Rejection;
+      expect(rejection.rcode).toBe(RCODE.formErr);
+      expect(rejection.edns).toBeUndefined();
+    }
+    // The same OPT record where it belongs is read.
+    expect((parseQuery(wireQuery('a.disco', 1, { extra: opt, extraRecords: 1 })) as Query).edns).toMatchObject({ dnssecOk: true });
+  });
+
+  /** A header with one question, then `rest` as it is. */
+  const headed = (rest: number[], arcount = 0) => {
+    const header = wireQuery('a.disco', 1).subarray(0, 12);
+    header.writeUInt16BE(arcount, 10);
+    return Buffer.concat([header, Buffer.from(rest)]);
+  };
+  const withCounts = (at: number, value: number) => {
     const query = wireQuery('a.disco', 1);
-    mutate(query);
-    expect((parseQuery(query) as Rejection).rcode).toBe(rcode);
+    query.writeUInt16BE(value, at);
+    return query;
+  };
+  const record = (type: number, rdlength: number) =>
+    Buffer.from([0, type >> 8, type & 255, 4, 0xd0, 0, 0, 0, 0, rdlength >> 8, rdlength & 255]);
+  it.each([
+    ['two questions', withCounts(4, 2), RCODE.formErr, '2 questions; exactly one is allowed'],
+    ['no question', withCounts(4, 0), RCODE.formErr, '0 questions; exactly one is allowed'],
+    ['an answer record in a query', withCounts(6, 1), RCODE.formErr, 'a query carries no answer or authority records'],
+    ['an authority record in a query', withCounts(8, 1), RCODE.formErr, 'a query carries no answer or authority records'],
+    ['65,535 additional records claimed', withCounts(10, 0xffff), RCODE.formErr, '65535 additional records'],
+    ['an opcode other than QUERY', withCounts(2, 0x2800), RCODE.notImp, 'opcode 5 is not supported'],
+    ['a question too short to hold a name, a type and a class', headed([1, 0x61, 0, 0]), RCODE.formErr, 'the question is missing'],
+    ['a name with no end', headed([1, 0x61, 1, 0x62, 1, 0x63]), RCODE.formErr, 'question name runs past the end'],
+    ['a label longer than what is left', headed([9, 0x61, 0x62, 0x63, 0x64]), RCODE.formErr, 'label runs past the end'],
+    ['a name without its type and class', headed([1, 0x61, 0, 0, 1]), RCODE.formErr, 'question type and class missing'],
+    [
+      'three additional records claimed, none sent',
+      headed([1, 0x61, 0, 0, 1, 0, 1], 3),
+      RCODE.formErr,
+      'header counts claim more than the message holds',
+    ],
+    [
+      'an OPT record whose data runs past the end',
+      Buffer.concat([headed([1, 0x61, 0, 0, 1, 0, 1], 1), record(41, 5)]),
+      RCODE.formErr,
+      'additional record data runs past the end',
+    ],
+    [
+      'two OPT records',
+      Buffer.concat([headed([1, 0x61, 0, 0, 1, 0, 1], 2), record(41, 0), record(41, 0)]),
+      RCODE.formErr,
+      'more than one OPT record',
+    ],
+  ])('answers %s with an error code and says why', (_, query, rcode, reason) => {
+    expect(parseQuery(query)).toMatchObject({ rcode, reason });
+  });
+
+  it('reads the OPT record among as many additional records as a query may have', () => {
+    const others = Buffer.concat(Array.from({ length: 3 }, () => Buffer.from([0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0])));
+    const query = parseQuery(wireQuery('a.disco', 1, { edns: { dnssecOk: true }, extra: others, extraRecords: 3 })) as Query;
+    expect(query.edns).toMatchObject({ dnssecOk: true });
   });
 
   it('refuses a compression pointer or a loop in the question name', () => {
@@ -111,6 +177,27 @@ describe('the query guard', () => {
       const rejection = parseQuery(query) as Rejection;
       expect(rejection.rcode).toBeDefined();
       expect(errorReply(query, rejection).length).toBeLessThanOrEqual(query.length);
+    }
+  });
+
+  it('refuses an OPT record owned by any name but the root', () => {
+    const opt = Buffer.concat([Buffer.from([1, 0x78, 0]), Buffer.from([0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0])]);
+    expect(parseQuery(wireQuery('a.disco', 1, { extra: opt, extraRecords: 1 }))).toMatchObject({
+      rcode: RCODE.formErr,
+      reason: 'OPT record not owned by the root',
+    });
+  });
+
+  it('refuses an additional record whose name ends in half a pointer, or never ends', () => {
+    // 11 bytes, the least a record takes, so only the name can be wrong: a label, then a pointer's first byte.
+    const halfPointer = Buffer.concat([Buffer.from([9]), Buffer.from('abcdefghi'), Buffer.from([0xc0])]);
+    // 129 one-byte labels and no end: the guard stops stepping after 128.
+    const endless = Buffer.concat([...Array.from({ length: 129 }, () => Buffer.from([1, 0x78])), Buffer.alloc(10, 1)]);
+    for (const extra of [halfPointer, endless]) {
+      expect(parseQuery(wireQuery('a.disco', 1, { extra, extraRecords: 1 }))).toMatchObject({
+        rcode: RCODE.formErr,
+        reason: 'additional record runs past the end',
+      });
     }
   });
 

@@ -1,0 +1,23 @@
+// A Stryker reporter that writes each surviving mutant as soon as it survives, one line each, to
+// reports/mutation/SCOPE.survivors.txt: the gaps of a long run can be read (and closed) while it
+// goes on, instead of after its last mutant.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { commonTokens, declareClassPlugin, PluginKind } from '@stryker-mutator/api/plugin';
+
+class SurvivorsReporter {
+  static inject = [commonTokens.options];
+  constructor(options) {
+    this.file = options.jsonReporter.fileName.replace(/\.json$/, '.survivors.txt');
+    mkdirSync(dirname(this.file), { recursive: true });
+    writeFileSync(this.file, '');
+  }
+  onMutantTested(result) {
+    if (result.status !== 'Survived' && result.status !== 'NoCoverage') return;
+    const { line, column } = result.location.start;
+    const where = `${relative(process.cwd(), result.fileName)}:${line}:${column + 1}`;
+    appendFileSync(this.file, `${where} ${result.status} ${result.mutatorName} ${JSON.stringify(result.replacement ?? '')}\n`);
+  }
+}
+
+export const strykerPlugins = [declareClassPlugin(PluginKind.Reporter, 'survivors', SurvivorsReporter)];

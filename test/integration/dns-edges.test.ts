@@ -1,0 +1,103 @@
+// The DNS server at its edges: IPv6 sockets, the address it names as its own name server, and what
+// an internal error or a socket error costs (one answer, one log line; never the server).
+
+import { execFile } from 'node:child_process';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { promisify } from 'node:util';
+import { consola, type LogObject } from 'consola';
+import { describe, expect, it } from 'vitest';
+import { RCODE, TYPE } from '../../dns/constants.ts';
+import { DnsServer, type RegistryReader } from '../../dns/server.ts';
+import { Registry } from '../../src/registry/registry.ts';
+import { quietLogger } from '../helpers/disco.ts';
+import { readReply, replyWith, sampleRegistry, wireQuery } from '../helpers/dns.ts';
+
+const run = promisify(execFile);
+
+/** dig against [::1]:port, its answer section one record a line. */
+async function digV6(port: number, ...args: string[]): Promise<string[]> {
+  const { stdout } = await run('dig', ['@::1', '-p', String(port), '+time=2', '+tries=1', '+short', ...args]);
+  return stdout.split('\n').filter(Boolean);
+}
+
+/** A logger that keeps each line's type and text. */
+function recordingLogger() {
+  const lines: string[] = [];
+  const logger = consola.create({ reporters: [{ log: (entry: LogObject) => void lines.push(`${entry.type}: ${entry.args.join(' ')}`) }] });
+  return { logger, lines };
+}
+
+/** A peer for `handle`, as if the query came over UDP from `address`. */
+const udpPeer = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+
+describe('IPv6', () => {
+  it('serves on ::1 over UDP and TCP, and forwards to a resolver on ::1', async () => {
+    // An upstream on ::1 that answers every query with one A record.
+    const upstream = createSocket('udp6');
+    upstream.on('message', (query, from) => upstream.send(replyWith(query, 7), from.port, from.address));
+    await new Promise<void>((resolve) => upstream.bind(0, '::1', resolve));
+    const server = new DnsServer(sampleRegistry(), {
+      host: '::1',
+      port: 0,
+      logger: quietLogger,
+      recursors: [{ host: '::1', port: upstream.address().port }],
+    });
+    const { udp } = await server.listen();
+    try {
+      expect((await digV6(udp.port, 'db.blog.prod.disco', 'A')).sort()).toEqual(['10.0.0.5', '10.0.0.6']);
+      expect(await digV6(udp.port, '+tcp', 'db.blog.prod.disco', 'AAAA')).toEqual(['fd00::6']);
+      expect(await digV6(udp.port, 'www.example.test', 'A')).toEqual(['192.0.2.7']);
+    } finally {
+      upstream.close();
+      await server.close();
+    }
+  });
+});
+
+describe('its own name server', () => {
+  const nsAddresses = (host: string) => {
+    const server = new DnsServer(sampleRegistry(), { host, port: 0, logger: quietLogger });
+    const reply = readReply(server.handle(wireQuery('disco', TYPE.NS), udpPeer('127.0.0.1'))!);
+    return reply.records.filter((record) => record.section === 'additional' && record.type !== TYPE.OPT).map((record) => record.type);
+  };
+
+  it('is ns.<zone>, at the address it listens on, and has no address when it listens on every address', () => {
+    expect(nsAddresses('127.0.0.1')).toEqual([TYPE.A]);
+    expect(nsAddresses('0.0.0.0')).toEqual([]);
+    expect(nsAddresses('::')).toEqual([]);
+  });
+});
+
+describe('errors inside the server', () => {
+  it('answer SERVFAIL with the query id, log the error, and leave other zones and other queries served', async () => {
+    const broken: RegistryReader = {
+      version: 1,
+      list: () => {
+        throw new Error('the registry is broken');
+      },
+      addListener: () => {},
+    };
+    const { logger, lines } = recordingLogger();
+    const server = new DnsServer(broken, { host: '127.0.0.1', port: 0, logger });
+    const reply = server.handle(wireQuery('db.blog.prod.disco', TYPE.A, { id: 4242 }), udpPeer('127.0.0.1'));
+    expect(reply && readReply(reply)).toMatchObject({ id: 4242, rcode: RCODE.servFail });
+    expect(lines).toEqual([expect.stringMatching(/^error: .*the registry is broken/)]);
+    // Outside the zones, nothing reads the registry: REFUSED as ever.
+    const refused = server.handle(wireQuery('www.example.test', TYPE.A, { id: 7 }), udpPeer('127.0.0.1'));
+    expect(refused && readReply(refused)).toMatchObject({ id: 7, rcode: RCODE.refused });
+  });
+
+  it('a UDP socket error is logged as a warning, and the server still answers', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = new DnsServer(new Registry(), { host: '127.0.0.1', port: 0, logger });
+    const { udp } = await server.listen();
+    try {
+      (server as unknown as { udp: UdpSocket }).udp.emit('error', new Error('boom'));
+      expect(lines).toEqual(['warn: udp: boom']);
+      const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(udp.port), '+time=2', '+tries=1', 'disco', 'SOA']);
+      expect(stdout).toMatch(/status: NOERROR/);
+    } finally {
+      await server.close();
+    }
+  });
+});
