@@ -22,7 +22,6 @@ export interface Query extends QuestionSpan {
   readonly id: number;
   readonly opcode: number;
   readonly recursionDesired: boolean;
-  readonly checkingDisabled: boolean;
   /** The question name's labels, lower-cased (ASCII only, as DNS folds case). */
   readonly labels: readonly string[];
   /** True when every label is made of letters, digits, `-` and `_`: only such names can be ours. */
@@ -98,7 +97,6 @@ export function parseQuery(message: Buffer): Query | Rejection {
     id: message.readUInt16BE(0),
     opcode,
     recursionDesired: (flags & FLAG.RD) !== 0,
-    checkingDisabled: (flags & FLAG.CD) !== 0,
     ...question!,
     edns: echoedEdns,
   };

@@ -87,7 +87,8 @@ export function personalize(cached: Buffer, message: Buffer, query: Query): Buff
   out[1] = message[1]!;
   out[2] = (cached[2]! & ~0x01) | (message[2]! & 0x01); // RD
   out[3] = (cached[3]! & ~0x10) | (message[3]! & 0x10); // CD
-  if (query.edns) out[out.length - 4] = (cached[cached.length - 4]! & 0x7f) | (query.edns.dnssecOk ? 0x80 : 0);
+  // The DO bit's byte of our OPT record; the other bits in it (Z) are always 0 in what we send.
+  if (query.edns) out[out.length - 4] = query.edns.dnssecOk ? 0x80 : 0;
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { consola, type LogObject } from 'consola';
 import { describe, expect, it } from 'vitest';
@@ -99,5 +100,41 @@ describe('errors inside the server', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('listening', () => {
+  it('on a fixed port whose TCP side is taken fails with EADDRINUSE, and lets go of the UDP side', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const server = new DnsServer(new Registry(), { host: '127.0.0.1', port, logger: quietLogger });
+      await expect(server.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      // The UDP side was let go: a socket binds it.
+      const udp = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(port, '127.0.0.1', resolve);
+      });
+      udp.close();
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('on an address this machine does not have fails at once with the system error', async () => {
+    const server = new DnsServer(new Registry(), { host: '192.0.2.1', port: 0, logger: quietLogger });
+    await expect(server.listen()).rejects.toMatchObject({ code: 'EADDRNOTAVAIL' });
+  });
+
+  it('lets go of both sides on close, and a server that never listened closes too', async () => {
+    const server = new DnsServer(new Registry(), { host: '127.0.0.1', port: 0, logger: quietLogger });
+    const { udp } = await server.listen();
+    await server.close();
+    const again = new DnsServer(new Registry(), { host: '127.0.0.1', port: udp.port, logger: quietLogger });
+    await expect(again.listen()).resolves.toMatchObject({ udp: { port: udp.port }, tcp: { port: udp.port } });
+    await again.close();
+    await expect(new DnsServer(new Registry(), { logger: quietLogger }).close()).resolves.toBeUndefined();
   });
 });

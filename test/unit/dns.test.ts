@@ -47,6 +47,17 @@ describe('the query guard', () => {
     });
   });
 
+  it('reads the shortest question there is: the root', () => {
+    const root = wireQuery('', 2);
+    expect(root.length).toBe(17);
+    expect(parseQuery(root)).toMatchObject({ labels: [], type: 2, class: 1, questionEnd: 17 });
+  });
+
+  it('reads whether recursion is desired', () => {
+    expect((parseQuery(wireQuery('a.disco', 1, { flags: 0x0100 })) as Query).recursionDesired).toBe(true);
+    expect((parseQuery(wireQuery('a.disco', 1, { flags: 0 })) as Query).recursionDesired).toBe(false);
+  });
+
   it('ignores responses and packets shorter than a header', () => {
     expect(parseQuery(Buffer.alloc(5))).toEqual(new Rejection(undefined, 'shorter than a header'));
     const response = wireQuery('a.disco', 1, { flags: 0x8000 });
@@ -142,6 +153,13 @@ describe('the query guard', () => {
     expect((parseQuery(long) as Rejection).reason).toMatch(/255/);
   });
 
+  it('reads a name of 255 bytes in wire form, the most there may be, and refuses one of 256', () => {
+    // Three labels of 63 and one of 61: 3 × 64 + 62 + the root's zero byte = 255.
+    const name = (last: number) => [...Array.from({ length: 3 }, () => 'x'.repeat(63)), 'y'.repeat(last)].join('.');
+    expect((parseQuery(wireQuery(name(61), 1)) as Query).labels.at(-1)).toBe('y'.repeat(61));
+    expect(parseQuery(wireQuery(name(62), 1))).toMatchObject({ rcode: RCODE.formErr, reason: 'question name longer than 255 bytes' });
+  });
+
   it('rejects the 21-byte packet that claims 65,535 records per section at once', () => {
     const hostile = Buffer.alloc(21);
     hostile.writeUInt16BE(0xffff, 4);
@@ -201,8 +219,46 @@ describe('the query guard', () => {
     }
   });
 
+  it('steps over the names of additional records, compressed or not, and no further than a name can go', () => {
+    /** An A record with no data, owned by `name` (its bytes, the end included). */
+    const owned = (name: number[]) => Buffer.from([...name, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const labels = (count: number) => Array.from({ length: count }, () => [1, 0x78]).flat();
+    // The OPT record comes after the record stepped over: it is read only if the step lands exactly on it.
+    const read = (record: Buffer) =>
+      parseQuery(wireQuery('a.disco', 1, { extra: Buffer.concat([record, optRecord({ dnssecOk: true })]), extraRecords: 2 }));
+    // Read past: a pointer to the question's name, two labels, and 127 labels (255 bytes, the longest name).
+    for (const name of [
+      [0xc0, 12],
+      [1, 0x78, 1, 0x79, 0],
+      [...labels(127), 0],
+    ]) {
+      expect(read(owned(name)), JSON.stringify(name.slice(0, 6))).toMatchObject({ labels: ['a', 'disco'], edns: { dnssecOk: true } });
+    }
+    // Refused: 128 labels, an extended label type (0x41 looks like a 65-byte label that ends well), a label past the end.
+    for (const name of [
+      [...labels(128), 0],
+      [0x41, ...Array.from({ length: 65 }, () => 0x61), 0],
+      [0x3f, 0x61],
+    ]) {
+      expect(read(owned(name)), JSON.stringify(name.slice(0, 6))).toMatchObject({
+        rcode: RCODE.formErr,
+        reason: 'additional record runs past the end',
+      });
+    }
+  });
+
+  it('folds the case of ASCII letters only, also in a name with bytes above ASCII (RFC 4343)', () => {
+    const query = parseQuery(wireQuery('@AZ[\u00c0.Disco', 1)) as Query;
+    expect(query.labels).toEqual(['@az[\u00c0', 'disco']);
+    expect((parseQuery(wireQuery('\u00c0', 1)) as Query).labels).toEqual(['\u00c0']);
+  });
+
   it('marks names with characters ours never have as not plain', () => {
     expect((parseQuery(wireQuery('a b.disco', 1)) as Query).plain).toBe(false);
+    // Every byte counts, the first and the last of each label too.
+    expect((parseQuery(wireQuery('!ab.disco', 1)) as Query).plain).toBe(false);
+    expect((parseQuery(wireQuery('ab!.disco', 1)) as Query).plain).toBe(false);
+    expect((parseQuery(wireQuery('a-b_c.disco', 1)) as Query).plain).toBe(true);
   });
 });
 
