@@ -2,7 +2,8 @@
 // sockets: which zone's serial moves, and when a dropped name stops answering NODATA.
 
 import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
-import { describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RCODE, TYPE } from '../../dns/constants.ts';
 import { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -54,6 +55,23 @@ describe('SOA serials', () => {
   });
 });
 
+describe('the SOA record in answers', () => {
+  it('shows the serial as it is now, also when it moved without any record changing (a hold that ended)', () => {
+    const { registry, server, provide, advance } = setup(1000);
+    const serialInSoa = () => {
+      const reply = server.handle(wireQuery('disco', TYPE.SOA), peer)!;
+      const soa = readReply(reply).records.find((record) => record.type === TYPE.SOA)!;
+      return reply.readUInt32BE(soa.rdataAt + soa.rdlength - 20);
+    };
+    const start = server.serialOf('disco')!;
+    const { provision } = provide('west');
+    registry.drop(provision.id);
+    expect(serialInSoa()).toBe(start + 2);
+    advance(1000);
+    expect(serialInSoa()).toBe(start + 3);
+  });
+});
+
 describe('names that were dropped', () => {
   it('answer NODATA for the hold after their drop, however long they existed before it, then NXDOMAIN', () => {
     const { registry, provide, rcode, advance } = setup(30_000);
@@ -64,5 +82,127 @@ describe('names that were dropped', () => {
     expect(rcode('web.shop.prod.disco')).toBe(RCODE.noError);
     advance(1000);
     expect(rcode('web.shop.prod.disco')).toBe(RCODE.nxDomain);
+  });
+});
+
+describe('flags and sizes of replies the server writes itself', () => {
+  const from = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+  const overTcp = { tcp: { remoteAddress: '127.0.0.1' } as Socket };
+
+  it('BADVERS and REFUSED for another class say whether recursion is available to the asker', () => {
+    // The recursor is never asked: every question here is inside the zone.
+    const server = new DnsServer(new Registry(), { port: 0, logger: quietLogger, recursors: [{ host: '127.0.0.1', port: 9 }] });
+    const flagsOf = (query: Buffer, address: string) => readReply(server.handle(query, from(address))!);
+    const badvers = wireQuery('disco', TYPE.SOA, { edns: { version: 1 } });
+    const chaos = wireQuery('disco', TYPE.SOA, { qclass: 3 });
+    expect([flagsOf(badvers, '10.1.2.3').rcode, flagsOf(badvers, '10.1.2.3').flags & 0x0080]).toEqual([16, 0x0080]);
+    expect([flagsOf(chaos, '10.1.2.3').rcode, flagsOf(chaos, '10.1.2.3').flags & 0x0080]).toEqual([RCODE.refused, 0x0080]);
+    // A public address may not recurse: no RA.
+    expect(flagsOf(badvers, '198.51.100.7').flags & 0x0080).toBe(0);
+    expect(flagsOf(chaos, '198.51.100.7').flags & 0x0080).toBe(0);
+  });
+
+  it('an NXDOMAIN for a name no provision could have fits 512 bytes exactly, and is truncated one byte over', () => {
+    // A long zone name makes the SOA large enough for the reply to reach 512 bytes.
+    const zone = `${'x'.repeat(50)}.${'y'.repeat(50)}.disco`;
+    const server = new DnsServer(new Registry(), { port: 0, logger: quietLogger, zones: [{ name: zone }] });
+    const query = (pad: number) => wireQuery(`a b.${'c'.repeat(pad)}.${zone}`, TYPE.A);
+    const exact = 1 + 512 - server.handle(query(1), overTcp)!.length; // each byte of the label adds one
+    expect(server.handle(query(exact), overTcp)!.length).toBe(512);
+    const fits = readReply(server.handle(query(exact), from('127.0.0.1'))!);
+    expect([fits.rcode, fits.flags & 0x0200, fits.counts[2]]).toEqual([RCODE.nxDomain, 0, 1]);
+    const over = readReply(server.handle(query(exact + 1), from('127.0.0.1'))!);
+    expect([over.rcode, over.flags & 0x0200, over.counts[2]]).toEqual([RCODE.nxDomain, 0x0200, 0]);
+  });
+});
+
+describe('cached replies', () => {
+  const from = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+  const provideAt = (registry: Registry, host: string) =>
+    registry.provide({ name: 'http.web.shop.prod', address: { host, port: 80, protocol: 'tcp' }, attributes: {}, owner: 't' });
+
+  it('are kept apart by view: containers and everyone else each get their own, asked in turn', () => {
+    const global = new Registry();
+    const local = new Registry();
+    provideAt(global, '192.0.2.10');
+    provideAt(local, '172.30.0.5');
+    const server = new DnsServer(global, {
+      port: 0,
+      logger: quietLogger,
+      localView: { registry: local, serves: (address) => address.startsWith('172.30.') },
+    });
+    const addressFor = (source: string) => {
+      const reply = server.handle(wireQuery('web.shop.prod.disco', TYPE.A), from(source))!;
+      const record = readReply(reply).records[0]!;
+      return [...reply.subarray(record.rdataAt, record.rdataAt + 4)].join('.');
+    };
+    for (let round = 0; round < 2; round++) {
+      expect([addressFor('172.30.0.9'), addressFor('127.0.0.1')]).toEqual(['172.30.0.5', '192.0.2.10']);
+    }
+  });
+
+  it('are kept apart by what shapes them: the asker may recurse or not, whatever size each advertises', () => {
+    const server = new DnsServer(new Registry(), { port: 0, logger: quietLogger, recursors: [{ host: '127.0.0.1', port: 9 }] });
+    const ra = (size: number, source: string) =>
+      readReply(server.handle(wireQuery('disco', TYPE.SOA, { edns: { size } }), from(source))!).flags & 0x0080;
+    // Sizes one apart, recursion allowed to one asker and not the other, each asked twice (the second from the cache).
+    for (let round = 0; round < 2; round++) {
+      expect([ra(1000, '10.0.0.1'), ra(1001, '198.51.100.7'), ra(1001, '10.0.0.1'), ra(1000, '198.51.100.7')]).toEqual([0x80, 0, 0x80, 0]);
+    }
+  });
+});
+
+describe('a cached reply', () => {
+  it('is the reply the server would write afresh, for every combination of what shapes a reply', () => {
+    const global = new Registry();
+    const local = new Registry();
+    // Enough endpoints that an SRV reply fits 512 bytes only without its additional section.
+    for (let i = 1; i <= 12; i++) {
+      for (const [registry, prefix] of [
+        [global, '192.0.2'],
+        [local, '172.30.0'],
+      ] as const) {
+        registry.provide({
+          name: 'http.web.shop.prod',
+          address: { host: `${prefix}.${i}`, port: 80, protocol: 'tcp' },
+          attributes: {},
+          owner: 't',
+        });
+      }
+    }
+    const options = {
+      port: 0,
+      logger: quietLogger,
+      recursors: [{ host: '127.0.0.1', port: 9 }],
+      localView: { registry: local, serves: (address: string) => address.startsWith('172.30.') || address.startsWith('203.0.113.') },
+    };
+    // Each server's serial starts at the clock's second: one clock that stands still for all of them.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    onTestFinished(() => void vi.useRealTimers());
+    const shared = new DnsServer(global, options);
+    const from = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+    const questions = [
+      ['_http._tcp.web.shop.prod.disco', TYPE.SRV],
+      ['web.shop.prod.disco', TYPE.A],
+      ['web.shop.prod.disco', 3], // two above A: type numbers that differ by little must not share a key
+    ] as const;
+    const sizes = [undefined, 512, 513, 766, 1000, 1001, 1002, 1232];
+    // Recursion allowed or not, each in the global view and in the local one.
+    const sources = ['10.0.0.1', '198.51.100.7', '172.30.0.99', '203.0.113.5'];
+    // Each reply written afresh once, by a server that has cached nothing; then asked of one server twice.
+    const cases = questions.flatMap(([name, type]) =>
+      [1, 255].flatMap((qclass) =>
+        sizes.flatMap((size) =>
+          sources.map((source) => {
+            const query = wireQuery(name, type, { qclass, ...(size === undefined ? {} : { edns: { size } }) });
+            return { query, source, what: `${name} ${type} class ${qclass} size ${size} from ${source}` };
+          }),
+        ),
+      ),
+    );
+    const fresh = cases.map(({ query, source }) => new DnsServer(global, options).handle(query, from(source)));
+    for (let round = 0; round < 2; round++) {
+      cases.forEach(({ query, source, what }, i) => expect(shared.handle(query, from(source)), what).toEqual(fresh[i]));
+    }
   });
 });
