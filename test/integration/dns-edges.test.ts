@@ -3,10 +3,10 @@
 
 import { execFile } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { consola, type LogObject } from 'consola';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RCODE, TYPE } from '../../dns/constants.ts';
 import { DnsServer, type RegistryReader } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -136,5 +136,40 @@ describe('listening', () => {
     await expect(again.listen()).resolves.toMatchObject({ udp: { port: udp.port }, tcp: { port: udp.port } });
     await again.close();
     await expect(new DnsServer(new Registry(), { logger: quietLogger }).close()).resolves.toBeUndefined();
+  });
+});
+
+describe('TCP connections', () => {
+  it('a connection reset by its client, with answers still waiting to go, is forgotten, and the server goes on answering', async () => {
+    const server = new DnsServer(sampleRegistry(), { host: '127.0.0.1', port: 0, logger: quietLogger });
+    const { tcp } = await server.listen();
+    const connections = (server as unknown as { connections: Set<Socket> }).connections;
+    try {
+      const client = connect({ host: '127.0.0.1', port: tcp.port });
+      await new Promise<void>((resolve) => client.once('connect', resolve));
+      await vi.waitFor(() => expect(connections.size).toBe(1));
+      // A client that asks and reads nothing: the answers wait in the server's send queue until the
+      // client resets the connection, and then fail to go (ECONNRESET).
+      client.pause();
+      const question = wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV);
+      client.write(Buffer.concat(Array.from({ length: 3000 }, () => Buffer.concat([Buffer.from([0, question.length]), question]))));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      client.resetAndDestroy();
+      await vi.waitFor(() => expect(connections.size).toBe(0));
+      const { stdout } = await run('dig', [
+        '@127.0.0.1',
+        '-p',
+        String(tcp.port),
+        '+tcp',
+        '+time=2',
+        '+tries=1',
+        '+short',
+        'db.blog.prod.disco',
+        'AAAA',
+      ]);
+      expect(stdout.trim()).toBe('fd00::6');
+    } finally {
+      await server.close();
+    }
   });
 });

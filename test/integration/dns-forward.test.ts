@@ -26,7 +26,11 @@ async function forwarder(recursors: HostPort[], forwardTimeoutMs = 2000) {
     (await run('dig', ['@127.0.0.1', '-p', String(udp.port), '+tries=1', ...args, 'www.example.test', 'A'])).stdout;
   return {
     answer: async (...args: string[]) => (await dig('+time=5', '+short', ...args)).trim(),
-    status: async (...args: string[]) => /status: (\w+)/.exec(await dig('+time=5', ...args))?.[1],
+    /** The status and the header's flags, e.g. `SERVFAIL qr rd ra`. */
+    status: async (...args: string[]) => {
+      const output = await dig('+time=5', ...args);
+      return `${/status: (\w+)/.exec(output)?.[1]} ${/;; flags: ([^;]*);/.exec(output)?.[1]}`;
+    },
   };
 }
 
@@ -129,7 +133,8 @@ describe('an upstream that is down or silent', () => {
       () => {},
     );
     const dns = await forwarder([local(port)], 300);
-    expect(await dns.status()).toBe('SERVFAIL');
-    expect(await dns.status('+tcp')).toBe('SERVFAIL');
+    // Recursion was available, it failed: RA stays set.
+    expect(await dns.status('+rec')).toBe('SERVFAIL qr rd ra');
+    expect(await dns.status('+rec', '+tcp')).toBe('SERVFAIL qr rd ra');
   });
 });
