@@ -202,6 +202,20 @@ _http._tcp.web.shop.prod.disco. 5 IN PTR 10-0-0-7-8081._http._tcp.web.shop.prod.
 10-0-0-7.addr.disco. 5 IN A 10.0.0.7
 10-0-0-7-8081._http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8081 10-0-0-7.addr.disco.
 10-0-0-7-8081._http._tcp.web.shop.prod.disco. 5 IN TXT ""`);
+    expect(askOf(registry, 'web.shop.prod', 'A')).toBe(`;; NOERROR
+;; ANSWER
+web.shop.prod.disco. 5 IN A 10.0.0.7`);
+  });
+
+  it('writes attributes in the order of their keys, so one set given in two orders is one TXT record', () => {
+    const registry = new Registry();
+    const at = (port: number, attributes: Record<string, string>) =>
+      registry.provide({ name: 'http.web.shop.prod', address: { host: '10.0.0.7', port, protocol: 'tcp' }, attributes, owner: 'test' });
+    at(8080, { zone: 'b', az: 'a' });
+    at(8081, { az: 'a', zone: 'b' });
+    expect(askOf(registry, '_http._tcp.web.shop.prod', 'TXT')).toBe(`;; NOERROR
+;; ANSWER
+_http._tcp.web.shop.prod.disco. 5 IN TXT "az=a" "zone=b"`);
   });
 
   it('holds no address for a target outside the zone, even one that ends like the zone without its dot', () => {

@@ -278,6 +278,9 @@ describe('zone views', () => {
     expect(addressLabel('::1')).toBe('0-0-0-0-0-0-0-1');
     expect(addressLabel('::ffff:10.0.0.1')).toBe('0-0-0-0-0-ffff-a00-1');
     expect(addressLabel('Web.Example.com')).toBe('web-example-com');
+    expect(addressLabel('Web.Example.com.')).toBe('web-example-com');
+    expect(addressLabel('fd00::')).toBe('fd00-0-0-0-0-0-0-0');
+    expect(addressLabel('fd00:0:0:0:0:0:0:1')).toBe('fd00-0-0-0-0-0-0-1');
   });
 
   it('builds the grammar, with empty non-terminals existing', () => {
