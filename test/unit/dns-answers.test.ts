@@ -207,6 +207,36 @@ _http._tcp.web.shop.prod.disco. 5 IN PTR 10-0-0-7-8081._http._tcp.web.shop.prod.
 web.shop.prod.disco. 5 IN A 10.0.0.7`);
   });
 
+  it('holds one endpoint provided twice (two owners, one address) once, with the attributes of the first', () => {
+    const registry = new Registry();
+    for (const [owner, az] of [
+      ['a', 'east'],
+      ['b', 'west'],
+    ] as const) {
+      registry.provide({
+        name: 'http.web.shop.prod',
+        address: { host: '10.0.0.7', port: 8080, protocol: 'tcp' },
+        attributes: { az },
+        owner,
+      });
+    }
+    expect(askOf(registry, '_http._tcp.web.shop.prod', 'PTR')).toBe(`;; NOERROR
+;; ANSWER
+_http._tcp.web.shop.prod.disco. 5 IN PTR 10-0-0-7-8080._http._tcp.web.shop.prod.disco.
+;; ADDITIONAL
+10-0-0-7-8080._http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8080 10-0-0-7.addr.disco.
+10-0-0-7-8080._http._tcp.web.shop.prod.disco. 5 IN TXT "az=east"
+10-0-0-7.addr.disco. 5 IN A 10.0.0.7`);
+  });
+
+  it('names a host-name target once, without a doubled dot, however the host was written', () => {
+    const registry = new Registry();
+    provide(registry, 'Web.Example.com.', 8080);
+    expect(askOf(registry, '_http._tcp.web.shop.prod', 'SRV')).toBe(`;; NOERROR
+;; ANSWER
+_http._tcp.web.shop.prod.disco. 5 IN SRV 1 1 8080 web.example.com.`);
+  });
+
   it('writes attributes in the order of their keys, so one set given in two orders is one TXT record', () => {
     const registry = new Registry();
     const at = (port: number, attributes: Record<string, string>) =>

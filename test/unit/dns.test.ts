@@ -268,6 +268,11 @@ describe('zones', () => {
     expect(findZone(zones, ['x', 'east', 'disco'])).toMatchObject({ zone: { origin: 'east.disco.' }, relative: ['x'] });
     expect(findZone(zones, ['x', 'disco'])).toMatchObject({ zone: { origin: 'disco.' }, relative: ['x'] });
     expect(findZone(zones, ['example', 'com'])).toBeUndefined();
+    // Whatever order the zones are given in; the apex of a zone is inside it, a name shorter than it is not.
+    const reversed = [...zones].reverse();
+    expect(findZone(reversed, ['x', 'east', 'disco'])).toMatchObject({ zone: { origin: 'east.disco.' }, relative: ['x'] });
+    expect(findZone(reversed, ['east', 'disco'])).toMatchObject({ zone: { origin: 'east.disco.' }, relative: [] });
+    expect(findZone([makeZone({ name: 'east.disco' })], ['disco'])).toBeUndefined();
   });
 });
 
