@@ -273,6 +273,9 @@ describe('zones', () => {
     expect(findZone(reversed, ['x', 'east', 'disco'])).toMatchObject({ zone: { origin: 'east.disco.' }, relative: ['x'] });
     expect(findZone(reversed, ['east', 'disco'])).toMatchObject({ zone: { origin: 'east.disco.' }, relative: [] });
     expect(findZone([makeZone({ name: 'east.disco' })], ['disco'])).toBeUndefined();
+    // Of two zones with one name, the first given.
+    const [first, second] = [makeZone({ name: 'disco', filter: { az: 'a' } }), makeZone({ name: 'disco', filter: { az: 'b' } })];
+    expect(findZone([first, second], ['x', 'disco'])?.zone).toBe(first);
   });
 });
 
