@@ -206,3 +206,20 @@ describe('a cached reply', () => {
     }
   });
 });
+
+describe('recursion, by default', () => {
+  it('is available to loopback and the private networks, and to no one else', () => {
+    // The recursor is never asked: the question is inside the zone, and RA only says what would happen outside it.
+    const server = new DnsServer(new Registry(), { port: 0, logger: quietLogger, recursors: [{ host: '127.0.0.1', port: 9 }] });
+    const ra = (address: string) =>
+      readReply(
+        server.handle(wireQuery('disco', TYPE.SOA), { udp: undefined as unknown as UdpSocket, to: { address, port: 53 } as RemoteInfo })!,
+      ).flags & 0x0080
+        ? 'RA'
+        : '-';
+    const allowed = ['127.0.0.2', '::1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', 'fd12::1', 'fc00::1'];
+    const refused = ['172.32.0.1', '192.169.0.1', '11.0.0.1', '198.51.100.7', '2001:db8::1', '::2'];
+    expect(allowed.map(ra)).toEqual(allowed.map(() => 'RA'));
+    expect(refused.map(ra)).toEqual(refused.map(() => '-'));
+  });
+});
