@@ -9,7 +9,7 @@ import { DnsServer } from '../../dns/server.ts';
 import type { HostPort } from '../../src/address.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from '../helpers/disco.ts';
-import { framed, replyWith, startUpstream, type Upstream } from '../helpers/dns.ts';
+import { framed, rawUdp, replyWith, startUpstream, type Upstream, wireQuery } from '../helpers/dns.ts';
 
 const run = promisify(execFile);
 const cleanups: Array<() => unknown> = [];
@@ -25,6 +25,7 @@ async function forwarder(recursors: HostPort[], forwardTimeoutMs = 2000) {
   const dig = async (...args: string[]) =>
     (await run('dig', ['@127.0.0.1', '-p', String(udp.port), '+tries=1', ...args, 'www.example.test', 'A'])).stdout;
   return {
+    port: udp.port,
     answer: async (...args: string[]) => (await dig('+time=5', '+short', ...args)).trim(),
     /** The status and the header's flags, e.g. `SERVFAIL qr rd ra`. */
     status: async (...args: string[]) => {
@@ -92,6 +93,19 @@ describe('forwarding', () => {
     const dns = await forwarder([local(port)], 5000);
     expect(await dns.answer()).toBe('192.0.2.10');
     expect(await dns.answer('+tcp')).toBe('192.0.2.10');
+  });
+});
+
+describe('an upstream reply that is only a header', () => {
+  it('is passed on as it is: twelve bytes are a whole reply', async () => {
+    const header = (query: Buffer) => Buffer.from([query[0]!, query[1]!, 0x81, 0x85, 0, 0, 0, 0, 0, 0, 0, 0]); // QR RD RA, REFUSED
+    const { port } = await upstream(
+      (query, reply) => reply(header(query)),
+      (query, socket) => socket.end(framed(header(query))),
+    );
+    const dns = await forwarder([local(port)]);
+    const reply = await rawUdp(dns.port, wireQuery('www.example.test', 1, { id: 77 }));
+    expect([...reply]).toEqual([0, 77, 0x81, 0x85, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -113,10 +113,17 @@ describe('the query guard', () => {
     ['a question too short to hold a name, a type and a class', headed([1, 0x61, 0, 0]), RCODE.formErr, 'the question is missing'],
     ['a name with no end', headed([1, 0x61, 1, 0x62, 1, 0x63]), RCODE.formErr, 'question name runs past the end'],
     ['a label longer than what is left', headed([9, 0x61, 0x62, 0x63, 0x64]), RCODE.formErr, 'label runs past the end'],
+    ['a label one byte longer than what is left', headed([5, 0x61, 0x62, 0x63, 0x64]), RCODE.formErr, 'label runs past the end'],
     ['a name without its type and class', headed([1, 0x61, 0, 0, 1]), RCODE.formErr, 'question type and class missing'],
     [
       'three additional records claimed, none sent',
       headed([1, 0x61, 0, 0, 1, 0, 1], 3),
+      RCODE.formErr,
+      'header counts claim more than the message holds',
+    ],
+    [
+      'two additional records claimed, one byte sent',
+      headed([1, 0x61, 0, 0, 1, 0, 1, 0], 2),
       RCODE.formErr,
       'header counts claim more than the message holds',
     ],
@@ -138,8 +145,8 @@ describe('the query guard', () => {
 
   it('reads the OPT record among as many additional records as a query may have', () => {
     const others = Buffer.concat(Array.from({ length: 3 }, () => Buffer.from([0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0])));
-    const query = parseQuery(wireQuery('a.disco', 1, { edns: { dnssecOk: true }, extra: others, extraRecords: 3 })) as Query;
-    expect(query.edns).toMatchObject({ dnssecOk: true });
+    const query = parseQuery(wireQuery('a.disco', 1, { edns: { dnssecOk: true }, extra: others, extraRecords: 3 }));
+    expect(query).toMatchObject({ labels: ['a', 'disco'], edns: { dnssecOk: true } });
   });
 
   it('refuses a compression pointer or a loop in the question name', () => {
