@@ -123,6 +123,22 @@ describe('listening', () => {
     }
   });
 
+  it('tries ten kernel-picked ports when UDP and TCP cannot share one, and a fixed port once', async () => {
+    const triesOf = async (port: number) => {
+      const server = new DnsServer(new Registry(), { host: '127.0.0.1', port, logger: quietLogger });
+      let tries = 0;
+      // Every try finds the port taken for TCP, as when the kernel picks a UDP port whose TCP twin is in use.
+      (server as unknown as { bind(): Promise<never> }).bind = async () => {
+        tries++;
+        throw Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
+      };
+      await expect(server.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      return tries;
+    };
+    expect(await triesOf(0)).toBe(10);
+    expect(await triesOf(5353)).toBe(1);
+  });
+
   it('on an address this machine does not have fails at once with the system error', async () => {
     const server = new DnsServer(new Registry(), { host: '192.0.2.1', port: 0, logger: quietLogger });
     await expect(server.listen()).rejects.toMatchObject({ code: 'EADDRNOTAVAIL' });
