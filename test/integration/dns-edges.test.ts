@@ -123,20 +123,21 @@ describe('listening', () => {
     }
   });
 
-  it('tries ten kernel-picked ports when UDP and TCP cannot share one, and a fixed port once', async () => {
-    const triesOf = async (port: number) => {
+  it('tries ten kernel-picked ports when UDP and TCP cannot share one, a fixed port once, and gives up at once on other errors', async () => {
+    const triesOf = async (port: number, code: string) => {
       const server = new DnsServer(new Registry(), { host: '127.0.0.1', port, logger: quietLogger });
       let tries = 0;
-      // Every try finds the port taken for TCP, as when the kernel picks a UDP port whose TCP twin is in use.
+      // Every try fails alike: EADDRINUSE as when the kernel picks a UDP port whose TCP twin is in use.
       (server as unknown as { bind(): Promise<never> }).bind = async () => {
         tries++;
-        throw Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' });
+        throw Object.assign(new Error(`listen ${code}`), { code });
       };
-      await expect(server.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(server.listen()).rejects.toMatchObject({ code });
       return tries;
     };
-    expect(await triesOf(0)).toBe(10);
-    expect(await triesOf(5353)).toBe(1);
+    expect(await triesOf(0, 'EADDRINUSE')).toBe(10);
+    expect(await triesOf(5353, 'EADDRINUSE')).toBe(1);
+    expect(await triesOf(0, 'EACCES')).toBe(1);
   });
 
   it('on an address this machine does not have fails at once with the system error', async () => {
