@@ -66,6 +66,9 @@ describe('its own name server', () => {
     expect(nsAddresses('127.0.0.1')).toEqual([TYPE.A]);
     expect(nsAddresses('0.0.0.0')).toEqual([]);
     expect(nsAddresses('::')).toEqual([]);
+    // Unless told, the server listens on 127.0.0.1 (port 8600), and names it.
+    const byDefault = new DnsServer(sampleRegistry(), { logger: quietLogger });
+    expect([byDefault.options.host, byDefault.options.port]).toEqual(['127.0.0.1', 8600]);
   });
 });
 

@@ -202,7 +202,7 @@ describe('a cached reply', () => {
     );
     const fresh = cases.map(({ query, source }) => new DnsServer(global, options).handle(query, from(source)));
     for (let round = 0; round < 2; round++) {
-      cases.forEach(({ query, source, what }, i) => expect(shared.handle(query, from(source)), what).toEqual(fresh[i]));
+      for (const [i, { query, source, what }] of cases.entries()) expect(shared.handle(query, from(source)), what).toEqual(fresh[i]);
     }
   });
 });
