@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { DnsServer, type DnsServerOptions } from '../../dns/server.ts';
@@ -275,4 +275,9 @@ export async function startUpstream(
       },
     };
   }
+}
+
+/** A peer for `DnsServer.handle`, as if the query came over UDP from `address`: nothing is sent to it. */
+export function udpPeer(address: string): { udp: UdpSocket; to: RemoteInfo } {
+  return { udp: undefined as unknown as UdpSocket, to: { address, port: 5353, family: 'IPv4', size: 0 } };
 }

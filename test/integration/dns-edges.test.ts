@@ -1,8 +1,9 @@
-// The DNS server at its edges: IPv6 sockets, the address it names as its own name server, and what
-// an internal error or a socket error costs (one answer, one log line; never the server).
+// The DNS server at its edges: IPv6 sockets, the address it names as its own name server, listening
+// and closing, a TCP connection reset under it, and what an internal error or a socket error costs
+// (one answer, one log line; never the server).
 
 import { execFile } from 'node:child_process';
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { consola, type LogObject } from 'consola';
@@ -11,7 +12,7 @@ import { RCODE, TYPE } from '../../dns/constants.ts';
 import { DnsServer, type RegistryReader } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from '../helpers/disco.ts';
-import { readReply, replyWith, sampleRegistry, wireQuery } from '../helpers/dns.ts';
+import { readReply, replyWith, sampleRegistry, udpPeer, wireQuery } from '../helpers/dns.ts';
 
 const run = promisify(execFile);
 
@@ -27,9 +28,6 @@ function recordingLogger() {
   const logger = consola.create({ reporters: [{ log: (entry: LogObject) => void lines.push(`${entry.type}: ${entry.args.join(' ')}`) }] });
   return { logger, lines };
 }
-
-/** A peer for `handle`, as if the query came over UDP from `address`. */
-const udpPeer = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
 
 describe('IPv6', () => {
   it('serves on ::1 over UDP and TCP, and forwards to a resolver on ::1', async () => {

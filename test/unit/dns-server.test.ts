@@ -1,16 +1,15 @@
 // The DNS server's bookkeeping, asked through `handle` and `serialOf` with a made-up clock, no
 // sockets: which zone's serial moves, and when a dropped name stops answering NODATA.
 
-import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RCODE, TYPE } from '../../dns/constants.ts';
 import { DnsServer } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from '../helpers/disco.ts';
-import { readReply, wireQuery } from '../helpers/dns.ts';
+import { readReply, udpPeer, wireQuery } from '../helpers/dns.ts';
 
-const peer = { udp: undefined as unknown as UdpSocket, to: { address: '127.0.0.1', port: 5353 } as RemoteInfo };
+const peer = udpPeer('127.0.0.1');
 
 function setup(tombstoneMs = 30_000) {
   let now = 0;
@@ -86,7 +85,7 @@ describe('names that were dropped', () => {
 });
 
 describe('flags and sizes of replies the server writes itself', () => {
-  const from = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+  const from = udpPeer;
   const overTcp = { tcp: { remoteAddress: '127.0.0.1' } as Socket };
 
   it('BADVERS and REFUSED for another class say whether recursion is available to the asker', () => {
@@ -117,7 +116,7 @@ describe('flags and sizes of replies the server writes itself', () => {
 });
 
 describe('cached replies', () => {
-  const from = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+  const from = udpPeer;
   const provideAt = (registry: Registry, host: string) =>
     registry.provide({ name: 'http.web.shop.prod', address: { host, port: 80, protocol: 'tcp' }, attributes: {}, owner: 't' });
 
@@ -180,7 +179,7 @@ describe('a cached reply', () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     onTestFinished(() => void vi.useRealTimers());
     const shared = new DnsServer(global, options);
-    const from = (address: string) => ({ udp: undefined as unknown as UdpSocket, to: { address, port: 5353 } as RemoteInfo });
+    const from = udpPeer;
     const questions = [
       ['_http._tcp.web.shop.prod.disco', TYPE.SRV],
       ['web.shop.prod.disco', TYPE.A],
@@ -211,12 +210,7 @@ describe('recursion, by default', () => {
   it('is available to loopback and the private networks, and to no one else', () => {
     // The recursor is never asked: the question is inside the zone, and RA only says what would happen outside it.
     const server = new DnsServer(new Registry(), { port: 0, logger: quietLogger, recursors: [{ host: '127.0.0.1', port: 9 }] });
-    const ra = (address: string) =>
-      readReply(
-        server.handle(wireQuery('disco', TYPE.SOA), { udp: undefined as unknown as UdpSocket, to: { address, port: 53 } as RemoteInfo })!,
-      ).flags & 0x0080
-        ? 'RA'
-        : '-';
+    const ra = (address: string) => (readReply(server.handle(wireQuery('disco', TYPE.SOA), udpPeer(address))!).flags & 0x0080 ? 'RA' : '-');
     const allowed = ['127.0.0.2', '::1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', 'fd12::1', 'fc00::1'];
     const refused = ['172.32.0.1', '192.169.0.1', '11.0.0.1', '198.51.100.7', '2001:db8::1', '::2'];
     expect(allowed.map(ra)).toEqual(allowed.map(() => 'RA'));
