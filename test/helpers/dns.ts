@@ -190,7 +190,7 @@ export function rawTcp(port: number, messages: Buffer[], expected = messages.len
     const replies: Buffer[] = [];
     let received = Buffer.alloc(0);
     const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.write(Buffer.concat(messages.flatMap((message) => [Buffer.from([message.length >> 8, message.length & 255]), message])));
+      socket.write(Buffer.concat(messages.map(framed)));
     });
     const timer = setTimeout(() => {
       socket.destroy();

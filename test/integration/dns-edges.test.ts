@@ -12,7 +12,7 @@ import { RCODE, TYPE } from '../../dns/constants.ts';
 import { DnsServer, type RegistryReader } from '../../dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from '../helpers/disco.ts';
-import { readReply, replyWith, sampleRegistry, udpPeer, wireQuery } from '../helpers/dns.ts';
+import { dig, framed, readReply, replyWith, sampleRegistry, udpPeer, wireQuery } from '../helpers/dns.ts';
 
 const run = promisify(execFile);
 
@@ -96,8 +96,7 @@ describe('errors inside the server', () => {
     try {
       (server as unknown as { udp: UdpSocket }).udp.emit('error', new Error('boom'));
       expect(lines).toEqual(['warn: udp: boom']);
-      const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(udp.port), '+time=2', '+tries=1', 'disco', 'SOA']);
-      expect(stdout).toMatch(/status: NOERROR/);
+      expect((await dig(udp.port, 'disco', 'SOA')).status).toBe('NOERROR');
     } finally {
       await server.close();
     }
@@ -170,22 +169,11 @@ describe('TCP connections', () => {
       // client resets the connection, and then fail to go (ECONNRESET).
       client.pause();
       const question = wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV);
-      client.write(Buffer.concat(Array.from({ length: 3000 }, () => Buffer.concat([Buffer.from([0, question.length]), question]))));
+      client.write(Buffer.concat(Array.from({ length: 3000 }, () => framed(question))));
       await new Promise((resolve) => setTimeout(resolve, 200));
       client.resetAndDestroy();
       await vi.waitFor(() => expect(connections.size).toBe(0));
-      const { stdout } = await run('dig', [
-        '@127.0.0.1',
-        '-p',
-        String(tcp.port),
-        '+tcp',
-        '+time=2',
-        '+tries=1',
-        '+short',
-        'db.blog.prod.disco',
-        'AAAA',
-      ]);
-      expect(stdout.trim()).toBe('fd00::6');
+      expect((await dig(tcp.port, '+tcp', 'db.blog.prod.disco', 'AAAA')).answer).toEqual(['db.blog.prod.disco. 5 IN AAAA fd00::6']);
     } finally {
       await server.close();
     }
