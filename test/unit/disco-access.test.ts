@@ -30,6 +30,9 @@ describe('the scope rule', () => {
     ['*.*.blog.prod', '*.*.*.prod', false],
     ['mysql.db.blog.prod', '*.db.blog.prod', false],
     ['*.db.blog.prod', 'mysql.db.blogs.prod', false],
+    // Not canonical (three labels): never covered by, nor covering, a pattern of four.
+    ['*.*.*.*', 'db.blog.prod', false],
+    ['*.*.*', 'mysql.db.blog.prod', false],
   ])('%s covers %s: %s', (scope, target, expected) => {
     expect(covers(scope, target)).toBe(expected);
   });

@@ -49,4 +49,59 @@ describe('disco.yaml', () => {
   ])('refuses %s', (_, text, message) => {
     expect(load(text)).toThrow(message);
   });
+
+  // Values that parse as YAML but not as what the key wants: the parser's own words reach the user,
+  // with the file, the line and the key path.
+  it.each([
+    ['an address without a port', 'listen: 127.0.0.1\n', /disco\.yaml:1 listen: "127\.0\.0\.1" is not an address like 127\.0\.0\.1:9640/],
+    ['a duration without a unit', 'grace: 10\n', /disco\.yaml:1 grace: expected a duration like "5s"/],
+    ['a duration in words', 'grace: ten seconds\n', /disco\.yaml:1 grace: "ten seconds" is not a duration like 500ms, 5s or 2m/],
+    [
+      'a recursion network that is not one',
+      'dns:\n  recursion:\n    allow: [10.0.0.0/33]\n',
+      /disco\.yaml:3 dns\.recursion\.allow\.0: "10\.0\.0\.0\/33" has a prefix length that is not a whole number from 0 to 32/,
+    ],
+    ['a recursor on port 0', 'dns:\n  recursors: ["127.0.0.1:0"]\n', /disco\.yaml:2 dns\.recursors\.0: "127\.0\.0\.1:0"/],
+    ['no connections at all', 'limits:\n  connections: 0\n', /disco\.yaml:2 limits\.connections: expected 1 or more/],
+    ['half a connection', 'limits:\n  connectionsPerSource: 1.5\n', /disco\.yaml:2 limits\.connectionsPerSource: expected a whole number/],
+    [
+      'a zone name with a space',
+      'dns:\n  zones:\n    - name: my zone\n',
+      /disco\.yaml:3 dns\.zones\.0\.name: expected a zone name like "disco" or "east\.disco"/,
+    ],
+    ['no zones', 'dns:\n  zones: []\n', /disco\.yaml:2 dns\.zones: expected at least one zone/],
+    [
+      'an etcd URL with a path',
+      'etcd: ["http://127.0.0.1:2379/v3"]\n',
+      /disco\.yaml:1 etcd\.0: expected a URL like http:\/\/127\.0\.0\.1:2379 \(scheme, host and port, no path\)/,
+    ],
+    ['no etcd URL', 'etcd: []\n', /disco\.yaml:1 etcd: expected at least one etcd URL/],
+    ['a short token', 'tokens:\n  - token: abc\n', /disco\.yaml:2 tokens\.0\.token: expected a token of at least 16 characters/],
+    [
+      'a token given twice',
+      'tokens:\n  - token: 0123456789abcdef\n    tokenFile: /run/token\n',
+      /disco\.yaml:2 tokens\.0: expected exactly one of "token" and "tokenFile"/,
+    ],
+    [
+      'a token given by neither',
+      'tokens:\n  - provide: ["*.db.blog.prod"]\n',
+      /disco\.yaml:2 tokens\.0: expected exactly one of "token" and "tokenFile"/,
+    ],
+    ['an empty certificate path', 'tls: { cert: "", key: key.pem }\n', /disco\.yaml:1 tls\.cert: expected a file path/],
+  ])('refuses %s', (_, text, message) => {
+    expect(load(text)).toThrow(message);
+  });
+
+  it('turns every address, duration and network into its parts', () => {
+    const config = load(
+      'listen: "[::1]:0"\nlimits: { connections: 2, helloTimeout: 500ms, lineTimeout: 2m }\ndns:\n  listen: 127.0.0.1:8600\n  ttl: 0s\n  recursors: ["127.0.0.1:53"]\n  recursion: { allow: [10.0.0.0/8] }\n',
+    )();
+    expect(config.listen).toEqual({ host: '::1', port: 0 });
+    expect(config.limits).toEqual({ connections: 2, helloTimeout: 500, lineTimeout: 120_000 });
+    expect(config.dns?.listen).toEqual({ host: '127.0.0.1', port: 8600 });
+    expect(config.dns?.ttl).toBe(0);
+    expect(config.dns?.recursors).toEqual([{ host: '127.0.0.1', port: 53 }]);
+    expect(config.dns?.recursion?.allow).toHaveLength(1);
+    expect(config.dns?.recursion?.allow[0]).not.toBe('10.0.0.0/8');
+  });
 });

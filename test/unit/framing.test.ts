@@ -38,6 +38,14 @@ describe('messages in parts', () => {
     ]);
   });
 
+  it('fills a part to its budget exactly, counting one separator per item', () => {
+    // 3 bytes and a comma each: two fill a budget of 8, a third starts the next part.
+    expect(partRanges(['aaa', 'bbb', 'ccc'], 8)).toEqual([
+      [0, 2],
+      [2, 3],
+    ]);
+  });
+
   it('writes a require reply whose later parts carry only endpoints, every line under 64 KiB', () => {
     const endpoints = Array.from({ length: 2000 }, (_, i) => endpoint(i, 100));
     const lines = requireReplyLines(7, 'r2', 3, endpoints).trimEnd().split('\n');

@@ -1,0 +1,63 @@
+// A server Connection on a real loopback socket pair, without a disco server: for tests of what
+// the server does to one peer (framing, budgets, backlog, pushes). Close every pair with
+// closePairs() after each test.
+
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { Connection, type ConnectionLimits } from '../../src/server/connection.ts';
+import { eventually } from './disco.ts';
+
+export const PAIR_LIMITS: ConnectionLimits = { maxQueueBytes: 1 << 20, errorBurst: 3, errorRefillPerSecond: 1, maxLineBytes: 64 };
+
+export interface ConnectionPair {
+  readonly connection: Connection;
+  /** The peer: what a client holds. */
+  readonly peer: Socket;
+  /** Lines the connection handed over, violations it reported, and its other events. */
+  readonly lines: string[];
+  readonly violations: Array<[string, string]>;
+  readonly counts: { drained: number; closed: number };
+  /** Everything the peer has received so far. */
+  received(): string;
+}
+
+const open: Array<{ listener: Server; peer: Socket }> = [];
+
+/** `before` sees the server's socket before the Connection wraps it. */
+export async function connectionPair(limits: Partial<ConnectionLimits> = {}, before?: (socket: Socket) => void): Promise<ConnectionPair> {
+  const lines: string[] = [];
+  const violations: Array<[string, string]> = [];
+  const counts = { drained: 0, closed: 0 };
+  let connection: Connection | undefined;
+  const listener = createServer((accepted) => {
+    before?.(accepted);
+    connection = new Connection(
+      accepted,
+      { ...PAIR_LIMITS, ...limits },
+      {
+        line: (line) => void lines.push(line),
+        violation: (code, message) => void violations.push([code, message]),
+        drained: () => void counts.drained++,
+        closed: () => void counts.closed++,
+      },
+    );
+  });
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const { port } = listener.address() as { port: number };
+  const peer = connect(port, '127.0.0.1');
+  open.push({ listener, peer });
+  let text = '';
+  peer.on('data', (chunk: Buffer) => void (text += chunk.toString('utf8')));
+  peer.on('error', () => {});
+  await once(peer, 'connect');
+  await eventually(() => connection, 2000, 'the connection');
+  return { connection: connection!, peer, lines, violations, counts, received: () => text };
+}
+
+export async function closePairs(): Promise<void> {
+  for (const { listener, peer } of open.splice(0)) {
+    peer.destroy();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+  }
+}

@@ -1,0 +1,204 @@
+// The server's side of one client socket, on a real loopback socket pair but without a server:
+// line splitting and its deadline, the bad-line budget, backlog and drain, and closing. The server
+// tests reach all of this through whole sessions; here each rule is pinned down on its own.
+
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCode } from '../../src/protocol/errors.ts';
+import type { Connection } from '../../src/server/connection.ts';
+import { closePairs, connectionPair as pair } from '../helpers/connection-pair.ts';
+import { eventually, sleep } from '../helpers/disco.ts';
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await closePairs();
+});
+
+describe('a server connection', () => {
+  it('names its peer by address and port, and turns off Nagle so that small replies leave at once', async () => {
+    let noDelay: boolean | undefined;
+    const { connection, peer } = await pair({}, (socket) => {
+      const original = socket.setNoDelay.bind(socket);
+      socket.setNoDelay = (value?: boolean) => {
+        noDelay = value;
+        return original(value);
+      };
+    });
+    expect(connection.source).toBe('127.0.0.1');
+    expect(connection.remote).toBe(`127.0.0.1:${peer.localPort}`);
+    expect(noDelay).toBe(true);
+  });
+
+  it('hands over whole lines only, across chunks, without their "\\r\\n"', async () => {
+    const { peer, lines } = await pair();
+    peer.write('{"op":"p');
+    await sleep(20);
+    expect(lines).toEqual([]);
+    peer.write('ing"}\r\n{"a":1}\n{"b"');
+    await eventually(() => lines.length === 2);
+    expect(lines).toEqual(['{"op":"ping"}', '{"a":1}']);
+  });
+
+  it('times a line from its first byte to its newline, and not while nothing is partial', async () => {
+    const { connection, peer, lines } = await pair();
+    expect(connection.partialLineAge(Date.now() + 5000)).toBe(0);
+    peer.write('{"op":');
+    await sleep(30);
+    const firstByte = Date.now();
+    // A second chunk of the same line does not restart its clock.
+    peer.write('"pi');
+    await sleep(30);
+    const age = connection.partialLineAge(firstByte + 1000);
+    expect(age).toBeGreaterThan(1000);
+    expect(age).toBeLessThan(1200);
+    // The newline ends it; the start of the next line, sent with it, starts a new clock.
+    const sent = Date.now();
+    peer.write('ng"}\n{');
+    await eventually(() => lines.length === 1);
+    const next = Date.now();
+    expect(connection.partialLineAge(next + 1000)).toBeGreaterThanOrEqual(1000);
+    expect(connection.partialLineAge(next + 1000)).toBeLessThanOrEqual(next + 1000 - sent);
+    peer.write('}\n');
+    await eventually(() => lines.length === 2);
+    expect(connection.partialLineAge(Date.now() + 5000)).toBe(0);
+  });
+
+  it('closes on a line past the limit, with an error line that names the limit', async () => {
+    const { peer, violations, counts, received, lines } = await pair({ maxLineBytes: 16 });
+    peer.write(`${'x'.repeat(17)}\n`);
+    await eventually(() => counts.closed === 1);
+    expect(violations).toEqual([[ErrorCode.lineTooLong, 'line longer than 16 bytes']]);
+    expect(JSON.parse(received())).toEqual({
+      re: null,
+      ok: false,
+      error: { code: ErrorCode.lineTooLong, message: 'line longer than 16 bytes' },
+    });
+    expect(lines).toEqual([]);
+  });
+
+  it('takes a burst of bad lines, refills the budget with time, and closes once it is spent', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_000_000);
+    const { connection, violations, received, counts } = await pair({ errorBurst: 3, errorRefillPerSecond: 2 });
+    expect([connection.chargeError(), connection.chargeError(), connection.chargeError()]).toEqual([true, true, true]);
+    // Half a second refills one bad line at 2 a second; a quarter second, half a one, not enough.
+    vi.setSystemTime(1_000_500);
+    expect(connection.chargeError()).toBe(true);
+    vi.setSystemTime(1_000_750);
+    expect(connection.isOpen).toBe(true);
+    expect(connection.chargeError()).toBe(false);
+    expect(violations).toEqual([[ErrorCode.tooManyErrors, 'too many bad lines']]);
+    expect(connection.isOpen).toBe(false);
+    vi.useRealTimers();
+    await eventually(() => counts.closed === 1);
+    expect(JSON.parse(received())).toEqual({
+      re: null,
+      ok: false,
+      error: { code: ErrorCode.tooManyErrors, message: 'too many bad lines' },
+    });
+  });
+
+  it('refills no more than the burst, however long the peer behaved', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_000_000);
+    const { connection } = await pair({ errorBurst: 2, errorRefillPerSecond: 1 });
+    vi.setSystemTime(1_000_000 + 3_600_000);
+    expect([connection.chargeError(), connection.chargeError(), connection.chargeError()]).toEqual([true, true, false]);
+  });
+
+  it('reports one violation only, and sends nothing after it has begun closing', async () => {
+    const { connection, peer, violations, counts, received } = await pair({ maxLineBytes: 8 });
+    connection.close({ bye: true });
+    expect(connection.chargeError()).toBe(true);
+    connection.chargeError();
+    connection.chargeError();
+    expect(connection.chargeError()).toBe(false);
+    connection.send({ after: true });
+    peer.write(`${'x'.repeat(20)}\n`);
+    await eventually(() => counts.closed === 1);
+    expect(violations).toEqual([]);
+    expect(received()).toBe('{"bye":true}\n');
+  });
+
+  it('is no longer open once destroyed, and its peer sees the socket end', async () => {
+    const { connection, peer, counts } = await pair();
+    connection.destroy();
+    expect(connection.isOpen).toBe(false);
+    await once(peer, 'close');
+    await eventually(() => counts.closed === 1);
+  });
+
+  it('survives a peer that resets the connection, and tells that it closed', async () => {
+    const { peer, counts } = await pair();
+    peer.resetAndDestroy();
+    await eventually(() => counts.closed === 1);
+  });
+
+  describe('with a peer that stops reading', () => {
+    let big: string;
+    beforeEach(() => {
+      big = `${JSON.stringify({ push: 'x'.repeat(60_000) })}\n`;
+    });
+
+    /** Writes to a peer that has paused until the connection is backlogged. */
+    async function backlog(connection: Connection) {
+      for (let i = 0; i < 10_000 && !connection.backlogged; i++) {
+        connection.sendLine(big);
+        await sleep(1);
+      }
+      expect(connection.backlogged).toBe(true);
+    }
+
+    it('holds its requests while backlogged and hands them over, in order, once the peer has read', async () => {
+      const { connection, peer, lines, counts } = await pair({ maxQueueBytes: 100_000 });
+      peer.pause();
+      await backlog(connection);
+      peer.write('{"n":1}\n{"n":2}\n');
+      await sleep(50);
+      expect(lines).toEqual([]);
+      peer.resume();
+      await eventually(() => lines.length === 2, 5000);
+      expect(lines).toEqual(['{"n":1}', '{"n":2}']);
+      expect(counts.drained).toBe(1);
+      expect(connection.backlogged).toBe(false);
+    });
+
+    it('counts a stall from when the peer last read anything', async () => {
+      const { connection, peer } = await pair({ maxQueueBytes: 100_000 });
+      peer.pause();
+      await backlog(connection);
+      const start = Date.now();
+      expect(connection.stalledFor(start + 5000)).toBeGreaterThanOrEqual(5000);
+      // The peer reads a little: the stall starts again from the time that was seen.
+      const later = start + 10_000;
+      peer.resume();
+      await sleep(0);
+      peer.pause();
+      await eventually(() => connection.stalledFor(later) < 10_000 || !connection.backlogged, 5000);
+      if (connection.backlogged) expect(connection.stalledFor(later + 100)).toBe(100);
+    });
+
+    it('does not count the time it stopped reading a partial line as the line arriving slowly', async () => {
+      const { connection, peer } = await pair({ maxQueueBytes: 100_000 });
+      peer.write('{"half":');
+      await sleep(20);
+      peer.pause();
+      await backlog(connection);
+      expect(connection.partialLineAge(Date.now() + 60_000)).toBe(0);
+      peer.resume();
+      await eventually(() => !connection.backlogged, 5000);
+      // Its clock restarts when reading resumes.
+      expect(connection.partialLineAge(Date.now())).toBeLessThan(50);
+    });
+
+    it('is not brought back by a drain once closing', async () => {
+      const { connection, peer, counts } = await pair({ maxQueueBytes: 100_000 });
+      peer.pause();
+      await backlog(connection);
+      connection.close();
+      peer.resume();
+      await eventually(() => counts.closed === 1, 5000);
+      expect(counts.drained).toBe(0);
+    });
+  });
+});
