@@ -41,16 +41,24 @@ describe('a server connection', () => {
 
   it('times a line from its first byte to its newline, and not while nothing is partial', async () => {
     const { connection, peer, lines } = await pair();
-    expect(connection.partialLineAge(Date.now() + 5000)).toBe(0);
+    const far = () => Date.now() + 10_000;
+    /** When the current line's clock started, read back from its age. */
+    const clockStart = () => {
+      const now = far();
+      return now - connection.partialLineAge(now);
+    };
+    expect(connection.partialLineAge(far())).toBe(0);
+    const beforeFirst = Date.now();
     peer.write('{"op":');
-    await sleep(30);
-    const firstByte = Date.now();
+    await eventually(() => connection.partialLineAge(far()) > 0);
+    const afterFirst = Date.now();
+    expect(clockStart()).toBeGreaterThanOrEqual(beforeFirst);
+    expect(clockStart()).toBeLessThanOrEqual(afterFirst);
     // A second chunk of the same line does not restart its clock.
+    await sleep(30);
     peer.write('"pi');
     await sleep(30);
-    const age = connection.partialLineAge(firstByte + 1000);
-    expect(age).toBeGreaterThan(1000);
-    expect(age).toBeLessThan(1200);
+    expect(clockStart()).toBeLessThanOrEqual(afterFirst);
     // The newline ends it; the start of the next line, sent with it, starts a new clock.
     const sent = Date.now();
     peer.write('ng"}\n{');
@@ -164,18 +172,25 @@ describe('a server connection', () => {
     });
 
     it('counts a stall from when the peer last read anything', async () => {
-      const { connection, peer } = await pair({ maxQueueBytes: 100_000 });
+      // Backlogged at 8 MB: a peer that reads 2 MB leaves it backlogged, with less unsent.
+      const { connection, peer } = await pair({ maxQueueBytes: 8 << 20 });
       peer.pause();
       await backlog(connection);
-      const start = Date.now();
-      expect(connection.stalledFor(start + 5000)).toBeGreaterThanOrEqual(5000);
-      // The peer reads a little: the stall starts again from the time that was seen.
-      const later = start + 10_000;
+      expect(connection.stalledFor(Date.now() + 5000)).toBeGreaterThanOrEqual(5000);
+      // The peer reads 2 MB: the stall starts again from the time that progress was seen.
+      let read = 0;
+      const reader = (chunk: Buffer) => {
+        read += chunk.length;
+        if (read < 2 << 20) return;
+        peer.pause();
+        peer.off('data', reader);
+      };
+      peer.on('data', reader);
       peer.resume();
-      await sleep(0);
-      peer.pause();
-      await eventually(() => connection.stalledFor(later) < 10_000 || !connection.backlogged, 5000);
-      if (connection.backlogged) expect(connection.stalledFor(later + 100)).toBe(100);
+      const later = Date.now() + 60_000;
+      await eventually(() => connection.stalledFor(later) === 0, 5000, 'the read to be seen');
+      expect(connection.backlogged).toBe(true);
+      expect([0, 100]).toContain(connection.stalledFor(later + 100));
     });
 
     it('does not count the time it stopped reading a partial line as the line arriving slowly', async () => {
