@@ -1,6 +1,8 @@
 // Issue 7 items 1 to 6 and 8 at the wire: large replies in parts, paged lists, prototype keys,
 // byte limits, slow readers, deadlines and caps, goodbye lines, and the spec's finer points.
 
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { consola, type LogObject } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
@@ -295,6 +297,34 @@ describe('deadlines and caps (item 5)', () => {
       error: { code: 'too_many_connections', message: expect.stringMatching(/maximum of 2 connections/) },
     });
   });
+
+  it('lets go of a refused peer that keeps its end open, after a second, and survives one that resets', async () => {
+    const port = await start({ maxConnections: 1 });
+    await from(port, '127.0.0.2');
+    // allowHalfOpen: it does not close when the server's FIN comes, as a careless client would not.
+    const stubborn = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const errors: string[] = [];
+    stubborn.on('error', (error: NodeJS.ErrnoException) => void errors.push(error.code ?? error.message));
+    let text = '';
+    stubborn.on('data', (chunk: Buffer) => void (text += chunk.toString()));
+    await once(stubborn, 'end');
+    expect(JSON.parse(text)).toMatchObject({ re: null, ok: false, error: { code: 'too_many_connections' } });
+    // The server's socket is destroyed a second after its refusal: what is sent to it then is refused.
+    await sleep(1300);
+    // The first write draws a reset from the closed socket, a later one fails on it.
+    await eventually(() => errors.length > 0 || void stubborn.write('{"op":"ping","id":1}\n'), 3000, 'a write to fail');
+    expect(['ECONNRESET', 'EPIPE']).toContain(errors[0]);
+    stubborn.destroy();
+
+    const resetting = connect({ port, host: '127.0.0.1' });
+    resetting.on('error', () => {});
+    await once(resetting, 'connect');
+    resetting.resetAndDestroy();
+    await sleep(100);
+    expect(server!.connectionCount).toBe(1);
+    const next = await from(port, '127.0.0.3');
+    expect(await next.next((m) => m.ok === false)).toMatchObject({ error: { code: 'too_many_connections' } });
+  });
 });
 
 describe('goodbye lines (item 6)', () => {
@@ -336,6 +366,10 @@ describe('the spec, exactly (item 8)', () => {
     const over = await session(port);
     over.send(`${' '.repeat(64 * 1024)}\r\n`);
     expect(await over.next((m) => m.ok === false)).toMatchObject({ error: { code: 'line_too_long' } });
+    // The operator is told whom it closed, and why.
+    expect(logs.filter((entry) => entry.type === 'warn').map((entry) => entry.args.join(' '))).toEqual([
+      expect.stringMatching(/^closing 127\.0\.0\.1:\d+: line longer than 65536 bytes$/),
+    ]);
   });
 
   it('drops a silent peer within 10% after the heartbeat timeout, and pings an idle one within 10% of the interval', async () => {

@@ -54,10 +54,21 @@ describe('session', () => {
     expect(await peer.request({ op: 'hello', id: 2, version: 99 })).toMatchObject({ ok: false, error: { code: 'unsupported_version' } });
   });
 
-  it('answers pings, even before hello', async () => {
+  it('answers pings, even before hello, and takes a pong without a word', async () => {
     const peer = await raw();
+    peer.send({ op: 'pong' });
     peer.send({ op: 'ping' });
     await peer.next((m) => m.op === 'pong');
+    expect(peer.messages).toEqual([]);
+  });
+
+  it('says which request came before hello', async () => {
+    const peer = await raw();
+    expect(await peer.request({ op: 'require', id: 1, name: 'a.b.c' })).toEqual({
+      re: 1,
+      ok: false,
+      error: { code: 'no_session', message: 'send "hello" before "require"' },
+    });
   });
 });
 
@@ -145,6 +156,8 @@ describe('bad input', () => {
     ['[1,2]', 'bad_request', /JSON object/],
     ['{"id":1}', 'unknown_op', /missing "op"/],
     ['{"op":"frob","id":1}', 'unknown_op', /unknown op "frob"/],
+    [`{"op":"${'x'.repeat(200)}","id":1}`, 'unknown_op', /^unknown op "x{79}$/],
+    ['{"op":"provide","id":1,"name":5,"host":"h","port":1}', 'bad_request', /^name: /],
     ['{"op":"provide","id":1,"name":"a.b.c","host":"h","port":1,"colour":"red"}', 'bad_request', /^colour: unknown field$/],
     ['{"op":"provide","id":1,"name":"a.b.c","host":"h"}', 'bad_request', /^port: missing field$/],
     ['{"op":"provide","id":1,"name":"a.b.c","host":"h","port":70000}', 'bad_request', /port: expected a port from 1 to 65535/],
