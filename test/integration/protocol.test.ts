@@ -150,6 +150,26 @@ describe('provide and require', () => {
   });
 });
 
+describe('what a session does not have', () => {
+  it('names the provision or key it cannot find, and the subscription or key', async () => {
+    const peer = await session();
+    const notFound = (message: string) => ({ ok: false, error: { code: 'not_found', message } });
+    expect(await peer.request({ op: 'unprovide', id: 1, provision: 'p99' })).toMatchObject(notFound('no provision "p99" in this session'));
+    expect(await peer.request({ op: 'unprovide', id: 2, key: 'web' })).toMatchObject(notFound('no provision "web" in this session'));
+    expect(await peer.request({ op: 'unrequire', id: 3, sub: 'r99' })).toMatchObject(notFound('no subscription "r99" in this session'));
+    expect(await peer.request({ op: 'unrequire', id: 4, key: 'db' })).toMatchObject(notFound('no subscription "db" in this session'));
+  });
+
+  it('refuses a second hello on one connection, and says so', async () => {
+    const peer = await session();
+    expect(await peer.request({ op: 'hello', id: 5, version: 1 })).toMatchObject({
+      re: 5,
+      ok: false,
+      error: { code: 'bad_request', message: 'this connection already said hello' },
+    });
+  });
+});
+
 describe('bad input', () => {
   it.each([
     ['not json', 'parse_error', /not valid JSON/],
