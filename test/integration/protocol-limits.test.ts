@@ -336,8 +336,28 @@ describe('goodbye lines (item 6)', () => {
     const second = await raw(port);
     second.send({ op: 'hello', id: 0, version: 1, session: welcome.session });
     expect(await second.reply(0)).toMatchObject({ ok: true, resumed: true });
-    expect(await first.next((m) => m.ok === false)).toMatchObject({ re: null, error: { code: 'replaced' } });
+    expect(await first.next((m) => m.ok === false)).toEqual({
+      re: null,
+      ok: false,
+      error: { code: 'replaced', message: 'another connection resumed this session' },
+    });
     await first.waitClosed();
+  });
+
+  it('names a session in the log by the client it gave, or else by its address', async () => {
+    const port = await start();
+    const named = await raw(port);
+    named.send({ op: 'hello', id: 0, version: 1, client: 'web-1' });
+    const { session: namedSession } = await named.reply(0);
+    const anonymous = await raw(port);
+    anonymous.send({ op: 'hello', id: 0, version: 1 });
+    const { session: anonymousSession } = await anonymous.reply(0);
+    named.send({ op: 'bye', id: 1 });
+    anonymous.send({ op: 'bye', id: 1 });
+    await eventually(() => logged(new RegExp(`session ${anonymousSession} `)));
+    await eventually(() => logged(new RegExp(`session ${namedSession} `)));
+    expect(logged(new RegExp(`^session ${namedSession} \\(web-1\\) ended: goodbye$`))).toBe(true);
+    expect(logged(new RegExp(`^session ${anonymousSession} \\(127\\.0\\.0\\.1:\\d+\\) ended: goodbye$`))).toBe(true);
   });
 });
 

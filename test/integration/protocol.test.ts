@@ -51,7 +51,10 @@ describe('session', () => {
       ok: false,
       error: { code: 'no_session' },
     });
-    expect(await peer.request({ op: 'hello', id: 2, version: 99 })).toMatchObject({ ok: false, error: { code: 'unsupported_version' } });
+    expect(await peer.request({ op: 'hello', id: 2, version: 99 })).toMatchObject({
+      ok: false,
+      error: { code: 'unsupported_version', message: 'protocol version 99 is not supported; this server speaks 1' },
+    });
   });
 
   it('answers pings, even before hello, and takes a pong without a word', async () => {
