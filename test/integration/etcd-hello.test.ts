@@ -1,0 +1,124 @@
+// `hello` on servers that share their registry in etcd (one etcd member is enough here): the same
+// rules as on one server for a connection's second hello, another version and a resume on the same
+// server; and a session that another server opened is adopted, not resumed, with its provisions.
+
+import { consola, type LogObject } from 'consola';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EtcdClient } from '../../src/server/etcd-client.ts';
+import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
+import type { DiscoServer } from '../../src/server/server.ts';
+import { eventually, startDisco } from '../helpers/disco.ts';
+import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { WirePeer } from '../helpers/wire.ts';
+
+const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of cleanup.reverse()) await close();
+  cleanup = [];
+});
+
+async function etcd(): Promise<EtcdCluster> {
+  const started = await EtcdCluster.start(1);
+  cleanup.push(() => started.stop());
+  return started;
+}
+
+/** A disco server on etcd, and the lines it logs (debug included). */
+async function sharedDisco(urls: string[]): Promise<{ server: DiscoServer; logged: (pattern: RegExp) => boolean }> {
+  const logs: LogObject[] = [];
+  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+  const shared = new EtcdRegistry(new EtcdClient(urls), { prefix: '/scs/', ttlMs: timers.heartbeatTimeout + timers.grace, logger });
+  const server = await startDisco({ ...timers, shared, logger });
+  cleanup.push(() => server.close());
+  return { server, logged: (pattern) => logs.some((entry) => pattern.test(entry.args.map(String).join(' '))) };
+}
+
+async function peer(server: DiscoServer): Promise<WirePeer> {
+  const opened = await WirePeer.open(server.address().port);
+  cleanup.push(() => opened.destroy());
+  return opened;
+}
+
+describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 30_000 }, () => {
+  it('refuses a second hello and another version, and resumes a session this server holds', async () => {
+    const { urls } = await etcd();
+    const { server } = await sharedDisco(urls);
+    const first = await peer(server);
+    const welcome = await first.request({ op: 'hello', id: 1, version: 1, client: 'web-1' });
+    expect(welcome).toMatchObject({ re: 1, ok: true, resumed: false });
+    expect(await first.request({ op: 'hello', id: 2, version: 1 })).toMatchObject({
+      re: 2,
+      ok: false,
+      error: { code: 'bad_request', message: 'this connection already said hello' },
+    });
+    // A second hello sent before the first was answered (the server still waits on etcd): refused too.
+    const eager = await peer(server);
+    eager.send('{"op":"hello","id":1,"version":1}\n{"op":"hello","id":2,"version":1}\n');
+    expect(await eager.reply(2)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: 'this connection already said hello' },
+    });
+    expect(await eager.reply(1)).toMatchObject({ ok: true, resumed: false });
+    expect(server.sessionCount).toBe(2);
+    eager.destroy();
+
+    const other = await peer(server);
+    expect(await other.request({ op: 'hello', id: 1, version: 2 })).toMatchObject({ ok: false, error: { code: 'unsupported_version' } });
+
+    // Back on the same server within the grace: resumed, as on one server.
+    first.destroy();
+    await eventually(() => server.connectionCount === 1, 3000, 'the lost connections');
+    const sessions = server.sessionCount;
+    const back = await peer(server);
+    expect(await back.request({ op: 'hello', id: 1, version: 1, session: welcome.session })).toMatchObject({
+      ok: true,
+      session: welcome.session,
+      resumed: true,
+    });
+    expect(server.sessionCount).toBe(sessions);
+  });
+
+  it('adopts a session another server opened, with its provisions and keys, and does not call it resumed', async () => {
+    const { urls } = await etcd();
+    const a = await sharedDisco(urls);
+    const b = await sharedDisco(urls);
+    const onA = await peer(a.server);
+    const welcome = await onA.request({ op: 'hello', id: 1, version: 1, client: 'web-1' });
+    const { provision } = await onA.request({ op: 'provide', id: 2, name: 'http.web.hello.dev', host: '10.0.0.1', port: 80, key: 'http' });
+    expect(a.logged(new RegExp(`^session ${welcome.session} opened$`))).toBe(true);
+    onA.destroy();
+
+    const onB = await peer(b.server);
+    expect(await onB.request({ op: 'hello', id: 1, version: 1, session: welcome.session })).toMatchObject({
+      ok: true,
+      session: welcome.session,
+      resumed: false,
+    });
+    expect(b.logged(new RegExp(`^session ${welcome.session} adopted from etcd$`))).toBe(true);
+    // The same key finds the same provision: the client's provide after a move changes nothing.
+    expect(await onB.request({ op: 'provide', id: 2, name: 'http.web.hello.dev', host: '10.0.0.1', port: 80, key: 'http' })).toMatchObject({
+      ok: true,
+      provision,
+    });
+    expect(await onB.request({ op: 'unprovide', id: 3, provision })).toMatchObject({ ok: true });
+  });
+
+  it('names a new session on etcd by the client it gave, or else by its address', async () => {
+    const { urls } = await etcd();
+    const { server, logged } = await sharedDisco(urls);
+    const named = await peer(server);
+    const { session: namedSession } = await named.request({ op: 'hello', id: 1, version: 1, client: 'web-1' });
+    const anonymous = await peer(server);
+    const { session: anonymousSession } = await anonymous.request({ op: 'hello', id: 1, version: 1 });
+    named.send({ op: 'bye', id: 2 });
+    anonymous.send({ op: 'bye', id: 2 });
+    await eventually(() => logged(new RegExp(`^session ${namedSession} \\(web-1\\) ended: goodbye$`)), 3000, 'the named session to end');
+    await eventually(
+      () => logged(new RegExp(`^session ${anonymousSession} \\(127\\.0\\.0\\.1:\\d+\\) ended: goodbye$`)),
+      3000,
+      'the anonymous session to end',
+    );
+  });
+});
