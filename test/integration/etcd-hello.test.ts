@@ -26,10 +26,14 @@ async function etcd(): Promise<EtcdCluster> {
 }
 
 /** A disco server on etcd, and the lines it logs (debug included). */
-async function sharedDisco(urls: string[]): Promise<{ server: DiscoServer; logged: (pattern: RegExp) => boolean }> {
+async function sharedDisco(urls: string[], retryMs?: number): Promise<{ server: DiscoServer; logged: (pattern: RegExp) => boolean }> {
   const logs: LogObject[] = [];
   const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
-  const shared = new EtcdRegistry(new EtcdClient(urls), { prefix: '/scs/', ttlMs: timers.heartbeatTimeout + timers.grace, logger });
+  const shared = new EtcdRegistry(new EtcdClient(urls, retryMs), {
+    prefix: '/scs/',
+    ttlMs: timers.heartbeatTimeout + timers.grace,
+    logger,
+  });
   const server = await startDisco({ ...timers, shared, logger });
   cleanup.push(() => server.close());
   return { server, logged: (pattern) => logs.some((entry) => pattern.test(entry.args.map(String).join(' '))) };
@@ -102,7 +106,39 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
       ok: true,
       provision,
     });
-    expect(await onB.request({ op: 'unprovide', id: 3, provision })).toMatchObject({ ok: true });
+    // A lets go of the session it lost, and goes on mirroring etcd.
+    await eventually(() => a.server.sessionCount === 0, 5000, 'A to let the session go');
+    await onB.request({ op: 'provide', id: 3, name: 'admin.web.hello.dev', host: '10.0.0.1', port: 81 });
+    await eventually(() => a.server.registry.lookup('admin.web.hello.dev').length === 1, 5000, 'A to mirror a later provide');
+    expect(await onB.request({ op: 'unprovide', id: 4, provision })).toMatchObject({ ok: true });
+  });
+
+  it('tells a client still connected to one server that its session moved to another', async () => {
+    const { urls } = await etcd();
+    const a = await sharedDisco(urls);
+    const b = await sharedDisco(urls);
+    const onA = await peer(a.server);
+    const welcome = await onA.request({ op: 'hello', id: 1, version: 1 });
+    const onB = await peer(b.server);
+    expect(await onB.request({ op: 'hello', id: 1, version: 1, session: welcome.session })).toMatchObject({ ok: true, resumed: false });
+    expect(await onA.next((m) => m.ok === false, 5000)).toEqual({
+      re: null,
+      ok: false,
+      error: { code: 'replaced', message: 'the session ended: it was resumed on another server' },
+    });
+    await onA.waitClosed();
+    expect(a.server.sessionCount).toBe(0);
+  });
+
+  it('takes a hello again on a connection whose first could not open a session, for want of etcd', async () => {
+    const cluster = await etcd();
+    const { server } = await sharedDisco(cluster.urls, 500);
+    cluster.stop();
+    const lonely = await peer(server);
+    lonely.send({ op: 'hello', id: 1, version: 1 });
+    expect(await lonely.reply(1, 5000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    lonely.send({ op: 'hello', id: 2, version: 1 });
+    expect(await lonely.reply(2, 5000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
 
   it('names a new session on etcd by the client it gave, or else by its address', async () => {

@@ -242,7 +242,7 @@ describe('deadlines and caps (item 5)', () => {
     const pinger = setInterval(() => peer.send({ op: 'ping' }), 50);
     try {
       const cut = await peer.next((m) => m.ok === false, 3000);
-      expect(cut).toMatchObject({ re: null, error: { code: 'hello_timeout' } });
+      expect(cut).toMatchObject({ re: null, error: { code: 'hello_timeout', message: 'no "hello" within 300 ms of connecting' } });
       await peer.waitClosed();
     } finally {
       clearInterval(pinger);
@@ -257,7 +257,7 @@ describe('deadlines and caps (item 5)', () => {
     const trickle = setInterval(() => loris.send('a'), 50);
     try {
       const cut = await loris.next((m) => m.ok === false, 3000);
-      expect(cut).toMatchObject({ re: null, error: { code: 'line_timeout' } });
+      expect(cut).toMatchObject({ re: null, error: { code: 'line_timeout', message: 'a line took more than 400 ms to arrive' } });
       await loris.waitClosed();
       expect(await bystander.request({ op: 'list', id: 2 })).toMatchObject({ ok: true });
     } finally {
