@@ -10,6 +10,10 @@ import base from './vitest.config.ts';
 const outOfScope = [
   'up',
   'up-takeover',
+  'up-tls',
+  'networks-eni',
+  'volumes-ebs-up',
+  'volumes-nfs',
   'operate',
   'build-output',
   'log-stream',
@@ -21,11 +25,15 @@ const outOfScope = [
   'container-dns',
 ].map((name) => `test/integration/${name}.test.ts`);
 
-// The DNS fuzz runs for every mutant it reaches, most of dns/: 10,000 packets instead of 100,000
-// still mix every kind of malformed packet with the well-formed queries, in a tenth of the time.
+// The fuzzers run for every mutant they reach, most of dns/ and of the server: 10,000 packets or
+// lines instead of 100,000 still mix every kind of malformed input with the well-formed, in a tenth
+// of the time.
 export default mergeConfig(
   base,
   defineConfig({
-    test: { exclude: [...outOfScope, 'test/e2e/**', '**/node_modules/**', '**/.git/**'], env: { FUZZ_PACKETS: '10000' } },
+    test: {
+      exclude: [...outOfScope, 'test/e2e/**', '**/node_modules/**', '**/.git/**'],
+      env: { FUZZ_PACKETS: '10000', FUZZ_LINES: '10000' },
+    },
   }),
 );

@@ -1,15 +1,16 @@
 // The disco protocol, fuzzed the way dns-fuzz fuzzes DNS: seeded (replay a failure with
-// FUZZ_SEED=n), 100,000 lines of every JSON type in every field, unknown and prototype keys.
+// FUZZ_SEED=n), 100,000 lines of every JSON type in every field, unknown and prototype keys
+// (FUZZ_LINES shortens the stream where the test runs over and over: mutation runs).
 // Each line's reply is predicted from how the line was made, independently of the server's code.
 
 import { connect, type Socket } from 'node:net';
 import { consola, type LogObject } from 'consola';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
-const LINES = 100_000;
+const LINES = Number(process.env.FUZZ_LINES ?? 100_000);
 const CONNECTIONS = 10;
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 
@@ -226,16 +227,14 @@ class Fuzzer {
   }
 }
 
-let server: DiscoServer;
+// Started inside the test, not in a hook: what runs outside a test is a static mutant to Stryker,
+// which then tries it against every test (docs/testing.md, "Static mutants").
+let server: DiscoServer | undefined;
 const logs: LogObject[] = [];
 
-beforeAll(async () => {
-  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
-  server = await startDisco({ heartbeatInterval: 5000, heartbeatTimeout: 30000, errorBurst: 1e9, logger });
-});
-
-afterAll(async () => {
-  await server.close();
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
 });
 
 let lastActivity = Date.now();
@@ -278,7 +277,9 @@ function run(port: number, lines: string[], replies: number): Promise<Message[]>
   });
 }
 
-it(`answers 100,000 fuzzed lines each as predicted, then serves a well-formed client (FUZZ_SEED=${seed})`, async () => {
+it(`answers ${LINES.toLocaleString('en')} fuzzed lines each as predicted, then serves a well-formed client (FUZZ_SEED=${seed})`, async () => {
+  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+  server = await startDisco({ heartbeatInterval: 5000, heartbeatTimeout: 30000, errorBurst: 1e9, logger });
   const port = server.address().port;
   const fuzzer = new Fuzzer(seed);
   const perConnection = LINES / CONNECTIONS;
