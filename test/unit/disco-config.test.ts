@@ -92,6 +92,58 @@ describe('disco.yaml', () => {
     expect(load(text)).toThrow(message);
   });
 
+  // A value of the wrong type: the message says what the key takes.
+  it.each([
+    ['listen', 'listen: 9640\n', 'listen: expected an address like 127.0.0.1:8600'],
+    ['dns.listen', 'dns:\n  listen: 8600\n', 'dns.listen: expected an address like 127.0.0.1:8600, or "off"'],
+    ['limits.connections', 'limits:\n  connections: many\n', 'limits.connections: expected a number'],
+    ['a zone name', 'dns:\n  zones:\n    - name: 5\n', 'dns.zones.0.name: expected a zone name like "disco"'],
+    ['an etcd URL', 'etcd: [2379]\n', 'etcd.0: expected a URL like http://127.0.0.1:2379'],
+    ['etcd', 'etcd: http://127.0.0.1:2379\n', 'etcd: expected a list of etcd URLs'],
+    ['a recursion network', 'dns:\n  recursion:\n    allow: [8]\n', 'dns.recursion.allow.0: expected a network like "10.0.0.0/8"'],
+    [
+      'recursion.allow',
+      'dns:\n  recursion:\n    allow: 10.0.0.0/8\n',
+      'dns.recursion.allow: expected a list of networks like ["10.0.0.0/8", "127.0.0.0/8"]',
+    ],
+    ['dns.recursors', 'dns:\n  recursors: 127.0.0.1:53\n', 'dns.recursors: expected a list of addresses like ["127.0.0.1:53"]'],
+    ['dns.zones', 'dns:\n  zones: disco\n', 'dns.zones: expected a list of zones'],
+    ['a certificate path', 'tls: { cert: 5, key: key.pem }\n', 'tls.cert: expected a file path'],
+    ['a token', 'tokens:\n  - token: 5\n', 'tokens.0.token: expected a token'],
+    ['tokens', 'tokens: abc\n', 'tokens: expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...] }]'],
+    [
+      "a token's provide",
+      'tokens:\n  - tokenFile: /run/t\n    provide: "*.db.blog.prod"\n',
+      'tokens.0.provide: expected a list of names or patterns like ["*.db.blog.prod"]',
+    ],
+  ])('says what %s takes when given another type', (_, text, message) => {
+    expect(load(text)).toThrow(new RegExp(`disco\\.yaml:\\d+ ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  });
+
+  it.each(['disco', 'east.disco', 'a.b.disco', 'x', 'dc-1.disco.', 'a1-b2.z'])('takes the zone name %s', (name) => {
+    expect(load(`dns:\n  zones:\n    - name: ${name}\n`)().dns?.zones).toEqual([{ name }]);
+  });
+
+  it.each(['-b.disco', 'east-.disco', 'disco-', 'a..disco', `${'a'.repeat(64)}.disco`, 'dis co'])('refuses the zone name %s', (name) => {
+    expect(load(`dns:\n  zones:\n    - name: "${name}"\n`)).toThrow(
+      /dns\.zones\.0\.name: expected a zone name like "disco" or "east\.disco"/,
+    );
+  });
+
+  it.each(['http://127.0.0.1:2379', 'https://etcd-1.internal:2379'])('takes the etcd URL %s', (url) => {
+    expect(load(`etcd: ["${url}"]\n`)().etcd).toEqual([url]);
+  });
+
+  it.each(['xhttp://127.0.0.1:2379', 'ftp://127.0.0.1:2379', 'http://', 'http://a b:2379'])('refuses the etcd URL %s', (url) => {
+    expect(load(`etcd: ["${url}"]\n`)).toThrow(
+      /etcd\.0: expected a URL like http:\/\/127\.0\.0\.1:2379 \(scheme, host and port, no path\)/,
+    );
+  });
+
+  it('lets DNS listen on any port, 0 included, as the server does', () => {
+    expect(load('dns:\n  listen: 127.0.0.1:0\n')().dns?.listen).toEqual({ host: '127.0.0.1', port: 0 });
+  });
+
   it('turns every address, duration and network into its parts', () => {
     const config = load(
       'listen: "[::1]:0"\nlimits: { connections: 2, helloTimeout: 500ms, lineTimeout: 2m }\ndns:\n  listen: 127.0.0.1:8600\n  ttl: 0s\n  recursors: ["127.0.0.1:53"]\n  recursion: { allow: [10.0.0.0/8] }\n',
