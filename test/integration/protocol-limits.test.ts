@@ -358,6 +358,14 @@ describe('goodbye lines (item 6)', () => {
     await eventually(() => logged(new RegExp(`session ${namedSession} `)));
     expect(logged(new RegExp(`^session ${namedSession} \\(web-1\\) ended: goodbye$`))).toBe(true);
     expect(logged(new RegExp(`^session ${anonymousSession} \\(127\\.0\\.0\\.1:\\d+\\) ended: goodbye$`))).toBe(true);
+
+    // A lost connection: its grace is logged when it starts, and why the session ended when it runs out.
+    const lost = await raw(port);
+    lost.send({ op: 'hello', id: 0, version: 1, client: 'web-2' });
+    const { session: lostSession } = await lost.reply(0);
+    lost.destroy();
+    await eventually(() => logged(new RegExp(`^session ${lostSession} \\(web-2\\) ended: grace expired$`)), 3000, 'the grace to run out');
+    expect(logged(new RegExp(`^session ${lostSession} lost its connection; grace 300 ms$`))).toBe(true);
   });
 });
 
@@ -416,5 +424,9 @@ describe('the spec, exactly (item 8)', () => {
       expect(closed, figures).toBeGreaterThanOrEqual(timeout * 0.9);
       expect(closed, figures).toBeLessThanOrEqual(timeout * 1.1);
     }
+    // Each is named in the debug log, by the address and port it came from.
+    expect(logs.filter((entry) => /missed its heartbeats$/.test(entry.args.join(' '))).map((entry) => entry.args.join(' '))).toEqual(
+      Array.from({ length: 5 }, () => expect.stringMatching(/^127\.0\.0\.1:\d+ missed its heartbeats$/)),
+    );
   });
 });
