@@ -52,16 +52,17 @@ describe('list in pages', () => {
 
   it('lists endpoints that differ by id only, each once, in the order of their ids', () => {
     const registry = new Registry();
-    for (const id of ['c', 'a', 'b']) provide(registry, 'web.hello.dev', '10.0.0.1', 80, id);
+    // Five, so that the search for the fourth cursor meets an endpoint before it.
+    for (const id of ['c', 'e', 'a', 'd', 'b']) provide(registry, 'web.hello.dev', '10.0.0.1', 80, id);
     const listing = new Listing(registry);
     const ids: string[] = [];
     let after: string | undefined;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const { endpoints, next } = page(listing, { after, limit: 1 });
       ids.push(...endpoints.map((each) => each.id));
       after = next;
     }
-    expect(ids).toEqual(['a', 'b', 'c']);
+    expect(ids).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(after).toBeUndefined();
   });
 
