@@ -128,6 +128,16 @@ describe('a server connection', () => {
     expect(received()).toBe('{"bye":true}\n');
   });
 
+  it('is backlogged past maxQueueBytes unsent, not at it, and not stalled while it is not backlogged', async () => {
+    const { connection } = await pair({ maxQueueBytes: 10 });
+    // Within one tick the writes are corked: every byte written is still unsent.
+    connection.sendLine('123456789\n');
+    expect(connection.backlogged).toBe(false);
+    expect(connection.stalledFor(Date.now() + 60_000)).toBe(0);
+    connection.sendLine('\n');
+    expect(connection.backlogged).toBe(true);
+  });
+
   it('is no longer open once destroyed, and its peer sees the socket end', async () => {
     const { connection, peer, counts } = await pair();
     connection.destroy();
