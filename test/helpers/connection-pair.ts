@@ -23,8 +23,15 @@ export interface ConnectionPair {
 
 const open: Array<{ listener: Server; peer: Socket }> = [];
 
-/** `before` sees the server's socket before the Connection wraps it. */
-export async function connectionPair(limits: Partial<ConnectionLimits> = {}, before?: (socket: Socket) => void): Promise<ConnectionPair> {
+/**
+ * `before` sees the server's socket before the Connection wraps it. A peer with `allowHalfOpen`
+ * keeps its end open when the server ends its own, as a careless client would.
+ */
+export async function connectionPair(
+  limits: Partial<ConnectionLimits> = {},
+  before?: (socket: Socket) => void,
+  peerOptions: { allowHalfOpen?: boolean } = {},
+): Promise<ConnectionPair> {
   const lines: string[] = [];
   const violations: Array<[string, string]> = [];
   const counts = { drained: 0, closed: 0 };
@@ -45,7 +52,7 @@ export async function connectionPair(limits: Partial<ConnectionLimits> = {}, bef
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
   const { port } = listener.address() as { port: number };
-  const peer = connect(port, '127.0.0.1');
+  const peer = connect({ port, host: '127.0.0.1', allowHalfOpen: peerOptions.allowHalfOpen ?? false });
   open.push({ listener, peer });
   let text = '';
   peer.on('data', (chunk: Buffer) => void (text += chunk.toString('utf8')));

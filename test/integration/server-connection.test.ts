@@ -138,6 +138,15 @@ describe('a server connection', () => {
     expect(connection.backlogged).toBe(true);
   });
 
+  it('lets go of a peer that keeps its end open a second after closing', async () => {
+    const { connection, peer, counts } = await pair({}, undefined, { allowHalfOpen: true });
+    connection.close();
+    await once(peer, 'end');
+    await sleep(300);
+    expect(counts.closed).toBe(0);
+    await eventually(() => counts.closed === 1, 3000, 'the socket to be destroyed');
+  });
+
   it('is no longer open once destroyed, and its peer sees the socket end', async () => {
     const { connection, peer, counts } = await pair();
     connection.destroy();
