@@ -23,15 +23,17 @@ export interface ConnectionPair {
 
 const open: Array<{ listener: Server; peer: Socket }> = [];
 
-/**
- * `before` sees the server's socket before the Connection wraps it. A peer with `allowHalfOpen`
- * keeps its end open when the server ends its own, as a careless client would.
- */
-export async function connectionPair(
-  limits: Partial<ConnectionLimits> = {},
-  before?: (socket: Socket) => void,
-  peerOptions: { allowHalfOpen?: boolean } = {},
-): Promise<ConnectionPair> {
+export interface PairOptions {
+  /** Sees the server's socket before the Connection wraps it. */
+  readonly before?: (socket: Socket) => void;
+  /** Keeps the peer's end open when the server ends its own, as a careless client would. */
+  readonly allowHalfOpen?: boolean;
+  /** Runs for each line handed over, after it is recorded: a stand-in for the server's answer. */
+  readonly onLine?: (line: string, connection: Connection) => void;
+}
+
+export async function connectionPair(limits: Partial<ConnectionLimits> = {}, options: PairOptions = {}): Promise<ConnectionPair> {
+  const { before, allowHalfOpen = false, onLine } = options;
   const lines: string[] = [];
   const violations: Array<[string, string]> = [];
   const counts = { drained: 0, closed: 0 };
@@ -42,7 +44,10 @@ export async function connectionPair(
       accepted,
       { ...PAIR_LIMITS, ...limits },
       {
-        line: (line) => void lines.push(line),
+        line: (line) => {
+          lines.push(line);
+          onLine?.(line, connection!);
+        },
         violation: (code, message) => void violations.push([code, message]),
         drained: () => void counts.drained++,
         closed: () => void counts.closed++,
@@ -52,7 +57,7 @@ export async function connectionPair(
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
   const { port } = listener.address() as { port: number };
-  const peer = connect({ port, host: '127.0.0.1', allowHalfOpen: peerOptions.allowHalfOpen ?? false });
+  const peer = connect({ port, host: '127.0.0.1', allowHalfOpen });
   open.push({ listener, peer });
   let text = '';
   peer.on('data', (chunk: Buffer) => void (text += chunk.toString('utf8')));

@@ -3,6 +3,7 @@
 // tests reach all of this through whole sessions; here each rule is pinned down on its own.
 
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type { Connection } from '../../src/server/connection.ts';
@@ -17,13 +18,18 @@ afterEach(async () => {
 describe('a server connection', () => {
   it('names its peer by address and port, and turns off Nagle so that small replies leave at once', async () => {
     let noDelay: boolean | undefined;
-    const { connection, peer } = await pair({}, (socket) => {
-      const original = socket.setNoDelay.bind(socket);
-      socket.setNoDelay = (value?: boolean) => {
-        noDelay = value;
-        return original(value);
-      };
-    });
+    const { connection, peer } = await pair(
+      {},
+      {
+        before: (socket) => {
+          const original = socket.setNoDelay.bind(socket);
+          socket.setNoDelay = (value?: boolean) => {
+            noDelay = value;
+            return original(value);
+          };
+        },
+      },
+    );
     expect(connection.source).toBe('127.0.0.1');
     expect(connection.remote).toBe(`127.0.0.1:${peer.localPort}`);
     expect(noDelay).toBe(true);
@@ -139,7 +145,7 @@ describe('a server connection', () => {
   });
 
   it('lets go of a peer that keeps its end open a second after closing', async () => {
-    const { connection, peer, counts } = await pair({}, undefined, { allowHalfOpen: true });
+    const { connection, peer, counts } = await pair({}, { allowHalfOpen: true });
     connection.close();
     await once(peer, 'end');
     await sleep(300);
@@ -223,6 +229,43 @@ describe('a server connection', () => {
       await eventually(() => !connection.backlogged, 5000);
       // Its clock restarts when reading resumes.
       expect(connection.partialLineAge(Date.now())).toBeLessThan(50);
+    });
+
+    it('keeps the lines that came with one whose answer backlogged it, and hands them over once, after the drain', async () => {
+      let socket: Socket | undefined;
+      const { connection, peer, lines } = await pair(
+        { maxQueueBytes: 100_000 },
+        {
+          before: (accepted) => void (socket = accepted),
+          // The first line's answer (12 MB, more than the socket buffers hold) backs the connection
+          // up; so does the third's, after the drain.
+          onLine: (line, connection) => {
+            if (line === '{"n":1}' || line === '{"n":3}') for (let i = 0; i < 200; i++) connection.sendLine(big);
+          },
+        },
+      );
+      peer.pause();
+      peer.write('{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n');
+      await eventually(() => lines.length === 1 && connection.backlogged, 5000, 'the backlog');
+      await sleep(50);
+      expect(lines).toEqual(['{"n":1}']);
+      expect(socket!.isPaused()).toBe(true);
+      peer.resume();
+      await eventually(() => lines.length === 3, 5000, 'the waiting lines');
+      // Backlogged again by the third: the fourth waits, and the socket stays unread.
+      expect(lines).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+      if (connection.backlogged) expect(socket!.isPaused()).toBe(true);
+      await eventually(() => lines.length === 4, 5000, 'the last line');
+      expect(lines).toEqual(['{"n":1}', '{"n":2}', '{"n":3}', '{"n":4}']);
+    });
+
+    it('has no line on the clock after a drain when none was arriving', async () => {
+      const { connection, peer } = await pair({ maxQueueBytes: 100_000 });
+      peer.pause();
+      await backlog(connection);
+      peer.resume();
+      await eventually(() => !connection.backlogged, 5000);
+      expect(connection.partialLineAge(Date.now() + 60_000)).toBe(0);
     });
 
     it('is not brought back by a drain once closing', async () => {
