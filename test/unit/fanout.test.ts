@@ -59,6 +59,19 @@ describe('fan-out bookkeeping', () => {
     expect(subscription.owesResync).toBe(true);
   });
 
+  it('collapses only past maxUnackedBytes, not at it', () => {
+    const probe = setUp(1000);
+    probe.provide(1);
+    const onePush = probe.session.unackedBytes;
+    // Pushes for ports 1 to 9 are all the same size: two fill the budget exactly.
+    const { subscription, provide } = setUp(1000, 2 * onePush);
+    provide(1);
+    provide(2);
+    expect(subscription.owesResync).toBe(false);
+    provide(3);
+    expect(subscription.owesResync).toBe(true);
+  });
+
   it('forgets what an ended subscription was owed', () => {
     const { fanOut, session, subscription, provide } = setUp(100);
     provide(1);
@@ -151,6 +164,17 @@ describe('fan-out to a connection', () => {
     await eventually(() => connection.stalledFor(Date.now()) === 0 && !connection.backlogged);
     fanOut.flush(session); // web's resync backs it up again: db waits for the next flush
     expect([web.seq, db.seq, web.owesResync, db.owesResync]).toEqual([2, 0, false, true]);
+  });
+
+  it('keeps a resync until it is acknowledged, without counting it against the limits', async () => {
+    const { fanOut, session, subscriptions, provide } = await subscribed(1 << 20);
+    const [web] = subscriptions as [(typeof subscriptions)[0]];
+    provide('web.front.shop', 1);
+    session.owe(web);
+    fanOut.flush(session);
+    expect(web.unacked.map((push) => [push.seq, push.resync])).toEqual([[2, true]]);
+    expect(session.unackedCount).toBe(0);
+    expect(session.unackedBytes).toBe(0);
   });
 
   it('flushes nothing to a subscription that owes nothing', async () => {
