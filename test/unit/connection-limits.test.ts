@@ -39,6 +39,10 @@ describe('connection limits', () => {
     expect(limits.refusal('10.0.0.2')).toBeUndefined();
     limits.closed('10.0.0.1');
     expect(limits.refusal('10.0.0.1')).toBeUndefined();
+    // One closed of two: the other still counts.
+    limits.opened('10.0.0.1');
+    expect(limits.refusal('10.0.0.1')).toBeDefined();
+    limits.closed('10.0.0.1');
     limits.closed('10.0.0.1');
     limits.opened('10.0.0.1');
     limits.opened('10.0.0.1');
