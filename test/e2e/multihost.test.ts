@@ -137,15 +137,19 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     const [before] = list.results.at(-1)!.endpoints!;
     const cutAt = Date.now();
     await harness('cut', 'h3');
-    await eventually(() => list.results.at(-1)?.endpoints?.length === 0, 20_000, 'web to be dropped');
-    const droppedMs = list.results.find((result) => result.at > cutAt && result.endpoints?.length === 0)!.at - cutAt;
+    // A result is stamped when its `scs ls` started: wait for one started after the cut (and, below,
+    // after the heal), not for the last to finish, which may have started before.
+    const droppedAfterCut = () => list.results.find((result) => result.at > cutAt && result.endpoints?.length === 0);
+    await eventually(droppedAfterCut, 20_000, 'web to be dropped');
+    const droppedMs = droppedAfterCut()!.at - cutAt;
     await eventually(() => readUpstream(upstreamFile) === '', 10_000, 'the client to be told');
     const toldMs = Date.now() - cutAt;
 
     const healAt = Date.now();
     await harness('heal', 'h3');
-    await eventually(() => list.results.at(-1)?.endpoints?.length === 1, 20_000, 'web back');
-    const backMs = list.results.find((result) => result.at > healAt && result.endpoints?.length === 1)!.at - healAt;
+    const backAfterHeal = () => list.results.find((result) => result.at > healAt && result.endpoints?.length === 1);
+    await eventually(backAfterHeal, 20_000, 'web back');
+    const backMs = backAfterHeal()!.at - healAt;
     await eventually(() => readUpstream(upstreamFile) === before, 10_000, 'the client to follow web back');
     // No duplicates and no flapping: for five seconds after, exactly the one endpoint, every time.
     const settled = Date.now();
