@@ -153,6 +153,7 @@ export class DiscoServer {
   /** Tells every client that the server is going away, then closes. */
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.closed) return;
+    // Synchronous up to server.close(), so no connection is accepted once `closed` is set.
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.options.shared?.stop();
@@ -163,10 +164,6 @@ export class DiscoServer {
   }
 
   private accept(socket: Socket): void {
-    if (this.closed) {
-      socket.destroy();
-      return;
-    }
     const refusal = this.limits.refusal(socket.remoteAddress ?? '');
     if (refusal) {
       if (this.tlsGate) {

@@ -144,12 +144,19 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     const droppedMs = droppedAfterCut()!.at - cutAt;
     await eventually(() => readUpstream(upstreamFile) === '', 10_000, 'the client to be told');
     const toldMs = Date.now() - cutAt;
+    // While h3 stays cut off, web stays dropped: no listing shows it again before the heal.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const droppedAt = droppedAfterCut()!.at;
 
     const healAt = Date.now();
     await harness('heal', 'h3');
     const backAfterHeal = () => list.results.find((result) => result.at > healAt && result.endpoints?.length === 1);
     await eventually(backAfterHeal, 20_000, 'web back');
     const backMs = backAfterHeal()!.at - healAt;
+    // A listing gives up after 500 ms, so one started that long before the heal ended before it.
+    const whileCut = list.results.filter((result) => result.at >= droppedAt && result.at < healAt - 500);
+    expect(whileCut.length).toBeGreaterThan(5);
+    expect(whileCut.filter((result) => result.endpoints?.length !== 0)).toEqual([]);
     await eventually(() => readUpstream(upstreamFile) === before, 10_000, 'the client to follow web back');
     // No duplicates and no flapping: for five seconds after, exactly the one endpoint, every time.
     const settled = Date.now();

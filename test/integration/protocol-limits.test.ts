@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { consola, type LogObject } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
+import { Registry } from '../../src/registry/registry.ts';
+import { DiscoServer, type DiscoServerOptions } from '../../src/server/server.ts';
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { provideMany, requireAll } from '../helpers/view.ts';
@@ -366,6 +367,34 @@ describe('goodbye lines (item 6)', () => {
     lost.destroy();
     await eventually(() => logged(new RegExp(`^session ${lostSession} \\(web-2\\) ended: grace expired$`)), 3000, 'the grace to run out');
     expect(logged(new RegExp(`^session ${lostSession} lost its connection; grace 300 ms$`))).toBe(true);
+  });
+
+  it('answers a request that fails on a bug of its own with a plain error, logs it, and serves on', async () => {
+    logs = [];
+    const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+    const registry = new (class extends Registry {
+      override provide(): never {
+        throw new Error('a bug in provide');
+      }
+    })();
+    server = new DiscoServer({ port: 0, logger }, registry);
+    const port = (await server.listen()).port;
+    const peer = await session(port);
+    expect(await peer.request({ op: 'provide', id: 4, name: 'web.front.shop', host: '10.0.0.1', port: 80 })).toEqual({
+      re: 4,
+      ok: false,
+      error: { code: 'bad_request', message: 'request could not be handled' },
+    });
+    expect(logs.some((entry) => entry.type === 'error' && String(entry.args[0]).includes('a bug in provide'))).toBe(true);
+    expect(await peer.request({ op: 'require', id: 5, name: 'web.front.shop' })).toMatchObject({ re: 5, ok: true, endpoints: [] });
+  });
+
+  it('starts no grace for the connections its own shutdown closes', async () => {
+    const port = await start();
+    await session(port);
+    await server!.close();
+    await sleep(900); // three times the grace
+    expect(logs.map((entry) => entry.args.map(String).join(' ')).filter((line) => /^session /.test(line))).toEqual([]);
   });
 });
 

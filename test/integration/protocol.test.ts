@@ -65,6 +65,19 @@ describe('session', () => {
     expect(peer.messages).toEqual([]);
   });
 
+  it('tells every client it is shutting down, and why, before it closes', async () => {
+    const [first, second] = [await session(), await raw()];
+    await server.close();
+    for (const peer of [first, second]) {
+      expect(await peer.next((m) => m.op === 'shutdown')).toEqual({ op: 'shutdown', reason: 'server shutting down' });
+      await peer.waitClosed();
+    }
+  });
+
+  it('fails to listen on a port that is taken, and says so', async () => {
+    await expect(startDisco({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
   it('says which request came before hello', async () => {
     const peer = await raw();
     expect(await peer.request({ op: 'require', id: 1, name: 'a.b.c' })).toEqual({
