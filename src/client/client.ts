@@ -262,7 +262,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   private applySnapshot(state: WatchState, fields: ReplyFields): void {
     const reply = parseReply(requireReplySchema, fields);
     if (!this.watches.has(state.key)) return;
-    if (state.view.sub !== undefined && state.view.sub !== reply.sub) this.subs.delete(state.view.sub);
+    // No older sub of this watch to unmap: a watch is required again only after registerAgain cleared them all.
     this.subs.set(reply.sub, state);
     this.notify(state, state.view.snapshot(reply, Date.now(), this.connection.grace));
     this.scheduleSettle();

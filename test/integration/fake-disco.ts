@@ -19,6 +19,8 @@ export const WELCOME = {
 export class FakeConnection {
   readonly received: Message[] = [];
   closed = false;
+  /** False: a goodbye is recorded but not answered, for the test to answer or hang up on. */
+  answersBye = true;
   private buffer = '';
   private waiters: Array<() => void> = [];
 
@@ -32,7 +34,7 @@ export class FakeConnection {
         this.buffer = this.buffer.slice(at + 1);
         this.received.push(message);
         // As the real server does: answer, then close.
-        if (message.op === 'bye') this.socket.end(`${JSON.stringify({ re: message.id, ok: true })}\n`);
+        if (message.op === 'bye' && this.answersBye) this.socket.end(`${JSON.stringify({ re: message.id, ok: true })}\n`);
       }
       this.wake();
     });

@@ -210,6 +210,20 @@ describe('slow readers (item 4)', () => {
     }
   });
 
+  it('serves a peer without a session that backlogs on its own pongs, once it reads again', async () => {
+    const port = await start({ maxQueueBytes: 64 * 1024 });
+    const peer = await raw(port);
+    peer.socket.pause();
+    // Far more pongs than loopback's socket buffers hold.
+    const pings = 400_000;
+    peer.send(`${JSON.stringify({ op: 'ping' })}\n`.repeat(pings));
+    await sleep(500);
+    peer.socket.resume();
+    await eventually(() => peer.messages.length === pings, 20_000, `${pings} pongs`);
+    expect(peer.messages.every((m) => m.op === 'pong')).toBe(true);
+    expect(peer.closed).toBe(false);
+  });
+
   it('collapses a backlog of unacknowledged pushes into a resync instead of ending the session, and replays it on resume', async () => {
     const port = await start({ maxUnacked: 50, grace: 5000 });
     const lazy = await raw(port);
@@ -329,6 +343,19 @@ describe('deadlines and caps (item 5)', () => {
 });
 
 describe('goodbye lines (item 6)', () => {
+  it('closes at once, without a word, a connection that begins a TLS handshake at the plain listener', async () => {
+    const port = await start();
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answered = 0;
+    socket.on('data', (chunk: Buffer) => (answered += chunk.length));
+    // A ClientHello's first bytes: a handshake record, TLS 1.0 on the record layer. No newline.
+    socket.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x03]));
+    await once(socket, 'close');
+    expect(answered).toBe(0);
+    expect(logged(/^closing 127\.0\.0\.1:\d+: it began a TLS handshake, and this listener is plain TCP$/)).toBe(true);
+  });
+
   it('tells a connection replaced by a resumed session why it is closed', async () => {
     const port = await start();
     const first = await raw(port);

@@ -187,9 +187,19 @@ describe('what a session does not have', () => {
 });
 
 describe('bad input', () => {
+  it('takes empty and blank lines without a word, as a person at nc types them', async () => {
+    const peer = await session();
+    peer.send('\n  \n\t\r\n');
+    expect(await peer.request({ op: 'list', id: 99 })).toMatchObject({ re: 99, ok: true });
+    expect(peer.messages).toEqual([]);
+  });
+
   it.each([
     ['not json', 'parse_error', /not valid JSON/],
-    ['[1,2]', 'bad_request', /JSON object/],
+    ['[1,2]', 'bad_request', /^expected a JSON object$/],
+    ['5', 'bad_request', /^expected a JSON object$/],
+    ['null', 'bad_request', /^expected a JSON object$/],
+    ['"op"', 'bad_request', /^expected a JSON object$/],
     ['{"id":1}', 'unknown_op', /missing "op"/],
     ['{"op":"frob","id":1}', 'unknown_op', /unknown op "frob"/],
     [`{"op":"${'x'.repeat(200)}","id":1}`, 'unknown_op', /^unknown op "x{79}$/],

@@ -106,6 +106,13 @@ describe('backoff', () => {
     backoff.reset();
     expect(backoff.next()).toBe(100);
   });
+
+  it('jitters each wait between 80% and 120% of its step', () => {
+    const low = new Backoff(100, 1000, () => 0);
+    const high = new Backoff(100, 1000, () => 0.999);
+    expect([low.next(), low.next(), low.next()]).toEqual([80, 160, 320]);
+    expect([high.next(), high.next(), high.next()]).toEqual([120, 240, 480]);
+  });
 });
 
 describe('coalescing runner', () => {

@@ -1,0 +1,209 @@
+// What the client keeps of an application's intent (its provisions and watches) and how it lets
+// go of it: closing a watch or dropping a provision, whatever the server answers or whenever the
+// session is lost, and registering again in a new session. Against the scripted server.
+
+import { consola, type LogObject } from 'consola';
+import { describe, expect, it } from 'vitest';
+import { eventually, sleep } from '../helpers/disco.ts';
+import { connected, ep, fakeDisco, hosts, watching, within } from './client-fixture.ts';
+import type { FakeConnection, Message } from './fake-disco.ts';
+
+const NAME = 'mysql.db.blog.prod';
+
+function recordingLogger() {
+  const logs: LogObject[] = [];
+  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+  const lines = (type: string) => logs.filter((entry) => entry.type === type).map((entry) => entry.args.map(String).join(' '));
+  return { logger, lines };
+}
+
+/** Answers the first unanswered request of `op` with an error. */
+async function refuse(connection: FakeConnection, op: string, error: { code: string; message: string }): Promise<Message> {
+  const request = await connection.next((m) => m.op === op && !m.answered, `"${op}"`);
+  request.answered = true;
+  connection.send({ re: request.id, ok: false, error });
+  return request;
+}
+
+const count = (connection: FakeConnection, op: string) => connection.received.filter((m) => m.op === op).length;
+
+describe('closing a watch', () => {
+  it('unrequires it by key, once, and tells nothing of the pushes that follow', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const { watch, events } = await watching(client, first, 'r2', [ep('p1', '10.0.0.5')]);
+    const closing = watch.close();
+    expect(await first.answer('unrequire', {})).toEqual({ op: 'unrequire', id: expect.any(Number), key: watch.key, answered: true });
+    await within(closing, 'the close');
+    await watch.close();
+    expect(count(first, 'unrequire')).toBe(1);
+
+    first.send({ op: 'changed', sub: 'r2', seq: 1, add: [ep('p2', '10.0.0.6')], drop: [] });
+    expect(await first.op('ack')).toEqual({ op: 'ack', sub: 'r2', seq: 1 });
+    expect(events).toEqual([]);
+    expect(hosts(watch.endpoints)).toEqual(['10.0.0.5']);
+  });
+
+  it('resolves when the server no longer knows the subscription, and rejects with any other refusal', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const gone = await watching(client, first, 'r2', []);
+    const closingGone = gone.watch.close();
+    await refuse(first, 'unrequire', { code: 'not_found', message: `no subscription "${gone.watch.key}" in this session` });
+    await expect(within(closingGone, 'the close')).resolves.toBeUndefined();
+
+    const refused = await watching(client, first, 'r3', []);
+    const closingRefused = refused.watch.close();
+    await refuse(first, 'unrequire', { code: 'bad_request', message: 'no, not today' });
+    await expect(within(closingRefused, 'the close')).rejects.toMatchObject({ name: 'DiscoError', code: 'bad_request' });
+  });
+
+  it('after the client is closed, resolves without a word to the server', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const { watch } = await watching(client, first, 'r2', []);
+    await client.close();
+    await expect(within(watch.close(), 'the close')).resolves.toBeUndefined();
+    expect(count(first, 'unrequire')).toBe(0);
+  });
+
+  it('while the session is lost, resolves once a new one begins, and the watch is not required again', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const { watch } = await watching(client, first, 'r2', [ep('p1', '10.0.0.5')]);
+    const closing = watch.close();
+    await first.op('unrequire');
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false });
+    await expect(within(closing, 'the close')).resolves.toBeUndefined();
+    await sleep(200);
+    expect(second.received.map((m) => m.op)).toEqual(['hello']);
+  });
+});
+
+describe('dropping a provision', () => {
+  it('unprovides it by key, once, and a new session does not provide it again', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    await first.answer('provide', { provision: 'p1' });
+    const handle = await providing;
+    const dropping = handle.drop();
+    expect(await first.answer('unprovide', {})).toEqual({ op: 'unprovide', id: expect.any(Number), key: handle.key, answered: true });
+    await within(dropping, 'the drop');
+    await handle.drop();
+    expect(count(first, 'unprovide')).toBe(1);
+
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false });
+    await sleep(200);
+    expect(second.received.map((m) => m.op)).toEqual(['hello']);
+  });
+});
+
+describe('a new session', () => {
+  it('provides and requires everything again, and forgets, with a warning that names it, what the server refuses', async () => {
+    const fake = await fakeDisco();
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
+    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    await first.answer('provide', { provision: 'p1' });
+    const handle = await providing;
+    const { watch } = await watching(client, first, 'r2', []);
+
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false });
+    expect(await refuse(second, 'provide', { code: 'forbidden', message: 'this token may not provide it' })).toMatchObject({
+      key: handle.key,
+      name: NAME,
+      host: '10.0.0.5',
+      port: 3306,
+    });
+    expect(await refuse(second, 'require', { code: 'forbidden', message: 'this token may not require it' })).toMatchObject({
+      key: watch.key,
+      name: NAME,
+    });
+    await eventually(() => lines('warn').length === 2, 3000, 'two warnings');
+    expect(lines('warn').sort()).toEqual([
+      `could not provide ${NAME} again: this token may not provide it`,
+      `could not require ${NAME} again: this token may not require it`,
+    ]);
+
+    // Refused means forgotten: the session after has nothing to register again.
+    second.destroy();
+    const third = await fake.connection(2);
+    await third.welcome({ session: 's3', resumed: false });
+    await sleep(200);
+    expect(third.received.map((m) => m.op)).toEqual(['hello']);
+  });
+
+  it('requires a watch whose require was in flight once, not again for the new session too', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const requiring = client.require({ name: NAME });
+    await first.op('require');
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false });
+    await second.answer('require', { sub: 'r5', seq: 0, endpoints: [ep('p1', '10.0.0.5')] });
+    expect(hosts((await within(requiring, 'the require')).endpoints)).toEqual(['10.0.0.5']);
+    await sleep(200);
+    expect(count(second, 'require')).toBe(1);
+  });
+
+  it("tells each watch its drops when that watch's grace runs out, the first to run out first", async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake, { grace: 1000 });
+    const late = await watching(client, first, 'r1', [ep('a', '10.0.0.1')]);
+    const early = await watching(client, first, 'r2', [ep('b', '10.0.0.2')]);
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false, grace: 1000 });
+    const lateRequire = await second.op('require', (m) => m.key === late.watch.key);
+    const earlyRequire = await second.op('require', (m) => m.key === early.watch.key);
+    // The watch required first is answered last: its grace runs out 600 ms after the other's.
+    second.send({ re: earlyRequire.id, ok: true, sub: 'r3', seq: 0, endpoints: [] });
+    await sleep(600);
+    second.send({ re: lateRequire.id, ok: true, sub: 'r4', seq: 0, endpoints: [] });
+    const dropOf = (events: typeof early.events) => events.find((event) => event.drop.length > 0);
+    await eventually(() => dropOf(early.events) && dropOf(late.events), 5000, 'both drops');
+    expect(hosts(dropOf(early.events)!.drop)).toEqual(['10.0.0.2']);
+    expect(hosts(dropOf(late.events)!.drop)).toEqual(['10.0.0.1']);
+    expect(dropOf(early.events)!.at).toBeLessThan(dropOf(late.events)!.at);
+  });
+});
+
+describe('the connection', () => {
+  it('refuses a welcome it cannot read, in one sentence', async () => {
+    const fake = await fakeDisco();
+    const connecting = (await import('../../src/client/client.ts')).DiscoClient.connect({
+      host: '127.0.0.1',
+      port: fake.port,
+      name: 'test',
+      logger: recordingLogger().logger,
+    });
+    const connection = await fake.connection(0);
+    await connection.op('hello');
+    connection.send({ re: 0, ok: true, session: 's1', resumed: false, version: 1, grace: 1000 });
+    await expect(within(connecting, 'the connect')).rejects.toMatchObject({
+      name: 'DiscoError',
+      code: 'bad_reply',
+      message: 'disco sent an unexpected reply: heartbeat: Invalid key: Expected "heartbeat" but received undefined',
+    });
+  });
+
+  it('closes when the server hangs up on its goodbye', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    first.answersBye = false;
+    const closing = client.close();
+    await first.op('bye');
+    first.destroy();
+    await within(closing, 'the close');
+    expect(client.state).toBe('closed');
+    expect(client.transitions.at(-1)).toMatch(/^closing → closed: connection closed$/);
+  });
+});
