@@ -78,6 +78,15 @@ describe('session', () => {
     await expect(startDisco({ port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 
+  it('answers hello and bye once each: they reply themselves', async () => {
+    const peer = await raw();
+    expect(await peer.request({ op: 'hello', id: 3, version: 1 })).toMatchObject({ re: 3, ok: true, resumed: false });
+    expect(await peer.request({ op: 'list', id: 4 })).toMatchObject({ re: 4, ok: true });
+    expect(await peer.request({ op: 'bye', id: 5 })).toEqual({ re: 5, ok: true });
+    await peer.waitClosed();
+    expect(peer.messages).toEqual([]);
+  });
+
   it('says which request came before hello', async () => {
     const peer = await raw();
     expect(await peer.request({ op: 'require', id: 1, name: 'a.b.c' })).toEqual({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Endpoint } from '../../src/client/view.ts';
+import { type Endpoint, sortEndpoints } from '../../src/client/view.ts';
 import { type PushPart, WatchView } from '../../src/client/watch-view.ts';
 
 const NAME = 'mysql.db.blog.prod';
@@ -194,5 +194,26 @@ describe('a watch view: settling after a server restart', () => {
     view.sessionLost();
     view.snapshot({ sub: 'r1', seq: 0, endpoints: [] }, 0, 500);
     expect(hosts(view.push(changed(1, [ep('p2', '10.0.0.6')])).change.add)).toEqual(['10.0.0.6']);
+  });
+});
+
+describe('the order endpoints are told in', () => {
+  it('is name, then address, then id, as the registry orders them', () => {
+    const at = (id: string, name: string, host: string, port = 3306): Endpoint => ({ ...ep(id, host), name, port });
+    const sorted = sortEndpoints([
+      at('p5', 'web.b.c', '10.0.0.1'),
+      at('p4', NAME, '10.0.0.2'),
+      at('p3', NAME, '10.0.0.1', 3307),
+      at('p2', NAME, '10.0.0.1'),
+      at('p1', NAME, '10.0.0.1'),
+    ]);
+    expect(sorted.map((e) => `${e.name} ${e.host}:${e.port} ${e.id}`)).toEqual([
+      `${NAME} 10.0.0.1:3306 p1`,
+      `${NAME} 10.0.0.1:3306 p2`,
+      `${NAME} 10.0.0.1:3307 p3`,
+      `${NAME} 10.0.0.2:3306 p4`,
+      'web.b.c 10.0.0.1:3306 p5',
+    ]);
+    expect(sortEndpoints(sorted.slice().reverse())).toEqual(sorted);
   });
 });
