@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, startDisco } from '../helpers/disco.ts';
+import { eventually, sleep, startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
@@ -48,7 +48,7 @@ async function peer(server: DiscoServer): Promise<WirePeer> {
 describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 30_000 }, () => {
   it('refuses a second hello and another version, and resumes a session this server holds', async () => {
     const { urls } = await etcd();
-    const { server } = await sharedDisco(urls);
+    const { server, logged } = await sharedDisco(urls);
     const first = await peer(server);
     const welcome = await first.request({ op: 'hello', id: 1, version: 1, client: 'web-1' });
     expect(welcome).toMatchObject({ re: 1, ok: true, resumed: false });
@@ -82,6 +82,27 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
       resumed: true,
     });
     expect(server.sessionCount).toBe(sessions);
+    // Resumed, the session is this server's to keep alive again: it outlives its lease's TTL.
+    const alive = setInterval(() => back.send({ op: 'ping' }), timers.heartbeatInterval);
+    try {
+      await sleep(timers.heartbeatTimeout + timers.grace + 1500);
+    } finally {
+      clearInterval(alive);
+    }
+    expect(back.closed).toBe(false);
+    expect(await back.request({ op: 'list', id: 2 })).toMatchObject({ ok: true });
+    expect(logged(new RegExp(`^session ${welcome.session} .*ended`))).toBe(false);
+  });
+
+  it('gives a session whose connection closed while etcd opened it its grace, then ends it', async () => {
+    const { urls } = await etcd();
+    const { server, logged } = await sharedDisco(urls);
+    const gone = await peer(server);
+    gone.send({ op: 'hello', id: 1, version: 1, client: 'gone-1' });
+    gone.destroy();
+    await eventually(() => logged(/^session \S+ opened$/), 3000, 'the session to open');
+    await eventually(() => logged(/^session \S+ \(gone-1\) ended: grace expired$/), timers.grace + 3000, 'the grace to run out');
+    expect(server.sessionCount).toBe(0);
   });
 
   it('adopts a session another server opened, with its provisions and keys, and does not call it resumed', async () => {
@@ -111,6 +132,8 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     await onB.request({ op: 'provide', id: 3, name: 'admin.web.hello.dev', host: '10.0.0.1', port: 81 });
     await eventually(() => a.server.registry.lookup('admin.web.hello.dev').length === 1, 5000, 'A to mirror a later provide');
     expect(await onB.request({ op: 'unprovide', id: 4, provision })).toMatchObject({ ok: true });
+    // Letting go of a session in its grace, with no connection to tell, broke nothing on A.
+    expect(a.logged(/watch lost|TypeError/)).toBe(false);
   });
 
   it('tells a client still connected to one server that its session moved to another', async () => {

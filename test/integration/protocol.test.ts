@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { consola } from 'consola';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { startDisco } from '../helpers/disco.ts';
+import { sleep, startDisco } from '../helpers/disco.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer;
@@ -20,8 +21,14 @@ async function raw(): Promise<WirePeer> {
   return peer;
 }
 
+let logged: string[] = [];
+/** Every line the server logged in this test, debug included. */
+const loggedLines = () => logged;
+
 beforeEach(async () => {
-  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
+  logged = [];
+  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logged.push(entry.args.map(String).join(' ')) }] });
+  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, logger });
   port = server.address().port;
 });
 
@@ -147,6 +154,22 @@ describe('provide and require', () => {
     expect(await provider.request({ op: 'bye', id: 3 })).toMatchObject({ ok: true });
     const drop = await subscriber.next((m) => m.op === 'changed', 200); // well inside the 300 ms grace
     expect(drop.drop.map((e: { host: string }) => e.host).sort()).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('forgets what a session required once it says goodbye, and ends it once, grace or not', async () => {
+    const subscriber = await session();
+    await subscriber.request({ op: 'require', id: 1, name: 'web.front.shop' });
+    await subscriber.request({ op: 'require', id: 2, name: 'db.front.shop' });
+    expect(server.registry.requirementCount).toBe(2);
+    const provider = await session();
+    expect(await provider.request({ op: 'bye', id: 1 })).toMatchObject({ ok: true });
+    expect(await subscriber.request({ op: 'bye', id: 3 })).toMatchObject({ ok: true });
+    expect(server.registry.requirementCount).toBe(0);
+    expect(server.sessionCount).toBe(0);
+    // Its connection closes after the goodbye: no grace starts for a session that has ended.
+    await sleep(600);
+    expect(server.sessionCount).toBe(0);
+    expect(loggedLines().filter((line) => / ended: /.test(line))).toHaveLength(2);
   });
 
   it('makes provide and require idempotent by key', async () => {
