@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ConsolaInstance } from 'consola';
-import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
+import { ErrorCode } from '../protocol/errors.ts';
 import type { ProvideInput } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
@@ -44,10 +44,10 @@ export function replyLater(connection: Connection, id: number | null, later: Lat
       if (id !== null) connection.send({ re: id, ok: true, ...reply });
       fanOut.publish(changes);
     },
+    // Only etcd fails these: what waits on it throws no protocol error of its own.
     (thrown: Error) => {
-      const failure = thrown instanceof ProtocolError ? thrown : new ProtocolError(ErrorCode.unavailable, thrown.message);
-      if (!(thrown instanceof ProtocolError)) logger.warn(thrown.message);
-      connection.send({ re: id, ok: false, error: { code: failure.code, message: failure.message } });
+      logger.warn(thrown.message);
+      connection.send({ re: id, ok: false, error: { code: ErrorCode.unavailable, message: thrown.message } });
     },
   );
 }

@@ -155,11 +155,14 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
 
   it('takes a hello again on a connection whose first could not open a session, for want of etcd', async () => {
     const cluster = await etcd();
-    const { server } = await sharedDisco(cluster.urls, 500);
+    const { server, logged } = await sharedDisco(cluster.urls, 500);
     cluster.stop();
     const lonely = await peer(server);
     lonely.send({ op: 'hello', id: 1, version: 1 });
-    expect(await lonely.reply(1, 5000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    const refused = await lonely.reply(1, 5000);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringMatching(/^etcd at .+ did not answer: /) } });
+    // The operator reads the same words in the server's log.
+    expect(logged(new RegExp(`^${refused.error.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))).toBe(true);
     lonely.send({ op: 'hello', id: 2, version: 1 });
     expect(await lonely.reply(2, 5000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });

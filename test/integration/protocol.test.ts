@@ -180,6 +180,10 @@ describe('provide and require', () => {
     expect(server.registry.size).toBe(1);
     await peer.request({ op: 'unprovide', id: 3, key: 'k1' });
     expect(server.registry.size).toBe(0);
+    // The key went with its provision: used again, it names a new one.
+    const again = await peer.request({ op: 'provide', id: 8, key: 'k1', name: 'x.y.z', host: 'h', port: 1 });
+    expect(again.provision).not.toBe(a.provision);
+    expect(server.registry.size).toBe(1);
     const r1 = await peer.request({ op: 'require', id: 4, key: 'w1', name: 'x.y.z' });
     const r2 = await peer.request({ op: 'require', id: 5, key: 'w1', name: 'x.y.z' });
     expect(r2.sub).toBe(r1.sub);
