@@ -160,7 +160,10 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     const lonely = await peer(server);
     lonely.send({ op: 'hello', id: 1, version: 1 });
     const refused = await lonely.reply(1, 5000);
-    expect(refused).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringMatching(/^etcd at .+ did not answer: /) } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: 'unavailable', message: expect.stringMatching(/^etcd at .+ did not answer: /) },
+    });
     // The operator reads the same words in the server's log.
     expect(logged(new RegExp(`^${refused.error.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))).toBe(true);
     lonely.send({ op: 'hello', id: 2, version: 1 });
