@@ -185,5 +185,22 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
       3000,
       'the anonymous session to end',
     );
+    // etcd then tells this server that the sessions it ended are gone: old news, taken quietly.
+    await sleep(1000);
+    expect(logged(/watch lost|TypeError/)).toBe(false);
+  });
+
+  it('warns when it cannot end a session in etcd, and says which', async () => {
+    const cluster = await etcd();
+    const { server, logged } = await sharedDisco(cluster.urls, 500);
+    const leaving = await peer(server);
+    const { session } = await leaving.request({ op: 'hello', id: 1, version: 1 });
+    cluster.stop();
+    leaving.send({ op: 'bye', id: 2 });
+    await eventually(
+      () => logged(new RegExp(`^could not end session ${session} in etcd: etcd at .+ did not answer: `)),
+      10_000,
+      'the warning',
+    );
   });
 });
