@@ -1,5 +1,5 @@
 // Certificates made with Debian's openssl for the TLS tests: a CA, a server certificate for
-// 127.0.0.1 (as an IP SAN), a client certificate, and a second CA with a client certificate of its own.
+// 127.0.0.1 and localhost (IP and DNS SANs), a client certificate, and a second CA with a client certificate of its own.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,7 +64,7 @@ export function makeCertificates(): Certificates {
   const dir = mkdtempSync(join(tmpdir(), 'scs-tls-'));
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
-  makeSigned(dir, 'server', '/CN=disco', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  makeSigned(dir, 'server', '/CN=disco', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   makeSigned(dir, 'client', '/CN=agent', 'extendedKeyUsage=clientAuth\n');
   makeSigned(dir, 'stranger', '/CN=stranger', 'extendedKeyUsage=clientAuth\n', 'other-ca');
   const files = {

@@ -4,6 +4,7 @@
 
 import { consola, type LogObject } from 'consola';
 import { describe, expect, it } from 'vitest';
+import { DiscoClient } from '../../src/client/client.ts';
 import { eventually, sleep } from '../helpers/disco.ts';
 import { connected, ep, fakeDisco, hosts, watching, within } from './client-fixture.ts';
 import type { FakeConnection, Message } from './fake-disco.ts';
@@ -176,10 +177,36 @@ describe('a new session', () => {
   });
 });
 
+describe('a watch callback that throws', () => {
+  it('is logged, and the client goes on telling the other watches', async () => {
+    const fake = await fakeDisco();
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
+    const throwing = client.require({ name: NAME }, () => {
+      throw new Error('a bug in the application');
+    });
+    await first.answer('require', { sub: 'r1', seq: 0, endpoints: [] });
+    await throwing;
+    const { events } = await watching(client, first, 'r2', []);
+    for (const sub of ['r1', 'r2']) first.send({ op: 'changed', sub, seq: 1, add: [ep('p1', '10.0.0.5')], drop: [] });
+    await eventually(() => events.length === 1, 3000, 'the other watch to be told');
+    expect(lines('error')).toEqual([expect.stringContaining('a bug in the application')]);
+    expect(client.state).toBe('ready');
+  });
+});
+
 describe('the connection', () => {
+  it('names itself after its process when not told a name', async () => {
+    const fake = await fakeDisco();
+    const connecting = DiscoClient.connect({ host: '127.0.0.1', port: fake.port, logger: recordingLogger().logger });
+    const connection = await fake.connection(0);
+    expect(await connection.welcome()).toMatchObject({ op: 'hello', client: `scs-${process.pid}` });
+    await (await within(connecting, 'the connect')).close();
+  });
+
   it('refuses a welcome it cannot read, in one sentence', async () => {
     const fake = await fakeDisco();
-    const connecting = (await import('../../src/client/client.ts')).DiscoClient.connect({
+    const connecting = DiscoClient.connect({
       host: '127.0.0.1',
       port: fake.port,
       name: 'test',

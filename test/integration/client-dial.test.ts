@@ -1,0 +1,73 @@
+// The client's TLS dial against TLS servers that are not disco's own, as a TLS-terminating proxy
+// in front of disco would be: one that picks its certificate by the name the client sends (SNI),
+// and one that asks for a client certificate in the handshake and turns a client without one down
+// with an alert. (A certificate it does not trust, Node's TLS server answers by closing, with no
+// alert to name; the words for that alert are tested in test/unit/client-inbound.test.ts.)
+
+import type { AddressInfo } from 'node:net';
+import { createSecureContext, createServer, type Server, type TlsOptions } from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DiscoClient } from '../../src/client/client.ts';
+import { dialTls } from '../../src/client/dial.ts';
+import { type Certificates, makeCertificates } from '../helpers/certs.ts';
+import { eventually, quietLogger } from '../helpers/disco.ts';
+
+let certs: Certificates;
+const cleanup: Array<() => unknown> = [];
+beforeAll(() => {
+  certs = makeCertificates();
+});
+afterAll(() => certs.remove());
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function tlsServer(options: TlsOptions): Promise<{ port: number; names: Array<string | false> }> {
+  const names: Array<string | false> = [];
+  const server: Server = createServer(options, (socket) => {
+    names.push(socket.servername);
+    socket.on('error', () => {});
+  });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+  return { port: (server.address() as AddressInfo).port, names };
+}
+
+describe('the TLS dial', () => {
+  it('names the host it dials for SNI, so a server that picks its certificate by name finds ours', async () => {
+    const context = createSecureContext({ cert: certs.pem.serverCert, key: certs.pem.serverKey });
+    // Only for the right name: any other, or none, gets no certificate and no handshake.
+    const { port, names } = await tlsServer({
+      SNICallback: (name, done) => (name === 'localhost' ? done(null, context) : done(new Error(`no certificate for ${name}`))),
+    });
+    const socket = await dialTls({ host: 'localhost', port }, { ca: certs.pem.ca });
+    await eventually(() => names.length > 0, 3000, 'the server to see the handshake');
+    socket.destroy();
+    expect(names).toEqual(['localhost']);
+  });
+
+  it('sends no name for an IP address, which SNI cannot carry', async () => {
+    const { port, names } = await tlsServer({ cert: certs.pem.serverCert, key: certs.pem.serverKey });
+    const socket = await dialTls({ host: '127.0.0.1', port }, { ca: certs.pem.ca });
+    await eventually(() => names.length > 0, 3000, 'the server to see the handshake');
+    socket.destroy();
+    expect(names).toEqual([false]);
+  });
+});
+
+describe('a server that asks for a client certificate in its handshake', () => {
+  const asking = () =>
+    tlsServer({ cert: certs.pem.serverCert, key: certs.pem.serverKey, ca: certs.pem.ca, requestCert: true, rejectUnauthorized: true });
+  const connect = (port: number, tls: { ca: string; cert?: string; key?: string }) =>
+    DiscoClient.connect({ host: '127.0.0.1', port, name: 'dial-test', logger: quietLogger, tls });
+
+  it('turns down a client without one, and the client says what to give', async () => {
+    const { port } = await asking();
+    await expect(connect(port, { ca: certs.pem.ca })).rejects.toMatchObject({
+      name: 'DiscoError',
+      code: 'tls',
+      message: `cannot connect to disco at 127.0.0.1:${port}: it requires a client certificate; give --tls-cert and --tls-key (or SCS_TLS_CERT and SCS_TLS_KEY)`,
+    });
+  });
+});
