@@ -22,8 +22,8 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-async function tlsServer(options: TlsOptions): Promise<{ port: number; names: Array<string | false> }> {
-  const names: Array<string | false> = [];
+async function tlsServer(options: TlsOptions): Promise<{ port: number; names: Array<string | false | null> }> {
+  const names: Array<string | false | null> = [];
   const server: Server = createServer(options, (socket) => {
     names.push(socket.servername);
     socket.on('error', () => {});
