@@ -177,6 +177,59 @@ describe('a new session', () => {
   });
 });
 
+describe('a resumed session', () => {
+  it('registers nothing again: the server kept it all', async () => {
+    const fake = await fakeDisco();
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
+    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+    await first.answer('provide', { provision: 'p1' });
+    await providing;
+    await watching(client, first, 'r2', []);
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's1', resumed: true });
+    await eventually(() => client.connected, 3000, 'the resume');
+    await sleep(200);
+    expect(second.received.map((m) => m.op)).toEqual(['hello']);
+    expect(lines('debug')).toContain('disconnected from disco: connection closed');
+  });
+});
+
+describe('a watch closed while a new session requires it again', () => {
+  it('takes the late snapshot without a word to its callback', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const { watch, events } = await watching(client, first, 'r2', []);
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false });
+    const again = await second.op('require');
+    const closing = watch.close();
+    second.send({ re: again.id, ok: true, sub: 'r5', seq: 0, endpoints: [ep('p9', '10.0.0.9')] });
+    await second.answer('unrequire', {});
+    await within(closing, 'the close');
+    second.send({ op: 'changed', sub: 'r5', seq: 1, add: [ep('p8', '10.0.0.8')], drop: [] });
+    await second.op('ack');
+    expect(events).toEqual([]);
+  });
+});
+
+describe('a closed client', () => {
+  it('tells nothing more, not even a drop whose grace runs out after it closed', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake, { grace: 300 });
+    const { events } = await watching(client, first, 'r1', [ep('p1', '10.0.0.5')]);
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.welcome({ session: 's2', resumed: false, grace: 300 });
+    await second.answer('require', { sub: 'r3', seq: 0, endpoints: [] });
+    await client.close();
+    await sleep(600);
+    expect(events).toEqual([]);
+  });
+});
+
 describe('a watch callback that throws', () => {
   it('is logged, and the client goes on telling the other watches', async () => {
     const fake = await fakeDisco();
