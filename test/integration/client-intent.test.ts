@@ -193,6 +193,10 @@ describe('a resumed session', () => {
     await sleep(200);
     expect(second.received.map((m) => m.op)).toEqual(['hello']);
     expect(lines('debug')).toContain('disconnected from disco: connection closed');
+    // Every move of the connection is traced too, in the words of `transitions`.
+    expect(lines('debug').filter((line) => line.startsWith('connection: '))).toEqual(
+      client.transitions.map((move) => `connection: ${move}`),
+    );
   });
 });
 

@@ -136,7 +136,11 @@ describe('requests in flight when the connection drops', () => {
     await first.op('list');
     await client.close();
     await first.op('bye');
-    await expect(within(listing, 'the list')).rejects.toMatchObject({ name: 'DiscoError', code: 'closed' });
+    await expect(within(listing, 'the list')).rejects.toMatchObject({
+      name: 'DiscoError',
+      code: 'closed',
+      message: 'the disco client was closed',
+    });
     expect(client.state).toBe('closed');
   });
 
