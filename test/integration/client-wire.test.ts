@@ -162,8 +162,24 @@ describe('requests in flight when the connection drops', () => {
     const { client, first } = await connected(fake, {}, { requestTimeoutMs: 300 });
     const listing = client.list();
     await first.op('list');
-    await expect(within(listing, 'the list')).rejects.toMatchObject({ code: 'timeout' });
+    // Its own deadline, not the next heartbeat check's (the welcome's interval is 5 s).
+    await expect(within(listing, 'the list', 2500)).rejects.toMatchObject({
+      code: 'timeout',
+      message: 'disco did not answer a list request within 300 ms',
+    });
     expect(client.state).toBe('ready');
+  });
+
+  it('are refused at once while the client says goodbye, and never sent', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    first.answersBye = false;
+    const closing = client.close();
+    await first.op('bye');
+    await expect(within(client.list(), 'the list')).rejects.toMatchObject({ code: 'closed', message: 'the disco client was closed' });
+    first.send({ re: (await first.op('bye')).id, ok: true });
+    await within(closing, 'the close');
+    expect(first.received.map((m) => m.op)).toEqual(['hello', 'bye']);
   });
 });
 
