@@ -268,6 +268,16 @@ describe('the connection state', () => {
     ]);
   });
 
+  it('closes at once, with no goodbye, while it waits to dial again', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake, {}, { backoffMinMs: 2000, backoffMaxMs: 2000 });
+    first.destroy();
+    await eventually(() => client.state === 'backing-off', 3000, 'the backoff');
+    await within(client.close(), 'the close');
+    expect(client.transitions.at(-1)).toBe('backing-off → closed: close()');
+    expect(first.received.filter((m) => m.op === 'bye')).toEqual([]);
+  });
+
   it('says goodbye once however often it is closed, and waits for the answer', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake);
