@@ -157,23 +157,28 @@ describe('a new session', () => {
 
   it("tells each watch its drops when that watch's grace runs out, the first to run out first", async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake, { grace: 1000 });
-    const late = await watching(client, first, 'r1', [ep('a', '10.0.0.1')]);
-    const early = await watching(client, first, 'r2', [ep('b', '10.0.0.2')]);
+    const { client, first } = await connected(fake, { grace: 2000 });
+    // Three watches, so that the first to run out is neither the first nor the last one made.
+    const watches = [
+      await watching(client, first, 'r1', [ep('a', '10.0.0.1')]),
+      await watching(client, first, 'r2', [ep('b', '10.0.0.2')]),
+      await watching(client, first, 'r3', [ep('c', '10.0.0.3')]),
+    ];
     first.destroy();
     const second = await fake.connection(1);
-    await second.welcome({ session: 's2', resumed: false, grace: 1000 });
-    const lateRequire = await second.op('require', (m) => m.key === late.watch.key);
-    const earlyRequire = await second.op('require', (m) => m.key === early.watch.key);
-    // The watch required first is answered last: its grace runs out 600 ms after the other's.
-    second.send({ re: earlyRequire.id, ok: true, sub: 'r3', seq: 0, endpoints: [] });
-    await sleep(600);
-    second.send({ re: lateRequire.id, ok: true, sub: 'r4', seq: 0, endpoints: [] });
-    const dropOf = (events: typeof early.events) => events.find((event) => event.drop.length > 0);
-    await eventually(() => dropOf(early.events) && dropOf(late.events), 5000, 'both drops');
-    expect(hosts(dropOf(early.events)!.drop)).toEqual(['10.0.0.2']);
-    expect(hosts(dropOf(late.events)!.drop)).toEqual(['10.0.0.1']);
-    expect(dropOf(early.events)!.at).toBeLessThan(dropOf(late.events)!.at);
+    await second.welcome({ session: 's2', resumed: false, grace: 2000 });
+    const requires = await Promise.all(watches.map(({ watch }) => second.op('require', (m) => m.key === watch.key)));
+    // Answered middle first, then first, then last, 400 ms apart: each one's grace runs out in that order.
+    for (const [at, index] of [1, 0, 2].entries()) {
+      if (at > 0) await sleep(400);
+      second.send({ re: requires[index]!.id, ok: true, sub: `r${index + 4}`, seq: 0, endpoints: [] });
+    }
+    const dropOf = (events: (typeof watches)[number]['events']) => events.find((event) => event.drop.length > 0);
+    await eventually(() => watches.every(({ events }) => dropOf(events)), 8000, 'every drop');
+    expect(watches.map(({ events }) => hosts(dropOf(events)!.drop))).toEqual([['10.0.0.1'], ['10.0.0.2'], ['10.0.0.3']]);
+    const [madeFirst, madeSecond, madeLast] = watches.map(({ events }) => dropOf(events)!.at);
+    expect(madeSecond).toBeLessThan(madeFirst!);
+    expect(madeFirst).toBeLessThan(madeLast!);
   });
 });
 
@@ -186,6 +191,8 @@ describe('a resumed session', () => {
     await first.answer('provide', { provision: 'p1' });
     await providing;
     await watching(client, first, 'r2', []);
+    first.send({ op: 'shutdown', reason: 'disco is restarting' });
+    await eventually(() => lines('debug').includes('disco is shutting down: disco is restarting'), 3000, 'the shutdown line');
     first.destroy();
     const second = await fake.connection(1);
     await second.welcome({ session: 's1', resumed: true });
