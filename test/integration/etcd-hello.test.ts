@@ -45,6 +45,12 @@ async function peer(server: DiscoServer): Promise<WirePeer> {
   return opened;
 }
 
+/** Pings from `peer` every heartbeat interval, as a client does, so that a wait on etcd longer than the heartbeat timeout (a loaded machine) does not cut it. */
+function keepAlive(peer: WirePeer): void {
+  const timer = setInterval(() => peer.send({ op: 'ping' }), timers.heartbeatInterval);
+  cleanup.push(() => clearInterval(timer));
+}
+
 describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 30_000 }, () => {
   it('refuses a second hello and another version, and resumes a session this server holds', async () => {
     const { urls } = await etcd();
@@ -83,12 +89,8 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     });
     expect(server.sessionCount).toBe(sessions);
     // Resumed, the session is this server's to keep alive again: it outlives its lease's TTL.
-    const alive = setInterval(() => back.send({ op: 'ping' }), timers.heartbeatInterval);
-    try {
-      await sleep(timers.heartbeatTimeout + timers.grace + 1500);
-    } finally {
-      clearInterval(alive);
-    }
+    keepAlive(back);
+    await sleep(timers.heartbeatTimeout + timers.grace + 1500);
     expect(back.closed).toBe(false);
     expect(await back.request({ op: 'list', id: 2 })).toMatchObject({ ok: true });
     expect(logged(new RegExp(`^session ${welcome.session} .*ended`))).toBe(false);
@@ -141,6 +143,7 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     const a = await sharedDisco(urls);
     const b = await sharedDisco(urls);
     const onA = await peer(a.server);
+    keepAlive(onA);
     const welcome = await onA.request({ op: 'hello', id: 1, version: 1 });
     const onB = await peer(b.server);
     expect(await onB.request({ op: 'hello', id: 1, version: 1, session: welcome.session })).toMatchObject({ ok: true, resumed: false });
