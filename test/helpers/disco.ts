@@ -1,7 +1,21 @@
-import { consola } from 'consola';
+import { consola, type LogObject } from 'consola';
 import { DiscoServer, type DiscoServerOptions } from '../../src/server/server.ts';
 
 export const quietLogger = consola.create({ level: -999 });
+
+/** A logger that keeps every line, debug included, for a test to read back. */
+export function recordingLogger() {
+  const entries: LogObject[] = [];
+  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void entries.push(entry) }] });
+  const text = (entry: LogObject) => entry.args.map(String).join(' ');
+  return {
+    logger,
+    entries,
+    /** The lines logged, of one type ('debug', 'warn', …) or of every type. */
+    lines: (type?: string) => entries.filter((entry) => type === undefined || entry.type === type).map(text),
+    logged: (pattern: RegExp) => entries.some((entry) => pattern.test(text(entry))),
+  };
+}
 
 /** A disco server on an ephemeral loopback port, with short timers unless told otherwise. */
 export async function startDisco(options: Partial<DiscoServerOptions> = {}): Promise<DiscoServer> {

@@ -2,21 +2,13 @@
 // go of it: closing a watch or dropping a provision, whatever the server answers or whenever the
 // session is lost, and registering again in a new session. Against the scripted server.
 
-import { consola, type LogObject } from 'consola';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
-import { eventually, sleep } from '../helpers/disco.ts';
+import { eventually, recordingLogger, sleep } from '../helpers/disco.ts';
 import { connected, ep, fakeDisco, hosts, watching, within } from './client-fixture.ts';
 import type { FakeConnection, Message } from './fake-disco.ts';
 
 const NAME = 'mysql.db.blog.prod';
-
-function recordingLogger() {
-  const logs: LogObject[] = [];
-  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
-  const lines = (type: string) => logs.filter((entry) => entry.type === type).map((entry) => entry.args.map(String).join(' '));
-  return { logger, lines };
-}
 
 /** Answers the first unanswered request of `op` with an error. */
 async function refuse(connection: FakeConnection, op: string, error: { code: string; message: string }): Promise<Message> {

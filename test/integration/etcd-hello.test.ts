@@ -2,12 +2,11 @@
 // rules as on one server for a connection's second hello, another version and a resume on the same
 // server; and a session that another server opened is adopted, not resumed, with its provisions.
 
-import { consola, type LogObject } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, sleep, startDisco } from '../helpers/disco.ts';
+import { eventually, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
@@ -27,8 +26,7 @@ async function etcd(): Promise<EtcdCluster> {
 
 /** A disco server on etcd, and the lines it logs (debug included). */
 async function sharedDisco(urls: string[], retryMs?: number): Promise<{ server: DiscoServer; logged: (pattern: RegExp) => boolean }> {
-  const logs: LogObject[] = [];
-  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+  const { logger, logged } = recordingLogger();
   const shared = new EtcdRegistry(new EtcdClient(urls, retryMs), {
     prefix: '/scs/',
     ttlMs: timers.heartbeatTimeout + timers.grace,
@@ -36,7 +34,7 @@ async function sharedDisco(urls: string[], retryMs?: number): Promise<{ server: 
   });
   const server = await startDisco({ ...timers, shared, logger });
   cleanup.push(() => server.close());
-  return { server, logged: (pattern) => logs.some((entry) => pattern.test(entry.args.map(String).join(' '))) };
+  return { server, logged };
 }
 
 async function peer(server: DiscoServer): Promise<WirePeer> {

@@ -4,10 +4,9 @@
 // Each line's reply is predicted from how the line was made, independently of the server's code.
 
 import { connect, type Socket } from 'node:net';
-import { consola, type LogObject } from 'consola';
 import { afterEach, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { startDisco } from '../helpers/disco.ts';
+import { recordingLogger, startDisco } from '../helpers/disco.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const LINES = Number(process.env.FUZZ_LINES ?? 100_000);
@@ -230,7 +229,6 @@ class Fuzzer {
 // Started inside the test, not in a hook: what runs outside a test is a static mutant to Stryker,
 // which then tries it against every test (docs/testing.md, "Static mutants").
 let server: DiscoServer | undefined;
-const logs: LogObject[] = [];
 
 afterEach(async () => {
   await server?.close();
@@ -278,8 +276,8 @@ function run(port: number, lines: string[], replies: number): Promise<Message[]>
 }
 
 it(`answers ${LINES.toLocaleString('en')} fuzzed lines each as predicted, then serves a well-formed client (FUZZ_SEED=${seed})`, async () => {
-  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
-  server = await startDisco({ heartbeatInterval: 5000, heartbeatTimeout: 30000, errorBurst: 1e9, logger });
+  const log = recordingLogger();
+  server = await startDisco({ heartbeatInterval: 5000, heartbeatTimeout: 30000, errorBurst: 1e9, logger: log.logger });
   const port = server.address().port;
   const fuzzer = new Fuzzer(seed);
   const perConnection = LINES / CONNECTIONS;
@@ -315,9 +313,9 @@ it(`answers ${LINES.toLocaleString('en')} fuzzed lines each as predicted, then s
     expect(replies.length, `connection ${c}: replies; first lines back: ${JSON.stringify(received.slice(0, 3))}`).toBe(wanted.length);
     expect(received.filter((m) => m.op === 'pong')).toHaveLength(expected.filter((e) => e === 'pong').length);
   }
-  expect(logs.filter((entry) => entry.type === 'error' || entry.type === 'fatal').map((entry) => entry.args.map(String).join(' '))).toEqual(
-    [],
-  );
+  expect(
+    log.entries.filter((entry) => entry.type === 'error' || entry.type === 'fatal').map((entry) => entry.args.map(String).join(' ')),
+  ).toEqual([]);
 
   const subscriber = await WirePeer.session(port);
   const provider = await WirePeer.session(port);

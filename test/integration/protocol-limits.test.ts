@@ -3,23 +3,21 @@
 
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { consola, type LogObject } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/registry.ts';
 import { DiscoServer, type DiscoServerOptions } from '../../src/server/server.ts';
-import { eventually, sleep, startDisco } from '../helpers/disco.ts';
+import { eventually, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { provideMany, requireAll } from '../helpers/view.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;
 const peers: WirePeer[] = [];
-let logs: LogObject[] = [];
+let log = recordingLogger();
 
 async function start(options: Partial<DiscoServerOptions> = {}): Promise<number> {
-  logs = [];
-  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
-  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, logger, ...options });
+  log = recordingLogger();
+  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, logger: log.logger, ...options });
   return server.address().port;
 }
 
@@ -35,7 +33,7 @@ async function raw(port: number): Promise<WirePeer> {
   return peer;
 }
 
-const logged = (pattern: RegExp) => logs.some((entry) => pattern.test(entry.args.map(String).join(' ')));
+const logged = (pattern: RegExp) => log.logged(pattern);
 
 afterEach(async () => {
   for (const peer of peers.splice(0)) peer.destroy();
@@ -401,14 +399,13 @@ describe('goodbye lines (item 6)', () => {
   });
 
   it('answers a request that fails on a bug of its own with a plain error, logs it, and serves on', async () => {
-    logs = [];
-    const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logs.push(entry) }] });
+    log = recordingLogger();
     const registry = new (class extends Registry {
       override provide(): never {
         throw new Error('a bug in provide');
       }
     })();
-    server = new DiscoServer({ port: 0, logger }, registry);
+    server = new DiscoServer({ port: 0, logger: log.logger }, registry);
     const port = (await server.listen()).port;
     const peer = await session(port);
     expect(await peer.request({ op: 'provide', id: 4, name: 'web.front.shop', host: '10.0.0.1', port: 80 })).toEqual({
@@ -416,7 +413,7 @@ describe('goodbye lines (item 6)', () => {
       ok: false,
       error: { code: 'bad_request', message: 'request could not be handled' },
     });
-    expect(logs.some((entry) => entry.type === 'error' && String(entry.args[0]).includes('a bug in provide'))).toBe(true);
+    expect(log.lines('error').some((line) => line.includes('a bug in provide'))).toBe(true);
     expect(await peer.request({ op: 'require', id: 5, name: 'web.front.shop' })).toMatchObject({ re: 5, ok: true, endpoints: [] });
   });
 
@@ -425,7 +422,7 @@ describe('goodbye lines (item 6)', () => {
     await session(port);
     await server!.close();
     await sleep(900); // three times the grace
-    expect(logs.map((entry) => entry.args.map(String).join(' ')).filter((line) => /^session /.test(line))).toEqual([]);
+    expect(log.lines().filter((line) => /^session /.test(line))).toEqual([]);
   });
 });
 
@@ -455,7 +452,7 @@ describe('the spec, exactly (item 8)', () => {
     over.send(`${' '.repeat(64 * 1024)}\r\n`);
     expect(await over.next((m) => m.ok === false)).toMatchObject({ error: { code: 'line_too_long' } });
     // The operator is told whom it closed, and why.
-    expect(logs.filter((entry) => entry.type === 'warn').map((entry) => entry.args.join(' '))).toEqual([
+    expect(log.entries.filter((entry) => entry.type === 'warn').map((entry) => entry.args.join(' '))).toEqual([
       expect.stringMatching(/^closing 127\.0\.0\.1:\d+: line longer than 65536 bytes$/),
     ]);
   });
@@ -485,7 +482,7 @@ describe('the spec, exactly (item 8)', () => {
       expect(closed, figures).toBeLessThanOrEqual(timeout * 1.1);
     }
     // Each is named in the debug log, by the address and port it came from.
-    expect(logs.filter((entry) => /missed its heartbeats$/.test(entry.args.join(' '))).map((entry) => entry.args.join(' '))).toEqual(
+    expect(log.entries.filter((entry) => /missed its heartbeats$/.test(entry.args.join(' '))).map((entry) => entry.args.join(' '))).toEqual(
       Array.from({ length: 5 }, () => expect.stringMatching(/^127\.0\.0\.1:\d+ missed its heartbeats$/)),
     );
   });

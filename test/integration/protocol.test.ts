@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { consola } from 'consola';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { sleep, startDisco } from '../helpers/disco.ts';
+import { recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer;
@@ -21,14 +20,12 @@ async function raw(): Promise<WirePeer> {
   return peer;
 }
 
-let logged: string[] = [];
-/** Every line the server logged in this test, debug included. */
-const loggedLines = () => logged;
+/** What the server logged in this test, debug included. */
+let log = recordingLogger();
 
 beforeEach(async () => {
-  logged = [];
-  const logger = consola.create({ level: 5, reporters: [{ log: (entry) => void logged.push(entry.args.map(String).join(' ')) }] });
-  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, logger });
+  log = recordingLogger();
+  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, logger: log.logger });
   port = server.address().port;
 });
 
@@ -169,7 +166,7 @@ describe('provide and require', () => {
     // Its connection closes after the goodbye: no grace starts for a session that has ended.
     await sleep(600);
     expect(server.sessionCount).toBe(0);
-    expect(loggedLines().filter((line) => / ended: /.test(line))).toHaveLength(2);
+    expect(log.lines().filter((line) => / ended: /.test(line))).toHaveLength(2);
   });
 
   it('makes provide and require idempotent by key', async () => {
