@@ -44,6 +44,13 @@ export async function connected(fake: FakeDisco, welcome: Message = {}, options:
   return { client, first };
 }
 
+/** A provision of NAME at 10.0.0.5:3306, which `connection` answers with the id `provision`. */
+export async function provided(client: DiscoClient, connection: FakeConnection, provision: string) {
+  const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
+  await connection.answer('provide', { provision });
+  return providing;
+}
+
 /** A watch whose snapshot `connection` answers with `endpoints`. */
 export async function watching(client: DiscoClient, connection: FakeConnection, sub: string, endpoints: Message[]) {
   const events: Array<WatchEvent & { at: number }> = [];

@@ -5,10 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { eventually, recordingLogger, sleep } from '../helpers/disco.ts';
-import { connected, ep, fakeDisco, hosts, watching, within } from './client-fixture.ts';
+import { connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
 import type { FakeConnection, Message } from './fake-disco.ts';
-
-const NAME = 'mysql.db.blog.prod';
 
 /** Answers the first unanswered request of `op` with an error. */
 async function refuse(connection: FakeConnection, op: string, error: { code: string; message: string }): Promise<Message> {
@@ -79,9 +77,7 @@ describe('dropping a provision', () => {
   it('unprovides it by key, once, and a new session does not provide it again', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake);
-    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
-    await first.answer('provide', { provision: 'p1' });
-    const handle = await providing;
+    const handle = await provided(client, first, 'p1');
     const dropping = handle.drop();
     expect(await first.answer('unprovide', {})).toEqual({ op: 'unprovide', id: expect.any(Number), key: handle.key, answered: true });
     await within(dropping, 'the drop');
@@ -101,9 +97,7 @@ describe('a new session', () => {
     const fake = await fakeDisco();
     const { logger, lines } = recordingLogger();
     const { client, first } = await connected(fake, {}, { logger });
-    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
-    await first.answer('provide', { provision: 'p1' });
-    const handle = await providing;
+    const handle = await provided(client, first, 'p1');
     const { watch } = await watching(client, first, 'r2', []);
 
     first.destroy();
@@ -179,9 +173,7 @@ describe('a resumed session', () => {
     const fake = await fakeDisco();
     const { logger, lines } = recordingLogger();
     const { client, first } = await connected(fake, {}, { logger });
-    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
-    await first.answer('provide', { provision: 'p1' });
-    await providing;
+    await provided(client, first, 'p1');
     await watching(client, first, 'r2', []);
     first.send({ op: 'shutdown', reason: 'disco is restarting' });
     await eventually(() => lines('debug').includes('disco is shutting down: disco is restarting'), 3000, 'the shutdown line');

@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import { eventually, quietLogger, sleep } from '../helpers/disco.ts';
-import { cleanup, connected, ep, fakeDisco, hosts, NAME, watching, within } from './client-fixture.ts';
+import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
 import type { Message } from './fake-disco.ts';
 
 describe('heartbeats', () => {
@@ -187,9 +187,7 @@ describe('sessions', () => {
   it('registers again when a welcome says resumed but names another session', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake);
-    const providing = client.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
-    await first.answer('provide', { provision: 'p1' });
-    await providing;
+    await provided(client, first, 'p1');
     const connectedAgain = new Promise((resolve) => client.once('connected', resolve));
     first.destroy();
     const second = await fake.connection(1);
