@@ -112,11 +112,9 @@ export class ServerConnection {
     await this.closedPromise;
   }
 
-  /** The entry actions of every state, in one place. */
+  /** The entry actions of every state, in one place (none for `idle`, where it starts: no move leads back). */
   private enter(to: ConnectionState, from: ConnectionState, reason: string): void {
     switch (to) {
-      case 'idle':
-        return;
       case 'connecting':
         this.dial();
         return;

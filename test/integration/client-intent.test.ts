@@ -2,6 +2,7 @@
 // go of it: closing a watch or dropping a provision, whatever the server answers or whenever the
 // session is lost, and registering again in a new session. Against the scripted server.
 
+import { consola, type LogObject } from 'consola';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { eventually, recordingLogger, sleep } from '../helpers/disco.ts';
@@ -252,6 +253,24 @@ describe('the connection', () => {
     await (await within(connecting, 'the connect')).close();
   });
 
+  it('logs through consola, tagged disco-client, when not given a logger', async () => {
+    const entries: LogObject[] = [];
+    const { reporters, level } = consola.options;
+    consola.setReporters([{ log: (entry) => void entries.push(entry) }]);
+    consola.level = 5;
+    try {
+      const fake = await fakeDisco();
+      const connecting = DiscoClient.connect({ host: '127.0.0.1', port: fake.port, name: 'test' });
+      await (await fake.connection(0)).welcome();
+      await (await within(connecting, 'the connect')).close();
+    } finally {
+      consola.setReporters(reporters);
+      consola.level = level;
+    }
+    expect(entries.map((entry) => entry.args.join(' '))).toContain('connection: idle → connecting: connect');
+    expect(new Set(entries.map((entry) => entry.tag))).toEqual(new Set(['disco-client']));
+  });
+
   it('refuses a welcome it cannot read, in one sentence', async () => {
     const fake = await fakeDisco();
     const connecting = DiscoClient.connect({
@@ -270,9 +289,19 @@ describe('the connection', () => {
     });
   });
 
+  it('closes after waiting a second for a goodbye the server never answers, not a whole request timeout', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake, {}, { requestTimeoutMs: 20_000 });
+    first.answersBye = false;
+    await within(client.close(), 'the close', 10_000);
+    expect(client.transitions.at(-1)).toBe('closing → closed: said goodbye');
+    await eventually(() => first.closed, 3000, 'the connection to close');
+  });
+
   it('closes when the server hangs up on its goodbye', async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
     first.answersBye = false;
     const closing = client.close();
     await first.op('bye');
@@ -280,5 +309,8 @@ describe('the connection', () => {
     await within(closing, 'the close');
     expect(client.state).toBe('closed');
     expect(client.transitions.at(-1)).toMatch(/^closing → closed: connection closed$/);
+    // The goodbye, failed by the hang-up, then finds the client closed: no second move is tried.
+    await sleep(50);
+    expect(lines('debug').filter((line) => line.includes('refused'))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 // in parts, lines far over 64 KiB, paged lists, and settling after a server restart.
 
 import { describe, expect, it } from 'vitest';
-import { eventually, sleep } from '../helpers/disco.ts';
+import { eventually, recordingLogger, sleep } from '../helpers/disco.ts';
 import { connected, ep, fakeDisco, hosts, many, NAME, watching, within } from './client-fixture.ts';
 import type { Message } from './fake-disco.ts';
 
@@ -34,7 +34,8 @@ describe('large replies', () => {
 
   it('fails a request whose reply line passes 1 MiB, instead of asking again forever, and carries on', async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
     const listing = client.list();
     const list = await first.op('list');
     const reply = `${JSON.stringify({ re: list.id, ok: true, endpoints: many(11_000) })}\n`;
@@ -44,6 +45,7 @@ describe('large replies', () => {
       code: 'line_too_long',
       message: 'disco sent a line longer than 1048576 bytes',
     });
+    expect(lines('warn')).toEqual(['disco sent a line longer than 1048576 bytes; reconnecting']);
     const second = await fake.connection(1);
     await second.welcome({ resumed: true });
     const again = client.list();

@@ -4,7 +4,8 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
-import { eventually, quietLogger, sleep } from '../helpers/disco.ts';
+import { dialTcp } from '../../src/client/dial.ts';
+import { eventually, quietLogger, recordingLogger, sleep } from '../helpers/disco.ts';
 import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
 import type { Message } from './fake-disco.ts';
 
@@ -147,7 +148,7 @@ describe('requests in flight when the connection drops', () => {
   it('are rejected when the server refuses the new session', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake);
-    const listing = client.list();
+    const listing = client.list(NAME);
     await first.op('list');
     first.destroy();
     const second = await fake.connection(1);
@@ -155,6 +156,24 @@ describe('requests in flight when the connection drops', () => {
     second.send({ re: 0, ok: false, error: { code: 'unsupported_version', message: 'this server speaks version 2' } });
     await expect(within(listing, 'the list')).rejects.toMatchObject({ code: 'unsupported_version' });
     expect(client.state).toBe('closed');
+  });
+
+  it('are sent again on the next server when one cannot reach its etcd at hello', async () => {
+    const fake = await fakeDisco();
+    const { client, first } = await connected(fake);
+    const listing = client.list(NAME);
+    await first.op('list');
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.op('hello');
+    second.send({ re: 0, ok: false, error: { code: 'unavailable', message: 'disco cannot reach etcd' } });
+    // Not a refusal: that server lets go of the connection, and the client dials again as itself.
+    const third = await fake.connection(2);
+    expect(await third.welcome({ resumed: true })).toMatchObject({ op: 'hello', session: 's1' });
+    await third.answer('list', { endpoints: [ep('p1', '10.0.0.5')] });
+    expect(hosts(await within(listing, 'the list'))).toEqual(['10.0.0.5']);
+    expect(second.closed).toBe(true);
+    expect(client.state).toBe('ready');
   });
 
   it('are rejected when the server never answers them, past the request timeout', async () => {
@@ -276,13 +295,30 @@ describe('the connection state', () => {
     expect(first.received.filter((m) => m.op === 'bye')).toEqual([]);
   });
 
+  it('tells its application of a lost connection once, not again for each dial that fails after', async () => {
+    const fake = await fakeDisco();
+    const { client } = await connected(fake);
+    const reasons: string[] = [];
+    client.on('disconnected', (reason) => reasons.push(reason));
+    await fake.close();
+    await eventually(
+      () => client.transitions.filter((move) => move.startsWith('connecting → backing-off')).length >= 3,
+      3000,
+      'three failed dials',
+    );
+    expect(reasons).toEqual(['connection closed']);
+  });
+
   it('says goodbye once however often it is closed, and waits for the answer', async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
     await Promise.all([client.close(), client.close(), client.close()]);
     await client.close();
     expect(first.received.filter((m) => m.op === 'bye')).toHaveLength(1);
     expect(client.transitions.slice(-2)).toEqual(['ready → closing: close()', 'closing → closed: said goodbye']);
+    // Closing what is closing or closed is no move at all, not a move the state machine refuses.
+    expect(lines('debug').filter((line) => line.includes('refused'))).toEqual([]);
   });
 
   it('starts its backoff afresh after a connection succeeds', async () => {
@@ -389,5 +425,40 @@ describe('the dial option', () => {
     expect(targets).toEqual([{ host: 'disco.test', port: 9640 }]);
     expect(heard.map((m) => m.op)).toEqual(['hello', 'require', 'ack', 'bye']);
     expect(client.state).toBe('closed');
+  });
+
+  it('lets go of a dial that ends after the client closed: destroys the stream it opened, ignores its failure', async () => {
+    for (const outcome of ['opens', 'fails'] as const) {
+      const fake = await fakeDisco();
+      const { logger, lines } = recordingLogger();
+      let endDial: ((result: Duplex | Error) => void) | undefined;
+      let dials = 0;
+      const connecting = DiscoClient.connect({
+        host: '127.0.0.1',
+        port: fake.port,
+        name: 'test',
+        logger,
+        backoffMinMs: 20,
+        backoffMaxMs: 50,
+        // The first dial goes to the scripted server; the second hangs until the test ends it.
+        dial: (target) =>
+          dials++ === 0
+            ? dialTcp(target)
+            : new Promise((resolve, reject) => {
+                endDial = (result) => (result instanceof Error ? reject(result) : resolve(result));
+              }),
+      });
+      await (await fake.connection(0)).welcome();
+      const client = await within(connecting, 'the connect');
+      fake.connections[0]!.destroy();
+      await eventually(() => endDial !== undefined, 3000, `the second dial (${outcome})`);
+      await client.close();
+      const [late] = memoryPair();
+      endDial!(outcome === 'opens' ? late : Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      await sleep(50);
+      expect(late.destroyed).toBe(outcome === 'opens');
+      expect(client.transitions.at(-1)).toBe('connecting → closed: close()');
+      expect(lines('debug').filter((line) => line.includes('refused'))).toEqual([]);
+    }
   });
 });
