@@ -52,6 +52,9 @@ describe('large replies', () => {
     await second.answer('list', { endpoints: [ep('p1', '10.0.0.5')] });
     expect(hosts(await within(again, 'the second list'))).toEqual(['10.0.0.5']);
     expect(second.received.filter((m) => m.op === 'list')).toHaveLength(1);
+    // The stream it gave up on closed after it was given up: that was no second loss.
+    expect(lines('debug').filter((line) => line.includes('refused'))).toEqual([]);
+    expect(client.transitions.filter((move) => move.startsWith('ready → backing-off'))).toHaveLength(1);
   });
 
   it('fetches every page of a list, following the cursor', async () => {

@@ -7,7 +7,7 @@ import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import { dialTcp } from '../../src/client/dial.ts';
 import { eventually, quietLogger, recordingLogger, sleep } from '../helpers/disco.ts';
 import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
-import type { Message } from './fake-disco.ts';
+import { type Message, WELCOME } from './fake-disco.ts';
 
 describe('heartbeats', () => {
   it('notices a silent server after the heartbeat timeout, and dials again to resume', async () => {
@@ -101,6 +101,52 @@ describe('acknowledgements', () => {
   });
 });
 
+describe('lines from the server that are not for a request', () => {
+  it('warns of a line it cannot read, ignores it, and stays connected', async () => {
+    const fake = await fakeDisco();
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
+    first.send('{"re":1,\n', { op: 'changed', sub: 7 });
+    await eventually(() => lines('warn').length === 2, 3000, 'two warnings');
+    expect(lines('warn')).toEqual([
+      'disco sent a line that is not JSON; ignoring it',
+      expect.stringMatching(/^disco sent an unexpected message \(.+\); ignoring it$/),
+    ]);
+    const listing = client.list(NAME);
+    await first.answer('list', { endpoints: [ep('p1', '10.0.0.5')] });
+    expect(hosts(await within(listing, 'the list'))).toEqual(['10.0.0.5']);
+    expect(fake.connections).toHaveLength(1);
+  });
+
+  it('ignores an empty reply to no request while it waits for its welcome', async () => {
+    const fake = await fakeDisco();
+    const connecting = DiscoClient.connect({ host: '127.0.0.1', port: fake.port, name: 'test', logger: quietLogger });
+    const connection = await fake.connection(0);
+    await connection.op('hello');
+    connection.send({ re: null, ok: true });
+    connection.send(WELCOME);
+    const client = await within(connecting, 'the connect');
+    cleanup.push(() => client.close());
+    expect(client.state).toBe('ready');
+  });
+
+  it('warns of a server that turns its connection away, and dials again', async () => {
+    const fake = await fakeDisco();
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
+    first.destroy();
+    const second = await fake.connection(1);
+    await second.op('hello');
+    // As disco does for a source over its connection limit: one error line, not a reply, then the end.
+    const refusal = { code: 'too_many_connections', message: 'too many connections from 127.0.0.1' };
+    second.socket.end(`${JSON.stringify({ re: null, ok: false, error: refusal })}\n`);
+    const third = await fake.connection(2);
+    await third.welcome({ resumed: true });
+    await eventually(() => client.connected, 3000, 'the resume');
+    expect(lines('warn')).toContain('disco: too many connections from 127.0.0.1');
+  });
+});
+
 describe('requests in flight when the connection drops', () => {
   it('are sent again after a resume, and resolve with the new reply', async () => {
     const fake = await fakeDisco();
@@ -147,7 +193,8 @@ describe('requests in flight when the connection drops', () => {
 
   it('are rejected when the server refuses the new session', async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
+    const { logger, lines } = recordingLogger();
+    const { client, first } = await connected(fake, {}, { logger });
     const listing = client.list(NAME);
     await first.op('list');
     first.destroy();
@@ -156,6 +203,9 @@ describe('requests in flight when the connection drops', () => {
     second.send({ re: 0, ok: false, error: { code: 'unsupported_version', message: 'this server speaks version 2' } });
     await expect(within(listing, 'the list')).rejects.toMatchObject({ code: 'unsupported_version' });
     expect(client.state).toBe('closed');
+    expect(client.transitions.at(-1)).toBe('handshaking → closed: refused: unsupported_version');
+    // No caller waits on a reconnect: the log is where the application's operator learns why.
+    expect(lines('error')).toEqual(['disco refused the session: this server speaks version 2']);
   });
 
   it('are sent again on the next server when one cannot reach its etcd at hello', async () => {
