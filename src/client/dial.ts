@@ -25,9 +25,7 @@ export function dialTcp(target: { host: string; port: number }): Promise<Duplex>
 }
 
 /** A TLS handshake that failed for want of TLS on the other side, not for a certificate. */
-class NoTlsError extends Error {
-  readonly code = 'SCS_NO_TLS';
-}
+class NoTlsError extends Error {}
 
 /** Opens a TLS connection that verifies the server's certificate; resolves once the handshake is done. */
 export function dialTls(target: { host: string; port: number }, tls: ClientTls): Promise<Duplex> {

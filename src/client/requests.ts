@@ -67,7 +67,8 @@ export class RequestTracker {
   /** The connection is gone: unanswered requests wait, in the order they were sent, for the next one. */
   detach(): void {
     this.write = undefined;
-    const unanswered = [...this.inflight.entries()].sort(([a], [b]) => a - b).map(([, pending]) => pending);
+    // In the order they were sent: ids grow with each send, and a Map keeps the order of insertion.
+    const unanswered = [...this.inflight.values()];
     for (const pending of unanswered) pending.partial = undefined;
     this.inflight.clear();
     this.queued = [...unanswered, ...this.queued];

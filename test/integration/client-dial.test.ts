@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { createSecureContext, createServer, type Server, type TlsOptions } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
-import { dialTls } from '../../src/client/dial.ts';
+import { describeSocketError, dialTls, tlsProblem } from '../../src/client/dial.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { eventually, quietLogger } from '../helpers/disco.ts';
+import { freePort } from '../helpers/ports.ts';
 
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];
@@ -53,6 +54,15 @@ describe('the TLS dial', () => {
     await eventually(() => names.length > 0, 3000, 'the server to see the handshake');
     socket.destroy();
     expect(names).toEqual([false]);
+  });
+
+  it('calls a port where nothing listens refused, not a server that speaks no TLS', async () => {
+    const port = await freePort();
+    const dialling = dialTls({ host: '127.0.0.1', port }, { ca: certs.pem.ca });
+    await expect(dialling).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const failure = await dialling.catch((error: Error) => error);
+    expect(describeSocketError(failure as Error, { host: '127.0.0.1', port })).toBe('connection refused (is `scs disco` running there?)');
+    expect(tlsProblem(failure as Error)).toBeUndefined();
   });
 });
 

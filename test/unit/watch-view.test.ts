@@ -215,5 +215,6 @@ describe('the order endpoints are told in', () => {
       'web.b.c 10.0.0.1:3306 p5',
     ]);
     expect(sortEndpoints(sorted.slice().reverse())).toEqual(sorted);
+    expect(sortEndpoints(sorted)).toEqual(sorted);
   });
 });
