@@ -60,7 +60,10 @@ describe('requests', () => {
     const pending = requests.request({ op: 'list' });
     requests.onReply(1, { re: 1, ok: true, endpoints: [ep('p1')], more: true }, undefined);
     requests.onReply(1, { re: 1, ok: true, endpoints: 'nope' }, undefined);
-    await expect(pending).rejects.toMatchObject({ code: 'bad_reply' });
+    await expect(pending).rejects.toMatchObject({
+      code: 'bad_reply',
+      message: expect.stringMatching(/^disco sent an unexpected reply part: endpoints: .+/),
+    });
   });
 
   it('rejects a request whose reply hook throws', async () => {

@@ -57,6 +57,27 @@ describe('views', () => {
     expect(change.drop).toHaveLength(1);
   });
 
+  it('counts endpoints that are alike, as two provisions at one address are', () => {
+    const one = new Map([['p1', endpoint('p1', '10.0.0.5')]]);
+    expect(reconcile(one, [endpoint('p8', '10.0.0.5'), endpoint('p9', '10.0.0.5')])).toEqual({
+      add: [endpoint('p9', '10.0.0.5')],
+      drop: [],
+    });
+    const two = new Map([
+      ['p1', endpoint('p1', '10.0.0.5')],
+      ['p2', endpoint('p2', '10.0.0.5')],
+    ]);
+    // One of the two goes; which, a subscriber cannot tell.
+    const change = reconcile(two, [endpoint('p9', '10.0.0.5')]);
+    expect(change.add).toEqual([]);
+    expect(change.drop.map((e) => e.host)).toEqual(['10.0.0.5']);
+  });
+
+  it('takes the same attributes in another order for the same endpoint', () => {
+    const view = new Map([['p1', endpoint('p1', '10.0.0.5', { az: 'a', rack: 'r7' })]]);
+    expect(reconcile(view, [endpoint('p2', '10.0.0.5', { rack: 'r7', az: 'a' })])).toEqual({ add: [], drop: [] });
+  });
+
   it('ignores replayed adds and drops of unknown ids', () => {
     const view = new Map([['p1', endpoint('p1', '10.0.0.5')]]);
     expect(applyChange(view, [endpoint('p1', '10.0.0.5')], [endpoint('p7', 'x')])).toEqual({ add: [], drop: [] });
