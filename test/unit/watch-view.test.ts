@@ -98,6 +98,27 @@ describe('a watch view: pushes', () => {
     expect(hosts(next.change.add)).toEqual(['10.0.0.6']);
   });
 
+  it('drops an unfinished push when a part of another kind comes instead, at the same seq', () => {
+    const view = synced(ep('p1', '10.0.0.5'));
+    view.push(changed(3, [ep('p2', '10.0.0.6')], [], true));
+    const next = view.push(resync(3, [ep('p3', '10.0.0.7')]));
+    expect(hosts(next.change.add)).toEqual(['10.0.0.7']);
+    expect(hosts(view.endpoints)).toEqual(['10.0.0.7']);
+  });
+
+  it('keeps joining a push across a snapshot of the same subscription, and not across one of a new subscription', () => {
+    const same = synced();
+    same.push(changed(3, [ep('p1', '10.0.0.5')], [], true));
+    same.snapshot({ sub: 'r1', seq: 2, endpoints: [] }, 0, 500);
+    expect(hosts(same.push(changed(3, [ep('p2', '10.0.0.6')])).change.add)).toEqual(['10.0.0.5', '10.0.0.6']);
+
+    const renewed = synced();
+    renewed.push(changed(3, [ep('p1', '10.0.0.5')], [], true));
+    // The server forgot r1 and the watch was required again: r2 numbers its pushes afresh.
+    renewed.snapshot({ sub: 'r2', seq: 2, endpoints: [] }, 0, 500);
+    expect(hosts(renewed.push({ ...changed(3, [ep('p2', '10.0.0.6')]), sub: 'r2' }).change.add)).toEqual(['10.0.0.6']);
+  });
+
   it('replaces the view by a resync, telling only the difference by id', () => {
     const view = synced(ep('p1', '10.0.0.5'), ep('p2', '10.0.0.6'));
     const outcome = view.push(resync(7, [ep('p2', '10.0.0.6'), ep('p3', '10.0.0.7')]));
