@@ -4,12 +4,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class CuttableProxy {
   private readonly pairs = new Set<[Socket, Socket]>();
+  private refusing = false;
   private constructor(private readonly server: Server) {}
 
   static async start(targetPort: number): Promise<CuttableProxy> {
     const server = createServer();
     const proxy = new CuttableProxy(server);
     server.on('connection', (inbound) => {
+      if (proxy.refusing) return void inbound.destroy();
       const outbound = connect({ host: '127.0.0.1', port: targetPort });
       const pair: [Socket, Socket] = [inbound, outbound];
       proxy.pairs.add(pair);
@@ -36,6 +38,16 @@ export class CuttableProxy {
       outbound.destroy();
     }
     this.pairs.clear();
+  }
+
+  /** Cuts every connection and turns new ones away, until `heal`: a link that is down, not just reset. */
+  isolate(): void {
+    this.refusing = true;
+    this.cut();
+  }
+
+  heal(): void {
+    this.refusing = false;
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { eventually, eventuallyAsync, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { CuttableProxy } from '../helpers/proxy.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
@@ -112,6 +113,41 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     await eventually(() => staying.sessionId !== session && watch.endpoints.length === 1, 10_000, 'a new session');
     await eventually(() => inRegistry(a).length === 1 && inRegistry(b).length === 1, 10_000, 'the provision again');
     expect(events).toEqual(['+bye.web.ha.test', '+kept.web.ha.test', '-bye.web.ha.test', '-kept.web.ha.test', '+kept.web.ha.test']);
+  });
+
+  it('reads etcd whole again when its watch fell behind a compaction, and tells its subscribers what it missed', async () => {
+    const etcd = await cluster();
+    // Server a reaches etcd only through a link the test can take down; b reaches it directly.
+    const link = await CuttableProxy.start(Number(new URL(etcd.urls[0]!).port));
+    cleanup.push(() => link.close());
+    const a = await sharedDisco([`http://127.0.0.1:${link.port}`]);
+    cleanup.push(() => link.heal()); // Before a closes, should the test fail while the link is down.
+    const b = await sharedDisco(etcd.urls);
+    const provider = await client([b], 'provider');
+    const leaving = await provider.provide({ name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 });
+    const events: string[] = [];
+    const watch = await (await client([a], 'watcher')).require({ name: 'db.web.ha.test' }, (event) => {
+      for (const e of event.add) events.push(`+${e.host}`);
+      for (const e of event.drop) events.push(`-${e.host}`);
+    });
+    expect(watch.endpoints.map((e) => e.host)).toEqual(['10.0.0.1']);
+
+    // While a's watch is down, b changes etcd and etcd compacts those changes away.
+    link.isolate();
+    await provider.provide({ name: 'db.web.ha.test', host: '10.0.0.2', port: 3306 });
+    await leaving.drop();
+    const { revision } = await new EtcdClient(etcd.urls).range('/scs/');
+    const compacted = await fetch(`${etcd.urls[1]}/v3/kv/compaction`, {
+      method: 'POST',
+      body: JSON.stringify({ revision, physical: true }),
+    });
+    expect(compacted.ok).toBe(true);
+    link.heal();
+
+    await eventually(() => events.length === 2, 10_000, 'the add and the drop a missed');
+    expect(events.sort()).toEqual(['+10.0.0.2', '-10.0.0.1']);
+    expect(watch.endpoints.map((e) => e.host)).toEqual(['10.0.0.2']);
+    expect(inRegistry(a)).toEqual(inRegistry(b));
   });
 
   it('a client that a server cannot open a session for, for want of etcd, moves on to the next server', async () => {
