@@ -32,6 +32,17 @@ describe('heartbeats', () => {
     await eventually(() => client.connected, 3000, 'the resume');
   });
 
+  it('gives up on a server that takes the connection but never answers hello, after 15 s (no welcome has set its timers yet)', async () => {
+    const fake = await fakeDisco();
+    const connecting = DiscoClient.connect({ host: '127.0.0.1', port: fake.port, name: 'test', logger: quietLogger });
+    const started = Date.now();
+    await (await fake.connection(0)).op('hello');
+    await expect(within(connecting, 'the connect', 25_000)).rejects.toThrow(
+      `cannot reach disco at 127.0.0.1:${fake.port}: heard nothing from disco for 15000 ms`,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(14_900);
+  });
+
   it('stays connected to a quiet server that answers its pings, and answers the server’s', async () => {
     const fake = await fakeDisco();
     const { client, first } = await connected(fake, { heartbeat: { interval: 100, timeout: 400 } });
