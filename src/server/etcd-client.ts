@@ -24,7 +24,6 @@ const KeepAliveReply = v.object({ result: v.object({ TTL: v.optional(Int, '0') }
 const WatchLine = v.object({
   result: v.optional(
     v.object({
-      header: v.optional(Header),
       created: v.optional(v.boolean()),
       canceled: v.optional(v.boolean()),
       compact_revision: v.optional(Int),
@@ -152,7 +151,7 @@ export class EtcdClient {
    * Watches every key under `prefix` from `fromRevision` on, on one member. `ended` tells why the
    * stream stopped ("compacted" when etcd no longer has that revision): the caller reads again.
    */
-  watch(prefix: string, fromRevision: number, onEvents: (events: WatchEvent[], revision: number) => void): Watching {
+  watch(prefix: string, fromRevision: number, onEvents: (events: WatchEvent[]) => void): Watching {
     const abort = new AbortController();
     const url = this.urls[this.current]!;
     const body = { create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: String(fromRevision) } };
@@ -179,7 +178,7 @@ export class EtcdClient {
               type: event.type === 'DELETE' ? ('delete' as const) : ('put' as const),
               kv: toKeyValue(event.kv),
             }));
-            onEvents(events, Number(result.header?.revision ?? 0));
+            onEvents(events);
           }
         }
         return 'watch stream ended';

@@ -1,0 +1,192 @@
+// disco's etcd client on its own: against a real one-member etcd for what etcd does (leases, puts
+// in transactions, watches of puts and deletes, refusals), and against a scripted HTTP server for
+// what etcd does only when it is in trouble (no leader, errors on the watch stream, a dead member).
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EtcdClient, EtcdRefusal, type WatchEvent } from '../../src/server/etcd-client.ts';
+import { eventually } from '../helpers/disco.ts';
+import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { freePort } from '../helpers/ports.ts';
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function etcd(): Promise<EtcdClient> {
+  const cluster = await EtcdCluster.start(1);
+  cleanup.push(() => cluster.stop());
+  return new EtcdClient(cluster.urls);
+}
+
+/** An HTTP server on loopback that answers as `answer` says, and counts what it is asked. */
+async function scripted(answer: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ url: string; asked: string[] }> {
+  const asked: string[] = [];
+  const server = createServer((request, response) => {
+    asked.push(request.url ?? '');
+    answer(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked };
+}
+
+const json = (response: ServerResponse, status: number, body: unknown) => {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+};
+
+/** A watch stream that sends `lines` and then stays open, or ends if told to. */
+const watchStream =
+  (lines: string[], end = false) =>
+  (_request: IncomingMessage, response: ServerResponse) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    for (const line of lines) response.write(`${line}\n`);
+    if (end) response.end();
+  };
+
+it('needs at least one URL', () => {
+  expect(() => new EtcdClient([])).toThrow('expected at least one etcd URL');
+});
+
+describe.skipIf(!ETCD)(`against etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, () => {
+  it('keeps a lease alive until it is revoked, and revokes one already gone without a word', async () => {
+    const client = await etcd();
+    const lease = await client.grant(30);
+    expect(await client.keepAlive(lease)).toBe(true);
+    await client.revoke(lease);
+    expect(await client.keepAlive(lease)).toBe(false);
+    await expect(client.revoke(lease)).resolves.toBeUndefined();
+  });
+
+  it('refuses at once, in etcd’s words, a put under a lease etcd does not have', async () => {
+    const client = await etcd();
+    await expect(client.put('/t/k', 'v', '12345')).rejects.toThrow(new EtcdRefusal('etcd: etcdserver: requested lease not found'));
+  });
+
+  it('writes the puts of one turn in transactions of at most 128, and each lands', async () => {
+    const client = await etcd();
+    const lease = await client.grant(30);
+    const revisions = await Promise.all(Array.from({ length: 200 }, (_, i) => client.put(`/t/k${i}`, `v${i}`, lease)));
+    // Two transactions: 128 puts at one revision, then 72 at the next.
+    expect(new Set(revisions).size).toBe(2);
+    expect(revisions.filter((revision) => revision === revisions[0])).toHaveLength(128);
+    const { kvs } = await client.range('/t/');
+    expect(kvs).toHaveLength(200);
+    expect(kvs.find((kv) => kv.key === '/t/k199')).toMatchObject({ value: 'v199', lease });
+  });
+
+  it('writes a lone put on its own, and one that etcd refuses fails alone in a transaction', async () => {
+    const client = await etcd();
+    const lease = await client.grant(30);
+    const first = await client.put('/t/alone', 'v', lease);
+    const [good, bad] = await Promise.allSettled([client.put('/t/good', 'v', lease), client.put('/t/bad', 'v', '999')]);
+    expect(good).toMatchObject({ status: 'fulfilled' });
+    expect(bad).toMatchObject({ status: 'rejected', reason: expect.any(EtcdRefusal) });
+    expect((good as PromiseFulfilledResult<number>).value).toBeGreaterThan(first);
+    expect((await client.range('/t/')).kvs.map((kv) => kv.key)).toEqual(['/t/alone', '/t/good']);
+  });
+
+  it('watches puts and deletes from a revision on, and ends the watch when cancelled', async () => {
+    const client = await etcd();
+    const lease = await client.grant(30);
+    const before = await client.put('/w/a', '1', lease);
+    const events: WatchEvent[] = [];
+    const watching = client.watch('/w/', before + 1, (batch) => events.push(...batch));
+    await client.put('/w/b', '2', lease);
+    const deletedAt = await client.delete('/w/a');
+    await eventually(() => events.length === 2, 5000, 'the put and the delete');
+    expect(events).toEqual([
+      { type: 'put', kv: { key: '/w/b', value: '2', modRevision: before + 1, lease } },
+      { type: 'delete', kv: { key: '/w/a', value: '', modRevision: deletedAt, lease: '0' } },
+    ]);
+    watching.cancel();
+    expect(await watching.ended).toBe('canceled');
+  });
+
+  it('says a watch is compacted when etcd no longer has the revision it starts from', async () => {
+    const client = await etcd();
+    const lease = await client.grant(30);
+    await client.put('/w/a', '1', lease);
+    const head = await client.put('/w/a', '2', lease);
+    const [url] = client.urls;
+    expect((await fetch(`${url}/v3/kv/compaction`, { method: 'POST', body: JSON.stringify({ revision: head }) })).ok).toBe(true);
+    expect(await client.watch('/w/', 1, () => {}).ended).toBe('compacted');
+  });
+});
+
+describe('against a member in trouble', () => {
+  it('tries the next member when one cannot be reached, and stays with the one that answered', async () => {
+    const live = await scripted((_request, response) => json(response, 200, { ID: '7', TTL: '30' }));
+    const client = new EtcdClient([`http://127.0.0.1:${await freePort()}`, live.url]);
+    expect(await client.grant(30)).toBe('7');
+    expect(await client.grant(30)).toBe('7');
+    expect(live.asked).toEqual(['/v3/lease/grant', '/v3/lease/grant']);
+  });
+
+  it('waits out an election, asking again, and takes the answer once there is a leader', async () => {
+    let elections = 2;
+    const member = await scripted((_request, response) =>
+      elections-- > 0
+        ? json(response, 503, { code: 14, message: 'etcdserver: no leader' })
+        : json(response, 200, { header: { revision: '9' } }),
+    );
+    expect(await new EtcdClient([member.url]).delete('/k')).toBe(9);
+    expect(member.asked).toHaveLength(3);
+  });
+
+  it('asks members in trouble again only after a pause, and gives up after its retry time, in one sentence', async () => {
+    const troubled = () => scripted((_request, response) => json(response, 503, { code: 4, error: 'context deadline exceeded' }));
+    const members = [await troubled(), await troubled()];
+    const started = Date.now();
+    await expect(
+      new EtcdClient(
+        members.map((member) => member.url),
+        1000,
+      ).delete('/k'),
+    ).rejects.toThrow(`etcd at ${members[0]!.url}, ${members[1]!.url} did not answer: context deadline exceeded`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // One round over the members per 100 ms pause, not as many as the loop could send.
+    expect(members[0]!.asked.length + members[1]!.asked.length).toBeLessThanOrEqual(30);
+  });
+
+  it('names the HTTP status when a member answers with neither message nor error', async () => {
+    const member = await scripted((_request, response) => json(response, 502, { code: 14 }));
+    await expect(new EtcdClient([member.url], 300).delete('/k')).rejects.toThrow(`etcd at ${member.url} did not answer: HTTP 502`);
+  });
+
+  it('refuses at once what a member refuses for any reason but an election', async () => {
+    const member = await scripted((_request, response) => json(response, 400, { code: 3, message: 'etcdserver: key is not provided' }));
+    await expect(new EtcdClient([member.url]).delete('')).rejects.toThrow(new EtcdRefusal('etcd: etcdserver: key is not provided'));
+    expect(member.asked).toHaveLength(1);
+  });
+
+  it('ends a watch, saying why, when the member refuses it, fails it, cancels it, ends it or is lost', async () => {
+    const cases: Array<[string, Parameters<typeof scripted>[0]]> = [
+      ['watch refused: HTTP 404', (_request, response) => json(response, 404, {})],
+      ['watch failed: {"error":{"grpc_code":14,"message":"no leader"}}', watchStream(['{"error":{"grpc_code":14,"message":"no leader"}}'])],
+      ['watch canceled', watchStream(['', '{}', '{"result":{"created":true}}', '{"result":{"canceled":true}}'])],
+      ['watch stream ended', watchStream(['{"result":{"created":true}}'], true)],
+      ['watch lost: ', (_request, response) => void response.socket?.destroy()],
+    ];
+    for (const [why, answer] of cases) {
+      const member = await scripted(answer);
+      const ended = await new EtcdClient([member.url]).watch('/w/', 1, () => {}).ended;
+      expect(ended.startsWith(why), `"${ended}" for "${why}"`).toBe(true);
+    }
+  });
+
+  it('moves on to the next member once a watch ends', async () => {
+    const first = await scripted(watchStream([], true));
+    const second = await scripted((_request, response) => json(response, 200, { header: { revision: '3' } }));
+    const client = new EtcdClient([first.url, second.url]);
+    expect(await client.watch('/w/', 1, () => {}).ended).toBe('watch stream ended');
+    expect(await client.delete('/k')).toBe(3);
+    expect(first.asked).toEqual(['/v3/watch']);
+  });
+});
