@@ -150,6 +150,23 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     expect(inRegistry(a)).toEqual(inRegistry(b));
   });
 
+  it('drops the provisions of a server cut off from etcd once their lease runs out, on the servers that still reach it', async () => {
+    const etcd = await cluster();
+    const link = await CuttableProxy.start(Number(new URL(etcd.urls[0]!).port));
+    cleanup.push(() => link.close());
+    const a = await sharedDisco([`http://127.0.0.1:${link.port}`]);
+    cleanup.push(() => link.heal());
+    const b = await sharedDisco(etcd.urls);
+    await (await client([a], 'provider')).provide({ name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 });
+    const watch = await (await client([b], 'watcher')).require({ name: 'db.web.ha.test' }, () => {});
+    expect(watch.endpoints.map((e) => e.host)).toEqual(['10.0.0.1']);
+
+    // a cannot renew the lease any more: etcd lets it run out, and every server reading etcd drops what it held.
+    link.isolate();
+    await eventually(() => watch.endpoints.length === 0, TTL_MS + 7000, 'the drop');
+    expect(inRegistry(b)).toEqual([]);
+  });
+
   it('a client that a server cannot open a session for, for want of etcd, moves on to the next server', async () => {
     const etcd = await cluster();
     const cut = await sharedDisco(etcd.urls, 500);
