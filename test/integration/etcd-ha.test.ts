@@ -6,7 +6,7 @@ import { DiscoClient, type Watch } from '../../src/client/client.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, eventuallyAsync, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { eventually, eventuallyAsync, quietLogger, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
 import { WirePeer } from '../helpers/wire.ts';
@@ -34,9 +34,9 @@ async function sharedDisco(urls: string[], retryMs?: number): Promise<DiscoServe
   return server;
 }
 
-async function client(servers: DiscoServer[], name: string): Promise<DiscoClient> {
+async function client(servers: DiscoServer[], name: string, logger = quietLogger): Promise<DiscoClient> {
   const addresses = servers.map((server) => ({ host: '127.0.0.1', port: server.address().port }));
-  const connected = await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger: quietLogger, backoffMaxMs: 200 });
+  const connected = await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger, backoffMaxMs: 200 });
   cleanup.push(() => connected.close());
   return connected;
 }
@@ -98,7 +98,8 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     });
     const leaving = await client([a], 'leaving');
     await leaving.provide({ name: 'bye.web.ha.test', host: '10.0.0.1', port: 1 });
-    const staying = await client([a], 'staying');
+    const told = recordingLogger();
+    const staying = await client([a], 'staying', told.logger);
     await staying.provide({ name: 'kept.web.ha.test', host: '10.0.0.1', port: 2 });
     await eventually(() => watch.endpoints.length === 2, 10_000, 'both provisions');
     await leaving.close();
@@ -113,6 +114,8 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     await eventually(() => staying.sessionId !== session && watch.endpoints.length === 1, 10_000, 'a new session');
     await eventually(() => inRegistry(a).length === 1 && inRegistry(b).length === 1, 10_000, 'the provision again');
     expect(events).toEqual(['+bye.web.ha.test', '+kept.web.ha.test', '-bye.web.ha.test', '-kept.web.ha.test', '+kept.web.ha.test']);
+    // Told by the watch, as the session's key went with its lease; not later, by a failed renewal.
+    expect(told.lines('warn')).toContain('disco: the session ended: its lease ended');
   });
 
   it('reads etcd whole again when its watch fell behind a compaction, and tells its subscribers what it missed', async () => {

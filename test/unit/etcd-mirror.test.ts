@@ -7,32 +7,45 @@ import { Registry } from '../../src/registry/registry.ts';
 import type { Change } from '../../src/registry/types.ts';
 import type { EtcdClient, KeyValue, WatchEvent } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
-import { quietLogger } from '../helpers/disco.ts';
+import { eventually, recordingLogger } from '../helpers/disco.ts';
 
 class FakeEtcd {
   revision = 1;
   kvs: KeyValue[] = [];
   onEvents: ((events: WatchEvent[]) => void) | undefined;
+  /** What the next renewals answer; every lease renewed, in order. */
+  alive: boolean | Error = true;
+  renewed: string[] = [];
+  canceled = 0;
   grant = async () => '7';
-  keepAlive = async () => true;
+  keepAlive = async (lease: string) => {
+    this.renewed.push(lease);
+    if (this.alive instanceof Error) throw this.alive;
+    return this.alive;
+  };
   put = async () => ++this.revision;
   delete = async () => ++this.revision;
   range = async () => ({ kvs: this.kvs, revision: this.revision });
   watch(_prefix: string, _from: number, onEvents: (events: WatchEvent[]) => void) {
     this.onEvents = onEvents;
-    return { ended: new Promise<string>(() => {}), cancel: () => {} };
+    return { ended: new Promise<string>(() => {}), cancel: () => void this.canceled++ };
   }
 }
 
 async function mirror() {
   const etcd = new FakeEtcd();
-  const shared = new EtcdRegistry(etcd as unknown as EtcdClient, { prefix: '/scs/', ttlMs: 3000, logger: quietLogger });
+  const log = recordingLogger();
+  const shared = new EtcdRegistry(etcd as unknown as EtcdClient, { prefix: '/scs/', ttlMs: 3000, logger: log.logger });
   const registry = new Registry();
   const published: Change[] = [];
-  await shared.start(registry, { changes: (changes) => published.push(...changes), sessionGone: () => {} });
+  const gone: string[] = [];
+  await shared.start(registry, {
+    changes: (changes) => published.push(...changes),
+    sessionGone: (session, why) => gone.push(`${session}: ${why}`),
+  });
   registry.require({ name: 'web.hello.dev', filter: {}, owner: 'watcher' });
   await shared.open('s1', 'test');
-  return { etcd, shared, registry, published };
+  return { etcd, shared, registry, published, gone, log };
 }
 
 const input = {
@@ -44,6 +57,63 @@ const input = {
 };
 
 describe('the etcd mirror', () => {
+  it('skips keys that are neither a session nor a provision, and provisions without a name or an id', async () => {
+    const { etcd, registry, published } = await mirror();
+    const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
+    etcd.onEvents!([
+      { type: 'put', kv: { key: '/scs/x/web.hello.dev/p1', value, modRevision: 5, lease: '8' } },
+      { type: 'put', kv: { key: '/scs/p/web.hello.dev', value, modRevision: 6, lease: '8' } },
+    ]);
+    expect(registry.size).toBe(0);
+    expect(published).toEqual([]);
+  });
+
+  it('skips a session whose value is not what disco writes, with a warning that names its key', async () => {
+    const { etcd, log } = await mirror();
+    etcd.onEvents!([{ type: 'put', kv: { key: '/scs/s/s9', value: '{"lease":', modRevision: 5, lease: '8' } }]);
+    expect(log.lines('warn')).toEqual(['etcd: skipping unreadable session /scs/s/s9']);
+  });
+
+  it('drops nothing for an id it does not hold', async () => {
+    const { shared, etcd } = await mirror();
+    const before = etcd.revision;
+    expect(await shared.drop('nope')).toEqual([]);
+    expect(etcd.revision).toBe(before);
+  });
+
+  it('lets a session go when etcd no longer renews its lease, and warns when a renewal fails', async () => {
+    const { etcd, gone, log } = await mirror();
+    etcd.alive = new Error('etcd at http://127.0.0.1:1 did not answer: fetch failed');
+    await eventually(() => log.lines('warn').length > 0, 3000, 'the warning');
+    expect(log.lines('warn')[0]).toBe('lease renewal failed: etcd at http://127.0.0.1:1 did not answer: fetch failed');
+    expect(gone).toEqual([]);
+    etcd.alive = false;
+    await eventually(() => gone.length > 0, 3000, 'the session to go');
+    expect(gone).toEqual(['s1: etcd lost its lease']);
+  });
+
+  it('renews a detached session once, at once, and no more; and one it does not keep, not at all', async () => {
+    const { etcd, shared, log } = await mirror();
+    etcd.renewed = [];
+    shared.detached('s1');
+    expect(etcd.renewed).toEqual(['7']);
+    shared.detached('s1');
+    etcd.alive = new Error('no leader');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Past a renewal period (a third of the 3 s TTL): nothing more was renewed.
+    expect(etcd.renewed).toEqual(['7']);
+    shared.attached('s1');
+    shared.detached('s1');
+    await eventually(() => log.lines('warn').length > 0, 3000, 'the warning');
+    expect(log.lines('warn')).toEqual(['lease renewal failed: no leader']);
+  });
+
+  it('stops following etcd when stopped', async () => {
+    const { etcd, shared } = await mirror();
+    shared.stop();
+    expect(etcd.canceled).toBe(1);
+  });
+
   it("takes a put the watch brings after the server's own delete for old news", async () => {
     const { etcd, shared, registry, published } = await mirror();
     const { id, changes } = await shared.provide(input);
