@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/registry.ts';
 import type { Change } from '../../src/registry/types.ts';
-import type { EtcdClient, KeyValue, WatchEvent } from '../../src/server/etcd-client.ts';
+import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import { eventually, recordingLogger } from '../helpers/disco.ts';
 
@@ -23,7 +23,12 @@ class FakeEtcd {
     if (this.alive instanceof Error) throw this.alive;
     return this.alive;
   };
-  put = async () => ++this.revision;
+  put = async (key: string, value: string, lease: string) => this.write({ key, value, modRevision: ++this.revision, lease });
+  /** Keeps what was written, for a full read to find. */
+  write(kv: KeyValue): number {
+    this.kvs = [...this.kvs.filter((each) => each.key !== kv.key), kv];
+    return kv.modRevision;
+  }
   delete = async () => ++this.revision;
   range = async () => ({ kvs: this.kvs, revision: this.revision });
   watch(_prefix: string, _from: number, onEvents: (events: WatchEvent[]) => void) {
@@ -106,6 +111,30 @@ describe('the etcd mirror', () => {
     shared.detached('s1');
     await eventually(() => log.lines('warn').length > 0, 3000, 'the warning');
     expect(log.lines('warn')).toEqual(['lease renewal failed: no leader']);
+  });
+
+  it('reads etcd whole after a put that got no answer, and finds it if it landed; not after a refusal', async () => {
+    const { etcd, shared, registry } = await mirror();
+    etcd.put = async (key, value, lease) => {
+      etcd.write({ key, value, modRevision: ++etcd.revision, lease });
+      throw new Error('etcd at http://127.0.0.1:2379 did not answer: timed out');
+    };
+    await expect(shared.provide(input)).rejects.toThrow('did not answer');
+    await eventually(() => registry.size === 1, 3000, 'the provision read back');
+    expect(registry.list()[0]).toMatchObject({ name: 'web.hello.dev', owner: 's1' });
+
+    let reads = 0;
+    const range = etcd.range;
+    etcd.range = async () => {
+      reads++;
+      return range();
+    };
+    etcd.put = async () => {
+      throw new EtcdRefusal('etcd: etcdserver: requested lease not found');
+    };
+    await expect(shared.provide(input)).rejects.toThrow('requested lease not found');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reads).toBe(0);
   });
 
   it('stops following etcd when stopped', async () => {
