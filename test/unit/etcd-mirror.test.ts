@@ -137,6 +137,38 @@ describe('the etcd mirror', () => {
     expect(reads).toBe(0);
   });
 
+  it('lets a session it holds go when etcd deletes its key or another server takes it, and no other', async () => {
+    const { etcd, shared, gone } = await mirror();
+    await shared.open('s2', 'test');
+    const other = JSON.stringify({ lease: '8', server: 'elsewhere', client: 'x' });
+    etcd.onEvents!([
+      { type: 'put', kv: { key: '/scs/s/s9', value: other, modRevision: 20, lease: '8' } },
+      { type: 'delete', kv: { key: '/scs/s/s9', value: '', modRevision: 21, lease: '0' } },
+      { type: 'delete', kv: { key: '/scs/s/s1', value: '', modRevision: 22, lease: '0' } },
+      { type: 'put', kv: { key: '/scs/s/s2', value: other, modRevision: 23, lease: '7' } },
+    ]);
+    expect(gone).toEqual(['s1: its lease ended', 's2: it was resumed on another server']);
+    // s2 is another server's to renew now.
+    etcd.renewed = [];
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(etcd.renewed).toEqual([]);
+  });
+
+  it('keeps what it wrote after a full read began, though the read does not show it', async () => {
+    const { etcd, shared, registry } = await mirror();
+    const readAt = etcd.revision;
+    const before = [...etcd.kvs];
+    await shared.provide(input);
+    // A read from before the provision was written, as a read racing the write would be.
+    etcd.range = async () => ({ kvs: before, revision: readAt });
+    etcd.put = async () => {
+      throw new Error('etcd at http://127.0.0.1:2379 did not answer: timed out');
+    };
+    await expect(shared.provide({ ...input, key: 'p2' })).rejects.toThrow('did not answer');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(registry.list().map((p) => p.owner)).toEqual(['s1']);
+  });
+
   it('stops following etcd when stopped', async () => {
     const { etcd, shared } = await mirror();
     shared.stop();
