@@ -169,6 +169,30 @@ describe('the etcd mirror', () => {
     expect(registry.list().map((p) => p.owner)).toEqual(['s1']);
   });
 
+  it('answers its own write before the watch can tell it, and tells it once', async () => {
+    const { etcd, shared, published } = await mirror();
+    // The watch brings the put before the put's own answer comes back.
+    etcd.put = async (key, value, lease) => {
+      const modRevision = etcd.write({ key, value, modRevision: ++etcd.revision, lease });
+      etcd.onEvents!([{ type: 'put', kv: { key, value, modRevision, lease } }]);
+      return modRevision;
+    };
+    const { changes } = await shared.provide(input);
+    expect(changes.map((c) => c.kind)).toEqual(['add']);
+    expect(published).toEqual([]);
+  });
+
+  it('hands a session it adopts the provisions it still has, with their keys', async () => {
+    const { shared } = await mirror();
+    const kept = await shared.provide(input);
+    const dropped = await shared.provide({ ...input, key: 'p2' });
+    await shared.drop(dropped.id);
+    expect(await shared.adopt('s1')).toEqual([{ id: kept.id, key: 'p1' }]);
+    await shared.open('s3', 'test');
+    expect(await shared.adopt('s3')).toEqual([]);
+    expect(await shared.adopt('s404')).toBeUndefined();
+  });
+
   it('stops following etcd when stopped', async () => {
     const { etcd, shared } = await mirror();
     shared.stop();
