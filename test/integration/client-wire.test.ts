@@ -3,10 +3,11 @@
 
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
+import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import { dialTcp } from '../../src/client/dial.ts';
 import { eventually, quietLogger, recordingLogger, sleep } from '../helpers/disco.ts';
 import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
+import type { FakeDisco } from './fake-disco.ts';
 import { type Message, WELCOME } from './fake-disco.ts';
 
 describe('heartbeats', () => {
@@ -158,14 +159,19 @@ describe('lines from the server that are not for a request', () => {
   });
 });
 
+/** A client whose list is in flight on its first connection when that drops; the second connection, once made. */
+async function listInFlightWhenDropped(fake: FakeDisco, options: Partial<DiscoClientOptions> = {}) {
+  const { client, first } = await connected(fake, {}, options);
+  const listing = client.list(NAME);
+  await first.op('list');
+  first.destroy();
+  return { client, listing, second: await fake.connection(1) };
+}
+
 describe('requests in flight when the connection drops', () => {
   it('are sent again after a resume, and resolve with the new reply', async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
-    const listing = client.list(NAME);
-    await first.op('list');
-    first.destroy();
-    const second = await fake.connection(1);
+    const { listing, second } = await listInFlightWhenDropped(fake);
     await second.welcome({ resumed: true });
     await second.answer('list', { endpoints: [ep('p1', '10.0.0.5')] });
     expect(hosts(await within(listing, 'the list'))).toEqual(['10.0.0.5']);
@@ -205,11 +211,7 @@ describe('requests in flight when the connection drops', () => {
   it('are rejected when the server refuses the new session', async () => {
     const fake = await fakeDisco();
     const { logger, lines } = recordingLogger();
-    const { client, first } = await connected(fake, {}, { logger });
-    const listing = client.list(NAME);
-    await first.op('list');
-    first.destroy();
-    const second = await fake.connection(1);
+    const { client, listing, second } = await listInFlightWhenDropped(fake, { logger });
     await second.op('hello');
     second.send({ re: 0, ok: false, error: { code: 'unsupported_version', message: 'this server speaks version 2' } });
     await expect(within(listing, 'the list')).rejects.toMatchObject({ code: 'unsupported_version' });
@@ -221,11 +223,7 @@ describe('requests in flight when the connection drops', () => {
 
   it('are sent again on the next server when one cannot reach its etcd at hello', async () => {
     const fake = await fakeDisco();
-    const { client, first } = await connected(fake);
-    const listing = client.list(NAME);
-    await first.op('list');
-    first.destroy();
-    const second = await fake.connection(1);
+    const { client, listing, second } = await listInFlightWhenDropped(fake);
     await second.op('hello');
     second.send({ re: 0, ok: false, error: { code: 'unavailable', message: 'disco cannot reach etcd' } });
     // Not a refusal: that server lets go of the connection, and the client dials again as itself.

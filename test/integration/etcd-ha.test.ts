@@ -34,6 +34,15 @@ async function sharedDisco(urls: string[], retryMs?: number): Promise<DiscoServe
   return server;
 }
 
+/** A disco server that reaches etcd's first member only through a link the test can take down. */
+async function discoBehindLink(etcd: EtcdCluster): Promise<{ server: DiscoServer; link: CuttableProxy }> {
+  const link = await CuttableProxy.start(Number(new URL(etcd.urls[0]!).port));
+  cleanup.push(() => link.close());
+  const server = await sharedDisco([`http://127.0.0.1:${link.port}`]);
+  cleanup.push(() => link.heal()); // Before the server closes, should the test fail while the link is down.
+  return { server, link };
+}
+
 async function client(servers: DiscoServer[], name: string, logger = quietLogger): Promise<DiscoClient> {
   const addresses = servers.map((server) => ({ host: '127.0.0.1', port: server.address().port }));
   const connected = await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger, backoffMaxMs: 200 });
@@ -121,10 +130,7 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
   it('reads etcd whole again when its watch fell behind a compaction, and tells its subscribers what it missed', async () => {
     const etcd = await cluster();
     // Server a reaches etcd only through a link the test can take down; b reaches it directly.
-    const link = await CuttableProxy.start(Number(new URL(etcd.urls[0]!).port));
-    cleanup.push(() => link.close());
-    const a = await sharedDisco([`http://127.0.0.1:${link.port}`]);
-    cleanup.push(() => link.heal()); // Before a closes, should the test fail while the link is down.
+    const { server: a, link } = await discoBehindLink(etcd);
     const b = await sharedDisco(etcd.urls);
     const provider = await client([b], 'provider');
     const leaving = await provider.provide({ name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 });
@@ -155,10 +161,7 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
 
   it('drops the provisions of a server cut off from etcd once their lease runs out, on the servers that still reach it', async () => {
     const etcd = await cluster();
-    const link = await CuttableProxy.start(Number(new URL(etcd.urls[0]!).port));
-    cleanup.push(() => link.close());
-    const a = await sharedDisco([`http://127.0.0.1:${link.port}`]);
-    cleanup.push(() => link.heal());
+    const { server: a, link } = await discoBehindLink(etcd);
     const b = await sharedDisco(etcd.urls);
     await (await client([a], 'provider')).provide({ name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 });
     const watch = await (await client([b], 'watcher')).require({ name: 'db.web.ha.test' }, () => {});
