@@ -7,8 +7,7 @@ import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src
 import { dialTcp } from '../../src/client/dial.ts';
 import { eventually, quietLogger, recordingLogger, sleep } from '../helpers/disco.ts';
 import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
-import type { FakeDisco } from './fake-disco.ts';
-import { type Message, WELCOME } from './fake-disco.ts';
+import { type FakeDisco, type Message, WELCOME } from './fake-disco.ts';
 
 describe('heartbeats', () => {
   it('notices a silent server after the heartbeat timeout, and dials again to resume', async () => {
