@@ -31,9 +31,16 @@ class FakeEtcd {
   }
   delete = async () => ++this.revision;
   range = async () => ({ kvs: this.kvs, revision: this.revision });
-  watch(_prefix: string, _from: number, onEvents: (events: WatchEvent[]) => void) {
+  /** The revision each watch started from; `endWatch` ends the latest, for the reason given. */
+  watchedFrom: number[] = [];
+  endWatch: (why: string) => void = () => {};
+  watch(_prefix: string, from: number, onEvents: (events: WatchEvent[]) => void) {
     this.onEvents = onEvents;
-    return { ended: new Promise<string>(() => {}), cancel: () => void this.canceled++ };
+    this.watchedFrom.push(from);
+    const ended = new Promise<string>((resolve) => {
+      this.endWatch = resolve;
+    });
+    return { ended, cancel: () => void this.canceled++ };
   }
 }
 
@@ -225,6 +232,55 @@ describe('the etcd mirror', () => {
     etcd.onEvents!([{ type: 'delete', kv: { key, value: '', modRevision: 6, lease: '0' } }]);
     expect(registry.size).toBe(0);
     expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add other1', 'drop other1']);
+  });
+
+  it('keeps a deleted key in mind while a full read runs, so that the read cannot bring it back', async () => {
+    const { etcd, shared, registry, published } = await mirror();
+    const key = '/scs/p/web.hello.dev/other1';
+    const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
+    const put: KeyValue = { key, value, modRevision: 5, lease: '8' };
+    etcd.onEvents!([{ type: 'put', kv: put }]);
+    // A full read that started before the delete, and answers after the watch has moved past it.
+    let answer: (read: { kvs: KeyValue[]; revision: number }) => void = () => {};
+    etcd.range = () => new Promise((resolve) => (answer = resolve));
+    etcd.put = async () => {
+      throw new Error('etcd at http://127.0.0.1:2379 did not answer: timed out');
+    };
+    await expect(shared.provide(input)).rejects.toThrow('did not answer');
+    etcd.onEvents!([{ type: 'delete', kv: { key, value: '', modRevision: 6, lease: '0' } }]);
+    etcd.onEvents!([{ type: 'put', kv: { key: '/scs/x/unrelated', value: '', modRevision: 7, lease: '0' } }]);
+    answer({ kvs: [put], revision: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(registry.size).toBe(0);
+    expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add other1', 'drop other1']);
+  });
+
+  it('watches again from the revision after the last event it applied, and reads etcd whole first after a compaction', async () => {
+    const { etcd, registry, log } = await mirror();
+    const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
+    const first = etcd.watchedFrom.at(-1)!;
+    etcd.onEvents!([{ type: 'put', kv: { key: '/scs/p/web.hello.dev/other1', value, modRevision: 40, lease: '8' } }]);
+    etcd.endWatch('watch stream ended');
+    await eventually(() => etcd.watchedFrom.length === 2, 3000, 'a second watch');
+    expect(etcd.watchedFrom).toEqual([first, 41]);
+    expect(log.lines('debug')).toContain('etcd watch stream ended; watching again');
+
+    // Compacted past the watch: what happened meanwhile comes only from a full read.
+    etcd.kvs = [{ key: '/scs/p/web.hello.dev/other2', value, modRevision: 50, lease: '8' }];
+    etcd.revision = 60;
+    etcd.endWatch('compacted');
+    await eventually(() => etcd.watchedFrom.length === 3, 3000, 'a third watch');
+    expect(etcd.watchedFrom[2]).toBe(61);
+    expect(registry.list().map((p) => p.id)).toEqual(['other2']);
+  });
+
+  it('does not watch again once stopped', async () => {
+    const { etcd, shared, log } = await mirror();
+    shared.stop();
+    etcd.endWatch('watch canceled');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(etcd.watchedFrom).toHaveLength(1);
+    expect(log.lines('debug').filter((line) => line.includes('watching again'))).toEqual([]);
   });
 
   it('skips a provision whose value is not what disco writes, and goes on', async () => {
