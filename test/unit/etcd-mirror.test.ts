@@ -274,6 +274,23 @@ describe('the etcd mirror', () => {
     expect(registry.list().map((p) => p.id)).toEqual(['other2']);
   });
 
+  it('warns when the full read after a compaction fails, and watches again all the same', async () => {
+    const { etcd, log } = await mirror();
+    etcd.range = async () => {
+      throw new Error('etcd at http://127.0.0.1:2379 did not answer: timed out');
+    };
+    etcd.endWatch('compacted');
+    await eventually(() => etcd.watchedFrom.length === 2, 3000, 'a second watch');
+    expect(log.lines('warn')).toEqual(['etcd: etcd at http://127.0.0.1:2379 did not answer: timed out']);
+  });
+
+  it('refuses a provision for a session it has no lease for', async () => {
+    const { shared, etcd } = await mirror();
+    const before = etcd.revision;
+    await expect(shared.provide({ ...input, owner: 's404' })).rejects.toThrow(/^session s404 has no lease$/);
+    expect(etcd.revision).toBe(before);
+  });
+
   it('does not watch again once stopped', async () => {
     const { etcd, shared, log } = await mirror();
     shared.stop();
