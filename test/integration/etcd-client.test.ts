@@ -4,7 +4,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EtcdClient, EtcdRefusal, type WatchEvent } from '../../src/server/etcd-client.ts';
 import { eventually } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
@@ -170,7 +170,7 @@ describe('against a member in trouble', () => {
     const cases: Array<[string, Parameters<typeof scripted>[0]]> = [
       ['watch refused: HTTP 404', (_request, response) => json(response, 404, {})],
       ['watch failed: {"error":{"grpc_code":14,"message":"no leader"}}', watchStream(['{"error":{"grpc_code":14,"message":"no leader"}}'])],
-      ['watch canceled', watchStream(['', '{}', '{"result":{"created":true}}', '{"result":{"canceled":true}}'])],
+      ['watch canceled', watchStream(['', '  ', '{}', '{"result":{"created":true}}', '{"result":{"canceled":true}}'])],
       ['watch stream ended', watchStream(['{"result":{"created":true}}'], true)],
       ['watch lost: ', (_request, response) => void response.socket?.destroy()],
     ];
@@ -179,6 +179,94 @@ describe('against a member in trouble', () => {
       const ended = await new EtcdClient([member.url]).watch('/w/', 1, () => {}).ended;
       expect(ended.startsWith(why), `"${ended}" for "${why}"`).toBe(true);
     }
+  });
+
+  it('quotes at most 200 characters of a watch line that reports an error', async () => {
+    const line = JSON.stringify({ error: { grpc_code: 14, message: 'x'.repeat(300) } });
+    const member = await scripted(watchStream([line]));
+    expect(await new EtcdClient([member.url]).watch('/w/', 1, () => {}).ended).toBe(`watch failed: ${line.slice(0, 200)}`);
+  });
+
+  it('hands over the events of a result whose compact revision is 0, and ends only past a compaction', async () => {
+    const kv = { key: b64('/w/a'), value: b64('1'), mod_revision: '5', lease: '0' };
+    const member = await scripted(watchStream([JSON.stringify({ result: { compact_revision: '0', events: [{ kv }] } })], true));
+    const seen: WatchEvent[] = [];
+    expect(await new EtcdClient([member.url]).watch('/w/', 1, (events) => seen.push(...events)).ended).toBe('watch stream ended');
+    expect(seen).toEqual([{ type: 'put', kv: { key: '/w/a', value: '1', modRevision: 5, lease: '0' } }]);
+  });
+
+  it('writes 128 puts of one turn in a single transaction', async () => {
+    const bodies: string[] = [];
+    const member = await scripted((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        bodies.push(body);
+        json(response, 200, { header: { revision: '9' } });
+      });
+    });
+    const client = new EtcdClient([member.url]);
+    const revisions = await Promise.all(Array.from({ length: 128 }, (_, i) => client.put(`/k/${i}`, 'v', '0')));
+    expect(new Set(revisions)).toEqual(new Set([9]));
+    // A lone put after them: a request the client sent before it reaches the member first.
+    await client.put('/k/last', 'v', '0');
+    expect(member.asked).toEqual(['/v3/kv/txn', '/v3/kv/put']);
+    expect(JSON.parse(bodies[0]!).success).toHaveLength(128);
+  });
+
+  it('retries a reply that carries an error code even with HTTP 200, and refuses an HTTP error without one', async () => {
+    let elections = 1;
+    const electing = await scripted((_request, response) =>
+      elections-- > 0
+        ? json(response, 200, { code: 14, message: 'etcdserver: no leader' })
+        : json(response, 200, { header: { revision: '4' } }),
+    );
+    expect(await new EtcdClient([electing.url]).delete('/k')).toBe(4);
+    expect(electing.asked).toHaveLength(2);
+    const missing = await scripted((_request, response) => json(response, 404, {}));
+    await expect(new EtcdClient([missing.url]).delete('/k')).rejects.toThrow(new EtcdRefusal('etcd: HTTP 404'));
+    expect(missing.asked).toHaveLength(1);
+  });
+
+  it('asks every member once before it pauses, then pauses once per round', async () => {
+    // Only the pause is faked: the test holds it, and counts what is asked before and after.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    cleanup.push(() => vi.useRealTimers());
+    const troubled = () => scripted((_request, response) => json(response, 503, { code: 14, message: 'etcdserver: no leader' }));
+    const members = [await troubled(), await troubled()];
+    const asked = () => members[0]!.asked.length + members[1]!.asked.length;
+    new EtcdClient(
+      members.map((member) => member.url),
+      60_000,
+    )
+      .delete('/k')
+      .catch(() => {});
+    await realtime(3000, () => asked() === 2, 'one question to each member');
+    await realtime(200);
+    expect(asked()).toBe(2);
+    vi.advanceTimersByTime(100);
+    await realtime(3000, () => asked() === 4, 'a second round');
+    await realtime(200);
+    expect(asked()).toBe(4);
+  });
+
+  it('stays with the member it moved to when a watch on the member it left ends', async () => {
+    let endWatch = () => {};
+    const left = await scripted((request, response) => {
+      if (request.url !== '/v3/watch') return json(response, 503, { code: 14, message: 'etcdserver: no leader' });
+      response.writeHead(200, { 'content-type': 'application/json' });
+      endWatch = () => response.end();
+    });
+    const good = await scripted((_request, response) => json(response, 200, { header: { revision: '3' } }));
+    const client = new EtcdClient([left.url, good.url]);
+    const watching = client.watch('/w/', 1, () => {});
+    await eventually(() => left.asked.length === 1, 3000, 'the watch');
+    expect(await client.delete('/k')).toBe(3);
+    endWatch();
+    expect(await watching.ended).toBe('watch stream ended');
+    expect(await client.delete('/k')).toBe(3);
+    expect(left.asked).toEqual(['/v3/watch', '/v3/kv/deleterange']);
+    expect(good.asked).toEqual(['/v3/kv/deleterange', '/v3/kv/deleterange']);
   });
 
   it('moves on to the next member once a watch ends', async () => {
@@ -190,3 +278,17 @@ describe('against a member in trouble', () => {
     expect(first.asked).toEqual(['/v3/watch']);
   });
 });
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+/** Waits on the real clock, for tests that fake setTimeout: `ms`, or until `done`, which must come within `ms`. */
+async function realtime(ms: number, done?: () => boolean, what?: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done?.()) {
+    if (Date.now() > until) {
+      if (done) throw new Error(`timed out waiting for ${what}`);
+      return;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

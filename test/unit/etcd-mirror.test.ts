@@ -2,7 +2,7 @@
 // arrives late or out of turn (the watch behind a server's own writes, a full read racing the
 // watch) never moves the mirror backwards. The real cluster is in test/integration/etcd-*.test.ts.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Registry } from '../../src/registry/registry.ts';
 import type { Change } from '../../src/registry/types.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent } from '../../src/server/etcd-client.ts';
@@ -30,6 +30,8 @@ class FakeEtcd {
     return kv.modRevision;
   }
   delete = async () => ++this.revision;
+  revoked: string[] = [];
+  revoke = async (lease: string) => void this.revoked.push(lease);
   range = async () => ({ kvs: this.kvs, revision: this.revision });
   /** The revision each watch started from; `endWatch` ends the latest, for the reason given. */
   watchedFrom: number[] = [];
@@ -102,6 +104,68 @@ describe('the etcd mirror', () => {
     etcd.alive = false;
     await eventually(() => gone.length > 0, 3000, 'the session to go');
     expect(gone).toEqual(['s1: etcd lost its lease']);
+  });
+
+  it('renews the lease of each session it holds every third of the TTL', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { etcd, shared } = await mirror();
+      await shared.open('s2', 'test');
+      etcd.renewed = [];
+      vi.advanceTimersByTime(999);
+      expect(etcd.renewed).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(etcd.renewed).toEqual(['7', '7']);
+      vi.advanceTimersByTime(1000);
+      expect(etcd.renewed).toHaveLength(4);
+      shared.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps alive no session another server holds, or that etcd ended, however its connection comes and goes', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { etcd, shared } = await mirror();
+      await shared.open('s2', 'test');
+      etcd.onEvents!([
+        { type: 'put', kv: { key: '/scs/s/s2', value: JSON.stringify({ lease: '8', server: 'elsewhere' }), modRevision: 30, lease: '8' } },
+        { type: 'delete', kv: { key: '/scs/s/s1', value: '', modRevision: 31, lease: '0' } },
+      ]);
+      etcd.renewed = [];
+      await shared.end('s2');
+      await shared.end('s404');
+      shared.attached('s2');
+      shared.attached('s404');
+      shared.detached('s1');
+      vi.advanceTimersByTime(3000);
+      expect(etcd.renewed).toEqual([]);
+      expect(etcd.revoked).toEqual([]);
+      shared.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('can be stopped before it started', () => {
+    const shared = new EtcdRegistry(new FakeEtcd() as unknown as EtcdClient, {
+      prefix: '/scs/',
+      ttlMs: 3000,
+      logger: recordingLogger().logger,
+    });
+    expect(() => shared.stop()).not.toThrow();
+  });
+
+  it('drops its own provision when a full read after a compaction no longer finds it', async () => {
+    const { etcd, shared, registry, published } = await mirror();
+    await shared.provide(input);
+    expect(registry.size).toBe(1);
+    etcd.kvs = etcd.kvs.filter((kv) => !kv.key.startsWith('/scs/p/'));
+    etcd.revision += 5;
+    etcd.endWatch('compacted');
+    await eventually(() => registry.size === 0, 3000, 'the provision dropped');
+    expect(published.map((c) => c.kind)).toEqual(['drop']);
   });
 
   it('renews a detached session once, at once, and no more; and one it does not keep, not at all', async () => {
