@@ -61,8 +61,8 @@ export class EtcdRegistry {
   private readonly modRevisions = new Map<string, number>();
   /**
    * Keys deleted, and when: so that an older put still on its way (the watch lagging behind a
-   * server's own delete, or a full read racing the watch) is not taken for new. Kept until the
-   * watch has passed them and no full read is running.
+   * server's own delete, a full read racing the watch, or the answer to a put the watch saw
+   * deleted) is not taken for new. Kept until `forgetTombstones` lets them go.
    */
   private readonly tombstones = new Map<string, number>();
   private reading = 0;
@@ -167,7 +167,7 @@ export class EtcdRegistry {
         // From the events only: a header may be ahead of events still on their way, which a new watch must not skip.
         for (const event of events) this.revision = Math.max(this.revision, event.kv.modRevision);
         this.publish(changes);
-        if (this.reading === 0) for (const [key, at] of this.tombstones) if (at <= this.revision) this.tombstones.delete(key);
+        this.forgetTombstones();
       });
       const why = await this.watching.ended;
       if (this.stopped) return;
@@ -175,6 +175,15 @@ export class EtcdRegistry {
       await new Promise((resolve) => setTimeout(resolve, 100));
       if (why === 'compacted') await this.resync().catch((error: Error) => this.options.logger.warn(`etcd: ${error.message}`));
     }
+  }
+
+  /**
+   * Forgets the deletes the watch has passed. Not while a full read runs, nor for a key whose put
+   * has not answered yet: either may still bring an older copy of the key.
+   */
+  private forgetTombstones(): void {
+    if (this.reading > 0) return;
+    for (const [key, at] of this.tombstones) if (at <= this.revision && !this.pending.has(key)) this.tombstones.delete(key);
   }
 
   /** Makes the mirror match a full read of the prefix. */

@@ -277,11 +277,30 @@ describe('the etcd mirror', () => {
     expect(changes.map((c) => c.kind)).toEqual(['add']);
     const dropped = await shared.drop(id);
     expect(dropped.map((c) => c.kind)).toEqual(['drop']);
-    // The watch was behind: it now tells the put, then the delete.
+    // The watch was behind: it now tells the session's own put, then the provision's put, then the delete.
+    const session = JSON.stringify({ lease: '7', server: shared.serverId, client: 'test' });
+    etcd.onEvents!([{ type: 'put', kv: { key: '/scs/s/s1', value: session, modRevision: putAt - 1, lease: '7' } }]);
     const key = `/scs/p/web.hello.dev/${id}`;
     const value = JSON.stringify({ session: 's1', key: 'p1', host: '10.0.0.1', port: 80, protocol: 'tcp', attrs: {} });
     etcd.onEvents!([{ type: 'put', kv: { key, value, modRevision: putAt, lease: '7' } }]);
     etcd.onEvents!([{ type: 'delete', kv: { key, value: '', modRevision: putAt + 1, lease: '0' } }]);
+    expect(registry.size).toBe(0);
+    expect(published).toEqual([]);
+  });
+
+  it('adds nothing for its own put when the watch told of the key being deleted before the put answered', async () => {
+    const { etcd, shared, registry, published } = await mirror();
+    etcd.put = async (key, value, lease) => {
+      const modRevision = etcd.write({ key, value, modRevision: ++etcd.revision, lease });
+      // The lease ran out meanwhile: the watch tells the put, then the delete, before the put's answer.
+      etcd.onEvents!([
+        { type: 'put', kv: { key, value, modRevision, lease } },
+        { type: 'delete', kv: { key, value: '', modRevision: ++etcd.revision, lease: '0' } },
+      ]);
+      return modRevision;
+    };
+    const { changes } = await shared.provide(input);
+    expect(changes).toEqual([]);
     expect(registry.size).toBe(0);
     expect(published).toEqual([]);
   });
