@@ -342,10 +342,17 @@ describe('the etcd mirror', () => {
     const { etcd, registry, log } = await mirror();
     const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
     const first = etcd.watchedFrom.at(-1)!;
+    let reads = 0;
+    const range = etcd.range;
+    etcd.range = async () => {
+      reads++;
+      return range();
+    };
     etcd.onEvents!([{ type: 'put', kv: { key: '/scs/p/web.hello.dev/other1', value, modRevision: 40, lease: '8' } }]);
     etcd.endWatch('watch stream ended');
     await eventually(() => etcd.watchedFrom.length === 2, 3000, 'a second watch');
     expect(etcd.watchedFrom).toEqual([first, 41]);
+    expect(reads).toBe(0);
     expect(log.lines('debug')).toContain('etcd watch stream ended; watching again');
 
     // Compacted past the watch: what happened meanwhile comes only from a full read.
@@ -354,6 +361,7 @@ describe('the etcd mirror', () => {
     etcd.endWatch('compacted');
     await eventually(() => etcd.watchedFrom.length === 3, 3000, 'a third watch');
     expect(etcd.watchedFrom[2]).toBe(61);
+    expect(reads).toBe(1);
     expect(registry.list().map((p) => p.id)).toEqual(['other2']);
   });
 
@@ -372,6 +380,27 @@ describe('the etcd mirror', () => {
     const before = etcd.revision;
     await expect(shared.provide({ ...input, owner: 's404' })).rejects.toThrow(/^session s404 has no lease$/);
     expect(etcd.revision).toBe(before);
+  });
+
+  it('waits 100 ms before it watches again, so that a member that ends every watch at once is not asked in a loop', async () => {
+    const { etcd, shared } = await mirror();
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const turns = async () => {
+        for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+      };
+      etcd.endWatch('watch lost: connection reset');
+      await turns();
+      vi.advanceTimersByTime(99);
+      await turns();
+      expect(etcd.watchedFrom).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      await turns();
+      expect(etcd.watchedFrom).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+      shared.stop();
+    }
   });
 
   it('does not watch again once stopped', async () => {
