@@ -201,8 +201,8 @@ export class EtcdRegistry {
     const present = new Map(kvs.map((kv) => [kv.key, kv]));
     const changes: Change[] = [];
     for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id))]) {
-      // Written after the read (the watch ran meanwhile): newer than what the read can say.
-      if ((this.modRevisions.get(key) ?? 0) > revision) continue;
+      // A key written after the read (the watch ran meanwhile) has a newer revision than this
+      // delete, which apply then takes for stale.
       if (!present.has(key) && !this.pending.has(key))
         changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }));
     }

@@ -157,15 +157,16 @@ describe('the etcd mirror', () => {
     expect(() => shared.stop()).not.toThrow();
   });
 
-  it('drops its own provision when a full read after a compaction no longer finds it', async () => {
-    const { etcd, shared, registry, published } = await mirror();
+  it('drops its own provision and lets its session go when a full read after a compaction no longer finds them', async () => {
+    const { etcd, shared, registry, published, gone } = await mirror();
     await shared.provide(input);
     expect(registry.size).toBe(1);
-    etcd.kvs = etcd.kvs.filter((kv) => !kv.key.startsWith('/scs/p/'));
+    etcd.kvs = [];
     etcd.revision += 5;
     etcd.endWatch('compacted');
     await eventually(() => registry.size === 0, 3000, 'the provision dropped');
     expect(published.map((c) => c.kind)).toEqual(['drop']);
+    expect(gone).toEqual(['s1: its lease ended']);
   });
 
   it('renews a detached session once, at once, and no more; and one it does not keep, not at all', async () => {
@@ -254,7 +255,7 @@ describe('the etcd mirror', () => {
   });
 
   it('hands a session it adopts the provisions it still has, with their keys', async () => {
-    const { shared } = await mirror();
+    const { shared, gone } = await mirror();
     const kept = await shared.provide(input);
     const dropped = await shared.provide({ ...input, key: 'p2' });
     await shared.drop(dropped.id);
@@ -262,6 +263,8 @@ describe('the etcd mirror', () => {
     await shared.open('s3', 'test');
     expect(await shared.adopt('s3')).toEqual([]);
     expect(await shared.adopt('s404')).toBeUndefined();
+    // Adopted again by the server that held it: not resumed elsewhere.
+    expect(gone).toEqual([]);
   });
 
   it('stops following etcd when stopped', async () => {
@@ -306,7 +309,7 @@ describe('the etcd mirror', () => {
   });
 
   it('applies what only the watch tells, in order, once', async () => {
-    const { etcd, registry, published } = await mirror();
+    const { etcd, registry, published, log } = await mirror();
     const key = '/scs/p/web.hello.dev/other1';
     const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
     etcd.onEvents!([{ type: 'put', kv: { key, value, modRevision: 5, lease: '8' } }]);
@@ -315,6 +318,7 @@ describe('the etcd mirror', () => {
     etcd.onEvents!([{ type: 'delete', kv: { key, value: '', modRevision: 6, lease: '0' } }]);
     expect(registry.size).toBe(0);
     expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add other1', 'drop other1']);
+    expect(log.lines('warn')).toEqual([]);
   });
 
   it('keeps a deleted key in mind while a full read runs, so that the read cannot bring it back', async () => {
@@ -412,8 +416,8 @@ describe('the etcd mirror', () => {
     expect(log.lines('debug').filter((line) => line.includes('watching again'))).toEqual([]);
   });
 
-  it('skips a provision whose value is not what disco writes, and goes on', async () => {
-    const { etcd, registry } = await mirror();
+  it('skips a provision whose value is not what disco writes, with a warning that names its key, and goes on', async () => {
+    const { etcd, registry, published, log } = await mirror();
     etcd.onEvents!([
       { type: 'put', kv: { key: '/scs/p/web.hello.dev/bad', value: '{"host": 1}', modRevision: 5, lease: '8' } },
       {
@@ -427,5 +431,7 @@ describe('the etcd mirror', () => {
       },
     ]);
     expect(registry.list().map((p) => p.id)).toEqual(['good']);
+    expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add good']);
+    expect(log.lines('warn')).toEqual(['etcd: skipping unreadable provision /scs/p/web.hello.dev/bad']);
   });
 });
