@@ -415,6 +415,10 @@ describe('goodbye lines (item 6)', () => {
     });
     expect(log.lines('error').some((line) => line.includes('a bug in provide'))).toBe(true);
     expect(await peer.request({ op: 'require', id: 5, name: 'web.front.shop' })).toMatchObject({ re: 5, ok: true, endpoints: [] });
+    // A request the peer got wrong is the peer's error, not the server's: answered, not logged as one.
+    const errors = log.lines('error').length;
+    expect(await peer.request({ op: 'require', id: 6, name: 'Not A Name' })).toMatchObject({ re: 6, ok: false });
+    expect(log.lines('error')).toHaveLength(errors);
   });
 
   it('starts no grace for the connections its own shutdown closes', async () => {
