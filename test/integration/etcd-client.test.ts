@@ -41,6 +41,10 @@ const json = (response: ServerResponse, status: number, body: unknown) => {
   response.end(JSON.stringify(body));
 };
 
+/** Says "no leader" (etcd's code 14, with HTTP `status`) `elections` times, then answers a write at `revision`. */
+const afterElections = (elections: number, status: number, revision: string) => (_request: IncomingMessage, response: ServerResponse) =>
+  elections-- > 0 ? json(response, status, { code: 14, message: 'etcdserver: no leader' }) : json(response, 200, { header: { revision } });
+
 /** A watch stream that sends `lines` and then stays open, or ends if told to. */
 const watchStream =
   (lines: string[], end = false) =>
@@ -130,12 +134,7 @@ describe('against a member in trouble', () => {
   });
 
   it('waits out an election, asking again, and takes the answer once there is a leader', async () => {
-    let elections = 2;
-    const member = await scripted((_request, response) =>
-      elections-- > 0
-        ? json(response, 503, { code: 14, message: 'etcdserver: no leader' })
-        : json(response, 200, { header: { revision: '9' } }),
-    );
+    const member = await scripted(afterElections(2, 503, '9'));
     expect(await new EtcdClient([member.url]).delete('/k')).toBe(9);
     expect(member.asked).toHaveLength(3);
   });
@@ -215,12 +214,7 @@ describe('against a member in trouble', () => {
   });
 
   it('retries a reply that carries an error code even with HTTP 200, and refuses an HTTP error without one', async () => {
-    let elections = 1;
-    const electing = await scripted((_request, response) =>
-      elections-- > 0
-        ? json(response, 200, { code: 14, message: 'etcdserver: no leader' })
-        : json(response, 200, { header: { revision: '4' } }),
-    );
+    const electing = await scripted(afterElections(1, 200, '4'));
     expect(await new EtcdClient([electing.url]).delete('/k')).toBe(4);
     expect(electing.asked).toHaveLength(2);
     const missing = await scripted((_request, response) => json(response, 404, {}));
