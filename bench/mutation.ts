@@ -8,7 +8,7 @@
 // run of one folder never throws away another's results.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import FOLDERS from '../stryker.folders.json' with { type: 'json' };
@@ -37,6 +37,29 @@ function countsOf(reportFile: string): Counts {
     survived: count('Survived'),
     noCoverage: count('NoCoverage'),
   };
+}
+
+/** How much of a mutant's status reason the committed incremental file keeps. */
+const REASON_CHARS = 1000;
+
+/**
+ * Cuts each mutant's status reason in an incremental file to its first REASON_CHARS characters.
+ * A reason is the failing assertion's message, and a test over 100,000 endpoints prints a diff of
+ * tens of megabytes; Stryker reads the reason only to show it, and the file is committed.
+ */
+function trimReasons(incrementalFile: string): void {
+  if (!existsSync(incrementalFile)) return;
+  const report = JSON.parse(readFileSync(incrementalFile, 'utf8')) as { files: Record<string, { mutants: { statusReason?: string }[] }> };
+  let trimmed = 0;
+  for (const file of Object.values(report.files)) {
+    for (const mutant of file.mutants) {
+      if (mutant.statusReason !== undefined && mutant.statusReason.length > REASON_CHARS) {
+        mutant.statusReason = `${mutant.statusReason.slice(0, REASON_CHARS)}…`;
+        trimmed++;
+      }
+    }
+  }
+  if (trimmed > 0) writeFileSync(incrementalFile, JSON.stringify(report, null, 2));
 }
 
 /** Stryker's score: killed and timed out over those that count (compile errors and ignored do not). */
@@ -70,6 +93,7 @@ for (const folder of chosen) {
     console.error(`stryker failed on ${folder} (exit ${code}); the table leaves it out`);
     continue;
   }
+  trimReasons(join(root, 'reports/mutation', `${folder}.incremental.json`));
   const counts = countsOf(reportFile);
   for (const key of Object.keys(total) as (keyof Counts)[]) total[key] += counts[key];
   rows.push([
