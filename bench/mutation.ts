@@ -5,65 +5,20 @@
 //   npm run mutation -- --force         every mutant again (after adding tests, for a true figure)
 //   MUTATE=dns,names npm run mutation   some folders
 // One Stryker run per folder, not one over all: each folder keeps its own incremental file, so a
-// run of one folder never throws away another's results.
+// run of one folder never throws away another's results. A folder none of whose inputs changed
+// since its last run (bench/lib/mutation-inputs.ts) is not run at all: its results stand.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import FOLDERS from '../stryker.folders.json' with { type: 'json' };
+import { recordInputs, whyRunAgain } from './lib/mutation-inputs.ts';
+import { type Counts, countsOf, score, trimReasons } from './lib/mutation-report.ts';
 import { printTable } from './lib/stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stryker = join(root, 'node_modules/.bin/stryker');
-
-interface Counts {
-  readonly mutants: number;
-  readonly killed: number;
-  readonly timedOut: number;
-  readonly survived: number;
-  readonly noCoverage: number;
-}
-
-/** The counts of a Stryker JSON report (mutation-testing-report-schema). */
-function countsOf(reportFile: string): Counts {
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { files: Record<string, { mutants: { status: string }[] }> };
-  const statuses = Object.values(report.files).flatMap((file) => file.mutants.map((mutant) => mutant.status));
-  const count = (status: string) => statuses.filter((each) => each === status).length;
-  return {
-    mutants: statuses.length,
-    killed: count('Killed'),
-    timedOut: count('Timeout'),
-    survived: count('Survived'),
-    noCoverage: count('NoCoverage'),
-  };
-}
-
-/** How much of a mutant's status reason the committed incremental file keeps. */
-const REASON_CHARS = 1000;
-
-/**
- * Cuts each mutant's status reason in an incremental file to its first REASON_CHARS characters.
- * A reason is the failing assertion's message, and a test over 100,000 endpoints prints a diff of
- * tens of megabytes; Stryker reads the reason only to show it, and the file is committed.
- */
-function trimReasons(incrementalFile: string): void {
-  if (!existsSync(incrementalFile)) return;
-  const report = JSON.parse(readFileSync(incrementalFile, 'utf8')) as { files: Record<string, { mutants: { statusReason?: string }[] }> };
-  let trimmed = 0;
-  for (const file of Object.values(report.files)) {
-    for (const mutant of file.mutants) {
-      if (mutant.statusReason !== undefined && mutant.statusReason.length > REASON_CHARS) {
-        mutant.statusReason = `${mutant.statusReason.slice(0, REASON_CHARS)}…`;
-        trimmed++;
-      }
-    }
-  }
-  if (trimmed > 0) writeFileSync(incrementalFile, JSON.stringify(report, null, 2));
-}
-
-/** Stryker's score: killed and timed out over those that count (compile errors and ignored do not). */
-const score = (c: Counts) => (100 * (c.killed + c.timedOut)) / (c.killed + c.timedOut + c.survived + c.noCoverage);
 
 function run(folder: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,18 +38,32 @@ if (unknown.length > 0) {
 
 const rows: Array<Array<string | number>> = [];
 const total = { mutants: 0, killed: 0, timedOut: 0, survived: 0, noCoverage: 0 };
+const strykerArgs = process.argv.slice(2);
 const started = performance.now();
 for (const folder of chosen) {
   const start = performance.now();
-  const code = await run(folder, process.argv.slice(2));
-  const seconds = (performance.now() - start) / 1000;
-  const reportFile = join(root, 'reports/mutation', `${folder}.json`);
-  if (code !== 0 || !existsSync(reportFile)) {
-    console.error(`stryker failed on ${folder} (exit ${code}); the table leaves it out`);
-    continue;
+  const incrementalFile = `reports/mutation/${folder}.incremental.json`;
+  // Arguments (--force, above all) are for Stryker, and ask for a run whatever changed.
+  const why =
+    strykerArgs.length > 0
+      ? `asked: ${strykerArgs.join(' ')}`
+      : existsSync(join(root, incrementalFile))
+        ? whyRunAgain(root, folder)
+        : 'no earlier run';
+  if (why === undefined) {
+    console.log(`${folder}: nothing its last run depended on has changed; its results stand`);
+  } else {
+    console.log(`${folder}: running Stryker (${why})`);
+    const code = await run(folder, strykerArgs);
+    if (code !== 0 || !existsSync(join(root, incrementalFile))) {
+      console.error(`stryker failed on ${folder} (exit ${code}); the table leaves it out`);
+      continue;
+    }
+    trimReasons(join(root, incrementalFile));
+    recordInputs(root, folder, incrementalFile);
   }
-  trimReasons(join(root, 'reports/mutation', `${folder}.incremental.json`));
-  const counts = countsOf(reportFile);
+  const seconds = (performance.now() - start) / 1000;
+  const counts = countsOf(join(root, incrementalFile));
   for (const key of Object.keys(total) as (keyof Counts)[]) total[key] += counts[key];
   rows.push([
     folder,
@@ -104,7 +73,7 @@ for (const folder of chosen) {
     counts.timedOut,
     counts.survived,
     counts.noCoverage,
-    `${seconds.toFixed(0)} s`,
+    why === undefined ? 'unchanged' : `${seconds.toFixed(0)} s`,
   ]);
 }
 rows.push([
