@@ -3,12 +3,13 @@
 // side, or reset, where a server that waited for them or missed the error would hang or fall over;
 // and the debug lines that tell an operator why a handshake went nowhere.
 
-import { type AddressInfo, connect as connectTcp, createServer, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { eventually, recordingLogger, startDisco } from '../helpers/disco.ts';
+import { freePort } from '../helpers/ports.ts';
 
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];
@@ -46,7 +47,7 @@ function readToEnd(socket: Socket): Promise<string> {
   });
 }
 
-/** Whether the peer still holds a connection: it answers a byte with a reset once the socket is gone. */
+/** Whether the server has let go of the connection: once its socket is gone, a byte sent to it brings a reset. */
 async function serverLetGo(socket: Socket): Promise<boolean> {
   const gone = new Promise<boolean>((resolve) => {
     socket.once('error', () => resolve(true));
@@ -70,9 +71,14 @@ async function stillServes(port: number, withCertificate = false): Promise<boole
   cleanup.push(() => socket.destroy());
   socket.on('error', () => {});
   await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  return (await hello(socket)).ok === true;
+}
+
+/** Says hello over a TLS connection and reads the server's answer. */
+async function hello(socket: TLSSocket): Promise<{ re: number; ok: boolean }> {
   socket.write(`${JSON.stringify({ op: 'hello', id: 1, version: 1, client: 'gate-test' })}\n`);
   const line = await new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
-  return JSON.parse(line).ok === true;
+  return JSON.parse(line);
 }
 
 describe('the TLS gate, met by plain text', () => {
@@ -175,11 +181,8 @@ describe('the TLS gate at its connection limit', () => {
       client.on('error', () => {});
       return client;
     };
-    // A free port to connect from twice: one a listener was given, and let go of at once.
-    const listener = createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => listener.once('listening', resolve));
-    const sourcePort = (listener.address() as AddressInfo).port;
-    await new Promise((resolve) => listener.close(resolve));
+    // A free port to connect from twice.
+    const sourcePort = await freePort();
     await eventually(() => disco.connectionCount === 1 || undefined);
     const refused = await fromPort();
     const refusal = await new Promise<string>((resolve) => refused.once('data', (chunk: Buffer) => resolve(chunk.toString())));
@@ -189,8 +192,6 @@ describe('the TLS gate at its connection limit', () => {
     await eventually(() => disco.connectionCount === 0 || undefined);
     const admitted = await fromPort();
     await new Promise((resolve) => admitted.once('secureConnect', resolve));
-    admitted.write(`${JSON.stringify({ op: 'hello', id: 1, version: 1, client: 'gate-test' })}\n`);
-    const welcome = await new Promise<string>((resolve) => admitted.once('data', (chunk: Buffer) => resolve(chunk.toString())));
-    expect(JSON.parse(welcome)).toMatchObject({ re: 1, ok: true });
+    expect(await hello(admitted)).toMatchObject({ re: 1, ok: true });
   });
 });
