@@ -1,8 +1,9 @@
 // StrykerJS plants small bugs (mutants) in the source and runs the tests that cover each one; a
 // mutant that no test notices marks a gap. A report, not part of CI. `npm run mutation`
-// (bench/mutation.ts) runs this once per folder; by hand, MUTATE=registry npx stryker run does one
-// folder (each choice of folders keeps its own incremental file, so a re-run only retries mutants
-// whose code or tests changed).
+// (bench/mutation.ts) runs the folders whose code or tests changed, as few Stryker runs as their
+// options allow; by hand, MUTATE=registry npx stryker run does one folder. Every run shares one
+// incremental file, so a run only retries mutants whose code or tests changed, and keeps the
+// results of every file it does not mutate.
 
 // The folders, by name: stryker.folders.json, shared with bench/mutation.ts. A folder marked
 // ignoreStatic leaves out its static mutants (code run when a module loads: constants, schemas),
@@ -16,13 +17,22 @@ for (const name of chosen) {
 }
 const scope = chosen.join('-');
 
+// Stryker reads the patterns in turn, a `!` taking out files added before it: a folder that takes
+// files out (connections: the rest of src/server) goes first, so that it cannot take out another
+// folder's. Two such folders in one run could, so they are refused.
+const negates = (name) => FOLDERS[name].mutate.some((pattern) => pattern.startsWith('!'));
+if (chosen.filter(negates).length > 1) {
+  throw new Error(`MUTATE: ${chosen.filter(negates).join(' and ')} both take files out with "!"; run them one at a time`);
+}
+const mutate = [...chosen.filter(negates), ...chosen.filter((name) => !negates(name))].flatMap((name) => FOLDERS[name].mutate);
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   vitest: { configFile: 'stryker.vitest.config.ts', related: true },
   // perTest: each mutant runs only the tests that reach it.
   coverageAnalysis: 'perTest',
-  mutate: chosen.flatMap((name) => FOLDERS[name].mutate),
+  mutate,
   ignoreStatic: chosen.every((name) => FOLDERS[name].ignoreStatic === true),
   // Four test runners on 2 cores: the tests mostly wait on timers (heartbeats, grace periods), so
   // the cores sit idle at 2 (load average under 1). A folder whose tests keep the cores busy (etcd's
@@ -31,7 +41,7 @@ export default {
   // Integration tests wait on heartbeats and grace periods; a mutant that breaks them must time out, not hang.
   timeoutMS: 10_000,
   incremental: true,
-  incrementalFile: `reports/mutation/${scope}.incremental.json`,
+  incrementalFile: 'reports/mutation/incremental.json',
   // survivors (bench/lib/stryker-survivors.mjs): each surviving mutant, as it survives.
   plugins: ['@stryker-mutator/*', './bench/lib/stryker-survivors.mjs'],
   reporters: ['clear-text', 'progress', 'html', 'json', 'survivors'],

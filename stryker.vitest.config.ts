@@ -33,7 +33,10 @@ const outOfScope = [
 // mutant only those would have killed counts as survived: the score errs low, not high.
 const folders: Record<string, { tests?: string[] }> = FOLDERS;
 const chosen = (process.env.MUTATE ?? '').split(',').filter(Boolean);
-const ownTests = chosen.every((name) => folders[name]?.tests !== undefined) ? chosen.flatMap((name) => folders[name]?.tests ?? []) : [];
+// Folders that share a run name the same tests (bench/lib/mutation-folders.ts), each once.
+const ownTests = chosen.every((name) => folders[name]?.tests !== undefined)
+  ? [...new Set(chosen.flatMap((name) => folders[name]?.tests ?? []))]
+  : [];
 
 // The fuzzers run for every mutant they reach, most of dns/ and of the server: 10,000 packets or
 // lines instead of 100,000 still mix every kind of malformed input with the well-formed, in a tenth

@@ -1,93 +1,99 @@
-// `npm run mutation`: StrykerJS over each folder in turn, each with its own incremental file, then
-// one table of the mutation score per folder. A report, like a benchmark; not part of CI.
+// `npm run mutation`: StrykerJS over the folders of stryker.folders.json, then one table of the
+// mutation score per folder. A report, like a benchmark; not part of CI.
 //   npm run mutation                    every folder, incrementally: only mutants whose code or
-//                                       tests changed since that folder's last run are tried again
+//                                       tests changed since their last run are tried again
 //   npm run mutation -- --force         every mutant again (after adding tests, for a true figure)
 //   MUTATE=dns,names npm run mutation   some folders
-// One Stryker run per folder, not one over all: each folder keeps its own incremental file, so a
-// run of one folder never throws away another's results. A folder none of whose inputs changed
-// since its last run (bench/lib/mutation-inputs.ts) is not run at all: its results stand.
+// A folder none of whose inputs changed since its last run (bench/lib/mutation-inputs.ts) is not
+// run at all: its results stand. The others go in as few Stryker runs as their options allow
+// (bench/lib/mutation-folders.ts), each of which begins with a test run of every related test.
+// Every run reads and writes one incremental file: Stryker keeps the results of files a run does
+// not mutate, so a run of one folder never throws away another's.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import FOLDERS from '../stryker.folders.json' with { type: 'json' };
+import { type Folder, mutates, runsOf } from './lib/mutation-folders.ts';
 import { recordInputs, whyRunAgain } from './lib/mutation-inputs.ts';
 import { type Counts, countsOf, score, trimReasons } from './lib/mutation-report.ts';
 import { printTable } from './lib/stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stryker = join(root, 'node_modules/.bin/stryker');
+/** Shared by every run; stryker.config.mjs names it too. */
+const INCREMENTAL_FILE = 'reports/mutation/incremental.json';
+const folders: Record<string, Folder> = FOLDERS;
 
-function run(folder: string, args: string[]): Promise<number> {
+function run(chosen: readonly string[], args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(stryker, ['run', ...args], { cwd: root, env: { ...process.env, MUTATE: folder }, stdio: 'inherit' });
+    const env = { ...process.env, MUTATE: chosen.join(',') };
+    const child = spawn(stryker, ['run', ...args], { cwd: root, env, stdio: 'inherit' });
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? 1));
   });
 }
 
-const known = Object.keys(FOLDERS);
+const known = Object.keys(folders);
 const chosen = (process.env.MUTATE ?? known.join(',')).split(',').filter(Boolean);
-const unknown = chosen.filter((folder) => !known.includes(folder));
+const unknown = chosen.filter((name) => !known.includes(name));
 if (unknown.length > 0) {
   console.error(`MUTATE: unknown folder "${unknown[0]}" (known: ${known.join(', ')})`);
   process.exit(2);
 }
+const folderOf = (name: string) => folders[name] as Folder;
+
+const started = performance.now();
+const strykerArgs = process.argv.slice(2);
+const why = new Map<string, string>();
+for (const name of chosen) {
+  // Arguments (--force, above all) are for Stryker, and ask for a run whatever changed.
+  const reason = strykerArgs.length > 0 ? `asked: ${strykerArgs.join(' ')}` : whyRunAgain(root, name, folderOf(name), INCREMENTAL_FILE);
+  if (reason === undefined) console.log(`${name}: nothing its last results depended on has changed; they stand`);
+  else why.set(name, reason);
+}
+
+const runs: Array<Array<string | number>> = [];
+const failed = new Set<string>();
+for (const names of runsOf(folders, [...why.keys()])) {
+  for (const name of names) console.log(`${name}: running Stryker (${why.get(name)})`);
+  const start = performance.now();
+  const code = await run(names, strykerArgs);
+  const seconds = ((performance.now() - start) / 1000).toFixed(0);
+  runs.push([names.join(', '), code === 0 ? `${seconds} s` : `failed (exit ${code})`]);
+  if (code !== 0 || !existsSync(join(root, INCREMENTAL_FILE))) {
+    console.error(`stryker failed on ${names.join(', ')} (exit ${code}); the table leaves them out`);
+    for (const name of names) failed.add(name);
+    continue;
+  }
+  trimReasons(join(root, INCREMENTAL_FILE));
+  for (const name of names) recordInputs(root, name, folderOf(name), INCREMENTAL_FILE);
+}
 
 const rows: Array<Array<string | number>> = [];
 const total = { mutants: 0, killed: 0, timedOut: 0, survived: 0, noCoverage: 0 };
-const strykerArgs = process.argv.slice(2);
-const started = performance.now();
-for (const folder of chosen) {
-  const start = performance.now();
-  const incrementalFile = `reports/mutation/${folder}.incremental.json`;
-  // Arguments (--force, above all) are for Stryker, and ask for a run whatever changed.
-  const why =
-    strykerArgs.length > 0
-      ? `asked: ${strykerArgs.join(' ')}`
-      : existsSync(join(root, incrementalFile))
-        ? whyRunAgain(root, folder)
-        : 'no earlier run';
-  if (why === undefined) {
-    console.log(`${folder}: nothing its last run depended on has changed; its results stand`);
-  } else {
-    console.log(`${folder}: running Stryker (${why})`);
-    const code = await run(folder, strykerArgs);
-    if (code !== 0 || !existsSync(join(root, incrementalFile))) {
-      console.error(`stryker failed on ${folder} (exit ${code}); the table leaves it out`);
-      continue;
-    }
-    trimReasons(join(root, incrementalFile));
-    recordInputs(root, folder, incrementalFile);
-  }
-  const seconds = (performance.now() - start) / 1000;
-  const counts = countsOf(join(root, incrementalFile));
+for (const name of chosen) {
+  if (failed.has(name) || !existsSync(join(root, INCREMENTAL_FILE))) continue;
+  const counts = countsOf(join(root, INCREMENTAL_FILE), (file) => mutates(folderOf(name).mutate, file));
   for (const key of Object.keys(total) as (keyof Counts)[]) total[key] += counts[key];
+  const status = why.has(name) ? 'run again' : 'unchanged';
   rows.push([
-    folder,
+    name,
     counts.mutants,
     `${score(counts).toFixed(2)}%`,
     counts.killed,
     counts.timedOut,
     counts.survived,
     counts.noCoverage,
-    why === undefined ? 'unchanged' : `${seconds.toFixed(0)} s`,
+    status,
   ]);
 }
-rows.push([
-  'all',
-  total.mutants,
-  `${score(total).toFixed(2)}%`,
-  total.killed,
-  total.timedOut,
-  total.survived,
-  total.noCoverage,
-  `${((performance.now() - started) / 1000).toFixed(0)} s`,
-]);
+rows.push(['all', total.mutants, `${score(total).toFixed(2)}%`, total.killed, total.timedOut, total.survived, total.noCoverage, '']);
 printTable(
-  'Mutation score per folder (reports/mutation/FOLDER.html has each mutant)',
-  ['folder', 'mutants', 'score', 'killed', 'timed out', 'survived', 'no coverage', 'run time'],
+  'Mutation score per folder (reports/mutation/FOLDERS.html has each mutant of a run)',
+  ['folder', 'mutants', 'score', 'killed', 'timed out', 'survived', 'no coverage', 'this time'],
   rows,
 );
+if (runs.length > 0) printTable('Stryker runs', ['folders', 'time'], runs);
+console.log(`\nnpm run mutation: ${((performance.now() - started) / 1000).toFixed(0)} s in all`);

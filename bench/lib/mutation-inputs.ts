@@ -1,18 +1,20 @@
-// What a folder's last mutation run depended on, kept beside its incremental file as
-// reports/mutation/FOLDER.inputs.json, so that `npm run mutation` can leave out a folder none of
-// whose inputs changed. Stryker's incremental mode reuses such a folder's every result too, but only
-// after a first test run over every related test, minutes per folder; this check takes a second.
+// What a folder's last mutation results depended on, kept as reports/mutation/FOLDER.inputs.json,
+// so that `npm run mutation` can leave out a folder none of whose inputs changed. Stryker's
+// incremental mode reuses such a folder's every result too, but only after a first test run over
+// every related test, minutes per run; this check takes a second.
 //
-// A folder's inputs: the files it mutates; the tests Stryker found related to them, and every
-// project module those import (helpers, the rest of src/); the mutation configuration and the
-// lockfile; and its incremental file, so the record describes the results it sits beside. Any of
-// those changed, and the folder runs. A test file added or changed elsewhere runs it too when the
-// test imports, directly or not, a file the folder mutates: that is how Stryker relates tests.
+// A folder's inputs: the files it mutates; the tests that reach its mutants, and every project
+// module those import (helpers, the rest of src/); the mutation configuration and the lockfile;
+// and its results in the incremental file, so the record describes the results it sits beside.
+// Any of those changed, and the folder runs. A test file added or changed elsewhere runs it too
+// when the test imports, directly or not, a file the folder mutates: that is how Stryker relates
+// tests.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importClosure } from './import-graph.ts';
+import { type Folder, filesOf, mutates } from './mutation-folders.ts';
 
 /** The configuration every folder's run reads. */
 const CONFIG_FILES = ['stryker.config.mjs', 'stryker.folders.json', 'stryker.vitest.config.ts', 'vitest.config.ts', 'package-lock.json'];
@@ -20,21 +22,35 @@ const CONFIG_FILES = ['stryker.config.mjs', 'stryker.folders.json', 'stryker.vit
 export interface MutationInputs {
   /** The files the folder mutates. */
   readonly mutated: readonly string[];
+  /** Content hash of the folder's results: each mutant, where it is, what it does, and its status. */
+  readonly results: string;
   /** Content hash of each file the results depend on, by path from the project root. */
   readonly depends: Readonly<Record<string, string>>;
   /** Content hash of every test file in the project, related or not. */
   readonly tests: Readonly<Record<string, string>>;
 }
 
-interface IncrementalReport {
-  files: Record<string, unknown>;
-  testFiles?: Record<string, unknown>;
+interface Mutant {
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  static?: boolean;
+  location: { start: { line: number; column: number } };
+  coveredBy?: string[];
+  killedBy?: string[];
 }
+
+interface IncrementalReport {
+  files: Record<string, { mutants: Mutant[] }>;
+  testFiles?: Record<string, { tests: { id: string }[] }>;
+}
+
+const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
 /** A file's content hash, or 'missing': a file that is gone differs from one that is there. */
 function hashOf(root: string, path: string): string {
   const file = join(root, path);
-  return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'missing';
+  return existsSync(file) ? sha256(readFileSync(file)) : 'missing';
 }
 
 function testFiles(root: string): string[] {
@@ -50,38 +66,72 @@ function hashes(root: string, paths: Iterable<string>): Record<string, string> {
   return out;
 }
 
-/** The inputs of the results in `incrementalFile` (a path from `root`), as the files are now. */
-export function currentInputs(root: string, incrementalFile: string): MutationInputs {
+/**
+ * The folder's mutants, in a form that changes only when a result does: another folder's run
+ * rewrites the shared incremental file, renumbering this folder's tests and mutants but keeping
+ * their results.
+ */
+function resultsHash(report: IncrementalReport, folder: Folder): string {
+  const results = Object.entries(report.files)
+    .filter(([file]) => mutates(folder.mutate, file))
+    .flatMap(([file, { mutants }]) =>
+      mutants.map((m) => `${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${m.replacement ?? ''} ${m.status}`),
+    );
+  return sha256(results.sort().join('\n'));
+}
+
+/**
+ * The test files that reach the folder's mutants. A static mutant (code run as a module loads) is
+ * tried against every test of its run, so a folder with one depends on every test in the file.
+ */
+function relatedTests(report: IncrementalReport, folder: Folder): Set<string> {
+  const fileOfTest = new Map<string, string>();
+  for (const [file, { tests }] of Object.entries(report.testFiles ?? {})) for (const test of tests) fileOfTest.set(test.id, file);
+  const mutants = Object.entries(report.files)
+    .filter(([file]) => mutates(folder.mutate, file))
+    .flatMap(([, file]) => file.mutants);
+  if (mutants.some((mutant) => mutant.static === true)) return new Set(fileOfTest.values());
+  const ids = mutants.flatMap((mutant) => [...(mutant.coveredBy ?? []), ...(mutant.killedBy ?? [])]);
+  return new Set(ids.map((id) => fileOfTest.get(id)).filter((file) => file !== undefined));
+}
+
+/** The inputs of the folder's results in `incrementalFile` (a path from `root`), as the files are now. */
+export function currentInputs(root: string, folder: Folder, incrementalFile: string): MutationInputs {
   const report = JSON.parse(readFileSync(join(root, incrementalFile), 'utf8')) as IncrementalReport;
-  const mutated = Object.keys(report.files).sort();
-  const depends = new Set([...mutated, ...CONFIG_FILES, incrementalFile]);
-  for (const test of Object.keys(report.testFiles ?? {})) {
+  const mutated = filesOf(root, folder);
+  const depends = new Set([...mutated, ...CONFIG_FILES]);
+  for (const test of relatedTests(report, folder)) {
     // An empty name stands for tests whose file the runner could not tell.
     if (test !== '') for (const file of importClosure(root, test)) depends.add(file);
   }
-  return { mutated, depends: hashes(root, depends), tests: hashes(root, testFiles(root)) };
+  return { mutated, results: resultsHash(report, folder), depends: hashes(root, depends), tests: hashes(root, testFiles(root)) };
 }
 
-export function inputsFile(root: string, folder: string): string {
-  return join(root, 'reports/mutation', `${folder}.inputs.json`);
+export function inputsFile(root: string, name: string): string {
+  return join(root, 'reports/mutation', `${name}.inputs.json`);
 }
 
-export function recordInputs(root: string, folder: string, incrementalFile: string): void {
-  writeFileSync(inputsFile(root, folder), `${JSON.stringify(currentInputs(root, incrementalFile), null, 2)}\n`);
+export function recordInputs(root: string, name: string, folder: Folder, incrementalFile: string): void {
+  writeFileSync(inputsFile(root, name), `${JSON.stringify(currentInputs(root, folder, incrementalFile), null, 2)}\n`);
 }
 
 /** Why the folder must run again, or undefined when nothing its last results depend on has changed. */
-export function whyRunAgain(root: string, folder: string): string | undefined {
-  const recordFile = inputsFile(root, folder);
+export function whyRunAgain(root: string, name: string, folder: Folder, incrementalFile: string): string | undefined {
+  const recordFile = inputsFile(root, name);
   if (!existsSync(recordFile)) return 'no record of what its last run depended on';
+  if (!existsSync(join(root, incrementalFile))) return `${incrementalFile} is missing`;
   const recorded = JSON.parse(readFileSync(recordFile, 'utf8')) as MutationInputs;
+  const mutated = filesOf(root, folder);
+  const added = mutated.find((file) => !recorded.mutated.includes(file));
+  if (added !== undefined) return `${added} is new`;
+  const report = JSON.parse(readFileSync(join(root, incrementalFile), 'utf8')) as IncrementalReport;
+  if (resultsHash(report, folder) !== recorded.results) return `its results in ${incrementalFile} changed`;
   for (const [path, hash] of Object.entries(recorded.depends)) {
     if (hashOf(root, path) !== hash) return `${path} changed`;
   }
-  const mutated = new Set(recorded.mutated);
   for (const test of testFiles(root)) {
     if (recorded.tests[test] === hashOf(root, test)) continue;
-    const reaches = [...importClosure(root, test)].find((file) => mutated.has(file));
+    const reaches = [...importClosure(root, test)].find((file) => mutated.includes(file));
     if (reaches !== undefined) return `${test} is new or changed, and it imports ${reaches}`;
   }
   return undefined;

@@ -17,9 +17,11 @@ interface Report {
 
 const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Report;
 
-/** The counts of a report: a folder's JSON report, or its incremental file, which holds the same. */
-export function countsOf(reportFile: string): Counts {
-  const statuses = Object.values(read(reportFile).files).flatMap((file) => file.mutants.map((mutant) => mutant.status));
+/** The counts of a report (a JSON report, or the incremental file, which holds the same), over the files `counted` picks. */
+export function countsOf(reportFile: string, counted: (file: string) => boolean = () => true): Counts {
+  const statuses = Object.entries(read(reportFile).files)
+    .filter(([file]) => counted(file))
+    .flatMap(([, file]) => file.mutants.map((mutant) => mutant.status));
   const count = (status: string) => statuses.filter((each) => each === status).length;
   return {
     mutants: statuses.length,
