@@ -275,7 +275,9 @@ function run(port: number, lines: string[], replies: number): Promise<Message[]>
   });
 }
 
-it(`answers ${LINES.toLocaleString('en')} fuzzed lines each as predicted, then serves a well-formed client (FUZZ_SEED=${seed})`, async () => {
+// The seed is in every failure message, not in the test's name: a name that changes with each
+// run is a new test to StrykerJS every time (its incremental mode would retry all it reaches).
+it(`answers ${LINES.toLocaleString('en')} fuzzed lines each as predicted, then serves a well-formed client`, async () => {
   const log = recordingLogger();
   server = await startDisco({ heartbeatInterval: 5000, heartbeatTimeout: 30000, errorBurst: 1e9, logger: log.logger });
   const port = server.address().port;
@@ -307,14 +309,17 @@ it(`answers ${LINES.toLocaleString('en')} fuzzed lines each as predicted, then s
     for (const [at, reply] of replies.entries()) {
       const want = wanted[at]!;
       const got = { re: reply.re, code: reply.ok ? 'ok' : reply.error.code, line: want.line };
-      expect(got, `connection ${c}, reply ${at}, to ${want.line}`).toEqual(want);
+      expect(got, `FUZZ_SEED=${seed}, connection ${c}, reply ${at}, to ${want.line}`).toEqual(want);
       if (!reply.ok) expect(reply.error.message).toMatch(/^\S.{2,}$/);
     }
-    expect(replies.length, `connection ${c}: replies; first lines back: ${JSON.stringify(received.slice(0, 3))}`).toBe(wanted.length);
+    expect(replies.length, `FUZZ_SEED=${seed}, connection ${c}: replies; first lines back: ${JSON.stringify(received.slice(0, 3))}`).toBe(
+      wanted.length,
+    );
     expect(received.filter((m) => m.op === 'pong')).toHaveLength(expected.filter((e) => e === 'pong').length);
   }
   expect(
     log.entries.filter((entry) => entry.type === 'error' || entry.type === 'fatal').map((entry) => entry.args.map(String).join(' ')),
+    `FUZZ_SEED=${seed}: errors logged`,
   ).toEqual([]);
 
   const subscriber = await WirePeer.session(port);
