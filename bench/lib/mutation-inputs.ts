@@ -34,7 +34,6 @@ interface Mutant {
   mutatorName: string;
   replacement?: string;
   status: string;
-  static?: boolean;
   location: { start: { line: number; column: number } };
   coveredBy?: string[];
   killedBy?: string[];
@@ -82,7 +81,9 @@ function resultsHash(report: IncrementalReport, folder: Folder): string {
 
 /**
  * The test files that reach the folder's mutants. A static mutant (code run as a module loads) is
- * tried against every test of its run, so a folder with one depends on every test in the file.
+ * tried against every test of its run, so a folder that tries them (not `ignoreStatic`) depends on
+ * every test in the file. The report's own `static` mark cannot tell: Stryker drops it from the
+ * results it reuses.
  */
 function relatedTests(report: IncrementalReport, folder: Folder): Set<string> {
   const fileOfTest = new Map<string, string>();
@@ -90,7 +91,7 @@ function relatedTests(report: IncrementalReport, folder: Folder): Set<string> {
   const mutants = Object.entries(report.files)
     .filter(([file]) => mutates(folder.mutate, file))
     .flatMap(([, file]) => file.mutants);
-  if (mutants.some((mutant) => mutant.static === true)) return new Set(fileOfTest.values());
+  if (folder.ignoreStatic !== true) return new Set(fileOfTest.values());
   const ids = mutants.flatMap((mutant) => [...(mutant.coveredBy ?? []), ...(mutant.killedBy ?? [])]);
   return new Set(ids.map((id) => fileOfTest.get(id)).filter((file) => file !== undefined));
 }
