@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import FOLDERS from '../stryker.folders.json' with { type: 'json' };
 import { type Folder, mutates, runsOf } from './lib/mutation-folders.ts';
-import { recordInputs, whyRunAgain } from './lib/mutation-inputs.ts';
-import { type Counts, countsOf, score, trimReasons } from './lib/mutation-report.ts';
+import { readIncremental, recordInputs, whyRunAgain } from './lib/mutation-inputs.ts';
+import { type Counts, countsOf, readReport, score, trimReasons } from './lib/mutation-report.ts';
 import { printTable } from './lib/stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,9 +47,10 @@ const folderOf = (name: string) => folders[name] as Folder;
 const started = performance.now();
 const strykerArgs = process.argv.slice(2);
 const why = new Map<string, string>();
+const before = readIncremental(root, INCREMENTAL_FILE);
 for (const name of chosen) {
   // Arguments (--force, above all) are for Stryker, and ask for a run whatever changed.
-  const reason = strykerArgs.length > 0 ? `asked: ${strykerArgs.join(' ')}` : whyRunAgain(root, name, folderOf(name), INCREMENTAL_FILE);
+  const reason = strykerArgs.length > 0 ? `asked: ${strykerArgs.join(' ')}` : whyRunAgain(root, name, folderOf(name), before);
   if (reason === undefined) console.log(`${name}: nothing its last results depended on has changed; they stand`);
   else why.set(name, reason);
 }
@@ -68,14 +69,16 @@ for (const names of runsOf(folders, [...why.keys()])) {
     continue;
   }
   trimReasons(join(root, INCREMENTAL_FILE));
-  for (const name of names) recordInputs(root, name, folderOf(name), INCREMENTAL_FILE);
+  const report = readReport(join(root, INCREMENTAL_FILE));
+  for (const name of names) recordInputs(root, name, folderOf(name), report);
 }
 
 const rows: Array<Array<string | number>> = [];
 const total = { mutants: 0, killed: 0, timedOut: 0, survived: 0, noCoverage: 0 };
+const after = readIncremental(root, INCREMENTAL_FILE).report;
 for (const name of chosen) {
-  if (failed.has(name) || !existsSync(join(root, INCREMENTAL_FILE))) continue;
-  const counts = countsOf(join(root, INCREMENTAL_FILE), (file) => mutates(folderOf(name).mutate, file));
+  if (failed.has(name) || after === undefined) continue;
+  const counts = countsOf(after, (file) => mutates(folderOf(name).mutate, file));
   for (const key of Object.keys(total) as (keyof Counts)[]) total[key] += counts[key];
   const status = why.has(name) ? 'run again' : 'unchanged';
   rows.push([

@@ -15,6 +15,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importClosure } from './import-graph.ts';
 import { type Folder, filesOf, mutates } from './mutation-folders.ts';
+import { type Mutant, type Report, readReport } from './mutation-report.ts';
 
 /** The configuration every folder's run reads. */
 const CONFIG_FILES = ['stryker.config.mjs', 'stryker.folders.json', 'stryker.vitest.config.ts', 'vitest.config.ts', 'package-lock.json'];
@@ -30,18 +31,14 @@ export interface MutationInputs {
   readonly tests: Readonly<Record<string, string>>;
 }
 
-interface Mutant {
-  mutatorName: string;
-  replacement?: string;
-  status: string;
-  location: { start: { line: number; column: number } };
-  coveredBy?: string[];
-  killedBy?: string[];
+/** The incremental file all runs share, read once for every folder: undefined when there is none. */
+export interface Incremental {
+  readonly file: string;
+  readonly report: Report | undefined;
 }
 
-interface IncrementalReport {
-  files: Record<string, { mutants: Mutant[] }>;
-  testFiles?: Record<string, { tests: { id: string }[] }>;
+export function readIncremental(root: string, file: string): Incremental {
+  return { file, report: existsSync(join(root, file)) ? readReport(join(root, file)) : undefined };
 }
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
@@ -65,17 +62,22 @@ function hashes(root: string, paths: Iterable<string>): Record<string, string> {
   return out;
 }
 
+/** The folder's mutants in the report, each with its file. */
+function mutantsOf(report: Report, folder: Folder): Array<[string, Mutant]> {
+  return Object.entries(report.files)
+    .filter(([file]) => mutates(folder.mutate, file))
+    .flatMap(([file, { mutants }]) => mutants.map((mutant): [string, Mutant] => [file, mutant]));
+}
+
 /**
  * The folder's mutants, in a form that changes only when a result does: another folder's run
  * rewrites the shared incremental file, renumbering this folder's tests and mutants but keeping
  * their results.
  */
-function resultsHash(report: IncrementalReport, folder: Folder): string {
-  const results = Object.entries(report.files)
-    .filter(([file]) => mutates(folder.mutate, file))
-    .flatMap(([file, { mutants }]) =>
-      mutants.map((m) => `${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${m.replacement ?? ''} ${m.status}`),
-    );
+function resultsHash(report: Report, folder: Folder): string {
+  const results = mutantsOf(report, folder).map(
+    ([file, m]) => `${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${m.replacement ?? ''} ${m.status}`,
+  );
   return sha256(results.sort().join('\n'));
 }
 
@@ -85,20 +87,16 @@ function resultsHash(report: IncrementalReport, folder: Folder): string {
  * every test in the file. The report's own `static` mark cannot tell: Stryker drops it from the
  * results it reuses.
  */
-function relatedTests(report: IncrementalReport, folder: Folder): Set<string> {
+function relatedTests(report: Report, folder: Folder): Set<string> {
   const fileOfTest = new Map<string, string>();
   for (const [file, { tests }] of Object.entries(report.testFiles ?? {})) for (const test of tests) fileOfTest.set(test.id, file);
-  const mutants = Object.entries(report.files)
-    .filter(([file]) => mutates(folder.mutate, file))
-    .flatMap(([, file]) => file.mutants);
   if (folder.ignoreStatic !== true) return new Set(fileOfTest.values());
-  const ids = mutants.flatMap((mutant) => [...(mutant.coveredBy ?? []), ...(mutant.killedBy ?? [])]);
+  const ids = mutantsOf(report, folder).flatMap(([, mutant]) => [...(mutant.coveredBy ?? []), ...(mutant.killedBy ?? [])]);
   return new Set(ids.map((id) => fileOfTest.get(id)).filter((file) => file !== undefined));
 }
 
-/** The inputs of the folder's results in `incrementalFile` (a path from `root`), as the files are now. */
-export function currentInputs(root: string, folder: Folder, incrementalFile: string): MutationInputs {
-  const report = JSON.parse(readFileSync(join(root, incrementalFile), 'utf8')) as IncrementalReport;
+/** The inputs of the folder's results in `report`, as the files are now. */
+export function currentInputs(root: string, folder: Folder, report: Report): MutationInputs {
   const mutated = filesOf(root, folder);
   const depends = new Set([...mutated, ...CONFIG_FILES]);
   for (const test of relatedTests(report, folder)) {
@@ -112,21 +110,20 @@ export function inputsFile(root: string, name: string): string {
   return join(root, 'reports/mutation', `${name}.inputs.json`);
 }
 
-export function recordInputs(root: string, name: string, folder: Folder, incrementalFile: string): void {
-  writeFileSync(inputsFile(root, name), `${JSON.stringify(currentInputs(root, folder, incrementalFile), null, 2)}\n`);
+export function recordInputs(root: string, name: string, folder: Folder, report: Report): void {
+  writeFileSync(inputsFile(root, name), `${JSON.stringify(currentInputs(root, folder, report), null, 2)}\n`);
 }
 
 /** Why the folder must run again, or undefined when nothing its last results depend on has changed. */
-export function whyRunAgain(root: string, name: string, folder: Folder, incrementalFile: string): string | undefined {
+export function whyRunAgain(root: string, name: string, folder: Folder, { file, report }: Incremental): string | undefined {
   const recordFile = inputsFile(root, name);
   if (!existsSync(recordFile)) return 'no record of what its last run depended on';
-  if (!existsSync(join(root, incrementalFile))) return `${incrementalFile} is missing`;
+  if (report === undefined) return `${file} is missing`;
   const recorded = JSON.parse(readFileSync(recordFile, 'utf8')) as MutationInputs;
   const mutated = filesOf(root, folder);
   const added = mutated.find((file) => !recorded.mutated.includes(file));
   if (added !== undefined) return `${added} is new`;
-  const report = JSON.parse(readFileSync(join(root, incrementalFile), 'utf8')) as IncrementalReport;
-  if (resultsHash(report, folder) !== recorded.results) return `its results in ${incrementalFile} changed`;
+  if (resultsHash(report, folder) !== recorded.results) return `its results in ${file} changed`;
   for (const [path, hash] of Object.entries(recorded.depends)) {
     if (hashOf(root, path) !== hash) return `${path} changed`;
   }

@@ -11,15 +11,27 @@ export interface Counts {
   readonly noCoverage: number;
 }
 
-interface Report {
-  files: Record<string, { mutants: { status: string; statusReason?: string }[] }>;
+/** What the project reads of a report (mutation-testing-report-schema): its mutants, and its tests by id. */
+export interface Report {
+  files: Record<string, { mutants: Mutant[] }>;
+  testFiles?: Record<string, { tests: { id: string }[] }>;
 }
 
-const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Report;
+export interface Mutant {
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  statusReason?: string;
+  location: { start: { line: number; column: number } };
+  coveredBy?: string[];
+  killedBy?: string[];
+}
+
+export const readReport = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Report;
 
 /** The counts of a report (a JSON report, or the incremental file, which holds the same), over the files `counted` picks. */
-export function countsOf(reportFile: string, counted: (file: string) => boolean = () => true): Counts {
-  const statuses = Object.entries(read(reportFile).files)
+export function countsOf(report: Report, counted: (file: string) => boolean = () => true): Counts {
+  const statuses = Object.entries(report.files)
     .filter(([file]) => counted(file))
     .flatMap(([, file]) => file.mutants.map((mutant) => mutant.status));
   const count = (status: string) => statuses.filter((each) => each === status).length;
@@ -44,7 +56,7 @@ const REASON_CHARS = 1000;
  * tens of megabytes (connections' file reached 146 MB); Stryker reads a reason only to show it.
  */
 export function trimReasons(incrementalFile: string): void {
-  const report = read(incrementalFile);
+  const report = readReport(incrementalFile);
   let trimmed = 0;
   for (const file of Object.values(report.files)) {
     for (const mutant of file.mutants) {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importClosure } from '../../bench/lib/import-graph.ts';
 import type { Folder } from '../../bench/lib/mutation-folders.ts';
-import { recordInputs, whyRunAgain } from '../../bench/lib/mutation-inputs.ts';
+import { readIncremental, recordInputs, whyRunAgain } from '../../bench/lib/mutation-inputs.ts';
 
 let root: string;
 const INCREMENTAL = 'reports/mutation/incremental.json';
@@ -61,11 +61,18 @@ beforeEach(() => {
     names: [killedByNamesTest(), { status: 'Survived', coveredBy: ['0'] }],
     other: [{ status: 'Killed', coveredBy: ['1'], killedBy: ['1'] }],
   });
-  recordInputs(root, 'names', NAMES, INCREMENTAL);
+  recordInputs(root, 'names', NAMES, currentReport());
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const why = () => whyRunAgain(root, 'names', NAMES, INCREMENTAL);
+/** The incremental file as it is now on disk. */
+function currentReport() {
+  const { report } = readIncremental(root, INCREMENTAL);
+  if (report === undefined) throw new Error(`${INCREMENTAL} is missing`);
+  return report;
+}
+
+const why = () => whyRunAgain(root, 'names', NAMES, readIncremental(root, INCREMENTAL));
 
 describe('the import graph', () => {
   it('follows relative imports and re-exports through helpers, and leaves packages out', () => {
@@ -143,9 +150,9 @@ describe('whether a folder runs again', () => {
   });
 
   it('does, when a test that reaches none of its mutants changed, if it tries static mutants (each against every test)', () => {
-    recordInputs(root, 'names', NAMES_WITH_STATIC, INCREMENTAL);
+    recordInputs(root, 'names', NAMES_WITH_STATIC, currentReport());
     write('test/unit/other.test.ts', "import { other } from '../../src/other.ts';\n// more\n");
-    expect(whyRunAgain(root, 'names', NAMES_WITH_STATIC, INCREMENTAL)).toBe('test/unit/other.test.ts changed');
+    expect(whyRunAgain(root, 'names', NAMES_WITH_STATIC, readIncremental(root, INCREMENTAL))).toBe('test/unit/other.test.ts changed');
   });
 
   it('does, when an unrelated test now imports one of its files', () => {
@@ -159,9 +166,9 @@ describe('whether a folder runs again', () => {
   });
 
   it("records the other folder's inputs apart: a change to its file runs it, and not names", () => {
-    recordInputs(root, 'other', OTHER, INCREMENTAL);
+    recordInputs(root, 'other', OTHER, currentReport());
     write('src/other.ts', 'export const other = 2;\n');
-    expect(whyRunAgain(root, 'other', OTHER, INCREMENTAL)).toBe('src/other.ts changed');
+    expect(whyRunAgain(root, 'other', OTHER, readIncremental(root, INCREMENTAL))).toBe('src/other.ts changed');
     // names.test.ts imports src/other.ts too, so names depends on it as well.
     expect(why()).toBe('src/other.ts changed');
   });
