@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { consola } from 'consola';
-import { DnsServer, type DnsServerOptions } from '../dns/server.ts';
+import { DnsServer, type DnsServerOptions } from '../src/dns/server.ts';
 import { Registry } from '../src/registry/registry.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';

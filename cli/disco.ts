@@ -1,10 +1,10 @@
 import type { CAC } from 'cac';
 import { type ConsolaInstance, consola } from 'consola';
 import * as v from 'valibot';
-import { dnsName } from '../dns/zones.ts';
 import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
 import { formatCidr, parseCidr } from '../src/cidr.ts';
 import { ConfigError, loadYamlFile } from '../src/config/yaml.ts';
+import { dnsName } from '../src/dns/zones.ts';
 import { parseDuration } from '../src/duration.ts';
 import { type DiscoConfig, DiscoConfigSchema, EtcdUrl } from '../src/server/config.ts';
 import { defaultServerOptions } from '../src/server/server.ts';
@@ -107,7 +107,7 @@ export function registerDisco(cli: CAC): void {
       const tls = serverTls(flags, config, flags.config);
       const tokens = serverTokens(config, flags.config);
       // The DNS defaults are loaded only when DNS runs: `--dns off` never loads the DNS code.
-      const dnsDefaults = dnsListen === 'off' ? undefined : (await import('../dns/server.ts')).defaultDnsOptions;
+      const dnsDefaults = dnsListen === 'off' ? undefined : (await import('../src/dns/server.ts')).defaultDnsOptions;
       const ttlMs = duration('dns-ttl', flags.dnsTtl, config.dns?.ttl ?? (dnsDefaults?.ttl ?? 0) * 1000);
       const negativeTtlMs = duration(
         'dns-negative-ttl',

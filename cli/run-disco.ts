@@ -3,8 +3,8 @@
 // DNS that cannot listen takes the server down with it.
 
 import { consola } from 'consola';
-import type { DnsServer, DnsServerOptions } from '../dns/server.ts';
 import { formatHostPort } from '../src/address.ts';
+import type { DnsServer, DnsServerOptions } from '../src/dns/server.ts';
 import type { DiscoServer, DiscoServerOptions } from '../src/server/server.ts';
 import { UserError } from './common.ts';
 
@@ -37,7 +37,7 @@ export async function runDisco(options: Partial<DiscoServerOptions>, dnsOptions:
   let dns: DnsServer | undefined;
   let dnsAddress: string | undefined;
   if (dnsOptions !== 'off') {
-    const { DnsServer } = await import('../dns/server.ts');
+    const { DnsServer } = await import('../src/dns/server.ts');
     dns = new DnsServer(server.registry, { logger: consola.withTag('dns'), ...dnsOptions });
     try {
       const { udp } = await dns.listen();

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import type { ConsolaInstance } from 'consola';
-import { DnsServer } from '../../dns/server.ts';
 import type { HostPort } from '../address.ts';
 import type { NetworkInfo } from '../agent/container-engine.ts';
 import type { Discovery } from '../agent/discovery.ts';
 import type { Watch } from '../client/client.ts';
+import { DnsServer } from '../dns/server.ts';
 import { type LocalEndpoint, LocalView } from './local-view.ts';
 import { RegistryMirror } from './mirror.ts';
 import { hostUpstreams } from './resolv-conf.ts';

@@ -3,7 +3,7 @@
 // works for a fixed-port client; every other endpoint keeps its advertised address. Pure: the table of
 // local endpoints is handed in, and `refresh` is called when it may have changed.
 
-import type { RegistryReader } from '../../dns/server.ts';
+import type { RegistryReader } from '../registry/reader.ts';
 import type { Address, Provision } from '../registry/types.ts';
 
 /** An endpoint of a container on this host: as disco has it, and where it is on the stack network. */

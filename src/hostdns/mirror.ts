@@ -8,8 +8,8 @@
 // restart connects as soon as the process listens again, instead of finding no address until scs has
 // seen it healthy and provided it again. Any endpoint of that name arriving ends the hold at once.
 
-import type { RegistryReader } from '../../dns/server.ts';
 import type { Endpoint, WatchEvent } from '../client/client.ts';
+import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
 
 type Listener = (kind: 'add' | 'drop', provision: Provision) => void;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
-import { DnsServer, type DnsServerOptions } from '../../dns/server.ts';
+import { DnsServer, type DnsServerOptions } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from './disco.ts';
 

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';

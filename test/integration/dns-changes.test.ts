@@ -3,7 +3,7 @@
 // other than IN and ANY are refused whatever the registry holds.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { dig, sampleRegistry, startDns } from '../helpers/dns.ts';
 

@@ -3,7 +3,7 @@
 // error replies too. Through dig where dig can ask, raw packets where it cannot.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { dig, optRecord, rawTcp, rawUdp, readReply, sampleRegistry, startDns, wireQuery } from '../helpers/dns.ts';
 
 let server: DnsServer;

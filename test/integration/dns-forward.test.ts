@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DnsServer } from '../../dns/server.ts';
 import type { HostPort } from '../../src/address.ts';
+import { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from '../helpers/disco.ts';
 import { framed, rawUdp, replyWith, startUpstream, type Upstream, wireQuery } from '../helpers/dns.ts';

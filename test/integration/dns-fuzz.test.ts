@@ -3,7 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import { connect } from 'node:net';
 import { consola, type LogObject } from 'consola';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { dig, readReply, sampleRegistry, startDns } from '../helpers/dns.ts';
 
 /** A small seeded generator, so a failing run can be replayed with FUZZ_SEED. */

@@ -2,7 +2,7 @@
 // anywhere else (127.0.0.1) gets the container's address and port, or the advertised ones.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { LocalView } from '../../src/hostdns/local-view.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { dig, startDns } from '../helpers/dns.ts';

@@ -3,7 +3,7 @@
 
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { dig, rawTcp, readReply, startDns, wireQuery } from '../helpers/dns.ts';
 

@@ -5,7 +5,7 @@
 // root pointing at disco (which refuses it) and dnsmasq no upstream but disco (no-resolv).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DnsServer } from '../../dns/server.ts';
+import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';

@@ -1,12 +1,12 @@
 // Golden answers: what each question gets, as zone-file text, so the behaviour reads at a glance.
 
 import { describe, expect, it } from 'vitest';
-import { type Answer, answer, type ResourceRecord } from '../../dns/answer.ts';
-import { RCODE, TYPE } from '../../dns/constants.ts';
-import { encodeAnswer } from '../../dns/encode.ts';
-import { parseQuery, type Query } from '../../dns/query.ts';
-import { buildZoneView } from '../../dns/view.ts';
-import { makeZone } from '../../dns/zones.ts';
+import { type Answer, answer, type ResourceRecord } from '../../src/dns/answer.ts';
+import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { encodeAnswer } from '../../src/dns/encode.ts';
+import { parseQuery, type Query } from '../../src/dns/query.ts';
+import { buildZoneView } from '../../src/dns/view.ts';
+import { makeZone } from '../../src/dns/zones.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { readReply, sampleRegistry, wireQuery } from '../helpers/dns.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyCache } from '../../dns/cache.ts';
+import { ReplyCache } from '../../src/dns/cache.ts';
 
 const bytes = (text: string) => Buffer.from(text);
 const A = 1;

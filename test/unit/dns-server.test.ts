@@ -3,8 +3,8 @@
 
 import type { Socket } from 'node:net';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { RCODE, TYPE } from '../../dns/constants.ts';
-import { DnsServer } from '../../dns/server.ts';
+import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { quietLogger } from '../helpers/disco.ts';
 import { readReply, udpPeer, wireQuery } from '../helpers/dns.ts';

@@ -3,11 +3,11 @@
 // tombstones are told the time, the answerer is told which names are held.
 
 import { describe, expect, it } from 'vitest';
-import { answer } from '../../dns/answer.ts';
-import { RCODE, TYPE } from '../../dns/constants.ts';
-import { Tombstones } from '../../dns/tombstones.ts';
-import { buildZoneView, namesTouchedBy } from '../../dns/view.ts';
-import { makeZone } from '../../dns/zones.ts';
+import { answer } from '../../src/dns/answer.ts';
+import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { Tombstones } from '../../src/dns/tombstones.ts';
+import { buildZoneView, namesTouchedBy } from '../../src/dns/view.ts';
+import { makeZone } from '../../src/dns/zones.ts';
 import { sampleRegistry } from '../helpers/dns.ts';
 
 describe('Tombstones', () => {

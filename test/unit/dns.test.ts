@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { answer, TYPE } from '../../dns/answer.ts';
-import { RCODE } from '../../dns/constants.ts';
-import { encodeAnswer } from '../../dns/encode.ts';
-import { parseQuery, type Query, Rejection } from '../../dns/query.ts';
-import { errorReply } from '../../dns/reply.ts';
-import { addressLabel, buildZoneView } from '../../dns/view.ts';
-import { findZone, makeZone } from '../../dns/zones.ts';
+import { answer, TYPE } from '../../src/dns/answer.ts';
+import { RCODE } from '../../src/dns/constants.ts';
+import { encodeAnswer } from '../../src/dns/encode.ts';
+import { parseQuery, type Query, Rejection } from '../../src/dns/query.ts';
+import { errorReply } from '../../src/dns/reply.ts';
+import { addressLabel, buildZoneView } from '../../src/dns/view.ts';
+import { findZone, makeZone } from '../../src/dns/zones.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { optRecord, readReply, wireQuery } from '../helpers/dns.ts';
 

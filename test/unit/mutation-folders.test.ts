@@ -66,7 +66,7 @@ describe('which folders share a Stryker run', () => {
   const folders: Record<string, Folder> = {
     names: { mutate: ['src/names.ts'] },
     server: SERVER,
-    dns: { mutate: ['dns/**/*.ts'] },
+    dns: { mutate: ['src/dns/**/*.ts'] },
     connections: CONNECTIONS,
     etcd: { mutate: ['src/server/etcd-*.ts'], ignoreStatic: true, concurrency: 2 },
     client: { mutate: ['src/client/client.ts'], ignoreStatic: true, tests: ['test/a.test.ts'] },

@@ -7,9 +7,10 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { lookup } from 'node:dns';
 import { type AddressInfo, createServer, isIP, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
 import { type ConsolaInstance, consola } from 'consola';
-import type { HostPort } from '../src/address.ts';
-import { type Cidr, CidrSet, parseCidr } from '../src/cidr.ts';
-import type { Provision } from '../src/registry/types.ts';
+import type { HostPort } from '../address.ts';
+import { type Cidr, CidrSet, parseCidr } from '../cidr.ts';
+import type { RegistryReader } from '../registry/reader.ts';
+import type { Provision } from '../registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
@@ -20,13 +21,6 @@ import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './repl
 import { Tombstones } from './tombstones.ts';
 import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
 import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
-
-/** What DNS needs of the registry: read-only, so DNS can never change it. */
-export interface RegistryReader {
-  readonly version: number;
-  list(): Provision[];
-  addListener(listener: (kind: 'add' | 'drop', provision: Provision) => void): void;
-}
 
 export interface DnsServerOptions {
   host: string;

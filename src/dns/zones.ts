@@ -1,7 +1,7 @@
 // Zones disco is authoritative for, each optionally showing only endpoints whose attributes match.
 
-import { type AttributeMatcher, compileFilter } from '../src/registry/filter.ts';
-import type { AttributeFilter } from '../src/registry/types.ts';
+import { type AttributeMatcher, compileFilter } from '../registry/filter.ts';
+import type { AttributeFilter } from '../registry/types.ts';
 
 export interface ZoneConfig {
   /** e.g. `disco` or `east.disco` (a trailing dot is allowed). */

@@ -3,8 +3,8 @@
 // a zone's view only when the registry's version has moved and a query needs it.
 
 import { isIP } from 'node:net';
-import { parseName } from '../src/names.ts';
-import type { Provision } from '../src/registry/types.ts';
+import { parseName } from '../names.ts';
+import type { Provision } from '../registry/types.ts';
 import type { Zone } from './zones.ts';
 
 export interface SrvData {

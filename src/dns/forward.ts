@@ -3,7 +3,7 @@
 
 import { createSocket } from 'node:dgram';
 import { connect, isIPv6 } from 'node:net';
-import type { HostPort } from '../src/address.ts';
+import type { HostPort } from '../address.ts';
 
 export async function forward(
   message: Buffer,
