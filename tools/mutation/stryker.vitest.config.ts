@@ -5,8 +5,8 @@
 //   (Docker): every DNS behaviour they see is also asked directly of disco by the dns tests, and
 //   their hooks start disco's DNS, which would make every DNS mutant static (docs/testing.md).
 import { defineConfig, mergeConfig } from 'vitest/config';
-import FOLDERS from './stryker.folders.json' with { type: 'json' };
-import base from './vitest.config.ts';
+import base from '../../vitest.config.ts';
+import FOLDERS from './folders.json' with { type: 'json' };
 
 const outOfScope = [
   'up',
@@ -31,9 +31,9 @@ const outOfScope = [
 // something else: etcd-ha and etcd-failover start etcd clusters for each mutant they reach, and the
 // CLI tests run the client in a child process, which Stryker's mutant switch never reaches. A
 // mutant only those would have killed counts as survived: the score errs low, not high.
-const folders: Record<string, { tests?: string[] }> = FOLDERS;
+const folders: Record<string, { mutate: string[]; tests?: string[] }> = FOLDERS;
 const chosen = (process.env.MUTATE ?? '').split(',').filter(Boolean);
-// Folders that share a run name the same tests (bench/lib/mutation-folders.ts), each once.
+// Folders that share a run name the same tests (folders.ts), each once.
 const ownTests = chosen.every((name) => folders[name]?.tests !== undefined)
   ? [...new Set(chosen.flatMap((name) => folders[name]?.tests ?? []))]
   : [];

@@ -1,7 +1,7 @@
-// The folders of stryker.folders.json: which files each one mutates, and which folders can share
-// one Stryker run. Every Stryker run begins with a test run of every related test, nearly four
-// minutes for a folder that src/names.ts's importers reach; folders that ask for the same options
-// share that first run instead of paying it each.
+// The folders of tools/mutation/folders.json: which files each one mutates, and which folders can
+// share one Stryker run. Every Stryker run begins with a test run of every related test (about four
+// minutes when src/names.ts is among its files, since nearly every test imports it); folders that ask
+// for the same options share that first run instead of paying it each.
 
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ export function mutates(patterns: readonly string[], file: string): boolean {
   return included;
 }
 
-/** The files a folder mutates now, sorted: a file added to it is new work for its next run. */
+/** The files a folder mutates now, sorted. */
 export function filesOf(root: string, folder: Folder): string[] {
   const tops = new Set(folder.mutate.filter((pattern) => !pattern.startsWith('!')).map((pattern) => pattern.split('/')[0] as string));
   const candidates = [...tops].flatMap((top) => {

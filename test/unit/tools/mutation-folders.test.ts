@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type Folder, filesOf, mutates, runsOf } from '../../bench/lib/mutation-folders.ts';
-import FOLDERS from '../../stryker.folders.json' with { type: 'json' };
+import FOLDERS from '../../../tools/mutation/folders.json' with { type: 'json' };
+import { type Folder, filesOf, mutates, runsOf } from '../../../tools/mutation/folders.ts';
 
 const SERVER: Folder = { mutate: ['src/server/server.ts'], ignoreStatic: true };
 const CONNECTIONS: Folder = { mutate: ['src/server/**/*.ts', '!src/server/server.ts', '!src/server/etcd-*.ts'], ignoreStatic: true };
@@ -47,9 +47,10 @@ describe('which files a folder mutates', () => {
     }
   });
 
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const folders: Record<string, Folder> = FOLDERS;
+
   it("gives each of the project's files to one folder at most, so no mutant is counted twice", () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const folders: Record<string, Folder> = FOLDERS;
     const owner = new Map<string, string>();
     for (const [name, folder] of Object.entries(folders)) {
       const files = filesOf(root, folder);
@@ -59,6 +60,12 @@ describe('which files a folder mutates', () => {
         owner.set(file, name);
       }
     }
+  });
+
+  it('leaves no file of the folders it cuts in parts (src/server, src/client) out, however files are renamed or added', () => {
+    const all = filesOf(root, { mutate: ['src/server/**/*.ts', 'src/client/**/*.ts'] });
+    const owned = new Set(Object.values(folders).flatMap((folder) => filesOf(root, folder)));
+    expect(all.filter((file) => !owned.has(file))).toEqual([]);
   });
 });
 
