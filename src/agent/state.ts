@@ -27,7 +27,7 @@ export interface RequireRecord {
 }
 
 export interface ServiceRecord {
-  readonly role: string;
+  readonly service: string;
   readonly container: string | undefined;
   readonly containerName: string;
   readonly image: string;
@@ -45,7 +45,7 @@ export interface AgentState {
   readonly host: string;
   /** The stack files it was started with, and the services it runs (all when empty). */
   readonly files: readonly string[];
-  readonly roles: readonly string[];
+  readonly only: readonly string[];
   /** Where `scs up`, `stop`, `start` and `restart` reach the running agent. */
   readonly control?: string;
   readonly phase: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';

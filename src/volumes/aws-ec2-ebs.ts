@@ -13,13 +13,13 @@ import {
   type Volume,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
-import type { EbsOptions, PlanVolume } from '../manifest/compile.ts';
+import type { CompiledVolume, EbsOptions } from '../manifest/compile.ts';
 import { ebsDeviceCandidates, isBlank, makeFilesystem, mount, mountedAt, unmount, waitForDevice } from './block-device.ts';
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from './ec2-settings.ts';
 import { VolumeError } from './errors.ts';
 import type { VolumeContext, VolumeMount, VolumeProvisioner } from './provisioner.ts';
 
-type EbsVolume = Extract<PlanVolume, { method: 'aws-ec2-ebs' }>;
+type EbsVolume = Extract<CompiledVolume, { method: 'aws-ec2-ebs' }>;
 
 /** The AWS error codes of a reached limit, said plainly. */
 const QUOTA = new Set([

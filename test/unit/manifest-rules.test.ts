@@ -12,7 +12,7 @@ import { ImageManifestSchema, StackSchema } from '../../src/manifest/schema.ts';
 import { schemaProblems } from '../helpers/json-schema.ts';
 import { compileAt, project } from '../helpers/project.ts';
 
-const tagOf = (dir: string, role: string, ...files: string[]) => compileAt(dir, ...files).services.find((s) => s.role === role)!.image.tag;
+const tagOf = (dir: string, name: string, ...files: string[]) => compileAt(dir, ...files).services.find((s) => s.name === name)!.image.tag;
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: httpd -f -p 8080\n';
 const own = 'dockerfile: Dockerfile\nprovides:\n  http: { port: 8080 }\n';
@@ -53,7 +53,7 @@ describe('wiring carried into the plan', () => {
     '  app:',
     '    image: ./app',
     '    requires:',
-    '      mysql: { role: db, filter: { az: "us-east-*", tier: gold } }',
+    '      mysql: { service: db, filter: { az: "us-east-*", tier: gold } }',
     '',
   ].join('\n');
   const files = {
@@ -63,14 +63,14 @@ describe('wiring carried into the plan', () => {
   };
 
   it('keeps the filter of each requirement', () => {
-    const app = compileAt(project(files)).services.find((s) => s.role === 'app')!;
+    const app = compileAt(project(files)).services.find((s) => s.name === 'app')!;
     expect(app.requires).toEqual([
       { endpoint: 'mysql', name: 'mysql.db.shop.default', filter: { az: 'us-east-*', tier: 'gold' }, liveupdate: undefined },
     ]);
   });
 
   it("lets an endpoint's attributes override its service's, key by key", () => {
-    const db = compileAt(project(files)).services.find((s) => s.role === 'db')!;
+    const db = compileAt(project(files)).services.find((s) => s.name === 'db')!;
     expect(db.provides[0]!.attributes).toEqual({ az: 'us-east-1b', tier: 'gold' });
   });
 });
@@ -114,7 +114,7 @@ describe('documents refused, naming file, line, key path and what was expected',
     ],
     [
       'an unknown key in a wiring',
-      `${stack}    requires:\n      http: { role: db, filtr: {} }\n`,
+      `${stack}    requires:\n      http: { service: db, filtr: {} }\n`,
       /scs-stack\.yaml:6 services\.web\.requires\.http\.filtr: unknown key \(did you mean "filter"\?\)/,
     ],
     ['a list at the top level', '- name: shop\n', /scs-stack\.yaml: expected keys and values at the top level, found a list$/],
@@ -159,21 +159,21 @@ describe('the words of each refusal', () => {
     ],
     [StackSchema, st({ image: 7 }), 'services.web.image: expected a folder like "./web"'],
     [StackSchema, st({ provides: { Bad_: {} } }), `services.web.provides.Bad_: expected a name like "http" ${NAME}`],
-    [StackSchema, st({ requires: { Bad_: { role: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
-    [StackSchema, st({ requires: { db: { role: 7 } } }), 'services.web.requires.db.role: expected a name like "db"'],
+    [StackSchema, st({ requires: { Bad_: { service: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
+    [StackSchema, st({ requires: { db: { service: 7 } } }), 'services.web.requires.db.service: expected a name like "db"'],
     [
       StackSchema,
-      st({ requires: { db: { role: 'db', service: 'Bad_' } } }),
-      `services.web.requires.db.service: expected a name like "blog" ${NAME}`,
+      st({ requires: { db: { service: 'db', stack: 'Bad_' } } }),
+      `services.web.requires.db.stack: expected a name like "blog" ${NAME}`,
     ],
     [
       StackSchema,
-      st({ requires: { db: { role: 'db', environment: 'Bad_' } } }),
+      st({ requires: { db: { service: 'db', environment: 'Bad_' } } }),
       `services.web.requires.db.environment: expected a name like "prod" ${NAME}`,
     ],
     [
       StackSchema,
-      st({ requires: { db: { role: 'db', endpoint: 'Bad_' } } }),
+      st({ requires: { db: { service: 'db', endpoint: 'Bad_' } } }),
       `services.web.requires.db.endpoint: expected a name like "mysql" ${NAME}`,
     ],
     [StackSchema, st({ volumes: { Bad_: { method: 'named' } } }), `services.web.volumes.Bad_: expected a name like "data" ${NAME}`],
@@ -189,7 +189,7 @@ describe('the words of each refusal', () => {
     [StackSchema, st({}, { name: 'Bad_' }), `name: expected a name like "blog" ${NAME}`],
     [StackSchema, st({}, { environment: 'Bad_' }), `environment: expected a name like "prod" ${NAME}`],
     [StackSchema, { name: 'shop', services: { Bad_: { image: './x' } } }, `services.Bad_: expected a name like "web" ${NAME}`],
-    [StackSchema, { name: 'shop', services: 'x' }, 'services: expected a map of roles to services'],
+    [StackSchema, { name: 'shop', services: 'x' }, 'services: expected a map of service names to services'],
   ] as const)('%#: %s', (schema, document, message) => {
     const parsed = v.safeParse(schema as v.GenericSchema, document);
     expect(parsed.success).toBe(false);
@@ -198,7 +198,7 @@ describe('the words of each refusal', () => {
   });
 
   it('lower-cases names and fills in defaults', () => {
-    const parsed = v.parse(StackSchema, { name: 'Shop', services: { Web: { image: './web', requires: { DB: { role: 'Db' } } } } });
+    const parsed = v.parse(StackSchema, { name: 'Shop', services: { Web: { image: './web', requires: { DB: { service: 'Db' } } } } });
     expect(parsed).toEqual({
       name: 'shop',
       environment: 'default',
@@ -211,7 +211,7 @@ describe('the words of each refusal', () => {
           env: {},
           attributes: {},
           provides: {},
-          requires: { db: { role: 'db', filter: {} } },
+          requires: { db: { service: 'db', filter: {} } },
           volumes: {},
           network: { method: 'bridge' },
           restart: 'on-failure',
@@ -255,7 +255,7 @@ describe('published JSON Schemas', () => {
         image: './web',
         attributes: { az: 'a' },
         provides: { http: { publish: 8080 } },
-        requires: { db: { role: 'db', filter: { az: 'a*' } } },
+        requires: { db: { service: 'db', filter: { az: 'a*' } } },
         volumes: { data: { method: 'named' } },
       },
     },
@@ -271,8 +271,8 @@ describe('published JSON Schemas', () => {
     expect(schemaProblems(published('scs-stack.schema.json'), stack)).toEqual([]);
     const example = (path: string) => load(readFileSync(new URL(`../../examples/hello/${path}`, import.meta.url), 'utf8'));
     expect(schemaProblems(published('scs-stack.schema.json'), example('scs-stack.yaml'))).toEqual([]);
-    for (const role of ['web', 'client'])
-      expect(schemaProblems(published('scs.schema.json'), example(`${role}/scs.yaml`)), role).toEqual([]);
+    for (const image of ['web', 'client'])
+      expect(schemaProblems(published('scs.schema.json'), example(`${image}/scs.yaml`)), image).toEqual([]);
   });
 
   // Regenerating the files cannot make these pass: they fail if the valibot schemas stop refusing.
@@ -285,7 +285,7 @@ describe('published JSON Schemas', () => {
     [
       'scs-stack.schema.json',
       '$.services.web.requires.db.filtr: unknown key',
-      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'db', filtr: {} } } } } },
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { service: 'db', filtr: {} } } } } },
     ],
     [
       'scs-stack.schema.json',
@@ -295,8 +295,8 @@ describe('published JSON Schemas', () => {
     ['scs-stack.schema.json', '$.name: longer than 63', { ...stack, name: 'n'.repeat(64) }],
     [
       'scs-stack.schema.json',
-      '$.services.web.requires.db.role: longer than 63',
-      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'r'.repeat(64) } } } } },
+      '$.services.web.requires.db.service: longer than 63',
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { service: 'r'.repeat(64) } } } } },
     ],
   ])('%s finds "%s"', (file, problem, document) => {
     expect(schemaProblems(published(file), document)).toContain(problem);

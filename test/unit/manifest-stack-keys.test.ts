@@ -33,9 +33,9 @@ describe('top-level x- keys', () => {
       'img/scs.yaml': image,
     });
     const plan = compileAt(dir);
-    const byRole = Object.fromEntries(plan.services.map((s) => [s.role, s.container]));
-    expect(byRole.a).toMatchObject({ restart: 'always', env: { LOG_LEVEL: 'debug' } });
-    expect(byRole.b).toMatchObject({ restart: 'no', env: { LOG_LEVEL: 'debug' } });
+    const byName = Object.fromEntries(plan.services.map((s) => [s.name, s.container]));
+    expect(byName.a).toMatchObject({ restart: 'always', env: { LOG_LEVEL: 'debug' } });
+    expect(byName.b).toMatchObject({ restart: 'no', env: { LOG_LEVEL: 'debug' } });
     expect(JSON.stringify(plan)).not.toContain('anything at all');
   });
 
@@ -53,7 +53,7 @@ describe('stack-level env', () => {
       'prod.yaml': 'env: { TZ: Europe/Paris }\n',
       'img/scs.yaml': image,
     });
-    const env = (plan: ReturnType<typeof compileAt>) => Object.fromEntries(plan.services.map((s) => [s.role, s.container.env]));
+    const env = (plan: ReturnType<typeof compileAt>) => Object.fromEntries(plan.services.map((s) => [s.name, s.container.env]));
     expect(env(compileAt(dir))).toMatchObject({ a: { TZ: 'UTC', LOG_LEVEL: 'info' }, b: { TZ: 'UTC', LOG_LEVEL: 'debug' } });
     expect(env(compileAt(dir, 'scs-stack.yaml', 'prod.yaml'))).toMatchObject({
       a: { TZ: 'Europe/Paris', LOG_LEVEL: 'info' },
@@ -63,10 +63,10 @@ describe('stack-level env', () => {
 
   it('cannot override where a service runs', () => {
     const dir = project({
-      'scs-stack.yaml': 'name: shop\nenv: { SCS_ROLE: evil }\nservices:\n  a:\n    image: ./img\n',
+      'scs-stack.yaml': 'name: shop\nenv: { SCS_SERVICE: evil }\nservices:\n  a:\n    image: ./img\n',
       'img/scs.yaml': image,
     });
-    expect(compileAt(dir).services[0]!.container.env.SCS_ROLE).toBe('a');
+    expect(compileAt(dir).services[0]!.container.env.SCS_SERVICE).toBe('a');
   });
 
   it('is validated like a service’s env', () => {
@@ -94,13 +94,13 @@ describe('secrets', () => {
   it('are mounted read-only at /run/secrets/NAME: the stack’s in every service, a service’s own in it alone', () => {
     const dir = project(files);
     const plan = compileAt(dir);
-    const secrets = Object.fromEntries(plan.services.map((s) => [s.role, s.container.secrets]));
+    const secrets = Object.fromEntries(plan.services.map((s) => [s.name, s.container.secrets]));
     expect(secrets.a).toEqual([{ name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' }]);
     expect(secrets.b).toEqual([
       { name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' },
       { name: 'api-key', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key' },
     ]);
-    const spec = containerSpec(plan.services.find((s) => s.role === 'b')!, IDENTITY, new Map());
+    const spec = containerSpec(plan.services.find((s) => s.name === 'b')!, IDENTITY, new Map());
     expect(spec.mounts).toEqual([
       { type: 'bind', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password', readOnly: true },
       { type: 'bind', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key', readOnly: true },

@@ -4,16 +4,16 @@
 import { consola } from 'consola';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.ts';
+import { compiledStack, service } from '../helpers/compiled.ts';
 import { FakeEngine } from '../helpers/fake-engine.ts';
 import { MemoryDisco } from '../helpers/memory-disco.ts';
-import { service, stackPlan } from '../helpers/plans.ts';
 
 function agentWith(engine: FakeEngine, errors: string[]) {
   const logger = consola.create({ level: 0 });
   logger.error = ((message: string) => {
     errors.push(message);
   }) as typeof logger.error;
-  const plan = stackPlan([
+  const plan = compiledStack([
     service('db', { volumes: [{ name: 'data', target: '/data' }] }),
     service('web', { volumes: [{ name: 'cache', target: '/cache' }] }),
   ]);

@@ -56,7 +56,7 @@ describe('volume methods in the stack file', () => {
         encrypted: false,
         device: '/dev/xvdf',
         filesystem: 'ext4',
-        tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:role': 'db', 'scs:volume': 'data' },
+        tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:service': 'db', 'scs:volume': 'data' },
       },
     });
     expect(containerSpec(service, IDENTITY, new Map()).mounts).toEqual([

@@ -22,7 +22,7 @@ describe('aws-ec2-eni networks in the stack file', () => {
       subnet: 'subnet-0abc',
       securityGroups: ['sg-01', 'sg-02'],
       deviceIndex: 1,
-      tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:role': 'api' },
+      tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:service': 'api' },
     });
     expect(service.replace).toMatchObject({ order: 'stop-first', why: 'its ENI is in one container at a time' });
     const spec = containerSpec(service, IDENTITY, new Map(), { network: 'scs-shop-prod-host-1' });

@@ -5,7 +5,13 @@ import type { ContainerSpec } from '../../../src/agent/container-engine.ts';
 const base = (): ContainerSpec => ({
   name: 'scs-shop-test-web',
   image: 'scs/shop-web:0123456789abcdef',
-  env: { GREETING: 'hi', SCS_ROLE: 'web', SCS_REQUIRE_DB: '10.0.0.1:3306', SCS_REQUIRE_DB_HOST: '10.0.0.1', SCS_REQUIRE_DB_PORT: '3306' },
+  env: {
+    GREETING: 'hi',
+    SCS_SERVICE: 'web',
+    SCS_REQUIRE_DB: '10.0.0.1:3306',
+    SCS_REQUIRE_DB_HOST: '10.0.0.1',
+    SCS_REQUIRE_DB_PORT: '3306',
+  },
   labels: { 'scs.stack': 'shop', 'scs.environment': 'test', 'scs.role': 'web' },
   publish: { '8080/tcp': '' },
   network: 'bridge',
