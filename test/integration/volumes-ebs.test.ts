@@ -158,6 +158,24 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
     );
   });
 
+  it('finds a volume made before scs:service by its old scs:role tag, rather than making another', async () => {
+    const volume = ebsVolume('older', join(dir, 'mnt-e'));
+    const { 'scs:service': service, ...others } = volume.method === 'aws-ec2-ebs' ? volume.ebs.tags : {};
+    const old = { ...others, 'scs:role': service! };
+    const made = await moto.ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: ZONE,
+        Size: 1,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: Object.entries(old).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const a = provisioner(volume, env(hostA, join(dir, 'a', 'dev')));
+    expect(await a.status()).toBe(`${made.VolumeId} available`);
+    await a.provision();
+    const named = (await moto.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:scs:volume', Values: ['older'] }] }))).Volumes!;
+    expect(named.map((v) => v.VolumeId)).toEqual([made.VolumeId]);
+  });
+
   it('says when no block device shows up after the attach', async () => {
     const volume = ebsVolume('nodisk', join(dir, 'mnt-d'));
     const a = provisioner(volume, env(hostA, join(dir, 'empty-dev'), { SCS_EC2_WAIT_SECONDS: '1' }));

@@ -1,5 +1,5 @@
 // Rules of the manifests that a plausible slip in src/manifest would break without any other
-// test noticing: what goes into an image's hash, what a stack's wiring carries into the plan,
+// test noticing: what goes into an image's hash, what a stack's wiring carries into the compiled stack,
 // and which documents are refused, and how.
 
 import { readFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ describe('image hash', () => {
   });
 });
 
-describe('wiring carried into the plan', () => {
+describe('wiring carried into the compiled stack', () => {
   const stack = [
     'name: shop',
     'services:',
@@ -67,6 +67,19 @@ describe('wiring carried into the plan', () => {
     expect(app.requires).toEqual([
       { endpoint: 'mysql', name: 'mysql.db.shop.default', filter: { az: 'us-east-*', tier: 'gold' }, liveupdate: undefined },
     ]);
+  });
+
+  it('reaches another stack by stack (and environment), and does not wait for it', () => {
+    const app = compileAt(
+      project({
+        ...files,
+        'over.yaml': 'services:\n  app:\n    requires:\n      mysql: { service: login, stack: sso }\n',
+      }),
+      'scs-stack.yaml',
+      'over.yaml',
+    ).services.find((s) => s.name === 'app')!;
+    expect(app.requires[0]!.name).toBe('mysql.login.sso.default');
+    expect(app.dependsOn).toEqual([]);
   });
 
   it("lets an endpoint's attributes override its service's, key by key", () => {
@@ -120,7 +133,12 @@ describe('documents refused, naming file, line, key path and what was expected',
     ['a list at the top level', '- name: shop\n', /scs-stack\.yaml: expected keys and values at the top level, found a list$/],
     ['text at the top level', 'name shop\n', /scs-stack\.yaml: expected keys and values at the top level, found the text "name shop"$/],
     [
-      'a role over 63 characters',
+      'the old "role" key of a requirement, with the old "service" naming a stack',
+      `${stack}    requires:\n      http: { role: db, service: blog }\n`,
+      /^[^\n]*scs-stack\.yaml:6 services\.web\.requires\.http\.role: "role" is now "service" \(and a stack is named by "stack"\)$/,
+    ],
+    [
+      'a service name over 63 characters',
       `name: shop\nservices:\n  ${'w'.repeat(64)}:\n    image: ./web\n`,
       /scs-stack\.yaml:3 services\.w{64}: expected a name like "web" of at most 63 characters/,
     ],
@@ -161,6 +179,11 @@ describe('the words of each refusal', () => {
     [StackSchema, st({ provides: { Bad_: {} } }), `services.web.provides.Bad_: expected a name like "http" ${NAME}`],
     [StackSchema, st({ requires: { Bad_: { service: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
     [StackSchema, st({ requires: { db: { service: 7 } } }), 'services.web.requires.db.service: expected a name like "db"'],
+    [
+      StackSchema,
+      st({ requires: { db: { role: 'db' } } }),
+      'services.web.requires.db.role: "role" is now "service" (and a stack is named by "stack")',
+    ],
     [
       StackSchema,
       st({ requires: { db: { service: 'db', stack: 'Bad_' } } }),

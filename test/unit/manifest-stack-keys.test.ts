@@ -61,12 +61,15 @@ describe('stack-level env', () => {
     });
   });
 
-  it('cannot override where a service runs', () => {
+  it('cannot override where a service runs: SCS_STACK, SCS_SERVICE and SCS_ENVIRONMENT are scs’s own', () => {
     const dir = project({
-      'scs-stack.yaml': 'name: shop\nenv: { SCS_SERVICE: evil }\nservices:\n  a:\n    image: ./img\n',
+      'scs-stack.yaml':
+        'name: shop\nenv: { SCS_SERVICE: evil, SCS_STACK: evil, SCS_ENVIRONMENT: evil }\nservices:\n  a:\n    image: ./img\n',
       'img/scs.yaml': image,
     });
-    expect(compileAt(dir).services[0]!.container.env.SCS_SERVICE).toBe('a');
+    const env = compileAt(dir).services[0]!.container.env;
+    expect(env).toMatchObject({ SCS_STACK: 'shop', SCS_SERVICE: 'a', SCS_ENVIRONMENT: 'default' });
+    expect(env.SCS_ROLE).toBeUndefined();
   });
 
   it('is validated like a service’s env', () => {

@@ -355,6 +355,32 @@ describe('the agent, replacing a service', () => {
     );
   });
 
+  it('adopts the containers of an agent from before scs.service, labelled scs.role, and labels their replacements scs.service', async () => {
+    const first = rig([web(), client()]);
+    await first.agent.up();
+    agents.pop(); // It "died".
+    const engine = first.engine;
+    for (const [id, container] of engine.containers) {
+      const { 'scs.service': service, ...labels } = container.spec.labels;
+      engine.containers.set(id, { ...container, spec: { ...container.spec, labels: { ...labels, 'scs.role': service! } } });
+    }
+    engine.calls.length = 0;
+    const second = rig([web({ env: { GREETING: 'changed' } }), client()], { engine, disco: new MemoryDisco(engine.calls) });
+    await second.agent.up();
+    // The old client is kept as it is; the old web is taken over, then replaced because its configuration changed.
+    expect(engine.trace()).toBe(
+      'create c3, start c3, provide http.web.shop.test 192.0.2.1:32769, stop c1, remove c1, rename c3 scs-shop-test-web, exec c2',
+    );
+    const labels = (name: string) => [...engine.containers.values()].find((c) => c.spec.name === name)!.spec.labels;
+    expect(labels('scs-shop-test-web')).toMatchObject({ 'scs.service': 'web' });
+    expect(labels('scs-shop-test-web')['scs.role']).toBeUndefined();
+    expect(labels('scs-shop-test-client')).toMatchObject({ 'scs.role': 'client' });
+    expect(state(second.directory).services.map((s) => [s.service, s.container])).toEqual([
+      ['web', 'c3'],
+      ['client', 'c2'],
+    ]);
+  });
+
   it('clears away the next container of a replacement an earlier agent did not finish', async () => {
     const first = rig([web()]);
     await first.agent.up();
