@@ -38,10 +38,10 @@ describe('the dns key of a stack', () => {
 
 describe('publish: same', () => {
   it("publishes the container's own port on the host, so an A record works with the image's port", () => {
-    const plan = stack('', '    provides:\n      http: { publish: same }\n');
-    expect(plan.services[0]!.provides[0]!.publish).toBe(8080);
-    expect(containerSpec(plan.services[0]!, IDENTITY, new Map()).publish).toEqual({ '8080/tcp': '8080' });
-    expect(plan.services[0]!.replace.order).toBe('stop-first');
+    const compiled = stack('', '    provides:\n      http: { publish: same }\n');
+    expect(compiled.services[0]!.provides[0]!.publish).toBe(8080);
+    expect(containerSpec(compiled.services[0]!, IDENTITY, new Map()).publish).toEqual({ '8080/tcp': '8080' });
+    expect(compiled.services[0]!.replace.order).toBe('stop-first');
   });
 
   it('is the only word publish takes', () => {
@@ -72,18 +72,18 @@ describe('a container on the stack network', () => {
   });
 
   it("on the host's network: no resolver (Docker refuses one there), but SCS_DNS still says where it is", () => {
-    const plan = stack('', '    network: { method: host }\n');
-    const spec = containerSpec(plan.services[0]!, IDENTITY, new Map(), attachment);
+    const compiled = stack('', '    network: { method: host }\n');
+    const spec = containerSpec(compiled.services[0]!, IDENTITY, new Map(), attachment);
     expect(spec.networkName).toBeUndefined();
     expect(spec.dns).toBeUndefined();
     expect(spec.env.SCS_DNS).toBe('172.18.0.1:53');
   });
 
   it('a resolver that moves makes a new container (the config hash changes)', () => {
-    const plan = stack('').services[0]!;
+    const service = stack('').services[0]!;
     const moved: NetworkAttachment = { ...attachment, dns: { ...attachment.dns!, address: '172.19.0.1' } };
-    expect(containerSpec(plan, IDENTITY, new Map(), moved).labels['scs.config-hash']).not.toBe(
-      containerSpec(plan, IDENTITY, new Map(), attachment).labels['scs.config-hash'],
+    expect(containerSpec(service, IDENTITY, new Map(), moved).labels['scs.config-hash']).not.toBe(
+      containerSpec(service, IDENTITY, new Map(), attachment).labels['scs.config-hash'],
     );
   });
 });

@@ -23,13 +23,13 @@ describe('overlays', () => {
 describe('compile', () => {
   it('orders services by what they require and names endpoints in full', () => {
     const dir = project({ 'scs-stack.yaml': stack, 'web/scs.yaml': web, 'app/scs.yaml': app, 'app/app.sh': 'echo hi\n' });
-    const plan = compileAt(dir);
-    expect(plan.services.map((s) => s.name)).toEqual(['web', 'app']);
-    expect(plan.services[0]!.provides).toMatchObject([{ name: 'http.web.shop.prod', port: 8080 }]);
-    expect(plan.services[1]!.requires).toMatchObject([
+    const compiled = compileAt(dir);
+    expect(compiled.services.map((s) => s.name)).toEqual(['web', 'app']);
+    expect(compiled.services[0]!.provides).toMatchObject([{ name: 'http.web.shop.prod', port: 8080 }]);
+    expect(compiled.services[1]!.requires).toMatchObject([
       { endpoint: 'http', name: 'http.web.shop.prod', liveupdate: ['/bin/sh', '-c', 'sh /reload.sh'] },
     ]);
-    expect(plan.services[1]!.image.dockerfile).toContain('COPY app.sh /app.sh');
+    expect(compiled.services[1]!.image.dockerfile).toContain('COPY app.sh /app.sh');
   });
 
   it('tags images by content: same input, same tag; a changed file, a new tag', () => {
@@ -51,8 +51,8 @@ describe('compile', () => {
       'app/scs.yaml': app,
       'app/app.sh': '',
     });
-    const plan = compileAt(dir, 'scs-stack.yaml', 'prod.yaml');
-    expect(plan.services[0]!.provides[0]).toMatchObject({ name: 'http.web.shop.live', attributes: { az: 'us-east-1a' } });
+    const compiled = compileAt(dir, 'scs-stack.yaml', 'prod.yaml');
+    expect(compiled.services[0]!.provides[0]).toMatchObject({ name: 'http.web.shop.live', attributes: { az: 'us-east-1a' } });
   });
 
   it.each([

@@ -13,11 +13,11 @@ function agentWith(engine: FakeEngine, errors: string[]) {
   logger.error = ((message: string) => {
     errors.push(message);
   }) as typeof logger.error;
-  const plan = compiledStack([
+  const compiled = compiledStack([
     service('db', { volumes: [{ name: 'data', target: '/data' }] }),
     service('web', { volumes: [{ name: 'cache', target: '/cache' }] }),
   ]);
-  return new Agent(plan, {
+  return new Agent(compiled, {
     engine,
     client: new MemoryDisco(engine.calls),
     advertise: '192.0.2.1',

@@ -151,7 +151,7 @@ describe('wildcard requirements in the registry', () => {
     const require = (name: string) => registry.require({ name, filter: {}, owner: 's' }).requirement.id;
     const exact = require('web.web.hello.dev');
     const stack = require('*.*.hello.dev');
-    const role = require('*.web.hello.dev');
+    const service = require('*.web.hello.dev');
     const everything = require('*.*.*.*');
     const endpoint = require('web.*.*.*');
     require('*.*.hello.prod');
@@ -161,7 +161,7 @@ describe('wildcard requirements in the registry', () => {
 
     const { provision, changes } = registry.provide({ name: 'web.web.hello.dev', address: at('10.0.0.7'), attributes: {}, owner: 'p' });
     const told = changes.map((c) => c.requirement.id);
-    expect(told.sort()).toEqual([exact, stack, role, everything, endpoint].sort());
+    expect(told.sort()).toEqual([exact, stack, service, everything, endpoint].sort());
     expect(changes.every((c) => c.kind === 'add' && c.provision === provision)).toBe(true);
     expect(
       registry

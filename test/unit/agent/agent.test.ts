@@ -39,8 +39,8 @@ function rig(
     logger = quietLogger,
   } = {},
 ): Rig {
-  const plan = { ...compiledStack(services), ...(directory ? { directory } : {}) };
-  const agent = new Agent(plan, {
+  const compiled = { ...compiledStack(services), ...(directory ? { directory } : {}) };
+  const agent = new Agent(compiled, {
     engine,
     client: disco,
     advertise: '192.0.2.1',
@@ -52,7 +52,7 @@ function rig(
     project,
   });
   agents.push(agent);
-  return { engine, disco, agent, directory: plan.directory };
+  return { engine, disco, agent, directory: compiled.directory };
 }
 
 const state = (directory: string, project = 'one') => readState(directory, project)!;
@@ -251,7 +251,7 @@ describe('the agent, on one live update per move', () => {
 });
 
 describe('the agent, running', () => {
-  it('converges to a new plan: adds, replaces what changed, leaves the rest, removes what is gone', async () => {
+  it('converges to a newly compiled stack: adds, replaces what changed, leaves the rest, removes what is gone', async () => {
     const { engine, agent } = rig([web(), client(), service('cron')]);
     await agent.up();
     engine.calls.length = 0;

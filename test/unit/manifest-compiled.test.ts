@@ -1,4 +1,4 @@
-// The plan compiled from a stack that uses every feature, read as expected text: what each
+// The compiled stack of a stack file that uses every feature, read as expected text: what each
 // service's container, image and wiring become. Also the build context's files and where a
 // late error points.
 
@@ -58,7 +58,7 @@ const stack = [
   '',
 ].join('\n');
 
-describe('the plan of a stack that uses everything', () => {
+describe('the compiled stack of a stack file that uses everything', () => {
   const dir = project({
     'scs-stack.yaml': stack,
     'api/scs.yaml': api,
@@ -68,13 +68,13 @@ describe('the plan of a stack that uses everything', () => {
   });
   // Compiled afresh inside each test: a compile that throws then fails the tests rather than the
   // file, and each test reaches the code it checks (mutation testing runs only those tests).
-  const planned = () => compileAt(dir);
-  const byName = (name: string) => planned().services.find((s) => s.name === name)!;
+  const compiled = () => compileAt(dir);
+  const byName = (name: string) => compiled().services.find((s) => s.name === name)!;
 
   it('starts what is required first, and only waits for services of its own stack and environment', () => {
-    expect(planned().services.map((s) => s.name)).toEqual(['db', 'api', 'billing']);
+    expect(compiled().services.map((s) => s.name)).toEqual(['db', 'api', 'billing']);
     expect(byName('api').dependsOn).toEqual(['db']);
-    expect(planned()).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
+    expect(compiled()).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
   });
 
   it('generates the Dockerfile, line by line', () => {
@@ -230,8 +230,8 @@ describe('mistakes found after validation', () => {
       'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n    requires:\n      db: { service: elsewhere }\n',
       'web/scs.yaml': 'from: x\nrequires:\n  db:\n',
     });
-    const plan = compileAt(dir);
-    expect(plan.services.map((s) => [s.name, s.dependsOn])).toEqual([['web', ['elsewhere']]]);
+    const compiled = compileAt(dir);
+    expect(compiled.services.map((s) => [s.name, s.dependsOn])).toEqual([['web', ['elsewhere']]]);
   });
 
   it('takes an empty or blank overlay as no change', () => {
