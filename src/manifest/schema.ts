@@ -196,7 +196,12 @@ const ServiceSchema = v.strictObject({
       Label('mysql'),
       v.strictObject({
         // Before the rename a requirement named the providing service by "role": say what it is called now.
-        role: v.optional(v.never('"role" is now "service" (and a stack is named by "stack")')),
+        role: v.optional(
+          v.pipe(
+            v.never('"role" is now "service" (and a stack is named by "stack")'),
+            v.description('Now "service"; a stack is named by "stack".'),
+          ),
+        ),
         service: Label('db'),
         stack: v.optional(Label('blog')),
         environment: v.optional(Label('prod')),

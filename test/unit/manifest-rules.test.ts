@@ -315,6 +315,11 @@ describe('published JSON Schemas', () => {
       '$.services.web.network.mode: unknown key',
       { ...stack, services: { web: { ...stack.services.web, network: { method: 'host', mode: 'x' } } } },
     ],
+    [
+      'scs-stack.schema.json',
+      '$.services.web.requires.db.role: must NOT be valid',
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'db', service: 'db' } } } } },
+    ],
     ['scs-stack.schema.json', '$.name: longer than 63', { ...stack, name: 'n'.repeat(64) }],
     [
       'scs-stack.schema.json',
