@@ -3,7 +3,7 @@ import { consola } from 'consola';
 import { hostLabel, ownerLabels, serviceContainers } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
-import type { CompiledService } from '../src/manifest/compile.ts';
+import type { CompiledService } from '../src/manifest/compiled.ts';
 import { networkProvisioner } from '../src/networks/provisioner.ts';
 import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { printTable } from './output.ts';

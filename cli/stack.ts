@@ -6,7 +6,8 @@ import type { Command } from 'cac';
 import { projectName } from '../src/agent/identity.ts';
 import { type AgentState, isAlive, readState } from '../src/agent/state.ts';
 import { ConfigError } from '../src/config/yaml.ts';
-import { type CompiledStack, compile } from '../src/manifest/compile.ts';
+import { compile } from '../src/manifest/compile.ts';
+import type { CompiledStack } from '../src/manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../src/manifest/load.ts';
 import { flag, repeated, UserError } from './common.ts';
 

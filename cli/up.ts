@@ -7,7 +7,7 @@ import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
-import type { CompiledStack } from '../src/manifest/compile.ts';
+import type { CompiledStack } from '../src/manifest/compiled.ts';
 import { discoAccess, flag, type GlobalFlags, parseDiscoList, UserError, untilSignal, withDiscoAccess } from './common.ts';
 import {
   checkServices,

@@ -8,7 +8,7 @@ import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
-import type { CompiledService, CompiledStack } from '../manifest/compile.ts';
+import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/provisioner.ts';
 import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';

@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance } from 'consola';
 import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
-import type { CompiledStack } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 
 /** How many lines of a failed step's output the error shows: the end is where the cause is. */
 const FAILED_STEP_LINES = 40;

@@ -3,7 +3,7 @@
 // The runner turns these and Docker's view into an ObservedService for the planner.
 
 import type { Endpoint, ProvisionHandle, Watch } from '../client/client.ts';
-import type { CompiledRequire, CompiledService } from '../manifest/compile.ts';
+import type { CompiledRequire, CompiledService } from '../manifest/compiled.ts';
 import { addresses } from './spec.ts';
 import type { UpdateRecord } from './state.ts';
 import { holdingEmpty } from './urgency.ts';

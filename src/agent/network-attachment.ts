@@ -7,7 +7,7 @@ import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
 import { DNS_PORT, EVERYTHING, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
-import type { CompiledStack } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';

@@ -1,7 +1,7 @@
 // `scs up --dry-run`: the plan `scs up` would carry out now, read from Docker, with nothing done.
 // What services require is not known before their providers are up, so it is taken as unchanged.
 
-import type { CompiledStack } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel } from './identity.ts';

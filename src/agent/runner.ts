@@ -3,7 +3,7 @@
 // two replacements in flight. Triggers that come while a pass is queued fold into it.
 
 import type { ConsolaInstance } from 'consola';
-import type { CompiledService } from '../manifest/compile.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
 import { newRequirement, type RequirementFacts, type ServiceFacts } from './facts.ts';

@@ -4,7 +4,7 @@
 import { formatHostPort } from '../address.ts';
 import type { Endpoint } from '../client/client.ts';
 import { LABEL } from '../docker/labels.ts';
-import type { CompiledService } from '../manifest/compile.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import { envKey } from '../names.ts';
 import { configHash, REQUIRE_ENV_PREFIX } from './config-hash.ts';
 import type { ContainerSpec } from './container-engine.ts';

@@ -1,6 +1,6 @@
 // The names of an agent's stack network and of its containers' DNS settings (docs/dns.md). Pure.
 
-import type { CompiledStack } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import type { AgentIdentity } from './identity.ts';
 import type { NetworkAttachment } from './spec.ts';
 

@@ -15,7 +15,7 @@ import {
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
 import { tagLookups } from '../aws/tags.ts';
-import type { EniOptions } from '../manifest/compile.ts';
+import type { EniOptions } from '../manifest/compiled.ts';
 import { explainEc2Error } from '../volumes/aws-ec2-ebs.ts';
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../volumes/ec2-settings.ts';
 import { VolumeError } from '../volumes/errors.ts';

@@ -3,7 +3,7 @@
 // (down --volumes). The `stack` bridge network is Docker's own and stays in src/agent/stack-network.ts.
 
 import type { ConsolaInstance } from 'consola';
-import type { CompiledService } from '../manifest/compile.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import { ec2Settings } from '../volumes/ec2-settings.ts';
 import { EniProvisioner } from './aws-ec2-eni.ts';
 

@@ -14,7 +14,7 @@ import {
   type VolumeType,
 } from '@aws-sdk/client-ec2';
 import { SERVICE_TAG, tagLookups } from '../aws/tags.ts';
-import type { CompiledVolume, EbsOptions } from '../manifest/compile.ts';
+import type { CompiledVolume, EbsOptions } from '../manifest/compiled.ts';
 import { ebsDeviceCandidates, isBlank, makeFilesystem, mount, mountedAt, unmount, waitForDevice } from './block-device.ts';
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from './ec2-settings.ts';
 import { VolumeError } from './errors.ts';

@@ -3,7 +3,7 @@
 // Each method is its own file; `volumeProvisioner` picks one for a compiled volume.
 
 import type { ConsolaInstance } from 'consola';
-import type { CompiledVolume } from '../manifest/compile.ts';
+import type { CompiledVolume } from '../manifest/compiled.ts';
 import { EbsProvisioner } from './aws-ec2-ebs.ts';
 import { ec2Settings } from './ec2-settings.ts';
 import { DockerVolumeProvisioner, LocalPathProvisioner } from './local.ts';

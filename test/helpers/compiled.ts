@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CompiledProvide, CompiledRequire, CompiledService, CompiledStack } from '../../src/manifest/compile.ts';
+import type { CompiledProvide, CompiledRequire, CompiledService, CompiledStack } from '../../src/manifest/compiled.ts';
 
 export interface ServiceSketch {
   provides?: Array<{ endpoint: string; port: number }>;

@@ -5,7 +5,7 @@ import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
 import { readState } from '../../../src/agent/state.ts';
-import type { CompiledService } from '../../../src/manifest/compile.ts';
+import type { CompiledService } from '../../../src/manifest/compiled.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
 import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
