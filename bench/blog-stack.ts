@@ -92,21 +92,21 @@ export class BlogStack {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  volume(role: string, label: string): string {
-    return `blog-${this.environment}-${role}-${label}`;
+  volume(service: string, label: string): string {
+    return `blog-${this.environment}-${service}-${label}`;
   }
 
-  async container(role: string): Promise<string> {
-    const [found] = await this.engine.list({ [LABEL.stack]: 'blog', [LABEL.environment]: this.environment, [LABEL.role]: role });
-    if (!found) throw new Error(`no ${role} container`);
+  async container(service: string): Promise<string> {
+    const [found] = await this.engine.list({ [LABEL.stack]: 'blog', [LABEL.environment]: this.environment, [LABEL.service]: service });
+    if (!found) throw new Error(`no ${service} container`);
     return found.id;
   }
 
-  /** The host port a role's container port is published at now. */
-  async port(role: string, containerPort: string): Promise<number> {
-    const info = await this.engine.inspect(await this.container(role));
+  /** The host port a service's container port is published at now. */
+  async port(service: string, containerPort: string): Promise<number> {
+    const info = await this.engine.inspect(await this.container(service));
     const port = info?.ports[containerPort];
-    if (!port) throw new Error(`${role}'s ${containerPort} is not published`);
+    if (!port) throw new Error(`${service}'s ${containerPort} is not published`);
     return port;
   }
 
@@ -114,16 +114,16 @@ export class BlogStack {
     return `http://127.0.0.1:${await this.port('web', '80/tcp')}${path}`;
   }
 
-  /** Runs a command in a role's container; rejects with its output when it fails. */
-  async exec(role: string, command: string[]): Promise<string> {
-    const result = await this.engine.exec(await this.container(role), command, {});
-    if (result.exitCode !== 0) throw new Error(`${command.join(' ')} in ${role} exited ${result.exitCode}: ${result.output}`);
+  /** Runs a command in a service's container; rejects with its output when it fails. */
+  async exec(service: string, command: string[]): Promise<string> {
+    const result = await this.engine.exec(await this.container(service), command, {});
+    if (result.exitCode !== 0) throw new Error(`${command.join(' ')} in ${service} exited ${result.exitCode}: ${result.output}`);
     return result.output;
   }
 
   /** One SQL statement's result, tab-separated, through the server's socket as root. */
-  async sql(role: 'db' | 'backup', statement: string): Promise<string> {
-    return (await this.exec(role, ['mariadb', '--protocol=socket', '-N', '-B', '-e', statement])).trim();
+  async sql(service: 'db' | 'backup', statement: string): Promise<string> {
+    return (await this.exec(service, ['mariadb', '--protocol=socket', '-N', '-B', '-e', statement])).trim();
   }
 
   /** backup's replication status: the fields of SHOW SLAVE STATUS by name. */

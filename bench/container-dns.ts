@@ -93,9 +93,9 @@ async function main() {
   const files = ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'bench.yaml')];
   await run(process.execPath, [scs, 'up', '-d', ...files]);
   try {
-    const role = async (name: string) =>
-      (await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'bench', [LABEL.role]: name }))[0]!.id;
-    const [web, client] = [await role('web'), await role('client')];
+    const containerOf = async (name: string) =>
+      (await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'bench', [LABEL.service]: name }))[0]!.id;
+    const [web, client] = [await containerOf('web'), await containerOf('client')];
     console.log(`container DNS benchmark: ${ROUNDS} restarts of web; dnsperf ${SECONDS} s per server`);
     const measured = await restarts(engine, web, client);
     const rows = measured.rows.map(([what, samples]) => {

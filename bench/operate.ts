@@ -76,7 +76,7 @@ export async function benchOperate(engine: Engine): Promise<void> {
   const crashes: number[] = [];
   try {
     await scsIn('up', '-d', '--debounce', '100ms', ...base, 'web', 'relay');
-    const [relay] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.role]: 'relay' });
+    const [relay] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.service]: 'relay' });
     const url = `http://127.0.0.1:${(await engine.inspect(relay!.id))!.ports['8081/tcp']}/cgi-bin/relay`;
     await untilServed(url, 'hello from scs');
 
@@ -112,7 +112,7 @@ export async function benchOperate(engine: Engine): Promise<void> {
     await scsIn('up', ...base, 'web');
     await untilServed(url, 'hello from scs');
     for (let i = 0; i < ROUNDS; i++) {
-      const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.role]: 'web' });
+      const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.service]: 'web' });
       await untilServed(url, 'hello from scs');
       // Docker backs off restarts of a container that ran less than 10 s: wait that out between crashes.
       await sleep(10_500);
@@ -145,11 +145,11 @@ export async function benchOperate(engine: Engine): Promise<void> {
 async function composeReplacement(engine: Engine): Promise<Array<string | number>> {
   const dir = mkdtempSync(join(tmpdir(), 'scs-bench-compose-'));
   const tags = { web: '', relay: '' };
-  for (const role of ['web', 'relay'] as const) {
-    const [image] = (await engine.docker.listImages({ filters: { reference: [`scs/hello-${role}`] } })).sort(
+  for (const service of ['web', 'relay'] as const) {
+    const [image] = (await engine.docker.listImages({ filters: { reference: [`scs/hello-${service}`] } })).sort(
       (a, b) => b.Created - a.Created,
     );
-    tags[role] = image!.RepoTags!.find((tag) => tag.startsWith(`scs/hello-${role}`))!;
+    tags[service] = image!.RepoTags!.find((tag) => tag.startsWith(`scs/hello-${service}`))!;
   }
   const file = (greeting: string) => `version: "2.4"
 services:

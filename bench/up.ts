@@ -32,11 +32,11 @@ function composeFile(webTag: string, clientTag: string): string {
 services:
   web:
     image: ${webTag}
-    environment: { SCS_ROLE: web }
+    environment: { SCS_SERVICE: web }
     ports: ["8080"]
   client:
     image: ${clientTag}
-    environment: { SCS_REQUIRE_HTTP: "web:8080", SCS_ROLE: client }
+    environment: { SCS_REQUIRE_HTTP: "web:8080", SCS_SERVICE: client }
     depends_on:
       web: { condition: service_healthy }
     volumes: ["state:/state"]
@@ -53,7 +53,7 @@ async function main() {
   cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
   writeFileSync(join(dir, 'bench.yaml'), 'environment: bench\n');
   const files = ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'bench.yaml')];
-  const plan = compile(loadStack([join(dir, 'scs-stack.yaml'), join(dir, 'bench.yaml')]));
+  const compiled = compile(loadStack([join(dir, 'scs-stack.yaml'), join(dir, 'bench.yaml')]));
   await run(process.execPath, [scs, 'build', ...files]); // Cached images: the benchmark is about bringing up, not building.
 
   console.log(`up benchmark: hello stack (web with a healthcheck, client requiring it), cached images, ${ROUNDS} rounds each`);
@@ -65,7 +65,7 @@ async function main() {
       scsTimes.push(await timed(process.execPath, [scs, 'up', '-d', '--debounce', '100ms', ...files], dir));
       if (round === 0)
         liveupdates.push(
-          ...(await deathToLiveupdate(engine, plan.services.find((s) => s.role === 'client')!.container.volumes[0]!.source)),
+          ...(await deathToLiveupdate(engine, compiled.services.find((s) => s.name === 'client')!.container.volumes[0]!.source)),
         );
       await run(process.execPath, [scs, 'down', ...files]);
     }
@@ -74,7 +74,10 @@ async function main() {
       mkdirSync(compose);
       writeFileSync(
         join(compose, 'docker-compose.yml'),
-        composeFile(plan.services.find((s) => s.role === 'web')!.image.tag, plan.services.find((s) => s.role === 'client')!.image.tag),
+        composeFile(
+          compiled.services.find((s) => s.name === 'web')!.image.tag,
+          compiled.services.find((s) => s.name === 'client')!.image.tag,
+        ),
       );
       for (let round = 0; round < ROUNDS; round++) {
         composeTimes.push(await timed('docker-compose', ['-p', 'scsbench', 'up', '-d'], compose));
@@ -114,7 +117,7 @@ async function deathToLiveupdate(engine: Engine, volume: string): Promise<number
   const lines = () => (existsSync(updates) ? readFileSync(updates, 'utf8').split('\n').filter(Boolean).length : 0);
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'bench', [LABEL.role]: 'web' });
+    const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'bench', [LABEL.service]: 'web' });
     const before = lines();
     const killed = performance.now();
     await engine.docker.getContainer(web!.id).kill();

@@ -1,8 +1,10 @@
 import type { CAC } from 'cac';
-import { loadPlan, type StackFlags, withStackFile } from './stack.ts';
+import { compileStack, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerCompile(cli: CAC): void {
-  withStackFile(cli.command('compile', 'Print the static plan of a stack (JSON)')).action((flags: StackFlags) => {
-    process.stdout.write(`${JSON.stringify(loadPlan(flags), null, 2)}\n`);
-  });
+  withStackFile(cli.command('compile', 'Print the compiled stack: every service resolved and defaulted, in start order (JSON)')).action(
+    (flags: StackFlags) => {
+      process.stdout.write(`${JSON.stringify(compileStack(flags), null, 2)}\n`);
+    },
+  );
 }

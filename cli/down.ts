@@ -5,7 +5,7 @@ import { stackNetworkName } from '../src/agent/stack-network.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
 import { networkProvisioner } from '../src/networks/provisioner.ts';
 import { volumeProvisioner } from '../src/volumes/provisioner.ts';
-import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
+import { compileStack, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerDown(cli: CAC): void {
   withStackFile(
@@ -16,9 +16,9 @@ export function registerDown(cli: CAC): void {
       'Also delete the volumes of its services: named, nfs (the Docker volume, not the export) and aws-ec2-ebs (their data is lost)',
     )
     .action(async (flags: StackFlags & { volumes?: boolean }) => {
-      const plan = loadPlan(flags);
+      const compiled = compileStack(flags);
       const projectName = project(flags);
-      const state = readState(plan.directory, projectName);
+      const state = readState(compiled.directory, projectName);
       if (state && isAlive(state.pid) && state.phase !== 'stopped') {
         // The agent drains: provisions dropped before each container stops, in reverse order.
         process.kill(state.pid, 'SIGTERM');
@@ -29,7 +29,7 @@ export function registerDown(cli: CAC): void {
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
-      const identity = { stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() };
+      const identity = { stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() };
       for (const container of await engine.list(ownerLabels(identity))) {
         await engine.remove(container.id);
         consola.info(`removed ${container.name}`);
@@ -37,9 +37,9 @@ export function registerDown(cli: CAC): void {
       const network = stackNetworkName(identity);
       if (await engine.removeNetwork(network)) consola.info(`removed network ${network}`);
       // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
-      const roles = state?.roles.length ? new Set(state.roles) : undefined;
+      const names = state?.only.length ? new Set(state.only) : undefined;
       const context = { engine, labels: ownerLabels(identity), logger: consola };
-      for (const service of plan.services.filter((s) => !roles || roles.has(s.role))) {
+      for (const service of compiled.services.filter((s) => !names || names.has(s.name))) {
         for (const volume of service.container.volumes) {
           const provisioner = volumeProvisioner(volume, context);
           await (flags.volumes ? provisioner.deprovision() : provisioner.detach());
@@ -47,6 +47,6 @@ export function registerDown(cli: CAC): void {
         const network = networkProvisioner(service, context);
         if (network) await (flags.volumes ? network.deprovision() : network.detach());
       }
-      consola.success(`${plan.stack} is down${projectName === hostLabel() ? '' : ` (project ${projectName})`}`);
+      consola.success(`${compiled.stack} is down${projectName === hostLabel() ? '' : ` (project ${projectName})`}`);
     });
 }

@@ -1,14 +1,14 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { UserError } from './common.ts';
-import { loadPlan, type StackFlags, withStackFile } from './stack.ts';
+import { compileStack, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerImages(cli: CAC): void {
   withStackFile(cli.command('images <action>', "prune: remove the stack's scs images that its stack files no longer use"))
     .option('--dry-run', 'Print what prune would remove; remove nothing')
     .action(async (action: string, flags: StackFlags & { dryRun?: boolean }) => {
       if (action !== 'prune') throw new UserError(`unknown images action "${action}"; the one there is: scs images prune`);
-      const plan = loadPlan(flags);
+      const compiled = compileStack(flags);
       const [{ Engine }, { LABEL }, { chooseTagsToPrune }] = await Promise.all([
         import('../src/docker/engine.ts'),
         import('../src/docker/labels.ts'),
@@ -16,8 +16,8 @@ export function registerImages(cli: CAC): void {
       ]);
       const engine = new Engine();
       await engine.ping();
-      const images = await engine.listImages({ [LABEL.image]: '', [LABEL.stack]: plan.stack });
-      const { remove, inUse } = chooseTagsToPrune(images, new Set(plan.services.map((s) => s.image.tag)), await engine.imagesInUse());
+      const images = await engine.listImages({ [LABEL.image]: '', [LABEL.stack]: compiled.stack });
+      const { remove, inUse } = chooseTagsToPrune(images, new Set(compiled.services.map((s) => s.image.tag)), await engine.imagesInUse());
       for (const tag of inUse) consola.info(`kept ${tag}: a container uses it`);
       for (const { tag } of remove) {
         if (flags.dryRun) {
@@ -28,6 +28,6 @@ export function registerImages(cli: CAC): void {
         if ((await engine.removeImageTag(tag)) === 'removed') process.stdout.write(`removed ${tag}\n`);
         else consola.info(`kept ${tag}: a container uses it`);
       }
-      if (remove.length === 0) consola.info(`no unused images of ${plan.stack}`);
+      if (remove.length === 0) consola.info(`no unused images of ${compiled.stack}`);
     });
 }

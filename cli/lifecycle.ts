@@ -12,16 +12,18 @@ const VERBS = {
 } as const;
 
 function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
-  withStackFile(cli.command(`${verb} <...services>`, VERBS[verb])).action(async (roles: string[], flags: StackFlags) => {
+  withStackFile(cli.command(`${verb} <...services>`, VERBS[verb])).action(async (names: string[], flags: StackFlags) => {
     const running = runningAgent(flags);
     if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
     const { callAgent } = await import('../src/agent/control.ts');
     try {
-      await callAgent(running.control, { op: verb, roles: roles.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`));
+      await callAgent(running.control, { op: verb, services: names.map((r) => r.toLowerCase()) }, (line) =>
+        process.stderr.write(`${line}\n`),
+      );
     } catch (error) {
       throw new UserError(`scs ${verb} failed: ${(error as Error).message}`);
     }
-    consola.success(`${verb}: ${roles.join(', ')}`);
+    consola.success(`${verb}: ${names.join(', ')}`);
   });
 }
 

@@ -1,41 +1,41 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
+import { hostLabel, ownerLabels, serviceContainers } from '../src/agent/identity.ts';
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
-import type { ServicePlan } from '../src/manifest/compile.ts';
+import type { CompiledService } from '../src/manifest/compiled.ts';
 import { networkProvisioner } from '../src/networks/provisioner.ts';
 import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
 import { printTable } from './output.ts';
-import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
+import { compileStack, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerPs(cli: CAC): void {
   withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at"))
     .option('--json', 'Print JSON')
     .action(async (flags: StackFlags & { json?: boolean }) => {
-      const plan = loadPlan(flags);
+      const compiled = compileStack(flags);
       const projectName = project(flags);
-      const state = readState(plan.directory, projectName);
+      const state = readState(compiled.directory, projectName);
       const agentUp = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped';
-      const roles = agentUp && state.roles.length > 0 ? new Set(state.roles) : undefined;
+      const names = agentUp && state.only.length > 0 ? new Set(state.only) : undefined;
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();
-      const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
+      const owner = ownerLabels({ stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() });
       const services = await Promise.all(
-        plan.services
-          .filter((service) => !roles || roles.has(service.role))
+        compiled.services
+          .filter((service) => !names || names.has(service.name))
           .map(async (service) => {
-            const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.role === service.role) : undefined;
+            const record: ServiceRecord | undefined = agentUp ? state.services.find((s) => s.service === service.name) : undefined;
             const info = record?.container ? await engine.inspect(record.container) : undefined;
-            const found = info ?? (await engine.list({ ...owner, [LABEL.role]: service.role }))[0];
+            const found = info ?? (await serviceContainers(engine, owner, service.name))[0];
             const docker = found
               ? 'running' in found
                 ? `${found.status}${found.health ? ` (${found.health})` : ''}`
                 : found.state
               : undefined;
             return {
-              role: service.role,
+              service: service.name,
               container: service.container.name,
               host: found?.labels[LABEL.host] ?? '-',
               // The agent's word first: it knows a container it stopped from one that was lost.
@@ -59,18 +59,18 @@ export function registerPs(cli: CAC): void {
               files: state.files,
             }
           : null;
-        process.stdout.write(`${JSON.stringify({ stack: plan.stack, environment: plan.environment, agent, services }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ stack: compiled.stack, environment: compiled.environment, agent, services }, null, 2)}\n`);
         return;
       }
       if (agentUp) {
         process.stdout.write(
-          `${plan.stack} (${plan.environment}), project ${state.project} on ${state.host}: disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}\n`,
+          `${compiled.stack} (${compiled.environment}), project ${state.project} on ${state.host}: disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}\n`,
         );
       }
       printTable(
         ['SERVICE', 'CONTAINER', 'HOST', 'STATE', 'PROVIDES', 'REQUIRES', 'LAST STEP'],
         services.map((s) => [
-          s.role,
+          s.service,
           s.container,
           s.host,
           s.state,
@@ -88,7 +88,7 @@ export function registerPs(cli: CAC): void {
           s.lastStep ? `${s.lastStep.step} ${s.lastStep.ok ? 'ok' : 'failed'} ${s.lastStep.at.slice(11, 19)} (${s.lastStep.cause})` : '-',
         ]),
       );
-      const volumes = services.flatMap((s) => s.volumes.map((volume) => [s.role, volume.name, volume.method, volume.state]));
+      const volumes = services.flatMap((s) => s.volumes.map((volume) => [s.service, volume.name, volume.method, volume.state]));
       if (volumes.length > 0) {
         process.stdout.write('\n');
         printTable(['SERVICE', 'VOLUME', 'METHOD', 'STATE'], volumes);
@@ -98,7 +98,7 @@ export function registerPs(cli: CAC): void {
 }
 
 /** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */
-async function volumeStates(service: ServicePlan, engine: VolumeEngine) {
+async function volumeStates(service: CompiledService, engine: VolumeEngine) {
   const context = { engine, labels: {}, logger: consola };
   const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);
   const network = networkProvisioner(service, context);

@@ -1,4 +1,4 @@
-// Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order) → a plan,
+// Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order) → a compiled stack,
 // and finding this project's agent, whose remembered files stand in for a missing `-f`.
 
 import { dirname, resolve } from 'node:path';
@@ -6,7 +6,8 @@ import type { Command } from 'cac';
 import { projectName } from '../src/agent/identity.ts';
 import { type AgentState, isAlive, readState } from '../src/agent/state.ts';
 import { ConfigError } from '../src/config/yaml.ts';
-import { compile, type Plan } from '../src/manifest/compile.ts';
+import { compile } from '../src/manifest/compile.ts';
+import type { CompiledStack } from '../src/manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../src/manifest/load.ts';
 import { flag, repeated, UserError } from './common.ts';
 
@@ -42,32 +43,32 @@ export function runningAgent(flags: StackFlags): AgentState | undefined {
 }
 
 /** The files given, or else those this project's agent was last started with. */
-export function planFiles(flags: StackFlags): string[] {
+export function filesOrRemembered(flags: StackFlags): string[] {
   const given = stackFiles(flags);
   if (given.length > 0) return given;
   return [...(readState(stackDirectory(flags), project(flags))?.files ?? [])];
 }
 
-export function loadPlan(flags: StackFlags): Plan {
+export function compileStack(flags: StackFlags): CompiledStack {
   try {
-    return compile(loadStack(planFiles(flags)));
+    return compile(loadStack(filesOrRemembered(flags)));
   } catch (error) {
     if (error instanceof ConfigError) throw new UserError(error.message);
     throw error;
   }
 }
 
-/** Keeps the named roles (for `scs up web db`), checking that each exists. */
-export function selectServices(plan: Plan, roles: string[]): Plan {
-  if (roles.length === 0) return plan;
-  checkRoles(plan, roles);
-  const wanted = new Set(roles.map((r) => r.toLowerCase()));
-  return { ...plan, services: plan.services.filter((s) => wanted.has(s.role)) };
+/** Keeps the named services (for `scs up web db`), checking that each exists. */
+export function selectServices(compiled: CompiledStack, names: string[]): CompiledStack {
+  if (names.length === 0) return compiled;
+  checkServices(compiled, names);
+  const wanted = new Set(names.map((r) => r.toLowerCase()));
+  return { ...compiled, services: compiled.services.filter((s) => wanted.has(s.name)) };
 }
 
-export function checkRoles(plan: Plan, roles: string[]): void {
-  const known = new Set(plan.services.map((s) => s.role));
-  for (const role of roles) {
-    if (!known.has(role.toLowerCase())) throw new UserError(`no service "${role}" in the stack (it has: ${[...known].join(', ')})`);
+export function checkServices(compiled: CompiledStack, names: string[]): void {
+  const known = new Set(compiled.services.map((s) => s.name));
+  for (const name of names) {
+    if (!known.has(name.toLowerCase())) throw new UserError(`no service "${name}" in the stack (it has: ${[...known].join(', ')})`);
   }
 }

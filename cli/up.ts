@@ -7,12 +7,12 @@ import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
-import type { Plan } from '../src/manifest/compile.ts';
+import type { CompiledStack } from '../src/manifest/compiled.ts';
 import { discoAccess, flag, type GlobalFlags, parseDiscoList, UserError, untilSignal, withDiscoAccess } from './common.ts';
 import {
-  checkRoles,
-  loadPlan,
-  planFiles,
+  checkServices,
+  compileStack,
+  filesOrRemembered,
   project,
   runningAgent,
   type StackFlags,
@@ -54,16 +54,16 @@ export function registerUp(cli: CAC): void {
     .option('--no-logs', 'In the foreground, do not print what the containers print')
     .option('--no-log-prefix', 'Print container output without the "service | " prefix')
     .option('--agent', 'internal: run as the background agent of up -d')
-    .action(async (roles: string[], flags: UpFlags) => {
-      if (flags.dryRun) return dryRun(selectServices(loadPlan(flags), roles), project(flags));
+    .action(async (names: string[], flags: UpFlags) => {
+      if (flags.dryRun) return dryRun(selectServices(compileStack(flags), names), project(flags));
       if (!flags.agent) {
         const running = runningAgent(flags);
-        if (running) return converge(running, roles, flags);
+        if (running) return converge(running, names, flags);
       }
-      if (flags.detach && !flags.agent) return detach(roles, flags);
+      if (flags.detach && !flags.agent) return detach(names, flags);
       if (flags.agent) (await import('../src/agent/timestamped-log.ts')).useTimestampedLog(consola);
-      const plan = loadPlan(flags);
-      const selected = selectServices(plan, roles);
+      const compiled = compileStack(flags);
+      const selected = selectServices(compiled, names);
       const waitTimeoutMs = flag('wait-timeout', () => parseDuration(String(flags.waitTimeout)));
       const debounceMs = flag('debounce', () => parseDuration(String(flags.debounce)));
       const holdMs = flag('hold', () => parseDuration(String(flags.hold)));
@@ -91,7 +91,7 @@ export function registerUp(cli: CAC): void {
       const interrupted = untilSignal();
       try {
         // Without a disco to join, the stack brings its own: a single host needs nothing else.
-        const external = flags.disco ?? process.env.SCS_DISCO ?? plan.disco;
+        const external = flags.disco ?? process.env.SCS_DISCO ?? compiled.disco;
         const embedded = external ? undefined : await startEmbeddedDisco(logger);
         if (embedded) closers.push(() => embedded.close());
         const discoAddress = external ?? embedded!.disco;
@@ -101,25 +101,25 @@ export function registerUp(cli: CAC): void {
           addresses,
           // The embedded disco has neither TLS nor tokens.
           ...(external ? discoAccess(flags) : {}),
-          name: `scs up ${plan.stack}`,
+          name: `scs up ${compiled.stack}`,
           waitForServer: true,
           logger: consola.withTag('disco'),
         });
         closers.push(() => client.close());
         const { defaultAdvertise } = await import('../src/agent/advertise.ts');
-        const advertise = flags.advertise ?? plan.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
-        const control = controlPath(stateDirectory(plan.directory, projectName));
+        const advertise = flags.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
+        const control = controlPath(stateDirectory(compiled.directory, projectName));
         // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
         mkdirSync(dirname(control), { recursive: true });
         // The stack network and the DNS on its gateway come first: containers are created with them.
-        const { placeStack } = await import('../src/agent/placement.ts');
+        const { attachStack } = await import('../src/agent/network-attachment.ts');
         const { hostLabel } = await import('../src/agent/identity.ts');
-        const identity = { stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() };
+        const identity = { stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() };
         let agent: InstanceType<typeof Agent> | undefined;
-        const placed = plan.services.some((service) => service.container.network === 'bridge')
-          ? await placeStack({
+        const attached = compiled.services.some((service) => service.container.network === 'bridge')
+          ? await attachStack({
               engine,
-              plan,
+              compiled,
               identity,
               discovery: client,
               localEndpoints: () => agent?.localEndpoints() ?? [],
@@ -127,10 +127,10 @@ export function registerUp(cli: CAC): void {
               logger,
             })
           : undefined;
-        const hostDns = placed?.dns;
+        const hostDns = attached?.dns;
         if (hostDns) closers.push(() => hostDns.close());
         const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
-        agent = new Agent(plan, {
+        agent = new Agent(compiled, {
           engine,
           client,
           advertise,
@@ -140,20 +140,20 @@ export function registerUp(cli: CAC): void {
           logger,
           disco: discoAddress,
           project: projectName,
-          roles: roles.length === 0 ? [] : selected.services.map((s) => s.role),
+          only: names.length === 0 ? [] : selected.services.map((s) => s.name),
           control,
           ...(dns ? { dns } : {}),
-          ...(placed ? { placement: placed.placement } : {}),
+          ...(attached ? { attachment: attached.attachment } : {}),
           ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
         });
         const controlServer = await serveControl(control, async (request, log) =>
           withLogsTo(log, async () => {
-            if (request.op !== 'up') return agent.control(request.op, request.roles);
-            const next = loadPlan({ file: request.files });
-            checkRoles(next, request.roles);
+            if (request.op !== 'up') return agent.control(request.op, request.services);
+            const next = compileStack({ file: request.files });
+            checkServices(next, request.services);
             // Only what this agent will run: the other services may be another host's to build.
-            await buildImages(engine, { ...next, services: agent.targets(next, request.roles) }, consola.withTag('build'));
-            await agent.apply(next, request.roles);
+            await buildImages(engine, { ...next, services: agent.targets(next, request.services) }, consola.withTag('build'));
+            await agent.apply(next, request.services);
           }),
         );
         closers.push(() => controlServer.close());
@@ -164,10 +164,10 @@ export function registerUp(cli: CAC): void {
             import('../src/agent/log-stream.ts'),
             import('../src/agent/identity.ts'),
           ]);
-          const owner = ownerLabels({ stack: plan.stack, environment: plan.environment, project: projectName, host: hostLabel() });
+          const owner = ownerLabels({ stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() });
           const logs = new LogStream(engine, owner, {
             prefix: flags.logPrefix !== false,
-            roles: plan.services.map((s) => s.role),
+            services: compiled.services.map((s) => s.name),
             write: (line) => void process.stdout.write(`${line}\n`),
           });
           await logs.start();
@@ -181,7 +181,9 @@ export function registerUp(cli: CAC): void {
         await stop();
         throw new UserError(`scs up failed: ${(error as Error).message}`);
       }
-      logger.success(`${plan.stack} is up: ${selected.services.map((s) => s.role).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`);
+      logger.success(
+        `${compiled.stack} is up: ${selected.services.map((s) => s.name).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`,
+      );
       if (process.send) {
         // Tell `scs up -d` at once, then stand alone.
         process.send({ phase: 'running' });
@@ -194,10 +196,10 @@ export function registerUp(cli: CAC): void {
 }
 
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */
-async function converge(running: AgentState, roles: string[], flags: UpFlags): Promise<void> {
-  const plan = loadPlan(flags);
-  checkRoles(plan, roles);
-  const runs = roles.length > 0 || running.roles.length === 0 ? roles : running.roles;
+async function converge(running: AgentState, names: string[], flags: UpFlags): Promise<void> {
+  const compiled = compileStack(flags);
+  checkServices(compiled, names);
+  const runs = names.length > 0 || running.only.length === 0 ? names : running.only;
   const [{ Engine }, { buildImages }, { callAgent }] = await Promise.all([
     import('../src/docker/engine.ts'),
     import('../src/agent/build.ts'),
@@ -205,16 +207,16 @@ async function converge(running: AgentState, roles: string[], flags: UpFlags): P
   ]);
   const engine = new Engine();
   await engine.ping();
-  await buildImages(engine, selectServices(plan, [...runs]), consola.withTag('build'));
+  await buildImages(engine, selectServices(compiled, [...runs]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
   try {
-    await callAgent(running.control, { op: 'up', files: [...plan.files], roles: roles.map((r) => r.toLowerCase()) }, (line) =>
+    await callAgent(running.control, { op: 'up', files: [...compiled.files], services: names.map((r) => r.toLowerCase()) }, (line) =>
       process.stderr.write(`${line}\n`),
     );
   } catch (error) {
     throw new UserError(`scs up failed: ${(error as Error).message}`);
   }
-  consola.success(`${plan.stack} is up to date (agent pid ${running.pid})`);
+  consola.success(`${compiled.stack} is up to date (agent pid ${running.pid})`);
 }
 
 /** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */
@@ -239,11 +241,11 @@ async function startEmbeddedDisco(logger: ConsolaInstance): Promise<{ disco: str
   return { disco: running.disco, dns: running.dnsAddress!, close: () => running.close() };
 }
 
-async function dryRun(plan: Plan, projectName: string): Promise<void> {
+async function dryRun(compiled: CompiledStack, projectName: string): Promise<void> {
   const [{ Engine }, { previewUp }] = await Promise.all([import('../src/docker/engine.ts'), import('../src/agent/preview.ts')]);
   const engine = new Engine();
   await engine.ping();
-  process.stdout.write(`${await previewUp(plan, projectName, engine, (tag) => engine.imageExists(tag))}\n`);
+  process.stdout.write(`${await previewUp(compiled, projectName, engine, (tag) => engine.imageExists(tag))}\n`);
 }
 
 /**
@@ -251,7 +253,7 @@ async function dryRun(plan: Plan, projectName: string): Promise<void> {
  * The agent is started first and the stack checked here meanwhile: a mistake is still reported
  * at once, and a good stack does not wait for two start-ups in a row.
  */
-async function detach(roles: string[], flags: UpFlags): Promise<void> {
+async function detach(names: string[], flags: UpFlags): Promise<void> {
   const directory = stackDirectory(flags);
   const projectName = project(flags);
   const dir = stateDirectory(directory, projectName);
@@ -260,11 +262,11 @@ async function detach(roles: string[], flags: UpFlags): Promise<void> {
   const args = [
     process.argv[1]!,
     'up',
-    ...roles,
+    ...names,
     '--agent',
     '--project-name',
     projectName,
-    ...planFiles(flags).flatMap((file) => ['-f', file]),
+    ...filesOrRemembered(flags).flatMap((file) => ['-f', file]),
   ];
   for (const [name, value] of [
     ['--wait-timeout', flags.waitTimeout],
@@ -282,7 +284,7 @@ async function detach(roles: string[], flags: UpFlags): Promise<void> {
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
   const pid = child.pid!;
   try {
-    selectServices(loadPlan(flags), roles);
+    selectServices(compileStack(flags), names);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -1,10 +1,10 @@
-// Service names: endpoint.role.service.environment, most specific first.
+// Endpoint names: endpoint.service.stack.environment, most specific first.
 // One grammar for the CLI, manifests, the wire protocol and DNS.
 
 export interface EndpointName {
   readonly endpoint: string;
-  readonly role: string;
   readonly service: string;
+  readonly stack: string;
   readonly environment: string;
 }
 
@@ -39,7 +39,7 @@ function splitLabels(input: string, example: string): [string, string, string, s
   const text = input.endsWith('.') ? input.slice(0, -1) : input;
   const labels = text.split('.');
   if (labels.length < 3 || labels.length > 4) {
-    throw new NameError(`"${input}" is not a name like "${example}" (endpoint.role.service[.environment])`);
+    throw new NameError(`"${input}" is not a name like "${example}" (endpoint.service.stack[.environment])`);
   }
   return labels as [string, string, string, string?];
 }
@@ -51,15 +51,15 @@ function checkExactLabel(label: string, what: string): string {
 }
 
 /**
- * Parses `endpoint.role.service[.environment]`, case-insensitively; a trailing dot is allowed
+ * Parses `endpoint.service.stack[.environment]`, case-insensitively; a trailing dot is allowed
  * so that names copied from DNS work too.
  */
 export function parseName(input: string): EndpointName {
-  const [endpoint, role, service, environment] = splitLabels(input, 'mysql.db.blog.prod');
+  const [endpoint, service, stack, environment] = splitLabels(input, 'mysql.db.blog.prod');
   return {
     endpoint: checkExactLabel(endpoint, 'endpoint'),
-    role: checkExactLabel(role, 'role'),
     service: checkExactLabel(service, 'service'),
+    stack: checkExactLabel(stack, 'stack'),
     environment: environment === undefined ? DEFAULT_ENVIRONMENT : checkExactLabel(environment, 'environment'),
   };
 }
@@ -70,7 +70,7 @@ export function nameProblem(input: string): string | undefined {
 }
 
 export function formatName(name: EndpointName | NamePattern): string {
-  return `${name.endpoint}.${name.role}.${name.service}.${name.environment}`;
+  return `${name.endpoint}.${name.service}.${name.stack}.${name.environment}`;
 }
 
 /** The canonical, fully qualified form of a name given as text. */
@@ -100,11 +100,11 @@ function checkPatternLabel(label: string, what: string): string {
 
 /** Parses a name in which any whole label may be `*`; a missing environment is still `default`. */
 export function parsePattern(input: string): NamePattern {
-  const [endpoint, role, service, environment] = splitLabels(input, '*.web.hello.dev');
+  const [endpoint, service, stack, environment] = splitLabels(input, '*.web.hello.dev');
   return {
     endpoint: checkPatternLabel(endpoint, 'endpoint'),
-    role: checkPatternLabel(role, 'role'),
     service: checkPatternLabel(service, 'service'),
+    stack: checkPatternLabel(stack, 'stack'),
     environment: environment === undefined ? DEFAULT_ENVIRONMENT : checkPatternLabel(environment, 'environment'),
   };
 }

@@ -1,14 +1,14 @@
-// The agent brings a plan up and keeps it connected. Services start in dependency order, each once
+// The agent brings a compiled stack up and keeps it connected. Services start in dependency order, each once
 // what it requires is there. Then every change (a required endpoint moves, Docker reports a
 // container died, restarted or changed health) asks that service's runner for a pass, which
-// observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches the plan.
-// A running agent also takes new plans (`scs up` again) and `stop`, `start` and `restart`.
+// observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches what is compiled.
+// A running agent also takes a newly compiled stack (`scs up` again) and `stop`, `start` and `restart`.
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
-import { LABEL } from '../docker/labels.ts';
+import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
-import type { Plan, ServicePlan } from '../manifest/compile.ts';
+import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/provisioner.ts';
 import { volumeProvisioner } from '../volumes/provisioner.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
@@ -17,7 +17,7 @@ import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
-import { addresses, type Placement } from './spec.ts';
+import { addresses, type NetworkAttachment } from './spec.ts';
 import { type AgentState, type RequireRecord, writeState } from './state.ts';
 import { settlesWithin } from './within.ts';
 
@@ -36,12 +36,12 @@ export interface AgentOptions {
   readonly dns?: string;
   /** This agent's part of the stack; by default the host's name. */
   readonly project?: string;
-  /** The services it runs; all of the plan's when empty. */
-  readonly roles?: readonly string[];
+  /** The services it runs; all of the stack's when empty. */
+  readonly only?: readonly string[];
   /** Where `scs up`, `stop`, `start` and `restart` reach it, for the state file. */
   readonly control?: string;
   /** The stack network and the resolver served on it; Docker's default bridge without. */
-  readonly placement?: Placement;
+  readonly attachment?: NetworkAttachment;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
 }
@@ -52,19 +52,24 @@ export class Agent {
   private readonly runners: ServiceRunner[] = [];
   private readonly executor: Executor;
   private readonly identity: AgentIdentity;
-  private roles: string[];
+  private only: string[];
   private stopEvents: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
-  /** Requests from the CLI (a new plan, stop, start, restart) are taken one at a time. */
+  /** Requests from the CLI (a newly compiled stack, stop, start, restart) are taken one at a time. */
   private requests: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private plan: Plan,
+    private compiled: CompiledStack,
     private readonly options: AgentOptions,
   ) {
-    this.identity = { stack: plan.stack, environment: plan.environment, project: options.project ?? projectName(), host: hostLabel() };
-    this.roles = [...(options.roles ?? [])];
+    this.identity = {
+      stack: compiled.stack,
+      environment: compiled.environment,
+      project: options.project ?? projectName(),
+      host: hostLabel(),
+    };
+    this.only = [...(options.only ?? [])];
     this.executor = new Executor({
       ...options,
       holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
@@ -76,7 +81,7 @@ export class Agent {
   async up(): Promise<void> {
     this.stopEvents = await this.options.engine.events(ownerLabels(this.identity), (event) => this.onEvent(event));
     try {
-      for (const plan of this.selected(this.plan)) await this.start(this.addRunner(plan));
+      for (const service of this.selected(this.compiled)) await this.start(this.addRunner(service));
       this.phase = 'running';
       this.save();
     } catch (error) {
@@ -92,20 +97,20 @@ export class Agent {
    * dropped and removed, changed ones are replaced, the others are left alone. Naming services
    * converges those alone, and adds them to what this agent runs.
    */
-  apply(plan: Plan, roles: readonly string[] = []): Promise<void> {
+  apply(compiled: CompiledStack, names: readonly string[] = []): Promise<void> {
     return this.oneAtATime(async () => {
-      if (this.roles.length > 0 && roles.length > 0) this.roles = [...new Set([...this.roles, ...roles])];
-      this.plan = plan;
-      const wanted = this.selected(plan);
-      if (roles.length === 0) {
+      if (this.only.length > 0 && names.length > 0) this.only = [...new Set([...this.only, ...names])];
+      this.compiled = compiled;
+      const wanted = this.selected(compiled);
+      if (names.length === 0) {
         for (const runner of [...this.runners].reverse()) {
-          if (wanted.some((service) => service.role === runner.role)) continue;
+          if (wanted.some((service) => service.name === runner.service)) continue;
           await this.retire(runner, 'removed from the stack');
           this.runners.splice(this.runners.indexOf(runner), 1);
         }
       }
-      for (const service of this.targets(plan, roles)) {
-        const runner = this.runners.find((r) => r.role === service.role);
+      for (const service of this.targets(compiled, names)) {
+        const runner = this.runners.find((r) => r.service === service.name);
         if (!runner) {
           await this.start(this.addRunner(service));
           continue;
@@ -118,12 +123,12 @@ export class Agent {
   }
 
   /** `scs stop`, `scs start`, `scs restart` of some of its services, in order. */
-  control(verb: 'stop' | 'start' | 'restart', roles: readonly string[]): Promise<void> {
+  control(verb: 'stop' | 'start' | 'restart', names: readonly string[]): Promise<void> {
     return this.oneAtATime(async () => {
-      const runners = roles.map((role) => {
-        const runner = this.runners.find((r) => r.role === role);
+      const runners = names.map((name) => {
+        const runner = this.runners.find((r) => r.service === name);
         if (!runner)
-          throw new Error(`this agent does not run "${role}" (it runs: ${this.runners.map((r) => r.role).join(', ') || 'nothing'})`);
+          throw new Error(`this agent does not run "${name}" (it runs: ${this.runners.map((r) => r.service).join(', ') || 'nothing'})`);
         return runner;
       });
       for (const runner of verb === 'stop' ? [...runners].reverse() : runners) {
@@ -149,37 +154,37 @@ export class Agent {
       const release = (what: string, task: () => Promise<void> | undefined) =>
         Promise.resolve()
           .then(task)
-          .catch((error: Error) => logger.error(`${runner.role}: could not release ${what}: ${error.message}`));
-      for (const volume of runner.facts.plan.container.volumes) {
+          .catch((error: Error) => logger.error(`${runner.service}: could not release ${what}: ${error.message}`));
+      for (const volume of runner.facts.service.container.volumes) {
         await release(`volume ${volume.name}`, () => {
           const provisioner = volumeProvisioner(volume, context);
           return volumes ? provisioner.deprovision() : provisioner.detach();
         });
       }
       await release('its network', () => {
-        const network = networkProvisioner(runner.facts.plan, { logger });
+        const network = networkProvisioner(runner.facts.service, { logger });
         return volumes ? network?.deprovision() : network?.detach();
       });
     }
     this.stopEvents?.();
     // A network holds no data: like Compose, down removes it, unless containers still use it.
-    const network = this.options.placement?.network;
+    const network = this.options.attachment?.network;
     if (network && (await engine.removeNetwork(network))) logger.info(`removed network ${network}`);
     if (!failed) this.phase = 'stopped';
     this.save();
   }
 
   /**
-   * The services `apply(plan, roles)` brings up or replaces, in start order: naming services touches
+   * The services `apply(compiled, names)` brings up or replaces, in start order: naming services touches
    * those alone, as Compose's `up web` does; naming none converges all that this agent runs.
    */
-  targets(plan: Plan, roles: readonly string[]): ServicePlan[] {
-    return roles.length > 0 ? plan.services.filter((service) => roles.includes(service.role)) : this.selected(plan);
+  targets(compiled: CompiledStack, names: readonly string[]): CompiledService[] {
+    return names.length > 0 ? compiled.services.filter((service) => names.includes(service.name)) : this.selected(compiled);
   }
 
   /** The services this agent runs, in start order. */
-  private selected(plan: Plan): ServicePlan[] {
-    return this.roles.length === 0 ? plan.services : plan.services.filter((service) => this.roles.includes(service.role));
+  private selected(compiled: CompiledStack): CompiledService[] {
+    return this.only.length === 0 ? compiled.services : compiled.services.filter((service) => this.only.includes(service.name));
   }
 
   private oneAtATime<T>(task: () => Promise<T>): Promise<T> {
@@ -188,13 +193,13 @@ export class Agent {
     return run;
   }
 
-  private addRunner(plan: ServicePlan): ServiceRunner {
+  private addRunner(service: CompiledService): ServiceRunner {
     const { engine, logger, debounceMs, holdMs = DEFAULT_HOLD_MS } = this.options;
-    const runner = new ServiceRunner(newFacts(plan), {
+    const runner = new ServiceRunner(newFacts(service), {
       engine,
       executor: this.executor,
       identity: this.identity,
-      ...(this.options.placement ? { placement: this.options.placement } : {}),
+      ...(this.options.attachment ? { attachment: this.options.attachment } : {}),
       logger,
       debounceMs,
       holdMs,
@@ -216,12 +221,12 @@ export class Agent {
     const { client, logger, waitTimeoutMs } = this.options;
     for (const requirement of runner.facts.requires) {
       if (requirement.watch) continue;
-      requirement.watch = await client.require({ name: requirement.plan.name, attrs: requirement.plan.filter }, () => {
+      requirement.watch = await client.require({ name: requirement.compiled.name, attrs: requirement.compiled.filter }, () => {
         this.save();
         runner.requirementsChanged();
       });
       if (requirement.watch.endpoints.length === 0) {
-        logger.info(`${runner.role}: waiting for ${requirement.plan.name}`);
+        logger.info(`${runner.service}: waiting for ${requirement.compiled.name}`);
         await this.waitForEndpoint(requirement, waitTimeoutMs);
       }
       requirement.lastSeen = requirement.watch.endpoints;
@@ -240,7 +245,7 @@ export class Agent {
           resolve();
         } else if (Date.now() - started > timeoutMs) {
           clearInterval(check);
-          reject(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.plan.name} (--wait-timeout)`));
+          reject(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.compiled.name} (--wait-timeout)`));
         }
       }, 25);
     });
@@ -249,7 +254,7 @@ export class Agent {
   /** Docker's news about one of its containers is a reason for that service to look again. */
   private onEvent(event: ContainerEvent): void {
     if (!/^(die|start|destroy|health_status)/.test(event.action)) return;
-    this.runners.find((runner) => runner.role === event.labels[LABEL.role])?.containerChanged();
+    this.runners.find((runner) => runner.service === serviceLabelOf(event.labels))?.containerChanged();
   }
 
   state(): AgentState {
@@ -257,20 +262,20 @@ export class Agent {
       pid: process.pid,
       project: this.identity.project,
       host: this.identity.host,
-      files: this.plan.files,
-      roles: this.roles,
+      files: this.compiled.files,
+      only: this.only,
       ...(this.options.control ? { control: this.options.control } : {}),
       phase: this.phase,
       ...(this.error ? { error: this.error } : {}),
-      stack: this.plan.stack,
-      environment: this.plan.environment,
+      stack: this.compiled.stack,
+      environment: this.compiled.environment,
       disco: this.options.disco,
       ...(this.options.dns ? { dns: this.options.dns } : {}),
       services: this.runners.map(({ facts }) => ({
-        role: facts.plan.role,
+        service: facts.service.name,
         container: facts.container,
-        containerName: facts.plan.container.name,
-        image: facts.plan.image.tag,
+        containerName: facts.service.container.name,
+        image: facts.service.image.tag,
         status: facts.wanted === 'stopped' && facts.status.startsWith('exited') ? `stopped (scs stop)` : facts.status,
         provides: facts.provisions.map((handle) => ({
           name: handle.spec.name,
@@ -278,8 +283,8 @@ export class Agent {
         })),
         requires: facts.requires.map(
           (requirement): RequireRecord => ({
-            endpoint: requirement.plan.endpoint,
-            name: requirement.plan.name,
+            endpoint: requirement.compiled.endpoint,
+            name: requirement.compiled.name,
             current: addresses(requirement.watch?.endpoints ?? []),
             applied: requirement.applied,
             lastUpdate: requirement.lastUpdate,
@@ -305,7 +310,7 @@ export class Agent {
   }
 
   private save(): void {
-    writeState(this.plan.directory, this.state());
+    writeState(this.compiled.directory, this.state());
     this.options.onChange?.();
   }
 }

@@ -2,7 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance } from 'consola';
 import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
-import type { Plan } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 
 /** How many lines of a failed step's output the error shows: the end is where the cause is. */
 const FAILED_STEP_LINES = 40;
@@ -46,34 +46,34 @@ export class BuildProgress {
   }
 }
 
-/** Builds every image of the plan that is not there yet; the tag is the content hash, so "there" means "current". */
+/** Builds every image of the compiled stack that is not there yet; the tag is the content hash, so "there" means "current". */
 export async function buildImages(
   engine: Engine,
-  plan: Plan,
+  compiled: CompiledStack,
   logger: ConsolaInstance,
   plain = !(process.stdout.isTTY && process.stderr.isTTY),
 ): Promise<void> {
-  for (const service of plan.services) {
+  for (const service of compiled.services) {
     const { tag } = service.image;
     if (await engine.imageExists(tag)) {
-      logger.info(`${service.role}: ${tag} is up to date`);
+      logger.info(`${service.name}: ${tag} is up to date`);
       continue;
     }
-    logger.start(`${service.role}: building ${tag}`);
+    logger.start(`${service.name}: building ${tag}`);
     const progress = new BuildProgress(plain);
     try {
       await engine.build(
         service.image,
         (line) => {
           const step = progress.feed(line);
-          if (step) logger.info(`${service.role}: ${step}`);
-          else logger.debug(`${service.role}: ${line}`);
+          if (step) logger.info(`${service.name}: ${step}`);
+          else logger.debug(`${service.name}: ${line}`);
         },
-        { [LABEL.stack]: plan.stack },
+        { [LABEL.stack]: compiled.stack },
       );
     } catch (error) {
-      throw new Error(`${service.role}: ${progress.failure(tag, (error as Error).message)}`);
+      throw new Error(`${service.name}: ${progress.failure(tag, (error as Error).message)}`);
     }
-    logger.success(`${service.role}: built ${tag}`);
+    logger.success(`${service.name}: built ${tag}`);
   }
 }

@@ -11,15 +11,18 @@ import * as v from 'valibot';
 import { describeIssues } from '../protocol/fields.ts';
 import { encodeLine, LineSplitter } from '../protocol/framing.ts';
 
-const Roles = v.array(v.pipe(v.string(), v.maxLength(63)), 'expected a list of services');
+const ServiceNames = v.array(v.pipe(v.string(), v.maxLength(63)), 'expected a list of services');
 
 export const ControlRequestSchema = v.variant('op', [
   v.strictObject({
     op: v.literal('up'),
     files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'),
-    roles: Roles,
+    services: ServiceNames,
   }),
-  v.strictObject({ op: v.picklist(['stop', 'start', 'restart']), roles: v.pipe(Roles, v.minLength(1, 'expected at least one service')) }),
+  v.strictObject({
+    op: v.picklist(['stop', 'start', 'restart']),
+    services: v.pipe(ServiceNames, v.minLength(1, 'expected at least one service')),
+  }),
 ]);
 export type ControlRequest = v.InferOutput<typeof ControlRequestSchema>;
 

@@ -12,7 +12,7 @@ import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
-import { addresses, containerSpec, type Placement } from './spec.ts';
+import { addresses, containerSpec, type NetworkAttachment } from './spec.ts';
 import { settlesWithin } from './within.ts';
 
 export interface ExecutorOptions {
@@ -24,7 +24,7 @@ export interface ExecutorOptions {
   /** How long an empty set is held back (see urgency.ts): a new container keeps what it holds. */
   readonly holdMs: number;
   readonly identity: AgentIdentity;
-  readonly placement?: Placement;
+  readonly attachment?: NetworkAttachment;
   readonly logger: ConsolaInstance;
 }
 
@@ -54,17 +54,17 @@ export class Executor {
   async execute(facts: ServiceFacts, step: Step): Promise<void> {
     if (step.next) return this.executeOnNext(facts, step);
     const { engine, logger } = this.options;
-    const role = facts.plan.role;
+    const service = facts.service.name;
     const because = `(${step.cause})`;
     switch (step.kind) {
       case 'create':
-        facts.container = await this.create(facts, step, facts.plan.container.name);
+        facts.container = await this.create(facts, step, facts.service.container.name);
         facts.readyRun = undefined;
         return;
       case 'start':
         await engine.start(this.container(facts));
         await this.enterNetwork(facts, this.container(facts));
-        logger.success(`${role}: started ${facts.plan.container.name} ${because}`);
+        logger.success(`${service}: started ${facts.service.container.name} ${because}`);
         return;
       case 'ready':
         facts.readyRun = await this.whenReady(facts, this.container(facts));
@@ -79,11 +79,11 @@ export class Executor {
         const provisions = facts.provisions;
         facts.provisions = [];
         facts.providedFor = undefined;
-        await this.drop(role, provisions, because);
+        await this.drop(service, provisions, because);
         return;
       }
       case 'drain':
-        logger.info(`${role}: draining ${facts.plan.container.name} for ${step.ms} ms ${because}`);
+        logger.info(`${service}: draining ${facts.service.container.name} for ${step.ms} ms ${because}`);
         await new Promise((resolve) => setTimeout(resolve, step.ms));
         return;
       case 'liveupdate':
@@ -97,13 +97,13 @@ export class Executor {
         facts.container = undefined;
         facts.run = undefined;
         facts.readyRun = undefined;
-        logger.info(`${role}: removed ${facts.plan.container.name} ${because}`);
+        logger.info(`${service}: removed ${facts.service.container.name} ${because}`);
         return;
       case 'promote': {
         const next = facts.next;
-        if (!next) throw new Error(`${role}: there is no next container to promote`);
-        if (facts.container) throw new Error(`${role}: the old container is still there`);
-        await engine.rename(next.id, facts.plan.container.name);
+        if (!next) throw new Error(`${service}: there is no next container to promote`);
+        if (facts.container) throw new Error(`${service}: the old container is still there`);
+        await engine.rename(next.id, facts.service.container.name);
         Object.assign(facts, {
           container: next.id,
           run: undefined,
@@ -112,7 +112,7 @@ export class Executor {
           provisions: next.provisions,
           next: undefined,
         });
-        logger.success(`${role}: replaced, with ${facts.plan.container.name} serving ${because}`);
+        logger.success(`${service}: replaced, with ${facts.service.container.name} serving ${because}`);
         return;
       }
     }
@@ -123,16 +123,18 @@ export class Executor {
     const { engine } = this.options;
     const because = `(${step.cause})`;
     if (step.kind === 'create') {
-      const id = await this.create(facts, step, nextName(facts.plan.container.name));
+      const id = await this.create(facts, step, nextName(facts.service.container.name));
       facts.next = { id, readyRun: undefined, providedFor: undefined, provisions: [] };
       return;
     }
     const next = facts.next;
-    if (!next) throw new Error(`${facts.plan.role}: there is no next container`);
+    if (!next) throw new Error(`${facts.service.name}: there is no next container`);
     switch (step.kind) {
       case 'start':
         await engine.start(next.id);
-        this.options.logger.info(`${facts.plan.role}: started ${nextName(facts.plan.container.name)} beside the current one ${because}`);
+        this.options.logger.info(
+          `${facts.service.name}: started ${nextName(facts.service.container.name)} beside the current one ${because}`,
+        );
         return;
       case 'ready':
         next.readyRun = await this.whenReady(facts, next.id);
@@ -147,7 +149,7 @@ export class Executor {
         const provisions = next.provisions;
         next.provisions = [];
         next.providedFor = undefined;
-        await this.drop(facts.plan.role, provisions, because);
+        await this.drop(facts.service.name, provisions, because);
         return;
       }
       case 'stop':
@@ -158,24 +160,24 @@ export class Executor {
         facts.next = undefined;
         return;
       default:
-        throw new Error(`${facts.plan.role}: cannot ${step.kind} the next container`);
+        throw new Error(`${facts.service.name}: cannot ${step.kind} the next container`);
     }
   }
 
   /** A container with what is wanted now; records what each requirement is configured with. */
   private async create(facts: ServiceFacts, step: Step, name: string): Promise<string> {
     await this.ensureVolumes(facts);
-    const network = networkProvisioner(facts.plan, { logger: this.options.logger });
+    const network = networkProvisioner(facts.service, { logger: this.options.logger });
     if (network) {
       await network.provision();
       await network.attach();
     }
     const wanted = wantedEndpoints(facts, this.options.holdMs);
-    const spec = { ...containerSpec(facts.plan, this.options.identity, wanted, this.options.placement), name };
+    const spec = { ...containerSpec(facts.service, this.options.identity, wanted, this.options.attachment), name };
     const id = await this.options.engine.create(spec);
     const at = new Date().toISOString();
     for (const requirement of facts.requires) {
-      const endpoints = addresses(wanted.get(requirement.plan.endpoint) ?? []);
+      const endpoints = addresses(wanted.get(requirement.compiled.endpoint) ?? []);
       // A replacement is how a requirement without a working live update takes its new value.
       if (step.cause.startsWith('replace') && endpoints.join(';') !== requirement.applied.join(';')) {
         requirement.lastUpdate = { at, action: 'restart', ok: true, endpoints };
@@ -183,28 +185,28 @@ export class Executor {
       requirement.applied = endpoints;
       requirement.failed = undefined;
     }
-    this.options.logger.debug(`${facts.plan.role}: created ${name} (${step.cause})`);
+    this.options.logger.debug(`${facts.service.name}: created ${name} (${step.cause})`);
     return id;
   }
 
-  private async drop(role: string, provisions: readonly ProvisionHandle[], because: string): Promise<void> {
+  private async drop(service: string, provisions: readonly ProvisionHandle[], because: string): Promise<void> {
     if (!(await settlesWithin(Promise.all(provisions.map((handle) => handle.drop())))))
-      this.options.logger.warn(`${role}: disco has not confirmed the drop yet; it is told again when it is back`);
+      this.options.logger.warn(`${service}: disco has not confirmed the drop yet; it is told again when it is back`);
     if (provisions.length > 0)
       this.options.logger.info(
-        `${role}: dropped ${provisions.map((p) => `${p.spec.name} at ${formatHostPort(p.spec.host, p.spec.port)}`).join(', ')} ${because}`,
+        `${service}: dropped ${provisions.map((p) => `${p.spec.name} at ${formatHostPort(p.spec.host, p.spec.port)}`).join(', ')} ${because}`,
       );
   }
 
   private container(facts: ServiceFacts): string {
-    if (!facts.container) throw new Error(`${facts.plan.role}: it has no container`);
+    if (!facts.container) throw new Error(`${facts.service.name}: it has no container`);
     return facts.container;
   }
 
   /** Each volume found or made, and made usable here (an EBS volume attached and mounted), before the container. */
   private async ensureVolumes(facts: ServiceFacts): Promise<void> {
     const context = { engine: this.options.engine, labels: ownerLabels(this.options.identity), logger: this.options.logger };
-    for (const volume of facts.plan.container.volumes) {
+    for (const volume of facts.service.container.volumes) {
       const provisioner = volumeProvisioner(volume, context);
       await provisioner.provision();
       await provisioner.attach();
@@ -213,11 +215,11 @@ export class Executor {
 
   /** An ENI goes into the container's network namespace once it runs: it is its address from then on. */
   private async enterNetwork(facts: ServiceFacts, id: string): Promise<void> {
-    const network = networkProvisioner(facts.plan, { logger: this.options.logger });
+    const network = networkProvisioner(facts.service, { logger: this.options.logger });
     if (!network) return;
     const pid = (await this.options.engine.inspect(id))?.pid;
-    if (!pid) throw new Error(`${facts.plan.role}: its container is not running, so its ENI cannot go into it`);
-    this.interfaceAddresses.set(facts.plan.role, (await network.enter(pid)).address);
+    if (!pid) throw new Error(`${facts.service.name}: its container is not running, so its ENI cannot go into it`);
+    this.interfaceAddresses.set(facts.service.name, (await network.enter(pid)).address);
   }
 
   /**
@@ -227,23 +229,23 @@ export class Executor {
    */
   private async whenReady(facts: ServiceFacts, id: string): Promise<string> {
     const { engine, waitTimeoutMs } = this.options;
-    const { role, container } = facts.plan;
+    const { name: service, container } = facts.service;
     const deadline = Date.now() + waitTimeoutMs;
     const probe = container.healthcheck;
     for (;;) {
       const info = await engine.inspect(id);
-      if (!info) throw new Error(`${role}: its container is gone`);
+      if (!info) throw new Error(`${service}: its container is gone`);
       let ready = info.running && (!probe || info.health === 'healthy');
       if (!ready && info.running && probe && info.health === 'starting') {
         ready = (await engine.exec(info.id, probe, {}, 5000).catch(() => undefined))?.exitCode === 0;
       }
       if (ready) return runOf(info);
       if (!info.running && container.restart === 'no') {
-        throw new Error(`${role}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
+        throw new Error(`${service}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `${role}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`,
+          `${service}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, probe ? 100 : 25));
@@ -258,15 +260,15 @@ export class Executor {
 
   private async provide(facts: ServiceFacts, id: string, because: string): Promise<{ provisions: ProvisionHandle[]; key: string }> {
     const { engine, discovery, advertise, logger } = this.options;
-    const { plan } = facts;
+    const { service } = facts;
     const info = await engine.inspect(id);
-    if (!info?.running) throw new Error(`${plan.role}: its container stopped before it could be provided`);
+    if (!info?.running) throw new Error(`${service.name}: its container stopped before it could be provided`);
     const provisions: ProvisionHandle[] = [];
-    for (const provide of plan.provides) {
-      const own = this.interfaceAddresses.get(plan.role);
-      const port = plan.container.network === 'host' || own ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
+    for (const provide of service.provides) {
+      const own = this.interfaceAddresses.get(service.name);
+      const port = service.container.network === 'host' || own ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
       if (!port) {
-        logger.warn(`${plan.role}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
+        logger.warn(`${service.name}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
       const handle = await discovery.provide({
@@ -278,22 +280,22 @@ export class Executor {
       });
       if (info.ip) this.containerAddresses.set(handle, { host: info.ip, port: provide.port, protocol: provide.protocol });
       provisions.push(handle);
-      logger.info(`${plan.role}: providing ${provide.name} at ${formatHostPort(own ?? advertise, port)} ${because}`);
+      logger.info(`${service.name}: providing ${provide.name} at ${formatHostPort(own ?? advertise, port)} ${because}`);
     }
-    return { provisions, key: provisionKey(runOf(info), plan) };
+    return { provisions, key: provisionKey(runOf(info), service) };
   }
 
   private async liveupdate(facts: ServiceFacts, endpoint: string, because: string): Promise<void> {
     const { engine, logger } = this.options;
-    const requirement = facts.requires.find((r) => r.plan.endpoint === endpoint)!;
+    const requirement = facts.requires.find((r) => r.compiled.endpoint === endpoint)!;
     const wanted = wantedEndpoints(facts, this.options.holdMs);
     const endpoints = addresses(wanted.get(endpoint) ?? []);
     const at = new Date().toISOString();
-    const env = containerSpec(facts.plan, this.options.identity, wanted, this.options.placement).env;
+    const env = containerSpec(facts.service, this.options.identity, wanted, this.options.attachment).env;
     let exitCode: number | undefined;
     let output: string;
     try {
-      const result = await engine.exec(this.container(facts), requirement.plan.liveupdate!, env);
+      const result = await engine.exec(this.container(facts), requirement.compiled.liveupdate!, env);
       exitCode = result.exitCode;
       output = result.output.trim().slice(-500);
     } catch (error) {
@@ -304,10 +306,10 @@ export class Executor {
     if (ok) {
       requirement.applied = endpoints;
       requirement.failed = undefined;
-      logger.info(`${facts.plan.role}: live update for ${endpoint} → ${endpoints.join(';') || 'nothing'}`);
+      logger.info(`${facts.service.name}: live update for ${endpoint} → ${endpoints.join(';') || 'nothing'}`);
     } else {
       requirement.failed = { endpoints, reason: exitCode === undefined ? output : `exit ${exitCode}` };
-      logger.warn(`${facts.plan.role}: live update for ${endpoint} failed (${requirement.failed.reason}) ${because}`);
+      logger.warn(`${facts.service.name}: live update for ${endpoint} failed (${requirement.failed.reason}) ${because}`);
     }
   }
 }

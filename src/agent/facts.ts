@@ -3,13 +3,13 @@
 // The runner turns these and Docker's view into an ObservedService for the planner.
 
 import type { Endpoint, ProvisionHandle, Watch } from '../client/client.ts';
-import type { PlanRequire, ServicePlan } from '../manifest/compile.ts';
+import type { CompiledRequire, CompiledService } from '../manifest/compiled.ts';
 import { addresses } from './spec.ts';
 import type { UpdateRecord } from './state.ts';
 import { holdingEmpty } from './urgency.ts';
 
 export interface RequirementFacts {
-  plan: PlanRequire;
+  compiled: CompiledRequire;
   watch: Watch | undefined;
   /** What the current run of the container was configured with. */
   applied: string[];
@@ -30,8 +30,8 @@ export interface StepRecord {
 }
 
 export interface ServiceFacts {
-  /** Replaced when `scs up` brings a new plan to a running agent. */
-  plan: ServicePlan;
+  /** Replaced when `scs up` brings a newly compiled stack to a running agent. */
+  service: CompiledService;
   /** `stopped` after `scs stop`, until `scs start` or `scs up`. */
   wanted: 'running' | 'stopped';
   container: string | undefined;
@@ -58,9 +58,9 @@ export interface NextContainer {
 /** The name a next container has until it is promoted. */
 export const nextName = (name: string) => `${name}-next`;
 
-export function newFacts(plan: ServicePlan): ServiceFacts {
+export function newFacts(service: CompiledService): ServiceFacts {
   return {
-    plan,
+    service,
     wanted: 'running',
     container: undefined,
     run: undefined,
@@ -68,14 +68,14 @@ export function newFacts(plan: ServicePlan): ServiceFacts {
     providedFor: undefined,
     provisions: [],
     status: 'waiting',
-    requires: plan.requires.map(newRequirement),
+    requires: service.requires.map(newRequirement),
     next: undefined,
     lastStep: undefined,
   };
 }
 
-export const newRequirement = (plan: PlanRequire): RequirementFacts => ({
-  plan,
+export const newRequirement = (compiled: CompiledRequire): RequirementFacts => ({
+  compiled,
   watch: undefined,
   applied: [],
   failed: undefined,
@@ -87,10 +87,10 @@ export const newRequirement = (plan: PlanRequire): RequirementFacts => ({
 export const runOf = (container: { id: string; startedAt: string }) => `${container.id}@${container.startedAt}`;
 
 /**
- * What registered endpoints stand for: one run of the container, with the plan's endpoints and
+ * What registered endpoints stand for: one run of the container, with the compiled endpoints and
  * attributes then. A restart, or new attributes, make them stale: they are dropped and provided again.
  */
-export const provisionKey = (run: string, plan: ServicePlan) => `${run} ${JSON.stringify(plan.provides)}`;
+export const provisionKey = (run: string, service: CompiledService) => `${run} ${JSON.stringify(service.provides)}`;
 
 /**
  * What each requirement should be configured with now: what disco says, except that an empty set
@@ -101,7 +101,7 @@ export function wantedEndpoints(facts: ServiceFacts, holdMs: number, nowMs = Dat
     facts.requires.map((r) => {
       const current = r.watch?.endpoints ?? [];
       const held = holdingEmpty({ applied: r.applied, current: addresses(current), emptiedAt: r.emptiedAt }, holdMs, nowMs);
-      return [r.plan.endpoint, held ? r.lastSeen : current] as const;
+      return [r.compiled.endpoint, held ? r.lastSeen : current] as const;
     }),
   );
 }

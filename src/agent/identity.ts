@@ -3,8 +3,9 @@
 // and removes only containers with its own: several agents can share a daemon and a disco.
 
 import { hostname } from 'node:os';
-import { LABEL } from '../docker/labels.ts';
+import { LABEL, serviceLabelOf } from '../docker/labels.ts';
 import { isLabel } from '../names.ts';
+import type { ContainerEngine, ContainerSummary } from './container-engine.ts';
 
 export interface AgentIdentity {
   readonly stack: string;
@@ -40,7 +41,16 @@ export function ownerLabels(identity: AgentIdentity): Record<string, string> {
   return { [LABEL.stack]: identity.stack, [LABEL.environment]: identity.environment, [LABEL.agent]: identity.project };
 }
 
-/** The labels put on a container it creates: its owner's, its host, and its role. */
-export function containerLabels(identity: AgentIdentity, role: string): Record<string, string> {
-  return { ...ownerLabels(identity), [LABEL.host]: identity.host, [LABEL.role]: role };
+/** The labels put on a container it creates: its owner's, its host, and its service. */
+export function containerLabels(identity: AgentIdentity, service: string): Record<string, string> {
+  return { ...ownerLabels(identity), [LABEL.host]: identity.host, [LABEL.service]: service };
+}
+
+/** The containers with these labels that run a service, whether they carry its label or the old one. */
+export async function serviceContainers(
+  engine: Pick<ContainerEngine, 'list'>,
+  labels: Record<string, string>,
+  service: string,
+): Promise<ContainerSummary[]> {
+  return (await engine.list(labels)).filter((container) => serviceLabelOf(container.labels) === service);
 }

@@ -1,5 +1,5 @@
 // Which scs image tags `scs images prune` removes: those of the stack (images scs built carry its
-// name as a label) that its plan no longer names and that no container, running or stopped, uses.
+// name as a label) that its compiled stack no longer names and that no container, running or stopped, uses.
 
 export interface ImageSummary {
   id: string;

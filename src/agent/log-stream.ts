@@ -2,7 +2,7 @@
 // Containers are found by their labels and followed from each start (Docker's events), so the
 // stream keeps following a service whose container Docker restarted or scs replaced.
 
-import { LABEL } from '../docker/labels.ts';
+import { serviceLabelOf } from '../docker/labels.ts';
 import type { ContainerEngine } from './container-engine.ts';
 
 /** What the stream needs of an engine: src/docker/engine.ts has all of it. */
@@ -17,16 +17,16 @@ export interface LogEngine extends Pick<ContainerEngine, 'list' | 'inspect' | 'e
 }
 
 export interface LogStreamOptions {
-  /** `role | ` before each line (false: the lines as printed). */
+  /** `service | ` before each line (false: the lines as printed). */
   prefix: boolean;
-  /** Roles known up front, so the prefixes line up from the first line. */
-  roles?: readonly string[];
+  /** Services known up front, so the prefixes line up from the first line. */
+  services?: readonly string[];
   write: (line: string) => void;
 }
 
-/** `web  | text`, padded to the longest role, as Compose prints it. */
-export function prefixed(role: string, width: number, line: string): string {
-  return `${role.padEnd(width)} | ${line}`;
+/** `web  | text`, padded to the longest service name, as Compose prints it. */
+export function prefixed(service: string, width: number, line: string): string {
+  return `${service.padEnd(width)} | ${line}`;
 }
 
 /** Splits text arriving in pieces into whole lines; a partial line waits for its end. */
@@ -67,7 +67,7 @@ export class LogStream {
     private readonly labels: Record<string, string>,
     private readonly options: LogStreamOptions,
   ) {
-    this.width = Math.max(0, ...(options.roles ?? []).map((role) => role.length));
+    this.width = Math.max(0, ...(options.services ?? []).map((service) => service.length));
   }
 
   /**
@@ -106,8 +106,8 @@ export class LogStream {
     previous?.stop();
     const run = { startedAt: info.startedAt, stop: () => {} };
     this.following.set(id, run);
-    const role = info.labels[LABEL.role] ?? info.name;
-    this.width = Math.max(this.width, role.length);
+    const service = serviceLabelOf(info.labels) ?? info.name;
+    this.width = Math.max(this.width, service.length);
     const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
     const print = (lines: string[]) => {
       if (this.following.get(id) !== run) return;
@@ -115,7 +115,7 @@ export class LogStream {
         const { ns, text } = splitTimestamp(line);
         const shown = this.shownUntil.get(id);
         if (ns !== undefined && (shown === undefined || ns > shown)) this.shownUntil.set(id, ns);
-        this.options.write(this.options.prefix ? prefixed(role, this.width, text) : text);
+        this.options.write(this.options.prefix ? prefixed(service, this.width, text) : text);
       }
     };
     const shown = this.shownUntil.get(id);

@@ -1,13 +1,13 @@
 // What is, and what is wanted, for the planner: Docker's view of a service's container (found by
-// its labels) joined with what the agent itself knows of it, and the container the plan asks for
+// its labels) joined with what the agent itself knows of it, and the container it is compiled to
 // with what disco says now. Reads only; reconcile.ts decides from these two.
 
 import { LABEL } from '../docker/labels.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
-import { type AgentIdentity, ownerLabels } from './identity.ts';
+import { type AgentIdentity, ownerLabels, serviceContainers } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
-import { addresses, appliedFromEnv, containerSpec, type Placement } from './spec.ts';
+import { addresses, appliedFromEnv, containerSpec, type NetworkAttachment } from './spec.ts';
 import { holdingEmpty } from './urgency.ts';
 
 export async function observeService(
@@ -21,9 +21,9 @@ export async function observeService(
   if (known) info = await engine.inspect(known);
   else if (mode === 'start') {
     // A container left by an earlier run of this agent is taken over, or replaced; another agent's never.
-    const found = await engine.list({ ...ownerLabels(identity), [LABEL.role]: facts.plan.role });
-    const current = found.find((c) => c.name === facts.plan.container.name);
-    const next = found.find((c) => c.name === nextName(facts.plan.container.name));
+    const found = await serviceContainers(engine, ownerLabels(identity), facts.service.name);
+    const current = found.find((c) => c.name === facts.service.container.name);
+    const next = found.find((c) => c.name === nextName(facts.service.container.name));
     if (current) info = await engine.inspect(current.id);
     if (next && !facts.next) facts.next = { id: next.id, readyRun: undefined, providedFor: undefined, provisions: [] };
   }
@@ -35,7 +35,7 @@ export async function observeService(
     // A new run starts from the environment it was created with, whatever live updates did before.
     facts.run = run;
     for (const requirement of facts.requires) {
-      requirement.applied = appliedFromEnv(info.env, requirement.plan.endpoint);
+      requirement.applied = appliedFromEnv(info.env, requirement.compiled.endpoint);
       requirement.failed = undefined;
     }
   }
@@ -54,10 +54,10 @@ export async function observeService(
     provisions:
       facts.providedFor === undefined
         ? 'none'
-        : run !== undefined && facts.providedFor === provisionKey(run, facts.plan)
+        : run !== undefined && facts.providedFor === provisionKey(run, facts.service)
           ? 'current'
           : 'stale',
-    requires: facts.requires.map((r) => ({ endpoint: r.plan.endpoint, applied: r.applied, failed: r.failed })),
+    requires: facts.requires.map((r) => ({ endpoint: r.compiled.endpoint, applied: r.applied, failed: r.failed })),
     next: facts.next && { provided: facts.next.provisions.length > 0, running: next?.running ?? false },
   };
 }
@@ -67,21 +67,21 @@ export function desiredService(
   identity: AgentIdentity,
   holdMs = 0,
   nowMs = Date.now(),
-  placement?: Placement,
+  attachment?: NetworkAttachment,
 ): DesiredService {
-  const { plan } = facts;
-  const spec = containerSpec(plan, identity, wantedEndpoints(facts, holdMs, nowMs), placement);
+  const { service } = facts;
+  const spec = containerSpec(service, identity, wantedEndpoints(facts, holdMs, nowMs), attachment);
   return {
     running: facts.wanted === 'running',
     configHash: spec.labels[LABEL.config]!,
-    provides: plan.provides.length > 0,
-    replace: { order: plan.replace.order, drainMs: plan.replace.drainMs },
+    provides: service.provides.length > 0,
+    replace: { order: service.replace.order, drainMs: service.replace.drainMs },
     requires: facts.requires.map((r) => {
       const current = addresses(r.watch?.endpoints ?? []);
       return {
-        endpoint: r.plan.endpoint,
+        endpoint: r.compiled.endpoint,
         current,
-        liveupdate: r.plan.liveupdate !== undefined,
+        liveupdate: r.compiled.liveupdate !== undefined,
         holdingEmpty: holdingEmpty({ applied: r.applied, current, emptiedAt: r.emptiedAt }, holdMs, nowMs),
       };
     }),

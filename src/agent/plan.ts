@@ -20,11 +20,11 @@ export const step = (kind: StepKind, cause: string, endpoint?: string): Step =>
 export const nextStep = (kind: StepKind, cause: string): Step => ({ kind, cause, next: true });
 
 /** One step as a line: `web: liveupdate http (http → 10.0.0.5:8080)`, `web: create next (...)`. */
-export function formatStep(role: string, { kind, cause, endpoint, next, ms }: Step): string {
+export function formatStep(service: string, { kind, cause, endpoint, next, ms }: Step): string {
   const detail = `${next ? ' next' : ''}${endpoint === undefined ? '' : ` ${endpoint}`}${ms === undefined ? '' : ` ${ms} ms`}`;
-  return `${role}: ${kind}${detail} (${cause})`;
+  return `${service}: ${kind}${detail} (${cause})`;
 }
 
-export function formatPlan(role: string, steps: readonly Step[]): string {
-  return steps.map((s) => formatStep(role, s)).join('\n');
+export function formatPlan(service: string, steps: readonly Step[]): string {
+  return steps.map((s) => formatStep(service, s)).join('\n');
 }

@@ -1,34 +1,34 @@
 // `scs up --dry-run`: the plan `scs up` would carry out now, read from Docker, with nothing done.
 // What services require is not known before their providers are up, so it is taken as unchanged.
 
-import type { Plan } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatPlan } from './plan.ts';
 import { converge } from './reconcile.ts';
-import { placementAt, stackNetworkName } from './stack-network.ts';
+import { attachmentAt, stackNetworkName } from './stack-network.ts';
 
 export async function previewUp(
-  plan: Plan,
+  compiled: CompiledStack,
   project: string,
   engine: ContainerEngine,
   imageExists: (tag: string) => Promise<boolean>,
 ): Promise<string> {
-  const identity: AgentIdentity = { stack: plan.stack, environment: plan.environment, project, host: hostLabel() };
+  const identity: AgentIdentity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
   // Where `up` would put containers: the stack network as it is now, its DNS assumed served. Without the
   // network yet, no container can be on it: the gateway then does not matter.
-  const bridged = plan.services.some((service) => service.container.network === 'bridge');
+  const bridged = compiled.services.some((service) => service.container.network === 'bridge');
   const gateway = bridged ? ((await engine.networkInfo(stackNetworkName(identity)))?.gateway ?? '0.0.0.0') : undefined;
-  const placement = bridged ? placementAt(plan, identity, gateway) : undefined;
+  const attachment = bridged ? attachmentAt(compiled, identity, gateway) : undefined;
   const lines: string[] = [];
-  for (const service of plan.services) {
+  for (const service of compiled.services) {
     const facts = newFacts(service);
-    if (!(await imageExists(service.image.tag))) lines.push(`${service.role}: build ${service.image.tag} (not built yet)`);
+    if (!(await imageExists(service.image.tag))) lines.push(`${service.name}: build ${service.image.tag} (not built yet)`);
     const observed = await observeService(engine, identity, facts, 'start');
-    const steps = converge({ ...desiredService(facts, identity, 0, Date.now(), placement), requires: [] }, observed, 'start');
-    lines.push(steps.length > 0 ? formatPlan(service.role, steps) : `${service.role}: nothing to do`);
+    const steps = converge({ ...desiredService(facts, identity, 0, Date.now(), attachment), requires: [] }, observed, 'start');
+    lines.push(steps.length > 0 ? formatPlan(service.name, steps) : `${service.name}: nothing to do`);
   }
   return lines.join('\n');
 }

@@ -140,7 +140,7 @@ export function restart(desired: DesiredService, observed: ObservedService): Ste
 }
 
 /**
- * A new container in place of the old one, with what is current. Start-first when the plan allows
+ * A new container in place of the old one, with what is current. Start-first when its service allows
  * it and the old one still serves: the new one is up and provided before the old one's endpoints are
  * dropped (dependents move over), and the old one keeps serving while it drains. Otherwise stop-first:
  * the old one's endpoints go first, then the old container, then the new one comes up.

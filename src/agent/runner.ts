@@ -3,7 +3,7 @@
 // two replacements in flight. Triggers that come while a pass is queued fold into it.
 
 import type { ConsolaInstance } from 'consola';
-import type { ServicePlan } from '../manifest/compile.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
 import { newRequirement, type RequirementFacts, type ServiceFacts } from './facts.ts';
@@ -11,7 +11,7 @@ import type { AgentIdentity } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatStep, type Step } from './plan.ts';
 import { converge, type Mode, restart, teardown } from './reconcile.ts';
-import { addresses, type Placement } from './spec.ts';
+import { addresses, type NetworkAttachment } from './spec.ts';
 import { urgency } from './urgency.ts';
 
 /** A plan that still has steps after this many passes is not converging: stop and say so. */
@@ -21,7 +21,7 @@ export interface RunnerOptions {
   readonly engine: ContainerEngine;
   readonly executor: Executor;
   readonly identity: AgentIdentity;
-  readonly placement?: Placement;
+  readonly attachment?: NetworkAttachment;
   readonly logger: ConsolaInstance;
   /** Quiet time that folds a burst of changes into one pass, when the service still works meanwhile. */
   readonly debounceMs: number;
@@ -43,11 +43,12 @@ export class ServiceRunner {
     private readonly options: RunnerOptions,
   ) {}
 
-  get role(): string {
-    return this.facts.plan.role;
+  /** The name of the service it runs. */
+  get service(): string {
+    return this.facts.service.name;
   }
 
-  /** Brings the service to what its plan says (`scs up`); rejects with the reason when it cannot. */
+  /** Brings the service to what it is compiled to (`scs up`); rejects with the reason when it cannot. */
   start(): Promise<void> {
     this.facts.wanted = 'running';
     return this.serially(() => this.converge('start'));
@@ -70,20 +71,20 @@ export class ServiceRunner {
   }
 
   /**
-   * Takes a new plan for the service; requirements whose name and filter are unchanged keep their
+   * Takes the service as newly compiled; requirements whose name and filter are unchanged keep their
    * watch. Returns the watches no longer needed, for the caller to close.
    */
-  update(plan: ServicePlan): RequirementFacts[] {
+  update(service: CompiledService): RequirementFacts[] {
     const old = this.facts.requires;
-    const same = (a: RequirementFacts['plan'], b: RequirementFacts['plan']) =>
+    const same = (a: RequirementFacts['compiled'], b: RequirementFacts['compiled']) =>
       a.name === b.name && JSON.stringify(a.filter) === JSON.stringify(b.filter);
-    this.facts.requires = plan.requires.map((requirement) => {
-      const kept = old.find((r) => r.plan.endpoint === requirement.endpoint && same(r.plan, requirement));
+    this.facts.requires = service.requires.map((requirement) => {
+      const kept = old.find((r) => r.compiled.endpoint === requirement.endpoint && same(r.compiled, requirement));
       if (!kept) return newRequirement(requirement);
-      kept.plan = requirement;
+      kept.compiled = requirement;
       return kept;
     });
-    this.facts.plan = plan;
+    this.facts.service = service;
     return old.filter((r) => !this.facts.requires.includes(r));
   }
 
@@ -128,7 +129,7 @@ export class ServiceRunner {
   async teardown(cause?: string): Promise<void> {
     await this.stop();
     // Draining helps only when dependents have another provider to move to: a relocation, not a plain down.
-    const drainMs = (await this.options.executor.othersProvide(this.facts)) ? this.facts.plan.replace.drainMs : 0;
+    const drainMs = (await this.options.executor.othersProvide(this.facts)) ? this.facts.service.replace.drainMs : 0;
     await this.runSteps(teardown(await this.observe('supervise'), cause, drainMs), 'start');
     this.facts.status = 'removed';
     this.options.changed();
@@ -157,7 +158,7 @@ export class ServiceRunner {
   }
 
   private desired() {
-    return desiredService(this.facts, this.options.identity, this.options.holdMs, Date.now(), this.options.placement);
+    return desiredService(this.facts, this.options.identity, this.options.holdMs, Date.now(), this.options.attachment);
   }
 
   private observe(mode: Mode) {
@@ -172,14 +173,14 @@ export class ServiceRunner {
       if (steps.length === 0) return this.options.changed(); // What it observed goes on record.
       if (!(await this.runSteps(steps, mode))) return;
     }
-    this.options.logger.warn(`${this.role}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
+    this.options.logger.warn(`${this.service}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
   }
 
   /** Runs a plan in order. Returns false when a step failed while supervising (logged, recorded). */
   private async runSteps(steps: readonly Step[], mode: Mode): Promise<boolean> {
     const { executor, logger, changed } = this.options;
     for (const step of steps) {
-      logger.debug(formatStep(this.role, step));
+      logger.debug(formatStep(this.service, step));
       const at = new Date().toISOString();
       try {
         await executor.execute(this.facts, step);
@@ -189,7 +190,7 @@ export class ServiceRunner {
         this.facts.lastStep = { at, step: step.kind, cause: step.cause, ok: false, error: message };
         changed();
         if (mode === 'start') throw error;
-        logger.error(`${this.role}: ${step.kind} failed (${step.cause}): ${message}`);
+        logger.error(`${this.service}: ${step.kind} failed (${step.cause}): ${message}`);
         return false;
       }
       changed();

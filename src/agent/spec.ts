@@ -1,10 +1,10 @@
-// A service's container as the engine creates it: the plan's settings, the stack's labels, and
+// A service's container as the engine creates it: its compiled settings, the stack's labels, and
 // the environment of what it requires as disco says now.
 
 import { formatHostPort } from '../address.ts';
 import type { Endpoint } from '../client/client.ts';
 import { LABEL } from '../docker/labels.ts';
-import type { ServicePlan } from '../manifest/compile.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import { envKey } from '../names.ts';
 import { configHash, REQUIRE_ENV_PREFIX } from './config-hash.ts';
 import type { ContainerSpec } from './container-engine.ts';
@@ -15,7 +15,7 @@ import { type AgentIdentity, containerLabels } from './identity.ts';
  * Where the agent puts its bridge containers: the stack network, and the resolver it serves on the
  * network's gateway (docs/dns.md). Without one, containers join Docker's default bridge, as before.
  */
-export interface Placement {
+export interface NetworkAttachment {
   readonly network: string;
   /** Absent with `dns: none`, or when the agent could not serve DNS there. */
   readonly dns?: { readonly address: string; readonly search: readonly string[]; readonly options: readonly string[] };
@@ -23,40 +23,41 @@ export interface Placement {
 
 export const addresses = (endpoints: readonly Endpoint[]) => endpoints.map((e) => formatHostPort(e.host, e.port));
 
-/** `requires`: endpoint → its current endpoints, for every requirement of the plan. */
+/** `requires`: endpoint → its current endpoints, for every requirement of the service. */
 export function containerSpec(
-  plan: ServicePlan,
+  service: CompiledService,
   identity: AgentIdentity,
   requires: ReadonlyMap<string, readonly Endpoint[]>,
-  placement?: Placement,
+  attachment?: NetworkAttachment,
 ): ContainerSpec {
-  const env = { ...plan.container.env };
-  if (placement?.dns) env.SCS_DNS = formatHostPort(placement.dns.address, 53);
-  for (const requirement of plan.requires) Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
+  const env = { ...service.container.env };
+  if (attachment?.dns) env.SCS_DNS = formatHostPort(attachment.dns.address, 53);
+  for (const requirement of service.requires)
+    Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
   const publish: Record<string, string> = {};
-  for (const provide of plan.provides) publish[`${provide.port}/${provide.protocol}`] = provide.publish ? String(provide.publish) : '';
+  for (const provide of service.provides) publish[`${provide.port}/${provide.protocol}`] = provide.publish ? String(provide.publish) : '';
   const spec: ContainerSpec = {
-    name: plan.container.name,
-    image: plan.image.tag,
+    name: service.container.name,
+    image: service.image.tag,
     env,
-    labels: containerLabels(identity, plan.role),
+    labels: containerLabels(identity, service.name),
     publish,
-    network: plan.container.network,
-    ...(placement && plan.container.network === 'bridge' ? { networkName: placement.network } : {}),
+    network: service.container.network,
+    ...(attachment && service.container.network === 'bridge' ? { networkName: attachment.network } : {}),
     // Docker refuses a resolver for a container on the host's network: it has the host's.
-    ...(placement?.dns && plan.container.network === 'bridge'
-      ? { dns: { servers: [placement.dns.address], search: [...placement.dns.search], options: [...placement.dns.options] } }
+    ...(attachment?.dns && service.container.network === 'bridge'
+      ? { dns: { servers: [attachment.dns.address], search: [...attachment.dns.search], options: [...attachment.dns.options] } }
       : {}),
-    restart: plan.container.restart,
+    restart: service.container.restart,
     mounts: [
-      ...plan.container.volumes.map((volume) => ({
+      ...service.container.volumes.map((volume) => ({
         // Docker volumes by name (named, nfs); host paths bound in (local, and the mount point of an EBS volume).
         type: volume.method === 'named' || volume.method === 'nfs' ? ('volume' as const) : ('bind' as const),
         source: volume.source,
         target: volume.target,
       })),
       // A secret is the host's file itself, read-only: never copied into an image or the environment.
-      ...(plan.container.secrets ?? []).map((secret) => ({
+      ...(service.container.secrets ?? []).map((secret) => ({
         type: 'bind' as const,
         source: secret.source,
         target: secret.target,

@@ -1,8 +1,8 @@
 // The names of an agent's stack network and of its containers' DNS settings (docs/dns.md). Pure.
 
-import type { Plan } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import type { AgentIdentity } from './identity.ts';
-import type { Placement } from './spec.ts';
+import type { NetworkAttachment } from './spec.ts';
 
 export const DNS_ZONE = 'disco';
 /**
@@ -18,9 +18,9 @@ export function searchDomains(stack: string, environment: string, zone = DNS_ZON
   return [`${stack}.${environment}.${zone}`, `${environment}.${zone}`, zone];
 }
 
-/** The placement of a stack whose network has this gateway, and whose DNS is served there (unless `dns: none`). */
-export function placementAt(plan: Plan, identity: AgentIdentity, gateway: string | undefined): Placement {
+/** The attachment of a stack whose network has this gateway, and whose DNS is served there (unless `dns: none`). */
+export function attachmentAt(compiled: CompiledStack, identity: AgentIdentity, gateway: string | undefined): NetworkAttachment {
   const network = stackNetworkName(identity);
-  if (plan.dns === 'none' || gateway === undefined) return { network };
-  return { network, dns: { address: gateway, search: searchDomains(plan.stack, plan.environment), options: DNS_OPTIONS } };
+  if (compiled.dns === 'none' || gateway === undefined) return { network };
+  return { network, dns: { address: gateway, search: searchDomains(compiled.stack, compiled.environment), options: DNS_OPTIONS } };
 }

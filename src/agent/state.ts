@@ -27,7 +27,7 @@ export interface RequireRecord {
 }
 
 export interface ServiceRecord {
-  readonly role: string;
+  readonly service: string;
   readonly container: string | undefined;
   readonly containerName: string;
   readonly image: string;
@@ -45,7 +45,7 @@ export interface AgentState {
   readonly host: string;
   /** The stack files it was started with, and the services it runs (all when empty). */
   readonly files: readonly string[];
-  readonly roles: readonly string[];
+  readonly only: readonly string[];
   /** Where `scs up`, `stop`, `start` and `restart` reach the running agent. */
   readonly control?: string;
   readonly phase: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -70,10 +70,25 @@ export function writeState(stackDirectory: string, state: AgentState): void {
 
 export function readState(stackDirectory: string, project?: string): AgentState | undefined {
   try {
-    return JSON.parse(readFileSync(stateFile(stackDirectory, project), 'utf8')) as AgentState;
+    return renamed(JSON.parse(readFileSync(stateFile(stackDirectory, project), 'utf8')));
   } catch {
     return undefined;
   }
+}
+
+type OldState = Omit<AgentState, 'only' | 'services'> & {
+  only?: string[];
+  roles?: string[];
+  services: Array<Omit<ServiceRecord, 'service'> & { service?: string; role?: string }>;
+};
+
+/** A state file an agent wrote before the rename says `roles` and `role`: read as `only` and `service`. */
+function renamed(state: OldState): AgentState {
+  return {
+    ...state,
+    only: state.only ?? state.roles ?? [],
+    services: state.services.map(({ role, ...record }) => ({ ...record, service: record.service ?? role ?? '' })),
+  };
 }
 
 export function isAlive(pid: number): boolean {

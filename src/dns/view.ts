@@ -65,9 +65,9 @@ function expandIPv6(address: string): string[] {
 
 /** The owner names, relative to a zone, that one provision puts records at. */
 export function ownersOf(provision: Provision) {
-  const { endpoint, role, service, environment } = parseName(provision.name);
+  const { endpoint, service, stack, environment } = parseName(provision.name);
   const { host, port, protocol } = provision.address;
-  const base = `${role}.${service}.${environment}`;
+  const base = `${service}.${stack}.${environment}`;
   const type = `_${endpoint}._${protocol}.${base}`;
   const txt = Object.keys(provision.attributes)
     .sort()

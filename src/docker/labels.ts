@@ -2,10 +2,18 @@
 export const LABEL = {
   stack: 'scs.stack',
   environment: 'scs.environment',
-  role: 'scs.role',
+  service: 'scs.service',
   /** The agent that owns it: its project name (see src/agent/identity.ts). */
   agent: 'scs.agent',
   host: 'scs.host',
   config: 'scs.config-hash',
   image: 'scs.image-hash',
 } as const;
+
+/** What named a container's service before it was `scs.service`: containers made then still carry it. */
+export const OLD_SERVICE_LABEL = 'scs.role';
+
+/** The service a container runs, by either label, so that an agent adopts the containers made before the rename. */
+export function serviceLabelOf(labels: Readonly<Record<string, string>>): string | undefined {
+  return labels[LABEL.service] ?? labels[OLD_SERVICE_LABEL];
+}

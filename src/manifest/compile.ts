@@ -1,4 +1,4 @@
-// Stack + image manifests → one static plan: everything resolved and defaulted, services in the
+// Stack + image manifests → one compiled stack: everything resolved and defaulted, services in the
 // order they must start, and each image tagged by a hash of everything that shapes it, so an
 // unchanged image is never rebuilt and a changed one always is.
 
@@ -9,150 +9,42 @@ import { contextFiles } from '../build-context.ts';
 import { ConfigError } from '../config/yaml.ts';
 import { parseDuration } from '../duration.ts';
 import { formatName, parseName } from '../names.ts';
-import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts';
+import type {
+  CompiledProvide,
+  CompiledRequire,
+  CompiledSecret,
+  CompiledService,
+  CompiledStack,
+  CompiledVolume,
+  EniOptions,
+} from './compiled.ts';
 import { type LoadedStack, loadImageManifest } from './load.ts';
 import type { ImageManifest, Stack, StackService } from './schema.ts';
-
-interface PlanVolumeBase {
-  readonly name: string;
-  readonly target: string;
-  /** Usable by two containers at once: no obstacle to a make-before-break replacement. */
-  readonly shareable: boolean;
-  /** What the container mounts: the Docker volume's name (named, nfs), or an absolute host path (local, aws-ec2-ebs). */
-  readonly source: string;
-}
-
-export interface NfsOptions {
-  readonly server: string;
-  readonly path: string;
-  readonly version: string;
-  readonly options: string | undefined;
-}
-
-export interface EbsOptions {
-  /** GiB. */
-  readonly size: number;
-  readonly type: string;
-  readonly iops: number | undefined;
-  readonly encrypted: boolean;
-  readonly device: string;
-  readonly filesystem: 'ext4' | 'xfs';
-  /** The tags it is found by: stack, environment, role and label. */
-  readonly tags: Record<string, string>;
-}
-
-export interface EniOptions {
-  readonly subnet: string;
-  readonly securityGroups: string[];
-  readonly deviceIndex: number;
-  /** The tags it is found by: stack, environment and role. */
-  readonly tags: Record<string, string>;
-}
-
-/** A volume of a service; `method` says which provisioner (src/volumes/) makes it. */
-export type PlanVolume = PlanVolumeBase &
-  (
-    | { readonly method: 'named' | 'local' }
-    | { readonly method: 'nfs'; readonly nfs: NfsOptions }
-    | { readonly method: 'aws-ec2-ebs'; readonly ebs: EbsOptions }
-  );
-
-/** A host file mounted read-only at `target`; only its path is in the plan, never its content. */
-export interface PlanSecret {
-  readonly name: string;
-  readonly source: string;
-  readonly target: string;
-}
-
-export interface PlanProvide {
-  readonly endpoint: string;
-  readonly name: string;
-  readonly port: number;
-  readonly protocol: Protocol;
-  readonly publish: number | undefined;
-  readonly attributes: Attributes;
-}
-
-export interface PlanRequire {
-  readonly endpoint: string;
-  readonly name: string;
-  readonly filter: AttributeFilter;
-  /** Run inside the container when the endpoints change; absent: restart with the new environment. */
-  readonly liveupdate: string[] | undefined;
-}
-
-export interface ServicePlan {
-  readonly role: string;
-  readonly image: {
-    readonly tag: string;
-    readonly hash: string;
-    readonly context: string;
-    /** The generated Dockerfile, or undefined when the folder's own is used. */
-    readonly dockerfile: string | undefined;
-    readonly dockerfilePath: string;
-  };
-  readonly container: {
-    readonly name: string;
-    readonly env: Record<string, string>;
-    /** `none` for a container whose only interface is an ENI, moved in by the agent once it runs. */
-    readonly network: 'bridge' | 'host' | 'none';
-    /** The ENI it gets: `network: {method: aws-ec2-eni}`. */
-    readonly eni?: EniOptions;
-    readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
-    readonly volumes: PlanVolume[];
-    /** Absent in plans made before secrets existed (e.g. hand-written test plans): none. */
-    readonly secrets?: PlanSecret[];
-    /** The image's healthcheck command, which scs also runs itself to notice readiness early. */
-    readonly healthcheck: string[] | undefined;
-  };
-  /**
-   * How a replacement goes: `start-first` (the new container is up and provided before the old one
-   * is dropped, drained and stopped) when two can run at once; else `stop-first`, with the reason.
-   */
-  readonly replace: { readonly order: 'start-first' | 'stop-first'; readonly why?: string; readonly drainMs: number };
-  readonly provides: PlanProvide[];
-  readonly requires: PlanRequire[];
-  /** Roles of this stack it requires, which must be up first. */
-  readonly dependsOn: string[];
-}
-
-export interface Plan {
-  readonly stack: string;
-  readonly environment: string;
-  readonly directory: string;
-  readonly files: readonly string[];
-  readonly disco: string | undefined;
-  readonly advertise: string | undefined;
-  /** DNS for the containers: `none`, or where names outside scs's zones go (the host's resolvers when absent). */
-  readonly dns?: 'none' | { readonly upstreams: readonly string[] | undefined };
-  /** In start order. */
-  readonly services: ServicePlan[];
-}
 
 /** `same` publishes the container's port as the host port: A records then work with the image's port. */
 const publishedPort = (publish: number | 'same' | undefined, port: number) => (publish === 'same' ? port : publish);
 
 const asArgs = (command: string | string[]) => (typeof command === 'string' ? ['/bin/sh', '-c', command] : command);
 
-export function compile(loaded: LoadedStack): Plan {
+export function compile(loaded: LoadedStack): CompiledStack {
   const { stack, directory, locate } = loaded;
   const fail = (path: Array<string | number>, message: string): never => {
     throw new ConfigError(`${locate(path)} ${path.join('.')}: ${message}`);
   };
-  const services: ServicePlan[] = [];
-  for (const [role, service] of Object.entries(stack.services)) {
+  const services: CompiledService[] = [];
+  for (const [serviceName, service] of Object.entries(stack.services)) {
     const context = resolve(directory, service.image);
     let manifest: ImageManifest;
     try {
       manifest = loadImageManifest(context);
     } catch (error) {
       if (error instanceof ConfigError && error.message.startsWith('no scs.yaml'))
-        fail(['services', role, 'image'], `no scs.yaml in ${service.image}`);
+        fail(['services', serviceName, 'image'], `no scs.yaml in ${service.image}`);
       throw error;
     }
-    const compiled = compileService(stack.name, stack.environment, role, service, manifest, context, directory, fail);
+    const compiled = compileService(stack.name, stack.environment, serviceName, service, manifest, context, directory, fail);
     const env = { ...stack.env, ...compiled.container.env };
-    const secrets = compileSecrets(stack, role, service, directory, fail);
+    const secrets = compileSecrets(stack, serviceName, service, directory, fail);
     services.push({ ...compiled, container: { ...compiled.container, env, secrets } });
   }
   return {
@@ -170,14 +62,14 @@ export function compile(loaded: LoadedStack): Plan {
 function compileService(
   stackName: string,
   environment: string,
-  role: string,
+  serviceName: string,
   service: StackService,
   manifest: ImageManifest,
   context: string,
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
-): ServicePlan {
-  const at = (...path: Array<string | number>) => ['services', role, ...path];
+): CompiledService {
+  const at = (...path: Array<string | number>) => ['services', serviceName, ...path];
   if (!manifest.from && !manifest.dockerfile)
     fail(at('image'), `${service.image}/scs.yaml needs "from" (with "build" steps) or "dockerfile"`);
 
@@ -197,7 +89,10 @@ function compileService(
   }
   for (const endpoint of Object.keys(manifest.requires)) {
     if (!service.requires[endpoint])
-      fail(at('requires'), `the image requires "${endpoint}": say which role provides it, e.g. requires: { ${endpoint}: { role: db } }`);
+      fail(
+        at('requires'),
+        `the image requires "${endpoint}": say which service provides it, e.g. requires: { ${endpoint}: { service: db } }`,
+      );
   }
   for (const name of Object.keys(service.volumes)) {
     if (!manifest.volumes[name]) fail(at('volumes', name), `the image ${service.image} has no volume "${name}"`);
@@ -206,22 +101,22 @@ function compileService(
   const dockerfile = manifest.dockerfile ? undefined : generateDockerfile(manifest, service.config);
   const dockerfilePath = manifest.dockerfile ?? 'Dockerfile.scs';
   const hash = imageHash(context, manifest, service.config, dockerfile);
-  const provides: PlanProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => ({
+  const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => ({
     endpoint,
-    name: formatName({ endpoint, role, service: stackName, environment }),
+    name: formatName({ endpoint, service: serviceName, stack: stackName, environment }),
     port: spec.port,
     protocol: spec.protocol,
     publish: publishedPort(service.provides[endpoint]?.publish, spec.port),
     attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
   }));
-  const requires: PlanRequire[] = Object.entries(manifest.requires).map(([endpoint, spec]) => {
+  const requires: CompiledRequire[] = Object.entries(manifest.requires).map(([endpoint, spec]) => {
     const wiring = service.requires[endpoint]!;
     return {
       endpoint,
       name: formatName({
         endpoint: wiring.endpoint ?? endpoint,
-        role: wiring.role,
-        service: wiring.service ?? stackName,
+        service: wiring.service,
+        stack: wiring.stack ?? stackName,
         environment: wiring.environment ?? environment,
       }),
       filter: wiring.filter,
@@ -229,17 +124,21 @@ function compileService(
     };
   });
   const volumes = Object.entries(service.volumes).map(([name, volume]) =>
-    compileVolume({ stack: stackName, environment, role, name }, manifest.volumes[name]!, volume, directory, (path, message) =>
-      fail(at('volumes', name, ...path), message),
+    compileVolume(
+      { stack: stackName, environment, service: serviceName, name },
+      manifest.volumes[name]!,
+      volume,
+      directory,
+      (path, message) => fail(at('volumes', name, ...path), message),
     ),
   );
   return {
-    role,
-    image: { tag: `scs/${stackName}-${role}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath },
+    name: serviceName,
+    image: { tag: `scs/${stackName}-${serviceName}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath },
     container: {
-      name: `scs-${stackName}-${environment}-${role}`,
-      env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_SERVICE: stackName, SCS_ROLE: role },
-      ...containerNetwork(stackName, environment, role, service.network),
+      name: `scs-${stackName}-${environment}-${serviceName}`,
+      env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_STACK: stackName, SCS_SERVICE: serviceName },
+      ...containerNetwork(stackName, environment, serviceName, service.network),
       restart: service.restart,
       volumes,
       secrets: [],
@@ -250,19 +149,19 @@ function compileService(
     replace: { ...replaceOrder(volumes, provides, service.network.method), drainMs: parseDuration(service.drain) },
     dependsOn: requires
       .map((r) => parseName(r.name))
-      .filter((name) => name.service === stackName && name.environment === environment)
-      .map((name) => name.role),
+      .filter((name) => name.stack === stackName && name.environment === environment)
+      .map((name) => name.service),
   };
 }
 
 function containerNetwork(
   stack: string,
   environment: string,
-  role: string,
+  serviceName: string,
   network: StackService['network'],
 ): { network: 'bridge' | 'host' | 'none'; eni?: EniOptions } {
   if (network.method !== 'aws-ec2-eni') return { network: network.method };
-  const tags = { 'scs:stack': stack, 'scs:environment': environment, 'scs:role': role };
+  const tags = { 'scs:stack': stack, 'scs:environment': environment, 'scs:service': serviceName };
   return {
     network: 'none',
     eni: { subnet: network.subnet, securityGroups: network['security-groups'], deviceIndex: network['device-index'], tags },
@@ -271,14 +170,14 @@ function containerNetwork(
 
 /** One volume as its provisioner needs it: where it comes from, with its method's settings. */
 function compileVolume(
-  owner: { stack: string; environment: string; role: string; name: string },
+  owner: { stack: string; environment: string; service: string; name: string },
   target: string,
   volume: StackService['volumes'][string],
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
-): PlanVolume {
+): CompiledVolume {
   const { name } = owner;
-  const defaultName = `${owner.stack}-${owner.environment}-${owner.role}-${name}`;
+  const defaultName = `${owner.stack}-${owner.environment}-${owner.service}-${name}`;
   switch (volume.method) {
     case 'named':
       return { name, target, method: 'named', shareable: volume.shareable, source: volume.name ?? defaultName };
@@ -293,7 +192,7 @@ function compileVolume(
         fail(['iops'], `a ${volume.type} volume has no settable IOPS (only gp3, io1 and io2 do)`);
       if (volume.iops === undefined && (volume.type === 'io1' || volume.type === 'io2'))
         fail(['iops'], `an ${volume.type} volume needs iops, e.g. iops: 3000`);
-      const tags = { 'scs:stack': owner.stack, 'scs:environment': owner.environment, 'scs:role': owner.role, 'scs:volume': name };
+      const tags = { 'scs:stack': owner.stack, 'scs:environment': owner.environment, 'scs:service': owner.service, 'scs:volume': name };
       const ebs = {
         size: volume.size,
         type: volume.type,
@@ -311,8 +210,8 @@ function compileVolume(
 
 /** Two containers of a service can run side by side unless they would share what only one may hold. */
 function replaceOrder(
-  volumes: PlanVolume[],
-  provides: PlanProvide[],
+  volumes: CompiledVolume[],
+  provides: CompiledProvide[],
   network: StackService['network']['method'],
 ): { order: 'start-first' | 'stop-first'; why?: string } {
   const exclusive = volumes.find((volume) => !volume.shareable);
@@ -362,15 +261,15 @@ export function imageHash(
 /** The stack's secrets and the service's own (which win by name), each checked to be a readable file now. */
 function compileSecrets(
   stack: Stack,
-  role: string,
+  serviceName: string,
   service: StackService,
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
-): PlanSecret[] {
+): CompiledSecret[] {
   const declared = new Map<string, { file: string; at: Array<string | number> }>();
   for (const [name, secret] of Object.entries(stack.secrets)) declared.set(name, { file: secret.file, at: ['secrets', name, 'file'] });
   for (const [name, secret] of Object.entries(service.secrets))
-    declared.set(name, { file: secret.file, at: ['services', role, 'secrets', name, 'file'] });
+    declared.set(name, { file: secret.file, at: ['services', serviceName, 'secrets', name, 'file'] });
   return [...declared].map(([name, { file, at }]) => {
     const source = resolve(directory, file);
     let isFile = false;
@@ -384,20 +283,20 @@ function compileSecrets(
   });
 }
 
-function startOrder(services: ServicePlan[], fail: (path: Array<string | number>, message: string) => never): ServicePlan[] {
-  const byRole = new Map(services.map((s) => [s.role, s]));
-  const ordered: ServicePlan[] = [];
+function startOrder(services: CompiledService[], fail: (path: Array<string | number>, message: string) => never): CompiledService[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ordered: CompiledService[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (service: ServicePlan, chain: string[]) => {
-    if (state.get(service.role) === 'done') return;
-    if (state.get(service.role) === 'visiting')
-      fail(['services', service.role, 'requires'], `dependency cycle: ${[...chain, service.role].join(' → ')}`);
-    state.set(service.role, 'visiting');
-    for (const role of service.dependsOn) {
-      const dependency = byRole.get(role);
-      if (dependency) visit(dependency, [...chain, service.role]);
+  const visit = (service: CompiledService, chain: string[]) => {
+    if (state.get(service.name) === 'done') return;
+    if (state.get(service.name) === 'visiting')
+      fail(['services', service.name, 'requires'], `dependency cycle: ${[...chain, service.name].join(' → ')}`);
+    state.set(service.name, 'visiting');
+    for (const name of service.dependsOn) {
+      const dependency = byName.get(name);
+      if (dependency) visit(dependency, [...chain, service.name]);
     }
-    state.set(service.role, 'done');
+    state.set(service.name, 'done');
     ordered.push(service);
   };
   for (const service of services) visit(service, []);

@@ -21,7 +21,7 @@ export function manifestJsonSchemas(): Record<string, object> {
       ...convert(
         StackSchema,
         'scs stack file (scs-stack.yaml)',
-        'How services connect: roles, images, requires wiring, attributes, volumes, network. See docs/manifest.md.',
+        'How services connect: their images, requires wiring, attributes, volumes, network. See docs/manifest.md.',
       ),
       // Top-level `x-` keys are the user's own (anchors to reuse); the loader drops them before validating.
       patternProperties: { '^x-': {} },

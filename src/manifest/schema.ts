@@ -120,7 +120,7 @@ const Volume = v.variant(
           '/dev/xvdf',
         ),
         filesystem: v.optional(v.picklist(['ext4', 'xfs'], 'expected ext4 or xfs'), 'ext4'),
-        /** Where the host mounts it; by default /var/lib/scs/ebs/<stack>-<env>-<role>-<label>. */
+        /** Where the host mounts it; by default /var/lib/scs/ebs/<stack>-<env>-<service>-<label>. */
         mountpoint: v.optional(HostPath),
       },
       'expected an EBS volume like {method: aws-ec2-ebs, size: 10}',
@@ -195,8 +195,15 @@ const ServiceSchema = v.strictObject({
     v.record(
       Label('mysql'),
       v.strictObject({
-        role: Label('db'),
-        service: v.optional(Label('blog')),
+        // Before the rename a requirement named the providing service by "role": say what it is called now.
+        role: v.optional(
+          v.pipe(
+            v.never('"role" is now "service" (and a stack is named by "stack")'),
+            v.description('Now "service"; a stack is named by "stack".'),
+          ),
+        ),
+        service: Label('db'),
+        stack: v.optional(Label('blog')),
         environment: v.optional(Label('prod')),
         endpoint: v.optional(Label('mysql')),
         filter: v.optional(AttributesSchema, {}),
@@ -242,7 +249,7 @@ export const StackSchema = v.strictObject({
   env: v.optional(EnvMap, {}),
   /** Files mounted read-only at /run/secrets/NAME in every service. */
   secrets: v.optional(Secrets, {}),
-  services: v.record(Label('web'), ServiceSchema, 'expected a map of roles to services'),
+  services: v.record(Label('web'), ServiceSchema, 'expected a map of service names to services'),
 });
 export type Stack = v.InferOutput<typeof StackSchema>;
 export type StackService = Stack['services'][string];

@@ -1,4 +1,4 @@
-// `aws-ec2-eni`: an elastic network interface found by its tags (stack, environment, role) or
+// `aws-ec2-eni`: an elastic network interface found by its tags (stack, environment, service) or
 // created in the service's subnet with its security groups, attached to this instance, found on
 // the host by its MAC address and moved into the container's network namespace with the ENI's
 // private address and a default route through the subnet's router. `down` detaches it (it keeps
@@ -14,7 +14,8 @@ import {
   type EC2Client,
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
-import type { EniOptions } from '../manifest/compile.ts';
+import { tagLookups } from '../aws/tags.ts';
+import type { EniOptions } from '../manifest/compiled.ts';
 import { explainEc2Error } from '../volumes/aws-ec2-ebs.ts';
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../volumes/ec2-settings.ts';
 import { VolumeError } from '../volumes/errors.ts';
@@ -35,14 +36,14 @@ export class EniProvisioner implements NetworkProvisioner {
   private client: EC2Client | undefined;
 
   constructor(
-    private readonly role: string,
+    private readonly service: string,
     private readonly options: EniOptions,
     private readonly settings: Ec2Settings,
     private readonly context: NetworkContext,
   ) {}
 
   private get label(): string {
-    return `the ENI of ${this.role}`;
+    return `the ENI of ${this.service}`;
   }
 
   async provision(): Promise<void> {
@@ -66,7 +67,7 @@ export class EniProvisioner implements NetworkProvisioner {
           ],
         }),
       );
-      this.context.logger.info(`created ${created.NetworkInterface?.NetworkInterfaceId} for ${this.role} in ${this.options.subnet}`);
+      this.context.logger.info(`created ${created.NetworkInterface?.NetworkInterfaceId} for ${this.service} in ${this.options.subnet}`);
     } catch (error) {
       throw explain(error, `create ${this.label} in ${this.options.subnet}`);
     }
@@ -100,7 +101,7 @@ export class EniProvisioner implements NetworkProvisioner {
   async enter(pid: number): Promise<NetnsSetup> {
     const setup = await this.setup(await this.require());
     await moveIntoNetns(pid, setup, this.settings.waitMs, `${this.label}`);
-    this.context.logger.info(`${this.role}: ${setup.address}/${setup.prefixLength} on its ENI, default route via ${setup.gateway}`);
+    this.context.logger.info(`${this.service}: ${setup.address}/${setup.prefixLength} on its ENI, default route via ${setup.gateway}`);
     return setup;
   }
 
@@ -115,7 +116,7 @@ export class EniProvisioner implements NetworkProvisioner {
       throw explain(error, `detach ${this.label} (${found.NetworkInterfaceId})`);
     }
     await this.waitFor((eni) => eni.Attachment?.InstanceId !== instance.id, 'to detach');
-    this.context.logger.info(`${this.role}: detached ${found.NetworkInterfaceId}; it keeps ${found.PrivateIpAddress}`);
+    this.context.logger.info(`${this.service}: detached ${found.NetworkInterfaceId}; it keeps ${found.PrivateIpAddress}`);
   }
 
   async deprovision(): Promise<void> {
@@ -128,7 +129,7 @@ export class EniProvisioner implements NetworkProvisioner {
     } catch (error) {
       throw explain(error, `delete ${this.label} (${found.NetworkInterfaceId})`);
     }
-    this.context.logger.info(`${this.role}: deleted ${found.NetworkInterfaceId}`);
+    this.context.logger.info(`${this.service}: deleted ${found.NetworkInterfaceId}`);
   }
 
   async status(): Promise<string> {
@@ -152,12 +153,15 @@ export class EniProvisioner implements NetworkProvisioner {
 
   private async find(): Promise<NetworkInterface | undefined> {
     const { ec2 } = await this.connect();
-    const filters = Object.entries(this.options.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
-    let found: NetworkInterface[];
-    try {
-      found = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? [];
-    } catch (error) {
-      throw explain(error, `look up ${this.label}`);
+    let found: NetworkInterface[] = [];
+    // Its tags as they are now, then its old ones: an ENI made before the rename is found, not made again.
+    for (const filters of tagLookups(this.options.tags)) {
+      try {
+        found = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? [];
+      } catch (error) {
+        throw explain(error, `look up ${this.label}`);
+      }
+      if (found.length > 0) break;
     }
     if (found.length > 1)
       throw new VolumeError(

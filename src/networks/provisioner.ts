@@ -3,7 +3,7 @@
 // (down --volumes). The `stack` bridge network is Docker's own and stays in src/agent/stack-network.ts.
 
 import type { ConsolaInstance } from 'consola';
-import type { ServicePlan } from '../manifest/compile.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import { ec2Settings } from '../volumes/ec2-settings.ts';
 import { EniProvisioner } from './aws-ec2-eni.ts';
 
@@ -38,7 +38,7 @@ export interface NetworkContext {
 }
 
 /** The provisioner of a service's network, or undefined when Docker's own networks serve it. */
-export function networkProvisioner(plan: ServicePlan, context: NetworkContext): NetworkProvisioner | undefined {
-  const eni = plan.container.eni;
-  return eni ? new EniProvisioner(plan.role, eni, ec2Settings(context.env ?? process.env), context) : undefined;
+export function networkProvisioner(service: CompiledService, context: NetworkContext): NetworkProvisioner | undefined {
+  const eni = service.container.eni;
+  return eni ? new EniProvisioner(service.name, eni, ec2Settings(context.env ?? process.env), context) : undefined;
 }

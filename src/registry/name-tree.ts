@@ -6,7 +6,7 @@ import { WILDCARD } from '../names.ts';
 
 type Branch = Map<string, Branch>;
 
-/** Canonical names (four labels) as a tree: environment, service, role, endpoint. */
+/** Canonical names (four labels) as a tree: environment, stack, service, endpoint. */
 export class NameTree {
   private readonly root: Branch = new Map();
 

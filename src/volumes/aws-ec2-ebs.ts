@@ -1,4 +1,4 @@
-// `aws-ec2-ebs`: an EBS volume found by its tags (stack, environment, role, label) or created in
+// `aws-ec2-ebs`: an EBS volume found by its tags (stack, environment, service, label) or created in
 // this instance's availability zone, attached to this instance, given a filesystem when blank,
 // mounted under a host path and bound into the container. `down` unmounts and detaches it (the
 // data stays, and another host of the zone can attach it); `down --volumes` deletes it.
@@ -13,13 +13,14 @@ import {
   type Volume,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
-import type { EbsOptions, PlanVolume } from '../manifest/compile.ts';
+import { SERVICE_TAG, tagLookups } from '../aws/tags.ts';
+import type { CompiledVolume, EbsOptions } from '../manifest/compiled.ts';
 import { ebsDeviceCandidates, isBlank, makeFilesystem, mount, mountedAt, unmount, waitForDevice } from './block-device.ts';
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from './ec2-settings.ts';
 import { VolumeError } from './errors.ts';
 import type { VolumeContext, VolumeMount, VolumeProvisioner } from './provisioner.ts';
 
-type EbsVolume = Extract<PlanVolume, { method: 'aws-ec2-ebs' }>;
+type EbsVolume = Extract<CompiledVolume, { method: 'aws-ec2-ebs' }>;
 
 /** The AWS error codes of a reached limit, said plainly. */
 const QUOTA = new Set([
@@ -45,7 +46,7 @@ export class EbsProvisioner implements VolumeProvisioner {
   }
 
   private get label(): string {
-    return `volume ${this.volume.name} (${this.options.tags['scs:role']})`;
+    return `volume ${this.volume.name} (${this.options.tags[SERVICE_TAG]})`;
   }
 
   async provision(): Promise<void> {
@@ -160,17 +161,20 @@ export class EbsProvisioner implements VolumeProvisioner {
     return `${found.VolumeId} ${attachment.State} ${here ? (device ? `${device} at ${this.volume.source}` : 'here, not mounted') : `to ${attachment.InstanceId}`}`;
   }
 
-  /** The stack's volume by its tags; undefined when there is none yet. */
+  /** The stack's volume by its tags (or its old ones); undefined when there is none yet. */
   private async find(): Promise<Volume | undefined> {
     const { ec2 } = await this.connect();
-    const filters = Object.entries(this.options.tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
-    let volumes: Volume[];
-    try {
-      volumes = (await ec2.send(new DescribeVolumesCommand({ Filters: filters }))).Volumes ?? [];
-    } catch (error) {
-      throw this.explain(error, `look up ${this.label}`);
+    let live: Volume[] = [];
+    for (const filters of tagLookups(this.options.tags)) {
+      let volumes: Volume[];
+      try {
+        volumes = (await ec2.send(new DescribeVolumesCommand({ Filters: filters }))).Volumes ?? [];
+      } catch (error) {
+        throw this.explain(error, `look up ${this.label}`);
+      }
+      live = volumes.filter((v) => v.State !== 'deleting' && v.State !== 'deleted');
+      if (live.length > 0) break;
     }
-    const live = volumes.filter((v) => v.State !== 'deleting' && v.State !== 'deleted');
     if (live.length > 1)
       throw new VolumeError(
         `${this.label} matches ${live.length} EBS volumes (${live.map((v) => v.VolumeId).join(', ')}); delete or retag all but one`,

@@ -1,7 +1,7 @@
 // `nfs`: a Docker volume on the local driver that mounts an NFS export when a container starts.
 // Docker does the mount (with the kernel's NFS client), so nothing is attached on the host first.
 
-import type { NfsOptions } from '../manifest/compile.ts';
+import type { NfsOptions } from '../manifest/compiled.ts';
 import { VolumeError } from './errors.ts';
 import { DockerVolumeProvisioner } from './local.ts';
 import type { DockerVolumeDriver, VolumeContext } from './provisioner.ts';

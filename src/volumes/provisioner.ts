@@ -1,9 +1,9 @@
 // One interface for every volume method: the agent provisions and attaches a service's volumes
 // before it creates the container, and detaches (down) or deprovisions (down --volumes) them after.
-// Each method is its own file; `volumeProvisioner` picks one for a plan's volume.
+// Each method is its own file; `volumeProvisioner` picks one for a compiled volume.
 
 import type { ConsolaInstance } from 'consola';
-import type { PlanVolume } from '../manifest/compile.ts';
+import type { CompiledVolume } from '../manifest/compiled.ts';
 import { EbsProvisioner } from './aws-ec2-ebs.ts';
 import { ec2Settings } from './ec2-settings.ts';
 import { DockerVolumeProvisioner, LocalPathProvisioner } from './local.ts';
@@ -16,7 +16,7 @@ export interface VolumeMount {
 }
 
 export interface VolumeProvisioner {
-  readonly method: PlanVolume['method'];
+  readonly method: CompiledVolume['method'];
   /** Finds the volume, or creates it; changes nothing when it is there already. */
   provision(): Promise<void>;
   /** Makes it usable on this host (attach, mount); says what the container mounts. */
@@ -55,7 +55,7 @@ export interface VolumeContext {
 
 export { VolumeError } from './errors.ts';
 
-export function volumeProvisioner(volume: PlanVolume, context: VolumeContext): VolumeProvisioner {
+export function volumeProvisioner(volume: CompiledVolume, context: VolumeContext): VolumeProvisioner {
   switch (volume.method) {
     case 'named':
       return new DockerVolumeProvisioner(volume.source, context);

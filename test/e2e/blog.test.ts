@@ -53,7 +53,7 @@ describe.skipIf(dockerProblem !== undefined)(`the blog example${dockerProblem ? 
     return response?.status === 200 ? response.text() : undefined;
   };
   const serves = (title: string) => async () => ((await frontPage()) ?? '').includes(title);
-  const posts = (role: 'db' | 'backup') => blog.sql(role, "SELECT post_title FROM wordpress.wp_posts WHERE post_status = 'publish'");
+  const posts = (service: 'db' | 'backup') => blog.sql(service, "SELECT post_title FROM wordpress.wp_posts WHERE post_status = 'publish'");
   /** Replication runs, and the replica has applied all that db has written. */
   const caughtUp = async () => {
     const status = await blog.replication();
@@ -112,12 +112,12 @@ describe.skipIf(dockerProblem !== undefined)(`the blog example${dockerProblem ? 
   it('keeps the data through scs down, and serves the same post after scs up again', async () => {
     await blog.scs('down');
     expect(await blog.engine.list({ [LABEL.stack]: 'blog', [LABEL.environment]: blog.environment })).toEqual([]);
-    for (const [role, label] of [
+    for (const [service, label] of [
       ['db', 'data'],
       ['backup', 'data'],
       ['backup', 'dumps'],
     ] as const) {
-      expect(await blog.engine.volumeExists(blog.volume(role, label)), `${role}'s ${label}`).toBe(true);
+      expect(await blog.engine.volumeExists(blog.volume(service, label)), `${service}'s ${label}`).toBe(true);
     }
 
     await blog.scs('up', '-d');

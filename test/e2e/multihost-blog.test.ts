@@ -43,20 +43,20 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
   let disco: ReturnType<typeof scsOn> | undefined;
   const files = (host: Host) => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'harness.yaml'), '-f', join(dir, `${host}.yaml`)];
   const run = (host: Host, ...args: string[]) => scsOkOn(host, args, dir);
-  const containerOf = async (host: Host, role: string) => {
-    const [found] = await engineOn(host).list({ [LABEL.stack]: 'blog', [LABEL.role]: role });
+  const containerOf = async (host: Host, service: string) => {
+    const [found] = await engineOn(host).list({ [LABEL.stack]: 'blog', [LABEL.service]: service });
     return found?.id;
   };
-  /** A MariaDB client command in a role's container, through the server's socket, as root. */
-  const mariadb = async (host: Host, role: string, ...args: string[]) => {
-    const id = await containerOf(host, role);
-    if (!id) throw new Error(`no ${role} container on ${host}`);
+  /** A MariaDB client command in a service's container, through the server's socket, as root. */
+  const mariadb = async (host: Host, service: string, ...args: string[]) => {
+    const id = await containerOf(host, service);
+    if (!id) throw new Error(`no ${service} container on ${host}`);
     const result = await engineOn(host).exec(id, ['mariadb', '--protocol=socket', ...args], {});
     if (result.exitCode !== 0) throw new Error(`mariadb ${args.join(' ')}: ${result.output}`);
     return result.output.trim();
   };
   /** One statement's result, tab-separated, without column names. */
-  const sql = (host: Host, role: string, statement: string) => mariadb(host, role, '-N', '-B', '-e', statement);
+  const sql = (host: Host, service: string, statement: string) => mariadb(host, service, '-N', '-B', '-e', statement);
   /** backup's replication status: the fields of SHOW SLAVE STATUS by name. */
   const replication = async () => {
     const text = await mariadb('h2', 'backup', '-e', 'SHOW SLAVE STATUS\\G');
@@ -68,10 +68,10 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
     dir = mkdtempSync(join(tmpdir(), 'scs-multihost-blog-'));
     cpSync(join(root, 'examples/blog'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
     cpSync(join(root, 'examples/hello/client'), join(dir, 'follower'), { recursive: true });
-    // The follower is the test's, not the blog's: an overlay adds it beside the blog's three roles.
+    // The follower is the test's, not the blog's: an overlay adds it beside the blog's three services.
     writeFileSync(
       join(dir, 'harness.yaml'),
-      'services:\n  follower:\n    image: ./follower\n    requires:\n      http: { role: web }\n    volumes:\n      state: { method: named }\n',
+      'services:\n  follower:\n    image: ./follower\n    requires:\n      http: { service: web }\n    volumes:\n      state: { method: named }\n',
     );
     for (const host of ['h1', 'h2', 'h3']) writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\n`);
     // Built once here (Debian packages: a minute or two the first time, cached after), then loaded

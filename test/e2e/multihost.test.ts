@@ -49,7 +49,7 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     disco = await startDisco(dir);
     return Date.now();
   };
-  const webOn = async (host: Host) => (await engineOn(host).list({ [LABEL.stack]: 'hello', [LABEL.role]: 'web' })).length;
+  const webOn = async (host: Host) => (await engineOn(host).list({ [LABEL.stack]: 'hello', [LABEL.service]: 'web' })).length;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'scs-multihost-'));

@@ -11,6 +11,7 @@ import type {
   ExecResult,
   NetworkInfo,
 } from '../../src/agent/container-engine.ts';
+import { serviceLabelOf } from '../../src/docker/labels.ts';
 
 interface FakeContainer {
   readonly id: string;
@@ -189,9 +190,9 @@ export class FakeEngine implements ContainerEngine {
     this.emit(c, `health_status: ${health}`);
   }
 
-  /** The one container of a role, by its labels. */
-  byRole(role: string): FakeContainer | undefined {
-    return [...this.containers.values()].find((c) => c.spec.labels['scs.role'] === role);
+  /** The one container of a service, by its labels. */
+  byService(service: string): FakeContainer | undefined {
+    return [...this.containers.values()].find((c) => serviceLabelOf(c.spec.labels) === service);
   }
 
   private must(id: string): FakeContainer {

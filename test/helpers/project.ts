@@ -15,6 +15,6 @@ export function project(files: Record<string, string>): string {
   return dir;
 }
 
-/** The plan of the stack files in `dir` (scs-stack.yaml when none is named). */
+/** The compiled stack of the stack files in `dir` (scs-stack.yaml when none is named). */
 export const compileAt = (dir: string, ...files: string[]) =>
   compile(loadStack((files.length ? files : ['scs-stack.yaml']).map((file) => join(dir, file))));

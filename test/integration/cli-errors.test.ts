@@ -14,10 +14,13 @@ describe('scs refuses bad files, naming the file, the line and the key', () => {
   it('compile: a bad manifest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'scs-hello-'));
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-    writeFileSync(join(dir, 'bad.yaml'), ['services:', '  client:', '    requires:', '      http: { role: "Web Server" }', ''].join('\n'));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      ['services:', '  client:', '    requires:', '      http: { service: "Web Server" }', ''].join('\n'),
+    );
     const bad = scs(['compile', '-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'bad.yaml')]);
     expect(await bad.exited).toBe(1);
-    expect(bad.stderr).toMatch(/bad\.yaml:4 services\.client\.requires\.http\.role: expected a name like "db"/);
+    expect(bad.stderr).toMatch(/bad\.yaml:4 services\.client\.requires\.http\.service: expected a name like "db"/);
   });
 
   it('disco: an unknown key at the top of disco.yaml', async () => {

@@ -59,10 +59,10 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
     );
     const up = scs(['up', '-d', ...files()]);
     expect(await up.exited, up.stdout + up.stderr).toBe(0);
-    const role = async (name: string) =>
-      (await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'dnstest', [LABEL.role]: name }))[0]!.id;
-    client = await role('client');
-    web = await role('web');
+    const containerOf = async (name: string) =>
+      (await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'dnstest', [LABEL.service]: name }))[0]!.id;
+    client = await containerOf('client');
+    web = await containerOf('web');
   }, 180_000);
 
   afterAll(async () => {

@@ -55,7 +55,7 @@ describe('dig, every row of the grammar', () => {
     expect((await dig(port, `10-0-0-6-3306.${SRV}`, 'TXT')).answer).toEqual([`10-0-0-6-3306.${SRV}. 5 IN TXT "az=us-east-1b"`]);
   });
 
-  it('A and AAAA at role.service.environment, for legacy apps', async () => {
+  it('A and AAAA at service.stack.environment, for legacy apps', async () => {
     expect((await dig(port, 'db.blog.prod.disco', 'A')).answer).toEqual([
       'db.blog.prod.disco. 5 IN A 10.0.0.5',
       'db.blog.prod.disco. 5 IN A 10.0.0.6',

@@ -1,5 +1,5 @@
-// `scs images prune` on the real daemon: it removes the stack's scs tags its plan no longer names,
-// keeps the plan's, keeps any a container uses, leaves other stacks' alone, and --dry-run removes nothing.
+// `scs images prune` on the real daemon: it removes the stack's scs tags its compiled stack no longer names,
+// keeps the compiled stack's, keeps any a container uses, leaves other stacks' alone, and --dry-run removes nothing.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -22,12 +22,12 @@ describe.skipIf(dockerProblem !== undefined)(
     let dir: string | undefined;
     const files = () => ['-f', join(dir!, 'scs-stack.yaml'), '-f', join(dir!, 'test.yaml')];
 
-    const printer = async (name: string, script: string, role = 'printer') => {
+    const printer = async (name: string, script: string, service = 'printer') => {
       const container = await engine.docker.createContainer({
         name,
         Image: 'scs-base:busybox',
         Cmd: ['sh', '-c', script],
-        Labels: { ...TEST_LABEL, [LABEL.role]: role },
+        Labels: { ...TEST_LABEL, [LABEL.service]: service },
         HostConfig: { Init: true, RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 0 } },
       });
       created.push(container.id);
@@ -59,7 +59,7 @@ describe.skipIf(dockerProblem !== undefined)(
       await sleep(50); // past the veteran's first line on the clock
 
       const lines: string[] = [];
-      const stream = new LogStream(engine, TEST_LABEL, { prefix: true, roles: ['printer', 'db'], write: (line) => lines.push(line) });
+      const stream = new LogStream(engine, TEST_LABEL, { prefix: true, services: ['printer', 'db'], write: (line) => lines.push(line) });
       await stream.start();
       try {
         await eventually(() => lines.includes('veteran | tick'), 15_000, 'the veteran’s new output');

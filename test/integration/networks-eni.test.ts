@@ -116,7 +116,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-eni through scs up and down${pro
     const [now] = await enis();
     expect(now?.Attachment).toMatchObject({ InstanceId: instance, Status: 'attached', DeviceIndex: 1 });
     expect(interfaceByMac(eni.MacAddress!)).toBeUndefined(); // no longer on the host: inside the container
-    const [app] = await engine.list({ [LABEL.stack]: STACK, [LABEL.role]: 'app' });
+    const [app] = await engine.list({ [LABEL.stack]: STACK, [LABEL.service]: 'app' });
     const inside = await engine.exec(app!.id, ['sh', '-c', `ip -o addr show ${VETH}; ip route show default`], {});
     expect(inside.exitCode).toBe(0);
     expect(inside.output).toContain(`inet ${eni.PrivateIpAddress}/24`);

@@ -20,7 +20,7 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
   let dir: string;
   let disco: DiscoServer;
   const labels = { [LABEL.stack]: 'hello', [LABEL.environment]: 'operate' };
-  const containers = async (role: string) => engine.list({ ...labels, [LABEL.role]: role });
+  const containers = async (name: string) => engine.list({ ...labels, [LABEL.service]: name });
   // Run in the stack's folder, as a user would: there, the agent's remembered files stand in for -f.
   const as = (project: string, ...args: string[]) =>
     scs([...args, '--project-name', project], { SCS_DISCO: `127.0.0.1:${disco.address().port}` }, dir);
@@ -62,7 +62,7 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
     const ps = await run('west', 'ps', '--json');
     const listed = JSON.parse(ps.stdout);
     expect(listed.agent).toMatchObject({ project: 'west', files: [join(dir, 'scs-stack.yaml'), join(dir, 'operate.yaml')] });
-    expect(listed.services.map((s: { role: string; host: string }) => s.role)).toEqual(['client']);
+    expect(listed.services.map((s: { service: string; host: string }) => s.service)).toEqual(['client']);
 
     // A changed setting replaces the client (it has a volume: stop-first), and nothing else.
     writeFileSync(join(dir, 'env.yaml'), 'services:\n  client:\n    env:\n      MODE: changed\n');

@@ -63,7 +63,7 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
 
     const up = scs(['up', '-d', ...files()]);
     expect(await up.exited, up.stderr).toBe(0);
-    const [app] = await engine.list({ [LABEL.stack]: 'secretive', [LABEL.environment]: ENVIRONMENT, [LABEL.role]: 'app' });
+    const [app] = await engine.list({ [LABEL.stack]: 'secretive', [LABEL.environment]: ENVIRONMENT, [LABEL.service]: 'app' });
     expect(app).toBeDefined();
 
     const read = await engine.exec(app!.id, ['cat', '/run/secrets/db-password'], {});

@@ -4,12 +4,12 @@
 
 import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
-import { placeStack } from '../../src/agent/placement.ts';
+import { attachStack } from '../../src/agent/network-attachment.ts';
 import { DiscoClient, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
+import { compiledStack, ENVIRONMENT, STACK, service } from '../helpers/compiled.ts';
 import { quietLogger, startDisco } from '../helpers/disco.ts';
 import { FakeEngine } from '../helpers/fake-engine.ts';
-import { ENVIRONMENT, STACK, service, stackPlan } from '../helpers/plans.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const DB_TOKEN = 'db-token-0123456789abcdef';
@@ -18,7 +18,7 @@ const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 const tokens = [
   // The database of blog in prod: it provides its own endpoints, and requires nothing.
   { token: DB_TOKEN, provide: ['*.db.blog.prod'], require: [] },
-  // The web role: provides itself, requires anything of blog in prod.
+  // The web service: provides itself, requires anything of blog in prod.
   { token: WEB_TOKEN, provide: ['*.web.blog.prod'], require: ['*.*.blog.prod'] },
   { token: ADMIN_TOKEN, provide: [], require: ['*.*.*.*'] },
 ];
@@ -191,17 +191,17 @@ describe('an agent whose token may not require every name', () => {
       level: 3,
       reporters: [{ log: (entry) => void (entry.type === 'warn' && warnings.push(entry.args.join(' '))) }],
     });
-    const placed = await placeStack({
+    const attached = await attachStack({
       engine: new FakeEngine(),
-      plan: stackPlan([service('web')]),
+      compiled: compiledStack([service('web')]),
       identity: { stack: STACK, environment: ENVIRONMENT, project: 'p', host: 'h' },
       discovery: client,
       localEndpoints: () => [],
       logger,
       holdMs: 0,
     });
-    expect(placed.dns).toBeUndefined();
-    expect(placed.placement.dns).toBeUndefined();
+    expect(attached.dns).toBeUndefined();
+    expect(attached.attachment.dns).toBeUndefined();
     expect(warnings).toEqual([
       "containers keep Docker's resolver: the host DNS watches *.*.*.*, and this session's token may not require *.*.*.* " +
         '(it may require *.*.blog.prod); give the agent a token that may require *.*.*.*, or say dns: none in the stack file',

@@ -20,7 +20,7 @@ describe.skipIf(dockerProblem !== undefined)(
     let dir: string;
     const files = () => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'takeover.yaml')];
     const labels = { [LABEL.stack]: 'hello', [LABEL.environment]: 'takeover' };
-    const container = async (role: string) => (await engine.list({ ...labels, [LABEL.role]: role }))[0];
+    const container = async (name: string) => (await engine.list({ ...labels, [LABEL.service]: name }))[0];
 
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'scs-takeover-'));
@@ -69,7 +69,7 @@ describe.skipIf(dockerProblem !== undefined)(
       expect((await container('client'))!.id).toBe(client.id);
       // The kept client follows web to its new address, by live update.
       const state = readState(dir)!;
-      const address = state.services.find((s) => s.role === 'web')!.provides[0]!.address;
+      const address = state.services.find((s) => s.service === 'web')!.provides[0]!.address;
       await eventuallyAsync(
         async () => (await engine.exec(client.id, ['cat', '/state/upstream'], {})).output.trim() === address,
         15_000,

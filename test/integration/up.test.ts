@@ -40,17 +40,17 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
     const state = readState(dir)!;
     expect(state.phase).toBe('running');
 
-    const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'test', [LABEL.role]: 'web' });
-    const [client] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'test', [LABEL.role]: 'client' });
+    const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'test', [LABEL.service]: 'web' });
+    const [client] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'test', [LABEL.service]: 'client' });
     const published = async () => (await engine.inspect(web!.id))!.ports['8080/tcp']!;
-    const advertise = state.services.find((s) => s.role === 'web')!.provides[0]!.address.split(':')[0]!;
+    const advertise = state.services.find((s) => s.service === 'web')!.provides[0]!.address.split(':')[0]!;
     const webAddress = `${advertise}:${await published()}`;
 
     // The client container's environment carries the provider's address.
     const env = (await engine.docker.getContainer(client!.id).inspect()).Config.Env;
     expect(env).toContain(`SCS_REQUIRE_HTTP=${webAddress}`);
     expect(env).toContain(`SCS_REQUIRE_HTTP_PORT=${webAddress.split(':')[1]}`);
-    expect(env).toContain('SCS_ROLE=client');
+    expect(env).toContain('SCS_SERVICE=client');
     // And it really talks to it, through the published port.
     await eventuallyAsync(
       async () => (await engine.exec(client!.id, ['cat', '/state/last'], {})).output.includes('hello from scs'),
@@ -84,7 +84,7 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
     // ps says which endpoints the client is on, and how it got there.
     const ps = scs(['ps', '--json', ...files()]);
     expect(await ps.exited).toBe(0);
-    const clientRow = JSON.parse(ps.stdout).services.find((s: { role: string }) => s.role === 'client');
+    const clientRow = JSON.parse(ps.stdout).services.find((s: { service: string }) => s.service === 'client');
     expect(clientRow.requires[0]).toMatchObject({
       endpoint: 'http',
       current: [movedTo],
@@ -102,13 +102,13 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
   it('recreates a container with the new environment when its image declares no live update', async () => {
     mkdirSync(join(dir, 'plain'));
     writeFileSync(join(dir, 'plain/scs.yaml'), 'from: scs-base:busybox\nrequires:\n  http: {}\ncommand: [sleep, "3600"]\n');
-    writeFileSync(join(dir, 'plain.yaml'), 'services:\n  plain:\n    image: ./plain\n    requires:\n      http: { role: web }\n');
+    writeFileSync(join(dir, 'plain.yaml'), 'services:\n  plain:\n    image: ./plain\n    requires:\n      http: { service: web }\n');
     const plainFiles = [...files(), '-f', join(dir, 'plain.yaml')];
     const up = scs(['up', '-d', '--debounce', '100ms', ...plainFiles]);
     expect(await up.exited, up.stderr).toBe(0);
     try {
       const labels = { [LABEL.stack]: 'hello', [LABEL.environment]: 'test' };
-      const container = async (role: string) => (await engine.list({ ...labels, [LABEL.role]: role }))[0]!;
+      const container = async (name: string) => (await engine.list({ ...labels, [LABEL.service]: name }))[0]!;
       const envOf = async (id: string) => (await engine.docker.getContainer(id).inspect()).Config.Env;
       const first = await container('plain');
       const web = await container('web');
@@ -127,7 +127,7 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
       expect(await envOf(second.id)).toContain('SCS_REQUIRE_HTTP=');
       const ps = scs(['ps', '--json', ...plainFiles]);
       expect(await ps.exited).toBe(0);
-      const row = JSON.parse(ps.stdout).services.find((s: { role: string }) => s.role === 'plain');
+      const row = JSON.parse(ps.stdout).services.find((s: { service: string }) => s.service === 'plain');
       expect(row.requires[0]).toMatchObject({ current: [], applied: [], lastUpdate: { action: 'restart', ok: true } });
     } finally {
       const down = scs(['down', ...plainFiles]);

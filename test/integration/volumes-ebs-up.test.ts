@@ -50,7 +50,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
     return done.stdout;
   };
   const container = async () => {
-    const [db] = await engine.list({ [LABEL.stack]: STACK, [LABEL.role]: 'db' });
+    const [db] = await engine.list({ [LABEL.stack]: STACK, [LABEL.service]: 'db' });
     expect(db).toBeDefined();
     return db!.id;
   };
@@ -123,7 +123,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
   }, 240_000);
 
   it('refuses, in one sentence, a volume that is in another zone, and leaves it alone', async () => {
-    const tags = { 'scs:stack': STACK, 'scs:environment': 'test', 'scs:role': 'db', 'scs:volume': 'data' };
+    const tags = { 'scs:stack': STACK, 'scs:environment': 'test', 'scs:service': 'db', 'scs:volume': 'data' };
     const made = await moto.ec2.send(
       new CreateVolumeCommand({
         AvailabilityZone: 'us-east-1b',

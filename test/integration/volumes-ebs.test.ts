@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { consola } from 'consola';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlanVolume } from '../../src/manifest/compile.ts';
+import type { CompiledVolume } from '../../src/manifest/compiled.ts';
 import { EbsProvisioner } from '../../src/volumes/aws-ec2-ebs.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
 import { ec2Settings, thisInstance } from '../../src/volumes/ec2-settings.ts';
@@ -36,7 +36,7 @@ const noEngine: VolumeEngine = {
 };
 const logger = consola.create({ level: 1 });
 
-export function ebsVolume(name: string, mountpoint: string, stack = `ebs${process.pid}`): PlanVolume {
+export function ebsVolume(name: string, mountpoint: string, stack = `ebs${process.pid}`): CompiledVolume {
   return {
     name,
     target: '/data',
@@ -50,7 +50,7 @@ export function ebsVolume(name: string, mountpoint: string, stack = `ebs${proces
       encrypted: false,
       device: '/dev/xvdf',
       filesystem: 'ext4',
-      tags: { 'scs:stack': stack, 'scs:environment': 'test', 'scs:role': 'db', 'scs:volume': name },
+      tags: { 'scs:stack': stack, 'scs:environment': 'test', 'scs:service': 'db', 'scs:volume': name },
     },
   };
 }
@@ -71,8 +71,8 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
     SCS_EC2_WAIT_SECONDS: '20',
     ...extra,
   });
-  const provisioner = (volume: PlanVolume, settings: Record<string, string>) =>
-    new EbsProvisioner(volume as Extract<PlanVolume, { method: 'aws-ec2-ebs' }>, ec2Settings(settings), {
+  const provisioner = (volume: CompiledVolume, settings: Record<string, string>) =>
+    new EbsProvisioner(volume as Extract<CompiledVolume, { method: 'aws-ec2-ebs' }>, ec2Settings(settings), {
       engine: noEngine,
       labels: {},
       logger,
@@ -156,6 +156,24 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
     await expect(a.provision()).rejects.toThrow(
       /^volume elsewhere \(db\) is vol-\w+ in us-east-1b, but this instance is in us-east-1a: an EBS volume attaches only in its own zone$/,
     );
+  });
+
+  it('finds a volume made before scs:service by its old scs:role tag, rather than making another', async () => {
+    const volume = ebsVolume('older', join(dir, 'mnt-e'));
+    const { 'scs:service': service, ...others } = volume.method === 'aws-ec2-ebs' ? volume.ebs.tags : {};
+    const old = { ...others, 'scs:role': service! };
+    const made = await moto.ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: ZONE,
+        Size: 1,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: Object.entries(old).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const a = provisioner(volume, env(hostA, join(dir, 'a', 'dev')));
+    expect(await a.status()).toBe(`${made.VolumeId} available`);
+    await a.provision();
+    const named = (await moto.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:scs:volume', Values: ['older'] }] }))).Volumes!;
+    expect(named.map((v) => v.VolumeId)).toEqual([made.VolumeId]);
   });
 
   it('says when no block device shows up after the attach', async () => {

@@ -108,7 +108,7 @@ disco. 5 IN SOA ns.disco. hostmaster.disco. 42 3600 600 86400 5`);
 
 describe('every type at every kind of name', () => {
   // One line per question: the rcode (NODATA for NOERROR with no answer), then the answer's types
-  // and the additional section's. Apex, empty non-terminal, role, service type, instance, address
+  // and the additional section's. Apex, empty non-terminal, service, service type, instance, address
   // name and the service list each own some types and must say NODATA for the rest.
   const names = ['', 'blog.prod', 'db.blog.prod', '_mysql._tcp.db.blog.prod', '10-0-0-5-3306._mysql._tcp.db.blog.prod', '10-0-0-5.addr'];
   const types = ['SOA', 'NS', 'A', 'AAAA', 'SRV', 'TXT', 'PTR', 'ANY'] as const;

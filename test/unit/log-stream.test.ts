@@ -3,7 +3,7 @@ import { LineSplitter, prefixed, splitTimestamp } from '../../src/agent/log-stre
 
 describe('container output lines', () => {
   it('are prefixed by the service, padded to the longest', () => {
-    expect(['web', 'client'].map((role) => prefixed(role, 6, 'hi'))).toEqual(['web    | hi', 'client | hi']);
+    expect(['web', 'client'].map((service) => prefixed(service, 6, 'hi'))).toEqual(['web    | hi', 'client | hi']);
   });
 
   it('are whole lines, however the text arrives', () => {

@@ -2,7 +2,7 @@
 // created with on a stack network: resolver, search list, ndots and SCS_DNS.
 
 import { describe, expect, it } from 'vitest';
-import { containerSpec, type Placement } from '../../src/agent/spec.ts';
+import { containerSpec, type NetworkAttachment } from '../../src/agent/spec.ts';
 import { searchDomains, stackNetworkName } from '../../src/agent/stack-network.ts';
 import { compileAt, project } from '../helpers/project.ts';
 
@@ -38,10 +38,10 @@ describe('the dns key of a stack', () => {
 
 describe('publish: same', () => {
   it("publishes the container's own port on the host, so an A record works with the image's port", () => {
-    const plan = stack('', '    provides:\n      http: { publish: same }\n');
-    expect(plan.services[0]!.provides[0]!.publish).toBe(8080);
-    expect(containerSpec(plan.services[0]!, IDENTITY, new Map()).publish).toEqual({ '8080/tcp': '8080' });
-    expect(plan.services[0]!.replace.order).toBe('stop-first');
+    const compiled = stack('', '    provides:\n      http: { publish: same }\n');
+    expect(compiled.services[0]!.provides[0]!.publish).toBe(8080);
+    expect(containerSpec(compiled.services[0]!, IDENTITY, new Map()).publish).toEqual({ '8080/tcp': '8080' });
+    expect(compiled.services[0]!.replace.order).toBe('stop-first');
   });
 
   it('is the only word publish takes', () => {
@@ -52,38 +52,38 @@ describe('publish: same', () => {
 });
 
 describe('a container on the stack network', () => {
-  const placement: Placement = {
+  const attachment: NetworkAttachment = {
     network: stackNetworkName(IDENTITY),
     dns: { address: '172.18.0.1', search: searchDomains('hello', 'dev'), options: ['ndots:2'] },
   };
 
   it('joins the network of its agent, with the host DNS as its resolver, and SCS_DNS says where that is', () => {
-    const spec = containerSpec(stack('').services[0]!, IDENTITY, new Map(), placement);
+    const spec = containerSpec(stack('').services[0]!, IDENTITY, new Map(), attachment);
     expect(spec.networkName).toBe('scs-hello-dev-host-1');
     expect(spec.dns).toEqual({ servers: ['172.18.0.1'], search: ['hello.dev.disco', 'dev.disco', 'disco'], options: ['ndots:2'] });
     expect(spec.env.SCS_DNS).toBe('172.18.0.1:53');
   });
 
   it('with dns: none, joins the network and keeps Docker’s resolver', () => {
-    const spec = containerSpec(stack('dns: none\n').services[0]!, IDENTITY, new Map(), { network: placement.network });
+    const spec = containerSpec(stack('dns: none\n').services[0]!, IDENTITY, new Map(), { network: attachment.network });
     expect(spec.networkName).toBe('scs-hello-dev-host-1');
     expect(spec.dns).toBeUndefined();
     expect(spec.env.SCS_DNS).toBeUndefined();
   });
 
   it("on the host's network: no resolver (Docker refuses one there), but SCS_DNS still says where it is", () => {
-    const plan = stack('', '    network: { method: host }\n');
-    const spec = containerSpec(plan.services[0]!, IDENTITY, new Map(), placement);
+    const compiled = stack('', '    network: { method: host }\n');
+    const spec = containerSpec(compiled.services[0]!, IDENTITY, new Map(), attachment);
     expect(spec.networkName).toBeUndefined();
     expect(spec.dns).toBeUndefined();
     expect(spec.env.SCS_DNS).toBe('172.18.0.1:53');
   });
 
   it('a resolver that moves makes a new container (the config hash changes)', () => {
-    const plan = stack('').services[0]!;
-    const moved: Placement = { ...placement, dns: { ...placement.dns!, address: '172.19.0.1' } };
-    expect(containerSpec(plan, IDENTITY, new Map(), moved).labels['scs.config-hash']).not.toBe(
-      containerSpec(plan, IDENTITY, new Map(), placement).labels['scs.config-hash'],
+    const service = stack('').services[0]!;
+    const moved: NetworkAttachment = { ...attachment, dns: { ...attachment.dns!, address: '172.19.0.1' } };
+    expect(containerSpec(service, IDENTITY, new Map(), moved).labels['scs.config-hash']).not.toBe(
+      containerSpec(service, IDENTITY, new Map(), attachment).labels['scs.config-hash'],
     );
   });
 });

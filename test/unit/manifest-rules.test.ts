@@ -1,5 +1,5 @@
 // Rules of the manifests that a plausible slip in src/manifest would break without any other
-// test noticing: what goes into an image's hash, what a stack's wiring carries into the plan,
+// test noticing: what goes into an image's hash, what a stack's wiring carries into the compiled stack,
 // and which documents are refused, and how.
 
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { ImageManifestSchema, StackSchema } from '../../src/manifest/schema.ts';
 import { schemaProblems } from '../helpers/json-schema.ts';
 import { compileAt, project } from '../helpers/project.ts';
 
-const tagOf = (dir: string, role: string, ...files: string[]) => compileAt(dir, ...files).services.find((s) => s.role === role)!.image.tag;
+const tagOf = (dir: string, name: string, ...files: string[]) => compileAt(dir, ...files).services.find((s) => s.name === name)!.image.tag;
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: httpd -f -p 8080\n';
 const own = 'dockerfile: Dockerfile\nprovides:\n  http: { port: 8080 }\n';
@@ -41,7 +41,7 @@ describe('image hash', () => {
   });
 });
 
-describe('wiring carried into the plan', () => {
+describe('wiring carried into the compiled stack', () => {
   const stack = [
     'name: shop',
     'services:',
@@ -53,7 +53,7 @@ describe('wiring carried into the plan', () => {
     '  app:',
     '    image: ./app',
     '    requires:',
-    '      mysql: { role: db, filter: { az: "us-east-*", tier: gold } }',
+    '      mysql: { service: db, filter: { az: "us-east-*", tier: gold } }',
     '',
   ].join('\n');
   const files = {
@@ -63,14 +63,27 @@ describe('wiring carried into the plan', () => {
   };
 
   it('keeps the filter of each requirement', () => {
-    const app = compileAt(project(files)).services.find((s) => s.role === 'app')!;
+    const app = compileAt(project(files)).services.find((s) => s.name === 'app')!;
     expect(app.requires).toEqual([
       { endpoint: 'mysql', name: 'mysql.db.shop.default', filter: { az: 'us-east-*', tier: 'gold' }, liveupdate: undefined },
     ]);
   });
 
+  it('reaches another stack by stack (and environment), and does not wait for it', () => {
+    const app = compileAt(
+      project({
+        ...files,
+        'over.yaml': 'services:\n  app:\n    requires:\n      mysql: { service: login, stack: sso }\n',
+      }),
+      'scs-stack.yaml',
+      'over.yaml',
+    ).services.find((s) => s.name === 'app')!;
+    expect(app.requires[0]!.name).toBe('mysql.login.sso.default');
+    expect(app.dependsOn).toEqual([]);
+  });
+
   it("lets an endpoint's attributes override its service's, key by key", () => {
-    const db = compileAt(project(files)).services.find((s) => s.role === 'db')!;
+    const db = compileAt(project(files)).services.find((s) => s.name === 'db')!;
     expect(db.provides[0]!.attributes).toEqual({ az: 'us-east-1b', tier: 'gold' });
   });
 });
@@ -114,13 +127,18 @@ describe('documents refused, naming file, line, key path and what was expected',
     ],
     [
       'an unknown key in a wiring',
-      `${stack}    requires:\n      http: { role: db, filtr: {} }\n`,
+      `${stack}    requires:\n      http: { service: db, filtr: {} }\n`,
       /scs-stack\.yaml:6 services\.web\.requires\.http\.filtr: unknown key \(did you mean "filter"\?\)/,
     ],
     ['a list at the top level', '- name: shop\n', /scs-stack\.yaml: expected keys and values at the top level, found a list$/],
     ['text at the top level', 'name shop\n', /scs-stack\.yaml: expected keys and values at the top level, found the text "name shop"$/],
     [
-      'a role over 63 characters',
+      'the old "role" key of a requirement, with the old "service" naming a stack',
+      `${stack}    requires:\n      http: { role: db, service: blog }\n`,
+      /^[^\n]*scs-stack\.yaml:6 services\.web\.requires\.http\.role: "role" is now "service" \(and a stack is named by "stack"\)$/,
+    ],
+    [
+      'a service name over 63 characters',
       `name: shop\nservices:\n  ${'w'.repeat(64)}:\n    image: ./web\n`,
       /scs-stack\.yaml:3 services\.w{64}: expected a name like "web" of at most 63 characters/,
     ],
@@ -159,21 +177,26 @@ describe('the words of each refusal', () => {
     ],
     [StackSchema, st({ image: 7 }), 'services.web.image: expected a folder like "./web"'],
     [StackSchema, st({ provides: { Bad_: {} } }), `services.web.provides.Bad_: expected a name like "http" ${NAME}`],
-    [StackSchema, st({ requires: { Bad_: { role: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
-    [StackSchema, st({ requires: { db: { role: 7 } } }), 'services.web.requires.db.role: expected a name like "db"'],
+    [StackSchema, st({ requires: { Bad_: { service: 'db' } } }), `services.web.requires.Bad_: expected a name like "mysql" ${NAME}`],
+    [StackSchema, st({ requires: { db: { service: 7 } } }), 'services.web.requires.db.service: expected a name like "db"'],
     [
       StackSchema,
-      st({ requires: { db: { role: 'db', service: 'Bad_' } } }),
-      `services.web.requires.db.service: expected a name like "blog" ${NAME}`,
+      st({ requires: { db: { role: 'db' } } }),
+      'services.web.requires.db.role: "role" is now "service" (and a stack is named by "stack")',
     ],
     [
       StackSchema,
-      st({ requires: { db: { role: 'db', environment: 'Bad_' } } }),
+      st({ requires: { db: { service: 'db', stack: 'Bad_' } } }),
+      `services.web.requires.db.stack: expected a name like "blog" ${NAME}`,
+    ],
+    [
+      StackSchema,
+      st({ requires: { db: { service: 'db', environment: 'Bad_' } } }),
       `services.web.requires.db.environment: expected a name like "prod" ${NAME}`,
     ],
     [
       StackSchema,
-      st({ requires: { db: { role: 'db', endpoint: 'Bad_' } } }),
+      st({ requires: { db: { service: 'db', endpoint: 'Bad_' } } }),
       `services.web.requires.db.endpoint: expected a name like "mysql" ${NAME}`,
     ],
     [StackSchema, st({ volumes: { Bad_: { method: 'named' } } }), `services.web.volumes.Bad_: expected a name like "data" ${NAME}`],
@@ -189,7 +212,7 @@ describe('the words of each refusal', () => {
     [StackSchema, st({}, { name: 'Bad_' }), `name: expected a name like "blog" ${NAME}`],
     [StackSchema, st({}, { environment: 'Bad_' }), `environment: expected a name like "prod" ${NAME}`],
     [StackSchema, { name: 'shop', services: { Bad_: { image: './x' } } }, `services.Bad_: expected a name like "web" ${NAME}`],
-    [StackSchema, { name: 'shop', services: 'x' }, 'services: expected a map of roles to services'],
+    [StackSchema, { name: 'shop', services: 'x' }, 'services: expected a map of service names to services'],
   ] as const)('%#: %s', (schema, document, message) => {
     const parsed = v.safeParse(schema as v.GenericSchema, document);
     expect(parsed.success).toBe(false);
@@ -198,7 +221,7 @@ describe('the words of each refusal', () => {
   });
 
   it('lower-cases names and fills in defaults', () => {
-    const parsed = v.parse(StackSchema, { name: 'Shop', services: { Web: { image: './web', requires: { DB: { role: 'Db' } } } } });
+    const parsed = v.parse(StackSchema, { name: 'Shop', services: { Web: { image: './web', requires: { DB: { service: 'Db' } } } } });
     expect(parsed).toEqual({
       name: 'shop',
       environment: 'default',
@@ -211,7 +234,7 @@ describe('the words of each refusal', () => {
           env: {},
           attributes: {},
           provides: {},
-          requires: { db: { role: 'db', filter: {} } },
+          requires: { db: { service: 'db', filter: {} } },
           volumes: {},
           network: { method: 'bridge' },
           restart: 'on-failure',
@@ -255,7 +278,7 @@ describe('published JSON Schemas', () => {
         image: './web',
         attributes: { az: 'a' },
         provides: { http: { publish: 8080 } },
-        requires: { db: { role: 'db', filter: { az: 'a*' } } },
+        requires: { db: { service: 'db', filter: { az: 'a*' } } },
         volumes: { data: { method: 'named' } },
       },
     },
@@ -271,8 +294,8 @@ describe('published JSON Schemas', () => {
     expect(schemaProblems(published('scs-stack.schema.json'), stack)).toEqual([]);
     const example = (path: string) => load(readFileSync(new URL(`../../examples/hello/${path}`, import.meta.url), 'utf8'));
     expect(schemaProblems(published('scs-stack.schema.json'), example('scs-stack.yaml'))).toEqual([]);
-    for (const role of ['web', 'client'])
-      expect(schemaProblems(published('scs.schema.json'), example(`${role}/scs.yaml`)), role).toEqual([]);
+    for (const image of ['web', 'client'])
+      expect(schemaProblems(published('scs.schema.json'), example(`${image}/scs.yaml`)), image).toEqual([]);
   });
 
   // Regenerating the files cannot make these pass: they fail if the valibot schemas stop refusing.
@@ -285,18 +308,23 @@ describe('published JSON Schemas', () => {
     [
       'scs-stack.schema.json',
       '$.services.web.requires.db.filtr: unknown key',
-      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'db', filtr: {} } } } } },
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { service: 'db', filtr: {} } } } } },
     ],
     [
       'scs-stack.schema.json',
       '$.services.web.network.mode: unknown key',
       { ...stack, services: { web: { ...stack.services.web, network: { method: 'host', mode: 'x' } } } },
     ],
+    [
+      'scs-stack.schema.json',
+      '$.services.web.requires.db.role: must NOT be valid',
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'db', service: 'db' } } } } },
+    ],
     ['scs-stack.schema.json', '$.name: longer than 63', { ...stack, name: 'n'.repeat(64) }],
     [
       'scs-stack.schema.json',
-      '$.services.web.requires.db.role: longer than 63',
-      { ...stack, services: { web: { ...stack.services.web, requires: { db: { role: 'r'.repeat(64) } } } } },
+      '$.services.web.requires.db.service: longer than 63',
+      { ...stack, services: { web: { ...stack.services.web, requires: { db: { service: 'r'.repeat(64) } } } } },
     ],
   ])('%s finds "%s"', (file, problem, document) => {
     expect(schemaProblems(published(file), document)).toContain(problem);

@@ -1,5 +1,5 @@
 // The stack file's shared keys: top-level `x-` extensions with anchors, a stack-level `env`, and
-// secrets from files (mounted read-only, never in the plan beyond their host path).
+// secrets from files (mounted read-only, never in the compiled stack beyond their host path).
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ const SECRET = 'correct horse battery staple';
 const IDENTITY = { stack: 'shop', environment: 'default', project: 'host-1', host: 'host-1' };
 
 describe('top-level x- keys', () => {
-  it('hold anchors that services merge in, and are not part of the plan', () => {
+  it('hold anchors that services merge in, and are not part of the compiled stack', () => {
     const dir = project({
       'scs-stack.yaml': [
         'name: shop',
@@ -32,11 +32,11 @@ describe('top-level x- keys', () => {
       ].join('\n'),
       'img/scs.yaml': image,
     });
-    const plan = compileAt(dir);
-    const byRole = Object.fromEntries(plan.services.map((s) => [s.role, s.container]));
-    expect(byRole.a).toMatchObject({ restart: 'always', env: { LOG_LEVEL: 'debug' } });
-    expect(byRole.b).toMatchObject({ restart: 'no', env: { LOG_LEVEL: 'debug' } });
-    expect(JSON.stringify(plan)).not.toContain('anything at all');
+    const compiled = compileAt(dir);
+    const byName = Object.fromEntries(compiled.services.map((s) => [s.name, s.container]));
+    expect(byName.a).toMatchObject({ restart: 'always', env: { LOG_LEVEL: 'debug' } });
+    expect(byName.b).toMatchObject({ restart: 'no', env: { LOG_LEVEL: 'debug' } });
+    expect(JSON.stringify(compiled)).not.toContain('anything at all');
   });
 
   it('are the only unknown top-level keys allowed', () => {
@@ -53,7 +53,7 @@ describe('stack-level env', () => {
       'prod.yaml': 'env: { TZ: Europe/Paris }\n',
       'img/scs.yaml': image,
     });
-    const env = (plan: ReturnType<typeof compileAt>) => Object.fromEntries(plan.services.map((s) => [s.role, s.container.env]));
+    const env = (compiled: ReturnType<typeof compileAt>) => Object.fromEntries(compiled.services.map((s) => [s.name, s.container.env]));
     expect(env(compileAt(dir))).toMatchObject({ a: { TZ: 'UTC', LOG_LEVEL: 'info' }, b: { TZ: 'UTC', LOG_LEVEL: 'debug' } });
     expect(env(compileAt(dir, 'scs-stack.yaml', 'prod.yaml'))).toMatchObject({
       a: { TZ: 'Europe/Paris', LOG_LEVEL: 'info' },
@@ -61,12 +61,15 @@ describe('stack-level env', () => {
     });
   });
 
-  it('cannot override where a service runs', () => {
+  it('cannot override where a service runs: SCS_STACK, SCS_SERVICE and SCS_ENVIRONMENT are scs’s own', () => {
     const dir = project({
-      'scs-stack.yaml': 'name: shop\nenv: { SCS_ROLE: evil }\nservices:\n  a:\n    image: ./img\n',
+      'scs-stack.yaml':
+        'name: shop\nenv: { SCS_SERVICE: evil, SCS_STACK: evil, SCS_ENVIRONMENT: evil }\nservices:\n  a:\n    image: ./img\n',
       'img/scs.yaml': image,
     });
-    expect(compileAt(dir).services[0]!.container.env.SCS_ROLE).toBe('a');
+    const env = compileAt(dir).services[0]!.container.env;
+    expect(env).toMatchObject({ SCS_STACK: 'shop', SCS_SERVICE: 'a', SCS_ENVIRONMENT: 'default' });
+    expect(env.SCS_ROLE).toBeUndefined();
   });
 
   it('is validated like a service’s env', () => {
@@ -93,14 +96,14 @@ describe('secrets', () => {
 
   it('are mounted read-only at /run/secrets/NAME: the stack’s in every service, a service’s own in it alone', () => {
     const dir = project(files);
-    const plan = compileAt(dir);
-    const secrets = Object.fromEntries(plan.services.map((s) => [s.role, s.container.secrets]));
+    const compiled = compileAt(dir);
+    const secrets = Object.fromEntries(compiled.services.map((s) => [s.name, s.container.secrets]));
     expect(secrets.a).toEqual([{ name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' }]);
     expect(secrets.b).toEqual([
       { name: 'db-password', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password' },
       { name: 'api-key', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key' },
     ]);
-    const spec = containerSpec(plan.services.find((s) => s.role === 'b')!, IDENTITY, new Map());
+    const spec = containerSpec(compiled.services.find((s) => s.name === 'b')!, IDENTITY, new Map());
     expect(spec.mounts).toEqual([
       { type: 'bind', source: join(dir, 'secrets/db'), target: '/run/secrets/db-password', readOnly: true },
       { type: 'bind', source: join(dir, 'secrets/api'), target: '/run/secrets/api-key', readOnly: true },
@@ -108,7 +111,7 @@ describe('secrets', () => {
     expect(JSON.stringify(spec.env)).not.toContain(SECRET);
   });
 
-  it('never put their content in the plan, its image hashes or the container’s config hash', () => {
+  it('never put their content in the compiled stack, its image hashes or the container’s config hash', () => {
     const dir = project(files);
     const before = compileAt(dir);
     expect(JSON.stringify(before)).not.toContain(SECRET);
@@ -116,7 +119,8 @@ describe('secrets', () => {
     writeFileSync(join(dir, 'secrets/db'), 'another password');
     const after = compileAt(dir);
     expect(after.services.map((s) => s.image.tag)).toEqual(before.services.map((s) => s.image.tag));
-    const hashes = (plan: typeof before) => plan.services.map((s) => containerSpec(s, IDENTITY, new Map()).labels['scs.config-hash']);
+    const hashes = (compiled: typeof before) =>
+      compiled.services.map((s) => containerSpec(s, IDENTITY, new Map()).labels['scs.config-hash']);
     expect(hashes(after)).toEqual(hashes(before));
   });
 

@@ -9,7 +9,7 @@ const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand:
 const app =
   'from: scs-base:busybox\nbuild:\n  - copy: app.sh /app.sh\nrequires:\n  http: { liveupdate: sh /reload.sh }\ncommand: [sh, /app.sh]\n';
 const stack =
-  'name: shop\nenvironment: prod\nservices:\n  app:\n    image: ./app\n    requires:\n      http: { role: web }\n  web:\n    image: ./web\n';
+  'name: shop\nenvironment: prod\nservices:\n  app:\n    image: ./app\n    requires:\n      http: { service: web }\n  web:\n    image: ./web\n';
 
 describe('overlays', () => {
   it('merge maps, replace lists and scalars, and delete on null', () => {
@@ -23,13 +23,13 @@ describe('overlays', () => {
 describe('compile', () => {
   it('orders services by what they require and names endpoints in full', () => {
     const dir = project({ 'scs-stack.yaml': stack, 'web/scs.yaml': web, 'app/scs.yaml': app, 'app/app.sh': 'echo hi\n' });
-    const plan = compileAt(dir);
-    expect(plan.services.map((s) => s.role)).toEqual(['web', 'app']);
-    expect(plan.services[0]!.provides).toMatchObject([{ name: 'http.web.shop.prod', port: 8080 }]);
-    expect(plan.services[1]!.requires).toMatchObject([
+    const compiled = compileAt(dir);
+    expect(compiled.services.map((s) => s.name)).toEqual(['web', 'app']);
+    expect(compiled.services[0]!.provides).toMatchObject([{ name: 'http.web.shop.prod', port: 8080 }]);
+    expect(compiled.services[1]!.requires).toMatchObject([
       { endpoint: 'http', name: 'http.web.shop.prod', liveupdate: ['/bin/sh', '-c', 'sh /reload.sh'] },
     ]);
-    expect(plan.services[1]!.image.dockerfile).toContain('COPY app.sh /app.sh');
+    expect(compiled.services[1]!.image.dockerfile).toContain('COPY app.sh /app.sh');
   });
 
   it('tags images by content: same input, same tag; a changed file, a new tag', () => {
@@ -51,19 +51,19 @@ describe('compile', () => {
       'app/scs.yaml': app,
       'app/app.sh': '',
     });
-    const plan = compileAt(dir, 'scs-stack.yaml', 'prod.yaml');
-    expect(plan.services[0]!.provides[0]).toMatchObject({ name: 'http.web.shop.live', attributes: { az: 'us-east-1a' } });
+    const compiled = compileAt(dir, 'scs-stack.yaml', 'prod.yaml');
+    expect(compiled.services[0]!.provides[0]).toMatchObject({ name: 'http.web.shop.live', attributes: { az: 'us-east-1a' } });
   });
 
   it.each([
     [{ 'over.yaml': 'services:\n  web:\n    imag: ./web\n' }, /over\.yaml:3 services\.web\.imag: unknown key \(did you mean "image"\?\)/],
     [
-      { 'over.yaml': 'services:\n  app:\n    requires:\n      http: { role: Web_Server }\n' },
-      /over\.yaml:4 services\.app\.requires\.http\.role: expected a name like "db"/,
+      { 'over.yaml': 'services:\n  app:\n    requires:\n      http: { service: Web_Server }\n' },
+      /over\.yaml:4 services\.app\.requires\.http\.service: expected a name like "db"/,
     ],
     [
       { 'over.yaml': 'services:\n  app:\n    requires: null\n' },
-      /services\.app\.requires: the image requires "http": say which role provides it/,
+      /services\.app\.requires: the image requires "http": say which service provides it/,
     ],
     [{ 'over.yaml': 'services:\n  web:\n    image: ./nowhere\n' }, /over\.yaml:3 services\.web\.image: no scs\.yaml in \.\/nowhere/],
     [
@@ -89,7 +89,7 @@ describe('compile', () => {
     const both = 'from: scs-base:busybox\nprovides:\n  http: { port: 80 }\nrequires:\n  http: {}\n';
     const dir = project({
       'scs-stack.yaml':
-        'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n',
+        'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { service: b }\n  b:\n    image: ./x\n    requires:\n      http: { service: a }\n',
       'x/scs.yaml': both,
     });
     expect(() => compileAt(dir)).toThrow(ConfigError);

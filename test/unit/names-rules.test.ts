@@ -6,16 +6,16 @@ import { NameError, parseName, parsePattern } from '../../src/names.ts';
 describe('name errors', () => {
   it.each([
     ['my_sql.db.blog.prod', 'endpoint "my_sql"'],
-    ['mysql.d_b.blog.prod', 'role "d_b"'],
-    ['mysql.db.bl_og.prod', 'service "bl_og"'],
+    ['mysql.d_b.blog.prod', 'service "d_b"'],
+    ['mysql.db.bl_og.prod', 'stack "bl_og"'],
     ['mysql.db.blog.pr_od', 'environment "pr_od"'],
   ])('%s: names the %s', (input, part) => {
     expect(() => parseName(input)).toThrow(`${part} must be letters, digits and inner hyphens`);
   });
 
   it.each([
-    ['a name', parseName, 'mysql.db', '"mysql.db" is not a name like "mysql.db.blog.prod" (endpoint.role.service[.environment])'],
-    ['a pattern', parsePattern, 'a.b.c.d.e', '"a.b.c.d.e" is not a name like "*.web.hello.dev" (endpoint.role.service[.environment])'],
+    ['a name', parseName, 'mysql.db', '"mysql.db" is not a name like "mysql.db.blog.prod" (endpoint.service.stack[.environment])'],
+    ['a pattern', parsePattern, 'a.b.c.d.e', '"a.b.c.d.e" is not a name like "*.web.hello.dev" (endpoint.service.stack[.environment])'],
   ])('of %s with too few or too many labels show a name that has the right number', (_, parse, input, message) => {
     expect(() => parse(input)).toThrow(new NameError(message));
   });

@@ -3,7 +3,7 @@ import { canonicalName, envKey, formatName, nameProblem, parseName } from '../..
 
 describe('names', () => {
   it('parses four labels, most specific first', () => {
-    expect(parseName('mysql.db.blog.prod')).toEqual({ endpoint: 'mysql', role: 'db', service: 'blog', environment: 'prod' });
+    expect(parseName('mysql.db.blog.prod')).toEqual({ endpoint: 'mysql', service: 'db', stack: 'blog', environment: 'prod' });
   });
 
   it('defaults a missing environment and lower-cases input', () => {
@@ -15,12 +15,12 @@ describe('names', () => {
   });
 
   it.each([
-    ['mysql.db', /endpoint.role.service/],
-    ['a.b.c.d.e', /endpoint.role.service/],
+    ['mysql.db', /endpoint.service.stack/],
+    ['a.b.c.d.e', /endpoint.service.stack/],
     ['my_sql.db.blog', /endpoint "my_sql" must be/],
-    ['mysql.-db.blog', /role "-db" must be/],
-    ['mysql.db-.blog', /role "db-" must be/],
-    ['mysql..blog', /role is empty/],
+    ['mysql.-db.blog', /service "-db" must be/],
+    ['mysql.db-.blog', /service "db-" must be/],
+    ['mysql..blog', /service is empty/],
     [`${'a'.repeat(64)}.db.blog`, /longer than 63/],
   ])('rejects %s with a message that says why', (input, message) => {
     expect(nameProblem(input)).toMatch(message);

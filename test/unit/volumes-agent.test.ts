@@ -4,20 +4,20 @@
 import { consola } from 'consola';
 import { describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.ts';
+import { compiledStack, service } from '../helpers/compiled.ts';
 import { FakeEngine } from '../helpers/fake-engine.ts';
 import { MemoryDisco } from '../helpers/memory-disco.ts';
-import { service, stackPlan } from '../helpers/plans.ts';
 
 function agentWith(engine: FakeEngine, errors: string[]) {
   const logger = consola.create({ level: 0 });
   logger.error = ((message: string) => {
     errors.push(message);
   }) as typeof logger.error;
-  const plan = stackPlan([
+  const compiled = compiledStack([
     service('db', { volumes: [{ name: 'data', target: '/data' }] }),
     service('web', { volumes: [{ name: 'cache', target: '/cache' }] }),
   ]);
-  return new Agent(plan, {
+  return new Agent(compiled, {
     engine,
     client: new MemoryDisco(engine.calls),
     advertise: '192.0.2.1',

@@ -11,7 +11,7 @@ import { compileAt, project } from '../helpers/project.ts';
 
 const IDENTITY = { stack: 'shop', environment: 'prod', project: 'host-1', host: 'host-1' };
 const db = 'from: scs-base:busybox\nvolumes:\n  data: /var/lib/db\n';
-const plan = (volume: string) =>
+const compiledService = (volume: string) =>
   compileAt(
     project({
       'scs-stack.yaml': `name: shop\nenvironment: prod\nservices:\n  db:\n    image: ./db\n    volumes:\n      data: ${volume}\n`,
@@ -21,7 +21,7 @@ const plan = (volume: string) =>
 
 describe('volume methods in the stack file', () => {
   it('compiles nfs to a Docker volume with its server, export, version and options', () => {
-    const service = plan('{ method: nfs, server: nfs.internal, path: /exports/shop, version: 4.1, options: "soft,timeo=50" }');
+    const service = compiledService('{ method: nfs, server: nfs.internal, path: /exports/shop, version: 4.1, options: "soft,timeo=50" }');
     expect(service.container.volumes).toEqual([
       {
         name: 'data',
@@ -42,7 +42,7 @@ describe('volume methods in the stack file', () => {
   });
 
   it('compiles aws-ec2-ebs with its defaults, tags and host mount point, bound in and replaced stop-first', () => {
-    const service = plan('{ method: aws-ec2-ebs, size: 10 }');
+    const service = compiledService('{ method: aws-ec2-ebs, size: 10 }');
     expect(service.container.volumes[0]).toEqual({
       name: 'data',
       target: '/var/lib/db',
@@ -56,7 +56,7 @@ describe('volume methods in the stack file', () => {
         encrypted: false,
         device: '/dev/xvdf',
         filesystem: 'ext4',
-        tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:role': 'db', 'scs:volume': 'data' },
+        tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:service': 'db', 'scs:volume': 'data' },
       },
     });
     expect(containerSpec(service, IDENTITY, new Map()).mounts).toEqual([
@@ -64,7 +64,8 @@ describe('volume methods in the stack file', () => {
     ]);
     expect(service.replace.order).toBe('stop-first');
     expect(
-      plan('{ method: aws-ec2-ebs, size: 10, type: io2, iops: 4000, encrypted: true, mountpoint: /srv/db }').container.volumes[0],
+      compiledService('{ method: aws-ec2-ebs, size: 10, type: io2, iops: 4000, encrypted: true, mountpoint: /srv/db }').container
+        .volumes[0],
     ).toMatchObject({
       source: '/srv/db',
       ebs: { type: 'io2', iops: 4000, encrypted: true },
@@ -99,7 +100,7 @@ describe('volume methods in the stack file', () => {
     ],
     ['{ method: aws-ec2-ebs, size: 10, type: io1 }', /services\.db\.volumes\.data\.iops: an io1 volume needs iops, e\.g\. iops: 3000/],
   ])('refuses %s', (volume, message) => {
-    expect(() => plan(volume)).toThrow(message);
+    expect(() => compiledService(volume)).toThrow(message);
   });
 });
 

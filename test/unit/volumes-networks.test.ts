@@ -6,7 +6,7 @@ import { subnetRouter } from '../../src/networks/aws-ec2-eni.ts';
 import { compileAt, project } from '../helpers/project.ts';
 
 const IDENTITY = { stack: 'shop', environment: 'prod', project: 'host-1', host: 'host-1' };
-const plan = (network: string) =>
+const compiledService = (network: string) =>
   compileAt(
     project({
       'scs-stack.yaml': `name: shop\nenvironment: prod\nservices:\n  api:\n    image: ./api\n    network: ${network}\n`,
@@ -16,19 +16,19 @@ const plan = (network: string) =>
 
 describe('aws-ec2-eni networks in the stack file', () => {
   it('compiles to a container without Docker networking, the ENI found by its tags, replaced stop-first', () => {
-    const service = plan('{ method: aws-ec2-eni, subnet: subnet-0abc, security-groups: [sg-01, sg-02] }');
+    const service = compiledService('{ method: aws-ec2-eni, subnet: subnet-0abc, security-groups: [sg-01, sg-02] }');
     expect(service.container.network).toBe('none');
     expect(service.container.eni).toEqual({
       subnet: 'subnet-0abc',
       securityGroups: ['sg-01', 'sg-02'],
       deviceIndex: 1,
-      tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:role': 'api' },
+      tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:service': 'api' },
     });
     expect(service.replace).toMatchObject({ order: 'stop-first', why: 'its ENI is in one container at a time' });
     const spec = containerSpec(service, IDENTITY, new Map(), { network: 'scs-shop-prod-host-1' });
     expect(spec.network).toBe('none');
     expect(spec.networkName).toBeUndefined();
-    expect(plan('{ method: bridge }').container.eni).toBeUndefined();
+    expect(compiledService('{ method: bridge }').container.eni).toBeUndefined();
   });
 
   it.each([
@@ -47,7 +47,7 @@ describe('aws-ec2-eni networks in the stack file', () => {
     ],
     ['{ method: overlay }', /services\.api\.network\.method: expected "bridge", "host" or "aws-ec2-eni"/],
   ])('refuses %s', (network, message) => {
-    expect(() => plan(network)).toThrow(message);
+    expect(() => compiledService(network)).toThrow(message);
   });
 
   it("routes through the subnet's first address, the VPC router", () => {

@@ -21,18 +21,18 @@ describe('the pattern grammar', () => {
     expect(canonicalPattern('*.*.*.*')).toBe('*.*.*.*');
     expect(canonicalPattern('*.*.hello')).toBe('*.*.hello.default');
     expect(canonicalPattern('mysql.db.blog.prod')).toBe('mysql.db.blog.prod');
-    expect(parsePattern('mysql.*.blog')).toEqual({ endpoint: 'mysql', role: '*', service: 'blog', environment: 'default' });
+    expect(parsePattern('mysql.*.blog')).toEqual({ endpoint: 'mysql', service: '*', stack: 'blog', environment: 'default' });
   });
 
   it.each([
     ['my*.db.blog.prod', 'endpoint "my*" mixes "*" with other characters; a "*" must stand alone for a whole label'],
-    ['mysql.*db.blog.prod', 'role "*db" mixes "*" with other characters; a "*" must stand alone for a whole label'],
-    ['*.*.**.prod', 'service "**" mixes "*" with other characters; a "*" must stand alone for a whole label'],
+    ['mysql.*db.blog.prod', 'service "*db" mixes "*" with other characters; a "*" must stand alone for a whole label'],
+    ['*.*.**.prod', 'stack "**" mixes "*" with other characters; a "*" must stand alone for a whole label'],
     ['*.*.hello.d*v', 'environment "d*v" mixes "*" with other characters; a "*" must stand alone for a whole label'],
-    ['*.*', '"*.*" is not a name like "*.web.hello.dev" (endpoint.role.service[.environment])'],
-    ['*.*.*.*.*', '"*.*.*.*.*" is not a name like "*.web.hello.dev" (endpoint.role.service[.environment])'],
-    ['*..hello.dev', 'role is empty'],
-    ['*.my_db.hello', 'role "my_db" must be letters, digits and inner hyphens (like "db" or "us-east-1")'],
+    ['*.*', '"*.*" is not a name like "*.web.hello.dev" (endpoint.service.stack[.environment])'],
+    ['*.*.*.*.*', '"*.*.*.*.*" is not a name like "*.web.hello.dev" (endpoint.service.stack[.environment])'],
+    ['*..hello.dev', 'service is empty'],
+    ['*.my_db.hello', 'service "my_db" must be letters, digits and inner hyphens (like "db" or "us-east-1")'],
   ])('refuses %s, saying why', (input, message) => {
     expect(patternProblem(input)).toBe(message);
   });
@@ -151,7 +151,7 @@ describe('wildcard requirements in the registry', () => {
     const require = (name: string) => registry.require({ name, filter: {}, owner: 's' }).requirement.id;
     const exact = require('web.web.hello.dev');
     const stack = require('*.*.hello.dev');
-    const role = require('*.web.hello.dev');
+    const service = require('*.web.hello.dev');
     const everything = require('*.*.*.*');
     const endpoint = require('web.*.*.*');
     require('*.*.hello.prod');
@@ -161,7 +161,7 @@ describe('wildcard requirements in the registry', () => {
 
     const { provision, changes } = registry.provide({ name: 'web.web.hello.dev', address: at('10.0.0.7'), attributes: {}, owner: 'p' });
     const told = changes.map((c) => c.requirement.id);
-    expect(told.sort()).toEqual([exact, stack, role, everything, endpoint].sort());
+    expect(told.sort()).toEqual([exact, stack, service, everything, endpoint].sort());
     expect(changes.every((c) => c.kind === 'add' && c.provision === provision)).toBe(true);
     expect(
       registry
@@ -251,7 +251,7 @@ describe('wildcard cost, counted not timed', () => {
     const registry = crowded();
     const required = mapSteps(() => registry.require({ name: '*.*.s7.prod', filter: {}, owner: 'a' }));
     expect(required.result.endpoints).toHaveLength(20 * 2);
-    // The stack's 4 roles, 20 names and 40 provisions, each iteration a step more than its items;
+    // The stack's 4 services, 20 names and 40 provisions, each iteration a step more than its items;
     // the registry holds 100 stacks and 4,000 provisions.
     expect(required.steps).toBeLessThanOrEqual(2 * (4 + 20 + 40) + 4);
     const again = mapSteps(() => registry.endpointsOf(required.result.requirement.id));

@@ -5,14 +5,14 @@ import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
 import { readState } from '../../../src/agent/state.ts';
-import type { ServicePlan } from '../../../src/manifest/compile.ts';
+import type { CompiledService } from '../../../src/manifest/compiled.ts';
+import { compiledStack, service } from '../../helpers/compiled.ts';
 import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
 import { MemoryDisco } from '../../helpers/memory-disco.ts';
-import { service, stackPlan } from '../../helpers/plans.ts';
 
 const web = (over = {}) => service('web', { provides: [{ endpoint: 'http', port: 8080 }], ...over });
-const client = (over = {}) => service('client', { requires: [{ endpoint: 'http', role: 'web', liveupdate: ['/update.sh'] }], ...over });
+const client = (over = {}) => service('client', { requires: [{ endpoint: 'http', service: 'web', liveupdate: ['/update.sh'] }], ...over });
 
 interface Rig {
   engine: FakeEngine;
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 function rig(
-  services: ServicePlan[],
+  services: CompiledService[],
   {
     engine = new FakeEngine(),
     disco = new MemoryDisco(engine.calls),
@@ -39,8 +39,8 @@ function rig(
     logger = quietLogger,
   } = {},
 ): Rig {
-  const plan = { ...stackPlan(services), ...(directory ? { directory } : {}) };
-  const agent = new Agent(plan, {
+  const compiled = { ...compiledStack(services), ...(directory ? { directory } : {}) };
+  const agent = new Agent(compiled, {
     engine,
     client: disco,
     advertise: '192.0.2.1',
@@ -52,11 +52,11 @@ function rig(
     project,
   });
   agents.push(agent);
-  return { engine, disco, agent, directory: plan.directory };
+  return { engine, disco, agent, directory: compiled.directory };
 }
 
 const state = (directory: string, project = 'one') => readState(directory, project)!;
-const envOf = (engine: FakeEngine, role: string) => engine.byRole(role)!.spec.env;
+const envOf = (engine: FakeEngine, name: string) => engine.byService(name)!.spec.env;
 
 describe('going down while another provider of its endpoints is up (a relocation)', () => {
   it('keeps serving for its drain after the drop, and not when it is the last provider', async () => {
@@ -210,8 +210,8 @@ describe('the agent, on one live update per move', () => {
     const db = service('db', { provides: [{ endpoint: 'sql', port: 3306 }], restart: 'always' });
     const app = service('app', {
       requires: [
-        { endpoint: 'http', role: 'web', liveupdate: ['/update.sh'] },
-        { endpoint: 'sql', role: 'db', liveupdate: ['/update.sh'] },
+        { endpoint: 'http', service: 'web', liveupdate: ['/update.sh'] },
+        { endpoint: 'sql', service: 'db', liveupdate: ['/update.sh'] },
       ],
     });
     const { engine, agent } = rig([web(), db, app], { holdMs: 60_000 });
@@ -234,8 +234,8 @@ describe('the agent, on one live update per move', () => {
     const db = service('db', { provides: [{ endpoint: 'sql', port: 3306 }] });
     const plain = service('plain', {
       requires: [
-        { endpoint: 'http', role: 'web' },
-        { endpoint: 'sql', role: 'db' },
+        { endpoint: 'http', service: 'web' },
+        { endpoint: 'sql', service: 'db' },
       ],
     });
     const { engine, agent } = rig([web(), db, plain], { holdMs: 60_000 });
@@ -251,11 +251,11 @@ describe('the agent, on one live update per move', () => {
 });
 
 describe('the agent, running', () => {
-  it('converges to a new plan: adds, replaces what changed, leaves the rest, removes what is gone', async () => {
+  it('converges to a newly compiled stack: adds, replaces what changed, leaves the rest, removes what is gone', async () => {
     const { engine, agent } = rig([web(), client(), service('cron')]);
     await agent.up();
     engine.calls.length = 0;
-    const next = stackPlan([web({ env: { GREETING: 'changed' } }), client(), service('worker')]);
+    const next = compiledStack([web({ env: { GREETING: 'changed' } }), client(), service('worker')]);
     await agent.apply(next);
     expect(engine.trace()).toBe(
       [
@@ -272,9 +272,9 @@ describe('the agent, running', () => {
     const { engine, agent } = rig([web(), service('cron')]);
     await agent.up();
     engine.calls.length = 0;
-    await agent.apply(stackPlan([web(), service('cron', { env: { SCHEDULE: 'hourly' } })]), ['web']);
+    await agent.apply(compiledStack([web(), service('cron', { env: { SCHEDULE: 'hourly' } })]), ['web']);
     expect(engine.trace()).toBe('');
-    await agent.apply(stackPlan([web(), service('cron', { env: { SCHEDULE: 'hourly' } })]), ['cron']);
+    await agent.apply(compiledStack([web(), service('cron', { env: { SCHEDULE: 'hourly' } })]), ['cron']);
     expect(engine.trace()).toBe('create c3, start c3, stop c2, remove c2, rename c3 scs-shop-test-cron');
   });
 
@@ -321,7 +321,7 @@ describe('the agent, running', () => {
     await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop');
     await eventually(() => state(directory).services[0]!.status === 'lost: removed outside scs', 2000, 'the state file');
     engine.calls.length = 0;
-    await agent.apply(stackPlan([web()]));
+    await agent.apply(compiledStack([web()]));
     expect(engine.trace()).toBe('create c2, start c2, provide http.web.shop.test 192.0.2.1:32769');
   });
 });
@@ -336,7 +336,7 @@ describe('the agent, replacing a service', () => {
       return { exitCode: 0, output: '' };
     };
     engine.calls.length = 0;
-    await agent.apply(stackPlan([web({ drainMs: 150, env: { GREETING: 'new' } }), client()]));
+    await agent.apply(compiledStack([web({ drainMs: 150, env: { GREETING: 'new' } }), client()]));
     expect(engine.trace()).toMatch(
       /^create c3, start c3, provide http\.web\.shop\.test 192\.0\.2\.1:32769, drop http\.web\.shop\.test, (exec c2, )?stop c1, remove c1, rename c3 scs-shop-test-web/,
     );
@@ -349,10 +349,36 @@ describe('the agent, replacing a service', () => {
     const { engine, agent } = rig([web({ volumes: [{ name: 'data', target: '/data' }] })]);
     await agent.up();
     engine.calls.length = 0;
-    await agent.apply(stackPlan([web({ volumes: [{ name: 'data', target: '/data' }], env: { GREETING: 'new' } })]));
+    await agent.apply(compiledStack([web({ volumes: [{ name: 'data', target: '/data' }], env: { GREETING: 'new' } })]));
     expect(engine.trace()).toBe(
       'drop http.web.shop.test, stop c1, remove c1, create c2, start c2, provide http.web.shop.test 192.0.2.1:32769',
     );
+  });
+
+  it('adopts the containers of an agent from before scs.service, labelled scs.role, and labels their replacements scs.service', async () => {
+    const first = rig([web(), client()]);
+    await first.agent.up();
+    agents.pop(); // It "died".
+    const engine = first.engine;
+    for (const [id, container] of engine.containers) {
+      const { 'scs.service': service, ...labels } = container.spec.labels;
+      engine.containers.set(id, { ...container, spec: { ...container.spec, labels: { ...labels, 'scs.role': service! } } });
+    }
+    engine.calls.length = 0;
+    const second = rig([web({ env: { GREETING: 'changed' } }), client()], { engine, disco: new MemoryDisco(engine.calls) });
+    await second.agent.up();
+    // The old client is kept as it is; the old web is taken over, then replaced because its configuration changed.
+    expect(engine.trace()).toBe(
+      'create c3, start c3, provide http.web.shop.test 192.0.2.1:32769, stop c1, remove c1, rename c3 scs-shop-test-web, exec c2',
+    );
+    const labels = (name: string) => [...engine.containers.values()].find((c) => c.spec.name === name)!.spec.labels;
+    expect(labels('scs-shop-test-web')).toMatchObject({ 'scs.service': 'web' });
+    expect(labels('scs-shop-test-web')['scs.role']).toBeUndefined();
+    expect(labels('scs-shop-test-client')).toMatchObject({ 'scs.role': 'client' });
+    expect(state(second.directory).services.map((s) => [s.service, s.container])).toEqual([
+      ['web', 'c3'],
+      ['client', 'c2'],
+    ]);
   });
 
   it('clears away the next container of a replacement an earlier agent did not finish', async () => {

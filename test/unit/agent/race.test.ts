@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
+import { compiledStack, service } from '../../helpers/compiled.ts';
 import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
 import { MemoryDisco } from '../../helpers/memory-disco.ts';
-import { service, stackPlan } from '../../helpers/plans.ts';
 
 /** Waits until the engine has been asked nothing new for `quietMs`. */
 async function settled(engine: FakeEngine, quietMs = 150): Promise<void> {
@@ -34,11 +34,11 @@ describe('the agent, when two requirements of one service move at once', () => {
     const app = service('app', {
       volumes: [{ name: 'data', target: '/data' }],
       requires: [
-        { endpoint: 'a', role: 'alpha', liveupdate: ['update-a'] },
-        { endpoint: 'b', role: 'beta', liveupdate: ['update-b'] },
+        { endpoint: 'a', service: 'alpha', liveupdate: ['update-a'] },
+        { endpoint: 'b', service: 'beta', liveupdate: ['update-b'] },
       ],
     });
-    agent = new Agent(stackPlan([app]), {
+    agent = new Agent(compiledStack([app]), {
       engine,
       client: disco,
       advertise: '127.0.0.1',
@@ -58,7 +58,7 @@ describe('the agent, when two requirements of one service move at once', () => {
     await settled(engine);
 
     expect(engine.trace()).toBe('exec c1, exec c1, stop c1, remove c1, create c2, start c2');
-    const env = engine.byRole('app')!.spec.env;
+    const env = engine.byService('app')!.spec.env;
     expect(env.SCS_REQUIRE_A).toBe('10.0.0.3:1000;10.0.0.5:1000');
     expect(env.SCS_REQUIRE_B).toBe('10.0.0.4:2000;10.0.0.6:2000');
   });

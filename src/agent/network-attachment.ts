@@ -1,27 +1,28 @@
-// Where an agent's bridge containers go, and the resolver they get (docs/dns.md): the stack network,
-// one per agent so that each has its own gateway to serve DNS on, and the host's DNS on port 53 there.
+// How an agent's bridge containers join a network (their network attachment), and the resolver they
+// get (docs/dns.md): the stack network, one per agent so that each has its own gateway to serve DNS
+// on, and the host's DNS on port 53 there.
 // When that DNS cannot be served (not root, port taken), containers keep Docker's resolver: say so once.
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
 import { DNS_PORT, EVERYTHING, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
-import type { Plan } from '../manifest/compile.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
-import type { Placement } from './spec.ts';
-import { DNS_ZONE, placementAt, stackNetworkName } from './stack-network.ts';
+import type { NetworkAttachment } from './spec.ts';
+import { attachmentAt, DNS_ZONE, stackNetworkName } from './stack-network.ts';
 
-export interface PlacedStack {
-  readonly placement: Placement;
+export interface AttachedStack {
+  readonly attachment: NetworkAttachment;
   readonly dns: HostDns | undefined;
 }
 
-export async function placeStack(options: {
+export async function attachStack(options: {
   engine: ContainerEngine;
-  plan: Plan;
+  compiled: CompiledStack;
   identity: AgentIdentity;
   discovery: Pick<Discovery, 'require'>;
   localEndpoints: () => readonly LocalEndpoint[];
@@ -30,12 +31,12 @@ export async function placeStack(options: {
   holdMs: number;
   /** Tests serve on another port; containers can only use 53. */
   dnsPort?: number;
-}): Promise<PlacedStack> {
-  const { engine, plan, identity, logger } = options;
+}): Promise<AttachedStack> {
+  const { engine, compiled, identity, logger } = options;
   const network = stackNetworkName(identity);
   const info = await engine.ensureNetwork(network, ownerLabels(identity));
-  if (plan.dns === 'none') return { placement: { network }, dns: undefined };
-  const upstreams = plan.dns?.upstreams ? plan.dns.upstreams.map((text) => parseHostPort(text)) : readHostUpstreams();
+  if (compiled.dns === 'none') return { attachment: { network }, dns: undefined };
+  const upstreams = compiled.dns?.upstreams ? compiled.dns.upstreams.map((text) => parseHostPort(text)) : readHostUpstreams();
   let dns: HostDns;
   try {
     dns = await HostDns.start({
@@ -68,9 +69,9 @@ export async function placeStack(options: {
         `containers keep Docker's resolver: cannot serve DNS at ${at} (${(error as Error).message}); ${remedy}, or say dns: none`,
       );
     }
-    return { placement: { network }, dns: undefined };
+    return { attachment: { network }, dns: undefined };
   }
   const upstreamText = upstreams.length ? upstreams.map((u) => formatHostPort(u.host, u.port)).join(', ') : 'none';
   logger.info(`DNS for containers on ${formatHostPort(dns.address, dns.port)} (network ${network}; other names to ${upstreamText})`);
-  return { placement: placementAt(plan, identity, dns.address), dns };
+  return { attachment: attachmentAt(compiled, identity, dns.address), dns };
 }

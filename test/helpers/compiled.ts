@@ -1,15 +1,15 @@
-// Small hand-made plans for the agent's fast tests: what `scs compile` would produce, minus the files.
+// Small hand-made compiled stacks for the agent's fast tests: what `scs compile` would produce, minus the files.
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Plan, PlanProvide, PlanRequire, ServicePlan } from '../../src/manifest/compile.ts';
+import type { CompiledProvide, CompiledRequire, CompiledService, CompiledStack } from '../../src/manifest/compiled.ts';
 
 export interface ServiceSketch {
   provides?: Array<{ endpoint: string; port: number }>;
-  requires?: Array<{ endpoint: string; role: string; liveupdate?: string[] }>;
+  requires?: Array<{ endpoint: string; service: string; liveupdate?: string[] }>;
   healthcheck?: string[];
-  restart?: ServicePlan['container']['restart'];
+  restart?: CompiledService['container']['restart'];
   env?: Record<string, string>;
   image?: string;
   volumes?: Array<{ name: string; target: string; shareable?: boolean }>;
@@ -20,33 +20,33 @@ export interface ServiceSketch {
 export const STACK = 'shop';
 export const ENVIRONMENT = 'test';
 
-export function service(role: string, sketch: ServiceSketch = {}): ServicePlan {
-  const provides: PlanProvide[] = (sketch.provides ?? []).map(({ endpoint, port }) => ({
+export function service(serviceName: string, sketch: ServiceSketch = {}): CompiledService {
+  const provides: CompiledProvide[] = (sketch.provides ?? []).map(({ endpoint, port }) => ({
     endpoint,
-    name: `${endpoint}.${role}.${STACK}.${ENVIRONMENT}`,
+    name: `${endpoint}.${serviceName}.${STACK}.${ENVIRONMENT}`,
     port,
     protocol: 'tcp',
     publish: sketch.publish,
     attributes: {},
   }));
-  const requires: PlanRequire[] = (sketch.requires ?? []).map(({ endpoint, role: provider, liveupdate }) => ({
+  const requires: CompiledRequire[] = (sketch.requires ?? []).map(({ endpoint, service: provider, liveupdate }) => ({
     endpoint,
     name: `${endpoint}.${provider}.${STACK}.${ENVIRONMENT}`,
     filter: {},
     liveupdate,
   }));
   return {
-    role,
+    name: serviceName,
     image: {
-      tag: sketch.image ?? `scs/${STACK}-${role}:0123456789abcdef`,
+      tag: sketch.image ?? `scs/${STACK}-${serviceName}:0123456789abcdef`,
       hash: '0123456789abcdef',
       context: '/nowhere',
       dockerfile: undefined,
       dockerfilePath: 'Dockerfile',
     },
     container: {
-      name: `scs-${STACK}-${ENVIRONMENT}-${role}`,
-      env: { ...sketch.env, SCS_ENVIRONMENT: ENVIRONMENT, SCS_SERVICE: STACK, SCS_ROLE: role },
+      name: `scs-${STACK}-${ENVIRONMENT}-${serviceName}`,
+      env: { ...sketch.env, SCS_ENVIRONMENT: ENVIRONMENT, SCS_STACK: STACK, SCS_SERVICE: serviceName },
       network: 'bridge',
       restart: sketch.restart ?? 'no',
       volumes: (sketch.volumes ?? []).map(({ name, target, shareable = false }) => ({
@@ -54,7 +54,7 @@ export function service(role: string, sketch: ServiceSketch = {}): ServicePlan {
         target,
         method: 'named',
         shareable,
-        source: `${STACK}-${ENVIRONMENT}-${role}-${name}`,
+        source: `${STACK}-${ENVIRONMENT}-${serviceName}-${name}`,
       })),
       healthcheck: sketch.healthcheck,
     },
@@ -64,12 +64,12 @@ export function service(role: string, sketch: ServiceSketch = {}): ServicePlan {
       (sketch.volumes ?? []).some((v) => !v.shareable) || sketch.publish !== undefined
         ? { order: 'stop-first', why: 'exclusive', drainMs: sketch.drainMs ?? 0 }
         : { order: 'start-first', drainMs: sketch.drainMs ?? 0 },
-    dependsOn: (sketch.requires ?? []).map((r) => r.role),
+    dependsOn: (sketch.requires ?? []).map((r) => r.service),
   };
 }
 
-/** A plan whose services are given in start order. */
-export function stackPlan(services: ServicePlan[]): Plan {
+/** A compiled stack whose services are given in start order. */
+export function compiledStack(services: CompiledService[]): CompiledStack {
   return {
     stack: STACK,
     environment: ENVIRONMENT,

@@ -1,4 +1,4 @@
-// The plan compiled from a stack that uses every feature, read as expected text: what each
+// The compiled stack of a stack file that uses every feature, read as expected text: what each
 // service's container, image and wiring become. Also the build context's files and where a
 // late error points.
 
@@ -44,9 +44,9 @@ const stack = [
   '    provides:',
   '      http: { publish: 80 }',
   '    requires:',
-  '      db: { role: db, endpoint: mysql }',
-  '      auth: { role: login, service: sso, environment: prod }',
-  '      billing: { role: billing, environment: staging }',
+  '      db: { service: db, endpoint: mysql }',
+  '      auth: { service: login, stack: sso, environment: prod }',
+  '      billing: { service: billing, environment: staging }',
   '    volumes:',
   '      data: { method: named }',
   '      cache: { method: named, name: shared-cache }',
@@ -58,7 +58,7 @@ const stack = [
   '',
 ].join('\n');
 
-describe('the plan of a stack that uses everything', () => {
+describe('the compiled stack of a stack file that uses everything', () => {
   const dir = project({
     'scs-stack.yaml': stack,
     'api/scs.yaml': api,
@@ -68,17 +68,17 @@ describe('the plan of a stack that uses everything', () => {
   });
   // Compiled afresh inside each test: a compile that throws then fails the tests rather than the
   // file, and each test reaches the code it checks (mutation testing runs only those tests).
-  const planned = () => compileAt(dir);
-  const byRole = (role: string) => planned().services.find((s) => s.role === role)!;
+  const compiled = () => compileAt(dir);
+  const byName = (name: string) => compiled().services.find((s) => s.name === name)!;
 
-  it('starts what is required first, and only waits for roles of its own stack and environment', () => {
-    expect(planned().services.map((s) => s.role)).toEqual(['db', 'api', 'billing']);
-    expect(byRole('api').dependsOn).toEqual(['db']);
-    expect(planned()).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
+  it('starts what is required first, and only waits for services of its own stack and environment', () => {
+    expect(compiled().services.map((s) => s.name)).toEqual(['db', 'api', 'billing']);
+    expect(byName('api').dependsOn).toEqual(['db']);
+    expect(compiled()).toMatchObject({ stack: 'shop', environment: 'prod', directory: dir, disco: undefined, advertise: undefined });
   });
 
   it('generates the Dockerfile, line by line', () => {
-    expect(byRole('api').image.dockerfile).toBe(
+    expect(byName('api').image.dockerfile).toBe(
       [
         'FROM scs-base:busybox',
         'ENV MODE="fast"',
@@ -96,14 +96,14 @@ describe('the plan of a stack that uses everything', () => {
         '',
       ].join('\n'),
     );
-    expect(byRole('api').image.dockerfilePath).toBe('Dockerfile.scs');
-    expect(byRole('db').image).toMatchObject({ dockerfile: undefined, dockerfilePath: 'Dockerfile', context: join(dir, 'db') });
+    expect(byName('api').image.dockerfilePath).toBe('Dockerfile.scs');
+    expect(byName('db').image).toMatchObject({ dockerfile: undefined, dockerfilePath: 'Dockerfile', context: join(dir, 'db') });
   });
 
   it('runs the container as the stack says', () => {
-    expect(byRole('api').container).toEqual({
+    expect(byName('api').container).toEqual({
       name: 'scs-shop-prod-api',
-      env: { LOG: 'debug', SCS_ENVIRONMENT: 'prod', SCS_SERVICE: 'shop', SCS_ROLE: 'api' },
+      env: { LOG: 'debug', SCS_ENVIRONMENT: 'prod', SCS_STACK: 'shop', SCS_SERVICE: 'api' },
       network: 'host',
       restart: 'always',
       secrets: [],
@@ -114,25 +114,25 @@ describe('the plan of a stack that uses everything', () => {
       ],
       healthcheck: ['/bin/sh', '-c', 'wget -q -O- localhost:8080'],
     });
-    expect(byRole('db').container).toMatchObject({ network: 'bridge', restart: 'on-failure', volumes: [], healthcheck: undefined });
+    expect(byName('db').container).toMatchObject({ network: 'bridge', restart: 'on-failure', volumes: [], healthcheck: undefined });
   });
 
   it('names what it provides and requires in full', () => {
-    expect(byRole('api').provides).toEqual([
+    expect(byName('api').provides).toEqual([
       { endpoint: 'http', name: 'http.api.shop.prod', port: 8080, protocol: 'tcp', publish: 80, attributes: {} },
       { endpoint: 'stats', name: 'stats.api.shop.prod', port: 8125, protocol: 'udp', publish: undefined, attributes: {} },
     ]);
-    expect(byRole('api').requires).toEqual([
+    expect(byName('api').requires).toEqual([
       { endpoint: 'db', name: 'mysql.db.shop.prod', filter: {}, liveupdate: ['sh', '/srv/reload.sh'] },
       { endpoint: 'auth', name: 'auth.login.sso.prod', filter: {}, liveupdate: ['/bin/sh', '-c', 'sh /srv/reload.sh'] },
       { endpoint: 'billing', name: 'billing.billing.shop.staging', filter: {}, liveupdate: undefined },
     ]);
   });
 
-  it('tags each image by its stack, role and hash', () => {
-    expect(byRole('api').image.tag).toBe(`scs/shop-api:${byRole('api').image.hash.slice(0, 16)}`);
-    expect(byRole('api').image.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(byRole('billing').image.hash).toBe(byRole('db').image.hash);
+  it('tags each image by its stack, service and hash', () => {
+    expect(byName('api').image.tag).toBe(`scs/shop-api:${byName('api').image.hash.slice(0, 16)}`);
+    expect(byName('api').image.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(byName('billing').image.hash).toBe(byName('db').image.hash);
   });
 });
 
@@ -178,13 +178,13 @@ describe('mistakes found after validation', () => {
       /over\.yaml:4 services\.web\.provides\.http: the image \.\/web does not provide "http" \(it provides: nothing\)$/,
     ],
     [
-      { 'web/scs.yaml': 'from: x\nrequires:\n  a:\n  b:\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n' },
+      { 'web/scs.yaml': 'from: x\nrequires:\n  a:\n  b:\n', 'over.yaml': 'services:\n  web:\n    requires:\n      c: { service: x }\n' },
       /over\.yaml:4 services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: a, b\)$/,
     ],
     [
       {
         'web/scs.yaml': 'from: x\nprovides:\n  a: { port: 1 }\n  b: { port: 2 }\n',
-        'over.yaml': 'services:\n  web:\n    requires:\n      c: { role: x }\n',
+        'over.yaml': 'services:\n  web:\n    requires:\n      c: { service: x }\n',
       },
       /services\.web\.requires\.c: the image \.\/web does not require "c" \(it requires: nothing\)$/,
     ],
@@ -207,11 +207,11 @@ describe('mistakes found after validation', () => {
     expect(() => compileAt(dir, 'scs-stack.yaml', 'over.yaml')).toThrow(message);
   });
 
-  it('points a cycle at the requires of the role that closes it', () => {
+  it('points a cycle at the requires of the service that closes it', () => {
     const image = 'from: x\nprovides:\n  http: { port: 80 }\nrequires:\n  http: {}\n';
     const dir = project({
       'scs-stack.yaml':
-        'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { role: b }\n  b:\n    image: ./x\n    requires:\n      http: { role: a }\n',
+        'name: loop\nservices:\n  a:\n    image: ./x\n    requires:\n      http: { service: b }\n  b:\n    image: ./x\n    requires:\n      http: { service: a }\n',
       'x/scs.yaml': image,
     });
     expect(() => compileAt(dir)).toThrow(/scs-stack\.yaml:5 services\.a\.requires: dependency cycle: a → b → a$/);
@@ -225,18 +225,18 @@ describe('mistakes found after validation', () => {
     expect(() => loadStack([dir])).toThrow(/cannot read .*: EISDIR: illegal operation on a directory, read$/);
   });
 
-  it('waits for a role of its own stack only when the stack runs it', () => {
+  it('waits for a service of its own stack only when the stack runs it', () => {
     const dir = project({
-      'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n    requires:\n      db: { role: elsewhere }\n',
+      'scs-stack.yaml': 'name: shop\nservices:\n  web:\n    image: ./web\n    requires:\n      db: { service: elsewhere }\n',
       'web/scs.yaml': 'from: x\nrequires:\n  db:\n',
     });
-    const plan = compileAt(dir);
-    expect(plan.services.map((s) => [s.role, s.dependsOn])).toEqual([['web', ['elsewhere']]]);
+    const compiled = compileAt(dir);
+    expect(compiled.services.map((s) => [s.name, s.dependsOn])).toEqual([['web', ['elsewhere']]]);
   });
 
   it('takes an empty or blank overlay as no change', () => {
     const dir = project({ ...base, 'web/scs.yaml': 'from: x\n', 'blank.yaml': '  \n\n' });
-    expect(compileAt(dir, 'scs-stack.yaml', 'blank.yaml').services.map((s) => s.role)).toEqual(['web']);
+    expect(compileAt(dir, 'scs-stack.yaml', 'blank.yaml').services.map((s) => s.name)).toEqual(['web']);
   });
 
   it('points at the last file that set a key, or the nearest key it set', () => {

@@ -1,0 +1,121 @@
+// The compiled stack: what `scs compile` prints and the agent runs, every service resolved and
+// defaulted, in start order. src/manifest/compile.ts makes it from the manifests.
+
+import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts';
+
+interface CompiledVolumeBase {
+  readonly name: string;
+  readonly target: string;
+  /** Usable by two containers at once: no obstacle to a make-before-break replacement. */
+  readonly shareable: boolean;
+  /** What the container mounts: the Docker volume's name (named, nfs), or an absolute host path (local, aws-ec2-ebs). */
+  readonly source: string;
+}
+
+export interface NfsOptions {
+  readonly server: string;
+  readonly path: string;
+  readonly version: string;
+  readonly options: string | undefined;
+}
+
+export interface EbsOptions {
+  /** GiB. */
+  readonly size: number;
+  readonly type: string;
+  readonly iops: number | undefined;
+  readonly encrypted: boolean;
+  readonly device: string;
+  readonly filesystem: 'ext4' | 'xfs';
+  /** The tags it is found by: stack, environment, service and label. */
+  readonly tags: Record<string, string>;
+}
+
+export interface EniOptions {
+  readonly subnet: string;
+  readonly securityGroups: string[];
+  readonly deviceIndex: number;
+  /** The tags it is found by: stack, environment and service. */
+  readonly tags: Record<string, string>;
+}
+
+/** A volume of a service; `method` says which provisioner (src/volumes/) makes it. */
+export type CompiledVolume = CompiledVolumeBase &
+  (
+    | { readonly method: 'named' | 'local' }
+    | { readonly method: 'nfs'; readonly nfs: NfsOptions }
+    | { readonly method: 'aws-ec2-ebs'; readonly ebs: EbsOptions }
+  );
+
+/** A host file mounted read-only at `target`; only its path is in the compiled stack, never its content. */
+export interface CompiledSecret {
+  readonly name: string;
+  readonly source: string;
+  readonly target: string;
+}
+
+export interface CompiledProvide {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly publish: number | undefined;
+  readonly attributes: Attributes;
+}
+
+export interface CompiledRequire {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly filter: AttributeFilter;
+  /** Run inside the container when the endpoints change; absent: restart with the new environment. */
+  readonly liveupdate: string[] | undefined;
+}
+
+export interface CompiledService {
+  /** Its key in `services:`. */
+  readonly name: string;
+  readonly image: {
+    readonly tag: string;
+    readonly hash: string;
+    readonly context: string;
+    /** The generated Dockerfile, or undefined when the folder's own is used. */
+    readonly dockerfile: string | undefined;
+    readonly dockerfilePath: string;
+  };
+  readonly container: {
+    readonly name: string;
+    readonly env: Record<string, string>;
+    /** `none` for a container whose only interface is an ENI, moved in by the agent once it runs. */
+    readonly network: 'bridge' | 'host' | 'none';
+    /** The ENI it gets: `network: {method: aws-ec2-eni}`. */
+    readonly eni?: EniOptions;
+    readonly restart: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+    readonly volumes: CompiledVolume[];
+    /** Absent in compiled stacks made before secrets existed (e.g. hand-written test ones): none. */
+    readonly secrets?: CompiledSecret[];
+    /** The image's healthcheck command, which scs also runs itself to notice readiness early. */
+    readonly healthcheck: string[] | undefined;
+  };
+  /**
+   * How a replacement goes: `start-first` (the new container is up and provided before the old one
+   * is dropped, drained and stopped) when two can run at once; else `stop-first`, with the reason.
+   */
+  readonly replace: { readonly order: 'start-first' | 'stop-first'; readonly why?: string; readonly drainMs: number };
+  readonly provides: CompiledProvide[];
+  readonly requires: CompiledRequire[];
+  /** Services of this stack it requires, which must be up first. */
+  readonly dependsOn: string[];
+}
+
+export interface CompiledStack {
+  readonly stack: string;
+  readonly environment: string;
+  readonly directory: string;
+  readonly files: readonly string[];
+  readonly disco: string | undefined;
+  readonly advertise: string | undefined;
+  /** DNS for the containers: `none`, or where names outside scs's zones go (the host's resolvers when absent). */
+  readonly dns?: 'none' | { readonly upstreams: readonly string[] | undefined };
+  /** In start order. */
+  readonly services: CompiledService[];
+}
