@@ -30,9 +30,13 @@ export class EtcdBackend implements Backend {
   /** The session `requested` taken over with the provisions it holds in etcd, or a new session with its lease. */
   async open(requested: string | undefined, client: string): Promise<OpenedSession> {
     const adopted = requested === undefined ? undefined : await this.mirror.adopt(requested);
-    if (adopted) return { id: requested!, adopted };
+    if (adopted) {
+      this.logger.debug(`session ${requested} adopted from etcd`);
+      return { id: requested!, adopted };
+    }
     const id = randomBytes(16).toString('base64url');
     await this.mirror.open(id, client);
+    this.logger.debug(`session ${id} opened`);
     return { id, adopted: undefined };
   }
 

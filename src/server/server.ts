@@ -335,7 +335,6 @@ export class DiscoServer {
       this.backend.detached(session.id);
       this.startGrace(session);
     }
-    this.options.logger.debug(`session ${session.id} ${opened.adopted ? 'adopted from etcd' : 'opened'}`);
     return session;
   }
 
