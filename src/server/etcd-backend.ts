@@ -11,7 +11,7 @@ import type { EtcdClient } from './etcd-client.ts';
 import { EtcdRegistry, type EtcdRegistryOptions } from './etcd-registry.ts';
 
 export class EtcdBackend implements Backend {
-  readonly mirror: EtcdRegistry;
+  private readonly mirror: EtcdRegistry;
   private readonly logger: ConsolaInstance;
 
   constructor(etcd: EtcdClient, options: EtcdRegistryOptions) {
