@@ -129,7 +129,7 @@ export function registerDisco(cli: CAC): void {
           ...(tls ? { tls } : {}),
           ...(tokens ? { tokens } : {}),
           logger,
-          ...(shared ? { shared } : {}),
+          ...(shared ? { backend: shared } : {}),
         },
         dnsListen === 'off'
           ? 'off'
@@ -166,9 +166,9 @@ export function registerDisco(cli: CAC): void {
 
 /** The registry in etcd: a session's lease lasts its heartbeat timeout and grace. Loaded only when asked for. */
 async function sharedRegistry(urls: string[], ttlMs: number, logger: ConsolaInstance) {
-  const [{ EtcdClient }, { EtcdRegistry }] = await Promise.all([
+  const [{ EtcdClient }, { EtcdBackend }] = await Promise.all([
     import('../src/server/etcd-client.ts'),
-    import('../src/server/etcd-registry.ts'),
+    import('../src/server/etcd-backend.ts'),
   ]);
   const etcd = new EtcdClient(urls);
   try {
@@ -176,7 +176,7 @@ async function sharedRegistry(urls: string[], ttlMs: number, logger: ConsolaInst
   } catch (error) {
     throw new UserError(`cannot use etcd: ${(error as Error).message}`);
   }
-  return new EtcdRegistry(etcd, { prefix: '/scs/', ttlMs, logger });
+  return new EtcdBackend(etcd, { prefix: '/scs/', ttlMs, logger });
 }
 
 /** A whole-number flag of 1 or more. */

@@ -3,8 +3,8 @@ import { consola } from 'consola';
 import { hostLabel, ownerLabels } from '../src/agent/identity.ts';
 import { stackNetworkName } from '../src/agent/stack-network.ts';
 import { isAlive, readState } from '../src/agent/state.ts';
-import { networkProvisioner } from '../src/networks/provisioner.ts';
-import { volumeProvisioner } from '../src/volumes/provisioner.ts';
+import { networkProvisioner } from '../src/networks/methods.ts';
+import { volumeProvisioner } from '../src/volumes/methods.ts';
 import { compileStack, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerDown(cli: CAC): void {

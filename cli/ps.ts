@@ -4,8 +4,9 @@ import { hostLabel, ownerLabels, serviceContainers } from '../src/agent/identity
 import { isAlive, readState, type ServiceRecord } from '../src/agent/state.ts';
 import { LABEL } from '../src/docker/labels.ts';
 import type { CompiledService } from '../src/manifest/compiled.ts';
-import { networkProvisioner } from '../src/networks/provisioner.ts';
-import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
+import { networkProvisioner } from '../src/networks/methods.ts';
+import { volumeProvisioner } from '../src/volumes/methods.ts';
+import type { VolumeEngine } from '../src/volumes/provisioner.ts';
 import { printTable } from './output.ts';
 import { compileStack, project, type StackFlags, withStackFile } from './stack.ts';
 

@@ -4,9 +4,9 @@
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
-import { networkProvisioner } from '../networks/provisioner.ts';
+import { networkProvisioner } from '../networks/methods.ts';
 import type { Address } from '../registry/types.ts';
-import { volumeProvisioner } from '../volumes/provisioner.ts';
+import { volumeProvisioner } from '../volumes/methods.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';

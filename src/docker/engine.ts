@@ -3,7 +3,6 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type {
   ContainerEngine,
@@ -15,17 +14,13 @@ import type {
   NetworkInfo,
 } from '../agent/container-engine.ts';
 import { contextFiles } from '../build-context.ts';
+import { DockerError } from './errors.ts';
+import { followEvents } from './events.ts';
 import { LABEL } from './labels.ts';
+import { copyLogs, execIn, followLogs, tailOf } from './output.ts';
 
 export type { ContainerEvent, ContainerInfo, ContainerSpec };
-export { LABEL };
-
-/** How often a lost event stream is tried again while the daemon does not answer. */
-const EVENTS_RETRY_MS = 1000;
-
-export class DockerError extends Error {
-  override readonly name = 'DockerError';
-}
+export { DockerError, LABEL };
 
 export class Engine implements ContainerEngine {
   readonly docker: Docker;
@@ -246,159 +241,32 @@ export class Engine implements ContainerEngine {
   }
 
   /** Runs a command in a running container; resolves with its exit code and (bounded) output. */
-  async exec(id: string, command: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ExecResult> {
-    const exec = await this.docker.getContainer(id).exec({
-      Cmd: command,
-      Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    let output = '';
-    const sink = new PassThrough();
-    sink.on('data', (chunk: Buffer) => {
-      if (output.length < 4096) output += chunk.toString('utf8');
-    });
-    this.docker.modem.demuxStream(stream, sink, sink);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stream.destroy();
-        reject(new DockerError(`${command.join(' ')} did not finish within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      stream.on('end', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      stream.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    const { ExitCode } = await exec.inspect();
-    return { exitCode: ExitCode ?? -1, output: output.slice(0, 4096) };
+  exec(id: string, command: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<ExecResult> {
+    return execIn(this.docker, id, command, env, timeoutMs);
   }
 
-  /**
-   * Streams container events for one label; returns a function that stops the stream. A daemon that
-   * goes away (killed, restarted) ends the stream: it is opened again once the daemon answers, and
-   * each container is then reported as it is (`start` when running, else `die`), since what happened
-   * meanwhile was never told.
-   */
-  async events(label: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void> {
-    const labels = Object.entries(label).map(([k, value]) => `${k}=${value}`);
-    let stream: Readable | undefined;
-    let retry: NodeJS.Timeout | undefined;
-    let stopped = false;
-    const open = async () => {
-      const opened = (await this.docker.getEvents({ filters: { type: ['container'], label: labels } })) as unknown as Readable;
-      stream = opened;
-      let buffered = '';
-      opened.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        let at: number;
-        while ((at = buffered.indexOf('\n')) !== -1) {
-          const line = buffered.slice(0, at);
-          buffered = buffered.slice(at + 1);
-          try {
-            const event = JSON.parse(line) as { id?: string; Action?: string; Actor?: { ID: string; Attributes?: Record<string, string> } };
-            const id = event.Actor?.ID ?? event.id;
-            if (id && event.Action) onEvent({ id, action: event.Action, labels: event.Actor?.Attributes ?? {} });
-          } catch {
-            // A partial or foreign line: the next ones still parse.
-          }
-        }
-      });
-      const lost = () => {
-        if (stopped || opened !== stream || retry) return;
-        opened.destroy();
-        retry = setTimeout(reopen, EVENTS_RETRY_MS);
-      };
-      opened.on('error', lost).on('end', lost).on('close', lost);
-    };
-    const reopen = async () => {
-      retry = undefined;
-      if (stopped) return;
-      try {
-        await open();
-        for (const container of await this.list(label))
-          onEvent({ id: container.id, action: container.state === 'running' ? 'start' : 'die', labels: container.labels });
-      } catch {
-        if (!stopped && !retry) retry = setTimeout(reopen, EVENTS_RETRY_MS);
-      }
-    };
-    await open();
-    return () => {
-      stopped = true;
-      clearTimeout(retry);
-      stream?.destroy();
-    };
+  /** Streams container events for one label, across daemon restarts; returns a function that stops the stream. */
+  events(label: Record<string, string>, onEvent: (event: ContainerEvent) => void): Promise<() => void> {
+    return followEvents(this.docker, label, (labels) => this.list(labels), onEvent);
   }
 
   /** The last lines a container printed, for error messages about it. */
-  async tail(id: string, lines = 5): Promise<string> {
-    try {
-      const buffer = (await this.docker
-        .getContainer(id)
-        .logs({ stdout: true, stderr: true, follow: false, tail: lines })) as unknown as Buffer;
-      let text = '';
-      const sink = new PassThrough().on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      const source = new PassThrough();
-      this.docker.modem.demuxStream(source, sink, sink);
-      source.end(buffer);
-      await new Promise((resolve) => source.on('end', resolve));
-      return text.trim();
-    } catch {
-      return '';
-    }
+  tail(id: string, lines = 5): Promise<string> {
+    return tailOf(this.docker, id, lines);
   }
 
-  async logs(id: string, follow: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
-    const container = this.docker.getContainer(id);
-    if (!follow) {
-      const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-      const stream = new PassThrough();
-      this.docker.modem.demuxStream(stream, out, err);
-      stream.end(buffer);
-      await new Promise((resolve) => stream.on('end', resolve));
-      return;
-    }
-    const stream = (await container.logs({ stdout: true, stderr: true, follow: true })) as unknown as Readable;
-    this.docker.modem.demuxStream(stream, out, err);
-    await new Promise((resolve) => stream.on('end', resolve));
+  logs(id: string, follow: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
+    return copyLogs(this.docker, id, follow, out, err);
   }
 
-  /**
-   * Follows what a container prints from `sinceNs` (nanoseconds since the epoch), each line led by
-   * Docker's RFC 3339 timestamp, until it stops or the returned function is called; `onEnd` runs
-   * once either way.
-   */
-  async followLogs(
+  /** Follows what a container prints from `sinceNs` (nanoseconds since the epoch), each line led by its timestamp. */
+  followLogs(
     id: string,
     sinceNs: bigint,
     onText: (text: string, stream: 'stdout' | 'stderr') => void,
     onEnd: () => void,
   ): Promise<() => void> {
-    const billion = 1_000_000_000n;
-    const stream = (await this.docker.getContainer(id).logs({
-      stdout: true,
-      stderr: true,
-      follow: true,
-      timestamps: true,
-      // Docker takes "seconds.nanoseconds".
-      since: `${sinceNs / billion}.${String(sinceNs % billion).padStart(9, '0')}` as unknown as number,
-    })) as unknown as Readable;
-    // Decoded per stream, so a character split between two frames stays whole.
-    const out = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stdout'));
-    const err = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stderr'));
-    this.docker.modem.demuxStream(stream, out, err);
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      onEnd();
-    };
-    stream.on('end', end).on('close', end).on('error', end);
-    return () => stream.destroy();
+    return followLogs(this.docker, id, sinceNs, onText, onEnd);
   }
 
   async networkInfo(name: string): Promise<NetworkInfo | undefined> {

@@ -14,11 +14,10 @@ import {
   type EC2Client,
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
+import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../aws/ec2-settings.ts';
+import { Ec2Error, explainEc2Error } from '../aws/errors.ts';
 import { tagLookups } from '../aws/tags.ts';
 import type { EniOptions } from '../manifest/compiled.ts';
-import { explainEc2Error } from '../volumes/aws-ec2-ebs.ts';
-import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../volumes/ec2-settings.ts';
-import { VolumeError } from '../volumes/errors.ts';
 import { moveIntoNetns } from './netns.ts';
 import type { NetnsSetup, NetworkContext, NetworkProvisioner } from './provisioner.ts';
 
@@ -51,7 +50,7 @@ export class EniProvisioner implements NetworkProvisioner {
     const found = await this.find();
     if (found) {
       if (found.SubnetId !== this.options.subnet)
-        throw new VolumeError(
+        throw new Ec2Error(
           `${this.label} is ${found.NetworkInterfaceId} in ${found.SubnetId}, not in ${this.options.subnet}; delete it with scs down --volumes to make it anew`,
         );
       return;
@@ -78,7 +77,7 @@ export class EniProvisioner implements NetworkProvisioner {
     const found = await this.require();
     const attachment = found.Attachment;
     if (attachment?.InstanceId && attachment.InstanceId !== instance.id)
-      throw new VolumeError(
+      throw new Ec2Error(
         `${this.label} (${found.NetworkInterfaceId}) is attached to ${attachment.InstanceId}; run scs down there first, then try again`,
       );
     if (!attachment?.InstanceId) {
@@ -147,7 +146,7 @@ export class EniProvisioner implements NetworkProvisioner {
   private async setup(eni: NetworkInterface): Promise<NetnsSetup> {
     const { ec2 } = await this.connect();
     const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [eni.SubnetId!] }))).Subnets?.[0];
-    if (!subnet?.CidrBlock) throw new VolumeError(`${this.label}: its subnet ${eni.SubnetId} has no IPv4 range`);
+    if (!subnet?.CidrBlock) throw new Ec2Error(`${this.label}: its subnet ${eni.SubnetId} has no IPv4 range`);
     return { mac: eni.MacAddress!, address: eni.PrivateIpAddress!, ...subnetRouter(subnet.CidrBlock) };
   }
 
@@ -164,7 +163,7 @@ export class EniProvisioner implements NetworkProvisioner {
       if (found.length > 0) break;
     }
     if (found.length > 1)
-      throw new VolumeError(
+      throw new Ec2Error(
         `${this.label} matches ${found.length} ENIs (${found.map((e) => e.NetworkInterfaceId).join(', ')}); delete or retag all but one`,
       );
     return found[0];
@@ -172,7 +171,7 @@ export class EniProvisioner implements NetworkProvisioner {
 
   private async require(): Promise<NetworkInterface> {
     const found = await this.find();
-    if (!found) throw new VolumeError(`${this.label} does not exist yet (it is made on scs up)`);
+    if (!found) throw new Ec2Error(`${this.label} does not exist yet (it is made on scs up)`);
     return found;
   }
 
@@ -182,7 +181,7 @@ export class EniProvisioner implements NetworkProvisioner {
       const eni = await this.require();
       if (done(eni)) return;
       if (Date.now() > deadline)
-        throw new VolumeError(
+        throw new Ec2Error(
           `${this.label} (${eni.NetworkInterfaceId}) did not get ${what} within ${Math.round(this.settings.waitMs / 1000)} s`,
         );
       await new Promise((resolve) => setTimeout(resolve, pause));
@@ -196,4 +195,4 @@ export class EniProvisioner implements NetworkProvisioner {
   }
 }
 
-const explain = (error: unknown, what: string) => (error instanceof VolumeError ? error : explainEc2Error(error as Error, what));
+const explain = (error: unknown, what: string) => (error instanceof Ec2Error ? error : explainEc2Error(error as Error, what));

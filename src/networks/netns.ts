@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { VolumeError } from '../volumes/errors.ts';
+import { NetworkError } from './errors.ts';
 import type { NetnsSetup } from './provisioner.ts';
 
 const run = promisify(execFile);
@@ -28,7 +28,7 @@ export async function waitForInterface(mac: string, timeoutMs: number, what: str
     const name = interfaceByMac(mac);
     if (name) return name;
     if (Date.now() > deadline)
-      throw new VolumeError(`${what} is attached, but no interface with MAC ${mac} appeared within ${Math.round(timeoutMs / 1000)} s`);
+      throw new NetworkError(`${what} is attached, but no interface with MAC ${mac} appeared within ${Math.round(timeoutMs / 1000)} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -62,6 +62,6 @@ async function command(file: string, args: string[], what: string): Promise<{ st
     return await run(file, args);
   } catch (error) {
     const failure = error as { stderr?: string; message: string };
-    throw new VolumeError(`cannot ${what}: ${(failure.stderr?.trim() || failure.message).split('\n')[0]}`);
+    throw new NetworkError(`cannot ${what}: ${(failure.stderr?.trim() || failure.message).split('\n')[0]}`);
   }
 }

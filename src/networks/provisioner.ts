@@ -1,11 +1,9 @@
 // One interface for a network a container gets from outside Docker: provision it (find or create),
 // attach it to this host, put it into the container once it runs, detach it (down), deprovision it
 // (down --volumes). The `stack` bridge network is Docker's own and stays in src/agent/stack-network.ts.
+// Types only: methods.ts picks the provisioner for a service.
 
 import type { ConsolaInstance } from 'consola';
-import type { CompiledService } from '../manifest/compiled.ts';
-import { ec2Settings } from '../volumes/ec2-settings.ts';
-import { EniProvisioner } from './aws-ec2-eni.ts';
 
 /** What the container's network namespace gets: an interface, its address and a default route. */
 export interface NetnsSetup {
@@ -35,10 +33,4 @@ export interface NetworkProvisioner {
 export interface NetworkContext {
   readonly logger: ConsolaInstance;
   readonly env?: NodeJS.ProcessEnv;
-}
-
-/** The provisioner of a service's network, or undefined when Docker's own networks serve it. */
-export function networkProvisioner(service: CompiledService, context: NetworkContext): NetworkProvisioner | undefined {
-  const eni = service.container.eni;
-  return eni ? new EniProvisioner(service.name, eni, ec2Settings(context.env ?? process.env), context) : undefined;
 }

@@ -13,6 +13,7 @@ import * as v from 'valibot';
 import { AttributesSchema } from '../protocol/fields.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
+import type { BackendHooks } from './backend.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
 
 const SessionValue = v.object({ lease: v.string(), server: v.string(), client: v.optional(v.string(), '') });
@@ -24,13 +25,6 @@ const ProvisionValue = v.object({
   protocol: v.picklist(['tcp', 'udp']),
   attrs: AttributesSchema,
 });
-
-export interface SharedRegistryHooks {
-  /** The mirror changed: fan these out. */
-  changes(changes: Change[]): void;
-  /** A session this server holds ended in etcd, or was resumed on another server. */
-  sessionGone(session: string, why: string): void;
-}
 
 export interface EtcdRegistryOptions {
   /** Keys live under it; servers sharing one prefix share one registry. */
@@ -49,7 +43,7 @@ export class EtcdRegistry {
   /** Names this server in the session keys it holds. */
   readonly serverId = randomBytes(6).toString('base64url');
   private registry: Registry | undefined;
-  private hooks: SharedRegistryHooks | undefined;
+  private hooks: BackendHooks | undefined;
   private readonly provisions = new Map<string, Mirrored>();
   private readonly provisionInfo = new Map<string, { session: string; key: string | undefined; etcdKey: string }>();
   private readonly bySession = new Map<string, Set<string>>();
@@ -82,7 +76,7 @@ export class EtcdRegistry {
   }
 
   /** Reads the prefix into `registry`, then follows it. */
-  async start(registry: Registry, hooks: SharedRegistryHooks): Promise<void> {
+  async start(registry: Registry, hooks: BackendHooks): Promise<void> {
     this.registry = registry;
     this.hooks = hooks;
     await this.resync();

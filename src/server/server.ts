@@ -1,88 +1,35 @@
 // The disco server: TCP sessions over the registry. Sessions hold provisions and subscriptions;
 // every registry change is fanned out to the subscriptions it concerns, as acknowledged pushes.
 
-import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type ConsolaInstance, consola } from 'consola';
-import * as v from 'valibot';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { describeIssues } from '../protocol/fields.ts';
-import { encodeLine, MAX_LINE_BYTES } from '../protocol/framing.ts';
-import { isRequestOp, PROTOCOL_VERSION, type Request, requestSchemas } from '../protocol/messages.ts';
+import { encodeLine } from '../protocol/framing.ts';
+import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
-import { checkLiveness } from '../transport/liveness.ts';
+import type { Backend, OpenedSession, Outcome } from './backend.ts';
 import { Connection } from './connection.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { toWireEndpoint } from './endpoint.ts';
-import type { EtcdRegistry } from './etcd-registry.ts';
 import { FanOut } from './fanout.ts';
+import { type LaterReply, replyLater, type Settled } from './later-reply.ts';
 import { Listing } from './listing.ts';
+import { MemoryBackend } from './memory-backend.ts';
+import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
-import { EVERY_NAME, forbidden, type TokenGrant, TokenTable } from './scopes.ts';
+import { parseRequest } from './request-line.ts';
+import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
-import { endSharedSession, type LaterReply, openSharedSession, provideShared, replyLater, unprovideShared } from './shared-session.ts';
-import { onTlsHandshake, type ServerTls, TlsGate } from './tls-gate.ts';
+import { sweepConnection, sweepPeriod } from './sweep.ts';
+import { onTlsHandshake, TlsGate } from './tls-gate.ts';
 
+export { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 export type { ServerTls } from './tls-gate.ts';
-
-export interface DiscoServerOptions {
-  host: string;
-  port: number;
-  /** Milliseconds between heartbeats each side sends when otherwise idle. */
-  heartbeatInterval: number;
-  /** Milliseconds of silence after which the peer is taken for dead. */
-  heartbeatTimeout: number;
-  /** Milliseconds a session outlives its connection, waiting to be resumed. */
-  grace: number;
-  /**
-   * Unsent bytes past which a connection is backlogged: its pushes collapse into resyncs and its
-   * requests wait. Also the bytes of unacknowledged pushes a session may owe before they collapse.
-   */
-  maxQueueBytes: number;
-  /** Unacknowledged `changed` pushes a session may owe before they collapse into resyncs. */
-  maxUnacked: number;
-  errorBurst: number;
-  errorRefillPerSecond: number;
-  maxLineBytes: number;
-  /** Milliseconds a new connection has to say `hello`. */
-  helloTimeout: number;
-  /** Milliseconds a line may take from its first byte to its newline. */
-  lineTimeout: number;
-  /** Open connections, in total and from one source address; more are refused. */
-  maxConnections: number;
-  maxConnectionsPerSource: number;
-  /** TLS on the listener; plain TCP when unset. */
-  tls?: ServerTls;
-  /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
-  tokens?: readonly TokenGrant[];
-  logger: ConsolaInstance;
-  /** Keep the registry in etcd, shared with other servers (docs/ha.md); in memory when absent. */
-  shared?: EtcdRegistry;
-}
-
-export const defaultServerOptions: DiscoServerOptions = {
-  host: '127.0.0.1',
-  port: 9640,
-  heartbeatInterval: 5000,
-  heartbeatTimeout: 15000,
-  grace: 10000,
-  maxQueueBytes: 8 * 1024 * 1024,
-  maxUnacked: 10000,
-  errorBurst: 100,
-  errorRefillPerSecond: 10,
-  maxLineBytes: MAX_LINE_BYTES,
-  helloTimeout: 10000,
-  lineTimeout: 10000,
-  maxConnections: 20000,
-  maxConnectionsPerSource: 1000,
-  logger: consola.withTag('disco'),
-};
 
 interface Peer {
   readonly connection: Connection;
   session: Session | undefined;
-  /** A `hello` waits on etcd. */
+  /** A `hello` waits on the backend. */
   greeting?: boolean;
 }
 
@@ -99,6 +46,7 @@ export class DiscoServer {
   private readonly server: Server;
   private readonly tlsGate: TlsGate | undefined;
   private readonly tokens: TokenTable | undefined;
+  private readonly backend: Backend;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private afterReply: Change[] = [];
@@ -114,12 +62,13 @@ export class DiscoServer {
     this.listing = new Listing(registry);
     this.limits = new ConnectionLimits(this.options, this.options.logger);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
+    this.backend = this.options.backend ?? new MemoryBackend();
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
 
   async listen(): Promise<AddressInfo> {
-    await this.options.shared?.start(this.registry, {
+    await this.backend.start(this.registry, {
       changes: (changes) => this.fanOut.publish(changes),
       sessionGone: (id, why) => this.sessionGone(id, why),
     });
@@ -130,10 +79,7 @@ export class DiscoServer {
         resolve();
       });
     });
-    // Fine enough that every documented time holds within 5% (10 ms at the least, for tests).
-    const { heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout } = this.options;
-    const sweepEvery = Math.max(10, Math.min(heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout) / 20);
-    this.sweepTimer = setInterval(() => this.sweep(), sweepEvery);
+    this.sweepTimer = setInterval(() => this.sweep(), sweepPeriod(this.options));
     this.sweepTimer.unref();
     return this.address();
   }
@@ -156,7 +102,7 @@ export class DiscoServer {
     // Synchronous up to server.close(), so no connection is accepted once `closed` is set.
     this.closed = true;
     clearInterval(this.sweepTimer);
-    this.options.shared?.stop();
+    this.backend.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
     this.tlsGate?.close();
@@ -210,7 +156,7 @@ export class DiscoServer {
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
     if (this.closed) return;
-    this.options.shared?.detached(session.id);
+    this.backend.detached(session.id);
     this.startGrace(session);
   }
 
@@ -224,30 +170,10 @@ export class DiscoServer {
     if (line.trim() === '') return; // Lets a person at `nc` press enter freely.
     let id: number | null = null;
     try {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(line);
-      } catch {
-        throw new ProtocolError(ErrorCode.parseError, 'line is not valid JSON');
-      }
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-        throw new ProtocolError(ErrorCode.badRequest, 'expected a JSON object');
-      }
-      const fields = raw as Record<string, unknown>;
-      // The same test as the schemas' `id`: an id they would refuse is not echoed either.
-      if (typeof fields.id === 'number' && Number.isSafeInteger(fields.id) && fields.id >= 0) id = fields.id;
-      if (!isRequestOp(fields.op)) {
-        throw new ProtocolError(
-          ErrorCode.unknownOp,
-          fields.op === undefined ? 'missing "op"' : `unknown op ${JSON.stringify(fields.op).slice(0, 80)}`,
-        );
-      }
-      const parsed = v.safeParse(requestSchemas[fields.op], fields);
-      if (!parsed.success) {
-        const onName = v.getDotPath(parsed.issues[0]!) === 'name' && typeof fields.name === 'string';
-        throw new ProtocolError(onName ? ErrorCode.invalidName : ErrorCode.badRequest, describeIssues(parsed.issues));
-      }
-      const reply = this.handle(peer, parsed.output as Request);
+      const parsed = parseRequest(line);
+      id = parsed.id;
+      if (parsed.request instanceof ProtocolError) throw parsed.request;
+      const reply = this.handle(peer, parsed.request);
       if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options.logger);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
       else if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
@@ -275,9 +201,7 @@ export class DiscoServer {
       case 'pong':
         return undefined;
       case 'hello':
-        if (this.options.shared) return this.helloShared(this.options.shared, peer, request);
-        this.hello(peer, request);
-        return undefined;
+        return this.hello(peer, request);
     }
     const session = peer.session;
     if (!session) throw new ProtocolError(ErrorCode.noSession, `send "hello" before "${request.op}"`);
@@ -292,12 +216,11 @@ export class DiscoServer {
           attributes: request.attrs,
           owner: session.id,
         };
-        if (this.options.shared) return provideShared(this.options.shared, session, input, request.key);
-        const { provision, changes } = this.registry.provide(input);
-        session.provisions.add(provision.id);
-        if (request.key !== undefined) session.provisionKeys.set(request.key, provision.id);
-        this.afterReply = changes;
-        return { provision: provision.id };
+        return this.answer(this.backend.provide(input, request.key), ({ id, changes }) => {
+          session.provisions.add(id);
+          if (request.key !== undefined) session.provisionKeys.set(request.key, id);
+          return { reply: { provision: id }, changes };
+        });
       }
       case 'unprovide': {
         const id = request.provision ?? session.provisionKeys.get(request.key!);
@@ -305,9 +228,15 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
-        if (this.options.shared) return unprovideShared(this.options.shared, session, id, request.key);
-        this.afterReply = this.registry.drop(id);
-        return {};
+        return this.answer(
+          this.backend.drop(id),
+          (changes) => ({ reply: {}, changes }),
+          // The store still has it: still this session's, so that the client may try again.
+          () => {
+            session.provisions.add(id);
+            if (request.key !== undefined) session.provisionKeys.set(request.key, id);
+          },
+        );
       }
       case 'require': {
         if (session.scope && !session.scope.mayRequire(request.name)) throw forbidden('require', request.name, session.scope);
@@ -350,9 +279,14 @@ export class DiscoServer {
     }
   }
 
-  /** Replies itself: on resume, the welcome must reach the client before the replayed pushes. */
-  private hello(peer: Peer, request: Extract<Request, { op: 'hello' }>): void {
-    if (peer.session) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
+  /**
+   * A session this server holds is resumed, and replies itself: the welcome must reach the client
+   * before the replayed pushes. Any other is opened by the backend, which may adopt it from another
+   * server (with its provisions, and its provides with the same keys find them); an adopted session is
+   * not `resumed`, since its subscriptions were on the server it lost.
+   */
+  private hello(peer: Peer, request: Extract<Request, { op: 'hello' }>): Reply | LaterReply | undefined {
+    if (peer.session || peer.greeting) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
     if (request.version !== PROTOCOL_VERSION) {
       throw new ProtocolError(
         ErrorCode.unsupportedVersion,
@@ -360,25 +294,61 @@ export class DiscoServer {
       );
     }
     const scope = this.scopeOf(request.token);
-    let session = request.session === undefined ? undefined : this.sessions.get(request.session);
+    const held = request.session === undefined ? undefined : this.sessions.get(request.session);
     // A session is resumed only with the token that opened it; with another, it is a new one.
-    if (session && session.scope !== scope) session = undefined;
-    const resumed = session !== undefined;
-    if (session) {
-      clearTimeout(session.graceTimer);
-      session.graceTimer = undefined;
-      // The client came back before we noticed its old socket die: the newer one wins.
-      session.connection?.fail(ErrorCode.replaced, 'another connection resumed this session');
-    } else {
-      session = new Session(randomBytes(16).toString('base64url'), request.client ?? peer.connection.remote);
-      session.scope = scope;
-      this.sessions.set(session.id, session);
-    }
+    if (held && held.scope === scope) return void this.resume(peer, held, request.id);
+    const client = request.client ?? peer.connection.remote;
+    const opened = this.backend.open(held ? undefined : request.session, client);
+    if (!(opened instanceof Promise)) return this.welcome(this.take(peer, opened, client, scope), false);
+    peer.greeting = true;
+    return opened
+      .then((later) => ({ reply: this.welcome(this.take(peer, later, client, scope), false), changes: [] }))
+      .finally(() => {
+        peer.greeting = false;
+      });
+  }
+
+  private resume(peer: Peer, session: Session, requestId: number): void {
+    clearTimeout(session.graceTimer);
+    session.graceTimer = undefined;
+    // The client came back before we noticed its old socket die: the newer one wins.
+    session.connection?.fail(ErrorCode.replaced, 'another connection resumed this session');
     session.connection = peer.connection;
     peer.session = session;
-    if (resumed) this.options.shared?.attached(session.id);
-    peer.connection.send({ re: request.id, ok: true, ...this.welcome(session, resumed) });
+    this.backend.attached(session.id);
+    peer.connection.send({ re: requestId, ok: true, ...this.welcome(session, true) });
     this.fanOut.replay(session);
+  }
+
+  /** A session the backend opened, now this server's; the peer may have gone while the backend answered. */
+  private take(peer: Peer, opened: OpenedSession, client: string, scope: Session['scope']): Session {
+    const session = new Session(opened.id, client);
+    for (const { id, key } of opened.adopted ?? []) {
+      session.provisions.add(id);
+      if (key !== undefined) session.provisionKeys.set(key, id);
+    }
+    session.scope = scope;
+    this.sessions.set(session.id, session);
+    peer.session = session;
+    if (peer.connection.isOpen) session.connection = peer.connection;
+    else {
+      this.backend.detached(session.id);
+      this.startGrace(session);
+    }
+    return session;
+  }
+
+  /** The backend's answer as a reply: now, with its changes fanned out after it; or later, once the store has it. */
+  private answer<T>(outcome: Outcome<T>, settle: (value: T) => Settled, undo?: () => void): Reply | LaterReply {
+    if (outcome instanceof Promise) {
+      return outcome.then(settle, (error: unknown) => {
+        undo?.();
+        throw error;
+      });
+    }
+    const { reply, changes } = settle(outcome);
+    this.afterReply = changes;
+    return reply;
   }
 
   private welcome(session: Session, resumed: boolean): Reply {
@@ -402,43 +372,10 @@ export class DiscoServer {
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
-    if (this.options.shared) return void endSharedSession(this.options.shared, session, this.options.logger);
-    const changes = [...session.provisions].flatMap((id) => this.registry.drop(id));
-    this.fanOut.publish(changes);
+    this.fanOut.publish(this.backend.end(session.id, [...session.provisions]));
   }
 
-  /**
-   * `hello` with the registry in etcd. A session this server does not hold is adopted from etcd
-   * while its lease lives: the client's provisions are kept, and its provides with the same keys
-   * find them; it is not `resumed`, since its subscriptions were on the server it lost.
-   */
-  private helloShared(shared: EtcdRegistry, peer: Peer, request: Extract<Request, { op: 'hello' }>): LaterReply | undefined {
-    const local = request.session !== undefined && this.sessions.has(request.session);
-    if (peer.greeting) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
-    if (local || peer.session || request.version !== PROTOCOL_VERSION) return void this.hello(peer, request);
-    // The token decides here as on one server; a session adopted from etcd takes the scope of the token it comes back with.
-    const scope = this.scopeOf(request.token);
-    peer.greeting = true;
-    return openSharedSession(shared, request.session, request.client ?? peer.connection.remote)
-      .then(({ session, adopted }) => {
-        session.scope = scope;
-        this.sessions.set(session.id, session);
-        peer.session = session;
-        if (peer.connection.isOpen) session.connection = peer.connection;
-        else {
-          shared.detached(session.id);
-          this.startGrace(session);
-        }
-        this.options.logger.debug(`session ${session.id} ${adopted ? 'adopted from etcd' : 'opened'}`);
-        // Not `resumed` even when adopted: its subscriptions were on the server it lost.
-        return { reply: this.welcome(session, false), changes: [] };
-      })
-      .finally(() => {
-        peer.greeting = false;
-      });
-  }
-
-  /** etcd ended a session this server holds, or another server took it over: it is let go here, and its client told. */
+  /** The backend took a session this server holds away (ended in etcd, or resumed on another server): it is let go here, and its client told. */
   private sessionGone(id: string, why: string): void {
     const session = this.sessions.get(id);
     if (!session) return;
@@ -449,34 +386,6 @@ export class DiscoServer {
 
   private sweep(): void {
     const now = Date.now();
-    const { heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout } = this.options;
-    for (const peer of this.peers) {
-      const connection = peer.connection;
-      if (!connection.isOpen) continue;
-      const stalled = connection.stalledFor(now);
-      if (connection.backlogged) {
-        // Its requests wait unread, so its silence is ours; what counts is whether it reads.
-        if (stalled > heartbeatTimeout) {
-          this.options.logger.warn(`closing ${connection.remote}: it read nothing for ${stalled} ms`);
-          connection.fail(ErrorCode.overloaded, `the client read nothing for ${heartbeatTimeout} ms while the server had lines for it`);
-        }
-        continue;
-      }
-      // The same rule as the client's, from the same times: dead after `timeout` of silence, a ping after `interval` of ours.
-      const liveness = checkLiveness(now, connection.lastHeard, connection.lastSent, {
-        interval: heartbeatInterval,
-        timeout: heartbeatTimeout,
-      });
-      if (liveness.dead) {
-        this.options.logger.debug(`${connection.remote} missed its heartbeats`);
-        connection.destroy();
-      } else if (!peer.session && now - connection.openedAt > helloTimeout) {
-        connection.fail(ErrorCode.helloTimeout, `no "hello" within ${helloTimeout} ms of connecting`);
-      } else if (connection.partialLineAge(now) > lineTimeout) {
-        connection.fail(ErrorCode.lineTimeout, `a line took more than ${lineTimeout} ms to arrive`);
-      } else if (liveness.ping) {
-        connection.send({ op: 'ping' });
-      }
-    }
+    for (const peer of this.peers) sweepConnection(peer.connection, peer.session !== undefined, now, this.options, this.options.logger);
   }
 }

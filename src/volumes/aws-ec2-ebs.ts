@@ -13,23 +13,15 @@ import {
   type Volume,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
+import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../aws/ec2-settings.ts';
+import { Ec2Error, explainEc2Error } from '../aws/errors.ts';
 import { SERVICE_TAG, tagLookups } from '../aws/tags.ts';
 import type { CompiledVolume, EbsOptions } from '../manifest/compiled.ts';
 import { ebsDeviceCandidates, isBlank, makeFilesystem, mount, mountedAt, unmount, waitForDevice } from './block-device.ts';
-import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from './ec2-settings.ts';
 import { VolumeError } from './errors.ts';
 import type { VolumeContext, VolumeMount, VolumeProvisioner } from './provisioner.ts';
 
 type EbsVolume = Extract<CompiledVolume, { method: 'aws-ec2-ebs' }>;
-
-/** The AWS error codes of a reached limit, said plainly. */
-const QUOTA = new Set([
-  'VolumeLimitExceeded',
-  'MaxIOPSLimitExceeded',
-  'InsufficientVolumeCapacity',
-  'AttachmentLimitExceeded',
-  'NetworkInterfaceLimitExceeded',
-]);
 
 export class EbsProvisioner implements VolumeProvisioner {
   readonly method = 'aws-ec2-ebs' as const;
@@ -209,14 +201,7 @@ export class EbsProvisioner implements VolumeProvisioner {
     return { ec2: this.client, instance: this.instance };
   }
 
-  private explain(error: unknown, what: string): VolumeError {
-    return error instanceof VolumeError ? error : explainEc2Error(error as Error, what);
+  private explain(error: unknown, what: string): VolumeError | Ec2Error {
+    return error instanceof VolumeError || error instanceof Ec2Error ? error : explainEc2Error(error as Error, what);
   }
-}
-
-/** An EC2 API failure as one sentence: what could not be done, and why, with a reached quota said plainly. */
-export function explainEc2Error(error: Error, what: string): VolumeError {
-  const firstLine = error.message.split('\n')[0];
-  if (QUOTA.has(error.name)) return new VolumeError(`cannot ${what}: the account's quota is reached (${error.name}: ${firstLine})`);
-  return new VolumeError(`cannot ${what}: ${error.name}: ${firstLine}`);
 }

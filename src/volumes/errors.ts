@@ -1,2 +1,2 @@
-/** A volume or network that cannot be provisioned, attached or removed, said in one sentence. */
+/** A volume that cannot be provisioned, attached or removed, said in one sentence. */
 export class VolumeError extends Error {}

@@ -1,13 +1,9 @@
 // One interface for every volume method: the agent provisions and attaches a service's volumes
 // before it creates the container, and detaches (down) or deprovisions (down --volumes) them after.
-// Each method is its own file; `volumeProvisioner` picks one for a compiled volume.
+// Types only: each method is its own file, and methods.ts picks one for a compiled volume.
 
 import type { ConsolaInstance } from 'consola';
 import type { CompiledVolume } from '../manifest/compiled.ts';
-import { EbsProvisioner } from './aws-ec2-ebs.ts';
-import { ec2Settings } from './ec2-settings.ts';
-import { DockerVolumeProvisioner, LocalPathProvisioner } from './local.ts';
-import { NfsProvisioner } from './nfs.ts';
 
 /** What a container mounts: a Docker volume by name, or a host path bound in. */
 export interface VolumeMount {
@@ -51,19 +47,4 @@ export interface VolumeContext {
   readonly logger: ConsolaInstance;
   /** Where the AWS methods' settings come from: the process environment unless a test says otherwise. */
   readonly env?: NodeJS.ProcessEnv;
-}
-
-export { VolumeError } from './errors.ts';
-
-export function volumeProvisioner(volume: CompiledVolume, context: VolumeContext): VolumeProvisioner {
-  switch (volume.method) {
-    case 'named':
-      return new DockerVolumeProvisioner(volume.source, context);
-    case 'local':
-      return new LocalPathProvisioner(volume.source);
-    case 'nfs':
-      return new NfsProvisioner(volume.source, volume.nfs, context);
-    case 'aws-ec2-ebs':
-      return new EbsProvisioner(volume, ec2Settings(context.env ?? process.env), context);
-  }
 }

@@ -3,8 +3,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type Watch } from '../../src/client/client.ts';
+import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
-import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { eventually, eventuallyAsync, quietLogger, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
@@ -28,8 +28,8 @@ async function cluster(): Promise<EtcdCluster> {
 
 /** A disco server on etcd, reaching the members in the order given. */
 async function sharedDisco(urls: string[], retryMs?: number): Promise<DiscoServer> {
-  const shared = new EtcdRegistry(new EtcdClient(urls, retryMs), { prefix: '/scs/', ttlMs: TTL_MS, logger: quietLogger });
-  const server = await startDisco({ ...timers, shared });
+  const backend = new EtcdBackend(new EtcdClient(urls, retryMs), { prefix: '/scs/', ttlMs: TTL_MS, logger: quietLogger });
+  const server = await startDisco({ ...timers, backend });
   cleanup.push(() => server.close());
   return server;
 }
@@ -196,8 +196,8 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
 
   it('an unprovide etcd cannot take is refused as unavailable, changes nothing, and can be sent again', async () => {
     const etcd = await cluster();
-    const shared = new EtcdRegistry(new EtcdClient(etcd.urls, 1000), { prefix: '/scs/', ttlMs: 60_000, logger: quietLogger });
-    const server = await startDisco({ heartbeatInterval: 10_000, heartbeatTimeout: 30_000, grace: 2000, shared });
+    const backend = new EtcdBackend(new EtcdClient(etcd.urls, 1000), { prefix: '/scs/', ttlMs: 60_000, logger: quietLogger });
+    const server = await startDisco({ heartbeatInterval: 10_000, heartbeatTimeout: 30_000, grace: 2000, backend });
     cleanup.push(() => server.close());
     const peer = await WirePeer.session(server.address().port);
     cleanup.push(() => peer.destroy());

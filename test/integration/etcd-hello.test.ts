@@ -3,8 +3,8 @@
 // server; and a session that another server opened is adopted, not resumed, with its provisions.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
-import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { eventually, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
@@ -27,12 +27,12 @@ async function etcd(): Promise<EtcdCluster> {
 /** A disco server on etcd, and the lines it logs (debug included). */
 async function sharedDisco(urls: string[], retryMs?: number): Promise<{ server: DiscoServer; logged: (pattern: RegExp) => boolean }> {
   const { logger, logged } = recordingLogger();
-  const shared = new EtcdRegistry(new EtcdClient(urls, retryMs), {
+  const backend = new EtcdBackend(new EtcdClient(urls, retryMs), {
     prefix: '/scs/',
     ttlMs: timers.heartbeatTimeout + timers.grace,
     logger,
   });
-  const server = await startDisco({ ...timers, shared, logger });
+  const server = await startDisco({ ...timers, backend, logger });
   cleanup.push(() => server.close());
   return { server, logged };
 }

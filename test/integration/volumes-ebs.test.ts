@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { consola } from 'consola';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ec2Settings, thisInstance } from '../../src/aws/ec2-settings.ts';
 import type { CompiledVolume } from '../../src/manifest/compiled.ts';
 import { EbsProvisioner } from '../../src/volumes/aws-ec2-ebs.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
-import { ec2Settings, thisInstance } from '../../src/volumes/ec2-settings.ts';
 import type { VolumeEngine } from '../../src/volumes/provisioner.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 

@@ -5,6 +5,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Registry } from '../../src/registry/registry.ts';
 import type { Change } from '../../src/registry/types.ts';
+import type { Backend } from '../../src/server/backend.ts';
+import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import { eventually, recordingLogger } from '../helpers/disco.ts';
@@ -428,5 +430,48 @@ describe('the etcd mirror', () => {
     expect(registry.list().map((p) => p.id)).toEqual(['good']);
     expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add good']);
     expect(log.lines('warn')).toEqual(['etcd: skipping unreadable provision /scs/p/web.hello.dev/bad']);
+  });
+});
+
+describe('the etcd backend, through the interface the server asks', () => {
+  async function onFakeEtcd() {
+    const etcd = new FakeEtcd();
+    const log = recordingLogger();
+    const backend: Backend = new EtcdBackend(etcd as unknown as EtcdClient, { prefix: '/scs/', ttlMs: 3000, logger: log.logger });
+    const registry = new Registry();
+    await backend.start(registry, { changes: () => {}, sessionGone: () => {} });
+    return { etcd, backend, registry, log };
+  }
+
+  it('opens a new session under a lease of its own, and adopts one whose lease lives, with its provisions and their keys', async () => {
+    const { etcd, backend, registry } = await onFakeEtcd();
+    const opening = backend.open(undefined, 'web-1');
+    expect(opening).toBeInstanceOf(Promise);
+    const opened = await opening;
+    expect(opened.adopted).toBeUndefined();
+    expect(etcd.kvs.map((kv) => kv.key)).toEqual([`/scs/s/${opened.id}`]);
+    const { id } = await backend.provide({ ...input, owner: opened.id }, 'p1');
+    expect(registry.lookup('web.hello.dev').map((provision) => provision.owner)).toEqual([opened.id]);
+    expect(await backend.open(opened.id, 'web-1')).toEqual({ id: opened.id, adopted: [{ id, key: 'p1' }] });
+    const unknown = await backend.open('s404', 'web-1');
+    expect([unknown.id === 's404', unknown.adopted]).toEqual([false, undefined]);
+  });
+
+  it('ends a session by revoking its lease, with nothing to fan out until etcd tells; a revoke that fails is a warning', async () => {
+    const { etcd, backend, log } = await onFakeEtcd();
+    const opened = await backend.open(undefined, 'web-1');
+    expect(backend.end(opened.id, [])).toEqual([]);
+    await eventually(() => etcd.revoked.length > 0, 3000, 'the revoke');
+    expect(etcd.revoked).toEqual(['7']);
+    const failing = await backend.open(undefined, 'web-2');
+    etcd.revoke = async () => {
+      throw new Error('etcd at http://127.0.0.1:1 did not answer: fetch failed');
+    };
+    expect(backend.end(failing.id, [])).toEqual([]);
+    await eventually(() => log.lines('warn').length > 0, 3000, 'the warning');
+    expect(log.lines('warn')).toEqual([
+      `could not end session ${failing.id} in etcd: etcd at http://127.0.0.1:1 did not answer: fetch failed`,
+    ]);
+    backend.stop();
   });
 });

@@ -3,9 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { containerSpec } from '../../src/agent/spec.ts';
-import { explainEc2Error } from '../../src/volumes/aws-ec2-ebs.ts';
+import { ec2Settings } from '../../src/aws/ec2-settings.ts';
+import { explainEc2Error } from '../../src/aws/errors.ts';
 import { ebsDeviceCandidates } from '../../src/volumes/block-device.ts';
-import { ec2Settings } from '../../src/volumes/ec2-settings.ts';
 import { nfsDriver } from '../../src/volumes/nfs.ts';
 import { compileAt, project } from '../helpers/project.ts';
 

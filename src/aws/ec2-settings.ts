@@ -4,7 +4,7 @@
 
 import { EC2Client } from '@aws-sdk/client-ec2';
 import * as v from 'valibot';
-import { VolumeError } from './errors.ts';
+import { Ec2Error } from './errors.ts';
 
 const Url = v.pipe(v.string(), v.url('expected a URL like http://127.0.0.1:5000'));
 const EnvSchema = v.object({
@@ -40,7 +40,7 @@ export function ec2Settings(env: NodeJS.ProcessEnv): Ec2Settings {
   const parsed = v.safeParse(EnvSchema, env);
   if (!parsed.success) {
     const issue = parsed.issues[0];
-    throw new VolumeError(`${v.getDotPath(issue) ?? 'the environment'}: ${issue.message}`);
+    throw new Ec2Error(`${v.getDotPath(issue) ?? 'the environment'}: ${issue.message}`);
   }
   const e = parsed.output;
   return {
@@ -78,7 +78,7 @@ export async function thisInstance(settings: Ec2Settings): Promise<Ec2Instance> 
       availabilityZone: settings.availabilityZone ?? (await get('/latest/meta-data/placement/availability-zone')),
     };
   } catch (error) {
-    throw new VolumeError(
+    throw new Ec2Error(
       `cannot learn this instance's id and availability zone from the metadata service at ${settings.imds} (${(error as Error).message}); off EC2, set SCS_EC2_INSTANCE_ID and SCS_EC2_AZ`,
     );
   }

@@ -1,0 +1,52 @@
+// Where the server keeps its sessions' provisions: in its own memory (one server), or in etcd,
+// shared by several servers (docs/ha.md). The session code asks this one interface and never
+// which store is behind it; a store that must wait (etcd) answers with a promise.
+
+import type { ProvideInput, Registry } from '../registry/registry.ts';
+import type { Change } from '../registry/types.ts';
+
+/** An answer now (memory), or once the store has it (etcd). */
+export type Outcome<T> = T | Promise<T>;
+
+/** What the backend tells the server unasked. */
+export interface BackendHooks {
+  /** The registry changed from outside this server's requests (another server, through etcd): fan these out. */
+  changes(changes: Change[]): void;
+  /** A session this server holds was taken away (ended in etcd, or resumed on another server). */
+  sessionGone(session: string, why: string): void;
+}
+
+/** A provision a session holds, with the client's key for it. */
+export interface HeldProvision {
+  readonly id: string;
+  readonly key: string | undefined;
+}
+
+export interface OpenedSession {
+  readonly id: string;
+  /** Set when the session was adopted from another server: the provisions it holds; a new session holds none. */
+  readonly adopted: readonly HeldProvision[] | undefined;
+}
+
+export interface Provided {
+  readonly id: string;
+  readonly changes: Change[];
+}
+
+export interface Backend {
+  /** Keeps `registry` as the store's view; called once, before any session opens. */
+  start(registry: Registry, hooks: BackendHooks): Promise<void>;
+  stop(): void;
+  /** A new session, or `requested` adopted if the store still holds it for another server. */
+  open(requested: string | undefined, client: string): Outcome<OpenedSession>;
+  /** Stores a provision of `input.owner`'s, under the client's key. */
+  provide(input: ProvideInput, key: string | undefined): Outcome<Provided>;
+  /** Drops one provision; if this fails, the provision is still stored. */
+  drop(id: string): Outcome<Change[]>;
+  /** Ends a session and drops the provisions it holds; returns the changes to fan out now. */
+  end(session: string, provisions: readonly string[]): Change[];
+  /** The session has a connection again. */
+  attached(session: string): void;
+  /** The session lost its connection and waits out its grace. */
+  detached(session: string): void;
+}

@@ -1,0 +1,64 @@
+// The backend of servers sharing their registry in etcd (docs/ha.md): each answer waits on etcd,
+// a session this server does not hold is adopted while its lease lives, and etcd may take a
+// session away (its lease ended, or another server resumed it). The mirror is etcd-registry.ts.
+
+import { randomBytes } from 'node:crypto';
+import type { ConsolaInstance } from 'consola';
+import type { ProvideInput, Registry } from '../registry/registry.ts';
+import type { Change } from '../registry/types.ts';
+import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
+import type { EtcdClient } from './etcd-client.ts';
+import { EtcdRegistry, type EtcdRegistryOptions } from './etcd-registry.ts';
+
+export class EtcdBackend implements Backend {
+  private readonly mirror: EtcdRegistry;
+  private readonly logger: ConsolaInstance;
+
+  constructor(etcd: EtcdClient, options: EtcdRegistryOptions) {
+    this.mirror = new EtcdRegistry(etcd, options);
+    this.logger = options.logger;
+  }
+
+  start(registry: Registry, hooks: BackendHooks): Promise<void> {
+    return this.mirror.start(registry, hooks);
+  }
+
+  stop(): void {
+    this.mirror.stop();
+  }
+
+  /** The session `requested` taken over with the provisions it holds in etcd, or a new session with its lease. */
+  async open(requested: string | undefined, client: string): Promise<OpenedSession> {
+    const adopted = requested === undefined ? undefined : await this.mirror.adopt(requested);
+    if (adopted) {
+      this.logger.debug(`session ${requested} adopted from etcd`);
+      return { id: requested!, adopted };
+    }
+    const id = randomBytes(16).toString('base64url');
+    await this.mirror.open(id, client);
+    this.logger.debug(`session ${id} opened`);
+    return { id, adopted: undefined };
+  }
+
+  provide(input: ProvideInput, key: string | undefined): Promise<Provided> {
+    return this.mirror.provide({ ...input, key });
+  }
+
+  drop(id: string): Promise<Change[]> {
+    return this.mirror.drop(id);
+  }
+
+  /** Its keys go with its lease, and every server (this one too) hears of it from etcd: nothing to fan out yet. */
+  end(session: string): Change[] {
+    this.mirror.end(session).catch((error: Error) => this.logger.warn(`could not end session ${session} in etcd: ${error.message}`));
+    return [];
+  }
+
+  attached(session: string): void {
+    this.mirror.attached(session);
+  }
+
+  detached(session: string): void {
+    this.mirror.detached(session);
+  }
+}

@@ -1,0 +1,31 @@
+// A reply that waits on the backend (etcd), sent when it is ready, with the changes it made
+// fanned out after it, so a client that provides and requires the same name hears the reply first.
+
+import type { ConsolaInstance } from 'consola';
+import { ErrorCode } from '../protocol/errors.ts';
+import type { Change } from '../registry/types.ts';
+import type { Connection } from './connection.ts';
+import type { FanOut } from './fanout.ts';
+
+/** A reply's fields, and the changes to fan out once it is sent. */
+export interface Settled {
+  readonly reply: Record<string, unknown>;
+  readonly changes: Change[];
+}
+
+export type LaterReply = Promise<Settled>;
+
+/** Sends a reply that had to wait on the backend, then fans out what it changed; a failure to reach the store is `unavailable`. */
+export function replyLater(connection: Connection, id: number | null, later: LaterReply, fanOut: FanOut, logger: ConsolaInstance): void {
+  later.then(
+    ({ reply, changes }) => {
+      if (id !== null) connection.send({ re: id, ok: true, ...reply });
+      fanOut.publish(changes);
+    },
+    // Only the store fails these: what waits on it throws no protocol error of its own.
+    (thrown: Error) => {
+      logger.warn(thrown.message);
+      connection.send({ re: id, ok: false, error: { code: ErrorCode.unavailable, message: thrown.message } });
+    },
+  );
+}

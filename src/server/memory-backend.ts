@@ -1,0 +1,44 @@
+// The backend of a lone server: the registry in its memory is the whole store, so every answer
+// is immediate, a session lives only on this server, and nothing is taken away from outside.
+
+import { randomBytes } from 'node:crypto';
+import type { ProvideInput, Registry } from '../registry/registry.ts';
+import type { Change } from '../registry/types.ts';
+import type { Backend, OpenedSession, Provided } from './backend.ts';
+
+export class MemoryBackend implements Backend {
+  private registry: Registry | undefined;
+
+  async start(registry: Registry): Promise<void> {
+    this.registry = registry;
+  }
+
+  stop(): void {}
+
+  /** Always a new session: one that this server does not hold exists nowhere else. */
+  open(): OpenedSession {
+    return { id: randomBytes(16).toString('base64url'), adopted: undefined };
+  }
+
+  provide(input: ProvideInput): Provided {
+    const { provision, changes } = this.started().provide(input);
+    return { id: provision.id, changes };
+  }
+
+  drop(id: string): Change[] {
+    return this.started().drop(id);
+  }
+
+  end(_session: string, provisions: readonly string[]): Change[] {
+    return provisions.flatMap((id) => this.started().drop(id));
+  }
+
+  attached(): void {}
+
+  detached(): void {}
+
+  private started(): Registry {
+    if (!this.registry) throw new Error('the memory backend was not started');
+    return this.registry;
+  }
+}

@@ -1,0 +1,49 @@
+// The server's periodic look at each connection: heartbeats, a hello that never came, a line
+// that never ended, and a backlogged reader that stopped reading.
+
+import type { ConsolaInstance } from 'consola';
+import { ErrorCode } from '../protocol/errors.ts';
+import { checkLiveness } from '../transport/liveness.ts';
+import type { Connection } from './connection.ts';
+
+export interface SweepTimes {
+  readonly heartbeatInterval: number;
+  readonly heartbeatTimeout: number;
+  readonly helloTimeout: number;
+  readonly lineTimeout: number;
+}
+
+/** Fine enough that every documented time holds within 5% (10 ms at the least, for tests). */
+export function sweepPeriod({ heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout }: SweepTimes): number {
+  return Math.max(10, Math.min(heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout) / 20);
+}
+
+/** Closes, fails or pings one connection as its times require; `greeted` once it has a session. */
+export function sweepConnection(connection: Connection, greeted: boolean, now: number, times: SweepTimes, logger: ConsolaInstance): void {
+  const { heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout } = times;
+  if (!connection.isOpen) return;
+  const stalled = connection.stalledFor(now);
+  if (connection.backlogged) {
+    // Its requests wait unread, so its silence is ours; what counts is whether it reads.
+    if (stalled > heartbeatTimeout) {
+      logger.warn(`closing ${connection.remote}: it read nothing for ${stalled} ms`);
+      connection.fail(ErrorCode.overloaded, `the client read nothing for ${heartbeatTimeout} ms while the server had lines for it`);
+    }
+    return;
+  }
+  // The same rule as the client's, from the same times: dead after `timeout` of silence, a ping after `interval` of ours.
+  const liveness = checkLiveness(now, connection.lastHeard, connection.lastSent, {
+    interval: heartbeatInterval,
+    timeout: heartbeatTimeout,
+  });
+  if (liveness.dead) {
+    logger.debug(`${connection.remote} missed its heartbeats`);
+    connection.destroy();
+  } else if (!greeted && now - connection.openedAt > helloTimeout) {
+    connection.fail(ErrorCode.helloTimeout, `no "hello" within ${helloTimeout} ms of connecting`);
+  } else if (connection.partialLineAge(now) > lineTimeout) {
+    connection.fail(ErrorCode.lineTimeout, `a line took more than ${lineTimeout} ms to arrive`);
+  } else if (liveness.ping) {
+    connection.send({ op: 'ping' });
+  }
+}
