@@ -62,7 +62,26 @@ export async function summarizeCommands(): Promise<CommandSummary[]> {
 }
 
 /** Global options that take a value: the word after them is that value, not a command. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--disco']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--disco', '--ansi', '-f', '--file', '-p', '--project-name']);
+
+/** Short global options, as `docker compose -f x.yml logs -f web` has them: before the verb, `-f` is the file. */
+const SHORT_GLOBAL_OPTIONS: Readonly<Record<string, string>> = { '-f': '--file', '-p': '--project-name' };
+
+/**
+ * The arguments with the short global options given before the verb spelled long, so that after
+ * it each verb's own short flags keep their meaning (`scs -f x.yaml logs -f web`: the file, then
+ * --follow). What follows the verb is left as it is.
+ */
+export function spellGlobalsLong(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--' || !arg.startsWith('-')) return [...out, ...args.slice(i)];
+    out.push(SHORT_GLOBAL_OPTIONS[arg] ?? arg);
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg) && i + 1 < args.length) out.push(args[++i]!);
+  }
+  return out;
+}
 
 /**
  * The one command to load for these arguments (what follows `scs`): the one they name, or `version`

@@ -10,9 +10,57 @@ import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
 
 export const DEFAULT_DISCO = '127.0.0.1:9640';
 
-/** An error whose message is for the user as it stands: one sentence, no stack. */
+/** How `scs` exits, by what went wrong (docs/cli.md lists them; scripts rely on them). */
+export const EXIT = {
+  ok: 0,
+  /** The stack, Docker or disco refused or failed. */
+  failure: 1,
+  /** The command line itself is wrong: an unknown verb or flag, a bad value. */
+  usage: 2,
+  /** Disco could not be reached. */
+  unreachable: 3,
+  /** A wait ran out of time (--wait-timeout), as timeout(1) exits. */
+  timeout: 124,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** An error whose message is for the user as it stands: one sentence, no stack, and how to exit. */
 export class UserError extends Error {
-  override readonly name = 'UserError';
+  override readonly name: string = 'UserError';
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = EXIT.failure,
+  ) {
+    super(message);
+  }
+}
+
+/** The command line is wrong (a flag's value, an unknown verb): exit 2, as getopt-style tools do. */
+export class UsageError extends UserError {
+  override readonly name = 'UsageError';
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/**
+ * The one place that maps a failure to an exit code: ours say it, cac's own refusals (unknown
+ * option, missing argument) are usage errors, a disco that cannot be reached is 3, a wait that
+ * ran out of time is 124, and anything else is 1.
+ */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof UserError) return error.exitCode;
+  if ((error as Error | undefined)?.name === 'CACError') return EXIT.usage;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'unreachable') return EXIT.unreachable;
+  if ((error as Error | undefined)?.name === 'WaitTimeoutError') return EXIT.timeout;
+  return EXIT.failure;
+}
+
+/** A failure said again in the user's words (`scs up failed: ...`), keeping its exit code. */
+export function restated(message: string, error: unknown): UserError {
+  return new UserError(message, exitCodeOf(error));
 }
 
 export interface GlobalFlags {
@@ -42,10 +90,10 @@ export function discoAccess(flags: GlobalFlags, env: NodeJS.ProcessEnv = process
   const ca = file('tls-ca', flags.tlsCa ?? env.SCS_TLS_CA);
   const cert = file('tls-cert', flags.tlsCert ?? env.SCS_TLS_CERT);
   const key = file('tls-key', flags.tlsKey ?? env.SCS_TLS_KEY);
-  if ((cert === undefined) !== (key === undefined)) throw new UserError('--tls-cert and --tls-key go together: give both, or neither');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
   const tokenFile = flags.tokenFile ?? env.SCS_TOKEN_FILE;
   const token = tokenFile ? file('token-file', tokenFile)!.trim() : env.SCS_TOKEN?.trim() || undefined;
-  if (token === '') throw new UserError(`--token-file: ${tokenFile} is empty`);
+  if (token === '') throw new UsageError(`--token-file: ${tokenFile} is empty`);
   // A client certificate alone means TLS too, verified against the system's CAs.
   const tls = ca !== undefined || cert !== undefined ? { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) } : undefined;
   return { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
@@ -65,7 +113,7 @@ export function flag<T>(name: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new UserError(`--${name}: ${(error as Error).message}`);
+    throw new UsageError(`--${name}: ${(error as Error).message}`);
   }
 }
 
@@ -94,17 +142,17 @@ export function parseAttributes(value: unknown, name = 'attr'): Record<string, s
   for (const item of repeated(value)) {
     const text = String(item);
     const at = text.indexOf('=');
-    if (at <= 0) throw new UserError(`--${name}: "${text}" is not key=value`);
+    if (at <= 0) throw new UsageError(`--${name}: "${text}" is not key=value`);
     attributes[text.slice(0, at)] = text.slice(at + 1);
   }
   const parsed = v.safeParse(AttributesSchema, attributes);
-  if (!parsed.success) throw new UserError(`--${name}: ${describeIssues(parsed.issues)}`);
+  if (!parsed.success) throw new UsageError(`--${name}: ${describeIssues(parsed.issues)}`);
   return parsed.output;
 }
 
 export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
   const parsed = v.safeParse(schema, value);
-  if (!parsed.success) throw new UserError(`${what}: ${describeIssues(parsed.issues)}`);
+  if (!parsed.success) throw new UsageError(`${what}: ${describeIssues(parsed.issues)}`);
   return parsed.output;
 }
 
@@ -114,7 +162,7 @@ export async function connectDisco(flags: GlobalFlags, name: string): Promise<Di
   try {
     return await DiscoClient.connect({ ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') });
   } catch (error) {
-    throw new UserError((error as Error).message);
+    throw restated((error as Error).message, error);
   }
 }
 
@@ -126,13 +174,13 @@ export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Pro
   try {
     return await DiscoClient.connect(options);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'unreachable') throw new UserError((error as Error).message);
+    if ((error as { code?: unknown }).code !== 'unreachable') throw restated((error as Error).message, error);
   }
   consola.info(`disco at ${addresses.map((a) => formatHostPort(a.host, a.port)).join(', ')} is not up yet; waiting for it`);
   try {
     return await DiscoClient.connect({ ...options, waitForServer: true });
   } catch (error) {
-    throw new UserError((error as Error).message);
+    throw restated((error as Error).message, error);
   }
 }
 

@@ -1,13 +1,13 @@
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { UserError } from './common.ts';
+import { UsageError } from './common.ts';
 import { loadPlan, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerImages(cli: CAC): void {
   withStackFile(cli.command('images <action>', "prune: remove the stack's scs images that its stack files no longer use"))
     .option('--dry-run', 'Print what prune would remove; remove nothing')
     .action(async (action: string, flags: StackFlags & { dryRun?: boolean }) => {
-      if (action !== 'prune') throw new UserError(`unknown images action "${action}"; the one there is: scs images prune`);
+      if (action !== 'prune') throw new UsageError(`unknown images action "${action}"; the one there is: scs images prune`);
       const plan = loadPlan(flags);
       const [{ Engine }, { LABEL }, { chooseTagsToPrune }] = await Promise.all([
         import('../src/docker/engine.ts'),

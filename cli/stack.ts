@@ -8,7 +8,7 @@ import { type AgentState, isAlive, readState } from '../src/agent/state.ts';
 import { ConfigError } from '../src/config/yaml.ts';
 import { compile, type Plan } from '../src/manifest/compile.ts';
 import { loadStack, STACK_FILE } from '../src/manifest/load.ts';
-import { flag, repeated, UserError } from './common.ts';
+import { flag, repeated, UsageError, UserError } from './common.ts';
 
 export interface StackFlags {
   file?: string | string[];
@@ -68,6 +68,6 @@ export function selectServices(plan: Plan, roles: string[]): Plan {
 export function checkRoles(plan: Plan, roles: string[]): void {
   const known = new Set(plan.services.map((s) => s.role));
   for (const role of roles) {
-    if (!known.has(role.toLowerCase())) throw new UserError(`no service "${role}" in the stack (it has: ${[...known].join(', ')})`);
+    if (!known.has(role.toLowerCase())) throw new UsageError(`no service "${role}" in the stack (it has: ${[...known].join(', ')})`);
   }
 }

@@ -19,6 +19,7 @@ import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './ident
 import { ServiceRunner } from './runner.ts';
 import { addresses, type Placement } from './spec.ts';
 import { type AgentState, type RequireRecord, writeState } from './state.ts';
+import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
 export interface AgentOptions {
@@ -56,6 +57,7 @@ export class Agent {
   private stopEvents: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
+  private timedOut = false;
   /** Requests from the CLI (a new plan, stop, start, restart) are taken one at a time. */
   private requests: Promise<unknown> = Promise.resolve();
 
@@ -82,6 +84,7 @@ export class Agent {
     } catch (error) {
       this.phase = 'failed';
       this.error = (error as Error).message;
+      this.timedOut = error instanceof WaitTimeoutError;
       this.save();
       throw error;
     }
@@ -240,7 +243,9 @@ export class Agent {
           resolve();
         } else if (Date.now() - started > timeoutMs) {
           clearInterval(check);
-          reject(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.plan.name} (--wait-timeout)`));
+          reject(
+            new WaitTimeoutError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.plan.name} (--wait-timeout)`),
+          );
         }
       }, 25);
     });
@@ -262,6 +267,7 @@ export class Agent {
       ...(this.options.control ? { control: this.options.control } : {}),
       phase: this.phase,
       ...(this.error ? { error: this.error } : {}),
+      ...(this.timedOut ? { timedOut: true } : {}),
       stack: this.plan.stack,
       environment: this.plan.environment,
       disco: this.options.disco,

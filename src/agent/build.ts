@@ -3,6 +3,7 @@ import type { ConsolaInstance } from 'consola';
 import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { Plan } from '../manifest/compile.ts';
+import { colourWanted } from '../colour.ts';
 
 /** How many lines of a failed step's output the error shows: the end is where the cause is. */
 const FAILED_STEP_LINES = 40;
@@ -51,7 +52,7 @@ export async function buildImages(
   engine: Engine,
   plan: Plan,
   logger: ConsolaInstance,
-  plain = !(process.stdout.isTTY && process.stderr.isTTY),
+  plain = !colourWanted(),
 ): Promise<void> {
   for (const service of plan.services) {
     const { tag } = service.image;

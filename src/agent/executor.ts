@@ -13,6 +13,7 @@ import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } fro
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
 import { addresses, containerSpec, type Placement } from './spec.ts';
+import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
 export interface ExecutorOptions {
@@ -242,7 +243,7 @@ export class Executor {
         throw new Error(`${role}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
       }
       if (Date.now() > deadline) {
-        throw new Error(
+        throw new WaitTimeoutError(
           `${role}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`,
         );
       }
