@@ -47,7 +47,10 @@ try {
   if (command === undefined) {
     await registerEveryCommand(cli);
     // Listed here only: each deploy command has them too, and `logs` gives `-f` after the verb its own meaning.
-    cli.option('-f, --file <file>', 'Stack file, before the verb; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or above)');
+    cli.option(
+      '-f, --file <file>',
+      'Stack file, before the verb; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or above)',
+    );
     cli.option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
   } else {
     await registerCommand(cli, command);

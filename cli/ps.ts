@@ -6,13 +6,14 @@ import { LABEL } from '../src/docker/labels.ts';
 import type { ServicePlan } from '../src/manifest/compile.ts';
 import { networkProvisioner } from '../src/networks/provisioner.ts';
 import { type VolumeEngine, volumeProvisioner } from '../src/volumes/provisioner.ts';
-import { printTable } from './output.ts';
+import { type FormatFlags, outputFormat, printJson, printTable, withFormat } from './output.ts';
 import { loadPlan, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerPs(cli: CAC): void {
-  withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at"))
-    .option('--json', 'Print JSON')
-    .action(async (flags: StackFlags & { json?: boolean }) => {
+  withFormat(withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at")))
+    .option('-q, --quiet', 'Print only the ids of the containers that exist, one a line')
+    .action(async (flags: StackFlags & FormatFlags & { quiet?: boolean }) => {
+      const format = outputFormat(flags);
       const plan = loadPlan(flags);
       const projectName = project(flags);
       const state = readState(plan.directory, projectName);
@@ -37,6 +38,7 @@ export function registerPs(cli: CAC): void {
             return {
               role: service.role,
               container: service.container.name,
+              id: found?.id,
               host: found?.labels[LABEL.host] ?? '-',
               // The agent's word first: it knows a container it stopped from one that was lost.
               state: record?.status.startsWith('lost') || record?.status.startsWith('stopped') ? record.status : (docker ?? 'not created'),
@@ -47,7 +49,11 @@ export function registerPs(cli: CAC): void {
             };
           }),
       );
-      if (flags.json) {
+      if (flags.quiet) {
+        for (const { id } of services) if (id) process.stdout.write(`${id}\n`);
+        return;
+      }
+      if (format === 'json') {
         const agent = agentUp
           ? {
               pid: state.pid,
@@ -59,7 +65,7 @@ export function registerPs(cli: CAC): void {
               files: state.files,
             }
           : null;
-        process.stdout.write(`${JSON.stringify({ stack: plan.stack, environment: plan.environment, agent, services }, null, 2)}\n`);
+        printJson({ stack: plan.stack, environment: plan.environment, agent, services });
         return;
       }
       if (agentUp) {

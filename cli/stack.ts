@@ -1,7 +1,9 @@
-// Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order) → a plan,
-// and finding this project's agent, whose remembered files stand in for a missing `-f`.
+// Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order), else
+// SCS_FILE, else scs-stack.yaml found here or in a folder above → a plan; and finding this
+// project's agent, whose remembered files stand in when no stack file is found at all.
 
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'cac';
 import { projectName } from '../src/agent/identity.ts';
 import { type AgentState, isAlive, readState } from '../src/agent/state.ts';
@@ -15,15 +17,36 @@ export interface StackFlags {
   projectName?: string;
 }
 
-export function stackFiles(flags: StackFlags): string[] {
-  return repeated(flags.file);
+/** SCS_FILE's separator, as COMPOSE_FILE's on Linux. */
+const FILE_SEPARATOR = ':';
+
+/** The stack files named: by `-f` (before or after the verb), else by SCS_FILE, else the nearest scs-stack.yaml. */
+export function stackFiles(flags: StackFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const given = repeated(flags.file);
+  if (given.length > 0) return given;
+  const listed = (env.SCS_FILE ?? '').split(FILE_SEPARATOR).filter((file) => file !== '');
+  if (listed.length > 0) return listed;
+  const found = findStackFile(cwd);
+  return found ? [found] : [];
 }
 
-/** The `-f` and `--project-name` options every deploy command takes. */
-export function withStackFile(command: Command): Command {
+/** scs-stack.yaml in `from` or the nearest folder above it that has one, as Compose v1 looked. */
+export function findStackFile(from: string): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const file = join(dir, STACK_FILE);
+    if (existsSync(file)) return file;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** `-f` and `-p` every deploy command takes after its verb too (`logs` spells the file `--file`: its `-f` is --follow). */
+export function withStackFile(command: Command, { shortFile = true } = {}): Command {
   return command
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml, or the files the agent was started with)')
-    .option('--project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
+    .option(
+      shortFile ? '-f, --file <file>' : '--file <file>',
+      'Stack file; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or in a folder above)',
+    )
+    .option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
 }
 
 export function project(flags: StackFlags): string {
@@ -41,16 +64,18 @@ export function runningAgent(flags: StackFlags): AgentState | undefined {
   return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' ? state : undefined;
 }
 
-/** The files given, or else those this project's agent was last started with. */
+/** The files named or found, or else those this project's agent here was last started with. */
 export function planFiles(flags: StackFlags): string[] {
-  const given = stackFiles(flags);
-  if (given.length > 0) return given;
+  const named = stackFiles(flags);
+  if (named.length > 0) return named;
   return [...(readState(stackDirectory(flags), project(flags))?.files ?? [])];
 }
 
 export function loadPlan(flags: StackFlags): Plan {
+  const files = planFiles(flags);
+  if (files.length === 0) throw new UsageError(`no ${STACK_FILE} in ${process.cwd()} or any folder above it; give one with -f or SCS_FILE`);
   try {
-    return compile(loadStack(planFiles(flags)));
+    return compile(loadStack(files));
   } catch (error) {
     if (error instanceof ConfigError) throw new UserError(error.message);
     throw error;

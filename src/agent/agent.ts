@@ -121,8 +121,10 @@ export class Agent {
   }
 
   /** `scs stop`, `scs start`, `scs restart` of some of its services, in order. */
+  /** `scs stop`, `start`, `restart` of the services named; none named means every one this agent runs. */
   control(verb: 'stop' | 'start' | 'restart', roles: readonly string[]): Promise<void> {
     return this.oneAtATime(async () => {
+      if (roles.length === 0) roles = this.runners.map((runner) => runner.role);
       const runners = roles.map((role) => {
         const runner = this.runners.find((r) => r.role === role);
         if (!runner)

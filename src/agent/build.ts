@@ -1,9 +1,9 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance } from 'consola';
+import { colourWanted } from '../colour.ts';
 import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { Plan } from '../manifest/compile.ts';
-import { colourWanted } from '../colour.ts';
 
 /** How many lines of a failed step's output the error shows: the end is where the cause is. */
 const FAILED_STEP_LINES = 40;
@@ -48,12 +48,7 @@ export class BuildProgress {
 }
 
 /** Builds every image of the plan that is not there yet; the tag is the content hash, so "there" means "current". */
-export async function buildImages(
-  engine: Engine,
-  plan: Plan,
-  logger: ConsolaInstance,
-  plain = !colourWanted(),
-): Promise<void> {
+export async function buildImages(engine: Engine, plan: Plan, logger: ConsolaInstance, plain = !colourWanted()): Promise<void> {
   for (const service of plan.services) {
     const { tag } = service.image;
     if (await engine.imageExists(tag)) {

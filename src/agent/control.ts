@@ -19,7 +19,8 @@ export const ControlRequestSchema = v.variant('op', [
     files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'),
     roles: Roles,
   }),
-  v.strictObject({ op: v.picklist(['stop', 'start', 'restart']), roles: v.pipe(Roles, v.minLength(1, 'expected at least one service')) }),
+  // No services named: every service the agent runs.
+  v.strictObject({ op: v.picklist(['stop', 'start', 'restart']), roles: Roles }),
 ]);
 export type ControlRequest = v.InferOutput<typeof ControlRequestSchema>;
 

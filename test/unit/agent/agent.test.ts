@@ -294,6 +294,19 @@ describe('the agent, running', () => {
     await expect(agent.control('stop', ['db'])).rejects.toThrow('this agent does not run "db" (it runs: web, client)');
   });
 
+  it('stops and starts every service when none is named (scs stop, scs start)', async () => {
+    const { engine, agent, directory } = rig([web(), service('cron')]);
+    await agent.up();
+    engine.calls.length = 0;
+    await agent.control('stop', []);
+    // In reverse order, as down stops them.
+    expect(engine.trace()).toBe('stop c2, drop http.web.shop.test, stop c1');
+    expect(state(directory).services.map((s) => s.status)).toEqual(['stopped (scs stop)', 'stopped (scs stop)']);
+    engine.calls.length = 0;
+    await agent.control('start', []);
+    expect(engine.trace()).toBe('start c1, provide http.web.shop.test 192.0.2.1:32768, start c2');
+  });
+
   it('touches only its own containers: two agents on one engine, and one comes down', async () => {
     const engine = new FakeEngine();
     const disco = new MemoryDisco(engine.calls);
