@@ -67,18 +67,26 @@ const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--disco', '--ansi', '-f', '--file', 
 /** Short global options, as `docker compose -f x.yml logs -f web` has them: before the verb, `-f` is the file. */
 const SHORT_GLOBAL_OPTIONS: Readonly<Record<string, string>> = { '-f': '--file', '-p': '--project-name' };
 
+/** Verbs whose own `-f` is not the file: `logs -f` is --follow, as in Compose. */
+const VERBS_WITH_THEIR_OWN_F = new Set(['logs']);
+
 /**
- * The arguments with the short global options given before the verb spelled long, so that after
- * it each verb's own short flags keep their meaning (`scs -f x.yaml logs -f web`: the file, then
- * --follow). What follows the verb is left as it is.
+ * The arguments with `-f` and `-p` spelled `--file` and `--project-name`: before the verb always,
+ * so that after it a verb's own `-f` keeps its meaning (`scs -f x.yaml logs -f web`: the file,
+ * then --follow); after it too, for the verbs whose `-f` is the file. One spelling, because the
+ * parser keeps only one of `--file a -f b`, not both.
  */
 export function spellGlobalsLong(args: readonly string[]): string[] {
   const out: string[] = [];
+  let verb: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--' || !arg.startsWith('-')) return [...out, ...args.slice(i)];
-    out.push(SHORT_GLOBAL_OPTIONS[arg] ?? arg);
-    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg) && i + 1 < args.length) out.push(args[++i]!);
+    if (arg === '--') return [...out, ...args.slice(i)];
+    if (verb === undefined && !arg.startsWith('-')) verb = arg;
+    const long = verb !== undefined && VERBS_WITH_THEIR_OWN_F.has(verb) && arg === '-f' ? undefined : SHORT_GLOBAL_OPTIONS[arg];
+    out.push(long ?? arg);
+    // A value is never the verb, nor spelled anew (a file may be called `-p`).
+    if ((long !== undefined || (verb === undefined && GLOBAL_OPTIONS_WITH_VALUE.has(arg))) && i + 1 < args.length) out.push(args[++i]!);
   }
   return out;
 }

@@ -4,7 +4,7 @@
 import { cac } from 'cac';
 import { ANSI_MODES, type AnsiMode, applyAnsiMode } from '../src/colour.ts';
 import { commandFor, registerCommand, registerEveryCommand, spellGlobalsLong } from './commands.ts';
-import { EXIT, exitCodeOf, UsageError } from './common.ts';
+import { EXIT, exitCodeOf, UsageError } from './errors.ts';
 import { tidyHelp } from './help.ts';
 
 // A reader that goes away (`scs ps | head -1`) ends the command quietly, as it would a C program.

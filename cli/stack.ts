@@ -1,6 +1,5 @@
 // Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order), else
-// SCS_FILE, else scs-stack.yaml found here or in a folder above → a plan; and finding this
-// project's agent, whose remembered files stand in when no stack file is found at all.
+// SCS_FILE, else the stack found here or in a folder above → a plan; and finding this project's agent.
 
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,22 +19,25 @@ export interface StackFlags {
 /** SCS_FILE's separator, as COMPOSE_FILE's on Linux. */
 const FILE_SEPARATOR = ':';
 
-/** The stack files named: by `-f` (before or after the verb), else by SCS_FILE, else the nearest scs-stack.yaml. */
+/**
+ * The stack files: named by `-f` (before or after the verb), else by SCS_FILE, else found from
+ * `cwd` upwards (the filesystem root is the last folder looked in), as Compose v1 looked. In each
+ * folder, the files this project's agent there was started with come first (they carry its
+ * overlays, and its first file need not be called scs-stack.yaml), then scs-stack.yaml. None:
+ * nothing was named and nothing found.
+ */
 export function stackFiles(flags: StackFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
   const given = repeated(flags.file);
   if (given.length > 0) return given;
   const listed = (env.SCS_FILE ?? '').split(FILE_SEPARATOR).filter((file) => file !== '');
   if (listed.length > 0) return listed;
-  const found = findStackFile(cwd);
-  return found ? [found] : [];
-}
-
-/** scs-stack.yaml in `from` or the nearest folder above it that has one, as Compose v1 looked. */
-export function findStackFile(from: string): string | undefined {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
+  const name = project(flags);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const remembered = readState(dir, name)?.files ?? [];
+    if (remembered.length > 0) return [...remembered];
     const file = join(dir, STACK_FILE);
-    if (existsSync(file)) return file;
-    if (dirname(dir) === dir) return undefined;
+    if (existsSync(file)) return [file];
+    if (dirname(dir) === dir) return [];
   }
 }
 
@@ -58,22 +60,21 @@ export function stackDirectory(flags: StackFlags): string {
   return dirname(resolve(stackFiles(flags)[0] ?? STACK_FILE));
 }
 
+/** The files to load, refused in one sentence when there are none. */
+export function planFiles(flags: StackFlags): string[] {
+  const files = stackFiles(flags);
+  if (files.length === 0) throw new UsageError(`no ${STACK_FILE} in ${process.cwd()} or any folder above it; give one with -f or SCS_FILE`);
+  return files;
+}
+
 /** This project's agent in that folder, when it is running. */
 export function runningAgent(flags: StackFlags): AgentState | undefined {
   const state = readState(stackDirectory(flags), project(flags));
   return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' ? state : undefined;
 }
 
-/** The files named or found, or else those this project's agent here was last started with. */
-export function planFiles(flags: StackFlags): string[] {
-  const named = stackFiles(flags);
-  if (named.length > 0) return named;
-  return [...(readState(stackDirectory(flags), project(flags))?.files ?? [])];
-}
-
 export function loadPlan(flags: StackFlags): Plan {
   const files = planFiles(flags);
-  if (files.length === 0) throw new UsageError(`no ${STACK_FILE} in ${process.cwd()} or any folder above it; give one with -f or SCS_FILE`);
   try {
     return compile(loadStack(files));
   } catch (error) {
