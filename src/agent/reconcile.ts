@@ -43,6 +43,8 @@ export interface ObservedService {
   readonly container: ObservedContainer | undefined;
   /** The agent has seen this run ready (running, and healthy if the image has a healthcheck). */
   readonly ready: boolean;
+  /** This run followed an earlier run of the same container that the agent saw: it restarted. */
+  readonly restarted?: boolean;
   /** Endpoints registered with disco: for this run, for an earlier one (stale), or none. */
   readonly provisions: 'none' | 'current' | 'stale';
   readonly requires: readonly ObservedRequirement[];
@@ -109,10 +111,10 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   const steps: Step[] = provisions === 'stale' ? [step('drop', 'its container restarted')] : [];
   if (container.health === 'unhealthy') return provisions === 'none' ? [] : [step('drop', 'its container is unhealthy')];
   for (const wanted of stale) steps.push(step('liveupdate', `${wanted.endpoint} → ${shown(wanted.current)}`, wanted.endpoint));
-  // Only a container that did restart is said to have: one found ready again (healthy, or a
-  // provide that failed before) is just running.
-  const cause =
-    provisions === 'stale' ? 'its container restarted' : mode === 'start' ? 'running, and up to date' : 'its container is running';
+  // Only a container that did restart is said to be running again: one found ready again for
+  // another reason (healthy after unhealthy, a provide that failed before) is just running.
+  const again = observed.restarted ? 'running again' : 'its container is running';
+  const cause = provisions === 'stale' ? 'its container restarted' : mode === 'start' ? 'running, and up to date' : again;
   return [...steps, ...announce(desired, observed.ready, provisions, cause)];
 }
 

@@ -101,12 +101,15 @@ describe('the agent', () => {
   it('provides a restarted container again at its new port, and the dependent follows', async () => {
     const { engine, agent, directory } = rig([web(), client()]);
     await agent.up();
+    // Its first provide is of its new container, not of one "running again".
+    expect(state(directory).services[0]!.lastStep).toMatchObject({ step: 'provide', ok: true, cause: 'its new container' });
     engine.kill('c1');
     await eventually(() => engine.calls.includes('exec c2'), 2000, 'the update to nothing');
     engine.calls.length = 0;
     engine.restart('c1', { newPorts: true });
     await eventually(() => engine.calls.includes('exec c2'), 2000, 'the update to the new port');
     expect(engine.trace()).toBe('provide http.web.shop.test 192.0.2.1:32769, exec c2');
+    expect(state(directory).services[0]!.lastStep).toMatchObject({ step: 'provide', ok: true, cause: 'running again' });
     await eventually(() => state(directory).services[1]!.requires[0]!.applied[0] === '192.0.2.1:32769', 2000, 'the state file');
     expect(state(directory).services[1]!.requires[0]).toMatchObject({
       current: ['192.0.2.1:32769'],

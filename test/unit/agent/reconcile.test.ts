@@ -191,6 +191,12 @@ describe('converge', () => {
     );
   });
 
+  it('says running again only of a container that did restart', () => {
+    expect(plan(desired(), observed({ ready: false, provisions: 'none', restarted: true }))).toBe(
+      ['web: ready (running again)', 'web: provide (running again)'].join('\n'),
+    );
+  });
+
   it('has nothing to do once what runs matches the plan', () => {
     const d = requiring({ a: ['10.0.0.1:1'] });
     const o = observed({ requires: configured({ a: ['10.0.0.1:1'] }) });
