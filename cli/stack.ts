@@ -67,10 +67,12 @@ export function planFiles(flags: StackFlags): string[] {
   return files;
 }
 
-/** This project's agent in that folder, when it is running. */
+/** This project's agent in that folder, when it is running (one that failed is on its way out, and takes no requests). */
 export function runningAgent(flags: StackFlags): AgentState | undefined {
   const state = readState(stackDirectory(flags), project(flags));
-  return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' ? state : undefined;
+  return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' && state.phase !== 'failed'
+    ? state
+    : undefined;
 }
 
 export function loadPlan(flags: StackFlags): Plan {
