@@ -150,7 +150,7 @@ describe.skipIf(dockerProblem !== undefined)(
       const needy = run(['-f', join(dir, 'needy.yaml'), '-p', 'needy', 'up', '--no-wait', '--wait-timeout', '30s']);
       // It would wait 30 s for a requirement nobody provides; --no-wait returns before.
       expect(await needy.exited, needy.stderr).toBe(0);
-      expect(needy.stderr).toMatch(/agent of needy started \(pid \d+\)/);
+      expect(needy.stdout + needy.stderr).toMatch(/agent of needy started \(pid \d+\)/);
     });
   },
 );
