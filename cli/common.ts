@@ -7,13 +7,11 @@ import * as v from 'valibot';
 import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
 import { DiscoClient, type DiscoClientOptions } from '../src/client/client.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
+import { restated, UsageError } from './errors.ts';
 
 export const DEFAULT_DISCO = '127.0.0.1:9640';
 
-/** An error whose message is for the user as it stands: one sentence, no stack. */
-export class UserError extends Error {
-  override readonly name = 'UserError';
-}
+export { EXIT, type ExitCode, exitCodeOf, restated, UsageError, UserError } from './errors.ts';
 
 export interface GlobalFlags {
   disco?: string;
@@ -42,10 +40,10 @@ export function discoAccess(flags: GlobalFlags, env: NodeJS.ProcessEnv = process
   const ca = file('tls-ca', flags.tlsCa ?? env.SCS_TLS_CA);
   const cert = file('tls-cert', flags.tlsCert ?? env.SCS_TLS_CERT);
   const key = file('tls-key', flags.tlsKey ?? env.SCS_TLS_KEY);
-  if ((cert === undefined) !== (key === undefined)) throw new UserError('--tls-cert and --tls-key go together: give both, or neither');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
   const tokenFile = flags.tokenFile ?? env.SCS_TOKEN_FILE;
   const token = tokenFile ? file('token-file', tokenFile)!.trim() : env.SCS_TOKEN?.trim() || undefined;
-  if (token === '') throw new UserError(`--token-file: ${tokenFile} is empty`);
+  if (token === '') throw new UsageError(`--token-file: ${tokenFile} is empty`);
   // A client certificate alone means TLS too, verified against the system's CAs.
   const tls = ca !== undefined || cert !== undefined ? { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) } : undefined;
   return { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
@@ -65,7 +63,7 @@ export function flag<T>(name: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new UserError(`--${name}: ${(error as Error).message}`);
+    throw new UsageError(`--${name}: ${(error as Error).message}`);
   }
 }
 
@@ -94,17 +92,17 @@ export function parseAttributes(value: unknown, name = 'attr'): Record<string, s
   for (const item of repeated(value)) {
     const text = String(item);
     const at = text.indexOf('=');
-    if (at <= 0) throw new UserError(`--${name}: "${text}" is not key=value`);
+    if (at <= 0) throw new UsageError(`--${name}: "${text}" is not key=value`);
     attributes[text.slice(0, at)] = text.slice(at + 1);
   }
   const parsed = v.safeParse(AttributesSchema, attributes);
-  if (!parsed.success) throw new UserError(`--${name}: ${describeIssues(parsed.issues)}`);
+  if (!parsed.success) throw new UsageError(`--${name}: ${describeIssues(parsed.issues)}`);
   return parsed.output;
 }
 
 export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
   const parsed = v.safeParse(schema, value);
-  if (!parsed.success) throw new UserError(`${what}: ${describeIssues(parsed.issues)}`);
+  if (!parsed.success) throw new UsageError(`${what}: ${describeIssues(parsed.issues)}`);
   return parsed.output;
 }
 
@@ -114,7 +112,7 @@ export async function connectDisco(flags: GlobalFlags, name: string): Promise<Di
   try {
     return await DiscoClient.connect({ ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') });
   } catch (error) {
-    throw new UserError((error as Error).message);
+    throw restated((error as Error).message, error);
   }
 }
 
@@ -126,13 +124,13 @@ export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Pro
   try {
     return await DiscoClient.connect(options);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'unreachable') throw new UserError((error as Error).message);
+    if ((error as { code?: unknown }).code !== 'unreachable') throw restated((error as Error).message, error);
   }
   consola.info(`disco at ${addresses.map((a) => formatHostPort(a.host, a.port)).join(', ')} is not up yet; waiting for it`);
   try {
     return await DiscoClient.connect({ ...options, waitForServer: true });
   } catch (error) {
-    throw new UserError((error as Error).message);
+    throw restated((error as Error).message, error);
   }
 }
 

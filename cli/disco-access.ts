@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { type DiscoConfig, MIN_TOKEN_LENGTH } from '../src/server/config.ts';
 import type { TokenGrant } from '../src/server/scopes.ts';
 import type { ServerTls } from '../src/server/server.ts';
-import { UserError } from './common.ts';
+import { UsageError, UserError } from './common.ts';
 
 export interface TlsFlags {
   tlsCert?: string;
@@ -21,10 +21,10 @@ export function serverTls(flags: TlsFlags, config: DiscoConfig, configFile: stri
   const key = flags.tlsKey ?? fromConfig(config.tls?.key);
   const ca = flags.tlsCa ?? fromConfig(config.tls?.ca);
   if (cert === undefined && key === undefined) {
-    if (ca !== undefined) throw new UserError('--tls-ca needs --tls-cert and --tls-key: client certificates are checked only over TLS');
+    if (ca !== undefined) throw new UsageError('--tls-ca needs --tls-cert and --tls-key: client certificates are checked only over TLS');
     return undefined;
   }
-  if (cert === undefined || key === undefined) throw new UserError('--tls-cert and --tls-key go together: give both, or neither');
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
   return { cert: readFile('TLS certificate', cert), key: readFile('TLS key', key), ...(ca ? { ca: readFile('TLS CA', ca) } : {}) };
 }
 

@@ -8,7 +8,7 @@ import { dnsName } from '../src/dns/zones.ts';
 import { parseDuration } from '../src/duration.ts';
 import { type DiscoConfig, DiscoConfigSchema, EtcdUrl } from '../src/server/config.ts';
 import { defaultServerOptions } from '../src/server/server.ts';
-import { flag, parseWith, repeated, UserError, untilSignal } from './common.ts';
+import { flag, parseWith, repeated, UsageError, UserError, untilSignal } from './common.ts';
 import { serverTls, serverTokens, type TlsFlags } from './disco-access.ts';
 import { runDisco } from './run-disco.ts';
 
@@ -76,7 +76,7 @@ export function registerDisco(cli: CAC): void {
         config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout,
       );
       const grace = duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace);
-      if (heartbeatTimeout <= heartbeatInterval) throw new UserError('--heartbeat-timeout must be longer than --heartbeat-interval');
+      if (heartbeatTimeout <= heartbeatInterval) throw new UsageError('--heartbeat-timeout must be longer than --heartbeat-interval');
       const limits = {
         maxConnections: count('max-connections', flags.maxConnections, config.limits?.connections ?? defaultServerOptions.maxConnections),
         maxConnectionsPerSource: count(
@@ -183,7 +183,7 @@ async function sharedRegistry(urls: string[], ttlMs: number, logger: ConsolaInst
 function count(name: string, text: string | number | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new UserError(`--${name}: expected a whole number of 1 or more, not "${text}"`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name}: expected a whole number of 1 or more, not "${text}"`);
   return value;
 }
 

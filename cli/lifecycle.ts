@@ -6,13 +6,13 @@ import { UserError } from './common.ts';
 import { project, runningAgent, type StackFlags, withStackFile } from './stack.ts';
 
 const VERBS = {
-  stop: 'Drop what services provide and stop their containers (kept; scs start starts them again)',
-  start: 'Start stopped services again',
-  restart: 'Restart the containers of services, their endpoints dropped meanwhile',
+  stop: 'Drop what services provide and stop their containers (kept; scs start starts them again); every service when none is named',
+  start: 'Start stopped services again; every service when none is named',
+  restart: 'Restart the containers of services, their endpoints dropped meanwhile; every service when none is named',
 } as const;
 
 function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
-  withStackFile(cli.command(`${verb} <...services>`, VERBS[verb])).action(async (names: string[], flags: StackFlags) => {
+  withStackFile(cli.command(`${verb} [...services]`, VERBS[verb])).action(async (names: string[], flags: StackFlags) => {
     const running = runningAgent(flags);
     if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
     const { callAgent } = await import('../src/agent/control.ts');
@@ -23,7 +23,7 @@ function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
     } catch (error) {
       throw new UserError(`scs ${verb} failed: ${(error as Error).message}`);
     }
-    consola.success(`${verb}: ${names.join(', ')}`);
+    consola.success(`${verb}: ${names.length > 0 ? names.join(', ') : 'every service'}`);
   });
 }
 

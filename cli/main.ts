@@ -1,14 +1,28 @@
-// The `scs` entry point: global flags, only the command named loaded (cli/commands.ts), one-sentence errors.
+// The `scs` entry point: global flags, only the command named loaded (cli/commands.ts), one-sentence
+// errors, and the exit code each kind of failure has (cli/common.ts `exitCodeOf`, docs/cli.md).
 
 import { cac } from 'cac';
-import { commandFor, registerCommand, registerEveryCommand } from './commands.ts';
+import { ANSI_MODES, type AnsiMode, applyAnsiMode } from '../src/colour.ts';
+import { commandFor, registerCommand, registerEveryCommand, spellGlobalsLong } from './commands.ts';
+import { EXIT, exitCodeOf, UsageError } from './errors.ts';
+import { tidyHelp } from './help.ts';
 
+// A reader that goes away (`scs ps | head -1`) ends the command quietly, as it would a C program.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
+
+const args = spellGlobalsLong(process.argv.slice(2));
 const cli = cac('scs');
 cli.option('--disco <host:port,...>', 'Disco server address, or several sharing one registry (env SCS_DISCO)', { default: undefined });
+cli.option('--ansi <when>', 'Colour and other terminal escapes: auto, never or always (NO_COLOR=1 is never)');
 cli.option('--debug', 'Verbose logs and stack traces');
 cli.option('-v, --version', 'Print the version, and the git commit scs was built from');
 
-const debug = process.argv.includes('--debug');
+const debug = args.includes('--debug');
 
 /** consola, loaded once something may log: help and the version print without it, sooner. */
 async function logger() {
@@ -18,13 +32,33 @@ async function logger() {
   return consola;
 }
 
+/** `--ansi` is read before anything that colours is loaded: consola decides once, when it loads. */
+function ansiMode(): AnsiMode {
+  const at = args.findIndex((arg) => arg === '--ansi' || arg.startsWith('--ansi='));
+  if (at < 0) return 'auto';
+  const value = args[at]!.includes('=') ? args[at]!.slice('--ansi='.length) : args[at + 1];
+  if (!ANSI_MODES.includes(value as AnsiMode)) throw new UsageError(`--ansi: expected auto, never or always, not "${value ?? ''}"`);
+  return value as AnsiMode;
+}
+
 try {
-  const command = commandFor(process.argv.slice(2));
-  await (command === undefined ? registerEveryCommand(cli) : registerCommand(cli, command));
-  cli.help();
-  cli.parse(process.argv, { run: false });
+  applyAnsiMode(ansiMode());
+  const command = commandFor(args);
+  if (command === undefined) {
+    await registerEveryCommand(cli);
+    // Listed here only: each deploy command has them too, and `logs` gives `-f` after the verb its own meaning.
+    cli.option(
+      '-f, --file <file>',
+      'Stack file, before the verb; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or above)',
+    );
+    cli.option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
+  } else {
+    await registerCommand(cli, command);
+  }
+  cli.help(tidyHelp(cli));
+  cli.parse(['', '', ...args], { run: false });
   if (!cli.matchedCommand && cli.args.length > 0) {
-    throw new Error(`unknown command "${cli.args[0]}"; see scs --help`);
+    throw new UsageError(`unknown command "${cli.args[0]}"; see scs --help`);
   }
   if (cli.matchedCommand) {
     await logger();
@@ -39,5 +73,5 @@ try {
   const consola = await logger();
   if (debug) consola.error(error);
   else consola.error((error as Error).message);
-  process.exitCode = 1;
+  process.exitCode = exitCodeOf(error);
 }

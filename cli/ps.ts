@@ -7,13 +7,14 @@ import type { CompiledService } from '../src/manifest/compiled.ts';
 import { networkProvisioner } from '../src/networks/methods.ts';
 import { volumeProvisioner } from '../src/volumes/methods.ts';
 import type { VolumeEngine } from '../src/volumes/provisioner.ts';
-import { printTable } from './output.ts';
+import { type FormatFlags, outputFormat, printJson, printTable, withFormat } from './output.ts';
 import { compileStack, project, type StackFlags, withStackFile } from './stack.ts';
 
 export function registerPs(cli: CAC): void {
-  withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at"))
-    .option('--json', 'Print JSON')
-    .action(async (flags: StackFlags & { json?: boolean }) => {
+  withFormat(withStackFile(cli.command('ps', "Show this agent's services: containers, hosts, what they provide, what they point at")))
+    .option('-q, --quiet', 'Print only the ids of the containers that exist, one a line')
+    .action(async (flags: StackFlags & FormatFlags & { quiet?: boolean }) => {
+      const format = outputFormat(flags);
       const compiled = compileStack(flags);
       const projectName = project(flags);
       const state = readState(compiled.directory, projectName);
@@ -38,6 +39,7 @@ export function registerPs(cli: CAC): void {
             return {
               service: service.name,
               container: service.container.name,
+              id: found?.id,
               host: found?.labels[LABEL.host] ?? '-',
               // The agent's word first: it knows a container it stopped from one that was lost.
               state: record?.status.startsWith('lost') || record?.status.startsWith('stopped') ? record.status : (docker ?? 'not created'),
@@ -48,7 +50,11 @@ export function registerPs(cli: CAC): void {
             };
           }),
       );
-      if (flags.json) {
+      if (flags.quiet) {
+        for (const { id } of services) if (id) process.stdout.write(`${id}\n`);
+        return;
+      }
+      if (format === 'json') {
         const agent = agentUp
           ? {
               pid: state.pid,
@@ -60,7 +66,7 @@ export function registerPs(cli: CAC): void {
               files: state.files,
             }
           : null;
-        process.stdout.write(`${JSON.stringify({ stack: compiled.stack, environment: compiled.environment, agent, services }, null, 2)}\n`);
+        printJson({ stack: compiled.stack, environment: compiled.environment, agent, services });
         return;
       }
       if (agentUp) {

@@ -7,18 +7,16 @@ import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
 import { hasWildcard, type NamePattern, parseName, parsePattern, WILDCARD } from '../src/names.ts';
 import { PatternSchema } from '../src/protocol/fields.ts';
 import { connectDiscoWaiting, type GlobalFlags, parseAttributes, parseWith, untilSignal, withDiscoAccess } from './common.ts';
-import { describeEndpoint } from './output.ts';
+import { describeEndpoint, type FormatFlags, outputFormat, printJsonLine, withFormat } from './output.ts';
 
-interface RequireFlags extends GlobalFlags {
+interface RequireFlags extends GlobalFlags, FormatFlags {
   attr?: unknown;
-  json?: boolean;
   exec?: string;
 }
 
 export function registerRequire(cli: CAC): void {
-  withDiscoAccess(cli.command('require <name>', 'Watch the endpoints of a name, or of a pattern such as "*.*.blog.prod"'))
+  withFormat(withDiscoAccess(cli.command('require <name>', 'Watch the endpoints of a name, or of a pattern such as "*.*.blog.prod"')))
     .option('--attr <key=value>', 'Only endpoints with this attribute; the value may use * (repeatable)')
-    .option('--json', 'Print one JSON object per line')
     .option('--exec <command>', 'Run a shell command on start and on every change, with SCS_REQUIRE_* set')
     .example('scs require mysql.db.blog.prod --attr az=us-east-1a --exec ./reconfigure.sh')
     .example("scs require '*.*.blog.prod' --json")
@@ -27,12 +25,14 @@ export function registerRequire(cli: CAC): void {
       // A pattern's endpoints have several names: each line says whose it is.
       const describe = hasWildcard(name) ? (e: Endpoint) => `${e.name} ${describeEndpoint(e)}` : describeEndpoint;
       const attrs = parseAttributes(flags.attr);
+      // JSON here is a stream: one object per line, the initial set and then each change.
+      const json = outputFormat(flags) === 'json';
       const client = await connectDiscoWaiting(flags, `scs require ${name}`);
       let watch: Watch | undefined;
       const exec = flags.exec === undefined ? undefined : execRunner(flags.exec, parsePattern(name), () => watch?.endpoints ?? []);
       const print = (event: WatchEvent) => {
-        if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ event: 'changed', name, ...event })}\n`);
+        if (json) {
+          printJsonLine({ event: 'changed', name, ...event });
           return;
         }
         for (const endpoint of event.drop) process.stdout.write(`- ${describe(endpoint)}\n`);
@@ -43,8 +43,8 @@ export function registerRequire(cli: CAC): void {
         exec?.trigger();
       });
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ event: 'initial', name, endpoints: watch.endpoints })}\n`);
+      if (json) {
+        printJsonLine({ event: 'initial', name, endpoints: watch.endpoints });
       } else {
         consola.info(`${name}: ${watch.endpoints.length} endpoint(s)`);
         for (const endpoint of watch.endpoints) process.stdout.write(`  ${describe(endpoint)}\n`);

@@ -1,7 +1,8 @@
-// Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order) → a compiled stack,
-// and finding this project's agent, whose remembered files stand in for a missing `-f`.
+// Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order), else
+// SCS_FILE, else the stack found here or in a folder above → a compiled stack; and finding this project's agent.
 
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'cac';
 import { projectName } from '../src/agent/identity.ts';
 import { type AgentState, isAlive, readState } from '../src/agent/state.ts';
@@ -9,22 +10,46 @@ import { ConfigError } from '../src/config/yaml.ts';
 import { compile } from '../src/manifest/compile.ts';
 import type { CompiledStack } from '../src/manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../src/manifest/load.ts';
-import { flag, repeated, UserError } from './common.ts';
+import { flag, repeated, UsageError, UserError } from './common.ts';
 
 export interface StackFlags {
   file?: string | string[];
   projectName?: string;
 }
 
-export function stackFiles(flags: StackFlags): string[] {
-  return repeated(flags.file);
+/** SCS_FILE's separator, as COMPOSE_FILE's on Linux. */
+const FILE_SEPARATOR = ':';
+
+/**
+ * The stack files: named by `-f` (before or after the verb), else by SCS_FILE, else found from
+ * `cwd` upwards (the filesystem root is the last folder looked in), as Compose v1 looked. In each
+ * folder, the files this project's agent there was started with come first (they carry its
+ * overlays, and its first file need not be called scs-stack.yaml), then scs-stack.yaml. None:
+ * nothing was named and nothing found.
+ */
+export function stackFiles(flags: StackFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const given = repeated(flags.file);
+  if (given.length > 0) return given;
+  const listed = (env.SCS_FILE ?? '').split(FILE_SEPARATOR).filter((file) => file !== '');
+  if (listed.length > 0) return listed;
+  const name = project(flags);
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const remembered = readState(dir, name)?.files ?? [];
+    if (remembered.length > 0) return [...remembered];
+    const file = join(dir, STACK_FILE);
+    if (existsSync(file)) return [file];
+    if (dirname(dir) === dir) return [];
+  }
 }
 
-/** The `-f` and `--project-name` options every deploy command takes. */
-export function withStackFile(command: Command): Command {
+/** `-f` and `-p` every deploy command takes after its verb too (`logs` spells the file `--file`: its `-f` is --follow). */
+export function withStackFile(command: Command, { shortFile = true } = {}): Command {
   return command
-    .option('-f, --file <file>', 'Stack file; repeat to add overlays (default scs-stack.yaml, or the files the agent was started with)')
-    .option('--project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
+    .option(
+      shortFile ? '-f, --file <file>' : '--file <file>',
+      'Stack file; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or in a folder above)',
+    )
+    .option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
 }
 
 export function project(flags: StackFlags): string {
@@ -36,22 +61,25 @@ export function stackDirectory(flags: StackFlags): string {
   return dirname(resolve(stackFiles(flags)[0] ?? STACK_FILE));
 }
 
-/** This project's agent in that folder, when it is running. */
-export function runningAgent(flags: StackFlags): AgentState | undefined {
-  const state = readState(stackDirectory(flags), project(flags));
-  return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' ? state : undefined;
+/** The files to load, refused in one sentence when there are none. */
+export function filesToLoad(flags: StackFlags): string[] {
+  const files = stackFiles(flags);
+  if (files.length === 0) throw new UsageError(`no ${STACK_FILE} in ${process.cwd()} or any folder above it; give one with -f or SCS_FILE`);
+  return files;
 }
 
-/** The files given, or else those this project's agent was last started with. */
-export function filesOrRemembered(flags: StackFlags): string[] {
-  const given = stackFiles(flags);
-  if (given.length > 0) return given;
-  return [...(readState(stackDirectory(flags), project(flags))?.files ?? [])];
+/** This project's agent in that folder, when it is running (one that failed is on its way out, and takes no requests). */
+export function runningAgent(flags: StackFlags): AgentState | undefined {
+  const state = readState(stackDirectory(flags), project(flags));
+  return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' && state.phase !== 'failed'
+    ? state
+    : undefined;
 }
 
 export function compileStack(flags: StackFlags): CompiledStack {
+  const files = filesToLoad(flags);
   try {
-    return compile(loadStack(filesOrRemembered(flags)));
+    return compile(loadStack(files));
   } catch (error) {
     if (error instanceof ConfigError) throw new UserError(error.message);
     throw error;
@@ -69,6 +97,6 @@ export function selectServices(compiled: CompiledStack, names: string[]): Compil
 export function checkServices(compiled: CompiledStack, names: string[]): void {
   const known = new Set(compiled.services.map((s) => s.name));
   for (const name of names) {
-    if (!known.has(name.toLowerCase())) throw new UserError(`no service "${name}" in the stack (it has: ${[...known].join(', ')})`);
+    if (!known.has(name.toLowerCase())) throw new UsageError(`no service "${name}" in the stack (it has: ${[...known].join(', ')})`);
   }
 }

@@ -8,11 +8,11 @@ import { formatHostPort } from '../src/address.ts';
 import { type AgentState, isAlive, readState, stateDirectory } from '../src/agent/state.ts';
 import { parseDuration } from '../src/duration.ts';
 import type { CompiledStack } from '../src/manifest/compiled.ts';
-import { discoAccess, flag, type GlobalFlags, parseDiscoList, UserError, untilSignal, withDiscoAccess } from './common.ts';
+import { discoAccess, EXIT, flag, type GlobalFlags, parseDiscoList, restated, UserError, untilSignal, withDiscoAccess } from './common.ts';
 import {
   checkServices,
   compileStack,
-  filesOrRemembered,
+  filesToLoad,
   project,
   runningAgent,
   type StackFlags,
@@ -23,6 +23,8 @@ import {
 
 interface UpFlags extends GlobalFlags, StackFlags {
   detach?: boolean;
+  /** `--no-wait`: false (with -d, return once the agent has started). */
+  wait?: boolean;
   dryRun?: boolean;
   waitTimeout?: string;
   debounce?: string;
@@ -40,7 +42,12 @@ export function registerUp(cli: CAC): void {
   withDiscoAccess(
     withStackFile(cli.command('up [...services]', 'Build, start and connect the services of a stack; against a running agent, converge')),
   )
-    .option('-d, --detach', 'Leave the stack running under a background agent')
+    .option(
+      '-d, --detach',
+      'Leave the stack running under a background agent; returns once every service is up (healthy if it has a check)',
+    )
+    .option('--wait', 'Same as -d: wait for the services to be up and healthy (implies -d)')
+    .option('--no-wait', 'With -d: return once the agent has started, without waiting for the services (implies -d)')
     .option('--dry-run', 'Print the plan: what up would do to each service, and why; do nothing')
     .option('--wait-timeout <duration>', 'How long to wait for a requirement or a healthy container', { default: '60s' })
     .option('--debounce <duration>', 'Quiet time that folds a burst of endpoint changes into one live update', { default: '200ms' })
@@ -55,6 +62,8 @@ export function registerUp(cli: CAC): void {
     .option('--no-log-prefix', 'Print container output without the "service | " prefix')
     .option('--agent', 'internal: run as the background agent of up -d')
     .action(async (names: string[], flags: UpFlags) => {
+      // cac gives --wait the default true of --no-wait, so whether it was typed is read from the line itself.
+      if (flags.wait === false || cli.rawArgs.includes('--wait')) flags.detach = true;
       if (flags.dryRun) return dryRun(selectServices(compileStack(flags), names), project(flags));
       if (!flags.agent) {
         const running = runningAgent(flags);
@@ -179,12 +188,13 @@ export function registerUp(cli: CAC): void {
       } catch (error) {
         logger.error(`${(error as Error).message}; stopping what was started`);
         await stop();
-        throw new UserError(`scs up failed: ${(error as Error).message}`);
+        throw restated(`scs up failed: ${(error as Error).message}`, error);
       }
       logger.success(
         `${compiled.stack} is up: ${selected.services.map((s) => s.name).join(', ')}${flags.agent ? '' : ' (Ctrl-C stops it)'}`,
       );
-      if (process.send) {
+      // `up -d --no-wait` may have gone already: nobody is listening then.
+      if (process.send && process.connected) {
         // Tell `scs up -d` at once, then stand alone.
         process.send({ phase: 'running' });
         process.disconnect();
@@ -214,7 +224,7 @@ async function converge(running: AgentState, names: string[], flags: UpFlags): P
       process.stderr.write(`${line}\n`),
     );
   } catch (error) {
-    throw new UserError(`scs up failed: ${(error as Error).message}`);
+    throw restated(`scs up failed: ${(error as Error).message}`, error);
   }
   consola.success(`${compiled.stack} is up to date (agent pid ${running.pid})`);
 }
@@ -266,7 +276,7 @@ async function detach(names: string[], flags: UpFlags): Promise<void> {
     '--agent',
     '--project-name',
     projectName,
-    ...filesOrRemembered(flags).flatMap((file) => ['-f', file]),
+    ...filesToLoad(flags).flatMap((file) => ['-f', file]),
   ];
   for (const [name, value] of [
     ['--wait-timeout', flags.waitTimeout],
@@ -289,6 +299,12 @@ async function detach(names: string[], flags: UpFlags): Promise<void> {
     child.kill('SIGKILL');
     throw error;
   }
+  if (flags.wait === false) {
+    child.disconnect();
+    child.unref();
+    consola.success(`agent of ${projectName} started (pid ${pid}); scs ps shows how far it is, ${join(dir, 'agent.log')} what it says`);
+    return;
+  }
   // The agent says when it is up over IPC; the state file tells what happened when it is not.
   await new Promise<void>((resolve) => {
     child.once('message', () => resolve());
@@ -305,7 +321,9 @@ async function detach(names: string[], flags: UpFlags): Promise<void> {
       );
       return;
     }
-    if (state?.pid === pid && state.phase === 'failed') throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`);
+    if (state?.pid === pid && state.phase === 'failed') {
+      throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`, state.timedOut ? EXIT.timeout : EXIT.failure);
+    }
     if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${join(dir, 'agent.log')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

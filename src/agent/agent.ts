@@ -19,6 +19,7 @@ import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './ident
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { type AgentState, type RequireRecord, writeState } from './state.ts';
+import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
 export interface AgentOptions {
@@ -56,6 +57,7 @@ export class Agent {
   private stopEvents: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
+  private timedOut = false;
   /** Requests from the CLI (a newly compiled stack, stop, start, restart) are taken one at a time. */
   private requests: Promise<unknown> = Promise.resolve();
 
@@ -87,6 +89,7 @@ export class Agent {
     } catch (error) {
       this.phase = 'failed';
       this.error = (error as Error).message;
+      this.timedOut = error instanceof WaitTimeoutError;
       this.save();
       throw error;
     }
@@ -123,8 +126,10 @@ export class Agent {
   }
 
   /** `scs stop`, `scs start`, `scs restart` of some of its services, in order. */
+  /** `scs stop`, `start`, `restart` of the services named; none named means every one this agent runs. */
   control(verb: 'stop' | 'start' | 'restart', names: readonly string[]): Promise<void> {
     return this.oneAtATime(async () => {
+      if (names.length === 0) names = this.runners.map((runner) => runner.service);
       const runners = names.map((name) => {
         const runner = this.runners.find((r) => r.service === name);
         if (!runner)
@@ -245,7 +250,11 @@ export class Agent {
           resolve();
         } else if (Date.now() - started > timeoutMs) {
           clearInterval(check);
-          reject(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.compiled.name} (--wait-timeout)`));
+          reject(
+            new WaitTimeoutError(
+              `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.compiled.name} (--wait-timeout)`,
+            ),
+          );
         }
       }, 25);
     });
@@ -267,6 +276,7 @@ export class Agent {
       ...(this.options.control ? { control: this.options.control } : {}),
       phase: this.phase,
       ...(this.error ? { error: this.error } : {}),
+      ...(this.timedOut ? { timedOut: true } : {}),
       stack: this.compiled.stack,
       environment: this.compiled.environment,
       disco: this.options.disco,

@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance } from 'consola';
+import { colourWanted } from '../colour.ts';
 import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
@@ -51,7 +52,7 @@ export async function buildImages(
   engine: Engine,
   compiled: CompiledStack,
   logger: ConsolaInstance,
-  plain = !(process.stdout.isTTY && process.stderr.isTTY),
+  plain = !colourWanted(),
 ): Promise<void> {
   for (const service of compiled.services) {
     const { tag } = service.image;

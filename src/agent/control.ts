@@ -21,7 +21,8 @@ export const ControlRequestSchema = v.variant('op', [
   }),
   v.strictObject({
     op: v.picklist(['stop', 'start', 'restart']),
-    services: v.pipe(ServiceNames, v.minLength(1, 'expected at least one service')),
+    // None named: every service the agent runs.
+    services: ServiceNames,
   }),
 ]);
 export type ControlRequest = v.InferOutput<typeof ControlRequestSchema>;

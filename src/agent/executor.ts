@@ -13,6 +13,7 @@ import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } fro
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
 import { addresses, containerSpec, type NetworkAttachment } from './spec.ts';
+import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
 export interface ExecutorOptions {
@@ -244,7 +245,7 @@ export class Executor {
         throw new Error(`${service}: its container exited with status ${info.exitCode}${await this.lastWords(info.id)}`);
       }
       if (Date.now() > deadline) {
-        throw new Error(
+        throw new WaitTimeoutError(
           `${service}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`,
         );
       }

@@ -38,6 +38,8 @@ export interface ServiceFacts {
   /** The run (`id@startedAt`) that `applied` belongs to. */
   run: string | undefined;
   readyRun: string | undefined;
+  /** A run that followed an earlier run of the same container: it restarted (Docker, or scs start). */
+  restartedRun?: string | undefined;
   /** What is registered (see provisionKey); undefined when nothing is. */
   providedFor: string | undefined;
   provisions: ProvisionHandle[];

@@ -32,6 +32,7 @@ export async function observeService(
   if (facts.next && !next && facts.next.provisions.length === 0) facts.next = undefined;
   const run = info ? runOf(info) : undefined;
   if (info && run !== facts.run) {
+    if (facts.run?.startsWith(`${info.id}@`)) facts.restartedRun = run;
     // A new run starts from the environment it was created with, whatever live updates did before.
     facts.run = run;
     for (const requirement of facts.requires) {
@@ -51,6 +52,7 @@ export async function observeService(
       exitCode: info.exitCode,
     },
     ready: run !== undefined && facts.readyRun === run,
+    restarted: run !== undefined && facts.restartedRun === run,
     provisions:
       facts.providedFor === undefined
         ? 'none'

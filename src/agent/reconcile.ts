@@ -43,6 +43,8 @@ export interface ObservedService {
   readonly container: ObservedContainer | undefined;
   /** The agent has seen this run ready (running, and healthy if the image has a healthcheck). */
   readonly ready: boolean;
+  /** This run followed an earlier run of the same container that the agent saw: it restarted. */
+  readonly restarted?: boolean;
   /** Endpoints registered with disco: for this run, for an earlier one (stale), or none. */
   readonly provisions: 'none' | 'current' | 'stale';
   readonly requires: readonly ObservedRequirement[];
@@ -82,15 +84,16 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   if (!desired.running) return [...drop('scs stop'), ...(container?.running ? [step('stop', 'scs stop')] : [])];
   if (!container) {
     if (mode === 'supervise') return drop('its container is gone');
+    // What follows the start is about the container it made: `ps` must not say "provide ok (no container yet)".
     const cause = 'no container yet';
-    return [step('create', cause), step('start', cause), ...announce(desired, false, 'none', cause)];
+    return [step('create', cause), step('start', cause), ...announce(desired, false, 'none', 'its new container')];
   }
   if (container.configHash !== desired.configHash) return replace(desired, observed, 'its configuration changed');
   if (!container.running) {
     if (mode === 'supervise') return drop(`its container exited with status ${container.exitCode}`);
     // As Compose does: a stopped container whose configuration is current is started again, not replaced.
     const cause = `its container had stopped (status ${container.exitCode})`;
-    return [...drop(cause), step('start', cause), ...announce(desired, false, 'none', cause)];
+    return [...drop(cause), step('start', cause), ...announce(desired, false, 'none', 'started again')];
   }
 
   const stale = desired.requires.filter((wanted) => {
@@ -108,7 +111,10 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   const steps: Step[] = provisions === 'stale' ? [step('drop', 'its container restarted')] : [];
   if (container.health === 'unhealthy') return provisions === 'none' ? [] : [step('drop', 'its container is unhealthy')];
   for (const wanted of stale) steps.push(step('liveupdate', `${wanted.endpoint} → ${shown(wanted.current)}`, wanted.endpoint));
-  const cause = provisions === 'stale' ? 'its container restarted' : mode === 'start' ? 'running, and up to date' : 'running again';
+  // Only a container that did restart is said to be running again: one found ready again for
+  // another reason (healthy after unhealthy, a provide that failed before) is just running.
+  const again = observed.restarted ? 'running again' : 'its container is running';
+  const cause = provisions === 'stale' ? 'its container restarted' : mode === 'start' ? 'running, and up to date' : again;
   return [...steps, ...announce(desired, observed.ready, provisions, cause)];
 }
 

@@ -50,6 +50,8 @@ export interface AgentState {
   readonly control?: string;
   readonly phase: 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
   readonly error?: string;
+  /** The failure was a wait that ran out of --wait-timeout (`scs up -d` then exits 124). */
+  readonly timedOut?: boolean;
   readonly stack: string;
   readonly environment: string;
   readonly disco: string;

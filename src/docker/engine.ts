@@ -17,7 +17,7 @@ import { contextFiles } from '../build-context.ts';
 import { DockerError } from './errors.ts';
 import { followEvents } from './events.ts';
 import { LABEL } from './labels.ts';
-import { copyLogs, execIn, followLogs, tailOf } from './output.ts';
+import { execIn, followLogs, type LogOptions, readLogs, tailOf } from './output.ts';
 
 export type { ContainerEvent, ContainerInfo, ContainerSpec };
 export { DockerError, LABEL };
@@ -255,8 +255,12 @@ export class Engine implements ContainerEngine {
     return tailOf(this.docker, id, lines);
   }
 
-  logs(id: string, follow: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<void> {
-    return copyLogs(this.docker, id, follow, out, err);
+  /**
+   * What a container printed (its last `tail` lines, from `sinceNs`), each line led by Docker's
+   * RFC 3339 timestamp; with `follow`, what it prints next too, until it stops.
+   */
+  logs(id: string, options: LogOptions, onText: (text: string, stream: 'stdout' | 'stderr') => void): Promise<void> {
+    return readLogs(this.docker, id, options, onText);
   }
 
   /** Follows what a container prints from `sinceNs` (nanoseconds since the epoch), each line led by its timestamp. */

@@ -60,26 +60,45 @@ export async function tailOf(docker: Docker, id: string, lines: number): Promise
   }
 }
 
-/** Copies what a container printed (and, when following, prints until it stops) to `out` and `err`. */
-export async function copyLogs(
+/** Which of a container's logs `readLogs` reads: its last `tail` lines, from `sinceNs`, and with `follow` what comes next. */
+export interface LogOptions {
+  readonly follow: boolean;
+  readonly tail?: number;
+  readonly sinceNs?: bigint;
+}
+
+/** What a container printed, each line led by Docker's RFC 3339 timestamp, passed on as it is read. */
+export async function readLogs(
   docker: Docker,
   id: string,
-  follow: boolean,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
+  options: LogOptions,
+  onText: (text: string, stream: 'stdout' | 'stderr') => void,
 ): Promise<void> {
-  const container = docker.getContainer(id);
-  if (!follow) {
-    const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    const stream = new PassThrough();
-    docker.modem.demuxStream(stream, out, err);
-    stream.end(buffer);
-    await new Promise((resolve) => stream.on('end', resolve));
-    return;
-  }
-  const stream = (await container.logs({ stdout: true, stderr: true, follow: true })) as unknown as Readable;
+  const billion = 1_000_000_000n;
+  const since =
+    options.sinceNs === undefined ? {} : { since: `${options.sinceNs / billion}.${String(options.sinceNs % billion).padStart(9, '0')}` };
+  const reply = (await docker.getContainer(id).logs({
+    stdout: true,
+    stderr: true,
+    timestamps: true,
+    ...(options.tail === undefined ? {} : { tail: options.tail }),
+    ...since,
+    follow: options.follow as true,
+  } as unknown as { follow: true })) as unknown as Readable | Buffer;
+  // Without follow Docker's answer comes whole; it is read the same way as a stream.
+  const stream = Buffer.isBuffer(reply) ? new PassThrough().end(reply) : reply;
+  const out = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stdout'));
+  const err = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stderr'));
   docker.modem.demuxStream(stream, out, err);
-  await new Promise((resolve) => stream.on('end', resolve));
+  // Done once both outputs have passed on what the source gave them.
+  const drained = Promise.all([out, err].map((side) => new Promise((resolve) => side.on('end', resolve))));
+  const ended = () => {
+    if (out.writableEnded) return;
+    out.end();
+    err.end();
+  };
+  stream.once('end', ended).once('close', ended).once('error', ended);
+  await drained;
 }
 
 /**

@@ -3,6 +3,7 @@
 
 import * as v from 'valibot';
 import { parseHostPort } from '../address.ts';
+import { DURATION_PATTERN, withUnit } from '../duration.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
 
@@ -15,9 +16,12 @@ const Label = (example: string) =>
     v.transform((text) => text.toLowerCase()),
   );
 
+/** `500ms`, `5s`, `1h30m`, or a bare number of seconds (as Compose), kept with its unit: Docker's HEALTHCHECK wants one. */
 const Duration = v.pipe(
-  v.string('expected a duration like "5s"'),
-  v.regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration like "500ms", "5s" or "2m"'),
+  v.union([v.string(), v.number()], 'expected a duration like "5s"'),
+  v.transform(String),
+  v.regex(DURATION_PATTERN, 'expected a duration like "500ms", "5s", "2m" or "1h30m" (a bare number is seconds)'),
+  v.transform(withUnit),
 );
 const Command = v.union([v.string(), v.array(v.string())], 'expected a command: a string for the shell, or a list of arguments');
 const EnvMap = v.record(

@@ -19,11 +19,12 @@ const Address = (anyPort: boolean) =>
     }),
   );
 
+// A bare number is seconds, in YAML (`grace: 30`) as on the command line.
 const Duration = v.pipe(
-  v.string('expected a duration like "5s"'),
+  v.union([v.string(), v.number()], 'expected a duration like "5s"'),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     try {
-      return parseDuration(dataset.value);
+      return parseDuration(String(dataset.value));
     } catch (error) {
       addIssue({ message: (error as Error).message });
       return NEVER;

@@ -46,10 +46,10 @@ describe('waiting for disco (item 7)', () => {
     expect(code, `exit ${code} (${command.child.signalCode}); it said: ${output()}`).toBe(0);
   });
 
-  it('scs ls still fails at once', async () => {
+  it('scs ls still fails at once, exiting 3', async () => {
     const port = await freePort();
     const command = start(['ls', '--disco', `127.0.0.1:${port}`]);
-    expect(await command.exited).toBe(1);
+    expect(await command.exited).toBe(3);
     expect(command.stderr).toMatch(/cannot reach disco/);
   });
 });
@@ -93,7 +93,7 @@ describe('scs disco limits (item 5)', () => {
 
   it('refuses a limit that is not a whole number', async () => {
     const disco = start(['disco', '--listen', '127.0.0.1:0', '--dns', 'off', '--max-connections', 'many']);
-    expect(await disco.exited).toBe(1);
+    expect(await disco.exited).toBe(2);
     expect(disco.stderr).toMatch(/--max-connections: expected a whole number of 1 or more, not "many"/);
   });
 });

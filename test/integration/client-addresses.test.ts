@@ -62,7 +62,7 @@ describe('several disco addresses', () => {
     expect(await byEnv.exited).toBe(0);
     expect(byEnv.stdout).toContain('web.hello.dev');
     const bad = scs(['ls', '--disco', '127.0.0.1:9640,nonsense']);
-    expect(await bad.exited).toBe(1);
+    expect(await bad.exited).toBe(2);
     expect(bad.stderr).toContain('--disco: "nonsense" is not an address');
   });
 });

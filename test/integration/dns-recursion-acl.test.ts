@@ -135,7 +135,7 @@ describe('scs disco and the recursion ACL', () => {
   it('refuses a network that is not one, in one sentence', async () => {
     const disco = scs(['disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--dns-recursion-allow', '10.0.0.0/33']);
     running.push(disco);
-    expect(await disco.exited).toBe(1);
+    expect(await disco.exited).toBe(2);
     expect(disco.stderr.trim()).toMatch(
       /--dns-recursion-allow: "10\.0\.0\.0\/33" has a prefix length that is not a whole number from 0 to 32$/,
     );

@@ -10,7 +10,7 @@ import { freePort } from '../helpers/ports.ts';
 describe('scs disco --etcd', { timeout: 30_000 }, () => {
   it('refuses a URL that is not http(s)://host:port', async () => {
     const bad = scs(['disco', '--etcd', 'http://127.0.0.1:2379,127.0.0.1:2380', '--dns', 'off', '--listen', '127.0.0.1:0']);
-    expect(await bad.exited).toBe(1);
+    expect(await bad.exited).toBe(2);
     expect(bad.stderr).toMatch(/--etcd: 1: expected a URL like http:\/\/127\.0\.0\.1:2379/);
   });
 

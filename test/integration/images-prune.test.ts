@@ -82,7 +82,7 @@ describe.skipIf(dockerProblem !== undefined)(
 
     it('says which actions there are', async () => {
       const wrong = scs(['images', 'purge', '-f', stackFile(STACK)]);
-      expect(await wrong.exited).toBe(1);
+      expect(await wrong.exited).toBe(2);
       expect(wrong.stderr).toMatch(/unknown images action "purge"; the one there is: scs images prune/);
     });
   },

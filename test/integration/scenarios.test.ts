@@ -192,14 +192,15 @@ describe('scs CLI', () => {
   });
 
   it.each([
-    [['provide', 'my_sql.db.blog', '10.0.0.5:3306'], /name: endpoint "my_sql" must be letters/],
-    [['provide', 'mysql.db.blog', '10.0.0.5'], /--address: "10.0.0.5" is not an address/],
-    [['provide', 'mysql.db.blog', '10.0.0.5:1', '--attr', 'az'], /--attr: "az" is not key=value/],
-    [['ls', '--disco', '127.0.0.1:1'], /cannot reach disco at 127.0.0.1:1: connection refused/],
-    [['ls', '--colour'], /Unknown option `--colour`/],
-  ])('scs %j fails with one clear sentence', async (args, message) => {
+    // Usage errors exit 2, a disco that cannot be reached 3 (docs/cli.md).
+    [['provide', 'my_sql.db.blog', '10.0.0.5:3306'], /name: endpoint "my_sql" must be letters/, 2],
+    [['provide', 'mysql.db.blog', '10.0.0.5'], /--address: "10.0.0.5" is not an address/, 2],
+    [['provide', 'mysql.db.blog', '10.0.0.5:1', '--attr', 'az'], /--attr: "az" is not key=value/, 2],
+    [['ls', '--disco', '127.0.0.1:1'], /cannot reach disco at 127.0.0.1:1: connection refused/, 3],
+    [['ls', '--colour'], /Unknown option `--colour`/, 2],
+  ])('scs %j fails with one clear sentence', async (args, message, code) => {
     const run = scs(args);
-    expect(await run.exited).toBe(1);
+    expect(await run.exited).toBe(code);
     expect(run.stderr).toMatch(message);
     expect(run.stderr).not.toMatch(/\n\s+at /); // No stack trace without --debug.
   });

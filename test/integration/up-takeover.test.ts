@@ -38,7 +38,7 @@ describe.skipIf(dockerProblem !== undefined)(
       const fresh = scs(['up', '--dry-run', ...files()]);
       expect(await fresh.exited, fresh.stderr).toBe(0);
       expect(fresh.stdout).toContain(
-        'web: create (no container yet)\nweb: start (no container yet)\nweb: ready (no container yet)\nweb: provide (no container yet)',
+        'web: create (no container yet)\nweb: start (no container yet)\nweb: ready (its new container)\nweb: provide (its new container)',
       );
       expect(fresh.stdout).toContain('client: create (no container yet)');
       expect(await container('web')).toBeUndefined(); // A dry run does nothing.

@@ -87,7 +87,7 @@ describe('scs require with a pattern', () => {
 
   it('refuses a partial glob in one sentence, before connecting', async () => {
     const command = start(['require', 'web*.web.hello.dev', '--disco', '127.0.0.1:1']);
-    expect(await command.exited).toBe(1);
+    expect(await command.exited).toBe(2);
     expect(command.stderr).toContain('name: endpoint "web*" mixes "*" with other characters; a "*" must stand alone for a whole label');
   }, 30_000);
 });

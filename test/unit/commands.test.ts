@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatVersion, readBuildInfo } from '../../cli/build-info.ts';
-import { COMMANDS, commandFor, commandWord, summarizeCommands } from '../../cli/commands.ts';
+import { COMMANDS, commandFor, commandWord, spellGlobalsLong, summarizeCommands } from '../../cli/commands.ts';
 
 const ALL = Object.keys(COMMANDS);
 
@@ -18,6 +18,42 @@ describe('which commands scs loads', () => {
     expect(commandWord(['--help'])).toBeUndefined();
     expect(commandWord(['--', 'ls'])).toBeUndefined();
     expect(commandWord([])).toBeUndefined();
+  });
+
+  it('skips the values of the global -f/--file, -p/--project-name and --ansi given before the verb', () => {
+    expect(commandWord(['-f', 'x.yaml', 'logs', '-f', 'web'])).toBe('logs');
+    expect(commandWord(['--file', 'x.yaml', '--file', 'y.yaml', 'ps'])).toBe('ps');
+    expect(commandWord(['-p', 'east', 'down'])).toBe('down');
+    expect(commandWord(['--project-name', 'east', 'ps'])).toBe('ps');
+    expect(commandWord(['--ansi', 'never', 'ps'])).toBe('ps');
+    expect(commandFor(['-f', 'ps', 'up'])).toBe('up'); // a file may be called like a verb
+  });
+
+  it('spells -f and -p long, except -f after logs (--follow there), so that each verb keeps its own', () => {
+    expect(spellGlobalsLong(['-f', 'x.yaml', 'logs', '-f', 'web'])).toEqual(['--file', 'x.yaml', 'logs', '-f', 'web']);
+    expect(spellGlobalsLong(['-p', 'east', '-f', 'a.yaml', '-f', 'b.yaml', 'up', '-d'])).toEqual([
+      '--project-name',
+      'east',
+      '--file',
+      'a.yaml',
+      '--file',
+      'b.yaml',
+      'up',
+      '-d',
+    ]);
+    expect(spellGlobalsLong(['up', '-f', 'x.yaml', '-p', 'east'])).toEqual(['up', '--file', 'x.yaml', '--project-name', 'east']);
+    expect(spellGlobalsLong(['logs', '-f', '--file', 'x.yaml', '-p', 'east'])).toEqual([
+      'logs',
+      '-f',
+      '--file',
+      'x.yaml',
+      '--project-name',
+      'east',
+    ]);
+    expect(spellGlobalsLong(['compile', '--file', 'a.yaml', '-f', 'b.yaml'])).toEqual(['compile', '--file', 'a.yaml', '--file', 'b.yaml']);
+    expect(spellGlobalsLong(['up', '-f', '-p'])).toEqual(['up', '--file', '-p']);
+    expect(spellGlobalsLong(['--debug', '-f', 'x.yaml'])).toEqual(['--debug', '--file', 'x.yaml']);
+    expect(spellGlobalsLong(['--', '-f'])).toEqual(['--', '-f']);
   });
 
   it('loads only the command named, even with its --help', () => {

@@ -27,6 +27,13 @@ describe('disco.yaml', () => {
     });
   });
 
+  it('reads a bare number as seconds, as Compose does', () => {
+    expect(load('grace: 10\nheartbeat: { interval: "1.5", timeout: 1m30s }\n')()).toMatchObject({
+      grace: 10_000,
+      heartbeat: { interval: 1500, timeout: 90_000 },
+    });
+  });
+
   it.each([
     ['an unknown top-level key', 'listen: 127.0.0.1:9640\ngrase: 10s\n', /disco\.yaml:2 grase: unknown key \(did you mean "grace"\?\)$/],
     ['an unknown top-level key with nothing like it', 'upstream: 127.0.0.1:53\n', /disco\.yaml:1 upstream: unknown key$/],
@@ -54,8 +61,12 @@ describe('disco.yaml', () => {
   // with the file, the line and the key path.
   it.each([
     ['an address without a port', 'listen: 127.0.0.1\n', /disco\.yaml:1 listen: "127\.0\.0\.1" is not an address like 127\.0\.0\.1:9640/],
-    ['a duration without a unit', 'grace: 10\n', /disco\.yaml:1 grace: expected a duration like "5s"/],
-    ['a duration in words', 'grace: ten seconds\n', /disco\.yaml:1 grace: "ten seconds" is not a duration like 500ms, 5s or 2m/],
+    ['a duration that is not a number', 'grace: [10]\n', /disco\.yaml:1 grace: expected a duration like "5s"/],
+    [
+      'a duration in words',
+      'grace: ten seconds\n',
+      /disco\.yaml:1 grace: "ten seconds" is not a duration like 500ms, 5s, 2m or 1h30m \(a bare number is seconds\)/,
+    ],
     [
       'a recursion network that is not one',
       'dns:\n  recursion:\n    allow: [10.0.0.0/33]\n',

@@ -169,11 +169,11 @@ describe('the words of each refusal', () => {
     [ImageManifestSchema, { ...img, env: { '1X': 'a' } }, 'env.1X: expected an environment variable name'],
     [ImageManifestSchema, { ...img, env: { X: [1] } }, 'env.X: expected a string, number or boolean'],
     [ImageManifestSchema, { ...img, env: 'X=1' }, 'env: expected a map of variable names to values'],
-    [ImageManifestSchema, { ...img, healthcheck: { test: 'x', interval: 5 } }, 'healthcheck.interval: expected a duration like "5s"'],
+    [ImageManifestSchema, { ...img, healthcheck: { test: 'x', interval: [5] } }, 'healthcheck.interval: expected a duration like "5s"'],
     [
       ImageManifestSchema,
       { ...img, healthcheck: { test: 'x', timeout: '5 s' } },
-      'healthcheck.timeout: expected a duration like "500ms", "5s" or "2m"',
+      'healthcheck.timeout: expected a duration like "500ms", "5s", "2m" or "1h30m" (a bare number is seconds)',
     ],
     [StackSchema, st({ image: 7 }), 'services.web.image: expected a folder like "./web"'],
     [StackSchema, st({ provides: { Bad_: {} } }), `services.web.provides.Bad_: expected a name like "http" ${NAME}`],
@@ -260,6 +260,14 @@ describe('the words of each refusal', () => {
       env: { N: '1', B: 'true' },
       healthcheck: { test: 'x', interval: '2s', timeout: '2s', retries: 3 },
     });
+  });
+
+  it('reads a bare number of a duration as seconds, and keeps the unit for Docker', () => {
+    const manifest = v.parse(ImageManifestSchema, { from: 'x', healthcheck: { test: 'x', interval: 5, timeout: '1.5' } });
+    expect(manifest.healthcheck).toMatchObject({ interval: '5s', timeout: '1.5s' });
+    const stack = v.parse(StackSchema, { name: 'shop', services: { web: { image: './web', drain: 10 } } });
+    expect(stack.services.web!.drain).toBe('10s');
+    expect(v.safeParse(StackSchema, { name: 'shop', services: { web: { image: './web', drain: '10 s' } } }).success).toBe(false);
   });
 });
 

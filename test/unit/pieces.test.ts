@@ -4,7 +4,7 @@ import { CoalescingRunner } from '../../src/agent/coalesce.ts';
 import { requireEnv } from '../../src/agent/env.ts';
 import { Backoff } from '../../src/client/backoff.ts';
 import { applyChange, type Endpoint, reconcile } from '../../src/client/view.ts';
-import { parseDuration } from '../../src/duration.ts';
+import { parseDuration, parseSince } from '../../src/duration.ts';
 import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
 
 const endpoint = (id: string, host: string, attrs: Record<string, string> = {}): Endpoint => ({
@@ -111,12 +111,29 @@ describe('flags', () => {
     expect(() => parseHostPort('h:70000')).toThrow(/not an address/);
   });
 
-  it('parses durations', () => {
+  it('parses durations, a bare number as seconds (as Compose)', () => {
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('2m')).toBe(120_000);
-    expect(parseDuration('40')).toBe(40);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('40')).toBe(40_000);
+    expect(parseDuration('0.25')).toBe(250);
     expect(() => parseDuration('soon')).toThrow(/not a duration/);
+    expect(() => parseDuration('5 s')).toThrow(/not a duration/);
+    expect(() => parseDuration('s')).toThrow(/not a duration/);
+    expect(() => parseDuration('')).toThrow(/not a duration/);
+  });
+
+  it('parses --since as Docker: a duration ago, an RFC 3339 time or date, or Unix seconds', () => {
+    const now = Date.parse('2026-12-06T10:00:00Z');
+    const ns = (iso: string) => BigInt(Date.parse(iso)) * 1_000_000n;
+    expect(parseSince('10m', now)).toBe(ns('2026-12-06T09:50:00Z'));
+    expect(parseSince('1h30m', now)).toBe(ns('2026-12-06T08:30:00Z'));
+    expect(parseSince('2026-12-06T09:00:00Z', now)).toBe(ns('2026-12-06T09:00:00Z'));
+    expect(parseSince('2026-12-06T09:00:00.5Z', now)).toBe(ns('2026-12-06T09:00:00.500Z'));
+    expect(parseSince('1700000000', now)).toBe(1_700_000_000_000_000_000n);
+    expect(() => parseSince('yesterday', now)).toThrow(/neither a duration like 10m nor a time/);
+    expect(() => parseSince('2026-13-45', now)).toThrow(/not a time/);
   });
 });
 

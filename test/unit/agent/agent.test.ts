@@ -101,12 +101,15 @@ describe('the agent', () => {
   it('provides a restarted container again at its new port, and the dependent follows', async () => {
     const { engine, agent, directory } = rig([web(), client()]);
     await agent.up();
+    // Its first provide is of its new container, not of one "running again".
+    expect(state(directory).services[0]!.lastStep).toMatchObject({ step: 'provide', ok: true, cause: 'its new container' });
     engine.kill('c1');
     await eventually(() => engine.calls.includes('exec c2'), 2000, 'the update to nothing');
     engine.calls.length = 0;
     engine.restart('c1', { newPorts: true });
     await eventually(() => engine.calls.includes('exec c2'), 2000, 'the update to the new port');
     expect(engine.trace()).toBe('provide http.web.shop.test 192.0.2.1:32769, exec c2');
+    expect(state(directory).services[0]!.lastStep).toMatchObject({ step: 'provide', ok: true, cause: 'running again' });
     await eventually(() => state(directory).services[1]!.requires[0]!.applied[0] === '192.0.2.1:32769', 2000, 'the state file');
     expect(state(directory).services[1]!.requires[0]).toMatchObject({
       current: ['192.0.2.1:32769'],
@@ -292,6 +295,19 @@ describe('the agent, running', () => {
     await agent.control('restart', ['web']);
     expect(engine.trace()).toBe('drop http.web.shop.test, stop c1, start c1, provide http.web.shop.test 192.0.2.1:32768');
     await expect(agent.control('stop', ['db'])).rejects.toThrow('this agent does not run "db" (it runs: web, client)');
+  });
+
+  it('stops and starts every service when none is named (scs stop, scs start)', async () => {
+    const { engine, agent, directory } = rig([web(), service('cron')]);
+    await agent.up();
+    engine.calls.length = 0;
+    await agent.control('stop', []);
+    // In reverse order, as down stops them.
+    expect(engine.trace()).toBe('stop c2, drop http.web.shop.test, stop c1');
+    expect(state(directory).services.map((s) => s.status)).toEqual(['stopped (scs stop)', 'stopped (scs stop)']);
+    engine.calls.length = 0;
+    await agent.control('start', []);
+    expect(engine.trace()).toBe('start c1, provide http.web.shop.test 192.0.2.1:32768, start c2');
   });
 
   it('touches only its own containers: two agents on one engine, and one comes down', async () => {

@@ -50,15 +50,16 @@ describe('converge', () => {
       [
         'web: create (no container yet)',
         'web: start (no container yet)',
-        'web: ready (no container yet)',
-        'web: provide (no container yet)',
+        // The container exists by then: what follows its start says so.
+        'web: ready (its new container)',
+        'web: provide (its new container)',
       ].join('\n'),
     );
   });
 
   it('provides nothing for a service with nothing to provide', () => {
     expect(plan(desired({ provides: false }), observed({ container: undefined, ready: false, provisions: 'none' }), 'start')).toBe(
-      ['web: create (no container yet)', 'web: start (no container yet)', 'web: ready (no container yet)'].join('\n'),
+      ['web: create (no container yet)', 'web: start (no container yet)', 'web: ready (its new container)'].join('\n'),
     );
   });
 
@@ -116,11 +117,7 @@ describe('converge', () => {
   it('starts a stopped container again when starting, but only drops a dead one when supervising', () => {
     const dead = observed({ container: container({ running: false, exitCode: 137 }) });
     expect(plan(desired(), { ...dead, provisions: 'none', ready: false }, 'start')).toBe(
-      [
-        'web: start (its container had stopped (status 137))',
-        'web: ready (its container had stopped (status 137))',
-        'web: provide (its container had stopped (status 137))',
-      ].join('\n'),
+      ['web: start (its container had stopped (status 137))', 'web: ready (started again)', 'web: provide (started again)'].join('\n'),
     );
     expect(plan(desired(), dead, 'supervise')).toBe('web: drop (its container exited with status 137)');
     expect(plan(desired(), { ...dead, provisions: 'none' }, 'supervise')).toBe('');
@@ -186,9 +183,16 @@ describe('converge', () => {
     expect(plan(desired(), observed({ container: container({ health: 'unhealthy' }) }))).toBe('web: drop (its container is unhealthy)');
     expect(plan(desired(), observed({ container: container({ health: 'unhealthy' }), provisions: 'none' }))).toBe('');
     expect(plan(desired(), observed({ container: container({ health: 'healthy' }), provisions: 'none' }))).toBe(
-      ['web: provide (running again)'].join('\n'),
+      // It never restarted: it is not said to have.
+      ['web: provide (its container is running)'].join('\n'),
     );
     expect(plan(desired(), observed({ container: container({ health: 'starting' }), ready: false, provisions: 'none' }))).toBe(
+      ['web: ready (its container is running)', 'web: provide (its container is running)'].join('\n'),
+    );
+  });
+
+  it('says running again only of a container that did restart', () => {
+    expect(plan(desired(), observed({ ready: false, provisions: 'none', restarted: true }))).toBe(
       ['web: ready (running again)', 'web: provide (running again)'].join('\n'),
     );
   });
