@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, sleep, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const running: Running[] = [];
@@ -33,7 +33,7 @@ describe('waiting for disco (item 7)', () => {
     ['provide', ['provide', 'mysql.db.blog.prod', '10.0.0.5:3306'], /providing mysql\.db\.blog\.prod/],
     ['require', ['require', 'mysql.db.blog.prod'], /mysql\.db\.blog\.prod: 0 endpoint/],
   ])('scs %s waits for a disco that is not up yet, saying so once', async (_verb, args, ready) => {
-    const port = await freePort();
+    const port = portOutsideEphemeral();
     const command = start([...args, '--disco', `127.0.0.1:${port}`]);
     const output = () => command.stdout + command.stderr;
     await eventually(() => /not up yet; waiting for it/.test(output()), 15_000, `the waiting line; it said: ${output()}`);
@@ -47,7 +47,7 @@ describe('waiting for disco (item 7)', () => {
   });
 
   it('scs ls still fails at once', async () => {
-    const port = await freePort();
+    const port = portOutsideEphemeral();
     const command = start(['ls', '--disco', `127.0.0.1:${port}`]);
     expect(await command.exited).toBe(1);
     expect(command.stderr).toMatch(/cannot reach disco/);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -17,7 +17,7 @@ const at = (port: number) => ({ host: '127.0.0.1', port });
 
 describe('several disco addresses', () => {
   it('connects to the first that answers', async () => {
-    const dead = await freePort();
+    const dead = portOutsideEphemeral();
     const live = await startDisco();
     cleanup.push(() => live.close());
     const addresses = [at(dead), at(live.address().port)];
@@ -28,7 +28,7 @@ describe('several disco addresses', () => {
   });
 
   it('fails only when none answers, naming every address', async () => {
-    const addresses = [at(await freePort()), at(await freePort())];
+    const addresses = [at(portOutsideEphemeral()), at(portOutsideEphemeral())];
     const failed = DiscoClient.connect({ ...addresses[0]!, addresses, logger: quietLogger });
     await expect(failed).rejects.toMatchObject({ code: 'unreachable' });
     await expect(failed).rejects.toThrow(`127.0.0.1:${addresses[0]!.port} nor at 127.0.0.1:${addresses[1]!.port}`);
@@ -54,7 +54,7 @@ describe('several disco addresses', () => {
     const client = await DiscoClient.connect({ ...at(live.address().port), logger: quietLogger });
     cleanup.push(() => client.close());
     await client.provide({ name: 'web.hello.dev', host: '10.0.0.1', port: 80 });
-    const list = `127.0.0.1:${await freePort()},127.0.0.1:${live.address().port}`;
+    const list = `127.0.0.1:${portOutsideEphemeral()},127.0.0.1:${live.address().port}`;
     const byFlag = scs(['ls', '--disco', list]);
     expect(await byFlag.exited).toBe(0);
     expect(byFlag.stdout).toContain('web.hello.dev');

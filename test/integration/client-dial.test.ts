@@ -11,7 +11,7 @@ import { DiscoClient } from '../../src/client/client.ts';
 import { describeSocketError, dialTls, tlsProblem } from '../../src/client/dial.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { eventually, quietLogger } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];
@@ -57,7 +57,7 @@ describe('the TLS dial', () => {
   });
 
   it('calls a port where nothing listens refused, not a server that speaks no TLS', async () => {
-    const port = await freePort();
+    const port = portOutsideEphemeral();
     const dialling = dialTls({ host: '127.0.0.1', port }, { ca: certs.pem.ca });
     await expect(dialling).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     const failure = await dialling.catch((error: Error) => error);

@@ -8,7 +8,7 @@ import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src
 import type { DiscoServer } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
 import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 
 const NAME = 'mysql.db.blog.prod';
 const cleanup: Array<() => unknown> = [];
@@ -52,7 +52,8 @@ describe('the client against the real server', () => {
 
   it('after a restart, holds a provider’s endpoint until the provider registers again, even when the subscriber is back first', async () => {
     const options = { heartbeatInterval: 100, heartbeatTimeout: 400, grace: 5000 };
-    let server: DiscoServer = await startDisco(options);
+    // It restarts on the same port: one from outside the ephemeral range, which no outgoing connection takes meanwhile.
+    let server: DiscoServer = await startOnPortOutsideEphemeral((port) => startDisco({ ...options, port }));
     cleanup.push(() => server.close());
     const { port } = server.address();
     // The provider dials through a gate the test opens, so it comes back last, every time.
@@ -90,11 +91,10 @@ describe('the client against the real server', () => {
   });
 
   it('notices a disco process that stops answering, and resumes its session once it runs again', async () => {
-    const port = await freePort();
     const disco = scs([
       'disco',
       '--listen',
-      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
       '--dns',
       'off',
       '--heartbeat-interval',
@@ -105,6 +105,10 @@ describe('the client against the real server', () => {
       '10s',
     ]);
     cleanup.push(() => disco.child.kill('SIGKILL'));
+    const said = () => disco.stdout + disco.stderr;
+    const port = Number(
+      await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(said())?.[1], 15_000, `disco to listen; it said: ${said()}`),
+    );
     const c = await client(port, { waitForServer: true, backoffMaxMs: 200 });
     await c.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
     const session = c.sessionId;

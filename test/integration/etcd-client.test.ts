@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EtcdClient, EtcdRefusal, type WatchEvent } from '../../src/server/etcd-client.ts';
 import { eventually } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -127,7 +127,7 @@ describe.skipIf(!ETCD)(`against etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is n
 describe('against a member in trouble', () => {
   it('tries the next member when one cannot be reached, and stays with the one that answered', async () => {
     const live = await scripted((_request, response) => json(response, 200, { ID: '7', TTL: '30' }));
-    const client = new EtcdClient([`http://127.0.0.1:${await freePort()}`, live.url]);
+    const client = new EtcdClient([`http://127.0.0.1:${portOutsideEphemeral()}`, live.url]);
     expect(await client.grant(30)).toBe('7');
     expect(await client.grant(30)).toBe('7');
     expect(live.asked).toEqual(['/v3/lease/grant', '/v3/lease/grant']);

@@ -3,6 +3,7 @@ import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Running, scs } from '../helpers/cli.ts';
 import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
@@ -114,7 +115,8 @@ describe('a disco server that restarts', () => {
   const options = { heartbeatInterval: 100, heartbeatTimeout: 400, grace: 5000 };
 
   it('gets everything back from its clients, and subscribers converge without flapping', async () => {
-    let server = await startDisco(options);
+    // It restarts on the same port: one from outside the ephemeral range, which no outgoing connection takes meanwhile.
+    let server = await startOnPortOutsideEphemeral((port) => startDisco({ ...options, port }));
     const { port } = server.address();
     cleanup.push(() => server.close());
     const subscriber = await watch(port);

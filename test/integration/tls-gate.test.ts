@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { eventually, recordingLogger, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];
@@ -182,7 +182,7 @@ describe('the TLS gate at its connection limit', () => {
       return client;
     };
     // A free port to connect from twice.
-    const sourcePort = await freePort();
+    const sourcePort = portOutsideEphemeral();
     await eventually(() => disco.connectionCount === 1 || undefined);
     const refused = await fromPort();
     const refusal = await new Promise<string>((resolve) => refused.once('data', (chunk: Buffer) => resolve(chunk.toString())));

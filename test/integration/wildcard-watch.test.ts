@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type Endpoint, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 import { provideMany, requireAll, WireView } from '../helpers/view.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
@@ -165,7 +166,8 @@ describe('a pattern through the client', () => {
   it('gets the snapshot, adds and drops of several names, and the right set after a disco restart', async () => {
     // A grace that outlasts a loaded machine's reconnects: a provider is held, not flapped, while it comes back.
     const options = { heartbeatInterval: 200, heartbeatTimeout: 2000, grace: 3000 };
-    let server = await startDisco(options);
+    // It restarts on the same port: one from outside the ephemeral range, which no outgoing connection takes meanwhile.
+    let server = await startOnPortOutsideEphemeral((port) => startDisco({ ...options, port }));
     cleanup.push(() => server.close());
     const { port } = server.address();
 
