@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { DnsServer, type DnsServerOptions } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { quietLogger } from './disco.ts';
+import { quietLogger } from './logging.ts';
 import { retryOnAddressInUse } from './ports.ts';
 
 const run = promisify(execFile);

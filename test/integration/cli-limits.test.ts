@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const running: Running[] = [];

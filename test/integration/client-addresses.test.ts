@@ -4,8 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {

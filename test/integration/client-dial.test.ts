@@ -10,8 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { describeSocketError, dialTls, tlsProblem } from '../../src/client/dial.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
-import { eventually, quietLogger } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];

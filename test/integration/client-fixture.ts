@@ -3,7 +3,8 @@
 
 import { afterEach } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
-import { quietLogger, sleep } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { sleep } from '../helpers/wait.ts';
 import { type FakeConnection, FakeDisco, type Message } from './fake-disco.ts';
 
 export const NAME = 'mysql.db.blog.prod';

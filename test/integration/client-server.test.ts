@@ -7,8 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
 const NAME = 'mysql.db.blog.prod';
 const cleanup: Array<() => unknown> = [];

@@ -5,7 +5,8 @@ import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import { dialTcp } from '../../src/client/dial.ts';
-import { eventually, quietLogger, recordingLogger, sleep } from '../helpers/disco.ts';
+import { quietLogger, recordingLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
 import { type FakeDisco, type Message, WELCOME } from './fake-disco.ts';
 

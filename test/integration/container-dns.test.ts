@@ -15,10 +15,12 @@ import { LABEL } from '../../src/docker/engine.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { type DiscoServer, defaultServerOptions } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventuallyAsync, quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
+import { eventuallyAsync } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));

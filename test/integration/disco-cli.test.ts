@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 const running: Running[] = [];
 afterEach(() => {

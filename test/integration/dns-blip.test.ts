@@ -10,9 +10,9 @@ import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
+import { eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const NAME = 'http.web.blip.test';
 const provide = (registry: Registry, port: number) =>

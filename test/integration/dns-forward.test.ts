@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HostPort } from '../../src/address.ts';
 import { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { quietLogger } from '../helpers/disco.ts';
 import { framed, rawUdp, replyWith, startUpstream, type Upstream, wireQuery } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
 
 const run = promisify(execFile);
 const cleanups: Array<() => unknown> = [];

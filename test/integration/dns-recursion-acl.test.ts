@@ -10,9 +10,10 @@ import { parseCidr } from '../../src/cidr.ts';
 import { HostDns } from '../../src/hostdns/host-dns.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, quietLogger } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { MemoryDisco } from '../helpers/memory-disco.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const ALLOWED = '127.0.0.1';
 const OTHER = '127.0.0.2';

@@ -6,9 +6,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EtcdClient, EtcdRefusal, type WatchEvent } from '../../src/server/etcd-client.ts';
-import { eventually } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
 import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {

@@ -5,9 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type Watch } from '../../src/client/client.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync, quietLogger, sleep } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually, eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const PROVIDERS = 100;
 const SUBSCRIBERS = 100;

@@ -6,9 +6,11 @@ import { DiscoClient, type Watch } from '../../src/client/client.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, eventuallyAsync, quietLogger, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { quietLogger, recordingLogger } from '../helpers/logging.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
+import { eventually, eventuallyAsync, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };

@@ -6,8 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };

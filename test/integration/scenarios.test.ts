@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const NAME = 'mysql.db.blog.prod';

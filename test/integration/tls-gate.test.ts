@@ -8,8 +8,10 @@ import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
-import { eventually, recordingLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
 import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 let certs: Certificates;
 const cleanup: Array<() => unknown> = [];

@@ -11,7 +11,9 @@ import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/clie
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const NAME = 'mysql.db.blog.prod';
 const DB_TOKEN = 'db-token-0123456789abcdef';

@@ -7,8 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { placeStack } from '../../src/agent/placement.ts';
 import { DiscoClient, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { FakeEngine } from '../helpers/fake-engine.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { ENVIRONMENT, STACK, service, stackPlan } from '../helpers/plans.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 

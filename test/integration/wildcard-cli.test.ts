@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { eventually } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;

@@ -6,9 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type Endpoint, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 import { provideMany, requireAll, WireView } from '../helpers/view.ts';
+import { eventually } from '../helpers/wait.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const cleanup: Array<() => unknown> = [];

@@ -7,7 +7,8 @@ import { Registry } from '../../src/registry/registry.ts';
 import type { Change } from '../../src/registry/types.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
-import { eventually, recordingLogger } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { eventually } from '../helpers/wait.ts';
 
 class FakeEtcd {
   revision = 1;

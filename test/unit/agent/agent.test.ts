@@ -6,10 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
 import { readState } from '../../../src/agent/state.ts';
 import type { ServicePlan } from '../../../src/manifest/compile.ts';
-import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
+import { quietLogger } from '../../helpers/logging.ts';
 import { MemoryDisco } from '../../helpers/memory-disco.ts';
 import { service, stackPlan } from '../../helpers/plans.ts';
+import { eventually, sleep } from '../../helpers/wait.ts';
 
 const web = (over = {}) => service('web', { provides: [{ endpoint: 'http', port: 8080 }], ...over });
 const client = (over = {}) => service('client', { requires: [{ endpoint: 'http', role: 'web', liveupdate: ['/update.sh'] }], ...over });
