@@ -1,19 +1,14 @@
 // A client given several disco addresses (`--disco a,b`, SCS_DISCO, DiscoClientOptions.addresses)
 // uses the first that answers, and moves on when it loses one.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { portOutsideEphemeral } from '../helpers/ports.ts';
 import { eventually } from '../helpers/wait.ts';
-
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of cleanup.reverse()) await close();
-  cleanup = [];
-});
 
 const at = (port: number) => ({ host: '127.0.0.1', port });
 
@@ -21,10 +16,10 @@ describe('several disco addresses', () => {
   it('connects to the first that answers', async () => {
     const dead = portOutsideEphemeral();
     const live = await startDisco();
-    cleanup.push(() => live.close());
+    onCleanup(() => live.close());
     const addresses = [at(dead), at(live.address().port)];
     const client = await DiscoClient.connect({ ...addresses[0]!, addresses, logger: quietLogger });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     expect(client.connected).toBe(true);
     expect(live.sessionCount).toBe(1);
   });
@@ -39,10 +34,10 @@ describe('several disco addresses', () => {
   it('moves to the next server when it loses its own, and registers there', async () => {
     const first = await startDisco();
     const second = await startDisco();
-    cleanup.push(() => second.close());
+    onCleanup(() => second.close());
     const addresses = [at(first.address().port), at(second.address().port)];
     const client = await DiscoClient.connect({ ...addresses[0]!, addresses, logger: quietLogger, backoffMaxMs: 100 });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     await client.provide({ name: 'web.hello.dev', host: '10.0.0.1', port: 80 });
     await first.close();
     // Two servers without a shared registry: the second knows nothing, so the client registers again.
@@ -52,9 +47,9 @@ describe('several disco addresses', () => {
 
   it('scs ls takes a list in --disco and in SCS_DISCO', async () => {
     const live = await startDisco();
-    cleanup.push(() => live.close());
+    onCleanup(() => live.close());
     const client = await DiscoClient.connect({ ...at(live.address().port), logger: quietLogger });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     await client.provide({ name: 'web.hello.dev', host: '10.0.0.1', port: 80 });
     const list = `127.0.0.1:${portOutsideEphemeral()},127.0.0.1:${live.address().port}`;
     const byFlag = scs(['ls', '--disco', list]);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCidr } from '../../src/cidr.ts';
 import { HostDns } from '../../src/hostdns/host-dns.ts';
 import { Registry } from '../../src/registry/registry.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { type Running, scs } from '../helpers/cli.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { quietLogger } from '../helpers/logging.ts';
@@ -17,11 +18,6 @@ import { eventually } from '../helpers/wait.ts';
 
 const ALLOWED = '127.0.0.1';
 const OTHER = '127.0.0.2';
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
 function provide(registry: Registry, name: string, host: string): void {
   registry.provide({ name, address: { host, port: 80, protocol: 'tcp' }, attributes: {}, owner: 'test' });
 }
@@ -31,7 +27,7 @@ async function upstream(): Promise<{ host: string; port: number }> {
   const registry = new Registry();
   provide(registry, 'www.web.shop.prod', '192.0.2.10');
   const started = await startDns(registry, { zones: [{ name: 'example.test' }] });
-  cleanup.push(() => started.server.close());
+  onCleanup(() => started.server.close());
   return { host: '127.0.0.1', port: started.port };
 }
 
@@ -42,7 +38,7 @@ async function disco(options: { recursionAllow?: string[] }): Promise<number> {
     recursors: [await upstream()],
     ...(options.recursionAllow ? { recursionAllow: options.recursionAllow.map(parseCidr) } : {}),
   });
-  cleanup.push(() => started.server.close());
+  onCleanup(() => started.server.close());
   return started.port;
 }
 
@@ -102,7 +98,7 @@ describe('DNS recursion ACL', () => {
       holdMs: 0,
       logger: quietLogger,
     });
-    cleanup.push(() => host.close());
+    onCleanup(() => host.close());
     expect((await dig(host.port, '-b', ALLOWED, '+rec', OUTSIDE, 'A')).answer).toEqual([`${OUTSIDE}. 5 IN A 192.0.2.10`]);
     expect((await dig(host.port, '-b', OTHER, '+rec', OUTSIDE, 'A')).status).toBe('REFUSED');
   });
