@@ -5,12 +5,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../../src/cidr.ts';
 import { HostDns } from '../../src/hostdns/host-dns.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
-import { type Running, scs } from '../helpers/cli.ts';
+import { scs } from '../helpers/cli.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { MemoryDisco } from '../helpers/memory-disco.ts';
@@ -105,11 +105,6 @@ describe('DNS recursion ACL', () => {
 });
 
 describe('scs disco and the recursion ACL', () => {
-  const running: Running[] = [];
-  afterEach(() => {
-    for (const process of running.splice(0)) process.child.kill('SIGKILL');
-  });
-
   it.each([
     ['disco.yaml', (config: string) => ['--config', config]],
     ['--dns-recursion-allow, over disco.yaml', (config: string) => ['--config', config, '--dns-recursion-allow', '127.0.0.1/32']],
@@ -121,7 +116,7 @@ describe('scs disco and the recursion ACL', () => {
     const allow = what === 'disco.yaml' ? '["127.0.0.1/32"]' : '["127.0.0.1/32", "127.0.0.2/32"]';
     writeFileSync(config, `dns:\n  recursors: ["127.0.0.1:${upstreamPort}"]\n  recursion:\n    allow: ${allow}\n`);
     const disco = scs(['disco', ...args(config), '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0']);
-    running.push(disco);
+    onCleanup(() => disco.child.kill('SIGKILL'));
     const output = () => disco.stdout + disco.stderr;
     const dnsPort = Number(await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, 'dns to listen'));
     expect(output()).toContain(`forwarding to 127.0.0.1:${upstreamPort} for 127.0.0.1/32\n`);
@@ -131,7 +126,7 @@ describe('scs disco and the recursion ACL', () => {
 
   it('refuses a network that is not one, in one sentence', async () => {
     const disco = scs(['disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--dns-recursion-allow', '10.0.0.0/33']);
-    running.push(disco);
+    onCleanup(() => disco.child.kill('SIGKILL'));
     expect(await disco.exited).toBe(1);
     expect(disco.stderr.trim()).toMatch(
       /--dns-recursion-allow: "10\.0\.0\.0\/33" has a prefix length that is not a whole number from 0 to 32$/,

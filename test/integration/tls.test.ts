@@ -6,12 +6,12 @@ import { writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { certificatesForThisFile } from '../helpers/certs.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
-import { type Running, scs } from '../helpers/cli.ts';
+import { scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { eventually } from '../helpers/wait.ts';
@@ -164,13 +164,9 @@ describe('closing a TLS server', () => {
 });
 
 describe('scs disco with TLS and tokens, and the commands that talk to it', () => {
-  const running: Running[] = [];
-  afterEach(() => {
-    for (const process of running.splice(0)) process.child.kill('SIGKILL');
-  });
   const start = (args: string[], env: Record<string, string> = {}) => {
     const process = scs(args, env);
-    running.push(process);
+    onCleanup(() => process.child.kill('SIGKILL'));
     return process;
   };
 
