@@ -11,7 +11,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { consola } from 'consola';
 import { DnsServer, type DnsServerOptions } from '../src/dns/server.ts';
 import { Registry } from '../src/registry/registry.ts';
-import { portOutsideEphemeral, retryOnAddressInUse } from '../test/helpers/ports.ts';
+import { startOnPortOutsideEphemeral } from '../test/helpers/ports.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';
 
@@ -113,9 +113,8 @@ async function measure(label: string, options: Partial<DnsServerOptions>, rows: 
   let dnsmasq: ChildProcess | undefined;
   try {
     // dnsmasq takes a port number only: one from outside the ephemeral range, another while it is taken.
-    let resolverPort = 0;
-    ({ child: dnsmasq } = await retryOnAddressInUse(() =>
-      startProcess(
+    const resolverPort = await startOnPortOutsideEphemeral(async (resolverPort) => {
+      ({ child: dnsmasq } = await startProcess(
         'dnsmasq',
         [
           '--keep-in-foreground',
@@ -125,13 +124,14 @@ async function measure(label: string, options: Partial<DnsServerOptions>, rows: 
           '--no-hosts',
           '--bind-interfaces',
           '--listen-address=127.0.0.1',
-          `--port=${(resolverPort = portOutsideEphemeral())}`,
+          `--port=${resolverPort}`,
           `--server=/disco/127.0.0.1#${port}`,
           '--pid-file=',
         ],
         /started, version/,
-      ),
-    ));
+      ));
+      return resolverPort;
+    });
     for (const [via, clientPort] of [
       ['dnsmasq', resolverPort],
       ['straight to disco', port],
