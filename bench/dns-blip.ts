@@ -11,6 +11,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { consola } from 'consola';
 import { DnsServer, type DnsServerOptions } from '../src/dns/server.ts';
 import { Registry } from '../src/registry/registry.ts';
+import { startOnPortOutsideEphemeral } from '../test/helpers/ports.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';
 
@@ -111,23 +112,26 @@ async function measure(label: string, options: Partial<DnsServerOptions>, rows: 
   const { port } = (await server.listen()).udp;
   let dnsmasq: ChildProcess | undefined;
   try {
-    const resolverPort = 20_000 + Math.floor(Math.random() * 20_000);
-    ({ child: dnsmasq } = await startProcess(
-      'dnsmasq',
-      [
-        '--keep-in-foreground',
-        '--log-facility=-',
-        '--conf-file=/dev/null',
-        '--no-resolv',
-        '--no-hosts',
-        '--bind-interfaces',
-        '--listen-address=127.0.0.1',
-        `--port=${resolverPort}`,
-        `--server=/disco/127.0.0.1#${port}`,
-        '--pid-file=',
-      ],
-      /started, version/,
-    ));
+    // dnsmasq takes a port number only: one from outside the ephemeral range, another while it is taken.
+    const resolverPort = await startOnPortOutsideEphemeral(async (resolverPort) => {
+      ({ child: dnsmasq } = await startProcess(
+        'dnsmasq',
+        [
+          '--keep-in-foreground',
+          '--log-facility=-',
+          '--conf-file=/dev/null',
+          '--no-resolv',
+          '--no-hosts',
+          '--bind-interfaces',
+          '--listen-address=127.0.0.1',
+          `--port=${resolverPort}`,
+          `--server=/disco/127.0.0.1#${port}`,
+          '--pid-file=',
+        ],
+        /started, version/,
+      ));
+      return resolverPort;
+    });
     for (const [via, clientPort] of [
       ['dnsmasq', resolverPort],
       ['straight to disco', port],

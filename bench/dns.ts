@@ -10,13 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
+import { portOutsideEphemeral } from '../test/helpers/ports.ts';
 import { dnsperf } from './lib/dnsperf.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';
 
 const ENDPOINTS = 1000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const KNOT_PORT = 18653;
+/** Knot takes a port number only: one from outside the ephemeral range. */
+const KNOT_PORT = portOutsideEphemeral();
 const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
 const logger = consola.create({ level: 1 });
 

@@ -3,6 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { portsOutsideEphemeral, retryOnAddressInUse } from '../../test/helpers/ports.ts';
 import { startProcess } from './processes.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -15,10 +16,19 @@ export class Etcd {
     readonly port: number,
   ) {}
 
-  /** Its data lives on tmpfs, so the comparison is of notification, not of the disk's fsync. */
-  static async start(port = 23790): Promise<Etcd> {
+  /**
+   * Its data lives on tmpfs, so the comparison is of notification, not of the disk's fsync. etcd takes
+   * port numbers only: two from outside the ephemeral range, others while one is taken.
+   */
+  static start(): Promise<Etcd> {
+    return retryOnAddressInUse(() => {
+      const [port, peer] = portsOutsideEphemeral(2) as [number, number];
+      return Etcd.startOn(port, peer);
+    });
+  }
+
+  private static async startOn(port: number, peer: number): Promise<Etcd> {
     const dataDir = mkdtempSync('/dev/shm/scs-bench-etcd-');
-    const peer = port + 10;
     const { child } = await startProcess(
       'etcd',
       [
@@ -36,7 +46,10 @@ export class Etcd {
         `default=http://127.0.0.1:${peer}`,
       ],
       /ready to serve client requests/,
-    );
+    ).catch((error) => {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    });
     return new Etcd(child, dataDir, port);
   }
 

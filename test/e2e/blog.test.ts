@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlogStack, baseImages } from '../../bench/blog-stack.ts';
 import { Engine, LABEL } from '../../src/docker/engine.ts';
-import { sleep } from '../helpers/disco.ts';
+import { sleep } from '../helpers/wait.ts';
 
 const dockerProblem = await new Engine().ping().then(
   () => undefined,

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseImages, checkInstalled, INSTALLER, installerForm, root } from '../../bench/blog-stack.ts';
 import { LABEL } from '../../src/docker/engine.ts';
-import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import {
   ADDRESS,
   DISCO,
@@ -28,6 +27,7 @@ import {
   startDisco,
   volumeFile,
 } from '../helpers/harness.ts';
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 const problem = harnessProblem();
 const TITLE = 'A blog on three hosts';

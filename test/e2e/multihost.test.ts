@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/engine.ts';
-import { eventually } from '../helpers/disco.ts';
 import {
   ADDRESS,
   connectTimes,
@@ -31,6 +30,7 @@ import {
   startDisco,
   volumeFile,
 } from '../helpers/harness.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const problem = harnessProblem();

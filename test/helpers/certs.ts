@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The files the tests use: a CA, another CA, and a key pair each for the server, a client and a stranger. */
 type CertificateName = 'ca' | 'otherCa' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey';
@@ -89,4 +90,17 @@ export function makeCertificates(): Certificates {
     strangerKey: read(files.strangerKey),
   };
   return { dir, files, pem, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The certificates of one test file: made before its first test and removed after its last. The
+ * object is filled in by then; read its fields inside tests and hooks, not when the file loads.
+ */
+export function certificatesForThisFile(): Certificates {
+  const certificates = {} as { -readonly [K in keyof Certificates]: Certificates[K] };
+  beforeAll(() => {
+    Object.assign(certificates, makeCertificates());
+  });
+  afterAll(() => certificates.remove?.());
+  return certificates;
 }

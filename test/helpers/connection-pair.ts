@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits } from '../../src/server/connection.ts';
-import { eventually } from './disco.ts';
+import { eventually } from './wait.ts';
 
 export const PAIR_LIMITS: ConnectionLimits = { maxQueueBytes: 1 << 20, errorBurst: 3, errorRefillPerSecond: 1, maxLineBytes: 64 };
 

@@ -4,7 +4,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { DnsServer, type DnsServerOptions } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { quietLogger } from './disco.ts';
+import { quietLogger } from './logging.ts';
+import { retryOnAddressInUse } from './ports.ts';
 
 const run = promisify(execFile);
 
@@ -241,40 +242,44 @@ export interface Upstream {
  * With port 0 the kernel picks a port free for UDP, which TCP may not have free: then both let go
  * and another port is tried.
  */
-export async function startUpstream(
+export function startUpstream(
   onUdp: (query: Buffer, reply: (message: Buffer) => void) => void,
   onTcp: (query: Buffer, socket: Socket) => void,
 ): Promise<Upstream> {
-  for (let attempt = 1; ; attempt++) {
-    const udp = createSocket('udp4');
-    udp.on('message', (query, from) => onUdp(query, (message) => udp.send(message, from.port, from.address)));
-    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-    const port = udp.address().port;
-    const sockets = new Set<Socket>();
-    const tcp = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('data', (chunk) => onTcp(chunk.subarray(2), socket));
+  return retryOnAddressInUse(() => bindUpstream(onUdp, onTcp), 10);
+}
+
+async function bindUpstream(
+  onUdp: (query: Buffer, reply: (message: Buffer) => void) => void,
+  onTcp: (query: Buffer, socket: Socket) => void,
+): Promise<Upstream> {
+  const udp = createSocket('udp4');
+  udp.on('message', (query, from) => onUdp(query, (message) => udp.send(message, from.port, from.address)));
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  const port = udp.address().port;
+  const sockets = new Set<Socket>();
+  const tcp = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('data', (chunk) => onTcp(chunk.subarray(2), socket));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, '127.0.0.1', resolve);
     });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(port, '127.0.0.1', resolve);
-      });
-    } catch (error) {
-      udp.close();
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 10) throw error;
-      continue;
-    }
-    return {
-      port,
-      close: () => {
-        udp.close();
-        for (const socket of sockets) socket.destroy();
-        tcp.close();
-      },
-    };
+  } catch (error) {
+    udp.close();
+    throw error;
   }
+  return {
+    port,
+    close: () => {
+      udp.close();
+      for (const socket of sockets) socket.destroy();
+      tcp.close();
+    },
+  };
 }
 
 /** A peer for `DnsServer.handle`, as if the query came over UDP from `address`: nothing is sent to it. */

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { portsOutsideEphemeral, retryOnAddressInUse } from './ports.ts';
 
 /** Debian's etcd-server; the etcd tests are skipped, and say so, without it. */
 export const ETCD = existsSync('/usr/bin/etcd');
@@ -26,10 +26,19 @@ export class EtcdCluster {
     return this.members.map((member) => member.clientUrl);
   }
 
-  static async start(size = 3): Promise<EtcdCluster> {
+  /**
+   * Its members' ports come from outside the ephemeral range (--initial-cluster names every peer port
+   * up front, and a restarted member binds its own again); when one is taken all the same, the whole
+   * cluster starts again on others.
+   */
+  static start(size = 3): Promise<EtcdCluster> {
+    return retryOnAddressInUse(() => EtcdCluster.startOn(portsOutsideEphemeral(2 * size)));
+  }
+
+  private static async startOn(free: number[]): Promise<EtcdCluster> {
     const dataDir = mkdtempSync(join(tmpdir(), 'scs-etcd-'));
     const ports = [];
-    for (let i = 0; i < size; i++) ports.push({ client: await freePort(), peer: await freePort() });
+    for (let i = 0; i < free.length / 2; i++) ports.push({ client: free[2 * i]!, peer: free[2 * i + 1]! });
     const initial = ports.map((port, i) => `m${i}=http://127.0.0.1:${port.peer}`).join(',');
     const members = ports.map((port, i): EtcdMember => {
       const clientUrl = `http://127.0.0.1:${port.client}`;

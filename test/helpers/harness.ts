@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { Engine } from '../../src/docker/engine.ts';
 import { collect, type Running, SCS, scs } from './cli.ts';
-import { eventually } from './disco.ts';
+import { eventually } from './wait.ts';
 
 const run = promisify(execFile);
 export const HARNESS = fileURLToPath(new URL('../../scripts/harness', import.meta.url));

@@ -3,7 +3,7 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { freePort } from './ports.ts';
+import { startOnPortOutsideEphemeral } from './ports.ts';
 
 export const MOTO_REGION = 'us-east-1';
 /** Credentials moto accepts; they never leave the machine. */
@@ -27,19 +27,28 @@ export function motoProblem(): string | undefined {
   }
 }
 
-export async function startMoto(): Promise<Moto> {
-  const port = await freePort();
+/** moto_server takes a port number only: one from outside the ephemeral range, another while it is taken. */
+export function startMoto(): Promise<Moto> {
+  return startOnPortOutsideEphemeral(startMotoOn);
+}
+
+async function startMotoOn(port: number): Promise<Moto> {
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (log = (log + text).slice(-2000)));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with status ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`moto_server exited with status ${child.exitCode}: ${log.trim()}`);
     const up = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).then(
       (response) => response.ok,
       () => false,
     );
     if (up) break;
-    if (Date.now() > deadline) throw new Error(`moto_server did not answer at ${endpoint} within 30 s`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not answer at ${endpoint} within 30 s: ${log.trim()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const ec2 = new EC2Client({

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { eventuallyAsync } from './disco.ts';
+import { eventuallyAsync } from './wait.ts';
 
 const run = promisify(execFile);
 const DNS_DOC = fileURLToPath(new URL('../../docs/dns.md', import.meta.url));

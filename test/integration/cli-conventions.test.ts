@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, SCS, scs } from '../helpers/cli.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
@@ -70,7 +70,7 @@ describe('exit codes', () => {
   });
 
   it('3 when disco cannot be reached', async () => {
-    const run = scs(['ls', '--disco', `127.0.0.1:${await freePort()}`]);
+    const run = scs(['ls', '--disco', `127.0.0.1:${portOutsideEphemeral()}`]);
     expect(await run.exited).toBe(3);
     expect(run.stderr).toMatch(/cannot reach disco/);
   });

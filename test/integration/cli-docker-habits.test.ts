@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitTimestamp } from '../../src/agent/log-stream.ts';
 import { LABEL } from '../../src/docker/labels.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 const STACK = `habits${process.pid}`;
 

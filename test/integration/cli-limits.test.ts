@@ -4,27 +4,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DiscoServer } from '../../src/server/server.ts';
+import { describe, expect, it } from 'vitest';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, sleep, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
-
-const running: Running[] = [];
-const peers: WirePeer[] = [];
-let server: DiscoServer | undefined;
-
-afterEach(async () => {
-  for (const process of running.splice(0)) process.child.kill('SIGKILL');
-  for (const peer of peers.splice(0)) peer.destroy();
-  await server?.close();
-  server = undefined;
-});
 
 function start(args: string[]): Running {
   const process = scs(args);
-  running.push(process);
+  onCleanup(() => process.child.kill('SIGKILL'));
   return process;
 }
 
@@ -33,13 +23,14 @@ describe('waiting for disco (item 7)', () => {
     ['provide', ['provide', 'mysql.db.blog.prod', '10.0.0.5:3306'], /providing mysql\.db\.blog\.prod/],
     ['require', ['require', 'mysql.db.blog.prod'], /mysql\.db\.blog\.prod: 0 endpoint/],
   ])('scs %s waits for a disco that is not up yet, saying so once', async (_verb, args, ready) => {
-    const port = await freePort();
+    const port = portOutsideEphemeral();
     const command = start([...args, '--disco', `127.0.0.1:${port}`]);
     const output = () => command.stdout + command.stderr;
     await eventually(() => /not up yet; waiting for it/.test(output()), 15_000, `the waiting line; it said: ${output()}`);
     await sleep(1500); // Several retries, still one line.
     expect(output().match(/waiting for it/g)).toHaveLength(1);
-    server = await startDisco({ port });
+    const server = await startDisco({ port });
+    onCleanup(() => server.close());
     await eventually(() => ready.test(output()), 15_000, `the command to connect; it said: ${output()}`);
     command.child.kill('SIGINT');
     const code = await command.exited;
@@ -47,7 +38,7 @@ describe('waiting for disco (item 7)', () => {
   });
 
   it('scs ls still fails at once, exiting 3', async () => {
-    const port = await freePort();
+    const port = portOutsideEphemeral();
     const command = start(['ls', '--disco', `127.0.0.1:${port}`]);
     expect(await command.exited).toBe(3);
     expect(command.stderr).toMatch(/cannot reach disco/);
@@ -65,7 +56,7 @@ describe('scs disco limits (item 5)', () => {
 
   async function open(port: number): Promise<WirePeer> {
     const peer = await WirePeer.open(port);
-    peers.push(peer);
+    onCleanup(() => peer.destroy());
     return peer;
   }
 

@@ -1,34 +1,31 @@
 // A client given several disco addresses (`--disco a,b`, SCS_DISCO, DiscoClientOptions.addresses)
 // uses the first that answers, and moves on when it loses one.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
-
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of cleanup.reverse()) await close();
-  cleanup = [];
-});
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const at = (port: number) => ({ host: '127.0.0.1', port });
 
 describe('several disco addresses', () => {
   it('connects to the first that answers', async () => {
-    const dead = await freePort();
+    const dead = portOutsideEphemeral();
     const live = await startDisco();
-    cleanup.push(() => live.close());
+    onCleanup(() => live.close());
     const addresses = [at(dead), at(live.address().port)];
     const client = await DiscoClient.connect({ ...addresses[0]!, addresses, logger: quietLogger });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     expect(client.connected).toBe(true);
     expect(live.sessionCount).toBe(1);
   });
 
   it('fails only when none answers, naming every address', async () => {
-    const addresses = [at(await freePort()), at(await freePort())];
+    const addresses = [at(portOutsideEphemeral()), at(portOutsideEphemeral())];
     const failed = DiscoClient.connect({ ...addresses[0]!, addresses, logger: quietLogger });
     await expect(failed).rejects.toMatchObject({ code: 'unreachable' });
     await expect(failed).rejects.toThrow(`127.0.0.1:${addresses[0]!.port} nor at 127.0.0.1:${addresses[1]!.port}`);
@@ -37,10 +34,10 @@ describe('several disco addresses', () => {
   it('moves to the next server when it loses its own, and registers there', async () => {
     const first = await startDisco();
     const second = await startDisco();
-    cleanup.push(() => second.close());
+    onCleanup(() => second.close());
     const addresses = [at(first.address().port), at(second.address().port)];
     const client = await DiscoClient.connect({ ...addresses[0]!, addresses, logger: quietLogger, backoffMaxMs: 100 });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     await client.provide({ name: 'web.hello.dev', host: '10.0.0.1', port: 80 });
     await first.close();
     // Two servers without a shared registry: the second knows nothing, so the client registers again.
@@ -50,11 +47,11 @@ describe('several disco addresses', () => {
 
   it('scs ls takes a list in --disco and in SCS_DISCO', async () => {
     const live = await startDisco();
-    cleanup.push(() => live.close());
+    onCleanup(() => live.close());
     const client = await DiscoClient.connect({ ...at(live.address().port), logger: quietLogger });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     await client.provide({ name: 'web.hello.dev', host: '10.0.0.1', port: 80 });
-    const list = `127.0.0.1:${await freePort()},127.0.0.1:${live.address().port}`;
+    const list = `127.0.0.1:${portOutsideEphemeral()},127.0.0.1:${live.address().port}`;
     const byFlag = scs(['ls', '--disco', list]);
     expect(await byFlag.exited).toBe(0);
     expect(byFlag.stdout).toContain('web.hello.dev');

@@ -6,23 +6,16 @@
 
 import type { AddressInfo } from 'node:net';
 import { createSecureContext, createServer, type Server, type TlsOptions } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { describeSocketError, dialTls, tlsProblem } from '../../src/client/dial.ts';
-import { type Certificates, makeCertificates } from '../helpers/certs.ts';
-import { eventually, quietLogger } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { certificatesForThisFile } from '../helpers/certs.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
-let certs: Certificates;
-const cleanup: Array<() => unknown> = [];
-beforeAll(() => {
-  certs = makeCertificates();
-});
-afterAll(() => certs.remove());
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
+const certs = certificatesForThisFile();
 async function tlsServer(options: TlsOptions): Promise<{ port: number; names: Array<string | false | null> }> {
   const names: Array<string | false | null> = [];
   const server: Server = createServer(options, (socket) => {
@@ -31,7 +24,7 @@ async function tlsServer(options: TlsOptions): Promise<{ port: number; names: Ar
   });
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+  onCleanup(() => new Promise((resolve) => server.close(resolve)));
   return { port: (server.address() as AddressInfo).port, names };
 }
 
@@ -57,7 +50,7 @@ describe('the TLS dial', () => {
   });
 
   it('calls a port where nothing listens refused, not a server that speaks no TLS', async () => {
-    const port = await freePort();
+    const port = portOutsideEphemeral();
     const dialling = dialTls({ host: '127.0.0.1', port }, { ca: certs.pem.ca });
     await expect(dialling).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     const failure = await dialling.catch((error: Error) => error);

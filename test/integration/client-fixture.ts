@@ -1,9 +1,10 @@
 // What the client tests against the scripted server share: endpoints to send, a connected client,
 // a watch, and a guard that turns a hang into a failure that names what hung.
 
-import { afterEach } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
-import { quietLogger, sleep } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { sleep } from '../helpers/wait.ts';
 import { type FakeConnection, FakeDisco, type Message } from './fake-disco.ts';
 
 export const NAME = 'mysql.db.blog.prod';
@@ -13,16 +14,9 @@ export const many = (count: number, prefix = 'p') =>
   Array.from({ length: count }, (_, i) => ep(`${prefix}${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
 export const hosts = (endpoints: ReadonlyArray<{ host: string }>) => endpoints.map((e) => e.host);
 
-/** Steps run after each test, last first. */
-export const cleanup: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
 export async function fakeDisco(): Promise<FakeDisco> {
   const fake = await FakeDisco.start();
-  cleanup.push(() => fake.close());
+  onCleanup(() => fake.close());
   return fake;
 }
 
@@ -40,7 +34,7 @@ export async function connected(fake: FakeDisco, welcome: Message = {}, options:
   const first = await fake.connection(fake.connections.length);
   await first.welcome(welcome);
   const client = await connecting;
-  cleanup.push(() => client.close());
+  onCleanup(() => client.close());
   return { client, first };
 }
 

@@ -5,7 +5,8 @@
 import { consola, type LogObject } from 'consola';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
-import { eventually, recordingLogger, sleep } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
 import type { FakeConnection, Message } from './fake-disco.ts';
 

@@ -3,23 +3,21 @@
 
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
 const NAME = 'mysql.db.blog.prod';
-const cleanup: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
 
 async function client(port: number, options: Partial<DiscoClientOptions> = {}): Promise<DiscoClient> {
   const c = await DiscoClient.connect({ host: '127.0.0.1', port, name: 'test', logger: quietLogger, ...options });
-  cleanup.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 
@@ -33,7 +31,7 @@ function tcp(target: { host: string; port: number }): Promise<Duplex> {
 describe('the client against the real server', () => {
   it('takes 2,000 endpoints on one name, by require and by list', async () => {
     const server = await startDisco();
-    cleanup.push(() => server.close());
+    onCleanup(() => server.close());
     const { port } = server.address();
     const provider = await client(port);
     await Promise.all(
@@ -52,8 +50,9 @@ describe('the client against the real server', () => {
 
   it('after a restart, holds a provider’s endpoint until the provider registers again, even when the subscriber is back first', async () => {
     const options = { heartbeatInterval: 100, heartbeatTimeout: 400, grace: 5000 };
-    let server: DiscoServer = await startDisco(options);
-    cleanup.push(() => server.close());
+    // It restarts on the same port: one from outside the ephemeral range, which no outgoing connection takes meanwhile.
+    let server: DiscoServer = await startOnPortOutsideEphemeral((port) => startDisco({ ...options, port }));
+    onCleanup(() => server.close());
     const { port } = server.address();
     // The provider dials through a gate the test opens, so it comes back last, every time.
     let gate: Promise<void> = Promise.resolve();
@@ -90,11 +89,10 @@ describe('the client against the real server', () => {
   });
 
   it('notices a disco process that stops answering, and resumes its session once it runs again', async () => {
-    const port = await freePort();
     const disco = scs([
       'disco',
       '--listen',
-      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
       '--dns',
       'off',
       '--heartbeat-interval',
@@ -104,14 +102,18 @@ describe('the client against the real server', () => {
       '--grace',
       '10s',
     ]);
-    cleanup.push(() => disco.child.kill('SIGKILL'));
+    onCleanup(() => disco.child.kill('SIGKILL'));
+    const said = () => disco.stdout + disco.stderr;
+    const port = Number(
+      await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(said())?.[1], 15_000, `disco to listen; it said: ${said()}`),
+    );
     const c = await client(port, { waitForServer: true, backoffMaxMs: 200 });
     await c.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
     const session = c.sessionId;
     const disconnected = new Promise<string>((resolve) => c.once('disconnected', resolve));
     const stoppedAt = Date.now();
     disco.child.kill('SIGSTOP');
-    cleanup.push(() => disco.child.kill('SIGCONT'));
+    onCleanup(() => disco.child.kill('SIGCONT'));
     expect(await disconnected).toBe('heard nothing from disco for 1000 ms');
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1000 - 250); // Its last line may have come up to an interval before.
     const resumed = new Promise<{ resumed: boolean; session: string }>((resolve) => c.once('connected', resolve));

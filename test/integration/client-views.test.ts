@@ -2,7 +2,8 @@
 // in parts, lines far over 64 KiB, paged lists, and settling after a server restart.
 
 import { describe, expect, it } from 'vitest';
-import { eventually, recordingLogger, sleep } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { connected, ep, fakeDisco, hosts, many, NAME, watching, within } from './client-fixture.ts';
 import type { Message } from './fake-disco.ts';
 

@@ -5,8 +5,10 @@ import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type WatchEvent } from '../../src/client/client.ts';
 import { dialTcp } from '../../src/client/dial.ts';
-import { eventually, quietLogger, recordingLogger, sleep } from '../helpers/disco.ts';
-import { cleanup, connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { quietLogger, recordingLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
+import { connected, ep, fakeDisco, hosts, NAME, provided, watching, within } from './client-fixture.ts';
 import { type FakeDisco, type Message, WELCOME } from './fake-disco.ts';
 
 describe('heartbeats', () => {
@@ -137,7 +139,7 @@ describe('lines from the server that are not for a request', () => {
     connection.send({ re: null, ok: true });
     connection.send(WELCOME);
     const client = await within(connecting, 'the connect');
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     expect(client.state).toBe('ready');
   });
 
@@ -332,7 +334,7 @@ describe('the connection state', () => {
     });
     await (await fake.connection(0)).welcome();
     const client = await connecting;
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     expect(client.transitions.slice(0, 6)).toEqual([
       'idle → connecting: connect',
       'connecting → backing-off: connection refused (is `scs disco` running there?)',
@@ -399,7 +401,7 @@ describe('the connection state', () => {
     });
     await (await fake.connection(0)).welcome();
     const client = await connecting;
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     const lostAt = Date.now();
     fake.connections[0]!.destroy();
     await (await fake.connection(1)).welcome({ resumed: true });

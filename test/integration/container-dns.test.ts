@@ -15,10 +15,12 @@ import { LABEL } from '../../src/docker/engine.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { type DiscoServer, defaultServerOptions } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventuallyAsync, quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
-import { freePort } from '../helpers/ports.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
+import { eventuallyAsync } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -51,8 +53,12 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
     outside.provide({ name: 'pg.db.shop.prod', address: { host: '10.1.2.3', port: 5432, protocol: 'tcp' }, attributes: {}, owner: 'x' });
     // Another DNS server stands in for the host's upstream: it serves the zone `example`.
     upstream = await startDns(outside, { zones: [{ name: 'example' }] });
-    discoPort = await freePort();
-    await startOurDisco();
+    // disco restarts on this port, which the agent has by then: one from outside the ephemeral range.
+    discoPort = await startOnPortOutsideEphemeral(async (port) => {
+      discoPort = port;
+      await startOurDisco();
+      return port;
+    });
     writeFileSync(
       join(dir, 'test.yaml'),
       `environment: dnstest\ndisco: 127.0.0.1:${discoPort}\ndns: { upstreams: ["127.0.0.1:${upstream.port}"] }\n`,

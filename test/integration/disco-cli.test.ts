@@ -1,19 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
-
-const running: Running[] = [];
-afterEach(() => {
-  for (const process of running.splice(0)) process.child.kill('SIGKILL');
-});
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 function start(args: string[]): Running {
   const process = scs(args);
-  running.push(process);
+  onCleanup(() => process.child.kill('SIGKILL'));
   return process;
 }
 

@@ -5,14 +5,14 @@
 // the bound runs on a clock the test moves. Then the same restart seen through dnsmasq, a real
 // caching resolver, on the real clock.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
-import { freePort } from '../helpers/ports.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
+import { eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const NAME = 'http.web.blip.test';
 const provide = (registry: Registry, port: number) =>
@@ -136,37 +136,13 @@ describe.skipIf(!DNSMASQ)('the same restart through dnsmasq, a caching resolver'
   it('answers again within about the negative TTL after the provider returns, not the 5 s it used to', async () => {
     const registry = new Registry();
     const { server, port } = await startDns(registry); // The real clock, the defaults: 5 s TTL, 1 s negative TTL, 30 s bound.
-    const resolverPort = await freePort();
-    // In the foreground, on loopback only, reading no config file and no resolv.conf: disco is its only upstream.
-    const dnsmasq = spawn(
-      DNSMASQ!,
-      [
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--no-resolv',
-        '--no-hosts',
-        '--bind-interfaces',
-        '--listen-address=127.0.0.1',
-        `--port=${resolverPort}`,
-        `--server=/disco/127.0.0.1#${port}`,
-        '--pid-file=',
-        '--cache-size=1000',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    dnsmasq.stderr!.on('data', (chunk) => {
-      stderr += chunk;
+    const dnsmasq = await startOnPortOutsideEphemeral((resolverPort) => startDnsmasq(resolverPort, port)).catch(async (error) => {
+      await server.close();
+      throw error;
     });
     /** dig through the resolver, which recurses (here: forwards the zone to disco) and caches. */
-    const viaResolver = (name: string, type: string) => dig(resolverPort, '+rec', name, type);
+    const viaResolver = (name: string, type: string) => dig(dnsmasq.port, '+rec', name, type);
     try {
-      await eventuallyAsync(
-        async () => (await viaResolver('disco', 'SOA').catch(() => undefined))?.status === 'NOERROR',
-        10_000,
-        `dnsmasq to answer; it said: ${stderr}`,
-      );
-
       const first = provide(registry, 8080);
       registry.drop(first.id); // The container died...
       const during = await viaResolver('web.blip.test.disco', 'A');
@@ -184,10 +160,51 @@ describe.skipIf(!DNSMASQ)('the same restart through dnsmasq, a caching resolver'
       expect((await viaResolver('_http._tcp.web.blip.test.disco', 'SRV')).answer).toEqual([
         expect.stringMatching(/^_http\._tcp\.web\.blip\.test\.disco\. [1-5] IN SRV 1 1 8081 10-9-0-1\.addr\.disco\.$/),
       ]);
-      expect(dnsmasq.exitCode, `dnsmasq exited; it said: ${stderr}`).toBe(null);
+      expect(dnsmasq.child.exitCode, `dnsmasq exited; it said: ${dnsmasq.said()}`).toBe(null);
     } finally {
-      dnsmasq.kill();
+      dnsmasq.child.kill();
       await server.close();
     }
   });
 });
+
+/**
+ * dnsmasq in the foreground on 127.0.0.1 `port`, reading no config file and no resolv.conf: disco on
+ * `discoPort` is its only upstream. Resolves once it answers; rejects with what it said if it exits.
+ */
+async function startDnsmasq(port: number, discoPort: number): Promise<{ port: number; child: ChildProcess; said: () => string }> {
+  const child = spawn(
+    DNSMASQ!,
+    [
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${port}`,
+      `--server=/disco/127.0.0.1#${discoPort}`,
+      '--pid-file=',
+      '--cache-size=1000',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  try {
+    await eventuallyAsync(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`dnsmasq exited (${child.exitCode}): ${stderr.trim()}`);
+        return (await dig(port, '+rec', 'disco', 'SOA').catch(() => undefined))?.status === 'NOERROR';
+      },
+      10_000,
+      `dnsmasq to answer; it said: ${stderr}`,
+    );
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+  return { port, child, said: () => stderr };
+}

@@ -12,8 +12,8 @@ import { RCODE, TYPE } from '../../src/dns/constants.ts';
 import { DnsServer } from '../../src/dns/server.ts';
 import type { RegistryReader } from '../../src/registry/reader.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { quietLogger } from '../helpers/disco.ts';
 import { dig, framed, readReply, replyWith, sampleRegistry, udpPeer, wireQuery } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
 
 const run = promisify(execFile);
 

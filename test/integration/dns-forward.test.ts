@@ -4,24 +4,20 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostPort } from '../../src/address.ts';
 import { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { quietLogger } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { framed, rawUdp, replyWith, startUpstream, type Upstream, wireQuery } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
 
 const run = promisify(execFile);
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 /** A forwarding server over `recursors`; dig's answer (+short) or status line for www.example.test. */
 async function forwarder(recursors: HostPort[], forwardTimeoutMs = 2000) {
   const server = new DnsServer(new Registry(), { host: '127.0.0.1', port: 0, logger: quietLogger, recursors, forwardTimeoutMs });
   const { udp } = await server.listen();
-  cleanups.push(() => server.close());
+  onCleanup(() => server.close());
   const dig = async (...args: string[]) =>
     (await run('dig', ['@127.0.0.1', '-p', String(udp.port), '+tries=1', ...args, 'www.example.test', 'A'])).stdout;
   return {
@@ -38,7 +34,7 @@ async function forwarder(recursors: HostPort[], forwardTimeoutMs = 2000) {
 const local = (port: number): HostPort => ({ host: '127.0.0.1', port });
 async function upstream(...handlers: Parameters<typeof startUpstream>): Promise<Upstream> {
   const started = await startUpstream(...handlers);
-  cleanups.push(() => started.close());
+  onCleanup(() => started.close());
   return started;
 }
 

@@ -5,22 +5,19 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../../src/cidr.ts';
 import { HostDns } from '../../src/hostdns/host-dns.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, quietLogger } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { scs } from '../helpers/cli.ts';
 import { dig, startDns } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { MemoryDisco } from '../helpers/memory-disco.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const ALLOWED = '127.0.0.1';
 const OTHER = '127.0.0.2';
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
 function provide(registry: Registry, name: string, host: string): void {
   registry.provide({ name, address: { host, port: 80, protocol: 'tcp' }, attributes: {}, owner: 'test' });
 }
@@ -30,7 +27,7 @@ async function upstream(): Promise<{ host: string; port: number }> {
   const registry = new Registry();
   provide(registry, 'www.web.shop.prod', '192.0.2.10');
   const started = await startDns(registry, { zones: [{ name: 'example.test' }] });
-  cleanup.push(() => started.server.close());
+  onCleanup(() => started.server.close());
   return { host: '127.0.0.1', port: started.port };
 }
 
@@ -41,7 +38,7 @@ async function disco(options: { recursionAllow?: string[] }): Promise<number> {
     recursors: [await upstream()],
     ...(options.recursionAllow ? { recursionAllow: options.recursionAllow.map(parseCidr) } : {}),
   });
-  cleanup.push(() => started.server.close());
+  onCleanup(() => started.server.close());
   return started.port;
 }
 
@@ -101,18 +98,13 @@ describe('DNS recursion ACL', () => {
       holdMs: 0,
       logger: quietLogger,
     });
-    cleanup.push(() => host.close());
+    onCleanup(() => host.close());
     expect((await dig(host.port, '-b', ALLOWED, '+rec', OUTSIDE, 'A')).answer).toEqual([`${OUTSIDE}. 5 IN A 192.0.2.10`]);
     expect((await dig(host.port, '-b', OTHER, '+rec', OUTSIDE, 'A')).status).toBe('REFUSED');
   });
 });
 
 describe('scs disco and the recursion ACL', () => {
-  const running: Running[] = [];
-  afterEach(() => {
-    for (const process of running.splice(0)) process.child.kill('SIGKILL');
-  });
-
   it.each([
     ['disco.yaml', (config: string) => ['--config', config]],
     ['--dns-recursion-allow, over disco.yaml', (config: string) => ['--config', config, '--dns-recursion-allow', '127.0.0.1/32']],
@@ -124,7 +116,7 @@ describe('scs disco and the recursion ACL', () => {
     const allow = what === 'disco.yaml' ? '["127.0.0.1/32"]' : '["127.0.0.1/32", "127.0.0.2/32"]';
     writeFileSync(config, `dns:\n  recursors: ["127.0.0.1:${upstreamPort}"]\n  recursion:\n    allow: ${allow}\n`);
     const disco = scs(['disco', ...args(config), '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0']);
-    running.push(disco);
+    onCleanup(() => disco.child.kill('SIGKILL'));
     const output = () => disco.stdout + disco.stderr;
     const dnsPort = Number(await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 15_000, 'dns to listen'));
     expect(output()).toContain(`forwarding to 127.0.0.1:${upstreamPort} for 127.0.0.1/32\n`);
@@ -134,7 +126,7 @@ describe('scs disco and the recursion ACL', () => {
 
   it('refuses a network that is not one, in one sentence', async () => {
     const disco = scs(['disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--dns-recursion-allow', '10.0.0.0/33']);
-    running.push(disco);
+    onCleanup(() => disco.child.kill('SIGKILL'));
     expect(await disco.exited).toBe(2);
     expect(disco.stderr.trim()).toMatch(
       /--dns-recursion-allow: "10\.0\.0\.0\/33" has a prefix length that is not a whole number from 0 to 32$/,

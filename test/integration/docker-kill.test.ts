@@ -4,8 +4,8 @@
 // the restart policy brings it back.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const NAME = `scs-docker-kill-test-${process.pid}`;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scs } from '../helpers/cli.ts';
-import { freePort } from '../helpers/ports.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
 
 describe('scs disco --etcd', { timeout: 30_000 }, () => {
   it('refuses a URL that is not http(s)://host:port', async () => {
@@ -23,7 +23,7 @@ describe('scs disco --etcd', { timeout: 30_000 }, () => {
   });
 
   it('says so in one sentence when etcd does not answer', async () => {
-    const bad = scs(['disco', '--etcd', `http://127.0.0.1:${await freePort()}`, '--dns', 'off', '--listen', '127.0.0.1:0']);
+    const bad = scs(['disco', '--etcd', `http://127.0.0.1:${portOutsideEphemeral()}`, '--dns', 'off', '--listen', '127.0.0.1:0']);
     expect(await bad.exited).toBe(1);
     expect(bad.stderr).toMatch(/cannot use etcd: etcd at http:\/\/127\.0\.0\.1:\d+ did not answer/);
   });

@@ -4,20 +4,16 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EtcdClient, EtcdRefusal, type WatchEvent } from '../../src/server/etcd-client.ts';
-import { eventually } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
-import { freePort } from '../helpers/ports.ts';
-
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
 async function etcd(): Promise<EtcdClient> {
   const cluster = await EtcdCluster.start(1);
-  cleanup.push(() => cluster.stop());
+  onCleanup(() => cluster.stop());
   return new EtcdClient(cluster.urls);
 }
 
@@ -29,7 +25,7 @@ async function scripted(answer: (request: IncomingMessage, response: ServerRespo
     answer(request, response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => {
+  onCleanup(() => {
     server.closeAllConnections();
     return new Promise((resolve) => server.close(resolve));
   });
@@ -127,7 +123,7 @@ describe.skipIf(!ETCD)(`against etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is n
 describe('against a member in trouble', () => {
   it('tries the next member when one cannot be reached, and stays with the one that answered', async () => {
     const live = await scripted((_request, response) => json(response, 200, { ID: '7', TTL: '30' }));
-    const client = new EtcdClient([`http://127.0.0.1:${await freePort()}`, live.url]);
+    const client = new EtcdClient([`http://127.0.0.1:${portOutsideEphemeral()}`, live.url]);
     expect(await client.grant(30)).toBe('7');
     expect(await client.grant(30)).toBe('7');
     expect(live.asked).toEqual(['/v3/lease/grant', '/v3/lease/grant']);
@@ -225,7 +221,7 @@ describe('against a member in trouble', () => {
   it('asks every member once before it pauses, then pauses once per round', async () => {
     // Only the pause is faked: the test holds it, and counts what is asked before and after.
     vi.useFakeTimers({ toFake: ['setTimeout'] });
-    cleanup.push(() => vi.useRealTimers());
+    onCleanup(() => vi.useRealTimers());
     const troubled = () => scripted((_request, response) => json(response, 503, { code: 14, message: 'etcdserver: no leader' }));
     const members = [await troubled(), await troubled()];
     const asked = () => members[0]!.asked.length + members[1]!.asked.length;

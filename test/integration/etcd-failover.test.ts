@@ -2,23 +2,19 @@
 // providers and 100 subscribers. Its clients resume their sessions on the others within the grace:
 // no subscriber hears a drop, every endpoint is served again, and DNS on the others answers for all.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type Watch } from '../../src/client/client.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync, quietLogger, sleep } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually, eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const PROVIDERS = 100;
 const SUBSCRIBERS = 100;
 const TIMERS = ['--heartbeat-interval', '500ms', '--heartbeat-timeout', '2s', '--grace', '3s'];
 const TTL_MS = 5000;
-
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of cleanup.reverse()) await close();
-  cleanup = [];
-});
 
 interface Disco {
   readonly process: Running;
@@ -28,7 +24,7 @@ interface Disco {
 
 async function disco(urls: string[]): Promise<Disco> {
   const running = scs(['disco', '--etcd', urls.join(','), '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', ...TIMERS]);
-  cleanup.push(() => running.child.kill('SIGKILL'));
+  onCleanup(() => running.child.kill('SIGKILL'));
   const output = () => running.stdout + running.stderr;
   const port = Number(await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 20_000, 'disco to listen'));
   const dnsPort = Number(await eventually(() => /dns on udp\+tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 5000, 'its DNS'));
@@ -38,14 +34,14 @@ async function disco(urls: string[]): Promise<Disco> {
 async function client(servers: Disco[], name: string): Promise<DiscoClient> {
   const addresses = servers.map((server) => ({ host: '127.0.0.1', port: server.port }));
   const connected = await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger: quietLogger, backoffMaxMs: 200 });
-  cleanup.push(() => connected.close());
+  onCleanup(() => connected.close());
   return connected;
 }
 
 describe.skipIf(!ETCD)(`disco servers on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 120_000 }, () => {
   it('lose nothing when one is killed under 100 providers and 100 subscribers', async () => {
     const etcd = await EtcdCluster.start();
-    cleanup.push(() => etcd.stop());
+    onCleanup(() => etcd.stop());
     const [a, b, c] = await Promise.all([disco(etcd.urls), disco(etcd.urls), disco(etcd.urls)]);
     const orders = [
       [a!, b!, c!],

@@ -1,28 +1,25 @@
 // disco highly available on a real three-member etcd cluster on loopback: losing a disco server or
 // an etcd member loses nothing, and after etcd's leader is killed mid-churn every server converges.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type Watch } from '../../src/client/client.ts';
 import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, eventuallyAsync, quietLogger, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { quietLogger, recordingLogger } from '../helpers/logging.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
+import { eventually, eventuallyAsync, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
 const TTL_MS = timers.heartbeatTimeout + timers.grace;
 
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of cleanup.reverse()) await close();
-  cleanup = [];
-});
-
 async function cluster(): Promise<EtcdCluster> {
   const started = await EtcdCluster.start();
-  cleanup.push(() => started.stop());
+  onCleanup(() => started.stop());
   return started;
 }
 
@@ -30,23 +27,23 @@ async function cluster(): Promise<EtcdCluster> {
 async function sharedDisco(urls: string[], retryMs?: number): Promise<DiscoServer> {
   const backend = new EtcdBackend(new EtcdClient(urls, retryMs), { prefix: '/scs/', ttlMs: TTL_MS, logger: quietLogger });
   const server = await startDisco({ ...timers, backend });
-  cleanup.push(() => server.close());
+  onCleanup(() => server.close());
   return server;
 }
 
 /** A disco server that reaches etcd's first member only through a link the test can take down. */
 async function discoBehindLink(etcd: EtcdCluster): Promise<{ server: DiscoServer; link: CuttableProxy }> {
   const link = await CuttableProxy.start(Number(new URL(etcd.urls[0]!).port));
-  cleanup.push(() => link.close());
+  onCleanup(() => link.close());
   const server = await sharedDisco([`http://127.0.0.1:${link.port}`]);
-  cleanup.push(() => link.heal()); // Before the server closes, should the test fail while the link is down.
+  onCleanup(() => link.heal()); // Before the server closes, should the test fail while the link is down.
   return { server, link };
 }
 
 async function client(servers: DiscoServer[], name: string, logger = quietLogger): Promise<DiscoClient> {
   const addresses = servers.map((server) => ({ host: '127.0.0.1', port: server.address().port }));
   const connected = await DiscoClient.connect({ ...addresses[0]!, addresses, name, logger, backoffMaxMs: 200 });
-  cleanup.push(() => connected.close());
+  onCleanup(() => connected.close());
   return connected;
 }
 
@@ -178,7 +175,7 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     const cut = await sharedDisco(etcd.urls, 500);
     etcd.stop();
     const fallback = await startDisco();
-    cleanup.push(() => fallback.close());
+    onCleanup(() => fallback.close());
     const moved = await client([cut, fallback], 'mover');
     expect(moved.connected).toBe(true);
     expect(fallback.sessionCount).toBe(1);
@@ -198,9 +195,9 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     const etcd = await cluster();
     const backend = new EtcdBackend(new EtcdClient(etcd.urls, 1000), { prefix: '/scs/', ttlMs: 60_000, logger: quietLogger });
     const server = await startDisco({ heartbeatInterval: 10_000, heartbeatTimeout: 30_000, grace: 2000, backend });
-    cleanup.push(() => server.close());
+    onCleanup(() => server.close());
     const peer = await WirePeer.session(server.address().port);
-    cleanup.push(() => peer.destroy());
+    onCleanup(() => peer.destroy());
     const provide = { op: 'provide', id: 1, key: 'k1', name: 'web.hello.dev', host: '10.0.0.1', port: 80 };
     expect(await peer.request(provide)).toMatchObject({ ok: true });
     etcd.kill(1);

@@ -2,25 +2,22 @@
 // rules as on one server for a connection's second hello, another version and a resume on the same
 // server; and a session that another server opened is adopted, not resumed, with its provisions.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 2000 };
 
-let cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of cleanup.reverse()) await close();
-  cleanup = [];
-});
-
 async function etcd(): Promise<EtcdCluster> {
   const started = await EtcdCluster.start(1);
-  cleanup.push(() => started.stop());
+  onCleanup(() => started.stop());
   return started;
 }
 
@@ -33,20 +30,20 @@ async function sharedDisco(urls: string[], retryMs?: number): Promise<{ server: 
     logger,
   });
   const server = await startDisco({ ...timers, backend, logger });
-  cleanup.push(() => server.close());
+  onCleanup(() => server.close());
   return { server, logged };
 }
 
 async function peer(server: DiscoServer): Promise<WirePeer> {
   const opened = await WirePeer.open(server.address().port);
-  cleanup.push(() => opened.destroy());
+  onCleanup(() => opened.destroy());
   return opened;
 }
 
 /** Pings from `peer` every heartbeat interval, as a client does, so that a wait on etcd longer than the heartbeat timeout (a loaded machine) does not cut it. */
 function keepAlive(peer: WirePeer): void {
   const timer = setInterval(() => peer.send({ op: 'ping' }), timers.heartbeatInterval);
-  cleanup.push(() => clearInterval(timer));
+  onCleanup(() => clearInterval(timer));
 }
 
 describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 30_000 }, () => {

@@ -10,8 +10,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { SCS as SCS_FROM_SOURCES } from '../helpers/cli.ts';
-import { eventually, quietLogger } from '../helpers/disco.ts';
 import { dig } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));

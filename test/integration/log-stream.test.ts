@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogStream } from '../../src/agent/log-stream.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { eventually, eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TEST_LABEL = { 'scs.test': `log-stream-${process.pid}` };

@@ -11,8 +11,9 @@ import { readState } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -6,7 +6,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { recordingLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const LINES = Number(process.env.FUZZ_LINES ?? 100_000);

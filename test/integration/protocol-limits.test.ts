@@ -6,9 +6,11 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/registry.ts';
 import { DiscoServer, type DiscoServerOptions } from '../../src/server/server.ts';
-import { eventually, recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
+import { recordingLogger } from '../helpers/logging.ts';
 import { provideMany, requireAll } from '../helpers/view.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer | undefined;

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { recordingLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer;

@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { eventuallyAsync, sleep } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';
 import { getent, query, type Resolver, recipe, resolverProblem, startDnsmasq, startUnbound, UNBOUND_DIR } from '../helpers/resolvers.ts';
 import { signedRoot } from '../helpers/signed-root.ts';
+import { eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const problem = resolverProblem();
 const TTL = 5; // disco's default, and what the recipes are written for

@@ -1,27 +1,26 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 import { CuttableProxy } from '../helpers/proxy.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
 
 const NAME = 'mysql.db.blog.prod';
-const cleanup: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
 
 async function disco(options: Parameters<typeof startDisco>[0] = {}): Promise<DiscoServer> {
   const server = await startDisco(options);
-  cleanup.push(() => server.close());
+  onCleanup(() => server.close());
   return server;
 }
 
 async function client(port: number, name = 'test'): Promise<DiscoClient> {
   const c = await DiscoClient.connect({ host: '127.0.0.1', port, name, logger: quietLogger });
-  cleanup.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 
@@ -34,7 +33,7 @@ async function watch(port: number) {
 
 function spawnProvider(port: number, address: string): Running {
   const running = scs(['provide', NAME, address, '--disco', `127.0.0.1:${port}`, '--attr', 'az=us-east-1a']);
-  cleanup.push(() => running.child.kill('SIGKILL'));
+  onCleanup(() => running.child.kill('SIGKILL'));
   return running;
 }
 
@@ -63,7 +62,7 @@ describe('a provider that goes away', () => {
     const { port } = server.address();
     const subscriber = await watch(port);
     const silent = await WirePeer.session(port); // Never answers the server's pings.
-    cleanup.push(() => silent.destroy());
+    onCleanup(() => silent.destroy());
     // The last thing the server hears from it is sent after this instant, so load can only make
     // the drop later than timeout + grace from here, never earlier (5 ms: timer and clock rounding).
     const lastSentAt = Date.now();
@@ -79,7 +78,7 @@ describe('a provider that goes away', () => {
     const { port } = server.address();
     const subscriber = await watch(port);
     const proxy = await CuttableProxy.start(port);
-    cleanup.push(() => proxy.close());
+    onCleanup(() => proxy.close());
     const provider = await client(proxy.port, 'provider');
     await provider.provide({ name: NAME, host: '10.0.0.5', port: 3306 });
     await eventually(() => subscriber.events.length === 1, 3000, 'the add');
@@ -96,7 +95,7 @@ describe('a provider that goes away', () => {
     const server = await disco({ heartbeatInterval: 100, heartbeatTimeout: 400, grace: 2000 });
     const { port } = server.address();
     const proxy = await CuttableProxy.start(port);
-    cleanup.push(() => proxy.close());
+    onCleanup(() => proxy.close());
     const subscriber = await watch(proxy.port);
     const provider = await client(port, 'provider');
     proxy.cut();
@@ -114,9 +113,10 @@ describe('a disco server that restarts', () => {
   const options = { heartbeatInterval: 100, heartbeatTimeout: 400, grace: 5000 };
 
   it('gets everything back from its clients, and subscribers converge without flapping', async () => {
-    let server = await startDisco(options);
+    // It restarts on the same port: one from outside the ephemeral range, which no outgoing connection takes meanwhile.
+    let server = await startOnPortOutsideEphemeral((port) => startDisco({ ...options, port }));
     const { port } = server.address();
-    cleanup.push(() => server.close());
+    onCleanup(() => server.close());
     const subscriber = await watch(port);
     const stays = await client(port, 'stays');
     const leaves = await client(port, 'leaves');
@@ -160,7 +160,7 @@ describe('scs CLI', () => {
         SCS_DISCO: `127.0.0.1:${port}`,
       },
     );
-    cleanup.push(() => watcher.child.kill('SIGKILL'));
+    onCleanup(() => watcher.child.kill('SIGKILL'));
     await eventually(() => watcher.stdout.includes('EXEC[||]'), 15_000, 'the first run');
     const provider = await client(port);
     const handle = await provider.provide({ name: NAME, host: '10.0.0.5', port: 3306 });

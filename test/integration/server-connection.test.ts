@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../src/protocol/errors.ts';
 import type { Connection } from '../../src/server/connection.ts';
 import { closePairs, connectionPair as pair } from '../helpers/connection-pair.ts';
-import { eventually, sleep } from '../helpers/disco.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
 
 afterEach(async () => {
   vi.useRealTimers();

@@ -4,7 +4,8 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { sleep, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { sleep } from '../helpers/wait.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 let server: DiscoServer;

@@ -5,35 +5,29 @@
 
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
-import { type Certificates, makeCertificates } from '../helpers/certs.ts';
-import { eventually, recordingLogger, startDisco } from '../helpers/disco.ts';
-import { freePort } from '../helpers/ports.ts';
+import { certificatesForThisFile } from '../helpers/certs.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { portOutsideEphemeral } from '../helpers/ports.ts';
+import { eventually } from '../helpers/wait.ts';
 
-let certs: Certificates;
-const cleanup: Array<() => unknown> = [];
-
-beforeAll(() => {
-  certs = makeCertificates();
-});
-afterAll(() => certs.remove());
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const certs = certificatesForThisFile();
 
 async function tlsServer(options: { clientCa?: boolean } & Partial<DiscoServerOptions> = {}): Promise<DiscoServer> {
   const { clientCa, ...rest } = options;
   const { pem } = certs;
   const disco = await startDisco({ tls: { cert: pem.serverCert, key: pem.serverKey, ...(clientCa ? { ca: pem.ca } : {}) }, ...rest });
-  cleanup.push(() => disco.close());
+  onCleanup(() => disco.close());
   return disco;
 }
 
 /** A plain TCP peer that keeps its own side open after the server ends its side. */
 async function halfOpenPeer(port: number): Promise<Socket> {
   const socket = connectTcp({ host: '127.0.0.1', port, allowHalfOpen: true });
-  cleanup.push(() => socket.destroy());
+  onCleanup(() => socket.destroy());
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   return socket;
 }
@@ -68,7 +62,7 @@ async function stillServes(port: number, withCertificate = false): Promise<boole
     ca: pem.ca,
     ...(withCertificate ? { cert: pem.clientCert, key: pem.clientKey } : {}),
   });
-  cleanup.push(() => socket.destroy());
+  onCleanup(() => socket.destroy());
   socket.on('error', () => {});
   await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
   return (await hello(socket)).ok === true;
@@ -144,7 +138,7 @@ describe('the TLS gate, met by a TLS client it refuses', () => {
     const recorder = recordingLogger();
     const { port } = (await tlsServer({ clientCa: true, logger: recorder.logger })).address();
     const refused = connectTls({ host: '127.0.0.1', port, ca: pem.ca });
-    cleanup.push(() => refused.destroy());
+    onCleanup(() => refused.destroy());
     refused.on('error', () => {});
     await new Promise((resolve) => refused.once('data', resolve));
     const from = `127.0.0.1:${refused.localPort}`;
@@ -170,19 +164,19 @@ describe('the TLS gate at its connection limit', () => {
     const disco = await tlsServer({ maxConnections: 1 });
     const { port } = disco.address();
     const first = connectTls({ host: '127.0.0.1', port, ca: pem.ca });
-    cleanup.push(() => first.destroy());
+    onCleanup(() => first.destroy());
     first.on('error', () => {});
     await new Promise((resolve) => first.once('secureConnect', resolve));
     const fromPort = async () => {
       const raw = connectTcp({ host: '127.0.0.1', port, localAddress: '127.0.0.1', localPort: sourcePort });
       raw.on('error', () => {});
       const client = connectTls({ socket: raw, ca: pem.ca, servername: 'localhost' });
-      cleanup.push(() => client.destroy());
+      onCleanup(() => client.destroy());
       client.on('error', () => {});
       return client;
     };
     // A free port to connect from twice.
-    const sourcePort = await freePort();
+    const sourcePort = portOutsideEphemeral();
     await eventually(() => disco.connectionCount === 1 || undefined);
     const refused = await fromPort();
     const refusal = await new Promise<string>((resolve) => refused.once('data', (chunk: Buffer) => resolve(chunk.toString())));

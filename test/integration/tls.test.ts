@@ -6,38 +6,32 @@ import { writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { type Certificates, makeCertificates } from '../helpers/certs.ts';
-import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { certificatesForThisFile } from '../helpers/certs.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { scs } from '../helpers/cli.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const NAME = 'mysql.db.blog.prod';
 const DB_TOKEN = 'db-token-0123456789abcdef';
 const READER_TOKEN = 'reader-token-0123456789abcdef';
-let certs: Certificates;
-const cleanup: Array<() => unknown> = [];
-
-beforeAll(() => {
-  certs = makeCertificates();
-});
-afterAll(() => certs.remove());
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const certs = certificatesForThisFile();
 
 async function server(options: { clientCa?: boolean; plain?: boolean } = {}): Promise<DiscoServer> {
   const { pem } = certs;
   const tls = options.plain ? undefined : { cert: pem.serverCert, key: pem.serverKey, ...(options.clientCa ? { ca: pem.ca } : {}) };
   const started = await startDisco(tls ? { tls } : {});
-  cleanup.push(() => started.close());
+  onCleanup(() => started.close());
   return started;
 }
 
 async function connect(port: number, options: Partial<DiscoClientOptions> = {}): Promise<DiscoClient> {
   const client = await DiscoClient.connect({ host: '127.0.0.1', port, name: 'tls-test', logger: quietLogger, ...options });
-  cleanup.push(() => client.close());
+  onCleanup(() => client.close());
   return client;
 }
 
@@ -131,7 +125,7 @@ describe('a TLS server at its connection limit', () => {
   it('tells a TLS client why it is refused, over TLS, and keeps its connected client', async () => {
     const { pem } = certs;
     const disco = await startDisco({ tls: { cert: pem.serverCert, key: pem.serverKey }, maxConnections: 1 });
-    cleanup.push(() => disco.close());
+    onCleanup(() => disco.close());
     const { port } = disco.address();
     const first = await connect(port, { tls: { ca: pem.ca } });
     const refused = connectTls({ host: '127.0.0.1', port, ca: pem.ca });
@@ -170,13 +164,9 @@ describe('closing a TLS server', () => {
 });
 
 describe('scs disco with TLS and tokens, and the commands that talk to it', () => {
-  const running: Running[] = [];
-  afterEach(() => {
-    for (const process of running.splice(0)) process.child.kill('SIGKILL');
-  });
   const start = (args: string[], env: Record<string, string> = {}) => {
     const process = scs(args, env);
-    running.push(process);
+    onCleanup(() => process.child.kill('SIGKILL'));
     return process;
   };
 

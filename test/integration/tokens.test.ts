@@ -3,13 +3,15 @@
 // session; without tokens configured, everything is allowed as before.
 
 import { consola } from 'consola';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attachStack } from '../../src/agent/network-attachment.ts';
 import { DiscoClient, DiscoError } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { compiledStack, ENVIRONMENT, STACK, service } from '../helpers/compiled.ts';
-import { quietLogger, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { FakeEngine } from '../helpers/fake-engine.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const DB_TOKEN = 'db-token-0123456789abcdef';
@@ -23,20 +25,15 @@ const tokens = [
   { token: ADMIN_TOKEN, provide: [], require: ['*.*.*.*'] },
 ];
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
 async function server(withTokens = true): Promise<DiscoServer> {
   const started = await startDisco(withTokens ? { tokens } : {});
-  cleanup.push(() => started.close());
+  onCleanup(() => started.close());
   return started;
 }
 
 async function peer(disco: DiscoServer, token?: string): Promise<WirePeer> {
   const opened = await WirePeer.open(disco.address().port);
-  cleanup.push(() => opened.destroy());
+  onCleanup(() => opened.destroy());
   const welcome = await opened.request({ op: 'hello', id: 0, version: 1, ...(token ? { token } : {}) });
   expect(welcome.ok).toBe(true);
   return opened;
@@ -119,7 +116,7 @@ describe('tokens', () => {
       [undefined, 'this disco server needs a token in "hello"'],
     ] as const) {
       const raw = await WirePeer.open(disco.address().port);
-      cleanup.push(() => raw.destroy());
+      onCleanup(() => raw.destroy());
       const reply = await raw.request({ op: 'hello', id: 0, version: 1, ...(token ? { token } : {}) });
       expect(reply).toEqual({ re: 0, ok: false, error: { code: 'forbidden', message } });
       const after = await raw.request(provide('mysql.db.blog.prod'));
@@ -133,18 +130,18 @@ describe('tokens', () => {
     const disco = await server();
     const { port } = disco.address();
     const db = await WirePeer.open(port);
-    cleanup.push(() => db.destroy());
+    onCleanup(() => db.destroy());
     const { session } = await db.request({ op: 'hello', id: 0, version: 1, token: DB_TOKEN });
     expect((await db.request(provide('mysql.db.blog.prod'))).ok).toBe(true);
     db.destroy();
     // Another token with the session's id gets a session of its own, and the provision stays the owner's.
     const other = await WirePeer.open(port);
-    cleanup.push(() => other.destroy());
+    onCleanup(() => other.destroy());
     const stolen = await other.request({ op: 'hello', id: 0, version: 1, token: WEB_TOKEN, session });
     expect(stolen).toMatchObject({ ok: true, resumed: false });
     expect(stolen.session).not.toBe(session);
     const owner = await WirePeer.open(port);
-    cleanup.push(() => owner.destroy());
+    onCleanup(() => owner.destroy());
     expect(await owner.request({ op: 'hello', id: 0, version: 1, token: DB_TOKEN, session })).toMatchObject({
       ok: true,
       resumed: true,
@@ -173,7 +170,7 @@ describe('tokens', () => {
     expect((refused as DiscoError).message).toBe('disco refused the session: the token in "hello" is not one this disco server knows');
 
     const db = await DiscoClient.connect({ host: '127.0.0.1', port, token: DB_TOKEN, logger: quietLogger });
-    cleanup.push(() => db.close());
+    onCleanup(() => db.close());
     await db.provide({ name: 'mysql.db.blog.prod', host: '10.0.0.5', port: 3306 });
     const error = await db.require({ name: '*.*.blog.prod' }).catch((thrown: unknown) => thrown);
     expect((error as DiscoError).code).toBe('forbidden');
@@ -185,7 +182,7 @@ describe('an agent whose token may not require every name', () => {
   it('runs its stack without the host DNS, and says so once', async () => {
     const disco = await server();
     const client = await DiscoClient.connect({ host: '127.0.0.1', port: disco.address().port, token: WEB_TOKEN, logger: quietLogger });
-    cleanup.push(() => client.close());
+    onCleanup(() => client.close());
     const warnings: string[] = [];
     const logger = consola.create({
       level: 3,

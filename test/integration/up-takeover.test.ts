@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, readState } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

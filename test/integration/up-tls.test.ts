@@ -14,8 +14,9 @@ import { LABEL } from '../../src/docker/engine.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { type Certificates, makeCertificates } from '../helpers/certs.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));

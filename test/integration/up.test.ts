@@ -9,8 +9,9 @@ import { readState } from '../../src/agent/state.ts';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import { scs } from '../helpers/cli.ts';
-import { eventually, eventuallyAsync, quietLogger } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually, eventuallyAsync } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));

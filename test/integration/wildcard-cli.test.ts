@@ -1,29 +1,20 @@
 // `scs require` and `scs ls` with a pattern, as a person runs them: against a real disco, as
 // child processes, reading what they print.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DiscoServer } from '../../src/server/server.ts';
+import { describe, expect, it } from 'vitest';
+import { onCleanup } from '../helpers/cleanup.ts';
 import { type Running, scs } from '../helpers/cli.ts';
-import { eventually, startDisco } from '../helpers/disco.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { eventually } from '../helpers/wait.ts';
 import { WirePeer } from '../helpers/wire.ts';
-
-let server: DiscoServer | undefined;
-const running: Running[] = [];
-const peers: WirePeer[] = [];
-
-afterEach(async () => {
-  for (const process of running.splice(0)) process.child.kill('SIGKILL');
-  for (const peer of peers.splice(0)) peer.destroy();
-  await server?.close();
-  server = undefined;
-});
 
 /** A disco holding two names of hello.dev and one of hello.prod, and the session that provides them. */
 async function helloStack(): Promise<{ disco: string; provider: WirePeer; web: string }> {
-  server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
+  const server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
+  onCleanup(() => server.close());
   const port = server.address().port;
   const provider = await WirePeer.session(port);
-  peers.push(provider);
+  onCleanup(() => provider.destroy());
   const web = await provider.request({ op: 'provide', id: 1, name: 'web.web.hello.dev', host: '10.0.0.1', port: 8080 });
   await provider.request({ op: 'provide', id: 2, name: 'db.db.hello.dev', host: '10.0.0.2', port: 5432, attrs: { az: 'a' } });
   await provider.request({ op: 'provide', id: 3, name: 'web.web.hello.prod', host: '10.0.1.1', port: 8080 });
@@ -32,7 +23,7 @@ async function helloStack(): Promise<{ disco: string; provider: WirePeer; web: s
 
 function start(args: string[]): Running {
   const process = scs(args);
-  running.push(process);
+  onCleanup(() => process.child.kill('SIGKILL'));
   return process;
 }
 

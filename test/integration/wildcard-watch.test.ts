@@ -3,34 +3,32 @@
 // reader, replay on resume), over the real server, by raw wire and by the real client, across a
 // disco restart.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DiscoClient, type DiscoClientOptions, type Endpoint, type WatchEvent } from '../../src/client/client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
-import { eventually, quietLogger, startDisco } from '../helpers/disco.ts';
+import { onCleanup } from '../helpers/cleanup.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
 import { provideMany, requireAll, WireView } from '../helpers/view.ts';
+import { eventually } from '../helpers/wait.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
-
-const cleanup: Array<() => unknown> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
 
 async function disco(options: Parameters<typeof startDisco>[0] = {}): Promise<DiscoServer> {
   const server = await startDisco(options);
-  cleanup.push(() => server.close());
+  onCleanup(() => server.close());
   return server;
 }
 
 async function session(port: number): Promise<WirePeer> {
   const peer = await WirePeer.session(port);
-  cleanup.push(() => peer.destroy());
+  onCleanup(() => peer.destroy());
   return peer;
 }
 
 async function client(port: number, options: Partial<DiscoClientOptions> = {}): Promise<DiscoClient> {
   const c = await DiscoClient.connect({ host: '127.0.0.1', port, name: 'test', logger: quietLogger, backoffMaxMs: 200, ...options });
-  cleanup.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 
@@ -142,7 +140,7 @@ describe('a pattern over the wire', () => {
     const provider = await session(port);
     // A session whose connection is lost while two matching names come.
     const subscriber = await WirePeer.open(port);
-    cleanup.push(() => subscriber.destroy());
+    onCleanup(() => subscriber.destroy());
     const hello = await subscriber.request({ op: 'hello', id: 0, version: 1 });
     const { view } = await requireAll(subscriber, 1, '*.web.hello.*');
     subscriber.destroy();
@@ -150,7 +148,7 @@ describe('a pattern over the wire', () => {
     await provide(provider, 'api.web.hello.dev', '10.0.0.3');
     await provide(provider, 'web.web.hello.prod', '10.0.1.1');
     const back = await WirePeer.open(port);
-    cleanup.push(() => back.destroy());
+    onCleanup(() => back.destroy());
     back.send({ op: 'hello', id: 0, version: 1, session: hello.session });
     expect(await back.reply(0)).toMatchObject({ ok: true, resumed: true });
     const resumed = new WireView(view.sub);
@@ -165,8 +163,9 @@ describe('a pattern through the client', () => {
   it('gets the snapshot, adds and drops of several names, and the right set after a disco restart', async () => {
     // A grace that outlasts a loaded machine's reconnects: a provider is held, not flapped, while it comes back.
     const options = { heartbeatInterval: 200, heartbeatTimeout: 2000, grace: 3000 };
-    let server = await startDisco(options);
-    cleanup.push(() => server.close());
+    // It restarts on the same port: one from outside the ephemeral range, which no outgoing connection takes meanwhile.
+    let server = await startOnPortOutsideEphemeral((port) => startDisco({ ...options, port }));
+    onCleanup(() => server.close());
     const { port } = server.address();
 
     const providers = await client(port);

@@ -6,8 +6,8 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RCODE, TYPE } from '../../src/dns/constants.ts';
 import { DnsServer } from '../../src/dns/server.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { quietLogger } from '../helpers/disco.ts';
 import { readReply, udpPeer, wireQuery } from '../helpers/dns.ts';
+import { quietLogger } from '../helpers/logging.ts';
 
 const peer = udpPeer('127.0.0.1');
 

@@ -9,7 +9,8 @@ import type { Backend } from '../../src/server/backend.ts';
 import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent } from '../../src/server/etcd-client.ts';
 import { EtcdRegistry } from '../../src/server/etcd-registry.ts';
-import { eventually, recordingLogger } from '../helpers/disco.ts';
+import { recordingLogger } from '../helpers/logging.ts';
+import { eventually } from '../helpers/wait.ts';
 
 class FakeEtcd {
   revision = 1;

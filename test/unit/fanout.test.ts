@@ -4,7 +4,7 @@ import { Registry } from '../../src/registry/registry.ts';
 import { FanOut } from '../../src/server/fanout.ts';
 import { Session } from '../../src/server/session.ts';
 import { closePairs, connectionPair } from '../helpers/connection-pair.ts';
-import { eventually } from '../helpers/disco.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const quiet = consola.create({ level: -999 });
 

@@ -7,9 +7,10 @@ import { Agent } from '../../../src/agent/agent.ts';
 import { readState } from '../../../src/agent/state.ts';
 import type { CompiledService } from '../../../src/manifest/compiled.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
-import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
+import { quietLogger } from '../../helpers/logging.ts';
 import { MemoryDisco } from '../../helpers/memory-disco.ts';
+import { eventually, sleep } from '../../helpers/wait.ts';
 
 const web = (over = {}) => service('web', { provides: [{ endpoint: 'http', port: 8080 }], ...over });
 const client = (over = {}) => service('client', { requires: [{ endpoint: 'http', service: 'web', liveupdate: ['/update.sh'] }], ...over });

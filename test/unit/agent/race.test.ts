@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
-import { eventually, quietLogger, sleep } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
+import { quietLogger } from '../../helpers/logging.ts';
 import { MemoryDisco } from '../../helpers/memory-disco.ts';
+import { eventually, sleep } from '../../helpers/wait.ts';
 
 /** Waits until the engine has been asked nothing new for `quietMs`. */
 async function settled(engine: FakeEngine, quietMs = 150): Promise<void> {
