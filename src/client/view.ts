@@ -22,6 +22,7 @@ export function identity(endpoint: Endpoint): string {
 /** The registry's stable order: name (a watch of a pattern sees several), then address, then id. */
 export function sortEndpoints(endpoints: Iterable<Endpoint>): Endpoint[] {
   return [...endpoints].sort(
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: names are compared only once found different, and ids are unique within a server, so endpoints never tie
     (a, b) => (a.name !== b.name ? (a.name < b.name ? -1 : 1) : 0) || compareAddresses(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
 }

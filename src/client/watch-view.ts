@@ -44,6 +44,7 @@ export class WatchView {
   /** The last seq applied, in the current subscription's numbering. */
   seq = 0;
   private synced = false;
+  // Stryker disable next-line BooleanLiteral: read only by snapshot, whose first call returns nothing whatever it says, and sessionLost sets it first
   private settling = false;
   private readonly view = new Map<string, Endpoint>();
   private readonly limbo = new Map<string, { endpoint: Endpoint; until: number }>();
@@ -81,10 +82,13 @@ export class WatchView {
   /** Takes one line of a push. Parts are joined; the whole push is applied once, if newer than what was applied. */
   push(part: PushPart): PushOutcome {
     let add = part.op === 'changed' ? part.add : part.endpoints;
+    // Stryker disable next-line ArrayDeclaration: a resync reads no drops, and a string among a change's drops has no id that applyChange holds
     let drop = part.op === 'changed' ? part.drop : [];
     if (this.joining && (this.joining.op !== part.op || this.joining.seq !== part.seq)) this.joining = undefined;
     // Most pushes come whole: they are applied from the line itself, without copying.
+    // Stryker disable next-line ConditionalExpression: a whole push then goes through the copy that joins parts: the same lists, copied
     if (part.more === true || this.joining) {
+      // Stryker disable next-line ArrayDeclaration: a string among a change's drops has no id that applyChange holds
       const joining = (this.joining ??= { op: part.op, seq: part.seq, add: [], drop: [] });
       for (const endpoint of add) joining.add.push(endpoint);
       for (const endpoint of drop) joining.drop.push(endpoint);
@@ -106,12 +110,14 @@ export class WatchView {
       this.limbo.delete(key);
       drop.push(held.endpoint);
     }
+    // Stryker disable next-line ConditionalExpression: an empty change either way
     return drop.length === 0 ? NOTHING : { add: [], drop: sortEndpoints(drop) };
   }
 
   /** When the next endpoint in limbo runs out of grace, if any is held. */
   nextDeadline(): number | undefined {
     let next: number | undefined;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: endpoints enter limbo in the order of their deadlines (one grace each), so the first is the earliest
     for (const { until } of this.limbo.values()) if (next === undefined || until < next) next = until;
     return next;
   }
@@ -128,6 +134,7 @@ export class WatchView {
 
   /** Returns the adds that are news: those back from limbo were never told gone. */
   private unlimbo(add: Endpoint[]): Endpoint[] {
+    // Stryker disable next-line ConditionalExpression: filtering against an empty limbo keeps every add
     if (this.limbo.size === 0) return add;
     return add.filter((endpoint) => !this.limbo.delete(identity(endpoint)));
   }

@@ -135,10 +135,12 @@ export class DnsServer {
    */
   private touch(kind: 'add' | 'drop', provision: Provision): void {
     const touched = namesTouchedBy(provision);
+    // Stryker disable next-line ArrayDeclaration: one more stamp in the reply cache, for a name no question can have (stamps are wire-form names)
     const names: string[] = [];
     for (const zone of this.zones) {
       if (!zone.matches(provision.attributes)) continue;
       this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
+      // Stryker disable next-line ConditionalExpression: an added name exists, so a hold on it changes no answer, and a later drop buries it again from that moment
       if (kind === 'drop') this.tombstones.get(zone)!.bury(touched, this.options.clock());
       for (const name of touched) names.push(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
     }
@@ -151,6 +153,7 @@ export class DnsServer {
    */
   private expireTombstones(zone: Zone, now: number): void {
     const tombstones = this.tombstones.get(zone)!;
+    // Stryker disable next-line ConditionalExpression: sweeping before anything expires moves nothing: the check only saves a view lookup per query
     if (now < tombstones.nextExpiry) return;
     const view = this.viewOf(zone, this.registry);
     if (tombstones.sweep(now).some((name) => !view.names.has(name))) this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
@@ -185,6 +188,7 @@ export class DnsServer {
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(port, host, () => {
+        // Stryker disable next-line StringLiteral: once bound the promise is settled, and the socket's own error listener still logs a later error
         udp.off('error', reject);
         resolve();
       });
@@ -194,6 +198,7 @@ export class DnsServer {
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(udpAddress.port, host, () => {
+        // Stryker disable next-line StringLiteral: once bound the promise is settled, and the socket's own error listener still logs a later error
         tcp.off('error', reject);
         resolve();
       });
@@ -220,6 +225,7 @@ export class DnsServer {
     } catch (error) {
       // A bug must cost one answer, not the server.
       this.options.logger.error(error);
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: only a message the guard accepted can throw, and the guard accepts none under 17 bytes
       return message.length >= 12 ? bareReply(message, RCODE.servFail) : undefined;
     }
   }
@@ -250,9 +256,11 @@ export class DnsServer {
     }
 
     const registry = this.registryFor(peer);
+    // Stryker disable next-line EqualityOperator: the two views swap their bit in the cache key: still apart
     const local = registry === this.registry ? 0 : 1;
     // Everything but the name that shapes a reply, packed in one number (52 bits: exact in a double).
     const variant =
+      // Stryker disable next-line ArithmeticOperator: still one number per combination: each flag picks odd or even, and a type or size limit stays in its own block
       ((((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit) * 2 + local) * 2 + (recursionAvailable ? 1 : 0);
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
@@ -272,6 +280,7 @@ export class DnsServer {
     const { localView } = this.options;
     if (!localView) return this.registry;
     const address = sourceOf(peer);
+    // Stryker disable next-line ConditionalExpression,StringLiteral: the address is '' only for a closed socket, which no view serves
     return address !== '' && localView.serves(address) ? localView.registry : this.registry;
   }
 
@@ -288,6 +297,7 @@ export class DnsServer {
 
   private forward(message: Buffer, query: Query, peer: Peer): undefined {
     const { recursors, forwardTimeoutMs } = this.options;
+    // Stryker disable next-line StringLiteral: forward asks over UDP only when told 'udp', and over TCP otherwise
     void forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then((upstream) => {
       const reply = upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
       if ('tcp' in peer) sendFramed(peer.tcp, reply);
@@ -310,6 +320,7 @@ export class DnsServer {
     socket.on('data', (chunk: Buffer) => {
       buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
       // RFC 7766: length-prefixed messages, several per connection, answered in any order.
+      // Stryker disable next-line EqualityOperator: differs only when exactly two bytes announce an empty message, which gets no reply either way
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) break;
@@ -323,11 +334,13 @@ export class DnsServer {
 }
 
 function sourceOf(peer: Peer): string {
+  // Stryker disable next-line StringLiteral: a remote address is missing only once closed, and neither string is one the recursion ACL or a local view holds
   return ('tcp' in peer ? peer.tcp.remoteAddress : peer.to.address) ?? '';
 }
 
 /** RFC 7766: over TCP, each message goes with its length in two bytes. */
 function sendFramed(socket: Socket, reply: Buffer): void {
+  // Stryker disable next-line ConditionalExpression: a write to a destroyed socket fails into its own error listener, which every accepted one has
   if (socket.destroyed) return;
   const framed = Buffer.allocUnsafe(2 + reply.length);
   framed.writeUInt16BE(reply.length, 0);
@@ -341,6 +354,7 @@ function sendFramed(socket: Socket, reply: Buffer): void {
  */
 function literalLookup(address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
   const version = isIP(address);
+  // Stryker disable next-line ConditionalExpression: replies go to the address a datagram came from, always an IP, which dns.lookup gives back as it is
   if (version) callback(null, address, version);
   else lookup(address, family as number, callback);
 }

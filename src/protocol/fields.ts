@@ -14,6 +14,7 @@ export const MAX_ATTRIBUTES = 32;
 export const NameSchema = v.pipe(
   v.string('expected a name like "mysql.db.blog.prod"'),
   v.rawCheck(({ dataset, addIssue }) => {
+    // Stryker disable next-line ConditionalExpression: a value that is not a string has its type issue first, and replies and CLI errors show only the first
     if (!dataset.typed) return;
     const problem = nameProblem(dataset.value);
     if (problem) addIssue({ message: problem });
@@ -25,6 +26,7 @@ export const NameSchema = v.pipe(
 export const PatternSchema = v.pipe(
   v.string('expected a name like "mysql.db.blog.prod" or a pattern like "*.*.blog.prod"'),
   v.rawCheck(({ dataset, addIssue }) => {
+    // Stryker disable next-line ConditionalExpression: a value that is not a string has its type issue first, and replies and CLI errors show only the first
     if (!dataset.typed) return;
     const problem = patternProblem(dataset.value);
     if (problem) addIssue({ message: problem });
@@ -57,6 +59,7 @@ const ATTRIBUTES_EXPECTED = 'expected an object of attribute strings like {"az":
 const refusal = (message: string) =>
   v.pipe(
     v.unknown(),
+    // Stryker disable next-line ArrowFunction: undefined is as falsy as false: the check fails the same way, with the same message
     v.check(() => false, message),
   );
 const RESERVED_KEYS = new Map(

@@ -5,6 +5,7 @@ export type AttributeMatcher = (attributes: Attributes) => boolean;
 const matchAll: AttributeMatcher = () => true;
 
 function valueMatcher(pattern: string): (value: string) => boolean {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: without this shortcut the glob path (escaped, anchored) matches exactly the same strings, only more slowly
   if (!pattern.includes('*')) return (value) => value === pattern;
   const source = pattern
     .split('*')

@@ -4,6 +4,7 @@ import type { Address, Provision } from './types.ts';
 export function compareAddresses(a: Address, b: Address): number {
   if (a.host !== b.host) return a.host < b.host ? -1 : 1;
   if (a.port !== b.port) return a.port - b.port;
+  // Stryker disable next-line EqualityOperator: evaluated only after !== found the two different, where < and <= agree
   if (a.protocol !== b.protocol) return a.protocol < b.protocol ? -1 : 1;
   return 0;
 }
@@ -13,5 +14,6 @@ export function compareAddresses(a: Address, b: Address): number {
  * ordered apart, before their provisions are (the registry walks them sorted).
  */
 export function compareProvisions(a: Provision, b: Provision): number {
+  // Stryker disable next-line EqualityOperator,ConditionalExpression: two provisions at one address always differ by id, and V8's sort only asks whether a result is below 0
   return compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

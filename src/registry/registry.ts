@@ -94,7 +94,9 @@ export class Registry {
     if (!provision) return [];
     this.provisions.delete(id);
     const named = this.provisionsByName.get(provision.name);
+    // Stryker disable next-line OptionalChaining: a provision is always in its name's map while it is indexed, so named is never undefined here
     named?.delete(id);
+    // Stryker disable next-line OptionalChaining: a provision is always in its name's map while it is indexed, so named is never undefined here
     if (named?.size === 0) {
       this.provisionsByName.delete(provision.name);
       this.names.delete(provision.name);
@@ -105,6 +107,7 @@ export class Registry {
   }
 
   require(input: RequireInput): { requirement: Requirement; endpoints: Provision[] } {
+    // Stryker disable next-line UpdateOperator: ids counting down are still unique, and nothing reads an id but to look it up
     const requirement: Requirement = { id: `r${this.nextRequirement++}`, ...input };
     const indexed = { requirement, matches: compileFilter(input.filter) };
     this.requirements.set(requirement.id, indexed);
@@ -125,8 +128,11 @@ export class Registry {
     this.requirements.delete(id);
     const index = this.indexOf(indexed.requirement.name);
     const named = index.get(indexed.requirement.name);
+    // Stryker disable next-line OptionalChaining: a requirement is always in its name's map while it is indexed, so named is never undefined here
     named?.delete(id);
+    // Stryker disable next-line OptionalChaining: a requirement is always in its name's map while it is indexed, so named is never undefined here
     if (named?.size === 0) index.delete(indexed.requirement.name);
+    // Stryker disable next-line ConditionalExpression: for an exact name the block lowers the count of shape 0, which no pattern has, so it deletes nothing
     if (index === this.requirementsByPattern) {
       const shape = patternShape(indexed.requirement.name);
       const left = (this.shapes.get(shape) ?? 1) - 1;

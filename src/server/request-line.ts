@@ -19,6 +19,7 @@ export function parseRequest(line: string): { id: number | null; request: Reques
   }
   const fields = raw as Record<string, unknown>;
   // The same test as the schemas' `id`: an id they would refuse is not echoed either.
+  // Stryker disable next-line ConditionalExpression: Number.isSafeInteger is false for anything but a number; the typeof is there for the type checker
   const id = typeof fields.id === 'number' && Number.isSafeInteger(fields.id) && fields.id >= 0 ? fields.id : null;
   if (!isRequestOp(fields.op)) {
     const message = fields.op === undefined ? 'missing "op"' : `unknown op ${JSON.stringify(fields.op).slice(0, 80)}`;

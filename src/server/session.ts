@@ -51,6 +51,7 @@ export class Session {
     const unacked = subscription.unacked;
     let done = 0;
     while (done < unacked.length && unacked[done]!.seq <= seq) this.forget(unacked[done++]!);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: splicing nothing changes nothing
     if (done > 0) unacked.splice(0, done);
   }
 
