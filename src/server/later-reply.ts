@@ -7,9 +7,12 @@ import type { Change } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
 import type { FanOut } from './fanout.ts';
 
+/** A reply's fields, beside `re` and `ok`. */
+export type Reply = Record<string, unknown>;
+
 /** A reply's fields, and the changes to fan out once it is sent. */
 export interface Settled {
-  readonly reply: Record<string, unknown>;
+  readonly reply: Reply;
   readonly changes: Change[];
 }
 

@@ -12,7 +12,7 @@ import { Connection } from './connection.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { toWireEndpoint } from './endpoint.ts';
 import { FanOut } from './fanout.ts';
-import { type LaterReply, replyLater, type Settled } from './later-reply.ts';
+import { type LaterReply, type Reply, replyLater, type Settled } from './later-reply.ts';
 import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
@@ -32,8 +32,6 @@ interface Peer {
   /** A `hello` waits on the backend. */
   greeting?: boolean;
 }
-
-type Reply = Record<string, unknown>;
 
 export class DiscoServer {
   readonly registry: Registry;
