@@ -80,9 +80,9 @@ describe('the installed package', () => {
     expect((await runToEnd(scs, ['-v'], { cwd: tmpdir() })).stdout).toBe(flag.stdout);
   });
 
-  it('an unknown command is one sentence and exit status 1', async () => {
+  it('an unknown command is one sentence and exit status 2, a usage error', async () => {
     const result = await runToEnd(scs, ['frobnicate']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown command "frobnicate"; see scs --help');
   });
 
