@@ -16,6 +16,7 @@ const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
   provides: true,
   requires: [],
   replace: { order: 'stop-first', drainMs: 0 },
+  resources: [],
   ...over,
 });
 const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
@@ -217,11 +218,11 @@ describe('teardown', () => {
   });
 
   it('drains between the drop and the stop when told to (another provider is there to move to)', () => {
-    expect(formatPlan('web', teardown(observed(), 'scs down', 2000))).toBe(
+    expect(formatPlan('web', teardown(observed(), { drainMs: 2000 }))).toBe(
       ['web: drop (scs down)', 'web: drain 2000 ms (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'),
     );
     // Nothing to drain without endpoints, or without a running container.
-    expect(formatPlan('web', teardown(observed({ provisions: 'none' }), 'scs down', 2000))).not.toContain('drain');
+    expect(formatPlan('web', teardown(observed({ provisions: 'none' }), { drainMs: 2000 }))).not.toContain('drain');
   });
 });
 
