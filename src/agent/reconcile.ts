@@ -158,11 +158,11 @@ export function teardown(
 }
 
 export interface TeardownOptions {
-  readonly cause?: string;
+  readonly cause?: string | undefined;
   /** With dependents that have another provider to move to (a relocation): how long the container keeps serving. */
   readonly drainMs?: number;
   /** `scs down` lets go of its volumes and network (`detach`), or with --volumes deletes them (`deprovision`). */
-  readonly release?: 'detach' | 'deprovision';
+  readonly release?: 'detach' | 'deprovision' | undefined;
   readonly resources?: readonly DesiredResource[];
 }
 

@@ -11,6 +11,7 @@ import type { AgentIdentity } from './identity.ts';
 import { desiredService, observeService, recordObservation } from './observed.ts';
 import { formatStep, resourceName, type Step } from './plan.ts';
 import { converge, type Mode, type ObservedService, restart, teardown } from './reconcile.ts';
+import { desiredResources } from './resources.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { urgency } from './urgency.ts';
 
@@ -130,14 +131,8 @@ export class ServiceRunner {
     await this.stop();
     // Draining helps only when dependents have another provider to move to: a relocation, not a plain down.
     const drainMs = (await this.options.executor.othersProvide(this.facts)) ? this.facts.service.replace.drainMs : 0;
-    const resources = this.desired().resources;
-    const steps = teardown(await this.observe('supervise'), {
-      ...(cause ? { cause } : {}),
-      drainMs,
-      ...(release ? { release } : {}),
-      resources,
-    });
-    await this.runSteps(steps, 'start');
+    const resources = desiredResources(this.facts.service);
+    await this.runSteps(teardown(await this.observe('supervise'), { cause, drainMs, release, resources }), 'start');
     this.facts.status = { kind: 'removed' };
     this.options.changed();
   }
