@@ -42,7 +42,7 @@ export function registerPs(cli: CAC): void {
               id: found?.id,
               host: found?.labels[LABEL.host] ?? '-',
               // The agent's word first: it knows a container it stopped from one that was lost.
-              state: record?.status.startsWith('lost') || record?.status.startsWith('stopped') ? record.status : (docker ?? 'not created'),
+              state: record?.statusKind === 'lost' || record?.statusKind === 'stopped' ? record.status : (docker ?? 'not created'),
               provides: record?.provides ?? [],
               requires: record?.requires ?? [],
               lastStep: record?.lastStep,

@@ -9,12 +9,10 @@ import { formatHostPort } from '../address.ts';
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
-import { networkProvisioner } from '../networks/methods.ts';
-import { volumeProvisioner } from '../volumes/methods.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
-import { newFacts, type RequirementFacts } from './facts.ts';
+import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
@@ -151,26 +149,8 @@ export class Agent {
     if (!failed) this.phase = 'stopping';
     this.save();
     const { engine, logger } = this.options;
-    const context = { engine, labels: ownerLabels(this.identity), logger };
-    for (const runner of [...this.runners].reverse()) {
-      await this.retire(runner);
-      // Its container is gone: what it held is let go of here (an EBS volume unmounted and detached), or deleted.
-      // One that cannot be let go of (EC2 unreachable) is said, and the rest still goes down: scs down tries it again.
-      const release = (what: string, task: () => Promise<void> | undefined) =>
-        Promise.resolve()
-          .then(task)
-          .catch((error: Error) => logger.error(`${runner.service}: could not release ${what}: ${error.message}`));
-      for (const volume of runner.facts.service.container.volumes) {
-        await release(`volume ${volume.name}`, () => {
-          const provisioner = volumeProvisioner(volume, context);
-          return volumes ? provisioner.deprovision() : provisioner.detach();
-        });
-      }
-      await release('its network', () => {
-        const network = networkProvisioner(runner.facts.service, { logger });
-        return volumes ? network?.deprovision() : network?.detach();
-      });
-    }
+    // Each service's plan ends with its volumes and network let go of (an EBS volume unmounted and detached), or deleted.
+    for (const runner of [...this.runners].reverse()) await this.retire(runner, undefined, volumes ? 'deprovision' : 'detach');
     this.stopEvents?.();
     // A network holds no data: like Compose, down removes it, unless containers still use it.
     const network = this.options.attachment?.network;
@@ -215,10 +195,10 @@ export class Agent {
     return runner;
   }
 
-  private async retire(runner: ServiceRunner, cause?: string): Promise<void> {
+  private async retire(runner: ServiceRunner, cause?: string, release?: 'detach' | 'deprovision'): Promise<void> {
     await runner.stop();
     for (const requirement of runner.facts.requires) if (requirement.watch) await settlesWithin(requirement.watch.close());
-    await runner.teardown(cause);
+    await runner.teardown(cause, release);
   }
 
   /** Watches what it requires (waiting for at least one endpoint of each), then brings it up. */
@@ -286,7 +266,7 @@ export class Agent {
         container: facts.container,
         containerName: facts.service.container.name,
         image: facts.service.image.tag,
-        status: facts.wanted === 'stopped' && facts.status.startsWith('exited') ? `stopped (scs stop)` : facts.status,
+        ...statusRecord(facts),
         provides: facts.provisions.map((handle) => ({
           name: handle.spec.name,
           address: formatHostPort(handle.spec.host, handle.spec.port),

@@ -6,12 +6,12 @@ import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
 import { networkProvisioner } from '../networks/methods.ts';
 import type { Address } from '../registry/types.ts';
-import { volumeProvisioner } from '../volumes/methods.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { Step } from './plan.ts';
+import { actOnResource } from './resources.ts';
 import { addresses, containerSpec, type NetworkAttachment } from './spec.ts';
 import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
@@ -58,6 +58,15 @@ export class Executor {
     const service = facts.service.name;
     const because = `(${step.cause})`;
     switch (step.kind) {
+      case 'provision':
+      case 'attach':
+      case 'detach':
+      case 'deprovision': {
+        if (!step.resource) throw new Error(`${service}: a ${step.kind} step names no volume or network`);
+        const context = { engine, labels: ownerLabels(this.options.identity), logger };
+        await actOnResource(facts.service, step.kind, step.resource, context);
+        return;
+      }
       case 'create':
         facts.container = await this.create(facts, step, facts.service.container.name);
         facts.readyRun = undefined;
@@ -165,14 +174,8 @@ export class Executor {
     }
   }
 
-  /** A container with what is wanted now; records what each requirement is configured with. */
+  /** A container with what is wanted now (its volumes and network made ready by the steps before); records what each requirement is configured with. */
   private async create(facts: ServiceFacts, step: Step, name: string): Promise<string> {
-    await this.ensureVolumes(facts);
-    const network = networkProvisioner(facts.service, { logger: this.options.logger });
-    if (network) {
-      await network.provision();
-      await network.attach();
-    }
     const wanted = wantedEndpoints(facts, this.options.holdMs);
     const spec = { ...containerSpec(facts.service, this.options.identity, wanted, this.options.attachment), name };
     const id = await this.options.engine.create(spec);
@@ -180,7 +183,7 @@ export class Executor {
     for (const requirement of facts.requires) {
       const endpoints = addresses(wanted.get(requirement.compiled.endpoint) ?? []);
       // A replacement is how a requirement without a working live update takes its new value.
-      if (step.cause.startsWith('replace') && endpoints.join(';') !== requirement.applied.join(';')) {
+      if (step.replacing && endpoints.join(';') !== requirement.applied.join(';')) {
         requirement.lastUpdate = { at, action: 'restart', ok: true, endpoints };
       }
       requirement.applied = endpoints;
@@ -202,16 +205,6 @@ export class Executor {
   private container(facts: ServiceFacts): string {
     if (!facts.container) throw new Error(`${facts.service.name}: it has no container`);
     return facts.container;
-  }
-
-  /** Each volume found or made, and made usable here (an EBS volume attached and mounted), before the container. */
-  private async ensureVolumes(facts: ServiceFacts): Promise<void> {
-    const context = { engine: this.options.engine, labels: ownerLabels(this.options.identity), logger: this.options.logger };
-    for (const volume of facts.service.container.volumes) {
-      const provisioner = volumeProvisioner(volume, context);
-      await provisioner.provision();
-      await provisioner.attach();
-    }
   }
 
   /** An ENI goes into the container's network namespace once it runs: it is its address from then on. */

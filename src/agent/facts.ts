@@ -4,8 +4,9 @@
 
 import type { Endpoint, ProvisionHandle, Watch } from '../client/client.ts';
 import type { CompiledRequire, CompiledService } from '../manifest/compiled.ts';
+import type { ContainerInfo } from './container-engine.ts';
 import { addresses } from './spec.ts';
-import type { UpdateRecord } from './state.ts';
+import type { ServiceRecord, UpdateRecord } from './state.ts';
 import { holdingEmpty } from './urgency.ts';
 
 export interface RequirementFacts {
@@ -43,11 +44,34 @@ export interface ServiceFacts {
   /** What is registered (see provisionKey); undefined when nothing is. */
   providedFor: string | undefined;
   provisions: ProvisionHandle[];
-  status: string;
+  status: ServiceStatus;
   requires: RequirementFacts[];
   /** The container a start-first replacement brings up beside the current one, until it is promoted. */
   next: NextContainer | undefined;
   lastStep: StepRecord | undefined;
+}
+
+/** What is known of its container: Docker's state of it, or why there is none. */
+export type ServiceStatus =
+  | { readonly kind: 'waiting' }
+  | { readonly kind: 'container'; readonly docker: ContainerInfo['status']; readonly health: string | undefined }
+  | { readonly kind: 'lost' }
+  | { readonly kind: 'removed' };
+
+/**
+ * Its status for `scs ps`, as words and as data. A container that exited after `scs stop` is `stopped`:
+ * the agent knows it from one that died.
+ */
+export function statusRecord({ status, wanted }: ServiceFacts): Required<Pick<ServiceRecord, 'status' | 'statusKind'>> {
+  switch (status.kind) {
+    case 'container':
+      if (wanted === 'stopped' && status.docker === 'exited') return { statusKind: 'stopped', status: 'stopped (scs stop)' };
+      return { statusKind: status.kind, status: `${status.docker}${status.health ? ` (${status.health})` : ''}` };
+    case 'lost':
+      return { statusKind: status.kind, status: 'lost: removed outside scs' };
+    default:
+      return { statusKind: status.kind, status: status.kind };
+  }
 }
 
 export interface NextContainer {
@@ -69,7 +93,7 @@ export function newFacts(service: CompiledService): ServiceFacts {
     readyRun: undefined,
     providedFor: undefined,
     provisions: [],
-    status: 'waiting',
+    status: { kind: 'waiting' },
     requires: service.requires.map(newRequirement),
     next: undefined,
     lastStep: undefined,

@@ -1,6 +1,7 @@
 // `scs up --dry-run`: the plan `scs up` would carry out now, read from Docker, with nothing done.
 // What services require is not known before their providers are up, so it is taken as unchanged.
 
+import { consola as logger } from 'consola';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { newFacts } from './facts.ts';
@@ -26,7 +27,7 @@ export async function previewUp(
   for (const service of compiled.services) {
     const facts = newFacts(service);
     if (!(await imageExists(service.image.tag))) lines.push(`${service.name}: build ${service.image.tag} (not built yet)`);
-    const observed = await observeService(engine, identity, facts, 'start');
+    const { observed } = await observeService(engine, identity, facts, 'start', logger);
     const steps = converge({ ...desiredService(facts, identity, 0, Date.now(), attachment), requires: [] }, observed, 'start');
     lines.push(steps.length > 0 ? formatPlan(service.name, steps) : `${service.name}: nothing to do`);
   }

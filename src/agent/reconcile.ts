@@ -2,7 +2,7 @@
 // wanted. Pure: the runner observes, this plans, the executor acts, and the runner asks again until
 // nothing is left to do. Every rule of the agent is here, with a cause for each step.
 
-import { nextStep, type Step, step } from './plan.ts';
+import { nextStep, type Resource, type Step, step } from './plan.ts';
 
 /** What is wanted of a service now: its container's configuration, and what it requires. */
 export interface DesiredService {
@@ -15,6 +15,14 @@ export interface DesiredService {
   readonly requires: readonly DesiredRequirement[];
   /** Replace start-first (make-before-break), draining the old container this long; or stop-first. */
   readonly replace: { readonly order: 'start-first' | 'stop-first'; readonly drainMs: number };
+  /** What its container needs first, in order: its volumes, then a network from outside Docker. */
+  readonly resources: readonly DesiredResource[];
+}
+
+export interface DesiredResource {
+  readonly resource: Resource;
+  /** It must be made usable on this host before each container (an EBS volume attached and mounted, an ENI attached). */
+  readonly attaches: boolean;
 }
 
 export interface DesiredRequirement {
@@ -50,6 +58,11 @@ export interface ObservedService {
   readonly requires: readonly ObservedRequirement[];
   /** A next container left by a start-first replacement that did not finish. */
   readonly next: { readonly provided: boolean; readonly running: boolean } | undefined;
+  /**
+   * Which of its resources exist, when that was looked at. Not known: each is provisioned before a
+   * container is created, which changes nothing for one that exists.
+   */
+  readonly existing?: readonly Resource[];
 }
 
 export interface ObservedRequirement {
@@ -86,7 +99,12 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
     if (mode === 'supervise') return drop('its container is gone');
     // What follows the start is about the container it made: `ps` must not say "provide ok (no container yet)".
     const cause = 'no container yet';
-    return [step('create', cause), step('start', cause), ...announce(desired, false, 'none', 'its new container')];
+    return [
+      ...prepare(desired, observed, cause),
+      step('create', cause),
+      step('start', cause),
+      ...announce(desired, false, 'none', 'its new container'),
+    ];
   }
   if (container.configHash !== desired.configHash) return replace(desired, observed, 'its configuration changed');
   if (!container.running) {
@@ -118,19 +136,34 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   return [...steps, ...announce(desired, observed.ready, provisions, cause)];
 }
 
-/** Everything `scs down` does to a service: endpoints dropped first, so nobody is sent to a stopping container. */
 /**
  * `scs down` of a service, or one gone from the stack. With `drainMs`, given when another provider
  * of its endpoints is there to move to (a relocation), the container keeps serving that long after its
- * endpoints are dropped, as in a start-first replacement.
+ * endpoints are dropped, as in a start-first replacement. Endpoints are dropped first, so nobody is sent
+ * to a stopping container.
  */
-export function teardown(observed: ObservedService, cause = 'scs down', drainMs = 0): Step[] {
+export function teardown(
+  observed: ObservedService,
+  { cause = 'scs down', drainMs = 0, release, resources = [] }: TeardownOptions = {},
+): Step[] {
   const drain = drainMs > 0 && observed.provisions !== 'none' && observed.container?.running;
   return [
     ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
     ...(drain ? [{ kind: 'drain' as const, cause, ms: drainMs }] : []),
     ...(observed.container ? [step('stop', cause), step('remove', cause)] : []),
+    // Its container is gone: what it held is let go of (detached, its data kept), or deleted. Both change
+    // nothing for what is let go of already, so they are planned whatever was seen.
+    ...(release ? resources.map(({ resource }): Step => ({ kind: release, cause, resource })) : []),
   ];
+}
+
+export interface TeardownOptions {
+  readonly cause?: string | undefined;
+  /** With dependents that have another provider to move to (a relocation): how long the container keeps serving. */
+  readonly drainMs?: number;
+  /** `scs down` lets go of its volumes and network (`detach`), or with --volumes deletes them (`deprovision`). */
+  readonly release?: 'detach' | 'deprovision' | undefined;
+  readonly resources?: readonly DesiredResource[];
 }
 
 /** `scs restart`: the same container, stopped and started, its endpoints dropped meanwhile. */
@@ -153,10 +186,12 @@ export function restart(desired: DesiredService, observed: ObservedService): Ste
  */
 function replace(desired: DesiredService, observed: ObservedService, why: string): Step[] {
   const cause = `replace: ${why}`;
+  const create: Step = { kind: 'create', cause, replacing: true };
   if (desired.replace.order === 'start-first' && observed.container?.running) {
     const provided = observed.provisions !== 'none';
     return [
-      nextStep('create', cause),
+      ...prepare(desired, observed, cause),
+      { ...create, next: true },
       nextStep('start', cause),
       nextStep('ready', cause),
       ...(desired.provides ? [nextStep('provide', cause)] : []),
@@ -171,11 +206,27 @@ function replace(desired: DesiredService, observed: ObservedService, why: string
     ...(observed.provisions === 'none' ? [] : [step('drop', cause)]),
     step('stop', cause),
     step('remove', cause),
-    step('create', cause),
+    ...prepare(desired, observed, cause),
+    create,
     step('start', cause),
     ...announce(desired, false, 'none', cause),
   ];
 }
+
+/**
+ * Before a container is created: each resource it needs provisioned, unless seen to exist, and made
+ * usable here when its method needs that (an EBS volume attached and mounted: it may have moved).
+ */
+function prepare(desired: DesiredService, observed: ObservedService, cause: string): Step[] {
+  const exists = (resource: Resource) => observed.existing?.some((seen) => sameResource(seen, resource)) ?? false;
+  return desired.resources.flatMap(({ resource, attaches }): Step[] => [
+    ...(exists(resource) ? [] : [{ kind: 'provision' as const, cause, resource }]),
+    ...(attaches ? [{ kind: 'attach' as const, cause, resource }] : []),
+  ]);
+}
+
+export const sameResource = (a: Resource, b: Resource) =>
+  'volume' in a ? 'volume' in b && a.volume === b.volume : 'network' in b && a.network === b.network;
 
 /** Waits until it is ready, then tells disco what it provides. */
 function announce(desired: DesiredService, ready: boolean, provisions: ObservedService['provisions'], cause: string): Step[] {

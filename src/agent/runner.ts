@@ -8,9 +8,10 @@ import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
 import { newRequirement, type RequirementFacts, type ServiceFacts } from './facts.ts';
 import type { AgentIdentity } from './identity.ts';
-import { desiredService, observeService } from './observed.ts';
-import { formatStep, type Step } from './plan.ts';
-import { converge, type Mode, restart, teardown } from './reconcile.ts';
+import { desiredService, observeService, recordObservation } from './observed.ts';
+import { formatStep, resourceName, type Step } from './plan.ts';
+import { converge, type Mode, type ObservedService, restart, teardown } from './reconcile.ts';
+import { desiredResources } from './resources.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { urgency } from './urgency.ts';
 
@@ -125,13 +126,14 @@ export class ServiceRunner {
     await this.chain;
   }
 
-  /** Drops what it provides, then stops and removes its container. */
-  async teardown(cause?: string): Promise<void> {
+  /** Drops what it provides, then stops and removes its container; on `scs down`, lets go of its volumes and network too. */
+  async teardown(cause?: string, release?: 'detach' | 'deprovision'): Promise<void> {
     await this.stop();
     // Draining helps only when dependents have another provider to move to: a relocation, not a plain down.
     const drainMs = (await this.options.executor.othersProvide(this.facts)) ? this.facts.service.replace.drainMs : 0;
-    await this.runSteps(teardown(await this.observe('supervise'), cause, drainMs), 'start');
-    this.facts.status = 'removed';
+    const resources = desiredResources(this.facts.service);
+    await this.runSteps(teardown(await this.observe('supervise'), { cause, drainMs, release, resources }), 'start');
+    this.facts.status = { kind: 'removed' };
     this.options.changed();
   }
 
@@ -161,8 +163,11 @@ export class ServiceRunner {
     return desiredService(this.facts, this.options.identity, this.options.holdMs, Date.now(), this.options.attachment);
   }
 
-  private observe(mode: Mode) {
-    return observeService(this.options.engine, this.options.identity, this.facts, mode);
+  /** What is, with what the look found put on record first: the steps planned from it act on that. */
+  private async observe(mode: Mode): Promise<ObservedService> {
+    const { observed, learned } = await observeService(this.options.engine, this.options.identity, this.facts, mode, this.options.logger);
+    recordObservation(this.facts, learned);
+    return observed;
   }
 
   private async converge(mode: Mode): Promise<void> {
@@ -189,6 +194,11 @@ export class ServiceRunner {
         const message = (error as Error).message;
         this.facts.lastStep = { at, step: step.kind, cause: step.cause, ok: false, error: message };
         changed();
+        // What cannot be let go of (EC2 unreachable) is said, and the rest still goes: scs down tries it again.
+        if (step.kind === 'detach' || step.kind === 'deprovision') {
+          logger.error(`${this.service}: could not release ${step.resource ? resourceName(step.resource) : 'it'}: ${message}`);
+          continue;
+        }
         if (mode === 'start') throw error;
         logger.error(`${this.service}: ${step.kind} failed (${step.cause}): ${message}`);
         return false;

@@ -32,6 +32,11 @@ export interface ServiceRecord {
   readonly containerName: string;
   readonly image: string;
   readonly status: string;
+  /**
+   * The same as data: `stopped` (by scs stop) and `lost` (removed outside scs) are the agent's word, which
+   * Docker cannot give. Absent in the state of an agent older than it.
+   */
+  readonly statusKind?: 'waiting' | 'container' | 'stopped' | 'lost' | 'removed';
   readonly provides: Array<{ name: string; address: string }>;
   readonly requires: RequireRecord[];
   /** The last step the agent took on it, and why: "replace: liveupdate of mysql failed (exit 1)". */

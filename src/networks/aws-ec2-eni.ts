@@ -72,6 +72,11 @@ export class EniProvisioner implements NetworkProvisioner {
     }
   }
 
+  /** Found, in its subnet (one elsewhere is for provision() to explain). */
+  async provisioned(): Promise<boolean> {
+    return (await this.find())?.SubnetId === this.options.subnet;
+  }
+
   async attach(): Promise<NetnsSetup> {
     const { ec2, instance } = await this.connect();
     const found = await this.require();

@@ -18,6 +18,8 @@ export interface NetworkProvisioner {
   readonly method: 'aws-ec2-eni';
   /** Finds the network interface by its tags, or creates it. */
   provision(): Promise<void>;
+  /** Whether provision() would change nothing: it exists, as wanted. Looks only. */
+  provisioned(): Promise<boolean>;
   /** Attaches it to this host; says what the container gets. */
   attach(): Promise<NetnsSetup>;
   /** Moves the attached interface into the network namespace of the process `pid`, with its address and route. */

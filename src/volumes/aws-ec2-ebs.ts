@@ -79,6 +79,12 @@ export class EbsProvisioner implements VolumeProvisioner {
     await this.waitFor(created.VolumeId!, (v) => v.State === 'available', 'to become available');
   }
 
+  /** Found, in this instance's zone (one elsewhere is for provision() to explain). */
+  async provisioned(): Promise<boolean> {
+    const found = await this.find();
+    return found !== undefined && found.AvailabilityZone === (await this.connect()).instance.availabilityZone;
+  }
+
   async attach(): Promise<VolumeMount> {
     const { ec2, instance } = await this.connect();
     let found = await this.require();

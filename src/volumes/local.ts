@@ -16,6 +16,10 @@ export class DockerVolumeProvisioner implements VolumeProvisioner {
     await this.context.engine.ensureVolume(this.name, this.context.labels, this.driver);
   }
 
+  async provisioned(): Promise<boolean> {
+    return this.context.engine.volumeExists(this.name);
+  }
+
   async attach(): Promise<VolumeMount> {
     // Docker mounts it when the container starts.
     return { type: 'volume', source: this.name };
@@ -43,6 +47,10 @@ export class LocalPathProvisioner implements VolumeProvisioner {
     mkdirSync(this.path, { recursive: true });
   }
 
+  async provisioned(): Promise<boolean> {
+    return isFolder(this.path);
+  }
+
   async attach(): Promise<VolumeMount> {
     return { type: 'bind', source: this.path };
   }
@@ -58,5 +66,13 @@ export class LocalPathProvisioner implements VolumeProvisioner {
     } catch {
       return `${this.path} missing`;
     }
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -29,11 +29,22 @@ export class NfsProvisioner extends DockerVolumeProvisioner {
   /** Docker never changes a volume's options: one made with others is an error, not a silent mismatch. */
   override async provision(): Promise<void> {
     const existing = await this.context.engine.volumeOptions?.(this.name);
-    if (existing && JSON.stringify(sorted(existing)) !== JSON.stringify(sorted(this.wanted.options)))
+    if (existing && !this.wantedOptions(existing))
       throw new VolumeError(
         `the Docker volume ${this.name} exists with other options (${JSON.stringify(existing)}); remove it with scs down --volumes to make it anew`,
       );
     await super.provision();
+  }
+
+  /** One with other options is not as wanted: provision() says so. */
+  override async provisioned(): Promise<boolean> {
+    if (!(await super.provisioned())) return false;
+    const existing = await this.context.engine.volumeOptions?.(this.name);
+    return existing === undefined || this.wantedOptions(existing);
+  }
+
+  private wantedOptions(existing: Record<string, string>): boolean {
+    return JSON.stringify(sorted(existing)) === JSON.stringify(sorted(this.wanted.options));
   }
 
   override async status(): Promise<string> {

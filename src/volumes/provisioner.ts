@@ -15,6 +15,8 @@ export interface VolumeProvisioner {
   readonly method: CompiledVolume['method'];
   /** Finds the volume, or creates it; changes nothing when it is there already. */
   provision(): Promise<void>;
+  /** Whether provision() would change nothing: it exists, as wanted. Looks only. */
+  provisioned(): Promise<boolean>;
   /** Makes it usable on this host (attach, mount); says what the container mounts. */
   attach(): Promise<VolumeMount>;
   /** Lets go of it on this host (unmount, detach); its data stays. */

@@ -12,6 +12,7 @@ import type {
   NetworkInfo,
 } from '../../src/agent/container-engine.ts';
 import { serviceLabelOf } from '../../src/docker/labels.ts';
+import type { DockerVolumeDriver } from '../../src/volumes/provisioner.ts';
 
 interface FakeContainer {
   readonly id: string;
@@ -134,8 +135,16 @@ export class FakeEngine implements ContainerEngine {
     return '';
   }
 
-  async ensureVolume(name: string): Promise<void> {
+  /** The driver options each volume was made with, as Docker keeps them. */
+  readonly volumeDrivers = new Map<string, Record<string, string>>();
+
+  async ensureVolume(name: string, _labels: Record<string, string>, driver?: DockerVolumeDriver): Promise<void> {
+    if (!this.volumes.has(name) && driver) this.volumeDrivers.set(name, driver.options);
     this.volumes.add(name);
+  }
+
+  async volumeOptions(name: string): Promise<Record<string, string> | undefined> {
+    return this.volumes.has(name) ? (this.volumeDrivers.get(name) ?? {}) : undefined;
   }
 
   async volumeExists(name: string): Promise<boolean> {
@@ -145,6 +154,7 @@ export class FakeEngine implements ContainerEngine {
   async removeVolume(name: string): Promise<void> {
     this.calls.push(`remove-volume ${name}`);
     this.volumes.delete(name);
+    this.volumeDrivers.delete(name);
   }
 
   readonly networks = new Set<string>();

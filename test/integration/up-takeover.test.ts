@@ -40,7 +40,8 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(fresh.stdout).toContain(
         'web: create (no container yet)\nweb: start (no container yet)\nweb: ready (its new container)\nweb: provide (its new container)',
       );
-      expect(fresh.stdout).toContain('client: create (no container yet)');
+      // Its named volume is made first, as Compose's plan shows "Volume ... Created".
+      expect(fresh.stdout).toContain('client: provision volume state (no container yet)\nclient: create (no container yet)');
       expect(await container('web')).toBeUndefined(); // A dry run does nothing.
 
       const up = scs(['up', '-d', '--debounce', '100ms', ...files()]);

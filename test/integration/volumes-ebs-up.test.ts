@@ -96,6 +96,15 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
   }, 120_000);
 
   it('keeps the data across down and up, and hands the volume to another host after down', async () => {
+    // The dry run shows the volume made and attached as steps of the plan, and makes nothing.
+    const dry = await run('a', 'up', '--dry-run');
+    expect(dry).toContain(
+      ['db: provision volume data (no container yet)', 'db: attach volume data (no container yet)', 'db: create (no container yet)'].join(
+        '\n',
+      ),
+    );
+    expect(await stackVolumes()).toEqual([]);
+
     await run('a', 'up', '-d');
     const [volume] = await stackVolumes();
     expect(volume?.Attachments?.[0]).toMatchObject({ InstanceId: hosts.a, State: 'attached' });
@@ -107,6 +116,10 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
     await run('a', 'down');
     expect(mountedAt(mountpoint())).toBeUndefined();
     expect((await stackVolumes())[0]).toMatchObject({ VolumeId: volume!.VolumeId, State: 'available' });
+    // It exists now: only the attach is left to do.
+    const again = await run('a', 'up', '--dry-run');
+    expect(again).toContain('db: attach volume data (no container yet)\ndb: create (no container yet)');
+    expect(again).not.toContain('provision');
 
     await run('a', 'up', '-d');
     expect(await engine.exec(await container(), ['cat', '/var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: 'row-1\n' });

@@ -16,6 +16,7 @@ const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
   provides: true,
   requires: [],
   replace: { order: 'stop-first', drainMs: 0 },
+  resources: [],
   ...over,
 });
 const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
@@ -217,11 +218,108 @@ describe('teardown', () => {
   });
 
   it('drains between the drop and the stop when told to (another provider is there to move to)', () => {
-    expect(formatPlan('web', teardown(observed(), 'scs down', 2000))).toBe(
+    expect(formatPlan('web', teardown(observed(), { drainMs: 2000 }))).toBe(
       ['web: drop (scs down)', 'web: drain 2000 ms (scs down)', 'web: stop (scs down)', 'web: remove (scs down)'].join('\n'),
     );
     // Nothing to drain without endpoints, or without a running container.
-    expect(formatPlan('web', teardown(observed({ provisions: 'none' }), 'scs down', 2000))).not.toContain('drain');
+    expect(formatPlan('web', teardown(observed({ provisions: 'none' }), { drainMs: 2000 }))).not.toContain('drain');
+  });
+});
+
+describe('volumes and networks', () => {
+  // A named volume (Docker mounts it) and an EBS volume and an ENI, which are attached to the host first.
+  const resources: DesiredService['resources'] = [
+    { resource: { volume: 'cache' }, attaches: false },
+    { resource: { volume: 'data' }, attaches: true },
+    { resource: { network: 'aws-ec2-eni' }, attaches: true },
+  ];
+  const fresh = observed({ container: undefined, ready: false, provisions: 'none' });
+
+  it('provisions each before the first container, and attaches those that attach to the host', () => {
+    expect(plan(desired({ resources, provides: false }), fresh, 'start')).toBe(
+      [
+        'web: provision volume cache (no container yet)',
+        'web: provision volume data (no container yet)',
+        'web: attach volume data (no container yet)',
+        'web: provision network aws-ec2-eni (no container yet)',
+        'web: attach network aws-ec2-eni (no container yet)',
+        'web: create (no container yet)',
+        'web: start (no container yet)',
+        'web: ready (its new container)',
+      ].join('\n'),
+    );
+  });
+
+  it('provisions only what was not seen to exist; what attaches is attached before every container', () => {
+    const existing = [{ volume: 'cache' }, { volume: 'data' }, { network: 'aws-ec2-eni' }];
+    expect(plan(desired({ resources, provides: false }), { ...fresh, existing }, 'start')).toBe(
+      [
+        'web: attach volume data (no container yet)',
+        'web: attach network aws-ec2-eni (no container yet)',
+        'web: create (no container yet)',
+        'web: start (no container yet)',
+        'web: ready (its new container)',
+      ].join('\n'),
+    );
+    // A volume of the same name is not a network.
+    expect(plan(desired({ resources: resources.slice(0, 1) }), { ...fresh, existing: [{ network: 'cache' }] }, 'start')).toContain(
+      'web: provision volume cache',
+    );
+  });
+
+  it('makes them ready again for a replacement, after the old container is gone (stop-first) or before the new one (start-first)', () => {
+    const existing = [{ volume: 'cache' }];
+    const why = 'replace: its configuration changed';
+    const stopFirst = plan(desired({ configHash: 'h2', resources: resources.slice(0, 2) }), observed({ existing }));
+    expect(stopFirst).toContain(
+      [`web: remove (${why})`, `web: provision volume data (${why})`, `web: attach volume data (${why})`, `web: create (${why})`].join(
+        '\n',
+      ),
+    );
+    const startFirst = plan(
+      desired({ configHash: 'h2', resources: resources.slice(0, 2), replace: { order: 'start-first', drainMs: 0 } }),
+      observed({ existing }),
+    );
+    expect(startFirst.split('\n').slice(0, 3)).toEqual([
+      `web: provision volume data (${why})`,
+      `web: attach volume data (${why})`,
+      `web: create next (${why})`,
+    ]);
+  });
+
+  it('plans nothing for them when the container is current', () => {
+    expect(converge(desired({ resources }), observed(), 'start')).toEqual([]);
+  });
+
+  it('lets go of each on scs down, after the container is removed, or deletes each with --volumes', () => {
+    expect(formatPlan('web', teardown(observed(), { release: 'detach', resources }))).toBe(
+      [
+        'web: drop (scs down)',
+        'web: stop (scs down)',
+        'web: remove (scs down)',
+        'web: detach volume cache (scs down)',
+        'web: detach volume data (scs down)',
+        'web: detach network aws-ec2-eni (scs down)',
+      ].join('\n'),
+    );
+    // Without a container still: what is let go of already changes nothing, and one left by a killed agent is let go of.
+    expect(formatPlan('web', teardown(fresh, { release: 'deprovision', resources: resources.slice(0, 1) }))).toBe(
+      'web: deprovision volume cache (scs down)',
+    );
+    // A service gone from the stack keeps its volumes, as Compose's up --remove-orphans does.
+    expect(formatPlan('web', teardown(observed(), { cause: 'removed from the stack', resources }))).not.toContain('volume');
+  });
+});
+
+describe('the plan as data', () => {
+  it('marks the create of a replacement, whatever its cause says, and no other create', () => {
+    const replacing = [
+      ...converge(desired({ configHash: 'h2' }), observed(), 'supervise'),
+      ...converge(desired({ configHash: 'h2', replace: { order: 'start-first', drainMs: 0 } }), observed(), 'supervise'),
+    ].filter((s) => s.kind === 'create');
+    expect(replacing.map((s) => s.replacing)).toEqual([true, true]);
+    const first = converge(desired(), observed({ container: undefined, provisions: 'none' }), 'start').find((s) => s.kind === 'create');
+    expect(first?.replacing).toBeUndefined();
   });
 });
 
