@@ -125,15 +125,18 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       logger.info(`dns on udp+tcp ${dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
     }
   }
+  let closing: Promise<void> | undefined;
   return {
     server,
     dns,
     disco,
     dnsAddress,
-    close: async () => {
-      await dns?.close();
-      await server.close();
-    },
+    // Once: a second call (a signal during a close) waits for the first.
+    close: () =>
+      (closing ??= (async () => {
+        await dns?.close();
+        await server.close();
+      })()),
   };
 }
 
