@@ -5,7 +5,7 @@ import { consola } from 'consola';
 import * as v from 'valibot';
 import { formatHostPort, type HostPort } from '../src/address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../src/client/access.ts';
-import { DiscoClient } from '../src/client/client.ts';
+import type { DiscoClient } from '../src/client/client.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
 import { restated, UsageError } from './errors.ts';
 
@@ -61,6 +61,8 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
 export async function connectDisco(flags: GlobalFlags, name: string): Promise<DiscoClient> {
   const addresses = discoAddresses(flags);
   const access = discoAccess(flags);
+  // Loaded here: the commands that never talk to disco (ps, logs) do not load the client.
+  const { DiscoClient } = await import('../src/client/client.ts');
   try {
     return await DiscoClient.connect({ ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') });
   } catch (error) {
@@ -73,6 +75,7 @@ export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Pro
   const addresses = discoAddresses(flags);
   const access = discoAccess(flags);
   const options = { ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') };
+  const { DiscoClient } = await import('../src/client/client.ts');
   try {
     return await DiscoClient.connect(options);
   } catch (error) {
