@@ -2,8 +2,8 @@
 // says of its container and each volume's provisioner of its volume. Data only; cli/ps.ts prints it.
 
 import { consola } from 'consola';
-import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
+import type { ReadEngine } from '../docker/reader.ts';
 import type { CompiledService } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/methods.ts';
 import { volumeProvisioner } from '../volumes/methods.ts';
@@ -34,7 +34,7 @@ export interface StackStatus {
   readonly services: readonly ServiceStatus[];
 }
 
-export type StatusEngine = Pick<Engine, 'ping' | 'list' | 'inspect'> & VolumeEngine;
+export type StatusEngine = Pick<ReadEngine, 'ping' | 'list' | 'inspect' | 'volumeExists'> & Partial<Pick<ReadEngine, 'volumeOptions'>>;
 
 export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Promise<StackStatus> {
   const compiled = compileStack(stack);
@@ -42,7 +42,7 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
   const state = readState(compiled.directory, projectName);
   const agent = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped' ? state : undefined;
   const names = agent && agent.only.length > 0 ? new Set(agent.only) : undefined;
-  const docker = engine ?? new (await import('../docker/engine.ts')).Engine();
+  const docker = engine ?? (await (await import('../docker/reader.ts')).dockerReader());
   await docker.ping();
   const owner = ownerLabels({ stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() });
   const services = await Promise.all(
@@ -80,7 +80,14 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
 }
 
 /** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */
-async function volumeStates(service: CompiledService, engine: VolumeEngine) {
+async function volumeStates(service: CompiledService, docker: StatusEngine) {
+  const engine: VolumeEngine = {
+    volumeExists: (name) => docker.volumeExists(name),
+    ...(docker.volumeOptions ? { volumeOptions: (name: string) => docker.volumeOptions!(name) } : {}),
+    // Looking changes nothing.
+    ensureVolume: () => Promise.reject(new Error('scs ps creates no volume')),
+    removeVolume: () => Promise.reject(new Error('scs ps removes no volume')),
+  };
   const context = { engine, labels: {}, logger: consola };
   const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);
   const network = networkProvisioner(service, context);
