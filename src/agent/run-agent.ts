@@ -41,8 +41,12 @@ export interface RunAgentOptions {
   /** In the foreground, print what the containers print (prefixed by service unless `logPrefix` is false). */
   readonly logs?: boolean;
   readonly logPrefix?: boolean;
-  /** Aborting it during start-up stops what was started and fails with "interrupted". */
-  readonly signal?: AbortSignal;
+  /**
+   * Resolves when the agent is to stop (a signal). Asked for once the images are built, so that
+   * Ctrl-C during a build ends the process at once, as before anything was opened; during start-up
+   * it stops what was started and fails with "interrupted"; after, `stopRequested` is it.
+   */
+  readonly untilStopped?: () => Promise<unknown>;
   /** Docker by default; tests bring their own. */
   readonly engine?: AgentEngine;
   /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
@@ -54,6 +58,8 @@ export interface RunningAgent {
   /** Where disco listens, and the DNS the containers were given (if any). */
   readonly disco: string;
   readonly dns: string | undefined;
+  /** Settles when `untilStopped` does: the owner of the process stops the agent then. */
+  readonly stopRequested: Promise<unknown>;
   /** Stops the stack and closes everything, last opened first; once. */
   stop(): Promise<void>;
   /** Settles once everything is closed. */
@@ -96,11 +102,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       }
       markClosed();
     })());
-  const interrupted = new Promise<never>((_, reject) => {
-    const abort = () => reject(new UserError('interrupted'));
-    if (options.signal?.aborted) abort();
-    options.signal?.addEventListener('abort', abort, { once: true });
-  });
+  const stopRequested = options.untilStopped?.() ?? new Promise<never>(() => {});
+  const interrupted = stopRequested.then(() => Promise.reject(new UserError('interrupted')));
   interrupted.catch(() => {});
 
   try {
@@ -196,7 +199,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       process.send({ phase: 'running' });
       process.disconnect();
     }
-    return { agent: running, disco: discoAddress, dns, stop, closed };
+    return { agent: running, disco: discoAddress, dns, stopRequested, stop, closed };
   } catch (error) {
     logger.error(`${(error as Error).message}; stopping what was started`);
     await stop();

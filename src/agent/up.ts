@@ -27,7 +27,7 @@ export interface UpOptions {
   readonly advertise?: string;
   readonly logs?: boolean;
   readonly logPrefix?: boolean;
-  /** Resolves when the agent is to stop (a signal); asked for only by the agent itself, once it starts. */
+  /** Resolves when the agent is to stop (a signal); asked for only by the agent itself, once its images are built. */
   readonly untilStopped: () => Promise<unknown>;
   readonly engine?: AgentEngine;
 }
@@ -41,12 +41,8 @@ export async function up(options: UpOptions): Promise<void> {
   }
   if (options.detach && !options.background)
     return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false });
-  const compiled = compileStack(stack);
-  const stopped = options.untilStopped();
-  const interrupt = new AbortController();
-  void stopped.then(() => interrupt.abort());
-  const running = await runAgent({ ...options, compiled, project: project(stack), signal: interrupt.signal });
-  await stopped;
+  const running = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
+  await running.stopRequested;
   consola.withTag('up').info('stopping');
   await running.stop();
 }

@@ -134,7 +134,8 @@ describe('runAgent', () => {
       throw new Error('pull cancelled');
     };
     const trace: string[] = [];
-    await expect(runAgent(options(engine, trace, { signal: interrupt.signal }))).rejects.toThrow('scs up failed: interrupted');
+    const untilStopped = () => new Promise((resolve) => interrupt.signal.addEventListener('abort', resolve));
+    await expect(runAgent(options(engine, trace, { untilStopped }))).rejects.toThrow('scs up failed: interrupted');
     const { opened, closed } = lifecycle(trace);
     expect(closed).toEqual([...opened].reverse());
     await settled(before);
