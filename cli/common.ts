@@ -1,25 +1,22 @@
 // What every command shares: flag validation at the edge, the disco address, and how to stop.
 
-import { readFileSync } from 'node:fs';
 import type { Command } from 'cac';
 import { consola } from 'consola';
 import * as v from 'valibot';
-import { formatHostPort, type HostPort, parseHostPort } from '../src/address.ts';
-import { DiscoClient, type DiscoClientOptions } from '../src/client/client.ts';
+import { formatHostPort, type HostPort } from '../src/address.ts';
+import { type AccessFiles, discoAccess, parseDiscoList } from '../src/client/access.ts';
+import type { DiscoClient } from '../src/client/client.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
 import { restated, UsageError } from './errors.ts';
 
 export const DEFAULT_DISCO = '127.0.0.1:9640';
 
-export { EXIT, type ExitCode, exitCodeOf, restated, UsageError, UserError } from './errors.ts';
+export { discoAccess, parseDiscoList } from '../src/client/access.ts';
+export { EXIT, type ExitCode, exitCodeOf, flag, restated, UsageError, UserError } from './errors.ts';
 
-export interface GlobalFlags {
+export interface GlobalFlags extends AccessFiles {
   disco?: string;
   debug?: boolean;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tokenFile?: string;
 }
 
 /** The flags of every command that talks to disco: how to reach a disco that has TLS or tokens. */
@@ -29,51 +26,6 @@ export function withDiscoAccess(command: Command): Command {
     .option('--tls-cert <file>', 'Client certificate, for a disco that asks for one (env SCS_TLS_CERT)')
     .option('--tls-key <file>', 'Key of the client certificate (env SCS_TLS_KEY)')
     .option('--token-file <file>', "File holding this client's disco token (env SCS_TOKEN_FILE, or the token itself in SCS_TOKEN)");
-}
-
-/**
- * TLS and the token, from the flags or else the environment: what `DiscoClient` needs on top of
- * the address. Files are read here, so that a missing one is named in one sentence.
- */
-export function discoAccess(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.env): Pick<DiscoClientOptions, 'tls' | 'token'> {
-  const file = (name: string, path: string | undefined) => (path ? flag(name, () => readText(path)) : undefined);
-  const ca = file('tls-ca', flags.tlsCa ?? env.SCS_TLS_CA);
-  const cert = file('tls-cert', flags.tlsCert ?? env.SCS_TLS_CERT);
-  const key = file('tls-key', flags.tlsKey ?? env.SCS_TLS_KEY);
-  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
-  const tokenFile = flags.tokenFile ?? env.SCS_TOKEN_FILE;
-  const token = tokenFile ? file('token-file', tokenFile)!.trim() : env.SCS_TOKEN?.trim() || undefined;
-  if (token === '') throw new UsageError(`--token-file: ${tokenFile} is empty`);
-  // A client certificate alone means TLS too, verified against the system's CAs.
-  const tls = ca !== undefined || cert !== undefined ? { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) } : undefined;
-  return { ...(tls ? { tls } : {}), ...(token ? { token } : {}) };
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${path} does not exist` : `cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-/** Wraps a parse so that its failure reads `--flag: what was wrong`. */
-export function flag<T>(name: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    throw new UsageError(`--${name}: ${(error as Error).message}`);
-  }
-}
-
-/** `HOST:PORT[,HOST:PORT...]`: disco servers sharing one registry, tried in order (docs/ha.md). */
-export function parseDiscoList(text: string): HostPort[] {
-  return flag('disco', () =>
-    String(text)
-      .split(',')
-      .map((one) => parseHostPort(one)),
-  );
 }
 
 export function discoAddresses(flags: GlobalFlags): HostPort[] {
@@ -109,6 +61,8 @@ export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown, 
 export async function connectDisco(flags: GlobalFlags, name: string): Promise<DiscoClient> {
   const addresses = discoAddresses(flags);
   const access = discoAccess(flags);
+  // Loaded here: the commands that never talk to disco (ps, logs) do not load the client.
+  const { DiscoClient } = await import('../src/client/client.ts');
   try {
     return await DiscoClient.connect({ ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') });
   } catch (error) {
@@ -121,6 +75,7 @@ export async function connectDiscoWaiting(flags: GlobalFlags, name: string): Pro
   const addresses = discoAddresses(flags);
   const access = discoAccess(flags);
   const options = { ...addresses[0]!, addresses, name, ...access, logger: consola.withTag('disco') };
+  const { DiscoClient } = await import('../src/client/client.ts');
   try {
     return await DiscoClient.connect(options);
   } catch (error) {

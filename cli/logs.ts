@@ -38,8 +38,7 @@ export function registerLogs(cli: CAC): void {
       const compiled = selectServices(compileStack(flags), names);
       const tail = flag('tail', () => parseTail(flags.tail));
       const sinceNs = flags.since === undefined ? undefined : flag('since', () => parseSince(String(flags.since), Date.now()));
-      const { Engine } = await import('../src/docker/engine.ts');
-      const engine = new Engine();
+      const engine = await (await import('../src/docker/reader.ts')).dockerReader();
       await engine.ping();
       const owner = ownerLabels({ stack: compiled.stack, environment: compiled.environment, project: project(flags), host: hostLabel() });
       const containers = (

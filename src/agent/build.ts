@@ -49,7 +49,7 @@ export class BuildProgress {
 
 /** Builds every image of the compiled stack that is not there yet; the tag is the content hash, so "there" means "current". */
 export async function buildImages(
-  engine: Engine,
+  engine: Pick<Engine, 'imageExists' | 'build'>,
   compiled: CompiledStack,
   logger: ConsolaInstance,
   plain = !colourWanted(),

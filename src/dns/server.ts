@@ -8,12 +8,13 @@ import { lookup } from 'node:dns';
 import { type AddressInfo, createServer, isIP, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../address.ts';
-import { type Cidr, CidrSet, parseCidr } from '../cidr.ts';
+import { type Cidr, CidrSet } from '../cidr.ts';
 import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
+import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { forward } from './forward.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
@@ -54,26 +55,13 @@ export interface DnsServerOptions {
   localView?: { registry: RegistryReader; serves(address: string): boolean };
 }
 
-/** Loopback and the private networks (RFC 1918, RFC 4193): nothing the Internet can reach. */
-export const DEFAULT_RECURSION_ALLOW: readonly Cidr[] = [
-  '127.0.0.0/8',
-  '::1/128',
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  'fc00::/7',
-].map(parseCidr);
+export { DEFAULT_RECURSION_ALLOW } from './defaults.ts';
 
 export const defaultDnsOptions: DnsServerOptions = {
-  host: '127.0.0.1',
-  port: 8600,
-  zones: [{ name: 'disco' }],
-  ttl: 5,
-  negativeTtl: 1,
-  tombstoneMs: 30_000,
+  ...DNS_DEFAULTS,
+  zones: [...DNS_DEFAULTS.zones],
   clock: () => performance.now(),
   recursors: [],
-  recursionAllow: DEFAULT_RECURSION_ALLOW,
   forwardTimeoutMs: 2000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,

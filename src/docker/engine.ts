@@ -17,6 +17,7 @@ import { contextFiles } from '../build-context.ts';
 import { DockerError } from './errors.ts';
 import { followEvents } from './events.ts';
 import { LABEL } from './labels.ts';
+import { containerInfoOf, containerSummaryOf, type InspectData, labelFilter } from './mapping.ts';
 import { execIn, followLogs, type LogOptions, readLogs, tailOf } from './output.ts';
 
 export type { ContainerEvent, ContainerInfo, ContainerSpec };
@@ -189,35 +190,12 @@ export class Engine implements ContainerEngine {
     } catch {
       return undefined;
     }
-    const ports: Record<string, number> = {};
-    for (const [port, bindings] of Object.entries(data.NetworkSettings.Ports ?? {})) {
-      const host = bindings?.find((binding) => binding.HostPort)?.HostPort;
-      if (host) ports[port] = Number(host);
-    }
-    const network = Object.values(data.NetworkSettings.Networks ?? {})[0];
-    return {
-      id: data.Id,
-      name: data.Name.replace(/^\//, ''),
-      // While Docker waits to restart a container by its policy, it says Running and Restarting: it is not running.
-      running: data.State.Running && !data.State.Restarting,
-      startedAt: data.State.StartedAt,
-      status: data.State.Status,
-      health: (data.State as { Health?: { Status: string } }).Health?.Status,
-      labels: data.Config.Labels ?? {},
-      env: Object.fromEntries((data.Config.Env ?? []).map(splitEnvLine)),
-      ip: network?.IPAddress || undefined,
-      ports,
-      exitCode: data.State.ExitCode,
-      ...(data.State.Pid ? { pid: data.State.Pid } : {}),
-    };
+    return containerInfoOf(data as unknown as InspectData);
   }
 
   async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
-    const containers = await this.docker.listContainers({
-      all: true,
-      filters: { label: Object.entries(labels).map(([k, value]) => `${k}=${value}`) },
-    });
-    return containers.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels }));
+    const containers = await this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+    return containers.map(containerSummaryOf);
   }
 
   async stop(id: string, seconds = 10): Promise<void> {
@@ -334,9 +312,4 @@ export class Engine implements ContainerEngine {
       return undefined;
     }
   }
-}
-
-function splitEnvLine(line: string): [string, string] {
-  const at = line.indexOf('=');
-  return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
 }

@@ -141,19 +141,24 @@ export async function resolve(specifier, context, next) {
       return { ...result, urls: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
     }
 
-    it('scs ls loads neither dockerode nor the AWS SDK; scs ps loads dockerode', async () => {
+    it('scs ls and scs ps load neither dockerode nor the AWS SDK; scs up --dry-run loads dockerode', async () => {
       const ls = await resolvedBy(['ls', '--disco', '127.0.0.1:1'], scratch); // refused: the answer does not matter here
       expect(ls.stderr).toContain('cannot reach disco at 127.0.0.1:1');
       expect(ls.urls.some((url) => url.endsWith('/dist/scs.js'))).toBe(true);
       expect(ls.urls.filter((url) => /\/node_modules\/(dockerode|docker-modem|@aws-sdk)\//.test(url))).toEqual([]);
 
-      // The control: the hook does see dockerode when a command needs it (ps asks Docker; it may or may not answer).
+      // ps only reads Docker: through the Engine API on its socket, not dockerode (it may or may not answer).
       const stack = join(scratch, 'hello');
       cpSync(join(root, 'examples', 'hello'), stack, { recursive: true, filter: (source) => !source.includes('.scs') });
       const ps = await resolvedBy(['ps'], stack);
+      expect(ps.urls.some((url) => url.endsWith('/dist/scs.js'))).toBe(true);
+      expect(ps.urls.filter((url) => /\/node_modules\/(dockerode|docker-modem|@aws-sdk)\//.test(url))).toEqual([]);
+
+      // The control: the hook does see dockerode when a command needs it (the plan asks Docker; it may or may not answer).
+      const plan = await resolvedBy(['up', '--dry-run'], stack);
       expect(
-        ps.urls.some((url) => /\/node_modules\/dockerode\//.test(url)),
-        ps.stderr,
+        plan.urls.some((url) => /\/node_modules\/dockerode\//.test(url)),
+        plan.stderr,
       ).toBe(true);
     });
   });

@@ -6,11 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discoAccess } from '../../cli/common.ts';
-import { serverTokens } from '../../cli/disco-access.ts';
 import { CidrSet, parseCidr } from '../../src/cidr.ts';
 import { loadYamlFile } from '../../src/config/yaml.ts';
-import { DiscoConfigSchema } from '../../src/server/config.ts';
+import { type DiscoConfig, DiscoConfigSchema } from '../../src/server/config.ts';
+import { discoConfig } from '../../src/server/disco-config.ts';
+import { readTokens } from '../../src/server/run-disco.ts';
 import { covers, Scope, TokenTable } from '../../src/server/scopes.ts';
+
+/** The tokens of disco.yaml with their files read, as `scs disco` starts with them. */
+const serverTokens = (config: DiscoConfig, path: string) => readTokens(discoConfig({}, { path, config }).tokens ?? []);
 
 function configFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'scs-access-')), 'disco.yaml');

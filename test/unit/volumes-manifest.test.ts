@@ -6,7 +6,9 @@ import { containerSpec } from '../../src/agent/spec.ts';
 import { ec2Settings } from '../../src/aws/ec2-settings.ts';
 import { explainEc2Error } from '../../src/aws/errors.ts';
 import { ebsDeviceCandidates } from '../../src/volumes/block-device.ts';
+import { volumeProvisioner } from '../../src/volumes/methods.ts';
 import { nfsDriver } from '../../src/volumes/nfs.ts';
+import { quietLogger } from '../helpers/logging.ts';
 import { compileAt, project } from '../helpers/project.ts';
 
 const IDENTITY = { stack: 'shop', environment: 'prod', project: 'host-1', host: 'host-1' };
@@ -126,5 +128,17 @@ describe('EBS on the host', () => {
     expect(() => ec2Settings({ SCS_EC2_INSTANCE_ID: 'web-1' })).toThrow('SCS_EC2_INSTANCE_ID: expected an instance id like i-0abc123');
     expect(() => ec2Settings({ SCS_EC2_ENDPOINT: 'localhost' })).toThrow('SCS_EC2_ENDPOINT: expected a URL like http://127.0.0.1:5000');
     expect(ec2Settings({})).toMatchObject({ imds: 'http://169.254.169.254', deviceRoot: '/dev', waitMs: 120_000, credentials: undefined });
+  });
+
+  it('makes an EBS provisioner without loading its code, and checks its settings on its first call', async () => {
+    const [volume] = compiledService('{ method: aws-ec2-ebs, size: 10 }').container.volumes;
+    const provisioner = volumeProvisioner(volume!, {
+      engine: undefined as never,
+      labels: {},
+      logger: quietLogger,
+      env: { SCS_EC2_INSTANCE_ID: 'web-1' },
+    });
+    expect(provisioner.method).toBe('aws-ec2-ebs');
+    await expect(provisioner.status()).rejects.toThrow('SCS_EC2_INSTANCE_ID: expected an instance id like i-0abc123');
   });
 });

@@ -1,0 +1,78 @@
+// `scs up -d`: the agent started in the background (this same command, with `--agent`), and waited
+// for until the stack is up, or until it says why not. The agent is started first and the stack
+// checked here meanwhile: a mistake is still reported at once, and a good stack does not wait for
+// two start-ups in a row.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { consola } from 'consola';
+import { EXIT, UserError } from '../errors.ts';
+import { compileStack, filesToLoad, project, type StackFlags, selectServices, stackDirectory } from './stack-files.ts';
+import { isAlive, readState, stateDirectory } from './state.ts';
+
+export interface DetachOptions {
+  readonly stack: StackFlags;
+  readonly services: readonly string[];
+  /** The options the agent is started with, as `scs up` flags (`--debounce 200ms`, ...). */
+  readonly agentFlags: readonly string[];
+  /** False: return once the agent has started (`--no-wait`). */
+  readonly wait: boolean;
+  /** The `scs` entry to run: this one by default. */
+  readonly entry?: string;
+}
+
+export async function detach(options: DetachOptions): Promise<void> {
+  const { stack, services } = options;
+  const directory = stackDirectory(stack);
+  const projectName = project(stack);
+  const dir = stateDirectory(directory, projectName);
+  mkdirSync(dir, { recursive: true });
+  const log = openSync(join(dir, 'agent.log'), 'a');
+  const args = [
+    options.entry ?? process.argv[1]!,
+    'up',
+    ...services,
+    '--agent',
+    '--project-name',
+    projectName,
+    ...filesToLoad(stack).flatMap((file) => ['-f', file]),
+    ...options.agentFlags,
+  ];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
+  const pid = child.pid!;
+  try {
+    selectServices(compileStack(stack), [...services]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  if (!options.wait) {
+    child.disconnect();
+    child.unref();
+    consola.success(`agent of ${projectName} started (pid ${pid}); scs ps shows how far it is, ${join(dir, 'agent.log')} what it says`);
+    return;
+  }
+  // The agent says when it is up over IPC; the state file tells what happened when it is not.
+  await new Promise<void>((resolve) => {
+    child.once('message', () => resolve());
+    child.once('exit', () => resolve());
+    child.once('disconnect', () => resolve());
+  });
+  child.unref();
+  child.channel?.unref();
+  for (;;) {
+    const state = readState(directory, projectName);
+    if (state?.pid === pid && state.phase === 'running') {
+      consola.success(
+        `${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`,
+      );
+      return;
+    }
+    if (state?.pid === pid && state.phase === 'failed') {
+      throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`, state.timedOut ? EXIT.timeout : EXIT.failure);
+    }
+    if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${join(dir, 'agent.log')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,71 @@
+// `scs down`: this project's agent asked to stop (it drains: provisions dropped before each container
+// stops), then what is left of it removed (an agent that died, a foreground run killed hard):
+// its containers, the stack network, and its volumes let go of, or deleted with `volumes`.
+
+import type { ConsolaInstance } from 'consola';
+import { consola } from 'consola';
+import type { Engine } from '../docker/engine.ts';
+import { networkProvisioner } from '../networks/methods.ts';
+import { volumeProvisioner } from '../volumes/methods.ts';
+import { hostLabel, ownerLabels } from './identity.ts';
+import { compileStack, project, type StackFlags } from './stack-files.ts';
+import { stackNetworkName } from './stack-network.ts';
+import { isAlive, readState } from './state.ts';
+
+export interface DownOptions {
+  readonly stack: StackFlags;
+  /** Delete the volumes (and ENIs) too, data and all. */
+  readonly volumes?: boolean;
+  /** How long a running agent has to drain before what is left is removed anyway. */
+  readonly drainMs?: number;
+  readonly engine?: Pick<Engine, 'ping' | 'list' | 'remove' | 'removeNetwork' | 'ensureVolume' | 'volumeExists' | 'removeVolume'>;
+  readonly logger?: ConsolaInstance;
+}
+
+export interface DownResult {
+  readonly stack: string;
+  readonly project: string;
+  /** Whether the project is the host's own (the default), which needs no mention. */
+  readonly defaultProject: boolean;
+  /** The containers removed, and the network, when any was left. */
+  readonly removed: readonly string[];
+}
+
+export async function down(options: DownOptions): Promise<DownResult> {
+  const logger = options.logger ?? consola;
+  const compiled = compileStack(options.stack);
+  const projectName = project(options.stack);
+  const state = readState(compiled.directory, projectName);
+  if (state && isAlive(state.pid) && state.phase !== 'stopped') {
+    process.kill(state.pid, 'SIGTERM');
+    const deadline = Date.now() + (options.drainMs ?? 120_000);
+    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  // Other agents' containers stay: only this one's labels are matched.
+  const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
+  await engine.ping();
+  const identity = { stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() };
+  const removed: string[] = [];
+  for (const container of await engine.list(ownerLabels(identity))) {
+    await engine.remove(container.id);
+    logger.info(`removed ${container.name}`);
+    removed.push(container.name);
+  }
+  const network = stackNetworkName(identity);
+  if (await engine.removeNetwork(network)) {
+    logger.info(`removed network ${network}`);
+    removed.push(`network ${network}`);
+  }
+  // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
+  const names = state?.only.length ? new Set(state.only) : undefined;
+  const context = { engine, labels: ownerLabels(identity), logger };
+  for (const service of compiled.services.filter((s) => !names || names.has(s.name))) {
+    for (const volume of service.container.volumes) {
+      const provisioner = volumeProvisioner(volume, context);
+      await (options.volumes ? provisioner.deprovision() : provisioner.detach());
+    }
+    const network = networkProvisioner(service, context);
+    if (network) await (options.volumes ? network.deprovision() : network.detach());
+  }
+  return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
+}

@@ -1,0 +1,235 @@
+// The agent process of `scs up`, assembled: Docker, the images, a disco (its own embedded one when
+// none is configured), the client, the stack network, the Agent, its control socket and, in the
+// foreground, the containers' output. Whatever it opens is closed, last first, however it ends: a
+// failure midway leaves nothing listening. It resolves once the stack is up, with a handle to stop it.
+
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { dirname } from 'node:path';
+import { format } from 'node:util';
+import { type ConsolaInstance, consola } from 'consola';
+import { formatHostPort } from '../address.ts';
+import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
+import type { Engine } from '../docker/engine.ts';
+import { restated, UserError } from '../errors.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
+import type { Agent } from './agent.ts';
+import type { ContainerEngine } from './container-engine.ts';
+import type { LogEngine } from './log-stream.ts';
+import { checkServices, compileStack, selectServices } from './stack-files.ts';
+import { stateDirectory } from './state.ts';
+
+/** What the agent process needs of Docker: the agent's calls, and images, the bridge's gateway, the containers' output. */
+export type AgentEngine = ContainerEngine & LogEngine & Pick<Engine, 'ping' | 'imageExists' | 'build' | 'bridgeGateway'>;
+
+export interface RunAgentOptions {
+  readonly compiled: CompiledStack;
+  /** The services named (`scs up web db`); every service of the stack when empty. */
+  readonly services: readonly string[];
+  readonly project: string;
+  readonly waitTimeoutMs: number;
+  readonly debounceMs: number;
+  readonly holdMs: number;
+  /** Disco's addresses (`--disco`, SCS_DISCO); else the stack's `disco:`; else an embedded disco. */
+  readonly disco?: string;
+  /** TLS and the token for a disco that is not embedded (the embedded one has neither). */
+  readonly access?: AccessFiles;
+  /** The address provided for published ports; by default found from the route to disco. */
+  readonly advertise?: string;
+  /** The background agent of `scs up -d`: timestamped log lines, no containers' output, tells its parent over IPC. */
+  readonly background?: boolean;
+  /** In the foreground, print what the containers print (prefixed by service unless `logPrefix` is false). */
+  readonly logs?: boolean;
+  readonly logPrefix?: boolean;
+  /**
+   * Resolves when the agent is to stop (a signal). Asked for once the images are built, so that
+   * Ctrl-C during a build ends the process at once, as before anything was opened; during start-up
+   * it stops what was started and fails with "interrupted"; after, `stopRequested` is it.
+   */
+  readonly untilStopped?: () => Promise<unknown>;
+  /** Docker by default; tests bring their own. */
+  readonly engine?: AgentEngine;
+  /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
+  readonly trace?: (event: string) => void;
+}
+
+export interface RunningAgent {
+  readonly agent: Agent;
+  /** Where disco listens, and the DNS the containers were given (if any). */
+  readonly disco: string;
+  readonly dns: string | undefined;
+  /** Settles when `untilStopped` does: the owner of the process stops the agent then. */
+  readonly stopRequested: Promise<unknown>;
+  /** Stops the stack and closes everything, last opened first; once. */
+  stop(): Promise<void>;
+  /** Settles once everything is closed. */
+  readonly closed: Promise<void>;
+}
+
+export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> {
+  const { compiled, project } = options;
+  if (options.background) (await import('./timestamped-log.ts')).useTimestampedLog(consola);
+  const selected = selectServices(compiled, [...options.services]);
+  const logger = consola.withTag('up');
+  const trace = options.trace ?? ((event: string) => logger.debug(event));
+  // Loaded here, not at the top: `scs up -d` itself never needs Docker or DNS, its agent does.
+  const [{ buildImages }, { Agent }, { DiscoClient }, { serveControl, controlPath }] = await Promise.all([
+    import('./build.ts'),
+    import('./agent.ts'),
+    import('../client/client.ts'),
+    import('./control.ts'),
+  ]);
+  const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
+  await engine.ping();
+  await buildImages(engine, selected, consola.withTag('build'));
+
+  const closers: Array<{ name: string; close: () => unknown }> = [];
+  const opened = (name: string, close: () => unknown) => {
+    trace(`open ${name}`);
+    closers.push({ name, close });
+  };
+  let closing: Promise<void> | undefined;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const stop = () =>
+    (closing ??= (async () => {
+      for (const { name, close } of closers.splice(0).reverse()) {
+        trace(`close ${name}`);
+        // One part that fails to close must not leave the others open.
+        await Promise.resolve()
+          .then(close)
+          .catch((error: Error) => logger.warn(`closing the ${name}: ${error.message}`));
+      }
+      markClosed();
+    })());
+  const stopRequested = options.untilStopped?.() ?? new Promise<never>(() => {});
+  const interrupted = stopRequested.then(() => Promise.reject(new UserError('interrupted')));
+  interrupted.catch(() => {});
+
+  try {
+    // Without a disco to join, the stack brings its own: a single host needs nothing else.
+    const external = options.disco ?? compiled.disco;
+    const embedded = external ? undefined : await startEmbeddedDisco(logger);
+    if (embedded) opened('embedded disco', () => embedded.close());
+    const discoAddress = external ?? embedded!.disco;
+    const addresses = parseDiscoList(discoAddress);
+    const client = await DiscoClient.connect({
+      ...addresses[0]!,
+      addresses,
+      // The embedded disco has neither TLS nor tokens.
+      ...(external ? discoAccess(options.access ?? {}) : {}),
+      name: `scs up ${compiled.stack}`,
+      waitForServer: true,
+      logger: consola.withTag('disco'),
+    });
+    opened('disco client', () => client.close());
+    const { defaultAdvertise } = await import('./advertise.ts');
+    const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
+    const control = controlPath(stateDirectory(compiled.directory, project));
+    // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
+    mkdirSync(dirname(control), { recursive: true });
+    // The stack network and the DNS on its gateway come first: containers are created with them.
+    const [{ attachStack }, { hostLabel, ownerLabels }] = await Promise.all([import('./network-attachment.ts'), import('./identity.ts')]);
+    const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
+    let agent: Agent | undefined;
+    const attached = compiled.services.some((service) => service.container.network === 'bridge')
+      ? await attachStack({
+          engine,
+          compiled,
+          identity,
+          discovery: client,
+          localEndpoints: () => agent?.localEndpoints() ?? [],
+          holdMs: options.holdMs,
+          logger,
+        })
+      : undefined;
+    const hostDns = attached?.dns;
+    if (hostDns) opened('host DNS', () => hostDns.close());
+    const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
+    const running = new Agent(compiled, {
+      engine,
+      client,
+      advertise,
+      waitTimeoutMs: options.waitTimeoutMs,
+      debounceMs: options.debounceMs,
+      holdMs: options.holdMs,
+      logger,
+      disco: discoAddress,
+      project,
+      only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
+      control,
+      ...(dns ? { dns } : {}),
+      ...(attached ? { attachment: attached.attachment } : {}),
+      ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
+    });
+    agent = running;
+    const controlServer = await serveControl(control, async (request, log) =>
+      withLogsTo(log, async () => {
+        if (request.op !== 'up') return running.control(request.op, request.services);
+        const next = compileStack({ file: request.files });
+        checkServices(next, request.services);
+        // Only what this agent will run: the other services may be another host's to build.
+        await buildImages(engine, { ...next, services: running.targets(next, request.services) }, consola.withTag('build'));
+        await running.apply(next, request.services);
+      }),
+    );
+    opened('control socket', () => closeServer(controlServer));
+
+    // The foreground shows what the containers print, as they start; the background agent does not.
+    if (!options.background && options.logs !== false) {
+      const { LogStream } = await import('./log-stream.ts');
+      const logs = new LogStream(engine, ownerLabels(identity), {
+        prefix: options.logPrefix !== false,
+        services: compiled.services.map((s) => s.name),
+        write: (line) => void process.stdout.write(`${line}\n`),
+      });
+      await logs.start();
+      opened('container logs', () => logs.stop());
+    }
+    // Down goes first when stopping: its containers' endpoints are dropped while disco still listens.
+    opened('services', () => running.down());
+    await Promise.race([running.up(), interrupted]);
+
+    logger.success(
+      `${compiled.stack} is up: ${selected.services.map((s) => s.name).join(', ')}${options.background ? '' : ' (Ctrl-C stops it)'}`,
+    );
+    // `up -d --no-wait` may have gone already: nobody is listening then.
+    if (options.background && process.send && process.connected) {
+      // Tell `scs up -d` at once, then stand alone.
+      process.send({ phase: 'running' });
+      process.disconnect();
+    }
+    return { agent: running, disco: discoAddress, dns, stopRequested, stop, closed };
+  } catch (error) {
+    logger.error(`${(error as Error).message}; stopping what was started`);
+    await stop();
+    throw restated(`scs up failed: ${(error as Error).message}`, error);
+  }
+}
+
+/** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */
+async function withLogsTo(log: (line: string) => void, task: () => Promise<void>): Promise<void> {
+  const reporter = {
+    log: (entry: { level: number; tag?: string; args: unknown[] }) => {
+      if (entry.level <= 3) log(`${entry.tag ? `[${entry.tag}] ` : ''}${format(...entry.args)}`);
+    },
+  };
+  consola.addReporter(reporter);
+  try {
+    await task();
+  } finally {
+    consola.removeReporter(reporter);
+  }
+}
+
+async function startEmbeddedDisco(logger: ConsolaInstance): Promise<{ disco: string; dns: string; close(): Promise<void> }> {
+  const { runDisco, EMBEDDED_DISCO } = await import('../server/run-disco.ts');
+  const running = await runDisco(EMBEDDED_DISCO);
+  logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}`);
+  return { disco: running.disco, dns: running.dnsAddress!, close: () => running.close() };
+}
+
+/** Stops listening, and resolves once the listener is closed. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

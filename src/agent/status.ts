@@ -1,0 +1,103 @@
+// `scs ps`: what this project's agent says of each service (its state file), next to what Docker
+// says of its container and each volume's provisioner of its volume. Data only; cli/ps.ts prints it.
+
+import { consola } from 'consola';
+import { LABEL } from '../docker/labels.ts';
+import type { ReadEngine } from '../docker/reader.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
+import { networkProvisioner } from '../networks/methods.ts';
+import { volumeProvisioner } from '../volumes/methods.ts';
+import type { VolumeEngine } from '../volumes/provisioner.ts';
+import { hostLabel, ownerLabels, serviceContainers } from './identity.ts';
+import { compileStack, project, type StackFlags } from './stack-files.ts';
+import { type AgentState, isAlive, readState, type ServiceRecord } from './state.ts';
+
+export interface ServiceStatus {
+  readonly service: string;
+  readonly container: string;
+  /** The container's id, when it exists. */
+  readonly id: string | undefined;
+  readonly host: string;
+  readonly state: string;
+  readonly provides: ServiceRecord['provides'];
+  readonly requires: ServiceRecord['requires'];
+  readonly lastStep: ServiceRecord['lastStep'];
+  readonly volumes: ReadonlyArray<{ name: string; method: string; state: string }>;
+}
+
+export interface StackStatus {
+  readonly stack: string;
+  readonly environment: string;
+  readonly project: string;
+  /** The running agent of this project, or null when none runs. */
+  readonly agent: Pick<AgentState, 'pid' | 'project' | 'host' | 'phase' | 'disco' | 'dns' | 'files'> | null;
+  readonly services: readonly ServiceStatus[];
+}
+
+export type StatusEngine = Pick<ReadEngine, 'ping' | 'list' | 'inspect' | 'volumeExists'> & Partial<Pick<ReadEngine, 'volumeOptions'>>;
+
+export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Promise<StackStatus> {
+  const compiled = compileStack(stack);
+  const projectName = project(stack);
+  const state = readState(compiled.directory, projectName);
+  const agent = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped' ? state : undefined;
+  const names = agent && agent.only.length > 0 ? new Set(agent.only) : undefined;
+  const docker = engine ?? (await (await import('../docker/reader.ts')).dockerReader());
+  await docker.ping();
+  const owner = ownerLabels({ stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() });
+  const services = await Promise.all(
+    compiled.services
+      .filter((service) => !names || names.has(service.name))
+      .map(async (service): Promise<ServiceStatus> => {
+        const record = agent?.services.find((s) => s.service === service.name);
+        const info = record?.container ? await docker.inspect(record.container) : undefined;
+        const found = info ?? (await serviceContainers(docker, owner, service.name))[0];
+        const seen = found ? ('running' in found ? `${found.status}${found.health ? ` (${found.health})` : ''}` : found.state) : undefined;
+        return {
+          service: service.name,
+          container: service.container.name,
+          id: found?.id,
+          host: found?.labels[LABEL.host] ?? '-',
+          // The agent's word first: it knows a container it stopped from one that was lost.
+          state: record?.statusKind === 'lost' || record?.statusKind === 'stopped' ? record.status : (seen ?? 'not created'),
+          provides: record?.provides ?? [],
+          requires: record?.requires ?? [],
+          lastStep: record?.lastStep,
+          volumes: await volumeStates(service, docker),
+        };
+      }),
+  );
+  const summary = agent && {
+    pid: agent.pid,
+    project: agent.project,
+    host: agent.host,
+    phase: agent.phase,
+    disco: agent.disco,
+    dns: agent.dns,
+    files: agent.files,
+  };
+  return { stack: compiled.stack, environment: compiled.environment, project: projectName, agent: summary ?? null, services };
+}
+
+/** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */
+async function volumeStates(service: CompiledService, docker: StatusEngine) {
+  const engine: VolumeEngine = {
+    volumeExists: (name) => docker.volumeExists(name),
+    ...(docker.volumeOptions ? { volumeOptions: (name: string) => docker.volumeOptions!(name) } : {}),
+    // Looking changes nothing.
+    ensureVolume: () => Promise.reject(new Error('scs ps creates no volume')),
+    removeVolume: () => Promise.reject(new Error('scs ps removes no volume')),
+  };
+  const context = { engine, labels: {}, logger: consola };
+  const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);
+  const network = networkProvisioner(service, context);
+  return Promise.all([
+    ...service.container.volumes.map(async (volume) => {
+      const provisioner = volumeProvisioner(volume, context);
+      return { name: volume.name, method: volume.method as string, state: await state(() => provisioner.status()) };
+    }),
+    ...(network
+      ? [state(() => network.status()).then((text) => ({ name: '(network)', method: network.method as string, state: text }))]
+      : []),
+  ]);
+}

@@ -1,0 +1,104 @@
+// `scs up`, once its flags are read: print the plan (--dry-run); converge the running agent of this
+// project; start one in the background (-d); or be the agent, until stopped. As Compose's backend.Up.
+
+import { consola } from 'consola';
+import type { AccessFiles } from '../client/access.ts';
+import { restated, UserError } from '../errors.ts';
+import { detach } from './detach.ts';
+import { type AgentEngine, runAgent } from './run-agent.ts';
+import { checkServices, compileStack, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
+import type { AgentState } from './state.ts';
+
+export interface UpOptions {
+  readonly stack: StackFlags;
+  readonly services: readonly string[];
+  /** Print what up would do to each service, and why; do nothing. */
+  readonly dryRun?: boolean;
+  /** Leave the stack to a background agent (-d); with `wait` false, return once it has started. */
+  readonly detach?: boolean;
+  readonly wait?: boolean;
+  /** This process is the background agent of `scs up -d`. */
+  readonly background?: boolean;
+  readonly waitTimeoutMs: number;
+  readonly debounceMs: number;
+  readonly holdMs: number;
+  readonly disco?: string;
+  readonly access?: AccessFiles;
+  readonly advertise?: string;
+  readonly logs?: boolean;
+  readonly logPrefix?: boolean;
+  /** Resolves when the agent is to stop (a signal); asked for only by the agent itself, once its images are built. */
+  readonly untilStopped: () => Promise<unknown>;
+  readonly engine?: AgentEngine;
+}
+
+export async function up(options: UpOptions): Promise<void> {
+  const { stack, services } = options;
+  if (options.dryRun) return dryRun(options);
+  if (!options.background) {
+    const running = runningAgent(stack);
+    if (running) return converge(running, options);
+  }
+  if (options.detach && !options.background)
+    return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false });
+  const running = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
+  await running.stopRequested;
+  consola.withTag('up').info('stopping');
+  await running.stop();
+}
+
+/** The options the background agent is started with, as the flags that say them. */
+function agentFlags(options: UpOptions): string[] {
+  const flags: string[] = [
+    '--wait-timeout',
+    `${options.waitTimeoutMs}ms`,
+    '--debounce',
+    `${options.debounceMs}ms`,
+    '--hold',
+    `${options.holdMs}ms`,
+  ];
+  for (const [name, value] of [
+    ['--advertise', options.advertise],
+    ['--disco', options.disco],
+    ['--tls-ca', options.access?.tlsCa],
+    ['--tls-cert', options.access?.tlsCert],
+    ['--tls-key', options.access?.tlsKey],
+    ['--token-file', options.access?.tokenFile],
+  ] as const) {
+    if (value !== undefined) flags.push(name, value);
+  }
+  return flags;
+}
+
+async function dryRun(options: UpOptions): Promise<void> {
+  const compiled = selectServices(compileStack(options.stack), [...options.services]);
+  const [{ Engine }, { previewUp }] = await Promise.all([import('../docker/engine.ts'), import('./preview.ts')]);
+  const engine = options.engine ?? new Engine();
+  await engine.ping();
+  process.stdout.write(`${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag))}\n`);
+}
+
+/** `scs up` when this project's agent is running: build here (the user sees it), converge there. */
+async function converge(running: AgentState, options: UpOptions): Promise<void> {
+  const compiled = compileStack(options.stack);
+  const names = [...options.services];
+  checkServices(compiled, names);
+  const runs = names.length > 0 || running.only.length === 0 ? names : running.only;
+  const [{ Engine }, { buildImages }, { callAgent }] = await Promise.all([
+    import('../docker/engine.ts'),
+    import('./build.ts'),
+    import('./control.ts'),
+  ]);
+  const engine = options.engine ?? new Engine();
+  await engine.ping();
+  await buildImages(engine, selectServices(compiled, [...runs]), consola.withTag('build'));
+  if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
+  try {
+    await callAgent(running.control, { op: 'up', files: [...compiled.files], services: names.map((r) => r.toLowerCase()) }, (line) =>
+      process.stderr.write(`${line}\n`),
+    );
+  } catch (error) {
+    throw restated(`scs up failed: ${(error as Error).message}`, error);
+  }
+  consola.success(`${compiled.stack} is up to date (agent pid ${running.pid})`);
+}

@@ -1,0 +1,70 @@
+// Docker's answers, as the agent's engine interface has them: shared by Engine (dockerode) and
+// DockerReader (the light reader of `scs ps` and `scs logs`), so both say the same of a container.
+
+import type { ContainerInfo, ContainerSummary } from '../agent/container-engine.ts';
+
+/** The parts of `GET /containers/{id}/json` read here. */
+export interface InspectData {
+  Id: string;
+  Name: string;
+  State: {
+    Running: boolean;
+    Restarting: boolean;
+    StartedAt: string;
+    Status: string;
+    ExitCode: number;
+    Pid?: number;
+    Health?: { Status: string };
+  };
+  Config: { Labels?: Record<string, string> | null; Env?: string[] | null };
+  NetworkSettings: {
+    Ports?: Record<string, Array<{ HostPort?: string }> | null> | null;
+    Networks?: Record<string, { IPAddress?: string }> | null;
+  };
+}
+
+/** The parts of an entry of `GET /containers/json` read here. */
+export interface ListData {
+  Id: string;
+  Names: string[];
+  State: string;
+  Labels: Record<string, string>;
+}
+
+export function containerInfoOf(data: InspectData): ContainerInfo {
+  const ports: Record<string, number> = {};
+  for (const [port, bindings] of Object.entries(data.NetworkSettings.Ports ?? {})) {
+    const host = bindings?.find((binding) => binding.HostPort)?.HostPort;
+    if (host) ports[port] = Number(host);
+  }
+  const network = Object.values(data.NetworkSettings.Networks ?? {})[0];
+  return {
+    id: data.Id,
+    name: data.Name.replace(/^\//, ''),
+    // While Docker waits to restart a container by its policy, it says Running and Restarting: it is not running.
+    running: data.State.Running && !data.State.Restarting,
+    startedAt: data.State.StartedAt,
+    status: data.State.Status,
+    health: data.State.Health?.Status,
+    labels: data.Config.Labels ?? {},
+    env: Object.fromEntries((data.Config.Env ?? []).map(splitEnvLine)),
+    ip: network?.IPAddress || undefined,
+    ports,
+    exitCode: data.State.ExitCode,
+    ...(data.State.Pid ? { pid: data.State.Pid } : {}),
+  };
+}
+
+export function containerSummaryOf(c: ListData): ContainerSummary {
+  return { id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels };
+}
+
+/** Docker's label filter for a list: every label given must match. */
+export function labelFilter(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, value]) => `${k}=${value}`);
+}
+
+function splitEnvLine(line: string): [string, string] {
+  const at = line.indexOf('=');
+  return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
+}

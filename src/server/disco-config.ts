@@ -1,0 +1,198 @@
+// `scs disco`'s settings: its flags merged over disco.yaml, disco.yaml over the defaults. Pure:
+// paths are resolved (disco.yaml's beside the file) but nothing is read; src/server/run-disco.ts
+// reads the files and starts the server. Each mistake is one sentence naming the flag or the key.
+
+import { dirname, resolve } from 'node:path';
+import * as v from 'valibot';
+import { type HostPort, parseHostPort } from '../address.ts';
+import { type Cidr, parseCidr } from '../cidr.ts';
+import { DNS_DEFAULTS } from '../dns/defaults.ts';
+import type { ZoneConfig } from '../dns/zones.ts';
+import { parseDuration } from '../duration.ts';
+import { flag, UsageError } from '../errors.ts';
+import { describeIssues } from '../protocol/fields.ts';
+import { type DiscoConfig, EtcdUrl } from './config.ts';
+import { defaultServerOptions } from './options.ts';
+
+/** The flags of `scs disco`, as cac gives them: text, or a number when the text was one. */
+export interface DiscoFlags {
+  listen?: string;
+  dns?: string;
+  dnsTtl?: string | number;
+  dnsNegativeTtl?: string | number;
+  dnsTombstone?: string | number;
+  recursor?: string | string[];
+  dnsRecursionAllow?: string | string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  heartbeatInterval?: string | number;
+  heartbeatTimeout?: string | number;
+  grace?: string | number;
+  maxConnections?: string | number;
+  maxConnectionsPerSource?: string | number;
+  helloTimeout?: string | number;
+  lineTimeout?: string | number;
+  etcd?: string;
+}
+
+/** A token of disco.yaml: the token itself, or the file holding it (resolved beside disco.yaml). */
+export interface TokenSource {
+  readonly token?: string;
+  readonly tokenFile?: string;
+  /** Where it is named, for a message: the token file, or `tokens.N`. */
+  readonly where: string;
+  readonly provide: readonly string[];
+  readonly require: readonly string[];
+}
+
+export interface DnsSettings {
+  readonly listen: HostPort;
+  /** Seconds, as DNS has them. */
+  readonly ttl: number;
+  readonly negativeTtl: number;
+  readonly tombstoneMs: number;
+  readonly recursors: readonly HostPort[];
+  /** Who may have other names forwarded; the DNS server's default when absent. */
+  readonly recursionAllow?: readonly Cidr[];
+  readonly zones: readonly ZoneConfig[];
+}
+
+/** What runDisco starts: every value decided, every path resolved, no file read yet. */
+export interface DiscoSettings {
+  readonly listen: HostPort;
+  readonly heartbeatInterval: number;
+  readonly heartbeatTimeout: number;
+  readonly grace: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerSource: number;
+  readonly helloTimeout: number;
+  readonly lineTimeout: number;
+  /** PEM files; plain TCP when absent. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca?: string };
+  /** Who may provide and require what; everyone everything when absent. */
+  readonly tokens?: readonly TokenSource[];
+  /** The registry in etcd (docs/ha.md); in memory when absent. */
+  readonly etcd?: readonly string[];
+  readonly dns: DnsSettings | 'off';
+}
+
+/** disco.yaml as loaded, and where it was: its paths are relative to it. */
+export interface DiscoFile {
+  readonly path: string;
+  readonly config: DiscoConfig;
+}
+
+export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings {
+  const config = file?.config ?? {};
+  const listen = flags.listen ? address('listen', flags.listen) : (config.listen ?? { host: '127.0.0.1', port: defaultServerOptions.port });
+  const heartbeatInterval = duration(
+    'heartbeat-interval',
+    flags.heartbeatInterval,
+    config.heartbeat?.interval ?? defaultServerOptions.heartbeatInterval,
+  );
+  const heartbeatTimeout = duration(
+    'heartbeat-timeout',
+    flags.heartbeatTimeout,
+    config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout,
+  );
+  if (heartbeatTimeout <= heartbeatInterval) throw new UsageError('--heartbeat-timeout must be longer than --heartbeat-interval');
+  const etcd = flags.etcd ? etcdUrls(String(flags.etcd)) : config.etcd;
+  const tls = tlsFiles(flags, config, file?.path);
+  const tokens = config.tokens?.map((entry, at): TokenSource => {
+    const tokenFile = entry.tokenFile === undefined ? undefined : beside(entry.tokenFile, file?.path);
+    return {
+      ...(entry.token === undefined ? {} : { token: entry.token }),
+      ...(tokenFile === undefined ? {} : { tokenFile }),
+      where: tokenFile ?? `tokens.${at}`,
+      provide: entry.provide,
+      require: entry.require,
+    };
+  });
+  return {
+    listen,
+    heartbeatInterval,
+    heartbeatTimeout,
+    grace: duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace),
+    maxConnections: count('max-connections', flags.maxConnections, config.limits?.connections ?? defaultServerOptions.maxConnections),
+    maxConnectionsPerSource: count(
+      'max-connections-per-source',
+      flags.maxConnectionsPerSource,
+      config.limits?.connectionsPerSource ?? defaultServerOptions.maxConnectionsPerSource,
+    ),
+    helloTimeout: duration('hello-timeout', flags.helloTimeout, config.limits?.helloTimeout ?? defaultServerOptions.helloTimeout),
+    lineTimeout: duration('line-timeout', flags.lineTimeout, config.limits?.lineTimeout ?? defaultServerOptions.lineTimeout),
+    ...(tls ? { tls } : {}),
+    ...(tokens ? { tokens } : {}),
+    ...(etcd ? { etcd } : {}),
+    dns: dnsSettings(flags, config),
+  };
+}
+
+function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off' {
+  const dns = config.dns ?? {};
+  if (flags.dns === 'off' || (flags.dns === undefined && dns.listen === 'off')) return 'off';
+  const listen = flags.dns
+    ? address('dns', flags.dns)
+    : ((dns.listen as HostPort | undefined) ?? { host: DNS_DEFAULTS.host, port: DNS_DEFAULTS.port });
+  const recursorFlags = repeated(flags.recursor);
+  const allowFlags = repeated(flags.dnsRecursionAllow);
+  const recursionAllow = allowFlags.length
+    ? allowFlags.map((network) => flag('dns-recursion-allow', () => parseCidr(network)))
+    : dns.recursion?.allow;
+  return {
+    listen,
+    ttl: Math.round(duration('dns-ttl', flags.dnsTtl, dns.ttl ?? DNS_DEFAULTS.ttl * 1000) / 1000),
+    negativeTtl: Math.round(duration('dns-negative-ttl', flags.dnsNegativeTtl, dns.negativeTtl ?? DNS_DEFAULTS.negativeTtl * 1000) / 1000),
+    tombstoneMs: duration('dns-tombstone', flags.dnsTombstone, dns.tombstone ?? DNS_DEFAULTS.tombstoneMs),
+    recursors: recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(r))) : (dns.recursors ?? []),
+    ...(recursionAllow ? { recursionAllow } : {}),
+    zones: dns.zones ?? DNS_DEFAULTS.zones,
+  };
+}
+
+/** The server's TLS files, from the flags or else disco.yaml; undefined for plain TCP. */
+function tlsFiles(flags: DiscoFlags, config: DiscoConfig, path: string | undefined): DiscoSettings['tls'] {
+  const fromConfig = (file: string | undefined) => (file === undefined ? undefined : beside(file, path));
+  const cert = flags.tlsCert ?? fromConfig(config.tls?.cert);
+  const key = flags.tlsKey ?? fromConfig(config.tls?.key);
+  const ca = flags.tlsCa ?? fromConfig(config.tls?.ca);
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined) throw new UsageError('--tls-ca needs --tls-cert and --tls-key: client certificates are checked only over TLS');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither');
+  return { cert, key, ...(ca ? { ca } : {}) };
+}
+
+function beside(path: string, configFile: string | undefined): string {
+  return configFile ? resolve(dirname(configFile), path) : path;
+}
+
+function address(name: string, text: string): HostPort {
+  return flag(name, () => parseHostPort(String(text), { anyPort: true }));
+}
+
+/** A duration flag; cac hands a bare number such as `--dns-tombstone 0` over as a number: 0 is a value, not "unset". */
+function duration(name: string, text: string | number | undefined, fallback: number): number {
+  return text === undefined || text === '' ? fallback : flag(name, () => parseDuration(String(text)));
+}
+
+/** A whole-number flag of 1 or more. */
+function count(name: string, text: string | number | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name}: expected a whole number of 1 or more, not "${text}"`);
+  return value;
+}
+
+function etcdUrls(text: string): string[] {
+  const parsed = v.safeParse(v.array(EtcdUrl), text.split(','));
+  if (!parsed.success) throw new UsageError(`--etcd: ${describeIssues(parsed.issues)}`);
+  return parsed.output;
+}
+
+/** A flag given any number of times: cac gives nothing for none, a string for one, an array for several. */
+function repeated(value: unknown): string[] {
+  return value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+}

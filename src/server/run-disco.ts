@@ -1,0 +1,186 @@
+// A disco server and, unless DNS is off, its DNS front end over the same registry: what `scs disco`
+// runs, and what `scs up` embeds when a stack names no disco. It reads the files the settings name
+// (TLS, tokens), reaches etcd when the registry is there, and fails with one sentence; a DNS that
+// cannot listen takes the server down with it.
+
+import { readFileSync } from 'node:fs';
+import { type ConsolaInstance, consola } from 'consola';
+import { formatHostPort } from '../address.ts';
+import { formatCidr } from '../cidr.ts';
+import { DNS_DEFAULTS } from '../dns/defaults.ts';
+import type { DnsServer } from '../dns/server.ts';
+import { dnsName } from '../dns/zones.ts';
+import { UserError } from '../errors.ts';
+import type { Backend } from './backend.ts';
+import { MIN_TOKEN_LENGTH } from './config.ts';
+import type { DiscoSettings, TokenSource } from './disco-config.ts';
+import { defaultServerOptions } from './options.ts';
+import type { TokenGrant } from './scopes.ts';
+import type { DiscoServer, ServerTls } from './server.ts';
+
+export interface RunningDisco {
+  readonly server: DiscoServer;
+  readonly dns: DnsServer | undefined;
+  /** HOST:PORT of the protocol listener, and of DNS when it runs. */
+  readonly disco: string;
+  readonly dnsAddress: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface RunDiscoOptions {
+  readonly logger?: ConsolaInstance;
+  /** Say where it listens, with what (`scs disco` does; the disco `scs up` embeds leaves that to up). */
+  readonly announce?: boolean;
+}
+
+/** The settings of the disco `scs up` embeds: loopback, ports of the system's choosing, no TLS nor tokens. */
+export const EMBEDDED_DISCO: DiscoSettings = {
+  listen: { host: '127.0.0.1', port: 0 },
+  heartbeatInterval: defaultServerOptions.heartbeatInterval,
+  heartbeatTimeout: defaultServerOptions.heartbeatTimeout,
+  grace: defaultServerOptions.grace,
+  maxConnections: defaultServerOptions.maxConnections,
+  maxConnectionsPerSource: defaultServerOptions.maxConnectionsPerSource,
+  helloTimeout: defaultServerOptions.helloTimeout,
+  lineTimeout: defaultServerOptions.lineTimeout,
+  dns: {
+    listen: { host: '127.0.0.1', port: 0 },
+    ttl: DNS_DEFAULTS.ttl,
+    negativeTtl: DNS_DEFAULTS.negativeTtl,
+    tombstoneMs: DNS_DEFAULTS.tombstoneMs,
+    recursors: [],
+    zones: DNS_DEFAULTS.zones,
+  },
+};
+
+export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions = {}): Promise<RunningDisco> {
+  const logger = options.logger ?? consola.withTag('disco');
+  const tls = settings.tls && readTls(settings.tls);
+  const tokens = settings.tokens && readTokens(settings.tokens);
+  const backend = settings.etcd && (await etcdBackend(settings.etcd, settings.heartbeatTimeout + settings.grace, logger));
+  const { DiscoServer } = await import('./server.ts');
+  let server: DiscoServer;
+  try {
+    server = new DiscoServer({
+      ...defaultServerOptions,
+      host: settings.listen.host,
+      port: settings.listen.port,
+      heartbeatInterval: settings.heartbeatInterval,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      grace: settings.grace,
+      maxConnections: settings.maxConnections,
+      maxConnectionsPerSource: settings.maxConnectionsPerSource,
+      helloTimeout: settings.helloTimeout,
+      lineTimeout: settings.lineTimeout,
+      ...(tls ? { tls } : {}),
+      ...(tokens ? { tokens } : {}),
+      ...(backend ? { backend } : {}),
+      logger,
+    });
+  } catch (error) {
+    // Only TLS can fail here: a certificate or key that is not PEM, or a key that is not the certificate's.
+    throw new UserError(`cannot use the TLS certificate and key: ${(error as Error).message}`);
+  }
+  const listen = formatHostPort(server.options.host, server.options.port);
+  try {
+    await server.listen();
+  } catch (error) {
+    throw new UserError(`cannot listen on ${listen}: ${(error as Error).message}`);
+  }
+  const { address, port } = server.address();
+  const disco = formatHostPort(address, port);
+  let dns: DnsServer | undefined;
+  let dnsAddress: string | undefined;
+  if (settings.dns !== 'off') {
+    // Loaded only when DNS runs: `--dns off` never loads the DNS code.
+    const { DnsServer } = await import('../dns/server.ts');
+    const { listen: at, ...rest } = settings.dns;
+    dns = new DnsServer(server.registry, {
+      ...rest,
+      host: at.host,
+      port: at.port,
+      recursors: [...rest.recursors],
+      zones: [...rest.zones],
+      ...(rest.recursionAllow ? { recursionAllow: rest.recursionAllow } : {}),
+      logger: consola.withTag('dns'),
+    });
+    try {
+      const { udp } = await dns.listen();
+      dnsAddress = formatHostPort(udp.address, udp.port);
+    } catch (error) {
+      await server.close();
+      throw new UserError(`cannot serve DNS on ${formatHostPort(at.host, at.port)}: ${(error as Error).message}`);
+    }
+  }
+  if (options.announce) {
+    const security = [tls && (tls.ca ? 'TLS, client certificates required' : 'TLS'), tokens && `${tokens.length} token(s)`].filter(Boolean);
+    const registry = settings.etcd ? `, registry in etcd at ${settings.etcd.join(', ')}` : '';
+    logger.info(`listening on tcp ${disco}${registry}${security.length ? ` (${security.join(', ')})` : ''}`);
+    if (dns && settings.dns !== 'off') {
+      const allowed = dns.options.recursionAllow.map(formatCidr).join(', ');
+      const { recursors, zones } = settings.dns;
+      const forwarding = recursors.length
+        ? `, forwarding to ${recursors.map((r) => formatHostPort(r.host, r.port)).join(', ')} for ${allowed}`
+        : '';
+      logger.info(`dns on udp+tcp ${dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
+    }
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    dns,
+    disco,
+    dnsAddress,
+    // Once: a second call (a signal during a close) waits for the first.
+    close: () =>
+      (closing ??= (async () => {
+        await dns?.close();
+        await server.close();
+      })()),
+  };
+}
+
+function readTls(files: NonNullable<DiscoSettings['tls']>): ServerTls {
+  return {
+    cert: readFile('TLS certificate', files.cert),
+    key: readFile('TLS key', files.key),
+    ...(files.ca ? { ca: readFile('TLS CA', files.ca) } : {}),
+  };
+}
+
+/** The tokens with their files read; each at least MIN_TOKEN_LENGTH long, none twice. */
+export function readTokens(sources: readonly TokenSource[]): TokenGrant[] {
+  const seen = new Set<string>();
+  return sources.map((source) => {
+    const token = source.token ?? readFile('token', source.where).trim();
+    if (token.length < MIN_TOKEN_LENGTH) {
+      throw new UserError(`the token in ${source.where} is shorter than ${MIN_TOKEN_LENGTH} characters (openssl rand -hex 16 makes one)`);
+    }
+    if (seen.has(token)) throw new UserError(`the token in ${source.where} is listed twice in disco.yaml's tokens`);
+    seen.add(token);
+    return { token, provide: source.provide, require: source.require };
+  });
+}
+
+/** The registry in etcd: a session's lease lasts its heartbeat timeout and grace. Loaded only when asked for. */
+async function etcdBackend(urls: readonly string[], ttlMs: number, logger: ConsolaInstance): Promise<Backend> {
+  const [{ EtcdClient }, { EtcdBackend }] = await Promise.all([import('./etcd-client.ts'), import('./etcd-backend.ts')]);
+  const etcd = new EtcdClient([...urls]);
+  try {
+    await etcd.range('/scs/s/');
+  } catch (error) {
+    throw new UserError(`cannot use etcd: ${(error as Error).message}`);
+  }
+  return new EtcdBackend(etcd, { prefix: '/scs/', ttlMs, logger });
+}
+
+function readFile(what: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(
+      code === 'ENOENT' ? `the ${what} file ${path} does not exist` : `cannot read the ${what} file ${path}: ${(error as Error).message}`,
+    );
+  }
+}

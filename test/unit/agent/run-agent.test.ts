@@ -1,0 +1,143 @@
+// runAgent (src/agent/run-agent.ts), the agent process of `scs up` assembled, against the in-memory
+// engine and a real disco (in this process): it starts, provides, and closes what it opened, last
+// first, when stopped and when a step fails midway, leaving nothing listening.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseHostPort } from '../../../src/address.ts';
+import { type RunningAgent, runAgent } from '../../../src/agent/run-agent.ts';
+import type { CompiledStack } from '../../../src/manifest/compiled.ts';
+import type { DiscoServer } from '../../../src/server/server.ts';
+import { compiledStack, service } from '../../helpers/compiled.ts';
+import { startDisco } from '../../helpers/disco.ts';
+import { FakeEngine } from '../../helpers/fake-engine.ts';
+import { accepts, openListeners } from '../../helpers/listening.ts';
+import { eventually, sleep } from '../../helpers/wait.ts';
+
+/** The fake engine with what the agent process asks of Docker besides: a ping, images that exist, the bridge. */
+class ProcessEngine extends FakeEngine {
+  async ping(): Promise<void> {}
+  async imageExists(): Promise<boolean> {
+    return true;
+  }
+  async build(): Promise<void> {
+    throw new Error('nothing is built here');
+  }
+  async bridgeGateway(): Promise<string | undefined> {
+    return '192.0.2.1';
+  }
+  async followLogs(): Promise<() => void> {
+    return () => {};
+  }
+}
+
+const web = service('web', { provides: [{ endpoint: 'http', port: 8080 }] });
+const client = service('client', { requires: [{ endpoint: 'http', service: 'web' }] });
+
+/** A stack on the stack network without the host's DNS (it would serve on the gateway, port 53). */
+const stack = (): CompiledStack => ({ ...compiledStack([web, client]), dns: 'none' });
+
+const started: RunningAgent[] = [];
+const discos: DiscoServer[] = [];
+afterEach(async () => {
+  for (const running of started.splice(0)) await running.stop();
+  for (const disco of discos.splice(0)) await disco.close();
+});
+
+function options(engine: ProcessEngine, trace: string[], over: Partial<Parameters<typeof runAgent>[0]> = {}) {
+  return {
+    compiled: stack(),
+    services: [],
+    project: 'one',
+    waitTimeoutMs: 2000,
+    debounceMs: 20,
+    holdMs: 100,
+    logs: false,
+    engine,
+    trace: (event: string) => void trace.push(event),
+    ...over,
+  };
+}
+
+/** The parts closed, in the order they were closed, next to the order they were opened. */
+function lifecycle(trace: string[]) {
+  const names = (verb: string) => trace.filter((e) => e.startsWith(`${verb} `)).map((e) => e.slice(verb.length + 1));
+  return { opened: names('open'), closed: names('close') };
+}
+
+const settled = (before: number) => eventually(() => openListeners() === before, 2000, 'the listeners to close');
+
+describe('runAgent', () => {
+  it('joins the configured disco, provides there, and drops its provisions before it lets go of disco', async () => {
+    const disco = await startDisco();
+    discos.push(disco);
+    const { port } = disco.address();
+    const engine = new ProcessEngine();
+    const trace: string[] = [];
+    const running = await runAgent(options(engine, trace, { disco: `127.0.0.1:${port}` }));
+    started.push(running);
+
+    expect(running.disco).toBe(`127.0.0.1:${port}`);
+    expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
+    expect(engine.byService('web')?.running).toBe(true);
+    expect(engine.byService('client')?.spec.env).toMatchObject({ SCS_REQUIRE_HTTP: '192.0.2.1:32768' });
+    expect(lifecycle(trace).opened).toEqual(['disco client', 'control socket', 'services']);
+
+    await running.stop();
+    await running.closed;
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    // Dropped by the agent going down, not left to expire: disco still listens, and has none.
+    expect(disco.registry.lookup('http.web.shop.test')).toEqual([]);
+    expect(engine.containers.size).toBe(0);
+  });
+
+  it('brings its own disco when none is configured, and closes everything it opened, last first', async () => {
+    const before = openListeners();
+    const engine = new ProcessEngine();
+    const trace: string[] = [];
+    const running = await runAgent(options(engine, trace));
+    started.push(running);
+    const embedded = parseHostPort(running.disco);
+    expect(await accepts(embedded.host, embedded.port)).toBe(true);
+    expect(running.dns).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(lifecycle(trace).opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
+
+    await running.stop();
+    const { opened, closed } = lifecycle(trace);
+    expect(closed).toEqual([...opened].reverse());
+    expect(await accepts(embedded.host, embedded.port)).toBe(false);
+    await settled(before);
+  });
+
+  it('closes what it opened, last first, when a step fails midway, and says why in one sentence', async () => {
+    const before = openListeners();
+    const engine = new ProcessEngine();
+    engine.create = async () => {
+      throw new Error('no space left on device');
+    };
+    const trace: string[] = [];
+    const failed = runAgent(options(engine, trace));
+    await expect(failed).rejects.toThrow(/^scs up failed: .*no space left on device[^\n]*$/);
+    const { opened, closed } = lifecycle(trace);
+    expect(opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
+    expect(closed).toEqual([...opened].reverse());
+    await settled(before);
+  });
+
+  it('stops what was started when interrupted during start-up', async () => {
+    const before = openListeners();
+    const engine = new ProcessEngine();
+    const interrupt = new AbortController();
+    // The interrupt comes while the first container is being made, as during a slow pull.
+    engine.create = async () => {
+      interrupt.abort();
+      await sleep(100);
+      throw new Error('pull cancelled');
+    };
+    const trace: string[] = [];
+    const untilStopped = () => new Promise((resolve) => interrupt.signal.addEventListener('abort', resolve));
+    await expect(runAgent(options(engine, trace, { untilStopped }))).rejects.toThrow('scs up failed: interrupted');
+    const { opened, closed } = lifecycle(trace);
+    expect(closed).toEqual([...opened].reverse());
+    await settled(before);
+  });
+});

@@ -1,0 +1,164 @@
+// `scs disco`'s settings (src/server/disco-config.ts): a flag wins over disco.yaml, disco.yaml over
+// the default, key by key; every mistake is one sentence naming the flag or the key.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCidr } from '../../src/cidr.ts';
+import type { DiscoConfig } from '../../src/server/config.ts';
+import { type DiscoFlags, discoConfig } from '../../src/server/disco-config.ts';
+
+const file = (config: DiscoConfig) => ({ path: '/etc/scs/disco.yaml', config });
+
+const fromFile: DiscoConfig = {
+  listen: { host: '0.0.0.0', port: 9000 },
+  heartbeat: { interval: 2000, timeout: 8000 },
+  grace: 20_000,
+  limits: { connections: 50, connectionsPerSource: 5, helloTimeout: 3000, lineTimeout: 4000 },
+  dns: {
+    listen: { host: '0.0.0.0', port: 53 },
+    ttl: 10_000,
+    negativeTtl: 2000,
+    tombstone: 60_000,
+    recursors: [{ host: '10.0.0.2', port: 53 }],
+  },
+  etcd: ['http://10.0.0.9:2379'],
+};
+
+describe('discoConfig', () => {
+  it('takes the defaults when neither a flag nor the file says', () => {
+    expect(discoConfig({})).toEqual({
+      listen: { host: '127.0.0.1', port: 9640 },
+      heartbeatInterval: 5000,
+      heartbeatTimeout: 15_000,
+      grace: 10_000,
+      maxConnections: 20_000,
+      maxConnectionsPerSource: 1000,
+      helloTimeout: 10_000,
+      lineTimeout: 10_000,
+      dns: {
+        listen: { host: '127.0.0.1', port: 8600 },
+        ttl: 5,
+        negativeTtl: 1,
+        tombstoneMs: 30_000,
+        recursors: [],
+        zones: [{ name: 'disco' }],
+      },
+    });
+  });
+
+  it('takes the file over the defaults', () => {
+    expect(discoConfig({}, file(fromFile))).toEqual({
+      listen: { host: '0.0.0.0', port: 9000 },
+      heartbeatInterval: 2000,
+      heartbeatTimeout: 8000,
+      grace: 20_000,
+      maxConnections: 50,
+      maxConnectionsPerSource: 5,
+      helloTimeout: 3000,
+      lineTimeout: 4000,
+      etcd: ['http://10.0.0.9:2379'],
+      dns: {
+        listen: { host: '0.0.0.0', port: 53 },
+        ttl: 10,
+        negativeTtl: 2,
+        tombstoneMs: 60_000,
+        recursors: [{ host: '10.0.0.2', port: 53 }],
+        zones: [{ name: 'disco' }],
+      },
+    });
+  });
+
+  it('takes each flag over the file', () => {
+    const flags: DiscoFlags = {
+      listen: '127.0.0.1:0',
+      heartbeatInterval: '1s',
+      heartbeatTimeout: 3,
+      grace: '500ms',
+      maxConnections: '7',
+      maxConnectionsPerSource: 2,
+      helloTimeout: '1s',
+      lineTimeout: '2s',
+      etcd: 'http://127.0.0.1:2379,http://127.0.0.1:2380',
+      dns: '127.0.0.1:0',
+      dnsTtl: 0,
+      dnsNegativeTtl: '3s',
+      dnsTombstone: '0',
+      recursor: ['127.0.0.1:5353', '127.0.0.1:5354'],
+      dnsRecursionAllow: '10.0.0.0/8',
+    };
+    expect(discoConfig(flags, file(fromFile))).toEqual({
+      listen: { host: '127.0.0.1', port: 0 },
+      heartbeatInterval: 1000,
+      heartbeatTimeout: 3000,
+      grace: 500,
+      maxConnections: 7,
+      maxConnectionsPerSource: 2,
+      helloTimeout: 1000,
+      lineTimeout: 2000,
+      etcd: ['http://127.0.0.1:2379', 'http://127.0.0.1:2380'],
+      dns: {
+        listen: { host: '127.0.0.1', port: 0 },
+        ttl: 0,
+        negativeTtl: 3,
+        tombstoneMs: 0,
+        recursors: [
+          { host: '127.0.0.1', port: 5353 },
+          { host: '127.0.0.1', port: 5354 },
+        ],
+        recursionAllow: [parseCidr('10.0.0.0/8')],
+        zones: [{ name: 'disco' }],
+      },
+    });
+  });
+
+  it('turns DNS off by the flag, or by the file unless a flag gives an address', () => {
+    expect(discoConfig({ dns: 'off' }, file(fromFile)).dns).toBe('off');
+    expect(discoConfig({}, file({ dns: { listen: 'off' } })).dns).toBe('off');
+    expect(discoConfig({ dns: '127.0.0.1:5300' }, file({ dns: { listen: 'off' } })).dns).toMatchObject({ listen: { port: 5300 } });
+  });
+
+  it("resolves the file's paths beside it, and keeps the flags' as given", () => {
+    const config: DiscoConfig = {
+      tls: { cert: 'c.pem', key: 'k.pem', ca: '/abs/ca.pem' },
+      tokens: [{ tokenFile: 'web.token', provide: [], require: ['*'] }],
+    };
+    const settings = discoConfig({}, file(config));
+    expect(settings.tls).toEqual({ cert: join('/etc/scs', 'c.pem'), key: join('/etc/scs', 'k.pem'), ca: '/abs/ca.pem' });
+    expect(settings.tokens).toEqual([{ tokenFile: '/etc/scs/web.token', where: '/etc/scs/web.token', provide: [], require: ['*'] }]);
+    expect(discoConfig({ tlsCert: 'mine.pem' }, file(config)).tls).toMatchObject({ cert: 'mine.pem', key: '/etc/scs/k.pem' });
+    expect(discoConfig({}, file({ tokens: [{ token: 'inline-token-0123456789', provide: ['a'], require: [] }] })).tokens).toEqual([
+      { token: 'inline-token-0123456789', where: 'tokens.0', provide: ['a'], require: [] },
+    ]);
+  });
+
+  it.each<[string, DiscoFlags, DiscoConfig, string]>([
+    ['a listen address without a port', { listen: '127.0.0.1' }, {}, '--listen: '],
+    ['a DNS address that is not one', { dns: 'nowhere' }, {}, '--dns: '],
+    ['a duration that is not one', { grace: 'soon' }, {}, '--grace: "soon" is not a duration'],
+    ['a DNS TTL that is not a duration', { dnsTtl: '5 seconds' }, {}, '--dns-ttl: '],
+    ['a count of none', { maxConnections: '0' }, {}, '--max-connections: expected a whole number of 1 or more, not "0"'],
+    ['a count that is not whole', { maxConnectionsPerSource: '1.5' }, {}, '--max-connections-per-source: expected a whole number'],
+    [
+      'a heartbeat timeout within the interval',
+      { heartbeatTimeout: '1s' },
+      { heartbeat: { interval: 2000 } },
+      '--heartbeat-timeout must be longer than --heartbeat-interval',
+    ],
+    ['an etcd URL with a path', { etcd: 'http://127.0.0.1:2379/v3' }, {}, '--etcd: '],
+    ['a recursor that is not an address', { recursor: 'dns.example' }, {}, '--recursor: '],
+    ['a network that is not one', { dnsRecursionAllow: '10.0.0.0/40' }, {}, '--dns-recursion-allow: '],
+    ['a certificate without its key', { tlsCert: 'c.pem' }, {}, '--tls-cert and --tls-key go together: give both, or neither'],
+    ['a key without its certificate', { tlsKey: 'k.pem' }, {}, '--tls-cert and --tls-key go together'],
+    ['a CA without a certificate', { tlsCa: 'ca.pem' }, {}, '--tls-ca needs --tls-cert and --tls-key'],
+  ])('refuses %s in one sentence naming it', (_, flags, config, message) => {
+    let thrown: Error | undefined;
+    try {
+      discoConfig(flags, file(config));
+    } catch (error) {
+      thrown = error as Error;
+    }
+    expect(thrown?.message).toContain(message);
+    expect(thrown?.message).not.toContain('\n');
+    expect(thrown?.name).toBe('UsageError');
+  });
+});
