@@ -2,34 +2,36 @@
 // project; start one in the background (-d); or be the agent, until stopped. As Compose's backend.Up.
 
 import { consola } from 'consola';
-import type { AccessFiles } from '../client/access.ts';
 import { restated, UserError } from '../errors.ts';
 import { detach } from './detach.ts';
-import { type AgentEngine, runAgent } from './run-agent.ts';
+import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { checkServices, compileStack, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
-export interface UpOptions {
+/** What `scs up` is told: which stack, and the agent's own options when it is to run one. */
+export interface UpOptions
+  extends Pick<
+    RunAgentOptions,
+    | 'services'
+    | 'background'
+    | 'waitTimeoutMs'
+    | 'debounceMs'
+    | 'holdMs'
+    | 'disco'
+    | 'access'
+    | 'advertise'
+    | 'logs'
+    | 'logPrefix'
+    | 'engine'
+  > {
   readonly stack: StackFlags;
-  readonly services: readonly string[];
   /** Print what up would do to each service, and why; do nothing. */
   readonly dryRun?: boolean;
   /** Leave the stack to a background agent (-d); with `wait` false, return once it has started. */
   readonly detach?: boolean;
   readonly wait?: boolean;
-  /** This process is the background agent of `scs up -d`. */
-  readonly background?: boolean;
-  readonly waitTimeoutMs: number;
-  readonly debounceMs: number;
-  readonly holdMs: number;
-  readonly disco?: string;
-  readonly access?: AccessFiles;
-  readonly advertise?: string;
-  readonly logs?: boolean;
-  readonly logPrefix?: boolean;
   /** Resolves when the agent is to stop (a signal); asked for only by the agent itself, once its images are built. */
   readonly untilStopped: () => Promise<unknown>;
-  readonly engine?: AgentEngine;
 }
 
 export async function up(options: UpOptions): Promise<void> {
