@@ -3,7 +3,8 @@
 
 import { cac } from 'cac';
 import { ANSI_MODES, type AnsiMode, applyAnsiMode } from '../src/colour.ts';
-import { commandFor, registerCommand, registerEveryCommand, spellGlobalsLong } from './commands.ts';
+import { commandFor, spellGlobalsLong } from './arguments.ts';
+import { registerCommand, registerEveryCommand } from './commands.ts';
 import { EXIT, exitCodeOf, UsageError } from './errors.ts';
 import { tidyHelp } from './help.ts';
 

@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { commandFor, commandWord, spellGlobalsLong } from '../../cli/arguments.ts';
 import { formatVersion, readBuildInfo } from '../../cli/build-info.ts';
-import { COMMANDS, commandFor, commandWord, spellGlobalsLong, summarizeCommands } from '../../cli/commands.ts';
+import { COMMANDS, summarizeCommands } from '../../cli/commands.ts';
 
 const ALL = Object.keys(COMMANDS);
 
