@@ -6,13 +6,13 @@ import * as v from 'valibot';
 import { formatHostPort, type HostPort } from '../src/address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../src/client/access.ts';
 import type { DiscoClient } from '../src/client/client.ts';
+import { restated, UsageError } from '../src/errors.ts';
 import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
-import { restated, UsageError } from './errors.ts';
 
 export const DEFAULT_DISCO = '127.0.0.1:9640';
 
 export { discoAccess, parseDiscoList } from '../src/client/access.ts';
-export { EXIT, type ExitCode, exitCodeOf, flag, restated, UsageError, UserError } from './errors.ts';
+export { EXIT, type ExitCode, exitCodeOf, flag, restated, UsageError, UserError } from '../src/errors.ts';
 
 export interface GlobalFlags extends AccessFiles {
   disco?: string;

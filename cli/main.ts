@@ -3,9 +3,9 @@
 
 import { cac } from 'cac';
 import { ANSI_MODES, type AnsiMode, applyAnsiMode } from '../src/colour.ts';
+import { EXIT, exitCodeOf, UsageError } from '../src/errors.ts';
 import { commandFor, spellGlobalsLong } from './arguments.ts';
 import { registerCommand, registerEveryCommand } from './commands.ts';
-import { EXIT, exitCodeOf, UsageError } from './errors.ts';
 import { tidyHelp } from './help.ts';
 
 // A reader that goes away (`scs ps | head -1`) ends the command quietly, as it would a C program.

@@ -4,7 +4,7 @@
 import type { Command } from 'cac';
 import { formatHostPort } from '../src/address.ts';
 import type { Endpoint } from '../src/client/client.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../src/errors.ts';
 
 export const FORMATS = ['table', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
