@@ -5,9 +5,8 @@
 import type { ConsolaInstance } from 'consola';
 import { consola } from 'consola';
 import type { Engine } from '../docker/engine.ts';
-import { networkProvisioner } from '../networks/methods.ts';
-import { volumeProvisioner } from '../volumes/methods.ts';
 import { hostLabel, ownerLabels } from './identity.ts';
+import { actOnResource, desiredResources } from './resources.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
 import { stackNetworkName } from './stack-network.ts';
 import { isAlive, readState } from './state.ts';
@@ -59,13 +58,9 @@ export async function down(options: DownOptions): Promise<DownResult> {
   // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
   const names = state?.only.length ? new Set(state.only) : undefined;
   const context = { engine, labels: ownerLabels(identity), logger };
+  const release = options.volumes ? 'deprovision' : 'detach';
   for (const service of compiled.services.filter((s) => !names || names.has(s.name))) {
-    for (const volume of service.container.volumes) {
-      const provisioner = volumeProvisioner(volume, context);
-      await (options.volumes ? provisioner.deprovision() : provisioner.detach());
-    }
-    const network = networkProvisioner(service, context);
-    if (network) await (options.volumes ? network.deprovision() : network.detach());
+    for (const { resource } of desiredResources(service)) await actOnResource(service, release, resource, context);
   }
   return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
 }
