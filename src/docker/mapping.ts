@@ -68,3 +68,10 @@ function splitEnvLine(line: string): [string, string] {
   const at = line.indexOf('=');
   return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
 }
+
+const BILLION = 1_000_000_000n;
+
+/** A time as Docker's `since` takes it: "seconds.nanoseconds" since the epoch. */
+export function dockerSince(ns: bigint): string {
+  return `${ns / BILLION}.${String(ns % BILLION).padStart(9, '0')}`;
+}

@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecResult } from '../agent/container-engine.ts';
 import { DockerError } from './errors.ts';
+import { dockerSince } from './mapping.ts';
 
 /** Runs a command in a running container; resolves with its exit code and (bounded) output. */
 export async function execIn(
@@ -74,9 +75,7 @@ export async function readLogs(
   options: LogOptions,
   onText: (text: string, stream: 'stdout' | 'stderr') => void,
 ): Promise<void> {
-  const billion = 1_000_000_000n;
-  const since =
-    options.sinceNs === undefined ? {} : { since: `${options.sinceNs / billion}.${String(options.sinceNs % billion).padStart(9, '0')}` };
+  const since = options.sinceNs === undefined ? {} : { since: dockerSince(options.sinceNs) };
   const reply = (await docker.getContainer(id).logs({
     stdout: true,
     stderr: true,
@@ -113,14 +112,12 @@ export async function followLogs(
   onText: (text: string, stream: 'stdout' | 'stderr') => void,
   onEnd: () => void,
 ): Promise<() => void> {
-  const billion = 1_000_000_000n;
   const stream = (await docker.getContainer(id).logs({
     stdout: true,
     stderr: true,
     follow: true,
     timestamps: true,
-    // Docker takes "seconds.nanoseconds".
-    since: `${sinceNs / billion}.${String(sinceNs % billion).padStart(9, '0')}` as unknown as number,
+    since: dockerSince(sinceNs) as unknown as number,
   })) as unknown as Readable;
   // Decoded per stream, so a character split between two frames stays whole.
   const out = new PassThrough().setEncoding('utf8').on('data', (text: string) => onText(text, 'stdout'));

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { ContainerInfo, ContainerSummary } from '../agent/container-engine.ts';
 import { DockerError } from './errors.ts';
-import { containerInfoOf, containerSummaryOf, type InspectData, type ListData, labelFilter } from './mapping.ts';
+import { containerInfoOf, containerSummaryOf, dockerSince, type InspectData, type ListData, labelFilter } from './mapping.ts';
 import type { LogOptions } from './output.ts';
 
 /** What `scs ps` and `scs logs` ask of Docker. */
@@ -74,11 +74,9 @@ export class DockerReader implements ReadEngine {
       const { Engine } = await import('./engine.ts');
       return new Engine().logs(id, options, onText);
     }
-    const billion = 1_000_000_000n;
     const query = new URLSearchParams({ stdout: '1', stderr: '1', timestamps: '1' });
     if (options.tail !== undefined) query.set('tail', String(options.tail));
-    if (options.sinceNs !== undefined)
-      query.set('since', `${options.sinceNs / billion}.${String(options.sinceNs % billion).padStart(9, '0')}`);
+    if (options.sinceNs !== undefined) query.set('since', dockerSince(options.sinceNs));
     const reply = await this.get(`/containers/${encodeURIComponent(id)}/logs?${query}`);
     // A container with a terminal has one raw stream; the others' output comes in frames that say which.
     if (reply.type.includes('raw-stream')) return onText(reply.body.toString('utf8'), 'stdout');
