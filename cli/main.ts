@@ -2,7 +2,7 @@
 // errors, and the exit code each kind of failure has (cli/common.ts `exitCodeOf`, docs/cli.md).
 
 import { cac } from 'cac';
-import { ANSI_MODES, type AnsiMode, applyAnsiMode } from '../src/colour.ts';
+import { ANSI_MODES, type AnsiMode, applyAnsiMode, colourWanted } from '../src/colour.ts';
 import { EXIT, exitCodeOf, UsageError } from '../src/errors.ts';
 import { commandFor, spellGlobalsLong } from './arguments.ts';
 import { registerCommand, registerEveryCommand } from './commands.ts';
@@ -27,9 +27,11 @@ const debug = args.includes('--debug');
 
 /** consola, loaded once something may log: help and the version print without it, sooner. */
 async function logger() {
-  const { consola } = await import('consola');
+  const { consola, createConsola } = await import('consola');
   // Explicit, so that output does not change with the environment (consola goes quiet under test runners).
   consola.level = debug ? 5 : 3;
+  // Where CI is set consola picks its plain reporter, which never colours: colour asked for wins.
+  if (colourWanted()) consola.setReporters(createConsola({ fancy: true }).options.reporters);
   return consola;
 }
 

@@ -96,10 +96,11 @@ describe('colour', () => {
   const failure = (env: Record<string, string>, ...args: string[]) =>
     scs([...args, 'compile', '-f', 'missing.yaml'], { NODE_ENV: '', TEST: '', VITEST: '', ...env }, dir);
 
-  it('is there when forced, and not with NO_COLOR=1 or --ansi never', async () => {
-    const forced = failure({ FORCE_COLOR: '1' });
-    await forced.exited;
-    expect(forced.stderr).toContain('\x1b[');
+  it('is there when forced, even where CI is set, and not with NO_COLOR=1 or --ansi never', async () => {
+    for (const forced of [failure({ FORCE_COLOR: '1' }), failure({ FORCE_COLOR: '1', CI: 'true' })]) {
+      await forced.exited;
+      expect(forced.stderr).toContain('\x1b[');
+    }
     for (const run of [failure({ FORCE_COLOR: '1', NO_COLOR: '1' }), failure({ FORCE_COLOR: '1' }, '--ansi', 'never')]) {
       await run.exited;
       expect(run.stderr).toContain('cannot read');
