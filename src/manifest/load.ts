@@ -41,8 +41,11 @@ export function loadStack(files: readonly string[]): LoadedStack {
     if (!isMap(document)) throw new ConfigError(`${file}: expected keys and values at the top level, found ${describeShape(document)}`);
     merged = deepMerge(merged, document);
   }
-  const lines = sources.map(({ file, text }) => ({ file, lines: keyLines(text) }));
+  // Read only when an error needs a line: most loads never do.
+  let known: Array<{ file: string; lines: Map<string, number> }> | undefined;
   const locate = (path: ReadonlyArray<string | number>): string => {
+    known ??= sources.map(({ file, text }) => ({ file, lines: keyLines(text) }));
+    const lines = known;
     // The last file that sets the deepest part of the path is the one to fix.
     for (let n = path.length; n > 0; n--) {
       const key = path.slice(0, n).join('.');
