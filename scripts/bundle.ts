@@ -27,7 +27,8 @@ await build({
   platform: 'node',
   target: 'node20',
   // dockerode (through ssh2, optional native add-ons) and the AWS SDK (large, lazily loaded) are
-  // installed as dependencies; everything else is bundled, so package.json lists it under devDependencies.
+  // loaded from node_modules; everything else is bundled, for start-up time. The bundled libraries
+  // are dependencies all the same, so that `npm audit` and `npm ls` where scs is installed see them.
   external: ['dockerode', '@aws-sdk/*'],
   // `scs --help` lists the commands from this record instead of loading every one of them.
   define: { SCS_BUILD_INFO: JSON.stringify(info), SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()) },

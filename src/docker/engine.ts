@@ -1,8 +1,8 @@
 // Everything scs asks of the Docker Engine, through dockerode. No other module imports dockerode.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import type {
   ContainerEngine,
@@ -49,16 +49,29 @@ export class Engine implements ContainerEngine {
 
   /** Builds from a copy of the context (so a generated Dockerfile never lands in the user's folder). */
   async build(
-    image: { tag: string; context: string; dockerfile: string | undefined; dockerfilePath: string; hash: string },
+    image: {
+      tag: string;
+      context: string;
+      dockerfile: string | undefined;
+      dockerfilePath: string;
+      hash: string;
+      leaveOut?: readonly string[];
+    },
     onLine: (line: string) => void,
     labels: Record<string, string> = {},
   ): Promise<void> {
     const staging = mkdtempSync(join(tmpdir(), 'scs-build-'));
     try {
-      cpSync(image.context, staging, { recursive: true, filter: (source) => !/[/\\](\.scs|\.git)$/.test(source) });
+      // Only the files the hash covers: what is ignored, and the stack's secrets, never leave the folder.
+      const files = contextFiles(image.context, new Set(image.leaveOut));
+      for (const file of files) {
+        mkdirSync(dirname(join(staging, file)), { recursive: true });
+        cpSync(join(image.context, file), join(staging, file));
+      }
       if (image.dockerfile !== undefined) writeFileSync(join(staging, image.dockerfilePath), image.dockerfile);
+      const sent = image.dockerfile === undefined || files.includes(image.dockerfilePath) ? files : [...files, image.dockerfilePath];
       const stream = await this.docker.buildImage(
-        { context: staging, src: contextFiles(staging) },
+        { context: staging, src: sent },
         { t: image.tag, dockerfile: image.dockerfilePath, labels: { ...labels, [LABEL.image]: image.hash }, rm: true, forcerm: true },
       );
       await new Promise<void>((resolve, reject) => {

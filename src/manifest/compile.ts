@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { contextFiles } from '../build-context.ts';
 import { ConfigError } from '../config/yaml.ts';
 import { parseDuration } from '../duration.ts';
@@ -32,6 +32,7 @@ export function compile(loaded: LoadedStack): CompiledStack {
     throw new ConfigError(`${locate(path)} ${path.join('.')}: ${message}`);
   };
   const services: CompiledService[] = [];
+  const secretFiles = stackSecretFiles(stack, directory);
   for (const [serviceName, service] of Object.entries(stack.services)) {
     const context = resolve(directory, service.image);
     let manifest: ImageManifest;
@@ -42,7 +43,16 @@ export function compile(loaded: LoadedStack): CompiledStack {
         fail(['services', serviceName, 'image'], `no scs.yaml in ${service.image}`);
       throw error;
     }
-    const compiled = compileService(stack.name, stack.environment, serviceName, service, manifest, context, directory, fail);
+    const compiled = compileService(
+      stack.name,
+      stack.environment,
+      serviceName,
+      service,
+      manifest,
+      { context, secretFiles },
+      directory,
+      fail,
+    );
     const env = { ...stack.env, ...compiled.container.env };
     const secrets = compileSecrets(stack, serviceName, service, directory, fail);
     services.push({ ...compiled, container: { ...compiled.container, env, secrets } });
@@ -65,7 +75,7 @@ function compileService(
   serviceName: string,
   service: StackService,
   manifest: ImageManifest,
-  context: string,
+  { context, secretFiles }: { context: string; secretFiles: ReadonlySet<string> },
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
 ): CompiledService {
@@ -100,7 +110,8 @@ function compileService(
 
   const dockerfile = manifest.dockerfile ? undefined : generateDockerfile(manifest, service.config);
   const dockerfilePath = manifest.dockerfile ?? 'Dockerfile.scs';
-  const hash = imageHash(context, manifest, service.config, dockerfile);
+  const leaveOut = [...secretFiles].filter((file) => file.startsWith(`${context}${sep}`)).sort();
+  const hash = imageHash(context, manifest, service.config, dockerfile, new Set(leaveOut));
   const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => ({
     endpoint,
     name: formatName({ endpoint, service: serviceName, stack: stackName, environment }),
@@ -134,7 +145,7 @@ function compileService(
   );
   return {
     name: serviceName,
-    image: { tag: `scs/${stackName}-${serviceName}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath },
+    image: { tag: `scs/${stackName}-${serviceName}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath, leaveOut },
     container: {
       name: `scs-${stackName}-${environment}-${serviceName}`,
       env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_STACK: stackName, SCS_SERVICE: serviceName },
@@ -248,14 +259,21 @@ export function imageHash(
   manifest: ImageManifest,
   config: Record<string, string>,
   dockerfile: string | undefined,
+  leaveOut: ReadonlySet<string> = new Set(),
 ): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ version: 1, manifest, config, dockerfile }));
-  for (const file of contextFiles(context)) {
+  for (const file of contextFiles(context, leaveOut)) {
     hash.update(`\u0000${file}\u0000`);
     hash.update(readFileSync(join(context, file)));
   }
   return hash.digest('hex');
+}
+
+/** Every secret file the stack names, anywhere in it: none of them may go into an image. */
+function stackSecretFiles(stack: Stack, directory: string): Set<string> {
+  const declared = [stack.secrets, ...Object.values(stack.services).map((service) => service.secrets)];
+  return new Set(declared.flatMap((secrets) => Object.values(secrets).map((secret) => resolve(directory, secret.file))));
 }
 
 /** The stack's secrets and the service's own (which win by name), each checked to be a readable file now. */

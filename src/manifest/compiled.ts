@@ -81,6 +81,8 @@ export interface CompiledService {
     /** The generated Dockerfile, or undefined when the folder's own is used. */
     readonly dockerfile: string | undefined;
     readonly dockerfilePath: string;
+    /** Files of the context that stay out of it: the stack's secrets (absolute paths). */
+    readonly leaveOut?: readonly string[];
   };
   readonly container: {
     readonly name: string;

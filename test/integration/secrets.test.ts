@@ -21,7 +21,11 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
     dir = mkdtempSync(join(tmpdir(), 'scs-secrets-'));
     mkdirSync(join(dir, 'app'));
     mkdirSync(join(dir, 'secrets'));
-    writeFileSync(join(dir, 'app/scs.yaml'), 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n');
+    // The whole image folder is copied in, with a secret kept beside the code and a file .scsignore leaves out.
+    writeFileSync(join(dir, 'app/scs.yaml'), 'from: scs-base:busybox\nbuild:\n  - copy: . /ctx\ncommand: [sleep, "3600"]\n');
+    writeFileSync(join(dir, 'app/api-key'), `${SECRET}-api`);
+    writeFileSync(join(dir, 'app/.scsignore'), 'notes.txt\n');
+    writeFileSync(join(dir, 'app/notes.txt'), 'private notes');
     writeFileSync(join(dir, 'secrets/db'), SECRET);
     writeFileSync(
       join(dir, 'scs-stack.yaml'),
@@ -34,6 +38,7 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
         'env: { SHARED: everywhere }',
         'secrets:',
         '  db-password: { file: ./secrets/db }',
+        '  api-key: { file: ./app/api-key }',
         'services:',
         '  app:',
         '    <<: *common',
@@ -81,5 +86,9 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
     const image = engine.docker.getImage(inspected.Config.Image);
     expect(JSON.stringify(await image.inspect())).not.toContain(SECRET);
     expect(JSON.stringify(await image.history())).not.toContain(SECRET);
+    // Neither the secret in the image folder nor what .scsignore names went into the build context.
+    const copied = await engine.exec(app!.id, ['ls', '-A', '/ctx'], {});
+    expect(copied.output.trim().split('\n').sort()).toEqual(['.scsignore', 'Dockerfile.scs', 'scs.yaml']);
+    expect(await engine.exec(app!.id, ['cat', '/run/secrets/api-key'], {})).toEqual({ exitCode: 0, output: `${SECRET}-api` });
   }, 120_000);
 });

@@ -164,6 +164,36 @@ describe('the build context', () => {
     expect(tag(project({ ...files, 'web/a': '', 'web/b': 'x' }))).not.toBe(base);
     expect(tag(project({ ...files, 'web/a': 'xy' }))).not.toBe(base);
   });
+
+  it("leaves out what .dockerignore and .scsignore match, with Docker's rules, and itself when asked", () => {
+    const dir = project({
+      '.dockerignore': '*.log\nnode_modules\n!keep.log\n',
+      '.scsignore': 'drafts/**\n.scsignore\n',
+      'scs.yaml': '',
+      'a.log': '',
+      'keep.log': '',
+      'sub/b.log': '',
+      'node_modules/x/index.js': '',
+      'drafts/one.md': '',
+      'src/app.js': '',
+    });
+    expect(contextFiles(dir)).toEqual(['.dockerignore', 'keep.log', 'scs.yaml', 'src/app.js', 'sub/b.log']);
+  });
+
+  it("leaves the stack's secrets out of every image, and out of its hash", () => {
+    const files = {
+      'scs-stack.yaml': 'name: shop\nsecrets:\n  key: { file: ./web/key.pem }\nservices:\n  web:\n    image: ./web\n',
+      'web/scs.yaml': 'from: scs-base:busybox\n',
+      'web/key.pem': 'secret one',
+      'web/a': 'x',
+    };
+    const image = (dir: string) => compileAt(dir).services[0]!.image;
+    const first = project(files);
+    expect(image(first).leaveOut).toEqual([join(first, 'web/key.pem')]);
+    expect(contextFiles(join(first, 'web'), new Set(image(first).leaveOut))).toEqual(['a', 'scs.yaml']);
+    expect(image(project({ ...files, 'web/key.pem': 'secret two' })).tag).toBe(image(first).tag);
+    expect(image(project({ ...files, 'web/a': 'y' })).tag).not.toBe(image(first).tag);
+  });
 });
 
 describe('mistakes found after validation', () => {
