@@ -1,6 +1,6 @@
 // HOST:PORT as users write it: `10.0.0.5:3306`, `db.local:3306`, `[::1]:3306`.
 
-import { isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 export interface HostPort {
   readonly host: string;
@@ -19,4 +19,16 @@ export function parseHostPort(text: string, { anyPort = false } = {}): HostPort 
 
 export function formatHostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether traffic to `host` stays on this machine: 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) return true;
+  if (isIPv4(host)) return loopback.check(host, 'ipv4');
+  return isIPv6(host) && loopback.check(host, 'ipv6');
 }

@@ -11,6 +11,7 @@ import { AckBatcher } from './acks.ts';
 import { ServerConnection } from './connection.ts';
 import type { ConnectionState } from './connection-state.ts';
 import { type Push, parseReply } from './inbound.ts';
+import { tokenInPlaintext } from './plaintext.ts';
 import { type Outgoing, type ReplyFields, SessionReset } from './requests.ts';
 import {
   ClientErrorCode,
@@ -76,6 +77,8 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   private constructor(options: DiscoClientOptions) {
     super();
     this.logger = options.logger ?? consola.withTag('disco-client');
+    const exposed = tokenInPlaintext(options);
+    if (exposed) this.logger.warn(exposed);
     const settings = {
       name: `scs-${process.pid}`,
       waitForServer: false,
