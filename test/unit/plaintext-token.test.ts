@@ -31,7 +31,15 @@ describe('tokenInPlaintext', () => {
   const token = 'secret';
   it('warns for a token without TLS to any address off this machine, naming them', () => {
     expect(tokenInPlaintext({ host: '10.0.0.5', port: 9640, token })).toMatch(/^the token goes to disco at 10\.0\.0\.5:9640 without TLS/);
-    const several = { host: '127.0.0.1', port: 1, addresses: [{ host: '127.0.0.1', port: 1 }, { host: 'fd00::5', port: 9640 }], token };
+    const several = {
+      host: '127.0.0.1',
+      port: 1,
+      addresses: [
+        { host: '127.0.0.1', port: 1 },
+        { host: 'fd00::5', port: 9640 },
+      ],
+      token,
+    };
     expect(tokenInPlaintext(several)).toContain('at [fd00::5]:9640 without TLS');
   });
 
