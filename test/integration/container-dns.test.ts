@@ -42,7 +42,11 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
   const fetch = async (host: string) => {
     // An empty environment: nothing of scs's. (busybox wget's own -T crashes; `timeout` bounds it instead.)
     const result = await engine.exec(client, ['env', '-i', 'timeout', '5', 'wget', '-q', '-O', '-', `http://${host}:8080/`], {});
-    return result.exitCode === 0 ? result.output : `failed: ${result.output}`;
+    if (result.exitCode === 0) return result.output;
+    // What the resolver saw, for a failure that is rare: the lookup through Docker's resolver, and the host DNS asked directly.
+    const lookup = await engine.exec(client, ['nslookup', host], {});
+    const direct = await engine.exec(client, ['nslookup', host, readState(dir)!.dns!.replace(/:53$/, '')], {});
+    return `failed (exit ${result.exitCode}): ${result.output}\nnslookup: ${lookup.output}\nnslookup at the host DNS: ${direct.output}`;
   };
 
   beforeAll(async () => {
