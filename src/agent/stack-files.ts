@@ -9,7 +9,7 @@ import { compile } from '../manifest/compile.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../manifest/load.ts';
 import { projectName } from './identity.ts';
-import { type AgentState, isAlive, readState } from './state.ts';
+import { type AgentState, agentProcessOf, readState } from './state.ts';
 
 export interface StackFlags {
   file?: string | string[];
@@ -60,7 +60,7 @@ export function filesToLoad(flags: StackFlags): string[] {
 /** This project's agent in that folder, when it is running (one that failed is on its way out, and takes no requests). */
 export function runningAgent(flags: StackFlags): AgentState | undefined {
   const state = readState(stackDirectory(flags), project(flags));
-  return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' && state.phase !== 'failed'
+  return state && state.pid !== process.pid && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' && state.phase !== 'failed'
     ? state
     : undefined;
 }
