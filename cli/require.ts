@@ -76,7 +76,9 @@ function execEnv(pattern: NamePattern, endpoints: readonly Endpoint[]): Record<s
 
 function execRunner(command: string, pattern: NamePattern, current: () => Endpoint[]): CoalescingRunner {
   return new CoalescingRunner(async () => {
-    const env = { ...process.env, ...execEnv(pattern, current()) };
+    // The command is the user's, not disco's: it gets the endpoints, not the token this client uses.
+    const { SCS_TOKEN: _token, ...inherited } = process.env;
+    const env = { ...inherited, ...execEnv(pattern, current()) };
     const code = await new Promise<number | null>((resolve) => {
       const child = spawn('/bin/sh', ['-c', command], { env, stdio: 'inherit' });
       child.on('error', (error) => {

@@ -16,7 +16,7 @@ import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
-import { type AgentState, type RequireRecord, writeState } from './state.ts';
+import { type AgentState, ownProcess, type RequireRecord, writeState } from './state.ts';
 import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
@@ -58,6 +58,8 @@ export class Agent {
   private timedOut = false;
   /** Requests from the CLI (a newly compiled stack, stop, start, restart) are taken one at a time. */
   private requests: Promise<unknown> = Promise.resolve();
+  /** Recorded in the state file: `scs down` signals the PID only while it is still this process. */
+  private readonly self = ownProcess();
 
   constructor(
     private compiled: CompiledStack,
@@ -249,6 +251,7 @@ export class Agent {
   state(): AgentState {
     return {
       pid: process.pid,
+      ...(this.self ? { agentProcess: this.self } : {}),
       project: this.identity.project,
       host: this.identity.host,
       files: this.compiled.files,

@@ -1,9 +1,9 @@
 // How the CLI reaches a running agent: a Unix socket beside its state. One request a connection,
 // as one JSON line; the agent answers with the log lines of what it does, then one result line.
-// Both sides check what they read: the socket is a file any local user of the folder can open.
+// Both sides check what they read. Who may connect is who may enter its folder: only the agent's user.
 
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,11 +34,14 @@ const ControlMessageSchema = v.union([
 ]);
 type ControlMessage = v.InferOutput<typeof ControlMessageSchema>;
 
-/** Unix socket paths are short (108 bytes on Linux): a deep stack folder gets one in the temporary folder. */
+/**
+ * Unix socket paths are short (108 bytes on Linux): a deep stack folder gets one in a folder of its
+ * own in the temporary folder, which is held to the same rule as the state folder (private-folder.ts).
+ */
 export function controlPath(stateDirectory: string): string {
   const path = join(stateDirectory, 'agent.sock');
   if (Buffer.byteLength(path) < 100) return path;
-  return join(tmpdir(), `scs-${createHash('sha256').update(path).digest('hex').slice(0, 16)}.sock`);
+  return join(tmpdir(), `scs-${createHash('sha256').update(path).digest('hex').slice(0, 16)}`, 'agent.sock');
 }
 
 export type ControlHandler = (request: ControlRequest, log: (line: string) => void) => Promise<void>;
@@ -95,6 +98,8 @@ export async function serveControl(path: string, handle: ControlHandler): Promis
       resolve();
     });
   });
+  // The folder is the guard; the socket is closed to others as well, in case the folder is ever opened.
+  chmodSync(path, 0o600);
   server.unref();
   return server;
 }

@@ -4,10 +4,11 @@
 // two start-ups in a row.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { consola } from 'consola';
 import { EXIT, UserError } from '../errors.ts';
+import { ensurePrivateFolder } from './private-folder.ts';
 import { compileStack, filesToLoad, project, type StackFlags, selectServices, stackDirectory } from './stack-files.ts';
 import { isAlive, readState, stateDirectory } from './state.ts';
 
@@ -27,8 +28,8 @@ export async function detach(options: DetachOptions): Promise<void> {
   const directory = stackDirectory(stack);
   const projectName = project(stack);
   const dir = stateDirectory(directory, projectName);
-  mkdirSync(dir, { recursive: true });
-  const log = openSync(join(dir, 'agent.log'), 'a');
+  ensurePrivateFolder(dir);
+  const log = openSync(join(dir, 'agent.log'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const args = [
     options.entry ?? process.argv[1]!,
     'up',

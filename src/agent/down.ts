@@ -9,7 +9,7 @@ import { hostLabel, ownerLabels } from './identity.ts';
 import { actOnResource, desiredResources } from './resources.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
 import { stackNetworkName } from './stack-network.ts';
-import { isAlive, readState } from './state.ts';
+import { agentProcessOf, readState } from './state.ts';
 
 export interface DownOptions {
   readonly stack: StackFlags;
@@ -35,10 +35,15 @@ export async function down(options: DownOptions): Promise<DownResult> {
   const compiled = compileStack(options.stack);
   const projectName = project(options.stack);
   const state = readState(compiled.directory, projectName);
-  if (state && isAlive(state.pid) && state.phase !== 'stopped') {
+  const running = state && state.phase !== 'stopped' ? agentProcessOf(state) : 'gone';
+  if (state && running === 'agent') {
     process.kill(state.pid, 'SIGTERM');
     const deadline = Date.now() + (options.drainMs ?? 120_000);
-    while (isAlive(state.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (agentProcessOf(state) === 'agent' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  } else if (state && running === 'other') {
+    logger.warn(
+      `pid ${state.pid}, named by the agent's state, is another process now (not the agent that wrote it), so it is not signalled`,
+    );
   }
   // Other agents' containers stay: only this one's labels are matched.
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();

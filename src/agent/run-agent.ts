@@ -3,7 +3,6 @@
 // foreground, the containers' output. Whatever it opens is closed, last first, however it ends: a
 // failure midway leaves nothing listening. It resolves once the stack is up, with a handle to stop it.
 
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import { format } from 'node:util';
@@ -16,7 +15,8 @@ import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { LogEngine } from './log-stream.ts';
-import { checkServices, compileStack, selectServices } from './stack-files.ts';
+import { ensurePrivateFolder } from './private-folder.ts';
+import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
 import { stateDirectory } from './state.ts';
 
 /** What the agent process needs of Docker: the agent's calls, and images, the bridge's gateway, the containers' output. */
@@ -79,6 +79,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     import('../client/client.ts'),
     import('./control.ts'),
   ]);
+  // Before anything opens: who may enter the state folder may give the agent orders.
+  const folder = stateDirectory(compiled.directory, project);
+  const control = controlPath(folder);
+  ensurePrivateFolder(folder);
+  if (dirname(control) !== folder) ensurePrivateFolder(dirname(control));
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
   await engine.ping();
   await buildImages(engine, selected, consola.withTag('build'));
@@ -125,9 +130,6 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     opened('disco client', () => client.close());
     const { defaultAdvertise } = await import('./advertise.ts');
     const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
-    const control = controlPath(stateDirectory(compiled.directory, project));
-    // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
-    mkdirSync(dirname(control), { recursive: true });
     // The stack network and the DNS on its gateway come first: containers are created with them.
     const [{ attachStack }, { hostLabel, ownerLabels }] = await Promise.all([import('./network-attachment.ts'), import('./identity.ts')]);
     const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
@@ -166,6 +168,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const controlServer = await serveControl(control, async (request, log) =>
       withLogsTo(log, async () => {
         if (request.op !== 'up') return running.control(request.op, request.services);
+        checkFilesBelow(compiled.directory, request.files);
         const next = compileStack({ file: request.files });
         checkServices(next, request.services);
         // Only what this agent will run: the other services may be another host's to build.

@@ -1,15 +1,15 @@
 // Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order), else
 // SCS_FILE, else the stack found here or in a folder above → a compiled stack; and finding this project's agent.
 
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../config/yaml.ts';
 import { flag, UsageError, UserError } from '../errors.ts';
 import { compile } from '../manifest/compile.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../manifest/load.ts';
 import { projectName } from './identity.ts';
-import { type AgentState, isAlive, readState } from './state.ts';
+import { type AgentState, agentProcessOf, readState } from './state.ts';
 
 export interface StackFlags {
   file?: string | string[];
@@ -60,9 +60,28 @@ export function filesToLoad(flags: StackFlags): string[] {
 /** This project's agent in that folder, when it is running (one that failed is on its way out, and takes no requests). */
 export function runningAgent(flags: StackFlags): AgentState | undefined {
   const state = readState(stackDirectory(flags), project(flags));
-  return state && isAlive(state.pid) && state.pid !== process.pid && state.phase !== 'stopped' && state.phase !== 'failed'
+  return state && state.pid !== process.pid && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' && state.phase !== 'failed'
     ? state
     : undefined;
+}
+
+/**
+ * Refuses, in one sentence, a stack file that is not below `directory` once links are followed: the
+ * agent's control socket takes only the files of the stack it was started for.
+ */
+export function checkFilesBelow(directory: string, files: readonly string[]): void {
+  const root = realpathSync(directory);
+  for (const file of files) {
+    let real: string;
+    try {
+      real = realpathSync(resolve(root, file));
+    } catch {
+      throw new UserError(`cannot read the stack file ${file}`);
+    }
+    const path = relative(root, real);
+    if (path === '' || path === '..' || path.startsWith(`..${sep}`) || isAbsolute(path))
+      throw new UserError(`the agent takes only stack files below ${directory}, the folder it was started for; ${file} is not`);
+  }
 }
 
 export function compileStack(flags: StackFlags): CompiledStack {

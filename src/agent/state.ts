@@ -1,10 +1,12 @@
 // What a running agent tells `scs ps` and `scs down`: written to .scs/<project>/state.json beside
 // the stack file (each agent of a stack has its own), replaced atomically so a reader never sees
-// half of it.
+// half of it. Only this user's own file is read, and never through a link: `scs down` signals the
+// process it names.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectName } from './identity.ts';
+import { isSameProcess, type ProcessIdentity, processIdentity } from './process-identity.ts';
 
 export interface UpdateRecord {
   readonly at: string;
@@ -45,6 +47,8 @@ export interface ServiceRecord {
 
 export interface AgentState {
   readonly pid: number;
+  /** Which process `pid` is (its start time and command line): absent in the state of an agent older than it. */
+  readonly agentProcess?: ProcessIdentity;
   /** This agent's part of the stack, and the host it runs on. */
   readonly project: string;
   readonly host: string;
@@ -69,17 +73,35 @@ export const stateDirectory = (stackDirectory: string, project = projectName()) 
 const stateFile = (stackDirectory: string, project?: string) => join(stateDirectory(stackDirectory, project), 'state.json');
 
 export function writeState(stackDirectory: string, state: AgentState): void {
-  mkdirSync(stateDirectory(stackDirectory, state.project), { recursive: true });
+  mkdirSync(stateDirectory(stackDirectory, state.project), { recursive: true, mode: 0o700 });
   const file = stateFile(stackDirectory, state.project);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  // A link left where the temporary file goes is removed, not written through.
+  rmSync(`${file}.tmp`, { force: true });
+  const fd = openSync(`${file}.tmp`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeFileSync(fd, `${JSON.stringify(state, null, 2)}\n`);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(`${file}.tmp`, file);
 }
 
 export function readState(stackDirectory: string, project?: string): AgentState | undefined {
+  let fd: number;
   try {
-    return renamed(JSON.parse(readFileSync(stateFile(stackDirectory, project), 'utf8')));
+    fd = openSync(stateFile(stackDirectory, project), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
     return undefined;
+  }
+  try {
+    // Another user's file, or one others may write, says nothing this user's CLI acts on.
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.uid !== process.getuid?.() || (stats.mode & 0o022) !== 0) return undefined;
+    return renamed(JSON.parse(readFileSync(fd, 'utf8')));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -96,6 +118,18 @@ function renamed(state: OldState): AgentState {
     only: state.only ?? state.roles ?? [],
     services: state.services.map(({ role, ...record }) => ({ ...record, service: record.service ?? role ?? '' })),
   };
+}
+
+/** This process, as the agent records itself. */
+export const ownProcess = (): ProcessIdentity | undefined => processIdentity(process.pid);
+
+/**
+ * What the PID a state file names is now: the agent that wrote it, no process, or another process
+ * (its PID reused, or a state file that does not say which process it meant): never to be signalled.
+ */
+export function agentProcessOf(state: AgentState): 'agent' | 'gone' | 'other' {
+  if (processIdentity(state.pid) === undefined) return 'gone';
+  return state.agentProcess && isSameProcess(state.pid, state.agentProcess) ? 'agent' : 'other';
 }
 
 export function isAlive(pid: number): boolean {

@@ -10,7 +10,7 @@ import { volumeProvisioner } from '../volumes/methods.ts';
 import type { VolumeEngine } from '../volumes/provisioner.ts';
 import { hostLabel, ownerLabels, serviceContainers } from './identity.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
-import { type AgentState, isAlive, readState, type ServiceRecord } from './state.ts';
+import { type AgentState, agentProcessOf, readState, type ServiceRecord } from './state.ts';
 
 export interface ServiceStatus {
   readonly service: string;
@@ -40,7 +40,7 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
   const compiled = compileStack(stack);
   const projectName = project(stack);
   const state = readState(compiled.directory, projectName);
-  const agent = state !== undefined && isAlive(state.pid) && state.phase !== 'stopped' ? state : undefined;
+  const agent = state !== undefined && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' ? state : undefined;
   const names = agent && agent.only.length > 0 ? new Set(agent.only) : undefined;
   const docker = engine ?? (await (await import('../docker/reader.ts')).dockerReader());
   await docker.ping();

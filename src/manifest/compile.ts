@@ -211,6 +211,7 @@ function compileVolume(
         encrypted: volume.encrypted,
         device: volume.device,
         filesystem: volume.filesystem,
+        format: volume.format,
         tags,
       };
       // One instance at a time: an EBS volume is never shared, so its service is replaced stop-first.

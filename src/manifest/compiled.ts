@@ -27,6 +27,8 @@ export interface EbsOptions {
   readonly encrypted: boolean;
   readonly device: string;
   readonly filesystem: 'ext4' | 'xfs';
+  /** `blank` (the default): make the filesystem only on a blank disk; `force`: also over data. */
+  readonly format: 'blank' | 'force';
   /** The tags it is found by: stack, environment, service and label. */
   readonly tags: Record<string, string>;
 }

@@ -124,6 +124,8 @@ const Volume = v.variant(
           '/dev/xvdf',
         ),
         filesystem: v.optional(v.picklist(['ext4', 'xfs'], 'expected ext4 or xfs'), 'ext4'),
+        /** `blank`: a filesystem is made only on a disk of zeroes; `force`: also over data (docs/volumes.md). */
+        format: v.optional(v.picklist(['blank', 'force'], 'expected blank or force'), 'blank'),
         /** Where the host mounts it; by default /var/lib/scs/ebs/<stack>-<env>-<service>-<label>. */
         mountpoint: v.optional(HostPath),
       },

@@ -11,6 +11,7 @@ import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { DnsServer } from '../dns/server.ts';
 import { dnsName } from '../dns/zones.ts';
 import { UserError } from '../errors.ts';
+import { warnIfKeyFileOpen } from '../key-files.ts';
 import type { Backend } from './backend.ts';
 import { MIN_TOKEN_LENGTH } from './config.ts';
 import type { DiscoSettings, TokenSource } from './disco-config.ts';
@@ -143,7 +144,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
 function readTls(files: NonNullable<DiscoSettings['tls']>): ServerTls {
   return {
     cert: readFile('TLS certificate', files.cert),
-    key: readFile('TLS key', files.key),
+    key: readKeyFile('TLS key', files.key),
     ...(files.ca ? { ca: readFile('TLS CA', files.ca) } : {}),
   };
 }
@@ -152,7 +153,7 @@ function readTls(files: NonNullable<DiscoSettings['tls']>): ServerTls {
 export function readTokens(sources: readonly TokenSource[]): TokenGrant[] {
   const seen = new Set<string>();
   return sources.map((source) => {
-    const token = source.token ?? readFile('token', source.where).trim();
+    const token = source.token ?? readKeyFile('token', source.where).trim();
     if (token.length < MIN_TOKEN_LENGTH) {
       throw new UserError(`the token in ${source.where} is shorter than ${MIN_TOKEN_LENGTH} characters (openssl rand -hex 16 makes one)`);
     }
@@ -172,6 +173,12 @@ async function etcdBackend(urls: readonly string[], ttlMs: number, logger: Conso
     throw new UserError(`cannot use etcd: ${(error as Error).message}`);
   }
   return new EtcdBackend(etcd, { prefix: '/scs/', ttlMs, logger });
+}
+
+function readKeyFile(what: string, path: string): string {
+  const text = readFile(what, path);
+  warnIfKeyFileOpen(path);
+  return text;
 }
 
 function readFile(what: string, path: string): string {

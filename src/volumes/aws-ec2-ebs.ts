@@ -17,7 +17,7 @@ import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../
 import { Ec2Error, explainEc2Error } from '../aws/errors.ts';
 import { SERVICE_TAG, tagLookups } from '../aws/tags.ts';
 import type { CompiledVolume, EbsOptions } from '../manifest/compiled.ts';
-import { ebsDeviceCandidates, isBlank, makeFilesystem, mount, mountedAt, unmount, waitForDevice } from './block-device.ts';
+import { ebsDeviceCandidates, mount, mountedAt, prepareFilesystem, unmount, waitForDevice } from './block-device.ts';
 import { VolumeError } from './errors.ts';
 import type { VolumeContext, VolumeMount, VolumeProvisioner } from './provisioner.ts';
 
@@ -113,10 +113,8 @@ export class EbsProvisioner implements VolumeProvisioner {
       this.settings.waitMs,
       `${this.label} (${found.VolumeId})`,
     );
-    if (await isBlank(device)) {
-      this.context.logger.info(`making an ${this.options.filesystem} filesystem on ${device} for ${this.label}`);
-      await makeFilesystem(device, this.options.filesystem);
-    }
+    if (await prepareFilesystem(device, this.options.filesystem, this.options.format))
+      this.context.logger.info(`made an ${this.options.filesystem} filesystem on ${device} for ${this.label}`);
     await mount(device, this.volume.source);
     this.context.logger.info(`${this.label}: ${found.VolumeId} attached as ${device}, mounted at ${this.volume.source}`);
     return { type: 'bind', source: this.volume.source };

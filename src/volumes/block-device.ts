@@ -1,10 +1,12 @@
 // The host side of an attached disk: find its block device, make a filesystem on it only when it
-// is blank, and mount it where the container's bind mount points.
+// is blank (or the volume says format: force), and mount it where the container's bind mount points.
 
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { EbsOptions } from '../manifest/compiled.ts';
+import { type DiskContent, diskContent } from './disk-content.ts';
 import { VolumeError } from './errors.ts';
 
 const run = promisify(execFile);
@@ -36,23 +38,32 @@ export async function waitForDevice(candidates: string[], timeoutMs: number, wha
   }
 }
 
-/** True when the device holds no filesystem or other signature (blkid exits 2 for that). */
-export async function isBlank(device: string): Promise<boolean> {
-  try {
-    await run('blkid', ['-p', device]);
-    return false;
-  } catch (error) {
-    if ((error as { code?: number }).code === 2) return true;
-    throw new VolumeError(`cannot tell whether ${device} holds a filesystem: ${oneLine(error)}`);
-  }
+/** `blank`: format only a disk that holds nothing; `force`: also one that holds data, or another filesystem. */
+export type FormatRule = EbsOptions['format'];
+
+/**
+ * What to do with a disk before mounting it: keep what is on it, or make `filesystem`; a disk that
+ * holds data no filesystem names is refused unless the volume says `format: force`.
+ */
+export function formatDecision(content: DiskContent, filesystem: 'ext4' | 'xfs', rule: FormatRule, device: string): 'keep' | 'format' {
+  if (content.kind === 'blank') return 'format';
+  if (content.kind === 'signature') return rule === 'force' && content.type !== filesystem ? 'format' : 'keep';
+  if (rule === 'force') return 'format';
+  throw new VolumeError(
+    `${device} holds data that is not a filesystem (its first or last MiB is not all zeroes, and blkid names nothing), so it is not formatted; say format: force on the volume to format it, data and all`,
+  );
 }
 
+/** Makes `filesystem` on the disk when formatDecision says so; true when it did. */
+export async function prepareFilesystem(device: string, filesystem: 'ext4' | 'xfs', rule: FormatRule): Promise<boolean> {
+  if (formatDecision(await diskContent(device), filesystem, rule, device) === 'keep') return false;
+  await makeFilesystem(device, filesystem);
+  return true;
+}
+
+/** Formats without asking (the caller decided): mkfs never prompts, with or without a tty. */
 export async function makeFilesystem(device: string, filesystem: 'ext4' | 'xfs'): Promise<void> {
-  await command(
-    `mkfs.${filesystem}`,
-    filesystem === 'ext4' ? ['-q', device] : ['-q', device],
-    `make an ${filesystem} filesystem on ${device}`,
-  );
+  await command(`mkfs.${filesystem}`, [filesystem === 'ext4' ? '-F' : '-f', '-q', device], `make an ${filesystem} filesystem on ${device}`);
 }
 
 /** The device mounted at a path, from the kernel's mount table; undefined when nothing is. */

@@ -50,6 +50,7 @@ export function ebsVolume(name: string, mountpoint: string, stack = `ebs${proces
       encrypted: false,
       device: '/dev/xvdf',
       filesystem: 'ext4',
+      format: 'blank',
       tags: { 'scs:stack': stack, 'scs:environment': 'test', 'scs:service': 'db', 'scs:volume': name },
     },
   };

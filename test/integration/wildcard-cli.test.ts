@@ -52,6 +52,19 @@ describe('scs require with a pattern', () => {
     expect(command.stdout).not.toContain('hello.prod');
   }, 30_000);
 
+  it('--exec does not pass SCS_TOKEN, the token this client uses, to the command', async () => {
+    const { disco } = await helloStack();
+    const command = scs(
+      ['require', 'web.web.hello.dev', '--disco', disco, '--exec', 'echo "exec token=[$SCS_TOKEN] web=$SCS_REQUIRE_WEB"'],
+      {
+        SCS_TOKEN: 'a-secret-token-of-this-client-0123456789',
+      },
+    );
+    onCleanup(() => command.child.kill('SIGKILL'));
+    await eventually(() => command.stdout.includes('exec token='), 15_000, `the first run; saw ${command.stdout}${command.stderr}`);
+    expect(command.stdout).toContain('exec token=[] web=10.0.0.1:8080\n');
+  }, 30_000);
+
   it('--json prints the pattern and every endpoint with its name', async () => {
     const { disco, provider } = await helloStack();
     const command = start(['require', '*.web.hello.*', '--json', '--disco', disco]);

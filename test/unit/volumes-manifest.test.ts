@@ -43,6 +43,11 @@ describe('volume methods in the stack file', () => {
     });
   });
 
+  it('formats over data only when the volume says format: force', () => {
+    const [volume] = compiledService('{ method: aws-ec2-ebs, size: 10, format: force }').container.volumes;
+    expect(volume).toMatchObject({ ebs: { format: 'force' } });
+  });
+
   it('compiles aws-ec2-ebs with its defaults, tags and host mount point, bound in and replaced stop-first', () => {
     const service = compiledService('{ method: aws-ec2-ebs, size: 10 }');
     expect(service.container.volumes[0]).toEqual({
@@ -58,6 +63,7 @@ describe('volume methods in the stack file', () => {
         encrypted: false,
         device: '/dev/xvdf',
         filesystem: 'ext4',
+        format: 'blank',
         tags: { 'scs:stack': 'shop', 'scs:environment': 'prod', 'scs:service': 'db', 'scs:volume': 'data' },
       },
     });
@@ -101,6 +107,7 @@ describe('volume methods in the stack file', () => {
       /scs-stack\.yaml:7 services\.db\.volumes\.data\.iops: a gp2 volume has no settable IOPS \(only gp3, io1 and io2 do\)/,
     ],
     ['{ method: aws-ec2-ebs, size: 10, type: io1 }', /services\.db\.volumes\.data\.iops: an io1 volume needs iops, e\.g\. iops: 3000/],
+    ['{ method: aws-ec2-ebs, size: 10, format: always }', /services\.db\.volumes\.data\.format: expected blank or force/],
   ])('refuses %s', (volume, message) => {
     expect(() => compiledService(volume)).toThrow(message);
   });

@@ -1,10 +1,16 @@
 // runAgent (src/agent/run-agent.ts), the agent process of `scs up` assembled, against the in-memory
 // engine and a real disco (in this process): it starts, provides, and closes what it opened, last
-// first, when stopped and when a step fails midway, leaving nothing listening.
+// first, when stopped and when a step fails midway, leaving nothing listening; and its state folder,
+// the guard of its control socket.
 
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../../src/address.ts';
+import { callAgent } from '../../../src/agent/control.ts';
 import { type RunningAgent, runAgent } from '../../../src/agent/run-agent.ts';
+import { stateDirectory } from '../../../src/agent/state.ts';
 import type { CompiledStack } from '../../../src/manifest/compiled.ts';
 import type { DiscoServer } from '../../../src/server/server.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
@@ -139,5 +145,66 @@ describe('runAgent', () => {
     const { opened, closed } = lifecycle(trace);
     expect(closed).toEqual([...opened].reverse());
     await settled(before);
+  });
+
+  it('refuses to start in a state folder others can enter, or that is another user’s, in one sentence, having opened nothing', async () => {
+    const engine = new ProcessEngine();
+    const trace: string[] = [];
+    const compiled = stack();
+    const folder = stateDirectory(compiled.directory, 'one');
+    mkdirSync(folder, { recursive: true });
+    chmodSync(folder, 0o755);
+    await expect(runAgent(options(engine, trace, { compiled }))).rejects.toThrow(
+      `the agent does not start in a folder others can reach: others can enter ${folder} (mode 755); chmod 700 ${folder}`,
+    );
+    chmodSync(folder, 0o700);
+    if (process.getuid?.() === 0) {
+      chownSync(folder, 65534, 65534);
+      await expect(runAgent(options(engine, trace, { compiled }))).rejects.toThrow(
+        `the agent does not start in a folder others can reach: ${folder} belongs to user 65534, not to this user (0)`,
+      );
+    }
+    expect(trace).toEqual([]);
+  });
+
+  it('keeps its control socket 0600 in a 0700 folder, a deep stack’s in a 0700 folder of its own in the temporary folder', async () => {
+    const engine = new ProcessEngine();
+    const running = await runAgent(options(engine, []));
+    started.push(running);
+    const control = running.agent.state().control!;
+    expect(statSync(control).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(control)).mode & 0o777).toBe(0o700);
+
+    const deep = stack();
+    const directory = join(deep.directory, 'a-folder-name-long-enough'.repeat(4));
+    mkdirSync(directory);
+    const far = await runAgent(options(new ProcessEngine(), [], { compiled: { ...deep, directory }, project: 'two' }));
+    started.push(far);
+    const farControl = far.agent.state().control!;
+    expect(farControl.startsWith(tmpdir())).toBe(true);
+    expect(statSync(dirname(farControl)).mode & 0o777).toBe(0o700);
+    expect(statSync(farControl).mode & 0o777).toBe(0o600);
+  });
+
+  it('takes through its control socket only stack files below the folder it was started for', async () => {
+    const engine = new ProcessEngine();
+    const compiled = stack();
+    const running = await runAgent(options(engine, [], { compiled }));
+    started.push(running);
+    const elsewhere = mkdtempSync(join(tmpdir(), 'scs-elsewhere-'));
+    const file = join(elsewhere, 'scs-stack.yaml');
+    writeFileSync(file, 'stack: shop\nenvironment: test\nservices:\n  web: { image: nginx }\n');
+    symlinkSync(file, join(compiled.directory, 'linked.yaml'));
+    const control = running.agent.state().control!;
+    for (const named of [
+      file,
+      join(compiled.directory, '..', basename(elsewhere), 'scs-stack.yaml'),
+      join(compiled.directory, 'linked.yaml'),
+    ]) {
+      await expect(callAgent(control, { op: 'up', files: [named], services: [] }, () => {})).rejects.toThrow(
+        `the agent takes only stack files below ${compiled.directory}, the folder it was started for; ${named} is not`,
+      );
+    }
+    expect(engine.byService('web')?.spec.image).not.toBe('nginx');
   });
 });

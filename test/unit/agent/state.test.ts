@@ -1,10 +1,12 @@
-// The agent's state file as the CLI reads it, including one written before the rename of role to service.
+// The agent's state file as the CLI reads it, including one written before the rename of role to service,
+// and as the agent writes it: only its user's, never through a link.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readState, stateDirectory } from '../../../src/agent/state.ts';
+import { startTimeOf } from '../../../src/agent/process-identity.ts';
+import { type AgentState, readState, stateDirectory, writeState } from '../../../src/agent/state.ts';
 
 describe('the state file', () => {
   it('reads one written before the rename: roles as only, each role as service', () => {
@@ -17,5 +19,55 @@ describe('the state file', () => {
     expect(state.only).toEqual(['web']);
     expect(state.services.map((s) => s.service)).toEqual(['web']);
     expect(state.services[0]).not.toHaveProperty('role');
+  });
+
+  const state: AgentState = {
+    pid: 1,
+    project: 'one',
+    host: 'h',
+    files: [],
+    only: [],
+    phase: 'running',
+    stack: 'shop',
+    environment: 'test',
+    disco: '127.0.0.1:1',
+    services: [],
+  };
+
+  it('is written 0600 in a 0700 folder, replacing a link left at the temporary file rather than writing through it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scs-state-'));
+    const folder = stateDirectory(dir, 'one');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'victim'), 'untouched');
+    symlinkSync(join(dir, 'victim'), join(folder, 'state.json.tmp'));
+    writeState(dir, state);
+    expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('untouched');
+    expect(lstatSync(join(folder, 'state.json')).isFile()).toBe(true);
+    expect(statSync(join(folder, 'state.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(readState(dir, 'one')?.stack).toBe('shop');
+  });
+
+  it('is not read through a link, nor when others may write it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scs-state-'));
+    const folder = stateDirectory(dir, 'one');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'elsewhere.json'), JSON.stringify(state));
+    symlinkSync(join(dir, 'elsewhere.json'), join(folder, 'state.json'));
+    expect(readState(dir, 'one')).toBeUndefined();
+    const other = mkdtempSync(join(tmpdir(), 'scs-state-'));
+    mkdirSync(stateDirectory(other, 'one'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(stateDirectory(other, 'one'), 'state.json'), JSON.stringify(state));
+    expect(readState(other, 'one')?.stack).toBe('shop');
+    chmodSync(join(stateDirectory(other, 'one'), 'state.json'), 0o666);
+    expect(readState(other, 'one')).toBeUndefined();
+  });
+});
+
+describe('a process start time', () => {
+  it('is field 22 of /proc/PID/stat, counted after the last parenthesis of a name that holds spaces and parentheses', () => {
+    const rest = Array.from({ length: 50 }, (_, i) => String(i + 3)).join(' ');
+    expect(startTimeOf(`42 (a) b (c) ${rest}`)).toBe('22');
+    expect(startTimeOf('42 (short) S 1')).toBeUndefined();
   });
 });
