@@ -257,9 +257,12 @@ export class DnsServer {
       const recentlyGone = (name: string) => tombstones.holds(name, now);
       const result = answer({ view, relative: found.relative, type: query.type, ttl, negativeTtl, serial, recentlyGone });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
-      cached = encodeAnswer(query, result, encodeOptions, limit);
+      const fit = { overflow: 'tcp' in peer ? 'cap' : 'truncate', first: this.cache.rotation(query.wireName, variant) } as const;
+      const encoded = encodeAnswer(query, result, encodeOptions, limit, fit);
+      cached = encoded.reply;
       const showsSerial = result.authorities.length > 0 || query.type === TYPE.SOA;
-      this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
+      if (encoded.next !== undefined) this.cache.rotate(query.wireName, variant, encoded.next);
+      else this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
     }
     return personalize(cached, message, query);
   }
