@@ -1,5 +1,4 @@
-// Encoded replies, kept so that a query costs a lookup and a copy instead of an encoding (dns2's
-// writer is slow). A registry change stamps the names whose answers it can change; a reply is
+// Encoded replies, kept so that a query costs a lookup and a copy instead of an encoding. A registry change stamps the names whose answers it can change; a reply is
 // good until its name is stamped after it was encoded. Replies that carry the zone's SOA are
 // also tied to the serial they show, so no answer ever shows an old serial. An answer capped to
 // what one TCP message holds is not kept: the next one starts where it ended (docs/dns.md).

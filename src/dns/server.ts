@@ -238,7 +238,7 @@ export class DnsServer {
         ? MAX_TCP_MESSAGE
         : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     if (!query.plain) {
-      // No name of ours has such labels; encoding them back through dns2 could alter them.
+      // No name of ours has such labels; writing them back from labels could alter them.
       const authority = encodeSoa(negativeSoaRecord(found.zone.origin, ttl, serial, negativeTtl));
       const options = { authoritative: true, recursionAvailable, authority };
       const reply = echoReply(message, query, RCODE.nxDomain, options);
