@@ -2,28 +2,39 @@
 // NXDOMAIN (the name does not exist) from NODATA (it exists, without that type) by asking the
 // view whether the name exists at all, empty non-terminals included (RFC 8020), or lost its last
 // record only a moment ago (dns/tombstones.ts). Each record type has its own builder over the
-// read-only view; `answer` only picks the builders for a question.
+// read-only view; `answer` only picks the builders for a question. Records are made as the
+// encoder asks for them: a name with 30,000 endpoints costs the records that fit in one reply.
 
 import { CLASS, RCODE, TYPE } from './constants.ts';
-import { type Node, NS_LABEL, SERVICES_NAME, type ZoneView } from './view.ts';
+import { type Node, NS_LABEL, SERVICES_NAME, type SrvData, type ZoneView } from './view.ts';
+import type { ResourceRecord } from './writer.ts';
 
 export { TYPE } from './constants.ts';
+export type { ResourceRecord } from './writer.ts';
 
-/** A resource record in the shape dns2's encoder takes. */
-export interface ResourceRecord {
-  name: string;
-  type: number;
-  class: number;
-  ttl: number;
-  [field: string]: unknown;
+/** The answer section: its records by index, made when asked for (an array is one too). */
+export interface RecordList {
+  readonly length: number;
+  at(index: number): ResourceRecord | undefined;
 }
 
 export interface Answer {
   rcode: number;
-  answers: ResourceRecord[];
-  authorities: ResourceRecord[];
-  additionals: ResourceRecord[];
+  answers: RecordList;
+  authorities: readonly ResourceRecord[];
+  /** Made as the encoder reads them: it stops at the first that does not fit. */
+  additionals: Iterable<ResourceRecord>;
 }
+
+/** A list's records, all made: for tests and small lists. */
+export function recordsOf(list: RecordList): ResourceRecord[] {
+  return Array.from({ length: list.length }, (_, i) => list.at(i)!);
+}
+
+const lazyList = <T>(items: readonly T[], make: (item: T) => ResourceRecord): RecordList => ({
+  length: items.length,
+  at: (index) => (index >= 0 && index < items.length ? make(items[index]!) : undefined),
+});
 
 export interface AnswerContext {
   readonly view: ZoneView;
@@ -80,29 +91,44 @@ export function addressRecords(view: ZoneView, target: string, ttl: number): Res
   ];
 }
 
-export function srvRecords(owner: string, node: Node, ttl: number): ResourceRecord[] {
-  return node.srv.map((srv) => record(owner, TYPE.SRV, ttl, { priority: 1, weight: 1, port: srv.port, target: srv.target }));
+const srvRecord = (owner: string, ttl: number, srv: SrvData) =>
+  record(owner, TYPE.SRV, ttl, { priority: 1, weight: 1, port: srv.port, target: srv.target });
+
+export function srvRecords(owner: string, node: Node, ttl: number): RecordList {
+  return lazyList(node.srv, (srv) => srvRecord(owner, ttl, srv));
 }
 
 /** An endpoint without attributes still has a TXT record: one empty string (RFC 6763 §6). */
-export function txtRecords(owner: string, node: Node, ttl: number): ResourceRecord[] {
-  return node.txt.map((strings) => record(owner, TYPE.TXT, ttl, { data: strings.length ? strings : [''] }));
+export function txtRecords(owner: string, node: Node, ttl: number): RecordList {
+  return lazyList(node.txt, (strings) => record(owner, TYPE.TXT, ttl, { data: strings.length ? strings : [''] }));
 }
 
-export function ptrRecords(owner: string, node: Node, ttl: number): ResourceRecord[] {
-  return node.ptr.map((domain) => record(owner, TYPE.PTR, ttl, { domain }));
+export function ptrRecords(owner: string, node: Node, ttl: number): RecordList {
+  return lazyList(node.ptr, (domain) => record(owner, TYPE.PTR, ttl, { domain }));
+}
+
+/** A section made afresh each time it is read, so one answer can be encoded twice. */
+const reread = (make: () => Iterator<ResourceRecord>): Iterable<ResourceRecord> => ({ [Symbol.iterator]: make });
+
+/** The addresses of SRV targets, each target once, in the order of the SRV records. */
+function* targetAddresses(view: ZoneView, srvs: readonly SrvData[], ttl: number, seen: Set<string>): Generator<ResourceRecord> {
+  for (const srv of srvs) {
+    if (seen.has(srv.target)) continue;
+    seen.add(srv.target);
+    yield* addressRecords(view, srv.target, ttl);
+  }
 }
 
 /** DNS-SD browsing: each instance's SRV, TXT and addresses save three round trips (RFC 6763 §12.1). */
-export function browseAdditionals(view: ZoneView, node: Node, ttl: number): ResourceRecord[] {
-  const additionals: ResourceRecord[] = [];
+export function* browseAdditionals(view: ZoneView, node: Node, ttl: number): Generator<ResourceRecord> {
+  const seen = new Set<string>();
   for (const instance of node.ptr) {
-    // A type's PTRs name its instances, each made with its SRV by buildZoneView.
+    // A type's PTRs name its instances, each made with its SRV by the view.
     const instanceNode = nodeAt(view, instance)!;
-    additionals.push(...srvRecords(instance, instanceNode, ttl), ...txtRecords(instance, instanceNode, ttl));
-    for (const srv of instanceNode.srv) additionals.push(...addressRecords(view, srv.target, ttl));
+    yield* instanceNode.srv.map((srv) => srvRecord(instance, ttl, srv));
+    yield* recordsOf(txtRecords(instance, instanceNode, ttl));
+    yield* targetAddresses(view, instanceNode.srv, ttl, seen);
   }
-  return unique(additionals);
 }
 
 /** RFC 8482: a minimal answer to ANY instead of everything, so ANY is no amplifier. */
@@ -119,12 +145,13 @@ export function answer(context: AnswerContext): Answer {
   const soa = soaRecord(origin, ttl, context.serial, context.negativeTtl);
   const negativeSoa = negativeSoaRecord(origin, ttl, context.serial, context.negativeTtl);
   const negative = (rcode: number): Answer => ({ rcode, answers: [], authorities: [negativeSoa], additionals: [] });
+  const addresses = (list: readonly string[], type: number) => lazyList(list, (address) => record(owner, type, ttl, { address }));
 
   if (!view.names.has(key)) return negative(context.recentlyGone?.(key) ? RCODE.noError : RCODE.nxDomain);
   const node = view.nodes.get(key);
   const isApex = key === '';
-  let answers: ResourceRecord[] = [];
-  let additionals: ResourceRecord[] = [];
+  let answers: RecordList = [];
+  let additionals: Iterable<ResourceRecord> = [];
   switch (type) {
     case TYPE.SOA:
       if (isApex) answers = [soa];
@@ -136,15 +163,15 @@ export function answer(context: AnswerContext): Answer {
       }
       break;
     case TYPE.A:
-      answers = (node?.a ?? []).map((address) => record(owner, TYPE.A, ttl, { address }));
+      answers = addresses(node?.a ?? [], TYPE.A);
       break;
     case TYPE.AAAA:
-      answers = (node?.aaaa ?? []).map((address) => record(owner, TYPE.AAAA, ttl, { address }));
+      answers = addresses(node?.aaaa ?? [], TYPE.AAAA);
       break;
     case TYPE.SRV:
       if (node) {
         answers = srvRecords(owner, node, ttl);
-        additionals = unique(node.srv.flatMap((srv) => addressRecords(view, srv.target, ttl)));
+        additionals = reread(() => targetAddresses(view, node.srv, ttl, new Set()));
       }
       break;
     case TYPE.TXT:
@@ -154,7 +181,7 @@ export function answer(context: AnswerContext): Answer {
       if (node) {
         answers = ptrRecords(owner, node, ttl);
         // The service-type enumeration points at types, not instances: it gets no additionals.
-        if (key !== SERVICES_NAME) additionals = browseAdditionals(view, node, ttl);
+        if (key !== SERVICES_NAME) additionals = reread(() => browseAdditionals(view, node, ttl));
       }
       break;
     case TYPE.ANY:
@@ -169,12 +196,4 @@ export function answer(context: AnswerContext): Answer {
 function nodeAt(view: ZoneView, name: string): Node | undefined {
   const origin = view.zone.origin;
   return name.endsWith(`.${origin}`) ? view.nodes.get(name.slice(0, -origin.length - 1)) : undefined;
-}
-
-function unique(records: ResourceRecord[]): ResourceRecord[] {
-  const seen = new Set<string>();
-  return records.filter((rr) => {
-    const id = JSON.stringify(rr);
-    return !seen.has(id) && seen.add(id) !== undefined;
-  });
 }

@@ -1,7 +1,7 @@
-// Encoded replies, kept so that a query costs a lookup and a copy instead of an encoding (dns2's
-// writer is slow). A registry change stamps the names whose answers it can change; a reply is
+// Encoded replies, kept so that a query costs a lookup and a copy instead of an encoding. A registry change stamps the names whose answers it can change; a reply is
 // good until its name is stamped after it was encoded. Replies that carry the zone's SOA are
-// also tied to the serial they show, so no answer ever shows an old serial.
+// also tied to the serial they show, so no answer ever shows an old serial. An answer capped to
+// what one TCP message holds is not kept: the next one starts where it ended (docs/dns.md).
 
 interface Entry {
   /** The change count when it was encoded. */
@@ -25,6 +25,8 @@ export class ReplyCache {
   /** Absolute names (labels joined by dots, no trailing dot), each with the change that last touched it. */
   private readonly stamps = new Map<string, number>();
   private changes = 0;
+  /** Where the next capped answer starts, by variant and name; as many as replies, oldest out first. */
+  private readonly rotations = new Map<string, number>();
   private readonly capacity: number;
   private readonly maxStamps: number;
 
@@ -66,6 +68,19 @@ export class ReplyCache {
     if (!variants || !this.entries.has(name)) this.entries.set(name, (variants = new Map()));
     variants.set(variant, { stamp: this.changes, serial, reply });
     this.count++;
+  }
+
+  /** The answer record the next capped answer for `name` and `variant` starts at. */
+  rotation(name: string, variant: number): number {
+    return this.rotations.get(`${variant} ${name}`) ?? 0;
+  }
+
+  /** A capped answer was sent: the next one starts at `next`. */
+  rotate(name: string, variant: number, next: number): void {
+    const key = `${variant} ${name}`;
+    this.rotations.delete(key);
+    if (this.rotations.size >= this.capacity) this.rotations.delete(this.rotations.keys().next().value!);
+    this.rotations.set(key, next);
   }
 
   clear(): void {

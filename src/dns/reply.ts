@@ -1,4 +1,4 @@
-// Replies written byte by byte, without dns2: error replies, replies that carry no answer, and
+// Replies written byte by byte from the query: error replies, replies that carry no answer, and
 // the patching that makes a cached reply this query's own. Each echoes the question exactly as
 // it was sent (case, escapes, type and all), copies RD and CD from the query, and answers an
 // EDNS query with an OPT record that carries the DO bit back (RFC 3225, RFC 6891 §7).
@@ -116,7 +116,7 @@ export interface SoaFields {
   readonly minimum: number;
 }
 
-/** One SOA record in wire form, for answers whose question dns2 could not write back faithfully. */
+/** One SOA record in wire form, for answers whose question must go back byte for byte as asked. */
 export function encodeSoa(soa: SoaFields): Buffer {
   const owner = encodeName(soa.origin);
   const rdata = Buffer.concat([encodeName(soa.primary), encodeName(soa.admin), Buffer.alloc(20)]);

@@ -20,7 +20,8 @@ import { forward } from './forward.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { Tombstones } from './tombstones.ts';
-import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
+import { namesTouchedBy, type ZoneView } from './view.ts';
+import { RegistryViews } from './views.ts';
 import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
 
 export interface DnsServerOptions {
@@ -82,7 +83,7 @@ export class DnsServer {
   readonly options: DnsServerOptions;
   readonly cache: ReplyCache;
   private readonly zones: Zone[];
-  private readonly views = new Map<RegistryReader, Map<Zone, ZoneView & { version: number }>>();
+  private readonly views = new Map<RegistryReader, RegistryViews>();
   /** Each zone's SOA serial: start time in seconds, plus one for every change the zone shows. */
   private readonly serials = new Map<Zone, number>();
   /** Each zone's names that lost their last record a moment ago (docs/dns.md, "Restarts"). */
@@ -107,6 +108,10 @@ export class DnsServer {
     }
     registry.addListener((kind, provision) => this.touch(kind, provision));
     this.options.localView?.registry.addListener((kind, provision) => this.touch(kind, provision));
+    const nameServerAddresses = this.options.host === '0.0.0.0' || this.options.host === '::' ? [] : [this.options.host];
+    for (const reader of [registry, this.options.localView?.registry]) {
+      if (reader) this.views.set(reader, new RegistryViews(reader, { nameServerAddresses }));
+    }
   }
 
   /** The SOA serial a zone shows now. */
@@ -233,7 +238,7 @@ export class DnsServer {
         ? MAX_TCP_MESSAGE
         : Math.min(Math.max(query.edns?.udpSize ?? MIN_UDP_PAYLOAD, MIN_UDP_PAYLOAD), this.options.maxUdpPayload);
     if (!query.plain) {
-      // No name of ours has such labels; encoding them back through dns2 could alter them.
+      // No name of ours has such labels; writing them back from labels could alter them.
       const authority = encodeSoa(negativeSoaRecord(found.zone.origin, ttl, serial, negativeTtl));
       const options = { authoritative: true, recursionAvailable, authority };
       const reply = echoReply(message, query, RCODE.nxDomain, options);
@@ -257,9 +262,12 @@ export class DnsServer {
       const recentlyGone = (name: string) => tombstones.holds(name, now);
       const result = answer({ view, relative: found.relative, type: query.type, ttl, negativeTtl, serial, recentlyGone });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
-      cached = encodeAnswer(query, result, encodeOptions, limit);
+      const fit = { overflow: 'tcp' in peer ? 'cap' : 'truncate', first: this.cache.rotation(query.wireName, variant) } as const;
+      const encoded = encodeAnswer(query, result, encodeOptions, limit, fit);
+      cached = encoded.reply;
       const showsSerial = result.authorities.length > 0 || query.type === TYPE.SOA;
-      this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
+      if (encoded.next !== undefined) this.cache.rotate(query.wireName, variant, encoded.next);
+      else this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
     }
     return personalize(cached, message, query);
   }
@@ -273,14 +281,7 @@ export class DnsServer {
   }
 
   private viewOf(zone: Zone, registry: RegistryReader): ZoneView {
-    let views = this.views.get(registry);
-    if (!views) this.views.set(registry, (views = new Map()));
-    const known = views.get(zone);
-    if (known && known.version === registry.version) return known;
-    const nameServerAddresses = this.options.host === '0.0.0.0' || this.options.host === '::' ? [] : [this.options.host];
-    const view = { ...buildZoneView(zone, registry.list(), { nameServerAddresses }), version: registry.version };
-    views.set(zone, view);
-    return view;
+    return this.views.get(registry)!.of(zone);
   }
 
   private forward(message: Buffer, query: Query, peer: Peer): undefined {

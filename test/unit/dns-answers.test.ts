@@ -1,7 +1,7 @@
 // Golden answers: what each question gets, as zone-file text, so the behaviour reads at a glance.
 
 import { describe, expect, it } from 'vitest';
-import { type Answer, answer, type ResourceRecord } from '../../src/dns/answer.ts';
+import { type Answer, answer, type ResourceRecord, recordsOf } from '../../src/dns/answer.ts';
 import { RCODE, TYPE } from '../../src/dns/constants.ts';
 import { encodeAnswer } from '../../src/dns/encode.ts';
 import { parseQuery, type Query } from '../../src/dns/query.ts';
@@ -36,13 +36,13 @@ function rdata(rr: ResourceRecord): string {
 }
 
 function zoneText(result: Answer): string {
-  const section = (title: string, records: ResourceRecord[]) =>
+  const section = (title: string, records: readonly ResourceRecord[]) =>
     records.length ? [`;; ${title}`, ...records.map((rr) => `${rr.name} ${rr.ttl} IN ${TYPE_NAMES[rr.type]} ${rdata(rr)}`)] : [];
   return [
     `;; ${RCODE_NAMES[result.rcode]}`,
-    ...section('ANSWER', result.answers),
+    ...section('ANSWER', recordsOf(result.answers)),
     ...section('AUTHORITY', result.authorities),
-    ...section('ADDITIONAL', result.additionals),
+    ...section('ADDITIONAL', [...result.additionals]),
   ].join('\n');
 }
 
@@ -116,8 +116,8 @@ describe('every type at every kind of name', () => {
     const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: ['127.0.0.1'] });
     const result = answer({ view, relative: name ? name.split('.') : [], type: TYPE[type], ttl: 5, serial: 42 });
     const rcode = result.rcode === RCODE.noError && result.answers.length === 0 ? 'NODATA' : RCODE_NAMES[result.rcode];
-    const list = (records: ResourceRecord[]) => records.map((rr) => TYPE_NAMES[rr.type]).join(',') || '-';
-    return `${name || '@'} ${type}: ${rcode} ${list(result.answers)} ${list(result.additionals)}`;
+    const list = (records: readonly ResourceRecord[]) => records.map((rr) => TYPE_NAMES[rr.type]).join(',') || '-';
+    return `${name || '@'} ${type}: ${rcode} ${list(recordsOf(result.answers))} ${list([...result.additionals])}`;
   };
 
   it('answers what the name holds and NODATA for the rest', () => {
@@ -271,7 +271,7 @@ describe('the minimal answer to ANY (RFC 8482)', () => {
       answer({ view, relative: query.labels.slice(0, -1), type: TYPE.ANY, ttl: 5, serial: 1 }),
       options,
       512,
-    );
+    ).reply;
     const [hinfo] = readReply(bytes).records;
     expect(hinfo?.type).toBe(TYPE.HINFO);
     expect(bytes.subarray(hinfo!.rdataAt, hinfo!.rdataAt + hinfo!.rdlength).toString('latin1')).toBe('\u0007RFC8482\u0000');
@@ -279,19 +279,24 @@ describe('the minimal answer to ANY (RFC 8482)', () => {
 });
 
 describe('fitting a reply to the size limit', () => {
-  it('sends it whole at exactly its size, without the additional section a byte below, and truncated below that', () => {
+  it('sends it whole at exactly its size, with whole additional RRsets left out below, and truncated below the answers', () => {
     const view = buildZoneView(makeZone({ name: 'disco' }), sampleRegistry().list(), { nameServerAddresses: [] });
     const query = parseQuery(wireQuery('_mysql._tcp.db.blog.prod.disco', TYPE.SRV)) as Query;
     const result = answer({ view, relative: query.labels.slice(0, -1), type: TYPE.SRV, ttl: 5, serial: 1 });
     const options = { authoritative: true, recursionAvailable: false, ednsPayloadSize: 1232 };
-    const full = encodeAnswer(query, result, options, 65535);
-    const lean = encodeAnswer(query, { ...result, additionals: [] }, options, 65535);
+    const encode = (limit: number, additionals = result.additionals) =>
+      encodeAnswer(query, { ...result, additionals }, options, limit).reply;
+    const full = encode(65535);
+    const lean = encode(65535, []);
     expect(readReply(full).counts).toEqual([1, 3, 0, 3]);
     expect(readReply(lean).counts).toEqual([1, 3, 0, 0]);
-    expect(encodeAnswer(query, result, options, full.length)).toEqual(full);
-    expect(encodeAnswer(query, result, options, full.length - 1)).toEqual(lean);
-    expect(encodeAnswer(query, result, options, lean.length)).toEqual(lean);
-    const truncated = readReply(encodeAnswer(query, result, options, lean.length - 1));
+    expect(encode(full.length)).toEqual(full);
+    // The last RRset (the AAAA of fd00::6, 28 bytes) goes first; the reply is otherwise the same.
+    const lessOne = encode(full.length - 1);
+    expect(readReply(lessOne).counts).toEqual([1, 3, 0, 2]);
+    expect(lessOne.length).toBe(full.length - 28);
+    expect(encode(lean.length)).toEqual(lean);
+    const truncated = readReply(encode(lean.length - 1));
     expect([truncated.flags & 0x0200, truncated.counts]).toEqual([0x0200, [1, 0, 0, 0]]);
   });
 });

@@ -3,7 +3,7 @@
 // tombstones are told the time, the answerer is told which names are held.
 
 import { describe, expect, it } from 'vitest';
-import { answer } from '../../src/dns/answer.ts';
+import { answer, recordsOf } from '../../src/dns/answer.ts';
 import { RCODE, TYPE } from '../../src/dns/constants.ts';
 import { Tombstones } from '../../src/dns/tombstones.ts';
 import { buildZoneView, namesTouchedBy } from '../../src/dns/view.ts';
@@ -123,8 +123,10 @@ describe('answers for names that lost their last record', () => {
 
   it('answers names that exist as ever, whether held or not', () => {
     const all = () => true;
-    expect(ask('db.blog.prod', TYPE.A, all).answers.map((rr) => rr.address)).toEqual(['10.0.0.5', '10.0.0.6']);
-    expect(ask('_services._dns-sd._udp', TYPE.PTR, all).answers.map((rr) => rr.domain)).toEqual(['_mysql._tcp.db.blog.prod.disco.']);
+    expect(recordsOf(ask('db.blog.prod', TYPE.A, all).answers).map((rr) => rr.address)).toEqual(['10.0.0.5', '10.0.0.6']);
+    expect(recordsOf(ask('_services._dns-sd._udp', TYPE.PTR, all).answers).map((rr) => rr.domain)).toEqual([
+      '_mysql._tcp.db.blog.prod.disco.',
+    ]);
   });
 });
 
@@ -140,7 +142,7 @@ describe('the negative TTL', () => {
   });
 
   it('leaves positive TTLs alone, the SOA answered at the apex included', () => {
-    expect(ask('db.blog.prod', TYPE.A, 5, 1).answers.map((rr) => rr.ttl)).toEqual([5, 5]);
+    expect(recordsOf(ask('db.blog.prod', TYPE.A, 5, 1).answers).map((rr) => rr.ttl)).toEqual([5, 5]);
     expect(ask('', TYPE.SOA, 5, 1).answers).toMatchObject([{ ttl: 5, minimum: 1 }]);
   });
 
