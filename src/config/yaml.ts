@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CORE_SCHEMA, EVENT_ID, getScalarValue, load, mergeTag, parseEvents, YAMLException } from 'js-yaml';
 import * as v from 'valibot';
+import { issueMessage } from '../protocol/fields.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -118,7 +119,7 @@ export function describeIssue(schema: v.GenericSchema, issue: v.BaseIssue<unknow
     const hint = suggest(key, allowedKeys(schema, path.slice(0, -1)));
     return { path, message: hint ? `unknown key (did you mean "${hint}"?)` : 'unknown key' };
   }
-  return { path, message: issue.message };
+  return { path, message: issueMessage(issue) };
 }
 
 export const isMap = (value: unknown): value is Record<string, unknown> =>

@@ -3,7 +3,7 @@
 
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { encodeLine } from '../protocol/framing.ts';
+import { encodeLine, type Line } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
@@ -17,7 +17,7 @@ import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
-import { parseRequest } from './request-line.ts';
+import { needsSession, noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
@@ -166,13 +166,16 @@ export class DiscoServer {
     session.graceTimer.unref();
   }
 
-  private onLine(peer: Peer, line: string): void {
-    if (line.trim() === '') return; // Lets a person at `nc` press enter freely.
+  private onLine(peer: Peer, line: Line): void {
+    if (typeof line === 'string' && line.trim() === '') return; // Lets a person at `nc` press enter freely.
     let id: number | null = null;
     try {
       const parsed = parseRequest(line);
       id = parsed.id;
-      if (parsed.request instanceof ProtocolError) throw parsed.request;
+      if (parsed.request instanceof ProtocolError) {
+        // Before hello, the one thing wrong with a session's request is that there is no session yet.
+        throw parsed.op !== undefined && !peer.session && needsSession(parsed.op) ? noSession(parsed.op) : parsed.request;
+      }
       const reply = this.handle(peer, parsed.request);
       if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options.logger);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
@@ -204,7 +207,7 @@ export class DiscoServer {
         return this.hello(peer, request);
     }
     const session = peer.session;
-    if (!session) throw new ProtocolError(ErrorCode.noSession, `send "hello" before "${request.op}"`);
+    if (!session) throw noSession(request.op);
     switch (request.op) {
       case 'provide': {
         if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
