@@ -22,6 +22,7 @@ import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, TlsGate } from './tls-gate.ts';
+import { Turns } from './turns.ts';
 
 export { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 export type { ServerTls } from './tls-gate.ts';
@@ -45,6 +46,7 @@ export class DiscoServer {
   private readonly tlsGate: TlsGate | undefined;
   private readonly tokens: TokenTable | undefined;
   private readonly backend: Backend;
+  private readonly ends = new Turns();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private afterReply: Change[] = [];
@@ -101,6 +103,7 @@ export class DiscoServer {
     // Synchronous up to server.close(), so no connection is accepted once `closed` is set.
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.ends.flush();
     this.backend.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
@@ -383,7 +386,8 @@ export class DiscoServer {
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
-    this.fanOut.publish(this.backend.end(session.id, [...session.provisions]));
+    // Each session's provisions drop in a turn of their own, so a mass goodbye lets others in between.
+    this.ends.run(() => this.fanOut.publish(this.backend.end(session.id, [...session.provisions])));
   }
 
   /** The backend took a session this server holds away (ended in etcd, or resumed on another server): it is let go here, and its client told. */
