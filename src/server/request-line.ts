@@ -29,8 +29,12 @@ export function noSession(op: RequestOp): ProtocolError {
   return new ProtocolError(ErrorCode.noSession, `send "hello" before "${op}"`);
 }
 
-/** The line's id, if it has one a reply may echo, its op if it names one, and its request or why it is none. */
-export function parseRequest(line: Line): { id: number | null; op?: RequestOp; request: Request | ProtocolError } {
+/**
+ * The line's id, if it has one a reply may echo, its op if it names one, and its request or why it
+ * is none. Before hello (`inSession` false), what is wrong with a session's request is first that
+ * there is no session yet, however malformed it is.
+ */
+export function parseRequest(line: Line, inSession = true): { id: number | null; op?: RequestOp; request: Request | ProtocolError } {
   if (line === NOT_UTF8) return { id: null, request: new ProtocolError(ErrorCode.parseError, 'line is not valid UTF-8') };
   let raw: unknown;
   try {
@@ -56,6 +60,7 @@ export function parseRequest(line: Line): { id: number | null; op?: RequestOp; r
     return { id, request: new ProtocolError(ErrorCode.unknownOp, message) };
   }
   const op = fields.op;
+  if (!inSession && needsSession(op)) return { id, op, request: noSession(op) };
   const parsed = v.safeParse(requestSchemas[op], fields);
   if (!parsed.success) {
     const onName = v.getDotPath(parsed.issues[0]!) === 'name' && typeof fields.name === 'string';

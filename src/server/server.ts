@@ -17,7 +17,7 @@ import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
-import { needsSession, noSession, parseRequest } from './request-line.ts';
+import { noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
@@ -173,12 +173,9 @@ export class DiscoServer {
     if (typeof line === 'string' && line.trim() === '') return; // Lets a person at `nc` press enter freely.
     let id: number | null = null;
     try {
-      const parsed = parseRequest(line);
+      const parsed = parseRequest(line, peer.session !== undefined);
       id = parsed.id;
-      if (parsed.request instanceof ProtocolError) {
-        // Before hello, the one thing wrong with a session's request is that there is no session yet.
-        throw parsed.op !== undefined && !peer.session && needsSession(parsed.op) ? noSession(parsed.op) : parsed.request;
-      }
+      if (parsed.request instanceof ProtocolError) throw parsed.request;
       const reply = this.handle(peer, parsed.request);
       if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options.logger);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
@@ -386,7 +383,6 @@ export class DiscoServer {
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
-    // Each session's provisions drop in a turn of their own, so a mass goodbye lets others in between.
     this.ends.run(() => this.fanOut.publish(this.backend.end(session.id, [...session.provisions])));
   }
 
