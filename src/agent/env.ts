@@ -2,6 +2,7 @@
 
 import { formatHostPort } from '../address.ts';
 import { envKey } from '../names.ts';
+import { isEndpointHost } from '../protocol/fields.ts';
 
 export interface EnvEndpoint {
   readonly host: string;
@@ -15,9 +16,11 @@ export interface EnvEndpoint {
  */
 export function requireEnv(endpoint: string, endpoints: readonly EnvEndpoint[]): Record<string, string> {
   const key = `SCS_REQUIRE_${envKey(endpoint)}`;
-  const first = endpoints[0];
+  // The client has left such hosts out already; a program's environment is no place to trust that.
+  const valid = endpoints.filter((e) => isEndpointHost(e.host));
+  const first = valid[0];
   return {
-    [key]: endpoints.map((e) => formatHostPort(e.host, e.port)).join(';'),
+    [key]: valid.map((e) => formatHostPort(e.host, e.port)).join(';'),
     [`${key}_HOST`]: first?.host ?? '',
     [`${key}_PORT`]: first ? String(first.port) : '',
   };

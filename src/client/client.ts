@@ -10,6 +10,7 @@ import { listReplySchema, provideReplySchema, requireReplySchema } from '../prot
 import { AckBatcher } from './acks.ts';
 import { ServerConnection } from './connection.ts';
 import type { ConnectionState } from './connection-state.ts';
+import { withValidHosts } from './endpoint-hosts.ts';
 import { type Push, parseReply } from './inbound.ts';
 import { tokenInPlaintext } from './plaintext.ts';
 import { type Outgoing, type ReplyFields, SessionReset } from './requests.ts';
@@ -183,7 +184,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         ...(after === undefined ? {} : { after }),
       });
       const page = parseReply(listReplySchema, reply);
-      for (const endpoint of page.endpoints) endpoints.push(endpoint);
+      for (const endpoint of this.validHosts(page.endpoints)) endpoints.push(endpoint);
       after = page.next;
     } while (after !== undefined);
     return endpoints;
@@ -268,8 +269,9 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
 
   /** Runs as the reply is read, before any later line: a push right behind a snapshot must see it applied. */
   private applySnapshot(state: WatchState, fields: ReplyFields): void {
-    const reply = parseReply(requireReplySchema, fields);
+    const parsed = parseReply(requireReplySchema, fields);
     if (!this.watches.has(state.key)) return;
+    const reply = { ...parsed, endpoints: this.validHosts(parsed.endpoints) };
     // No older sub of this watch to unmap: a watch is required again only after registerAgain cleared them all.
     this.subs.set(reply.sub, state);
     this.notify(state, state.view.snapshot(reply, Date.now(), this.connection.grace));
@@ -290,12 +292,19 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
           if (push.more !== true) this.acks.add(push.sub, push.seq);
           return;
         }
-        const outcome = state.view.push(push);
+        // Only what is added is looked at: dropping an endpoint never added changes nothing.
+        const checked =
+          push.op === 'changed' ? { ...push, add: this.validHosts(push.add) } : { ...push, endpoints: this.validHosts(push.endpoints) };
+        const outcome = state.view.push(checked);
         if (outcome.ack !== undefined) this.acks.add(push.sub, outcome.ack);
         this.notify(state, outcome.change);
         return;
       }
     }
+  }
+
+  private validHosts(endpoints: readonly Endpoint[]): Endpoint[] {
+    return withValidHosts(endpoints, (message) => this.logger.warn(message));
   }
 
   /** One timer for every watch's limbo, set to the first grace to run out. */

@@ -5,7 +5,7 @@
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import { ErrorCode } from '../protocol/errors.ts';
-import { MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
+import { type Line, MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
 import { LineTransport } from '../transport/line-transport.ts';
 import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
@@ -242,7 +242,7 @@ export class ServerConnection {
     this.livenessTimer.unref();
   }
 
-  private onLine(line: string): void {
+  private onLine(line: Line): void {
     const inbound = readServerLine(line);
     if (inbound.kind === 'unreadable') return void this.logger.warn(inbound.warning);
     if (inbound.kind === 'push') {

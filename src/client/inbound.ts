@@ -3,6 +3,7 @@
 
 import * as v from 'valibot';
 import { describeIssues } from '../protocol/fields.ts';
+import { type Line, NOT_UTF8 } from '../protocol/framing.ts';
 import { pushSchema, replySchema } from '../protocol/messages.ts';
 import { ClientErrorCode, DiscoError } from './types.ts';
 
@@ -13,7 +14,8 @@ export type Inbound =
   | { kind: 'push'; push: Push }
   | { kind: 'unreadable'; warning: string };
 
-export function readServerLine(line: string): Inbound {
+export function readServerLine(line: Line): Inbound {
+  if (line === NOT_UTF8) return { kind: 'unreadable', warning: 'disco sent a line that is not UTF-8; ignoring it' };
   let raw: unknown;
   try {
     raw = JSON.parse(line);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CORE_SCHEMA, EVENT_ID, getScalarValue, load, mergeTag, parseEvents, YAMLException } from 'js-yaml';
 import * as v from 'valibot';
+import { issueMessage } from '../protocol/fields.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -137,9 +138,9 @@ export function describeIssue(schema: v.GenericSchema, issue: v.BaseIssue<unknow
   }
   // valibot's own words for a missing key, where the schema gives none of its own.
   if (issue.message.startsWith('Invalid key: Expected') && issue.received === 'undefined' && path.length > 0) {
-    return { path, message: 'missing (required)' };
+    return { path, message: 'missing key' };
   }
-  return { path, message: issue.message };
+  return { path, message: issueMessage(issue) };
 }
 
 export const isMap = (value: unknown): value is Record<string, unknown> =>

@@ -11,16 +11,28 @@ export interface TombstoneOptions {
   readonly capacity?: number;
 }
 
+/** One burial: the name and when it stops existing. Reburying a name makes a new one. */
+interface Burial {
+  readonly name: string;
+  readonly until: number;
+}
+
 export class Tombstones {
+  /** Name → its latest burial. */
+  private readonly latest = new Map<string, Burial>();
   /**
-   * Name → the moment it stops existing. Every name is held for the same time, so insertion order is
-   * expiry order (a name buried again moves to the end): the next to expire is always the first.
+   * Burials in the order they were made, which is expiry order, since every name is held for the
+   * same time: the next to expire is always the first still latest for its name. A reburied
+   * name's older burial stays here, stale, until it reaches the front or the queue is compacted.
+   * A queue of our own rather than the Map's order: V8 leaves a hole for every key deleted at a
+   * Map's front and walks them all to find its first entry, which made a mass goodbye quadratic.
    */
-  private readonly until = new Map<string, number>();
-  /** The first entry's moment, kept at hand: the server asks for it on every query. */
-  private next = Number.POSITIVE_INFINITY;
+  private queue: Burial[] = [];
+  private head = 0;
   private readonly holdMs: number;
   private readonly capacity: number;
+  /** Burials looked at so far: a count of work, for tests that show it stays linear. */
+  steps = 0;
 
   constructor(options: TombstoneOptions) {
     this.holdMs = Math.max(0, options.holdMs);
@@ -28,46 +40,75 @@ export class Tombstones {
   }
 
   get size(): number {
-    return this.until.size;
+    return this.latest.size;
   }
 
   /** The moment the next name stops existing, or Infinity when none is held. */
   get nextExpiry(): number {
-    return this.next;
+    const first = this.first();
+    return first ? first.until : Number.POSITIVE_INFINITY;
   }
 
   /** These names lost a record at `now`: each keeps existing until the hold has passed since. */
   bury(names: Iterable<string>, now: number): void {
     if (this.holdMs === 0) return;
     for (const name of names) {
-      this.until.delete(name);
-      if (this.until.size >= this.capacity) this.until.delete(this.until.keys().next().value!);
-      this.until.set(name, now + this.holdMs);
+      this.steps++;
+      if (!this.latest.has(name) && this.latest.size >= this.capacity) this.forget(this.first()!);
+      const burial = { name, until: now + this.holdMs };
+      this.latest.set(name, burial);
+      this.queue.push(burial);
     }
-    this.refresh();
+    this.compact();
   }
 
   /** Whether `name` lost a record less than the hold before `now`. */
   holds(name: string, now: number): boolean {
-    const until = this.until.get(name);
+    const burial = this.latest.get(name);
     // Stryker disable next-line ConditionalExpression: now < undefined is false too
-    return until !== undefined && now < until;
+    return burial !== undefined && now < burial.until;
   }
 
   /** Forgets the names whose hold is over at `now`, and returns them. */
   sweep(now: number): string[] {
     const expired: string[] = [];
-    for (const [name, until] of this.until) {
-      if (until > now) break;
-      this.until.delete(name);
-      expired.push(name);
+    for (let first = this.first(); first && first.until <= now; first = this.first()) {
+      this.forget(first);
+      expired.push(first.name);
     }
-    this.refresh();
+    this.compact();
     return expired;
   }
 
-  private refresh(): void {
-    const first = this.until.values().next();
-    this.next = first.done ? Number.POSITIVE_INFINITY : first.value;
+  /** The oldest burial still latest for its name; stale ones in front are dropped on the way. */
+  private first(): Burial | undefined {
+    while (this.head < this.queue.length) {
+      const burial = this.queue[this.head]!;
+      this.steps++;
+      if (this.latest.get(burial.name) === burial) return burial;
+      this.head++;
+    }
+    return undefined;
+  }
+
+  private forget(burial: Burial): void {
+    this.latest.delete(burial.name);
+    this.head++;
+  }
+
+  /**
+   * Keeps the queue within twice the names held (plus a little): stale and forgotten burials are
+   * copied out once each, so the work stays linear in the names buried.
+   */
+  private compact(): void {
+    if (this.queue.length <= 2 * this.latest.size + 1024) return;
+    const live: Burial[] = [];
+    for (let at = this.head; at < this.queue.length; at++) {
+      const burial = this.queue[at]!;
+      this.steps++;
+      if (this.latest.get(burial.name) === burial) live.push(burial);
+    }
+    this.queue = live;
+    this.head = 0;
   }
 }

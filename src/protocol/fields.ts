@@ -34,9 +34,24 @@ export const PatternSchema = v.pipe(
   v.transform(canonicalPattern),
 );
 
+/**
+ * A name whose last label is a number is no DNS name (RFC 3696 §2): resolvers read `1.2.3`,
+ * `10.0.0.01` or `0x7f.1` as an IPv4 address, in their own way, so it is refused rather than
+ * guessed at. A real IPv4 address is taken by isIP first, which refuses octets with leading zeros.
+ */
+const NUMERIC_LAST_LABEL = /(^|\.)(\d+|0x[0-9a-f]*)\.?$/i;
+
+/**
+ * Whether `host` may be an endpoint's host: an IP address or a DNS name, and nothing else. The one
+ * rule for the wire, the client, the agent and the etcd store, wherever an endpoint comes in.
+ */
+export function isEndpointHost(host: string): boolean {
+  return isIP(host) !== 0 || (HOSTNAME.test(host) && !NUMERIC_LAST_LABEL.test(host));
+}
+
 export const HostSchema = v.pipe(
   v.string('expected a host name or IP address'),
-  v.check((host) => isIP(host) !== 0 || HOSTNAME.test(host), 'expected a host name or IP address like "10.0.0.5"'),
+  v.check(isEndpointHost, 'expected a host name or IP address like "10.0.0.5"'),
 );
 
 export const PortSchema = v.pipe(
@@ -49,7 +64,7 @@ export const PortSchema = v.pipe(
 export const ProtocolSchema = v.picklist(['tcp', 'udp'], 'expected "tcp" or "udp"');
 
 const AttributeKeySchema = v.pipe(
-  v.string(),
+  v.string('expected an attribute key'),
   v.regex(ATTRIBUTE_KEY, 'expected an attribute key of letters, digits, ".", "_" or "-" (at most 63)'),
 );
 
@@ -112,10 +127,65 @@ export const AttributesSchema = v.pipe(
   }),
 );
 
+/** valibot's own wording ("Invalid type: Expected string but received 5"), left by a schema without a message of ours. */
+const VALIBOT_WORDING = /^Invalid [^:]+: (Expected|Received) /;
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  tuple: 'a list',
+  object: 'an object',
+  loose_object: 'an object',
+  strict_object: 'an object',
+  record: 'an object',
+};
+
+/** scs's one sentence for an issue that still carries valibot's wording. */
+function plainMessage(issue: v.BaseIssue<unknown>): string {
+  const { type, requirement, expected } = issue;
+  // An object's key missing, or one it does not have, is told by what was expected at the key.
+  if (issue.message.startsWith('Invalid key:')) return expected === 'never' ? 'unknown field' : 'missing field';
+  const word = TYPE_WORDS[type];
+  if (word) return `expected ${word}`;
+  switch (type) {
+    case 'integer':
+    case 'safe_integer':
+      return 'expected a whole number';
+    case 'min_value':
+      return `expected ${String(requirement)} or more`;
+    case 'max_value':
+      return `expected ${String(requirement)} or less`;
+    case 'min_length':
+      return `expected a length of at least ${String(requirement)}`;
+    case 'max_length':
+      return `expected a length of at most ${String(requirement)}`;
+    case 'url':
+      return 'expected a URL';
+    default: {
+      if (!expected) return 'expected a valid value';
+      // `("a" | "b")` or `(string | number)`: each choice in words, joined by "or".
+      const choices = expected
+        .replace(/^\((.*)\)$/, '$1')
+        .split(' | ')
+        .map((choice) => TYPE_WORDS[choice.toLowerCase()] ?? choice);
+      const last = choices.pop()!;
+      return `expected ${choices.length > 0 ? `${choices.join(', ')} or ${last}` : last}`;
+    }
+  }
+}
+
+/** An issue's message in scs's words, whether or not its schema gave one. */
+export function issueMessage(issue: v.BaseIssue<unknown>): string {
+  return VALIBOT_WORDING.test(issue.message) ? plainMessage(issue) : issue.message;
+}
+
 /** Formats the first issue of a failed parse as `path: message`, for error replies and CLI errors. */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   const issue = issues[0];
   if (!issue) return 'invalid input';
   const path = v.getDotPath(issue);
-  return path ? `${path}: ${issue.message}` : issue.message;
+  const message = issueMessage(issue);
+  return path ? `${path}: ${message}` : message;
 }

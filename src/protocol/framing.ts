@@ -16,6 +16,15 @@ export class LineTooLongError extends Error {
   }
 }
 
+/**
+ * Handed on by `read` in place of a line that is not valid UTF-8, so that the reader refuses it in
+ * its turn with its own error, instead of taking U+FFFD for what the peer sent.
+ */
+export const NOT_UTF8: unique symbol = Symbol('not UTF-8');
+export type Line = string | typeof NOT_UTF8;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export class LineSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -32,7 +41,22 @@ export class LineSplitter {
    * toward the limit, the "\n" does not. Throws LineTooLongError.
    */
   push(chunk: Buffer): string[] {
-    const lines: string[] = [];
+    return this.split(chunk, (line) => line.toString('utf8'));
+  }
+
+  /** As `push`, except that a line that is not valid UTF-8 comes out as NOT_UTF8. */
+  read(chunk: Buffer): Line[] {
+    return this.split<Line>(chunk, (line) => {
+      try {
+        return strictUtf8.decode(line);
+      } catch {
+        return NOT_UTF8;
+      }
+    });
+  }
+
+  private split<T extends Line>(chunk: Buffer, decode: (line: Buffer) => T): T[] {
+    const lines: T[] = [];
     let start = 0;
     for (let end = chunk.indexOf(10, start); end !== -1; end = chunk.indexOf(10, start)) {
       const bytes = this.pendingBytes + (end - start);
@@ -43,8 +67,8 @@ export class LineSplitter {
         this.pending = [];
         this.pendingBytes = 0;
       }
-      const text = line.toString('utf8');
-      lines.push(text.endsWith('\r') ? text.slice(0, -1) : text);
+      const text = decode(line);
+      lines.push((typeof text === 'string' && text.endsWith('\r') ? text.slice(0, -1) : text) as T);
       start = end + 1;
     }
     if (start < chunk.length) {

@@ -11,12 +11,19 @@ const RequestId = v.pipe(
   v.safeInteger('expected "id" to be a whole number'),
   v.minValue(0, 'expected "id" to be 0 or more'),
 );
-const Ident = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an identifier'));
-const Seq = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
-const Cursor = v.pipe(v.string(), v.maxLength(512, 'expected a cursor from a "next" field'));
+const IDENT = 'expected an identifier of 1 to 64 letters, digits, "_" or "-"';
+const Ident = v.pipe(v.string(IDENT), v.regex(/^[A-Za-z0-9_-]{1,64}$/, IDENT));
+const SEQ = 'expected a sequence number (a whole number, 0 or more)';
+const Seq = v.pipe(v.number(SEQ), v.safeInteger(SEQ), v.minValue(0, SEQ));
+const CURSOR = 'expected a cursor from a "next" field';
+const Cursor = v.pipe(v.string(CURSOR), v.maxLength(512, CURSOR));
+const VERSION = 'expected a protocol version (a whole number)';
+const CLIENT = 'expected a client name of at most 128 characters';
+const TOKEN = 'expected a token of 1 to 1024 characters';
 
 /** A `list` page holds at most this many endpoints (and is cut sooner to keep its line short). */
 export const MAX_PAGE_ENDPOINTS = 1000;
+const LIMIT = `expected a page size from 1 to ${MAX_PAGE_ENDPOINTS}`;
 
 /** valibot's words for a key too many or missing ("Invalid key: Expected never..."), made plain. */
 const fieldMessage = (issue: v.BaseIssue<unknown>) =>
@@ -29,11 +36,11 @@ export const requestSchemas = {
   hello: request({
     op: v.literal('hello'),
     id: RequestId,
-    version: v.pipe(v.number(), v.safeInteger()),
+    version: v.pipe(v.number(VERSION), v.safeInteger(VERSION)),
     session: v.optional(Ident),
-    client: v.optional(v.pipe(v.string(), v.maxLength(128))),
+    client: v.optional(v.pipe(v.string(CLIENT), v.maxLength(128, CLIENT))),
     /** Needed when the server's config lists tokens: it decides what the session may do. */
-    token: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
+    token: v.optional(v.pipe(v.string(TOKEN), v.minLength(1, TOKEN), v.maxLength(1024, TOKEN))),
   }),
   provide: request({
     op: v.literal('provide'),
@@ -67,7 +74,7 @@ export const requestSchemas = {
     name: v.optional(PatternSchema),
     /** The `next` cursor of the previous page; opaque to clients. */
     after: v.optional(Cursor),
-    limit: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1), v.maxValue(MAX_PAGE_ENDPOINTS))),
+    limit: v.optional(v.pipe(v.number(LIMIT), v.safeInteger(LIMIT), v.minValue(1, LIMIT), v.maxValue(MAX_PAGE_ENDPOINTS, LIMIT))),
   }),
   bye: request({ op: v.literal('bye'), id: RequestId }),
   ping: request({ op: v.literal('ping') }),

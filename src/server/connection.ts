@@ -4,7 +4,7 @@
 
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
-import { encodeLine, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
 import { TickCork } from '../transport/tick-cork.ts';
 
 /** The limits a peer can break by what it sends; each closes its connection. */
@@ -23,7 +23,7 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionEvents {
-  line(line: string): void;
+  line(line: Line): void;
   /** The peer broke a limit; the connection sends an error line and closes itself. */
   violation(code: Violation, message: string): void;
   /** A backlog has been read by the peer: pushes may flow again. */
@@ -44,7 +44,7 @@ export class Connection {
   private closing = false;
   private backlog: { since: number; unsent: number } | undefined;
   /** Lines read but not yet handled: handling waits while the connection is backlogged. */
-  private waiting: string[] = [];
+  private waiting: Line[] = [];
   private partialSince: number | undefined;
 
   constructor(
@@ -160,9 +160,9 @@ export class Connection {
     if (this.closing) return;
     const now = Date.now();
     this.lastHeard = now;
-    let lines: string[];
+    let lines: Line[];
     try {
-      lines = this.splitter.push(chunk);
+      lines = this.splitter.read(chunk);
     } catch (error) {
       // Stryker disable next-line ConditionalExpression: the splitter throws nothing else
       if (!(error instanceof LineTooLongError)) throw error;

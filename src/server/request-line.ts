@@ -4,15 +4,49 @@
 import * as v from 'valibot';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { describeIssues } from '../protocol/fields.ts';
-import { isRequestOp, type Request, requestSchemas } from '../protocol/messages.ts';
+import { type Line, NOT_UTF8 } from '../protocol/framing.ts';
+import { isRequestOp, type Request, type RequestOp, requestSchemas } from '../protocol/messages.ts';
 
-/** The line's id, if it has one a reply may echo, and its request or why it is none. */
-export function parseRequest(line: string): { id: number | null; request: Request | ProtocolError } {
+/** A UTF-16 surrogate without its other half: JSON's `\ud800` escape can make one, UTF-8 cannot carry it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Only a `\u` escape of a surrogate can make one, so lines without one skip the walk. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Whether any string in a parsed line, keys included, holds a lone surrogate. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  for (const [key, inner] of Object.entries(value)) if (LONE_SURROGATE.test(key) || hasLoneSurrogate(inner)) return true;
+  return false;
+}
+
+/** Requests that a connection may send before its `hello`; every other op needs a session. */
+export function needsSession(op: RequestOp): boolean {
+  return op !== 'hello' && op !== 'ping' && op !== 'pong';
+}
+
+export function noSession(op: RequestOp): ProtocolError {
+  return new ProtocolError(ErrorCode.noSession, `send "hello" before "${op}"`);
+}
+
+/**
+ * The line's id, if it has one a reply may echo, its op if it names one, and its request or why it
+ * is none. Before hello (`inSession` false), what is wrong with a session's request is first that
+ * there is no session yet, however malformed it is.
+ */
+export function parseRequest(line: Line, inSession = true): { id: number | null; op?: RequestOp; request: Request | ProtocolError } {
+  if (line === NOT_UTF8) return { id: null, request: new ProtocolError(ErrorCode.parseError, 'line is not valid UTF-8') };
   let raw: unknown;
   try {
     raw = JSON.parse(line);
   } catch {
     return { id: null, request: new ProtocolError(ErrorCode.parseError, 'line is not valid JSON') };
+  }
+  if (SURROGATE_ESCAPE.test(line) && hasLoneSurrogate(raw)) {
+    return {
+      id: null,
+      request: new ProtocolError(ErrorCode.parseError, 'line holds a lone UTF-16 surrogate escape, which is not a character'),
+    };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { id: null, request: new ProtocolError(ErrorCode.badRequest, 'expected a JSON object') };
@@ -25,10 +59,12 @@ export function parseRequest(line: string): { id: number | null; request: Reques
     const message = fields.op === undefined ? 'missing "op"' : `unknown op ${JSON.stringify(fields.op).slice(0, 80)}`;
     return { id, request: new ProtocolError(ErrorCode.unknownOp, message) };
   }
-  const parsed = v.safeParse(requestSchemas[fields.op], fields);
+  const op = fields.op;
+  if (!inSession && needsSession(op)) return { id, op, request: noSession(op) };
+  const parsed = v.safeParse(requestSchemas[op], fields);
   if (!parsed.success) {
     const onName = v.getDotPath(parsed.issues[0]!) === 'name' && typeof fields.name === 'string';
-    return { id, request: new ProtocolError(onName ? ErrorCode.invalidName : ErrorCode.badRequest, describeIssues(parsed.issues)) };
+    return { id, op, request: new ProtocolError(onName ? ErrorCode.invalidName : ErrorCode.badRequest, describeIssues(parsed.issues)) };
   }
-  return { id, request: parsed.output as Request };
+  return { id, op, request: parsed.output as Request };
 }

@@ -3,7 +3,7 @@
 
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { encodeLine } from '../protocol/framing.ts';
+import { encodeLine, type Line } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
@@ -17,11 +17,12 @@ import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
-import { parseRequest } from './request-line.ts';
+import { noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, TlsGate } from './tls-gate.ts';
+import { Turns } from './turns.ts';
 
 export { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 export type { ServerTls } from './tls-gate.ts';
@@ -45,6 +46,7 @@ export class DiscoServer {
   private readonly tlsGate: TlsGate | undefined;
   private readonly tokens: TokenTable | undefined;
   private readonly backend: Backend;
+  private readonly ends = new Turns();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private afterReply: Change[] = [];
@@ -101,6 +103,7 @@ export class DiscoServer {
     // Synchronous up to server.close(), so no connection is accepted once `closed` is set.
     this.closed = true;
     clearInterval(this.sweepTimer);
+    this.ends.flush();
     this.backend.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
@@ -166,11 +169,11 @@ export class DiscoServer {
     session.graceTimer.unref();
   }
 
-  private onLine(peer: Peer, line: string): void {
-    if (line.trim() === '') return; // Lets a person at `nc` press enter freely.
+  private onLine(peer: Peer, line: Line): void {
+    if (typeof line === 'string' && line.trim() === '') return; // Lets a person at `nc` press enter freely.
     let id: number | null = null;
     try {
-      const parsed = parseRequest(line);
+      const parsed = parseRequest(line, peer.session !== undefined);
       id = parsed.id;
       if (parsed.request instanceof ProtocolError) throw parsed.request;
       const reply = this.handle(peer, parsed.request);
@@ -204,7 +207,7 @@ export class DiscoServer {
         return this.hello(peer, request);
     }
     const session = peer.session;
-    if (!session) throw new ProtocolError(ErrorCode.noSession, `send "hello" before "${request.op}"`);
+    if (!session) throw noSession(request.op);
     switch (request.op) {
       case 'provide': {
         if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
@@ -380,7 +383,7 @@ export class DiscoServer {
     this.sessions.delete(session.id);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
-    this.fanOut.publish(this.backend.end(session.id, [...session.provisions]));
+    this.ends.run(() => this.fanOut.publish(this.backend.end(session.id, [...session.provisions])));
   }
 
   /** The backend took a session this server holds away (ended in etcd, or resumed on another server): it is let go here, and its client told. */

@@ -3,7 +3,7 @@
 // lines mean, so disco's server and its client can both stand on it.
 
 import type { Duplex } from 'node:stream';
-import { encodeLine, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
 import { TickCork } from './tick-cork.ts';
 
 export interface LineTransportOptions {
@@ -15,7 +15,7 @@ export interface LineTransportOptions {
 }
 
 export interface LineTransportEvents {
-  line(line: string): void;
+  line(line: Line): void;
   /** The peer sent a line over the limit; no more lines are read. The owner may still send, then close. */
   tooLong(error: LineTooLongError): void;
   /** Once, when the stream is gone; `error` is why, if it failed. */
@@ -88,9 +88,9 @@ export class LineTransport {
   private onData(chunk: Buffer): void {
     if (this.closing || !this.reading) return;
     this.lastHeard = this.now();
-    let lines: string[];
+    let lines: Line[];
     try {
-      lines = this.splitter.push(chunk);
+      lines = this.splitter.read(chunk);
     } catch (error) {
       if (!(error instanceof LineTooLongError)) throw error;
       this.reading = false;

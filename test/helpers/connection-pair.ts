@@ -4,6 +4,7 @@
 
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Line } from '../../src/protocol/framing.ts';
 import { Connection, type ConnectionLimits } from '../../src/server/connection.ts';
 import { eventually } from './wait.ts';
 
@@ -14,7 +15,7 @@ export interface ConnectionPair {
   /** The peer: what a client holds. */
   readonly peer: Socket;
   /** Lines the connection handed over, violations it reported, and its other events. */
-  readonly lines: string[];
+  readonly lines: Line[];
   readonly violations: Array<[string, string]>;
   readonly counts: { drained: number; closed: number };
   /** Everything the peer has received so far. */
@@ -29,12 +30,12 @@ export interface PairOptions {
   /** Keeps the peer's end open when the server ends its own, as a careless client would. */
   readonly allowHalfOpen?: boolean;
   /** Runs for each line handed over, after it is recorded: a stand-in for the server's answer. */
-  readonly onLine?: (line: string, connection: Connection) => void;
+  readonly onLine?: (line: Line, connection: Connection) => void;
 }
 
 export async function connectionPair(limits: Partial<ConnectionLimits> = {}, options: PairOptions = {}): Promise<ConnectionPair> {
   const { before, allowHalfOpen = false, onLine } = options;
-  const lines: string[] = [];
+  const lines: Line[] = [];
   const violations: Array<[string, string]> = [];
   const counts = { drained: 0, closed: 0 };
   let connection: Connection | undefined;

@@ -282,7 +282,7 @@ describe('the connection', () => {
     await expect(within(connecting, 'the connect')).rejects.toMatchObject({
       name: 'DiscoError',
       code: 'bad_reply',
-      message: 'disco sent an unexpected reply: heartbeat: Invalid key: Expected "heartbeat" but received undefined',
+      message: 'disco sent an unexpected reply: heartbeat: missing field',
     });
     // The caller of connect has the sentence; logging it too would say it twice.
     expect(lines('error')).toEqual([]);

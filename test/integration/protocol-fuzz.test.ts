@@ -156,6 +156,9 @@ class Fuzzer {
     const encode = () => `{${fields.map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`).join(',')}}`;
     const mutation = this.int(8);
     const template = TEMPLATES[op]!;
+    // Before hello, what is wrong with a session's request is first that there is no session.
+    const refused = (re: number | null): Expected =>
+      state.helloed || ['hello', 'ping', 'pong'].includes(op) ? { re, code: 'bad_request' } : { re, code: 'no_session' };
     if (mutation === 0 && op !== 'bye') return { line: encode(), expected: this.valid(op, state, id) };
     if (mutation <= 2) {
       // Every JSON type in every field: a value of another kind.
@@ -163,7 +166,7 @@ class Fuzzer {
       const [name, , kind] = template[at]!;
       fields[at] = [name, this.value(this.pick(KINDS.filter((k) => k !== kind)))];
       if (name === 'op') return { line: encode(), expected: { re: reOf(), code: 'unknown_op' } };
-      return { line: encode(), expected: { re: reOf(), code: 'bad_request' } };
+      return { line: encode(), expected: refused(reOf()) };
     }
     if (mutation === 3) {
       // A number of the right kind that the field refuses.
@@ -171,13 +174,13 @@ class Fuzzer {
       if (numeric.length === 0) return this.line(state);
       const [name, at] = this.pick(numeric);
       fields[at] = [name, this.pick(BAD_NUMBERS[name]!)];
-      return { line: encode(), expected: { re: reOf(), code: 'bad_request' } };
+      return { line: encode(), expected: refused(reOf()) };
     }
     if (mutation === 4) {
       // A key no message has, prototype keys first among them.
       const key = this.random() < 0.7 ? this.pick(PROTOTYPE_KEYS) : `x${this.text()}`;
       fields.splice(this.int(fields.length + 1), 0, [key, this.value(this.pick(KINDS))]);
-      return { line: encode(), expected: { re: reOf(), code: 'bad_request' } };
+      return { line: encode(), expected: refused(reOf()) };
     }
     if (mutation === 5) {
       // A required field missing.
@@ -185,7 +188,7 @@ class Fuzzer {
       const [name, at] = this.pick(required);
       fields.splice(at, 1);
       if (name === 'op') return { line: encode(), expected: { re: reOf(), code: 'unknown_op' } };
-      return { line: encode(), expected: { re: reOf(), code: 'bad_request' } };
+      return { line: encode(), expected: refused(reOf()) };
     }
     if (mutation === 6) {
       // An op that is not one, prototype names among them.
@@ -204,7 +207,7 @@ class Fuzzer {
       `{"${'k'.repeat(63)}":"${'☃'.repeat(64)}"}`,
     ]);
     const line = encode().replace(/"attrs":\{[^}]*\}/, `"attrs":${attrs}`);
-    return { line, expected: { re: id, code: 'bad_request' } };
+    return { line, expected: refused(id) };
   }
 
   private valid(op: string, state: { helloed: boolean }, id: number): Expected {

@@ -57,6 +57,51 @@ describe('Tombstones', () => {
   });
 });
 
+describe('Tombstones under a mass goodbye (issue 26 §6)', () => {
+  // 100 sessions × 1,000 provisions saying bye left disco serving nothing for 47 s: a Map used as a
+  // queue walks every hole its front deletions left. The work is counted here, not timed.
+  const provisionsOf = (sessions: number, each: number) => {
+    const touched: Set<string>[] = [];
+    for (let session = 0; session < sessions; session++) {
+      for (let at = 0; at < each; at++) {
+        const name = `e${at}.s${session}.mass.prod`;
+        const address = { host: `10.${session}.${at >> 8}.${at & 255}`, port: 80, protocol: 'tcp' as const };
+        touched.push(namesTouchedBy({ id: `${session}-${at}`, name, address, attributes: {}, owner: `s${session}` }));
+      }
+    }
+    return touched;
+  };
+
+  it('buries 100,000 provisions past its capacity in a few steps per name', () => {
+    const tombstones = new Tombstones({ holdMs: 30_000, capacity: 100_000 });
+    let names = 0;
+    for (const touched of provisionsOf(100, 1000)) {
+      names += touched.size;
+      tombstones.bury(touched, 1000);
+    }
+    expect(tombstones.size).toBe(100_000);
+    expect(tombstones.steps).toBeLessThanOrEqual(4 * names);
+    // The names kept are the last buried, and they still expire together.
+    expect(tombstones.holds('10-99-3-231-80._e999._tcp.s99.mass.prod', 1001)).toBe(true);
+    expect(tombstones.holds('10-0-0-0-80._e0._tcp.s0.mass.prod', 1001)).toBe(false);
+    expect(tombstones.nextExpiry).toBe(31_000);
+    const before = tombstones.steps;
+    expect(tombstones.sweep(31_000)).toHaveLength(100_000);
+    expect(tombstones.steps - before).toBeLessThanOrEqual(4 * names);
+    expect(tombstones.size).toBe(0);
+  });
+
+  it('keeps a name buried again and again to one entry, its queue bounded', () => {
+    const tombstones = new Tombstones({ holdMs: 100, capacity: 10 });
+    for (let now = 0; now < 100_000; now++) tombstones.bury(['prod', ''], now);
+    expect(tombstones.size).toBe(2);
+    expect(tombstones.steps).toBeLessThanOrEqual(4 * 200_000);
+    expect(tombstones.nextExpiry).toBe(100_099);
+    expect(tombstones.sweep(100_098)).toEqual([]);
+    expect(tombstones.sweep(100_099).sort()).toEqual(['', 'prod']);
+  });
+});
+
 describe('answers for names that lost their last record', () => {
   // The zone is set up inside each test, not once for the file: mutation testing then knows which
   // test reaches the code that builds it (docs/testing.md, "Static mutants").

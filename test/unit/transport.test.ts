@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { LineTooLongError } from '../../src/protocol/framing.ts';
+import type { Line, LineTooLongError } from '../../src/protocol/framing.ts';
 import { LineTransport } from '../../src/transport/line-transport.ts';
 import { checkLiveness } from '../../src/transport/liveness.ts';
 
@@ -20,7 +20,7 @@ class RecordingStream extends Duplex {
 
 function open(maxLineBytes = 64, now = () => 0) {
   const stream = new RecordingStream();
-  const lines: string[] = [];
+  const lines: Line[] = [];
   const tooLong: LineTooLongError[] = [];
   const closed: Array<Error | undefined> = [];
   const transport = new LineTransport(

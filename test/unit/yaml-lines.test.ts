@@ -28,7 +28,7 @@ describe('keyLines', () => {
 describe('parseYaml', () => {
   it("says a required key is missing in scs's words, not valibot's", () => {
     const schema = v.strictObject({ name: v.string(), nested: v.strictObject({ port: v.number() }) });
-    expect(() => parseYaml('nested: {}\nname: x\n', 'f.yaml', schema)).toThrow(new ConfigError('f.yaml:1 nested.port: missing (required)'));
-    expect(() => parseYaml('nested: { port: 1 }\n', 'f.yaml', schema)).toThrow(new ConfigError('f.yaml name: missing (required)'));
+    expect(() => parseYaml('nested: {}\nname: x\n', 'f.yaml', schema)).toThrow(new ConfigError('f.yaml:1 nested.port: missing key'));
+    expect(() => parseYaml('nested: { port: 1 }\n', 'f.yaml', schema)).toThrow(new ConfigError('f.yaml name: missing key'));
   });
 });
