@@ -14,7 +14,11 @@ export class EtcdBackend implements Backend {
   private readonly mirror: EtcdRegistry;
   private readonly logger: ConsolaInstance;
 
-  constructor(etcd: EtcdClient, options: EtcdRegistryOptions) {
+  /** Takes `etcd` for its own: stop closes it. */
+  constructor(
+    private readonly etcd: EtcdClient,
+    options: EtcdRegistryOptions,
+  ) {
     this.mirror = new EtcdRegistry(etcd, options);
     this.logger = options.logger;
   }
@@ -25,6 +29,7 @@ export class EtcdBackend implements Backend {
 
   stop(): void {
     this.mirror.stop();
+    this.etcd.close();
   }
 
   /**
