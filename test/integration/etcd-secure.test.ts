@@ -1,9 +1,16 @@
 // disco on an etcd that trusts no one by default (issue 26): TLS with client certificates
 // (--client-cert-auth), and user/password auth with a role for the scs prefix only, each on a real etcd.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadYamlFile } from '../../src/config/yaml.ts';
+import { DiscoConfigSchema } from '../../src/server/config.ts';
+import { discoConfig } from '../../src/server/disco-config.ts';
 import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { type EtcdAccess, EtcdClient, EtcdRefusal } from '../../src/server/etcd-client.ts';
+import { runDisco } from '../../src/server/run-disco.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { certificatesForThisFile } from '../helpers/certs.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
@@ -47,6 +54,17 @@ async function sharedAcross(urls: string[], access: EtcdAccess): Promise<void> {
   await eventually(() => servers[1]!.registry.lookup('http.web.hello.dev').length === 1, 5000, 'the other server to mirror it');
 }
 
+/** `scs disco --config disco.yaml` with this `etcd:` section (JSON is YAML), DNS off: it starts only once etcd takes it. */
+async function discoFromYaml(etcd: unknown, files: Record<string, string> = {}): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'scs-etcd-yaml-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const path = join(dir, 'disco.yaml');
+  writeFileSync(path, `listen: 127.0.0.1:0\ndns: { listen: "off" }\netcd: ${JSON.stringify(etcd)}\n`);
+  const running = await runDisco(discoConfig({}, { path, config: loadYamlFile(path, DiscoConfigSchema) }), { logger: quietLogger });
+  await running.close();
+}
+
 describe.skipIf(!ETCD)(`disco on a secured etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`, { timeout: 30_000 }, () => {
   it('reaches an etcd that asks for client certificates with its own, and is refused without one or with a stranger', async () => {
     const { files, pem } = certificates;
@@ -61,6 +79,8 @@ describe.skipIf(!ETCD)(`disco on a secured etcd${ETCD ? '' : ' (skipped: /usr/bi
       await expect(client(urls, access, 300).range('/scs/')).rejects.toThrow(/did not answer/);
     }
     await sharedAcross(urls, { tls: { ca: pem.ca, cert: pem.clientCert, key: pem.clientKey } });
+    await discoFromYaml({ endpoints: urls, ca: files.ca, cert: files.clientCert, key: files.clientKey });
+    await expect(discoFromYaml({ endpoints: urls, ca: files.ca })).rejects.toThrow(/^cannot use etcd: etcd at https:.* did not answer/);
   });
 
   it('logs in with a user and password, stays within its role, and logs in again when its token expires', async () => {
@@ -93,5 +113,9 @@ describe.skipIf(!ETCD)(`disco on a secured etcd${ETCD ? '' : ' (skipped: /usr/bi
     expect(await disco.keepAlive(lease)).toBe(true);
 
     await sharedAcross(urls, { user: 'disco', password: PASSWORD });
+    await discoFromYaml({ endpoints: urls, user: 'disco', passwordFile: 'password' }, { password: `${PASSWORD}\n` });
+    await expect(discoFromYaml({ endpoints: urls, user: 'disco', passwordFile: 'password' }, { password: 'wrong\n' })).rejects.toThrow(
+      /^cannot use etcd: etcd: cannot log in as disco: .*authentication failed/,
+    );
   });
 });
