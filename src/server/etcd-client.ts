@@ -237,9 +237,9 @@ export class EtcdClient {
       try {
         const headers = await this.authorization(url);
         const { status, body: reply } = await this.http.json(url, path, body, headers, AbortSignal.timeout(3000));
-        const { code, message, error } = reply as { code?: number; message?: string; error?: string };
-        if (status >= 200 && status < 300 && code === undefined) return reply;
-        why = message ?? error ?? `HTTP ${status}`;
+        const { code, error } = reply as { code?: number; error?: unknown };
+        if (status >= 200 && status < 300 && code === undefined && error === undefined) return reply;
+        why = complaint(reply, status);
         // A token etcd forgot (it expired) is asked for again, once a call, on the same member.
         if (!renewed && headers.authorization !== undefined && STALE_TOKEN.test(why)) {
           renewed = true;
@@ -276,11 +276,20 @@ export class EtcdClient {
     const { status, body } = await this.http.json(url, '/v3/auth/authenticate', { name, password }, {}, AbortSignal.timeout(3000));
     const parsed = v.safeParse(AuthenticateReply, body);
     if (status >= 200 && status < 300 && parsed.success) return parsed.output.token;
-    const { code, message, error } = body as { code?: number; message?: string; error?: string };
-    const why = message ?? error ?? `HTTP ${status}`;
-    if (retryable(code, why)) throw new Error(why);
+    const why = complaint(body, status);
+    if (retryable((body as { code?: number }).code, why)) throw new Error(why);
     throw new EtcdRefusal(`etcd: cannot log in as ${name}: ${why}`);
   }
+}
+
+/**
+ * What a member said went wrong, in its words: `message`, or `error` as a string or (the gateway's
+ * streamed calls, such as a lease's keepalive) an object with its own message.
+ */
+function complaint(reply: unknown, status: number): string {
+  const { message, error } = (reply ?? {}) as { message?: unknown; error?: unknown };
+  const said = [message, error, (error as { message?: unknown } | undefined)?.message].find((each) => typeof each === 'string');
+  return (said as string | undefined) ?? `HTTP ${status}`;
 }
 
 /** 14 (unavailable), 4 (deadline) and "no leader" pass with an election; anything else is a refusal. */
