@@ -12,7 +12,7 @@ import type { Attack } from './attack.ts';
 const attack: Attack = {
   name: 'etcd-forged-keys',
   replays: 'seven forged provision and session keys written into etcd, then a good one',
-  before: '5 of 6 forged provisions served (a quote and newline in a host reached clients)',
+  before: '6 of 7 forged keys served (a quote and newline in a host reached clients)',
   target: '0 forged keys served, the good one served',
   async run() {
     const etcd = await EtcdCluster.start(1);
