@@ -20,6 +20,7 @@ class FakeEtcd {
   alive: boolean | Error = true;
   renewed: string[] = [];
   canceled = 0;
+  close = () => {};
   grant = async () => '7';
   keepAlive = async (lease: string) => {
     this.renewed.push(lease);
