@@ -299,7 +299,7 @@ export class DiscoServer {
       );
     }
     const scope = this.scopeOf(request.token);
-    const owner = this.tokens ? ownerOf(request.token) : '';
+    const owner = ownerOf(this.tokens && request.token);
     // Stryker disable next-line ConditionalExpression: sessions is never keyed by undefined: looking undefined up finds nothing, as the guard does
     const held = request.session === undefined ? undefined : this.sessions.get(request.session);
     // A session is resumed only with the token that opened it, here or from etcd; with another, it is a new one.
@@ -335,8 +335,7 @@ export class DiscoServer {
       // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
       if (key !== undefined) session.provisionKeys.set(key, id);
     }
-    session.scope = scope;
-    session.owner = owner;
+    Object.assign(session, { scope, owner });
     this.sessions.set(session.id, session);
     peer.session = session;
     if (peer.connection.isOpen) session.connection = peer.connection;
