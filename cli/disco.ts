@@ -33,6 +33,11 @@ export function registerDisco(cli: CAC): void {
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
     .option('--etcd <url,...>', 'Keep the registry in etcd, shared with every disco server given it (see docs/ha.md)')
+    .option('--etcd-ca <file>', "CA of etcd's https:// members (PEM)")
+    .option('--etcd-cert <file>', "Client certificate for etcd's --client-cert-auth (PEM)")
+    .option('--etcd-key <file>', 'Key of --etcd-cert (PEM)')
+    .option('--etcd-user <name>', "etcd user, when etcd's auth is on")
+    .option('--etcd-password-file <file>', 'File holding the password of --etcd-user')
     .action(async (flags: DiscoFlags & { config?: string }) => {
       const settings = discoConfig(flags, flags.config ? { path: flags.config, config: readConfig(flags.config) } : undefined);
       const logger = consola.withTag('disco');

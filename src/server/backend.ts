@@ -37,8 +37,11 @@ export interface Backend {
   /** Keeps `registry` as the store's view; called once, before any session opens. */
   start(registry: Registry, hooks: BackendHooks): Promise<void>;
   stop(): void;
-  /** A new session, or `requested` adopted if the store still holds it for another server. */
-  open(requested: string | undefined, client: string): Outcome<OpenedSession>;
+  /**
+   * A new session, or `requested` adopted if the store still holds it for another server and `owner`
+   * (ownerOf the hello's token) is the one that opened it.
+   */
+  open(requested: string | undefined, client: string, owner: string): Outcome<OpenedSession>;
   /** Stores a provision of `input.owner`'s, under the client's key. */
   provide(input: ProvideInput, key: string | undefined): Outcome<Provided>;
   /** Drops one provision; if this fails, the provision is still stored. */

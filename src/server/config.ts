@@ -5,6 +5,7 @@ import { parseHostPort } from '../address.ts';
 import { parseCidr } from '../cidr.ts';
 import { parseDuration } from '../duration.ts';
 import { AttributesSchema, PatternSchema } from '../protocol/fields.ts';
+import { EtcdConfigSchema } from './etcd-settings.ts';
 
 const Address = (anyPort: boolean) =>
   v.pipe(
@@ -42,12 +43,6 @@ const ZoneName = v.pipe(
   ),
 );
 
-/** An etcd member's client URL, as etcd's `--advertise-client-urls` gives it. */
-export const EtcdUrl = v.pipe(
-  v.string('expected a URL like http://127.0.0.1:2379'),
-  v.regex(/^https?:\/\/[^/\s]+$/, 'expected a URL like http://127.0.0.1:2379 (scheme, host and port, no path)'),
-);
-
 const Network = v.pipe(
   v.string('expected a network like "10.0.0.0/8"'),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
@@ -83,7 +78,7 @@ export const DiscoConfigSchema = v.strictObject({
   /** Who may provide and require what; without it, every client may do everything. */
   tokens: v.optional(v.array(TokenEntry, 'expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...] }]')),
   /** Keep the registry in this etcd cluster, shared by every disco server given the same (docs/ha.md). */
-  etcd: v.optional(v.pipe(v.array(EtcdUrl, 'expected a list of etcd URLs'), v.minLength(1, 'expected at least one etcd URL'))),
+  etcd: v.optional(EtcdConfigSchema),
   heartbeat: v.optional(v.strictObject({ interval: v.optional(Duration), timeout: v.optional(Duration) })),
   grace: v.optional(Duration),
   limits: v.optional(

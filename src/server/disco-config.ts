@@ -3,19 +3,18 @@
 // reads the files and starts the server. Each mistake is one sentence naming the flag or the key.
 
 import { dirname, resolve } from 'node:path';
-import * as v from 'valibot';
 import { type HostPort, parseHostPort } from '../address.ts';
 import { type Cidr, parseCidr } from '../cidr.ts';
 import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { ZoneConfig } from '../dns/zones.ts';
 import { parseDuration } from '../duration.ts';
 import { flag, UsageError } from '../errors.ts';
-import { describeIssues } from '../protocol/fields.ts';
-import { type DiscoConfig, EtcdUrl } from './config.ts';
+import type { DiscoConfig } from './config.ts';
+import { type EtcdFlags, type EtcdSettings, etcdSettings } from './etcd-settings.ts';
 import { defaultServerOptions } from './options.ts';
 
 /** The flags of `scs disco`, as cac gives them: text, or a number when the text was one. */
-export interface DiscoFlags {
+export interface DiscoFlags extends EtcdFlags {
   listen?: string;
   dns?: string;
   dnsTtl?: string | number;
@@ -33,7 +32,6 @@ export interface DiscoFlags {
   maxConnectionsPerSource?: string | number;
   helloTimeout?: string | number;
   lineTimeout?: string | number;
-  etcd?: string;
 }
 
 /** A token of disco.yaml: the token itself, or the file holding it (resolved beside disco.yaml). */
@@ -73,7 +71,7 @@ export interface DiscoSettings {
   /** Who may provide and require what; everyone everything when absent. */
   readonly tokens?: readonly TokenSource[];
   /** The registry in etcd (docs/ha.md); in memory when absent. */
-  readonly etcd?: readonly string[];
+  readonly etcd?: EtcdSettings;
   readonly dns: DnsSettings | 'off';
 }
 
@@ -97,7 +95,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
     config.heartbeat?.timeout ?? defaultServerOptions.heartbeatTimeout,
   );
   if (heartbeatTimeout <= heartbeatInterval) throw new UsageError('--heartbeat-timeout must be longer than --heartbeat-interval');
-  const etcd = flags.etcd ? etcdUrls(String(flags.etcd)) : config.etcd;
+  const etcd = etcdSettings(flags, config.etcd, file?.path);
   const tls = tlsFiles(flags, config, file?.path);
   const tokens = config.tokens?.map((entry, at): TokenSource => {
     const tokenFile = entry.tokenFile === undefined ? undefined : beside(entry.tokenFile, file?.path);
@@ -184,12 +182,6 @@ function count(name: string, text: string | number | undefined, fallback: number
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name}: expected a whole number of 1 or more, not "${text}"`);
   return value;
-}
-
-function etcdUrls(text: string): string[] {
-  const parsed = v.safeParse(v.array(EtcdUrl), text.split(','));
-  if (!parsed.success) throw new UsageError(`--etcd: ${describeIssues(parsed.issues)}`);
-  return parsed.output;
 }
 
 /** A flag given any number of times: cac gives nothing for none, a string for one, an array for several. */

@@ -14,7 +14,11 @@ export class EtcdBackend implements Backend {
   private readonly mirror: EtcdRegistry;
   private readonly logger: ConsolaInstance;
 
-  constructor(etcd: EtcdClient, options: EtcdRegistryOptions) {
+  /** Takes `etcd` for its own: stop closes it. */
+  constructor(
+    private readonly etcd: EtcdClient,
+    options: EtcdRegistryOptions,
+  ) {
     this.mirror = new EtcdRegistry(etcd, options);
     this.logger = options.logger;
   }
@@ -25,18 +29,22 @@ export class EtcdBackend implements Backend {
 
   stop(): void {
     this.mirror.stop();
+    this.etcd.close();
   }
 
-  /** The session `requested` taken over with the provisions it holds in etcd, or a new session with its lease. */
-  async open(requested: string | undefined, client: string): Promise<OpenedSession> {
+  /**
+   * The session `requested` taken over with the provisions it holds in etcd, if `owner` opened it;
+   * else a new session with its lease.
+   */
+  async open(requested: string | undefined, client: string, owner = ''): Promise<OpenedSession> {
     // Stryker disable next-line ConditionalExpression: etcd's mirror of sessions is never keyed by undefined: adopting undefined finds nothing, as the guard does
-    const adopted = requested === undefined ? undefined : await this.mirror.adopt(requested);
+    const adopted = requested === undefined ? undefined : await this.mirror.adopt(requested, owner);
     if (adopted) {
       this.logger.debug(`session ${requested} adopted from etcd`);
       return { id: requested!, adopted };
     }
     const id = randomBytes(16).toString('base64url');
-    await this.mirror.open(id, client);
+    await this.mirror.open(id, client, owner);
     this.logger.debug(`session ${id} opened`);
     return { id, adopted: undefined };
   }

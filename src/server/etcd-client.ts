@@ -1,10 +1,12 @@
-// etcd's v3 JSON gateway over fetch: the few calls disco needs (leases, put, delete, range, watch).
+// etcd's v3 JSON gateway over HTTP(S): the few calls disco needs (leases, put, delete, range, watch).
 // Chosen over the npm etcd3 package, whose last release dates from 2023 and which pulls in gRPC and
 // a protobuf loader: the gateway ships with every etcd, and its JSON is validated here like any input.
 // A call that cannot reach a member, or that a member refuses while it has no leader, is tried on the
-// next URL until `retryMs` has passed.
+// next URL until `retryMs` has passed. With a user, each call carries the token etcd's
+// /v3/auth/authenticate gave for its password, asked for again when etcd no longer takes it.
 
 import * as v from 'valibot';
+import { EtcdHttp, type EtcdTls, MAX_REPLY_BYTES } from './etcd-http.ts';
 
 const Int = v.pipe(
   v.union([v.string(), v.number()]),
@@ -19,6 +21,7 @@ const KeyValue = v.object({
 });
 const RangeReply = v.object({ header: Header, kvs: v.optional(v.array(KeyValue), []) });
 const WriteReply = v.object({ header: Header });
+const AuthenticateReply = v.object({ token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) });
 const GrantReply = v.object({ ID: Int, TTL: v.optional(Int, '0') });
 const KeepAliveReply = v.object({ result: v.object({ TTL: v.optional(Int, '0') }) });
 const WatchLine = v.object({
@@ -72,6 +75,16 @@ export class EtcdRefusal extends Error {
   override readonly name = 'EtcdRefusal';
 }
 
+/** How disco proves itself to etcd: a client certificate (with the CA to trust), a user and password, or both. */
+export interface EtcdAccess {
+  readonly tls?: EtcdTls;
+  readonly user?: string;
+  readonly password?: string;
+}
+
+/** etcd's words for a token it no longer knows (expired, or from before a restart). */
+const STALE_TOKEN = /invalid auth token/i;
+
 interface PendingPut {
   readonly put: { key: string; value: string; lease: string };
   resolve(revision: number): void;
@@ -84,12 +97,22 @@ const MAX_TXN_OPS = 128;
 export class EtcdClient {
   private current = 0;
   private batch: PendingPut[] = [];
+  private readonly http: EtcdHttp;
+  /** The auth token being asked for, or given; unset until a call needs one, and after etcd refused it. */
+  private token: Promise<string> | undefined;
 
   constructor(
     readonly urls: readonly string[],
     private readonly retryMs = 10_000,
+    private readonly access: EtcdAccess = {},
   ) {
     if (urls.length === 0) throw new Error('expected at least one etcd URL');
+    this.http = new EtcdHttp(access.tls);
+  }
+
+  /** Lets go of the connections kept open. */
+  close(): void {
+    this.http.close();
   }
 
   async grant(ttlSeconds: number): Promise<string> {
@@ -159,18 +182,26 @@ export class EtcdClient {
     const ended = (async () => {
       try {
         // `hasleader`: a member cut off from the others cancels the watch rather than going quiet.
-        const headers = { 'Grpc-Metadata-Hasleader': 'true' };
-        const response = await fetch(`${url}/v3/watch`, { method: 'POST', headers, body: JSON.stringify(body), signal: abort.signal });
-        if (!response.ok || !response.body) return `watch refused: HTTP ${response.status}`;
+        const headers = { 'Grpc-Metadata-Hasleader': 'true', ...(await this.authorization(url)) };
+        const response = await this.http.open(url, '/v3/watch', body, headers, abort.signal);
+        if (response.statusCode !== 200) {
+          response.destroy();
+          return `watch refused: HTTP ${response.statusCode}`;
+        }
+        response.setEncoding('utf8');
         let buffer = '';
-        for await (const chunk of response.body.pipeThrough(new TextDecoderStream())) {
+        for await (const chunk of response as AsyncIterable<string>) {
           buffer += chunk;
+          if (buffer.length > MAX_REPLY_BYTES) return `watch failed: a line over ${MAX_REPLY_BYTES} bytes`;
           for (let at = buffer.indexOf('\n'); at !== -1; at = buffer.indexOf('\n')) {
             const line = buffer.slice(0, at).trim();
             buffer = buffer.slice(at + 1);
             if (!line) continue;
             const parsed = v.safeParse(WatchLine, JSON.parse(line));
-            if (!parsed.success || parsed.output.error !== undefined) return `watch failed: ${line.slice(0, 200)}`;
+            if (!parsed.success || parsed.output.error !== undefined) {
+              if (STALE_TOKEN.test(line)) this.token = undefined;
+              return `watch failed: ${line.slice(0, 200)}`;
+            }
             const result = parsed.output.result;
             if (!result) continue;
             if (result.compact_revision !== undefined && Number(result.compact_revision) > 0) return 'compacted';
@@ -186,6 +217,7 @@ export class EtcdClient {
       } catch (error) {
         return abort.signal.aborted ? 'canceled' : `watch lost: ${(error as Error).message}`;
       } finally {
+        abort.abort();
         this.failover(url);
       }
     })();
@@ -199,16 +231,23 @@ export class EtcdClient {
 
   private async call(path: string, body: unknown): Promise<unknown> {
     const deadline = Date.now() + this.retryMs;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, renewed = false; ; attempt++) {
       const url = this.urls[this.current]!;
       let why: string;
       try {
-        const response = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(3000) });
-        const reply = (await response.json()) as { code?: number; message?: string; error?: string };
-        if (response.ok && reply.code === undefined) return reply;
-        why = reply.message ?? reply.error ?? `HTTP ${response.status}`;
-        // 14 (unavailable), 4 (deadline) and "no leader" pass with an election; anything else is a refusal.
-        if (reply.code !== 14 && reply.code !== 4 && !/leader|timed out|unavailable/i.test(why)) throw new EtcdRefusal(`etcd: ${why}`);
+        const headers = await this.authorization(url);
+        const { status, body: reply } = await this.http.json(url, path, body, headers, AbortSignal.timeout(3000));
+        const { code, error } = reply as { code?: number; error?: unknown };
+        if (status >= 200 && status < 300 && code === undefined && error === undefined) return reply;
+        why = complaint(reply, status);
+        // A token etcd forgot (it expired) is asked for again, once a call, on the same member.
+        if (!renewed && headers.authorization !== undefined && STALE_TOKEN.test(why)) {
+          renewed = true;
+          this.token = undefined;
+          attempt--;
+          continue;
+        }
+        if (!retryable(code, why)) throw new EtcdRefusal(`etcd: ${why}`);
       } catch (error) {
         if (error instanceof EtcdRefusal) throw error;
         why = (error as Error).message;
@@ -219,4 +258,41 @@ export class EtcdClient {
       if (attempt % this.urls.length === this.urls.length - 1) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+
+  /** The header that carries the auth token, asking etcd for one first if need be; none without a user. */
+  private async authorization(url: string): Promise<{ authorization?: string }> {
+    const { user, password = '' } = this.access;
+    if (user === undefined) return {};
+    const asked = (this.token ??= this.authenticate(url, user, password));
+    try {
+      return { authorization: await asked };
+    } catch (error) {
+      if (this.token === asked) this.token = undefined;
+      throw error;
+    }
+  }
+
+  private async authenticate(url: string, name: string, password: string): Promise<string> {
+    const { status, body } = await this.http.json(url, '/v3/auth/authenticate', { name, password }, {}, AbortSignal.timeout(3000));
+    const parsed = v.safeParse(AuthenticateReply, body);
+    if (status >= 200 && status < 300 && parsed.success) return parsed.output.token;
+    const why = complaint(body, status);
+    if (retryable((body as { code?: number }).code, why)) throw new Error(why);
+    throw new EtcdRefusal(`etcd: cannot log in as ${name}: ${why}`);
+  }
+}
+
+/**
+ * What a member said went wrong, in its words: `message`, or `error` as a string or (the gateway's
+ * streamed calls, such as a lease's keepalive) an object with its own message.
+ */
+function complaint(reply: unknown, status: number): string {
+  const { message, error } = (reply ?? {}) as { message?: unknown; error?: unknown };
+  const said = [message, error, (error as { message?: unknown } | undefined)?.message].find((each) => typeof each === 'string');
+  return (said as string | undefined) ?? `HTTP ${status}`;
+}
+
+/** 14 (unavailable), 4 (deadline) and "no leader" pass with an election; anything else is a refusal. */
+function retryable(code: number | undefined, why: string): boolean {
+  return code === 14 || code === 4 || /leader|timed out|unavailable/i.test(why);
 }

@@ -10,21 +10,38 @@
 import { randomBytes } from 'node:crypto';
 import type { ConsolaInstance } from 'consola';
 import * as v from 'valibot';
-import { AttributesSchema } from '../protocol/fields.ts';
+import { AttributesSchema, describeIssues, HostSchema, NameSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
 import type { BackendHooks } from './backend.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
 
-const SessionValue = v.object({ lease: v.string(), server: v.string(), client: v.optional(v.string(), '') });
+// What etcd holds is read back with the wire's own rules: anyone who can write to etcd is one more
+// client, and nothing a client could not send reaches the registry, DNS or a subscriber.
+const Ident = v.pipe(v.string('expected an identifier'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an identifier'));
+const Lease = v.pipe(v.string('expected a lease'), v.regex(/^[1-9][0-9]{0,19}$/, 'expected a lease'));
+const SessionValue = v.object({
+  lease: Lease,
+  server: Ident,
+  client: v.optional(v.pipe(v.string(), v.maxLength(128)), ''),
+  /** Who opened it (ownerOf the hello's token): only the same token may resume it. */
+  owner: v.optional(v.pipe(v.string(), v.regex(/^([0-9a-f]{64})?$/, 'expected a token digest')), ''),
+});
 const ProvisionValue = v.object({
-  session: v.string(),
-  key: v.optional(v.string()),
-  host: v.string(),
-  port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
-  protocol: v.picklist(['tcp', 'udp']),
+  session: Ident,
+  key: v.optional(Ident),
+  host: HostSchema,
+  port: PortSchema,
+  protocol: ProtocolSchema,
   attrs: AttributesSchema,
 });
+/** `<name>/<provision>`: a name as the wire takes it (made canonical), and an identifier. */
+const ProvisionKey = v.pipe(
+  v.string(),
+  v.transform((rest) => rest.split('/')),
+  v.strictTuple([NameSchema, Ident], 'expected <name>/<provision id>'),
+  v.transform(([name, id]) => ({ name, id })),
+);
 
 export interface EtcdRegistryOptions {
   /** Keys live under it; servers sharing one prefix share one registry. */
@@ -91,17 +108,20 @@ export class EtcdRegistry {
     this.watching?.cancel();
   }
 
-  /** Grants a new session its lease. */
-  async open(session: string, client: string): Promise<void> {
+  /** Grants a new session its lease; `owner` is the digest of the token that opened it ('' without tokens). */
+  async open(session: string, client: string, owner = ''): Promise<void> {
     const lease = await this.etcd.grant(this.ttlSeconds);
-    await this.writeSession(session, { lease, server: this.serverId, client });
+    await this.writeSession(session, { lease, server: this.serverId, client, owner });
     this.kept.add(session);
   }
 
-  /** Takes over a session another server held, if its lease is still alive: the provisions it had, with their keys. */
-  async adopt(session: string): Promise<Array<{ id: string; key: string | undefined }> | undefined> {
+  /**
+   * Takes over a session another server held, if its lease is still alive and `owner` opened it:
+   * the provisions it had, with their keys.
+   */
+  async adopt(session: string, owner = ''): Promise<Array<{ id: string; key: string | undefined }> | undefined> {
     const known = this.sessions.get(session);
-    if (!known || !(await this.etcd.keepAlive(known.lease))) return undefined;
+    if (!known || known.owner !== owner || !(await this.etcd.keepAlive(known.lease))) return undefined;
     await this.writeSession(session, { ...known, server: this.serverId });
     this.kept.add(session);
     // Stryker disable next-line OptionalChaining: bySession, provisions and provisionInfo gain and lose an id together
@@ -236,6 +256,15 @@ export class EtcdRegistry {
 
   /** One etcd event, applied to the mirror; returns the registry's changes. Unreadable keys are skipped. */
   private apply(event: WatchEvent): Change[] {
+    try {
+      return this.applyEvent(event);
+    } catch (error) {
+      // Thrown back to the watch, it would end it, and the next watch would meet the same event again.
+      return this.skip(event.kv, (error as Error).message);
+    }
+  }
+
+  private applyEvent(event: WatchEvent): Change[] {
     // Each key moves forward only: an event older than what the mirror has (a read that raced the watch) is stale.
     const seen = this.modRevisions.get(event.kv.key) ?? this.tombstones.get(event.kv.key) ?? 0;
     // Stryker disable next-line EqualityOperator,ConditionalExpression: a delete at the revision the mirror already holds is one it has applied: applied again, it changes nothing
@@ -269,22 +298,23 @@ export class EtcdRegistry {
   }
 
   private addProvision(kv: KeyValue): Change[] {
-    const [name, id] = kv.key.slice(this.options.prefix.length + 2).split('/');
-    let parsed: v.InferOutput<typeof ProvisionValue>;
-    try {
-      parsed = v.parse(ProvisionValue, JSON.parse(kv.value));
-    } catch {
-      this.options.logger.warn(`etcd: skipping unreadable provision ${kv.key}`);
-      return [];
-    }
-    if (!name || !id) return [];
+    const where = v.safeParse(ProvisionKey, kv.key.slice(this.options.prefix.length + 2));
+    if (!where.success) return this.skip(kv, describeIssues(where.issues));
+    const json = safeJson(kv.value);
+    if (json === undefined) return this.skip(kv, 'its value is not JSON');
+    const parsed = v.safeParse(ProvisionValue, json);
+    if (!parsed.success) return this.skip(kv, describeIssues(parsed.issues));
+    // A key etcd keeps for good would outlive every session: only a lease's keys are served.
+    if (kv.lease === '0') return this.skip(kv, 'it has no lease');
+    const { name, id } = where.output;
+    const value = parsed.output;
     this.provisions.set(kv.key, { modRevision: kv.modRevision, id });
-    this.provisionInfo.set(id, { session: parsed.session, key: parsed.key, etcdKey: kv.key });
-    let owned = this.bySession.get(parsed.session);
-    if (!owned) this.bySession.set(parsed.session, (owned = new Set()));
+    this.provisionInfo.set(id, { session: value.session, key: value.key, etcdKey: kv.key });
+    let owned = this.bySession.get(value.session);
+    if (!owned) this.bySession.set(value.session, (owned = new Set()));
     owned.add(id);
-    const address = { host: parsed.host, port: parsed.port, protocol: parsed.protocol };
-    return this.registry!.provide({ id, name, address, attributes: parsed.attrs, owner: parsed.session }).changes;
+    const address = { host: value.host, port: value.port, protocol: value.protocol };
+    return this.registry!.provide({ id, name, address, attributes: value.attrs, owner: value.session }).changes;
   }
 
   private applySession(session: string, event: WatchEvent): void {
@@ -296,14 +326,25 @@ export class EtcdRegistry {
       if (held) this.hooks?.sessionGone(session, 'its lease ended');
       return;
     }
-    const parsed = v.safeParse(SessionValue, safeJson(event.kv.value));
-    if (!parsed.success) return void this.options.logger.warn(`etcd: skipping unreadable session ${event.kv.key}`);
+    if (!v.is(Ident, session)) return void this.skip(event.kv, 'expected a session identifier after s/');
+    const json = safeJson(event.kv.value);
+    if (json === undefined) return void this.skip(event.kv, 'its value is not JSON');
+    const parsed = v.safeParse(SessionValue, json);
+    if (!parsed.success) return void this.skip(event.kv, describeIssues(parsed.issues));
+    // The lease it names must be the one it is kept under, or renewing it would keep nothing alive.
+    if (event.kv.lease !== parsed.output.lease) return void this.skip(event.kv, `it is not kept under the lease it names`);
     this.sessions.set(session, parsed.output);
     if (held && parsed.output.server !== this.serverId) {
       this.kept.delete(session);
       // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
       this.hooks?.sessionGone(session, 'it was resumed on another server');
     }
+  }
+
+  /** A key that breaks the rules is left out, with one warning; the rest is served as before. */
+  private skip(kv: KeyValue, why: string): [] {
+    this.options.logger.warn(`etcd: skipping ${JSON.stringify(kv.key).slice(0, 200)}: ${why.slice(0, 200)}`);
+    return [];
   }
 
   /** Renews the lease of every session whose connection this server holds; a lease etcd lost ends its session. */

@@ -15,6 +15,8 @@ import { warnIfKeyFileOpen } from '../key-files.ts';
 import type { Backend } from './backend.ts';
 import { MIN_TOKEN_LENGTH } from './config.ts';
 import type { DiscoSettings, TokenSource } from './disco-config.ts';
+import type { EtcdAccess } from './etcd-client.ts';
+import type { EtcdSettings } from './etcd-settings.ts';
 import { defaultServerOptions } from './options.ts';
 import type { TokenGrant } from './scopes.ts';
 import type { DiscoServer, ServerTls } from './server.ts';
@@ -115,7 +117,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
   }
   if (options.announce) {
     const security = [tls && (tls.ca ? 'TLS, client certificates required' : 'TLS'), tokens && `${tokens.length} token(s)`].filter(Boolean);
-    const registry = settings.etcd ? `, registry in etcd at ${settings.etcd.join(', ')}` : '';
+    const registry = settings.etcd ? `, registry in etcd at ${describeEtcd(settings.etcd)}` : '';
     logger.info(`listening on tcp ${disco}${registry}${security.length ? ` (${security.join(', ')})` : ''}`);
     if (dns && settings.dns !== 'off') {
       const allowed = dns.options.recursionAllow.map(formatCidr).join(', ');
@@ -164,12 +166,13 @@ export function readTokens(sources: readonly TokenSource[]): TokenGrant[] {
 }
 
 /** The registry in etcd: a session's lease lasts its heartbeat timeout and grace. Loaded only when asked for. */
-async function etcdBackend(urls: readonly string[], ttlMs: number, logger: ConsolaInstance): Promise<Backend> {
+async function etcdBackend(settings: EtcdSettings, ttlMs: number, logger: ConsolaInstance): Promise<Backend> {
   const [{ EtcdClient }, { EtcdBackend }] = await Promise.all([import('./etcd-client.ts'), import('./etcd-backend.ts')]);
-  const etcd = new EtcdClient([...urls]);
+  const etcd = new EtcdClient([...settings.endpoints], undefined, readEtcdAccess(settings));
   try {
     await etcd.range('/scs/s/');
   } catch (error) {
+    etcd.close();
     throw new UserError(`cannot use etcd: ${(error as Error).message}`);
   }
   return new EtcdBackend(etcd, { prefix: '/scs/', ttlMs, logger });
@@ -179,6 +182,28 @@ function readKeyFile(what: string, path: string): string {
   const text = readFile(what, path);
   warnIfKeyFileOpen(path);
   return text;
+}
+
+/** The files that prove this server to etcd, read. */
+export function readEtcdAccess(settings: EtcdSettings): EtcdAccess {
+  const tls = {
+    ...(settings.ca ? { ca: readFile('etcd CA', settings.ca) } : {}),
+    ...(settings.cert ? { cert: readFile('etcd client certificate', settings.cert) } : {}),
+    ...(settings.key ? { key: readKeyFile('etcd client key', settings.key) } : {}),
+  };
+  const password =
+    settings.passwordFile === undefined ? undefined : readKeyFile('etcd password', settings.passwordFile).replace(/\r?\n$/, '');
+  if (password === '') throw new UserError(`the etcd password file ${settings.passwordFile} is empty`);
+  return {
+    ...(Object.keys(tls).length ? { tls } : {}),
+    ...(settings.user !== undefined && password !== undefined ? { user: settings.user, password } : {}),
+  };
+}
+
+/** Where etcd is, and how this server proves itself to it: for the line `scs disco` starts with. */
+function describeEtcd(settings: EtcdSettings): string {
+  const how = [settings.cert && 'client certificate', settings.user && `user ${settings.user}`].filter(Boolean);
+  return `${settings.endpoints.join(', ')}${how.length ? ` (${how.join(', ')})` : ''}`;
 }
 
 function readFile(what: string, path: string): string {

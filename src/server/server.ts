@@ -19,7 +19,7 @@ import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
 import { noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
-import { Session } from './session.ts';
+import { ownerOf, Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, TlsGate } from './tls-gate.ts';
 import { Turns } from './turns.ts';
@@ -302,16 +302,17 @@ export class DiscoServer {
       );
     }
     const scope = this.scopeOf(request.token);
+    const owner = ownerOf(this.tokens && request.token);
     // Stryker disable next-line ConditionalExpression: sessions is never keyed by undefined: looking undefined up finds nothing, as the guard does
     const held = request.session === undefined ? undefined : this.sessions.get(request.session);
-    // A session is resumed only with the token that opened it; with another, it is a new one.
-    if (held && held.scope === scope) return void this.resume(peer, held, request.id);
+    // A session is resumed only with the token that opened it, here or from etcd; with another, it is a new one.
+    if (held && held.owner === owner) return void this.resume(peer, held, request.id);
     const client = request.client ?? peer.connection.remote;
-    const opened = this.backend.open(held ? undefined : request.session, client);
-    if (!(opened instanceof Promise)) return this.welcome(this.take(peer, opened, client, scope), false);
+    const opened = this.backend.open(held ? undefined : request.session, client, owner);
+    if (!(opened instanceof Promise)) return this.welcome(this.take(peer, opened, client, scope, owner), false);
     peer.greeting = true;
     return opened
-      .then((later) => ({ reply: this.welcome(this.take(peer, later, client, scope), false), changes: [] }))
+      .then((later) => ({ reply: this.welcome(this.take(peer, later, client, scope, owner), false), changes: [] }))
       .finally(() => {
         peer.greeting = false;
       });
@@ -330,14 +331,14 @@ export class DiscoServer {
   }
 
   /** A session the backend opened, now this server's; the peer may have gone while the backend answered. */
-  private take(peer: Peer, opened: OpenedSession, client: string, scope: Session['scope']): Session {
+  private take(peer: Peer, opened: OpenedSession, client: string, scope: Session['scope'], owner: string): Session {
     const session = new Session(opened.id, client);
     for (const { id, key } of opened.adopted ?? []) {
       session.provisions.add(id);
       // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
       if (key !== undefined) session.provisionKeys.set(key, id);
     }
-    session.scope = scope;
+    Object.assign(session, { scope, owner });
     this.sessions.set(session.id, session);
     peer.session = session;
     if (peer.connection.isOpen) session.connection = peer.connection;

@@ -1,6 +1,7 @@
 // A session outlives its connection by the grace period, so a client that reconnects and
 // resumes loses nothing: its provisions stay registered and the pushes it missed are replayed.
 
+import { createHash } from 'node:crypto';
 import type { Connection } from './connection.ts';
 import type { Scope } from './scopes.ts';
 
@@ -33,6 +34,8 @@ export class Session {
   connection: Connection | undefined;
   /** What the session's token allows; undefined when the server has no tokens (everything). */
   scope: Scope | undefined;
+  /** ownerOf the token that opened it: only a hello with the same token resumes it. */
+  owner = '';
   graceTimer: NodeJS.Timeout | undefined;
   /** `changed` pushes owed an ack, and their bytes: what a reader that falls behind costs. */
   unackedCount = 0;
@@ -84,6 +87,15 @@ export class Session {
     this.unackedCount--;
     this.unackedBytes -= push.lines.length;
   }
+}
+
+/**
+ * Who opened a session, as it is compared on resume and kept in etcd: a digest of the hello's token
+ * (never the token itself), or '' on a server without tokens. Its own prefix keeps it apart from the
+ * digest tokens are looked up by.
+ */
+export function ownerOf(token: string | undefined): string {
+  return token === undefined ? '' : createHash('sha256').update(`scs session owner\n${token}`).digest('hex');
 }
 
 /** Client key ↔ server id, both ways, so that forgetting either costs no scan. */

@@ -1,5 +1,6 @@
 // Certificates made with Debian's openssl for the TLS tests: a CA, a server certificate for
-// 127.0.0.1 and localhost (IP and DNS SANs), a client certificate, and a second CA with a client certificate of its own.
+// 127.0.0.1 and localhost (IP and DNS SANs), a client certificate, and a second CA with a client certificate of its own;
+// and an etcd member's, which is a client's too (etcd's gateway dials its own gRPC port with it).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 
 /** The files the tests use: a CA, another CA, and a key pair each for the server, a client and a stranger. */
-type CertificateName = 'ca' | 'otherCa' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey';
+type CertificateName =
+  | 'ca'
+  | 'otherCa'
+  | 'serverCert'
+  | 'serverKey'
+  | 'clientCert'
+  | 'clientKey'
+  | 'strangerCert'
+  | 'strangerKey'
+  | 'memberCert'
+  | 'memberKey';
 
 export interface Certificates {
   readonly dir: string;
@@ -68,6 +79,7 @@ export function makeCertificates(): Certificates {
   makeSigned(dir, 'server', '/CN=disco', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   makeSigned(dir, 'client', '/CN=agent', 'extendedKeyUsage=clientAuth\n');
   makeSigned(dir, 'stranger', '/CN=stranger', 'extendedKeyUsage=clientAuth\n', 'other-ca');
+  makeSigned(dir, 'member', '/CN=etcd', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   const files = {
     ca: join(dir, 'ca.pem'),
     otherCa: join(dir, 'other-ca.pem'),
@@ -77,6 +89,8 @@ export function makeCertificates(): Certificates {
     clientKey: join(dir, 'client.key'),
     strangerCert: join(dir, 'stranger.pem'),
     strangerKey: join(dir, 'stranger.key'),
+    memberCert: join(dir, 'member.pem'),
+    memberKey: join(dir, 'member.key'),
   };
   const read = (path: string) => readFileSync(path, 'utf8');
   const pem = {
@@ -88,6 +102,8 @@ export function makeCertificates(): Certificates {
     clientKey: read(files.clientKey),
     strangerCert: read(files.strangerCert),
     strangerKey: read(files.strangerKey),
+    memberCert: read(files.memberCert),
+    memberKey: read(files.memberKey),
   };
   return { dir, files, pem, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

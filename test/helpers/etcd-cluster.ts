@@ -16,6 +16,12 @@ export interface EtcdMember {
   child: ChildProcess;
 }
 
+/** How the members serve their clients: TLS with these files (client certificates required), and any other flags. */
+export interface EtcdSecurity {
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  readonly args?: readonly string[];
+}
+
 export class EtcdCluster {
   private constructor(
     readonly members: EtcdMember[],
@@ -31,17 +37,17 @@ export class EtcdCluster {
    * up front, and a restarted member binds its own again); when one is taken all the same, the whole
    * cluster starts again on others.
    */
-  static start(size = 3): Promise<EtcdCluster> {
-    return retryOnAddressInUse(() => EtcdCluster.startOn(portsOutsideEphemeral(2 * size)));
+  static start(size = 3, security: EtcdSecurity = {}): Promise<EtcdCluster> {
+    return retryOnAddressInUse(() => EtcdCluster.startOn(portsOutsideEphemeral(2 * size), security));
   }
 
-  private static async startOn(free: number[]): Promise<EtcdCluster> {
+  private static async startOn(free: number[], { tls, args: more = [] }: EtcdSecurity): Promise<EtcdCluster> {
     const dataDir = mkdtempSync(join(tmpdir(), 'scs-etcd-'));
     const ports = [];
     for (let i = 0; i < free.length / 2; i++) ports.push({ client: free[2 * i]!, peer: free[2 * i + 1]! });
     const initial = ports.map((port, i) => `m${i}=http://127.0.0.1:${port.peer}`).join(',');
     const members = ports.map((port, i): EtcdMember => {
-      const clientUrl = `http://127.0.0.1:${port.client}`;
+      const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${port.client}`;
       const peerUrl = `http://127.0.0.1:${port.peer}`;
       const args = [
         ...['--name', `m${i}`, '--data-dir', join(dataDir, `m${i}`)],
@@ -50,6 +56,8 @@ export class EtcdCluster {
         ...['--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', dataDir],
         // Quick elections, so that a killed leader is replaced within a test's patience.
         ...['--heartbeat-interval', '50', '--election-timeout', '500'],
+        ...(tls ? ['--cert-file', tls.cert, '--key-file', tls.key, '--trusted-ca-file', tls.ca, '--client-cert-auth'] : []),
+        ...more,
       ];
       return { name: `m${i}`, clientUrl, args, child: spawnMember(args) };
     });
@@ -110,4 +118,29 @@ function ready(child: ChildProcess): Promise<void> {
     });
     child.once('exit', (code) => reject(new Error(`etcd exited (${code}): ${log.slice(-500)}`)));
   });
+}
+
+/**
+ * Turns on etcd's auth through its gateway, as an operator would with etcdctl: a root user, and
+ * `user` with read and write on `prefix` only.
+ */
+export async function enableAuth(url: string, user: string, password: string, prefix: string): Promise<void> {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const end = Buffer.from(prefix);
+  end[end.length - 1]!++;
+  const steps: Array<[string, unknown]> = [
+    ['user/add', { name: 'root', password: 'root-password' }],
+    ['role/add', { name: 'root' }],
+    ['user/grant', { user: 'root', role: 'root' }],
+    ['user/add', { name: user, password }],
+    ['role/add', { name: 'scs' }],
+    ['role/grant', { name: 'scs', perm: { permType: 'READWRITE', key: b64(prefix), range_end: end.toString('base64') } }],
+    ['user/grant', { user, role: 'scs' }],
+    ['enable', {}],
+  ];
+  for (const [path, body] of steps) {
+    const response = await fetch(`${url}/v3/auth/${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const reply = (await response.json()) as { error?: string };
+    if (!response.ok || reply.error) throw new Error(`etcd auth ${path}: ${JSON.stringify(reply)}`);
+  }
 }

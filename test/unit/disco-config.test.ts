@@ -110,7 +110,7 @@ describe('disco.yaml', () => {
     ['limits.connections', 'limits:\n  connections: many\n', 'limits.connections: expected a number'],
     ['a zone name', 'dns:\n  zones:\n    - name: 5\n', 'dns.zones.0.name: expected a zone name like "disco"'],
     ['an etcd URL', 'etcd: [2379]\n', 'etcd.0: expected a URL like http://127.0.0.1:2379'],
-    ['etcd', 'etcd: http://127.0.0.1:2379\n', 'etcd: expected a list of etcd URLs'],
+    ['etcd', 'etcd: http://127.0.0.1:2379\n', 'etcd: expected a list of etcd URLs, or { endpoints, ca, cert, key, user, passwordFile }'],
     ['a recursion network', 'dns:\n  recursion:\n    allow: [8]\n', 'dns.recursion.allow.0: expected a network like "10.0.0.0/8"'],
     [
       'recursion.allow',

@@ -56,7 +56,7 @@ describe('discoConfig', () => {
       maxConnectionsPerSource: 5,
       helloTimeout: 3000,
       lineTimeout: 4000,
-      etcd: ['http://10.0.0.9:2379'],
+      etcd: { endpoints: ['http://10.0.0.9:2379'] },
       dns: {
         listen: { host: '0.0.0.0', port: 53 },
         ttl: 10,
@@ -95,7 +95,7 @@ describe('discoConfig', () => {
       maxConnectionsPerSource: 2,
       helloTimeout: 1000,
       lineTimeout: 2000,
-      etcd: ['http://127.0.0.1:2379', 'http://127.0.0.1:2380'],
+      etcd: { endpoints: ['http://127.0.0.1:2379', 'http://127.0.0.1:2380'] },
       dns: {
         listen: { host: '127.0.0.1', port: 0 },
         ttl: 0,

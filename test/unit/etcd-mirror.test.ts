@@ -20,6 +20,7 @@ class FakeEtcd {
   alive: boolean | Error = true;
   renewed: string[] = [];
   canceled = 0;
+  close = () => {};
   grant = async () => '7';
   keepAlive = async (lease: string) => {
     this.renewed.push(lease);
@@ -65,13 +66,13 @@ async function mirror() {
     changes: (changes) => published.push(...changes),
     sessionGone: (session, why) => gone.push(`${session}: ${why}`),
   });
-  registry.require({ name: 'web.hello.dev', filter: {}, owner: 'watcher' });
+  registry.require({ name: 'http.web.hello.dev', filter: {}, owner: 'watcher' });
   await shared.open('s1', 'test');
   return { etcd, shared, registry, published, gone, log };
 }
 
 const input = {
-  name: 'web.hello.dev',
+  name: 'http.web.hello.dev',
   address: { host: '10.0.0.1', port: 80, protocol: 'tcp' as const },
   attributes: {},
   owner: 's1',
@@ -83,8 +84,8 @@ describe('the etcd mirror', () => {
     const { etcd, registry, published } = await mirror();
     const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
     etcd.onEvents!([
-      { type: 'put', kv: { key: '/scs/x/web.hello.dev/p1', value, modRevision: 5, lease: '8' } },
-      { type: 'put', kv: { key: '/scs/p/web.hello.dev', value, modRevision: 6, lease: '8' } },
+      { type: 'put', kv: { key: '/scs/x/http.web.hello.dev/p1', value, modRevision: 5, lease: '8' } },
+      { type: 'put', kv: { key: '/scs/p/http.web.hello.dev', value, modRevision: 6, lease: '8' } },
     ]);
     expect(registry.size).toBe(0);
     expect(published).toEqual([]);
@@ -93,7 +94,7 @@ describe('the etcd mirror', () => {
   it('skips a session whose value is not what disco writes, with a warning that names its key', async () => {
     const { etcd, log } = await mirror();
     etcd.onEvents!([{ type: 'put', kv: { key: '/scs/s/s9', value: '{"lease":', modRevision: 5, lease: '8' } }]);
-    expect(log.lines('warn')).toEqual(['etcd: skipping unreadable session /scs/s/s9']);
+    expect(log.lines('warn')).toEqual(['etcd: skipping "/scs/s/s9": its value is not JSON']);
   });
 
   it('drops nothing for an id it does not hold', async () => {
@@ -201,7 +202,7 @@ describe('the etcd mirror', () => {
     };
     await expect(shared.provide(input)).rejects.toThrow('did not answer');
     await eventually(() => registry.size === 1, 3000, 'the provision read back');
-    expect(registry.list()[0]).toMatchObject({ name: 'web.hello.dev', owner: 's1' });
+    expect(registry.list()[0]).toMatchObject({ name: 'http.web.hello.dev', owner: 's1' });
 
     etcd.reads = 0;
     etcd.put = async () => {
@@ -220,7 +221,8 @@ describe('the etcd mirror', () => {
       { type: 'put', kv: { key: '/scs/s/s9', value: other, modRevision: 20, lease: '8' } },
       { type: 'delete', kv: { key: '/scs/s/s9', value: '', modRevision: 21, lease: '0' } },
       { type: 'delete', kv: { key: '/scs/s/s1', value: '', modRevision: 22, lease: '0' } },
-      { type: 'put', kv: { key: '/scs/s/s2', value: other, modRevision: 23, lease: '7' } },
+      // Adopted: the same lease, renewed by the server that took it.
+      { type: 'put', kv: { key: '/scs/s/s2', value: JSON.stringify({ lease: '7', server: 'elsewhere' }), modRevision: 23, lease: '7' } },
     ]);
     expect(gone).toEqual(['s1: its lease ended', 's2: it was resumed on another server']);
     // s2 is another server's to renew now.
@@ -286,7 +288,7 @@ describe('the etcd mirror', () => {
     // The watch was behind: it now tells the session's own put, then the provision's put, then the delete.
     const session = JSON.stringify({ lease: '7', server: shared.serverId, client: 'test' });
     etcd.onEvents!([{ type: 'put', kv: { key: '/scs/s/s1', value: session, modRevision: putAt - 1, lease: '7' } }]);
-    const key = `/scs/p/web.hello.dev/${id}`;
+    const key = `/scs/p/http.web.hello.dev/${id}`;
     const value = JSON.stringify({ session: 's1', key: 'p1', host: '10.0.0.1', port: 80, protocol: 'tcp', attrs: {} });
     etcd.onEvents!([{ type: 'put', kv: { key, value, modRevision: putAt, lease: '7' } }]);
     etcd.onEvents!([{ type: 'delete', kv: { key, value: '', modRevision: putAt + 1, lease: '0' } }]);
@@ -313,7 +315,7 @@ describe('the etcd mirror', () => {
 
   it('applies what only the watch tells, in order, once', async () => {
     const { etcd, registry, published, log } = await mirror();
-    const key = '/scs/p/web.hello.dev/other1';
+    const key = '/scs/p/http.web.hello.dev/other1';
     const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
     etcd.onEvents!([{ type: 'put', kv: { key, value, modRevision: 5, lease: '8' } }]);
     etcd.onEvents!([{ type: 'put', kv: { key, value, modRevision: 5, lease: '8' } }]);
@@ -326,7 +328,7 @@ describe('the etcd mirror', () => {
 
   it('keeps a deleted key in mind while a full read runs, so that the read cannot bring it back', async () => {
     const { etcd, shared, registry, published } = await mirror();
-    const key = '/scs/p/web.hello.dev/other1';
+    const key = '/scs/p/http.web.hello.dev/other1';
     const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
     const put: KeyValue = { key, value, modRevision: 5, lease: '8' };
     etcd.onEvents!([{ type: 'put', kv: put }]);
@@ -350,7 +352,7 @@ describe('the etcd mirror', () => {
     const value = JSON.stringify({ session: 's9', host: '10.0.0.2', port: 80, protocol: 'tcp', attrs: {} });
     const first = etcd.watchedFrom.at(-1)!;
     etcd.reads = 0;
-    etcd.onEvents!([{ type: 'put', kv: { key: '/scs/p/web.hello.dev/other1', value, modRevision: 40, lease: '8' } }]);
+    etcd.onEvents!([{ type: 'put', kv: { key: '/scs/p/http.web.hello.dev/other1', value, modRevision: 40, lease: '8' } }]);
     etcd.endWatch('watch stream ended');
     await eventually(() => etcd.watchedFrom.length === 2, 3000, 'a second watch');
     expect(etcd.watchedFrom).toEqual([first, 41]);
@@ -358,7 +360,7 @@ describe('the etcd mirror', () => {
     expect(log.lines('debug')).toContain('etcd watch stream ended; watching again');
 
     // Compacted past the watch: what happened meanwhile comes only from a full read.
-    etcd.kvs = [{ key: '/scs/p/web.hello.dev/other2', value, modRevision: 50, lease: '8' }];
+    etcd.kvs = [{ key: '/scs/p/http.web.hello.dev/other2', value, modRevision: 50, lease: '8' }];
     etcd.revision = 60;
     etcd.endWatch('compacted');
     await eventually(() => etcd.watchedFrom.length === 3, 3000, 'a third watch');
@@ -417,11 +419,11 @@ describe('the etcd mirror', () => {
   it('skips a provision whose value is not what disco writes, with a warning that names its key, and goes on', async () => {
     const { etcd, registry, published, log } = await mirror();
     etcd.onEvents!([
-      { type: 'put', kv: { key: '/scs/p/web.hello.dev/bad', value: '{"host": 1}', modRevision: 5, lease: '8' } },
+      { type: 'put', kv: { key: '/scs/p/http.web.hello.dev/bad', value: '{"host": 1}', modRevision: 5, lease: '8' } },
       {
         type: 'put',
         kv: {
-          key: '/scs/p/web.hello.dev/good',
+          key: '/scs/p/http.web.hello.dev/good',
           value: JSON.stringify({ session: 's9', host: 'h', port: 1, protocol: 'udp', attrs: {} }),
           modRevision: 6,
           lease: '8',
@@ -430,7 +432,9 @@ describe('the etcd mirror', () => {
     ]);
     expect(registry.list().map((p) => p.id)).toEqual(['good']);
     expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add good']);
-    expect(log.lines('warn')).toEqual(['etcd: skipping unreadable provision /scs/p/web.hello.dev/bad']);
+    expect(log.lines('warn')).toEqual([
+      'etcd: skipping "/scs/p/http.web.hello.dev/bad": session: missing field',
+    ]);
   });
 });
 
@@ -446,25 +450,25 @@ describe('the etcd backend, through the interface the server asks', () => {
 
   it('opens a new session under a lease of its own, and adopts one whose lease lives, with its provisions and their keys', async () => {
     const { etcd, backend, registry } = await onFakeEtcd();
-    const opening = backend.open(undefined, 'web-1');
+    const opening = backend.open(undefined, 'web-1', '');
     expect(opening).toBeInstanceOf(Promise);
     const opened = await opening;
     expect(opened.adopted).toBeUndefined();
     expect(etcd.kvs.map((kv) => kv.key)).toEqual([`/scs/s/${opened.id}`]);
     const { id } = await backend.provide({ ...input, owner: opened.id }, 'p1');
-    expect(registry.lookup('web.hello.dev').map((provision) => provision.owner)).toEqual([opened.id]);
-    expect(await backend.open(opened.id, 'web-1')).toEqual({ id: opened.id, adopted: [{ id, key: 'p1' }] });
-    const unknown = await backend.open('s404', 'web-1');
+    expect(registry.lookup('http.web.hello.dev').map((provision) => provision.owner)).toEqual([opened.id]);
+    expect(await backend.open(opened.id, 'web-1', '')).toEqual({ id: opened.id, adopted: [{ id, key: 'p1' }] });
+    const unknown = await backend.open('s404', 'web-1', '');
     expect([unknown.id === 's404', unknown.adopted]).toEqual([false, undefined]);
   });
 
   it('ends a session by revoking its lease, with nothing to fan out until etcd tells; a revoke that fails is a warning', async () => {
     const { etcd, backend, log } = await onFakeEtcd();
-    const opened = await backend.open(undefined, 'web-1');
+    const opened = await backend.open(undefined, 'web-1', '');
     expect(backend.end(opened.id, [])).toEqual([]);
     await eventually(() => etcd.revoked.length > 0, 3000, 'the revoke');
     expect(etcd.revoked).toEqual(['7']);
-    const failing = await backend.open(undefined, 'web-2');
+    const failing = await backend.open(undefined, 'web-2', '');
     etcd.revoke = async () => {
       throw new Error('etcd at http://127.0.0.1:1 did not answer: fetch failed');
     };

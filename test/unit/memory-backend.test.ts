@@ -31,8 +31,8 @@ function now<T>(outcome: T | Promise<T>): T {
 describe('the memory backend', () => {
   it('opens a new session every time, with an id of its own, and adopts none (not even one asked for by id)', async () => {
     const { backend } = await started();
-    const first = now(backend.open(undefined, 'web-1'));
-    const asked = now(backend.open(first.id, 'web-1'));
+    const first = now(backend.open(undefined, 'web-1', ''));
+    const asked = now(backend.open(first.id, 'web-1', ''));
     expect(first.adopted).toBeUndefined();
     expect(asked.adopted).toBeUndefined();
     expect(asked.id).not.toBe(first.id);
@@ -60,8 +60,8 @@ describe('the memory backend', () => {
   it("ends a session by dropping the provisions it names, and leaves other sessions' alone", async () => {
     const { backend, registry } = await started();
     registry.require({ name: 'web.dev', filter: {}, owner: 'reader' });
-    const s1 = now(backend.open(undefined, 'a'));
-    const s2 = now(backend.open(undefined, 'b'));
+    const s1 = now(backend.open(undefined, 'a', ''));
+    const s2 = now(backend.open(undefined, 'b', ''));
     const mine = [1, 2].map((port) =>
       now(backend.provide({ name: 'web.dev', address: address(port), attributes: {}, owner: s1.id }, undefined)),
     );
@@ -81,7 +81,7 @@ describe('the memory backend', () => {
 
   it('tells the server nothing unasked: every change comes back in an answer', async () => {
     const { backend, told } = await started();
-    const session = now(backend.open(undefined, 'a'));
+    const session = now(backend.open(undefined, 'a', ''));
     const { id } = now(backend.provide({ name: 'x.dev', address: address(1), attributes: {}, owner: session.id }, 'k'));
     backend.detached(session.id);
     now(backend.drop(id));
