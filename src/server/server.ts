@@ -3,7 +3,6 @@
 
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { encodeLine } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
@@ -21,7 +20,7 @@ import { parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
-import { onTlsHandshake, TlsGate } from './tls-gate.ts';
+import { onTlsHandshake, refuse, TlsGate } from './tls-gate.ts';
 
 export { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 export type { ServerTls } from './tls-gate.ts';
@@ -95,6 +94,11 @@ export class DiscoServer {
     return this.peers.size;
   }
 
+  /** Sockets the listener holds open: admitted, in a TLS handshake, or refused and not yet closed. */
+  openSockets(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  }
+
   /** Tells every client that the server is going away, then closes. */
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.closed) return;
@@ -110,21 +114,18 @@ export class DiscoServer {
 
   private accept(socket: Socket): void {
     // Stryker disable next-line StringLiteral: a socket just accepted has its address
-    const refusal = this.limits.refusal(socket.remoteAddress ?? '');
+    const source = socket.remoteAddress ?? '';
+    const refusal = this.limits.refusal(source);
     if (refusal) {
-      if (this.tlsGate) {
-        this.tlsGate.take(socket, refusal);
-        return;
-      }
-      socket.on('error', () => {});
-      socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tooManyConnections, message: refusal } }));
-      setTimeout(() => socket.destroy(), 1000).unref();
+      // Over TLS a refusal could be read only after a handshake: closed at once (docs/production.md).
+      if (this.tlsGate) socket.destroy();
+      else refuse(socket, ErrorCode.tooManyConnections, refusal);
       return;
     }
-    if (this.tlsGate) {
-      this.tlsGate.take(socket);
-      return;
-    }
+    // Counted from accept, not from admission: a socket in its TLS handshake holds as much as one admitted.
+    this.limits.opened(source);
+    socket.once('close', () => this.limits.closed(source));
+    if (this.tlsGate) return void this.tlsGate.take(socket);
     const connection = this.admit(socket);
     // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
     onTlsHandshake(socket, () => {
@@ -145,13 +146,11 @@ export class DiscoServer {
     });
     peer = { connection, session: undefined };
     this.peers.add(peer);
-    this.limits.opened(connection.source);
     return connection;
   }
 
   private onClosed(peer: Peer): void {
     this.peers.delete(peer);
-    this.limits.closed(peer.connection.source);
     const session = peer.session;
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
