@@ -34,9 +34,7 @@ const attack: Attack = {
         socket.on('error', () => {});
         sockets.push(socket);
       }
-      await Promise.all(
-        sockets.map((socket) => new Promise((resolve) => socket.once('connect', resolve).once('close', resolve))),
-      );
+      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('connect', resolve).once('close', resolve))));
       // A refused socket is closed at once; give the closes a second to land, well inside the 10 s hello timeout.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const held = await server.openSockets();
