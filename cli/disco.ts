@@ -30,6 +30,8 @@ export function registerDisco(cli: CAC): void {
     .option('--grace <duration>', 'How long a lost session waits to be resumed (default 10s)')
     .option('--max-connections <n>', 'Open connections allowed in total (default 20000)')
     .option('--max-connections-per-source <n>', 'Open connections allowed from one address (default 1000)')
+    .option('--dns-max-connections <n>', 'Open TCP connections to the DNS port allowed in total (default 1000)')
+    .option('--dns-max-connections-per-source <n>', 'Open TCP connections to the DNS port allowed from one address (default 100)')
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
     .option('--etcd <url,...>', 'Keep the registry in etcd, shared with every disco server given it (see docs/ha.md)')

@@ -19,6 +19,7 @@ import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { forward } from './forward.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
+import { DnsTcp, sendFramed } from './tcp.ts';
 import { Tombstones } from './tombstones.ts';
 import { buildZoneView, namesTouchedBy, type ZoneView } from './view.ts';
 import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
@@ -47,6 +48,9 @@ export interface DnsServerOptions {
   maxUdpPayload: number;
   cacheEntries: number;
   tcpIdleMs: number;
+  /** Open TCP connections, in total and from one source address; more are closed at once. */
+  tcpMaxConnections: number;
+  tcpMaxConnectionsPerSource: number;
   logger: ConsolaInstance;
   /**
    * Split horizon: queries from addresses that `serves` accepts are answered from `registry` instead
@@ -66,6 +70,8 @@ export const defaultDnsOptions: DnsServerOptions = {
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
   tcpIdleMs: 10_000,
+  tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,
+  tcpMaxConnectionsPerSource: DNS_DEFAULTS.tcpMaxConnectionsPerSource,
   logger: consola.withTag('dns'),
 };
 
@@ -89,7 +95,7 @@ export class DnsServer {
   private readonly tombstones = new Map<Zone, Tombstones>();
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
-  private readonly connections = new Set<Socket>();
+  private readonly tcpConnections: DnsTcp;
   private readonly recursionAllowed: CidrSet;
 
   constructor(
@@ -100,6 +106,12 @@ export class DnsServer {
     this.zones = this.options.zones.map(makeZone);
     this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
     this.recursionAllowed = new CidrSet(this.options.recursionAllow);
+    const { tcpMaxConnections: maxConnections, tcpMaxConnectionsPerSource: maxConnectionsPerSource, tcpIdleMs: idleMs } = this.options;
+    this.tcpConnections = new DnsTcp(
+      { maxConnections, maxConnectionsPerSource, idleMs },
+      (message, tcp) => this.respond(message, { tcp }),
+      this.options.logger,
+    );
     const start = Math.floor(Date.now() / 1000);
     for (const zone of this.zones) {
       this.serials.set(zone, start);
@@ -182,7 +194,7 @@ export class DnsServer {
       });
     });
     const udpAddress = udp.address();
-    const tcp = createServer((socket) => this.acceptTcp(socket));
+    const tcp = createServer((socket) => this.tcpConnections.accept(socket));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(udpAddress.port, host, () => {
@@ -197,8 +209,13 @@ export class DnsServer {
 
   async close(): Promise<void> {
     this.udp?.close();
-    for (const socket of this.connections) socket.destroy();
+    this.tcpConnections.close();
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
+  }
+
+  /** TCP connections open now, and the bytes they hold (read and not answered, or answered and not sent). */
+  get tcpLoad(): { connections: number; heldBytes: number } {
+    return { connections: this.tcpConnections.connectionCount, heldBytes: this.tcpConnections.heldBytes };
   }
 
   /**
@@ -206,6 +223,20 @@ export class DnsServer {
    * answered later, straight to the peer; packets that deserve no answer get none at all.
    */
   handle(message: Buffer, peer: Peer): Buffer | undefined {
+    const reply = this.respond(message, peer);
+    if (!(reply instanceof Promise)) return reply;
+    void reply.then((later) => {
+      if ('tcp' in peer) return sendFramed(peer.tcp, later);
+      // The answer may come back after close(): there is no one left to send it to.
+      try {
+        peer.udp.send(later, peer.to.port, peer.to.address);
+      } catch {}
+    });
+    return undefined;
+  }
+
+  /** The reply to one message: now, later (forwarded), or none. */
+  private respond(message: Buffer, peer: Peer): Buffer | Promise<Buffer> | undefined {
     try {
       const query = parseQuery(message);
       if (query instanceof Rejection) return query.rcode === undefined ? undefined : errorReply(message, query);
@@ -218,7 +249,7 @@ export class DnsServer {
     }
   }
 
-  private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
+  private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | Promise<Buffer> | undefined {
     const found = findZone(this.zones, query.labels);
     const recursionAvailable = this.options.recursors.length > 0 && this.recursionAllowed.has(sourceOf(peer));
     if (!found) return recursionAvailable ? this.forward(message, query, peer) : echoReply(message, query, RCODE.refused);
@@ -283,57 +314,18 @@ export class DnsServer {
     return view;
   }
 
-  private forward(message: Buffer, query: Query, peer: Peer): undefined {
+  private forward(message: Buffer, query: Query, peer: Peer): Promise<Buffer> {
     const { recursors, forwardTimeoutMs } = this.options;
     // Stryker disable next-line StringLiteral: forward asks over UDP only when told 'udp', and over TCP otherwise
-    void forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then((upstream) => {
-      const reply = upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
-      if ('tcp' in peer) sendFramed(peer.tcp, reply);
-      else {
-        // The answer may come back after close(): there is no one left to send it to.
-        try {
-          peer.udp.send(reply, peer.to.port, peer.to.address);
-        } catch {}
-      }
-    });
-    return undefined;
-  }
-
-  private acceptTcp(socket: Socket): void {
-    this.connections.add(socket);
-    socket.setTimeout(this.options.tcpIdleMs, () => socket.destroy());
-    socket.on('close', () => this.connections.delete(socket));
-    socket.on('error', () => {});
-    let buffered: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      // RFC 7766: length-prefixed messages, several per connection, answered in any order.
-      // Stryker disable next-line EqualityOperator: differs only when exactly two bytes announce an empty message, which gets no reply either way
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) break;
-        const message = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
-        const reply = this.handle(message, { tcp: socket });
-        if (reply) sendFramed(socket, reply);
-      }
-    });
+    return forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then(
+      (upstream) => upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true }),
+    );
   }
 }
 
 function sourceOf(peer: Peer): string {
   // Stryker disable next-line StringLiteral: a remote address is missing only once closed, and neither string is one the recursion ACL or a local view holds
   return ('tcp' in peer ? peer.tcp.remoteAddress : peer.to.address) ?? '';
-}
-
-/** RFC 7766: over TCP, each message goes with its length in two bytes. */
-function sendFramed(socket: Socket, reply: Buffer): void {
-  // Stryker disable next-line ConditionalExpression: a write to a destroyed socket fails into its own error listener, which every accepted one has
-  if (socket.destroyed) return;
-  const framed = Buffer.allocUnsafe(2 + reply.length);
-  framed.writeUInt16BE(reply.length, 0);
-  framed.set(reply, 2);
-  socket.write(framed);
 }
 
 /**

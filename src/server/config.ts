@@ -94,6 +94,9 @@ export const DiscoConfigSchema = v.strictObject({
       /** Time to say `hello`, and to finish a line once begun. */
       helloTimeout: v.optional(Duration),
       lineTimeout: v.optional(Duration),
+      /** Open TCP connections to the DNS port, in total and from one source address. */
+      dnsConnections: v.optional(Count),
+      dnsConnectionsPerSource: v.optional(Count),
     }),
   ),
   dns: v.optional(

@@ -33,6 +33,8 @@ export interface DiscoFlags {
   maxConnectionsPerSource?: string | number;
   helloTimeout?: string | number;
   lineTimeout?: string | number;
+  dnsMaxConnections?: string | number;
+  dnsMaxConnectionsPerSource?: string | number;
   etcd?: string;
 }
 
@@ -56,6 +58,9 @@ export interface DnsSettings {
   /** Who may have other names forwarded; the DNS server's default when absent. */
   readonly recursionAllow?: readonly Cidr[];
   readonly zones: readonly ZoneConfig[];
+  /** Open TCP connections, in total and from one source address. */
+  readonly tcpMaxConnections: number;
+  readonly tcpMaxConnectionsPerSource: number;
 }
 
 /** What runDisco starts: every value decided, every path resolved, no file read yet. */
@@ -131,6 +136,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
 
 function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off' {
   const dns = config.dns ?? {};
+  const limits = config.limits ?? {};
   if (flags.dns === 'off' || (flags.dns === undefined && dns.listen === 'off')) return 'off';
   const listen = flags.dns
     ? address('dns', flags.dns)
@@ -148,6 +154,12 @@ function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off
     recursors: recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(r))) : (dns.recursors ?? []),
     ...(recursionAllow ? { recursionAllow } : {}),
     zones: dns.zones ?? DNS_DEFAULTS.zones,
+    tcpMaxConnections: count('dns-max-connections', flags.dnsMaxConnections, limits.dnsConnections ?? DNS_DEFAULTS.tcpMaxConnections),
+    tcpMaxConnectionsPerSource: count(
+      'dns-max-connections-per-source',
+      flags.dnsMaxConnectionsPerSource,
+      limits.dnsConnectionsPerSource ?? DNS_DEFAULTS.tcpMaxConnectionsPerSource,
+    ),
   };
 }
 

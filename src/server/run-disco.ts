@@ -50,6 +50,8 @@ export const EMBEDDED_DISCO: DiscoSettings = {
     tombstoneMs: DNS_DEFAULTS.tombstoneMs,
     recursors: [],
     zones: DNS_DEFAULTS.zones,
+    tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,
+    tcpMaxConnectionsPerSource: DNS_DEFAULTS.tcpMaxConnectionsPerSource,
   },
 };
 

@@ -13,7 +13,14 @@ const fromFile: DiscoConfig = {
   listen: { host: '0.0.0.0', port: 9000 },
   heartbeat: { interval: 2000, timeout: 8000 },
   grace: 20_000,
-  limits: { connections: 50, connectionsPerSource: 5, helloTimeout: 3000, lineTimeout: 4000 },
+  limits: {
+    connections: 50,
+    connectionsPerSource: 5,
+    helloTimeout: 3000,
+    lineTimeout: 4000,
+    dnsConnections: 40,
+    dnsConnectionsPerSource: 4,
+  },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },
     ttl: 10_000,
@@ -42,6 +49,8 @@ describe('discoConfig', () => {
         tombstoneMs: 30_000,
         recursors: [],
         zones: [{ name: 'disco' }],
+        tcpMaxConnections: 1000,
+        tcpMaxConnectionsPerSource: 100,
       },
     });
   });
@@ -64,6 +73,8 @@ describe('discoConfig', () => {
         tombstoneMs: 60_000,
         recursors: [{ host: '10.0.0.2', port: 53 }],
         zones: [{ name: 'disco' }],
+        tcpMaxConnections: 40,
+        tcpMaxConnectionsPerSource: 4,
       },
     });
   });
@@ -85,6 +96,8 @@ describe('discoConfig', () => {
       dnsTombstone: '0',
       recursor: ['127.0.0.1:5353', '127.0.0.1:5354'],
       dnsRecursionAllow: '10.0.0.0/8',
+      dnsMaxConnections: '30',
+      dnsMaxConnectionsPerSource: 3,
     };
     expect(discoConfig(flags, file(fromFile))).toEqual({
       listen: { host: '127.0.0.1', port: 0 },
@@ -107,6 +120,8 @@ describe('discoConfig', () => {
         ],
         recursionAllow: [parseCidr('10.0.0.0/8')],
         zones: [{ name: 'disco' }],
+        tcpMaxConnections: 30,
+        tcpMaxConnectionsPerSource: 3,
       },
     });
   });
@@ -138,6 +153,7 @@ describe('discoConfig', () => {
     ['a DNS TTL that is not a duration', { dnsTtl: '5 seconds' }, {}, '--dns-ttl: '],
     ['a count of none', { maxConnections: '0' }, {}, '--max-connections: expected a whole number of 1 or more, not "0"'],
     ['a count that is not whole', { maxConnectionsPerSource: '1.5' }, {}, '--max-connections-per-source: expected a whole number'],
+    ['a DNS connection cap of none', { dnsMaxConnectionsPerSource: '0' }, {}, '--dns-max-connections-per-source: expected a whole number'],
     [
       'a heartbeat timeout within the interval',
       { heartbeatTimeout: '1s' },
