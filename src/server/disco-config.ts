@@ -33,6 +33,9 @@ export interface DiscoFlags {
   maxConnectionsPerSource?: string | number;
   helloTimeout?: string | number;
   lineTimeout?: string | number;
+  maxProvisionsPerSession?: string | number;
+  maxProvisionsPerToken?: string | number;
+  maxProvisions?: string | number;
   dnsMaxConnections?: string | number;
   dnsMaxConnectionsPerSource?: string | number;
   etcd?: string;
@@ -71,6 +74,9 @@ export interface DiscoSettings {
   readonly grace: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerSource: number;
+  readonly maxProvisionsPerSession: number;
+  readonly maxProvisionsPerToken: number;
+  readonly maxProvisions: number;
   readonly helloTimeout: number;
   readonly lineTimeout: number;
   /** PEM files; plain TCP when absent. */
@@ -125,6 +131,17 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       flags.maxConnectionsPerSource,
       config.limits?.connectionsPerSource ?? defaultServerOptions.maxConnectionsPerSource,
     ),
+    maxProvisionsPerSession: count(
+      'max-provisions-per-session',
+      flags.maxProvisionsPerSession,
+      config.limits?.provisionsPerSession ?? defaultServerOptions.maxProvisionsPerSession,
+    ),
+    maxProvisionsPerToken: count(
+      'max-provisions-per-token',
+      flags.maxProvisionsPerToken,
+      config.limits?.provisionsPerToken ?? defaultServerOptions.maxProvisionsPerToken,
+    ),
+    maxProvisions: count('max-provisions', flags.maxProvisions, config.limits?.provisions ?? defaultServerOptions.maxProvisions),
     helloTimeout: duration('hello-timeout', flags.helloTimeout, config.limits?.helloTimeout ?? defaultServerOptions.helloTimeout),
     lineTimeout: duration('line-timeout', flags.lineTimeout, config.limits?.lineTimeout ?? defaultServerOptions.lineTimeout),
     ...(tls ? { tls } : {}),

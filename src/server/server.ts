@@ -16,8 +16,9 @@ import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
+import { ProvisionCaps } from './provision-caps.ts';
 import { parseRequest } from './request-line.ts';
-import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
+import { EVERY_NAME, forbidden, helloScope, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, refuse, TlsGate } from './tls-gate.ts';
@@ -38,6 +39,7 @@ export class DiscoServer {
   private readonly sessions = new Map<string, Session>();
   private readonly peers = new Set<Peer>();
   private readonly limits: ConnectionLimits;
+  private readonly provisionCaps: ProvisionCaps;
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
@@ -58,6 +60,7 @@ export class DiscoServer {
     });
     this.listing = new Listing(registry);
     this.limits = new ConnectionLimits(this.options, this.options.logger);
+    this.provisionCaps = new ProvisionCaps(this.options);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.server = createServer((socket) => this.accept(socket));
@@ -94,7 +97,6 @@ export class DiscoServer {
     return this.peers.size;
   }
 
-  /** Sockets the listener holds open: admitted, in a TLS handshake, or refused and not yet closed. */
   openSockets(): Promise<number> {
     return new Promise((resolve, reject) => this.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
   }
@@ -209,17 +211,22 @@ export class DiscoServer {
         if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.provisionKeys.get(request.key);
         if (known !== undefined) return { provision: known };
+        this.provisionCaps.reserve(session);
         const input = {
           name: request.name,
           address: { host: request.host, port: request.port, protocol: request.protocol },
           attributes: request.attrs,
           owner: session.id,
         };
-        return this.answer(this.backend.provide(input, request.key), ({ id, changes }) => {
-          session.provisions.add(id);
-          if (request.key !== undefined) session.provisionKeys.set(request.key, id);
-          return { reply: { provision: id }, changes };
-        });
+        return this.answer(
+          this.backend.provide(input, request.key),
+          ({ id, changes }) => {
+            session.provisions.add(id);
+            if (request.key !== undefined) session.provisionKeys.set(request.key, id);
+            return { reply: { provision: id }, changes };
+          },
+          () => this.provisionCaps.add(session, -1),
+        );
       }
       case 'unprovide': {
         const id = request.provision ?? session.provisionKeys.get(request.key!);
@@ -228,12 +235,14 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
+        this.provisionCaps.add(session, -1);
         return this.answer(
           this.backend.drop(id),
           (changes) => ({ reply: {}, changes }),
           // The store still has it: still this session's, so that the client may try again.
           () => {
             session.provisions.add(id);
+            this.provisionCaps.add(session, 1);
             if (request.key !== undefined) session.provisionKeys.set(request.key, id);
           },
         );
@@ -297,7 +306,7 @@ export class DiscoServer {
         `protocol version ${request.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     }
-    const scope = this.scopeOf(request.token);
+    const scope = this.tokens && helloScope(this.tokens, request.token);
     // Stryker disable next-line ConditionalExpression: sessions is never keyed by undefined: looking undefined up finds nothing, as the guard does
     const held = request.session === undefined ? undefined : this.sessions.get(request.session);
     // A session is resumed only with the token that opened it; with another, it is a new one.
@@ -334,6 +343,7 @@ export class DiscoServer {
       if (key !== undefined) session.provisionKeys.set(key, id);
     }
     session.scope = scope;
+    this.provisionCaps.add(session, session.provisions.size);
     this.sessions.set(session.id, session);
     peer.session = session;
     if (peer.connection.isOpen) session.connection = peer.connection;
@@ -362,21 +372,13 @@ export class DiscoServer {
     return { session: session.id, resumed, version: PROTOCOL_VERSION, heartbeat: { interval, timeout }, grace };
   }
 
-  /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
-  private scopeOf(token: string | undefined): Session['scope'] {
-    if (!this.tokens) return undefined;
-    if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
-    const scope = this.tokens.scopeOf(token);
-    if (!scope) throw new ProtocolError(ErrorCode.forbidden, 'the token in "hello" is not one this disco server knows');
-    return scope;
-  }
-
   private endSession(session: Session, why: string): void {
     // Stryker disable next-line ConditionalExpression: every caller finds the session where the first call removed it from, or checks ended first (onClosed)
     if (session.ended) return;
     session.ended = true;
     clearTimeout(session.graceTimer);
     this.sessions.delete(session.id);
+    this.provisionCaps.ended(session);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
     this.fanOut.publish(this.backend.end(session.id, [...session.provisions]));
