@@ -16,7 +16,7 @@ import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
 import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
-import { forward } from './forward.ts';
+import { Forwarder } from './forward.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
@@ -44,6 +44,8 @@ export interface DnsServerOptions {
    */
   recursionAllow: readonly Cidr[];
   forwardTimeoutMs: number;
+  /** Forwarded queries waiting on the recursors at once; past it a query gets SERVFAIL at once. */
+  maxForwards: number;
   /** The most we send over UDP, whatever larger size a client advertises. */
   maxUdpPayload: number;
   cacheEntries: number;
@@ -67,6 +69,7 @@ export const defaultDnsOptions: DnsServerOptions = {
   clock: () => performance.now(),
   recursors: [],
   forwardTimeoutMs: 2000,
+  maxForwards: 1000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
   tcpIdleMs: 10_000,
@@ -96,6 +99,7 @@ export class DnsServer {
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly tcpConnections: DnsTcp;
+  private readonly forwarder: Forwarder;
   private readonly recursionAllowed: CidrSet;
 
   constructor(
@@ -106,6 +110,8 @@ export class DnsServer {
     this.zones = this.options.zones.map(makeZone);
     this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
     this.recursionAllowed = new CidrSet(this.options.recursionAllow);
+    const { recursors, forwardTimeoutMs: timeoutMs, maxForwards: maxInFlight } = this.options;
+    this.forwarder = new Forwarder(recursors, { timeoutMs, maxInFlight });
     const { tcpMaxConnections: maxConnections, tcpMaxConnectionsPerSource: maxConnectionsPerSource, tcpIdleMs: idleMs } = this.options;
     this.tcpConnections = new DnsTcp(
       { maxConnections, maxConnectionsPerSource, idleMs },
@@ -210,7 +216,13 @@ export class DnsServer {
   async close(): Promise<void> {
     this.udp?.close();
     this.tcpConnections.close();
+    this.forwarder.close();
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
+  }
+
+  /** Forwarded queries waiting on the recursors now, and the sockets open for them. */
+  get forwardLoad(): { inFlight: number; sockets: number } {
+    return this.forwarder.load;
   }
 
   /** TCP connections open now, and the bytes they hold (read and not answered, or answered and not sent). */
@@ -314,12 +326,12 @@ export class DnsServer {
     return view;
   }
 
-  private forward(message: Buffer, query: Query, peer: Peer): Promise<Buffer> {
-    const { recursors, forwardTimeoutMs } = this.options;
+  /** SERVFAIL at once when the forwards in flight are at their cap, or later when no recursor answers. */
+  private forward(message: Buffer, query: Query, peer: Peer): Buffer | Promise<Buffer> {
+    const servFail = () => echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
     // Stryker disable next-line StringLiteral: forward asks over UDP only when told 'udp', and over TCP otherwise
-    return forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then(
-      (upstream) => upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true }),
-    );
+    const upstream = this.forwarder.forward(message, 'tcp' in peer ? 'tcp' : 'udp');
+    return upstream ? upstream.then((reply) => reply ?? servFail()) : servFail();
   }
 }
 
