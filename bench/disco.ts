@@ -24,7 +24,22 @@ const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
 async function startDisco(extra: string[] = []) {
   const { child, match } = await startProcess(
     process.execPath,
-    [scs, 'disco', '--listen', '127.0.0.1:0', '--dns', 'off', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s', ...extra],
+    [
+      scs,
+      'disco',
+      '--listen',
+      '127.0.0.1:0',
+      '--dns',
+      'off',
+      '--heartbeat-interval',
+      '30s',
+      '--heartbeat-timeout',
+      '90s',
+      // One session registers them all: past the default cap of 10,000 per session.
+      '--max-provisions-per-session',
+      String(Math.max(REGISTRATIONS, HA_REGISTRATIONS)),
+      ...extra,
+    ],
     /listening on tcp 127\.0\.0\.1:(\d+)/,
   );
   return { child, port: Number(match[1]) };

@@ -23,4 +23,7 @@ export const DNS_DEFAULTS = {
   negativeTtl: 1,
   tombstoneMs: 30_000,
   recursionAllow: DEFAULT_RECURSION_ALLOW,
+  /** Open TCP connections to the DNS port, in total and from one address (a resolver needs a few). */
+  tcpMaxConnections: 1000,
+  tcpMaxConnectionsPerSource: 100,
 } as const;

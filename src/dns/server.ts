@@ -16,9 +16,10 @@ import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
 import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
-import { forward } from './forward.ts';
+import { Forwarder } from './forward.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
+import { DnsTcp, sendFramed } from './tcp.ts';
 import { Tombstones } from './tombstones.ts';
 import { namesTouchedBy, type ZoneView } from './view.ts';
 import { RegistryViews } from './views.ts';
@@ -44,10 +45,15 @@ export interface DnsServerOptions {
    */
   recursionAllow: readonly Cidr[];
   forwardTimeoutMs: number;
+  /** Forwarded queries waiting on the recursors at once; past it a query gets SERVFAIL at once. */
+  maxForwards: number;
   /** The most we send over UDP, whatever larger size a client advertises. */
   maxUdpPayload: number;
   cacheEntries: number;
   tcpIdleMs: number;
+  /** Open TCP connections, in total and from one source address; more are closed at once. */
+  tcpMaxConnections: number;
+  tcpMaxConnectionsPerSource: number;
   logger: ConsolaInstance;
   /**
    * Split horizon: queries from addresses that `serves` accepts are answered from `registry` instead
@@ -64,9 +70,12 @@ export const defaultDnsOptions: DnsServerOptions = {
   clock: () => performance.now(),
   recursors: [],
   forwardTimeoutMs: 2000,
+  maxForwards: 1000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
   tcpIdleMs: 10_000,
+  tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,
+  tcpMaxConnectionsPerSource: DNS_DEFAULTS.tcpMaxConnectionsPerSource,
   logger: consola.withTag('dns'),
 };
 
@@ -90,7 +99,8 @@ export class DnsServer {
   private readonly tombstones = new Map<Zone, Tombstones>();
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
-  private readonly connections = new Set<Socket>();
+  private readonly tcpConnections: DnsTcp;
+  private readonly forwarder: Forwarder;
   private readonly recursionAllowed: CidrSet;
 
   constructor(
@@ -101,6 +111,14 @@ export class DnsServer {
     this.zones = this.options.zones.map(makeZone);
     this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
     this.recursionAllowed = new CidrSet(this.options.recursionAllow);
+    const { recursors, forwardTimeoutMs: timeoutMs, maxForwards: maxInFlight } = this.options;
+    this.forwarder = new Forwarder(recursors, { timeoutMs, maxInFlight });
+    const { tcpMaxConnections: maxConnections, tcpMaxConnectionsPerSource: maxConnectionsPerSource, tcpIdleMs: idleMs } = this.options;
+    this.tcpConnections = new DnsTcp(
+      { maxConnections, maxConnectionsPerSource, idleMs },
+      (message, tcp) => this.respond(message, { tcp }),
+      this.options.logger,
+    );
     const start = Math.floor(Date.now() / 1000);
     for (const zone of this.zones) {
       this.serials.set(zone, start);
@@ -187,7 +205,7 @@ export class DnsServer {
       });
     });
     const udpAddress = udp.address();
-    const tcp = createServer((socket) => this.acceptTcp(socket));
+    const tcp = createServer((socket) => this.tcpConnections.accept(socket));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(udpAddress.port, host, () => {
@@ -202,8 +220,19 @@ export class DnsServer {
 
   async close(): Promise<void> {
     this.udp?.close();
-    for (const socket of this.connections) socket.destroy();
+    this.tcpConnections.close();
+    this.forwarder.close();
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
+  }
+
+  /** Forwarded queries waiting on the recursors now, and the sockets open for them. */
+  get forwardLoad(): { inFlight: number; sockets: number } {
+    return this.forwarder.load;
+  }
+
+  /** TCP connections open now, and the bytes they hold (read and not answered, or answered and not sent). */
+  get tcpLoad(): { connections: number; heldBytes: number } {
+    return { connections: this.tcpConnections.connectionCount, heldBytes: this.tcpConnections.heldBytes };
   }
 
   /**
@@ -211,6 +240,20 @@ export class DnsServer {
    * answered later, straight to the peer; packets that deserve no answer get none at all.
    */
   handle(message: Buffer, peer: Peer): Buffer | undefined {
+    const reply = this.respond(message, peer);
+    if (!(reply instanceof Promise)) return reply;
+    void reply.then((later) => {
+      if ('tcp' in peer) return sendFramed(peer.tcp, later);
+      // The answer may come back after close(): there is no one left to send it to.
+      try {
+        peer.udp.send(later, peer.to.port, peer.to.address);
+      } catch {}
+    });
+    return undefined;
+  }
+
+  /** The reply to one message: now, later (forwarded), or none. */
+  private respond(message: Buffer, peer: Peer): Buffer | Promise<Buffer> | undefined {
     try {
       const query = parseQuery(message);
       if (query instanceof Rejection) return query.rcode === undefined ? undefined : errorReply(message, query);
@@ -223,7 +266,7 @@ export class DnsServer {
     }
   }
 
-  private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | undefined {
+  private answerQuery(message: Buffer, query: Query, peer: Peer): Buffer | Promise<Buffer> | undefined {
     const found = findZone(this.zones, query.labels);
     const recursionAvailable = this.options.recursors.length > 0 && this.recursionAllowed.has(sourceOf(peer));
     if (!found) return recursionAvailable ? this.forward(message, query, peer) : echoReply(message, query, RCODE.refused);
@@ -284,57 +327,18 @@ export class DnsServer {
     return this.views.get(registry)!.of(zone);
   }
 
-  private forward(message: Buffer, query: Query, peer: Peer): undefined {
-    const { recursors, forwardTimeoutMs } = this.options;
+  /** SERVFAIL at once when the forwards in flight are at their cap, or later when no recursor answers. */
+  private forward(message: Buffer, query: Query, peer: Peer): Buffer | Promise<Buffer> {
+    const servFail = () => echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
     // Stryker disable next-line StringLiteral: forward asks over UDP only when told 'udp', and over TCP otherwise
-    void forward(message, recursors, 'tcp' in peer ? 'tcp' : 'udp', forwardTimeoutMs).then((upstream) => {
-      const reply = upstream ?? echoReply(message, query, RCODE.servFail, { recursionAvailable: true });
-      if ('tcp' in peer) sendFramed(peer.tcp, reply);
-      else {
-        // The answer may come back after close(): there is no one left to send it to.
-        try {
-          peer.udp.send(reply, peer.to.port, peer.to.address);
-        } catch {}
-      }
-    });
-    return undefined;
-  }
-
-  private acceptTcp(socket: Socket): void {
-    this.connections.add(socket);
-    socket.setTimeout(this.options.tcpIdleMs, () => socket.destroy());
-    socket.on('close', () => this.connections.delete(socket));
-    socket.on('error', () => {});
-    let buffered: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-      // RFC 7766: length-prefixed messages, several per connection, answered in any order.
-      // Stryker disable next-line EqualityOperator: differs only when exactly two bytes announce an empty message, which gets no reply either way
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) break;
-        const message = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
-        const reply = this.handle(message, { tcp: socket });
-        if (reply) sendFramed(socket, reply);
-      }
-    });
+    const upstream = this.forwarder.forward(message, 'tcp' in peer ? 'tcp' : 'udp');
+    return upstream ? upstream.then((reply) => reply ?? servFail()) : servFail();
   }
 }
 
 function sourceOf(peer: Peer): string {
   // Stryker disable next-line StringLiteral: a remote address is missing only once closed, and neither string is one the recursion ACL or a local view holds
   return ('tcp' in peer ? peer.tcp.remoteAddress : peer.to.address) ?? '';
-}
-
-/** RFC 7766: over TCP, each message goes with its length in two bytes. */
-function sendFramed(socket: Socket, reply: Buffer): void {
-  // Stryker disable next-line ConditionalExpression: a write to a destroyed socket fails into its own error listener, which every accepted one has
-  if (socket.destroyed) return;
-  const framed = Buffer.allocUnsafe(2 + reply.length);
-  framed.writeUInt16BE(reply.length, 0);
-  framed.set(reply, 2);
-  socket.write(framed);
 }
 
 /**

@@ -22,6 +22,8 @@ export const ErrorCode = {
   certificateRequired: 'certificate_required',
   /** The shared registry (etcd) could not be reached in time; the request may be sent again. */
   unavailable: 'unavailable',
+  /** A provide past the server's caps on provisions: per session, per token, or in total. */
+  tooManyProvisions: 'too_many_provisions',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -89,6 +89,13 @@ export const DiscoConfigSchema = v.strictObject({
       /** Time to say `hello`, and to finish a line once begun. */
       helloTimeout: v.optional(Duration),
       lineTimeout: v.optional(Duration),
+      /** Provisions held by one session, by the sessions of one token, and by the server. */
+      provisionsPerSession: v.optional(Count),
+      provisionsPerToken: v.optional(Count),
+      provisions: v.optional(Count),
+      /** Open TCP connections to the DNS port, in total and from one source address. */
+      dnsConnections: v.optional(Count),
+      dnsConnectionsPerSource: v.optional(Count),
     }),
   ),
   dns: v.optional(

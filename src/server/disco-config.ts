@@ -32,6 +32,11 @@ export interface DiscoFlags extends EtcdFlags {
   maxConnectionsPerSource?: string | number;
   helloTimeout?: string | number;
   lineTimeout?: string | number;
+  maxProvisionsPerSession?: string | number;
+  maxProvisionsPerToken?: string | number;
+  maxProvisions?: string | number;
+  dnsMaxConnections?: string | number;
+  dnsMaxConnectionsPerSource?: string | number;
 }
 
 /** A token of disco.yaml: the token itself, or the file holding it (resolved beside disco.yaml). */
@@ -54,6 +59,9 @@ export interface DnsSettings {
   /** Who may have other names forwarded; the DNS server's default when absent. */
   readonly recursionAllow?: readonly Cidr[];
   readonly zones: readonly ZoneConfig[];
+  /** Open TCP connections, in total and from one source address. */
+  readonly tcpMaxConnections: number;
+  readonly tcpMaxConnectionsPerSource: number;
 }
 
 /** What runDisco starts: every value decided, every path resolved, no file read yet. */
@@ -64,6 +72,9 @@ export interface DiscoSettings {
   readonly grace: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerSource: number;
+  readonly maxProvisionsPerSession: number;
+  readonly maxProvisionsPerToken: number;
+  readonly maxProvisions: number;
   readonly helloTimeout: number;
   readonly lineTimeout: number;
   /** PEM files; plain TCP when absent. */
@@ -118,6 +129,17 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       flags.maxConnectionsPerSource,
       config.limits?.connectionsPerSource ?? defaultServerOptions.maxConnectionsPerSource,
     ),
+    maxProvisionsPerSession: count(
+      'max-provisions-per-session',
+      flags.maxProvisionsPerSession,
+      config.limits?.provisionsPerSession ?? defaultServerOptions.maxProvisionsPerSession,
+    ),
+    maxProvisionsPerToken: count(
+      'max-provisions-per-token',
+      flags.maxProvisionsPerToken,
+      config.limits?.provisionsPerToken ?? defaultServerOptions.maxProvisionsPerToken,
+    ),
+    maxProvisions: count('max-provisions', flags.maxProvisions, config.limits?.provisions ?? defaultServerOptions.maxProvisions),
     helloTimeout: duration('hello-timeout', flags.helloTimeout, config.limits?.helloTimeout ?? defaultServerOptions.helloTimeout),
     lineTimeout: duration('line-timeout', flags.lineTimeout, config.limits?.lineTimeout ?? defaultServerOptions.lineTimeout),
     ...(tls ? { tls } : {}),
@@ -129,6 +151,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
 
 function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off' {
   const dns = config.dns ?? {};
+  const limits = config.limits ?? {};
   if (flags.dns === 'off' || (flags.dns === undefined && dns.listen === 'off')) return 'off';
   const listen = flags.dns
     ? address('dns', flags.dns)
@@ -146,6 +169,12 @@ function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off
     recursors: recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(r))) : (dns.recursors ?? []),
     ...(recursionAllow ? { recursionAllow } : {}),
     zones: dns.zones ?? DNS_DEFAULTS.zones,
+    tcpMaxConnections: count('dns-max-connections', flags.dnsMaxConnections, limits.dnsConnections ?? DNS_DEFAULTS.tcpMaxConnections),
+    tcpMaxConnectionsPerSource: count(
+      'dns-max-connections-per-source',
+      flags.dnsMaxConnectionsPerSource,
+      limits.dnsConnectionsPerSource ?? DNS_DEFAULTS.tcpMaxConnectionsPerSource,
+    ),
   };
 }
 

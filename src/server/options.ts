@@ -32,6 +32,10 @@ export interface DiscoServerOptions {
   /** Open connections, in total and from one source address; more are refused. */
   maxConnections: number;
   maxConnectionsPerSource: number;
+  /** Provisions held by one session, by the sessions of one token, and by the whole server; a provide past one is refused. */
+  maxProvisionsPerSession: number;
+  maxProvisionsPerToken: number;
+  maxProvisions: number;
   /** TLS on the listener; plain TCP when unset. */
   tls?: ServerTls;
   /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
@@ -56,5 +60,8 @@ export const defaultServerOptions: DiscoServerOptions = {
   lineTimeout: 10000,
   maxConnections: 20000,
   maxConnectionsPerSource: 1000,
+  maxProvisionsPerSession: 10_000,
+  maxProvisionsPerToken: 100_000,
+  maxProvisions: 1_000_000,
   logger: consola.withTag('disco'),
 };

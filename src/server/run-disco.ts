@@ -44,6 +44,9 @@ export const EMBEDDED_DISCO: DiscoSettings = {
   grace: defaultServerOptions.grace,
   maxConnections: defaultServerOptions.maxConnections,
   maxConnectionsPerSource: defaultServerOptions.maxConnectionsPerSource,
+  maxProvisionsPerSession: defaultServerOptions.maxProvisionsPerSession,
+  maxProvisionsPerToken: defaultServerOptions.maxProvisionsPerToken,
+  maxProvisions: defaultServerOptions.maxProvisions,
   helloTimeout: defaultServerOptions.helloTimeout,
   lineTimeout: defaultServerOptions.lineTimeout,
   dns: {
@@ -53,6 +56,8 @@ export const EMBEDDED_DISCO: DiscoSettings = {
     tombstoneMs: DNS_DEFAULTS.tombstoneMs,
     recursors: [],
     zones: DNS_DEFAULTS.zones,
+    tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,
+    tcpMaxConnectionsPerSource: DNS_DEFAULTS.tcpMaxConnectionsPerSource,
   },
 };
 
@@ -73,6 +78,9 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       grace: settings.grace,
       maxConnections: settings.maxConnections,
       maxConnectionsPerSource: settings.maxConnectionsPerSource,
+      maxProvisionsPerSession: settings.maxProvisionsPerSession,
+      maxProvisionsPerToken: settings.maxProvisionsPerToken,
+      maxProvisions: settings.maxProvisions,
       helloTimeout: settings.helloTimeout,
       lineTimeout: settings.lineTimeout,
       ...(tls ? { tls } : {}),

@@ -3,7 +3,7 @@
 
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { encodeLine, type Line } from '../protocol/framing.ts';
+import type { Line } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
@@ -17,11 +17,12 @@ import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
+import { ProvisionCaps } from './provision-caps.ts';
 import { noSession, parseRequest } from './request-line.ts';
-import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
+import { EVERY_NAME, forbidden, helloScope, TokenTable } from './scopes.ts';
 import { ownerOf, Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
-import { onTlsHandshake, TlsGate } from './tls-gate.ts';
+import { onTlsHandshake, refuse, TlsGate } from './tls-gate.ts';
 import { Turns } from './turns.ts';
 
 export { type DiscoServerOptions, defaultServerOptions } from './options.ts';
@@ -40,6 +41,7 @@ export class DiscoServer {
   private readonly sessions = new Map<string, Session>();
   private readonly peers = new Set<Peer>();
   private readonly limits: ConnectionLimits;
+  private readonly provisionCaps: ProvisionCaps;
   private readonly fanOut: FanOut;
   private readonly listing: Listing;
   private readonly server: Server;
@@ -61,6 +63,7 @@ export class DiscoServer {
     });
     this.listing = new Listing(registry);
     this.limits = new ConnectionLimits(this.options, this.options.logger);
+    this.provisionCaps = new ProvisionCaps(this.options);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.server = createServer((socket) => this.accept(socket));
@@ -97,6 +100,10 @@ export class DiscoServer {
     return this.peers.size;
   }
 
+  openSockets(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  }
+
   /** Tells every client that the server is going away, then closes. */
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.closed) return;
@@ -113,21 +120,18 @@ export class DiscoServer {
 
   private accept(socket: Socket): void {
     // Stryker disable next-line StringLiteral: a socket just accepted has its address
-    const refusal = this.limits.refusal(socket.remoteAddress ?? '');
+    const source = socket.remoteAddress ?? '';
+    const refusal = this.limits.refusal(source);
     if (refusal) {
-      if (this.tlsGate) {
-        this.tlsGate.take(socket, refusal);
-        return;
-      }
-      socket.on('error', () => {});
-      socket.end(encodeLine({ re: null, ok: false, error: { code: ErrorCode.tooManyConnections, message: refusal } }));
-      setTimeout(() => socket.destroy(), 1000).unref();
+      // Over TLS a refusal could be read only after a handshake: closed at once (docs/production.md).
+      if (this.tlsGate) socket.destroy();
+      else refuse(socket, ErrorCode.tooManyConnections, refusal);
       return;
     }
-    if (this.tlsGate) {
-      this.tlsGate.take(socket);
-      return;
-    }
+    // Counted from accept, not from admission: a socket in its TLS handshake holds as much as one admitted.
+    this.limits.opened(source);
+    socket.once('close', () => this.limits.closed(source));
+    if (this.tlsGate) return void this.tlsGate.take(socket);
     const connection = this.admit(socket);
     // A TLS client at a plain listener: its handshake is no line, and it could not read our error.
     onTlsHandshake(socket, () => {
@@ -148,13 +152,11 @@ export class DiscoServer {
     });
     peer = { connection, session: undefined };
     this.peers.add(peer);
-    this.limits.opened(connection.source);
     return connection;
   }
 
   private onClosed(peer: Peer): void {
     this.peers.delete(peer);
-    this.limits.closed(peer.connection.source);
     const session = peer.session;
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
@@ -213,17 +215,22 @@ export class DiscoServer {
         if (session.scope && !session.scope.mayProvide(request.name)) throw forbidden('provide', request.name, session.scope);
         const known = request.key === undefined ? undefined : session.provisionKeys.get(request.key);
         if (known !== undefined) return { provision: known };
+        this.provisionCaps.reserve(session);
         const input = {
           name: request.name,
           address: { host: request.host, port: request.port, protocol: request.protocol },
           attributes: request.attrs,
           owner: session.id,
         };
-        return this.answer(this.backend.provide(input, request.key), ({ id, changes }) => {
-          session.provisions.add(id);
-          if (request.key !== undefined) session.provisionKeys.set(request.key, id);
-          return { reply: { provision: id }, changes };
-        });
+        return this.answer(
+          this.backend.provide(input, request.key),
+          ({ id, changes }) => {
+            session.provisions.add(id);
+            if (request.key !== undefined) session.provisionKeys.set(request.key, id);
+            return { reply: { provision: id }, changes };
+          },
+          () => this.provisionCaps.add(session, -1),
+        );
       }
       case 'unprovide': {
         const id = request.provision ?? session.provisionKeys.get(request.key!);
@@ -232,12 +239,14 @@ export class DiscoServer {
           throw new ProtocolError(ErrorCode.notFound, `no provision "${request.provision ?? request.key}" in this session`);
         }
         session.provisionKeys.deleteId(id);
+        this.provisionCaps.add(session, -1);
         return this.answer(
           this.backend.drop(id),
           (changes) => ({ reply: {}, changes }),
           // The store still has it: still this session's, so that the client may try again.
           () => {
             session.provisions.add(id);
+            this.provisionCaps.add(session, 1);
             if (request.key !== undefined) session.provisionKeys.set(request.key, id);
           },
         );
@@ -301,7 +310,7 @@ export class DiscoServer {
         `protocol version ${request.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     }
-    const scope = this.scopeOf(request.token);
+    const scope = this.tokens && helloScope(this.tokens, request.token);
     const owner = ownerOf(this.tokens && request.token);
     // Stryker disable next-line ConditionalExpression: sessions is never keyed by undefined: looking undefined up finds nothing, as the guard does
     const held = request.session === undefined ? undefined : this.sessions.get(request.session);
@@ -339,6 +348,7 @@ export class DiscoServer {
       if (key !== undefined) session.provisionKeys.set(key, id);
     }
     Object.assign(session, { scope, owner });
+    this.provisionCaps.add(session, session.provisions.size);
     this.sessions.set(session.id, session);
     peer.session = session;
     if (peer.connection.isOpen) session.connection = peer.connection;
@@ -367,21 +377,13 @@ export class DiscoServer {
     return { session: session.id, resumed, version: PROTOCOL_VERSION, heartbeat: { interval, timeout }, grace };
   }
 
-  /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
-  private scopeOf(token: string | undefined): Session['scope'] {
-    if (!this.tokens) return undefined;
-    if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
-    const scope = this.tokens.scopeOf(token);
-    if (!scope) throw new ProtocolError(ErrorCode.forbidden, 'the token in "hello" is not one this disco server knows');
-    return scope;
-  }
-
   private endSession(session: Session, why: string): void {
     // Stryker disable next-line ConditionalExpression: every caller finds the session where the first call removed it from, or checks ended first (onClosed)
     if (session.ended) return;
     session.ended = true;
     clearTimeout(session.graceTimer);
     this.sessions.delete(session.id);
+    this.provisionCaps.ended(session);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
     this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
     this.ends.run(() => this.fanOut.publish(this.backend.end(session.id, [...session.provisions])));

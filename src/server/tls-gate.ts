@@ -24,8 +24,6 @@ export class TlsGate {
   private readonly server: Server;
   /** Every socket taken and not yet closed, the TLS of each included: what `close` must not wait for. */
   private readonly sockets = new Set<Socket>();
-  /** Why sockets taken to be refused are, by `address:port`: the refusal goes over TLS, after the handshake. */
-  private readonly refusals = new Map<string, string>();
 
   constructor(
     private readonly tls: ServerTls,
@@ -43,8 +41,6 @@ export class TlsGate {
         handshakeTimeout: options.helloTimeout,
       },
       (socket) => {
-        const full = this.refusals.get(`${socket.remoteAddress}:${socket.remotePort}`);
-        if (full !== undefined) return void refuse(socket, ErrorCode.tooManyConnections, full);
         const refusal = this.tls.ca ? certificateRefusal(socket) : undefined;
         if (refusal === undefined) return void admit(socket);
         options.logger.debug(`refused ${socket.remoteAddress}:${socket.remotePort}: ${refusal}`);
@@ -56,19 +52,10 @@ export class TlsGate {
     );
   }
 
-  /**
-   * Takes a new socket from the listener. One given a `refusal` (the server is full) hears it over TLS,
-   * which is all a TLS client can read, and is closed.
-   */
-  take(socket: Socket, refusal?: string): void {
-    const key = `${socket.remoteAddress}:${socket.remotePort}`;
-    // Stryker disable next-line ConditionalExpression: keeps undefined for a socket admitted, which the secure callback reads as "not refused" either way
-    if (refusal !== undefined) this.refusals.set(key, refusal);
+  /** Takes a new socket from the listener, which has counted it against the connection limits. */
+  take(socket: Socket): void {
     this.sockets.add(socket);
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      this.refusals.delete(key);
-    });
+    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => {});
     const silent = setTimeout(() => socket.destroy(), this.options.helloTimeout);
     silent.unref();
@@ -99,7 +86,8 @@ export function onTlsHandshake(socket: Socket, then: () => void): void {
   });
 }
 
-function refuse(socket: Socket, code: ErrorCode, message: string): void {
+/** Tells a peer in one line why it is refused, and closes its connection. */
+export function refuse(socket: Socket, code: ErrorCode, message: string): void {
   // Stryker disable next-line StringLiteral: a plain socket has take's listener, and a TLS server's socket sends its errors to tlsClientError itself
   socket.on('error', () => {});
   socket.end(encodeLine({ re: null, ok: false, error: { code, message } }));

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { consola, type LogObject } from 'consola';
 import { describe, expect, it, vi } from 'vitest';
@@ -161,11 +161,10 @@ describe('TCP connections', () => {
   it('a connection reset by its client, with answers still waiting to go, is forgotten, and the server goes on answering', async () => {
     const server = new DnsServer(sampleRegistry(), { host: '127.0.0.1', port: 0, logger: quietLogger });
     const { tcp } = await server.listen();
-    const connections = (server as unknown as { connections: Set<Socket> }).connections;
     try {
       const client = connect({ host: '127.0.0.1', port: tcp.port });
       await new Promise<void>((resolve) => client.once('connect', resolve));
-      await vi.waitFor(() => expect(connections.size).toBe(1));
+      await vi.waitFor(() => expect(server.tcpLoad.connections).toBe(1));
       // A client that asks and reads nothing: the answers wait in the server's send queue until the
       // client resets the connection, and then fail to go (ECONNRESET).
       client.pause();
@@ -173,7 +172,7 @@ describe('TCP connections', () => {
       client.write(Buffer.concat(Array.from({ length: 3000 }, () => framed(question))));
       await new Promise((resolve) => setTimeout(resolve, 200));
       client.resetAndDestroy();
-      await vi.waitFor(() => expect(connections.size).toBe(0));
+      await vi.waitFor(() => expect(server.tcpLoad.connections).toBe(0));
       expect((await dig(tcp.port, '+tcp', 'db.blog.prod.disco', 'AAAA')).answer).toEqual(['db.blog.prod.disco. 5 IN AAAA fd00::6']);
     } finally {
       await server.close();

@@ -35,7 +35,8 @@ describe('large replies through the CLI (needs the new client)', () => {
   }, 30_000);
 
   it('scs ls --json prints all 100,000 entries of the registry', async () => {
-    const server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000 });
+    // One session provides them all: past the default cap of 10,000 per session.
+    const server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, maxProvisionsPerSession: 100_000 });
     onCleanup(() => server.close());
     const port = server.address().port;
     const peer = await provider(port);

@@ -13,7 +13,17 @@ const fromFile: DiscoConfig = {
   listen: { host: '0.0.0.0', port: 9000 },
   heartbeat: { interval: 2000, timeout: 8000 },
   grace: 20_000,
-  limits: { connections: 50, connectionsPerSource: 5, helloTimeout: 3000, lineTimeout: 4000 },
+  limits: {
+    connections: 50,
+    connectionsPerSource: 5,
+    helloTimeout: 3000,
+    lineTimeout: 4000,
+    dnsConnections: 40,
+    dnsConnectionsPerSource: 4,
+    provisionsPerSession: 60,
+    provisionsPerToken: 600,
+    provisions: 6000,
+  },
   dns: {
     listen: { host: '0.0.0.0', port: 53 },
     ttl: 10_000,
@@ -33,6 +43,9 @@ describe('discoConfig', () => {
       grace: 10_000,
       maxConnections: 20_000,
       maxConnectionsPerSource: 1000,
+      maxProvisionsPerSession: 10_000,
+      maxProvisionsPerToken: 100_000,
+      maxProvisions: 1_000_000,
       helloTimeout: 10_000,
       lineTimeout: 10_000,
       dns: {
@@ -42,6 +55,8 @@ describe('discoConfig', () => {
         tombstoneMs: 30_000,
         recursors: [],
         zones: [{ name: 'disco' }],
+        tcpMaxConnections: 1000,
+        tcpMaxConnectionsPerSource: 100,
       },
     });
   });
@@ -54,6 +69,9 @@ describe('discoConfig', () => {
       grace: 20_000,
       maxConnections: 50,
       maxConnectionsPerSource: 5,
+      maxProvisionsPerSession: 60,
+      maxProvisionsPerToken: 600,
+      maxProvisions: 6000,
       helloTimeout: 3000,
       lineTimeout: 4000,
       etcd: { endpoints: ['http://10.0.0.9:2379'] },
@@ -64,6 +82,8 @@ describe('discoConfig', () => {
         tombstoneMs: 60_000,
         recursors: [{ host: '10.0.0.2', port: 53 }],
         zones: [{ name: 'disco' }],
+        tcpMaxConnections: 40,
+        tcpMaxConnectionsPerSource: 4,
       },
     });
   });
@@ -76,6 +96,9 @@ describe('discoConfig', () => {
       grace: '500ms',
       maxConnections: '7',
       maxConnectionsPerSource: 2,
+      maxProvisionsPerSession: '70',
+      maxProvisionsPerToken: 700,
+      maxProvisions: '7000',
       helloTimeout: '1s',
       lineTimeout: '2s',
       etcd: 'http://127.0.0.1:2379,http://127.0.0.1:2380',
@@ -85,6 +108,8 @@ describe('discoConfig', () => {
       dnsTombstone: '0',
       recursor: ['127.0.0.1:5353', '127.0.0.1:5354'],
       dnsRecursionAllow: '10.0.0.0/8',
+      dnsMaxConnections: '30',
+      dnsMaxConnectionsPerSource: 3,
     };
     expect(discoConfig(flags, file(fromFile))).toEqual({
       listen: { host: '127.0.0.1', port: 0 },
@@ -93,6 +118,9 @@ describe('discoConfig', () => {
       grace: 500,
       maxConnections: 7,
       maxConnectionsPerSource: 2,
+      maxProvisionsPerSession: 70,
+      maxProvisionsPerToken: 700,
+      maxProvisions: 7000,
       helloTimeout: 1000,
       lineTimeout: 2000,
       etcd: { endpoints: ['http://127.0.0.1:2379', 'http://127.0.0.1:2380'] },
@@ -107,6 +135,8 @@ describe('discoConfig', () => {
         ],
         recursionAllow: [parseCidr('10.0.0.0/8')],
         zones: [{ name: 'disco' }],
+        tcpMaxConnections: 30,
+        tcpMaxConnectionsPerSource: 3,
       },
     });
   });
@@ -138,6 +168,8 @@ describe('discoConfig', () => {
     ['a DNS TTL that is not a duration', { dnsTtl: '5 seconds' }, {}, '--dns-ttl: '],
     ['a count of none', { maxConnections: '0' }, {}, '--max-connections: expected a whole number of 1 or more, not "0"'],
     ['a count that is not whole', { maxConnectionsPerSource: '1.5' }, {}, '--max-connections-per-source: expected a whole number'],
+    ['a provision cap that is not a number', { maxProvisionsPerToken: 'lots' }, {}, '--max-provisions-per-token: expected a whole number'],
+    ['a DNS connection cap of none', { dnsMaxConnectionsPerSource: '0' }, {}, '--dns-max-connections-per-source: expected a whole number'],
     [
       'a heartbeat timeout within the interval',
       { heartbeatTimeout: '1s' },

@@ -432,9 +432,7 @@ describe('the etcd mirror', () => {
     ]);
     expect(registry.list().map((p) => p.id)).toEqual(['good']);
     expect(published.map((c) => `${c.kind} ${c.provision.id}`)).toEqual(['add good']);
-    expect(log.lines('warn')).toEqual([
-      'etcd: skipping "/scs/p/http.web.hello.dev/bad": session: missing field',
-    ]);
+    expect(log.lines('warn')).toEqual(['etcd: skipping "/scs/p/http.web.hello.dev/bad": session: missing field']);
   });
 });
 
