@@ -32,6 +32,7 @@ export function registerDisco(cli: CAC): void {
     .option('--max-connections-per-source <n>', 'Open connections allowed from one address (default 1000)')
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
+    .option('--insecure', 'Listen beyond loopback without tokens, letting anyone who reaches disco provide any name (warned every minute)')
     .option('--etcd <url,...>', 'Keep the registry in etcd, shared with every disco server given it (see docs/ha.md)')
     .action(async (flags: DiscoFlags & { config?: string }) => {
       const settings = discoConfig(flags, flags.config ? { path: flags.config, config: readConfig(flags.config) } : undefined);

@@ -20,3 +20,6 @@ export function parseHostPort(text: string, { anyPort = false } = {}): HostPort 
 export function formatHostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** Only this host can reach it: 127.0.0.0/8, ::1, localhost. */
+export const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';

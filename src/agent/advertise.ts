@@ -4,8 +4,7 @@
 
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-
-const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
+import { isLoopback } from '../address.ts';
 
 /**
  * The source address the kernel picks to reach `host`: a connected UDP socket knows it at once, and

@@ -4,7 +4,7 @@
 
 import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
-import { type HostPort, parseHostPort } from '../address.ts';
+import { formatHostPort, type HostPort, isLoopback, parseHostPort } from '../address.ts';
 import { type Cidr, parseCidr } from '../cidr.ts';
 import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { ZoneConfig } from '../dns/zones.ts';
@@ -34,6 +34,8 @@ export interface DiscoFlags {
   helloTimeout?: string | number;
   lineTimeout?: string | number;
   etcd?: string;
+  /** Listen beyond loopback without tokens: anyone who reaches it may provide any name. */
+  insecure?: boolean;
 }
 
 /** A token of disco.yaml: the token itself, or the file holding it (resolved beside disco.yaml). */
@@ -75,6 +77,10 @@ export interface DiscoSettings {
   /** The registry in etcd (docs/ha.md); in memory when absent. */
   readonly etcd?: readonly string[];
   readonly dns: DnsSettings | 'off';
+  /** What a hello without a token may do when there are tokens; refused when absent. */
+  readonly anonymous?: { readonly provide: readonly string[]; readonly require: readonly string[] };
+  /** Open to every writer beyond loopback (`--insecure`): runDisco warns about it every minute. */
+  readonly insecure?: boolean;
 }
 
 /** disco.yaml as loaded, and where it was: its paths are relative to it. */
@@ -109,6 +115,12 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       require: entry.require,
     };
   });
+  const insecure = !tokens && !isLoopback(listen.host);
+  if (insecure && !flags.insecure) {
+    throw new UsageError(
+      `disco will not listen on ${formatHostPort(listen.host, listen.port)} without tokens, as anyone who reaches it could provide any name (give it tokens, see docs/production.md, or say --insecure)`,
+    );
+  }
   return {
     listen,
     heartbeatInterval,
@@ -126,6 +138,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
     ...(tokens ? { tokens } : {}),
     ...(etcd ? { etcd } : {}),
     dns: dnsSettings(flags, config),
+    ...(insecure ? { insecure } : {}),
   };
 }
 

@@ -18,7 +18,7 @@ import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
 import { parseRequest } from './request-line.ts';
-import { EVERY_NAME, forbidden, TokenTable } from './scopes.ts';
+import { EVERY_NAME, forbidden, Scope, TokenTable } from './scopes.ts';
 import { Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, TlsGate } from './tls-gate.ts';
@@ -44,6 +44,7 @@ export class DiscoServer {
   private readonly server: Server;
   private readonly tlsGate: TlsGate | undefined;
   private readonly tokens: TokenTable | undefined;
+  private readonly anonymous: Scope | undefined;
   private readonly backend: Backend;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -60,6 +61,7 @@ export class DiscoServer {
     this.listing = new Listing(registry);
     this.limits = new ConnectionLimits(this.options, this.options.logger);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
+    this.anonymous = this.options.anonymous && new Scope(this.options.anonymous.provide, this.options.anonymous.require);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
@@ -366,6 +368,7 @@ export class DiscoServer {
   /** The scope a hello's token grants; throws when the server has tokens and this is none of them. */
   private scopeOf(token: string | undefined): Session['scope'] {
     if (!this.tokens) return undefined;
+    if (token === undefined && this.anonymous) return this.anonymous;
     if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
     const scope = this.tokens.scopeOf(token);
     if (!scope) throw new ProtocolError(ErrorCode.forbidden, 'the token in "hello" is not one this disco server knows');
