@@ -9,6 +9,8 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
   publish: Record<string, string>;
+  /** The host addresses each published port listens on (`8080/tcp` → ['127.0.0.1', '10.0.0.5']); every interface when absent. */
+  publishOn?: Record<string, string[]>;
   network: 'bridge' | 'host' | 'none';
   /** The user-defined network a bridge container joins (the stack network); Docker's default bridge when absent. */
   networkName?: string;

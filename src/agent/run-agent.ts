@@ -124,8 +124,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger: consola.withTag('disco'),
     });
     opened('disco client', () => client.close());
-    const { defaultAdvertise } = await import('./advertise.ts');
+    const { defaultAdvertise, isHostAddress, publishAddresses } = await import('./advertise.ts');
     const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
+    const published = publishAddresses(advertise, await isHostAddress(advertise));
+    if (published.reason) logger.warn(published.reason);
     const control = controlPath(stateFolder);
     // A first `scs up` in the foreground has no state folder yet (`-d` makes it for its log).
     mkdirSync(dirname(control), { recursive: true });
@@ -160,7 +162,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
       control,
       ...(dns ? { dns } : {}),
-      ...(attached ? { attachment: attached.attachment } : {}),
+      ...(attached ? { attachment: { ...attached.attachment, publishOn: published.on } } : {}),
       ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
     });
     agent = running;

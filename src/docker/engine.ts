@@ -152,7 +152,8 @@ export class Engine implements ContainerEngine {
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
     for (const [port, host] of Object.entries(spec.publish)) {
       exposed[port] = {};
-      if (spec.network === 'bridge') bindings[port] = [{ HostIp: '', HostPort: host }];
+      if (spec.network === 'bridge')
+        bindings[port] = (spec.publishOn?.[port] ?? ['']).map((address) => ({ HostIp: address, HostPort: host }));
     }
     const container = await this.docker.createContainer({
       name: spec.name,

@@ -22,7 +22,8 @@ import { type LoadedStack, loadImageManifest } from './load.ts';
 import type { ImageManifest, Stack, StackService } from './schema.ts';
 
 /** `same` publishes the container's port as the host port: A records then work with the image's port. */
-const publishedPort = (publish: number | 'same' | undefined, port: number) => (publish === 'same' ? port : publish);
+const publishedPort = (publish: number | 'same' | { port?: number | 'same' } | undefined, port: number): number | undefined =>
+  typeof publish === 'object' ? publishedPort(publish.port, port) : publish === 'same' ? port : publish;
 
 const asArgs = (command: string | string[]) => (typeof command === 'string' ? ['/bin/sh', '-c', command] : command);
 
@@ -101,14 +102,18 @@ function compileService(
   const dockerfile = manifest.dockerfile ? undefined : generateDockerfile(manifest, service.config);
   const dockerfilePath = manifest.dockerfile ?? 'Dockerfile.scs';
   const hash = imageHash(context, manifest, service.config, dockerfile);
-  const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => ({
-    endpoint,
-    name: formatName({ endpoint, service: serviceName, stack: stackName, environment }),
-    port: spec.port,
-    protocol: spec.protocol,
-    publish: publishedPort(service.provides[endpoint]?.publish, spec.port),
-    attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
-  }));
+  const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => {
+    const publish = service.provides[endpoint]?.publish;
+    return {
+      endpoint,
+      name: formatName({ endpoint, service: serviceName, stack: stackName, environment }),
+      port: spec.port,
+      protocol: spec.protocol,
+      publish: publishedPort(publish, spec.port),
+      ...(typeof publish === 'object' ? { publishAddress: publish.address } : {}),
+      attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
+    };
+  });
   const requires: CompiledRequire[] = Object.entries(manifest.requires).map(([endpoint, spec]) => {
     const wiring = service.requires[endpoint]!;
     return {

@@ -60,6 +60,8 @@ export interface CompiledProvide {
   readonly port: number;
   readonly protocol: Protocol;
   readonly publish: number | undefined;
+  /** The one host address the port is published on (`publish.address`); by default loopback and the advertised address. */
+  readonly publishAddress?: string;
   readonly attributes: Attributes;
 }
 

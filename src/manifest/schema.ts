@@ -188,7 +188,20 @@ const ServiceSchema = v.strictObject({
         v.strictObject({
           attributes: v.optional(AttributesSchema, {}),
           /** A fixed host port, or `same`: the container's own port, so a fixed-port client works at the host's address too. */
-          publish: v.optional(v.union([PortSchema, v.literal('same')], 'expected a port number or "same"')),
+          publish: v.optional(
+            v.union(
+              [
+                PortSchema,
+                v.literal('same'),
+                v.strictObject({
+                  port: v.optional(v.union([PortSchema, v.literal('same')], 'expected a port number or "same"')),
+                  /** The host address it listens on: `0.0.0.0` opts in to every interface (by default loopback and the advertised address). */
+                  address: v.pipe(v.string('expected an IP address like 0.0.0.0'), v.ip('expected an IP address like 0.0.0.0')),
+                }),
+              ],
+              'expected a port number, "same", or { port, address }',
+            ),
+          ),
         }),
         {},
       ),
