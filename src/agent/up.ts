@@ -5,6 +5,7 @@ import { consola } from 'consola';
 import { restated, UserError } from '../errors.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
+import { makeSecrets } from './secrets.ts';
 import { checkServices, compileStack, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
@@ -37,6 +38,8 @@ export interface UpOptions
 export async function up(options: UpOptions): Promise<void> {
   const { stack, services } = options;
   if (options.dryRun) return dryRun(options);
+  // Before any container mounts them, whichever way up goes on.
+  for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random, 0600)`);
   if (!options.background) {
     const running = runningAgent(stack);
     if (running) return converge(running, options);

@@ -271,20 +271,23 @@ function compileSecrets(
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
 ): CompiledSecret[] {
-  const declared = new Map<string, { file: string; at: Array<string | number> }>();
-  for (const [name, secret] of Object.entries(stack.secrets)) declared.set(name, { file: secret.file, at: ['secrets', name, 'file'] });
+  const declared = new Map<string, { file: string; generate: boolean; at: Array<string | number> }>();
+  for (const [name, secret] of Object.entries(stack.secrets))
+    declared.set(name, { file: secret.file, generate: secret.generate === true, at: ['secrets', name, 'file'] });
   for (const [name, secret] of Object.entries(service.secrets))
-    declared.set(name, { file: secret.file, at: ['services', serviceName, 'secrets', name, 'file'] });
-  return [...declared].map(([name, { file, at }]) => {
+    declared.set(name, { file: secret.file, generate: secret.generate === true, at: ['services', serviceName, 'secrets', name, 'file'] });
+  return [...declared].map(([name, { file, generate, at }]) => {
     const source = resolve(directory, file);
     let isFile = false;
     try {
       isFile = statSync(source).isFile();
     } catch {
-      fail(at, `no such file ${file} (${source})`);
+      // `scs up` makes a missing one that is to be generated.
+      if (!generate) fail(at, `no such file ${file} (${source})`);
+      isFile = true;
     }
     if (!isFile) fail(at, `expected a file, but ${file} (${source}) is not one`);
-    return { name, source, target: `/run/secrets/${name}` };
+    return { name, source, target: `/run/secrets/${name}`, ...(generate ? { generate } : {}) };
   });
 }
 

@@ -52,6 +52,8 @@ export interface CompiledSecret {
   readonly name: string;
   readonly source: string;
   readonly target: string;
+  /** `scs up` makes the file, random, when it is missing (src/agent/secrets.ts). */
+  readonly generate?: boolean;
 }
 
 export interface CompiledProvide {

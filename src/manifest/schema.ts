@@ -161,12 +161,18 @@ const Network = v.variant(
   'expected "bridge", "host" or "aws-ec2-eni"',
 );
 
-/** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
+/**
+ * `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. With `generate: true`,
+ * `scs up` writes a random one (0600) where there is none yet, so that no password need be committed.
+ */
 const Secrets = v.record(
   v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a secret name like "db-password" (letters, digits, ".", "_", "-")')),
   v.strictObject(
-    { file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')) },
-    'expected {file: PATH}',
+    {
+      file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')),
+      generate: v.optional(v.boolean('expected true or false')),
+    },
+    'expected {file: PATH, generate?: true}',
   ),
   'expected a map of secret names to {file: PATH}',
 );
