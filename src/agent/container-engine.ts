@@ -87,6 +87,8 @@ export interface ContainerEngine {
   ensureVolume(name: string, labels: Record<string, string>, driver?: { driver: string; options: Record<string, string> }): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
+  /** A volume's labels; undefined when there is no such volume. */
+  volumeLabels(name: string): Promise<Record<string, string> | undefined>;
   /** Where a network's gateway is; undefined when there is no such network. */
   networkInfo(name: string): Promise<NetworkInfo | undefined>;
   /** Creates the bridge network when it is missing; either way says where its gateway is. */

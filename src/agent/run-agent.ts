@@ -159,6 +159,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger,
       disco: discoAddress,
       project,
+      stackId: (await import('./stack-id.ts')).stackId(stateFolder),
       only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
       control,
       ...(dns ? { dns } : {}),

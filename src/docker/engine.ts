@@ -134,6 +134,14 @@ export class Engine implements ContainerEngine {
     }
   }
 
+  async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.docker.getVolume(name).inspect()).Labels ?? {};
+    } catch {
+      return undefined;
+    }
+  }
+
   async volumeExists(name: string): Promise<boolean> {
     try {
       await this.docker.getVolume(name).inspect();
