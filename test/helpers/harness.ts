@@ -63,9 +63,13 @@ export const DISCO = `${ADDRESS.h1}:9640`;
 // Short heartbeats, so a silent partition is noticed in seconds: timeout 3 s, grace 2 s.
 const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
 
+/** The token file of the last disco started, which the samplers' clients read too. */
+let lastTokenFile: string | undefined;
+
 /** The token every host's agent gives disco, as in production (docs/multi-host.md): one file, 0600, in the test's folder. */
 export function tokenFile(cwd: string): string {
   const file = join(cwd, 'disco.token');
+  lastTokenFile = file;
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
   return file;
 }
@@ -133,7 +137,8 @@ export interface ListResult {
 
 /** Runs a helper script in a host's namespace and gathers the JSON lines it prints. */
 function sampler<T>(host: Host, script: string, args: string[]) {
-  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, script, ...args]);
+  const env = { ...process.env, ...(lastTokenFile ? { SCS_TOKEN_FILE: lastTokenFile } : {}) };
+  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, script, ...args], { env });
   const results: T[] = [];
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => {
