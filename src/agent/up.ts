@@ -39,7 +39,7 @@ export async function up(options: UpOptions): Promise<void> {
   const { stack, services } = options;
   if (options.dryRun) return dryRun(options);
   // Before any container mounts them, whichever way up goes on.
-  for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random, 0600)`);
+  for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
   if (!options.background) {
     const running = runningAgent(stack);
     if (running) return converge(running, options);
