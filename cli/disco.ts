@@ -37,6 +37,7 @@ export function registerDisco(cli: CAC): void {
     .option('--dns-max-connections-per-source <n>', 'Open TCP connections to the DNS port allowed from one address (default 100)')
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
+    .option('--insecure', 'Listen beyond loopback without tokens, letting anyone who reaches disco provide any name (warned every minute)')
     .option('--etcd <url,...>', 'Keep the registry in etcd, shared with every disco server given it (see docs/ha.md)')
     .option('--etcd-ca <file>', "CA of etcd's https:// members (PEM)")
     .option('--etcd-cert <file>', "Client certificate for etcd's --client-cert-auth (PEM)")

@@ -41,6 +41,8 @@ export interface AgentOptions {
   readonly control?: string;
   /** The stack network and the resolver served on it; Docker's default bridge without. */
   readonly attachment?: NetworkAttachment;
+  /** This deployment's random id (src/agent/stack-id.ts), put on the volumes and ENIs it creates. */
+  readonly stackId?: string;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
 }
@@ -70,6 +72,7 @@ export class Agent {
       environment: compiled.environment,
       project: options.project ?? projectName(),
       host: hostLabel(),
+      ...(options.stackId ? { stackId: options.stackId } : {}),
     };
     this.only = [...(options.only ?? [])];
     this.executor = new Executor({

@@ -9,7 +9,7 @@ import type { ContainerSpec } from './container-engine.ts';
 
 export const REQUIRE_ENV_PREFIX = 'SCS_REQUIRE_';
 
-const sorted = (record: Record<string, string>) =>
+const sorted = <T>(record: Record<string, T>) =>
   Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export function configHash(spec: ContainerSpec): string {
@@ -21,6 +21,8 @@ export function configHash(spec: ContainerSpec): string {
     env: sorted(env),
     labels: sorted(labels),
     publish: sorted(spec.publish),
+    // Containers made when every port listened on every interface get a new hash: they are replaced, and listen narrower.
+    publishOn: sorted(spec.publishOn ?? {}),
     network: spec.network,
     // Only when set, so that containers made before stack networks keep their hash.
     ...(spec.networkName ? { networkName: spec.networkName } : {}),

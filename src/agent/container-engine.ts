@@ -9,6 +9,8 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** Container ports to publish: `8080/tcp` → host port ('' for any free one). */
   publish: Record<string, string>;
+  /** The host addresses each published port listens on (`8080/tcp` → ['127.0.0.1', '10.0.0.5']); every interface when absent. */
+  publishOn?: Record<string, string[]>;
   network: 'bridge' | 'host' | 'none';
   /** The user-defined network a bridge container joins (the stack network); Docker's default bridge when absent. */
   networkName?: string;
@@ -85,6 +87,8 @@ export interface ContainerEngine {
   ensureVolume(name: string, labels: Record<string, string>, driver?: { driver: string; options: Record<string, string> }): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
+  /** A volume's labels; undefined when there is no such volume. */
+  volumeLabels(name: string): Promise<Record<string, string> | undefined>;
   /** Where a network's gateway is; undefined when there is no such network. */
   networkInfo(name: string): Promise<NetworkInfo | undefined>;
   /** Creates the bridge network when it is missing; either way says where its gateway is. */

@@ -5,11 +5,12 @@
 import type { ConsolaInstance } from 'consola';
 import { consola } from 'consola';
 import type { Engine } from '../docker/engine.ts';
-import { hostLabel, ownerLabels } from './identity.ts';
+import { hostLabel, ownerLabels, resourceLabels } from './identity.ts';
 import { actOnResource, desiredResources } from './resources.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
+import { readStackId } from './stack-id.ts';
 import { stackNetworkName } from './stack-network.ts';
-import { agentProcessOf, readState } from './state.ts';
+import { agentProcessOf, readState, stateDirectory } from './state.ts';
 
 export interface DownOptions {
   readonly stack: StackFlags;
@@ -17,7 +18,10 @@ export interface DownOptions {
   readonly volumes?: boolean;
   /** How long a running agent has to drain before what is left is removed anyway. */
   readonly drainMs?: number;
-  readonly engine?: Pick<Engine, 'ping' | 'list' | 'remove' | 'removeNetwork' | 'ensureVolume' | 'volumeExists' | 'removeVolume'>;
+  readonly engine?: Pick<
+    Engine,
+    'ping' | 'list' | 'remove' | 'removeNetwork' | 'ensureVolume' | 'volumeExists' | 'removeVolume' | 'volumeLabels'
+  >;
   readonly logger?: ConsolaInstance;
 }
 
@@ -62,10 +66,16 @@ export async function down(options: DownOptions): Promise<DownResult> {
   }
   // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
   const names = state?.only.length ? new Set(state.only) : undefined;
-  const context = { engine, labels: ownerLabels(identity), logger };
+  const context = {
+    engine,
+    labels: resourceLabels({ ...identity, ...optionalId(readStackId(stateDirectory(compiled.directory, projectName))) }),
+    logger,
+  };
   const release = options.volumes ? 'deprovision' : 'detach';
   for (const service of compiled.services.filter((s) => !names || names.has(s.name))) {
     for (const { resource } of desiredResources(service)) await actOnResource(service, release, resource, context);
   }
   return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
 }
+
+const optionalId = (stackId: string | undefined) => (stackId ? { stackId } : {});

@@ -9,7 +9,7 @@ import type { Address } from '../registry/types.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
-import { type AgentIdentity, ownerLabels } from './identity.ts';
+import { type AgentIdentity, resourceLabels } from './identity.ts';
 import type { Step } from './plan.ts';
 import { actOnResource } from './resources.ts';
 import { addresses, containerSpec, type NetworkAttachment } from './spec.ts';
@@ -63,7 +63,7 @@ export class Executor {
       case 'detach':
       case 'deprovision': {
         if (!step.resource) throw new Error(`${service}: a ${step.kind} step names no volume or network`);
-        const context = { engine, labels: ownerLabels(this.options.identity), logger };
+        const context = { engine, labels: resourceLabels(this.options.identity), logger };
         await actOnResource(facts.service, step.kind, step.resource, context);
         return;
       }

@@ -14,6 +14,8 @@ export interface AgentIdentity {
   readonly project: string;
   /** The host it runs on, shown by `scs ps`. */
   readonly host: string;
+  /** This deployment's random id (src/agent/stack-id.ts): two copies of the same files have different ones. */
+  readonly stackId?: string;
 }
 
 /** The host's name as a DNS label: `My_Laptop.local` → `my-laptop`. */
@@ -40,6 +42,22 @@ export function projectName(given?: string): string {
 export function ownerLabels(identity: AgentIdentity): Record<string, string> {
   return { [LABEL.stack]: identity.stack, [LABEL.environment]: identity.environment, [LABEL.agent]: identity.project };
 }
+
+/**
+ * The labels put on the volumes (and the tags on the EBS volumes and ENIs) it creates: its owner's,
+ * its host, and its deployment's id. Only what carries all of them is deleted by `down --volumes`.
+ */
+export function resourceLabels(identity: AgentIdentity): Record<string, string> {
+  return {
+    ...ownerLabels(identity),
+    [LABEL.host]: identity.host,
+    ...(identity.stackId ? { [LABEL.stackId]: identity.stackId } : {}),
+  };
+}
+
+/** Whether something scs found by name carries these labels: it made it, for this deployment. */
+export const carries = (found: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>) =>
+  Object.entries(labels).every(([key, value]) => found[key] === value);
 
 /** The labels put on a container it creates: its owner's, its host, and its service. */
 export function containerLabels(identity: AgentIdentity, service: string): Record<string, string> {

@@ -8,7 +8,7 @@ import type { ConsolaInstance } from 'consola';
 import { LABEL } from '../docker/labels.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
 import { type NextContainer, nextName, provisionKey, runOf, type ServiceFacts, type ServiceStatus, wantedEndpoints } from './facts.ts';
-import { type AgentIdentity, ownerLabels, serviceContainers } from './identity.ts';
+import { type AgentIdentity, ownerLabels, resourceLabels, serviceContainers } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
 import { desiredResources, existingResources } from './resources.ts';
 import { addresses, appliedFromEnv, containerSpec, type NetworkAttachment } from './spec.ts';
@@ -66,7 +66,8 @@ export async function observeService(
       : facts.status;
   const restartedRun = newRun?.restarted ? newRun.run : facts.restartedRun;
   // In start mode a container may be created: whether its volumes and network exist decides what is provisioned.
-  const existing = mode === 'start' ? await existingResources(facts.service, { engine, labels: ownerLabels(identity), logger }) : undefined;
+  const existing =
+    mode === 'start' ? await existingResources(facts.service, { engine, labels: resourceLabels(identity), logger }) : undefined;
   const observed: ObservedService = {
     container: info && {
       id: info.id,

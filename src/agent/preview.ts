@@ -16,13 +16,15 @@ export async function previewUp(
   project: string,
   engine: ContainerEngine,
   imageExists: (tag: string) => Promise<boolean>,
+  /** The host addresses `up` would publish ports on (src/agent/advertise.ts); loopback alone when absent. */
+  publishOn?: readonly string[],
 ): Promise<string> {
   const identity: AgentIdentity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
   // Where `up` would put containers: the stack network as it is now, its DNS assumed served. Without the
   // network yet, no container can be on it: the gateway then does not matter.
   const bridged = compiled.services.some((service) => service.container.network === 'bridge');
   const gateway = bridged ? ((await engine.networkInfo(stackNetworkName(identity)))?.gateway ?? '0.0.0.0') : undefined;
-  const attachment = bridged ? attachmentAt(compiled, identity, gateway) : undefined;
+  const attachment = bridged ? { ...attachmentAt(compiled, identity, gateway), ...(publishOn ? { publishOn } : {}) } : undefined;
   const lines: string[] = [];
   for (const service of compiled.services) {
     const facts = newFacts(service);

@@ -114,22 +114,25 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   try {
     // Without a disco to join, the stack brings its own: a single host needs nothing else.
     const external = options.disco ?? compiled.disco;
-    const embedded = external ? undefined : await startEmbeddedDisco(logger);
+    const stateFolder = stateDirectory(compiled.directory, project);
+    const embedded = external ? undefined : await startEmbeddedDisco(logger, stateFolder);
     if (embedded) opened('embedded disco', () => embedded.close());
     const discoAddress = external ?? embedded!.disco;
     const addresses = parseDiscoList(discoAddress);
     const client = await DiscoClient.connect({
       ...addresses[0]!,
       addresses,
-      // The embedded disco has neither TLS nor tokens.
-      ...(external ? discoAccess(options.access ?? {}) : {}),
+      // The embedded disco has no TLS, and a token of its own.
+      ...(embedded ? { token: embedded.token } : discoAccess(options.access ?? {})),
       name: `scs up ${compiled.stack}`,
       waitForServer: true,
       logger: consola.withTag('disco'),
     });
     opened('disco client', () => client.close());
-    const { defaultAdvertise } = await import('./advertise.ts');
+    const { defaultAdvertise, isHostAddress, publishAddresses } = await import('./advertise.ts');
     const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
+    const published = publishAddresses(advertise, await isHostAddress(advertise));
+    if (published.reason) logger.warn(published.reason);
     // The stack network and the DNS on its gateway come first: containers are created with them.
     const [{ attachStack }, { hostLabel, ownerLabels }] = await Promise.all([import('./network-attachment.ts'), import('./identity.ts')]);
     const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
@@ -158,10 +161,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger,
       disco: discoAddress,
       project,
+      stackId: (await import('./stack-id.ts')).stackId(stateFolder),
       only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
       control,
       ...(dns ? { dns } : {}),
-      ...(attached ? { attachment: attached.attachment } : {}),
+      ...(attached ? { attachment: { ...attached.attachment, publishOn: published.on } } : {}),
       ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
     });
     agent = running;
@@ -225,11 +229,27 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
   }
 }
 
-async function startEmbeddedDisco(logger: ConsolaInstance): Promise<{ disco: string; dns: string; close(): Promise<void> }> {
-  const { runDisco, EMBEDDED_DISCO } = await import('../server/run-disco.ts');
-  const running = await runDisco(EMBEDDED_DISCO);
-  logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}`);
-  return { disco: running.disco, dns: running.dnsAddress!, close: () => running.close() };
+/**
+ * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
+ * provide; anyone on the host may require and list, as anyone may ask its DNS.
+ */
+async function startEmbeddedDisco(
+  logger: ConsolaInstance,
+  stateFolder: string,
+): Promise<{ disco: string; dns: string; token: string; close(): Promise<void> }> {
+  const [{ runDisco, EMBEDDED_DISCO }, { makeDiscoToken }, { EVERY_NAME }] = await Promise.all([
+    import('../server/run-disco.ts'),
+    import('./disco-token.ts'),
+    import('../server/scopes.ts'),
+  ]);
+  const { token, file } = makeDiscoToken(stateFolder);
+  const running = await runDisco({
+    ...EMBEDDED_DISCO,
+    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME] }],
+    anonymous: { provide: [], require: [EVERY_NAME] },
+  });
+  logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
+  return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };
 }
 
 /** Stops listening, and resolves once the listener is closed. */

@@ -15,10 +15,15 @@ import { type AgentIdentity, containerLabels } from './identity.ts';
  * Where the agent puts its bridge containers: the stack network, and the resolver it serves on the
  * network's gateway (docs/dns.md). Without one, containers join Docker's default bridge, as before.
  */
+/** Where a published port listens when nothing else is known: this host alone. */
+const LOOPBACK = '127.0.0.1';
+
 export interface NetworkAttachment {
   readonly network: string;
   /** Absent with `dns: none`, or when the agent could not serve DNS there. */
   readonly dns?: { readonly address: string; readonly search: readonly string[]; readonly options: readonly string[] };
+  /** The host addresses ports are published on unless a port says otherwise: loopback, and the advertised address; loopback alone when absent. */
+  readonly publishOn?: readonly string[];
 }
 
 export const addresses = (endpoints: readonly Endpoint[]) => endpoints.map((e) => formatHostPort(e.host, e.port));
@@ -35,13 +40,19 @@ export function containerSpec(
   for (const requirement of service.requires)
     Object.assign(env, requireEnv(requirement.endpoint, requires.get(requirement.endpoint) ?? []));
   const publish: Record<string, string> = {};
-  for (const provide of service.provides) publish[`${provide.port}/${provide.protocol}`] = provide.publish ? String(provide.publish) : '';
+  const publishOn: Record<string, string[]> = {};
+  for (const provide of service.provides) {
+    const port = `${provide.port}/${provide.protocol}`;
+    publish[port] = provide.publish ? String(provide.publish) : '';
+    publishOn[port] = provide.publishAddress ? [provide.publishAddress] : [...(attachment?.publishOn ?? [LOOPBACK])];
+  }
   const spec: ContainerSpec = {
     name: service.container.name,
     image: service.image.tag,
     env,
     labels: containerLabels(identity, service.name),
     publish,
+    publishOn,
     network: service.container.network,
     ...(attachment && service.container.network === 'bridge' ? { networkName: attachment.network } : {}),
     // Docker refuses a resolver for a container on the host's network: it has the host's.

@@ -87,6 +87,7 @@ async function volumeStates(service: CompiledService, docker: StatusEngine) {
     // Looking changes nothing.
     ensureVolume: () => Promise.reject(new Error('scs ps creates no volume')),
     removeVolume: () => Promise.reject(new Error('scs ps removes no volume')),
+    volumeLabels: () => Promise.reject(new Error('scs ps asks for no labels')),
   };
   const context = { engine, labels: {}, logger: consola };
   const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);

@@ -5,6 +5,7 @@ import { consola } from 'consola';
 import { restated, UserError } from '../errors.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
+import { makeSecrets } from './secrets.ts';
 import { checkServices, compileStack, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
@@ -37,6 +38,8 @@ export interface UpOptions
 export async function up(options: UpOptions): Promise<void> {
   const { stack, services } = options;
   if (options.dryRun) return dryRun(options);
+  // Before any container mounts them, whichever way up goes on.
+  for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
   if (!options.background) {
     const running = runningAgent(stack);
     if (running) return converge(running, options);
@@ -74,10 +77,19 @@ function agentFlags(options: UpOptions): string[] {
 
 async function dryRun(options: UpOptions): Promise<void> {
   const compiled = selectServices(compileStack(options.stack), [...options.services]);
-  const [{ Engine }, { previewUp }] = await Promise.all([import('../docker/engine.ts'), import('./preview.ts')]);
+  const [{ Engine }, { previewUp }, { defaultAdvertise, isHostAddress, publishAddresses }, { parseDiscoList }] = await Promise.all([
+    import('../docker/engine.ts'),
+    import('./preview.ts'),
+    import('./advertise.ts'),
+    import('../client/access.ts'),
+  ]);
   const engine = options.engine ?? new Engine();
   await engine.ping();
-  process.stdout.write(`${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag))}\n`);
+  // Where the agent would publish ports, found as it finds it: the embedded disco is on loopback.
+  const disco = parseDiscoList(options.disco ?? compiled.disco ?? '127.0.0.1:9640')[0]!;
+  const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(disco, () => engine.bridgeGateway()));
+  const publishOn = publishAddresses(advertise, await isHostAddress(advertise)).on;
+  process.stdout.write(`${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag), publishOn)}\n`);
 }
 
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */

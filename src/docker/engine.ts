@@ -147,6 +147,14 @@ export class Engine implements ContainerEngine {
     }
   }
 
+  async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.docker.getVolume(name).inspect()).Labels ?? {};
+    } catch {
+      return undefined;
+    }
+  }
+
   async volumeExists(name: string): Promise<boolean> {
     try {
       await this.docker.getVolume(name).inspect();
@@ -165,7 +173,8 @@ export class Engine implements ContainerEngine {
     const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
     for (const [port, host] of Object.entries(spec.publish)) {
       exposed[port] = {};
-      if (spec.network === 'bridge') bindings[port] = [{ HostIp: '', HostPort: host }];
+      if (spec.network === 'bridge')
+        bindings[port] = (spec.publishOn?.[port] ?? ['']).map((address) => ({ HostIp: address, HostPort: host }));
     }
     const container = await this.docker.createContainer({
       name: spec.name,

@@ -6,6 +6,8 @@ export const LABEL = {
   /** The agent that owns it: its project name (see src/agent/identity.ts). */
   agent: 'scs.agent',
   host: 'scs.host',
+  /** The random id of one deployment of a stack, kept in its agent's state folder (src/agent/stack-id.ts). */
+  stackId: 'scs.stack-id',
   config: 'scs.config-hash',
   image: 'scs.image-hash',
 } as const;

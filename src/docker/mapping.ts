@@ -1,6 +1,7 @@
 // Docker's answers, as the agent's engine interface has them: shared by Engine (dockerode) and
 // DockerReader (the light reader of `scs ps` and `scs logs`), so both say the same of a container.
 
+import { isLoopbackHost } from '../address.ts';
 import type { ContainerInfo, ContainerSummary } from '../agent/container-engine.ts';
 
 /** The parts of `GET /containers/{id}/json` read here. */
@@ -18,7 +19,7 @@ export interface InspectData {
   };
   Config: { Labels?: Record<string, string> | null; Env?: string[] | null };
   NetworkSettings: {
-    Ports?: Record<string, Array<{ HostPort?: string }> | null> | null;
+    Ports?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
     Networks?: Record<string, { IPAddress?: string }> | null;
   };
 }
@@ -34,7 +35,9 @@ export interface ListData {
 export function containerInfoOf(data: InspectData): ContainerInfo {
   const ports: Record<string, number> = {};
   for (const [port, bindings] of Object.entries(data.NetworkSettings.Ports ?? {})) {
-    const host = bindings?.find((binding) => binding.HostPort)?.HostPort;
+    // Published on loopback and the advertised address, a port any free one may differ between them: the advertised one is provided.
+    const published = bindings?.filter((binding) => binding.HostPort) ?? [];
+    const host = (published.find((binding) => !isLoopbackHost(binding.HostIp ?? '')) ?? published[0])?.HostPort;
     if (host) ports[port] = Number(host);
   }
   const network = Object.values(data.NetworkSettings.Networks ?? {})[0];

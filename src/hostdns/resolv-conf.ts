@@ -4,7 +4,7 @@
 // same upstreams as under Docker, and a stub that filters or rewrites does not sit in between.
 
 import { isIP } from 'node:net';
-import type { HostPort } from '../address.ts';
+import { type HostPort, isLoopbackHost } from '../address.ts';
 
 /** The `nameserver` lines of a resolv.conf, in order; IPv6 zone suffixes kept as written. */
 export function nameservers(text: string): string[] {
@@ -16,16 +16,14 @@ export function nameservers(text: string): string[] {
   return found;
 }
 
-const isLoopback = (address: string) => /^127\./.test(address) || address === '::1';
-
 /**
  * The upstreams, from /etc/resolv.conf and systemd-resolved's upstream file: Docker's rule, except that
  * with nothing else known a loopback stub is kept (reachable from the host), never a public resolver.
  */
 export function hostUpstreams(etcResolvConf: string, systemdResolvConf: string | undefined): HostPort[] {
   const listed = nameservers(etcResolvConf);
-  const outside = listed.filter((address) => !isLoopback(address));
-  const behindStub = systemdResolvConf === undefined ? [] : nameservers(systemdResolvConf).filter((address) => !isLoopback(address));
+  const outside = listed.filter((address) => !isLoopbackHost(address));
+  const behindStub = systemdResolvConf === undefined ? [] : nameservers(systemdResolvConf).filter((address) => !isLoopbackHost(address));
   const chosen = outside.length > 0 ? outside : behindStub.length > 0 ? behindStub : listed;
   return chosen.map((host) => ({ host, port: 53 }));
 }

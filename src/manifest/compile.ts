@@ -22,7 +22,8 @@ import { type LoadedStack, loadImageManifest } from './load.ts';
 import type { ImageManifest, Stack, StackService } from './schema.ts';
 
 /** `same` publishes the container's port as the host port: A records then work with the image's port. */
-const publishedPort = (publish: number | 'same' | undefined, port: number) => (publish === 'same' ? port : publish);
+const publishedPort = (publish: number | 'same' | { port?: number | 'same' } | undefined, port: number): number | undefined =>
+  typeof publish === 'object' ? publishedPort(publish.port, port) : publish === 'same' ? port : publish;
 
 const asArgs = (command: string | string[]) => (typeof command === 'string' ? ['/bin/sh', '-c', command] : command);
 
@@ -112,14 +113,18 @@ function compileService(
   const dockerfilePath = manifest.dockerfile ?? 'Dockerfile.scs';
   const leaveOut = [...secretFiles].filter((file) => file.startsWith(`${context}${sep}`)).sort();
   const hash = imageHash(context, manifest, service.config, dockerfile, new Set(leaveOut));
-  const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => ({
-    endpoint,
-    name: formatName({ endpoint, service: serviceName, stack: stackName, environment }),
-    port: spec.port,
-    protocol: spec.protocol,
-    publish: publishedPort(service.provides[endpoint]?.publish, spec.port),
-    attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
-  }));
+  const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => {
+    const publish = service.provides[endpoint]?.publish;
+    return {
+      endpoint,
+      name: formatName({ endpoint, service: serviceName, stack: stackName, environment }),
+      port: spec.port,
+      protocol: spec.protocol,
+      publish: publishedPort(publish, spec.port),
+      ...(typeof publish === 'object' ? { publishAddress: publish.address } : {}),
+      attributes: { ...service.attributes, ...service.provides[endpoint]?.attributes },
+    };
+  });
   const requires: CompiledRequire[] = Object.entries(manifest.requires).map(([endpoint, spec]) => {
     const wiring = service.requires[endpoint]!;
     return {
@@ -285,20 +290,23 @@ function compileSecrets(
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
 ): CompiledSecret[] {
-  const declared = new Map<string, { file: string; at: Array<string | number> }>();
-  for (const [name, secret] of Object.entries(stack.secrets)) declared.set(name, { file: secret.file, at: ['secrets', name, 'file'] });
+  const declared = new Map<string, { file: string; generate: boolean; at: Array<string | number> }>();
+  for (const [name, secret] of Object.entries(stack.secrets))
+    declared.set(name, { file: secret.file, generate: secret.generate === true, at: ['secrets', name, 'file'] });
   for (const [name, secret] of Object.entries(service.secrets))
-    declared.set(name, { file: secret.file, at: ['services', serviceName, 'secrets', name, 'file'] });
-  return [...declared].map(([name, { file, at }]) => {
+    declared.set(name, { file: secret.file, generate: secret.generate === true, at: ['services', serviceName, 'secrets', name, 'file'] });
+  return [...declared].map(([name, { file, generate, at }]) => {
     const source = resolve(directory, file);
     let isFile = false;
     try {
       isFile = statSync(source).isFile();
     } catch {
-      fail(at, `no such file ${file} (${source})`);
+      // `scs up` makes a missing one that is to be generated.
+      if (!generate) fail(at, `no such file ${file} (${source})`);
+      isFile = true;
     }
     if (!isFile) fail(at, `expected a file, but ${file} (${source}) is not one`);
-    return { name, source, target: `/run/secrets/${name}` };
+    return { name, source, target: `/run/secrets/${name}`, ...(generate ? { generate } : {}) };
   });
 }
 

@@ -54,6 +54,8 @@ export interface CompiledSecret {
   readonly name: string;
   readonly source: string;
   readonly target: string;
+  /** `scs up` makes the file, random, when it is missing (src/agent/secrets.ts). */
+  readonly generate?: boolean;
 }
 
 export interface CompiledProvide {
@@ -62,6 +64,8 @@ export interface CompiledProvide {
   readonly port: number;
   readonly protocol: Protocol;
   readonly publish: number | undefined;
+  /** The one host address the port is published on (`publish.address`); by default loopback and the advertised address. */
+  readonly publishAddress?: string;
   readonly attributes: Attributes;
 }
 

@@ -163,12 +163,18 @@ const Network = v.variant(
   'expected "bridge", "host" or "aws-ec2-eni"',
 );
 
-/** `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. */
+/**
+ * `NAME: {file: PATH}`: a file on the host, mounted read-only at /run/secrets/NAME. With `generate: true`,
+ * `scs up` writes a random one (0600) where there is none yet, so that no password need be committed.
+ */
 const Secrets = v.record(
   v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a secret name like "db-password" (letters, digits, ".", "_", "-")')),
   v.strictObject(
-    { file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')) },
-    'expected {file: PATH}',
+    {
+      file: v.pipe(v.string('expected a host path like "./secrets/db"'), v.minLength(1, 'expected a host path like "./secrets/db"')),
+      generate: v.optional(v.boolean('expected true or false')),
+    },
+    'expected {file: PATH, generate?: true}',
   ),
   'expected a map of secret names to {file: PATH}',
 );
@@ -190,7 +196,20 @@ const ServiceSchema = v.strictObject({
         v.strictObject({
           attributes: v.optional(AttributesSchema, {}),
           /** A fixed host port, or `same`: the container's own port, so a fixed-port client works at the host's address too. */
-          publish: v.optional(v.union([PortSchema, v.literal('same')], 'expected a port number or "same"')),
+          publish: v.optional(
+            v.union(
+              [
+                PortSchema,
+                v.literal('same'),
+                v.strictObject({
+                  port: v.optional(v.union([PortSchema, v.literal('same')], 'expected a port number or "same"')),
+                  /** The host address it listens on: `0.0.0.0` opts in to every interface (by default loopback and the advertised address). */
+                  address: v.pipe(v.string('expected an IP address like 0.0.0.0'), v.ip('expected an IP address like 0.0.0.0')),
+                }),
+              ],
+              'expected a port number, "same", or { port, address }',
+            ),
+          ),
         }),
         {},
       ),

@@ -3,7 +3,7 @@
 // reads the files and starts the server. Each mistake is one sentence naming the flag or the key.
 
 import { dirname, resolve } from 'node:path';
-import { type HostPort, parseHostPort } from '../address.ts';
+import { formatHostPort, type HostPort, isLoopbackHost, parseHostPort } from '../address.ts';
 import { type Cidr, parseCidr } from '../cidr.ts';
 import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { ZoneConfig } from '../dns/zones.ts';
@@ -37,6 +37,8 @@ export interface DiscoFlags extends EtcdFlags {
   maxProvisions?: string | number;
   dnsMaxConnections?: string | number;
   dnsMaxConnectionsPerSource?: string | number;
+  /** Listen beyond loopback without tokens: anyone who reaches it may provide any name. */
+  insecure?: boolean;
 }
 
 /** A token of disco.yaml: the token itself, or the file holding it (resolved beside disco.yaml). */
@@ -84,6 +86,10 @@ export interface DiscoSettings {
   /** The registry in etcd (docs/ha.md); in memory when absent. */
   readonly etcd?: EtcdSettings;
   readonly dns: DnsSettings | 'off';
+  /** What a hello without a token may do when there are tokens; refused when absent. */
+  readonly anonymous?: { readonly provide: readonly string[]; readonly require: readonly string[] };
+  /** Open to every writer beyond loopback (`--insecure`): runDisco warns about it every minute. */
+  readonly insecure?: boolean;
 }
 
 /** disco.yaml as loaded, and where it was: its paths are relative to it. */
@@ -118,6 +124,12 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       require: entry.require,
     };
   });
+  const insecure = !tokens && !isLoopbackHost(listen.host);
+  if (insecure && !flags.insecure) {
+    throw new UsageError(
+      `disco will not listen on ${formatHostPort(listen.host, listen.port)} without tokens, as anyone who reaches it could provide any name (give it tokens, see docs/production.md, or say --insecure)`,
+    );
+  }
   return {
     listen,
     heartbeatInterval,
@@ -146,6 +158,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
     ...(tokens ? { tokens } : {}),
     ...(etcd ? { etcd } : {}),
     dns: dnsSettings(flags, config),
+    ...(insecure ? { insecure } : {}),
   };
 }
 

@@ -40,6 +40,11 @@ export interface DiscoServerOptions {
   tls?: ServerTls;
   /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
   tokens?: readonly TokenGrant[];
+  /**
+   * What a hello without a token may do when the server has tokens; refused when unset. The disco
+   * `scs up` embeds lets anyone read (as its DNS does) and only its agent provide.
+   */
+  anonymous?: Pick<TokenGrant, 'provide' | 'require'>;
   logger: ConsolaInstance;
   /** Where the sessions' provisions are kept: etcd, shared with other servers (docs/ha.md); in memory when absent. */
   backend?: Backend;

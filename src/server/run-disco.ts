@@ -34,9 +34,11 @@ export interface RunDiscoOptions {
   readonly logger?: ConsolaInstance;
   /** Say where it listens, with what (`scs disco` does; the disco `scs up` embeds leaves that to up). */
   readonly announce?: boolean;
+  /** How often an `--insecure` disco says so again; every minute by default. */
+  readonly insecureWarningMs?: number;
 }
 
-/** The settings of the disco `scs up` embeds: loopback, ports of the system's choosing, no TLS nor tokens. */
+/** The settings of the disco `scs up` embeds: loopback, ports of the system's choosing, no TLS; its agent adds a token. */
 export const EMBEDDED_DISCO: DiscoSettings = {
   listen: { host: '127.0.0.1', port: 0 },
   heartbeatInterval: defaultServerOptions.heartbeatInterval,
@@ -85,6 +87,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       lineTimeout: settings.lineTimeout,
       ...(tls ? { tls } : {}),
       ...(tokens ? { tokens } : {}),
+      ...(settings.anonymous ? { anonymous: settings.anonymous } : {}),
       ...(backend ? { backend } : {}),
       logger,
     });
@@ -136,6 +139,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       logger.info(`dns on udp+tcp ${dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
     }
   }
+  const warning = settings.insecure ? warnInsecure(logger, disco, options.insecureWarningMs ?? 60_000) : undefined;
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -145,10 +149,19 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
     // Once: a second call (a signal during a close) waits for the first.
     close: () =>
       (closing ??= (async () => {
+        clearInterval(warning);
         await dns?.close();
         await server.close();
       })()),
   };
+}
+
+/** Says now, and again every `everyMs` while it runs, that anyone may write to this disco. */
+function warnInsecure(logger: ConsolaInstance, disco: string, everyMs: number): NodeJS.Timeout {
+  const warn = () => logger.warn(`insecure: anyone who reaches ${disco} may provide any name (no tokens; --insecure)`);
+  warn();
+  // A reminder in the log, not a reason to stay up.
+  return setInterval(warn, everyMs).unref();
 }
 
 function readTls(files: NonNullable<DiscoSettings['tls']>): ServerTls {

@@ -58,7 +58,8 @@ export class TokenTable {
 }
 
 /** The scope a hello's token grants; throws when it is none of the server's tokens. */
-export function helloScope(tokens: TokenTable, token: string | undefined): Scope {
+export function helloScope(tokens: TokenTable, token: string | undefined, anonymous?: Scope): Scope {
+  if (token === undefined && anonymous) return anonymous;
   if (token === undefined) throw new ProtocolError(ErrorCode.forbidden, 'this disco server needs a token in "hello"');
   const scope = tokens.scopeOf(token);
   if (!scope) throw new ProtocolError(ErrorCode.forbidden, 'the token in "hello" is not one this disco server knows');

@@ -19,7 +19,7 @@ import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { requireReplyLines } from './parts.ts';
 import { ProvisionCaps } from './provision-caps.ts';
 import { noSession, parseRequest } from './request-line.ts';
-import { EVERY_NAME, forbidden, helloScope, TokenTable } from './scopes.ts';
+import { EVERY_NAME, forbidden, helloScope, Scope, TokenTable } from './scopes.ts';
 import { ownerOf, Session } from './session.ts';
 import { sweepConnection, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, refuse, TlsGate } from './tls-gate.ts';
@@ -47,6 +47,7 @@ export class DiscoServer {
   private readonly server: Server;
   private readonly tlsGate: TlsGate | undefined;
   private readonly tokens: TokenTable | undefined;
+  private readonly anonymous: Scope | undefined;
   private readonly backend: Backend;
   private readonly ends = new Turns();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -65,6 +66,7 @@ export class DiscoServer {
     this.limits = new ConnectionLimits(this.options, this.options.logger);
     this.provisionCaps = new ProvisionCaps(this.options);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
+    this.anonymous = this.options.anonymous && new Scope(this.options.anonymous.provide, this.options.anonymous.require);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
@@ -310,7 +312,7 @@ export class DiscoServer {
         `protocol version ${request.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     }
-    const scope = this.tokens && helloScope(this.tokens, request.token);
+    const scope = this.tokens && helloScope(this.tokens, request.token, this.anonymous);
     const owner = ownerOf(this.tokens && request.token);
     // Stryker disable next-line ConditionalExpression: sessions is never keyed by undefined: looking undefined up finds nothing, as the guard does
     const held = request.session === undefined ? undefined : this.sessions.get(request.session);

@@ -1,6 +1,7 @@
 // The two methods without outside parts: `named`, a plain Docker volume, and `local`, a host folder.
 
 import { mkdirSync, statSync } from 'node:fs';
+import { carries } from '../agent/identity.ts';
 import type { DockerVolumeDriver, VolumeContext, VolumeMount, VolumeProvisioner } from './provisioner.ts';
 
 export class DockerVolumeProvisioner implements VolumeProvisioner {
@@ -28,7 +29,13 @@ export class DockerVolumeProvisioner implements VolumeProvisioner {
   async detach(): Promise<void> {}
 
   async deprovision(): Promise<void> {
-    if (!(await this.context.engine.volumeExists(this.name))) return;
+    const labels = await this.context.engine.volumeLabels(this.name);
+    if (!labels) return;
+    // A volume of this name that scs did not make for this deployment (the user's, another copy of the stack's) is not ours to delete.
+    if (!carries(labels, this.context.labels)) {
+      this.context.logger.warn(`left volume ${this.name}: scs did not create it for this stack (it lacks this deployment's labels)`);
+      return;
+    }
     await this.context.engine.removeVolume(this.name);
     this.context.logger.info(`removed volume ${this.name}`);
   }

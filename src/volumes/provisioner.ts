@@ -32,6 +32,8 @@ export interface VolumeEngine {
   ensureVolume(name: string, labels: Record<string, string>, driver?: DockerVolumeDriver): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   removeVolume(name: string): Promise<void>;
+  /** A volume's labels; undefined when there is no such volume. */
+  volumeLabels(name: string): Promise<Record<string, string> | undefined>;
   /** The driver options a volume was created with; undefined when there is no such volume. */
   volumeOptions?(name: string): Promise<Record<string, string> | undefined>;
 }

@@ -30,6 +30,8 @@ export class FakeEngine implements ContainerEngine {
   readonly calls: string[] = [];
   readonly containers = new Map<string, FakeContainer>();
   readonly volumes = new Set<string>();
+  /** The labels each volume was made with; one added to `volumes` by a test directly has none. */
+  readonly volumeLabelsByName = new Map<string, Record<string, string>>();
   /** What `exec` answers; by default every command succeeds. */
   onExec: ExecHandler = () => ({ exitCode: 0, output: '' });
   /** Health a container of an image with a healthcheck starts in. */
@@ -138,13 +140,18 @@ export class FakeEngine implements ContainerEngine {
   /** The driver options each volume was made with, as Docker keeps them. */
   readonly volumeDrivers = new Map<string, Record<string, string>>();
 
-  async ensureVolume(name: string, _labels: Record<string, string>, driver?: DockerVolumeDriver): Promise<void> {
+  async ensureVolume(name: string, labels: Record<string, string>, driver?: DockerVolumeDriver): Promise<void> {
     if (!this.volumes.has(name) && driver) this.volumeDrivers.set(name, driver.options);
+    if (!this.volumes.has(name)) this.volumeLabelsByName.set(name, { ...labels });
     this.volumes.add(name);
   }
 
   async volumeOptions(name: string): Promise<Record<string, string> | undefined> {
     return this.volumes.has(name) ? (this.volumeDrivers.get(name) ?? {}) : undefined;
+  }
+
+  async volumeLabels(name: string): Promise<Record<string, string> | undefined> {
+    return this.volumes.has(name) ? (this.volumeLabelsByName.get(name) ?? {}) : undefined;
   }
 
   async volumeExists(name: string): Promise<boolean> {

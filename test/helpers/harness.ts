@@ -3,7 +3,9 @@
 // probe a service from a host the way a dependent sees it.
 
 import { type ChildProcessWithoutNullStreams, execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
@@ -61,9 +63,28 @@ export const DISCO = `${ADDRESS.h1}:9640`;
 // Short heartbeats, so a silent partition is noticed in seconds: timeout 3 s, grace 2 s.
 const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
 
-/** `scs disco` on h1, once it listens. */
+/** The token file of the last disco started, which the samplers' clients read too. */
+let lastTokenFile: string | undefined;
+
+/** The token every host's agent gives disco, as in production (docs/multi-host.md): one file, 0600, in the test's folder. */
+export function tokenFile(cwd: string): string {
+  const file = join(cwd, 'disco.token');
+  lastTokenFile = file;
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** disco.yaml granting the token every name: disco listens beyond loopback, so it has tokens. */
+function discoConfigFile(cwd: string): string {
+  const token = tokenFile(cwd);
+  const config = join(cwd, 'disco.yaml');
+  writeFileSync(config, `tokens:\n  - tokenFile: ${token}\n    provide: ["*.*.*.*"]\n    require: ["*.*.*.*"]\n`);
+  return config;
+}
+
+/** `scs disco` on h1, with a token, once it listens. */
 export async function startDisco(cwd: string): Promise<Running> {
-  const disco = scsOn('h1', ['disco', ...DISCO_FLAGS], cwd);
+  const disco = scsOn('h1', ['disco', '--config', discoConfigFile(cwd), ...DISCO_FLAGS], cwd);
   await eventually(() => `${disco.stdout}${disco.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
   return disco;
 }
@@ -96,7 +117,8 @@ export async function scsOkOn(host: Host, args: string[], cwd: string): Promise<
 
 /** `scs ARGS...` on a host (`harness run`): in its namespace, with its host name, against its dockerd. */
 export function scsOn(host: Host, args: string[], cwd: string, env: Record<string, string> = {}): Running {
-  return collect(spawn(HARNESS, ['run', host, process.execPath, SCS, ...args], { cwd, env: { ...process.env, ...env } }));
+  const token = { SCS_TOKEN_FILE: tokenFile(cwd) };
+  return collect(spawn(HARNESS, ['run', host, process.execPath, SCS, ...args], { cwd, env: { ...process.env, ...token, ...env } }));
 }
 
 export interface ProbeResult {
@@ -115,7 +137,8 @@ export interface ListResult {
 
 /** Runs a helper script in a host's namespace and gathers the JSON lines it prints. */
 function sampler<T>(host: Host, script: string, args: string[]) {
-  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, script, ...args]);
+  const env = { ...process.env, ...(lastTokenFile ? { SCS_TOKEN_FILE: lastTokenFile } : {}) };
+  const child: ChildProcessWithoutNullStreams = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, script, ...args], { env });
   const results: T[] = [];
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => {

@@ -2,9 +2,12 @@
 // endpoints of NAME (a pattern) over the wire protocol, printing one JSON line per answer:
 // {"at", "endpoints": ["host:port", ...]} or {"at", "error"} when disco does not answer.
 //   node lister.mjs ADDRESS PORT NAME INTERVAL
+// With SCS_TOKEN_FILE set, its hello carries that token, as disco beyond loopback has tokens.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
 const [host, port, name, interval] = process.argv.slice(2);
+const token = process.env.SCS_TOKEN_FILE ? readFileSync(process.env.SCS_TOKEN_FILE, 'utf8').trim() : undefined;
 const once = () =>
   new Promise((resolve) => {
     const socket = connect({ host, port: Number(port) });
@@ -16,7 +19,7 @@ const once = () =>
     socket.setTimeout(500, () => done({ error: 'timeout' }));
     socket.on('error', (error) => done({ error: error.code ?? error.message }));
     socket.on('connect', () => {
-      socket.write(`${JSON.stringify({ op: 'hello', id: 1, version: 1, client: 'harness lister' })}\n`);
+      socket.write(`${JSON.stringify({ op: 'hello', id: 1, version: 1, client: 'harness lister', ...(token ? { token } : {}) })}\n`);
       socket.write(`${JSON.stringify({ op: 'list', id: 2, name })}\n`);
     });
     socket.setEncoding('utf8').on('data', (text) => {

@@ -82,4 +82,22 @@ describe('scs disco', () => {
     expect(await disco.exited).toBe(1);
     expect(disco.stderr).toMatch(message);
   });
+
+  it('refuses to listen beyond loopback without tokens (exit 2, one sentence), and with --insecure starts and warns', async () => {
+    // Port 0 and no DNS: nothing answers on 0.0.0.0 past the refusal, and the insecure run is killed once it has warned.
+    const refused = start(['disco', '--listen', '0.0.0.0:0', '--dns', 'off']);
+    expect(await refused.exited).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/disco will not listen on 0\.0\.0\.0:0 without tokens, as anyone who reaches it could provide any name/),
+    ]);
+    expect(refused.stdout).toBe('');
+
+    const insecure = start(['disco', '--listen', '0.0.0.0:0', '--dns', 'off', '--insecure']);
+    await eventually(() => `${insecure.stdout}${insecure.stderr}`.includes('listening on tcp'), 10_000, 'disco to listen');
+    expect(`${insecure.stdout}${insecure.stderr}`).toMatch(
+      /insecure: anyone who reaches 0\.0\.0\.0:\d+ may provide any name \(no tokens; --insecure\)/,
+    );
+    insecure.child.kill('SIGTERM');
+    expect(await insecure.exited).toBe(0);
+  });
 });

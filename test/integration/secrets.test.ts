@@ -2,7 +2,7 @@
 // and neither its environment, its image nor `scs compile` holds the content. The same stack uses
 // an `x-` anchor and a stack-level env, which reach the container as well.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,7 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
         'secrets:',
         '  db-password: { file: ./secrets/db }',
         '  api-key: { file: ./app/api-key }',
+        '  session-key: { file: ./secrets/session, generate: true }',
         'services:',
         '  app:',
         '    <<: *common',
@@ -90,5 +91,20 @@ describe.skipIf(dockerProblem !== undefined)(`secrets on the Docker Engine${dock
     const copied = await engine.exec(app!.id, ['ls', '-A', '/ctx'], {});
     expect(copied.output.trim().split('\n').sort()).toEqual(['.scsignore', 'Dockerfile.scs', 'scs.yaml']);
     expect(await engine.exec(app!.id, ['cat', '/run/secrets/api-key'], {})).toEqual({ exitCode: 0, output: `${SECRET}-api` });
+  }, 120_000);
+
+  it('makes a generate: true secret on the first up, random and readable in the container, and keeps it on the next', async () => {
+    const file = join(dir, 'secrets/session');
+    const up = scs(['up', '-d', ...files()]);
+    expect(await up.exited, up.stderr).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    const made = readFileSync(file, 'utf8');
+    expect(made).toMatch(/^[A-Za-z0-9_-]{32}\n$/);
+    const [app] = await engine.list({ [LABEL.stack]: 'secretive', [LABEL.environment]: ENVIRONMENT, [LABEL.service]: 'app' });
+    expect(await engine.exec(app!.id, ['cat', '/run/secrets/session-key'], {})).toEqual({ exitCode: 0, output: made });
+
+    const again = scs(['up', ...files()]);
+    expect(await again.exited, again.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(made);
   }, 120_000);
 });

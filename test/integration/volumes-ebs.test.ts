@@ -33,6 +33,7 @@ const noEngine: VolumeEngine = {
   ensureVolume: async () => {},
   volumeExists: async () => false,
   removeVolume: async () => {},
+  volumeLabels: async () => undefined,
 };
 const logger = consola.create({ level: 1 });
 

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../../src/cidr.ts';
+import { UsageError } from '../../src/errors.ts';
 import type { DiscoConfig } from '../../src/server/config.ts';
 import { type DiscoFlags, discoConfig } from '../../src/server/disco-config.ts';
 
@@ -62,7 +63,9 @@ describe('discoConfig', () => {
   });
 
   it('takes the file over the defaults', () => {
-    expect(discoConfig({}, file(fromFile))).toEqual({
+    // The file listens beyond loopback without tokens: allowed only when the operator says --insecure.
+    expect(discoConfig({ insecure: true }, file(fromFile))).toEqual({
+      insecure: true,
       listen: { host: '0.0.0.0', port: 9000 },
       heartbeatInterval: 2000,
       heartbeatTimeout: 8000,
@@ -142,9 +145,26 @@ describe('discoConfig', () => {
   });
 
   it('turns DNS off by the flag, or by the file unless a flag gives an address', () => {
-    expect(discoConfig({ dns: 'off' }, file(fromFile)).dns).toBe('off');
+    expect(discoConfig({ dns: 'off', insecure: true }, file(fromFile)).dns).toBe('off');
     expect(discoConfig({}, file({ dns: { listen: 'off' } })).dns).toBe('off');
     expect(discoConfig({ dns: '127.0.0.1:5300' }, file({ dns: { listen: 'off' } })).dns).toMatchObject({ listen: { port: 5300 } });
+  });
+
+  it('refuses to listen beyond loopback without tokens, in one sentence, unless told --insecure', () => {
+    const refusal =
+      'disco will not listen on 0.0.0.0:9640 without tokens, as anyone who reaches it could provide any name (give it tokens, see docs/production.md, or say --insecure)';
+    expect(() => discoConfig({ listen: '0.0.0.0:9640' })).toThrow(new UsageError(refusal));
+    expect(() => discoConfig({}, file({ listen: { host: '10.0.0.5', port: 9640 } }))).toThrow(
+      /^disco will not listen on 10\.0\.0\.5:9640 without tokens/,
+    );
+    expect(() => discoConfig({ listen: '[::]:9640' })).toThrow(/^disco will not listen on \[::\]:9640 without tokens/);
+    expect(discoConfig({ listen: '0.0.0.0:9640', insecure: true })).toMatchObject({ insecure: true, listen: { host: '0.0.0.0' } });
+    // Tokens, or loopback (a development server, open to local users), need no --insecure.
+    const tokens = [{ token: 'inline-token-0123456789', provide: ['*.*.*.*'], require: ['*.*.*.*'] }];
+    expect(discoConfig({ listen: '0.0.0.0:9640' }, file({ tokens })).insecure).toBeUndefined();
+    for (const listen of ['127.0.0.1:9640', '127.0.0.2:9640', '[::1]:9640', 'localhost:9640']) {
+      expect(discoConfig({ listen }).insecure).toBeUndefined();
+    }
   });
 
   it("resolves the file's paths beside it, and keeps the flags' as given", () => {

@@ -46,7 +46,31 @@ describe('publish: same', () => {
 
   it('is the only word publish takes', () => {
     expect(() => stack('', '    provides:\n      http: { publish: any }\n')).toThrow(
-      /provides\.http\.publish: expected a port number or "same"/,
+      /provides\.http\.publish: expected a port number, "same", or \{ port, address \}/,
+    );
+  });
+});
+
+describe('the host addresses a port is published on', () => {
+  const onStackNetwork: NetworkAttachment = { network: stackNetworkName(IDENTITY), publishOn: ['127.0.0.1', '10.0.0.5'] };
+
+  it('are loopback and the advertised address by default, loopback alone when nothing is advertised', () => {
+    const service = stack('', '    provides:\n      http: { publish: 8080 }\n').services[0]!;
+    expect(containerSpec(service, IDENTITY, new Map(), onStackNetwork).publishOn).toEqual({ '8080/tcp': ['127.0.0.1', '10.0.0.5'] });
+    expect(containerSpec(service, IDENTITY, new Map()).publishOn).toEqual({ '8080/tcp': ['127.0.0.1'] });
+  });
+
+  it('are the one address publish names: 0.0.0.0 opts in to every interface', () => {
+    const service = stack('', '    provides:\n      http: { publish: { port: 3306, address: 0.0.0.0 } }\n').services[0]!;
+    expect(service.provides[0]).toMatchObject({ publish: 3306, publishAddress: '0.0.0.0' });
+    const spec = containerSpec(service, IDENTITY, new Map(), onStackNetwork);
+    expect(spec).toMatchObject({ publish: { '8080/tcp': '3306' }, publishOn: { '8080/tcp': ['0.0.0.0'] } });
+    expect(stack('', '    provides:\n      http: { publish: { port: same, address: "::" } }\n').services[0]!.provides[0]).toMatchObject({
+      publish: 8080,
+      publishAddress: '::',
+    });
+    expect(() => stack('', '    provides:\n      http: { publish: { port: 1, address: everywhere } }\n')).toThrow(
+      /provides\.http\.publish\.address: expected an IP address like 0\.0\.0\.0/,
     );
   });
 });

@@ -133,7 +133,7 @@ describe('secrets', () => {
   });
 
   it.each([
-    ['secrets:\n  db-password: ./secrets/db\n', /over\.yaml:2 secrets\.db-password: expected \{file: PATH\}/],
+    ['secrets:\n  db-password: ./secrets/db\n', /over\.yaml:2 secrets\.db-password: expected \{file: PATH, generate\?: true\}/],
     ['secrets:\n  db-password: { path: ./secrets/db }\n', /over\.yaml:2 secrets\.db-password\.path: unknown key/],
     [
       'secrets:\n  db-password: { file: ./secrets/nothing }\n',

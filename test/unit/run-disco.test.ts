@@ -44,6 +44,20 @@ describe('runDisco', () => {
     await settled(before);
   });
 
+  it('warns at once and again every interval that an --insecure disco takes anyone, until closed', async () => {
+    const recorder = recordingLogger();
+    const running = await runDisco({ ...EMBEDDED_DISCO, dns: 'off', insecure: true }, { logger: recorder.logger, insecureWarningMs: 50 });
+    cleanups.push(() => running.close());
+    const warning = `insecure: anyone who reaches ${running.disco} may provide any name (no tokens; --insecure)`;
+    expect(recorder.lines('warn')).toEqual([warning]);
+    await eventually(() => recorder.lines('warn').length >= 3, 2000, 'the warning to come again');
+    expect(new Set(recorder.lines('warn'))).toEqual(new Set([warning]));
+    await running.close();
+    const said = recorder.lines('warn').length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorder.lines('warn')).toHaveLength(said);
+  });
+
   it('runs without DNS when it is off', async () => {
     const running = await runDisco({ ...EMBEDDED_DISCO, dns: 'off' }, { logger: quietLogger });
     cleanups.push(() => running.close());

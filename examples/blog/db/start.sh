@@ -11,8 +11,8 @@ if [ ! -d "$datadir/mysql" ]; then
   echo "db: first start, making the data folder and the accounts"
   chown mysql:mysql "$datadir"
   mariadb-install-db --user=mysql --datadir="$datadir" --skip-test-db >/dev/null
-  # SQL strings: a quote in a password is doubled.
-  quote() { sed "s/'/''/g" "$1" | tr -d '\n'; }
+  # SQL strings: a backslash or a quote in a password is doubled, as MariaDB reads string literals.
+  quote() { tr -d '\n' < "$1" | sed -e 's/\\/\\\\/g' -e "s/'/''/g"; }
   db_password=$(quote /run/secrets/db-password)
   replication_password=$(quote /run/secrets/replication-password)
   cat > /run/mysqld/init.sql <<SQL

@@ -3,12 +3,13 @@
 // first, when stopped and when a step fails midway, leaving nothing listening; and its state folder,
 // the guard of its control socket.
 
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../../src/address.ts';
 import { callAgent } from '../../../src/agent/control.ts';
+import { discoTokenFile } from '../../../src/agent/disco-token.ts';
 import { type RunningAgent, runAgent } from '../../../src/agent/run-agent.ts';
 import { stateDirectory } from '../../../src/agent/state.ts';
 import type { CompiledStack } from '../../../src/manifest/compiled.ts';
@@ -18,6 +19,7 @@ import { startDisco } from '../../helpers/disco.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
 import { accepts, openListeners } from '../../helpers/listening.ts';
 import { eventually, sleep } from '../../helpers/wait.ts';
+import { WirePeer } from '../../helpers/wire.ts';
 
 /** The fake engine with what the agent process asks of Docker besides: a ping, images that exist, the bridge. */
 class ProcessEngine extends FakeEngine {
@@ -112,6 +114,41 @@ describe('runAgent', () => {
     expect(closed).toEqual([...opened].reverse());
     expect(await accepts(embedded.host, embedded.port)).toBe(false);
     await settled(before);
+  });
+
+  it('lets only its agent provide into the embedded disco, with a token in a 0600 file; anyone may read', async () => {
+    const engine = new ProcessEngine();
+    const compiled = stack();
+    const running = await runAgent(options(engine, [], { compiled }));
+    started.push(running);
+    const { port } = parseHostPort(running.disco);
+    const file = discoTokenFile(stateDirectory(compiled.directory, 'one'));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const token = readFileSync(file, 'utf8').trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+
+    // A local user without the token: may read what the stack provides, may not provide into it.
+    const stranger = await WirePeer.open(port);
+    try {
+      expect((await stranger.request({ op: 'hello', id: 0, version: 1 })).ok).toBe(true);
+      const seen = await stranger.request({ op: 'require', id: 1, name: 'http.web.shop.test' });
+      expect(seen.endpoints.map((e: { host: string; port: number }) => `${e.host}:${e.port}`)).toEqual(['192.0.2.1:32768']);
+      const hijack = await stranger.request({ op: 'provide', id: 2, name: 'http.web.shop.test', host: '0.0.0.1', port: 1 });
+      expect(hijack.error.code).toBe('forbidden');
+    } finally {
+      stranger.destroy();
+    }
+    await sleep(100);
+    expect(engine.byService('client')?.spec.env).toMatchObject({ SCS_REQUIRE_HTTP: '192.0.2.1:32768' });
+
+    // With the token from the state folder, one may.
+    const owner = await WirePeer.open(port);
+    try {
+      expect((await owner.request({ op: 'hello', id: 0, version: 1, token })).ok).toBe(true);
+      expect((await owner.request({ op: 'provide', id: 1, name: 'extra.web.shop.test', host: '192.0.2.9', port: 1 })).ok).toBe(true);
+    } finally {
+      owner.destroy();
+    }
   });
 
   it('closes what it opened, last first, when a step fails midway, and says why in one sentence', async () => {
