@@ -3,10 +3,11 @@
 // subscription, so its memory stays bounded and it is never cut for being briefly slow.
 
 import type { ConsolaInstance } from 'consola';
+import type { Request } from '../protocol/messages.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { Change } from '../registry/types.ts';
+import type { Change, Provision } from '../registry/types.ts';
 import { toWireEndpoint } from './endpoint.ts';
-import { changedLines, resyncLines } from './parts.ts';
+import { changedLines, requireReplyLines, resyncLines } from './parts.ts';
 import type { Session, Subscription } from './session.ts';
 
 export interface FanOutLimits {
@@ -30,6 +31,24 @@ export class FanOut {
     session.subscriptions.set(subscriptionId, subscription);
     this.subscribers.set(subscriptionId, session);
     return subscription;
+  }
+
+  /**
+   * A `require`'s reply lines: a new subscription and its endpoints, or, for a key this session has
+   * used before, the subscription it already holds (a client retrying after a lost reply).
+   */
+  require(session: Session, request: Extract<Request, { op: 'require' }>): string {
+    const encode = (endpoints: Provision[]) => endpoints.map((endpoint) => JSON.stringify(toWireEndpoint(endpoint)));
+    // Stryker disable next-line ConditionalExpression: no key index is keyed by undefined: looking undefined up finds nothing, as the guard does
+    const known = request.key === undefined ? undefined : session.subscriptionKeys.get(request.key);
+    // Stryker disable next-line ConditionalExpression: subscriptions is never keyed by undefined: looking undefined up finds nothing, as the guard does
+    const held = known === undefined ? undefined : session.subscriptions.get(known);
+    if (held) return requireReplyLines(request.id, held.id, held.seq, encode(this.registry.endpointsOf(held.id)));
+    const { requirement, endpoints } = this.registry.require({ name: request.name, filter: request.attrs, owner: session.id });
+    this.subscribe(session, requirement.id);
+    // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
+    if (request.key !== undefined) session.subscriptionKeys.set(request.key, requirement.id);
+    return requireReplyLines(request.id, requirement.id, 0, encode(endpoints));
   }
 
   unsubscribe(session: Session, subscriptionId: string): void {

@@ -6,17 +6,15 @@ import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Line } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
 import { Registry } from '../registry/registry.ts';
-import type { Change, Provision } from '../registry/types.ts';
+import type { Change } from '../registry/types.ts';
 import type { Backend, OpenedSession, Outcome } from './backend.ts';
 import { Connection } from './connection.ts';
 import { ConnectionLimits } from './connection-limits.ts';
-import { toWireEndpoint } from './endpoint.ts';
 import { FanOut } from './fanout.ts';
 import { type LaterReply, type Reply, replyLater, type Settled } from './later-reply.ts';
 import { Listing } from './listing.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
-import { requireReplyLines } from './parts.ts';
 import { ProvisionCaps } from './provision-caps.ts';
 import { noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, helloScope, Scope, TokenTable } from './scopes.ts';
@@ -253,27 +251,9 @@ export class DiscoServer {
           },
         );
       }
-      case 'require': {
+      case 'require':
         if (session.scope && !session.scope.mayRequire(request.name)) throw forbidden('require', request.name, session.scope);
-        // Stryker disable next-line ConditionalExpression: no key index is keyed by undefined: looking undefined up finds nothing, as the guard does
-        const known = request.key === undefined ? undefined : session.subscriptionKeys.get(request.key);
-        // Stryker disable next-line ConditionalExpression: subscriptions is never keyed by undefined: looking undefined up finds nothing, as the guard does
-        const subscription = known === undefined ? undefined : session.subscriptions.get(known);
-        const encode = (endpoints: Provision[]) => endpoints.map((endpoint) => JSON.stringify(toWireEndpoint(endpoint)));
-        if (subscription) {
-          const endpoints = encode(this.registry.endpointsOf(subscription.id));
-          return requireReplyLines(request.id, subscription.id, subscription.seq, endpoints);
-        }
-        const { requirement, endpoints } = this.registry.require({
-          name: request.name,
-          filter: request.attrs,
-          owner: session.id,
-        });
-        this.fanOut.subscribe(session, requirement.id);
-        // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
-        if (request.key !== undefined) session.subscriptionKeys.set(request.key, requirement.id);
-        return requireReplyLines(request.id, requirement.id, 0, encode(endpoints));
-      }
+        return this.fanOut.require(session, request);
       case 'unrequire': {
         const id = request.sub ?? session.subscriptionKeys.get(request.key!);
         // Stryker disable next-line ConditionalExpression: subscriptions is never keyed by undefined: looking undefined up finds nothing, as the guard does
