@@ -134,26 +134,55 @@ export class DnsServer {
 
   /** The SOA serial a zone shows now. */
   serialOf(zoneName: string): number | undefined {
+    this.applyChanges();
     const zone = this.zones.find((each) => each.origin === dnsName(zoneName));
     if (zone) this.expireTombstones(zone, this.options.clock());
     return zone && this.serials.get(zone)! >>> 0;
   }
 
+  /** Changes told by the registries and not yet applied: applied together, before anything reads them. */
+  private pending: Array<{ kind: 'add' | 'drop'; provision: Provision }> = [];
+  /** When the last pending change came. */
+  private pendingUntil = 0;
+
+  /** A change is queued; a burst of them (a session's goodbye drops all of its provisions at once) is applied once. */
+  private touch(kind: 'add' | 'drop', provision: Provision): void {
+    // A microtask runs before any I/O callback, so no question is answered from before the change.
+    // Holds count from the burst's last change: never shorter than asked, longer by the burst's own length at most.
+    this.pendingUntil = this.options.clock();
+    if (this.pending.push({ kind, provision }) === 1) queueMicrotask(() => this.applyChanges());
+  }
+
   /**
    * A change invalidates only the answers at the names it touches, so a registry that changes
    * often does not turn every cached answer into a fresh encoding. Zones whose filter hides the
-   * provision are untouched, their serial included.
+   * provision are untouched, their serial included. Names shared by a burst's changes (their
+   * stack's, their environment's, `_services`) are buried and invalidated once for the burst.
    */
-  private touch(kind: 'add' | 'drop', provision: Provision): void {
-    const touched = namesTouchedBy(provision);
+  private applyChanges(): void {
+    const changes = this.pending;
+    if (changes.length === 0) return;
+    this.pending = [];
+    const touched = changes.map(({ provision }) => namesTouchedBy(provision));
     // Stryker disable next-line ArrayDeclaration: one more stamp in the reply cache, for a name no question can have (stamps are wire-form names)
     const names: string[] = [];
     for (const zone of this.zones) {
-      if (!zone.matches(provision.attributes)) continue;
-      this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
-      // Stryker disable next-line ConditionalExpression: an added name exists, so a hold on it changes no answer, and a later drop buries it again from that moment
-      if (kind === 'drop') this.tombstones.get(zone)!.bury(touched, this.options.clock());
-      for (const name of touched) names.push(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
+      const stamped = new Set<string>();
+      const buried = new Set<string>();
+      let shown = 0;
+      changes.forEach(({ kind, provision }, at) => {
+        if (!zone.matches(provision.attributes)) return;
+        shown++;
+        for (const name of touched[at]!) {
+          stamped.add(name);
+          // Stryker disable next-line ConditionalExpression: an added name exists, so a hold on it changes no answer, and a later drop buries it again from that moment
+          if (kind === 'drop') buried.add(name);
+        }
+      });
+      if (shown === 0) continue;
+      this.serials.set(zone, (this.serials.get(zone)! + shown) >>> 0);
+      if (buried.size > 0) this.tombstones.get(zone)!.bury(buried, this.pendingUntil);
+      for (const name of stamped) names.push(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
     }
     this.cache.touch(names);
   }
@@ -254,6 +283,7 @@ export class DnsServer {
 
   /** The reply to one message: now, later (forwarded), or none. */
   private respond(message: Buffer, peer: Peer): Buffer | Promise<Buffer> | undefined {
+    this.applyChanges();
     try {
       const query = parseQuery(message);
       if (query instanceof Rejection) return query.rcode === undefined ? undefined : errorReply(message, query);
