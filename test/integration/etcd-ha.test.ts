@@ -131,6 +131,8 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     const b = await sharedDisco(etcd.urls);
     const provider = await client([b], 'provider');
     const leaving = await provider.provide({ name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 });
+    // b wrote it to etcd; a learns it from its watch, a moment later.
+    await eventually(() => inRegistry(a).length === 1, 10_000, 'a to read the provision from etcd');
     const events: string[] = [];
     const watch = await (await client([a], 'watcher')).require({ name: 'db.web.ha.test' }, (event) => {
       for (const e of event.add) events.push(`+${e.host}`);
@@ -162,6 +164,8 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     const b = await sharedDisco(etcd.urls);
     await (await client([a], 'provider')).provide({ name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 });
     const watch = await (await client([b], 'watcher')).require({ name: 'db.web.ha.test' }, () => {});
+    // a wrote it to etcd; b learns it from its watch, a moment later.
+    await eventually(() => watch.endpoints.length === 1, 10_000, 'b to read the provision from etcd');
     expect(watch.endpoints.map((e) => e.host)).toEqual(['10.0.0.1']);
 
     // a cannot renew the lease any more: etcd lets it run out, and every server reading etcd drops what it held.
