@@ -7,22 +7,8 @@ import { consola } from 'consola';
 import { runAgent } from '../../src/agent/run-agent.ts';
 import { stateDirectory } from '../../src/agent/state.ts';
 import { compiledStack, service } from '../../test/helpers/compiled.ts';
-import { FakeEngine } from '../../test/helpers/fake-engine.ts';
+import { ProcessEngine } from '../../test/helpers/fake-engine.ts';
 import type { Attack } from './attack.ts';
-
-class ProcessEngine extends FakeEngine {
-  async ping(): Promise<void> {}
-  async imageExists(): Promise<boolean> {
-    return true;
-  }
-  async build(): Promise<void> {}
-  async bridgeGateway(): Promise<string | undefined> {
-    return '192.0.2.1';
-  }
-  async followLogs(): Promise<() => void> {
-    return () => {};
-  }
-}
 
 const attack: Attack = {
   name: 'open-state-folder',

@@ -230,3 +230,20 @@ export class FakeEngine implements ContainerEngine {
 function matches(labels: Record<string, string>, wanted: Record<string, string>): boolean {
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }
+
+/** The fake engine with what the agent process asks of Docker besides: a ping, images that exist, the bridge. */
+export class ProcessEngine extends FakeEngine {
+  async ping(): Promise<void> {}
+  async imageExists(): Promise<boolean> {
+    return true;
+  }
+  async build(): Promise<void> {
+    throw new Error('nothing is built here');
+  }
+  async bridgeGateway(): Promise<string | undefined> {
+    return '192.0.2.1';
+  }
+  async followLogs(): Promise<() => void> {
+    return () => {};
+  }
+}

@@ -16,27 +16,10 @@ import type { CompiledStack } from '../../../src/manifest/compiled.ts';
 import type { DiscoServer } from '../../../src/server/server.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
 import { startDisco } from '../../helpers/disco.ts';
-import { FakeEngine } from '../../helpers/fake-engine.ts';
+import { ProcessEngine } from '../../helpers/fake-engine.ts';
 import { accepts, openListeners } from '../../helpers/listening.ts';
 import { eventually, sleep } from '../../helpers/wait.ts';
 import { WirePeer } from '../../helpers/wire.ts';
-
-/** The fake engine with what the agent process asks of Docker besides: a ping, images that exist, the bridge. */
-class ProcessEngine extends FakeEngine {
-  async ping(): Promise<void> {}
-  async imageExists(): Promise<boolean> {
-    return true;
-  }
-  async build(): Promise<void> {
-    throw new Error('nothing is built here');
-  }
-  async bridgeGateway(): Promise<string | undefined> {
-    return '192.0.2.1';
-  }
-  async followLogs(): Promise<() => void> {
-    return () => {};
-  }
-}
 
 const web = service('web', { provides: [{ endpoint: 'http', port: 8080 }] });
 const client = service('client', { requires: [{ endpoint: 'http', service: 'web' }] });
