@@ -5,17 +5,9 @@ import { consola, type LogObject } from 'consola';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsServer } from '../../src/dns/server.ts';
 import { dig, readReply, sampleRegistry, startDns } from '../helpers/dns.ts';
+import { mulberry32 } from '../helpers/fuzz.ts';
 
 /** A small seeded generator, so a failing run can be replayed with FUZZ_SEED. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function query(name: string, type: number, edns: boolean): Buffer {
   const labels = name.split('.').map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label)]));
   const header = Buffer.from([0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns ? 1 : 0]);

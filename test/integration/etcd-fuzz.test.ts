@@ -14,25 +14,13 @@ import { onCleanup } from '../helpers/cleanup.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dig, startDns } from '../helpers/dns.ts';
 import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
+import { KINDS, type Kind, mulberry32, PROTOTYPE_KEYS } from '../helpers/fuzz.ts';
 import { recordingLogger } from '../helpers/logging.ts';
 import { eventually } from '../helpers/wait.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const KEYS = Number(process.env.FUZZ_KEYS ?? 600);
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-
-function mulberry32(state: number) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Kind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
-const KINDS: Kind[] = ['null', 'boolean', 'number', 'string', 'array', 'object'];
-const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
 
 /** A provision as disco writes it, field by field, with each field's kind. */
 const PROVISION: Array<[string, unknown, Kind]> = [

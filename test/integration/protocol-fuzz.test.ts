@@ -7,25 +7,13 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
+import { KINDS, type Kind, mulberry32, PROTOTYPE_KEYS } from '../helpers/fuzz.ts';
 import { recordingLogger } from '../helpers/logging.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
 const LINES = Number(process.env.FUZZ_LINES ?? 100_000);
 const CONNECTIONS = 10;
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-
-function mulberry32(state: number) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Kind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
-const KINDS: Kind[] = ['null', 'boolean', 'number', 'string', 'array', 'object'];
-const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];
 
 /** What a line must get back: a reply (ok, or an error code, with its `re`), a pong, or nothing. */
 type Expected = { re: number | null; code: string | 'ok' } | 'pong' | 'nothing';

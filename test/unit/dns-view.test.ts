@@ -11,6 +11,7 @@ import type { RegistryReader } from '../../src/registry/reader.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import type { Provision } from '../../src/registry/types.ts';
 import { readReply, wireQuery } from '../helpers/dns.ts';
+import { mulberry32 } from '../helpers/fuzz.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { mapSteps } from '../helpers/map-steps.ts';
 
@@ -92,15 +93,6 @@ function snapshot(view: LiveZoneView) {
 }
 
 /** A small seeded generator, so that a failure replays. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('the view after any history', () => {
   it.each([1, 2, 3, 4, 5])('equals the view built afresh from the registry (seed %i)', (seed) => {
     const random = mulberry32(seed);
