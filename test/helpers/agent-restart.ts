@@ -68,11 +68,13 @@ export class Respawner {
   constructor(
     private readonly args: readonly string[],
     private readonly logFile: string,
+    /** The `scs` to run: the sources through tsx by default, the bundle (bin/scs.js) in benchmarks. */
+    private readonly entry = SCS,
   ) {}
 
   start(): void {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [SCS, ...this.args], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [this.entry, ...this.args], { stdio: ['ignore', log, log] });
     closeSync(log);
     this.child = child;
     this.starts++;
