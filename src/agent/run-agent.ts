@@ -205,7 +205,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     opened('services', () => running.down());
     await Promise.race([running.up(), interrupted]);
     // What the agent before it held and this one no longer does (a container gone meanwhile) is let go.
-    if (kept) await client.releaseUnclaimed();
+    // Failing to is no reason to stop a stack that is up: what is left ends with the session.
+    if (kept)
+      await client
+        .releaseUnclaimed()
+        .catch((error: Error) => logger.warn(`could not let go of what the agent before held: ${error.message}`));
 
     logger.success(
       `${compiled.stack} is up: ${selected.services.map((s) => s.name).join(', ')}${options.background ? '' : ' (Ctrl-C stops it)'}`,
