@@ -161,14 +161,14 @@ export class Prober {
   }
 }
 
-/** One HTTP GET of `http://host:port/`, answered 200 within a second. */
+/** One HTTP GET of `http://host:port/`, answered 200 within 2 s (a refused connection fails at once). */
 export function httpProbe(hostPort: string): () => Promise<boolean> {
   const at = hostPort.lastIndexOf(':');
   const host = hostPort.slice(0, at);
   const port = Number(hostPort.slice(at + 1));
   return () =>
     new Promise((resolve) => {
-      const request = get({ host, port, path: '/', timeout: 1000, agent: false }, (response) => {
+      const request = get({ host, port, path: '/', timeout: 2000, agent: false }, (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode === 200));
       });
