@@ -1,7 +1,7 @@
 // An agent that restarts without a blip: SIGKILLed again and again under a respawn loop (the
 // supervisor's contract: restart 100 ms after an exit), joined to an external `scs disco`. It resumes
 // its disco session and adopts its containers, so nobody watching sees a drop, no container restarts,
-// and a client that reaches the provider by SCS_REQUIRE_* never fails. One away longer than the grace
+// the dependent runs no live update, and a client that reaches the provider by SCS_REQUIRE_* never fails. One away longer than the grace
 // has its endpoints dropped, and provided again when it returns, without restarting its containers.
 
 import { readFileSync, rmSync } from 'node:fs';
@@ -65,6 +65,9 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(Object.keys(runs).sort()).toEqual(['client', 'web']);
       const clientId = runs.client!.split('@')[0]!;
       const upstream = (await engine.inspect(clientId))!.env.SCS_REQUIRE_HTTP!;
+      // examples/hello/client/update.sh adds a line to /state/updates at each live update.
+      const updates = async () => (await engine.exec(clientId, ['sh', '-c', 'cat /state/updates 2>/dev/null | wc -l'], {})).output.trim();
+      const updatesBefore = await updates();
       const byEnv = new Prober(httpProbe(upstream));
       const byDns = new Prober(dnsProbe(state.dns!, 'web.hello.agentkill.disco'));
       await eventually(() => byEnv.ok > 0 && byDns.ok > 0, 10_000, 'both clients to get answers');
@@ -84,6 +87,8 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(log()).not.toContain('that session had ended');
       expect(events).toEqual([]);
       expect(await containerRuns('hello', 'agentkill')).toEqual(runs);
+      // The agent's own requirement is the same subscription: its dependent is told nothing.
+      expect(await updates()).toBe(updatesBefore);
       expect(env.failed).toBe(0);
       expect(env.ok).toBeGreaterThan(KILLS);
       expect(dns.ok).toBeGreaterThan(KILLS);
