@@ -26,16 +26,19 @@ async function refusingSocket(path: string): Promise<void> {
 describe.skipIf(dockerProblem !== undefined)(
   `scs up after an agent was killed${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,
   () => {
-    const { dir, files } = helloStack('successor');
+    let stack: ReturnType<typeof helloStack> | undefined;
     let lingering: ChildProcess | undefined;
 
     afterAll(async () => {
       lingering?.kill('SIGKILL');
-      await scs(['down', '--volumes', ...files]).exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!stack) return;
+      await scs(['down', '--volumes', ...stack.files]).exited;
+      rmSync(stack.dir, { recursive: true, force: true });
     }, 120_000);
 
     it('starts a new agent while the killed one lingers a moment and its socket refuses', async () => {
+      stack = helloStack('successor');
+      const { dir, files } = stack;
       const up = scs(['up', '-d', ...files]);
       expect(await up.exited, up.stderr).toBe(0);
       const before = readState(dir)!;
