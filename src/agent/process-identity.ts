@@ -17,10 +17,17 @@ export function startTimeOf(stat: string): string | undefined {
   return value && /^\d+$/.test(value) ? value : undefined;
 }
 
-/** The identity of the process `pid` now; undefined when there is none (or /proc cannot say). */
+/** Field 3 of /proc/PID/stat: Z (zombie) or X (dead) is a process that has exited, not yet reaped by its parent. */
+export function hasExited(stat: string): boolean {
+  return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+}
+
+/** The identity of the process `pid` now; undefined when there is none, or it has exited (or /proc cannot say). */
 export function processIdentity(pid: number): ProcessIdentity | undefined {
   try {
-    const startTime = startTimeOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (hasExited(stat)) return undefined;
+    const startTime = startTimeOf(stat);
     const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
     return startTime === undefined ? undefined : { startTime, commandLine };
   } catch {

@@ -9,6 +9,7 @@ import { format } from 'node:util';
 import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
+import type { SessionRecord } from '../client/client.ts';
 import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
@@ -119,16 +120,23 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     if (embedded) opened('embedded disco', () => embedded.close());
     const discoAddress = external ?? embedded!.disco;
     const addresses = parseDiscoList(discoAddress);
+    // A disco that outlives the agent keeps its session for the next agent: a restart drops nothing.
+    const kept = embedded ? undefined : await keptSession(stateFolder, discoAddress, logger);
     const client = await DiscoClient.connect({
       ...addresses[0]!,
       addresses,
       // The embedded disco has no TLS, and a token of its own.
       ...(embedded ? { token: embedded.token } : discoAccess(options.access ?? {})),
+      ...kept?.options,
       name: `scs up ${compiled.stack}`,
       waitForServer: true,
       logger: consola.withTag('disco'),
     });
-    opened('disco client', () => client.close());
+    kept?.connected(client.sessionId);
+    opened('disco client', async () => {
+      await client.close();
+      kept?.forget();
+    });
     const { defaultAdvertise, isHostAddress, publishAddresses } = await import('./advertise.ts');
     const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
     const published = publishAddresses(advertise, await isHostAddress(advertise));
@@ -196,6 +204,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // Down goes first when stopping: its containers' endpoints are dropped while disco still listens.
     opened('services', () => running.down());
     await Promise.race([running.up(), interrupted]);
+    // What the agent before it held and this one no longer does (a container gone meanwhile) is let go.
+    // Failing to is no reason to stop a stack that is up: what is left ends with the session.
+    if (kept)
+      await client
+        .releaseUnclaimed()
+        .catch((error: Error) => logger.warn(`could not let go of what the agent before held: ${error.message}`));
 
     logger.success(
       `${compiled.stack} is up: ${selected.services.map((s) => s.name).join(', ')}${options.background ? '' : ' (Ctrl-C stops it)'}`,
@@ -250,6 +264,29 @@ async function startEmbeddedDisco(
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
   return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };
+}
+
+/** The disco session an earlier agent left in the state folder, and the means to keep this one's there. */
+async function keptSession(stateFolder: string, disco: string, logger: ConsolaInstance) {
+  const { readSavedSession, saveSession, forgetSession } = await import('./disco-session.ts');
+  const resume = readSavedSession(stateFolder, disco);
+  if (resume) logger.info(`resuming the disco session of the agent before this one (${resume.session})`);
+  return {
+    options: {
+      ...(resume ? { resume } : {}),
+      onRecord: (record: SessionRecord) => {
+        try {
+          saveSession(stateFolder, disco, record);
+        } catch (error) {
+          logger.warn(`could not keep the disco session for the next agent: ${(error as Error).message}`);
+        }
+      },
+    },
+    connected(session: string | undefined) {
+      if (resume && session !== resume.session) logger.info('that session had ended (away longer than the grace?): a new one was opened');
+    },
+    forget: () => forgetSession(stateFolder),
+  };
 }
 
 /** Stops listening, and resolves once the listener is closed. */

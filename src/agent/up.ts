@@ -6,7 +6,7 @@ import { restated, UserError } from '../errors.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
-import { checkServices, compileStack, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
+import { checkServices, compileStack, project, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
 /** What `scs up` is told: which stack, and the agent's own options when it is to run one. */
@@ -41,7 +41,8 @@ export async function up(options: UpOptions): Promise<void> {
   // Before any container mounts them, whichever way up goes on.
   for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
   if (!options.background) {
-    const running = runningAgent(stack);
+    // An agent killed a moment ago is not one to converge: its successor starts instead.
+    const running = await (await import('./answering.ts')).answeringAgent(stack);
     if (running) return converge(running, options);
   }
   if (options.detach && !options.background)

@@ -8,10 +8,11 @@ import { type ConsolaInstance, consola } from 'consola';
 import { ErrorCode } from '../protocol/errors.ts';
 import { listReplySchema, provideReplySchema, requireReplySchema } from '../protocol/messages.ts';
 import { AckBatcher } from './acks.ts';
-import { ServerConnection } from './connection.ts';
+import { type ConnectionHooks, ServerConnection } from './connection.ts';
 import type { ConnectionState } from './connection-state.ts';
 import { withValidHosts } from './endpoint-hosts.ts';
 import { type Push, parseReply } from './inbound.ts';
+import { Inheritance, type SessionRecord } from './inherited.ts';
 import { tokenInPlaintext } from './plaintext.ts';
 import { type Outgoing, type ReplyFields, SessionReset } from './requests.ts';
 import {
@@ -29,6 +30,7 @@ import type { ViewChange } from './view.ts';
 import { WatchView } from './watch-view.ts';
 
 export type { ConnectionState } from './connection-state.ts';
+export type { SessionRecord } from './inherited.ts';
 export type {
   DiscoClientOptions,
   DiscoErrorCode,
@@ -69,7 +71,9 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
   private readonly logger: ConsolaInstance;
   private readonly connection: ServerConnection;
   private readonly acks = new AckBatcher(ACK_DELAY_MS, (sub, seq) => this.connection.send({ op: 'ack', sub, seq }));
-  private nextKey = 1;
+  private readonly inheritance: Inheritance;
+  private nextKey: number;
+  private readonly onRecord: ((record: SessionRecord) => void) | undefined;
   private readonly provisions = new Map<string, ProvisionState>();
   private readonly watches = new Map<string, WatchState>();
   private readonly subs = new Map<string, WatchState>();
@@ -80,17 +84,22 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     this.logger = options.logger ?? consola.withTag('disco-client');
     const exposed = tokenInPlaintext(options);
     if (exposed) this.logger.warn(exposed);
+    const { resume, onRecord, ...rest } = options;
+    this.inheritance = new Inheritance(resume);
+    this.nextKey = this.inheritance.firstKey;
+    this.onRecord = onRecord;
     const settings = {
       name: `scs-${process.pid}`,
       waitForServer: false,
       backoffMinMs: 100,
       backoffMaxMs: 1000,
       requestTimeoutMs: 30_000,
-      ...options,
+      ...rest,
     };
-    this.connection = new ServerConnection(settings, this.logger, {
+    const hooks: ConnectionHooks = {
       ready: (session, resumed) => {
         if (!resumed) this.registerAgain();
+        this.record();
         this.emit('connected', { session, resumed });
       },
       disconnected: (reason) => {
@@ -102,7 +111,8 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         clearTimeout(this.settleTimer);
         this.acks.clear();
       },
-    });
+    };
+    this.connection = new ServerConnection(settings, this.logger, hooks, this.inheritance.session);
   }
 
   /** Connects and opens a session; resolves once the server has welcomed us. */
@@ -131,8 +141,10 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
 
   async provide(spec: ProvideSpec): Promise<ProvisionHandle> {
     // Stryker disable next-line UpdateOperator,BooleanLiteral: keys counting down are still unique; send sets busy to true before anything reads it
-    const state: ProvisionState = { key: `p${this.nextKey++}`, spec: { ...spec }, id: undefined, busy: false };
+    const key = this.inheritance.claimProvision(spec) ?? `p${this.nextKey++}`;
+    const state: ProvisionState = { key, spec: { ...spec }, id: undefined, busy: false };
     this.provisions.set(state.key, state);
+    this.record();
     await this.register(state);
     return {
       key: state.key,
@@ -142,6 +154,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       },
       drop: async () => {
         if (!this.provisions.delete(state.key)) return;
+        this.record();
         await this.forget({ op: 'unprovide', key: state.key });
       },
     };
@@ -153,8 +166,10 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
    */
   async require(spec: RequireSpec, onChange: (event: WatchEvent) => void = () => {}): Promise<Watch> {
     // Stryker disable next-line UpdateOperator,BooleanLiteral: keys counting down are still unique; send sets busy to true before anything reads it
-    const state: WatchState = { key: `r${this.nextKey++}`, spec: { ...spec }, onChange, view: new WatchView(), busy: false };
+    const key = this.inheritance.claimWatch(spec) ?? `r${this.nextKey++}`;
+    const state: WatchState = { key, spec: { ...spec }, onChange, view: new WatchView(), busy: false };
     this.watches.set(state.key, state);
+    this.record();
     await this.subscribe(state);
     return {
       key: state.key,
@@ -164,6 +179,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       },
       close: async () => {
         if (!this.watches.delete(state.key)) return;
+        this.record();
         // Stryker disable next-line ConditionalExpression: deleting the key undefined deletes nothing
         if (state.view.sub !== undefined) this.subs.delete(state.view.sub);
         await this.forget({ op: 'unrequire', key: state.key });
@@ -190,6 +206,36 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     return endpoints;
   }
 
+  /**
+   * Lets go of what the session handed down (`resume`) held and this process has not provided or
+   * required again: called once the successor has caught up (an agent, once its stack is up again).
+   */
+  async releaseUnclaimed(): Promise<void> {
+    const { provisions, watches } = this.inheritance.unclaimed;
+    const released = [
+      ...[...provisions.keys()].map((key) => ({ op: 'unprovide' as const, key })),
+      ...[...watches.keys()].map((key) => ({ op: 'unrequire' as const, key })),
+    ];
+    for (const message of released) {
+      await this.forget(message);
+      this.inheritance.forget(message.key);
+      this.record();
+    }
+  }
+
+  /** What the session holds now, for a successor to resume: told to `onRecord` at every change. */
+  private record(): void {
+    const session = this.connection.sessionId ?? this.inheritance.session;
+    if (!this.onRecord || session === undefined) return;
+    const { provisions, watches } = this.inheritance.unclaimed;
+    const specs = <T extends { spec: unknown }>(held: Map<string, T>) => [...held].map(([key, state]) => [key, state.spec]);
+    this.onRecord({
+      session,
+      provisions: Object.fromEntries([...provisions, ...specs(this.provisions)]),
+      watches: Object.fromEntries([...watches, ...specs(this.watches)]),
+    });
+  }
+
   /** Says goodbye, so the server drops our provisions at once, and stops reconnecting. */
   close(): Promise<void> {
     return this.connection.close();
@@ -199,7 +245,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     const { name, host, port, protocol = 'tcp', attrs = {} } = state.spec;
     return this.send(
       state,
-      () => this.provisions.delete(state.key),
+      () => this.provisions.delete(state.key) && this.record(),
       async () => {
         const reply = await this.connection.request({ op: 'provide', key: state.key, name, host, port, protocol, attrs });
         state.id = parseReply(provideReplySchema, reply).provision;
@@ -211,7 +257,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     const { name, attrs = {} } = state.spec;
     return this.send(
       state,
-      () => this.watches.delete(state.key),
+      () => this.watches.delete(state.key) && this.record(),
       async () => {
         await this.connection.request({ op: 'require', key: state.key, name, attrs }, (reply) => this.applySnapshot(state, reply));
       },

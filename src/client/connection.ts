@@ -22,7 +22,9 @@ const BYE_WAIT_MS = 1000;
 /** Until the server's welcome says otherwise. */
 const DEFAULT_HEARTBEAT: HeartbeatTimes = { interval: 5000, timeout: 15000 };
 
-export type ConnectionSettings = Required<Omit<DiscoClientOptions, 'dial' | 'logger' | 'tls' | 'token' | 'addresses'>> &
+export type ConnectionSettings = Required<
+  Omit<DiscoClientOptions, 'dial' | 'logger' | 'tls' | 'token' | 'addresses' | 'resume' | 'onRecord'>
+> &
   Pick<DiscoClientOptions, 'dial' | 'tls' | 'token' | 'addresses'>;
 
 export interface ConnectionHooks {
@@ -60,7 +62,10 @@ export class ServerConnection {
     private readonly settings: ConnectionSettings,
     private readonly logger: ConsolaInstance,
     private readonly hooks: ConnectionHooks,
+    /** A session a predecessor held: the first hello asks to resume it. */
+    session?: string,
   ) {
+    this.session = session;
     this.backoff = new Backoff(settings.backoffMinMs, settings.backoffMaxMs);
     this.ring = new AddressRing(settings.addresses?.length ? settings.addresses : [{ host: settings.host, port: settings.port }]);
     this.machine = new ConnectionStateMachine(

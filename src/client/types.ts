@@ -5,6 +5,7 @@ import type { ConsolaInstance } from 'consola';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { Protocol } from '../registry/types.ts';
 import type { ClientTls } from './dial.ts';
+import type { SessionRecord } from './inherited.ts';
 import type { Endpoint } from './view.ts';
 
 export type { Endpoint } from './view.ts';
@@ -23,6 +24,14 @@ export interface DiscoClientOptions {
   tls?: ClientTls;
   /** Sent in `hello`: what the server's config lets this token do (docs/protocol.md, "Tokens"). */
   token?: string;
+  /**
+   * The session a predecessor of this process held (what `onRecord` told it): the first hello resumes
+   * it (with the same token, within the server's grace), and provides and requires of the same specs
+   * take over what it held, unseen by anyone watching. `releaseUnclaimed` lets go of the rest.
+   */
+  resume?: SessionRecord;
+  /** Told what the session holds whenever that changes, for a successor to `resume` it. */
+  onRecord?: (record: SessionRecord) => void;
   /** Keep trying when the first connection fails, instead of rejecting `connect`. */
   waitForServer?: boolean;
   backoffMinMs?: number;

@@ -1,12 +1,14 @@
 // The agent's state file as the CLI reads it, including one written before the rename of role to service,
 // and as the agent writes it: only its user's, never through a link.
 
+import { spawn } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startTimeOf } from '../../../src/agent/process-identity.ts';
+import { hasExited, processIdentity, startTimeOf } from '../../../src/agent/process-identity.ts';
 import { type AgentState, readState, stateDirectory, writeState } from '../../../src/agent/state.ts';
+import { eventually } from '../../helpers/wait.ts';
 
 describe('the state file', () => {
   it('reads one written before the rename: roles as only, each role as service', () => {
@@ -69,5 +71,30 @@ describe('a process start time', () => {
     const rest = Array.from({ length: 50 }, (_, i) => String(i + 3)).join(' ');
     expect(startTimeOf(`42 (a) b (c) ${rest}`)).toBe('22');
     expect(startTimeOf('42 (short) S 1')).toBeUndefined();
+  });
+});
+
+describe('a process that has exited', () => {
+  it('is read from field 3 of /proc/PID/stat: Z and X have exited, the others run', () => {
+    expect(hasExited('42 (a) b (c) Z 1 2')).toBe(true);
+    expect(hasExited('42 (node) X 1 2')).toBe(true);
+    expect(hasExited('42 (Z) S 1 2')).toBe(false);
+    expect(hasExited('42 (node) R 1 2')).toBe(false);
+  });
+
+  it('has no identity while it waits, a zombie, for its parent to reap it: a killed agent is gone', async () => {
+    // The shell is replaced by a sleep that never reaps the child the shell started.
+    const parent = spawn('sh', ['-c', 'sleep 0.5 & exec sleep 5'], { stdio: 'ignore' });
+    try {
+      const child = await eventually(() => {
+        const children = readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim();
+        return children === '' ? undefined : Number(children.split(' ')[0]);
+      });
+      expect(processIdentity(child)).toBeDefined();
+      await eventually(() => readFileSync(`/proc/${child}/stat`, 'utf8').includes(') Z'), 3000, 'the child to be a zombie');
+      expect(processIdentity(child)).toBeUndefined();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

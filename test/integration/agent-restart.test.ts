@@ -1,0 +1,114 @@
+// An agent that restarts without a blip: SIGKILLed again and again under a respawn loop (the
+// supervisor's contract: restart 100 ms after an exit), joined to an external `scs disco`. It resumes
+// its disco session and adopts its containers, so nobody watching sees a drop, no container restarts,
+// the dependent runs no live update, and a client that reaches the provider by SCS_REQUIRE_* never fails. One away longer than the grace
+// has its endpoints dropped, and provided again when it returns, without restarting its containers.
+
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
+import { agentUp, containerRuns, dnsProbe, helloStack, httpProbe, Prober, Respawner, startScsDisco } from '../helpers/agent-restart.ts';
+import { scs } from '../helpers/cli.ts';
+import { dockerProblem, engine } from '../helpers/docker.ts';
+import { quietLogger } from '../helpers/logging.ts';
+import { eventually, sleep } from '../helpers/wait.ts';
+
+const KILLS = 20;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+}, 180_000);
+
+/** The stack under a respawn loop against its own `scs disco`, up, with a subscriber to web's endpoint. */
+async function supervised(environment: string, grace: string) {
+  const disco = await startScsDisco(grace);
+  cleanups.push(() => disco.stop());
+  const { dir, files } = helloStack(environment);
+  cleanups.push(async () => {
+    await scs(['down', '--volumes', ...files]).exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const respawner = new Respawner(['up', '--no-logs', ...files, '--disco', disco.address], join(dir, 'agents.log'));
+  cleanups.push(() => respawner.stop());
+  respawner.start();
+  const state = await agentUp(dir, respawner, 150_000);
+  const web = state.services.find((s) => s.service === 'web')!.provides[0]!;
+  const [host, port] = disco.address.split(':');
+  const watcher = await DiscoClient.connect({ host: host!, port: Number(port), logger: quietLogger });
+  cleanups.push(() => watcher.close());
+  const events: WatchEvent[] = [];
+  const watch = await watcher.require({ name: web.name }, (event) => events.push(event));
+  expect(watch.endpoints.map((e) => `${e.host}:${e.port}`)).toEqual([web.address]);
+  const log = () => readFileSync(join(dir, 'agents.log'), 'utf8');
+  return { dir, respawner, state, events, log, runs: await containerRuns('hello', environment) };
+}
+
+/** How long each agent runs before it is killed: the host DNS, in the agent, answers meanwhile. */
+const DWELL_MS = 500;
+
+/** Kills the agent the respawner runs, and waits for its successor to have the stack up. */
+async function killAndWait(dir: string, respawner: Respawner): Promise<void> {
+  const killed = respawner.pid;
+  respawner.kill();
+  await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
+  await agentUp(dir, respawner);
+  await sleep(DWELL_MS);
+}
+
+describe.skipIf(dockerProblem !== undefined)(
+  `an agent restarted by its supervisor${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,
+  () => {
+    it(`is killed ${KILLS} times: no drop seen, no container restarted, no failed request by SCS_REQUIRE_*`, async () => {
+      const { dir, respawner, state, events, log, runs } = await supervised('agentkill', '10s');
+      expect(Object.keys(runs).sort()).toEqual(['client', 'web']);
+      const clientId = runs.client!.split('@')[0]!;
+      const upstream = (await engine.inspect(clientId))!.env.SCS_REQUIRE_HTTP!;
+      // examples/hello/client/update.sh adds a line to /state/updates at each live update.
+      const updates = async () => (await engine.exec(clientId, ['sh', '-c', 'cat /state/updates 2>/dev/null | wc -l'], {})).output.trim();
+      const updatesBefore = await updates();
+      const byEnv = new Prober(httpProbe(upstream));
+      const byDns = new Prober(dnsProbe(state.dns!, 'web.hello.agentkill.disco'));
+      await eventually(() => byEnv.ok > 0 && byDns.ok > 0, 10_000, 'both clients to get answers');
+
+      for (let kill = 0; kill < KILLS; kill++) await killAndWait(dir, respawner);
+      // The last agent lets go of what it did not take over, after it says it is up.
+      await sleep(500);
+      const env = await byEnv.stop();
+      const dns = await byDns.stop();
+      console.log(
+        `${KILLS} SIGKILLs: ${events.length} watch events; SCS_REQUIRE_* client ${env.failed} failed of ${env.ok + env.failed}; ` +
+          `host DNS client ${dns.failed} failed of ${dns.ok + dns.failed} (longest outage ${dns.longestOutageMs} ms)`,
+      );
+
+      expect(respawner.starts).toBe(KILLS + 1);
+      expect(log().match(/resuming the disco session/g)).toHaveLength(KILLS);
+      expect(log()).not.toContain('that session had ended');
+      expect(events).toEqual([]);
+      expect(await containerRuns('hello', 'agentkill')).toEqual(runs);
+      // The agent's own requirement is the same subscription: its dependent is told nothing.
+      expect(await updates()).toBe(updatesBefore);
+      expect(env.failed).toBe(0);
+      expect(env.ok).toBeGreaterThan(KILLS);
+      expect(dns.ok).toBeGreaterThan(KILLS);
+    }, 420_000);
+
+    it('away longer than the grace: its endpoints drop, and come back when it returns, its containers untouched', async () => {
+      const { dir, respawner, events, log, runs } = await supervised('agentaway', '1s');
+      respawner.kill();
+      // The supervisor here is slow: the agent is back only once the grace is over.
+      await respawner.stop();
+      await eventually(() => events.some((e) => e.drop.length > 0), 10_000, 'web to be dropped after the grace');
+      respawner.start();
+      await agentUp(dir, respawner);
+      await eventually(() => events.some((e) => e.add.length > 0), 10_000, 'web to be provided again');
+      expect(events.map((e) => [e.add.length, e.drop.length])).toEqual([
+        [0, 1],
+        [1, 0],
+      ]);
+      expect(log()).toContain('that session had ended');
+      expect(await containerRuns('hello', 'agentaway')).toEqual(runs);
+    }, 300_000);
+  },
+);
