@@ -146,14 +146,12 @@ export class EbsProvisioner implements VolumeProvisioner {
   }
 
   async detach(): Promise<void> {
-    await unmount(this.volume.source);
     const { ours, others } = await this.lookup();
     if (!ours && others.length > 0) this.context.logger.warn(`${notOurs(this.label, lookAlikes(others))}, so it is left as it is`);
     if (ours) await this.detachFromHere(ours);
   }
 
   async deprovision(): Promise<void> {
-    await unmount(this.volume.source);
     const { ours, others } = await this.lookup();
     // Deleting is what must never reach a look-alike: each is named, once, and left.
     if (others.length > 0) this.context.logger.warn(`${notOurs(this.label, lookAlikes(others))}, so it is not deleted`);
@@ -168,9 +166,11 @@ export class EbsProvisioner implements VolumeProvisioner {
     this.context.logger.info(`${this.label}: deleted ${ours.VolumeId}`);
   }
 
+  /** Unmounts and detaches it when it is attached here; what is mounted at its folder otherwise is not its (another deployment's, on the same path). */
   private async detachFromHere(found: Volume): Promise<void> {
     const { ec2, instance } = await this.connect();
     if (!found.Attachments?.some((a) => a.InstanceId === instance.id)) return;
+    await unmount(this.volume.source);
     try {
       await ec2.send(new DetachVolumeCommand({ VolumeId: found.VolumeId, InstanceId: instance.id }));
     } catch (error) {

@@ -116,7 +116,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
   }, 60_000);
 
   afterAll(async () => {
-    for (const mount of ['mnt-a', 'mnt-b']) if (mountedAt(join(dir, mount))) execFileSync('umount', [join(dir, mount)]);
+    for (const mount of ['mnt-a', 'mnt-b', 'mnt-f']) if (mountedAt(join(dir, mount))) execFileSync('umount', [join(dir, mount)]);
     if (loop) execFileSync('losetup', ['-d', loop]);
     await moto?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -192,9 +192,11 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
     const volume = ebsVolume('shared', join(dir, 'mnt-f'));
     const first = provisioner(volume, env(hostA, join(dir, 'a', 'dev')));
     await first.provision();
+    await first.attach();
     const [made] = await volumeNamed('shared');
     const log = recordingLogger();
-    const second = provisioner(volume, env(hostB, join(dir, 'b', 'dev')), SECOND, log.logger);
+    // The same files deployed again on the same host: the same mountpoint, another stack id.
+    const second = provisioner(volume, env(hostA, join(dir, 'a', 'dev')), SECOND, log.logger);
 
     await expect(second.provision()).rejects.toThrow(
       `volume shared (db) matches ${made!.VolumeId} (of project host-a, stack id 11111111) by its tags, but it is not this deployment's, so it is left alone; if it is this service's`,
@@ -213,9 +215,12 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs against moto${problem ? ` (s
       ),
     ]);
     const [after] = await volumeNamed('shared');
-    expect(after).toMatchObject({ VolumeId: made!.VolumeId, State: 'available' });
-    expect(after!.Attachments ?? []).toEqual([]);
+    expect(after).toMatchObject({ VolumeId: made!.VolumeId, State: 'in-use' });
+    expect(after!.Attachments).toEqual([expect.objectContaining({ InstanceId: hostA, State: 'attached' })]);
+    // Still mounted for the first deployment's container: the second one's down unmounted nothing.
+    expect(mountedAt(join(dir, 'mnt-f'))).toBe(loop);
     await first.deprovision();
+    expect(mountedAt(join(dir, 'mnt-f'))).toBeUndefined();
     expect(await volumeNamed('shared')).toEqual([]);
   }, 60_000);
 
