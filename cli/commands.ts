@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   build: async () => (await import('./build.ts')).registerBuild,
   up: async () => (await import('./up.ts')).registerUp,
   down: async () => (await import('./down.ts')).registerDown,
+  adopt: async () => (await import('./adopt.ts')).registerAdopt,
   ps: async () => (await import('./ps.ts')).registerPs,
   logs: async () => (await import('./logs.ts')).registerLogs,
   stop: async () => (await import('./lifecycle.ts')).registerStop,

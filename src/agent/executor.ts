@@ -209,7 +209,7 @@ export class Executor {
 
   /** An ENI goes into the container's network namespace once it runs: it is its address from then on. */
   private async enterNetwork(facts: ServiceFacts, id: string): Promise<void> {
-    const network = networkProvisioner(facts.service, { logger: this.options.logger });
+    const network = networkProvisioner(facts.service, { labels: resourceLabels(this.options.identity), logger: this.options.logger });
     if (!network) return;
     const pid = (await this.options.engine.inspect(id))?.pid;
     if (!pid) throw new Error(`${facts.service.name}: its container is not running, so its ENI cannot go into it`);

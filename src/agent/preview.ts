@@ -9,7 +9,9 @@ import { type AgentIdentity, hostLabel } from './identity.ts';
 import { desiredService, observeService } from './observed.ts';
 import { formatPlan } from './plan.ts';
 import { converge } from './reconcile.ts';
+import { readStackId } from './stack-id.ts';
 import { attachmentAt, stackNetworkName } from './stack-network.ts';
+import { stateDirectory } from './state.ts';
 
 export async function previewUp(
   compiled: CompiledStack,
@@ -19,7 +21,15 @@ export async function previewUp(
   /** The host addresses `up` would publish ports on (src/agent/advertise.ts); loopback alone when absent. */
   publishOn?: readonly string[],
 ): Promise<string> {
-  const identity: AgentIdentity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
+  // The deployment's id, when an agent has made one: it tells its EBS volumes and ENIs from look-alikes.
+  const stackId = readStackId(stateDirectory(compiled.directory, project));
+  const identity: AgentIdentity = {
+    stack: compiled.stack,
+    environment: compiled.environment,
+    project,
+    host: hostLabel(),
+    ...(stackId ? { stackId } : {}),
+  };
   // Where `up` would put containers: the stack network as it is now, its DNS assumed served. Without the
   // network yet, no container can be on it: the gateway then does not matter.
   const bridged = compiled.services.some((service) => service.container.network === 'bridge');

@@ -8,9 +8,10 @@ import type { CompiledService } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/methods.ts';
 import { volumeProvisioner } from '../volumes/methods.ts';
 import type { VolumeEngine } from '../volumes/provisioner.ts';
-import { hostLabel, ownerLabels, serviceContainers } from './identity.ts';
+import { hostLabel, ownerLabels, resourceLabels, serviceContainers } from './identity.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
-import { type AgentState, agentProcessOf, readState, type ServiceRecord } from './state.ts';
+import { readStackId } from './stack-id.ts';
+import { type AgentState, agentProcessOf, readState, type ServiceRecord, stateDirectory } from './state.ts';
 
 export interface ServiceStatus {
   readonly service: string;
@@ -44,7 +45,11 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
   const names = agent && agent.only.length > 0 ? new Set(agent.only) : undefined;
   const docker = engine ?? (await (await import('../docker/reader.ts')).dockerReader());
   await docker.ping();
-  const owner = ownerLabels({ stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() });
+  const identity = { stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() };
+  const owner = ownerLabels(identity);
+  // The deployment's id tells its EBS volumes and ENIs from look-alikes.
+  const stackId = readStackId(stateDirectory(compiled.directory, projectName));
+  const labels = resourceLabels({ ...identity, ...(stackId ? { stackId } : {}) });
   const services = await Promise.all(
     compiled.services
       .filter((service) => !names || names.has(service.name))
@@ -63,7 +68,7 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
           provides: record?.provides ?? [],
           requires: record?.requires ?? [],
           lastStep: record?.lastStep,
-          volumes: await volumeStates(service, docker),
+          volumes: await volumeStates(service, docker, labels),
         };
       }),
   );
@@ -80,7 +85,7 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
 }
 
 /** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */
-async function volumeStates(service: CompiledService, docker: StatusEngine) {
+async function volumeStates(service: CompiledService, docker: StatusEngine, labels: Record<string, string>) {
   const engine: VolumeEngine = {
     volumeExists: (name) => docker.volumeExists(name),
     ...(docker.volumeOptions ? { volumeOptions: (name: string) => docker.volumeOptions!(name) } : {}),
@@ -89,7 +94,7 @@ async function volumeStates(service: CompiledService, docker: StatusEngine) {
     removeVolume: () => Promise.reject(new Error('scs ps removes no volume')),
     volumeLabels: () => Promise.reject(new Error('scs ps asks for no labels')),
   };
-  const context = { engine, labels: {}, logger: consola };
+  const context = { engine, labels, logger: consola };
   const state = (status: () => Promise<string>) => status().catch((error: Error) => `unknown: ${error.message}`);
   const network = networkProvisioner(service, context);
   return Promise.all([

@@ -2,11 +2,14 @@
 // created in the service's subnet with its security groups, attached to this instance, found on
 // the host by its MAC address and moved into the container's network namespace with the ENI's
 // private address and a default route through the subnet's router. `down` detaches it (it keeps
-// its address for the next attach); `down --volumes` deletes it.
+// its address for the next attach); `down --volumes` deletes it. Only an ENI carrying this agent's
+// owner tags (project, stack id) is used: a look-alike (another deployment's, an older scs's) is
+// reported and left alone until `scs adopt` takes it over.
 
 import {
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
+  CreateTagsCommand,
   DeleteNetworkInterfaceCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
@@ -16,7 +19,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../aws/ec2-settings.ts';
 import { Ec2Error, explainEc2Error } from '../aws/errors.ts';
-import { tagLookups } from '../aws/tags.ts';
+import { ADOPT_HINT, awsTags, byOwner, HOST_TAG, notOurs, type Owner, ownerOf, ownerTags, tagLookups, whose } from '../aws/tags.ts';
 import type { EniOptions } from '../manifest/compiled.ts';
 import { moveIntoNetns } from './netns.ts';
 import type { NetnsSetup, NetworkContext, NetworkProvisioner } from './provisioner.ts';
@@ -39,7 +42,11 @@ export class EniProvisioner implements NetworkProvisioner {
     private readonly options: EniOptions,
     private readonly settings: Ec2Settings,
     private readonly context: NetworkContext,
-  ) {}
+  ) {
+    this.owner = ownerOf(context.labels);
+  }
+
+  private readonly owner: Owner | undefined;
 
   private get label(): string {
     return `the ENI of ${this.service}`;
@@ -47,7 +54,7 @@ export class EniProvisioner implements NetworkProvisioner {
 
   async provision(): Promise<void> {
     const { ec2 } = await this.connect();
-    const found = await this.find();
+    const { ours: found, others } = await this.lookup();
     if (found) {
       if (found.SubnetId !== this.options.subnet)
         throw new Ec2Error(
@@ -55,15 +62,17 @@ export class EniProvisioner implements NetworkProvisioner {
         );
       return;
     }
+    // A second ENI beside a look-alike would give the service another address than the one it had.
+    if (others.length > 0) throw new Ec2Error(`${notOurs(this.label, lookAlikes(others))}, so it is left alone; ${ADOPT_HINT}`);
+    if (!this.owner) throw new Ec2Error(`cannot create ${this.label}: this agent has no stack id to tag it with`);
+    const tags = { ...this.options.tags, ...ownerTags(this.owner), [HOST_TAG]: this.owner.host };
     try {
       const created = await ec2.send(
         new CreateNetworkInterfaceCommand({
           SubnetId: this.options.subnet,
           ...(this.options.securityGroups.length > 0 ? { Groups: this.options.securityGroups } : {}),
           Description: `scs ${Object.values(this.options.tags).join('-')}`,
-          TagSpecifications: [
-            { ResourceType: 'network-interface', Tags: Object.entries(this.options.tags).map(([Key, Value]) => ({ Key, Value })) },
-          ],
+          TagSpecifications: [{ ResourceType: 'network-interface', Tags: awsTags(tags) }],
         }),
       );
       this.context.logger.info(`created ${created.NetworkInterface?.NetworkInterfaceId} for ${this.service} in ${this.options.subnet}`);
@@ -97,6 +106,13 @@ export class EniProvisioner implements NetworkProvisioner {
       } catch (error) {
         throw explain(error, `attach ${this.label} (${found.NetworkInterfaceId}) to ${instance.id}`);
       }
+      // Where it was last: a description, never a key, so failing to say it fails nothing.
+      if (this.owner?.host)
+        await ec2
+          .send(new CreateTagsCommand({ Resources: [found.NetworkInterfaceId!], Tags: awsTags({ [HOST_TAG]: this.owner.host }) }))
+          .catch((error: Error) =>
+            this.context.logger.warn(`${this.label}: could not tag ${found.NetworkInterfaceId} with this host (${error.message})`),
+          );
     }
     await this.waitFor((eni) => eni.Attachment?.InstanceId === instance.id && eni.Attachment.Status === 'attached', 'to attach');
     return this.setup(found);
@@ -110,10 +126,68 @@ export class EniProvisioner implements NetworkProvisioner {
   }
 
   async detach(): Promise<void> {
+    const { ours, others } = await this.lookup();
+    if (!ours && others.length > 0) this.context.logger.warn(`${notOurs(this.label, lookAlikes(others))}, so it is left as it is`);
+    if (ours) await this.detachFromHere(ours);
+  }
+
+  async deprovision(): Promise<void> {
+    const { ours, others } = await this.lookup();
+    // Deleting is what must never reach a look-alike: each is named, once, and left.
+    if (others.length > 0) this.context.logger.warn(`${notOurs(this.label, lookAlikes(others))}, so it is not deleted`);
+    if (!ours) return;
+    await this.detachFromHere(ours);
+    const { ec2 } = await this.connect();
+    try {
+      await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: ours.NetworkInterfaceId }));
+    } catch (error) {
+      throw explain(error, `delete ${this.label} (${ours.NetworkInterfaceId})`);
+    }
+    this.context.logger.info(`${this.service}: deleted ${ours.NetworkInterfaceId}`);
+  }
+
+  /**
+   * Makes the one look-alike of this ENI this deployment's (`scs adopt`): one an older scs made, or
+   * another agent's when its service moved here. Refused when it is not the only one, or is attached elsewhere.
+   */
+  async adopt(): Promise<boolean> {
     const { ec2, instance } = await this.connect();
-    const found = await this.find();
-    const attachment = found?.Attachment;
-    if (!found || attachment?.InstanceId !== instance.id || !attachment.AttachmentId) return;
+    const { ours, others } = await this.lookup();
+    if (ours) {
+      this.context.logger.info(`${this.label}: ${ours.NetworkInterfaceId} is this deployment's already`);
+      return false;
+    }
+    if (others.length === 0) {
+      this.context.logger.info(`${this.label}: no ENI matches its tags; scs up makes one`);
+      return false;
+    }
+    if (!this.owner) throw new Ec2Error(`cannot adopt for ${this.label}: this deployment has no stack id yet`);
+    if (others.length > 1)
+      throw new Ec2Error(`${notOurs(this.label, lookAlikes(others))}, and only one can be adopted: delete or retag all but one`);
+    const [found] = others as [NetworkInterface];
+    const elsewhere = found.Attachment?.InstanceId;
+    if (elsewhere && elsewhere !== instance.id)
+      throw new Ec2Error(
+        `${this.label} (${found.NetworkInterfaceId}) is attached to ${elsewhere}; run scs down there first, then adopt it here`,
+      );
+    try {
+      await ec2.send(
+        new CreateTagsCommand({
+          Resources: [found.NetworkInterfaceId!],
+          Tags: awsTags({ ...this.options.tags, ...ownerTags(this.owner) }),
+        }),
+      );
+    } catch (error) {
+      throw explain(error, `tag ${this.label} (${found.NetworkInterfaceId})`);
+    }
+    this.context.logger.success(`${this.label}: adopted ${found.NetworkInterfaceId} (${whose(found.TagSet)}); it is this deployment's now`);
+    return true;
+  }
+
+  private async detachFromHere(found: NetworkInterface): Promise<void> {
+    const { ec2, instance } = await this.connect();
+    const attachment = found.Attachment;
+    if (attachment?.InstanceId !== instance.id || !attachment.AttachmentId) return;
     try {
       await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachment.AttachmentId }));
     } catch (error) {
@@ -123,22 +197,12 @@ export class EniProvisioner implements NetworkProvisioner {
     this.context.logger.info(`${this.service}: detached ${found.NetworkInterfaceId}; it keeps ${found.PrivateIpAddress}`);
   }
 
-  async deprovision(): Promise<void> {
-    await this.detach();
-    const found = await this.find();
-    if (!found) return;
-    const { ec2 } = await this.connect();
-    try {
-      await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: found.NetworkInterfaceId }));
-    } catch (error) {
-      throw explain(error, `delete ${this.label} (${found.NetworkInterfaceId})`);
-    }
-    this.context.logger.info(`${this.service}: deleted ${found.NetworkInterfaceId}`);
-  }
-
   async status(): Promise<string> {
-    const found = await this.find();
-    if (!found) return 'not created';
+    const { ours: found, others } = await this.lookup();
+    if (!found)
+      return others.length > 0
+        ? `not created; ${others.map((e) => e.NetworkInterfaceId).join(', ')} not this deployment's (scs adopt)`
+        : 'not created';
     const attachment = found.Attachment;
     const where = attachment?.InstanceId
       ? attachment.InstanceId === (await this.connect()).instance.id
@@ -155,23 +219,33 @@ export class EniProvisioner implements NetworkProvisioner {
     return { mac: eni.MacAddress!, address: eni.PrivateIpAddress!, ...subnetRouter(subnet.CidrBlock) };
   }
 
+  /** This deployment's ENI; undefined when there is none yet (look-alikes are not it). */
   private async find(): Promise<NetworkInterface | undefined> {
+    return (await this.lookup()).ours;
+  }
+
+  /** Every ENI its name tags (or its old ones) find: this deployment's (at most one), and the look-alikes. */
+  private async lookup(): Promise<{ ours: NetworkInterface | undefined; others: NetworkInterface[] }> {
     const { ec2 } = await this.connect();
-    let found: NetworkInterface[] = [];
-    // Its tags as they are now, then its old ones: an ENI made before the rename is found, not made again.
+    const found = new Map<string, NetworkInterface>();
     for (const filters of tagLookups(this.options.tags)) {
       try {
-        found = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? [];
+        const enis = (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? [];
+        for (const eni of enis) found.set(eni.NetworkInterfaceId!, eni);
       } catch (error) {
         throw explain(error, `look up ${this.label}`);
       }
-      if (found.length > 0) break;
     }
-    if (found.length > 1)
+    // EC2 calls an ENI's tags its TagSet.
+    const { ours, others } = byOwner(
+      [...found.values()].map((eni) => ({ eni, Tags: eni.TagSet })),
+      this.owner,
+    );
+    if (ours.length > 1)
       throw new Ec2Error(
-        `${this.label} matches ${found.length} ENIs (${found.map((e) => e.NetworkInterfaceId).join(', ')}); delete or retag all but one`,
+        `${this.label} matches ${ours.length} ENIs of this deployment (${ours.map(({ eni }) => eni.NetworkInterfaceId).join(', ')}); delete or retag all but one`,
       );
-    return found[0];
+    return { ours: ours[0]?.eni, others: others.map(({ eni }) => eni) };
   }
 
   private async require(): Promise<NetworkInterface> {
@@ -199,5 +273,7 @@ export class EniProvisioner implements NetworkProvisioner {
     return { ec2: this.client, instance: this.instance };
   }
 }
+
+const lookAlikes = (enis: readonly NetworkInterface[]) => enis.map((e) => ({ id: e.NetworkInterfaceId!, tags: e.TagSet }));
 
 const explain = (error: unknown, what: string) => (error instanceof Ec2Error ? error : explainEc2Error(error as Error, what));

@@ -54,6 +54,10 @@ class LazyEniProvisioner implements NetworkProvisioner {
     return (await this.load()).deprovision();
   }
 
+  async adopt(): Promise<boolean> {
+    return (await this.load()).adopt();
+  }
+
   async status(): Promise<string> {
     return (await this.load()).status();
   }

@@ -28,11 +28,15 @@ export interface NetworkProvisioner {
   detach(): Promise<void>;
   /** Deletes it: `down --volumes`. Detaches first. */
   deprovision(): Promise<void>;
+  /** Makes the one look-alike this deployment's (`scs adopt`), when that is safe; says why not otherwise. */
+  adopt(): Promise<boolean>;
   /** One line for `scs ps`, e.g. "eni-0abc attached 10.0.1.20". */
   status(): Promise<string>;
 }
 
 export interface NetworkContext {
+  /** The labels of what this agent owns: its project and stack id become the owner tags of the ENIs it makes. */
+  readonly labels: Record<string, string>;
   readonly logger: ConsolaInstance;
   readonly env?: NodeJS.ProcessEnv;
 }

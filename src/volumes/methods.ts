@@ -61,6 +61,10 @@ class LazyEbsProvisioner implements VolumeProvisioner {
     return (await this.load()).deprovision();
   }
 
+  async adopt(): Promise<boolean> {
+    return (await (await this.load()).adopt?.()) ?? false;
+  }
+
   async status(): Promise<string> {
     return (await this.load()).status();
   }

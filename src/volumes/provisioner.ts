@@ -23,6 +23,8 @@ export interface VolumeProvisioner {
   detach(): Promise<void>;
   /** Deletes it, data and all: `down --volumes`. Detaches first. */
   deprovision(): Promise<void>;
+  /** Makes the one look-alike this deployment's (`scs adopt`), for methods whose volumes scs finds by tags (aws-ec2-ebs). */
+  adopt?(): Promise<boolean>;
   /** One line for `scs ps`, e.g. "vol-0abc attached /dev/xvdf at /var/lib/scs/ebs/...". */
   status(): Promise<string>;
 }
@@ -46,7 +48,7 @@ export interface DockerVolumeDriver {
 
 export interface VolumeContext {
   readonly engine: VolumeEngine;
-  /** The labels of what this agent owns, put on the Docker volumes it creates. */
+  /** The labels of what this agent owns, put on the Docker volumes it creates (and, as owner tags, on its EBS volumes). */
   readonly labels: Record<string, string>;
   readonly logger: ConsolaInstance;
   /** Where the AWS methods' settings come from: the process environment unless a test says otherwise. */

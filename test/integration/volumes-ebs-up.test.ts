@@ -1,14 +1,17 @@
 // aws-ec2-ebs through `scs up` and `scs down` on the real Docker daemon, with moto's EC2 server and
 // a loop device standing in for the disk: a database-like container writes on its EBS volume, goes
 // down (unmounted, detached), comes back up (attached again, not reformatted) and reads its data;
-// then a second agent (another project, another instance) attaches it after the first let go.
+// then a second agent (another project, another instance) is refused it until `scs adopt` there
+// takes it over, after which it attaches it; `down --volumes` deletes it, and leaves a look-alike.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readStackId } from '../../src/agent/stack-id.ts';
+import { stateDirectory } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
 import { scs } from '../helpers/cli.ts';
@@ -95,7 +98,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
-  it('keeps the data across down and up, and hands the volume to another host after down', async () => {
+  it('keeps the data across down and up, and hands the volume to another host after down there and scs adopt here', async () => {
     // The dry run shows the volume made and attached as steps of the plan, and makes nothing.
     const dry = await run('a', 'up', '--dry-run');
     expect(dry).toContain(
@@ -125,18 +128,51 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
     expect(await engine.exec(await container(), ['cat', '/var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: 'row-1\n' });
     await run('a', 'down');
 
-    // Another host of the zone: its agent attaches the same volume, with the same data on it.
+    // Another host of the zone, another agent: the volume is host-a's, so it is neither attached nor
+    // replaced by a blank one until that agent takes it over with scs adopt.
+    const refused = scs(['up', '-d', ...files(), '--project-name', 'host-b'], envOf('b'));
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `volume data (db) matches ${volume!.VolumeId} (of project host-a, stack id ${readStackId(stateDirectory(dir, 'host-a'))!.slice(0, 8)}) by its tags, but it is not this deployment's, so it is left alone`,
+    );
+    expect((await stackVolumes()).map((v) => [v.VolumeId, v.State])).toEqual([[volume!.VolumeId, 'available']]);
+    await run('b', 'down');
+    expect(await run('b', 'adopt')).toContain('adopted 1');
     await run('b', 'up', '-d');
     expect((await stackVolumes())[0]?.Attachments?.[0]).toMatchObject({ InstanceId: hosts.b, State: 'attached' });
     expect(await engine.exec(await container(), ['cat', '/var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: 'row-1\n' });
 
-    await run('b', 'down', '--volumes');
+    // A volume with the same name tags that no agent of this deployment made: left, and said once.
+    const tags = { 'scs:stack': STACK, 'scs:environment': 'test', 'scs:service': 'db', 'scs:volume': 'data' };
+    const theirs = await moto.ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: ZONE,
+        Size: 1,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
+    const down = scs(['down', '--volumes', ...files(), '--project-name', 'host-b'], envOf('b'));
+    expect(await down.exited, down.stderr).toBe(0);
+    expect(`${down.stdout}${down.stderr}`.split('\n').filter((line) => line.includes(theirs.VolumeId!))).toEqual([
+      expect.stringContaining(
+        `volume data (db) matches ${theirs.VolumeId} (made by an older scs, without a stack id) by its tags, but it is not this deployment's, so it is not deleted`,
+      ),
+    ]);
     expect(mountedAt(mountpoint())).toBeUndefined();
-    expect(await stackVolumes()).toEqual([]);
+    expect((await stackVolumes()).map((v) => v.VolumeId)).toEqual([theirs.VolumeId]);
+    await moto.ec2.send(new DeleteVolumeCommand({ VolumeId: theirs.VolumeId }));
   }, 240_000);
 
   it('refuses, in one sentence, a volume that is in another zone, and leaves it alone', async () => {
-    const tags = { 'scs:stack': STACK, 'scs:environment': 'test', 'scs:service': 'db', 'scs:volume': 'data' };
+    // This deployment's own volume (host-a's owner tags), but in another zone.
+    const tags = {
+      'scs:stack': STACK,
+      'scs:environment': 'test',
+      'scs:service': 'db',
+      'scs:volume': 'data',
+      'scs:project': 'host-a',
+      'scs:stack-id': readStackId(stateDirectory(dir, 'host-a'))!,
+    };
     const made = await moto.ec2.send(
       new CreateVolumeCommand({
         AvailabilityZone: 'us-east-1b',
