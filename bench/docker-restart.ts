@@ -12,8 +12,9 @@
 // of the host (agent, dockerd, containerd, shims, containers) is SIGKILLed, as a power cut; dockerd
 // is started again and then the agent (`scs up -d`), and the time until web is served again is
 // measured from the daemon's start.
-// The adopted setting (docs/production.md: live-restore) has a target of 0 failed requests; a miss is
-// printed as a miss, and the run exits 1. The other settings are measured for comparison.
+// The adopted setting (docs/production.md: live-restore) has a target of 0 failed requests, and a
+// reboot, in every setting, that of serving again without a person; a miss is printed as a miss, and
+// the run exits 1. The other settings' restarts are measured for comparison.
 //   DOCKER_RESTART_TRIALS (default 3) restarts per setting; DOCKER_RESTART_CASES (default a,b,c,d)
 //   which settings; DOCKER_DOWN_MS (default 2000) how long the daemon stays away.
 // Hold the harness lock while it runs: flock /tmp/scs-harness.lock npm run bench:docker-restart
@@ -206,7 +207,7 @@ const range = (values: number[], format: (value: number) => string) => {
   const high = Math.max(...values);
   return low === high ? format(low) : `${format(low)}–${format(high)}`;
 };
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const seconds = (ms: number) => (Number.isNaN(ms) ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
 async function main(): Promise<void> {
   const problem = harnessProblem();
@@ -232,7 +233,8 @@ async function main(): Promise<void> {
       const failed = restarts.map((outcome) => outcome.failed);
       const target = adopted(setting) ? 0 : undefined;
       const missed = target !== undefined && Math.max(...failed) > target;
-      if (missed) misses++;
+      // A reboot has no target but to serve again at all, without a person.
+      if (missed || !reboot || Number.isNaN(reboot.servedMs)) misses++;
       rows.push([
         setting.label,
         range(failed, String),
@@ -243,7 +245,9 @@ async function main(): Promise<void> {
         `${restarts.filter((outcome) => outcome.restarted).length}/${restarts.length}`,
         `${restarts.filter((outcome) => outcome.moved).length}/${restarts.length}`,
         target === undefined ? '- (compared)' : missed ? `0: MISS (${Math.max(...failed)})` : '0: met',
-        reboot ? `${seconds(reboot.servedMs)} (dockerd ${seconds(reboot.dockerdMs)}, agent ${seconds(reboot.agentMs)})` : '-',
+        reboot && !Number.isNaN(reboot.servedMs)
+          ? `${seconds(reboot.servedMs)} (dockerd ${seconds(reboot.dockerdMs)}, agent ${seconds(reboot.agentMs)})`
+          : 'MISS: never served again',
       ]);
     }
   } finally {
@@ -255,7 +259,9 @@ async function main(): Promise<void> {
     rows,
   );
   console.log(
-    misses === 0 ? 'the adopted setting met its target' : `${misses} setting(s) with live-restore missed the target of 0 failed requests`,
+    misses === 0
+      ? 'the adopted setting met its target, and every reboot served again'
+      : `${misses} setting(s) missed a target: 0 failed requests with live-restore, or serving again after a reboot`,
   );
   process.exit(misses === 0 ? 0 : 1);
 }
