@@ -2,11 +2,12 @@
 // namespaces, each with its own dockerd. disco runs on h1, web on h3 (DC A), the client on h2 (DC B).
 // Relocation, a cut link and its healing, and a disco restart, each measured and printed.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/engine.ts';
 import {
@@ -249,6 +250,36 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     expect(whileDown.every((result) => result.ok)).toBe(true);
     expect(listedWhileDown.every((result) => result.endpoints?.length === 1)).toBe(true);
     expect(await webOn('h3')).toBe(1);
+  }, 90_000);
+
+  it("keeps web's container, its endpoint and the client's upstream when h3's dockerd starts again with live-restore", async () => {
+    const engine = engineOn('h3');
+    const [summary] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.service]: 'web' });
+    const before = await engine.inspect(summary!.id);
+    const list = listFrom('h2', DISCO, WEB);
+    await eventually(() => list.results.at(-1)?.endpoints?.length === 1, 10_000, 'web listed');
+    const [listed] = list.results.at(-1)!.endpoints!;
+    const upstream = readUpstream(upstreamFile);
+    await harness('kill-docker', 'h3');
+    const startAt = Date.now();
+    // A daemon started with --live-restore keeps the containers it finds running, whatever the last one ran with.
+    await promisify(execFile)(HARNESS, ['start-docker', 'h3'], { env: { ...process.env, SCS_HARNESS_LIVE_RESTORE: '1' } });
+    const after = await engine.inspect(summary!.id);
+    expect(after).toMatchObject({ running: true, startedAt: before!.startedAt, ports: before!.ports });
+    // The restored daemon can reach into the container again (it joined the mounts its predecessor made).
+    const exec = await engine.exec(summary!.id, ['cat', '/www/index.html'], {});
+    expect(exec).toMatchObject({ exitCode: 0, output: expect.stringContaining('hello from scs') });
+    // The agent's event stream comes back (it retries every second) and finds nothing to do: web is
+    // neither recreated nor dropped, and the client is not moved.
+    await eventually(
+      () => list.results.filter((result) => result.at > startAt + 2500).length >= 10,
+      20_000,
+      'answers after the daemon is back',
+    );
+    await list.stop();
+    expect(list.results.filter((result) => result.at > startAt).every((result) => result.endpoints?.[0] === listed)).toBe(true);
+    expect((await engine.list({ [LABEL.stack]: 'hello', [LABEL.service]: 'web' })).map((container) => container.id)).toEqual([summary!.id]);
+    expect(readUpstream(upstreamFile)).toBe(upstream);
   }, 90_000);
 });
 
