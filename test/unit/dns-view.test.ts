@@ -53,8 +53,9 @@ function serverOver(count: number) {
 describe('a change costs what it touches', () => {
   it.each([2_000, 20_000])(
     'with %i endpoints: the registry is read once, and a change and the next answer take the same few steps',
-    (count) => {
+    async (count) => {
       const { registry, reader, server } = serverOver(count);
+      await server.ready();
       const question = wireQuery('s7.big.prod.disco', TYPE.A, { edns: { size: 1232 } });
       expect(readReply(server.handle(question, udpPeer)!).counts[1]).toBe(count / 500);
       expect(reader.lists).toBe(1);
