@@ -77,7 +77,7 @@ export const defaultDnsOptions: DnsServerOptions = {
   maxForwards: 1000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
-  viewSlice: 1000,
+  viewSlice: 250,
   maxWaiting: 1000,
   tcpIdleMs: 10_000,
   tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,

@@ -63,7 +63,7 @@ export class RegistryViews {
   private start(): void {
     this.version = this.registry.version;
     this.views = this.empty();
-    const provisions = this.registry.list();
+    const provisions = this.registry.listAnyOrder?.() ?? this.registry.list();
     this.started = true;
     if (provisions.length === 0) return;
     let finish = () => {};
