@@ -1,8 +1,9 @@
 // One zone's records, derived from the registry: the DNS grammar of docs/dns.md, as data.
 // Pure: made from provisions, so it is tested without sockets. The view is kept change by change
 // (`apply`): every record counts the provisions that give it, so a change adds or takes back the
-// few records of one provision and costs what it touches, not the whole registry. Each record set
-// is kept in the order of its keys, so the view after any history equals one built afresh.
+// few records of one provision and costs what it touches, not the whole registry, however many
+// records share a name. Each record set is put in the order of its keys when read, so the view
+// after any history equals one built afresh.
 
 import { isIP } from 'node:net';
 import { parseName } from '../names.ts';
