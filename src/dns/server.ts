@@ -4,8 +4,7 @@
 // are forwarded or refused.
 
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { lookup } from 'node:dns';
-import { type AddressInfo, createServer, isIP, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
+import { type AddressInfo, createServer, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../address.ts';
 import { type Cidr, CidrSet } from '../cidr.ts';
@@ -21,9 +20,10 @@ import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
 import { Tombstones } from './tombstones.ts';
+import { literalLookup } from './udp-lookup.ts';
 import { namesTouchedBy, type ZoneView } from './view.ts';
 import { RegistryViews } from './views.ts';
-import { dnsName, findZone, makeZone, type Zone, type ZoneConfig } from './zones.ts';
+import { dnsName, findZone, makeZone, wireName, type Zone, type ZoneConfig } from './zones.ts';
 
 export interface DnsServerOptions {
   host: string;
@@ -60,6 +60,10 @@ export interface DnsServerOptions {
    * (the host's DNS: its own containers' endpoints at their container addresses, docs/dns.md).
    */
   localView?: { registry: RegistryReader; serves(address: string): boolean };
+  /** Provisions added to the zone views in one turn of the event loop while they are built (views.ts). */
+  viewSlice: number;
+  /** Questions waiting for the zone views to be built; past it a question gets SERVFAIL at once. */
+  maxWaiting: number;
 }
 
 export { DEFAULT_RECURSION_ALLOW } from './defaults.ts';
@@ -73,6 +77,8 @@ export const defaultDnsOptions: DnsServerOptions = {
   maxForwards: 1000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
   cacheEntries: 50_000,
+  viewSlice: 250,
+  maxWaiting: 1000,
   tcpIdleMs: 10_000,
   tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,
   tcpMaxConnectionsPerSource: DNS_DEFAULTS.tcpMaxConnectionsPerSource,
@@ -102,6 +108,9 @@ export class DnsServer {
   private readonly tcpConnections: DnsTcp;
   private readonly forwarder: Forwarder;
   private readonly recursionAllowed: CidrSet;
+  /** Questions waiting for a view to be built. */
+  private waiting = 0;
+  private closed = false;
 
   constructor(
     private readonly registry: RegistryReader,
@@ -124,12 +133,20 @@ export class DnsServer {
       this.serials.set(zone, start);
       this.tombstones.set(zone, new Tombstones({ holdMs: this.options.tombstoneMs }));
     }
-    registry.addListener((kind, provision) => this.touch(kind, provision));
-    this.options.localView?.registry.addListener((kind, provision) => this.touch(kind, provision));
+    registry.addListener((_kind, provision) => this.touch(provision));
+    this.options.localView?.registry.addListener((_kind, provision) => this.touch(provision));
     const nameServerAddresses = this.options.host === '0.0.0.0' || this.options.host === '::' ? [] : [this.options.host];
+    // A name is held from the change that took its last record, whichever registry told it.
+    const gone = (zone: Zone, names: readonly string[]) => this.tombstones.get(zone)!.bury(names, this.options.clock());
     for (const reader of [registry, this.options.localView?.registry]) {
-      if (reader) this.views.set(reader, new RegistryViews(reader, { nameServerAddresses }));
+      if (reader)
+        this.views.set(reader, new RegistryViews(reader, this.zones, { nameServerAddresses, gone, slice: this.options.viewSlice }));
     }
+  }
+
+  /** Settles once every zone view is whole: at once, unless the registry held many provisions when the server was made. */
+  async ready(): Promise<void> {
+    for (const views of this.views.values()) await views.built;
   }
 
   /** The SOA serial a zone shows now. */
@@ -140,51 +157,43 @@ export class DnsServer {
     return zone && this.serials.get(zone)! >>> 0;
   }
 
-  /** Changes told by the registries and not yet applied: applied together, before anything reads them. */
-  private pending: Array<{ kind: 'add' | 'drop'; provision: Provision }> = [];
-  /** When the last pending change came. */
-  private pendingUntil = 0;
+  /** Changes told by the registries and not yet applied to the serials and the cache: applied together, before anything reads them. */
+  private pending: Provision[] = [];
 
   /** A change is queued; a burst of them (a session's goodbye drops all of its provisions at once) is applied once. */
-  private touch(kind: 'add' | 'drop', provision: Provision): void {
+  private touch(provision: Provision): void {
     // A microtask runs before any I/O callback, so no question is answered from before the change.
-    // Holds count from the burst's last change: never shorter than asked, longer by the burst's own length at most.
-    this.pendingUntil = this.options.clock();
-    if (this.pending.push({ kind, provision }) === 1) queueMicrotask(() => this.applyChanges());
+    if (this.pending.push(provision) === 1) queueMicrotask(() => this.applyChanges());
   }
 
   /**
    * A change invalidates only the answers at the names it touches, so a registry that changes
    * often does not turn every cached answer into a fresh encoding. Zones whose filter hides the
    * provision are untouched, their serial included. Names shared by a burst's changes (their
-   * stack's, their environment's, `_services`) are buried and invalidated once for the burst.
+   * stack's, their environment's, `_services`) are invalidated once for the burst; a burst that
+   * touches more names than the cache holds replies empties it instead, so its cost is bounded by
+   * the cache, not by the burst (a mass goodbye touches hundreds of thousands of names).
    */
   private applyChanges(): void {
     const changes = this.pending;
     if (changes.length === 0) return;
     this.pending = [];
-    const touched = changes.map(({ provision }) => namesTouchedBy(provision));
-    // Stryker disable next-line ArrayDeclaration: one more stamp in the reply cache, for a name no question can have (stamps are wire-form names)
-    const names: string[] = [];
-    for (const zone of this.zones) {
-      const stamped = new Set<string>();
-      const buried = new Set<string>();
-      let shown = 0;
-      changes.forEach(({ kind, provision }, at) => {
-        if (!zone.matches(provision.attributes)) return;
-        shown++;
-        for (const name of touched[at]!) {
-          stamped.add(name);
-          // Stryker disable next-line ConditionalExpression: an added name exists, so a hold on it changes no answer, and a later drop buries it again from that moment
-          if (kind === 'drop') buried.add(name);
+    const shownBy = this.zones.map((zone) => changes.filter((provision) => zone.matches(provision.attributes)));
+    this.zones.forEach((zone, at) => {
+      if (shownBy[at]!.length > 0) this.serials.set(zone, (this.serials.get(zone)! + shownBy[at]!.length) >>> 0);
+    });
+    if (this.cache.size === 0) return;
+    const stamped = new Set<string>();
+    this.zones.forEach((zone, at) => {
+      for (const provision of shownBy[at]!) {
+        for (const name of namesTouchedBy(provision)) {
+          stamped.add(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
         }
-      });
-      if (shown === 0) continue;
-      this.serials.set(zone, (this.serials.get(zone)! + shown) >>> 0);
-      if (buried.size > 0) this.tombstones.get(zone)!.bury(buried, this.pendingUntil);
-      for (const name of stamped) names.push(wireName(name ? [...name.split('.'), ...zone.labels] : zone.labels));
-    }
-    this.cache.touch(names);
+        if (stamped.size >= this.cache.size) return;
+      }
+    });
+    if (stamped.size >= this.cache.size) this.cache.clear();
+    else this.cache.touch(stamped);
   }
 
   /**
@@ -248,6 +257,8 @@ export class DnsServer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const views of this.views.values()) views.stop();
     this.udp?.close();
     this.tcpConnections.close();
     this.forwarder.close();
@@ -302,6 +313,9 @@ export class DnsServer {
     if (!found) return recursionAvailable ? this.forward(message, query, peer) : echoReply(message, query, RCODE.refused);
     if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
     if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
+    const registry = this.registryFor(peer);
+    const views = this.views.get(registry)!;
+    if (!views.ready) return this.later(views, message, query, peer);
     const now = this.options.clock();
     this.expireTombstones(found.zone, now);
     const serial = this.serials.get(found.zone)!;
@@ -321,7 +335,6 @@ export class DnsServer {
         : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
     }
 
-    const registry = this.registryFor(peer);
     // Stryker disable next-line EqualityOperator: the two views swap their bit in the cache key: still apart
     const local = registry === this.registry ? 0 : 1;
     // Everything but the name that shapes a reply, packed in one number (52 bits: exact in a double).
@@ -343,6 +356,21 @@ export class DnsServer {
       else this.cache.set(query.wireName, variant, cached, showsSerial ? serial : undefined);
     }
     return personalize(cached, message, query);
+  }
+
+  /**
+   * A question for a zone whose view is being built is answered once it is whole: never from part
+   * of it. The wait is bounded: past `maxWaiting` such questions, SERVFAIL at once.
+   */
+  private later(views: RegistryViews, message: Buffer, query: Query, peer: Peer): Buffer | Promise<Buffer> {
+    const servFail = () => echoReply(message, query, RCODE.servFail);
+    if (this.waiting >= this.options.maxWaiting) return servFail();
+    this.waiting++;
+    return views.built.then(() => {
+      this.waiting--;
+      if (this.closed) return servFail();
+      return this.respond(message, peer) ?? servFail();
+    });
   }
 
   private registryFor(peer: Peer): RegistryReader {
@@ -369,22 +397,4 @@ export class DnsServer {
 function sourceOf(peer: Peer): string {
   // Stryker disable next-line StringLiteral: a remote address is missing only once closed, and neither string is one the recursion ACL or a local view holds
   return ('tcp' in peer ? peer.tcp.remoteAddress : peer.to.address) ?? '';
-}
-
-/**
- * Replies go to the address a query came from, always an IP: no need for dgram's default
- * dns.lookup, which costs a deferred callback on every send.
- */
-function literalLookup(address: string, family: unknown, callback: (error: Error | null, address: string, family: number) => void): void {
-  const version = isIP(address);
-  // Stryker disable next-line ConditionalExpression: replies go to the address a datagram came from, always an IP, which dns.lookup gives back as it is
-  if (version) callback(null, address, version);
-  else lookup(address, family as number, callback);
-}
-
-/** A name in the form the query guard keys it by: wire form, lower-case, as a latin1 string. */
-function wireName(labels: readonly string[]): string {
-  let name = '';
-  for (const label of labels) name += String.fromCharCode(label.length) + label;
-  return `${name}\u0000`;
 }

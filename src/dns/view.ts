@@ -1,8 +1,9 @@
 // One zone's records, derived from the registry: the DNS grammar of docs/dns.md, as data.
 // Pure: made from provisions, so it is tested without sockets. The view is kept change by change
 // (`apply`): every record counts the provisions that give it, so a change adds or takes back the
-// few records of one provision and costs what it touches, not the whole registry. Each record set
-// is kept in the order of its keys, so the view after any history equals one built afresh.
+// few records of one provision and costs what it touches, not the whole registry, however many
+// records share a name. Each record set is put in the order of its keys when read, so the view
+// after any history equals one built afresh.
 
 import { isIP } from 'node:net';
 import { parseName } from '../names.ts';
@@ -29,11 +30,13 @@ export interface Node {
 
 export interface ZoneView {
   readonly zone: Zone;
-  /** Owner names relative to the zone apex (`_mysql._tcp.db.blog.prod`); '' is the apex. */
-  readonly nodes: ReadonlyMap<string, Node>;
+  /** The records at each owner name, relative to the zone apex (`_mysql._tcp.db.blog.prod`); '' is the apex. */
+  readonly nodes: { get(name: string): Node | undefined };
   /** Every name that exists: owners and the empty non-terminals above them (RFC 8020). */
   readonly names: { has(name: string): boolean };
 }
+
+const NO_ATTRIBUTES: readonly string[] = [];
 
 export const SERVICES_NAME = '_services._dns-sd._udp';
 export const NS_LABEL = 'ns';
@@ -53,15 +56,13 @@ export function addressLabel(host: string): string {
 
 /** The owner names, relative to a zone, that one provision puts records at. */
 export function ownersOf(provision: Provision) {
-  const { endpoint, service, stack, environment } = parseName(provision.name);
+  const { endpoint, base } = splitName(provision.name);
   const { port, protocol } = provision.address;
   // The one text form of the address: `::FFFF:10.0.0.1` and `::ffff:a00:1` are one AAAA record.
   const host = canonicalAddress(provision.address.host);
-  const base = `${service}.${stack}.${environment}`;
   const type = `_${endpoint}._${protocol}.${base}`;
-  const txt = Object.keys(provision.attributes)
-    .sort()
-    .map((key) => `${key}=${provision.attributes[key]}`);
+  const keys = Object.keys(provision.attributes);
+  const txt = keys.length === 0 ? NO_ATTRIBUTES : keys.sort().map((key) => `${key}=${provision.attributes[key]}`);
   return {
     type,
     instance: `${addressLabel(host)}-${port}.${type}`,
@@ -72,6 +73,20 @@ export function ownersOf(provision: Provision) {
     port,
     txt,
   };
+}
+
+/**
+ * A registry name's endpoint and the rest (`service.stack.environment`). The registry holds names in
+ * their canonical form, four labels, read here without checking each label again; any other form is
+ * parsed in full.
+ */
+function splitName(name: string): { endpoint: string; base: string } {
+  const dot = name.indexOf('.');
+  let dots = 0;
+  for (let at = dot; at >= 0; at = name.indexOf('.', at + 1)) dots++;
+  if (dots === 3) return { endpoint: name.slice(0, dot), base: name.slice(dot + 1) };
+  const { endpoint, service, stack, environment } = parseName(name);
+  return { endpoint, base: `${service}.${stack}.${environment}` };
 }
 
 /** Every name whose answer a provision can change: its owners, `_services`, and their ancestors. */
@@ -91,78 +106,140 @@ export function namesTouchedBy(provision: Provision): Set<string> {
 export interface ViewOptions {
   /** Addresses for `ns.<zone>`, the name server the SOA and NS records name. */
   readonly nameServerAddresses: readonly string[];
+  /** Told the names that stopped existing with one change (their last node went), to hold them a while. */
+  readonly gone?: (names: readonly string[]) => void;
 }
 
-/** One record set: each value with how many provisions give it, in the order of its key. */
+const NO_VALUES: readonly never[] = [];
+
+/** Past this many keys a record set finds a key through a Map rather than by scanning. */
+const INDEXED_FROM = 16;
+
+/** One value of a record set, with how many provisions give it and where it is in its set. */
+class Entry<T> {
+  count = 1;
+  constructor(
+    readonly set: RecordSet<T>,
+    readonly key: string,
+    readonly value: T,
+    public at: number,
+  ) {}
+}
+
+/**
+ * One record set: each value with how many provisions give it. Kept in no order, so that a change
+ * costs the same whatever the set's size (`_services` holds a PTR for every type in the zone); the
+ * values are put in the order of their keys when read, once per change, so the view after any
+ * history equals one built afresh. A provision keeps the entries it added, so a drop finds them
+ * without a search.
+ */
 class RecordSet<T> {
-  private readonly keys: string[] = [];
-  readonly values: T[] = [];
-  private readonly counts: number[] = [];
+  // Made with the first entry: an array that grows from empty reserves room for 17, and most sets hold one.
+  private entries: Entry<T>[] | undefined;
+  /** Key → entry, once the set is large. */
+  private index: Map<string, Entry<T>> | undefined;
+  private sorted: T[] | undefined;
+
+  constructor(readonly node: ViewNode) {}
 
   get size(): number {
-    return this.keys.length;
+    return this.entries?.length ?? 0;
   }
 
-  /** Where `key` is, or would go: a binary search. */
-  private find(key: string): number {
-    let low = 0;
-    let high = this.keys.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.keys[middle]! < key) low = middle + 1;
-      else high = middle;
+  /** The values, in the order of their keys. */
+  get values(): readonly T[] {
+    if (this.sorted) return this.sorted;
+    const entries = [...(this.entries ?? [])].sort((a, b) => (a.key < b.key ? -1 : 1));
+    this.sorted = entries.map((entry) => entry.value);
+    return this.sorted;
+  }
+
+  /** Adds one provision's value, and returns its entry: counted once more if the key was there. */
+  add(key: string, value: T): Entry<T> {
+    const entries = this.entries;
+    const found = this.index ? this.index.get(key) : entries?.find((entry) => entry.key === key);
+    if (found) {
+      found.count++;
+      return found;
     }
-    return low;
+    this.sorted = undefined;
+    const made = new Entry(this, key, value, entries?.length ?? 0);
+    if (!entries) this.entries = [made];
+    else entries.push(made);
+    this.node.records++;
+    if (this.index) this.index.set(key, made);
+    else if (made.at >= INDEXED_FROM) this.index = new Map(this.entries!.map((entry) => [entry.key, entry]));
+    return made;
   }
 
-  add(key: string, value: T): void {
-    const at = this.find(key);
-    if (this.keys[at] === key) this.counts[at]!++;
-    else {
-      this.keys.splice(at, 0, key);
-      this.values.splice(at, 0, value);
-      this.counts.splice(at, 0, 1);
+  /** Takes back one provision's count of an entry; returns whether the key went. */
+  remove(entry: Entry<T>): boolean {
+    if (--entry.count > 0) return false;
+    this.sorted = undefined;
+    const entries = this.entries!;
+    // The last entry takes the place of the one that goes.
+    const last = entries.pop()!;
+    if (last !== entry) {
+      entries[entry.at] = last;
+      last.at = entry.at;
     }
-  }
-
-  remove(key: string): void {
-    const at = this.find(key);
-    if (this.keys[at] !== key) return;
-    if (--this.counts[at]! > 0) return;
-    this.keys.splice(at, 1);
-    this.values.splice(at, 1);
-    this.counts.splice(at, 1);
+    this.index?.delete(entry.key);
+    this.node.records--;
+    return true;
   }
 }
 
+type SetKey = 'srvs' | 'ptrs' | 'txts' | 'as' | 'aaaas' | 'instanceTxts';
+
+/**
+ * A name that exists, and the records at it, if any. Its sets are made on first use: most names hold
+ * one or two kinds. One object per name, kept in one Map, whether it holds records or only names the
+ * ones below it (an empty non-terminal).
+ */
 class ViewNode implements Node {
-  readonly srvs = new RecordSet<SrvData>();
-  readonly ptrs = new RecordSet<string>();
-  readonly txts = new RecordSet<readonly string[]>();
-  readonly as = new RecordSet<string>();
-  readonly aaaas = new RecordSet<string>();
+  srvs: RecordSet<SrvData> | undefined;
+  ptrs: RecordSet<string> | undefined;
+  txts: RecordSet<readonly string[]> | undefined;
+  as: RecordSet<string> | undefined;
+  aaaas: RecordSet<string> | undefined;
   /** An instance's provisions' attributes, by provision id: its TXT is the first's, as the registry lists them. */
-  readonly instanceTxts = new RecordSet<readonly string[]>();
+  instanceTxts: RecordSet<readonly string[]> | undefined;
+  /** Distinct keys over all its sets: the node goes when none is left. */
+  records = 0;
+  /** Its absolute name, once a PTR names it. */
+  absolute: string | undefined;
+  /** Whether it is a node: records are at it (or it is the apex), not only at names below it. */
+  held = false;
+  /** Nodes at this name or below it: the name exists while this is above 0. */
+  count = 0;
 
-  get srv() {
-    return this.srvs.values;
+  constructor(
+    readonly owner: string,
+    /** The name one label up; none for the apex. */
+    readonly parent: ViewNode | undefined,
+  ) {}
+
+  get srv(): readonly SrvData[] {
+    return this.srvs?.values ?? NO_VALUES;
   }
-  get ptr() {
-    return this.ptrs.values;
+  get ptr(): readonly string[] {
+    return this.ptrs?.values ?? NO_VALUES;
   }
-  get txt() {
-    return this.instanceTxts.size === 0 ? this.txts.values : this.instanceTxts.values.slice(0, 1);
+  get txt(): readonly (readonly string[])[] {
+    const instance = this.instanceTxts;
+    if (instance && instance.size > 0) return instance.values.slice(0, 1);
+    return this.txts?.values ?? NO_VALUES;
   }
-  get a() {
-    return this.as.values;
+  get a(): readonly string[] {
+    return this.as?.values ?? NO_VALUES;
   }
-  get aaaa() {
-    return this.aaaas.values;
-  }
-  get empty(): boolean {
-    return this.srvs.size + this.ptrs.size + this.txts.size + this.as.size + this.aaaas.size + this.instanceTxts.size === 0;
+  get aaaa(): readonly string[] {
+    return this.aaaas?.values ?? NO_VALUES;
   }
 }
+
+/** What one provision gives the view: the entries it added, taken back as they are when it is dropped. */
+type Contribution = readonly Entry<unknown>[];
 
 /** What a change did, for tests: records added or taken back, and nodes made or removed. */
 export interface ViewWork {
@@ -172,20 +249,34 @@ export interface ViewWork {
 
 /** A zone's view, kept up to date one provision at a time. */
 export class LiveZoneView implements ZoneView {
-  readonly nodes = new Map<string, ViewNode>();
-  /** Each name that exists, with how many nodes are at it or below it. */
-  private readonly counts = new Map<string, number>();
-  readonly names = this.counts;
-  /** The provisions this view shows, by id: a drop takes back what its add gave. */
-  private readonly shown = new Map<string, Provision>();
+  /** Each name that exists, with how many nodes are at it or below it, and its records. */
+  readonly names = new Map<string, ViewNode>();
+  readonly nodes = new NodeIndex(this.names);
+  /** The provisions this view shows, by id, with what each gave: a drop takes back what its add gave. */
+  private readonly shown = new Map<string, Contribution>();
   readonly work: ViewWork = { records: 0, nodes: 0 };
+  /** Names that stopped existing during the change being applied. */
+  private gone: string[] = [];
 
   constructor(
     readonly zone: Zone,
-    options: ViewOptions,
+    private readonly options: ViewOptions,
   ) {
     this.node(''); // The apex always exists; SOA and NS are added by the answerer.
-    for (const address of options.nameServerAddresses) this.address(NS_LABEL, canonicalAddress(address), 1);
+    for (const address of options.nameServerAddresses) {
+      const host = canonicalAddress(address);
+      this.add(this.node(NS_LABEL), isIP(host) === 6 ? 'aaaas' : 'as', host, host);
+    }
+  }
+
+  /** How many provisions the view shows. */
+  get size(): number {
+    return this.shown.size;
+  }
+
+  /** Whether the view shows the provision with this id. */
+  shows(id: string): boolean {
+    return this.shown.has(id);
   }
 
   /** One change of the registry. An add of a provision already shown (a new address) replaces it. */
@@ -193,75 +284,103 @@ export class LiveZoneView implements ZoneView {
     const shown = this.shown.get(provision.id);
     if (shown) {
       this.shown.delete(provision.id);
-      this.contribute(shown, -1);
+      for (const entry of shown) this.remove(entry);
     }
-    if (kind === 'add' && this.zone.matches(provision.attributes)) {
-      this.shown.set(provision.id, provision);
-      this.contribute(provision, 1);
-    }
+    if (kind === 'add' && this.zone.matches(provision.attributes)) this.shown.set(provision.id, this.contribute(provision));
+    if (this.gone.length === 0) return;
+    const gone = this.gone;
+    this.gone = [];
+    this.options.gone?.(gone);
   }
 
-  private contribute(provision: Provision, delta: 1 | -1): void {
-    const absolute = (relative: string) => `${relative}.${this.zone.origin}`;
+  private contribute(provision: Provision): Contribution {
+    const origin = this.zone.origin;
     const { type, instance, base, address, port, host, txt } = ownersOf(provision);
-    const target = address ? absolute(address) : `${host.toLowerCase().replace(/\.$/, '')}.`;
+    const target = address ? `${address}.${origin}` : `${host.toLowerCase().replace(/\.$/, '')}.`;
     const srvKey = `${target} ${String(port).padStart(5, '0')}`;
-    this.change(type, (node) => node.srvs, srvKey, { port, target }, delta);
-    this.change(type, (node) => node.ptrs, absolute(instance), absolute(instance), delta);
-    this.change(type, (node) => node.txts, JSON.stringify(txt), txt, delta);
-    this.change(instance, (node) => node.srvs, srvKey, { port, target }, delta);
-    this.change(instance, (node) => node.instanceTxts, provision.id, txt, delta);
-    this.change(SERVICES_NAME, (node) => node.ptrs, absolute(type), absolute(type), delta);
+    const srv: SrvData = { port, target };
+    const typeNode = this.node(type);
+    const instanceNode = this.node(instance);
+    const instancePtr = (instanceNode.absolute ??= `${instance}.${origin}`);
+    const typePtr = (typeNode.absolute ??= `${type}.${origin}`);
+    const txtKey = txt.length === 0 ? '[]' : JSON.stringify(txt);
+    const entries: Entry<unknown>[] = [
+      this.add(typeNode, 'srvs', srvKey, srv),
+      this.add(typeNode, 'ptrs', instancePtr, instancePtr),
+      this.add(typeNode, 'txts', txtKey, txt),
+      this.add(instanceNode, 'srvs', srvKey, srv),
+      this.add(instanceNode, 'instanceTxts', provision.id, txt),
+      this.add(this.node(SERVICES_NAME), 'ptrs', typePtr, typePtr),
+    ];
     if (address) {
-      this.address(base, host, delta);
-      this.address(address, host, delta);
+      const addresses = isIP(host) === 6 ? 'aaaas' : 'as';
+      entries.push(this.add(this.node(base), addresses, host, host), this.add(this.node(address), addresses, host, host));
     }
+    return entries;
   }
 
-  private address(owner: string, host: string, delta: 1 | -1): void {
-    this.change(owner, (node) => (isIP(host) === 6 ? node.aaaas : node.as), host, host, delta);
-  }
-
-  private change<T>(owner: string, set: (node: ViewNode) => RecordSet<T>, key: string, value: T, delta: 1 | -1): void {
+  private add<K extends SetKey>(node: ViewNode, which: K, key: string, value: RecordValue<K>): Entry<unknown> {
     this.work.records++;
-    if (delta > 0) set(this.node(owner)).add(key, value);
-    else {
-      const node = this.nodes.get(owner);
-      if (!node) return;
-      set(node).remove(key);
-      this.forgetIfEmpty(owner, node);
+    const set = (node[which] ??= new RecordSet(node) as ViewNode[K]) as RecordSet<RecordValue<K>>;
+    return set.add(key, value) as Entry<unknown>;
+  }
+
+  private remove(entry: Entry<unknown>): void {
+    this.work.records++;
+    const set = entry.set;
+    if (!set.remove(entry)) return;
+    const node = set.node;
+    if (node.records > 0 || node.owner === '') return;
+    node.held = false;
+    this.work.nodes++;
+    for (let name: ViewNode | undefined = node; name; name = name.parent) {
+      if (--name.count > 0) continue;
+      this.names.delete(name.owner);
+      this.gone.push(name.owner);
     }
   }
 
   /** The node at `owner`, made (with its name and the names above it) if it is new. */
   private node(owner: string): ViewNode {
-    let found = this.nodes.get(owner);
-    if (found) return found;
-    this.nodes.set(owner, (found = new ViewNode()));
+    const found = this.name(owner);
+    if (found.held) return found;
+    found.held = true;
     this.work.nodes++;
-    for (const name of namesAbove(owner)) this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    for (let name: ViewNode | undefined = found; name; name = name.parent) name.count++;
     return found;
   }
 
-  private forgetIfEmpty(owner: string, node: ViewNode): void {
-    if (owner === '' || !node.empty) return;
-    this.nodes.delete(owner);
-    this.work.nodes++;
-    for (const name of namesAbove(owner)) {
-      const left = this.counts.get(name)! - 1;
-      if (left > 0) this.counts.set(name, left);
-      else this.counts.delete(name);
-    }
+  /** A name, made (with the names above it) if it does not exist yet: counted at once by `node`. */
+  private name(owner: string): ViewNode {
+    const found = this.names.get(owner);
+    if (found) return found;
+    const dot = owner.indexOf('.');
+    const parent = owner === '' ? undefined : this.name(dot < 0 ? '' : owner.slice(dot + 1));
+    const made = new ViewNode(owner, parent);
+    this.names.set(owner, made);
+    return made;
   }
 }
 
-/** A name and every name above it, up to the apex (''). */
-function namesAbove(owner: string): string[] {
-  const names = [owner];
-  for (let dot = owner.indexOf('.'); dot >= 0; dot = owner.indexOf('.', dot + 1)) names.push(owner.slice(dot + 1));
-  if (owner !== '') names.push('');
-  return names;
+/** The nodes among the names: those with records at them. */
+class NodeIndex {
+  constructor(private readonly names: ReadonlyMap<string, ViewNode>) {}
+
+  get(owner: string): ViewNode | undefined {
+    const found = this.names.get(owner);
+    return found?.held ? found : undefined;
+  }
+
+  has(owner: string): boolean {
+    return this.get(owner) !== undefined;
+  }
+
+  *entries(): IterableIterator<[string, ViewNode]> {
+    for (const [owner, node] of this.names) if (node.held) yield [owner, node];
+  }
 }
+
+type RecordValue<K extends SetKey> = NonNullable<ViewNode[K]> extends RecordSet<infer T> ? T : never;
 
 export function buildZoneView(zone: Zone, provisions: Iterable<Provision>, options: ViewOptions): LiveZoneView {
   const view = new LiveZoneView(zone, options);

@@ -1,31 +1,126 @@
-// The zone views of one registry, kept up to date as it tells its changes: a view is built whole
-// once, on the first question for its zone, then each change is applied to it (view.ts). A reader
-// whose version moved without telling (none should) gets its views built afresh, never stale.
+// The zone views of one registry, kept up to date as it tells its changes (view.ts). They are made
+// with the DNS server, not on the first question: a registry that already holds many provisions
+// then is read in slices, one turn of the event loop each, so that other clients are served while
+// they are built, and a question for a zone waits for its view to be whole. After that, each change
+// is applied as it comes. A reader whose version moved without telling (none should) gets its
+// views built afresh, never stale.
 
 import type { RegistryReader } from '../registry/reader.ts';
-import { buildZoneView, type LiveZoneView, type ViewOptions } from './view.ts';
+import type { Provision } from '../registry/types.ts';
+import { LiveZoneView, type ViewOptions } from './view.ts';
 import type { Zone } from './zones.ts';
 
+export interface ViewsOptions extends Omit<ViewOptions, 'gone'> {
+  /** Provisions added to the views in one turn of the event loop while they are built. */
+  readonly slice: number;
+  /** Told the names of a zone that stopped existing with one change. */
+  readonly gone?: (zone: Zone, names: readonly string[]) => void;
+}
+
+/** A build under way: what is left of the registry as it was read, and the provisions changed since. */
+interface Build {
+  readonly provisions: Provision[];
+  next: number;
+  /** Told by the registry since the build began: already shown as they are now, not to be added again. */
+  readonly settled: Set<string>;
+  readonly done: Promise<void>;
+  finish(): void;
+}
+
 export class RegistryViews {
-  private readonly views = new Map<Zone, { view: LiveZoneView; version: number }>();
+  private views = new Map<Zone, LiveZoneView>();
+  private version = 0;
+  private build: Build | undefined;
+  private stopped = false;
+  /** Slices run so far: a count of turns, for tests. */
+  slices = 0;
 
   constructor(
     private readonly registry: RegistryReader,
-    private readonly options: ViewOptions,
+    private readonly zones: readonly Zone[],
+    private readonly options: ViewsOptions,
   ) {
     registry.addListener((kind, provision) => {
-      for (const kept of this.views.values()) {
-        kept.view.apply(kind, provision);
-        kept.version = registry.version;
-      }
+      for (const view of this.views.values()) view.apply(kind, provision);
+      this.build?.settled.add(provision.id);
+      this.version = registry.version;
     });
+    try {
+      this.start();
+    } catch {
+      // Read again on the first question, where a failure costs that one answer.
+    }
   }
 
+  /** Whether every view is whole; until then, `built` tells when they are. */
+  get ready(): boolean {
+    if (!this.started) this.start();
+    return this.build === undefined;
+  }
+
+  private started = false;
+
+  private start(): void {
+    this.version = this.registry.version;
+    this.views = this.empty();
+    const provisions = this.registry.listAnyOrder?.() ?? this.registry.list();
+    this.started = true;
+    if (provisions.length === 0) return;
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    this.build = { provisions, next: 0, settled: new Set(), done, finish };
+    this.step();
+  }
+
+  /** Settles once every view is whole (or the views are stopped). */
+  get built(): Promise<void> {
+    return this.build?.done ?? Promise.resolve();
+  }
+
+  /** A zone's view: whole once `ready`, being built before. */
   of(zone: Zone): LiveZoneView {
-    const kept = this.views.get(zone);
-    if (kept && kept.version === this.registry.version) return kept.view;
-    const view = buildZoneView(zone, this.registry.list(), this.options);
-    this.views.set(zone, { view, version: this.registry.version });
-    return view;
+    if (!this.started) this.start();
+    if (this.build === undefined && this.version !== this.registry.version) {
+      this.views = this.empty();
+      for (const provision of this.registry.list()) for (const view of this.views.values()) view.apply('add', provision);
+      this.version = this.registry.version;
+    }
+    return this.views.get(zone)!;
+  }
+
+  /** Ends a build under way: its waiters are let go, and no more slices run. */
+  stop(): void {
+    this.stopped = true;
+    this.end();
+  }
+
+  private empty(): Map<Zone, LiveZoneView> {
+    const { nameServerAddresses, gone } = this.options;
+    const views = new Map<Zone, LiveZoneView>();
+    for (const zone of this.zones) {
+      views.set(zone, new LiveZoneView(zone, { nameServerAddresses, gone: gone && ((names) => gone(zone, names)) }));
+    }
+    return views;
+  }
+
+  /** One slice of the build; the next one waits for a turn of the event loop of its own. */
+  private step(): void {
+    const build = this.build;
+    if (!build || this.stopped) return;
+    this.slices++;
+    const end = Math.min(build.provisions.length, build.next + Math.max(1, this.options.slice));
+    for (; build.next < end; build.next++) {
+      const provision = build.provisions[build.next]!;
+      if (build.settled.has(provision.id)) continue;
+      for (const view of this.views.values()) view.apply('add', provision);
+    }
+    if (build.next < build.provisions.length) setImmediate(() => this.step());
+    else this.end();
+  }
+
+  private end(): void {
+    const build = this.build;
+    this.build = undefined;
+    build?.finish();
   }
 }

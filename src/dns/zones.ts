@@ -45,3 +45,10 @@ export function findZone(zones: readonly Zone[], labels: readonly string[]): { z
 export function dnsName(name: string): string {
   return `${name.toLowerCase().replace(/\.$/, '')}.`;
 }
+
+/** A name in the form the query guard keys it by: wire form, lower-case, as a latin1 string. */
+export function wireName(labels: readonly string[]): string {
+  let name = '';
+  for (const label of labels) name += String.fromCharCode(label.length) + label;
+  return `${name}\u0000`;
+}

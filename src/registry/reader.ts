@@ -8,5 +8,7 @@ export interface RegistryReader {
   /** Bumped by every change, so a reader can tell a stale view from a fresh one. */
   readonly version: number;
   list(): Provision[];
+  /** Every provision in no particular order: cheaper than `list` for a reader that puts them in its own order. */
+  listAnyOrder?(): Provision[];
   addListener(listener: (kind: 'add' | 'drop', provision: Provision) => void): void;
 }

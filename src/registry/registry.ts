@@ -159,6 +159,11 @@ export class Registry {
     return names.flatMap((name) => sortProvisions(this.provisionsByName.get(name)!.values()));
   }
 
+  /** Every provision, in no particular order (the DNS views put records in their own). */
+  listAnyOrder(): Provision[] {
+    return [...this.provisions.values()];
+  }
+
   private indexOf(name: string): Map<string, Map<string, IndexedRequirement>> {
     return hasWildcard(name) ? this.requirementsByPattern : this.requirementsByName;
   }

@@ -53,8 +53,9 @@ function serverOver(count: number) {
 describe('a change costs what it touches', () => {
   it.each([2_000, 20_000])(
     'with %i endpoints: the registry is read once, and a change and the next answer take the same few steps',
-    (count) => {
+    async (count) => {
       const { registry, reader, server } = serverOver(count);
+      await server.ready();
       const question = wireQuery('s7.big.prod.disco', TYPE.A, { edns: { size: 1232 } });
       expect(readReply(server.handle(question, udpPeer)!).counts[1]).toBe(count / 500);
       expect(reader.lists).toBe(1);
@@ -81,6 +82,39 @@ describe('a change costs what it touches', () => {
       expect(reader.lists).toBe(1);
     },
   );
+});
+
+/** Runs `work` and counts the elements that Array splices moved meanwhile (those after the place spliced). */
+function splicedElements(work: () => void): number {
+  const splice = Array.prototype.splice;
+  let moved = 0;
+  Array.prototype.splice = function (this: unknown[], start: number, ...rest: unknown[]) {
+    moved += Math.max(0, this.length - start);
+    return splice.call(this, start, ...(rest as [number]));
+  } as typeof splice;
+  try {
+    work();
+  } finally {
+    Array.prototype.splice = splice;
+  }
+  return moved;
+}
+
+describe('a drop from a large record set (issue 26 §6)', () => {
+  it('takes back 10,000 service types, each a PTR of `_services`, moving no array along', () => {
+    const registry = new Registry();
+    for (let i = 0; i < 10_000; i++) {
+      registry.provide({ name: `e${i}.s.mass.prod`, address: { host: at(i), port: 80, protocol: 'tcp' }, attributes: {}, owner: 't' });
+    }
+    const view = buildZoneView(makeZone({ name: 'disco' }), registry.list(), { nameServerAddresses: [] });
+    expect(view.nodes.get('_services._dns-sd._udp')?.ptr).toHaveLength(10_000);
+    // A sorted array spliced at each drop moved about 3 × 10,000² / 2 elements.
+    const moved = splicedElements(() => {
+      for (const provision of registry.list()) view.apply('drop', provision);
+    });
+    expect(moved).toBeLessThanOrEqual(10 * 10_000);
+    expect(snapshot(view).names).toEqual(['']);
+  });
 });
 
 /** A view as plain data, names in order, so two views compare whatever their history. */
