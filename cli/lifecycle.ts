@@ -13,8 +13,9 @@ const VERBS = {
 
 function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
   withStackFile(cli.command(`${verb} [...services]`, VERBS[verb])).action(async (names: string[], flags: StackFlags) => {
-    const running = runningAgent(flags);
-    if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
+    const stack = { ...flags, remembered: true };
+    const running = runningAgent(stack);
+    if (!running?.control) throw new UserError(`no agent of project ${project(stack)} is running here; scs up -d first`);
     const { callAgent } = await import('../src/agent/control.ts');
     try {
       await callAgent(running.control, { op: verb, services: names.map((r) => r.toLowerCase()) }, (line) =>

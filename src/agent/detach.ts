@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { consola } from 'consola';
 import { EXIT, UserError } from '../errors.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
-import { compileStack, filesToLoad, project, type StackFlags, selectServices, stackDirectory } from './stack-files.ts';
-import { isAlive, readState, stateDirectory } from './state.ts';
+import { agentFolder, compileStack, filesToLoad, project, type StackFlags, selectServices } from './stack-files.ts';
+import { isAlive, readState } from './state.ts';
 
 export interface DetachOptions {
   readonly stack: StackFlags;
@@ -25,9 +25,8 @@ export interface DetachOptions {
 
 export async function detach(options: DetachOptions): Promise<void> {
   const { stack, services } = options;
-  const directory = stackDirectory(stack);
   const projectName = project(stack);
-  const dir = stateDirectory(directory, projectName);
+  const dir = agentFolder(stack);
   ensurePrivateFolder(dir);
   const log = openSync(join(dir, 'agent.log'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const args = [
@@ -63,7 +62,7 @@ export async function detach(options: DetachOptions): Promise<void> {
   child.unref();
   child.channel?.unref();
   for (;;) {
-    const state = readState(directory, projectName);
+    const state = readState(dir);
     if (state?.pid === pid && state.phase === 'running') {
       consola.success(
         `${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`,

@@ -17,7 +17,7 @@ import type { ContainerEngine } from './container-engine.ts';
 import type { LogEngine } from './log-stream.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
-import { stateDirectory } from './state.ts';
+import { stateFolder } from './state-folder.ts';
 
 /** What the agent process needs of Docker: the agent's calls, and images, the bridge's gateway, the containers' output. */
 export type AgentEngine = ContainerEngine & LogEngine & Pick<Engine, 'ping' | 'imageExists' | 'build' | 'bridgeGateway'>;
@@ -80,7 +80,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     import('./control.ts'),
   ]);
   // Before anything opens: who may enter the state folder may give the agent orders.
-  const folder = stateDirectory(compiled.directory, project);
+  const folder = stateFolder(project, compiled.stack);
   const control = controlPath(folder);
   ensurePrivateFolder(folder);
   if (dirname(control) !== folder) ensurePrivateFolder(dirname(control));
@@ -114,8 +114,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   try {
     // Without a disco to join, the stack brings its own: a single host needs nothing else.
     const external = options.disco ?? compiled.disco;
-    const stateFolder = stateDirectory(compiled.directory, project);
-    const embedded = external ? undefined : await startEmbeddedDisco(logger, stateFolder);
+    const embedded = external ? undefined : await startEmbeddedDisco(logger, folder);
     if (embedded) opened('embedded disco', () => embedded.close());
     const discoAddress = external ?? embedded!.disco;
     const addresses = parseDiscoList(discoAddress);
@@ -161,7 +160,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger,
       disco: discoAddress,
       project,
-      stackId: (await import('./stack-id.ts')).stackId(stateFolder),
+      stackId: (await import('./stack-id.ts')).stackId(folder),
+      stateFolder: folder,
       only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
       control,
       ...(dns ? { dns } : {}),
@@ -174,6 +174,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         if (request.op !== 'up') return running.control(request.op, request.services);
         checkFilesBelow(compiled.directory, request.files);
         const next = compileStack({ file: request.files });
+        if (next.stack !== compiled.stack)
+          throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
         checkServices(next, request.services);
         // Only what this agent will run: the other services may be another host's to build.
         await buildImages(engine, { ...next, services: running.targets(next, request.services) }, consola.withTag('build'));

@@ -1,12 +1,13 @@
 // `scs up`, once its flags are read: print the plan (--dry-run); converge the running agent of this
 // project; start one in the background (-d); or be the agent, until stopped. As Compose's backend.Up.
 
+import { dirname } from 'node:path';
 import { consola } from 'consola';
 import { restated, UserError } from '../errors.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
-import { checkServices, compileStack, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
+import { checkServices, compileStack, otherFiles, project, runningAgent, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
 /** What `scs up` is told: which stack, and the agent's own options when it is to run one. */
@@ -95,6 +96,11 @@ async function dryRun(options: UpOptions): Promise<void> {
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */
 async function converge(running: AgentState, options: UpOptions): Promise<void> {
   const compiled = compileStack(options.stack);
+  const other = otherFiles(running, compiled.files);
+  // Its control socket takes only files below the folder it was started for: a copy of the stack elsewhere is another deployment.
+  if (other && dirname(running.files[0] ?? '') !== compiled.directory)
+    throw new UserError(`${other}; scs down -f ${running.files[0]} stops it, or give this copy's stack another name`);
+  if (other) consola.withTag('up').info(`${other}; it takes these now`);
   const names = [...options.services];
   checkServices(compiled, names);
   const runs = names.length > 0 || running.only.length === 0 ? names : running.only;
