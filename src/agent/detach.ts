@@ -1,4 +1,4 @@
-// `scs up -d`: the agent started in the background (this same command, with `--agent`), and waited
+// `scs up -d`: the agent started in the background (`scs agent`, as a supervisor would), and waited
 // for until the stack is up, or until it says why not. The agent is started first and the stack
 // checked here meanwhile: a mistake is still reported at once, and a good stack does not wait for
 // two start-ups in a row.
@@ -7,15 +7,19 @@ import { spawn } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { consola } from 'consola';
+import * as v from 'valibot';
 import { EXIT, UserError } from '../errors.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { agentFolder, compileStack, filesToLoad, project, type StackFlags, selectServices } from './stack-files.ts';
 import { isAlive, readState } from './state.ts';
 
+/** What `scs agent` sends when it cannot bring the stack up (src/agent/daemon.ts). */
+const FailureSchema = v.object({ failed: v.string(), exitCode: v.picklist(Object.values(EXIT)) });
+
 export interface DetachOptions {
   readonly stack: StackFlags;
   readonly services: readonly string[];
-  /** The options the agent is started with, as `scs up` flags (`--debounce 200ms`, ...). */
+  /** The options the agent is started with, as `scs agent` flags (`--debounce 200ms`, ...). */
   readonly agentFlags: readonly string[];
   /** False: return once the agent has started (`--no-wait`). */
   readonly wait: boolean;
@@ -31,9 +35,8 @@ export async function detach(options: DetachOptions): Promise<void> {
   const log = openSync(join(dir, 'agent.log'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const args = [
     options.entry ?? process.argv[1]!,
-    'up',
+    'agent',
     ...services,
-    '--agent',
     '--project-name',
     projectName,
     ...filesToLoad(stack).flatMap((file) => ['-f', file]),
@@ -53,14 +56,16 @@ export async function detach(options: DetachOptions): Promise<void> {
     consola.success(`agent of ${projectName} started (pid ${pid}); scs ps shows how far it is, ${join(dir, 'agent.log')} what it says`);
     return;
   }
-  // The agent says when it is up over IPC; the state file tells what happened when it is not.
-  await new Promise<void>((resolve) => {
-    child.once('message', () => resolve());
-    child.once('exit', () => resolve());
-    child.once('disconnect', () => resolve());
+  // The agent says over IPC when it is up, or why it cannot be; the state file tells the rest.
+  const told = await new Promise<unknown>((resolve) => {
+    child.once('message', resolve);
+    child.once('exit', () => resolve(undefined));
+    child.once('disconnect', () => resolve(undefined));
   });
   child.unref();
   child.channel?.unref();
+  const failure = v.safeParse(FailureSchema, told);
+  if (failure.success) throw new UserError(`${failure.output.failed}; see ${join(dir, 'agent.log')}`, failure.output.exitCode);
   for (;;) {
     const state = readState(dir);
     if (state?.pid === pid && state.phase === 'running') {

@@ -13,6 +13,7 @@ import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
+import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { LogEngine } from './log-stream.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
@@ -36,7 +37,7 @@ export interface RunAgentOptions {
   readonly access?: AccessFiles;
   /** The address provided for published ports; by default found from the route to disco. */
   readonly advertise?: string;
-  /** The background agent of `scs up -d`: timestamped log lines, no containers' output, tells its parent over IPC. */
+  /** `scs agent` (which `scs up -d` starts): timestamped log lines, no containers' output, tells a parent over IPC. */
   readonly background?: boolean;
   /** In the foreground, print what the containers print (prefixed by service unless `logPrefix` is false). */
   readonly logs?: boolean;
@@ -84,9 +85,16 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const control = controlPath(folder);
   ensurePrivateFolder(folder);
   if (dirname(control) !== folder) ensurePrivateFolder(dirname(control));
+  // One agent per project and stack: a second is refused before it touches anything of the first.
+  const release = claimFolder(folder, `the agent of ${compiled.stack} (project ${project})`);
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
-  await engine.ping();
-  await buildImages(engine, selected, consola.withTag('build'));
+  try {
+    await engine.ping();
+    await buildImages(engine, selected, consola.withTag('build'));
+  } catch (error) {
+    release();
+    throw error;
+  }
 
   const closers: Array<{ name: string; close: () => unknown }> = [];
   const opened = (name: string, close: () => unknown) => {
@@ -105,6 +113,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           .then(close)
           .catch((error: Error) => logger.warn(`closing the ${name}: ${error.message}`));
       }
+      release();
       markClosed();
     })());
   const stopRequested = options.untilStopped?.() ?? new Promise<never>(() => {});

@@ -1,5 +1,5 @@
 // `scs up`, once its flags are read: print the plan (--dry-run); converge the running agent of this
-// project; start one in the background (-d); or be the agent, until stopped. As Compose's backend.Up.
+// project; start one in the background (-d, `scs agent`); or be the agent, until stopped. As Compose's backend.Up.
 
 import { dirname } from 'node:path';
 import { consola } from 'consola';
@@ -14,17 +14,7 @@ import type { AgentState } from './state.ts';
 export interface UpOptions
   extends Pick<
     RunAgentOptions,
-    | 'services'
-    | 'background'
-    | 'waitTimeoutMs'
-    | 'debounceMs'
-    | 'holdMs'
-    | 'disco'
-    | 'access'
-    | 'advertise'
-    | 'logs'
-    | 'logPrefix'
-    | 'engine'
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'logs' | 'logPrefix' | 'engine'
   > {
   readonly stack: StackFlags;
   /** Print what up would do to each service, and why; do nothing. */
@@ -41,19 +31,16 @@ export async function up(options: UpOptions): Promise<void> {
   if (options.dryRun) return dryRun(options);
   // Before any container mounts them, whichever way up goes on.
   for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
-  if (!options.background) {
-    const running = runningAgent(stack);
-    if (running) return converge(running, options);
-  }
-  if (options.detach && !options.background)
-    return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false });
-  const running = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
-  await running.stopRequested;
+  const running = runningAgent(stack);
+  if (running) return converge(running, options);
+  if (options.detach) return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false });
+  const agent = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
+  await agent.stopRequested;
   consola.withTag('up').info('stopping');
-  await running.stop();
+  await agent.stop();
 }
 
-/** The options the background agent is started with, as the flags that say them. */
+/** The options the background agent (`scs agent`) is started with, as the flags that say them. */
 function agentFlags(options: UpOptions): string[] {
   const flags: string[] = [
     '--wait-timeout',

@@ -118,11 +118,10 @@ describe('colour', () => {
 });
 
 describe('help', () => {
-  it('shows no (default: true) after a --no- flag, and no internal flag', () => {
+  it('shows no (default: true) after a --no- flag', () => {
     const body = [
       '  -d, --detach   Leave it running ',
       '  --no-logs      Do not print what the containers print (default: true)',
-      '  --agent        internal: run as the background agent of up -d ',
       '  --hold <d>     Hold (default: 1s)',
     ].join('\n');
     expect(tidyOptions({ title: 'Options', body }).body).toBe(
