@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { consola } from 'consola';
 import * as v from 'valibot';
 import { EXIT, UserError } from '../errors.ts';
+import { agentBudgetMs, STATE_SETTLE_MS, waitedFor } from './cli-wait.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { agentFolder, compileStack, filesToLoad, project, type StackFlags, selectServices } from './stack-files.ts';
 import { isAlive, readState } from './state.ts';
@@ -25,6 +26,8 @@ export interface DetachOptions {
   readonly wait: boolean;
   /** The `scs` entry to run: this one by default. */
   readonly entry?: string;
+  /** The agent's --wait-timeout: the CLI's own wait on the agent is bounded by it (cli-wait.ts). */
+  readonly waitTimeoutMs: number;
 }
 
 export async function detach(options: DetachOptions): Promise<void> {
@@ -44,8 +47,9 @@ export async function detach(options: DetachOptions): Promise<void> {
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
   const pid = child.pid!;
+  let count: number;
   try {
-    selectServices(compileStack(stack), [...services]);
+    count = selectServices(compileStack(stack), [...services]).services.length;
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -57,15 +61,26 @@ export async function detach(options: DetachOptions): Promise<void> {
     return;
   }
   // The agent says over IPC when it is up, or why it cannot be; the state file tells the rest.
-  const told = await new Promise<unknown>((resolve) => {
+  const heard = new Promise<unknown>((resolve) => {
     child.once('message', resolve);
     child.once('exit', () => resolve(undefined));
     child.once('disconnect', () => resolve(undefined));
   });
-  child.unref();
-  child.channel?.unref();
+  const logFile = join(dir, 'agent.log');
+  let told: unknown;
+  try {
+    told = await waitedFor(
+      heard,
+      agentBudgetMs(options.waitTimeoutMs, count),
+      `the agent (pid ${pid}) to bring the stack up; it is still at it (scs ps shows how far, ${logFile} what it says)`,
+    );
+  } finally {
+    child.unref();
+    if (child.connected) child.disconnect();
+  }
   const failure = v.safeParse(FailureSchema, told);
   if (failure.success) throw new UserError(`${failure.output.failed}; see ${join(dir, 'agent.log')}`, failure.output.exitCode);
+  const settled = Date.now() + STATE_SETTLE_MS;
   for (;;) {
     const state = readState(dir);
     if (state?.pid === pid && state.phase === 'running') {
@@ -77,7 +92,12 @@ export async function detach(options: DetachOptions): Promise<void> {
     if (state?.pid === pid && state.phase === 'failed') {
       throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`, state.timedOut ? EXIT.timeout : EXIT.failure);
     }
-    if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${join(dir, 'agent.log')}`);
+    if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${logFile}`);
+    if (Date.now() > settled)
+      throw new UserError(
+        `gave up after ${STATE_SETTLE_MS / 1000} s waiting for the agent's state in ${dir} to say the stack is up, which the agent (pid ${pid}) said it was`,
+        EXIT.timeout,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -4,6 +4,7 @@
 import { dirname } from 'node:path';
 import { consola } from 'consola';
 import { restated, UserError } from '../errors.ts';
+import { agentBudgetMs, waitedFor } from './cli-wait.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
@@ -33,7 +34,8 @@ export async function up(options: UpOptions): Promise<void> {
   for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
   const running = runningAgent(stack);
   if (running) return converge(running, options);
-  if (options.detach) return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false });
+  if (options.detach)
+    return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false, waitTimeoutMs: options.waitTimeoutMs });
   const agent = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
   await agent.stopRequested;
   consola.withTag('up').info('stopping');
@@ -101,8 +103,11 @@ async function converge(running: AgentState, options: UpOptions): Promise<void> 
   await buildImages(engine, selectServices(compiled, [...runs]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
   try {
-    await callAgent(running.control, { op: 'up', files: [...compiled.files], services: names.map((r) => r.toLowerCase()) }, (line) =>
-      process.stderr.write(`${line}\n`),
+    const request = { op: 'up' as const, files: [...compiled.files], services: names.map((r) => r.toLowerCase()) };
+    await waitedFor(
+      callAgent(running.control, request, (line) => process.stderr.write(`${line}\n`)),
+      agentBudgetMs(options.waitTimeoutMs, compiled.services.length),
+      `the agent (pid ${running.pid}) to converge ${compiled.stack}`,
     );
   } catch (error) {
     throw restated(`scs up failed: ${(error as Error).message}`, error);
