@@ -2,6 +2,7 @@
 // in its own environment, brought up with scs, WordPress installed and posted to over HTTP, and its
 // containers and databases read through the Docker Engine. Traffic from here goes to 127.0.0.1 only.
 
+import './lib/state-folder.ts';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,6 +5,7 @@
 // failed request to the first one that succeeds after the last failure. Twice: as the example runs
 // (a request waits up to 5 s for a database that is away), and with WordPress's stock single try.
 
+import './lib/state-folder.ts';
 import { BlogStack, baseImages } from './blog-stack.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
 

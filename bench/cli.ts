@@ -10,6 +10,7 @@
 // the bundle (bin/scs.js: `npm run build` first), or the `scs` entry named by BENCH_SCS (another
 // build, to compare). It uses Docker: run it alone.
 
+import './lib/state-folder.ts';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,6 +6,7 @@
 //     own DNS, with the same questions: what the agent's mirror and split horizon cost. bench:dns
 //     compares disco's DNS with Knot.
 
+import './lib/state-folder.ts';
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { hostLabel } from '../src/agent/identity.ts';
 import { readState } from '../src/agent/state.ts';
+import { stateFolder } from '../src/agent/state-folder.ts';
 import { Engine, LABEL } from '../src/docker/engine.ts';
 import { dnsperf } from './lib/dnsperf.ts';
 import { which } from './lib/processes.ts';
@@ -109,9 +112,10 @@ async function main() {
       console.log('\n(dnsperf is not installed: apt-get install dnsperf)');
       return;
     }
-    const state = readState(dir)!;
+    const folder = stateFolder(hostLabel(), 'hello');
+    const state = readState(folder)!;
     const [hostDnsAddress, hostDnsPort] = state.dns!.split(':') as [string, string];
-    const log = readFileSync(join(dir, '.scs', state.project, 'agent.log'), 'utf8');
+    const log = readFileSync(join(folder, 'agent.log'), 'utf8');
     const discoDns = /DNS on 127\.0\.0\.1:(\d+)/.exec(log)?.[1];
     const queries = join(dir, 'queries.txt');
     writeFileSync(queries, ['web.hello.bench.disco A', '_http._tcp.web.hello.bench.disco SRV', 'client.hello.bench.disco A'].join('\n'));

@@ -3,6 +3,7 @@
 // figure before the fix, the target and what this run measured. A missed target is shown as MISS and
 // makes the exit code 1.
 
+import './lib/state-folder.ts';
 import { readdir } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';

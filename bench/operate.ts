@@ -4,6 +4,7 @@
 //    and stop-first (web published on a fixed port); docker-compose recreating web, for reference;
 //  - crash: web's process is killed and Docker restarts it; time until the relay answers again.
 
+import './lib/state-folder.ts';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,6 +2,7 @@
 // cached images, against docker-compose bringing up the equivalent compose file in the same run;
 // and the time from the provider's death to the client's live update having run.
 
+import './lib/state-folder.ts';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   compile: async () => (await import('./compile.ts')).registerCompile,
   build: async () => (await import('./build.ts')).registerBuild,
   up: async () => (await import('./up.ts')).registerUp,
+  agent: async () => (await import('./agent.ts')).registerAgent,
   down: async () => (await import('./down.ts')).registerDown,
   adopt: async () => (await import('./adopt.ts')).registerAdopt,
   ps: async () => (await import('./ps.ts')).registerPs,

@@ -14,7 +14,7 @@ export function registerDown(cli: CAC): void {
       'Also delete the volumes of its services: named, nfs (the Docker volume, not the export) and aws-ec2-ebs (their data is lost)',
     )
     .action(async (flags: StackFlags & { volumes?: boolean }) => {
-      const result = await down({ stack: flags, volumes: flags.volumes === true });
+      const result = await down({ stack: { ...flags, remembered: true }, volumes: flags.volumes === true });
       consola.success(`${result.stack} is down${result.defaultProject ? '' : ` (project ${result.project})`}`);
     });
 }

@@ -1,5 +1,5 @@
 // `scs <verb> --help` as people read it: the command's description first (cac starts with a bare
-// program name), no `(default: true)` after a `--no-` flag, and no internal flags.
+// program name), and no `(default: true)` after a `--no-` flag.
 
 import type { CAC } from 'cac';
 
@@ -7,9 +7,6 @@ interface HelpSection {
   title?: string;
   body: string;
 }
-
-/** Flags that only scs itself passes (`up --agent` starts the background agent): never listed. */
-const INTERNAL_FLAGS = ['--agent'];
 
 const SCS = 'scs: runs services in Docker containers and connects them to each other through disco';
 
@@ -26,7 +23,6 @@ export function tidyHelp(cli: CAC): (sections: HelpSection[]) => HelpSection[] {
 export function tidyOptions(section: HelpSection): HelpSection {
   const lines = section.body
     .split('\n')
-    .filter((line) => !INTERNAL_FLAGS.some((name) => line.trimStart().split(/[ ,]/)[0] === name))
     // cac gives a `--no-x` flag the default true of `x`; the flag itself is off unless given.
     .map((line) => (line.trimStart().startsWith('--no-') ? line.replace(/\s*\(default: true\)\s*$/, '') : line.trimEnd()));
   return { ...section, body: lines.join('\n') };

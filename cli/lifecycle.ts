@@ -2,7 +2,8 @@
 
 import type { CAC } from 'cac';
 import { consola } from 'consola';
-import { UserError } from './common.ts';
+import { agentBudgetMs, waitedFor } from '../src/agent/cli-wait.ts';
+import { exitCodeOf, UserError } from './common.ts';
 import { project, runningAgent, type StackFlags, withStackFile } from './stack.ts';
 
 const VERBS = {
@@ -13,15 +14,19 @@ const VERBS = {
 
 function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
   withStackFile(cli.command(`${verb} [...services]`, VERBS[verb])).action(async (names: string[], flags: StackFlags) => {
-    const running = runningAgent(flags);
-    if (!running?.control) throw new UserError(`no agent of project ${project(flags)} is running here; scs up -d first`);
+    const stack = { ...flags, remembered: true };
+    const running = runningAgent(stack);
+    if (!running?.control) throw new UserError(`no agent of project ${project(stack)} is running here; scs up -d first`);
     const { callAgent } = await import('../src/agent/control.ts');
     try {
-      await callAgent(running.control, { op: verb, services: names.map((r) => r.toLowerCase()) }, (line) =>
-        process.stderr.write(`${line}\n`),
+      await waitedFor(
+        callAgent(running.control, { op: verb, services: names.map((r) => r.toLowerCase()) }, (line) => process.stderr.write(`${line}\n`)),
+        // Its containers' waits are bounded by the agent's --wait-timeout, 60 s unless it was given another.
+        agentBudgetMs(60_000, running.services.length),
+        `the agent (pid ${running.pid}) to ${verb} ${names.length > 0 ? names.join(', ') : 'every service'}`,
       );
     } catch (error) {
-      throw new UserError(`scs ${verb} failed: ${(error as Error).message}`);
+      throw new UserError(`scs ${verb} failed: ${(error as Error).message}`, exitCodeOf(error));
     }
     consola.success(`${verb}: ${names.length > 0 ? names.join(', ') : 'every service'}`);
   });

@@ -10,7 +10,7 @@ export function registerPs(cli: CAC): void {
     .option('-q, --quiet', 'Print only the ids of the containers that exist, one a line')
     .action(async (flags: StackFlags & FormatFlags & { quiet?: boolean }) => {
       const format = outputFormat(flags);
-      const status = await stackStatus(flags);
+      const status = await stackStatus({ ...flags, remembered: true });
       if (flags.quiet) {
         for (const { id } of status.services) if (id) process.stdout.write(`${id}\n`);
       } else if (format === 'json') {

@@ -3,6 +3,7 @@
 import type { Command } from 'cac';
 
 export {
+  agentFolder,
   checkServices,
   compileStack,
   filesToLoad,
@@ -10,7 +11,6 @@ export {
   runningAgent,
   type StackFlags,
   selectServices,
-  stackDirectory,
   stackFiles,
 } from '../src/agent/stack-files.ts';
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { consola } from 'consola';
 import { down } from '../../src/agent/down.ts';
 import { writeState } from '../../src/agent/state.ts';
+import { stateFolder } from '../../src/agent/state-folder.ts';
 import type { Attack } from './attack.ts';
 
 const attack: Attack = {
@@ -25,7 +26,7 @@ const attack: Attack = {
     });
     const sleep = spawn('sleep', ['300'], { stdio: 'ignore' });
     try {
-      writeState(dir, {
+      writeState(stateFolder('benchdown', 'hello'), {
         pid: sleep.pid!,
         agentProcess: { startTime: '1', commandLine: ['node', 'scs', 'up', '--agent'] },
         project: 'benchdown',

@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { consola } from 'consola';
 import { runAgent } from '../../src/agent/run-agent.ts';
-import { stateDirectory } from '../../src/agent/state.ts';
+import { stateFolder } from '../../src/agent/state-folder.ts';
 import { compiledStack, service } from '../../test/helpers/compiled.ts';
 import { ProcessEngine } from '../../test/helpers/fake-engine.ts';
 import type { Attack } from './attack.ts';
@@ -18,7 +18,7 @@ const attack: Attack = {
   async run() {
     consola.level = 1;
     const compiled = { ...compiledStack([service('web', {})]), dns: 'none' as const };
-    const folder = stateDirectory(compiled.directory, 'bench');
+    const folder = stateFolder('bench', compiled.stack);
     mkdirSync(folder, { recursive: true });
     chmodSync(folder, 0o755);
     try {

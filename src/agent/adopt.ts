@@ -11,7 +11,7 @@ import type { VolumeEngine } from '../volumes/provisioner.ts';
 import { hostLabel, resourceLabels } from './identity.ts';
 import { compileStack, project, type StackFlags, selectServices } from './stack-files.ts';
 import { stackId } from './stack-id.ts';
-import { stateDirectory } from './state.ts';
+import { stateFolder } from './state-folder.ts';
 
 export interface AdoptOptions {
   readonly stack: StackFlags;
@@ -36,7 +36,7 @@ export async function adopt(options: AdoptOptions): Promise<number> {
   const names = [...(options.services ?? [])];
   const projectName = project(options.stack);
   // Made here when no agent has run yet: the agent that `scs up` starts then keeps it.
-  const id = stackId(stateDirectory(compiled.directory, projectName));
+  const id = stackId(stateFolder(projectName, compiled.stack));
   const labels = resourceLabels({
     stack: compiled.stack,
     environment: compiled.environment,

@@ -17,6 +17,7 @@ import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './ident
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { type AgentState, ownProcess, type RequireRecord, writeState } from './state.ts';
+import { stateFolder } from './state-folder.ts';
 import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
@@ -43,6 +44,8 @@ export interface AgentOptions {
   readonly attachment?: NetworkAttachment;
   /** This deployment's random id (src/agent/stack-id.ts), put on the volumes and ENIs it creates. */
   readonly stackId?: string;
+  /** Where it writes its state; by default its project's and stack's state folder (state-folder.ts). */
+  readonly stateFolder?: string;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
 }
@@ -306,7 +309,7 @@ export class Agent {
   }
 
   private save(): void {
-    writeState(this.compiled.directory, this.state());
+    writeState(this.options.stateFolder ?? stateFolder(this.identity.project, this.identity.stack), this.state());
     this.options.onChange?.();
   }
 }

@@ -1,4 +1,4 @@
-// `scs up -d`: the agent started in the background (this same command, with `--agent`), and waited
+// `scs up -d`: the agent started in the background (`scs agent`, as a supervisor would), and waited
 // for until the stack is up, or until it says why not. The agent is started first and the stack
 // checked here meanwhile: a mistake is still reported at once, and a good stack does not wait for
 // two start-ups in a row.
@@ -7,34 +7,39 @@ import { spawn } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { consola } from 'consola';
+import * as v from 'valibot';
 import { EXIT, UserError } from '../errors.ts';
+import { agentBudgetMs, STATE_SETTLE_MS, waitedFor } from './cli-wait.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
-import { compileStack, filesToLoad, project, type StackFlags, selectServices, stackDirectory } from './stack-files.ts';
-import { isAlive, readState, stateDirectory } from './state.ts';
+import { agentFolder, compileStack, filesToLoad, project, type StackFlags, selectServices } from './stack-files.ts';
+import { isAlive, readState } from './state.ts';
+
+/** What `scs agent` sends when it cannot bring the stack up (src/agent/daemon.ts). */
+const FailureSchema = v.object({ failed: v.string(), exitCode: v.picklist(Object.values(EXIT)) });
 
 export interface DetachOptions {
   readonly stack: StackFlags;
   readonly services: readonly string[];
-  /** The options the agent is started with, as `scs up` flags (`--debounce 200ms`, ...). */
+  /** The options the agent is started with, as `scs agent` flags (`--debounce 200ms`, ...). */
   readonly agentFlags: readonly string[];
   /** False: return once the agent has started (`--no-wait`). */
   readonly wait: boolean;
   /** The `scs` entry to run: this one by default. */
   readonly entry?: string;
+  /** The agent's --wait-timeout: the CLI's own wait on the agent is bounded by it (cli-wait.ts). */
+  readonly waitTimeoutMs: number;
 }
 
 export async function detach(options: DetachOptions): Promise<void> {
   const { stack, services } = options;
-  const directory = stackDirectory(stack);
   const projectName = project(stack);
-  const dir = stateDirectory(directory, projectName);
+  const dir = agentFolder(stack);
   ensurePrivateFolder(dir);
   const log = openSync(join(dir, 'agent.log'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   const args = [
     options.entry ?? process.argv[1]!,
-    'up',
+    'agent',
     ...services,
-    '--agent',
     '--project-name',
     projectName,
     ...filesToLoad(stack).flatMap((file) => ['-f', file]),
@@ -42,8 +47,9 @@ export async function detach(options: DetachOptions): Promise<void> {
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });
   const pid = child.pid!;
+  let count: number;
   try {
-    selectServices(compileStack(stack), [...services]);
+    count = selectServices(compileStack(stack), [...services]).services.length;
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -54,16 +60,29 @@ export async function detach(options: DetachOptions): Promise<void> {
     consola.success(`agent of ${projectName} started (pid ${pid}); scs ps shows how far it is, ${join(dir, 'agent.log')} what it says`);
     return;
   }
-  // The agent says when it is up over IPC; the state file tells what happened when it is not.
-  await new Promise<void>((resolve) => {
-    child.once('message', () => resolve());
-    child.once('exit', () => resolve());
-    child.once('disconnect', () => resolve());
+  // The agent says over IPC when it is up, or why it cannot be; the state file tells the rest.
+  const heard = new Promise<unknown>((resolve) => {
+    child.once('message', resolve);
+    child.once('exit', () => resolve(undefined));
+    child.once('disconnect', () => resolve(undefined));
   });
-  child.unref();
-  child.channel?.unref();
+  const logFile = join(dir, 'agent.log');
+  let told: unknown;
+  try {
+    told = await waitedFor(
+      heard,
+      agentBudgetMs(options.waitTimeoutMs, count),
+      `the agent (pid ${pid}) to bring the stack up; it is still at it (scs ps shows how far, ${logFile} what it says)`,
+    );
+  } finally {
+    child.unref();
+    if (child.connected) child.disconnect();
+  }
+  const failure = v.safeParse(FailureSchema, told);
+  if (failure.success) throw new UserError(`${failure.output.failed}; see ${join(dir, 'agent.log')}`, failure.output.exitCode);
+  const settled = Date.now() + STATE_SETTLE_MS;
   for (;;) {
-    const state = readState(directory, projectName);
+    const state = readState(dir);
     if (state?.pid === pid && state.phase === 'running') {
       consola.success(
         `${state.stack} is up (agent pid ${pid}, disco ${state.disco}${state.dns ? `, DNS ${state.dns}` : ''}); scs ps, scs down`,
@@ -73,7 +92,12 @@ export async function detach(options: DetachOptions): Promise<void> {
     if (state?.pid === pid && state.phase === 'failed') {
       throw new UserError(`scs up failed: ${state.error}; see ${join(dir, 'agent.log')}`, state.timedOut ? EXIT.timeout : EXIT.failure);
     }
-    if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${join(dir, 'agent.log')}`);
+    if (!isAlive(pid)) throw new UserError(`the agent exited before the stack was up; see ${logFile}`);
+    if (Date.now() > settled)
+      throw new UserError(
+        `gave up after ${STATE_SETTLE_MS / 1000} s waiting for the agent's state in ${dir} to say the stack is up, which the agent (pid ${pid}) said it was`,
+        EXIT.timeout,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -2,15 +2,17 @@
 // stops), then what is left of it removed (an agent that died, a foreground run killed hard):
 // its containers, the stack network, and its volumes let go of, or deleted with `volumes`.
 
+import { dirname } from 'node:path';
 import type { ConsolaInstance } from 'consola';
 import { consola } from 'consola';
 import type { Engine } from '../docker/engine.ts';
 import { hostLabel, ownerLabels, resourceLabels } from './identity.ts';
 import { actOnResource, desiredResources } from './resources.ts';
-import { compileStack, project, type StackFlags } from './stack-files.ts';
+import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
 import { readStackId } from './stack-id.ts';
 import { stackNetworkName } from './stack-network.ts';
-import { agentProcessOf, readState, stateDirectory } from './state.ts';
+import { type AgentState, agentProcessOf, readState } from './state.ts';
+import { legacyStateFolder, stateFolder } from './state-folder.ts';
 
 export interface DownOptions {
   readonly stack: StackFlags;
@@ -38,17 +40,15 @@ export async function down(options: DownOptions): Promise<DownResult> {
   const logger = options.logger ?? consola;
   const compiled = compileStack(options.stack);
   const projectName = project(options.stack);
-  const state = readState(compiled.directory, projectName);
-  const running = state && state.phase !== 'stopped' ? agentProcessOf(state) : 'gone';
-  if (state && running === 'agent') {
-    process.kill(state.pid, 'SIGTERM');
-    const deadline = Date.now() + (options.drainMs ?? 120_000);
-    while (agentProcessOf(state) === 'agent' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  } else if (state && running === 'other') {
-    logger.warn(
-      `pid ${state.pid}, named by the agent's state, is another process now (not the agent that wrote it), so it is not signalled`,
-    );
-  }
+  const folder = stateFolder(projectName, compiled.stack);
+  const state = readState(folder);
+  const other = state && state.phase !== 'stopped' && otherFiles(state, compiled.files);
+  if (other) logger.warn(`${other}; it is stopped all the same, as its containers are this stack's`);
+  await stopAgent(state, options.drainMs ?? 120_000, logger);
+  // An agent an older scs started kept its state beside the stack file; one that ran from this very folder is stopped too.
+  const legacy = readState(legacyStateFolder(compiled.directory, projectName));
+  if (legacy && legacy.files[0] !== undefined && dirname(legacy.files[0]) === compiled.directory)
+    await stopAgent(legacy, options.drainMs ?? 120_000, logger);
   // Other agents' containers stay: only this one's labels are matched.
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
   await engine.ping();
@@ -68,7 +68,10 @@ export async function down(options: DownOptions): Promise<DownResult> {
   const names = state?.only.length ? new Set(state.only) : undefined;
   const context = {
     engine,
-    labels: resourceLabels({ ...identity, ...optionalId(readStackId(stateDirectory(compiled.directory, projectName))) }),
+    labels: resourceLabels({
+      ...identity,
+      ...optionalId(readStackId(folder) ?? readStackId(legacyStateFolder(compiled.directory, projectName))),
+    }),
     logger,
   };
   const release = options.volumes ? 'deprovision' : 'detach';
@@ -76,6 +79,22 @@ export async function down(options: DownOptions): Promise<DownResult> {
     for (const { resource } of desiredResources(service)) await actOnResource(service, release, resource, context);
   }
   return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
+}
+
+/** SIGTERM to the agent that wrote `state`, while the PID is still that agent; waits for it to drain, up to `drainMs`. */
+async function stopAgent(state: AgentState | undefined, drainMs: number, logger: ConsolaInstance): Promise<void> {
+  const running = state && state.phase !== 'stopped' ? agentProcessOf(state) : 'gone';
+  if (state && running === 'agent') {
+    process.kill(state.pid, 'SIGTERM');
+    const deadline = Date.now() + drainMs;
+    while (agentProcessOf(state) === 'agent' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (agentProcessOf(state) === 'agent')
+      logger.warn(`the agent (pid ${state.pid}) did not stop within ${drainMs / 1000} s; what is left of it is removed`);
+  } else if (state && running === 'other') {
+    logger.warn(
+      `pid ${state.pid}, named by the agent's state, is another process now (not the agent that wrote it), so it is not signalled`,
+    );
+  }
 }
 
 const optionalId = (stackId: string | undefined) => (stackId ? { stackId } : {});

@@ -11,7 +11,7 @@ import { formatPlan } from './plan.ts';
 import { converge } from './reconcile.ts';
 import { readStackId } from './stack-id.ts';
 import { attachmentAt, stackNetworkName } from './stack-network.ts';
-import { stateDirectory } from './state.ts';
+import { stateFolder } from './state-folder.ts';
 
 export async function previewUp(
   compiled: CompiledStack,
@@ -22,7 +22,7 @@ export async function previewUp(
   publishOn?: readonly string[],
 ): Promise<string> {
   // The deployment's id, when an agent has made one: it tells its EBS volumes and ENIs from look-alikes.
-  const stackId = readStackId(stateDirectory(compiled.directory, project));
+  const stackId = readStackId(stateFolder(project, compiled.stack));
   const identity: AgentIdentity = {
     stack: compiled.stack,
     environment: compiled.environment,

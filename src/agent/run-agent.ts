@@ -14,11 +14,12 @@ import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
+import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { LogEngine } from './log-stream.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
-import { stateDirectory } from './state.ts';
+import { stateFolder } from './state-folder.ts';
 
 /** What the agent process needs of Docker: the agent's calls, and images, the bridge's gateway, the containers' output. */
 export type AgentEngine = ContainerEngine & LogEngine & Pick<Engine, 'ping' | 'imageExists' | 'build' | 'bridgeGateway'>;
@@ -37,7 +38,7 @@ export interface RunAgentOptions {
   readonly access?: AccessFiles;
   /** The address provided for published ports; by default found from the route to disco. */
   readonly advertise?: string;
-  /** The background agent of `scs up -d`: timestamped log lines, no containers' output, tells its parent over IPC. */
+  /** `scs agent` (which `scs up -d` starts): timestamped log lines, no containers' output, tells a parent over IPC. */
   readonly background?: boolean;
   /** In the foreground, print what the containers print (prefixed by service unless `logPrefix` is false). */
   readonly logs?: boolean;
@@ -81,13 +82,20 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     import('./control.ts'),
   ]);
   // Before anything opens: who may enter the state folder may give the agent orders.
-  const folder = stateDirectory(compiled.directory, project);
+  const folder = stateFolder(project, compiled.stack);
   const control = controlPath(folder);
   ensurePrivateFolder(folder);
   if (dirname(control) !== folder) ensurePrivateFolder(dirname(control));
+  // One agent per project and stack: a second is refused before it touches anything of the first.
+  const release = claimFolder(folder, `the agent of ${compiled.stack} (project ${project})`);
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
-  await engine.ping();
-  await buildImages(engine, selected, consola.withTag('build'));
+  try {
+    await engine.ping();
+    await buildImages(engine, selected, consola.withTag('build'));
+  } catch (error) {
+    release();
+    throw error;
+  }
 
   const closers: Array<{ name: string; close: () => unknown }> = [];
   const opened = (name: string, close: () => unknown) => {
@@ -106,6 +114,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           .then(close)
           .catch((error: Error) => logger.warn(`closing the ${name}: ${error.message}`));
       }
+      release();
       markClosed();
     })());
   const stopRequested = options.untilStopped?.() ?? new Promise<never>(() => {});
@@ -115,13 +124,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   try {
     // Without a disco to join, the stack brings its own: a single host needs nothing else.
     const external = options.disco ?? compiled.disco;
-    const stateFolder = stateDirectory(compiled.directory, project);
-    const embedded = external ? undefined : await startEmbeddedDisco(logger, stateFolder);
+    const embedded = external ? undefined : await startEmbeddedDisco(logger, folder);
     if (embedded) opened('embedded disco', () => embedded.close());
     const discoAddress = external ?? embedded!.disco;
     const addresses = parseDiscoList(discoAddress);
     // A disco that outlives the agent keeps its session for the next agent: a restart drops nothing.
-    const kept = embedded ? undefined : await keptSession(stateFolder, discoAddress, logger);
+    const kept = embedded ? undefined : await keptSession(folder, discoAddress, logger);
     const client = await DiscoClient.connect({
       ...addresses[0]!,
       addresses,
@@ -169,7 +177,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger,
       disco: discoAddress,
       project,
-      stackId: (await import('./stack-id.ts')).stackId(stateFolder),
+      stackId: (await import('./stack-id.ts')).stackId(folder),
+      stateFolder: folder,
       only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
       control,
       ...(dns ? { dns } : {}),
@@ -182,6 +191,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         if (request.op !== 'up') return running.control(request.op, request.services);
         checkFilesBelow(compiled.directory, request.files);
         const next = compileStack({ file: request.files });
+        if (next.stack !== compiled.stack)
+          throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
         checkServices(next, request.services);
         // Only what this agent will run: the other services may be another host's to build.
         await buildImages(engine, { ...next, services: running.targets(next, request.services) }, consola.withTag('build'));

@@ -1,8 +1,9 @@
 // Loading a stack for the deploy commands: `-f` files (repeatable, overlays in order), else
 // SCS_FILE, else the stack found here or in a folder above → a compiled stack; and finding this project's agent.
 
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { consola } from 'consola';
 import { ConfigError } from '../config/yaml.ts';
 import { flag, UsageError, UserError } from '../errors.ts';
 import { compile } from '../manifest/compile.ts';
@@ -10,10 +11,17 @@ import type { CompiledStack } from '../manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../manifest/load.ts';
 import { projectName } from './identity.ts';
 import { type AgentState, agentProcessOf, readState } from './state.ts';
+import { legacyNotice, stateFolder, stateRoot } from './state-folder.ts';
 
 export interface StackFlags {
   file?: string | string[];
   projectName?: string;
+  /**
+   * For the commands that take no stack file of their own (ps, logs, down, stop, start, restart):
+   * in each folder looked in, the files this project's agent was started with from there come first
+   * (they carry its overlays, and its first file need not be called scs-stack.yaml).
+   */
+  remembered?: boolean;
 }
 
 /** SCS_FILE's separator, as COMPOSE_FILE's on Linux. */
@@ -21,33 +29,51 @@ const FILE_SEPARATOR = ':';
 
 /**
  * The stack files: named by `-f` (before or after the verb), else by SCS_FILE, else found from
- * `cwd` upwards (the filesystem root is the last folder looked in), as Compose v1 looked. In each
- * folder, the files this project's agent there was started with come first (they carry its
- * overlays, and its first file need not be called scs-stack.yaml), then scs-stack.yaml. None:
- * nothing was named and nothing found.
+ * `cwd` upwards (the filesystem root is the last folder looked in), as Compose v1 looked: in each
+ * folder, the files an agent was started with from there (only when `remembered`), then
+ * scs-stack.yaml. None: nothing was named and nothing found.
  */
 export function stackFiles(flags: StackFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
   const given = flags.file === undefined ? [] : (Array.isArray(flags.file) ? flags.file : [flags.file]).map(String);
   if (given.length > 0) return given;
   const listed = (env.SCS_FILE ?? '').split(FILE_SEPARATOR).filter((file) => file !== '');
   if (listed.length > 0) return listed;
-  const name = project(flags);
+  const name = flags.remembered ? project(flags) : '';
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const remembered = readState(dir, name)?.files ?? [];
-    if (remembered.length > 0) return [...remembered];
+    const remembered = flags.remembered ? rememberedFiles(dir, name, env) : undefined;
+    if (remembered) return remembered;
     const file = join(dir, STACK_FILE);
     if (existsSync(file)) return [file];
     if (dirname(dir) === dir) return [];
   }
 }
 
-export function project(flags: StackFlags): string {
-  return flag('project-name', () => projectName(flags.projectName));
+/**
+ * The files an agent of `project` was started with from `dir` (its first file is there): a state
+ * copied along with a folder, or left by a stack elsewhere, never names files here.
+ */
+function rememberedFiles(dir: string, project: string, env: NodeJS.ProcessEnv): string[] | undefined {
+  const root = join(stateRoot(env), project);
+  let stacks: string[];
+  try {
+    stacks = readdirSync(root);
+  } catch {
+    return undefined;
+  }
+  const found = stacks.flatMap((stack) => {
+    const state = readState(join(root, stack));
+    return state && state.files.length > 0 && dirname(state.files[0]!) === dir ? [state] : [];
+  });
+  if (found.length <= 1) return found[0] && [...found[0].files];
+  const plain = found.find((state) => state.files[0] === join(dir, STACK_FILE));
+  if (plain) return [...plain.files];
+  throw new UsageError(
+    `agents of project ${project} run several stacks from ${dir} (${found.map((state) => state.stack).join(', ')}); name one with -f`,
+  );
 }
 
-/** Where the stack's state lives: beside its first file. */
-export function stackDirectory(flags: StackFlags): string {
-  return dirname(resolve(stackFiles(flags)[0] ?? STACK_FILE));
+export function project(flags: StackFlags): string {
+  return flag('project-name', () => projectName(flags.projectName));
 }
 
 /** The files to load, refused in one sentence when there are none. */
@@ -57,12 +83,26 @@ export function filesToLoad(flags: StackFlags): string[] {
   return files;
 }
 
-/** This project's agent in that folder, when it is running (one that failed is on its way out, and takes no requests). */
+/** The state folder of this project's agent of the stack the flags name (its name read from the files). */
+export function agentFolder(flags: StackFlags): string {
+  return stateFolder(project(flags), loaded(() => loadStack(filesToLoad(flags))).stack.name);
+}
+
+/** This project's agent of that stack, when it is running (one that failed is on its way out, and takes no requests). */
 export function runningAgent(flags: StackFlags): AgentState | undefined {
-  const state = readState(stackDirectory(flags), project(flags));
-  return state && state.pid !== process.pid && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' && state.phase !== 'failed'
-    ? state
-    : undefined;
+  const state = readState(agentFolder(flags));
+  return state && isRunning(state) ? state : undefined;
+}
+
+/** Whether the agent that wrote `state` runs, and is not this process. */
+export const isRunning = (state: AgentState) =>
+  state.pid !== process.pid && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' && state.phase !== 'failed';
+
+/** One sentence when the agent was started with other stack files than `files`; undefined when they are the same. */
+export function otherFiles(state: AgentState, files: readonly string[]): string | undefined {
+  const given = files.map((file) => resolve(file));
+  if (given.length === state.files.length && given.every((file, i) => file === state.files[i])) return undefined;
+  return `the agent of ${state.stack} (project ${state.project}, pid ${state.pid}) was started with ${state.files.join(', ')}, not ${given.join(', ')}`;
 }
 
 /**
@@ -85,12 +125,28 @@ export function checkFilesBelow(directory: string, files: readonly string[]): vo
 }
 
 export function compileStack(flags: StackFlags): CompiledStack {
-  const files = filesToLoad(flags);
+  const compiled = loaded(() => compile(loadStack(filesToLoad(flags))));
+  warnOfLegacyState(compiled.directory, project(flags));
+  return compiled;
+}
+
+function loaded<T>(load: () => T): T {
   try {
-    return compile(loadStack(files));
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) throw new UserError(error.message);
     throw error;
+  }
+}
+
+const warned = new Set<string>();
+
+/** Said once a process: a command loads the stack several times. */
+function warnOfLegacyState(directory: string, project: string): void {
+  const notice = legacyNotice(directory, project);
+  if (notice && !warned.has(notice)) {
+    warned.add(notice);
+    consola.warn(notice);
   }
 }
 

@@ -1,11 +1,10 @@
-// What a running agent tells `scs ps` and `scs down`: written to .scs/<project>/state.json beside
-// the stack file (each agent of a stack has its own), replaced atomically so a reader never sees
+// What a running agent tells `scs ps` and `scs down`: written to state.json in its state folder
+// (state-folder.ts: each agent of a stack has its own), replaced atomically so a reader never sees
 // half of it. Only this user's own file is read, and never through a link: `scs down` signals the
 // process it names.
 
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectName } from './identity.ts';
 import { isSameProcess, type ProcessIdentity, processIdentity } from './process-identity.ts';
 
 export interface UpdateRecord {
@@ -68,13 +67,12 @@ export interface AgentState {
   readonly services: ServiceRecord[];
 }
 
-/** The folder of one agent's state, log and control socket. */
-export const stateDirectory = (stackDirectory: string, project = projectName()) => join(stackDirectory, '.scs', project);
-const stateFile = (stackDirectory: string, project?: string) => join(stateDirectory(stackDirectory, project), 'state.json');
+const stateFile = (folder: string) => join(folder, 'state.json');
 
-export function writeState(stackDirectory: string, state: AgentState): void {
-  mkdirSync(stateDirectory(stackDirectory, state.project), { recursive: true, mode: 0o700 });
-  const file = stateFile(stackDirectory, state.project);
+/** Writes the state into `folder`, the agent's state folder (state-folder.ts). */
+export function writeState(folder: string, state: AgentState): void {
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const file = stateFile(folder);
   // A link left where the temporary file goes is removed, not written through.
   rmSync(`${file}.tmp`, { force: true });
   const fd = openSync(`${file}.tmp`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
@@ -86,10 +84,11 @@ export function writeState(stackDirectory: string, state: AgentState): void {
   renameSync(`${file}.tmp`, file);
 }
 
-export function readState(stackDirectory: string, project?: string): AgentState | undefined {
+/** The state an agent wrote into `folder`; undefined when there is none this user's CLI may act on. */
+export function readState(folder: string): AgentState | undefined {
   let fd: number;
   try {
-    fd = openSync(stateFile(stackDirectory, project), constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(stateFile(folder), constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch {
     return undefined;
   }

@@ -9,9 +9,10 @@ import { networkProvisioner } from '../networks/methods.ts';
 import { volumeProvisioner } from '../volumes/methods.ts';
 import type { VolumeEngine } from '../volumes/provisioner.ts';
 import { hostLabel, ownerLabels, resourceLabels, serviceContainers } from './identity.ts';
-import { compileStack, project, type StackFlags } from './stack-files.ts';
+import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
 import { readStackId } from './stack-id.ts';
-import { type AgentState, agentProcessOf, readState, type ServiceRecord, stateDirectory } from './state.ts';
+import { type AgentState, agentProcessOf, readState, type ServiceRecord } from './state.ts';
+import { stateFolder } from './state-folder.ts';
 
 export interface ServiceStatus {
   readonly service: string;
@@ -40,15 +41,17 @@ export type StatusEngine = Pick<ReadEngine, 'ping' | 'list' | 'inspect' | 'volum
 export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Promise<StackStatus> {
   const compiled = compileStack(stack);
   const projectName = project(stack);
-  const state = readState(compiled.directory, projectName);
+  const state = readState(stateFolder(projectName, compiled.stack));
   const agent = state !== undefined && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' ? state : undefined;
   const names = agent && agent.only.length > 0 ? new Set(agent.only) : undefined;
+  const other = agent && otherFiles(agent, compiled.files);
+  if (other) consola.warn(`${other}; what it runs is shown`);
   const docker = engine ?? (await (await import('../docker/reader.ts')).dockerReader());
   await docker.ping();
   const identity = { stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() };
   const owner = ownerLabels(identity);
   // The deployment's id tells its EBS volumes and ENIs from look-alikes.
-  const stackId = readStackId(stateDirectory(compiled.directory, projectName));
+  const stackId = readStackId(stateFolder(projectName, compiled.stack));
   const labels = resourceLabels({ ...identity, ...(stackId ? { stackId } : {}) });
   const services = await Promise.all(
     compiled.services

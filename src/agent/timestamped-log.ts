@@ -1,5 +1,6 @@
-// The background agent's log lines, as .scs/agent.log gets them: an ISO time (UTC, milliseconds)
-// on every line, the level and the tag, and no ANSI escapes, since no terminal reads the file.
+// The agent's log lines, as `scs agent` writes them (into agent.log under `scs up -d`, the journal
+// under systemd): an ISO time (UTC, milliseconds) on every line, the level and the tag, and no ANSI
+// escapes, since no terminal reads them. Errors and warnings go to stderr, the rest to stdout.
 
 import { formatWithOptions, stripVTControlCharacters } from 'node:util';
 import type { ConsolaInstance, ConsolaReporter, LogObject } from 'consola';
@@ -14,8 +15,13 @@ export function formatLogLine(log: Pick<LogObject, 'date' | 'type' | 'tag' | 'ar
     .join('\n');
 }
 
-/** Makes `logger`, and every logger derived from it afterwards (withTag copies the reporters), write timestamped lines to `out`. */
-export function useTimestampedLog(logger: ConsolaInstance, out: NodeJS.WritableStream = process.stdout): void {
-  const reporter: ConsolaReporter = { log: (log) => void out.write(`${formatLogLine(log)}\n`) };
+/** Makes `logger`, and every logger derived from it afterwards (withTag copies the reporters), write timestamped lines. */
+export function useTimestampedLog(
+  logger: ConsolaInstance,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): void {
+  // consola's levels: 0 is an error, 1 a warning.
+  const reporter: ConsolaReporter = { log: (log) => void (log.level <= 1 ? err : out).write(`${formatLogLine(log)}\n`) };
   logger.setReporters([reporter]);
 }

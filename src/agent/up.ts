@@ -1,29 +1,21 @@
 // `scs up`, once its flags are read: print the plan (--dry-run); converge the running agent of this
-// project; start one in the background (-d); or be the agent, until stopped. As Compose's backend.Up.
+// project; start one in the background (-d, `scs agent`); or be the agent, until stopped. As Compose's backend.Up.
 
+import { dirname } from 'node:path';
 import { consola } from 'consola';
 import { restated, UserError } from '../errors.ts';
+import { agentBudgetMs, waitedFor } from './cli-wait.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
-import { checkServices, compileStack, project, type StackFlags, selectServices } from './stack-files.ts';
+import { checkServices, compileStack, otherFiles, project, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
 /** What `scs up` is told: which stack, and the agent's own options when it is to run one. */
 export interface UpOptions
   extends Pick<
     RunAgentOptions,
-    | 'services'
-    | 'background'
-    | 'waitTimeoutMs'
-    | 'debounceMs'
-    | 'holdMs'
-    | 'disco'
-    | 'access'
-    | 'advertise'
-    | 'logs'
-    | 'logPrefix'
-    | 'engine'
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'logs' | 'logPrefix' | 'engine'
   > {
   readonly stack: StackFlags;
   /** Print what up would do to each service, and why; do nothing. */
@@ -40,20 +32,18 @@ export async function up(options: UpOptions): Promise<void> {
   if (options.dryRun) return dryRun(options);
   // Before any container mounts them, whichever way up goes on.
   for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
-  if (!options.background) {
-    // An agent killed a moment ago is not one to converge: its successor starts instead.
-    const running = await (await import('./answering.ts')).answeringAgent(stack);
-    if (running) return converge(running, options);
-  }
-  if (options.detach && !options.background)
-    return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false });
-  const running = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
-  await running.stopRequested;
+  // An agent killed a moment ago is not one to converge: its successor starts instead.
+  const running = await (await import('./answering.ts')).answeringAgent(stack);
+  if (running) return converge(running, options);
+  if (options.detach)
+    return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false, waitTimeoutMs: options.waitTimeoutMs });
+  const agent = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
+  await agent.stopRequested;
   consola.withTag('up').info('stopping');
-  await running.stop();
+  await agent.stop();
 }
 
-/** The options the background agent is started with, as the flags that say them. */
+/** The options the background agent (`scs agent`) is started with, as the flags that say them. */
 function agentFlags(options: UpOptions): string[] {
   const flags: string[] = [
     '--wait-timeout',
@@ -96,6 +86,11 @@ async function dryRun(options: UpOptions): Promise<void> {
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */
 async function converge(running: AgentState, options: UpOptions): Promise<void> {
   const compiled = compileStack(options.stack);
+  const other = otherFiles(running, compiled.files);
+  // Its control socket takes only files below the folder it was started for: a copy of the stack elsewhere is another deployment.
+  if (other && dirname(running.files[0] ?? '') !== compiled.directory)
+    throw new UserError(`${other}; scs down -f ${running.files[0]} stops it, or give this copy's stack another name`);
+  if (other) consola.withTag('up').info(`${other}; it takes these now`);
   const names = [...options.services];
   checkServices(compiled, names);
   const runs = names.length > 0 || running.only.length === 0 ? names : running.only;
@@ -109,8 +104,11 @@ async function converge(running: AgentState, options: UpOptions): Promise<void> 
   await buildImages(engine, selectServices(compiled, [...runs]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
   try {
-    await callAgent(running.control, { op: 'up', files: [...compiled.files], services: names.map((r) => r.toLowerCase()) }, (line) =>
-      process.stderr.write(`${line}\n`),
+    const request = { op: 'up' as const, files: [...compiled.files], services: names.map((r) => r.toLowerCase()) };
+    await waitedFor(
+      callAgent(running.control, request, (line) => process.stderr.write(`${line}\n`)),
+      agentBudgetMs(options.waitTimeoutMs, compiled.services.length),
+      `the agent (pid ${running.pid}) to converge ${compiled.stack}`,
     );
   } catch (error) {
     throw restated(`scs up failed: ${(error as Error).message}`, error);

@@ -11,8 +11,9 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AgentState, readState } from '../../src/agent/state.ts';
+import type { AgentState } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/labels.ts';
+import { agentState } from './agent-state.ts';
 import { collect, SCS } from './cli.ts';
 import { engine } from './docker.ts';
 import { startOnPortOutsideEphemeral } from './ports.ts';
@@ -106,7 +107,7 @@ export class Respawner {
 export function agentUp(dir: string, respawner: Respawner, timeoutMs = 60_000): Promise<AgentState> {
   return eventually(
     () => {
-      const state = readState(dir);
+      const state = agentState('hello');
       return state !== undefined && state.pid === respawner.pid && state.phase === 'running' && state;
     },
     timeoutMs,

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStackId } from '../../src/agent/stack-id.ts';
-import { stateDirectory } from '../../src/agent/state.ts';
+import { stateFolder } from '../../src/agent/state-folder.ts';
 import { scs } from '../helpers/cli.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 import { project } from '../helpers/project.ts';
@@ -90,7 +90,7 @@ describe.skipIf(problem !== undefined)(`scs adopt${problem ? ` (skipped: ${probl
     expect(output).toContain('1 of 2 could not be adopted (said above)');
 
     // The stack id was made for this project, as the agent `scs up` starts will read it.
-    const id = readStackId(stateDirectory(dir, 'host-a'));
+    const id = readStackId(stateFolder('host-a', STACK));
     expect(id).toMatch(/^[0-9a-f]{32}$/);
     const volumes = (await moto.ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:scs:stack', Values: [STACK] }] }))).Volumes!;
     expect(volumes.map((v) => v.Tags!.some((tag) => tag.Key === 'scs:stack-id'))).toEqual([false, false]);

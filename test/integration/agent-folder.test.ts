@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stateDirectory } from '../../src/agent/state.ts';
+import { agentFolder } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,7 +21,7 @@ describe('scs up -d and the state folder', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a state folder others can enter, in one sentence, and starts no agent', async () => {
-    const folder = stateDirectory(dir, 'folder');
+    const folder = agentFolder('hello', 'folder');
     mkdirSync(folder, { recursive: true });
     chmodSync(folder, 0o755);
     const command = scs(['up', '-d', '--project-name', 'folder'], {}, dir);

@@ -1,11 +1,11 @@
 // What the user sees of a build on the real daemon: each image's current step, the failing step's
-// own output in the error (no --debug), and in .scs/agent.log timestamped lines without ANSI escapes.
+// own output in the error (no --debug), and in the agent's agent.log timestamped lines without ANSI escapes.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateDirectory } from '../../src/agent/state.ts';
+import { agentFolder } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 
@@ -70,11 +70,11 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(bad.stderr).not.toContain(ESC); // not a terminal: plain text
     }, 120_000);
 
-    it('scs up -d writes timestamped, plain lines to .scs/agent.log, the failing step’s output included', async () => {
+    it('scs up -d writes timestamped, plain lines to its agent.log, the failing step’s output included', async () => {
       const bad = scs(['up', '-d', '-f', join(dir, 'bad.yaml')]);
       expect(await bad.exited).toBe(1);
       expect(bad.stderr).toContain('agent.log');
-      const log = readFileSync(join(stateDirectory(dir), 'agent.log'), 'utf8');
+      const log = readFileSync(join(agentFolder('buildout'), 'agent.log'), 'utf8');
       const lines = log.trimEnd().split('\n');
       expect(lines.length).toBeGreaterThan(3);
       for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \w+/);

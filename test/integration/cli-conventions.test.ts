@@ -110,7 +110,7 @@ describe('colour', () => {
 });
 
 describe('help', () => {
-  it("starts with the command's description, without --agent or (default: true) after a --no- flag", async () => {
+  it("starts with the command's description, without (default: true) after a --no- flag, nor the hidden --agent of older versions", async () => {
     const run = scs(['up', '--help']);
     expect(await run.exited).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe('Build, start and connect the services of a stack; against a running agent, converge');

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readState } from '../../src/agent/state.ts';
 import type { DnsServer } from '../../src/dns/server.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { type DiscoServer, defaultServerOptions } from '../../src/server/server.ts';
+import { agentState } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { startDns } from '../helpers/dns.ts';
@@ -45,7 +45,7 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
     if (result.exitCode === 0) return result.output;
     // What the resolver saw, for a failure that is rare: the lookup through Docker's resolver, and the host DNS asked directly.
     const lookup = await engine.exec(client, ['nslookup', host], {});
-    const direct = await engine.exec(client, ['nslookup', host, readState(dir)!.dns!.replace(/:53$/, '')], {});
+    const direct = await engine.exec(client, ['nslookup', host, agentState('hello')!.dns!.replace(/:53$/, '')], {});
     return `failed (exit ${result.exitCode}): ${result.output}\nnslookup: ${lookup.output}\nnslookup at the host DNS: ${direct.output}`;
   };
 
@@ -99,7 +99,7 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
     expect((await engine.exec(client, ['cat', '/etc/resolv.conf'], {})).output).toMatch(
       /search hello\.dnstest\.disco dnstest\.disco disco/,
     );
-    expect(readState(dir)!.dns).toBe(`${gateway}:53`);
+    expect(agentState('hello')!.dns).toBe(`${gateway}:53`);
     const ps = scs(['ps', ...files()]);
     await ps.exited;
     expect(ps.stdout).toContain(`DNS ${gateway}:53`);

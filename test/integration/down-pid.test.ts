@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { processIdentity } from '../../src/agent/process-identity.ts';
 import { type AgentState, writeState } from '../../src/agent/state.ts';
+import { legacyStateFolder } from '../../src/agent/state-folder.ts';
+import { agentFolder } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem } from '../helpers/docker.ts';
 
@@ -54,7 +56,10 @@ describe.skipIf(dockerProblem !== undefined)(`scs down and the agent's PID${dock
 
   it('does not signal an unrelated process the state names, says so in one sentence, and still cleans up', async () => {
     // The agent that wrote it was another process: its recorded start time is not the sleep's.
-    writeState(dir, state({ agentProcess: { startTime: '1', commandLine: [process.execPath, 'scs', 'up', '--agent'] } }));
+    writeState(
+      agentFolder('hello', 'downpid'),
+      state({ agentProcess: { startTime: '1', commandLine: [process.execPath, 'scs', 'up', '--agent'] } }),
+    );
     // What is left of the stack: its network, which down removes all the same.
     execFileSync('docker', ['network', 'create', NETWORK], { stdio: 'ignore' });
     const command = await down();
@@ -69,7 +74,7 @@ describe.skipIf(dockerProblem !== undefined)(`scs down and the agent's PID${dock
   }, 60_000);
 
   it('does not signal the PID of a state that does not say which process it was', async () => {
-    writeState(dir, state({}));
+    writeState(agentFolder('hello', 'downpid'), state({}));
     const command = await down();
     expect(command.stderr).toContain(`pid ${sleep.pid}, named by the agent's state, is another process now`);
     expect(sleep.signalCode).toBeNull();
@@ -77,8 +82,26 @@ describe.skipIf(dockerProblem !== undefined)(`scs down and the agent's PID${dock
   }, 60_000);
 
   it('signals the PID while it is still the process recorded', async () => {
-    writeState(dir, state({ agentProcess: processIdentity(sleep.pid!)! }));
+    writeState(agentFolder('hello', 'downpid'), state({ agentProcess: processIdentity(sleep.pid!)! }));
     await down();
     expect(await exited).toBe('SIGTERM');
+  }, 60_000);
+
+  it('stops an agent an older scs started from this folder, its state in .scs/ beside the stack file, and says what to do with it', async () => {
+    writeState(legacyStateFolder(dir, 'downpid'), state({ agentProcess: processIdentity(sleep.pid!)! }));
+    const command = await down();
+    expect(await exited).toBe('SIGTERM');
+    expect(command.stderr).toContain(`${join(dir, '.scs', 'downpid')} was left by an older scs`);
+  }, 60_000);
+
+  it('leaves alone the agent a copied .scs/ names, which ran from another folder', async () => {
+    const elsewhere = join(tmpdir(), 'the-original-folder');
+    writeState(legacyStateFolder(dir, 'downpid'), {
+      ...state({ agentProcess: processIdentity(sleep.pid!)! }),
+      files: [join(elsewhere, 'scs-stack.yaml')],
+    });
+    await down();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sleep.signalCode).toBeNull();
   }, 60_000);
 });

@@ -2,10 +2,11 @@
 // same name that was there before (the user's own) survives, with a one-line report, while the one
 // scs made beside it, carrying the deployment's labels and random stack id, is deleted.
 
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/labels.ts';
+import { agentFolder } from '../helpers/agent-state.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
@@ -43,7 +44,7 @@ describe.skipIf(dockerProblem !== undefined)(`scs down --volumes${dockerProblem 
     const up = scs(['up', '-d', ...files]);
     expect(await up.exited, up.stderr).toBe(0);
     // The volume scs made carries the deployment's identity, its random stack id among it.
-    const stackId = readFileSync(join(dir, '.scs', readdirSync(join(dir, '.scs'))[0]!, 'stack-id'), 'utf8').trim();
+    const stackId = readFileSync(join(agentFolder('keep'), 'stack-id'), 'utf8').trim();
     expect((await engine.volumeLabels(OURS))?.[LABEL.stackId]).toBe(stackId);
 
     const down = scs(['down', '--volumes', ...files]);

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readState } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
+import { agentState } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
@@ -97,7 +97,7 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
 
     // A container removed behind the agent's back is reported lost.
     await engine.remove(web!.id);
-    await eventually(() => readState(dir, 'east')?.services[0]?.status === 'lost: removed outside scs', 10_000, 'east to notice');
+    await eventually(() => agentState('hello', 'east')?.services[0]?.status === 'lost: removed outside scs', 10_000, 'east to notice');
     expect(JSON.parse((await run('east', 'ps', '--json')).stdout).services[0].state).toBe('lost: removed outside scs');
     await run('east', 'up', 'web');
     const [back] = await containers('web');
@@ -107,6 +107,6 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
     await run('east', 'down');
     expect(await containers('web')).toEqual([]);
     await eventuallyAsync(async () => (await containers('client'))[0]?.state === 'running', 5000, "west's client to stay up");
-    expect(readState(dir, 'west')?.phase).toBe('running');
+    expect(agentState('hello', 'west')?.phase).toBe('running');
   }, 240_000);
 });

@@ -7,8 +7,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processIdentity } from '../../src/agent/process-identity.ts';
-import { isAlive, readState, stateDirectory, writeState } from '../../src/agent/state.ts';
+import { isAlive, writeState } from '../../src/agent/state.ts';
 import { helloStack } from '../helpers/agent-restart.ts';
+import { agentFolder, agentState } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem } from '../helpers/docker.ts';
 import { eventually } from '../helpers/wait.ts';
@@ -41,14 +42,14 @@ describe.skipIf(dockerProblem !== undefined)(
       const { dir, files } = stack;
       const up = scs(['up', '-d', ...files]);
       expect(await up.exited, up.stderr).toBe(0);
-      const before = readState(dir)!;
+      const before = agentState('hello')!;
       process.kill(before.pid, 'SIGKILL');
       await eventually(() => !isAlive(before.pid), 5000, 'the agent to die');
       // What the CLI finds in the moment after the kill: the state names a process that is still there
       // (standing in: a process that exits 3 s later, after the CLI has started, and well within its wait) and a socket nobody listens on.
       lingering = spawn('sleep', ['3'], { stdio: 'ignore' });
-      writeState(dir, { ...before, pid: lingering.pid!, agentProcess: processIdentity(lingering.pid!)! });
-      const control = join(stateDirectory(dir, before.project), 'agent.sock');
+      writeState(agentFolder('hello'), { ...before, pid: lingering.pid!, agentProcess: processIdentity(lingering.pid!)! });
+      const control = join(agentFolder('hello', before.project), 'agent.sock');
       expect(before.control).toBe(control);
       rmSync(control, { force: true });
       await refusingSocket(control);
@@ -56,7 +57,7 @@ describe.skipIf(dockerProblem !== undefined)(
       const again = scs(['up', '-d', ...files]);
       expect(await again.exited, again.stdout + again.stderr).toBe(0);
       expect(again.stderr).not.toContain('cannot reach the agent');
-      const after = readState(dir)!;
+      const after = agentState('hello')!;
       expect(after.pid).not.toBe(before.pid);
       expect(after.pid).not.toBe(lingering.pid);
       expect(after.phase).toBe('running');

@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, readState } from '../../src/agent/state.ts';
+import { isAlive } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/engine.ts';
+import { agentState } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 import { eventually, eventuallyAsync } from '../helpers/wait.ts';
@@ -46,7 +47,7 @@ describe.skipIf(dockerProblem !== undefined)(
 
       const up = scs(['up', '-d', '--debounce', '100ms', ...files()]);
       expect(await up.exited, up.stderr).toBe(0);
-      const agent = readState(dir)!.pid;
+      const agent = agentState('hello')!.pid;
       process.kill(agent, 'SIGKILL'); // Its containers stay, as after a crash.
       await eventually(() => !isAlive(agent), 5000, 'the agent to die');
       const web = (await container('web'))!;
@@ -69,7 +70,7 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(newWeb.id).not.toBe(web.id);
       expect((await container('client'))!.id).toBe(client.id);
       // The kept client follows web to its new address, by live update.
-      const state = readState(dir)!;
+      const state = agentState('hello')!;
       const address = state.services.find((s) => s.service === 'web')!.provides[0]!.address;
       await eventuallyAsync(
         async () => (await engine.exec(client.id, ['cat', '/state/upstream'], {})).output.trim() === address,

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readState } from '../../src/agent/state.ts';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
 import { LABEL } from '../../src/docker/engine.ts';
+import { agentState } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 import { quietLogger } from '../helpers/logging.ts';
@@ -38,7 +38,7 @@ describe.skipIf(dockerProblem !== undefined)(`scs up on the Docker Engine${docke
   it('runs the hello stack connected, follows the provider as it dies and comes back, and comes down cleanly', async () => {
     const up = scs(['up', '-d', '--debounce', '100ms', ...files()]);
     expect(await up.exited, up.stderr).toBe(0);
-    const state = readState(dir)!;
+    const state = agentState('hello')!;
     expect(state.phase).toBe('running');
 
     const [web] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'test', [LABEL.service]: 'web' });

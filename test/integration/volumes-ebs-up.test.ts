@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStackId } from '../../src/agent/stack-id.ts';
-import { stateDirectory } from '../../src/agent/state.ts';
+import { stateFolder } from '../../src/agent/state-folder.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
 import { scs } from '../helpers/cli.ts';
@@ -133,7 +133,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
     const refused = scs(['up', '-d', ...files(), '--project-name', 'host-b'], envOf('b'));
     expect(await refused.exited).not.toBe(0);
     expect(refused.stderr).toContain(
-      `volume data (db) matches ${volume!.VolumeId} (of project host-a, stack id ${readStackId(stateDirectory(dir, 'host-a'))!.slice(0, 8)}) by its tags, but it is not this deployment's, so it is left alone`,
+      `volume data (db) matches ${volume!.VolumeId} (of project host-a, stack id ${readStackId(stateFolder('host-a', STACK))!.slice(0, 8)}) by its tags, but it is not this deployment's, so it is left alone`,
     );
     expect((await stackVolumes()).map((v) => [v.VolumeId, v.State])).toEqual([[volume!.VolumeId, 'available']]);
     await run('b', 'down');
@@ -171,7 +171,7 @@ describe.skipIf(problem !== undefined)(`aws-ec2-ebs through scs up and down${pro
       'scs:service': 'db',
       'scs:volume': 'data',
       'scs:project': 'host-a',
-      'scs:stack-id': readStackId(stateDirectory(dir, 'host-a'))!,
+      'scs:stack-id': readStackId(stateFolder('host-a', STACK))!,
     };
     const made = await moto.ec2.send(
       new CreateVolumeCommand({

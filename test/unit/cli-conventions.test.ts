@@ -11,6 +11,7 @@ import { parseTail } from '../../cli/logs.ts';
 import { outputFormat } from '../../cli/output.ts';
 import { stackFiles } from '../../cli/stack.ts';
 import { writeState } from '../../src/agent/state.ts';
+import { stateFolder } from '../../src/agent/state-folder.ts';
 import { WaitTimeoutError } from '../../src/agent/wait-timeout.ts';
 import { DiscoError } from '../../src/client/types.ts';
 import { applyAnsiMode, colourWanted } from '../../src/colour.ts';
@@ -46,11 +47,12 @@ describe('which stack files a command reads', () => {
     expect(stackFiles(flags, {}, join(root, 'a/b/c'))).toEqual([]);
   });
 
-  it("takes the files this project's agent in a folder was started with, overlays included, over that folder's scs-stack.yaml", () => {
+  it("takes, for a command without files, the ones this project's agent in a folder was started with, overlays included", () => {
     const root = tree();
+    const env = { SCS_STATE_DIR: join(root, 'state') };
     writeFileSync(join(root, 'a/scs-stack.yaml'), 'name: a\n');
     const files = [join(root, 'a/scs-stack.yaml'), join(root, 'a/prod.yaml')];
-    writeState(join(root, 'a'), {
+    writeState(stateFolder('east', 'a', env), {
       pid: 1,
       project: 'east',
       host: 'h',
@@ -62,9 +64,11 @@ describe('which stack files a command reads', () => {
       disco: '127.0.0.1:9640',
       services: [],
     });
-    expect(stackFiles(flags, {}, join(root, 'a/b'))).toEqual(files);
+    expect(stackFiles({ ...flags, remembered: true }, env, join(root, 'a/b'))).toEqual(files);
+    // `scs up` and the others that take files read the stack file itself.
+    expect(stackFiles(flags, env, join(root, 'a/b'))).toEqual([join(root, 'a/scs-stack.yaml')]);
     // Another project's agent is not this one's.
-    expect(stackFiles({ projectName: 'west' }, {}, join(root, 'a/b'))).toEqual([join(root, 'a/scs-stack.yaml')]);
+    expect(stackFiles({ projectName: 'west', remembered: true }, env, join(root, 'a/b'))).toEqual([join(root, 'a/scs-stack.yaml')]);
   });
 });
 
@@ -114,11 +118,10 @@ describe('colour', () => {
 });
 
 describe('help', () => {
-  it('shows no (default: true) after a --no- flag, and no internal flag', () => {
+  it('shows no (default: true) after a --no- flag', () => {
     const body = [
       '  -d, --detach   Leave it running ',
       '  --no-logs      Do not print what the containers print (default: true)',
-      '  --agent        internal: run as the background agent of up -d ',
       '  --hold <d>     Hold (default: 1s)',
     ].join('\n');
     expect(tidyOptions({ title: 'Options', body }).body).toBe(

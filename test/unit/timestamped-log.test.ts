@@ -31,4 +31,23 @@ describe('agent.log lines', () => {
     expect(lines[0]).toContain('[build] step 1/2: FROM scs-base:busybox');
     expect(lines[1]).toContain('[up] hello is up');
   });
+
+  it('of errors and warnings go to stderr, the others to stdout', () => {
+    const root = createConsola({ level: 3 });
+    const [out, err] = [new PassThrough(), new PassThrough()];
+    const text = { out: '', err: '' };
+    out.on('data', (chunk: Buffer) => (text.out += chunk.toString()));
+    err.on('data', (chunk: Buffer) => (text.err += chunk.toString()));
+    useTimestampedLog(root, out, err);
+    root.info('starting');
+    root.warn('slow');
+    root.error('cannot reach the Docker Engine');
+    expect(text.out).toMatch(/info +starting\n$/);
+    expect(
+      text.err
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.slice(25)),
+    ).toEqual(['warn    slow', 'error   cannot reach the Docker Engine']);
+  });
 });

@@ -1,6 +1,7 @@
 // The agent against an in-memory engine and the real registry: each rule of its life, in milliseconds.
 // test/integration/up.test.ts checks the same life on the real Docker Engine.
 
+import { join } from 'node:path';
 import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.ts';
@@ -51,12 +52,14 @@ function rig(
     logger,
     disco: 'memory',
     project,
+    // Each rig's own, beside its stack: the agents of one file share a stack name.
+    stateFolder: join(compiled.directory, 'state', project),
   });
   agents.push(agent);
   return { engine, disco, agent, directory: compiled.directory };
 }
 
-const state = (directory: string, project = 'one') => readState(directory, project)!;
+const state = (directory: string, project = 'one') => readState(join(directory, 'state', project))!;
 const envOf = (engine: FakeEngine, name: string) => engine.byService(name)!.spec.env;
 
 describe('going down while another provider of its endpoints is up (a relocation)', () => {

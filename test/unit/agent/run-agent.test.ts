@@ -11,7 +11,7 @@ import { parseHostPort } from '../../../src/address.ts';
 import { callAgent } from '../../../src/agent/control.ts';
 import { discoTokenFile } from '../../../src/agent/disco-token.ts';
 import { type RunningAgent, runAgent } from '../../../src/agent/run-agent.ts';
-import { stateDirectory } from '../../../src/agent/state.ts';
+import { stateFolder } from '../../../src/agent/state-folder.ts';
 import type { CompiledStack } from '../../../src/manifest/compiled.ts';
 import type { DiscoServer } from '../../../src/server/server.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
@@ -105,7 +105,7 @@ describe('runAgent', () => {
     const running = await runAgent(options(engine, [], { compiled }));
     started.push(running);
     const { port } = parseHostPort(running.disco);
-    const file = discoTokenFile(stateDirectory(compiled.directory, 'one'));
+    const file = discoTokenFile(stateFolder('one', compiled.stack));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const token = readFileSync(file, 'utf8').trim();
     expect(token).toMatch(/^[0-9a-f]{64}$/);
@@ -171,23 +171,24 @@ describe('runAgent', () => {
     const engine = new ProcessEngine();
     const trace: string[] = [];
     const compiled = stack();
-    const folder = stateDirectory(compiled.directory, 'one');
+    // A project of its own: the folder is left another user's.
+    const folder = stateFolder('refused', compiled.stack);
     mkdirSync(folder, { recursive: true });
     chmodSync(folder, 0o755);
-    await expect(runAgent(options(engine, trace, { compiled }))).rejects.toThrow(
+    await expect(runAgent(options(engine, trace, { compiled, project: 'refused' }))).rejects.toThrow(
       `the agent does not start in a folder others can reach: others can enter ${folder} (mode 755); chmod 700 ${folder}`,
     );
     chmodSync(folder, 0o700);
     if (process.getuid?.() === 0) {
       chownSync(folder, 65534, 65534);
-      await expect(runAgent(options(engine, trace, { compiled }))).rejects.toThrow(
+      await expect(runAgent(options(engine, trace, { compiled, project: 'refused' }))).rejects.toThrow(
         `the agent does not start in a folder others can reach: ${folder} belongs to user 65534, not to this user (0)`,
       );
     }
     expect(trace).toEqual([]);
   });
 
-  it('keeps its control socket 0600 in a 0700 folder, a deep stack’s in a 0700 folder of its own in the temporary folder', async () => {
+  it('keeps its control socket 0600 in a 0700 folder, one in a deep state folder in a 0700 folder of its own in the temporary folder', async () => {
     const engine = new ProcessEngine();
     const running = await runAgent(options(engine, []));
     started.push(running);
@@ -195,11 +196,14 @@ describe('runAgent', () => {
     expect(statSync(control).mode & 0o777).toBe(0o600);
     expect(statSync(dirname(control)).mode & 0o777).toBe(0o700);
 
-    const deep = stack();
-    const directory = join(deep.directory, 'a-folder-name-long-enough'.repeat(4));
-    mkdirSync(directory);
-    const far = await runAgent(options(new ProcessEngine(), [], { compiled: { ...deep, directory }, project: 'two' }));
-    started.push(far);
+    const root = process.env.SCS_STATE_DIR!;
+    process.env.SCS_STATE_DIR = join(root, 'a-folder-name-long-enough'.repeat(4));
+    try {
+      started.push(await runAgent(options(new ProcessEngine(), [], { project: 'two' })));
+    } finally {
+      process.env.SCS_STATE_DIR = root;
+    }
+    const far = started.at(-1)!;
     const farControl = far.agent.state().control!;
     expect(farControl.startsWith(tmpdir())).toBe(true);
     expect(statSync(dirname(farControl)).mode & 0o777).toBe(0o700);

@@ -7,17 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasExited, processIdentity, startTimeOf } from '../../../src/agent/process-identity.ts';
-import { type AgentState, readState, stateDirectory, writeState } from '../../../src/agent/state.ts';
+import { type AgentState, readState, writeState } from '../../../src/agent/state.ts';
 import { eventually } from '../../helpers/wait.ts';
 
 describe('the state file', () => {
   it('reads one written before the rename: roles as only, each role as service', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scs-state-'));
-    mkdirSync(stateDirectory(dir, 'one'), { recursive: true });
+    mkdirSync(join(dir, 'one'), { recursive: true });
     const record = { role: 'web', containerName: 'scs-shop-test-web', image: 'x', status: 'running', provides: [], requires: [] };
     const old = { pid: 1, project: 'one', host: 'h', files: [], roles: ['web'], phase: 'running', stack: 'shop', services: [record] };
-    writeFileSync(join(stateDirectory(dir, 'one'), 'state.json'), JSON.stringify(old));
-    const state = readState(dir, 'one')!;
+    writeFileSync(join(join(dir, 'one'), 'state.json'), JSON.stringify(old));
+    const state = readState(join(dir, 'one'))!;
     expect(state.only).toEqual(['web']);
     expect(state.services.map((s) => s.service)).toEqual(['web']);
     expect(state.services[0]).not.toHaveProperty('role');
@@ -38,31 +38,31 @@ describe('the state file', () => {
 
   it('is written 0600 in a 0700 folder, replacing a link left at the temporary file rather than writing through it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scs-state-'));
-    const folder = stateDirectory(dir, 'one');
+    const folder = join(dir, 'one');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'victim'), 'untouched');
     symlinkSync(join(dir, 'victim'), join(folder, 'state.json.tmp'));
-    writeState(dir, state);
+    writeState(folder, state);
     expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('untouched');
     expect(lstatSync(join(folder, 'state.json')).isFile()).toBe(true);
     expect(statSync(join(folder, 'state.json')).mode & 0o777).toBe(0o600);
     expect(statSync(folder).mode & 0o777).toBe(0o700);
-    expect(readState(dir, 'one')?.stack).toBe('shop');
+    expect(readState(join(dir, 'one'))?.stack).toBe('shop');
   });
 
   it('is not read through a link, nor when others may write it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scs-state-'));
-    const folder = stateDirectory(dir, 'one');
+    const folder = join(dir, 'one');
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'elsewhere.json'), JSON.stringify(state));
     symlinkSync(join(dir, 'elsewhere.json'), join(folder, 'state.json'));
-    expect(readState(dir, 'one')).toBeUndefined();
+    expect(readState(join(dir, 'one'))).toBeUndefined();
     const other = mkdtempSync(join(tmpdir(), 'scs-state-'));
-    mkdirSync(stateDirectory(other, 'one'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(stateDirectory(other, 'one'), 'state.json'), JSON.stringify(state));
-    expect(readState(other, 'one')?.stack).toBe('shop');
-    chmodSync(join(stateDirectory(other, 'one'), 'state.json'), 0o666);
-    expect(readState(other, 'one')).toBeUndefined();
+    mkdirSync(join(other, 'one'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(join(other, 'one'), 'state.json'), JSON.stringify(state));
+    expect(readState(join(other, 'one'))?.stack).toBe('shop');
+    chmodSync(join(join(other, 'one'), 'state.json'), 0o666);
+    expect(readState(join(other, 'one'))).toBeUndefined();
   });
 });
 

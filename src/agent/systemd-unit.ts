@@ -1,0 +1,63 @@
+// The systemd template unit that runs `scs agent`, one instance per stack: scs-agent@blog.service
+// runs the stack whose files are in /etc/scs/blog/. `scs agent --print-unit` writes it, with the
+// absolute path of the scs that prints it, so that the unit runs the scs that was installed.
+
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export interface InstalledScs {
+  /** The `scs` command, an absolute path. */
+  readonly scs: string;
+  /** The folder of the node that runs it, put first on the unit's PATH (`scs` starts with `#!/usr/bin/env node`). */
+  readonly nodeFolder: string;
+}
+
+/** This scs as it was started (`/usr/local/bin/scs`, not the file that link points to: an upgrade moves that). */
+export function installedScs(argv1 = process.argv[1], execPath = process.execPath): InstalledScs {
+  const scs = resolve(argv1 ?? 'scs');
+  try {
+    accessSync(scs, constants.X_OK);
+  } catch {
+    throw new Error(`${scs}, the scs running, is not an executable file; print the unit with the installed scs`);
+  }
+  return { scs, nodeFolder: dirname(execPath) };
+}
+
+/** Where the stack files of instance %i are, and where the agent runs. */
+export const UNIT_STACKS = '/etc/scs';
+
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin'];
+const unitPath = (nodeFolder: string) => [...new Set([nodeFolder, ...SYSTEM_PATH])].join(':');
+
+export function agentUnit({ scs, nodeFolder }: InstalledScs): string {
+  return `# scs-agent@.service: the scs agent of one stack, one instance per stack.
+#   Stack files in ${UNIT_STACKS}/STACK/ (scs-stack.yaml, overlays as SCS_FILE in ${UNIT_STACKS}/STACK/agent.env).
+#   State in /var/lib/scs/PROJECT/STACK/ (StateDirectory=scs). Written by \`scs agent --print-unit\`.
+#   Install: scs agent --print-unit > /etc/systemd/system/scs-agent@.service
+#            systemctl daemon-reload && systemctl enable --now scs-agent@blog
+[Unit]
+Description=scs agent of the stack %i
+After=network-online.target docker.service
+Wants=network-online.target
+ConditionPathIsDirectory=${UNIT_STACKS}/%i
+# Restarted however often it dies: Restart=always is the promise, not a budget.
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+WorkingDirectory=${UNIT_STACKS}/%i
+Environment=PATH=${unitPath(nodeFolder)}
+EnvironmentFile=-${UNIT_STACKS}/%i/agent.env
+ExecStart=${scs} agent
+# A dead agent is back 100 ms later, and adopts its containers; SIGTERM (systemctl stop) drains the stack.
+Restart=always
+RestartSec=100ms
+KillMode=mixed
+TimeoutStopSec=150s
+StateDirectory=scs
+StateDirectoryMode=0700
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
