@@ -17,8 +17,9 @@ export function parseHostPort(text: string, { anyPort = false } = {}): HostPort 
   return { host: (match[1] ?? match[2])!, port };
 }
 
+/** Only an IPv6 address has a colon in it: looking for one spares the first call's compiling of Node's IPv6 pattern (ms). */
 export function formatHostPort(host: string, port: number): string {
-  return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 const loopback = new BlockList();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHostPort } from '../../src/address.ts';
+import { formatHostPort, parseHostPort } from '../../src/address.ts';
 import { CoalescingRunner } from '../../src/agent/coalesce.ts';
 import { requireEnv } from '../../src/agent/env.ts';
 import { Backoff } from '../../src/client/backoff.ts';
@@ -109,6 +109,18 @@ describe('flags', () => {
     expect(parseHostPort('db.local:5')).toEqual({ host: 'db.local', port: 5 });
     expect(() => parseHostPort('db.local')).toThrow(/not an address/);
     expect(() => parseHostPort('h:70000')).toThrow(/not an address/);
+  });
+
+  it('writes an address back as it parses, IPv6 (with a zone too) in brackets', () => {
+    expect(formatHostPort('::1', 9640)).toBe('[::1]:9640');
+    expect(formatHostPort('fe80::1%eth0', 53)).toBe('[fe80::1%eth0]:53');
+    expect(formatHostPort('::ffff:10.0.0.5', 3306)).toBe('[::ffff:10.0.0.5]:3306');
+    expect(formatHostPort('10.0.0.5', 3306)).toBe('10.0.0.5:3306');
+    expect(formatHostPort('db.local', 5)).toBe('db.local:5');
+    for (const text of ['[::1]:9640', '10.0.0.5:3306', 'db.local:5']) {
+      const { host, port } = parseHostPort(text);
+      expect(formatHostPort(host, port)).toBe(text);
+    }
   });
 
   it('parses durations, a bare number as seconds (as Compose)', () => {

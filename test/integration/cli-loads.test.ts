@@ -1,0 +1,131 @@
+// What the installed `scs` loads for the commands people type most: the bundle is built into a
+// scratch folder, each command runs under test/helpers/load-trace.mjs, and the sources of the chunks
+// it loaded (esbuild names each in a `// path` line) are held to what the command needs. Start-up
+// time is measured by bench:cli; this holds what it depends on: `scs ps` and `scs logs` read Docker
+// without dockerode, nothing looked at loads the AWS SDK or DNS, help loads no library, and no
+// command that logs nothing builds consola's Intl.Segmenter.
+
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle } from '../../scripts/bundle.ts';
+import type { DiscoServer } from '../../src/server/server.ts';
+import { startDisco } from '../helpers/disco.ts';
+import { dockerProblem } from '../helpers/docker.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tracer = fileURLToPath(new URL('../helpers/load-trace.mjs', import.meta.url));
+const STACK = `loads${process.pid}`;
+
+/** What nothing that only looks may load: Docker's full client, the AWS SDK, the DNS server, disco's server. */
+const HEAVY = ['node_modules/dockerode/', 'node_modules/@aws-sdk/', 'node_modules/dns2/', 'src/dns/', 'src/server/'];
+
+interface Loaded {
+  readonly status: number | string | null;
+  readonly output: string;
+  /** The sources bundled into the chunks it loaded, and the files it loaded from node_modules. */
+  readonly sources: string[];
+  readonly segmenters: number;
+}
+
+let scratch: string;
+let stackDir: string;
+let disco: DiscoServer;
+
+beforeAll(async () => {
+  // Inside node_modules, so that the bundle finds its externals (dockerode, the AWS SDK) as it would installed.
+  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+  scratch = mkdtempSync(join(root, 'node_modules/.cache/scs-loads-'));
+  writeFileSync(join(scratch, 'package.json'), '{"type":"module"}\n');
+  await bundle(join(scratch, 'dist'));
+  stackDir = join(scratch, 'stack');
+  cpSync(join(root, 'examples/hello'), stackDir, { recursive: true, filter: (source) => !source.includes('/.scs') });
+  const file = join(stackDir, 'scs-stack.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^name: hello$/m, `name: ${STACK}`));
+  disco = await startDisco();
+}, 120_000);
+
+afterAll(async () => {
+  await disco?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+const run = promisify(execFile);
+
+/** Runs the bundle's `scs` with these arguments (not blocking: disco answers from this process), and reads what it loaded. */
+async function load(args: string[], cwd = scratch): Promise<Loaded> {
+  const trace = join(scratch, `trace-${args.join('-').replace(/[^\w-]/g, '')}.txt`);
+  rmSync(trace, { force: true });
+  const options = { cwd, timeout: 60_000, env: { ...process.env, SCS_LOAD_TRACE: trace, SCS_FILE: '', NO_COLOR: '1' } };
+  const result = await run(process.execPath, ['--import', tracer, join(scratch, 'dist/scs.js'), ...args], options).then(
+    ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      status: error.code ?? null,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
+  );
+  const lines = readFileSync(trace, 'utf8').trim().split('\n');
+  const sources = new Set<string>();
+  for (const line of lines) {
+    const [kind, where] = line.split(' ', 2) as [string, string | undefined];
+    if (!where) continue;
+    const path = kind === 'esm' ? (where.startsWith('file:') ? fileURLToPath(where) : where) : where;
+    if (path.startsWith(join(scratch, 'dist'))) {
+      for (const match of readFileSync(path, 'utf8').matchAll(/^\/\/ ((?:src|cli|node_modules)\/\S+)$/gm)) sources.add(match[1]!);
+    } else if (path.startsWith(root)) {
+      sources.add(path.slice(root.length));
+    }
+  }
+  return {
+    status: result.status,
+    output: `${result.stdout}${result.stderr}`,
+    sources: [...sources].sort(),
+    segmenters: lines.filter((line) => line === 'segmenter').length,
+  };
+}
+
+const heavyIn = (sources: readonly string[]) => sources.filter((source) => HEAVY.some((heavy) => source.startsWith(heavy)));
+
+describe('what the bundled scs loads for each command', () => {
+  it('scs --help loads no library and no command: the list is in the bundle', async () => {
+    const help = await load(['--help']);
+    expect(help.status, help.output).toBe(0);
+    expect(help.output).toMatch(/^\s+ps\s/m);
+    expect(help.sources).toContain('cli/main.ts');
+    expect(help.sources.filter((source) => source.startsWith('node_modules/') && !source.startsWith('node_modules/cac/'))).toEqual([]);
+    expect(help.sources.filter((source) => source.startsWith('src/') && !['src/colour.ts', 'src/errors.ts'].includes(source))).toEqual([]);
+    expect(help.segmenters).toBe(0);
+  });
+
+  it('scs ls loads disco’s client, and neither YAML, Docker, the AWS SDK nor a segmenter', async () => {
+    const ls = await load(['ls', '--disco', `127.0.0.1:${disco.address().port}`]);
+    expect(ls.status, ls.output).toBe(0);
+    expect(ls.sources).toContain('src/client/client.ts');
+    expect(heavyIn(ls.sources)).toEqual([]);
+    expect(ls.sources.filter((source) => /js-yaml|src\/docker\/|src\/manifest\//.test(source))).toEqual([]);
+    expect(ls.segmenters).toBe(0);
+  });
+
+  describe.skipIf(dockerProblem !== undefined)(`on the Docker Engine${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
+    it('scs ps in a stack folder reads Docker through the light reader: no dockerode, AWS SDK, DNS or segmenter', async () => {
+      const ps = await load(['ps'], stackDir);
+      expect(ps.status, ps.output).toBe(0);
+      expect(ps.output).toMatch(new RegExp(`scs-${STACK}-dev-web\\s+-\\s+not created`));
+      expect(ps.sources).toContain('src/docker/reader.ts');
+      expect(heavyIn(ps.sources)).toEqual([]);
+      expect(ps.segmenters).toBe(0);
+    });
+
+    it('scs logs in a stack folder does the same, to the sentence that there is no container yet', async () => {
+      const logs = await load(['logs', '--tail', '1'], stackDir);
+      expect(logs.output).toContain(`${STACK} has no container; scs up first`);
+      expect(logs.sources).toContain('src/docker/reader.ts');
+      expect(heavyIn(logs.sources)).toEqual([]);
+      expect(logs.segmenters).toBe(0);
+    });
+  });
+});
