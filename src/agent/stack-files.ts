@@ -6,7 +6,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { consola } from 'consola';
 import { ConfigError } from '../config/yaml.ts';
 import { flag, UsageError, UserError } from '../errors.ts';
-import { compile } from '../manifest/compile.ts';
+import { type CompileOptions, compile } from '../manifest/compile.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { loadStack, STACK_FILE } from '../manifest/load.ts';
 import { projectName } from './identity.ts';
@@ -124,8 +124,8 @@ export function checkFilesBelow(directory: string, files: readonly string[]): vo
   }
 }
 
-export function compileStack(flags: StackFlags): CompiledStack {
-  const compiled = loaded(() => compile(loadStack(filesToLoad(flags))));
+export function compileStack(flags: StackFlags, options?: CompileOptions): CompiledStack {
+  const compiled = loaded(() => compile(loadStack(filesToLoad(flags)), options));
   warnOfLegacyState(compiled.directory, project(flags));
   return compiled;
 }

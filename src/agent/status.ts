@@ -39,7 +39,7 @@ export interface StackStatus {
 export type StatusEngine = Pick<ReadEngine, 'ping' | 'list' | 'inspect' | 'volumeExists'> & Partial<Pick<ReadEngine, 'volumeOptions'>>;
 
 export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Promise<StackStatus> {
-  const compiled = compileStack(stack);
+  const compiled = compileStack(stack, { hashImages: false });
   const projectName = project(stack);
   const state = readState(stateFolder(projectName, compiled.stack));
   const agent = state !== undefined && agentProcessOf(state) === 'agent' && state.phase !== 'stopped' ? state : undefined;

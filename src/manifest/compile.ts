@@ -2,8 +2,9 @@
 // order they must start, and each image tagged by a hash of everything that shapes it, so an
 // unchanged image is never rebuilt and a changed one always is.
 
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve, sep } from 'node:path';
 import { contextFiles } from '../build-context.ts';
 import { ConfigError } from '../config/yaml.ts';
@@ -27,7 +28,15 @@ const publishedPort = (publish: number | 'same' | { port?: number | 'same' } | u
 
 const asArgs = (command: string | string[]) => (typeof command === 'string' ? ['/bin/sh', '-c', command] : command);
 
-export function compile(loaded: LoadedStack): CompiledStack {
+export interface CompileOptions {
+  /**
+   * false for the commands that only look (`scs ps`, `scs logs`): they never build nor run an image,
+   * and hashing reads every file of every build context. Each image's tag and hash are then ''.
+   */
+  readonly hashImages?: boolean;
+}
+
+export function compile(loaded: LoadedStack, { hashImages = true }: CompileOptions = {}): CompiledStack {
   const { stack, directory, locate } = loaded;
   const fail = (path: Array<string | number>, message: string): never => {
     throw new ConfigError(`${locate(path)} ${path.join('.')}: ${message}`);
@@ -50,7 +59,7 @@ export function compile(loaded: LoadedStack): CompiledStack {
       serviceName,
       service,
       manifest,
-      { context, secretFiles },
+      { context, secretFiles, hashImages },
       directory,
       fail,
     );
@@ -76,7 +85,7 @@ function compileService(
   serviceName: string,
   service: StackService,
   manifest: ImageManifest,
-  { context, secretFiles }: { context: string; secretFiles: ReadonlySet<string> },
+  { context, secretFiles, hashImages }: { context: string; secretFiles: ReadonlySet<string>; hashImages: boolean },
   directory: string,
   fail: (path: Array<string | number>, message: string) => never,
 ): CompiledService {
@@ -112,7 +121,7 @@ function compileService(
   const dockerfile = manifest.dockerfile ? undefined : generateDockerfile(manifest, service.config);
   const dockerfilePath = manifest.dockerfile ?? 'Dockerfile.scs';
   const leaveOut = [...secretFiles].filter((file) => file.startsWith(`${context}${sep}`)).sort();
-  const hash = imageHash(context, manifest, service.config, dockerfile, new Set(leaveOut));
+  const hash = hashImages ? imageHash(context, manifest, service.config, dockerfile, new Set(leaveOut)) : '';
   const provides: CompiledProvide[] = Object.entries(manifest.provides).map(([endpoint, spec]) => {
     const publish = service.provides[endpoint]?.publish;
     return {
@@ -150,7 +159,7 @@ function compileService(
   );
   return {
     name: serviceName,
-    image: { tag: `scs/${stackName}-${serviceName}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath, leaveOut },
+    image: { tag: hash && `scs/${stackName}-${serviceName}:${hash.slice(0, 16)}`, hash, context, dockerfile, dockerfilePath, leaveOut },
     container: {
       name: `scs-${stackName}-${environment}-${serviceName}`,
       env: { ...service.env, SCS_ENVIRONMENT: environment, SCS_STACK: stackName, SCS_SERVICE: serviceName },
@@ -267,7 +276,8 @@ export function imageHash(
   dockerfile: string | undefined,
   leaveOut: ReadonlySet<string> = new Set(),
 ): string {
-  const hash = createHash('sha256');
+  // node:crypto loads here, when an image is hashed, not with every command that compiles a stack to look at it.
+  const hash = createRequire(import.meta.url)('node:crypto').createHash('sha256') as Hash;
   hash.update(JSON.stringify({ version: 1, manifest, config, dockerfile }));
   for (const file of contextFiles(context, leaveOut)) {
     hash.update(`\u0000${file}\u0000`);

@@ -81,6 +81,7 @@ export interface CompiledService {
   /** Its key in `services:`. */
   readonly name: string;
   readonly image: {
+    /** Both '' when compiled only to look (CompileOptions.hashImages false). */
     readonly tag: string;
     readonly hash: string;
     readonly context: string;

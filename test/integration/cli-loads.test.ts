@@ -2,8 +2,8 @@
 // scratch folder, each command runs under test/helpers/load-trace.mjs, and the sources of the chunks
 // it loaded (esbuild names each in a `// path` line) are held to what the command needs. Start-up
 // time is measured by bench:cli; this holds what it depends on: `scs ps` and `scs logs` read Docker
-// without dockerode, nothing looked at loads the AWS SDK or DNS, help loads no library, and no
-// command that logs nothing builds consola's Intl.Segmenter.
+// without dockerode and hash no image, nothing looked at loads the AWS SDK or DNS, help loads no
+// library, and no command that logs nothing builds consola's Intl.Segmenter.
 
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,8 @@ interface Loaded {
   readonly output: string;
   /** The sources bundled into the chunks it loaded, and the files it loaded from node_modules. */
   readonly sources: string[];
+  /** Node's own modules it imported (node:http, ...). */
+  readonly builtins: string[];
   readonly segmenters: number;
 }
 
@@ -84,6 +86,7 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
     status: result.status,
     output: `${result.stdout}${result.stderr}`,
     sources: [...sources].sort(),
+    builtins: lines.filter((line) => line.startsWith('esm node:')).map((line) => line.slice('esm '.length)),
     segmenters: lines.filter((line) => line === 'segmenter').length,
   };
 }
@@ -117,6 +120,8 @@ describe('what the bundled scs loads for each command', () => {
       expect(ps.output).toMatch(new RegExp(`scs-${STACK}-dev-web\\s+-\\s+not created`));
       expect(ps.sources).toContain('src/docker/reader.ts');
       expect(heavyIn(ps.sources)).toEqual([]);
+      // Images are not hashed to be looked at: no build context is read, and node:crypto stays unloaded.
+      expect(ps.builtins).not.toContain('node:crypto');
       expect(ps.segmenters).toBe(0);
     });
 
@@ -125,6 +130,7 @@ describe('what the bundled scs loads for each command', () => {
       expect(logs.output).toContain(`${STACK} has no container; scs up first`);
       expect(logs.sources).toContain('src/docker/reader.ts');
       expect(heavyIn(logs.sources)).toEqual([]);
+      expect(logs.builtins).not.toContain('node:crypto');
       expect(logs.segmenters).toBe(0);
     });
   });

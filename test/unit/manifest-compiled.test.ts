@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextFiles } from '../../src/build-context.ts';
+import { compile } from '../../src/manifest/compile.ts';
 import { loadStack } from '../../src/manifest/load.ts';
 import { deepMerge } from '../../src/manifest/merge.ts';
 import { compileAt, project } from '../helpers/project.ts';
@@ -133,6 +134,19 @@ describe('the compiled stack of a stack file that uses everything', () => {
     expect(byName('api').image.tag).toBe(`scs/shop-api:${byName('api').image.hash.slice(0, 16)}`);
     expect(byName('api').image.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(byName('billing').image.hash).toBe(byName('db').image.hash);
+  });
+
+  it('compiled only to look (scs ps, scs logs), is the same but for an empty tag and hash, and reads no build context', () => {
+    const looked = compile(loadStack([join(dir, 'scs-stack.yaml')]), { hashImages: false });
+    const hashed = compiled();
+    expect(looked.services.map((s) => s.image)).toEqual(hashed.services.map((s) => ({ ...s.image, tag: '', hash: '' })));
+    expect({ ...looked, services: [] }).toEqual({ ...hashed, services: [] });
+    expect(looked.services.map((s) => ({ ...s, image: undefined }))).toEqual(hashed.services.map((s) => ({ ...s, image: undefined })));
+    // A context file that cannot be read fails hashing, and not a compile that does not hash.
+    const broken = project({ 'scs-stack.yaml': stack, 'api/scs.yaml': api, 'db/scs.yaml': db, 'db/Dockerfile': 'FROM x\n' });
+    symlinkSync(join(broken, 'api', 'gone.sh'), join(broken, 'api', 'dangling.sh'));
+    expect(() => compileAt(broken)).toThrow(/ENOENT/);
+    expect(compile(loadStack([join(broken, 'scs-stack.yaml')]), { hashImages: false }).services).toHaveLength(3);
   });
 });
 
