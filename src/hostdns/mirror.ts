@@ -77,11 +77,14 @@ export class RegistryMirror implements RegistryReader {
       const provision = this.provisions.get(endpoint.id);
       if (provision) dropping.set(provision.name, (dropping.get(provision.name) ?? 0) + 1);
     }
+    // A name that gets an endpoint in this same change is not left empty: its drops go at once, before
+    // the adds (an endpoint may come back with its id, at a new address, and must not then be removed).
+    const adding = new Set(event.add.map((endpoint) => endpoint.name));
     const emptied = new Map<string, string[]>();
     for (const endpoint of event.drop) {
       const provision = this.provisions.get(endpoint.id);
       if (!provision || this.isHeld(provision)) continue;
-      const others = (this.perName.get(provision.name) ?? 0) > dropping.get(provision.name)!;
+      const others = (this.perName.get(provision.name) ?? 0) > dropping.get(provision.name)! || adding.has(provision.name);
       if (this.holdMs > 0 && !others) {
         emptied.set(provision.name, [...(emptied.get(provision.name) ?? []), provision.id]);
         continue;
@@ -94,13 +97,7 @@ export class RegistryMirror implements RegistryReader {
       this.put(provision);
       this.changed('add', provision);
     }
-    for (const [name, ids] of emptied) {
-      if (event.add.some((endpoint) => endpoint.name === name)) {
-        for (const id of ids) this.remove(id);
-        continue;
-      }
-      this.held.set(name, { ids, timer: this.setTimer(() => this.release(name), this.holdMs) });
-    }
+    for (const [name, ids] of emptied) this.held.set(name, { ids, timer: this.setTimer(() => this.release(name), this.holdMs) });
   }
 
   /** Ends the hold of a name: its held provisions go now. */

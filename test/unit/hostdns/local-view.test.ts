@@ -147,6 +147,17 @@ describe('the mirror holds the last endpoints of a name for a moment', () => {
     expect(timers).toEqual([]);
   });
 
+  it('keeps an endpoint dropped and added again with the same id in one change, at its new address', () => {
+    const { mirror, heard, timers } = held();
+    mirror.apply({ add: [WEB], drop: [] });
+    const again = { ...WEB, port: 32999 };
+    mirror.apply({ add: [again], drop: [WEB] });
+    expect(mirror.list().map((p) => `${p.id} ${p.address.port}`)).toEqual(['p1 32999']);
+    // The old address is told gone before the new one is told, so that nothing answers with both.
+    expect(heard).toEqual(['add p1', 'drop p1', 'add p1']);
+    expect(timers).toEqual([]);
+  });
+
   it('with no hold, drops at once', () => {
     const { mirror, timers } = held(0);
     mirror.apply({ add: [WEB], drop: [] });
