@@ -3,7 +3,6 @@
 // deployment only as its files do; a second copy of the same files has another id, so neither
 // shares nor deletes the other's volumes.
 
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,7 +23,8 @@ export function stackId(stateDirectory: string): string {
   const kept = readStackId(stateDirectory);
   if (kept) return kept;
   mkdirSync(stateDirectory, { recursive: true, mode: 0o700 });
-  const id = randomBytes(16).toString('hex');
+  // Web Crypto, always there: `scs ps` reads this module, and node:crypto costs every look its load.
+  const id = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
   try {
     // `wx`: an agent starting at the same moment keeps the id written first.
     writeFileSync(file(stateDirectory), `${id}\n`, { flag: 'wx', mode: 0o600 });
