@@ -45,6 +45,8 @@ export interface Violation {
   readonly difference: 'missing' | 'extra';
   /** When the difference began to count (the change, or the end of the observer's excuse). */
   readonly since: number;
+  /** The first sample that showed the difference. */
+  readonly began: number;
   /** The first sample past the bound. */
   readonly at: number;
   readonly boundMs: number;
@@ -110,7 +112,7 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
     list.sort((a, b) => a.at - b.at);
     const own = excuses.filter((excuse) => excuse.observer === observer);
     // Open differences: endpoint → when it began to count, its kind, and the violation it became, if any.
-    const open = new Map<string, { since: number; difference: 'missing' | 'extra'; bound: number; violation?: number }>();
+    const open = new Map<string, { since: number; began: number; difference: 'missing' | 'extra'; bound: number; violation?: number }>();
     for (const sample of list) {
       if (sample.at < start || !sample.endpoints) continue;
       if (own.some((excuse) => sample.at >= excuse.from && sample.at <= excuse.to)) continue;
@@ -139,8 +141,8 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
           const bound = dependent ? bounds.dependentMs : difference === 'missing' ? bounds.listedMs : bounds.goneMs;
           entry =
             excused && excused.to > change
-              ? { since: excused.to, difference, bound: Math.min(bound, excused.settleMs) }
-              : { since: change, difference, bound };
+              ? { since: excused.to, began: sample.at, difference, bound: Math.min(bound, excused.settleMs) }
+              : { since: change, began: sample.at, difference, bound };
           open.set(endpoint, entry);
         }
         if (entry.violation === undefined && sample.at - entry.since > entry.bound) {
@@ -151,6 +153,7 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
             endpoint,
             difference,
             since: entry.since,
+            began: entry.began,
             at: sample.at,
             boundMs: entry.bound,
           });

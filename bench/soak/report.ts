@@ -48,8 +48,8 @@ export function report(outcome: Outcome): string {
   for (const v of verdict.violations) {
     lines.push(
       '',
-      `${v.invariant} at ${t(v.at)}: ${v.observer} ${v.difference === 'missing' ? 'lacks' : 'still has'} ${v.endpoint} since ${t(v.since)} (bound ${seconds(v.boundMs)}; ${v.until ? `until ${t(v.until)}` : 'to the end'})`,
-      ...around(v.since),
+      `${v.invariant} at ${t(v.at)}: ${v.observer} ${v.difference === 'missing' ? 'lacks' : 'still has'} ${v.endpoint} from ${t(v.began)} (counted from ${t(v.since)}, bound ${seconds(v.boundMs)}; ${v.until ? `until ${t(v.until)}` : 'to the end'})`,
+      ...around(v.began),
     );
   }
   for (const rule of [...outcome.extra, ...outcome.rules]) {

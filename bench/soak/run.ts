@@ -3,6 +3,7 @@
 // nothing, so it is not judged here. I5 compares each process the injector never touched after five
 // minutes and at the end, and counts what is left over.
 
+import { writeFileSync } from 'node:fs';
 import { harnessLeftovers, namespace } from '../../test/helpers/harness.ts';
 import { judge } from './checker.ts';
 import { drawFaults, GONE_MS, Injector } from './faults.ts';
@@ -16,13 +17,15 @@ export interface SoakOptions {
   readonly minutes: number;
   readonly seed: number;
   readonly log?: (line: string) => void;
+  /** A file to write the whole timeline to (truth, samples, events), to study a violation. */
+  readonly record?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Leaks are judged from this point of the run on (I5). */
 const SETTLED_MS = 5 * 60_000;
 
-export async function soak({ minutes, seed, log = console.info }: SoakOptions): Promise<Outcome> {
+export async function soak({ minutes, seed, log = console.info, record }: SoakOptions): Promise<Outcome> {
   const topology = await Topology.up(log);
   const watch = new Watch(`${topology.dir}/disco.token`);
   const injector = new Injector(topology, watch);
@@ -92,6 +95,11 @@ export async function soak({ minutes, seed, log = console.info }: SoakOptions): 
     injector.excuses,
     { listedMs: 2000, goneMs: GONE_MS, dependentMs: GONE_MS + 1000 },
   );
+  if (record)
+    writeFileSync(
+      record,
+      JSON.stringify({ start, truth: watch.truth, samples: watch.samples, events: injector.events, excuses: injector.excuses }),
+    );
   const rules = checkPartitions(injector.cuts, watch.history, watch.samples, injector.writes);
   return { seed, minutes, start, events: injector.events, verdict, rules, extra: [leaks], cpuIdle: cpu.shares };
 }

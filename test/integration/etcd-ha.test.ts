@@ -222,6 +222,26 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     await eventually(() => server.registry.size === 0, 5000, 'the drop');
   });
 
+  it('a hello that waits on etcd without a majority is answered unavailable, not cut by the hello timeout (found by the soak)', async () => {
+    const etcd = await cluster();
+    // etcd gives up after 1.5 s; the hello timeout, 0.5 s, only bounds how long a connection may take to say hello.
+    const backend = new EtcdBackend(new EtcdClient(etcd.urls, 1500), { prefix: '/scs/', ttlMs: 60_000, logger: quietLogger });
+    const server = await startDisco({ heartbeatInterval: 200, heartbeatTimeout: 30_000, grace: 2000, helloTimeout: 500, backend });
+    onCleanup(() => server.close());
+    etcd.kill(1);
+    etcd.kill(2);
+    const peer = await WirePeer.open(server.address().port);
+    onCleanup(() => peer.destroy());
+    peer.send({ op: 'hello', id: 1, version: 1 });
+    expect(await peer.reply(1, 20_000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    // A connection that never says hello is still cut by it.
+    const silent = await WirePeer.open(server.address().port);
+    onCleanup(() => silent.destroy());
+    expect(await silent.next((message) => message.op === 'error' || message.error !== undefined, 5000)).toMatchObject({
+      error: { code: 'hello_timeout' },
+    });
+  });
+
   it('a put under a lease etcd lost fails alone, not the puts sent with it', async () => {
     const etcd = await cluster();
     const client = new EtcdClient(etcd.urls);

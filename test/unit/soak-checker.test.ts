@@ -40,7 +40,17 @@ describe('the soak checker', () => {
     const samples = samplesUntil('dns@h3', 10_000, (at) => (at >= 4000 && at < 7000 ? [] : [A]));
     const { violations } = judge(truth, samples, [], BOUNDS);
     expect(violations).toEqual([
-      { invariant: 'I1', observer: 'dns@h3', endpoint: A, difference: 'missing', since: 0, at: 4000, boundMs: 2000, until: 7000 },
+      {
+        invariant: 'I1',
+        observer: 'dns@h3',
+        endpoint: A,
+        difference: 'missing',
+        since: 0,
+        began: 4000,
+        at: 4000,
+        boundMs: 2000,
+        until: 7000,
+      },
     ]);
   });
 
