@@ -7,6 +7,8 @@
 export interface Truth {
   readonly at: number;
   readonly healthy: readonly string[];
+  /** The endpoints of every running provider, healthy or not yet: a container whose endpoint is not here is dead or gone. */
+  readonly running?: readonly string[];
 }
 
 /** What one observer saw at `at` (when it asked): the endpoints, or why it got no answer. */
@@ -104,6 +106,7 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
   const convergenceMs: number[] = [];
   if (truth.length === 0) return { checks, violations, convergenceMs };
   const changes = transitions(truth);
+  const lives = transitions(truth.map((sample) => ({ at: sample.at, healthy: sample.running ?? sample.healthy })));
   const start = truth[0]!.at;
   const byObserver = new Map<string, Sample[]>();
   for (const sample of samples) push(byObserver, sample.observer, sample);
@@ -116,15 +119,21 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
     for (const sample of list) {
       if (sample.at < start || !sample.endpoints) continue;
       if (own.some((excuse) => sample.at >= excuse.from && sample.at <= excuse.to)) continue;
-      const healthy = new Set(lastAtOrBefore(truth, sample.at)?.healthy ?? []);
+      const now = lastAtOrBefore(truth, sample.at);
+      const healthy = new Set(now?.healthy ?? []);
+      const running = new Set(now?.running ?? now?.healthy ?? []);
+      // Docker's own view lags a moment: an endpoint the next poll no longer shows healthy was dying then.
+      const next = truth[truth.indexOf(now!) + 1];
+      const dying = (endpoint: string) => next !== undefined && !next.healthy.includes(endpoint);
       const seen = new Set(sample.endpoints);
       const excused = own.filter((excuse) => excuse.to < sample.at).sort((a, b) => b.to - a.to)[0];
       const dependent = isDependent(observer);
       checks[dependent ? 'I3' : 'I1']++;
       if (!dependent) checks.I2++;
       const differences = new Map<string, 'missing' | 'extra'>();
-      for (const endpoint of healthy) if (!seen.has(endpoint)) differences.set(endpoint, 'missing');
-      for (const endpoint of seen) if (!healthy.has(endpoint)) differences.set(endpoint, 'extra');
+      for (const endpoint of healthy) if (!seen.has(endpoint) && !dying(endpoint)) differences.set(endpoint, 'missing');
+      // I2 is about dead containers: a running one's endpoint, healthy or not yet, is not judged.
+      for (const endpoint of seen) if (!healthy.has(endpoint) && !running.has(endpoint)) differences.set(endpoint, 'extra');
       for (const [endpoint, entry] of open) {
         if (differences.get(endpoint) === entry.difference) continue;
         convergenceMs.push(sample.at - entry.since);
@@ -136,7 +145,7 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
         if (!entry) {
           // The difference counts from the change that made it, or from the end of the observer's
           // last excuse when that came later: it had no way to see the change before.
-          const history = changes.get(endpoint) ?? [];
+          const history = (difference === 'extra' ? lives : changes).get(endpoint) ?? [];
           const change = lastAtOrBefore(history, sample.at)?.at ?? start;
           const bound = dependent ? bounds.dependentMs : difference === 'missing' ? bounds.listedMs : bounds.goneMs;
           entry =

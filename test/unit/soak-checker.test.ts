@@ -75,6 +75,21 @@ describe('the soak checker', () => {
     expect(violations).toMatchObject([{ invariant: 'I1', since: 10_000, at: 12_250, until: 12_500 }]);
   });
 
+  it('does not hold against a server an endpoint whose container runs but Docker does not show healthy yet (I2 is about dead ones)', () => {
+    const truth = truthUntil(12_000, (at) => (at < 9000 ? [] : [B])).map((sample) => ({ ...sample, running: [B] }));
+    const samples = samplesUntil('list@h1', 12_000, () => [B]);
+    expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
+    // Once its container is gone, the bound runs from then.
+    const gone = truthUntil(12_000, () => []).map((sample) => ({ ...sample, running: sample.at < 1000 ? [B] : [] }));
+    expect(judge(gone, samples, [], BOUNDS).violations).toMatchObject([{ invariant: 'I2', since: 1000, at: 7250 }]);
+  });
+
+  it('does not count a provider missing while Docker, a poll later, shows it no longer healthy (its view lags a moment)', () => {
+    const truth = truthUntil(10_000, (at) => (at <= 5000 ? [A] : []));
+    const samples = samplesUntil('dns@h1', 10_000, (at) => (at < 5000 ? [A] : []));
+    expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
+  });
+
   it('takes the nearest-rank percentile', () => {
     expect(percentile([], 99)).toBe(0);
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
