@@ -145,11 +145,12 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
         if (!entry) {
           // The difference counts from the change that made it, or from the end of the observer's
           // last excuse when that came later: it had no way to see the change before.
-          const history = (difference === 'extra' ? lives : changes).get(endpoint) ?? [];
-          const change = lastAtOrBefore(history, sample.at)?.at ?? start;
+          const last = lastAtOrBefore((difference === 'extra' ? lives : changes).get(endpoint) ?? [], sample.at);
+          // An endpoint Docker has not shown running yet (its poll lags a moment) counts from when it was first seen.
+          const change = last?.at ?? sample.at;
           const bound = dependent ? bounds.dependentMs : difference === 'missing' ? bounds.listedMs : bounds.goneMs;
           entry =
-            excused && excused.to > change
+            excused && excused.to > change && last
               ? { since: excused.to, began: sample.at, difference, bound: Math.min(bound, excused.settleMs) }
               : { since: change, began: sample.at, difference, bound };
           open.set(endpoint, entry);
