@@ -174,6 +174,36 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     expect(inRegistry(b)).toEqual([]);
   });
 
+  it('a server cut off from etcd does not revoke, once back, a session another server took over meanwhile (found by the soak)', async () => {
+    const etcd = await cluster();
+    const { server: a, link } = await discoBehindLink(etcd);
+    const b = await sharedDisco(etcd.urls);
+    const peer = await WirePeer.open(a.address().port);
+    onCleanup(() => peer.destroy());
+    peer.send({ op: 'hello', id: 0, version: 1 });
+    const { session } = await peer.reply(0);
+    const provide = { op: 'provide', id: 1, key: 'k1', name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 };
+    expect(await peer.request(provide)).toMatchObject({ ok: true });
+    const watch = await (await client([b], 'watcher')).require({ name: 'db.web.ha.test' }, () => {});
+    await eventually(() => watch.endpoints.length === 1, 10_000, 'b to read the provision from etcd');
+
+    // a loses etcd, then its client, which resumes its session on b; a's grace runs out while it
+    // cannot reach etcd, so the revoke it sends waits on etcd, and its mirror never saw b take over.
+    link.isolate();
+    peer.destroy();
+    const moved = await WirePeer.open(b.address().port);
+    onCleanup(() => moved.destroy());
+    moved.send({ op: 'hello', id: 0, version: 1, session });
+    expect(await moved.reply(0, 10_000)).toMatchObject({ ok: true, session });
+    const alive = setInterval(() => moved.send({ op: 'ping' }), timers.heartbeatInterval);
+    onCleanup(() => clearInterval(alive));
+    await sleep(timers.grace + 1000);
+    link.heal();
+    // Past a lease's whole TTL after the heal: the session b holds, and its provision, are still there.
+    await sleep(TTL_MS + 1000);
+    expect(watch.endpoints.map((e) => e.port)).toEqual([3306]);
+  });
+
   it('a client that a server cannot open a session for, for want of etcd, moves on to the next server', async () => {
     const etcd = await cluster();
     const cut = await sharedDisco(etcd.urls, 500);
