@@ -144,7 +144,14 @@ export class EtcdRegistry {
   async end(session: string): Promise<void> {
     this.kept.delete(session);
     const known = this.sessions.get(session);
-    if (known?.server === this.serverId) await this.etcd.revoke(known.lease);
+    if (known?.server !== this.serverId) return;
+    // The mirror can be behind: cut off from etcd's majority, this server never saw another take the
+    // session over, and revoking on its word would drop what that server keeps alive. etcd says.
+    const key = this.sessionKey(session);
+    const stored = (await this.etcd.range(key)).kvs.find((kv) => kv.key === key);
+    const holder = stored && v.safeParse(SessionValue, safeJson(stored.value));
+    if (holder?.success && holder.output.server !== this.serverId) return;
+    await this.etcd.revoke(known.lease);
   }
 
   async provide(input: ProvideInput & { key: string | undefined }): Promise<{ id: string; changes: Change[] }> {

@@ -382,6 +382,9 @@ export class DiscoServer {
 
   private sweep(): void {
     const now = Date.now();
-    for (const peer of this.peers) sweepConnection(peer.connection, peer.session !== undefined, now, this.options, this.options.logger);
+    // A hello waiting on the backend has been said: the backend's own timeout answers it (`unavailable`), not the hello timeout.
+    for (const peer of this.peers) {
+      sweepConnection(peer.connection, peer.session !== undefined || peer.greeting === true, now, this.options, this.options.logger);
+    }
   }
 }

@@ -19,7 +19,7 @@ export function sweepPeriod({ heartbeatInterval, heartbeatTimeout, helloTimeout,
   return Math.max(10, Math.min(heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout) / 20);
 }
 
-/** Closes, fails or pings one connection as its times require; `greeted` once it has a session. */
+/** Closes, fails or pings one connection as its times require; `greeted` once it has said hello (a session, or one on its way). */
 export function sweepConnection(connection: Connection, greeted: boolean, now: number, times: SweepTimes, logger: ConsolaInstance): void {
   const { heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout } = times;
   // Stryker disable next-line ConditionalExpression: what the sweep does to a closed connection is a no-op: send, fail and close return when it is not open

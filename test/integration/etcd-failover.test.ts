@@ -22,8 +22,8 @@ interface Disco {
   readonly dnsPort: number;
 }
 
-async function disco(urls: string[]): Promise<Disco> {
-  const running = scs(['disco', '--etcd', urls.join(','), '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', ...TIMERS]);
+async function disco(urls: string[], timers = TIMERS): Promise<Disco> {
+  const running = scs(['disco', '--etcd', urls.join(','), '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', ...timers]);
   onCleanup(() => running.child.kill('SIGKILL'));
   const output = () => running.stdout + running.stderr;
   const port = Number(await eventually(() => /listening on tcp 127\.0\.0\.1:(\d+)/.exec(output())?.[1], 20_000, 'disco to listen'));
@@ -90,5 +90,37 @@ describe.skipIf(!ETCD)(`disco servers on etcd${ETCD ? '' : ' (skipped: /usr/bin/
     await providers[0]!.provide({ name: 'late.web.ha.test', host: '10.0.2.2', port: 2000 });
     await eventually(() => watches.every((watch) => watch.endpoints.length === PROVIDERS + 1), 10_000, 'the late provision');
     expect(drops).toEqual([]);
+  });
+
+  it('keep the sessions of a stopped server (SIGSTOP past the heartbeat timeout, as the soak does): no drop, ever', async () => {
+    // The soak's timings: heartbeat 1 s, timeout 3 s, grace 2 s, so a lease lives 5 s from its last renewal.
+    const timers = ['--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
+    const etcd = await EtcdCluster.start();
+    onCleanup(() => etcd.stop());
+    const [a, b] = await Promise.all([disco(etcd.urls, timers), disco(etcd.urls, timers)]);
+    const drops: string[] = [];
+    const subscriber = await client([b!, a!], 'subscriber');
+    const watch = await subscriber.require({ name: '*.web.ha.test' }, (event) =>
+      drops.push(...event.drop.map((e) => `${Date.now()} ${e.name}`)),
+    );
+    const providers = await Promise.all(Array.from({ length: 10 }, (_, i) => client([a!, b!], `prov${i}`)));
+    await Promise.all(providers.map((provider, i) => provider.provide({ name: `p${i}.web.ha.test`, host: '10.0.2.1', port: 1000 + i })));
+    await eventually(() => watch.endpoints.length === 10, 20_000, 'the subscriber to see every provider');
+    // The server holding the providers' sessions is stopped (a, then b where they moved, then a), each
+    // time at another moment of the lease's renewal cycle (every third of its 5 s).
+    for (const [round, offset] of [0, 600, 1200].entries()) {
+      await sleep(offset);
+      const back = new Set<DiscoClient>();
+      for (const provider of providers) provider.once('connected', () => back.add(provider));
+      const stopped = round % 2 === 0 ? a! : b!;
+      stopped.process.child.kill('SIGSTOP');
+      await sleep(4000);
+      stopped.process.child.kill('SIGCONT');
+      await eventually(() => back.size === providers.length, 20_000, 'every provider back on a server');
+      // Past a lease's TTL, nothing dropped.
+      await sleep(6000);
+      expect(drops).toEqual([]);
+      expect(watch.endpoints).toHaveLength(10);
+    }
   });
 });

@@ -174,6 +174,36 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     expect(inRegistry(b)).toEqual([]);
   });
 
+  it('a server cut off from etcd does not revoke, once back, a session another server took over meanwhile (found by the soak)', async () => {
+    const etcd = await cluster();
+    const { server: a, link } = await discoBehindLink(etcd);
+    const b = await sharedDisco(etcd.urls);
+    const peer = await WirePeer.open(a.address().port);
+    onCleanup(() => peer.destroy());
+    peer.send({ op: 'hello', id: 0, version: 1 });
+    const { session } = await peer.reply(0);
+    const provide = { op: 'provide', id: 1, key: 'k1', name: 'db.web.ha.test', host: '10.0.0.1', port: 3306 };
+    expect(await peer.request(provide)).toMatchObject({ ok: true });
+    const watch = await (await client([b], 'watcher')).require({ name: 'db.web.ha.test' }, () => {});
+    await eventually(() => watch.endpoints.length === 1, 10_000, 'b to read the provision from etcd');
+
+    // a loses etcd, then its client, which resumes its session on b; a's grace runs out while it
+    // cannot reach etcd, so the revoke it sends waits on etcd, and its mirror never saw b take over.
+    link.isolate();
+    peer.destroy();
+    const moved = await WirePeer.open(b.address().port);
+    onCleanup(() => moved.destroy());
+    moved.send({ op: 'hello', id: 0, version: 1, session });
+    expect(await moved.reply(0, 10_000)).toMatchObject({ ok: true, session });
+    const alive = setInterval(() => moved.send({ op: 'ping' }), timers.heartbeatInterval);
+    onCleanup(() => clearInterval(alive));
+    await sleep(timers.grace + 1000);
+    link.heal();
+    // Past a lease's whole TTL after the heal: the session b holds, and its provision, are still there.
+    await sleep(TTL_MS + 1000);
+    expect(watch.endpoints.map((e) => e.port)).toEqual([3306]);
+  });
+
   it('a client that a server cannot open a session for, for want of etcd, moves on to the next server', async () => {
     const etcd = await cluster();
     const cut = await sharedDisco(etcd.urls, 500);
@@ -220,6 +250,26 @@ describe.skipIf(!ETCD)(`disco on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
       'the unprovide to go through',
     );
     await eventually(() => server.registry.size === 0, 5000, 'the drop');
+  });
+
+  it('a hello that waits on etcd without a majority is answered unavailable, not cut by the hello timeout (found by the soak)', async () => {
+    const etcd = await cluster();
+    // etcd gives up after 1.5 s; the hello timeout, 0.5 s, only bounds how long a connection may take to say hello.
+    const backend = new EtcdBackend(new EtcdClient(etcd.urls, 1500), { prefix: '/scs/', ttlMs: 60_000, logger: quietLogger });
+    const server = await startDisco({ heartbeatInterval: 200, heartbeatTimeout: 30_000, grace: 2000, helloTimeout: 500, backend });
+    onCleanup(() => server.close());
+    etcd.kill(1);
+    etcd.kill(2);
+    const peer = await WirePeer.open(server.address().port);
+    onCleanup(() => peer.destroy());
+    peer.send({ op: 'hello', id: 1, version: 1 });
+    expect(await peer.reply(1, 20_000)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    // A connection that never says hello is still cut by it.
+    const silent = await WirePeer.open(server.address().port);
+    onCleanup(() => silent.destroy());
+    expect(await silent.next((message) => message.op === 'error' || message.error !== undefined, 5000)).toMatchObject({
+      error: { code: 'hello_timeout' },
+    });
   });
 
   it('a put under a lease etcd lost fails alone, not the puts sent with it', async () => {

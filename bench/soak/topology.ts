@@ -1,0 +1,153 @@
+// The soak's world on the harness (scripts/harness): an etcd member, a disco server on that etcd and
+// an agent on each of the three hosts; the hello stack's web on h1 and h3 (DC A), its client on h2
+// (DC B). Each long-lived process can be killed and started again as a supervisor would.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SCS } from '../../test/helpers/cli.ts';
+import { ADDRESS, HARNESS, type Host, harness, harnessUpWith, scsOkOn, tokenFile } from '../../test/helpers/harness.ts';
+
+export const HOSTS: readonly Host[] = ['h1', 'h2', 'h3'];
+export const WEB = 'http.web.hello.dev';
+export const DISCO_PORT = 9640;
+export const DNS_PORT = 8600;
+/** disco's timings: a silent peer is dead after 3 s, its session waits 2 s more (as the multihost tests). */
+export const HEARTBEAT_TIMEOUT_MS = 3000;
+export const GRACE_MS = 2000;
+const DISCO_TIMING = ['--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
+/** Which services each host's agent runs. */
+export const SERVICES: Record<Host, string> = { h1: 'web', h2: 'client', h3: 'web' };
+/** The file the client's live update writes on h2: the endpoints it uses. */
+export const UPSTREAM_FILE = '/var/lib/scsmh/h2/docker/volumes/hello-dev-client-state/_data/upstream';
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const etcdUrl = (host: Host) => `http://${ADDRESS[host]}:2379`;
+/** Every server, this host's first: an agent stays with the one beside it while it answers. */
+export const discoList = (host: Host) =>
+  [host, ...HOSTS.filter((other) => other !== host)].map((h) => `${ADDRESS[h]}:${DISCO_PORT}`).join(',');
+
+/** A process the soak started on a host, with what it printed last (for the report when it fails). */
+export interface Daemon {
+  readonly host: Host;
+  readonly kind: 'etcd' | 'disco';
+  child: ChildProcess;
+  log: string;
+}
+
+export class Topology {
+  readonly etcd = new Map<Host, Daemon>();
+  readonly disco = new Map<Host, Daemon>();
+
+  private constructor(readonly dir: string) {}
+
+  /** Builds hello's images, brings the harness up with them, and starts everything; resolves once the client uses web. */
+  static async up(log: (line: string) => void): Promise<Topology> {
+    const dir = mkdtempSync(join(tmpdir(), 'scs-soak-'));
+    cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
+    const topology = new Topology(dir);
+    log('building hello and bringing the harness up');
+    await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')]);
+    writeFileSync(
+      join(dir, 'disco.yaml'),
+      `tokens:\n  - tokenFile: ${tokenFile(dir)}\n    provide: ["*.*.*.*"]\n    require: ["*.*.*.*"]\n`,
+    );
+    log('starting etcd on h1, h2 and h3');
+    await Promise.all(HOSTS.map((host) => topology.startEtcd(host)));
+    log('starting a disco server on each host');
+    await Promise.all(HOSTS.map((host) => topology.startDisco(host)));
+    log('starting the agents: web on h1 and h3, the client on h2');
+    await Promise.all(['h1', 'h3'].map((host) => topology.startAgent(host as Host)));
+    await topology.startAgent('h2');
+    return topology;
+  }
+
+  startEtcd(host: Host): Promise<void> {
+    const peers = HOSTS.map((h) => `${h}=http://${ADDRESS[h]}:2380`).join(',');
+    const args = [
+      ...['--name', host, '--data-dir', `/var/lib/scsmh/${host}/etcd`],
+      ...['--listen-client-urls', etcdUrl(host), '--advertise-client-urls', etcdUrl(host)],
+      ...['--listen-peer-urls', `http://${ADDRESS[host]}:2380`, '--initial-advertise-peer-urls', `http://${ADDRESS[host]}:2380`],
+      ...['--initial-cluster', peers, '--initial-cluster-state', 'new', '--initial-cluster-token', 'scs-soak'],
+      // Elections within a second, across a WAN of 20 ms round trip.
+      ...['--heartbeat-interval', '100', '--election-timeout', '1000'],
+    ];
+    return this.startDaemon(this.etcd, host, 'etcd', ['etcd', ...args], 'ready to serve client requests');
+  }
+
+  startDisco(host: Host): Promise<void> {
+    const etcd = [host, ...HOSTS.filter((other) => other !== host)].map(etcdUrl).join(',');
+    const args = ['disco', '--config', join(this.dir, 'disco.yaml'), '--listen', `0.0.0.0:${DISCO_PORT}`, '--dns', `0.0.0.0:${DNS_PORT}`];
+    return this.startDaemon(
+      this.disco,
+      host,
+      'disco',
+      [process.execPath, SCS, ...args, '--etcd', etcd, ...DISCO_TIMING],
+      'listening on tcp',
+    );
+  }
+
+  private startDaemon(map: Map<Host, Daemon>, host: Host, kind: Daemon['kind'], command: string[], ready: string): Promise<void> {
+    // `harness run` execs down to the command, so the child's pid is the daemon's own.
+    const child = spawn(HARNESS, ['run', host, ...command], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon: Daemon = { host, kind, child, log: '' };
+    map.set(host, daemon);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind} on ${host} did not start: ${daemon.log.slice(-800)}`)), 60_000);
+      const take = (text: Buffer) => {
+        daemon.log = (daemon.log + text.toString()).slice(-20_000);
+        if (daemon.log.includes(ready)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', take);
+      child.stderr!.on('data', take);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${kind} on ${host} exited (${code ?? signal}): ${daemon.log.slice(-800)}`));
+      });
+    });
+  }
+
+  /** `scs up -d` of the host's services, as a supervisor starting the agent would. */
+  async startAgent(host: Host): Promise<void> {
+    const files = ['-f', join(this.dir, 'scs-stack.yaml')];
+    const extra = host === 'h2' ? ['--debounce', '100ms'] : [];
+    await scsOkOn(host, ['up', '-d', ...extra, SERVICES[host], ...files, '--disco', discoList(host)], this.dir);
+  }
+
+  /** The pid of the host's agent, from the state it keeps beside the stack file. */
+  agentPid(host: Host): number | undefined {
+    try {
+      return (JSON.parse(readFileSync(join(this.dir, '.scs', host, 'state.json'), 'utf8')) as { pid: number }).pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every long-lived process the soak started (and the daemons), by a name for the report. */
+  processes(): Map<string, number> {
+    const pids = new Map<string, number>();
+    for (const host of HOSTS) {
+      const etcd = this.etcd.get(host)?.child.pid;
+      const disco = this.disco.get(host)?.child.pid;
+      const agent = this.agentPid(host);
+      if (etcd) pids.set(`etcd@${host}`, etcd);
+      if (disco) pids.set(`disco@${host}`, disco);
+      if (agent) pids.set(`agent@${host}`, agent);
+      try {
+        pids.set(`dockerd@${host}`, Number(readFileSync(`/run/scsmh/${host}/docker.pid`, 'utf8')));
+      } catch {}
+    }
+    return pids;
+  }
+
+  async down(): Promise<void> {
+    for (const daemon of [...this.disco.values(), ...this.etcd.values()]) daemon.child.kill('SIGKILL');
+    await harness('down');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,146 @@
+// The soak's judge (bench/soak/checker.ts) and its partition rule, on made-up timelines: a difference
+// within its bound passes, one past it is a violation with its cause, an excuse moves the clock.
+
+import { describe, expect, it } from 'vitest';
+import { type Bounds, judge, percentile, type Sample, type Truth } from '../../bench/soak/checker.ts';
+import { drawFaults } from '../../bench/soak/faults.ts';
+import { checkPartitions } from '../../bench/soak/partition.ts';
+
+const BOUNDS: Bounds = { listedMs: 2000, goneMs: 6000, dependentMs: 7000 };
+const A = '10.0.0.1:80';
+const B = '10.0.0.2:80';
+
+/** Truth every 250 ms from 0 to `until`: `healthy(at)` gives the endpoints then. */
+const truthUntil = (until: number, healthy: (at: number) => string[]): Truth[] => {
+  const list: Truth[] = [];
+  for (let at = 0; at <= until; at += 250) list.push({ at, healthy: healthy(at) });
+  return list;
+};
+const samplesUntil = (observer: string, until: number, seen: (at: number) => string[] | undefined): Sample[] => {
+  const list: Sample[] = [];
+  for (let at = 0; at <= until; at += 250) {
+    const endpoints = seen(at);
+    list.push(endpoints ? { at, observer, endpoints } : { at, observer, error: 'timeout' });
+  }
+  return list;
+};
+
+describe('the soak checker', () => {
+  it('passes a new provider listed 1.5 s after it turned healthy, and gives its convergence', () => {
+    const truth = truthUntil(10_000, (at) => (at >= 3000 ? [A] : []));
+    const samples = samplesUntil('list@h1', 10_000, (at) => (at >= 4500 ? [A] : []));
+    const verdict = judge(truth, samples, [], BOUNDS);
+    expect(verdict.violations).toEqual([]);
+    expect(verdict.convergenceMs).toEqual([1500]);
+    expect(verdict.checks.I1).toBe(41);
+  });
+
+  it('reports I1 when a healthy provider is missing past 2 s, with when it began and ended', () => {
+    const truth = truthUntil(10_000, () => [A]);
+    const samples = samplesUntil('dns@h3', 10_000, (at) => (at >= 4000 && at < 7000 ? [] : [A]));
+    const { violations } = judge(truth, samples, [], BOUNDS);
+    expect(violations).toEqual([
+      {
+        invariant: 'I1',
+        observer: 'dns@h3',
+        endpoint: A,
+        difference: 'missing',
+        since: 0,
+        began: 4000,
+        at: 4000,
+        boundMs: 2000,
+        until: 7000,
+      },
+    ]);
+  });
+
+  it('gives a dead container 6 s before its endpoint must be gone (I2), and a dependent 7 s (I3)', () => {
+    const truth = truthUntil(20_000, (at) => (at < 2000 ? [A, B] : [B]));
+    const server = samplesUntil('list@h1', 20_000, (at) => (at < 7500 ? [A, B] : [B]));
+    const late = samplesUntil('list@h2', 20_000, (at) => (at < 8500 ? [A, B] : [B]));
+    const dependent = samplesUntil('client@h2', 20_000, (at) => (at < 8750 ? [A, B] : [B]));
+    const { violations } = judge(truth, [...server, ...late, ...dependent], [], BOUNDS);
+    expect(violations.map((v) => `${v.invariant} ${v.observer} ${v.at}`)).toEqual(['I2 list@h2 8250']);
+  });
+
+  it('does not judge an excused observer, and holds it to the excuse settle time after', () => {
+    const truth = truthUntil(20_000, (at) => (at >= 3000 ? [A] : []));
+    // The server is down from 2 s to 10 s (no answers), then lists A 1.5 s after it is back: fine.
+    const back = samplesUntil('list@h2', 20_000, (at) => (at < 2000 ? [] : at <= 10_000 ? undefined : at >= 11_500 ? [A] : []));
+    const excuse = { observer: 'list@h2', from: 2000, to: 10_000, why: 'down', settleMs: 2000 };
+    expect(judge(truth, back, [excuse], BOUNDS).violations).toEqual([]);
+    // Lists it 2.5 s after: a violation counted from the excuse's end.
+    const slow = samplesUntil('list@h2', 20_000, (at) => (at < 2000 ? [] : at <= 10_000 ? undefined : at >= 12_500 ? [A] : []));
+    const { violations } = judge(truth, slow, [excuse], BOUNDS);
+    expect(violations).toMatchObject([{ invariant: 'I1', since: 10_000, at: 12_250, until: 12_500 }]);
+  });
+
+  it('does not hold against a server an endpoint whose container runs but Docker does not show healthy yet (I2 is about dead ones)', () => {
+    const truth = truthUntil(12_000, (at) => (at < 9000 ? [] : [B])).map((sample) => ({ ...sample, running: [B] }));
+    const samples = samplesUntil('list@h1', 12_000, () => [B]);
+    expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
+    // Once its container is gone, the bound runs from then.
+    const gone = truthUntil(12_000, () => []).map((sample) => ({ ...sample, running: sample.at < 1000 ? [B] : [] }));
+    expect(judge(gone, samples, [], BOUNDS).violations).toMatchObject([{ invariant: 'I2', since: 1000, at: 7250 }]);
+  });
+
+  it('does not count a provider missing while Docker, a poll later, shows it no longer healthy (its view lags a moment)', () => {
+    const truth = truthUntil(10_000, (at) => (at <= 5000 ? [A] : []));
+    const samples = samplesUntil('dns@h1', 10_000, (at) => (at < 5000 ? [A] : []));
+    expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
+  });
+
+  it('takes the nearest-rank percentile', () => {
+    expect(percentile([], 99)).toBe(0);
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBe(99);
+  });
+});
+
+describe('the soak faults', () => {
+  it('draws the same faults from the same seed, and others from another', () => {
+    const take = (seed: number) => {
+      const next = drawFaults(seed);
+      return Array.from({ length: 20 }, () => next());
+    };
+    expect(take(28)).toEqual(take(28));
+    expect(take(28)).not.toEqual(take(29));
+    expect(new Set(take(28).map((draw) => draw.kind)).size).toBeGreaterThan(3);
+    expect(take(28).every((draw) => draw.gapMs >= 2000 && draw.gapMs < 5000)).toBe(true);
+  });
+});
+
+describe('the partition rule', () => {
+  const client = { host: 'h2' as const, id: 'c1', service: 'client', running: true, healthy: true };
+  const cut = { from: 1000, to: 5000 };
+
+  it('holds when the minority keeps its client, lists from its mirror and refuses a write as unavailable', () => {
+    const history = [0, 2000, 4000].map((at) => ({ at, containers: [client] }));
+    const samples: Sample[] = [{ at: 2000, observer: 'list@h2', endpoints: [A] }];
+    const rules = checkPartitions([cut], history, samples, [{ at: 1500, ms: 10_000, error: 'unavailable' }]);
+    expect(rules.map((rule) => [rule.checks, rule.violations.length])).toEqual([
+      [2, 0],
+      [1, 0],
+      [1, 0],
+    ]);
+  });
+
+  it('reports a stopped client, a read not answered and a write accepted', () => {
+    const history = [
+      { at: 0, containers: [client] },
+      { at: 2000, containers: [{ ...client, running: false }] },
+    ];
+    const samples: Sample[] = [{ at: 2000, observer: 'dns@h2', error: 'timeout' }];
+    const rules = checkPartitions([cut], history, samples, [{ at: 1500, ms: 20, ok: true }]);
+    expect(rules.map((rule) => rule.violations.map((v) => v.what))).toEqual([
+      ['client (c1) on h2 is not running'],
+      ['dns@h2 answered no read: timeout'],
+      ["a write to h2's disco answered ok after 20 ms"],
+    ]);
+  });
+});
