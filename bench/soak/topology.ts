@@ -49,7 +49,10 @@ export class Topology {
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
     const topology = new Topology(dir);
     log('building hello and bringing the harness up');
-    await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')]);
+    // Each dockerd as docs/production.md runs it in production: with live-restore, a restart of the
+    // daemon leaves the containers running, rather than starting them again from the environment they
+    // were created with.
+    await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')], { SCS_HARNESS_LIVE_RESTORE: '1' });
     writeFileSync(
       join(dir, 'disco.yaml'),
       `tokens:\n  - tokenFile: ${tokenFile(dir)}\n    provide: ["*.*.*.*"]\n    require: ["*.*.*.*"]\n`,

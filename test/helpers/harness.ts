@@ -54,7 +54,12 @@ export function harnessLeftovers(): string[] {
 }
 
 export async function harness(...args: string[]): Promise<string> {
-  const { stdout } = await run(HARNESS, args, { maxBuffer: 1 << 20 });
+  return harnessWith({}, ...args);
+}
+
+/** The harness with settings of its own in its environment (`SCS_HARNESS_LIVE_RESTORE`, ...). */
+export async function harnessWith(env: Record<string, string>, ...args: string[]): Promise<string> {
+  const { stdout } = await run(HARNESS, args, { maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   return stdout;
 }
 
@@ -93,11 +98,11 @@ export async function startDisco(cwd: string): Promise<Running> {
  * Builds a stack's images here, once, and brings the harness up with them loaded into every host's
  * daemon. Returns the images' names.
  */
-export async function harnessUpWith(cwd: string, stack: string, files: string[]): Promise<string[]> {
+export async function harnessUpWith(cwd: string, stack: string, files: string[], env: Record<string, string> = {}): Promise<string[]> {
   const build = scs(['build', ...files], {}, cwd);
   if ((await build.exited) !== 0) throw new Error(`scs build failed:\n${build.stderr}`);
   const images = [...new Set(`${build.stdout}${build.stderr}`.match(new RegExp(`scs/${stack}-[a-z]+:[0-9a-f]+`, 'g')) ?? [])];
-  await harness('up', ...images);
+  await harnessWith(env, 'up', ...images);
   return images;
 }
 
