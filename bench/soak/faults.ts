@@ -149,11 +149,15 @@ export class Injector {
         try {
           const pid = (await engineOn(host).docker.getContainer(target.id).inspect()).State.Pid;
           process.kill(pid, 'SIGKILL');
-          this.note(
+          const at = this.note(
             kind,
             host,
             `SIGKILL the main process of ${target.service} (${target.id.slice(0, 12)}, pid ${pid}${target.endpoint ? `, ${target.endpoint}` : ''})`,
           );
+          // Docker starts the dependent again from the environment it was created with, and the agent
+          // brings it up to date when it sees the start: the new run is judged from the kill, with I3's bound.
+          if (target.service === 'client')
+            this.excuses.push({ observer: `client@${host}`, from: at, to: at, why: 'Docker started it again', settleMs: GONE_MS + 1000 });
         } catch (error) {
           this.note(kind, host, `could not kill ${target.service}: ${(error as Error).message}`);
         }
