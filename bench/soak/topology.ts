@@ -7,6 +7,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readState } from '../../src/agent/state.ts';
+import { stateFolder } from '../../src/agent/state-folder.ts';
 import { SCS } from '../../test/helpers/cli.ts';
 import { ADDRESS, HARNESS, type Host, harness, harnessUpWith, scsOkOn, tokenFile } from '../../test/helpers/harness.ts';
 
@@ -119,16 +121,17 @@ export class Topology {
   async startAgent(host: Host): Promise<void> {
     const files = ['-f', join(this.dir, 'scs-stack.yaml')];
     const extra = host === 'h2' ? ['--debounce', '100ms'] : [];
-    await scsOkOn(host, ['up', '-d', ...extra, SERVICES[host], ...files, '--disco', discoList(host)], this.dir);
+    await scsOkOn(host, ['up', '-d', ...extra, SERVICES[host], ...files, '--disco', discoList(host)], this.dir, this.stateEnv);
   }
 
-  /** The pid of the host's agent, from the state it keeps beside the stack file. */
+  /** The agents keep their state in the soak's folder, not the user's (each host's agent is its own project). */
+  private get stateEnv(): { SCS_STATE_DIR: string } {
+    return { SCS_STATE_DIR: join(this.dir, 'state') };
+  }
+
+  /** The pid of the host's agent, from the state it keeps in its state folder. */
   agentPid(host: Host): number | undefined {
-    try {
-      return (JSON.parse(readFileSync(join(this.dir, '.scs', host, 'state.json'), 'utf8')) as { pid: number }).pid;
-    } catch {
-      return undefined;
-    }
+    return readState(stateFolder(host, 'hello', this.stateEnv))?.pid;
   }
 
   /** Every long-lived process the soak started (and the daemons), by a name for the report. */

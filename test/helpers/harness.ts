@@ -113,8 +113,8 @@ export async function harnessDown(disco: Running | undefined): Promise<void> {
 }
 
 /** `scs ARGS...` on a host that must succeed: rejects with its output when it fails. */
-export async function scsOkOn(host: Host, args: string[], cwd: string): Promise<Running> {
-  const command = scsOn(host, args, cwd);
+export async function scsOkOn(host: Host, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Running> {
+  const command = scsOn(host, args, cwd, env);
   const code = await command.exited;
   if (code !== 0) throw new Error(`scs ${args.join(' ')} on ${host} exited ${code}:\n${command.stderr}`);
   return command;
