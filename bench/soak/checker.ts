@@ -122,9 +122,10 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
       const now = lastAtOrBefore(truth, sample.at);
       const healthy = new Set(now?.healthy ?? []);
       const running = new Set(now?.running ?? now?.healthy ?? []);
-      // Docker's own view lags a moment: an endpoint the next poll no longer shows healthy was dying then.
-      const next = truth[truth.indexOf(now!) + 1];
-      const dying = (endpoint: string) => next !== undefined && !next.healthy.includes(endpoint);
+      // Docker's own view lags: an endpoint that a poll within I1's bound no longer shows healthy was
+      // dying then (the poll after the kill may still show it, on a loaded machine).
+      const after = truth.slice(truth.indexOf(now!) + 1).filter((later) => later.at <= sample.at + bounds.listedMs);
+      const dying = (endpoint: string) => after.some((later) => !later.healthy.includes(endpoint));
       const seen = new Set(sample.endpoints);
       const excused = own.filter((excuse) => excuse.to < sample.at).sort((a, b) => b.to - a.to)[0];
       const dependent = isDependent(observer);
