@@ -59,7 +59,7 @@ async function supervised(environment: string, agentArgs: string[]) {
   const { dir, files } = helloStack(environment);
   const respawner = new Respawner(['up', '--no-logs', ...files, ...agentArgs], join(dir, 'agents.log'), SCS);
   respawner.start();
-  const state = await agentUp(dir, respawner, 180_000);
+  const state = await agentUp(respawner, 180_000);
   return {
     dir,
     respawner,
@@ -72,12 +72,12 @@ async function supervised(environment: string, agentArgs: string[]) {
   };
 }
 
-async function killAndTime(dir: string, respawner: Respawner): Promise<{ killedAt: number; backMs: number }> {
+async function killAndTime(respawner: Respawner): Promise<{ killedAt: number; backMs: number }> {
   const killed = respawner.pid;
   const killedAt = Date.now();
   respawner.kill();
   await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
-  await agentUp(dir, respawner);
+  await agentUp(respawner);
   return { killedAt, backMs: Date.now() - killedAt };
 }
 
@@ -98,7 +98,7 @@ async function external(): Promise<void> {
     await eventually(() => byEnv.ok > 0 && byDns.ok > 0, 10_000, 'both clients to get answers');
     const back: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
-      back.push((await killAndTime(dir, respawner)).backMs);
+      back.push((await killAndTime(respawner)).backMs);
       await sleep(DWELL_MS);
     }
     const env = await byEnv.stop();
@@ -149,7 +149,7 @@ async function embedded(): Promise<void> {
       // The host DNS answers again, from the agent after it.
       let dnsBack = 0;
       const dnsWait = eventuallyAsync(dnsAnswers, 60_000, 'the host DNS to answer again').then(() => (dnsBack = Date.now() - killedAt));
-      const now = await agentUp(dir, respawner);
+      const now = await agentUp(respawner);
       const agentBack = Date.now() - killedAt;
       // A new disco, at a new address: anyone outside the stack must find it again.
       const discoClient = await DiscoClient.connect({ ...hostPort(now.disco), logger: quietLogger });

@@ -3,10 +3,11 @@
 // is configured with, so its provisions never drop. Kept only for a disco that outlives the agent (an
 // embedded one dies with it). Removed when the agent says goodbye: that session is over.
 
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import type { SessionRecord } from '../client/client.ts';
+import { readOwnFile } from './own-file.ts';
 
 const SESSION_FILE = 'disco-session.json';
 /** More would be no agent's: a record this large is not read. */
@@ -37,23 +38,15 @@ export const sessionFile = (stateDirectory: string) => join(stateDirectory, SESS
 
 /** The session an earlier agent with this state folder held at `disco`, if it left one this user alone could have written. */
 export function readSavedSession(stateDirectory: string, disco: string): SessionRecord | undefined {
-  let fd: number;
+  const text = readOwnFile(sessionFile(stateDirectory), { private: true, maxBytes: MAX_BYTES });
+  if (text === undefined) return undefined;
   try {
-    fd = openSync(sessionFile(stateDirectory), constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.uid !== process.getuid?.() || (stats.mode & 0o077) !== 0 || stats.size > MAX_BYTES) return undefined;
-    const parsed = v.safeParse(SavedSessionSchema, JSON.parse(readFileSync(fd, 'utf8')));
+    const parsed = v.safeParse(SavedSessionSchema, JSON.parse(text));
     if (!parsed.success || parsed.output.disco !== disco) return undefined;
     const { session, provisions, watches } = parsed.output;
     return { session, provisions, watches };
   } catch {
     return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -3,8 +3,9 @@
 // half of it. Only this user's own file is read, and never through a link: `scs down` signals the
 // process it names.
 
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOwnFile } from './own-file.ts';
 import { isSameProcess, type ProcessIdentity, processIdentity } from './process-identity.ts';
 
 export interface UpdateRecord {
@@ -86,21 +87,13 @@ export function writeState(folder: string, state: AgentState): void {
 
 /** The state an agent wrote into `folder`; undefined when there is none this user's CLI may act on. */
 export function readState(folder: string): AgentState | undefined {
-  let fd: number;
+  // Another user's file, or one others may write, says nothing this user's CLI acts on.
+  const text = readOwnFile(stateFile(folder));
+  if (text === undefined) return undefined;
   try {
-    fd = openSync(stateFile(folder), constants.O_RDONLY | constants.O_NOFOLLOW);
+    return renamed(JSON.parse(text));
   } catch {
     return undefined;
-  }
-  try {
-    // Another user's file, or one others may write, says nothing this user's CLI acts on.
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.uid !== process.getuid?.() || (stats.mode & 0o022) !== 0) return undefined;
-    return renamed(JSON.parse(readFileSync(fd, 'utf8')));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

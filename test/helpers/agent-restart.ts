@@ -104,7 +104,7 @@ export class Respawner {
 }
 
 /** Waits for the agent the respawner runs now to say its stack is up. */
-export function agentUp(dir: string, respawner: Respawner, timeoutMs = 60_000): Promise<AgentState> {
+export function agentUp(respawner: Respawner, timeoutMs = 60_000): Promise<AgentState> {
   return eventually(
     () => {
       const state = agentState('hello');

@@ -33,7 +33,7 @@ async function supervised(environment: string, grace: string) {
   const respawner = new Respawner(['up', '--no-logs', ...files, '--disco', disco.address], join(dir, 'agents.log'));
   cleanups.push(() => respawner.stop());
   respawner.start();
-  const state = await agentUp(dir, respawner, 150_000);
+  const state = await agentUp(respawner, 150_000);
   const web = state.services.find((s) => s.service === 'web')!.provides[0]!;
   const [host, port] = disco.address.split(':');
   const watcher = await DiscoClient.connect({ host: host!, port: Number(port), logger: quietLogger });
@@ -49,11 +49,11 @@ async function supervised(environment: string, grace: string) {
 const DWELL_MS = 500;
 
 /** Kills the agent the respawner runs, and waits for its successor to have the stack up. */
-async function killAndWait(dir: string, respawner: Respawner): Promise<void> {
+async function killAndWait(respawner: Respawner): Promise<void> {
   const killed = respawner.pid;
   respawner.kill();
   await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
-  await agentUp(dir, respawner);
+  await agentUp(respawner);
   await sleep(DWELL_MS);
 }
 
@@ -61,7 +61,7 @@ describe.skipIf(dockerProblem !== undefined)(
   `an agent restarted by its supervisor${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,
   () => {
     it(`is killed ${KILLS} times: no drop seen, no container restarted, no failed request by SCS_REQUIRE_*`, async () => {
-      const { dir, respawner, state, events, log, runs } = await supervised('agentkill', '10s');
+      const { respawner, state, events, log, runs } = await supervised('agentkill', '10s');
       expect(Object.keys(runs).sort()).toEqual(['client', 'web']);
       const clientId = runs.client!.split('@')[0]!;
       const upstream = (await engine.inspect(clientId))!.env.SCS_REQUIRE_HTTP!;
@@ -72,7 +72,7 @@ describe.skipIf(dockerProblem !== undefined)(
       const byDns = new Prober(dnsProbe(state.dns!, 'web.hello.agentkill.disco'));
       await eventually(() => byEnv.ok > 0 && byDns.ok > 0, 10_000, 'both clients to get answers');
 
-      for (let kill = 0; kill < KILLS; kill++) await killAndWait(dir, respawner);
+      for (let kill = 0; kill < KILLS; kill++) await killAndWait(respawner);
       // The last agent lets go of what it did not take over, after it says it is up.
       await sleep(500);
       const env = await byEnv.stop();
@@ -95,13 +95,13 @@ describe.skipIf(dockerProblem !== undefined)(
     }, 420_000);
 
     it('away longer than the grace: its endpoints drop, and come back when it returns, its containers untouched', async () => {
-      const { dir, respawner, events, log, runs } = await supervised('agentaway', '1s');
+      const { respawner, events, log, runs } = await supervised('agentaway', '1s');
       respawner.kill();
       // The supervisor here is slow: the agent is back only once the grace is over.
       await respawner.stop();
       await eventually(() => events.some((e) => e.drop.length > 0), 10_000, 'web to be dropped after the grace');
       respawner.start();
-      await agentUp(dir, respawner);
+      await agentUp(respawner);
       await eventually(() => events.some((e) => e.add.length > 0), 10_000, 'web to be provided again');
       expect(events.map((e) => [e.add.length, e.drop.length])).toEqual([
         [0, 1],

@@ -39,7 +39,7 @@ describe.skipIf(dockerProblem !== undefined)(
 
     it('starts a new agent while the killed one lingers a moment and its socket refuses', async () => {
       stack = helloStack('successor');
-      const { dir, files } = stack;
+      const { files } = stack;
       const up = scs(['up', '-d', ...files]);
       expect(await up.exited, up.stderr).toBe(0);
       const before = agentState('hello')!;
