@@ -67,7 +67,14 @@ const TokenText = v.pipe(
 const Patterns = v.optional(v.array(PatternSchema, 'expected a list of names or patterns like ["*.db.blog.prod"]'), []);
 
 const TokenEntry = v.pipe(
-  v.strictObject({ token: v.optional(TokenText), tokenFile: v.optional(FilePath), provide: Patterns, require: Patterns }),
+  v.strictObject({
+    token: v.optional(TokenText),
+    tokenFile: v.optional(FilePath),
+    provide: Patterns,
+    require: Patterns,
+    /** What it may watch without taking part: members, status, events, metrics and the web view. */
+    observe: Patterns,
+  }),
   v.check((entry) => (entry.token === undefined) !== (entry.tokenFile === undefined), 'expected exactly one of "token" and "tokenFile"'),
 );
 
@@ -76,7 +83,9 @@ export const DiscoConfigSchema = v.strictObject({
   /** PEM files; with `ca`, clients must present a certificate it signed. */
   tls: v.optional(v.strictObject({ cert: FilePath, key: FilePath, ca: v.optional(FilePath) })),
   /** Who may provide and require what; without it, every client may do everything. */
-  tokens: v.optional(v.array(TokenEntry, 'expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...] }]')),
+  tokens: v.optional(
+    v.array(TokenEntry, 'expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...], observe: [...] }]'),
+  ),
   /** Keep the registry in this etcd cluster, shared by every disco server given the same (docs/ha.md). */
   etcd: v.optional(EtcdConfigSchema),
   heartbeat: v.optional(v.strictObject({ interval: v.optional(Duration), timeout: v.optional(Duration) })),

@@ -49,6 +49,7 @@ export interface TokenSource {
   readonly where: string;
   readonly provide: readonly string[];
   readonly require: readonly string[];
+  readonly observe?: readonly string[];
 }
 
 export interface DnsSettings {
@@ -87,7 +88,7 @@ export interface DiscoSettings {
   readonly etcd?: EtcdSettings;
   readonly dns: DnsSettings | 'off';
   /** What a hello without a token may do when there are tokens; refused when absent. */
-  readonly anonymous?: { readonly provide: readonly string[]; readonly require: readonly string[] };
+  readonly anonymous?: { readonly provide: readonly string[]; readonly require: readonly string[]; readonly observe?: readonly string[] };
   /** Open to every writer beyond loopback (`--insecure`): runDisco warns about it every minute. */
   readonly insecure?: boolean;
 }
@@ -122,6 +123,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       where: tokenFile ?? `tokens.${at}`,
       provide: entry.provide,
       require: entry.require,
+      observe: entry.observe,
     };
   });
   const insecure = !tokens && !isLoopbackHost(listen.host);

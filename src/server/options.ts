@@ -44,7 +44,7 @@ export interface DiscoServerOptions {
    * What a hello without a token may do when the server has tokens; refused when unset. The disco
    * `scs up` embeds lets anyone read (as its DNS does) and only its agent provide.
    */
-  anonymous?: Pick<TokenGrant, 'provide' | 'require'>;
+  anonymous?: Pick<TokenGrant, 'provide' | 'require'> & Partial<Pick<TokenGrant, 'observe'>>;
   logger: ConsolaInstance;
   /** Where the sessions' provisions are kept: etcd, shared with other servers (docs/ha.md); in memory when absent. */
   backend?: Backend;

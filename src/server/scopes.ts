@@ -1,5 +1,6 @@
-// Who may do what: each token of the server's config grants the names it may provide and those it
-// may require (and list), as patterns whose `*` labels match any label. Pure: the server asks,
+// Who may do what: each token of the server's config grants the names it may provide, those it may
+// require (and list), and those it may observe (members, status, events, metrics, the web view), as
+// patterns whose `*` labels match any label. Pure: the server asks,
 // this answers.
 
 import { createHash } from 'node:crypto';
@@ -14,6 +15,8 @@ export interface TokenGrant {
   readonly token: string;
   readonly provide: readonly string[];
   readonly require: readonly string[];
+  /** Nothing when absent. */
+  readonly observe?: readonly string[];
 }
 
 /** Whether canonical pattern `scope` matches every name that canonical name or pattern `target` can. */
@@ -28,6 +31,7 @@ export class Scope {
   constructor(
     readonly provide: readonly string[],
     readonly require: readonly string[],
+    readonly observe: readonly string[] = [],
   ) {}
 
   /** `name` is canonical (NameSchema's output). */
@@ -39,6 +43,14 @@ export class Scope {
   mayRequire(pattern: string): boolean {
     return this.require.some((granted) => covers(granted, pattern));
   }
+
+  /**
+   * `pattern` is canonical: every name it can match must be granted. Observing shows who provides
+   * and requires what, with addresses and health, so it is granted apart from require.
+   */
+  mayObserve(pattern: string): boolean {
+    return this.observe.some((granted) => covers(granted, pattern));
+  }
 }
 
 /**
@@ -49,7 +61,7 @@ export class TokenTable {
   private readonly scopes = new Map<string, Scope>();
 
   constructor(grants: readonly TokenGrant[]) {
-    for (const grant of grants) this.scopes.set(digest(grant.token), new Scope(grant.provide, grant.require));
+    for (const grant of grants) this.scopes.set(digest(grant.token), new Scope(grant.provide, grant.require, grant.observe ?? []));
   }
 
   scopeOf(token: string): Scope | undefined {
@@ -71,8 +83,8 @@ function digest(token: string): string {
 }
 
 /** The `forbidden` error for a request outside the scope, which says what the scope allows. */
-export function forbidden(op: 'provide' | 'require' | 'list', name: string, scope: Scope): ProtocolError {
-  const granted = op === 'provide' ? scope.provide : scope.require;
+export function forbidden(op: 'provide' | 'require' | 'list' | 'observe', name: string, scope: Scope): ProtocolError {
+  const granted = op === 'provide' ? scope.provide : op === 'observe' ? scope.observe : scope.require;
   const allowed = granted.length ? granted.join(', ') : 'nothing';
   return new ProtocolError(
     ErrorCode.forbidden,

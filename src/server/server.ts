@@ -64,7 +64,9 @@ export class DiscoServer {
     this.limits = new ConnectionLimits(this.options, this.options.logger);
     this.provisionCaps = new ProvisionCaps(this.options);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
-    this.anonymous = this.options.anonymous && new Scope(this.options.anonymous.provide, this.options.anonymous.require);
+    this.anonymous =
+      this.options.anonymous &&
+      new Scope(this.options.anonymous.provide, this.options.anonymous.require, this.options.anonymous.observe ?? []);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));

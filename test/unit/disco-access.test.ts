@@ -49,6 +49,18 @@ describe('the scope rule', () => {
     expect(scope!.mayRequire('mysql.db.blog.prod')).toBe(false);
     expect(table.scopeOf('a-token-012345678')).toBeUndefined();
   });
+
+  it('grants observing apart from requiring: a token that may require everything observes nothing unless told', () => {
+    const table = new TokenTable([
+      { token: 'ops-token-0123456789', provide: [], require: ['*.*.*.*'] },
+      { token: 'watch-token-0123456789', provide: [], require: [], observe: ['*.*.blog.prod'] },
+    ]);
+    expect(table.scopeOf('ops-token-0123456789')!.mayObserve('*.*.*.*')).toBe(false);
+    const watcher = table.scopeOf('watch-token-0123456789')!;
+    expect(watcher.mayObserve('*.db.blog.prod')).toBe(true);
+    expect(watcher.mayObserve('*.*.*.prod')).toBe(false);
+    expect(watcher.mayRequire('*.db.blog.prod')).toBe(false);
+  });
 });
 
 describe('disco.yaml access keys', () => {
@@ -61,6 +73,7 @@ describe('disco.yaml access keys', () => {
         '    provide: ["*.DB.blog.prod"]',
         '  - tokenFile: web.token',
         '    require: ["*.*.blog"]',
+        '    observe: ["*.*.blog.prod"]',
         'dns:',
         '  recursion: { allow: [10.0.0.0/8, "::1"] }',
         '',
@@ -74,8 +87,8 @@ describe('disco.yaml access keys', () => {
       { address: '::1', prefix: 128, family: 'ipv6' },
     ]);
     expect(serverTokens(config, file)).toEqual([
-      { token: 'inline-token-0123456789', provide: ['*.db.blog.prod'], require: [] },
-      { token: 'web-token-0123456789', provide: [], require: ['*.*.blog.default'] },
+      { token: 'inline-token-0123456789', provide: ['*.db.blog.prod'], require: [], observe: [] },
+      { token: 'web-token-0123456789', provide: [], require: ['*.*.blog.default'], observe: ['*.*.blog.prod'] },
     ]);
   });
 

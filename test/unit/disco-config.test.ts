@@ -121,7 +121,11 @@ describe('disco.yaml', () => {
     ['dns.zones', 'dns:\n  zones: disco\n', 'dns.zones: expected a list of zones'],
     ['a certificate path', 'tls: { cert: 5, key: key.pem }\n', 'tls.cert: expected a file path'],
     ['a token', 'tokens:\n  - token: 5\n', 'tokens.0.token: expected a token'],
-    ['tokens', 'tokens: abc\n', 'tokens: expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...] }]'],
+    [
+      'tokens',
+      'tokens: abc\n',
+      'tokens: expected a list of tokens like [{ tokenFile: ..., provide: [...], require: [...], observe: [...] }]',
+    ],
     [
       "a token's provide",
       'tokens:\n  - tokenFile: /run/t\n    provide: "*.db.blog.prod"\n',
