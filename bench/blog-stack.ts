@@ -140,8 +140,28 @@ export class BlogStack {
     await this.exec('db', ['bash', '-c', 'kill -KILL "$(pidof mariadbd)"']);
   }
 
-  /** WordPress's web installer, as a browser fills it in. */
+  /**
+   * Waits until web answers on its published port at all. Healthy is judged inside the container;
+   * once, on CI, the first request after `up -d` was refused. The port is read again each time, as a
+   * restarted container is published at a new one.
+   */
+  async answering(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await fetch(await this.url('/'), { redirect: 'manual', signal: AbortSignal.timeout(5000) });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline)
+          throw new Error(`web did not answer on its published port in ${timeoutMs / 1000} s: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  /** WordPress's web installer, as a browser fills it in, once web answers. */
   async installWordPress(title: string): Promise<void> {
+    await this.answering();
     const response = await fetch(await this.url(INSTALLER), { method: 'POST', body: installerForm(title) });
     checkInstalled(response.status, await response.text());
   }
