@@ -2,13 +2,15 @@
 // dist/ for bin/scs.js. One ESM entry, dist/scs.js, holds what every start needs; each command, and
 // what only it uses, is a chunk loaded when that command runs (cli/commands.ts). Docker's client and
 // the AWS SDK stay outside the bundle, loaded from node_modules by the commands that use them. The
-// bundle also carries what `scs version` prints and what `scs --help` lists (see the `define`s below).
+// bundle also carries what `scs version` prints, what `scs --help` lists and the web view's files
+// (see the `define`s below).
 
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { formatVersion, readBuildInfo } from '../cli/build-info.ts';
 import { summarizeCommands } from '../cli/commands.ts';
+import { readAssetTexts } from '../src/web/assets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -56,7 +58,12 @@ export async function bundle(outdir = `${root}dist`): Promise<string> {
     external: ['dockerode', '@aws-sdk/*'],
     plugins: [lazySegmenter],
     // `scs --help` lists the commands from this record instead of loading every one of them.
-    define: { SCS_BUILD_INFO: JSON.stringify(info), SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()) },
+    // The web view's page, script and style travel inside the bundle, so that nothing is read from disk to serve them.
+    define: {
+      SCS_BUILD_INFO: JSON.stringify(info),
+      SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
+      SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
+    },
     // Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its own.
     banner: {
       js: "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);",
