@@ -196,7 +196,7 @@ function renderEndpoints(endpoints) {
 
 function addEvent(event) {
   const list = $('events');
-  const time = new Date(event.time).toLocaleTimeString();
+  const time = new Date(event.time).toLocaleTimeString([], { hour12: false });
   const words = [time, event.kind, event.name, event.reason && `(${event.reason})`, event.detail].filter(Boolean).join(' ');
   const item = el('li', event.kind.split('.').pop(), words);
   item.dataset.kind = event.kind;
