@@ -132,6 +132,8 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
   });
 
   it('keeps answering while disco is away, and follows the provider again once disco is back', async () => {
+    // web's restart above may not have reached disco yet: then the host DNS answers from its hold of web's
+    // last endpoint, which must last until disco is back (src/hostdns/mirror.ts), not run out meanwhile.
     await disco.close();
     try {
       expect(await fetch('web')).toMatch(/hello from scs/);
