@@ -5,12 +5,11 @@
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
-import { DNS_PORT, EVERYTHING, HostDns, readHostUpstreams } from '../hostdns/host-dns.ts';
+import { DNS_PORT, EVERYTHING, HostDns, type HostDnsOptions, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { ContainerEngine } from './container-engine.ts';
-import type { Discovery } from './discovery.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import type { NetworkAttachment } from './spec.ts';
 import { attachmentAt, DNS_ZONE, stackNetworkName } from './stack-network.ts';
@@ -24,7 +23,7 @@ export async function attachStack(options: {
   engine: ContainerEngine;
   compiled: CompiledStack;
   identity: AgentIdentity;
-  discovery: Pick<Discovery, 'require'>;
+  discovery: HostDnsOptions['discovery'];
   localEndpoints: () => readonly LocalEndpoint[];
   logger: ConsolaInstance;
   /** `scs up --hold`: what the host DNS holds the last endpoints of a name for, too. */

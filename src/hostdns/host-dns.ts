@@ -19,11 +19,17 @@ import { hostUpstreams } from './resolv-conf.ts';
 export const EVERYTHING = '*.*.*.*';
 export const DNS_PORT = 53;
 
+/** What the host DNS hears of the connection to disco (DiscoClient's events): holds wait while disco is away. */
+export interface DiscoPresence {
+  on(event: 'connected' | 'disconnected', listener: () => void): unknown;
+  off(event: 'connected' | 'disconnected', listener: () => void): unknown;
+}
+
 export interface HostDnsOptions {
   readonly network: NetworkInfo;
   /** 53 unless a test says otherwise: resolv.conf has no port. */
   readonly port?: number;
-  readonly discovery: Pick<Discovery, 'require'>;
+  readonly discovery: Pick<Discovery, 'require'> & DiscoPresence;
   readonly zone: string;
   readonly upstreams: readonly HostPort[];
   readonly localEndpoints: () => readonly LocalEndpoint[];
@@ -39,11 +45,27 @@ export class HostDns {
     private readonly server: DnsServer,
     private readonly watch: Watch,
     private readonly local: LocalView,
+    private readonly stopHearing: () => void,
   ) {}
 
   static async start(options: HostDnsOptions): Promise<HostDns> {
     const mirror = new RegistryMirror([], { holdMs: options.holdMs });
-    const watch = await options.discovery.require({ name: EVERYTHING }, (event) => mirror.apply(event));
+    const { discovery } = options;
+    const away = () => mirror.discoAway();
+    const back = () => mirror.discoBack();
+    discovery.on('disconnected', away);
+    discovery.on('connected', back);
+    const stopHearing = () => {
+      discovery.off('disconnected', away);
+      discovery.off('connected', back);
+    };
+    let watch: Watch;
+    try {
+      watch = await discovery.require({ name: EVERYTHING }, (event) => mirror.apply(event));
+    } catch (error) {
+      stopHearing();
+      throw error;
+    }
     mirror.apply({ add: watch.endpoints, drop: [] });
     const local = new LocalView(mirror, options.localEndpoints);
     const subnet = parseCidr(options.network.subnet);
@@ -64,8 +86,9 @@ export class HostDns {
     });
     try {
       const { udp } = await server.listen();
-      return new HostDns(options.network.gateway, udp.port, server, watch, local);
+      return new HostDns(options.network.gateway, udp.port, server, watch, local, stopHearing);
     } catch (error) {
+      stopHearing();
       await watch.close();
       throw error;
     }
@@ -77,6 +100,7 @@ export class HostDns {
   }
 
   async close(): Promise<void> {
+    this.stopHearing();
     await this.server.close();
     await this.watch.close();
   }

@@ -7,6 +7,9 @@
 // restarts in place keeps its container address, so a fixed-port client that resolves it during the
 // restart connects as soon as the process listens again, instead of finding no address until scs has
 // seen it healthy and provided it again. Any endpoint of that name arriving ends the hold at once.
+// A hold waits for that provide, which only disco can bring: while disco is away no hold runs out, and
+// each runs its whole time again once disco is back. Otherwise a provider that restarted just as disco
+// went would vanish from this host's DNS for the rest of the outage, although it runs.
 
 import type { Endpoint, WatchEvent } from '../client/client.ts';
 import type { RegistryReader } from '../registry/reader.ts';
@@ -28,8 +31,13 @@ export interface MirrorOptions {
   /** How long the last endpoints of a name outlive their drop; 0 drops at once. */
   readonly holdMs?: number;
   /** Injected by tests. */
-  readonly setTimer?: (run: () => void, ms: number) => { cancel(): void };
+  readonly setTimer?: (run: () => void, ms: number) => Timer;
 }
+
+type Timer = { cancel(): void };
+
+/** The timer of a hold made while disco is away: none yet. */
+const NO_TIMER: Timer = { cancel: () => {} };
 
 const realTimer = (run: () => void, ms: number) => {
   const timer = setTimeout(run, ms);
@@ -42,7 +50,9 @@ export class RegistryMirror implements RegistryReader {
   /** How many provisions each name has: whether a drop empties it, without a scan of the registry. */
   private readonly perName = new Map<string, number>();
   /** Dropped by disco, still answered: name → the held provisions and the timer that ends them. */
-  private readonly held = new Map<string, { ids: string[]; timer: { cancel(): void } }>();
+  private readonly held = new Map<string, { ids: string[]; timer: Timer }>();
+  /** Disco cannot be heard: holds wait for it rather than run out. */
+  private away = false;
   private readonly listeners: Listener[] = [];
   private generation = 0;
   private readonly holdMs: number;
@@ -97,7 +107,27 @@ export class RegistryMirror implements RegistryReader {
       this.put(provision);
       this.changed('add', provision);
     }
-    for (const [name, ids] of emptied) this.held.set(name, { ids, timer: this.setTimer(() => this.release(name), this.holdMs) });
+    for (const [name, ids] of emptied) this.held.set(name, { ids, timer: this.away ? NO_TIMER : this.holdTimer(name) });
+  }
+
+  /** The connection to disco is lost: what is held stays until disco is back and has had its hold's time to bring the name again. */
+  discoAway(): void {
+    this.away = true;
+    for (const hold of this.held.values()) {
+      hold.timer.cancel();
+      hold.timer = NO_TIMER;
+    }
+  }
+
+  /** Disco is heard again: each hold runs for its whole time from now, the time the name's provide needs to reach us. */
+  discoBack(): void {
+    if (!this.away) return;
+    this.away = false;
+    for (const [name, hold] of this.held) hold.timer = this.holdTimer(name);
+  }
+
+  private holdTimer(name: string): Timer {
+    return this.setTimer(() => this.release(name), this.holdMs);
   }
 
   /** Ends the hold of a name: its held provisions go now. */

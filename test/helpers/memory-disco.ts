@@ -1,6 +1,8 @@
 // Discovery in memory, over the real registry (which is pure): what the agent's fast tests provide
-// and require through. Changes reach watchers asynchronously, as they would over a socket.
+// and require through. Changes reach watchers asynchronously, as they would over a socket. It is never
+// away by itself; a test says `connected` or `disconnected` (DiscoClient's events) to play an outage.
 
+import { EventEmitter } from 'node:events';
 import type { Discovery } from '../../src/agent/discovery.ts';
 import type { Endpoint, ProvideSpec, ProvisionHandle, RequireSpec, Watch, WatchEvent } from '../../src/client/client.ts';
 import { sortEndpoints } from '../../src/client/view.ts';
@@ -13,13 +15,15 @@ interface Watcher {
   readonly onChange: (event: WatchEvent) => void;
 }
 
-export class MemoryDisco implements Discovery {
+export class MemoryDisco extends EventEmitter<{ connected: []; disconnected: [] }> implements Discovery {
   readonly registry = new Registry();
   private readonly watchers = new Map<string, Watcher>();
   private nextKey = 1;
 
   /** `log`, when given, gets a line for each provide and drop: pass a FakeEngine's calls to see one sequence. */
-  constructor(private readonly log?: string[]) {}
+  constructor(private readonly log?: string[]) {
+    super();
+  }
 
   async provide(spec: ProvideSpec): Promise<ProvisionHandle> {
     const { provision, changes } = this.registry.provide({

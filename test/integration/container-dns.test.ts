@@ -20,12 +20,14 @@ import { startDns } from '../helpers/dns.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { startOnPortOutsideEphemeral } from '../helpers/ports.ts';
-import { eventuallyAsync } from '../helpers/wait.ts';
+import { eventually, eventuallyAsync, sleep } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const notRoot = process.getuid?.() !== 0 ? 'the host DNS binds port 53, which needs root' : undefined;
 const skip = dockerProblem ?? notRoot;
+/** scs up's --hold: how long the host DNS keeps the last endpoints of a name after their drop. */
+const HOLD_MS = 1000;
 
 describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let dir: string;
@@ -67,7 +69,7 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
       join(dir, 'test.yaml'),
       `environment: dnstest\ndisco: 127.0.0.1:${discoPort}\ndns: { upstreams: ["127.0.0.1:${upstream.port}"] }\n`,
     );
-    const up = scs(['up', '-d', ...files()]);
+    const up = scs(['up', '-d', '--hold', `${HOLD_MS}ms`, ...files()]);
     expect(await up.exited, up.stdout + up.stderr).toBe(0);
     const containerOf = async (name: string) =>
       (await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'dnstest', [LABEL.service]: name }))[0]!.id;
@@ -132,10 +134,22 @@ describe.skipIf(skip !== undefined)(`containers resolve through scs${skip ? ` (s
   });
 
   it('keeps answering while disco is away, and follows the provider again once disco is back', async () => {
+    // web restarts, and disco goes as soon as it has dropped web, before the agent can provide it again: the
+    // host DNS answers from its hold of web's last endpoint, which lasts the whole outage (src/hostdns/mirror.ts).
+    const restarting = (await engine.inspect(web))!;
+    await engine.exec(web, ['kill', '1'], {});
+    await eventually(() => disco.registry.lookup('http.web.hello.dnstest').length === 0, 20_000, 'disco to drop web');
     await disco.close();
     try {
+      await eventuallyAsync(async () => (await engine.inspect(web))?.startedAt !== restarting.startedAt, 20_000, 'web to restart');
+      // Its process listening again, by its container address, so that what follows asks only the DNS.
+      const webIp = (await engine.inspect(web))!.ip!;
+      await eventuallyAsync(async () => /hello from scs/.test(await fetch(webIp)), 20_000, 'web to listen again');
       expect(await fetch('web')).toMatch(/hello from scs/);
       expect(await fetch('web.hello.dnstest.disco')).toMatch(/hello from scs/);
+      // And after longer than the hold: the answers last as long as the outage does.
+      await sleep(HOLD_MS + 500);
+      expect(await fetch('web')).toMatch(/hello from scs/);
     } finally {
       await startOurDisco();
     }
