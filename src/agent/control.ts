@@ -19,6 +19,8 @@ export const ControlRequestSchema = v.variant('op', [
     files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'),
     services: ServiceNames,
   }),
+  // `scs down`: the agent drains (endpoints dropped, containers removed, goodbye), answers, and exits.
+  v.strictObject({ op: v.literal('down'), volumes: v.boolean('expected volumes to be true or false') }),
   v.strictObject({
     op: v.picklist(['stop', 'start', 'restart']),
     // None named: every service the agent runs.
