@@ -87,7 +87,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
   return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
 }
 
-/** How long a running agent has to drain (the unit's TimeoutStopSec is longer). */
+/** How long a running agent has to drain. */
 export const DRAIN_MS = 120_000;
 /** Once drained, the agent closes its sockets and exits: this is for a slow machine. */
 const EXIT_MS = 10_000;
