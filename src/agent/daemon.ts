@@ -24,7 +24,9 @@ export async function runDaemon(options: DaemonOptions): Promise<Ending> {
   const running = await runAgent({ ...options, compiled, project: project(options.stack), background: true });
   const ending = await running.stopRequested;
   const logger = consola.withTag('agent');
-  logger.info(ending.drain ? `draining (${ending.why}), then stopping` : `stopping (${ending.why}); the containers are left to the next agent`);
+  logger.info(
+    ending.drain ? `draining (${ending.why}), then stopping` : `stopping (${ending.why}); the containers are left to the next agent`,
+  );
   await running.stop(ending);
   return ending;
 }
