@@ -49,8 +49,8 @@ export interface RunAgentOptions {
   readonly logPrefix?: boolean;
   /**
    * Resolves when the agent is to stop (a signal). Asked for once the images are built, so that
-   * Ctrl-C during a build ends the process at once, as before anything was opened; during start-up
-   * it stops what was started and fails with "interrupted"; after, `stopRequested` is it.
+   * Ctrl-C during a build ends the process at once, as a kill does; during start-up it stops what
+   * was started and fails with "interrupted"; after, `stopRequested` is it.
    * What it resolves with (a signal's name) is read by `endingFor`: one of `drainOn` drains, any other hands over.
    */
   readonly untilStopped?: () => Promise<unknown>;
@@ -101,7 +101,6 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
   try {
     await engine.ping();
-    await buildImages(engine, selected, consola.withTag('build'));
   } catch (error) {
     release();
     throw error;
@@ -120,7 +119,6 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     if (!requested) markRequested((requested = ending));
     return requested;
   };
-  void options.untilStopped?.().then((signal) => requestStop(endingFor(signal, options.drainOn)));
   // Settles once the services are drained or left (what `scs down` waits for before its answer).
   let settleServices!: (done: Promise<void>) => void;
   const servicesClosed = new Promise<void>((resolve) => (settleServices = resolve));
@@ -142,6 +140,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       release();
       markClosed();
     })());
+  let buildFailed: Error | undefined;
   const interrupted = stopRequested.then(() => Promise.reject(new UserError('interrupted')));
   interrupted.catch(() => {});
 
@@ -192,6 +191,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       : undefined;
     const hostDns = attached?.dns;
     if (hostDns) opened('host DNS', () => hostDns.close());
+    // The images are checked once the host DNS answers: after a restart, the containers resolve names
+    // again (from what the resumed session holds) before the agent looks at its images, the slow part.
+    await buildImages(engine, selected, consola.withTag('build')).catch((error: Error) => {
+      buildFailed = error;
+      throw error;
+    });
+    // Asked for once the images are built: a signal during a build ends the process at once, as a kill
+    // does (nothing is removed; the session it opened runs out with the grace).
+    void options.untilStopped?.().then((signal) => requestStop(endingFor(signal, options.drainOn)));
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
     const running = new Agent(compiled, {
       engine,
@@ -275,6 +283,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     }
     return { agent: running, disco: discoAddress, dns, stopRequested, stop, closed };
   } catch (error) {
+    // A build that fails says so itself, as it did before anything was opened.
+    if (error === buildFailed) {
+      await stop(draining('failed'));
+      throw error;
+    }
     // Stopped while starting, it ends as asked: a supervisor's restart must not remove what the next agent takes over.
     const ending = requested ?? draining('failed');
     if (ending.drain) logger.error(`${(error as Error).message}; stopping what was started`);
