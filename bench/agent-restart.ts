@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type AgentState, readState } from '../src/agent/state.ts';
+import type { AgentState } from '../src/agent/state.ts';
 import { DiscoClient, type WatchEvent } from '../src/client/client.ts';
 import { Engine } from '../src/docker/engine.ts';
 import {
@@ -29,6 +29,7 @@ import {
   Respawner,
   startScsDisco,
 } from '../test/helpers/agent-restart.ts';
+import { agentState } from '../test/helpers/agent-state.ts';
 import { quietLogger } from '../test/helpers/logging.ts';
 import { eventually, eventuallyAsync, sleep } from '../test/helpers/wait.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
@@ -86,7 +87,7 @@ async function external(): Promise<void> {
   const stack = await supervised('benchkill', ['--disco', disco.address]);
   const watcher = await DiscoClient.connect({ ...hostPort(disco.address), logger: quietLogger });
   try {
-    const { dir, respawner, state } = stack;
+    const { respawner, state } = stack;
     const web = state.services.find((s) => s.service === 'web')!.provides[0]!;
     const events: WatchEvent[] = [];
     await watcher.require({ name: web.name }, (event) => events.push(event));
@@ -107,7 +108,7 @@ async function external(): Promise<void> {
     const restarts = Object.keys(runs).filter((service) => after[service] !== runs[service]).length;
     const drops = events.reduce((sum, event) => sum + event.drop.length, 0);
     const adds = events.reduce((sum, event) => sum + event.add.length, 0);
-    const updates = (await liveUpdates(readState(dir)!)) - updatesBefore;
+    const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     const agentBack = summarize(back);
     printTable(
       `agent restart, external disco: ${KILLS} SIGKILLs, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
@@ -133,7 +134,7 @@ async function external(): Promise<void> {
 async function embedded(): Promise<void> {
   const stack = await supervised('benchembedded', []);
   try {
-    const { dir, respawner, state } = stack;
+    const { respawner, state } = stack;
     const runs = await containerRuns('hello', 'benchembedded');
     const updatesBefore = await liveUpdates(state);
     const client = state.services.find((s) => s.service === 'client')!.container!;
@@ -163,7 +164,7 @@ async function embedded(): Promise<void> {
     const env = await byEnv.stop();
     const after = await containerRuns('hello', 'benchembedded');
     const restarts = Object.keys(runs).filter((service) => after[service] !== runs[service]).length;
-    const updates = (await liveUpdates(readState(dir)!)) - updatesBefore;
+    const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     printTable(
       `agent restart, embedded disco (it dies with its agent): ${EMBEDDED_KILLS} SIGKILLs, respawned 100 ms after each exit; ms from the kill`,
       ['kill', 'agent back with its stack up', 'host DNS answers web again', 'disco lists web again', 'disco now at'],
