@@ -6,6 +6,7 @@
 //   0 drop events seen by a subscriber, 0 container restarts, 0 failed requests from a client that uses
 //   SCS_REQUIRE_*. Also counted: failed queries of a client resolving through the host DNS (it lives in
 //   the agent), and how long each agent took to be back.
+// - RESTART_SIGNAL=SIGTERM stops each agent as a supervisor's restart does (it hands over) instead.
 // - With the embedded disco (it dies with its agent), EMBEDDED_KILLS (default 5) times: for each kill,
 //   the time until the agent is back, until the host DNS answers again, and until the stack's (new)
 //   disco lists web again; live updates of the dependent and container restarts.
@@ -39,6 +40,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SCS = join(root, 'bin/scs.js');
 const KILLS = Number(process.env.RESTART_KILLS ?? 20);
 const EMBEDDED_KILLS = Number(process.env.EMBEDDED_KILLS ?? 5);
+/** SIGKILL (a crash) by default; RESTART_SIGNAL=SIGTERM measures a supervisor's restart, where the agent hands over. */
+const SIGNAL = (process.env.RESTART_SIGNAL ?? 'SIGKILL') as NodeJS.Signals;
 const DWELL_MS = 500;
 const engine = new Engine();
 
@@ -76,7 +79,7 @@ async function supervised(environment: string, agentArgs: string[]) {
 async function killAndTime(respawner: Respawner): Promise<{ killedAt: number; backMs: number }> {
   const killed = respawner.pid;
   const killedAt = Date.now();
-  respawner.kill();
+  respawner.kill(SIGNAL);
   await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
   await agentUp(respawner);
   return { killedAt, backMs: Date.now() - killedAt };
@@ -111,7 +114,7 @@ async function external(): Promise<void> {
     const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     const agentBack = summarize(back);
     printTable(
-      `agent restart, external disco: ${KILLS} SIGKILLs, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
+      `agent restart, external disco: ${KILLS} ${SIGNAL}s, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
       ['figure', 'value', 'target', ''],
       [
         ['drop events seen by a subscriber', drops, 0, verdict(drops, 0)],
@@ -145,7 +148,7 @@ async function embedded(): Promise<void> {
       const dnsAnswers = dnsProbe(state.dns!, 'web.hello.benchembedded.disco');
       const killed = respawner.pid;
       const killedAt = Date.now();
-      respawner.kill();
+      respawner.kill(SIGNAL);
       await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
       // The host DNS answers again, from the agent after it.
       let dnsBack = 0;
@@ -166,7 +169,7 @@ async function embedded(): Promise<void> {
     const restarts = Object.keys(runs).filter((service) => after[service] !== runs[service]).length;
     const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     printTable(
-      `agent restart, embedded disco (it dies with its agent): ${EMBEDDED_KILLS} SIGKILLs, respawned 100 ms after each exit; ms from the kill`,
+      `agent restart, embedded disco (it dies with its agent): ${EMBEDDED_KILLS} ${SIGNAL}s, respawned 100 ms after each exit; ms from the kill`,
       ['kill', 'agent back with its stack up', 'host DNS answers web again', 'disco lists web again', 'disco now at'],
       rows,
     );
