@@ -18,7 +18,7 @@ import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
 import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
-import { draining, type Ending, endingFor } from './ending.ts';
+import { draining, type Ending, endingFor, handingOver } from './ending.ts';
 import type { LogEngine } from './log-stream.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
@@ -283,9 +283,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     }
     return { agent: running, disco: discoAddress, dns, stopRequested, stop, closed };
   } catch (error) {
-    // A build that fails says so itself, as it did before anything was opened.
+    // A build that fails says so itself, as it did before anything was opened, and touches nothing:
+    // an agent that resumed its predecessor's session leaves it (and its endpoints) to the next one.
     if (error === buildFailed) {
-      await stop(draining('failed'));
+      await stop(handingOver('the build failed'));
       throw error;
     }
     // Stopped while starting, it ends as asked: a supervisor's restart must not remove what the next agent takes over.
