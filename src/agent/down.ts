@@ -108,15 +108,15 @@ async function drainAgent(state: AgentState | undefined, drainMs: number, volume
       `${what} to drain; it is still at it (scs ps shows how far)`,
     );
   } catch (error) {
-    // An agent older than the `down` request drains on SIGTERM.
-    if (!OLDER_AGENT.test((error as Error).message)) throw restated(`scs down failed: ${(error as Error).message}`, error);
+    // An agent older than the `down` request drains on SIGTERM; one handing over is about to exit, and what it leaves is removed here.
+    if (!WILL_NOT_DRAIN.test((error as Error).message)) throw restated(`scs down failed: ${(error as Error).message}`, error);
     return signalAgent(state, drainMs, logger);
   }
   await waitedFor(gone(state), EXIT_MS, `${what} to exit once drained`);
 }
 
-/** What an agent that does not know the `down` request answers it. */
-const OLDER_AGENT = /^op: expected /;
+/** What an agent that does not know the `down` request answers it, and one that is handing over. */
+const WILL_NOT_DRAIN = /^(op: expected |this agent is handing over)/;
 
 /** Resolves once the process that wrote `state` is gone (or is another process). */
 async function gone(state: AgentState): Promise<void> {
