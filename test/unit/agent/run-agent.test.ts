@@ -201,6 +201,31 @@ describe('runAgent', () => {
     expect(readSavedSession(stateFolder('one', compiled.stack), `127.0.0.1:${port}`)).toBeUndefined();
   });
 
+  it('a successor whose build fails touches nothing: the session it resumed keeps its endpoints, and is kept for the next agent', async () => {
+    const disco = await startDisco({ grace: 60_000 });
+    discos.push(disco);
+    const at = `127.0.0.1:${disco.address().port}`;
+    const engine = new ProcessEngine();
+    const compiled = stack();
+    let signal!: (name: string) => void;
+    const first = await runAgent(options(engine, [], { compiled, disco: at, untilStopped: () => new Promise((r) => (signal = r)) }));
+    signal('SIGTERM');
+    await first.stop(await first.stopRequested);
+    const held = readSavedSession(stateFolder('one', compiled.stack), at)!.session;
+
+    // The next agent resumes the session, opens its DNS, then finds it cannot build an image.
+    engine.imageExists = async () => false;
+    engine.build = async () => {
+      throw new Error('no space left on device');
+    };
+    const trace: string[] = [];
+    await expect(runAgent(options(engine, trace, { compiled, disco: at }))).rejects.toThrow(/no space left on device/);
+    expect(lifecycle(trace).closed).toEqual(['disco client']);
+    expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
+    expect(engine.byService('web')?.running).toBe(true);
+    expect(readSavedSession(stateFolder('one', compiled.stack), at)?.session).toBe(held);
+  });
+
   it('drains on the signals it is told to (Ctrl-C of a foreground scs up), and hands over on the others', async () => {
     for (const [name, drain] of [
       ['SIGINT', true],
