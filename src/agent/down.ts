@@ -50,7 +50,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
   const other = state && state.phase !== 'stopped' && otherFiles(state, compiled.files);
   if (other) logger.warn(`${other}; it is stopped all the same, as its containers are this stack's`);
   const drainMs = options.drainMs ?? DRAIN_MS;
-  await drainAgent(state, drainMs, options.volumes === true, logger);
+  await drainAgent(state, drainMs, logger);
   // An agent an older scs started kept its state beside the stack file; one that ran from this very folder is stopped too.
   const legacy = readState(legacyStateFolder(compiled.directory, projectName));
   if (legacy && legacy.files[0] !== undefined && dirname(legacy.files[0]) === compiled.directory)
@@ -70,7 +70,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
     logger.info(`removed network ${network}`);
     removed.push(`network ${network}`);
   }
-  // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
+  // An agent that drained has let go of its volumes already; these calls then change nothing, unless they delete them.
   const names = state?.only.length ? new Set(state.only) : undefined;
   const context = {
     engine,
@@ -97,13 +97,13 @@ const EXIT_MS = 10_000;
  * `drainMs`, exit 124 after) for its answer, then for the process to exit. An agent that does not
  * answer there (an older scs's, one stuck) is sent SIGTERM instead, as before.
  */
-async function drainAgent(state: AgentState | undefined, drainMs: number, volumes: boolean, logger: ConsolaInstance): Promise<void> {
+async function drainAgent(state: AgentState | undefined, drainMs: number, logger: ConsolaInstance): Promise<void> {
   if (!state || state.phase === 'stopped' || agentProcessOf(state) !== 'agent' || !state.control || !(await listening(state.control)))
     return signalAgent(state, drainMs, logger);
   const what = `the agent of ${state.stack} (pid ${state.pid})`;
   try {
     await waitedFor(
-      callAgent(state.control, { op: 'down', volumes }, (line) => logger.info(line)),
+      callAgent(state.control, { op: 'down' }, (line) => logger.info(line)),
       drainMs,
       `${what} to drain; it is still at it (scs ps shows how far)`,
     );

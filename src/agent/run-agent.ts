@@ -223,7 +223,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const controlServer = await serveControl(control, async (request, log) =>
       withLogsTo(log, async () => {
         if (request.op === 'down') {
-          const ending = requestStop(draining('scs down', request.volumes));
+          const ending = requestStop(draining('scs down'));
           if (!ending.drain)
             throw new UserError(
               `this agent is handing over to the next one (${ending.why}); scs down once it is gone removes what it left`,

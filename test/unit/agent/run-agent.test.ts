@@ -188,7 +188,7 @@ describe('runAgent', () => {
     const running = await runAgent(
       options(engine, trace, { compiled, disco: `127.0.0.1:${port}`, untilStopped: () => new Promise(() => {}) }),
     );
-    await callAgent(running.agent.state().control!, { op: 'down', volumes: false }, () => {});
+    await callAgent(running.agent.state().control!, { op: 'down' }, () => {});
     // Answered once the services are down: nothing of them is left by then.
     expect(engine.containers.size).toBe(0);
     expect(disco.registry.lookup('http.web.shop.test')).toEqual([]);
