@@ -85,6 +85,33 @@ describe.skipIf(dockerProblem !== undefined)(`scs agent${dockerProblem ? ` (skip
     expect(await successor.exited).toBe(0);
   }, 120_000);
 
+  it('scs up in the foreground: SIGTERM hands the stack over, Ctrl-C (SIGINT) stops it, as Compose does', async () => {
+    /** `scs up` in the foreground, waited for until its state says the stack is up. */
+    const foreground = async () => {
+      const up = scs(['up', '--no-logs', ...files()], {}, dir);
+      onCleanup(() => up.child.kill('SIGKILL'));
+      await eventually(
+        () => agentState('hello')?.pid === up.child.pid && agentState('hello')?.phase === 'running',
+        60_000,
+        `scs up to bring hello up:\n${up.stderr}`,
+      );
+      return up;
+    };
+    const first = await foreground();
+    const running = (await engine.list(labels)).map((c) => c.id).sort();
+    expect(running).toHaveLength(2);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect((await engine.list(labels)).map((c) => c.id).sort()).toEqual(running);
+
+    // The next takes the same containers over; Ctrl-C then stops and removes them.
+    const second = await foreground();
+    expect((await engine.list(labels)).map((c) => c.id).sort()).toEqual(running);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    expect(await engine.list(labels)).toEqual([]);
+  }, 180_000);
+
   it('exits non-zero with one sentence on a fatal error', async () => {
     const noDocker = scs(['agent', ...files()], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, dir);
     expect(await noDocker.exited).toBe(1);
