@@ -6,6 +6,7 @@
 //   0 drop events seen by a subscriber, 0 container restarts, 0 failed requests from a client that uses
 //   SCS_REQUIRE_*. Also counted: failed queries of a client resolving through the host DNS (it lives in
 //   the agent), and how long each agent took to be back.
+// - RESTART_SIGNAL=SIGTERM stops each agent as a supervisor's restart does (it hands over) instead.
 // - With the embedded disco (it dies with its agent), EMBEDDED_KILLS (default 5) times: for each kill,
 //   the time until the agent is back, until the host DNS answers again, and until the stack's (new)
 //   disco lists web again; live updates of the dependent and container restarts.
@@ -16,7 +17,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type AgentState, readState } from '../src/agent/state.ts';
+import type { AgentState } from '../src/agent/state.ts';
 import { DiscoClient, type WatchEvent } from '../src/client/client.ts';
 import { Engine } from '../src/docker/engine.ts';
 import {
@@ -29,6 +30,7 @@ import {
   Respawner,
   startScsDisco,
 } from '../test/helpers/agent-restart.ts';
+import { agentState } from '../test/helpers/agent-state.ts';
 import { quietLogger } from '../test/helpers/logging.ts';
 import { eventually, eventuallyAsync, sleep } from '../test/helpers/wait.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
@@ -38,6 +40,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SCS = join(root, 'bin/scs.js');
 const KILLS = Number(process.env.RESTART_KILLS ?? 20);
 const EMBEDDED_KILLS = Number(process.env.EMBEDDED_KILLS ?? 5);
+/** SIGKILL (a crash) by default; RESTART_SIGNAL=SIGTERM measures a supervisor's restart, where the agent hands over. */
+const SIGNAL = (process.env.RESTART_SIGNAL ?? 'SIGKILL') as NodeJS.Signals;
 const DWELL_MS = 500;
 const engine = new Engine();
 
@@ -75,7 +79,7 @@ async function supervised(environment: string, agentArgs: string[]) {
 async function killAndTime(respawner: Respawner): Promise<{ killedAt: number; backMs: number }> {
   const killed = respawner.pid;
   const killedAt = Date.now();
-  respawner.kill();
+  respawner.kill(SIGNAL);
   await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
   await agentUp(respawner);
   return { killedAt, backMs: Date.now() - killedAt };
@@ -86,7 +90,7 @@ async function external(): Promise<void> {
   const stack = await supervised('benchkill', ['--disco', disco.address]);
   const watcher = await DiscoClient.connect({ ...hostPort(disco.address), logger: quietLogger });
   try {
-    const { dir, respawner, state } = stack;
+    const { respawner, state } = stack;
     const web = state.services.find((s) => s.service === 'web')!.provides[0]!;
     const events: WatchEvent[] = [];
     await watcher.require({ name: web.name }, (event) => events.push(event));
@@ -107,10 +111,10 @@ async function external(): Promise<void> {
     const restarts = Object.keys(runs).filter((service) => after[service] !== runs[service]).length;
     const drops = events.reduce((sum, event) => sum + event.drop.length, 0);
     const adds = events.reduce((sum, event) => sum + event.add.length, 0);
-    const updates = (await liveUpdates(readState(dir)!)) - updatesBefore;
+    const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     const agentBack = summarize(back);
     printTable(
-      `agent restart, external disco: ${KILLS} SIGKILLs, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
+      `agent restart, external disco: ${KILLS} ${SIGNAL}s, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
       ['figure', 'value', 'target', ''],
       [
         ['drop events seen by a subscriber', drops, 0, verdict(drops, 0)],
@@ -133,7 +137,7 @@ async function external(): Promise<void> {
 async function embedded(): Promise<void> {
   const stack = await supervised('benchembedded', []);
   try {
-    const { dir, respawner, state } = stack;
+    const { respawner, state } = stack;
     const runs = await containerRuns('hello', 'benchembedded');
     const updatesBefore = await liveUpdates(state);
     const client = state.services.find((s) => s.service === 'client')!.container!;
@@ -144,7 +148,7 @@ async function embedded(): Promise<void> {
       const dnsAnswers = dnsProbe(state.dns!, 'web.hello.benchembedded.disco');
       const killed = respawner.pid;
       const killedAt = Date.now();
-      respawner.kill();
+      respawner.kill(SIGNAL);
       await eventually(() => respawner.pid !== killed, 10_000, 'the respawn loop to start another agent');
       // The host DNS answers again, from the agent after it.
       let dnsBack = 0;
@@ -163,9 +167,9 @@ async function embedded(): Promise<void> {
     const env = await byEnv.stop();
     const after = await containerRuns('hello', 'benchembedded');
     const restarts = Object.keys(runs).filter((service) => after[service] !== runs[service]).length;
-    const updates = (await liveUpdates(readState(dir)!)) - updatesBefore;
+    const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     printTable(
-      `agent restart, embedded disco (it dies with its agent): ${EMBEDDED_KILLS} SIGKILLs, respawned 100 ms after each exit; ms from the kill`,
+      `agent restart, embedded disco (it dies with its agent): ${EMBEDDED_KILLS} ${SIGNAL}s, respawned 100 ms after each exit; ms from the kill`,
       ['kill', 'agent back with its stack up', 'host DNS answers web again', 'disco lists web again', 'disco now at'],
       rows,
     );

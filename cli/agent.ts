@@ -3,7 +3,7 @@
 
 import type { CAC } from 'cac';
 import { type AgentFlags, agentOptions, withAgentOptions } from './agent-options.ts';
-import { exitCodeOf, untilSignal, withDiscoAccess } from './common.ts';
+import { EXIT, exitCodeOf, untilSignal, withDiscoAccess } from './common.ts';
 import { withStackFile } from './stack.ts';
 
 interface AgentCommandFlags extends AgentFlags {
@@ -30,7 +30,9 @@ export function registerAgent(cli: CAC): void {
       }
       const { runDaemon } = await import('../src/agent/daemon.ts');
       try {
-        await runDaemon({ stack: flags, services, ...agentOptions(flags), untilStopped: untilSignal });
+        const ending = await runDaemon({ stack: flags, services, ...agentOptions(flags), untilStopped: untilSignal });
+        // At once: a step under way when it handed over is not finished, the agent after it plans afresh.
+        process.exit(ending.drain ? EXIT.drained : EXIT.ok);
       } catch (error) {
         // `scs up -d` waits for this process: it hears why, not only that it exited.
         if (process.send && process.connected) process.send({ failed: (error as Error).message, exitCode: exitCodeOf(error) });

@@ -3,7 +3,7 @@
 import type { CAC } from 'cac';
 import { up } from '../src/agent/up.ts';
 import { type AgentFlags, agentOptions, withAgentOptions } from './agent-options.ts';
-import { untilSignal, withDiscoAccess } from './common.ts';
+import { EXIT, untilSignal, withDiscoAccess } from './common.ts';
 import { withStackFile } from './stack.ts';
 
 interface UpFlags extends AgentFlags {
@@ -45,5 +45,7 @@ export function registerUp(cli: CAC): void {
         logPrefix: flags.logPrefix !== false,
         untilStopped: untilSignal,
       });
+      // A foreground agent that handed over leaves at once: a step under way is not finished, the agent after it plans afresh.
+      process.exit(EXIT.ok);
     });
 }

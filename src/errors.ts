@@ -11,6 +11,8 @@ export const EXIT = {
   usage: 2,
   /** Disco could not be reached. */
   unreachable: 3,
+  /** `scs agent` drained by `scs down`: the stack is down, and a supervisor must not start it again (RestartPreventExitStatus). */
+  drained: 4,
   /** A wait ran out of time (--wait-timeout), as timeout(1) exits. */
   timeout: 124,
 } as const;

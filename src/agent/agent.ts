@@ -168,6 +168,17 @@ export class Agent {
   }
 
   /**
+   * Hands over to the agent after it: stops watching Docker and planning, and touches nothing. Its
+   * containers run on, and their endpoints stay with the disco session, which the next agent resumes.
+   */
+  leave(): void {
+    this.stopEvents?.();
+    this.stopEvents = undefined;
+    // A pass under way is not waited for: the process ends, as a killed one does, and its successor plans afresh.
+    for (const runner of this.runners) void runner.stop();
+  }
+
+  /**
    * The services `apply(compiled, names)` brings up or replaces, in start order: naming services touches
    * those alone, as Compose's `up web` does; naming none converges all that this agent runs.
    */

@@ -19,6 +19,9 @@ export const ControlRequestSchema = v.variant('op', [
     files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'),
     services: ServiceNames,
   }),
+  // `scs down`: the agent drains (endpoints dropped, containers removed, volumes let go of, goodbye), answers,
+  // and exits. `scs down --volumes` deletes the volumes itself, afterwards, as it does what a dead agent left.
+  v.strictObject({ op: v.literal('down') }),
   v.strictObject({
     op: v.picklist(['stop', 'start', 'restart']),
     // None named: every service the agent runs.

@@ -1,8 +1,10 @@
-// `scs agent`: the agent of one project's part of a stack as a process of its own, in the foreground,
-// until SIGTERM or SIGINT: what a supervisor runs (scs-agent@.service), and what `scs up -d` starts
-// in the background. Its fatal error is one sentence, and a non-zero exit (src/errors.ts EXIT).
+// `scs agent`: the agent of one project's part of a stack as a process of its own, in the foreground:
+// what a supervisor runs (scs-agent@.service), and what `scs up -d` starts in the background. SIGTERM
+// or SIGINT hands the stack over to the agent after it (ending.ts); `scs down` drains it. Its fatal
+// error is one sentence, and a non-zero exit (src/errors.ts EXIT).
 
 import { consola } from 'consola';
+import type { Ending } from './ending.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
@@ -14,13 +16,17 @@ export interface DaemonOptions
   readonly untilStopped: () => Promise<unknown>;
 }
 
-/** Runs the agent until it is asked to stop; then it drains its services and closes everything. */
-export async function runDaemon(options: DaemonOptions): Promise<void> {
+/** Runs the agent until it is asked to stop; then it hands over or drains, as asked, closes everything, and says which. */
+export async function runDaemon(options: DaemonOptions): Promise<Ending> {
   const compiled = compileStack(options.stack);
   // A supervisor's first start makes them, as `scs up` does.
   for (const file of makeSecrets(compiled)) consola.withTag('agent').info(`made the secret ${file} (random)`);
   const running = await runAgent({ ...options, compiled, project: project(options.stack), background: true });
-  const signal = await running.stopRequested;
-  consola.withTag('agent').info(`stopping${typeof signal === 'string' ? ` (${signal})` : ''}`);
-  await running.stop();
+  const ending = await running.stopRequested;
+  const logger = consola.withTag('agent');
+  logger.info(
+    ending.drain ? `draining (${ending.why}), then stopping` : `stopping (${ending.why}); the containers are left to the next agent`,
+  );
+  await running.stop(ending);
+  return ending;
 }

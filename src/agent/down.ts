@@ -1,11 +1,16 @@
-// `scs down`: this project's agent asked to stop (it drains: provisions dropped before each container
-// stops), then what is left of it removed (an agent that died, a foreground run killed hard):
-// its containers, the stack network, and its volumes let go of, or deleted with `volumes`.
+// `scs down`: this project's agent asked, through its control socket, to drain (provisions dropped
+// before each container stops, containers removed, goodbye to disco) and waited for until it exits;
+// then what is left removed (an agent that died, or handed over with no agent after it): its
+// containers, the stack network, and its volumes let go of, or deleted with `volumes`.
 
 import { dirname } from 'node:path';
 import type { ConsolaInstance } from 'consola';
 import { consola } from 'consola';
 import type { Engine } from '../docker/engine.ts';
+import { restated } from '../errors.ts';
+import { listening } from './answering.ts';
+import { waitedFor } from './cli-wait.ts';
+import { callAgent } from './control.ts';
 import { hostLabel, ownerLabels, resourceLabels } from './identity.ts';
 import { actOnResource, desiredResources } from './resources.ts';
 import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
@@ -44,11 +49,12 @@ export async function down(options: DownOptions): Promise<DownResult> {
   const state = readState(folder);
   const other = state && state.phase !== 'stopped' && otherFiles(state, compiled.files);
   if (other) logger.warn(`${other}; it is stopped all the same, as its containers are this stack's`);
-  await stopAgent(state, options.drainMs ?? 120_000, logger);
+  const drainMs = options.drainMs ?? DRAIN_MS;
+  await drainAgent(state, drainMs, logger);
   // An agent an older scs started kept its state beside the stack file; one that ran from this very folder is stopped too.
   const legacy = readState(legacyStateFolder(compiled.directory, projectName));
   if (legacy && legacy.files[0] !== undefined && dirname(legacy.files[0]) === compiled.directory)
-    await stopAgent(legacy, options.drainMs ?? 120_000, logger);
+    await signalAgent(legacy, drainMs, logger);
   // Other agents' containers stay: only this one's labels are matched.
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
   await engine.ping();
@@ -64,7 +70,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
     logger.info(`removed network ${network}`);
     removed.push(`network ${network}`);
   }
-  // An agent that went down cleanly has let go of its volumes already; these calls then change nothing.
+  // An agent that drained has let go of its volumes already; these calls then change nothing, unless they delete them.
   const names = state?.only.length ? new Set(state.only) : undefined;
   const context = {
     engine,
@@ -81,8 +87,44 @@ export async function down(options: DownOptions): Promise<DownResult> {
   return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
 }
 
-/** SIGTERM to the agent that wrote `state`, while the PID is still that agent; waits for it to drain, up to `drainMs`. */
-async function stopAgent(state: AgentState | undefined, drainMs: number, logger: ConsolaInstance): Promise<void> {
+/** How long a running agent has to drain. */
+export const DRAIN_MS = 120_000;
+/** Once drained, the agent closes its sockets and exits: this is for a slow machine. */
+const EXIT_MS = 10_000;
+
+/**
+ * Asks the agent that wrote `state` to drain, through its control socket, and waits (up to
+ * `drainMs`, exit 124 after) for its answer, then for the process to exit. An agent that does not
+ * answer there (an older scs's, one stuck) is sent SIGTERM instead, as before.
+ */
+async function drainAgent(state: AgentState | undefined, drainMs: number, logger: ConsolaInstance): Promise<void> {
+  if (!state || state.phase === 'stopped' || agentProcessOf(state) !== 'agent' || !state.control || !(await listening(state.control)))
+    return signalAgent(state, drainMs, logger);
+  const what = `the agent of ${state.stack} (pid ${state.pid})`;
+  try {
+    await waitedFor(
+      callAgent(state.control, { op: 'down' }, (line) => logger.info(line)),
+      drainMs,
+      `${what} to drain; it is still at it (scs ps shows how far)`,
+    );
+  } catch (error) {
+    // An agent older than the `down` request drains on SIGTERM; one handing over is about to exit, and what it leaves is removed here.
+    if (!WILL_NOT_DRAIN.test((error as Error).message)) throw restated(`scs down failed: ${(error as Error).message}`, error);
+    return signalAgent(state, drainMs, logger);
+  }
+  await waitedFor(gone(state), EXIT_MS, `${what} to exit once drained`);
+}
+
+/** What an agent that does not know the `down` request answers it, and one that is handing over. */
+const WILL_NOT_DRAIN = /^(op: expected |this agent is handing over)/;
+
+/** Resolves once the process that wrote `state` is gone (or is another process). */
+async function gone(state: AgentState): Promise<void> {
+  while (agentProcessOf(state) === 'agent') await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** SIGTERM to the agent that wrote `state`, while the PID is still that agent; waits for it to exit, up to `drainMs`. */
+async function signalAgent(state: AgentState | undefined, drainMs: number, logger: ConsolaInstance): Promise<void> {
   const running = state && state.phase !== 'stopped' ? agentProcessOf(state) : 'gone';
   if (state && running === 'agent') {
     process.kill(state.pid, 'SIGTERM');

@@ -2,6 +2,8 @@
 // none is configured), the client, the stack network, the Agent, its control socket and, in the
 // foreground, the containers' output. Whatever it opens is closed, last first, however it ends: a
 // failure midway leaves nothing listening. It resolves once the stack is up, with a handle to stop it.
+// How it ends (ending.ts): handing over leaves the containers and the disco session to the agent after
+// it; draining (`scs down` through the control socket, Ctrl-C of a foreground `scs up`) takes them down.
 
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
@@ -16,10 +18,12 @@ import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
 import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
+import { draining, type Ending, endingFor, handingOver } from './ending.ts';
 import type { LogEngine } from './log-stream.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
 import { stateFolder } from './state-folder.ts';
+import { settlesWithin } from './within.ts';
 
 /** What the agent process needs of Docker: the agent's calls, and images, the bridge's gateway, the containers' output. */
 export type AgentEngine = ContainerEngine & LogEngine & Pick<Engine, 'ping' | 'imageExists' | 'build' | 'bridgeGateway'>;
@@ -45,10 +49,13 @@ export interface RunAgentOptions {
   readonly logPrefix?: boolean;
   /**
    * Resolves when the agent is to stop (a signal). Asked for once the images are built, so that
-   * Ctrl-C during a build ends the process at once, as before anything was opened; during start-up
-   * it stops what was started and fails with "interrupted"; after, `stopRequested` is it.
+   * Ctrl-C during a build ends the process at once, as a kill does; during start-up it stops what
+   * was started and fails with "interrupted"; after, `stopRequested` is it.
+   * What it resolves with (a signal's name) is read by `endingFor`: one of `drainOn` drains, any other hands over.
    */
   readonly untilStopped?: () => Promise<unknown>;
+  /** The signals that drain the stack rather than hand it over: SIGINT in a foreground `scs up`, none in `scs agent`. */
+  readonly drainOn?: readonly string[];
   /** Docker by default; tests bring their own. */
   readonly engine?: AgentEngine;
   /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
@@ -60,10 +67,13 @@ export interface RunningAgent {
   /** Where disco listens, and the DNS the containers were given (if any). */
   readonly disco: string;
   readonly dns: string | undefined;
-  /** Settles when `untilStopped` does: the owner of the process stops the agent then. */
-  readonly stopRequested: Promise<unknown>;
-  /** Stops the stack and closes everything, last opened first; once. */
-  stop(): Promise<void>;
+  /**
+   * Settles when the agent is to end, saying how: by a signal (`untilStopped`), or drained by
+   * `scs down` (its services are down by then). The owner of the process calls `stop()` then.
+   */
+  readonly stopRequested: Promise<Ending>;
+  /** Closes everything, last opened first, once: as asked (`stopRequested`), else draining. */
+  stop(ending?: Ending): Promise<void>;
   /** Settles once everything is closed. */
   readonly closed: Promise<void>;
 }
@@ -91,33 +101,46 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
   try {
     await engine.ping();
-    await buildImages(engine, selected, consola.withTag('build'));
   } catch (error) {
     release();
     throw error;
   }
 
-  const closers: Array<{ name: string; close: () => unknown }> = [];
-  const opened = (name: string, close: () => unknown) => {
+  const closers: Array<{ name: string; close: (ending: Ending) => unknown }> = [];
+  const opened = (name: string, close: (ending: Ending) => unknown) => {
     trace(`open ${name}`);
     closers.push({ name, close });
   };
+  // The first word on how to end is kept: a signal during `scs down`'s drain does not turn it into a hand-over.
+  let requested: Ending | undefined;
+  let markRequested!: (ending: Ending) => void;
+  const stopRequested = new Promise<Ending>((resolve) => (markRequested = resolve));
+  const requestStop = (ending: Ending): Ending => {
+    if (!requested) markRequested((requested = ending));
+    return requested;
+  };
+  // Settles once the services are drained or left (what `scs down` waits for before its answer).
+  let settleServices!: (done: Promise<void>) => void;
+  const servicesClosed = new Promise<void>((resolve) => (settleServices = resolve));
+  servicesClosed.catch(() => {});
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
-  const stop = () =>
+  const stop = (ending: Ending = requested ?? draining('stopped')) =>
     (closing ??= (async () => {
+      logger.debug(ending.drain ? `draining (${ending.why})` : `handing over to the next agent (${ending.why})`);
       for (const { name, close } of closers.splice(0).reverse()) {
         trace(`close ${name}`);
         // One part that fails to close must not leave the others open.
-        await Promise.resolve()
+        await Promise.resolve(ending)
           .then(close)
           .catch((error: Error) => logger.warn(`closing the ${name}: ${error.message}`));
       }
+      settleServices(Promise.resolve());
       release();
       markClosed();
     })());
-  const stopRequested = options.untilStopped?.() ?? new Promise<never>(() => {});
+  let buildFailed: Error | undefined;
   const interrupted = stopRequested.then(() => Promise.reject(new UserError('interrupted')));
   interrupted.catch(() => {});
 
@@ -141,7 +164,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger: consola.withTag('disco'),
     });
     kept?.connected(client.sessionId);
-    opened('disco client', async () => {
+    opened('disco client', async (ending) => {
+      // Handing over: no goodbye, and the session kept in the state folder, for the agent after this one.
+      if (!ending.drain) return client.handOver();
       await client.close();
       kept?.forget();
     });
@@ -166,6 +191,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       : undefined;
     const hostDns = attached?.dns;
     if (hostDns) opened('host DNS', () => hostDns.close());
+    // The images are checked once the host DNS answers: after a restart, the containers resolve names
+    // again (from what the resumed session holds) before the agent looks at its images, the slow part.
+    await buildImages(engine, selected, consola.withTag('build')).catch((error: Error) => {
+      buildFailed = error;
+      throw error;
+    });
+    // Asked for once the images are built: a signal during a build ends the process at once, as a kill
+    // does (nothing is removed; the session it opened runs out with the grace).
+    void options.untilStopped?.().then((signal) => requestStop(endingFor(signal, options.drainOn)));
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
     const running = new Agent(compiled, {
       engine,
@@ -188,6 +222,16 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     agent = running;
     const controlServer = await serveControl(control, async (request, log) =>
       withLogsTo(log, async () => {
+        if (request.op === 'down') {
+          const ending = requestStop(draining('scs down'));
+          if (!ending.drain)
+            throw new UserError(
+              `this agent is handing over to the next one (${ending.why}); scs down once it is gone removes what it left`,
+            );
+          // Answered once its services are down; the rest closes after the answer, and the owner of the process ends it.
+          void stop(ending);
+          return servicesClosed;
+        }
         if (request.op !== 'up') return running.control(request.op, request.services);
         checkFilesBelow(compiled.directory, request.files);
         const next = compileStack({ file: request.files });
@@ -199,7 +243,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         await running.apply(next, request.services);
       }),
     );
-    opened('control socket', () => closeServer(controlServer));
+    // A request in progress (`scs up` converging) is not waited for long: it ends with the process.
+    opened('control socket', () => settlesWithin(closeServer(controlServer)));
 
     // The foreground shows what the containers print, as they start; the background agent does not.
     if (!options.background && options.logs !== false) {
@@ -213,7 +258,12 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       opened('container logs', () => logs.stop());
     }
     // Down goes first when stopping: its containers' endpoints are dropped while disco still listens.
-    opened('services', () => running.down());
+    // Handing over, the containers are left as they are, for the agent after this one to take over.
+    opened('services', (ending) => {
+      const done = ending.drain ? running.down({ volumes: ending.volumes }) : Promise.resolve(running.leave());
+      settleServices(done);
+      return done;
+    });
     await Promise.race([running.up(), interrupted]);
     // What the agent before it held and this one no longer does (a container gone meanwhile) is let go.
     // Failing to is no reason to stop a stack that is up: what is left ends with the session.
@@ -233,8 +283,17 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     }
     return { agent: running, disco: discoAddress, dns, stopRequested, stop, closed };
   } catch (error) {
-    logger.error(`${(error as Error).message}; stopping what was started`);
-    await stop();
+    // A build that fails says so itself, as it did before anything was opened, and touches nothing:
+    // an agent that resumed its predecessor's session leaves it (and its endpoints) to the next one.
+    if (error === buildFailed) {
+      await stop(handingOver('the build failed'));
+      throw error;
+    }
+    // Stopped while starting, it ends as asked: a supervisor's restart must not remove what the next agent takes over.
+    const ending = requested ?? draining('failed');
+    if (ending.drain) logger.error(`${(error as Error).message}; stopping what was started`);
+    else logger.info(`${(error as Error).message}; leaving what was started to the next agent (${ending.why})`);
+    await stop(ending);
     throw restated(`scs up failed: ${(error as Error).message}`, error);
   }
 }

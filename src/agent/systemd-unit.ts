@@ -4,6 +4,7 @@
 
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { EXIT } from '../errors.ts';
 
 export interface InstalledScs {
   /** The `scs` command, an absolute path. */
@@ -49,11 +50,15 @@ WorkingDirectory=${UNIT_STACKS}/%i
 Environment=PATH=${unitPath(nodeFolder)}
 EnvironmentFile=-${UNIT_STACKS}/%i/agent.env
 ExecStart=${scs} agent
-# A dead agent is back 100 ms later, and adopts its containers; SIGTERM (systemctl stop) drains the stack.
+# A dead agent is back 100 ms later, and adopts its containers. SIGTERM (systemctl stop or restart, a
+# reboot) hands over: the containers run on, and the next start takes them over, moving nothing.
+# \`scs down\` drains the stack; the agent then exits ${EXIT.drained}, which is not restarted.
 Restart=always
 RestartSec=100ms
+RestartPreventExitStatus=${EXIT.drained}
+SuccessExitStatus=${EXIT.drained}
 KillMode=mixed
-TimeoutStopSec=150s
+TimeoutStopSec=30s
 StateDirectory=scs
 StateDirectoryMode=0700
 

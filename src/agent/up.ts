@@ -37,10 +37,13 @@ export async function up(options: UpOptions): Promise<void> {
   if (running) return converge(running, options);
   if (options.detach)
     return detach({ stack, services, agentFlags: agentFlags(options), wait: options.wait !== false, waitTimeoutMs: options.waitTimeoutMs });
-  const agent = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack) });
-  await agent.stopRequested;
-  consola.withTag('up').info('stopping');
-  await agent.stop();
+  // Ctrl-C at the terminal stops the stack, as Compose does; SIGTERM hands it over, as `scs agent` does.
+  const agent = await runAgent({ ...options, compiled: compileStack(stack), project: project(stack), drainOn: ['SIGINT'] });
+  const ending = await agent.stopRequested;
+  consola
+    .withTag('up')
+    .info(ending.drain ? `stopping (${ending.why})` : `stopping (${ending.why}); the containers are left to the next agent`);
+  await agent.stop(ending);
 }
 
 /** The options the background agent (`scs agent`) is started with, as the flags that say them. */

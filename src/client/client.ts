@@ -241,6 +241,14 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     return this.connection.close();
   }
 
+  /**
+   * Stops without goodbye, as a process that is killed does: the server holds the session (what it
+   * provides and requires) for its grace, and a successor that resumes it drops nothing.
+   */
+  handOver(): Promise<void> {
+    return this.connection.leave();
+  }
+
   private register(state: ProvisionState): Promise<void> {
     const { name, host, port, protocol = 'tcp', attrs = {} } = state.spec;
     return this.send(

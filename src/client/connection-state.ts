@@ -9,7 +9,8 @@ export const TRANSITIONS: { readonly [From in ConnectionState]: readonly Connect
   idle: ['connecting', 'closed'],
   connecting: ['handshaking', 'backing-off', 'closed'],
   handshaking: ['ready', 'backing-off', 'closed'],
-  ready: ['backing-off', 'closing'],
+  /** Straight to `closed`: handed over, without goodbye (the session is left to the server's grace, for a successor). */
+  ready: ['backing-off', 'closing', 'closed'],
   'backing-off': ['connecting', 'closed'],
   /** Saying goodbye: no new requests, and closed once the server answers `bye` or stops waiting. */
   closing: ['closed'],

@@ -119,6 +119,13 @@ export class ServerConnection {
     await this.closedPromise;
   }
 
+  /** Stops for good without goodbye: the server keeps the session for its grace, for whoever resumes it. */
+  async leave(): Promise<void> {
+    const state = this.machine.state;
+    if (state !== 'closing' && state !== 'closed') this.machine.transition('closed', 'left without goodbye');
+    await this.closedPromise;
+  }
+
   /** The entry actions of every state, in one place (none for `idle`, where it starts: no move leads back). */
   private enter(to: ConnectionState, from: ConnectionState, reason: string): void {
     switch (to) {

@@ -59,12 +59,20 @@ export function startScsDisco(grace = '10s'): Promise<{ address: string; stop():
   );
 }
 
-/** The supervisor: runs the agent (`scs up` in the foreground), and starts it again RESPAWN_MS after it exits. */
+/** What a drained agent exits with: the supervisor does not start it again (the unit's RestartPreventExitStatus). */
+const DRAINED = 4;
+
+/**
+ * The supervisor: runs the agent (`scs agent`, or `scs up` in the foreground), and starts it again
+ * RESPAWN_MS after it exits, unless it exited 4 (drained by `scs down`), as systemd's unit does.
+ */
 export class Respawner {
   private child: ChildProcess | undefined;
   private stopping = false;
   /** How many agents it started. */
   starts = 0;
+  /** How each agent it started ended, in order: its exit code, or the signal that killed it. */
+  readonly exits: Array<number | NodeJS.Signals> = [];
 
   constructor(
     private readonly args: readonly string[],
@@ -79,8 +87,9 @@ export class Respawner {
     closeSync(log);
     this.child = child;
     this.starts++;
-    child.once('exit', () => {
-      if (!this.stopping) setTimeout(() => this.start(), RESPAWN_MS);
+    child.once('exit', (code, signal) => {
+      this.exits.push(code ?? signal!);
+      if (!this.stopping && code !== DRAINED) setTimeout(() => this.start(), RESPAWN_MS);
     });
   }
 
@@ -88,11 +97,11 @@ export class Respawner {
     return this.child?.pid;
   }
 
-  kill(): void {
-    this.child?.kill('SIGKILL');
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child?.kill(signal);
   }
 
-  /** No more restarts; the agent running is told to stop (it brings its stack down) and waited for. */
+  /** No more restarts; the agent running is told to stop (it hands its stack over: `scs down` removes it) and waited for. */
   async stop(): Promise<void> {
     this.stopping = true;
     const child = this.child;

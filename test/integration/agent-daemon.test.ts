@@ -1,6 +1,7 @@
 // `scs agent`, the agent as a process of its own in the foreground, as a supervisor runs it: one
 // per project and stack (a second is refused in one sentence), a killed one's leftovers never block
-// its successor, SIGTERM drains the stack and exits 0, and `scs up -d` starts exactly it.
+// its successor, SIGTERM hands the stack over (exit 0, its containers left running for the next agent),
+// and `scs up -d` starts exactly it.
 
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ describe.skipIf(dockerProblem !== undefined)(`scs agent${dockerProblem ? ` (skip
     return agent;
   }
 
-  it('runs the stack in the foreground, refuses a second agent of it in one sentence, and drains it on SIGTERM, exiting 0', async () => {
+  it('runs the stack in the foreground, refuses a second agent of it in one sentence, and hands it over on SIGTERM, exiting 0', async () => {
     const agent = await startAgent();
     expect(await engine.list(labels)).toHaveLength(2);
 
@@ -62,10 +63,14 @@ describe.skipIf(dockerProblem !== undefined)(`scs agent${dockerProblem ? ` (skip
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
     expect(agentState('hello')?.pid).toBe(agent.child.pid);
 
+    const running = (await engine.list(labels)).map((c) => c.id).sort();
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
+    // Left for the next agent to take over; scs down, finding no agent, removes them.
+    expect((await engine.list(labels)).map((c) => c.id).sort()).toEqual(running);
+    const down = scs(['down', ...files()], {}, dir);
+    expect(await down.exited, down.stderr).toBe(0);
     expect(await engine.list(labels)).toEqual([]);
-    expect(agentState('hello')?.phase).toBe('stopped');
   }, 120_000);
 
   it('starts after a killed agent, whose socket, pid file and state are left behind', async () => {
@@ -79,6 +84,33 @@ describe.skipIf(dockerProblem !== undefined)(`scs agent${dockerProblem ? ` (skip
     successor.child.kill('SIGTERM');
     expect(await successor.exited).toBe(0);
   }, 120_000);
+
+  it('scs up in the foreground: SIGTERM hands the stack over, Ctrl-C (SIGINT) stops it, as Compose does', async () => {
+    /** `scs up` in the foreground, waited for until its state says the stack is up. */
+    const foreground = async () => {
+      const up = scs(['up', '--no-logs', ...files()], {}, dir);
+      onCleanup(() => up.child.kill('SIGKILL'));
+      await eventually(
+        () => agentState('hello')?.pid === up.child.pid && agentState('hello')?.phase === 'running',
+        60_000,
+        `scs up to bring hello up:\n${up.stderr}`,
+      );
+      return up;
+    };
+    const first = await foreground();
+    const running = (await engine.list(labels)).map((c) => c.id).sort();
+    expect(running).toHaveLength(2);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect((await engine.list(labels)).map((c) => c.id).sort()).toEqual(running);
+
+    // The next takes the same containers over; Ctrl-C then stops and removes them.
+    const second = await foreground();
+    expect((await engine.list(labels)).map((c) => c.id).sort()).toEqual(running);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    expect(await engine.list(labels)).toEqual([]);
+  }, 180_000);
 
   it('exits non-zero with one sentence on a fatal error', async () => {
     const noDocker = scs(['agent', ...files()], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, dir);

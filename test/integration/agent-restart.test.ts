@@ -1,7 +1,8 @@
 // An agent that restarts without a blip: SIGKILLed again and again under a respawn loop (the
 // supervisor's contract: restart 100 ms after an exit), joined to an external `scs disco`. It resumes
 // its disco session and adopts its containers, so nobody watching sees a drop, no container restarts,
-// the dependent runs no live update, and a client that reaches the provider by SCS_REQUIRE_* never fails. One away longer than the grace
+// the dependent runs no live update, and a client that reaches the provider by SCS_REQUIRE_* never fails. SIGTERM (a
+// supervisor's stop or restart) hands over the same way; `scs down` drains, with a goodbye. One away longer than the grace
 // has its endpoints dropped, and provided again when it returns, without restarting its containers.
 
 import { readFileSync, rmSync } from 'node:fs';
@@ -15,14 +16,19 @@ import { quietLogger } from '../helpers/logging.ts';
 import { eventually, sleep } from '../helpers/wait.ts';
 
 const KILLS = 20;
+/** SIGTERMs in a row: each a supervisor's restart. */
+const TERMS = 3;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 }, 180_000);
 
-/** The stack under a respawn loop against its own `scs disco`, up, with a subscriber to web's endpoint. */
-async function supervised(environment: string, grace: string) {
+/**
+ * The stack under a respawn loop against its own `scs disco`, up, with a subscriber to web's endpoint.
+ * The loop runs `scs up` in the foreground, or `scs agent` as a supervisor does.
+ */
+async function supervised(environment: string, grace: string, verb: 'up' | 'agent' = 'up') {
   const disco = await startScsDisco(grace);
   cleanups.push(() => disco.stop());
   const { dir, files } = helloStack(environment);
@@ -30,7 +36,10 @@ async function supervised(environment: string, grace: string) {
     await scs(['down', '--volumes', ...files]).exited;
     rmSync(dir, { recursive: true, force: true });
   });
-  const respawner = new Respawner(['up', '--no-logs', ...files, '--disco', disco.address], join(dir, 'agents.log'));
+  const respawner = new Respawner(
+    [verb, ...(verb === 'up' ? ['--no-logs'] : []), ...files, '--disco', disco.address],
+    join(dir, 'agents.log'),
+  );
   cleanups.push(() => respawner.stop());
   respawner.start();
   const state = await agentUp(respawner, 150_000);
@@ -42,7 +51,7 @@ async function supervised(environment: string, grace: string) {
   const watch = await watcher.require({ name: web.name }, (event) => events.push(event));
   expect(watch.endpoints.map((e) => `${e.host}:${e.port}`)).toEqual([web.address]);
   const log = () => readFileSync(join(dir, 'agents.log'), 'utf8');
-  return { dir, respawner, state, events, log, runs: await containerRuns('hello', environment) };
+  return { dir, files, respawner, state, events, log, runs: await containerRuns('hello', environment) };
 }
 
 /** How long each agent runs before it is killed: the host DNS, in the agent, answers meanwhile. */
@@ -93,6 +102,39 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(env.ok).toBeGreaterThan(KILLS);
       expect(dns.ok).toBeGreaterThan(KILLS);
     }, 420_000);
+
+    it('SIGTERM hands over: the agent exits 0, the next resumes its session, nobody sees a drop, no container restarts', async () => {
+      const { respawner, events, log, runs } = await supervised('agentterm', '10s', 'agent');
+      for (let restart = 0; restart < TERMS; restart++) {
+        const stopped = respawner.pid;
+        respawner.kill('SIGTERM');
+        await eventually(() => respawner.pid !== stopped, 10_000, 'the respawn loop to start another agent');
+        await agentUp(respawner);
+      }
+      await sleep(500);
+      expect(respawner.exits).toEqual(Array(TERMS).fill(0));
+      expect(log().match(/resuming the disco session/g)).toHaveLength(TERMS);
+      expect(log()).not.toContain('that session had ended');
+      expect(events).toEqual([]);
+      expect(await containerRuns('hello', 'agentterm')).toEqual(runs);
+    }, 300_000);
+
+    it('scs down drains the running agent: web dropped at once with a goodbye, the containers gone, the agent exited and not restarted', async () => {
+      // A grace far longer than the test: a drop seen came from the goodbye, not from the session running out.
+      const { files, respawner, events, runs } = await supervised('agentdown', '120s', 'agent');
+      const down = scs(['down', ...files]);
+      expect(await down.exited, down.stdout + down.stderr).toBe(0);
+      // Told at once: well within a second or two, where the grace would take two minutes.
+      await eventually(() => events.length > 0, 2000, 'web to be dropped');
+      expect(events.map((e) => [e.add.length, e.drop.length])).toEqual([[0, 1]]);
+      expect(await containerRuns('hello', 'agentdown')).toEqual({});
+      expect(Object.keys(runs)).toHaveLength(2);
+      // Drained, it exits 4, which the supervisor (as systemd's RestartPreventExitStatus) does not start again.
+      await eventually(() => respawner.exits.length === 1, 10_000, 'the agent to exit');
+      expect(respawner.exits).toEqual([4]);
+      await sleep(500);
+      expect(respawner.starts).toBe(1);
+    }, 300_000);
 
     it('away longer than the grace: its endpoints drop, and come back when it returns, its containers untouched', async () => {
       const { respawner, events, log, runs } = await supervised('agentaway', '1s');

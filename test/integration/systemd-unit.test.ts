@@ -47,7 +47,15 @@ describe('scs agent --print-unit', () => {
   it('prints a template unit running the installed scs, which systemd-analyze verify passes without a word', async () => {
     const { stdout: unit } = await run(scs, ['agent', '--print-unit']);
     expect(unit).toContain(`\nExecStart=${scs} agent\n`);
-    for (const line of ['Restart=always', 'RestartSec=100ms', 'StateDirectory=scs', 'WorkingDirectory=/etc/scs/%i']) {
+    for (const line of [
+      'Restart=always',
+      'RestartSec=100ms',
+      'StateDirectory=scs',
+      'WorkingDirectory=/etc/scs/%i',
+      // `scs down` drains the agent, which exits 4: systemd must not start it again, nor call the unit failed.
+      'RestartPreventExitStatus=4',
+      'SuccessExitStatus=4',
+    ]) {
       expect(unit.split('\n')).toContain(line);
     }
     expect(await verify(unit)).toEqual({ code: 0, stderr: '' });

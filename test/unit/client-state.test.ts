@@ -35,7 +35,7 @@ describe('the connection state machine', () => {
         'idle → connecting, closed',
         'connecting → handshaking, backing-off, closed',
         'handshaking → ready, backing-off, closed',
-        'ready → backing-off, closing',
+        'ready → backing-off, closing, closed',
         'backing-off → connecting, closed',
         'closing → closed',
         'closed → (final)',

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../../src/address.ts';
+import { listening } from '../../../src/agent/answering.ts';
 import { callAgent } from '../../../src/agent/control.ts';
+import { readSavedSession } from '../../../src/agent/disco-session.ts';
 import { discoTokenFile } from '../../../src/agent/disco-token.ts';
 import { type RunningAgent, runAgent } from '../../../src/agent/run-agent.ts';
 import { stateFolder } from '../../../src/agent/state-folder.ts';
@@ -147,6 +149,98 @@ describe('runAgent', () => {
     expect(opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
     expect(closed).toEqual([...opened].reverse());
     await settled(before);
+  });
+
+  it('hands over on SIGTERM: no goodbye, its provisions and containers left as they are, its session kept for the next agent', async () => {
+    const disco = await startDisco({ grace: 60_000 });
+    discos.push(disco);
+    const { port } = disco.address();
+    const engine = new ProcessEngine();
+    const trace: string[] = [];
+    const compiled = stack();
+    let signal!: (name: string) => void;
+    const untilStopped = () => new Promise((resolve) => (signal = resolve));
+    const running = await runAgent(options(engine, trace, { compiled, disco: `127.0.0.1:${port}`, untilStopped }));
+    const control = running.agent.state().control!;
+    const containers = [...engine.containers.values()].map((c) => `${c.id}:${c.starts}`).sort();
+    signal('SIGTERM');
+    const ending = await running.stopRequested;
+    expect(ending).toEqual({ drain: false, why: 'SIGTERM' });
+    await running.stop(ending);
+    await running.closed;
+
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    // Still held by its session, which the server keeps for its grace: nobody sees a drop.
+    expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
+    expect([...engine.containers.values()].map((c) => `${c.id}:${c.starts}`).sort()).toEqual(containers);
+    expect(engine.byService('web')?.running).toBe(true);
+    expect(readSavedSession(stateFolder('one', compiled.stack), `127.0.0.1:${port}`)?.session).toBeDefined();
+    expect(await listening(control)).toBe(false);
+  });
+
+  it('drains when asked by scs down through its control socket: endpoints dropped, containers removed, goodbye said', async () => {
+    const disco = await startDisco({ grace: 60_000 });
+    discos.push(disco);
+    const { port } = disco.address();
+    const engine = new ProcessEngine();
+    const trace: string[] = [];
+    const compiled = stack();
+    const running = await runAgent(
+      options(engine, trace, { compiled, disco: `127.0.0.1:${port}`, untilStopped: () => new Promise(() => {}) }),
+    );
+    await callAgent(running.agent.state().control!, { op: 'down' }, () => {});
+    // Answered once the services are down: nothing of them is left by then.
+    expect(engine.containers.size).toBe(0);
+    expect(disco.registry.lookup('http.web.shop.test')).toEqual([]);
+    const ending = await running.stopRequested;
+    expect(ending).toEqual({ drain: true, why: 'scs down', volumes: false });
+    await running.stop(ending);
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    // Goodbye: the session is over at once, not after the grace, and not kept for anyone.
+    await eventually(() => disco.sessionCount === 0, 2000, 'the session to end');
+    expect(readSavedSession(stateFolder('one', compiled.stack), `127.0.0.1:${port}`)).toBeUndefined();
+  });
+
+  it('a successor whose build fails touches nothing: the session it resumed keeps its endpoints, and is kept for the next agent', async () => {
+    const disco = await startDisco({ grace: 60_000 });
+    discos.push(disco);
+    const at = `127.0.0.1:${disco.address().port}`;
+    const engine = new ProcessEngine();
+    const compiled = stack();
+    let signal!: (name: string) => void;
+    const first = await runAgent(options(engine, [], { compiled, disco: at, untilStopped: () => new Promise((r) => (signal = r)) }));
+    signal('SIGTERM');
+    await first.stop(await first.stopRequested);
+    const held = readSavedSession(stateFolder('one', compiled.stack), at)!.session;
+
+    // The next agent resumes the session, opens its DNS, then finds it cannot build an image.
+    engine.imageExists = async () => false;
+    engine.build = async () => {
+      throw new Error('no space left on device');
+    };
+    const trace: string[] = [];
+    await expect(runAgent(options(engine, trace, { compiled, disco: at }))).rejects.toThrow(/no space left on device/);
+    expect(lifecycle(trace).closed).toEqual(['disco client']);
+    expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
+    expect(engine.byService('web')?.running).toBe(true);
+    expect(readSavedSession(stateFolder('one', compiled.stack), at)?.session).toBe(held);
+  });
+
+  it('drains on the signals it is told to (Ctrl-C of a foreground scs up), and hands over on the others', async () => {
+    for (const [name, drain] of [
+      ['SIGINT', true],
+      ['SIGTERM', false],
+    ] as const) {
+      const engine = new ProcessEngine();
+      let signal!: (name: string) => void;
+      const untilStopped = () => new Promise((resolve) => (signal = resolve));
+      const running = await runAgent(options(engine, [], { untilStopped, drainOn: ['SIGINT'] }));
+      signal(name);
+      const ending = await running.stopRequested;
+      expect(ending.drain).toBe(drain);
+      await running.stop(ending);
+      expect(engine.containers.size).toBe(drain ? 0 : 2);
+    }
   });
 
   it('stops what was started when interrupted during start-up', async () => {
