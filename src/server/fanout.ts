@@ -7,6 +7,7 @@ import type { Request } from '../protocol/messages.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
 import { toWireEndpoint } from './endpoint.ts';
+import type { ServerMeter } from './meter.ts';
 import { changedLines, requireReplyLines, resyncLines } from './parts.ts';
 import type { Session, Subscription } from './session.ts';
 
@@ -16,6 +17,7 @@ export interface FanOutLimits {
   /** The same, in bytes. */
   readonly maxUnackedBytes: number;
   readonly logger: ConsolaInstance;
+  readonly meter?: ServerMeter | undefined;
 }
 
 export class FanOut {
@@ -65,6 +67,8 @@ export class FanOut {
   publish(changes: readonly Change[]): void {
     // Stryker disable next-line ConditionalExpression: the loop below does nothing for no changes
     if (changes.length === 0) return;
+    const started = performance.now();
+    let pushes = 0;
     const encoded = new Map<string, string>();
     const batches = new Map<string, { add: string[]; drop: string[] }>();
     for (const change of changes) {
@@ -98,8 +102,10 @@ export class FanOut {
         continue;
       }
       connection?.sendLine(lines);
+      pushes++;
     }
     for (const session of behind) this.flush(session);
+    this.limits.meter?.fannedOut(pushes, (performance.now() - started) / 1000);
   }
 
   /** Sends the resyncs a session is owed, as far as its connection takes them without backing up. */
@@ -131,5 +137,6 @@ export class FanOut {
     session.remember(subscription, { seq, lines, resync: true });
     // Stryker disable next-line OptionalChaining: runs only for a session with a connection (after hello, or from flush, which checks)
     session.connection?.sendLine(lines);
+    this.limits.meter?.resynced();
   }
 }
