@@ -79,6 +79,9 @@ export class HttpListener {
         resolve();
       });
     });
+    // The HTTP server itself never listens (the gate does), so Node would not start the timer that
+    // enforces its header and request timeouts: 'listening' is what starts it.
+    this.http.emit('listening');
     return this.address();
   }
 
@@ -93,7 +96,7 @@ export class HttpListener {
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.gate.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
-    this.http.close();
+    this.http.close(() => {});
     await closed;
   }
 
