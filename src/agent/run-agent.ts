@@ -167,6 +167,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           localEndpoints: () => agent?.localEndpoints() ?? [],
           holdMs: options.holdMs,
           logger,
+          dnsCounts: meter?.dnsCounts,
         })
       : undefined;
     const hostDns = attached?.dns;

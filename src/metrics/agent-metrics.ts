@@ -5,7 +5,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentMeter } from '../agent/meter.ts';
 import type { StepKind } from '../agent/plan.ts';
 import type { AgentState } from '../agent/state.ts';
-import { LATENCY_BUCKETS } from './exposition.ts';
+import { DnsCounts } from '../dns/counts.ts';
+import { dnsQueries, LATENCY_BUCKETS } from './exposition.ts';
 
 /** A service's state, from the closed set: Docker's container states, or the agent's own word for no container. */
 export const CONTAINER_STATES = [
@@ -50,6 +51,8 @@ export function containerState(service: AgentState['services'][number]): (typeof
 
 export class AgentMetrics implements AgentMeter {
   readonly registry = new Registry();
+  /** Handed to the host's DNS for the containers (src/hostdns/): counted on its hot path, read here. */
+  readonly dnsCounts = new DnsCounts();
   private state: (() => AgentState) | undefined;
   private discoUp: (() => boolean) | undefined;
   private readonly steps: Counter<'kind' | 'result'>;
@@ -107,6 +110,7 @@ export class AgentMetrics implements AgentMeter {
       registers,
     });
     for (const result of ['ok', 'failed']) this.builds.inc({ result }, 0);
+    dnsQueries(this.registry, this.dnsCounts);
   }
 
   /** What the gauges read: given once the agent and its disco client exist. */

@@ -10,7 +10,7 @@ import { ErrorCode } from '../protocol/errors.ts';
 import type { EtcdClient } from '../server/etcd-client.ts';
 import type { ServerMeter } from '../server/meter.ts';
 import type { DiscoServer } from '../server/server.ts';
-import { LATENCY_BUCKETS } from './exposition.ts';
+import { dnsQueries, LATENCY_BUCKETS } from './exposition.ts';
 
 /** Why a provider's endpoints left the registry: the closed set the events and logs share. */
 export const DROP_REASONS = ['goodbye', 'heartbeat_timeout', 'lost_socket', 'expired_lease'] as const;
@@ -92,17 +92,7 @@ export class DiscoMetrics implements ServerMeter {
       registers,
     });
     for (const reason of DROP_REASONS) this.drops.inc({ reason }, 0);
-    const counts = this.dnsCounts;
-    new Counter({
-      name: 'scs_dns_queries_total',
-      help: 'DNS queries answered, by type, rcode and view (zone, local, outside).',
-      labelNames: ['type', 'rcode', 'view'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { type, rcode, view, count } of counts.entries()) this.inc({ type, rcode, view }, count);
-      },
-    });
+    dnsQueries(this.registry, this.dnsCounts);
     collected(
       this.registry,
       'scs_dns_cache_hits_total',

@@ -59,7 +59,10 @@ describe.skipIf(dockerProblem !== undefined)(`an agent's metrics${dockerProblem 
     const ready = await fetch(`http://${address}/ready`);
     expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
 
+    // A container asks the host's DNS: the agent counts it, in the container's (local) view.
+    await run('docker', ['exec', 'scs-hello-metrics-client', 'nslookup', 'web.hello.metrics.disco']).catch(() => {});
     const text = await (await fetch(`http://${address}/metrics`)).text();
+    expect(text).toMatch(/scs_dns_queries_total\{type="A",rcode="NOERROR",view="local"\} [1-9]/);
     expect(text).toContain('scs_agent_containers{state="running"} 2');
     expect(text).toContain('scs_agent_disco_session_up 1');
     expect(text).toMatch(/scs_agent_plan_steps_total\{kind="create",result="ok"\} [1-9]/);
