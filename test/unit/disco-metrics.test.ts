@@ -4,9 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../src/address.ts';
 import { DiscoClient } from '../../src/client/client.ts';
+import { MAX_LINE_BYTES } from '../../src/protocol/framing.ts';
 import { EMBEDDED_DISCO, runDisco } from '../../src/server/run-disco.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { eventuallyAsync } from '../helpers/wait.ts';
@@ -68,6 +70,19 @@ describe("disco's metrics", () => {
     });
     expect(sample(text, 'scs_disco_provisions')).toBe(2);
     expect(sample(text, 'scs_disco_fanout_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts a connection closed for a line too long as a refusal with its code', async () => {
+    const { running, metrics } = await disco();
+    const { host, port } = parseHostPort(running.disco);
+    const closed = new Promise<void>((resolve) => {
+      const socket = connect(port, host, () => socket.write('x'.repeat(MAX_LINE_BYTES + 1024)));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve());
+      socket.resume();
+    });
+    await closed;
+    expect(sample(await metrics(), 'scs_disco_refusals_total{code="line_too_long"}')).toBe(1);
   });
 
   it('counts a packet that is no query as type "invalid"', async () => {
