@@ -31,6 +31,7 @@ export class DiscoMetrics implements ServerMeter {
   private readonly pushes: Counter;
   private readonly fanOut: Histogram;
   private readonly resyncs: Counter;
+  private readonly ackLag: Histogram;
   private readonly refusals: Counter<'code'>;
   private readonly drops: Counter<'reason'>;
 
@@ -74,6 +75,12 @@ export class DiscoMetrics implements ServerMeter {
     this.fanOut = new Histogram({
       name: 'scs_disco_fanout_duration_seconds',
       help: 'Time from a registry change to the last of its pushes written.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.ackLag = new Histogram({
+      name: 'scs_disco_ack_lag_seconds',
+      help: 'Time from a push being sent to its ack, for the oldest push each ack covers.',
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -139,6 +146,10 @@ export class DiscoMetrics implements ServerMeter {
   fannedOut(pushes: number, seconds: number): void {
     this.pushes.inc(pushes);
     this.fanOut.observe(seconds);
+  }
+
+  acked(seconds: number): void {
+    this.ackLag.observe(seconds);
   }
 
   resynced(): void {

@@ -53,6 +53,12 @@ export class FanOut {
     return requireReplyLines(request.id, requirement.id, 0, encode(endpoints));
   }
 
+  /** An `ack`: the pushes it covers are forgotten, and the meter told how long the oldest waited for it. */
+  acknowledge(session: Session, subscriptionId: string, seq: number): void {
+    const sent = session.acknowledge(subscriptionId, seq);
+    if (sent !== undefined) this.limits.meter?.acked((performance.now() - sent) / 1000);
+  }
+
   unsubscribe(session: Session, subscriptionId: string): void {
     session.removeSubscription(subscriptionId);
     this.subscribers.delete(subscriptionId);
@@ -94,7 +100,7 @@ export class FanOut {
       }
       const seq = ++subscription.seq;
       const lines = changedLines(subId, seq, batch.add, batch.drop);
-      session.remember(subscription, { seq, lines, resync: false });
+      session.remember(subscription, { seq, lines, resync: false, at: started });
       if (session.unackedCount > this.limits.maxUnacked || session.unackedBytes > this.limits.maxUnackedBytes) {
         this.limits.logger.debug(`session ${session.id} (${session.client}) owes too many acks; collapsing into resyncs`);
         for (const owing of session.subscriptions.values()) session.owe(owing);
@@ -134,7 +140,7 @@ export class FanOut {
     const seq = ++subscription.seq;
     const endpoints = this.registry.endpointsOf(subscription.id).map((provision) => JSON.stringify(toWireEndpoint(provision)));
     const lines = resyncLines(subscription.id, seq, endpoints);
-    session.remember(subscription, { seq, lines, resync: true });
+    session.remember(subscription, { seq, lines, resync: true, at: performance.now() });
     // Stryker disable next-line OptionalChaining: runs only for a session with a connection (after hello, or from flush, which checks)
     session.connection?.sendLine(lines);
     this.limits.meter?.resynced();

@@ -279,7 +279,7 @@ export class DiscoServer {
           throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
         return this.listing.pageLine(request.id, request);
       case 'ack':
-        session.acknowledge(request.sub, request.seq);
+        this.fanOut.acknowledge(session, request.sub, request.seq);
         return undefined;
       case 'bye':
         this.endSession(session, 'goodbye');

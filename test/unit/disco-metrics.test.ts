@@ -70,6 +70,8 @@ describe("disco's metrics", () => {
     });
     expect(sample(text, 'scs_disco_provisions')).toBe(2);
     expect(sample(text, 'scs_disco_fanout_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    // The watcher acknowledges the push: the ack lag has its first sample.
+    await eventuallyAsync(async () => (sample(await metrics(), 'scs_disco_ack_lag_seconds_count') ?? 0) >= 1, 3000, 'an ack');
   });
 
   it('counts a connection closed for a line too long as a refusal with its code', async () => {
