@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { type ConsolaInstance, consola } from 'consola';
-import { formatHostPort } from '../address.ts';
+import { formatHostPort, isLoopbackHost } from '../address.ts';
 import { formatCidr } from '../cidr.ts';
 import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { DnsServer } from '../dns/server.ts';
@@ -174,6 +174,9 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       logger.info(`dns on udp+tcp ${dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
     }
     if (httpAddress) logger.info(`http on ${httpAddress}: /health, /ready, /metrics`);
+  }
+  if (httpAddress && !tokens && !isLoopbackHost(settings.http!.host)) {
+    logger.warn(`insecure: anyone who reaches http://${httpAddress} may read its metrics (no tokens; --insecure)`);
   }
   const warning = settings.insecure ? warnInsecure(logger, disco, options.insecureWarningMs ?? 60_000) : undefined;
   let closing: Promise<void> | undefined;
