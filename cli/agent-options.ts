@@ -4,6 +4,7 @@
 import type { Command } from 'cac';
 import type { RunAgentOptions } from '../src/agent/run-agent.ts';
 import { parseDuration } from '../src/duration.ts';
+import { httpAddress } from '../src/http/settings.ts';
 import { flag, type GlobalFlags } from './common.ts';
 import type { StackFlags } from './stack.ts';
 
@@ -12,6 +13,8 @@ export interface AgentFlags extends GlobalFlags, StackFlags {
   debounce?: string;
   hold?: string;
   advertise?: string;
+  http?: string;
+  httpInsecure?: boolean;
 }
 
 export function withAgentOptions(command: Command): Command {
@@ -21,17 +24,26 @@ export function withAgentOptions(command: Command): Command {
     .option('--hold <duration>', 'How long an empty set of endpoints is held back, for a provider that comes straight back', {
       default: '1s',
     })
+    .option('--http <host:port>', "Serve the agent's /health, /ready and /metrics over HTTP here (off by default; see docs/observe.md)")
+    .option('--http-insecure', 'Let --http listen beyond loopback: the agent has no tokens, so anyone who reaches it may read it')
     .option(
       '--advertise <host>',
       "Address provided for published ports (default: this host's address on the route to a remote disco, else the Docker bridge gateway)",
     );
 }
 
-export type AgentOptions = Pick<RunAgentOptions, 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'advertise' | 'access'>;
+export type AgentOptions = Pick<RunAgentOptions, 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'advertise' | 'access' | 'http'>;
 
 export function agentOptions(flags: AgentFlags): AgentOptions {
   const duration = (name: string, text: unknown) => flag(name, () => parseDuration(String(text)));
+  const http = httpAddress(flags.http, undefined, {
+    tokens: false,
+    insecure: flags.httpInsecure === true,
+    insecureFlag: '--http-insecure',
+    tokensHint: 'the agent has no tokens of its own',
+  });
   return {
+    ...(http ? { http } : {}),
     waitTimeoutMs: duration('wait-timeout', flags.waitTimeout),
     debounceMs: duration('debounce', flags.debounce),
     holdMs: duration('hold', flags.hold),

@@ -13,6 +13,7 @@ export function registerDisco(cli: CAC): void {
     .command('disco', 'Run a discovery server (TCP protocol and DNS)')
     .option('--config <file>', 'YAML settings (see docs/dns.md); flags override it')
     .option('--listen <host:port>', 'TCP address for the disco protocol (default 127.0.0.1:9640)')
+    .option('--http <host:port>', 'Serve /health, /ready and /metrics over HTTP here (off by default; see docs/observe.md)')
     .option('--dns <host:port|off>', 'DNS address, UDP and TCP (default 127.0.0.1:8600)')
     .option('--dns-ttl <duration>', 'TTL of DNS answers (default 5s)')
     .option('--dns-negative-ttl <duration>', 'TTL of NXDOMAIN and NODATA answers (default 1s)')

@@ -14,6 +14,7 @@ import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
+import type { AgentMeter } from './meter.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { type AgentState, ownProcess, type RequireRecord, writeState } from './state.ts';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** How long an empty set of endpoints is held back before it is applied (see urgency.ts). */
   readonly holdMs?: number;
   readonly logger: ConsolaInstance;
+  /** Told of plan steps and live updates, for the metrics; nothing is counted when absent. */
+  readonly meter?: AgentMeter;
   readonly disco: string;
   readonly dns?: string;
   /** This agent's part of the stack; by default the host's name. */

@@ -4,6 +4,7 @@ import { colourWanted } from '../colour.ts';
 import type { Engine } from '../docker/engine.ts';
 import { LABEL } from '../docker/labels.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
+import type { AgentMeter } from './meter.ts';
 
 /** How many lines of a failed step's output the error shows: the end is where the cause is. */
 const FAILED_STEP_LINES = 40;
@@ -53,6 +54,7 @@ export async function buildImages(
   compiled: CompiledStack,
   logger: ConsolaInstance,
   plain = !colourWanted(),
+  meter?: Pick<AgentMeter, 'built'>,
 ): Promise<void> {
   for (const service of compiled.services) {
     const { tag } = service.image;
@@ -73,8 +75,10 @@ export async function buildImages(
         { [LABEL.stack]: compiled.stack },
       );
     } catch (error) {
+      meter?.built(false);
       throw new Error(`${service.name}: ${progress.failure(tag, (error as Error).message)}`);
     }
+    meter?.built(true);
     logger.success(`${service.name}: built ${tag}`);
   }
 }

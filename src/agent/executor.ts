@@ -10,6 +10,7 @@ import type { ContainerEngine } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
 import { type AgentIdentity, resourceLabels } from './identity.ts';
+import type { AgentMeter } from './meter.ts';
 import type { Step } from './plan.ts';
 import { actOnResource } from './resources.ts';
 import { addresses, containerSpec, type NetworkAttachment } from './spec.ts';
@@ -27,6 +28,7 @@ export interface ExecutorOptions {
   readonly identity: AgentIdentity;
   readonly attachment?: NetworkAttachment;
   readonly logger: ConsolaInstance;
+  readonly meter?: AgentMeter | undefined;
 }
 
 export class Executor {
@@ -53,6 +55,18 @@ export class Executor {
 
   /** Throws when the step could not be done; a live update that fails is recorded, not thrown. */
   async execute(facts: ServiceFacts, step: Step): Promise<void> {
+    const meter = this.options.meter;
+    if (!meter) return this.perform(facts, step);
+    try {
+      await this.perform(facts, step);
+      meter.stepDone(step.kind, step.kind !== 'liveupdate' || !facts.requires.find((r) => r.compiled.endpoint === step.endpoint)?.failed);
+    } catch (error) {
+      meter.stepDone(step.kind, false);
+      throw error;
+    }
+  }
+
+  private async perform(facts: ServiceFacts, step: Step): Promise<void> {
     if (step.next) return this.executeOnNext(facts, step);
     const { engine, logger } = this.options;
     const service = facts.service.name;
@@ -288,6 +302,7 @@ export class Executor {
     const env = containerSpec(facts.service, this.options.identity, wanted, this.options.attachment).env;
     let exitCode: number | undefined;
     let output: string;
+    const started = performance.now();
     try {
       const result = await engine.exec(this.container(facts), requirement.compiled.liveupdate!, env);
       exitCode = result.exitCode;
@@ -296,6 +311,7 @@ export class Executor {
       output = (error as Error).message;
     }
     const ok = exitCode === 0;
+    this.options.meter?.liveUpdated(ok, (performance.now() - started) / 1000);
     requirement.lastUpdate = { at, action: 'liveupdate', ok, ...(exitCode === undefined ? {} : { exitCode }), output, endpoints };
     if (ok) {
       requirement.applied = endpoints;

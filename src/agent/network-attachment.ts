@@ -5,6 +5,7 @@
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
+import type { DnsCounts } from '../dns/counts.ts';
 import { DNS_PORT, EVERYTHING, HostDns, type HostDnsOptions, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
@@ -30,6 +31,8 @@ export async function attachStack(options: {
   holdMs: number;
   /** Tests serve on another port; containers can only use 53. */
   dnsPort?: number;
+  /** Counts the host DNS's queries, for the agent's metrics. */
+  dnsCounts?: DnsCounts | undefined;
 }): Promise<AttachedStack> {
   const { engine, compiled, identity, logger } = options;
   const network = stackNetworkName(identity);
@@ -47,6 +50,7 @@ export async function attachStack(options: {
       localEndpoints: options.localEndpoints,
       holdMs: options.holdMs,
       logger: logger.withTag('dns'),
+      counts: options.dnsCounts,
     });
   } catch (error) {
     const at = formatHostPort(info.gateway, options.dnsPort ?? DNS_PORT);

@@ -9,7 +9,7 @@ import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import { format } from 'node:util';
 import { type ConsolaInstance, consola } from 'consola';
-import { formatHostPort } from '../address.ts';
+import { formatHostPort, type HostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
 import type { SessionRecord } from '../client/client.ts';
 import type { Engine } from '../docker/engine.ts';
@@ -60,6 +60,8 @@ export interface RunAgentOptions {
   readonly engine?: AgentEngine;
   /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
   readonly trace?: (event: string) => void;
+  /** Where to serve /health, /ready and /metrics (docs/observe.md); off when absent. */
+  readonly http?: HostPort;
 }
 
 export interface RunningAgent {
@@ -99,6 +101,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   // One agent per project and stack: a second is refused before it touches anything of the first.
   const release = claimFolder(folder, `the agent of ${compiled.stack} (project ${project})`);
   const engine = options.engine ?? new (await import('../docker/engine.ts')).Engine();
+  // Loaded only with the HTTP listener: without it nothing is counted.
+  const metrics = options.http && new (await import('../metrics/agent-metrics.ts')).AgentMetrics();
+  const meter = metrics || undefined;
   try {
     await engine.ping();
   } catch (error) {
@@ -187,13 +192,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           localEndpoints: () => agent?.localEndpoints() ?? [],
           holdMs: options.holdMs,
           logger,
+          dnsCounts: meter?.dnsCounts,
         })
       : undefined;
     const hostDns = attached?.dns;
     if (hostDns) opened('host DNS', () => hostDns.close());
     // The images are checked once the host DNS answers: after a restart, the containers resolve names
     // again (from what the resumed session holds) before the agent looks at its images, the slow part.
-    await buildImages(engine, selected, consola.withTag('build')).catch((error: Error) => {
+    await buildImages(engine, selected, consola.withTag('build'), undefined, meter).catch((error: Error) => {
       buildFailed = error;
       throw error;
     });
@@ -218,8 +224,24 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       ...(dns ? { dns } : {}),
       ...(attached ? { attachment: { ...attached.attachment, publishOn: published.on } } : {}),
       ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
+      ...(meter ? { meter } : {}),
     });
     agent = running;
+    if (options.http && meter) {
+      const { startAgentHttp } = await import('./agent-http.ts');
+      const http = await startAgentHttp({
+        address: options.http,
+        metrics: meter,
+        state: () => running.state(),
+        discoUp: () => client.connected,
+        logger: consola.withTag('http'),
+      }).catch((error: Error) => {
+        throw new UserError(`cannot serve HTTP on ${formatHostPort(options.http!.host, options.http!.port)}: ${error.message}`);
+      });
+      opened('http listener', () => http.listener.close());
+      const { address, port } = http.listener.address();
+      logger.info(`http on ${formatHostPort(address, port)}: /health, /ready, /metrics`);
+    }
     const controlServer = await serveControl(control, async (request, log) =>
       withLogsTo(log, async () => {
         if (request.op === 'down') {
@@ -239,7 +261,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
         checkServices(next, request.services);
         // Only what this agent will run: the other services may be another host's to build.
-        await buildImages(engine, { ...next, services: running.targets(next, request.services) }, consola.withTag('build'));
+        await buildImages(
+          engine,
+          { ...next, services: running.targets(next, request.services) },
+          consola.withTag('build'),
+          undefined,
+          meter,
+        );
         await running.apply(next, request.services);
       }),
     );

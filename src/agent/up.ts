@@ -3,6 +3,7 @@
 
 import { dirname } from 'node:path';
 import { consola } from 'consola';
+import { formatHostPort, isLoopbackHost } from '../address.ts';
 import { restated, UserError } from '../errors.ts';
 import { agentBudgetMs, waitedFor } from './cli-wait.ts';
 import { detach } from './detach.ts';
@@ -15,7 +16,7 @@ import type { AgentState } from './state.ts';
 export interface UpOptions
   extends Pick<
     RunAgentOptions,
-    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'logs' | 'logPrefix' | 'engine'
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'http' | 'logs' | 'logPrefix' | 'engine'
   > {
   readonly stack: StackFlags;
   /** Print what up would do to each service, and why; do nothing. */
@@ -65,6 +66,11 @@ function agentFlags(options: UpOptions): string[] {
     ['--token-file', options.access?.tokenFile],
   ] as const) {
     if (value !== undefined) flags.push(name, value);
+  }
+  if (options.http) {
+    // Checked already: beyond loopback it was allowed by --http-insecure, which the agent is told again.
+    flags.push('--http', formatHostPort(options.http.host, options.http.port));
+    if (!isLoopbackHost(options.http.host)) flags.push('--http-insecure');
   }
   return flags;
 }

@@ -19,6 +19,9 @@ export interface ReplyCacheOptions {
 }
 
 export class ReplyCache {
+  /** Lookups answered from the cache, and those that had to encode: plain counts, read by the metrics. */
+  hits = 0;
+  misses = 0;
   /** By name (the guard's wire-form key), then by what else shapes the reply (type, class, size...). */
   private readonly entries = new Map<string, Map<number, Entry>>();
   private count = 0;
@@ -55,9 +58,11 @@ export class ReplyCache {
   /** The reply cached for `name` and `variant`, if no change has touched `name` since, and its serial is current. */
   get(name: string, variant: number, serial: number): Buffer | undefined {
     const entry = this.entries.get(name)?.get(variant);
-    if (!entry) return undefined;
-    if ((this.stamps.get(name) ?? 0) > entry.stamp) return undefined;
-    if (entry.serial !== undefined && entry.serial !== serial) return undefined;
+    if (!entry || (this.stamps.get(name) ?? 0) > entry.stamp || (entry.serial !== undefined && entry.serial !== serial)) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     return entry.reply;
   }
 

@@ -18,3 +18,9 @@ export const MIN_UDP_PAYLOAD = 512;
 /** The DNS Flag Day 2020 size: no IP fragmentation on common paths. */
 export const MAX_UDP_PAYLOAD = 1232;
 export const MAX_TCP_MESSAGE = 65535;
+
+/**
+ * Bursts of queries wait in the kernel while one answer is made; the default buffer (about
+ * 200 KiB) overflows and loses queries under load. The kernel caps this at net.core.rmem_max.
+ */
+export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;

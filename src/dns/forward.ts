@@ -35,6 +35,8 @@ export class Forwarder {
   private inFlightCount = 0;
   private tcpSockets = 0;
   private closed = false;
+  /** Queries forwarded, and those no recursor answered (or that found the forwards at their cap): read by the metrics. */
+  readonly stats = { forwarded: 0, unanswered: 0 };
 
   constructor(
     private readonly recursors: readonly HostPort[],
@@ -51,14 +53,19 @@ export class Forwarder {
    * answered in time. Undefined at once, instead of a promise, when `maxInFlight` are waiting.
    */
   forward(message: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> | undefined {
-    if (this.inFlightCount >= this.options.maxInFlight || this.closed) return undefined;
+    if (this.inFlightCount >= this.options.maxInFlight || this.closed) {
+      this.stats.unanswered++;
+      return undefined;
+    }
     this.inFlightCount++;
+    this.stats.forwarded++;
     return (async () => {
       for (const recursor of this.recursors) {
         const ask = transport === 'udp' ? this.viaUdp(message, recursor) : this.viaTcp(message, recursor);
         const reply = await ask.catch(() => undefined);
         if (reply) return reply;
       }
+      this.stats.unanswered++;
       return undefined;
     })().finally(() => this.inFlightCount--);
   }

@@ -3,8 +3,8 @@
 // invalidates at the names it touches, so a change shows in the very next answer; other names
 // are forwarded or refused.
 
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { type AddressInfo, createServer, isIPv6, type Socket, type Server as TcpServer } from 'node:net';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { type AddressInfo, createServer, isIPv6, type Server as TcpServer } from 'node:net';
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../address.ts';
 import { type Cidr, CidrSet } from '../cidr.ts';
@@ -12,10 +12,12 @@ import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
-import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
+import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE, UDP_RECEIVE_BUFFER } from './constants.ts';
+import { type DnsCounts, VIEW, type ViewIndex } from './counts.ts';
 import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { Forwarder } from './forward.ts';
+import { type Peer, sourceOf } from './peer.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
@@ -64,6 +66,8 @@ export interface DnsServerOptions {
   viewSlice: number;
   /** Questions waiting for the zone views to be built; past it a question gets SERVFAIL at once. */
   maxWaiting: number;
+  /** Counts every query by type, rcode and view, for the metrics; nothing is counted when absent. */
+  counts?: DnsCounts;
 }
 
 export { DEFAULT_RECURSION_ALLOW } from './defaults.ts';
@@ -85,15 +89,6 @@ export const defaultDnsOptions: DnsServerOptions = {
   logger: consola.withTag('dns'),
 };
 
-/**
- * Bursts of queries wait in the kernel while one answer is made; the default buffer (about
- * 200 KiB) overflows and loses queries under load. The kernel caps this at net.core.rmem_max.
- */
-const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
-
-/** Where a query came from, and so where a reply that comes later goes. */
-type Peer = { readonly udp: UdpSocket; readonly to: RemoteInfo } | { readonly tcp: Socket };
-
 export class DnsServer {
   readonly options: DnsServerOptions;
   readonly cache: ReplyCache;
@@ -106,11 +101,14 @@ export class DnsServer {
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly tcpConnections: DnsTcp;
-  private readonly forwarder: Forwarder;
+  /** Its `stats` are read by the metrics. */
+  readonly forwarder: Forwarder;
   private readonly recursionAllowed: CidrSet;
   /** Questions waiting for a view to be built. */
   private waiting = 0;
   private closed = false;
+  /** The view the question being answered went to, for the counts. */
+  private answering: ViewIndex = VIEW.outside;
 
   constructor(
     private readonly registry: RegistryReader,
@@ -297,8 +295,11 @@ export class DnsServer {
     this.applyChanges();
     try {
       const query = parseQuery(message);
-      if (query instanceof Rejection) return query.rcode === undefined ? undefined : errorReply(message, query);
-      return this.answerQuery(message, query, peer);
+      this.answering = VIEW.outside;
+      const rejected = query instanceof Rejection;
+      const reply = !rejected ? this.answerQuery(message, query, peer) : query.rcode === undefined ? undefined : errorReply(message, query);
+      this.options.counts?.count(rejected ? query : query.type, reply, this.answering);
+      return reply;
     } catch (error) {
       // A bug must cost one answer, not the server.
       this.options.logger.error(error);
@@ -314,6 +315,7 @@ export class DnsServer {
     if (query.edns && query.edns.version > 0) return echoReply(message, query, BADVERS, { recursionAvailable });
     if (query.class !== CLASS.IN && query.class !== CLASS.ANY) return echoReply(message, query, RCODE.refused, { recursionAvailable });
     const registry = this.registryFor(peer);
+    this.answering = registry === this.registry ? VIEW.zone : VIEW.local;
     const views = this.views.get(registry)!;
     if (!views.ready) return this.later(views, message, query, peer);
     const now = this.options.clock();
@@ -392,9 +394,4 @@ export class DnsServer {
     const upstream = this.forwarder.forward(message, 'tcp' in peer ? 'tcp' : 'udp');
     return upstream ? upstream.then((reply) => reply ?? servFail()) : servFail();
   }
-}
-
-function sourceOf(peer: Peer): string {
-  // Stryker disable next-line StringLiteral: a remote address is missing only once closed, and neither string is one the recursion ACL or a local view holds
-  return ('tcp' in peer ? peer.tcp.remoteAddress : peer.to.address) ?? '';
 }

@@ -10,6 +10,7 @@ import type { HostPort } from '../address.ts';
 import type { NetworkInfo } from '../agent/container-engine.ts';
 import type { Discovery } from '../agent/discovery.ts';
 import type { Watch } from '../client/client.ts';
+import type { DnsCounts } from '../dns/counts.ts';
 import { DnsServer } from '../dns/server.ts';
 import { type LocalEndpoint, LocalView } from './local-view.ts';
 import { RegistryMirror } from './mirror.ts';
@@ -36,6 +37,8 @@ export interface HostDnsOptions {
   /** How long the last endpoints of a name outlive their drop (src/hostdns/mirror.ts). */
   readonly holdMs: number;
   readonly logger: ConsolaInstance;
+  /** Counts every query, for the agent's metrics; nothing is counted when absent. */
+  readonly counts?: DnsCounts | undefined;
 }
 
 export class HostDns {
@@ -78,6 +81,7 @@ export class HostDns {
       recursors: [...options.upstreams],
       recursionAllow: [subnet],
       logger: options.logger,
+      ...(options.counts ? { counts: options.counts } : {}),
       // The host itself asks from the gateway address: it gets what every other host gets.
       localView: {
         registry: local,

@@ -80,6 +80,8 @@ const TokenEntry = v.pipe(
 
 export const DiscoConfigSchema = v.strictObject({
   listen: v.optional(Address(true)),
+  /** The HTTP listener of /health, /ready and /metrics (docs/observe.md); off when absent. */
+  http: v.optional(Address(true)),
   /** PEM files; with `ca`, clients must present a certificate it signed. */
   tls: v.optional(v.strictObject({ cert: FilePath, key: FilePath, ca: v.optional(FilePath) })),
   /** Who may provide and require what; without it, every client may do everything. */

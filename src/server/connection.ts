@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
 import { TickCork } from '../transport/tick-cork.ts';
+import type { ServerMeter } from './meter.ts';
 
 /** The limits a peer can break by what it sends; each closes its connection. */
 export type Violation = typeof ErrorCode.lineTooLong | typeof ErrorCode.tooManyErrors;
@@ -20,6 +21,8 @@ export interface ConnectionLimits {
   readonly errorBurst: number;
   readonly errorRefillPerSecond: number;
   readonly maxLineBytes: number;
+  /** Told of each error a connection is closed with (a limit broken, a timeout, replaced), for the metrics. */
+  readonly meter?: Pick<ServerMeter, 'refused'> | undefined;
 }
 
 export interface ConnectionEvents {
@@ -126,7 +129,8 @@ export class Connection {
   }
 
   /** Sends an error line (`re: null`) and closes. */
-  fail(code: string, message: string): void {
+  fail(code: ErrorCode, message: string): void {
+    this.limits.meter?.refused(code);
     this.close({ re: null, ok: false, error: { code, message } });
   }
 

@@ -9,6 +9,7 @@ import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { ZoneConfig } from '../dns/zones.ts';
 import { parseDuration } from '../duration.ts';
 import { flag, UsageError } from '../errors.ts';
+import { httpAddress } from '../http/settings.ts';
 import type { DiscoConfig } from './config.ts';
 import { type EtcdFlags, type EtcdSettings, etcdSettings } from './etcd-settings.ts';
 import { defaultServerOptions } from './options.ts';
@@ -16,6 +17,7 @@ import { defaultServerOptions } from './options.ts';
 /** The flags of `scs disco`, as cac gives them: text, or a number when the text was one. */
 export interface DiscoFlags extends EtcdFlags {
   listen?: string;
+  http?: string;
   dns?: string;
   dnsTtl?: string | number;
   dnsNegativeTtl?: string | number;
@@ -70,6 +72,8 @@ export interface DnsSettings {
 /** What runDisco starts: every value decided, every path resolved, no file read yet. */
 export interface DiscoSettings {
   readonly listen: HostPort;
+  /** The HTTP listener (docs/observe.md); off when absent. */
+  readonly http?: HostPort;
   readonly heartbeatInterval: number;
   readonly heartbeatTimeout: number;
   readonly grace: number;
@@ -132,8 +136,15 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       `disco will not listen on ${formatHostPort(listen.host, listen.port)} without tokens, as anyone who reaches it could provide any name (give it tokens, see docs/production.md, or say --insecure)`,
     );
   }
+  const http = httpAddress(flags.http, config.http, {
+    tokens: tokens !== undefined,
+    insecure: flags.insecure === true,
+    insecureFlag: '--insecure',
+    tokensHint: 'give disco tokens, see docs/observe.md',
+  });
   return {
     listen,
+    ...(http ? { http } : {}),
     heartbeatInterval,
     heartbeatTimeout,
     grace: duration('grace', flags.grace, config.grace ?? defaultServerOptions.grace),

@@ -100,6 +100,8 @@ export class EtcdClient {
   private readonly http: EtcdHttp;
   /** The auth token being asked for, or given; unset until a call needs one, and after etcd refused it. */
   private token: Promise<string> | undefined;
+  /** Requests sent to a member, and those that failed (refused, timed out, unreachable): read by the metrics. */
+  readonly stats = { roundTrips: 0, errors: 0 };
 
   constructor(
     readonly urls: readonly string[],
@@ -171,6 +173,11 @@ export class EtcdClient {
     return { kvs: reply.kvs.map(toKeyValue), revision: Number(reply.header.revision) };
   }
 
+  /** Reads one key that is never written: whether etcd answers at all (disco's /ready). */
+  async ping(): Promise<void> {
+    await this.call('/v3/kv/range', { key: b64('/scs/ready'), limit: 1 });
+  }
+
   /**
    * Watches every key under `prefix` from `fromRevision` on, on one member. `ended` tells why the
    * stream stopped ("compacted" when etcd no longer has that revision): the caller reads again.
@@ -236,9 +243,11 @@ export class EtcdClient {
       let why: string;
       try {
         const headers = await this.authorization(url);
+        this.stats.roundTrips++;
         const { status, body: reply } = await this.http.json(url, path, body, headers, AbortSignal.timeout(3000));
         const { code, error } = reply as { code?: number; error?: unknown };
         if (status >= 200 && status < 300 && code === undefined && error === undefined) return reply;
+        this.stats.errors++;
         why = complaint(reply, status);
         // A token etcd forgot (it expired) is asked for again, once a call, on the same member.
         if (!renewed && headers.authorization !== undefined && STALE_TOKEN.test(why)) {
@@ -250,6 +259,7 @@ export class EtcdClient {
         if (!retryable(code, why)) throw new EtcdRefusal(`etcd: ${why}`);
       } catch (error) {
         if (error instanceof EtcdRefusal) throw error;
+        this.stats.errors++;
         why = (error as Error).message;
       }
       this.failover(url);

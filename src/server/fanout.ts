@@ -7,6 +7,7 @@ import type { Request } from '../protocol/messages.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
 import { toWireEndpoint } from './endpoint.ts';
+import type { ServerMeter } from './meter.ts';
 import { changedLines, requireReplyLines, resyncLines } from './parts.ts';
 import type { Session, Subscription } from './session.ts';
 
@@ -16,6 +17,7 @@ export interface FanOutLimits {
   /** The same, in bytes. */
   readonly maxUnackedBytes: number;
   readonly logger: ConsolaInstance;
+  readonly meter?: ServerMeter | undefined;
 }
 
 export class FanOut {
@@ -51,6 +53,12 @@ export class FanOut {
     return requireReplyLines(request.id, requirement.id, 0, encode(endpoints));
   }
 
+  /** An `ack`: the pushes it covers are forgotten, and the meter told how long the oldest waited for it. */
+  acknowledge(session: Session, subscriptionId: string, seq: number): void {
+    const sent = session.acknowledge(subscriptionId, seq);
+    if (sent !== undefined) this.limits.meter?.acked((performance.now() - sent) / 1000);
+  }
+
   unsubscribe(session: Session, subscriptionId: string): void {
     session.removeSubscription(subscriptionId);
     this.subscribers.delete(subscriptionId);
@@ -65,6 +73,8 @@ export class FanOut {
   publish(changes: readonly Change[]): void {
     // Stryker disable next-line ConditionalExpression: the loop below does nothing for no changes
     if (changes.length === 0) return;
+    const started = performance.now();
+    let pushes = 0;
     const encoded = new Map<string, string>();
     const batches = new Map<string, { add: string[]; drop: string[] }>();
     for (const change of changes) {
@@ -90,7 +100,7 @@ export class FanOut {
       }
       const seq = ++subscription.seq;
       const lines = changedLines(subId, seq, batch.add, batch.drop);
-      session.remember(subscription, { seq, lines, resync: false });
+      session.remember(subscription, { seq, lines, resync: false, at: started });
       if (session.unackedCount > this.limits.maxUnacked || session.unackedBytes > this.limits.maxUnackedBytes) {
         this.limits.logger.debug(`session ${session.id} (${session.client}) owes too many acks; collapsing into resyncs`);
         for (const owing of session.subscriptions.values()) session.owe(owing);
@@ -98,8 +108,10 @@ export class FanOut {
         continue;
       }
       connection?.sendLine(lines);
+      pushes++;
     }
     for (const session of behind) this.flush(session);
+    this.limits.meter?.fannedOut(pushes, (performance.now() - started) / 1000);
   }
 
   /** Sends the resyncs a session is owed, as far as its connection takes them without backing up. */
@@ -128,8 +140,9 @@ export class FanOut {
     const seq = ++subscription.seq;
     const endpoints = this.registry.endpointsOf(subscription.id).map((provision) => JSON.stringify(toWireEndpoint(provision)));
     const lines = resyncLines(subscription.id, seq, endpoints);
-    session.remember(subscription, { seq, lines, resync: true });
+    session.remember(subscription, { seq, lines, resync: true, at: performance.now() });
     // Stryker disable next-line OptionalChaining: runs only for a session with a connection (after hello, or from flush, which checks)
     session.connection?.sendLine(lines);
+    this.limits.meter?.resynced();
   }
 }

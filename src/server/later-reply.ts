@@ -6,6 +6,7 @@ import { ErrorCode } from '../protocol/errors.ts';
 import type { Change } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
 import type { FanOut } from './fanout.ts';
+import type { ServerMeter } from './meter.ts';
 
 /** A reply's fields, beside `re` and `ok`. */
 export type Reply = Record<string, unknown>;
@@ -19,7 +20,13 @@ export interface Settled {
 export type LaterReply = Promise<Settled>;
 
 /** Sends a reply that had to wait on the backend, then fans out what it changed; a failure to reach the store is `unavailable`. */
-export function replyLater(connection: Connection, id: number | null, later: LaterReply, fanOut: FanOut, logger: ConsolaInstance): void {
+export function replyLater(
+  connection: Connection,
+  id: number | null,
+  later: LaterReply,
+  fanOut: FanOut,
+  { logger, meter }: { logger: ConsolaInstance; meter?: ServerMeter | undefined },
+): void {
   later.then(
     ({ reply, changes }) => {
       // Stryker disable next-line ConditionalExpression: a request that is answered passed its schema, which requires an id, so id is never null here
@@ -29,6 +36,7 @@ export function replyLater(connection: Connection, id: number | null, later: Lat
     // Only the store fails these: what waits on it throws no protocol error of its own.
     (thrown: Error) => {
       logger.warn(thrown.message);
+      meter?.refused(ErrorCode.unavailable);
       connection.send({ re: id, ok: false, error: { code: ErrorCode.unavailable, message: thrown.message } });
     },
   );

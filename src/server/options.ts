@@ -3,6 +3,7 @@
 import { type ConsolaInstance, consola } from 'consola';
 import { MAX_LINE_BYTES } from '../protocol/framing.ts';
 import type { Backend } from './backend.ts';
+import type { ServerMeter } from './meter.ts';
 import type { TokenGrant } from './scopes.ts';
 import type { ServerTls } from './tls-gate.ts';
 
@@ -48,6 +49,8 @@ export interface DiscoServerOptions {
   logger: ConsolaInstance;
   /** Where the sessions' provisions are kept: etcd, shared with other servers (docs/ha.md); in memory when absent. */
   backend?: Backend;
+  /** Told what the server does, for its metrics (src/metrics/); nothing is counted when absent. */
+  meter?: ServerMeter;
 }
 
 export const defaultServerOptions: DiscoServerOptions = {

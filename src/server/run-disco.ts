@@ -5,20 +5,23 @@
 
 import { readFileSync } from 'node:fs';
 import { type ConsolaInstance, consola } from 'consola';
-import { formatHostPort } from '../address.ts';
+import { formatHostPort, isLoopbackHost } from '../address.ts';
 import { formatCidr } from '../cidr.ts';
 import { DNS_DEFAULTS } from '../dns/defaults.ts';
 import type { DnsServer } from '../dns/server.ts';
 import { dnsName } from '../dns/zones.ts';
 import { UserError } from '../errors.ts';
+import type { HttpListener } from '../http/listener.ts';
+import type { RouteTable } from '../http/routes.ts';
 import { warnIfKeyFileOpen } from '../key-files.ts';
+import type { DiscoMetrics } from '../metrics/disco-metrics.ts';
 import type { Backend } from './backend.ts';
 import { MIN_TOKEN_LENGTH } from './config.ts';
 import type { DiscoSettings, TokenSource } from './disco-config.ts';
-import type { EtcdAccess } from './etcd-client.ts';
+import type { EtcdAccess, EtcdClient } from './etcd-client.ts';
 import type { EtcdSettings } from './etcd-settings.ts';
 import { defaultServerOptions } from './options.ts';
-import type { TokenGrant } from './scopes.ts';
+import { Scope, type TokenGrant, TokenTable } from './scopes.ts';
 import type { DiscoServer, ServerTls } from './server.ts';
 
 export interface RunningDisco {
@@ -27,6 +30,11 @@ export interface RunningDisco {
   /** HOST:PORT of the protocol listener, and of DNS when it runs. */
   readonly disco: string;
   readonly dnsAddress: string | undefined;
+  /** HOST:PORT of the HTTP listener, when it runs; its routes, which the web view and event stream join. */
+  readonly httpAddress: string | undefined;
+  readonly routes: RouteTable | undefined;
+  /** Its metrics, when the HTTP listener runs: `dropped(reason)` is for the registry's drops. */
+  readonly metrics: DiscoMetrics | undefined;
   close(): Promise<void>;
 }
 
@@ -67,7 +75,10 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
   const logger = options.logger ?? consola.withTag('disco');
   const tls = settings.tls && readTls(settings.tls);
   const tokens = settings.tokens && readTokens(settings.tokens);
-  const backend = settings.etcd && (await etcdBackend(settings.etcd, settings.heartbeatTimeout + settings.grace, logger));
+  const etcd = settings.etcd && (await etcdBackend(settings.etcd, settings.heartbeatTimeout + settings.grace, logger));
+  const backend = etcd?.backend;
+  // Loaded only with the HTTP listener: without it nothing is counted.
+  const metrics = settings.http && new (await import('../metrics/disco-metrics.ts')).DiscoMetrics();
   const { DiscoServer } = await import('./server.ts');
   let server: DiscoServer;
   try {
@@ -89,6 +100,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       ...(tokens ? { tokens } : {}),
       ...(settings.anonymous ? { anonymous: settings.anonymous } : {}),
       ...(backend ? { backend } : {}),
+      ...(metrics ? { meter: metrics } : {}),
       logger,
     });
   } catch (error) {
@@ -116,6 +128,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       recursors: [...rest.recursors],
       zones: [...rest.zones],
       ...(rest.recursionAllow ? { recursionAllow: rest.recursionAllow } : {}),
+      ...(metrics ? { counts: metrics.dnsCounts } : {}),
       logger: consola.withTag('dns'),
     });
     try {
@@ -126,6 +139,28 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       throw new UserError(`cannot serve DNS on ${formatHostPort(at.host, at.port)}: ${(error as Error).message}`);
     }
   }
+  let http: { listener: HttpListener; routes: RouteTable } | undefined;
+  let stopping = false;
+  if (settings.http && metrics) {
+    metrics.attach({ server, dns, etcd: etcd?.client });
+    const { startDiscoHttp } = await import('./disco-http.ts');
+    const anonymous = settings.anonymous && new Scope(settings.anonymous.provide, settings.anonymous.require, settings.anonymous.observe);
+    try {
+      http = await startDiscoHttp({
+        address: settings.http,
+        tokens: tokens && { table: new TokenTable(tokens), ...(anonymous ? { anonymous } : {}) },
+        metrics,
+        dns: { wanted: settings.dns !== 'off', listening: () => dns !== undefined && !stopping },
+        etcd: etcd?.client,
+        logger: consola.withTag('http'),
+      });
+    } catch (error) {
+      await dns?.close();
+      await server.close();
+      throw new UserError(`cannot serve HTTP on ${formatHostPort(settings.http.host, settings.http.port)}: ${(error as Error).message}`);
+    }
+  }
+  const httpAddress = http && formatHostPort(http.listener.address().address, http.listener.address().port);
   if (options.announce) {
     const security = [tls && (tls.ca ? 'TLS, client certificates required' : 'TLS'), tokens && `${tokens.length} token(s)`].filter(Boolean);
     const registry = settings.etcd ? `, registry in etcd at ${describeEtcd(settings.etcd)}` : '';
@@ -138,6 +173,10 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
         : '';
       logger.info(`dns on udp+tcp ${dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
     }
+    if (httpAddress) logger.info(`http on ${httpAddress}: /health, /ready, /metrics`);
+  }
+  if (httpAddress && !tokens && !isLoopbackHost(settings.http!.host)) {
+    logger.warn(`insecure: anyone who reaches http://${httpAddress} may read its metrics (no tokens; --insecure)`);
   }
   const warning = settings.insecure ? warnInsecure(logger, disco, options.insecureWarningMs ?? 60_000) : undefined;
   let closing: Promise<void> | undefined;
@@ -146,10 +185,15 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
     dns,
     disco,
     dnsAddress,
+    httpAddress,
+    routes: http?.routes,
+    metrics: metrics || undefined,
     // Once: a second call (a signal during a close) waits for the first.
     close: () =>
       (closing ??= (async () => {
+        stopping = true;
         clearInterval(warning);
+        await http?.listener.close();
         await dns?.close();
         await server.close();
       })()),
@@ -187,7 +231,11 @@ export function readTokens(sources: readonly TokenSource[]): TokenGrant[] {
 }
 
 /** The registry in etcd: a session's lease lasts its heartbeat timeout and grace. Loaded only when asked for. */
-async function etcdBackend(settings: EtcdSettings, ttlMs: number, logger: ConsolaInstance): Promise<Backend> {
+async function etcdBackend(
+  settings: EtcdSettings,
+  ttlMs: number,
+  logger: ConsolaInstance,
+): Promise<{ backend: Backend; client: EtcdClient }> {
   const [{ EtcdClient }, { EtcdBackend }] = await Promise.all([import('./etcd-client.ts'), import('./etcd-backend.ts')]);
   const etcd = new EtcdClient([...settings.endpoints], undefined, readEtcdAccess(settings));
   try {
@@ -196,7 +244,7 @@ async function etcdBackend(settings: EtcdSettings, ttlMs: number, logger: Consol
     etcd.close();
     throw new UserError(`cannot use etcd: ${(error as Error).message}`);
   }
-  return new EtcdBackend(etcd, { prefix: '/scs/', ttlMs, logger });
+  return { backend: new EtcdBackend(etcd, { prefix: '/scs/', ttlMs, logger }), client: etcd };
 }
 
 function readKeyFile(what: string, path: string): string {

@@ -59,6 +59,7 @@ export class DiscoServer {
       maxUnacked: this.options.maxUnacked,
       maxUnackedBytes: this.options.maxQueueBytes,
       logger: this.options.logger,
+      meter: this.options.meter,
     });
     this.listing = new Listing(registry);
     this.limits = new ConnectionLimits(this.options, this.options.logger);
@@ -102,6 +103,11 @@ export class DiscoServer {
     return this.peers.size;
   }
 
+  /** `changed` pushes sent and not yet acknowledged, over every session: how far behind the readers are. */
+  get unackedPushes(): number {
+    return [...this.sessions.values()].reduce((sum, session) => sum + session.unackedCount, 0);
+  }
+
   openSockets(): Promise<number> {
     return new Promise((resolve, reject) => this.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
   }
@@ -126,6 +132,7 @@ export class DiscoServer {
     const refusal = this.limits.refusal(source);
     if (refusal) {
       // Over TLS a refusal could be read only after a handshake: closed at once (docs/production.md).
+      this.options.meter?.refused(ErrorCode.tooManyConnections);
       if (this.tlsGate) socket.destroy();
       else refuse(socket, ErrorCode.tooManyConnections, refusal);
       return;
@@ -181,7 +188,7 @@ export class DiscoServer {
       id = parsed.id;
       if (parsed.request instanceof ProtocolError) throw parsed.request;
       const reply = this.handle(peer, parsed.request);
-      if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options.logger);
+      if (reply instanceof Promise) return void replyLater(peer.connection, id, reply, this.fanOut, this.options);
       if (typeof reply === 'string') peer.connection.sendLine(reply);
       else if (reply !== undefined && id !== null) peer.connection.send({ re: id, ok: true, ...reply });
     } catch (thrown) {
@@ -190,6 +197,7 @@ export class DiscoServer {
       const { code, message } =
         thrown instanceof ProtocolError ? thrown : new ProtocolError(ErrorCode.badRequest, 'request could not be handled');
       peer.connection.send({ re: id, ok: false, error: { code, message } });
+      this.options.meter?.refused(code);
       peer.connection.chargeError();
     } finally {
       // A client that provides and requires the same name hears the reply before the push.
@@ -271,7 +279,7 @@ export class DiscoServer {
           throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
         return this.listing.pageLine(request.id, request);
       case 'ack':
-        session.acknowledge(request.sub, request.seq);
+        this.fanOut.acknowledge(session, request.sub, request.seq);
         return undefined;
       case 'bye':
         this.endSession(session, 'goodbye');

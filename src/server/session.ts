@@ -11,6 +11,8 @@ export interface SentPush {
   readonly lines: string;
   /** A resync is bounded by the subscription's own size, so it does not count toward the backlog. */
   readonly resync: boolean;
+  /** When it was sent (performance.now()), for the ack lag the metrics show. */
+  readonly at?: number;
 }
 
 export interface Subscription {
@@ -47,15 +49,20 @@ export class Session {
     readonly client: string,
   ) {}
 
-  /** Forgets every push up to and including `seq` on one subscription (acks are cumulative). */
-  acknowledge(subId: string, seq: number): void {
+  /**
+   * Forgets every push up to and including `seq` on one subscription (acks are cumulative). Returns
+   * when the oldest push it acknowledges was sent, if it acknowledges any.
+   */
+  acknowledge(subId: string, seq: number): number | undefined {
     const subscription = this.subscriptions.get(subId);
-    if (!subscription) return;
+    if (!subscription) return undefined;
     const unacked = subscription.unacked;
+    const oldest = unacked[0] !== undefined && unacked[0].seq <= seq ? unacked[0].at : undefined;
     let done = 0;
     while (done < unacked.length && unacked[done]!.seq <= seq) this.forget(unacked[done++]!);
     // Stryker disable next-line ConditionalExpression,EqualityOperator: splicing nothing changes nothing
     if (done > 0) unacked.splice(0, done);
+    return oldest;
   }
 
   /** Keeps a push sent on one subscription until it is acknowledged. */
