@@ -6,6 +6,7 @@ import type { RunAgentOptions } from '../src/agent/run-agent.ts';
 import { parseDuration } from '../src/duration.ts';
 import { flag, type GlobalFlags } from './common.ts';
 import type { StackFlags } from './stack.ts';
+import { scsVersion } from './version.ts';
 
 export interface AgentFlags extends GlobalFlags, StackFlags {
   waitTimeout?: string;
@@ -27,7 +28,7 @@ export function withAgentOptions(command: Command): Command {
     );
 }
 
-export type AgentOptions = Pick<RunAgentOptions, 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'advertise' | 'access'>;
+export type AgentOptions = Pick<RunAgentOptions, 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'advertise' | 'access' | 'version'>;
 
 export function agentOptions(flags: AgentFlags): AgentOptions {
   const duration = (name: string, text: unknown) => flag(name, () => parseDuration(String(text)));
@@ -35,6 +36,7 @@ export function agentOptions(flags: AgentFlags): AgentOptions {
     waitTimeoutMs: duration('wait-timeout', flags.waitTimeout),
     debounceMs: duration('debounce', flags.debounce),
     holdMs: duration('hold', flags.hold),
+    version: scsVersion(),
     ...optional('disco', flags.disco ?? process.env.SCS_DISCO),
     ...optional('advertise', flags.advertise),
     access: {

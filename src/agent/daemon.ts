@@ -8,7 +8,10 @@ import { makeSecrets } from './secrets.ts';
 import { compileStack, project, type StackFlags } from './stack-files.ts';
 
 export interface DaemonOptions
-  extends Pick<RunAgentOptions, 'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'engine'> {
+  extends Pick<
+    RunAgentOptions,
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'engine' | 'version'
+  > {
   readonly stack: StackFlags;
   /** Resolves when the agent is to stop (SIGTERM, SIGINT). */
   readonly untilStopped: () => Promise<unknown>;

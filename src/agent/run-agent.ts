@@ -9,14 +9,15 @@ import { format } from 'node:util';
 import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
-import type { SessionRecord } from '../client/client.ts';
+import type { DiscoClient, SessionRecord } from '../client/client.ts';
 import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
-import type { CompiledStack } from '../manifest/compiled.ts';
+import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
 import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { LogEngine } from './log-stream.ts';
+import type { MemberReport } from './member-report.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
 import { stateFolder } from './state-folder.ts';
@@ -51,6 +52,8 @@ export interface RunAgentOptions {
   readonly untilStopped?: () => Promise<unknown>;
   /** Docker by default; tests bring their own. */
   readonly engine?: AgentEngine;
+  /** The scs version it tells disco as a member. */
+  readonly version?: string;
   /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
   readonly trace?: (event: string) => void;
 }
@@ -167,6 +170,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const hostDns = attached?.dns;
     if (hostDns) opened('host DNS', () => hostDns.close());
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
+    // Disco hears of this agent as a member, with what it runs, from now on (member-report.ts).
+    const report = await memberReport({ client, options, identity, advertise, services: selected.services, agent: () => agent!, logger });
+    opened('member report', () => report.stop());
     const running = new Agent(compiled, {
       engine,
       client,
@@ -183,7 +189,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       control,
       ...(dns ? { dns } : {}),
       ...(attached ? { attachment: { ...attached.attachment, publishOn: published.on } } : {}),
-      ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
+      onChange: () => {
+        hostDns?.refresh();
+        report.changed();
+      },
     });
     agent = running;
     const controlServer = await serveControl(control, async (request, log) =>
@@ -239,6 +248,32 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   }
 }
 
+/** The agent's member record at disco, kept current; sent again whenever the session comes back. */
+async function memberReport(from: {
+  client: DiscoClient;
+  options: RunAgentOptions;
+  identity: { stack: string; environment: string; project: string; host: string };
+  advertise: string;
+  services: readonly CompiledService[];
+  agent: () => Agent;
+  logger: ConsolaInstance;
+}): Promise<MemberReport> {
+  const [{ MemberReport }, { commonAttributes }, { stateMember }] = await Promise.all([
+    import('./member-report.ts'),
+    import('./member-record.ts'),
+    import('../client/members.ts'),
+  ]);
+  const { client, identity, advertise, logger } = from;
+  const attrs = commonAttributes(from.services);
+  const report = new MemberReport({
+    build: () => ({ ...identity, address: advertise, attrs, version: from.options.version ?? 'unknown', ...from.agent().member() }),
+    send: (record) => stateMember(client, record),
+    logger,
+  });
+  client.on('connected', () => report.reconnected());
+  return report;
+}
+
 /** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */
 async function withLogsTo(log: (line: string) => void, task: () => Promise<void>): Promise<void> {
   const reporter = {
@@ -256,7 +291,7 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
- * provide; anyone on the host may require and list, as anyone may ask its DNS.
+ * provide; anyone on the host may require, list and observe (`scs status`), as anyone may ask its DNS.
  */
 async function startEmbeddedDisco(
   logger: ConsolaInstance,
@@ -271,7 +306,7 @@ async function startEmbeddedDisco(
   const running = await runDisco({
     ...EMBEDDED_DISCO,
     tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME] }],
-    anonymous: { provide: [], require: [EVERY_NAME] },
+    anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
   return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };

@@ -15,7 +15,7 @@ import type { AgentState } from './state.ts';
 export interface UpOptions
   extends Pick<
     RunAgentOptions,
-    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'logs' | 'logPrefix' | 'engine'
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'logs' | 'logPrefix' | 'engine' | 'version'
   > {
   readonly stack: StackFlags;
   /** Print what up would do to each service, and why; do nothing. */

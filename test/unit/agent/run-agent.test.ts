@@ -71,14 +71,37 @@ describe('runAgent', () => {
     expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
     expect(engine.byService('web')?.running).toBe(true);
     expect(engine.byService('client')?.spec.env).toMatchObject({ SCS_REQUIRE_HTTP: '192.0.2.1:32768' });
-    expect(lifecycle(trace).opened).toEqual(['disco client', 'control socket', 'services']);
+    expect(lifecycle(trace).opened).toEqual(['disco client', 'member report', 'control socket', 'services']);
 
     await running.stop();
     await running.closed;
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'member report', 'disco client']);
     // Dropped by the agent going down, not left to expire: disco still listens, and has none.
     expect(disco.registry.lookup('http.web.shop.test')).toEqual([]);
     expect(engine.containers.size).toBe(0);
+  });
+
+  it('tells its disco what it runs, as a member, which goes when the agent does', async () => {
+    const disco = await startDisco();
+    discos.push(disco);
+    const running = await runAgent(options(new ProcessEngine(), [], { disco: `127.0.0.1:${disco.address().port}`, version: '9.9.9' }));
+    started.push(running);
+    await eventually(() => disco.members.book.list()[0]?.phase === 'running', 3000, 'the agent to state itself running');
+    const [member] = disco.members.book.list();
+    expect(member).toMatchObject({ project: 'one', stack: 'shop', environment: 'test', address: '192.0.2.1', version: '9.9.9' });
+    expect(member!.services).toEqual([
+      { service: 'web', state: 'running', provides: [{ name: 'http.web.shop.test', address: '192.0.2.1:32768' }], requires: [] },
+      {
+        service: 'client',
+        state: 'running',
+        provides: [],
+        requires: [{ endpoint: 'http', name: 'http.web.shop.test', applied: ['192.0.2.1:32768'], current: ['192.0.2.1:32768'] }],
+      },
+    ]);
+
+    await running.stop();
+    // It said goodbye: gone at once, not after the grace.
+    expect(disco.members.book.size).toBe(0);
   });
 
   it('brings its own disco when none is configured, and closes everything it opened, last first', async () => {
@@ -90,7 +113,7 @@ describe('runAgent', () => {
     const embedded = parseHostPort(running.disco);
     expect(await accepts(embedded.host, embedded.port)).toBe(true);
     expect(running.dns).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(lifecycle(trace).opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
+    expect(lifecycle(trace).opened).toEqual(['embedded disco', 'disco client', 'member report', 'control socket', 'services']);
 
     await running.stop();
     const { opened, closed } = lifecycle(trace);
@@ -144,7 +167,7 @@ describe('runAgent', () => {
     const failed = runAgent(options(engine, trace));
     await expect(failed).rejects.toThrow(/^scs up failed: .*no space left on device[^\n]*$/);
     const { opened, closed } = lifecycle(trace);
-    expect(opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
+    expect(opened).toEqual(['embedded disco', 'disco client', 'member report', 'control socket', 'services']);
     expect(closed).toEqual([...opened].reverse());
     await settled(before);
   });

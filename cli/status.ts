@@ -1,0 +1,30 @@
+import type { CAC } from 'cac';
+import { PatternSchema } from '../src/protocol/fields.ts';
+import { connectDisco, type GlobalFlags, parseWith, withDiscoAccess } from './common.ts';
+import { type FormatFlags, outputFormat, printJson, withFormat } from './output.ts';
+
+export function registerStatus(cli: CAC): void {
+  withFormat(
+    withDiscoAccess(
+      cli.command(
+        'status [name]',
+        'Show every host disco knows, by data center and zone: what each runs, and what each dependency points at',
+      ),
+    ),
+  ).action(async (nameText: string | undefined, flags: GlobalFlags & FormatFlags) => {
+    const name = nameText === undefined ? undefined : parseWith(PatternSchema, nameText, 'name');
+    const format = outputFormat(flags);
+    const [client, { listMembers }, { formatStatus, groupMembers }] = await Promise.all([
+      connectDisco(flags, 'scs status'),
+      import('../src/client/members.ts'),
+      import('../src/status/status-text.ts'),
+    ]);
+    try {
+      const members = await listMembers(client, name);
+      if (format === 'json') printJson(groupMembers(members).flatMap((group) => group.members));
+      else process.stdout.write(formatStatus(members));
+    } finally {
+      await client.close();
+    }
+  });
+}
