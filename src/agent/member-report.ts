@@ -3,7 +3,6 @@
 // coalesced: at most one record per interval, and the one sent is always the latest; a record
 // equal to the last one sent is not sent again.
 
-import type { ConsolaInstance } from 'consola';
 import { ErrorCode } from '../protocol/errors.ts';
 import { fitMember, type MemberRecord } from '../protocol/member.ts';
 
@@ -14,7 +13,7 @@ export interface MemberReportOptions {
   readonly build: () => MemberRecord;
   /** Sends one record; rejects with the server's refusal or a lost connection. */
   readonly send: (record: MemberRecord) => Promise<void>;
-  readonly logger: Pick<ConsolaInstance, 'warn' | 'debug'>;
+  readonly logger: { warn(message: string): void };
   readonly intervalMs?: number;
 }
 

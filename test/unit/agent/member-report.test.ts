@@ -20,7 +20,7 @@ function report(): MemberReport {
       sent.push(member);
       return answer();
     },
-    logger: { warn: (message: string) => void warnings.push(message), debug: () => {} },
+    logger: { warn: (message: string) => void warnings.push(message) },
     intervalMs: 1000,
   });
 }
