@@ -89,7 +89,7 @@ describe.skipIf(!ETCD)(`members on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd i
     const value = (over: Record<string, unknown>) => JSON.stringify({ record: { ...record(), ...over }, since: at, updated: at });
     await writer.put('/scs/m/forged1', value({ host: 'Not A Label' }), lease);
     await writer.put('/scs/m/forged2', '{"record": ', lease);
-    await writer.put('/scs/m/forged3', value({ host: 'forever' }));
+    await writer.put('/scs/m/forged3', value({ host: 'forever' }), '0');
     await writer.put('/scs/m/bad session', value({ host: 'spaced' }), lease);
     await writer.put('/scs/m/fine', value({ host: 'fine' }), lease);
     await eventually(() => hosts(server).includes('fine'), 5000, 'the well-formed member written to etcd');
