@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { DiscoClient } from '../../src/client/client.ts';
 import { listMembers, stateMember } from '../../src/client/members.ts';
 import type { DiscoServer, DiscoServerOptions } from '../../src/server/server.ts';
+import { formatStatus } from '../../src/status/status-text.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
+import { scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { record } from '../helpers/member.ts';
@@ -174,5 +176,36 @@ describe('members with tokens', () => {
       ok: false,
       error: { code: 'forbidden', message: "this session's token may not observe *.*.blog.prod (it may observe nothing)" },
     });
+  });
+});
+
+describe('scs status', () => {
+  it('prints the members of the disco it is given, as text and as JSON, with a token that observes', async () => {
+    const server = await disco({
+      tokens: [
+        { token: 'agent-token', provide: ['*.*.*.*'], require: ['*.*.*.*'] },
+        { token: 'observer-token', provide: [], require: [], observe: ['*.*.*.*'] },
+      ],
+    });
+    const agent = await peer(server, 'agent-token');
+    await agent.request({ op: 'member', id: 1, ...record() });
+    const at = ['--disco', `127.0.0.1:${server.address().port}`];
+
+    const text = scs(['status', ...at], { SCS_TOKEN: 'observer-token' });
+    expect(await text.exited).toBe(0);
+    expect(text.stdout).toBe(formatStatus(server.members.book.list()));
+    expect(text.stdout).toContain('requires db = mysql.db.blog.prod: 10.201.1.13:3306');
+
+    const json = scs(['status', '--json', ...at], { SCS_TOKEN: 'observer-token' });
+    expect(await json.exited).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(server.members.book.list());
+
+    const picked = scs(['status', '*.*.shop.prod', '--format', 'json', ...at], { SCS_TOKEN: 'observer-token' });
+    expect(await picked.exited).toBe(0);
+    expect(JSON.parse(picked.stdout)).toEqual([]);
+
+    const refused = scs(['status', ...at], { SCS_TOKEN: 'agent-token' });
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.stderr).toContain("this session's token may not observe *.*.*.* (it may observe nothing)");
   });
 });
