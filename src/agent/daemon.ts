@@ -10,7 +10,7 @@ import { compileStack, project, type StackFlags } from './stack-files.ts';
 export interface DaemonOptions
   extends Pick<
     RunAgentOptions,
-    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'engine' | 'version'
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'engine' | 'version' | 'place'
   > {
   readonly stack: StackFlags;
   /** Resolves when the agent is to stop (SIGTERM, SIGINT). */

@@ -54,6 +54,8 @@ export interface RunAgentOptions {
   readonly engine?: AgentEngine;
   /** The scs version it tells disco as a member. */
   readonly version?: string;
+  /** Its data center (`dc`) and zone (`az`), as its member's attributes (`--dc`, `--zone`). */
+  readonly place?: { readonly dc?: string; readonly az?: string };
   /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
   readonly trace?: (event: string) => void;
 }
@@ -264,7 +266,7 @@ async function memberReport(from: {
     import('../client/members.ts'),
   ]);
   const { client, identity, advertise, logger } = from;
-  const attrs = commonAttributes(from.services);
+  const attrs = { ...commonAttributes(from.services), ...from.options.place };
   const report = new MemberReport({
     build: () => ({ ...identity, address: advertise, attrs, version: from.options.version ?? 'unknown', ...from.agent().member() }),
     send: (record) => stateMember(client, record),

@@ -15,7 +15,18 @@ import type { AgentState } from './state.ts';
 export interface UpOptions
   extends Pick<
     RunAgentOptions,
-    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'logs' | 'logPrefix' | 'engine' | 'version'
+    | 'services'
+    | 'waitTimeoutMs'
+    | 'debounceMs'
+    | 'holdMs'
+    | 'disco'
+    | 'access'
+    | 'advertise'
+    | 'logs'
+    | 'logPrefix'
+    | 'engine'
+    | 'version'
+    | 'place'
   > {
   readonly stack: StackFlags;
   /** Print what up would do to each service, and why; do nothing. */
@@ -60,6 +71,8 @@ function agentFlags(options: UpOptions): string[] {
     ['--tls-cert', options.access?.tlsCert],
     ['--tls-key', options.access?.tlsKey],
     ['--token-file', options.access?.tokenFile],
+    ['--dc', options.place?.dc],
+    ['--zone', options.place?.az],
   ] as const) {
     if (value !== undefined) flags.push(name, value);
   }

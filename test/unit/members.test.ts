@@ -173,3 +173,16 @@ describe('MemberBook', () => {
     expect(book.size).toBe(1);
   });
 });
+
+describe('commonAttributes', () => {
+  it('gives the attributes every endpoint the agent provides has, with the same value', async () => {
+    const { commonAttributes } = await import('../../src/agent/member-record.ts');
+    const provide = (attributes: Record<string, string>) => ({ attributes }) as never;
+    const service = (...attributes: Array<Record<string, string>>) => ({ provides: attributes.map(provide) }) as never;
+    expect(commonAttributes([service({ dc: 'a', az: '1', role: 'x' }, { dc: 'a', az: '1' }), service({ dc: 'a', az: '2' })])).toEqual({
+      dc: 'a',
+    });
+    expect(commonAttributes([service(), service({ dc: 'a' })])).toEqual({ dc: 'a' });
+    expect(commonAttributes([service()])).toEqual({});
+  });
+});

@@ -84,11 +84,14 @@ describe('runAgent', () => {
   it('tells its disco what it runs, as a member, which goes when the agent does', async () => {
     const disco = await startDisco();
     discos.push(disco);
-    const running = await runAgent(options(new ProcessEngine(), [], { disco: `127.0.0.1:${disco.address().port}`, version: '9.9.9' }));
+    const running = await runAgent(
+      options(new ProcessEngine(), [], { disco: `127.0.0.1:${disco.address().port}`, version: '9.9.9', place: { dc: 'dc-a', az: 'a' } }),
+    );
     started.push(running);
     await eventually(() => disco.members.book.list()[0]?.phase === 'running', 3000, 'the agent to state itself running');
     const [member] = disco.members.book.list();
     expect(member).toMatchObject({ project: 'one', stack: 'shop', environment: 'test', address: '192.0.2.1', version: '9.9.9' });
+    expect(member!.attrs).toEqual({ dc: 'dc-a', az: 'a' });
     expect(member!.services).toEqual([
       { service: 'web', state: 'running', provides: [{ name: 'http.web.shop.test', address: '192.0.2.1:32768' }], requires: [] },
       {
