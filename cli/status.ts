@@ -1,4 +1,5 @@
 import type { CAC } from 'cac';
+import { consola } from 'consola';
 import { PatternSchema } from '../src/protocol/fields.ts';
 import { connectDisco, type GlobalFlags, parseWith, withDiscoAccess } from './common.ts';
 import { type FormatFlags, outputFormat, printJson, withFormat } from './output.ts';
@@ -14,6 +15,7 @@ export function registerStatus(cli: CAC): void {
   ).action(async (nameText: string | undefined, flags: GlobalFlags & FormatFlags) => {
     const name = nameText === undefined ? undefined : parseWith(PatternSchema, nameText, 'name');
     const format = outputFormat(flags);
+    const started = performance.now();
     const [client, { listMembers }, { formatStatus, groupMembers }] = await Promise.all([
       connectDisco(flags, 'scs status'),
       import('../src/client/members.ts'),
@@ -21,6 +23,7 @@ export function registerStatus(cli: CAC): void {
     ]);
     try {
       const members = await listMembers(client, name);
+      consola.debug(`${members.length} members from disco in ${(performance.now() - started).toFixed(1)} ms`);
       if (format === 'json') printJson(groupMembers(members).flatMap((group) => group.members));
       else process.stdout.write(formatStatus(members));
     } finally {
