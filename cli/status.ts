@@ -21,13 +21,15 @@ export function registerStatus(cli: CAC): void {
       import('../src/client/members.ts'),
       import('../src/status/status-text.ts'),
     ]);
+    let members: Awaited<ReturnType<typeof listMembers>>;
     try {
-      const members = await listMembers(client, name);
-      consola.debug(`${members.length} members from disco in ${(performance.now() - started).toFixed(1)} ms`);
-      if (format === 'json') printJson(groupMembers(members).flatMap((group) => group.members));
-      else process.stdout.write(formatStatus(members));
+      members = await listMembers(client, name);
     } finally {
-      await client.close();
+      // The screen does not wait for the goodbye.
+      void client.close();
     }
+    consola.debug(`${members.length} members from disco in ${(performance.now() - started).toFixed(1)} ms`);
+    if (format === 'json') printJson(groupMembers(members).flatMap((group) => group.members));
+    else process.stdout.write(formatStatus(members));
   });
 }
