@@ -173,7 +173,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     if (hostDns) opened('host DNS', () => hostDns.close());
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
     // Disco hears of this agent as a member, with what it runs, from now on (member-report.ts).
-    const report = await memberReport({ client, options, identity, advertise, services: selected.services, agent: () => agent!, logger });
+    const report = await memberReport({ client, options, identity, advertise, services: selected.services, agent: () => agent, logger });
     opened('member report', () => report.stop());
     const running = new Agent(compiled, {
       engine,
@@ -257,7 +257,7 @@ async function memberReport(from: {
   identity: { stack: string; environment: string; project: string; host: string };
   advertise: string;
   services: readonly CompiledService[];
-  agent: () => Agent;
+  agent: () => Agent | undefined;
   logger: ConsolaInstance;
 }): Promise<MemberReport> {
   const [{ MemberReport }, { commonAttributes }, { stateMember }] = await Promise.all([
@@ -268,7 +268,13 @@ async function memberReport(from: {
   const { client, identity, advertise, logger } = from;
   const attrs = { ...commonAttributes(from.services), ...from.options.place };
   const report = new MemberReport({
-    build: () => ({ ...identity, address: advertise, attrs, version: from.options.version ?? 'unknown', ...from.agent().member() }),
+    build: () => ({
+      ...identity,
+      address: advertise,
+      attrs,
+      version: from.options.version ?? 'unknown',
+      ...(from.agent()?.member() ?? { phase: 'starting', services: [] }),
+    }),
     send: (record) => stateMember(client, record),
     logger,
   });
