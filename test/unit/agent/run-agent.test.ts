@@ -107,6 +107,20 @@ describe('runAgent', () => {
     expect(disco.members.book.size).toBe(0);
   });
 
+  it('tells a disco that lost its session who it is again, once it reconnects', async () => {
+    const first = await startDisco();
+    const { port } = first.address();
+    const running = await runAgent(options(new ProcessEngine(), [], { disco: `127.0.0.1:${port}` }));
+    started.push(running);
+    await eventually(() => first.members.book.list()[0]?.phase === 'running', 3000, 'the agent to state itself running');
+    await first.close();
+    // A new disco on the same port knows no session: the agent's client registers everything again, its member too.
+    const second = await startDisco({ port });
+    discos.push(second);
+    await eventually(() => second.members.book.list()[0]?.phase === 'running', 5000, 'the agent to state itself to the new disco');
+    expect(second.members.book.list()[0]!.services.map((s) => s.service)).toEqual(['web', 'client']);
+  });
+
   it('brings its own disco when none is configured, and closes everything it opened, last first', async () => {
     const before = openListeners();
     const engine = new ProcessEngine();
