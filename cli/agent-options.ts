@@ -2,17 +2,22 @@
 // their flags, and the options of src/ they are read into.
 
 import type { Command } from 'cac';
+import * as v from 'valibot';
 import type { RunAgentOptions } from '../src/agent/run-agent.ts';
 import { parseDuration } from '../src/duration.ts';
 import { httpAddress } from '../src/http/settings.ts';
-import { flag, type GlobalFlags } from './common.ts';
+import { AttributesSchema, describeIssues } from '../src/protocol/fields.ts';
+import { flag, type GlobalFlags, UsageError } from './common.ts';
 import type { StackFlags } from './stack.ts';
+import { scsVersion } from './version.ts';
 
 export interface AgentFlags extends GlobalFlags, StackFlags {
   waitTimeout?: string;
   debounce?: string;
   hold?: string;
   advertise?: string;
+  dc?: string;
+  zone?: string;
   http?: string;
   httpInsecure?: boolean;
 }
@@ -29,10 +34,18 @@ export function withAgentOptions(command: Command): Command {
     .option(
       '--advertise <host>',
       "Address provided for published ports (default: this host's address on the route to a remote disco, else the Docker bridge gateway)",
-    );
+    )
+    .option(
+      '--dc <name>',
+      "This host's data center, as `scs status` groups hosts (env SCS_DC; default: the endpoints' common dc attribute)",
+    )
+    .option('--zone <name>', "This host's zone in its data center (env SCS_ZONE; default: the endpoints' common az attribute)");
 }
 
-export type AgentOptions = Pick<RunAgentOptions, 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'advertise' | 'access' | 'http'>;
+export type AgentOptions = Pick<
+  RunAgentOptions,
+  'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'advertise' | 'access' | 'version' | 'place' | 'http'
+>;
 
 export function agentOptions(flags: AgentFlags): AgentOptions {
   const duration = (name: string, text: unknown) => flag(name, () => parseDuration(String(text)));
@@ -47,8 +60,10 @@ export function agentOptions(flags: AgentFlags): AgentOptions {
     waitTimeoutMs: duration('wait-timeout', flags.waitTimeout),
     debounceMs: duration('debounce', flags.debounce),
     holdMs: duration('hold', flags.hold),
+    version: scsVersion(),
     ...optional('disco', flags.disco ?? process.env.SCS_DISCO),
     ...optional('advertise', flags.advertise),
+    place: placeOf(flags),
     access: {
       ...optional('tlsCa', flags.tlsCa),
       ...optional('tlsCert', flags.tlsCert),
@@ -56,6 +71,21 @@ export function agentOptions(flags: AgentFlags): AgentOptions {
       ...optional('tokenFile', flags.tokenFile),
     },
   };
+}
+
+/** `--dc` and `--zone` (or SCS_DC and SCS_ZONE), as the member attributes `dc` and `az`, checked as any attribute. */
+function placeOf(flags: AgentFlags): { dc?: string; az?: string } {
+  const place: { dc?: string; az?: string } = {};
+  for (const [name, key, value] of [
+    ['dc', 'dc', flags.dc ?? process.env.SCS_DC],
+    ['zone', 'az', flags.zone ?? process.env.SCS_ZONE],
+  ] as const) {
+    if (value === undefined) continue;
+    const parsed = v.safeParse(AttributesSchema, { [key]: String(value) });
+    if (!parsed.success) throw new UsageError(`--${name}: ${describeIssues(parsed.issues)}`);
+    place[key] = String(value);
+  }
+  return place;
 }
 
 /** `{ name: value }`, or nothing when the flag was not given. */

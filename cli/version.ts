@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CAC } from 'cac';
 import { type BuildInfo, formatVersion, readBuildInfo } from './build-info.ts';
@@ -7,6 +8,13 @@ declare const SCS_BUILD_INFO: BuildInfo | undefined;
 
 export function buildInfo(): BuildInfo {
   return typeof SCS_BUILD_INFO === 'undefined' ? readBuildInfo(fileURLToPath(new URL('..', import.meta.url))) : SCS_BUILD_INFO;
+}
+
+/** The version alone, without asking git for the commit: what an agent tells disco it runs. */
+export function scsVersion(): string {
+  if (typeof SCS_BUILD_INFO !== 'undefined') return SCS_BUILD_INFO.version;
+  const file = fileURLToPath(new URL('../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version?.toString() ?? 'unknown';
 }
 
 export function registerVersion(cli: CAC): void {

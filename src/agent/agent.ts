@@ -9,11 +9,13 @@ import { formatHostPort } from '../address.ts';
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
+import type { MemberService } from '../protocol/member.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
+import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
@@ -306,6 +308,11 @@ export class Agent {
         ...(facts.lastStep ? { lastStep: facts.lastStep } : {}),
       })),
     };
+  }
+
+  /** Its phase and its services, as its member record tells disco (member-record.ts). */
+  member(): { phase: AgentState['phase']; services: MemberService[] } {
+    return { phase: this.phase, services: this.runners.map(({ facts }) => memberService(facts)) };
   }
 
   /** The endpoints its containers provide, with where each is on the stack network. */

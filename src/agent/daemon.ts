@@ -12,7 +12,7 @@ import { compileStack, project, type StackFlags } from './stack-files.ts';
 export interface DaemonOptions
   extends Pick<
     RunAgentOptions,
-    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'http' | 'engine'
+    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'http' | 'engine' | 'version' | 'place'
   > {
   readonly stack: StackFlags;
   /** Resolves when the agent is to stop (SIGTERM, SIGINT). */

@@ -11,15 +11,16 @@ import { format } from 'node:util';
 import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort, type HostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
-import type { SessionRecord } from '../client/client.ts';
+import type { DiscoClient, SessionRecord } from '../client/client.ts';
 import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
-import type { CompiledStack } from '../manifest/compiled.ts';
+import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
 import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { draining, type Ending, endingFor, handingOver } from './ending.ts';
 import type { LogEngine } from './log-stream.ts';
+import type { MemberReport } from './member-report.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
 import { stateFolder } from './state-folder.ts';
@@ -58,6 +59,10 @@ export interface RunAgentOptions {
   readonly drainOn?: readonly string[];
   /** Docker by default; tests bring their own. */
   readonly engine?: AgentEngine;
+  /** The scs version it tells disco as a member. */
+  readonly version?: string;
+  /** Its data center (`dc`) and zone (`az`), as its member's attributes (`--dc`, `--zone`). */
+  readonly place?: { readonly dc?: string; readonly az?: string };
   /** Told `open X` and `close X` as each part opens and closes (by default at debug level). */
   readonly trace?: (event: string) => void;
   /** Where to serve /health, /ready and /metrics (docs/observe.md); off when absent. */
@@ -207,6 +212,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // does (nothing is removed; the session it opened runs out with the grace).
     void options.untilStopped?.().then((signal) => requestStop(endingFor(signal, options.drainOn)));
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
+    // Disco hears of this agent as a member, with what it runs, from now on (member-report.ts).
+    const report = await memberReport({ client, options, identity, advertise, services: selected.services, agent: () => agent, logger });
+    opened('member report', () => report.stop());
     const running = new Agent(compiled, {
       engine,
       client,
@@ -223,7 +231,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       control,
       ...(dns ? { dns } : {}),
       ...(attached ? { attachment: { ...attached.attachment, publishOn: published.on } } : {}),
-      ...(hostDns ? { onChange: () => hostDns.refresh() } : {}),
+      onChange: () => {
+        hostDns?.refresh();
+        report.changed();
+      },
       ...(meter ? { meter } : {}),
     });
     agent = running;
@@ -326,6 +337,38 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   }
 }
 
+/** The agent's member record at disco, kept current; sent again whenever the session comes back. */
+async function memberReport(from: {
+  client: DiscoClient;
+  options: RunAgentOptions;
+  identity: { stack: string; environment: string; project: string; host: string };
+  advertise: string;
+  services: readonly CompiledService[];
+  agent: () => Agent | undefined;
+  logger: ConsolaInstance;
+}): Promise<MemberReport> {
+  const [{ MemberReport }, { commonAttributes }, { stateMember }] = await Promise.all([
+    import('./member-report.ts'),
+    import('./member-record.ts'),
+    import('../client/members.ts'),
+  ]);
+  const { client, identity, advertise, logger } = from;
+  const attrs = { ...commonAttributes(from.services), ...from.options.place };
+  const report = new MemberReport({
+    build: () => ({
+      ...identity,
+      address: advertise,
+      attrs,
+      version: from.options.version ?? 'unknown',
+      ...(from.agent()?.member() ?? { phase: 'starting', services: [] }),
+    }),
+    send: (record) => stateMember(client, record),
+    logger,
+  });
+  client.on('connected', () => report.reconnected());
+  return report;
+}
+
 /** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */
 async function withLogsTo(log: (line: string) => void, task: () => Promise<void>): Promise<void> {
   const reporter = {
@@ -343,7 +386,7 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
- * provide; anyone on the host may require and list, as anyone may ask its DNS.
+ * provide; anyone on the host may require, list and observe (`scs status`), as anyone may ask its DNS.
  */
 async function startEmbeddedDisco(
   logger: ConsolaInstance,
@@ -358,7 +401,7 @@ async function startEmbeddedDisco(
   const running = await runDisco({
     ...EMBEDDED_DISCO,
     tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME] }],
-    anonymous: { provide: [], require: [EVERY_NAME] },
+    anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
   return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };

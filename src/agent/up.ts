@@ -16,7 +16,19 @@ import type { AgentState } from './state.ts';
 export interface UpOptions
   extends Pick<
     RunAgentOptions,
-    'services' | 'waitTimeoutMs' | 'debounceMs' | 'holdMs' | 'disco' | 'access' | 'advertise' | 'http' | 'logs' | 'logPrefix' | 'engine'
+    | 'services'
+    | 'waitTimeoutMs'
+    | 'debounceMs'
+    | 'holdMs'
+    | 'disco'
+    | 'access'
+    | 'advertise'
+    | 'http'
+    | 'logs'
+    | 'logPrefix'
+    | 'engine'
+    | 'version'
+    | 'place'
   > {
   readonly stack: StackFlags;
   /** Print what up would do to each service, and why; do nothing. */
@@ -64,6 +76,8 @@ function agentFlags(options: UpOptions): string[] {
     ['--tls-cert', options.access?.tlsCert],
     ['--tls-key', options.access?.tlsKey],
     ['--token-file', options.access?.tokenFile],
+    ['--dc', options.place?.dc],
+    ['--zone', options.place?.az],
   ] as const) {
     if (value !== undefined) flags.push(name, value);
   }

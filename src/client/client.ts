@@ -206,6 +206,11 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     return endpoints;
   }
 
+  /** One request, answered with its reply's fields: for what the client keeps no intent of (members.ts). */
+  request(message: Outgoing): Promise<ReplyFields> {
+    return this.connection.request(message);
+  }
+
   /**
    * Lets go of what the session handed down (`resume`) held and this process has not provided or
    * required again: called once the successor has caught up (an agent, once its stack is up again).

@@ -19,7 +19,7 @@ export class SessionReset extends Error {
   override readonly name = 'SessionReset';
 }
 
-const SESSION_OPS: ReadonlySet<Outgoing['op']> = new Set(['provide', 'require', 'unprovide', 'unrequire']);
+const SESSION_OPS: ReadonlySet<Outgoing['op']> = new Set(['provide', 'require', 'unprovide', 'unrequire', 'member']);
 
 interface Pending {
   readonly body: Outgoing;

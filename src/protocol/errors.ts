@@ -24,6 +24,8 @@ export const ErrorCode = {
   unavailable: 'unavailable',
   /** A provide past the server's caps on provisions: per session, per token, or in total. */
   tooManyProvisions: 'too_many_provisions',
+  /** A `member` that would pass the server's caps on members: their count, or their bytes together. */
+  tooManyMembers: 'too_many_members',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

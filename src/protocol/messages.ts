@@ -3,6 +3,7 @@
 
 import * as v from 'valibot';
 import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema } from './fields.ts';
+import { MemberSchema, memberEntries } from './member.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -76,6 +77,15 @@ export const requestSchemas = {
     after: v.optional(Cursor),
     limit: v.optional(v.pipe(v.number(LIMIT), v.safeInteger(LIMIT), v.minValue(1, LIMIT), v.maxValue(MAX_PAGE_ENDPOINTS, LIMIT))),
   }),
+  /** The session's member record, whole: it replaces the last one (src/protocol/member.ts). */
+  member: request({ op: v.literal('member'), id: RequestId, ...memberEntries }),
+  /** The members, a page at a time; `name` (a pattern) picks them by stack, environment and service. */
+  members: request({
+    op: v.literal('members'),
+    id: RequestId,
+    name: v.optional(PatternSchema),
+    after: v.optional(Cursor),
+  }),
   bye: request({ op: v.literal('bye'), id: RequestId }),
   ping: request({ op: v.literal('ping') }),
   pong: request({ op: v.literal('pong') }),
@@ -146,3 +156,5 @@ export const requireReplySchema = v.object({ sub: v.string(), seq: Seq, endpoint
 export const replyPartSchema = v.object({ endpoints: v.array(EndpointSchema), more: More });
 /** One page; `next`, when present, is the `after` of the next page. */
 export const listReplySchema = v.object({ endpoints: v.array(EndpointSchema), next: v.optional(v.string()) });
+/** One page of members; `next`, when present, is the `after` of the next page. */
+export const membersReplySchema = v.object({ members: v.array(MemberSchema), next: v.optional(v.string()) });

@@ -4,6 +4,7 @@
 
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
+import type { MemberBook, StoredMember } from './member-book.ts';
 
 /** An answer now (memory), or once the store has it (etcd). */
 export type Outcome<T> = T | Promise<T>;
@@ -14,6 +15,8 @@ export interface BackendHooks {
   changes(changes: Change[]): void;
   /** A session this server holds was taken away (ended in etcd, or resumed on another server). */
   sessionGone(session: string, why: string): void;
+  /** Where the store's members are kept: this server's sessions' (memory), or every server's (etcd). A new book when absent. */
+  readonly members?: MemberBook;
 }
 
 /** A provision a session holds, with the client's key for it. */
@@ -46,7 +49,9 @@ export interface Backend {
   provide(input: ProvideInput, key: string | undefined): Outcome<Provided>;
   /** Drops one provision; if this fails, the provision is still stored. */
   drop(id: string): Outcome<Change[]>;
-  /** Ends a session and drops the provisions it holds; returns the changes to fan out now. */
+  /** Stores the session's member record, replacing its last; it goes when the session ends. */
+  stateMember(session: string, member: StoredMember): Outcome<void>;
+  /** Ends a session and drops the provisions it holds (and its member); returns the changes to fan out now. */
   end(session: string, provisions: readonly string[]): Change[];
   /** The session has a connection again. */
   attached(session: string): void;

@@ -9,6 +9,7 @@ import type { Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
 import type { EtcdClient } from './etcd-client.ts';
 import { EtcdRegistry, type EtcdRegistryOptions } from './etcd-registry.ts';
+import type { StoredMember } from './member-book.ts';
 
 export class EtcdBackend implements Backend {
   private readonly mirror: EtcdRegistry;
@@ -51,6 +52,10 @@ export class EtcdBackend implements Backend {
 
   provide(input: ProvideInput, key: string | undefined): Promise<Provided> {
     return this.mirror.provide({ ...input, key });
+  }
+
+  stateMember(session: string, member: StoredMember): Promise<void> {
+    return this.mirror.stateMember(session, member);
   }
 
   drop(id: string): Promise<Change[]> {

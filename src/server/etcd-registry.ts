@@ -2,6 +2,7 @@
 // is the heartbeat timeout plus the grace; each provision is a key under its session's lease:
 //   <prefix>s/<session>           {"lease", "server", "client"}
 //   <prefix>p/<name>/<provision>  {"session", "key", "host", "port", "protocol", "attrs"}
+//   <prefix>m/<session>           the session's member (etcd-members.ts)
 // Every server watches the prefix and keeps its in-memory Registry as a mirror of it, so fan-out,
 // acks, resync, patterns and DNS work unchanged on every server. The server holding a session's
 // connection keeps its lease alive; when a server dies, its leases run out unless the clients
@@ -15,6 +16,8 @@ import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
 import type { BackendHooks } from './backend.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
+import { EtcdMembers } from './etcd-members.ts';
+import { MemberBook, type StoredMember } from './member-book.ts';
 
 // What etcd holds is read back with the wire's own rules: anyone who can write to etcd is one more
 // client, and nothing a client could not send reaches the registry, DNS or a subscriber.
@@ -61,6 +64,7 @@ export class EtcdRegistry {
   readonly serverId = randomBytes(6).toString('base64url');
   private registry: Registry | undefined;
   private hooks: BackendHooks | undefined;
+  private members: EtcdMembers | undefined;
   private readonly provisions = new Map<string, Mirrored>();
   private readonly provisionInfo = new Map<string, { session: string; key: string | undefined; etcdKey: string }>();
   private readonly bySession = new Map<string, Set<string>>();
@@ -96,6 +100,7 @@ export class EtcdRegistry {
   async start(registry: Registry, hooks: BackendHooks): Promise<void> {
     this.registry = registry;
     this.hooks = hooks;
+    this.members = new EtcdMembers(this.options.prefix, hooks.members ?? new MemberBook());
     await this.resync();
     void this.follow();
     this.keepTimer = setInterval(() => this.keepAlive(), Math.max(100, (this.ttlSeconds * 1000) / 3));
@@ -174,6 +179,14 @@ export class EtcdRegistry {
     }
   }
 
+  /** Stores `session`'s member under its lease; the mirror has it once etcd answers. */
+  async stateMember(session: string, stored: StoredMember): Promise<void> {
+    const lease = this.sessions.get(session)?.lease;
+    if (!lease || !this.members) throw new Error(`session ${session} has no lease`);
+    const kv = { key: this.members.keyOf(session), value: JSON.stringify(stored), lease };
+    this.apply({ type: 'put', kv: { ...kv, modRevision: await this.etcd.put(kv.key, kv.value, lease) } });
+  }
+
   async drop(id: string): Promise<Change[]> {
     const info = this.provisionInfo.get(id);
     if (!info) return [];
@@ -226,7 +239,8 @@ export class EtcdRegistry {
     const { kvs, revision } = await this.etcd.range(this.options.prefix);
     const present = new Map(kvs.map((kv) => [kv.key, kv]));
     const changes: Change[] = [];
-    for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id))]) {
+    const members = [...(this.members?.mirrored() ?? [])];
+    for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id)), ...members]) {
       // A key written after the read (the watch ran meanwhile) has a newer revision than this
       // delete, which apply then takes for stale.
       if (!present.has(key) && !this.pending.has(key))
@@ -288,6 +302,10 @@ export class EtcdRegistry {
     if (rest.startsWith('s/')) {
       this.applySession(rest.slice(2), event);
       return [];
+    }
+    if (rest.startsWith('m/')) {
+      const skipped = this.members?.apply(event);
+      return skipped === undefined ? [] : this.skip(event.kv, skipped);
     }
     if (!rest.startsWith('p/')) return [];
     const changes: Change[] = [];

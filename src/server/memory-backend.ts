@@ -4,13 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
-import type { Backend, OpenedSession, Provided } from './backend.ts';
+import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
+import { MemberBook, type StoredMember } from './member-book.ts';
 
 export class MemoryBackend implements Backend {
   private registry: Registry | undefined;
+  private members = new MemberBook();
 
-  async start(registry: Registry): Promise<void> {
+  async start(registry: Registry, hooks?: BackendHooks): Promise<void> {
     this.registry = registry;
+    if (hooks?.members) this.members = hooks.members;
   }
 
   stop(): void {}
@@ -29,7 +32,12 @@ export class MemoryBackend implements Backend {
     return this.started().drop(id);
   }
 
-  end(_session: string, provisions: readonly string[]): Change[] {
+  stateMember(session: string, member: StoredMember): void {
+    this.members.set(session, member);
+  }
+
+  end(session: string, provisions: readonly string[]): Change[] {
+    this.members.delete(session);
     return provisions.flatMap((id) => this.started().drop(id));
   }
 

@@ -37,6 +37,9 @@ export interface DiscoServerOptions {
   maxProvisionsPerSession: number;
   maxProvisionsPerToken: number;
   maxProvisions: number;
+  /** Members (agents' records) the server keeps at once, and their bytes together; a `member` past either is refused. */
+  maxMembers: number;
+  maxMemberBytes: number;
   /** TLS on the listener; plain TCP when unset. */
   tls?: ServerTls;
   /** The tokens a hello may carry and what each allows; when unset, no token is needed and all is allowed. */
@@ -71,5 +74,7 @@ export const defaultServerOptions: DiscoServerOptions = {
   maxProvisionsPerSession: 10_000,
   maxProvisionsPerToken: 100_000,
   maxProvisions: 1_000_000,
+  maxMembers: 10_000,
+  maxMemberBytes: 64 * 1024 * 1024,
   logger: consola.withTag('disco'),
 };

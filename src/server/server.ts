@@ -13,6 +13,7 @@ import { ConnectionLimits } from './connection-limits.ts';
 import { FanOut } from './fanout.ts';
 import { type LaterReply, type Reply, replyLater, type Settled } from './later-reply.ts';
 import { Listing } from './listing.ts';
+import { MemberRequests } from './member-requests.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { ProvisionCaps } from './provision-caps.ts';
@@ -36,6 +37,7 @@ interface Peer {
 export class DiscoServer {
   readonly registry: Registry;
   readonly options: DiscoServerOptions;
+  readonly members: MemberRequests;
   private readonly sessions = new Map<string, Session>();
   private readonly peers = new Set<Peer>();
   private readonly limits: ConnectionLimits;
@@ -69,6 +71,7 @@ export class DiscoServer {
       this.options.anonymous &&
       new Scope(this.options.anonymous.provide, this.options.anonymous.require, this.options.anonymous.observe ?? []);
     this.backend = this.options.backend ?? new MemoryBackend();
+    this.members = new MemberRequests(this.backend, { members: this.options.maxMembers, bytes: this.options.maxMemberBytes });
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
@@ -77,6 +80,7 @@ export class DiscoServer {
     await this.backend.start(this.registry, {
       changes: (changes) => this.fanOut.publish(changes),
       sessionGone: (id, why) => this.sessionGone(id, why),
+      members: this.members.book,
     });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -278,6 +282,9 @@ export class DiscoServer {
         if (session.scope && !session.scope.mayRequire(request.name ?? EVERY_NAME))
           throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
         return this.listing.pageLine(request.id, request);
+      case 'member':
+      case 'members':
+        return this.members.handle(session, request);
       case 'ack':
         this.fanOut.acknowledge(session, request.sub, request.seq);
         return undefined;

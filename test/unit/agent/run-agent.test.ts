@@ -73,14 +73,54 @@ describe('runAgent', () => {
     expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
     expect(engine.byService('web')?.running).toBe(true);
     expect(engine.byService('client')?.spec.env).toMatchObject({ SCS_REQUIRE_HTTP: '192.0.2.1:32768' });
-    expect(lifecycle(trace).opened).toEqual(['disco client', 'control socket', 'services']);
+    expect(lifecycle(trace).opened).toEqual(['disco client', 'member report', 'control socket', 'services']);
 
     await running.stop();
     await running.closed;
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'member report', 'disco client']);
     // Dropped by the agent going down, not left to expire: disco still listens, and has none.
     expect(disco.registry.lookup('http.web.shop.test')).toEqual([]);
     expect(engine.containers.size).toBe(0);
+  });
+
+  it('tells its disco what it runs, as a member, which goes when the agent does', async () => {
+    const disco = await startDisco();
+    discos.push(disco);
+    const running = await runAgent(
+      options(new ProcessEngine(), [], { disco: `127.0.0.1:${disco.address().port}`, version: '9.9.9', place: { dc: 'dc-a', az: 'a' } }),
+    );
+    started.push(running);
+    await eventually(() => disco.members.book.list()[0]?.phase === 'running', 3000, 'the agent to state itself running');
+    const [member] = disco.members.book.list();
+    expect(member).toMatchObject({ project: 'one', stack: 'shop', environment: 'test', address: '192.0.2.1', version: '9.9.9' });
+    expect(member!.attrs).toEqual({ dc: 'dc-a', az: 'a' });
+    expect(member!.services).toEqual([
+      { service: 'web', state: 'running', provides: [{ name: 'http.web.shop.test', address: '192.0.2.1:32768' }], requires: [] },
+      {
+        service: 'client',
+        state: 'running',
+        provides: [],
+        requires: [{ endpoint: 'http', name: 'http.web.shop.test', applied: ['192.0.2.1:32768'], current: ['192.0.2.1:32768'] }],
+      },
+    ]);
+
+    await running.stop();
+    // It said goodbye: gone at once, not after the grace.
+    expect(disco.members.book.size).toBe(0);
+  });
+
+  it('tells a disco that lost its session who it is again, once it reconnects', async () => {
+    const first = await startDisco();
+    const { port } = first.address();
+    const running = await runAgent(options(new ProcessEngine(), [], { disco: `127.0.0.1:${port}` }));
+    started.push(running);
+    await eventually(() => first.members.book.list()[0]?.phase === 'running', 3000, 'the agent to state itself running');
+    await first.close();
+    // A new disco on the same port knows no session: the agent's client registers everything again, its member too.
+    const second = await startDisco({ port });
+    discos.push(second);
+    await eventually(() => second.members.book.list()[0]?.phase === 'running', 5000, 'the agent to state itself to the new disco');
+    expect(second.members.book.list()[0]!.services.map((s) => s.service)).toEqual(['web', 'client']);
   });
 
   it('brings its own disco when none is configured, and closes everything it opened, last first', async () => {
@@ -92,7 +132,7 @@ describe('runAgent', () => {
     const embedded = parseHostPort(running.disco);
     expect(await accepts(embedded.host, embedded.port)).toBe(true);
     expect(running.dns).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(lifecycle(trace).opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
+    expect(lifecycle(trace).opened).toEqual(['embedded disco', 'disco client', 'member report', 'control socket', 'services']);
 
     await running.stop();
     const { opened, closed } = lifecycle(trace);
@@ -146,7 +186,7 @@ describe('runAgent', () => {
     const failed = runAgent(options(engine, trace));
     await expect(failed).rejects.toThrow(/^scs up failed: .*no space left on device[^\n]*$/);
     const { opened, closed } = lifecycle(trace);
-    expect(opened).toEqual(['embedded disco', 'disco client', 'control socket', 'services']);
+    expect(opened).toEqual(['embedded disco', 'disco client', 'member report', 'control socket', 'services']);
     expect(closed).toEqual([...opened].reverse());
     await settled(before);
   });
@@ -169,7 +209,7 @@ describe('runAgent', () => {
     await running.stop(ending);
     await running.closed;
 
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'member report', 'disco client']);
     // Still held by its session, which the server keeps for its grace: nobody sees a drop.
     expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
     expect([...engine.containers.values()].map((c) => `${c.id}:${c.starts}`).sort()).toEqual(containers);
@@ -195,7 +235,7 @@ describe('runAgent', () => {
     const ending = await running.stopRequested;
     expect(ending).toEqual({ drain: true, why: 'scs down', volumes: false });
     await running.stop(ending);
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'member report', 'disco client']);
     // Goodbye: the session is over at once, not after the grace, and not kept for anyone.
     await eventually(() => disco.sessionCount === 0, 2000, 'the session to end');
     expect(readSavedSession(stateFolder('one', compiled.stack), `127.0.0.1:${port}`)).toBeUndefined();

@@ -1,0 +1,81 @@
+// `scs status` as text: the members disco knows, hosts grouped by data center and zone, the services
+// each runs with their state and health, and every dependency with what it points at. Pure: members
+// in, text out.
+
+import type { Member, MemberService } from '../protocol/member.ts';
+
+/** The attribute that names a member's data center, and the one that names its zone (docs/observe.md). */
+export const DC_ATTRIBUTE = 'dc';
+export const ZONE_ATTRIBUTE = 'az';
+
+const UNKNOWN = '-';
+
+interface Group {
+  readonly dc: string;
+  readonly zone: string;
+  readonly members: Member[];
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Members grouped by data center and zone, each group and its members in a stable order; unknown ones last. */
+export function groupMembers(members: readonly Member[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const member of members) {
+    const dc = member.attrs[DC_ATTRIBUTE] ?? UNKNOWN;
+    const zone = member.attrs[ZONE_ATTRIBUTE] ?? UNKNOWN;
+    const key = JSON.stringify([dc === UNKNOWN, dc, zone === UNKNOWN, zone]);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { dc, zone, members: [] }));
+    group.members.push(member);
+  }
+  const memberOrder = (a: Member, b: Member) =>
+    byText(a.host, b.host) ||
+    byText(a.project, b.project) ||
+    byText(a.stack, b.stack) ||
+    byText(a.environment, b.environment) ||
+    byText(a.id, b.id);
+  return [...groups.entries()]
+    .sort(([a], [b]) => byText(a, b))
+    .map(([, group]) => ({ ...group, members: group.members.sort(memberOrder) }));
+}
+
+/** Whether a requirement's container still runs with other endpoints than disco has now. */
+export function differs(requirement: MemberService['requires'][number]): boolean {
+  const applied = [...requirement.applied].sort();
+  const current = [...requirement.current].sort();
+  return applied.length !== current.length || applied.some((address, at) => address !== current[at]);
+}
+
+const list = (addresses: readonly string[]) => (addresses.length === 0 ? 'nothing' : addresses.join(', '));
+
+/** The whole screen, newline ended. */
+export function formatStatus(members: readonly Member[]): string {
+  if (members.length === 0) return 'no members: no agent has told this disco what it runs\n';
+  const lines: string[] = [];
+  for (const group of groupMembers(members)) {
+    lines.push(`data center ${group.dc}, zone ${group.zone}`);
+    let host: string | undefined;
+    for (const member of group.members) {
+      if (member.host !== host) lines.push(`  host ${(host = member.host)}`);
+      const trimmed = member.trimmed ? ', trimmed' : '';
+      lines.push(
+        `    ${member.stack}.${member.environment} (project ${member.project}, ${member.address}, scs ${member.version}): ${member.phase}${trimmed}`,
+      );
+      if (member.services.length === 0) lines.push('      no services');
+      const width = Math.max(...member.services.map((service) => service.service.length));
+      for (const service of member.services) {
+        const health = service.health ? ` (${service.health})` : '';
+        lines.push(`      ${service.service.padEnd(width)}  ${service.state}${health}`);
+        for (const provide of service.provides) lines.push(`        provides ${provide.name} at ${provide.address}`);
+        for (const requirement of service.requires) {
+          const where = differs(requirement)
+            ? `${list(requirement.current)}, but its container has ${list(requirement.applied)} (differs)`
+            : list(requirement.current);
+          lines.push(`        requires ${requirement.endpoint} = ${requirement.name}: ${where}`);
+        }
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
