@@ -65,6 +65,8 @@ type ClientEvents = {
   connected: [{ session: string; resumed: boolean }];
   disconnected: [reason: string];
   shutdown: [reason: string];
+  /** A push no watch of this client takes: an `events` stream's (see events.ts). */
+  push: [push: Push];
 };
 
 export class DiscoClient extends EventEmitter<ClientEvents> {
@@ -206,6 +208,11 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     return endpoints;
   }
 
+  /** One request that keeps no intent across sessions (`events`, `report`); its reply's fields. */
+  request(message: Extract<Outgoing, { op: 'events' | 'report' }>): Promise<ReplyFields> {
+    return this.connection.request(message);
+  }
+
   /**
    * Lets go of what the session handed down (`resume`) held and this process has not provided or
    * required again: called once the successor has caught up (an agent, once its stack is up again).
@@ -329,6 +336,10 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       case 'shutdown':
         this.logger.debug(`disco is shutting down: ${push.reason}`);
         this.emit('shutdown', push.reason);
+        return;
+      case 'event':
+      case 'events-end':
+        this.emit('push', push);
         return;
       case 'changed':
       case 'resync': {

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+import { cutReason, type RegistryReason } from '../reasons.ts';
 import { TickCork } from '../transport/tick-cork.ts';
 
 /** The limits a peer can break by what it sends; each closes its connection. */
@@ -37,6 +38,8 @@ export class Connection {
   readonly openedAt = Date.now();
   lastHeard = Date.now();
   lastSent = Date.now();
+  /** Why the server cut it, if it did (a closed socket with none was lost): what its session's endpoints are dropped for. */
+  cutBecause: RegistryReason | undefined;
   private readonly splitter: LineSplitter;
   private errorTokens: number;
   private errorRefilledAt = Date.now();
@@ -127,6 +130,7 @@ export class Connection {
 
   /** Sends an error line (`re: null`) and closes. */
   fail(code: string, message: string): void {
+    this.cutBecause ??= cutReason(code);
     this.close({ re: null, ok: false, error: { code, message } });
   }
 
