@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   provide: async () => (await import('./provide.ts')).registerProvide,
   require: async () => (await import('./require.ts')).registerRequire,
   ls: async () => (await import('./ls.ts')).registerLs,
+  events: async () => (await import('./events.ts')).registerEvents,
   compile: async () => (await import('./compile.ts')).registerCompile,
   build: async () => (await import('./build.ts')).registerBuild,
   up: async () => (await import('./up.ts')).registerUp,
