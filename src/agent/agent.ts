@@ -14,6 +14,7 @@ import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
+import type { Step } from './plan.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { type AgentState, ownProcess, type RequireRecord, writeState } from './state.ts';
@@ -48,6 +49,8 @@ export interface AgentOptions {
   readonly stateFolder?: string;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
+  /** Told of every plan step run on a service (by its name in the stack), for disco's events. */
+  readonly onStep?: (service: string, step: Step, ok: boolean, error?: string) => void;
 }
 
 export const DEFAULT_HOLD_MS = 1000;
@@ -197,6 +200,7 @@ export class Agent {
       debounceMs,
       holdMs,
       changed: () => this.save(),
+      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error),
     });
     this.runners.push(runner);
     this.save();

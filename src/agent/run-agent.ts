@@ -141,7 +141,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger: consola.withTag('disco'),
     });
     kept?.connected(client.sessionId);
+    const [{ StepReporter }, { reportSteps }] = await Promise.all([import('./step-report.ts'), import('../client/events.ts')]);
+    const reporter = new StepReporter((service, steps) => reportSteps(client, service, steps), logger);
     opened('disco client', async () => {
+      reporter.flush(); // The last steps (a `scs down`'s) go before the goodbye.
       await client.close();
       kept?.forget();
     });
@@ -170,6 +173,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const running = new Agent(compiled, {
       engine,
       client,
+      onStep: (service, step, ok, error) => reporter.add(`${service}.${compiled.stack}.${compiled.environment}`, service, step, ok, error),
       advertise,
       waitTimeoutMs: options.waitTimeoutMs,
       debounceMs: options.debounceMs,
