@@ -30,6 +30,11 @@ export class EventRing {
     return this.count;
   }
 
+  /** The number of the last event recorded (0 before the first). */
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+
   record(input: EventInput, now: number): DiscoEvent {
     const event: DiscoEvent = { ...input, seq: this.nextSeq++, at: now, server: this.server };
     if (this.count === this.bounds.maxCount) this.dropOldest();

@@ -2,11 +2,12 @@
 // in memory only, and pushed to the connections that follow it. A follower that does not read
 // is cut off, never buffered for: once its connection is backlogged, it gets one `events-end`
 // line and no more events. Agents' `report`s of their plan steps come in here too, bounded in
-// size (by the schema) and in rate (per session).
+// size (by the schema) and in rate (per session). Events are pushed once the turn that made them
+// is over, so that a reply comes before the events its own request caused, as it does before pushes.
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
-import type { EventInput } from '../events/event.ts';
+import type { DiscoEvent, EventInput } from '../events/event.ts';
 import { toWire } from '../events/event.ts';
 import { eventMatches } from '../events/match.ts';
 import { EventRing, type RingBounds } from '../events/ring.ts';
@@ -25,6 +26,8 @@ export const REPORT_PER_SECOND = 16;
 
 interface Follower {
   readonly pattern: string;
+  /** The last event it had when it began: later ones are pushed, earlier ones were replayed or not asked for. */
+  readonly after: number;
 }
 
 interface Bucket {
@@ -36,6 +39,9 @@ export class EventFeed {
   readonly ring: EventRing;
   private readonly followers = new Map<Connection, Follower>();
   private readonly buckets = new WeakMap<Session, Bucket>();
+  /** Recorded in this turn, pushed at its end; bounded by what one turn records. */
+  private pending: DiscoEvent[] = [];
+  private flushing: NodeJS.Immediate | undefined;
 
   constructor(
     readonly server: string,
@@ -50,14 +56,27 @@ export class EventFeed {
     return this.followers.size;
   }
 
-  /** Records one event and pushes it to every follower whose pattern selects it. */
+  /** Records one event, to be pushed at the end of this turn to every follower whose pattern selects it. */
   record(input: EventInput): void {
     const event = this.ring.record(input, Date.now());
-    let line: string | undefined;
-    for (const [connection, follower] of this.followers) {
-      if (!eventMatches(follower.pattern, event.name)) continue;
-      line ??= encodeLine({ op: 'event', event: toWire(event) });
-      this.push(connection, line);
+    if (this.followers.size === 0) return;
+    this.pending.push(event);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  /** Pushes what was recorded since the last time. */
+  flush(): void {
+    clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const events = this.pending;
+    this.pending = [];
+    for (const event of events) {
+      let line: string | undefined;
+      for (const [connection, follower] of this.followers) {
+        if (event.seq <= follower.after || !eventMatches(follower.pattern, event.name)) continue;
+        line ??= encodeLine({ op: 'event', event: toWire(event) });
+        this.push(connection, line);
+      }
     }
   }
 
@@ -100,7 +119,7 @@ export class EventFeed {
     const replay =
       request.since === undefined ? [] : this.ring.since(request.since, Date.now()).filter((event) => eventMatches(pattern, event.name));
     const lines = replay.map((event) => encodeLine({ op: 'event', event: toWire(event) })).join('');
-    this.followers.set(connection, { pattern });
+    this.followers.set(connection, { pattern, after: this.ring.lastSeq });
     return `${lines}${encodeLine({ re: request.id, ok: true, server: this.server, replayed: replay.length })}`;
   }
 

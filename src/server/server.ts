@@ -119,6 +119,7 @@ export class DiscoServer {
     this.backend.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
     this.events.record({ kind: 'server-left', name: this.events.server, reason: 'server-shutdown', detail: reason });
+    this.events.flush();
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
     this.tlsGate?.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -58,6 +58,17 @@ describe('disco events', () => {
     expect(await nextEvent(watching, 'endpoint-dropped')).toMatchObject({ name: NAME, reason: 'goodbye', client: 'shop-web' });
   });
 
+  it('send a reply before the events its own request caused, as before its pushes', async () => {
+    server = await startDisco();
+    const { port } = server.address();
+    const peer = await follower(port);
+    peer.messages.length = 0;
+    peer.send({ op: 'provide', id: 5, name: NAME, host: '127.0.0.1', port: 8080 });
+    await eventually(() => peer.messages.some((m) => m.op === 'event'), 3000, 'the event');
+    const order = peer.messages.filter((m) => m.re === 5 || m.op === 'event').map((m) => (m.op === 'event' ? 'event' : 'reply'));
+    expect(order).toEqual(['reply', 'event']);
+  });
+
   it('record an unprovide as such', async () => {
     server = await startDisco();
     const { port } = server.address();
