@@ -10,7 +10,7 @@ export const EVENT_KINDS = {
   'member-joined': 'an agent registered itself as a member',
   'member-left': 'a member went; its reason says why, by the same rules as a session',
   'server-joined': 'a disco server started (this one), or was first seen holding a session in the shared etcd',
-  'server-left': 'a disco server sharing the etcd holds no session any more',
+  'server-left': 'a disco server sharing the etcd holds no session any more, or this one is shutting down',
   step: "an agent ran a step of its plan; its reason names the planner's cause, `ok` says whether it worked",
   liveupdate: 'an agent ran a live update of a requirement; `ok` says whether it worked',
 } as const;

@@ -1,11 +1,13 @@
 // The event ring's bounds (by count and by age), the name filter, and the text `scs events` prints.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventInput } from '../../src/events/event.ts';
-import { toWire } from '../../src/events/event.ts';
+import { EVENT_KINDS, toWire } from '../../src/events/event.ts';
 import { formatEvent } from '../../src/events/format.ts';
 import { eventMatches } from '../../src/events/match.ts';
 import { EventRing, RING_AGE_MS, RING_EVENTS } from '../../src/events/ring.ts';
+import { REASONS } from '../../src/reasons.ts';
 
 const added = (name: string): EventInput => ({ kind: 'endpoint-added', name, reason: 'provide', detail: '10.0.0.1:80/tcp' });
 const T0 = Date.parse('2026-12-06T18:00:00.000Z');
@@ -114,5 +116,13 @@ describe('an event as text', () => {
         '2026-12-06T18:00:00.005Z server-joined srv started this disco server started',
       ].join('\n'),
     );
+  });
+});
+
+describe('docs/observe.md', () => {
+  it('lists every kind of event and every reason, with the sentence the code gives it, and no other', () => {
+    const doc = readFileSync(new URL('../../docs/observe.md', import.meta.url), 'utf8');
+    const rows = new Map([...doc.matchAll(/^\| `([a-z-]+)` +\| (.+?) +\|$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.fromEntries(rows)).toEqual({ ...EVENT_KINDS, ...REASONS });
   });
 });
