@@ -95,6 +95,14 @@ describe('scs events', () => {
     expect(every.stdout.split('\n')[0]).toMatch(new RegExp(`^${time} server-joined ${server.events.server} started `));
   });
 
+  it('streams until a --until to come, then exits 0', async () => {
+    const server = await disco();
+    const events = run(['events', '--until', '2s', '--json', '--disco', `127.0.0.1:${server.address().port}`]);
+    await eventually(() => server.events.followerCount === 1, 15_000, 'scs events to follow');
+    expect(await events.exited, events.stderr).toBe(0);
+    expect(server.events.followerCount).toBe(0);
+  });
+
   it('exits 2 for a bad --since and 3 when disco cannot be reached', async () => {
     const bad = run(['events', '--since', 'yesterday', '--disco', '127.0.0.1:1']);
     expect(await bad.exited).toBe(2);
