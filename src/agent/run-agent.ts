@@ -260,7 +260,7 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
- * provide; anyone on the host may require and list, as anyone may ask its DNS.
+ * provide; anyone on the host may require, list and observe (`scs events`), as anyone may ask its DNS.
  */
 async function startEmbeddedDisco(
   logger: ConsolaInstance,
@@ -274,8 +274,8 @@ async function startEmbeddedDisco(
   const { token, file } = makeDiscoToken(stateFolder);
   const running = await runDisco({
     ...EMBEDDED_DISCO,
-    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME] }],
-    anonymous: { provide: [], require: [EVERY_NAME] },
+    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME], observe: [EVERY_NAME] }],
+    anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
   return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };

@@ -7,8 +7,7 @@
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
-import type { DiscoEvent, EventInput } from '../events/event.ts';
-import { toWire } from '../events/event.ts';
+import { type DiscoEvent, type EventInput, toWire, type WireEvent } from '../events/event.ts';
 import { eventMatches } from '../events/match.ts';
 import { EventRing, type RingBounds } from '../events/ring.ts';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
@@ -24,7 +23,33 @@ import type { Session } from './session.ts';
 export const REPORT_BURST = 64;
 export const REPORT_PER_SECOND = 16;
 
+/** Where a follower's events go: a protocol connection, or another transport's stream (an HTTP event stream). */
+export interface EventReader {
+  readonly open: boolean;
+  /** Its output backed up: it is cut off, never buffered for. */
+  readonly behind: boolean;
+  /** `line` is the event as the protocol pushes it, made once for every connection that follows. */
+  send(event: WireEvent, line: string): void;
+  /** It was cut off for reading too slowly: no event follows. */
+  cut(message: string): void;
+}
+
+/** A protocol connection as a reader: `event` pushes, and `events-end` when cut off. */
+function connectionReader(connection: Connection): EventReader {
+  return {
+    get open() {
+      return connection.isOpen;
+    },
+    get behind() {
+      return connection.backlogged;
+    },
+    send: (_event, line) => connection.sendLine(line),
+    cut: (message) => connection.sendLine(encodeLine({ op: 'events-end', reason: 'slow-reader', message })),
+  };
+}
+
 interface Follower {
+  readonly reader: EventReader;
   readonly pattern: string;
   /** The last event it had when it began: later ones are pushed, earlier ones were replayed or not asked for. */
   readonly after: number;
@@ -37,7 +62,8 @@ interface Bucket {
 
 export class EventFeed {
   readonly ring: EventRing;
-  private readonly followers = new Map<Connection, Follower>();
+  /** By connection, or by the reader another transport gave. */
+  private readonly followers = new Map<Connection | EventReader, Follower>();
   private readonly buckets = new WeakMap<Session, Bucket>();
   /** Recorded in this turn, pushed at its end; bounded by what one turn records. */
   private pending: DiscoEvent[] = [];
@@ -71,11 +97,13 @@ export class EventFeed {
     const events = this.pending;
     this.pending = [];
     for (const event of events) {
+      let wire: WireEvent | undefined;
       let line: string | undefined;
-      for (const [connection, follower] of this.followers) {
+      for (const [key, follower] of this.followers) {
         if (event.seq <= follower.after || !eventMatches(follower.pattern, event.name)) continue;
-        line ??= encodeLine({ op: 'event', event: toWire(event) });
-        this.push(connection, line);
+        wire ??= toWire(event);
+        line ??= encodeLine({ op: 'event', event: wire });
+        this.push(key, follower.reader, wire, line);
       }
     }
   }
@@ -116,11 +144,29 @@ export class EventFeed {
     const pattern = request.name ?? EVERY_NAME;
     if (session.scope && !session.scope.mayObserve(pattern)) throw forbidden('observe', pattern, session.scope);
     if (this.followers.has(connection)) throw new ProtocolError(ErrorCode.badRequest, 'this connection follows events already');
-    const replay =
-      request.since === undefined ? [] : this.ring.since(request.since, Date.now()).filter((event) => eventMatches(pattern, event.name));
-    const lines = replay.map((event) => encodeLine({ op: 'event', event: toWire(event) })).join('');
-    this.followers.set(connection, { pattern, after: this.ring.lastSeq });
+    const replay = this.replay(pattern, request.since);
+    const lines = replay.map((event) => encodeLine({ op: 'event', event })).join('');
+    this.followers.set(connection, { reader: connectionReader(connection), pattern, after: this.ring.lastSeq });
     return `${lines}${encodeLine({ re: request.id, ok: true, server: this.server, replayed: replay.length })}`;
+  }
+
+  /**
+   * For another transport (the HTTP listener's event stream), which checks the scope itself: the
+   * events kept since `since` that `pattern` selects, to send first; then each new one goes to
+   * `reader` until `stop`, or until it falls behind and is cut.
+   */
+  watch(pattern: string, since: number | undefined, reader: EventReader): { replay: WireEvent[]; stop: () => void } {
+    const replay = this.replay(pattern, since);
+    this.followers.set(reader, { reader, pattern, after: this.ring.lastSeq });
+    return { replay, stop: () => this.followers.delete(reader) };
+  }
+
+  private replay(pattern: string, since: number | undefined): WireEvent[] {
+    if (since === undefined) return [];
+    return this.ring
+      .since(since, Date.now())
+      .filter((event) => eventMatches(pattern, event.name))
+      .map(toWire);
   }
 
   /** The connection closed: it follows nothing any more. */
@@ -165,12 +211,11 @@ export class EventFeed {
     bucket.tokens -= steps;
   }
 
-  private push(connection: Connection, line: string): void {
-    if (!connection.isOpen) return void this.followers.delete(connection);
-    if (!connection.backlogged) return void connection.sendLine(line);
-    this.followers.delete(connection);
-    const message = 'this connection read too slowly: events waited unread, so the stream was cut; ask again with "since"';
-    this.logger.debug(`events to ${connection.remote} cut: it read too slowly`);
-    connection.sendLine(encodeLine({ op: 'events-end', reason: 'slow-reader', message }));
+  private push(key: Connection | EventReader, reader: EventReader, event: WireEvent, line: string): void {
+    if (!reader.open) return void this.followers.delete(key);
+    if (!reader.behind) return reader.send(event, line);
+    this.followers.delete(key);
+    this.logger.debug('an event reader was cut off: it read too slowly');
+    reader.cut('this reader read too slowly: events waited unread, so the stream was cut; ask again with "since"');
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
+import { agentState } from '../helpers/agent-state.ts';
 import { scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem } from '../helpers/docker.ts';
@@ -73,5 +74,28 @@ describe.skipIf(dockerProblem !== undefined)(`an agent's steps in scs events${do
     );
     const downSteps = after.filter((event) => event.kind === 'step' && event.reason === 'scs-down');
     expect(downSteps.map((step) => step.detail)).toEqual(['drop (scs down)', 'stop (scs down)', 'remove (scs down)']);
+  }, 180_000);
+  it("lets anyone on the host follow the events of a stack's own disco, as anyone may list it", async () => {
+    const own = mkdtempSync(join(tmpdir(), 'scs-events-own-'));
+    const ownFiles = ['-f', join(own, 'scs-stack.yaml'), '--project-name', 'evown'];
+    try {
+      mkdirSync(join(own, 'tick'));
+      writeFileSync(join(own, 'tick/scs.yaml'), 'from: scs-base:busybox\ncommand: [sleep, "3600"]\n');
+      writeFileSync(join(own, 'scs-stack.yaml'), 'name: evown\nenvironment: test\nservices:\n  tick:\n    image: ./tick\n');
+      const up = scs(['up', '-d', ...ownFiles], {}, own);
+      expect(await up.exited, up.stderr).toBe(0);
+      const disco = agentState('evown', 'evown')!.disco;
+      const events = scs(['events', '--since', '10m', '--until', '0s', '--json', '--disco', disco]);
+      expect(await events.exited, events.stderr).toBe(0);
+      const steps = events.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+        .filter((event) => event.kind === 'step');
+      expect(steps.map((step) => step.detail)).toContain('start (no container yet)');
+    } finally {
+      await scs(['down', ...ownFiles], {}, own).exited;
+      rmSync(own, { recursive: true, force: true });
+    }
   }, 180_000);
 });

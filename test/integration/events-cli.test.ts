@@ -97,8 +97,10 @@ describe('scs events', () => {
 
   it('streams until a --until to come, then exits 0', async () => {
     const server = await disco();
-    const events = run(['events', '--until', '2s', '--json', '--disco', `127.0.0.1:${server.address().port}`]);
-    await eventually(() => server.events.followerCount === 1, 15_000, 'scs events to follow');
+    // A duration is back from now, as in docker events: a time to come is given as a time.
+    const until = new Date(Date.now() + 10_000).toISOString();
+    const events = run(['events', '--until', until, '--json', '--disco', `127.0.0.1:${server.address().port}`]);
+    await eventually(() => server.events.followerCount === 1, 10_000, 'scs events to follow');
     expect(await events.exited, events.stderr).toBe(0);
     expect(server.events.followerCount).toBe(0);
   });

@@ -2,12 +2,13 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { EventInput } from '../../src/events/event.ts';
-import { EVENT_KINDS, toWire } from '../../src/events/event.ts';
+import { EVENT_KINDS, type EventInput, toWire, type WireEvent } from '../../src/events/event.ts';
 import { formatEvent } from '../../src/events/format.ts';
 import { eventMatches } from '../../src/events/match.ts';
 import { EventRing, RING_AGE_MS, RING_EVENTS } from '../../src/events/ring.ts';
 import { REASONS } from '../../src/reasons.ts';
+import { EventFeed } from '../../src/server/event-feed.ts';
+import { quietLogger } from '../helpers/logging.ts';
 
 const added = (name: string): EventInput => ({ kind: 'endpoint-added', name, reason: 'provide', detail: '10.0.0.1:80/tcp' });
 const T0 = Date.parse('2026-12-06T18:00:00.000Z');
@@ -124,5 +125,34 @@ describe('docs/observe.md', () => {
     const doc = readFileSync(new URL('../../docs/observe.md', import.meta.url), 'utf8');
     const rows = new Map([...doc.matchAll(/^\| `([a-z-]+)` +\| (.+?) +\|$/gm)].map((m) => [m[1]!, m[2]!]));
     expect(Object.fromEntries(rows)).toEqual({ ...EVENT_KINDS, ...REASONS });
+  });
+});
+
+describe('the event feed, for another transport', () => {
+  it('replays what it keeps, then gives each new event once its turn is over, and cuts a reader that falls behind', async () => {
+    const feed = new EventFeed('srv', quietLogger);
+    feed.record(added('a.web.shop.dev'));
+    const got: string[] = [];
+    const cut: string[] = [];
+    const reader = {
+      open: true,
+      behind: false,
+      send: (event: WireEvent) => void got.push(event.name),
+      cut: (why: string) => void cut.push(why),
+    };
+    const { replay, stop } = feed.watch('*.*.shop.dev', 0, reader);
+    expect(replay.map((event) => event.name)).toEqual(['a.web.shop.dev']);
+    feed.record(added('b.web.shop.dev'));
+    feed.record(added('c.web.blog.dev'));
+    expect(got).toEqual([]); // Not within the turn that recorded it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(got).toEqual(['b.web.shop.dev']);
+    reader.behind = true;
+    feed.record(added('d.web.shop.dev'));
+    feed.flush();
+    expect(got).toEqual(['b.web.shop.dev']);
+    expect(cut).toEqual([expect.stringMatching(/read too slowly/)]);
+    expect(feed.followerCount).toBe(0);
+    stop();
   });
 });
