@@ -213,7 +213,7 @@ export class EventFeed {
 
   private push(key: Connection | EventReader, reader: EventReader, event: WireEvent, line: string): void {
     if (!reader.open) return void this.followers.delete(key);
-    if (!reader.behind) return reader.send(event, line);
+    if (!reader.behind) return void reader.send(event, line);
     this.followers.delete(key);
     this.logger.debug('an event reader was cut off: it read too slowly');
     reader.cut('this reader read too slowly: events waited unread, so the stream was cut; ask again with "since"');
