@@ -105,6 +105,16 @@ describe('scs events', () => {
     expect(server.events.followerCount).toBe(0);
   });
 
+  it("prints the disco server's shutdown as its last event, then exits 1 saying the stream ended", async () => {
+    const server = await startDisco({ heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 500 });
+    const events = run(['events', '--disco', `127.0.0.1:${server.address().port}`]);
+    await eventually(() => server.events.followerCount === 1, 15_000, 'scs events to follow');
+    await server.close();
+    expect(await events.exited).toBe(1);
+    expect(events.stdout).toMatch(new RegExp(`^\\S+ server-left ${server.events.server} server-shutdown server shutting down\\n$`));
+    expect(events.stderr).toContain('the event stream ended: lost the connection to disco');
+  });
+
   it('exits 2 for a bad --since and 3 when disco cannot be reached', async () => {
     const bad = run(['events', '--since', 'yesterday', '--disco', '127.0.0.1:1']);
     expect(await bad.exited).toBe(2);
