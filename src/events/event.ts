@@ -26,9 +26,9 @@ export interface EventInput {
   /** For people: an address, a step as the agent logs it, an error. */
   readonly detail: string;
   /** Who caused it: the client name its session said hello with, when known. */
-  readonly client?: string;
+  readonly client?: string | undefined;
   /** For steps and live updates: whether it worked. */
-  readonly ok?: boolean;
+  readonly ok?: boolean | undefined;
 }
 
 export interface DiscoEvent extends EventInput {

@@ -36,7 +36,9 @@ export class EventRing {
   }
 
   record(input: EventInput, now: number): DiscoEvent {
-    const event: DiscoEvent = { ...input, seq: this.nextSeq++, at: now, server: this.server };
+    const { kind, name, reason, detail, client, ok } = input;
+    // Field by field: spreading `input` costs some microseconds an event on Node 20, on every registry change.
+    const event: DiscoEvent = { kind, name, reason, detail, client, ok, seq: this.nextSeq++, at: now, server: this.server };
     if (this.count === this.bounds.maxCount) this.dropOldest();
     this.slots[(this.head + this.count) % this.bounds.maxCount] = event;
     this.count++;

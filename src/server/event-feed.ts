@@ -116,7 +116,7 @@ export class EventFeed {
       name: provision.name,
       reason: cause.reason,
       detail: `${formatHostPort(host, port)}/${protocol}`,
-      ...(cause.client ? { client: cause.client } : {}),
+      client: cause.client || undefined,
     });
   };
 
