@@ -30,6 +30,9 @@ const lines = (running: Running) =>
     .filter(Boolean)
     .map((line) => JSON.parse(line));
 const droppedLine = (running: Running) => lines(running).find((event) => event.kind === 'endpoint-dropped');
+/** `scs provide` says it provides once it listens for Ctrl-C: interrupted before, it would die without its goodbye. */
+const providing = (running: Running) =>
+  eventually(() => `${running.stdout}${running.stderr}`.includes('providing'), 15_000, 'scs provide to say so');
 
 describe('scs events', () => {
   it('prints a drop with its reason: goodbye when the provider stops, lost-socket when it is killed', async () => {
@@ -45,6 +48,7 @@ describe('scs events', () => {
       detail: '10.0.0.5:3306/tcp',
       server: server.events.server,
     });
+    await providing(polite);
     polite.child.kill('SIGINT');
     expect(await eventually(() => droppedLine(events), 10_000, 'the drop')).toMatchObject({ name: NAME, reason: 'goodbye' });
 
@@ -77,7 +81,7 @@ describe('scs events', () => {
     const server = await disco();
     const disco_ = `127.0.0.1:${server.address().port}`;
     const provider = run(['provide', NAME, '10.0.0.5:3306', '--disco', disco_]);
-    await eventually(() => server.registry.size === 1, 15_000, 'the provider to register');
+    await providing(provider);
     provider.child.kill('SIGINT');
     await eventually(() => server.registry.size === 0, 10_000, 'the provider to go');
     const replay = run(['events', '--since', '10m', '--until', '0s', '--disco', disco_, '*.*.shop.dev']);
