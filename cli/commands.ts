@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   require: async () => (await import('./require.ts')).registerRequire,
   ls: async () => (await import('./ls.ts')).registerLs,
   status: async () => (await import('./status.ts')).registerStatus,
+  events: async () => (await import('./events.ts')).registerEvents,
   compile: async () => (await import('./compile.ts')).registerCompile,
   build: async () => (await import('./build.ts')).registerBuild,
   up: async () => (await import('./up.ts')).registerUp,

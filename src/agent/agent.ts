@@ -17,6 +17,7 @@ import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
+import type { Step } from './plan.ts';
 import { ServiceRunner } from './runner.ts';
 import { addresses, type NetworkAttachment } from './spec.ts';
 import { type AgentState, ownProcess, type RequireRecord, writeState } from './state.ts';
@@ -53,6 +54,8 @@ export interface AgentOptions {
   readonly stateFolder?: string;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
+  /** Told of every plan step run on a service (by its name in the stack), for disco's events. */
+  readonly onStep?: (service: string, step: Step, ok: boolean, error?: string) => void;
 }
 
 export const DEFAULT_HOLD_MS = 1000;
@@ -213,6 +216,7 @@ export class Agent {
       debounceMs,
       holdMs,
       changed: () => this.save(),
+      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error),
     });
     this.runners.push(runner);
     this.save();

@@ -174,7 +174,10 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       logger: consola.withTag('disco'),
     });
     kept?.connected(client.sessionId);
+    const [{ StepReporter }, { reportSteps }] = await Promise.all([import('./step-report.ts'), import('../client/events.ts')]);
+    const reporter = new StepReporter((service, steps) => reportSteps(client, service, steps), logger);
     opened('disco client', async (ending) => {
+      reporter.flush(); // The last steps (a `scs down`'s) go before the goodbye, or the hand-over.
       // Handing over: no goodbye, and the session kept in the state folder, for the agent after this one.
       if (!ending.drain) return client.handOver();
       await client.close();
@@ -218,6 +221,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const running = new Agent(compiled, {
       engine,
       client,
+      onStep: (service, step, ok, error) => reporter.add(`${service}.${compiled.stack}.${compiled.environment}`, service, step, ok, error),
       advertise,
       waitTimeoutMs: options.waitTimeoutMs,
       debounceMs: options.debounceMs,
@@ -386,7 +390,7 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
- * provide; anyone on the host may require, list and observe (`scs status`), as anyone may ask its DNS.
+ * provide; anyone on the host may require, list and observe (`scs status`, `scs events`), as anyone may ask its DNS.
  */
 async function startEmbeddedDisco(
   logger: ConsolaInstance,
@@ -400,7 +404,7 @@ async function startEmbeddedDisco(
   const { token, file } = makeDiscoToken(stateFolder);
   const running = await runDisco({
     ...EMBEDDED_DISCO,
-    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME] }],
+    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME], observe: [EVERY_NAME] }],
     anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);

@@ -30,6 +30,8 @@ export interface RunnerOptions {
   readonly holdMs: number;
   /** Called after every step, so the state file follows. */
   readonly changed: () => void;
+  /** Told of every step run, and whether it worked, for disco's events. */
+  readonly stepped?: (step: Step, ok: boolean, error?: string) => void;
 }
 
 export class ServiceRunner {
@@ -190,9 +192,11 @@ export class ServiceRunner {
       try {
         await executor.execute(this.facts, step);
         this.facts.lastStep = { at, step: step.kind, cause: step.cause, ok: true };
+        this.options.stepped?.(step, true);
       } catch (error) {
         const message = (error as Error).message;
         this.facts.lastStep = { at, step: step.kind, cause: step.cause, ok: false, error: message };
+        this.options.stepped?.(step, false, message);
         changed();
         // What cannot be let go of (EC2 unreachable) is said, and the rest still goes: scs down tries it again.
         if (step.kind === 'detach' || step.kind === 'deprovision') {

@@ -65,6 +65,8 @@ type ClientEvents = {
   connected: [{ session: string; resumed: boolean }];
   disconnected: [reason: string];
   shutdown: [reason: string];
+  /** A push no watch of this client takes: an `events` stream's (see events.ts). */
+  push: [push: Push];
 };
 
 export class DiscoClient extends EventEmitter<ClientEvents> {
@@ -206,8 +208,8 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     return endpoints;
   }
 
-  /** One request, answered with its reply's fields: for what the client keeps no intent of (members.ts). */
-  request(message: Outgoing): Promise<ReplyFields> {
+  /** One request that keeps no intent across sessions (`member`, `members`, `events`, `report`); its reply's fields. */
+  request(message: Extract<Outgoing, { op: 'member' | 'members' | 'events' | 'report' }>): Promise<ReplyFields> {
     return this.connection.request(message);
   }
 
@@ -342,6 +344,10 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       case 'shutdown':
         this.logger.debug(`disco is shutting down: ${push.reason}`);
         this.emit('shutdown', push.reason);
+        return;
+      case 'event':
+      case 'events-end':
+        this.emit('push', push);
         return;
       case 'changed':
       case 'resync': {

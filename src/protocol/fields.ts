@@ -34,6 +34,18 @@ export const PatternSchema = v.pipe(
   v.transform(canonicalPattern),
 );
 
+/** A service's name, `service.stack.environment` (an endpoint's name without its endpoint label). */
+export const ServiceNameSchema = v.pipe(
+  v.string('expected a service name like "db.blog.prod"'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = dataset.value.split('.').length === 3 ? nameProblem(`x.${dataset.value}`) : undefined;
+    if (problem !== undefined || dataset.value.split('.').length !== 3)
+      addIssue({ message: `expected a service name like "db.blog.prod" (service.stack.environment)` });
+  }),
+  v.transform((name) => name.toLowerCase()),
+);
+
 /**
  * A name whose last label is a number is no DNS name (RFC 3696 §2): resolvers read `1.2.3`,
  * `10.0.0.01` or `0x7f.1` as an IPv4 address, in their own way, so it is refused rather than

@@ -2,7 +2,9 @@
 // form of this file; keep them in step.
 
 import * as v from 'valibot';
-import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema } from './fields.ts';
+import { WireEventSchema } from '../events/event.ts';
+import { STEP_REASONS, type StepReason } from '../reasons.ts';
+import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema, ServiceNameSchema } from './fields.ts';
 import { MemberSchema, memberEntries } from './member.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -25,6 +27,19 @@ const TOKEN = 'expected a token of 1 to 1024 characters';
 /** A `list` page holds at most this many endpoints (and is cut sooner to keep its line short). */
 export const MAX_PAGE_ENDPOINTS = 1000;
 const LIMIT = `expected a page size from 1 to ${MAX_PAGE_ENDPOINTS}`;
+
+/** A `report` carries at most this many steps. */
+export const MAX_REPORT_STEPS = 32;
+const SINCE = 'expected "since" in milliseconds since the epoch (0 replays every event kept)';
+const DETAIL = 'expected a detail of at most 512 characters';
+
+/** One step an agent reports: what `scs events` shows of it. */
+const ReportedStep = v.strictObject({
+  kind: v.picklist(['step', 'liveupdate'], 'expected "step" or "liveupdate"'),
+  reason: v.picklist(Object.keys(STEP_REASONS) as StepReason[], 'expected one of the step reasons of docs/observe.md'),
+  detail: v.pipe(v.string(DETAIL), v.maxLength(512, DETAIL)),
+  ok: v.boolean('expected "ok" to be true or false'),
+});
 
 /** valibot's words for a key too many or missing ("Invalid key: Expected never..."), made plain. */
 const fieldMessage = (issue: v.BaseIssue<unknown>) =>
@@ -86,6 +101,24 @@ export const requestSchemas = {
     name: v.optional(PatternSchema),
     after: v.optional(Cursor),
   }),
+  /** Replays the events kept since `since` (if given), then pushes each new one; `name` filters (docs/observe.md). */
+  events: request({
+    op: v.literal('events'),
+    id: RequestId,
+    name: v.optional(PatternSchema),
+    since: v.optional(v.pipe(v.number(SINCE), v.safeInteger(SINCE), v.minValue(0, SINCE))),
+  }),
+  /** An agent's plan steps on one service (`service.stack.environment`), for the server's event ring. */
+  report: request({
+    op: v.literal('report'),
+    id: RequestId,
+    service: ServiceNameSchema,
+    steps: v.pipe(
+      v.array(ReportedStep, 'expected "steps" to be a list'),
+      v.minLength(1, 'expected at least one step'),
+      v.maxLength(MAX_REPORT_STEPS, `expected at most ${MAX_REPORT_STEPS} steps`),
+    ),
+  }),
   bye: request({ op: v.literal('bye'), id: RequestId }),
   ping: request({ op: v.literal('ping') }),
   pong: request({ op: v.literal('pong') }),
@@ -140,6 +173,10 @@ export const pushSchema = v.variant('op', [
   v.object({ op: v.literal('ping') }),
   v.object({ op: v.literal('pong') }),
   v.object({ op: v.literal('shutdown'), reason: v.string() }),
+  /** One event of an `events` stream. */
+  v.object({ op: v.literal('event'), event: WireEventSchema }),
+  /** The end of an `events` stream the server cut (`reason` is `slow-reader`). */
+  v.object({ op: v.literal('events-end'), reason: v.string(), message: v.string() }),
 ]);
 
 export const welcomeSchema = v.object({
@@ -154,6 +191,8 @@ export const provideReplySchema = v.object({ provision: v.string() });
 export const requireReplySchema = v.object({ sub: v.string(), seq: Seq, endpoints: v.array(EndpointSchema), more: More });
 /** A later part of a reply that came in parts. */
 export const replyPartSchema = v.object({ endpoints: v.array(EndpointSchema), more: More });
+/** Sent after the replayed events: the server that answers, and how many events it replayed. */
+export const eventsReplySchema = v.object({ server: v.string(), replayed: v.number() });
 /** One page; `next`, when present, is the `after` of the next page. */
 export const listReplySchema = v.object({ endpoints: v.array(EndpointSchema), next: v.optional(v.string()) });
 /** One page of members; `next`, when present, is the `after` of the next page. */

@@ -9,7 +9,7 @@ import { hasWildcard, patternFor, patternShape } from '../names.ts';
 import { type AttributeMatcher, compileFilter } from './filter.ts';
 import { NameTree } from './name-tree.ts';
 import { compareProvisions } from './order.ts';
-import type { Address, AttributeFilter, Attributes, Change, Provision, Requirement } from './types.ts';
+import type { Address, AttributeFilter, Attributes, Cause, Change, Provision, Requirement } from './types.ts';
 
 export interface ProvideInput {
   /** Given when the provision was named elsewhere (a registry mirrored from etcd); made up otherwise. */
@@ -36,8 +36,11 @@ export function sortProvisions(provisions: Iterable<Provision>): Provision[] {
   return [...provisions].sort(compareProvisions);
 }
 
-/** Told of every provision added or dropped, after the registry has changed. */
-export type ProvisionListener = (kind: 'add' | 'drop', provision: Provision) => void;
+/** Told of every provision added or dropped, after the registry has changed, with why. */
+export type ProvisionListener = (kind: 'add' | 'drop', provision: Provision, cause: Cause) => void;
+
+const PROVIDED: Cause = { reason: 'provide' };
+const UNPROVIDED: Cause = { reason: 'unprovide' };
 
 export class Registry {
   private readonly listeners: ProvisionListener[] = [];
@@ -74,7 +77,7 @@ export class Registry {
     this.listeners.push(listener);
   }
 
-  provide(input: ProvideInput): { provision: Provision; changes: Change[] } {
+  provide(input: ProvideInput, cause: Cause = PROVIDED): { provision: Provision; changes: Change[] } {
     const provision: Provision = { ...input, id: input.id ?? `p${this.nextProvision++}` };
     this.provisions.set(provision.id, provision);
     let named = this.provisionsByName.get(provision.name);
@@ -84,12 +87,12 @@ export class Registry {
     }
     named.set(provision.id, provision);
     this.generation++;
-    for (const listener of this.listeners) listener('add', provision);
+    for (const listener of this.listeners) listener('add', provision, cause);
     return { provision, changes: this.changesFor(provision, 'add') };
   }
 
   /** Drops one provision; unknown ids yield no changes (a drop may race a session's expiry). */
-  drop(id: string): Change[] {
+  drop(id: string, cause: Cause = UNPROVIDED): Change[] {
     const provision = this.provisions.get(id);
     if (!provision) return [];
     this.provisions.delete(id);
@@ -102,7 +105,7 @@ export class Registry {
       this.names.delete(provision.name);
     }
     this.generation++;
-    for (const listener of this.listeners) listener('drop', provision);
+    for (const listener of this.listeners) listener('drop', provision, cause);
     return this.changesFor(provision, 'drop');
   }
 

@@ -1,3 +1,5 @@
+import type { RegistryReason } from '../reasons.ts';
+
 export type Protocol = 'tcp' | 'udp';
 
 export interface Address {
@@ -31,4 +33,10 @@ export interface Change {
   readonly requirement: Requirement;
   readonly kind: 'add' | 'drop';
   readonly provision: Provision;
+}
+
+/** Why a provision was added or dropped, and by whose session (its client name), when known: for events and logs. */
+export interface Cause {
+  readonly reason: RegistryReason;
+  readonly client?: string | undefined;
 }

@@ -2,8 +2,9 @@
 // shared by several servers (docs/ha.md). The session code asks this one interface and never
 // which store is behind it; a store that must wait (etcd) answers with a promise.
 
+import type { RegistryReason } from '../reasons.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
-import type { Change } from '../registry/types.ts';
+import type { Cause, Change } from '../registry/types.ts';
 import type { MemberBook, StoredMember } from './member-book.ts';
 
 /** An answer now (memory), or once the store has it (etcd). */
@@ -13,8 +14,10 @@ export type Outcome<T> = T | Promise<T>;
 export interface BackendHooks {
   /** The registry changed from outside this server's requests (another server, through etcd): fan these out. */
   changes(changes: Change[]): void;
-  /** A session this server holds was taken away (ended in etcd, or resumed on another server). */
-  sessionGone(session: string, why: string): void;
+  /** A session this server holds was taken away (its lease ended in etcd, or it was resumed on another server). */
+  sessionGone(session: string, reason: RegistryReason): void;
+  /** Another disco server sharing the store was first seen holding a session (`joined`), or holds none any more. */
+  presence?(server: string, joined: boolean): void;
   /** Where the store's members are kept: this server's sessions' (memory), or every server's (etcd). A new book when absent. */
   readonly members?: MemberBook;
 }
@@ -37,6 +40,8 @@ export interface Provided {
 }
 
 export interface Backend {
+  /** Names this server in what it stores and in its events; a store of its own (memory) has none to give. */
+  readonly serverId?: string;
   /** Keeps `registry` as the store's view; called once, before any session opens. */
   start(registry: Registry, hooks: BackendHooks): Promise<void>;
   stop(): void;
@@ -45,14 +50,14 @@ export interface Backend {
    * (ownerOf the hello's token) is the one that opened it.
    */
   open(requested: string | undefined, client: string, owner: string): Outcome<OpenedSession>;
-  /** Stores a provision of `input.owner`'s, under the client's key. */
-  provide(input: ProvideInput, key: string | undefined): Outcome<Provided>;
-  /** Drops one provision; if this fails, the provision is still stored. */
-  drop(id: string): Outcome<Change[]>;
+  /** Stores a provision of `input.owner`'s, under the client's key; `cause` names the client, for events. */
+  provide(input: ProvideInput, key: string | undefined, cause?: Cause): Outcome<Provided>;
+  /** Drops one provision (a client's unprovide, unless `cause` says otherwise); if this fails, the provision is still stored. */
+  drop(id: string, cause?: Cause): Outcome<Change[]>;
   /** Stores the session's member record, replacing its last; it goes when the session ends. */
   stateMember(session: string, member: StoredMember): Outcome<void>;
-  /** Ends a session and drops the provisions it holds (and its member); returns the changes to fan out now. */
-  end(session: string, provisions: readonly string[]): Change[];
+  /** Ends a session and drops the provisions it holds (and its member), for `cause` (a goodbye if not given); returns the changes to fan out now. */
+  end(session: string, provisions: readonly string[], cause?: Cause): Change[];
   /** The session has a connection again. */
   attached(session: string): void;
   /** The session lost its connection and waits out its grace. */

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
+import { cutReason, type RegistryReason } from '../reasons.ts';
 import { TickCork } from '../transport/tick-cork.ts';
 import type { ServerMeter } from './meter.ts';
 
@@ -40,6 +41,8 @@ export class Connection {
   readonly openedAt = Date.now();
   lastHeard = Date.now();
   lastSent = Date.now();
+  /** Why the server cut it, if it did (a closed socket with none was lost): what its session's endpoints are dropped for. */
+  cutBecause: RegistryReason | undefined;
   private readonly splitter: LineSplitter;
   private errorTokens: number;
   private errorRefilledAt = Date.now();
@@ -131,6 +134,7 @@ export class Connection {
   /** Sends an error line (`re: null`) and closes. */
   fail(code: ErrorCode, message: string): void {
     this.limits.meter?.refused(code);
+    this.cutBecause ??= cutReason(code);
     this.close({ re: null, ok: false, error: { code, message } });
   }
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConsolaInstance } from 'consola';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
-import type { Change } from '../registry/types.ts';
+import type { Cause, Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
 import type { EtcdClient } from './etcd-client.ts';
 import { EtcdRegistry, type EtcdRegistryOptions } from './etcd-registry.ts';
@@ -22,6 +22,10 @@ export class EtcdBackend implements Backend {
   ) {
     this.mirror = new EtcdRegistry(etcd, options);
     this.logger = options.logger;
+  }
+
+  get serverId(): string {
+    return this.mirror.serverId;
   }
 
   start(registry: Registry, hooks: BackendHooks): Promise<void> {
@@ -58,13 +62,13 @@ export class EtcdBackend implements Backend {
     return this.mirror.stateMember(session, member);
   }
 
-  drop(id: string): Promise<Change[]> {
-    return this.mirror.drop(id);
+  drop(id: string, cause?: Cause): Promise<Change[]> {
+    return this.mirror.drop(id, cause);
   }
 
   /** Its keys go with its lease, and every server (this one too) hears of it from etcd: nothing to fan out yet. */
-  end(session: string): Change[] {
-    this.mirror.end(session).catch((error: Error) => this.logger.warn(`could not end session ${session} in etcd: ${error.message}`));
+  end(session: string, _provisions?: readonly string[], cause?: Cause): Change[] {
+    this.mirror.end(session, cause).catch((error: Error) => this.logger.warn(`could not end session ${session} in etcd: ${error.message}`));
     return [];
   }
 

@@ -11,40 +11,16 @@
 import { randomBytes } from 'node:crypto';
 import type { ConsolaInstance } from 'consola';
 import * as v from 'valibot';
-import { AttributesSchema, describeIssues, HostSchema, NameSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
+import { describeIssues } from '../protocol/fields.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
-import type { Change } from '../registry/types.ts';
+import type { Cause, Change } from '../registry/types.ts';
 import type { BackendHooks } from './backend.ts';
+import { DropCauses } from './etcd-causes.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
 import { EtcdMembers } from './etcd-members.ts';
+import { Ident, ProvisionKey, ProvisionValue, SessionValue, safeJson } from './etcd-values.ts';
 import { MemberBook, type StoredMember } from './member-book.ts';
-
-// What etcd holds is read back with the wire's own rules: anyone who can write to etcd is one more
-// client, and nothing a client could not send reaches the registry, DNS or a subscriber.
-const Ident = v.pipe(v.string('expected an identifier'), v.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an identifier'));
-const Lease = v.pipe(v.string('expected a lease'), v.regex(/^[1-9][0-9]{0,19}$/, 'expected a lease'));
-const SessionValue = v.object({
-  lease: Lease,
-  server: Ident,
-  client: v.optional(v.pipe(v.string(), v.maxLength(128)), ''),
-  /** Who opened it (ownerOf the hello's token): only the same token may resume it. */
-  owner: v.optional(v.pipe(v.string(), v.regex(/^([0-9a-f]{64})?$/, 'expected a token digest')), ''),
-});
-const ProvisionValue = v.object({
-  session: Ident,
-  key: v.optional(Ident),
-  host: HostSchema,
-  port: PortSchema,
-  protocol: ProtocolSchema,
-  attrs: AttributesSchema,
-});
-/** `<name>/<provision>`: a name as the wire takes it (made canonical), and an identifier. */
-const ProvisionKey = v.pipe(
-  v.string(),
-  v.transform((rest) => rest.split('/')),
-  v.strictTuple([NameSchema, Ident], 'expected <name>/<provision id>'),
-  v.transform(([name, id]) => ({ name, id })),
-);
+import { ServerPresence } from './server-presence.ts';
 
 export interface EtcdRegistryOptions {
   /** Keys live under it; servers sharing one prefix share one registry. */
@@ -53,6 +29,9 @@ export interface EtcdRegistryOptions {
   ttlMs: number;
   logger: ConsolaInstance;
 }
+
+/** Why the provisions of a session went, for the deletes one batch applies. */
+type CauseOf = (session: string) => Cause;
 
 interface Mirrored {
   readonly modRevision: number;
@@ -65,6 +44,8 @@ export class EtcdRegistry {
   private registry: Registry | undefined;
   private hooks: BackendHooks | undefined;
   private members: EtcdMembers | undefined;
+  private readonly causes = new DropCauses(this.serverId);
+  private readonly presence = new ServerPresence(this.serverId, (server, joined) => this.hooks?.presence?.(server, joined));
   private readonly provisions = new Map<string, Mirrored>();
   private readonly provisionInfo = new Map<string, { session: string; key: string | undefined; etcdKey: string }>();
   private readonly bySession = new Map<string, Set<string>>();
@@ -146,7 +127,7 @@ export class EtcdRegistry {
   }
 
   /** Ends a session: its lease is revoked (so its keys go at once), unless another server holds it now. */
-  async end(session: string): Promise<void> {
+  async end(session: string, cause: Cause = { reason: 'goodbye' }): Promise<void> {
     this.kept.delete(session);
     const known = this.sessions.get(session);
     if (known?.server !== this.serverId) return;
@@ -156,7 +137,11 @@ export class EtcdRegistry {
     const stored = (await this.etcd.range(key)).kvs.find((kv) => kv.key === key);
     const holder = stored && v.safeParse(SessionValue, safeJson(stored.value));
     if (holder?.success && holder.output.server !== this.serverId) return;
-    await this.etcd.revoke(known.lease);
+    this.causes.end(session, cause);
+    await this.etcd.revoke(known.lease).catch((error: unknown) => {
+      this.causes.forget(session);
+      throw error;
+    });
   }
 
   async provide(input: ProvideInput & { key: string | undefined }): Promise<{ id: string; changes: Change[] }> {
@@ -187,18 +172,22 @@ export class EtcdRegistry {
     this.apply({ type: 'put', kv: { ...kv, modRevision: await this.etcd.put(kv.key, kv.value, lease) } });
   }
 
-  async drop(id: string): Promise<Change[]> {
+  async drop(id: string, cause: Cause = { reason: 'unprovide' }): Promise<Change[]> {
     const info = this.provisionInfo.get(id);
     if (!info) return [];
     const modRevision = await this.etcd.delete(info.etcdKey);
-    return this.apply({ type: 'delete', kv: { key: info.etcdKey, value: '', modRevision, lease: '0' } });
+    return this.apply({ type: 'delete', kv: { key: info.etcdKey, value: '', modRevision, lease: '0' } }, () => cause);
   }
 
   /** Follows the prefix from the last revision seen, from member to member, reading it whole again when etcd has compacted past it. */
   private async follow(): Promise<void> {
     while (!this.stopped) {
       this.watching = this.etcd.watch(this.options.prefix, this.revision + 1, (events) => {
-        const changes = events.flatMap((event) => (this.pending.has(event.kv.key) && event.type === 'put' ? [] : this.apply(event)));
+        const gone = events.filter((event) => event.type === 'delete').map((event) => event.kv.key);
+        const causeOf = this.causesFor(gone);
+        const changes = events.flatMap((event) =>
+          this.pending.has(event.kv.key) && event.type === 'put' ? [] : this.apply(event, causeOf),
+        );
         // From the events only: a header may be ahead of events still on their way, which a new watch must not skip.
         for (const event of events) this.revision = Math.max(this.revision, event.kv.modRevision);
         this.publish(changes);
@@ -240,17 +229,25 @@ export class EtcdRegistry {
     const present = new Map(kvs.map((kv) => [kv.key, kv]));
     const changes: Change[] = [];
     const members = [...(this.members?.mirrored() ?? [])];
+    const causeOf = this.causesFor([...this.sessions.keys()].map((id) => this.sessionKey(id)).filter((key) => !present.has(key)));
     for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id)), ...members]) {
       // A key written after the read (the watch ran meanwhile) has a newer revision than this
       // delete, which apply then takes for stale.
       if (!present.has(key) && !this.pending.has(key))
         // Stryker disable next-line StringLiteral: apply reads neither the value nor the lease of a delete
-        changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }));
+        changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }, causeOf));
     }
     // Stryker disable next-line ConditionalExpression: apply skips a put at a revision it holds
     for (const kv of kvs) if (this.provisions.get(kv.key)?.modRevision !== kv.modRevision) changes.push(...this.apply({ type: 'put', kv }));
     this.revision = Math.max(this.revision, revision);
     this.publish(changes);
+  }
+
+  /** Why the provisions deleted along with `keys` (those of them that are session keys) went. */
+  private causesFor(keys: readonly string[]): CauseOf {
+    const sessions = keys.filter((key) => key.startsWith(this.sessionKey(''))).map((key) => key.slice(this.sessionKey('').length));
+    const ended = this.causes.ended(sessions, (session) => this.sessions.get(session));
+    return (session) => this.causes.of(session, ended, this.sessions.get(session));
   }
 
   private publish(changes: Change[]): void {
@@ -276,16 +273,16 @@ export class EtcdRegistry {
   }
 
   /** One etcd event, applied to the mirror; returns the registry's changes. Unreadable keys are skipped. */
-  private apply(event: WatchEvent): Change[] {
+  private apply(event: WatchEvent, causeOf?: CauseOf): Change[] {
     try {
-      return this.applyEvent(event);
+      return this.applyEvent(event, causeOf ?? this.causesFor([]));
     } catch (error) {
       // Thrown back to the watch, it would end it, and the next watch would meet the same event again.
       return this.skip(event.kv, (error as Error).message);
     }
   }
 
-  private applyEvent(event: WatchEvent): Change[] {
+  private applyEvent(event: WatchEvent, causeOf: CauseOf): Change[] {
     // Each key moves forward only: an event older than what the mirror has (a read that raced the watch) is stale.
     const seen = this.modRevisions.get(event.kv.key) ?? this.tombstones.get(event.kv.key) ?? 0;
     // Stryker disable next-line EqualityOperator,ConditionalExpression: a delete at the revision the mirror already holds is one it has applied: applied again, it changes nothing
@@ -316,7 +313,7 @@ export class EtcdRegistry {
       this.provisionInfo.delete(old.id);
       // Stryker disable next-line ConditionalExpression: bySession, provisions and provisionInfo gain and lose an id together
       if (info) this.bySession.get(info.session)?.delete(old.id);
-      changes.push(...this.registry!.drop(old.id));
+      changes.push(...this.registry!.drop(old.id, causeOf(info?.session ?? '')));
     }
     if (event.type === 'put') changes.push(...this.addProvision(event.kv));
     return changes;
@@ -339,16 +336,20 @@ export class EtcdRegistry {
     if (!owned) this.bySession.set(value.session, (owned = new Set()));
     owned.add(id);
     const address = { host: value.host, port: value.port, protocol: value.protocol };
-    return this.registry!.provide({ id, name, address, attributes: value.attrs, owner: value.session }).changes;
+    const cause: Cause = { reason: 'provide', client: this.sessions.get(value.session)?.client || undefined };
+    return this.registry!.provide({ id, name, address, attributes: value.attrs, owner: value.session }, cause).changes;
   }
 
   private applySession(session: string, event: WatchEvent): void {
-    const held = this.sessions.get(session)?.server === this.serverId;
+    const before = this.sessions.get(session)?.server;
+    const held = before === this.serverId;
     if (event.type === 'delete') {
       this.sessions.delete(session);
       this.bySession.delete(session);
+      this.causes.forget(session);
+      if (before !== undefined) this.presence.released(before);
       // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
-      if (held) this.hooks?.sessionGone(session, 'its lease ended');
+      if (held) this.hooks?.sessionGone(session, 'lease-expired');
       return;
     }
     if (!v.is(Ident, session)) return void this.skip(event.kv, 'expected a session identifier after s/');
@@ -359,10 +360,11 @@ export class EtcdRegistry {
     // The lease it names must be the one it is kept under, or renewing it would keep nothing alive.
     if (event.kv.lease !== parsed.output.lease) return void this.skip(event.kv, `it is not kept under the lease it names`);
     this.sessions.set(session, parsed.output);
+    this.presence.held(parsed.output.server, before);
     if (held && parsed.output.server !== this.serverId) {
       this.kept.delete(session);
       // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
-      this.hooks?.sessionGone(session, 'it was resumed on another server');
+      this.hooks?.sessionGone(session, 'replaced');
     }
   }
 
@@ -381,18 +383,10 @@ export class EtcdRegistry {
         (alive) => {
           if (alive || !this.kept.delete(session)) return;
           // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them
-          this.hooks?.sessionGone(session, 'etcd lost its lease');
+          this.hooks?.sessionGone(session, 'lease-expired');
         },
         (error: Error) => this.options.logger.warn(`lease renewal failed: ${error.message}`),
       );
     }
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -3,9 +3,11 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
-import type { Change } from '../registry/types.ts';
+import type { Cause, Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
 import { MemberBook, type StoredMember } from './member-book.ts';
+
+const GOODBYE: Cause = { reason: 'goodbye' };
 
 export class MemoryBackend implements Backend {
   private registry: Registry | undefined;
@@ -23,22 +25,22 @@ export class MemoryBackend implements Backend {
     return { id: randomBytes(16).toString('base64url'), adopted: undefined };
   }
 
-  provide(input: ProvideInput): Provided {
-    const { provision, changes } = this.started().provide(input);
+  provide(input: ProvideInput, _key?: string, cause?: Cause): Provided {
+    const { provision, changes } = this.started().provide(input, cause);
     return { id: provision.id, changes };
   }
 
-  drop(id: string): Change[] {
-    return this.started().drop(id);
+  drop(id: string, cause?: Cause): Change[] {
+    return this.started().drop(id, cause);
   }
 
   stateMember(session: string, member: StoredMember): void {
     this.members.set(session, member);
   }
 
-  end(session: string, provisions: readonly string[]): Change[] {
+  end(session: string, provisions: readonly string[], cause: Cause = GOODBYE): Change[] {
     this.members.delete(session);
-    return provisions.flatMap((id) => this.started().drop(id));
+    return provisions.flatMap((id) => this.started().drop(id, cause));
   }
 
   attached(): void {}

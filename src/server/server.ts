@@ -1,15 +1,18 @@
 // The disco server: TCP sessions over the registry. Sessions hold provisions and subscriptions;
 // every registry change is fanned out to the subscriptions it concerns, as acknowledged pushes.
 
+import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Line } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
+import type { RegistryReason } from '../reasons.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
 import type { Backend, OpenedSession, Outcome } from './backend.ts';
 import { Connection } from './connection.ts';
 import { ConnectionLimits } from './connection-limits.ts';
+import { EventFeed } from './event-feed.ts';
 import { FanOut } from './fanout.ts';
 import { type LaterReply, type Reply, replyLater, type Settled } from './later-reply.ts';
 import { Listing } from './listing.ts';
@@ -19,25 +22,22 @@ import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 import { ProvisionCaps } from './provision-caps.ts';
 import { noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, helloScope, Scope, TokenTable } from './scopes.ts';
-import { ownerOf, Session } from './session.ts';
-import { sweepConnection, sweepPeriod } from './sweep.ts';
+import { ownerOf, Session, welcome } from './session.ts';
+import { type SweptPeer, sweepPeers, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, refuse, TlsGate } from './tls-gate.ts';
 import { Turns } from './turns.ts';
 
 export { type DiscoServerOptions, defaultServerOptions } from './options.ts';
 export type { ServerTls } from './tls-gate.ts';
 
-interface Peer {
-  readonly connection: Connection;
-  session: Session | undefined;
-  /** A `hello` waits on the backend. */
-  greeting?: boolean;
-}
+type Peer = SweptPeer & { session: Session | undefined };
 
 export class DiscoServer {
   readonly registry: Registry;
   readonly options: DiscoServerOptions;
   readonly members: MemberRequests;
+  /** What happens, for `scs events`: its ring, and the connections that follow it. */
+  readonly events: EventFeed;
   private readonly sessions = new Map<string, Session>();
   private readonly peers = new Set<Peer>();
   private readonly limits: ConnectionLimits;
@@ -72,6 +72,8 @@ export class DiscoServer {
       new Scope(this.options.anonymous.provide, this.options.anonymous.require, this.options.anonymous.observe ?? []);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.members = new MemberRequests(this.backend, { members: this.options.maxMembers, bytes: this.options.maxMemberBytes });
+    this.events = new EventFeed(this.backend.serverId ?? randomBytes(6).toString('base64url'), this.options.logger);
+    registry.addListener(this.events.provisionChanged);
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
@@ -79,7 +81,8 @@ export class DiscoServer {
   async listen(): Promise<AddressInfo> {
     await this.backend.start(this.registry, {
       changes: (changes) => this.fanOut.publish(changes),
-      sessionGone: (id, why) => this.sessionGone(id, why),
+      sessionGone: (id, reason) => this.sessionGone(id, reason),
+      presence: (server, joined) => this.events.serverSeen(server, joined),
       members: this.members.book,
     });
     await new Promise<void>((resolve, reject) => {
@@ -90,7 +93,7 @@ export class DiscoServer {
         resolve();
       });
     });
-    this.sweepTimer = setInterval(() => this.sweep(), sweepPeriod(this.options));
+    this.sweepTimer = setInterval(() => sweepPeers(this.peers, this.options), sweepPeriod(this.options));
     this.sweepTimer.unref();
     return this.address();
   }
@@ -125,6 +128,8 @@ export class DiscoServer {
     this.ends.flush();
     this.backend.stop();
     for (const session of this.sessions.values()) clearTimeout(session.graceTimer);
+    this.events.record({ kind: 'server-left', name: this.events.server, reason: 'server-shutdown', detail: reason });
+    this.events.flush();
     for (const peer of this.peers) peer.connection.close({ op: 'shutdown', reason });
     this.tlsGate?.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -170,17 +175,20 @@ export class DiscoServer {
 
   private onClosed(peer: Peer): void {
     this.peers.delete(peer);
+    this.events.unfollow(peer.connection);
     const session = peer.session;
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
     if (this.closed) return;
     this.backend.detached(session.id);
-    this.startGrace(session);
+    this.startGrace(session, peer.connection.cutBecause ?? 'lost-socket');
   }
 
-  private startGrace(session: Session): void {
-    this.options.logger.debug(`session ${session.id} lost its connection; grace ${this.options.grace} ms`);
-    session.graceTimer = setTimeout(() => this.endSession(session, 'grace expired'), this.options.grace);
+  /** `lost` says why its connection went: the reason its endpoints are dropped for if it is not resumed. */
+  private startGrace(session: Session, lost: RegistryReason): void {
+    const { grace } = this.options;
+    this.options.logger.debug(`session ${session.id} lost its connection (${lost}); grace ${grace} ms`);
+    session.graceTimer = setTimeout(() => this.endSession(session, lost, ` (the grace of ${grace} ms ran out)`), grace);
     session.graceTimer.unref();
   }
 
@@ -237,7 +245,7 @@ export class DiscoServer {
           owner: session.id,
         };
         return this.answer(
-          this.backend.provide(input, request.key),
+          this.backend.provide(input, request.key, { reason: 'provide', client: session.client }),
           ({ id, changes }) => {
             session.provisions.add(id);
             if (request.key !== undefined) session.provisionKeys.set(request.key, id);
@@ -255,7 +263,7 @@ export class DiscoServer {
         session.provisionKeys.deleteId(id);
         this.provisionCaps.add(session, -1);
         return this.answer(
-          this.backend.drop(id),
+          this.backend.drop(id, { reason: 'unprovide', client: session.client }),
           (changes) => ({ reply: {}, changes }),
           // The store still has it: still this session's, so that the client may try again.
           () => {
@@ -288,6 +296,10 @@ export class DiscoServer {
       case 'ack':
         this.fanOut.acknowledge(session, request.sub, request.seq);
         return undefined;
+      case 'events':
+        return this.events.follow(peer.connection, session, request);
+      case 'report':
+        return this.events.report(session, request);
       case 'bye':
         this.endSession(session, 'goodbye');
         peer.connection.close({ re: request.id, ok: true });
@@ -317,10 +329,10 @@ export class DiscoServer {
     if (held && held.owner === owner) return void this.resume(peer, held, request.id);
     const client = request.client ?? peer.connection.remote;
     const opened = this.backend.open(held ? undefined : request.session, client, owner);
-    if (!(opened instanceof Promise)) return this.welcome(this.take(peer, opened, client, scope, owner), false);
+    if (!(opened instanceof Promise)) return welcome(this.options, this.take(peer, opened, client, scope, owner), false);
     peer.greeting = true;
     return opened
-      .then((later) => ({ reply: this.welcome(this.take(peer, later, client, scope, owner), false), changes: [] }))
+      .then((later) => ({ reply: welcome(this.options, this.take(peer, later, client, scope, owner), false), changes: [] }))
       .finally(() => {
         peer.greeting = false;
       });
@@ -334,26 +346,20 @@ export class DiscoServer {
     session.connection = peer.connection;
     peer.session = session;
     this.backend.attached(session.id);
-    peer.connection.send({ re: requestId, ok: true, ...this.welcome(session, true) });
+    peer.connection.send({ re: requestId, ok: true, ...welcome(this.options, session, true) });
     this.fanOut.replay(session);
   }
 
   /** A session the backend opened, now this server's; the peer may have gone while the backend answered. */
   private take(peer: Peer, opened: OpenedSession, client: string, scope: Session['scope'], owner: string): Session {
-    const session = new Session(opened.id, client);
-    for (const { id, key } of opened.adopted ?? []) {
-      session.provisions.add(id);
-      // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
-      if (key !== undefined) session.provisionKeys.set(key, id);
-    }
-    Object.assign(session, { scope, owner });
+    const session = Session.opened(opened, client, scope, owner);
     this.provisionCaps.add(session, session.provisions.size);
     this.sessions.set(session.id, session);
     peer.session = session;
     if (peer.connection.isOpen) session.connection = peer.connection;
     else {
       this.backend.detached(session.id);
-      this.startGrace(session);
+      this.startGrace(session, 'lost-socket');
     }
     return session;
   }
@@ -371,12 +377,8 @@ export class DiscoServer {
     return reply;
   }
 
-  private welcome(session: Session, resumed: boolean): Reply {
-    const { heartbeatInterval: interval, heartbeatTimeout: timeout, grace } = this.options;
-    return { session: session.id, resumed, version: PROTOCOL_VERSION, heartbeat: { interval, timeout }, grace };
-  }
-
-  private endSession(session: Session, why: string): void {
+  /** `how` adds to the reason in the log, for people. */
+  private endSession(session: Session, reason: RegistryReason, how = ''): void {
     // Stryker disable next-line ConditionalExpression: every caller finds the session where the first call removed it from, or checks ended first (onClosed)
     if (session.ended) return;
     session.ended = true;
@@ -384,24 +386,18 @@ export class DiscoServer {
     this.sessions.delete(session.id);
     this.provisionCaps.ended(session);
     for (const subId of [...session.subscriptions.keys()]) this.fanOut.unsubscribe(session, subId);
-    this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${why}`);
-    this.ends.run(() => this.fanOut.publish(this.backend.end(session.id, [...session.provisions])));
+    this.options.logger.debug(`session ${session.id} (${session.client}) ended: ${reason}${how}`);
+    const cause = { reason, client: session.client };
+    this.ends.run(() => this.fanOut.publish(this.backend.end(session.id, [...session.provisions], cause)));
   }
 
   /** The backend took a session this server holds away (ended in etcd, or resumed on another server): it is let go here, and its client told. */
-  private sessionGone(id: string, why: string): void {
+  private sessionGone(id: string, reason: RegistryReason): void {
     const session = this.sessions.get(id);
     if (!session) return;
     const connection = session.connection;
-    this.endSession(session, why);
+    this.endSession(session, reason);
+    const why = reason === 'replaced' ? 'it was resumed on another server' : 'its lease ended';
     connection?.fail(ErrorCode.replaced, `the session ended: ${why}`);
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    // A hello waiting on the backend has been said: the backend's own timeout answers it (`unavailable`), not the hello timeout.
-    for (const peer of this.peers) {
-      sweepConnection(peer.connection, peer.session !== undefined || peer.greeting === true, now, this.options, this.options.logger);
-    }
   }
 }

@@ -2,6 +2,8 @@
 // resumes loses nothing: its provisions stay registered and the pushes it missed are replayed.
 
 import { createHash } from 'node:crypto';
+import { PROTOCOL_VERSION } from '../protocol/messages.ts';
+import type { OpenedSession } from './backend.ts';
 import type { Connection } from './connection.ts';
 import type { Scope } from './scopes.ts';
 
@@ -49,6 +51,18 @@ export class Session {
     readonly client: string,
   ) {}
 
+  /** A session the backend opened (new, or adopted with the provisions it holds), for a hello with this scope and owner. */
+  static opened(opened: OpenedSession, client: string, scope: Scope | undefined, owner: string): Session {
+    const session = new Session(opened.id, client);
+    for (const { id, key } of opened.adopted ?? []) {
+      session.provisions.add(id);
+      // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
+      if (key !== undefined) session.provisionKeys.set(key, id);
+    }
+    Object.assign(session, { scope, owner });
+    return session;
+  }
+
   /**
    * Forgets every push up to and including `seq` on one subscription (acks are cumulative). Returns
    * when the oldest push it acknowledges was sent, if it acknowledges any.
@@ -94,6 +108,16 @@ export class Session {
     this.unackedCount--;
     this.unackedBytes -= push.lines.length;
   }
+}
+
+/** The reply to a hello: the session, and the times the client must keep to. */
+export function welcome(
+  times: { readonly heartbeatInterval: number; readonly heartbeatTimeout: number; readonly grace: number },
+  session: Session,
+  resumed: boolean,
+): Record<string, unknown> {
+  const { heartbeatInterval: interval, heartbeatTimeout: timeout, grace } = times;
+  return { session: session.id, resumed, version: PROTOCOL_VERSION, heartbeat: { interval, timeout }, grace };
 }
 
 /**

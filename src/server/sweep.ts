@@ -13,10 +13,26 @@ export interface SweepTimes {
   readonly lineTimeout: number;
 }
 
+/** A connection as the sweep sees it: whether it has said hello is all that matters. */
+export interface SweptPeer {
+  readonly connection: Connection;
+  readonly session: unknown;
+  /** A `hello` waits on the backend. */
+  greeting?: boolean;
+}
+
 /** Fine enough that every documented time holds within 5% (10 ms at the least, for tests). */
 export function sweepPeriod({ heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout }: SweepTimes): number {
   // Stryker disable next-line MethodExpression: the sweep runs more often: every time still holds, at more cost
   return Math.max(10, Math.min(heartbeatInterval, heartbeatTimeout, helloTimeout, lineTimeout) / 20);
+}
+
+/** Every connection, swept once. */
+export function sweepPeers(peers: Iterable<SweptPeer>, options: SweepTimes & { readonly logger: ConsolaInstance }): void {
+  const now = Date.now();
+  // A hello waiting on the backend has been said: the backend's own timeout answers it (`unavailable`), not the hello timeout.
+  for (const peer of peers)
+    sweepConnection(peer.connection, peer.session !== undefined || peer.greeting === true, now, options, options.logger);
 }
 
 /** Closes, fails or pings one connection as its times require; `greeted` once it has said hello (a session, or one on its way). */
@@ -41,6 +57,7 @@ export function sweepConnection(connection: Connection, greeted: boolean, now: n
   });
   if (liveness.dead) {
     logger.debug(`${connection.remote} missed its heartbeats`);
+    connection.cutBecause = 'heartbeat-timeout';
     connection.destroy();
   } else if (!greeted && now - connection.openedAt > helloTimeout) {
     connection.fail(ErrorCode.helloTimeout, `no "hello" within ${helloTimeout} ms of connecting`);

@@ -98,7 +98,11 @@ describe.skipIf(!ETCD)(`hello on etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is 
     gone.send({ op: 'hello', id: 1, version: 1, client: 'gone-1' });
     gone.destroy();
     await eventually(() => logged(/^session \S+ opened$/), 3000, 'the session to open');
-    await eventually(() => logged(/^session \S+ \(gone-1\) ended: grace expired$/), timers.grace + 3000, 'the grace to run out');
+    await eventually(
+      () => logged(/^session \S+ \(gone-1\) ended: lost-socket \(the grace of \d+ ms ran out\)$/),
+      timers.grace + 3000,
+      'the grace to run out',
+    );
     expect(server.sessionCount).toBe(0);
   });
 

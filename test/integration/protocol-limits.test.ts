@@ -397,8 +397,12 @@ describe('goodbye lines (item 6)', () => {
     lost.send({ op: 'hello', id: 0, version: 1, client: 'web-2' });
     const { session: lostSession } = await lost.reply(0);
     lost.destroy();
-    await eventually(() => logged(new RegExp(`^session ${lostSession} \\(web-2\\) ended: grace expired$`)), 3000, 'the grace to run out');
-    expect(logged(new RegExp(`^session ${lostSession} lost its connection; grace 300 ms$`))).toBe(true);
+    await eventually(
+      () => logged(new RegExp(`^session ${lostSession} \\(web-2\\) ended: lost-socket \\(the grace of 300 ms ran out\\)$`)),
+      3000,
+      'the grace to run out',
+    );
+    expect(logged(new RegExp(`^session ${lostSession} lost its connection \\(lost-socket\\); grace 300 ms$`))).toBe(true);
   });
 
   it('answers a request that fails on a bug of its own with a plain error, logs it, and serves on', async () => {

@@ -39,7 +39,8 @@ describe('a line from the server', () => {
     });
     expect(readServerLine('{"op":"what"}')).toMatchObject({
       kind: 'unreadable',
-      warning: 'disco sent an unexpected message (op: expected "changed", "resync", "ping", "pong" or "shutdown"); ignoring it',
+      warning:
+        'disco sent an unexpected message (op: expected "changed", "resync", "ping", "pong", "shutdown", "event" or "events-end"); ignoring it',
     });
   });
 

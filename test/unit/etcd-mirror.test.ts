@@ -112,7 +112,7 @@ describe('the etcd mirror', () => {
     expect(gone).toEqual([]);
     etcd.alive = false;
     await eventually(() => gone.length > 0, 3000, 'the session to go');
-    expect(gone).toEqual(['s1: etcd lost its lease']);
+    expect(gone).toEqual(['s1: lease-expired']);
   });
 
   it('renews the lease of each session it holds every third of the TTL', async () => {
@@ -175,7 +175,7 @@ describe('the etcd mirror', () => {
     etcd.endWatch('compacted');
     await eventually(() => registry.size === 0, 3000, 'the provision dropped');
     expect(published.map((c) => c.kind)).toEqual(['drop']);
-    expect(gone).toEqual(['s1: its lease ended']);
+    expect(gone).toEqual(['s1: lease-expired']);
   });
 
   it('renews a detached session once, at once, and no more; and one it does not keep, not at all', async () => {
@@ -224,7 +224,7 @@ describe('the etcd mirror', () => {
       // Adopted: the same lease, renewed by the server that took it.
       { type: 'put', kv: { key: '/scs/s/s2', value: JSON.stringify({ lease: '7', server: 'elsewhere' }), modRevision: 23, lease: '7' } },
     ]);
-    expect(gone).toEqual(['s1: its lease ended', 's2: it was resumed on another server']);
+    expect(gone).toEqual(['s1: lease-expired', 's2: replaced']);
     // s2 is another server's to renew now.
     etcd.renewed = [];
     await new Promise((resolve) => setTimeout(resolve, 1200));
