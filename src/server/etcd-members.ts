@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import { describeIssues } from '../protocol/fields.ts';
 import { MemberRecordSchema } from '../protocol/member.ts';
+import type { RegistryReason } from '../reasons.ts';
 import type { WatchEvent } from './etcd-client.ts';
 import type { MemberBook, StoredMember } from './member-book.ts';
 
@@ -33,14 +34,17 @@ export class EtcdMembers {
     return this.keys;
   }
 
-  /** Applies one event on a key under `<prefix>m/`; returns why it was skipped, if it was. */
-  apply(event: WatchEvent): string | undefined {
+  /**
+   * Applies one event on a key under `<prefix>m/`; returns why it was skipped, if it was. A member
+   * that goes, goes for its session's reason (`reasonOf`).
+   */
+  apply(event: WatchEvent, reasonOf: (session: string) => RegistryReason): string | undefined {
     const session = event.kv.key.slice(this.prefix.length + 2);
     const read = event.type === 'put' ? this.read(session, event) : undefined;
     // A record that breaks the rules replaces the last one all the same: what it said is no longer so.
     if (!read || typeof read === 'string') {
       this.keys.delete(event.kv.key);
-      this.book.delete(session);
+      this.book.delete(session, reasonOf(session));
       return read;
     }
     this.keys.add(event.kv.key);

@@ -301,7 +301,7 @@ export class EtcdRegistry {
       return [];
     }
     if (rest.startsWith('m/')) {
-      const skipped = this.members?.apply(event);
+      const skipped = this.members?.apply(event, (session) => causeOf(session).reason);
       return skipped === undefined ? [] : this.skip(event.kv, skipped);
     }
     if (!rest.startsWith('p/')) return [];

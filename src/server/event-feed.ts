@@ -16,6 +16,7 @@ import type { Request } from '../protocol/messages.ts';
 import type { Reason } from '../reasons.ts';
 import type { Cause, Provision } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
+import type { MemberEvent } from './member-book.ts';
 import { covers, EVERY_NAME, forbidden } from './scopes.ts';
 import type { Session } from './session.ts';
 
@@ -126,15 +127,19 @@ export class EventFeed {
     this.record({ kind: joined ? 'server-joined' : 'server-left', name: server, reason: joined ? 'first-session' : 'no-sessions', detail });
   }
 
-  /** For the `member` op: an agent registered itself. `name` is the member's (its service-like name, or its host). */
-  memberJoined(name: string, detail: string, client?: string): void {
-    this.record({ kind: 'member-joined', name, reason: 'registered', detail, ...(client ? { client } : {}) });
-  }
-
-  /** For the `member` op: a member went, for the same reasons as a session (goodbye, heartbeat-timeout…). */
-  memberLeft(name: string, reason: Reason, detail: string, client?: string): void {
-    this.record({ kind: 'member-left', name, reason, detail, ...(client ? { client } : {}) });
-  }
+  /**
+   * A member book's listener: an agent registered itself, or went for the same reasons as a session
+   * (goodbye, heartbeat-timeout…). Named `stack.environment`, so that `*.*.blog.prod` selects blog's
+   * agents with its endpoints; a record stated again is not an event.
+   */
+  readonly memberChanged = (event: MemberEvent): void => {
+    if (event.type === 'changed') return;
+    const { member } = event;
+    const name = `${member.stack}.${member.environment}`;
+    const detail = `${member.host} (project ${member.project}, ${member.address}, scs ${member.version})`;
+    if (event.type === 'joined') this.record({ kind: 'member-joined', name, reason: 'registered', detail });
+    else this.record({ kind: 'member-left', name, reason: event.reason ?? 'goodbye', detail });
+  };
 
   /**
    * `events`: the lines of the replay (what the ring holds since `since` that the pattern selects),

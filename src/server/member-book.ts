@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Member, MemberRecord } from '../protocol/member.ts';
+import type { RegistryReason } from '../reasons.ts';
 
 export interface MemberLimits {
   /** Members at once. */
@@ -25,6 +26,8 @@ export interface StoredMember {
 export interface MemberEvent {
   readonly type: 'joined' | 'changed' | 'left';
   readonly member: Member;
+  /** Why it left: its session's end. */
+  readonly reason?: RegistryReason;
 }
 
 /**
@@ -77,13 +80,13 @@ export class MemberBook {
     return this.members.get(session)?.member.since;
   }
 
-  /** Forgets `session`'s member, if it has one. */
-  delete(session: string): void {
+  /** Forgets `session`'s member, if it has one, for `reason` (its session's end). */
+  delete(session: string, reason: RegistryReason): void {
     const old = this.members.get(session);
     if (!old) return;
     this.members.delete(session);
     this.bytes -= old.bytes;
-    this.tell({ type: 'left', member: old.member });
+    this.tell({ type: 'left', member: old.member, reason });
   }
 
   has(session: string): boolean {

@@ -74,6 +74,7 @@ export class DiscoServer {
     this.members = new MemberRequests(this.backend, { members: this.options.maxMembers, bytes: this.options.maxMemberBytes });
     this.events = new EventFeed(this.backend.serverId ?? randomBytes(6).toString('base64url'), this.options.logger);
     registry.addListener(this.events.provisionChanged);
+    this.members.book.listen((event) => this.events.memberChanged(event));
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }

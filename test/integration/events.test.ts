@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
+import { record } from '../helpers/member.ts';
 import { eventually } from '../helpers/wait.ts';
 import { type Message, WirePeer } from '../helpers/wire.ts';
 
@@ -77,6 +78,28 @@ describe('disco events', () => {
     const provision = await provide(provider);
     expect(await provider.request({ op: 'unprovide', id: 2, provision })).toMatchObject({ ok: true });
     expect(await nextEvent(watching, 'endpoint-dropped')).toMatchObject({ reason: 'unprovide' });
+  });
+
+  it('record an agent joining as a member, not again when it states its record again, and leaving with its session, for its reason', async () => {
+    server = await startDisco({ grace: 300 });
+    const { port } = server.address();
+    const watching = await follower(port, { name: '*.*.blog.prod' });
+    const agent = await session(port, 'scs up blog');
+    expect(await agent.request({ op: 'member', id: 1, ...record() })).toMatchObject({ ok: true });
+    expect(await nextEvent(watching, 'member-joined')).toMatchObject({
+      name: 'blog.prod',
+      reason: 'registered',
+      detail: 'h1 (project h1, 10.201.1.11, scs 0.3.0)',
+    });
+    expect(await agent.request({ op: 'member', id: 2, ...record({ phase: 'stopping' }) })).toMatchObject({ ok: true });
+    agent.destroy();
+    // The record stated again made no event: the next one is the member leaving, once the grace is out.
+    expect(await nextEvent(watching, 'member-left')).toMatchObject({ name: 'blog.prod', reason: 'lost-socket' });
+    const other = await follower(port, { name: '*.*.shop.dev' });
+    const shop = await session(port, 'scs up shop');
+    await shop.request({ op: 'member', id: 1, ...record({ stack: 'shop', environment: 'dev' }) });
+    shop.send({ op: 'bye', id: 2 });
+    expect(await nextEvent(other, 'member-left')).toMatchObject({ name: 'shop.dev', reason: 'goodbye' });
   });
 
   it('drop the endpoints of a client whose socket was destroyed once the grace runs out, as a lost socket', async () => {

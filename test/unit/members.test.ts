@@ -127,12 +127,12 @@ describe('MemberBook', () => {
     const stop = book.listen((event) => events.push(event));
     book.set('s1', stored());
     book.set('s1', stored({ phase: 'stopping' }, '2026-12-06T18:00:05.000Z'));
-    book.delete('s1');
-    book.delete('s1');
-    expect(events.map((e) => [e.type, e.member.phase, e.member.since, e.member.updated])).toEqual([
-      ['joined', 'running', '2026-12-06T18:00:00.000Z', '2026-12-06T18:00:00.000Z'],
-      ['changed', 'stopping', '2026-12-06T18:00:00.000Z', '2026-12-06T18:00:05.000Z'],
-      ['left', 'stopping', '2026-12-06T18:00:00.000Z', '2026-12-06T18:00:05.000Z'],
+    book.delete('s1', 'heartbeat-timeout');
+    book.delete('s1', 'goodbye');
+    expect(events.map((e) => [e.type, e.member.phase, e.member.since, e.member.updated, e.reason])).toEqual([
+      ['joined', 'running', '2026-12-06T18:00:00.000Z', '2026-12-06T18:00:00.000Z', undefined],
+      ['changed', 'stopping', '2026-12-06T18:00:00.000Z', '2026-12-06T18:00:05.000Z', undefined],
+      ['left', 'stopping', '2026-12-06T18:00:00.000Z', '2026-12-06T18:00:05.000Z', 'heartbeat-timeout'],
     ]);
     stop();
     book.set('s2', stored());
@@ -157,7 +157,7 @@ describe('MemberBook', () => {
     const bytes = new MemberBook({ members: 10, bytes: Buffer.byteLength(JSON.stringify(record())) * 2 + 10 });
     bytes.set('s1', stored());
     expect(() => bytes.check('s2', record({ version: 'x'.repeat(64) }))).toThrow(/would pass \d+ bytes/);
-    bytes.delete('s1');
+    bytes.delete('s1', 'goodbye');
     expect(() => bytes.check('s2', record({ version: 'x'.repeat(64) }))).not.toThrow();
   });
 
