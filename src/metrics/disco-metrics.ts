@@ -7,14 +7,15 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DnsCounts } from '../dns/counts.ts';
 import type { DnsServer } from '../dns/server.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import { REGISTRY_REASONS, type RegistryReason } from '../reasons.ts';
 import type { EtcdClient } from '../server/etcd-client.ts';
 import type { ServerMeter } from '../server/meter.ts';
 import type { DiscoServer } from '../server/server.ts';
 import { dnsQueries, LATENCY_BUCKETS } from './exposition.ts';
 
-/** Why a provider's endpoints left the registry: the closed set the events and logs share. */
-export const DROP_REASONS = ['goodbye', 'heartbeat_timeout', 'lost_socket', 'expired_lease'] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+/** Why a provider's endpoints left the registry: the closed set the events and logs share (src/reasons.ts), but `provide`. */
+export const DROP_REASONS = (Object.keys(REGISTRY_REASONS) as RegistryReason[]).filter((reason) => reason !== 'provide');
+export type DropReason = RegistryReason;
 
 /** What the gauges and collected counters read; set once the server (and its DNS, its etcd) exist. */
 export interface DiscoSources {

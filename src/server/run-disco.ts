@@ -143,6 +143,10 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
   let stopping = false;
   if (settings.http && metrics) {
     metrics.attach({ server, dns, etcd: etcd?.client });
+    // Every drop, whatever its cause, with the reason the events and the log give it.
+    server.registry.addListener((kind, _provision, cause) => {
+      if (kind === 'drop') metrics.dropped(cause.reason);
+    });
     const { startDiscoHttp } = await import('./disco-http.ts');
     const anonymous = settings.anonymous && new Scope(settings.anonymous.provide, settings.anonymous.require, settings.anonymous.observe);
     try {

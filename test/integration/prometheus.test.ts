@@ -18,7 +18,7 @@ describe.skipIf(!PROMETHEUS)(
   `Prometheus scraping disco${PROMETHEUS ? '' : ' (skipped: prometheus is not installed; scripts/install-deps installs it)'}`,
   { timeout: 90_000 },
   () => {
-    it('stores the provisions registered, and sees the pushes counter move after a provider drops', async () => {
+    it('stores the provisions registered, and sees the pushes and drops counters move after a provider drops, each drop with its reason', async () => {
       const disco = scs(['disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0', '--http', '127.0.0.1:0']);
       cleanups.push(async () => {
         disco.child.kill('SIGTERM');
@@ -57,6 +57,18 @@ describe.skipIf(!PROMETHEUS)(
         'the pushes counter to move in Prometheus',
       );
       await eventuallyAsync(async () => (await prometheus.value('scs_disco_provisions{job="disco"}')) === 2, 30_000, '2 provisions');
+      // The drop is counted with its reason, the word its event carries; a goodbye then drops the other two.
+      await eventuallyAsync(
+        async () => (await prometheus.value('scs_disco_drops_total{job="disco",reason="unprovide"}')) === 1,
+        30_000,
+        'one drop for the reason unprovide',
+      );
+      await provider.close();
+      await eventuallyAsync(
+        async () => (await prometheus.value('scs_disco_drops_total{job="disco",reason="goodbye"}')) === 2,
+        30_000,
+        'two drops for the reason goodbye',
+      );
       expect(await prometheus.value('up{job="disco"}')).toBe(1);
     });
   },
