@@ -7,6 +7,7 @@ import { type DiscoConfig, DiscoConfigSchema } from '../src/server/config.ts';
 import { type DiscoFlags, discoConfig } from '../src/server/disco-config.ts';
 import { runDisco } from '../src/server/run-disco.ts';
 import { UserError, untilSignal } from './common.ts';
+import { scsVersion } from './version.ts';
 
 export function registerDisco(cli: CAC): void {
   cli
@@ -49,7 +50,7 @@ export function registerDisco(cli: CAC): void {
       const settings = discoConfig(flags, flags.config ? { path: flags.config, config: readConfig(flags.config) } : undefined);
       const logger = consola.withTag('disco');
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
-      const running = await runDisco(settings, { logger, announce: true });
+      const running = await runDisco(settings, { logger, announce: true, version: scsVersion() });
       const signal = await stopped;
       logger.info(`${signal}: telling clients and shutting down`);
       await running.close();

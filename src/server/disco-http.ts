@@ -1,5 +1,5 @@
-// disco's HTTP listener: /health, /ready and /metrics, on a route table the web view and the event
-// stream can join. /health is open to anyone; /ready to any token the server knows, whatever it grants
+// disco's HTTP listener: /health, /ready and /metrics, and the web view with its status and event
+// stream (src/web/routes.ts). /health is open to anyone; /ready to any token the server knows, whatever it grants
 // (its one line names no service or address); /metrics to a token that may observe every name.
 
 import type { ConsolaInstance } from 'consola';
@@ -9,6 +9,7 @@ import { HttpListener } from '../http/listener.ts';
 import { RouteTable, textReply } from '../http/routes.ts';
 import type { DiscoMetrics } from '../metrics/disco-metrics.ts';
 import { metricsRoute } from '../metrics/exposition.ts';
+import { addWebRoutes, type WebParts } from '../web/routes.ts';
 import type { EtcdClient } from './etcd-client.ts';
 
 export interface DiscoHttpParts {
@@ -18,6 +19,8 @@ export interface DiscoHttpParts {
   /** Whether DNS was asked for, and whether it listens now. */
   readonly dns: { readonly wanted: boolean; listening(): boolean };
   readonly etcd: Pick<EtcdClient, 'ping'> | undefined;
+  /** The web view and its sources (src/web/routes.ts). */
+  readonly web?: WebParts;
   readonly logger: ConsolaInstance;
 }
 
@@ -39,6 +42,7 @@ export async function startDiscoHttp(parts: DiscoHttpParts): Promise<{ listener:
     },
   });
   routes.add('/metrics', metricsRoute(parts.metrics.registry));
+  if (parts.web) addWebRoutes(routes, parts.web);
   const listener = new HttpListener(routes, {
     host: parts.address.host,
     port: parts.address.port,

@@ -44,6 +44,8 @@ export interface RunDiscoOptions {
   readonly announce?: boolean;
   /** How often an `--insecure` disco says so again; every minute by default. */
   readonly insecureWarningMs?: number;
+  /** The scs version the web view shows. */
+  readonly version?: string;
 }
 
 /** The settings of the disco `scs up` embeds: loopback, ports of the system's choosing, no TLS; its agent adds a token. */
@@ -156,6 +158,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
         metrics,
         dns: { wanted: settings.dns !== 'off', listening: () => dns !== undefined && !stopping },
         etcd: etcd?.client,
+        web: { server, version: options.version ?? '' },
         logger: consola.withTag('http'),
       });
     } catch (error) {
@@ -177,7 +180,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
         : '';
       logger.info(`dns on udp+tcp ${dnsAddress}, zones ${zones.map((zone) => dnsName(zone.name)).join(', ')}${forwarding}`);
     }
-    if (httpAddress) logger.info(`http on ${httpAddress}: /health, /ready, /metrics`);
+    if (httpAddress) logger.info(`http on ${httpAddress}: the web view, /health, /ready, /metrics`);
   }
   if (httpAddress && !tokens && !isLoopbackHost(settings.http!.host)) {
     logger.warn(`insecure: anyone who reaches http://${httpAddress} may read its metrics (no tokens; --insecure)`);

@@ -52,36 +52,46 @@ function setLink(up, text) {
 
 const address = (endpoint) => (endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`);
 
+/** A service as the page names it: `service.stack.environment`. */
+const serviceId = (member, service) => `${service.service}.${member.stack}.${member.environment}`;
+
+/** Members by data center, then host: one box per host, whatever stacks its agents run. */
 function renderHosts(members) {
   const byDc = new Map();
   for (const member of members) {
-    const dc = member.dc ?? '(no data center)';
-    if (!byDc.has(dc)) byDc.set(dc, []);
-    byDc.get(dc).push(member);
+    const dc = member.attrs?.dc ?? '(no data center)';
+    if (!byDc.has(dc)) byDc.set(dc, new Map());
+    const hosts = byDc.get(dc);
+    if (!hosts.has(member.host)) hosts.set(member.host, []);
+    hosts.get(member.host).push(member);
   }
   const root = $('hosts');
   root.replaceChildren();
   if (members.length === 0) root.append(el('p', 'empty', 'No agent has registered.'));
   for (const [dc, hosts] of [...byDc].sort(([a], [b]) => a.localeCompare(b))) {
     const group = el('div', 'dc', el('h3', '', `data center ${dc}`));
-    for (const member of hosts.sort((a, b) => a.host.localeCompare(b.host))) {
-      const box = el('div', 'host', el('h4', '', member.host));
-      box.dataset.host = member.host;
-      const meta = [
-        member.zone && `zone ${member.zone}`,
-        member.address,
-        member.project && `project ${member.project}`,
-        member.version && `scs ${member.version}`,
-      ];
-      box.append(el('div', 'meta', meta.filter(Boolean).join(' · ')));
-      for (const service of member.services ?? []) {
-        const row = el('div', 'service', el('code', '', `${service.name}.${service.stack}.${service.environment}`));
-        row.dataset.service = `${service.name}.${service.stack}.${service.environment}`;
-        row.append(el('span', `badge ${service.state}`, service.state));
-        if (service.health) row.append(el('span', `badge ${service.health}`, service.health));
-        for (const endpoint of service.provides ?? [])
-          row.append(el('span', 'badge', `${endpoint.name.split('.')[0]} ${address(endpoint)}`));
-        box.append(row);
+    for (const [host, agents] of [...hosts].sort(([a], [b]) => a.localeCompare(b))) {
+      const box = el('div', 'host', el('h4', '', host));
+      box.dataset.host = host;
+      for (const member of agents) {
+        const meta = [
+          member.attrs?.az && `zone ${member.attrs.az}`,
+          member.address,
+          `${member.stack}.${member.environment}`,
+          `project ${member.project}`,
+          `scs ${member.version}`,
+          member.phase !== 'running' && member.phase,
+        ];
+        box.append(el('div', 'meta', meta.filter(Boolean).join(' · ')));
+        for (const service of member.services ?? []) {
+          const row = el('div', 'service', el('code', '', serviceId(member, service)));
+          row.dataset.service = serviceId(member, service);
+          row.append(el('span', `badge ${service.state}`, service.state));
+          if (service.health) row.append(el('span', `badge ${service.health}`, service.health));
+          for (const endpoint of service.provides ?? [])
+            row.append(el('span', 'badge', `${endpoint.name.split('.')[0]} ${endpoint.address}`));
+          box.append(row);
+        }
       }
       group.append(box);
     }
@@ -95,13 +105,13 @@ function renderGraph(members) {
   const edges = [];
   for (const member of members) {
     for (const service of member.services ?? []) {
-      const id = `${service.name}.${service.stack}.${service.environment}`;
+      const id = serviceId(member, service);
       services.set(id, { id, host: member.host });
       for (const requirement of service.requires ?? []) {
         const target = requirement.name.split('.').slice(1).join('.');
         const same = sameAddresses(requirement.applied, requirement.current);
         const state = requirement.current.length === 0 ? 'missing' : same ? 'applied' : 'stale';
-        edges.push({ from: id, to: target, state, endpoint: requirement.name.split('.')[0] });
+        edges.push({ from: id, to: target, state, endpoint: requirement.endpoint });
         if (!services.has(target)) services.set(target, { id: target });
       }
     }
@@ -197,8 +207,12 @@ function renderEndpoints(endpoints) {
 function addEvent(event) {
   const list = $('events');
   const time = new Date(event.time).toLocaleTimeString([], { hour12: false });
-  const words = [time, event.kind, event.name, event.reason && `(${event.reason})`, event.detail].filter(Boolean).join(' ');
-  const item = el('li', event.kind.split('.').pop(), words);
+  const words = [time, event.kind, event.name, `(${event.reason})`, event.detail, event.ok === false && 'failed'].filter(Boolean).join(' ');
+  const item = el(
+    'li',
+    /-(dropped|left)$/.test(event.kind) || event.ok === false ? 'drop' : /-(added|joined)$/.test(event.kind) ? 'add' : '',
+    words,
+  );
   item.dataset.kind = event.kind;
   if (event.name) item.dataset.name = event.name;
   if (event.reason) item.dataset.reason = event.reason;
@@ -208,9 +222,9 @@ function addEvent(event) {
 
 async function refresh() {
   const status = await (await get('/v1/status')).json();
-  $('server').textContent = status.server
-    ? `${status.server.name ?? ''} ${status.server.version ? `scs ${status.server.version}` : ''}`
-    : '';
+  const { server } = status;
+  $('server').textContent =
+    `disco ${server.id}${server.version ? ` · scs ${server.version}` : ''}${status.truncated ? ' · the first part only' : ''}`;
   renderHosts(status.members ?? []);
   renderGraph(status.members ?? []);
   renderEndpoints(status.endpoints ?? []);
