@@ -66,8 +66,6 @@ export class EventFeed {
   /** By connection, or by the reader another transport gave. */
   private readonly followers = new Map<Connection | EventReader, Follower>();
   private readonly buckets = new WeakMap<Session, Bucket>();
-  /** The web view's streams: each told every event as it is recorded, and bounded by its own writer. */
-  private readonly listeners = new Set<(event: DiscoEvent) => void>();
   /** Recorded in this turn, pushed at its end; bounded by what one turn records. */
   private pending: DiscoEvent[] = [];
   private flushing: NodeJS.Immediate | undefined;
@@ -85,16 +83,9 @@ export class EventFeed {
     return this.followers.size;
   }
 
-  /** Calls `listener` with every event recorded from now on, until the returned function is called. */
-  listen(listener: (event: DiscoEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   /** Records one event, to be pushed at the end of this turn to every follower whose pattern selects it. */
   record(input: EventInput): void {
     const event = this.ring.record(input, Date.now());
-    for (const listener of this.listeners) listener(event);
     if (this.followers.size === 0) return;
     this.pending.push(event);
     this.flushing ??= setImmediate(() => this.flush());

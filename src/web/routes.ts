@@ -6,7 +6,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseDuration } from '../duration.ts';
-import { type DiscoEvent, toWire } from '../events/event.ts';
+import type { WireEvent } from '../events/event.ts';
 import { type HttpReply, type RouteTable, textReply } from '../http/routes.ts';
 import { toWireEndpoint } from '../server/endpoint.ts';
 import { EVERY_NAME } from '../server/scopes.ts';
@@ -79,21 +79,28 @@ function stream(parts: WebParts, request: IncomingMessage, response: ServerRespo
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
   });
-  const line = (event: DiscoEvent) => `id: ${event.seq}\ndata: ${JSON.stringify(toWire(event))}\n\n`;
-  const now = Date.now();
-  // The replay and the listener join without a gap: nothing is recorded between these two lines.
-  const replay = events.ring.since(now - since, now).slice(-REPLAY_EVENTS);
-  const stop = events.listen((event) => {
-    if (!write(line(event))) end();
+  const line = (event: WireEvent) => `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`;
+  let ended = false;
+  // The listener's writer cuts a reader that falls behind; the feed then forgets it.
+  const { replay, stop } = events.watch(EVERY_NAME, Date.now() - since, {
+    get open() {
+      return !ended && !response.destroyed;
+    },
+    behind: false,
+    send: (event) => {
+      if (!write(line(event))) end();
+    },
+    cut: () => end(),
   });
   const keepalive = setInterval(() => {
     if (!write(': keepalive\n\n')) end();
   }, parts.keepaliveMs ?? KEEPALIVE_MS);
   keepalive.unref();
   const end = () => {
+    ended = true;
     stop();
     clearInterval(keepalive);
   };
   response.once('close', end);
-  if (!write(replay.map(line).join('') || ': no events yet\n\n')) end();
+  if (!write(replay.slice(-REPLAY_EVENTS).map(line).join('') || ': no events yet\n\n')) end();
 }
