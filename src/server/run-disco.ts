@@ -150,7 +150,7 @@ export async function runDisco(settings: DiscoSettings, options: RunDiscoOptions
       if (kind === 'drop') metrics.dropped(cause.reason);
     });
     const { startDiscoHttp } = await import('./disco-http.ts');
-    const anonymous = settings.anonymous && new Scope(settings.anonymous.provide, settings.anonymous.require, settings.anonymous.observe);
+    const anonymous = settings.anonymous && Scope.of(settings.anonymous);
     try {
       http = await startDiscoHttp({
         address: settings.http,

@@ -28,6 +28,11 @@ export function covers(scope: string, target: string): boolean {
 }
 
 export class Scope {
+  /** What a grant of the config (a token's, or the anonymous one) allows. */
+  static of(grant: Pick<TokenGrant, 'provide' | 'require' | 'observe'>): Scope {
+    return Scope.of(grant);
+  }
+
   constructor(
     readonly provide: readonly string[],
     readonly require: readonly string[],
@@ -61,7 +66,7 @@ export class TokenTable {
   private readonly scopes = new Map<string, Scope>();
 
   constructor(grants: readonly TokenGrant[]) {
-    for (const grant of grants) this.scopes.set(digest(grant.token), new Scope(grant.provide, grant.require, grant.observe ?? []));
+    for (const grant of grants) this.scopes.set(digest(grant.token), Scope.of(grant));
   }
 
   scopeOf(token: string): Scope | undefined {

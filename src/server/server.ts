@@ -57,19 +57,13 @@ export class DiscoServer {
   constructor(options: Partial<DiscoServerOptions> = {}, registry = new Registry()) {
     this.options = { ...defaultServerOptions, ...options };
     this.registry = registry;
-    this.fanOut = new FanOut(registry, {
-      maxUnacked: this.options.maxUnacked,
-      maxUnackedBytes: this.options.maxQueueBytes,
-      logger: this.options.logger,
-      meter: this.options.meter,
-    });
+    const { maxUnacked, maxQueueBytes: maxUnackedBytes, logger, meter } = this.options;
+    this.fanOut = new FanOut(registry, { maxUnacked, maxUnackedBytes, logger, meter });
     this.listing = new Listing(registry);
     this.limits = new ConnectionLimits(this.options, this.options.logger);
     this.provisionCaps = new ProvisionCaps(this.options);
     this.tokens = this.options.tokens && new TokenTable(this.options.tokens);
-    this.anonymous =
-      this.options.anonymous &&
-      new Scope(this.options.anonymous.provide, this.options.anonymous.require, this.options.anonymous.observe ?? []);
+    this.anonymous = this.options.anonymous && Scope.of(this.options.anonymous);
     this.backend = this.options.backend ?? new MemoryBackend();
     this.members = new MemberRequests(this.backend, { members: this.options.maxMembers, bytes: this.options.maxMemberBytes });
     this.events = new EventFeed(this.backend.serverId ?? randomBytes(6).toString('base64url'), this.options.logger);
