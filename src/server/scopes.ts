@@ -30,7 +30,7 @@ export function covers(scope: string, target: string): boolean {
 export class Scope {
   /** What a grant of the config (a token's, or the anonymous one) allows. */
   static of(grant: Pick<TokenGrant, 'provide' | 'require' | 'observe'>): Scope {
-    return Scope.of(grant);
+    return new Scope(grant.provide, grant.require, grant.observe ?? []);
   }
 
   constructor(

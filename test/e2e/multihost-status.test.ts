@@ -1,10 +1,12 @@
 // `scs status` on the harness (scripts/harness): three hosts in two data centers, each agent a member
 // of disco on h1, told apart by --dc and --zone. From h2, one screen shows every host by data center and
 // zone, with what it runs and what each dependency points at; its time is printed (the target is
-// under 200 ms; nothing here asserts it). A killed agent's member goes after disco's timeout and grace.
+// under 200 ms; nothing here asserts it). `scs events` from h3 replays each agent joining and its
+// steps; disco's HTTP listener, asked from h2 with the token, is ready, counts what is registered, and
+// gives the web view the three hosts. A killed agent's member goes after disco's timeout and grace.
 
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,7 @@ import { collect } from '../helpers/cli.ts';
 import {
   ADDRESS,
   DISCO,
+  fetchFrom,
   HARNESS,
   type Host,
   harnessDown,
@@ -64,7 +67,10 @@ describe.skipIf(problem !== undefined)(`scs status on three hosts${problem ? ` (
     );
     disco = scsOn(
       'h1',
-      ['disco', '--config', config, '--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'],
+      [
+        ...['disco', '--config', config, '--listen', '0.0.0.0:9640', '--http', '0.0.0.0:9641'],
+        ...['--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'],
+      ],
       dir,
     );
     await eventually(() => `${disco!.stdout}${disco!.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
@@ -135,6 +141,30 @@ describe.skipIf(problem !== undefined)(`scs status on three hosts${problem ? ` (
       );
     }
   }, 180_000);
+
+  it("replays the agents joining and their steps in scs events, and serves disco's readiness, metrics and web view to the token", async () => {
+    const events = bundled('h3', ['events', '--disco', DISCO, '--since', '10m', '--until', new Date().toISOString(), '--json']);
+    expect(await events.exited, events.stderr).toBe(0);
+    const seen = events.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; name: string; reason: string; detail: string });
+    const joined = seen.filter((e) => e.kind === 'member-joined').map((e) => e.detail.split(' ')[0]);
+    expect(joined.sort()).toEqual(['h1', 'h2', 'h3']);
+    expect(seen.filter((e) => e.kind === 'endpoint-added' && e.name === 'http.web.hello.dev')).toHaveLength(2);
+    // The client's agent reported its steps (its container made and started) to the disco it joined.
+    expect(seen.filter((e) => e.name === 'client.hello.dev').length).toBeGreaterThan(0);
+
+    const bearer = { headers: { authorization: `Bearer ${readFileSync(tokenFile(dir), 'utf8').trim()}` } };
+    const http = `http://${ADDRESS.h1}:9641`;
+    expect(await fetchFrom('h2', `${http}/health`)).toEqual({ status: 200, text: 'ok\n' });
+    expect((await fetchFrom('h2', `${http}/ready`)).status).toBe(401);
+    expect(await fetchFrom('h2', `${http}/ready`, bearer)).toEqual({ status: 200, text: 'ready\n' });
+    const metrics = await fetchFrom('h2', `${http}/metrics`, bearer);
+    expect(metrics.text).toMatch(/^scs_disco_provisions 2$/m);
+    const view = JSON.parse((await fetchFrom('h2', `${http}/v1/status`, bearer)).text) as { members: Member[] };
+    expect(view.members.map((m) => m.host).sort()).toEqual(['h1', 'h2', 'h3']);
+  }, 60_000);
 
   it("drops a killed agent's member after disco's heartbeat timeout and grace", async () => {
     const agent = /"pid":\s*(\d+)/.exec((await scsOkOn('h3', ['ps', '--json'], dir)).stdout)?.[1];
