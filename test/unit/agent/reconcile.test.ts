@@ -9,33 +9,8 @@ import {
   restart,
   teardown,
 } from '../../../src/agent/reconcile.ts';
+import { container, desired, observed } from '../../helpers/reconcile-fixtures.ts';
 
-const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
-  running: true,
-  configHash: 'h1',
-  provides: true,
-  requires: [],
-  replace: { order: 'stop-first', drainMs: 0 },
-  resources: [],
-  ...over,
-});
-const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
-  id: 'c1',
-  run: 'c1@1',
-  configHash: 'h1',
-  running: true,
-  health: undefined,
-  exitCode: 0,
-  ...over,
-});
-const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
-  container: container(),
-  ready: true,
-  provisions: 'current',
-  requires: [],
-  next: undefined,
-  ...over,
-});
 const plan = (d: DesiredService, o: ObservedService, mode: Mode = 'supervise') => formatPlan('web', converge(d, o, mode));
 
 const requiring = (current: Record<string, string[]>, liveupdate = true) =>

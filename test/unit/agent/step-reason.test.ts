@@ -12,33 +12,8 @@ import {
   teardown,
 } from '../../../src/agent/reconcile.ts';
 import { stepReason } from '../../../src/agent/step-reason.ts';
+import { container, desired, observed } from '../../helpers/reconcile-fixtures.ts';
 
-const desired = (over: Partial<DesiredService> = {}): DesiredService => ({
-  running: true,
-  configHash: 'h1',
-  provides: true,
-  requires: [],
-  replace: { order: 'stop-first', drainMs: 0 },
-  resources: [],
-  ...over,
-});
-const container = (over: Partial<ObservedContainer> = {}): ObservedContainer => ({
-  id: 'c1',
-  run: 'c1@1',
-  configHash: 'h1',
-  running: true,
-  health: undefined,
-  exitCode: 0,
-  ...over,
-});
-const observed = (over: Partial<ObservedService> = {}): ObservedService => ({
-  container: container(),
-  ready: true,
-  provisions: 'current',
-  requires: [],
-  next: undefined,
-  ...over,
-});
 const requiring = (liveupdate: boolean) =>
   desired({ requires: [{ endpoint: 'db', current: ['10.0.0.9:5432'], liveupdate, holdingEmpty: false }] });
 const applied = (failed?: { endpoints: string[]; reason: string }) =>
