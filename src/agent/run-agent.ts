@@ -11,7 +11,7 @@ import { format } from 'node:util';
 import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort, type HostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
-import type { DiscoClient, SessionRecord } from '../client/client.ts';
+import type { DiscoClient } from '../client/client.ts';
 import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
@@ -92,12 +92,14 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const logger = consola.withTag('up');
   const trace = options.trace ?? ((event: string) => logger.debug(event));
   // Loaded here, not at the top: `scs up -d` itself never needs Docker or DNS, its agent does.
-  const [{ buildImages }, { Agent }, { DiscoClient }, { serveControl, controlPath }] = await Promise.all([
-    import('./build.ts'),
-    import('./agent.ts'),
-    import('../client/client.ts'),
-    import('./control.ts'),
-  ]);
+  const [{ buildImages }, { Agent }, { DiscoClient }, { serveControl, controlPath }, { startEmbeddedDisco, keptSession }] =
+    await Promise.all([
+      import('./build.ts'),
+      import('./agent.ts'),
+      import('../client/client.ts'),
+      import('./control.ts'),
+      import('./agent-disco.ts'),
+    ]);
   // Before anything opens: who may enter the state folder may give the agent orders.
   const folder = stateFolder(project, compiled.stack);
   const control = controlPath(folder);
@@ -386,52 +388,6 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
   } finally {
     consola.removeReporter(reporter);
   }
-}
-
-/**
- * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
- * provide; anyone on the host may require, list and observe (`scs status`, `scs events`), as anyone may ask its DNS.
- */
-async function startEmbeddedDisco(
-  logger: ConsolaInstance,
-  stateFolder: string,
-): Promise<{ disco: string; dns: string; token: string; close(): Promise<void> }> {
-  const [{ runDisco, EMBEDDED_DISCO }, { makeDiscoToken }, { EVERY_NAME }] = await Promise.all([
-    import('../server/run-disco.ts'),
-    import('./disco-token.ts'),
-    import('../server/scopes.ts'),
-  ]);
-  const { token, file } = makeDiscoToken(stateFolder);
-  const running = await runDisco({
-    ...EMBEDDED_DISCO,
-    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME], observe: [EVERY_NAME] }],
-    anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
-  });
-  logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
-  return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };
-}
-
-/** The disco session an earlier agent left in the state folder, and the means to keep this one's there. */
-async function keptSession(stateFolder: string, disco: string, logger: ConsolaInstance) {
-  const { readSavedSession, saveSession, forgetSession } = await import('./disco-session.ts');
-  const resume = readSavedSession(stateFolder, disco);
-  if (resume) logger.info(`resuming the disco session of the agent before this one (${resume.session})`);
-  return {
-    options: {
-      ...(resume ? { resume } : {}),
-      onRecord: (record: SessionRecord) => {
-        try {
-          saveSession(stateFolder, disco, record);
-        } catch (error) {
-          logger.warn(`could not keep the disco session for the next agent: ${(error as Error).message}`);
-        }
-      },
-    },
-    connected(session: string | undefined) {
-      if (resume && session !== resume.session) logger.info('that session had ended (away longer than the grace?): a new one was opened');
-    },
-    forget: () => forgetSession(stateFolder),
-  };
 }
 
 /** Stops listening, and resolves once the listener is closed. */
