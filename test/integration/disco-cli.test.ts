@@ -93,7 +93,8 @@ describe('scs disco', () => {
     expect(refused.stdout).toBe('');
 
     const insecure = start(['disco', '--listen', '0.0.0.0:0', '--dns', 'off', '--insecure']);
-    await eventually(() => `${insecure.stdout}${insecure.stderr}`.includes('listening on tcp'), 10_000, 'disco to listen');
+    // The warning goes to stderr after "listening" reaches stdout; two pipes, so wait for the warning itself.
+    await eventually(() => insecure.stderr.includes('insecure: anyone who reaches'), 10_000, 'disco to warn');
     expect(`${insecure.stdout}${insecure.stderr}`).toMatch(
       /insecure: anyone who reaches 0\.0\.0\.0:\d+ may provide any name \(no tokens; --insecure\)/,
     );
