@@ -11,6 +11,28 @@ export interface Truth {
   readonly running?: readonly string[];
 }
 
+/** One provider or dependent container as Docker showed it; only web provides. */
+export interface Shown {
+  readonly service: string;
+  readonly running: boolean;
+  readonly healthy: boolean;
+  readonly endpoint?: string;
+}
+
+/**
+ * The truth at `at` from every host's containers. `running` matters as much as `healthy`: scs runs
+ * the image's check itself while Docker still says "starting", so it lists a new container (often on
+ * the port a dead one had) before Docker calls it healthy, and that is not a dead endpoint kept.
+ */
+export function truthOf(at: number, containers: readonly Shown[]): Truth {
+  const web = containers.filter((c) => c.service === 'web' && c.running && c.endpoint);
+  return {
+    at,
+    healthy: web.filter((c) => c.healthy).map((c) => c.endpoint!),
+    running: web.map((c) => c.endpoint!),
+  };
+}
+
 /** What one observer saw at `at` (when it asked): the endpoints, or why it got no answer. */
 export interface Sample {
   readonly at: number;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LABEL } from '../../src/docker/engine.ts';
 import { ADDRESS, engineOn, type Host, namespace } from '../../test/helpers/harness.ts';
-import type { Sample, Truth } from './checker.ts';
+import { type Sample, type Shown, type Truth, truthOf } from './checker.ts';
 import { DISCO_PORT, DNS_PORT, HOSTS, UPSTREAM_FILE, WEB } from './topology.ts';
 
 const SAMPLER = fileURLToPath(new URL('./sample.mjs', import.meta.url));
@@ -16,13 +16,9 @@ const EVERY_MS = 250;
 const exec = promisify(execFile);
 
 /** One hello container as `docker ps` showed it. */
-export interface Seen {
+export interface Seen extends Shown {
   readonly host: Host;
   readonly id: string;
-  readonly service: string;
-  readonly running: boolean;
-  readonly healthy: boolean;
-  readonly endpoint?: string;
 }
 
 export class Watch {
@@ -68,10 +64,7 @@ export class Watch {
     try {
       await Promise.all(HOSTS.map((host) => this.pollHost(host)));
       const all = HOSTS.flatMap((host) => this.containers.get(host) ?? []);
-      this.truth.push({
-        at,
-        healthy: all.filter((c) => c.service === 'web' && c.running && c.healthy && c.endpoint).map((c) => c.endpoint!),
-      });
+      this.truth.push(truthOf(at, all));
       this.history.push({ at, containers: all });
       const upstream = existsSync(UPSTREAM_FILE) ? readFileSync(UPSTREAM_FILE, 'utf8').trim() : '';
       this.samples.push({ at, observer: 'client@h2', endpoints: upstream ? upstream.split(';').sort() : [] });

@@ -2,7 +2,7 @@
 // within its bound passes, one past it is a violation with its cause, an excuse moves the clock.
 
 import { describe, expect, it } from 'vitest';
-import { type Bounds, judge, percentile, type Sample, type Truth } from '../../bench/soak/checker.ts';
+import { type Bounds, judge, percentile, type Sample, type Truth, truthOf } from '../../bench/soak/checker.ts';
 import { drawFaults } from '../../bench/soak/faults.ts';
 import { checkPartitions } from '../../bench/soak/partition.ts';
 
@@ -82,6 +82,23 @@ describe('the soak checker', () => {
     // Once its container is gone, the bound runs from then.
     const gone = truthUntil(12_000, () => []).map((sample) => ({ ...sample, running: sample.at < 1000 ? [B] : [] }));
     expect(judge(gone, samples, [], BOUNDS).violations).toMatchObject([{ invariant: 'I2', since: 1000, at: 7250 }]);
+  });
+
+  it("takes the truth from Docker with the running providers, so a new container on a dead one's port is not held as the dead one", () => {
+    const shown = (healthy: boolean) => [
+      { service: 'web', running: true, healthy, endpoint: B },
+      { service: 'web', running: false, healthy: false, endpoint: A },
+      { service: 'client', running: true, healthy: true },
+    ];
+    expect(truthOf(5, shown(false))).toEqual({ at: 5, healthy: [], running: [B] });
+    expect(truthOf(6, shown(true))).toEqual({ at: 6, healthy: [B], running: [B] });
+    // The soak's 30-minute run at 590 s: B died at 1 s, a new container took its port at 9 s and scs
+    // listed it (its own run of the image's check) a second before Docker said healthy.
+    const truth = truthUntil(12_000, (at) => (at < 1000 ? [B] : at >= 10_000 ? [B] : [])).map((sample) =>
+      sample.at >= 1000 && sample.at < 9000 ? truthOf(sample.at, []) : truthOf(sample.at, shown(sample.at >= 10_000)),
+    );
+    const samples = samplesUntil('list@h1', 12_000, (at) => (at < 1500 || at >= 9000 ? [B] : []));
+    expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
   });
 
   it('does not count a provider missing while Docker, a poll later, shows it no longer healthy (its view lags a moment)', () => {
