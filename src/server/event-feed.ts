@@ -13,7 +13,6 @@ import { EventRing, type RingBounds } from '../events/ring.ts';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { encodeLine } from '../protocol/framing.ts';
 import type { Request } from '../protocol/messages.ts';
-import type { Reason } from '../reasons.ts';
 import type { Cause, Provision } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
 import type { MemberEvent } from './member-book.ts';

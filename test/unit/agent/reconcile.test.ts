@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../src/agent/plan.ts';
-import {
-  converge,
-  type DesiredService,
-  type Mode,
-  type ObservedContainer,
-  type ObservedService,
-  restart,
-  teardown,
-} from '../../../src/agent/reconcile.ts';
+import { converge, type DesiredService, type Mode, type ObservedService, restart, teardown } from '../../../src/agent/reconcile.ts';
 import { container, desired, observed } from '../../helpers/reconcile-fixtures.ts';
 
 const plan = (d: DesiredService, o: ObservedService, mode: Mode = 'supervise') => formatPlan('web', converge(d, o, mode));

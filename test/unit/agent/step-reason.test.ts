@@ -3,14 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Step } from '../../../src/agent/plan.ts';
-import {
-  converge,
-  type DesiredService,
-  type ObservedContainer,
-  type ObservedService,
-  restart,
-  teardown,
-} from '../../../src/agent/reconcile.ts';
+import { converge, restart, teardown } from '../../../src/agent/reconcile.ts';
 import { stepReason } from '../../../src/agent/step-reason.ts';
 import { container, desired, observed } from '../../helpers/reconcile-fixtures.ts';
 
