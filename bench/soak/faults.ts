@@ -106,33 +106,20 @@ export class Injector {
         return;
       }
       case 'agent-kill': {
-        const pid = this.topology.agentPid(host);
-        if (pid === undefined) return void this.note(kind, host, 'no agent state: nothing to kill');
+        const pid = this.topology.agents.get(host)?.pid;
+        if (pid === undefined) return void this.note(kind, host, 'no agent: nothing to kill');
         this.hit.add(pid);
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}
-        this.note(kind, host, `SIGKILL agent (pid ${pid})`);
-        await sleep(RESTART_MS);
-        // As a supervisor would: start it again until it stays up.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await this.topology.startAgent(host);
-            this.note(kind, host, `agent started again (scs up -d, attempt ${attempt}, pid ${this.topology.agentPid(host)})`);
-            return;
-          } catch (error) {
-            this.note(
-              kind,
-              host,
-              `scs up -d failed (attempt ${attempt}): ${String((error as Error).message)
-                .split('\n')
-                .slice(1, 3)
-                .join(' ')}`,
-            );
-            if (attempt === 10) throw error;
-            await sleep(1000);
-          }
+        const killed = this.note(kind, host, `SIGKILL agent (pid ${pid}); its supervisor starts it again 100 ms after`);
+        try {
+          const next = await this.topology.agentUp(host);
+          this.note(kind, host, `agent started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
+        } catch (error) {
+          this.note(kind, host, `the agent did not come back: ${(error as Error).message}`);
         }
+        return;
       }
       case 'dockerd-kill': {
         this.note(kind, host, 'SIGKILL dockerd (and its containerd)');

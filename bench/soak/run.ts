@@ -4,14 +4,13 @@
 // minutes and at the end, and counts what is left over.
 
 import { writeFileSync } from 'node:fs';
-import { SCS } from '../../test/helpers/cli.ts';
 import { harnessLeftovers, namespace } from '../../test/helpers/harness.ts';
 import { judge } from './checker.ts';
 import { drawFaults, GONE_MS, Injector } from './faults.ts';
 import { cpuIdle, pidsInNamespace, type Usage, usageOf } from './machine.ts';
 import { checkPartitions, type Rule } from './partition.ts';
 import type { Outcome } from './report.ts';
-import { HOSTS, SERVICES, Topology } from './topology.ts';
+import { BUNDLE, HOSTS, SERVICES, Topology } from './topology.ts';
 import { Watch } from './watch.ts';
 
 export interface SoakOptions {
@@ -72,8 +71,8 @@ export async function soak({ minutes, seed, log = console.info, record }: SoakOp
     }
     for (const host of HOSTS) {
       leaks.checks++;
-      // `scs agent`, which `scs up -d` starts: its command line is NUL-separated.
-      const agents = pidsInNamespace(namespace(host), `${SCS}\0agent\0`);
+      // `scs agent` under its supervisor: its command line is NUL-separated.
+      const agents = pidsInNamespace(namespace(host), `${BUNDLE}\0agent\0`);
       if (agents.length !== 1)
         leaks.violations.push({ at: Date.now(), what: `${host} runs ${agents.length} agents (${agents.join(', ')}), not one` });
       const containers = watch.containers.get(host) ?? [];

@@ -1,16 +1,20 @@
 // The soak's world on the harness (scripts/harness): an etcd member, a disco server on that etcd and
 // an agent on each of the three hosts; the hello stack's web on h1 and h3 (DC A), its client on h2
-// (DC B). Each long-lived process can be killed and started again as a supervisor would.
+// (DC B). Each long-lived process can be killed and started again as a supervisor would. scs runs as
+// installed (the bundle, bin/scs.js), and each agent as systemd runs it: `scs agent` in the
+// foreground, started again 100 ms after it exits.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readState } from '../../src/agent/state.ts';
 import { stateFolder } from '../../src/agent/state-folder.ts';
-import { SCS } from '../../test/helpers/cli.ts';
-import { ADDRESS, HARNESS, type Host, harness, harnessUpWith, scsOkOn, tokenFile } from '../../test/helpers/harness.ts';
+import { Respawner } from '../../test/helpers/agent-restart.ts';
+import { ADDRESS, HARNESS, type Host, harness, harnessUpWith, tokenFile } from '../../test/helpers/harness.ts';
+import { eventually } from '../../test/helpers/wait.ts';
 
 export const HOSTS: readonly Host[] = ['h1', 'h2', 'h3'];
 export const WEB = 'http.web.hello.dev';
@@ -25,6 +29,8 @@ export const SERVICES: Record<Host, string> = { h1: 'web', h2: 'client', h3: 'we
 /** The file the client's live update writes on h2: the endpoints it uses. */
 export const UPSTREAM_FILE = '/var/lib/scsmh/h2/docker/volumes/hello-dev-client-state/_data/upstream';
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** scs as installed: the bundle `npm run build` makes, not the sources through tsx (whose start alone takes half a second). */
+export const BUNDLE = join(root, 'bin/scs.js');
 
 const etcdUrl = (host: Host) => `http://${ADDRESS[host]}:2379`;
 /** Every server, this host's first: an agent stays with the one beside it while it answers. */
@@ -42,6 +48,8 @@ export interface Daemon {
 export class Topology {
   readonly etcd = new Map<Host, Daemon>();
   readonly disco = new Map<Host, Daemon>();
+  /** Each host's agent under its supervisor. */
+  readonly agents = new Map<Host, Respawner>();
 
   private constructor(readonly dir: string) {}
 
@@ -50,7 +58,8 @@ export class Topology {
     const dir = mkdtempSync(join(tmpdir(), 'scs-soak-'));
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
     const topology = new Topology(dir);
-    log('building hello and bringing the harness up');
+    log('building scs (the bundle) and hello, and bringing the harness up');
+    await promisify(execFile)('npm', ['run', 'build'], { cwd: root });
     // Each dockerd as docs/production.md runs it in production: with live-restore, a restart of the
     // daemon leaves the containers running, rather than starting them again from the environment they
     // were created with.
@@ -64,8 +73,8 @@ export class Topology {
     log('starting a disco server on each host');
     await Promise.all(HOSTS.map((host) => topology.startDisco(host)));
     log('starting the agents: web on h1 and h3, the client on h2');
-    await Promise.all(['h1', 'h3'].map((host) => topology.startAgent(host as Host)));
-    await topology.startAgent('h2');
+    await Promise.all(['h1', 'h3'].map((host) => topology.superviseAgent(host as Host)));
+    await topology.superviseAgent('h2');
     return topology;
   }
 
@@ -89,7 +98,7 @@ export class Topology {
       this.disco,
       host,
       'disco',
-      [process.execPath, SCS, ...args, '--etcd', etcd, ...DISCO_TIMING],
+      [process.execPath, BUNDLE, ...args, '--etcd', etcd, ...DISCO_TIMING],
       'listening on tcp',
     );
   }
@@ -117,11 +126,32 @@ export class Topology {
     });
   }
 
-  /** `scs up -d` of the host's services, as a supervisor starting the agent would. */
-  async startAgent(host: Host): Promise<void> {
+  /** `scs agent` of the host's services under a supervisor (restart 100 ms after an exit); resolves once it has the host's services up. */
+  async superviseAgent(host: Host): Promise<void> {
     const files = ['-f', join(this.dir, 'scs-stack.yaml')];
     const extra = host === 'h2' ? ['--debounce', '100ms'] : [];
-    await scsOkOn(host, ['up', '-d', ...extra, SERVICES[host], ...files, '--disco', discoList(host)], this.dir, this.stateEnv);
+    const agent = new Respawner(
+      ['agent', ...extra, SERVICES[host], ...files, '--disco', discoList(host)],
+      join(this.dir, `agent-${host}.log`),
+      BUNDLE,
+      { via: [HARNESS, 'run', host], cwd: this.dir, env: { ...this.stateEnv, SCS_TOKEN_FILE: tokenFile(this.dir) } },
+    );
+    this.agents.set(host, agent);
+    agent.start();
+    await this.agentUp(host);
+  }
+
+  /** Waits, at most a minute, for the agent its supervisor runs now to have the host's services up; its pid. */
+  agentUp(host: Host): Promise<number> {
+    const agent = this.agents.get(host)!;
+    return eventually(
+      () => {
+        const state = readState(stateFolder(host, 'hello', this.stateEnv));
+        return state !== undefined && state.pid === agent.pid && state.phase === 'running' && state.pid;
+      },
+      60_000,
+      `the agent on ${host} to bring ${SERVICES[host]} up`,
+    );
   }
 
   /** The agents keep their state in the soak's folder, not the user's (each host's agent is its own project). */
@@ -152,6 +182,8 @@ export class Topology {
   }
 
   async down(): Promise<void> {
+    // No more restarts; what runs goes with the harness.
+    await Promise.all([...this.agents.values()].map((agent) => agent.stop()));
     for (const daemon of [...this.disco.values(), ...this.etcd.values()]) daemon.child.kill('SIGKILL');
     await harness('down');
     rmSync(this.dir, { recursive: true, force: true });

@@ -79,11 +79,18 @@ export class Respawner {
     private readonly logFile: string,
     /** The `scs` to run: the sources through tsx by default, the bundle (bin/scs.js) in benchmarks. */
     private readonly entry = SCS,
+    /** How to launch it: through a command that execs it (`harness run h1`, so the pid stays the agent's), in a folder, with more environment. */
+    private readonly launch: { readonly via?: readonly string[]; readonly cwd?: string; readonly env?: Record<string, string> } = {},
   ) {}
 
   start(): void {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [this.entry, ...this.args], { stdio: ['ignore', log, log] });
+    const [program, ...rest] = [...(this.launch.via ?? []), process.execPath, this.entry, ...this.args];
+    const child = spawn(program!, rest, {
+      stdio: ['ignore', log, log],
+      ...(this.launch.cwd ? { cwd: this.launch.cwd } : {}),
+      ...(this.launch.env ? { env: { ...process.env, ...this.launch.env } } : {}),
+    });
     closeSync(log);
     this.child = child;
     this.starts++;
