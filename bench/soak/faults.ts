@@ -114,7 +114,7 @@ export class Injector {
         } catch {}
         const killed = this.note(kind, host, `SIGKILL agent (pid ${pid}); its supervisor starts it again 100 ms after`);
         try {
-          const next = await this.topology.agentUp(host);
+          const next = await this.topology.agentUp(host, pid);
           this.note(kind, host, `agent started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
         } catch (error) {
           this.note(kind, host, `the agent did not come back: ${(error as Error).message}`);

@@ -141,11 +141,12 @@ export class Topology {
     await this.agentUp(host);
   }
 
-  /** Waits, at most a minute, for the agent its supervisor runs now to have the host's services up; its pid. */
-  agentUp(host: Host): Promise<number> {
+  /** Waits, at most a minute, for the agent its supervisor runs now (not `killed`) to have the host's services up; its pid. */
+  agentUp(host: Host, killed?: number): Promise<number> {
     const agent = this.agents.get(host)!;
     return eventually(
       () => {
+        if (agent.pid === killed) return false;
         const state = readState(stateFolder(host, 'hello', this.stateEnv));
         return state !== undefined && state.pid === agent.pid && state.phase === 'running' && state.pid;
       },
