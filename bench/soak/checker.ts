@@ -148,6 +148,9 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
       // dying then (the poll after the kill may still show it, on a loaded machine).
       const after = truth.slice(truth.indexOf(now!) + 1).filter((later) => later.at <= sample.at + bounds.listedMs);
       const dying = (endpoint: string) => after.some((later) => !later.healthy.includes(endpoint));
+      // And the other way: a new container scs listed between two polls (often on the port a dead one
+      // had) is shown running by the next; it was starting, not a dead endpoint kept.
+      const starting = (endpoint: string) => after.some((later) => (later.running ?? later.healthy).includes(endpoint));
       const seen = new Set(sample.endpoints);
       const excused = own.filter((excuse) => excuse.to < sample.at).sort((a, b) => b.to - a.to)[0];
       const dependent = isDependent(observer);
@@ -156,7 +159,8 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
       const differences = new Map<string, 'missing' | 'extra'>();
       for (const endpoint of healthy) if (!seen.has(endpoint) && !dying(endpoint)) differences.set(endpoint, 'missing');
       // I2 is about dead containers: a running one's endpoint, healthy or not yet, is not judged.
-      for (const endpoint of seen) if (!healthy.has(endpoint) && !running.has(endpoint)) differences.set(endpoint, 'extra');
+      for (const endpoint of seen)
+        if (!healthy.has(endpoint) && !running.has(endpoint) && !starting(endpoint)) differences.set(endpoint, 'extra');
       for (const [endpoint, entry] of open) {
         if (differences.get(endpoint) === entry.difference) continue;
         convergenceMs.push(sample.at - entry.since);

@@ -101,6 +101,21 @@ describe('the soak checker', () => {
     expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
   });
 
+  it('does not hold a new container listed between two polls against a server as the dead one on its port (the next poll shows it running)', () => {
+    // The 10-minute run of seed 37 at 595 s: B's port died at 1 s; a new container on it was listed
+    // at 9,010 ms, 10 ms before the poll that first showed it running.
+    const truth = truthUntil(12_000, () => []).map((sample) => ({
+      ...sample,
+      at: sample.at + 20,
+      running: sample.at < 1000 || sample.at >= 9000 ? [B] : [],
+    }));
+    const samples = samplesUntil('list@h1', 12_000, (at) => (at < 1000 || at >= 9000 ? [B] : [])).map((sample) => ({
+      ...sample,
+      at: sample.at + 10,
+    }));
+    expect(judge(truth, samples, [], BOUNDS).violations).toEqual([]);
+  });
+
   it('does not count a provider missing while Docker, a poll later, shows it no longer healthy (its view lags a moment)', () => {
     const truth = truthUntil(10_000, (at) => (at <= 5000 ? [A] : []));
     const samples = samplesUntil('dns@h1', 10_000, (at) => (at < 5000 ? [A] : []));
