@@ -5,7 +5,7 @@
 import { mulberry32 } from '../../test/helpers/fuzz.ts';
 import { engineOn, type Host, harness } from '../../test/helpers/harness.ts';
 import type { Excuse } from './checker.ts';
-import { GRACE_MS, HEARTBEAT_TIMEOUT_MS, HOSTS, type Topology } from './topology.ts';
+import { GRACE_MS, HEARTBEAT_TIMEOUT_MS, HOSTS, type Stack, type Topology } from './topology.ts';
 import type { Watch } from './watch.ts';
 
 export const KINDS = ['disco-kill', 'disco-stop', 'etcd-kill', 'agent-kill', 'dockerd-kill', 'container-kill', 'wan-cut'] as const;
@@ -18,7 +18,11 @@ export interface Event {
   readonly what: string;
 }
 
-/** What the seed draws: a kind, a host, which of its containers (a number in [0, 1)), and the quiet time before the next fault. */
+/**
+ * What the seed draws: a kind, a host, which of its agents or containers (a number in [0, 1)), and the
+ * quiet time before the next fault. With the blog, `choice` picks among hello's and the blog's; without
+ * it, among hello's alone, so that a seed draws the same faults as before the blog was added.
+ */
 export interface Draw {
   readonly kind: Kind;
   readonly host: Host;
@@ -106,16 +110,18 @@ export class Injector {
         return;
       }
       case 'agent-kill': {
-        const pid = this.topology.agents.get(host)?.pid;
-        if (pid === undefined) return void this.note(kind, host, 'no agent: nothing to kill');
+        const stack: Stack = this.topology.blogFiles && choice >= 0.5 ? 'blog' : 'hello';
+        const name = stack === 'blog' ? "the blog's agent" : 'agent';
+        const pid = (stack === 'blog' ? this.topology.blogAgents : this.topology.agents).get(host)?.pid;
+        if (pid === undefined) return void this.note(kind, host, `no ${name}: nothing to kill`);
         this.hit.add(pid);
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}
-        const killed = this.note(kind, host, `SIGKILL agent (pid ${pid}); its supervisor starts it again 100 ms after`);
+        const killed = this.note(kind, host, `SIGKILL ${name} (pid ${pid}); its supervisor starts it again 100 ms after`);
         try {
-          const next = await this.topology.agentUp(host);
-          this.note(kind, host, `agent started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
+          const next = await this.topology.agentUp(host, stack);
+          this.note(kind, host, `${name} started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
         } catch (error) {
           this.note(kind, host, `the agent did not come back: ${(error as Error).message}`);
         }
@@ -130,23 +136,27 @@ export class Injector {
         return;
       }
       case 'container-kill': {
-        const running = (this.watch.containers.get(host) ?? []).filter((c) => c.running);
-        if (running.length === 0) return void this.note(kind, host, 'no running hello container to kill');
+        const hello = (this.watch.containers.get(host) ?? []).filter((c) => c.running).map((c) => ({ ...c, stack: 'hello' }));
+        const blog = this.topology.blogFiles ? (this.watch.blogContainers.get(host) ?? []).filter((c) => c.running) : [];
+        const running = [...hello, ...blog.map((c) => ({ ...c, stack: 'blog' }))];
+        if (running.length === 0)
+          return void this.note(kind, host, `no running ${this.topology.blogFiles ? 'hello or blog' : 'hello'} container to kill`);
         const target = running[Math.floor(choice * running.length)]!;
+        const service = target.stack === 'blog' ? `the blog's ${target.service}` : target.service;
         try {
           const pid = (await engineOn(host).docker.getContainer(target.id).inspect()).State.Pid;
           process.kill(pid, 'SIGKILL');
           const at = this.note(
             kind,
             host,
-            `SIGKILL the main process of ${target.service} (${target.id.slice(0, 12)}, pid ${pid}${target.endpoint ? `, ${target.endpoint}` : ''})`,
+            `SIGKILL the main process of ${service} (${target.id.slice(0, 12)}, pid ${pid}${target.endpoint ? `, ${target.endpoint}` : ''})`,
           );
           // Docker starts the dependent again from the environment it was created with, and the agent
           // brings it up to date when it sees the start: the new run is judged from the kill, with I3's bound.
-          if (target.service === 'client')
+          if (target.stack === 'hello' && target.service === 'client')
             this.excuses.push({ observer: `client@${host}`, from: at, to: at, why: 'Docker started it again', settleMs: GONE_MS + 1000 });
         } catch (error) {
-          this.note(kind, host, `could not kill ${target.service}: ${(error as Error).message}`);
+          this.note(kind, host, `could not kill ${service}: ${(error as Error).message}`);
         }
         return;
       }
