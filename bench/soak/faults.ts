@@ -6,7 +6,7 @@ import { mulberry32 } from '../../test/helpers/fuzz.ts';
 import { engineOn, type Host, harness } from '../../test/helpers/harness.ts';
 import type { Excuse } from './checker.ts';
 import { GRACE_MS, HEARTBEAT_TIMEOUT_MS, HOSTS, type Stack, type Topology } from './topology.ts';
-import type { Watch } from './watch.ts';
+import type { Seen, Watch } from './watch.ts';
 
 export const KINDS = ['disco-kill', 'disco-stop', 'etcd-kill', 'agent-kill', 'dockerd-kill', 'container-kill', 'wan-cut'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -35,6 +35,15 @@ export function drawFaults(seed: number): () => Draw {
   const random = mulberry32(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   return () => ({ kind: pick(KINDS), host: pick(HOSTS), choice: random(), gapMs: 2000 + Math.floor(random() * 3000) });
+}
+
+/** Whose agent an agent-kill hits: hello's alone without the blog; with it, hello's or the blog's, by `choice`. */
+export const agentOf = (choice: number, blog: boolean): Stack => (blog && choice >= 0.5 ? 'blog' : 'hello');
+
+/** Which running container a container-kill hits, by `choice`: among hello's, then the blog's (none without it). */
+export function containerOf<T>(choice: number, hello: readonly T[], blog: readonly T[] = []): T | undefined {
+  const all = [...hello, ...blog];
+  return all[Math.floor(choice * all.length)];
 }
 
 /** A stopped disco server stays stopped this long: past the heartbeat timeout, so its clients move on. */
@@ -110,7 +119,7 @@ export class Injector {
         return;
       }
       case 'agent-kill': {
-        const stack: Stack = this.topology.blogFiles && choice >= 0.5 ? 'blog' : 'hello';
+        const stack = agentOf(choice, this.topology.blogFiles !== undefined);
         const name = stack === 'blog' ? "the blog's agent" : 'agent';
         const pid = (stack === 'blog' ? this.topology.blogAgents : this.topology.agents).get(host)?.pid;
         if (pid === undefined) return void this.note(kind, host, `no ${name}: nothing to kill`);
@@ -136,12 +145,12 @@ export class Injector {
         return;
       }
       case 'container-kill': {
-        const hello = (this.watch.containers.get(host) ?? []).filter((c) => c.running).map((c) => ({ ...c, stack: 'hello' }));
-        const blog = this.topology.blogFiles ? (this.watch.blogContainers.get(host) ?? []).filter((c) => c.running) : [];
-        const running = [...hello, ...blog.map((c) => ({ ...c, stack: 'blog' }))];
-        if (running.length === 0)
+        const running = (stack: Stack, list: readonly Seen[]) => list.filter((c) => c.running).map((c) => ({ ...c, stack }));
+        const hello = running('hello', this.watch.containers.get(host) ?? []);
+        const blog = this.topology.blogFiles ? running('blog', this.watch.blogContainers.get(host) ?? []) : [];
+        const target = containerOf(choice, hello, blog);
+        if (!target)
           return void this.note(kind, host, `no running ${this.topology.blogFiles ? 'hello or blog' : 'hello'} container to kill`);
-        const target = running[Math.floor(choice * running.length)]!;
         const service = target.stack === 'blog' ? `the blog's ${target.service}` : target.service;
         try {
           const pid = (await engineOn(host).docker.getContainer(target.id).inspect()).State.Pid;
