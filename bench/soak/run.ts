@@ -94,7 +94,7 @@ export async function soak({ minutes, seed, blog = false, log = console.info, re
         if (containers.length !== 1 || containers[0]!.service !== expected || !containers[0]!.running)
           leaks.violations.push({
             at: Date.now(),
-            what: `${host} has ${containers.map((c) => `${c.service} (${c.running ? 'running' : 'not running'})`).join(', ') || `no ${stack} container`}, not one running ${expected}`,
+            what: `${host} has ${containers.map((c) => `${c.service} (${c.running ? 'running' : 'not running'})`).join(', ') || `no ${blog ? `${stack} ` : ''}container`}, not one running ${expected}`,
           });
       }
     }
@@ -121,7 +121,14 @@ export async function soak({ minutes, seed, blog = false, log = console.info, re
   if (record)
     writeFileSync(
       record,
-      JSON.stringify({ start, truth: watch.truth, samples: watch.samples, events: injector.events, excuses: injector.excuses }),
+      JSON.stringify({
+        start,
+        truth: watch.truth,
+        samples: watch.samples,
+        events: injector.events,
+        excuses: injector.excuses,
+        ...(writer ? { posts: writer.posts, failedPosts: writer.failed } : {}),
+      }),
     );
   const rules = checkPartitions(injector.cuts, watch.history, watch.samples, injector.writes);
   return { seed, minutes, start, events: injector.events, verdict, rules, extra: [posts, leaks], cpuIdle: cpu.shares };
