@@ -129,7 +129,7 @@ export class Injector {
         } catch {}
         const killed = this.note(kind, host, `SIGKILL ${name} (pid ${pid}); its supervisor starts it again 100 ms after`);
         try {
-          const next = await this.topology.agentUp(host, stack);
+          const next = await this.topology.agentUp(host, stack, 60_000, pid);
           this.note(kind, host, `${name} started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
         } catch (error) {
           this.note(kind, host, `the agent did not come back: ${(error as Error).message}`);

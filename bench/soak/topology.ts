@@ -175,14 +175,15 @@ export class Topology {
     await this.agentUp(host, stack, blog ? 180_000 : 60_000);
   }
 
-  /** Waits (at most a minute by default) for the agent of a stack its supervisor runs now to have the host's services up; its pid. */
-  agentUp(host: Host, stack: Stack = 'hello', timeoutMs = 60_000): Promise<number> {
+  /**
+   * Waits (at most a minute by default) for the agent of a stack its supervisor runs now to have the
+   * host's services up; its pid. After a kill, `killed` is the dead agent's pid, which the supervisor
+   * and the state folder still show until the successor starts.
+   */
+  agentUp(host: Host, stack: Stack = 'hello', timeoutMs = 60_000, killed?: number): Promise<number> {
     const agent = (stack === 'blog' ? this.blogAgents : this.agents).get(host)!;
     return eventually(
-      () => {
-        const state = readState(stateFolder(host, stack, this.stateEnv));
-        return state !== undefined && state.pid === agent.pid && state.phase === 'running' && state.pid;
-      },
+      () => successorUp(readState(stateFolder(host, stack, this.stateEnv)), agent.pid, killed),
       timeoutMs,
       `the ${stack} agent on ${host} to bring ${stack === 'blog' ? BLOG_SERVICES[host] : SERVICES[host]} up`,
     );
@@ -224,6 +225,19 @@ export class Topology {
     await harness('down');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The pid of the agent a supervisor runs now (`supervised`), once its state says it has its services
+ * up; false until then. Right after a kill, the supervisor's pid and the state are still the killed
+ * agent's (the successor starts 100 ms after the exit), so `killed` is never taken for the successor.
+ */
+export function successorUp(
+  state: { readonly pid: number; readonly phase: string } | undefined,
+  supervised: number | undefined,
+  killed?: number,
+): number | false {
+  return state !== undefined && state.pid === supervised && state.pid !== killed && state.phase === 'running' && state.pid;
 }
 
 /** Builds a stack's images here (`scs build`), to load into the hosts; their names. */

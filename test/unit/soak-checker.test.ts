@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Bounds, judge, percentile, type Sample, type Truth, truthOf } from '../../bench/soak/checker.ts';
 import { agentOf, containerOf, drawFaults } from '../../bench/soak/faults.ts';
 import { checkPartitions } from '../../bench/soak/partition.ts';
+import { successorUp } from '../../bench/soak/topology.ts';
 
 const BOUNDS: Bounds = { listedMs: 2000, goneMs: 6000, dependentMs: 7000 };
 const A = '10.0.0.1:80';
@@ -155,6 +156,18 @@ describe('the soak faults', () => {
     expect(new Set(choices.map((choice) => agentOf(choice, true)))).toEqual(new Set(['hello', 'blog']));
     expect(new Set(choices.map((choice) => containerOf(choice, hello, blog)))).toEqual(new Set(['web', 'db']));
     expect(containerOf(0.5, [], [])).toBeUndefined();
+  });
+});
+
+describe("the soak's wait for a killed agent's successor", () => {
+  it('does not take the killed agent, which its supervisor and its state still show, for the one started after it', () => {
+    const killed = { pid: 100, phase: 'running' };
+    expect(successorUp(killed, 100, 100)).toBe(false);
+    expect(successorUp(killed, 101, 100)).toBe(false);
+    expect(successorUp({ pid: 101, phase: 'starting' }, 101, 100)).toBe(false);
+    expect(successorUp({ pid: 101, phase: 'running' }, 101, 100)).toBe(101);
+    // Without a kill (the first start), the agent the supervisor runs is the one waited for.
+    expect(successorUp(killed, 100)).toBe(100);
   });
 });
 
