@@ -3,11 +3,10 @@
 // (writer.mjs, in h1's namespace) that posts every 2 s and reads its last post back. At the end every
 // post WordPress acknowledged is read back by id, for a bounded time while web and db converge (I4).
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ADDRESS, fetchFrom, type Host, namespace } from '../../test/helpers/harness.ts';
 import { ADMIN, checkInstalled, INSTALLER, installerForm, root } from '../blog-stack.ts';
 import type { Rule } from './partition.ts';
@@ -26,7 +25,6 @@ const EVERY_MS = 2000;
 export const READ_BACK_MS = 120_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const exec = promisify(execFile);
 const writerEnv = () => ({ ...process.env, SOAK_WP_USER: ADMIN.user, SOAK_WP_PASSWORD: ADMIN.password });
 
 /** examples/blog copied into the soak's folder, with the soak's overlay: returns the stack files. */
@@ -127,11 +125,18 @@ export class BlogWriter {
 async function readBack(posts: readonly Post[], reads: Map<number, ReadBack>): Promise<void> {
   const ids = posts.map((post) => post.id);
   for (const id of ids) reads.set(id, { id, error: 'the read could not be made' });
-  const { stdout } = await exec(
-    'ip',
-    ['netns', 'exec', namespace(WRITER_HOST), process.execPath, WRITER, '--read', BLOG_URL, ids.join(',')],
-    { env: writerEnv(), maxBuffer: 16 << 20 },
-  ).catch((error: Error & { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  const reader = spawn('ip', ['netns', 'exec', namespace(WRITER_HOST), process.execPath, WRITER, '--read', BLOG_URL], {
+    env: writerEnv(),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  reader.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  const exited = new Promise((resolve) => reader.once('close', resolve));
+  reader.stdin!.end(ids.join(','));
+  // Each request of 100 is given 10 s; a reader that hangs past that for all of them is ended.
+  const timer = setTimeout(() => reader.kill('SIGKILL'), 15_000 + Math.ceil(ids.length / 100) * 10_000);
+  await exited;
+  clearTimeout(timer);
   for (const line of stdout.split('\n').filter(Boolean)) {
     const answer = JSON.parse(line) as { ids: number[]; status?: number; body?: string; error?: string };
     try {

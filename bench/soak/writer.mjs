@@ -6,7 +6,8 @@
 //   {"at", "via": "read", "id", "title"} or {"at", "via": "read", "id", "error"}.
 // `at` is when the request was sent. The admin's name and password come from SOAK_WP_USER and SOAK_WP_PASSWORD.
 //   node writer.mjs BASE INTERVAL PREFIX        posts titled "PREFIX 1", "PREFIX 2", ...
-//   node writer.mjs --read BASE ID,ID,...       reads those posts back, 100 a request: one line per request, {"ids", "status", "body"} or {"ids", "error"}
+//   node writer.mjs --read BASE < IDS           reads back the posts whose ids (comma-separated) come on stdin, 100 a
+//                                               request: one line per request, {"ids", "status", "body"} or {"ids", "error"}
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const user = process.env.SOAK_WP_USER ?? 'admin';
 const password = process.env.SOAK_WP_PASSWORD ?? '';
@@ -66,8 +67,11 @@ async function read(base, id) {
 
 const args = process.argv.slice(2);
 if (args[0] === '--read') {
-  const [, base, list] = args;
-  const ids = list.split(',').filter(Boolean);
+  const [, base] = args;
+  // On stdin, not in the arguments: a long run's ids would outgrow an argument's 128 kB.
+  let list = '';
+  for await (const chunk of process.stdin) list += chunk;
+  const ids = list.trim().split(',').filter(Boolean);
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100).map(Number);
     try {
