@@ -5,8 +5,8 @@
 import { mulberry32 } from '../../test/helpers/fuzz.ts';
 import { engineOn, type Host, harness } from '../../test/helpers/harness.ts';
 import type { Excuse } from './checker.ts';
-import { GRACE_MS, HEARTBEAT_TIMEOUT_MS, HOSTS, type Topology } from './topology.ts';
-import type { Watch } from './watch.ts';
+import { GRACE_MS, HEARTBEAT_TIMEOUT_MS, HOSTS, type Stack, type Topology } from './topology.ts';
+import type { Seen, Watch } from './watch.ts';
 
 export const KINDS = ['disco-kill', 'disco-stop', 'etcd-kill', 'agent-kill', 'dockerd-kill', 'container-kill', 'wan-cut'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -18,7 +18,11 @@ export interface Event {
   readonly what: string;
 }
 
-/** What the seed draws: a kind, a host, which of its containers (a number in [0, 1)), and the quiet time before the next fault. */
+/**
+ * What the seed draws: a kind, a host, which of its agents or containers (a number in [0, 1)), and the
+ * quiet time before the next fault. With the blog, `choice` picks among hello's and the blog's; without
+ * it, among hello's alone, so that a seed draws the same faults as before the blog was added.
+ */
 export interface Draw {
   readonly kind: Kind;
   readonly host: Host;
@@ -31,6 +35,15 @@ export function drawFaults(seed: number): () => Draw {
   const random = mulberry32(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   return () => ({ kind: pick(KINDS), host: pick(HOSTS), choice: random(), gapMs: 2000 + Math.floor(random() * 3000) });
+}
+
+/** Whose agent an agent-kill hits: hello's alone without the blog; with it, hello's or the blog's, by `choice`. */
+export const agentOf = (choice: number, blog: boolean): Stack => (blog && choice >= 0.5 ? 'blog' : 'hello');
+
+/** Which running container a container-kill hits, by `choice`: among hello's, then the blog's (none without it). */
+export function containerOf<T>(choice: number, hello: readonly T[], blog: readonly T[] = []): T | undefined {
+  const all = [...hello, ...blog];
+  return all[Math.floor(choice * all.length)];
 }
 
 /** A stopped disco server stays stopped this long: past the heartbeat timeout, so its clients move on. */
@@ -106,16 +119,18 @@ export class Injector {
         return;
       }
       case 'agent-kill': {
-        const pid = this.topology.agents.get(host)?.pid;
-        if (pid === undefined) return void this.note(kind, host, 'no agent: nothing to kill');
+        const stack = agentOf(choice, this.topology.blogFiles !== undefined);
+        const name = stack === 'blog' ? "the blog's agent" : 'agent';
+        const pid = (stack === 'blog' ? this.topology.blogAgents : this.topology.agents).get(host)?.pid;
+        if (pid === undefined) return void this.note(kind, host, `no ${name}: nothing to kill`);
         this.hit.add(pid);
         try {
           process.kill(pid, 'SIGKILL');
         } catch {}
-        const killed = this.note(kind, host, `SIGKILL agent (pid ${pid}); its supervisor starts it again 100 ms after`);
+        const killed = this.note(kind, host, `SIGKILL ${name} (pid ${pid}); its supervisor starts it again 100 ms after`);
         try {
-          const next = await this.topology.agentUp(host, pid);
-          this.note(kind, host, `agent started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
+          const next = await this.topology.agentUp(host, stack, 60_000, pid);
+          this.note(kind, host, `${name} started again by its supervisor (pid ${next}), up ${Date.now() - killed} ms after the kill`);
         } catch (error) {
           this.note(kind, host, `the agent did not come back: ${(error as Error).message}`);
         }
@@ -130,23 +145,27 @@ export class Injector {
         return;
       }
       case 'container-kill': {
-        const running = (this.watch.containers.get(host) ?? []).filter((c) => c.running);
-        if (running.length === 0) return void this.note(kind, host, 'no running hello container to kill');
-        const target = running[Math.floor(choice * running.length)]!;
+        const running = (stack: Stack, list: readonly Seen[]) => list.filter((c) => c.running).map((c) => ({ ...c, stack }));
+        const hello = running('hello', this.watch.containers.get(host) ?? []);
+        const blog = this.topology.blogFiles ? running('blog', this.watch.blogContainers.get(host) ?? []) : [];
+        const target = containerOf(choice, hello, blog);
+        if (!target)
+          return void this.note(kind, host, `no running ${this.topology.blogFiles ? 'hello or blog' : 'hello'} container to kill`);
+        const service = target.stack === 'blog' ? `the blog's ${target.service}` : target.service;
         try {
           const pid = (await engineOn(host).docker.getContainer(target.id).inspect()).State.Pid;
           process.kill(pid, 'SIGKILL');
           const at = this.note(
             kind,
             host,
-            `SIGKILL the main process of ${target.service} (${target.id.slice(0, 12)}, pid ${pid}${target.endpoint ? `, ${target.endpoint}` : ''})`,
+            `SIGKILL the main process of ${service} (${target.id.slice(0, 12)}, pid ${pid}${target.endpoint ? `, ${target.endpoint}` : ''})`,
           );
           // Docker starts the dependent again from the environment it was created with, and the agent
           // brings it up to date when it sees the start: the new run is judged from the kill, with I3's bound.
-          if (target.service === 'client')
+          if (target.stack === 'hello' && target.service === 'client')
             this.excuses.push({ observer: `client@${host}`, from: at, to: at, why: 'Docker started it again', settleMs: GONE_MS + 1000 });
         } catch (error) {
-          this.note(kind, host, `could not kill ${target.service}: ${(error as Error).message}`);
+          this.note(kind, host, `could not kill ${service}: ${(error as Error).message}`);
         }
         return;
       }

@@ -39,8 +39,8 @@ export function usageOf(pid: number): Usage | undefined {
   }
 }
 
-/** The pids in a network namespace whose command line contains `needle`. */
-export function pidsInNamespace(namespace: string, needle: string): number[] {
+/** The pids in a network namespace whose command line contains every one of `needles`. */
+export function pidsInNamespace(namespace: string, ...needles: string[]): number[] {
   const found: number[] = [];
   let inode: number;
   try {
@@ -52,7 +52,8 @@ export function pidsInNamespace(namespace: string, needle: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (statSync(`/proc/${entry}/ns/net`).ino !== inode) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) found.push(Number(entry));
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (needles.every((needle) => command.includes(needle))) found.push(Number(entry));
     } catch {}
   }
   return found;

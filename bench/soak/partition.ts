@@ -10,6 +10,8 @@ export interface Rule {
   readonly name: string;
   checks: number;
   readonly violations: Array<{ at: number; what: string }>;
+  /** Why the rule was not judged in this run (the table says so instead of its checks). */
+  readonly skipped?: string;
 }
 
 export function checkPartitions(

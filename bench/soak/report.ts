@@ -34,7 +34,8 @@ export function report(outcome: Outcome): string {
   lines.push(`| I1 listed (protocol and DNS, every server) within 2 s | ${verdict.checks.I1} | ${by('I1')} |`);
   lines.push(`| I2 a dead container's endpoint gone within 6 s | ${verdict.checks.I2} | ${by('I2')} |`);
   lines.push(`| I3 the dependent uses the current endpoints within 7 s | ${verdict.checks.I3} | ${by('I3')} |`);
-  for (const rule of [...outcome.extra, ...outcome.rules]) lines.push(`| ${rule.name} | ${rule.checks} | ${rule.violations.length} |`);
+  for (const rule of [...outcome.extra, ...outcome.rules])
+    lines.push(rule.skipped ? `| ${rule.name} | — | ${rule.skipped} |` : `| ${rule.name} | ${rule.checks} | ${rule.violations.length} |`);
   const idle = outcome.cpuIdle;
   lines.push(
     '',

@@ -1,21 +1,27 @@
 // One soak: the world up, the watch on, faults from the seed for N minutes, then the verdict. I4 (every
-// acknowledged write still readable) needs a stack that stores something, the blog; hello stores
-// nothing, so it is not judged here. I5 compares each process the injector never touched after five
-// minutes and at the end, and counts what is left over.
+// acknowledged write still readable) needs a stack that stores something, the blog: with --blog, a
+// writer posts to WordPress all along and every acknowledged post is read back at the end; without
+// it, I4 is not run. I5 compares each process the injector never touched after five minutes and at
+// the end, and counts what is left over.
 
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { harnessLeftovers, namespace } from '../../test/helpers/harness.ts';
+import { BLOG_SERVICES, BlogWriter } from './blog.ts';
 import { judge } from './checker.ts';
 import { drawFaults, GONE_MS, Injector } from './faults.ts';
 import { cpuIdle, pidsInNamespace, type Usage, usageOf } from './machine.ts';
 import { checkPartitions, type Rule } from './partition.ts';
+import { I4_NAME } from './posts.ts';
 import type { Outcome } from './report.ts';
-import { BUNDLE, HOSTS, SERVICES, Topology } from './topology.ts';
+import { BUNDLE, HOSTS, SERVICES, type Stack, Topology } from './topology.ts';
 import { Watch } from './watch.ts';
 
 export interface SoakOptions {
   readonly minutes: number;
   readonly seed: number;
+  /** Runs the blog too (db on h1, backup on h2, web on h3) with a writer, and judges I4. */
+  readonly blog?: boolean;
   readonly log?: (line: string) => void;
   /** A file to write the whole timeline to (truth, samples, events), to study a violation. */
   readonly record?: string;
@@ -25,15 +31,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Leaks are judged from this point of the run on (I5). */
 const SETTLED_MS = 5 * 60_000;
 
-export async function soak({ minutes, seed, log = console.info, record }: SoakOptions): Promise<Outcome> {
-  const topology = await Topology.up(log);
+export async function soak({ minutes, seed, blog = false, log = console.info, record }: SoakOptions): Promise<Outcome> {
+  const topology = await Topology.up(log, { blog });
   const watch = new Watch(`${topology.dir}/disco.token`);
   const injector = new Injector(topology, watch);
   const cpu = cpuIdle();
   const leaks: Rule = { name: 'I5 no leak (RSS, fds within 10%) and nothing left over', checks: 0, violations: [] };
+  const writer = blog ? new BlogWriter(seed) : undefined;
+  let posts: Rule = { name: I4_NAME, checks: 0, violations: [], skipped: 'not run (--blog off)' };
   let start = Date.now();
   try {
     watch.start();
+    writer?.start();
     // The checks begin once the client uses both webs: the world as brought up, before any fault.
     const ready = Date.now() + 60_000;
     while (Date.now() < ready) {
@@ -41,6 +50,7 @@ export async function soak({ minutes, seed, log = console.info, record }: SoakOp
       if (last?.endpoints?.length === 2 && watch.truth.at(-1)?.healthy.length === 2) break;
       await sleep(250);
     }
+    await writer?.firstPost();
     start = Date.now();
     log(`soaking for ${minutes} min, seed ${seed}`);
     const next = drawFaults(seed);
@@ -69,21 +79,32 @@ export async function soak({ minutes, seed, log = console.info, record }: SoakOp
           });
       }
     }
+    const stacks: Stack[] = blog ? ['hello', 'blog'] : ['hello'];
     for (const host of HOSTS) {
-      leaks.checks++;
-      // `scs agent` under its supervisor: its command line is NUL-separated.
-      const agents = pidsInNamespace(namespace(host), `${BUNDLE}\0agent\0`);
-      if (agents.length !== 1)
-        leaks.violations.push({ at: Date.now(), what: `${host} runs ${agents.length} agents (${agents.join(', ')}), not one` });
-      const containers = watch.containers.get(host) ?? [];
-      const expected = SERVICES[host];
-      if (containers.length !== 1 || containers[0]!.service !== expected || !containers[0]!.running)
-        leaks.violations.push({
-          at: Date.now(),
-          what: `${host} has ${containers.map((c) => `${c.service} (${c.running ? 'running' : 'not running'})`).join(', ') || 'no container'}, not one running ${expected}`,
-        });
+      for (const stack of stacks) {
+        leaks.checks++;
+        // `scs agent` under its supervisor: its command line is NUL-separated, and names its stack file.
+        const file = stack === 'blog' ? join(topology.dir, 'blog', 'scs-stack.yaml') : join(topology.dir, 'scs-stack.yaml');
+        const agents = pidsInNamespace(namespace(host), `${BUNDLE}\0agent\0`, `\0${file}\0`);
+        const whose = blog ? `${stack} agents` : 'agents';
+        if (agents.length !== 1)
+          leaks.violations.push({ at: Date.now(), what: `${host} runs ${agents.length} ${whose} (${agents.join(', ')}), not one` });
+        const containers = (stack === 'blog' ? watch.blogContainers : watch.containers).get(host) ?? [];
+        const expected = stack === 'blog' ? BLOG_SERVICES[host] : SERVICES[host];
+        if (containers.length !== 1 || containers[0]!.service !== expected || !containers[0]!.running)
+          leaks.violations.push({
+            at: Date.now(),
+            what: `${host} has ${containers.map((c) => `${c.service} (${c.running ? 'running' : 'not running'})`).join(', ') || `no ${blog ? `${stack} ` : ''}container`}, not one running ${expected}`,
+          });
+      }
+    }
+    if (writer) {
+      await writer.stop();
+      log(`reading back the ${writer.posts.length} posts WordPress acknowledged`);
+      posts = await writer.judge(start);
     }
   } finally {
+    await writer?.stop();
     cpu.stop();
     await watch.stop();
     await topology.down();
@@ -100,10 +121,17 @@ export async function soak({ minutes, seed, log = console.info, record }: SoakOp
   if (record)
     writeFileSync(
       record,
-      JSON.stringify({ start, truth: watch.truth, samples: watch.samples, events: injector.events, excuses: injector.excuses }),
+      JSON.stringify({
+        start,
+        truth: watch.truth,
+        samples: watch.samples,
+        events: injector.events,
+        excuses: injector.excuses,
+        ...(writer ? { posts: writer.posts, failedPosts: writer.failed } : {}),
+      }),
     );
   const rules = checkPartitions(injector.cuts, watch.history, watch.samples, injector.writes);
-  return { seed, minutes, start, events: injector.events, verdict, rules, extra: [leaks], cpuIdle: cpu.shares };
+  return { seed, minutes, start, events: injector.events, verdict, rules, extra: [posts, leaks], cpuIdle: cpu.shares };
 }
 
 function snapshot(processes: Map<string, number>): Map<string, Usage> {

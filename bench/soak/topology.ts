@@ -2,7 +2,8 @@
 // an agent on each of the three hosts; the hello stack's web on h1 and h3 (DC A), its client on h2
 // (DC B). Each long-lived process can be killed and started again as a supervisor would. scs runs as
 // installed (the bundle, bin/scs.js), and each agent as systemd runs it: `scs agent` in the
-// foreground, started again 100 ms after it exits.
+// foreground, started again 100 ms after it exits. With the blog (--blog), each host runs a second
+// agent, the blog's: db on h1, backup on h2, web on h3 (bench/soak/blog.ts).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,8 +14,10 @@ import { promisify } from 'node:util';
 import { readState } from '../../src/agent/state.ts';
 import { stateFolder } from '../../src/agent/state-folder.ts';
 import { Respawner } from '../../test/helpers/agent-restart.ts';
+import { scs } from '../../test/helpers/cli.ts';
 import { ADDRESS, HARNESS, type Host, harness, harnessUpWith, tokenFile } from '../../test/helpers/harness.ts';
 import { eventually } from '../../test/helpers/wait.ts';
+import { BLOG_SERVICES, blogFiles, installWordPress } from './blog.ts';
 
 export const HOSTS: readonly Host[] = ['h1', 'h2', 'h3'];
 export const WEB = 'http.web.hello.dev';
@@ -24,6 +27,8 @@ export const DNS_PORT = 8600;
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 export const GRACE_MS = 2000;
 const DISCO_TIMING = ['--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
+/** The stacks an agent can run: hello always, the blog with --blog. */
+export type Stack = 'hello' | 'blog';
 /** Which services each host's agent runs. */
 export const SERVICES: Record<Host, string> = { h1: 'web', h2: 'client', h3: 'web' };
 /** The file the client's live update writes on h2: the endpoints it uses. */
@@ -50,20 +55,34 @@ export class Topology {
   readonly disco = new Map<Host, Daemon>();
   /** Each host's agent under its supervisor. */
   readonly agents = new Map<Host, Respawner>();
+  /** Each host's blog agent under its supervisor (with --blog). */
+  readonly blogAgents = new Map<Host, Respawner>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** The blog's stack files, when the soak runs it. */
+    readonly blogFiles?: readonly string[],
+  ) {}
 
-  /** Builds hello's images, brings the harness up with them, and starts everything; resolves once the client uses web. */
-  static async up(log: (line: string) => void): Promise<Topology> {
+  /**
+   * Builds hello's images (and the blog's), brings the harness up with them, and starts everything;
+   * resolves once the client uses web (and WordPress is installed).
+   */
+  static async up(log: (line: string) => void, { blog = false }: { blog?: boolean } = {}): Promise<Topology> {
     const dir = mkdtempSync(join(tmpdir(), 'scs-soak-'));
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-    const topology = new Topology(dir);
-    log('building scs (the bundle) and hello, and bringing the harness up');
+    const topology = new Topology(dir, blog ? blogFiles(dir) : undefined);
+    log(`building scs (the bundle) and hello${blog ? ' and the blog' : ''}, and bringing the harness up`);
     await promisify(execFile)('npm', ['run', 'build'], { cwd: root });
+    const blogImages = topology.blogFiles ? await buildImages(join(dir, 'blog'), 'blog', [...topology.blogFiles]) : [];
     // Each dockerd as docs/production.md runs it in production: with live-restore, a restart of the
     // daemon leaves the containers running, rather than starting them again from the environment they
     // were created with.
     await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')], { SCS_HARNESS_LIVE_RESTORE: '1' });
+    if (blogImages.length > 0) {
+      log(`loading the blog's images into every host (${blogImages.join(', ')})`);
+      await harness('load', ...blogImages);
+    }
     writeFileSync(
       join(dir, 'disco.yaml'),
       `tokens:\n  - tokenFile: ${tokenFile(dir)}\n    provide: ["*.*.*.*"]\n    require: ["*.*.*.*"]\n`,
@@ -75,6 +94,14 @@ export class Topology {
     log('starting the agents: web on h1 and h3, the client on h2');
     await Promise.all(['h1', 'h3'].map((host) => topology.superviseAgent(host as Host)));
     await topology.superviseAgent('h2');
+    if (topology.blogFiles) {
+      // db first: it makes the blog's secrets (generate: true) that backup and web read.
+      log('starting the blog: db on h1, then backup on h2 and web on h3');
+      await topology.superviseAgent('h1', 'blog');
+      await Promise.all(['h2', 'h3'].map((host) => topology.superviseAgent(host as Host, 'blog')));
+      log('installing WordPress');
+      await installWordPress();
+    }
     return topology;
   }
 
@@ -126,32 +153,39 @@ export class Topology {
     });
   }
 
-  /** `scs agent` of the host's services under a supervisor (restart 100 ms after an exit); resolves once it has the host's services up. */
-  async superviseAgent(host: Host): Promise<void> {
-    const files = ['-f', join(this.dir, 'scs-stack.yaml')];
-    const extra = host === 'h2' ? ['--debounce', '100ms'] : [];
+  /** `scs agent` of the host's services of a stack under a supervisor (restart 100 ms after an exit); resolves once it has them up. */
+  async superviseAgent(host: Host, stack: Stack = 'hello'): Promise<void> {
+    const blog = stack === 'blog';
+    const files = blog ? [...this.blogFiles!] : ['-f', join(this.dir, 'scs-stack.yaml')];
+    const extra = host === 'h2' && !blog ? ['--debounce', '100ms'] : [];
+    const service = blog ? BLOG_SERVICES[host] : SERVICES[host];
     const agent = new Respawner(
-      ['agent', ...extra, SERVICES[host], ...files, '--disco', discoList(host)],
-      join(this.dir, `agent-${host}.log`),
+      ['agent', ...extra, service, ...files, '--disco', discoList(host)],
+      join(this.dir, blog ? `agent-blog-${host}.log` : `agent-${host}.log`),
       BUNDLE,
-      { via: [HARNESS, 'run', host], cwd: this.dir, env: { ...this.stateEnv, SCS_TOKEN_FILE: tokenFile(this.dir) } },
+      {
+        via: [HARNESS, 'run', host],
+        cwd: blog ? join(this.dir, 'blog') : this.dir,
+        env: { ...this.stateEnv, SCS_TOKEN_FILE: tokenFile(this.dir) },
+      },
     );
-    this.agents.set(host, agent);
+    (blog ? this.blogAgents : this.agents).set(host, agent);
     agent.start();
-    await this.agentUp(host);
+    // The blog's first start on a host also creates its volumes and, for db, its data folder.
+    await this.agentUp(host, stack, blog ? 180_000 : 60_000);
   }
 
-  /** Waits, at most a minute, for the agent its supervisor runs now (not `killed`) to have the host's services up; its pid. */
-  agentUp(host: Host, killed?: number): Promise<number> {
-    const agent = this.agents.get(host)!;
+  /**
+   * Waits (at most a minute by default) for the agent of a stack its supervisor runs now to have the
+   * host's services up; its pid. After a kill, `killed` is the dead agent's pid, which the supervisor
+   * and the state folder still show until the successor starts.
+   */
+  agentUp(host: Host, stack: Stack = 'hello', timeoutMs = 60_000, killed?: number): Promise<number> {
+    const agent = (stack === 'blog' ? this.blogAgents : this.agents).get(host)!;
     return eventually(
-      () => {
-        if (agent.pid === killed) return false;
-        const state = readState(stateFolder(host, 'hello', this.stateEnv));
-        return state !== undefined && state.pid === agent.pid && state.phase === 'running' && state.pid;
-      },
-      60_000,
-      `the agent on ${host} to bring ${SERVICES[host]} up`,
+      () => successorUp(readState(stateFolder(host, stack, this.stateEnv)), agent.pid, killed),
+      timeoutMs,
+      `the ${stack} agent on ${host} to bring ${stack === 'blog' ? BLOG_SERVICES[host] : SERVICES[host]} up`,
     );
   }
 
@@ -160,9 +194,9 @@ export class Topology {
     return { SCS_STATE_DIR: join(this.dir, 'state') };
   }
 
-  /** The pid of the host's agent, from the state it keeps in its state folder. */
-  agentPid(host: Host): number | undefined {
-    return readState(stateFolder(host, 'hello', this.stateEnv))?.pid;
+  /** The pid of the host's agent of a stack, from the state it keeps in its state folder. */
+  agentPid(host: Host, stack: Stack = 'hello'): number | undefined {
+    return readState(stateFolder(host, stack, this.stateEnv))?.pid;
   }
 
   /** Every long-lived process the soak started (and the daemons), by a name for the report. */
@@ -175,6 +209,8 @@ export class Topology {
       if (etcd) pids.set(`etcd@${host}`, etcd);
       if (disco) pids.set(`disco@${host}`, disco);
       if (agent) pids.set(`agent@${host}`, agent);
+      const blogAgent = this.blogFiles ? this.agentPid(host, 'blog') : undefined;
+      if (blogAgent) pids.set(`blog agent@${host}`, blogAgent);
       try {
         pids.set(`dockerd@${host}`, Number(readFileSync(`/run/scsmh/${host}/docker.pid`, 'utf8')));
       } catch {}
@@ -184,9 +220,29 @@ export class Topology {
 
   async down(): Promise<void> {
     // No more restarts; what runs goes with the harness.
-    await Promise.all([...this.agents.values()].map((agent) => agent.stop()));
+    await Promise.all([...this.agents.values(), ...this.blogAgents.values()].map((agent) => agent.stop()));
     for (const daemon of [...this.disco.values(), ...this.etcd.values()]) daemon.child.kill('SIGKILL');
     await harness('down');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The pid of the agent a supervisor runs now (`supervised`), once its state says it has its services
+ * up; false until then. Right after a kill, the supervisor's pid and the state are still the killed
+ * agent's (the successor starts 100 ms after the exit), so `killed` is never taken for the successor.
+ */
+export function successorUp(
+  state: { readonly pid: number; readonly phase: string } | undefined,
+  supervised: number | undefined,
+  killed?: number,
+): number | false {
+  return state !== undefined && state.pid === supervised && state.pid !== killed && state.phase === 'running' && state.pid;
+}
+
+/** Builds a stack's images here (`scs build`), to load into the hosts; their names. */
+async function buildImages(cwd: string, stack: string, files: string[]): Promise<string[]> {
+  const build = scs(['build', ...files], {}, cwd);
+  if ((await build.exited) !== 0) throw new Error(`scs build of ${stack} failed:\n${build.stderr}`);
+  return [...new Set(`${build.stdout}${build.stderr}`.match(new RegExp(`scs/${stack}-[a-z]+:[0-9a-f]+`, 'g')) ?? [])];
 }

@@ -15,7 +15,7 @@ const SAMPLER = fileURLToPath(new URL('./sample.mjs', import.meta.url));
 const EVERY_MS = 250;
 const exec = promisify(execFile);
 
-/** One hello container as `docker ps` showed it. */
+/** One container as `docker ps` showed it (hello's, or the blog's). */
 export interface Seen extends Shown {
   readonly host: Host;
   readonly id: string;
@@ -24,8 +24,10 @@ export interface Seen extends Shown {
 export class Watch {
   readonly truth: Truth[] = [];
   readonly samples: Sample[] = [];
-  /** The last `docker ps` that answered on each host: a daemon that is down leaves its containers running. */
+  /** hello's containers in the last `docker ps` that answered on each host: a daemon that is down leaves its containers running. */
   readonly containers = new Map<Host, Seen[]>();
+  /** The blog's containers, likewise (with --blog): the faults may hit them too, and I5 counts them. */
+  readonly blogContainers = new Map<Host, Seen[]>();
   /** Each poll's containers, for the partition's check that the minority's keep running. */
   readonly history: Array<{ at: number; containers: Seen[] }> = [];
   private readonly samplers: ChildProcess[] = [];
@@ -75,21 +77,24 @@ export class Watch {
 
   private async pollHost(host: Host): Promise<void> {
     try {
-      const listed = await engineOn(host).docker.listContainers({ all: true, filters: { label: [`${LABEL.stack}=hello`] } });
-      this.containers.set(
-        host,
-        listed.map((c) => {
-          const port = c.Ports.find((p) => p.PrivatePort === 8080 && p.PublicPort)?.PublicPort;
-          return {
-            host,
-            id: c.Id,
-            service: c.Labels[LABEL.service] ?? '',
-            running: c.State === 'running',
-            healthy: c.Status.includes('(healthy)'),
-            ...(port ? { endpoint: `${ADDRESS[host]}:${port}` } : {}),
-          };
-        }),
-      );
+      // Every stack's containers in one question; only hello's web is judged by I1–I3.
+      const listed = await engineOn(host).docker.listContainers({ all: true, filters: { label: [LABEL.stack] } });
+      const seen = (stack: string) =>
+        listed
+          .filter((c) => c.Labels[LABEL.stack] === stack)
+          .map((c): Seen => {
+            const port = stack === 'hello' ? c.Ports.find((p) => p.PrivatePort === 8080 && p.PublicPort)?.PublicPort : undefined;
+            return {
+              host,
+              id: c.Id,
+              service: c.Labels[LABEL.service] ?? '',
+              running: c.State === 'running',
+              healthy: c.Status.includes('(healthy)'),
+              ...(port ? { endpoint: `${ADDRESS[host]}:${port}` } : {}),
+            };
+          });
+      this.containers.set(host, seen('hello'));
+      this.blogContainers.set(host, seen('blog'));
     } catch {
       // The daemon is down: what it ran keeps running (the shims live on), so the last answer stands.
     }

@@ -3,8 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Bounds, judge, percentile, type Sample, type Truth, truthOf } from '../../bench/soak/checker.ts';
-import { drawFaults } from '../../bench/soak/faults.ts';
+import { agentOf, containerOf, drawFaults } from '../../bench/soak/faults.ts';
 import { checkPartitions } from '../../bench/soak/partition.ts';
+import { successorUp } from '../../bench/soak/topology.ts';
 
 const BOUNDS: Bounds = { listedMs: 2000, goneMs: 6000, dependentMs: 7000 };
 const A = '10.0.0.1:80';
@@ -144,6 +145,44 @@ describe('the soak faults', () => {
     expect(take(28)).not.toEqual(take(29));
     expect(new Set(take(28).map((draw) => draw.kind)).size).toBeGreaterThan(3);
     expect(take(28).every((draw) => draw.gapMs >= 2000 && draw.gapMs < 5000)).toBe(true);
+  });
+
+  it("draws seed 28's faults as before the blog was added, so CI's soak (hello alone) does not change", () => {
+    const next = drawFaults(28);
+    const first = Array.from({ length: 4 }, () => next()).map(({ kind, host, choice, gapMs }) => [kind, host, choice.toFixed(6), gapMs]);
+    expect(first).toEqual([
+      ['etcd-kill', 'h3', '0.737442', 4241],
+      ['disco-stop', 'h1', '0.430216', 2246],
+      ['wan-cut', 'h2', '0.920689', 4516],
+      ['wan-cut', 'h1', '0.325838', 4751],
+    ]);
+  });
+
+  it("hits hello's agents and containers alone without the blog, and the blog's too with it", () => {
+    const next = drawFaults(28);
+    const choices = Array.from({ length: 200 }, () => next().choice);
+    const hello = ['web'];
+    const blog = ['db'];
+    expect(new Set(choices.map((choice) => agentOf(choice, false)))).toEqual(new Set(['hello']));
+    expect(new Set(choices.map((choice) => containerOf(choice, hello)))).toEqual(new Set(['web']));
+    // Without the blog, the pick is the one the soak made before: by choice, among hello's running containers.
+    const two = ['web', 'client'];
+    expect(choices.map((choice) => containerOf(choice, two))).toEqual(choices.map((choice) => two[Math.floor(choice * two.length)]));
+    expect(new Set(choices.map((choice) => agentOf(choice, true)))).toEqual(new Set(['hello', 'blog']));
+    expect(new Set(choices.map((choice) => containerOf(choice, hello, blog)))).toEqual(new Set(['web', 'db']));
+    expect(containerOf(0.5, [], [])).toBeUndefined();
+  });
+});
+
+describe("the soak's wait for a killed agent's successor", () => {
+  it('does not take the killed agent, which its supervisor and its state still show, for the one started after it', () => {
+    const killed = { pid: 100, phase: 'running' };
+    expect(successorUp(killed, 100, 100)).toBe(false);
+    expect(successorUp(killed, 101, 100)).toBe(false);
+    expect(successorUp({ pid: 101, phase: 'starting' }, 101, 100)).toBe(false);
+    expect(successorUp({ pid: 101, phase: 'running' }, 101, 100)).toBe(101);
+    // Without a kill (the first start), the agent the supervisor runs is the one waited for.
+    expect(successorUp(killed, 100)).toBe(100);
   });
 });
 
