@@ -17,7 +17,10 @@ const Options = v.object({
 const cli = cac('soak');
 cli.option('--minutes <n>', 'How long to inject faults', { default: 3 }).option('--seed <n>', 'The seed of the faults', { default: 1 });
 cli.option('--blog', 'Run the blog too (db on h1, backup on h2, web on h3), with a writer, and judge I4');
-cli.option('--record <file>', 'Write the whole timeline (truth, samples, events) to this JSON file');
+cli.option(
+  '--record <file>',
+  "Write the whole timeline (truth, samples, events) to this JSON file, and every daemon's and agent's log to <file>.logs/",
+);
 const parsed = v.safeParse(Options, cli.parse().options);
 if (!parsed.success) {
   console.error(parsed.issues[0].message);

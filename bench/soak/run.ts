@@ -32,7 +32,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SETTLED_MS = 5 * 60_000;
 
 export async function soak({ minutes, seed, blog = false, log = console.info, record }: SoakOptions): Promise<Outcome> {
-  const topology = await Topology.up(log, { blog });
+  // A recorded run keeps every daemon's and agent's log beside the record, to study a violation.
+  const topology = await Topology.up(log, { blog, ...(record ? { logs: `${record}.logs` } : {}) });
   const watch = new Watch(`${topology.dir}/disco.token`);
   const injector = new Injector(topology, watch);
   const cpu = cpuIdle();

@@ -6,7 +6,7 @@
 // agent, the blog's: db on h1, backup on h2, web on h3 (bench/soak/blog.ts).
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,8 @@ export class Topology {
 
   private constructor(
     readonly dir: string,
+    /** Where every daemon and agent logs, a line each with its time: the soak's folder, or one kept to study a run. */
+    readonly logs: string,
     /** The blog's stack files, when the soak runs it. */
     readonly blogFiles?: readonly string[],
   ) {}
@@ -68,10 +70,11 @@ export class Topology {
    * Builds hello's images (and the blog's), brings the harness up with them, and starts everything;
    * resolves once the client uses web (and WordPress is installed).
    */
-  static async up(log: (line: string) => void, { blog = false }: { blog?: boolean } = {}): Promise<Topology> {
+  static async up(log: (line: string) => void, { blog = false, logs }: { blog?: boolean; logs?: string } = {}): Promise<Topology> {
     const dir = mkdtempSync(join(tmpdir(), 'scs-soak-'));
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-    const topology = new Topology(dir, blog ? blogFiles(dir) : undefined);
+    if (logs) mkdirSync(logs, { recursive: true });
+    const topology = new Topology(dir, logs ?? dir, blog ? blogFiles(dir) : undefined);
     log(`building scs (the bundle) and hello${blog ? ' and the blog' : ''}, and bringing the harness up`);
     await promisify(execFile)('npm', ['run', 'build'], { cwd: root });
     const blogImages = topology.blogFiles ? await buildImages(join(dir, 'blog'), 'blog', [...topology.blogFiles]) : [];
@@ -125,7 +128,8 @@ export class Topology {
       this.disco,
       host,
       'disco',
-      [process.execPath, BUNDLE, ...args, '--etcd', etcd, ...DISCO_TIMING],
+      // Its debug lines (sessions lost, adopted, ended; etcd watched again) when the logs are kept.
+      [process.execPath, BUNDLE, ...args, '--etcd', etcd, ...DISCO_TIMING, ...(this.logs === this.dir ? [] : ['--debug'])],
       'listening on tcp',
     );
   }
@@ -137,8 +141,11 @@ export class Topology {
     map.set(host, daemon);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${kind} on ${host} did not start: ${daemon.log.slice(-800)}`)), 60_000);
+      const file = join(this.logs, `${kind}-${host}.log`);
       const take = (text: Buffer) => {
         daemon.log = (daemon.log + text.toString()).slice(-20_000);
+        const at = new Date().toISOString();
+        appendFileSync(file, text.toString().replace(/^(?=.)/gm, `${at} `));
         if (daemon.log.includes(ready)) {
           clearTimeout(timer);
           resolve();
@@ -161,7 +168,7 @@ export class Topology {
     const service = blog ? BLOG_SERVICES[host] : SERVICES[host];
     const agent = new Respawner(
       ['agent', ...extra, service, ...files, '--disco', discoList(host)],
-      join(this.dir, blog ? `agent-blog-${host}.log` : `agent-${host}.log`),
+      join(this.logs, blog ? `agent-blog-${host}.log` : `agent-${host}.log`),
       BUNDLE,
       {
         via: [HARNESS, 'run', host],
