@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADDRESS, fetchFrom, type Host, namespace } from '../../test/helpers/harness.ts';
 import { ADMIN, checkInstalled, INSTALLER, installerForm, root } from '../blog-stack.ts';
+import { jsonLinesOn } from './json-lines.ts';
 import type { Rule } from './partition.ts';
 import { judgePosts, type Post, postsIn, type ReadBack, unread } from './posts.ts';
 
@@ -64,22 +65,12 @@ export class BlogWriter {
 
   start(): void {
     const args = [WRITER, BLOG_URL, String(EVERY_MS), `soak ${this.seed} post`];
-    const child = spawn('ip', ['netns', 'exec', namespace(WRITER_HOST), process.execPath, ...args], {
-      env: writerEnv(),
-      stdio: ['ignore', 'pipe', 'inherit'],
+    this.child = jsonLinesOn(WRITER_HOST, args, writerEnv(), (line) => {
+      const answer = line as { at: number; via: 'post' | 'read'; title?: string; id?: number; error?: string };
+      if (answer.via === 'read') this.reads[answer.title !== undefined ? 'ok' : 'failed']++;
+      else if (answer.id !== undefined) this.posts.push({ id: answer.id, title: answer.title!, at: answer.at });
+      else this.failed.push({ at: answer.at, title: answer.title!, error: answer.error ?? 'no answer' });
     });
-    let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const answer = JSON.parse(line) as { at: number; via: 'post' | 'read'; title?: string; id?: number; error?: string };
-        if (answer.via === 'read') this.reads[answer.title !== undefined ? 'ok' : 'failed']++;
-        else if (answer.id !== undefined) this.posts.push({ id: answer.id, title: answer.title!, at: answer.at });
-        else this.failed.push({ at: answer.at, title: answer.title!, error: answer.error ?? 'no answer' });
-      }
-    });
-    this.child = child;
   }
 
   /** Resolves once WordPress has acknowledged a post (at most `timeoutMs`). */

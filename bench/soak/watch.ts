@@ -2,13 +2,14 @@
 // over the protocol and over DNS (dig), `docker ps` on every host's daemon (the truth), and the file
 // the client's live update writes inside the dependent.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LABEL } from '../../src/docker/engine.ts';
 import { ADDRESS, engineOn, type Host, namespace } from '../../test/helpers/harness.ts';
 import { type Sample, type Shown, type Truth, truthOf } from './checker.ts';
+import { jsonLinesOn } from './json-lines.ts';
 import { DISCO_PORT, DNS_PORT, HOSTS, UPSTREAM_FILE, WEB } from './topology.ts';
 
 const SAMPLER = fileURLToPath(new URL('./sample.mjs', import.meta.url));
@@ -43,18 +44,9 @@ export class Watch {
 
   private startSampler(host: Host): void {
     const args = [SAMPLER, ADDRESS[host], String(DISCO_PORT), String(DNS_PORT), WEB, String(EVERY_MS)];
-    const child = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, ...args], {
-      env: { ...process.env, SCS_TOKEN_FILE: this.tokenFile },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        const { at, via, endpoints, error } = JSON.parse(line) as { at: number; via: string; endpoints?: string[]; error?: string };
-        this.samples.push({ at, observer: `${via}@${host}`, ...(endpoints ? { endpoints } : { error: error ?? 'no answer' }) });
-      }
+    const child = jsonLinesOn(host, args, { ...process.env, SCS_TOKEN_FILE: this.tokenFile }, (line) => {
+      const { at, via, endpoints, error } = line as { at: number; via: string; endpoints?: string[]; error?: string };
+      this.samples.push({ at, observer: `${via}@${host}`, ...(endpoints ? { endpoints } : { error: error ?? 'no answer' }) });
     });
     this.samplers.push(child);
   }
