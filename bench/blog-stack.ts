@@ -111,8 +111,18 @@ export class BlogStack {
     return port;
   }
 
+  /**
+   * web's address on loopback. scs publishes a port on 127.0.0.1 and on the advertised address, and
+   * Docker picks each binding's ephemeral port on its own: once its allocator has moved on for one
+   * address, the two differ, and the provided (advertised) port refuses on loopback. So the loopback
+   * binding's own port, read again each time, as a restarted container is published anew.
+   */
   async url(path = '/'): Promise<string> {
-    return `http://127.0.0.1:${await this.port('web', '80/tcp')}${path}`;
+    const data = await this.engine.docker.getContainer(await this.container('web')).inspect();
+    const bindings = data.NetworkSettings.Ports?.['80/tcp'] ?? [];
+    const loopback = bindings.find((binding) => binding.HostIp === '127.0.0.1') ?? bindings.find((binding) => binding.HostIp === '0.0.0.0');
+    if (!loopback?.HostPort) throw new Error("web's 80/tcp is not published on loopback");
+    return `http://127.0.0.1:${loopback.HostPort}${path}`;
   }
 
   /** Runs a command in a service's container; rejects with its output when it fails. */
@@ -140,11 +150,7 @@ export class BlogStack {
     await this.exec('db', ['bash', '-c', 'kill -KILL "$(pidof mariadbd)"']);
   }
 
-  /**
-   * Waits until web answers on its published port at all. Healthy is judged inside the container;
-   * once, on CI, the first request after `up -d` was refused. The port is read again each time, as a
-   * restarted container is published at a new one.
-   */
+  /** Waits until web answers on loopback at all (healthy is judged inside the container). */
   async answering(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -39,6 +39,8 @@ export interface Sample {
   readonly observer: string;
   readonly endpoints?: readonly string[];
   readonly error?: string;
+  /** The observer had no session and opened one to ask (a write: its lease). */
+  readonly opened?: boolean;
 }
 
 /** An observer not judged from `from` to `to`, then held to `settleMs` for what changed meanwhile. */

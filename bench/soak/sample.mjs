@@ -2,7 +2,8 @@
 // INTERVAL ms it asks the server for NAME's endpoints over the protocol (in one session, kept open
 // as a client's is) and over DNS (dig), and
 // prints one JSON line per answer: {"at", "via": "list"|"dns", "endpoints": ["host:port", ...]} or
-// {"at", "via", "error"} when the server does not answer. `at` is when the question was sent.
+// {"at", "via", "error"} when the server does not answer, with "opened": true when the list had to
+// open a new session first. `at` is when the question was sent.
 //   node sample.mjs ADDRESS PORT DNS-PORT NAME INTERVAL
 //   node sample.mjs --write ADDRESS PORT NAME   one provide, and its answer: {"at", "via": "write", "ok"|"error"}
 // With SCS_TOKEN_FILE set, each hello carries that token.
@@ -71,23 +72,30 @@ class Session {
     for (const done of [...this.waiting.values()]) done(reply);
   }
 
-  /** OP's reply, after opening the session (and waiting for its welcome) when there is none. */
+  /**
+   * OP's reply, after opening the session (and waiting for its welcome) when there is none; `opened`
+   * then says so, as opening one is a write (its lease), which a partition's minority cannot make.
+   */
   async ask(op, timeout) {
-    if (!this.socket) {
+    const opened = !this.socket;
+    if (opened) {
       const welcome = await this.open(timeout);
       if (!welcome.ok) {
         this.close();
-        return { error: welcome.error?.code ?? welcome.error };
+        return { error: welcome.error?.code ?? welcome.error, opened };
       }
     }
     const reply = await this.request(op, timeout);
-    return reply.ok ? reply : { error: reply.error?.code ?? reply.error };
+    return { ...(reply.ok ? reply : { error: reply.error?.code ?? reply.error }), ...(opened ? { opened } : {}) };
   }
 }
 
 const list = async (session, name) => {
   const reply = await session.ask({ op: 'list', name }, 1000);
-  return reply.error ? { error: reply.error } : { endpoints: reply.endpoints.map((e) => `${e.host}:${e.port}`).sort() };
+  const opened = reply.opened ? { opened: true } : {};
+  return reply.error
+    ? { error: reply.error, ...opened }
+    : { endpoints: reply.endpoints.map((e) => `${e.host}:${e.port}`).sort(), ...opened };
 };
 
 // _ENDPOINT._tcp.SERVICE.STACK.ENV.disco. SRV, each answer "1 1 PORT 10-201-1-13.addr.disco."

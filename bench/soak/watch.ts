@@ -45,8 +45,19 @@ export class Watch {
   private startSampler(host: Host): void {
     const args = [SAMPLER, ADDRESS[host], String(DISCO_PORT), String(DNS_PORT), WEB, String(EVERY_MS)];
     const child = jsonLinesOn(host, args, { ...process.env, SCS_TOKEN_FILE: this.tokenFile }, (line) => {
-      const { at, via, endpoints, error } = line as { at: number; via: string; endpoints?: string[]; error?: string };
-      this.samples.push({ at, observer: `${via}@${host}`, ...(endpoints ? { endpoints } : { error: error ?? 'no answer' }) });
+      const { at, via, endpoints, error, opened } = line as {
+        at: number;
+        via: string;
+        endpoints?: string[];
+        error?: string;
+        opened?: boolean;
+      };
+      this.samples.push({
+        at,
+        observer: `${via}@${host}`,
+        ...(endpoints ? { endpoints } : { error: error ?? 'no answer' }),
+        ...(opened ? { opened } : {}),
+      });
     });
     this.samplers.push(child);
   }

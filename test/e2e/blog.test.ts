@@ -36,15 +36,33 @@ async function eventuallyAsync<T>(check: () => Promise<T | undefined | false>, t
 
 describe.skipIf(dockerProblem !== undefined)(`the blog example${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
   let blog: BlogStack;
+  const engine = new Engine();
+  let holder: string | undefined;
 
   beforeAll(async () => {
     await baseImages();
     blog = new BlogStack('e2e', { dumpEvery: 2 });
     await blog.scs('build'); // Debian packages: about a minute the first time, cached after.
+    // A port held on loopback alone moves Docker's allocator for that address only, so web's two
+    // bindings (loopback and the advertised address) get different ports, as after other tests on a
+    // busy daemon: CI once asked loopback at the advertised port and was refused.
+    const container = await engine.docker.createContainer({
+      Image: 'scs-base:debian',
+      Cmd: ['sleep', '600'],
+      Labels: { [LABEL.stack]: 'blog-e2e-port-holder' },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, AutoRemove: true },
+    });
+    holder = container.id;
+    await container.start();
   }, 600_000);
 
   afterAll(async () => {
     await blog?.remove();
+    if (holder)
+      await engine.docker
+        .getContainer(holder)
+        .remove({ force: true })
+        .catch(() => {});
   }, 120_000);
 
   /** The front page, or undefined while it cannot be had. */

@@ -201,6 +201,16 @@ describe('the partition rule', () => {
     ]);
   });
 
+  it('does not judge as a read a list that first had to open a session (a write), and judges one of a session already open', () => {
+    const history = [0, 2000, 4000].map((at) => ({ at, containers: [client] }));
+    const samples: Sample[] = [
+      { at: 2000, observer: 'list@h2', error: 'timeout', opened: true },
+      { at: 3000, observer: 'list@h2', error: 'timeout' },
+    ];
+    const [, reads] = checkPartitions([cut], history, samples, []);
+    expect([reads!.checks, reads!.violations.map((v) => v.at)]).toEqual([1, [3000]]);
+  });
+
   it('reports a stopped client, a read not answered and a write accepted', () => {
     const history = [
       { at: 0, containers: [client] },
