@@ -48,6 +48,9 @@ describe('forwarding to an upstream that does not answer', () => {
     expect(openFds() - before).toBeLessThanOrEqual(POOL_SOCKETS);
 
     await eventually(() => server.forwardLoad.inFlight === 0, 5000, 'the waiting forwards to time out');
+    // Their SERVFAILs may still be on their way when the count drops: every query gets its one reply first.
+    await eventually(() => replies.length >= 200, 3000, 'a reply to each of the 200 queries');
+    expect(replies.every((reply) => readReply(reply).rcode === 2)).toBe(true);
     answering = true;
     replies.length = 0;
     client.send(wireQuery('www.example.test', 1, { id: 4242 }), udp.port, '127.0.0.1');
