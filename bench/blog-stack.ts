@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Engine, LABEL } from '../src/docker/engine.ts';
+import { newPostBody, newPostId } from './wordpress-xmlrpc.mjs';
 
 const run = promisify(execFile);
 export const root = fileURLToPath(new URL('..', import.meta.url));
@@ -174,16 +175,11 @@ export class BlogStack {
 
   /** Publishes a post through XML-RPC (wp.newPost, the admin's password): returns its id. */
   async post(title: string, content: string): Promise<number> {
-    const value = (text: string) => `<value><string>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</string></value>`;
-    const member = (name: string, text: string) => `<member><name>${name}</name>${value(text)}</member>`;
-    const body = `<?xml version="1.0"?><methodCall><methodName>wp.newPost</methodName><params>
-<param><value><int>1</int></value></param><param>${value(ADMIN.user)}</param><param>${value(ADMIN.password)}</param>
-<param><value><struct>${member('post_title', title)}${member('post_content', content)}${member('post_status', 'publish')}</struct></value></param>
-</params></methodCall>`;
+    const body = newPostBody(ADMIN.user, ADMIN.password, title, content);
     const response = await fetch(await this.url('/xmlrpc.php'), { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
     const answer = await response.text();
-    const id = /<string>(\d+)<\/string>/.exec(answer)?.[1];
-    if (!id) throw new Error(`wp.newPost answered ${response.status}: ${answer.slice(0, 300)}`);
-    return Number(id);
+    const id = newPostId(answer);
+    if (id === undefined) throw new Error(`wp.newPost answered ${response.status}: ${answer.slice(0, 300)}`);
+    return id;
   }
 }

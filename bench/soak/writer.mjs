@@ -8,21 +8,16 @@
 //   node writer.mjs BASE INTERVAL PREFIX        posts titled "PREFIX 1", "PREFIX 2", ...
 //   node writer.mjs --read BASE < IDS           reads back the posts whose ids (comma-separated) come on stdin, 100 a
 //                                               request: one line per request, {"ids", "status", "body"} or {"ids", "error"}
+import { newPostBody, newPostId } from '../wordpress-xmlrpc.mjs';
+
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const user = process.env.SOAK_WP_USER ?? 'admin';
 const password = process.env.SOAK_WP_PASSWORD ?? '';
 /** WordPress waits up to BLOG_DB_WAIT (5 s) for a database that is away: a request gets 10 s. */
 const TIMEOUT_MS = 10_000;
 
-const xmlText = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const value = (text) => `<value><string>${xmlText(text)}</string></value>`;
-const member = (name, text) => `<member><name>${name}</name>${value(text)}</member>`;
-
 async function post(base, title) {
-  const body = `<?xml version="1.0"?><methodCall><methodName>wp.newPost</methodName><params>
-<param><value><int>1</int></value></param><param>${value(user)}</param><param>${value(password)}</param>
-<param><value><struct>${member('post_title', title)}${member('post_content', `${title}, written by the soak.`)}${member('post_status', 'publish')}</struct></value></param>
-</params></methodCall>`;
+  const body = newPostBody(user, password, title, `${title}, written by the soak.`);
   const at = Date.now();
   try {
     const response = await fetch(`${base}/xmlrpc.php`, {
@@ -32,8 +27,8 @@ async function post(base, title) {
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const answer = await response.text();
-    const id = /<string>(\d+)<\/string>/.exec(answer)?.[1];
-    if (response.status === 200 && id && !answer.includes('<fault>')) return { at, via: 'post', title, id: Number(id) };
+    const id = newPostId(answer);
+    if (response.status === 200 && id !== undefined) return { at, via: 'post', title, id };
     return {
       at,
       via: 'post',
