@@ -86,7 +86,10 @@ export class Watch {
         listed
           .filter((c) => c.Labels[LABEL.stack] === stack)
           .map((c): Seen => {
-            const port = stack === 'hello' ? c.Ports.find((p) => p.PrivatePort === 8080 && p.PublicPort)?.PublicPort : undefined;
+            // scs publishes on loopback and the host's address, and Docker may give the two different
+            // ports: the endpoint is the host address's, the one scs provides.
+            const bound = stack === 'hello' ? c.Ports.filter((p) => p.PrivatePort === 8080 && p.PublicPort) : [];
+            const port = (bound.find((p) => p.IP === ADDRESS[host]) ?? bound[0])?.PublicPort;
             return {
               host,
               id: c.Id,
