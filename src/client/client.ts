@@ -31,16 +31,7 @@ import { WatchView } from './watch-view.ts';
 
 export type { ConnectionState } from './connection-state.ts';
 export type { SessionRecord } from './inherited.ts';
-export type {
-  DiscoClientOptions,
-  DiscoErrorCode,
-  Endpoint,
-  ProvideSpec,
-  ProvisionHandle,
-  RequireSpec,
-  Watch,
-  WatchEvent,
-} from './types.ts';
+export type * from './types.ts';
 export { ClientErrorCode, DiscoError } from './types.ts';
 
 /** At most one ack per subscription this often (acks are cumulative). */
@@ -96,6 +87,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       backoffMinMs: 100,
       backoffMaxMs: 1000,
       requestTimeoutMs: 30_000,
+      homeCheckMs: 5000,
       ...rest,
     };
     const hooks: ConnectionHooks = {

@@ -1,9 +1,12 @@
 // The client's connection to one server, as an explicit state machine: it dials, says hello,
 // keeps the heartbeat, carries requests, and backs off and dials again when the stream is lost.
+// Away from its first server (home), it asks home now and then to take the session back, and moves
+// there once welcomed, before it lets go of the other: nothing waits meanwhile.
 // What the session holds (provisions, watches) is the client's business, told through `hooks`.
 
+import type { Duplex } from 'node:stream';
 import type { ConsolaInstance } from 'consola';
-import { formatHostPort } from '../address.ts';
+import { formatHostPort, type HostPort } from '../address.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { type Line, MAX_SERVER_LINE_BYTES } from '../protocol/framing.ts';
 import { PROTOCOL_VERSION, type Request, welcomeSchema } from '../protocol/messages.ts';
@@ -12,7 +15,8 @@ import { checkLiveness, type HeartbeatTimes } from '../transport/liveness.ts';
 import { AddressRing } from './addresses.ts';
 import { Backoff } from './backoff.ts';
 import { type ConnectionState, ConnectionStateMachine } from './connection-state.ts';
-import { describeSocketError, dialTcp, dialTls, tlsProblem } from './dial.ts';
+import { describeSocketError, dialTcp, dialTls, refusedTls, tlsProblem } from './dial.ts';
+import { HomeCall, type Welcome } from './homeward.ts';
 import { type Push, parseReply, readServerLine } from './inbound.ts';
 import { type Outgoing, type ReplyFields, RequestTracker } from './requests.ts';
 import { ClientErrorCode, type DiscoClientOptions, DiscoError } from './types.ts';
@@ -52,6 +56,9 @@ export class ServerConnection {
   private livenessTimer: NodeJS.Timeout | undefined;
   private livenessDueAt = Infinity;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private homeTimer: NodeJS.Timeout | undefined;
+  /** The call that asks home to take the session back, while it waits for the welcome. */
+  private homeward: HomeCall | undefined;
   private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
   /** Why the connection is closing: what `start` and waiting requests are rejected with. */
   private closeError = new DiscoError(ClientErrorCode.closed, 'the disco client was closed');
@@ -133,15 +140,7 @@ export class ServerConnection {
         this.dial();
         return;
       case 'handshaking':
-        this.send({
-          op: 'hello',
-          id: 0,
-          version: PROTOCOL_VERSION,
-          client: this.settings.name,
-          // Stryker disable next-line ConditionalExpression: { token: undefined } encodes to the same line: JSON leaves undefined fields out
-          ...(this.settings.token === undefined ? {} : { token: this.settings.token }),
-          ...(this.session ? { session: this.session } : {}),
-        });
+        this.send(this.hello());
         this.scheduleLiveness();
         return;
       case 'ready':
@@ -152,15 +151,18 @@ export class ServerConnection {
         this.firstConnect?.resolve();
         this.firstConnect = undefined;
         this.scheduleLiveness();
+        this.scheduleHomeward();
         return;
       case 'backing-off':
         clearTimeout(this.livenessTimer);
+        this.stopHomeward('the connection was lost');
         this.transport = undefined;
         this.requests.detach();
         if (from === 'ready') this.hooks.disconnected(reason);
         this.reconnectTimer = setTimeout(() => this.machine.transition('connecting', 'backoff over'), this.backoff.next());
         return;
       case 'closing': {
+        this.stopHomeward('closing');
         const goodbye = this.requests.request({ op: 'bye' }).catch(() => undefined);
         const waited = new Promise((resolve) => setTimeout(resolve, BYE_WAIT_MS).unref());
         void Promise.race([goodbye, waited]).then(() => {
@@ -171,6 +173,7 @@ export class ServerConnection {
       case 'closed':
         clearTimeout(this.livenessTimer);
         clearTimeout(this.reconnectTimer);
+        this.stopHomeward('closed');
         this.transport?.destroy();
         this.transport = undefined;
         this.requests.rejectAll(this.closeError);
@@ -184,34 +187,117 @@ export class ServerConnection {
 
   private dial(): void {
     const target = this.ring.current;
-    const tls = this.settings.tls;
-    const dial = this.settings.dial ?? (tls ? (to: typeof target) => dialTls(to, tls) : dialTcp);
-    dial(target).then(
+    this.dialer(target).then(
       (stream) => {
         if (this.machine.state !== 'connecting') return void stream.destroy(); // Closed while dialling.
-        const transport: LineTransport = new LineTransport(
-          stream,
-          { maxLineBytes: MAX_SERVER_LINE_BYTES },
-          {
-            line: (line) => this.onLine(line),
-            tooLong: (error) => {
-              // Sent again, the same request would get the same line: fail it rather than loop.
-              const message = `disco sent a line longer than ${error.limit} bytes`;
-              this.logger.warn(`${message}; reconnecting`);
-              this.requests.rejectSent(new DiscoError(ErrorCode.lineTooLong, message));
-              transport.destroy();
-              this.lost(transport, error);
-            },
-            closed: (error) => this.lost(transport, error),
-          },
-        );
-        this.transport = transport;
+        this.transport = this.carry(stream);
         this.machine.transition('handshaking', 'stream open');
       },
       (error: Error) => {
         if (this.machine.state === 'connecting') this.lost(undefined, error);
       },
     );
+  }
+
+  private dialer(target: HostPort): Promise<Duplex> {
+    const tls = this.settings.tls;
+    return (this.settings.dial ?? (tls ? (to: HostPort) => dialTls(to, tls) : dialTcp))(target);
+  }
+
+  /**
+   * A transport over `stream`. Lines go to the connection while it is the connection's stream, and
+   * to the homeward attempt while that one waits for home's welcome.
+   */
+  private carry(stream: Duplex): LineTransport {
+    const transport: LineTransport = new LineTransport(
+      stream,
+      { maxLineBytes: MAX_SERVER_LINE_BYTES },
+      {
+        line: (line) => (this.homeward?.owns(transport) ? this.homeward.line(line) : transport === this.transport && this.onLine(line)),
+        tooLong: (error) => {
+          transport.destroy();
+          if (transport !== this.transport) return void this.homeward?.decline(`it sent a line longer than ${error.limit} bytes`);
+          // Sent again, the same request would get the same line: fail it rather than loop.
+          const message = `disco sent a line longer than ${error.limit} bytes`;
+          this.logger.warn(`${message}; reconnecting`);
+          this.requests.rejectSent(new DiscoError(ErrorCode.lineTooLong, message));
+          this.lost(transport, error);
+        },
+        closed: (error) => {
+          if (transport === this.transport) this.lost(transport, error);
+          else if (this.homeward?.owns(transport)) this.homeward.decline(error ? error.message : 'it closed the connection');
+        },
+      },
+    );
+    return transport;
+  }
+
+  private scheduleHomeward(): void {
+    clearTimeout(this.homeTimer);
+    // Stryker disable next-line ConditionalExpression: a client at home would only dial home to find itself there
+    if (this.ring.atHome || this.settings.homeCheckMs <= 0) return;
+    this.homeTimer = setTimeout(() => this.goHome(), this.settings.homeCheckMs);
+    this.homeTimer.unref();
+  }
+
+  private stopHomeward(why: string): void {
+    clearTimeout(this.homeTimer);
+    this.homeward?.decline(why);
+  }
+
+  /** Asks home to take the session back (src/client/homeward.ts), and asks again later if it does not. */
+  private goHome(): void {
+    if (this.machine.state !== 'ready' || this.ring.atHome || this.homeward) return;
+    const home = this.ring.home;
+    const call: HomeCall = new HomeCall(this.session!, this.heartbeat.timeout, {
+      welcomed: (transport, welcome) => {
+        this.homeward = undefined;
+        this.movedHome(transport, welcome);
+      },
+      declined: (why) => {
+        this.homeward = undefined;
+        this.logger.debug(
+          `connection: staying on ${this.where()}: ${formatHostPort(home.host, home.port)} did not take the session back (${why})`,
+        );
+        if (this.machine.state === 'ready') this.scheduleHomeward();
+      },
+    });
+    this.homeward = call;
+    this.dialer(home).then(
+      (stream) => {
+        if (!call.opened(this.carry(stream), this.hello())) stream.destroy();
+      },
+      (error: Error) => call.decline(describeSocketError(error, home)),
+    );
+  }
+
+  /** Home welcomed the session back: its stream is the connection's now, and the other one goes, without goodbye. */
+  private movedHome(transport: LineTransport, welcome: Welcome): void {
+    const away = this.transport;
+    const from = this.where();
+    this.transport = transport;
+    this.ring.wentHome();
+    this.resumed = welcome.resumed;
+    this.heartbeat = welcome.heartbeat;
+    this.grace = welcome.grace;
+    this.requests.detach();
+    this.requests.attach((message) => this.send(message), this.resumed);
+    away?.destroy();
+    this.logger.debug(`connection: moved the session from ${from} back home to ${this.where()}`);
+    this.hooks.ready(this.session!, this.resumed);
+    this.scheduleLiveness();
+  }
+
+  private hello(): Request {
+    return {
+      op: 'hello',
+      id: 0,
+      version: PROTOCOL_VERSION,
+      client: this.settings.name,
+      // Stryker disable next-line ConditionalExpression: { token: undefined } encodes to the same line: JSON leaves undefined fields out
+      ...(this.settings.token === undefined ? {} : { token: this.settings.token }),
+      ...(this.session ? { session: this.session } : {}),
+    };
   }
 
   /** The stream, or the attempt to open one, failed. */
@@ -314,17 +400,4 @@ export class ServerConnection {
     if (!this.firstConnect) this.logger.error(error.message);
     this.machine.transition('closed', `refused: ${error.code}`);
   }
-}
-
-/** The sentence for a server's refusal of our TLS settings, if that is what `error` is. */
-function refusedTls(error: { code: string; message: string } | undefined, where: string): string | undefined {
-  if (error?.code === ErrorCode.tlsRequired) {
-    return `disco at ${where} speaks only TLS; give --tls-ca (or SCS_TLS_CA) with the CA that signed its certificate`;
-  }
-  if (error?.code === ErrorCode.certificateRequired) {
-    const advice = 'give --tls-cert and --tls-key (or SCS_TLS_CERT and SCS_TLS_KEY) with a certificate its CA signed';
-    // Stryker disable next-line Regex: the server's message starts with those words or lacks them
-    return `disco at ${where} refused the connection: ${error.message.replace(/^this disco server /, 'it ')}; ${advice}`;
-  }
-  return undefined;
 }

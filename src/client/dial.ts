@@ -4,6 +4,7 @@
 import { connect, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
+import { ErrorCode } from '../protocol/errors.ts';
 
 /** PEM text: the CA that signed the server's certificate, and this client's certificate and key if the server asks for one. */
 export interface ClientTls {
@@ -91,4 +92,17 @@ export function describeSocketError(error: Error, where: { host: string; port: n
   if (code === 'ECONNREFUSED') return 'connection refused (is `scs disco` running there?)';
   if (code === 'ENOTFOUND') return `unknown host ${where.host}`;
   return tlsProblem(error) ?? error.message;
+}
+
+/** The sentence for a server's refusal of our TLS settings, if that is what `error` is. */
+export function refusedTls(error: { code: string; message: string } | undefined, where: string): string | undefined {
+  if (error?.code === ErrorCode.tlsRequired) {
+    return `disco at ${where} speaks only TLS; give --tls-ca (or SCS_TLS_CA) with the CA that signed its certificate`;
+  }
+  if (error?.code === ErrorCode.certificateRequired) {
+    const advice = 'give --tls-cert and --tls-key (or SCS_TLS_CERT and SCS_TLS_KEY) with a certificate its CA signed';
+    // Stryker disable next-line Regex: the server's message starts with those words or lacks them
+    return `disco at ${where} refused the connection: ${error.message.replace(/^this disco server /, 'it ')}; ${advice}`;
+  }
+  return undefined;
 }

@@ -38,6 +38,11 @@ export interface DiscoClientOptions {
   backoffMaxMs?: number;
   /** A request the server has not answered this long after it was sent is rejected (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * How often a client that had to move away from its first server asks that one to take its session
+   * back (default 5 s; 0 never). It moves back only once welcomed there, with the same session.
+   */
+  homeCheckMs?: number;
   logger?: ConsolaInstance;
   /**
    * Opens the stream to the server, resolving once it is connected. Defaults to TCP to

@@ -2,66 +2,35 @@
 // Chosen over the npm etcd3 package, whose last release dates from 2023 and which pulls in gRPC and
 // a protobuf loader: the gateway ships with every etcd, and its JSON is validated here like any input.
 // A call that cannot reach a member, or that a member refuses while it has no leader, is tried on the
-// next URL until `retryMs` has passed. With a user, each call carries the token etcd's
-// /v3/auth/authenticate gave for its password, asked for again when etcd no longer takes it.
+// next URL until `retryMs` has passed. The first URL is home (disco's own host's member): away from it,
+// the client goes back once it answers with a majority behind it, so that one outage does not leave it
+// leaning on a member across a link that may be cut next. A watch moves with the calls, and off a
+// member that went quiet. With a user, each call carries the token etcd's /v3/auth/authenticate gave
+// for its password, asked for again when etcd no longer takes it.
 
 import * as v from 'valibot';
-import { EtcdHttp, type EtcdTls, MAX_REPLY_BYTES } from './etcd-http.ts';
+import { EtcdHttp, type EtcdTls } from './etcd-http.ts';
+import {
+  AuthenticateReply,
+  b64,
+  GrantReply,
+  KeepAliveReply,
+  type KeyValue,
+  RangeReply,
+  readWatch,
+  STALE_TOKEN,
+  toKeyValue,
+  type WatchEvent,
+  WriteReply,
+} from './etcd-wire.ts';
 
-const Int = v.pipe(
-  v.union([v.string(), v.number()]),
-  v.transform((value) => String(value)),
-);
-const Header = v.object({ revision: v.optional(Int, '0') });
-const KeyValue = v.object({
-  key: v.string(),
-  value: v.optional(v.string(), ''),
-  mod_revision: v.optional(Int, '0'),
-  lease: v.optional(Int, '0'),
-});
-const RangeReply = v.object({ header: Header, kvs: v.optional(v.array(KeyValue), []) });
-const WriteReply = v.object({ header: Header });
-const AuthenticateReply = v.object({ token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) });
-const GrantReply = v.object({ ID: Int, TTL: v.optional(Int, '0') });
-const KeepAliveReply = v.object({ result: v.object({ TTL: v.optional(Int, '0') }) });
-const WatchLine = v.object({
-  result: v.optional(
-    v.object({
-      created: v.optional(v.boolean()),
-      canceled: v.optional(v.boolean()),
-      compact_revision: v.optional(Int),
-      events: v.optional(v.array(v.object({ type: v.optional(v.string(), 'PUT'), kv: KeyValue })), []),
-    }),
-  ),
-  error: v.optional(v.unknown()),
-});
-
-export interface KeyValue {
-  readonly key: string;
-  readonly value: string;
-  readonly modRevision: number;
-  readonly lease: string;
-}
-
-export interface WatchEvent {
-  readonly type: 'put' | 'delete';
-  readonly kv: KeyValue;
-}
+export type { KeyValue, WatchEvent } from './etcd-wire.ts';
 
 export interface Watching {
   /** Resolves when the stream ends, with why; never rejects. */
   readonly ended: Promise<string>;
   cancel(): void;
 }
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-const unb64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
-const toKeyValue = (kv: v.InferOutput<typeof KeyValue>): KeyValue => ({
-  key: unb64(kv.key),
-  value: unb64(kv.value),
-  modRevision: Number(kv.mod_revision),
-  lease: kv.lease,
-});
 
 /** The end of the key range that holds every key starting with `prefix`. */
 export function prefixEnd(prefix: string): string {
@@ -82,9 +51,6 @@ export interface EtcdAccess {
   readonly password?: string;
 }
 
-/** etcd's words for a token it no longer knows (expired, or from before a restart). */
-const STALE_TOKEN = /invalid auth token/i;
-
 interface PendingPut {
   readonly put: { key: string; value: string; lease: string };
   resolve(revision: number): void;
@@ -93,10 +59,26 @@ interface PendingPut {
 
 /** etcd's default `--max-txn-ops`. */
 const MAX_TXN_OPS = 128;
+/** How long one attempt of a call waits for a member before trying the next. */
+const ATTEMPT_MS = 3000;
+/**
+ * A lease renewal waits less: it may be sent twice safely, and a lease lives only a few seconds (the
+ * heartbeat timeout plus the grace), which a silent member must not use up.
+ */
+const RENEWAL_ATTEMPT_MS = 1000;
+/** How often home is asked while away from it, and the member of a quiet watch (nothing heard for QUIET_MS). */
+const CHECK_MS = 1000;
+const QUIET_MS = 2000;
 
 export class EtcdClient {
   private current = 0;
   private batch: PendingPut[] = [];
+  /** Open watches, and the member each is on. */
+  private readonly watches = new Map<AbortController, string>();
+  /** When each member last answered. */
+  private readonly heard = new Map<string, number>();
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking = false;
   private readonly http: EtcdHttp;
   /** The auth token being asked for, or given; unset until a call needs one, and after etcd refused it. */
   private token: Promise<string> | undefined;
@@ -112,8 +94,20 @@ export class EtcdClient {
     this.http = new EtcdHttp(access.tls);
   }
 
+  /** The member calls go to now. */
+  get member(): string {
+    return this.urls[this.current]!;
+  }
+
+  /** The members the open watches are on. */
+  get watchingOn(): string[] {
+    return [...this.watches.values()];
+  }
+
   /** Lets go of the connections kept open. */
   close(): void {
+    clearInterval(this.checkTimer);
+    this.checkTimer = undefined;
     this.http.close();
   }
 
@@ -123,7 +117,8 @@ export class EtcdClient {
 
   /** Renews a lease; false when etcd no longer has it. */
   async keepAlive(lease: string): Promise<boolean> {
-    return Number(v.parse(KeepAliveReply, await this.call('/v3/lease/keepalive', { ID: lease })).result.TTL) > 0;
+    const reply = await this.call('/v3/lease/keepalive', { ID: lease }, RENEWAL_ATTEMPT_MS);
+    return Number(v.parse(KeepAliveReply, reply).result.TTL) > 0;
   }
 
   async revoke(lease: string): Promise<void> {
@@ -186,6 +181,8 @@ export class EtcdClient {
     const abort = new AbortController();
     const url = this.urls[this.current]!;
     const body = { create_request: { key: b64(prefix), range_end: prefixEnd(prefix), start_revision: String(fromRevision) } };
+    this.watches.set(abort, url);
+    this.startChecks();
     const ended = (async () => {
       try {
         // `hasleader`: a member cut off from the others cancels the watch rather than going quiet.
@@ -195,77 +192,121 @@ export class EtcdClient {
           response.destroy();
           return `watch refused: HTTP ${response.statusCode}`;
         }
-        response.setEncoding('utf8');
-        let buffer = '';
-        for await (const chunk of response as AsyncIterable<string>) {
-          buffer += chunk;
-          if (buffer.length > MAX_REPLY_BYTES) return `watch failed: a line over ${MAX_REPLY_BYTES} bytes`;
-          for (let at = buffer.indexOf('\n'); at !== -1; at = buffer.indexOf('\n')) {
-            const line = buffer.slice(0, at).trim();
-            buffer = buffer.slice(at + 1);
-            if (!line) continue;
-            const parsed = v.safeParse(WatchLine, JSON.parse(line));
-            if (!parsed.success || parsed.output.error !== undefined) {
-              if (STALE_TOKEN.test(line)) this.token = undefined;
-              return `watch failed: ${line.slice(0, 200)}`;
-            }
-            const result = parsed.output.result;
-            if (!result) continue;
-            if (result.compact_revision !== undefined && Number(result.compact_revision) > 0) return 'compacted';
-            if (result.canceled) return 'watch canceled';
-            const events = result.events.map((event) => ({
-              type: event.type === 'DELETE' ? ('delete' as const) : ('put' as const),
-              kv: toKeyValue(event.kv),
-            }));
+        return await readWatch(
+          response,
+          (events) => {
+            this.heard.set(url, Date.now());
             onEvents(events);
-          }
-        }
-        return 'watch stream ended';
+          },
+          () => {
+            this.token = undefined;
+          },
+        );
       } catch (error) {
-        return abort.signal.aborted ? 'canceled' : `watch lost: ${(error as Error).message}`;
+        if (!abort.signal.aborted) return `watch lost: ${(error as Error).message}`;
+        return typeof abort.signal.reason === 'string' ? abort.signal.reason : 'canceled';
       } finally {
+        // Ended by etcd or the network, the next watch goes elsewhere; moved or canceled, it was decided already.
+        if (!abort.signal.aborted) this.failover(url);
         abort.abort();
-        this.failover(url);
+        this.watches.delete(abort);
       }
     })();
     return { ended, cancel: () => abort.abort() };
   }
 
-  /** Moves on from `url`, unless another call already did. */
+  /** Moves on from `url`, unless another call already did; its watches move too. */
   private failover(url: string): void {
     if (this.urls[this.current] === url) this.current = (this.current + 1) % this.urls.length;
+    this.moveWatches((on) => on === url, `etcd member ${url} stopped answering`);
+    this.startChecks();
   }
 
-  private async call(path: string, body: unknown): Promise<unknown> {
+  /** Ends the watches on the members `leave` picks, with `why`: their owners watch again, on the current member. */
+  private moveWatches(leave: (url: string) => boolean, why: string): void {
+    for (const [abort, on] of this.watches) if (leave(on)) abort.abort(why);
+  }
+
+  /** Runs the member checks while there is something to check: away from home, or a watch open. */
+  private startChecks(): void {
+    if (this.checkTimer) return;
+    this.checkTimer = setInterval(() => void this.check(), CHECK_MS);
+    this.checkTimer.unref();
+  }
+
+  private async check(): Promise<void> {
+    const home = this.urls[0]!;
+    if (this.current === 0 && this.watches.size === 0) {
+      clearInterval(this.checkTimer);
+      this.checkTimer = undefined;
+      return;
+    }
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      if (this.current !== 0 && (await this.answers(home))) {
+        this.current = 0;
+        this.moveWatches((on) => on !== home, `back to etcd member ${home}`);
+      }
+      const quiet = new Set([...this.watches.values()].filter((url) => Date.now() - (this.heard.get(url) ?? 0) >= QUIET_MS));
+      for (const url of quiet) if (!(await this.answers(url))) this.failover(url);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Whether `url` answers a read that needs a majority behind it. */
+  private async answers(url: string): Promise<boolean> {
+    try {
+      await this.ask(url, '/v3/kv/range', { key: b64('/scs/ready'), limit: 1 }, RENEWAL_ATTEMPT_MS);
+      return true;
+    } catch {
+      this.stats.errors++;
+      return false;
+    }
+  }
+
+  private async call(path: string, body: unknown, attemptMs = ATTEMPT_MS): Promise<unknown> {
     const deadline = Date.now() + this.retryMs;
-    for (let attempt = 0, renewed = false; ; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       const url = this.urls[this.current]!;
       let why: string;
       try {
-        const headers = await this.authorization(url);
-        this.stats.roundTrips++;
-        const { status, body: reply } = await this.http.json(url, path, body, headers, AbortSignal.timeout(3000));
-        const { code, error } = reply as { code?: number; error?: unknown };
-        if (status >= 200 && status < 300 && code === undefined && error === undefined) return reply;
-        this.stats.errors++;
-        why = complaint(reply, status);
-        // A token etcd forgot (it expired) is asked for again, once a call, on the same member.
-        if (!renewed && headers.authorization !== undefined && STALE_TOKEN.test(why)) {
-          renewed = true;
-          this.token = undefined;
-          attempt--;
-          continue;
-        }
-        if (!retryable(code, why)) throw new EtcdRefusal(`etcd: ${why}`);
+        return await this.ask(url, path, body, attemptMs);
       } catch (error) {
-        if (error instanceof EtcdRefusal) throw error;
         this.stats.errors++;
+        if (error instanceof EtcdRefusal) throw error;
         why = (error as Error).message;
       }
       this.failover(url);
       // Stryker disable next-line EqualityOperator: one millisecond sooner or later to give up: no test can hold the clock to that
       if (Date.now() > deadline) throw new Error(`etcd at ${this.urls.join(', ')} did not answer: ${why}`);
       if (attempt % this.urls.length === this.urls.length - 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * One request to one member: its reply, an EtcdRefusal when etcd said no, or any other error when
+   * the member did not answer, or has no leader. A token etcd forgot (it expired) is asked for again,
+   * once, on the same member.
+   */
+  private async ask(url: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    for (let renewed = false; ; renewed = true) {
+      const headers = await this.authorization(url);
+      this.stats.roundTrips++;
+      const { status, body: reply } = await this.http.json(url, path, body, headers, AbortSignal.timeout(timeoutMs));
+      const { code, error } = reply as { code?: number; error?: unknown };
+      if (status >= 200 && status < 300 && code === undefined && error === undefined) {
+        this.heard.set(url, Date.now());
+        return reply;
+      }
+      const why = complaint(reply, status);
+      if (!renewed && headers.authorization !== undefined && STALE_TOKEN.test(why)) {
+        this.token = undefined;
+        continue;
+      }
+      if (!retryable(code, why)) throw new EtcdRefusal(`etcd: ${why}`);
+      throw new Error(why);
     }
   }
 

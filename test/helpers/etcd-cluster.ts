@@ -95,6 +95,15 @@ export class EtcdCluster {
     this.members[index]!.child.kill('SIGKILL');
   }
 
+  /** Stops a member without closing its sockets (SIGSTOP): it is there, and says nothing, as across a cut link. */
+  pause(index: number): void {
+    this.members[index]!.child.kill('SIGSTOP');
+  }
+
+  resume(index: number): void {
+    this.members[index]!.child.kill('SIGCONT');
+  }
+
   stop(): void {
     for (const member of this.members) member.child.kill('SIGKILL');
     rmSync(this.dataDir, { recursive: true, force: true });

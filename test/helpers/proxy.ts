@@ -28,6 +28,11 @@ export class CuttableProxy {
     return proxy;
   }
 
+  /** Connections carried now. */
+  get connections(): number {
+    return this.pairs.size;
+  }
+
   get port(): number {
     return (this.server.address() as { port: number }).port;
   }
