@@ -16,7 +16,7 @@ import { AddressRing } from './addresses.ts';
 import { Backoff } from './backoff.ts';
 import { type ConnectionState, ConnectionStateMachine } from './connection-state.ts';
 import { describeSocketError, dialTcp, dialTls, refusedTls, tlsProblem } from './dial.ts';
-import { HomeCall, type Welcome } from './homeward.ts';
+import { Homeward, type Welcome } from './homeward.ts';
 import { type Push, parseReply, readServerLine } from './inbound.ts';
 import { type Outgoing, type ReplyFields, RequestTracker } from './requests.ts';
 import { ClientErrorCode, type DiscoClientOptions, DiscoError } from './types.ts';
@@ -56,9 +56,8 @@ export class ServerConnection {
   private livenessTimer: NodeJS.Timeout | undefined;
   private livenessDueAt = Infinity;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private homeTimer: NodeJS.Timeout | undefined;
-  /** The call that asks home to take the session back, while it waits for the welcome. */
-  private homeward: HomeCall | undefined;
+  /** Asks home to take the session back while away from it (src/client/homeward.ts). */
+  private readonly homeward: Homeward;
   private firstConnect: { resolve(): void; reject(error: Error): void } | undefined;
   /** Why the connection is closing: what `start` and waiting requests are rejected with. */
   private closeError = new DiscoError(ClientErrorCode.closed, 'the disco client was closed');
@@ -75,6 +74,21 @@ export class ServerConnection {
     this.session = session;
     this.backoff = new Backoff(settings.backoffMinMs, settings.backoffMaxMs);
     this.ring = new AddressRing(settings.addresses?.length ? settings.addresses : [{ host: settings.host, port: settings.port }]);
+    this.homeward = new Homeward({
+      everyMs: settings.homeCheckMs,
+      home: () => (this.ring.atHome ? undefined : this.ring.home),
+      session: () => this.session,
+      timeoutMs: () => this.heartbeat.timeout,
+      ready: () => this.machine.state === 'ready',
+      dial: (target) => this.dialer(target),
+      carry: (stream) => this.carry(stream),
+      hello: () => this.hello(),
+      welcomed: (transport, welcome) => this.movedHome(transport, welcome),
+      declined: (why, stranded) => {
+        this.logger.debug(`connection: staying on ${this.where()}: ${why}`);
+        if (stranded) this.lost(stranded.transport, stranded.error);
+      },
+    });
     this.machine = new ConnectionStateMachine(
       (to, from, reason) => this.enter(to, from, reason),
       (line) => logger.debug(`connection: ${line}`),
@@ -151,18 +165,18 @@ export class ServerConnection {
         this.firstConnect?.resolve();
         this.firstConnect = undefined;
         this.scheduleLiveness();
-        this.scheduleHomeward();
+        this.homeward.schedule();
         return;
       case 'backing-off':
         clearTimeout(this.livenessTimer);
-        this.stopHomeward('the connection was lost');
+        this.homeward.stop('the connection was lost');
         this.transport = undefined;
         this.requests.detach();
         if (from === 'ready') this.hooks.disconnected(reason);
         this.reconnectTimer = setTimeout(() => this.machine.transition('connecting', 'backoff over'), this.backoff.next());
         return;
       case 'closing': {
-        this.stopHomeward('closing');
+        this.homeward.stop('closing');
         const goodbye = this.requests.request({ op: 'bye' }).catch(() => undefined);
         const waited = new Promise((resolve) => setTimeout(resolve, BYE_WAIT_MS).unref());
         void Promise.race([goodbye, waited]).then(() => {
@@ -173,7 +187,7 @@ export class ServerConnection {
       case 'closed':
         clearTimeout(this.livenessTimer);
         clearTimeout(this.reconnectTimer);
-        this.stopHomeward('closed');
+        this.homeward.stop('closed');
         this.transport?.destroy();
         this.transport = undefined;
         this.requests.rejectAll(this.closeError);
@@ -213,10 +227,10 @@ export class ServerConnection {
       stream,
       { maxLineBytes: MAX_SERVER_LINE_BYTES },
       {
-        line: (line) => (this.homeward?.owns(transport) ? this.homeward.line(line) : transport === this.transport && this.onLine(line)),
+        line: (line) => (this.homeward.owns(transport) ? this.homeward.line(line) : transport === this.transport && this.onLine(line)),
         tooLong: (error) => {
           transport.destroy();
-          if (transport !== this.transport) return void this.homeward?.decline(`it sent a line longer than ${error.limit} bytes`);
+          if (transport !== this.transport) return void this.homeward.end(`it sent a line longer than ${error.limit} bytes`, transport);
           // Sent again, the same request would get the same line: fail it rather than loop.
           const message = `disco sent a line longer than ${error.limit} bytes`;
           this.logger.warn(`${message}; reconnecting`);
@@ -225,50 +239,11 @@ export class ServerConnection {
         },
         closed: (error) => {
           if (transport === this.transport) this.lost(transport, error);
-          else if (this.homeward?.owns(transport)) this.homeward.decline(error ? error.message : 'it closed the connection');
+          else this.homeward.end(error ? error.message : 'it closed the connection', transport);
         },
       },
     );
     return transport;
-  }
-
-  private scheduleHomeward(): void {
-    clearTimeout(this.homeTimer);
-    // Stryker disable next-line ConditionalExpression: a client at home would only dial home to find itself there
-    if (this.ring.atHome || this.settings.homeCheckMs <= 0) return;
-    this.homeTimer = setTimeout(() => this.goHome(), this.settings.homeCheckMs);
-    this.homeTimer.unref();
-  }
-
-  private stopHomeward(why: string): void {
-    clearTimeout(this.homeTimer);
-    this.homeward?.decline(why);
-  }
-
-  /** Asks home to take the session back (src/client/homeward.ts), and asks again later if it does not. */
-  private goHome(): void {
-    if (this.machine.state !== 'ready' || this.ring.atHome || this.homeward) return;
-    const home = this.ring.home;
-    const call: HomeCall = new HomeCall(this.session!, this.heartbeat.timeout, {
-      welcomed: (transport, welcome) => {
-        this.homeward = undefined;
-        this.movedHome(transport, welcome);
-      },
-      declined: (why) => {
-        this.homeward = undefined;
-        this.logger.debug(
-          `connection: staying on ${this.where()}: ${formatHostPort(home.host, home.port)} did not take the session back (${why})`,
-        );
-        if (this.machine.state === 'ready') this.scheduleHomeward();
-      },
-    });
-    this.homeward = call;
-    this.dialer(home).then(
-      (stream) => {
-        if (!call.opened(this.carry(stream), this.hello())) stream.destroy();
-      },
-      (error: Error) => call.decline(describeSocketError(error, home)),
-    );
   }
 
   /** Home welcomed the session back: its stream is the connection's now, and the other one goes, without goodbye. */
@@ -303,6 +278,7 @@ export class ServerConnection {
   /** The stream, or the attempt to open one, failed. */
   private lost(transport: LineTransport | undefined, error: Error | undefined): void {
     if (transport !== this.transport) return; // An old stream, already given up.
+    if (transport && this.machine.state === 'ready' && this.homeward.strand(transport, error)) return;
     const where = this.ring.current;
     const reason = error ? describeSocketError(error, where) : 'connection closed';
     // Stryker disable next-line ConditionalExpression,StringLiteral,BooleanLiteral: while closing, triedAll is not read (the closing branch comes first) and the ring is never used again
@@ -359,7 +335,9 @@ export class ServerConnection {
     }
     // Stryker disable next-line ConditionalExpression: no request waits under null: onReply(null) finds none and says so
     const known = re !== null && this.requests.onReply(re, fields, error);
-    if (!known && error) this.logger.warn(`disco: ${error.message}`);
+    // The server left behind says it let the session go, to the client that is taking it home: no news.
+    if (!known && error)
+      this.logger[error.code === ErrorCode.replaced && this.homeward.pending ? 'debug' : 'warn'](`disco: ${error.message}`);
   }
 
   private onWelcome(fields: ReplyFields, error: { code: string; message: string } | undefined): void {

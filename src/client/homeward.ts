@@ -3,83 +3,142 @@
 // elsewhere. Only a welcome to the very same session counts; home then holds the session (it adopted
 // it from etcd), and the connection moves there before it lets go of the other server.
 
+import type { Duplex } from 'node:stream';
 import type * as v from 'valibot';
+import { formatHostPort, type HostPort } from '../address.ts';
 import type { Line } from '../protocol/framing.ts';
 import { welcomeSchema } from '../protocol/messages.ts';
 import type { LineTransport } from '../transport/line-transport.ts';
+import { describeSocketError } from './dial.ts';
 import { parseReply, readServerLine } from './inbound.ts';
 
 export type Welcome = v.InferOutput<typeof welcomeSchema>;
 
-export interface HomeCallEvents {
-  /** Home took the session: `transport` is the connection's now. */
-  welcomed(transport: LineTransport, welcome: Welcome): void;
-  /** Home did not take it (`why`, for the log): the connection stays where it is. */
-  declined(why: string): void;
+/** The connection's stream, lost while home was being asked. */
+export interface Stranded {
+  readonly transport: LineTransport;
+  readonly error: Error | undefined;
 }
 
-export class HomeCall {
-  private transport: LineTransport | undefined;
-  private settled = false;
-  private readonly timer: NodeJS.Timeout;
+/** What the connection lends the homeward calls. */
+export interface HomewardOptions {
+  /** How often home is asked; 0 never. */
+  readonly everyMs: number;
+  /** Home, while the connection is away from it; undefined at home. */
+  home(): HostPort | undefined;
+  session(): string | undefined;
+  /** How long home has to welcome the session. */
+  timeoutMs(): number;
+  ready(): boolean;
+  dial(target: HostPort): Promise<Duplex>;
+  carry(stream: Duplex): LineTransport;
+  hello(): unknown;
+  /** Home took the session: `transport` is the connection's now. */
+  welcomed(transport: LineTransport, welcome: Welcome): void;
+  /** Home did not take it (`why`, for the log); a stream lost meanwhile is handed back, to be given up. */
+  declined(why: string, stranded: Stranded | undefined): void;
+}
 
-  constructor(
-    private readonly session: string,
-    timeoutMs: number,
-    private readonly events: HomeCallEvents,
-  ) {
-    this.timer = setTimeout(() => this.decline(`no welcome within ${timeoutMs} ms`), timeoutMs);
+export class Homeward {
+  private timer: NodeJS.Timeout | undefined;
+  private call: { transport?: LineTransport; timer: NodeJS.Timeout } | undefined;
+  private stranded: Stranded | undefined;
+
+  constructor(private readonly options: HomewardOptions) {}
+
+  /** Whether home is being asked now. */
+  get pending(): boolean {
+    return this.call !== undefined;
+  }
+
+  /** Asks home after a while, if the connection is away from it. */
+  schedule(): void {
+    clearTimeout(this.timer);
+    if (!this.options.home() || this.options.everyMs <= 0) return;
+    this.timer = setTimeout(() => this.ask(), this.options.everyMs);
     this.timer.unref();
   }
 
-  /** Whether lines of `transport` are this call's to read. */
-  owns(transport: LineTransport): boolean {
-    return !this.settled && transport === this.transport;
+  stop(why: string): void {
+    clearTimeout(this.timer);
+    this.end(why);
   }
 
-  /** The stream to home is open: say hello with the session. False when the call already ended. */
-  opened(transport: LineTransport, hello: unknown): boolean {
-    if (this.settled) return false;
-    this.transport = transport;
-    transport.send(hello as never);
+  /** Whether lines of `transport` are the homeward call's to read. */
+  owns(transport: LineTransport): boolean {
+    return this.call !== undefined && this.call.transport === transport;
+  }
+
+  /**
+   * The connection lost its stream while home was asked, and home's taking the session may be what
+   * ended it (the server left behind lets the session go): home's answer decides. False when home is
+   * not being asked.
+   */
+  strand(transport: LineTransport, error: Error | undefined): boolean {
+    if (!this.call?.transport) return false;
+    this.stranded = { transport, error };
     return true;
   }
 
-  /** A line from home before its welcome. */
+  private ask(): void {
+    const home = this.options.home();
+    const session = this.options.session();
+    if (!this.options.ready() || !home || !session || this.call) return;
+    const timeoutMs = this.options.timeoutMs();
+    const call: NonNullable<Homeward['call']> = { timer: setTimeout(() => this.end(`no welcome within ${timeoutMs} ms`), timeoutMs) };
+    call.timer.unref();
+    this.call = call;
+    this.options.dial(home).then(
+      (stream) => {
+        if (this.call !== call) return void stream.destroy();
+        call.transport = this.options.carry(stream);
+        call.transport.send(this.options.hello() as never);
+      },
+      (error: Error) => this.call === call && this.end(describeSocketError(error, home)),
+    );
+  }
+
+  /** A line from home before its welcome: only the welcome counts, and only for this very session. */
   line(line: Line): void {
-    const transport = this.transport!;
+    const transport = this.call!.transport!;
     const inbound = readServerLine(line);
     if (inbound.kind === 'push') {
       if (inbound.push.op === 'ping') transport.send({ op: 'pong' });
       return;
     }
-    if (inbound.kind === 'unreadable' || inbound.re !== 0) return void this.decline('it sent something other than a welcome');
-    if (inbound.error) return void this.decline(inbound.error.message);
+    if (inbound.kind === 'unreadable' || inbound.re !== 0) return void this.end('it sent something other than a welcome');
+    if (inbound.error) return void this.end(inbound.error.message);
     let welcome: Welcome;
     try {
       welcome = parseReply(welcomeSchema, inbound.fields);
     } catch (failure) {
-      return void this.decline((failure as Error).message);
+      return void this.end((failure as Error).message);
     }
-    if (welcome.session !== this.session) {
+    if (welcome.session !== this.options.session()) {
       // Home could not take this session over (it did not know it yet): the one it opened instead, which
       // holds nothing, is told goodbye rather than left to wait out its grace.
       transport.send({ op: 'bye', id: 1 });
       transport.close();
-      this.transport = undefined;
-      return void this.decline('it opened another session');
+      this.call!.transport = undefined;
+      return void this.end('it opened another session');
     }
-    this.settled = true;
-    clearTimeout(this.timer);
-    this.events.welcomed(transport, welcome);
+    clearTimeout(this.call!.timer);
+    this.call = undefined;
+    this.stranded = undefined;
+    this.options.welcomed(transport, welcome);
   }
 
-  /** Gives up on home, for now: its stream, if any, is closed. */
-  decline(why: string): void {
-    if (this.settled) return;
-    this.settled = true;
-    clearTimeout(this.timer);
-    this.transport?.destroy();
-    this.events.declined(why);
+  /** Gives up on home for now, if `transport` is its call's (any call when not given). */
+  end(why: string, transport?: LineTransport): void {
+    const call = this.call;
+    if (!call || (transport && call.transport !== transport)) return;
+    this.call = undefined;
+    clearTimeout(call.timer);
+    call.transport?.destroy();
+    const stranded = this.stranded;
+    this.stranded = undefined;
+    const home = this.options.home();
+    this.options.declined(`${home ? formatHostPort(home.host, home.port) : 'home'} did not take the session back (${why})`, stranded);
+    if (!stranded && this.options.ready()) this.schedule();
   }
 }
