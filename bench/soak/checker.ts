@@ -155,6 +155,13 @@ export function judge(truth: readonly Truth[], samples: readonly Sample[], excus
       const starting = (endpoint: string) => after.some((later) => (later.running ?? later.healthy).includes(endpoint));
       const seen = new Set(sample.endpoints);
       const excused = own.filter((excuse) => excuse.to < sample.at).sort((a, b) => b.to - a.to)[0];
+      // A difference already open when the excuse began (a change just before a cut) counts again from
+      // the excuse's end, with its settle time, as one that began during it.
+      for (const entry of open.values())
+        if (excused && entry.violation === undefined && excused.to > entry.since) {
+          entry.since = excused.to;
+          entry.bound = Math.min(entry.bound, excused.settleMs);
+        }
       const dependent = isDependent(observer);
       checks[dependent ? 'I3' : 'I1']++;
       if (!dependent) checks.I2++;

@@ -76,6 +76,18 @@ describe('the soak checker', () => {
     expect(violations).toMatchObject([{ invariant: 'I1', since: 10_000, at: 12_250, until: 12_500 }]);
   });
 
+  it("counts a difference that was open when the excuse began from the excuse's end (found by the soak: a cut just after a change)", () => {
+    // B turns healthy at 1 s; the dependent on h2 is cut off from 1.5 s to 12 s, before it could see it.
+    const truth = truthUntil(20_000, (at) => (at >= 1000 ? [A, B] : [A]));
+    const excuse = { observer: 'client@h2', from: 1500, to: 12_000, why: 'the WAN was cut', settleMs: 2000 };
+    const seen = (late: number) => (at: number) => (at > 1500 && at <= 12_000 ? undefined : at >= late ? [A, B] : [A]);
+    // Seen 1.5 s after the heal: within the settle time, though 11.5 s after B turned healthy.
+    expect(judge(truth, samplesUntil('client@h2', 20_000, seen(13_500)), [excuse], BOUNDS).violations).toEqual([]);
+    // Seen 3 s after the heal: a violation, counted from the heal.
+    const { violations } = judge(truth, samplesUntil('client@h2', 20_000, seen(15_000)), [excuse], BOUNDS);
+    expect(violations).toMatchObject([{ invariant: 'I3', since: 12_000, boundMs: 2000, until: 15_000 }]);
+  });
+
   it('does not hold against a server an endpoint whose container runs but Docker does not show healthy yet (I2 is about dead ones)', () => {
     const truth = truthUntil(12_000, (at) => (at < 9000 ? [] : [B])).map((sample) => ({ ...sample, running: [B] }));
     const samples = samplesUntil('list@h1', 12_000, () => [B]);
