@@ -2,8 +2,8 @@
 // `docker ps`, on the commands a user types while a stack runs: `scs ps` and `scs logs --tail 1` in
 // the folder of a running stack (a copy of examples/hello, brought up with `scs up -d` by this bench
 // and taken down after), `scs ls` against a disco this bench starts on loopback (with one
-// registration), and `scs --help`. The target: every local command answers within 150 ms; a command
-// over it is shown as a miss.
+// registration), `scs --help` and `scs --version`. The target: every local command answers within
+// 150 ms; a command over it is shown as a miss.
 // Each command runs BENCH_ROUNDS times (default 20) after two warm-up runs, the commands taking
 // turns round by round; the table shows the median wall time, the fastest and the slowest, and (with
 // GNU time) the median CPU time and peak memory, which a busy machine disturbs much less. It runs
@@ -137,6 +137,7 @@ async function main() {
     });
     cases.push(
       run('scs --help', ['--help']),
+      run('scs --version', ['--version']),
       run('scs ls', ['ls', '--disco', address]),
       run('scs ps (running stack)', ['ps'], stackDir),
       run('scs logs --tail 1 (running stack)', ['logs', '--tail', '1'], stackDir),

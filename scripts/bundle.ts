@@ -5,7 +5,8 @@
 // bundle also carries what `scs version` prints, what `scs --help` lists and the web view's files
 // (see the `define`s below).
 
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { formatVersion, readBuildInfo } from '../cli/build-info.ts';
@@ -37,11 +38,36 @@ const lazySegmenter: Plugin = {
   },
 };
 
+/**
+ * consola takes Node's process object as `import process from 'node:process'`. Node builds that
+ * module's namespace by reading every property of process, allowedNodeEnvironmentFlags among them
+ * (it parses the option table): some 5 ms at every start that logs. The global is the same object.
+ */
+const PROCESS_SHIM = 'scs-global-process';
+const globalProcess: Plugin = {
+  name: 'consola-global-process',
+  setup(build) {
+    build.onResolve({ filter: /^node:process$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]consola[\\/]dist[\\/]index\.mjs$/.test(importer) ? { path: PROCESS_SHIM, namespace: PROCESS_SHIM } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: PROCESS_SHIM }, () => ({ contents: 'export default globalThis.process;', loader: 'js' }));
+  },
+};
+
+/**
+ * Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its
+ * own: esbuild's `__require` reads one from the scope of the chunk that defines it. Only that chunk
+ * gets it, so that the other chunks (some 25 for `scs ps`) do not each make a require function.
+ */
+const REQUIRE_PRELUDE =
+  "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);\n";
+const USES_REQUIRE = /\btypeof require\b|(?<![\w$.])require\s*[.(]/;
+
 /** Builds the bundle into `outdir` (dist/, or a scratch folder for a test), replacing what was there. */
 export async function bundle(outdir = `${root}dist`): Promise<string> {
   const info = readBuildInfo(root);
   rmSync(outdir, { recursive: true, force: true }); // no chunk of an older build may linger
-  await build({
+  const { outputFiles } = await build({
     absWorkingDir: root,
     entryPoints: { scs: 'cli/main.ts' },
     outdir,
@@ -56,7 +82,7 @@ export async function bundle(outdir = `${root}dist`): Promise<string> {
     // loaded from node_modules; everything else is bundled, for start-up time. The bundled libraries
     // are dependencies all the same, so that `npm audit` and `npm ls` where scs is installed see them.
     external: ['dockerode', '@aws-sdk/*'],
-    plugins: [lazySegmenter],
+    plugins: [lazySegmenter, globalProcess],
     // `scs --help` lists the commands from this record instead of loading every one of them.
     // The web view's page, script and style travel inside the bundle, so that nothing is read from disk to serve them.
     define: {
@@ -64,13 +90,14 @@ export async function bundle(outdir = `${root}dist`): Promise<string> {
       SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
       SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
     },
-    // Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its own.
-    banner: {
-      js: "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);",
-    },
     chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',
+    write: false,
   });
+  for (const { path, text } of outputFiles) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, USES_REQUIRE.test(text) ? REQUIRE_PRELUDE + text : text);
+  }
   return formatVersion(info);
 }
 

@@ -3,7 +3,8 @@
 // it loaded (esbuild names each in a `// path` line) are held to what the command needs. Start-up
 // time is measured by bench:cli; this holds what it depends on: `scs ps` and `scs logs` read Docker
 // without dockerode and hash no image, nothing looked at loads the AWS SDK or DNS, help loads no
-// library, and no command that logs nothing builds consola's Intl.Segmenter.
+// library, no command that logs nothing builds consola's Intl.Segmenter, `scs ps` imports no
+// node:process and makes at most one require function.
 
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ interface Loaded {
   /** Node's own modules it imported (node:http, ...). */
   readonly builtins: string[];
   readonly segmenters: number;
+  /** How many of the chunks it loaded make a require function of their own (the bundle's prelude). */
+  readonly requirePreludes: number;
 }
 
 let scratch: string;
@@ -72,12 +75,15 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
   );
   const lines = readFileSync(trace, 'utf8').trim().split('\n');
   const sources = new Set<string>();
+  let requirePreludes = 0;
   for (const line of lines) {
     const [kind, where] = line.split(' ', 2) as [string, string | undefined];
     if (!where) continue;
     const path = kind === 'esm' ? (where.startsWith('file:') ? fileURLToPath(where) : where) : where;
     if (path.startsWith(join(scratch, 'dist'))) {
-      for (const match of readFileSync(path, 'utf8').matchAll(/^\/\/ ((?:src|cli|node_modules)\/\S+)$/gm)) sources.add(match[1]!);
+      const text = readFileSync(path, 'utf8');
+      if (text.includes('__scsCreateRequire(import.meta.url)')) requirePreludes++;
+      for (const match of text.matchAll(/^\/\/ ((?:src|cli|node_modules)\/\S+)$/gm)) sources.add(match[1]!);
     } else if (path.startsWith(root)) {
       sources.add(path.slice(root.length));
     }
@@ -88,6 +94,7 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
     sources: [...sources].sort(),
     builtins: lines.filter((line) => line.startsWith('esm node:')).map((line) => line.slice('esm '.length)),
     segmenters: lines.filter((line) => line === 'segmenter').length,
+    requirePreludes,
   };
 }
 
@@ -123,6 +130,10 @@ describe('what the bundled scs loads for each command', () => {
       // Images are not hashed to be looked at: no build context is read, and node:crypto stays unloaded.
       expect(ps.builtins).not.toContain('node:crypto');
       expect(ps.segmenters).toBe(0);
+      // consola's `import process from 'node:process'` is the global: Node's namespace of it reads every property of process.
+      expect(ps.builtins).not.toContain('node:process');
+      // Only esbuild's runtime chunk needs a require function (for bundled CommonJS), not each of the chunks ps loads.
+      expect(ps.requirePreludes).toBeLessThanOrEqual(1);
     });
 
     it('scs logs in a stack folder does the same, to the sentence that there is no container yet', async () => {
