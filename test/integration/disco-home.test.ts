@@ -32,6 +32,15 @@ async function proxied(server: DiscoServer): Promise<CuttableProxy> {
   return link;
 }
 
+/** Two servers sharing one etcd: home, and the other one a client moves to. */
+async function twoOnEtcd(): Promise<{ home: DiscoServer; other: DiscoServer }> {
+  const etcd = await EtcdCluster.start(1);
+  onCleanup(() => etcd.stop());
+  const shared = () =>
+    new EtcdBackend(new EtcdClient(etcd.urls), { prefix: '/scs/', ttlMs: timers.heartbeatTimeout + timers.grace, logger: quietLogger });
+  return { home: await disco(shared()), other: await disco(shared()) };
+}
+
 const at = (port: number) => ({ host: '127.0.0.1', port });
 
 async function client(ports: number[], name: string, logger = quietLogger): Promise<DiscoClient> {
@@ -80,12 +89,7 @@ describe('a client away from its first server', { timeout: 60_000 }, () => {
   it.skipIf(!ETCD)(
     `goes back to it once it answers, with the same session, unseen by subscribers${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`,
     async () => {
-      const etcd = await EtcdCluster.start(1);
-      onCleanup(() => etcd.stop());
-      const shared = () =>
-        new EtcdBackend(new EtcdClient(etcd.urls), { prefix: '/scs/', ttlMs: timers.heartbeatTimeout + timers.grace, logger: quietLogger });
-      const home = await disco(shared());
-      const other = await disco(shared());
+      const { home, other } = await twoOnEtcd();
       const link = await proxied(home);
       const events: string[] = [];
       const watcher = await client([other.address().port], 'watcher');
@@ -120,12 +124,7 @@ describe('a client away from its first server', { timeout: 60_000 }, () => {
   it.skipIf(!ETCD)(
     `moves home without a break when the server it leaves lets the session go before home's welcome arrives (found by the soak)${ETCD ? '' : ' (skipped: /usr/bin/etcd is not installed)'}`,
     async () => {
-      const etcd = await EtcdCluster.start(1);
-      onCleanup(() => etcd.stop());
-      const shared = () =>
-        new EtcdBackend(new EtcdClient(etcd.urls), { prefix: '/scs/', ttlMs: timers.heartbeatTimeout + timers.grace, logger: quietLogger });
-      const home = await disco(shared());
-      const other = await disco(shared());
+      const { home, other } = await twoOnEtcd();
       const link = await slowLink(home.address().port, 500);
       const told = recordingLogger();
       const agent = await client([link.port, other.address().port], 'agent', told.logger);
