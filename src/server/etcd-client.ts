@@ -62,10 +62,11 @@ const MAX_TXN_OPS = 128;
 /** How long one attempt of a call waits for a member before trying the next. */
 const ATTEMPT_MS = 3000;
 /**
- * A lease renewal waits less: it may be sent twice safely, and a lease lives only a few seconds (the
- * heartbeat timeout plus the grace), which a silent member must not use up.
+ * A lease renewal, and the check of a member, wait less: a renewal may be sent twice safely, and a
+ * lease lives only a few seconds (the heartbeat timeout plus the grace), which a silent member must
+ * not use up.
  */
-const RENEWAL_ATTEMPT_MS = 1000;
+const QUICK_ATTEMPT_MS = 1000;
 /** How often home is asked while away from it, and the member of a quiet watch (nothing heard for QUIET_MS). */
 const CHECK_MS = 1000;
 const QUIET_MS = 2000;
@@ -79,6 +80,7 @@ export class EtcdClient {
   private readonly heard = new Map<string, number>();
   private checkTimer: NodeJS.Timeout | undefined;
   private checking = false;
+  private closed = false;
   private readonly http: EtcdHttp;
   /** The auth token being asked for, or given; unset until a call needs one, and after etcd refused it. */
   private token: Promise<string> | undefined;
@@ -106,6 +108,7 @@ export class EtcdClient {
 
   /** Lets go of the connections kept open. */
   close(): void {
+    this.closed = true;
     clearInterval(this.checkTimer);
     this.checkTimer = undefined;
     this.http.close();
@@ -117,7 +120,7 @@ export class EtcdClient {
 
   /** Renews a lease; false when etcd no longer has it. */
   async keepAlive(lease: string): Promise<boolean> {
-    const reply = await this.call('/v3/lease/keepalive', { ID: lease }, RENEWAL_ATTEMPT_MS);
+    const reply = await this.call('/v3/lease/keepalive', { ID: lease }, QUICK_ATTEMPT_MS);
     return Number(v.parse(KeepAliveReply, reply).result.TTL) > 0;
   }
 
@@ -229,7 +232,7 @@ export class EtcdClient {
 
   /** Runs the member checks while there is something to check: away from home, or a watch open. */
   private startChecks(): void {
-    if (this.checkTimer) return;
+    if (this.checkTimer || this.closed) return;
     this.checkTimer = setInterval(() => void this.check(), CHECK_MS);
     this.checkTimer.unref();
   }
@@ -258,7 +261,7 @@ export class EtcdClient {
   /** Whether `url` answers a read that needs a majority behind it. */
   private async answers(url: string): Promise<boolean> {
     try {
-      await this.ask(url, '/v3/kv/range', { key: b64('/scs/ready'), limit: 1 }, RENEWAL_ATTEMPT_MS);
+      await this.ask(url, '/v3/kv/range', { key: b64('/scs/ready'), limit: 1 }, QUICK_ATTEMPT_MS);
       return true;
     } catch {
       this.stats.errors++;
