@@ -353,7 +353,7 @@ export class ServerConnection {
       this.refused(new DiscoError(error.code, `disco refused the session: ${error.message}`));
       return;
     }
-    let welcome: ReturnType<typeof parseReply<typeof welcomeSchema>>;
+    let welcome: Welcome;
     try {
       welcome = parseReply(welcomeSchema, fields);
     } catch (failure) {

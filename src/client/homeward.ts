@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type * as v from 'valibot';
 import { formatHostPort, type HostPort } from '../address.ts';
 import type { Line } from '../protocol/framing.ts';
-import { welcomeSchema } from '../protocol/messages.ts';
+import { type Request, welcomeSchema } from '../protocol/messages.ts';
 import type { LineTransport } from '../transport/line-transport.ts';
 import { describeSocketError } from './dial.ts';
 import { parseReply, readServerLine } from './inbound.ts';
@@ -32,7 +32,7 @@ export interface HomewardOptions {
   ready(): boolean;
   dial(target: HostPort): Promise<Duplex>;
   carry(stream: Duplex): LineTransport;
-  hello(): unknown;
+  hello(): Request;
   /** Home took the session: `transport` is the connection's now. */
   welcomed(transport: LineTransport, welcome: Welcome): void;
   /** Home did not take it (`why`, for the log); a stream lost meanwhile is handed back, to be given up. */
@@ -92,7 +92,7 @@ export class Homeward {
       (stream) => {
         if (this.call !== call) return void stream.destroy();
         call.transport = this.options.carry(stream);
-        call.transport.send(this.options.hello() as never);
+        call.transport.send(this.options.hello());
       },
       (error: Error) => this.call === call && this.end(describeSocketError(error, home)),
     );

@@ -70,6 +70,8 @@ const QUICK_ATTEMPT_MS = 1000;
 /** How often home is asked while away from it, and the member of a quiet watch (nothing heard for QUIET_MS). */
 const CHECK_MS = 1000;
 const QUIET_MS = 2000;
+/** A read of one key that is never written: whether a member answers, with a majority behind it. */
+const READY_PROBE = { key: b64('/scs/ready'), limit: 1 };
 
 export class EtcdClient {
   private current = 0;
@@ -173,7 +175,7 @@ export class EtcdClient {
 
   /** Reads one key that is never written: whether etcd answers at all (disco's /ready). */
   async ping(): Promise<void> {
-    await this.call('/v3/kv/range', { key: b64('/scs/ready'), limit: 1 });
+    await this.call('/v3/kv/range', READY_PROBE);
   }
 
   /**
@@ -261,7 +263,7 @@ export class EtcdClient {
   /** Whether `url` answers a read that needs a majority behind it. */
   private async answers(url: string): Promise<boolean> {
     try {
-      await this.ask(url, '/v3/kv/range', { key: b64('/scs/ready'), limit: 1 }, QUICK_ATTEMPT_MS);
+      await this.ask(url, '/v3/kv/range', READY_PROBE, QUICK_ATTEMPT_MS);
       return true;
     } catch {
       this.stats.errors++;
