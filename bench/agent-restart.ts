@@ -2,10 +2,11 @@
 // loop standing in for the supervisor (restart 100 ms after an exit), and the agent is SIGKILLed again
 // and again, each time once its successor has the stack up and has run DWELL_MS.
 //
-// - Joined to an external `scs disco` (the production setup), RESTART_KILLS (default 20) times. Targets:
+// - Joined to an external `scs disco` (the production setup), RESTART_KILLS (default 20) times, twice: with
+//   the host DNS sockets held by the supervisor (the socket unit), then bound by each agent. Targets:
 //   0 drop events seen by a subscriber, 0 container restarts, 0 failed requests from a client that uses
-//   SCS_REQUIRE_*. Also counted: failed queries of a client resolving through the host DNS (it lives in
-//   the agent), and how long each agent took to be back.
+//   SCS_REQUIRE_*, and, with the sockets held, 0 failed queries from a client resolving through the host
+//   DNS (it lives in the agent) as a container's resolver does. Also: how long each agent took to be back.
 // - RESTART_SIGNAL=SIGTERM stops each agent as a supervisor's restart does (it hands over) instead.
 // - With the embedded disco (it dies with its agent), EMBEDDED_KILLS (default 5) times: for each kill,
 //   the time until the agent is back, until the host DNS answers again, and until the stack's (new)
@@ -18,12 +19,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { AgentState } from '../src/agent/state.ts';
+import { pinnedSubnet } from '../src/cidr.ts';
 import { DiscoClient, type WatchEvent } from '../src/client/client.ts';
 import { Engine } from '../src/docker/engine.ts';
 import {
   agentUp,
   containerRuns,
-  dnsProbe,
+  digProbe,
   helloStack,
   httpProbe,
   Prober,
@@ -58,10 +60,15 @@ async function liveUpdates(state: AgentState): Promise<number> {
   return Number(output.trim());
 }
 
-/** The stack under the respawn loop, up; `scs down` and the folder removed by `close`. */
-async function supervised(environment: string, agentArgs: string[]) {
-  const { dir, files } = helloStack(environment);
-  const respawner = new Respawner(['up', '--no-logs', ...files, ...agentArgs], join(dir, 'agents.log'), SCS);
+/**
+ * The stack under the respawn loop, up; `scs down` and the folder removed by `close`. With `subnet`, the
+ * stack network is pinned there and the loop holds the host DNS's sockets on its gateway, as the socket
+ * unit scs-agent@STACK.socket does.
+ */
+async function supervised(environment: string, agentArgs: string[], subnet?: string) {
+  const { dir, files } = helloStack(environment, subnet);
+  const held = subnet ? { dns: `${pinnedSubnet(subnet).gateway}:53` } : {};
+  const respawner = new Respawner(['up', '--no-logs', ...files, ...agentArgs], join(dir, 'agents.log'), SCS, held);
   respawner.start();
   const state = await agentUp(respawner, 180_000);
   return {
@@ -85,9 +92,10 @@ async function killAndTime(respawner: Respawner): Promise<{ killedAt: number; ba
   return { killedAt, backMs: Date.now() - killedAt };
 }
 
-async function external(): Promise<void> {
+/** With the DNS sockets held by the supervisor (the socket unit), or bound by each agent itself. */
+async function external(held: boolean): Promise<void> {
   const disco = await startScsDisco('10s');
-  const stack = await supervised('benchkill', ['--disco', disco.address]);
+  const stack = await supervised('benchkill', ['--disco', disco.address], held ? '10.232.9.0/24' : undefined);
   const watcher = await DiscoClient.connect({ ...hostPort(disco.address), logger: quietLogger });
   try {
     const { respawner, state } = stack;
@@ -98,7 +106,7 @@ async function external(): Promise<void> {
     const updatesBefore = await liveUpdates(state);
     const client = state.services.find((s) => s.service === 'client')!.container!;
     const byEnv = new Prober(httpProbe((await engine.inspect(client))!.env.SCS_REQUIRE_HTTP!));
-    const byDns = new Prober(dnsProbe(state.dns!, 'web.hello.benchkill.disco'));
+    const byDns = new Prober(digProbe(state.dns!, 'web.hello.benchkill.disco'));
     await eventually(() => byEnv.ok > 0 && byDns.ok > 0, 10_000, 'both clients to get answers');
     const back: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
@@ -114,7 +122,8 @@ async function external(): Promise<void> {
     const updates = (await liveUpdates(agentState('hello')!)) - updatesBefore;
     const agentBack = summarize(back);
     printTable(
-      `agent restart, external disco: ${KILLS} ${SIGNAL}s, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
+      `agent restart, external disco, ${held ? 'DNS sockets held by the supervisor (socket unit)' : 'DNS sockets bound by each agent (no socket unit)'}: ` +
+        `${KILLS} ${SIGNAL}s, respawned 100 ms after each exit, each agent run ${DWELL_MS} ms after it was up`,
       ['figure', 'value', 'target', ''],
       [
         ['drop events seen by a subscriber', drops, 0, verdict(drops, 0)],
@@ -122,8 +131,9 @@ async function external(): Promise<void> {
         ['container restarts (id + StartedAt)', restarts, 0, verdict(restarts, 0)],
         [`failed requests, SCS_REQUIRE_* client (of ${env.ok + env.failed})`, env.failed, 0, verdict(env.failed, 0)],
         ['live updates of the dependent', updates, 0, verdict(updates, 0)],
-        [`failed queries, host DNS client (of ${dns.ok + dns.failed})`, dns.failed, '-', ''],
+        [`failed queries, host DNS client (of ${dns.ok + dns.failed})`, dns.failed, held ? 0 : '-', held ? verdict(dns.failed, 0) : ''],
         ['longest host DNS outage (ms)', dns.longestOutageMs, '-', ''],
+        ['slowest host DNS answer (ms)', dns.slowestMs, '-', ''],
         ['agent back with its stack up (ms), p50 / max', `${ms(agentBack.p50)} / ${ms(agentBack.max)}`, '-', ''],
       ],
     );
@@ -145,7 +155,7 @@ async function embedded(): Promise<void> {
     const web = state.services.find((s) => s.service === 'web')!.provides[0]!.name;
     const rows: Array<Array<string | number>> = [];
     for (let kill = 0; kill < EMBEDDED_KILLS; kill++) {
-      const dnsAnswers = dnsProbe(state.dns!, 'web.hello.benchembedded.disco');
+      const dnsAnswers = digProbe(state.dns!, 'web.hello.benchembedded.disco');
       const killed = respawner.pid;
       const killedAt = Date.now();
       respawner.kill(SIGNAL);
@@ -185,7 +195,8 @@ async function main(): Promise<void> {
   await engine.ping();
   await run(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'scripts/bundle.ts')]);
   await run(join(root, 'scripts/base-image'));
-  await external();
+  await external(true);
+  await external(false);
   await embedded();
 }
 

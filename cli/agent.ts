@@ -1,5 +1,6 @@
 // `scs agent`: its flags, read into the options of src/agent/daemon.ts, which runs the agent; or,
-// with --print-unit, the systemd template unit that runs it (src/agent/systemd-unit.ts).
+// with --print-unit, the systemd template unit that runs it, or with --print-socket, the socket unit that
+// holds its host DNS sockets (src/agent/systemd-unit.ts).
 
 import type { CAC } from 'cac';
 import { type AgentFlags, agentOptions, withAgentOptions } from './agent-options.ts';
@@ -8,6 +9,7 @@ import { withStackFile } from './stack.ts';
 
 interface AgentCommandFlags extends AgentFlags {
   printUnit?: boolean;
+  printSocket?: boolean;
 }
 
 export function registerAgent(cli: CAC): void {
@@ -22,10 +24,16 @@ export function registerAgent(cli: CAC): void {
     ),
   )
     .option('--print-unit', 'Print the systemd template unit scs-agent@.service, running this scs, and exit')
+    .option('--print-socket', "Print the systemd socket unit that holds this stack's host DNS sockets across restarts, and exit")
     .action(async (services: string[], flags: AgentCommandFlags) => {
       if (flags.printUnit) {
         const { agentUnit, installedScs } = await import('../src/agent/systemd-unit.ts');
         process.stdout.write(agentUnit(installedScs()));
+        return;
+      }
+      if (flags.printSocket) {
+        const [{ socketUnitOf }, { compileStack }] = await Promise.all([import('../src/agent/systemd-unit.ts'), import('./stack.ts')]);
+        process.stdout.write(socketUnitOf(compileStack(flags)));
         return;
       }
       const { runDaemon } = await import('../src/agent/daemon.ts');

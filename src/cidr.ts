@@ -40,3 +40,20 @@ export class CidrSet {
     return version !== 0 && this.list.check(plain, version === 4 ? 'ipv4' : 'ipv6');
   }
 }
+
+/**
+ * A stack network pinned to an IPv4 subnet (`10.89.0.0/24`): its network address, and its gateway, the
+ * first address after it, where the host DNS is served. Room for the gateway and at least two
+ * containers: /8 to /29.
+ */
+export function pinnedSubnet(text: string): { subnet: string; gateway: string } {
+  const cidr = parseCidr(text);
+  if (cidr.family !== 'ipv4' || !text.includes('/') || cidr.prefix < 8 || cidr.prefix > 29) {
+    throw new Error(`"${text}" is not an IPv4 subnet from /8 to /29 like 10.89.0.0/24`);
+  }
+  const value = cidr.address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
+  const size = 2 ** (32 - cidr.prefix);
+  if (value % size !== 0) throw new Error(`"${text}" is not a subnet's first address: its host bits are not zero`);
+  const gateway = [24, 16, 8, 0].map((shift) => Math.floor((value + 1) / 2 ** shift) % 256).join('.');
+  return { subnet: `${cidr.address}/${cidr.prefix}`, gateway };
+}

@@ -92,7 +92,7 @@ export interface ContainerEngine {
   /** Where a network's gateway is; undefined when there is no such network. */
   networkInfo(name: string): Promise<NetworkInfo | undefined>;
   /** Creates the bridge network when it is missing; either way says where its gateway is. */
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo>;
+  ensureNetwork(name: string, labels: Record<string, string>, pinned?: NetworkInfo): Promise<NetworkInfo>;
   /** Removes a network; false when containers still use it (or it is gone already). */
   removeNetwork(name: string): Promise<boolean>;
 }

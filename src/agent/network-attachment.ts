@@ -5,13 +5,16 @@
 
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
+import { pinnedSubnet } from '../cidr.ts';
 import type { DnsCounts } from '../dns/counts.ts';
+import type { PassedDnsSockets } from '../dns/server.ts';
 import { DNS_PORT, EVERYTHING, HostDns, type HostDnsOptions, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
+import { dnsSockets, takePassedSockets } from './passed-sockets.ts';
 import type { NetworkAttachment } from './spec.ts';
 import { attachmentAt, DNS_ZONE, stackNetworkName } from './stack-network.ts';
 
@@ -33,10 +36,19 @@ export async function attachStack(options: {
   dnsPort?: number;
   /** Counts the host DNS's queries, for the agent's metrics. */
   dnsCounts?: DnsCounts | undefined;
+  /** The host DNS's sockets held by a supervisor; by default those passed to this process, if any (passed-sockets.ts). */
+  dnsSockets?: PassedDnsSockets | undefined;
 }): Promise<AttachedStack> {
   const { engine, compiled, identity, logger } = options;
   const network = stackNetworkName(identity);
-  const info = await engine.ensureNetwork(network, ownerLabels(identity));
+  const pinned = compiled.subnet === undefined ? undefined : pinnedSubnet(compiled.subnet);
+  const info = await engine.ensureNetwork(network, ownerLabels(identity), pinned);
+  if (pinned && info.subnet !== pinned.subnet) {
+    throw new Error(
+      `the stack network ${network} has the subnet ${info.subnet}, and the stack file pins ${pinned.subnet}: ` +
+        `scs down removes the network, and the next scs up makes it with ${pinned.subnet}`,
+    );
+  }
   if (compiled.dns === 'none') return { attachment: { network }, dns: undefined };
   const upstreams = compiled.dns?.upstreams ? compiled.dns.upstreams.map((text) => parseHostPort(text)) : readHostUpstreams();
   let dns: HostDns;
@@ -51,6 +63,7 @@ export async function attachStack(options: {
       holdMs: options.holdMs,
       logger: logger.withTag('dns'),
       counts: options.dnsCounts,
+      passed: 'dnsSockets' in options ? options.dnsSockets : dnsSockets(takePassedSockets()),
     });
   } catch (error) {
     const at = formatHostPort(info.gateway, options.dnsPort ?? DNS_PORT);

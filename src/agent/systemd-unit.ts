@@ -4,7 +4,10 @@
 
 import { accessSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { EXIT } from '../errors.ts';
+import { pinnedSubnet } from '../cidr.ts';
+import { EXIT, UserError } from '../errors.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
+import { DNS_SOCKETS } from './passed-sockets.ts';
 
 export interface InstalledScs {
   /** The `scs` command, an absolute path. */
@@ -64,5 +67,47 @@ StateDirectoryMode=0700
 
 [Install]
 WantedBy=multi-user.target
+`;
+}
+
+/** The socket unit of a compiled stack: it needs the stack network's subnet pinned, and its DNS. */
+export function socketUnitOf(compiled: Pick<CompiledStack, 'stack' | 'subnet' | 'dns'>): string {
+  if (compiled.dns === 'none') throw new UserError(`the stack ${compiled.stack} says dns: none: it has no host DNS sockets to hold`);
+  if (compiled.subnet === undefined) {
+    throw new UserError(
+      `the stack ${compiled.stack} does not pin its network's subnet, so its DNS address is not known before Docker makes the network: ` +
+        'add network: { subnet: 10.89.0.0/24 } (a subnet unused on this host) to the stack file',
+    );
+  }
+  return agentSocketUnit(compiled.stack, pinnedSubnet(compiled.subnet).gateway);
+}
+
+/**
+ * The socket unit of one stack, scs-agent@STACK.socket: systemd binds the host DNS's sockets on the
+ * stack network's gateway (FreeBind: before Docker has made that network) and hands them to every
+ * agent it starts, so queries sent while the agent restarts wait for it instead of being refused.
+ * The gateway is known in advance only when the stack file pins the network's subnet.
+ */
+export function agentSocketUnit(stack: string, gateway: string, port = 53): string {
+  const at = `${gateway}:${port}`;
+  return `# scs-agent@${stack}.socket: the host DNS's sockets of the stack ${stack}, held across agent restarts.
+#   Its gateway ${gateway} is the first address of network.subnet in the stack file. Written by \`scs agent --print-socket\`.
+#   Install: scs agent --print-socket > /etc/systemd/system/scs-agent@${stack}.socket
+#            systemctl daemon-reload && systemctl enable --now scs-agent@${stack}.socket
+[Unit]
+Description=scs agent of the stack ${stack}: its host DNS sockets
+Before=docker.service
+
+[Socket]
+# UDP before TCP: the agent takes the sockets named ${DNS_SOCKETS} in this order.
+ListenDatagram=${at}
+ListenStream=${at}
+FileDescriptorName=${DNS_SOCKETS}
+# Bound before the stack network (and so the gateway's address) exists.
+FreeBind=yes
+Service=scs-agent@${stack}.service
+
+[Install]
+WantedBy=sockets.target
 `;
 }

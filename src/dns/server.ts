@@ -68,6 +68,17 @@ export interface DnsServerOptions {
   maxWaiting: number;
   /** Counts every query by type, rcode and view, for the metrics; nothing is counted when absent. */
   counts?: DnsCounts;
+  /**
+   * Sockets bound already, by a supervisor that holds them across restarts (src/agent/passed-sockets.ts):
+   * served instead of binding `host` and `port`.
+   */
+  passed?: PassedDnsSockets;
+}
+
+/** A UDP socket and a listening TCP socket, as open file descriptors. */
+export interface PassedDnsSockets {
+  readonly udp: number;
+  readonly tcp: number;
 }
 
 export { DEFAULT_RECURSION_ALLOW } from './defaults.ts';
@@ -224,8 +235,13 @@ export class DnsServer {
   }
 
   private async bind(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
-    const { host, port } = this.options;
-    const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER, lookup: literalLookup });
+    const { host, port, passed } = this.options;
+    const udp = createSocket({
+      type: isIPv6(host) ? 'udp6' : 'udp4',
+      // A passed socket keeps the buffer its supervisor gave it.
+      ...(passed ? {} : { recvBufferSize: UDP_RECEIVE_BUFFER }),
+      lookup: literalLookup,
+    });
     this.udp = udp;
     udp.on('message', (message, from) => {
       const reply = this.handle(message, { udp, to: from });
@@ -234,21 +250,25 @@ export class DnsServer {
     udp.on('error', (error) => this.options.logger.warn(`udp: ${error.message}`));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(port, host, () => {
+      const bound = () => {
         // Stryker disable next-line StringLiteral: once bound the promise is settled, and the socket's own error listener still logs a later error
         udp.off('error', reject);
         resolve();
-      });
+      };
+      if (passed) udp.bind({ fd: passed.udp }, bound);
+      else udp.bind(port, host, bound);
     });
     const udpAddress = udp.address();
     const tcp = createServer((socket) => this.tcpConnections.accept(socket));
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(udpAddress.port, host, () => {
+      const listening = () => {
         // Stryker disable next-line StringLiteral: once bound the promise is settled, and the socket's own error listener still logs a later error
         tcp.off('error', reject);
         resolve();
-      });
+      };
+      if (passed) tcp.listen({ fd: passed.tcp }, listening);
+      else tcp.listen(udpAddress.port, host, listening);
     });
     this.tcp = tcp;
     return { udp: udpAddress, tcp: tcp.address() as AddressInfo };

@@ -286,11 +286,18 @@ export class Engine implements ContainerEngine {
     return { gateway: config.Gateway!, subnet: config.Subnet! };
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<NetworkInfo> {
+  /** With `pinned`, a network it makes has that subnet and gateway; one that exists is returned as it is. */
+  async ensureNetwork(name: string, labels: Record<string, string>, pinned?: NetworkInfo): Promise<NetworkInfo> {
     const known = await this.networkInfo(name);
     if (known) return known;
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Labels: labels,
+        CheckDuplicate: true,
+        ...(pinned ? { IPAM: { Driver: 'default', Config: [{ Subnet: pinned.subnet, Gateway: pinned.gateway }] } } : {}),
+      });
     } catch (error) {
       // Another agent of this stack on the same daemon made it first: use theirs.
       if ((error as { statusCode?: number }).statusCode !== 409) throw error;

@@ -6,12 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import type { ConsolaInstance } from 'consola';
-import type { HostPort } from '../address.ts';
+import { formatHostPort, type HostPort } from '../address.ts';
 import type { NetworkInfo } from '../agent/container-engine.ts';
 import type { Discovery } from '../agent/discovery.ts';
 import type { Watch } from '../client/client.ts';
 import type { DnsCounts } from '../dns/counts.ts';
-import { DnsServer } from '../dns/server.ts';
+import { DnsServer, type PassedDnsSockets } from '../dns/server.ts';
 import { type LocalEndpoint, LocalView } from './local-view.ts';
 import { RegistryMirror } from './mirror.ts';
 import { hostUpstreams } from './resolv-conf.ts';
@@ -39,6 +39,12 @@ export interface HostDnsOptions {
   readonly logger: ConsolaInstance;
   /** Counts every query, for the agent's metrics; nothing is counted when absent. */
   readonly counts?: DnsCounts | undefined;
+  /**
+   * The sockets its supervisor holds at the gateway (scs-agent@STACK.socket): served instead of binding,
+   * so queries sent while no agent runs wait for the next one. Ignored, with a warning, when they are
+   * somewhere else.
+   */
+  readonly passed?: PassedDnsSockets | undefined;
 }
 
 export class HostDns {
@@ -74,22 +80,34 @@ export class HostDns {
     const subnet = parseCidr(options.network.subnet);
     const onNetwork = new BlockList();
     onNetwork.addSubnet(subnet.address, subnet.prefix, subnet.family);
-    const server = new DnsServer(mirror, {
-      host: options.network.gateway,
-      port: options.port ?? DNS_PORT,
-      zones: [{ name: options.zone }],
-      recursors: [...options.upstreams],
-      recursionAllow: [subnet],
-      logger: options.logger,
-      ...(options.counts ? { counts: options.counts } : {}),
-      // The host itself asks from the gateway address: it gets what every other host gets.
-      localView: {
-        registry: local,
-        serves: (address) => address !== options.network.gateway && onNetwork.check(address, isIPv6(address) ? 'ipv6' : 'ipv4'),
-      },
-    });
+    const at = { host: options.network.gateway, port: options.port ?? DNS_PORT };
+    const serve = (passed: PassedDnsSockets | undefined) =>
+      new DnsServer(mirror, {
+        ...at,
+        ...(passed ? { passed } : {}),
+        zones: [{ name: options.zone }],
+        recursors: [...options.upstreams],
+        recursionAllow: [subnet],
+        logger: options.logger,
+        ...(options.counts ? { counts: options.counts } : {}),
+        // The host itself asks from the gateway address: it gets what every other host gets.
+        localView: {
+          registry: local,
+          serves: (address) => address !== options.network.gateway && onNetwork.check(address, isIPv6(address) ? 'ipv6' : 'ipv4'),
+        },
+      });
+    let server = serve(options.passed);
     try {
-      const { udp } = await server.listen();
+      let { udp } = await server.listen();
+      if (options.passed && (udp.address !== at.host || udp.port !== at.port)) {
+        options.logger.warn(
+          `the DNS sockets from the supervisor are at ${formatHostPort(udp.address, udp.port)}, not at this stack network's gateway ` +
+            `${formatHostPort(at.host, at.port)}: serving there instead (pin network.subnet in the stack file, and write the socket unit again)`,
+        );
+        await server.close();
+        server = serve(undefined);
+        ({ udp } = await server.listen());
+      }
       return new HostDns(options.network.gateway, udp.port, server, watch, local, stopHearing);
     } catch (error) {
       stopHearing();

@@ -125,6 +125,8 @@ export interface CompiledStack {
   readonly advertise: string | undefined;
   /** DNS for the containers: `none`, or where names outside scs's zones go (the host's resolvers when absent). */
   readonly dns?: 'none' | { readonly upstreams: readonly string[] | undefined };
+  /** The stack network's subnet, pinned by the stack file; Docker picks one when absent. */
+  readonly subnet?: string | undefined;
   /** In start order. */
   readonly services: CompiledService[];
 }

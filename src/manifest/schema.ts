@@ -3,6 +3,7 @@
 
 import * as v from 'valibot';
 import { parseHostPort } from '../address.ts';
+import { pinnedSubnet } from '../cidr.ts';
 import { DURATION_PATTERN, withUnit } from '../duration.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
@@ -270,6 +271,22 @@ export const StackSchema = v.strictObject({
       'expected "none" or { upstreams: [HOST:PORT, ...] }',
     ),
   ),
+  /**
+   * The stack network (docs/dns.md). `subnet` pins it (Docker picks one when absent), and with it the
+   * gateway where the host DNS is served, so that a supervisor can hold that DNS socket before the
+   * network exists (docs/production.md, the socket unit).
+   */
+  network: v.optional(
+    v.strictObject({
+      subnet: v.optional(
+        v.pipe(
+          v.string('expected an IPv4 subnet like "10.89.0.0/24"'),
+          v.check((text) => isPinnedSubnet(text), 'expected an IPv4 subnet from /8 to /29 like "10.89.0.0/24", its host bits zero'),
+        ),
+      ),
+    }),
+    {},
+  ),
   /** Run-time environment of every service; a service's own `env` wins. */
   env: v.optional(EnvMap, {}),
   /** Files mounted read-only at /run/secrets/NAME in every service. */
@@ -278,6 +295,15 @@ export const StackSchema = v.strictObject({
 });
 export type Stack = v.InferOutput<typeof StackSchema>;
 export type StackService = Stack['services'][string];
+
+function isPinnedSubnet(text: string): boolean {
+  try {
+    pinnedSubnet(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isHostPort(text: string): boolean {
   try {

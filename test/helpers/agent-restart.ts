@@ -4,13 +4,14 @@
 // while the agent is killed: by SCS_REQUIRE_* (straight to the provider) and by the host DNS (which
 // lives in the agent).
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { closeSync, cpSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { AgentState } from '../../src/agent/state.ts';
 import { LABEL } from '../../src/docker/labels.ts';
 import { agentState } from './agent-state.ts';
@@ -20,14 +21,18 @@ import { startOnPortOutsideEphemeral } from './ports.ts';
 import { eventually, sleep } from './wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
 /** The supervisor's contract: an agent that exits is started again this long after. */
 export const RESPAWN_MS = 100;
 
-/** examples/hello copied into a fresh folder (without any state), with its own environment so names clash with nobody. */
-export function helloStack(environment: string): { dir: string; files: string[] } {
+/**
+ * examples/hello copied into a fresh folder (without any state), with its own environment so names
+ * clash with nobody; with `subnet`, its stack network pinned there (network.subnet).
+ */
+export function helloStack(environment: string, subnet?: string): { dir: string; files: string[] } {
   const dir = mkdtempSync(join(tmpdir(), `scs-${environment}-`));
   cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-  writeFileSync(join(dir, 'env.yaml'), `environment: ${environment}\n`);
+  writeFileSync(join(dir, 'env.yaml'), `environment: ${environment}\n${subnet ? `network: { subnet: ${subnet} }\n` : ''}`);
   return { dir, files: ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'env.yaml')] };
 }
 
@@ -61,14 +66,19 @@ export function startScsDisco(grace = '10s'): Promise<{ address: string; stop():
 
 /** What a drained agent exits with: the supervisor does not start it again (the unit's RestartPreventExitStatus). */
 const DRAINED = 4;
+const SUPERVISOR = fileURLToPath(new URL('./supervisor.py', import.meta.url));
 
 /**
- * The supervisor: runs the agent (`scs agent`, or `scs up` in the foreground), and starts it again
- * RESPAWN_MS after it exits, unless it exited 4 (drained by `scs down`), as systemd's unit does.
+ * The supervisor: test/helpers/supervisor.py runs the agent (`scs agent`, or `scs up` in the
+ * foreground), and starts it again RESPAWN_MS after it exits, unless it exited 4 (drained by `scs
+ * down`), as systemd's unit does. With `dns` (HOST:PORT), it also holds the host DNS's sockets there
+ * across restarts and hands them to each agent, as the socket unit does.
  */
 export class Respawner {
-  private child: ChildProcess | undefined;
-  private stopping = false;
+  private supervisor: ChildProcess | undefined;
+  private exited: Promise<unknown> = Promise.resolve();
+  /** The agent running now, or the last one. */
+  pid: number | undefined;
   /** How many agents it started. */
   starts = 0;
   /** How each agent it started ended, in order: its exit code, or the signal that killed it. */
@@ -79,43 +89,62 @@ export class Respawner {
     private readonly logFile: string,
     /** The `scs` to run: the sources through tsx by default, the bundle (bin/scs.js) in benchmarks. */
     private readonly entry = SCS,
-    /** How to launch it: through a command that execs it (`harness run h1`, so the pid stays the agent's), in a folder, with more environment. */
-    private readonly launch: { readonly via?: readonly string[]; readonly cwd?: string; readonly env?: Record<string, string> } = {},
+    /** How to launch it: through a command that execs it (`harness run h1`), in a folder, with more environment, with DNS sockets held. */
+    private readonly launch: {
+      readonly via?: readonly string[];
+      readonly cwd?: string;
+      readonly env?: Record<string, string>;
+      readonly dns?: string;
+    } = {},
   ) {}
 
   start(): void {
-    const log = openSync(this.logFile, 'a');
-    const [program, ...rest] = [...(this.launch.via ?? []), process.execPath, this.entry, ...this.args];
-    const child = spawn(program!, rest, {
-      stdio: ['ignore', log, log],
+    const held = this.launch.dns ? ['--listen', this.launch.dns] : [];
+    const supervisorArgs = [
+      SUPERVISOR,
+      '--log',
+      this.logFile,
+      '--respawn-ms',
+      String(RESPAWN_MS),
+      '--prevent-restart',
+      String(DRAINED),
+      ...held,
+    ];
+    const [program, ...rest] = [...(this.launch.via ?? []), 'python3', ...supervisorArgs, '--', process.execPath, this.entry, ...this.args];
+    const supervisor = spawn(program!, rest, {
+      stdio: ['ignore', 'pipe', 'inherit'],
       ...(this.launch.cwd ? { cwd: this.launch.cwd } : {}),
       ...(this.launch.env ? { env: { ...process.env, ...this.launch.env } } : {}),
     });
-    closeSync(log);
-    this.child = child;
-    this.starts++;
-    child.once('exit', (code, signal) => {
-      this.exits.push(code ?? signal!);
-      if (!this.stopping && code !== DRAINED) setTimeout(() => this.start(), RESPAWN_MS);
+    this.supervisor = supervisor;
+    this.exited = new Promise((resolve) => supervisor.once('exit', resolve));
+    createInterface({ input: supervisor.stdout! }).on('line', (line) => {
+      const [said, pid, ended] = line.split(' ');
+      if (said === 'started') {
+        this.pid = Number(pid);
+        this.starts++;
+      } else if (said === 'exited') {
+        this.exits.push(/^\d+$/.test(ended!) ? Number(ended) : (ended as NodeJS.Signals));
+      }
     });
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.child?.kill(signal);
+    if (this.pid !== undefined) {
+      try {
+        process.kill(this.pid, signal);
+      } catch {
+        // Gone already: between two runs.
+      }
+    }
   }
 
   /** No more restarts; the agent running is told to stop (it hands its stack over: `scs down` removes it) and waited for. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await Promise.race([exited, sleep(90_000)]);
+    const supervisor = this.supervisor;
+    if (!supervisor || supervisor.exitCode !== null || supervisor.signalCode !== null) return;
+    supervisor.kill('SIGTERM');
+    await Promise.race([this.exited, sleep(90_000)]);
   }
 }
 
@@ -147,6 +176,10 @@ export class Prober {
   failed = 0;
   private failingSince: number | undefined;
   longestOutageMs = 0;
+  /** Why probes failed, as they threw (a probe that answers false says nothing). */
+  readonly reasons: string[] = [];
+  /** The longest a probe took that succeeded. */
+  slowestMs = 0;
   private stopped = false;
   private readonly done: Promise<void>;
 
@@ -157,9 +190,13 @@ export class Prober {
     this.done = (async () => {
       while (!this.stopped) {
         const started = Date.now();
-        const ok = await this.probe().catch(() => false);
+        const ok = await this.probe().catch((error: NodeJS.ErrnoException) => {
+          this.reasons.push(`${error.code ?? error.message} after ${Date.now() - started} ms`);
+          return false;
+        });
         if (ok) {
           this.ok++;
+          this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
           if (this.failingSince !== undefined) this.longestOutageMs = Math.max(this.longestOutageMs, Date.now() - this.failingSince);
           this.failingSince = undefined;
         } else {
@@ -171,10 +208,10 @@ export class Prober {
     })();
   }
 
-  async stop(): Promise<{ ok: number; failed: number; longestOutageMs: number }> {
+  async stop(): Promise<{ ok: number; failed: number; longestOutageMs: number; slowestMs: number }> {
     this.stopped = true;
     await this.done;
-    return { ok: this.ok, failed: this.failed, longestOutageMs: this.longestOutageMs };
+    return { ok: this.ok, failed: this.failed, longestOutageMs: this.longestOutageMs, slowestMs: this.slowestMs };
   }
 }
 
@@ -194,32 +231,17 @@ export function httpProbe(hostPort: string): () => Promise<boolean> {
     });
 }
 
-/** One DNS query for the A record of `name` to `hostPort`, answered with an address within half a second. */
-export function dnsProbe(hostPort: string, name: string): () => Promise<boolean> {
+/**
+ * One lookup of `name`'s address by dig at the DNS server `hostPort`, as a container's resolver asks by
+ * default (resolv.conf's timeout of 5 s, 2 attempts; scs sets only ndots): a server that is restarting
+ * may answer late, one that is not there fails it at once (connection refused).
+ */
+export function digProbe(hostPort: string, name: string): () => Promise<boolean> {
   const at = hostPort.lastIndexOf(':');
-  const host = hostPort.slice(0, at);
-  const port = Number(hostPort.slice(at + 1));
-  let nextId = 0;
-  return () =>
-    new Promise((resolve) => {
-      const id = (nextId = (nextId + 1) & 0xffff);
-      const labels = name.split('.').map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label)]));
-      const query = Buffer.concat([
-        Buffer.from([id >> 8, id & 0xff, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
-        ...labels,
-        Buffer.from([0, 0, 1, 0, 1]),
-      ]);
-      const socket = createSocket('udp4');
-      const finish = (ok: boolean) => {
-        clearTimeout(timer);
-        socket.close();
-        resolve(ok);
-      };
-      const timer = setTimeout(() => finish(false), 500);
-      socket.on('error', () => finish(false));
-      socket.on('message', (reply) => {
-        if (reply.readUInt16BE(0) === id) finish((reply[3]! & 0x0f) === 0 && reply.readUInt16BE(6) > 0);
-      });
-      socket.send(query, port, host);
-    });
+  const args = [`@${hostPort.slice(0, at)}`, '-p', hostPort.slice(at + 1), '+time=5', '+tries=2', '+short', name, 'A'];
+  return async () => {
+    const { stdout } = await run('dig', args);
+    if (!/^\d+\.\d+\.\d+\.\d+$/m.test(stdout)) throw new Error(stdout.trim().split('\n').pop() || 'no address');
+    return true;
+  };
 }

@@ -170,9 +170,9 @@ export class FakeEngine implements ContainerEngine {
     return this.networks.has(name) ? { gateway: '172.30.0.1', subnet: '172.30.0.0/16' } : undefined;
   }
 
-  async ensureNetwork(name: string): Promise<NetworkInfo> {
+  async ensureNetwork(name: string, _labels?: Record<string, string>, pinned?: NetworkInfo): Promise<NetworkInfo> {
     this.networks.add(name);
-    return { gateway: '172.30.0.1', subnet: '172.30.0.0/16' };
+    return pinned ?? { gateway: '172.30.0.1', subnet: '172.30.0.0/16' };
   }
 
   async removeNetwork(name: string): Promise<boolean> {

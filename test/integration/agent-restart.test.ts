@@ -1,15 +1,17 @@
 // An agent that restarts without a blip: SIGKILLed again and again under a respawn loop (the
 // supervisor's contract: restart 100 ms after an exit), joined to an external `scs disco`. It resumes
 // its disco session and adopts its containers, so nobody watching sees a drop, no container restarts,
-// the dependent runs no live update, and a client that reaches the provider by SCS_REQUIRE_* never fails. SIGTERM (a
+// the dependent runs no live update, and a client that reaches the provider by SCS_REQUIRE_* never fails, nor one
+// that resolves it through the host DNS, whose sockets the supervisor holds across restarts. SIGTERM (a
 // supervisor's stop or restart) hands over the same way; `scs down` drains, with a goodbye. One away longer than the grace
 // has its endpoints dropped, and provided again when it returns, without restarting its containers.
 
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pinnedSubnet } from '../../src/cidr.ts';
 import { DiscoClient, type WatchEvent } from '../../src/client/client.ts';
-import { agentUp, containerRuns, dnsProbe, helloStack, httpProbe, Prober, Respawner, startScsDisco } from '../helpers/agent-restart.ts';
+import { agentUp, containerRuns, digProbe, helloStack, httpProbe, Prober, Respawner, startScsDisco } from '../helpers/agent-restart.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 import { quietLogger } from '../helpers/logging.ts';
@@ -24,14 +26,24 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 }, 180_000);
 
+/** The stack network's subnet of each test's stack: pinned, so the supervisor can hold its DNS sockets before the network exists. */
+const SUBNETS: Record<string, string> = {
+  agentkill: '10.232.1.0/24',
+  agentterm: '10.232.2.0/24',
+  agentdown: '10.232.3.0/24',
+  agentaway: '10.232.4.0/24',
+};
+
 /**
  * The stack under a respawn loop against its own `scs disco`, up, with a subscriber to web's endpoint.
- * The loop runs `scs up` in the foreground, or `scs agent` as a supervisor does.
+ * The loop runs `scs up` in the foreground, or `scs agent` as a supervisor does, and holds the host
+ * DNS's sockets on the stack network's gateway, as scs-agent@STACK.socket does.
  */
 async function supervised(environment: string, grace: string, verb: 'up' | 'agent' = 'up') {
   const disco = await startScsDisco(grace);
   cleanups.push(() => disco.stop());
-  const { dir, files } = helloStack(environment);
+  const subnet = SUBNETS[environment]!;
+  const { dir, files } = helloStack(environment, subnet);
   cleanups.push(async () => {
     await scs(['down', '--volumes', ...files]).exited;
     rmSync(dir, { recursive: true, force: true });
@@ -39,6 +51,8 @@ async function supervised(environment: string, grace: string, verb: 'up' | 'agen
   const respawner = new Respawner(
     [verb, ...(verb === 'up' ? ['--no-logs'] : []), ...files, '--disco', disco.address],
     join(dir, 'agents.log'),
+    undefined,
+    { dns: `${pinnedSubnet(subnet).gateway}:53` },
   );
   cleanups.push(() => respawner.stop());
   respawner.start();
@@ -69,7 +83,7 @@ async function killAndWait(respawner: Respawner): Promise<void> {
 describe.skipIf(dockerProblem !== undefined)(
   `an agent restarted by its supervisor${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,
   () => {
-    it(`is killed ${KILLS} times: no drop seen, no container restarted, no failed request by SCS_REQUIRE_*`, async () => {
+    it(`is killed ${KILLS} times: no drop seen, no container restarted, no failed request by SCS_REQUIRE_* nor by the host DNS`, async () => {
       const { respawner, state, events, log, runs } = await supervised('agentkill', '10s');
       expect(Object.keys(runs).sort()).toEqual(['client', 'web']);
       const clientId = runs.client!.split('@')[0]!;
@@ -78,7 +92,9 @@ describe.skipIf(dockerProblem !== undefined)(
       const updates = async () => (await engine.exec(clientId, ['sh', '-c', 'cat /state/updates 2>/dev/null | wc -l'], {})).output.trim();
       const updatesBefore = await updates();
       const byEnv = new Prober(httpProbe(upstream));
-      const byDns = new Prober(dnsProbe(state.dns!, 'web.hello.agentkill.disco'));
+      // The host DNS serves on the pinned subnet's gateway, from the sockets the supervisor holds.
+      expect(state.dns).toBe(`${pinnedSubnet(SUBNETS.agentkill!).gateway}:53`);
+      const byDns = new Prober(digProbe(state.dns!, 'web.hello.agentkill.disco'));
       await eventually(() => byEnv.ok > 0 && byDns.ok > 0, 10_000, 'both clients to get answers');
 
       for (let kill = 0; kill < KILLS; kill++) await killAndWait(respawner);
@@ -88,7 +104,8 @@ describe.skipIf(dockerProblem !== undefined)(
       const dns = await byDns.stop();
       console.log(
         `${KILLS} SIGKILLs: ${events.length} watch events; SCS_REQUIRE_* client ${env.failed} failed of ${env.ok + env.failed}; ` +
-          `host DNS client ${dns.failed} failed of ${dns.ok + dns.failed} (longest outage ${dns.longestOutageMs} ms)`,
+          `host DNS client ${dns.failed} failed of ${dns.ok + dns.failed} (longest outage ${dns.longestOutageMs} ms, slowest answer ${dns.slowestMs} ms` +
+          `${byDns.reasons.length ? `; failures: ${byDns.reasons.join(', ')}` : ''})`,
       );
 
       expect(respawner.starts).toBe(KILLS + 1);
@@ -100,6 +117,9 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(await updates()).toBe(updatesBefore);
       expect(env.failed).toBe(0);
       expect(env.ok).toBeGreaterThan(KILLS);
+      // Queries sent while no agent runs wait in the socket the supervisor holds, and are answered by the next.
+      expect(log()).not.toContain("containers keep Docker's resolver");
+      expect(dns.failed).toBe(0);
       expect(dns.ok).toBeGreaterThan(KILLS);
     }, 420_000);
 

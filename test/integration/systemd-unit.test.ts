@@ -29,13 +29,17 @@ afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-/** `systemd-analyze verify` of `text` as the instance file scs-agent@blog.service. */
-async function verify(text: string): Promise<{ code: number; stderr: string }> {
+/** `systemd-analyze verify` of `text` as the instance file scs-agent@blog.service, with more unit files beside it. */
+async function verify(text: string, beside: Record<string, string> = {}, instance = 'blog'): Promise<{ code: number; stderr: string }> {
   const folder = mkdtempSync(join(scratch, 'units-'));
-  const file = join(folder, 'scs-agent@blog.service');
+  const file = join(folder, `scs-agent@${instance}.service`);
   writeFileSync(file, text);
+  const others = Object.entries(beside).map(([name, content]) => {
+    writeFileSync(join(folder, name), content);
+    return join(folder, name);
+  });
   try {
-    const { stderr } = await run('systemd-analyze', ['verify', file], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+    const { stderr } = await run('systemd-analyze', ['verify', file, ...others], { env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
     return { code: 0, stderr };
   } catch (error) {
     const failed = error as { code?: number; stderr?: string };
@@ -71,5 +75,32 @@ describe('scs agent --print-unit', () => {
     const misplaced = await verify(unit.replace('StateDirectory=scs', 'StateDirectory=scs\nStartLimitBurst=5\nWantedBy=x'));
     expect(misplaced.stderr).not.toBe('');
     expect(readFileSync(scs, 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
+  }, 60_000);
+});
+
+describe('scs agent --print-socket', () => {
+  const hello = join(root, 'examples/hello/scs-stack.yaml');
+
+  it("prints the socket unit holding the host DNS's sockets on the pinned subnet's gateway, which verify passes with its service", async () => {
+    const pinned = join(scratch, 'pinned.yaml');
+    writeFileSync(pinned, 'network: { subnet: 10.89.4.0/24 }\n');
+    const { stdout: socket } = await run(scs, ['agent', '--print-socket', '-f', hello, '-f', pinned]);
+    for (const line of ['ListenDatagram=10.89.4.1:53', 'ListenStream=10.89.4.1:53', 'FileDescriptorName=dns', 'FreeBind=yes']) {
+      expect(socket.split('\n')).toContain(line);
+    }
+    // UDP first: the agent takes the two sockets named dns in that order.
+    expect(socket.indexOf('ListenDatagram=')).toBeLessThan(socket.indexOf('ListenStream='));
+    const { stdout: unit } = await run(scs, ['agent', '--print-unit']);
+    expect(await verify(unit, { 'scs-agent@hello.socket': socket }, 'hello')).toEqual({ code: 0, stderr: '' });
+  }, 60_000);
+
+  it('refuses, in one sentence, a stack whose subnet is not pinned: its gateway is not known before Docker makes the network', async () => {
+    const refused = await run(scs, ['agent', '--print-socket', '-f', hello]).catch(
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect('code' in refused && refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toContain('does not pin its network');
   }, 60_000);
 });

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { containerSpec, type NetworkAttachment } from '../../src/agent/spec.ts';
 import { searchDomains, stackNetworkName } from '../../src/agent/stack-network.ts';
+import { pinnedSubnet } from '../../src/cidr.ts';
 import { compileAt, project } from '../helpers/project.ts';
 
 const web = 'from: scs-base:busybox\nprovides:\n  http: { port: 8080 }\ncommand: [sleep, "3600"]\n';
@@ -33,6 +34,30 @@ describe('the dns key of a stack', () => {
     expect(() => stack('dns: { upstreams: ["10.0.0.2"] }\n')).toThrow(
       /scs-stack\.yaml:3 dns\.upstreams\.0: expected HOST:PORT like 10\.0\.0\.2:53/,
     );
+  });
+});
+
+describe('the network key of a stack', () => {
+  it('pins the stack network to a subnet, or leaves the choice to Docker', () => {
+    expect(stack('').subnet).toBeUndefined();
+    expect(stack('network: { subnet: 10.89.0.0/24 }\n').subnet).toBe('10.89.0.0/24');
+  });
+
+  it('refuses a subnet that is not an IPv4 network with room for a gateway and containers, or that has host bits', () => {
+    for (const wrong of ['10.89.0.1/24', '10.89.0.0/30', '10.0.0.0/7', 'fd00::/64', '10.89.0.0', 'subnet-0abc']) {
+      expect(() => stack(`network: { subnet: "${wrong}" }\n`)).toThrow(
+        /scs-stack\.yaml:3 network\.subnet: expected an IPv4 subnet from \/8 to \/29/,
+      );
+    }
+    expect(() => stack('network: { mode: bridge }\n')).toThrow(/network/);
+  });
+});
+
+describe('a pinned subnet', () => {
+  it('has its gateway at the first address after the network address', () => {
+    expect(pinnedSubnet('10.89.0.0/24')).toEqual({ subnet: '10.89.0.0/24', gateway: '10.89.0.1' });
+    expect(pinnedSubnet('172.31.255.248/29')).toEqual({ subnet: '172.31.255.248/29', gateway: '172.31.255.249' });
+    expect(pinnedSubnet('10.0.0.0/8').gateway).toBe('10.0.0.1');
   });
 });
 
