@@ -75,7 +75,7 @@ export function compile(loaded: LoadedStack, { hashImages = true }: CompileOptio
     disco: stack.disco,
     advertise: stack.advertise,
     dns: stack.dns === 'none' ? 'none' : { upstreams: stack.dns?.upstreams },
-    subnet: stack.network.subnet,
+    subnet: stack.network?.subnet,
     services: startOrder(services, fail),
   };
 }

@@ -285,7 +285,6 @@ export const StackSchema = v.strictObject({
         ),
       ),
     }),
-    {},
   ),
   /** Run-time environment of every service; a service's own `env` wins. */
   env: v.optional(EnvMap, {}),
