@@ -39,8 +39,8 @@ export function usageOf(pid: number): Usage | undefined {
   }
 }
 
-/** The pids in a network namespace whose command line contains every one of `needles`. */
-export function pidsInNamespace(namespace: string, ...needles: string[]): number[] {
+/** The pids in a network namespace whose command line (NUL-separated) `matches`. */
+export function pidsInNamespace(namespace: string, matches: (command: string) => boolean): number[] {
   const found: number[] = [];
   let inode: number;
   try {
@@ -53,7 +53,7 @@ export function pidsInNamespace(namespace: string, ...needles: string[]): number
     try {
       if (statSync(`/proc/${entry}/ns/net`).ino !== inode) continue;
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (needles.every((needle) => command.includes(needle))) found.push(Number(entry));
+      if (matches(command)) found.push(Number(entry));
     } catch {}
   }
   return found;

@@ -84,9 +84,13 @@ export async function soak({ minutes, seed, blog = false, log = console.info, re
     for (const host of HOSTS) {
       for (const stack of stacks) {
         leaks.checks++;
-        // `scs agent` under its supervisor: its command line is NUL-separated, and names its stack file.
+        // `scs agent` under its supervisor: its command line is NUL-separated, starts with node and the
+        // bundle (the supervisor's own names them too, later), and names its stack file.
         const file = stack === 'blog' ? join(topology.dir, 'blog', 'scs-stack.yaml') : join(topology.dir, 'scs-stack.yaml');
-        const agents = pidsInNamespace(namespace(host), `${BUNDLE}\0agent\0`, `\0${file}\0`);
+        const agents = pidsInNamespace(
+          namespace(host),
+          (command) => command.startsWith(`${process.execPath}\0${BUNDLE}\0agent\0`) && command.includes(`\0${file}\0`),
+        );
         const whose = blog ? `${stack} agents` : 'agents';
         if (agents.length !== 1)
           leaks.violations.push({ at: Date.now(), what: `${host} runs ${agents.length} ${whose} (${agents.join(', ')}), not one` });

@@ -32,6 +32,7 @@ const SUBNETS: Record<string, string> = {
   agentterm: '10.232.2.0/24',
   agentdown: '10.232.3.0/24',
   agentaway: '10.232.4.0/24',
+  agentelsewhere: '10.232.5.0/24',
 };
 
 /**
@@ -39,7 +40,7 @@ const SUBNETS: Record<string, string> = {
  * The loop runs `scs up` in the foreground, or `scs agent` as a supervisor does, and holds the host
  * DNS's sockets on the stack network's gateway, as scs-agent@STACK.socket does.
  */
-async function supervised(environment: string, grace: string, verb: 'up' | 'agent' = 'up') {
+async function supervised(environment: string, grace: string, verb: 'up' | 'agent' = 'up', dnsAt?: string) {
   const disco = await startScsDisco(grace);
   cleanups.push(() => disco.stop());
   const subnet = SUBNETS[environment]!;
@@ -52,7 +53,7 @@ async function supervised(environment: string, grace: string, verb: 'up' | 'agen
     [verb, ...(verb === 'up' ? ['--no-logs'] : []), ...files, '--disco', disco.address],
     join(dir, 'agents.log'),
     undefined,
-    { dns: `${pinnedSubnet(subnet).gateway}:53` },
+    { dns: dnsAt ?? `${pinnedSubnet(subnet).gateway}:53` },
   );
   cleanups.push(() => respawner.stop());
   respawner.start();
@@ -154,6 +155,15 @@ describe.skipIf(dockerProblem !== undefined)(
       expect(respawner.exits).toEqual([4]);
       await sleep(500);
       expect(respawner.starts).toBe(1);
+    }, 300_000);
+
+    it('given DNS sockets that are not on its gateway, says so in one warning and serves the gateway itself', async () => {
+      const { state, log } = await supervised('agentelsewhere', '10s', 'agent', '127.0.0.1:0');
+      expect(state.dns).toBe(`${pinnedSubnet(SUBNETS.agentelsewhere!).gateway}:53`);
+      expect(log()).toMatch(
+        /the DNS sockets from the supervisor are at 127\.0\.0\.1:\d+, not at this stack network's gateway 10\.232\.5\.1:53: serving there instead/,
+      );
+      expect(await digProbe(state.dns!, 'web.hello.agentelsewhere.disco')()).toBe(true);
     }, 300_000);
 
     it('away longer than the grace: its endpoints drop, and come back when it returns, its containers untouched', async () => {
