@@ -155,7 +155,8 @@ async function embedded(): Promise<void> {
     const web = state.services.find((s) => s.service === 'web')!.provides[0]!.name;
     const rows: Array<Array<string | number>> = [];
     for (let kill = 0; kill < EMBEDDED_KILLS; kill++) {
-      const dnsAnswers = digProbe(state.dns!, 'web.hello.benchembedded.disco');
+      const dig = digProbe(state.dns!, 'web.hello.benchembedded.disco');
+      const dnsAnswers = () => dig().catch(() => false);
       const killed = respawner.pid;
       const killedAt = Date.now();
       respawner.kill(SIGNAL);

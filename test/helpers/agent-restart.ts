@@ -112,7 +112,8 @@ export class Respawner {
     ];
     const [program, ...rest] = [...(this.launch.via ?? []), 'python3', ...supervisorArgs, '--', process.execPath, this.entry, ...this.args];
     const supervisor = spawn(program!, rest, {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its stdin stays open while this process lives: it stops at its end, so a test that dies leaves no supervisor behind.
+      stdio: ['pipe', 'pipe', 'inherit'],
       ...(this.launch.cwd ? { cwd: this.launch.cwd } : {}),
       ...(this.launch.env ? { env: { ...process.env, ...this.launch.env } } : {}),
     });

@@ -9,8 +9,9 @@
 # It is written in Python because it must hold sockets it never reads: a Node process that binds a
 # socket also reads from it, and would take queries away from the runs it hands the socket to.
 #
-# Says on stdout, a line each: "started PID" and "exited PID CODE" (or the signal's name). SIGTERM
-# stops it: no more restarts, the run is sent SIGTERM and waited for.
+# Says on stdout, a line each: "started PID" and "exited PID CODE" (or the signal's name). SIGTERM, or
+# the end of its stdin (whoever started it is gone), stops it: no more restarts, the run is sent
+# SIGTERM and waited for. A test that dies leaves no supervisor restarting agents behind.
 
 import argparse
 import fcntl
@@ -18,6 +19,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 IP_FREEBIND = 15  # linux/in.h; Python's socket module does not name it
@@ -47,6 +49,8 @@ def run_once(command: list[str], held: list[socket.socket], name: str, log: int)
     pid = os.fork()
     if pid == 0:
         try:
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
             os.dup2(log, 1)
             os.dup2(log, 2)
             env = dict(os.environ)
@@ -89,6 +93,7 @@ def main() -> None:
                 pass
 
     signal.signal(signal.SIGTERM, stop)
+    threading.Thread(target=lambda: (sys.stdin.read(), os.kill(os.getpid(), signal.SIGTERM)), daemon=True).start()
     while not stopping:
         child = run_once(command, held, options.name, log)
         say(f"started {child}")
