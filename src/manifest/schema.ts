@@ -264,7 +264,7 @@ export const StackSchema = v.strictObject({
         v.literal('none'),
         v.strictObject({
           upstreams: v.optional(
-            v.pipe(v.array(v.pipe(v.string(), v.check(isHostPort, 'expected HOST:PORT like 10.0.0.2:53'))), v.minLength(1)),
+            v.pipe(v.array(v.pipe(v.string(), v.check(parses(parseHostPort), 'expected HOST:PORT like 10.0.0.2:53'))), v.minLength(1)),
           ),
         }),
       ],
@@ -281,7 +281,7 @@ export const StackSchema = v.strictObject({
       subnet: v.optional(
         v.pipe(
           v.string('expected an IPv4 subnet like "10.89.0.0/24"'),
-          v.check((text) => isPinnedSubnet(text), 'expected an IPv4 subnet from /8 to /29 like "10.89.0.0/24", its host bits zero'),
+          v.check(parses(pinnedSubnet), 'expected an IPv4 subnet from /8 to /29 like "10.89.0.0/24", its host bits zero'),
         ),
       ),
     }),
@@ -295,20 +295,14 @@ export const StackSchema = v.strictObject({
 export type Stack = v.InferOutput<typeof StackSchema>;
 export type StackService = Stack['services'][string];
 
-function isPinnedSubnet(text: string): boolean {
-  try {
-    pinnedSubnet(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isHostPort(text: string): boolean {
-  try {
-    parseHostPort(text);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether `parse` takes the text: a check built from a parser that throws one sentence on bad input. */
+function parses(parse: (text: string) => unknown): (text: string) => boolean {
+  return (text) => {
+    try {
+      parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 }
