@@ -1,6 +1,7 @@
 // The flagship example end to end, on the real Docker Engine (issue 10): examples/blog comes up,
 // WordPress is installed and posted to over HTTP, the backup replica has the post, a crash of db
-// moves it to a new port and web and backup follow by themselves, and the data outlives scs down.
+// moves it to a new port and web and backup follow by themselves, a backup that stops replicating is
+// unhealthy, and the data outlives scs down.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlogStack, baseImages } from '../../bench/blog-stack.ts';
@@ -126,6 +127,19 @@ describe.skipIf(dockerProblem !== undefined)(`the blog example${dockerProblem ? 
     await eventuallyAsync(async () => (await posts('backup')).includes('Written after the crash'), 20_000, 'the new post on backup');
     await eventuallyAsync(caughtUp, 20_000, 'equal GTIDs after the move');
   }, 240_000);
+
+  it('calls the backup unhealthy while its replication is stopped, in scs ps too, and healthy once it runs again', async () => {
+    const health = async () => (await blog.engine.inspect(await blog.container('backup')))?.health;
+    const backupLine = async () => (await blog.scs('ps')).split('\n').find((line) => line.startsWith('backup')) ?? '';
+    await eventuallyAsync(async () => (await health()) === 'healthy', 30_000, 'backup to be healthy');
+    // As replication that broke (error 1236, say): the server answers, and nothing is backed up.
+    await blog.sql('backup', 'STOP SLAVE');
+    await eventuallyAsync(async () => (await health()) === 'unhealthy', 20_000, 'backup to turn unhealthy');
+    await eventuallyAsync(async () => (await backupLine()).includes('unhealthy'), 20_000, 'scs ps to call backup unhealthy');
+    await blog.sql('backup', 'START SLAVE');
+    await eventuallyAsync(async () => (await health()) === 'healthy', 20_000, 'backup to be healthy again');
+    await eventuallyAsync(caughtUp, 20_000, 'replication to catch up again');
+  }, 120_000);
 
   it('keeps the data through scs down, and serves the same post after scs up again', async () => {
     await blog.scs('down');
