@@ -1,5 +1,6 @@
-// Reading the command line before cac does: which command to load (only that one is), and the
-// global `-f`/`-p` spelled long so that a verb's own `-f` (`logs -f`) keeps its meaning.
+// Reading the command line before cac does: which command to load (only that one is), the global
+// `-f`/`-p` spelled long so that a verb's own `-f` (`logs -f`) keeps its meaning, and flags with a
+// dash in their name spelled as cac's parser knows them.
 
 import { COMMANDS } from './commands.ts';
 
@@ -54,4 +55,29 @@ export function commandWord(args: readonly string[]): string | undefined {
     else if (!arg.startsWith('-')) return arg;
   }
   return undefined;
+}
+
+/**
+ * The arguments with each flag of `flags` (`--dry-run`) spelled as cac's parser knows it (`--dryRun`).
+ * cac tells its parser (mri) which options are flags by their camelCase names only, so a flag with a
+ * dash in its name is taken for an option with a value and swallows the word after it: `scs up
+ * --dry-run web` would run web for real (cacjs/cac#169). What follows `--` is left alone.
+ */
+export function spellFlagsForParser(args: readonly string[], flags: ReadonlyMap<string, string>): string[] {
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  return [...options.map((arg) => flags.get(arg) ?? arg), ...(end < 0 ? [] : args.slice(end))];
+}
+
+/** A flag's spelling with a dash in its name (`--dry-run`), to its camelCase spelling (`--dryRun`). */
+export function dashedFlags(options: ReadonlyArray<{ readonly rawName: string; readonly isBoolean?: boolean }>): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (const option of options) {
+    if (!option.isBoolean) continue;
+    for (const name of option.rawName.split(',').map((part) => part.trim())) {
+      const dashed = /^--((?!no-)[a-z0-9]+(?:-[a-z0-9]+)+)$/.exec(name)?.[1];
+      if (dashed) flags.set(name, `--${dashed.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase())}`);
+    }
+  }
+  return flags;
 }

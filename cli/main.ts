@@ -4,7 +4,7 @@
 import { cac } from 'cac';
 import { ANSI_MODES, type AnsiMode, applyAnsiMode, colourWanted } from '../src/colour.ts';
 import { EXIT, exitCodeOf, UsageError } from '../src/errors.ts';
-import { commandFor, spellGlobalsLong } from './arguments.ts';
+import { commandFor, dashedFlags, spellFlagsForParser, spellGlobalsLong } from './arguments.ts';
 import { registerCommand, registerEveryCommand } from './commands.ts';
 import { tidyHelp } from './help.ts';
 
@@ -59,7 +59,8 @@ try {
     await registerCommand(cli, command);
   }
   cli.help(tidyHelp(cli));
-  cli.parse(['', '', ...args], { run: false });
+  const flags = dashedFlags([cli.globalCommand, ...cli.commands].flatMap((each) => each.options));
+  cli.parse(['', '', ...spellFlagsForParser(args, flags)], { run: false });
   if (!cli.matchedCommand && cli.args.length > 0) {
     throw new UsageError(`unknown command "${cli.args[0]}"; see scs --help`);
   }

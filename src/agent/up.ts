@@ -89,8 +89,18 @@ function agentFlags(options: UpOptions): string[] {
   return flags;
 }
 
+/**
+ * The services `scs up` runs: those named or, with none named, those the running agent runs (a plain
+ * `scs up` keeps an `scs up db` to db); every one when none is named and no agent runs.
+ */
+function selection(named: readonly string[], running: AgentState | undefined): readonly string[] {
+  return named.length > 0 || !running ? named : running.only;
+}
+
 async function dryRun(options: UpOptions): Promise<void> {
-  const compiled = selectServices(compileStack(options.stack), [...options.services]);
+  // The plan of the `scs up` it stands for: with the services the running agent would be told to run.
+  const running = await (await import('./answering.ts')).answeringAgent(options.stack, 0);
+  const compiled = selectServices(compileStack(options.stack), [...selection([...options.services], running)]);
   const [{ Engine }, { previewUp }, { defaultAdvertise, isHostAddress, publishAddresses }, { parseDiscoList }] = await Promise.all([
     import('../docker/engine.ts'),
     import('./preview.ts'),
@@ -116,7 +126,7 @@ async function converge(running: AgentState, options: UpOptions): Promise<void> 
   if (other) consola.withTag('up').info(`${other}; it takes these now`);
   const names = [...options.services];
   checkServices(compiled, names);
-  const runs = names.length > 0 || running.only.length === 0 ? names : running.only;
+  const runs = selection(names, running);
   const [{ Engine }, { buildImages }, { callAgent }] = await Promise.all([
     import('../docker/engine.ts'),
     import('./build.ts'),

@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import cac from 'cac';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commandFor, commandWord, spellGlobalsLong } from '../../cli/arguments.ts';
+import { commandFor, commandWord, dashedFlags, spellFlagsForParser, spellGlobalsLong } from '../../cli/arguments.ts';
 import { formatVersion, readBuildInfo } from '../../cli/build-info.ts';
 import { COMMANDS, summarizeCommands } from '../../cli/commands.ts';
 
@@ -132,5 +133,44 @@ describe('what scs says it is', () => {
     const dir = packageFolder('1.2.3');
     writeFileSync(join(dir, 'package.json'), '{"name":"x"}');
     expect(() => readBuildInfo(dir)).toThrow(/version/);
+  });
+});
+
+describe('flags with a dash in their name (cacjs/cac#169)', () => {
+  it('are spelled for the parser in camelCase, so the word after one stays an argument', () => {
+    const flags = dashedFlags([
+      { rawName: '--dry-run', isBoolean: true },
+      { rawName: '--no-logs', isBoolean: true },
+      { rawName: '-d, --detach', isBoolean: true },
+      { rawName: '--wait-timeout <duration>', isBoolean: false },
+      { rawName: '--http-insecure', isBoolean: true },
+    ]);
+    expect([...flags]).toEqual([
+      ['--dry-run', '--dryRun'],
+      ['--http-insecure', '--httpInsecure'],
+    ]);
+    expect(spellFlagsForParser(['up', '--dry-run', 'web', '--wait-timeout', '5s', '--', '--dry-run'], flags)).toEqual([
+      'up',
+      '--dryRun',
+      'web',
+      '--wait-timeout',
+      '5s',
+      '--',
+      '--dry-run',
+    ]);
+  });
+
+  it('leave scs up --dry-run web a dry run of web, as cac reads it', () => {
+    const cli = cac('scs');
+    let seen: { services: string[]; dryRun: unknown } | undefined;
+    cli
+      .command('up [...services]')
+      .option('--dry-run', 'plan')
+      .action((services: string[], options: { dryRun?: unknown }) => {
+        seen = { services, dryRun: options.dryRun };
+      });
+    const flags = dashedFlags(cli.commands.flatMap((command) => command.options));
+    cli.parse(['', '', ...spellFlagsForParser(['up', '--dry-run', 'web'], flags)]);
+    expect(seen).toEqual({ services: ['web'], dryRun: true });
   });
 });
