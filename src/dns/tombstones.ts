@@ -29,11 +29,6 @@ export class Tombstones {
    */
   private queue: Burial[] = [];
   private head = 0;
-  /**
-   * Stale burials in the queue (from the head on). While there are none, which is the usual case,
-   * the front is live without a lookup, and a burial costs one Map write (two past the capacity).
-   */
-  private stale = 0;
   private readonly holdMs: number;
   private readonly capacity: number;
   /** Burials looked at so far: a count of work, for tests that show it stays linear. */
@@ -57,15 +52,11 @@ export class Tombstones {
   /** These names lost a record at `now`: each keeps existing until the hold has passed since. */
   bury(names: Iterable<string>, now: number): void {
     if (this.holdMs === 0) return;
-    const until = now + this.holdMs;
     for (const name of names) {
       this.steps++;
-      const burial = { name, until };
-      const held = this.latest.size;
+      if (!this.latest.has(name) && this.latest.size >= this.capacity) this.forget(this.first()!);
+      const burial = { name, until: now + this.holdMs };
       this.latest.set(name, burial);
-      // The size tells a reburial (its older burial goes stale) from a new name (the first in line makes room for it).
-      if (this.latest.size === held) this.stale++;
-      else if (held >= this.capacity) this.forget(this.first()!);
       this.queue.push(burial);
     }
     this.compact();
@@ -94,8 +85,7 @@ export class Tombstones {
     while (this.head < this.queue.length) {
       const burial = this.queue[this.head]!;
       this.steps++;
-      if (this.stale === 0 || this.latest.get(burial.name) === burial) return burial;
-      this.stale--;
+      if (this.latest.get(burial.name) === burial) return burial;
       this.head++;
     }
     return undefined;
@@ -116,10 +106,9 @@ export class Tombstones {
     for (let at = this.head; at < this.queue.length; at++) {
       const burial = this.queue[at]!;
       this.steps++;
-      if (this.stale === 0 || this.latest.get(burial.name) === burial) live.push(burial);
+      if (this.latest.get(burial.name) === burial) live.push(burial);
     }
     this.queue = live;
     this.head = 0;
-    this.stale = 0;
   }
 }
