@@ -106,7 +106,7 @@ export function namesTouchedBy(provision: Provision): Set<string> {
 export interface ViewOptions {
   /** Addresses for `ns.<zone>`, the name server the SOA and NS records name. */
   readonly nameServerAddresses: readonly string[];
-  /** Told the names that stopped existing with one change (their last node went), to hold them a while. */
+  /** Told the names that stopped existing with one change (their last node went), to hold them a while; the array is reused once it returns. */
   readonly gone?: (names: readonly string[]) => void;
 }
 
@@ -256,7 +256,7 @@ export class LiveZoneView implements ZoneView {
   private readonly shown = new Map<string, Contribution>();
   readonly work: ViewWork = { records: 0, nodes: 0 };
   /** Names that stopped existing during the change being applied. */
-  private gone: string[] = [];
+  private readonly gone: string[] = [];
 
   constructor(
     readonly zone: Zone,
@@ -288,9 +288,9 @@ export class LiveZoneView implements ZoneView {
     }
     if (kind === 'add' && this.zone.matches(provision.attributes)) this.shown.set(provision.id, this.contribute(provision));
     if (this.gone.length === 0) return;
-    const gone = this.gone;
-    this.gone = [];
-    this.options.gone?.(gone);
+    // One array for every change: a fresh one grew room for 17 names with each drop of a mass goodbye.
+    this.options.gone?.(this.gone);
+    this.gone.length = 0;
   }
 
   private contribute(provision: Provision): Contribution {

@@ -117,11 +117,10 @@ export class Registry {
     const provision = this.provisions.get(id);
     if (!provision) return;
     this.provisions.delete(id);
-    const named = this.provisionsByName.get(provision.name);
-    // Stryker disable next-line OptionalChaining: a provision is always in its name's map while it is indexed, so named is never undefined here
-    named?.provisions.delete(id);
-    // Stryker disable next-line OptionalChaining: a provision is always in its name's map while it is indexed, so named is never undefined here
-    if (named?.provisions.size === 0) {
+    const named = this.provisionsByName.get(provision.name)!;
+    // The name's last provision takes its record along: deleting from a Map about to be dropped would only make V8 shrink it.
+    if (named.provisions.size > 1) named.provisions.delete(id);
+    else {
       this.provisionsByName.delete(provision.name);
       this.names.forget(named.leaf);
     }

@@ -328,6 +328,24 @@ describe('a session dropped in one pass (issue 26 §6)', () => {
     expect(all.registry.lookup('*.*.mass.prod')).toHaveLength(8);
   });
 
+  it('deletes nothing from a Map it drops: a name that loses its last provision goes with its own Map', () => {
+    const { registry, ids } = sessions(4, 500);
+    const remove = Map.prototype.delete;
+    let deletes = 0;
+    Map.prototype.delete = function (this: Map<unknown, unknown>, key: unknown) {
+      deletes++;
+      return remove.call(this, key);
+    };
+    try {
+      registry.dropAll(ids[2]!, { reason: 'goodbye' });
+    } finally {
+      Map.prototype.delete = remove;
+    }
+    // Each drop: the provision, its name, the name's leaf in the tree (and once, the emptied stack).
+    expect(deletes).toBe(3 * 500 + 1);
+    expect(registry.lookup('*.s2.mass.prod')).toEqual([]);
+  });
+
   it('forgets each emptied name from its leaf, never reading its labels again, and steps through no other name', () => {
     const { registry, ids } = sessions(20, 500);
     const { result, count } = splits(() => mapSteps(() => registry.dropAll(ids[7]!, { reason: 'goodbye' })));
