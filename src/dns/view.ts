@@ -250,7 +250,7 @@ export interface ViewWork {
 /** A zone's view, kept up to date one provision at a time. */
 export class LiveZoneView implements ZoneView {
   /** Each name that exists, with how many nodes are at it or below it, and its records. */
-  readonly names = new Map<string, ViewNode>();
+  readonly names = new NameIndex();
   readonly nodes = new NodeIndex(this.names);
   /** The provisions this view shows, by id, with what each gave: a drop takes back what its add gave. */
   private readonly shown = new Map<string, Contribution>();
@@ -335,7 +335,7 @@ export class LiveZoneView implements ZoneView {
     this.work.nodes++;
     for (let name: ViewNode | undefined = node; name; name = name.parent) {
       if (--name.count > 0) continue;
-      this.names.delete(name.owner);
+      this.names.died();
       this.gone.push(name.owner);
     }
   }
@@ -346,25 +346,95 @@ export class LiveZoneView implements ZoneView {
     if (found.held) return found;
     found.held = true;
     this.work.nodes++;
-    for (let name: ViewNode | undefined = found; name; name = name.parent) name.count++;
+    for (let name: ViewNode | undefined = found; name; name = name.parent) if (name.count++ === 0) this.names.born();
     return found;
   }
 
-  /** A name, made (with the names above it) if it does not exist yet: counted at once by `node`. */
+  /** A name, made (with the names above it) if it is not known yet: counted at once by `node`. */
   private name(owner: string): ViewNode {
-    const found = this.names.get(owner);
+    const found = this.names.known(owner);
     if (found) return found;
     const dot = owner.indexOf('.');
     const parent = owner === '' ? undefined : this.name(dot < 0 ? '' : owner.slice(dot + 1));
     const made = new ViewNode(owner, parent);
-    this.names.set(owner, made);
+    this.names.add(made);
     return made;
+  }
+}
+
+/**
+ * The names of a view: those that exist (a count above 0) and, for a while, those that stopped
+ * existing. A name that goes is not deleted from the Map at once: a mass goodbye takes hundreds of
+ * thousands of names, and V8 shrinks (rehashes) a Map again and again as it empties. The names that
+ * went are let go together, by keeping the living ones in a new Map, once the Map holds more than
+ * four times as many names as exist (plus 1,024): each living name is copied at most once for three
+ * that went, and the bound stays proportional. A name that comes back before then finds its node again.
+ */
+class NameIndex {
+  private map = new Map<string, ViewNode>();
+  private living = 0;
+
+  /** How many names exist. */
+  get size(): number {
+    return this.living;
+  }
+
+  /** How many names are kept, existing or gone a moment ago: for tests of the bound. */
+  get stored(): number {
+    return this.map.size;
+  }
+
+  has(owner: string): boolean {
+    const found = this.map.get(owner);
+    return found !== undefined && found.count > 0;
+  }
+
+  /** The node of a name that exists. */
+  get(owner: string): ViewNode | undefined {
+    const found = this.map.get(owner);
+    return found !== undefined && found.count > 0 ? found : undefined;
+  }
+
+  /** The node of a name, whether it exists now or went a moment ago. */
+  known(owner: string): ViewNode | undefined {
+    return this.map.get(owner);
+  }
+
+  add(node: ViewNode): void {
+    this.map.set(node.owner, node);
+  }
+
+  /** A name's count rose from 0. */
+  born(): void {
+    this.living++;
+  }
+
+  /** A name's count fell to 0. */
+  died(): void {
+    this.living--;
+    if (this.map.size > 4 * this.living + 1024) this.compact();
+  }
+
+  /** The names that exist, in no order. */
+  *keys(): IterableIterator<string> {
+    for (const [owner, node] of this.map) if (node.count > 0) yield owner;
+  }
+
+  *entries(): IterableIterator<[string, ViewNode]> {
+    for (const entry of this.map) if (entry[1].count > 0) yield entry;
+  }
+
+  /** Only names that exist are kept: a name at 0 has no node below it, and every name above a living one lives. */
+  private compact(): void {
+    const kept = new Map<string, ViewNode>();
+    for (const [owner, node] of this.map) if (node.count > 0) kept.set(owner, node);
+    this.map = kept;
   }
 }
 
 /** The nodes among the names: those with records at them. */
 class NodeIndex {
-  constructor(private readonly names: ReadonlyMap<string, ViewNode>) {}
+  constructor(private readonly names: NameIndex) {}
 
   get(owner: string): ViewNode | undefined {
     const found = this.names.get(owner);
@@ -376,7 +446,7 @@ class NodeIndex {
   }
 
   *entries(): IterableIterator<[string, ViewNode]> {
-    for (const [owner, node] of this.names) if (node.held) yield [owner, node];
+    for (const [owner, node] of this.names.entries()) if (node.held) yield [owner, node];
   }
 }
 
