@@ -253,7 +253,13 @@ export class LiveZoneView implements ZoneView {
   readonly names = new NameIndex();
   readonly nodes = new NodeIndex(this.names);
   /** The provisions this view shows, by id, with what each gave: a drop takes back what its add gave. */
-  private readonly shown = new Map<string, Contribution>();
+  private shown = new Map<string, Contribution | undefined>();
+  /**
+   * How many provisions the view shows. A drop leaves its id in `shown`, as undefined, until the Map
+   * is remade with the shown ones (once it holds four times as many, plus 1,024), for the reason
+   * NameIndex gives: a delete each made V8 rehash the emptying Map again and again.
+   */
+  private showing = 0;
   readonly work: ViewWork = { records: 0, nodes: 0 };
   /** Names that stopped existing during the change being applied. */
   private readonly gone: string[] = [];
@@ -271,22 +277,30 @@ export class LiveZoneView implements ZoneView {
 
   /** How many provisions the view shows. */
   get size(): number {
-    return this.shown.size;
+    return this.showing;
   }
 
   /** Whether the view shows the provision with this id. */
   shows(id: string): boolean {
-    return this.shown.has(id);
+    return this.shown.get(id) !== undefined;
   }
 
   /** One change of the registry. An add of a provision already shown (a new address) replaces it. */
   apply(kind: 'add' | 'drop', provision: Provision): void {
     const shown = this.shown.get(provision.id);
     if (shown) {
-      this.shown.delete(provision.id);
+      this.shown.set(provision.id, undefined);
+      this.showing--;
       for (const entry of shown) this.remove(entry);
     }
-    if (kind === 'add' && this.zone.matches(provision.attributes)) this.shown.set(provision.id, this.contribute(provision));
+    if (kind === 'add' && this.zone.matches(provision.attributes)) {
+      this.shown.set(provision.id, this.contribute(provision));
+      this.showing++;
+    } else if (this.shown.size > 4 * this.showing + 1024) {
+      const kept = new Map<string, Contribution | undefined>();
+      for (const [id, contribution] of this.shown) if (contribution) kept.set(id, contribution);
+      this.shown = kept;
+    }
     if (this.gone.length === 0) return;
     // One array for every change: a fresh one grew room for 17 names with each drop of a mass goodbye.
     this.options.gone?.(this.gone);
