@@ -8,6 +8,7 @@ import { type AddressInfo, createServer, isIPv6, type Server as TcpServer } from
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../address.ts';
 import { type Cidr, CidrSet } from '../cidr.ts';
+import { matchAll } from '../registry/filter.ts';
 import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
@@ -187,7 +188,10 @@ export class DnsServer {
     const changes = this.pending;
     if (changes.length === 0) return;
     this.pending = [];
-    const shownBy = this.zones.map((zone) => changes.filter((provision) => zone.matches(provision.attributes)));
+    // A zone without a filter shows every change: a burst of 100,000 need not be read again for it.
+    const shownBy = this.zones.map((zone) =>
+      zone.matches === matchAll ? changes : changes.filter((provision) => zone.matches(provision.attributes)),
+    );
     this.zones.forEach((zone, at) => {
       if (shownBy[at]!.length > 0) this.serials.set(zone, (this.serials.get(zone)! + shownBy[at]!.length) >>> 0);
     });

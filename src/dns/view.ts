@@ -106,7 +106,7 @@ export function namesTouchedBy(provision: Provision): Set<string> {
 export interface ViewOptions {
   /** Addresses for `ns.<zone>`, the name server the SOA and NS records name. */
   readonly nameServerAddresses: readonly string[];
-  /** Told the names that stopped existing with one change (their last node went), to hold them a while. */
+  /** Told the names that stopped existing with one change (their last node went), to hold them a while; the array is reused once it returns. */
   readonly gone?: (names: readonly string[]) => void;
 }
 
@@ -250,13 +250,19 @@ export interface ViewWork {
 /** A zone's view, kept up to date one provision at a time. */
 export class LiveZoneView implements ZoneView {
   /** Each name that exists, with how many nodes are at it or below it, and its records. */
-  readonly names = new Map<string, ViewNode>();
+  readonly names = new NameIndex();
   readonly nodes = new NodeIndex(this.names);
   /** The provisions this view shows, by id, with what each gave: a drop takes back what its add gave. */
-  private readonly shown = new Map<string, Contribution>();
+  private shown = new Map<string, Contribution | undefined>();
+  /**
+   * How many provisions the view shows. A drop leaves its id in `shown`, as undefined, until the Map
+   * is remade with the shown ones (once it holds four times as many, plus 1,024), for the reason
+   * NameIndex gives: a delete each made V8 rehash the emptying Map again and again.
+   */
+  private showing = 0;
   readonly work: ViewWork = { records: 0, nodes: 0 };
   /** Names that stopped existing during the change being applied. */
-  private gone: string[] = [];
+  private readonly gone: string[] = [];
 
   constructor(
     readonly zone: Zone,
@@ -271,26 +277,34 @@ export class LiveZoneView implements ZoneView {
 
   /** How many provisions the view shows. */
   get size(): number {
-    return this.shown.size;
+    return this.showing;
   }
 
   /** Whether the view shows the provision with this id. */
   shows(id: string): boolean {
-    return this.shown.has(id);
+    return this.shown.get(id) !== undefined;
   }
 
   /** One change of the registry. An add of a provision already shown (a new address) replaces it. */
   apply(kind: 'add' | 'drop', provision: Provision): void {
     const shown = this.shown.get(provision.id);
     if (shown) {
-      this.shown.delete(provision.id);
+      this.shown.set(provision.id, undefined);
+      this.showing--;
       for (const entry of shown) this.remove(entry);
     }
-    if (kind === 'add' && this.zone.matches(provision.attributes)) this.shown.set(provision.id, this.contribute(provision));
+    if (kind === 'add' && this.zone.matches(provision.attributes)) {
+      this.shown.set(provision.id, this.contribute(provision));
+      this.showing++;
+    } else if (this.shown.size > 4 * this.showing + 1024) {
+      const kept = new Map<string, Contribution | undefined>();
+      for (const [id, contribution] of this.shown) if (contribution) kept.set(id, contribution);
+      this.shown = kept;
+    }
     if (this.gone.length === 0) return;
-    const gone = this.gone;
-    this.gone = [];
-    this.options.gone?.(gone);
+    // One array for every change: a fresh one grew room for 17 names with each drop of a mass goodbye.
+    this.options.gone?.(this.gone);
+    this.gone.length = 0;
   }
 
   private contribute(provision: Provision): Contribution {
@@ -335,7 +349,7 @@ export class LiveZoneView implements ZoneView {
     this.work.nodes++;
     for (let name: ViewNode | undefined = node; name; name = name.parent) {
       if (--name.count > 0) continue;
-      this.names.delete(name.owner);
+      this.names.died();
       this.gone.push(name.owner);
     }
   }
@@ -346,25 +360,95 @@ export class LiveZoneView implements ZoneView {
     if (found.held) return found;
     found.held = true;
     this.work.nodes++;
-    for (let name: ViewNode | undefined = found; name; name = name.parent) name.count++;
+    for (let name: ViewNode | undefined = found; name; name = name.parent) if (name.count++ === 0) this.names.born();
     return found;
   }
 
-  /** A name, made (with the names above it) if it does not exist yet: counted at once by `node`. */
+  /** A name, made (with the names above it) if it is not known yet: counted at once by `node`. */
   private name(owner: string): ViewNode {
-    const found = this.names.get(owner);
+    const found = this.names.known(owner);
     if (found) return found;
     const dot = owner.indexOf('.');
     const parent = owner === '' ? undefined : this.name(dot < 0 ? '' : owner.slice(dot + 1));
     const made = new ViewNode(owner, parent);
-    this.names.set(owner, made);
+    this.names.add(made);
     return made;
+  }
+}
+
+/**
+ * The names of a view: those that exist (a count above 0) and, for a while, those that stopped
+ * existing. A name that goes is not deleted from the Map at once: a mass goodbye takes hundreds of
+ * thousands of names, and V8 shrinks (rehashes) a Map again and again as it empties. The names that
+ * went are let go together, by keeping the living ones in a new Map, once the Map holds more than
+ * four times as many names as exist (plus 1,024): each living name is copied at most once for three
+ * that went, and the bound stays proportional. A name that comes back before then finds its node again.
+ */
+class NameIndex {
+  private map = new Map<string, ViewNode>();
+  private living = 0;
+
+  /** How many names exist. */
+  get size(): number {
+    return this.living;
+  }
+
+  /** How many names are kept, existing or gone a moment ago: for tests of the bound. */
+  get stored(): number {
+    return this.map.size;
+  }
+
+  has(owner: string): boolean {
+    const found = this.map.get(owner);
+    return found !== undefined && found.count > 0;
+  }
+
+  /** The node of a name that exists. */
+  get(owner: string): ViewNode | undefined {
+    const found = this.map.get(owner);
+    return found !== undefined && found.count > 0 ? found : undefined;
+  }
+
+  /** The node of a name, whether it exists now or went a moment ago. */
+  known(owner: string): ViewNode | undefined {
+    return this.map.get(owner);
+  }
+
+  add(node: ViewNode): void {
+    this.map.set(node.owner, node);
+  }
+
+  /** A name's count rose from 0. */
+  born(): void {
+    this.living++;
+  }
+
+  /** A name's count fell to 0. */
+  died(): void {
+    this.living--;
+    if (this.map.size > 4 * this.living + 1024) this.compact();
+  }
+
+  /** The names that exist, in no order. */
+  *keys(): IterableIterator<string> {
+    for (const [owner, node] of this.map) if (node.count > 0) yield owner;
+  }
+
+  *entries(): IterableIterator<[string, ViewNode]> {
+    for (const entry of this.map) if (entry[1].count > 0) yield entry;
+  }
+
+  /** Only names that exist are kept: a name at 0 has no node below it, and every name above a living one lives. */
+  private compact(): void {
+    const kept = new Map<string, ViewNode>();
+    for (const [owner, node] of this.map) if (node.count > 0) kept.set(owner, node);
+    this.map = kept;
   }
 }
 
 /** The nodes among the names: those with records at them. */
 class NodeIndex {
-  constructor(private readonly names: ReadonlyMap<string, ViewNode>) {}
+  constructor(private readonly names: NameIndex) {}
 
   get(owner: string): ViewNode | undefined {
     const found = this.names.get(owner);
@@ -376,7 +460,7 @@ class NodeIndex {
   }
 
   *entries(): IterableIterator<[string, ViewNode]> {
-    for (const [owner, node] of this.names) if (node.held) yield [owner, node];
+    for (const [owner, node] of this.names.entries()) if (node.held) yield [owner, node];
   }
 }
 

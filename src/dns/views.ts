@@ -13,7 +13,7 @@ import type { Zone } from './zones.ts';
 export interface ViewsOptions extends Omit<ViewOptions, 'gone'> {
   /** Provisions added to the views in one turn of the event loop while they are built. */
   readonly slice: number;
-  /** Told the names of a zone that stopped existing with one change. */
+  /** Told the names of a zone that stopped existing with one change; the array is reused once it returns. */
   readonly gone?: (zone: Zone, names: readonly string[]) => void;
 }
 

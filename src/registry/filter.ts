@@ -3,7 +3,8 @@ import type { AttributeFilter, Attributes } from './types.ts';
 
 export type AttributeMatcher = (attributes: Attributes) => boolean;
 
-const matchAll: AttributeMatcher = () => true;
+/** What an empty filter compiles to: callers may skip the test for it. */
+export const matchAll: AttributeMatcher = () => true;
 
 /** Compiles a filter once, so matching a provision costs one test per filtered key. */
 export function compileFilter(filter: AttributeFilter): AttributeMatcher {

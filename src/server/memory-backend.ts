@@ -40,7 +40,7 @@ export class MemoryBackend implements Backend {
 
   end(session: string, provisions: readonly string[], cause: Cause = GOODBYE): Change[] {
     this.members.delete(session, cause.reason);
-    return provisions.flatMap((id) => this.started().drop(id, cause));
+    return this.started().dropAll(provisions, cause);
   }
 
   attached(): void {}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileFilter } from '../../src/registry/filter.ts';
 import { compareAddresses } from '../../src/registry/order.ts';
 import { Registry, sortProvisions } from '../../src/registry/registry.ts';
-import type { Address, Provision } from '../../src/registry/types.ts';
+import type { Address, Change, Provision } from '../../src/registry/types.ts';
 import { mapSteps } from '../helpers/map-steps.ts';
 
 const at = (host: string, port = 3306): Address => ({ host, port, protocol: 'tcp' });
@@ -273,5 +273,88 @@ describe('registry cost, counted not timed', () => {
     // The measure itself must bite: list() is meant to visit everything.
     const registry = crowded(2);
     expect(mapSteps(() => registry.list()).steps).toBeGreaterThanOrEqual(NAMES * 2);
+  });
+});
+
+describe('a session dropped in one pass (issue 26 §6)', () => {
+  /** Runs `work` and counts the calls of String.prototype.split meanwhile: a name read label by label again. */
+  function splits<T>(work: () => T): { result: T; count: number } {
+    const split = String.prototype.split;
+    let count = 0;
+    String.prototype.split = function (this: string, ...args: Parameters<typeof split>) {
+      count++;
+      return split.apply(this, args);
+    } as typeof split;
+    try {
+      return { result: work(), count };
+    } finally {
+      String.prototype.split = split;
+    }
+  }
+
+  function sessions(count: number, each: number) {
+    const registry = new Registry();
+    const ids: string[][] = [];
+    for (let session = 0; session < count; session++) {
+      const mine: string[] = [];
+      for (let at_ = 0; at_ < each; at_++) {
+        const name = `e${at_}.s${session}.mass.prod`;
+        mine.push(registry.provide({ name, address: at(`10.${session}.0.${at_}`), attributes: {}, owner: `s${session}` }).provision.id);
+      }
+      ids.push(mine);
+    }
+    return { registry, ids };
+  }
+
+  it('gives the changes and tells the listeners what one drop after another would, in order', () => {
+    const build = () => {
+      const { registry, ids } = sessions(3, 4);
+      registry.require({ name: 'e1.s1.mass.prod', filter: {}, owner: 'r' });
+      registry.require({ name: '*.s1.mass.prod', filter: {}, owner: 'r' });
+      const told: string[] = [];
+      registry.addListener((kind, provision, cause) => told.push(`${kind} ${provision.name} ${cause.reason}`));
+      return { registry, ids, told };
+    };
+    const one = build();
+    const each = one.ids[1]!.flatMap((id) => one.registry.drop(id, { reason: 'goodbye' }));
+    const all = build();
+    const together = all.registry.dropAll([...all.ids[1]!, 'p-unknown'], { reason: 'goodbye' });
+    const summary = (changes: Change[]) => changes.map((change) => `${change.kind} ${change.provision.name} ${change.requirement.name}`);
+    expect(summary(together)).toEqual(summary(each));
+    expect(together).toHaveLength(5); // e0..e3 for the pattern, e1 for its own name too
+    expect(all.told).toEqual(one.told);
+    expect(all.registry.list().map((p) => p.name)).toEqual(one.registry.list().map((p) => p.name));
+    expect(all.registry.lookup('*.s1.mass.prod')).toEqual([]);
+    expect(all.registry.lookup('*.*.mass.prod')).toHaveLength(8);
+  });
+
+  it('deletes nothing from a Map it drops: a name that loses its last provision goes with its own Map', () => {
+    const { registry, ids } = sessions(4, 500);
+    const remove = Map.prototype.delete;
+    let deletes = 0;
+    Map.prototype.delete = function (this: Map<unknown, unknown>, key: unknown) {
+      deletes++;
+      return remove.call(this, key);
+    };
+    try {
+      registry.dropAll(ids[2]!, { reason: 'goodbye' });
+    } finally {
+      Map.prototype.delete = remove;
+    }
+    // Each drop: the provision, its name, the name's leaf in the tree (and once, the emptied stack).
+    expect(deletes).toBe(3 * 500 + 1);
+    expect(registry.lookup('*.s2.mass.prod')).toEqual([]);
+  });
+
+  it('forgets each emptied name from its leaf, never reading its labels again, and steps through no other name', () => {
+    const { registry, ids } = sessions(20, 500);
+    const { result, count } = splits(() => mapSteps(() => registry.dropAll(ids[7]!, { reason: 'goodbye' })));
+    // The names tree was walked label by label for each name: 500 splits, where now there are none.
+    expect(count).toBe(0);
+    expect(result.steps).toBe(0);
+    expect(result.result).toEqual([]);
+    expect(registry.size).toBe(19 * 500);
+    expect(registry.lookup('*.s7.mass.prod')).toEqual([]);
+    expect(registry.lookup('*.s8.mass.prod')).toHaveLength(500);
   });
 });

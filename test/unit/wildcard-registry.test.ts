@@ -266,3 +266,21 @@ describe('wildcard cost, counted not timed', () => {
     expect(everything.steps).toBeGreaterThanOrEqual(4000);
   });
 });
+
+describe('the name tree, forgetting from a leaf', () => {
+  it('forgets the name a leaf stands for and its emptied branches, and a leaf forgotten before changes nothing', () => {
+    const tree = new NameTree();
+    const web = tree.add('web.web.hello.dev');
+    tree.add('api.web.hello.dev');
+    tree.forget(web);
+    expect(tree.match('*.*.*.*')).toEqual(['api.web.hello.dev']);
+    // The name comes back with a new leaf: the old one, forgotten again, must not take it away.
+    const again = tree.add('web.web.hello.dev');
+    tree.forget(web);
+    expect(tree.match('*.*.*.*')).toEqual(['api.web.hello.dev', 'web.web.hello.dev']);
+    tree.forget(again);
+    tree.delete('api.web.hello.dev');
+    expect(tree.match('*.*.*.*')).toEqual([]);
+    expect(mapSteps(() => tree.match('*.*.*.*')).steps).toBeLessThanOrEqual(1);
+  });
+});
