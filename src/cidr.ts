@@ -54,6 +54,11 @@ export function pinnedSubnet(text: string): { subnet: string; gateway: string } 
   const value = cidr.address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
   const size = 2 ** (32 - cidr.prefix);
   if (value % size !== 0) throw new Error(`"${text}" is not a subnet's first address: its host bits are not zero`);
-  const gateway = [24, 16, 8, 0].map((shift) => Math.floor((value + 1) / 2 ** shift) % 256).join('.');
-  return { subnet: `${cidr.address}/${cidr.prefix}`, gateway };
+  return { subnet: `${cidr.address}/${cidr.prefix}`, gateway: addressAfter(cidr.address) };
+}
+
+/** The IPv4 address after this one: a subnet's first host, where routers and gateways sit. */
+export function addressAfter(address: string): string {
+  const value = address.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0) + 1;
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }

@@ -20,6 +20,7 @@ import {
 import { type Ec2Instance, type Ec2Settings, ec2Client, thisInstance } from '../aws/ec2-settings.ts';
 import { Ec2Error, explainEc2Error } from '../aws/errors.ts';
 import { ADOPT_HINT, awsTags, byOwner, HOST_TAG, notOurs, type Owner, ownerOf, ownerTags, tagLookups, whose } from '../aws/tags.ts';
+import { addressAfter } from '../cidr.ts';
 import type { EniOptions } from '../manifest/compiled.ts';
 import { moveIntoNetns } from './netns.ts';
 import type { NetnsSetup, NetworkContext, NetworkProvisioner } from './provisioner.ts';
@@ -27,9 +28,7 @@ import type { NetnsSetup, NetworkContext, NetworkProvisioner } from './provision
 /** The VPC router of a subnet: its first address (AWS reserves it). */
 export function subnetRouter(cidr: string): { gateway: string; prefixLength: number } {
   const [base, bits] = cidr.split('/') as [string, string];
-  const value = base.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0) + 1;
-  const gateway = [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
-  return { gateway, prefixLength: Number(bits) };
+  return { gateway: addressAfter(base), prefixLength: Number(bits) };
 }
 
 export class EniProvisioner implements NetworkProvisioner {
