@@ -79,6 +79,7 @@ export class Respawner {
   private exited: Promise<unknown> = Promise.resolve();
   /** The agent running now, or the last one. */
   pid: number | undefined;
+  private running = false;
   /** How many agents it started. */
   starts = 0;
   /** How each agent it started ended, in order: its exit code, or the signal that killed it. */
@@ -123,15 +124,18 @@ export class Respawner {
       const [said, pid, ended] = line.split(' ');
       if (said === 'started') {
         this.pid = Number(pid);
+        this.running = true;
         this.starts++;
       } else if (said === 'exited') {
+        this.running = false;
         this.exits.push(/^\d+$/.test(ended!) ? Number(ended) : (ended as NodeJS.Signals));
       }
     });
   }
 
+  /** Signals the agent running now; none between two runs, where its pid may be another process's already. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.pid !== undefined) {
+    if (this.running && this.pid !== undefined) {
       try {
         process.kill(this.pid, signal);
       } catch {
