@@ -2,33 +2,27 @@
 // some of the stack's services (`scs up -d web`), a plain `scs up` keeps to those, and so does the
 // plan. It once planned every service of the stack, a container the real `up` then did not make.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/engine.ts';
+import { helloStack } from '../helpers/agent-restart.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
 describe.skipIf(dockerProblem !== undefined)(`scs up --dry-run${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
-  let dir: string;
-  const files = () => ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'dryrun.yaml')];
+  let stack: { dir: string; files: string[] } | undefined;
+  const files = () => stack!.files;
   const services = async () =>
     (await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'dryrun' })).map((c) => c.labels[LABEL.service]).sort();
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'scs-dryrun-'));
-    cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-    writeFileSync(join(dir, 'dryrun.yaml'), 'environment: dryrun\n');
+    stack = helloStack('dryrun');
   });
 
   afterAll(async () => {
-    if (!dir) return;
+    if (!stack) return;
     await scs(['down', '--volumes', ...files()]).exited;
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(stack.dir, { recursive: true, force: true });
   }, 120_000);
 
   it('plans, for a plain scs up, the services the running agent runs, as the real scs up then does', async () => {
