@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { parseName } from '../names.ts';
 import type { Provision } from '../registry/types.ts';
 import { canonicalAddress, ipv6Groups } from './addresses.ts';
+import { SparseMap } from './sparse-map.ts';
 import type { Zone } from './zones.ts';
 
 export interface SrvData {
@@ -249,17 +250,15 @@ export interface ViewWork {
 
 /** A zone's view, kept up to date one provision at a time. */
 export class LiveZoneView implements ZoneView {
-  /** Each name that exists, with how many nodes are at it or below it, and its records. */
-  readonly names = new NameIndex();
+  /**
+   * Each name that exists, with how many nodes are at it or below it (above 0), and its records; for a
+   * while, those that stopped existing too (sparse-map.ts says why): one that comes back finds its node.
+   * Every name above a living one lives, so letting go of the others leaves no node without its parent.
+   */
+  readonly names = new SparseMap<string, ViewNode>((node) => node.count > 0);
   readonly nodes = new NodeIndex(this.names);
   /** The provisions this view shows, by id, with what each gave: a drop takes back what its add gave. */
-  private shown = new Map<string, Contribution | undefined>();
-  /**
-   * How many provisions the view shows. A drop leaves its id in `shown`, as undefined, until the Map
-   * is remade with the shown ones (once it holds four times as many, plus 1,024), for the reason
-   * NameIndex gives: a delete each made V8 rehash the emptying Map again and again.
-   */
-  private showing = 0;
+  private readonly shown = new SparseMap<string, Contribution | undefined>((contribution) => contribution !== undefined);
   readonly work: ViewWork = { records: 0, nodes: 0 };
   /** Names that stopped existing during the change being applied. */
   private readonly gone: string[] = [];
@@ -277,12 +276,12 @@ export class LiveZoneView implements ZoneView {
 
   /** How many provisions the view shows. */
   get size(): number {
-    return this.showing;
+    return this.shown.size;
   }
 
   /** Whether the view shows the provision with this id. */
   shows(id: string): boolean {
-    return this.shown.get(id) !== undefined;
+    return this.shown.has(id);
   }
 
   /** One change of the registry. An add of a provision already shown (a new address) replaces it. */
@@ -290,16 +289,12 @@ export class LiveZoneView implements ZoneView {
     const shown = this.shown.get(provision.id);
     if (shown) {
       this.shown.set(provision.id, undefined);
-      this.showing--;
       for (const entry of shown) this.remove(entry);
+      this.shown.died();
     }
     if (kind === 'add' && this.zone.matches(provision.attributes)) {
       this.shown.set(provision.id, this.contribute(provision));
-      this.showing++;
-    } else if (this.shown.size > 4 * this.showing + 1024) {
-      const kept = new Map<string, Contribution | undefined>();
-      for (const [id, contribution] of this.shown) if (contribution) kept.set(id, contribution);
-      this.shown = kept;
+      this.shown.born();
     }
     if (this.gone.length === 0) return;
     // One array for every change: a fresh one grew room for 17 names with each drop of a mass goodbye.
@@ -371,84 +366,14 @@ export class LiveZoneView implements ZoneView {
     const dot = owner.indexOf('.');
     const parent = owner === '' ? undefined : this.name(dot < 0 ? '' : owner.slice(dot + 1));
     const made = new ViewNode(owner, parent);
-    this.names.add(made);
+    this.names.set(owner, made);
     return made;
-  }
-}
-
-/**
- * The names of a view: those that exist (a count above 0) and, for a while, those that stopped
- * existing. A name that goes is not deleted from the Map at once: a mass goodbye takes hundreds of
- * thousands of names, and V8 shrinks (rehashes) a Map again and again as it empties. The names that
- * went are let go together, by keeping the living ones in a new Map, once the Map holds more than
- * four times as many names as exist (plus 1,024): each living name is copied at most once for three
- * that went, and the bound stays proportional. A name that comes back before then finds its node again.
- */
-class NameIndex {
-  private map = new Map<string, ViewNode>();
-  private living = 0;
-
-  /** How many names exist. */
-  get size(): number {
-    return this.living;
-  }
-
-  /** How many names are kept, existing or gone a moment ago: for tests of the bound. */
-  get stored(): number {
-    return this.map.size;
-  }
-
-  has(owner: string): boolean {
-    const found = this.map.get(owner);
-    return found !== undefined && found.count > 0;
-  }
-
-  /** The node of a name that exists. */
-  get(owner: string): ViewNode | undefined {
-    const found = this.map.get(owner);
-    return found !== undefined && found.count > 0 ? found : undefined;
-  }
-
-  /** The node of a name, whether it exists now or went a moment ago. */
-  known(owner: string): ViewNode | undefined {
-    return this.map.get(owner);
-  }
-
-  add(node: ViewNode): void {
-    this.map.set(node.owner, node);
-  }
-
-  /** A name's count rose from 0. */
-  born(): void {
-    this.living++;
-  }
-
-  /** A name's count fell to 0. */
-  died(): void {
-    this.living--;
-    if (this.map.size > 4 * this.living + 1024) this.compact();
-  }
-
-  /** The names that exist, in no order. */
-  *keys(): IterableIterator<string> {
-    for (const [owner, node] of this.map) if (node.count > 0) yield owner;
-  }
-
-  *entries(): IterableIterator<[string, ViewNode]> {
-    for (const entry of this.map) if (entry[1].count > 0) yield entry;
-  }
-
-  /** Only names that exist are kept: a name at 0 has no node below it, and every name above a living one lives. */
-  private compact(): void {
-    const kept = new Map<string, ViewNode>();
-    for (const [owner, node] of this.map) if (node.count > 0) kept.set(owner, node);
-    this.map = kept;
   }
 }
 
 /** The nodes among the names: those with records at them. */
 class NodeIndex {
-  constructor(private readonly names: NameIndex) {}
+  constructor(private readonly names: SparseMap<string, ViewNode>) {}
 
   get(owner: string): ViewNode | undefined {
     const found = this.names.get(owner);
