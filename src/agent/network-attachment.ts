@@ -7,7 +7,7 @@ import type { ConsolaInstance } from 'consola';
 import { formatHostPort, parseHostPort } from '../address.ts';
 import { pinnedSubnet } from '../cidr.ts';
 import type { DnsCounts } from '../dns/counts.ts';
-import type { PassedDnsSockets } from '../dns/server.ts';
+import type { PassedDnsSockets } from '../dns/sockets.ts';
 import { DNS_PORT, EVERYTHING, HostDns, type HostDnsOptions, readHostUpstreams } from '../hostdns/host-dns.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';

@@ -5,7 +5,7 @@
 // Read once, then taken out of the environment, so that no process the agent starts reads them too.
 
 import * as v from 'valibot';
-import type { PassedDnsSockets } from '../dns/server.ts';
+import type { PassedDnsSockets } from '../dns/sockets.ts';
 
 /** The first passed descriptor: 0 to 2 are stdin, stdout and stderr. */
 export const FIRST_PASSED_FD = 3;

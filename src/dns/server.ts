@@ -3,8 +3,8 @@
 // invalidates at the names it touches, so a change shows in the very next answer; other names
 // are forwarded or refused.
 
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { type AddressInfo, createServer, isIPv6, type Server as TcpServer } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { AddressInfo, Server as TcpServer } from 'node:net';
 import { type ConsolaInstance, consola } from 'consola';
 import type { HostPort } from '../address.ts';
 import { type Cidr, CidrSet } from '../cidr.ts';
@@ -13,7 +13,7 @@ import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
 import { ReplyCache } from './cache.ts';
-import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE, UDP_RECEIVE_BUFFER } from './constants.ts';
+import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
 import { type DnsCounts, VIEW, type ViewIndex } from './counts.ts';
 import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
@@ -21,9 +21,9 @@ import { Forwarder } from './forward.ts';
 import { type Peer, sourceOf } from './peer.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
+import { openDnsSockets, type PassedDnsSockets } from './sockets.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
 import { Tombstones } from './tombstones.ts';
-import { literalLookup } from './udp-lookup.ts';
 import { namesTouchedBy, type ZoneView } from './view.ts';
 import { RegistryViews } from './views.ts';
 import { dnsName, findZone, makeZone, wireName, type Zone, type ZoneConfig } from './zones.ts';
@@ -74,12 +74,6 @@ export interface DnsServerOptions {
    * served instead of binding `host` and `port`.
    */
   passed?: PassedDnsSockets;
-}
-
-/** A UDP socket and a listening TCP socket, as open file descriptors. */
-export interface PassedDnsSockets {
-  readonly udp: number;
-  readonly tcp: number;
 }
 
 export { DEFAULT_RECURSION_ALLOW } from './defaults.ts';
@@ -231,51 +225,23 @@ export class DnsServer {
       try {
         return await this.bind();
       } catch (error) {
-        this.udp?.close();
-        this.udp = undefined;
         if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= attempts) throw error;
       }
     }
   }
 
   private async bind(): Promise<{ udp: AddressInfo; tcp: AddressInfo }> {
-    const { host, port, passed } = this.options;
-    const udp = createSocket({
-      type: isIPv6(host) ? 'udp6' : 'udp4',
-      // A passed socket keeps the buffer its supervisor gave it.
-      ...(passed ? {} : { recvBufferSize: UDP_RECEIVE_BUFFER }),
-      lookup: literalLookup,
+    const { udp, tcp } = await openDnsSockets(this.options, {
+      message: (message, from, udp) => {
+        const reply = this.handle(message, { udp, to: from });
+        if (reply) udp.send(reply, from.port, from.address);
+      },
+      connection: (socket) => this.tcpConnections.accept(socket),
+      warn: (text) => this.options.logger.warn(text),
     });
     this.udp = udp;
-    udp.on('message', (message, from) => {
-      const reply = this.handle(message, { udp, to: from });
-      if (reply) udp.send(reply, from.port, from.address);
-    });
-    udp.on('error', (error) => this.options.logger.warn(`udp: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      const bound = () => {
-        // Stryker disable next-line StringLiteral: once bound the promise is settled, and the socket's own error listener still logs a later error
-        udp.off('error', reject);
-        resolve();
-      };
-      if (passed) udp.bind({ fd: passed.udp }, bound);
-      else udp.bind(port, host, bound);
-    });
-    const udpAddress = udp.address();
-    const tcp = createServer((socket) => this.tcpConnections.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      const listening = () => {
-        // Stryker disable next-line StringLiteral: once bound the promise is settled, and the socket's own error listener still logs a later error
-        tcp.off('error', reject);
-        resolve();
-      };
-      if (passed) tcp.listen({ fd: passed.tcp }, listening);
-      else tcp.listen(udpAddress.port, host, listening);
-    });
     this.tcp = tcp;
-    return { udp: udpAddress, tcp: tcp.address() as AddressInfo };
+    return { udp: udp.address(), tcp: tcp.address() as AddressInfo };
   }
 
   async close(): Promise<void> {
