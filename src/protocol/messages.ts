@@ -6,6 +6,7 @@ import { WireEventSchema } from '../events/event.ts';
 import { STEP_REASONS, type StepReason } from '../reasons.ts';
 import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema, ServiceNameSchema } from './fields.ts';
 import { MemberSchema, memberEntries } from './member.ts';
+import { PLACEMENT_LIMITS, PlaceSchema, PlacementSchema } from './placement.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -119,6 +120,28 @@ export const requestSchemas = {
       v.maxLength(MAX_REPORT_STEPS, `expected at most ${MAX_REPORT_STEPS} steps`),
     ),
   }),
+  /**
+   * Sets the desired placement of some services, all or none (src/protocol/placement.ts): an entry
+   * with a `revision` is set only if the stored one has it (0: only if none is stored).
+   */
+  place: request({
+    op: v.literal('place'),
+    id: RequestId,
+    placements: v.pipe(
+      v.array(PlaceSchema, 'expected "placements" to be a list'),
+      v.minLength(1, 'expected at least one placement'),
+      v.maxLength(PLACEMENT_LIMITS.perRequest, `expected at most ${PLACEMENT_LIMITS.perRequest} placements`),
+    ),
+  }),
+  /** The placements of the services `name` (a pattern, `*.SERVICE.STACK.ENV`) matches; with `watch`, each later change is pushed (`placed`). */
+  placement: request({
+    op: v.literal('placement'),
+    id: RequestId,
+    name: v.optional(PatternSchema),
+    /** The `next` of the previous page: the placements after that service, in name order. */
+    after: v.optional(Cursor),
+    watch: v.optional(v.boolean('expected "watch" to be true or false')),
+  }),
   bye: request({ op: v.literal('bye'), id: RequestId }),
   ping: request({ op: v.literal('ping') }),
   pong: request({ op: v.literal('pong') }),
@@ -175,6 +198,8 @@ export const pushSchema = v.variant('op', [
   v.object({ op: v.literal('shutdown'), reason: v.string() }),
   /** One event of an `events` stream. */
   v.object({ op: v.literal('event'), event: WireEventSchema }),
+  /** Placements a `placement` watch covers that changed: each as it is stored now. */
+  v.object({ op: v.literal('placed'), watch: v.string(), placements: v.array(PlacementSchema) }),
   /** The end of an `events` stream the server cut (`reason` is `slow-reader`). */
   v.object({ op: v.literal('events-end'), reason: v.string(), message: v.string() }),
 ]);
@@ -195,5 +220,11 @@ export const replyPartSchema = v.object({ endpoints: v.array(EndpointSchema), mo
 export const eventsReplySchema = v.object({ server: v.string(), replayed: v.number() });
 /** One page; `next`, when present, is the `after` of the next page. */
 export const listReplySchema = v.object({ endpoints: v.array(EndpointSchema), next: v.optional(v.string()) });
+/** One page of placements, in service name order; `next`, when present, is the `after` of the next page; `watch` names a watch's pushes. */
+export const placementReplySchema = v.object({
+  placements: v.array(PlacementSchema),
+  next: v.optional(v.string()),
+  watch: v.optional(v.string()),
+});
 /** One page of members; `next`, when present, is the `after` of the next page. */
 export const membersReplySchema = v.object({ members: v.array(MemberSchema), next: v.optional(v.string()) });
