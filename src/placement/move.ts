@@ -22,7 +22,8 @@ export interface MovePlan {
   readonly order: 'start-first' | 'stop-first';
 }
 
-export type MoveCheck = { readonly plan: MovePlan } | { readonly refused: string };
+/** Allowed, with its plan; refused, with the sentence why; or nothing to do: it is placed and runs there alone. */
+export type MoveCheck = { readonly plan: MovePlan } | { readonly refused: string } | { readonly already: true };
 
 /** The members of `service`'s stack and environment that run it now. */
 export function runningOn(service: string, members: readonly Member[]): string[] {
@@ -44,8 +45,7 @@ export function checkMove(asked: MoveAsked, stored: Placement | undefined, membe
     return { refused: `no agent of ${stack}.${environment} is up on host ${to} (hosts up: ${known}): start one there with scs up -d` };
   }
   const from = runningOn(service, members).filter((host) => host !== to);
-  if (stored?.target.host === to && stored.target.attrs === undefined && from.length === 0)
-    return { refused: `${name} is placed on host ${to} already` };
+  if (stored?.target.host === to && stored.target.attrs === undefined && from.length === 0) return { already: true };
   const data = stored?.data;
   if (data === 'stays' && !withoutData)
     return {

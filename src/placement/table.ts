@@ -1,0 +1,43 @@
+// `scs placement` as rows: for each service, where it is placed and why, where it runs now (the
+// members that list it), and what is moving. Pure: placements and members in, rows out.
+
+import type { Member } from '../protocol/member.ts';
+import { formatTarget, type Placement } from '../protocol/placement.ts';
+import { runningOn } from './move.ts';
+
+export interface PlacementRow {
+  /** `service.stack.environment`. */
+  readonly service: string;
+  /** `host h1`, `dc=dc-a`; `anywhere` when nothing is stored: every agent that runs the stack runs it. */
+  readonly placedOn: string;
+  readonly cause: Placement['cause'] | 'none';
+  readonly since?: string;
+  readonly by?: string;
+  readonly runsOn: string[];
+  readonly data?: Placement['data'];
+  /** The host it is leaving, while a move is under way. */
+  readonly moving?: string;
+}
+
+/** One row per service placed, or running, or of the stack here (`known`), in name order. */
+export function placementRows(placements: readonly Placement[], members: readonly Member[], known: readonly string[] = []): PlacementRow[] {
+  const names = new Set([...placements.map((p) => p.service), ...known]);
+  for (const member of members)
+    for (const service of member.services) names.add(`${service.service}.${member.stack}.${member.environment}`);
+  return [...names].sort().map((service): PlacementRow => {
+    const stored = placements.find((p) => p.service === service);
+    const runsOn = runningOn(service, members);
+    if (!stored) return { service, placedOn: 'anywhere', cause: 'none', runsOn };
+    const leaving = stored.from !== undefined && runsOn.includes(stored.from) ? stored.from : undefined;
+    return {
+      service,
+      placedOn: formatTarget(stored.target),
+      cause: stored.cause,
+      since: stored.since,
+      by: stored.by,
+      runsOn,
+      ...(stored.data ? { data: stored.data } : {}),
+      ...(leaving ? { moving: leaving } : {}),
+    };
+  });
+}
