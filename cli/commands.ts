@@ -32,6 +32,9 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   stop: async () => (await import('./lifecycle.ts')).registerStop,
   start: async () => (await import('./lifecycle.ts')).registerStart,
   restart: async () => (await import('./lifecycle.ts')).registerRestart,
+  move: async () => (await import('./move.ts')).registerMove,
+  place: async () => (await import('./place.ts')).registerPlace,
+  placement: async () => (await import('./placement.ts')).registerPlacement,
   images: async () => (await import('./images.ts')).registerImages,
   version: async () => (await import('./version.ts')).registerVersion,
 };

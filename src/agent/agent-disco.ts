@@ -1,9 +1,14 @@
-// The disco an agent joins: the stack's own, embedded, when none is configured; and, for one it
-// joins, the session an earlier agent left in the state folder, resumed, and this one's kept there
-// for the agent after it.
+// The disco an agent joins: the stack's own, embedded, when none is configured; for one it joins,
+// the session an earlier agent left in the state folder, resumed, and this one's kept there for the
+// agent after it; and what the agent keeps telling and reading there: its member record, and the
+// placement it follows.
 
 import type { ConsolaInstance } from 'consola';
-import type { SessionRecord } from '../client/client.ts';
+import type { DiscoClient, SessionRecord } from '../client/client.ts';
+import type { Agent } from './agent.ts';
+import type { MemberReport } from './member-report.ts';
+import type { PlacementHere } from './placement-here.ts';
+import type { RunAgentOptions } from './run-agent.ts';
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
@@ -49,4 +54,51 @@ export async function keptSession(stateFolder: string, disco: string, logger: Co
     },
     forget: () => forgetSession(stateFolder),
   };
+}
+
+/** The agent's member record at disco, kept current; sent again whenever the session comes back. */
+export async function memberReport(from: {
+  client: DiscoClient;
+  options: RunAgentOptions;
+  identity: { stack: string; environment: string; project: string; host: string };
+  advertise: string;
+  attrs: Record<string, string>;
+  agent: () => Agent | undefined;
+  logger: ConsolaInstance;
+}): Promise<MemberReport> {
+  const [{ MemberReport }, { stateMember }] = await Promise.all([import('./member-report.ts'), import('../client/members.ts')]);
+  const { client, identity, advertise, attrs, logger } = from;
+  const report = new MemberReport({
+    build: () => ({
+      ...identity,
+      address: advertise,
+      attrs,
+      version: from.options.version ?? 'unknown',
+      ...(from.agent()?.member() ?? { phase: 'starting', services: [] }),
+    }),
+    send: (record) => stateMember(client, record),
+    logger,
+  });
+  client.on('connected', () => report.reconnected());
+  return report;
+}
+
+/** The placement this agent follows, on its disco; none from a disco too old to keep placements, which is said once. */
+export async function placementHere(
+  client: DiscoClient,
+  identity: { stack: string; environment: string; host: string },
+  attrs: Record<string, string>,
+  logger: ConsolaInstance,
+): Promise<(PlacementHere & { board: { close(): void } }) | undefined> {
+  const [{ placementBoard }, { PlacementHere }] = await Promise.all([import('./placement-board.ts'), import('./placement-here.ts')]);
+  let board: Awaited<ReturnType<typeof placementBoard>>;
+  try {
+    board = await placementBoard(client, identity);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'bad_request') throw error;
+    logger.warn(`this disco keeps no placement (${(error as Error).message}): every service given runs here`);
+    return undefined;
+  }
+  const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;
+  return Object.assign(new PlacementHere(board, { host: identity.host, attrs }, nameOf, logger), { board });
 }

@@ -8,19 +8,17 @@
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import { format } from 'node:util';
-import { type ConsolaInstance, consola } from 'consola';
+import { consola } from 'consola';
 import { formatHostPort, type HostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
-import type { DiscoClient } from '../client/client.ts';
 import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
-import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Agent } from './agent.ts';
 import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { draining, type Ending, endingFor, handingOver } from './ending.ts';
 import type { LogEngine } from './log-stream.ts';
-import type { MemberReport } from './member-report.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
 import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
 import { stateFolder } from './state-folder.ts';
@@ -92,14 +90,19 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   const logger = consola.withTag('up');
   const trace = options.trace ?? ((event: string) => logger.debug(event));
   // Loaded here, not at the top: `scs up -d` itself never needs Docker or DNS, its agent does.
-  const [{ buildImages }, { Agent }, { DiscoClient }, { serveControl, controlPath }, { startEmbeddedDisco, keptSession }] =
-    await Promise.all([
-      import('./build.ts'),
-      import('./agent.ts'),
-      import('../client/client.ts'),
-      import('./control.ts'),
-      import('./agent-disco.ts'),
-    ]);
+  const [
+    { buildImages },
+    { Agent },
+    { DiscoClient },
+    { serveControl, controlPath },
+    { startEmbeddedDisco, keptSession, memberReport, placementHere },
+  ] = await Promise.all([
+    import('./build.ts'),
+    import('./agent.ts'),
+    import('../client/client.ts'),
+    import('./control.ts'),
+    import('./agent-disco.ts'),
+  ]);
   // Before anything opens: who may enter the state folder may give the agent orders.
   const folder = stateFolder(project, compiled.stack);
   const control = controlPath(folder);
@@ -217,9 +220,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // does (nothing is removed; the session it opened runs out with the grace).
     void options.untilStopped?.().then((signal) => requestStop(endingFor(signal, options.drainOn)));
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
+    const attrs = { ...(await import('./member-record.ts')).commonAttributes(selected.services), ...options.place };
     // Disco hears of this agent as a member, with what it runs, from now on (member-report.ts).
-    const report = await memberReport({ client, options, identity, advertise, services: selected.services, agent: () => agent, logger });
+    const report = await memberReport({ client, options, identity, advertise, attrs, agent: () => agent, logger });
     opened('member report', () => report.stop());
+    // Which services run here is disco's placement (docs/multi-host.md): watched from now on.
+    const placement = await placementHere(client, identity, attrs, logger);
+    if (placement) opened('placement watch', () => placement.board.close());
     const running = new Agent(compiled, {
       engine,
       client,
@@ -242,6 +249,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         report.changed();
       },
       ...(meter ? { meter } : {}),
+      ...(placement ? { placement } : {}),
+      // A service placed here later is built then: the images are cached by hash, so this is quick when it was built before.
+      prepare: (service) => buildImages(engine, { ...compiled, services: [service] }, consola.withTag('build'), undefined, meter),
     });
     agent = running;
     if (options.http && meter) {
@@ -341,38 +351,6 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     await stop(ending);
     throw restated(`scs up failed: ${(error as Error).message}`, error);
   }
-}
-
-/** The agent's member record at disco, kept current; sent again whenever the session comes back. */
-async function memberReport(from: {
-  client: DiscoClient;
-  options: RunAgentOptions;
-  identity: { stack: string; environment: string; project: string; host: string };
-  advertise: string;
-  services: readonly CompiledService[];
-  agent: () => Agent | undefined;
-  logger: ConsolaInstance;
-}): Promise<MemberReport> {
-  const [{ MemberReport }, { commonAttributes }, { stateMember }] = await Promise.all([
-    import('./member-report.ts'),
-    import('./member-record.ts'),
-    import('../client/members.ts'),
-  ]);
-  const { client, identity, advertise, logger } = from;
-  const attrs = { ...commonAttributes(from.services), ...from.options.place };
-  const report = new MemberReport({
-    build: () => ({
-      ...identity,
-      address: advertise,
-      attrs,
-      version: from.options.version ?? 'unknown',
-      ...(from.agent()?.member() ?? { phase: 'starting', services: [] }),
-    }),
-    send: (record) => stateMember(client, record),
-    logger,
-  });
-  client.on('connected', () => report.reconnected());
-  return report;
 }
 
 /** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */

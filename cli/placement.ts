@@ -1,0 +1,54 @@
+import type { CAC } from 'cac';
+import { PatternSchema } from '../src/protocol/fields.ts';
+import { parseWith, withDiscoAccess } from './common.ts';
+import { type FormatFlags, outputFormat, printJson, printTable, withFormat } from './output.ts';
+import { connectPlacement, type PlacementFlags, stackHere } from './placement-flags.ts';
+import { withStackFile } from './stack.ts';
+
+export function registerPlacement(cli: CAC): void {
+  withFormat(
+    withStackFile(
+      withDiscoAccess(
+        cli.command(
+          'placement [name]',
+          'Show where each service is placed, where it runs now, and what is moving (of the stack here, or of a pattern such as "*.*.blog.prod")',
+        ),
+      ),
+    ),
+  ).action(async (nameText: string | undefined, flags: PlacementFlags & FormatFlags) => {
+    const format = outputFormat(flags);
+    const stack = nameText === undefined ? stackHere(flags) : undefined;
+    const name =
+      nameText !== undefined ? parseWith(PatternSchema, nameText, 'name') : stack ? `*.*.${stack.stack}.${stack.environment}` : undefined;
+    const [client, { readPlacements }, { listMembers }, { placementRows }] = await Promise.all([
+      connectPlacement(flags, stack, 'scs placement'),
+      import('../src/client/placement.ts'),
+      import('../src/client/members.ts'),
+      import('../src/placement/table.ts'),
+    ]);
+    try {
+      const [placements, members] = await Promise.all([readPlacements(client, name), listMembers(client, name)]);
+      const rows = placementRows(
+        placements,
+        members,
+        stack?.services.map((s) => `${s.name}.${stack.stack}.${stack.environment}`),
+      );
+      if (format === 'json') printJson(rows);
+      else
+        printTable(
+          ['SERVICE', 'PLACED ON', 'BY', 'SINCE', 'RUNS ON', 'DATA', 'MOVING'],
+          rows.map((row) => [
+            row.service,
+            row.placedOn,
+            row.cause,
+            row.since ?? '-',
+            row.runsOn.join(', ') || '-',
+            row.data ?? '-',
+            row.moving ? `from ${row.moving}` : '-',
+          ]),
+        );
+    } finally {
+      await client.close();
+    }
+  });
+}
