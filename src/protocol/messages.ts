@@ -6,7 +6,7 @@ import { WireEventSchema } from '../events/event.ts';
 import { STEP_REASONS, type StepReason } from '../reasons.ts';
 import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema, ServiceNameSchema } from './fields.ts';
 import { MemberSchema, memberEntries } from './member.ts';
-import { PLACEMENT_LIMITS, PlaceSchema, PlacementSchema } from './placement.ts';
+import { PLACEMENT_LIMITS, PlacementSchema, PlaceSchema } from './placement.ts';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -24,7 +24,7 @@ const LABEL = 'expected a host name like "h1" (letters, digits and inner hyphens
 const HostLabel = v.pipe(v.string(LABEL), v.check(isLabel, LABEL));
 const BY = 'expected who placed it, in at most 128 characters';
 const ISO_TIME = 'expected a time like "2026-01-01T00:00:00.000Z"';
-const WISH = 'expected the stack files\' placement as text, in at most 512 characters';
+const WISH = "expected the stack files' placement as text, in at most 512 characters";
 const REVISION = 'expected a revision (a whole number, 0 for "none stored yet")';
 const Revision = v.pipe(v.number(REVISION), v.safeInteger(REVISION), v.minValue(0, REVISION));
 

@@ -47,13 +47,18 @@ export class PlacementBook {
    * condition that does not hold (`conflict`). Nothing changes either way.
    */
   check(places: readonly Place[]): void {
+    this.checkRoom(places);
+    for (const place of places) {
+      if (place.revision !== undefined) checkRevision(place, this.placements.get(place.service));
+    }
+  }
+
+  /** Throws when `places` name a service twice, or would take the book past its limit. */
+  checkRoom(places: readonly Place[]): void {
     checkDistinct(places);
     const added = places.filter((place) => !this.placements.has(place.service)).length;
     if (this.placements.size + added > this.limit)
       throw new ProtocolError(ErrorCode.overloaded, `this disco server holds its maximum of ${this.limit} placements`);
-    for (const place of places) {
-      if (place.revision !== undefined) checkRevision(place, this.placements.get(place.service));
-    }
   }
 
   /** Sets every one of `places`, or (when check throws) none; each service's revision grows by one. */
