@@ -5,22 +5,24 @@
 // A running agent also takes a newly compiled stack (`scs up` again) and `stop`, `start` and `restart`.
 
 import type { ConsolaInstance } from 'consola';
-import { formatHostPort } from '../address.ts';
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import type { MemberService } from '../protocol/member.ts';
+import { agentState } from './agent-state.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
-import { newFacts, type RequirementFacts, statusRecord } from './facts.ts';
+import { newFacts, type RequirementFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
+import { Moves } from './moves.ts';
+import type { PlacementHere } from './placement-here.ts';
 import type { Step } from './plan.ts';
 import { ServiceRunner } from './runner.ts';
-import { addresses, type NetworkAttachment } from './spec.ts';
-import { type AgentState, ownProcess, type RequireRecord, writeState } from './state.ts';
+import type { NetworkAttachment } from './spec.ts';
+import { type AgentState, ownProcess, writeState } from './state.ts';
 import { stateFolder } from './state-folder.ts';
 import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
@@ -56,6 +58,10 @@ export interface AgentOptions {
   readonly onChange?: () => void;
   /** Told of every plan step run on a service (by its name in the stack), for disco's events. */
   readonly onStep?: (service: string, step: Step, ok: boolean, error?: string) => void;
+  /** The services' desired placement in disco: it runs those placed on it. Every service it is given when absent. */
+  readonly placement?: PlacementHere;
+  /** Readies what a service placed on it later needs before it starts (its image). */
+  readonly prepare?: (service: CompiledService) => Promise<void>;
 }
 
 export const DEFAULT_HOLD_MS = 1000;
@@ -65,7 +71,11 @@ export class Agent {
   private readonly executor: Executor;
   private readonly identity: AgentIdentity;
   private only: string[];
+  /** The services placed on this host, when it reads placement. */
+  private here: Set<string> | undefined;
+  private readonly moves: Moves;
   private stopEvents: (() => void) | undefined;
+  private stopPlacement: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
   private timedOut = false;
@@ -92,11 +102,34 @@ export class Agent {
       discovery: options.client,
       identity: this.identity,
     });
+    this.moves = new Moves({
+      executor: this.executor,
+      logger: options.logger,
+      waitTimeoutMs: options.waitTimeoutMs,
+      placedHere: (service) => this.here?.has(service) ?? true,
+      heldElsewhere: (service) => options.placement?.board.heldElsewhere(service) ?? Promise.resolve(false),
+      retire: (runner, cause) =>
+        this.oneAtATime(async () => {
+          if (this.here?.has(runner.service) !== false || !this.runners.includes(runner)) return;
+          await this.retire(runner, cause, 'detach');
+          this.runners.splice(this.runners.indexOf(runner), 1);
+          this.save();
+        }),
+    });
   }
 
-  async up(): Promise<void> {
+  up(): Promise<void> {
+    return this.oneAtATime(() => this.bringUp());
+  }
+
+  private async bringUp(): Promise<void> {
     this.stopEvents = await this.options.engine.events(ownerLabels(this.identity), (event) => this.onEvent(event));
     try {
+      const placement = this.options.placement;
+      if (placement) {
+        this.here = await placement.settle(this.chosen(this.compiled), { files: true });
+        this.stopPlacement = placement.board.onChange(() => this.placementChanged());
+      }
       for (const service of this.selected(this.compiled)) await this.start(this.addRunner(service));
       this.phase = 'running';
       this.save();
@@ -116,6 +149,8 @@ export class Agent {
    */
   apply(compiled: CompiledStack, names: readonly string[] = []): Promise<void> {
     return this.oneAtATime(async () => {
+      const placement = this.options.placement;
+      if (placement) this.here = await placement.settle(this.chosen(compiled, names), { files: true, named: names });
       if (this.only.length > 0 && names.length > 0) this.only = [...new Set([...this.only, ...names])];
       this.compiled = compiled;
       const wanted = this.selected(compiled);
@@ -128,6 +163,7 @@ export class Agent {
       }
       for (const service of this.targets(compiled, names)) {
         const runner = this.runners.find((r) => r.service === service.name);
+        if (runner && this.here?.has(service.name) === false) continue;
         if (!runner) {
           await this.start(this.addRunner(service));
           continue;
@@ -168,6 +204,8 @@ export class Agent {
     // Each service's plan ends with its volumes and network let go of (an EBS volume unmounted and detached), or deleted.
     for (const runner of [...this.runners].reverse()) await this.retire(runner, undefined, volumes ? 'deprovision' : 'detach');
     this.stopEvents?.();
+    this.stopPlacement?.();
+    this.moves.close();
     // A network holds no data: like Compose, down removes it, unless containers still use it.
     const network = this.options.attachment?.network;
     if (network && (await engine.removeNetwork(network))) logger.info(`removed network ${network}`);
@@ -182,6 +220,8 @@ export class Agent {
   leave(): void {
     this.stopEvents?.();
     this.stopEvents = undefined;
+    this.stopPlacement?.();
+    this.moves.close();
     // A pass under way is not waited for: the process ends, as a killed one does, and its successor plans afresh.
     for (const runner of this.runners) void runner.stop();
   }
@@ -191,12 +231,50 @@ export class Agent {
    * those alone, as Compose's `up web` does; naming none converges all that this agent runs.
    */
   targets(compiled: CompiledStack, names: readonly string[]): CompiledService[] {
-    return names.length > 0 ? compiled.services.filter((service) => names.includes(service.name)) : this.selected(compiled);
+    return names.length > 0
+      ? compiled.services.filter((service) => names.includes(service.name) && this.here?.has(service.name) !== false)
+      : this.selected(compiled);
   }
 
-  /** The services this agent runs, in start order. */
+  /** The services this agent runs, in start order: those it was given, and of those the ones placed on it. */
   private selected(compiled: CompiledStack): CompiledService[] {
-    return this.only.length === 0 ? compiled.services : compiled.services.filter((service) => this.only.includes(service.name));
+    return this.chosen(compiled).filter((service) => this.here?.has(service.name) ?? true);
+  }
+
+  /** The services it was given (`scs up web` adds web), wherever they are placed. */
+  private chosen(compiled: CompiledStack, names: readonly string[] = []): CompiledService[] {
+    const only = this.only.length > 0 && names.length > 0 ? [...this.only, ...names] : this.only;
+    return only.length === 0 ? compiled.services : compiled.services.filter((service) => only.includes(service.name));
+  }
+
+  /**
+   * Disco's placement changed: services placed elsewhere now leave (once the new host serves them,
+   * or at once when their data must follow), and those placed here now start (once the old host has
+   * let go of their data, for one that has some).
+   */
+  private placementChanged(): void {
+    const placement = this.options.placement;
+    if (!placement) return;
+    this.oneAtATime(async () => {
+      if (this.phase !== 'running') return;
+      this.here = await placement.settle(this.chosen(this.compiled));
+      for (const runner of [...this.runners].reverse()) {
+        if (this.here.has(runner.service)) continue;
+        const target = placement.board.current().get(this.serviceName(runner.service))?.target;
+        this.moves.away(runner, target);
+      }
+      for (const service of this.selected(this.compiled)) {
+        if (this.runners.some((runner) => runner.service === service.name)) continue;
+        if (!(await this.moves.canStart(service))) continue;
+        await this.options.prepare?.(service);
+        await this.start(this.addRunner(service));
+      }
+      this.save();
+    }).catch((error: Error) => this.options.logger.warn(`following the new placement: ${error.message}`));
+  }
+
+  private serviceName(service: string): string {
+    return `${service}.${this.identity.stack}.${this.identity.environment}`;
   }
 
   private oneAtATime<T>(task: () => Promise<T>): Promise<T> {
@@ -275,43 +353,17 @@ export class Agent {
   }
 
   state(): AgentState {
-    return {
-      pid: process.pid,
-      ...(this.self ? { agentProcess: this.self } : {}),
-      project: this.identity.project,
-      host: this.identity.host,
-      files: this.compiled.files,
+    return agentState({
+      identity: this.identity,
+      compiled: this.compiled,
+      options: this.options,
       only: this.only,
-      ...(this.options.control ? { control: this.options.control } : {}),
       phase: this.phase,
-      ...(this.error ? { error: this.error } : {}),
-      ...(this.timedOut ? { timedOut: true } : {}),
-      stack: this.compiled.stack,
-      environment: this.compiled.environment,
-      disco: this.options.disco,
-      ...(this.options.dns ? { dns: this.options.dns } : {}),
-      services: this.runners.map(({ facts }) => ({
-        service: facts.service.name,
-        container: facts.container,
-        containerName: facts.service.container.name,
-        image: facts.service.image.tag,
-        ...statusRecord(facts),
-        provides: facts.provisions.map((handle) => ({
-          name: handle.spec.name,
-          address: formatHostPort(handle.spec.host, handle.spec.port),
-        })),
-        requires: facts.requires.map(
-          (requirement): RequireRecord => ({
-            endpoint: requirement.compiled.endpoint,
-            name: requirement.compiled.name,
-            current: addresses(requirement.watch?.endpoints ?? []),
-            applied: requirement.applied,
-            lastUpdate: requirement.lastUpdate,
-          }),
-        ),
-        ...(facts.lastStep ? { lastStep: facts.lastStep } : {}),
-      })),
-    };
+      error: this.error,
+      timedOut: this.timedOut,
+      self: this.self,
+      runners: this.runners,
+    });
   }
 
   /** Its phase and its services, as its member record tells disco (member-record.ts). */

@@ -10,6 +10,7 @@ import { contextFiles } from '../build-context.ts';
 import { ConfigError } from '../config/yaml.ts';
 import { parseDuration } from '../duration.ts';
 import { formatName, parseName } from '../names.ts';
+import type { PlacementTarget } from '../protocol/placement.ts';
 import type {
   CompiledProvide,
   CompiledRequire,
@@ -177,6 +178,7 @@ function compileService(
       .map((r) => parseName(r.name))
       .filter((name) => name.stack === stackName && name.environment === environment)
       .map((name) => name.service),
+    ...placementOf(service.placement),
   };
 }
 
@@ -339,4 +341,12 @@ function startOrder(services: CompiledService[], fail: (path: Array<string | num
   };
   for (const service of services) visit(service, []);
   return ordered;
+}
+
+/** `placement: h1` or `{host, attributes}`, as the target disco keeps. */
+function placementOf(placement: StackService['placement']): { placement?: PlacementTarget } {
+  if (placement === undefined) return {};
+  if (typeof placement === 'string') return { placement: { host: placement } };
+  const { host, attributes } = placement;
+  return { placement: { ...(host === undefined ? {} : { host }), ...(attributes ? { attrs: attributes } : {}) } };
 }

@@ -1,6 +1,7 @@
 // The compiled stack: what `scs compile` prints and the agent runs, every service resolved and
 // defaulted, in start order. src/manifest/compile.ts makes it from the manifests.
 
+import type { PlacementTarget } from '../protocol/placement.ts';
 import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts';
 
 interface CompiledVolumeBase {
@@ -114,6 +115,8 @@ export interface CompiledService {
   readonly requires: CompiledRequire[];
   /** Services of this stack it requires, which must be up first. */
   readonly dependsOn: string[];
+  /** Where the stack files place it at first (`placement:`); every agent that runs the stack may run it when absent. */
+  readonly placement?: PlacementTarget;
 }
 
 export interface CompiledStack {

@@ -245,6 +245,25 @@ const ServiceSchema = v.strictObject({
   ),
   /** How long a replaced container keeps serving after its endpoints are dropped. */
   drain: v.optional(Duration, '2s'),
+  /**
+   * Where it runs at first (docs/multi-host.md): a host's name, or `{host, attributes}` matching the
+   * agents' attributes (`dc`, `az`). disco keeps it, and `scs move` changes it afterwards.
+   */
+  placement: v.optional(
+    v.union(
+      [
+        Label('h1'),
+        v.pipe(
+          v.strictObject({ host: v.optional(Label('h1')), attributes: v.optional(AttributesSchema) }),
+          v.check(
+            (target) => target.host !== undefined || Object.keys(target.attributes ?? {}).length > 0,
+            'expected a host or attributes',
+          ),
+        ),
+      ],
+      'expected a host name like "h1", or {host: h1} or {attributes: {dc: dc-a}}',
+    ),
+  ),
 });
 
 export const StackSchema = v.strictObject({

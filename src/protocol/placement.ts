@@ -20,11 +20,15 @@ export const PLACEMENT_LIMITS = {
 export const PLACEMENT_CAUSES = ['files', 'move', 'claim', 'rollback'] as const;
 export type PlacementCause = (typeof PLACEMENT_CAUSES)[number];
 
+export const DATA_KINDS = ['follows', 'stays'] as const;
+export type DataKind = (typeof DATA_KINDS)[number];
+
 const LABEL = 'expected a host name like "h1" (letters, digits and inner hyphens, at most 63)';
 const HostLabel = v.pipe(v.string(LABEL), v.check(isLabel, LABEL));
 const BY = 'expected who placed it, in at most 128 characters';
 const ISO_TIME = 'expected a time like "2026-01-01T00:00:00.000Z"';
 const WISH = "expected the stack files' placement as text, in at most 512 characters";
+const ZONE = 'expected a zone like "us-east-1a"';
 const REVISION = 'expected a revision (a whole number, 0 for "none stored yet")';
 const Revision = v.pipe(v.number(REVISION), v.safeInteger(REVISION), v.minValue(0, REVISION));
 
@@ -47,6 +51,13 @@ export const placementEntries = {
   files: v.optional(v.pipe(v.string(WISH), v.maxLength(512, WISH))),
   /** Moved without its data (`--without-data`): a copy that starts empty is wanted. */
   withoutData: v.optional(v.boolean('expected true or false')),
+  /**
+   * Where its data lives: `follows` (a volume that moves with it, EBS), `stays` (a volume of the
+   * host, named or local). Absent: it keeps none, and any number of hosts may run it at once.
+   */
+  data: v.optional(v.picklist(DATA_KINDS, `expected one of ${DATA_KINDS.join(', ')}`)),
+  /** The zone its data is in, for data that follows: a volume can move only within its zone. */
+  zone: v.optional(v.pipe(v.string(ZONE), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, ZONE))),
 };
 
 /** One placement as a `place` request sets it; `revision`, when given, makes it conditional (0: only if none is stored). */
