@@ -114,9 +114,9 @@ describe.skipIf(!ETCD)(`placements on etcd${ETCD ? '' : ' (skipped: /usr/bin/etc
     const agents = [await peer(a.server, 'agent h1'), await peer(b.server, 'agent h2')];
     for (let round = 0; round < 5; round++) {
       const service = `db${round}.blog.prod`;
-      agents.forEach((agent, at) =>
-        agent.send({ op: 'place', id: 10 + round, placements: [wish(service, `h${at + 1}`, { cause: 'claim', revision: 0 })] }),
-      );
+      for (const [at, agent] of agents.entries()) {
+        agent.send({ op: 'place', id: 10 + round, placements: [wish(service, `h${at + 1}`, { cause: 'claim', revision: 0 })] });
+      }
       const replies = await Promise.all(agents.map((agent) => agent.reply(10 + round, 5000)));
       const won = replies.filter((reply) => reply.ok);
       expect(won, JSON.stringify(replies)).toHaveLength(1);

@@ -180,7 +180,7 @@ describe('discoConfig', () => {
     expect(discoConfig({ tlsCert: 'mine.pem' }, file(config)).tls).toMatchObject({ cert: 'mine.pem', key: '/etc/scs/k.pem' });
     expect(
       discoConfig({}, file({ tokens: [{ token: 'inline-token-0123456789', provide: ['a'], require: [], observe: [], place: [] }] })).tokens,
-    ).toEqual([{ token: 'inline-token-0123456789', where: 'tokens.0', provide: ['a'], require: [], observe: [] }]);
+    ).toEqual([{ token: 'inline-token-0123456789', where: 'tokens.0', provide: ['a'], require: [], observe: [], place: [] }]);
   });
 
   it.each<[string, DiscoFlags, DiscoConfig, string]>([
