@@ -137,6 +137,27 @@ describe('placement', () => {
     await eventually(() => server.placements.watchCount === 0, 3000, 'the watches to go');
   });
 
+  it('cuts a watcher that reads nothing once its output backs up, rather than buffer for it', async () => {
+    const server = await disco({ maxQueueBytes: 64 * 1024 });
+    const watcher = await peer(server);
+    expect((await watcher.request({ op: 'placement', id: 1, watch: true })).ok).toBe(true);
+    watcher.socket.pause();
+    const mover = await peer(server);
+    // 96 entries of some 600 bytes fit a request's line, and make some 64 KiB of pushes: the socket's buffers fill within a few hundred.
+    const batch = Array.from({ length: 96 }, (_, i) => wish(`s${i}.blog.prod`, 'h1', { files: 'x'.repeat(512) }));
+    for (let id = 1; id <= 500 && server.placements.watchCount > 0; id++) {
+      expect((await mover.request({ op: 'place', id, placements: batch })).ok).toBe(true);
+    }
+    expect(server.placements.watchCount).toBe(0);
+    watcher.socket.resume();
+    const cut = await watcher.next((m) => m.re === null, 10_000);
+    expect(cut.error).toEqual({
+      code: 'overloaded',
+      message: 'this connection read too slowly for its placement watches: ask again once reconnected',
+    });
+    await watcher.waitClosed();
+  });
+
   it('answers bad input with one clear error, and sets nothing', async () => {
     const server = await disco();
     const client = await peer(server);
