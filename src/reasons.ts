@@ -3,6 +3,7 @@
 // has one sentence, which docs/observe.md lists; adding one means adding it here, and nowhere else.
 
 import { ErrorCode } from './protocol/errors.ts';
+import type { PlacementCause } from './protocol/placement.ts';
 
 /** Why an endpoint was added or dropped, why a session ended, why a connection was cut. */
 export const REGISTRY_REASONS = {
@@ -50,7 +51,15 @@ export const STEP_REASONS = {
   other: 'a cause the planner gave that none of the words above names (the event shows it in full)',
 } as const;
 
-export const REASONS = { ...REGISTRY_REASONS, ...PRESENCE_REASONS, ...STEP_REASONS } as const;
+/** Why a service is placed where it is: the causes of src/protocol/placement.ts, one word each. */
+export const PLACEMENT_REASONS = {
+  files: 'the stack files placed it (`scs up`)',
+  move: 'a person moved or placed it (`scs move`, `scs place`)',
+  claim: 'an agent claimed it, placing it on its own host: the service was placed nowhere and that host holds its data',
+  rollback: 'a move that failed was undone: the service is placed back where it was',
+} as const satisfies Record<PlacementCause, string>;
+
+export const REASONS = { ...REGISTRY_REASONS, ...PRESENCE_REASONS, ...STEP_REASONS, ...PLACEMENT_REASONS } as const;
 
 export type RegistryReason = keyof typeof REGISTRY_REASONS;
 export type StepReason = keyof typeof STEP_REASONS;

@@ -12,7 +12,7 @@ import type { RunAgentOptions } from './run-agent.ts';
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
- * provide; anyone on the host may require, list and observe (`scs status`, `scs events`), as anyone may ask its DNS.
+ * provide and place; anyone on the host may require, list and observe (`scs status`, `scs events`), as anyone may ask its DNS.
  */
 export async function startEmbeddedDisco(
   logger: ConsolaInstance,
@@ -26,7 +26,7 @@ export async function startEmbeddedDisco(
   const { token, file } = makeDiscoToken(stateFolder);
   const running = await runDisco({
     ...EMBEDDED_DISCO,
-    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME], observe: [EVERY_NAME] }],
+    tokens: [{ token, where: file, provide: [EVERY_NAME], require: [EVERY_NAME], observe: [EVERY_NAME], place: [EVERY_NAME] }],
     anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);

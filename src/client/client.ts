@@ -52,11 +52,13 @@ interface WatchState {
   busy: boolean;
 }
 
+type OneOff = 'member' | 'members' | 'events' | 'report' | 'place' | 'placement';
+
 type ClientEvents = {
   connected: [{ session: string; resumed: boolean }];
   disconnected: [reason: string];
   shutdown: [reason: string];
-  /** A push no watch of this client takes: an `events` stream's (see events.ts). */
+  /** A push no watch of this client takes: an `events` stream's (see events.ts), a placement watch's (placement.ts). */
   push: [push: Push];
 };
 
@@ -200,9 +202,9 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
     return endpoints;
   }
 
-  /** One request that keeps no intent across sessions (`member`, `members`, `events`, `report`); its reply's fields. */
-  request(message: Extract<Outgoing, { op: 'member' | 'members' | 'events' | 'report' }>): Promise<ReplyFields> {
-    return this.connection.request(message);
+  /** A request that keeps no intent across sessions (`member`, `events`, `place`…); `onReply` runs as its reply is read, before any later line. */
+  request(message: Extract<Outgoing, { op: OneOff }>, onReply?: (reply: ReplyFields) => void): Promise<ReplyFields> {
+    return this.connection.request(message, onReply);
   }
 
   /**
@@ -339,6 +341,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
         return;
       case 'event':
       case 'events-end':
+      case 'placed':
         this.emit('push', push);
         return;
       case 'changed':

@@ -13,6 +13,7 @@ export const EVENT_KINDS = {
   'server-left': 'a disco server sharing the etcd holds no session any more, or this one is shutting down',
   step: "an agent ran a step of its plan; its reason names the planner's cause, `ok` says whether it worked",
   liveupdate: 'an agent ran a live update of a requirement; `ok` says whether it worked',
+  placed: "a service's placement was set (where it should run); its reason is the placement's cause",
 } as const;
 
 export type EventKind = keyof typeof EVENT_KINDS;

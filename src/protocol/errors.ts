@@ -26,6 +26,8 @@ export const ErrorCode = {
   tooManyProvisions: 'too_many_provisions',
   /** A `member` that would pass the server's caps on members: their count, or their bytes together. */
   tooManyMembers: 'too_many_members',
+  /** A conditional `place` whose `revision` is not the stored one's: someone placed the service meanwhile. */
+  conflict: 'conflict',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -2,10 +2,12 @@
 // shared by several servers (docs/ha.md). The session code asks this one interface and never
 // which store is behind it; a store that must wait (etcd) answers with a promise.
 
+import type { Place, Placement } from '../protocol/placement.ts';
 import type { RegistryReason } from '../reasons.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Cause, Change } from '../registry/types.ts';
 import type { MemberBook, StoredMember } from './member-book.ts';
+import type { PlacementBook, Placer } from './placement-book.ts';
 
 /** An answer now (memory), or once the store has it (etcd). */
 export type Outcome<T> = T | Promise<T>;
@@ -20,6 +22,8 @@ export interface BackendHooks {
   presence?(server: string, joined: boolean): void;
   /** Where the store's members are kept: this server's sessions' (memory), or every server's (etcd). A new book when absent. */
   readonly members?: MemberBook;
+  /** Where the store's placements are kept, as members are: in this server's memory, or mirrored from etcd. A new book when absent. */
+  readonly placements?: PlacementBook;
 }
 
 /** A provision a session holds, with the client's key for it. */
@@ -56,6 +60,11 @@ export interface Backend {
   drop(id: string, cause?: Cause): Outcome<Change[]>;
   /** Stores the session's member record, replacing its last; it goes when the session ends. */
   stateMember(session: string, member: StoredMember): Outcome<void>;
+  /**
+   * Sets the placement of each of `places` (all or none; a conditional one only at its revision),
+   * stamped by `placer`; returns them as stored. Placements belong to no session: they outlive them all.
+   */
+  place(places: readonly Place[], placer: Placer): Outcome<Placement[]>;
   /** Ends a session and drops the provisions it holds (and its member), for `cause` (a goodbye if not given); returns the changes to fan out now. */
   end(session: string, provisions: readonly string[], cause?: Cause): Change[];
   /** The session has a connection again. */

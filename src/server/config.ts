@@ -74,6 +74,8 @@ const TokenEntry = v.pipe(
     require: Patterns,
     /** What it may watch without taking part: members, status, events, metrics and the web view. */
     observe: Patterns,
+    /** The services whose placement it may set (`scs up`, `scs move`), as `*.SERVICE.STACK.ENV` patterns. */
+    place: Patterns,
   }),
   v.check((entry) => (entry.token === undefined) !== (entry.tokenFile === undefined), 'expected exactly one of "token" and "tokenFile"'),
 );

@@ -52,6 +52,7 @@ export interface TokenSource {
   readonly provide: readonly string[];
   readonly require: readonly string[];
   readonly observe?: readonly string[];
+  readonly place?: readonly string[];
 }
 
 export interface DnsSettings {
@@ -92,7 +93,12 @@ export interface DiscoSettings {
   readonly etcd?: EtcdSettings;
   readonly dns: DnsSettings | 'off';
   /** What a hello without a token may do when there are tokens; refused when absent. */
-  readonly anonymous?: { readonly provide: readonly string[]; readonly require: readonly string[]; readonly observe?: readonly string[] };
+  readonly anonymous?: {
+    readonly provide: readonly string[];
+    readonly require: readonly string[];
+    readonly observe?: readonly string[];
+    readonly place?: readonly string[];
+  };
   /** Open to every writer beyond loopback (`--insecure`): runDisco warns about it every minute. */
   readonly insecure?: boolean;
 }
@@ -128,6 +134,7 @@ export function discoConfig(flags: DiscoFlags, file?: DiscoFile): DiscoSettings 
       provide: entry.provide,
       require: entry.require,
       observe: entry.observe,
+      place: entry.place,
     };
   });
   const insecure = !tokens && !isLoopbackHost(listen.host);

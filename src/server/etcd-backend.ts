@@ -4,16 +4,21 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ConsolaInstance } from 'consola';
+import type { Place, Placement } from '../protocol/placement.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Cause, Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
 import type { EtcdClient } from './etcd-client.ts';
+import { EtcdPlacements } from './etcd-placements.ts';
 import { EtcdRegistry, type EtcdRegistryOptions } from './etcd-registry.ts';
 import type { StoredMember } from './member-book.ts';
+import { PlacementBook, type Placer } from './placement-book.ts';
 
 export class EtcdBackend implements Backend {
   private readonly mirror: EtcdRegistry;
   private readonly logger: ConsolaInstance;
+  private readonly prefix: string;
+  private placements: EtcdPlacements | undefined;
 
   /** Takes `etcd` for its own: stop closes it. */
   constructor(
@@ -22,6 +27,7 @@ export class EtcdBackend implements Backend {
   ) {
     this.mirror = new EtcdRegistry(etcd, options);
     this.logger = options.logger;
+    this.prefix = options.prefix;
   }
 
   get serverId(): string {
@@ -29,7 +35,8 @@ export class EtcdBackend implements Backend {
   }
 
   start(registry: Registry, hooks: BackendHooks): Promise<void> {
-    return this.mirror.start(registry, hooks);
+    this.placements = new EtcdPlacements(this.etcd, this.prefix, hooks.placements ?? new PlacementBook());
+    return this.mirror.start(registry, hooks, this.placements);
   }
 
   stop(): void {
@@ -60,6 +67,11 @@ export class EtcdBackend implements Backend {
 
   stateMember(session: string, member: StoredMember): Promise<void> {
     return this.mirror.stateMember(session, member);
+  }
+
+  place(places: readonly Place[], placer: Placer): Promise<Placement[]> {
+    if (!this.placements) throw new Error('the etcd backend was not started');
+    return this.placements.place(places, placer);
   }
 
   drop(id: string, cause?: Cause): Promise<Change[]> {

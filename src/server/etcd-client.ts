@@ -19,6 +19,7 @@ import {
   RangeReply,
   readWatch,
   STALE_TOKEN,
+  TxnReply,
   toKeyValue,
   type WatchEvent,
   WriteReply,
@@ -161,6 +162,27 @@ export class EtcdClient {
       if (error instanceof EtcdRefusal && puts.length > 1) for (const put of puts) void this.commit([put]);
       else for (const put of puts) put.reject(error as Error);
     }
+  }
+
+  /**
+   * Writes `puts` (without a lease) in one transaction, if each key of `expected` is at its version
+   * (0: absent). Written: etcd's revision, and each key as it was before (undefined if it was not).
+   * Not written: the expected keys as they are now.
+   */
+  async putIf(
+    expected: ReadonlyArray<{ key: string; version: number }>,
+    puts: ReadonlyArray<{ key: string; value: string }>,
+  ): Promise<{ written: true; revision: number; before: Array<KeyValue | undefined> } | { written: false; now: KeyValue[] }> {
+    const body = {
+      compare: expected.map(({ key, version }) => ({ key: b64(key), target: 'VERSION', result: 'EQUAL', version: String(version) })),
+      success: puts.map(({ key, value }) => ({ request_put: { key: b64(key), value: b64(value), prev_kv: true } })),
+      failure: expected.map(({ key }) => ({ request_range: { key: b64(key) } })),
+    };
+    const reply = v.parse(TxnReply, await this.call('/v3/kv/txn', body));
+    if (!reply.succeeded)
+      return { written: false, now: reply.responses.flatMap((response) => response.response_range?.kvs ?? []).map(toKeyValue) };
+    const before = reply.responses.map(({ response_put }) => (response_put?.prev_kv ? toKeyValue(response_put.prev_kv) : undefined));
+    return { written: true, revision: Number(reply.header.revision), before };
   }
 
   async delete(key: string): Promise<number> {

@@ -15,9 +15,24 @@ const WireKeyValue = v.object({
   value: v.optional(v.string(), ''),
   mod_revision: v.optional(Int, '0'),
   lease: v.optional(Int, '0'),
+  version: v.optional(Int, '0'),
 });
 export const RangeReply = v.object({ header: Header, kvs: v.optional(v.array(WireKeyValue), []) });
 export const WriteReply = v.object({ header: Header });
+/** A transaction's answer: whether its comparisons held, and what each operation of the branch taken answered. */
+export const TxnReply = v.object({
+  header: Header,
+  succeeded: v.optional(v.boolean(), false),
+  responses: v.optional(
+    v.array(
+      v.object({
+        response_put: v.optional(v.object({ prev_kv: v.optional(WireKeyValue) })),
+        response_range: v.optional(v.object({ kvs: v.optional(v.array(WireKeyValue), []) })),
+      }),
+    ),
+    [],
+  ),
+});
 export const AuthenticateReply = v.object({ token: v.pipe(v.string(), v.minLength(1), v.maxLength(4096)) });
 export const GrantReply = v.object({ ID: Int, TTL: v.optional(Int, '0') });
 export const KeepAliveReply = v.object({ result: v.object({ TTL: v.optional(Int, '0') }) });
@@ -41,6 +56,8 @@ export interface KeyValue {
   readonly value: string;
   readonly modRevision: number;
   readonly lease: string;
+  /** How many times the key was written since it was created (1 for its first write); absent when etcd did not say. */
+  readonly version?: number;
 }
 
 export interface WatchEvent {
@@ -55,6 +72,7 @@ export const toKeyValue = (kv: v.InferOutput<typeof WireKeyValue>): KeyValue => 
   value: unb64(kv.value),
   modRevision: Number(kv.mod_revision),
   lease: kv.lease,
+  ...(kv.version === '0' ? {} : { version: Number(kv.version) }),
 });
 
 /**

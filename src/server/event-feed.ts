@@ -13,9 +13,11 @@ import { EventRing, type RingBounds } from '../events/ring.ts';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { encodeLine } from '../protocol/framing.ts';
 import type { Request } from '../protocol/messages.ts';
+import { formatTarget } from '../protocol/placement.ts';
 import type { Cause, Provision } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
 import type { MemberEvent } from './member-book.ts';
+import type { PlacementChange } from './placement-book.ts';
 import { covers, EVERY_NAME, forbidden } from './scopes.ts';
 import type { Session } from './session.ts';
 
@@ -138,6 +140,13 @@ export class EventFeed {
     const detail = `${member.host} (project ${member.project}, ${member.address}, scs ${member.version})`;
     if (event.type === 'joined') this.record({ kind: 'member-joined', name, reason: 'registered', detail });
     else this.record({ kind: 'member-left', name, reason: event.reason ?? 'goodbye', detail });
+  };
+
+  /** A placement book's listener: a service was placed (set again, or first), for its cause, by the client that set it. */
+  readonly placementChanged = ({ placement }: PlacementChange): void => {
+    const from = placement.from === undefined ? '' : ` (from ${placement.from})`;
+    const detail = `${formatTarget(placement.target)}${from}`;
+    this.record({ kind: 'placed', name: placement.service, reason: placement.cause, detail, client: placement.by });
   };
 
   /**

@@ -3,6 +3,7 @@
 // subscription, so its memory stays bounded and it is never cut for being briefly slow.
 
 import type { ConsolaInstance } from 'consola';
+import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Request } from '../protocol/messages.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
@@ -57,6 +58,16 @@ export class FanOut {
   acknowledge(session: Session, subscriptionId: string, seq: number): void {
     const sent = session.acknowledge(subscriptionId, seq);
     if (sent !== undefined) this.limits.meter?.acked((performance.now() - sent) / 1000);
+  }
+
+  /** `unrequire`: the subscription named by its id, or by the client's key for it. */
+  unrequire(session: Session, request: Extract<Request, { op: 'unrequire' }>): Record<string, never> {
+    const id = request.sub ?? session.subscriptionKeys.get(request.key!);
+    // Stryker disable next-line ConditionalExpression: subscriptions is never keyed by undefined: looking undefined up finds nothing, as the guard does
+    const subscription = id === undefined ? undefined : session.subscriptions.get(id);
+    if (!subscription) throw new ProtocolError(ErrorCode.notFound, `no subscription "${request.sub ?? request.key}" in this session`);
+    this.unsubscribe(session, subscription.id);
+    return {};
   }
 
   unsubscribe(session: Session, subscriptionId: string): void {

@@ -2,7 +2,7 @@
 // fanned out after it, so a client that provides and requires the same name hears the reply first.
 
 import type { ConsolaInstance } from 'consola';
-import { ErrorCode } from '../protocol/errors.ts';
+import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Change } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
 import type { FanOut } from './fanout.ts';
@@ -33,11 +33,13 @@ export function replyLater(
       if (id !== null) connection.send({ re: id, ok: true, ...reply });
       fanOut.publish(changes);
     },
-    // Only the store fails these: what waits on it throws no protocol error of its own.
+    // The store failed (`unavailable`), or it answered no to what was asked (a place's `conflict`), which the client hears as it is.
     (thrown: Error) => {
-      logger.warn(thrown.message);
-      meter?.refused(ErrorCode.unavailable);
-      connection.send({ re: id, ok: false, error: { code: ErrorCode.unavailable, message: thrown.message } });
+      const refused = thrown instanceof ProtocolError;
+      if (!refused) logger.warn(thrown.message);
+      const code = refused ? thrown.code : ErrorCode.unavailable;
+      meter?.refused(code);
+      connection.send({ re: id, ok: false, error: { code, message: thrown.message } });
     },
   );
 }

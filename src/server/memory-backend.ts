@@ -2,20 +2,24 @@
 // is immediate, a session lives only on this server, and nothing is taken away from outside.
 
 import { randomBytes } from 'node:crypto';
+import type { Place, Placement } from '../protocol/placement.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Cause, Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
 import { MemberBook, type StoredMember } from './member-book.ts';
+import { PlacementBook, type Placer } from './placement-book.ts';
 
 const GOODBYE: Cause = { reason: 'goodbye' };
 
 export class MemoryBackend implements Backend {
   private registry: Registry | undefined;
   private members = new MemberBook();
+  private placements = new PlacementBook();
 
   async start(registry: Registry, hooks?: BackendHooks): Promise<void> {
     this.registry = registry;
     if (hooks?.members) this.members = hooks.members;
+    if (hooks?.placements) this.placements = hooks.placements;
   }
 
   stop(): void {}
@@ -36,6 +40,10 @@ export class MemoryBackend implements Backend {
 
   stateMember(session: string, member: StoredMember): void {
     this.members.set(session, member);
+  }
+
+  place(places: readonly Place[], placer: Placer): Placement[] {
+    return this.placements.set(places, placer);
   }
 
   end(session: string, provisions: readonly string[], cause: Cause = GOODBYE): Change[] {

@@ -48,7 +48,7 @@ export interface DiscoServerOptions {
    * What a hello without a token may do when the server has tokens; refused when unset. The disco
    * `scs up` embeds lets anyone read (as its DNS does) and only its agent provide.
    */
-  anonymous?: Pick<TokenGrant, 'provide' | 'require'> & Partial<Pick<TokenGrant, 'observe'>>;
+  anonymous?: Pick<TokenGrant, 'provide' | 'require'> & Partial<Pick<TokenGrant, 'observe' | 'place'>>;
   logger: ConsolaInstance;
   /** Where the sessions' provisions are kept: etcd, shared with other servers (docs/ha.md); in memory when absent. */
   backend?: Backend;

@@ -233,7 +233,7 @@ export function readTokens(sources: readonly TokenSource[]): TokenGrant[] {
     }
     if (seen.has(token)) throw new UserError(`the token in ${source.where} is listed twice in disco.yaml's tokens`);
     seen.add(token);
-    return { token, provide: source.provide, require: source.require, observe: source.observe ?? [] };
+    return { token, provide: source.provide, require: source.require, observe: source.observe ?? [], place: source.place ?? [] };
   });
 }
 

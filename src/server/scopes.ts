@@ -1,7 +1,7 @@
 // Who may do what: each token of the server's config grants the names it may provide, those it may
-// require (and list), and those it may observe (members, status, events, metrics, the web view), as
-// patterns whose `*` labels match any label. Pure: the server asks,
-// this answers.
+// require (and list), those it may observe (members, status, events, metrics, the web view), and the
+// services whose placement it may set, as patterns whose `*` labels match any label. Pure: the server
+// asks, this answers.
 
 import { createHash } from 'node:crypto';
 import { WILDCARD } from '../names.ts';
@@ -17,6 +17,8 @@ export interface TokenGrant {
   readonly require: readonly string[];
   /** Nothing when absent. */
   readonly observe?: readonly string[];
+  /** Services whose placement it may set, as `*.SERVICE.STACK.ENV` patterns; nothing when absent. */
+  readonly place?: readonly string[];
 }
 
 /** Whether canonical pattern `scope` matches every name that canonical name or pattern `target` can. */
@@ -29,14 +31,15 @@ export function covers(scope: string, target: string): boolean {
 
 export class Scope {
   /** What a grant of the config (a token's, or the anonymous one) allows. */
-  static of(grant: Pick<TokenGrant, 'provide' | 'require' | 'observe'>): Scope {
-    return new Scope(grant.provide, grant.require, grant.observe ?? []);
+  static of(grant: Pick<TokenGrant, 'provide' | 'require' | 'observe' | 'place'>): Scope {
+    return new Scope(grant.provide, grant.require, grant.observe ?? [], grant.place ?? []);
   }
 
   constructor(
     readonly provide: readonly string[],
     readonly require: readonly string[],
     readonly observe: readonly string[] = [],
+    readonly place: readonly string[] = [],
   ) {}
 
   /** `name` is canonical (NameSchema's output). */
@@ -55,6 +58,19 @@ export class Scope {
    */
   mayObserve(pattern: string): boolean {
     return this.observe.some((granted) => covers(granted, pattern));
+  }
+
+  /** `service` is `service.stack.environment`: granted when a `place` pattern covers every endpoint name of it. */
+  mayPlace(service: string): boolean {
+    return this.place.some((granted) => covers(granted, `*.${service}`));
+  }
+
+  /**
+   * An agent may claim a service nobody placed yet (its host holds the data) when it may provide some
+   * endpoint of that service: a `provide` pattern whose service, stack and environment labels match.
+   */
+  mayClaim(service: string): boolean {
+    return this.provide.some((granted) => covers(`*.${granted.split('.').slice(1).join('.')}`, `*.${service}`));
   }
 }
 
@@ -88,8 +104,8 @@ function digest(token: string): string {
 }
 
 /** The `forbidden` error for a request outside the scope, which says what the scope allows. */
-export function forbidden(op: 'provide' | 'require' | 'list' | 'observe', name: string, scope: Scope): ProtocolError {
-  const granted = op === 'provide' ? scope.provide : op === 'observe' ? scope.observe : scope.require;
+export function forbidden(op: 'provide' | 'require' | 'list' | 'observe' | 'place', name: string, scope: Scope): ProtocolError {
+  const granted = { provide: scope.provide, require: scope.require, list: scope.require, observe: scope.observe, place: scope.place }[op];
   const allowed = granted.length ? granted.join(', ') : 'nothing';
   return new ProtocolError(
     ErrorCode.forbidden,

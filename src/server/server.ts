@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Line } from '../protocol/framing.ts';
-import { PROTOCOL_VERSION, type Request } from '../protocol/messages.ts';
+import type { Request } from '../protocol/messages.ts';
 import type { RegistryReason } from '../reasons.ts';
 import { Registry } from '../registry/registry.ts';
 import type { Change } from '../registry/types.ts';
@@ -19,10 +19,11 @@ import { Listing } from './listing.ts';
 import { MemberRequests } from './member-requests.ts';
 import { MemoryBackend } from './memory-backend.ts';
 import { type DiscoServerOptions, defaultServerOptions } from './options.ts';
+import { PlacementRequests } from './placement-requests.ts';
 import { ProvisionCaps } from './provision-caps.ts';
 import { noSession, parseRequest } from './request-line.ts';
 import { EVERY_NAME, forbidden, helloScope, Scope, TokenTable } from './scopes.ts';
-import { ownerOf, Session, welcome } from './session.ts';
+import { checkVersion, ownerOf, Session, welcome } from './session.ts';
 import { type SweptPeer, sweepPeers, sweepPeriod } from './sweep.ts';
 import { onTlsHandshake, refuse, TlsGate } from './tls-gate.ts';
 import { Turns } from './turns.ts';
@@ -36,6 +37,7 @@ export class DiscoServer {
   readonly registry: Registry;
   readonly options: DiscoServerOptions;
   readonly members: MemberRequests;
+  readonly placements: PlacementRequests;
   /** What happens, for `scs events`: its ring, and the connections that follow it. */
   readonly events: EventFeed;
   private readonly sessions = new Map<string, Session>();
@@ -69,6 +71,7 @@ export class DiscoServer {
     this.events = new EventFeed(this.backend.serverId ?? randomBytes(6).toString('base64url'), this.options.logger);
     registry.addListener(this.events.provisionChanged);
     this.members.book.listen((event) => this.events.memberChanged(event));
+    this.placements = new PlacementRequests(this.backend, this.options.logger, this.events.placementChanged);
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
@@ -79,6 +82,7 @@ export class DiscoServer {
       sessionGone: (id, reason) => this.sessionGone(id, reason),
       presence: (server, joined) => this.events.serverSeen(server, joined),
       members: this.members.book,
+      placements: this.placements.book,
     });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -171,6 +175,7 @@ export class DiscoServer {
   private onClosed(peer: Peer): void {
     this.peers.delete(peer);
     this.events.unfollow(peer.connection);
+    this.placements.unwatch(peer.connection);
     const session = peer.session;
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
@@ -271,16 +276,8 @@ export class DiscoServer {
       case 'require':
         if (session.scope && !session.scope.mayRequire(request.name)) throw forbidden('require', request.name, session.scope);
         return this.fanOut.require(session, request);
-      case 'unrequire': {
-        const id = request.sub ?? session.subscriptionKeys.get(request.key!);
-        // Stryker disable next-line ConditionalExpression: subscriptions is never keyed by undefined: looking undefined up finds nothing, as the guard does
-        const subscription = id === undefined ? undefined : session.subscriptions.get(id);
-        if (!subscription) {
-          throw new ProtocolError(ErrorCode.notFound, `no subscription "${request.sub ?? request.key}" in this session`);
-        }
-        this.fanOut.unsubscribe(session, subscription.id);
-        return {};
-      }
+      case 'unrequire':
+        return this.fanOut.unrequire(session, request);
       case 'list':
         if (session.scope && !session.scope.mayRequire(request.name ?? EVERY_NAME))
           throw forbidden('list', request.name ?? EVERY_NAME, session.scope);
@@ -288,6 +285,9 @@ export class DiscoServer {
       case 'member':
       case 'members':
         return this.members.handle(session, request);
+      case 'place':
+      case 'placement':
+        return this.placements.handle(peer.connection, session, request);
       case 'ack':
         this.fanOut.acknowledge(session, request.sub, request.seq);
         return undefined;
@@ -310,12 +310,7 @@ export class DiscoServer {
    */
   private hello(peer: Peer, request: Extract<Request, { op: 'hello' }>): Reply | LaterReply | undefined {
     if (peer.session || peer.greeting) throw new ProtocolError(ErrorCode.badRequest, 'this connection already said hello');
-    if (request.version !== PROTOCOL_VERSION) {
-      throw new ProtocolError(
-        ErrorCode.unsupportedVersion,
-        `protocol version ${request.version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
-      );
-    }
+    checkVersion(request.version);
     const scope = this.tokens && helloScope(this.tokens, request.token, this.anonymous);
     const owner = ownerOf(this.tokens && request.token);
     // Stryker disable next-line ConditionalExpression: sessions is never keyed by undefined: looking undefined up finds nothing, as the guard does
@@ -324,10 +319,11 @@ export class DiscoServer {
     if (held && held.owner === owner) return void this.resume(peer, held, request.id);
     const client = request.client ?? peer.connection.remote;
     const opened = this.backend.open(held ? undefined : request.session, client, owner);
-    if (!(opened instanceof Promise)) return welcome(this.options, this.take(peer, opened, client, scope, owner), false);
+    const take = (later: OpenedSession) => this.take(peer, later, client, scope, owner, request.client);
+    if (!(opened instanceof Promise)) return welcome(this.options, take(opened), false);
     peer.greeting = true;
     return opened
-      .then((later) => ({ reply: welcome(this.options, this.take(peer, later, client, scope, owner), false), changes: [] }))
+      .then((later) => ({ reply: welcome(this.options, take(later), false), changes: [] }))
       .finally(() => {
         peer.greeting = false;
       });
@@ -346,8 +342,8 @@ export class DiscoServer {
   }
 
   /** A session the backend opened, now this server's; the peer may have gone while the backend answered. */
-  private take(peer: Peer, opened: OpenedSession, client: string, scope: Session['scope'], owner: string): Session {
-    const session = Session.opened(opened, client, scope, owner);
+  private take(peer: Peer, opened: OpenedSession, client: string, scope: Session['scope'], owner: string, named?: string): Session {
+    const session = Session.opened(opened, client, scope, owner, named);
     this.provisionCaps.add(session, session.provisions.size);
     this.sessions.set(session.id, session);
     peer.session = session;

@@ -2,6 +2,7 @@
 // resumes loses nothing: its provisions stay registered and the pushes it missed are replayed.
 
 import { createHash } from 'node:crypto';
+import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import type { OpenedSession } from './backend.ts';
 import type { Connection } from './connection.ts';
@@ -40,6 +41,8 @@ export class Session {
   scope: Scope | undefined;
   /** ownerOf the token that opened it: only a hello with the same token resumes it. */
   owner = '';
+  /** The client name its hello gave, if it gave one (`client` falls back to the peer's address): who placed what. */
+  named: string | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   /** `changed` pushes owed an ack, and their bytes: what a reader that falls behind costs. */
   unackedCount = 0;
@@ -52,14 +55,14 @@ export class Session {
   ) {}
 
   /** A session the backend opened (new, or adopted with the provisions it holds), for a hello with this scope and owner. */
-  static opened(opened: OpenedSession, client: string, scope: Scope | undefined, owner: string): Session {
+  static opened(opened: OpenedSession, client: string, scope: Scope | undefined, owner: string, named?: string): Session {
     const session = new Session(opened.id, client);
     for (const { id, key } of opened.adopted ?? []) {
       session.provisions.add(id);
       // Stryker disable next-line ConditionalExpression: an entry under undefined is never read: a request without a key never looks one up
       if (key !== undefined) session.provisionKeys.set(key, id);
     }
-    Object.assign(session, { scope, owner });
+    Object.assign(session, { scope, owner, named });
     return session;
   }
 
@@ -108,6 +111,15 @@ export class Session {
     this.unackedCount--;
     this.unackedBytes -= push.lines.length;
   }
+}
+
+/** Throws `unsupported_version` for a hello in another version of the protocol than this server's. */
+export function checkVersion(version: number): void {
+  if (version === PROTOCOL_VERSION) return;
+  throw new ProtocolError(
+    ErrorCode.unsupportedVersion,
+    `protocol version ${version} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+  );
 }
 
 /** The reply to a hello: the session, and the times the client must keep to. */

@@ -102,7 +102,8 @@ describe.skipIf(!ETCD)(`against etcd${ETCD ? '' : ' (skipped: /usr/bin/etcd is n
     const deletedAt = await client.delete('/w/a');
     await eventually(() => events.length === 2, 5000, 'the put and the delete');
     expect(events).toEqual([
-      { type: 'put', kv: { key: '/w/b', value: '2', modRevision: before + 1, lease } },
+      // A key's version: 1 for its first write (a delete's is 0, which etcd leaves out).
+      { type: 'put', kv: { key: '/w/b', value: '2', modRevision: before + 1, lease, version: 1 } },
       { type: 'delete', kv: { key: '/w/a', value: '', modRevision: deletedAt, lease: '0' } },
     ]);
     watching.cancel();

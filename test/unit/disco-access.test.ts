@@ -87,8 +87,8 @@ describe('disco.yaml access keys', () => {
       { address: '::1', prefix: 128, family: 'ipv6' },
     ]);
     expect(serverTokens(config, file)).toEqual([
-      { token: 'inline-token-0123456789', provide: ['*.db.blog.prod'], require: [], observe: [] },
-      { token: 'web-token-0123456789', provide: [], require: ['*.*.blog.default'], observe: ['*.*.blog.prod'] },
+      { token: 'inline-token-0123456789', provide: ['*.db.blog.prod'], require: [], observe: [], place: [] },
+      { token: 'web-token-0123456789', provide: [], require: ['*.*.blog.default'], observe: ['*.*.blog.prod'], place: [] },
     ]);
   });
 

@@ -160,7 +160,7 @@ describe('discoConfig', () => {
     expect(() => discoConfig({ listen: '[::]:9640' })).toThrow(/^disco will not listen on \[::\]:9640 without tokens/);
     expect(discoConfig({ listen: '0.0.0.0:9640', insecure: true })).toMatchObject({ insecure: true, listen: { host: '0.0.0.0' } });
     // Tokens, or loopback (a development server, open to local users), need no --insecure.
-    const tokens = [{ token: 'inline-token-0123456789', provide: ['*.*.*.*'], require: ['*.*.*.*'], observe: [] }];
+    const tokens = [{ token: 'inline-token-0123456789', provide: ['*.*.*.*'], require: ['*.*.*.*'], observe: [], place: [] }];
     expect(discoConfig({ listen: '0.0.0.0:9640' }, file({ tokens })).insecure).toBeUndefined();
     for (const listen of ['127.0.0.1:9640', '127.0.0.2:9640', '[::1]:9640', 'localhost:9640']) {
       expect(discoConfig({ listen }).insecure).toBeUndefined();
@@ -170,17 +170,17 @@ describe('discoConfig', () => {
   it("resolves the file's paths beside it, and keeps the flags' as given", () => {
     const config: DiscoConfig = {
       tls: { cert: 'c.pem', key: 'k.pem', ca: '/abs/ca.pem' },
-      tokens: [{ tokenFile: 'web.token', provide: [], require: ['*'], observe: ['*'] }],
+      tokens: [{ tokenFile: 'web.token', provide: [], require: ['*'], observe: ['*'], place: [] }],
     };
     const settings = discoConfig({}, file(config));
     expect(settings.tls).toEqual({ cert: join('/etc/scs', 'c.pem'), key: join('/etc/scs', 'k.pem'), ca: '/abs/ca.pem' });
     expect(settings.tokens).toEqual([
-      { tokenFile: '/etc/scs/web.token', where: '/etc/scs/web.token', provide: [], require: ['*'], observe: ['*'] },
+      { tokenFile: '/etc/scs/web.token', where: '/etc/scs/web.token', provide: [], require: ['*'], observe: ['*'], place: [] },
     ]);
     expect(discoConfig({ tlsCert: 'mine.pem' }, file(config)).tls).toMatchObject({ cert: 'mine.pem', key: '/etc/scs/k.pem' });
     expect(
-      discoConfig({}, file({ tokens: [{ token: 'inline-token-0123456789', provide: ['a'], require: [], observe: [] }] })).tokens,
-    ).toEqual([{ token: 'inline-token-0123456789', where: 'tokens.0', provide: ['a'], require: [], observe: [] }]);
+      discoConfig({}, file({ tokens: [{ token: 'inline-token-0123456789', provide: ['a'], require: [], observe: [], place: [] }] })).tokens,
+    ).toEqual([{ token: 'inline-token-0123456789', where: 'tokens.0', provide: ['a'], require: [], observe: [], place: [] }]);
   });
 
   it.each<[string, DiscoFlags, DiscoConfig, string]>([

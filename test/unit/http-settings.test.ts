@@ -8,7 +8,7 @@ import type { DiscoConfig } from '../../src/server/config.ts';
 import { discoConfig } from '../../src/server/disco-config.ts';
 
 const file = (config: DiscoConfig) => ({ path: '/etc/scs/disco.yaml', config });
-const tokens = [{ token: 'inline-token-0123456789', provide: [], require: [], observe: ['*.*.*.*'] }];
+const tokens = [{ token: 'inline-token-0123456789', provide: [], require: [], observe: ['*.*.*.*'], place: [] }];
 
 describe('the HTTP listener of scs disco', () => {
   it('is off unless asked for, by the flag or by disco.yaml, the flag winning', () => {
