@@ -61,6 +61,25 @@ describe('the scope rule', () => {
     expect(watcher.mayObserve('*.*.*.prod')).toBe(false);
     expect(watcher.mayRequire('*.db.blog.prod')).toBe(false);
   });
+
+  it('grants placing apart from the rest, by service; a claim needs only a provide of some endpoint of the service', () => {
+    const table = new TokenTable([
+      { token: 'ops-token-0123456789', provide: ['*.*.*.*'], require: ['*.*.*.*'], observe: ['*.*.*.*'] },
+      { token: 'move-token-0123456789', provide: [], require: [], place: ['*.*.blog.prod'] },
+      { token: 'db-token-0123456789', provide: ['mysql.db.blog.prod'], require: [] },
+    ]);
+    const ops = table.scopeOf('ops-token-0123456789')!;
+    expect(ops.mayPlace('db.blog.prod')).toBe(false);
+    expect(ops.mayClaim('db.blog.prod')).toBe(true);
+    const mover = table.scopeOf('move-token-0123456789')!;
+    expect(mover.mayPlace('db.blog.prod')).toBe(true);
+    expect(mover.mayPlace('db.blog.dev')).toBe(false);
+    expect(mover.mayClaim('db.blog.prod')).toBe(false);
+    const db = table.scopeOf('db-token-0123456789')!;
+    expect(db.mayClaim('db.blog.prod')).toBe(true);
+    expect(db.mayClaim('web.blog.prod')).toBe(false);
+    expect(db.mayClaim('db.blog.dev')).toBe(false);
+  });
 });
 
 describe('disco.yaml access keys', () => {
