@@ -14,7 +14,10 @@ interface MoveFlags extends PlacementFlags {
 export function registerMove(cli: CAC): void {
   withStackFile(
     withDiscoAccess(
-      cli.command('move <service...>', 'Move services to another host, from any machine that reaches disco, and wait until they run there'),
+      cli.command(
+        'move <...services>',
+        'Move services to another host, from any machine that reaches disco, and wait until they run there',
+      ),
     ),
   )
     .option('--to <host>', 'The host to run them on (an agent of the stack must be up there)')

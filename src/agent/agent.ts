@@ -266,8 +266,16 @@ export class Agent {
       for (const service of this.selected(this.compiled)) {
         if (this.runners.some((runner) => runner.service === service.name)) continue;
         if (!(await this.moves.canStart(service))) continue;
-        await this.options.prepare?.(service);
-        await this.start(this.addRunner(service));
+        const runner = this.addRunner(service);
+        try {
+          await this.options.prepare?.(service);
+          await this.start(runner);
+        } catch (error) {
+          // Said in its member record, where `scs move` sees it and places it back where it was.
+          const why = (error as Error).message;
+          this.options.logger.warn(`${service.name}: placed here, but it could not start: ${why}`);
+          runner.facts.status = { kind: 'failed', why: why.slice(0, 200) };
+        }
       }
       this.save();
     }).catch((error: Error) => this.options.logger.warn(`following the new placement: ${error.message}`));

@@ -46,7 +46,8 @@ export class Executor {
   /** Whether another provider has an endpoint of a name this service provides (disco away: no). */
   async othersProvide(facts: ServiceFacts): Promise<boolean> {
     const ours = new Set(facts.provisions.map((handle) => handle.id));
-    const names = [...new Set(facts.provisions.map((handle) => handle.spec.name))];
+    // Its names as compiled: one that provides nothing yet (it failed to start) is served elsewhere all the same.
+    const names = [...new Set(facts.service.provides.map((provide) => provide.name))];
     const found = Promise.all(names.map((name) => this.options.discovery.list(name)));
     let lists: Awaited<typeof found> | undefined;
     await settlesWithin(found.then((result) => (lists = result)));

@@ -56,7 +56,9 @@ export type ServiceStatus =
   | { readonly kind: 'waiting' }
   | { readonly kind: 'container'; readonly docker: ContainerInfo['status']; readonly health: string | undefined }
   | { readonly kind: 'lost' }
-  | { readonly kind: 'removed' };
+  | { readonly kind: 'removed' }
+  /** It could not be started here (a move to this host): `why` says what failed. */
+  | { readonly kind: 'failed'; readonly why: string };
 
 /**
  * Its status for `scs ps`, as words and as data. A container that exited after `scs stop` is `stopped`:
@@ -69,6 +71,8 @@ export function statusRecord({ status, wanted }: ServiceFacts): Required<Pick<Se
       return { statusKind: status.kind, status: `${status.docker}${status.health ? ` (${status.health})` : ''}` };
     case 'lost':
       return { statusKind: status.kind, status: 'lost: removed outside scs' };
+    case 'failed':
+      return { statusKind: status.kind, status: `failed: ${status.why}` };
     default:
       return { statusKind: status.kind, status: status.kind };
   }

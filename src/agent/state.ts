@@ -38,7 +38,7 @@ export interface ServiceRecord {
    * The same as data: `stopped` (by scs stop) and `lost` (removed outside scs) are the agent's word, which
    * Docker cannot give. Absent in the state of an agent older than it.
    */
-  readonly statusKind?: 'waiting' | 'container' | 'stopped' | 'lost' | 'removed';
+  readonly statusKind?: 'waiting' | 'container' | 'stopped' | 'lost' | 'removed' | 'failed';
   readonly provides: Array<{ name: string; address: string }>;
   readonly requires: RequireRecord[];
   /** The last step the agent took on it, and why: "replace: liveupdate of mysql failed (exit 1)". */

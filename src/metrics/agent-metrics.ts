@@ -20,6 +20,7 @@ export const CONTAINER_STATES = [
   'stopped',
   'lost',
   'removed',
+  'failed',
   'other',
 ] as const;
 const DOCKER_STATES = new Set<string>(CONTAINER_STATES.slice(0, 6));
