@@ -79,11 +79,14 @@ export function tokenFile(cwd: string): string {
   return file;
 }
 
-/** disco.yaml granting the token every name: disco listens beyond loopback, so it has tokens. */
+/** disco.yaml granting the token every name, to provide, require, observe (what a move reads) and place: disco listens beyond loopback, so it has tokens. */
 function discoConfigFile(cwd: string): string {
   const token = tokenFile(cwd);
   const config = join(cwd, 'disco.yaml');
-  writeFileSync(config, `tokens:\n  - tokenFile: ${token}\n    provide: ["*.*.*.*"]\n    require: ["*.*.*.*"]\n`);
+  writeFileSync(
+    config,
+    `tokens:\n  - tokenFile: ${token}\n    provide: ["*.*.*.*"]\n    require: ["*.*.*.*"]\n    observe: ["*.*.*.*"]\n    place: ["*.*.*.*"]\n`,
+  );
   return config;
 }
 
