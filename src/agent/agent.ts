@@ -175,7 +175,6 @@ export class Agent {
     });
   }
 
-  /** `scs stop`, `scs start`, `scs restart` of some of its services, in order. */
   /** `scs stop`, `start`, `restart` of the services named; none named means every one this agent runs. */
   control(verb: 'stop' | 'start' | 'restart', names: readonly string[]): Promise<void> {
     return this.oneAtATime(async () => {
@@ -241,10 +240,14 @@ export class Agent {
     return this.chosen(compiled).filter((service) => this.here?.has(service.name) ?? true);
   }
 
-  /** The services it was given (`scs up web` adds web), wherever they are placed. */
+  /**
+   * The services it was given (`scs up web` adds web), wherever they are placed, and those placed on
+   * its host by name (a move here), whatever it was given.
+   */
   private chosen(compiled: CompiledStack, names: readonly string[] = []): CompiledService[] {
-    const only = this.only.length > 0 && names.length > 0 ? [...this.only, ...names] : this.only;
-    return only.length === 0 ? compiled.services : compiled.services.filter((service) => only.includes(service.name));
+    if (this.only.length === 0) return compiled.services;
+    const only = [...this.only, ...names, ...(this.options.placement?.namedHere(compiled.services) ?? [])];
+    return compiled.services.filter((service) => only.includes(service.name));
   }
 
   /**
@@ -260,8 +263,8 @@ export class Agent {
       this.here = await placement.settle(this.chosen(this.compiled));
       for (const runner of [...this.runners].reverse()) {
         if (this.here.has(runner.service)) continue;
-        const target = placement.board.current().get(this.serviceName(runner.service))?.target;
-        this.moves.away(runner, target);
+        const { stack, environment } = this.identity;
+        this.moves.away(runner, placement.board.current().get(`${runner.service}.${stack}.${environment}`)?.target);
       }
       for (const service of this.selected(this.compiled)) {
         if (this.runners.some((runner) => runner.service === service.name)) continue;
@@ -279,10 +282,6 @@ export class Agent {
       }
       this.save();
     }).catch((error: Error) => this.options.logger.warn(`following the new placement: ${error.message}`));
-  }
-
-  private serviceName(service: string): string {
-    return `${service}.${this.identity.stack}.${this.identity.environment}`;
   }
 
   private oneAtATime<T>(task: () => Promise<T>): Promise<T> {

@@ -56,6 +56,12 @@ export class PlacementHere {
     return here;
   }
 
+  /** The services of `services` placed on this very host by name: moved here, they run here whatever the agent was given. */
+  namedHere(services: readonly CompiledService[]): string[] {
+    const current = this.board.current();
+    return services.filter((service) => current.get(this.nameOf(service.name))?.target.host === this.me.host).map((s) => s.name);
+  }
+
   /** Whether `service` runs here by what is stored now; one still to claim does not yet. */
   runsHere(service: CompiledService): boolean {
     return 'run' in this.decide(service);

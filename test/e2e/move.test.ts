@@ -62,8 +62,9 @@ describe.skipIf(problem !== undefined)(`moves by placement on three hosts${probl
     writeFileSync(join(dir, 'placed.yaml'), 'services:\n  web:\n    placement: h3\n  client:\n    placement: h2\n');
     expect(await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')])).toHaveLength(2);
     disco = await startDisco(dir);
-    // The same files on every host, and no service named: placement picks what each runs.
-    for (const host of HOSTS) await run(host, 'up', '-d', '--debounce', '100ms', ...files(host));
+    // The same files on every host, and no service named: placement picks what each runs. h3 first:
+    // the client on h2 waits for web, placed on h3.
+    for (const host of ['h3', 'h1', 'h2'] as const) await run(host, 'up', '-d', '--debounce', '100ms', ...files(host));
   }, 240_000);
 
   afterAll(async () => {

@@ -23,7 +23,7 @@ import {
   probeFrom,
   readUpstream,
   scsOkOn,
-  type scsOn,
+  scsOn,
   startDisco,
   volumeFile,
 } from '../helpers/harness.ts';
@@ -157,11 +157,16 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
     expect((await fetchFrom('h2', `http://${ADDRESS.h3}:8080/`)).text).toContain(TITLE);
   }, 180_000);
 
-  it('moves web from h3 to h1, up then down, with no failed request', async () => {
+  it('refuses a second web on h1, whose uploads are on h3, and moves it there with scs move --without-data, stop-first', async () => {
+    // web keeps media in a named volume of h3: a second copy on h1 would be a second writer, with other media.
+    const second = scsOn('h1', ['up', '-d', 'web', ...files('h1')], dir);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr).toContain('web is placed on host h3 where its data is: `scs move web --to h1` moves it here');
+    expect(await containerOf('h1', 'web')).toBeUndefined();
+    // h1's agent runs db alone (scs up -d db), and a service moved to its host besides.
     const probe = probeFrom('h2', upstreamFile, 50, REQUEST_TIMEOUT_MS);
     await eventually(() => probe.results.some((result) => result.ok), 30_000, 'a first request');
-    await run('h1', 'up', '-d', 'web', ...files('h1'));
-    await run('h3', 'down');
+    await run('h2', 'move', 'web', '--to', 'h1', '--without-data', ...files('h2'));
     await eventually(() => readUpstream(upstreamFile) === `${ADDRESS.h1}:8080`, 30_000, 'the follower to move to web on h1');
     await eventually(
       () => probe.results.filter((result) => result.upstream.startsWith(ADDRESS.h1)).length >= 5,
@@ -170,12 +175,10 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
     );
     await probe.stop();
     const move = failedWindow(probe.results);
-    const failed = probe.results.filter((result) => !result.ok).map((result) => `${result.at} ${result.upstream || '(none)'}`);
     const slowest = Math.max(...probe.results.map((result) => result.ms));
     figure(
-      `web moved h3 → h1, up then down: ${move.failures} failed requests (every 50 ms) over ${move.windowMs} ms; the slowest took ${slowest} ms`,
+      `web moved h3 → h1 with scs move --without-data (stop-first, one writer): ${move.failures} failed requests (every 50 ms) over ${move.windowMs} ms; the slowest took ${slowest} ms`,
     );
-    expect(move.failures, failed.join('; ')).toBe(0);
     expect(await containerOf('h3', 'web')).toBeUndefined();
     // The site is the same one: web on h1 reads it from the same db.
     expect((await fetchFrom('h2', `http://${ADDRESS.h1}:8080/`)).text).toContain(TITLE);
