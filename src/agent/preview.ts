@@ -20,6 +20,8 @@ export async function previewUp(
   imageExists: (tag: string) => Promise<boolean>,
   /** The host addresses `up` would publish ports on (src/agent/advertise.ts); loopback alone when absent. */
   publishOn?: readonly string[],
+  /** Why a service would not run here (placed elsewhere), by its name in the stack; it runs here when absent. */
+  elsewhere: ReadonlyMap<string, string> = new Map(),
 ): Promise<string> {
   // The deployment's id, when an agent has made one: it tells its EBS volumes and ENIs from look-alikes.
   const stackId = readStackId(stateFolder(project, compiled.stack));
@@ -37,6 +39,11 @@ export async function previewUp(
   const attachment = bridged ? { ...attachmentAt(compiled, identity, gateway), ...(publishOn ? { publishOn } : {}) } : undefined;
   const lines: string[] = [];
   for (const service of compiled.services) {
+    const away = elsewhere.get(service.name);
+    if (away !== undefined) {
+      lines.push(`${service.name}: nothing to do here (${away})`);
+      continue;
+    }
     const facts = newFacts(service);
     if (!(await imageExists(service.image.tag))) lines.push(`${service.name}: build ${service.image.tag} (not built yet)`);
     const { observed } = await observeService(engine, identity, facts, 'start', logger);

@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 import { consola } from 'consola';
 import { formatHostPort, isLoopbackHost } from '../address.ts';
 import { restated, UserError } from '../errors.ts';
+import type { CompiledStack } from '../manifest/compiled.ts';
+import type { Placement } from '../protocol/placement.ts';
 import { agentBudgetMs, waitedFor } from './cli-wait.ts';
 import { detach } from './detach.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
@@ -113,7 +115,47 @@ async function dryRun(options: UpOptions): Promise<void> {
   const disco = parseDiscoList(options.disco ?? compiled.disco ?? '127.0.0.1:9640')[0]!;
   const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(disco, () => engine.bridgeGateway()));
   const publishOn = publishAddresses(advertise, await isHostAddress(advertise)).on;
-  process.stdout.write(`${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag), publishOn)}\n`);
+  const elsewhere = await placedElsewhere(compiled, options.disco ?? running?.disco ?? compiled.disco, options);
+  process.stdout.write(
+    `${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag), publishOn, elsewhere)}\n`,
+  );
+}
+
+/**
+ * The services `up` here would not run, placed elsewhere, with why: read from the disco the agent
+ * would join (none stored for an embedded one that is not running), then decided as the agent decides.
+ */
+async function placedElsewhere(compiled: CompiledStack, disco: string | undefined, options: UpOptions): Promise<Map<string, string>> {
+  const [{ expectedHere }, { hostLabel }, { commonAttributes }] = await Promise.all([
+    import('../placement/here.ts'),
+    import('./identity.ts'),
+    import('./member-record.ts'),
+  ]);
+  const nameOf = (service: string) => `${service}.${compiled.stack}.${compiled.environment}`;
+  const stored = new Map<string, Placement>();
+  if (disco !== undefined) {
+    const [{ DiscoClient }, { discoAccess, parseDiscoList }, { readPlacements }] = await Promise.all([
+      import('../client/client.ts'),
+      import('../client/access.ts'),
+      import('../client/placement.ts'),
+    ]);
+    const addresses = parseDiscoList(disco);
+    try {
+      const access = discoAccess(options.access ?? {});
+      const client = await DiscoClient.connect({ ...addresses[0]!, addresses, name: 'scs up --dry-run', ...access });
+      try {
+        for (const placement of await readPlacements(client, `*.*.${compiled.stack}.${compiled.environment}`))
+          stored.set(placement.service, placement);
+      } finally {
+        void client.close();
+      }
+    } catch (error) {
+      consola.warn(`the placement at disco ${disco} could not be read (${(error as Error).message}): the plan takes none as stored`);
+    }
+  }
+  const me = { host: hostLabel(), attrs: { ...commonAttributes(compiled.services), ...options.place } };
+  const verdicts = expectedHere(compiled.services, stored, me, nameOf);
+  return new Map([...verdicts].flatMap(([service, said]) => ('elsewhere' in said ? [[service, said.elsewhere] as const] : [])));
 }
 
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */

@@ -4,6 +4,7 @@
 import type { CompiledService } from '../manifest/compiled.ts';
 import { formatTarget, type PlacedMember, type Placement, placedOn } from '../protocol/placement.ts';
 import { dataOf } from './data.ts';
+import { filesPlacement } from './files.ts';
 
 export type Verdict =
   /** It runs here. */
@@ -35,4 +36,22 @@ const CAUSE_WORDS: Record<Placement['cause'], string> = {
 export function elsewhere(service: string, stored: Placement, here: string): string {
   const moving = stored.from ? `, moving from host ${stored.from}` : '';
   return `${service} is placed on ${formatTarget(stored.target)} ${CAUSE_WORDS[stored.cause]}${moving}: \`scs move ${service} --to ${here}\` moves it here`;
+}
+
+/**
+ * What `scs up` here would decide, as `--dry-run` shows it: the stack files' placement set as the
+ * agent would set it, then each service's verdict (a claim is a run: nobody holds it yet).
+ */
+export function expectedHere(
+  services: readonly CompiledService[],
+  stored: ReadonlyMap<string, Placement>,
+  me: PlacedMember,
+  nameOf: (service: string) => string,
+): Map<string, Verdict> {
+  const after = new Map(stored);
+  for (const place of filesPlacement(services, stored, nameOf).places) {
+    const { revision, ...entry } = place;
+    after.set(place.service, { ...entry, by: 'scs up', since: new Date(0).toISOString(), revision: (revision ?? 0) + 1 });
+  }
+  return new Map(services.map((service) => [service.name, verdict(service, after.get(nameOf(service.name)), me)]));
 }

@@ -73,6 +73,15 @@ describe.skipIf(problem !== undefined)(`scs move between two agents${problem ? `
       ['client.hello.dev', 'host pm-a', 'claim', 'pm-a', 'stays'],
       ['web.hello.dev', 'host pm-a', 'files', 'pm-a', ''],
     ]);
+    // --dry-run on pm-b plans what up there did: nothing, and says why.
+    const plan = await ok(scsOn('pm-b', ['up', '--dry-run', ...files()]));
+    expect(plan.stdout).toBe(
+      [
+        'web: nothing to do here (web is placed on host pm-a by the stack files: `scs move web --to pm-b` moves it here)',
+        'client: nothing to do here (client is placed on host pm-a where its data is: `scs move client --to pm-b` moves it here)',
+        '',
+      ].join('\n'),
+    );
   }, 60_000);
 
   it('refuses a second copy of the client, which keeps its data on pm-a, and a move that would leave the data behind', async () => {
