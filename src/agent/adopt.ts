@@ -5,6 +5,7 @@
 
 import type { ConsolaInstance } from 'consola';
 import { consola } from 'consola';
+import type { CompiledStack } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/methods.ts';
 import { volumeProvisioner } from '../volumes/methods.ts';
 import type { VolumeEngine } from '../volumes/provisioner.ts';
@@ -31,10 +32,30 @@ const noDocker: VolumeEngine = {
 
 /** Adopts what can be, and says how many it did; throws one sentence naming how many could not, after trying every one. */
 export async function adopt(options: AdoptOptions): Promise<number> {
-  const logger = options.logger ?? consola;
   const compiled = compileStack(options.stack);
   const names = [...(options.services ?? [])];
-  const projectName = project(options.stack);
+  return adoptServices({
+    compiled: selectServices(compiled, names),
+    project: project(options.stack),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
+
+/**
+ * What `adopt` does, for services already compiled: also the agent's, for a service moved to its host
+ * whose data follows it (the move, ordered through disco, is the explicit word that takes it over).
+ */
+export async function adoptServices(options: {
+  readonly compiled: CompiledStack;
+  readonly project: string;
+  readonly logger?: ConsolaInstance;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Say nothing when none of the services has anything to adopt. */
+  readonly quiet?: boolean;
+}): Promise<number> {
+  const { compiled, project: projectName } = options;
+  const logger = options.logger ?? consola;
   // Made here when no agent has run yet: the agent that `scs up` starts then keeps it.
   const id = stackId(stateFolder(projectName, compiled.stack));
   const labels = resourceLabels({
@@ -48,7 +69,7 @@ export async function adopt(options: AdoptOptions): Promise<number> {
   let refused = 0;
   let adopted = 0;
   let looked = 0;
-  for (const service of selectServices(compiled, names).services) {
+  for (const service of compiled.services) {
     const provisioners = [
       ...service.container.volumes.map((volume) => volumeProvisioner(volume, context)),
       ...[networkProvisioner(service, context)].flatMap((network) => (network ? [network] : [])),
@@ -64,7 +85,7 @@ export async function adopt(options: AdoptOptions): Promise<number> {
       }
     }
   }
-  if (looked === 0) logger.info('nothing to adopt: no service here has an aws-ec2-ebs volume or an aws-ec2-eni network');
+  if (looked === 0 && !options.quiet) logger.info('nothing to adopt: no service here has an aws-ec2-ebs volume or an aws-ec2-eni network');
   if (refused > 0) throw new Error(`${refused} of ${looked} could not be adopted (said above); nothing else was changed for them`);
   return adopted;
 }

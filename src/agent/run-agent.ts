@@ -8,7 +8,7 @@
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import { format } from 'node:util';
-import { consola } from 'consola';
+import { type ConsolaInstance, consola } from 'consola';
 import { formatHostPort, type HostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
 import type { Engine } from '../docker/engine.ts';
@@ -250,8 +250,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       },
       ...(meter ? { meter } : {}),
       ...(placement ? { placement } : {}),
-      // A service placed here later is built then: the images are cached by hash, so this is quick when it was built before.
-      prepare: (service) => buildImages(engine, { ...compiled, services: [service] }, consola.withTag('build'), undefined, meter),
+      prepare: (service) => prepareMoved({ ...compiled, services: [service] }, project, engine, meter, logger),
     });
     agent = running;
     if (options.http && meter) {
@@ -371,4 +370,26 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 /** Stops listening, and resolves once the listener is closed. */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Before a service placed here later starts: its image, built then (cached by hash, so quick when it
+ * was built before), and what of its data follows it (an EBS volume, an ENI), taken over from the
+ * agent it moved from: the move, ordered through disco, is the word that hands it over.
+ */
+async function prepareMoved(
+  compiled: CompiledStack,
+  project: string,
+  engine: AgentEngine,
+  meter: Parameters<typeof import('./build.ts').buildImages>[4],
+  logger: ConsolaInstance,
+): Promise<void> {
+  const [{ buildImages }, { dataOf }, { adoptServices }] = await Promise.all([
+    import('./build.ts'),
+    import('../placement/data.ts'),
+    import('./adopt.ts'),
+  ]);
+  await buildImages(engine, compiled, consola.withTag('build'), undefined, meter);
+  if (compiled.services.some((service) => dataOf(service)?.kind === 'follows'))
+    await adoptServices({ compiled, project, logger, quiet: true });
 }
