@@ -15,16 +15,9 @@ import { mountedAt } from '../../src/volumes/block-device.ts';
 import { collect, SCS, scs } from '../helpers/cli.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { loopProblem } from '../helpers/loop-device.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 
-function loopProblem(): string | undefined {
-  try {
-    execFileSync('losetup', ['--find'], { stdio: 'pipe' });
-    return process.getuid?.() === 0 ? undefined : 'mounting and unshare --uts need root';
-  } catch {
-    return 'no free loop device (losetup --find failed)';
-  }
-}
 const problem = dockerProblem ?? motoProblem() ?? loopProblem();
 const STACK = `ebsmove${process.pid}`;
 const ZONES = { 'eb-a': 'us-east-1a', 'eb-b': 'us-east-1a', 'eb-c': 'us-east-1b' } as const;

@@ -16,16 +16,9 @@ import { LABEL } from '../../src/docker/engine.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
+import { loopProblem } from '../helpers/loop-device.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 
-function loopProblem(): string | undefined {
-  try {
-    execFileSync('losetup', ['--find'], { stdio: 'pipe' });
-    return process.getuid?.() === 0 ? undefined : 'mounting needs root';
-  } catch {
-    return 'no free loop device (losetup --find failed)';
-  }
-}
 const problem = dockerProblem ?? motoProblem() ?? loopProblem();
 const STACK = `ebsup${process.pid}`;
 const ZONE = 'us-east-1a';

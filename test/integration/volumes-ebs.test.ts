@@ -17,18 +17,10 @@ import { EbsProvisioner } from '../../src/volumes/aws-ec2-ebs.ts';
 import { mountedAt } from '../../src/volumes/block-device.ts';
 import type { VolumeEngine } from '../../src/volumes/provisioner.ts';
 import { recordingLogger } from '../helpers/logging.ts';
+import { loopProblem } from '../helpers/loop-device.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
 
 /** Why a loop device cannot stand in for a disk here, or undefined when it can. */
-function loopProblem(): string | undefined {
-  try {
-    execFileSync('losetup', ['--find'], { stdio: 'pipe' });
-    execFileSync('which', ['mkfs.ext4', 'blkid', 'mount'], { stdio: 'ignore' });
-    return process.getuid?.() === 0 ? undefined : 'mounting needs root';
-  } catch {
-    return 'no free loop device (losetup --find failed)';
-  }
-}
 
 const problem = motoProblem() ?? loopProblem();
 const ZONE = 'us-east-1a';

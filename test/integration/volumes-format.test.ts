@@ -9,18 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mount, mountedAt, prepareFilesystem, unmount } from '../../src/volumes/block-device.ts';
+import { loopProblem } from '../helpers/loop-device.ts';
 
 const MIB = 1024 * 1024;
-
-function loopProblem(): string | undefined {
-  try {
-    execFileSync('losetup', ['--find'], { stdio: 'pipe' });
-    execFileSync('which', ['mkfs.ext4', 'blkid', 'mount'], { stdio: 'ignore' });
-    return process.getuid?.() === 0 ? undefined : 'loop devices and mounting need root';
-  } catch {
-    return 'no free loop device (losetup --find failed)';
-  }
-}
 
 const problem = loopProblem();
 

@@ -132,7 +132,14 @@ describe('runAgent', () => {
     const embedded = parseHostPort(running.disco);
     expect(await accepts(embedded.host, embedded.port)).toBe(true);
     expect(running.dns).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(lifecycle(trace).opened).toEqual(['embedded disco', 'disco client', 'member report', 'placement watch', 'control socket', 'services']);
+    expect(lifecycle(trace).opened).toEqual([
+      'embedded disco',
+      'disco client',
+      'member report',
+      'placement watch',
+      'control socket',
+      'services',
+    ]);
 
     await running.stop();
     const { opened, closed } = lifecycle(trace);
