@@ -83,7 +83,7 @@ export async function memberReport(from: {
   return report;
 }
 
-/** The placement this agent follows, on its disco; none from a disco too old to keep placements, which is said once. */
+/** The placement this agent follows, on its disco; none when it cannot be read (an older disco, a narrow token), which is said once. */
 export async function placementHere(
   client: DiscoClient,
   identity: { stack: string; environment: string; host: string },
@@ -95,8 +95,13 @@ export async function placementHere(
   try {
     board = await placementBoard(client, identity);
   } catch (error) {
-    if ((error as { code?: string }).code !== 'bad_request') throw error;
-    logger.warn(`this disco keeps no placement (${(error as Error).message}): every service given runs here`);
+    // A disco older than placement, or a token that may neither observe nor provide the whole stack
+    // (a per-service token, as in docs/production.md): the agent runs what it is given, as before.
+    const code = (error as { code?: string }).code;
+    if (code !== 'bad_request' && code !== 'forbidden') throw error;
+    logger.warn(
+      `the placement of ${identity.stack}.${identity.environment} cannot be read here (${(error as Error).message}): every service given runs here`,
+    );
     return undefined;
   }
   const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;

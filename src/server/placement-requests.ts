@@ -67,7 +67,7 @@ export class PlacementRequests {
   /** One page of the placements `request.name` picks, as a reply line, newline included; with `watch`, a watch too. */
   pageLine(connection: Connection, session: Session, request: PlacementRequest): string {
     const pattern = request.name ?? EVERY_NAME;
-    if (session.scope && !session.scope.mayObserve(pattern)) throw forbidden('observe', pattern, session.scope);
+    if (session.scope && !session.scope.mayReadPlacement(pattern)) throw forbidden('observe', pattern, session.scope);
     const after = request.after;
     const placements = this.book
       .list()

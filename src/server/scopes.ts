@@ -72,6 +72,14 @@ export class Scope {
   mayClaim(service: string): boolean {
     return this.provide.some((granted) => covers(`*.${granted.split('.').slice(1).join('.')}`, `*.${service}`));
   }
+
+  /**
+   * `pattern` is canonical: the placements it picks may be read by who may observe them, or by who
+   * may provide in every service they name (an agent reads its own stack's, to know what to run).
+   */
+  mayReadPlacement(pattern: string): boolean {
+    return this.mayObserve(pattern) || this.mayClaim(pattern.split('.').slice(1).join('.'));
+  }
 }
 
 /**

@@ -79,6 +79,13 @@ describe('the scope rule', () => {
     expect(db.mayClaim('db.blog.prod')).toBe(true);
     expect(db.mayClaim('web.blog.prod')).toBe(false);
     expect(db.mayClaim('db.blog.dev')).toBe(false);
+    // Reading placements: who observes them, or who may provide in every service the pattern picks.
+    expect(db.mayReadPlacement('*.db.blog.prod')).toBe(true);
+    expect(db.mayReadPlacement('*.*.blog.prod')).toBe(false);
+    expect(ops.mayReadPlacement('*.*.blog.prod')).toBe(true);
+    expect(mover.mayReadPlacement('*.db.blog.prod')).toBe(false);
+    const agent = new TokenTable([{ token: 'agent-token-0123456789', provide: ['*.*.blog.prod'], require: ['*.*.*.*'] }]);
+    expect(agent.scopeOf('agent-token-0123456789')!.mayReadPlacement('*.*.blog.prod')).toBe(true);
   });
 });
 
