@@ -48,6 +48,7 @@ export const STEP_REASONS = {
   'scs-restart': '`scs restart`',
   'scs-down': '`scs down`',
   'removed-from-stack': 'the service is no longer in the stack',
+  moved: 'the service is placed on another host now (`scs move`, `scs place`, or the stack files): it leaves this one',
   other: 'a cause the planner gave that none of the words above names (the event shows it in full)',
 } as const;
 

@@ -21,6 +21,7 @@ const CAUSES: ReadonlyArray<readonly [RegExp, StepReason]> = [
   [/^scs restart$/, 'scs-restart'],
   [/^scs down$/, 'scs-down'],
   [/^removed from the stack$/, 'removed-from-stack'],
+  [/^moved to /, 'moved'],
 ];
 
 export function stepReason(step: Pick<Step, 'kind' | 'cause'>): StepReason {

@@ -84,6 +84,18 @@ describe.skipIf(problem !== undefined)(`scs move between two agents${problem ? `
     );
   }, 60_000);
 
+  it('places a move back when the new host cannot start the service, and says why; the old host never stopped serving', async () => {
+    // Two agents on one daemon name their containers alike: while pm-a's web runs, pm-b cannot create
+    // its own, a real failure to start on the new host (on two hosts, two daemons, it would start).
+    const move = scs(['move', 'web.hello.dev', '--to', 'pm-b', '--timeout', '60s', '--disco', disco()]);
+    expect(await move.exited).toBe(1);
+    expect(move.stderr).toContain('web.hello.dev was not moved to host pm-b: on host pm-b it is failed');
+    expect(`${move.stdout}${move.stderr}`).toContain('placing it back on host pm-a');
+    expect(await containersOf('web')).toEqual(['pm-a']);
+    const placement = await ok(scs(['placement', '--json', '--disco', disco(), '*.web.hello.dev']));
+    expect(JSON.parse(placement.stdout)).toMatchObject([{ service: 'web.hello.dev', placedOn: 'host pm-a', cause: 'rollback' }]);
+  }, 120_000);
+
   it('refuses a second copy of the client, which keeps its data on pm-a, and a move that would leave the data behind', async () => {
     const up = scsOn('pm-b', ['up', '-d', 'client', ...files()]);
     expect(await up.exited).toBe(1);
@@ -127,7 +139,7 @@ describe.skipIf(problem !== undefined)(`scs move between two agents${problem ? `
     const placement = await ok(scs(['placement', '--json', '--disco', disco(), '*.*.hello.dev']));
     expect(JSON.parse(placement.stdout)).toMatchObject([
       { service: 'client.hello.dev', placedOn: 'host pm-b', cause: 'move', runsOn: ['pm-b'], data: 'stays' },
-      { service: 'web.hello.dev', placedOn: 'host pm-a', cause: 'files', runsOn: ['pm-a'] },
+      { service: 'web.hello.dev', placedOn: 'host pm-a', cause: 'rollback', runsOn: ['pm-a'] },
     ]);
   }, 180_000);
 

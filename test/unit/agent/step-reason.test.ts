@@ -33,6 +33,8 @@ describe('the reason of a plan step', () => {
       restart(desired(), observed()),
       teardown(observed()),
       teardown(observed(), { cause: 'removed from the stack' }),
+      // What src/agent/moves.ts gives a service that leaves for the host it was placed on.
+      teardown(observed(), { cause: 'moved to host h1' }),
     ];
     const named = [...new Map(plans.flat().map((step) => [step.cause, stepReason(step)])).entries()];
     expect(named).toEqual([
@@ -56,6 +58,7 @@ describe('the reason of a plan step', () => {
       ['scs restart', 'scs-restart'],
       ['scs down', 'scs-down'],
       ['removed from the stack', 'removed-from-stack'],
+      ['moved to host h1', 'moved'],
     ]);
   });
 
