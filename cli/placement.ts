@@ -28,11 +28,8 @@ export function registerPlacement(cli: CAC): void {
     ]);
     try {
       const [placements, members] = await Promise.all([readPlacements(client, name), listMembers(client, name)]);
-      const rows = placementRows(
-        placements,
-        members,
-        stack?.services.map((s) => `${s.name}.${stack.stack}.${stack.environment}`),
-      );
+      const known = stack?.services.map((s) => `${s.name}.${stack.stack}.${stack.environment}`);
+      const rows = placementRows(placements, members, known, name);
       if (format === 'json') printJson(rows);
       else
         printTable(

@@ -2,7 +2,7 @@
 // members that list it), and what is moving. Pure: placements and members in, rows out.
 
 import type { Member } from '../protocol/member.ts';
-import { formatTarget, type Placement } from '../protocol/placement.ts';
+import { formatTarget, type Placement, placementMatches } from '../protocol/placement.ts';
 import { runningOn } from './move.ts';
 
 export interface PlacementRow {
@@ -19,12 +19,18 @@ export interface PlacementRow {
   readonly moving?: string;
 }
 
-/** One row per service placed, or running, or of the stack here (`known`), in name order. */
-export function placementRows(placements: readonly Placement[], members: readonly Member[], known: readonly string[] = []): PlacementRow[] {
+/** One row per service placed, or running, or of the stack here (`known`), that `pattern` picks, in name order. */
+export function placementRows(
+  placements: readonly Placement[],
+  members: readonly Member[],
+  known: readonly string[] = [],
+  pattern = '*.*.*.*',
+): PlacementRow[] {
   const names = new Set([...placements.map((p) => p.service), ...known]);
   for (const member of members)
     for (const service of member.services) names.add(`${service.service}.${member.stack}.${member.environment}`);
-  return [...names].sort().map((service): PlacementRow => {
+  const picked = [...names].filter((service) => placementMatches(pattern, service)).sort();
+  return picked.map((service): PlacementRow => {
     const stored = placements.find((p) => p.service === service);
     const runsOn = runningOn(service, members);
     if (!stored) return { service, placedOn: 'anywhere', cause: 'none', runsOn };

@@ -98,3 +98,10 @@ export function formatTarget(target: PlacementTarget): string {
 
 /** Whether two targets pick the same hosts. */
 export const sameTarget = (a: PlacementTarget, b: PlacementTarget) => formatTarget(a) === formatTarget(b);
+
+/** Whether `pattern` (an endpoint pattern, canonical: `*.web.hello.dev`) picks `service`: its first label is left aside. */
+export function placementMatches(pattern: string, service: string): boolean {
+  const wanted = pattern.split('.').slice(1);
+  const labels = service.split('.');
+  return wanted.length === labels.length && wanted.every((label, at) => label === '*' || label === labels[at]);
+}

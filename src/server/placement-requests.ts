@@ -8,22 +8,17 @@ import type { ConsolaInstance } from 'consola';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { encodeLine } from '../protocol/framing.ts';
 import type { Request } from '../protocol/messages.ts';
-import { PLACEMENT_LIMITS, type Place, type Placement } from '../protocol/placement.ts';
+import { PLACEMENT_LIMITS, type Place, type Placement, placementMatches } from '../protocol/placement.ts';
 import type { Backend } from './backend.ts';
 import type { Connection } from './connection.ts';
 import type { LaterReply, Reply } from './later-reply.ts';
 import { PART_BYTES } from './parts.ts';
 import { checkDistinct, PlacementBook, type PlacementChange } from './placement-book.ts';
-import { covers, EVERY_NAME, forbidden, type Scope } from './scopes.ts';
+import { EVERY_NAME, forbidden, type Scope } from './scopes.ts';
 import type { Session } from './session.ts';
 
 type PlaceRequest = Extract<Request, { op: 'place' }>;
 type PlacementRequest = Extract<Request, { op: 'placement' }>;
-
-/** Whether `pattern` (an endpoint pattern, canonical) picks `service`: its first label is left aside. */
-export function placementMatches(pattern: string, service: string): boolean {
-  return covers(`*.${pattern.split('.').slice(1).join('.')}`, `*.${service}`);
-}
 
 export class PlacementRequests {
   readonly book = new PlacementBook();

@@ -182,6 +182,9 @@ describe('scs placement rows', () => {
       ['db.shop.test', 'anywhere', 'none', '', ''],
       ['web.shop.test', 'host h2', 'move', 'h1,h2', 'h1'],
     ]);
+    // A pattern picks by service, stack and environment: the members that run web run the client too.
+    const web = placementRows([], [member('h2', [running('web'), running('client')])], [], '*.web.shop.test');
+    expect(web.map((row) => row.service)).toEqual(['web.shop.test']);
   });
 });
 
