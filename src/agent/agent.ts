@@ -13,7 +13,7 @@ import { agentState } from './agent-state.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
-import { newFacts, type RequirementFacts } from './facts.ts';
+import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
@@ -24,7 +24,7 @@ import { ServiceRunner } from './runner.ts';
 import type { NetworkAttachment } from './spec.ts';
 import { type AgentState, ownProcess, writeState } from './state.ts';
 import { stateFolder } from './state-folder.ts';
-import { WaitTimeoutError } from './wait-timeout.ts';
+import { WaitTimeoutError, waitForEndpoint } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
 
 export interface AgentOptions {
@@ -157,6 +157,11 @@ export class Agent {
       if (names.length === 0) {
         for (const runner of [...this.runners].reverse()) {
           if (wanted.some((service) => service.name === runner.service)) continue;
+          // Still in the stack, placed elsewhere: it leaves as a move does, once the new host serves it.
+          if (compiled.services.some((service) => service.name === runner.service)) {
+            this.moveAway(runner);
+            continue;
+          }
           await this.retire(runner, 'removed from the stack');
           this.runners.splice(this.runners.indexOf(runner), 1);
         }
@@ -261,11 +266,7 @@ export class Agent {
     this.oneAtATime(async () => {
       if (this.phase !== 'running') return;
       this.here = await placement.settle(this.chosen(this.compiled));
-      for (const runner of [...this.runners].reverse()) {
-        if (this.here.has(runner.service)) continue;
-        const { stack, environment } = this.identity;
-        this.moves.away(runner, placement.board.current().get(`${runner.service}.${stack}.${environment}`)?.target);
-      }
+      for (const runner of [...this.runners].reverse()) if (!this.here.has(runner.service)) this.moveAway(runner);
       for (const service of this.selected(this.compiled)) {
         if (this.runners.some((runner) => runner.service === service.name)) continue;
         if (!(await this.moves.canStart(service))) continue;
@@ -282,6 +283,12 @@ export class Agent {
       }
       this.save();
     }).catch((error: Error) => this.options.logger.warn(`following the new placement: ${error.message}`));
+  }
+
+  /** A service placed elsewhere leaves, in its own time (moves.ts). */
+  private moveAway(runner: ServiceRunner): void {
+    const { stack, environment } = this.identity;
+    this.moves.away(runner, this.options.placement?.board.current().get(`${runner.service}.${stack}.${environment}`)?.target);
   }
 
   private oneAtATime<T>(task: () => Promise<T>): Promise<T> {
@@ -325,32 +332,13 @@ export class Agent {
       });
       if (requirement.watch.endpoints.length === 0) {
         logger.info(`${runner.service}: waiting for ${requirement.compiled.name}`);
-        await this.waitForEndpoint(requirement, waitTimeoutMs);
+        await waitForEndpoint(requirement, waitTimeoutMs);
       }
       requirement.lastSeen = requirement.watch.endpoints;
     }
     await runner.start();
     // What changed while it started is planned for now.
     runner.requirementsChanged();
-  }
-
-  private waitForEndpoint(requirement: RequirementFacts, timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const check = setInterval(() => {
-        if (requirement.watch!.endpoints.length > 0) {
-          clearInterval(check);
-          resolve();
-        } else if (Date.now() - started > timeoutMs) {
-          clearInterval(check);
-          reject(
-            new WaitTimeoutError(
-              `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${requirement.compiled.name} (--wait-timeout)`,
-            ),
-          );
-        }
-      }, 25);
-    });
   }
 
   /** Docker's news about one of its containers is a reason for that service to look again. */
