@@ -9,14 +9,13 @@
 // - quiet hours (`scs place`: everything onto h1) and the day layout again: how long each took.
 // Not measured here yet: the blog with its data on EBS (needs moto where the hosts' namespaces reach it).
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LABEL } from '../src/docker/engine.ts';
 import {
   ADDRESS,
-  DISCO,
   engineOn,
   failedWindow,
   type Host,
@@ -29,6 +28,8 @@ import {
   type scsOn,
   startDisco,
   volumeFile,
+  writeHostOverlays,
+  writeMoveFiles,
 } from '../test/helpers/harness.ts';
 import { eventually } from '../test/helpers/wait.ts';
 import { printTable } from './lib/stats.ts';
@@ -87,15 +88,8 @@ async function timed(task: () => Promise<unknown>): Promise<number> {
 const rows: Array<Array<string | number>> = [];
 try {
   cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-  for (const [host, dc] of [
-    ['h1', 'dc-a'],
-    ['h2', 'dc-b'],
-    ['h3', 'dc-a'],
-  ])
-    writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\nservices:\n  web:\n    attributes:\n      az: ${dc}\n`);
-  writeFileSync(join(dir, 'placed.yaml'), 'services:\n  web:\n    placement: h3\n  client:\n    placement: h2\n');
-  writeFileSync(join(dir, 'quiet.yaml'), 'services:\n  web: h1\n  client: { host: h1, without-data: true }\n');
-  writeFileSync(join(dir, 'day.yaml'), 'services:\n  web: h3\n  client: { host: h2, without-data: true }\n');
+  writeHostOverlays(dir);
+  writeMoveFiles(dir);
   console.log('bringing the harness up with the hello stack');
   await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')]);
   disco = await startDisco(dir);

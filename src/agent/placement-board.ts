@@ -4,7 +4,8 @@
 
 import type { DiscoClient } from '../client/client.ts';
 import { listMembers } from '../client/members.ts';
-import { place, watchPlacements } from '../client/placement.ts';
+import { mergePlacement, place, watchPlacements } from '../client/placement.ts';
+import { runningOn } from '../placement/move.ts';
 import type { Place, Placement } from '../protocol/placement.ts';
 import type { PlacementBoard } from './placement-here.ts';
 
@@ -15,17 +16,6 @@ export async function placementBoard(
   const pattern = `*.*.${stack.stack}.${stack.environment}`;
   const stored = new Map<string, Placement>();
   const listeners = new Set<() => void>();
-  // What a `place` reply says is kept if it is newer than what is kept: the reply and the watch may cross.
-  const keep = (placements: readonly Placement[]) => {
-    let changed = false;
-    for (const placement of placements) {
-      const kept = stored.get(placement.service);
-      if (kept && kept.revision >= placement.revision) continue;
-      stored.set(placement.service, placement);
-      changed = true;
-    }
-    return changed;
-  };
   const tell = () => {
     for (const listener of listeners) listener();
   };
@@ -45,7 +35,8 @@ export async function placementBoard(
     current: () => stored,
     async place(places: readonly Place[]) {
       const placed = await place(client, [...places]);
-      if (keep(placed)) tell();
+      // Kept where newer than what is kept: the reply and the watch may cross.
+      if (placed.map((placement) => mergePlacement(stored, placement)).some(Boolean)) tell();
       return placed;
     },
     onChange(listener) {
@@ -53,8 +44,8 @@ export async function placementBoard(
       return () => listeners.delete(listener);
     },
     async heldElsewhere(service) {
-      const members = await listMembers(client, `*.${service}.${stack.stack}.${stack.environment}`);
-      return members.some((m) => m.host !== stack.host && m.services.some((s) => s.service === service));
+      const name = `${service}.${stack.stack}.${stack.environment}`;
+      return runningOn(name, await listMembers(client, `*.${name}`)).some((host) => host !== stack.host);
     },
     close: () => watch.close(),
   };

@@ -59,7 +59,7 @@ export interface PlacementWatch {
 const byName = (a: Placement, b: Placement) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0);
 
 /** Keeps `placement` unless `into` has its service at the same revision or a newer one; whether it did. */
-function merge(into: Map<string, Placement>, placement: Placement): boolean {
+export function mergePlacement(into: Map<string, Placement>, placement: Placement): boolean {
   const known = into.get(placement.service);
   if (known && known.revision >= placement.revision) return false;
   into.set(placement.service, placement);
@@ -89,7 +89,7 @@ export async function watchPlacements(
   const onPush = (push: Push) => {
     if (closed || push.op !== 'placed' || push.watch !== watch) return;
     const into = reading ?? known;
-    const changed = push.placements.map((placement) => merge(into, placement)).some(Boolean);
+    const changed = push.placements.map((placement) => mergePlacement(into, placement)).some(Boolean);
     if (changed && !reading) tell();
   };
   const read = async () => {
@@ -97,7 +97,7 @@ export async function watchPlacements(
     reading = gathered;
     watch = undefined;
     try {
-      for (const placement of await readAll(client, name, (id) => (watch = id))) merge(gathered, placement);
+      for (const placement of await readAll(client, name, (id) => (watch = id))) mergePlacement(gathered, placement);
     } finally {
       if (reading === gathered) reading = undefined;
     }

@@ -2,6 +2,7 @@
 // new host runs it, ready and provided, and no other host holds it any more. Pure.
 
 import type { Member, MemberService } from '../protocol/member.ts';
+import { runningOn } from './move.ts';
 
 export type Progress =
   | { readonly state: 'moving'; readonly detail: string }
@@ -28,7 +29,7 @@ export function progressOf(moving: Moving, members: readonly Member[]): Progress
   const target = ours.find((m) => m.host === moving.to);
   if (!target) return { state: 'lost', why: `the agent on host ${moving.to} is gone` };
   const there = target.services.find((s) => s.service === name);
-  const holders = ours.filter((m) => m.host !== moving.to && m.services.some((s) => s.service === name)).map((m) => m.host);
+  const holders = runningOn(moving.service, members).filter((host) => host !== moving.to);
   if (there && (DOWN.has(there.state) || there.health === 'unhealthy'))
     return { state: 'failing', why: `on host ${moving.to} it is ${describe(there)}` };
   const ready = there !== undefined && isReady(there, moving.provides);

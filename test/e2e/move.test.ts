@@ -3,7 +3,7 @@
 // move them: web (no data) start-first under a client requesting it every 50 ms, the client (its
 // volume stays on its host) only --without-data, stop-first. Each move is measured and printed.
 
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,8 @@ import {
   scsOn,
   startDisco,
   volumeFile,
+  writeHostOverlays,
+  writeMoveFiles,
 } from '../helpers/harness.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -53,13 +55,8 @@ describe.skipIf(problem !== undefined)(`moves by placement on three hosts${probl
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'scs-move-'));
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
-    for (const [host, dc] of [
-      ['h1', 'dc-a'],
-      ['h2', 'dc-b'],
-      ['h3', 'dc-a'],
-    ])
-      writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\nservices:\n  web:\n    attributes:\n      az: ${dc}\n`);
-    writeFileSync(join(dir, 'placed.yaml'), 'services:\n  web:\n    placement: h3\n  client:\n    placement: h2\n');
+    writeHostOverlays(dir);
+    writeMoveFiles(dir);
     expect(await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')])).toHaveLength(2);
     disco = await startDisco(dir);
     // The same files on every host, and no service named: placement picks what each runs. h3 first:
@@ -115,8 +112,6 @@ describe.skipIf(problem !== undefined)(`moves by placement on three hosts${probl
   }, 60_000);
 
   it('puts everything on h1 for quiet hours with scs place, and back to the day layout', async () => {
-    writeFileSync(join(dir, 'quiet.yaml'), 'services:\n  web: h1\n  client: { host: h1, without-data: true }\n');
-    writeFileSync(join(dir, 'day.yaml'), 'services:\n  web: h3\n  client: { host: h2, without-data: true }\n');
     let started = Date.now();
     await run('h3', 'place', join(dir, 'quiet.yaml'), ...files('h3'));
     const quietMs = Date.now() - started;

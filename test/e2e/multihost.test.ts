@@ -3,7 +3,7 @@
 // Relocation, a cut link and its healing, and a disco restart, each measured and printed.
 
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ import {
   scsOn,
   startDisco,
   volumeFile,
+  writeHostOverlays,
 } from '../helpers/harness.ts';
 import { eventually } from '../helpers/wait.ts';
 
@@ -56,12 +57,7 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     dir = mkdtempSync(join(tmpdir(), 'scs-multihost-'));
     cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
     // The same stack file on every host, plus a host overlay naming the shared disco and the host's DC.
-    for (const [host, dc] of [
-      ['h1', 'dc-a'],
-      ['h2', 'dc-b'],
-      ['h3', 'dc-a'],
-    ])
-      writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\nservices:\n  web:\n    attributes:\n      az: ${dc}\n`);
+    writeHostOverlays(dir);
     // Images are built once, here, and loaded into each host's daemon with the base image.
     expect(await harnessUpWith(dir, 'hello', ['-f', join(dir, 'scs-stack.yaml')])).toHaveLength(2);
     disco = await startDisco(dir);

@@ -68,6 +68,26 @@ export const DISCO = `${ADDRESS.h1}:9640`;
 // Short heartbeats, so a silent partition is noticed in seconds: timeout 3 s, grace 2 s.
 const DISCO_FLAGS = ['--listen', '0.0.0.0:9640', '--heartbeat-interval', '1s', '--heartbeat-timeout', '3s', '--grace', '2s'];
 
+/**
+ * The hello stack's overlay of each host, as every hello test on the harness uses it: the shared
+ * disco on h1, and web's `az` attribute by the host's data center.
+ */
+export function writeHostOverlays(dir: string): void {
+  for (const [host, dc] of [
+    ['h1', 'dc-a'],
+    ['h2', 'dc-b'],
+    ['h3', 'dc-a'],
+  ])
+    writeFileSync(join(dir, `${host}.yaml`), `disco: ${DISCO}\nservices:\n  web:\n    attributes:\n      az: ${dc}\n`);
+}
+
+/** The files a move of hello uses: placed.yaml (web on h3, the client on h2), and the layouts quiet.yaml (all on h1) and day.yaml. */
+export function writeMoveFiles(dir: string): void {
+  writeFileSync(join(dir, 'placed.yaml'), 'services:\n  web:\n    placement: h3\n  client:\n    placement: h2\n');
+  writeFileSync(join(dir, 'quiet.yaml'), 'services:\n  web: h1\n  client: { host: h1, without-data: true }\n');
+  writeFileSync(join(dir, 'day.yaml'), 'services:\n  web: h3\n  client: { host: h2, without-data: true }\n');
+}
+
 /** The token file of the last disco started, which the samplers' clients read too. */
 let lastTokenFile: string | undefined;
 
