@@ -227,12 +227,19 @@ export function httpProbe(hostPort: string): () => Promise<boolean> {
   const port = Number(hostPort.slice(at + 1));
   return () =>
     new Promise((resolve) => {
-      const request = get({ host, port, path: '/', timeout: 2000, agent: false }, (response) => {
+      // Settles on every outcome: a body that stalls after its headers fails at the deadline too.
+      const request = get({ host, port, path: '/', agent: false }, (response) => {
         response.resume();
-        response.on('end', () => resolve(response.statusCode === 200));
+        response.on('end', () => settle(response.statusCode === 200));
+        response.on('error', () => settle(false));
+        response.on('close', () => settle(false));
       });
-      request.on('timeout', () => request.destroy());
-      request.on('error', () => resolve(false));
+      const deadline = setTimeout(() => request.destroy(new Error('timed out')), 2000);
+      const settle = (ok: boolean) => {
+        clearTimeout(deadline);
+        resolve(ok);
+      };
+      request.on('error', () => settle(false));
     });
 }
 

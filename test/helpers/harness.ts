@@ -174,8 +174,15 @@ function sampler<T>(host: Host, script: string, args: string[]) {
     partial = lines.pop() ?? '';
     for (const line of lines) if (line) results.push(JSON.parse(line) as T);
   });
+  let errors = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    errors = (errors + text).slice(-2000);
+  });
   return {
     results,
+    /** The last results and, if the sampler stopped, how: what a timed-out wait says it saw. */
+    seen: (count = 3) =>
+      `${JSON.stringify(results.slice(-count))}${child.exitCode === null ? '' : `; sampler exited ${child.exitCode}: ${errors.trim()}`}`,
     stop: async () => {
       if (child.exitCode === null) child.kill();
       await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));

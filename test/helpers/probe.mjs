@@ -14,15 +14,23 @@ const upstream = () => {
     return '';
   }
 };
+// Settles exactly once, on every outcome: a body that stalls after its headers (a container killed
+// mid-answer) fails at the deadline, as a refused connection fails at once.
 const once = (address) =>
   new Promise((resolve) => {
     if (!address) return resolve(false);
-    const request = get(`http://${address}/`, { timeout: Number(timeout) }, (response) => {
+    const request = get(`http://${address}/`, (response) => {
       response.resume();
-      response.on('end', () => resolve(response.statusCode === 200));
+      response.on('end', () => settle(response.statusCode === 200));
+      response.on('error', () => settle(false));
+      response.on('close', () => settle(false));
     });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(false));
+    const deadline = setTimeout(() => request.destroy(new Error('timed out')), Number(timeout));
+    const settle = (ok) => {
+      clearTimeout(deadline);
+      resolve(ok);
+    };
+    request.on('error', () => settle(false));
   });
 for (;;) {
   const at = Date.now();

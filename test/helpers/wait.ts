@@ -4,24 +4,32 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** What is awaited, for the error: a function is asked at the timeout, to say what was seen by then. */
+type What = string | (() => string);
+const describe = (what: What) => (typeof what === 'string' ? what : what());
+
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => T | undefined | false, timeoutMs = 3000, what = 'condition'): Promise<T> {
+export async function eventually<T>(check: () => T | undefined | false, timeoutMs = 3000, what: What = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe(what)}`);
     await sleep(10);
   }
 }
 
 /** Like `eventually`, for checks that must await (a DNS query, say). */
-export async function eventuallyAsync<T>(check: () => Promise<T | undefined | false>, timeoutMs = 3000, what = 'condition'): Promise<T> {
+export async function eventuallyAsync<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 3000,
+  what: What = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe(what)}`);
     await sleep(20);
   }
 }
