@@ -7,13 +7,19 @@
 // - the client (its volume stays on its host), --without-data, stop-first, h2 → h1 and back: how long
 //   no client ran (its one-writer window). Target: back within 10 s.
 // - quiet hours (`scs place`: everything onto h1) and the day layout again: how long each took.
-// Not measured here yet: the blog with its data on EBS (needs moto where the hosts' namespaces reach it).
+// Then the blog with its data on EBS (test/helpers/blog-on-ebs.ts: moto in DC A's router, a loop
+// device per disk), under a writer posting every 200 ms and a reader every 50 ms, from h2:
+// - db h1 → h3 with its volume, stop-first, web's BLOG_DB_WAIT at 5 s. Target: writes back within 10 s.
+// - db h3 → h1 with BLOG_DB_WAIT at 20 s. Targets: writes back within 10 s, and 0 failed reads.
+// - quiet hours (web with its uploads, and backup without its data, onto h1, where db is) and the
+//   seed layout again; then web h3 → h1 alone, stop-first: their windows, measured.
 
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LABEL } from '../src/docker/engine.ts';
+import { BlogOnEbs } from '../test/helpers/blog-on-ebs.ts';
 import {
   ADDRESS,
   engineOn,
@@ -138,7 +144,6 @@ try {
   rows.push(['quiet hours: web and client onto h1', 'scs place', '-', quiet, '-', '-']);
   const day = await timed(() => run('h2', 'place', join(dir, 'day.yaml'), ...files('h2')));
   rows.push(['the day layout again', 'scs place', '-', day, '-', '-']);
-  rows.push(['the blog with its data on EBS', 'stop-first', 'not measured here yet', '-', 'writes back < 10 s', '-']);
   printTable(
     'moves on the harness (hello; a request from h2 to web every 50 ms)',
     ['move', 'order', 'seen', 'command ms', 'target', ''],
@@ -147,4 +152,55 @@ try {
 } finally {
   await harnessDown(disco);
   rmSync(dir, { recursive: true, force: true });
+}
+
+console.log('\nbringing the harness up with the blog, its data on EBS');
+const blog = await BlogOnEbs.start();
+const blogRows: Array<Array<string | number>> = [];
+try {
+  const writesMet = (away: number) => (away < WINDOW_TARGET_MS ? 'met' : 'MISS');
+  const row = (move: string, seen: Awaited<ReturnType<BlogOnEbs['underLoad']>>, target: string, met: string) =>
+    blogRows.push([
+      move,
+      seen.tookMs,
+      seen.writesAwayMs,
+      `${seen.reads.failures} over ${seen.reads.windowMs} ms`,
+      seen.lost.length,
+      target,
+      met,
+    ]);
+  const moveDb = (to: 'h1' | 'h3') => () => blog.run('h2', 'move', 'db', '--to', to, ...blog.files('h2'));
+  const follow = (to: 'h1' | 'h3') => () =>
+    eventually(() => readUpstream(blog.upstreamFile) === `${ADDRESS[to]}:8080`, 60_000, `the follower to follow web to ${to}`);
+
+  let seen = await blog.underLoad('db h1 → h3', moveDb('h3'));
+  row('db h1 → h3 (EBS, stop-first), BLOG_DB_WAIT 5 s', seen, `writes back < ${WINDOW_TARGET_MS / 1000} s`, writesMet(seen.writesAwayMs));
+  await blog.dbWait(20);
+  seen = await blog.underLoad('db h3 → h1', moveDb('h1'));
+  const zero = seen.reads.failures === 0 && seen.writesAwayMs < WINDOW_TARGET_MS;
+  row(
+    'db h3 → h1 (EBS, stop-first), BLOG_DB_WAIT 20 s',
+    seen,
+    `writes < ${WINDOW_TARGET_MS / 1000} s, 0 failed reads`,
+    zero ? 'met' : 'MISS',
+  );
+  seen = await blog.underLoad('quiet hours', () => blog.run('h2', 'place', join(blog.dir, 'quiet.yaml'), ...blog.files('h2')));
+  row('quiet hours: web and backup (--without-data) onto h1', seen, '-', '-');
+  seen = await blog.underLoad('day', async () => {
+    await blog.run('h2', 'place', join(blog.dir, 'day.yaml'), ...blog.files('h2'));
+    await follow('h3')();
+  });
+  row('the seed layout again: web to h3, backup to h2', seen, '-', '-');
+  seen = await blog.underLoad('web h3 → h1', async () => {
+    await blog.run('h2', 'move', 'web', '--to', 'h1', ...blog.files('h2'));
+    await follow('h1')();
+  });
+  row('web h3 → h1 (EBS, stop-first)', seen, '-', '-');
+  printTable(
+    'the blog with its data on EBS (from h2: a post every 200 ms, a page every 50 ms, both where the follower points)',
+    ['move', 'command ms', 'writes away ms', 'failed reads', 'posts lost', 'target', ''],
+    blogRows,
+  );
+} finally {
+  await blog.stop();
 }

@@ -40,7 +40,7 @@ export function registerPlacement(cli: CAC): void {
             row.cause,
             row.since ?? '-',
             row.runsOn.join(', ') || '-',
-            row.data ?? '-',
+            row.data ? `${row.data}${row.zone ? ` (${row.zone})` : ''}` : '-',
             row.moving ? `from ${row.moving}` : '-',
           ]),
         );

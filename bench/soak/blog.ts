@@ -54,18 +54,38 @@ export async function installWordPress(timeoutMs = 120_000): Promise<void> {
   }
 }
 
+/** Where the writer runs and what it does: the soak's, unless said otherwise. */
+export interface WriterOptions {
+  /** Its posts are titled "PREFIX 1", "PREFIX 2", ... */
+  readonly prefix: string;
+  readonly host?: Host;
+  /** WordPress: web's address. */
+  readonly url?: string;
+  /** A post (and a read of the last one) every so many ms. */
+  readonly everyMs?: number;
+  /** How long one request is given: more than web's BLOG_DB_WAIT, or a request that waits for db is counted failed. */
+  readonly timeoutMs?: number;
+}
+
 /** The writer, and what it saw: the posts WordPress acknowledged, the ones it did not, and the reads during the run. */
 export class BlogWriter {
   readonly posts: Post[] = [];
   readonly failed: Array<{ at: number; title: string; error: string }> = [];
   readonly reads = { ok: 0, failed: 0 };
   private child?: ChildProcess;
+  private readonly host: Host;
+  private readonly url: string;
 
-  constructor(private readonly seed: number) {}
+  constructor(private readonly options: WriterOptions) {
+    this.host = options.host ?? WRITER_HOST;
+    this.url = options.url ?? BLOG_URL;
+  }
 
   start(): void {
-    const args = [WRITER, BLOG_URL, String(EVERY_MS), `soak ${this.seed} post`];
-    this.child = jsonLinesOn(WRITER_HOST, args, writerEnv(), (line) => {
+    const { everyMs = EVERY_MS, prefix, timeoutMs } = this.options;
+    const args = [WRITER, this.url, String(everyMs), prefix];
+    const env = { ...writerEnv(), ...(timeoutMs ? { WRITER_TIMEOUT_MS: String(timeoutMs) } : {}) };
+    this.child = jsonLinesOn(this.host, args, env, (line) => {
       const answer = line as { at: number; via: 'post' | 'read'; title?: string; id?: number; error?: string };
       if (answer.via === 'read') this.reads[answer.title !== undefined ? 'ok' : 'failed']++;
       else if (answer.id !== undefined) this.posts.push({ id: answer.id, title: answer.title!, at: answer.at });
@@ -101,7 +121,7 @@ export class BlogWriter {
     for (;;) {
       const left = unread(this.posts, reads);
       if (left.length === 0 || Date.now() > deadline) break;
-      await readBack(left, reads);
+      await readBack(this.host, this.url, left, reads);
       if (unread(this.posts, reads).length > 0) await sleep(2000);
     }
     const rule = judgePosts(this.posts, reads, start);
@@ -113,10 +133,10 @@ export class BlogWriter {
 }
 
 /** One round of reads from the writer's host: what WordPress answered for each post, into `reads`. */
-async function readBack(posts: readonly Post[], reads: Map<number, ReadBack>): Promise<void> {
+async function readBack(host: Host, url: string, posts: readonly Post[], reads: Map<number, ReadBack>): Promise<void> {
   const ids = posts.map((post) => post.id);
   for (const id of ids) reads.set(id, { id, error: 'the read could not be made' });
-  const reader = spawn('ip', ['netns', 'exec', namespace(WRITER_HOST), process.execPath, WRITER, '--read', BLOG_URL], {
+  const reader = spawn('ip', ['netns', 'exec', namespace(host), process.execPath, WRITER, '--read', url], {
     env: writerEnv(),
     stdio: ['pipe', 'pipe', 'inherit'],
   });

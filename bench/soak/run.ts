@@ -38,7 +38,7 @@ export async function soak({ minutes, seed, blog = false, log = console.info, re
   const injector = new Injector(topology, watch);
   const cpu = cpuIdle();
   const leaks: Rule = { name: 'I5 no leak (RSS, fds within 10%) and nothing left over', checks: 0, violations: [] };
-  const writer = blog ? new BlogWriter(seed) : undefined;
+  const writer = blog ? new BlogWriter({ prefix: `soak ${seed} post` }) : undefined;
   let posts: Rule = { name: I4_NAME, checks: 0, violations: [], skipped: 'not run (--blog off)' };
   let start = Date.now();
   try {

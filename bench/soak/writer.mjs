@@ -5,22 +5,37 @@
 //   {"at", "via": "post", "title", "id"} when WordPress acknowledged the post, {"at", "via": "post", "title", "error"} when not;
 //   {"at", "via": "read", "id", "title"} or {"at", "via": "read", "id", "error"}.
 // `at` is when the request was sent. The admin's name and password come from SOAK_WP_USER and SOAK_WP_PASSWORD.
+// A request is given 10 s, or WRITER_TIMEOUT_MS.
+// BASE is WordPress's URL, or a file where a dependent's live update writes web's address (read again
+// before each request, so the writer follows web when it moves).
 //   node writer.mjs BASE INTERVAL PREFIX        posts titled "PREFIX 1", "PREFIX 2", ...
 //   node writer.mjs --read BASE < IDS           reads back the posts whose ids (comma-separated) come on stdin, 100 a
 //                                               request: one line per request, {"ids", "status", "body"} or {"ids", "error"}
+import { readFileSync } from 'node:fs';
 import { newPostBody, newPostId } from '../wordpress-xmlrpc.mjs';
 
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 const user = process.env.SOAK_WP_USER ?? 'admin';
 const password = process.env.SOAK_WP_PASSWORD ?? '';
-/** WordPress waits up to BLOG_DB_WAIT (5 s) for a database that is away: a request gets 10 s. */
-const TIMEOUT_MS = 10_000;
+/** WordPress waits up to BLOG_DB_WAIT (5 s) for a database that is away: a request gets 10 s, or WRITER_TIMEOUT_MS. */
+const TIMEOUT_MS = Number(process.env.WRITER_TIMEOUT_MS ?? 10_000);
+
+/** WordPress's URL now: BASE itself, or the first address in the file BASE names ('' while there is none). */
+function urlOf(base) {
+  if (/^https?:\/\//.test(base)) return base;
+  try {
+    const address = readFileSync(base, 'utf8').trim().split(';')[0];
+    return address ? `http://${address}` : '';
+  } catch {
+    return '';
+  }
+}
 
 async function post(base, title) {
   const body = newPostBody(user, password, title, `${title}, written by the soak.`);
   const at = Date.now();
   try {
-    const response = await fetch(`${base}/xmlrpc.php`, {
+    const response = await fetch(`${urlOf(base)}/xmlrpc.php`, {
       method: 'POST',
       headers: { 'content-type': 'text/xml' },
       body,
@@ -52,7 +67,7 @@ async function get(url) {
 async function read(base, id) {
   const at = Date.now();
   try {
-    const { status, body } = await get(`${base}/?rest_route=/wp/v2/posts/${id}&_fields=id,title`);
+    const { status, body } = await get(`${urlOf(base)}/?rest_route=/wp/v2/posts/${id}&_fields=id,title`);
     if (status !== 200) return { at, via: 'read', id, error: `WordPress answered ${status}` };
     return { at, via: 'read', id, title: JSON.parse(body).title?.rendered };
   } catch (error) {
@@ -70,7 +85,10 @@ if (args[0] === '--read') {
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100).map(Number);
     try {
-      print({ ids: batch, ...(await get(`${base}/?rest_route=/wp/v2/posts&include=${batch.join(',')}&per_page=100&_fields=id,title`)) });
+      print({
+        ids: batch,
+        ...(await get(`${urlOf(base)}/?rest_route=/wp/v2/posts&include=${batch.join(',')}&per_page=100&_fields=id,title`)),
+      });
     } catch (error) {
       print({ ids: batch, error: error.cause?.code ?? error.name ?? String(error) });
     }

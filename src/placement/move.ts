@@ -52,9 +52,12 @@ export function checkMove(asked: MoveAsked, stored: Placement | undefined, membe
       refused: `${name} keeps its data in a volume of the host it runs on, which cannot follow it: move it with --without-data to start it empty on ${to}, or keep its data on an aws-ec2-ebs volume (docs/volumes.md)`,
     };
   const zone = target.attrs?.az;
-  if (data === 'follows' && !withoutData && stored?.zone && zone && zone !== stored.zone)
+  // Where the data is: as stored by a claim or a move; for a placement the files set, the zone of the
+  // host that runs it now, whose volume it is.
+  const dataZone = stored?.zone ?? ours.find((m) => from.includes(m.host) && m.attrs?.az)?.attrs?.az;
+  if (data === 'follows' && !withoutData && dataZone && zone && zone !== dataZone)
     return {
-      refused: `${name}'s data is on a volume in zone ${stored.zone}, and host ${to} is in zone ${zone}: a volume moves only within its zone`,
+      refused: `${name}'s data is on a volume in zone ${dataZone}, and host ${to} is in zone ${zone}: a volume moves only within its zone`,
     };
   const place: Place = {
     service,
@@ -63,7 +66,7 @@ export function checkMove(asked: MoveAsked, stored: Placement | undefined, membe
     ...(from[0] ? { from: from[0] } : stored?.target.host ? { from: stored.target.host } : {}),
     ...(stored?.files === undefined ? {} : { files: stored.files }),
     ...(data ? { data } : {}),
-    ...(data === 'follows' && !withoutData && (zone ?? stored?.zone) ? { zone: (zone ?? stored?.zone)! } : {}),
+    ...(data === 'follows' && !withoutData && (zone ?? dataZone) ? { zone: (zone ?? dataZone)! } : {}),
     ...(withoutData && data ? { withoutData: true } : {}),
     revision: stored?.revision ?? 0,
   };

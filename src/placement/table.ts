@@ -15,6 +15,8 @@ export interface PlacementRow {
   readonly by?: string;
   readonly runsOn: string[];
   readonly data?: Placement['data'];
+  /** The zone its data is in, for data that follows (it moves only within it). */
+  readonly zone?: string;
   /** The host it is leaving, while a move is under way. */
   readonly moving?: string;
 }
@@ -43,6 +45,7 @@ export function placementRows(
       by: stored.by,
       runsOn,
       ...(stored.data ? { data: stored.data } : {}),
+      ...(stored.zone ? { zone: stored.zone } : {}),
       ...(leaving ? { moving: leaving } : {}),
     };
   });

@@ -174,6 +174,14 @@ function sampler<T>(host: Host, script: string, args: string[]) {
     partial = lines.pop() ?? '';
     for (const line of lines) if (line) results.push(JSON.parse(line) as T);
   });
+  // Known once, so that a second stop() (or one after the sampler died) does not wait for another exit.
+  let ended = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      ended = true;
+      resolve();
+    }),
+  );
   let errors = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     errors = (errors + text).slice(-2000);
@@ -182,10 +190,11 @@ function sampler<T>(host: Host, script: string, args: string[]) {
     results,
     /** The last results and, if the sampler stopped, how: what a timed-out wait says it saw. */
     seen: (count = 3) =>
-      `${JSON.stringify(results.slice(-count))}${child.exitCode === null ? '' : `; sampler exited ${child.exitCode}: ${errors.trim()}`}`,
+      `${JSON.stringify(results.slice(-count))}${ended ? `; sampler exited (${child.exitCode ?? child.signalCode}): ${errors.trim()}` : ''}`,
+    /** Ends the sampler; again, or after it ended by itself, it only waits for that. */
     stop: async () => {
-      if (child.exitCode === null) child.kill();
-      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+      if (!ended) child.kill();
+      await exited;
     },
   };
 }

@@ -136,6 +136,15 @@ describe('a move', () => {
       },
     });
   });
+  it('is refused across zones for data placed by the files, by the zone of the host that runs it', () => {
+    const zoned = [
+      member('h1', [running('db', { provides: [] })], { attrs: { dc: 'dc-a', az: 'a' } }),
+      member('h3', [], { attrs: { dc: 'dc-b', az: 'b' } }),
+    ];
+    expect(checkMove(ask('h3'), stored({ data: 'follows', cause: 'files', files: 'host h1' }), zoned)).toEqual({
+      refused: "db's data is on a volume in zone a, and host h3 is in zone b: a volume moves only within its zone",
+    });
+  });
   it('goes start-first for a service without data, and is nothing to do where it is already', () => {
     const webMembers = [member('h1', [running('web')]), member('h2', [])];
     expect(checkMove({ service: 'web.shop.test', to: 'h2', withoutData: false }, undefined, webMembers)).toMatchObject({
