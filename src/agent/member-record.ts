@@ -10,6 +10,12 @@ import { addresses } from './spec.ts';
 
 const WORD = /^[a-z][a-z -]{0,31}$/;
 
+/** An error's message as the protocol takes it: one line (control characters as spaces), at most 200 characters. */
+const oneLine = (text: string) =>
+  Array.from(text.replace(/\p{Cc}+/gu, ' ').trim())
+    .slice(0, 200)
+    .join('') || 'no reason given';
+
 /** One service as its member record says it. */
 export function memberService(facts: ServiceFacts): MemberService {
   const { status, wanted } = facts;
@@ -25,6 +31,7 @@ export function memberService(facts: ServiceFacts): MemberService {
     // Docker's words are its own: one the protocol would refuse is told as unknown, not sent to be refused.
     state: WORD.test(state) ? state : 'unknown',
     ...(health && WORD.test(health) ? { health } : {}),
+    ...(status.kind === 'failed' ? { why: oneLine(status.why) } : {}),
     provides: facts.provisions.map(({ spec }) => ({ name: spec.name, address: formatHostPort(spec.host, spec.port) })),
     requires: facts.requires.map((requirement) => ({
       endpoint: requirement.compiled.endpoint,

@@ -31,7 +31,7 @@ export function progressOf(moving: Moving, members: readonly Member[]): Progress
   const there = target.services.find((s) => s.service === name);
   const holders = runningOn(moving.service, members).filter((host) => host !== moving.to);
   if (there && (DOWN.has(there.state) || there.health === 'unhealthy'))
-    return { state: 'failing', why: `on host ${moving.to} it is ${describe(there)}` };
+    return { state: 'failing', why: `on host ${moving.to} it is ${describe(there)}${there.why ? `: ${there.why}` : ''}` };
   const ready = there !== undefined && isReady(there, moving.provides);
   if (ready && holders.length === 0) return { state: 'moved' };
   const here = there ? `${describe(there)} on host ${moving.to}` : `not yet on host ${moving.to}`;

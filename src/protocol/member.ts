@@ -23,6 +23,10 @@ const LABEL = 'expected a label like "h1" (letters, digits and inner hyphens, at
 const Label = v.pipe(v.string(LABEL), v.check(isLabel, LABEL));
 const WORD = 'expected a state like "running" (lower-case letters, spaces or hyphens, at most 32)';
 const Word = v.pipe(v.string(WORD), v.regex(/^[a-z][a-z -]{0,31}$/, WORD));
+const WHY = 'expected one line of at most 200 printable characters';
+// What a service's agent says of a state such as `failed`: text from the agent (an error's message),
+// printed by whoever lists members, so one printable line, bounded.
+const Why = v.pipe(v.string(WHY), v.regex(/^[^\p{Cc}]{1,200}$/u, WHY));
 const VERSION = 'expected a version of 1 to 64 printable characters';
 const Version = v.pipe(v.string(VERSION), v.regex(/^[\x20-\x7e]{1,64}$/, VERSION));
 const ADDRESS = 'expected an address like "10.0.0.5:3306"';
@@ -57,6 +61,8 @@ export const MemberServiceSchema = v.strictObject({
   /** Docker's state of its container (`running`, `exited`…), or the agent's word (`waiting`, `stopped`, `lost`, `removed`). */
   state: Word,
   health: v.optional(Word),
+  /** Why it is in that state, when the agent knows: a failed start's reason. */
+  why: v.optional(Why),
   provides: list(MemberProvideSchema, MEMBER_LIMITS.provides, 'provided endpoints'),
   requires: list(MemberRequireSchema, MEMBER_LIMITS.requires, 'requirements'),
 });

@@ -17,10 +17,13 @@ import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 import { loopProblem } from '../helpers/loop-device.ts';
 import { MOTO_CREDENTIALS, type Moto, motoProblem, startMoto } from '../helpers/moto.ts';
+import { eventuallyAsync } from '../helpers/wait.ts';
 
 const problem = dockerProblem ?? motoProblem() ?? loopProblem();
 const STACK = `ebsmove${process.pid}`;
-const ZONES = { 'eb-a': 'us-east-1a', 'eb-b': 'us-east-1a', 'eb-c': 'us-east-1b' } as const;
+// eb-d is in eb-a's zone, but its disk never shows up (no device under its device folder): a move
+// there fails half-way, with the volume attached to its instance.
+const ZONES = { 'eb-a': 'us-east-1a', 'eb-b': 'us-east-1a', 'eb-c': 'us-east-1b', 'eb-d': 'us-east-1a' } as const;
 type Host = keyof typeof ZONES;
 const HOSTS = Object.keys(ZONES) as Host[];
 
@@ -41,7 +44,7 @@ describe.skipIf(problem !== undefined)(`scs move of a service with its data on E
     SCS_EC2_INSTANCE_ID: instances[host],
     SCS_EC2_AZ: ZONES[host],
     SCS_EBS_DEVICE_ROOT: join(dir, host, 'dev'),
-    SCS_EC2_WAIT_SECONDS: '20',
+    SCS_EC2_WAIT_SECONDS: host === 'eb-d' ? '3' : '20',
   });
   /** `scs ARGS` on `host`: its own host name, instance and zone; an agent it starts stays so. */
   const scsOn = (host: Host, args: string[]) =>
@@ -68,7 +71,7 @@ describe.skipIf(problem !== undefined)(`scs move of a service with its data on E
     loop = execFileSync('losetup', ['--find', '--show', join(dir, 'disk.img')], { encoding: 'utf8' }).trim();
     for (const host of HOSTS) {
       mkdirSync(join(dir, host, 'dev'), { recursive: true });
-      symlinkSync(loop, join(dir, host, 'dev', 'xvdf'));
+      if (host !== 'eb-d') symlinkSync(loop, join(dir, host, 'dev', 'xvdf'));
     }
     mkdirSync(join(dir, 'db'));
     writeFileSync(join(dir, 'db/scs.yaml'), 'from: scs-base:busybox\nvolumes:\n  data: /var/lib/db\ncommand: [sleep, "3600"]\n');
@@ -148,5 +151,26 @@ describe.skipIf(problem !== undefined)(`scs move of a service with its data on E
     await ok(scsOn('eb-a', ['up', '-d', '--zone', ZONES['eb-a'], ...files()]));
     expect((await db()).map((c) => c.labels[LABEL.agent])).toEqual(['eb-b']);
     expect((await volumes())[0]?.Attachments?.map((a) => a.InstanceId)).toEqual([instances['eb-b']]);
+  }, 120_000);
+
+  it('places db back on eb-b when its disk never shows up on eb-d, half-way: attached to one instance, its data there', async () => {
+    const failed = scs(['move', `db.${STACK}.test`, '--to', 'eb-d', '--disco', disco()]);
+    expect(await failed.exited, failed.stderr).toBe(1);
+    expect(failed.stderr).toContain(`db.${STACK}.test was not moved to host eb-d: `);
+    expect(failed.stderr).toContain('no block device appeared');
+    // eb-d lets go of the volume it attached, and eb-b takes it back and starts db again.
+    const running = await eventuallyAsync(
+      async () => {
+        const found = await db();
+        return found.length === 1 && found[0]!.labels[LABEL.agent] === 'eb-b' && found[0];
+      },
+      60_000,
+      'db back on eb-b',
+    );
+    expect(await engine.exec(running.id, ['cat', '/var/lib/db/rows'], {})).toEqual({ exitCode: 0, output: 'row-1\n' });
+    expect((await volumes())[0]?.Attachments?.map((a) => [a.InstanceId, a.State])).toEqual([[instances['eb-b'], 'attached']]);
+    expect(mountedAt(mountpoint())).toBe(loop);
+    const placement = await ok(scs(['placement', '--json', '--disco', disco(), `*.*.${STACK}.test`]));
+    expect(JSON.parse(placement.stdout)).toMatchObject([{ placedOn: 'host eb-b', cause: 'rollback', runsOn: ['eb-b'] }]);
   }, 120_000);
 });

@@ -32,6 +32,12 @@ describe('a member record', () => {
     expect(refusal({ ...record(), version: 'x'.repeat(65) })).toMatch(/^version: /);
     const service = record().services[0]!;
     expect(refusal(record({ services: [{ ...service, state: 'Running!' }] }))).toMatch(/^services\.0\.state: /);
+    // A failed start's reason: one printable line, bounded; a second line could forge output where it is printed.
+    expect(refusal(record({ services: [{ ...service, state: 'failed', why: 'no block device appeared' }] }))).toBeUndefined();
+    expect(refusal(record({ services: [{ ...service, state: 'failed', why: 'one\n✔ forged' }] }))).toBe(
+      'services.0.why: expected one line of at most 200 printable characters',
+    );
+    expect(refusal(record({ services: [{ ...service, state: 'failed', why: 'x'.repeat(201) }] }))).toMatch(/^services\.0\.why: /);
     expect(refusal(record({ services: [{ ...service, provides: [{ name: 'http.web', address: '10.0.0.1:80' }] }] }))).toMatch(
       /^services\.0\.provides\.0\.name: /,
     );

@@ -175,6 +175,10 @@ describe("a move's progress", () => {
       why: 'on host h2 it is exited',
     });
     expect(progressOf(moving, [member('h2', [running('web', { health: 'unhealthy' })])])).toMatchObject({ state: 'failing' });
+    expect(progressOf(moving, [member('h2', [running('web', { state: 'failed', why: 'no block device appeared' })])])).toEqual({
+      state: 'failing',
+      why: 'on host h2 it is failed: no block device appeared',
+    });
     expect(progressOf(moving, [member('h1', [running('web')])])).toEqual({ state: 'lost', why: 'the agent on host h2 is gone' });
   });
 });
