@@ -1,4 +1,5 @@
 import type { CAC } from 'cac';
+import { ago } from '../src/duration.ts';
 import { PatternSchema } from '../src/protocol/fields.ts';
 import { parseWith, withDiscoAccess } from './common.ts';
 import { type FormatFlags, outputFormat, printJson, printTable, withFormat } from './output.ts';
@@ -38,7 +39,7 @@ export function registerPlacement(cli: CAC): void {
             row.service,
             row.placedOn,
             row.cause,
-            row.since ?? '-',
+            row.since ? ago(row.since, Date.now()) : '-',
             row.runsOn.join(', ') || '-',
             row.data ? `${row.data}${row.zone ? ` (${row.zone})` : ''}` : '-',
             row.moving ? `from ${row.moving}` : '-',

@@ -42,3 +42,19 @@ export function parseSince(text: string, nowMs: number): bigint {
     throw new Error(`"${text}" is neither a duration like 10m nor a time like 2026-01-02T15:04:05Z`);
   }
 }
+
+/**
+ * How long ago an RFC 3339 time was, as a table shows it (`docker ps`'s "3 minutes ago", shorter):
+ * `12 s ago`, `3 min ago`, `5 h ago`, `2 days ago`; the text itself when it is not a time, `now` for
+ * one ahead of the clock (another host's clock may run a little ahead).
+ */
+export function ago(time: string, nowMs: number): string {
+  const ms = nowMs - Date.parse(time);
+  if (Number.isNaN(ms)) return time;
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 48 * 3600) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} days ago`;
+}

@@ -4,7 +4,7 @@ import { CoalescingRunner } from '../../src/agent/coalesce.ts';
 import { requireEnv } from '../../src/agent/env.ts';
 import { Backoff } from '../../src/client/backoff.ts';
 import { applyChange, type Endpoint, reconcile } from '../../src/client/view.ts';
-import { parseDuration, parseSince } from '../../src/duration.ts';
+import { ago, parseDuration, parseSince } from '../../src/duration.ts';
 import { LineSplitter, LineTooLongError } from '../../src/protocol/framing.ts';
 
 const endpoint = (id: string, host: string, attrs: Record<string, string> = {}): Endpoint => ({
@@ -146,6 +146,16 @@ describe('flags', () => {
     expect(parseSince('1700000000', now)).toBe(1_700_000_000_000_000_000n);
     expect(() => parseSince('yesterday', now)).toThrow(/neither a duration like 10m nor a time/);
     expect(() => parseSince('2026-13-45', now)).toThrow(/not a time/);
+  });
+
+  it('says how long ago a time was, as a table shows it', () => {
+    const now = Date.parse('2026-12-06T10:00:00Z');
+    expect(ago('2026-12-06T09:59:48Z', now)).toBe('12 s ago');
+    expect(ago('2026-12-06T09:57:00Z', now)).toBe('3 min ago');
+    expect(ago('2026-12-06T05:00:00Z', now)).toBe('5 h ago');
+    expect(ago('2026-12-03T10:00:00Z', now)).toBe('3 days ago');
+    expect(ago('2026-12-06T10:00:02Z', now)).toBe('now');
+    expect(ago('soon', now)).toBe('soon');
   });
 });
 
