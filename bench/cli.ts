@@ -106,7 +106,7 @@ function scsOrFail(args: string[], cwd: string): void {
 }
 
 async function main() {
-  if (!existsSync(scs) || (scs === join(root, 'bin/scs.js') && !existsSync(join(root, 'dist/scs.js')))) {
+  if (!existsSync(scs) || (scs === join(root, 'bin/scs.js') && !existsSync(join(root, 'dist/scs.cjs')))) {
     throw new Error('dist/ is not built: npm run build');
   }
   const stackDir = mkdtempSync(join(tmpdir(), 'scs-bench-cli-'));

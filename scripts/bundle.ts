@@ -1,14 +1,17 @@
 // npm run build (and `prepare`, so `npm ci` and `npm pack` run it): bundles the `scs` command into
-// dist/ for bin/scs.js. One ESM entry, dist/scs.js, holds what every start needs; each command, and
-// what only it uses, is a chunk loaded when that command runs (cli/commands.ts). Docker's client and
-// the AWS SDK stay outside the bundle, loaded from node_modules by the commands that use them. The
-// bundle also carries what `scs version` prints, what `scs --help` lists and the web view's files
-// (see the `define`s below).
+// dist/ for bin/scs.js. dist/scs.cjs is the whole command, one CommonJS file: a classic script, which
+// V8 can compile with a code cache (cli/start.ts; Node 20 has none for ES modules). Each command, and
+// what only it uses, runs only when that command does (cli/commands.ts): esbuild wraps what is
+// imported lazily in a function run at first import, so the rest is only skimmed by the parser, or
+// not even that when the cache has the command. dist/start.cjs is what bin/scs.js loads first: it
+// compiles and runs dist/scs.cjs. Docker's client and the AWS SDK stay outside the bundle, required
+// from node_modules by the commands that use them. The bundle also carries what `scs version` prints,
+// what `scs --help` lists and the web view's files (see the `define`s below).
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { formatVersion, readBuildInfo } from '../cli/build-info.ts';
 import { summarizeCommands } from '../cli/commands.ts';
 import { readAssetTexts } from '../src/web/assets.ts';
@@ -55,49 +58,64 @@ const globalProcess: Plugin = {
 };
 
 /**
- * Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its
- * own: esbuild's `__require` reads one from the scope of the chunk that defines it. Only that chunk
- * gets it, so that the other chunks (some 25 for `scs ps`) do not each make a require function.
+ * esbuild escapes what is not ASCII in strings and names, but keeps comments as written (a few have
+ * an arrow or an ellipsis): escaped too, the bundle is ASCII, which cli/start.ts reads byte for
+ * character, into a string of one byte a character that V8 scans faster. Only comments are touched.
  */
-const REQUIRE_PRELUDE =
-  "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);\n";
-const USES_REQUIRE = /\btypeof require\b|(?<![\w$.])require\s*[.(]/;
+function ascii(text: string): string {
+  return text.replace(/[^\t\n\r -~]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const COMMON = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outExtension: { '.js': '.cjs' },
+  logLevel: 'warning',
+  write: false,
+} as const satisfies BuildOptions;
 
 /** Builds the bundle into `outdir` (dist/, or a scratch folder for a test), replacing what was there. */
 export async function bundle(outdir = `${root}dist`): Promise<string> {
   const info = readBuildInfo(root);
   rmSync(outdir, { recursive: true, force: true }); // no chunk of an older build may linger
   const { outputFiles } = await build({
-    absWorkingDir: root,
+    ...COMMON,
     entryPoints: { scs: 'cli/main.ts' },
     outdir,
-    bundle: true,
-    // In one file, esbuild would hoist dockerode's import (an external) to the top, loaded by every
-    // command; as chunks, it loads with the command that imports src/docker/ lazily.
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
     // dockerode (through ssh2, optional native add-ons) and the AWS SDK (large, lazily loaded) are
-    // loaded from node_modules; everything else is bundled, for start-up time. The bundled libraries
+    // required from node_modules; everything else is bundled, for start-up time. The bundled libraries
     // are dependencies all the same, so that `npm audit` and `npm ls` where scs is installed see them.
     external: ['dockerode', '@aws-sdk/*'],
     plugins: [lazySegmenter, globalProcess],
+    // Strict, as the ES modules it is made of; and import.meta.url, which CommonJS has not, from the file's name.
+    banner: { js: `'use strict';\nvar __scsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
     // `scs --help` lists the commands from this record instead of loading every one of them.
     // The web view's page, script and style travel inside the bundle, so that nothing is read from disk to serve them.
     define: {
+      'import.meta.url': '__scsImportMetaUrl',
       SCS_BUILD_INFO: JSON.stringify(info),
       SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
       SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
     },
-    chunkNames: 'chunks/[name]-[hash]',
-    logLevel: 'warning',
-    write: false,
   });
-  for (const { path, text } of outputFiles) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, USES_REQUIRE.test(text) ? REQUIRE_PRELUDE + text : text);
-  }
+  const [output] = outputFiles;
+  const text = ascii(output!.text);
+  // A dynamic import() would need a loader the code cache's vm.Script has not: externals are require()d.
+  if (/\bimport\(/.test(text)) throw new Error('dist/scs.cjs has an import(): scripts/bundle.ts expects CommonJS throughout');
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(output!.path, text);
+  // The launcher knows the bundle it was built with, by hash: a code cache made for another is not used.
+  const hash = createHash('sha256').update(text).digest('hex');
+  const { outputFiles: starts } = await build({
+    ...COMMON,
+    entryPoints: { start: 'cli/start.ts' },
+    outdir,
+    define: { SCS_BUNDLE_HASH: JSON.stringify(hash) },
+  });
+  for (const { path, text } of starts) writeFileSync(path, text);
   return formatVersion(info);
 }
 
