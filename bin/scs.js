@@ -11,4 +11,4 @@ if (!existsSync(start)) {
   process.stderr.write('scs is not built: run `npm run build` in its checkout (or `npm run scs -- ARGS` to run the sources)\n');
   process.exit(1);
 }
-require(start).start(join(__dirname, '..', 'dist', 'scs.cjs'));
+require(start).start(join(__dirname, '..', 'dist'));

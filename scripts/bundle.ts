@@ -3,13 +3,16 @@
 // V8 can compile with a code cache (cli/start.ts; Node 20 has none for ES modules). Each command, and
 // what only it uses, runs only when that command does (cli/commands.ts): esbuild wraps what is
 // imported lazily in a function run at first import, so the rest is only skimmed by the parser, or
-// not even that when the cache has the command. dist/start.cjs is what bin/scs.js loads first: it
-// compiles and runs dist/scs.cjs. Docker's client and the AWS SDK stay outside the bundle, required
-// from node_modules by the commands that use them. The bundle also carries what `scs version` prints,
-// what `scs --help` lists and the web view's files (see the `define`s below).
+// not even that when the cache has the command. dist/help.cjs is the same entry without the commands
+// but `version`, for a command line that names none (`scs --help`, `scs --version`): an eighth of
+// the size, it spares them reading and compiling the whole. dist/start.cjs is what bin/scs.js loads first: it picks
+// one of the two, and compiles and runs it. Docker's client and the AWS SDK stay outside the bundle,
+// required from node_modules by the commands that use them. The bundle also carries what `scs
+// version` prints, what `scs --help` lists and the web view's files (see the `define`s below).
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { formatVersion, readBuildInfo } from '../cli/build-info.ts';
@@ -66,56 +69,89 @@ function ascii(text: string): string {
   return text.replace(/[^\t\n\r -~]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * For dist/help.cjs: each command's module but `version`, as cli/commands.ts imports it, is a module
+ * that fails. A command line that names no command never imports one (cli/start.ts picks the bundle
+ * by the same reading of it as cli/arguments.ts), so the failure says where to look if it ever did.
+ */
+const LEFT_OUT = 'scs-command-left-out';
+const commandsLeftOut: Plugin = {
+  name: LEFT_OUT,
+  setup(build) {
+    build.onResolve({ filter: /^\.\/[\w-]+\.ts$/ }, ({ path, importer, kind }) =>
+      kind === 'dynamic-import' && /[\\/]cli[\\/]commands\.ts$/.test(importer) && path !== './version.ts'
+        ? { path, namespace: LEFT_OUT }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: LEFT_OUT }, ({ path }) => ({
+      contents: `throw new Error(${JSON.stringify(`cli/${path.slice(2)} is not in dist/help.cjs, which cli/start.ts runs only for a command line that names no command`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 const COMMON = {
   absWorkingDir: root,
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outExtension: { '.js': '.cjs' },
   logLevel: 'warning',
   write: false,
 } as const satisfies BuildOptions;
 
-/** Builds the bundle into `outdir` (dist/, or a scratch folder for a test), replacing what was there. */
-export async function bundle(outdir = `${root}dist`): Promise<string> {
-  const info = readBuildInfo(root);
-  rmSync(outdir, { recursive: true, force: true }); // no chunk of an older build may linger
+/** The files bin/scs.js runs, in dist/; cli/start.ts picks one for each command line. */
+export const BUNDLES = { all: 'scs.cjs', help: 'help.cjs' } as const;
+
+/** Builds one bundle of cli/main.ts into `file`, and returns its hash (SHA-256). */
+async function bundleMain(file: string, plugins: Plugin[], define: Record<string, string>): Promise<string> {
   const { outputFiles } = await build({
     ...COMMON,
-    entryPoints: { scs: 'cli/main.ts' },
-    outdir,
+    entryPoints: [join(root, 'cli/main.ts')],
+    outfile: file,
     // dockerode (through ssh2, optional native add-ons) and the AWS SDK (large, lazily loaded) are
     // required from node_modules; everything else is bundled, for start-up time. The bundled libraries
     // are dependencies all the same, so that `npm audit` and `npm ls` where scs is installed see them.
     external: ['dockerode', '@aws-sdk/*'],
-    plugins: [lazySegmenter, globalProcess],
+    plugins: [lazySegmenter, globalProcess, ...plugins],
     // Strict, as the ES modules it is made of; and import.meta.url, which CommonJS has not, from the file's name.
     banner: { js: `'use strict';\nvar __scsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    define: { 'import.meta.url': '__scsImportMetaUrl', ...define },
+  });
+  const text = ascii(outputFiles[0]!.text);
+  // A dynamic import() would need a loader the code cache's vm.Script has not: externals are require()d.
+  if (/\bimport\(/.test(text)) throw new Error(`${file} has an import(): scripts/bundle.ts expects CommonJS throughout`);
+  writeFileSync(file, text);
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Builds the bundle into `outdir` (dist/, or a scratch folder for a test), replacing what was there. */
+export async function bundle(outdir = `${root}dist`): Promise<string> {
+  const info = readBuildInfo(root);
+  rmSync(outdir, { recursive: true, force: true }); // nothing of an older build may linger
+  mkdirSync(outdir, { recursive: true });
+  const define = {
+    SCS_BUILD_INFO: JSON.stringify(info),
     // `scs --help` lists the commands from this record instead of loading every one of them.
+    SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
     // The web view's page, script and style travel inside the bundle, so that nothing is read from disk to serve them.
+    SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
+  };
+  const hashes = {
+    all: await bundleMain(join(outdir, BUNDLES.all), [], define),
+    // What only commands use stays out: the web view's files.
+    help: await bundleMain(join(outdir, BUNDLES.help), [commandsLeftOut], { ...define, SCS_WEB_ASSETS: 'undefined' }),
+  };
+  // The launcher knows the bundles it was built with, by hash: a code cache made for another is not used.
+  const { outputFiles } = await build({
+    ...COMMON,
+    entryPoints: [join(root, 'cli/start.ts')],
+    outfile: join(outdir, 'start.cjs'),
     define: {
-      'import.meta.url': '__scsImportMetaUrl',
-      SCS_BUILD_INFO: JSON.stringify(info),
-      SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
-      SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
+      SCS_BUNDLES: JSON.stringify({ all: { file: BUNDLES.all, hash: hashes.all }, help: { file: BUNDLES.help, hash: hashes.help } }),
     },
   });
-  const [output] = outputFiles;
-  const text = ascii(output!.text);
-  // A dynamic import() would need a loader the code cache's vm.Script has not: externals are require()d.
-  if (/\bimport\(/.test(text)) throw new Error('dist/scs.cjs has an import(): scripts/bundle.ts expects CommonJS throughout');
-  mkdirSync(outdir, { recursive: true });
-  writeFileSync(output!.path, text);
-  // The launcher knows the bundle it was built with, by hash: a code cache made for another is not used.
-  const hash = createHash('sha256').update(text).digest('hex');
-  const { outputFiles: starts } = await build({
-    ...COMMON,
-    entryPoints: { start: 'cli/start.ts' },
-    outdir,
-    define: { SCS_BUNDLE_HASH: JSON.stringify(hash) },
-  });
-  for (const { path, text } of starts) writeFileSync(path, text);
+  writeFileSync(outputFiles[0]!.path, outputFiles[0]!.text);
   return formatVersion(info);
 }
 

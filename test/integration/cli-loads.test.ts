@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from '../../scripts/bundle.ts';
+import { commandWord } from '../../cli/command-word.ts';
+import { BUNDLES, bundle } from '../../scripts/bundle.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem } from '../helpers/docker.ts';
@@ -37,8 +38,8 @@ interface Loaded {
 let scratch: string;
 let stackDir: string;
 let disco: DiscoServer;
-/** The modules the bundle runs at every start: those it does not wrap. */
-let runAtStart: string[];
+/** The modules each bundle runs at every start (those it does not wrap), by its file in dist/. */
+const runAtStart = new Map<string, string[]>();
 
 /** A path of esbuild's (relative to the checkout, or through a linked node_modules) as the checkout has it. */
 const fromCheckout = (path: string) => (path.includes('node_modules/') ? path.slice(path.indexOf('node_modules/')) : path);
@@ -51,10 +52,12 @@ beforeAll(async () => {
   // The installed layout: bin/scs.js (CommonJS, as bin/package.json says) starts dist/start.cjs.
   mkdirSync(join(scratch, 'bin'));
   for (const file of ['scs.js', 'package.json']) cpSync(join(root, 'bin', file), join(scratch, 'bin', file));
-  const text = readFileSync(join(scratch, 'dist/scs.cjs'), 'utf8');
-  const wrapped = new Set([...text.matchAll(/^ {2}"([^"]+)"\((?:[\w$]+(?:, [\w$]+)?)?\) \{$/gm)].map((match) => match[1]!));
-  const all = [...text.matchAll(/^\/\/ (\S+\/\S+)$/gm)].map((match) => match[1]!);
-  runAtStart = all.filter((path) => !wrapped.has(path)).map(fromCheckout);
+  for (const file of Object.values(BUNDLES)) {
+    const text = readFileSync(join(scratch, 'dist', file), 'utf8');
+    const wrapped = new Set([...text.matchAll(/^ {2}"([^"]+)"\((?:[\w$]+(?:, [\w$]+)?)?\) \{$/gm)].map((match) => match[1]!));
+    const all = [...text.matchAll(/^\/\/ (\S+\/\S+)$/gm)].map((match) => match[1]!);
+    runAtStart.set(file, all.filter((path) => !wrapped.has(path)).map(fromCheckout));
+  }
   stackDir = join(scratch, 'stack');
   cpSync(join(root, 'examples/hello'), stackDir, { recursive: true, filter: (source) => !source.includes('/.scs') });
   const file = join(stackDir, 'scs-stack.yaml');
@@ -85,7 +88,8 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
     }),
   );
   const lines = readFileSync(trace, 'utf8').trim().split('\n');
-  const sources = new Set(runAtStart);
+  // cli/start.ts runs dist/help.cjs for a command line that names no command, dist/scs.cjs otherwise.
+  const sources = new Set(runAtStart.get(commandWord(args) === undefined ? BUNDLES.help : BUNDLES.all));
   for (const line of lines) {
     const [kind, where] = line.split(' ', 2) as [string, string | undefined];
     if (!where) continue;
@@ -106,8 +110,11 @@ const heavyIn = (sources: readonly string[]) => sources.filter((source) => HEAVY
 describe('what the bundled scs loads for each command', () => {
   it('finds what the bundle runs at its start, and what it runs later', () => {
     // Were the layout of esbuild's output to change, the tests below would see nothing and pass.
-    expect(runAtStart).toContain('cli/main.ts');
-    expect(runAtStart).not.toContain('src/docker/reader.ts');
+    for (const file of Object.values(BUNDLES)) {
+      expect(runAtStart.get(file)).toContain('cli/main.ts');
+      expect(runAtStart.get(file)).not.toContain('cli/version.ts');
+    }
+    expect(runAtStart.get(BUNDLES.all)).not.toContain('src/docker/reader.ts');
   });
 
   it('scs --help loads no library and no command: the list is in the bundle', async () => {
