@@ -12,7 +12,7 @@
 // would cost 4 to 6 ms at each start: Node 20 has none that loads quickly (node:crypto and node:zlib
 // each take about 4 ms to load, a loop in JavaScript as long, running cold). Anything amiss: no cache.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** What a cache must have been made from: the bundle built with this hash, the file as it is now. */
@@ -94,12 +94,15 @@ export function readCache(file: string, bundle: BundleIdentity): Buffer | undefi
 /**
  * Writes `payload` as the cache in `file`, readable and writable by this user only; the files of
  * other builds for the same command go. Written aside and renamed into place, so that a reader
- * never sees half of it. Throws what the file system throws: a cache that cannot be written is no
- * error of the command, and the caller ignores it.
+ * never sees half of it. Nothing is written in a folder that is another user's (`sudo scs` with the
+ * user's HOME): the user's own runs would only pass over root's files and write theirs again. Throws
+ * what the file system throws: a cache that cannot be written is no error of the command, and the
+ * caller ignores it.
  */
 export function writeCache(file: string, bundle: BundleIdentity, payload: Buffer): void {
   const folder = dirname(file);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  if (process.getuid && statSync(folder).uid !== process.getuid()) return;
   const header: Header = { format: FORMAT, hash: bundle.hash, size: bundle.size, mtimeMs: bundle.mtimeMs, length: payload.length };
   const temporary = `${file}.${process.pid}.tmp`;
   try {

@@ -81,6 +81,12 @@ describe('a cache', () => {
     }
   });
 
+  it.skipIf(process.getuid?.() !== 0)('is not written in a folder that is another user’s', () => {
+    chownSync(folder, 12345, 12345);
+    writeCache(file, bundle, payload);
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('replaces the cache of another build of the same command, not those of other commands', () => {
     const older = cacheFile(folder, 'ps', 'cd'.repeat(32));
     const other = cacheFile(folder, 'ls', 'cd'.repeat(32));
