@@ -8,7 +8,9 @@
 // turns round by round; the table shows the median wall time, the fastest and the slowest, and (with
 // GNU time) the median CPU time and peak memory, which a busy machine disturbs much less. It runs
 // the bundle (bin/scs.js: `npm run build` first), or the `scs` entry named by BENCH_SCS (another
-// build, to compare). Its code caches (cli/start.ts) are kept in a folder of the bench's own, which
+// build). BENCH_BASELINE names another build's `scs` entry (bin/scs.js of an older checkout, built)
+// to run in the same turns, each command once more as "(baseline)": on a busy machine, the one fair
+// comparison. Its code caches (cli/start.ts) are kept in a folder of the bench's own, which
 // the warm-up runs fill, as a user's first runs do; one more row runs `scs ps` without any, as the
 // first run after an install or upgrade does. It uses Docker: run it alone.
 
@@ -26,6 +28,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const TARGET_MS = 150;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scs = resolve(process.env.BENCH_SCS ?? join(root, 'bin/scs.js'));
+const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
 
 interface Case {
   readonly label: string;
@@ -151,8 +154,13 @@ async function main() {
       // A reference: what a first run after an install or an upgrade takes, before it leaves its cache.
       run('scs ps, no code cache', ['ps'], stackDir, { env: { SCS_CODE_CACHE: 'off' }, target: false }),
     );
+    if (baseline) {
+      for (const item of cases.filter((each) => each.target)) {
+        cases.push({ ...item, label: `${item.label} (baseline)`, args: [baseline, ...item.args.slice(1)], target: false });
+      }
+    }
     console.log(
-      `cli benchmark: ${scs}, start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, in turns, on ${process.version}; target ≤ ${TARGET_MS} ms for each scs command`,
+      `cli benchmark: ${scs}${baseline ? ` against ${baseline}` : ''}, start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, in turns, on ${process.version}; target ≤ ${TARGET_MS} ms for each scs command`,
     );
     const samples = await measure(cases);
     const rows = samples.map(({ wall, cpu, rss }, index) => {
