@@ -40,6 +40,8 @@ let stackDir: string;
 let disco: DiscoServer;
 /** The modules each bundle runs at every start (those it does not wrap), by its file in dist/. */
 const runAtStart = new Map<string, string[]>();
+/** Every module in each bundle, by its file in dist/. */
+const bundled = new Map<string, string[]>();
 
 /** A path of esbuild's (relative to the checkout, or through a linked node_modules) as the checkout has it. */
 const fromCheckout = (path: string) => (path.includes('node_modules/') ? path.slice(path.indexOf('node_modules/')) : path);
@@ -57,6 +59,7 @@ beforeAll(async () => {
     const wrapped = new Set([...text.matchAll(/^ {2}"([^"]+)"\((?:[\w$]+(?:, [\w$]+)?)?\) \{$/gm)].map((match) => match[1]!));
     const all = [...text.matchAll(/^\/\/ (\S+\/\S+)$/gm)].map((match) => match[1]!);
     runAtStart.set(file, all.filter((path) => !wrapped.has(path)).map(fromCheckout));
+    bundled.set(file, all.map(fromCheckout));
   }
   stackDir = join(scratch, 'stack');
   cpSync(join(root, 'examples/hello'), stackDir, { recursive: true, filter: (source) => !source.includes('/.scs') });
@@ -115,6 +118,12 @@ describe('what the bundled scs loads for each command', () => {
       expect(runAtStart.get(file)).not.toContain('cli/version.ts');
     }
     expect(runAtStart.get(BUNDLES.all)).not.toContain('src/docker/reader.ts');
+    // The bundle for a command line without a command holds none but `version`.
+    expect(bundled.get(BUNDLES.help)).toContain('cli/version.ts');
+    expect(bundled.get(BUNDLES.help)!.filter((path) => /^cli\/(ps|ls|up|disco)\.ts$|^src\/(docker|manifest|server)\//.test(path))).toEqual(
+      [],
+    );
+    expect(bundled.get(BUNDLES.all)).toEqual(expect.arrayContaining(['cli/ps.ts', 'cli/up.ts', 'src/docker/reader.ts']));
   });
 
   it('scs --help loads no library and no command: the list is in the bundle', async () => {
