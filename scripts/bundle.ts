@@ -5,10 +5,11 @@
 // imported lazily in a function run at first import, so the rest is only skimmed by the parser, or
 // not even that when the cache has the command. dist/help.cjs is the same entry without the commands
 // but `version`, for a command line that names none (`scs --help`, `scs --version`): an eighth of
-// the size, it spares them reading and compiling the whole. dist/start.cjs is what bin/scs.js loads first: it picks
-// one of the two, and compiles and runs it. Docker's client and the AWS SDK stay outside the bundle,
-// required from node_modules by the commands that use them. The bundle also carries what `scs
-// version` prints, what `scs --help` lists and the web view's files (see the `define`s below).
+// the size, it spares them reading and compiling the whole. dist/start.cjs is what bin/scs.js loads
+// first: it picks one of the two, and compiles and runs it. Docker's client and the AWS SDK stay
+// outside the bundle, required from node_modules by the commands that use them (in CommonJS, a
+// require stays in the wrapped module that makes it, and runs with it). The bundle also carries what
+// `scs version` prints, what `scs --help` lists and the web view's files (see the `define`s below).
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,9 +46,10 @@ const lazySegmenter: Plugin = {
 };
 
 /**
- * consola takes Node's process object as `import process from 'node:process'`. Node builds that
- * module's namespace by reading every property of process, allowedNodeEnvironmentFlags among them
- * (it parses the option table): some 5 ms at every start that logs. The global is the same object.
+ * consola takes Node's process object as `import process from 'node:process'`. As an ES module,
+ * Node built that module's namespace by reading every property of process (allowedNodeEnvironmentFlags
+ * parses the option table: some 5 ms); in CommonJS, esbuild's __toESM copies a getter for each onto
+ * an object of its own. The global is the same object, for nothing.
  */
 const PROCESS_SHIM = 'scs-global-process';
 const globalProcess: Plugin = {
