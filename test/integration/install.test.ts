@@ -33,12 +33,9 @@ beforeAll(async () => {
   await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: scratch });
   scs = join(prefix, 'bin', 'scs');
   installed = join(prefix, 'lib', 'node_modules', name);
-  // The code caches of the runs below stay in the scratch folder, not in the user's.
-  process.env.SCS_CODE_CACHE = join(scratch, 'code-cache');
 }, 180_000);
 
 afterAll(() => {
-  delete process.env.SCS_CODE_CACHE;
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
