@@ -14,7 +14,7 @@ import { newPostBody, newPostId } from './wordpress-xmlrpc.mjs';
 
 const run = promisify(execFile);
 export const root = fileURLToPath(new URL('..', import.meta.url));
-const scsDev = join(root, 'bin/scs-dev.js');
+const scsDev = join(root, 'bin/scs-dev.mjs');
 
 export const ADMIN = { user: 'admin', password: 'e2e-admin-password' };
 

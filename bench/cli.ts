@@ -8,7 +8,11 @@
 // turns round by round; the table shows the median wall time, the fastest and the slowest, and (with
 // GNU time) the median CPU time and peak memory, which a busy machine disturbs much less. It runs
 // the bundle (bin/scs.js: `npm run build` first), or the `scs` entry named by BENCH_SCS (another
-// build, to compare). It uses Docker: run it alone.
+// build). BENCH_BASELINE names another build's `scs` entry (bin/scs.js of an older checkout, built)
+// to run in the same turns, each command once more as "(baseline)": on a busy machine, the one fair
+// comparison. Its code caches (cli/start.ts) are kept in a folder of the bench's own, which
+// the warm-up runs fill, as a user's first runs do; one more row runs `scs ps` without any, as the
+// first run after an install or upgrade does. It uses Docker: run it alone.
 
 import './lib/state-folder.ts';
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,6 +28,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const TARGET_MS = 150;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scs = resolve(process.env.BENCH_SCS ?? join(root, 'bin/scs.js'));
+const baseline = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
 
 interface Case {
   readonly label: string;
@@ -32,6 +37,7 @@ interface Case {
   /** The exit status a correct run ends with: a crash must not pass for a fast answer. */
   readonly status: number;
   readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
   /** Held to TARGET_MS: scs's own commands, not the references next to them. */
   readonly target: boolean;
 }
@@ -48,12 +54,15 @@ interface Outcome {
 // Wall time moves with whatever else the machine runs; CPU time much less, so the table shows both.
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const usageFile = join(tmpdir(), `scs-bench-cli-${process.pid}.usage`);
+/** The code caches of the runs measured, made by their warm-up runs. */
+const codeCache = join(tmpdir(), `scs-bench-cli-${process.pid}-code-cache`);
 
 function runOnce(item: Case): Promise<Outcome> {
   const [command, args] = gnuTime ? [gnuTime, ['-f', '%U %S %M', '-o', usageFile, item.command, ...item.args]] : [item.command, item.args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: item.cwd ?? root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, SCS_CODE_CACHE: codeCache, ...item.env };
+    const child = spawn(command, args, { cwd: item.cwd ?? root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -106,7 +115,7 @@ function scsOrFail(args: string[], cwd: string): void {
 }
 
 async function main() {
-  if (!existsSync(scs) || (scs === join(root, 'bin/scs.js') && !existsSync(join(root, 'dist/scs.js')))) {
+  if (!existsSync(scs) || (scs === join(root, 'bin/scs.js') && !existsSync(join(root, 'dist/scs.cjs')))) {
     throw new Error('dist/ is not built: npm run build');
   }
   const stackDir = mkdtempSync(join(tmpdir(), 'scs-bench-cli-'));
@@ -127,13 +136,14 @@ async function main() {
     scsOrFail(['up', '-d'], stackDir);
     const cases: Case[] = [{ label: 'node -e 0', command: process.execPath, args: ['-e', '0'], status: 0, target: false }];
     if (which('docker')) cases.push({ label: 'docker ps', command: 'docker', args: ['ps'], status: 0, target: false });
-    const run = (label: string, args: string[], cwd?: string): Case => ({
+    const run = (label: string, args: string[], cwd?: string, extra: Partial<Case> = {}): Case => ({
       label,
       command: process.execPath,
       args: [scs, ...args],
       status: 0,
       target: true,
       ...(cwd ? { cwd } : {}),
+      ...extra,
     });
     cases.push(
       run('scs --help', ['--help']),
@@ -141,9 +151,16 @@ async function main() {
       run('scs ls', ['ls', '--disco', address]),
       run('scs ps (running stack)', ['ps'], stackDir),
       run('scs logs --tail 1 (running stack)', ['logs', '--tail', '1'], stackDir),
+      // A reference: what a first run after an install or an upgrade takes, before it leaves its cache.
+      run('scs ps, no code cache', ['ps'], stackDir, { env: { SCS_CODE_CACHE: 'off' }, target: false }),
     );
+    if (baseline) {
+      for (const item of cases.filter((each) => each.target)) {
+        cases.push({ ...item, label: `${item.label} (baseline)`, args: [baseline, ...item.args.slice(1)], target: false });
+      }
+    }
     console.log(
-      `cli benchmark: ${scs}, start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, in turns, on ${process.version}; target ≤ ${TARGET_MS} ms for each scs command`,
+      `cli benchmark: ${scs}${baseline ? ` against ${baseline}` : ''}, start-up to exit, ${ROUNDS} runs of each after 2 warm-up runs, in turns, on ${process.version}; target ≤ ${TARGET_MS} ms for each scs command`,
     );
     const samples = await measure(cases);
     const rows = samples.map(({ wall, cpu, rss }, index) => {
@@ -175,6 +192,7 @@ async function main() {
       disco.child.kill('SIGINT');
       rmSync(stackDir, { recursive: true, force: true });
       rmSync(usageFile, { force: true });
+      rmSync(codeCache, { recursive: true, force: true });
     }
   }
 }

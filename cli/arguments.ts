@@ -2,10 +2,10 @@
 // `-f`/`-p` spelled long so that a verb's own `-f` (`logs -f`) keeps its meaning, and flags with a
 // dash in their name spelled as cac's parser knows them.
 
+import { commandWord, GLOBAL_OPTIONS_WITH_VALUE } from './command-word.ts';
 import { COMMANDS } from './commands.ts';
 
-/** Global options that take a value: the word after them is that value, not a command. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--disco', '--ansi', '-f', '--file', '-p', '--project-name']);
+export { commandWord };
 
 /** Short global options, as `docker compose -f x.yml logs -f web` has them: before the verb, `-f` is the file. */
 const SHORT_GLOBAL_OPTIONS: Readonly<Record<string, string>> = { '-f': '--file', '-p': '--project-name' };
@@ -44,17 +44,6 @@ export function commandFor(args: readonly string[]): string | undefined {
   if (word !== undefined) return Object.hasOwn(COMMANDS, word) ? word : undefined;
   const help = args.includes('--help') || args.includes('-h');
   return !help && (args.includes('--version') || args.includes('-v')) ? 'version' : undefined;
-}
-
-/** The first argument that is neither an option nor a global option's value. */
-export function commandWord(args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') return undefined; // what follows is arguments, never a command
-    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
-    else if (!arg.startsWith('-')) return arg;
-  }
-  return undefined;
 }
 
 /**

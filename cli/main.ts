@@ -44,38 +44,46 @@ function ansiMode(): AnsiMode {
   return value as AnsiMode;
 }
 
-try {
-  applyAnsiMode(ansiMode());
-  const command = commandFor(args);
-  if (command === undefined) {
-    await registerEveryCommand(cli);
-    // Listed here only: each deploy command has them too, and `logs` gives `-f` after the verb its own meaning.
-    cli.option(
-      '-f, --file <file>',
-      'Stack file, before the verb; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or above)',
-    );
-    cli.option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
-  } else {
-    await registerCommand(cli, command);
+/**
+ * Runs the command. A function, not top-level await: the bundle is CommonJS (scripts/bundle.ts), so
+ * that bin/scs.js can hand V8 a code cache for it (cli/start.ts).
+ */
+async function main(): Promise<void> {
+  try {
+    applyAnsiMode(ansiMode());
+    const command = commandFor(args);
+    if (command === undefined) {
+      await registerEveryCommand(cli);
+      // Listed here only: each deploy command has them too, and `logs` gives `-f` after the verb its own meaning.
+      cli.option(
+        '-f, --file <file>',
+        'Stack file, before the verb; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or above)',
+      );
+      cli.option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
+    } else {
+      await registerCommand(cli, command);
+    }
+    cli.help(tidyHelp(cli));
+    const flags = dashedFlags([cli.globalCommand, ...cli.commands].flatMap((each) => each.options));
+    cli.parse(['', '', ...spellFlagsForParser(args, flags)], { run: false });
+    if (!cli.matchedCommand && cli.args.length > 0) {
+      throw new UsageError(`unknown command "${cli.args[0]}"; see scs --help`);
+    }
+    if (cli.matchedCommand) {
+      await logger();
+      await cli.runMatchedCommand();
+      // Commands that hold sockets close them themselves; nothing else should keep us alive.
+    } else if (cli.options.version && !cli.options.help) {
+      (await import('./version.ts')).printVersion();
+    } else if (!cli.options.help) {
+      cli.outputHelp();
+    }
+  } catch (error) {
+    const consola = await logger();
+    if (debug) consola.error(error);
+    else consola.error((error as Error).message);
+    process.exitCode = exitCodeOf(error);
   }
-  cli.help(tidyHelp(cli));
-  const flags = dashedFlags([cli.globalCommand, ...cli.commands].flatMap((each) => each.options));
-  cli.parse(['', '', ...spellFlagsForParser(args, flags)], { run: false });
-  if (!cli.matchedCommand && cli.args.length > 0) {
-    throw new UsageError(`unknown command "${cli.args[0]}"; see scs --help`);
-  }
-  if (cli.matchedCommand) {
-    await logger();
-    await cli.runMatchedCommand();
-    // Commands that hold sockets close them themselves; nothing else should keep us alive.
-  } else if (cli.options.version && !cli.options.help) {
-    (await import('./version.ts')).printVersion();
-  } else if (!cli.options.help) {
-    cli.outputHelp();
-  }
-} catch (error) {
-  const consola = await logger();
-  if (debug) consola.error(error);
-  else consola.error((error as Error).message);
-  process.exitCode = exitCodeOf(error);
 }
+
+void main();

@@ -1,14 +1,21 @@
 // npm run build (and `prepare`, so `npm ci` and `npm pack` run it): bundles the `scs` command into
-// dist/ for bin/scs.js. One ESM entry, dist/scs.js, holds what every start needs; each command, and
-// what only it uses, is a chunk loaded when that command runs (cli/commands.ts). Docker's client and
-// the AWS SDK stay outside the bundle, loaded from node_modules by the commands that use them. The
-// bundle also carries what `scs version` prints, what `scs --help` lists and the web view's files
-// (see the `define`s below).
+// dist/ for bin/scs.js. dist/scs.cjs is the whole command, one CommonJS file: a classic script, which
+// V8 can compile with a code cache (cli/start.ts; Node 20 has none for ES modules). Each command, and
+// what only it uses, runs only when that command does (cli/commands.ts): esbuild wraps what is
+// imported lazily in a function run at first import, so the rest is only skimmed by the parser, or
+// not even that when the cache has the command. dist/help.cjs is the same entry without the commands
+// but `version`, for a command line that names none (`scs --help`, `scs --version`): an eighth of
+// the size, it spares them reading and compiling the whole. dist/start.cjs is what bin/scs.js loads
+// first: it picks one of the two, and compiles and runs it. Docker's client and the AWS SDK stay
+// outside the bundle, required from node_modules by the commands that use them (in CommonJS, a
+// require stays in the wrapped module that makes it, and runs with it). The bundle also carries what
+// `scs version` prints, what `scs --help` lists and the web view's files (see the `define`s below).
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { formatVersion, readBuildInfo } from '../cli/build-info.ts';
 import { summarizeCommands } from '../cli/commands.ts';
 import { readAssetTexts } from '../src/web/assets.ts';
@@ -39,9 +46,10 @@ const lazySegmenter: Plugin = {
 };
 
 /**
- * consola takes Node's process object as `import process from 'node:process'`. Node builds that
- * module's namespace by reading every property of process, allowedNodeEnvironmentFlags among them
- * (it parses the option table): some 5 ms at every start that logs. The global is the same object.
+ * consola takes Node's process object as `import process from 'node:process'`. As an ES module,
+ * Node built that module's namespace by reading every property of process (allowedNodeEnvironmentFlags
+ * parses the option table: some 5 ms); in CommonJS, esbuild's __toESM copies a getter for each onto
+ * an object of its own. The global is the same object, for nothing.
  */
 const PROCESS_SHIM = 'scs-global-process';
 const globalProcess: Plugin = {
@@ -55,49 +63,97 @@ const globalProcess: Plugin = {
 };
 
 /**
- * Bundled CommonJS (dns2) calls require() for Node's modules, and an ES module has no require of its
- * own: esbuild's `__require` reads one from the scope of the chunk that defines it. Only that chunk
- * gets it, so that the other chunks (some 25 for `scs ps`) do not each make a require function.
+ * esbuild escapes what is not ASCII in strings and names, but keeps comments as written (a few have
+ * an arrow or an ellipsis): escaped too, the bundle is ASCII, which cli/start.ts reads byte for
+ * character, into a string of one byte a character that V8 scans faster. Only comments are touched.
  */
-const REQUIRE_PRELUDE =
-  "import { createRequire as __scsCreateRequire } from 'node:module';\nconst require = __scsCreateRequire(import.meta.url);\n";
-const USES_REQUIRE = /\btypeof require\b|(?<![\w$.])require\s*[.(]/;
+function ascii(text: string): string {
+  return text.replace(/[^\t\n\r -~]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * For dist/help.cjs: each command's module but `version`, as cli/commands.ts imports it, is a module
+ * that fails. A command line that names no command never imports one (cli/start.ts picks the bundle
+ * by the same reading of it as cli/arguments.ts), so the failure says where to look if it ever did.
+ */
+const LEFT_OUT = 'scs-command-left-out';
+const commandsLeftOut: Plugin = {
+  name: LEFT_OUT,
+  setup(build) {
+    build.onResolve({ filter: /^\.\/[\w-]+\.ts$/ }, ({ path, importer, kind }) =>
+      kind === 'dynamic-import' && /[\\/]cli[\\/]commands\.ts$/.test(importer) && path !== './version.ts'
+        ? { path, namespace: LEFT_OUT }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: LEFT_OUT }, ({ path }) => ({
+      contents: `throw new Error(${JSON.stringify(`cli/${path.slice(2)} is not in dist/help.cjs, which cli/start.ts runs only for a command line that names no command`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+const COMMON = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+  write: false,
+} as const satisfies BuildOptions;
+
+/** The files bin/scs.js runs, in dist/; cli/start.ts picks one for each command line. */
+export const BUNDLES = { all: 'scs.cjs', help: 'help.cjs' } as const;
+
+/** Builds one bundle of cli/main.ts into `file`, and returns its hash (SHA-256). */
+async function bundleMain(file: string, plugins: Plugin[], define: Record<string, string>): Promise<string> {
+  const { outputFiles } = await build({
+    ...COMMON,
+    entryPoints: [join(root, 'cli/main.ts')],
+    outfile: file,
+    // dockerode (through ssh2, optional native add-ons) and the AWS SDK (large, lazily loaded) are
+    // required from node_modules; everything else is bundled, for start-up time. The bundled libraries
+    // are dependencies all the same, so that `npm audit` and `npm ls` where scs is installed see them.
+    external: ['dockerode', '@aws-sdk/*'],
+    plugins: [lazySegmenter, globalProcess, ...plugins],
+    // Strict, as the ES modules it is made of; and import.meta.url, which CommonJS has not, from the file's name.
+    banner: { js: `'use strict';\nvar __scsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
+    define: { 'import.meta.url': '__scsImportMetaUrl', ...define },
+  });
+  const text = ascii(outputFiles[0]!.text);
+  // A dynamic import() would need a loader the code cache's vm.Script has not: externals are require()d.
+  if (/\bimport\(/.test(text)) throw new Error(`${file} has an import(): scripts/bundle.ts expects CommonJS throughout`);
+  writeFileSync(file, text);
+  return createHash('sha256').update(text).digest('hex');
+}
 
 /** Builds the bundle into `outdir` (dist/, or a scratch folder for a test), replacing what was there. */
 export async function bundle(outdir = `${root}dist`): Promise<string> {
   const info = readBuildInfo(root);
-  rmSync(outdir, { recursive: true, force: true }); // no chunk of an older build may linger
-  const { outputFiles } = await build({
-    absWorkingDir: root,
-    entryPoints: { scs: 'cli/main.ts' },
-    outdir,
-    bundle: true,
-    // In one file, esbuild would hoist dockerode's import (an external) to the top, loaded by every
-    // command; as chunks, it loads with the command that imports src/docker/ lazily.
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    // dockerode (through ssh2, optional native add-ons) and the AWS SDK (large, lazily loaded) are
-    // loaded from node_modules; everything else is bundled, for start-up time. The bundled libraries
-    // are dependencies all the same, so that `npm audit` and `npm ls` where scs is installed see them.
-    external: ['dockerode', '@aws-sdk/*'],
-    plugins: [lazySegmenter, globalProcess],
+  rmSync(outdir, { recursive: true, force: true }); // nothing of an older build may linger
+  mkdirSync(outdir, { recursive: true });
+  const define = {
+    SCS_BUILD_INFO: JSON.stringify(info),
     // `scs --help` lists the commands from this record instead of loading every one of them.
+    SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
     // The web view's page, script and style travel inside the bundle, so that nothing is read from disk to serve them.
+    SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
+  };
+  const hashes = {
+    all: await bundleMain(join(outdir, BUNDLES.all), [], define),
+    // What only commands use stays out: the web view's files.
+    help: await bundleMain(join(outdir, BUNDLES.help), [commandsLeftOut], { ...define, SCS_WEB_ASSETS: 'undefined' }),
+  };
+  // The launcher knows the bundles it was built with, by hash: a code cache made for another is not used.
+  const { outputFiles } = await build({
+    ...COMMON,
+    entryPoints: [join(root, 'cli/start.ts')],
+    outfile: join(outdir, 'start.cjs'),
     define: {
-      SCS_BUILD_INFO: JSON.stringify(info),
-      SCS_COMMAND_SUMMARIES: JSON.stringify(await summarizeCommands()),
-      SCS_WEB_ASSETS: JSON.stringify(readAssetTexts()),
+      SCS_BUNDLES: JSON.stringify({ all: { file: BUNDLES.all, hash: hashes.all }, help: { file: BUNDLES.help, hash: hashes.help } }),
     },
-    chunkNames: 'chunks/[name]-[hash]',
-    logLevel: 'warning',
-    write: false,
   });
-  for (const { path, text } of outputFiles) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, USES_REQUIRE.test(text) ? REQUIRE_PRELUDE + text : text);
-  }
+  writeFileSync(outputFiles[0]!.path, outputFiles[0]!.text);
   return formatVersion(info);
 }
 

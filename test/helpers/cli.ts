@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const SCS = fileURLToPath(new URL('../../bin/scs-dev.js', import.meta.url));
+export const SCS = fileURLToPath(new URL('../../bin/scs-dev.mjs', import.meta.url));
 
 export interface Running {
   readonly child: ChildProcessWithoutNullStreams;

@@ -1,10 +1,10 @@
-// What the installed `scs` loads for the commands people type most: the bundle is built into a
-// scratch folder, each command runs under test/helpers/load-trace.mjs, and the sources of the chunks
-// it loaded (esbuild names each in a `// path` line) are held to what the command needs. Start-up
-// time is measured by bench:cli; this holds what it depends on: `scs ps` and `scs logs` read Docker
-// without dockerode and hash no image, nothing looked at loads the AWS SDK or DNS, help loads no
-// library, no command that logs nothing builds consola's Intl.Segmenter, `scs ps` imports no
-// node:process and makes at most one require function.
+// What the installed `scs` runs for the commands people type most: the bundle is built into a
+// scratch folder, each command runs under test/helpers/load-trace.mjs, and the sources of the bundle
+// it ran (the modules run at its start, and those it ran later, which esbuild wraps in a function
+// named by the module's path) are held to what the command needs. Start-up time is measured by
+// bench:cli; this holds what it depends on: `scs ps` and `scs logs` read Docker without dockerode and
+// hash no image, nothing looked at loads the AWS SDK or DNS, help runs no library but cac, no command
+// that logs nothing builds consola's Intl.Segmenter, and `scs ps` requires no node:process.
 
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from '../../scripts/bundle.ts';
+import { commandWord } from '../../cli/command-word.ts';
+import { BUNDLES, bundle } from '../../scripts/bundle.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem } from '../helpers/docker.ts';
@@ -27,25 +28,39 @@ const HEAVY = ['node_modules/dockerode/', 'node_modules/@aws-sdk/', 'node_module
 interface Loaded {
   readonly status: number | string | null;
   readonly output: string;
-  /** The sources bundled into the chunks it loaded, and the files it loaded from node_modules. */
+  /** The sources of the bundle it ran, and the files it loaded from node_modules. */
   readonly sources: string[];
-  /** Node's own modules it imported (node:http, ...). */
+  /** Node's own modules it required (node:http, ...). */
   readonly builtins: string[];
   readonly segmenters: number;
-  /** How many of the chunks it loaded make a require function of their own (the bundle's prelude). */
-  readonly requirePreludes: number;
 }
 
 let scratch: string;
 let stackDir: string;
 let disco: DiscoServer;
+/** The modules each bundle runs at every start (those it does not wrap), by its file in dist/. */
+const runAtStart = new Map<string, string[]>();
+/** Every module in each bundle, by its file in dist/. */
+const bundled = new Map<string, string[]>();
+
+/** A path of esbuild's (relative to the checkout, or through a linked node_modules) as the checkout has it. */
+const fromCheckout = (path: string) => (path.includes('node_modules/') ? path.slice(path.indexOf('node_modules/')) : path);
 
 beforeAll(async () => {
   // Inside node_modules, so that the bundle finds its externals (dockerode, the AWS SDK) as it would installed.
   mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
   scratch = mkdtempSync(join(root, 'node_modules/.cache/scs-loads-'));
-  writeFileSync(join(scratch, 'package.json'), '{"type":"module"}\n');
   await bundle(join(scratch, 'dist'));
+  // The installed layout: bin/scs.js (CommonJS, as bin/package.json says) starts dist/start.cjs.
+  mkdirSync(join(scratch, 'bin'));
+  for (const file of ['scs.js', 'package.json']) cpSync(join(root, 'bin', file), join(scratch, 'bin', file));
+  for (const file of Object.values(BUNDLES)) {
+    const text = readFileSync(join(scratch, 'dist', file), 'utf8');
+    const wrapped = new Set([...text.matchAll(/^ {2}"([^"]+)"\((?:[\w$]+(?:, [\w$]+)?)?\) \{$/gm)].map((match) => match[1]!));
+    const all = [...text.matchAll(/^\/\/ (\S+\/\S+)$/gm)].map((match) => match[1]!);
+    runAtStart.set(file, all.filter((path) => !wrapped.has(path)).map(fromCheckout));
+    bundled.set(file, all.map(fromCheckout));
+  }
   stackDir = join(scratch, 'stack');
   cpSync(join(root, 'examples/hello'), stackDir, { recursive: true, filter: (source) => !source.includes('/.scs') });
   const file = join(stackDir, 'scs-stack.yaml');
@@ -64,8 +79,10 @@ const run = promisify(execFile);
 async function load(args: string[], cwd = scratch): Promise<Loaded> {
   const trace = join(scratch, `trace-${args.join('-').replace(/[^\w-]/g, '')}.txt`);
   rmSync(trace, { force: true });
-  const options = { cwd, timeout: 60_000, env: { ...process.env, SCS_LOAD_TRACE: trace, SCS_FILE: '', NO_COLOR: '1' } };
-  const result = await run(process.execPath, ['--import', tracer, join(scratch, 'dist/scs.js'), ...args], options).then(
+  // No code cache: what runs does not depend on one, and the tests leave none behind.
+  const env = { ...process.env, SCS_LOAD_TRACE: trace, SCS_FILE: '', NO_COLOR: '1', SCS_CODE_CACHE: 'off' };
+  const options = { cwd, timeout: 60_000, env };
+  const result = await run(process.execPath, ['--import', tracer, join(scratch, 'bin/scs.js'), ...args], options).then(
     ({ stdout, stderr }) => ({ status: 0, stdout, stderr }),
     (error: { code?: number; stdout?: string; stderr?: string }) => ({
       status: error.code ?? null,
@@ -74,33 +91,41 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
     }),
   );
   const lines = readFileSync(trace, 'utf8').trim().split('\n');
-  const sources = new Set<string>();
-  let requirePreludes = 0;
+  // cli/start.ts runs dist/help.cjs for a command line that names no command, dist/scs.cjs otherwise.
+  const sources = new Set(runAtStart.get(commandWord(args) === undefined ? BUNDLES.help : BUNDLES.all));
   for (const line of lines) {
     const [kind, where] = line.split(' ', 2) as [string, string | undefined];
     if (!where) continue;
-    const path = kind === 'esm' ? (where.startsWith('file:') ? fileURLToPath(where) : where) : where;
-    if (path.startsWith(join(scratch, 'dist'))) {
-      const text = readFileSync(path, 'utf8');
-      if (text.includes('__scsCreateRequire(import.meta.url)')) requirePreludes++;
-      for (const match of text.matchAll(/^\/\/ ((?:src|cli|node_modules)\/\S+)$/gm)) sources.add(match[1]!);
-    } else if (path.startsWith(root)) {
-      sources.add(path.slice(root.length));
-    }
+    if (kind === 'bundled') sources.add(fromCheckout(where));
+    else if (kind === 'cjs' && where.startsWith(root)) sources.add(where.slice(root.length));
   }
   return {
     status: result.status,
     output: `${result.stdout}${result.stderr}`,
     sources: [...sources].sort(),
-    builtins: lines.filter((line) => line.startsWith('esm node:')).map((line) => line.slice('esm '.length)),
+    builtins: lines.filter((line) => line.startsWith('builtin ')).map((line) => line.slice('builtin '.length)),
     segmenters: lines.filter((line) => line === 'segmenter').length,
-    requirePreludes,
   };
 }
 
 const heavyIn = (sources: readonly string[]) => sources.filter((source) => HEAVY.some((heavy) => source.startsWith(heavy)));
 
 describe('what the bundled scs loads for each command', () => {
+  it('finds what the bundle runs at its start, and what it runs later', () => {
+    // Were the layout of esbuild's output to change, the tests below would see nothing and pass.
+    for (const file of Object.values(BUNDLES)) {
+      expect(runAtStart.get(file)).toContain('cli/main.ts');
+      expect(runAtStart.get(file)).not.toContain('cli/version.ts');
+    }
+    expect(runAtStart.get(BUNDLES.all)).not.toContain('src/docker/reader.ts');
+    // The bundle for a command line without a command holds none but `version`.
+    expect(bundled.get(BUNDLES.help)).toContain('cli/version.ts');
+    expect(bundled.get(BUNDLES.help)!.filter((path) => /^cli\/(ps|ls|up|disco)\.ts$|^src\/(docker|manifest|server)\//.test(path))).toEqual(
+      [],
+    );
+    expect(bundled.get(BUNDLES.all)).toEqual(expect.arrayContaining(['cli/ps.ts', 'cli/up.ts', 'src/docker/reader.ts']));
+  });
+
   it('scs --help loads no library and no command: the list is in the bundle', async () => {
     const help = await load(['--help']);
     expect(help.status, help.output).toBe(0);
@@ -130,10 +155,8 @@ describe('what the bundled scs loads for each command', () => {
       // Images are not hashed to be looked at: no build context is read, and node:crypto stays unloaded.
       expect(ps.builtins).not.toContain('node:crypto');
       expect(ps.segmenters).toBe(0);
-      // consola's `import process from 'node:process'` is the global: Node's namespace of it reads every property of process.
+      // consola's `import process from 'node:process'` is the global: esbuild would copy every property of process onto a namespace.
       expect(ps.builtins).not.toContain('node:process');
-      // Only esbuild's runtime chunk needs a require function (for bundled CommonJS), not each of the chunks ps loads.
-      expect(ps.requirePreludes).toBeLessThanOrEqual(1);
     });
 
     it('scs logs in a stack folder does the same, to the sentence that there is no container yet', async () => {

@@ -53,16 +53,16 @@ async function runToEnd(command: string, args: string[], options: { cwd?: string
 describe('the installed package', () => {
   it('is the bundle: no TypeScript sources, no tsx, and its dependencies installed for npm audit, though it imports only dockerode and the AWS SDK', () => {
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'docs', 'node_modules', 'package.json', 'schemas']);
-    expect(readdirSync(join(installed, 'bin'))).toEqual(['scs.js']);
-    expect(existsSync(join(installed, 'dist', 'scs.js'))).toBe(true);
+    expect(readdirSync(join(installed, 'bin')).sort()).toEqual(['package.json', 'scs.js']);
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['help.cjs', 'scs.cjs', 'start.cjs']);
     expect(existsSync(join(installed, 'node_modules', 'tsx'))).toBe(false);
     // Installed so that the user's `npm audit` and `npm ls` see them, but read from the bundle, which imports only dockerode and the AWS SDK.
-    const bundle = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.js'));
+    const bundle = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.cjs'));
     const imported = new Set(
       bundle.flatMap((file) =>
         [
           ...readFileSync(join(installed, 'dist', file), 'utf8').matchAll(
-            /^import [^;]*?from ?"([^"]+)"|import\("([^"]+)"\)|require\("([^"]+)"\)/gm,
+            /^import [^;]*?from ?"([^"]+)"|import\("([^"]+)"\)|require\(["']([^"']+)["']\)/gm,
           ),
         ].map((m) => (m[1] ?? m[2] ?? m[3])!),
       ),
@@ -133,24 +133,24 @@ describe('the installed package', () => {
   });
 
   describe('loads only what a command needs', () => {
-    /** Runs the installed scs with a resolve hook that records every module it resolves. */
+    /** Runs the installed scs with a hook that records every file it requires (the bundle is CommonJS). */
     async function resolvedBy(args: string[], cwd: string) {
       const log = join(scratch, `resolved-${args[0]}.txt`);
-      const hooks = join(scratch, 'record-hooks.mjs');
+      const hook = join(scratch, 'record.cjs');
       writeFileSync(
-        hooks,
-        `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.SCS_TEST_RESOLVED_LOG, result.url + '\\n');
-  return result;
-}
+        hook,
+        `const { appendFileSync } = require('node:fs');
+const Module = require('node:module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (...args) {
+  const file = resolve.apply(this, args);
+  appendFileSync(process.env.SCS_TEST_RESOLVED_LOG, file + '\\n');
+  return file;
+};
 `,
       );
-      const register = join(scratch, 'record.mjs');
-      writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
       writeFileSync(log, '');
-      const result = await runToEnd(process.execPath, ['--import', register, scs, ...args], {
+      const result = await runToEnd(process.execPath, ['--require', hook, scs, ...args], {
         cwd,
         env: { ...process.env, SCS_TEST_RESOLVED_LOG: log },
       });
@@ -160,14 +160,14 @@ export async function resolve(specifier, context, next) {
     it('scs ls and scs ps load neither dockerode nor the AWS SDK; scs up --dry-run loads dockerode', async () => {
       const ls = await resolvedBy(['ls', '--disco', '127.0.0.1:1'], scratch); // refused: the answer does not matter here
       expect(ls.stderr).toContain('cannot reach disco at 127.0.0.1:1');
-      expect(ls.urls.some((url) => url.endsWith('/dist/scs.js'))).toBe(true);
+      expect(ls.urls.some((url) => url.endsWith('/dist/start.cjs'))).toBe(true);
       expect(ls.urls.filter((url) => /\/node_modules\/(dockerode|docker-modem|@aws-sdk)\//.test(url))).toEqual([]);
 
       // ps only reads Docker: through the Engine API on its socket, not dockerode (it may or may not answer).
       const stack = join(scratch, 'hello');
       cpSync(join(root, 'examples', 'hello'), stack, { recursive: true, filter: (source) => !source.includes('.scs') });
       const ps = await resolvedBy(['ps'], stack);
-      expect(ps.urls.some((url) => url.endsWith('/dist/scs.js'))).toBe(true);
+      expect(ps.urls.some((url) => url.endsWith('/dist/start.cjs'))).toBe(true);
       expect(ps.urls.filter((url) => /\/node_modules\/(dockerode|docker-modem|@aws-sdk)\//.test(url))).toEqual([]);
 
       // The control: the hook does see dockerode when a command needs it (the plan asks Docker; it may or may not answer).
@@ -185,7 +185,7 @@ describe('bin/scs.js where no bundle was built', () => {
     const checkout = mkdtempSync(join(tmpdir(), 'scs-unbuilt-'));
     try {
       mkdirSync(join(checkout, 'bin'));
-      cpSync(join(root, 'bin', 'scs.js'), join(checkout, 'bin', 'scs.js'));
+      for (const file of ['scs.js', 'package.json']) cpSync(join(root, 'bin', file), join(checkout, 'bin', file));
       const result = await runToEnd(process.execPath, [join(checkout, 'bin', 'scs.js'), '--help'], { cwd: checkout });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe('scs is not built: run `npm run build` in its checkout (or `npm run scs -- ARGS` to run the sources)\n');
