@@ -97,7 +97,8 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
     const [kind, where] = line.split(' ', 2) as [string, string | undefined];
     if (!where) continue;
     if (kind === 'bundled') sources.add(fromCheckout(where));
-    else if (kind === 'cjs' && where.startsWith(root)) sources.add(where.slice(root.length));
+    // The installed scs's own files (bin/scs.js, dist/) are in the scratch folder: not what it loads.
+    else if (kind === 'cjs' && where.startsWith(root) && !where.startsWith(scratch)) sources.add(where.slice(root.length));
   }
   return {
     status: result.status,
