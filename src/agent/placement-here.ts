@@ -56,10 +56,20 @@ export class PlacementHere {
     return here;
   }
 
-  /** The services of `services` placed on this very host by name: moved here, they run here whatever the agent was given. */
+  /**
+   * The services of `services` moved to this very host by name (`scs move`, or a move placed back):
+   * they run here whatever the agent was given. A claim or the files' placement does not add one: the
+   * agent that claimed it was given it, and another agent of the stack on this host (a second project
+   * on one daemon) must not start a second copy of what it was not given.
+   */
   namedHere(services: readonly CompiledService[]): string[] {
     const current = this.board.current();
-    return services.filter((service) => current.get(this.nameOf(service.name))?.target.host === this.me.host).map((s) => s.name);
+    return services
+      .filter((service) => {
+        const stored = current.get(this.nameOf(service.name));
+        return stored?.target.host === this.me.host && (stored.cause === 'move' || stored.cause === 'rollback');
+      })
+      .map((s) => s.name);
   }
 
   /** Whether `service` runs here by what is stored now; one still to claim does not yet. */
