@@ -36,14 +36,27 @@ export function blogFiles(dir: string): string[] {
   return ['-f', join(blog, 'scs-stack.yaml'), '-f', join(blog, 'soak.yaml')];
 }
 
-/** WordPress's installer, as a browser fills it in, from the writer's host; retried until web and db answer (at most `timeoutMs`). */
-export async function installWordPress(timeoutMs = 120_000): Promise<void> {
+/**
+ * WordPress's installer, as a browser fills it in, from a harness host (the writer's, unless said),
+ * at `url` (web on h3, unless said); retried until web and db answer (at most `timeoutMs`).
+ */
+export async function installWordPress({
+  host = WRITER_HOST,
+  url = BLOG_URL,
+  title = 'The soak',
+  timeoutMs = 120_000,
+}: {
+  host?: Host;
+  url?: string;
+  title?: string;
+  timeoutMs?: number;
+} = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const { status, text } = await fetchFrom(WRITER_HOST, `${BLOG_URL}${INSTALLER}`, {
+      const { status, text } = await fetchFrom(host, `${url}${INSTALLER}`, {
         method: 'POST',
-        body: installerForm('The soak').toString(),
+        body: installerForm(title).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
       return checkInstalled(status, text);

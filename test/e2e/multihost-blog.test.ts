@@ -7,7 +7,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseImages, checkInstalled, INSTALLER, installerForm, root } from '../../bench/blog-stack.ts';
+import { baseImages, root } from '../../bench/blog-stack.ts';
+import { installWordPress } from '../../bench/soak/blog.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import {
   ADDRESS,
@@ -92,19 +93,7 @@ describe.skipIf(problem !== undefined)(`the blog on three hosts${problem ? ` (sk
     await run('h2', 'up', '-d', '--debounce', '100ms', 'follower', ...files('h2'));
     await eventually(() => readUpstream(upstreamFile) === `${ADDRESS.h3}:8080`, 60_000, 'the follower on h2 to find web on h3');
     // WordPress on h3, installed from h2 across the data centers; it stores the site in db on h1.
-    await eventuallyAsync(
-      async () => {
-        const { status, text } = await fetchFrom('h2', `http://${ADDRESS.h3}:8080${INSTALLER}`, {
-          method: 'POST',
-          body: installerForm(TITLE).toString(),
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        });
-        checkInstalled(status, text);
-        return true;
-      },
-      60_000,
-      'the WordPress installer on h3',
-    );
+    await installWordPress({ host: 'h2', url: `http://${ADDRESS.h3}:8080`, title: TITLE, timeoutMs: 60_000 });
     expect((await fetchFrom('h2', `http://${ADDRESS.h3}:8080/`)).text).toContain(TITLE);
     expect(await sql('h1', 'db', "SELECT option_value FROM wordpress.wp_options WHERE option_name = 'blogname'")).toBe(TITLE);
     // backup on h2 replicates from db on h1, at h1's address.

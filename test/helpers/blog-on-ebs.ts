@@ -7,8 +7,8 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseImages, checkInstalled, INSTALLER, installerForm, root } from '../../bench/blog-stack.ts';
-import { BlogWriter } from '../../bench/soak/blog.ts';
+import { baseImages, root } from '../../bench/blog-stack.ts';
+import { BlogWriter, installWordPress } from '../../bench/soak/blog.ts';
 import type { Rule } from '../../bench/soak/partition.ts';
 import { LABEL } from '../../src/docker/engine.ts';
 import {
@@ -16,7 +16,6 @@ import {
   DISCO,
   engineOn,
   failedWindow,
-  fetchFrom,
   type Host,
   harnessDown,
   harnessUpWith,
@@ -105,19 +104,7 @@ export class BlogOnEbs {
     const blog = new BlogOnEbs(dir, disco, aws);
     // Providers first: web waits for db, backup for db, the follower for web.
     for (const host of ['h1', 'h3', 'h2'] as const) await blog.up(host);
-    await eventuallyAsync(
-      async () => {
-        const { status, text } = await fetchFrom('h2', `http://${ADDRESS.h3}:8080${INSTALLER}`, {
-          method: 'POST',
-          body: installerForm(TITLE).toString(),
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        });
-        checkInstalled(status, text);
-        return true;
-      },
-      120_000,
-      'the WordPress installer on h3',
-    );
+    await installWordPress({ host: 'h2', url: `http://${ADDRESS.h3}:8080`, title: TITLE });
     return blog;
   }
 

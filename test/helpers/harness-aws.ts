@@ -58,11 +58,14 @@ export async function startHarnessAws(dir: string, sizes: Record<string, string>
   const devices = join(dir, 'dev');
   const disks: Record<string, string> = {};
   const stop = async () => {
-    for (const loop of Object.values(disks)) execFileSync('losetup', ['-d', loop]);
-    if (moto.exitCode !== null || moto.signalCode !== null) return;
-    const exited = new Promise((resolve) => moto.once('exit', resolve));
-    moto.kill('SIGTERM');
-    await exited;
+    if (moto.exitCode === null && moto.signalCode === null) {
+      const exited = new Promise((resolve) => moto.once('exit', resolve));
+      moto.kill('SIGTERM');
+      await exited;
+    }
+    // A disk still mounted in a host's namespace (an agent that did not let go) is detached by the
+    // kernel once the harness's namespaces are gone: autoclear, which `losetup -d` sets when busy.
+    for (const loop of Object.values(disks)) execFileSync('losetup', ['-d', loop], { stdio: 'ignore' });
   };
   try {
     await ec2('ready').catch((error: Error) => {
