@@ -5,8 +5,6 @@
 import { commandWord, GLOBAL_OPTIONS_WITH_VALUE } from './command-word.ts';
 import { COMMANDS } from './commands.ts';
 
-export { commandWord };
-
 /** Short global options, as `docker compose -f x.yml logs -f web` has them: before the verb, `-f` is the file. */
 const SHORT_GLOBAL_OPTIONS: Readonly<Record<string, string>> = { '-f': '--file', '-p': '--project-name' };
 

@@ -6,7 +6,6 @@
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +16,7 @@ import { LABEL } from '../../src/docker/labels.ts';
 import { agentState } from './agent-state.ts';
 import { collect, SCS } from './cli.ts';
 import { engine } from './docker.ts';
+import { getOk } from './http-ok.mjs';
 import { startOnPortOutsideEphemeral } from './ports.ts';
 import { eventually, sleep } from './wait.ts';
 
@@ -222,25 +222,7 @@ export class Prober {
 
 /** One HTTP GET of `http://host:port/`, answered 200 within 2 s (a refused connection fails at once). */
 export function httpProbe(hostPort: string): () => Promise<boolean> {
-  const at = hostPort.lastIndexOf(':');
-  const host = hostPort.slice(0, at);
-  const port = Number(hostPort.slice(at + 1));
-  return () =>
-    new Promise((resolve) => {
-      // Settles on every outcome: a body that stalls after its headers fails at the deadline too.
-      const request = get({ host, port, path: '/', agent: false }, (response) => {
-        response.resume();
-        response.on('end', () => settle(response.statusCode === 200));
-        response.on('error', () => settle(false));
-        response.on('close', () => settle(false));
-      });
-      const deadline = setTimeout(() => request.destroy(new Error('timed out')), 2000);
-      const settle = (ok: boolean) => {
-        clearTimeout(deadline);
-        resolve(ok);
-      };
-      request.on('error', () => settle(false));
-    });
+  return () => getOk(`http://${hostPort}/`, 2000, { agent: false });
 }
 
 /**

@@ -4,7 +4,8 @@
 //   node ec2.mjs ENDPOINT run-instance ZONE      starts an instance in ZONE: {"id"}
 //   node ec2.mjs ENDPOINT volumes STACK          the stack's volumes: [{"id", "zone", "name", "attachments": [{"instance", "state"}]}]
 // Credentials and region come from the environment (AWS_*), as moto accepts any.
-import { DescribeImagesCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { runInstance } from './ec2-calls.mjs';
 
 const [endpoint, action, argument] = process.argv.slice(2);
 const ec2 = new EC2Client({ endpoint });
@@ -23,17 +24,7 @@ if (action === 'ready') {
   }
   print({ ready: true });
 } else if (action === 'run-instance') {
-  const image = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: image,
-      MinCount: 1,
-      MaxCount: 1,
-      InstanceType: 't3.micro',
-      Placement: { AvailabilityZone: argument },
-    }),
-  );
-  print({ id: run.Instances[0].InstanceId });
+  print({ id: await runInstance(ec2, argument) });
 } else if (action === 'volumes') {
   const { Volumes = [] } = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:scs:stack', Values: [argument] }] }));
   print(

@@ -2,7 +2,8 @@
 // talks to it, and so does the metadata lookup (moto serves a stand-in IMDS at the same address).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { runInstance } from './ec2-calls.mjs';
 import { startOnPortOutsideEphemeral } from './ports.ts';
 
 export const MOTO_REGION = 'us-east-1';
@@ -59,19 +60,7 @@ async function startMotoOn(port: number): Promise<Moto> {
   return {
     endpoint,
     ec2,
-    async runInstance(zone) {
-      const image = (await ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
-      const run = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: image,
-          MinCount: 1,
-          MaxCount: 1,
-          InstanceType: 't3.micro',
-          Placement: { AvailabilityZone: zone },
-        }),
-      );
-      return run.Instances![0]!.InstanceId!;
-    },
+    runInstance: (zone) => runInstance(ec2, zone),
     async stop() {
       ec2.destroy();
       if (child.exitCode !== null) return;

@@ -4,7 +4,7 @@
 // fails on an error, a status other than 200, or no answer within TIMEOUT ms (default 1000).
 //   node probe.mjs FILE INTERVAL [TIMEOUT]
 import { readFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { getOk } from './http-ok.mjs';
 
 const [file, interval, timeout = '1000'] = process.argv.slice(2);
 const upstream = () => {
@@ -14,24 +14,7 @@ const upstream = () => {
     return '';
   }
 };
-// Settles exactly once, on every outcome: a body that stalls after its headers (a container killed
-// mid-answer) fails at the deadline, as a refused connection fails at once.
-const once = (address) =>
-  new Promise((resolve) => {
-    if (!address) return resolve(false);
-    const request = get(`http://${address}/`, (response) => {
-      response.resume();
-      response.on('end', () => settle(response.statusCode === 200));
-      response.on('error', () => settle(false));
-      response.on('close', () => settle(false));
-    });
-    const deadline = setTimeout(() => request.destroy(new Error('timed out')), Number(timeout));
-    const settle = (ok) => {
-      clearTimeout(deadline);
-      resolve(ok);
-    };
-    request.on('error', () => settle(false));
-  });
+const once = (address) => (address ? getOk(`http://${address}/`, Number(timeout)) : Promise.resolve(false));
 for (;;) {
   const at = Date.now();
   const address = upstream();

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cac from 'cac';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commandFor, commandWord, dashedFlags, spellFlagsForParser, spellGlobalsLong } from '../../cli/arguments.ts';
+import { commandFor, dashedFlags, spellFlagsForParser, spellGlobalsLong } from '../../cli/arguments.ts';
 import { formatVersion, readBuildInfo } from '../../cli/build-info.ts';
+import { commandWord } from '../../cli/command-word.ts';
 import { COMMANDS, summarizeCommands } from '../../cli/commands.ts';
 
 const ALL = Object.keys(COMMANDS);

@@ -1,0 +1,1 @@
+export function getOk(url: string, timeoutMs: number, options?: { agent?: false }): Promise<boolean>;
