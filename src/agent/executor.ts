@@ -288,7 +288,7 @@ export class Executor {
   }
 
   private async provide(facts: ServiceFacts, id: string, because: string): Promise<{ provisions: ProvisionHandle[]; key: string }> {
-    const { engine, discovery, advertise, logger } = this.options;
+    const { engine, discovery, logger } = this.options;
     const { service } = facts;
     const info = await engine.inspect(id);
     if (!info?.running) throw new Error(`${service.name}: its container stopped before it could be provided`);
