@@ -12,8 +12,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscoClient, type Watch } from '../../src/client/client.ts';
 import { LABEL } from '../../src/docker/engine.ts';
-import { agentState } from '../helpers/agent-state.ts';
+import type { DiscoServer } from '../../src/server/server.ts';
 import { scs } from '../helpers/cli.ts';
+import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 import { quietLogger } from '../helpers/logging.ts';
 import { eventually } from '../helpers/wait.ts';
@@ -53,9 +54,11 @@ const STACK_FILE = [
 describe.skipIf(dockerProblem !== undefined)(
   `health checks on the Docker Engine${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,
   () => {
-    let dir: string;
+    let dir: string | undefined;
+    let server: DiscoServer | undefined;
     let watcher: DiscoClient | undefined;
-    const files = () => ['-f', join(dir, 'scs-stack.yaml')];
+    const disco = () => ['--disco', `127.0.0.1:${server!.address().port}`];
+    const files = () => ['-f', join(dir!, 'scs-stack.yaml'), '--project-name', 'hctest', ...disco()];
 
     beforeAll(async () => {
       await run(join(root, 'scripts/base-image'));
@@ -63,21 +66,21 @@ describe.skipIf(dockerProblem !== undefined)(
       mkdirSync(join(dir, 'img'));
       writeFileSync(join(dir, 'img/scs.yaml'), IMAGE);
       writeFileSync(join(dir, 'scs-stack.yaml'), STACK_FILE);
+      // An external disco, which `scs status` and `scs events` ask too.
+      server = await startDisco({ heartbeatInterval: 1000, heartbeatTimeout: 5000, grace: 3000 });
     }, 120_000);
 
     afterAll(async () => {
       await watcher?.close();
-      if (!dir) return;
-      await scs(['down', ...files()]).exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (dir && server) await scs(['down', ...files()]).exited;
+      await server?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }, 120_000);
 
     it('drops an instance whose check fails and provides it again once it passes, for http, tcp and exec', async () => {
       const up = scs(['up', '-d', ...files()]);
       expect(await up.exited, up.stderr).toBe(0);
-      const state = agentState(STACK)!;
-      const [host, port] = state.disco.split(':');
-      watcher = await DiscoClient.connect({ host: host!, port: Number(port), logger: quietLogger });
+      watcher = await DiscoClient.connect({ host: '127.0.0.1', port: server!.address().port, logger: quietLogger });
       const container = async (service: string) =>
         (await engine.list({ [LABEL.stack]: STACK, [LABEL.environment]: 'test', [LABEL.service]: service }))[0]!.id;
       const ps = async (service: string) => {
@@ -111,11 +114,33 @@ describe.skipIf(dockerProblem !== undefined)(
         await sh(service, fail);
         await eventually(() => watch.endpoints.length === 0, 20_000, `${service} dropped`);
         expect(await ps(service)).toMatch(why);
+        // `scs status` reads the agent's member record.
+        const status = scs(['status', ...disco()]);
+        expect(await status.exited, status.stderr).toBe(0);
+        expect(status.stdout).toMatch(new RegExp(`${service}\\s+running \\(unhealthy\\)`));
 
         await sh(service, heal);
         await eventually(() => watch.endpoints.length === 1, 20_000, `${service} provided again`);
         await watch.close();
       }
+
+      // `scs events`: each drop and provide the checks caused, with its reason.
+      const events = scs(['events', '--since', '10m', '--until', '0s', '--json', ...disco(), `*.*.${STACK}.test`]);
+      expect(await events.exited, events.stderr).toBe(0);
+      const steps = events.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+        .filter((event) => event.kind === 'step' && event.reason.startsWith('check-'))
+        .map((event) => `${event.name.split('.')[0]} ${event.reason} ${event.detail}`);
+      expect(steps).toEqual([
+        expect.stringMatching(/^web check-failed drop \(its health check fails \(\d+ failures: status 404\)\)$/),
+        'web check-passed provide (its health check passes again)',
+        expect.stringMatching(/^port check-failed drop \(its health check fails \(\d+ failures: connect ECONNREFUSED\)\)$/),
+        'port check-passed provide (its health check passes again)',
+        expect.stringMatching(/^worker check-failed drop \(its health check fails \(\d+ failures: exit 1\)\)$/),
+        'worker check-passed provide (its health check passes again)',
+      ]);
     }, 180_000);
   },
 );
