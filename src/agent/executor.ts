@@ -4,11 +4,13 @@
 import type { ConsolaInstance } from 'consola';
 import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
+import type { CompiledService } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/methods.ts';
 import type { Address } from '../registry/types.ts';
-import type { ContainerEngine } from './container-engine.ts';
+import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
+import type { CheckVerdict } from './health.ts';
 import { type AgentIdentity, resourceLabels } from './identity.ts';
 import type { AgentMeter } from './meter.ts';
 import type { Step } from './plan.ts';
@@ -238,13 +240,18 @@ export class Executor {
    */
   private async whenReady(facts: ServiceFacts, id: string): Promise<string> {
     const { engine, waitTimeoutMs } = this.options;
-    const { name: service, container } = facts.service;
+    const { name: service, container, health } = facts.service;
     const deadline = Date.now() + waitTimeoutMs;
-    const probe = container.healthcheck;
+    // The stack file's check overrides the image's: the agent runs it (health-monitor.ts), Docker's word is not asked.
+    const own = health && health.probe.kind !== 'none' ? facts.checks : undefined;
+    const probe = health ? undefined : container.healthcheck;
+    own?.watch(id);
+    let verdict: CheckVerdict | undefined;
     for (;;) {
       const info = await engine.inspect(id);
       if (!info) throw new Error(`${service}: its container is gone`);
-      let ready = info.running && (!probe || info.health === 'healthy');
+      verdict = own?.verdict(id, runOf(info));
+      let ready = info.running && (own ? verdict?.verdict === 'healthy' : !probe || info.health === 'healthy');
       if (!ready && info.running && probe && info.health === 'starting') {
         ready = (await engine.exec(info.id, probe, {}, 5000).catch(() => undefined))?.exitCode === 0;
       }
@@ -254,7 +261,7 @@ export class Executor {
       }
       if (Date.now() > deadline) {
         throw new WaitTimeoutError(
-          `${service}: not ${probe ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${await this.lastWords(info.id)}`,
+          `${service}: not ${probe || own ? 'healthy' : 'running'} after ${Math.round(waitTimeoutMs / 1000)} s${verdict ? ` (${verdict.text})` : ''}${await this.lastWords(info.id)}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, probe ? 100 : 25));
@@ -267,29 +274,41 @@ export class Executor {
     return text ? `; it printed:\n${text}` : '; it printed nothing';
   }
 
+  /**
+   * Where an endpoint of this container is provided, or would be: the advertised address and its
+   * published port (its own interface's address, or the host's, at the container's port). What
+   * dependents reach, so the agent's http and tcp health checks ask there too.
+   */
+  providedAt(service: CompiledService, info: ContainerInfo, endpoint: string): { host: string; port: number } | undefined {
+    const provide = service.provides.find((p) => p.endpoint === endpoint);
+    if (!provide) return undefined;
+    const own = this.interfaceAddresses.get(service.name);
+    const port = service.container.network === 'host' || own ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
+    return port ? { host: own ?? this.options.advertise, port } : undefined;
+  }
+
   private async provide(facts: ServiceFacts, id: string, because: string): Promise<{ provisions: ProvisionHandle[]; key: string }> {
-    const { engine, discovery, advertise, logger } = this.options;
+    const { engine, discovery, logger } = this.options;
     const { service } = facts;
     const info = await engine.inspect(id);
     if (!info?.running) throw new Error(`${service.name}: its container stopped before it could be provided`);
     const provisions: ProvisionHandle[] = [];
     for (const provide of service.provides) {
-      const own = this.interfaceAddresses.get(service.name);
-      const port = service.container.network === 'host' || own ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
-      if (!port) {
+      const at = this.providedAt(service, info, provide.endpoint);
+      if (!at) {
         logger.warn(`${service.name}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
       const handle = await discovery.provide({
         name: provide.name,
-        host: own ?? advertise,
-        port,
+        host: at.host,
+        port: at.port,
         protocol: provide.protocol,
         attrs: { ...provide.attributes },
       });
       if (info.ip) this.containerAddresses.set(handle, { host: info.ip, port: provide.port, protocol: provide.protocol });
       provisions.push(handle);
-      logger.info(`${service.name}: providing ${provide.name} at ${formatHostPort(own ?? advertise, port)} ${because}`);
+      logger.info(`${service.name}: providing ${provide.name} at ${formatHostPort(at.host, at.port)} ${because}`);
     }
     return { provisions, key: provisionKey(runOf(info), service) };
   }

@@ -5,6 +5,7 @@
 import type { Endpoint, ProvisionHandle, Watch } from '../client/client.ts';
 import type { CompiledRequire, CompiledService } from '../manifest/compiled.ts';
 import type { ContainerInfo } from './container-engine.ts';
+import type { CheckVerdict } from './health.ts';
 import { addresses } from './spec.ts';
 import type { ServiceRecord, UpdateRecord } from './state.ts';
 import { holdingEmpty } from './urgency.ts';
@@ -30,6 +31,14 @@ export interface StepRecord {
   readonly error?: string;
 }
 
+/** The agent's own health checks of a service's instances (health-monitor.ts), when its stack file declares one. */
+export interface InstanceChecks {
+  /** Starts checking a container, unless it is already. */
+  watch(id: string): void;
+  /** What the checks of this run of a container say; undefined while none has been judged. */
+  verdict(id: string, run: string): CheckVerdict | undefined;
+}
+
 export interface ServiceFacts {
   /** Replaced when `scs up` brings a newly compiled stack to a running agent. */
   service: CompiledService;
@@ -49,6 +58,8 @@ export interface ServiceFacts {
   /** The container a start-first replacement brings up beside the current one, until it is promoted. */
   next: NextContainer | undefined;
   lastStep: StepRecord | undefined;
+  /** Its health checks, while the runner runs them (the stack file's `health:`). */
+  checks?: InstanceChecks | undefined;
 }
 
 /** What is known of its container: Docker's state of it, or why there is none. */
@@ -64,11 +75,19 @@ export type ServiceStatus =
  * Its status for `scs ps`, as words and as data. A container that exited after `scs stop` is `stopped`:
  * the agent knows it from one that died.
  */
-export function statusRecord({ status, wanted }: ServiceFacts): Required<Pick<ServiceRecord, 'status' | 'statusKind'>> {
+export function statusRecord(facts: ServiceFacts): Pick<ServiceRecord, 'status' | 'statusKind' | 'health'> {
+  const { status, wanted } = facts;
   switch (status.kind) {
-    case 'container':
+    case 'container': {
       if (wanted === 'stopped' && status.docker === 'exited') return { statusKind: 'stopped', status: 'stopped (scs stop)' };
-      return { statusKind: status.kind, status: `${status.docker}${status.health ? ` (${status.health})` : ''}` };
+      const checked = checkedHealth(facts);
+      const health = facts.service.health ? checked?.text : status.health;
+      return {
+        statusKind: status.kind,
+        status: `${status.docker}${health ? ` (${health})` : ''}`,
+        ...(checked && status.docker === 'running' ? { health: checked.text } : {}),
+      };
+    }
     case 'lost':
       return { statusKind: status.kind, status: 'lost: removed outside scs' };
     case 'failed':
@@ -76,6 +95,11 @@ export function statusRecord({ status, wanted }: ServiceFacts): Required<Pick<Se
     default:
       return { statusKind: status.kind, status: status.kind };
   }
+}
+
+/** What the agent's own checks say of its current container's run, when it runs them and they have judged it. */
+export function checkedHealth(facts: Readonly<ServiceFacts>): CheckVerdict | undefined {
+  return facts.container && facts.run ? facts.checks?.verdict(facts.container, facts.run) : undefined;
 }
 
 export interface NextContainer {

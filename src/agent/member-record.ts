@@ -5,7 +5,7 @@
 import { formatHostPort } from '../address.ts';
 import type { CompiledService } from '../manifest/compiled.ts';
 import type { MemberService } from '../protocol/member.ts';
-import type { ServiceFacts } from './facts.ts';
+import { checkedHealth, type ServiceFacts } from './facts.ts';
 import { addresses } from './spec.ts';
 
 const WORD = /^[a-z][a-z -]{0,31}$/;
@@ -25,7 +25,14 @@ export function memberService(facts: ServiceFacts): MemberService {
       : wanted === 'stopped' && status.docker === 'exited'
         ? 'stopped'
         : status.docker.toLowerCase();
-  const health = status.kind === 'container' ? status.health?.toLowerCase() : undefined;
+  const checked = checkedHealth(facts);
+  // The stack file's check overrides the image's: the agent's verdict, not Docker's.
+  const health =
+    status.kind !== 'container'
+      ? undefined
+      : facts.service.health
+        ? checked && (checked.verdict === 'held' ? 'held out' : checked.verdict)
+        : status.health?.toLowerCase();
   return {
     service: facts.service.name,
     // Docker's words are its own: one the protocol would refuse is told as unknown, not sent to be refused.

@@ -8,6 +8,7 @@ import type { ConsolaInstance } from 'consola';
 import { LABEL } from '../docker/labels.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
 import { type NextContainer, nextName, provisionKey, runOf, type ServiceFacts, type ServiceStatus, wantedEndpoints } from './facts.ts';
+import type { CheckVerdict } from './health.ts';
 import { type AgentIdentity, ownerLabels, resourceLabels, serviceContainers } from './identity.ts';
 import type { DesiredService, Mode, ObservedService } from './reconcile.ts';
 import { desiredResources, existingResources } from './resources.ts';
@@ -74,9 +75,11 @@ export async function observeService(
       run: run!,
       configHash: info.labels[LABEL.config],
       running: info.running,
-      health: info.health,
+      // The stack file's check overrides the image's: Docker's word on it does not count then.
+      health: facts.service.health ? undefined : info.health,
       exitCode: info.exitCode,
     },
+    ...(info && facts.checks ? checkOf(facts.checks.verdict(info.id, run!)) : {}),
     ready: run !== undefined && facts.readyRun === run,
     restarted: run !== undefined && restartedRun === run,
     provisions:
@@ -95,6 +98,9 @@ export async function observeService(
   };
   return { observed, learned: { container: info?.id, next, ...(newRun ? { run: newRun } : {}), status } };
 }
+
+const checkOf = (verdict: CheckVerdict | undefined): Pick<ObservedService, 'check'> =>
+  verdict ? { check: { verdict: verdict.verdict, why: verdict.text, recovered: verdict.recovered } } : {};
 
 /** Puts what a look found on record: done where the plan is made and carried out (the runner), never by looking. */
 export function recordObservation(facts: ServiceFacts, learned: Learned): void {

@@ -56,6 +56,11 @@ export interface ObservedService {
   /** Endpoints registered with disco: for this run, for an earlier one (stale), or none. */
   readonly provisions: 'none' | 'current' | 'stale';
   readonly requires: readonly ObservedRequirement[];
+  /**
+   * What the agent's own health checks (the stack file's `health:`) say of this run, once they have
+   * judged it: an instance is provided only while `healthy`.
+   */
+  readonly check?: { readonly verdict: 'starting' | 'healthy' | 'unhealthy' | 'held'; readonly why: string; readonly recovered: boolean };
   /** A next container left by a start-first replacement that did not finish. */
   readonly next: { readonly provided: boolean; readonly running: boolean } | undefined;
   /**
@@ -129,9 +134,19 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
   const steps: Step[] = provisions === 'stale' ? [step('drop', 'its container restarted')] : [];
   if (container.health === 'unhealthy') return provisions === 'none' ? [] : [step('drop', 'its container is unhealthy')];
   for (const wanted of stale) steps.push(step('liveupdate', `${wanted.endpoint} → ${shown(wanted.current)}`, wanted.endpoint));
+  // Failing the agent's check, a ready instance is not provided; a live update may be what it lacks, so those still run.
+  const check = observed.check;
+  if (observed.ready && (check?.verdict === 'unhealthy' || check?.verdict === 'held')) {
+    const cause = check.verdict === 'held' ? `held out: ${check.why}` : `its health check fails (${check.why.replace(/^unhealthy: /, '')})`;
+    return [...(provisions === 'current' ? [step('drop', cause)] : []), ...steps];
+  }
   // Only a container that did restart is said to be running again: one found ready again for
   // another reason (healthy after unhealthy, a provide that failed before) is just running.
-  const again = observed.restarted ? 'running again' : 'its container is running';
+  const again = observed.restarted
+    ? 'running again'
+    : check?.verdict === 'healthy' && check.recovered && provisions === 'none'
+      ? 'its health check passes again'
+      : 'its container is running';
   const cause = provisions === 'stale' ? 'its container restarted' : mode === 'start' ? 'running, and up to date' : again;
   return [...steps, ...announce(desired, observed.ready, provisions, cause)];
 }

@@ -7,6 +7,8 @@ import type { CompiledService } from '../manifest/compiled.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
 import { newRequirement, type RequirementFacts, type ServiceFacts } from './facts.ts';
+import { runCheck } from './health-check.ts';
+import { HealthChecks } from './health-monitor.ts';
 import type { AgentIdentity } from './identity.ts';
 import { desiredService, observeService, recordObservation } from './observed.ts';
 import { formatStep, resourceName, type Step } from './plan.ts';
@@ -44,7 +46,9 @@ export class ServiceRunner {
   constructor(
     readonly facts: ServiceFacts,
     private readonly options: RunnerOptions,
-  ) {}
+  ) {
+    this.facts.checks = this.healthChecks();
+  }
 
   /** The name of the service it runs. */
   get service(): string {
@@ -87,7 +91,13 @@ export class ServiceRunner {
       kept.compiled = requirement;
       return kept;
     });
+    const checkChanged = JSON.stringify(service.health) !== JSON.stringify(this.facts.service.health);
     this.facts.service = service;
+    // A changed check is not a changed container (config-hash.ts): the same instances are checked anew.
+    if (checkChanged) {
+      this.checks?.stop();
+      this.facts.checks = this.healthChecks();
+    }
     return old.filter((r) => !this.facts.requires.includes(r));
   }
 
@@ -125,6 +135,7 @@ export class ServiceRunner {
     this.stopped = true;
     clearTimeout(this.debounceTimer);
     clearTimeout(this.holdTimer);
+    this.checks?.stop();
     await this.chain;
   }
 
@@ -137,6 +148,40 @@ export class ServiceRunner {
     await this.runSteps(teardown(await this.observe('supervise'), { cause, drainMs, release, resources }), 'start');
     this.facts.status = { kind: 'removed' };
     this.options.changed();
+  }
+
+  private get checks(): HealthChecks | undefined {
+    return this.facts.checks instanceof HealthChecks ? this.facts.checks : undefined;
+  }
+
+  /** The stack file's health check, run on its instances (health-monitor.ts); none when it declares none. */
+  private healthChecks(): HealthChecks | undefined {
+    const { health, name } = this.facts.service;
+    if (!health || health.probe.kind === 'none' || this.stopped) return undefined;
+    const { engine, executor, logger } = this.options;
+    const probe = health.probe;
+    return new HealthChecks({
+      health,
+      service: name,
+      logger,
+      inspect: (id) => engine.inspect(id),
+      check: (info) =>
+        runCheck(
+          probe,
+          { engine, id: info.id, address: (endpoint) => executor.providedAt(this.facts.service, info, endpoint) },
+          health.timeoutMs,
+        ),
+      seenReady: (run) => this.facts.readyRun === run || this.facts.next?.readyRun === run,
+      changed: () => this.containerChanged(),
+    });
+  }
+
+  /** After a pass: its instances are checked, and nothing else is. */
+  private checkInstances(): void {
+    const { checks, facts } = this;
+    if (!checks) return;
+    if (facts.container) checks.watch(facts.container);
+    checks.keepOnly([facts.container, facts.next?.id]);
   }
 
   private trigger(delayMs: number): void {
@@ -177,8 +222,13 @@ export class ServiceRunner {
       if (this.stopped) return;
       const observed = await this.observe(mode);
       const steps = converge(this.desired(), observed, mode);
-      if (steps.length === 0) return this.options.changed(); // What it observed goes on record.
-      if (!(await this.runSteps(steps, mode))) return;
+      if (steps.length === 0) {
+        this.checkInstances();
+        return this.options.changed(); // What it observed goes on record.
+      }
+      const done = await this.runSteps(steps, mode);
+      this.checkInstances();
+      if (!done) return;
     }
     this.options.logger.warn(`${this.service}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
   }

@@ -39,6 +39,8 @@ export interface ServiceRecord {
    * Docker cannot give. Absent in the state of an agent older than it.
    */
   readonly statusKind?: 'waiting' | 'container' | 'stopped' | 'lost' | 'removed' | 'failed';
+  /** What the agent's own health check (the stack file's `health:`) says: `healthy`, `unhealthy: 3 failures: status 503`. */
+  readonly health?: string;
   readonly provides: Array<{ name: string; address: string }>;
   readonly requires: RequireRecord[];
   /** The last step the agent took on it, and why: "replace: liveupdate of mysql failed (exit 1)". */

@@ -60,7 +60,9 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
         const record = agent?.services.find((s) => s.service === service.name);
         const info = record?.container ? await docker.inspect(record.container) : undefined;
         const found = info ?? (await serviceContainers(docker, owner, service.name))[0];
-        const seen = found ? ('running' in found ? `${found.status}${found.health ? ` (${found.health})` : ''}` : found.state) : undefined;
+        // The agent's own check, when the stack file declares one, in place of Docker's word on the image's.
+        const health = record?.health ?? (service.health ? undefined : found && 'running' in found ? found.health : undefined);
+        const seen = found ? ('running' in found ? `${found.status}${health ? ` (${health})` : ''}` : found.state) : undefined;
         return {
           service: service.name,
           container: service.container.name,

@@ -11,6 +11,7 @@ import { ConfigError } from '../config/yaml.ts';
 import { parseDuration } from '../duration.ts';
 import { formatName, parseName } from '../names.ts';
 import type { PlacementTarget } from '../protocol/placement.ts';
+import { compileHealth } from './compile-health.ts';
 import type {
   CompiledProvide,
   CompiledRequire,
@@ -179,7 +180,19 @@ function compileService(
       .filter((name) => name.stack === stackName && name.environment === environment)
       .map((name) => name.service),
     ...placementOf(service.placement),
+    ...healthOf(service, provides, manifest, (path, message) => fail(at(...path), message)),
   };
+}
+
+function healthOf(
+  service: StackService,
+  provides: CompiledProvide[],
+  manifest: ImageManifest,
+  fail: (path: Array<string | number>, message: string) => never,
+): { health?: CompiledService['health'] } {
+  const imageTest = manifest.healthcheck ? asArgs(manifest.healthcheck.test) : undefined;
+  const health = compileHealth(service, provides, imageTest, fail);
+  return health ? { health } : {};
 }
 
 function containerNetwork(

@@ -78,6 +78,32 @@ export interface CompiledRequire {
   readonly liveupdate: string[] | undefined;
 }
 
+/** What the agent asks of an instance (docs/manifest.md, "Health checks"). */
+export type HealthProbe =
+  /** GET `path` at the address the endpoint is provided at: 200 to 399 passes. */
+  | { readonly kind: 'http'; readonly path: string; readonly endpoint: string }
+  /** A TCP connection to the address the endpoint is provided at. */
+  | { readonly kind: 'tcp'; readonly endpoint: string }
+  /** A command run inside the container: exit status 0 passes. */
+  | { readonly kind: 'exec'; readonly command: string[] }
+  /** No check at all (Compose's `["NONE"]`): the image's healthcheck is ignored too, and running is ready. */
+  | { readonly kind: 'none' };
+
+/** The stack file's health check of a service, run by the agent; not part of the config hash. */
+export interface CompiledHealth {
+  readonly probe: HealthProbe;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive failures that make a healthy instance unhealthy. */
+  readonly retries: number;
+  /** Failures of a new instance do not count this long after it starts. */
+  readonly startPeriodMs: number;
+  /** How often a new instance is checked until its first success. */
+  readonly startIntervalMs: number;
+  /** More than `changes` changes of state within `withinMs` hold the instance out for `holdMs`. */
+  readonly flap: { readonly changes: number; readonly withinMs: number; readonly holdMs: number };
+}
+
 export interface CompiledService {
   /** Its key in `services:`. */
   readonly name: string;
@@ -115,6 +141,8 @@ export interface CompiledService {
   readonly requires: CompiledRequire[];
   /** Services of this stack it requires, which must be up first. */
   readonly dependsOn: string[];
+  /** The stack file's health check, run by the agent in place of the image's; absent: the image's, by Docker. */
+  readonly health?: CompiledHealth;
   /** Where the stack files place it at first (`placement:`); every agent that runs the stack may run it when absent. */
   readonly placement?: PlacementTarget;
 }

@@ -7,6 +7,7 @@ import { pinnedSubnet } from '../cidr.ts';
 import { DURATION_PATTERN, withUnit } from '../duration.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
+import { ComposeHealthcheckSchema, HealthSchema } from './health-schema.ts';
 
 const Label = (example: string) =>
   v.pipe(
@@ -243,6 +244,10 @@ const ServiceSchema = v.strictObject({
     v.picklist(['no', 'on-failure', 'always', 'unless-stopped'], 'expected no, on-failure, always or unless-stopped'),
     'on-failure',
   ),
+  /** The agent's health check of each instance, in place of the image's (docs/manifest.md, "Health checks"). */
+  health: v.optional(HealthSchema),
+  /** Compose's form of it: `{test, interval, timeout, retries, start_period}`. */
+  healthcheck: v.optional(ComposeHealthcheckSchema),
   /** How long a replaced container keeps serving after its endpoints are dropped. */
   drain: v.optional(Duration, '2s'),
   /**

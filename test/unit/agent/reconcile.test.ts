@@ -159,6 +159,43 @@ describe('converge', () => {
     );
   });
 
+  it("provides an instance only while the agent's own check says healthy", () => {
+    const check = (verdict: 'starting' | 'healthy' | 'unhealthy' | 'held', why: string = verdict, recovered = false) => ({
+      check: { verdict, why, recovered },
+    });
+    const cases: Array<[string, Partial<ObservedService>, string]> = [
+      [
+        'unhealthy, provided',
+        check('unhealthy', 'unhealthy: 3 failures: status 503'),
+        'web: drop (its health check fails (3 failures: status 503))',
+      ],
+      ['unhealthy, not provided', { ...check('unhealthy'), provisions: 'none' }, ''],
+      ['held out, provided', check('held', 'held out 30 s (flapping)'), 'web: drop (held out: held out 30 s (flapping))'],
+      [
+        'held out, restarted meanwhile',
+        { ...check('held', 'held out 3 s (flapping)'), provisions: 'stale' },
+        'web: drop (its container restarted)',
+      ],
+      ['healthy again', { ...check('healthy', 'healthy', true), provisions: 'none' }, 'web: provide (its health check passes again)'],
+      ['healthy, never failed', { ...check('healthy'), provisions: 'none' }, 'web: provide (its container is running)'],
+      // Not ready yet: the ready step waits for the check to pass.
+      [
+        'a new run, unhealthy',
+        { ...check('unhealthy'), ready: false, provisions: 'none' },
+        'web: ready (its container is running)\nweb: provide (its container is running)',
+      ],
+      ['starting, provided', check('starting'), ''],
+    ];
+    for (const [what, over, expected] of cases) expect(plan(desired(), observed(over)), what).toBe(expected);
+    // A live update may be what it lacks: it still runs while the instance is held out of disco.
+    expect(
+      plan(
+        requiring({ db: ['10.0.0.9:5432'] }),
+        observed({ ...check('unhealthy', 'unhealthy: 3 failures: exit 1'), requires: configured({ db: [] }) }),
+      ),
+    ).toBe(['web: drop (its health check fails (3 failures: exit 1))', 'web: liveupdate db (db → 10.0.0.9:5432)'].join('\n'));
+  });
+
   it('says running again only of a container that did restart', () => {
     expect(plan(desired(), observed({ ready: false, provisions: 'none', restarted: true }))).toBe(
       ['web: ready (running again)', 'web: provide (running again)'].join('\n'),
