@@ -28,6 +28,7 @@ export function memberService(facts: ServiceFacts): MemberService {
   const health = status.kind === 'container' ? status.health?.toLowerCase() : undefined;
   return {
     service: facts.service.name,
+    ...(facts.service.instance ? { instance: facts.service.instance } : {}),
     // Docker's words are its own: one the protocol would refuse is told as unknown, not sent to be refused.
     state: WORD.test(state) ? state : 'unknown',
     ...(health && WORD.test(health) ? { health } : {}),

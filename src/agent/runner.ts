@@ -8,6 +8,7 @@ import type { ContainerEngine } from './container-engine.ts';
 import type { Executor } from './executor.ts';
 import { newRequirement, type RequirementFacts, type ServiceFacts } from './facts.ts';
 import type { AgentIdentity } from './identity.ts';
+import { instanceNameOf, instanceService } from './instances.ts';
 import { desiredService, observeService, recordObservation } from './observed.ts';
 import { formatStep, resourceName, type Step } from './plan.ts';
 import { converge, type Mode, type ObservedService, restart, teardown } from './reconcile.ts';
@@ -46,9 +47,19 @@ export class ServiceRunner {
     private readonly options: RunnerOptions,
   ) {}
 
-  /** The name of the service it runs. */
+  /** The name of the service it runs an instance of. */
   get service(): string {
     return this.facts.service.name;
+  }
+
+  /** Which instance of its service it runs: 1…N (instances.ts). */
+  get instance(): number {
+    return this.facts.service.instance ?? 1;
+  }
+
+  /** `web`, or `web-2` for instance 2: how its lines name it. */
+  get name(): string {
+    return instanceNameOf(this.facts.service);
   }
 
   /** Brings the service to what it is compiled to (`scs up`); rejects with the reason when it cannot. */
@@ -87,7 +98,7 @@ export class ServiceRunner {
       kept.compiled = requirement;
       return kept;
     });
-    this.facts.service = service;
+    this.facts.service = instanceService(service, this.instance);
     return old.filter((r) => !this.facts.requires.includes(r));
   }
 
@@ -180,14 +191,14 @@ export class ServiceRunner {
       if (steps.length === 0) return this.options.changed(); // What it observed goes on record.
       if (!(await this.runSteps(steps, mode))) return;
     }
-    this.options.logger.warn(`${this.service}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
+    this.options.logger.warn(`${this.name}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
   }
 
   /** Runs a plan in order. Returns false when a step failed while supervising (logged, recorded). */
   private async runSteps(steps: readonly Step[], mode: Mode): Promise<boolean> {
     const { executor, logger, changed } = this.options;
     for (const step of steps) {
-      logger.debug(formatStep(this.service, step));
+      logger.debug(formatStep(this.name, step));
       const at = new Date().toISOString();
       try {
         await executor.execute(this.facts, step);
@@ -200,11 +211,11 @@ export class ServiceRunner {
         changed();
         // What cannot be let go of (EC2 unreachable) is said, and the rest still goes: scs down tries it again.
         if (step.kind === 'detach' || step.kind === 'deprovision') {
-          logger.error(`${this.service}: could not release ${step.resource ? resourceName(step.resource) : 'it'}: ${message}`);
+          logger.error(`${this.name}: could not release ${step.resource ? resourceName(step.resource) : 'it'}: ${message}`);
           continue;
         }
         if (mode === 'start') throw error;
-        logger.error(`${this.service}: ${step.kind} failed (${step.cause}): ${message}`);
+        logger.error(`${this.name}: ${step.kind} failed (${step.cause}): ${message}`);
         return false;
       }
       changed();
