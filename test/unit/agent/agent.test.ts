@@ -3,7 +3,6 @@
 
 import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/agent/agent.ts';
 import { downAgents, envOf, forget, rig, state } from '../../helpers/agent-rig.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
