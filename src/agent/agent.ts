@@ -15,7 +15,7 @@ import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
-import { instanceNameOf, instanceOfLabels, instanceService, replicasOf } from './instances.ts';
+import { instanceOfLabels, instanceService, replicasOf } from './instances.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
 import { Moves } from './moves.ts';
@@ -57,8 +57,8 @@ export interface AgentOptions {
   readonly stateFolder?: string;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
-  /** Told of every plan step run on a service (by its name in the stack), for disco's events. */
-  readonly onStep?: (service: string, step: Step, ok: boolean, error?: string) => void;
+  /** Told of every plan step run on a service (by its name in the stack) and which instance of it, for disco's events. */
+  readonly onStep?: (service: string, step: Step, ok: boolean, error: string | undefined, instance: number) => void;
   /** The services' desired placement in disco: it runs those placed on it. Every service it is given when absent. */
   readonly placement?: PlacementHere;
   /** Readies what a service placed on it later needs before it starts (its image). */
@@ -305,7 +305,7 @@ export class Agent {
       debounceMs,
       holdMs,
       changed: () => this.save(),
-      stepped: (step, ok, error) => this.options.onStep?.(instanceNameOf(service), step, ok, error),
+      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error, service.instance ?? 1),
     });
     this.runners.push(runner);
     this.save();
