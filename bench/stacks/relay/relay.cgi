@@ -6,7 +6,7 @@ tried=""
 IFS=';'
 for upstream in $upstreams; do
   [ -n "$upstream" ] || continue
-  if body=$(timeout 1 wget -q -T 1 -O - "http://$upstream/" 2>/dev/null); then
+  if body=$(timeout 1 wget -q -O - "http://$upstream/" 2>/dev/null); then
     printf 'Content-Type: text/plain\r\n\r\n%s\n' "$body"
     exit 0
   fi
