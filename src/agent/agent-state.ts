@@ -40,6 +40,7 @@ export function agentState(from: AgentHolds): AgentState {
     ...(from.options.dns ? { dns: from.options.dns } : {}),
     services: from.runners.map(({ facts }) => ({
       service: facts.service.name,
+      ...(facts.service.instance ? { instance: facts.service.instance } : {}),
       container: facts.container,
       containerName: facts.service.container.name,
       image: facts.service.image.tag,

@@ -15,6 +15,7 @@ import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
+import { instanceOfLabels, instanceService, replicasOf } from './instances.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
 import { Moves } from './moves.ts';
@@ -56,8 +57,8 @@ export interface AgentOptions {
   readonly stateFolder?: string;
   /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
   readonly onChange?: () => void;
-  /** Told of every plan step run on a service (by its name in the stack), for disco's events. */
-  readonly onStep?: (service: string, step: Step, ok: boolean, error?: string) => void;
+  /** Told of every plan step run on a service (by its name in the stack) and which instance of it, for disco's events. */
+  readonly onStep?: (service: string, step: Step, ok: boolean, error: string | undefined, instance: number) => void;
   /** The services' desired placement in disco: it runs those placed on it. Every service it is given when absent. */
   readonly placement?: PlacementHere;
   /** Readies what a service placed on it later needs before it starts (its image). */
@@ -130,7 +131,7 @@ export class Agent {
         this.here = await placement.settle(this.chosen(this.compiled), { files: true });
         this.stopPlacement = placement.board.onChange(() => this.placementChanged());
       }
-      for (const service of this.selected(this.compiled)) await this.start(this.addRunner(service));
+      for (const service of this.selected(this.compiled)) await this.startInstances(service);
       this.phase = 'running';
       this.save();
     } catch (error) {
@@ -167,14 +168,8 @@ export class Agent {
         }
       }
       for (const service of this.targets(compiled, names)) {
-        const runner = this.runners.find((r) => r.service === service.name);
-        if (runner && this.here?.has(service.name) === false) continue;
-        if (!runner) {
-          await this.start(this.addRunner(service));
-          continue;
-        }
-        for (const gone of runner.update(service)) await gone.watch?.close();
-        await this.start(runner);
+        if (this.here?.has(service.name) === false && this.runners.some((r) => r.service === service.name)) continue;
+        await this.startInstances(service);
       }
       this.save();
     });
@@ -183,12 +178,14 @@ export class Agent {
   /** `scs stop`, `start`, `restart` of the services named; none named means every one this agent runs. */
   control(verb: 'stop' | 'start' | 'restart', names: readonly string[]): Promise<void> {
     return this.oneAtATime(async () => {
-      if (names.length === 0) names = this.runners.map((runner) => runner.service);
-      const runners = names.map((name) => {
-        const runner = this.runners.find((r) => r.service === name);
-        if (!runner)
-          throw new Error(`this agent does not run "${name}" (it runs: ${this.runners.map((r) => r.service).join(', ') || 'nothing'})`);
-        return runner;
+      if (names.length === 0) names = [...new Set(this.runners.map((runner) => runner.service))];
+      const runners = names.flatMap((name) => {
+        const instances = this.runners.filter((r) => r.service === name);
+        if (instances.length === 0)
+          throw new Error(
+            `this agent does not run "${name}" (it runs: ${[...new Set(this.runners.map((r) => r.service))].join(', ') || 'nothing'})`,
+          );
+        return instances;
       });
       for (const runner of verb === 'stop' ? [...runners].reverse() : runners) {
         if (verb === 'stop') await runner.pause();
@@ -270,15 +267,15 @@ export class Agent {
       for (const service of this.selected(this.compiled)) {
         if (this.runners.some((runner) => runner.service === service.name)) continue;
         if (!(await this.moves.canStart(service))) continue;
-        const runner = this.addRunner(service);
         try {
           await this.options.prepare?.(service);
-          await this.start(runner);
+          await this.startInstances(service);
         } catch (error) {
           // Said in its member record, where `scs move` sees it and places it back where it was.
           const why = (error as Error).message;
           this.options.logger.warn(`${service.name}: placed here, but it could not start: ${why}`);
-          runner.facts.status = { kind: 'failed', why: why.slice(0, 200) };
+          const failed = this.runners.find((runner) => runner.service === service.name && runner.facts.status.kind !== 'container');
+          if (failed) failed.facts.status = { kind: 'failed', why: why.slice(0, 200) };
         }
       }
       this.save();
@@ -308,11 +305,35 @@ export class Agent {
       debounceMs,
       holdMs,
       changed: () => this.save(),
-      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error),
+      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error, service.instance ?? 1),
     });
     this.runners.push(runner);
     this.save();
     return runner;
+  }
+
+  /**
+   * Brings each of a service's instances to what is compiled, one at a time: a replacement rolls,
+   * each instance ready (and healthy) before the next is touched, so that all but one serve
+   * throughout; the first that fails stops the roll, and those not reached keep running as they are.
+   * Instances beyond its count go first, the highest first.
+   */
+  private async startInstances(service: CompiledService): Promise<void> {
+    const count = replicasOf(service);
+    const beyond = this.runners.filter((r) => r.service === service.name && r.instance > count).sort((a, b) => b.instance - a.instance);
+    for (const runner of beyond) {
+      await this.retire(runner, `scaled to ${count}`);
+      this.runners.splice(this.runners.indexOf(runner), 1);
+    }
+    for (let instance = 1; instance <= replicasOf(service); instance++) {
+      const runner = this.runners.find((r) => r.service === service.name && r.instance === instance);
+      if (!runner) {
+        await this.start(this.addRunner(instanceService(service, instance)));
+        continue;
+      }
+      for (const gone of runner.update(service)) await gone.watch?.close();
+      await this.start(runner);
+    }
   }
 
   private async retire(runner: ServiceRunner, cause?: string, release?: 'detach' | 'deprovision'): Promise<void> {
@@ -344,7 +365,9 @@ export class Agent {
   /** Docker's news about one of its containers is a reason for that service to look again. */
   private onEvent(event: ContainerEvent): void {
     if (!/^(die|start|destroy|health_status)/.test(event.action)) return;
-    this.runners.find((runner) => runner.service === serviceLabelOf(event.labels))?.containerChanged();
+    const service = serviceLabelOf(event.labels);
+    const instance = instanceOfLabels(event.labels);
+    this.runners.find((runner) => runner.service === service && runner.instance === instance)?.containerChanged();
   }
 
   state(): AgentState {

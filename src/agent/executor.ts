@@ -12,6 +12,7 @@ import type { Discovery } from './discovery.ts';
 import { nextName, provisionKey, runOf, type ServiceFacts, wantedEndpoints } from './facts.ts';
 import type { CheckVerdict } from './health.ts';
 import { type AgentIdentity, resourceLabels } from './identity.ts';
+import { instanceNameOf } from './instances.ts';
 import type { AgentMeter } from './meter.ts';
 import type { Step } from './plan.ts';
 import { actOnResource } from './resources.ts';
@@ -72,7 +73,7 @@ export class Executor {
   private async perform(facts: ServiceFacts, step: Step): Promise<void> {
     if (step.next) return this.executeOnNext(facts, step);
     const { engine, logger } = this.options;
-    const service = facts.service.name;
+    const service = instanceNameOf(facts.service);
     const because = `(${step.cause})`;
     switch (step.kind) {
       case 'provision':
@@ -155,12 +156,12 @@ export class Executor {
       return;
     }
     const next = facts.next;
-    if (!next) throw new Error(`${facts.service.name}: there is no next container`);
+    if (!next) throw new Error(`${instanceNameOf(facts.service)}: there is no next container`);
     switch (step.kind) {
       case 'start':
         await engine.start(next.id);
         this.options.logger.info(
-          `${facts.service.name}: started ${nextName(facts.service.container.name)} beside the current one ${because}`,
+          `${instanceNameOf(facts.service)}: started ${nextName(facts.service.container.name)} beside the current one ${because}`,
         );
         return;
       case 'ready':
@@ -176,7 +177,7 @@ export class Executor {
         const provisions = next.provisions;
         next.provisions = [];
         next.providedFor = undefined;
-        await this.drop(facts.service.name, provisions, because);
+        await this.drop(instanceNameOf(facts.service), provisions, because);
         return;
       }
       case 'stop':
@@ -187,7 +188,7 @@ export class Executor {
         facts.next = undefined;
         return;
       default:
-        throw new Error(`${facts.service.name}: cannot ${step.kind} the next container`);
+        throw new Error(`${instanceNameOf(facts.service)}: cannot ${step.kind} the next container`);
     }
   }
 
@@ -206,7 +207,7 @@ export class Executor {
       requirement.applied = endpoints;
       requirement.failed = undefined;
     }
-    this.options.logger.debug(`${facts.service.name}: created ${name} (${step.cause})`);
+    this.options.logger.debug(`${instanceNameOf(facts.service)}: created ${name} (${step.cause})`);
     return id;
   }
 
@@ -220,7 +221,7 @@ export class Executor {
   }
 
   private container(facts: ServiceFacts): string {
-    if (!facts.container) throw new Error(`${facts.service.name}: it has no container`);
+    if (!facts.container) throw new Error(`${instanceNameOf(facts.service)}: it has no container`);
     return facts.container;
   }
 
@@ -229,8 +230,8 @@ export class Executor {
     const network = networkProvisioner(facts.service, { labels: resourceLabels(this.options.identity), logger: this.options.logger });
     if (!network) return;
     const pid = (await this.options.engine.inspect(id))?.pid;
-    if (!pid) throw new Error(`${facts.service.name}: its container is not running, so its ENI cannot go into it`);
-    this.interfaceAddresses.set(facts.service.name, (await network.enter(pid)).address);
+    if (!pid) throw new Error(`${instanceNameOf(facts.service)}: its container is not running, so its ENI cannot go into it`);
+    this.interfaceAddresses.set(facts.service.container.name, (await network.enter(pid)).address);
   }
 
   /**
@@ -240,7 +241,8 @@ export class Executor {
    */
   private async whenReady(facts: ServiceFacts, id: string): Promise<string> {
     const { engine, waitTimeoutMs } = this.options;
-    const { name: service, container, health } = facts.service;
+    const { container, health } = facts.service;
+    const service = instanceNameOf(facts.service);
     const deadline = Date.now() + waitTimeoutMs;
     // The stack file's check overrides the image's: the agent runs it (health-monitor.ts), Docker's word is not asked.
     const own = health && health.probe.kind !== 'none' ? facts.checks : undefined;
@@ -291,12 +293,12 @@ export class Executor {
     const { engine, discovery, logger } = this.options;
     const { service } = facts;
     const info = await engine.inspect(id);
-    if (!info?.running) throw new Error(`${service.name}: its container stopped before it could be provided`);
+    if (!info?.running) throw new Error(`${instanceNameOf(service)}: its container stopped before it could be provided`);
     const provisions: ProvisionHandle[] = [];
     for (const provide of service.provides) {
       const at = this.providedAt(service, info, provide.endpoint);
       if (!at) {
-        logger.warn(`${service.name}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
+        logger.warn(`${instanceNameOf(service)}: ${provide.port}/${provide.protocol} is not published; ${provide.name} not provided`);
         continue;
       }
       const handle = await discovery.provide({
@@ -308,7 +310,7 @@ export class Executor {
       });
       if (info.ip) this.containerAddresses.set(handle, { host: info.ip, port: provide.port, protocol: provide.protocol });
       provisions.push(handle);
-      logger.info(`${service.name}: providing ${provide.name} at ${formatHostPort(at.host, at.port)} ${because}`);
+      logger.info(`${instanceNameOf(service)}: providing ${provide.name} at ${formatHostPort(at.host, at.port)} ${because}`);
     }
     return { provisions, key: provisionKey(runOf(info), service) };
   }
@@ -336,10 +338,10 @@ export class Executor {
     if (ok) {
       requirement.applied = endpoints;
       requirement.failed = undefined;
-      logger.info(`${facts.service.name}: live update for ${endpoint} → ${endpoints.join(';') || 'nothing'}`);
+      logger.info(`${instanceNameOf(facts.service)}: live update for ${endpoint} → ${endpoints.join(';') || 'nothing'}`);
     } else {
       requirement.failed = { endpoints, reason: exitCode === undefined ? output : `exit ${exitCode}` };
-      logger.warn(`${facts.service.name}: live update for ${endpoint} failed (${requirement.failed.reason}) ${because}`);
+      logger.warn(`${instanceNameOf(facts.service)}: live update for ${endpoint} failed (${requirement.failed.reason}) ${because}`);
     }
   }
 }

@@ -20,7 +20,7 @@ import {
   verdictOf,
 } from './health.ts';
 
-/** Instances of one service checked at once, at most: its container and a next one, with room for a replica or two. */
+/** Containers of one instance checked at once, at most: its container and a next one, with room to spare. */
 export const MAX_INSTANCES = 8;
 
 export interface HealthChecksOptions {

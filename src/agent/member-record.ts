@@ -35,6 +35,7 @@ export function memberService(facts: ServiceFacts): MemberService {
         : status.health?.toLowerCase();
   return {
     service: facts.service.name,
+    ...(facts.service.instance ? { instance: facts.service.instance } : {}),
     // Docker's words are its own: one the protocol would refuse is told as unknown, not sent to be refused.
     state: WORD.test(state) ? state : 'unknown',
     ...(health && WORD.test(health) ? { health } : {}),

@@ -230,7 +230,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const running = new Agent(compiled, {
       engine,
       client,
-      onStep: (service, step, ok, error) => reporter.add(`${service}.${compiled.stack}.${compiled.environment}`, service, step, ok, error),
+      onStep: (service, step, ok, error, instance) =>
+        reporter.add(`${service}.${compiled.stack}.${compiled.environment}`, service, step, ok, error, instance),
       advertise,
       waitTimeoutMs: options.waitTimeoutMs,
       debounceMs: options.debounceMs,

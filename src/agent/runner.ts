@@ -10,6 +10,7 @@ import { newRequirement, type RequirementFacts, type ServiceFacts } from './fact
 import { runCheck } from './health-check.ts';
 import { HealthChecks } from './health-monitor.ts';
 import type { AgentIdentity } from './identity.ts';
+import { instanceNameOf, instanceService } from './instances.ts';
 import { desiredService, observeService, recordObservation } from './observed.ts';
 import { formatStep, resourceName, type Step } from './plan.ts';
 import { converge, type Mode, type ObservedService, restart, teardown } from './reconcile.ts';
@@ -50,9 +51,19 @@ export class ServiceRunner {
     this.facts.checks = this.healthChecks();
   }
 
-  /** The name of the service it runs. */
+  /** The name of the service it runs an instance of. */
   get service(): string {
     return this.facts.service.name;
+  }
+
+  /** Which instance of its service it runs: 1…N (instances.ts). */
+  get instance(): number {
+    return this.facts.service.instance ?? 1;
+  }
+
+  /** `web`, or `web-2` for instance 2: how its lines name it. */
+  get name(): string {
+    return instanceNameOf(this.facts.service);
   }
 
   /** Brings the service to what it is compiled to (`scs up`); rejects with the reason when it cannot. */
@@ -92,7 +103,7 @@ export class ServiceRunner {
       return kept;
     });
     const checkChanged = JSON.stringify(service.health) !== JSON.stringify(this.facts.service.health);
-    this.facts.service = service;
+    this.facts.service = instanceService(service, this.instance);
     // A changed check is not a changed container (config-hash.ts): the same instances are checked anew.
     if (checkChanged) {
       this.checks?.stop();
@@ -156,13 +167,13 @@ export class ServiceRunner {
 
   /** The stack file's health check, run on its instances (health-monitor.ts); none when it declares none. */
   private healthChecks(): HealthChecks | undefined {
-    const { health, name } = this.facts.service;
+    const { health } = this.facts.service;
     if (!health || health.probe.kind === 'none' || this.stopped) return undefined;
     const { engine, executor, logger } = this.options;
     const probe = health.probe;
     return new HealthChecks({
       health,
-      service: name,
+      service: instanceNameOf(this.facts.service),
       logger,
       inspect: (id) => engine.inspect(id),
       check: (info) =>
@@ -230,14 +241,14 @@ export class ServiceRunner {
       this.checkInstances();
       if (!done) return;
     }
-    this.options.logger.warn(`${this.service}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
+    this.options.logger.warn(`${this.name}: still not as planned after ${MAX_PASSES} passes; waiting for the next change`);
   }
 
   /** Runs a plan in order. Returns false when a step failed while supervising (logged, recorded). */
   private async runSteps(steps: readonly Step[], mode: Mode): Promise<boolean> {
     const { executor, logger, changed } = this.options;
     for (const step of steps) {
-      logger.debug(formatStep(this.service, step));
+      logger.debug(formatStep(this.name, step));
       const at = new Date().toISOString();
       try {
         await executor.execute(this.facts, step);
@@ -250,11 +261,11 @@ export class ServiceRunner {
         changed();
         // What cannot be let go of (EC2 unreachable) is said, and the rest still goes: scs down tries it again.
         if (step.kind === 'detach' || step.kind === 'deprovision') {
-          logger.error(`${this.service}: could not release ${step.resource ? resourceName(step.resource) : 'it'}: ${message}`);
+          logger.error(`${this.name}: could not release ${step.resource ? resourceName(step.resource) : 'it'}: ${message}`);
           continue;
         }
         if (mode === 'start') throw error;
-        logger.error(`${this.service}: ${step.kind} failed (${step.cause}): ${message}`);
+        logger.error(`${this.name}: ${step.kind} failed (${step.cause}): ${message}`);
         return false;
       }
       changed();

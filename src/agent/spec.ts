@@ -10,6 +10,7 @@ import { configHash, REQUIRE_ENV_PREFIX } from './config-hash.ts';
 import type { ContainerSpec } from './container-engine.ts';
 import { requireEnv } from './env.ts';
 import { type AgentIdentity, containerLabels } from './identity.ts';
+import { instanceLabels } from './instances.ts';
 
 /**
  * Where the agent puts its bridge containers: the stack network, and the resolver it serves on the
@@ -50,7 +51,7 @@ export function containerSpec(
     name: service.container.name,
     image: service.image.tag,
     env,
-    labels: containerLabels(identity, service.name),
+    labels: { ...containerLabels(identity, service.name), ...instanceLabels(service) },
     publish,
     publishOn,
     network: service.container.network,

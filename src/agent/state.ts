@@ -30,6 +30,8 @@ export interface RequireRecord {
 
 export interface ServiceRecord {
   readonly service: string;
+  /** Which instance of it, from 2 on (src/agent/instances.ts); absent for instance 1. */
+  readonly instance?: number;
   readonly container: string | undefined;
   readonly containerName: string;
   readonly image: string;

@@ -9,6 +9,7 @@ import { networkProvisioner } from '../networks/methods.ts';
 import { volumeProvisioner } from '../volumes/methods.ts';
 import type { VolumeEngine } from '../volumes/provisioner.ts';
 import { hostLabel, ownerLabels, resourceLabels, serviceContainers } from './identity.ts';
+import { instanceService, replicasOf } from './instances.ts';
 import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
 import { readStackId } from './stack-id.ts';
 import { type AgentState, agentProcessOf, readState, type ServiceRecord } from './state.ts';
@@ -16,6 +17,8 @@ import { stateFolder } from './state-folder.ts';
 
 export interface ServiceStatus {
   readonly service: string;
+  /** Which instance, from 2 on (src/agent/instances.ts). */
+  readonly instance?: number;
   readonly container: string;
   /** The container's id, when it exists. */
   readonly id: string | undefined;
@@ -56,15 +59,18 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
   const services = await Promise.all(
     compiled.services
       .filter((service) => !names || names.has(service.name))
+      .flatMap((service) => shownInstances(service, agent?.services ?? []).map((instance) => instanceService(service, instance)))
       .map(async (service): Promise<ServiceStatus> => {
-        const record = agent?.services.find((s) => s.service === service.name);
+        const instance = service.instance ?? 1;
+        const record = agent?.services.find((s) => s.service === service.name && (s.instance ?? 1) === instance);
         const info = record?.container ? await docker.inspect(record.container) : undefined;
-        const found = info ?? (await serviceContainers(docker, owner, service.name))[0];
+        const found = info ?? (await serviceContainers(docker, owner, service.name)).find((c) => c.name === service.container.name);
         // The agent's own check, when the stack file declares one, in place of Docker's word on the image's.
         const health = record?.health ?? (service.health ? undefined : found && 'running' in found ? found.health : undefined);
         const seen = found ? ('running' in found ? `${found.status}${health ? ` (${health})` : ''}` : found.state) : undefined;
         return {
           service: service.name,
+          ...(instance > 1 ? { instance } : {}),
           container: service.container.name,
           id: found?.id,
           host: found?.labels[LABEL.host] ?? '-',
@@ -87,6 +93,13 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
     files: agent.files,
   };
   return { stack: compiled.stack, environment: compiled.environment, project: projectName, agent: summary ?? null, services };
+}
+
+/** The instances `scs ps` shows of a service: those its agent runs, else as many as the stack files ask for. */
+function shownInstances(service: CompiledService, records: readonly ServiceRecord[]): number[] {
+  const run = records.filter((record) => record.service === service.name).map((record) => record.instance ?? 1);
+  if (run.length > 0) return run.sort((a, b) => a - b);
+  return Array.from({ length: Math.max(1, replicasOf(service)) }, (_, i) => i + 1);
 }
 
 /** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */

@@ -26,10 +26,10 @@ export class StepReporter {
     private readonly delayMs = 100,
   ) {}
 
-  /** One step run on `service` (`service.stack.environment`), `short` its name in the stack. */
-  add(service: string, short: string, step: Step, ok: boolean, error?: string): void {
+  /** One step run on `service` (`service.stack.environment`), `short` its name in the stack; on which instance, from 2 on. */
+  add(service: string, short: string, step: Step, ok: boolean, error?: string, instance = 1): void {
     if (this.count >= MAX_QUEUED_STEPS) return void this.logger.debug(`${short}: not told to disco (too many steps wait): ${step.kind}`);
-    const text = formatStep(short, step).slice(short.length + 2);
+    const text = `${instance > 1 ? `instance ${instance}: ` : ''}${formatStep(short, step).slice(short.length + 2)}`;
     const detail = (error === undefined ? text : `${text}: ${error}`).slice(0, MAX_DETAIL);
     const reported: ReportedStep = { kind: step.kind === 'liveupdate' ? 'liveupdate' : 'step', reason: stepReason(step), detail, ok };
     const steps = this.queued.get(service);

@@ -3,6 +3,8 @@ export const LABEL = {
   stack: 'scs.stack',
   environment: 'scs.environment',
   service: 'scs.service',
+  /** Which instance of its service a container runs, from 2 on (src/agent/instances.ts); none on instance 1. */
+  instance: 'scs.instance',
   /** The agent that owns it: its project name (see src/agent/identity.ts). */
   agent: 'scs.agent',
   host: 'scs.host',

@@ -181,6 +181,7 @@ function compileService(
       .map((name) => name.service),
     ...placementOf(service.placement),
     ...healthOf(service, provides, manifest, (path, message) => fail(at(...path), message)),
+    ...replicasOf(service, provides, (path, message) => fail(at(...path), message)),
   };
 }
 
@@ -193,6 +194,32 @@ function healthOf(
   const imageTest = manifest.healthcheck ? asArgs(manifest.healthcheck.test) : undefined;
   const health = compileHealth(service, provides, imageTest, fail);
   return health ? { health } : {};
+}
+
+/**
+ * `replicas:` as the agent runs it: every instance on the host its service is placed on, so none
+ * may hold what only one container on a host can (a fixed host port, the host's network, an ENI).
+ */
+function replicasOf(
+  service: StackService,
+  provides: readonly CompiledProvide[],
+  fail: (path: Array<string | number>, message: string) => never,
+): { replicas?: number } {
+  const { replicas } = service;
+  if (replicas === undefined) return {};
+  if (replicas > 1) {
+    const fixed = provides.find((provide) => provide.publish !== undefined);
+    if (fixed)
+      fail(
+        ['replicas'],
+        `${replicas} instances on one host cannot all publish host port ${fixed.publish}: leave publish out, and each gets a port of its own`,
+      );
+    if (service.network.method === 'host')
+      fail(['replicas'], `${replicas} instances cannot all listen on the host's network: use network: bridge`);
+    if (service.network.method === 'aws-ec2-eni')
+      fail(['replicas'], `replicas above 1 with an ENI network are not supported yet: each instance would need an ENI of its own`);
+  }
+  return { replicas };
 }
 
 function containerNetwork(

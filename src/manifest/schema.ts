@@ -248,6 +248,15 @@ const ServiceSchema = v.strictObject({
   health: v.optional(HealthSchema),
   /** Compose's form of it: `{test, interval, timeout, retries, start_period}`. */
   healthcheck: v.optional(ComposeHealthcheckSchema),
+  /** How many instances run, each its own container and endpoint (Compose's `deploy.replicas`); 0 runs none. */
+  replicas: v.optional(
+    v.pipe(
+      v.number('expected a number of instances like 2'),
+      v.integer('expected a whole number of instances'),
+      v.minValue(0, 'expected 0 or more instances'),
+      v.maxValue(100, 'expected at most 100 instances'),
+    ),
+  ),
   /** How long a replaced container keeps serving after its endpoints are dropped. */
   drain: v.optional(Duration, '2s'),
   /**

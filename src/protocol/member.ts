@@ -56,8 +56,12 @@ export const MemberRequireSchema = v.strictObject({
   current: list(Address, MEMBER_LIMITS.endpoints, 'addresses'),
 });
 
+const INSTANCE = 'expected an instance number from 2 to 100';
+
 export const MemberServiceSchema = v.strictObject({
   service: Label,
+  /** Which instance of the service, from 2 on; absent for instance 1 (and from agents before replicas). */
+  instance: v.optional(v.pipe(v.number(INSTANCE), v.safeInteger(INSTANCE), v.minValue(2, INSTANCE), v.maxValue(100, INSTANCE))),
   /** Docker's state of its container (`running`, `exited`…), or the agent's word (`waiting`, `stopped`, `lost`, `removed`). */
   state: Word,
   health: v.optional(Word),

@@ -153,3 +153,28 @@ describe('secrets', () => {
     expect(() => compileAt(dir, 'scs-stack.yaml', 'over.yaml')).toThrow(message);
   });
 });
+
+describe('replicas', () => {
+  const stack = (service: string) => ({
+    'scs-stack.yaml': `name: shop\nservices:\n  web:\n    image: ./img\n${service}`,
+    'img/scs.yaml': `${image}provides:\n  http: { port: 8080 }\n`,
+  });
+
+  it('are compiled as asked, and absent when not asked for (one instance)', () => {
+    expect(compileAt(project(stack('    replicas: 3\n'))).services[0]!.replicas).toBe(3);
+    expect(compileAt(project(stack(''))).services[0]).not.toHaveProperty('replicas');
+  });
+
+  it('refuse what only one container on a host can hold, in one sentence', () => {
+    expect(() => compileAt(project(stack('    replicas: 2\n    provides:\n      http: { publish: 8080 }\n')))).toThrow(
+      /replicas: 2 instances on one host cannot all publish host port 8080: leave publish out, and each gets a port of its own/,
+    );
+    expect(() => compileAt(project(stack('    replicas: 2\n    network: { method: host }\n')))).toThrow(
+      /cannot all listen on the host's network/,
+    );
+    expect(() => compileAt(project(stack('    replicas: 1.5\n')))).toThrow(/expected a whole number of instances/);
+    expect(() => compileAt(project(stack('    replicas: 101\n')))).toThrow(/expected at most 100 instances/);
+    // One instance may publish, as before.
+    expect(compileAt(project(stack('    replicas: 1\n    provides:\n      http: { publish: 8080 }\n'))).services[0]!.replicas).toBe(1);
+  });
+});

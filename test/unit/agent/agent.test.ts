@@ -1,66 +1,18 @@
 // The agent against an in-memory engine and the real registry: each rule of its life, in milliseconds.
 // test/integration/up.test.ts checks the same life on the real Docker Engine.
 
-import { join } from 'node:path';
 import { consola } from 'consola';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/agent/agent.ts';
-import { readState } from '../../../src/agent/state.ts';
-import type { CompiledService } from '../../../src/manifest/compiled.ts';
+import { downAgents, envOf, forget, rig, state } from '../../helpers/agent-rig.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
 import { FakeEngine } from '../../helpers/fake-engine.ts';
-import { quietLogger } from '../../helpers/logging.ts';
 import { MemoryDisco } from '../../helpers/memory-disco.ts';
 import { eventually, sleep } from '../../helpers/wait.ts';
 
 const web = (over = {}) => service('web', { provides: [{ endpoint: 'http', port: 8080 }], ...over });
 const client = (over = {}) => service('client', { requires: [{ endpoint: 'http', service: 'web', liveupdate: ['/update.sh'] }], ...over });
 
-interface Rig {
-  engine: FakeEngine;
-  disco: MemoryDisco;
-  agent: Agent;
-  directory: string;
-}
-
-const agents: Agent[] = [];
-afterEach(async () => {
-  for (const agent of agents.splice(0)) await agent.down();
-});
-
-function rig(
-  services: CompiledService[],
-  {
-    engine = new FakeEngine(),
-    disco = new MemoryDisco(engine.calls),
-    debounceMs = 20,
-    waitTimeoutMs = 2000,
-    holdMs = 300,
-    project = 'one',
-    directory = undefined as string | undefined,
-    logger = quietLogger,
-  } = {},
-): Rig {
-  const compiled = { ...compiledStack(services), ...(directory ? { directory } : {}) };
-  const agent = new Agent(compiled, {
-    engine,
-    client: disco,
-    advertise: '192.0.2.1',
-    waitTimeoutMs,
-    debounceMs,
-    holdMs,
-    logger,
-    disco: 'memory',
-    project,
-    // Each rig's own, beside its stack: the agents of one file share a stack name.
-    stateFolder: join(compiled.directory, 'state', project),
-  });
-  agents.push(agent);
-  return { engine, disco, agent, directory: compiled.directory };
-}
-
-const state = (directory: string, project = 'one') => readState(join(directory, 'state', project))!;
-const envOf = (engine: FakeEngine, name: string) => engine.byService(name)!.spec.env;
+afterEach(downAgents);
 
 describe('going down while another provider of its endpoints is up (a relocation)', () => {
   it('keeps serving for its drain after the drop, and not when it is the last provider', async () => {
@@ -158,7 +110,7 @@ describe('the agent', () => {
   it('takes over the running containers of an agent that died, and replaces one whose configuration changed', async () => {
     const first = rig([web(), client()]);
     await first.agent.up();
-    agents.pop(); // It "died": no down.
+    forget(first.agent); // It "died": no down.
     const engine = first.engine;
     engine.calls.length = 0;
     const second = rig([web({ env: { GREETING: 'changed' } }), client()], { engine, disco: new MemoryDisco(engine.calls) });
@@ -184,7 +136,7 @@ describe('the agent', () => {
     const { engine, agent } = rig([web({ volumes: [{ name: 'data', target: '/data' }] }), client()]);
     await agent.up();
     engine.calls.length = 0;
-    agents.pop();
+    forget(agent);
     await agent.down();
     expect(engine.trace()).toBe('stop c2, remove c2, drop http.web.shop.test, stop c1, remove c1');
     expect(engine.volumes.has('shop-test-web-data')).toBe(true);
@@ -326,7 +278,7 @@ describe('the agent, running', () => {
     });
     await first.agent.up();
     await second.agent.up();
-    agents.splice(agents.indexOf(first.agent), 1);
+    forget(first.agent);
     await first.agent.down();
     expect([...engine.containers.values()].map((c) => `${c.spec.name} ${c.spec.labels['scs.agent']}`)).toEqual(['scs-shop-test-db west']);
     expect(state(first.directory, 'west').services[0]!.status).toBe('running');
@@ -378,7 +330,7 @@ describe('the agent, replacing a service', () => {
   it('adopts the containers of an agent from before scs.service, labelled scs.role, and labels their replacements scs.service', async () => {
     const first = rig([web(), client()]);
     await first.agent.up();
-    agents.pop(); // It "died".
+    forget(first.agent); // It "died".
     const engine = first.engine;
     for (const [id, container] of engine.containers) {
       const { 'scs.service': service, ...labels } = container.spec.labels;
@@ -404,7 +356,7 @@ describe('the agent, replacing a service', () => {
   it('clears away the next container of a replacement an earlier agent did not finish', async () => {
     const first = rig([web()]);
     await first.agent.up();
-    agents.pop(); // It "died".
+    forget(first.agent); // It "died".
     const engine = first.engine;
     await engine.create({ ...engine.containers.get('c1')!.spec, name: 'scs-shop-test-web-next' });
     engine.calls.length = 0;

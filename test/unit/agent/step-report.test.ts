@@ -27,6 +27,15 @@ describe('the step reporter', () => {
     });
   });
 
+  it('says which instance a step was run on, from instance 2 on', async () => {
+    const sent: ReportedStep[] = [];
+    const reporter = new StepReporter(async (_service, steps) => void sent.push(...steps), recordingLogger().logger, 60_000);
+    reporter.add('web.shop.dev', 'web', { kind: 'drop', cause: 'scs down' }, true, undefined, 1);
+    reporter.add('web.shop.dev', 'web', { kind: 'drop', cause: 'scs down' }, true, undefined, 2);
+    reporter.flush();
+    expect(sent.map((step) => step.detail)).toEqual(['drop (scs down)', 'instance 2: drop (scs down)']);
+  });
+
   it(`keeps at most ${MAX_QUEUED_STEPS} steps waiting, and only logs a refusal`, async () => {
     const { logger, logged } = recordingLogger();
     const sent: ReportedStep[] = [];
