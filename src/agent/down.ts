@@ -7,11 +7,13 @@ import { dirname } from 'node:path';
 import type { ConsolaInstance } from 'consola';
 import { consola } from 'consola';
 import type { Engine } from '../docker/engine.ts';
+import { serviceLabelOf } from '../docker/labels.ts';
 import { restated } from '../errors.ts';
 import { listening } from './answering.ts';
 import { waitedFor } from './cli-wait.ts';
 import { callAgent } from './control.ts';
 import { hostLabel, ownerLabels, resourceLabels } from './identity.ts';
+import { instanceOfLabels, instanceService, replicasOf } from './instances.ts';
 import { actOnResource, desiredResources } from './resources.ts';
 import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
 import { readStackId } from './stack-id.ts';
@@ -60,7 +62,8 @@ export async function down(options: DownOptions): Promise<DownResult> {
   await engine.ping();
   const identity = { stack: compiled.stack, environment: compiled.environment, project: projectName, host: hostLabel() };
   const removed: string[] = [];
-  for (const container of await engine.list(ownerLabels(identity))) {
+  const containers = await engine.list(ownerLabels(identity));
+  for (const container of containers) {
     await engine.remove(container.id);
     logger.info(`removed ${container.name}`);
     removed.push(container.name);
@@ -82,7 +85,16 @@ export async function down(options: DownOptions): Promise<DownResult> {
   };
   const release = options.volumes ? 'deprovision' : 'detach';
   for (const service of compiled.services.filter((s) => !names || names.has(s.name))) {
-    for (const { resource } of desiredResources(service)) await actOnResource(service, release, resource, context);
+    // Every instance that may have run has volumes of its own: as many as the files ask for, the agent ran, or Docker had.
+    const seen = [
+      replicasOf(service),
+      ...(state?.services ?? []).filter((record) => record.service === service.name).map((record) => record.instance ?? 1),
+      ...containers.filter((c) => serviceLabelOf(c.labels) === service.name).map((c) => instanceOfLabels(c.labels)),
+    ];
+    for (let instance = 1; instance <= Math.max(1, ...seen); instance++) {
+      const own = instanceService(service, instance);
+      for (const { resource } of desiredResources(own)) await actOnResource(own, release, resource, context);
+    }
   }
   return { stack: compiled.stack, project: projectName, defaultProject: projectName === hostLabel(), removed };
 }
