@@ -54,6 +54,15 @@ export function nearestFirst<T>(asker: Place, items: readonly T[], attributesOf:
   return [...tiers[0], ...tiers[1], ...tiers[2]];
 }
 
+/** Attributes with a host's zone and dc added, unless they say their own (`az` is a zone): what an agent provides. */
+export function withPlace(attributes: Attributes, place: Place | undefined): Record<string, string> {
+  return {
+    ...(place?.zone !== undefined && zoneOf(attributes) === undefined ? { zone: place.zone } : {}),
+    ...(place?.dc !== undefined && nonEmpty(attributes.dc) === undefined ? { dc: place.dc } : {}),
+    ...attributes,
+  };
+}
+
 /** How a requirement's endpoints are ordered: nearest first (the default), or the registry's stable order alone. */
 export type EndpointOrder = 'nearest' | 'stable';
 

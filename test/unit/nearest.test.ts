@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nearestFirst, type Place, placeOf, type Tier, tierOf, zoneOf } from '../../src/registry/nearest.ts';
+import { nearestFirst, type Place, placeOf, type Tier, tierOf, withPlace, zoneOf } from '../../src/registry/nearest.ts';
+import type { Attributes } from '../../src/registry/types.ts';
 
 describe('the ordering table: how near an endpoint is to the asker', () => {
   const a1 = { zone: 'a1', dc: 'a' };
@@ -35,10 +36,20 @@ describe('where attributes put an endpoint', () => {
     expect(zoneOf({ az: 'us-east-1a' })).toBe('us-east-1a');
     expect(zoneOf({ role: 'x' })).toBeUndefined();
   });
+
+  it("adds a host's zone and dc to what it provides, unless the stack file says them", () => {
+    const place = { zone: 'a1', dc: 'a' };
+    expect(withPlace({ role: 'x' }, place)).toEqual({ role: 'x', zone: 'a1', dc: 'a' });
+    expect(withPlace({ zone: 'b1', dc: 'b' }, place)).toEqual({ zone: 'b1', dc: 'b' });
+    expect(withPlace({ az: 'b1' }, place)).toEqual({ az: 'b1', dc: 'a' });
+    expect(withPlace({}, { dc: 'a' })).toEqual({ dc: 'a' });
+    expect(withPlace({ role: 'x' }, {})).toEqual({ role: 'x' });
+    expect(withPlace({ role: 'x' }, undefined)).toEqual({ role: 'x' });
+  });
 });
 
 describe('nearest first', () => {
-  const endpoints = [
+  const endpoints: { host: string; attrs: Attributes }[] = [
     { host: 'h1', attrs: { zone: 'b1', dc: 'b' } },
     { host: 'h2', attrs: { dc: 'a' } },
     { host: 'h3', attrs: {} },
