@@ -334,15 +334,23 @@ export class DnsServer {
     }
 
     const asker = this.places.of(sourceOf(peer));
-    const { class: klass, type, edns } = query;
-    const local = registry !== this.registry;
-    const variant = replyVariant({ class: klass, type, edns: !!edns, limit, local, recursionAvailable, place: asker.index });
+    const shape = { class: query.class, type: query.type, edns: query.edns !== undefined, limit, recursionAvailable };
+    const variant = replyVariant({ ...shape, local: registry !== this.registry, place: asker.index });
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, registry);
       const tombstones = this.tombstones.get(found.zone)!;
       const recentlyGone = (name: string) => tombstones.holds(name, now);
-      const result = answer({ view, relative: found.relative, type, ttl, negativeTtl, serial, recentlyGone, asker: asker.place });
+      const result = answer({
+        view,
+        relative: found.relative,
+        type: query.type,
+        ttl,
+        negativeTtl,
+        serial,
+        recentlyGone,
+        asker: asker.place,
+      });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
       const fit = { overflow: 'tcp' in peer ? 'cap' : 'truncate', first: this.cache.rotation(query.wireName, variant) } as const;
       const encoded = encodeAnswer(query, result, encodeOptions, limit, fit);
