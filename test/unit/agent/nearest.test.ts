@@ -106,6 +106,26 @@ describe('what an agent requires, nearest first', () => {
   });
 });
 
+describe('order changed in the stack files', () => {
+  it('is applied by a live update once the agent is given the files again', async () => {
+    const disco = new MemoryDisco();
+    await providers(disco);
+    const { engine, agent } = rig([client()], { zone: 'b1', dc: 'b' }, disco);
+    const updates: string[] = [];
+    engine.onExec = async (_id, _command, env) => {
+      updates.push(env.SCS_REQUIRE_HTTP!);
+      return { exitCode: 0, output: '' };
+    };
+    await agent.up();
+    await disco.provide({ name: 'http.web.shop.test', host: '10.0.0.0', port: 80, attrs: {} });
+    await eventually(() => updates.length === 1, 2000, 'the live update');
+    expect(updates[0]).toBe('10.0.0.1:80;10.0.0.0:80;10.0.0.2:80;10.0.0.3:80');
+    await agent.apply(compiledStack([client('stable')]));
+    await eventually(() => updates.length === 2, 2000, 'the live update to the stable order');
+    expect(updates[1]).toBe('10.0.0.0:80;10.0.0.1:80;10.0.0.2:80;10.0.0.3:80');
+  });
+});
+
 describe('what an agent provides', () => {
   it('carries its zone and dc, unless the stack file says its own', async () => {
     const web = service('web', {
