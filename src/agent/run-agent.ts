@@ -196,9 +196,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // The stack network and the DNS on its gateway come first: containers are created with them.
     const [{ attachStack }, { hostLabel, ownerLabels }] = await Promise.all([import('./network-attachment.ts'), import('./identity.ts')]);
     const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
-    // Its member attributes (--dc, --zone over what its endpoints all say), and so where this host is.
+    // Its member attributes (--dc, --zone over what its endpoints all say), and so where this host is (the flags win over `zone`).
     const attrs = { ...(await import('./member-record.ts')).commonAttributes(selected.services), ...options.place };
-    const place = placeOf(attrs);
+    const place = { ...placeOf(attrs), ...placeOf(options.place) };
     let agent: Agent | undefined;
     const attached = compiled.services.some((service) => service.container.network === 'bridge')
       ? await attachStack({
