@@ -37,9 +37,12 @@ export function withAgentOptions(command: Command): Command {
     )
     .option(
       '--dc <name>',
-      "This host's data center, as `scs status` groups hosts (env SCS_DC; default: the endpoints' common dc attribute)",
+      "This host's data center: on what it provides, for nearest first and `scs status` (env SCS_DC; default: the endpoints' common dc attribute)",
     )
-    .option('--zone <name>', "This host's zone in its data center (env SCS_ZONE; default: the endpoints' common az attribute)");
+    .option(
+      '--zone <name>',
+      "This host's zone in its data center: on what it provides, for nearest first (env SCS_ZONE; default: the endpoints' common zone or az)",
+    );
 }
 
 export type AgentOptions = Pick<

@@ -24,6 +24,10 @@ export function registerDisco(cli: CAC): void {
       '--dns-recursion-allow <network>',
       'Network whose queries for other names are forwarded, like 10.0.0.0/8 (repeatable; default loopback and private networks)',
     )
+    .option(
+      '--dns-place <network,zone=Z,dc=D>',
+      'Where askers from a network are, like 10.1.0.0/16,zone=us-east-1a,dc=east: SRV priorities put their nearest endpoints first (repeatable)',
+    )
     .option('--tls-cert <file>', 'Serve the protocol over TLS with this certificate (PEM)')
     .option('--tls-key <file>', 'Key of --tls-cert (PEM)')
     .option('--tls-ca <file>', 'Require client certificates signed by this CA (PEM)')

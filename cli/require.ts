@@ -3,21 +3,27 @@ import type { CAC } from 'cac';
 import { consola } from 'consola';
 import { CoalescingRunner } from '../src/agent/coalesce.ts';
 import { requireEnv } from '../src/agent/env.ts';
+import { orderedWatch } from '../src/agent/nearest-watch.ts';
 import type { Endpoint, Watch, WatchEvent } from '../src/client/client.ts';
 import { hasWildcard, type NamePattern, parseName, parsePattern, WILDCARD } from '../src/names.ts';
 import { PatternSchema } from '../src/protocol/fields.ts';
+import { type Place, placeOf } from '../src/registry/nearest.ts';
 import { connectDiscoWaiting, type GlobalFlags, parseAttributes, parseWith, untilSignal, withDiscoAccess } from './common.ts';
 import { describeEndpoint, type FormatFlags, outputFormat, printJsonLine, withFormat } from './output.ts';
 
 interface RequireFlags extends GlobalFlags, FormatFlags {
   attr?: unknown;
   exec?: string;
+  zone?: string;
+  dc?: string;
 }
 
 export function registerRequire(cli: CAC): void {
   withFormat(withDiscoAccess(cli.command('require <name>', 'Watch the endpoints of a name, or of a pattern such as "*.*.blog.prod"')))
     .option('--attr <key=value>', 'Only endpoints with this attribute; the value may use * (repeatable)')
     .option('--exec <command>', 'Run a shell command on start and on every change, with SCS_REQUIRE_* set')
+    .option('--zone <name>', "This host's zone: endpoints are listed nearest first, as an agent lists them (env SCS_ZONE)")
+    .option('--dc <name>', "This host's data center, for nearest first (env SCS_DC)")
     .example('scs require mysql.db.blog.prod --attr az=us-east-1a --exec ./reconfigure.sh')
     .example("scs require '*.*.blog.prod' --json")
     .action(async (nameText: string, flags: RequireFlags) => {
@@ -38,10 +44,11 @@ export function registerRequire(cli: CAC): void {
         for (const endpoint of event.drop) process.stdout.write(`- ${describe(endpoint)}\n`);
         for (const endpoint of event.add) process.stdout.write(`+ ${describe(endpoint)}\n`);
       };
-      watch = await client.require({ name, attrs }, (event) => {
+      const watched = await client.require({ name, attrs }, (event) => {
         print(event);
         exec?.trigger();
       });
+      watch = orderedWatch(watched, hostPlace(flags));
       const stopped = untilSignal(); // Before the first output, as in `scs provide`.
       if (json) {
         printJsonLine({ event: 'initial', name, endpoints: watch.endpoints });
@@ -56,6 +63,13 @@ export function registerRequire(cli: CAC): void {
       await exec?.idle();
       await client.close();
     });
+}
+
+/** `--zone` and `--dc` (or SCS_ZONE and SCS_DC, as the agent reads them): where this host is. */
+function hostPlace(flags: RequireFlags): Place {
+  const zone = flags.zone ?? process.env.SCS_ZONE;
+  const dc = flags.dc ?? process.env.SCS_DC;
+  return placeOf({ ...(zone === undefined ? {} : { zone: String(zone) }), ...(dc === undefined ? {} : { dc: String(dc) }) });
 }
 
 /**

@@ -9,6 +9,7 @@ import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import type { MemberService } from '../protocol/member.ts';
+import type { Place } from '../registry/nearest.ts';
 import { agentState } from './agent-state.ts';
 import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
@@ -19,6 +20,7 @@ import { instanceOfLabels, instanceService, replicasOf } from './instances.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
 import { Moves } from './moves.ts';
+import { orderedWatch } from './nearest-watch.ts';
 import type { PlacementHere } from './placement-here.ts';
 import type { Step } from './plan.ts';
 import { ServiceRunner } from './runner.ts';
@@ -63,6 +65,8 @@ export interface AgentOptions {
   readonly placement?: PlacementHere;
   /** Readies what a service placed on it later needs before it starts (its image). */
   readonly prepare?: (service: CompiledService) => Promise<void>;
+  /** Where this host is (`--zone`, `--dc`): put on what it provides, and what it requires is ordered nearest first from it. */
+  readonly place?: Place;
 }
 
 export const DEFAULT_HOLD_MS = 1000;
@@ -347,10 +351,11 @@ export class Agent {
     const { client, logger, waitTimeoutMs } = this.options;
     for (const requirement of runner.facts.requires) {
       if (requirement.watch) continue;
-      requirement.watch = await client.require({ name: requirement.compiled.name, attrs: requirement.compiled.filter }, () => {
+      const watch = await client.require({ name: requirement.compiled.name, attrs: requirement.compiled.filter }, () => {
         this.save();
         runner.requirementsChanged();
       });
+      requirement.watch = orderedWatch(watch, this.options.place ?? {}, requirement.compiled.order);
       if (requirement.watch.endpoints.length === 0) {
         logger.info(`${runner.service}: waiting for ${requirement.compiled.name}`);
         await waitForEndpoint(requirement, waitTimeoutMs);

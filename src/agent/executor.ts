@@ -6,6 +6,7 @@ import { formatHostPort } from '../address.ts';
 import type { ProvisionHandle } from '../client/client.ts';
 import type { CompiledService } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/methods.ts';
+import { type Place, withPlace } from '../registry/nearest.ts';
 import type { Address } from '../registry/types.ts';
 import type { ContainerEngine, ContainerInfo } from './container-engine.ts';
 import type { Discovery } from './discovery.ts';
@@ -32,6 +33,8 @@ export interface ExecutorOptions {
   readonly attachment?: NetworkAttachment;
   readonly logger: ConsolaInstance;
   readonly meter?: AgentMeter | undefined;
+  /** Where this host is: its zone and dc go on every endpoint it provides that does not say its own. */
+  readonly place?: Place | undefined;
 }
 
 export class Executor {
@@ -306,7 +309,7 @@ export class Executor {
         host: at.host,
         port: at.port,
         protocol: provide.protocol,
-        attrs: { ...provide.attributes },
+        attrs: withPlace(provide.attributes, this.options.place),
       });
       if (info.ip) this.containerAddresses.set(handle, { host: info.ip, port: provide.port, protocol: provide.protocol });
       provisions.push(handle);

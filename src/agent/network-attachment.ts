@@ -12,6 +12,7 @@ import { DNS_PORT, EVERYTHING, HostDns, type HostDnsOptions, readHostUpstreams }
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { ErrorCode } from '../protocol/errors.ts';
+import type { Place } from '../registry/nearest.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import { dnsSockets, takePassedSockets } from './passed-sockets.ts';
@@ -38,6 +39,8 @@ export async function attachStack(options: {
   dnsCounts?: DnsCounts | undefined;
   /** The host DNS's sockets held by a supervisor; by default those passed to this process, if any (passed-sockets.ts). */
   dnsSockets?: PassedDnsSockets | undefined;
+  /** Where this host is: the host DNS gives its containers the nearest endpoints the lowest SRV priority. */
+  place?: Place | undefined;
 }): Promise<AttachedStack> {
   const { engine, compiled, identity, logger } = options;
   const network = stackNetworkName(identity);
@@ -63,6 +66,7 @@ export async function attachStack(options: {
       holdMs: options.holdMs,
       logger: logger.withTag('dns'),
       counts: options.dnsCounts,
+      place: options.place,
       passed: 'dnsSockets' in options ? options.dnsSockets : dnsSockets(takePassedSockets()),
     });
   } catch (error) {

@@ -10,6 +10,7 @@ import { dataOf } from '../placement/data.ts';
 import { filesPlacement } from '../placement/files.ts';
 import { verdict } from '../placement/here.ts';
 import type { Place, PlacedMember, Placement } from '../protocol/placement.ts';
+import { zoneOf } from '../registry/nearest.ts';
 
 /** Disco's placements of one stack, as the agent reads and sets them. */
 export interface PlacementBoard {
@@ -99,7 +100,7 @@ export class PlacementHere {
     const name = this.nameOf(service.name);
     const stored = this.board.current().get(name);
     const data = dataOf(service)?.kind;
-    const zone = this.me.attrs?.az;
+    const zone = zoneOf(this.me.attrs);
     try {
       await this.board.place([
         {

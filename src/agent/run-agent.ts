@@ -14,6 +14,7 @@ import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.
 import type { Engine } from '../docker/engine.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
+import { placeOf } from '../registry/nearest.ts';
 import type { Agent } from './agent.ts';
 import { claimFolder } from './agent-lock.ts';
 import type { ContainerEngine } from './container-engine.ts';
@@ -195,6 +196,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // The stack network and the DNS on its gateway come first: containers are created with them.
     const [{ attachStack }, { hostLabel, ownerLabels }] = await Promise.all([import('./network-attachment.ts'), import('./identity.ts')]);
     const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
+    // Its member attributes (--dc, --zone over what its endpoints all say), and so where this host is (the flags win over `zone`).
+    const attrs = { ...(await import('./member-record.ts')).commonAttributes(selected.services), ...options.place };
+    const place = { ...placeOf(attrs), ...placeOf(options.place) };
     let agent: Agent | undefined;
     const attached = compiled.services.some((service) => service.container.network === 'bridge')
       ? await attachStack({
@@ -206,6 +210,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           holdMs: options.holdMs,
           logger,
           dnsCounts: meter?.dnsCounts,
+          place,
         })
       : undefined;
     const hostDns = attached?.dns;
@@ -220,7 +225,6 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // does (nothing is removed; the session it opened runs out with the grace).
     void options.untilStopped?.().then((signal) => requestStop(endingFor(signal, options.drainOn)));
     const dns = hostDns ? formatHostPort(hostDns.address, hostDns.port) : embedded?.dns;
-    const attrs = { ...(await import('./member-record.ts')).commonAttributes(selected.services), ...options.place };
     // Disco hears of this agent as a member, with what it runs, from now on (member-report.ts).
     const report = await memberReport({ client, options, identity, advertise, attrs, agent: () => agent, logger });
     opened('member report', () => report.stop());
@@ -252,6 +256,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       ...(meter ? { meter } : {}),
       ...(placement ? { placement } : {}),
       prepare: (service) => prepareMoved({ ...compiled, services: [service] }, project, engine, meter, logger),
+      place,
     });
     agent = running;
     if (options.http && meter) {

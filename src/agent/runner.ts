@@ -89,13 +89,13 @@ export class ServiceRunner {
   }
 
   /**
-   * Takes the service as newly compiled; requirements whose name and filter are unchanged keep their
-   * watch. Returns the watches no longer needed, for the caller to close.
+   * Takes the service as newly compiled; requirements whose name, filter and order are unchanged keep
+   * their watch (the order is the watch's). Returns the watches no longer needed, for the caller to close.
    */
   update(service: CompiledService): RequirementFacts[] {
     const old = this.facts.requires;
     const same = (a: RequirementFacts['compiled'], b: RequirementFacts['compiled']) =>
-      a.name === b.name && JSON.stringify(a.filter) === JSON.stringify(b.filter);
+      a.name === b.name && JSON.stringify(a.filter) === JSON.stringify(b.filter) && a.order === b.order;
     this.facts.requires = service.requires.map((requirement) => {
       const kept = old.find((r) => r.compiled.endpoint === requirement.endpoint && same(r.compiled, requirement));
       if (!kept) return newRequirement(requirement);

@@ -5,8 +5,10 @@
 // read-only view; `answer` only picks the builders for a question. Records are made as the
 // encoder asks for them: a name with 30,000 endpoints costs the records that fit in one reply.
 
+import type { Place } from '../registry/nearest.ts';
 import { CLASS, RCODE, TYPE } from './constants.ts';
-import { type Node, NS_LABEL, SERVICES_NAME, type SrvData, type ZoneView } from './view.ts';
+import { factsOf, priorityOf, type SrvData } from './srv.ts';
+import { type Node, NS_LABEL, SERVICES_NAME, type ZoneView } from './view.ts';
 import type { ResourceRecord } from './writer.ts';
 
 export { TYPE } from './constants.ts';
@@ -48,6 +50,8 @@ export interface AnswerContext {
   readonly negativeTtl?: number;
   /** Names (relative, like the view's) that lost their last record a moment ago: NODATA, not NXDOMAIN. */
   readonly recentlyGone?: (name: string) => boolean;
+  /** Where the asker is, when known: SRV priorities put its nearest endpoints first (docs/dns.md). */
+  readonly asker?: Place | undefined;
 }
 
 const record = (name: string, type: number, ttl: number, fields: object): ResourceRecord => ({
@@ -91,11 +95,17 @@ export function addressRecords(view: ZoneView, target: string, ttl: number): Res
   ];
 }
 
-const srvRecord = (owner: string, ttl: number, srv: SrvData) =>
-  record(owner, TYPE.SRV, ttl, { priority: 1, weight: 1, port: srv.port, target: srv.target });
+const srvRecord = (owner: string, ttl: number, srv: SrvData, asker: Place | undefined) =>
+  record(owner, TYPE.SRV, ttl, {
+    priority: priorityOf(asker, srv),
+    weight: factsOf(srv).weight,
+    port: srv.port,
+    target: srv.target,
+  });
 
-export function srvRecords(owner: string, node: Node, ttl: number): RecordList {
-  return lazyList(node.srv, (srv) => srvRecord(owner, ttl, srv));
+/** The SRV records at a name; their priorities say how near each endpoint is to the asker. */
+export function srvRecords(owner: string, node: Node, ttl: number, asker?: Place): RecordList {
+  return lazyList(node.srv, (srv) => srvRecord(owner, ttl, srv, asker));
 }
 
 /** An endpoint without attributes still has a TXT record: one empty string (RFC 6763 §6). */
@@ -120,12 +130,12 @@ function* targetAddresses(view: ZoneView, srvs: readonly SrvData[], ttl: number,
 }
 
 /** DNS-SD browsing: each instance's SRV, TXT and addresses save three round trips (RFC 6763 §12.1). */
-export function* browseAdditionals(view: ZoneView, node: Node, ttl: number): Generator<ResourceRecord> {
+export function* browseAdditionals(view: ZoneView, node: Node, ttl: number, asker?: Place): Generator<ResourceRecord> {
   const seen = new Set<string>();
   for (const instance of node.ptr) {
     // A type's PTRs name its instances, each made with its SRV by the view.
     const instanceNode = nodeAt(view, instance)!;
-    yield* instanceNode.srv.map((srv) => srvRecord(instance, ttl, srv));
+    yield* instanceNode.srv.map((srv) => srvRecord(instance, ttl, srv, asker));
     yield* recordsOf(txtRecords(instance, instanceNode, ttl));
     yield* targetAddresses(view, instanceNode.srv, ttl, seen);
   }
@@ -170,7 +180,7 @@ export function answer(context: AnswerContext): Answer {
       break;
     case TYPE.SRV:
       if (node) {
-        answers = srvRecords(owner, node, ttl);
+        answers = srvRecords(owner, node, ttl, context.asker);
         additionals = reread(() => targetAddresses(view, node.srv, ttl, new Set()));
       }
       break;
@@ -181,7 +191,7 @@ export function answer(context: AnswerContext): Answer {
       if (node) {
         answers = ptrRecords(owner, node, ttl);
         // The service-type enumeration points at types, not instances: it gets no additionals.
-        if (key !== SERVICES_NAME) additionals = reread(() => browseAdditionals(view, node, ttl));
+        if (key !== SERVICES_NAME) additionals = reread(() => browseAdditionals(view, node, ttl, context.asker));
       }
       break;
     case TYPE.ANY:

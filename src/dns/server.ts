@@ -19,11 +19,13 @@ import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { Forwarder } from './forward.ts';
 import { type Peer, sourceOf } from './peer.ts';
+import { AskerPlaces, type PlaceRule } from './places.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { openDnsSockets, type PassedDnsSockets } from './sockets.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
 import { Tombstones } from './tombstones.ts';
+import { replyVariant } from './variant.ts';
 import { namesTouchedBy, type ZoneView } from './view.ts';
 import { RegistryViews } from './views.ts';
 import { dnsName, findZone, makeZone, wireName, type Zone, type ZoneConfig } from './zones.ts';
@@ -74,6 +76,8 @@ export interface DnsServerOptions {
    * served instead of binding `host` and `port`.
    */
   passed?: PassedDnsSockets;
+  /** Where askers are, by source network (places.ts): SRV priorities put each asker's nearest endpoints first. */
+  places?: readonly PlaceRule[];
 }
 
 export { DEFAULT_RECURSION_ALLOW } from './defaults.ts';
@@ -110,6 +114,7 @@ export class DnsServer {
   /** Its `stats` are read by the metrics. */
   readonly forwarder: Forwarder;
   private readonly recursionAllowed: CidrSet;
+  private readonly places: AskerPlaces;
   /** Questions waiting for a view to be built. */
   private waiting = 0;
   private closed = false;
@@ -124,6 +129,7 @@ export class DnsServer {
     this.zones = this.options.zones.map(makeZone);
     this.cache = new ReplyCache({ capacity: this.options.cacheEntries });
     this.recursionAllowed = new CidrSet(this.options.recursionAllow);
+    this.places = new AskerPlaces(this.options.places ?? []);
     const { recursors, forwardTimeoutMs: timeoutMs, maxForwards: maxInFlight } = this.options;
     this.forwarder = new Forwarder(recursors, { timeoutMs, maxInFlight });
     const { tcpMaxConnections: maxConnections, tcpMaxConnectionsPerSource: maxConnectionsPerSource, tcpIdleMs: idleMs } = this.options;
@@ -327,18 +333,24 @@ export class DnsServer {
         : echoReply(message, query, RCODE.nxDomain, { ...options, authority: undefined, truncated: true });
     }
 
-    // Stryker disable next-line EqualityOperator: the two views swap their bit in the cache key: still apart
-    const local = registry === this.registry ? 0 : 1;
-    // Everything but the name that shapes a reply, packed in one number (52 bits: exact in a double).
-    const variant =
-      // Stryker disable next-line ArithmeticOperator: still one number per combination: each flag picks odd or even, and a type or size limit stays in its own block
-      ((((query.class * 65536 + query.type) * 2 + (query.edns ? 1 : 0)) * 131072 + limit) * 2 + local) * 2 + (recursionAvailable ? 1 : 0);
+    const asker = this.places.of(sourceOf(peer));
+    const shape = { class: query.class, type: query.type, edns: query.edns !== undefined, limit, recursionAvailable };
+    const variant = replyVariant({ ...shape, local: registry !== this.registry, place: asker.index });
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, registry);
       const tombstones = this.tombstones.get(found.zone)!;
       const recentlyGone = (name: string) => tombstones.holds(name, now);
-      const result = answer({ view, relative: found.relative, type: query.type, ttl, negativeTtl, serial, recentlyGone });
+      const result = answer({
+        view,
+        relative: found.relative,
+        type: query.type,
+        ttl,
+        negativeTtl,
+        serial,
+        recentlyGone,
+        asker: asker.place,
+      });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
       const fit = { overflow: 'tcp' in peer ? 'cap' : 'truncate', first: this.cache.rotation(query.wireName, variant) } as const;
       const encoded = encodeAnswer(query, result, encodeOptions, limit, fit);

@@ -10,13 +10,10 @@ import { parseName } from '../names.ts';
 import type { Provision } from '../registry/types.ts';
 import { canonicalAddress, ipv6Groups } from './addresses.ts';
 import { SparseMap } from './sparse-map.ts';
+import { type SrvData, SrvRecord } from './srv.ts';
 import type { Zone } from './zones.ts';
 
-export interface SrvData {
-  readonly port: number;
-  /** Absolute target name. */
-  readonly target: string;
-}
+export type { SrvData } from './srv.ts';
 
 /** The records at one owner name. */
 export interface Node {
@@ -306,10 +303,11 @@ export class LiveZoneView implements ZoneView {
     const origin = this.zone.origin;
     const { type, instance, base, address, port, host, txt } = ownersOf(provision);
     const target = address ? `${address}.${origin}` : `${host.toLowerCase().replace(/\.$/, '')}.`;
-    const srvKey = `${target} ${String(port).padStart(5, '0')}`;
-    const srv: SrvData = { port, target };
     const typeNode = this.node(type);
     const instanceNode = this.node(instance);
+    // Its priority and weight are read from the instance's attributes: the first provision's, as its TXT.
+    const srvKey = `${target} ${String(port).padStart(5, '0')}`;
+    const srv: SrvData = new SrvRecord(port, target, instanceNode);
     const instancePtr = (instanceNode.absolute ??= `${instance}.${origin}`);
     const typePtr = (typeNode.absolute ??= `${type}.${origin}`);
     const txtKey = txt.length === 0 ? '[]' : JSON.stringify(txt);

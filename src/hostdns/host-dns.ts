@@ -11,8 +11,10 @@ import type { NetworkInfo } from '../agent/container-engine.ts';
 import type { Discovery } from '../agent/discovery.ts';
 import type { Watch } from '../client/client.ts';
 import type { DnsCounts } from '../dns/counts.ts';
+import { everyoneAt } from '../dns/places.ts';
 import { DnsServer } from '../dns/server.ts';
 import type { PassedDnsSockets } from '../dns/sockets.ts';
+import { isKnown, type Place } from '../registry/nearest.ts';
 import { type LocalEndpoint, LocalView } from './local-view.ts';
 import { RegistryMirror } from './mirror.ts';
 import { hostUpstreams } from './resolv-conf.ts';
@@ -46,6 +48,8 @@ export interface HostDnsOptions {
    * somewhere else.
    */
   readonly passed?: PassedDnsSockets | undefined;
+  /** Where this host is: every asker of the host DNS is on this host, so this is the asker's place. */
+  readonly place?: Place | undefined;
 }
 
 export class HostDns {
@@ -91,6 +95,7 @@ export class HostDns {
         recursionAllow: [subnet],
         logger: options.logger,
         ...(options.counts ? { counts: options.counts } : {}),
+        ...(options.place && isKnown(options.place) ? { places: everyoneAt(options.place) } : {}),
         // The host itself asks from the gateway address: it gets what every other host gets.
         localView: {
           registry: local,

@@ -149,6 +149,7 @@ function compileService(
       }),
       filter: wiring.filter,
       liveupdate: spec?.liveupdate === undefined ? undefined : asArgs(spec.liveupdate),
+      ...(wiring.order ? { order: wiring.order } : {}),
     };
   });
   const volumes = Object.entries(service.volumes).map(([name, volume]) =>

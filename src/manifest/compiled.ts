@@ -2,6 +2,7 @@
 // defaulted, in start order. src/manifest/compile.ts makes it from the manifests.
 
 import type { PlacementTarget } from '../protocol/placement.ts';
+import type { EndpointOrder } from '../registry/nearest.ts';
 import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts';
 
 interface CompiledVolumeBase {
@@ -76,6 +77,8 @@ export interface CompiledRequire {
   readonly filter: AttributeFilter;
   /** Run inside the container when the endpoints change; absent: restart with the new environment. */
   readonly liveupdate: string[] | undefined;
+  /** How its endpoints are listed (src/registry/nearest.ts): nearest first unless `stable`; absent when the file says nothing. */
+  readonly order?: EndpointOrder;
 }
 
 /** What the agent asks of an instance (docs/manifest.md, "Health checks"). */

@@ -234,6 +234,15 @@ const ServiceSchema = v.strictObject({
         environment: v.optional(Label('prod')),
         endpoint: v.optional(Label('mysql')),
         filter: v.optional(AttributesSchema, {}),
+        /** Nearest first (the default: same zone, then same dc, then the rest), or the registry's stable order alone. */
+        order: v.optional(
+          v.pipe(
+            v.picklist(['nearest', 'stable'], 'expected nearest or stable'),
+            v.description(
+              'nearest (default): the endpoints in the same zone first, then the same dc, then the rest; stable: host and port order alone.',
+            ),
+          ),
+        ),
       }),
     ),
     {},

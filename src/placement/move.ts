@@ -3,6 +3,7 @@
 
 import type { Member } from '../protocol/member.ts';
 import type { Place, Placement } from '../protocol/placement.ts';
+import { zoneOf } from '../registry/nearest.ts';
 
 export interface MoveAsked {
   /** `service.stack.environment`. */
@@ -51,10 +52,10 @@ export function checkMove(asked: MoveAsked, stored: Placement | undefined, membe
     return {
       refused: `${name} keeps its data in a volume of the host it runs on, which cannot follow it: move it with --without-data to start it empty on ${to}, or keep its data on an aws-ec2-ebs volume (docs/volumes.md)`,
     };
-  const zone = target.attrs?.az;
+  const zone = zoneOf(target.attrs);
   // Where the data is: as stored by a claim or a move; for a placement the files set, the zone of the
   // host that runs it now, whose volume it is.
-  const dataZone = stored?.zone ?? ours.find((m) => from.includes(m.host) && m.attrs?.az)?.attrs?.az;
+  const dataZone = stored?.zone ?? zoneOf(ours.find((m) => from.includes(m.host) && zoneOf(m.attrs))?.attrs);
   if (data === 'follows' && !withoutData && dataZone && zone && zone !== dataZone)
     return {
       refused: `${name}'s data is on a volume in zone ${dataZone}, and host ${to} is in zone ${zone}: a volume moves only within its zone`,

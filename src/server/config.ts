@@ -3,6 +3,7 @@
 import * as v from 'valibot';
 import { parseHostPort } from '../address.ts';
 import { parseCidr } from '../cidr.ts';
+import { MAX_PLACE_RULES } from '../dns/places.ts';
 import { parseDuration } from '../duration.ts';
 import { AttributesSchema, PatternSchema } from '../protocol/fields.ts';
 import { EtcdConfigSchema } from './etcd-settings.ts';
@@ -53,6 +54,13 @@ const Network = v.pipe(
       return NEVER;
     }
   }),
+);
+
+/** A zone or dc, as an endpoint's attribute value holds it. */
+const PlaceName = v.pipe(
+  v.string('expected a name like "us-east-1a"'),
+  v.minLength(1, 'expected a name like "us-east-1a"'),
+  v.maxLength(200),
 );
 
 const FilePath = v.pipe(v.string('expected a file path'), v.minLength(1, 'expected a file path'));
@@ -122,6 +130,19 @@ export const DiscoConfigSchema = v.strictObject({
       recursors: v.optional(v.array(Address(false), 'expected a list of addresses like ["127.0.0.1:53"]')),
       /** Who may have names outside the zones forwarded to the recursors. */
       recursion: v.optional(v.strictObject({ allow: v.array(Network, 'expected a list of networks like ["10.0.0.0/8", "127.0.0.0/8"]') })),
+      /** Where askers are, by source network: SRV priorities put each one's nearest endpoints first (docs/dns.md). */
+      places: v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.strictObject({ network: Network, zone: v.optional(PlaceName), dc: v.optional(PlaceName) }),
+              v.check((rule) => rule.zone !== undefined || rule.dc !== undefined, 'expected a zone, a dc, or both'),
+            ),
+            'expected a list like [{ network: "10.1.0.0/16", zone: "us-east-1a", dc: "east" }]',
+          ),
+          v.maxLength(MAX_PLACE_RULES, `expected at most ${MAX_PLACE_RULES} networks`),
+        ),
+      ),
       zones: v.optional(
         v.pipe(
           v.array(v.strictObject({ name: ZoneName, filter: v.optional(AttributesSchema) }), 'expected a list of zones'),

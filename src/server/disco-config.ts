@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { formatHostPort, type HostPort, isLoopbackHost, parseHostPort } from '../address.ts';
 import { type Cidr, parseCidr } from '../cidr.ts';
 import { DNS_DEFAULTS } from '../dns/defaults.ts';
+import { MAX_PLACE_RULES, type PlaceRule } from '../dns/places.ts';
 import type { ZoneConfig } from '../dns/zones.ts';
 import { parseDuration } from '../duration.ts';
 import { flag, UsageError } from '../errors.ts';
@@ -24,6 +25,7 @@ export interface DiscoFlags extends EtcdFlags {
   dnsTombstone?: string | number;
   recursor?: string | string[];
   dnsRecursionAllow?: string | string[];
+  dnsPlace?: string | string[];
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -65,6 +67,8 @@ export interface DnsSettings {
   /** Who may have other names forwarded; the DNS server's default when absent. */
   readonly recursionAllow?: readonly Cidr[];
   readonly zones: readonly ZoneConfig[];
+  /** Where askers are, by source network (src/dns/places.ts); none known when absent. */
+  readonly places?: readonly PlaceRule[];
   /** Open TCP connections, in total and from one source address. */
   readonly tcpMaxConnections: number;
   readonly tcpMaxConnectionsPerSource: number;
@@ -194,6 +198,9 @@ function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off
   const recursionAllow = allowFlags.length
     ? allowFlags.map((network) => flag('dns-recursion-allow', () => parseCidr(network)))
     : dns.recursion?.allow;
+  const placeFlags = repeated(flags.dnsPlace);
+  const places = placeFlags.length ? placeFlags.map((text) => flag('dns-place', () => parsePlaceRule(text))) : dns.places;
+  if (places && places.length > MAX_PLACE_RULES) throw new UsageError(`--dns-place: expected at most ${MAX_PLACE_RULES} networks`);
   return {
     listen,
     ttl: Math.round(duration('dns-ttl', flags.dnsTtl, dns.ttl ?? DNS_DEFAULTS.ttl * 1000) / 1000),
@@ -201,6 +208,7 @@ function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off
     tombstoneMs: duration('dns-tombstone', flags.dnsTombstone, dns.tombstone ?? DNS_DEFAULTS.tombstoneMs),
     recursors: recursorFlags.length ? recursorFlags.map((r) => flag('recursor', () => parseHostPort(r))) : (dns.recursors ?? []),
     ...(recursionAllow ? { recursionAllow } : {}),
+    ...(places?.length ? { places } : {}),
     zones: dns.zones ?? DNS_DEFAULTS.zones,
     tcpMaxConnections: count('dns-max-connections', flags.dnsMaxConnections, limits.dnsConnections ?? DNS_DEFAULTS.tcpMaxConnections),
     tcpMaxConnectionsPerSource: count(
@@ -209,6 +217,20 @@ function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off
       limits.dnsConnectionsPerSource ?? DNS_DEFAULTS.tcpMaxConnectionsPerSource,
     ),
   };
+}
+
+/** `10.1.0.0/16,zone=us-east-1a,dc=east`: a network, then its zone, its dc, or both. */
+export function parsePlaceRule(text: string): PlaceRule {
+  const [network = '', ...parts] = text.split(',');
+  const rule: { network: Cidr; zone?: string; dc?: string } = { network: parseCidr(network.trim()) };
+  for (const part of parts) {
+    const match = /^\s*(zone|dc)=(.+?)\s*$/.exec(part);
+    if (!match) throw new Error(`"${part}" is not zone=NAME or dc=NAME (as in 10.1.0.0/16,zone=us-east-1a,dc=east)`);
+    rule[match[1] as 'zone' | 'dc'] = match[2]!;
+  }
+  if (rule.zone === undefined && rule.dc === undefined)
+    throw new Error(`"${text}" names no zone and no dc (as in 10.1.0.0/16,zone=us-east-1a,dc=east)`);
+  return rule;
 }
 
 /** The server's TLS files, from the flags or else disco.yaml; undefined for plain TCP. */

@@ -3,10 +3,10 @@
 // in, text out.
 
 import type { Member, MemberService } from '../protocol/member.ts';
+import { zoneOf } from '../registry/nearest.ts';
 
-/** The attribute that names a member's data center, and the one that names its zone (docs/observe.md). */
+/** The attribute that names a member's data center (docs/observe.md); its zone is `zone`, or `az` (zoneOf). */
 export const DC_ATTRIBUTE = 'dc';
-export const ZONE_ATTRIBUTE = 'az';
 
 const UNKNOWN = '-';
 
@@ -23,7 +23,7 @@ export function groupMembers(members: readonly Member[]): Group[] {
   const groups = new Map<string, Group>();
   for (const member of members) {
     const dc = member.attrs[DC_ATTRIBUTE] ?? UNKNOWN;
-    const zone = member.attrs[ZONE_ATTRIBUTE] ?? UNKNOWN;
+    const zone = zoneOf(member.attrs) ?? UNKNOWN;
     const key = JSON.stringify([dc === UNKNOWN, dc, zone === UNKNOWN, zone]);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { dc, zone, members: [] }));

@@ -110,9 +110,9 @@ function discoConfigFile(cwd: string): string {
   return config;
 }
 
-/** `scs disco` on h1, with a token, once it listens. */
-export async function startDisco(cwd: string): Promise<Running> {
-  const disco = scsOn('h1', ['disco', '--config', discoConfigFile(cwd), ...DISCO_FLAGS], cwd);
+/** `scs disco` on h1, with a token (and any flags of the test's), once it listens. */
+export async function startDisco(cwd: string, flags: readonly string[] = []): Promise<Running> {
+  const disco = scsOn('h1', ['disco', '--config', discoConfigFile(cwd), ...DISCO_FLAGS, ...flags], cwd);
   await eventually(() => `${disco.stdout}${disco.stderr}`.includes('listening on tcp'), 20_000, 'disco to listen on h1');
   return disco;
 }

@@ -52,6 +52,19 @@ describe('scs require with a pattern', () => {
     expect(command.stdout).not.toContain('hello.prod');
   }, 30_000);
 
+  it('--zone and --dc list the endpoints nearest first, for --exec too', async () => {
+    const { disco, provider } = await helloStack();
+    await provider.request({ op: 'provide', id: 4, name: 'db.db.hello.dev', host: '10.0.0.3', port: 5432, attrs: { zone: 'b', dc: 'x' } });
+    await provider.request({ op: 'provide', id: 5, name: 'db.db.hello.dev', host: '10.0.0.4', port: 5432, attrs: { zone: 'c', dc: 'x' } });
+    const exec = 'echo "exec db=$SCS_REQUIRE_DB host=$SCS_REQUIRE_DB_HOST"';
+    const near = start(['require', 'db.db.hello.dev', '--disco', disco, '--zone', 'c', '--dc', 'x', '--exec', exec]);
+    const stable = scs(['require', 'db.db.hello.dev', '--disco', disco, '--exec', exec], { SCS_ZONE: '', SCS_DC: '' });
+    onCleanup(() => stable.child.kill('SIGKILL'));
+    for (const command of [near, stable]) await eventually(() => command.stdout.includes('exec db='), 15_000, 'the first run');
+    expect(near.stdout).toContain('exec db=10.0.0.4:5432;10.0.0.3:5432;10.0.0.2:5432 host=10.0.0.4\n');
+    expect(stable.stdout).toContain('exec db=10.0.0.2:5432;10.0.0.3:5432;10.0.0.4:5432 host=10.0.0.2\n');
+  }, 30_000);
+
   it('--exec does not pass SCS_TOKEN, the token this client uses, to the command', async () => {
     const { disco } = await helloStack();
     const command = scs(

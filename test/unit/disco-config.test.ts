@@ -27,6 +27,16 @@ describe('disco.yaml', () => {
     });
   });
 
+  it('reads where DNS askers are, by network', () => {
+    const config = load(
+      'dns:\n  places:\n    - { network: 10.1.0.0/16, zone: us-east-1a, dc: east }\n    - { network: "fd00::/8", dc: west }\n',
+    )();
+    expect(config.dns?.places).toEqual([
+      { network: { address: '10.1.0.0', prefix: 16, family: 'ipv4' }, zone: 'us-east-1a', dc: 'east' },
+      { network: { address: 'fd00::', prefix: 8, family: 'ipv6' }, dc: 'west' },
+    ]);
+  });
+
   it('reads a bare number as seconds, as Compose does', () => {
     expect(load('grace: 10\nheartbeat: { interval: "1.5", timeout: 1m30s }\n')()).toMatchObject({
       grace: 10_000,
@@ -119,6 +129,13 @@ describe('disco.yaml', () => {
     ],
     ['dns.recursors', 'dns:\n  recursors: 127.0.0.1:53\n', 'dns.recursors: expected a list of addresses like ["127.0.0.1:53"]'],
     ['dns.zones', 'dns:\n  zones: disco\n', 'dns.zones: expected a list of zones'],
+    [
+      'dns.places',
+      'dns:\n  places: 10.0.0.0/8\n',
+      'dns.places: expected a list like [{ network: "10.1.0.0/16", zone: "us-east-1a", dc: "east" }]',
+    ],
+    ['a place without zone or dc', 'dns:\n  places: [{ network: 10.0.0.0/8 }]\n', 'dns.places.0: expected a zone, a dc, or both'],
+    ['a place key', 'dns:\n  places: [{ network: 10.0.0.0/8, rack: r1 }]\n', 'dns.places.0.rack: unknown key'],
     ['a certificate path', 'tls: { cert: 5, key: key.pem }\n', 'tls.cert: expected a file path'],
     ['a token', 'tokens:\n  - token: 5\n', 'tokens.0.token: expected a token'],
     [

@@ -201,6 +201,9 @@ describe('discoConfig', () => {
     ['an etcd URL with a path', { etcd: 'http://127.0.0.1:2379/v3' }, {}, '--etcd: '],
     ['a recursor that is not an address', { recursor: 'dns.example' }, {}, '--recursor: '],
     ['a network that is not one', { dnsRecursionAllow: '10.0.0.0/40' }, {}, '--dns-recursion-allow: '],
+    ['a place of a network that is not one', { dnsPlace: '10.0.0.0/40,zone=a1' }, {}, '--dns-place: '],
+    ['a place that names nothing', { dnsPlace: '10.0.0.0/8' }, {}, '--dns-place: "10.0.0.0/8" names no zone and no dc'],
+    ['a place with another key', { dnsPlace: '10.0.0.0/8,rack=7' }, {}, '--dns-place: "rack=7" is not zone=NAME or dc=NAME'],
     ['a certificate without its key', { tlsCert: 'c.pem' }, {}, '--tls-cert and --tls-key go together: give both, or neither'],
     ['a key without its certificate', { tlsKey: 'k.pem' }, {}, '--tls-cert and --tls-key go together'],
     ['a CA without a certificate', { tlsCa: 'ca.pem' }, {}, '--tls-ca needs --tls-cert and --tls-key'],
@@ -214,5 +217,21 @@ describe('discoConfig', () => {
     expect(thrown?.message).toContain(message);
     expect(thrown?.message).not.toContain('\n');
     expect(thrown?.name).toBe('UsageError');
+  });
+});
+
+describe('where DNS askers are (dns.places, --dns-place)', () => {
+  it('reads the flags over disco.yaml: a network, then its zone, its dc, or both', () => {
+    const config = { dns: { places: [{ network: parseCidr('10.9.0.0/16'), zone: 'z9' }] } };
+    const settings = (flags: DiscoFlags) => {
+      const dns = discoConfig(flags, file(config)).dns;
+      return dns === 'off' ? undefined : dns.places;
+    };
+    expect(settings({})).toEqual([{ network: parseCidr('10.9.0.0/16'), zone: 'z9' }]);
+    expect(settings({ dnsPlace: ['10.1.0.0/16,zone=us-east-1a,dc=east', 'fd00::/8, dc=west'] })).toEqual([
+      { network: parseCidr('10.1.0.0/16'), zone: 'us-east-1a', dc: 'east' },
+      { network: parseCidr('fd00::/8'), dc: 'west' },
+    ]);
+    expect(discoConfig({}, file({}))).not.toHaveProperty('dns.places');
   });
 });
