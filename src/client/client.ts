@@ -52,7 +52,7 @@ interface WatchState {
   busy: boolean;
 }
 
-type OneOff = 'member' | 'members' | 'events' | 'report' | 'place' | 'placement';
+type OneOff = 'member' | 'members' | 'events' | 'report' | 'place' | 'placement' | 'scale' | 'drain' | 'instances';
 
 type ClientEvents = {
   connected: [{ session: string; resumed: boolean }];
