@@ -179,6 +179,7 @@ function compileService(
       .filter((name) => name.stack === stackName && name.environment === environment)
       .map((name) => name.service),
     ...placementOf(service.placement),
+    ...(service.replicas === undefined ? {} : { replicas: service.replicas }),
   };
 }
 

@@ -117,6 +117,8 @@ export interface CompiledService {
   readonly dependsOn: string[];
   /** Where the stack files place it at first (`placement:`); every agent that runs the stack may run it when absent. */
   readonly placement?: PlacementTarget;
+  /** How many instances the stack files ask for (`replicas:`); disco's record, when it has one, decides (src/placement/replicas.ts). */
+  readonly replicas?: number;
 }
 
 export interface CompiledStack {

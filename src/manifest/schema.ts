@@ -246,6 +246,18 @@ const ServiceSchema = v.strictObject({
   /** How long a replaced container keeps serving after its endpoints are dropped. */
   drain: v.optional(Duration, '2s'),
   /**
+   * How many instances of it run (1 to 1000): disco keeps the count, `scs scale` changes it, and a
+   * later `scs up` whose files say another number sets it again. This version runs one per host.
+   */
+  replicas: v.optional(
+    v.pipe(
+      v.number('expected a number of instances from 1 to 1000'),
+      v.safeInteger('expected a number of instances from 1 to 1000'),
+      v.minValue(1, 'expected a number of instances from 1 to 1000'),
+      v.maxValue(1000, 'expected a number of instances from 1 to 1000'),
+    ),
+  ),
+  /**
    * Where it runs at first (docs/multi-host.md): a host's name, or `{host, attributes}` matching the
    * agents' attributes (`dc`, `az`). disco keeps it, and `scs move` changes it afterwards.
    */
