@@ -342,6 +342,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       case 'event':
       case 'events-end':
       case 'placed':
+      case 'instances-changed':
         this.emit('push', push);
         return;
       case 'changed':
