@@ -55,7 +55,7 @@ export const STEP_REASONS = {
 
 /** Why a service is placed where it is: the causes of src/protocol/placement.ts, one word each. */
 export const PLACEMENT_REASONS = {
-  files: 'the stack files placed it (`scs up`)',
+  files: 'the stack files set it (`scs up`): where the service is placed, or how many instances of it run',
   move: 'a person moved or placed it (`scs move`, `scs place`)',
   claim: 'an agent claimed it, placing it on its own host: the service was placed nowhere and that host holds its data',
   rollback: 'a move that failed was undone: the service is placed back where it was',
