@@ -6,6 +6,7 @@
 import type { ConsolaInstance } from 'consola';
 import type { DiscoClient, SessionRecord } from '../client/client.ts';
 import type { Agent } from './agent.ts';
+import type { InstancesHere } from './instances-here.ts';
 import type { MemberReport } from './member-report.ts';
 import type { PlacementHere } from './placement-here.ts';
 import type { RunAgentOptions } from './run-agent.ts';
@@ -106,4 +107,26 @@ export async function placementHere(
   }
   const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;
   return Object.assign(new PlacementHere(board, { host: identity.host, attrs }, nameOf, logger), { board });
+}
+
+/** The instances records this agent follows (counts, drains), on its disco; none when they cannot be read (an older disco, a narrow token), which is said once. */
+export async function instancesHere(
+  client: DiscoClient,
+  identity: { stack: string; environment: string; host: string },
+  logger: ConsolaInstance,
+): Promise<(InstancesHere & { board: { close(): void } }) | undefined> {
+  const [{ instancesBoard }, { InstancesHere }] = await Promise.all([import('./instances-board.ts'), import('./instances-here.ts')]);
+  let board: Awaited<ReturnType<typeof instancesBoard>>;
+  try {
+    board = await instancesBoard(client, identity);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'bad_request' && code !== 'forbidden') throw error;
+    logger.warn(
+      `the instances of ${identity.stack}.${identity.environment} cannot be read here (${(error as Error).message}): no drain is followed, and replicas: is not kept`,
+    );
+    return undefined;
+  }
+  const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;
+  return Object.assign(new InstancesHere(board, identity.host, nameOf, logger), { board });
 }

@@ -15,6 +15,7 @@ import type { Discovery } from './discovery.ts';
 import { Executor } from './executor.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
+import type { InstancesHere } from './instances-here.ts';
 import { memberService } from './member-record.ts';
 import type { AgentMeter } from './meter.ts';
 import { Moves } from './moves.ts';
@@ -60,6 +61,8 @@ export interface AgentOptions {
   readonly onStep?: (service: string, step: Step, ok: boolean, error?: string) => void;
   /** The services' desired placement in disco: it runs those placed on it. Every service it is given when absent. */
   readonly placement?: PlacementHere;
+  /** The stack's instances records in disco: the files' counts are set there, and drains followed. */
+  readonly instances?: InstancesHere;
   /** Readies what a service placed on it later needs before it starts (its image). */
   readonly prepare?: (service: CompiledService) => Promise<void>;
 }
@@ -76,6 +79,7 @@ export class Agent {
   private readonly moves: Moves;
   private stopEvents: (() => void) | undefined;
   private stopPlacement: (() => void) | undefined;
+  private stopInstances: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
   private timedOut = false;
@@ -130,6 +134,8 @@ export class Agent {
         this.here = await placement.settle(this.chosen(this.compiled), { files: true });
         this.stopPlacement = placement.board.onChange(() => this.placementChanged());
       }
+      await this.options.instances?.setFromFiles(this.chosen(this.compiled));
+      this.stopInstances = this.options.instances?.follow(() => this.runners);
       for (const service of this.selected(this.compiled)) await this.start(this.addRunner(service));
       this.phase = 'running';
       this.save();
@@ -151,6 +157,7 @@ export class Agent {
     return this.oneAtATime(async () => {
       const placement = this.options.placement;
       if (placement) this.here = await placement.settle(this.chosen(compiled, names), { files: true, named: names });
+      await this.options.instances?.setFromFiles(this.chosen(compiled, names));
       if (this.only.length > 0 && names.length > 0) this.only = [...new Set([...this.only, ...names])];
       this.compiled = compiled;
       const wanted = this.selected(compiled);
@@ -209,6 +216,7 @@ export class Agent {
     for (const runner of [...this.runners].reverse()) await this.retire(runner, undefined, volumes ? 'deprovision' : 'detach');
     this.stopEvents?.();
     this.stopPlacement?.();
+    this.stopInstances?.();
     this.moves.close();
     // A network holds no data: like Compose, down removes it, unless containers still use it.
     const network = this.options.attachment?.network;
@@ -225,6 +233,7 @@ export class Agent {
     this.stopEvents?.();
     this.stopEvents = undefined;
     this.stopPlacement?.();
+    this.stopInstances?.();
     this.moves.close();
     // A pass under way is not waited for: the process ends, as a killed one does, and its successor plans afresh.
     for (const runner of this.runners) void runner.stop();
@@ -299,17 +308,21 @@ export class Agent {
 
   private addRunner(service: CompiledService): ServiceRunner {
     const { engine, logger, debounceMs, holdMs = DEFAULT_HOLD_MS } = this.options;
-    const runner = new ServiceRunner(newFacts(service), {
-      engine,
-      executor: this.executor,
-      identity: this.identity,
-      ...(this.options.attachment ? { attachment: this.options.attachment } : {}),
-      logger,
-      debounceMs,
-      holdMs,
-      changed: () => this.save(),
-      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error),
-    });
+    const drained = this.options.instances?.drainedHere(service.name) ?? false;
+    const runner = new ServiceRunner(
+      { ...newFacts(service), drained },
+      {
+        engine,
+        executor: this.executor,
+        identity: this.identity,
+        ...(this.options.attachment ? { attachment: this.options.attachment } : {}),
+        logger,
+        debounceMs,
+        holdMs,
+        changed: () => this.save(),
+        stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error),
+      },
+    );
     this.runners.push(runner);
     this.save();
     return runner;

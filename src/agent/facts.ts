@@ -35,6 +35,8 @@ export interface ServiceFacts {
   service: CompiledService;
   /** `stopped` after `scs stop`, until `scs start` or `scs up`. */
   wanted: 'running' | 'stopped';
+  /** A drain in disco covers its instance here (`scs drain`): it runs, its endpoints not provided. */
+  drained: boolean;
   container: string | undefined;
   /** The run (`id@startedAt`) that `applied` belongs to. */
   run: string | undefined;
@@ -62,13 +64,15 @@ export type ServiceStatus =
 
 /**
  * Its status for `scs ps`, as words and as data. A container that exited after `scs stop` is `stopped`:
- * the agent knows it from one that died.
+ * the agent knows it from one that died. A drained one says so: `running (healthy, drained)`.
  */
-export function statusRecord({ status, wanted }: ServiceFacts): Required<Pick<ServiceRecord, 'status' | 'statusKind'>> {
+export function statusRecord({ status, wanted, drained }: ServiceFacts): Required<Pick<ServiceRecord, 'status' | 'statusKind'>> {
   switch (status.kind) {
-    case 'container':
+    case 'container': {
       if (wanted === 'stopped' && status.docker === 'exited') return { statusKind: 'stopped', status: 'stopped (scs stop)' };
-      return { statusKind: status.kind, status: `${status.docker}${status.health ? ` (${status.health})` : ''}` };
+      const notes = [status.health, drained ? 'drained' : undefined].filter(Boolean);
+      return { statusKind: status.kind, status: `${status.docker}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}` };
+    }
     case 'lost':
       return { statusKind: status.kind, status: 'lost: removed outside scs' };
     case 'failed':
@@ -92,6 +96,7 @@ export function newFacts(service: CompiledService): ServiceFacts {
   return {
     service,
     wanted: 'running',
+    drained: false,
     container: undefined,
     run: undefined,
     readyRun: undefined,

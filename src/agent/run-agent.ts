@@ -95,7 +95,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     { Agent },
     { DiscoClient },
     { serveControl, controlPath },
-    { startEmbeddedDisco, keptSession, memberReport, placementHere },
+    { startEmbeddedDisco, keptSession, memberReport, placementHere, instancesHere },
   ] = await Promise.all([
     import('./build.ts'),
     import('./agent.ts'),
@@ -227,6 +227,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // Which services run here is disco's placement (docs/multi-host.md): watched from now on.
     const placement = await placementHere(client, identity, attrs, logger);
     if (placement) opened('placement watch', () => placement.board.close());
+    const instances = await instancesHere(client, identity, logger);
+    if (instances) opened('instances watch', () => instances.board.close());
     const running = new Agent(compiled, {
       engine,
       client,
@@ -250,6 +252,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       },
       ...(meter ? { meter } : {}),
       ...(placement ? { placement } : {}),
+      ...(instances ? { instances } : {}),
       prepare: (service) => prepareMoved({ ...compiled, services: [service] }, project, engine, meter, logger),
     });
     agent = running;

@@ -147,7 +147,9 @@ export function editInstances(stored: Instances | undefined, edit: InstancesEdit
   }
   if (drained.length > INSTANCES_LIMITS.drains)
     throw new Error(`${edit.service} would have more than ${INSTANCES_LIMITS.drains} drains: undrain some first`);
-  const replicas = edit.replicas ?? stored?.replicas;
+  // A `scs scale` keeps what the files said last: the files win again only once they say another count.
+  const files = edit.replicas?.files ?? stored?.replicas?.files;
+  const replicas = edit.replicas ? { ...edit.replicas, ...(files === undefined ? {} : { files }) } : stored?.replicas;
   return {
     service: edit.service,
     ...(replicas ? { replicas } : {}),

@@ -63,6 +63,8 @@ export const MemberServiceSchema = v.strictObject({
   health: v.optional(Word),
   /** Why it is in that state, when the agent knows: a failed start's reason. */
   why: v.optional(Why),
+  /** Its instance here is drained (`scs drain`): it runs, and provides nothing until `scs undrain`. */
+  drained: v.optional(v.boolean('expected true or false')),
   provides: list(MemberProvideSchema, MEMBER_LIMITS.provides, 'provided endpoints'),
   requires: list(MemberRequireSchema, MEMBER_LIMITS.requires, 'requirements'),
 });

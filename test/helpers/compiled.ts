@@ -15,6 +15,7 @@ export interface ServiceSketch {
   volumes?: Array<{ name: string; target: string; shareable?: boolean }>;
   publish?: number;
   drainMs?: number;
+  replicas?: number;
 }
 
 export const STACK = 'shop';
@@ -65,6 +66,7 @@ export function service(serviceName: string, sketch: ServiceSketch = {}): Compil
         ? { order: 'stop-first', why: 'exclusive', drainMs: sketch.drainMs ?? 0 }
         : { order: 'start-first', drainMs: sketch.drainMs ?? 0 },
     dependsOn: (sketch.requires ?? []).map((r) => r.service),
+    ...(sketch.replicas === undefined ? {} : { replicas: sketch.replicas }),
   };
 }
 

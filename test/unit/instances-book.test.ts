@@ -41,6 +41,13 @@ describe('the instances book', () => {
     expect(shown(book.get('web.blog.prod'))).toBe('web.blog.prod#6 x3 drained:');
   });
 
+  it('keeps, through a scs scale, what the stack files said last', () => {
+    const book = new InstancesBook();
+    book.edit([{ service: 'web.blog.prod', replicas: { count: 2, cause: 'files', files: 2 } }], alice);
+    book.edit([{ service: 'web.blog.prod', replicas: { count: 5, cause: 'scale' } }], bob);
+    expect(book.get('web.blog.prod')?.replicas).toEqual({ count: 5, cause: 'scale', files: 2 });
+  });
+
   it('tells its listeners of each record set, with the one it replaced', () => {
     const book = new InstancesBook();
     const told: string[] = [];

@@ -1,0 +1,70 @@
+// What the agent does with its stack's instances records: it sets the stack files' `replicas:` (unless
+// a `scs scale` changed the count since, with the same files), and it follows the drains: a service
+// whose instance here is drained keeps its container running and provides nothing (reconcile.ts
+// plans it from `facts.drained`). This version runs instance 1 of each service on each host it is
+// placed on; `replicasOf` (src/placement/replicas.ts) is the count agents that run more will follow.
+
+import type { ConsolaInstance } from 'consola';
+import type { CompiledService } from '../manifest/compiled.ts';
+import { filesReplicas } from '../placement/replicas.ts';
+import { type Instances, isDrained, type Scale } from '../protocol/instances.ts';
+import type { ServiceRunner } from './runner.ts';
+
+/** Disco's instances records of one stack, as the agent reads and sets them. */
+export interface InstancesBoard {
+  /** Every stored record of the stack, by service name (`service.stack.environment`). */
+  current(): ReadonlyMap<string, Instances>;
+  /** Sets counts, all or none; a conditional one that lost a race fails with disco's `conflict` error. */
+  scale(scales: readonly Scale[]): Promise<Instances[]>;
+  /** Calls `listener` after every change disco tells of, until the returned function is called. */
+  onChange(listener: () => void): () => void;
+}
+
+/** The instance each agent runs of a service until replicas land. */
+const INSTANCE = 1;
+
+export class InstancesHere {
+  constructor(
+    readonly board: InstancesBoard,
+    private readonly host: string,
+    private readonly nameOf: (service: string) => string,
+    private readonly logger: ConsolaInstance,
+  ) {}
+
+  /** Sets the counts the stack files give that disco should take (src/placement/replicas.ts), saying when they override a `scs scale`. */
+  async setFromFiles(services: readonly CompiledService[]): Promise<void> {
+    const { scales, notes } = filesReplicas(services, this.board.current(), this.nameOf);
+    if (scales.length === 0) return;
+    try {
+      await this.board.scale(scales);
+      for (const note of notes) this.logger.info(note);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      // A token that may provide but not place (docs/production.md): the services run as ever, the count is not kept.
+      if (code === 'forbidden')
+        return void this.logger.warn(`the stack files' replicas: are not kept in disco: ${(error as Error).message}`);
+      // Another host's agent set them a moment before, from the same files: what it set stands.
+      if (code !== 'conflict') throw error;
+      this.logger.debug(`the stack files' replicas were set by another agent first: ${(error as Error).message}`);
+    }
+  }
+
+  /** Whether a drain covers `service`'s instance on this host. */
+  drainedHere(service: string): boolean {
+    return isDrained(this.board.current().get(this.nameOf(service)), this.host, INSTANCE);
+  }
+
+  /** From now on, each runner whose drain changed is told, until the returned function is called. */
+  follow(runners: () => readonly ServiceRunner[]): () => void {
+    return this.board.onChange(() => {
+      for (const runner of runners()) {
+        const drained = this.drainedHere(runner.service);
+        if (drained === runner.facts.drained) continue;
+        this.logger.info(
+          `${runner.service}: ${drained ? 'drained (scs drain): its endpoints are dropped, its container keeps running' : 'undrained: its endpoints are provided again'}`,
+        );
+        runner.setDrained(drained);
+      }
+    });
+  }
+}
