@@ -334,7 +334,7 @@ export class Agent {
     await runner.teardown(cause, release);
   }
 
-  /** Watches what it requires (waiting for at least one endpoint of each), then brings it up. */
+  /** Watches what it requires (waiting for an endpoint of each, unless its provider is drained here), then brings it up. */
   private async start(runner: ServiceRunner): Promise<void> {
     const { client, logger, waitTimeoutMs } = this.options;
     for (const requirement of runner.facts.requires) {
@@ -343,7 +343,7 @@ export class Agent {
         this.save();
         runner.requirementsChanged();
       });
-      if (requirement.watch.endpoints.length === 0) {
+      if (requirement.watch.endpoints.length === 0 && this.options.instances?.providerDrained(requirement.compiled.name) !== true) {
         logger.info(`${runner.service}: waiting for ${requirement.compiled.name}`);
         await waitForEndpoint(requirement, waitTimeoutMs);
       }

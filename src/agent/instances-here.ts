@@ -54,6 +54,15 @@ export class InstancesHere {
     return isDrained(this.board.current().get(this.nameOf(service)), this.host, INSTANCE);
   }
 
+  /**
+   * Whether `name` (what a requirement names: `http.web.blog.prod`) is provided by a service of the
+   * stack whose instance here is drained: a dependent does not wait for it to start.
+   */
+  providerDrained(name: string): boolean {
+    const labels = name.split('.');
+    return labels.length === 4 && isDrained(this.board.current().get(labels.slice(1).join('.')), this.host, INSTANCE);
+  }
+
   /** From now on, each runner whose drain changed is told, until the returned function is called. */
   follow(runners: () => readonly ServiceRunner[]): () => void {
     return this.board.onChange(() => {

@@ -39,6 +39,8 @@ export interface ServiceRecord {
    * Docker cannot give. Absent in the state of an agent older than it.
    */
   readonly statusKind?: 'waiting' | 'container' | 'stopped' | 'lost' | 'removed' | 'failed';
+  /** A drain covers it here (`scs drain`): its container runs, its endpoints are not provided. */
+  readonly drained?: boolean;
   readonly provides: Array<{ name: string; address: string }>;
   readonly requires: RequireRecord[];
   /** The last step the agent took on it, and why: "replace: liveupdate of mysql failed (exit 1)". */

@@ -60,7 +60,10 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
         const record = agent?.services.find((s) => s.service === service.name);
         const info = record?.container ? await docker.inspect(record.container) : undefined;
         const found = info ?? (await serviceContainers(docker, owner, service.name))[0];
-        const seen = found ? ('running' in found ? `${found.status}${found.health ? ` (${found.health})` : ''}` : found.state) : undefined;
+        const notes = (health?: string) => [health, record?.drained ? 'drained' : undefined].filter(Boolean).join(', ');
+        const shown =
+          found && ('running' in found ? { state: found.status, notes: notes(found.health) } : { state: found.state, notes: notes() });
+        const seen = shown && `${shown.state}${shown.notes ? ` (${shown.notes})` : ''}`;
         return {
           service: service.name,
           container: service.container.name,

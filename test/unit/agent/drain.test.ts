@@ -104,6 +104,17 @@ describe('a drain', () => {
     await agent.up();
     expect(engine.trace()).toBe('create c1, start c1');
   });
+
+  it('of a provider: what requires it starts without waiting for it, and is updated once it is undrained', async () => {
+    const book = new InstancesBook();
+    book.edit([{ service: 'web.shop.test', drains: [{ drained: true }] }], operator);
+    const client = service('client', { requires: [{ endpoint: 'http', service: 'web', liveupdate: ['/update.sh'] }] });
+    const { engine, agent, edit } = rig([web(), client], book);
+    await agent.up();
+    expect(engine.trace()).toBe('create c1, start c1, create c2, start c2');
+    edit({ drains: [{ drained: false }] });
+    await eventually(() => engine.calls.includes('exec c2'), 3000, 'the live update of the client');
+  });
 });
 
 describe("the stack files' replicas:", () => {
