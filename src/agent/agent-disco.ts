@@ -1,7 +1,7 @@
 // The disco an agent joins: the stack's own, embedded, when none is configured; for one it joins,
 // the session an earlier agent left in the state folder, resumed, and this one's kept there for the
-// agent after it; and what the agent keeps telling and reading there: its member record, and the
-// placement it follows.
+// agent after it; and what the agent keeps telling and reading there: its member record, the
+// placement it follows, and its stack's instances records (counts, drains).
 
 import type { ConsolaInstance } from 'consola';
 import type { DiscoClient, SessionRecord } from '../client/client.ts';
@@ -19,10 +19,11 @@ export async function startEmbeddedDisco(
   logger: ConsolaInstance,
   stateFolder: string,
 ): Promise<{ disco: string; dns: string; token: string; close(): Promise<void> }> {
-  const [{ runDisco, EMBEDDED_DISCO }, { makeDiscoToken }, { EVERY_NAME }] = await Promise.all([
+  const [{ runDisco, EMBEDDED_DISCO }, { makeDiscoToken }, { EVERY_NAME }, { keepInstances }] = await Promise.all([
     import('../server/run-disco.ts'),
     import('./disco-token.ts'),
     import('../server/scopes.ts'),
+    import('./kept-instances.ts'),
   ]);
   const { token, file } = makeDiscoToken(stateFolder);
   const running = await runDisco({
@@ -31,7 +32,13 @@ export async function startEmbeddedDisco(
     anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
-  return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };
+  // Its drains and counts outlive it, as they would on a disco of their own (kept-instances.ts).
+  const stopKeeping = keepInstances(running.server.instances.book, stateFolder, logger);
+  const close = () => {
+    stopKeeping();
+    return running.close();
+  };
+  return { disco: running.disco, dns: running.dnsAddress!, token, close };
 }
 
 /** The disco session an earlier agent left in the state folder, and the means to keep this one's there. */
