@@ -35,6 +35,9 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   move: async () => (await import('./move.ts')).registerMove,
   place: async () => (await import('./place.ts')).registerPlace,
   placement: async () => (await import('./placement.ts')).registerPlacement,
+  scale: async () => (await import('./scale.ts')).registerScale,
+  drain: async () => (await import('./drain.ts')).registerDrain,
+  undrain: async () => (await import('./drain.ts')).registerUndrain,
   images: async () => (await import('./images.ts')).registerImages,
   version: async () => (await import('./version.ts')).registerVersion,
 };

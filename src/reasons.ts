@@ -51,19 +51,27 @@ export const STEP_REASONS = {
   'scs-restart': '`scs restart`',
   'scs-down': '`scs down`',
   'removed-from-stack': 'the service is no longer in the stack',
+  'scs-drain': '`scs drain`: the instance keeps running, its endpoints dropped until `scs undrain`',
   moved: 'the service is placed on another host now (`scs move`, `scs place`, or the stack files): it leaves this one',
   other: 'a cause the planner gave that none of the words above names (the event shows it in full)',
 } as const;
 
 /** Why a service is placed where it is: the causes of src/protocol/placement.ts, one word each. */
 export const PLACEMENT_REASONS = {
-  files: 'the stack files placed it (`scs up`)',
+  files: 'the stack files set it (`scs up`): where the service is placed, or how many instances of it run',
   move: 'a person moved or placed it (`scs move`, `scs place`)',
   claim: 'an agent claimed it, placing it on its own host: the service was placed nowhere and that host holds its data',
   rollback: 'a move that failed was undone: the service is placed back where it was',
 } as const satisfies Record<PlacementCause, string>;
 
-export const REASONS = { ...REGISTRY_REASONS, ...PRESENCE_REASONS, ...STEP_REASONS, ...PLACEMENT_REASONS } as const;
+/** Why a service's instances record changed: its count (`files`, from PLACEMENT_REASONS, or `scale`), its drains. */
+export const INSTANCES_REASONS = {
+  scale: 'a person set the number of instances (`scs scale`)',
+  drain: 'a person drained instances (`scs drain`)',
+  undrain: 'a person undrained instances (`scs undrain`)',
+} as const;
+
+export const REASONS = { ...REGISTRY_REASONS, ...PRESENCE_REASONS, ...STEP_REASONS, ...PLACEMENT_REASONS, ...INSTANCES_REASONS } as const;
 
 export type RegistryReason = keyof typeof REGISTRY_REASONS;
 export type StepReason = keyof typeof STEP_REASONS;

@@ -1,11 +1,12 @@
 // The disco an agent joins: the stack's own, embedded, when none is configured; for one it joins,
 // the session an earlier agent left in the state folder, resumed, and this one's kept there for the
-// agent after it; and what the agent keeps telling and reading there: its member record, and the
-// placement it follows.
+// agent after it; and what the agent keeps telling and reading there: its member record, the
+// placement it follows, and its stack's instances records (counts, drains).
 
 import type { ConsolaInstance } from 'consola';
 import type { DiscoClient, SessionRecord } from '../client/client.ts';
 import type { Agent } from './agent.ts';
+import type { InstancesHere } from './instances-here.ts';
 import type { MemberReport } from './member-report.ts';
 import type { PlacementHere } from './placement-here.ts';
 import type { RunAgentOptions } from './run-agent.ts';
@@ -18,10 +19,11 @@ export async function startEmbeddedDisco(
   logger: ConsolaInstance,
   stateFolder: string,
 ): Promise<{ disco: string; dns: string; token: string; close(): Promise<void> }> {
-  const [{ runDisco, EMBEDDED_DISCO }, { makeDiscoToken }, { EVERY_NAME }] = await Promise.all([
+  const [{ runDisco, EMBEDDED_DISCO }, { makeDiscoToken }, { EVERY_NAME }, { keepInstances }] = await Promise.all([
     import('../server/run-disco.ts'),
     import('./disco-token.ts'),
     import('../server/scopes.ts'),
+    import('./kept-instances.ts'),
   ]);
   const { token, file } = makeDiscoToken(stateFolder);
   const running = await runDisco({
@@ -30,7 +32,13 @@ export async function startEmbeddedDisco(
     anonymous: { provide: [], require: [EVERY_NAME], observe: [EVERY_NAME] },
   });
   logger.info(`embedded disco on ${running.disco}, DNS on ${running.dnsAddress}; its token is in ${file}`);
-  return { disco: running.disco, dns: running.dnsAddress!, token, close: () => running.close() };
+  // Its drains and counts outlive it, as they would on a disco of their own (kept-instances.ts).
+  const stopKeeping = keepInstances(running.server.instances.book, stateFolder, logger);
+  const close = () => {
+    stopKeeping();
+    return running.close();
+  };
+  return { disco: running.disco, dns: running.dnsAddress!, token, close };
 }
 
 /** The disco session an earlier agent left in the state folder, and the means to keep this one's there. */
@@ -106,4 +114,26 @@ export async function placementHere(
   }
   const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;
   return Object.assign(new PlacementHere(board, { host: identity.host, attrs }, nameOf, logger), { board });
+}
+
+/** The instances records this agent follows (counts, drains), on its disco; none when they cannot be read (an older disco, a narrow token), which is said once. */
+export async function instancesHere(
+  client: DiscoClient,
+  identity: { stack: string; environment: string; host: string },
+  logger: ConsolaInstance,
+): Promise<(InstancesHere & { board: { close(): void } }) | undefined> {
+  const [{ instancesBoard }, { InstancesHere }] = await Promise.all([import('./instances-board.ts'), import('./instances-here.ts')]);
+  let board: Awaited<ReturnType<typeof instancesBoard>>;
+  try {
+    board = await instancesBoard(client, identity);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'bad_request' && code !== 'forbidden') throw error;
+    logger.warn(
+      `the instances of ${identity.stack}.${identity.environment} cannot be read here (${(error as Error).message}): no drain is followed, and replicas: is not kept`,
+    );
+    return undefined;
+  }
+  const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;
+  return Object.assign(new InstancesHere(board, identity.host, nameOf, logger), { board });
 }

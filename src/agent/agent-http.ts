@@ -3,7 +3,8 @@
 // (cli/agent-options.ts); every route is open to whoever reaches it.
 
 import type { ConsolaInstance } from 'consola';
-import type { HostPort } from '../address.ts';
+import { formatHostPort, type HostPort } from '../address.ts';
+import { UserError } from '../errors.ts';
 import { HttpListener } from '../http/listener.ts';
 import { RouteTable, textReply } from '../http/routes.ts';
 import type { AgentMetrics } from '../metrics/agent-metrics.ts';
@@ -16,6 +17,8 @@ export interface AgentHttpParts {
   readonly state: () => AgentState;
   readonly discoUp: () => boolean;
   readonly logger: ConsolaInstance;
+  /** Where the line that says where it listens goes (the agent's own log). */
+  readonly said: ConsolaInstance;
 }
 
 export async function startAgentHttp(parts: AgentHttpParts): Promise<{ listener: HttpListener; routes: RouteTable }> {
@@ -32,6 +35,12 @@ export async function startAgentHttp(parts: AgentHttpParts): Promise<{ listener:
     })
     .add('/metrics', metricsRoute(parts.metrics.registry));
   const listener = new HttpListener(routes, { host: parts.address.host, port: parts.address.port, logger: parts.logger });
-  await listener.listen();
+  try {
+    await listener.listen();
+  } catch (error) {
+    throw new UserError(`cannot serve HTTP on ${formatHostPort(parts.address.host, parts.address.port)}: ${(error as Error).message}`);
+  }
+  const { address, port } = listener.address();
+  parts.said.info(`http on ${formatHostPort(address, port)}: /health, /ready, /metrics`);
   return { listener, routes };
 }

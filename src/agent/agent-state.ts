@@ -45,6 +45,7 @@ export function agentState(from: AgentHolds): AgentState {
       containerName: facts.service.container.name,
       image: facts.service.image.tag,
       ...statusRecord(facts),
+      ...(facts.drained ? { drained: true } : {}),
       provides: facts.provisions.map((handle) => ({
         name: handle.spec.name,
         address: formatHostPort(handle.spec.host, handle.spec.port),

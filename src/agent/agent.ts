@@ -1,73 +1,30 @@
 // The agent brings a compiled stack up and keeps it connected. Services start in dependency order, each once
 // what it requires is there. Then every change (a required endpoint moves, Docker reports a
-// container died, restarted or changed health) asks that service's runner for a pass, which
+// container died, restarted or changed health) asks the runner of that instance of a service (one
+// per instance: `replicas:`, instances.ts) for a pass, which
 // observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches what is compiled.
 // A running agent also takes a newly compiled stack (`scs up` again) and `stop`, `start` and `restart`.
 
-import type { ConsolaInstance } from 'consola';
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
+import { replicasOf } from '../placement/replicas.ts';
 import type { MemberService } from '../protocol/member.ts';
-import type { Place } from '../registry/nearest.ts';
+import type { AgentOptions } from './agent-options.ts';
 import { agentState } from './agent-state.ts';
-import type { ContainerEngine, ContainerEvent } from './container-engine.ts';
-import type { Discovery } from './discovery.ts';
+import type { ContainerEvent } from './container-engine.ts';
 import { Executor } from './executor.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
-import { instanceOfLabels, instanceService, replicasOf } from './instances.ts';
+import { instanceOfLabels, instanceService } from './instances.ts';
 import { memberService } from './member-record.ts';
-import type { AgentMeter } from './meter.ts';
 import { Moves } from './moves.ts';
-import { orderedWatch } from './nearest-watch.ts';
-import type { PlacementHere } from './placement-here.ts';
-import type { Step } from './plan.ts';
+import { watchRequirements } from './requirement-watches.ts';
 import { ServiceRunner } from './runner.ts';
-import type { NetworkAttachment } from './spec.ts';
 import { type AgentState, ownProcess, writeState } from './state.ts';
 import { stateFolder } from './state-folder.ts';
-import { WaitTimeoutError, waitForEndpoint } from './wait-timeout.ts';
+import { WaitTimeoutError } from './wait-timeout.ts';
 import { settlesWithin } from './within.ts';
-
-export interface AgentOptions {
-  readonly engine: ContainerEngine;
-  readonly client: Discovery;
-  /** The address provided for published ports: the host as other containers and hosts reach it. */
-  readonly advertise: string;
-  readonly waitTimeoutMs: number;
-  /** Quiet time that folds a burst of endpoint changes into one pass. */
-  readonly debounceMs: number;
-  /** How long an empty set of endpoints is held back before it is applied (see urgency.ts). */
-  readonly holdMs?: number;
-  readonly logger: ConsolaInstance;
-  /** Told of plan steps and live updates, for the metrics; nothing is counted when absent. */
-  readonly meter?: AgentMeter;
-  readonly disco: string;
-  readonly dns?: string;
-  /** This agent's part of the stack; by default the host's name. */
-  readonly project?: string;
-  /** The services it runs; all of the stack's when empty. */
-  readonly only?: readonly string[];
-  /** Where `scs up`, `stop`, `start` and `restart` reach it, for the state file. */
-  readonly control?: string;
-  /** The stack network and the resolver served on it; Docker's default bridge without. */
-  readonly attachment?: NetworkAttachment;
-  /** This deployment's random id (src/agent/stack-id.ts), put on the volumes and ENIs it creates. */
-  readonly stackId?: string;
-  /** Where it writes its state; by default its project's and stack's state folder (state-folder.ts). */
-  readonly stateFolder?: string;
-  /** Told after every change of what runs (the host's DNS reads `localEndpoints` again). */
-  readonly onChange?: () => void;
-  /** Told of every plan step run on a service (by its name in the stack) and which instance of it, for disco's events. */
-  readonly onStep?: (service: string, step: Step, ok: boolean, error: string | undefined, instance: number) => void;
-  /** The services' desired placement in disco: it runs those placed on it. Every service it is given when absent. */
-  readonly placement?: PlacementHere;
-  /** Readies what a service placed on it later needs before it starts (its image). */
-  readonly prepare?: (service: CompiledService) => Promise<void>;
-  /** Where this host is (`--zone`, `--dc`): put on what it provides, and what it requires is ordered nearest first from it. */
-  readonly place?: Place;
-}
 
 export const DEFAULT_HOLD_MS = 1000;
 
@@ -81,6 +38,7 @@ export class Agent {
   private readonly moves: Moves;
   private stopEvents: (() => void) | undefined;
   private stopPlacement: (() => void) | undefined;
+  private stopInstances: (() => void) | undefined;
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
   private timedOut = false;
@@ -135,6 +93,11 @@ export class Agent {
         this.here = await placement.settle(this.chosen(this.compiled), { files: true });
         this.stopPlacement = placement.board.onChange(() => this.placementChanged());
       }
+      await this.options.instances?.setFromFiles(this.chosen(this.compiled));
+      this.stopInstances = this.options.instances?.follow(
+        () => this.runners,
+        () => this.countsChanged(),
+      );
       for (const service of this.selected(this.compiled)) await this.startInstances(service);
       this.phase = 'running';
       this.save();
@@ -156,6 +119,7 @@ export class Agent {
     return this.oneAtATime(async () => {
       const placement = this.options.placement;
       if (placement) this.here = await placement.settle(this.chosen(compiled, names), { files: true, named: names });
+      await this.options.instances?.setFromFiles(this.chosen(compiled, names));
       if (this.only.length > 0 && names.length > 0) this.only = [...new Set([...this.only, ...names])];
       this.compiled = compiled;
       const wanted = this.selected(compiled);
@@ -210,6 +174,7 @@ export class Agent {
     for (const runner of [...this.runners].reverse()) await this.retire(runner, undefined, volumes ? 'deprovision' : 'detach');
     this.stopEvents?.();
     this.stopPlacement?.();
+    this.stopInstances?.();
     this.moves.close();
     // A network holds no data: like Compose, down removes it, unless containers still use it.
     const network = this.options.attachment?.network;
@@ -226,6 +191,7 @@ export class Agent {
     this.stopEvents?.();
     this.stopEvents = undefined;
     this.stopPlacement?.();
+    this.stopInstances?.();
     this.moves.close();
     // A pass under way is not waited for: the process ends, as a killed one does, and its successor plans afresh.
     for (const runner of this.runners) void runner.stop();
@@ -300,17 +266,21 @@ export class Agent {
 
   private addRunner(service: CompiledService): ServiceRunner {
     const { engine, logger, debounceMs, holdMs = DEFAULT_HOLD_MS } = this.options;
-    const runner = new ServiceRunner(newFacts(service), {
-      engine,
-      executor: this.executor,
-      identity: this.identity,
-      ...(this.options.attachment ? { attachment: this.options.attachment } : {}),
-      logger,
-      debounceMs,
-      holdMs,
-      changed: () => this.save(),
-      stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error, service.instance ?? 1),
-    });
+    const drained = this.options.instances?.drainedHere(service.name, service.instance ?? 1) ?? false;
+    const runner = new ServiceRunner(
+      { ...newFacts(service), drained },
+      {
+        engine,
+        executor: this.executor,
+        identity: this.identity,
+        ...(this.options.attachment ? { attachment: this.options.attachment } : {}),
+        logger,
+        debounceMs,
+        holdMs,
+        changed: () => this.save(),
+        stepped: (step, ok, error) => this.options.onStep?.(service.name, step, ok, error, service.instance ?? 1),
+      },
+    );
     this.runners.push(runner);
     this.save();
     return runner;
@@ -323,13 +293,13 @@ export class Agent {
    * Instances beyond its count go first, the highest first.
    */
   private async startInstances(service: CompiledService): Promise<void> {
-    const count = replicasOf(service);
+    const count = this.countOf(service);
     const beyond = this.runners.filter((r) => r.service === service.name && r.instance > count).sort((a, b) => b.instance - a.instance);
     for (const runner of beyond) {
       await this.retire(runner, `scaled to ${count}`);
       this.runners.splice(this.runners.indexOf(runner), 1);
     }
-    for (let instance = 1; instance <= replicasOf(service); instance++) {
+    for (let instance = 1; instance <= count; instance++) {
       const runner = this.runners.find((r) => r.service === service.name && r.instance === instance);
       if (!runner) {
         await this.start(this.addRunner(instanceService(service, instance)));
@@ -340,28 +310,34 @@ export class Agent {
     }
   }
 
+  /** How many instances of a service run here: disco's count (`scs scale`), else the stack files'. */
+  private countOf(service: CompiledService): number {
+    return this.options.instances?.countOf(service) ?? replicasOf(service, undefined);
+  }
+
+  /** A count may have changed in disco (`scs scale`): services that run another number of instances start or retire some. */
+  private countsChanged(): void {
+    this.oneAtATime(async () => {
+      if (this.phase !== 'running') return;
+      for (const service of this.selected(this.compiled)) {
+        const running = this.runners.filter((runner) => runner.service === service.name).length;
+        if (running === this.countOf(service) || this.here?.has(service.name) === false) continue;
+        this.options.logger.info(`${service.name}: scaling from ${running} to ${this.countOf(service)} instances`);
+        await this.startInstances(service);
+      }
+      this.save();
+    }).catch((error: Error) => this.options.logger.warn(`following the new count: ${error.message}`));
+  }
+
   private async retire(runner: ServiceRunner, cause?: string, release?: 'detach' | 'deprovision'): Promise<void> {
     await runner.stop();
     for (const requirement of runner.facts.requires) if (requirement.watch) await settlesWithin(requirement.watch.close());
     await runner.teardown(cause, release);
   }
 
-  /** Watches what it requires (waiting for at least one endpoint of each), then brings it up. */
+  /** Watches what it requires (requirement-watches.ts), then brings it up. */
   private async start(runner: ServiceRunner): Promise<void> {
-    const { client, logger, waitTimeoutMs } = this.options;
-    for (const requirement of runner.facts.requires) {
-      if (requirement.watch) continue;
-      const watch = await client.require({ name: requirement.compiled.name, attrs: requirement.compiled.filter }, () => {
-        this.save();
-        runner.requirementsChanged();
-      });
-      requirement.watch = orderedWatch(watch, this.options.place ?? {}, requirement.compiled.order);
-      if (requirement.watch.endpoints.length === 0) {
-        logger.info(`${runner.service}: waiting for ${requirement.compiled.name}`);
-        await waitForEndpoint(requirement, waitTimeoutMs);
-      }
-      requirement.lastSeen = requirement.watch.endpoints;
-    }
+    await watchRequirements(runner, this.options, () => this.save());
     await runner.start();
     // What changed while it started is planned for now.
     runner.requirementsChanged();

@@ -9,11 +9,12 @@ import { consola } from 'consola';
 import type { Engine } from '../docker/engine.ts';
 import { serviceLabelOf } from '../docker/labels.ts';
 import { restated } from '../errors.ts';
+import { replicasOf } from '../placement/replicas.ts';
 import { listening } from './answering.ts';
 import { waitedFor } from './cli-wait.ts';
 import { callAgent } from './control.ts';
 import { hostLabel, ownerLabels, resourceLabels } from './identity.ts';
-import { instanceOfLabels, instanceService, replicasOf } from './instances.ts';
+import { instanceOfLabels, instanceService } from './instances.ts';
 import { actOnResource, desiredResources } from './resources.ts';
 import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
 import { readStackId } from './stack-id.ts';
@@ -87,7 +88,7 @@ export async function down(options: DownOptions): Promise<DownResult> {
   for (const service of compiled.services.filter((s) => !names || names.has(s.name))) {
     // Every instance that may have run has volumes of its own: as many as the files ask for, the agent ran, or Docker had.
     const seen = [
-      replicasOf(service),
+      replicasOf(service, undefined),
       ...(state?.services ?? []).filter((record) => record.service === service.name).map((record) => record.instance ?? 1),
       ...containers.filter((c) => serviceLabelOf(c.labels) === service.name).map((c) => instanceOfLabels(c.labels)),
     ];

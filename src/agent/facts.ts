@@ -44,6 +44,8 @@ export interface ServiceFacts {
   service: CompiledService;
   /** `stopped` after `scs stop`, until `scs start` or `scs up`. */
   wanted: 'running' | 'stopped';
+  /** A drain in disco covers its instance here (`scs drain`): it runs, its endpoints not provided. */
+  drained: boolean;
   container: string | undefined;
   /** The run (`id@startedAt`) that `applied` belongs to. */
   run: string | undefined;
@@ -73,18 +75,19 @@ export type ServiceStatus =
 
 /**
  * Its status for `scs ps`, as words and as data. A container that exited after `scs stop` is `stopped`:
- * the agent knows it from one that died.
+ * the agent knows it from one that died. A drained one says so: `running (healthy, drained)`.
  */
 export function statusRecord(facts: ServiceFacts): Pick<ServiceRecord, 'status' | 'statusKind' | 'health'> {
-  const { status, wanted } = facts;
+  const { status, wanted, drained } = facts;
   switch (status.kind) {
     case 'container': {
       if (wanted === 'stopped' && status.docker === 'exited') return { statusKind: 'stopped', status: 'stopped (scs stop)' };
       const checked = checkedHealth(facts);
       const health = facts.service.health ? checked?.text : status.health;
+      const notes = [health, drained ? 'drained' : undefined].filter(Boolean);
       return {
         statusKind: status.kind,
-        status: `${status.docker}${health ? ` (${health})` : ''}`,
+        status: `${status.docker}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`,
         ...(checked && status.docker === 'running' ? { health: checked.text } : {}),
       };
     }
@@ -116,6 +119,7 @@ export function newFacts(service: CompiledService): ServiceFacts {
   return {
     service,
     wanted: 'running',
+    drained: false,
     container: undefined,
     run: undefined,
     readyRun: undefined,

@@ -6,9 +6,7 @@
 
 import { LABEL } from '../docker/labels.ts';
 import type { CompiledService, CompiledVolume } from '../manifest/compiled.ts';
-
-/** The most instances of one service: every one is a container, a runner and a session's endpoints. */
-export const MAX_REPLICAS = 100;
+import { INSTANCES_LIMITS } from '../protocol/instances.ts';
 
 /** `web`, `web-2`, …: how logs, `scs ps` and events name an instance. */
 export const instanceName = (service: string, instance: number) => (instance === 1 ? service : `${service}-${instance}`);
@@ -45,11 +43,8 @@ export function instanceLabels(service: Pick<CompiledService, 'instance'>): Reco
 /** The instance a container runs, by its labels: 1 when it carries none. */
 export function instanceOfLabels(labels: Readonly<Record<string, string>>): number {
   const value = Number(labels[LABEL.instance] ?? 1);
-  return Number.isSafeInteger(value) && value >= 1 && value <= MAX_REPLICAS ? value : 1;
+  return Number.isSafeInteger(value) && value >= 1 && value <= INSTANCES_LIMITS.replicas ? value : 1;
 }
 
 /** The name of the instance a compiled service is. */
 export const instanceNameOf = (service: Pick<CompiledService, 'name' | 'instance'>) => instanceName(service.name, service.instance ?? 1);
-
-/** How many instances of a service run: what the stack files ask for, one when they say nothing. */
-export const replicasOf = (service: Pick<CompiledService, 'replicas'>) => service.replicas ?? 1;

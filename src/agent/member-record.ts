@@ -40,6 +40,7 @@ export function memberService(facts: ServiceFacts): MemberService {
     state: WORD.test(state) ? state : 'unknown',
     ...(health && WORD.test(health) ? { health } : {}),
     ...(status.kind === 'failed' ? { why: oneLine(status.why) } : {}),
+    ...(facts.drained ? { drained: true } : {}),
     provides: facts.provisions.map(({ spec }) => ({ name: spec.name, address: formatHostPort(spec.host, spec.port) })),
     requires: facts.requires.map((requirement) => ({
       endpoint: requirement.compiled.endpoint,

@@ -127,6 +127,7 @@ export function desiredService(
   const spec = containerSpec(service, identity, wantedEndpoints(facts, holdMs, nowMs), attachment);
   return {
     running: facts.wanted === 'running',
+    drained: facts.drained,
     configHash: spec.labels[LABEL.config]!,
     provides: service.provides.length > 0,
     replace: { order: service.replace.order, drainMs: service.replace.drainMs },

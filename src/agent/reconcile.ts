@@ -8,6 +8,8 @@ import { nextStep, type Resource, type Step, step } from './plan.ts';
 export interface DesiredService {
   /** False after `scs stop`: its endpoints dropped and its container stopped, but kept. */
   readonly running: boolean;
+  /** True while `scs drain` covers it here: its container runs as ever, but its endpoints are not provided. */
+  readonly drained?: boolean;
   /** The config hash of the container it would create now (see config-hash.ts). */
   readonly configHash: string;
   /** Whether it has endpoints to provide. */
@@ -133,6 +135,7 @@ export function converge(desired: DesiredService, observed: ObservedService, mod
 
   const steps: Step[] = provisions === 'stale' ? [step('drop', 'its container restarted')] : [];
   if (container.health === 'unhealthy') return provisions === 'none' ? [] : [step('drop', 'its container is unhealthy')];
+  if (desired.drained && provisions === 'current') steps.push(step('drop', 'scs drain'));
   for (const wanted of stale) steps.push(step('liveupdate', `${wanted.endpoint} → ${shown(wanted.current)}`, wanted.endpoint));
   // Failing the agent's check, a ready instance is not provided; a live update may be what it lacks, so those still run.
   const check = observed.check;
@@ -209,7 +212,7 @@ function replace(desired: DesiredService, observed: ObservedService, why: string
       { ...create, next: true },
       nextStep('start', cause),
       nextStep('ready', cause),
-      ...(desired.provides ? [nextStep('provide', cause)] : []),
+      ...(desired.provides && !desired.drained ? [nextStep('provide', cause)] : []),
       ...(provided ? [step('drop', cause)] : []),
       ...(provided && desired.replace.drainMs > 0 ? [{ kind: 'drain' as const, cause, ms: desired.replace.drainMs }] : []),
       step('stop', cause),
@@ -243,7 +246,8 @@ function prepare(desired: DesiredService, observed: ObservedService, cause: stri
 export const sameResource = (a: Resource, b: Resource) =>
   'volume' in a ? 'volume' in b && a.volume === b.volume : 'network' in b && a.network === b.network;
 
-/** Waits until it is ready, then tells disco what it provides. */
+/** Waits until it is ready, then tells disco what it provides: nothing while it is drained. */
 function announce(desired: DesiredService, ready: boolean, provisions: ObservedService['provisions'], cause: string): Step[] {
-  return [...(ready ? [] : [step('ready', cause)]), ...(desired.provides && provisions !== 'current' ? [step('provide', cause)] : [])];
+  const provide = desired.provides && !desired.drained && provisions !== 'current';
+  return [...(ready ? [] : [step('ready', cause)]), ...(provide ? [step('provide', cause)] : [])];
 }

@@ -96,7 +96,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     { Agent },
     { DiscoClient },
     { serveControl, controlPath },
-    { startEmbeddedDisco, keptSession, memberReport, placementHere },
+    { startEmbeddedDisco, keptSession, memberReport, placementHere, instancesHere },
   ] = await Promise.all([
     import('./build.ts'),
     import('./agent.ts'),
@@ -231,6 +231,8 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     // Which services run here is disco's placement (docs/multi-host.md): watched from now on.
     const placement = await placementHere(client, identity, attrs, logger);
     if (placement) opened('placement watch', () => placement.board.close());
+    const instances = await instancesHere(client, identity, logger);
+    if (instances) opened('instances watch', () => instances.board.close());
     const running = new Agent(compiled, {
       engine,
       client,
@@ -255,7 +257,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       },
       ...(meter ? { meter } : {}),
       ...(placement ? { placement } : {}),
-      prepare: (service) => prepareMoved({ ...compiled, services: [service] }, project, engine, meter, logger),
+      ...(instances ? { instances } : {}),
+      prepare: async (service) =>
+        (await import('./prepare-moved.ts')).prepareMoved({ ...compiled, services: [service] }, project, engine, meter, logger),
       place,
     });
     agent = running;
@@ -267,12 +271,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         state: () => running.state(),
         discoUp: () => client.connected,
         logger: consola.withTag('http'),
-      }).catch((error: Error) => {
-        throw new UserError(`cannot serve HTTP on ${formatHostPort(options.http!.host, options.http!.port)}: ${error.message}`);
+        said: logger,
       });
       opened('http listener', () => http.listener.close());
-      const { address, port } = http.listener.address();
-      logger.info(`http on ${formatHostPort(address, port)}: /health, /ready, /metrics`);
     }
     const controlServer = await serveControl(control, async (request, log) =>
       withLogsTo(log, async () => {
@@ -376,26 +377,4 @@ async function withLogsTo(log: (line: string) => void, task: () => Promise<void>
 /** Stops listening, and resolves once the listener is closed. */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/**
- * Before a service placed here later starts: its image, built then (cached by hash, so quick when it
- * was built before), and what of its data follows it (an EBS volume, an ENI), taken over from the
- * agent it moved from: the move, ordered through disco, is the word that hands it over.
- */
-async function prepareMoved(
-  compiled: CompiledStack,
-  project: string,
-  engine: AgentEngine,
-  meter: Parameters<typeof import('./build.ts').buildImages>[4],
-  logger: ConsolaInstance,
-): Promise<void> {
-  const [{ buildImages }, { dataOf }, { adoptServices }] = await Promise.all([
-    import('./build.ts'),
-    import('../placement/data.ts'),
-    import('./adopt.ts'),
-  ]);
-  await buildImages(engine, compiled, consola.withTag('build'), undefined, meter);
-  if (compiled.services.some((service) => dataOf(service)?.kind === 'follows'))
-    await adoptServices({ compiled, project, logger, quiet: true });
 }

@@ -112,6 +112,13 @@ export class ServiceRunner {
     return old.filter((r) => !this.facts.requires.includes(r));
   }
 
+  /** A drain of it here came or went (`scs drain`, `scs undrain`): look again at once. */
+  setDrained(drained: boolean): void {
+    this.facts.drained = drained;
+    this.options.changed();
+    this.trigger(0);
+  }
+
   /** Docker said something about its container: look again at once (a death is dropped without delay). */
   containerChanged(): void {
     this.trigger(0);

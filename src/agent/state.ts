@@ -43,6 +43,8 @@ export interface ServiceRecord {
   readonly statusKind?: 'waiting' | 'container' | 'stopped' | 'lost' | 'removed' | 'failed';
   /** What the agent's own health check (the stack file's `health:`) says: `healthy`, `unhealthy: 3 failures: status 503`. */
   readonly health?: string;
+  /** A drain covers it here (`scs drain`): its container runs, its endpoints are not provided. */
+  readonly drained?: boolean;
   readonly provides: Array<{ name: string; address: string }>;
   readonly requires: RequireRecord[];
   /** The last step the agent took on it, and why: "replace: liveupdate of mysql failed (exit 1)". */

@@ -6,10 +6,11 @@ import { LABEL } from '../docker/labels.ts';
 import type { ReadEngine } from '../docker/reader.ts';
 import type { CompiledService } from '../manifest/compiled.ts';
 import { networkProvisioner } from '../networks/methods.ts';
+import { replicasOf } from '../placement/replicas.ts';
 import { volumeProvisioner } from '../volumes/methods.ts';
 import type { VolumeEngine } from '../volumes/provisioner.ts';
 import { hostLabel, ownerLabels, resourceLabels, serviceContainers } from './identity.ts';
-import { instanceService, replicasOf } from './instances.ts';
+import { instanceService } from './instances.ts';
 import { compileStack, otherFiles, project, type StackFlags } from './stack-files.ts';
 import { readStackId } from './stack-id.ts';
 import { type AgentState, agentProcessOf, readState, type ServiceRecord } from './state.ts';
@@ -67,7 +68,8 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
         const found = info ?? (await serviceContainers(docker, owner, service.name)).find((c) => c.name === service.container.name);
         // The agent's own check, when the stack file declares one, in place of Docker's word on the image's.
         const health = record?.health ?? (service.health ? undefined : found && 'running' in found ? found.health : undefined);
-        const seen = found ? ('running' in found ? `${found.status}${health ? ` (${health})` : ''}` : found.state) : undefined;
+        const notes = [health, record?.drained ? 'drained' : undefined].filter(Boolean).join(', ');
+        const seen = found ? ('running' in found ? `${found.status}${notes ? ` (${notes})` : ''}` : found.state) : undefined;
         return {
           service: service.name,
           ...(instance > 1 ? { instance } : {}),
@@ -99,7 +101,7 @@ export async function stackStatus(stack: StackFlags, engine?: StatusEngine): Pro
 function shownInstances(service: CompiledService, records: readonly ServiceRecord[]): number[] {
   const run = records.filter((record) => record.service === service.name).map((record) => record.instance ?? 1);
   if (run.length > 0) return run.sort((a, b) => a - b);
-  return Array.from({ length: Math.max(1, replicasOf(service)) }, (_, i) => i + 1);
+  return Array.from({ length: Math.max(1, replicasOf(service, undefined)) }, (_, i) => i + 1);
 }
 
 /** Each volume's (and an ENI's) method and state as its provisioner sees it now; a lookup that fails says why instead. */

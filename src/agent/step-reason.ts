@@ -22,6 +22,7 @@ const CAUSES: ReadonlyArray<readonly [RegExp, StepReason]> = [
   [/^an earlier replacement did not finish$/, 'unfinished-replacement'],
   [/^scs stop$/, 'scs-stop'],
   [/^scs restart$/, 'scs-restart'],
+  [/^scs drain$/, 'scs-drain'],
   [/^scs down$/, 'scs-down'],
   [/^removed from the stack$/, 'removed-from-stack'],
   [/^moved to /, 'moved'],

@@ -52,7 +52,7 @@ interface WatchState {
   busy: boolean;
 }
 
-type OneOff = 'member' | 'members' | 'events' | 'report' | 'place' | 'placement';
+type OneOff = 'member' | 'members' | 'events' | 'report' | 'place' | 'placement' | 'scale' | 'drain' | 'instances';
 
 type ClientEvents = {
   connected: [{ session: string; resumed: boolean }];
@@ -342,6 +342,7 @@ export class DiscoClient extends EventEmitter<ClientEvents> {
       case 'event':
       case 'events-end':
       case 'placed':
+      case 'instances-changed':
         this.emit('push', push);
         return;
       case 'changed':

@@ -14,6 +14,9 @@ export const EVENT_KINDS = {
   step: "an agent ran a step of its plan; its reason names the planner's cause, `ok` says whether it worked",
   liveupdate: 'an agent ran a live update of a requirement; `ok` says whether it worked',
   placed: "a service's placement was set (where it should run); its reason is the placement's cause",
+  scaled: 'the number of instances a service should run was set; its reason says by whom (`files` or `scale`)',
+  drained: 'instances of a service were drained (`scs drain`): their endpoints dropped, their containers left running',
+  undrained: 'instances of a service were undrained (`scs undrain`): their endpoints are provided again',
 } as const;
 
 export type EventKind = keyof typeof EVENT_KINDS;

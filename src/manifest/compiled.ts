@@ -148,7 +148,7 @@ export interface CompiledService {
   readonly health?: CompiledHealth;
   /** Where the stack files place it at first (`placement:`); every agent that runs the stack may run it when absent. */
   readonly placement?: PlacementTarget;
-  /** How many instances the stack files ask for (`replicas:`); one when absent. */
+  /** How many instances the stack files ask for (`replicas:`); disco's record, when it has one, decides (src/placement/replicas.ts). */
   readonly replicas?: number;
   /** Which instance this is, set by the agent from 2 on (src/agent/instances.ts): instance 1 has none. */
   readonly instance?: number;

@@ -1,6 +1,8 @@
 // `scs placement` as rows: for each service, where it is placed and why, where it runs now (the
-// members that list it), and what is moving. Pure: placements and members in, rows out.
+// members that list it), what is moving, and its instances record (count, drains). Pure: placements,
+// members and records in, rows out.
 
+import type { Drain, Instances, Replicas } from '../protocol/instances.ts';
 import type { Member } from '../protocol/member.ts';
 import { formatTarget, type Placement, placementMatches } from '../protocol/placement.ts';
 import { runningOn } from './move.ts';
@@ -19,6 +21,10 @@ export interface PlacementRow {
   readonly zone?: string;
   /** The host it is leaving, while a move is under way. */
   readonly moving?: string;
+  /** How many instances should run, and who said so: absent when nothing set a count (one). */
+  readonly replicas?: Replicas;
+  /** Its drains: the instances whose endpoints are dropped while their containers run. */
+  readonly drained: Drain[];
 }
 
 /** One row per service placed, or running, or of the stack here (`known`), that `pattern` picks, in name order. */
@@ -27,15 +33,18 @@ export function placementRows(
   members: readonly Member[],
   known: readonly string[] = [],
   pattern = '*.*.*.*',
+  records: readonly Instances[] = [],
 ): PlacementRow[] {
-  const names = new Set([...placements.map((p) => p.service), ...known]);
+  const names = new Set([...placements.map((p) => p.service), ...known, ...records.map((r) => r.service)]);
   for (const member of members)
     for (const service of member.services) names.add(`${service.service}.${member.stack}.${member.environment}`);
   const picked = [...names].filter((service) => placementMatches(pattern, service)).sort();
   return picked.map((service): PlacementRow => {
     const stored = placements.find((p) => p.service === service);
     const runsOn = runningOn(service, members);
-    if (!stored) return { service, placedOn: 'anywhere', cause: 'none', runsOn };
+    const record = records.find((r) => r.service === service);
+    const instances = { ...(record?.replicas ? { replicas: record.replicas } : {}), drained: record?.drained ?? [] };
+    if (!stored) return { service, placedOn: 'anywhere', cause: 'none', runsOn, ...instances };
     const leaving = stored.from !== undefined && runsOn.includes(stored.from) ? stored.from : undefined;
     return {
       service,
@@ -47,6 +56,7 @@ export function placementRows(
       ...(stored.data ? { data: stored.data } : {}),
       ...(stored.zone ? { zone: stored.zone } : {}),
       ...(leaving ? { moving: leaving } : {}),
+      ...instances,
     };
   });
 }

@@ -7,6 +7,7 @@ import { parseHostPort } from '../address.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, HostSchema, NameSchema, PatternSchema } from './fields.ts';
 import { MAX_LINE_BYTES } from './framing.ts';
+import { INSTANCES_LIMITS } from './instances.ts';
 
 export const MEMBER_LIMITS = {
   services: 128,
@@ -56,17 +57,21 @@ export const MemberRequireSchema = v.strictObject({
   current: list(Address, MEMBER_LIMITS.endpoints, 'addresses'),
 });
 
-const INSTANCE = 'expected an instance number from 2 to 100';
+const INSTANCE = `expected an instance number from 2 to ${INSTANCES_LIMITS.replicas}`;
 
 export const MemberServiceSchema = v.strictObject({
   service: Label,
   /** Which instance of the service, from 2 on; absent for instance 1 (and from agents before replicas). */
-  instance: v.optional(v.pipe(v.number(INSTANCE), v.safeInteger(INSTANCE), v.minValue(2, INSTANCE), v.maxValue(100, INSTANCE))),
+  instance: v.optional(
+    v.pipe(v.number(INSTANCE), v.safeInteger(INSTANCE), v.minValue(2, INSTANCE), v.maxValue(INSTANCES_LIMITS.replicas, INSTANCE)),
+  ),
   /** Docker's state of its container (`running`, `exited`…), or the agent's word (`waiting`, `stopped`, `lost`, `removed`). */
   state: Word,
   health: v.optional(Word),
   /** Why it is in that state, when the agent knows: a failed start's reason. */
   why: v.optional(Why),
+  /** Its instance here is drained (`scs drain`): it runs, and provides nothing until `scs undrain`. */
+  drained: v.optional(v.boolean('expected true or false')),
   provides: list(MemberProvideSchema, MEMBER_LIMITS.provides, 'provided endpoints'),
   requires: list(MemberRequireSchema, MEMBER_LIMITS.requires, 'requirements'),
 });

@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { WireEventSchema } from '../events/event.ts';
 import { STEP_REASONS, type StepReason } from '../reasons.ts';
 import { AttributesSchema, HostSchema, NameSchema, PatternSchema, PortSchema, ProtocolSchema, ServiceNameSchema } from './fields.ts';
+import { DrainChangeSchema, INSTANCES_LIMITS, InstancesSchema, ScaleSchema } from './instances.ts';
 import { MemberSchema, memberEntries } from './member.ts';
 import { PLACEMENT_LIMITS, PlacementSchema, PlaceSchema } from './placement.ts';
 
@@ -142,6 +143,34 @@ export const requestSchemas = {
     after: v.optional(Cursor),
     watch: v.optional(v.boolean('expected "watch" to be true or false')),
   }),
+  /** Sets how many instances of some services should run, all or none (src/protocol/instances.ts). */
+  scale: request({
+    op: v.literal('scale'),
+    id: RequestId,
+    services: v.pipe(
+      v.array(ScaleSchema, 'expected "services" to be a list'),
+      v.minLength(1, 'expected at least one service'),
+      v.maxLength(INSTANCES_LIMITS.perRequest, `expected at most ${INSTANCES_LIMITS.perRequest} services`),
+    ),
+  }),
+  /** Drains (drops the endpoints of, and keeps running) or undrains instances of some services, all or none. */
+  drain: request({
+    op: v.literal('drain'),
+    id: RequestId,
+    drains: v.pipe(
+      v.array(DrainChangeSchema, 'expected "drains" to be a list'),
+      v.minLength(1, 'expected at least one drain'),
+      v.maxLength(INSTANCES_LIMITS.perRequest, `expected at most ${INSTANCES_LIMITS.perRequest} drains`),
+    ),
+  }),
+  /** The instances records of the services `name` (a pattern, `*.SERVICE.STACK.ENV`) matches; with `watch`, each later change is pushed (`instances-changed`). */
+  instances: request({
+    op: v.literal('instances'),
+    id: RequestId,
+    name: v.optional(PatternSchema),
+    after: v.optional(Cursor),
+    watch: v.optional(v.boolean('expected "watch" to be true or false')),
+  }),
   bye: request({ op: v.literal('bye'), id: RequestId }),
   ping: request({ op: v.literal('ping') }),
   pong: request({ op: v.literal('pong') }),
@@ -200,6 +229,8 @@ export const pushSchema = v.variant('op', [
   v.object({ op: v.literal('event'), event: WireEventSchema }),
   /** Placements a `placement` watch covers that changed: each as it is stored now. */
   v.object({ op: v.literal('placed'), watch: v.string(), placements: v.array(PlacementSchema) }),
+  /** Instances records an `instances` watch covers that changed: each as it is stored now. */
+  v.object({ op: v.literal('instances-changed'), watch: v.string(), records: v.array(InstancesSchema) }),
   /** The end of an `events` stream the server cut (`reason` is `slow-reader`). */
   v.object({ op: v.literal('events-end'), reason: v.string(), message: v.string() }),
 ]);
@@ -228,3 +259,9 @@ export const placementReplySchema = v.object({
 });
 /** One page of members; `next`, when present, is the `after` of the next page. */
 export const membersReplySchema = v.object({ members: v.array(MemberSchema), next: v.optional(v.string()) });
+/** One page of instances records, in service name order, as `placementReplySchema`; `scale` and `drain` answer with the records they set. */
+export const instancesReplySchema = v.object({
+  records: v.array(InstancesSchema),
+  next: v.optional(v.string()),
+  watch: v.optional(v.string()),
+});

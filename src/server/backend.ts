@@ -2,10 +2,12 @@
 // shared by several servers (docs/ha.md). The session code asks this one interface and never
 // which store is behind it; a store that must wait (etcd) answers with a promise.
 
+import type { Instances, InstancesEdit, Setter } from '../protocol/instances.ts';
 import type { Place, Placement } from '../protocol/placement.ts';
 import type { RegistryReason } from '../reasons.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Cause, Change } from '../registry/types.ts';
+import type { InstancesBook } from './instances-book.ts';
 import type { MemberBook, StoredMember } from './member-book.ts';
 import type { PlacementBook, Placer } from './placement-book.ts';
 
@@ -24,6 +26,8 @@ export interface BackendHooks {
   readonly members?: MemberBook;
   /** Where the store's placements are kept, as members are: in this server's memory, or mirrored from etcd. A new book when absent. */
   readonly placements?: PlacementBook;
+  /** Where the store's instances records are kept, as placements are. A new book when absent. */
+  readonly instances?: InstancesBook;
 }
 
 /** A provision a session holds, with the client's key for it. */
@@ -65,6 +69,11 @@ export interface Backend {
    * stamped by `placer`; returns them as stored. Placements belong to no session: they outlive them all.
    */
   place(places: readonly Place[], placer: Placer): Outcome<Placement[]>;
+  /**
+   * Makes each edit of the stored instances record (all or none; a conditional one only at its
+   * revision), stamped by `setter`; returns them as stored. Like placements, they belong to no session.
+   */
+  editInstances(edits: readonly InstancesEdit[], setter: Setter): Outcome<Instances[]>;
   /** Ends a session and drops the provisions it holds (and its member), for `cause` (a goodbye if not given); returns the changes to fan out now. */
   end(session: string, provisions: readonly string[], cause?: Cause): Change[];
   /** The session has a connection again. */

@@ -4,13 +4,16 @@
 
 import { randomBytes } from 'node:crypto';
 import type { ConsolaInstance } from 'consola';
+import type { Instances, InstancesEdit, Setter } from '../protocol/instances.ts';
 import type { Place, Placement } from '../protocol/placement.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Cause, Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
 import type { EtcdClient } from './etcd-client.ts';
+import { EtcdInstances } from './etcd-instances.ts';
 import { EtcdPlacements } from './etcd-placements.ts';
 import { EtcdRegistry, type EtcdRegistryOptions } from './etcd-registry.ts';
+import { InstancesBook } from './instances-book.ts';
 import type { StoredMember } from './member-book.ts';
 import { PlacementBook, type Placer } from './placement-book.ts';
 
@@ -19,6 +22,7 @@ export class EtcdBackend implements Backend {
   private readonly logger: ConsolaInstance;
   private readonly prefix: string;
   private placements: EtcdPlacements | undefined;
+  private instances: EtcdInstances | undefined;
 
   /** Takes `etcd` for its own: stop closes it. */
   constructor(
@@ -36,7 +40,8 @@ export class EtcdBackend implements Backend {
 
   start(registry: Registry, hooks: BackendHooks): Promise<void> {
     this.placements = new EtcdPlacements(this.etcd, this.prefix, hooks.placements ?? new PlacementBook());
-    return this.mirror.start(registry, hooks, this.placements);
+    this.instances = new EtcdInstances(this.etcd, this.prefix, hooks.instances ?? new InstancesBook());
+    return this.mirror.start(registry, hooks, [this.placements, this.instances]);
   }
 
   stop(): void {
@@ -72,6 +77,11 @@ export class EtcdBackend implements Backend {
   place(places: readonly Place[], placer: Placer): Promise<Placement[]> {
     if (!this.placements) throw new Error('the etcd backend was not started');
     return this.placements.place(places, placer);
+  }
+
+  editInstances(edits: readonly InstancesEdit[], setter: Setter): Promise<Instances[]> {
+    if (!this.instances) throw new Error('the etcd backend was not started');
+    return this.instances.edit(edits, setter);
   }
 
   drop(id: string, cause?: Cause): Promise<Change[]> {

@@ -16,6 +16,7 @@ import { conflict, type PlacementBook, type Placer } from './placement-book.ts';
 export const PLACEMENT_DIR = 'placement/';
 
 export class EtcdPlacements {
+  readonly dir = PLACEMENT_DIR;
   /** The revision each mirrored key was last written at: the answer to this server's own write and its watch event may come in either order. */
   private readonly modRevisions = new Map<string, number>();
 

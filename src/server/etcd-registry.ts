@@ -4,6 +4,7 @@
 //   <prefix>p/<name>/<provision>  {"session", "key", "host", "port", "protocol", "attrs"}
 //   <prefix>m/<session>           the session's member (etcd-members.ts)
 //   <prefix>placement/<service>   a service's placement, without a lease (etcd-placements.ts)
+//   <prefix>instances/<service>   a service's replicas and drains, without a lease (etcd-instances.ts)
 // Every server watches the prefix and keeps its in-memory Registry as a mirror of it, so fan-out,
 // acks, resync, patterns and DNS work unchanged on every server. The server holding a session's
 // connection keeps its lease alive; when a server dies, its leases run out unless the clients
@@ -19,8 +20,7 @@ import type { BackendHooks } from './backend.ts';
 import { DropCauses } from './etcd-causes.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
 import { EtcdMembers } from './etcd-members.ts';
-import { type EtcdPlacements, PLACEMENT_DIR } from './etcd-placements.ts';
-import { Ident, ProvisionKey, ProvisionValue, SessionValue, safeJson } from './etcd-values.ts';
+import { Ident, type KeyMirror, ProvisionKey, ProvisionValue, SessionValue, safeJson } from './etcd-values.ts';
 import { MemberBook, type StoredMember } from './member-book.ts';
 import { ServerPresence } from './server-presence.ts';
 
@@ -46,7 +46,7 @@ export class EtcdRegistry {
   private registry: Registry | undefined;
   private hooks: BackendHooks | undefined;
   private members: EtcdMembers | undefined;
-  private placements: EtcdPlacements | undefined;
+  private mirrors: readonly KeyMirror[] = [];
   private readonly causes = new DropCauses(this.serverId);
   private readonly presence = new ServerPresence(this.serverId, (server, joined) => this.hooks?.presence?.(server, joined));
   private readonly provisions = new Map<string, Mirrored>();
@@ -80,11 +80,11 @@ export class EtcdRegistry {
     return Math.max(1, Math.ceil(this.options.ttlMs / 1000));
   }
 
-  /** Reads the prefix into `registry` (and `placements`' book), then follows it. */
-  async start(registry: Registry, hooks: BackendHooks, placements?: EtcdPlacements): Promise<void> {
+  /** Reads the prefix into `registry` (and the books of `mirrors`), then follows it. */
+  async start(registry: Registry, hooks: BackendHooks, mirrors: readonly KeyMirror[] = []): Promise<void> {
     this.registry = registry;
     this.hooks = hooks;
-    this.placements = placements;
+    this.mirrors = mirrors;
     this.members = new EtcdMembers(this.options.prefix, hooks.members ?? new MemberBook());
     await this.resync();
     void this.follow();
@@ -232,7 +232,7 @@ export class EtcdRegistry {
     const { kvs, revision } = await this.etcd.range(this.options.prefix);
     const present = new Map(kvs.map((kv) => [kv.key, kv]));
     const changes: Change[] = [];
-    const members = [...(this.members?.mirrored() ?? []), ...(this.placements?.mirrored() ?? [])];
+    const members = [...(this.members?.mirrored() ?? []), ...this.mirrors.flatMap((mirror) => [...mirror.mirrored()])];
     const causeOf = this.causesFor([...this.sessions.keys()].map((id) => this.sessionKey(id)).filter((key) => !present.has(key)));
     for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id)), ...members]) {
       // A key written after the read (the watch ran meanwhile) has a newer revision than this
@@ -304,9 +304,9 @@ export class EtcdRegistry {
       this.applySession(rest.slice(2), event);
       return [];
     }
-    if (rest.startsWith('m/') || rest.startsWith(PLACEMENT_DIR)) {
-      const mirror = rest.startsWith('m/') ? this.members : this.placements;
-      const skipped = mirror?.apply(event, (session) => causeOf(session).reason);
+    const mirror = rest.startsWith('m/') ? this.members : this.mirrors.find(({ dir }) => rest.startsWith(dir));
+    if (mirror) {
+      const skipped = mirror.apply(event, (session) => causeOf(session).reason);
       return skipped === undefined ? [] : this.skip(event.kv, skipped);
     }
     if (!rest.startsWith('p/')) return [];

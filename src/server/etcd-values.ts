@@ -2,6 +2,8 @@
 
 import * as v from 'valibot';
 import { AttributesSchema, HostSchema, NameSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
+import type { RegistryReason } from '../reasons.ts';
+import type { WatchEvent } from './etcd-wire.ts';
 
 // What etcd holds is read back with the wire's own rules: anyone who can write to etcd is one more
 // client, and nothing a client could not send reaches the registry, DNS or a subscriber.
@@ -36,4 +38,14 @@ export function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A store's records kept under one folder of the prefix, without a lease (placements, instances). */
+export interface KeyMirror {
+  /** The folder under the prefix, with its slash: `placement/`. */
+  readonly dir: string;
+  /** Applies one event on a key of the folder; returns why it was skipped, if it was. */
+  apply(event: WatchEvent, reasonOf?: (session: string) => RegistryReason): string | undefined;
+  /** The etcd keys mirrored, so that a full read without one lets it go. */
+  mirrored(): Iterable<string>;
 }

@@ -12,10 +12,12 @@ import { eventMatches } from '../events/match.ts';
 import { EventRing, type RingBounds } from '../events/ring.ts';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import { encodeLine } from '../protocol/framing.ts';
+import { formatDrain } from '../protocol/instances.ts';
 import type { Request } from '../protocol/messages.ts';
 import { formatTarget } from '../protocol/placement.ts';
 import type { Cause, Provision } from '../registry/types.ts';
 import type { Connection } from './connection.ts';
+import type { InstancesChange } from './instances-book.ts';
 import type { MemberEvent } from './member-book.ts';
 import type { PlacementChange } from './placement-book.ts';
 import { covers, EVERY_NAME, forbidden } from './scopes.ts';
@@ -147,6 +149,31 @@ export class EventFeed {
     const from = placement.from === undefined ? '' : ` (from ${placement.from})`;
     const detail = `${formatTarget(placement.target)}${from}`;
     this.record({ kind: 'placed', name: placement.service, reason: placement.cause, detail, client: placement.by });
+  };
+
+  /**
+   * An instances book's listener: a service was scaled (`scaled`, its reason the count's cause), or
+   * drained or undrained (`drained`, `undrained`: the drains added or taken away), by the client that did.
+   */
+  readonly instancesChanged = ({ record, previous }: InstancesChange): void => {
+    const name = record.service;
+    const client = record.by;
+    const count = record.replicas?.count;
+    if (count !== undefined && (count !== previous?.replicas?.count || record.replicas?.cause !== previous?.replicas?.cause))
+      this.record({
+        kind: 'scaled',
+        name,
+        reason: record.replicas!.cause === 'files' ? 'files' : 'scale',
+        detail: `${count} instances`,
+        client,
+      });
+    const key = (drain: { host?: string; instance?: number }) => formatDrain(drain);
+    const before = new Set((previous?.drained ?? []).map(key));
+    const after = new Set(record.drained.map(key));
+    const added = [...after].filter((drain) => !before.has(drain));
+    const taken = [...before].filter((drain) => !after.has(drain));
+    if (added.length > 0) this.record({ kind: 'drained', name, reason: 'drain', detail: added.join(', '), client });
+    if (taken.length > 0) this.record({ kind: 'undrained', name, reason: 'undrain', detail: taken.join(', '), client });
   };
 
   /**

@@ -4,6 +4,7 @@
 import type { ConsolaInstance } from 'consola';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Change } from '../registry/types.ts';
+import type { Outcome } from './backend.ts';
 import type { Connection } from './connection.ts';
 import type { FanOut } from './fanout.ts';
 import type { ServerMeter } from './meter.ts';
@@ -42,4 +43,22 @@ export function replyLater(
       connection.send({ re: id, ok: false, error: { code, message: thrown.message } });
     },
   );
+}
+
+/** The backend's answer as a reply: now, its changes handed to `after` to fan out once it is sent; or later, once the store has it (`undo` if it fails). */
+export function answerOf<T>(
+  outcome: Outcome<T>,
+  settle: (value: T) => Settled,
+  after: (changes: Change[]) => void,
+  undo?: () => void,
+): Reply | LaterReply {
+  if (outcome instanceof Promise) {
+    return outcome.then(settle, (error: unknown) => {
+      undo?.();
+      throw error;
+    });
+  }
+  const { reply, changes } = settle(outcome);
+  after(changes);
+  return reply;
 }

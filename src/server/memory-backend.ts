@@ -2,10 +2,12 @@
 // is immediate, a session lives only on this server, and nothing is taken away from outside.
 
 import { randomBytes } from 'node:crypto';
+import type { Instances, InstancesEdit, Setter } from '../protocol/instances.ts';
 import type { Place, Placement } from '../protocol/placement.ts';
 import type { ProvideInput, Registry } from '../registry/registry.ts';
 import type { Cause, Change } from '../registry/types.ts';
 import type { Backend, BackendHooks, OpenedSession, Provided } from './backend.ts';
+import { InstancesBook } from './instances-book.ts';
 import { MemberBook, type StoredMember } from './member-book.ts';
 import { PlacementBook, type Placer } from './placement-book.ts';
 
@@ -15,11 +17,13 @@ export class MemoryBackend implements Backend {
   private registry: Registry | undefined;
   private members = new MemberBook();
   private placements = new PlacementBook();
+  private instances = new InstancesBook();
 
   async start(registry: Registry, hooks?: BackendHooks): Promise<void> {
     this.registry = registry;
     if (hooks?.members) this.members = hooks.members;
     if (hooks?.placements) this.placements = hooks.placements;
+    if (hooks?.instances) this.instances = hooks.instances;
   }
 
   stop(): void {}
@@ -44,6 +48,10 @@ export class MemoryBackend implements Backend {
 
   place(places: readonly Place[], placer: Placer): Placement[] {
     return this.placements.set(places, placer);
+  }
+
+  editInstances(edits: readonly InstancesEdit[], setter: Setter): Instances[] {
+    return this.instances.edit(edits, setter);
   }
 
   end(session: string, provisions: readonly string[], cause: Cause = GOODBYE): Change[] {

@@ -14,7 +14,8 @@ import { Connection } from './connection.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { EventFeed } from './event-feed.ts';
 import { FanOut } from './fanout.ts';
-import { type LaterReply, type Reply, replyLater, type Settled } from './later-reply.ts';
+import { InstancesRequests } from './instances-requests.ts';
+import { answerOf, type LaterReply, type Reply, replyLater, type Settled } from './later-reply.ts';
 import { Listing } from './listing.ts';
 import { MemberRequests } from './member-requests.ts';
 import { MemoryBackend } from './memory-backend.ts';
@@ -38,6 +39,7 @@ export class DiscoServer {
   readonly options: DiscoServerOptions;
   readonly members: MemberRequests;
   readonly placements: PlacementRequests;
+  readonly instances: InstancesRequests;
   /** What happens, for `scs events`: its ring, and the connections that follow it. */
   readonly events: EventFeed;
   private readonly sessions = new Map<string, Session>();
@@ -72,6 +74,7 @@ export class DiscoServer {
     registry.addListener(this.events.provisionChanged);
     this.members.book.listen((event) => this.events.memberChanged(event));
     this.placements = new PlacementRequests(this.backend, this.options.logger, this.events.placementChanged);
+    this.instances = new InstancesRequests(this.backend, this.options.logger, this.events.instancesChanged);
     this.server = createServer((socket) => this.accept(socket));
     if (this.options.tls) this.tlsGate = new TlsGate(this.options.tls, this.options, (socket) => this.admit(socket));
   }
@@ -83,6 +86,7 @@ export class DiscoServer {
       presence: (server, joined) => this.events.serverSeen(server, joined),
       members: this.members.book,
       placements: this.placements.book,
+      instances: this.instances.book,
     });
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -176,6 +180,7 @@ export class DiscoServer {
     this.peers.delete(peer);
     this.events.unfollow(peer.connection);
     this.placements.unwatch(peer.connection);
+    this.instances.unwatch(peer.connection);
     const session = peer.session;
     if (!session || session.ended || session.connection !== peer.connection) return;
     session.connection = undefined;
@@ -288,6 +293,10 @@ export class DiscoServer {
       case 'place':
       case 'placement':
         return this.placements.handle(peer.connection, session, request);
+      case 'scale':
+      case 'drain':
+      case 'instances':
+        return this.instances.handle(peer.connection, session, request);
       case 'ack':
         this.fanOut.acknowledge(session, request.sub, request.seq);
         return undefined;
@@ -357,15 +366,7 @@ export class DiscoServer {
 
   /** The backend's answer as a reply: now, with its changes fanned out after it; or later, once the store has it. */
   private answer<T>(outcome: Outcome<T>, settle: (value: T) => Settled, undo?: () => void): Reply | LaterReply {
-    if (outcome instanceof Promise) {
-      return outcome.then(settle, (error: unknown) => {
-        undo?.();
-        throw error;
-      });
-    }
-    const { reply, changes } = settle(outcome);
-    this.afterReply = changes;
-    return reply;
+    return answerOf(outcome, settle, (changes) => (this.afterReply = changes), undo);
   }
 
   /** `how` adds to the reason in the log, for people. */

@@ -65,7 +65,8 @@ export function formatStatus(members: readonly Member[]): string {
       if (member.services.length === 0) lines.push('      no services');
       const width = Math.max(...member.services.map((service) => service.service.length));
       for (const service of member.services) {
-        const health = service.health ? ` (${service.health})` : '';
+        const notes = [service.health, service.drained ? 'drained' : undefined].filter(Boolean);
+        const health = notes.length > 0 ? ` (${notes.join(', ')})` : '';
         lines.push(`      ${service.service.padEnd(width)}  ${service.state}${health}`);
         for (const provide of service.provides) lines.push(`        provides ${provide.name} at ${provide.address}`);
         for (const requirement of service.requires) {

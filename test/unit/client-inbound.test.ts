@@ -40,7 +40,7 @@ describe('a line from the server', () => {
     expect(readServerLine('{"op":"what"}')).toMatchObject({
       kind: 'unreadable',
       warning:
-        'disco sent an unexpected message (op: expected "changed", "resync", "ping", "pong", "shutdown", "event", "placed" or "events-end"); ignoring it',
+        'disco sent an unexpected message (op: expected "changed", "resync", "ping", "pong", "shutdown", "event", "placed", "instances-changed" or "events-end"); ignoring it',
     });
   });
 

@@ -8,6 +8,7 @@ import { verdict } from '../../src/placement/here.ts';
 import { checkMove } from '../../src/placement/move.ts';
 import { progressOf } from '../../src/placement/progress.ts';
 import { placementRows } from '../../src/placement/table.ts';
+import { formatDrain, type Instances } from '../../src/protocol/instances.ts';
 import type { Member } from '../../src/protocol/member.ts';
 import type { Placement } from '../../src/protocol/placement.ts';
 import { formatTarget, placedOn } from '../../src/protocol/placement.ts';
@@ -199,6 +200,28 @@ describe('scs placement rows', () => {
     const web = placementRows([], [member('h2', [running('web'), running('client')])], [], '*.web.shop.test');
     expect(web.map((row) => row.service)).toEqual(['web.shop.test']);
   });
+
+  it("show each service's count and drains, a service with a record alone included", () => {
+    const record = (service: string, more: Partial<Instances>): Instances => ({
+      service,
+      drained: [],
+      by: 'alice',
+      since: '2026-12-07T06:00:00.000Z',
+      revision: 1,
+      ...more,
+    });
+    const rows = placementRows([stored({ service: 'web.shop.test', target: { host: 'h2' }, cause: 'move' })], [], [], '*.*.shop.test', [
+      record('web.shop.test', {
+        replicas: { count: 3, cause: 'scale' },
+        drained: [{ host: 'h2', by: 'alice', since: '2026-12-07T06:00:00.000Z' }],
+      }),
+      record('db.shop.test', { drained: [{ instance: 1, by: 'bob', since: '2026-12-07T06:00:00.000Z' }] }),
+    ]);
+    expect(rows.map((row) => [row.service, row.replicas?.count ?? '-', row.drained.map(formatDrain).join(', ')])).toEqual([
+      ['db.shop.test', '-', 'instance 1'],
+      ['web.shop.test', 3, 'host h2'],
+    ]);
+  });
 });
 
 describe('placement: in the stack file', () => {
@@ -213,6 +236,7 @@ describe('placement: in the stack file', () => {
     expect(compileAt(dir).services[0]!.placement).toEqual({ host: 'h1' });
     expect(compileAt(dir, 'scs-stack.yaml', 'dc.yaml').services[0]!.placement).toEqual({ attrs: { dc: 'dc-a' } });
   });
+
   it('refuses what is neither, in one sentence that says what it takes', () => {
     const dir = project({ 'scs-stack.yaml': stackWith('{ zone: a }'), 'web/scs.yaml': image });
     expect(() => compileAt(dir)).toThrow(

@@ -82,6 +82,13 @@ describe('formatStatus', () => {
     );
   });
 
+  it('says that a service is drained, after its health', () => {
+    const drained = member('m5', {
+      services: [{ service: 'web', state: 'running', health: 'healthy', drained: true, provides: [], requires: [] }],
+    });
+    expect(formatStatus([drained])).toContain('      web  running (healthy, drained)\n');
+  });
+
   it('says so when no agent has told disco anything', () => {
     expect(formatStatus([])).toBe('no members: no agent has told this disco what it runs\n');
   });

@@ -88,6 +88,7 @@ function renderHosts(members) {
           row.dataset.service = serviceId(member, service);
           row.append(el('span', `badge ${service.state}`, service.state));
           if (service.health) row.append(el('span', `badge ${service.health}`, service.health));
+          if (service.drained) row.append(el('span', 'badge drained', 'drained'));
           for (const endpoint of service.provides ?? [])
             row.append(el('span', 'badge', `${endpoint.name.split('.')[0]} ${endpoint.address}`));
           box.append(row);

@@ -12,6 +12,46 @@ const requiring = (current: Record<string, string[]>, liveupdate = true) =>
 const configured = (applied: Record<string, string[]>, failed: Record<string, { endpoints: string[]; reason: string }> = {}) =>
   Object.entries(applied).map(([endpoint, endpoints]) => ({ endpoint, applied: endpoints, failed: failed[endpoint] }));
 
+describe('converge, drained (scs drain)', () => {
+  const drained = desired({ drained: true });
+
+  it('drops the endpoints of a running container and leaves the container alone', () => {
+    expect(plan(drained, observed())).toBe('web: drop (scs drain)');
+    // Dropped: nothing more to do while it stays drained; undrained, it is provided again.
+    expect(plan(drained, observed({ provisions: 'none' }))).toBe('');
+    expect(plan(desired(), observed({ provisions: 'none' }))).toBe('web: provide (its container is running)');
+  });
+
+  it('starts or replaces its container as ever, but provides nothing', () => {
+    expect(plan(drained, observed({ container: undefined, ready: false, provisions: 'none' }), 'start')).toBe(
+      ['web: create (no container yet)', 'web: start (no container yet)', 'web: ready (its new container)'].join('\n'),
+    );
+    const startFirst = desired({ drained: true, configHash: 'h2', replace: { order: 'start-first', drainMs: 0 } });
+    expect(plan(startFirst, observed({ provisions: 'none' }))).toBe(
+      [
+        'web: create next (replace: its configuration changed)',
+        'web: start next (replace: its configuration changed)',
+        'web: ready next (replace: its configuration changed)',
+        'web: stop (replace: its configuration changed)',
+        'web: remove (replace: its configuration changed)',
+        'web: promote (replace: its configuration changed)',
+      ].join('\n'),
+    );
+    // A restarted container's stale endpoints go once, and nothing is provided in their place.
+    expect(plan(drained, observed({ provisions: 'stale', restarted: true }))).toBe('web: drop (its container restarted)');
+  });
+
+  it('drops its endpoints first, then still applies a moved requirement by its live update', () => {
+    const moved = desired({
+      drained: true,
+      requires: [{ endpoint: 'db', current: ['10.0.0.9:5432'], liveupdate: true, holdingEmpty: false }],
+    });
+    expect(plan(moved, observed({ requires: [{ endpoint: 'db', applied: ['10.0.0.8:5432'], failed: undefined }] }))).toBe(
+      ['web: drop (scs drain)', 'web: liveupdate db (db → 10.0.0.9:5432)'].join('\n'),
+    );
+  });
+});
+
 describe('converge', () => {
   it('creates, starts, waits for and provides a service that has no container yet', () => {
     expect(plan(desired(), observed({ container: undefined, ready: false, provisions: 'none' }), 'start')).toBe(

@@ -73,11 +73,25 @@ describe('runAgent', () => {
     expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
     expect(engine.byService('web')?.running).toBe(true);
     expect(engine.byService('client')?.spec.env).toMatchObject({ SCS_REQUIRE_HTTP: '192.0.2.1:32768' });
-    expect(lifecycle(trace).opened).toEqual(['disco client', 'member report', 'placement watch', 'control socket', 'services']);
+    expect(lifecycle(trace).opened).toEqual([
+      'disco client',
+      'member report',
+      'placement watch',
+      'instances watch',
+      'control socket',
+      'services',
+    ]);
 
     await running.stop();
     await running.closed;
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'placement watch', 'member report', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual([
+      'services',
+      'control socket',
+      'instances watch',
+      'placement watch',
+      'member report',
+      'disco client',
+    ]);
     // Dropped by the agent going down, not left to expire: disco still listens, and has none.
     expect(disco.registry.lookup('http.web.shop.test')).toEqual([]);
     expect(engine.containers.size).toBe(0);
@@ -137,6 +151,7 @@ describe('runAgent', () => {
       'disco client',
       'member report',
       'placement watch',
+      'instances watch',
       'control socket',
       'services',
     ]);
@@ -193,7 +208,15 @@ describe('runAgent', () => {
     const failed = runAgent(options(engine, trace));
     await expect(failed).rejects.toThrow(/^scs up failed: .*no space left on device[^\n]*$/);
     const { opened, closed } = lifecycle(trace);
-    expect(opened).toEqual(['embedded disco', 'disco client', 'member report', 'placement watch', 'control socket', 'services']);
+    expect(opened).toEqual([
+      'embedded disco',
+      'disco client',
+      'member report',
+      'placement watch',
+      'instances watch',
+      'control socket',
+      'services',
+    ]);
     expect(closed).toEqual([...opened].reverse());
     await settled(before);
   });
@@ -216,7 +239,14 @@ describe('runAgent', () => {
     await running.stop(ending);
     await running.closed;
 
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'placement watch', 'member report', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual([
+      'services',
+      'control socket',
+      'instances watch',
+      'placement watch',
+      'member report',
+      'disco client',
+    ]);
     // Still held by its session, which the server keeps for its grace: nobody sees a drop.
     expect(disco.registry.lookup('http.web.shop.test').map((p) => `${p.address.host}:${p.address.port}`)).toEqual(['192.0.2.1:32768']);
     expect([...engine.containers.values()].map((c) => `${c.id}:${c.starts}`).sort()).toEqual(containers);
@@ -242,7 +272,14 @@ describe('runAgent', () => {
     const ending = await running.stopRequested;
     expect(ending).toEqual({ drain: true, why: 'scs down', volumes: false });
     await running.stop(ending);
-    expect(lifecycle(trace).closed).toEqual(['services', 'control socket', 'placement watch', 'member report', 'disco client']);
+    expect(lifecycle(trace).closed).toEqual([
+      'services',
+      'control socket',
+      'instances watch',
+      'placement watch',
+      'member report',
+      'disco client',
+    ]);
     // Goodbye: the session is over at once, not after the grace, and not kept for anyone.
     await eventually(() => disco.sessionCount === 0, 2000, 'the session to end');
     expect(readSavedSession(stateFolder('one', compiled.stack), `127.0.0.1:${port}`)).toBeUndefined();
