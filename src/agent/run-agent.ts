@@ -8,7 +8,7 @@
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
 import { format } from 'node:util';
-import { type ConsolaInstance, consola } from 'consola';
+import { consola } from 'consola';
 import { formatHostPort, type HostPort } from '../address.ts';
 import { type AccessFiles, discoAccess, parseDiscoList } from '../client/access.ts';
 import type { Engine } from '../docker/engine.ts';
