@@ -18,7 +18,3 @@ export function recordLine(record: Instances): string {
   return `${record.service}: replicas ${replicasText(record)}; drained: ${record.drained.length === 0 ? 'nothing' : drainedText(record)}`;
 }
 
-/**
- * Said once when a count above one is stored: the agents of this version run one instance of a
- * service per host (each host it is placed on), whatever the count, until replicas land.
- */

@@ -29,7 +29,6 @@ describe('scs scale, drain and undrain', { timeout: 60_000 }, () => {
     const scaled = await run(scs(['scale', 'web.blog.prod=3', 'db.blog.prod=1', '--disco', at], env));
     expect(scaled.code, scaled.stderr).toBe(0);
     expect(scaled.stdout + scaled.stderr).toContain('web.blog.prod: replicas 3 (scs scale); drained: nothing');
-    expect(scaled.stdout + scaled.stderr).toContain('this version of scs runs one instance of a service on each host it is placed on');
     expect(server.instances.book.get('web.blog.prod')?.replicas).toEqual({ count: 3, cause: 'scale' });
 
     const drained = await run(scs(['drain', 'web.blog.prod', '--host', 'h1', '--instance', '1', '--disco', at, '--format', 'json'], env));
@@ -54,9 +53,9 @@ describe('scs scale, drain and undrain', { timeout: 60_000 }, () => {
     const server = await disco({ tokens: [{ token: 'observer-token-0123', provide: [], require: [], observe: ['*.*.*.*'] }] });
     const at = `127.0.0.1:${server.address().port}`;
     for (const [args, said] of [
-      [['scale', 'web.blog.prod=0'], 'web.blog.prod=0: expected SERVICE=N, with N from 1 to 1000 (e.g. web=3)'],
+      [['scale', 'web.blog.prod=101'], 'web.blog.prod=101: expected SERVICE=N, with N from 0 to 100 (e.g. web=3)'],
       [['scale', 'web.blog.prod'], 'expected SERVICE=N'],
-      [['drain', 'web.blog.prod', '--instance', 'two'], '--instance: expected an instance number from 1 to 1000, not "two"'],
+      [['drain', 'web.blog.prod', '--instance', 'two'], '--instance: expected an instance number from 1 to 100, not "two"'],
       [['drain', 'web.blog.prod', '--host', 'Not_A_Host'], '--host: expected a host name like "h1", not "Not_A_Host"'],
       [['undrain', 'web.blog.prod', '--format', 'yaml'], '--format: expected table or json, not "yaml"'],
     ] as const) {

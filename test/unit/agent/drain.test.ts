@@ -132,3 +132,38 @@ describe("the stack files' replicas:", () => {
     expect(first.lines).toContain('web: replicas 3 from the stack files (was 5 by scs scale)');
   });
 });
+
+describe('instances, counted in disco', () => {
+  it('follow a scs scale: new instances start, and the highest go first when it shrinks', async () => {
+    const { engine, agent, book, lines } = rig([web()]);
+    await agent.up();
+    engine.calls.length = 0;
+    book.edit([{ service: 'web.shop.test', replicas: { count: 3, cause: 'scale' } }], operator);
+    await eventually(() => engine.containers.size === 3, 2000, 'instances 2 and 3');
+    expect([...engine.containers.values()].map((c) => c.spec.name)).toEqual([
+      'scs-shop-test-web',
+      'scs-shop-test-web-2',
+      'scs-shop-test-web-3',
+    ]);
+    expect(lines).toContain('web: scaling from 1 to 3 instances');
+    await eventually(() => engine.calls.filter((call) => call.startsWith('provide ')).length === 2, 2000, 'their endpoints');
+    engine.calls.length = 0;
+    book.edit([{ service: 'web.shop.test', replicas: { count: 1, cause: 'scale' } }], operator);
+    await eventually(() => engine.containers.size === 1, 2000, 'one instance left');
+    expect(engine.trace()).toBe('drop http.web.shop.test, stop c3, remove c3, drop http.web.shop.test, stop c2, remove c2');
+  });
+
+  it('are drained one at a time: a drain of instance 2 drops its endpoint alone', async () => {
+    const { engine, agent, edit } = rig([web({ replicas: 2 })]);
+    await agent.up();
+    engine.calls.length = 0;
+    edit({ drains: [{ instance: 2, drained: true }] });
+    await eventually(() => engine.calls.includes('drop http.web.shop.test'), 2000, 'the drop');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(engine.trace()).toBe('drop http.web.shop.test');
+    expect(agent.member().services.map((s) => [s.instance, s.drained, s.provides.length])).toEqual([
+      [undefined, undefined, 1],
+      [2, true, 0],
+    ]);
+  });
+});
