@@ -6,12 +6,10 @@
 // from: one that lost a race is made again from what etcd holds now, a few times at most.
 // What etcd holds is read with the wire's own schema: anyone who can write to etcd is one more client.
 
-import * as v from 'valibot';
 import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
-import { describeIssues } from '../protocol/fields.ts';
 import { type Instances, type InstancesEdit, InstancesSchema, type Setter } from '../protocol/instances.ts';
-import type { EtcdClient, KeyValue, WatchEvent } from './etcd-client.ts';
-import { safeJson } from './etcd-values.ts';
+import type { EtcdClient } from './etcd-client.ts';
+import { EtcdRecordMirror } from './etcd-record-mirror.ts';
 import type { InstancesBook } from './instances-book.ts';
 
 /** Where instances records live under the prefix. */
@@ -20,40 +18,18 @@ export const INSTANCES_DIR = 'instances/';
 /** A change that lost this many races in a row is given up, with `conflict`: the client may ask again. */
 const MAX_TRIES = 5;
 
-export class EtcdInstances {
-  readonly dir = INSTANCES_DIR;
-  /** The revision each mirrored key was last written at: the answer to this server's own write and its watch event may come in either order. */
-  private readonly modRevisions = new Map<string, number>();
-
+export class EtcdInstances extends EtcdRecordMirror<Instances> {
   constructor(
     private readonly etcd: EtcdClient,
-    private readonly prefix: string,
-    private readonly book: InstancesBook,
-  ) {}
-
-  keyOf(service: string): string {
-    return `${this.prefix}${INSTANCES_DIR}${service}`;
-  }
-
-  /** The etcd keys of the records mirrored, so that a full read without one lets it go. */
-  mirrored(): Iterable<string> {
-    return this.modRevisions.keys();
-  }
-
-  /** Applies one event on a key under `<prefix>instances/`; returns why it was skipped, if it was. */
-  apply(event: WatchEvent): string | undefined {
-    const service = event.kv.key.slice(this.prefix.length + INSTANCES_DIR.length);
-    if (event.kv.modRevision <= (this.modRevisions.get(event.kv.key) ?? 0)) return undefined;
-    const read = event.type === 'put' ? this.read(service, event.kv) : undefined;
-    // A value that breaks the rules replaces the last one all the same: what it said is no longer so.
-    if (!read || typeof read === 'string') {
-      this.modRevisions.delete(event.kv.key);
-      this.book.forget(service);
-      return read;
-    }
-    this.modRevisions.set(event.kv.key, event.kv.modRevision);
-    this.book.keep(read);
-    return undefined;
+    prefix: string,
+    protected override readonly book: InstancesBook,
+  ) {
+    super(prefix, book, {
+      dir: INSTANCES_DIR,
+      schema: InstancesSchema,
+      of: (service) => `the instances of ${service}`,
+      plural: 'instances records',
+    });
   }
 
   /** Makes each edit of what etcd holds and writes them in one transaction, all or none; the mirror has them once etcd answers. */
@@ -88,15 +64,5 @@ export class EtcdInstances {
       ErrorCode.conflict,
       `the instances of ${edits[0]?.service} changed ${MAX_TRIES} times while this was set: ask again`,
     );
-  }
-
-  private read(service: string, kv: KeyValue): Instances | string {
-    const json = safeJson(kv.value);
-    if (typeof json !== 'object' || json === null) return 'its value is not a JSON object';
-    const parsed = v.safeParse(InstancesSchema, { ...json, revision: kv.version });
-    if (!parsed.success) return describeIssues(parsed.issues);
-    if (parsed.output.service !== service) return `it holds the instances of ${parsed.output.service}, not of ${service}`;
-    if (!this.book.hasRoomFor(service)) return 'this disco server holds its maximum of instances records';
-    return parsed.output;
   }
 }
