@@ -5,45 +5,14 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Place } from '../../src/protocol/placement.ts';
-import { EtcdBackend } from '../../src/server/etcd-backend.ts';
 import { EtcdClient } from '../../src/server/etcd-client.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { onCleanup } from '../helpers/cleanup.ts';
-import { startDisco } from '../helpers/disco.ts';
-import { ETCD, EtcdCluster } from '../helpers/etcd-cluster.ts';
-import { recordingLogger } from '../helpers/logging.ts';
+import { ETCD } from '../helpers/etcd-cluster.ts';
+import { etcd, pingingPeer, sharedDisco } from '../helpers/etcd-disco.ts';
 import { eventually } from '../helpers/wait.ts';
-import { WirePeer } from '../helpers/wire.ts';
 
-const timers = { heartbeatInterval: 200, heartbeatTimeout: 1000, grace: 1500 };
-
-async function etcd(): Promise<EtcdCluster> {
-  const started = await EtcdCluster.start(1);
-  onCleanup(() => started.stop());
-  return started;
-}
-
-async function sharedDisco(urls: string[]) {
-  const log = recordingLogger();
-  const backend = new EtcdBackend(new EtcdClient(urls), {
-    prefix: '/scs/',
-    ttlMs: timers.heartbeatTimeout + timers.grace,
-    logger: log.logger,
-  });
-  const server = await startDisco({ ...timers, backend, logger: log.logger });
-  onCleanup(() => server.close());
-  return { server, log };
-}
-
-/** A session that pings as a client does, so that a slow etcd does not cut it. */
-async function peer(server: DiscoServer, client = 'scs-test'): Promise<WirePeer> {
-  const opened = await WirePeer.open(server.address().port);
-  onCleanup(() => opened.destroy());
-  const timer = setInterval(() => opened.send({ op: 'ping' }), timers.heartbeatInterval);
-  onCleanup(() => clearInterval(timer));
-  expect((await opened.request({ op: 'hello', id: 0, version: 1, client })).ok).toBe(true);
-  return opened;
-}
+const peer = (server: DiscoServer, client = 'scs-test') => pingingPeer(server, client);
 
 const wish = (service: string, host: string, more: Partial<Place> = {}): Place => ({ service, target: { host }, cause: 'move', ...more });
 const placed = (server: DiscoServer) => server.placements.book.list().map((p) => `${p.service}@${p.target.host}#${p.revision}`);
