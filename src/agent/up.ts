@@ -6,9 +6,11 @@ import { consola } from 'consola';
 import { formatHostPort, isLoopbackHost } from '../address.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
+import type { Instances } from '../protocol/instances.ts';
 import type { Placement } from '../protocol/placement.ts';
 import { agentBudgetMs, waitedFor } from './cli-wait.ts';
 import { detach } from './detach.ts';
+import type { StoredHere } from './preview.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
 import { checkServices, compileStack, otherFiles, project, type StackFlags, selectServices } from './stack-files.ts';
@@ -115,17 +117,18 @@ async function dryRun(options: UpOptions): Promise<void> {
   const disco = parseDiscoList(options.disco ?? compiled.disco ?? '127.0.0.1:9640')[0]!;
   const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(disco, () => engine.bridgeGateway()));
   const publishOn = publishAddresses(advertise, await isHostAddress(advertise)).on;
-  const elsewhere = await placedElsewhere(compiled, options.disco ?? running?.disco ?? compiled.disco, options);
+  const stored = await storedHere(compiled, options.disco ?? running?.disco ?? compiled.disco, options);
   process.stdout.write(
-    `${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag), publishOn, elsewhere)}\n`,
+    `${await previewUp(compiled, project(options.stack), engine, (tag) => engine.imageExists(tag), publishOn, stored)}\n`,
   );
 }
 
 /**
- * The services `up` here would not run, placed elsewhere, with why: read from the disco the agent
- * would join (none stored for an embedded one that is not running), then decided as the agent decides.
+ * What disco holds that `up` here would follow, read from the disco the agent would join (none stored
+ * for an embedded one that is not running), then decided as the agent decides: the services placed
+ * elsewhere, with why, and each service's instances record (its count and drains).
  */
-async function placedElsewhere(compiled: CompiledStack, disco: string | undefined, options: UpOptions): Promise<Map<string, string>> {
+async function storedHere(compiled: CompiledStack, disco: string | undefined, options: UpOptions): Promise<StoredHere> {
   const [{ expectedHere }, { hostLabel }, { commonAttributes }] = await Promise.all([
     import('../placement/here.ts'),
     import('./identity.ts'),
@@ -133,19 +136,22 @@ async function placedElsewhere(compiled: CompiledStack, disco: string | undefine
   ]);
   const nameOf = (service: string) => `${service}.${compiled.stack}.${compiled.environment}`;
   const stored = new Map<string, Placement>();
+  const instances = new Map<string, Instances>();
   if (disco !== undefined) {
-    const [{ DiscoClient }, { discoAccess, parseDiscoList }, { readPlacements }] = await Promise.all([
+    const [{ DiscoClient }, { discoAccess, parseDiscoList }, { readPlacements }, { readInstances }] = await Promise.all([
       import('../client/client.ts'),
       import('../client/access.ts'),
       import('../client/placement.ts'),
+      import('../client/instances.ts'),
     ]);
     const addresses = parseDiscoList(disco);
     try {
       const access = discoAccess(options.access ?? {});
       const client = await DiscoClient.connect({ ...addresses[0]!, addresses, name: 'scs up --dry-run', ...access });
       try {
-        for (const placement of await readPlacements(client, `*.*.${compiled.stack}.${compiled.environment}`))
-          stored.set(placement.service, placement);
+        const pattern = `*.*.${compiled.stack}.${compiled.environment}`;
+        for (const placement of await readPlacements(client, pattern)) stored.set(placement.service, placement);
+        for (const record of await readInstances(client, pattern)) instances.set(record.service, record);
       } finally {
         void client.close();
       }
@@ -155,7 +161,10 @@ async function placedElsewhere(compiled: CompiledStack, disco: string | undefine
   }
   const me = { host: hostLabel(), attrs: { ...commonAttributes(compiled.services), ...options.place } };
   const verdicts = expectedHere(compiled.services, stored, me, nameOf);
-  return new Map([...verdicts].flatMap(([service, said]) => ('elsewhere' in said ? [[service, said.elsewhere] as const] : [])));
+  return {
+    elsewhere: new Map([...verdicts].flatMap(([service, said]) => ('elsewhere' in said ? [[service, said.elsewhere] as const] : []))),
+    instances: (service) => instances.get(nameOf(service)),
+  };
 }
 
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */

@@ -17,4 +17,3 @@ export function drainedText(record: Instances | undefined): string {
 export function recordLine(record: Instances): string {
   return `${record.service}: replicas ${replicasText(record)}; drained: ${record.drained.length === 0 ? 'nothing' : drainedText(record)}`;
 }
-

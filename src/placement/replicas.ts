@@ -43,3 +43,9 @@ export function filesReplicas(
 export function replicasOf(service: Pick<CompiledService, 'replicas'>, record: Instances | undefined): number {
   return record?.replicas?.count ?? service.replicas ?? 1;
 }
+
+/** The count a `scs up` with these files leaves: the files' when they set it (none stored, or theirs changed), else disco's. */
+export function countAfterUp(service: Pick<CompiledService, 'replicas'>, record: Instances | undefined): number {
+  if (service.replicas !== undefined && record?.replicas?.files !== service.replicas) return service.replicas;
+  return replicasOf(service, record);
+}
