@@ -71,6 +71,7 @@ export class Agent {
       waitTimeoutMs: options.waitTimeoutMs,
       placedHere: (service) => this.here?.has(service) ?? true,
       heldElsewhere: (service) => options.placement?.board.heldElsewhere(service) ?? Promise.resolve(false),
+      instancesHere: (service) => this.runners.filter((runner) => runner.service === service).map((runner) => runner.facts),
       retire: (runner, cause) =>
         this.oneAtATime(async () => {
           if (this.here?.has(runner.service) !== false || !this.runners.includes(runner)) return;

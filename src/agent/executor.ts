@@ -49,9 +49,9 @@ export class Executor {
     return this.containerAddresses.get(handle);
   }
 
-  /** Whether another provider has an endpoint of a name this service provides (disco away: no). */
-  async othersProvide(facts: ServiceFacts): Promise<boolean> {
-    const ours = new Set(facts.provisions.map((handle) => handle.id));
+  /** Whether another provider has an endpoint of a name this service provides, besides those `alsoOurs` (disco away: no). */
+  async othersProvide(facts: ServiceFacts, alsoOurs: readonly ServiceFacts[] = []): Promise<boolean> {
+    const ours = new Set([facts, ...alsoOurs].flatMap((each) => each.provisions.map((handle) => handle.id)));
     // Its names as compiled: one that provides nothing yet (it failed to start) is served elsewhere all the same.
     const names = [...new Set(facts.service.provides.map((provide) => provide.name))];
     const found = Promise.all(names.map((name) => this.options.discovery.list(name)));

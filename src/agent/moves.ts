@@ -9,6 +9,7 @@ import type { CompiledService } from '../manifest/compiled.ts';
 import { dataOf } from '../placement/data.ts';
 import { formatTarget, type PlacementTarget } from '../protocol/placement.ts';
 import type { Executor } from './executor.ts';
+import type { ServiceFacts } from './facts.ts';
 import type { ServiceRunner } from './runner.ts';
 
 /** How often a move looks again at disco: what the other host's agent has done so far. */
@@ -25,10 +26,12 @@ export interface MovesOptions {
   readonly heldElsewhere: (service: string) => Promise<boolean>;
   /** Stops the service here and lets go of what it held, unless it is placed here again by then. */
   readonly retire: (runner: ServiceRunner, cause: string) => Promise<void>;
+  /** Every instance of the service this agent runs: none of them is the new host serving it. */
+  readonly instancesHere: (service: string) => readonly ServiceFacts[];
 }
 
 export class Moves {
-  /** Services leaving this host: one departure each at a time. */
+  /** Instances leaving this host (`web`, `web-2`): one departure each at a time. */
   private readonly leaving = new Set<string>();
   private closed = false;
 
@@ -36,13 +39,13 @@ export class Moves {
 
   /** The service is placed elsewhere now: it leaves, in its own time; a placement back here cancels that. */
   away(runner: ServiceRunner, target: PlacementTarget | undefined): void {
-    const service = runner.service;
-    if (this.leaving.has(service)) return;
-    this.leaving.add(service);
+    const { name } = runner;
+    if (this.leaving.has(name)) return;
+    this.leaving.add(name);
     const cause = `moved to ${target ? formatTarget(target) : 'another host'}`;
     void this.leave(runner, cause)
-      .catch((error: Error) => this.options.logger.warn(`${service}: could not leave this host: ${error.message}`))
-      .finally(() => this.leaving.delete(service));
+      .catch((error: Error) => this.options.logger.warn(`${name}: could not leave this host: ${error.message}`))
+      .finally(() => this.leaving.delete(name));
   }
 
   /** The agent stops: no move goes on waiting. */
@@ -69,25 +72,26 @@ export class Moves {
   }
 
   private async leave(runner: ServiceRunner, cause: string): Promise<void> {
-    const { executor, heldElsewhere, logger, placedHere, retire, waitTimeoutMs } = this.options;
+    const { executor, heldElsewhere, instancesHere, logger, placedHere, retire, waitTimeoutMs } = this.options;
     const service = runner.service;
     const provides = runner.facts.service.provides.length > 0;
     if (!dataOf(runner.facts.service)) {
       // Make before break: it serves here until the new host does (its endpoints, or for a service
-      // that provides none, its agent's record), then drains as a relocation does.
+      // that provides none, its agent's record), then drains as a relocation does. Its other instances
+      // here are not the new host: two that counted each other would both leave with nobody serving.
       const since = Date.now();
       let said = false;
       while (!this.closed && !placedHere(service)) {
-        if (provides ? await executor.othersProvide(runner.facts) : await heldElsewhere(service)) break;
+        if (provides ? await executor.othersProvide(runner.facts, instancesHere(service)) : await heldElsewhere(service)) break;
         if (!said && Date.now() - since > waitTimeoutMs) {
-          logger.warn(`${service}: ${cause}, which does not serve it yet: it keeps serving here until then`);
+          logger.warn(`${runner.name}: ${cause}, which does not serve it yet: it keeps serving here until then`);
           said = true;
         }
         await delay(LOOK_EVERY_MS);
       }
     }
     if (this.closed || placedHere(service)) return;
-    logger.info(`${service}: ${cause}`);
+    logger.info(`${runner.name}: ${cause}`);
     await retire(runner, cause);
   }
 }

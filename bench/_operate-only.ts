@@ -1,0 +1,4 @@
+import { Engine } from '../src/docker/engine.ts';
+import { benchOperate } from './operate.ts';
+
+await benchOperate(new Engine());
