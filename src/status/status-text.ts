@@ -63,11 +63,13 @@ export function formatStatus(members: readonly Member[]): string {
         `    ${member.stack}.${member.environment} (project ${member.project}, ${member.address}, scs ${member.version}): ${member.phase}${trimmed}`,
       );
       if (member.services.length === 0) lines.push('      no services');
-      const width = Math.max(...member.services.map((service) => service.service.length));
+      const nameOf = (service: (typeof member.services)[number]) =>
+        service.instance ? `${service.service}-${service.instance}` : service.service;
+      const width = Math.max(...member.services.map((service) => nameOf(service).length));
       for (const service of member.services) {
         const notes = [service.health, service.drained ? 'drained' : undefined].filter(Boolean);
         const health = notes.length > 0 ? ` (${notes.join(', ')})` : '';
-        lines.push(`      ${service.service.padEnd(width)}  ${service.state}${health}`);
+        lines.push(`      ${nameOf(service).padEnd(width)}  ${service.state}${health}`);
         for (const provide of service.provides) lines.push(`        provides ${provide.name} at ${provide.address}`);
         for (const requirement of service.requires) {
           const where = differs(requirement)

@@ -89,6 +89,18 @@ describe('formatStatus', () => {
     expect(formatStatus([drained])).toContain('      web  running (healthy, drained)\n');
   });
 
+  it('names each instance of a service with replicas, from the second on', () => {
+    const two = member('m6', {
+      services: [
+        { service: 'web', state: 'running', provides: [], requires: [] },
+        { service: 'web', instance: 2, state: 'exited', provides: [], requires: [] },
+      ],
+    });
+    const text = formatStatus([two]);
+    expect(text).toContain('      web    running\n');
+    expect(text).toContain('      web-2  exited\n');
+  });
+
   it('says so when no agent has told disco anything', () => {
     expect(formatStatus([])).toBe('no members: no agent has told this disco what it runs\n');
   });

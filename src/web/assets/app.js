@@ -75,7 +75,7 @@ function renderHosts(members) {
       box.dataset.host = host;
       for (const member of agents) {
         const meta = [
-          member.attrs?.az && `zone ${member.attrs.az}`,
+          (member.attrs?.zone ?? member.attrs?.az) && `zone ${member.attrs.zone ?? member.attrs.az}`,
           member.address,
           `${member.stack}.${member.environment}`,
           `project ${member.project}`,
@@ -86,6 +86,7 @@ function renderHosts(members) {
         for (const service of member.services ?? []) {
           const row = el('div', 'service', el('code', '', serviceId(member, service)));
           row.dataset.service = serviceId(member, service);
+          if (service.instance) row.append(el('span', 'badge', `instance ${service.instance}`));
           row.append(el('span', `badge ${service.state}`, service.state));
           if (service.health) row.append(el('span', `badge ${service.health}`, service.health));
           if (service.drained) row.append(el('span', 'badge drained', 'drained'));
