@@ -287,7 +287,7 @@ export class Executor {
   providedAt(service: CompiledService, info: ContainerInfo, endpoint: string): { host: string; port: number } | undefined {
     const provide = service.provides.find((p) => p.endpoint === endpoint);
     if (!provide) return undefined;
-    const own = this.interfaceAddresses.get(service.name);
+    const own = this.interfaceAddresses.get(service.container.name);
     const port = service.container.network === 'host' || own ? provide.port : info.ports[`${provide.port}/${provide.protocol}`];
     return port ? { host: own ?? this.options.advertise, port } : undefined;
   }
