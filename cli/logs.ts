@@ -3,7 +3,7 @@
 
 import type { CAC } from 'cac';
 import { hostLabel, ownerLabels, serviceContainers } from '../src/agent/identity.ts';
-import { LineSplitter, prefixed, splitTimestamp } from '../src/agent/log-stream.ts';
+import { LineSplitter, logName, prefixed, splitTimestamp } from '../src/agent/log-stream.ts';
 import { parseSince } from '../src/duration.ts';
 import { flag, UserError } from './common.ts';
 import { compileStack, project, type StackFlags, selectServices, withStackFile } from './stack.ts';
@@ -44,7 +44,7 @@ export function registerLogs(cli: CAC): void {
       const containers = (
         await Promise.all(
           compiled.services.map(async (service) =>
-            (await serviceContainers(engine, owner, service.name)).map((c) => ({ ...c, name: service.name })),
+            (await serviceContainers(engine, owner, service.name)).map((c) => ({ ...c, name: logName(c.labels, service.name) })),
           ),
         )
       ).flat();

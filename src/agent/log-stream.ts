@@ -4,6 +4,7 @@
 
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { ContainerEngine } from './container-engine.ts';
+import { instanceName, instanceOfLabels } from './instances.ts';
 
 /** What the stream needs of an engine: src/docker/engine.ts has all of it. */
 export interface LogEngine extends Pick<ContainerEngine, 'list' | 'inspect' | 'events'> {
@@ -106,7 +107,7 @@ export class LogStream {
     previous?.stop();
     const run = { startedAt: info.startedAt, stop: () => {} };
     this.following.set(id, run);
-    const service = serviceLabelOf(info.labels) ?? info.name;
+    const service = logName(info.labels, info.name);
     this.width = Math.max(this.width, service.length);
     const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
     const print = (lines: string[]) => {
@@ -136,4 +137,10 @@ export class LogStream {
       if (this.following.get(id) === run) this.following.delete(id);
     }
   }
+}
+
+/** What a container's lines are prefixed by: its service, and from instance 2 on which instance, as Compose tells replicas apart (`web-2 | …`). */
+export function logName(labels: Readonly<Record<string, string>>, fallback: string): string {
+  const service = serviceLabelOf(labels);
+  return service ? instanceName(service, instanceOfLabels(labels)) : fallback;
 }

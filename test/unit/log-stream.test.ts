@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, prefixed, splitTimestamp } from '../../src/agent/log-stream.ts';
+import { LineSplitter, logName, prefixed, splitTimestamp } from '../../src/agent/log-stream.ts';
 
 describe('container output lines', () => {
   it('are prefixed by the service, padded to the longest', () => {
     expect(['web', 'client'].map((service) => prefixed(service, 6, 'hi'))).toEqual(['web    | hi', 'client | hi']);
+  });
+
+  it('name the instance from the second on, as Compose names replicas, and the container without a service label', () => {
+    expect(logName({ 'scs.service': 'web' }, 'scs-shop-dev-web')).toBe('web');
+    expect(logName({ 'scs.service': 'web', 'scs.instance': '2' }, 'scs-shop-dev-web-2')).toBe('web-2');
+    expect(logName({}, 'elsewhere')).toBe('elsewhere');
   });
 
   it('are whole lines, however the text arrives', () => {
