@@ -299,7 +299,9 @@ export class EtcdClient {
       const url = this.urls[this.current]!;
       let why: string;
       try {
-        return await this.ask(url, path, body, attemptMs);
+        // No attempt outlives the deadline: a call gives up within `retryMs`, whatever member it is on
+        // (a minority's write must be `unavailable` before the partition may have healed).
+        return await this.ask(url, path, body, Math.min(attemptMs, Math.max(100, deadline - Date.now())));
       } catch (error) {
         this.stats.errors++;
         if (error instanceof EtcdRefusal) throw error;
