@@ -217,6 +217,12 @@ function replicasOf(
       );
     if (service.network.method === 'host')
       fail(['replicas'], `${replicas} instances cannot all listen on the host's network: use network: bridge`);
+    const nfs = Object.entries(service.volumes).find(([, volume]) => volume.method === 'nfs' && !volume.shareable);
+    if (nfs)
+      fail(
+        ['replicas'],
+        `${replicas} instances would all write the NFS export of volume ${nfs[0]}: mark it shareable: true if they may, or keep one instance`,
+      );
     if (service.network.method === 'aws-ec2-eni')
       fail(['replicas'], `replicas above 1 with an ENI network are not supported yet: each instance would need an ENI of its own`);
   }

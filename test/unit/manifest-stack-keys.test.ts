@@ -172,6 +172,14 @@ describe('replicas', () => {
     expect(() => compileAt(project(stack('    replicas: 2\n    network: { method: host }\n')))).toThrow(
       /cannot all listen on the host's network/,
     );
+    const withVolume = {
+      'scs-stack.yaml':
+        'name: shop\nservices:\n  web:\n    image: ./img\n    replicas: 2\n    volumes:\n      data: { method: nfs, server: nfs.internal, path: /exports/web }\n',
+      'img/scs.yaml': `${image}volumes:\n  data: /data\n`,
+    };
+    expect(() => compileAt(project(withVolume))).toThrow(
+      /2 instances would all write the NFS export of volume data: mark it shareable: true if they may, or keep one instance/,
+    );
     expect(() => compileAt(project(stack('    replicas: 1.5\n')))).toThrow(/expected a whole number of instances/);
     expect(() => compileAt(project(stack('    replicas: 101\n')))).toThrow(/expected at most 100 instances/);
     // One instance may publish, as before.
