@@ -22,6 +22,14 @@ const SEQ = 'expected a sequence number (a whole number, 0 or more)';
 const Seq = v.pipe(v.number(SEQ), v.safeInteger(SEQ), v.minValue(0, SEQ));
 const CURSOR = 'expected a cursor from a "next" field';
 const Cursor = v.pipe(v.string(CURSOR), v.maxLength(512, CURSOR));
+
+/** A request's list of entries (`"steps"`, `"placements"`…): a list of one to `most`, said in words when it is not. */
+const batch = <T extends v.GenericSchema>(entry: T, list: string, one: string, most: number) =>
+  v.pipe(
+    v.array(entry, `expected "${list}" to be a list`),
+    v.minLength(1, `expected at least one ${one}`),
+    v.maxLength(most, `expected at most ${most} ${list}`),
+  );
 const VERSION = 'expected a protocol version (a whole number)';
 const CLIENT = 'expected a client name of at most 128 characters';
 const TOKEN = 'expected a token of 1 to 1024 characters';
@@ -115,11 +123,7 @@ export const requestSchemas = {
     op: v.literal('report'),
     id: RequestId,
     service: ServiceNameSchema,
-    steps: v.pipe(
-      v.array(ReportedStep, 'expected "steps" to be a list'),
-      v.minLength(1, 'expected at least one step'),
-      v.maxLength(MAX_REPORT_STEPS, `expected at most ${MAX_REPORT_STEPS} steps`),
-    ),
+    steps: batch(ReportedStep, 'steps', 'step', MAX_REPORT_STEPS),
   }),
   /**
    * Sets the desired placement of some services, all or none (src/protocol/placement.ts): an entry
@@ -128,11 +132,7 @@ export const requestSchemas = {
   place: request({
     op: v.literal('place'),
     id: RequestId,
-    placements: v.pipe(
-      v.array(PlaceSchema, 'expected "placements" to be a list'),
-      v.minLength(1, 'expected at least one placement'),
-      v.maxLength(PLACEMENT_LIMITS.perRequest, `expected at most ${PLACEMENT_LIMITS.perRequest} placements`),
-    ),
+    placements: batch(PlaceSchema, 'placements', 'placement', PLACEMENT_LIMITS.perRequest),
   }),
   /** The placements of the services `name` (a pattern, `*.SERVICE.STACK.ENV`) matches; with `watch`, each later change is pushed (`placed`). */
   placement: request({
@@ -147,21 +147,13 @@ export const requestSchemas = {
   scale: request({
     op: v.literal('scale'),
     id: RequestId,
-    services: v.pipe(
-      v.array(ScaleSchema, 'expected "services" to be a list'),
-      v.minLength(1, 'expected at least one service'),
-      v.maxLength(INSTANCES_LIMITS.perRequest, `expected at most ${INSTANCES_LIMITS.perRequest} services`),
-    ),
+    services: batch(ScaleSchema, 'services', 'service', INSTANCES_LIMITS.perRequest),
   }),
   /** Drains (drops the endpoints of, and keeps running) or undrains instances of some services, all or none. */
   drain: request({
     op: v.literal('drain'),
     id: RequestId,
-    drains: v.pipe(
-      v.array(DrainChangeSchema, 'expected "drains" to be a list'),
-      v.minLength(1, 'expected at least one drain'),
-      v.maxLength(INSTANCES_LIMITS.perRequest, `expected at most ${INSTANCES_LIMITS.perRequest} drains`),
-    ),
+    drains: batch(DrainChangeSchema, 'drains', 'drain', INSTANCES_LIMITS.perRequest),
   }),
   /** The instances records of the services `name` (a pattern, `*.SERVICE.STACK.ENV`) matches; with `watch`, each later change is pushed (`instances-changed`). */
   instances: request({
