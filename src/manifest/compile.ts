@@ -10,8 +10,8 @@ import { contextFiles } from '../build-context.ts';
 import { ConfigError } from '../config/yaml.ts';
 import { parseDuration } from '../duration.ts';
 import { formatName, parseName } from '../names.ts';
-import type { PlacementTarget } from '../protocol/placement.ts';
 import { compileHealth } from './compile-health.ts';
+import { instancesOf } from './compile-instances.ts';
 import type {
   CompiledProvide,
   CompiledRequire,
@@ -180,9 +180,8 @@ function compileService(
       .map((r) => parseName(r.name))
       .filter((name) => name.stack === stackName && name.environment === environment)
       .map((name) => name.service),
-    ...placementOf(service.placement),
     ...healthOf(service, provides, manifest, (path, message) => fail(at(...path), message)),
-    ...replicasOf(service, provides, (path, message) => fail(at(...path), message)),
+    ...instancesOf(service, provides, volumes, (path, message) => fail(at(...path), message)),
   };
 }
 
@@ -195,38 +194,6 @@ function healthOf(
   const imageTest = manifest.healthcheck ? asArgs(manifest.healthcheck.test) : undefined;
   const health = compileHealth(service, provides, imageTest, fail);
   return health ? { health } : {};
-}
-
-/**
- * `replicas:` as the agent runs it: every instance on the host its service is placed on, so none
- * may hold what only one container on a host can (a fixed host port, the host's network, an ENI).
- */
-function replicasOf(
-  service: StackService,
-  provides: readonly CompiledProvide[],
-  fail: (path: Array<string | number>, message: string) => never,
-): { replicas?: number } {
-  const { replicas } = service;
-  if (replicas === undefined) return {};
-  if (replicas > 1) {
-    const fixed = provides.find((provide) => provide.publish !== undefined);
-    if (fixed)
-      fail(
-        ['replicas'],
-        `${replicas} instances on one host cannot all publish host port ${fixed.publish}: leave publish out, and each gets a port of its own`,
-      );
-    if (service.network.method === 'host')
-      fail(['replicas'], `${replicas} instances cannot all listen on the host's network: use network: bridge`);
-    const nfs = Object.entries(service.volumes).find(([, volume]) => volume.method === 'nfs' && !volume.shareable);
-    if (nfs)
-      fail(
-        ['replicas'],
-        `${replicas} instances would all write the NFS export of volume ${nfs[0]}: mark it shareable: true if they may, or keep one instance`,
-      );
-    if (service.network.method === 'aws-ec2-eni')
-      fail(['replicas'], `replicas above 1 with an ENI network are not supported yet: each instance would need an ENI of its own`);
-  }
-  return { replicas };
 }
 
 function containerNetwork(
@@ -391,9 +358,3 @@ function startOrder(services: CompiledService[], fail: (path: Array<string | num
 }
 
 /** `placement: h1` or `{host, attributes}`, as the target disco keeps. */
-function placementOf(placement: StackService['placement']): { placement?: PlacementTarget } {
-  if (placement === undefined) return {};
-  if (typeof placement === 'string') return { placement: { host: placement } };
-  const { host, attributes } = placement;
-  return { placement: { ...(host === undefined ? {} : { host }), ...(attributes ? { attrs: attributes } : {}) } };
-}

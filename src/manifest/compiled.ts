@@ -1,6 +1,7 @@
 // The compiled stack: what `scs compile` prints and the agent runs, every service resolved and
 // defaulted, in start order. src/manifest/compile.ts makes it from the manifests.
 
+import type { Spread } from '../placement/spread.ts';
 import type { PlacementTarget } from '../protocol/placement.ts';
 import type { EndpointOrder } from '../registry/nearest.ts';
 import type { AttributeFilter, Attributes, Protocol } from '../registry/types.ts';
@@ -150,6 +151,8 @@ export interface CompiledService {
   readonly placement?: PlacementTarget;
   /** How many instances the stack files ask for (`replicas:`); disco's record, when it has one, decides (src/placement/replicas.ts). */
   readonly replicas?: number;
+  /** How its instances spread over the hosts that may run it (`spread:`); absent: every host that runs it runs them all. */
+  readonly spread?: Spread;
   /** Which instance this is, set by the agent from 2 on (src/agent/instances.ts): instance 1 has none. */
   readonly instance?: number;
 }

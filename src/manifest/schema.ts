@@ -7,6 +7,7 @@ import { pinnedSubnet } from '../cidr.ts';
 import { DURATION_PATTERN, withUnit } from '../duration.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
+import { SPREAD_KEYS } from '../protocol/placement.ts';
 import { ComposeHealthcheckSchema, HealthSchema } from './health-schema.ts';
 
 const Label = (example: string) =>
@@ -17,6 +18,10 @@ const Label = (example: string) =>
     v.check((text) => isLabel(text.toLowerCase()), `expected a name like "${example}" (letters, digits, inner hyphens)`),
     v.transform((text) => text.toLowerCase()),
   );
+
+const SpreadKey = v.picklist(SPREAD_KEYS, 'expected zone, dc or host');
+const GROUP = 'expected a zone, data center or host like "us-east-1a" (letters, digits, dots, hyphens, underscores, at most 63)';
+const SpreadGroup = v.pipe(v.string(GROUP), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, GROUP));
 
 /** `500ms`, `5s`, `1h30m`, or a bare number of seconds (as Compose), kept with its unit: Docker's HEALTHCHECK wants one. */
 const Duration = v.pipe(
@@ -264,6 +269,28 @@ const ServiceSchema = v.strictObject({
       v.integer('expected a whole number of instances'),
       v.minValue(0, 'expected 0 or more instances'),
       v.maxValue(100, 'expected at most 100 instances'),
+    ),
+  ),
+  /**
+   * How its instances spread over the hosts that may run it (docs/manifest.md, "Spread"): `zone`,
+   * `dc` or `host`, or `{by, over}` naming the groups it should run in.
+   */
+  spread: v.optional(
+    v.union(
+      [
+        SpreadKey,
+        v.strictObject({
+          by: SpreadKey,
+          over: v.optional(
+            v.pipe(
+              v.array(SpreadGroup, 'expected over: to list zones, data centers or hosts'),
+              v.minLength(1, 'expected over: to name at least one'),
+              v.maxLength(16, 'expected over: to name at most 16'),
+            ),
+          ),
+        }),
+      ],
+      'expected spread: zone, dc or host, or {by: zone, over: [us-east-1a, us-east-1b]}',
     ),
   ),
   /** How long a replaced container keeps serving after its endpoints are dropped. */

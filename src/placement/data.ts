@@ -15,7 +15,7 @@ export interface ServiceData {
 const FOLLOWS: ReadonlySet<CompiledVolume['method']> = new Set(['aws-ec2-ebs', 'nfs']);
 
 /** The data that makes `service` a singleton, or undefined when any number of hosts may run it at once. */
-export function dataOf(service: Pick<CompiledService, 'container'>): ServiceData | undefined {
+export function dataOf(service: { readonly container: { readonly volumes: readonly CompiledVolume[] } }): ServiceData | undefined {
   const exclusive = service.container.volumes.filter((volume) => !volume.shareable);
   const stays = exclusive.find((volume) => !FOLLOWS.has(volume.method));
   if (stays) return { kind: 'stays', volume: stays };

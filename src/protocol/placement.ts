@@ -20,6 +20,10 @@ export const PLACEMENT_LIMITS = {
 export const PLACEMENT_CAUSES = ['files', 'move', 'claim', 'rollback'] as const;
 export type PlacementCause = (typeof PLACEMENT_CAUSES)[number];
 
+/** What a service's instances spread over (`spread:`, src/placement/spread.ts): hosts, zones or data centers. */
+export const SPREAD_KEYS = ['host', 'zone', 'dc'] as const;
+export type SpreadKey = (typeof SPREAD_KEYS)[number];
+
 export const DATA_KINDS = ['follows', 'stays'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];
 

@@ -186,3 +186,33 @@ describe('replicas', () => {
     expect(compileAt(project(stack('    replicas: 1\n    provides:\n      http: { publish: 8080 }\n'))).services[0]!.replicas).toBe(1);
   });
 });
+
+describe('spread', () => {
+  const stack = (service: string) => ({
+    'scs-stack.yaml': `name: shop\nservices:\n  web:\n    image: ./img\n    replicas: 3\n${service}`,
+    'img/scs.yaml': `${image}provides:\n  http: { port: 8080 }\nvolumes:\n  data: /data\n`,
+  });
+
+  it('is compiled in its short and its long form, and absent when not asked for', () => {
+    expect(compileAt(project(stack('    spread: zone\n'))).services[0]!.spread).toEqual({ by: 'zone' });
+    expect(
+      compileAt(project(stack('    spread: { by: dc, over: [east, west] }\n    placement: { attributes: { tier: web } }\n'))).services[0]!
+        .spread,
+    ).toEqual({ by: 'dc', over: ['east', 'west'] });
+    expect(compileAt(project(stack(''))).services[0]).not.toHaveProperty('spread');
+  });
+
+  it('refuses what a spread could not hold, in one sentence', () => {
+    expect(() => compileAt(project(stack('    spread: rack\n')))).toThrow(/expected spread: zone, dc or host, or \{by: zone/);
+    expect(() => compileAt(project(stack('    spread: { by: zone, over: [] }\n')))).toThrow(/expected over: to name at least one/);
+    expect(() => compileAt(project(stack('    spread: host\n    placement: h1\n')))).toThrow(
+      /spread over more than one host cannot hold with placement on host h1: place it by attributes, or leave spread out/,
+    );
+    expect(() => compileAt(project(stack('    spread: zone\n    volumes:\n      data: { method: named }\n')))).toThrow(
+      /its instances would move between hosts without volume data's data: mark the volume shareable: true, or leave spread out/,
+    );
+    expect(
+      compileAt(project(stack('    spread: zone\n    volumes:\n      data: { method: named, shareable: true }\n'))).services[0]!.spread,
+    ).toEqual({ by: 'zone' });
+  });
+});
