@@ -10,6 +10,7 @@ import type { InstancesHere } from './instances-here.ts';
 import type { MemberReport } from './member-report.ts';
 import type { PlacementHere } from './placement-here.ts';
 import type { RunAgentOptions } from './run-agent.ts';
+import type { SpreadHere } from './spread-here.ts';
 
 /**
  * The stack's own disco, on loopback: only its agent, with the token kept in the state folder, may
@@ -136,4 +137,27 @@ export async function instancesHere(
   }
   const nameOf = (service: string) => `${service}.${identity.stack}.${identity.environment}`;
   return Object.assign(new InstancesHere(board, identity.host, nameOf, logger), { board });
+}
+
+/** Which instances of a spread service run here (spread-here.ts), from the stack's live members at disco. */
+export async function spreadHere(
+  client: DiscoClient,
+  identity: { stack: string; environment: string; host: string },
+  attrs: Record<string, string>,
+  given: readonly string[],
+  placement: PlacementHere | undefined,
+  logger: ConsolaInstance,
+): Promise<SpreadHere> {
+  const [{ SpreadHere }, { listMembers }] = await Promise.all([import('./spread-here.ts'), import('../client/members.ts')]);
+  const stack = `${identity.stack}.${identity.environment}`;
+  return new SpreadHere({
+    me: { host: identity.host, attrs, ...(given.length > 0 ? { given } : {}) },
+    list: () => listMembers(client, `*.*.${stack}`),
+    onConnected: (listener) => {
+      client.on('connected', listener);
+      return () => client.off('connected', listener);
+    },
+    placementOf: (service) => placement?.board.current().get(`${service}.${stack}`),
+    logger,
+  });
 }

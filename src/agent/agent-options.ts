@@ -11,6 +11,7 @@ import type { AgentMeter } from './meter.ts';
 import type { PlacementHere } from './placement-here.ts';
 import type { Step } from './plan.ts';
 import type { NetworkAttachment } from './spec.ts';
+import type { SpreadHere } from './spread-here.ts';
 
 export interface AgentOptions {
   readonly engine: ContainerEngine;
@@ -47,6 +48,8 @@ export interface AgentOptions {
   readonly placement?: PlacementHere;
   /** The stack's instances records in disco: the files' counts are set there, and drains followed. */
   readonly instances?: InstancesHere;
+  /** Which instances of a spread service (`spread:`) run on this host, from the live members of the stack. */
+  readonly spread?: SpreadHere;
   /** Readies what a service placed on it later needs before it starts (its image). */
   readonly prepare?: (service: CompiledService) => Promise<void>;
   /** Where this host is (`--zone`, `--dc`): put on what it provides, and what it requires is ordered nearest first from it. */

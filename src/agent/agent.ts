@@ -1,15 +1,13 @@
-// The agent brings a compiled stack up and keeps it connected. Services start in dependency order, each once
-// what it requires is there. Then every change (a required endpoint moves, Docker reports a
-// container died, restarted or changed health) asks the runner of that instance of a service (one
-// per instance: `replicas:`, instances.ts) for a pass, which
-// observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches what is compiled.
+// The agent brings a compiled stack up and keeps it connected. Services start in dependency order, each
+// once what it requires is there. Every change (a required endpoint moves, Docker reports a container
+// died or changed health) asks the runner of that instance (one per instance, instances.ts) for a pass:
+// it observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches what is compiled.
 // A running agent also takes a newly compiled stack (`scs up` again) and `stop`, `start` and `restart`.
-
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
-import { replicasOf } from '../placement/replicas.ts';
 import type { MemberService } from '../protocol/member.ts';
+import { formatTarget } from '../protocol/placement.ts';
 import type { AgentOptions } from './agent-options.ts';
 import { agentState } from './agent-state.ts';
 import type { ContainerEvent } from './container-engine.ts';
@@ -17,6 +15,7 @@ import { Executor } from './executor.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { instanceOfLabels, instanceService } from './instances.ts';
+import { InstancesMine, namedRunners, sameInstances } from './instances-mine.ts';
 import { memberService } from './member-record.ts';
 import { Moves } from './moves.ts';
 import { watchRequirements } from './requirement-watches.ts';
@@ -36,9 +35,9 @@ export class Agent {
   /** The services placed on this host, when it reads placement. */
   private here: Set<string> | undefined;
   private readonly moves: Moves;
-  private stopEvents: (() => void) | undefined;
-  private stopPlacement: (() => void) | undefined;
-  private stopInstances: (() => void) | undefined;
+  private readonly mine: InstancesMine;
+  /** What it follows once up (Docker's events, placement, counts, the members of a spread), each stopped by `down` or `leave`. */
+  private follows: Array<() => void> = [];
   private phase: AgentState['phase'] = 'starting';
   private error: string | undefined;
   private timedOut = false;
@@ -65,16 +64,17 @@ export class Agent {
       discovery: options.client,
       identity: this.identity,
     });
+    this.mine = new InstancesMine(this.identity.host, options.instances, options.spread);
     this.moves = new Moves({
       executor: this.executor,
       logger: options.logger,
       waitTimeoutMs: options.waitTimeoutMs,
-      placedHere: (service) => this.here?.has(service) ?? true,
+      placedHere: (service, instance) => this.runsHere(service, instance),
       heldElsewhere: (service) => options.placement?.board.heldElsewhere(service) ?? Promise.resolve(false),
       instancesHere: (service) => this.runners.filter((runner) => runner.service === service).map((runner) => runner.facts),
       retire: (runner, cause) =>
         this.oneAtATime(async () => {
-          if (this.here?.has(runner.service) !== false || !this.runners.includes(runner)) return;
+          if (this.runsHere(runner.service, runner.instance) || !this.runners.includes(runner)) return;
           await this.retire(runner, cause, 'detach');
           this.runners.splice(this.runners.indexOf(runner), 1);
           this.save();
@@ -87,18 +87,21 @@ export class Agent {
   }
 
   private async bringUp(): Promise<void> {
-    this.stopEvents = await this.options.engine.events(ownerLabels(this.identity), (event) => this.onEvent(event));
+    this.follows.push(await this.options.engine.events(ownerLabels(this.identity), (event) => this.onEvent(event)));
     try {
       const placement = this.options.placement;
       if (placement) {
         this.here = await placement.settle(this.chosen(this.compiled), { files: true });
-        this.stopPlacement = placement.board.onChange(() => this.placementChanged());
+        this.follows.push(placement.board.onChange(() => this.placementChanged()));
       }
       await this.options.instances?.setFromFiles(this.chosen(this.compiled));
-      this.stopInstances = this.options.instances?.follow(
+      const instances = this.options.instances?.follow(
         () => this.runners,
         () => this.countsChanged(),
       );
+      await this.options.spread?.ready(this.selected(this.compiled));
+      const spread = this.options.spread?.onChange(() => this.countsChanged());
+      for (const stop of [instances, spread]) if (stop) this.follows.push(stop);
       for (const service of this.selected(this.compiled)) await this.startInstances(service);
       this.phase = 'running';
       this.save();
@@ -124,6 +127,7 @@ export class Agent {
       if (this.only.length > 0 && names.length > 0) this.only = [...new Set([...this.only, ...names])];
       this.compiled = compiled;
       const wanted = this.selected(compiled);
+      await this.options.spread?.ready(wanted);
       if (names.length === 0) {
         for (const runner of [...this.runners].reverse()) {
           if (wanted.some((service) => service.name === runner.service)) continue;
@@ -147,15 +151,7 @@ export class Agent {
   /** `scs stop`, `start`, `restart` of the services named; none named means every one this agent runs. */
   control(verb: 'stop' | 'start' | 'restart', names: readonly string[]): Promise<void> {
     return this.oneAtATime(async () => {
-      if (names.length === 0) names = [...new Set(this.runners.map((runner) => runner.service))];
-      const runners = names.flatMap((name) => {
-        const instances = this.runners.filter((r) => r.service === name);
-        if (instances.length === 0)
-          throw new Error(
-            `this agent does not run "${name}" (it runs: ${[...new Set(this.runners.map((r) => r.service))].join(', ') || 'nothing'})`,
-          );
-        return instances;
-      });
+      const runners = namedRunners(this.runners, names);
       for (const runner of verb === 'stop' ? [...runners].reverse() : runners) {
         if (verb === 'stop') await runner.pause();
         else if (verb === 'start') await runner.start();
@@ -173,10 +169,7 @@ export class Agent {
     const { engine, logger } = this.options;
     // Each service's plan ends with its volumes and network let go of (an EBS volume unmounted and detached), or deleted.
     for (const runner of [...this.runners].reverse()) await this.retire(runner, undefined, volumes ? 'deprovision' : 'detach');
-    this.stopEvents?.();
-    this.stopPlacement?.();
-    this.stopInstances?.();
-    this.moves.close();
+    this.unfollow();
     // A network holds no data: like Compose, down removes it, unless containers still use it.
     const network = this.options.attachment?.network;
     if (network && (await engine.removeNetwork(network))) logger.info(`removed network ${network}`);
@@ -189,11 +182,7 @@ export class Agent {
    * containers run on, and their endpoints stay with the disco session, which the next agent resumes.
    */
   leave(): void {
-    this.stopEvents?.();
-    this.stopEvents = undefined;
-    this.stopPlacement?.();
-    this.stopInstances?.();
-    this.moves.close();
+    this.unfollow();
     // A pass under way is not waited for: the process ends, as a killed one does, and its successor plans afresh.
     for (const runner of this.runners) void runner.stop();
   }
@@ -256,7 +245,19 @@ export class Agent {
   /** A service placed elsewhere leaves, in its own time (moves.ts). */
   private moveAway(runner: ServiceRunner): void {
     const { stack, environment } = this.identity;
-    this.moves.away(runner, this.options.placement?.board.current().get(`${runner.service}.${stack}.${environment}`)?.target);
+    const target = this.options.placement?.board.current().get(`${runner.service}.${stack}.${environment}`)?.target;
+    this.moves.away(runner, `moved to ${target ? formatTarget(target) : 'another host'}`);
+  }
+
+  /** Whether `service` is placed on this host, and with `instance`, whether that instance of it runs here. */
+  private runsHere(service: string, instance?: number): boolean {
+    const compiled = this.compiled.services.find((each) => each.name === service);
+    return this.here?.has(service) !== false && (instance === undefined || !compiled || this.mine.of(compiled).includes(instance));
+  }
+
+  private unfollow(): void {
+    for (const stop of this.follows.splice(0)) stop();
+    this.moves.close();
   }
 
   private oneAtATime<T>(task: () => Promise<T>): Promise<T> {
@@ -293,38 +294,46 @@ export class Agent {
    * throughout; the first that fails stops the roll, and those not reached keep running as they are.
    * Instances beyond its count go first, the highest first.
    */
-  private async startInstances(service: CompiledService): Promise<void> {
-    const count = this.countOf(service);
+  private async startInstances(service: CompiledService, { roll = true } = {}): Promise<void> {
+    const count = this.mine.countOf(service);
+    const mine = this.mine.of(service);
     const beyond = this.runners.filter((r) => r.service === service.name && r.instance > count).sort((a, b) => b.instance - a.instance);
     for (const runner of beyond) {
       await this.retire(runner, `scaled to ${count}`);
       this.runners.splice(this.runners.indexOf(runner), 1);
     }
-    for (let instance = 1; instance <= count; instance++) {
+    // Spread to another host: it serves here until that host does (moves.ts), as a move.
+    for (const runner of this.runners.filter((r) => r.service === service.name && !mine.includes(r.instance)))
+      this.moves.away(runner, `spread to ${this.mine.whereIs(service, runner.instance)}`);
+    for (const instance of mine) {
       const runner = this.runners.find((r) => r.service === service.name && r.instance === instance);
       if (!runner) {
         await this.start(this.addRunner(instanceService(service, instance)));
         continue;
       }
+      if (!roll) continue;
       for (const gone of runner.update(service)) await gone.watch?.close();
       await this.start(runner);
     }
   }
 
-  /** How many instances of a service run here: disco's count (`scs scale`), else the stack files'. */
-  private countOf(service: CompiledService): number {
-    return this.options.instances?.countOf(service) ?? replicasOf(service, undefined);
-  }
-
-  /** A count may have changed in disco (`scs scale`): services that run another number of instances start or retire some. */
+  /**
+   * A count may have changed in disco (`scs scale`), or the members a spread shares the instances
+   * over: services whose instances here are not those they should be start, retire or hand over some.
+   */
   private countsChanged(): void {
     this.oneAtATime(async () => {
       if (this.phase !== 'running') return;
       for (const service of this.selected(this.compiled)) {
-        const running = this.runners.filter((runner) => runner.service === service.name).length;
-        if (running === this.countOf(service) || this.here?.has(service.name) === false) continue;
-        this.options.logger.info(`${service.name}: scaling from ${running} to ${this.countOf(service)} instances`);
-        await this.startInstances(service);
+        const running = this.runners.filter((runner) => runner.service === service.name).map((runner) => runner.instance);
+        const mine = this.mine.of(service);
+        if (this.here?.has(service.name) === false || sameInstances(running, mine)) continue;
+        const count = this.mine.countOf(service);
+        const by = service.spread && `(spread by ${service.spread.by}): instances ${mine.join(', ') || 'none'} run here`;
+        this.options.logger.info(
+          `${service.name}: ${by ? `${count} instances ${by}` : `scaling from ${running.length} to ${count} instances`}`,
+        );
+        await this.startInstances(service, { roll: false });
       }
       this.save();
     }).catch((error: Error) => this.options.logger.warn(`following the new count: ${error.message}`));
@@ -367,22 +376,20 @@ export class Agent {
   }
 
   /** Its phase and its services, as its member record tells disco (member-record.ts). */
-  member(): { phase: AgentState['phase']; services: MemberService[] } {
-    return { phase: this.phase, services: this.runners.map(({ facts }) => memberService(facts)) };
+  member(): { phase: AgentState['phase']; services: MemberService[]; given?: string[] } {
+    const services = this.runners.map(({ facts }) => memberService(facts, this.mine.missing(facts.service)));
+    return { phase: this.phase, services, ...(this.only.length > 0 ? { given: [...this.only] } : {}) };
   }
 
   /** The endpoints its containers provide, with where each is on the stack network. */
   localEndpoints(): LocalEndpoint[] {
-    const found: LocalEndpoint[] = [];
-    for (const { facts } of this.runners) {
-      for (const handle of [...facts.provisions, ...(facts.next?.provisions ?? [])]) {
+    return this.runners.flatMap(({ facts }) =>
+      [...facts.provisions, ...(facts.next?.provisions ?? [])].flatMap((handle) => {
         const container = this.executor.containerAddressOf(handle);
-        if (!container) continue;
         const { name, host, port, protocol = 'tcp' } = handle.spec;
-        found.push({ name, advertised: { host, port, protocol }, container });
-      }
-    }
-    return found;
+        return container ? [{ name, advertised: { host, port, protocol }, container }] : [];
+      }),
+    );
   }
 
   private save(): void {

@@ -17,7 +17,7 @@ const oneLine = (text: string) =>
     .join('') || 'no reason given';
 
 /** One service as its member record says it. */
-export function memberService(facts: ServiceFacts): MemberService {
+export function memberService(facts: ServiceFacts, missing?: readonly string[]): MemberService {
   const { status, wanted } = facts;
   const state =
     status.kind !== 'container'
@@ -41,6 +41,7 @@ export function memberService(facts: ServiceFacts): MemberService {
     ...(health && WORD.test(health) ? { health } : {}),
     ...(status.kind === 'failed' ? { why: oneLine(status.why) } : {}),
     ...(facts.drained ? { drained: true } : {}),
+    ...(facts.service.spread ? { spread: { by: facts.service.spread.by, missing: [...(missing ?? [])] } } : {}),
     provides: facts.provisions.map(({ spec }) => ({ name: spec.name, address: formatHostPort(spec.host, spec.port) })),
     requires: facts.requires.map((requirement) => ({
       endpoint: requirement.compiled.endpoint,

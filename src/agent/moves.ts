@@ -7,7 +7,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ConsolaInstance } from 'consola';
 import type { CompiledService } from '../manifest/compiled.ts';
 import { dataOf } from '../placement/data.ts';
-import { formatTarget, type PlacementTarget } from '../protocol/placement.ts';
 import type { Executor } from './executor.ts';
 import type { ServiceFacts } from './facts.ts';
 import type { ServiceRunner } from './runner.ts';
@@ -20,8 +19,8 @@ export interface MovesOptions {
   readonly logger: ConsolaInstance;
   /** How long a host waits for the other one before it says so. */
   readonly waitTimeoutMs: number;
-  /** Whether the service (by its name in the stack) is placed on this host now. */
-  readonly placedHere: (service: string) => boolean;
+  /** Whether the service (by its name in the stack) is placed on this host now; with `instance`, whether that instance of it runs here (`spread:`). */
+  readonly placedHere: (service: string, instance?: number) => boolean;
   /** Whether an agent on another host still lists the service as its own. */
   readonly heldElsewhere: (service: string) => Promise<boolean>;
   /** Stops the service here and lets go of what it held, unless it is placed here again by then. */
@@ -37,12 +36,11 @@ export class Moves {
 
   constructor(private readonly options: MovesOptions) {}
 
-  /** The service is placed elsewhere now: it leaves, in its own time; a placement back here cancels that. */
-  away(runner: ServiceRunner, target: PlacementTarget | undefined): void {
+  /** The instance runs elsewhere now (`cause` says where): it leaves, in its own time; a placement back here cancels that. */
+  away(runner: ServiceRunner, cause: string): void {
     const { name } = runner;
     if (this.leaving.has(name)) return;
     this.leaving.add(name);
-    const cause = `moved to ${target ? formatTarget(target) : 'another host'}`;
     void this.leave(runner, cause)
       .catch((error: Error) => this.options.logger.warn(`${name}: could not leave this host: ${error.message}`))
       .finally(() => this.leaving.delete(name));
@@ -81,7 +79,7 @@ export class Moves {
       // here are not the new host: two that counted each other would both leave with nobody serving.
       const since = Date.now();
       let said = false;
-      while (!this.closed && !placedHere(service)) {
+      while (!this.closed && !placedHere(service, runner.instance)) {
         if (provides ? await executor.othersProvide(runner.facts, instancesHere(service)) : await heldElsewhere(service)) break;
         if (!said && Date.now() - since > waitTimeoutMs) {
           logger.warn(`${runner.name}: ${cause}, which does not serve it yet: it keeps serving here until then`);
@@ -90,7 +88,7 @@ export class Moves {
         await delay(LOOK_EVERY_MS);
       }
     }
-    if (this.closed || placedHere(service)) return;
+    if (this.closed || placedHere(service, runner.instance)) return;
     logger.info(`${runner.name}: ${cause}`);
     await retire(runner, cause);
   }

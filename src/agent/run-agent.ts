@@ -96,7 +96,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     { Agent },
     { DiscoClient },
     { serveControl, controlPath },
-    { startEmbeddedDisco, keptSession, memberReport, placementHere, instancesHere },
+    { startEmbeddedDisco, keptSession, memberReport, placementHere, instancesHere, spreadHere },
   ] = await Promise.all([
     import('./build.ts'),
     import('./agent.ts'),
@@ -233,6 +233,9 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     if (placement) opened('placement watch', () => placement.board.close());
     const instances = await instancesHere(client, identity, logger);
     if (instances) opened('instances watch', () => instances.board.close());
+    const given = options.services.length === 0 ? [] : selected.services.map((s) => s.name);
+    const spread = await spreadHere(client, identity, attrs, given, placement, logger);
+    opened('members of the spread', () => spread.close());
     const running = new Agent(compiled, {
       engine,
       client,
@@ -247,7 +250,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       project,
       stackId: (await import('./stack-id.ts')).stackId(folder),
       stateFolder: folder,
-      only: options.services.length === 0 ? [] : selected.services.map((s) => s.name),
+      only: given,
       control,
       ...(dns ? { dns } : {}),
       ...(attached ? { attachment: { ...attached.attachment, publishOn: published.on } } : {}),
@@ -258,6 +261,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
       ...(meter ? { meter } : {}),
       ...(placement ? { placement } : {}),
       ...(instances ? { instances } : {}),
+      spread,
       prepare: async (service) =>
         (await import('./prepare-moved.ts')).prepareMoved({ ...compiled, services: [service] }, project, engine, meter, logger),
       place,

@@ -7,7 +7,7 @@ import { pinnedSubnet } from '../cidr.ts';
 import { DURATION_PATTERN, withUnit } from '../duration.ts';
 import { isLabel } from '../names.ts';
 import { AttributesSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
-import { SPREAD_KEYS } from '../protocol/placement.ts';
+import { SPREAD_KEYS, SpreadGroupSchema } from '../protocol/placement.ts';
 import { ComposeHealthcheckSchema, HealthSchema } from './health-schema.ts';
 
 const Label = (example: string) =>
@@ -20,8 +20,6 @@ const Label = (example: string) =>
   );
 
 const SpreadKey = v.picklist(SPREAD_KEYS, 'expected zone, dc or host');
-const GROUP = 'expected a zone, data center or host like "us-east-1a" (letters, digits, dots, hyphens, underscores, at most 63)';
-const SpreadGroup = v.pipe(v.string(GROUP), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, GROUP));
 
 /** `500ms`, `5s`, `1h30m`, or a bare number of seconds (as Compose), kept with its unit: Docker's HEALTHCHECK wants one. */
 const Duration = v.pipe(
@@ -283,7 +281,7 @@ const ServiceSchema = v.strictObject({
           by: SpreadKey,
           over: v.optional(
             v.pipe(
-              v.array(SpreadGroup, 'expected over: to list zones, data centers or hosts'),
+              v.array(SpreadGroupSchema, 'expected over: to list zones, data centers or hosts'),
               v.minLength(1, 'expected over: to name at least one'),
               v.maxLength(16, 'expected over: to name at most 16'),
             ),

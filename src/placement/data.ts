@@ -2,7 +2,7 @@
 // shareable is a singleton across every host (one writer), and its volume's method says whether the
 // data can follow it to another host. Pure.
 
-import type { CompiledService, CompiledVolume } from '../manifest/compiled.ts';
+import type { CompiledVolume } from '../manifest/compiled.ts';
 import type { DataKind } from '../protocol/placement.ts';
 
 export interface ServiceData {

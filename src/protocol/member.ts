@@ -8,6 +8,7 @@ import { isLabel } from '../names.ts';
 import { AttributesSchema, HostSchema, NameSchema, PatternSchema } from './fields.ts';
 import { MAX_LINE_BYTES } from './framing.ts';
 import { INSTANCES_LIMITS } from './instances.ts';
+import { SPREAD_KEYS, SpreadGroupSchema } from './placement.ts';
 
 export const MEMBER_LIMITS = {
   services: 128,
@@ -15,6 +16,8 @@ export const MEMBER_LIMITS = {
   requires: 64,
   /** Endpoints in one requirement's `applied`, and as many in its `current`. */
   endpoints: 1000,
+  /** Groups a spread names (`over:`). */
+  groups: 16,
 } as const;
 
 /** An agent's phase, as its state file has it. */
@@ -72,6 +75,13 @@ export const MemberServiceSchema = v.strictObject({
   why: v.optional(Why),
   /** Its instance here is drained (`scs drain`): it runs, and provides nothing until `scs undrain`. */
   drained: v.optional(v.boolean('expected true or false')),
+  /** How its instances spread (`spread:`), and the groups `over:` names that have no live host: under-spread while there is one. */
+  spread: v.optional(
+    v.strictObject({
+      by: v.picklist(SPREAD_KEYS, `expected one of ${SPREAD_KEYS.join(', ')}`),
+      missing: list(SpreadGroupSchema, MEMBER_LIMITS.groups, 'groups'),
+    }),
+  ),
   provides: list(MemberProvideSchema, MEMBER_LIMITS.provides, 'provided endpoints'),
   requires: list(MemberRequireSchema, MEMBER_LIMITS.requires, 'requirements'),
 });
@@ -87,6 +97,8 @@ export const memberEntries = {
   environment: Label,
   /** The member's own attributes: `dc` (its data center) and `az` (its zone) group `scs status`. */
   attrs: v.optional(AttributesSchema, {}),
+  /** The services it was given (`scs up web db`), when not every one: it runs no instance of the others. */
+  given: v.optional(list(Label, MEMBER_LIMITS.services, 'services')),
   version: Version,
   phase: v.picklist(MEMBER_PHASES, `expected one of ${MEMBER_PHASES.join(', ')}`),
   services: list(MemberServiceSchema, MEMBER_LIMITS.services, 'services'),

@@ -23,6 +23,9 @@ export type PlacementCause = (typeof PLACEMENT_CAUSES)[number];
 /** What a service's instances spread over (`spread:`, src/placement/spread.ts): hosts, zones or data centers. */
 export const SPREAD_KEYS = ['host', 'zone', 'dc'] as const;
 export type SpreadKey = (typeof SPREAD_KEYS)[number];
+const GROUP = 'expected a zone, data center or host like "us-east-1a" (letters, digits, dots, hyphens, underscores, at most 63)';
+/** One group a spread names: a zone, a data center or a host. */
+export const SpreadGroupSchema = v.pipe(v.string(GROUP), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, GROUP));
 
 export const DATA_KINDS = ['follows', 'stays'] as const;
 export type DataKind = (typeof DATA_KINDS)[number];

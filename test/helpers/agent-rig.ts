@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.ts';
+import type { SpreadHere } from '../../src/agent/spread-here.ts';
 import { readState } from '../../src/agent/state.ts';
 import type { CompiledService } from '../../src/manifest/compiled.ts';
 import { compiledStack } from './compiled.ts';
@@ -40,6 +41,7 @@ export function rig(
     project = 'one',
     directory = undefined as string | undefined,
     logger = quietLogger,
+    spread = undefined as SpreadHere | undefined,
   } = {},
 ): Rig {
   const compiled = { ...compiledStack(services), ...(directory ? { directory } : {}) };
@@ -55,6 +57,7 @@ export function rig(
     project,
     // Each rig's own, beside its stack: the agents of one file share a stack name.
     stateFolder: join(compiled.directory, 'state', project),
+    ...(spread ? { spread } : {}),
   });
   agents.push(agent);
   return { engine, disco, agent, directory: compiled.directory };

@@ -16,6 +16,7 @@ export interface ServiceSketch {
   publish?: number;
   drainMs?: number;
   replicas?: number;
+  spread?: CompiledService['spread'];
 }
 
 export const STACK = 'shop';
@@ -67,6 +68,7 @@ export function service(serviceName: string, sketch: ServiceSketch = {}): Compil
         : { order: 'start-first', drainMs: sketch.drainMs ?? 0 },
     dependsOn: (sketch.requires ?? []).map((r) => r.service),
     ...(sketch.replicas === undefined ? {} : { replicas: sketch.replicas }),
+    ...(sketch.spread === undefined ? {} : { spread: sketch.spread }),
   };
 }
 

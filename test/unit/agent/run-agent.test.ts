@@ -78,6 +78,7 @@ describe('runAgent', () => {
       'member report',
       'placement watch',
       'instances watch',
+      'members of the spread',
       'control socket',
       'services',
     ]);
@@ -87,6 +88,7 @@ describe('runAgent', () => {
     expect(lifecycle(trace).closed).toEqual([
       'services',
       'control socket',
+      'members of the spread',
       'instances watch',
       'placement watch',
       'member report',
@@ -152,6 +154,7 @@ describe('runAgent', () => {
       'member report',
       'placement watch',
       'instances watch',
+      'members of the spread',
       'control socket',
       'services',
     ]);
@@ -214,6 +217,7 @@ describe('runAgent', () => {
       'member report',
       'placement watch',
       'instances watch',
+      'members of the spread',
       'control socket',
       'services',
     ]);
@@ -242,6 +246,7 @@ describe('runAgent', () => {
     expect(lifecycle(trace).closed).toEqual([
       'services',
       'control socket',
+      'members of the spread',
       'instances watch',
       'placement watch',
       'member report',
@@ -275,6 +280,7 @@ describe('runAgent', () => {
     expect(lifecycle(trace).closed).toEqual([
       'services',
       'control socket',
+      'members of the spread',
       'instances watch',
       'placement watch',
       'member report',
