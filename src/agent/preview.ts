@@ -3,7 +3,7 @@
 
 import { consola as logger } from 'consola';
 import { serviceLabelOf } from '../docker/labels.ts';
-import type { CompiledStack } from '../manifest/compiled.ts';
+import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';
 import { countAfterUp } from '../placement/replicas.ts';
 import { type Instances, isDrained } from '../protocol/instances.ts';
 import type { ContainerEngine } from './container-engine.ts';
@@ -53,7 +53,8 @@ export async function previewUp(
     // As the agent will: the files' count set in disco unless a scs scale stands (src/placement/replicas.ts).
     const record = stored.instances(service.name);
     const count = countAfterUp(service, record);
-    for (let instance = 1; instance <= count; instance++) {
+    const here = stored.spreadHere?.(service, count) ?? Array.from({ length: count }, (_, at) => at + 1);
+    for (const instance of here) {
       const own = instanceService(service, instance);
       const facts = { ...newFacts(own), drained: isDrained(record, identity.host, instance) };
       const { observed } = await observeService(engine, identity, facts, 'start', logger);
@@ -66,6 +67,11 @@ export async function previewUp(
       .map((c) => instanceOfLabels(c.labels))
       .sort((a, b) => b - a);
     for (const instance of beyond) lines.push(`${instanceName(service.name, instance)}: drop, stop and remove (scaled to ${count})`);
+    const elsewhere = found
+      .map((c) => (serviceLabelOf(c.labels) === service.name ? instanceOfLabels(c.labels) : 0))
+      .filter((instance) => instance > 0 && instance <= count && !here.includes(instance));
+    for (const instance of elsewhere)
+      lines.push(`${instanceName(service.name, instance)}: serves until its host by the spread provides it, then drop, stop and remove`);
   }
   return lines.join('\n');
 }
@@ -76,4 +82,6 @@ export interface StoredHere {
   readonly elsewhere: ReadonlyMap<string, string>;
   /** Its instances record (count and drains), by its name in the stack. */
   readonly instances: (service: string) => Instances | undefined;
+  /** The instances of a spread service (`spread:`) this host would run of `count`; undefined for one that does not spread. */
+  readonly spreadHere?: (service: CompiledService, count: number) => number[] | undefined;
 }

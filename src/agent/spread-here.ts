@@ -7,15 +7,12 @@
 
 import type { ConsolaInstance } from 'consola';
 import type { CompiledService } from '../manifest/compiled.ts';
-import { type SpreadPlan, spreadInstances } from '../placement/spread.ts';
+import { type SpreadPlan, sharers, spreadInstances } from '../placement/spread.ts';
 import type { Member } from '../protocol/member.ts';
-import { type PlacedMember, type Placement, placedOn } from '../protocol/placement.ts';
+import type { PlacedMember, Placement } from '../protocol/placement.ts';
 
 /** How often the members are read again: a host that went is seen within its heartbeat timeout and this. */
 export const MEMBERS_EVERY_MS = 2000;
-
-/** Members an agent takes part in the sharing: starting or running, not stopping or failed. */
-const SHARING: ReadonlySet<Member['phase']> = new Set(['starting', 'running']);
 
 export interface SpreadHereOptions {
   /** This agent: always one of the members, whether or not disco lists it yet. */
@@ -52,16 +49,8 @@ export class SpreadHere {
     if (!service.spread) return undefined;
     void this.follow();
     const { me, placementOf } = this.options;
-    const target = placementOf(service.name)?.target;
-    const others = this.members.filter(
-      (member) =>
-        member.host !== me.host &&
-        SHARING.has(member.phase) &&
-        (member.given === undefined || member.given.includes(service.name)) &&
-        (target === undefined || placedOn(target, member)),
-    );
-    const candidates = target === undefined || placedOn(target, me) ? [me, ...others] : others;
-    return spreadInstances(`${service.name}`, count, service.spread, candidates);
+    const candidates = sharers(service.name, me, this.members, placementOf(service.name)?.target);
+    return spreadInstances(service.name, count, service.spread, candidates);
   }
 
   /** Calls `listener` after every change of the members, until the returned function is called. */

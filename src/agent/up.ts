@@ -7,6 +7,7 @@ import { formatHostPort, isLoopbackHost } from '../address.ts';
 import { restated, UserError } from '../errors.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import type { Instances } from '../protocol/instances.ts';
+import type { Member } from '../protocol/member.ts';
 import type { Placement } from '../protocol/placement.ts';
 import { agentBudgetMs, waitedFor } from './cli-wait.ts';
 import { detach } from './detach.ts';
@@ -129,20 +130,23 @@ async function dryRun(options: UpOptions): Promise<void> {
  * elsewhere, with why, and each service's instances record (its count and drains).
  */
 async function storedHere(compiled: CompiledStack, disco: string | undefined, options: UpOptions): Promise<StoredHere> {
-  const [{ expectedHere }, { hostLabel }, { commonAttributes }] = await Promise.all([
+  const [{ expectedHere }, { hostLabel }, { commonAttributes }, { instancesOn, sharers, spreadInstances }] = await Promise.all([
     import('../placement/here.ts'),
     import('./identity.ts'),
     import('./member-record.ts'),
+    import('../placement/spread.ts'),
   ]);
   const nameOf = (service: string) => `${service}.${compiled.stack}.${compiled.environment}`;
   const stored = new Map<string, Placement>();
   const instances = new Map<string, Instances>();
+  let members: Member[] = [];
   if (disco !== undefined) {
-    const [{ DiscoClient }, { discoAccess, parseDiscoList }, { readPlacements }, { readInstances }] = await Promise.all([
+    const [{ DiscoClient }, { discoAccess, parseDiscoList }, { readPlacements }, { readInstances }, { listMembers }] = await Promise.all([
       import('../client/client.ts'),
       import('../client/access.ts'),
       import('../client/placement.ts'),
       import('../client/instances.ts'),
+      import('../client/members.ts'),
     ]);
     const addresses = parseDiscoList(disco);
     try {
@@ -152,6 +156,7 @@ async function storedHere(compiled: CompiledStack, disco: string | undefined, op
         const pattern = `*.*.${compiled.stack}.${compiled.environment}`;
         for (const placement of await readPlacements(client, pattern)) stored.set(placement.service, placement);
         for (const record of await readInstances(client, pattern)) instances.set(record.service, record);
+        if (compiled.services.some((service) => service.spread)) members = await listMembers(client, pattern);
       } finally {
         void client.close();
       }
@@ -164,6 +169,13 @@ async function storedHere(compiled: CompiledStack, disco: string | undefined, op
   return {
     elsewhere: new Map([...verdicts].flatMap(([service, said]) => ('elsewhere' in said ? [[service, said.elsewhere] as const] : []))),
     instances: (service) => instances.get(nameOf(service)),
+    // A spread service's share here, among the members disco lists now (spread.ts), as the agent decides it.
+    spreadHere: (service, count) =>
+      service.spread &&
+      instancesOn(
+        spreadInstances(service.name, count, service.spread, sharers(service.name, me, members, stored.get(nameOf(service.name))?.target)),
+        me.host,
+      ),
   };
 }
 

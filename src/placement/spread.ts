@@ -10,7 +10,8 @@
 // leaving moves few instances that were not its own. Pure.
 
 import { createHash } from 'node:crypto';
-import type { PlacedMember, SpreadKey } from '../protocol/placement.ts';
+import type { Member } from '../protocol/member.ts';
+import { type PlacedMember, type PlacementTarget, placedOn, type SpreadKey } from '../protocol/placement.ts';
 import { zoneOf } from '../registry/nearest.ts';
 
 export interface Spread {
@@ -25,6 +26,31 @@ export interface SpreadPlan {
   readonly hosts: ReadonlyMap<number, string>;
   /** The groups of `over` with no live host: the service is under-spread while there is one. */
   readonly missing: readonly string[];
+}
+
+/** Member phases that take part in the sharing: starting or running, not stopping or failed. */
+const SHARING: ReadonlySet<Member['phase']> = new Set(['starting', 'running']);
+
+/**
+ * The hosts that share `service`'s instances: `me` (the agent asking, whether or not disco lists it
+ * yet) when the placement's `target` picks it, and every other member of the stack that is starting
+ * or running, was given the service (or every one), and is picked by the target.
+ */
+export function sharers(
+  service: string,
+  me: PlacedMember,
+  members: readonly Pick<Member, 'host' | 'attrs' | 'phase' | 'given'>[],
+  target: PlacementTarget | undefined,
+): PlacedMember[] {
+  const picked = (member: PlacedMember) => target === undefined || placedOn(target, member);
+  const others = members.filter(
+    (member) =>
+      member.host !== me.host &&
+      SHARING.has(member.phase) &&
+      (member.given === undefined || member.given.includes(service)) &&
+      picked(member),
+  );
+  return picked(me) ? [me, ...others] : others;
 }
 
 /** The group `member` is in, for `by`; hosts without the attribute form one group of their own (""). */

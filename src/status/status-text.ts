@@ -2,7 +2,9 @@
 // each runs with their state and health, and every dependency with what it points at. Pure: members
 // in, text out.
 
+import { groupOf } from '../placement/spread.ts';
 import type { Member, MemberService } from '../protocol/member.ts';
+import type { SpreadKey } from '../protocol/placement.ts';
 import { zoneOf } from '../registry/nearest.ts';
 
 /** The attribute that names a member's data center (docs/observe.md); its zone is `zone`, or `az` (zoneOf). */
@@ -67,7 +69,8 @@ export function formatStatus(members: readonly Member[]): string {
         service.instance ? `${service.service}-${service.instance}` : service.service;
       const width = Math.max(...member.services.map((service) => nameOf(service).length));
       for (const service of member.services) {
-        const notes = [service.health, service.drained ? 'drained' : undefined].filter(Boolean);
+        const under = service.spread?.missing.length ? 'under-spread' : undefined;
+        const notes = [service.health, service.drained ? 'drained' : undefined, under].filter(Boolean);
         const health = notes.length > 0 ? ` (${notes.join(', ')})` : '';
         lines.push(`      ${nameOf(service).padEnd(width)}  ${service.state}${health}`);
         for (const provide of service.provides) lines.push(`        provides ${provide.name} at ${provide.address}`);
@@ -80,5 +83,33 @@ export function formatStatus(members: readonly Member[]): string {
       }
     }
   }
-  return `${lines.join('\n')}\n`;
+  return `${[...lines, ...spreadLines(members)].join('\n')}\n`;
+}
+
+/**
+ * Where each spread service's instances run, by the groups it spreads over: `web.blog.prod by zone:
+ * 2 in a, 2 in b`, and, while a group `over:` names has no live host, `under-spread: no live host in
+ * zone c, its share runs elsewhere`.
+ */
+export function spreadLines(members: readonly Member[]): string[] {
+  const services = new Map<string, { by: SpreadKey; counts: Map<string, number>; missing: Set<string> }>();
+  for (const member of members)
+    for (const service of member.services) {
+      if (!service.spread) continue;
+      const name = `${service.service}.${member.stack}.${member.environment}`;
+      let seen = services.get(name);
+      if (!seen) services.set(name, (seen = { by: service.spread.by, counts: new Map(), missing: new Set() }));
+      const group = groupOf(seen.by, member) || UNKNOWN;
+      seen.counts.set(group, (seen.counts.get(group) ?? 0) + 1);
+      for (const missing of service.spread.missing) seen.missing.add(missing);
+    }
+  if (services.size === 0) return [];
+  const lines = ['spread'];
+  for (const [name, { by, counts, missing }] of [...services].sort(([a], [b]) => byText(a, b))) {
+    const where = [...counts].sort(([a], [b]) => byText(a, b)).map(([group, count]) => `${count} in ${group}`);
+    const under =
+      missing.size > 0 ? `; under-spread: no live host in ${by} ${[...missing].sort().join(', ')}, its share runs elsewhere` : '';
+    lines.push(`  ${name} by ${by}: ${where.join(', ')}${under}`);
+  }
+  return lines;
 }

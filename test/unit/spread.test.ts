@@ -3,7 +3,7 @@
 // group's share taken by the others and said missing, and few instances moved when a host comes or goes.
 
 import { describe, expect, it } from 'vitest';
-import { instancesOn, type Spread, spreadInstances } from '../../src/placement/spread.ts';
+import { instancesOn, type Spread, sharers, spreadInstances } from '../../src/placement/spread.ts';
 import type { PlacedMember } from '../../src/protocol/placement.ts';
 
 const member = (host: string, zone?: string, dc?: string): PlacedMember => ({
@@ -91,5 +91,31 @@ describe('spreadInstances', () => {
       }),
     );
     expect(extras.size).toBeGreaterThan(1);
+  });
+});
+
+describe('sharers', () => {
+  const me = member('h1', 'a');
+  const other = (host: string, over: { phase?: 'starting' | 'running' | 'stopping' | 'failed'; given?: string[]; dc?: string } = {}) => ({
+    host,
+    attrs: { zone: 'b', ...(over.dc ? { dc: over.dc } : {}) },
+    phase: over.phase ?? ('running' as const),
+    ...(over.given ? { given: over.given } : {}),
+  });
+
+  it('are this host and the members starting or running, given the service, that its placement picks', () => {
+    const members = [
+      other('h1'),
+      other('h2'),
+      other('h3', { phase: 'starting' }),
+      other('h4', { phase: 'stopping' }),
+      other('h5', { phase: 'failed' }),
+      other('h6', { given: ['db'] }),
+      other('h7', { given: ['web', 'db'] }),
+    ];
+    expect(sharers('web', me, members, undefined).map((m) => m.host)).toEqual(['h1', 'h2', 'h3', 'h7']);
+    const east = [other('h2', { dc: 'east' }), other('h3', { dc: 'west' })];
+    // A placement by attributes that does not pick this host leaves it out, as it leaves out h3.
+    expect(sharers('web', me, east, { attrs: { dc: 'east' } }).map((m) => m.host)).toEqual(['h2']);
   });
 });

@@ -126,3 +126,27 @@ describe('differs', () => {
     expect(differs({ ...requirement, current: ['a:1', 'c:3'] })).toBe(true);
   });
 });
+
+describe('spread in scs status', () => {
+  const web = (instance?: number, missing: string[] = []) => ({
+    service: 'web',
+    ...(instance ? { instance } : {}),
+    state: 'running',
+    spread: { by: 'zone' as const, missing },
+    provides: [],
+    requires: [],
+  });
+
+  it('counts the instances in each group, and says under-spread while a group over: names has no live host', () => {
+    const a = member('ma', { host: 'ha', project: 'ha', attrs: { zone: 'a' }, services: [web(undefined, ['c']), web(3, ['c'])] });
+    const b = member('mb', { host: 'hb', project: 'hb', attrs: { zone: 'b' }, services: [web(2, ['c'])] });
+    const text = formatStatus([a, b]);
+    expect(text).toContain('      web    running (under-spread)\n');
+    expect(
+      text.endsWith('spread\n  web.blog.prod by zone: 2 in a, 1 in b; under-spread: no live host in zone c, its share runs elsewhere\n'),
+    ).toBe(true);
+    const whole = formatStatus([member('mb', { host: 'hb', project: 'hb', attrs: { zone: 'b' }, services: [web()] })]);
+    expect(whole.endsWith('spread\n  web.blog.prod by zone: 1 in b\n')).toBe(true);
+    expect(formatStatus([h1])).not.toContain('spread');
+  });
+});

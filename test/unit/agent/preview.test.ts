@@ -144,6 +144,20 @@ describe('scs up --dry-run and replicas', () => {
         'web-3: drop, stop and remove (scaled to 1)',
         'web-2: drop, stop and remove (scaled to 1)',
       ]);
+      // Spread, with instances 1 and 3 here by the members disco lists: 2 is another host's, and hands over.
+      const spread = web({ replicas: 3, spread: { by: 'zone' } });
+      const shared = await previewUp(compiledStack([spread]), 'one', engine, built, undefined, {
+        elsewhere: new Map(),
+        instances: () => undefined,
+        spreadHere: () => [1, 3],
+      });
+      expect(shared.split('\n')).toEqual([
+        'web: ready (running, and up to date)',
+        'web: provide (running, and up to date)',
+        'web-3: ready (running, and up to date)',
+        'web-3: provide (running, and up to date)',
+        'web-2: serves until its host by the spread provides it, then drop, stop and remove',
+      ]);
     } finally {
       await agent.down();
     }
