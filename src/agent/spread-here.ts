@@ -34,6 +34,8 @@ export class SpreadHere {
   private reading: Promise<void> | undefined;
   private first: Promise<void> | undefined;
   private closed = false;
+  /** A refusal (a token that may not observe the stack) is said once. */
+  private warned = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: SpreadHereOptions) {}
@@ -92,8 +94,13 @@ export class SpreadHere {
       this.members = members;
       if (changed) for (const listener of this.listeners) listener();
     } catch (error) {
-      // The last list stands until the next read: a disco away for a moment moves no instance.
-      this.options.logger.debug(`reading the members for spread: ${(error as Error).message}`);
+      // The last list stands until the next read: a disco away for a moment moves no instance. A token
+      // that may not observe the stack (docs/production.md) is said once: alone, each host runs them all.
+      const code = (error as { code?: string }).code;
+      const message = `the members of the stack cannot be read here (${(error as Error).message}): a spread service runs as if this host were alone`;
+      if ((code === 'forbidden' || code === 'bad_request') && !this.warned) this.options.logger.warn(message);
+      else this.options.logger.debug(message);
+      this.warned ||= code === 'forbidden' || code === 'bad_request';
     } finally {
       if (!this.closed) this.timer = setTimeout(() => void this.read(), this.options.everyMs ?? MEMBERS_EVERY_MS);
     }

@@ -10,7 +10,7 @@ import { instancesOn, spreadInstances } from '../../../src/placement/spread.ts';
 import type { Member } from '../../../src/protocol/member.ts';
 import { downAgents, rig } from '../../helpers/agent-rig.ts';
 import { service } from '../../helpers/compiled.ts';
-import { quietLogger } from '../../helpers/logging.ts';
+import { quietLogger, recordingLogger } from '../../helpers/logging.ts';
 import { eventually } from '../../helpers/wait.ts';
 
 afterEach(downAgents);
@@ -77,6 +77,7 @@ describe('a spread service', () => {
     await disco.place('http.web.shop.test', '192.0.2.9', 40000);
     await eventually(() => running(engine).length === 2, 5000, 'the two instances handed back');
     expect(running(engine)).toEqual(here.map(nameOf).sort());
+    spread.close();
   });
 
   it('runs none of a service its host may not run, and every instance when it is the only host', async () => {
@@ -102,6 +103,27 @@ describe('a spread service', () => {
     await second.agent.up();
     expect(running(second.engine)).toEqual([1, 2, 3, 4].map(nameOf).sort());
     alone.close();
+    spread.close();
+  });
+
+  it('says once that the members cannot be read with a token that may not observe them, and runs every instance', async () => {
+    const recorded = recordingLogger();
+    const refused = Object.assign(new Error('this token may not observe *.*.shop.test'), { code: 'forbidden' });
+    const spread = new SpreadHere({
+      me: { host: me, attrs: { zone: 'a' } },
+      list: () => Promise.reject(refused),
+      onConnected: () => () => {},
+      placementOf: () => undefined,
+      logger: recorded.logger,
+      everyMs: 10,
+    });
+    const { engine, agent } = rig([web()], { spread });
+    await agent.up();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(running(engine)).toHaveLength(4);
+    expect(recorded.lines('warn')).toEqual([
+      'the members of the stack cannot be read here (this token may not observe *.*.shop.test): a spread service runs as if this host were alone',
+    ]);
     spread.close();
   });
 });
