@@ -10,12 +10,12 @@ import type { MemberService } from '../protocol/member.ts';
 import { formatTarget } from '../protocol/placement.ts';
 import type { AgentOptions } from './agent-options.ts';
 import { agentState } from './agent-state.ts';
-import type { ContainerEvent } from './container-engine.ts';
+import type { ContainerEvent, ContainerSummary } from './container-engine.ts';
 import { Executor } from './executor.ts';
 import { newFacts } from './facts.ts';
 import { type AgentIdentity, hostLabel, ownerLabels, projectName } from './identity.ts';
 import { instanceOfLabels, instanceService } from './instances.ts';
-import { InstancesMine, namedRunners, sameInstances } from './instances-mine.ts';
+import { InstancesMine, leftOver, namedRunners, sameInstances } from './instances-mine.ts';
 import { memberService } from './member-record.ts';
 import { Moves } from './moves.ts';
 import { watchRequirements } from './requirement-watches.ts';
@@ -102,7 +102,8 @@ export class Agent {
       await this.options.spread?.ready(this.selected(this.compiled));
       const spread = this.options.spread?.onChange(() => this.countsChanged());
       for (const stop of [instances, spread]) if (stop) this.follows.push(stop);
-      for (const service of this.selected(this.compiled)) await this.startInstances(service);
+      const found = await this.options.engine.list(ownerLabels(this.identity));
+      for (const service of this.selected(this.compiled)) await this.startInstances(service, { found });
       this.phase = 'running';
       this.save();
     } catch (error) {
@@ -202,10 +203,7 @@ export class Agent {
     return this.chosen(compiled).filter((service) => this.here?.has(service.name) ?? true);
   }
 
-  /**
-   * The services it was given (`scs up web` adds web), wherever they are placed, and those placed on
-   * its host by name (a move here), whatever it was given.
-   */
+  /** The services it was given (`scs up web` adds web), wherever placed, and those moved to its host by name, whatever given. */
   private chosen(compiled: CompiledStack, names: readonly string[] = []): CompiledService[] {
     if (this.only.length === 0) return compiled.services;
     const only = [...this.only, ...names, ...(this.options.placement?.namedHere(compiled.services) ?? [])];
@@ -289,20 +287,21 @@ export class Agent {
   }
 
   /**
-   * Brings each of a service's instances to what is compiled, one at a time: a replacement rolls,
-   * each instance ready (and healthy) before the next is touched, so that all but one serve
-   * throughout; the first that fails stops the roll, and those not reached keep running as they are.
-   * Instances beyond its count go first, the highest first.
+   * Brings each of its instances here to what is compiled, one at a time: a replacement rolls, each
+   * ready (and healthy) before the next, so all but one serve; the first that fails stops the roll.
+   * Instances beyond its count go first, the highest first; those spread elsewhere are handed over.
+   * Containers `found` of other instances (left by the agent before this one) are taken on for that.
    */
-  private async startInstances(service: CompiledService, { roll = true } = {}): Promise<void> {
+  private async startInstances(service: CompiledService, { roll = true, found = [] as readonly ContainerSummary[] } = {}): Promise<void> {
     const count = this.mine.countOf(service);
     const mine = this.mine.of(service);
+    for (const instance of leftOver(found, service.name, mine, this.runners))
+      await this.start(this.addRunner(instanceService(service, instance)));
     const beyond = this.runners.filter((r) => r.service === service.name && r.instance > count).sort((a, b) => b.instance - a.instance);
     for (const runner of beyond) {
       await this.retire(runner, `scaled to ${count}`);
       this.runners.splice(this.runners.indexOf(runner), 1);
     }
-    // Spread to another host: it serves here until that host does (moves.ts), as a move.
     for (const runner of this.runners.filter((r) => r.service === service.name && !mine.includes(r.instance)))
       this.moves.away(runner, `spread to ${this.mine.whereIs(service, runner.instance)}`);
     for (const instance of mine) {

@@ -2,9 +2,12 @@
 // else the stack files'), and of those the ones on this host: every one, or for a spread service
 // those its spread assigns here (spread-here.ts).
 
+import { serviceLabelOf } from '../docker/labels.ts';
 import type { CompiledService } from '../manifest/compiled.ts';
 import { replicasOf } from '../placement/replicas.ts';
 import { instancesOn } from '../placement/spread.ts';
+import type { ContainerSummary } from './container-engine.ts';
+import { instanceOfLabels } from './instances.ts';
 import type { InstancesHere } from './instances-here.ts';
 import type { ServiceRunner } from './runner.ts';
 import type { SpreadHere } from './spread-here.ts';
@@ -54,4 +57,22 @@ export function namedRunners(runners: readonly ServiceRunner[], names: readonly 
     if (instances.length === 0) throw new Error(`this agent does not run "${name}" (it runs: ${services.join(', ') || 'nothing'})`);
     return instances;
   });
+}
+
+/**
+ * The instances of `service` whose containers `found` lists (this agent's project and stack) that
+ * are not among `mine` and have no runner: left by the agent before this one, and now another
+ * host's (spread) or beyond the count. The agent takes them on, to hand over or retire, rather than
+ * leave them running unwatched.
+ */
+export function leftOver(
+  found: readonly Pick<ContainerSummary, 'labels'>[],
+  service: string,
+  mine: readonly number[],
+  runners: readonly Pick<ServiceRunner, 'service' | 'instance'>[],
+): number[] {
+  const instances = found.filter((container) => serviceLabelOf(container.labels) === service).map((c) => instanceOfLabels(c.labels));
+  return [...new Set(instances)]
+    .filter((instance) => !mine.includes(instance) && !runners.some((r) => r.service === service && r.instance === instance))
+    .sort((a, b) => a - b);
 }

@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { instanceService } from '../../../src/agent/instances.ts';
-import { downAgents, envOf, rig, state } from '../../helpers/agent-rig.ts';
+import { downAgents, envOf, forget, rig, state } from '../../helpers/agent-rig.ts';
 import { compiledStack, service } from '../../helpers/compiled.ts';
 import { eventually } from '../../helpers/wait.ts';
 
@@ -114,5 +114,17 @@ describe('a service with replicas', () => {
     const { engine, agent } = rig([web({ replicas: 0 })]);
     await agent.up();
     expect(engine.trace()).toBe('');
+  });
+
+  it('retires the instances beyond the count that the agent before it left running (scaled down while it was away)', async () => {
+    const first = rig([web({ replicas: 3 })]);
+    await first.agent.up();
+    // Handed over: its containers run on, and the next agent takes them.
+    first.agent.leave();
+    forget(first.agent);
+    const { engine, agent } = rig([web({ replicas: 1 })], { engine: first.engine, disco: first.disco });
+    await agent.up();
+    expect(names(engine)).toEqual(['scs-shop-test-web']);
+    expect(engine.calls.filter((call) => call.startsWith('remove'))).toEqual(['remove c3', 'remove c2']);
   });
 });
