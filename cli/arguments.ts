@@ -5,6 +5,60 @@
 import { commandWord, GLOBAL_OPTIONS_WITH_VALUE } from './command-word.ts';
 import { COMMANDS } from './commands.ts';
 
+/** Options of every deploy command, and the global ones, that take a value: the word after them is not SERVICE. */
+const VALUED_EVERYWHERE = ['-f', '--file', '-p', '--project-name', '--disco', '--ansi'];
+
+/**
+ * Verbs that run a command after their SERVICE (`scs exec web ls -la`), each with its options that
+ * take a value (test/unit/exec-run.test.ts checks them against what the verbs register).
+ */
+export const VERBS_WITH_A_COMMAND: Readonly<Record<string, ReadonlySet<string>>> = {
+  exec: new Set([...VALUED_EVERYWHERE, '--instance', '-e', '--env', '-u', '--user', '-w', '--workdir']),
+  run: new Set([
+    ...VALUED_EVERYWHERE,
+    '-e',
+    '--env',
+    '-u',
+    '--user',
+    '-w',
+    '--workdir',
+    '--entrypoint',
+    '--name',
+    '--tls-ca',
+    '--tls-cert',
+    '--tls-key',
+    '--token-file',
+  ]),
+};
+
+/**
+ * The arguments with `--` put after SERVICE for the verbs that run a command, so that what follows
+ * reaches the command untouched, as `docker exec` passes it: `scs exec web ls -la` must not take
+ * `-la` for its own, nor `scs exec web ps -p 1` its `-p` for the project. A `--` already there
+ * (`scs exec web -- ls -la`) is kept as the one separator.
+ */
+export function separateCommand(args: readonly string[]): string[] {
+  let valued: ReadonlySet<string> | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (valued === undefined) {
+      if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+      else if (!arg.startsWith('-')) {
+        if (!Object.hasOwn(VERBS_WITH_A_COMMAND, arg)) break;
+        valued = VERBS_WITH_A_COMMAND[arg]!;
+      }
+      continue;
+    }
+    if (valued.has(arg)) i++;
+    else if (!arg.startsWith('-')) {
+      const rest = args.slice(i + 1);
+      return [...args.slice(0, i + 1), '--', ...(rest[0] === '--' ? rest.slice(1) : rest)];
+    }
+  }
+  return [...args];
+}
+
 /** Short global options, as `docker compose -f x.yml logs -f web` has them: before the verb, `-f` is the file. */
 const SHORT_GLOBAL_OPTIONS: Readonly<Record<string, string>> = { '-f': '--file', '-p': '--project-name' };
 

@@ -29,6 +29,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   adopt: async () => (await import('./adopt.ts')).registerAdopt,
   ps: async () => (await import('./ps.ts')).registerPs,
   logs: async () => (await import('./logs.ts')).registerLogs,
+  exec: async () => (await import('./exec.ts')).registerExec,
+  run: async () => (await import('./run.ts')).registerRun,
   stop: async () => (await import('./lifecycle.ts')).registerStop,
   start: async () => (await import('./lifecycle.ts')).registerStart,
   restart: async () => (await import('./lifecycle.ts')).registerRestart,

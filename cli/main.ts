@@ -4,7 +4,7 @@
 import { cac } from 'cac';
 import { ANSI_MODES, type AnsiMode, applyAnsiMode, colourWanted } from '../src/colour.ts';
 import { EXIT, exitCodeOf, UsageError } from '../src/errors.ts';
-import { commandFor, dashedFlags, spellFlagsForParser, spellGlobalsLong } from './arguments.ts';
+import { commandFor, dashedFlags, separateCommand, spellFlagsForParser, spellGlobalsLong } from './arguments.ts';
 import { registerCommand, registerEveryCommand } from './commands.ts';
 import { tidyHelp } from './help.ts';
 
@@ -16,14 +16,16 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const args = spellGlobalsLong(process.argv.slice(2));
+const args = spellGlobalsLong(separateCommand(process.argv.slice(2)));
+/** What scs reads as its own: what follows `--` belongs to a command (`scs exec web sh --debug`). */
+const ownArgs = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
 const cli = cac('scs');
 cli.option('--disco <host:port,...>', 'Disco server address, or several sharing one registry (env SCS_DISCO)', { default: undefined });
 cli.option('--ansi <when>', 'Colour and other terminal escapes: auto, never or always (NO_COLOR=1 is never)');
 cli.option('--debug', 'Verbose logs and stack traces');
 cli.option('-v, --version', 'Print the version, and the git commit scs was built from');
 
-const debug = args.includes('--debug');
+const debug = ownArgs.includes('--debug');
 
 /** consola, loaded once something may log: help and the version print without it, sooner. */
 async function logger() {
@@ -37,9 +39,9 @@ async function logger() {
 
 /** `--ansi` is read before anything that colours is loaded: consola decides once, when it loads. */
 function ansiMode(): AnsiMode {
-  const at = args.findIndex((arg) => arg === '--ansi' || arg.startsWith('--ansi='));
+  const at = ownArgs.findIndex((arg) => arg === '--ansi' || arg.startsWith('--ansi='));
   if (at < 0) return 'auto';
-  const value = args[at]!.includes('=') ? args[at]!.slice('--ansi='.length) : args[at + 1];
+  const value = ownArgs[at]!.includes('=') ? ownArgs[at]!.slice('--ansi='.length) : ownArgs[at + 1];
   if (!ANSI_MODES.includes(value as AnsiMode)) throw new UsageError(`--ansi: expected auto, never or always, not "${value ?? ''}"`);
   return value as AnsiMode;
 }

@@ -17,7 +17,7 @@ import { contextFiles } from '../build-context.ts';
 import { DockerError } from './errors.ts';
 import { followEvents } from './events.ts';
 import { LABEL } from './labels.ts';
-import { containerInfoOf, containerSummaryOf, type InspectData, labelFilter } from './mapping.ts';
+import { containerInfoOf, containerSummaryOf, createOptions, type InspectData, labelFilter } from './mapping.ts';
 import { execIn, followLogs, type LogOptions, readLogs, tailOf } from './output.ts';
 
 export type { ContainerEvent, ContainerInfo, ContainerSpec };
@@ -169,36 +169,7 @@ export class Engine implements ContainerEngine {
   }
 
   async create(spec: ContainerSpec): Promise<string> {
-    const exposed: Record<string, object> = {};
-    const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
-    for (const [port, host] of Object.entries(spec.publish)) {
-      exposed[port] = {};
-      if (spec.network === 'bridge')
-        bindings[port] = (spec.publishOn?.[port] ?? ['']).map((address) => ({ HostIp: address, HostPort: host }));
-    }
-    const container = await this.docker.createContainer({
-      name: spec.name,
-      Image: spec.image,
-      Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-      Labels: spec.labels,
-      ExposedPorts: exposed,
-      HostConfig: {
-        // docker-init as PID 1 forwards signals and reaps zombies: programs that ignore SIGTERM as
-        // PID 1 (shells, busybox httpd) still stop at once, and `kill -HUP 1` still reaches them.
-        Init: true,
-        NetworkMode: spec.network === 'bridge' ? (spec.networkName ?? 'bridge') : spec.network,
-        ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options } : {}),
-        PortBindings: bindings,
-        RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
-        Mounts: spec.mounts.map((mount) => ({
-          Type: mount.type,
-          Source: mount.source,
-          Target: mount.target,
-          ReadOnly: mount.readOnly === true,
-        })),
-      },
-    });
-    return container.id;
+    return (await this.docker.createContainer(createOptions(spec))).id;
   }
 
   async start(id: string): Promise<void> {

@@ -12,6 +12,11 @@ export const LABEL = {
   stackId: 'scs.stack-id',
   config: 'scs.config-hash',
   image: 'scs.image-hash',
+  /**
+   * A one-off container of `scs run`, naming the service it runs the image of. It carries no
+   * `scs.service`: neither the agent nor `scs ps` takes it for the service; `scs down` removes it.
+   */
+  oneOff: 'scs.oneoff',
 } as const;
 
 /** What named a container's service before it was `scs.service`: containers made then still carry it. */

@@ -1,8 +1,9 @@
 // Docker's answers, as the agent's engine interface has them: shared by Engine (dockerode) and
 // DockerReader (the light reader of `scs ps` and `scs logs`), so both say the same of a container.
 
+import type Docker from 'dockerode';
 import { isLoopbackHost } from '../address.ts';
-import type { ContainerInfo, ContainerSummary } from '../agent/container-engine.ts';
+import type { ContainerInfo, ContainerSpec, ContainerSummary } from '../agent/container-engine.ts';
 
 /** The parts of `GET /containers/{id}/json` read here. */
 export interface InspectData {
@@ -60,6 +61,39 @@ export function containerInfoOf(data: InspectData): ContainerInfo {
 
 export function containerSummaryOf(c: ListData): ContainerSummary {
   return { id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels };
+}
+
+/** What Docker is asked to create for a container spec: the agent's containers, and `scs run`'s one-offs. */
+export function createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const [port, host] of Object.entries(spec.publish)) {
+    exposed[port] = {};
+    if (spec.network === 'bridge')
+      bindings[port] = (spec.publishOn?.[port] ?? ['']).map((address) => ({ HostIp: address, HostPort: host }));
+  }
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+    Labels: spec.labels,
+    ExposedPorts: exposed,
+    HostConfig: {
+      // docker-init as PID 1 forwards signals and reaps zombies: programs that ignore SIGTERM as
+      // PID 1 (shells, busybox httpd) still stop at once, and `kill -HUP 1` still reaches them.
+      Init: true,
+      NetworkMode: spec.network === 'bridge' ? (spec.networkName ?? 'bridge') : spec.network,
+      ...(spec.dns ? { Dns: spec.dns.servers, DnsSearch: spec.dns.search, DnsOptions: spec.dns.options } : {}),
+      PortBindings: bindings,
+      RestartPolicy: { Name: spec.restart === 'no' ? '' : spec.restart, MaximumRetryCount: 0 },
+      Mounts: spec.mounts.map((mount) => ({
+        Type: mount.type,
+        Source: mount.source,
+        Target: mount.target,
+        ReadOnly: mount.readOnly === true,
+      })),
+    },
+  };
 }
 
 /** Docker's label filter for a list: every label given must match. */
