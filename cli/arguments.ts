@@ -53,6 +53,7 @@ export function separateCommand(args: readonly string[]): string[] {
     if (valued.has(arg)) i++;
     else if (!arg.startsWith('-')) {
       const rest = args.slice(i + 1);
+      if (rest.length === 0) break;
       return [...args.slice(0, i + 1), '--', ...(rest[0] === '--' ? rest.slice(1) : rest)];
     }
   }

@@ -2,7 +2,7 @@
 // Containers are found by their labels and followed from each start (Docker's events), so the
 // stream keeps following a service whose container Docker restarted or scs replaced.
 
-import { serviceLabelOf } from '../docker/labels.ts';
+import { isOneOff, serviceLabelOf } from '../docker/labels.ts';
 import type { ContainerEngine } from './container-engine.ts';
 import { instanceName, instanceOfLabels } from './instances.ts';
 
@@ -101,7 +101,8 @@ export class LogStream {
    */
   private async follow(id: string, notBefore: bigint): Promise<void> {
     const info = await this.engine.inspect(id).catch(() => undefined);
-    if (!info || this.stopped) return;
+    // A one-off of `scs run` prints to its own terminal, not into the stack's log.
+    if (!info || this.stopped || isOneOff(info.labels)) return;
     const previous = this.following.get(id);
     if (previous?.startedAt === info.startedAt) return;
     previous?.stop();

@@ -26,3 +26,6 @@ export const OLD_SERVICE_LABEL = 'scs.role';
 export function serviceLabelOf(labels: Readonly<Record<string, string>>): string | undefined {
   return labels[LABEL.service] ?? labels[OLD_SERVICE_LABEL];
 }
+
+/** A one-off container of `scs run` (src/agent/one-off.ts): never a service's own container. */
+export const isOneOff = (labels: Readonly<Record<string, string>>) => labels[LABEL.oneOff] !== undefined;
