@@ -3,7 +3,8 @@
 import type { CAC } from 'cac';
 import { commandOf, parseEnvFlags } from '../src/agent/command-flags.ts';
 import { runOneOff } from '../src/agent/run-one-off.ts';
-import { connectDisco, type GlobalFlags, repeated, withDiscoAccess } from './common.ts';
+import { type GlobalFlags, repeated, withDiscoAccess } from './common.ts';
+import { connectPlacement, stackHere } from './placement-flags.ts';
 import { type StackFlags, withStackFile } from './stack.ts';
 
 interface RunFlags extends StackFlags, GlobalFlags {
@@ -50,7 +51,8 @@ export function registerRun(cli: CAC): void {
           noTty: flags.T === true,
           remove: flags.rm !== false,
         },
-        () => connectDisco(flags, 'scs run'),
+        // The disco this host's agent of the stack uses (its embedded one too), as scs scale finds it.
+        () => connectPlacement({ ...flags, remembered: true }, stackHere({ ...flags, remembered: true }), 'scs run'),
       );
     });
 }
