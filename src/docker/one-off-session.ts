@@ -24,9 +24,13 @@ export interface OneOffOptions {
 const PASSED_ON: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export async function runOneOffContainer(docker: Docker, options: OneOffOptions, terminal: Terminal = processTerminal()): Promise<number> {
+  const base = createOptions(options.spec);
   const container = await bounded(
     docker.createContainer({
-      ...createOptions(options.spec),
+      ...base,
+      // Docker removes it once it ends, as `docker run --rm` asks: also when scs itself is gone by then
+      // (killed, or its reader went away: `scs run client env | head -1`).
+      HostConfig: { ...base.HostConfig, AutoRemove: options.remove },
       ...(options.command && options.command.length > 0 ? { Cmd: [...options.command] } : {}),
       ...(options.entrypoint === undefined ? {} : { Entrypoint: [options.entrypoint] }),
       ...(options.user ? { User: options.user } : {}),
@@ -47,8 +51,9 @@ export async function runOneOffContainer(docker: Docker, options: OneOffOptions,
       container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true }),
       `attaching to ${options.spec.name}`,
     )) as Duplex;
-    // `next-exit`: a wait asked before the start would otherwise answer at once (the container is not running yet).
-    const exited = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+    // Asked before the start, a wait for `not-running` would answer at once: `next-exit`, or `removed`
+    // when Docker removes it (its exit code is told before it goes, as `docker run --rm` waits).
+    const exited = container.wait({ condition: options.remove ? 'removed' : 'next-exit' }) as Promise<{ StatusCode: number }>;
     exited.catch(() => {});
     await bounded(container.start(), `starting ${options.spec.name}`);
     for (const signal of PASSED_ON) process.on(signal, passOn);
@@ -56,6 +61,12 @@ export async function runOneOffContainer(docker: Docker, options: OneOffOptions,
     return (await bounded(exited, `for ${options.spec.name} to exit`)).StatusCode;
   } finally {
     for (const signal of PASSED_ON) process.off(signal, passOn);
-    if (options.remove) await bounded(container.remove({ force: true, v: false }), `removing ${options.spec.name}`);
+    // One that never ran is not removed by Docker; one that did may be on its way already.
+    if (options.remove) await bounded(container.remove({ force: true, v: false }).catch(goneOrGoing), `removing ${options.spec.name}`);
   }
+}
+
+/** A removal that finds the container gone (404) or already going (409) is no error. */
+function goneOrGoing(error: { statusCode?: number }): void {
+  if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
 }
