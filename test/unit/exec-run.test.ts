@@ -9,12 +9,15 @@ import { registerRun } from '../../cli/run.ts';
 import { commandOf, parseEnvFlags, parseInstance } from '../../src/agent/command-flags.ts';
 import type { ContainerSummary } from '../../src/agent/container-engine.ts';
 import { execTarget } from '../../src/agent/exec-target.ts';
+import { LogStream } from '../../src/agent/log-stream.ts';
 import { oneOffName, oneOffSpec, requiredEndpoints } from '../../src/agent/one-off.ts';
+import { containerSpec } from '../../src/agent/spec.ts';
 import type { ServiceRecord } from '../../src/agent/state.ts';
 import type { Endpoint } from '../../src/client/client.ts';
 import { isOneOff, serviceLabelOf } from '../../src/docker/labels.ts';
 import { EXIT, UsageError, UserError } from '../../src/errors.ts';
 import { ENVIRONMENT, STACK, service } from '../helpers/compiled.ts';
+import { FakeEngine } from '../helpers/fake-engine.ts';
 
 describe('the words after SERVICE', () => {
   it('reach the command untouched, with or without --', () => {
@@ -219,5 +222,32 @@ describe('a one-off container of scs run', () => {
     const listed = new Map([['http.web.shop.test', [endpoint('10.0.0.3', { az: 'b1' }), endpoint('10.0.0.4', { az: 'a1' })]]]);
     expect([...requiredEndpoints(filtered, listed).get('http')!].map((e) => e.host)).toEqual(['10.0.0.4']);
     expect(requiredEndpoints(filtered, new Map()).get('http')).toEqual([]);
+  });
+});
+
+describe("scs up's log", () => {
+  /** Every container's first line is its name. */
+  class PrintingEngine extends FakeEngine {
+    async followLogs(id: string, _since: bigint, onText: (text: string, stream: 'stdout' | 'stderr') => void): Promise<() => void> {
+      onText(`2026-12-07T16:00:00Z ${this.containers.get(id)!.spec.name}\n`, 'stdout');
+      return () => {};
+    }
+  }
+
+  it('leaves out the one-offs of scs run, which print to their own terminal', async () => {
+    const engine = new PrintingEngine();
+    const identity = { stack: STACK, environment: ENVIRONMENT, project: 'east', host: 'east' };
+    const web = service('web');
+    const owner = { 'scs.stack': STACK, 'scs.environment': ENVIRONMENT, 'scs.agent': 'east' };
+    for (const spec of [
+      containerSpec(web, identity, new Map()),
+      oneOffSpec(web, identity, new Map(), undefined, { name: 'scs-shop-test-web-run-000001', env: {} }),
+    ])
+      await engine.start(await engine.create(spec));
+    const lines: string[] = [];
+    const stream = new LogStream(engine, owner, { prefix: true, write: (line) => lines.push(line) });
+    await stream.start();
+    stream.stop();
+    expect(lines).toEqual(['web | scs-shop-test-web']);
   });
 });
