@@ -47,7 +47,8 @@ export async function runOneOff(stack: StackFlags, request: RunRequest, discover
   const { wantsTty } = await import('../docker/attach.ts');
   const engine = new Engine();
   await engine.ping();
-  await buildImages(engine, { ...compiled, services: [service] }, consola);
+  // On stderr: stdout is the one-off's own (`scs run client env | grep X`).
+  await buildImages(engine, { ...compiled, services: [service] }, consola.create({ stdout: process.stderr }));
   for (const volume of service.container.volumes) {
     const there =
       volume.method === 'named' || volume.method === 'nfs' ? await engine.volumeExists(volume.source) : existsSync(volume.source);
