@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${...} in these strings are what the tests substitute
 // Variables in stack files, as Compose substitutes them: every form of `${...}`, `$$`, nesting,
 // the warning for an unset variable, errors that name the file and the line, overlays, and `.env`
 // beside the first file (the environment winning over it).
