@@ -6,11 +6,11 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { consola } from 'consola';
 import { ConfigError } from '../config/yaml.ts';
 import { flag, UsageError, UserError } from '../errors.ts';
-import { isLabel } from '../names.ts';
 import { type CompileOptions, compile } from '../manifest/compile.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { type LoadedStack, loadStack, STACK_FILE } from '../manifest/load.ts';
-import { parseProfiles, withProfiles } from '../manifest/profiles.ts';
+import { EVERY_PROFILE, parseProfiles, withProfiles } from '../manifest/profiles.ts';
+import { isLabel } from '../names.ts';
 import { projectName } from './identity.ts';
 import { type AgentState, agentProcessOf, readState } from './state.ts';
 import { legacyNotice, stateFolder, stateRoot } from './state-folder.ts';
@@ -157,7 +157,7 @@ function activeProfiles(flags: StackFlags, read: LoadedStack): string[] {
   const given = flags.profile === undefined ? [] : (Array.isArray(flags.profile) ? flags.profile : [flags.profile]).map(String);
   const profiles = given.length > 0 ? given.flatMap(parseProfiles) : parseProfiles(read.variable('SCS_PROFILES') ?? '');
   for (const profile of profiles) {
-    if (profile !== '*' && !isLabel(profile))
+    if (profile !== EVERY_PROFILE && !isLabel(profile))
       throw new UsageError(`${given.length > 0 ? '--profile' : 'SCS_PROFILES'}: expected a profile name like "debug", not "${profile}"`);
   }
   return [...new Set(profiles)];
@@ -201,7 +201,7 @@ export function selectServices(compiled: CompiledStack, names: string[]): Compil
   return { ...compiled, services: compiled.services.filter((s) => wanted.has(s.name)) };
 }
 
-export function checkServices(compiled: CompiledStack, names: string[]): void {
+export function checkServices(compiled: { readonly services: ReadonlyArray<{ readonly name: string }> }, names: readonly string[]): void {
   const known = new Set(compiled.services.map((s) => s.name));
   for (const name of names) {
     if (!known.has(name.toLowerCase())) throw new UsageError(`no service "${name}" in the stack (it has: ${[...known].join(', ')})`);

@@ -36,8 +36,7 @@ export function withProfiles(loaded: LoadedStack, active: readonly string[], nam
   for (const [name, service] of Object.entries(stack.services)) if (runs(name)) services[name] = service;
   for (const [name, service] of Object.entries(services)) {
     for (const [endpoint, requirement] of Object.entries(service.requires)) {
-      const own =
-        (requirement.stack ?? stack.name) === stack.name && (requirement.environment ?? stack.environment) === stack.environment;
+      const own = (requirement.stack ?? stack.name) === stack.name && (requirement.environment ?? stack.environment) === stack.environment;
       const required = stack.services[requirement.service];
       if (!own || !required || services[requirement.service]) continue;
       const profiles = required.profiles ?? [];
