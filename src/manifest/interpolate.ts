@@ -15,6 +15,11 @@ export interface Interpolation {
   readonly unset: (name: string) => void;
   /** Told each variable read, set or not. */
   readonly read?: (name: string) => void;
+  /**
+   * Keys whose value is a number or true/false (`replicas: ${REPLICAS:-2}`): a value of theirs made by
+   * substitution is read as one when it is written as one, as Compose casts them. Other values stay text.
+   */
+  readonly typedKeys?: ReadonlySet<string>;
 }
 
 /** A mistake in a `${...}`, in words, without where it is (the caller knows the file, the line and the key). */
@@ -49,7 +54,9 @@ export function interpolate(text: string, how: Interpolation): string {
 export function interpolateValues(document: Yaml, how: Interpolation, path: Array<string | number> = []): Yaml {
   if (typeof document === 'string') {
     try {
-      return interpolate(document, how);
+      const value = interpolate(document, how);
+      const key = path[path.length - 1];
+      return value !== document && typeof key === 'string' && how.typedKeys?.has(key) ? typed(value) : value;
     } catch (error) {
       if (error instanceof InterpolationError) throw new InterpolationError(error.message, path);
       throw error;
@@ -61,6 +68,13 @@ export function interpolateValues(document: Yaml, how: Interpolation, path: Arra
   const copy: Record<string, Yaml> = Object.create(null);
   for (const [key, value] of Object.entries(document)) copy[key] = interpolateValues(value, how, [...path, key]);
   return copy;
+}
+
+/** A whole number (no leading zero, as it would be written back) or true/false, as that; anything else as it is. */
+function typed(value: string): Yaml {
+  if (value === 'true' || value === 'false') return value === 'true';
+  const number = Number(value);
+  return /^-?(0|[1-9][0-9]{0,14})$/.test(value) && Number.isSafeInteger(number) ? number : value;
 }
 
 class Scanner {

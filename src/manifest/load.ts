@@ -16,6 +16,22 @@ export const IMAGE_FILE = 'scs.yaml';
 /** Variables for the stack files, beside the first one, as Compose's. */
 export const DOTENV_FILE = '.env';
 
+/** The stack file's keys whose value is a number or true/false: a substituted value of theirs is cast (schema.ts, health-schema.ts). */
+const TYPED_KEYS: ReadonlySet<string> = new Set([
+  'replicas',
+  'publish',
+  'port',
+  'size',
+  'iops',
+  'encrypted',
+  'shareable',
+  'device-index',
+  'generate',
+  'retries',
+  'changes',
+  'disable',
+]);
+
 /** Where the variables of the stack files come from: the environment (by default this process's), then `.env`. */
 export interface LoadOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
@@ -55,6 +71,7 @@ export function loadStack(files: readonly string[], { environment = process.env 
   const variables: Record<string, string> = Object.create(null);
   const unset = new Set<string>();
   const how = {
+    typedKeys: TYPED_KEYS,
     lookup: variable,
     unset: (name: string) => unset.add(name),
     read: (name: string) => {

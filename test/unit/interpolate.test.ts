@@ -145,6 +145,32 @@ describe('variables in stack files', () => {
     expect(loaded.unset).toEqual([]);
   });
 
+  it('reads a substituted number or true/false as one where the stack file wants one, and as text elsewhere', () => {
+    const stack = [
+      'name: shop',
+      'services:',
+      '  web:',
+      '    image: ./x',
+      '    replicas: ${REPLICAS:-2}',
+      '    env: { COUNT: "${REPLICAS:-2}", ZIP: "${ZIP}" }',
+      '    provides:',
+      '      http: { publish: "${PORT}" }',
+      '    secrets:',
+      '      key: { file: ./key, generate: "${GENERATE}" }',
+      '',
+    ];
+    const dir = files(stack.join('\n'));
+    const loaded = loadStack([join(dir, 'scs-stack.yaml')], { environment: { PORT: '8080', GENERATE: 'true', ZIP: '0123' } });
+    const web = loaded.stack.services.web!;
+    expect(web.replicas).toBe(2);
+    expect(web.provides.http!.publish).toBe(8080);
+    expect(web.secrets.key!.generate).toBe(true);
+    expect(web.env).toEqual({ COUNT: '2', ZIP: '0123' });
+    expect(() => loadStack([join(dir, 'scs-stack.yaml')], { environment: { PORT: '08080', GENERATE: 'true' } })).toThrow(
+      'services.web.provides.http.publish',
+    );
+  });
+
   it('says which variables are unset, each once', () => {
     const dir = files('name: shop\nservices:\n  web:\n    image: ./x\n    env: { A: "${GONE}", B: "$GONE", C: "$ALSO" }\n');
     const loaded = loadStack([join(dir, 'scs-stack.yaml')], { environment: {} });
