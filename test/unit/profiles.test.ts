@@ -3,7 +3,9 @@
 // service that runs and requires one left out is refused in one sentence.
 
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { ControlRequestSchema } from '../../src/agent/control.ts';
 import { compileStack, readStack } from '../../src/agent/stack-files.ts';
 import { loadStack } from '../../src/manifest/load.ts';
 import { parseProfiles, withProfiles } from '../../src/manifest/profiles.ts';
@@ -94,5 +96,14 @@ describe('profiles', () => {
     const compiled = compileStack({ file, variables: {}, profile: 'debug', named: ['report'] }, { hashImages: false });
     expect(compiled.services.map((s) => s.name).sort()).toEqual(['admin', 'debugtool', 'report', 'web']);
     expect(compileStack({ file, variables: {} }, { hashImages: false }).services.map((s) => s.name)).toEqual(['web']);
+  });
+
+  it('is told to a running agent with the variables, bounded, and left out when there is none', () => {
+    const request = { op: 'up', files: ['/s/scs-stack.yaml'], services: [] };
+    expect(v.is(ControlRequestSchema, request)).toBe(true);
+    expect(v.is(ControlRequestSchema, { ...request, profiles: ['debug'], variables: { TAG: '1.2' } })).toBe(true);
+    const many = Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`V${i}`, 'x']));
+    expect(v.is(ControlRequestSchema, { ...request, variables: many })).toBe(false);
+    expect(v.is(ControlRequestSchema, { ...request, profiles: 'debug' })).toBe(false);
   });
 });
