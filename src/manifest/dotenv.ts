@@ -1,6 +1,7 @@
 // A `.env` file as Docker Compose reads one: `KEY=value` a line, `# comments`, blank lines,
 // `export KEY=value` tolerated, 'single quotes' taken literally, "double quotes" with \n and the like.
-// Parsing only: load.ts reads the file. Every line is scanned once, left to right.
+// Parsing only: load.ts reads the file, and substitutes the variables of the values that are not
+// 'single-quoted'. Every line is scanned once, left to right.
 
 import { ConfigError } from '../config/yaml.ts';
 
@@ -9,9 +10,18 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', $: '$' };
 
-/** The variables of a `.env` file, in order; a key given twice keeps its last value. Errors name `file` and the line. */
-export function parseDotenv(text: string, file: string): Map<string, string> {
-  const variables = new Map<string, string>();
+export interface DotenvLine {
+  readonly key: string;
+  readonly value: string;
+  /** Its line, from 1. */
+  readonly line: number;
+  /** 'Single-quoted': taken as it is, `$` and all. */
+  readonly literal: boolean;
+}
+
+/** The variables of a `.env` file, in order (a key given twice is there twice: the last wins). Errors name `file` and the line. */
+export function parseDotenv(text: string, file: string): DotenvLine[] {
+  const variables: DotenvLine[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const fail = (message: string): never => {
@@ -24,7 +34,8 @@ export function parseDotenv(text: string, file: string): Map<string, string> {
     if (equals < 0) fail(`expected KEY=value, found ${JSON.stringify(line.slice(0, 40))}`);
     const key = line.slice(0, equals).trimEnd();
     if (!KEY.test(key)) fail(`${JSON.stringify(key.slice(0, 40))} is not a variable name (letters, digits and _, not a digit first)`);
-    variables.set(key, value(line.slice(equals + 1).trimStart(), fail));
+    const rest = line.slice(equals + 1).trimStart();
+    variables.push({ key, value: value(rest, fail), line: i + 1, literal: rest.startsWith("'") });
   }
   return variables;
 }

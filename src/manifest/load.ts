@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as v from 'valibot';
 import { ConfigError, describeIssue, describeShape, isMap, keyLines, parseYaml } from '../config/yaml.ts';
 import { parseDotenv } from './dotenv.ts';
-import { InterpolationError, interpolateValues } from './interpolate.ts';
+import { InterpolationError, interpolate, interpolateValues } from './interpolate.ts';
 import { deepMerge, type Yaml } from './merge.ts';
 import { type ImageManifest, ImageManifestSchema, type Stack, StackSchema } from './schema.ts';
 
@@ -65,7 +65,7 @@ function readText(file: string): string {
 export function loadStack(files: readonly string[], { environment = process.env }: LoadOptions = {}): LoadedStack {
   const paths = (files.length ? files : [STACK_FILE]).map((file) => resolve(file));
   const sources = paths.map((file) => ({ file, text: readText(file) }));
-  const dotenv = readDotenv(join(dirname(paths[0]!), DOTENV_FILE));
+  const dotenv = readDotenv(join(dirname(paths[0]!), DOTENV_FILE), environment);
   // The environment wins over .env, as in Compose; an own property only (`constructor` is no variable).
   const variable = (name: string) => (Object.hasOwn(environment, name) ? environment[name] : undefined) ?? dotenv.get(name);
   const variables: Record<string, string> = Object.create(null);
@@ -127,10 +127,28 @@ function lineOf(file: string, text: string, path: ReadonlyArray<string | number>
   return file;
 }
 
-/** The variables of the `.env` file, none when there is no such file. */
-function readDotenv(file: string): Map<string, string> {
-  if (!existsSync(file)) return new Map();
-  return parseDotenv(readText(file), file);
+/**
+ * The variables of the `.env` file (none when there is no such file). A value that is not
+ * 'single-quoted' may use variables too, as in Compose: the environment's, then those set above it.
+ */
+function readDotenv(file: string, environment: Readonly<Record<string, string | undefined>>): Map<string, string> {
+  const variables = new Map<string, string>();
+  if (!existsSync(file)) return variables;
+  for (const { key, value, line, literal } of parseDotenv(readText(file), file)) {
+    if (literal) {
+      variables.set(key, value);
+      continue;
+    }
+    const lookup = (name: string) => (Object.hasOwn(environment, name) ? environment[name] : undefined) ?? variables.get(name);
+    try {
+      // An unset one is the empty string, said no more than in a shell.
+      variables.set(key, interpolate(value, { lookup, unset: () => {} }));
+    } catch (error) {
+      if (error instanceof InterpolationError) throw new ConfigError(`${file}:${line}: ${error.message}`);
+      throw error;
+    }
+  }
+  return variables;
 }
 
 /** Top-level `x-` keys are the user's own (anchors to reuse, as Compose allows): not validated, not kept. */

@@ -106,7 +106,7 @@ describe('.env', () => {
       'QUOTED_COMMENT="x" # after',
       'TAG=1.3',
     ].join('\n');
-    expect(Object.fromEntries(parseDotenv(text, '.env'))).toEqual({
+    expect(Object.fromEntries(parseDotenv(text, '.env').map(({ key, value }) => [key, value]))).toEqual({
       DB_HOST: 'db.local',
       TAG: '1.3',
       SINGLE: 'a $b \\n c',
@@ -219,6 +219,18 @@ describe('variables in stack files', () => {
     expect(loaded.variable('TAG')).toBe('from-dotenv');
     // Set to the empty string in the environment is set: it still wins.
     expect(loadStack([join(dir, 'scs-stack.yaml')], { environment: { TAG: '' } }).stack.services.web!.env.TAG).toBe('');
+  });
+
+  it('substitutes variables in .env values that are not single-quoted: the environment, then the lines above', () => {
+    const dir = files('name: shop\nservices:\n  web:\n    image: ./x\n    env: { URL: "${URL}", RAW: "${RAW}", LATER: "${LATER}" }\n', {
+      '.env': 'HOST=db\nURL="mysql://${USER:-root}@${HOST}:${PORT:-3306}"\nRAW=\'${HOST}\'\nLATER=${NEXT}\nNEXT=x\n',
+    });
+    const loaded = loadStack([join(dir, 'scs-stack.yaml')], { environment: { USER: 'app' } });
+    expect(loaded.stack.services.web!.env).toEqual({ URL: 'mysql://app@db:3306', RAW: '${HOST}', LATER: '' });
+    const bad = files('name: shop\nservices:\n  web:\n    image: ./x\n', { '.env': 'A=1\nB=${C:?needed}\n' });
+    expect(() => loadStack([join(bad, 'scs-stack.yaml')], { environment: {} })).toThrow(
+      `${join(bad, '.env')}:2: \${C:?needed}: C is not set: needed`,
+    );
   });
 
   it('names the line of a bad .env', () => {
