@@ -1,12 +1,14 @@
 // `scs config`: the stack as scs reads it, printed (src/manifest/stack-text.ts); its flags only here.
 
 import type { CAC } from 'cac';
-import { CONFIG_FORMATS, type ConfigFormat, onlyServices, serviceNamesText, stackText } from '../src/manifest/stack-text.ts';
+import { CONFIG_FORMATS, type ConfigFormat, linesText, onlyServices, stackText } from '../src/manifest/stack-text.ts';
 import { UsageError } from './common.ts';
 import { checkServices, readStack, type StackFlags, withStackFile } from './stack.ts';
 
 interface ConfigFlags extends StackFlags {
   services?: boolean;
+  profiles?: boolean;
+  quiet?: boolean;
   format?: string;
   json?: boolean;
 }
@@ -19,15 +21,21 @@ export function registerConfig(cli: CAC): void {
     ),
   )
     .option('--services', 'Print only the names of the services, one a line')
+    .option('--profiles', 'Print only the profiles the services name, one a line, active or not')
+    .option('-q, --quiet', 'Print nothing: only check the stack files (exit 0 when they are right)')
     .option('--format <format>', 'Output format: yaml or json (default: yaml)')
     .option('--json', 'Same as --format json')
     .action((names: string[], flags: ConfigFlags) => {
       const format = configFormat(flags);
-      const { stack } = readStack({ ...flags, named: names }).stack;
+      const read = readStack({ ...flags, named: names });
+      const { stack } = read.stack;
       // A service named that the stack lacks is refused as everywhere else, in one sentence.
       checkServices({ services: Object.keys(stack.services).map((name) => ({ name })) }, names);
       const shown = onlyServices(stack, names);
-      process.stdout.write(flags.services ? serviceNamesText(shown) : stackText(shown, format));
+      if (flags.quiet) return;
+      if (flags.profiles) process.stdout.write(linesText(read.declared));
+      else if (flags.services) process.stdout.write(linesText(Object.keys(shown.services)));
+      else process.stdout.write(stackText(shown, format));
     });
 }
 

@@ -140,6 +140,8 @@ export interface ReadStack {
   readonly stack: LoadedStack;
   /** The active profiles (`--profile`, else SCS_PROFILES). */
   readonly profiles: readonly string[];
+  /** Every profile a service of the files names, active or not, in the order of the files. */
+  readonly declared: readonly string[];
 }
 
 export function readStack(flags: StackFlags): ReadStack {
@@ -148,7 +150,8 @@ export function readStack(flags: StackFlags): ReadStack {
     const read = loadStack(files, flags.variables ? { environment: flags.variables } : {});
     for (const name of read.unset) warnOnce(`the variable ${name} is not set: the stack files read it as the empty string`);
     const profiles = activeProfiles(flags, read);
-    return { stack: withProfiles(read, profiles, flags.named), profiles };
+    const declared = [...new Set(Object.values(read.stack.services).flatMap((service) => service.profiles ?? []))];
+    return { stack: withProfiles(read, profiles, flags.named), profiles, declared };
   });
 }
 

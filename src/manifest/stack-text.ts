@@ -15,11 +15,9 @@ export function stackText(stack: Stack, format: ConfigFormat): string {
   return dump(stack, { noRefs: true, lineWidth: -1, skipInvalid: true });
 }
 
-/** The names of its services, one a line, in the order of the files. */
-export function serviceNamesText(stack: Stack): string {
-  return Object.keys(stack.services)
-    .map((name) => `${name}\n`)
-    .join('');
+/** Names, one a line: the services, or the profiles. */
+export function linesText(names: Iterable<string>): string {
+  return [...names].map((name) => `${name}\n`).join('');
 }
 
 /** The stack with only the services named (none named: all of them). */

@@ -14,24 +14,27 @@ let dir: string;
 let elsewhere: string;
 
 beforeAll(() => {
-  dir = project({
-    'scs-stack.yaml': [
-      'name: shop',
-      'services:',
-      '  web:',
-      '    image: ./web',
-      '    env:',
-      '      TAG: ${TAG}',
-      '      LEVEL: ${LEVEL:-info}',
-      '  debugtool:',
-      '    image: ./web',
-      '    profiles: [debug]',
-      '',
-    ].join('\n'),
-    'prod.yaml': 'environment: prod\nservices:\n  web:\n    env:\n      HOST: ${HOST:-db.prod}\n',
-    '.env': '# for the stack files\nTAG=1.2\nLEVEL=debug\n',
-    'web/scs.yaml': 'from: x\nprovides:\n  http: { port: 80 }\n',
-  });
+  dir = project(
+    {
+      'scs-stack.yaml': [
+        'name: shop',
+        'services:',
+        '  web:',
+        '    image: ./web',
+        '    env:',
+        '      TAG: ${TAG}',
+        '      LEVEL: ${LEVEL:-info}',
+        '  debugtool:',
+        '    image: ./web',
+        '    profiles: [debug]',
+        '',
+      ].join('\n'),
+      'prod.yaml': 'environment: prod\nservices:\n  web:\n    env:\n      HOST: ${HOST:-db.prod}\n',
+      '.env': '# for the stack files\nTAG=1.2\nLEVEL=debug\n',
+      'web/scs.yaml': 'from: x\nprovides:\n  http: { port: 80 }\n',
+    },
+    90_000,
+  );
   elsewhere = mkdtempSync(join(tmpdir(), 'scs-config-elsewhere-'));
 });
 afterAll(() => {
@@ -56,7 +59,7 @@ describe('scs config', () => {
     expect(Object.keys(stack.services)).toEqual(['web']);
     expect(stack.services.web!.env).toEqual({ TAG: '1.2', LEVEL: 'debug', HOST: 'db.prod' });
     expect(stack.services.web!.restart).toBe('on-failure');
-  });
+  }, 90_000);
 
   it('lets the environment win over .env, and --profile add its services', async () => {
     const { code, stdout, stderr } = await config(['config', '--format', 'json', '--profile', 'debug'], { TAG: '2.0', HOST: 'h1' });
@@ -65,15 +68,18 @@ describe('scs config', () => {
     expect(Object.keys(stack.services)).toEqual(['web', 'debugtool']);
     expect(stack.services.web!.env).toEqual({ TAG: '2.0', LEVEL: 'debug', HOST: 'h1' });
     expect(stack.services.debugtool!.profiles).toEqual(['debug']);
-  });
+  }, 90_000);
 
   it('prints the service names with --services, after profiles', async () => {
     expect((await config(['config', '--services'])).stdout).toBe('web\n');
     expect((await config(['config', '--services'], { SCS_PROFILES: 'debug' })).stdout).toBe('web\ndebugtool\n');
     expect((await config(['config', '--services', 'debugtool'])).stdout).toBe('debugtool\n');
+    expect((await config(['config', '--profiles'])).stdout).toBe('debug\n');
+    const quiet = await config(['config', '-q']);
+    expect([quiet.code, quiet.stdout]).toEqual([0, '']);
     const json = await config(['config', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ name: 'shop' });
-  });
+  }, 90_000);
 
   it('says which file and line is wrong, and exits 1; a bad flag exits 2', async () => {
     const bad = project({
@@ -82,8 +88,11 @@ describe('scs config', () => {
     const run = scs(['config', '-f', join(bad, 'scs-stack.yaml')], {}, elsewhere);
     expect(await run.exited).toBe(1);
     expect(run.stderr).toContain(`${join(bad, 'scs-stack.yaml')}:6: \${PW:?set it in .env}: PW is not set: set it in .env`);
+    const quiet = scs(['config', '-q', '-f', join(bad, 'scs-stack.yaml')], {}, elsewhere);
+    expect(await quiet.exited).toBe(1);
+    expect(quiet.stderr).toContain('PW is not set');
     expect((await config(['config', '--format', 'table'])).code).toBe(2);
     expect((await config(['config', 'nope'])).code).toBe(2);
     rmSync(bad, { recursive: true, force: true });
-  });
+  }, 90_000);
 });
