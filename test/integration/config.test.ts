@@ -14,27 +14,24 @@ let dir: string;
 let elsewhere: string;
 
 beforeAll(() => {
-  dir = project(
-    {
-      'scs-stack.yaml': [
-        'name: shop',
-        'services:',
-        '  web:',
-        '    image: ./web',
-        '    env:',
-        '      TAG: ${TAG}',
-        '      LEVEL: ${LEVEL:-info}',
-        '  debugtool:',
-        '    image: ./web',
-        '    profiles: [debug]',
-        '',
-      ].join('\n'),
-      'prod.yaml': 'environment: prod\nservices:\n  web:\n    env:\n      HOST: ${HOST:-db.prod}\n',
-      '.env': '# for the stack files\nTAG=1.2\nLEVEL=debug\n',
-      'web/scs.yaml': 'from: x\nprovides:\n  http: { port: 80 }\n',
-    },
-    90_000,
-  );
+  dir = project({
+    'scs-stack.yaml': [
+      'name: shop',
+      'services:',
+      '  web:',
+      '    image: ./web',
+      '    env:',
+      '      TAG: ${TAG}',
+      '      LEVEL: ${LEVEL:-info}',
+      '  debugtool:',
+      '    image: ./web',
+      '    profiles: [debug]',
+      '',
+    ].join('\n'),
+    'prod.yaml': 'environment: prod\nservices:\n  web:\n    env:\n      HOST: ${HOST:-db.prod}\n',
+    '.env': '# for the stack files\nTAG=1.2\nLEVEL=debug\n',
+    'web/scs.yaml': 'from: x\nprovides:\n  http: { port: 80 }\n',
+  });
   elsewhere = mkdtempSync(join(tmpdir(), 'scs-config-elsewhere-'));
 });
 afterAll(() => {
