@@ -23,7 +23,5 @@ export function withStackFile(command: Command, { shortFile = true } = {}): Comm
       'Stack file; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or in a folder above)',
     )
     .option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)")
-    .option('--profile <name>', PROFILE_HELP);
+    .option('--profile <name>', 'Also run the services of this profile; repeat for several (env SCS_PROFILES, a,b; * for every one)');
 }
-
-export const PROFILE_HELP = 'Also run the services of this profile; repeat for several (env SCS_PROFILES, a,b; * for every one)';

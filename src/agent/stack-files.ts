@@ -96,7 +96,7 @@ export function filesToLoad(flags: StackFlags): string[] {
 
 /** The state folder of this project's agent of the stack the flags name (its name read from the files). */
 export function agentFolder(flags: StackFlags): string {
-  return stateFolder(project(flags), readStack(flags).stack.stack.name);
+  return stateFolder(project(flags), loaded(() => loadFiles(flags)).stack.name);
 }
 
 /** This project's agent of that stack, when it is running (one that failed is on its way out, and takes no requests). */
@@ -146,13 +146,18 @@ export interface ReadStack {
 
 export function readStack(flags: StackFlags): ReadStack {
   return loaded(() => {
-    const files = filesToLoad(flags);
-    const read = loadStack(files, flags.variables ? { environment: flags.variables } : {});
-    for (const name of read.unset) warnOnce(`the variable ${name} is not set: the stack files read it as the empty string`);
+    const read = loadFiles(flags);
     const profiles = activeProfiles(flags, read);
     const declared = [...new Set(Object.values(read.stack.services).flatMap((service) => service.profiles ?? []))];
     return { stack: withProfiles(read, profiles, flags.named), profiles, declared };
   });
+}
+
+/** The files merged and checked, every service kept; an unset variable warned of once a process. */
+function loadFiles(flags: StackFlags): LoadedStack {
+  const read = loadStack(filesToLoad(flags), flags.variables ? { environment: flags.variables } : {});
+  for (const name of read.unset) warnOnce(`the variable ${name} is not set: the stack files read it as the empty string`);
+  return read;
 }
 
 /** `--profile` (several, or a comma-separated list), else SCS_PROFILES as the stack files see it: the environment's, else `.env`'s. */
