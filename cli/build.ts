@@ -5,7 +5,7 @@ import { compileStack, type StackFlags, selectServices, withStackFile } from './
 export function registerBuild(cli: CAC): void {
   withStackFile(cli.command('build [...services]', 'Build the images of a stack (cached by content hash)')).action(
     async (names: string[], flags: StackFlags) => {
-      const compiled = selectServices(compileStack(flags), names);
+      const compiled = selectServices(compileStack({ ...flags, named: names }), names);
       const { Engine } = await import('../src/docker/engine.ts');
       const engine = new Engine();
       await engine.ping();

@@ -3,7 +3,15 @@
 // imports nothing: the start-up bundle stays small).
 
 /** Global options that take a value: the word after them is that value, not a command. */
-export const GLOBAL_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(['--disco', '--ansi', '-f', '--file', '-p', '--project-name']);
+export const GLOBAL_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set([
+  '--disco',
+  '--ansi',
+  '-f',
+  '--file',
+  '-p',
+  '--project-name',
+  '--profile',
+]);
 
 /** The first argument that is neither an option nor a global option's value. */
 export function commandWord(args: readonly string[]): string | undefined {

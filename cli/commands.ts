@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   status: async () => (await import('./status.ts')).registerStatus,
   events: async () => (await import('./events.ts')).registerEvents,
   compile: async () => (await import('./compile.ts')).registerCompile,
+  config: async () => (await import('./config.ts')).registerConfig,
   build: async () => (await import('./build.ts')).registerBuild,
   up: async () => (await import('./up.ts')).registerUp,
   agent: async () => (await import('./agent.ts')).registerAgent,

@@ -35,7 +35,7 @@ export function registerLogs(cli: CAC): void {
     .option('-t, --timestamps', 'Show the time of each line')
     .option('--no-log-prefix', 'Print lines without the "service | " prefix')
     .action(async (names: string[], flags: LogsFlags) => {
-      const compiled = selectServices(compileStack({ ...flags, remembered: true }, { hashImages: false }), names);
+      const compiled = selectServices(compileStack({ ...flags, remembered: true, named: names }, { hashImages: false }), names);
       const tail = flag('tail', () => parseTail(flags.tail));
       const sinceNs = flags.since === undefined ? undefined : flag('since', () => parseSince(String(flags.since), Date.now()));
       const engine = await (await import('../src/docker/reader.ts')).dockerReader();

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
         'Stack file, before the verb; repeat to add overlays (env SCS_FILE, a:b; default: scs-stack.yaml here or above)',
       );
       cli.option('-p, --project-name <name>', "This agent's part of the stack (env SCS_PROJECT_NAME; default: the host's name)");
+      cli.option('--profile <name>', 'Also run the services of this profile; repeat for several (env SCS_PROFILES, a,b; * for every one)');
     } else {
       await registerCommand(cli, command);
     }

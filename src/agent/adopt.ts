@@ -32,8 +32,8 @@ const noDocker: VolumeEngine = {
 
 /** Adopts what can be, and says how many it did; throws one sentence naming how many could not, after trying every one. */
 export async function adopt(options: AdoptOptions): Promise<number> {
-  const compiled = compileStack(options.stack);
   const names = [...(options.services ?? [])];
+  const compiled = compileStack({ ...options.stack, named: names });
   return adoptServices({
     compiled: selectServices(compiled, names),
     project: project(options.stack),

@@ -18,6 +18,15 @@ export const ControlRequestSchema = v.variant('op', [
     op: v.literal('up'),
     files: v.array(v.pipe(v.string(), v.maxLength(4096)), 'expected a list of stack files'),
     services: ServiceNames,
+    // The command's active profiles and the variables its stack files read: the agent reads the files as the command did.
+    // Sent only when there are some, so that an agent of an earlier scs still takes a request that needs neither.
+    profiles: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(63))), v.maxLength(64))),
+    variables: v.optional(
+      v.pipe(
+        v.record(v.pipe(v.string(), v.maxLength(256)), v.pipe(v.string(), v.maxLength(65_536))),
+        v.check((record) => Object.keys(record).length <= 1024, 'expected at most 1024 variables'),
+      ),
+    ),
   }),
   // `scs down`: the agent drains (endpoints dropped, containers removed, volumes let go of, goodbye), answers,
   // and exits. `scs down --volumes` deletes the volumes itself, afterwards, as it does what a dead agent left.

@@ -21,7 +21,7 @@ export interface DaemonOptions
 
 /** Runs the agent until it is asked to stop; then it hands over or drains, as asked, closes everything, and says which. */
 export async function runDaemon(options: DaemonOptions): Promise<Ending> {
-  const compiled = compileStack(options.stack);
+  const compiled = compileStack({ ...options.stack, named: options.services });
   // A supervisor's first start makes them, as `scs up` does.
   for (const file of makeSecrets(compiled)) consola.withTag('agent').info(`made the secret ${file} (random)`);
   const running = await runAgent({ ...options, compiled, project: project(options.stack), background: true });

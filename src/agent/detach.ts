@@ -11,7 +11,7 @@ import * as v from 'valibot';
 import { EXIT, UserError } from '../errors.ts';
 import { agentBudgetMs, STATE_SETTLE_MS, waitedFor } from './cli-wait.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
-import { agentFolder, compileStack, filesToLoad, project, type StackFlags, selectServices } from './stack-files.ts';
+import { agentFolder, compileStack, filesToLoad, project, readStack, type StackFlags, selectServices } from './stack-files.ts';
 import { isAlive, readState } from './state.ts';
 
 /** What `scs agent` sends when it cannot bring the stack up (src/agent/daemon.ts). */
@@ -43,6 +43,8 @@ export async function detach(options: DetachOptions): Promise<void> {
     '--project-name',
     projectName,
     ...filesToLoad(stack).flatMap((file) => ['-f', file]),
+    // As they are here, whether given by --profile or by SCS_PROFILES.
+    ...readStack(stack).profiles.flatMap((profile) => ['--profile', profile]),
     ...options.agentFlags,
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log, 'ipc'], cwd: process.cwd(), env: process.env });

@@ -293,7 +293,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         }
         if (request.op !== 'up') return running.control(request.op, request.services);
         checkFilesBelow(compiled.directory, request.files);
-        const next = compileStack({ file: request.files });
+        // Its profiles and variables as the command had them (none sent: none), the services it runs by name kept.
+        const next = compileStack({
+          file: request.files,
+          named: [...request.services, ...running.state().only],
+          variables: request.variables ?? {},
+          ...(request.profiles ? { profile: request.profiles } : {}),
+        });
         if (next.stack !== compiled.stack)
           throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
         checkServices(next, request.services);

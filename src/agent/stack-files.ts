@@ -8,7 +8,9 @@ import { ConfigError } from '../config/yaml.ts';
 import { flag, UsageError, UserError } from '../errors.ts';
 import { type CompileOptions, compile } from '../manifest/compile.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
-import { loadStack, STACK_FILE } from '../manifest/load.ts';
+import { type LoadedStack, loadStack, STACK_FILE } from '../manifest/load.ts';
+import { EVERY_PROFILE, parseProfiles, withProfiles } from '../manifest/profiles.ts';
+import { isLabel } from '../names.ts';
 import { projectName } from './identity.ts';
 import { type AgentState, agentProcessOf, readState } from './state.ts';
 import { legacyNotice, stateFolder, stateRoot } from './state-folder.ts';
@@ -22,6 +24,15 @@ export interface StackFlags {
    * (they carry its overlays, and its first file need not be called scs-stack.yaml).
    */
   remembered?: boolean;
+  /** `--profile`, any number of times (each may list several, comma-separated); else SCS_PROFILES, from the environment or `.env`. */
+  profile?: string | string[];
+  /** The services named on the command line: each runs whatever its profiles (`scs up debugtool`). */
+  named?: readonly string[];
+  /**
+   * The variables the stack files read, in place of this process's environment: what `scs up` tells
+   * a running agent, so that the agent reads the files as the command did.
+   */
+  variables?: Readonly<Record<string, string>>;
 }
 
 /** SCS_FILE's separator, as COMPOSE_FILE's on Linux. */
@@ -85,7 +96,7 @@ export function filesToLoad(flags: StackFlags): string[] {
 
 /** The state folder of this project's agent of the stack the flags name (its name read from the files). */
 export function agentFolder(flags: StackFlags): string {
-  return stateFolder(project(flags), loaded(() => loadStack(filesToLoad(flags))).stack.name);
+  return stateFolder(project(flags), loaded(() => loadFiles(flags)).stack.name);
 }
 
 /** This project's agent of that stack, when it is running (one that failed is on its way out, and takes no requests). */
@@ -124,8 +135,45 @@ export function checkFilesBelow(directory: string, files: readonly string[]): vo
   }
 }
 
+/** The stack as scs reads it: overlays merged, variables substituted, checked, and only the services its profiles run. */
+export interface ReadStack {
+  readonly stack: LoadedStack;
+  /** The active profiles (`--profile`, else SCS_PROFILES). */
+  readonly profiles: readonly string[];
+  /** Every profile a service of the files names, active or not, in the order of the files. */
+  readonly declared: readonly string[];
+}
+
+export function readStack(flags: StackFlags): ReadStack {
+  return loaded(() => {
+    const read = loadFiles(flags);
+    const profiles = activeProfiles(flags, read);
+    const declared = [...new Set(Object.values(read.stack.services).flatMap((service) => service.profiles ?? []))];
+    return { stack: withProfiles(read, profiles, flags.named), profiles, declared };
+  });
+}
+
+/** The files merged and checked, every service kept; an unset variable warned of once a process. */
+function loadFiles(flags: StackFlags): LoadedStack {
+  const read = loadStack(filesToLoad(flags), flags.variables ? { environment: flags.variables } : {});
+  for (const name of read.unset) warnOnce(`the variable ${name} is not set: the stack files read it as the empty string`);
+  return read;
+}
+
+/** `--profile` (several, or a comma-separated list), else SCS_PROFILES as the stack files see it: the environment's, else `.env`'s. */
+function activeProfiles(flags: StackFlags, read: LoadedStack): string[] {
+  const given = flags.profile === undefined ? [] : (Array.isArray(flags.profile) ? flags.profile : [flags.profile]).map(String);
+  const profiles = given.length > 0 ? given.flatMap(parseProfiles) : parseProfiles(read.variable('SCS_PROFILES') ?? '');
+  for (const profile of profiles) {
+    if (profile !== EVERY_PROFILE && !isLabel(profile))
+      throw new UsageError(`${given.length > 0 ? '--profile' : 'SCS_PROFILES'}: expected a profile name like "debug", not "${profile}"`);
+  }
+  return [...new Set(profiles)];
+}
+
 export function compileStack(flags: StackFlags, options?: CompileOptions): CompiledStack {
-  const compiled = loaded(() => compile(loadStack(filesToLoad(flags)), options));
+  const { stack } = readStack(flags);
+  const compiled = loaded(() => compile(stack, options));
   warnOfLegacyState(compiled.directory, project(flags));
   return compiled;
 }
@@ -142,12 +190,15 @@ function loaded<T>(load: () => T): T {
 const warned = new Set<string>();
 
 /** Said once a process: a command loads the stack several times. */
+function warnOnce(notice: string): void {
+  if (warned.has(notice)) return;
+  warned.add(notice);
+  consola.warn(notice);
+}
+
 function warnOfLegacyState(directory: string, project: string): void {
   const notice = legacyNotice(directory, project);
-  if (notice && !warned.has(notice)) {
-    warned.add(notice);
-    consola.warn(notice);
-  }
+  if (notice) warnOnce(notice);
 }
 
 /** Keeps the named services (for `scs up web db`), checking that each exists. */
@@ -158,7 +209,7 @@ export function selectServices(compiled: CompiledStack, names: string[]): Compil
   return { ...compiled, services: compiled.services.filter((s) => wanted.has(s.name)) };
 }
 
-export function checkServices(compiled: CompiledStack, names: string[]): void {
+export function checkServices(compiled: { readonly services: ReadonlyArray<{ readonly name: string }> }, names: readonly string[]): void {
   const known = new Set(compiled.services.map((s) => s.name));
   for (const name of names) {
     if (!known.has(name.toLowerCase())) throw new UsageError(`no service "${name}" in the stack (it has: ${[...known].join(', ')})`);

@@ -14,7 +14,7 @@ import { detach } from './detach.ts';
 import type { StoredHere } from './preview.ts';
 import { type RunAgentOptions, runAgent } from './run-agent.ts';
 import { makeSecrets } from './secrets.ts';
-import { checkServices, compileStack, otherFiles, project, type StackFlags, selectServices } from './stack-files.ts';
+import { checkServices, compileStack, otherFiles, project, readStack, type StackFlags, selectServices } from './stack-files.ts';
 import type { AgentState } from './state.ts';
 
 /** What `scs up` is told: which stack, and the agent's own options when it is to run one. */
@@ -46,8 +46,10 @@ export interface UpOptions
 }
 
 export async function up(options: UpOptions): Promise<void> {
-  const { stack, services } = options;
+  const { services } = options;
   if (options.dryRun) return dryRun(options);
+  // Named, a service runs whatever its profiles, as in Compose.
+  const stack: StackFlags = { ...options.stack, named: services };
   // Before any container mounts them, whichever way up goes on.
   for (const file of makeSecrets(compileStack(stack))) consola.withTag('up').info(`made the secret ${file} (random)`);
   // An agent killed a moment ago is not one to converge: its successor starts instead.
@@ -105,7 +107,8 @@ function selection(named: readonly string[], running: AgentState | undefined): r
 async function dryRun(options: UpOptions): Promise<void> {
   // The plan of the `scs up` it stands for: with the services the running agent would be told to run.
   const running = await (await import('./answering.ts')).answeringAgent(options.stack, 0);
-  const compiled = selectServices(compileStack(options.stack), [...selection([...options.services], running)]);
+  const runs = selection([...options.services], running);
+  const compiled = selectServices(compileStack({ ...options.stack, named: runs }), [...runs]);
   const [{ Engine }, { previewUp }, { defaultAdvertise, isHostAddress, publishAddresses }, { parseDiscoList }] = await Promise.all([
     import('../docker/engine.ts'),
     import('./preview.ts'),
@@ -181,15 +184,16 @@ async function storedHere(compiled: CompiledStack, disco: string | undefined, op
 
 /** `scs up` when this project's agent is running: build here (the user sees it), converge there. */
 async function converge(running: AgentState, options: UpOptions): Promise<void> {
-  const compiled = compileStack(options.stack);
+  const names = [...options.services];
+  const runs = selection(names, running);
+  const stack: StackFlags = { ...options.stack, named: runs };
+  const compiled = compileStack(stack);
   const other = otherFiles(running, compiled.files);
   // Its control socket takes only files below the folder it was started for: a copy of the stack elsewhere is another deployment.
   if (other && dirname(running.files[0] ?? '') !== compiled.directory)
     throw new UserError(`${other}; scs down -f ${running.files[0]} stops it, or give this copy's stack another name`);
   if (other) consola.withTag('up').info(`${other}; it takes these now`);
-  const names = [...options.services];
   checkServices(compiled, names);
-  const runs = selection(names, running);
   const [{ Engine }, { buildImages }, { callAgent }] = await Promise.all([
     import('../docker/engine.ts'),
     import('./build.ts'),
@@ -200,7 +204,14 @@ async function converge(running: AgentState, options: UpOptions): Promise<void> 
   await buildImages(engine, selectServices(compiled, [...runs]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
   try {
-    const request = { op: 'up' as const, files: [...compiled.files], services: names.map((r) => r.toLowerCase()) };
+    const { stack: read, profiles } = readStack(stack);
+    const request = {
+      op: 'up' as const,
+      files: [...compiled.files],
+      services: names.map((r) => r.toLowerCase()),
+      ...(profiles.length > 0 ? { profiles: [...profiles] } : {}),
+      ...(Object.keys(read.variables).length > 0 ? { variables: { ...read.variables } } : {}),
+    };
     await waitedFor(
       callAgent(running.control, request, (line) => process.stderr.write(`${line}\n`)),
       agentBudgetMs(options.waitTimeoutMs, compiled.services.length),

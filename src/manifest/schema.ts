@@ -294,6 +294,17 @@ const ServiceSchema = v.strictObject({
   /** How long a replaced container keeps serving after its endpoints are dropped. */
   drain: v.optional(Duration, '2s'),
   /**
+   * The profiles it belongs to (docs/manifest.md, "Profiles"): it runs only when one of them is active
+   * (`--profile`, SCS_PROFILES) or it is named on the command line. None: it always runs.
+   */
+  profiles: v.optional(
+    v.pipe(
+      v.array(Label('debug'), 'expected a list of profiles like [debug, tools]'),
+      v.maxLength(16, 'expected at most 16 profiles'),
+      v.description('The profiles it belongs to: it runs only when one of them is active (--profile, SCS_PROFILES), or when named.'),
+    ),
+  ),
+  /**
    * Where it runs at first (docs/multi-host.md): a host's name, or `{host, attributes}` matching the
    * agents' attributes (`dc`, `az`). disco keeps it, and `scs move` changes it afterwards.
    */
