@@ -297,13 +297,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         if (next.stack !== compiled.stack)
           throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
         checkServices(next, request.services);
-        // Only what this agent will run: the other services may be another host's to build.
+        // Only what this agent will run: the other services may be another host's to build. `scs up`
+        // built them and said so just before: an image found is not said twice.
         await buildImages(
           engine,
           { ...next, services: running.targets(next, request.services) },
           consola.withTag('build'),
           undefined,
           meter,
+          { sayCurrent: false },
         );
         await running.apply(next, request.services);
       }),
