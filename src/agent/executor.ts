@@ -127,7 +127,10 @@ export class Executor {
         await this.liveupdate(facts, step.endpoint!, because);
         return;
       case 'stop':
+        // Said before and after, as Compose does: a container may take its whole grace to stop (10 s).
+        logger.info(`${service}: stopping ${facts.service.container.name} ${because}`);
         await engine.stop(this.container(facts));
+        logger.info(`${service}: stopped ${facts.service.container.name}`);
         return;
       case 'remove':
         await engine.remove(this.container(facts));
