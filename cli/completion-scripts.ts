@@ -213,7 +213,7 @@ ${verbs
     fi
   fi
   if [[ $PREFIX == -* ]]; then
-    compadd -- \${=globals} \${=flags[$verb]}
+    compadd -- \${=globals} \${verb:+\${=flags[$verb]}}
   elif [[ -z $verb ]]; then
     _describe 'scs command' verbs
   else
@@ -244,16 +244,26 @@ function fishScript({ verbs, globalFlags, globalValueFlags }: CompletionTable): 
     '# or for every shell:   scs completion fish > ~/.config/fish/completions/scs.fish',
     '',
     '# The service names of the stack file found (or named with -f/--file on the line), asked of scs.',
+    '# After the verb, -f is the file too, but for logs (logs -f is --follow).',
     'function __scs_services',
     '    set -l line (commandline -opc)',
     '    set -l files',
-    '    for i in (seq 2 (count $line))',
-    '        if contains -- $line[$i] -f --file',
-    '            set -l next (math $i + 1)',
+    '    set -l verb',
+    '    set -l i 2',
+    '    while test $i -le (count $line)',
+    '        set -l word $line[$i]',
+    '        set -l next (math $i + 1)',
+    '        if contains -- $word --file; or begin; contains -- $word -f; and test "$verb" != logs; end',
     '            if test $next -le (count $line)',
     '                set -a files --file $line[$next]',
     '            end',
+    '            set i $next',
+    `        else if test -z "$verb"; and contains -- $word ${globalValueFlags.join(' ')}`,
+    '            set i $next',
+    '        else if test -z "$verb"; and not string match -q -- \'-*\' $word',
+    '            set verb $word',
     '        end',
+    '        set i (math $i + 1)',
     '    end',
     '    scs completion --services $files 2>/dev/null',
     'end',
