@@ -46,27 +46,34 @@ describe.skipIf(dockerProblem !== undefined)(
     it('up SERVICE says its build once, the agent lines, and that it converged; again, that all is up to date', async () => {
       await run('up', '-d', 'web', ...files());
       const added = await run('up', 'client', ...files());
-      const lines = added.stderr.split('\n');
+      // consola prints info lines on stdout; the agent's lines, passed on, come on stderr.
+      const said = `${added.stdout}${added.stderr}`;
+      const lines = said.split('\n');
       expect(
         lines.filter((line) => /client: .*(is up to date|built scs\/)/.test(line)),
-        added.stderr,
+        said,
       ).toHaveLength(1);
-      expect(added.stderr).toMatch(/client: started scs-hello-/);
-      expect(added.stderr).toMatch(/has converged it/);
-      expect(added.stderr).not.toMatch(/is up to date \(agent pid/);
+      expect(said).toMatch(/client: started scs-hello-/);
+      expect(said).toMatch(/has converged it/);
+      expect(said).not.toMatch(/is up to date \(agent pid/);
 
       const again = await run('up', 'client', ...files());
-      expect(again.stderr).toMatch(/is up to date \(agent pid/);
-      expect(again.stderr.split('\n').filter((line) => /client: .*is up to date/.test(line))).toHaveLength(1);
+      const saidAgain = `${again.stdout}${again.stderr}`;
+      expect(saidAgain).toMatch(/is up to date \(agent pid/);
+      expect(
+        saidAgain.split('\n').filter((line) => /client: .*is up to date/.test(line)),
+        saidAgain,
+      ).toHaveLength(1);
     }, 300_000);
 
     it('down says, service by service, what it does while the agent drains', async () => {
       const down = await run('down', ...files());
-      const lines = down.stderr.split('\n');
+      // All on stdout, as consola prints info lines: the agent's, passed on, then the last one.
+      const lines = down.stdout.split('\n');
       const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
       for (const service of ['web', 'client']) {
-        expect(at(new RegExp(`${service}: (dropped|draining|stopped)`)), down.stderr).toBeGreaterThanOrEqual(0);
-        expect(at(new RegExp(`${service}: removed`)), down.stderr).toBeGreaterThanOrEqual(0);
+        expect(at(new RegExp(`${service}: (dropped|draining|stopped)`)), down.stdout + down.stderr).toBeGreaterThanOrEqual(0);
+        expect(at(new RegExp(`${service}: removed`)), down.stdout + down.stderr).toBeGreaterThanOrEqual(0);
       }
       // The lines come before the last one, as the work is done.
       expect(at(/removed/)).toBeLessThan(at(/is down/));
