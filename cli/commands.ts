@@ -43,6 +43,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   undrain: async () => (await import('./drain.ts')).registerUndrain,
   images: async () => (await import('./images.ts')).registerImages,
   version: async () => (await import('./version.ts')).registerVersion,
+  // Handed the loader of every command, to read their flags: completion.ts imports nothing of this module.
+  completion: async () => (await import('./completion.ts')).completionCommand(loadEveryCommand),
 };
 
 /** Registers one command, loading only its module. */

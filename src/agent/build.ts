@@ -55,11 +55,14 @@ export async function buildImages(
   logger: ConsolaInstance,
   plain = !colourWanted(),
   meter?: Pick<AgentMeter, 'built'>,
+  /** sayCurrent false: an image that is there is said at debug level only (the agent, after `scs up` built and said so). */
+  { sayCurrent = true }: { sayCurrent?: boolean } = {},
 ): Promise<void> {
   for (const service of compiled.services) {
     const { tag } = service.image;
     if (await engine.imageExists(tag)) {
-      logger.info(`${service.name}: ${tag} is up to date`);
+      if (sayCurrent) logger.info(`${service.name}: ${tag} is up to date`);
+      else logger.debug(`${service.name}: ${tag} is up to date`);
       continue;
     }
     logger.start(`${service.name}: building ${tag}`);

@@ -42,6 +42,8 @@ export class Executor {
   private readonly containerAddresses = new WeakMap<ProvisionHandle, Address>();
   /** The address of each service's own interface (an ENI): it is provided there, at the container's ports. */
   private readonly interfaceAddresses = new Map<string, string>();
+  /** The Docker volumes this agent made, or said it found: one left from an earlier run is said once, when first used. */
+  private readonly volumesSaid = new Set<string>();
 
   constructor(private readonly options: ExecutorOptions) {}
 
@@ -86,9 +88,13 @@ export class Executor {
         if (!step.resource) throw new Error(`${service}: a ${step.kind} step names no volume or network`);
         const context = { engine, labels: resourceLabels(this.options.identity), logger };
         await actOnResource(facts.service, step.kind, step.resource, context);
+        const made =
+          step.kind === 'provision' && 'volume' in step.resource ? dockerVolumeOf(facts.service, step.resource.volume) : undefined;
+        if (made) this.volumesSaid.add(made);
         return;
       }
       case 'create':
+        this.sayVolumesFound(facts.service);
         facts.container = await this.create(facts, step, facts.service.container.name);
         facts.readyRun = undefined;
         return;
@@ -121,7 +127,10 @@ export class Executor {
         await this.liveupdate(facts, step.endpoint!, because);
         return;
       case 'stop':
+        // Said before and after, as Compose does: a container may take its whole grace to stop (10 s).
+        logger.info(`${service}: stopping ${facts.service.container.name} ${because}`);
         await engine.stop(this.container(facts));
+        logger.info(`${service}: stopped ${facts.service.container.name}`);
         return;
       case 'remove':
         await engine.remove(this.container(facts));
@@ -212,6 +221,20 @@ export class Executor {
     }
     this.options.logger.debug(`${instanceNameOf(facts.service)}: created ${name} (${step.cause})`);
     return id;
+  }
+
+  /**
+   * A Docker volume the plan did not provision existed already (the planner provisions only those
+   * missing): data from an earlier run, which the new container takes on. Said, as Compose users
+   * expect to be told, once for each volume.
+   */
+  private sayVolumesFound(service: CompiledService): void {
+    for (const volume of service.container.volumes) {
+      const name = dockerVolumeOf(service, volume.name);
+      if (!name || this.volumesSaid.has(name)) continue;
+      this.volumesSaid.add(name);
+      this.options.logger.info(`${instanceNameOf(service)}: using volume ${name}, which exists already`);
+    }
   }
 
   private async drop(service: string, provisions: readonly ProvisionHandle[], because: string): Promise<void> {
@@ -347,4 +370,10 @@ export class Executor {
       logger.warn(`${instanceNameOf(facts.service)}: live update for ${endpoint} failed (${requirement.failed.reason}) ${because}`);
     }
   }
+}
+
+/** The Docker volume a service's volume is (named, nfs); undefined for a host folder or an EBS volume. */
+function dockerVolumeOf(service: CompiledService, name: string): string | undefined {
+  const volume = service.container.volumes.find((each) => each.name === name);
+  return volume && (volume.method === 'named' || volume.method === 'nfs') ? volume.source : undefined;
 }

@@ -87,6 +87,8 @@ export interface RunningAgent {
 export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> {
   const { compiled, project } = options;
   if (options.background) (await import('./timestamped-log.ts')).useTimestampedLog(consola);
+  // Before any logger derives from consola: each copies its reporters when made.
+  if (!consola.options.reporters.includes(PASS_ON)) consola.addReporter(PASS_ON);
   const selected = selectServices(compiled, [...options.services]);
   const logger = consola.withTag('up');
   const trace = options.trace ?? ((event: string) => logger.debug(event));
@@ -303,13 +305,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
         if (next.stack !== compiled.stack)
           throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
         checkServices(next, request.services);
-        // Only what this agent will run: the other services may be another host's to build.
+        // Only what this agent will run: the other services may be another host's to build. `scs up`
+        // built them and said so just before: an image found is not said twice.
         await buildImages(
           engine,
           { ...next, services: running.targets(next, request.services) },
           consola.withTag('build'),
           undefined,
           meter,
+          { sayCurrent: false },
         );
         await running.apply(next, request.services);
       }),
@@ -371,18 +375,29 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
 
 /** Runs `task` with the agent's log lines also sent to `log`: the caller of a request sees what it caused. */
 async function withLogsTo(log: (line: string) => void, task: () => Promise<void>): Promise<void> {
-  const reporter = {
-    log: (entry: { level: number; tag?: string; args: unknown[] }) => {
-      if (entry.level <= 3) log(`${entry.tag ? `[${entry.tag}] ` : ''}${format(...entry.args)}`);
-    },
-  };
-  consola.addReporter(reporter);
+  listeners.add(log);
   try {
     await task();
   } finally {
-    consola.removeReporter(reporter);
+    listeners.delete(log);
   }
 }
+
+/** Who hears the agent's log lines while a control request runs: the `scs` command that sent it. */
+const listeners = new Set<(line: string) => void>();
+
+/**
+ * One reporter, put on consola before the agent's loggers derive from it (consola's `withTag` copies
+ * the reporters then: one added to consola later reaches none of them, and the CLI heard only the
+ * lines of loggers made during its request, not the runners' steps).
+ */
+const PASS_ON = {
+  log: (entry: { level: number; tag?: string; args: unknown[] }) => {
+    if (entry.level > 3 || listeners.size === 0) return;
+    const line = `${entry.tag ? `[${entry.tag}] ` : ''}${format(...entry.args)}`;
+    for (const listen of listeners) listen(line);
+  },
+};
 
 /** Stops listening, and resolves once the listener is closed. */
 function closeServer(server: Server): Promise<void> {

@@ -203,6 +203,8 @@ async function converge(running: AgentState, options: UpOptions): Promise<void> 
   await engine.ping();
   await buildImages(engine, selectServices(compiled, [...runs]), consola.withTag('build'));
   if (!running.control) throw new UserError(`the agent of ${running.stack} (pid ${running.pid}) takes no requests; scs down, then scs up`);
+  // Whether the agent changed anything: it says each step it takes, and nothing when all is as wanted.
+  let said = 0;
   try {
     const { stack: read, profiles } = readStack(stack);
     const request = {
@@ -213,12 +215,19 @@ async function converge(running: AgentState, options: UpOptions): Promise<void> 
       ...(Object.keys(read.variables).length > 0 ? { variables: { ...read.variables } } : {}),
     };
     await waitedFor(
-      callAgent(running.control, request, (line) => process.stderr.write(`${line}\n`)),
+      callAgent(running.control, request, (line) => {
+        said++;
+        process.stderr.write(`${line}\n`);
+      }),
       agentBudgetMs(options.waitTimeoutMs, compiled.services.length),
       `the agent (pid ${running.pid}) to converge ${compiled.stack}`,
     );
   } catch (error) {
     throw restated(`scs up failed: ${(error as Error).message}`, error);
   }
-  consola.success(`${compiled.stack} is up to date (agent pid ${running.pid})`);
+  consola.success(
+    said === 0
+      ? `${compiled.stack} is up to date (agent pid ${running.pid})`
+      : `${compiled.stack} is up: the agent (pid ${running.pid}) has converged it`,
+  );
 }

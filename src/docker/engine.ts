@@ -93,8 +93,10 @@ export class Engine implements ContainerEngine {
     }
   }
 
-  /** Images carrying all these labels, with their tags. */
-  async listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string> }>> {
+  /** Images carrying all these labels, with their tags, size (bytes) and time of creation (Unix seconds). */
+  async listImages(
+    labels: Record<string, string>,
+  ): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string>; size: number; created: number }>> {
     const images = await this.docker.listImages({
       filters: { label: Object.entries(labels).map(([k, value]) => (value ? `${k}=${value}` : k)) },
     });
@@ -102,12 +104,23 @@ export class Engine implements ContainerEngine {
       id: image.Id,
       tags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>'),
       labels: image.Labels ?? {},
+      size: image.Size,
+      created: image.Created,
     }));
   }
 
   /** The ids of the images that containers, running or not, were created from. */
   async imagesInUse(): Promise<Set<string>> {
-    return new Set((await this.docker.listContainers({ all: true })).map((container) => container.ImageID));
+    return new Set((await this.containersByImage()).keys());
+  }
+
+  /** How many containers, running or not, were created from each image (by id). */
+  async containersByImage(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const container of await this.docker.listContainers({ all: true })) {
+      counts.set(container.ImageID, (counts.get(container.ImageID) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Removes one tag; the image goes with its last tag. Never forced: Docker keeps an image a container uses. */

@@ -84,7 +84,7 @@ describe('a closed stdout', () => {
     return collect(child as ChildProcessWithoutNullStreams);
   }
 
-  it.each([[['--help']], [['up', '--help']], [['compile']]])('ends scs %j quietly', async (args) => {
+  it.each([[['--help']], [['up', '--help']], [['compile']], [['completion', 'bash']]])('ends scs %j quietly', async (args) => {
     const run = withClosedStdout(args);
     expect(await run.exited).toBe(0);
     expect(run.stderr).not.toMatch(/EPIPE|\n\s+at /);

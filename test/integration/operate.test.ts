@@ -58,7 +58,7 @@ describe.skipIf(dockerProblem !== undefined)(`operating a running stack${dockerP
 
     // A second `up` against the running agent converges instead of refusing; ps needs no -f.
     const again = await run('west', 'up', 'client', ...files);
-    expect(again.stderr).toContain('is up to date');
+    expect(`${again.stdout}${again.stderr}`).toMatch(/is up to date \(agent pid /);
     expect((await containers('client'))[0]!.id).toBe(client!.id);
     const ps = await run('west', 'ps', '--json');
     const listed = JSON.parse(ps.stdout);

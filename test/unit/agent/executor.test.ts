@@ -46,3 +46,31 @@ describe('the executor reads the step, not its cause', () => {
     expect(requirement.applied).toEqual(['10.0.0.5:8080']);
   });
 });
+
+describe('the executor says what it does to a container', () => {
+  it('stopping and stopped, then removed: what scs down shows while the agent drains', async () => {
+    const engine = new FakeEngine();
+    const said: string[] = [];
+    const logger = consola.create({ level: 3 });
+    logger.info = ((message: string) => void said.push(message)) as typeof logger.info;
+    logger.success = ((message: string) => void said.push(message)) as typeof logger.success;
+    const facts = newFacts(service('web'));
+    const executor = new Executor({
+      engine,
+      discovery: new MemoryDisco(),
+      advertise: '192.0.2.1',
+      waitTimeoutMs: 1000,
+      holdMs: 0,
+      identity: { stack: 'shop', environment: 'test', project: 'one', host: 'here' },
+      logger,
+    });
+    for (const kind of ['create', 'start'] as const) await executor.execute(facts, { kind, cause: 'no container yet' });
+    said.length = 0;
+    for (const kind of ['stop', 'remove'] as const) await executor.execute(facts, { kind, cause: 'scs down' });
+    expect(said).toEqual([
+      'web: stopping scs-shop-test-web (scs down)',
+      'web: stopped scs-shop-test-web',
+      'web: removed scs-shop-test-web (scs down)',
+    ]);
+  });
+});
