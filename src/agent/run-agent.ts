@@ -21,8 +21,9 @@ import type { ContainerEngine } from './container-engine.ts';
 import { draining, type Ending, endingFor, handingOver } from './ending.ts';
 import type { LogEngine } from './log-stream.ts';
 import { ensurePrivateFolder } from './private-folder.ts';
-import { checkFilesBelow, checkServices, compileStack, selectServices } from './stack-files.ts';
+import { selectServices } from './stack-files.ts';
 import { stateFolder } from './state-folder.ts';
+import { upRequest } from './up-request.ts';
 import { settlesWithin } from './within.ts';
 
 /** What the agent process needs of Docker: the agent's calls, and images, the bridge's gateway, the containers' output. */
@@ -294,28 +295,7 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
           return servicesClosed;
         }
         if (request.op !== 'up') return running.control(request.op, request.services);
-        checkFilesBelow(compiled.directory, request.files);
-        // Its profiles and variables as the command had them (none sent: none), the services it runs by name kept.
-        const next = compileStack({
-          file: request.files,
-          named: [...request.services, ...running.state().only],
-          variables: request.variables ?? {},
-          ...(request.profiles ? { profile: request.profiles } : {}),
-        });
-        if (next.stack !== compiled.stack)
-          throw new UserError(`this agent runs the stack ${compiled.stack}; ${request.files[0]} is the stack ${next.stack}`);
-        checkServices(next, request.services);
-        // Only what this agent will run: the other services may be another host's to build. `scs up`
-        // built them and said so just before: an image found is not said twice.
-        await buildImages(
-          engine,
-          { ...next, services: running.targets(next, request.services) },
-          consola.withTag('build'),
-          undefined,
-          meter,
-          { sayCurrent: false },
-        );
-        await running.apply(next, request.services);
+        await upRequest(request, { compiled, running, engine, meter });
       }),
     );
     // A request in progress (`scs up` converging) is not waited for long: it ends with the process.

@@ -6,7 +6,7 @@
 // would type, with the answer they would expect.
 
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,26 +126,23 @@ describe.skipIf(dockerProblem !== undefined)(
     }, 120_000);
 
     it('completes verbs, flags and services in bash from the script scs completion prints', async () => {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, 'scs'), `#!/bin/sh\nexec "${process.execPath}" "${SCS}" "$@"\n`, { mode: 0o755 });
+      /** What bash offers for `line` (its last word is the one completed), from the script sourced as a user sources it. */
       const complete = async (line: string) => {
-        const words = line.split(' ');
         const script = [
-          'source <(scs completion bash)',
-          `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
-          `COMP_CWORD=${words.length - 1}`,
-          `COMP_LINE='${line}'`,
-          `COMP_POINT=${line.length}`,
-          'complete -p scs >/dev/null',
-          'func=$(complete -p scs | sed -E "s/.*-F ([^ ]+) .*/\\1/")',
-          '"$func" scs "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"',
-          'printf "%s\\n" "${COMPREPLY[@]}"',
+          'source <(scs completion bash) || exit 9',
+          'COMP_WORDS=("$@")',
+          'COMP_CWORD=$((${#COMP_WORDS[@]} - 1))',
+          'COMP_LINE="${COMP_WORDS[*]}"',
+          '_scs',
+          'printf \'%s\\n\' "${COMPREPLY[@]}"',
         ].join('\n');
-        const bin = join(dir, 'bin');
-        writeFileSync(join(dir, 'scs-shim'), `#!/bin/sh\nexec "${process.execPath}" "${SCS}" "$@"\n`, { mode: 0o755 });
-        rmSync(bin, { recursive: true, force: true });
         const shell = collect(
-          spawn('bash', ['-c', `mkdir -p "${bin}" && ln -sf "${join(dir, 'scs-shim')}" "${bin}/scs" && PATH="${bin}:$PATH" && ${script}`], {
+          spawn('bash', ['-c', script, 'bash', ...line.split(' ')], {
             cwd: dir,
-            env: { ...process.env, SCS_FILE: '' },
+            env: { ...process.env, SCS_FILE: '', PATH: `${bin}:${process.env.PATH}` },
           }),
         );
         expect(await shell.exited, shell.stderr).toBe(0);
