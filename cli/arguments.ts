@@ -6,7 +6,7 @@ import { commandWord, GLOBAL_OPTIONS_WITH_VALUE } from './command-word.ts';
 import { COMMANDS } from './commands.ts';
 
 /** Options of every deploy command, and the global ones, that take a value: the word after them is not SERVICE. */
-const VALUED_EVERYWHERE = ['-f', '--file', '-p', '--project-name', '--disco', '--ansi'];
+const VALUED_EVERYWHERE = ['-f', '--file', '-p', '--project-name', '--profile', '--disco', '--ansi'];
 
 /**
  * Verbs that run a command after their SERVICE (`scs exec web ls -la`), each with its options that
