@@ -80,7 +80,7 @@ describe.skipIf(dockerProblem !== undefined)(
       ]);
       // The environment wins over .env.
       expect((await ok([...files, 'config'], { GREETING_NAME: 'the shell' })).stdout).toContain('hello from the shell, costs $5');
-    });
+    }, 60_000);
 
     it('brings it up with the files before the verb, and NO_COLOR keeps every escape out', async () => {
       const up = await ok([...files, 'up', '-d'], { NO_COLOR: '1', FORCE_COLOR: '' });
@@ -97,7 +97,7 @@ describe.skipIf(dockerProblem !== undefined)(
       };
       expect(services.map((row) => row.service).sort()).toEqual(['client', 'web']);
       expect(services.map((row) => row.id.slice(0, 12)).sort()).toEqual(ids.map((id) => id.slice(0, 12)).sort());
-    });
+    }, 60_000);
 
     it('follows the logs of two services with -f --tail, a new line coming after the tail', async () => {
       const logs = run(['logs', '-f', '--tail', '5', 'web', 'client']);

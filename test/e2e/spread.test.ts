@@ -85,5 +85,5 @@ describe.skipIf(problem !== undefined)(`a spread service on three hosts${problem
     await up('h2');
     await settlesAt({ h1: 1, h2: 1, h3: 1 }, 'the instance back in zone b1');
     expect(await status()).not.toContain('under-spread');
-  });
+  }, 300_000);
 });
