@@ -3,6 +3,7 @@
 // died or changed health) asks the runner of that instance (one per instance, instances.ts) for a pass:
 // it observes, plans (reconcile.ts) and executes (executor.ts) until what runs matches what is compiled.
 // A running agent also takes a newly compiled stack (`scs up` again) and `stop`, `start` and `restart`.
+
 import { serviceLabelOf } from '../docker/labels.ts';
 import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledService, CompiledStack } from '../manifest/compiled.ts';

@@ -7,9 +7,9 @@
 
 import type { ConsolaInstance } from 'consola';
 import type { CompiledService } from '../manifest/compiled.ts';
-import { type SpreadPlan, sharers, spreadInstances } from '../placement/spread.ts';
+import { type SpreadPlan, spreadPlan } from '../placement/spread.ts';
 import type { Member } from '../protocol/member.ts';
-import type { PlacedMember, Placement } from '../protocol/placement.ts';
+import { formatTarget, type PlacedMember, type Placement } from '../protocol/placement.ts';
 
 /** How often the members are read again: a host that went is seen within its heartbeat timeout and this. */
 export const MEMBERS_EVERY_MS = 2000;
@@ -29,6 +29,10 @@ export interface SpreadHereOptions {
 
 export class SpreadHere {
   private members: readonly Member[] = [];
+  /** What of `members` a plan reads, to tell a change from a read that found the same. */
+  private membersKey = '[]';
+  /** Each spread service's last plan (one per service, dropped when the members change), with what it was made from. */
+  private readonly plans = new Map<string, { key: string; plan: SpreadPlan }>();
   private timer: NodeJS.Timeout | undefined;
   private stopConnected: (() => void) | undefined;
   private reading: Promise<void> | undefined;
@@ -46,13 +50,21 @@ export class SpreadHere {
     return this.follow();
   }
 
-  /** How `service`'s `count` instances spread, or undefined when it does not spread. */
+  /**
+   * How `service`'s `count` instances spread, or undefined when it does not spread. Asked on every
+   * save and every look of a move, so each service's last plan is kept until its inputs change.
+   */
   plan(service: CompiledService, count: number): SpreadPlan | undefined {
     if (!service.spread) return undefined;
     void this.follow();
     const { me, placementOf } = this.options;
-    const candidates = sharers(service.name, me, this.members, placementOf(service.name)?.target);
-    return spreadInstances(service.name, count, service.spread, candidates);
+    const target = placementOf(service.name)?.target;
+    const key = JSON.stringify([count, service.spread, target ? formatTarget(target) : null]);
+    const kept = this.plans.get(service.name);
+    if (kept?.key === key) return kept.plan;
+    const plan = spreadPlan(service, count, me, this.members, target);
+    if (plan) this.plans.set(service.name, { key, plan });
+    return plan;
   }
 
   /** Calls `listener` after every change of the members, until the returned function is called. */
@@ -88,11 +100,12 @@ export class SpreadHere {
     clearTimeout(this.timer);
     try {
       const members = await this.options.list();
-      const key = (list: readonly Member[]) =>
-        JSON.stringify(list.map(({ host, attrs, phase, given }) => [host, attrs, phase, given]).sort());
-      const changed = key(members) !== key(this.members);
+      const key = JSON.stringify(members.map(({ host, attrs, phase, given }) => [host, attrs, phase, given]).sort());
+      if (key === this.membersKey) return;
       this.members = members;
-      if (changed) for (const listener of this.listeners) listener();
+      this.membersKey = key;
+      this.plans.clear();
+      for (const listener of this.listeners) listener();
     } catch (error) {
       // The last list stands until the next read: a disco away for a moment moves no instance. A token
       // that may not observe the stack (docs/production.md) is said once: alone, each host runs them all.

@@ -133,7 +133,7 @@ async function dryRun(options: UpOptions): Promise<void> {
  * elsewhere, with why, and each service's instances record (its count and drains).
  */
 async function storedHere(compiled: CompiledStack, disco: string | undefined, options: UpOptions): Promise<StoredHere> {
-  const [{ expectedHere }, { hostLabel }, { commonAttributes }, { instancesOn, sharers, spreadInstances }] = await Promise.all([
+  const [{ expectedHere }, { hostLabel }, { commonAttributes }, { instancesOn, spreadPlan }] = await Promise.all([
     import('../placement/here.ts'),
     import('./identity.ts'),
     import('./member-record.ts'),
@@ -173,12 +173,10 @@ async function storedHere(compiled: CompiledStack, disco: string | undefined, op
     elsewhere: new Map([...verdicts].flatMap(([service, said]) => ('elsewhere' in said ? [[service, said.elsewhere] as const] : []))),
     instances: (service) => instances.get(nameOf(service)),
     // A spread service's share here, among the members disco lists now (spread.ts), as the agent decides it.
-    spreadHere: (service, count) =>
-      service.spread &&
-      instancesOn(
-        spreadInstances(service.name, count, service.spread, sharers(service.name, me, members, stored.get(nameOf(service.name))?.target)),
-        me.host,
-      ),
+    spreadHere: (service, count) => {
+      const plan = spreadPlan(service, count, me, members, stored.get(nameOf(service.name))?.target);
+      return plan && instancesOn(plan, me.host);
+    },
   };
 }
 

@@ -63,10 +63,11 @@ export function groupOf(by: SpreadKey, member: PlacedMember): string {
 /** `count` instances of `service` over `members` (each host once; a host's first record counts). */
 export function spreadInstances(service: string, count: number, spread: Spread, members: readonly PlacedMember[]): SpreadPlan {
   const groups = new Map<string, Set<string>>();
+  const seen = new Set<string>();
   for (const member of members) {
     const group = groupOf(spread.by, member);
-    if (spread.over && !spread.over.includes(group)) continue;
-    if ([...groups.values()].some((hosts) => hosts.has(member.host))) continue;
+    if ((spread.over && !spread.over.includes(group)) || seen.has(member.host)) continue;
+    seen.add(member.host);
     groups.set(group, (groups.get(group) ?? new Set()).add(member.host));
   }
   const missing = (spread.over ?? []).filter((group) => !groups.has(group));
@@ -82,6 +83,20 @@ export function spreadInstances(service: string, count: number, spread: Spread, 
     room.set(host, (room.get(host) ?? 0) - 1);
   }
   return { hosts, missing };
+}
+
+/**
+ * How `service`'s `count` instances spread over the members that may run it (`sharers`), as every
+ * agent and `scs up --dry-run` decide it; undefined for a service without `spread:`.
+ */
+export function spreadPlan(
+  service: { readonly name: string; readonly spread?: Spread | undefined },
+  count: number,
+  me: PlacedMember,
+  members: Parameters<typeof sharers>[2],
+  target: PlacementTarget | undefined,
+): SpreadPlan | undefined {
+  return service.spread && spreadInstances(service.name, count, service.spread, sharers(service.name, me, members, target));
 }
 
 /** The instances of `plan` that run on `host`, in order. */
