@@ -4,8 +4,8 @@
 
 import type { CAC } from 'cac';
 import { consola } from 'consola';
+import { instanceNumber } from '../src/agent/command-flags.ts';
 import { isLabel } from '../src/names.ts';
-import { INSTANCES_LIMITS } from '../src/protocol/instances.ts';
 import { flag, UsageError, withDiscoAccess } from './common.ts';
 import { type FormatFlags, outputFormat, printJson, withFormat } from './output.ts';
 import { connectPlacement, type PlacementFlags, serviceName, stackHere } from './placement-flags.ts';
@@ -49,14 +49,6 @@ function registerVerb(cli: CAC, verb: keyof typeof VERBS): void {
         await client.close();
       }
     });
-}
-
-function instanceNumber(value: unknown): number {
-  const text = String(value);
-  const most = INSTANCES_LIMITS.replicas;
-  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > most)
-    throw new UsageError(`expected an instance number from 1 to ${most}, not "${text}"`);
-  return Number(text);
 }
 
 function hostName(value: unknown): string {

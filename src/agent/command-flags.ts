@@ -1,7 +1,8 @@
 // The flags `scs exec` and `scs run` share with `docker exec` and `docker run`, read at the edge. Pure.
 
 import * as v from 'valibot';
-import { UsageError } from '../errors.ts';
+import { flag, UsageError } from '../errors.ts';
+import { INSTANCES_LIMITS } from '../protocol/instances.ts';
 
 /** An environment variable's name as a shell takes it. */
 const EnvNameSchema = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/), v.maxLength(256));
@@ -22,13 +23,18 @@ export function parseEnvFlags(values: readonly string[], env: NodeJS.ProcessEnv 
   return out;
 }
 
-/** `--instance N`: a whole number from 1; 1 when not given. */
+/** An instance number as a flag gives it (`--instance 2`): a whole number from 1 to the most instances a service may have. */
+export function instanceNumber(value: unknown): number {
+  const text = String(value);
+  const most = INSTANCES_LIMITS.replicas;
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > most)
+    throw new UsageError(`expected an instance number from 1 to ${most}, not "${text}"`);
+  return Number(text);
+}
+
+/** `--instance N` of `scs exec`; 1 when not given. */
 export function parseInstance(value: unknown): number {
-  if (value === undefined) return 1;
-  const instance = Number(value);
-  if (!Number.isSafeInteger(instance) || instance < 1)
-    throw new UsageError(`--instance: expected a whole number from 1, not "${String(value)}"`);
-  return instance;
+  return value === undefined ? 1 : flag('instance', () => instanceNumber(value));
 }
 
 /** The command after SERVICE: what cac read as arguments, and what came after `--` (cli/arguments.ts puts it there). */
