@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appImages } from '../helpers/app-images.ts';
 import { scs } from '../helpers/cli.ts';
 import { dockerProblem, engine } from '../helpers/docker.ts';
 
@@ -23,22 +24,7 @@ describe.skipIf(dockerProblem !== undefined)(
     let current: string;
     let otherTag: string;
 
-    const stackFile = (name: string) => {
-      const path = join(dir, `${name}.yaml`);
-      writeFileSync(path, `name: ${name}\nservices:\n  app:\n    image: ./app\n`);
-      return path;
-    };
-    /** Builds the app image with this marker; returns its tag. */
-    const build = async (path: string, marker: string) => {
-      writeFileSync(join(dir, 'app/marker'), `${marker} ${process.pid} ${Date.now()}\n`);
-      const built = scs(['build', '-f', path]);
-      expect(await built.exited, built.stderr).toBe(0);
-      const compiled = scs(['compile', '-f', path]);
-      expect(await compiled.exited).toBe(0);
-      const tag = JSON.parse(compiled.stdout).services[0].image.tag as string;
-      tags.push(tag);
-      return tag;
-    };
+    const { stackFile, build } = appImages(() => dir, tags);
     const json = async (args: string[]) => {
       const run = scs(['images', ...args]);
       expect(await run.exited, run.stderr).toBe(0);
