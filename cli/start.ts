@@ -9,8 +9,12 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { EXIT } from '../src/errors.ts';
 import { type BundleIdentity, cacheFile, cacheFolder, readCache, writeCache } from './code-cache.ts';
 import { commandWord } from './command-word.ts';
+
+/** The exit codes of a run that did its work: `scs agent` ends drained once `scs down` has taken its stack down. */
+const ENDED_WELL: ReadonlySet<number> = new Set([EXIT.ok, EXIT.drained]);
 
 interface Bundle {
   /** Its name in dist/. */
@@ -51,7 +55,7 @@ export function start(dist: string, args: readonly string[] = process.argv.slice
   if (file !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     process.once('exit', (code) => {
       // A run that failed may have stopped short of what the command compiles when it works.
-      if (code !== 0) return;
+      if (!ENDED_WELL.has(code)) return;
       try {
         writeCache(file, identity, script.createCachedData());
       } catch {

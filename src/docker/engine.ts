@@ -1,9 +1,9 @@
-// Everything scs asks of the Docker Engine, through dockerode. No other module imports dockerode.
+// Everything scs asks of the Docker Engine, through dockerode (loaded by dockerode.ts). No other module imports it.
 
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type {
   ContainerEngine,
   ContainerEvent,
@@ -14,6 +14,7 @@ import type {
   NetworkInfo,
 } from '../agent/container-engine.ts';
 import { contextFiles } from '../build-context.ts';
+import { DockerClient } from './dockerode.ts';
 import { DockerError } from './errors.ts';
 import { followEvents } from './events.ts';
 import { LABEL } from './labels.ts';
@@ -26,7 +27,7 @@ export { DockerError, LABEL };
 export class Engine implements ContainerEngine {
   readonly docker: Docker;
 
-  constructor(docker = new Docker()) {
+  constructor(docker: Docker = new DockerClient()) {
     this.docker = docker;
   }
 

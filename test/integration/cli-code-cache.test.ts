@@ -3,13 +3,16 @@
 // it is, and a cache that is corrupt or made for another bundle is passed over and made anew. How
 // much time it saves is bench:cli's to say.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../scripts/bundle.ts';
+import { agentState } from '../helpers/agent-state.ts';
+import { dockerProblem } from '../helpers/docker.ts';
+import { eventually } from '../helpers/wait.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
@@ -80,6 +83,34 @@ describe('the code cache of the installed scs', () => {
     expect(await scs(['--version'])).toMatchObject({ code: 0 });
     expect(statSync(file).ino).toBe(again.ino);
   });
+
+  it.skipIf(dockerProblem !== undefined)(
+    `is made by scs agent drained by scs down, which exits 4 by design${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`,
+    async () => {
+      const dir = join(scratch, 'hello');
+      cpSync(join(root, 'examples/hello'), dir, { recursive: true, filter: (source) => !source.includes('.scs') });
+      writeFileSync(join(dir, 'cache.yaml'), 'environment: codecache\n');
+      const files = ['-f', join(dir, 'scs-stack.yaml'), '-f', join(dir, 'cache.yaml')];
+      const env = { ...process.env, SCS_CODE_CACHE: cache, NO_COLOR: '1' };
+      const agent = spawn(process.execPath, [join(scratch, 'bin/scs.js'), 'agent', ...files], { cwd: dir, env, stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => agent.once('exit', resolve));
+      try {
+        await eventually(
+          () => agentState('hello')?.pid === agent.pid && agentState('hello')?.phase === 'running',
+          60_000,
+          'the agent to bring hello up',
+        );
+        expect(cacheFiles().filter((name) => name.startsWith('agent-'))).toEqual([]);
+        expect(await scs(['down', ...files])).toMatchObject({ code: 0 });
+        expect(await exited).toBe(4);
+        expect(cacheFiles().filter((name) => name.startsWith('agent-'))).toEqual([expect.stringMatching(/^agent-[0-9a-f]{16}\.v8cache$/)]);
+      } finally {
+        agent.kill('SIGKILL');
+        await scs(['down', ...files]);
+      }
+    },
+    120_000,
+  );
 
   it('is passed over once the bundle changed on disk, and made anew', async () => {
     const file = join(cache, cacheFiles().find((name) => name.startsWith('scs-'))!);

@@ -160,6 +160,13 @@ describe('what the bundled scs loads for each command', () => {
       expect(ps.builtins).not.toContain('node:process');
     });
 
+    it('scs images loads dockerode without its BuildKit session (gRPC) or SSH transport (ssh2), which scs never calls', async () => {
+      const images = await load(['images'], stackDir);
+      expect(images.status, images.output).toBe(0);
+      expect(images.sources.filter((source) => source.startsWith('node_modules/dockerode/'))).not.toEqual([]);
+      expect(images.sources.filter((source) => /^node_modules\/(@grpc|protobufjs|ssh2)\//.test(source))).toEqual([]);
+    });
+
     it('scs logs in a stack folder does the same, to the sentence that there is no container yet', async () => {
       const logs = await load(['logs', '--tail', '1'], stackDir);
       expect(logs.output).toContain(`${STACK} has no container; scs up first`);
