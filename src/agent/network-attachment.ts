@@ -13,11 +13,28 @@ import type { LocalEndpoint } from '../hostdns/local-view.ts';
 import type { CompiledStack } from '../manifest/compiled.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import type { Place } from '../registry/nearest.ts';
-import type { ContainerEngine } from './container-engine.ts';
+import type { ContainerEngine, NetworkInfo } from './container-engine.ts';
 import { type AgentIdentity, ownerLabels } from './identity.ts';
 import { dnsSockets, takePassedSockets } from './passed-sockets.ts';
 import type { NetworkAttachment } from './spec.ts';
 import { attachmentAt, DNS_ZONE, stackNetworkName } from './stack-network.ts';
+
+/**
+ * The stack network, made if it is not there yet, with the subnet the stack file pins. The agent
+ * begins it while its disco starts (run-agent.ts): the two wait on nothing of each other.
+ */
+export async function makeStackNetwork(engine: ContainerEngine, compiled: CompiledStack, identity: AgentIdentity): Promise<NetworkInfo> {
+  const network = stackNetworkName(identity);
+  const pinned = compiled.subnet === undefined ? undefined : pinnedSubnet(compiled.subnet);
+  const info = await engine.ensureNetwork(network, ownerLabels(identity), pinned);
+  if (pinned && info.subnet !== pinned.subnet) {
+    throw new Error(
+      `the stack network ${network} has the subnet ${info.subnet}, and the stack file pins ${pinned.subnet}: ` +
+        `scs down removes the network, and the next scs up makes it with ${pinned.subnet}`,
+    );
+  }
+  return info;
+}
 
 export interface AttachedStack {
   readonly attachment: NetworkAttachment;
@@ -41,17 +58,12 @@ export async function attachStack(options: {
   dnsSockets?: PassedDnsSockets | undefined;
   /** Where this host is: the host DNS gives its containers the nearest endpoints the lowest SRV priority. */
   place?: Place | undefined;
+  /** The stack network, when its making began earlier (makeStackNetwork); else it is made here. */
+  network?: Promise<NetworkInfo>;
 }): Promise<AttachedStack> {
   const { engine, compiled, identity, logger } = options;
   const network = stackNetworkName(identity);
-  const pinned = compiled.subnet === undefined ? undefined : pinnedSubnet(compiled.subnet);
-  const info = await engine.ensureNetwork(network, ownerLabels(identity), pinned);
-  if (pinned && info.subnet !== pinned.subnet) {
-    throw new Error(
-      `the stack network ${network} has the subnet ${info.subnet}, and the stack file pins ${pinned.subnet}: ` +
-        `scs down removes the network, and the next scs up makes it with ${pinned.subnet}`,
-    );
-  }
+  const info = await (options.network ?? makeStackNetwork(engine, compiled, identity));
   if (compiled.dns === 'none') return { attachment: { network }, dns: undefined };
   const upstreams = compiled.dns?.upstreams ? compiled.dns.upstreams.map((text) => parseHostPort(text)) : readHostUpstreams();
   let dns: HostDns;

@@ -164,6 +164,15 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
   interrupted.catch(() => {});
 
   try {
+    const [{ attachStack, makeStackNetwork }, { hostLabel, ownerLabels }] = await Promise.all([
+      import('./network-attachment.ts'),
+      import('./identity.ts'),
+    ]);
+    const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
+    // The stack network is made while disco starts and the client joins it: neither waits on the other.
+    const bridged = compiled.services.some((service) => service.container.network === 'bridge');
+    const network = bridged ? makeStackNetwork(engine, compiled, identity) : undefined;
+    network?.catch(() => {}); // awaited below, where its failure is the start's
     // Without a disco to join, the stack brings its own: a single host needs nothing else.
     const external = options.disco ?? compiled.disco;
     const embedded = external ? undefined : await startEmbeddedDisco(logger, folder);
@@ -197,14 +206,13 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const published = publishAddresses(advertise, await isHostAddress(advertise));
     if (published.reason) logger.warn(published.reason);
     // The stack network and the DNS on its gateway come first: containers are created with them.
-    const [{ attachStack }, { hostLabel, ownerLabels }] = await Promise.all([import('./network-attachment.ts'), import('./identity.ts')]);
-    const identity = { stack: compiled.stack, environment: compiled.environment, project, host: hostLabel() };
     // Its member attributes (--dc, --zone over what its endpoints all say), and so where this host is (the flags win over `zone`).
     const attrs = { ...(await import('./member-record.ts')).commonAttributes(selected.services), ...options.place };
     const place = { ...placeOf(attrs), ...placeOf(options.place) };
     let agent: Agent | undefined;
-    const attached = compiled.services.some((service) => service.container.network === 'bridge')
+    const attached = network
       ? await attachStack({
+          network,
           engine,
           compiled,
           identity,
