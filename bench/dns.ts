@@ -202,6 +202,26 @@ async function metricsComparison(queries: string): Promise<void> {
 }
 
 /**
+ * The least any server on Node's dgram can cost: one that sends each query straight back with QR set,
+ * through the same socket options disco uses. What a query costs on top of it is disco's own work.
+ */
+const ECHO = [
+  "const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });",
+  "s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });",
+  "s.bind(0, '127.0.0.1', () => console.log('echo on ' + s.address().port));",
+].join(' ');
+
+async function echoFloor(queries: string): Promise<Result> {
+  const echo = await startProcess('taskset', ['-c', '0', process.execPath, '-e', ECHO], /echo on (\d+)/);
+  try {
+    await measure(Number(echo.match[1]), queries, echo.child.pid!);
+    return await measure(Number(echo.match[1]), queries, echo.child.pid!);
+  } finally {
+    echo.child.kill('SIGTERM');
+  }
+}
+
+/**
  * PowerDNS with the bench's zone in SQLite: with its default caches, on the static zone and then while
  * the data changes ten times a second (an endpoint's records added and taken away every 50 ms, as
  * disco's churn does); and with its caches off, while the data changes (lib/powerdns.ts says why).
@@ -297,6 +317,7 @@ async function main() {
     } else {
       console.log('knotd is not installed (apt-get install knot): no reference row');
     }
+    const floor = await echoFloor(queries);
     const pdns = which('pdns_server') && which('sqlite3') ? await powerDnsRuns(queries) : undefined;
     if (!pdns)
       console.log('pdns_server or sqlite3 is not installed (apt-get install pdns-server pdns-backend-sqlite3 sqlite3): no PowerDNS rows');
@@ -304,6 +325,7 @@ async function main() {
     row('disco', ours, knot);
     row('disco, 10 registry changes/s', churned, knot);
     if (knot) row('Knot 3 (static zone)', knot);
+    row('node:dgram echo (no DNS work: the floor for Node)', floor, knot);
     if (pdns) {
       row('PowerDNS 4 (SQLite, default caches)', pdns.static, knot);
       row('PowerDNS 4, 10 changes/s (default caches: seen up to 20 s late)', pdns.cached, knot);
@@ -315,6 +337,7 @@ async function main() {
       rows,
     );
     console.log('\nqueries per CPU-s: what one whole core would answer; it holds when other work shares the core.');
+    console.log(`disco's own work per query, above the echo's: ${(ours.cpuUs - floor.cpuUs).toFixed(2)} µs`);
     const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
     if (knot) {
       const share = knot.cpuUs / ours.cpuUs;
