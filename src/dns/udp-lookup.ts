@@ -20,7 +20,10 @@ export function literalLookup(
   if (address !== lastAddress) {
     const version = isIP(address);
     // Stryker disable next-line ConditionalExpression: replies go to the address a datagram came from, always an IP, which dns.lookup gives back as it is
-    if (!version) return lookup(address, family as number, callback);
+    if (!version) {
+      lookup(address, family as number, callback);
+      return;
+    }
     lastAddress = address;
     lastVersion = version;
   }
