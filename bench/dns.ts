@@ -16,6 +16,7 @@ import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
 import { portOutsideEphemeral } from '../test/helpers/ports.ts';
 import { dnsperf } from './lib/dnsperf.ts';
+import { PowerDns, type PowerDnsCaches, type ZoneRecord } from './lib/powerdns.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';
 
@@ -23,7 +24,8 @@ const ENDPOINTS = 1000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Knot takes a port number only: one from outside the ephemeral range. */
 const KNOT_PORT = portOutsideEphemeral();
-const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
+/** BENCH_SCS: another build's bin/scs.js, to compare a change with the code before it in one run. */
+const scs = process.env.BENCH_SCS ?? fileURLToPath(new URL('../bin/scs.js', import.meta.url));
 const logger = consola.create({ level: 1 });
 
 interface Result {
@@ -67,18 +69,34 @@ function queryFile(dir: string): string {
   return file;
 }
 
-/** The zone Knot serves: the same names, records and TTL that disco answers with. */
-function knotZone(dir: string): string {
-  const records = ['$ORIGIN disco.', '$TTL 5', '@ SOA ns.disco. hostmaster.disco. 1 3600 600 86400 5', '@ NS ns.disco.', 'ns A 127.0.0.1'];
+/** The zone Knot and PowerDNS serve: the same names, records and TTL that disco answers with. */
+function zoneRecords(): ZoneRecord[] {
+  const records: ZoneRecord[] = [
+    { owner: '@', type: 'SOA', data: 'ns.disco. hostmaster.disco. 1 3600 600 86400 5' },
+    { owner: '@', type: 'NS', data: 'ns.disco.' },
+    { owner: 'ns', type: 'A', data: '127.0.0.1' },
+  ];
   for (let i = 0; i < ENDPOINTS; i++) {
     const label = hostOf(i).replaceAll('.', '-');
     records.push(
-      `_http._tcp.api${i}.bench.prod SRV 1 1 8080 ${label}.addr.disco.`,
-      `_http._tcp.api${i}.bench.prod TXT "az=${azOf(i)}"`,
-      `api${i}.bench.prod A ${hostOf(i)}`,
-      `${label}.addr A ${hostOf(i)}`,
+      { owner: `_http._tcp.api${i}.bench.prod`, type: 'SRV', data: `1 1 8080 ${label}.addr.disco.` },
+      { owner: `_http._tcp.api${i}.bench.prod`, type: 'TXT', data: `"az=${azOf(i)}"` },
+      { owner: `api${i}.bench.prod`, type: 'A', data: hostOf(i) },
+      { owner: `${label}.addr`, type: 'A', data: hostOf(i) },
     );
   }
+  return records;
+}
+
+/** What disco's churn adds and takes away: one endpoint's SRV, A and address records. */
+const CHURN_RECORDS: ZoneRecord[] = [
+  { owner: '_http._tcp.churn.bench.prod', type: 'SRV', data: '1 1 8080 10-9-9-9.addr.disco.' },
+  { owner: 'churn.bench.prod', type: 'A', data: '10.9.9.9' },
+  { owner: '10-9-9-9.addr', type: 'A', data: '10.9.9.9' },
+];
+
+function knotZone(dir: string): string {
+  const records = ['$ORIGIN disco.', '$TTL 5', ...zoneRecords().map((record) => `${record.owner} ${record.type} ${record.data}`)];
   const zone = join(dir, 'disco.zone');
   writeFileSync(zone, `${records.join('\n')}\n`);
   const conf = join(dir, 'knot.conf');
@@ -112,7 +130,9 @@ async function measure(port: number, file: string, serverPid: number): Promise<R
 
 /** A disco on core 0 with the bench's endpoints registered; with `http`, its HTTP listener (and so its metrics) on. */
 async function startDisco(http: boolean) {
-  const args = ['-c', '0', process.execPath, scs, 'disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0'];
+  // BENCH_NODE_FLAGS: flags for disco's node, such as --cpu-prof --cpu-prof-dir=/tmp/prof-dns to profile it.
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const args = ['-c', '0', process.execPath, ...nodeFlags, scs, 'disco', '--listen', '127.0.0.1:0', '--dns', '127.0.0.1:0'];
   const ready = http ? /http on 127\.0\.0\.1:(\d+)/ : /dns on udp\+tcp 127\.0\.0\.1:(\d+)/;
   const disco = await startProcess('taskset', http ? [...args, '--http', '127.0.0.1:0'] : args, ready);
   const tcpPort = /listening on tcp 127\.0\.0\.1:(\d+)/.exec(disco.output)?.[1];
@@ -181,6 +201,56 @@ async function metricsComparison(queries: string): Promise<void> {
   console.log(`target: within 5% of metrics off: ${change <= 5 ? 'met' : 'MISSED'}`);
 }
 
+/**
+ * The least any server on Node's dgram can cost: one that sends each query straight back with QR set,
+ * through the same socket options disco uses. What a query costs on top of it is disco's own work.
+ */
+const ECHO = [
+  "const s = require('node:dgram').createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });",
+  "s.on('message', (m, r) => { m[2] |= 0x80; s.send(m, r.port, r.address); });",
+  "s.bind(0, '127.0.0.1', () => console.log('echo on ' + s.address().port));",
+].join(' ');
+
+async function echoFloor(queries: string): Promise<Result> {
+  const echo = await startProcess('taskset', ['-c', '0', process.execPath, '-e', ECHO], /echo on (\d+)/);
+  try {
+    await measure(Number(echo.match[1]), queries, echo.child.pid!);
+    return await measure(Number(echo.match[1]), queries, echo.child.pid!);
+  } finally {
+    echo.child.kill('SIGTERM');
+  }
+}
+
+/**
+ * PowerDNS with the bench's zone in SQLite: with its default caches, on the static zone and then while
+ * the data changes ten times a second (an endpoint's records added and taken away every 50 ms, as
+ * disco's churn does); and with its caches off, while the data changes (lib/powerdns.ts says why).
+ */
+async function powerDnsRuns(queries: string): Promise<{ static: Result; cached: Result; live: Result }> {
+  const run = async (caches: PowerDnsCaches, phases: Array<'static' | 'churn'>): Promise<Result[]> => {
+    const pdns = await PowerDns.start('disco', 5, zoneRecords(), caches, 0);
+    const pid = pdns.child.pid!;
+    try {
+      await measure(pdns.port, queries, pid); // Warm-up: the backend's start, and the caches.
+      const results: Result[] = [];
+      for (const phase of phases) {
+        const churn = phase === 'churn' ? pdns.churn(CHURN_RECORDS, 50) : undefined;
+        try {
+          results.push(await measure(pdns.port, queries, pid));
+        } finally {
+          await churn?.stop();
+        }
+      }
+      return results;
+    } finally {
+      await pdns.stop();
+    }
+  };
+  const [staticZone, cached] = (await run('default', ['static', 'churn'])) as [Result, Result];
+  const [live] = (await run('off', ['churn'])) as [Result];
+  return { static: staticZone, cached, live };
+}
+
 async function main() {
   for (const tool of ['dnsperf', 'taskset']) {
     if (!which(tool)) throw new Error(`${tool} is not installed (apt-get install dnsperf util-linux)`);
@@ -247,16 +317,42 @@ async function main() {
     } else {
       console.log('knotd is not installed (apt-get install knot): no reference row');
     }
+    const floor = await echoFloor(queries);
+    const pdns = which('pdns_server') && which('sqlite3') ? await powerDnsRuns(queries) : undefined;
+    if (!pdns)
+      console.log('pdns_server or sqlite3 is not installed (apt-get install pdns-server pdns-backend-sqlite3 sqlite3): no PowerDNS rows');
+
     row('disco', ours, knot);
     row('disco, 10 registry changes/s', churned, knot);
     if (knot) row('Knot 3 (static zone)', knot);
+    row('node:dgram echo (no DNS work: the floor for Node)', floor, knot);
+    if (pdns) {
+      row('PowerDNS 4 (SQLite, default caches)', pdns.static, knot);
+      row('PowerDNS 4, 10 changes/s (default caches: seen up to 20 s late)', pdns.cached, knot);
+      row('PowerDNS 4, 10 changes/s (caches off: seen at once)', pdns.live, knot);
+    }
     printTable(
       'DNS, one core each (dnsperf -c 4 -q 200)',
       ['server', 'queries/s', 'avg ms', 'max ms', 'lost', 'CPU µs/query', 'queries per CPU-s', 'of Knot (q/s)', 'of Knot (CPU)'],
       rows,
     );
     console.log('\nqueries per CPU-s: what one whole core would answer; it holds when other work shares the core.');
-    console.log('target: disco >= 50,000 queries/s on one core, and >= 40% of Knot');
+    console.log(`disco's own work per query, above the echo's: ${(ours.cpuUs - floor.cpuUs).toFixed(2)} µs`);
+    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+    if (knot) {
+      const share = knot.cpuUs / ours.cpuUs;
+      console.log(`target: disco >= 50% of Knot's queries per CPU-second: ${percent(share)}, ${verdict(share >= 0.5)}`);
+    }
+    if (pdns) {
+      // Live data is disco's churn row against PowerDNS's: per CPU-second, the lower cost is ahead.
+      for (const [name, peer] of [
+        ['changes seen at once', pdns.live],
+        ['default caches', pdns.cached],
+      ] as const) {
+        const ratio = peer.cpuUs / churned.cpuUs;
+        console.log(`target: disco ahead of PowerDNS on live data (${name}), CPU per query: ${ratio.toFixed(2)}x, ${verdict(ratio > 1)}`);
+      }
+    }
   } finally {
     await client.close();
     disco.child.kill('SIGTERM');

@@ -93,11 +93,19 @@ export function parseQuery(message: Buffer): Query | Rejection {
   if (arcount > MAX_ADDITIONALS) return new Rejection(RCODE.formErr, `${arcount} additional records`, readable, echoedEdns);
   if (additionals.error) return new Rejection(RCODE.formErr, additionals.error, readable, echoedEdns);
 
+  // Written out, not spread from the question: a spread copies property by property, on every query.
+  const { labels, plain, type, class: qclass, questionStart, questionEnd, wireName } = question!;
   return {
     id: message.readUInt16BE(0),
     opcode,
     recursionDesired: (flags & FLAG.RD) !== 0,
-    ...question!,
+    labels,
+    plain,
+    type,
+    class: qclass,
+    questionStart,
+    questionEnd,
+    wireName,
     edns: echoedEdns,
   };
 }

@@ -334,8 +334,16 @@ export class DnsServer {
     }
 
     const asker = this.places.of(sourceOf(peer));
-    const shape = { class: query.class, type: query.type, edns: query.edns !== undefined, limit, recursionAvailable };
-    const variant = replyVariant({ ...shape, local: registry !== this.registry, place: asker.index });
+    // One literal, not a spread of another: copying an object's properties cost a tenth of a query.
+    const variant = replyVariant({
+      class: query.class,
+      type: query.type,
+      edns: query.edns !== undefined,
+      limit,
+      local: registry !== this.registry,
+      recursionAvailable,
+      place: asker.index,
+    });
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, registry);

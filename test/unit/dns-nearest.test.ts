@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCidr } from '../../src/cidr.ts';
 import { answer, type ResourceRecord, recordsOf } from '../../src/dns/answer.ts';
 import { TYPE } from '../../src/dns/constants.ts';
-import { AskerPlaces, everyoneAt, MAX_PLACE_RULES, type PlaceRule } from '../../src/dns/places.ts';
+import { AskerPlaces, everyoneAt, MAX_PLACE_RULES, type PlaceRule, REMEMBERED_ASKERS } from '../../src/dns/places.ts';
 import { DnsServer } from '../../src/dns/server.ts';
 import { weightOf } from '../../src/dns/srv.ts';
 import { PLACE_VARIANTS, replyVariant, type VariantParts } from '../../src/dns/variant.ts';
@@ -138,6 +138,33 @@ describe("an asker's place, by its source network", () => {
     expect(new AskerPlaces(many(MAX_PLACE_RULES)).size).toBe(MAX_PLACE_RULES + 1);
     expect(MAX_PLACE_RULES).toBeLessThan(PLACE_VARIANTS);
     expect(() => new AskerPlaces(many(MAX_PLACE_RULES + 1))).toThrow(/at most 1000/);
+  });
+
+  it('gives an address the same place every time it asks, past the most addresses it remembers too', () => {
+    const map = places();
+    const askers = ['10.1.2.3', '10.1.2.200', '::ffff:10.1.2.200', 'fd00:1::1', '192.0.2.7', '11.0.0.1'];
+    const first = askers.map((address) => map.of(address));
+    for (let i = 0; i < REMEMBERED_ASKERS + 10; i++) map.of(`10.1.${(i >> 8) & 255}.${i & 127}`);
+    for (let round = 0; round < 2; round++) expect(askers.map((address) => map.of(address))).toEqual(first);
+    expect(first.map((asker) => asker.place)).toEqual([
+      { zone: 'a1', dc: 'a' },
+      { zone: 'a2', dc: 'a' },
+      { zone: 'a2', dc: 'a' },
+      { zone: 'b1', dc: 'b' },
+      { zone: 'c1' },
+      {},
+    ]);
+  });
+
+  it('puts everyone at the unknown place when no network has one', () => {
+    for (const rules of [[], [rule('10.0.0.0/8')]]) {
+      const map = new AskerPlaces(rules);
+      expect(map.size).toBe(1);
+      expect([map.of('10.1.2.3'), map.of('fd00::1')]).toEqual([
+        { place: {}, index: 0 },
+        { place: {}, index: 0 },
+      ]);
+    }
   });
 
   it('puts everyone at one place for a host DNS', () => {

@@ -217,3 +217,64 @@ describe('recursion, by default', () => {
     expect(refused.map(ra)).toEqual(refused.map(() => '-'));
   });
 });
+
+describe('a reply from the cache', () => {
+  const server = () => {
+    const registry = new Registry();
+    const provide = (host: string, zone: string) =>
+      registry.provide({ name: 'http.web.shop.prod', address: { host, port: 80, protocol: 'tcp' }, attributes: { zone }, owner: host });
+    provide('10.0.0.7', 'a1');
+    provide('10.0.0.8', 'b1');
+    const places = [
+      { network: { address: '127.0.0.2', prefix: 32, family: 'ipv4' as const }, zone: 'a1' },
+      { network: { address: '127.0.0.3', prefix: 32, family: 'ipv4' as const }, zone: 'b1' },
+    ];
+    return { registry, provide, server: new DnsServer(registry, { port: 0, logger: quietLogger, places }) };
+  };
+
+  it('is byte for byte the reply a fresh encoding gives, with the id, flags, DO bit and question case of its own query', () => {
+    const { server: cached } = server();
+    const queries = [
+      wireQuery('_http._tcp.web.shop.prod.disco', TYPE.SRV, { id: 1 }),
+      wireQuery('_HTTP._tcp.Web.SHOP.prod.DISCO', TYPE.SRV, { id: 0xbeef, flags: 0 }),
+      wireQuery('_http._TCP.web.shop.prod.disco', TYPE.SRV, { id: 7, flags: 0x0110, edns: { dnssecOk: true } }),
+      wireQuery('_http._tcp.WEB.shop.prod.disco', TYPE.SRV, { id: 8, edns: { dnssecOk: false } }),
+      wireQuery('Web.Shop.Prod.Disco', TYPE.A, { id: 9 }),
+      wireQuery('wEB.shop.prod.disco', TYPE.A, { id: 10 }),
+    ];
+    for (const [at, query] of queries.entries()) {
+      const fresh = server().server.handle(query, peer)!;
+      expect(cached.handle(query, peer), `query ${at}`).toEqual(fresh);
+      expect(fresh.subarray(0, 2)).toEqual(query.subarray(0, 2));
+      expect(fresh.subarray(12, 12 + query.length - 12 - (query[11] ? 11 : 0))).toEqual(
+        query.subarray(12, query.length - (query[11] ? 11 : 0)),
+      );
+    }
+    expect(cached.cache.hits).toBe(3);
+  });
+
+  it('is not given after a change to the registry: the next query sees it', () => {
+    const { server: dns, provide, registry } = server();
+    const count = () => readReply(dns.handle(wireQuery('web.shop.prod.disco', TYPE.A), peer)!).counts[1];
+    expect([count(), count()]).toEqual([2, 2]);
+    const { provision } = provide('10.0.0.9', 'a1');
+    expect(count()).toBe(3);
+    registry.drop(provision.id);
+    expect(count()).toBe(2);
+  });
+
+  it('is its own for each place: askers in two zones get their own priorities, each from the cache the second time', () => {
+    const { server: dns } = server();
+    const priorities = (address: string) => {
+      const reply = dns.handle(wireQuery('_http._tcp.web.shop.prod.disco', TYPE.SRV), udpPeer(address))!;
+      return readReply(reply)
+        .records.filter((record) => record.section === 'answer')
+        .map((record) => reply.readUInt16BE(record.rdataAt));
+    };
+    for (let round = 0; round < 2; round++) {
+      expect(priorities('127.0.0.2')).toEqual([10, 30]);
+      expect(priorities('127.0.0.3')).toEqual([30, 10]);
+    }
+    expect(dns.cache.hits).toBe(2);
+  });
+});

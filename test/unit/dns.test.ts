@@ -4,6 +4,7 @@ import { RCODE } from '../../src/dns/constants.ts';
 import { encodeAnswer } from '../../src/dns/encode.ts';
 import { parseQuery, type Query, Rejection } from '../../src/dns/query.ts';
 import { errorReply } from '../../src/dns/reply.ts';
+import { literalLookup } from '../../src/dns/udp-lookup.ts';
 import { addressLabel, buildZoneView } from '../../src/dns/view.ts';
 import { findZone, makeZone } from '../../src/dns/zones.ts';
 import { Registry } from '../../src/registry/registry.ts';
@@ -375,5 +376,25 @@ describe('answers', () => {
     const small = encodeAnswer(query, ask('_mysql._tcp.db.blog.prod', TYPE.SRV), options, 100).reply;
     expect(small.length).toBeLessThanOrEqual(100);
     expect(small[2]! & 0x02).toBe(0x02);
+  });
+});
+
+describe('the lookup replies are sent with', () => {
+  const lookupOf = (address: string) =>
+    new Promise<[string, number]>((resolve, reject) =>
+      literalLookup(address, 4, (error, found, family) => (error ? reject(error) : resolve([found, family]))),
+    );
+
+  it('gives every IP back as it is, with its version, whatever was asked before it', async () => {
+    for (const address of ['127.0.0.1', '127.0.0.1', '::1', '10.0.0.5', '::1', 'fd00::5', '127.0.0.1']) {
+      expect(await lookupOf(address)).toEqual([address, address.includes(':') ? 6 : 4]);
+    }
+  });
+
+  it('resolves a name, even after an IP', async () => {
+    await lookupOf('127.0.0.1');
+    const [address, family] = await lookupOf('localhost');
+    expect(family).toBe(4);
+    expect(address).toMatch(/^127\./);
   });
 });
