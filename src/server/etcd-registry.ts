@@ -311,14 +311,16 @@ export class EtcdRegistry {
 
   /**
    * A provision's key moves forward only, as every key does. A put that breaks the rules, or names an
-   * id another key holds, replaces what the key held all the same, and counts as a delete.
+   * id another key holds, replaces what the key held all the same.
    */
   private applyProvision(event: WatchEvent, causeOf: CauseOf, own: StoredProvision | undefined): Change[] {
     const { kv } = event;
     const { id, held } = this.provisions.at(kv.key);
-    const seen = held?.modRevision ?? this.tombstones.get(kv.key) ?? 0;
+    // A key skipped for breaking the rules keeps its revision in modRevisions, so that a full read warns of it no more.
+    const seen = held?.modRevision ?? this.modRevisions.get(kv.key) ?? this.tombstones.get(kv.key) ?? 0;
     // Stryker disable next-line EqualityOperator,ConditionalExpression: a delete at the revision the mirror already holds is one it has applied: applied again, it changes nothing
     if (event.type === 'put' ? seen >= kv.modRevision : seen > kv.modRevision) return [];
+    this.modRevisions.delete(kv.key);
     const changes: Change[] = [];
     if (held) {
       this.provisions.forget(id);
@@ -326,9 +328,13 @@ export class EtcdRegistry {
     }
     const read = event.type === 'put' ? (own ?? readProvision(kv, this.options.prefix.length + 2)) : undefined;
     const added = read && typeof read !== 'string' && this.provisions.has(id) ? `its provision id ${id} is another key's` : read;
-    if (added === undefined || typeof added === 'string') {
+    if (added === undefined) {
       this.tombstones.set(kv.key, kv.modRevision);
-      return added === undefined ? changes : [...changes, ...this.skip(kv, added)];
+      return changes;
+    }
+    if (typeof added === 'string') {
+      this.modRevisions.set(kv.key, kv.modRevision);
+      return [...changes, ...this.skip(kv, added)];
     }
     this.tombstones.delete(kv.key);
     const input = { ...added, owner: this.provisions.sessionOf(added.owner) };
