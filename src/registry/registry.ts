@@ -6,6 +6,7 @@
 // most 15) rather than testing each.
 
 import { hasWildcard, patternFor, patternShape } from '../names.ts';
+import { AttributePool } from './attribute-pool.ts';
 import { type AttributeMatcher, compileFilter } from './filter.ts';
 import { type NameBranch, NameTree } from './name-tree.ts';
 import { compareProvisions } from './order.ts';
@@ -27,8 +28,12 @@ export interface RequireInput {
   readonly owner: string;
 }
 
-/** The provisions of one name, and the name's leaf in the tree (to forget it by when the last goes). */
+/**
+ * The provisions of one name, and the name's leaf in the tree (to forget it by when the last goes).
+ * Its provisions share its `name`: each provide brings its own copy of the string, from the wire.
+ */
 interface Named {
+  readonly name: string;
   readonly provisions: Map<string, Provision>;
   readonly leaf: NameBranch;
 }
@@ -61,6 +66,8 @@ export class Registry {
   private readonly shapes = new Map<number, number>();
   /** The names that have provisions, for patterns to find theirs. */
   private readonly names = new NameTree();
+  /** One copy of each set of attributes, shared by the provisions that carry it. */
+  private readonly attributes = new AttributePool();
   private nextProvision = 1;
   private nextRequirement = 1;
   private generation = 0;
@@ -83,11 +90,24 @@ export class Registry {
     this.listeners.push(listener);
   }
 
+  /** The provision with this id, if it is registered. */
+  get(id: string): Provision | undefined {
+    return this.provisions.get(id);
+  }
+
   provide(input: ProvideInput, cause: Cause = PROVIDED): { provision: Provision; changes: Change[] } {
-    const provision: Provision = { ...input, id: input.id ?? `p${this.nextProvision++}` };
+    let named = this.provisionsByName.get(input.name);
+    if (!named)
+      this.provisionsByName.set(input.name, (named = { name: input.name, provisions: new Map(), leaf: this.names.add(input.name) }));
+    // Made field by field, not spread from the input: a caller's extra fields are not kept, and every provision has one shape.
+    const provision: Provision = {
+      id: input.id ?? `p${this.nextProvision++}`,
+      name: named.name,
+      address: input.address,
+      attributes: this.attributes.hold(input.attributes),
+      owner: input.owner,
+    };
     this.provisions.set(provision.id, provision);
-    let named = this.provisionsByName.get(provision.name);
-    if (!named) this.provisionsByName.set(provision.name, (named = { provisions: new Map(), leaf: this.names.add(provision.name) }));
     named.provisions.set(provision.id, provision);
     this.generation++;
     for (const listener of this.listeners) listener('add', provision, cause);
@@ -117,6 +137,7 @@ export class Registry {
     const provision = this.provisions.get(id);
     if (!provision) return;
     this.provisions.delete(id);
+    this.attributes.release(provision.attributes);
     const named = this.provisionsByName.get(provision.name)!;
     // The name's last provision takes its record along: deleting from a Map about to be dropped would only make V8 shrink it.
     if (named.provisions.size > 1) named.provisions.delete(id);

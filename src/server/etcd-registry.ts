@@ -20,7 +20,8 @@ import type { BackendHooks } from './backend.ts';
 import { DropCauses } from './etcd-causes.ts';
 import { type EtcdClient, EtcdRefusal, type KeyValue, type WatchEvent, type Watching } from './etcd-client.ts';
 import { EtcdMembers } from './etcd-members.ts';
-import { Ident, type KeyMirror, ProvisionKey, ProvisionValue, SessionValue, safeJson } from './etcd-values.ts';
+import { EtcdProvisions } from './etcd-provisions.ts';
+import { Ident, type KeyMirror, readProvision, SessionValue, type StoredProvision, safeJson } from './etcd-values.ts';
 import { MemberBook, type StoredMember } from './member-book.ts';
 import { ServerPresence } from './server-presence.ts';
 
@@ -35,11 +36,6 @@ export interface EtcdRegistryOptions {
 /** Why the provisions of a session went, for the deletes one batch applies. */
 type CauseOf = (session: string) => Cause;
 
-interface Mirrored {
-  readonly modRevision: number;
-  readonly id: string;
-}
-
 export class EtcdRegistry {
   /** Names this server in the session keys it holds. */
   readonly serverId = randomBytes(6).toString('base64url');
@@ -49,14 +45,12 @@ export class EtcdRegistry {
   private mirrors: readonly KeyMirror[] = [];
   private readonly causes = new DropCauses(this.serverId);
   private readonly presence = new ServerPresence(this.serverId, (server, joined) => this.hooks?.presence?.(server, joined));
-  private readonly provisions = new Map<string, Mirrored>();
-  private readonly provisionInfo = new Map<string, { session: string; key: string | undefined; etcdKey: string }>();
-  private readonly bySession = new Map<string, Set<string>>();
+  private readonly provisions: EtcdProvisions;
   private readonly sessions = new Map<string, v.InferOutput<typeof SessionValue>>();
   /** Keys this server is writing: their watch events are applied when the write answers, so the reply comes first. */
   private readonly pending = new Set<string>();
   private readonly kept = new Set<string>();
-  /** The revision each mirrored key was last written at. */
+  /** The revision each mirrored key but a provision's (EtcdProvisions has those) was last written at. */
   private readonly modRevisions = new Map<string, number>();
   /**
    * Keys deleted, and when: so that an older put still on its way (the watch lagging behind a
@@ -74,7 +68,9 @@ export class EtcdRegistry {
   constructor(
     private readonly etcd: EtcdClient,
     private readonly options: EtcdRegistryOptions,
-  ) {}
+  ) {
+    this.provisions = new EtcdProvisions(options.prefix);
+  }
 
   private get ttlSeconds(): number {
     return Math.max(1, Math.ceil(this.options.ttlMs / 1000));
@@ -114,8 +110,7 @@ export class EtcdRegistry {
     if (!known || known.owner !== owner || !(await this.etcd.keepAlive(known.lease))) return undefined;
     await this.writeSession(session, { ...known, server: this.serverId });
     this.kept.add(session);
-    // Stryker disable next-line OptionalChaining: bySession, provisions and provisionInfo gain and lose an id together
-    return [...(this.bySession.get(session) ?? [])].map((id) => ({ id, key: this.provisionInfo.get(id)?.key }));
+    return this.provisions.ofSession(session);
   }
 
   /** The session's connection is back: its lease is kept alive again. */
@@ -152,13 +147,14 @@ export class EtcdRegistry {
     const known = this.sessions.get(input.owner);
     if (!known) throw new Error(`session ${input.owner} has no lease`);
     const id = `${this.serverId}${(this.nextId++).toString(36)}`;
-    const etcdKey = `${this.options.prefix}p/${input.name}/${id}`;
+    const etcdKey = this.provisions.keyFor(input.name, id);
     const { host, port, protocol } = input.address;
     const value = JSON.stringify({ session: input.owner, key: input.key, host, port, protocol, attrs: input.attributes });
     this.pending.add(etcdKey);
     try {
       const modRevision = await this.etcd.put(etcdKey, value, known.lease);
-      return { id, changes: this.apply({ type: 'put', kv: { key: etcdKey, value, modRevision, lease: known.lease } }) };
+      const kv = { key: etcdKey, value, modRevision, lease: known.lease };
+      return { id, changes: this.apply({ type: 'put', kv }, undefined, { ...input, id }) };
     } catch (error) {
       // A put that timed out may have been written all the same, and its watch event was skipped: read again.
       if (!(error instanceof EtcdRefusal)) void this.resync().catch(() => {});
@@ -177,10 +173,11 @@ export class EtcdRegistry {
   }
 
   async drop(id: string, cause: Cause = { reason: 'unprovide' }): Promise<Change[]> {
-    const info = this.provisionInfo.get(id);
-    if (!info) return [];
-    const modRevision = await this.etcd.delete(info.etcdKey);
-    return this.apply({ type: 'delete', kv: { key: info.etcdKey, value: '', modRevision, lease: '0' } }, () => cause);
+    const held = this.provisions.get(id);
+    if (!held) return [];
+    const key = this.provisions.etcdKeyOf(id, held);
+    const modRevision = await this.etcd.delete(key);
+    return this.apply({ type: 'delete', kv: { key, value: '', modRevision, lease: '0' } }, () => cause);
   }
 
   /** Follows the prefix from the last revision seen, from member to member, reading it whole again when etcd has compacted past it. */
@@ -234,7 +231,7 @@ export class EtcdRegistry {
     const changes: Change[] = [];
     const members = [...(this.members?.mirrored() ?? []), ...this.mirrors.flatMap((mirror) => [...mirror.mirrored()])];
     const causeOf = this.causesFor([...this.sessions.keys()].map((id) => this.sessionKey(id)).filter((key) => !present.has(key)));
-    for (const key of [...this.provisions.keys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id)), ...members]) {
+    for (const key of [...this.provisions.etcdKeys(), ...[...this.sessions.keys()].map((id) => this.sessionKey(id)), ...members]) {
       // A key written after the read (the watch ran meanwhile) has a newer revision than this
       // delete, which apply then takes for stale.
       if (!present.has(key) && !this.pending.has(key))
@@ -242,7 +239,8 @@ export class EtcdRegistry {
         changes.push(...this.apply({ type: 'delete', kv: { key, value: '', modRevision: revision, lease: '0' } }, causeOf));
     }
     // Stryker disable next-line ConditionalExpression: apply skips a put at a revision it holds
-    for (const kv of kvs) if (this.provisions.get(kv.key)?.modRevision !== kv.modRevision) changes.push(...this.apply({ type: 'put', kv }));
+    for (const kv of kvs)
+      if (this.provisions.at(kv.key).held?.modRevision !== kv.modRevision) changes.push(...this.apply({ type: 'put', kv }));
     this.revision = Math.max(this.revision, revision);
     this.publish(changes);
   }
@@ -277,16 +275,18 @@ export class EtcdRegistry {
   }
 
   /** One etcd event, applied to the mirror; returns the registry's changes. Unreadable keys are skipped. */
-  private apply(event: WatchEvent, causeOf?: CauseOf): Change[] {
+  private apply(event: WatchEvent, causeOf?: CauseOf, own?: StoredProvision): Change[] {
     try {
-      return this.applyEvent(event, causeOf ?? this.causesFor([]));
+      return this.applyEvent(event, causeOf ?? this.causesFor([]), own);
     } catch (error) {
       // Thrown back to the watch, it would end it, and the next watch would meet the same event again.
       return this.skip(event.kv, (error as Error).message);
     }
   }
 
-  private applyEvent(event: WatchEvent, causeOf: CauseOf): Change[] {
+  private applyEvent(event: WatchEvent, causeOf: CauseOf, own?: StoredProvision): Change[] {
+    const rest = event.kv.key.slice(this.options.prefix.length);
+    if (rest.startsWith('p/')) return this.applyProvision(event, causeOf, own);
     // Each key moves forward only: an event older than what the mirror has (a read that raced the watch) is stale.
     const seen = this.modRevisions.get(event.kv.key) ?? this.tombstones.get(event.kv.key) ?? 0;
     // Stryker disable next-line EqualityOperator,ConditionalExpression: a delete at the revision the mirror already holds is one it has applied: applied again, it changes nothing
@@ -299,50 +299,49 @@ export class EtcdRegistry {
       this.modRevisions.delete(event.kv.key);
       this.tombstones.set(event.kv.key, event.kv.modRevision);
     }
-    const rest = event.kv.key.slice(this.options.prefix.length);
     if (rest.startsWith('s/')) {
       this.applySession(rest.slice(2), event);
       return [];
     }
     const mirror = rest.startsWith('m/') ? this.members : this.mirrors.find(({ dir }) => rest.startsWith(dir));
-    if (mirror) {
-      const skipped = mirror.apply(event, (session) => causeOf(session).reason);
-      return skipped === undefined ? [] : this.skip(event.kv, skipped);
-    }
-    if (!rest.startsWith('p/')) return [];
-    const changes: Change[] = [];
-    const old = this.provisions.get(event.kv.key);
-    if (old) {
-      this.provisions.delete(event.kv.key);
-      const info = this.provisionInfo.get(old.id);
-      this.provisionInfo.delete(old.id);
-      // Stryker disable next-line ConditionalExpression: bySession, provisions and provisionInfo gain and lose an id together
-      if (info) this.bySession.get(info.session)?.delete(old.id);
-      changes.push(...this.registry!.drop(old.id, causeOf(info?.session ?? '')));
-    }
-    if (event.type === 'put') changes.push(...this.addProvision(event.kv));
-    return changes;
+    if (!mirror) return [];
+    const skipped = mirror.apply(event, (session) => causeOf(session).reason);
+    return skipped === undefined ? [] : this.skip(event.kv, skipped);
   }
 
-  private addProvision(kv: KeyValue): Change[] {
-    const where = v.safeParse(ProvisionKey, kv.key.slice(this.options.prefix.length + 2));
-    if (!where.success) return this.skip(kv, describeIssues(where.issues));
-    const json = safeJson(kv.value);
-    if (json === undefined) return this.skip(kv, 'its value is not JSON');
-    const parsed = v.safeParse(ProvisionValue, json);
-    if (!parsed.success) return this.skip(kv, describeIssues(parsed.issues));
-    // A key etcd keeps for good would outlive every session: only a lease's keys are served.
-    if (kv.lease === '0') return this.skip(kv, 'it has no lease');
-    const { name, id } = where.output;
-    const value = parsed.output;
-    this.provisions.set(kv.key, { modRevision: kv.modRevision, id });
-    this.provisionInfo.set(id, { session: value.session, key: value.key, etcdKey: kv.key });
-    let owned = this.bySession.get(value.session);
-    if (!owned) this.bySession.set(value.session, (owned = new Set()));
-    owned.add(id);
-    const address = { host: value.host, port: value.port, protocol: value.protocol };
-    const cause: Cause = { reason: 'provide', client: this.sessions.get(value.session)?.client || undefined };
-    return this.registry!.provide({ id, name, address, attributes: value.attrs, owner: value.session }, cause).changes;
+  /**
+   * A provision's key moves forward only, as every key does. A put that breaks the rules, or names an
+   * id another key holds, replaces what the key held all the same.
+   */
+  private applyProvision(event: WatchEvent, causeOf: CauseOf, own: StoredProvision | undefined): Change[] {
+    const { kv } = event;
+    const { id, held } = this.provisions.at(kv.key);
+    // A key skipped for breaking the rules keeps its revision in modRevisions, so that a full read warns of it no more.
+    const seen = held?.modRevision ?? this.modRevisions.get(kv.key) ?? this.tombstones.get(kv.key) ?? 0;
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: a delete at the revision the mirror already holds is one it has applied: applied again, it changes nothing
+    if (event.type === 'put' ? seen >= kv.modRevision : seen > kv.modRevision) return [];
+    this.modRevisions.delete(kv.key);
+    const changes: Change[] = [];
+    if (held) {
+      this.provisions.forget(id);
+      changes.push(...this.registry!.drop(id, causeOf(held.session)));
+    }
+    const read = event.type === 'put' ? (own ?? readProvision(kv, this.options.prefix.length + 2)) : undefined;
+    const added = read && typeof read !== 'string' && this.provisions.has(id) ? `its provision id ${id} is another key's` : read;
+    if (added === undefined) {
+      this.tombstones.set(kv.key, kv.modRevision);
+      return changes;
+    }
+    if (typeof added === 'string') {
+      this.modRevisions.set(kv.key, kv.modRevision);
+      return [...changes, ...this.skip(kv, added)];
+    }
+    this.tombstones.delete(kv.key);
+    const input = { ...added, owner: this.provisions.sessionOf(added.owner) };
+    const cause: Cause = { reason: 'provide', client: this.sessions.get(input.owner)?.client || undefined };
+    const { provision, changes: made } = this.registry!.provide(input, cause);
+    this.provisions.add(id, kv.key, { modRevision: kv.modRevision, name: provision.name, session: provision.owner, key: input.key });
+    return [...changes, ...made];
   }
 
   private applySession(session: string, event: WatchEvent): void {
@@ -350,7 +349,7 @@ export class EtcdRegistry {
     const held = before === this.serverId;
     if (event.type === 'delete') {
       this.sessions.delete(session);
-      this.bySession.delete(session);
+      this.provisions.forgetSession(session);
       this.causes.forget(session);
       if (before !== undefined) this.presence.released(before);
       // Stryker disable next-line OptionalChaining: start sets the hooks before it reads or watches anything, and only what it reads or watches calls them

@@ -1,9 +1,10 @@
 // What a disco server keeps in etcd (see etcd-registry.ts), as it reads it back.
 
 import * as v from 'valibot';
-import { AttributesSchema, HostSchema, NameSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
+import { AttributesSchema, describeIssues, HostSchema, NameSchema, PortSchema, ProtocolSchema } from '../protocol/fields.ts';
 import type { RegistryReason } from '../reasons.ts';
-import type { WatchEvent } from './etcd-wire.ts';
+import type { ProvideInput } from '../registry/registry.ts';
+import type { KeyValue, WatchEvent } from './etcd-wire.ts';
 
 // What etcd holds is read back with the wire's own rules: anyone who can write to etcd is one more
 // client, and nothing a client could not send reaches the registry, DNS or a subscriber.
@@ -31,6 +32,28 @@ export const ProvisionKey = v.pipe(
   v.strictTuple([NameSchema, Ident], 'expected <name>/<provision id>'),
   v.transform(([name, id]) => ({ name, id })),
 );
+
+/** A provision as etcd holds it, as the registry is given it, with the client's key for it. */
+export type StoredProvision = ProvideInput & { readonly id: string; readonly key: string | undefined };
+
+/**
+ * The provision a key and its value hold, checked as a client's provide is, or why it holds none.
+ * `at` is where `<name>/<id>` starts in the key. (A server's own write is not read back: its input
+ * was checked as the client sent it.)
+ */
+export function readProvision(kv: KeyValue, at: number): StoredProvision | string {
+  const where = v.safeParse(ProvisionKey, kv.key.slice(at));
+  if (!where.success) return describeIssues(where.issues);
+  const json = safeJson(kv.value);
+  if (json === undefined) return 'its value is not JSON';
+  const parsed = v.safeParse(ProvisionValue, json);
+  if (!parsed.success) return describeIssues(parsed.issues);
+  // A key etcd keeps for good would outlive every session: only a lease's keys are served.
+  if (kv.lease === '0') return 'it has no lease';
+  const { name, id } = where.output;
+  const { session, key, host, port, protocol, attrs } = parsed.output;
+  return { id, name, address: { host, port, protocol }, attributes: attrs, owner: session, key };
+}
 
 export function safeJson(text: string): unknown {
   try {

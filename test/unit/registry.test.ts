@@ -233,7 +233,8 @@ describe('registry cost, counted not timed', () => {
     expect(provided.steps).toBeLessThanOrEqual(bound(perName));
     const readsForProvide = reads.count;
     expect(readsForProvide).toBeGreaterThanOrEqual(perName); // Each filter of the name reads `n`...
-    expect(readsForProvide).toBeLessThanOrEqual(3 * perName); // ...and no other name's filter reads anything.
+    // ...and no other name's filter reads anything (the attribute pool reads the set once, to share it: `n` and toJSON).
+    expect(readsForProvide).toBeLessThanOrEqual(3 * perName + 3);
     const dropped = mapSteps(() => registry.drop(provided.result.provision.id));
     expect(dropped.result).toHaveLength(perName);
     expect(dropped.steps).toBeLessThanOrEqual(bound(perName));
