@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
+import { BareSubscriber } from './lib/bare-subscriber.ts';
 import { cpuMs } from './lib/cpu.ts';
 import { Etcd } from './lib/etcd.ts';
 import { rssBytes, startProcess, which } from './lib/processes.ts';
@@ -26,6 +27,14 @@ const PER_CONNECTION = 100;
 const RUNS = Number(runsFlag() ?? process.env.BENCH_RUNS ?? 1);
 /** BENCH_PARTS=fanout skips the registrations. */
 const PARTS = process.env.BENCH_PARTS ?? 'fanout,registrations';
+/**
+ * What a disco subscriber is: `bare` (the default), a socket read with JSON.parse and acked, as the
+ * etcd watchers are; `client`, the DiscoClient library, whose parsing and views in this one process
+ * are most of the time at W = 10,000.
+ */
+const SUBSCRIBER = process.env.BENCH_SUBSCRIBER ?? 'bare';
+/** BENCH_SYSTEMS=disco measures the fan-out of disco alone (skips HA and etcd watches). */
+const SYSTEMS = process.env.BENCH_SYSTEMS ?? 'disco,ha,etcd';
 /** BENCH_CPU_PROF=/tmp/dir: every disco server writes a .cpuprofile there when it stops. */
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 /** The fan-out targets (p99, ms) of issue 33: every system under its bound at every W it names. */
@@ -37,7 +46,8 @@ function runsFlag(): string | undefined {
 }
 
 const logger = consola.create({ level: 1 });
-const scs = fileURLToPath(new URL('../bin/scs.js', import.meta.url));
+/** BENCH_SCS=/path/to/bin/scs.js measures another build (an earlier one, back to back with this one). */
+const scs = process.env.BENCH_SCS ?? fileURLToPath(new URL('../bin/scs.js', import.meta.url));
 
 async function startDisco(extra: string[] = []) {
   const { child, match } = await startProcess(
@@ -141,17 +151,25 @@ const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuMs
 async function discoFanout(pids: readonly number[], port: number, width: number, providerPort = port): Promise<Fanout> {
   const name = `fan${width}.db.blog.prod`;
   const count = Math.ceil(width / PER_CONNECTION);
-  const connections = await Promise.all(Array.from({ length: count }, (_, i) => connect(port, `bench-sub-${i}`)));
   const adds = new Counter();
   const drops = new Counter();
-  await Promise.all(
-    Array.from({ length: width }, (_, i) =>
-      connections[i % count]!.require({ name }, (event) => {
-        adds.add(event.add.length);
-        drops.add(event.drop.length);
-      }),
-    ),
-  );
+  const onChanged = (add: number, drop: number) => {
+    adds.add(add);
+    drops.add(drop);
+  };
+  const subscribers: Array<{ close(): unknown }> = [];
+  if (SUBSCRIBER === 'bare') {
+    const sizes = Array.from({ length: count }, (_, i) => Math.min(PER_CONNECTION, width - i * PER_CONNECTION));
+    subscribers.push(...(await Promise.all(sizes.map((size) => BareSubscriber.open(port, name, size, onChanged)))));
+  } else {
+    const clients = await Promise.all(Array.from({ length: count }, (_, i) => connect(port, `bench-sub-${i}`)));
+    await Promise.all(
+      Array.from({ length: width }, (_, i) =>
+        clients[i % count]!.require({ name }, (event) => onChanged(event.add.length, event.drop.length)),
+      ),
+    );
+    subscribers.push(...clients);
+  }
   const provider = await connect(providerPort, 'bench-provider');
   const samples: number[] = [];
   let cpuAtStart = 0;
@@ -169,7 +187,7 @@ async function discoFanout(pids: readonly number[], port: number, width: number,
   }
   const cpuMsPerRound = (cpuOf(pids) - cpuAtStart) / rounds;
   await provider.close();
-  await Promise.all(connections.map((c) => c.close()));
+  await Promise.all(subscribers.map((subscriber) => subscriber.close()));
   return { samples, cpuMsPerRound };
 }
 
@@ -215,8 +233,9 @@ async function fanoutRun(run: number, disco: Started, ha: Started[] | undefined,
   const p99s: RunP99 = new Map();
   for (const width of WIDTHS) {
     const oursRun = await discoFanout([disco.child.pid!], disco.port, width);
-    const haRun = ha ? await discoFanout([ha[0]!.child.pid!, ha[1]!.child.pid!], ha[1]!.port, width, ha[0]!.port) : undefined;
-    const etcdRun = etcd ? await etcdFanout(etcd, width) : undefined;
+    const haRun =
+      ha && SYSTEMS.includes('ha') ? await discoFanout([ha[0]!.child.pid!, ha[1]!.child.pid!], ha[1]!.port, width, ha[0]!.port) : undefined;
+    const etcdRun = etcd && SYSTEMS.includes('etcd') ? await etcdFanout(etcd, width) : undefined;
     const ours = summarize(oursRun.samples);
     const shared = haRun && summarize(haRun.samples);
     const theirs = etcdRun && summarize(etcdRun.samples);
@@ -284,7 +303,7 @@ function printFanoutTargets(runs: readonly RunP99[]): void {
 
 async function main() {
   console.log(
-    `disco benchmark: ${REGISTRATIONS} registrations over one connection (${WINDOW} in flight); fan-out W = ${WIDTHS.join(', ')} subscriptions, ${PER_CONNECTION} to a connection on disco, one watch to a connection on etcd; ${RUNS} run(s)`,
+    `disco benchmark: ${REGISTRATIONS} registrations over one connection (${WINDOW} in flight); fan-out W = ${WIDTHS.join(', ')} subscriptions, ${PER_CONNECTION} to a connection on disco (${SUBSCRIBER} subscribers), one watch to a connection on etcd; ${RUNS} run(s)`,
   );
   const disco = await startDisco();
   const etcd = which('etcd') ? await Etcd.start() : undefined;

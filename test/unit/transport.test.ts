@@ -70,7 +70,7 @@ describe('the line transport', () => {
     return tick().then(() => expect(lines).toEqual(['{"a":1}', '{"b":2}']));
   });
 
-  it('sends the lines written in one tick in one write', async () => {
+  it('sends the lines written in one tick in one write, joined in the order they were written', async () => {
     const { stream, transport } = open();
     transport.send({ op: 'ping' });
     transport.send({ op: 'ack', sub: 'r1', seq: 2 });
@@ -78,7 +78,7 @@ describe('the line transport', () => {
     await tick();
     transport.send({ op: 'ping' });
     await tick();
-    expect(stream.batches).toEqual([['{"op":"ping"}\n', '{"op":"ack","sub":"r1","seq":2}\n', '{"op":"pong"}\n'], ['{"op":"ping"}\n']]);
+    expect(stream.batches).toEqual([['{"op":"ping"}\n{"op":"ack","sub":"r1","seq":2}\n{"op":"pong"}\n'], ['{"op":"ping"}\n']]);
   });
 
   it('keeps the times a line was last heard and last sent', async () => {
