@@ -69,11 +69,14 @@ export class BareSubscriber {
 
   private onLine(line: Line): void {
     if (line.re !== undefined) {
-      if (!line.ok) return this.ready?.reject(new Error(`disco refused: ${line.error?.message}`));
-      if (line.more !== true && --this.waiting === 0) this.ready?.resolve();
+      if (!line.ok) this.ready?.reject(new Error(`disco refused: ${line.error?.message}`));
+      else if (line.more !== true && --this.waiting === 0) this.ready?.resolve();
       return;
     }
-    if (line.op === 'ping') return void this.socket.write('{"op":"pong"}\n');
+    if (line.op === 'ping') {
+      this.socket.write('{"op":"pong"}\n');
+      return;
+    }
     if (line.op !== 'changed' && line.op !== 'resync') return;
     if (line.op === 'changed') this.onChanged(line.add!.length, line.drop!.length);
     if (line.more === true) return;
