@@ -139,7 +139,15 @@ class Counter {
 interface Fanout {
   readonly samples: number[];
   readonly cpuMsPerRound: number;
+  /** The same for this process, where every subscriber reads and acks. */
+  readonly subscribersCpuMsPerRound: number;
 }
+
+/** CPU milliseconds this process (the subscribers and the provider) has used so far. */
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 /** CPU milliseconds the given processes have used together so far. */
 const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
@@ -173,9 +181,10 @@ async function discoFanout(pids: readonly number[], port: number, width: number,
   const provider = await connect(providerPort, 'bench-provider');
   const samples: number[] = [];
   let cpuAtStart = 0;
+  let ownAtStart = 0;
   const rounds = roundsAt(width);
   for (let round = 0; round < WARMUP + rounds; round++) {
-    if (round === WARMUP) cpuAtStart = cpuOf(pids);
+    if (round === WARMUP) [cpuAtStart, ownAtStart] = [cpuOf(pids), ownCpuMs()];
     adds.reset();
     drops.reset();
     const handle = await provider.provide({ name, host: '10.0.0.5', port: 3306 });
@@ -186,9 +195,10 @@ async function discoFanout(pids: readonly number[], port: number, width: number,
     if (round >= WARMUP) samples.push(performance.now() - started);
   }
   const cpuMsPerRound = (cpuOf(pids) - cpuAtStart) / rounds;
+  const subscribersCpuMsPerRound = (ownCpuMs() - ownAtStart) / rounds;
   await provider.close();
   await Promise.all(subscribers.map((subscriber) => subscriber.close()));
-  return { samples, cpuMsPerRound };
+  return { samples, cpuMsPerRound, subscribersCpuMsPerRound };
 }
 
 /** W watches on one prefix, each its own stream over its own connection to etcd's JSON gateway. */
@@ -206,9 +216,10 @@ async function etcdFanout(etcd: Etcd, width: number): Promise<Fanout> {
   }
   const samples: number[] = [];
   let cpuAtStart = 0;
+  let ownAtStart = 0;
   const rounds = roundsAt(width);
   for (let round = 0; round < WARMUP + rounds; round++) {
-    if (round === WARMUP) cpuAtStart = cpuMs(etcd.pid);
+    if (round === WARMUP) [cpuAtStart, ownAtStart] = [cpuMs(etcd.pid), ownCpuMs()];
     puts.reset();
     deletes.reset();
     await etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}');
@@ -219,8 +230,9 @@ async function etcdFanout(etcd: Etcd, width: number): Promise<Fanout> {
     if (round >= WARMUP) samples.push(performance.now() - started);
   }
   const cpuMsPerRound = (cpuMs(etcd.pid) - cpuAtStart) / rounds;
+  const subscribersCpuMsPerRound = (ownCpuMs() - ownAtStart) / rounds;
   for (const cancel of cancels) cancel();
-  return { samples, cpuMsPerRound };
+  return { samples, cpuMsPerRound, subscribersCpuMsPerRound };
 }
 
 type Started = Awaited<ReturnType<typeof startDisco>>;
@@ -240,7 +252,7 @@ async function fanoutRun(run: number, disco: Started, ha: Started[] | undefined,
     const shared = haRun && summarize(haRun.samples);
     const theirs = etcdRun && summarize(etcdRun.samples);
     p99s.set(width, { disco: ours.p99, ha: shared?.p99, etcd: theirs?.p99 });
-    const cpu = (of: Fanout | undefined) => (of ? of.cpuMsPerRound.toFixed(2) : '-');
+    const cpu = (of: Fanout | undefined) => (of ? `${of.cpuMsPerRound.toFixed(1)} / ${of.subscribersCpuMsPerRound.toFixed(1)}` : '-');
     rows.push([
       width,
       roundsAt(width),
@@ -257,7 +269,7 @@ async function fanoutRun(run: number, disco: Started, ha: Started[] | undefined,
     ]);
   }
   printTable(
-    `Fan-out${RUNS > 1 ? ` (run ${run + 1} of ${RUNS})` : ''}: a provider drops, until all W subscribers have the drop (ms); CPU: the servers' ms per round (an add and a drop)`,
+    `Fan-out${RUNS > 1 ? ` (run ${run + 1} of ${RUNS})` : ''}: a provider drops, until all W subscribers have the drop (ms); CPU: ms per round (an add and a drop), the servers' / the subscribers'`,
     [
       'W',
       'rounds',
