@@ -98,6 +98,11 @@ export class Connection {
     }
   }
 
+  /** Writes what waits for this tick's end now: a long fan-out lets the first subscribers read while it goes on. */
+  flushWrites(): void {
+    this.batch.flush();
+  }
+
   /**
    * Milliseconds since a backlogged peer last read anything (0 when not backlogged). Called
    * periodically: progress is seen as the unsent bytes shrinking.

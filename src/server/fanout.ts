@@ -7,6 +7,7 @@ import { ErrorCode, ProtocolError } from '../protocol/errors.ts';
 import type { Request } from '../protocol/messages.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Change, Provision } from '../registry/types.ts';
+import type { Connection } from './connection.ts';
 import { toWireEndpoint } from './endpoint.ts';
 import type { ServerMeter } from './meter.ts';
 import { changedHead, changedTails, joinParts, requireReplyLines, resyncLines } from './parts.ts';
@@ -20,6 +21,9 @@ export interface FanOutLimits {
   readonly logger: ConsolaInstance;
   readonly meter?: ServerMeter | undefined;
 }
+
+/** Pushes between early writes in one publish (see publish). */
+const FLUSH_EVERY = 1000;
 
 /** One subscription's share of a publish: its adds and drops, and a key that is the same for every batch with the same ones. */
 interface Batch {
@@ -115,6 +119,7 @@ export class FanOut {
     const batches = batchChanges(changes);
     const bodies = new Map<string, string[]>();
     const behind = new Set<Session>();
+    const written = new Set<Connection>();
     for (const [subId, batch] of batches) {
       const session = this.subscribers.get(subId);
       // Stryker disable next-line OptionalChaining: every requirement the registry reports has its subscriber (subscribe and unsubscribe change both together)
@@ -138,8 +143,16 @@ export class FanOut {
         behind.add(session);
         continue;
       }
-      connection?.sendLine(lines);
-      pushes++;
+      if (connection) {
+        connection.sendLine(lines);
+        written.add(connection);
+      }
+      // Every so many pushes, what is batched leaves: the first subscribers read theirs while the
+      // rest are encoded, rather than all waiting for the end of the fan-out.
+      if (++pushes % FLUSH_EVERY === 0) {
+        for (const each of written) each.flushWrites();
+        written.clear();
+      }
     }
     for (const session of behind) this.flush(session);
     this.limits.meter?.fannedOut(pushes, (performance.now() - started) / 1000);

@@ -67,8 +67,12 @@ export function changedTails(add: readonly string[], drop: readonly string[]): s
   });
 }
 
-/** What one subscription's `changed` lines start with: its own `sub` and `seq`. */
-export const changedHead = (sub: string, seq: number) => `{"op":"changed","sub":${JSON.stringify(sub)},"seq":${seq}`;
+/**
+ * What one subscription's `changed` lines start with: its own `sub` and `seq`. A subscription id is
+ * made by this server (`r` and a number: src/registry/registry.ts) and needs no escaping, which at
+ * one head per subscriber is worth not asking JSON.stringify for.
+ */
+export const changedHead = (sub: string, seq: number) => `{"op":"changed","sub":"${sub}","seq":${seq}`;
 
 /** A `changed` push: the adds come first, then the drops, cut wherever a part fills up. */
 export function changedLines(sub: string, seq: number, add: readonly string[], drop: readonly string[]): string {

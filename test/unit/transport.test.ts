@@ -81,6 +81,16 @@ describe('the line transport', () => {
     expect(stream.batches).toEqual([['{"op":"ping"}\n{"op":"ack","sub":"r1","seq":2}\n{"op":"pong"}\n'], ['{"op":"ping"}\n']]);
   });
 
+  it('sends a last line after the lines sent before it in the same tick, never before them', async () => {
+    const { stream, transport } = open();
+    transport.send({ op: 'ping' });
+    transport.sendLine('{"op":"pong"}\n');
+    transport.close('{"bye":1}\n');
+    stream.push(null);
+    await new Promise((resolve) => stream.once('close', resolve));
+    expect(stream.batches.flat().join('')).toBe('{"op":"ping"}\n{"op":"pong"}\n{"bye":1}\n');
+  });
+
   it('keeps the times a line was last heard and last sent', async () => {
     let now = 5;
     const { stream, transport } = open(64, () => now);
