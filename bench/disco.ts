@@ -19,7 +19,7 @@ const WINDOW = 2000; // Requests in flight on the one connection.
 /** Subscribers per fan-out (BENCH_WIDTHS=1000,10000 for fewer). */
 const WIDTHS = (process.env.BENCH_WIDTHS ?? '1,100,1000,10000').split(',').map(Number);
 /** Rounds counted per W: fewer at 10,000, where a round of etcd watches takes a large part of a second. */
-const DEFAULT_ROUNDS: Record<number, number> = { 1: 1000, 100: 300, 1000: 300, 10000: 100 };
+const DEFAULT_ROUNDS: Record<number, number> = { 1: 1000, 100: 300, 1000: 300, 10000: 50 };
 const roundsAt = (width: number) => Number(process.env.BENCH_ROUNDS ?? DEFAULT_ROUNDS[width] ?? 100);
 /** Subscriptions per disco connection at every W (W = 10,000 is 100 connections; W below 100 is one). */
 const PER_CONNECTION = 100;
