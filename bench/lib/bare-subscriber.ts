@@ -24,6 +24,7 @@ export class BareSubscriber {
   private readonly due = new Map<string, number>();
   private ackTimer: NodeJS.Timeout | undefined;
   private waiting = 0;
+  private welcomed: (() => void) | undefined;
   private ready: { resolve(): void; reject(error: Error): void } | undefined;
 
   private constructor(
@@ -41,11 +42,15 @@ export class BareSubscriber {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port }, () => {
         const subscriber = new BareSubscriber(socket, onChanged);
-        subscriber.waiting = count + 1;
+        subscriber.waiting = count;
         subscriber.ready = { resolve: () => resolve(subscriber), reject };
-        let lines = `{"op":"hello","id":0,"version":1,"client":"bench-bare"}\n`;
-        for (let id = 1; id <= count; id++) lines += `{"op":"require","id":${id},"name":${JSON.stringify(name)}}\n`;
-        socket.write(lines);
+        // The requires wait for the welcome: through etcd (HA) a session is opened by a round trip.
+        subscriber.welcomed = () => {
+          let lines = '';
+          for (let id = 1; id <= count; id++) lines += `{"op":"require","id":${id},"name":${JSON.stringify(name)}}\n`;
+          socket.write(lines);
+        };
+        socket.write(`{"op":"hello","id":0,"version":1,"client":"bench-bare"}\n`);
       });
       socket.once('error', reject);
     });
@@ -70,6 +75,7 @@ export class BareSubscriber {
   private onLine(line: Line): void {
     if (line.re !== undefined) {
       if (!line.ok) this.ready?.reject(new Error(`disco refused: ${line.error?.message}`));
+      else if (line.re === 0) this.welcomed?.();
       else if (line.more !== true && --this.waiting === 0) this.ready?.resolve();
       return;
     }
