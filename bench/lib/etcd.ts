@@ -100,6 +100,10 @@ export class Etcd {
     });
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   stop(): void {
     this.child.kill('SIGKILL');
     this.agent.destroy();

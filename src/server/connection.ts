@@ -1,12 +1,12 @@
-// One client socket, as the server sees it: framing and corked writes (shared with the client's
-// transport), a budget for bad lines, backpressure and liveness times. It knows nothing of
-// sessions; the server decides what lines mean.
+// One client socket, as the server sees it: framing and the writes of one tick joined into one
+// (shared with the client's transport), a budget for bad lines, backpressure and liveness times. It
+// knows nothing of sessions; the server decides what lines mean.
 
 import type { Socket } from 'node:net';
 import { ErrorCode } from '../protocol/errors.ts';
 import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
 import { cutReason, type RegistryReason } from '../reasons.ts';
-import { TickCork } from '../transport/tick-cork.ts';
+import { TickBatch } from '../transport/tick-batch.ts';
 import type { ServerMeter } from './meter.ts';
 
 /** The limits a peer can break by what it sends; each closes its connection. */
@@ -46,7 +46,7 @@ export class Connection {
   private readonly splitter: LineSplitter;
   private errorTokens: number;
   private errorRefilledAt = Date.now();
-  private readonly cork: TickCork;
+  private readonly batch: TickBatch;
   private closing = false;
   private backlog: { since: number; unsent: number } | undefined;
   /** Lines read but not yet handled: handling waits while the connection is backlogged. */
@@ -62,7 +62,7 @@ export class Connection {
     this.source = socket.remoteAddress ?? '';
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.splitter = new LineSplitter(limits.maxLineBytes);
-    this.cork = new TickCork(socket);
+    this.batch = new TickBatch(socket);
     this.errorTokens = limits.errorBurst;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -88,13 +88,19 @@ export class Connection {
   sendLine(lines: string): void {
     // Stryker disable next-line ConditionalExpression: a write to an ended or destroyed socket fails into its own error listener: nothing reaches the peer either way
     if (!this.isOpen) return;
-    this.cork.hold();
-    this.socket.write(lines);
+    this.batch.write(lines);
     this.lastSent = Date.now();
-    if (!this.backlog && this.socket.writableLength > this.limits.maxQueueBytes) {
-      this.backlog = { since: Date.now(), unsent: this.socket.writableLength };
+    // What waits for this tick's end counts as sent: it will be in the socket's queue by then.
+    const unsent = this.socket.writableLength + this.batch.pendingLength;
+    if (!this.backlog && unsent > this.limits.maxQueueBytes) {
+      this.backlog = { since: Date.now(), unsent };
       this.socket.pause();
     }
+  }
+
+  /** Writes what waits for this tick's end now: a long fan-out lets the first subscribers read while it goes on. */
+  flushWrites(): void {
+    this.batch.flush();
   }
 
   /**
@@ -142,6 +148,7 @@ export class Connection {
   close(last?: unknown): void {
     // Stryker disable next-line ConditionalExpression: a write to an ended or destroyed socket fails into its own error listener: nothing reaches the peer either way
     if (!this.isOpen) return;
+    this.batch.flush();
     if (last !== undefined) this.socket.write(encodeLine(last));
     this.closing = true;
     // Stryker disable next-line ArrayDeclaration: nothing hands waiting lines over once closing (onData and onDrain return first)

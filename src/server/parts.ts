@@ -51,17 +51,39 @@ export function resyncLines(sub: string, seq: number, endpoints: readonly string
   return ranges.map(([start, end], i) => `${head}${endpoints.slice(start, end).join(',')}]${more(i === ranges.length - 1)}}\n`).join('');
 }
 
-/** A `changed` push: the adds come first, then the drops, cut wherever a part fills up. */
-export function changedLines(sub: string, seq: number, add: readonly string[], drop: readonly string[]): string {
+/**
+ * A `changed` push's parts without their head: each is what follows `"seq":N` in its line, newline
+ * included. The same for every subscription that sees the same adds and drops, so a fan-out builds
+ * them once and puts each subscription's own head before them (changedHead).
+ */
+export function changedTails(add: readonly string[], drop: readonly string[]): string[] {
   // Stryker disable next-line ConditionalExpression: concatenating with an empty list gives the same list
   const all = add.length === 0 ? drop : drop.length === 0 ? add : [...add, ...drop];
   const ranges = partRanges(all);
-  const head = `{"op":"changed","sub":${JSON.stringify(sub)},"seq":${seq},"add":[`;
-  return ranges
-    .map(([start, end], i) => {
-      const adds = add.slice(Math.min(start, add.length), Math.min(end, add.length));
-      const drops = drop.slice(Math.max(start - add.length, 0), Math.max(end - add.length, 0));
-      return `${head}${adds.join(',')}],"drop":[${drops.join(',')}]${more(i === ranges.length - 1)}}\n`;
-    })
-    .join('');
+  return ranges.map(([start, end], i) => {
+    const adds = add.slice(Math.min(start, add.length), Math.min(end, add.length));
+    const drops = drop.slice(Math.max(start - add.length, 0), Math.max(end - add.length, 0));
+    return `,"add":[${adds.join(',')}],"drop":[${drops.join(',')}]${more(i === ranges.length - 1)}}\n`;
+  });
+}
+
+/**
+ * What one subscription's `changed` lines start with: its own `sub` and `seq`. A subscription id is
+ * made by this server (`r` and a number: src/registry/registry.ts) and needs no escaping, which at
+ * one head per subscriber is worth not asking JSON.stringify for.
+ */
+export const changedHead = (sub: string, seq: number) => `{"op":"changed","sub":"${sub}","seq":${seq}`;
+
+/** A `changed` push: the adds come first, then the drops, cut wherever a part fills up. */
+export function changedLines(sub: string, seq: number, add: readonly string[], drop: readonly string[]): string {
+  return joinParts(changedHead(sub, seq), changedTails(add, drop));
+}
+
+/** One subscription's lines: its head before each shared tail. */
+export function joinParts(head: string, tails: readonly string[]): string {
+  // Stryker disable next-line ConditionalExpression: the loop below gives the same line for one tail
+  if (tails.length === 1) return head + tails[0];
+  let lines = '';
+  for (const tail of tails) lines += head + tail;
+  return lines;
 }

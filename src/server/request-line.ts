@@ -20,6 +20,14 @@ function hasLoneSurrogate(value: unknown): boolean {
   return false;
 }
 
+/**
+ * An ack exactly as clients write it (JSON.stringify's order, no spaces): the line a server reads
+ * most, one per subscription per push. It is read without JSON.parse or the schema, and holds what
+ * the schema checks: `sub` an Ident, `seq` a whole number of at most 15 digits (always safe). Any
+ * other spelling of an ack takes the general path. No nested quantifier: linear in the line.
+ */
+const PLAIN_ACK = /^\{"op":"ack","sub":"([A-Za-z0-9_-]{1,64})","seq":(0|[1-9][0-9]{0,14})\}$/;
+
 /** Requests that a connection may send before its `hello`; every other op needs a session. */
 export function needsSession(op: RequestOp): boolean {
   return op !== 'hello' && op !== 'ping' && op !== 'pong';
@@ -36,6 +44,8 @@ export function noSession(op: RequestOp): ProtocolError {
  */
 export function parseRequest(line: Line, inSession = true): { id: number | null; op?: RequestOp; request: Request | ProtocolError } {
   if (line === NOT_UTF8) return { id: null, request: new ProtocolError(ErrorCode.parseError, 'line is not valid UTF-8') };
+  const ack = inSession ? PLAIN_ACK.exec(line) : null;
+  if (ack) return { id: null, op: 'ack', request: { op: 'ack', sub: ack[1]!, seq: Number(ack[2]) } };
   let raw: unknown;
   try {
     raw = JSON.parse(line);

@@ -1,10 +1,10 @@
-// One line-framed stream: newline framing with a byte limit, writes made in one tick corked into
+// One line-framed stream: newline framing with a byte limit, writes made in one tick joined into
 // one, and the times a line was last heard and last sent. It knows nothing of sessions or of what
 // lines mean, so disco's server and its client can both stand on it.
 
 import type { Duplex } from 'node:stream';
 import { encodeLine, type Line, LineSplitter, LineTooLongError } from '../protocol/framing.ts';
-import { TickCork } from './tick-cork.ts';
+import { TickBatch } from './tick-batch.ts';
 
 export interface LineTransportOptions {
   /** The longest line accepted from the peer. */
@@ -27,7 +27,7 @@ export class LineTransport {
   lastSent: number;
   private readonly splitter: LineSplitter;
   private readonly now: () => number;
-  private readonly cork: TickCork;
+  private readonly batch: TickBatch;
   private closing = false;
   /** Off after a line over the limit: what follows it cannot be framed. */
   private reading = true;
@@ -41,7 +41,7 @@ export class LineTransport {
     this.now = options.now ?? Date.now;
     this.lastHeard = this.lastSent = this.now();
     this.splitter = new LineSplitter(options.maxLineBytes);
-    this.cork = new TickCork(stream);
+    this.batch = new TickBatch(stream);
     // Small request/reply lines must not wait for Nagle; only sockets have the knob.
     if ('setNoDelay' in stream && typeof stream.setNoDelay === 'function') stream.setNoDelay(true);
     stream.on('data', (chunk: Buffer | string) => this.onData(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
@@ -53,9 +53,9 @@ export class LineTransport {
     return !this.closing && !this.stream.destroyed;
   }
 
-  /** Bytes written but not yet taken by the peer. */
+  /** Bytes written but not yet taken by the peer (with what waits for this tick's end). */
   get queuedBytes(): number {
-    return this.stream.writableLength;
+    return this.stream.writableLength + this.batch.pendingLength;
   }
 
   send(message: unknown): void {
@@ -65,14 +65,14 @@ export class LineTransport {
   /** Sends a line already encoded, newline included. Lines sent in one tick leave in one write. */
   sendLine(line: string): void {
     if (!this.isOpen) return;
-    this.cork.hold();
-    this.stream.write(line);
+    this.batch.write(line);
     this.lastSent = this.now();
   }
 
   /** Sends a last line, if any, ends the stream, and destroys it if the peer does not take it in time. */
   close(lastLine?: string): void {
     if (!this.isOpen) return;
+    this.batch.flush();
     if (lastLine !== undefined) this.stream.write(lastLine);
     this.closing = true;
     this.stream.end();

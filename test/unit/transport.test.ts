@@ -70,7 +70,7 @@ describe('the line transport', () => {
     return tick().then(() => expect(lines).toEqual(['{"a":1}', '{"b":2}']));
   });
 
-  it('sends the lines written in one tick in one write', async () => {
+  it('sends the lines written in one tick in one write, joined in the order they were written', async () => {
     const { stream, transport } = open();
     transport.send({ op: 'ping' });
     transport.send({ op: 'ack', sub: 'r1', seq: 2 });
@@ -78,7 +78,17 @@ describe('the line transport', () => {
     await tick();
     transport.send({ op: 'ping' });
     await tick();
-    expect(stream.batches).toEqual([['{"op":"ping"}\n', '{"op":"ack","sub":"r1","seq":2}\n', '{"op":"pong"}\n'], ['{"op":"ping"}\n']]);
+    expect(stream.batches).toEqual([['{"op":"ping"}\n{"op":"ack","sub":"r1","seq":2}\n{"op":"pong"}\n'], ['{"op":"ping"}\n']]);
+  });
+
+  it('sends a last line after the lines sent before it in the same tick, never before them', async () => {
+    const { stream, transport } = open();
+    transport.send({ op: 'ping' });
+    transport.sendLine('{"op":"pong"}\n');
+    transport.close('{"bye":1}\n');
+    stream.push(null);
+    await new Promise((resolve) => stream.once('close', resolve));
+    expect(stream.batches.flat().join('')).toBe('{"op":"ping"}\n{"op":"pong"}\n{"bye":1}\n');
   });
 
   it('keeps the times a line was last heard and last sent', async () => {

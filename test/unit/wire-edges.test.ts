@@ -114,3 +114,39 @@ describe("error texts in scs's words", () => {
     expect(say(v.string('expected a name'), 5)).toBe('expected a name');
   });
 });
+
+describe('acks, read without JSON.parse when written as clients write them', () => {
+  /** The same line with a space after its brace: equal JSON, but only the general path reads it. */
+  const spaced = (line: string) => `{ ${line.slice(1)}`;
+  const outcome = (parsed: ReturnType<typeof parseRequest>) =>
+    parsed.request instanceof ProtocolError ? { id: parsed.id, code: parsed.request.code, message: parsed.request.message } : parsed;
+
+  it('gives what the schema gives for every ack, and for every line that only looks like one', () => {
+    const lines = [
+      '{"op":"ack","sub":"r1","seq":0}',
+      '{"op":"ack","sub":"r1","seq":7}',
+      `{"op":"ack","sub":"${'a'.repeat(64)}","seq":${'9'.repeat(15)}}`,
+      `{"op":"ack","sub":"${'a'.repeat(65)}","seq":1}`,
+      '{"op":"ack","sub":"r1","seq":9007199254740991}',
+      '{"op":"ack","sub":"r1","seq":9007199254740993}',
+      '{"op":"ack","sub":"r1","seq":01}',
+      '{"op":"ack","sub":"r1","seq":-1}',
+      '{"op":"ack","sub":"r1","seq":1.5}',
+      '{"op":"ack","sub":"r1","seq":1e3}',
+      '{"op":"ack","sub":"r 1","seq":1}',
+      '{"op":"ack","sub":"","seq":1}',
+      '{"op":"ack","sub":"\\u0072\\u0031","seq":1}',
+      '{"op":"ack","sub":"r1","seq":1,"id":3}',
+      '{"op":"ack","sub":"r1","seq":1}x',
+      '{"op":"ack","sub":"r1","seq":"1"}',
+    ];
+    for (const line of lines) {
+      for (const inSession of [true, false]) {
+        expect(outcome(parseRequest(line, inSession)), `${line} (${inSession ? 'in a session' : 'before hello'})`).toEqual(
+          outcome(parseRequest(spaced(line), inSession)),
+        );
+      }
+    }
+    expect(parseRequest('{"op":"ack","sub":"r1","seq":7}')).toEqual({ id: null, op: 'ack', request: { op: 'ack', sub: 'r1', seq: 7 } });
+  });
+});
