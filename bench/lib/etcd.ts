@@ -100,6 +100,11 @@ export class Etcd {
     });
   }
 
+  /** etcd's process, for its memory and CPU. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   stop(): void {
     this.child.kill('SIGKILL');
     this.agent.destroy();
