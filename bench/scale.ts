@@ -71,6 +71,7 @@ function registrationsTable(rows: RegistrationRow[]): void {
       count(r.count),
       r.seconds.toFixed(1),
       Math.round(r.count / r.seconds),
+      r.cpuUsPerRegistration.toFixed(1),
       mib(r.rss),
       Math.round(r.bytesPer),
       r.etcdRss === undefined ? '' : mib(r.etcdRss),

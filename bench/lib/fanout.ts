@@ -6,8 +6,8 @@ import { Counter } from './counter.ts';
 import { connect } from './disco-process.ts';
 import type { Etcd } from './etcd.ts';
 
-/** Rounds run first and not counted, so JIT and buffers settle. */
-const WARMUP = 20;
+/** Rounds run first and not counted, so JIT and buffers settle: a fifth of the counted ones, at most 20. */
+const warmupFor = (rounds: number) => Math.min(20, Math.ceil(rounds / 5));
 
 /**
  * W subscriptions of one name, `perConnection` to a connection (the last may hold fewer), on
@@ -38,7 +38,8 @@ export async function discoFanout(
     const provider = await connect(providerPort, 'bench-provider');
     try {
       const samples: number[] = [];
-      for (let round = 0; round < WARMUP + rounds; round++) {
+      const warmup = warmupFor(rounds);
+      for (let round = 0; round < warmup + rounds; round++) {
         adds.reset();
         drops.reset();
         const handle = await provider.provide({ name, host: '10.0.0.5', port: 3306 });
@@ -46,7 +47,7 @@ export async function discoFanout(
         const started = performance.now();
         void handle.drop();
         await drops.reach(width);
-        if (round >= WARMUP) samples.push(performance.now() - started);
+        if (round >= warmup) samples.push(performance.now() - started);
       }
       return samples;
     } finally {
@@ -72,7 +73,8 @@ export async function etcdFanout(etcd: Etcd, width: number, rounds: number): Pro
       );
     }
     const samples: number[] = [];
-    for (let round = 0; round < WARMUP + rounds; round++) {
+    const warmup = warmupFor(rounds);
+    for (let round = 0; round < warmup + rounds; round++) {
       puts.reset();
       deletes.reset();
       await etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}');
@@ -80,7 +82,7 @@ export async function etcdFanout(etcd: Etcd, width: number, rounds: number): Pro
       const started = performance.now();
       void etcd.delete(`${prefix}10.0.0.5:3306`);
       await deletes.reach(width);
-      if (round >= WARMUP) samples.push(performance.now() - started);
+      if (round >= warmup) samples.push(performance.now() - started);
     }
     return samples;
   } finally {

@@ -28,6 +28,8 @@ export interface RegistrationRow {
   path: 'disco' | 'HA' | 'etcd';
   count: number;
   seconds: number;
+  /** Server CPU a registration (disco's and etcd's together for HA). */
+  cpuUsPerRegistration: number;
   /** The serving process's RSS once full (disco's, or etcd's for the etcd rows), and its growth a registration. */
   rss: number;
   bytesPer: number;
@@ -128,7 +130,9 @@ async function discoRow(path: 'disco' | 'HA', count: number, rounds: number): Pr
     const client = await connect(disco.port, 'bench-registrations');
     await settle(500);
     const before = rssBytes(disco.pid);
+    const cpuBefore = cpuOf(pids);
     const seconds = await register(client, count);
+    const cpuUsPerRegistration = (cpuOf(pids) - cpuBefore) / 1000 / count;
     await settle(1000);
     const rss = rssBytes(disco.pid);
     const idleMsPerSecond = await idle(pids);
@@ -138,6 +142,7 @@ async function discoRow(path: 'disco' | 'HA', count: number, rounds: number): Pr
       path,
       count,
       seconds,
+      cpuUsPerRegistration,
       rss,
       bytesPer: (rss - before) / count,
       ...(etcd ? { etcdRss: rssBytes(etcd.pid!) } : {}),
@@ -158,6 +163,7 @@ async function etcdRow(count: number, rounds: number): Promise<RegistrationRow> 
     await settle(500);
     const before = rssBytes(pid);
     const value = JSON.stringify(ATTRS);
+    const cpuBefore = cpuNanoseconds(pid);
     const started = performance.now();
     let next = 0;
     const lane = async () => {
@@ -169,6 +175,7 @@ async function etcdRow(count: number, rounds: number): Promise<RegistrationRow> 
     // Fewer in flight than disco's: each is an HTTP request on its own socket of the gateway.
     await Promise.all(Array.from({ length: Math.min(200, count) }, lane));
     const seconds = (performance.now() - started) / 1000;
+    const cpuUsPerRegistration = (cpuNanoseconds(pid) - cpuBefore) / 1000 / count;
     await settle(1000);
     const rss = rssBytes(pid);
     const idleMsPerSecond = await idle([pid]);
@@ -198,6 +205,7 @@ async function etcdRow(count: number, rounds: number): Promise<RegistrationRow> 
       path: 'etcd',
       count,
       seconds,
+      cpuUsPerRegistration,
       rss,
       bytesPer: (rss - before) / count,
       idleMsPerSecond,
