@@ -58,6 +58,7 @@ function registrationsTable(rows: RegistrationRow[]): void {
       'registrations',
       'seconds',
       'registrations/s',
+      'CPU µs/registration',
       'RSS MiB',
       'RSS B/registration',
       'etcd RSS MiB',
@@ -65,6 +66,8 @@ function registrationsTable(rows: RegistrationRow[]): void {
       'change p99 ms',
       'CPU µs/change',
       'idle CPU ms/s',
+      'etcd CPU µs/registration',
+      'etcd CPU µs/change',
     ],
     rows.map((r) => [
       r.path,
@@ -79,15 +82,18 @@ function registrationsTable(rows: RegistrationRow[]): void {
       ms(r.change.p99),
       r.cpuUsPerChange.toFixed(0),
       r.idleMsPerSecond.toFixed(1),
+      r.etcdCpuUsPerRegistration === undefined ? '' : r.etcdCpuUsPerRegistration.toFixed(1),
+      r.etcdCpuUsPerChange === undefined ? '' : r.etcdCpuUsPerChange.toFixed(0),
     ]),
   );
-  console.log("RSS: disco's (etcd's on the etcd rows); CPU: the server's, all threads (disco and etcd together for HA)");
+  console.log("RSS and CPU: disco's, or etcd's on the etcd rows (all threads); the etcd columns: the etcd under an HA disco; idle: both");
   for (const path of ['disco', 'HA', 'etcd'] as const) {
     const of = rows.filter((r) => r.path === path);
     const [small, large] = [of[0], of[of.length - 1]];
     if (!small || !large || small === large) continue;
     const grew = large.change.p50 / small.change.p50;
-    const cpu = large.cpuUsPerChange / small.cpuUsPerChange;
+    const cpuOf = (r: RegistrationRow) => r.cpuUsPerChange + (r.etcdCpuUsPerChange ?? 0);
+    const cpu = cpuOf(large) / cpuOf(small);
     console.log(
       `${path}: a change at ${count(large.count)} costs ${grew.toFixed(2)}x the p50 and ${cpu.toFixed(2)}x the CPU of one at ${count(small.count)}` +
         (path === 'etcd' ? '' : `; target <= 2x (a change works on its one name): ${verdict(grew <= 2 && cpu <= 2)}`),

@@ -28,29 +28,35 @@ export interface RegistrationRow {
   path: 'disco' | 'HA' | 'etcd';
   count: number;
   seconds: number;
-  /** Server CPU a registration (disco's and etcd's together for HA). */
+  /** The serving process's CPU a registration (disco's, or etcd's on the etcd rows); etcd's under an HA disco. */
   cpuUsPerRegistration: number;
+  etcdCpuUsPerRegistration?: number;
   /** The serving process's RSS once full (disco's, or etcd's for the etcd rows), and its growth a registration. */
   rss: number;
   bytesPer: number;
   /** etcd's RSS under an HA disco. */
   etcdRss?: number;
   change: { p50: number; p99: number };
-  /** Server CPU a change (disco's and etcd's together for HA), and what it spent idle, per second. */
+  /** The same a change; and what the servers spent idle (both for HA), per second. */
   cpuUsPerChange: number;
+  etcdCpuUsPerChange?: number;
   idleMsPerSecond: number;
 }
 
 const nameOf = (i: number, count: number) => `svc${i % Math.max(1, Math.ceil(count / PER_NAME))}.reg.bench.prod`;
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuNanoseconds(pid), 0);
+const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
+/** Nanoseconds of CPU of each process. */
+const cpuOf = (pids: number[]) => pids.map(cpuNanoseconds);
+/** µs each process spent since `before`, per one of `count` operations. */
+const cpuPer = (pids: number[], before: number[], count: number) => cpuOf(pids).map((now, i) => (now - before[i]!) / 1000 / count);
 
 /** CPU the processes spend doing nothing asked of them, in ms per second (timers, heartbeats, GC). */
 async function idle(pids: number[]): Promise<number> {
-  const before = cpuOf(pids);
+  const before = total(cpuOf(pids));
   const started = performance.now();
   await settle(1000);
-  return (cpuOf(pids) - before) / 1e6 / ((performance.now() - started) / 1000);
+  return (total(cpuOf(pids)) - before) / 1e6 / ((performance.now() - started) / 1000);
 }
 
 async function register(client: DiscoClient, count: number): Promise<number> {
@@ -80,7 +86,7 @@ async function discoChanges(provider: DiscoClient, port: number, pids: number[],
     drops.add(event.drop.length);
   });
   const samples: number[] = [];
-  let cpu = 0;
+  let cpu: number[] = [];
   for (let round = 0; round < CHANGE_WARMUP + rounds; round++) {
     if (round === CHANGE_WARMUP) cpu = cpuOf(pids);
     adds.reset();
@@ -96,9 +102,9 @@ async function discoChanges(provider: DiscoClient, port: number, pids: number[],
     if (round >= CHANGE_WARMUP) samples.push(added, performance.now() - started);
     await dropped;
   }
-  cpu = cpuOf(pids) - cpu;
+  const [server, etcd] = cpuPer(pids, cpu, samples.length);
   await subscriber.close();
-  return { change: summarize(samples), cpuUsPerChange: cpu / 1000 / samples.length };
+  return { change: summarize(samples), cpuUsPerChange: server!, ...(etcd === undefined ? {} : { etcdCpuUsPerChange: etcd }) };
 }
 
 async function closeWithin(client: DiscoClient, ms: number): Promise<void> {
@@ -132,7 +138,7 @@ async function discoRow(path: 'disco' | 'HA', count: number, rounds: number): Pr
     const before = rssBytes(disco.pid);
     const cpuBefore = cpuOf(pids);
     const seconds = await register(client, count);
-    const cpuUsPerRegistration = (cpuOf(pids) - cpuBefore) / 1000 / count;
+    const [cpuUsPerRegistration, etcdCpuUsPerRegistration] = cpuPer(pids, cpuBefore, count);
     await settle(1000);
     const rss = rssBytes(disco.pid);
     const idleMsPerSecond = await idle(pids);
@@ -142,7 +148,8 @@ async function discoRow(path: 'disco' | 'HA', count: number, rounds: number): Pr
       path,
       count,
       seconds,
-      cpuUsPerRegistration,
+      cpuUsPerRegistration: cpuUsPerRegistration!,
+      ...(etcdCpuUsPerRegistration === undefined ? {} : { etcdCpuUsPerRegistration }),
       rss,
       bytesPer: (rss - before) / count,
       ...(etcd ? { etcdRss: rssBytes(etcd.pid!) } : {}),
