@@ -177,7 +177,9 @@ async function main() {
   if (!knotHere && parts.includes('dns')) console.log('knotd is not installed (apt-get install knot): no Knot peer');
   console.log(
     `scale benchmark${quick ? ' (--quick)' : ''}: ${parts.join(', ')}; ` +
-      (quick ? 'about 1.5 min in all' : 'registrations about 3 min, subscribers about 3 min, dns about 2 min on 2 cores'),
+      (quick
+        ? 'registrations about 1 min, subscribers about 1 min, dns about 0.5 min'
+        : 'registrations about 4 min, subscribers about 3.5 min, dns about 2.5 min: 10 min in all on 2 cores'),
   );
   const charts: string[] = [];
   const timed = async <T>(part: Part, run: () => Promise<T>) => {
