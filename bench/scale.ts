@@ -216,6 +216,12 @@ async function main() {
         series((r) => r.change.p50),
       ),
       chart(
+        'Server CPU per change (HA: disco and etcd)',
+        'registrations',
+        'µs',
+        series((r) => r.cpuUsPerChange + (r.etcdCpuUsPerChange ?? 0)),
+      ),
+      chart(
         'RSS per registration',
         'registrations',
         'bytes',
