@@ -100,6 +100,7 @@ export class Etcd {
     });
   }
 
+  /** etcd's process, for its memory and CPU. */
   get pid(): number {
     return this.child.pid!;
   }
