@@ -41,6 +41,7 @@ export function registerDisco(cli: CAC): void {
     .option('--max-provisions <n>', 'Endpoints the server holds for its sessions in total (default 1000000)')
     .option('--dns-max-connections <n>', 'Open TCP connections to the DNS port allowed in total (default 1000)')
     .option('--dns-max-connections-per-source <n>', 'Open TCP connections to the DNS port allowed from one address (default 100)')
+    .option('--dns-cache-entries <n>', 'Encoded DNS replies kept for reuse (default 50000; about three a name)')
     .option('--hello-timeout <duration>', 'Time a new connection has to say hello (default 10s)')
     .option('--line-timeout <duration>', 'Time a line may take to arrive once begun (default 10s)')
     .option('--insecure', 'Listen beyond loopback without tokens, letting anyone who reaches disco provide any name (warned every minute)')

@@ -26,4 +26,6 @@ export const DNS_DEFAULTS = {
   /** Open TCP connections to the DNS port, in total and from one address (a resolver needs a few). */
   tcpMaxConnections: 1000,
   tcpMaxConnectionsPerSource: 100,
+  /** Encoded replies kept (cache.ts): three questions a name (SRV, A, TXT) for some 16,000 names. */
+  cacheEntries: 50_000,
 } as const;

@@ -90,7 +90,7 @@ export const defaultDnsOptions: DnsServerOptions = {
   forwardTimeoutMs: 2000,
   maxForwards: 1000,
   maxUdpPayload: MAX_UDP_PAYLOAD,
-  cacheEntries: 50_000,
+  cacheEntries: DNS_DEFAULTS.cacheEntries,
   viewSlice: 250,
   maxWaiting: 1000,
   tcpIdleMs: 10_000,

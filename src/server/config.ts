@@ -117,6 +117,8 @@ export const DiscoConfigSchema = v.strictObject({
       /** Open TCP connections to the DNS port, in total and from one source address. */
       dnsConnections: v.optional(Count),
       dnsConnectionsPerSource: v.optional(Count),
+      /** Encoded DNS replies kept for reuse. */
+      dnsCacheEntries: v.optional(Count),
     }),
   ),
   dns: v.optional(

@@ -41,6 +41,7 @@ export interface DiscoFlags extends EtcdFlags {
   maxProvisions?: string | number;
   dnsMaxConnections?: string | number;
   dnsMaxConnectionsPerSource?: string | number;
+  dnsCacheEntries?: string | number;
   /** Listen beyond loopback without tokens: anyone who reaches it may provide any name. */
   insecure?: boolean;
 }
@@ -72,6 +73,8 @@ export interface DnsSettings {
   /** Open TCP connections, in total and from one source address. */
   readonly tcpMaxConnections: number;
   readonly tcpMaxConnectionsPerSource: number;
+  /** Encoded replies kept for reuse (src/dns/cache.ts). */
+  readonly cacheEntries: number;
 }
 
 /** What runDisco starts: every value decided, every path resolved, no file read yet. */
@@ -216,6 +219,7 @@ function dnsSettings(flags: DiscoFlags, config: DiscoConfig): DnsSettings | 'off
       flags.dnsMaxConnectionsPerSource,
       limits.dnsConnectionsPerSource ?? DNS_DEFAULTS.tcpMaxConnectionsPerSource,
     ),
+    cacheEntries: count('dns-cache-entries', flags.dnsCacheEntries, limits.dnsCacheEntries ?? DNS_DEFAULTS.cacheEntries),
   };
 }
 

@@ -70,6 +70,7 @@ export const EMBEDDED_DISCO: DiscoSettings = {
     zones: DNS_DEFAULTS.zones,
     tcpMaxConnections: DNS_DEFAULTS.tcpMaxConnections,
     tcpMaxConnectionsPerSource: DNS_DEFAULTS.tcpMaxConnectionsPerSource,
+    cacheEntries: DNS_DEFAULTS.cacheEntries,
   },
 };
 

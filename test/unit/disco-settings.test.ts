@@ -21,6 +21,7 @@ const fromFile: DiscoConfig = {
     lineTimeout: 4000,
     dnsConnections: 40,
     dnsConnectionsPerSource: 4,
+    dnsCacheEntries: 400_000,
     provisionsPerSession: 60,
     provisionsPerToken: 600,
     provisions: 6000,
@@ -58,6 +59,7 @@ describe('discoConfig', () => {
         zones: [{ name: 'disco' }],
         tcpMaxConnections: 1000,
         tcpMaxConnectionsPerSource: 100,
+        cacheEntries: 50_000,
       },
     });
   });
@@ -87,6 +89,7 @@ describe('discoConfig', () => {
         zones: [{ name: 'disco' }],
         tcpMaxConnections: 40,
         tcpMaxConnectionsPerSource: 4,
+        cacheEntries: 400_000,
       },
     });
   });
@@ -113,6 +116,7 @@ describe('discoConfig', () => {
       dnsRecursionAllow: '10.0.0.0/8',
       dnsMaxConnections: '30',
       dnsMaxConnectionsPerSource: 3,
+      dnsCacheEntries: '300000',
     };
     expect(discoConfig(flags, file(fromFile))).toEqual({
       listen: { host: '127.0.0.1', port: 0 },
@@ -140,6 +144,7 @@ describe('discoConfig', () => {
         zones: [{ name: 'disco' }],
         tcpMaxConnections: 30,
         tcpMaxConnectionsPerSource: 3,
+        cacheEntries: 300_000,
       },
     });
   });
@@ -192,6 +197,7 @@ describe('discoConfig', () => {
     ['a count that is not whole', { maxConnectionsPerSource: '1.5' }, {}, '--max-connections-per-source: expected a whole number'],
     ['a provision cap that is not a number', { maxProvisionsPerToken: 'lots' }, {}, '--max-provisions-per-token: expected a whole number'],
     ['a DNS connection cap of none', { dnsMaxConnectionsPerSource: '0' }, {}, '--dns-max-connections-per-source: expected a whole number'],
+    ['a DNS cache of no replies', { dnsCacheEntries: '0' }, {}, '--dns-cache-entries: expected a whole number'],
     [
       'a heartbeat timeout within the interval',
       { heartbeatTimeout: '1s' },
