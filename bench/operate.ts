@@ -82,7 +82,10 @@ export async function benchOperate(engine: Engine): Promise<void> {
   try {
     await scsIn('up', '-d', '--debounce', '100ms', ...base, 'web', 'relay');
     const [relay] = await engine.list({ [LABEL.stack]: 'hello', [LABEL.environment]: 'benchop', [LABEL.service]: 'relay' });
-    const url = `http://127.0.0.1:${(await engine.inspect(relay!.id))!.ports['8081/tcp']}/cgi-bin/relay`;
+    // The port published on loopback: Docker may give the advertised address's binding another one.
+    const bindings = (await engine.docker.getContainer(relay!.id).inspect()).NetworkSettings.Ports['8081/tcp'] ?? [];
+    const loopback = bindings.find((binding) => binding.HostIp === '127.0.0.1')?.HostPort;
+    const url = `http://127.0.0.1:${loopback}/cgi-bin/relay`;
     await untilServed(url, 'hello from scs');
 
     for (const [order, extra] of [

@@ -10,8 +10,9 @@
 import Module, { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 
-// Named apart from `require`, so that the bundler leaves these calls to run as written, from node_modules.
-const load = createRequire(import.meta.url);
+// Named apart from `require`, so that the bundler leaves these calls to run as written, from
+// node_modules (test/integration/install.test.ts reads the bundle for them by this name).
+const requireFromNodeModules = createRequire(import.meta.url);
 
 /** The modules deferred, as each package's main module (lib/docker.js, lib/modem.js) requires them; both export one function. */
 const DEFERRED: ReadonlyArray<{ readonly from: 'dockerode' | 'docker-modem'; readonly request: string }> = [
@@ -21,12 +22,12 @@ const DEFERRED: ReadonlyArray<{ readonly from: 'dockerode' | 'docker-modem'; rea
 
 /** A stand-in for the CommonJS module at `file` whose export is a function: the real one is loaded at the first call. */
 function deferModule(file: string): void {
-  if (load.cache[file]) return; // loaded already: nothing to save
+  if (requireFromNodeModules.cache[file]) return; // loaded already: nothing to save
   let real: ((...args: unknown[]) => unknown) | undefined;
   const later = function (this: unknown, ...args: unknown[]): unknown {
     if (!real) {
-      delete load.cache[file];
-      real = load(file) as (...args: unknown[]) => unknown;
+      delete requireFromNodeModules.cache[file];
+      real = requireFromNodeModules(file) as (...args: unknown[]) => unknown;
     }
     return real.apply(this, args);
   };
@@ -34,11 +35,11 @@ function deferModule(file: string): void {
   stand.filename = file;
   stand.loaded = true;
   stand.exports = later;
-  load.cache[file] = stand;
+  requireFromNodeModules.cache[file] = stand;
 }
 
 function dockerode(): typeof Docker {
-  const main = load.resolve('dockerode');
+  const main = requireFromNodeModules.resolve('dockerode');
   // docker-modem as dockerode finds it: beside it, or in its own node_modules.
   const modem = createRequire(main).resolve('docker-modem');
   for (const { from, request } of DEFERRED) {
@@ -48,7 +49,7 @@ function dockerode(): typeof Docker {
       // Moved in a later release: loaded as dockerode loads it, only slower.
     }
   }
-  return load('dockerode') as typeof Docker;
+  return requireFromNodeModules('dockerode') as typeof Docker;
 }
 
 export const DockerClient: typeof Docker = dockerode();

@@ -56,13 +56,14 @@ describe('the installed package', () => {
     expect(readdirSync(join(installed, 'bin')).sort()).toEqual(['package.json', 'scs.js']);
     expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['help.cjs', 'scs.cjs', 'start.cjs']);
     expect(existsSync(join(installed, 'node_modules', 'tsx'))).toBe(false);
-    // Installed so that the user's `npm audit` and `npm ls` see them, but read from the bundle, which imports only dockerode and the AWS SDK.
+    // Installed so that the user's `npm audit` and `npm ls` see them, but read from the bundle, which imports only dockerode and the AWS SDK
+    // (dockerode through src/docker/dockerode.ts's requireFromNodeModules).
     const bundle = readdirSync(join(installed, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.cjs'));
     const imported = new Set(
       bundle.flatMap((file) =>
         [
           ...readFileSync(join(installed, 'dist', file), 'utf8').matchAll(
-            /^import [^;]*?from ?"([^"]+)"|import\("([^"]+)"\)|require\(["']([^"']+)["']\)/gm,
+            /^import [^;]*?from ?"([^"]+)"|import\("([^"]+)"\)|(?:require|requireFromNodeModules\d*)\(["']([^"']+)["']\)/gm,
           ),
         ].map((m) => (m[1] ?? m[2] ?? m[3])!),
       ),
