@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
 import { BareSubscriber } from './lib/bare-subscriber.ts';
+import { Counter } from './lib/counter.ts';
 import { cpuMs } from './lib/cpu.ts';
 import { Etcd } from './lib/etcd.ts';
 import { rssBytes, startProcess, which } from './lib/processes.ts';
@@ -107,38 +108,6 @@ async function registrations(port: number, pid: number, count = REGISTRATIONS) {
 }
 
 const WARMUP = 20; // Rounds run first and not counted, so JIT and buffers settle.
-
-/** Counts events and resolves a waiter the moment the count reaches its target: no polling. */
-class Counter {
-  private count = 0;
-  private waiter: { target: number; resolve(): void } | undefined;
-
-  add(n: number): void {
-    this.count += n;
-    if (this.waiter && this.count >= this.waiter.target) {
-      this.waiter.resolve();
-      this.waiter = undefined;
-    }
-  }
-
-  reset(): void {
-    this.count = 0;
-  }
-
-  reach(target: number, timeoutMs = 10_000): Promise<void> {
-    if (this.count >= target) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out at ${this.count} of ${target}`)), timeoutMs);
-      this.waiter = {
-        target,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-    });
-  }
-}
 
 /** One fan-out measurement: the samples (ms), and the CPU the servers spent per counted round (an add and a drop). */
 interface Fanout {
