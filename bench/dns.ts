@@ -8,14 +8,16 @@
 // CPU time per query with metrics on must stay within 5% of the same without.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consola } from 'consola';
 import { DiscoClient } from '../src/client/client.ts';
 import { portOutsideEphemeral } from '../test/helpers/ports.ts';
-import { dnsperf } from './lib/dnsperf.ts';
+import { cpuSeconds } from './lib/cpu.ts';
+import { dnsperf, queryFile } from './lib/dnsperf.ts';
+import { writeKnotConfig } from './lib/knot.ts';
 import { PowerDns, type PowerDnsCaches, type ZoneRecord } from './lib/powerdns.ts';
 import { startProcess, which } from './lib/processes.ts';
 import { printTable } from './lib/stats.ts';
@@ -37,37 +39,8 @@ interface Result {
   cpuUs: number;
 }
 
-/**
- * CPU seconds a process has used, all threads. On a machine shared with other work, queries/s
- * follows whatever else runs on the core; CPU time per query does not, so both are shown.
- */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    .replace(/^.*\) /s, '')
-    .split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100;
-
 const hostOf = (i: number) => `10.1.${i >> 8}.${i & 255}`;
 const azOf = (i: number) => `us-east-1${'abc'[i % 3]}`;
-
-function queryFile(dir: string): string {
-  const lines: string[] = [];
-  for (let i = 0; i < ENDPOINTS; i++) {
-    lines.push(`_http._tcp.api${i}.bench.prod.disco SRV`, `api${i}.bench.prod.disco A`, `_http._tcp.api${i}.bench.prod.disco TXT`);
-  }
-  // A fixed shuffle, so both servers get the same sequence.
-  let seed = 42;
-  for (let i = lines.length - 1; i > 0; i--) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const j = seed % (i + 1);
-    [lines[i], lines[j]] = [lines[j]!, lines[i]!];
-  }
-  const file = join(dir, 'queries.txt');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
 
 /** The zone Knot and PowerDNS serve: the same names, records and TTL that disco answers with. */
 function zoneRecords(): ZoneRecord[] {
@@ -97,28 +70,7 @@ const CHURN_RECORDS: ZoneRecord[] = [
 
 function knotZone(dir: string): string {
   const records = ['$ORIGIN disco.', '$TTL 5', ...zoneRecords().map((record) => `${record.owner} ${record.type} ${record.data}`)];
-  const zone = join(dir, 'disco.zone');
-  writeFileSync(zone, `${records.join('\n')}\n`);
-  const conf = join(dir, 'knot.conf');
-  writeFileSync(
-    conf,
-    [
-      'server:',
-      `  rundir: "${dir}"`,
-      `  listen: 127.0.0.1@${KNOT_PORT}`,
-      '  udp-workers: 1',
-      '  tcp-workers: 1',
-      '  background-workers: 1',
-      'database:',
-      `  storage: "${dir}"`,
-      'zone:',
-      '  - domain: disco',
-      `    file: "${zone}"`,
-      '    journal-content: none',
-      '',
-    ].join('\n'),
-  );
-  return conf;
+  return writeKnotConfig(dir, KNOT_PORT, records);
 }
 
 async function measure(port: number, file: string, serverPid: number): Promise<Result> {
@@ -256,7 +208,7 @@ async function main() {
     if (!which(tool)) throw new Error(`${tool} is not installed (apt-get install dnsperf util-linux)`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'scs-bench-dns-'));
-  const queries = queryFile(dir);
+  const queries = queryFile(dir, ENDPOINTS);
   console.log(
     `dns benchmark: ${ENDPOINTS} endpoints, SRV/A/TXT mix over ${ENDPOINTS * 3} names, ${SECONDS} s per run; servers on core 0, dnsperf on core 1`,
   );

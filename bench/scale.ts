@@ -12,9 +12,9 @@
 // million provisions (each kept for a resume) at the largest size, past the default heap of a
 // machine with 8 GB.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { which } from './lib/processes.ts';
 import { type DnsRow, dnsRows } from './lib/scale-dns.ts';
 import { type RegistrationRow, registrationRows } from './lib/scale-registrations.ts';
@@ -253,6 +253,7 @@ async function main() {
       ]),
     );
   }
+  mkdirSync(dirname(svgPath), { recursive: true }); // --svg DIR may name a folder not made yet
   writeFileSync(svgPath, sheet(charts));
   console.log(`\nplot: ${svgPath}`);
 }

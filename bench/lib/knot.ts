@@ -24,6 +24,11 @@ export function knotConfig(dir: string, port: number, count: number): string {
       `${label}.addr A ${hostOf(i)}`,
     );
   }
+  return writeKnotConfig(dir, port, records);
+}
+
+/** Writes the zone file of `records` (its lines, $ORIGIN and $TTL first) and a Knot config serving it on `port` with one worker of each kind; returns the config's path. */
+export function writeKnotConfig(dir: string, port: number, records: readonly string[]): string {
   const zone = join(dir, 'disco.zone');
   writeFileSync(zone, `${records.join('\n')}\n`);
   const conf = join(dir, 'knot.conf');

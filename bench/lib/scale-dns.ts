@@ -2,14 +2,14 @@
 // Knot serving the same names as its peer. Each server is pinned to core 0, dnsperf to core 1.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { portOutsideEphemeral } from '../../test/helpers/ports.ts';
 import { cpuSeconds } from './cpu.ts';
 import { connect, startDisco } from './disco-process.ts';
-import { dnsperf } from './dnsperf.ts';
+import { dnsperf, queryFile } from './dnsperf.ts';
 import { azOf, hostOf, knotConfig, startKnot } from './knot.ts';
 import { rssBytes } from './processes.ts';
 
@@ -27,23 +27,6 @@ export interface DnsRow {
   names: number;
   disco: DnsResult;
   knot?: DnsResult;
-}
-
-/** SRV, A and TXT of every endpoint's name, in a fixed shuffle so both servers get the same sequence. */
-function queryFile(dir: string, count: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    lines.push(`_http._tcp.api${i}.bench.prod.disco SRV`, `api${i}.bench.prod.disco A`, `_http._tcp.api${i}.bench.prod.disco TXT`);
-  }
-  let seed = 42;
-  for (let i = lines.length - 1; i > 0; i--) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const j = seed % (i + 1);
-    [lines[i], lines[j]] = [lines[j]!, lines[i]!];
-  }
-  const file = join(dir, 'queries.txt');
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
 }
 
 /**
