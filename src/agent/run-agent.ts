@@ -205,11 +205,11 @@ export async function runAgent(options: RunAgentOptions): Promise<RunningAgent> 
     const advertise = options.advertise ?? compiled.advertise ?? (await defaultAdvertise(addresses[0]!, () => engine.bridgeGateway()));
     const published = publishAddresses(advertise, await isHostAddress(advertise));
     if (published.reason) logger.warn(published.reason);
-    // The stack network and the DNS on its gateway come first: containers are created with them.
     // Its member attributes (--dc, --zone over what its endpoints all say), and so where this host is (the flags win over `zone`).
     const attrs = { ...(await import('./member-record.ts')).commonAttributes(selected.services), ...options.place };
     const place = { ...placeOf(attrs), ...placeOf(options.place) };
     let agent: Agent | undefined;
+    // The stack network and the DNS on its gateway come first: containers are created with them.
     const attached = network
       ? await attachStack({
           network,
