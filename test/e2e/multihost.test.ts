@@ -104,7 +104,11 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     await run('h3', 'down');
     await run('h1', 'up', '-d', 'web', ...files('h1'));
     await eventually(() => readUpstream(upstreamFile).startsWith(`${ADDRESS.h1}:`), 20_000, 'the client to follow web to h1');
-    await eventually(() => probe.results.at(-1)?.ok === true, 10_000, () => `requests to web on h1 (seen ${probe.seen()})`);
+    await eventually(
+      () => probe.results.at(-1)?.ok === true,
+      10_000,
+      () => `requests to web on h1 (seen ${probe.seen()})`,
+    );
     const breakFirst = failedWindow(probe.results);
     probe.results.length = 0;
     expect(await webOn('h3')).toBe(0);
@@ -112,7 +116,11 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
     await run('h3', 'up', '-d', 'web', ...files('h3'));
     await run('h1', 'down');
     await eventually(() => readUpstream(upstreamFile).startsWith(`${ADDRESS.h3}:`), 20_000, 'the client to follow web back to h3');
-    await eventually(() => probe.results.at(-1)?.ok === true, 10_000, () => `requests to web on h3 (seen ${probe.seen()})`);
+    await eventually(
+      () => probe.results.at(-1)?.ok === true,
+      10_000,
+      () => `requests to web on h3 (seen ${probe.seen()})`,
+    );
     await probe.stop();
     const makeFirst = failedWindow(probe.results);
     const failed = probe.results.filter((result) => !result.ok).map((result) => `${result.at} ${result.upstream || '(none)'}`);
@@ -219,7 +227,11 @@ describe.skipIf(problem !== undefined)(`one stack on three hosts${problem ? ` (s
   it("keeps web listed and reachable while h3's dockerd is down, and follows it when the daemon restarts it", async () => {
     const list = listFrom('h2', DISCO, WEB);
     const probe = probeFrom('h2', upstreamFile);
-    await eventually(() => probe.results.at(-1)?.ok === true, 10_000, () => `requests to web on h3 (seen ${probe.seen()})`);
+    await eventually(
+      () => probe.results.at(-1)?.ok === true,
+      10_000,
+      () => `requests to web on h3 (seen ${probe.seen()})`,
+    );
     const killAt = Date.now();
     await harness('kill-docker', 'h3');
     // The container's shim lives on, and the published port is a NAT rule in h3's kernel.
