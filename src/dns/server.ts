@@ -142,8 +142,11 @@ export class DnsServer {
     const nameServerAddresses = this.options.host === '0.0.0.0' || this.options.host === '::' ? [] : [this.options.host];
     // A name is held from the change that took its last record, whichever registry told it: its node
     // in that registry's view is buried, and kept there while held.
-    const gone = (zone: Zone, names: readonly ViewNode[]) => this.tombstones.get(zone)!.bury(names, this.options.clock());
-    const held = (zone: Zone, name: ViewNode) => this.tombstones.get(zone)!.has(name);
+    const gone = (zone: Zone, names: readonly ViewNode[]) => {
+      let number = this.tombstones.get(zone)!.bury(names, this.options.clock());
+      for (const name of names) name.burial = number++;
+    };
+    const held = (zone: Zone, name: ViewNode) => name.burial >= this.tombstones.get(zone)!.forgottenBelow;
     const slice = this.options.viewSlice;
     for (const reader of [registry, this.options.localView?.registry]) {
       if (reader) this.views.set(reader, new RegistryViews(reader, this.zones, { nameServerAddresses, gone, held, slice }));

@@ -56,9 +56,13 @@ export class Tombstones<Name = string> {
     return this.first() ? this.untils[this.head]! : Number.POSITIVE_INFINITY;
   }
 
-  /** These names lost a record at `now`: each keeps existing until the hold has passed since. */
-  bury(names: Iterable<Name>, now: number): void {
-    if (this.holdMs === 0) return;
+  /**
+   * These names lost a record at `now`: each keeps existing until the hold has passed since. Each
+   * burial is numbered, one after another: returns the first number (the next, if none was made).
+   */
+  bury(names: Iterable<Name>, now: number): number {
+    const first = this.next;
+    if (this.holdMs === 0) return first;
     const until = now + this.holdMs;
     for (const name of names) {
       this.steps++;
@@ -70,6 +74,7 @@ export class Tombstones<Name = string> {
       this.untils.push(until);
     }
     this.compact();
+    return first;
   }
 
   /** Whether `name` lost a record less than the hold before `now`. */
@@ -92,9 +97,12 @@ export class Tombstones<Name = string> {
     return expired;
   }
 
-  /** Whether `name` is held, or was until a moment ago and has not been swept yet. */
-  has(name: Name): boolean {
-    return this.latest(name) !== undefined;
+  /**
+   * Burials numbered below this are forgotten: a name whose latest burial is numbered at or above
+   * it may be held still. Read by the owner of the names, which keeps them as long, with no lookup.
+   */
+  get forgottenBelow(): number {
+    return this.oldFrom;
   }
 
   private latest(name: Name): number | undefined {
