@@ -12,6 +12,8 @@ export class SparseMap<K, V> {
   private living = 0;
   /** Entries that went but were kept at the last copy. */
   private retained = 0;
+  /** Entries looked at by the copies so far: a count of work, for tests that show it stays linear. */
+  copied = 0;
 
   /**
    * `lives` tells an entry in use from one that went: the owner says when one turns (`born`, `died`).
@@ -62,6 +64,7 @@ export class SparseMap<K, V> {
     this.living--;
     if (this.map.size > 4 * this.living + 2 * this.retained + 1024) {
       const kept = new Map<K, V>();
+      this.copied += this.map.size;
       for (const [key, value] of this.map) if (this.keeps(value)) kept.set(key, value);
       this.map = kept;
       this.retained = kept.size - this.living;
