@@ -80,7 +80,6 @@ export class Tombstones<Name = string> {
   /** Whether `name` lost a record less than the hold before `now`. */
   holds(name: Name, now: number): boolean {
     const number = this.latest(name);
-    // Stryker disable next-line ConditionalExpression: now < undefined is false too
     return number !== undefined && now < this.untilOf(number);
   }
 
