@@ -1,8 +1,10 @@
 // Issue 26 §6: 100 sessions × 1,000 provisions each say `bye` at once, with DNS tombstones on (the
-// default). Measures how long the 100,000 drops take to be absorbed and the longest a well-formed
-// client waits for an answer meanwhile. DNS is in use: a question is answered before the goodbye,
-// so the zone's view is there to be kept (a server never asked once built none before its views
-// were made with it).
+// default). Measures how long the 100,000 drops take to be absorbed (out of the registry, the DNS
+// views and the tombstones, all in the same turns) and the longest a well-formed client waits for an
+// answer meanwhile; the target is under 1 s for both. The CPU time this process spent meanwhile (the
+// peers' side included) is printed too: on a shared machine it says what the wall time cannot. DNS
+// is in use: a question is answered before the goodbye, so the zone's view is there to be kept (a
+// server never asked once built none before its views were made with it).
 
 import { DnsServer } from '../../src/dns/server.ts';
 import { DiscoServer } from '../../src/server/server.ts';
@@ -17,8 +19,8 @@ const EACH = 1000;
 const attack: Attack = {
   name: 'mass-goodbye',
   replays: `${SESSIONS} sessions × ${EACH.toLocaleString('en')} provisions say bye at once, DNS tombstones on`,
-  before: '47 s serving nothing for 100 × 1,000 byes',
-  target: '100,000 drops absorbed in under 1 s, a normal client served throughout',
+  before: '47 s serving nothing for 100 × 1,000 byes; 1.6 s once bury was linear',
+  target: '100,000 drops absorbed in under 1 s, a client never waiting 1 s',
   async run() {
     const server = new DiscoServer({ host: '127.0.0.1', port: 0, heartbeatInterval: 5000, heartbeatTimeout: 600_000, logger: quietLogger });
     await server.listen();
@@ -41,6 +43,7 @@ const attack: Attack = {
       peers.push(client);
       await rawUdp(udp.port, wireQuery('s0.mass.prod.disco', 1, { edns: { size: 1232 } }), 600_000);
 
+      const cpu = process.cpuUsage();
       const start = performance.now();
       for (const peer of peers.slice(0, SESSIONS)) peer.send({ op: 'bye', id: EACH + 1 });
       let longestWait = 0;
@@ -51,7 +54,9 @@ const attack: Attack = {
         longestWait = Math.max(longestWait, performance.now() - asked);
       }
       const absorbed = performance.now() - start;
-      const figure = `${(absorbed / 1000).toFixed(2)} s to absorb ${(SESSIONS * EACH).toLocaleString('en')} drops; a client waited at most ${longestWait.toFixed(0)} ms`;
+      const { user, system } = process.cpuUsage(cpu);
+      const drops = (SESSIONS * EACH).toLocaleString('en');
+      const figure = `${(absorbed / 1000).toFixed(2)} s to absorb ${drops} drops (CPU ${((user + system) / 1e6).toFixed(2)} s); a client waited at most ${longestWait.toFixed(0)} ms`;
       return { figure, met: absorbed < 1000 && longestWait < 1000 };
     } finally {
       for (const peer of peers) peer.destroy();

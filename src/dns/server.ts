@@ -12,6 +12,7 @@ import { matchAll } from '../registry/filter.ts';
 import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
 import { answer, negativeSoaRecord } from './answer.ts';
+import { Burials } from './burials.ts';
 import { ReplyCache } from './cache.ts';
 import { BADVERS, CLASS, MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, MIN_UDP_PAYLOAD, RCODE, TYPE } from './constants.ts';
 import { type DnsCounts, VIEW, type ViewIndex } from './counts.ts';
@@ -24,7 +25,6 @@ import { parseQuery, type Query, Rejection } from './query.ts';
 import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './reply.ts';
 import { openDnsSockets, type PassedDnsSockets } from './sockets.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
-import { Tombstones } from './tombstones.ts';
 import { replyVariant } from './variant.ts';
 import { namesTouchedBy, type ZoneView } from './view.ts';
 import { RegistryViews } from './views.ts';
@@ -107,7 +107,7 @@ export class DnsServer {
   /** Each zone's SOA serial: start time in seconds, plus one for every change the zone shows. */
   private readonly serials = new Map<Zone, number>();
   /** Each zone's names that lost their last record a moment ago (docs/dns.md, "Restarts"). */
-  private readonly tombstones = new Map<Zone, Tombstones>();
+  private readonly burials: Burials;
   private udp: UdpSocket | undefined;
   private tcp: TcpServer | undefined;
   private readonly tcpConnections: DnsTcp;
@@ -139,18 +139,15 @@ export class DnsServer {
       this.options.logger,
     );
     const start = Math.floor(Date.now() / 1000);
-    for (const zone of this.zones) {
-      this.serials.set(zone, start);
-      this.tombstones.set(zone, new Tombstones({ holdMs: this.options.tombstoneMs }));
-    }
+    for (const zone of this.zones) this.serials.set(zone, start);
     registry.addListener((_kind, provision) => this.touch(provision));
     this.options.localView?.registry.addListener((_kind, provision) => this.touch(provision));
     const nameServerAddresses = this.options.host === '0.0.0.0' || this.options.host === '::' ? [] : [this.options.host];
-    // A name is held from the change that took its last record, whichever registry told it.
-    const gone = (zone: Zone, names: readonly string[]) => this.tombstones.get(zone)!.bury(names, this.options.clock());
+    this.burials = new Burials(this.zones, this.options.tombstoneMs, () => this.options.clock());
+    const { gone, held } = this.burials;
+    const slice = this.options.viewSlice;
     for (const reader of [registry, this.options.localView?.registry]) {
-      if (reader)
-        this.views.set(reader, new RegistryViews(reader, this.zones, { nameServerAddresses, gone, slice: this.options.viewSlice }));
+      if (reader) this.views.set(reader, new RegistryViews(reader, this.zones, { nameServerAddresses, gone, held, slice }));
     }
   }
 
@@ -214,11 +211,11 @@ export class DnsServer {
    * change the zone shows, so its serial moves, and with it every cached negative answer goes.
    */
   private expireTombstones(zone: Zone, now: number): void {
-    const tombstones = this.tombstones.get(zone)!;
     // Stryker disable next-line ConditionalExpression: sweeping before anything expires moves nothing: the check only saves a view lookup per query
-    if (now < tombstones.nextExpiry) return;
+    if (now < this.burials.nextExpiry(zone)) return;
     const view = this.viewOf(zone, this.registry);
-    if (tombstones.sweep(now).some((name) => !view.names.has(name))) this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
+    if (this.burials.sweep(zone, now).some((name) => !view.names.has(name.owner)))
+      this.serials.set(zone, (this.serials.get(zone)! + 1) >>> 0);
   }
 
   /**
@@ -347,8 +344,7 @@ export class DnsServer {
     let cached = this.cache.get(query.wireName, variant, serial);
     if (!cached) {
       const view = this.viewOf(found.zone, registry);
-      const tombstones = this.tombstones.get(found.zone)!;
-      const recentlyGone = (name: string) => tombstones.holds(name, now);
+      const recentlyGone = (name: string) => this.burials.holds(found.zone, this.views.values(), name, now);
       const result = answer({
         view,
         relative: found.relative,

@@ -6,9 +6,9 @@
 // after any history equals one built afresh.
 
 import { isIP } from 'node:net';
-import { parseName } from '../names.ts';
 import type { Provision } from '../registry/types.ts';
-import { canonicalAddress, ipv6Groups } from './addresses.ts';
+import { canonicalAddress } from './addresses.ts';
+import { NS_LABEL, ownersOf, SERVICES_NAME } from './owners.ts';
 import { SparseMap } from './sparse-map.ts';
 import { type SrvData, SrvRecord } from './srv.ts';
 import type { Zone } from './zones.ts';
@@ -34,79 +34,22 @@ export interface ZoneView {
   readonly names: { has(name: string): boolean };
 }
 
-const NO_ATTRIBUTES: readonly string[] = [];
-
-export const SERVICES_NAME = '_services._dns-sd._udp';
-export const NS_LABEL = 'ns';
-export const ADDR_LABEL = 'addr';
-
-/**
- * A label naming an address: `10-0-0-5` for 10.0.0.5; IPv6 as its eight groups, so that no label
- * starts or ends with a hyphen (`fd00-0-0-0-0-0-0-1`); host names with dots turned to hyphens.
- */
-export function addressLabel(host: string): string {
-  if (isIP(host.replace(/%.*$/, '')) === 6)
-    return ipv6Groups(host)
-      .map((group) => group.toString(16))
-      .join('-');
-  return host.toLowerCase().replace(/\.$/, '').replaceAll('.', '-');
-}
-
-/** The owner names, relative to a zone, that one provision puts records at. */
-export function ownersOf(provision: Provision) {
-  const { endpoint, base } = splitName(provision.name);
-  const { port, protocol } = provision.address;
-  // The one text form of the address: `::FFFF:10.0.0.1` and `::ffff:a00:1` are one AAAA record.
-  const host = canonicalAddress(provision.address.host);
-  const type = `_${endpoint}._${protocol}.${base}`;
-  const keys = Object.keys(provision.attributes);
-  const txt = keys.length === 0 ? NO_ATTRIBUTES : keys.sort().map((key) => `${key}=${provision.attributes[key]}`);
-  return {
-    type,
-    instance: `${addressLabel(host)}-${port}.${type}`,
-    base,
-    /** The address name for an IP host; host names are targets as they are. */
-    address: isIP(host) ? `${addressLabel(host)}.${ADDR_LABEL}` : undefined,
-    host,
-    port,
-    txt,
-  };
-}
-
-/**
- * A registry name's endpoint and the rest (`service.stack.environment`). The registry holds names in
- * their canonical form, four labels, read here without checking each label again; any other form is
- * parsed in full.
- */
-function splitName(name: string): { endpoint: string; base: string } {
-  const dot = name.indexOf('.');
-  let dots = 0;
-  for (let at = dot; at >= 0; at = name.indexOf('.', at + 1)) dots++;
-  if (dots === 3) return { endpoint: name.slice(0, dot), base: name.slice(dot + 1) };
-  const { endpoint, service, stack, environment } = parseName(name);
-  return { endpoint, base: `${service}.${stack}.${environment}` };
-}
-
-/** Every name whose answer a provision can change: its owners, `_services`, and their ancestors. */
-export function namesTouchedBy(provision: Provision): Set<string> {
-  const { instance, base, address } = ownersOf(provision);
-  const touched = new Set<string>();
-  // Stryker disable next-line ArrayDeclaration: one more stamp in the reply cache, for a name no question can have
-  for (const name of [instance, base, SERVICES_NAME, ...(address ? [address] : [])]) {
-    // The name and each suffix after a dot, then the zone's apex: found by scanning, as a burst of drops calls this once each.
-    touched.add(name);
-    for (let dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) touched.add(name.slice(dot + 1));
-    touched.add('');
-  }
-  return touched; // The instance's ancestors include its type.
-}
-
 export interface ViewOptions {
   /** Addresses for `ns.<zone>`, the name server the SOA and NS records name. */
   readonly nameServerAddresses: readonly string[];
-  /** Told the names that stopped existing with one change (their last node went), to hold them a while; the array is reused once it returns. */
-  readonly gone?: (names: readonly string[]) => void;
+  /**
+   * Told the names that stopped existing with one change (their last node went), each below the
+   * names above it, to hold them a while; the array is reused once it returns.
+   */
+  readonly gone?: (names: readonly ViewNode[]) => void;
+  /**
+   * Whether a name that stopped existing is held still: it is kept, with the names above it (which
+   * stopped existing no sooner), so that the server finds it by its owner.
+   */
+  readonly held?: (name: ViewNode) => boolean;
 }
+
+export { ADDR_LABEL, addressLabel, NS_LABEL, namesTouchedBy, ownersOf, SERVICES_NAME } from './owners.ts';
 
 const NO_VALUES: readonly never[] = [];
 
@@ -194,7 +137,7 @@ type SetKey = 'srvs' | 'ptrs' | 'txts' | 'as' | 'aaaas' | 'instanceTxts';
  * one or two kinds. One object per name, kept in one Map, whether it holds records or only names the
  * ones below it (an empty non-terminal).
  */
-class ViewNode implements Node {
+export class ViewNode implements Node {
   srvs: RecordSet<SrvData> | undefined;
   ptrs: RecordSet<string> | undefined;
   txts: RecordSet<readonly string[]> | undefined;
@@ -210,6 +153,8 @@ class ViewNode implements Node {
   held = false;
   /** Nodes at this name or below it: the name exists while this is above 0. */
   count = 0;
+  /** The number of its latest burial in the zone's tombstones, once it went; -1 before. */
+  burial = -1;
 
   constructor(
     readonly owner: string,
@@ -237,7 +182,8 @@ class ViewNode implements Node {
 }
 
 /** What one provision gives the view: the entries it added, taken back as they are when it is dropped. */
-type Contribution = readonly Entry<unknown>[];
+/** Emptied when the provision goes: a drop then costs one lookup of its id, not a second to mark it. */
+type Contribution = Entry<unknown>[];
 
 /** What a change did, for tests: records added or taken back, and nodes made or removed. */
 export interface ViewWork {
@@ -252,18 +198,21 @@ export class LiveZoneView implements ZoneView {
    * while, those that stopped existing too (sparse-map.ts says why): one that comes back finds its node.
    * Every name above a living one lives, so letting go of the others leaves no node without its parent.
    */
-  readonly names = new SparseMap<string, ViewNode>((node) => node.count > 0);
-  readonly nodes = new NodeIndex(this.names);
+  readonly names: SparseMap<string, ViewNode>;
+  readonly nodes: NodeIndex;
   /** The provisions this view shows, by id, with what each gave: a drop takes back what its add gave. */
-  private readonly shown = new SparseMap<string, Contribution | undefined>((contribution) => contribution !== undefined);
+  private readonly shown = new SparseMap<string, Contribution>((contribution) => contribution.length > 0);
   readonly work: ViewWork = { records: 0, nodes: 0 };
   /** Names that stopped existing during the change being applied. */
-  private readonly gone: string[] = [];
+  private readonly gone: ViewNode[] = [];
 
   constructor(
     readonly zone: Zone,
     private readonly options: ViewOptions,
   ) {
+    const { held } = options;
+    this.names = new SparseMap<string, ViewNode>((node) => node.count > 0, held && ((node) => node.count > 0 || held(node)));
+    this.nodes = new NodeIndex(this.names);
     this.node(''); // The apex always exists; SOA and NS are added by the answerer.
     for (const address of options.nameServerAddresses) {
       const host = canonicalAddress(address);
@@ -276,6 +225,11 @@ export class LiveZoneView implements ZoneView {
     return this.shown.size;
   }
 
+  /** Entries its maps looked at when they let go of what went: a count of work, for tests. */
+  get copied(): number {
+    return this.names.copied + this.shown.copied;
+  }
+
   /** Whether the view shows the provision with this id. */
   shows(id: string): boolean {
     return this.shown.has(id);
@@ -285,8 +239,8 @@ export class LiveZoneView implements ZoneView {
   apply(kind: 'add' | 'drop', provision: Provision): void {
     const shown = this.shown.get(provision.id);
     if (shown) {
-      this.shown.set(provision.id, undefined);
       for (const entry of shown) this.remove(entry);
+      shown.length = 0;
       this.shown.died();
     }
     if (kind === 'add' && this.zone.matches(provision.attributes)) {
@@ -343,7 +297,7 @@ export class LiveZoneView implements ZoneView {
     for (let name: ViewNode | undefined = node; name; name = name.parent) {
       if (--name.count > 0) continue;
       this.names.died();
-      this.gone.push(name.owner);
+      this.gone.push(name);
     }
   }
 

@@ -7,14 +7,16 @@
 
 import type { RegistryReader } from '../registry/reader.ts';
 import type { Provision } from '../registry/types.ts';
-import { LiveZoneView, type ViewOptions } from './view.ts';
+import { LiveZoneView, type ViewNode, type ViewOptions } from './view.ts';
 import type { Zone } from './zones.ts';
 
-export interface ViewsOptions extends Omit<ViewOptions, 'gone'> {
+export interface ViewsOptions extends Omit<ViewOptions, 'gone' | 'held'> {
   /** Provisions added to the views in one turn of the event loop while they are built. */
   readonly slice: number;
   /** Told the names of a zone that stopped existing with one change; the array is reused once it returns. */
-  readonly gone?: (zone: Zone, names: readonly string[]) => void;
+  readonly gone?: (zone: Zone, names: readonly ViewNode[]) => void;
+  /** Whether a name of a zone that stopped existing is held still (kept, to be found by its owner). */
+  readonly held?: (zone: Zone, name: ViewNode) => boolean;
 }
 
 /** A build under way: what is left of the registry as it was read, and the provisions changed since. */
@@ -88,6 +90,11 @@ export class RegistryViews {
     return this.views.get(zone)!;
   }
 
+  /** The name at `owner` in a zone's view as it is now, living or kept after it went; never builds anything. */
+  known(zone: Zone, owner: string): ViewNode | undefined {
+    return this.views.get(zone)?.names.known(owner);
+  }
+
   /** Ends a build under way: its waiters are let go, and no more slices run. */
   stop(): void {
     this.stopped = true;
@@ -95,10 +102,15 @@ export class RegistryViews {
   }
 
   private empty(): Map<Zone, LiveZoneView> {
-    const { nameServerAddresses, gone } = this.options;
+    const { nameServerAddresses, gone, held } = this.options;
     const views = new Map<Zone, LiveZoneView>();
     for (const zone of this.zones) {
-      views.set(zone, new LiveZoneView(zone, { nameServerAddresses, gone: gone && ((names) => gone(zone, names)) }));
+      const options: ViewOptions = {
+        nameServerAddresses,
+        gone: gone && ((names) => gone(zone, names)),
+        held: held && ((name) => held(zone, name)),
+      };
+      views.set(zone, new LiveZoneView(zone, options));
     }
     return views;
   }

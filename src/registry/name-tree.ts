@@ -9,6 +9,8 @@ import { WILDCARD } from '../names.ts';
 /** One label of a name, under the label above it. */
 export class NameBranch {
   readonly children = new Map<string, NameBranch>();
+  /** Taken out of its parent: a leaf forgotten twice is found so without a lookup of its label. */
+  forgotten = false;
 
   constructor(
     readonly parent: NameBranch | undefined,
@@ -44,9 +46,9 @@ export class NameTree {
   /** Forgets the name whose leaf `add` gave, and every branch it leaves empty; a leaf already forgotten changes nothing. */
   forget(leaf: NameBranch): void {
     for (let branch = leaf; branch.parent && branch.children.size === 0; branch = branch.parent) {
-      const siblings = branch.parent.children;
-      if (siblings.get(branch.label) !== branch) return;
-      siblings.delete(branch.label);
+      if (branch.forgotten) return;
+      branch.forgotten = true;
+      branch.parent.children.delete(branch.label);
     }
   }
 

@@ -82,6 +82,25 @@ describe('names that were dropped', () => {
     advance(1000);
     expect(rcode('web.shop.prod.disco')).toBe(RCODE.nxDomain);
   });
+
+  it('answer NODATA after a mass goodbye, though the view let go of the names that went before them', () => {
+    const { registry, rcode, advance } = setup(30_000);
+    const ids: string[] = [];
+    for (let at = 0; at < 20_000; at++) {
+      const address = { host: `10.1.${at >> 8}.${at & 255}`, port: 80, protocol: 'tcp' as const };
+      ids.push(registry.provide({ name: `e${at}.web.mass.prod`, address, attributes: { az: 'west' }, owner: 't' }).provision.id);
+    }
+    expect(rcode('10-1-0-0.addr.disco')).toBe(RCODE.noError);
+    registry.dropAll(ids);
+    // The view copied out what lives several times meanwhile: the held names were kept for their hold.
+    for (const name of ['10-1-0-0.addr', '10-1-78-31-80._e19999._tcp.web.mass.prod', 'mass.prod', 'prod']) {
+      expect(rcode(`${name}.disco`)).toBe(RCODE.noError);
+    }
+    expect(rcode('10-1-0-0.add.disco')).toBe(RCODE.nxDomain);
+    advance(30_000);
+    expect(rcode('10-1-0-0.addr.disco')).toBe(RCODE.nxDomain);
+    expect(rcode('mass.prod.disco')).toBe(RCODE.nxDomain);
+  });
 });
 
 describe('flags and sizes of replies the server writes itself', () => {

@@ -49,7 +49,7 @@ describe('Tombstones', () => {
     expect(tombstones.size).toBe(0);
   });
 
-  it('forgets the name buried longest ago past its capacity', () => {
+  it('forgets the names buried longest ago past its capacity', () => {
     const tombstones = new Tombstones({ holdMs: 1000, capacity: 2 });
     tombstones.bury(['a', 'b', 'c'], 0);
     expect(['a', 'b', 'c'].map((name) => tombstones.holds(name, 1))).toEqual([false, true, true]);
@@ -79,14 +79,19 @@ describe('Tombstones under a mass goodbye (issue 26 §6)', () => {
       names += touched.size;
       tombstones.bury(touched, 1000);
     }
-    expect(tombstones.size).toBe(100_000);
+    // Forgotten for room half the capacity at a time: at least half of it is kept, never more than it.
+    expect(tombstones.size).toBeGreaterThanOrEqual(50_000);
+    expect(tombstones.size).toBeLessThanOrEqual(100_000);
     expect(tombstones.steps).toBeLessThanOrEqual(4 * names);
     // The names kept are the last buried, and they still expire together.
     expect(tombstones.holds('10-99-3-231-80._e999._tcp.s99.mass.prod', 1001)).toBe(true);
     expect(tombstones.holds('10-0-0-0-80._e0._tcp.s0.mass.prod', 1001)).toBe(false);
     expect(tombstones.nextExpiry).toBe(31_000);
     const before = tombstones.steps;
-    expect(tombstones.sweep(31_000)).toHaveLength(100_000);
+    // Each name held once, though `size` counts twice one buried again since its generation turned over.
+    const swept = tombstones.sweep(31_000);
+    expect(swept.length).toBeGreaterThanOrEqual(50_000);
+    expect(new Set(swept).size).toBe(swept.length);
     expect(tombstones.steps - before).toBeLessThanOrEqual(4 * names);
     expect(tombstones.size).toBe(0);
   });
