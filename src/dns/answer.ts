@@ -7,8 +7,9 @@
 
 import type { Place } from '../registry/nearest.ts';
 import { CLASS, RCODE, TYPE } from './constants.ts';
+import { NS_LABEL, SERVICES_NAME } from './owners.ts';
 import { factsOf, priorityOf, type SrvData } from './srv.ts';
-import { type Node, NS_LABEL, SERVICES_NAME, type ZoneView } from './view.ts';
+import type { Node, ZoneView } from './view.ts';
 import type { ResourceRecord } from './writer.ts';
 
 export { TYPE } from './constants.ts';

@@ -19,6 +19,7 @@ import { type DnsCounts, VIEW, type ViewIndex } from './counts.ts';
 import { DNS_DEFAULTS } from './defaults.ts';
 import { type EncodeOptions, encodeAnswer } from './encode.ts';
 import { Forwarder } from './forward.ts';
+import { namesTouchedBy } from './owners.ts';
 import { type Peer, sourceOf } from './peer.ts';
 import { AskerPlaces, type PlaceRule } from './places.ts';
 import { parseQuery, type Query, Rejection } from './query.ts';
@@ -26,7 +27,7 @@ import { bareReply, echoReply, encodeSoa, errorReply, personalize } from './repl
 import { openDnsSockets, type PassedDnsSockets } from './sockets.ts';
 import { DnsTcp, sendFramed } from './tcp.ts';
 import { replyVariant } from './variant.ts';
-import { namesTouchedBy, type ZoneView } from './view.ts';
+import type { ZoneView } from './view.ts';
 import { RegistryViews } from './views.ts';
 import { dnsName, findZone, makeZone, wireName, type Zone, type ZoneConfig } from './zones.ts';
 

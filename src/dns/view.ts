@@ -49,8 +49,6 @@ export interface ViewOptions {
   readonly held?: (name: ViewNode) => boolean;
 }
 
-export { ADDR_LABEL, addressLabel, NS_LABEL, namesTouchedBy, ownersOf, SERVICES_NAME } from './owners.ts';
-
 const NO_VALUES: readonly never[] = [];
 
 /** Past this many keys a record set finds a key through a Map rather than by scanning. */

@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { answer, recordsOf } from '../../src/dns/answer.ts';
 import { RCODE, TYPE } from '../../src/dns/constants.ts';
+import { namesTouchedBy } from '../../src/dns/owners.ts';
 import { Tombstones } from '../../src/dns/tombstones.ts';
-import { buildZoneView, namesTouchedBy } from '../../src/dns/view.ts';
+import { buildZoneView } from '../../src/dns/view.ts';
 import { makeZone } from '../../src/dns/zones.ts';
 import { sampleRegistry } from '../helpers/dns.ts';
 
