@@ -346,16 +346,8 @@ export class DnsServer {
     if (!cached) {
       const view = this.viewOf(found.zone, registry);
       const recentlyGone = (name: string) => this.burials.holds(found.zone, this.views.values(), name, now);
-      const result = answer({
-        view,
-        relative: found.relative,
-        type: query.type,
-        ttl,
-        negativeTtl,
-        serial,
-        recentlyGone,
-        asker: asker.place,
-      });
+      const { relative } = found;
+      const result = answer({ view, relative, type: query.type, ttl, negativeTtl, serial, recentlyGone, asker: asker.place });
       const encodeOptions: EncodeOptions = { authoritative: true, recursionAvailable, ednsPayloadSize: this.options.maxUdpPayload };
       const fit = { overflow: 'tcp' in peer ? 'cap' : 'truncate', first: this.cache.rotation(query.wireName, variant) } as const;
       const encoded = encodeAnswer(query, result, encodeOptions, limit, fit);
