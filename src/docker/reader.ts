@@ -1,14 +1,14 @@
 // A reader of the local Docker Engine for the commands that only look (`scs ps`, `scs logs`): the
-// Engine API over its Unix socket (src/docker/socket-get.ts, on node:net). dockerode (with gRPC, protobuf and ssh2 behind
+// Engine API over its Unix socket with node:http. dockerode (with gRPC, protobuf and ssh2 behind
 // it) takes longer to load than these commands take to answer; what changes Docker stays in Engine.
 // Only for a local socket: `dockerReader` gives Engine itself when DOCKER_HOST names another.
 
+import { request } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { ContainerInfo, ContainerSummary } from '../agent/container-engine.ts';
 import { DockerError } from './errors.ts';
 import { containerInfoOf, containerSummaryOf, dockerSince, type InspectData, type ListData, labelFilter } from './mapping.ts';
 import type { LogOptions } from './output.ts';
-import { socketGet } from './socket-get.ts';
 
 /** What `scs ps` and `scs logs` ask of Docker. */
 export interface ReadEngine {
@@ -87,19 +87,37 @@ export class DockerReader implements ReadEngine {
     return JSON.parse((await this.get(path)).body.toString('utf8')) as T;
   }
 
-  private async get(path: string, accepted: readonly number[] = []): Promise<Reply> {
-    const { status, headers, body } = await socketGet(this.socketPath, path, TIMEOUT_MS);
-    if (status >= 400 && !accepted.includes(status)) {
-      const message = (() => {
-        try {
-          return (JSON.parse(body.toString('utf8')) as { message?: string }).message;
-        } catch {
-          return undefined;
-        }
-      })();
-      throw new DockerError(`Docker answered ${status} to ${path.split('?')[0]}: ${message ?? body.toString('utf8').trim()}`);
-    }
-    return { status, type: headers.get('content-type') ?? '', body };
+  private get(path: string, accepted: readonly number[] = []): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      // servername '': on a socket there is no TLS name to work out, and working it out (net.isIP on
+      // "localhost") compiles Node's IPv6 pattern, some 10 ms of every `scs ps`.
+      const options = { socketPath: this.socketPath, servername: '', path, method: 'GET', timeout: TIMEOUT_MS };
+      const req = request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const body = Buffer.concat(chunks);
+          if (status >= 400 && !accepted.includes(status)) {
+            const message = (() => {
+              try {
+                return (JSON.parse(body.toString('utf8')) as { message?: string }).message;
+              } catch {
+                return undefined;
+              }
+            })();
+            return reject(
+              new DockerError(`Docker answered ${status} to ${path.split('?')[0]}: ${message ?? body.toString('utf8').trim()}`),
+            );
+          }
+          resolve({ status, type: String(res.headers['content-type'] ?? ''), body });
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer from Docker in ${TIMEOUT_MS / 1000}s`)));
+      req.on('error', reject);
+      req.end();
+    });
   }
 }
 

@@ -4,8 +4,7 @@
 // named by the module's path) are held to what the command needs. Start-up time is measured by
 // bench:cli; this holds what it depends on: `scs ps` and `scs logs` read Docker without dockerode and
 // hash no image, nothing looked at loads the AWS SDK or DNS, help runs no library but cac, no command
-// that logs nothing builds consola's Intl.Segmenter, `scs ps` requires no node:process, and `scs ps`
-// and `scs logs` no node:http.
+// that logs nothing builds consola's Intl.Segmenter, and `scs ps` requires no node:process.
 
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -164,8 +163,6 @@ describe('what the bundled scs loads for each command', () => {
       expect(ps.segmenters).toBe(0);
       // consola's `import process from 'node:process'` is the global: esbuild would copy every property of process onto a namespace.
       expect(ps.builtins).not.toContain('node:process');
-      // The reader asks Docker over node:net (src/docker/socket-get.ts): Node's HTTP client stays unloaded.
-      expect(ps.builtins).not.toContain('node:http');
     });
 
     it('scs images loads dockerode without its BuildKit session (gRPC) or SSH transport (ssh2), which scs never calls', async () => {
@@ -181,7 +178,6 @@ describe('what the bundled scs loads for each command', () => {
       expect(logs.sources).toContain('src/docker/reader.ts');
       expect(heavyIn(logs.sources)).toEqual([]);
       expect(logs.builtins).not.toContain('node:crypto');
-      expect(logs.builtins).not.toContain('node:http');
       expect(logs.segmenters).toBe(0);
     });
   });

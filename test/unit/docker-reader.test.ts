@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerReader, frames } from '../../src/docker/reader.ts';
-import { parseReply } from '../../src/docker/socket-get.ts';
 
 function framed(stream: 1 | 2, bytes: Buffer): Buffer {
   const header = Buffer.from([stream, 0, 0, 0, 0, 0, 0, 0]);
@@ -104,43 +103,9 @@ describe('DockerReader', () => {
     expect(asked[0]).toBe('/containers/c1/logs?stdout=1&stderr=1&timestamps=1&tail=1&since=1.500000000');
   });
 
-  it('reads an answer sent in chunks (Transfer-Encoding: chunked), as the Engine sends a long list', async () => {
-    const list = JSON.stringify([{ Id: 'c1', Names: ['/a'], State: 'running', Labels: {} }]);
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write(list.slice(0, 10));
-      res.end(list.slice(10));
-    });
-    servers.push(server);
-    const socket = join(mkdtempSync(join(tmpdir(), 'scs-reader-')), 'docker.sock');
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
-    expect(await new DockerReader(socket).list({})).toEqual([{ id: 'c1', name: 'a', state: 'running', labels: {} }]);
-  });
-
   it('fails ping in one sentence when nothing listens on the socket', async () => {
     const reader = new DockerReader(join(mkdtempSync(join(tmpdir(), 'scs-reader-')), 'none.sock'));
     await expect(reader.ping()).rejects.toThrow(/^cannot reach the Docker Engine \(.*ENOENT.*\); is dockerd running\?/);
-  });
-});
-
-describe('parseReply', () => {
-  it('takes the body by Content-Length, by chunks, or to the end; and refuses what is not HTTP', () => {
-    const reply = (text: string) => parseReply(Buffer.from(text))!;
-    const byLength = reply('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}xx');
-    expect([byLength.status, byLength.headers.get('content-type'), byLength.body.toString()]).toEqual([404, 'application/json', '{}']);
-    expect(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\na;x=y\r\n0123456789\r\n0\r\n\r\n').body.toString()).toBe(
-      'abc0123456789',
-    );
-    expect(reply('HTTP/1.0 200 OK\r\n\r\nto the end').body.toString()).toBe('to the end');
-    expect(() => reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab')).toThrow(/early/);
-    expect(() => reply('SSH-2.0\r\n\r\n')).toThrow(/not an HTTP answer/);
-    // While the connection is open, an answer not yet whole is waited for.
-    const open = (text: string) => parseReply(Buffer.from(text), false);
-    expect(open('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab')).toBeUndefined();
-    expect(open('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab')).toBeUndefined();
-    expect(open('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n')).toBeUndefined();
-    expect(open('HTTP/1.1 200 OK\r\n\r\nto the end')).toBeUndefined();
-    expect(open('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab')?.body.toString()).toBe('ab');
   });
 });
 
