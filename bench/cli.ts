@@ -13,6 +13,10 @@
 // comparison. Its code caches (cli/start.ts) are kept in a folder of the bench's own, which
 // the warm-up runs fill, as a user's first runs do; one more row runs `scs ps` without any, as the
 // first run after an install or upgrade does. It uses Docker: run it alone.
+// Where NODE_EXTRA_CA_CERTS is set, Node reads and parses every certificate it names before any line
+// of scs runs (nodejs/node#40524): the bench then runs `node -e 0` and every scs row once more without
+// it, so that one run shows what the user's environment costs and what scs itself costs. The
+// variable is the user's (their CA for disco, AWS or Docker over TLS): scs leaves it as it is.
 
 import './lib/state-folder.ts';
 import { spawn, spawnSync } from 'node:child_process';
@@ -38,6 +42,8 @@ interface Case {
   readonly status: number;
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Variables of this environment the run goes without. */
+  readonly unset?: readonly string[];
   /** Held to TARGET_MS: scs's own commands, not the references next to them. */
   readonly target: boolean;
 }
@@ -61,7 +67,8 @@ function runOnce(item: Case): Promise<Outcome> {
   const [command, args] = gnuTime ? [gnuTime, ['-f', '%U %S %M', '-o', usageFile, item.command, ...item.args]] : [item.command, item.args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const env = { ...process.env, SCS_CODE_CACHE: codeCache, ...item.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, SCS_CODE_CACHE: codeCache, ...item.env };
+    for (const name of item.unset ?? []) delete env[name];
     const child = spawn(command, args, { cwd: item.cwd ?? root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -106,6 +113,22 @@ function median(sorted: number[]): number {
   if (sorted.length === 0) return NaN;
   const middle = sorted.length / 2;
   return Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
+}
+
+const EXTRA_CA = 'NODE_EXTRA_CA_CERTS';
+
+/** What Node's start spends on NODE_EXTRA_CA_CERTS: the `node -e 0` rows with and without it. */
+function extraCaCost(cases: readonly Case[], samples: readonly Samples[]): string {
+  const row = (label: string) => samples[cases.findIndex((item) => item.label === label)]!;
+  const [withIt, without] = [row('node -e 0'), row(`node -e 0, ${EXTRA_CA} unset`)];
+  let certificates = '';
+  try {
+    certificates = ` (${readFileSync(process.env[EXTRA_CA]!, 'utf8').split('BEGIN CERTIFICATE').length - 1} certificates)`;
+  } catch {
+    // A file Node cannot read either: it warns, and the difference says what that costs.
+  }
+  const cpu = Number.isNaN(median(withIt.cpu)) ? '' : `, ${(median(withIt.cpu) - median(without.cpu)).toFixed(0)} ms of CPU`;
+  return `${EXTRA_CA}=${process.env[EXTRA_CA]}${certificates}: Node spends ${(median(withIt.wall) - median(without.wall)).toFixed(0)} ms (median wall time${cpu}) reading it before any command runs (node -e 0: ${ms(median(withIt.wall))} ms with it, ${ms(median(without.wall))} ms without)`;
 }
 
 /** Runs `scs` to the end, and fails with what it printed when it fails. */
@@ -154,6 +177,12 @@ async function main() {
       // A reference: what a first run after an install or an upgrade takes, before it leaves its cache.
       run('scs ps, no code cache', ['ps'], stackDir, { env: { SCS_CODE_CACHE: 'off' }, target: false }),
     );
+    // The same runs without the user's extra CA certificates: what Node's start costs with them is theirs, not scs's.
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS ? EXTRA_CA : undefined;
+    if (extraCa) {
+      const without = (item: Case): Case => ({ ...item, label: `${item.label}, ${extraCa} unset`, unset: [extraCa] });
+      cases.push(without(cases[0]!), ...cases.filter((item) => item.args[0] === scs).map(without));
+    }
     if (baseline) {
       for (const item of cases.filter((each) => each.target)) {
         cases.push({ ...item, label: `${item.label} (baseline)`, args: [baseline, ...item.args.slice(1)], target: false });
@@ -183,6 +212,7 @@ async function main() {
     );
     const misses = cases.filter((item, index) => item.target && median(samples[index]!.wall) > TARGET_MS);
     console.log(misses.length === 0 ? `every scs command met the target` : `${misses.length} scs command(s) missed the target`);
+    if (extraCa) console.log(extraCaCost(cases, samples));
     if (!gnuTime) console.log('(cpu and memory need GNU time: apt-get install time)');
   } finally {
     try {

@@ -1,6 +1,6 @@
 // What bin/scs.js runs (scripts/bundle.ts builds it into dist/start.cjs): the bundle, dist/scs.cjs
 // (or for a command line that names no command, such as `scs --help`, its small sibling
-// dist/help.cjs), compiled with V8's code cache of the command named (cli/code-cache.ts), as Node
+// dist/help.cjs; for `scs ps`, `logs` and `ls`, dist/look.cjs, which holds only those), compiled with V8's code cache of the command named (cli/code-cache.ts), as Node
 // compiles a CommonJS module otherwise. Where there is no cache yet, or the one there is not trusted, the
 // command runs all the same, and a run that ends well leaves a cache for the next: V8 serializes
 // then what the run compiled. This module stays small and imports no library: it runs at every start.
@@ -23,8 +23,20 @@ interface Bundle {
   readonly hash: string;
 }
 
-/** Set by scripts/bundle.ts: the whole command, and the one for a command line that names no command. */
-declare const SCS_BUNDLES: { readonly all: Bundle; readonly help: Bundle };
+/**
+ * Set by scripts/bundle.ts: the whole command, the one for the commands that only look (those it
+ * names), and the one for a command line that names no command.
+ */
+declare const SCS_BUNDLES: {
+  readonly all: Bundle;
+  readonly look: Bundle & { readonly commands: readonly string[] };
+  readonly help: Bundle;
+};
+
+function bundleFor(command: string | undefined): Bundle {
+  if (command === undefined) return SCS_BUNDLES.help;
+  return SCS_BUNDLES.look.commands.includes(command) ? SCS_BUNDLES.look : SCS_BUNDLES.all;
+}
 
 /** CommonJS's wrapper (Node's Module.wrap), so that the bundle sees what a module does. */
 const WRAPPER_START = '(function (exports, require, module, __filename, __dirname) { ';
@@ -35,7 +47,7 @@ type ModuleFunction = (exports: object, require: NodeJS.Require, module: { expor
 /** Runs the bundle in `dist` (an absolute path) for this process's command line. */
 export function start(dist: string, args: readonly string[] = process.argv.slice(2)): void {
   const command = commandWord(args);
-  const { file: name, hash } = command === undefined ? SCS_BUNDLES.help : SCS_BUNDLES.all;
+  const { file: name, hash } = bundleFor(command);
   const bundle = join(dist, name);
   const fd = openSync(bundle, 'r');
   let source: string;

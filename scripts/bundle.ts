@@ -5,8 +5,9 @@
 // imported lazily in a function run at first import, so the rest is only skimmed by the parser, or
 // not even that when the cache has the command. dist/help.cjs is the same entry without the commands
 // but `version`, for a command line that names none (`scs --help`, `scs --version`): an eighth of
-// the size, it spares them reading and compiling the whole. dist/start.cjs is what bin/scs.js loads
-// first: it picks one of the two, and compiles and runs it. Docker's client and the AWS SDK stay
+// the size, it spares them reading and compiling the whole. dist/look.cjs is the same entry with
+// only `scs ps`, `scs logs` and `scs ls` (LOOK_COMMANDS), for the same reason. dist/start.cjs is what bin/scs.js loads
+// first: it picks one of the three, and compiles and runs it. Docker's client and the AWS SDK stay
 // outside the bundle, required from node_modules by the commands that use them (in CommonJS, a
 // require stays in the wrapped module that makes it, and runs with it). The bundle also carries what
 // `scs version` prints, what `scs --help` lists and the web view's files (see the `define`s below).
@@ -72,25 +73,26 @@ function ascii(text: string): string {
 }
 
 /**
- * For dist/help.cjs: each command's module but `version`, as cli/commands.ts imports it, is a module
- * that fails. A command line that names no command never imports one (cli/start.ts picks the bundle
- * by the same reading of it as cli/arguments.ts), so the failure says where to look if it ever did.
+ * For dist/help.cjs and dist/look.cjs: each command's module that is not `kept`, as cli/commands.ts
+ * imports it, is a module that fails. cli/start.ts runs these bundles only for the command lines
+ * they hold (it reads the command as cli/arguments.ts does), so the failure says where to look if
+ * one ever imported another.
  */
 const LEFT_OUT = 'scs-command-left-out';
-const commandsLeftOut: Plugin = {
+const commandsLeftOut = (kept: readonly string[] = ['./version.ts']): Plugin => ({
   name: LEFT_OUT,
   setup(build) {
     build.onResolve({ filter: /^\.\/[\w-]+\.ts$/ }, ({ path, importer, kind }) =>
-      kind === 'dynamic-import' && /[\\/]cli[\\/]commands\.ts$/.test(importer) && path !== './version.ts'
+      kind === 'dynamic-import' && /[\\/]cli[\\/]commands\.ts$/.test(importer) && !kept.includes(path)
         ? { path, namespace: LEFT_OUT }
         : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: LEFT_OUT }, ({ path }) => ({
-      contents: `throw new Error(${JSON.stringify(`cli/${path.slice(2)} is not in dist/help.cjs, which cli/start.ts runs only for a command line that names no command`)});`,
+      contents: `throw new Error(${JSON.stringify(`cli/${path.slice(2)} is not in this bundle (dist/help.cjs or dist/look.cjs), which cli/start.ts runs only for the commands it holds`)});`,
       loader: 'js',
     }));
   },
-};
+});
 
 const COMMON = {
   absWorkingDir: root,
@@ -103,7 +105,14 @@ const COMMON = {
 } as const satisfies BuildOptions;
 
 /** The files bin/scs.js runs, in dist/; cli/start.ts picks one for each command line. */
-export const BUNDLES = { all: 'scs.cjs', help: 'help.cjs' } as const;
+export const BUNDLES = { all: 'scs.cjs', look: 'look.cjs', help: 'help.cjs' } as const;
+
+/**
+ * The commands dist/look.cjs holds: those people type most, which only look (at the stack and
+ * Docker, or at disco). Without the agent, the disco server, DNS and the deploy commands, it is some
+ * 40% of dist/scs.cjs, and so is the code cache of each (cli/start.ts): V8 reads both at every start.
+ */
+export const LOOK_COMMANDS = ['ps', 'logs', 'ls'] as const;
 
 /** Builds one bundle of cli/main.ts into `file`, and returns its hash (SHA-256). */
 async function bundleMain(file: string, plugins: Plugin[], define: Record<string, string>): Promise<string> {
@@ -141,8 +150,17 @@ export async function bundle(outdir = `${root}dist`): Promise<string> {
   };
   const hashes = {
     all: await bundleMain(join(outdir, BUNDLES.all), [], define),
+    // The web view's files are the web view's: `scs ps`, `logs` and `ls` serve none.
+    look: await bundleMain(
+      join(outdir, BUNDLES.look),
+      [commandsLeftOut(['./version.ts', ...LOOK_COMMANDS.map((name) => `./${name}.ts`)])],
+      {
+        ...define,
+        SCS_WEB_ASSETS: 'undefined',
+      },
+    ),
     // What only commands use stays out: the web view's files.
-    help: await bundleMain(join(outdir, BUNDLES.help), [commandsLeftOut], { ...define, SCS_WEB_ASSETS: 'undefined' }),
+    help: await bundleMain(join(outdir, BUNDLES.help), [commandsLeftOut()], { ...define, SCS_WEB_ASSETS: 'undefined' }),
   };
   // The launcher knows the bundles it was built with, by hash: a code cache made for another is not used.
   const { outputFiles } = await build({
@@ -150,7 +168,11 @@ export async function bundle(outdir = `${root}dist`): Promise<string> {
     entryPoints: [join(root, 'cli/start.ts')],
     outfile: join(outdir, 'start.cjs'),
     define: {
-      SCS_BUNDLES: JSON.stringify({ all: { file: BUNDLES.all, hash: hashes.all }, help: { file: BUNDLES.help, hash: hashes.help } }),
+      SCS_BUNDLES: JSON.stringify({
+        all: { file: BUNDLES.all, hash: hashes.all },
+        look: { file: BUNDLES.look, hash: hashes.look, commands: LOOK_COMMANDS },
+        help: { file: BUNDLES.help, hash: hashes.help },
+      }),
     },
   });
   writeFileSync(outputFiles[0]!.path, outputFiles[0]!.text);

@@ -22,14 +22,20 @@ export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6');
-loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+/** ::1 and IPv4-mapped loopback: built at the first IPv6 address asked about, as most ask about IPv4 only (`scs ps`). */
+let ipv6Loopback: BlockList | undefined;
 
 /** Whether traffic to `host` stays on this machine: 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
   if (host.toLowerCase() === 'localhost' || host.toLowerCase().endsWith('.localhost')) return true;
-  if (isIPv4(host)) return loopback.check(host, 'ipv4');
-  return isIPv6(host) && loopback.check(host, 'ipv6');
+  // Node's isIPv4 takes dotted decimal without leading zeros only: 127.0.0.0/8 is what starts with "127.".
+  if (isIPv4(host)) return host.startsWith('127.');
+  // No colon, no IPv6 address (see formatHostPort).
+  if (!host.includes(':') || !isIPv6(host)) return false;
+  if (ipv6Loopback === undefined) {
+    ipv6Loopback = new BlockList();
+    ipv6Loopback.addAddress('::1', 'ipv6');
+    ipv6Loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+  }
+  return ipv6Loopback.check(host, 'ipv6');
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from '../../scripts/bundle.ts';
+import { BUNDLES, bundle } from '../../scripts/bundle.ts';
 import { agentState } from '../helpers/agent-state.ts';
 import { dockerProblem } from '../helpers/docker.ts';
 import { eventually } from '../helpers/wait.ts';
@@ -65,6 +65,16 @@ describe('the code cache of the installed scs', () => {
     expect(cacheFiles()).toEqual([expect.stringMatching(/^scs-/), expect.stringMatching(/^version-/)]);
   });
 
+  it('is made for the bundle the command runs: scs ls runs dist/look.cjs, scs version dist/scs.cjs', async () => {
+    expect(await scs(['ls', '--help'])).toMatchObject({ code: 0 });
+    const hashOf = (command: string) =>
+      cacheFiles()
+        .find((name) => name.startsWith(`${command}-`))
+        ?.slice(command.length + 1);
+    expect(hashOf('ls')).toMatch(/^[0-9a-f]{16}\.v8cache$/);
+    expect(hashOf('ls')).not.toBe(hashOf('version'));
+  });
+
   it('is not made by a run that fails', async () => {
     const result = await scs(['frobnicate']);
     expect(result.code).toBe(2);
@@ -116,7 +126,7 @@ describe('the code cache of the installed scs', () => {
     const file = join(cache, cacheFiles().find((name) => name.startsWith('scs-'))!);
     const before = statSync(file);
     const when = new Date(Date.now() - 60_000);
-    for (const bundled of ['scs.cjs', 'help.cjs']) utimesSync(join(scratch, 'dist', bundled), when, when);
+    for (const bundled of Object.values(BUNDLES)) utimesSync(join(scratch, 'dist', bundled), when, when);
     expect(await scs(['--version'])).toMatchObject({ code: 0, stdout: `${expectedVersion}\n` });
     expect(statSync(file).ino).not.toBe(before.ino);
   });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandWord } from '../../cli/command-word.ts';
-import { BUNDLES, bundle } from '../../scripts/bundle.ts';
+import { BUNDLES, bundle, LOOK_COMMANDS } from '../../scripts/bundle.ts';
 import type { DiscoServer } from '../../src/server/server.ts';
 import { startDisco } from '../helpers/disco.ts';
 import { dockerProblem } from '../helpers/docker.ts';
@@ -91,8 +91,10 @@ async function load(args: string[], cwd = scratch): Promise<Loaded> {
     }),
   );
   const lines = readFileSync(trace, 'utf8').trim().split('\n');
-  // cli/start.ts runs dist/help.cjs for a command line that names no command, dist/scs.cjs otherwise.
-  const sources = new Set(runAtStart.get(commandWord(args) === undefined ? BUNDLES.help : BUNDLES.all));
+  // cli/start.ts runs dist/help.cjs for a command line that names no command, dist/look.cjs for ps, logs and ls, dist/scs.cjs otherwise.
+  const command = commandWord(args);
+  const file = command === undefined ? BUNDLES.help : (LOOK_COMMANDS as readonly string[]).includes(command) ? BUNDLES.look : BUNDLES.all;
+  const sources = new Set(runAtStart.get(file));
   for (const line of lines) {
     const [kind, where] = line.split(' ', 2) as [string, string | undefined];
     if (!where) continue;
@@ -125,6 +127,9 @@ describe('what the bundled scs loads for each command', () => {
       [],
     );
     expect(bundled.get(BUNDLES.all)).toEqual(expect.arrayContaining(['cli/ps.ts', 'cli/up.ts', 'src/docker/reader.ts']));
+    // The bundle of the commands that only look holds them, and neither the deploy commands, the agent's loop nor disco's server.
+    expect(bundled.get(BUNDLES.look)).toEqual(expect.arrayContaining(['cli/ps.ts', 'cli/logs.ts', 'cli/ls.ts', 'src/docker/reader.ts']));
+    expect(bundled.get(BUNDLES.look)!.filter((path) => /^cli\/(up|disco|agent)\.ts$|^src\/(server|dns)\//.test(path))).toEqual([]);
   });
 
   it('scs --help loads no library and no command: the list is in the bundle', async () => {

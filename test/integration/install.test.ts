@@ -54,7 +54,7 @@ describe('the installed package', () => {
   it('is the bundle: no TypeScript sources, no tsx, and its dependencies installed for npm audit, though it imports only dockerode and the AWS SDK', () => {
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'docs', 'node_modules', 'package.json', 'schemas']);
     expect(readdirSync(join(installed, 'bin')).sort()).toEqual(['package.json', 'scs.js']);
-    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['help.cjs', 'scs.cjs', 'start.cjs']);
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['help.cjs', 'look.cjs', 'scs.cjs', 'start.cjs']);
     expect(existsSync(join(installed, 'node_modules', 'tsx'))).toBe(false);
     // Installed so that the user's `npm audit` and `npm ls` see them, but read from the bundle, which imports only dockerode and the AWS SDK
     // (dockerode through src/docker/dockerode.ts's requireFromNodeModules).

@@ -24,6 +24,8 @@ describe('isLoopbackHost', () => {
     ['::ffff:10.0.0.1', false],
     ['db.internal', false],
     ['localhost.example.com', false],
+    ['0.0.0.0', false],
+    ['', false],
   ])('%s: %s', (host, expected) => expect(isLoopbackHost(host)).toBe(expected));
 });
 
