@@ -1,7 +1,8 @@
 // What bin/scs.js runs (scripts/bundle.ts builds it into dist/start.cjs): the bundle, dist/scs.cjs
 // (or for a command line that names no command, such as `scs --help`, its small sibling
-// dist/help.cjs; for `scs ps`, `logs` and `ls`, dist/look.cjs, which holds only those), compiled with V8's code cache of the command named (cli/code-cache.ts), as Node
-// compiles a CommonJS module otherwise. Where there is no cache yet, or the one there is not trusted, the
+// dist/help.cjs; for `scs ps`, `logs` and `ls`, dist/look.cjs, which holds only those), compiled
+// with V8's code cache of the command named (cli/code-cache.ts), as Node compiles a CommonJS module
+// otherwise. Where there is no cache yet, or the one there is not trusted, the
 // command runs all the same, and a run that ends well leaves a cache for the next: V8 serializes
 // then what the run compiled. This module stays small and imports no library: it runs at every start.
 

@@ -6,8 +6,8 @@
 // not even that when the cache has the command. dist/help.cjs is the same entry without the commands
 // but `version`, for a command line that names none (`scs --help`, `scs --version`): an eighth of
 // the size, it spares them reading and compiling the whole. dist/look.cjs is the same entry with
-// only `scs ps`, `scs logs` and `scs ls` (LOOK_COMMANDS), for the same reason. dist/start.cjs is what bin/scs.js loads
-// first: it picks one of the three, and compiles and runs it. Docker's client and the AWS SDK stay
+// only `scs ps`, `scs logs` and `scs ls` (LOOK_COMMANDS), for the same reason. dist/start.cjs is
+// what bin/scs.js loads first: it picks one of the three, and compiles and runs it. Docker's client and the AWS SDK stay
 // outside the bundle, required from node_modules by the commands that use them (in CommonJS, a
 // require stays in the wrapped module that makes it, and runs with it). The bundle also carries what
 // `scs version` prints, what `scs --help` lists and the web view's files (see the `define`s below).
