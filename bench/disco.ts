@@ -3,14 +3,13 @@
 // the provider on one, the subscribers on the other), and the fan-out of bare etcd watches. disco
 // runs as its own process (`scs disco`), as in production; load and subscribers run here.
 
-import { fileURLToPath } from 'node:url';
-import { consola } from 'consola';
-import { DiscoClient } from '../src/client/client.ts';
 import { BareSubscriber } from './lib/bare-subscriber.ts';
 import { Counter } from './lib/counter.ts';
 import { cpuMs } from './lib/cpu.ts';
+import { connect, type DiscoProcess, startDisco, WITHOUT_DNS } from './lib/disco-process.ts';
 import { Etcd } from './lib/etcd.ts';
-import { rssBytes, startProcess, which } from './lib/processes.ts';
+import { fanoutRound } from './lib/fanout.ts';
+import { rssBytes, which } from './lib/processes.ts';
 import { ms, printTable, summarize } from './lib/stats.ts';
 
 const REGISTRATIONS = Number(process.env.BENCH_REGISTRATIONS ?? 100_000);
@@ -51,36 +50,18 @@ function runsFlag(): string | undefined {
   return at === -1 ? undefined : process.argv[at + 1];
 }
 
-const logger = consola.create({ level: 1 });
 /** BENCH_SCS=/path/to/bin/scs.js measures another build (an earlier one, back to back with this one). */
-const scs = process.env.BENCH_SCS ?? fileURLToPath(new URL('../bin/scs.js', import.meta.url));
-
-async function startDisco(extra: string[] = []) {
-  const { child, match } = await startProcess(
-    process.execPath,
+const startServer = (extra: string[] = []) =>
+  startDisco(
     [
-      ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
-      scs,
-      'disco',
-      '--listen',
-      '127.0.0.1:0',
-      '--dns',
-      'off',
-      '--heartbeat-interval',
-      '30s',
-      '--heartbeat-timeout',
-      '90s',
+      ...WITHOUT_DNS,
       // One session registers them all: past the default cap of 10,000 per session.
       '--max-provisions-per-session',
       String(Math.max(REGISTRATIONS, HA_REGISTRATIONS)),
       ...extra,
     ],
-    /listening on tcp 127\.0\.0\.1:(\d+)/,
+    { node: CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [], scs: process.env.BENCH_SCS },
   );
-  return { child, port: Number(match[1]) };
-}
-
-const connect = (port: number, name: string) => DiscoClient.connect({ host: '127.0.0.1', port, name, logger });
 
 async function registrations(port: number, pid: number, count = REGISTRATIONS) {
   const client = await connect(port, 'bench-registrations');
@@ -159,14 +140,14 @@ async function discoFanout(pids: readonly number[], port: number, width: number,
   const rounds = roundsAt(width);
   for (let round = 0; round < WARMUP + rounds; round++) {
     if (round === WARMUP) [cpuAtStart, ownAtStart] = [cpuOf(pids), ownCpuMs()];
-    adds.reset();
-    drops.reset();
-    const handle = await provider.provide({ name, host: '10.0.0.5', port: 3306 });
-    await adds.reach(width);
-    const started = performance.now();
-    void handle.drop();
-    await drops.reach(width);
-    if (round >= WARMUP) samples.push(performance.now() - started);
+    const took = await fanoutRound(
+      width,
+      adds,
+      drops,
+      () => provider.provide({ name, host: '10.0.0.5', port: 3306 }),
+      (handle) => handle.drop(),
+    );
+    if (round >= WARMUP) samples.push(took);
   }
   const cpuMsPerRound = (cpuOf(pids) - cpuAtStart) / rounds;
   const subscribersCpuMsPerRound = (ownCpuMs() - ownAtStart) / rounds;
@@ -194,14 +175,14 @@ async function etcdFanout(etcd: Etcd, width: number): Promise<Fanout> {
   const rounds = roundsAt(width);
   for (let round = 0; round < WARMUP + rounds; round++) {
     if (round === WARMUP) [cpuAtStart, ownAtStart] = [cpuMs(etcd.pid), ownCpuMs()];
-    puts.reset();
-    deletes.reset();
-    await etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}');
-    await puts.reach(width);
-    const started = performance.now();
-    void etcd.delete(`${prefix}10.0.0.5:3306`);
-    await deletes.reach(width);
-    if (round >= WARMUP) samples.push(performance.now() - started);
+    const took = await fanoutRound(
+      width,
+      puts,
+      deletes,
+      () => etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}'),
+      () => etcd.delete(`${prefix}10.0.0.5:3306`),
+    );
+    if (round >= WARMUP) samples.push(took);
   }
   const cpuMsPerRound = (cpuMs(etcd.pid) - cpuAtStart) / rounds;
   const subscribersCpuMsPerRound = (ownCpuMs() - ownAtStart) / rounds;
@@ -209,7 +190,7 @@ async function etcdFanout(etcd: Etcd, width: number): Promise<Fanout> {
   return { samples, cpuMsPerRound, subscribersCpuMsPerRound };
 }
 
-type Started = Awaited<ReturnType<typeof startDisco>>;
+type Started = DiscoProcess;
 /** One run's p99 per system and W (undefined where that system is not measured). */
 type RunP99 = Map<number, { disco: number; ha: number | undefined; etcd: number | undefined }>;
 
@@ -218,9 +199,8 @@ async function fanoutRun(run: number, disco: Started, ha: Started[] | undefined,
   const rows: Array<Array<string | number>> = [];
   const p99s: RunP99 = new Map();
   for (const width of WIDTHS) {
-    const oursRun = await discoFanout([disco.child.pid!], disco.port, width);
-    const haRun =
-      ha && SYSTEMS.includes('ha') ? await discoFanout([ha[0]!.child.pid!, ha[1]!.child.pid!], ha[1]!.port, width, ha[0]!.port) : undefined;
+    const oursRun = await discoFanout([disco.pid], disco.port, width);
+    const haRun = ha && SYSTEMS.includes('ha') ? await discoFanout([ha[0]!.pid, ha[1]!.pid], ha[1]!.port, width, ha[0]!.port) : undefined;
     const etcdRun = etcd && SYSTEMS.includes('etcd') ? await etcdFanout(etcd, width) : undefined;
     const ours = summarize(oursRun.samples);
     const shared = haRun && summarize(haRun.samples);
@@ -291,11 +271,11 @@ async function main() {
   console.log(
     `disco benchmark: ${REGISTRATIONS} registrations over one connection (${WINDOW} in flight); fan-out W = ${WIDTHS.join(', ')} subscriptions, ${PER_CONNECTION} to a connection on disco (${SUBSCRIBER} subscribers), one watch to a connection on etcd; ${RUNS} run(s)`,
   );
-  const disco = await startDisco();
+  const disco = await startServer();
   const etcd = which('etcd') ? await Etcd.start() : undefined;
   if (!etcd) console.log('etcd is not installed (apt-get install etcd-server): the HA and etcd columns stay empty');
   const ha = etcd
-    ? await Promise.all([0, 1].map(() => startDisco(['--etcd', `http://127.0.0.1:${etcd.port}`, '--grace', '60s'])))
+    ? await Promise.all([0, 1].map(() => startServer(['--etcd', `http://127.0.0.1:${etcd.port}`, '--grace', '60s'])))
     : undefined;
   try {
     // Fan-out first: the registration phase leaves 100,000 dropped registrations for the collector.
@@ -305,8 +285,8 @@ async function main() {
       printFanoutTargets(runs);
     }
     if (!PARTS.includes('registrations')) return;
-    const reg = await registrations(disco.port, disco.child.pid!);
-    const haReg = ha ? await registrations(ha[0]!.port, ha[0]!.child.pid!, HA_REGISTRATIONS) : undefined;
+    const reg = await registrations(disco.port, disco.pid);
+    const haReg = ha ? await registrations(ha[0]!.port, ha[0]!.pid, HA_REGISTRATIONS) : undefined;
     const ratio = (of: number | undefined, to: number) => (of === undefined ? '-' : `${(of / to).toFixed(2)}x`);
     const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
     const bytesMet = reg.bytesPer < BYTES_TARGET && (!haReg || haReg.bytesPer < BYTES_TARGET);
@@ -341,8 +321,8 @@ async function main() {
       ],
     );
   } finally {
-    disco.child.kill('SIGTERM');
-    for (const server of ha ?? []) server.child.kill('SIGTERM');
+    disco.stop();
+    for (const server of ha ?? []) server.stop();
     etcd?.stop();
   }
 }

@@ -5,7 +5,7 @@ import { consola } from 'consola';
 import { DiscoClient } from '../../src/client/client.ts';
 import { startProcess } from './processes.ts';
 
-const scs = fileURLToPath(new URL('../../bin/scs.js', import.meta.url));
+const builtScs = fileURLToPath(new URL('../../bin/scs.js', import.meta.url));
 const logger = consola.create({ level: 1 });
 
 export interface DiscoProcess {
@@ -16,12 +16,19 @@ export interface DiscoProcess {
   stop(): void;
 }
 
+/** Arguments for a disco that measures the registry alone: no DNS, and heartbeats a loaded run cannot miss. */
+export const WITHOUT_DNS = ['--dns', 'off', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s'] as const;
+
 /**
  * Starts `scs disco` on 127.0.0.1 with `args` after the listen address; `node` flags go to Node
- * itself, and `core` pins the process to one CPU with taskset.
+ * itself, `core` pins the process to one CPU with taskset, and `scs` runs another build's entry
+ * (bin/scs.js of another checkout) instead of this one's.
  */
-export async function startDisco(args: string[], options: { node?: string[]; core?: number } = {}): Promise<DiscoProcess> {
-  const command = [process.execPath, ...(options.node ?? []), scs, 'disco', '--listen', '127.0.0.1:0', ...args];
+export async function startDisco(
+  args: readonly string[],
+  options: { node?: string[]; core?: number; scs?: string } = {},
+): Promise<DiscoProcess> {
+  const command = [process.execPath, ...(options.node ?? []), options.scs ?? builtScs, 'disco', '--listen', '127.0.0.1:0', ...args];
   const dns = args.includes('--dns') && args[args.indexOf('--dns') + 1] !== 'off';
   // Both lines, in either order, when DNS is on.
   const ready = dns

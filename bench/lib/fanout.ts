@@ -1,6 +1,6 @@
 // Fan-out latency, the same way on disco and on etcd: a provider adds an endpoint, every subscriber
-// has it; then it drops it, and the time until all W subscribers have the drop is one sample.
-// bench/disco.ts measures the same; it could take these functions later.
+// has it; then it drops it, and the time until all W subscribers have the drop is one sample
+// (`fanoutRound`, which bench/disco.ts takes too).
 
 import { Counter } from './counter.ts';
 import { connect } from './disco-process.ts';
@@ -8,6 +8,27 @@ import type { Etcd } from './etcd.ts';
 
 /** Rounds run first and not counted, so JIT and buffers settle: a fifth of the counted ones, at most 20. */
 const warmupFor = (rounds: number) => Math.min(20, Math.ceil(rounds / 5));
+
+/**
+ * One sample: `add` an endpoint and wait until all `width` subscribers have it, then `drop` it and
+ * time until all of them have the drop. The counters, reset first, count what the subscribers see.
+ */
+export async function fanoutRound<T>(
+  width: number,
+  adds: Counter,
+  drops: Counter,
+  add: () => Promise<T>,
+  drop: (added: T) => unknown,
+): Promise<number> {
+  adds.reset();
+  drops.reset();
+  const added = await add();
+  await adds.reach(width);
+  const started = performance.now();
+  void drop(added);
+  await drops.reach(width);
+  return performance.now() - started;
+}
 
 /**
  * W subscriptions of one name, `perConnection` to a connection (the last may hold fewer), on
@@ -40,14 +61,14 @@ export async function discoFanout(
       const samples: number[] = [];
       const warmup = warmupFor(rounds);
       for (let round = 0; round < warmup + rounds; round++) {
-        adds.reset();
-        drops.reset();
-        const handle = await provider.provide({ name, host: '10.0.0.5', port: 3306 });
-        await adds.reach(width);
-        const started = performance.now();
-        void handle.drop();
-        await drops.reach(width);
-        if (round >= warmup) samples.push(performance.now() - started);
+        const took = await fanoutRound(
+          width,
+          adds,
+          drops,
+          () => provider.provide({ name, host: '10.0.0.5', port: 3306 }),
+          (handle) => handle.drop(),
+        );
+        if (round >= warmup) samples.push(took);
       }
       return samples;
     } finally {
@@ -75,14 +96,14 @@ export async function etcdFanout(etcd: Etcd, width: number, rounds: number): Pro
     const samples: number[] = [];
     const warmup = warmupFor(rounds);
     for (let round = 0; round < warmup + rounds; round++) {
-      puts.reset();
-      deletes.reset();
-      await etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}');
-      await puts.reach(width);
-      const started = performance.now();
-      void etcd.delete(`${prefix}10.0.0.5:3306`);
-      await deletes.reach(width);
-      if (round >= warmup) samples.push(performance.now() - started);
+      const took = await fanoutRound(
+        width,
+        puts,
+        deletes,
+        () => etcd.put(`${prefix}10.0.0.5:3306`, '{"az":"us-east-1a"}'),
+        () => etcd.delete(`${prefix}10.0.0.5:3306`),
+      );
+      if (round >= warmup) samples.push(took);
     }
     return samples;
   } finally {

@@ -5,7 +5,7 @@
 import type { DiscoClient } from '../../src/client/client.ts';
 import { Counter } from './counter.ts';
 import { cpuNanoseconds } from './cpu.ts';
-import { connect, startDisco } from './disco-process.ts';
+import { connect, startDisco, WITHOUT_DNS } from './disco-process.ts';
 import { Etcd } from './etcd.ts';
 import { hostOf } from './knot.ts';
 import { rssBytes } from './processes.ts';
@@ -120,16 +120,7 @@ async function discoRow(path: 'disco' | 'HA', count: number, rounds: number): Pr
     String(count + 1000),
   ]);
   const disco = await startDisco(
-    [
-      '--dns',
-      'off',
-      '--heartbeat-interval',
-      '30s',
-      '--heartbeat-timeout',
-      '90s',
-      ...caps,
-      ...(etcd ? ['--etcd', `http://127.0.0.1:${etcd.port}`, '--grace', '60s'] : []),
-    ],
+    [...WITHOUT_DNS, ...caps, ...(etcd ? ['--etcd', `http://127.0.0.1:${etcd.port}`, '--grace', '60s'] : [])],
     { node: DISCO_NODE },
   );
   const pids = etcd ? [disco.pid, etcd.pid!] : [disco.pid];

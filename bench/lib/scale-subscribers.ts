@@ -1,7 +1,7 @@
 // bench:scale's subscribers part: fan-out latency as the subscribers of one name grow, on disco
 // (100 subscriptions a connection) and on etcd (one watch, and one HTTP stream, each).
 
-import { startDisco } from './disco-process.ts';
+import { startDisco, WITHOUT_DNS } from './disco-process.ts';
 import { Etcd } from './etcd.ts';
 import { discoFanout, etcdFanout } from './fanout.ts';
 import { summarize } from './stats.ts';
@@ -21,7 +21,7 @@ export const roundsFor = (width: number, quick: boolean) => (quick ? 50 : width 
 
 export async function subscriberRows(widths: number[], quick: boolean, withEtcd: boolean, log: (row: SubscriberRow) => void) {
   const rows: SubscriberRow[] = [];
-  const disco = await startDisco(['--dns', 'off', '--heartbeat-interval', '30s', '--heartbeat-timeout', '90s']);
+  const disco = await startDisco(WITHOUT_DNS);
   const etcd = withEtcd ? await Etcd.start() : undefined;
   try {
     for (const width of widths) {
