@@ -179,8 +179,10 @@ export class ViewNode implements Node {
   }
 }
 
-/** What one provision gives the view: the entries it added, taken back as they are when it is dropped. */
-/** Emptied when the provision goes: a drop then costs one lookup of its id, not a second to mark it. */
+/**
+ * What one provision gives the view: the entries it added, taken back as they are when it is dropped.
+ * Emptied when the provision goes: a drop then costs one lookup of its id, not a second to mark it.
+ */
 type Contribution = Entry<unknown>[];
 
 /** What a change did, for tests: records added or taken back, and nodes made or removed. */
